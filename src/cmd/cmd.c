@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+#include "cmd/cmd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/error.h"
+
+#ifndef COI_VERSION
+#define COI_VERSION "0.0.0-unknown"
+#endif
+
+const char coi_version[] = COI_VERSION;
+
+const struct verb *verb_find(const char *name)
+{
+	for (size_t i = 0; coi_verbs[i]; i++)
+		if (strcmp(coi_verbs[i]->name, name) == 0)
+			return coi_verbs[i];
+	return NULL;
+}
+
+int cmd_help(const struct verb *v)
+{
+	printf("%s\n", v->usage);
+	return EXIT_OK;
+}
+
+int cmd_usage_error(const struct verb *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("coi: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (v)
+		fprintf(stderr, "\nTry 'coi %s --help' for more information.\n", v->name);
+	else
+		fputs("\nTry 'coi --help' for more information.\n", stderr);
+	return EXIT_USAGE;
+}
+
+int cmd_fail(const struct coi_error *err)
+{
+	fprintf(stderr, "coi: %s\n", coi_error_message(err));
+	return EXIT_FAIL;
+}
+
+int cmd_failf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("coi: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_FAIL;
+}
+
+bool cmd_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* verbs.c: every verb, in the order 'coi --help' lists them. One line each. */
+#include "cmd/cmd.h"
+
+extern const struct verb verb_version;
+
+const struct verb *const coi_verbs[] = {
+        &verb_version,
+        NULL,
+};

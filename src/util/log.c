@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+#include "util/log.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum log_level current = LOG_LEVEL_WARN;
+
+void log_set_level(enum log_level level)
+{
+	current = level;
+}
+
+enum log_level log_get_level(void)
+{
+	return current;
+}
+
+int log_level_from_string(const char *s)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+void log_level_from_env(void)
+{
+	const char *e = secure_getenv("COI_LOG_LEVEL");
+	int l;
+
+	if (!e)
+		return;
+	l = log_level_from_string(e);
+	if (l >= 0)
+		current = (enum log_level)l;
+}
+
+static void vlog(enum log_level level, const char *fmt, va_list ap, const char *suffix)
+{
+	static const char *const tags[] = {"error: ", "warning: ", "", "debug: "};
+
+	if (level > current)
+		return;
+	fprintf(stderr, "coi: %s", tags[level]);
+	vfprintf(stderr, fmt, ap);
+	if (suffix)
+		fprintf(stderr, ": %s", suffix);
+	fputc('\n', stderr);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, fmt, ap, NULL);
+	va_end(ap);
+}
+
+int log_error_errno(int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_ERROR, fmt, ap, strerror(r < 0 ? -r : r));
+	va_end(ap);
+	return r;
+}

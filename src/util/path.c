@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+#include "util/path.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+
+char *path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+	char *r;
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (*b == '/')
+		b++;
+	if (asprintf(&r, "%.*s%s%s", (int)la, a, (la && a[la - 1] == '/') ? "" : "/", b) < 0)
+		return NULL;
+	return r;
+}
+
+char *path_clean(const char *p)
+{
+	size_t n = strlen(p);
+	char *r = malloc(n + 2), *o;
+
+	if (!r)
+		return NULL;
+	o = r;
+	*o++ = '/';
+	while (*p) {
+		size_t len;
+
+		while (*p == '/')
+			p++;
+		len = strcspn(p, "/");
+		if (len == 0)
+			break;
+		if (len == 1 && p[0] == '.') {
+			/* skip */
+		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if (o > r + 1) {
+				o--;
+				while (o > r + 1 && o[-1] != '/')
+					o--;
+			}
+		} else {
+			memcpy(o, p, len);
+			o += len;
+			*o++ = '/';
+		}
+		p += len;
+	}
+	if (o > r + 1)
+		o--;
+	*o = '\0';
+	return r;
+}
+
+int path_absolute(const char *p, char **ret, struct coi_error *err)
+{
+	_cleanup_free_ char *joined = NULL;
+	char cwd[PATH_MAX];
+	char *r;
+
+	if (p[0] != '/') {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return coi_error_errno(err, errno, "cannot read the current directory");
+		joined = path_join(cwd, p);
+		if (!joined)
+			return coi_error_oom(err);
+		p = joined;
+	}
+	r = path_clean(p);
+	if (!r)
+		return coi_error_oom(err);
+	*ret = r;
+	return 0;
+}
+
+bool path_is_safe_relative(const char *p)
+{
+	if (!p || !*p || *p == '/')
+		return false;
+	while (*p) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	return true;
+}
+
+const char *path_basename(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int read_file(const char *path, struct buf *b, struct coi_error *err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char chunk[8192];
+	struct stat st;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return coi_error_errno(err, errno, "cannot open '%s'", path);
+	if (fstat(fd, &st) < 0)
+		return coi_error_errno(err, errno, "cannot stat '%s'", path);
+	if (S_ISDIR(st.st_mode))
+		return coi_error_set(err, -EISDIR, "'%s' is a directory", path);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		int r;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return coi_error_errno(err, errno, "cannot read '%s'", path);
+		if (n == 0)
+			break;
+		r = buf_append(b, chunk, (size_t)n);
+		if (r == -E2BIG)
+			return coi_error_set(err, r, "'%s' is larger than %zu bytes", path, b->max);
+		if (r < 0)
+			return coi_error_oom(err);
+	}
+	if (!b->data)
+		return buf_append(b, "", 0);
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                      struct coi_error *err)
+{
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	const char *p = data;
+
+	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+		return coi_error_oom(err);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return coi_error_errno(err, errno, "cannot create '%s'", tmp);
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			(void)unlink(tmp);
+			return coi_error_errno(err, e, "cannot write '%s'", tmp);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		(void)unlink(tmp);
+		return coi_error_errno(err, e, "cannot replace '%s'", path);
+	}
+	return 0;
+}
+
+const char *home_dir(void)
+{
+	const char *h = secure_getenv("HOME");
+	struct passwd *pw;
+
+	if (h && h[0] == '/')
+		return h;
+	pw = getpwuid(getuid());
+	if (pw && pw->pw_dir)
+		return pw->pw_dir;
+	return "/";
+}
+
+char *coi_dir(void)
+{
+	const char *e = secure_getenv("COI_HOME");
+
+	if (e && e[0] == '/')
+		return strdup(e);
+	return path_join(home_dir(), ".coi");
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/hash.h"
+#include "util/json.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+static void test_buf_ceiling(void)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(8);
+
+	CHECK(buf_puts(&b, "abcd") == 0);
+	CHECK(buf_printf(&b, "%d", 123) == 0);
+	CHECK_STREQ(buf_str(&b), "abcd123");
+	/* 2 more bytes would pass the ceiling of 8: refused, and the buffer is unchanged */
+	CHECK(buf_puts(&b, "xy") == -E2BIG);
+	CHECK_STREQ(buf_str(&b), "abcd123");
+	CHECK(buf_putc(&b, 'z') == 0);
+	CHECK(b.len == 8);
+	CHECK(buf_putc(&b, 'z') == -E2BIG);
+}
+
+static void test_buf_steal(void)
+{
+	struct buf b = BUF_INIT(1024);
+	_cleanup_free_ char *s = NULL, *empty = NULL;
+
+	CHECK(buf_puts(&b, "hello") == 0);
+	s = buf_steal(&b);
+	CHECK_STREQ(s, "hello");
+	CHECK(b.data == NULL && b.len == 0);
+	empty = buf_steal(&b);
+	CHECK_STREQ(empty, "");
+	CHECK_STREQ(buf_str(&b), "");
+}
+
+static void test_error_chain(void)
+{
+	struct coi_error err = {0};
+	int r;
+
+	r = coi_error_set(&err, -ENOENT, "no container '%s'", "c1");
+	CHECK(r == -ENOENT);
+	r = coi_error_prefix(&err, "starting session");
+	CHECK(r == -ENOENT);
+	CHECK_STREQ(err.msg, "starting session: no container 'c1'");
+	r = coi_error_errno(&err, EACCES, "cannot open '%s'", "/x");
+	CHECK(r == -EACCES);
+	CHECK_STREQ(err.msg, "cannot open '/x': Permission denied");
+	/* positive codes are normalised, NULL err is allowed */
+	CHECK(coi_error_set(NULL, EPERM, "x") == -EPERM);
+	coi_error_clear(&err);
+	CHECK(err.code == 0 && err.msg[0] == '\0');
+}
+
+static void test_path_clean(void)
+{
+	_cleanup_free_ char *a = path_clean("/a//b/./c/../d/");
+	_cleanup_free_ char *b = path_clean("/../..");
+	_cleanup_free_ char *c = path_join("/x/", "/y");
+	_cleanup_free_ char *d = path_join("/", "y");
+
+	CHECK_STREQ(a, "/a/b/d");
+	CHECK_STREQ(b, "/");
+	CHECK_STREQ(c, "/x/y");
+	CHECK_STREQ(d, "/y");
+	CHECK(path_is_safe_relative(".git/hooks"));
+	CHECK(!path_is_safe_relative("../x"));
+	CHECK(!path_is_safe_relative("a/../../x"));
+	CHECK(!path_is_safe_relative("/etc"));
+	CHECK(!path_is_safe_relative(""));
+	CHECK_STREQ(path_basename("/a/b/c"), "c");
+}
+
+static void test_path_absolute(void)
+{
+	_cleanup_free_ char *p = NULL;
+	char cwd[4096];
+
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK(path_absolute("sub/../x", &p, NULL) == 0);
+	CHECK(p && strncmp(p, cwd, strlen(cwd)) == 0);
+	CHECK(p && strcmp(p + strlen(cwd), strcmp(cwd, "/") ? "/x" : "x") == 0);
+}
+
+static void test_file_roundtrip(void)
+{
+	char dir[] = "/tmp/coi-test-XXXXXX";
+	_cleanup_free_ char *f = NULL, *deep = NULL;
+	_cleanup_buf_ struct buf b = BUF_INIT(4);
+	_cleanup_buf_ struct buf big = BUF_INIT(1024);
+	struct coi_error err = {0};
+
+	CHECK(mkdtemp(dir) != NULL);
+	deep = path_join(dir, "a/b/c");
+	CHECK(mkdir_p(deep, 0700) == 0);
+	CHECK(mkdir_p(deep, 0700) == 0);
+	f = path_join(dir, "f");
+	CHECK(write_file_atomic(f, "hello", 5, 0600, &err) == 0);
+	CHECK(read_file(f, &b, &err) == -E2BIG);
+	CHECK(strstr(err.msg, "larger than 4 bytes") != NULL);
+	CHECK(read_file(f, &big, &err) == 0);
+	CHECK_STREQ(buf_str(&big), "hello");
+	CHECK(read_file(dir, &big, &err) == -EISDIR);
+	(void)unlink(f);
+	(void)rmdir(deep);
+	*strrchr(deep, '/') = '\0';
+	(void)rmdir(deep);
+	*strrchr(deep, '/') = '\0';
+	(void)rmdir(deep);
+	CHECK(rmdir(dir) == 0);
+}
+
+static void test_strv(void)
+{
+	_cleanup_strv_free_ char **l = NULL, **s = NULL;
+	_cleanup_free_ char *j = NULL;
+
+	CHECK(strv_push(&l, "a") == 0);
+	CHECK(strv_push(&l, "b c") == 0);
+	CHECK(strv_length(l) == 2);
+	CHECK(strv_contains(l, "b c"));
+	CHECK(!strv_contains(l, "b"));
+	j = strv_join(l, ",");
+	CHECK_STREQ(j, "a,b c");
+	s = strv_split("  x  y,z ", " ,");
+	CHECK(strv_length(s) == 3);
+	CHECK_STREQ(s[2], "z");
+}
+
+static void test_sha256(void)
+{
+	char hex[SHA256_HEX_LEN + 1];
+
+	CHECK(sha256_hex("abc", 3, hex) == 0);
+	CHECK_STREQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_json(void)
+{
+	_cleanup_json_ json_t *j = NULL;
+	struct coi_error err = {0};
+	const char *s = "{\"a\":{\"b\":{\"c\":\"x\"}},\"n\":5,\"t\":true}";
+
+	CHECK(json_parse(s, strlen(s), &j, &err) == 0);
+	CHECK_STREQ(json_string_value(json_get_path(j, "a.b.c")), "x");
+	CHECK(json_get_path(j, "a.z.c") == NULL);
+	CHECK(json_get_int(j, "n", -1) == 5);
+	CHECK(json_get_int(j, "t", -1) == -1);
+	CHECK(json_get_bool(j, "t", false));
+	CHECK(json_get_str(j, "n") == NULL);
+	CHECK(json_parse("{\"a\":1,\"a\":2}", 13, &j, &err) == -EBADMSG);
+	CHECK(json_parse("{", 1, &j, &err) == -EBADMSG);
+	CHECK(strstr(err.msg, "line 1") != NULL);
+}
+
+int main(void)
+{
+	RUN(test_buf_ceiling);
+	RUN(test_buf_steal);
+	RUN(test_error_chain);
+	RUN(test_path_clean);
+	RUN(test_path_absolute);
+	RUN(test_file_roundtrip);
+	RUN(test_strv);
+	RUN(test_sha256);
+	RUN(test_json);
+	return tap_done();
+}
