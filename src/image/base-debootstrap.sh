@@ -11,6 +11,7 @@
 # Environment:
 #   COI_BASE_SUITE   the suite to bootstrap (default: the host's VERSION_CODENAME, else bookworm)
 #   COI_APT_MIRROR   the mirror URL (default: read from the host's own apt configuration)
+#   COI_BASE_HASH    recorded as the image property coi.base (coi's cache key)
 #
 # Facts behind each step: ../shared/HOST.md section 5 (udev for DHCP, CA trust for npm, zstd -3).
 set -euo pipefail
@@ -25,6 +26,7 @@ die() {
 command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
 command -v mksquashfs >/dev/null || die "mksquashfs is not installed (apt-get install squashfs-tools)"
 
+# shellcheck source=/dev/null
 . /etc/os-release
 distro=${ID:-debian}
 suite=${COI_BASE_SUITE:-${VERSION_CODENAME:-bookworm}}
@@ -57,7 +59,13 @@ ubuntu)
 esac
 
 rootfs=$out/rootfs
-rm -rf "$out"
+# An interrupted debootstrap can leave /proc or /sys mounted in the target: never rm across them.
+if [ -d "$out" ]; then
+    grep -o " $(realpath "$out")/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do
+        umount -l "$m" || true
+    done
+    rm -rf --one-file-system "$out"
+fi
 mkdir -p "$out/meta/templates"
 
 say "debootstrap $distro $suite (minbase + systemd) from the host's mirror"
@@ -146,6 +154,7 @@ properties:
   description: $distro $suite minbase + systemd (coi base)
   os: $distro
   release: $suite
+  coi.base: "${COI_BASE_HASH:-unknown}"
 templates:
   /etc/hostname: {when: [create, copy], template: hostname.tpl}
   /etc/hosts: {when: [create, copy], template: hosts.tpl}

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # build.sh: turns a base system container into the coi sandbox image. Runs as root INSIDE the
-# build container (coi embeds this file, pushes it with its inputs to /tmp/coi-build/ and runs it;
-# the container has open network for the build only).
+# build container (coi embeds this file, pushes it with its inputs to $COI_BUILD_DIR, default
+# /var/lib/coi-build - not /tmp, which systemd empties at boot - and runs it; the container has
+# open network for the build only).
 #
 # Inputs (all optional):
 #   COI_AGENTS         agents to install from the npm registry, space or comma separated
@@ -12,13 +13,14 @@
 #   COI_NODE_MAJOR     the least Node.js major version (default 22); when the distribution's is
 #                      older (Debian 12 has 18; Gemini CLI needs 20), that version's official
 #                      binary comes from the npm registry (package node-linux-<arch>)
-#   /tmp/coi-build/dummy      the fake agent, installed as /usr/local/bin/dummy
-#   /tmp/coi-build/ca/*.crt   extra CA certificates to trust (the host's, behind a TLS proxy)
+#   COI_BUILD_DIR      where the inputs below are (default /var/lib/coi-build; removed at the end)
+#   $COI_BUILD_DIR/dummy      the fake agent, installed as /usr/local/bin/dummy
+#   $COI_BUILD_DIR/ca/*.crt   extra CA certificates to trust (the host's, behind a TLS proxy)
 #
 # Progress: each phase prints one line 'coi-build: step N/M: what' that coi shows as progress.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
-in=/tmp/coi-build
+in=${COI_BUILD_DIR:-/var/lib/coi-build}
 steps=10
 n=0
 step() {
@@ -176,7 +178,7 @@ EOF
 step "cleaning up"
 npm cache clean --force >/dev/null 2>&1 || true
 apt-get clean
-rm -rf /var/lib/apt/lists/* /root/.npm /root/.cache /home/code/.npm /tmp/* /var/tmp/*
+rm -rf "$in" /var/lib/apt/lists/* /root/.npm /root/.cache /home/code/.npm /tmp/* /var/tmp/*
 rm -rf /var/log/journal/* /var/lib/systemd/network/* /var/lib/dhcp/*
 find /var/log -type f \( -name '*.log' -o -name '*.gz' -o -name '*.[0-9]' \) -delete
 # Per-instance identity: each container makes its own machine-id on first boot.
