@@ -17,23 +17,28 @@ PKGS	:= libcurl jansson libcrypto libnftables libseccomp libmnl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# CFLAGS/LDFLAGS are the user's (default -O2 -g); the project's own flags live in COI_*.
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=gnu17 -D_GNU_SOURCE -MMD -MP -Isrc -fstack-protector-strong -fPIE \
+COI_CFLAGS := -std=gnu17 -D_GNU_SOURCE -MMD -MP -Isrc -fstack-protector-strong -fPIE \
 	   -DCOI_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
 	   -Wimplicit-fallthrough -Wpointer-arith -Wcast-align -Wundef -Wno-unused-parameter
-LDFLAGS	+= -pie -Wl,-z,relro,-z,now
+COI_LDFLAGS := -pie -Wl,-z,relro,-z,now
 LDLIBS	+= $(PKG_LIBS) -lm
 
 ifeq ($(BUILD),dev)
-CFLAGS	+= $(WARN) -Werror -D_FORTIFY_SOURCE=2
+COI_CFLAGS += $(WARN) -Werror -D_FORTIFY_SOURCE=2
 endif
 ifeq ($(BUILD),asan)
-CFLAGS	+= $(WARN) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-LDFLAGS	+= -fsanitize=address,undefined
+COI_CFLAGS += $(WARN) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+COI_LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(BUILD),fuzz)
+CC	:= clang
+COI_CFLAGS += -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 endif
 ifeq ($(BUILD),release)
-CFLAGS	+= $(WARN) -D_FORTIFY_SOURCE=2
+COI_CFLAGS += $(WARN) -D_FORTIFY_SOURCE=2
 endif
 
 LIB_SRCS  := $(sort $(wildcard src/*/*.c))
@@ -47,6 +52,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 .PHONY: all dev asan release check check-asan unit tools fuzz format format-check lint \
 	install uninstall clean e2e test bench
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(O)/coi $(UNIT_BINS) $(TOOL_BINS)
 
@@ -55,26 +61,33 @@ dev:
 asan:
 	$(MAKE) BUILD=asan all
 release:
-	$(MAKE) BUILD=release $(O:build/dev=build/release)/coi
+	$(MAKE) BUILD=release all
+
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(COI_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(O)/libcoi.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && $(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(O)/coi: $(O)/src/main.o $(O)/libcoi.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(COI_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(O)/libcoi.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(COI_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/tools/%: $(O)/tests/tools/%.o $(O)/libcoi.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(COI_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests print TAP; prove runs them. COI_BUILD tells tests where the binaries are.
 check: all
@@ -90,13 +103,13 @@ e2e: all
 # libFuzzer targets, built with clang. FUZZ_SECONDS bounds each run.
 FUZZ_SECONDS ?= 30
 fuzz:
-	@mkdir -p build/fuzz
-	$(MAKE) BUILD=fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libcoi.a
+	$(MAKE) BUILD=fuzz build/fuzz/libcoi.a
 	set -e; for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
 	  clang -std=gnu17 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 	    -o build/fuzz/$$n $$f build/fuzz/libcoi.a $(LDLIBS); \
 	  mkdir -p build/fuzz/corpus-$$n; \
-	  build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus-$$n \
+	  build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
+	    -artifact_prefix=build/fuzz/ build/fuzz/corpus-$$n \
 	    $$( [ -d tests/fuzz/corpus/$$n ] && echo tests/fuzz/corpus/$$n ); done
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

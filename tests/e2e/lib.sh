@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: MIT
+# lib.sh: the end-to-end test library. Each tests/e2e/NN-name.t sources it, prints TAP, and talks
+# to the private test daemon that scripts/setup-host --test runs (INCUS_DIR=/var/lib/coi-test), so
+# tests never touch a developer's own Incus state.
+#
+# A test that cannot reach the daemon BAILS OUT (prove reports failure): a broken daemon must make
+# the suite fail, never skip.
+#
+#   t_ok DESC CMD...          pass when CMD exits 0
+#   t_fails DESC CMD...       pass when CMD exits non-zero
+#   t_is DESC GOT EXPECTED    pass when the strings are equal
+#   t_like DESC GOT REGEX     pass when GOT matches the extended regex
+#   t_defer CMD...            run CMD (with eval) at exit, in reverse order of registration
+#   t_name PART               a unique instance name coi-t-PART-<random>
+#   t_done                    print the plan; exit 1 if anything failed
+
+set -u
+export INCUS_DIR=${COI_TEST_INCUS_DIR:-/var/lib/coi-test}
+export INCUS_SOCKET="$INCUS_DIR/unix.socket"
+export LC_ALL=C.UTF-8
+T_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+COI_BUILD=${COI_BUILD:-$T_ROOT/build/dev}
+COI="$COI_BUILD/coi"
+T_IMAGE=coi-t-tiny
+_t_n=0
+_t_failed=0
+_t_deferred=()
+
+t_diag() { printf '# %s\n' "$@" | sed '2,$s/^/# /'; }
+
+_t_result() {
+    _t_n=$((_t_n + 1))
+    if [ "$1" = 0 ]; then
+        echo "ok $_t_n - $2"
+    else
+        echo "not ok $_t_n - $2"
+        _t_failed=$((_t_failed + 1))
+    fi
+}
+
+t_ok() {
+    local desc=$1 out rc
+    shift
+    out=$("$@" 2>&1) && rc=0 || rc=$?
+    _t_result "$rc" "$desc"
+    [ "$rc" = 0 ] || t_diag "command: $*" "exit $rc: $(printf '%s' "$out" | tail -c 2000)"
+    return 0
+}
+
+t_fails() {
+    local desc=$1 out rc
+    shift
+    out=$("$@" 2>&1) && rc=0 || rc=$?
+    if [ "$rc" != 0 ]; then _t_result 0 "$desc"; else
+        _t_result 1 "$desc"
+        t_diag "command unexpectedly succeeded: $*" "$(printf '%s' "$out" | tail -c 2000)"
+    fi
+    return 0
+}
+
+t_is() {
+    if [ "$2" = "$3" ]; then _t_result 0 "$1"; else
+        _t_result 1 "$1"
+        t_diag "got:      '$2'" "expected: '$3'"
+    fi
+}
+
+t_like() {
+    if [[ "$2" =~ $3 ]]; then _t_result 0 "$1"; else
+        _t_result 1 "$1"
+        t_diag "got:   '$2'" "wanted /$3/"
+    fi
+}
+
+t_bail() {
+    echo "Bail out! $*"
+    exit 255
+}
+
+t_defer() { _t_deferred+=("$*"); }
+
+_t_run_deferred() {
+    local i
+    for ((i = ${#_t_deferred[@]} - 1; i >= 0; i--)); do
+        eval "${_t_deferred[$i]}" >/dev/null 2>&1 || true
+    done
+}
+trap _t_run_deferred EXIT
+
+t_name() { printf 'coi-t-%s-%s' "$1" "$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"; }
+
+t_done() {
+    echo "1..$_t_n"
+    [ "$_t_failed" = 0 ]
+}
+
+# The daemon must answer, and the tiny image must exist (tests/e2e/setup makes both).
+t_require_daemon() {
+    [ -S "$INCUS_SOCKET" ] && incus admin waitready --timeout 10 >/dev/null 2>&1 ||
+        t_bail "the test daemon at $INCUS_DIR does not answer (run: scripts/setup-host --test)"
+    incus image info "$T_IMAGE" >/dev/null 2>&1 ||
+        t_bail "test image $T_IMAGE missing (run: tests/e2e/setup)"
+    [ -x "$COI" ] || t_bail "no coi binary at $COI (run: make)"
+}
+
+# Launch a throwaway container from the tiny image; deleted at exit whatever happens.
+t_launch() {
+    local name=$1
+    shift
+    t_defer "incus delete -f $name"
+    incus launch "$T_IMAGE" "$name" -c boot.autostart=false "$@" >/dev/null
+}

@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The command-line surface: --version, --help, help VERB, VERB --help, and exit codes 2 for usage
+# errors with a one-line hint.
+set -u
+coi=${COI_BUILD:-build/dev}/coi
+n=0 failed=0
+check() { # DESC EXPECTED_RC REGEX CMD...
+    local desc=$1 want=$2 re=$3 out rc
+    shift 3
+    out=$("$@" 2>&1) && rc=0 || rc=$?
+    n=$((n + 1))
+    if [ "$rc" = "$want" ] && [[ "$out" =~ $re ]]; then echo "ok $n - $desc"; else
+        echo "not ok $n - $desc"; failed=1
+        echo "# exit $rc (wanted $want); output: $(head -c 500 <<<"$out")"
+    fi
+}
+check "--version" 0 '^coi [0-9a-z.-]+' "$coi" --version
+check "--help lists verbs with one line each" 0 'Verbs:.*  version +print the version' "$coi" --help
+check "help VERB" 0 '^Usage: coi version' "$coi" help version
+check "VERB --help" 0 '^Usage: coi version' "$coi" version --help
+check "no verb is a usage error" 2 'Usage: coi' "$coi"
+check "unknown verb: exit 2 and a hint" 2 "unknown verb 'frobnicate'.*Try 'coi --help'" "$coi" frobnicate
+check "unknown option of a verb: exit 2 and a hint" 2 "Try 'coi version --help'" "$coi" version --bogus
+check "help for an unknown verb" 2 "unknown verb 'nope'" "$coi" help nope
+for v in $("$coi" --help | awk '/^Verbs:/{f=1;next} /^$/{f=0} f{print $1}'); do
+    check "every verb has --help ($v)" 0 "^Usage: coi $v" "$coi" "$v" --help
+done
+echo "1..$n"
+exit $failed
