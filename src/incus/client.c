@@ -40,6 +40,20 @@ bool incus_interrupted(void)
 	return interrupted != 0;
 }
 
+static void on_signal(int sig)
+{
+	interrupted = 1;
+}
+
+void incus_interrupt_on_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+}
+
 char *incus_default_socket(void)
 {
 	const char *s = secure_getenv("INCUS_SOCKET");
@@ -51,6 +65,24 @@ char *incus_default_socket(void)
 	if (s && *s)
 		return asprintf(&p, "%s/unix.socket", s) < 0 ? NULL : p;
 	return strdup("/var/lib/incus/unix.socket");
+}
+
+static const char *env_or_null(const char *name)
+{
+	const char *v = secure_getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+void incus_client_opts_from_env(struct incus_client_opts *o)
+{
+	*o = (struct incus_client_opts){
+	        .remote_url = env_or_null("COI_INCUS_REMOTE"),
+	        .client_cert = env_or_null("COI_INCUS_CLIENT_CERT"),
+	        .client_key = env_or_null("COI_INCUS_CLIENT_KEY"),
+	        .server_cert = env_or_null("COI_INCUS_SERVER_CERT"),
+	        .project = env_or_null("COI_INCUS_PROJECT"),
+	};
 }
 
 /* "sha256//BASE64" of the certificate's SubjectPublicKeyInfo, for CURLOPT_PINNEDPUBLICKEY. */
@@ -613,7 +645,8 @@ static void report_progress(const json_t *op, const struct incus_wait *w)
 	}
 }
 
-static int operation_result(const json_t *op, const char *op_path, struct coi_error *err)
+/* 0 for success, 1 while running, a negative errno for failure or cancellation. */
+static int operation_result(const json_t *op, struct coi_error *err)
 {
 	long code = (long)json_get_int(op, "status_code", 0);
 	const char *msg = json_get_str(op, "err");
@@ -622,7 +655,7 @@ static int operation_result(const json_t *op, const char *op_path, struct coi_er
 		return 0;
 	if (code == 401)
 		return coi_error_set(err, -ECANCELED, "operation was cancelled");
-	if (code == 400 || code >= 400)
+	if (code >= 400)
 		return coi_error_set(err, -EPROTO, "%s", msg && *msg ? msg : "operation failed");
 	return 1; /* still running */
 }
@@ -638,7 +671,7 @@ static void operation_cancel(struct incus_client *c, const char *op_path)
 		incus_http_resp_release(&resp);
 }
 
-int incus_operation_wait(struct incus_client *c, const char *op_path, const struct incus_wait *w,
+int incus_operation_poll(struct incus_client *c, const char *op_path, const struct incus_wait *w,
                          json_t **ret_op, struct coi_error *err)
 {
 	int timeout = w && w->timeout ? w->timeout : c->op_timeout;
@@ -662,18 +695,18 @@ int incus_operation_wait(struct incus_client *c, const char *op_path, const stru
 		if (asprintf(&path, "%s/wait?timeout=%ld", op_path, step) < 0)
 			return coi_error_oom(err);
 		r = incus_call_nowait(c, "GET", path, NULL, &e, err);
-		if (r == -ECANCELED) {
+		if (r == -ECANCELED)
 			operation_cancel(c, op_path);
-			return r;
-		}
+		/* Incus 6.0 answers /wait on a failed operation with an error envelope; the
+		 * operation itself (with its metadata, e.g. exec's "return") is still there */
+		if (r == -EPROTO && incus_call_nowait(c, "GET", op_path, NULL, &e, NULL) == 0)
+			r = 0;
 		if (r < 0)
 			return r;
-		r = operation_result(e.metadata, op_path, err);
-		if (r <= 0) {
-			if (r == 0 && ret_op)
-				*ret_op = TAKE_PTR(e.metadata);
+		if (operation_result(e.metadata, NULL) <= 0) {
+			*ret_op = TAKE_PTR(e.metadata);
 			incus_envelope_release(&e);
-			return r;
+			return 0;
 		}
 		report_progress(e.metadata, w);
 		incus_envelope_release(&e);
@@ -682,6 +715,22 @@ int incus_operation_wait(struct incus_client *c, const char *op_path, const stru
 			return coi_error_set(err, -ECANCELED, "interrupted");
 		}
 	}
+}
+
+int incus_operation_wait(struct incus_client *c, const char *op_path, const struct incus_wait *w,
+                         json_t **ret_op, struct coi_error *err)
+{
+	json_t *op = NULL;
+	int r;
+
+	r = incus_operation_poll(c, op_path, w, &op, err);
+	if (r < 0)
+		return r;
+	r = operation_result(op, err);
+	if (r == 0 && ret_op)
+		*ret_op = TAKE_PTR(op);
+	json_decref(op);
+	return r;
 }
 
 int incus_call(struct incus_client *c, const char *method, const char *path, const json_t *body,

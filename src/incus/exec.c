@@ -115,11 +115,33 @@ static int fetch_log(struct incus_client *c, const char *path, size_t max, char 
 	return 0;
 }
 
+/* POSTs an exec that needs no websocket and waits for it; *ret_op is the finished operation,
+ * failed or not (a command that was not found fails with return 127). */
+static int incus_exec_start(struct incus_client *c, const char *name, const json_t *body,
+                            json_t **ret_op, struct coi_error *err)
+{
+	_cleanup_free_ char *path = incus_pathf(c, "/1.0/instances/%s/exec", name);
+	struct incus_envelope e;
+	int r;
+
+	if (!path)
+		return coi_error_oom(err);
+	r = incus_call_nowait(c, "POST", path, body, &e, err);
+	if (r < 0)
+		return coi_error_prefix(err, "cannot run a command in '%s'", name);
+	if (e.type != INCUS_RESP_ASYNC) {
+		incus_envelope_release(&e);
+		return coi_error_set(err, -EPROTO, "exec in '%s' did not start an operation", name);
+	}
+	r = incus_operation_poll(c, e.operation, &(struct incus_wait){.timeout = -1}, ret_op, err);
+	incus_envelope_release(&e);
+	return r;
+}
+
 static int exec_capture(struct incus_client *c, const char *name, const struct incus_exec_opts *o,
                         struct incus_exec_result *ret, struct coi_error *err)
 {
-	_cleanup_free_ char *path = incus_pathf(c, "/1.0/instances/%s/exec", name);
-	_cleanup_json_ json_t *body = NULL, *md = NULL;
+	_cleanup_json_ json_t *body = NULL, *md = NULL, *op = NULL;
 	struct incus_exec_result res = {0};
 	size_t max = o->capture_max ? o->capture_max : CAPTURE_MAX_DEFAULT;
 	const json_t *output;
@@ -129,13 +151,16 @@ static int exec_capture(struct incus_client *c, const char *name, const struct i
 	r = incus_exec_body(o, false, false, true, &body, err);
 	if (r < 0)
 		return r;
-	r = incus_simple(c, "POST", path, body, &(struct incus_wait){.timeout = -1}, &md, err);
+	r = incus_exec_start(c, name, body, &op, err);
 	if (r < 0)
-		return coi_error_prefix(err, "cannot run '%s' in '%s'", o->argv[0], name);
+		return r;
+	md = json_incref(json_get_obj(op, "metadata"));
 	status = json_object_get(md, "return");
 	output = json_get_obj(md, "output");
 	if (!json_is_integer(status))
-		return coi_error_set(err, -EBADMSG, "exec in '%s' returned no exit status", name);
+		return coi_error_set(err, -EPROTO, "cannot run '%s' in '%s': %s", o->argv[0], name,
+		                     json_get_str(op, "err") ? json_get_str(op, "err")
+		                                             : "no exit status");
 	res.exit_status = (int)json_integer_value(status);
 	if (json_get_str(output, "1"))
 		r = fetch_log(c, json_get_str(output, "1"), max, &res.out, &res.out_len, err);

@@ -59,6 +59,11 @@ struct incus_client_opts {
 /* The socket path a client with socket_path == NULL uses; newly allocated, NULL on OOM. */
 char *incus_default_socket(void);
 
+/* Options from the environment (the strings point into it): $COI_INCUS_REMOTE,
+ * $COI_INCUS_CLIENT_CERT, $COI_INCUS_CLIENT_KEY, $COI_INCUS_SERVER_CERT, $COI_INCUS_PROJECT; the
+ * socket is left NULL (incus_default_socket()). The config layer overrides these with [incus]. */
+void incus_client_opts_from_env(struct incus_client_opts *o);
+
 /* Creates a client; no connection is made until the first call. */
 int incus_client_new(const struct incus_client_opts *opts, struct incus_client **ret,
                      struct coi_error *err);
@@ -74,6 +79,8 @@ const char *incus_client_project(const struct incus_client *c);
  * abort and a waited-for operation is cancelled on the daemon. Async-signal-safe. */
 void incus_interrupt(void);
 void incus_interrupt_reset(void);
+/* Installs SIGINT and SIGTERM handlers that call incus_interrupt() (for commands). */
+void incus_interrupt_on_signals(void);
 bool incus_interrupted(void);
 
 /* Progress of an operation, as the daemon words it ("Unpacking image: 45%"). percent is -1 when

@@ -85,6 +85,10 @@ int incus_call_nowait(struct incus_client *c, const char *method, const char *pa
 /* incus_request() returning 0, for a path that may be NULL (an allocation failed: -ENOMEM). */
 int incus_simple(struct incus_client *c, const char *method, const char *path, const json_t *body,
                  const struct incus_wait *wait, json_t **ret_metadata, struct coi_error *err);
+/* Waits until the operation is done (succeeded, failed or cancelled) and hands it over whatever
+ * its outcome: exec reads "return" from a failed operation ("Command not found" is exit 127). */
+int incus_operation_poll(struct incus_client *c, const char *op_path, const struct incus_wait *wait,
+                         json_t **ret_op, struct coi_error *err);
 /* Waits for an operation; *ret_op (may be NULL) gets the final operation object. */
 int incus_operation_wait(struct incus_client *c, const char *op_path, const struct incus_wait *wait,
                          json_t **ret_op, struct coi_error *err);

@@ -202,6 +202,12 @@ static void test_exec(void)
 	o.cwd = NULL;
 	CHECK(incus_exec(c, "c2", &o, &res, &err) == -EPROTO);
 	CHECK(strstr(err.msg, "not running") != NULL);
+	/* the command is not found: the operation fails, the status is still 127 */
+	o.argv = (char *[]){"nope", NULL};
+	CHECK(incus_exec(c, "c1", &o, &res, &err) == 0 && res.exit_status == 127);
+	incus_exec_result_release(&res);
+	CHECK(incus_exec(c, "c1", &o, &res, &err) == -EPROTO);
+	CHECK(strstr(err.msg, "boom") != NULL);
 	CHECK(fake_stop(&fake) == 0);
 	/* a bad environment entry is refused before anything is sent */
 	CHECK(strv_push(&env, "=x") == 0);
