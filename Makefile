@@ -71,6 +71,9 @@ $(O)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(COI_CFLAGS) $(CFLAGS) -c -o $@ $<
 
+# Files embedded with .incbin (the compiler's dependency output does not list them).
+$(O)/src/image/recipes.o: src/image/base-debootstrap.sh src/image/build.sh src/image/dummy
+
 $(O)/libcoi.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^

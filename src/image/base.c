@@ -4,8 +4,6 @@
  * base is cached twice: as files under CACHE/base-<hash>/ (so a fresh daemon re-imports it in a
  * second) and as the image alias coi-base-<distro>-<version> carrying the property coi.base=<hash>
  * (so a rebuild skips both). */
-#include "image/image-internal.h"
-
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "image/image-internal.h"
 #include "incus/incus.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -197,8 +196,9 @@ static int run_base_recipe(struct build_ctx *b, const char *outdir, const char *
 	if (r < 0)
 		return coi_error_errno(b->err, r, "waiting for the base recipe");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return coi_error_set(b->err, -EIO, "the base recipe failed (status %d); see its output above",
-		                     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		return coi_error_set(
+		        b->err, -EIO, "the base recipe failed (status %d); see its output above",
+		        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	return 0;
 }
 
@@ -247,7 +247,8 @@ static int base_debootstrap(struct build_ctx *b, char **ret_alias)
 		return coi_error_oom(b->err);
 	r = image_property(b->c, alias, "coi.base", &have, NULL);
 	if (r == 0 && have && strcmp(have, hash) == 0) {
-		build_progress(b, IMAGE_PHASE_BASE, -1, "base '%s' is up to date (%s)", alias, hash);
+		build_progress(b, IMAGE_PHASE_BASE, -1, "base '%s' is up to date (%s)", alias,
+		               hash);
 		*ret_alias = TAKE_PTR(alias);
 		return 0;
 	}
@@ -257,9 +258,10 @@ static int base_debootstrap(struct build_ctx *b, char **ret_alias)
 		return coi_error_oom(b->err);
 	if (stat(sq, &st) < 0) {
 		if (geteuid() != 0)
-			return coi_error_set(b->err, -EPERM,
-			                     "making the base image with debootstrap needs root: run "
-			                     "'sudo coi build' once (or set the base to an image server)");
+			return coi_error_set(
+			        b->err, -EPERM,
+			        "making the base image with debootstrap needs root: run "
+			        "'sudo coi build' once (or set the base to an image server)");
 		r = mkdir_p(b->cache, 0755);
 		if (r < 0)
 			return coi_error_errno(b->err, r, "cannot create '%s'", b->cache);
@@ -291,8 +293,8 @@ int build_resolve_base(struct build_ctx *b)
 		if (remote_reachable(rm)) {
 			base = "images:debian/12";
 		} else {
-			build_progress(b, IMAGE_PHASE_BASE, -1, "image server %s unreachable: using debootstrap",
-			               rm->url);
+			build_progress(b, IMAGE_PHASE_BASE, -1,
+			               "image server %s unreachable: using debootstrap", rm->url);
 			base = "debootstrap";
 		}
 	}
@@ -305,15 +307,15 @@ int build_resolve_base(struct build_ctx *b)
 		return b->base_alias ? 0 : coi_error_oom(b->err);
 	}
 	if (strchr(base, ':'))
-		return coi_error_set(b->err, -EINVAL, "unknown image server in base '%s' (known: images:)",
-		                     base);
+		return coi_error_set(b->err, -EINVAL,
+		                     "unknown image server in base '%s' (known: images:)", base);
 	r = incus_image_alias_exists(b->c, base, b->err);
 	if (r < 0)
 		return r;
 	if (r == 0)
-		return coi_error_set(b->err, -ENOENT, "base image '%s' not found%s", base,
-		                     strcmp(base, IMAGE_DEFAULT_ALIAS) == 0 ? ": run 'coi build' first"
-		                                                            : "");
+		return coi_error_set(
+		        b->err, -ENOENT, "base image '%s' not found%s", base,
+		        strcmp(base, IMAGE_DEFAULT_ALIAS) == 0 ? ": run 'coi build' first" : "");
 	b->base_alias = strdup(base);
 	return b->base_alias ? 0 : coi_error_oom(b->err);
 }

@@ -3,8 +3,6 @@
  * its inputs -> run it as root with its output streamed -> stop -> publish as ALIAS-<stamp> with
  * the recipe hash -> repoint ALIAS -> prune old versions. The build container is deleted on every
  * exit path (build_undo()); ALIAS moves only after a successful publish. */
-#include "image/image-internal.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -15,35 +13,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "image/image-internal.h"
 #include "incus/incus.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/path.h"
 #include "util/strv.h"
 
-#define BUILD_DIR     "/var/lib/coi-build" /* not /tmp: systemd empties it at boot */
-#define CA_DIR        "/usr/local/share/ca-certificates"
-#define READY_TRIES   80 /* x 250 ms: the container's exec API answers ~0.3 s after start */
-#define STOP_TIMEOUT  60
-
-/* clang-format off */
-static const char *const phase_names[_IMAGE_PHASE_MAX] = {
-	[IMAGE_PHASE_CHECK]   = "check",
-	[IMAGE_PHASE_BASE]    = "base",
-	[IMAGE_PHASE_LAUNCH]  = "launch",
-	[IMAGE_PHASE_PUSH]    = "push",
-	[IMAGE_PHASE_SCRIPT]  = "script",
-	[IMAGE_PHASE_STOP]    = "stop",
-	[IMAGE_PHASE_PUBLISH] = "publish",
-	[IMAGE_PHASE_ALIAS]   = "alias",
-	[IMAGE_PHASE_CLEANUP] = "cleanup",
-};
-/* clang-format on */
-
-const char *image_phase_to_string(enum image_phase p)
-{
-	return p >= 0 && p < _IMAGE_PHASE_MAX ? phase_names[p] : "?";
-}
+#define BUILD_DIR    "/var/lib/coi-build" /* not /tmp: systemd empties it at boot */
+#define CA_DIR       "/usr/local/share/ca-certificates"
+#define READY_TRIES  80 /* x 250 ms: the container's exec API answers ~0.3 s after start */
+#define STOP_TIMEOUT 60
 
 void build_progress(struct build_ctx *b, enum image_phase phase, int percent, const char *fmt, ...)
 {
@@ -93,14 +74,14 @@ static int create_from_remote(struct build_ctx *b, struct incus_wait *w)
 	json_t *devices;
 
 	body = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s}, s:b}", "name", b->container,
-	                 "source", "type", "image", "mode", "pull", "server", b->remote->url, "protocol",
-	                 b->remote->protocol, "alias", b->base_alias, "config", "boot.autostart",
-	                 "false", "start", 1);
+	                 "source", "type", "image", "mode", "pull", "server", b->remote->url,
+	                 "protocol", b->remote->protocol, "alias", b->base_alias, "config",
+	                 "boot.autostart", "false", "start", 1);
 	if (!body)
 		return coi_error_oom(b->err);
 	if (b->opts->storage_pool) {
-		devices = json_pack("{s:{s:s, s:s, s:s}}", "root", "type", "disk", "path", "/", "pool",
-		                    b->opts->storage_pool);
+		devices = json_pack("{s:{s:s, s:s, s:s}}", "root", "type", "disk", "path", "/",
+		                    "pool", b->opts->storage_pool);
 		if (!devices || json_object_set_new(body, "devices", devices) < 0)
 			return coi_error_oom(b->err);
 	}
@@ -128,14 +109,15 @@ static int launch(struct build_ctx *b)
 		incus_map_clear(&config);
 		return coi_error_oom(b->err);
 	}
-	/* From here on the container may exist: build_undo() deletes it, even after a failed create. */
+	/* From here on the container may exist: build_undo() deletes it, even after a failed
+	 * create. */
 	b->container_made = true;
 	r = b->remote ? create_from_remote(b, &w) : incus_instance_create(b->c, &spec, &w, b->err);
 	incus_map_clear(&config);
 	if (r < 0)
 		return coi_error_prefix(b->err, "launching '%s'", b->container);
-	/* Network: the build container needs open egress (apt, npm). coi adds no rules for it today;
-	 * when the network-policy module lands, open the container here (mode "open"). */
+	/* Network: the build container needs open egress (apt, npm). coi adds no rules for it
+	 * today; when the network-policy module lands, open the container here (mode "open"). */
 	return 0;
 }
 
@@ -202,13 +184,15 @@ static int push_inputs(struct build_ctx *b)
 	    (r = incus_file_write(b->c, b->container, BUILD_DIR "/dummy", dummy.data, dummy.len,
 	                          &exe, b->err)) < 0)
 		return coi_error_prefix(b->err, "pushing the recipe");
-	/* The host's extra CAs (a TLS-intercepting proxy): without them npm fails in the container. */
+	/* The host's extra CAs (a TLS-intercepting proxy): without them npm fails in the container.
+	 */
 	if (glob(CA_DIR "/*.crt", 0, NULL, &g) == 0) {
 		for (size_t i = 0; i < g.gl_pathc && r >= 0; i++) {
-			_cleanup_free_ char *dst = path_join(BUILD_DIR "/ca", path_basename(g.gl_pathv[i]));
+			_cleanup_free_ char *dst =
+			        path_join(BUILD_DIR "/ca", path_basename(g.gl_pathv[i]));
 
-			r = dst ? incus_file_push(b->c, b->container, g.gl_pathv[i], dst, false, NULL,
-			                          b->err)
+			r = dst ? incus_file_push(b->c, b->container, g.gl_pathv[i], dst, false,
+			                          NULL, b->err)
 			        : coi_error_oom(b->err);
 		}
 	}
@@ -224,14 +208,14 @@ static int run_recipe(struct build_ctx *b)
 	char *e;
 	int r;
 
-	if (asprintf(&e, "COI_AGENTS=%s", b->opts->agents ? b->opts->agents : IMAGE_DEFAULT_AGENTS) <
-	            0 ||
+	if (asprintf(&e, "COI_AGENTS=%s",
+	             b->opts->agents ? b->opts->agents : IMAGE_DEFAULT_AGENTS) < 0 ||
 	    strv_consume(&env, e) < 0 || strv_push(&env, "COI_BUILD_DIR=" BUILD_DIR) < 0 ||
 	    strv_push(&env, "HOME=/root") < 0 ||
 	    asprintf(&e, "COI_RECIPE_HASH=%s", b->res->recipe) < 0 || strv_consume(&env, e) < 0)
 		return coi_error_oom(b->err);
-	if (b->opts->apt_mirror &&
-	    (asprintf(&e, "COI_APT_MIRROR=%s", b->opts->apt_mirror) < 0 || strv_consume(&env, e) < 0))
+	if (b->opts->apt_mirror && (asprintf(&e, "COI_APT_MIRROR=%s", b->opts->apt_mirror) < 0 ||
+	                            strv_consume(&env, e) < 0))
 		return coi_error_oom(b->err);
 	build_progress(b, IMAGE_PHASE_SCRIPT, -1, "running the %s as root (output follows)",
 	               b->opts->script ? "custom build script" : "build recipe");
@@ -249,9 +233,11 @@ static int stop(struct build_ctx *b)
 	int r;
 
 	build_progress(b, IMAGE_PHASE_STOP, -1, "stopping '%s'", b->container);
-	r = incus_instance_set_state(b->c, b->container, INCUS_ACTION_STOP, false, STOP_TIMEOUT, NULL);
+	r = incus_instance_set_state(b->c, b->container, INCUS_ACTION_STOP, false, STOP_TIMEOUT,
+	                             NULL);
 	if (r < 0)
-		r = incus_instance_set_state(b->c, b->container, INCUS_ACTION_STOP, true, -1, b->err);
+		r = incus_instance_set_state(b->c, b->container, INCUS_ACTION_STOP, true, -1,
+		                             b->err);
 	return r < 0 ? coi_error_prefix(b->err, "stopping '%s'", b->container) : 0;
 }
 
@@ -311,8 +297,9 @@ static void build_undo(struct build_ctx *b)
 	incus_interrupt_reset(); /* the delete itself must not be cancelled */
 	build_progress(b, IMAGE_PHASE_CLEANUP, -1, "deleting build container '%s'", b->container);
 	if (incus_instance_delete(b->c, b->container, true, &e) < 0 && e.code != -ENOENT)
-		log_warn("cannot delete build container '%s': %s; delete it with 'incus delete -f %s'",
-		         b->container, coi_error_message(&e), b->container);
+		log_warn(
+		        "cannot delete build container '%s': %s; delete it with 'incus delete -f %s'",
+		        b->container, coi_error_message(&e), b->container);
 	b->container_made = false;
 }
 

@@ -25,10 +25,10 @@ struct build_ctx {
 	struct coi_error *err;
 	const char *cache; /* the cache directory */
 	int log_fd;
-	char *base_alias;                   /* local alias, or the remote's image name */
-	const struct image_remote *remote;  /* set when the base is on an image server */
-	char stamp[IMAGE_STAMP_LEN + 1];    /* YYYYMMDD-HHMMSS, UTC */
-	char container[64];                 /* coi-build-STAMP */
+	char *base_alias;                  /* local alias, or the remote's image name */
+	const struct image_remote *remote; /* set when the base is on an image server */
+	char stamp[IMAGE_STAMP_LEN + 1];   /* YYYYMMDD-HHMMSS, UTC */
+	char container[64];                /* coi-build-STAMP */
 	bool container_made;
 	enum image_phase phase; /* for progress from Incus operations */
 };

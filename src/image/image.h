@@ -20,14 +20,14 @@
 struct coi_error;
 struct incus_client;
 
-#define IMAGE_DEFAULT_ALIAS     "coi-default"
-#define IMAGE_DEFAULT_KEEP      3
-#define IMAGE_DEFAULT_CACHE     "/var/cache/coi"
-#define IMAGE_DEFAULT_AGENTS    "claude opencode codex gemini"
-#define IMAGE_RECIPE_PROPERTY   "coi.recipe"
-#define IMAGE_HASH_LEN          16
-#define IMAGE_BUILD_PREFIX      "coi-build-"
-#define IMAGE_STAMP_LEN         15 /* YYYYMMDD-HHMMSS */
+#define IMAGE_DEFAULT_ALIAS   "coi-default"
+#define IMAGE_DEFAULT_KEEP    3
+#define IMAGE_DEFAULT_CACHE   "/var/cache/coi"
+#define IMAGE_DEFAULT_AGENTS  "claude opencode codex gemini"
+#define IMAGE_RECIPE_PROPERTY "coi.recipe"
+#define IMAGE_HASH_LEN        16
+#define IMAGE_BUILD_PREFIX    "coi-build-"
+#define IMAGE_STAMP_LEN       15 /* YYYYMMDD-HHMMSS */
 
 /* ---- the embedded recipes ------------------------------------------------------------------- */
 
@@ -93,7 +93,7 @@ struct image_build_opts {
 	const char *apt_mirror;   /* NULL: the base's own (for debootstrap: the host's) */
 	int keep;                 /* versions to keep; 0: IMAGE_DEFAULT_KEEP */
 	bool force;               /* rebuild even when the alias carries this recipe hash */
-	int log_fd;               /* the build's own output (recipes' stdout and stderr); -1: none */
+	int log_fd; /* the build's own output (recipes' stdout and stderr); -1: none */
 	image_progress_fn progress;
 	void *userdata;
 };
@@ -101,13 +101,13 @@ struct image_build_opts {
 struct image_build_result {
 	bool skipped; /* the alias already carries this recipe hash */
 	char recipe[IMAGE_HASH_LEN + 1];
-	char *fingerprint; /* the new (or, when skipped, existing) image */
+	char *fingerprint;   /* the new (or, when skipped, existing) image */
 	char *version_alias; /* "coi-default-20261128-114502"; NULL when skipped */
 	char *base;          /* the base used: an alias or "REMOTE:NAME" */
 	double base_seconds; /* making/importing the base (0 when cached) */
 	double total_seconds;
-	int64_t size;    /* bytes, as the daemon reports the published image */
-	int pruned;      /* old versions deleted */
+	int64_t size; /* bytes, as the daemon reports the published image */
+	int pruned;   /* old versions deleted */
 };
 void image_build_result_release(struct image_build_result *r);
 

@@ -1,116 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* versions.c: what identifies a build (the recipe hash), what an image carries (its properties),
- * and pruning old versions. Images are versioned by alias: ALIAS-YYYYMMDD-HHMMSS, one per build;
- * ALIAS itself points at the newest good one. */
-#include "image/image.h"
-
-#include <ctype.h>
+/* versions.c: what an image carries (its properties) and pruning old versions. Images are
+ * versioned by alias: ALIAS-YYYYMMDD-HHMMSS, one per build; ALIAS itself points at the newest
+ * good one. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "image/image.h"
 #include "incus/incus.h"
-#include "util/buf.h"
 #include "util/error.h"
-#include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strv.h"
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int cmp_str_desc(const void *a, const void *b)
 {
-	return -cmp_str(a, b);
-}
-
-/* "codex, claude  gemini" -> "claude,codex,gemini" (sorted, deduplicated). */
-static char *agents_normalise(const char *agents)
-{
-	_cleanup_strv_free_ char **l = strv_split(agents ? agents : IMAGE_DEFAULT_AGENTS, " ,\t\n");
-	_cleanup_strv_free_ char **u = NULL;
-	size_t n;
-
-	if (!l)
-		return NULL;
-	n = strv_length(l);
-	qsort(l, n, sizeof(char *), cmp_str);
-	strv_foreach(a, l)
-	{
-		if (!strv_contains(u, *a) && strv_push(&u, *a) < 0)
-			return NULL;
-	}
-	return strv_join(u, ",");
-}
-
-static int hash_into(struct buf *b, char *ret)
-{
-	char hex[SHA256_HEX_LEN + 1];
-	int r;
-
-	r = sha256_hex(b->data ? b->data : "", b->len, hex);
-	if (r < 0)
-		return r;
-	memcpy(ret, hex, IMAGE_HASH_LEN);
-	ret[IMAGE_HASH_LEN] = '\0';
-	return 0;
-}
-
-static int put_part(struct buf *b, const char *name, const char *data, size_t len)
-{
-	if (buf_printf(b, "%s %zu\n", name, len) < 0 || buf_append(b, data, len) < 0 ||
-	    buf_putc(b, '\n') < 0)
-		return -ENOMEM;
-	return 0;
-}
-
-int image_recipe_hash(const char *agents, const char *custom_script, char *ret)
-{
-	_cleanup_buf_ struct buf b = BUF_INIT(64u << 20);
-	_cleanup_free_ char *norm = agents_normalise(agents);
-
-	if (!norm)
-		return -ENOMEM;
-	for (int id = 0; id < _IMAGE_RECIPE_MAX; id++) {
-		struct image_recipe rc = image_recipe_get((enum image_recipe_id)id);
-
-		if (put_part(&b, rc.name, rc.data, rc.len) < 0)
-			return -ENOMEM;
-	}
-	if (put_part(&b, "agents", norm, strlen(norm)) < 0)
-		return -ENOMEM;
-	if (custom_script && put_part(&b, "custom", custom_script, strlen(custom_script)) < 0)
-		return -ENOMEM;
-	return hash_into(&b, ret);
-}
-
-int image_base_hash(char *ret)
-{
-	_cleanup_buf_ struct buf b = BUF_INIT(16u << 20);
-	struct image_recipe rc = image_recipe_get(IMAGE_RECIPE_BASE);
-
-	if (put_part(&b, rc.name, rc.data, rc.len) < 0)
-		return -ENOMEM;
-	return hash_into(&b, ret);
-}
-
-bool image_is_version_alias(const char *alias, const char *s)
-{
-	size_t n = strlen(alias);
-
-	if (strncmp(s, alias, n) != 0 || s[n] != '-')
-		return false;
-	s += n + 1;
-	if (strlen(s) != IMAGE_STAMP_LEN)
-		return false;
-	for (int i = 0; i < IMAGE_STAMP_LEN; i++) {
-		if (i == 8 ? s[i] != '-' : !isdigit((unsigned char)s[i]))
-			return false;
-	}
-	return true;
+	return -strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Incus has no typed wrapper for image properties yet: read them with the generic call. */
@@ -152,13 +57,13 @@ static int list_versions(struct incus_client *c, const char *alias, char ***ret,
 	if (r < 0)
 		return r;
 	for (size_t i = 0; l[i]; i++) {
-		strv_foreach(a, l[i]->aliases)
-		{
+		strv_foreach(a, l[i]->aliases) {
 			char *e;
 
 			if (!image_is_version_alias(alias, *a))
 				continue;
-			if (asprintf(&e, "%s\t%s", *a, l[i]->fingerprint) < 0 || strv_consume(&v, e) < 0)
+			if (asprintf(&e, "%s\t%s", *a, l[i]->fingerprint) < 0 ||
+			    strv_consume(&v, e) < 0)
 				return coi_error_oom(err);
 		}
 	}
@@ -183,8 +88,7 @@ int image_cleanup(struct incus_client *c, const char *alias, int keep, char ***r
 	r = list_versions(c, alias, &versions, err);
 	if (r < 0)
 		return r;
-	strv_foreach(e, versions)
-	{
+	strv_foreach(e, versions) {
 		char *fp = strchr(*e, '\t');
 
 		*fp++ = '\0';

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* coi build: the sandbox image coi-default (or a custom image on top of it). The build's own
+ * output streams to stdout; phases and percentages go to stderr. Ctrl-C stops the build and
+ * deletes the build container; the previous image stays. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "image/image.h"
+#include "incus/incus.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/path.h"
+
+const struct verb verb_build;
+
+struct build_args {
+	struct image_build_opts o;
+	const char *script_path;
+	bool quiet;
+	int last_percent;
+	int last_phase;
+};
+
+static void on_progress(enum image_phase phase, const char *text, int percent, void *userdata)
+{
+	struct build_args *a = userdata;
+
+	if (a->quiet)
+		return;
+	if (percent >= 0) {
+		/* Incus reports often; show each phase's percentage in steps of 10. */
+		if ((int)phase == a->last_phase && percent / 10 == a->last_percent / 10 &&
+		    percent != 100)
+			return;
+		a->last_percent = percent;
+	} else {
+		a->last_percent = -10;
+	}
+	a->last_phase = (int)phase;
+	fprintf(stderr, "coi build: [%s] %s\n", image_phase_to_string(phase), text);
+}
+
+static bool alias_valid(const char *s)
+{
+	if (!*s || strlen(s) > 200)
+		return false;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+		            *s))
+			return false;
+	return true;
+}
+
+/* Settings not given on the command line come from the environment.
+ * TODO(config): once src/config lands, read container.build.{base,agents,compression,script,
+ * commands}, container.image and container.storage_pool from the layered config instead. */
+static void from_env(struct image_build_opts *o)
+{
+	if (!o->base)
+		o->base = secure_getenv("COI_BUILD_BASE");
+	if (!o->agents)
+		o->agents = secure_getenv("COI_AGENTS");
+	if (!o->storage_pool)
+		o->storage_pool = secure_getenv("COI_STORAGE_POOL");
+	if (!o->compression)
+		o->compression = secure_getenv("COI_BUILD_COMPRESSION");
+	if (!o->apt_mirror)
+		o->apt_mirror = secure_getenv("COI_APT_MIRROR");
+}
+
+static int parse_args(int argc, char **argv, struct build_args *a)
+{
+	static const struct option opts[] = {
+	        {"force", no_argument, NULL, 'f'},
+	        {"keep", required_argument, NULL, 'k'},
+	        {"alias", required_argument, NULL, 'a'},
+	        {"base", required_argument, NULL, 'b'},
+	        {"agents", required_argument, NULL, 'A'},
+	        {"script", required_argument, NULL, 's'},
+	        {"storage-pool", required_argument, NULL, 'p'},
+	        {"compression", required_argument, NULL, 'c'},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
+	};
+	char *end;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+fk:a:b:s:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			a->o.force = true;
+			break;
+		case 'k':
+			errno = 0;
+			a->o.keep = (int)strtol(optarg, &end, 10);
+			if (errno || *end || a->o.keep < 1 || a->o.keep > 1000)
+				return cmd_usage_error(&verb_build,
+				                       "--keep needs a number >= 1, not '%s'",
+				                       optarg);
+			break;
+		case 'a':
+			if (!alias_valid(optarg))
+				return cmd_usage_error(&verb_build, "invalid image alias '%s'",
+				                       optarg);
+			a->o.alias = optarg;
+			break;
+		case 'b':
+			a->o.base = optarg;
+			break;
+		case 'A':
+			a->o.agents = optarg;
+			break;
+		case 's':
+			a->script_path = optarg;
+			break;
+		case 'p':
+			a->o.storage_pool = optarg;
+			break;
+		case 'c':
+			a->o.compression = optarg;
+			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		case 'h':
+			cmd_help(&verb_build);
+			return 0;
+		default:
+			return cmd_usage_error(&verb_build, "invalid option");
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(&verb_build, "unexpected argument '%s'", argv[optind]);
+	if (a->script_path && (!a->o.alias || strcmp(a->o.alias, IMAGE_DEFAULT_ALIAS) == 0))
+		return cmd_usage_error(&verb_build,
+		                       "a custom image (--script) needs its own --alias");
+	return 1;
+}
+
+static void print_result(const struct build_args *a, const struct image_build_result *res)
+{
+	const char *alias = a->o.alias ? a->o.alias : IMAGE_DEFAULT_ALIAS;
+
+	if (res->skipped) {
+		printf("%s is up to date (recipe %s, %.12s); --force rebuilds it\n", alias,
+		       res->recipe, res->fingerprint);
+		return;
+	}
+	printf("built %s = %s (%.12s, recipe %s)\n", alias, res->version_alias, res->fingerprint,
+	       res->recipe);
+	printf("base %s (%.0f s), total %.0f s, image %.0f MiB", res->base, res->base_seconds,
+	       res->total_seconds, (double)res->size / (1024.0 * 1024.0));
+	if (res->pruned > 0)
+		printf(", %d old version%s deleted", res->pruned, res->pruned == 1 ? "" : "s");
+	printf("\n");
+}
+
+static int run(int argc, char **argv)
+{
+	struct build_args a = {.o = {.log_fd = STDOUT_FILENO}, .last_phase = -1};
+	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
+	struct image_build_result res = {0};
+	struct incus_client_opts co = {0};
+	_cleanup_buf_ struct buf script = BUF_INIT(1u << 20);
+	struct coi_error err = {0};
+	int r;
+
+	r = parse_args(argc, argv, &a);
+	if (r <= 0)
+		return r < 0 ? EXIT_USAGE : EXIT_OK;
+	from_env(&a.o);
+	if (a.script_path) {
+		if (read_file(a.script_path, &script, &err) < 0)
+			return cmd_fail(&err);
+		a.o.script = buf_str(&script);
+	}
+	a.o.progress = on_progress;
+	a.o.userdata = &a;
+	fflush(stdout);
+
+	incus_client_opts_from_env(&co);
+	if (incus_client_new(&co, &c, &err) < 0)
+		return cmd_fail(&err);
+	incus_interrupt_on_signals();
+	r = image_build(c, &a.o, &res, &err);
+	if (r < 0) {
+		if (r == -ECANCELED)
+			fprintf(stderr,
+			        "coi: build interrupted; the build container was deleted and the "
+			        "previous image kept\n");
+		return cmd_fail(&err);
+	}
+	print_result(&a, &res);
+	image_build_result_release(&res);
+	return EXIT_OK;
+}
+
+const struct verb verb_build = {
+        .name = "build",
+        .run = run,
+        .summary = "build the sandbox image coi-default",
+        .usage =
+                "Usage: coi build [--force] [--keep N] [--alias NAME] [--base BASE] [--agents LIST]\n"
+                "                 [--script FILE] [--storage-pool POOL] [--compression ALGO]\n"
+                "\n"
+                "Build the sandbox image coi-default: a Debian system container with systemd, the\n"
+                "user 'code' (uid 1000, passwordless sudo), tmux, git, build tools, Node.js and the\n"
+                "agents Claude Code, opencode, Codex and Gemini CLI. Skipped when the image already\n"
+                "carries the current recipe. Each build is kept as NAME-YYYYMMDD-HHMMSS and NAME\n"
+                "points at the newest; a failed or interrupted build keeps the previous image.\n"
+                "\n"
+                "  -f, --force            rebuild even when the image is up to date\n"
+                "  -k, --keep N           versions to keep (default 3)\n"
+                "  -a, --alias NAME       the image alias (default coi-default)\n"
+                "  -b, --base BASE        auto (default: an image server if reachable, else\n"
+                "                         debootstrap), debootstrap (made here, needs root),\n"
+                "                         images:debian/12, or a local image alias\n"
+                "      --agents LIST      agents to install: claude,opencode,codex,gemini (default\n"
+                "                         all), or none\n"
+                "  -s, --script FILE      a custom image: run FILE as root on top of coi-default\n"
+                "                         (or --base) and publish it as --alias\n"
+                "      --storage-pool P   the pool for the build container\n"
+                "      --compression A    publish compression (default zstd; none, gzip, xz)\n"
+                "  -q, --quiet            no progress lines on stderr\n"
+                "\n"
+                "Environment: COI_BUILD_BASE, COI_AGENTS, COI_STORAGE_POOL, COI_BUILD_COMPRESSION,\n"
+                "COI_APT_MIRROR, COI_IMAGE_CACHE (the base cache, default /var/cache/coi).",
+};
