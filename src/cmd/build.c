@@ -22,16 +22,19 @@ struct build_args {
 	struct image_build_opts o;
 	const char *script_path;
 	bool quiet;
+	bool print_hash;
 	int last_percent;
 	int last_phase;
+	char last_text[256];
 };
 
 static void on_progress(enum image_phase phase, const char *text, int percent, void *userdata)
 {
 	struct build_args *a = userdata;
 
-	if (a->quiet)
+	if (a->quiet || strncmp(text, a->last_text, sizeof(a->last_text) - 1) == 0)
 		return;
+	(void)snprintf(a->last_text, sizeof(a->last_text), "%s", text);
 	if (percent >= 0) {
 		/* Incus reports often; show each phase's percentage in steps of 10. */
 		if ((int)phase == a->last_phase && percent / 10 == a->last_percent / 10 &&
@@ -85,6 +88,7 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 	        {"storage-pool", required_argument, NULL, 'p'},
 	        {"compression", required_argument, NULL, 'c'},
 	        {"quiet", no_argument, NULL, 'q'},
+	        {"recipe-hash", no_argument, NULL, 'R'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -128,6 +132,9 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 			break;
 		case 'q':
 			a->quiet = true;
+			break;
+		case 'R':
+			a->print_hash = true;
 			break;
 		case 'h':
 			cmd_help(&verb_build);
@@ -181,6 +188,14 @@ static int run(int argc, char **argv)
 			return cmd_fail(&err);
 		a.o.script = buf_str(&script);
 	}
+	if (a.print_hash) {
+		char hash[IMAGE_HASH_LEN + 1];
+
+		if (image_recipe_hash(a.o.agents, a.o.script, hash) < 0)
+			return cmd_failf("cannot hash the recipe");
+		printf("%s\n", hash);
+		return EXIT_OK;
+	}
 	a.o.progress = on_progress;
 	a.o.userdata = &a;
 	fflush(stdout);
@@ -229,6 +244,7 @@ const struct verb verb_build = {
                 "      --storage-pool P   the pool for the build container\n"
                 "      --compression A    publish compression (default zstd; none, gzip, xz)\n"
                 "  -q, --quiet            no progress lines on stderr\n"
+                "      --recipe-hash      print the recipe hash (what decides a rebuild) and exit\n"
                 "\n"
                 "Environment: COI_BUILD_BASE, COI_AGENTS, COI_STORAGE_POOL, COI_BUILD_COMPRESSION,\n"
                 "COI_APT_MIRROR, COI_IMAGE_CACHE (the base cache, default /var/cache/coi).",
