@@ -2,9 +2,11 @@
 /* verbs.c: every verb, in the order 'coi --help' lists them. One line each. */
 #include "cmd/cmd.h"
 
+extern const struct verb verb_container;
 extern const struct verb verb_version;
 
 const struct verb *const coi_verbs[] = {
+        &verb_container,
         &verb_version,
         NULL,
 };

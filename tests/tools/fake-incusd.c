@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/* fake-incusd: a stand-in for the Incus daemon in unit and CLI tests. It listens on a unix socket
+ * and replays one case file: a list of exchanges, each an expected request and a canned reply,
+ * served strictly in order.
+ *
+ *	fake-incusd SOCKET CASE.json
+ *
+ * prints "ready" on stdout once it listens, serves until SIGTERM (or until every exchange was used
+ * and the last connection closed, with "exit_when_done"), then exits 0 when every exchange was
+ * used and no request was unexpected, else 1 with the reasons on stderr.
+ *
+ * A case file:
+ *	{"exchanges": [
+ *	  {"method": "GET", "path": "/1.0/instances/c1?project=default",
+ *	   "body": {...},             expected JSON body: every member given must match (subset)
+ *	   "raw_body": "text",        or the exact raw body
+ *	   "sync": {...},             reply: a sync envelope with this metadata, or
+ *	   "async": {...},            a 202 async envelope with this operation metadata, or
+ *	   "error": "text", "error_code": 404,   an error envelope, or
+ *	   "raw": "text",             a raw body
+ *	   "status": 200,             HTTP status (defaults: 200, 202 for async, error_code)
+ *	   "headers": {"X-Incus-type": "file"}}   reply headers
+ *	]}
+ * An async reply's operation is "/1.0/operations/" + metadata.id. */
+#include <errno.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define MAX_CONNS   8
+#define REQUEST_MAX (64u << 20)
+
+struct conn {
+	int fd;
+	char *in;
+	size_t len, cap;
+};
+
+static volatile sig_atomic_t stop;
+static json_t *exchanges;
+static size_t next;
+static int failures;
+
+static void on_term(int sig)
+{
+	stop = 1;
+}
+
+/* Every member of want is in got with an equal value (objects compared recursively). */
+static bool json_subset(const json_t *want, const json_t *got)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(want) || !json_is_object(got))
+		return json_equal(want, got);
+	json_object_foreach((json_t *)want, key, v) {
+		if (!json_subset(v, json_object_get(got, key)))
+			return false;
+	}
+	return true;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void reply(int fd, int status, const char *body, size_t len, const json_t *headers)
+{
+	char head[4096];
+	size_t off;
+	const char *key;
+	json_t *v;
+
+	off = (size_t)snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n",
+	                       status, len);
+	if (len > 0 && body[0] == '{' && !json_object_get(headers, "Content-Type"))
+		off += (size_t)snprintf(head + off, sizeof(head) - off,
+		                        "Content-Type: application/json\r\n");
+	json_object_foreach((json_t *)headers, key, v) {
+		off += (size_t)snprintf(head + off, sizeof(head) - off, "%s: %s\r\n", key,
+		                        json_string_value(v) ? json_string_value(v) : "");
+	}
+	off += (size_t)snprintf(head + off, sizeof(head) - off, "\r\n");
+	(void)(write_all(fd, head, off) < 0 || write_all(fd, body ? body : "", len) < 0);
+}
+
+static void reply_json(int fd, int status, json_t *env, const json_t *headers)
+{
+	char *s = json_dumps(env, JSON_COMPACT);
+
+	reply(fd, status, s, strlen(s), headers);
+	free(s);
+	json_decref(env);
+}
+
+static void reply_error(int fd, int code, const char *msg)
+{
+	reply_json(fd, code,
+	           json_pack("{s:s, s:s, s:i}", "type", "error", "error", msg, "error_code", code),
+	           NULL);
+}
+
+static void answer(int fd, const json_t *x)
+{
+	const json_t *headers = json_object_get(x, "headers");
+	int status = (int)json_integer_value(json_object_get(x, "status"));
+	json_t *v;
+
+	if ((v = json_object_get(x, "sync"))) {
+		reply_json(fd, status ? status : 200,
+		           json_pack("{s:s, s:s, s:i, s:O}", "type", "sync", "status", "Success",
+		                     "status_code", 200, "metadata", v),
+		           headers);
+	} else if ((v = json_object_get(x, "async"))) {
+		char op[512];
+		const char *id = json_string_value(json_object_get(v, "id"));
+
+		snprintf(op, sizeof(op), "/1.0/operations/%s", id ? id : "op");
+		reply_json(fd, status ? status : 202,
+		           json_pack("{s:s, s:s, s:i, s:s, s:O}", "type", "async", "status",
+		                     "Operation created", "status_code", 100, "operation", op,
+		                     "metadata", v),
+		           headers);
+	} else if ((v = json_object_get(x, "error"))) {
+		int code = (int)json_integer_value(json_object_get(x, "error_code"));
+
+		code = code ? code : 500;
+		reply_json(fd, status ? status : code,
+		           json_pack("{s:s, s:O, s:i}", "type", "error", "error", v, "error_code",
+		                     code),
+		           headers);
+	} else {
+		const char *raw = json_string_value(json_object_get(x, "raw"));
+
+		raw = raw ? raw : "";
+		reply(fd, status ? status : 200, raw, strlen(raw), headers);
+	}
+}
+
+static bool body_matches(const json_t *x, const char *body, size_t len)
+{
+	const json_t *want = json_object_get(x, "body");
+	const char *raw = json_string_value(json_object_get(x, "raw_body"));
+	json_t *got;
+	bool ok;
+
+	if (raw)
+		return strlen(raw) == len && memcmp(raw, body, len) == 0;
+	if (!want)
+		return true;
+	got = json_loadb(body, len, 0, NULL);
+	ok = got && json_subset(want, got);
+	if (!ok)
+		fprintf(stderr, "fake-incusd: body mismatch: got %.*s\n",
+		        (int)(len > 2000 ? 2000 : len), body);
+	json_decref(got);
+	return ok;
+}
+
+static void handle(int fd, const char *method, const char *path, const char *body, size_t len)
+{
+	const json_t *x = json_array_get(exchanges, next);
+	const char *m = json_string_value(json_object_get(x, "method"));
+	const char *p = json_string_value(json_object_get(x, "path"));
+	char msg[8400];
+
+	if (!x || !m || !p || strcmp(m, method) != 0 || strcmp(p, path) != 0 ||
+	    !body_matches(x, body, len)) {
+		snprintf(msg, sizeof(msg),
+		         "fake-incusd: unexpected request #%zu %s %s (expected %s %s)", next,
+		         method, path, m ? m : "nothing", p ? p : "");
+		fprintf(stderr, "%s\n", msg);
+		failures++;
+		reply_error(fd, 500, msg);
+		return;
+	}
+	next++;
+	answer(fd, x);
+}
+
+/* Serves every complete request in the connection's buffer; returns -1 to close it. */
+static int serve(struct conn *c)
+{
+	for (;;) {
+		char *end = memmem(c->in, c->len, "\r\n\r\n", 4), *cl;
+		char method[16], path[4096];
+		size_t head, body_len = 0;
+
+		if (!end)
+			return 0;
+		head = (size_t)(end - c->in) + 4;
+		*end = '\0';
+		if (sscanf(c->in, "%15s %4095s", method, path) != 2)
+			return -1;
+		for (cl = c->in; (cl = strchr(cl, '\n')) != NULL; cl++)
+			if (strncasecmp(cl + 1, "Content-Length:", 15) == 0)
+				body_len = strtoul(cl + 16, NULL, 10);
+		if (c->len < head + body_len) {
+			*end = '\r';
+			return 0;
+		}
+		handle(c->fd, method, path, c->in + head, body_len);
+		memmove(c->in, c->in + head + body_len, c->len - head - body_len);
+		c->len -= head + body_len;
+	}
+}
+
+static int conn_read(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->cap - c->len < 65536) {
+		size_t cap = c->cap ? c->cap * 2 : 131072;
+		char *p = cap <= REQUEST_MAX ? realloc(c->in, cap) : NULL;
+
+		if (!p)
+			return -1;
+		c->in = p;
+		c->cap = cap;
+	}
+	n = read(c->fd, c->in + c->len, c->cap - c->len - 1);
+	if (n <= 0)
+		return -1;
+	c->len += (size_t)n;
+	return serve(c);
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	(void)unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
+		return -1;
+	return fd;
+}
+
+static void loop(int lfd, bool exit_when_done)
+{
+	struct conn conns[MAX_CONNS];
+	size_t n = 0;
+
+	while (!stop) {
+		struct pollfd pfd[MAX_CONNS + 1] = {{.fd = lfd, .events = POLLIN}};
+
+		for (size_t i = 0; i < n; i++)
+			pfd[i + 1] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
+		if (poll(pfd, n + 1, 200) < 0 && errno != EINTR)
+			break;
+		for (size_t i = n; i-- > 0;) {
+			if (!(pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) ||
+			    conn_read(&conns[i]) == 0)
+				continue;
+			close(conns[i].fd);
+			free(conns[i].in);
+			conns[i] = conns[--n];
+		}
+		if (pfd[0].revents & POLLIN && n < MAX_CONNS) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (fd >= 0)
+				conns[n++] = (struct conn){.fd = fd};
+		}
+		if (exit_when_done && n == 0 && next == json_array_size(exchanges))
+			break;
+	}
+	while (n > 0) {
+		close(conns[--n].fd);
+		free(conns[n].in);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	json_error_t je;
+	json_t *cases;
+	int lfd;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: fake-incusd SOCKET CASE.json\n");
+		return 2;
+	}
+	cases = json_load_file(argv[2], 0, &je);
+	exchanges = json_object_get(cases, "exchanges");
+	if (!json_is_array(exchanges)) {
+		fprintf(stderr, "fake-incusd: %s: %s (line %d)\n", argv[2],
+		        cases ? "no exchanges array" : je.text, je.line);
+		return 2;
+	}
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	signal(SIGPIPE, SIG_IGN);
+	lfd = listen_on(argv[1]);
+	if (lfd < 0) {
+		perror("fake-incusd: listen");
+		return 2;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	loop(lfd, json_is_true(json_object_get(cases, "exit_when_done")));
+	close(lfd);
+	(void)unlink(argv[1]);
+	if (next < json_array_size(exchanges)) {
+		fprintf(stderr, "fake-incusd: %zu of %zu exchanges unused, next: %s %s\n",
+		        json_array_size(exchanges) - next, json_array_size(exchanges),
+		        json_string_value(
+		                json_object_get(json_array_get(exchanges, next), "method")),
+		        json_string_value(
+		                json_object_get(json_array_get(exchanges, next), "path")));
+		failures++;
+	}
+	json_decref(cases);
+	return failures ? 1 : 0;
+}

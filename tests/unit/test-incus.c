@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/* test-incus: the Incus client against fake-incusd (tests/fake-incusd/cases/) and the envelope
+ * decoder on its own. */
+#include <errno.h>
+#include <string.h>
+
+#include "fake-incusd.h"
+#include "incus/incus.h"
+#include "incus/internal.h"
+#include "tap.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/strv.h"
+
+static struct fake fake;
+
+/* A client on a fresh fake serving case; NULL (and a failed check) when it cannot start. */
+static struct incus_client *client_for(const char *case_name, const char *project, size_t max)
+{
+	struct incus_client_opts o = {.project = project, .response_max = max, .op_timeout = -1};
+	struct incus_client *c = NULL;
+
+	if (fake_start(&fake, case_name) < 0)
+		return NULL;
+	o.socket_path = fake.socket;
+	CHECK(incus_client_new(&o, &c, NULL) == 0);
+	return c;
+}
+
+static void test_envelope(void)
+{
+	struct coi_error err = {0};
+	struct incus_envelope e;
+	const char *sync = "{\"type\":\"sync\",\"status_code\":200,\"metadata\":{\"a\":1}}";
+	const char *async =
+	        "{\"type\":\"async\",\"status_code\":100,\"operation\":\"/1.0/operations/x\","
+	        "\"metadata\":{\"id\":\"x\"}}";
+	const char *error = "{\"type\":\"error\",\"error\":\"not here\",\"error_code\":404}";
+
+	CHECK(incus_envelope_parse(200, sync, strlen(sync), &e, &err) == 0);
+	CHECK(e.type == INCUS_RESP_SYNC && json_get_int(e.metadata, "a", 0) == 1);
+	incus_envelope_release(&e);
+	CHECK(incus_envelope_parse(202, async, strlen(async), &e, &err) == 0);
+	CHECK(e.type == INCUS_RESP_ASYNC);
+	CHECK_STREQ(e.operation, "/1.0/operations/x");
+	incus_envelope_release(&e);
+	CHECK(incus_envelope_parse(404, error, strlen(error), &e, &err) == -ENOENT);
+	CHECK_STREQ(err.msg, "not here");
+	incus_envelope_release(&e);
+	CHECK(incus_envelope_parse(200, "{\"type\":\"async\"}", 16, &e, &err) == -EBADMSG);
+	CHECK(incus_envelope_parse(200, "[]", 2, &e, &err) == -EBADMSG);
+	CHECK(incus_envelope_parse(403, "nope", 4, &e, &err) == -EACCES);
+	CHECK(incus_envelope_parse(409, "", 0, &e, &err) == -EEXIST);
+	CHECK(incus_envelope_parse(500, "{\"type\":\"weird\"}", 16, &e, &err) == -EPROTO);
+	CHECK(incus_error_to_errno(412) == -EPROTO);
+}
+
+static void test_server(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = client_for("server", NULL, 0);
+	_cleanup_(incus_server_freep) struct incus_server *s = NULL;
+
+	CHECK(c && incus_server_get(c, &s, NULL) == 0);
+	CHECK(s && s->trusted);
+	CHECK_STREQ(s ? s->server_version : NULL, "6.0.4");
+	CHECK_STREQ(s ? s->api_version : NULL, "1.0");
+	CHECK(fake_stop(&fake) == 0);
+}
+
+static void test_create(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = client_for("create", NULL, 0);
+	_cleanup_strv_free_ char **profiles = NULL;
+	struct incus_map cfg = {0};
+	struct incus_devices devs = {0};
+	struct coi_error err = {0};
+	struct incus_instance_spec spec = {
+	        .name = "c1",
+	        .image_alias = "coi-t-tiny",
+	        .ephemeral = true,
+	        .start = true,
+	        .storage_pool = "coi",
+	        .config = &cfg,
+	        .devices = &devs,
+	};
+
+	CHECK(strv_push(&profiles, "default") == 0);
+	spec.profiles = profiles;
+	CHECK(incus_map_set(&cfg, "boot.autostart", "false") == 0);
+	CHECK(incus_devices_add(&devs, "ws", "type", "disk", "source", "/tmp", "path", "/workspace",
+	                        NULL) == 0);
+	CHECK(c && incus_instance_create(c, &spec, NULL, &err) == 0);
+	/* the operation fails: its text reaches the caller */
+	spec = (struct incus_instance_spec){.name = "c2", .image_alias = "x"};
+	CHECK(incus_instance_create(c, &spec, NULL, &err) == -EPROTO);
+	CHECK(strstr(err.msg, "cannot create instance 'c2'") && strstr(err.msg, "boom"));
+	spec = (struct incus_instance_spec){.name = "c3", .image_alias = "nope"};
+	CHECK(incus_instance_create(c, &spec, NULL, &err) == -ENOENT);
+	CHECK(strstr(err.msg, "Image not found") != NULL);
+	spec = (struct incus_instance_spec){.name = "c1", .image_alias = "x"};
+	CHECK(incus_instance_create(c, &spec, NULL, &err) == -EEXIST);
+	spec.image_alias = NULL;
+	CHECK(incus_instance_create(c, &spec, NULL, &err) == -EINVAL);
+	incus_map_clear(&cfg);
+	incus_devices_clear(&devs);
+	CHECK(fake_stop(&fake) == 0);
+}
+
+static void test_get(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = client_for("get", NULL, 0);
+	_cleanup_(incus_instance_freep) struct incus_instance *i = NULL, *i2 = NULL;
+	_cleanup_(incus_instance_state_freep) struct incus_instance_state *st = NULL;
+	struct coi_error err = {0};
+	const struct incus_nic *nic;
+
+	CHECK(c && incus_instance_get(c, "c1", &i, &err) == 0);
+	if (!i)
+		return;
+	CHECK_STREQ(i->name, "c1");
+	CHECK(i->status == INCUS_STATUS_RUNNING && !i->ephemeral);
+	CHECK(strv_length(i->profiles) == 2 && strv_contains(i->profiles, "coi"));
+	CHECK_STREQ(incus_map_get(&i->config, "limits.cpu"), "2");
+	CHECK(incus_map_get(&i->config, "security.nesting") == NULL);
+	CHECK_STREQ(incus_map_get(&i->expanded_config, "security.nesting"), "true");
+	CHECK_STREQ(incus_devices_prop(&i->devices, "ws", "shift"), "true");
+	CHECK_STREQ(incus_devices_prop(&i->expanded_devices, "eth0", "network"), "incusbr0");
+	CHECK(incus_devices_get(&i->devices, "eth0") == NULL);
+	CHECK(i->state == NULL);
+	CHECK(incus_instance_get(c, "nope", &i2, &err) == -ENOENT && !i2);
+	CHECK_STREQ(err.msg, "Instance not found");
+	CHECK(incus_instance_exists(c, "nope", &err) == 0);
+	CHECK(incus_instance_exists(c, "c1", &err) == 1);
+	CHECK(incus_instance_state(c, "c1", &st, &err) == 0);
+	CHECK(st && st->status == INCUS_STATUS_RUNNING && st->pid == 4242 && st->processes == 7);
+	nic = incus_state_nic(st, "eth0");
+	CHECK(nic != NULL);
+	CHECK_STREQ(nic ? nic->ipv4 : NULL, "10.200.77.5");
+	CHECK_STREQ(nic ? nic->host_name : NULL, "veth1234abcd");
+	CHECK(nic && nic->ipv6 == NULL); /* only a link-local address */
+	nic = incus_state_nic(st, "lo");
+	CHECK(nic && !nic->host_name && !nic->ipv4);
+	CHECK(fake_stop(&fake) == 0);
+}
+
+static void test_list(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = client_for("list", NULL, 0);
+	_cleanup_(incus_instance_list_freep) struct incus_instance **l = NULL, **l2 = NULL;
+
+	CHECK(c && incus_instance_list(c, "coi-t-", 0, &l, NULL) == 2);
+	CHECK_STREQ(l ? l[0]->name : NULL, "coi-t-a");
+	CHECK_STREQ(l ? l[1]->name : NULL, "coi-t-b");
+	CHECK(l && l[0]->ephemeral && !l[2] && !l[0]->state);
+	CHECK(incus_instance_list(c, NULL, INCUS_LIST_STATE, &l2, NULL) == 1);
+	CHECK(l2 && l2[0]->state && l2[0]->state->pid == 10);
+	CHECK_STREQ(l2 ? incus_state_nic(l2[0]->state, "eth0")->host_name : NULL, "vethA");
+	CHECK(fake_stop(&fake) == 0);
+}
+
+static void test_state(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = client_for("state", NULL, 0);
+	struct incus_map cfg = {0};
+	struct incus_devices devs = {0};
+	struct coi_error err = {0};
+
+	CHECK(c && incus_instance_set_state(c, "c1", INCUS_ACTION_STOP, true, -1, &err) == 0);
+	CHECK(incus_instance_set_state(c, "c1", INCUS_ACTION_START, false, 30, &err) == -EPROTO);
+	CHECK(strstr(err.msg, "cannot start 'c1'") && strstr(err.msg, "forkstart"));
+	CHECK(incus_instance_delete(c, "c1", true, &err) == 0);
+	CHECK(incus_map_set(&cfg, "limits.memory", "1GiB") == 0);
+	CHECK(incus_devices_add(&devs, "gpu", "type", "gpu", NULL) == 0);
+	CHECK(incus_instance_patch(c, "c1", &cfg, &devs, &err) == 0);
+	incus_map_clear(&cfg);
+	incus_devices_clear(&devs);
+	CHECK(fake_stop(&fake) == 0);
+}
+
+static void test_exec(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = client_for("exec", NULL, 0);
+	_cleanup_strv_free_ char **argv = strv_split("sh|-c|echo hi; exit 42", "|");
+	_cleanup_strv_free_ char **env = NULL;
+	struct incus_exec_result res = {0};
+	struct incus_exec_opts o;
+	struct coi_error err = {0};
+
+	CHECK(strv_push(&env, "HOME=/home/code") == 0 && strv_push(&env, "A=b=c") == 0);
+	incus_exec_opts_init(&o);
+	o.argv = argv;
+	o.env = env;
+	o.uid = o.gid = 1000;
+	o.cwd = "/workspace";
+	CHECK(c && incus_exec(c, "c1", &o, &res, &err) == 0);
+	CHECK(res.exit_status == 42);
+	CHECK_STREQ(res.out, "hi\n");
+	CHECK_STREQ(res.err, "");
+	incus_exec_result_release(&res);
+	o.env = NULL;
+	o.uid = o.gid = -1;
+	o.cwd = NULL;
+	CHECK(incus_exec(c, "c2", &o, &res, &err) == -EPROTO);
+	CHECK(strstr(err.msg, "not running") != NULL);
+	/* the command is not found: the operation fails, the status is still 127 */
+	o.argv = (char *[]){"nope", NULL};
+	CHECK(incus_exec(c, "c1", &o, &res, &err) == 0 && res.exit_status == 127);
+	incus_exec_result_release(&res);
+	CHECK(incus_exec(c, "c1", &o, &res, &err) == -EPROTO);
+	CHECK(strstr(err.msg, "boom") != NULL);
+	CHECK(fake_stop(&fake) == 0);
+	/* a bad environment entry is refused before anything is sent */
+	CHECK(strv_push(&env, "=x") == 0);
+	o.env = env;
+	CHECK(incus_exec(c, "c1", &o, &res, &err) == -EINVAL);
+}
+
+static void on_progress(const struct incus_progress *p, void *userdata)
+{
+	struct buf *seen = userdata;
+
+	buf_printf(seen, "%s|%d;", p->text, p->percent);
+	if (strcmp(p->text, "5%") == 0)
+		incus_interrupt(); /* as a SIGINT handler would */
+}
+
+static void test_transport(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = client_for("transport", NULL, 0);
+	_cleanup_incus_client_ struct incus_client *small = NULL, *p1 = NULL, *gone = NULL;
+	_cleanup_(incus_server_freep) struct incus_server *s = NULL;
+	_cleanup_(incus_instance_list_freep) struct incus_instance **l = NULL;
+	_cleanup_buf_ struct buf seen = BUF_INIT(4096);
+	struct incus_client_opts o = {.socket_path = fake.socket, .response_max = 64};
+	struct incus_wait w = {.progress = on_progress, .userdata = &seen, .timeout = -1};
+	struct coi_error err = {0};
+
+	CHECK(c && incus_server_get(c, &s, &err) == -EBADMSG);
+	CHECK(incus_server_get(c, &s, &err) == -EPROTO);
+	CHECK(strstr(err.msg, "HTTP 502") != NULL);
+	CHECK(incus_client_new(&o, &small, NULL) == 0);
+	CHECK(incus_instance_list(small, NULL, 0, &l, &err) == -E2BIG);
+	o = (struct incus_client_opts){.socket_path = fake.socket, .project = "p1"};
+	CHECK(incus_client_new(&o, &p1, NULL) == 0);
+	CHECK(incus_server_get(p1, &s, &err) == 0 && !s->trusted);
+	CHECK(incus_request(c, "PUT", "/1.0/instances/c1/state", NULL, &w, NULL, &err) == 202);
+	CHECK_STREQ(buf_str(&seen), "Unpack: 45% (10MB/s)|45;publish: 80%|80;");
+	/* interrupted while waiting: the operation is cancelled on the daemon */
+	CHECK(incus_request(c, "PUT", "/1.0/instances/c1/state", NULL, &w, NULL, &err) ==
+	      -ECANCELED);
+	CHECK(incus_interrupted());
+	incus_interrupt_reset();
+	CHECK(fake_stop(&fake) == 0);
+	/* nothing listens any more */
+	o = (struct incus_client_opts){.socket_path = "/nonexistent/unix.socket"};
+	CHECK(incus_client_new(&o, &gone, NULL) == 0);
+	CHECK(incus_server_get(gone, &s, &err) == -ENOENT);
+	CHECK(strstr(err.msg, "/nonexistent/unix.socket") != NULL);
+}
+
+static void test_maps(void)
+{
+	struct incus_map m = {0};
+	struct incus_devices d = {0};
+	_cleanup_json_ json_t *j = NULL;
+
+	CHECK(incus_map_set(&m, "a", "1") == 0 && incus_map_set(&m, "a", "2") == 0);
+	CHECK(m.n == 1);
+	CHECK_STREQ(incus_map_get(&m, "a"), "2");
+	CHECK(incus_devices_add(&d, "x", "type", "disk", NULL) == 0);
+	CHECK(incus_devices_add(&d, "x", "type", "nic", NULL) == 0);
+	CHECK(d.n == 1);
+	CHECK_STREQ(incus_devices_prop(&d, "x", "type"), "nic");
+	j = incus_devices_to_json(&d);
+	CHECK_STREQ(json_get_str(json_get_obj(j, "x"), "type"), "nic");
+	incus_map_clear(&m);
+	incus_devices_clear(&d);
+	CHECK(incus_status_from_string("Frozen") == INCUS_STATUS_FROZEN);
+	CHECK(incus_status_from_string("bogus") == INCUS_STATUS_UNKNOWN);
+	CHECK_STREQ(incus_action_to_string(INCUS_ACTION_UNFREEZE), "unfreeze");
+}
+
+static void test_default_socket(void)
+{
+	_cleanup_free_ char *a = NULL, *b = NULL, *d = NULL;
+
+	unsetenv("INCUS_SOCKET");
+	unsetenv("INCUS_DIR");
+	d = incus_default_socket();
+	CHECK_STREQ(d, "/var/lib/incus/unix.socket");
+	setenv("INCUS_DIR", "/var/lib/coi-test", 1);
+	a = incus_default_socket();
+	CHECK_STREQ(a, "/var/lib/coi-test/unix.socket");
+	setenv("INCUS_SOCKET", "/run/x.sock", 1);
+	b = incus_default_socket();
+	CHECK_STREQ(b, "/run/x.sock");
+	unsetenv("INCUS_SOCKET");
+	unsetenv("INCUS_DIR");
+}
+
+int main(void)
+{
+	RUN(test_envelope);
+	RUN(test_maps);
+	RUN(test_default_socket);
+	RUN(test_server);
+	RUN(test_create);
+	RUN(test_get);
+	RUN(test_list);
+	RUN(test_state);
+	RUN(test_exec);
+	RUN(test_transport);
+	return tap_done();
+}
