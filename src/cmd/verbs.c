@@ -3,9 +3,11 @@
 #include "cmd/cmd.h"
 
 extern const struct verb verb_container;
+extern const struct verb verb_run;
 extern const struct verb verb_version;
 
 const struct verb *const coi_verbs[] = {
+        &verb_run,
         &verb_container,
         &verb_version,
         NULL,

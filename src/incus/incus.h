@@ -282,6 +282,18 @@ int incus_instance_remove_device(struct incus_client *c, const char *name, const
 int incus_instance_unset_config(struct incus_client *c, const char *name, char *const *keys,
                                 struct coi_error *err);
 
+/* ---- profiles ------------------------------------------------------------------------------- */
+
+struct incus_profile {
+	char *name;
+	struct incus_map config;
+	struct incus_devices devices;
+};
+struct incus_profile *incus_profile_free(struct incus_profile *p);
+DEFINE_CLEANUP(struct incus_profile *, incus_profile_free)
+int incus_profile_get(struct incus_client *c, const char *name, struct incus_profile **ret,
+                      struct coi_error *err);
+
 /* ---- snapshots ------------------------------------------------------------------------------ */
 
 struct incus_snapshot {

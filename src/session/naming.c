@@ -22,7 +22,8 @@ const char *session_name_prefix(void)
 	const char *p = secure_getenv("COI_CONTAINER_PREFIX");
 
 	/* Incus names: letters, digits, dashes; keep the prefix to what can start such a name. */
-	if (p && *p && strlen(p) < 32 && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(p))
+	if (p && *p && strlen(p) < 32 &&
+	    strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(p))
 		return p;
 	return "coi-";
 }
@@ -108,9 +109,9 @@ int session_lock_workspace(const char *hash, int timeout_ms, struct coi_error *e
 			return coi_error_errno(err, errno, "cannot lock '%s'", path);
 		if (waited >= timeout_ms)
 			return coi_error_set(err, -ETIMEDOUT,
-					     "another coi is starting a session for this workspace "
-					     "(lock '%s' held for %d ms)",
-					     path, timeout_ms);
+			                     "another coi is starting a session for this workspace "
+			                     "(lock '%s' held for %d ms)",
+			                     path, timeout_ms);
 		(void)nanosleep(&step, NULL);
 	}
 }

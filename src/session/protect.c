@@ -22,9 +22,9 @@
 #include "util/path.h"
 #include "util/strv.h"
 
-#define WALK_MAX_DEPTH	 32
+#define WALK_MAX_DEPTH   32
 #define WALK_MAX_ENTRIES 20000
-#define GITFILE_MAX	 4096
+#define GITFILE_MAX      4096
 
 struct protect_plan *protect_plan_free(struct protect_plan *p)
 {
@@ -63,14 +63,15 @@ static int lstat_chain(const char *ws, const char *rel, struct stat *ret, struct
 		cur = next;
 		if (lstat(cur, ret) < 0)
 			return errno == ENOENT || errno == ENOTDIR
-				       ? -ENOENT
-				       : coi_error_errno(err, errno, "cannot inspect '%s'", cur);
+			               ? -ENOENT
+			               : coi_error_errno(err, errno, "cannot inspect '%s'", cur);
 		if (S_ISLNK(ret->st_mode))
-			return coi_error_set(err, -ELOOP,
-					     "protected path '%s' is or lies under a symlink ('%s'); "
-					     "refusing to mount or lock what it points to (remove the "
-					     "symlink, or change [security] protected_paths)",
-					     rel, cur);
+			return coi_error_set(
+			        err, -ELOOP,
+			        "protected path '%s' is or lies under a symlink ('%s'); "
+			        "refusing to mount or lock what it points to (remove the "
+			        "symlink, or change [security] protected_paths)",
+			        rel, cur);
 		p += len;
 		while (*p == '/')
 			p++;
@@ -103,10 +104,12 @@ static int resolve_gitdir(struct protect_plan *p, struct coi_error *err)
 	if (!dotgit)
 		return coi_error_oom(err);
 	if (lstat(dotgit, &st) < 0)
-		return errno == ENOENT ? 0 : coi_error_errno(err, errno, "cannot inspect '%s'", dotgit);
+		return errno == ENOENT ? 0
+		                       : coi_error_errno(err, errno, "cannot inspect '%s'", dotgit);
 	if (S_ISLNK(st.st_mode))
-		return strv_push(&p->notes, ".git is a symlink (a worktree setup?): skipped, its hooks "
-					    "and config are not protected");
+		return strv_push(&p->notes,
+		                 ".git is a symlink (a worktree setup?): skipped, its hooks "
+		                 "and config are not protected");
 	if (S_ISDIR(st.st_mode))
 		return (p->gitdir_rel = strdup(".git")) ? 0 : coi_error_oom(err);
 	r = read_file(dotgit, &b, err);
@@ -125,8 +128,10 @@ static int resolve_gitdir(struct protect_plan *p, struct coi_error *err)
 	if (!rel) {
 		_cleanup_free_ char *note = NULL;
 
-		if (asprintf(&note, ".git points to '%s', outside the workspace: the container cannot "
-				    "see it, so there is nothing to protect there", abs) < 0)
+		if (asprintf(&note,
+		             ".git points to '%s', outside the workspace: the container cannot "
+		             "see it, so there is nothing to protect there",
+		             abs) < 0)
 			return coi_error_oom(err);
 		return strv_consume(&p->notes, TAKE_PTR(note));
 	}
@@ -216,7 +221,7 @@ static int plan_add(struct protect_plan *p, const char *rel, const struct stat *
 }
 
 static int plan_one(struct protect_plan *p, const char *path, bool create_missing,
-		    struct coi_error *err)
+                    struct coi_error *err)
 {
 	_cleanup_free_ char *rel = NULL;
 	bool created = false;
@@ -224,9 +229,10 @@ static int plan_one(struct protect_plan *p, const char *path, bool create_missin
 	int r;
 
 	if (!path_is_safe_relative(path))
-		return coi_error_set(err, -EINVAL,
-				     "protected path '%s' must be relative to the workspace, without '..'",
-				     path);
+		return coi_error_set(
+		        err, -EINVAL,
+		        "protected path '%s' must be relative to the workspace, without '..'",
+		        path);
 	if (map_git_path(p, path, &rel) < 0)
 		return coi_error_oom(err);
 	if (!rel)
@@ -243,13 +249,13 @@ static int plan_one(struct protect_plan *p, const char *path, bool create_missin
 	if (r < 0)
 		return r;
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-		return coi_error_set(err, -EINVAL, "protected path '%s' is neither a file nor a directory",
-				     rel);
+		return coi_error_set(err, -EINVAL,
+		                     "protected path '%s' is neither a file nor a directory", rel);
 	return plan_add(p, rel, &st, created) < 0 ? coi_error_oom(err) : 0;
 }
 
 int protect_plan_build(const char *workspace, char *const *paths, bool create_missing,
-		       struct protect_plan **ret, struct coi_error *err)
+                       struct protect_plan **ret, struct coi_error *err)
 {
 	_cleanup_(protect_plan_freep) struct protect_plan *p = calloc(1, sizeof(*p));
 	int r;
@@ -352,7 +358,7 @@ static int make_immutable(int fd, const char *path, const struct stat *st, void 
 }
 
 int protect_set_immutable(const struct protect_plan *p, const char *state_file,
-			  struct coi_error *err)
+                          struct coi_error *err)
 {
 	struct immutable_ctx c = {.state_fd = -EBADF};
 	size_t budget = WALK_MAX_ENTRIES;
@@ -364,7 +370,8 @@ int protect_set_immutable(const struct protect_plan *p, const char *state_file,
 	for (size_t i = 0; i < p->n_entries && r >= 0; i++) {
 		r = walk(p->entries[i].host, 0, &budget, make_immutable, &c);
 		if (r < 0)
-			(void)coi_error_errno(err, r, "cannot make '%s' immutable", p->entries[i].rel);
+			(void)coi_error_errno(err, r, "cannot make '%s' immutable",
+			                      p->entries[i].rel);
 	}
 	(void)fsync(c.state_fd);
 	(void)close(c.state_fd);
@@ -391,8 +398,9 @@ int protect_restore_immutable(const char *state_file, struct coi_error *err)
 		if (fd < 0 || flags_get(fd, &flags) < 0 ||
 		    flags_set(fd, flags & ~FS_IMMUTABLE_FL) < 0) {
 			if (errno != ENOENT && !failed++)
-				(void)coi_error_errno(err, errno, "cannot clear the immutable flag of '%s'",
-						      path);
+				(void)coi_error_errno(err, errno,
+				                      "cannot clear the immutable flag of '%s'",
+				                      path);
 		}
 	}
 	if (failed)
@@ -427,8 +435,8 @@ static int digest_entry(int fd, const char *path, const struct stat *st, void *u
 	int n;
 
 	n = snprintf(line, sizeof(line), "%s|%o|%lld|%u:%u\n", path + c->root_len,
-		     (unsigned)st->st_mode, (long long)st->st_size, (unsigned)st->st_uid,
-		     (unsigned)st->st_gid);
+	             (unsigned)st->st_mode, (long long)st->st_size, (unsigned)st->st_uid,
+	             (unsigned)st->st_gid);
 	if (n < 0 || (size_t)n >= sizeof(line) || !EVP_DigestUpdate(c->md, line, (size_t)n))
 		return -EIO;
 	if (S_ISLNK(st->st_mode)) {
@@ -456,14 +464,14 @@ static int describe(const char *host, bool content, char **ret)
 		return errno == ENOENT ? ((*ret = strdup("absent")) ? 0 : -ENOMEM) : -errno;
 	if (!content)
 		return asprintf(ret, "%llu:%llu", (unsigned long long)st.st_dev,
-				(unsigned long long)st.st_ino) < 0
-			       ? -ENOMEM
-			       : 0;
+		                (unsigned long long)st.st_ino) < 0
+		               ? -ENOMEM
+		               : 0;
 	c.md = EVP_MD_CTX_new();
 	if (!c.md)
 		return -ENOMEM;
 	r = EVP_DigestInit_ex(c.md, EVP_sha256(), NULL) ? walk(host, 0, &budget, digest_entry, &c)
-							: -EIO;
+	                                                : -EIO;
 	if (r >= 0 && !EVP_DigestFinal_ex(c.md, md, &len))
 		r = -EIO;
 	EVP_MD_CTX_free(c.md);
@@ -472,9 +480,9 @@ static int describe(const char *host, bool content, char **ret)
 	for (unsigned int i = 0; i < len; i++)
 		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	return asprintf(ret, "%llu:%llu:%s", (unsigned long long)st.st_dev,
-			(unsigned long long)st.st_ino, hex) < 0
-		       ? -ENOMEM
-		       : 0;
+	                (unsigned long long)st.st_ino, hex) < 0
+	               ? -ENOMEM
+	               : 0;
 }
 
 int protect_snapshot(const struct protect_plan *p, char ***ret, struct coi_error *err)
@@ -497,14 +505,15 @@ int protect_snapshot(const struct protect_plan *p, char ***ret, struct coi_error
 
 		r = host ? describe(host, false, &d) : -ENOMEM;
 		if (r < 0 || strv_consume(&l, d) < 0)
-			return coi_error_errno(err, r < 0 ? r : -ENOMEM, "cannot read the git directory");
+			return coi_error_errno(err, r < 0 ? r : -ENOMEM,
+			                       "cannot read the git directory");
 	}
 	*ret = TAKE_PTR(l);
 	return 0;
 }
 
 int protect_compare(const struct protect_plan *p, char *const *before, char ***ret,
-		    struct coi_error *err)
+                    struct coi_error *err)
 {
 	_cleanup_strv_free_ char **now = NULL, **changes = calloc(1, sizeof(char *));
 	size_t i;
@@ -519,15 +528,17 @@ int protect_compare(const struct protect_plan *p, char *const *before, char ***r
 		if (!before[i] || strcmp(before[i], now[i]) != 0) {
 			_cleanup_free_ char *msg = NULL;
 
-			if (asprintf(&msg, "'%s' changed during the session", p->entries[i].rel) < 0 ||
+			if (asprintf(&msg, "'%s' changed during the session", p->entries[i].rel) <
+			            0 ||
 			    strv_consume(&changes, TAKE_PTR(msg)) < 0)
 				return coi_error_oom(err);
 		}
 	if (p->gitdir_rel && (!before[i] || strcmp(before[i], now[i]) != 0)) {
 		_cleanup_free_ char *msg = NULL;
 
-		if (asprintf(&msg, "'%s' is not the same directory as at the start (replaced or moved)",
-			     p->gitdir_rel) < 0 ||
+		if (asprintf(&msg,
+		             "'%s' is not the same directory as at the start (replaced or moved)",
+		             p->gitdir_rel) < 0 ||
 		    strv_consume(&changes, TAKE_PTR(msg)) < 0)
 			return coi_error_oom(err);
 	}
@@ -539,9 +550,10 @@ int protect_compare(const struct protect_plan *p, char *const *before, char ***r
 			return coi_error_oom(err);
 		if (lstat(host, &st) < 0)
 			continue;
-		if (asprintf(&msg, "'%s' did not exist at the start and was created during the session: "
-				   "review it before your host uses it",
-			     *m) < 0 ||
+		if (asprintf(&msg,
+		             "'%s' did not exist at the start and was created during the session: "
+		             "review it before your host uses it",
+		             *m) < 0 ||
 		    strv_consume(&changes, TAKE_PTR(msg)) < 0)
 			return coi_error_oom(err);
 	}

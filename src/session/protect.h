@@ -17,8 +17,8 @@
 struct coi_error;
 
 struct protect_entry {
-	char *rel;    /* relative to the workspace, as seen under /workspace */
-	char *host;   /* absolute host path */
+	char *rel;  /* relative to the workspace, as seen under /workspace */
+	char *host; /* absolute host path */
 	bool is_dir;
 	bool created; /* coi created it so that it could be protected */
 };
@@ -27,10 +27,11 @@ struct protect_plan {
 	char *workspace;
 	struct protect_entry *entries;
 	size_t n_entries;
-	char *gitdir_rel; /* relative path of a git directory inside the workspace to mount as its own
-			     device (".git", or where a .git file points), NULL if none */
-	char **notes;	  /* what the user should be told (skipped paths and why) */
-	char **missing;	  /* protected paths that did not exist (watched: created ones are reported) */
+	char *gitdir_rel; /* relative path of a git directory inside the workspace to mount as its
+	                     own device (".git", or where a .git file points), NULL if none */
+	char **notes;     /* what the user should be told (skipped paths and why) */
+	char **missing;   /* protected paths that did not exist (watched: created ones are reported)
+	                   */
 };
 
 /* Decide what to protect in workspace (absolute) from the effective list of relative paths.
@@ -38,7 +39,7 @@ struct protect_plan {
  * (.git/hooks; empty .git/info/attributes and .git/config.worktree placeholders) so it can be
  * protected. Fails with -ELOOP naming the path when a protected path is or lies under a symlink. */
 int protect_plan_build(const char *workspace, char *const *paths, bool create_missing,
-		       struct protect_plan **ret, struct coi_error *err);
+                       struct protect_plan **ret, struct coi_error *err);
 struct protect_plan *protect_plan_free(struct protect_plan *p);
 
 /* Set the immutable flag on every protected path (directories recursively), recording in
@@ -46,7 +47,7 @@ struct protect_plan *protect_plan_free(struct protect_plan *p);
  * `coi clean` after a crash) clears exactly those. Returns the number of paths flagged. -EPERM
  * when coi lacks CAP_LINUX_IMMUTABLE. */
 int protect_set_immutable(const struct protect_plan *p, const char *state_file,
-			  struct coi_error *err);
+                          struct coi_error *err);
 /* Clear the flags recorded in state_file and remove it; a missing file is not an error. */
 int protect_restore_immutable(const char *state_file, struct coi_error *err);
 
@@ -57,4 +58,4 @@ int protect_snapshot(const struct protect_plan *p, char ***ret, struct coi_error
 /* Compare a snapshot with now; ret gets one line per changed path (empty when intact), and
  * protected paths that were missing at the start but exist now. */
 int protect_compare(const struct protect_plan *p, char *const *before, char ***ret,
-		    struct coi_error *err);
+                    struct coi_error *err);

@@ -97,8 +97,8 @@ static void test_lock(void)
 static char **defaults(void)
 {
 	return strv_split(".git/hooks .git/config .git/config.worktree .git/info/attributes .husky "
-			  ".vscode .coi .claude/settings.json",
-			  " ");
+	                  ".vscode .coi .claude/settings.json",
+	                  " ");
 }
 
 static void test_plan_basic(void)
