@@ -33,7 +33,8 @@ static int run(int argc, char **argv)
 		struct stat st;
 
 		if (lstat("coi-run", &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
-			return cmd_usage_error(&verb_run, "no command given (and no executable ./coi-run)");
+			return cmd_usage_error(&verb_run,
+			                       "no command given (and no executable ./coi-run)");
 		coi_run[0] = "./coi-run";
 		cmd = coi_run;
 	}
@@ -47,14 +48,15 @@ static int run(int argc, char **argv)
 }
 
 const struct verb verb_run = {
-	.name = "run",
-	.run = run,
-	.summary = "run a command in a new sandbox and pass its exit status through",
-	.usage = "Usage: coi run [OPTIONS] [--] COMMAND [ARGS...]\n"
-		 "\n"
-		 "Start a sandbox on the project, run COMMAND in /workspace as the user 'code', and\n"
-		 "tear the sandbox down (unless persistent). Output is streamed, stdin is passed\n"
-		 "through when it is not a terminal, and COMMAND's exit status becomes coi's.\n"
-		 "Without COMMAND, runs the project's executable ./coi-run.\n"
-		 "\n" SESSION_CMD_OPTIONS_HELP,
+        .name = "run",
+        .run = run,
+        .summary = "run a command in a new sandbox and pass its exit status through",
+        .usage =
+                "Usage: coi run [OPTIONS] [--] COMMAND [ARGS...]\n"
+                "\n"
+                "Start a sandbox on the project, run COMMAND in /workspace as the user 'code', and\n"
+                "tear the sandbox down (unless persistent). Output is streamed, stdin is passed\n"
+                "through when it is not a terminal, and COMMAND's exit status becomes coi's.\n"
+                "Without COMMAND, runs the project's executable ./coi-run.\n"
+                "\n" SESSION_CMD_OPTIONS_HELP,
 };

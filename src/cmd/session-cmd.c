@@ -17,12 +17,12 @@
 int session_cmd_parse(const struct verb *v, int argc, char **argv, struct session_cmd *sc)
 {
 	static const struct option opts[] = {
-		{"workspace", required_argument, NULL, 'w'},
-		{"slot", required_argument, NULL, 'S'},
-		{"persistent", no_argument, NULL, 'P'},
-		{"image", required_argument, NULL, 'I'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	        {"workspace", required_argument, NULL, 'w'},
+	        {"slot", required_argument, NULL, 'S'},
+	        {"persistent", no_argument, NULL, 'P'},
+	        {"image", required_argument, NULL, 'I'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
 	};
 	int c;
 
@@ -38,7 +38,8 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 		case 'S':
 			sc->slot = (int)strtol(optarg, &end, 10);
 			if (*end || sc->slot < 1 || sc->slot > SESSION_SLOT_MAX) {
-				cmd_usage_error(v, "--slot takes a number from 1 to %d", SESSION_SLOT_MAX);
+				cmd_usage_error(v, "--slot takes a number from 1 to %d",
+				                SESSION_SLOT_MAX);
 				return -EXIT_USAGE;
 			}
 			break;
@@ -92,10 +93,11 @@ static void print_report(const struct session *s)
 		(void)strv_push(&rels, s->plan->entries[i].rel);
 	list = strv_join(rels, ", ");
 	fprintf(stderr, "coi: session %s (slot %d%s)\n", s->name, s->slot,
-		s->reused ? ", resumed persistent container" : "");
+	        s->reused ? ", resumed persistent container" : "");
 	if (list && *list)
 		fprintf(stderr, "Protected paths (mounted read-only): %s\n", list);
-	strv_foreach(n, s->plan ? s->plan->notes : NULL) fprintf(stderr, "coi: note: %s\n", *n);
+	strv_foreach(n, s->plan ? s->plan->notes : NULL)
+		fprintf(stderr, "coi: note: %s\n", *n);
 }
 
 int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
@@ -128,7 +130,8 @@ int session_cmd_finish(struct session_cmd *sc, int status)
 		return status;
 	r = session_stop(sc->session, &err);
 	warnings = session_take_warnings(sc->session);
-	strv_foreach(w, warnings) fprintf(stderr, "coi: warning: %s\n", *w);
+	strv_foreach(w, warnings)
+		fprintf(stderr, "coi: warning: %s\n", *w);
 	if (r < 0) {
 		fprintf(stderr, "coi: cleaning up failed: %s\n", coi_error_message(&err));
 		return status == 0 ? EXIT_FAIL : status;

@@ -12,20 +12,20 @@ struct incus_client;
 
 struct session_cmd {
 	const char *workspace_arg; /* -w */
-	const char *image;	   /* --image */
-	int slot;		   /* --slot */
-	int persistent;		   /* --persistent: 1, unset: -1 */
+	const char *image;         /* --image */
+	int slot;                  /* --slot */
+	int persistent;            /* --persistent: 1, unset: -1 */
 	struct session_opts opts;
 	struct incus_client *client;
 	struct session *session;
 };
 
-#define SESSION_CMD_OPTIONS_HELP                                                                   \
-	"Options:\n"                                                                               \
-	"  -w, --workspace DIR  the project (default: the current directory)\n"                  \
-	"      --slot N         use slot N (default: the lowest free one, 1-10)\n"               \
-	"      --persistent     keep the container at the end and reuse it next time\n"          \
-	"      --image ALIAS    the image to start (default: [container] image, coi-default)\n"  \
+#define SESSION_CMD_OPTIONS_HELP                                                                \
+	"Options:\n"                                                                            \
+	"  -w, --workspace DIR  the project (default: the current directory)\n"                 \
+	"      --slot N         use slot N (default: the lowest free one, 1-10)\n"              \
+	"      --persistent     keep the container at the end and reuse it next time\n"         \
+	"      --image ALIAS    the image to start (default: [container] image, coi-default)\n" \
 	"  -h, --help           this text"
 
 /* Parse the shared options (getopt stops at the first non-option, so the command follows).

@@ -20,7 +20,7 @@ struct incus_profile *incus_profile_free(struct incus_profile *p)
 }
 
 int incus_profile_get(struct incus_client *c, const char *name, struct incus_profile **ret,
-		      struct coi_error *err)
+                      struct coi_error *err)
 {
 	_cleanup_free_ char *path = incus_pathf(c, "/1.0/profiles/%s", name);
 	_cleanup_(incus_profile_freep) struct incus_profile *p = calloc(1, sizeof(*p));

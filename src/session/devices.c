@@ -46,8 +46,8 @@ static int add_identity(struct incus_map *cfg, const struct session_opts *o)
 {
 	char idmap[128];
 	int n = snprintf(idmap, sizeof(idmap), "uid %lld %lld\ngid %lld %lld",
-			 (long long)o->host_uid, (long long)o->code_uid, (long long)o->host_gid,
-			 (long long)o->code_uid);
+	                 (long long)o->host_uid, (long long)o->code_uid, (long long)o->host_gid,
+	                 (long long)o->code_uid);
 
 	if (n < 0 || (size_t)n >= sizeof(idmap))
 		return -EINVAL;
@@ -68,8 +68,8 @@ static int add_seccomp(struct incus_map *cfg, const struct session_opts *o, bool
 		const char *name;
 		int mode_arg;
 	} mode_calls[] = {
-		{"chmod", 1}, {"fchmod", 1}, {"fchmodat", 2}, {"creat", 1},
-		{"open", 2},  {"openat", 3}, {"mknod", 1},    {"mknodat", 2},
+	        {"chmod", 1}, {"fchmod", 1}, {"fchmodat", 2}, {"creat", 1},
+	        {"open", 2},  {"openat", 3}, {"mknod", 1},    {"mknodat", 2},
 	};
 	_cleanup_buf_ struct buf b = BUF_INIT(8192);
 	int r;
@@ -77,16 +77,17 @@ static int add_seccomp(struct incus_map *cfg, const struct session_opts *o, bool
 	(void)o;
 	if (!deny_setid)
 		return 0;
-	r = buf_puts(&b, "2\ndenylist\n[all]\n"
-			 "reject_force_umount  # comment this to allow umount -f;  not recommended\n"
-			 "[all]\n"
-			 "kexec_load errno 38\nopen_by_handle_at errno 38\ninit_module errno 38\n"
-			 "finit_module errno 38\ndelete_module errno 38\n"
-			 "openat2 errno 38\nfchmodat2 errno 38\nio_uring_setup errno 38\n");
+	r = buf_puts(&b,
+	             "2\ndenylist\n[all]\n"
+	             "reject_force_umount  # comment this to allow umount -f;  not recommended\n"
+	             "[all]\n"
+	             "kexec_load errno 38\nopen_by_handle_at errno 38\ninit_module errno 38\n"
+	             "finit_module errno 38\ndelete_module errno 38\n"
+	             "openat2 errno 38\nfchmodat2 errno 38\nio_uring_setup errno 38\n");
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(mode_calls); i++)
 		for (int bit = 04000; r >= 0 && bit >= 02000; bit >>= 1)
 			r = buf_printf(&b, "%s errno 1 [%d,%d,SCMP_CMP_MASKED_EQ,%d]\n",
-				       mode_calls[i].name, mode_calls[i].mode_arg, bit, bit);
+			               mode_calls[i].name, mode_calls[i].mode_arg, bit, bit);
 	if (r < 0)
 		return r;
 	return set(cfg, "raw.seccomp", buf_str(&b));
@@ -95,13 +96,13 @@ static int add_seccomp(struct incus_map *cfg, const struct session_opts *o, bool
 static int add_hardening(struct incus_map *cfg, const struct session_opts *o)
 {
 	static const char *const fixed[][2] = {
-		{"security.privileged", "false"},
-		/* a uid range of its own: no other container shares its ids */
-		{"security.idmap.isolated", "true"},
-		/* /dev/incus leaks host details and lets the guest talk to the daemon */
-		{"security.guestapi", "false"},
-		/* a crash must not bring the agent back by itself when incusd restarts */
-		{"boot.autostart", "false"},
+	        {"security.privileged", "false"},
+	        /* a uid range of its own: no other container shares its ids */
+	        {"security.idmap.isolated", "true"},
+	        /* /dev/incus leaks host details and lets the guest talk to the daemon */
+	        {"security.guestapi", "false"},
+	        /* a crash must not bring the agent back by itself when incusd restarts */
+	        {"boot.autostart", "false"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
@@ -122,7 +123,8 @@ static int add_limits(struct incus_map *cfg, const struct session_opts *o)
 
 	if (o->limits_cpu && *o->limits_cpu && set(cfg, "limits.cpu", o->limits_cpu) < 0)
 		return -ENOMEM;
-	if (o->limits_memory && *o->limits_memory && set(cfg, "limits.memory", o->limits_memory) < 0)
+	if (o->limits_memory && *o->limits_memory &&
+	    set(cfg, "limits.memory", o->limits_memory) < 0)
 		return -ENOMEM;
 	if (o->limits_processes > 0) {
 		(void)snprintf(procs, sizeof(procs), "%lld", (long long)o->limits_processes);
@@ -145,14 +147,14 @@ static int add_metadata(struct incus_map *cfg, const struct session_opts *o, int
 }
 
 int session_build_disks(const struct session_opts *o, const struct protect_plan *plan,
-			const struct session_layout *l, struct incus_devices *d)
+                        const struct session_layout *l, struct incus_devices *d)
 {
 	const char *src_root = l->source_root ? l->source_root : o->workspace;
 	const char *cws = l->container_workspace;
 	size_t idx = 0;
 
 	if (incus_devices_add(d, "workspace", "type", "disk", "source", src_root, "path", cws,
-			      NULL) < 0)
+	                      NULL) < 0)
 		return -ENOMEM;
 	/* The git directory as its own mount point: it cannot be renamed away from under the
 	 * read-only hooks and config (HOST.md section 6, gotcha 3). */
@@ -160,8 +162,9 @@ int session_build_disks(const struct session_opts *o, const struct protect_plan 
 		_cleanup_free_ char *src = path_join(src_root, plan->gitdir_rel);
 		_cleanup_free_ char *dst = path_join(cws, plan->gitdir_rel);
 
-		if (!src || !dst || incus_devices_add(d, "gitdir", "type", "disk", "source", src,
-						      "path", dst, NULL) < 0)
+		if (!src || !dst ||
+		    incus_devices_add(d, "gitdir", "type", "disk", "source", src, "path", dst,
+		                      NULL) < 0)
 			return -ENOMEM;
 	}
 	for (size_t i = 0; plan && i < plan->n_entries; i++) {
@@ -170,8 +173,8 @@ int session_build_disks(const struct session_opts *o, const struct protect_plan 
 		_cleanup_free_ char *src = path_join(src_root, plan->entries[i].rel);
 
 		if (!name || !dst || !src ||
-		    incus_devices_add(d, name, "type", "disk", "source", src, "path", dst, "readonly",
-				      "true", NULL) < 0)
+		    incus_devices_add(d, name, "type", "disk", "source", src, "path", dst,
+		                      "readonly", "true", NULL) < 0)
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < o->n_mounts; i++) {
@@ -179,8 +182,8 @@ int session_build_disks(const struct session_opts *o, const struct protect_plan 
 
 		(void)snprintf(name, sizeof(name), "mount-%zu", i);
 		if (incus_devices_add(d, name, "type", "disk", "source", o->mounts[i].host, "path",
-				      o->mounts[i].container, "readonly",
-				      o->mounts[i].readonly ? "true" : "false", NULL) < 0)
+		                      o->mounts[i].container, "readonly",
+		                      o->mounts[i].readonly ? "true" : "false", NULL) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -190,12 +193,12 @@ int session_build_disks(const struct session_opts *o, const struct protect_plan 
  * host-side name coi chooses, so the network policy can drop its traffic before the first packet
  * (the name is known before the container starts). */
 static int add_nic(struct incus_devices *d, const struct incus_devices *profile_devices,
-		   const char *veth)
+                   const char *veth)
 {
 	static const char *const hardening[][2] = {
-		{"security.ipv4_filtering", "true"},
-		{"security.mac_filtering", "true"},
-		{"security.port_isolation", "true"},
+	        {"security.ipv4_filtering", "true"},
+	        {"security.mac_filtering", "true"},
+	        {"security.port_isolation", "true"},
 	};
 	const struct incus_device *nic = NULL;
 	struct incus_device *mine;
@@ -214,7 +217,8 @@ static int add_nic(struct incus_devices *d, const struct incus_devices *profile_
 		return -ENOMEM;
 	mine = (struct incus_device *)incus_devices_get(d, nic->name);
 	for (size_t i = 0; i < nic->props.n; i++)
-		if (incus_map_set(&mine->props, nic->props.items[i].key, nic->props.items[i].value) < 0)
+		if (incus_map_set(&mine->props, nic->props.items[i].key,
+		                  nic->props.items[i].value) < 0)
 			return -ENOMEM;
 	for (size_t i = 0; i < ELEMENTSOF(hardening); i++)
 		if (incus_map_set(&mine->props, hardening[i][0], hardening[i][1]) < 0)
@@ -225,9 +229,9 @@ static int add_nic(struct incus_devices *d, const struct incus_devices *profile_
 }
 
 int session_build_create(const struct session_opts *o, const struct protect_plan *plan,
-			 const struct incus_devices *profile_devices, const struct session_layout *l,
-			 struct incus_map *ret_config, struct incus_devices *ret_devices,
-			 struct coi_error *err)
+                         const struct incus_devices *profile_devices,
+                         const struct session_layout *l, struct incus_map *ret_config,
+                         struct incus_devices *ret_devices, struct coi_error *err)
 {
 	struct incus_map cfg = {0};
 	struct incus_devices dev = {0};
@@ -251,11 +255,13 @@ int session_build_create(const struct session_opts *o, const struct protect_plan
 		incus_map_clear(&cfg);
 		incus_devices_clear(&dev);
 		if (r == -ENOENT)
-			return coi_error_set(err, r,
-					     "the Incus profile has no network device (nic); the "
-					     "container would have no network and coi could not apply "
-					     "its policy");
-		return r == -ENOMEM ? coi_error_oom(err) : coi_error_set(err, r, "bad session options");
+			return coi_error_set(
+			        err, r,
+			        "the Incus profile has no network device (nic); the "
+			        "container would have no network and coi could not apply "
+			        "its policy");
+		return r == -ENOMEM ? coi_error_oom(err)
+		                    : coi_error_set(err, r, "bad session options");
 	}
 	*ret_config = cfg;
 	*ret_devices = dev;
@@ -263,21 +269,23 @@ int session_build_create(const struct session_opts *o, const struct protect_plan
 }
 
 int session_check_profile(const struct incus_map *profile_config, const char *profile,
-			  struct coi_error *err)
+                          struct coi_error *err)
 {
 	const char *v = incus_map_get(profile_config, "security.privileged");
 
 	if (v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0))
-		return coi_error_set(err, -EPERM,
-				     "the Incus profile '%s' sets security.privileged=true, which turns "
-				     "off every container isolation (user namespace, seccomp, AppArmor); "
-				     "coi refuses to start. Fix: incus profile unset %s security.privileged",
-				     profile, profile);
+		return coi_error_set(
+		        err, -EPERM,
+		        "the Incus profile '%s' sets security.privileged=true, which turns "
+		        "off every container isolation (user namespace, seccomp, AppArmor); "
+		        "coi refuses to start. Fix: incus profile unset %s security.privileged",
+		        profile, profile);
 	if (incus_map_get(profile_config, "raw.idmap"))
-		return coi_error_set(err, -EPERM,
-				     "the Incus profile '%s' sets raw.idmap, which would change who owns "
-				     "files in your workspace; coi refuses to start. Fix: incus profile "
-				     "unset %s raw.idmap",
-				     profile, profile);
+		return coi_error_set(
+		        err, -EPERM,
+		        "the Incus profile '%s' sets raw.idmap, which would change who owns "
+		        "files in your workspace; coi refuses to start. Fix: incus profile "
+		        "unset %s raw.idmap",
+		        profile, profile);
 	return 0;
 }

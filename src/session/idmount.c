@@ -73,20 +73,23 @@ static int make_userns(uid_t disk_uid, gid_t disk_gid, uid_t host_uid, gid_t hos
 	for (int i = 0; i < 2000; i++) {
 		struct stat a, b;
 
-		if (stat("/proc/self/ns/user", &a) == 0 && stat(path, &b) == 0 && a.st_ino != b.st_ino) {
+		if (stat("/proc/self/ns/user", &a) == 0 && stat(path, &b) == 0 &&
+		    a.st_ino != b.st_ino) {
 			r = 0;
 			break;
 		}
 		usleep(500);
 	}
 	if (r == 0) {
-		(void)snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)disk_uid, (unsigned)host_uid);
+		(void)snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)disk_uid,
+		               (unsigned)host_uid);
 		r = write_proc(pid, "uid_map", map);
 	}
 	if (r == 0)
 		r = write_proc(pid, "setgroups", "deny");
 	if (r == 0) {
-		(void)snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)disk_gid, (unsigned)host_gid);
+		(void)snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)disk_gid,
+		               (unsigned)host_gid);
 		r = write_proc(pid, "gid_map", map);
 	}
 	fd = r == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
@@ -98,7 +101,7 @@ static int make_userns(uid_t disk_uid, gid_t disk_gid, uid_t host_uid, gid_t hos
 }
 
 int idmount_create(const char *source, const char *target, uid_t disk_uid, gid_t disk_gid,
-		   uid_t host_uid, gid_t host_gid, struct coi_error *err)
+                   uid_t host_uid, gid_t host_gid, struct coi_error *err)
 {
 	_cleanup_close_ int userns = -EBADF, tree = -EBADF;
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
@@ -109,16 +112,17 @@ int idmount_create(const char *source, const char *target, uid_t disk_uid, gid_t
 		return coi_error_errno(err, r, "cannot create '%s'", target);
 	userns = make_userns(disk_uid, disk_gid, host_uid, host_gid);
 	if (userns < 0)
-		return coi_error_errno(err, userns, "cannot make the user namespace for '%s'", target);
+		return coi_error_errno(err, userns, "cannot make the user namespace for '%s'",
+		                       target);
 	tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return coi_error_errno(err, errno, "cannot clone a mount of '%s'", source);
 	attr.userns_fd = (uint64_t)userns;
 	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
 		return coi_error_errno(err, errno,
-				       "cannot idmap a mount of '%s' (the filesystem must support "
-				       "idmapped mounts)",
-				       source);
+		                       "cannot idmap a mount of '%s' (the filesystem must support "
+		                       "idmapped mounts)",
+		                       source);
 	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return coi_error_errno(err, errno, "cannot mount at '%s'", target);
 	return 0;

@@ -19,7 +19,7 @@ char *idmount_target(const char *container);
 
 /* Bind source at target (created) so that disk_uid/disk_gid appear as host_uid/host_gid. */
 int idmount_create(const char *source, const char *target, uid_t disk_uid, gid_t disk_gid,
-		   uid_t host_uid, gid_t host_gid, struct coi_error *err);
+                   uid_t host_uid, gid_t host_gid, struct coi_error *err);
 
 /* Detach the mount at target and remove the directory; a missing target is not an error. */
 int idmount_remove(const char *target, struct coi_error *err);

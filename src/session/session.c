@@ -29,12 +29,25 @@ struct undo {
 };
 
 static volatile sig_atomic_t interrupted;
+/* Whether a signal may abort the Incus call in flight. Not while the container is being created:
+ * the daemon would go on creating it after we stopped listening, and it could appear after our
+ * cleanup looked for it. Creation takes well under a second; the start phases check the flag
+ * after it. */
+static volatile sig_atomic_t abortable;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
-	incus_interrupt();
+	if (abortable)
+		incus_interrupt();
+}
+
+static void set_abortable(bool on)
+{
+	abortable = on;
+	if (on && interrupted)
+		incus_interrupt();
 }
 
 void session_install_signal_handlers(void)
@@ -162,9 +175,9 @@ static int check_subid(int64_t id, const char *file, struct coi_error *err)
 			return 0;
 	}
 	return coi_error_set(err, -EPERM,
-			     "Incus may not map host id %lld into containers: add 'root:%lld:1' to "
-			     "/etc/subuid and /etc/subgid (scripts/setup-host does this)",
-			     (long long)id, (long long)id);
+	                     "Incus may not map host id %lld into containers: add 'root:%lld:1' to "
+	                     "/etc/subuid and /etc/subgid (scripts/setup-host does this)",
+	                     (long long)id, (long long)id);
 }
 
 static int pick_name(struct session *s, struct coi_error *err)
@@ -197,10 +210,11 @@ static int pick_name(struct session *s, struct coi_error *err)
 	}
 	s->slot = session_pick_slot(s->hash, names);
 	if (s->slot < 0)
-		return coi_error_set(err, -EBUSY,
-				     "all %d automatic slots of this workspace are in use (coi list; coi "
-				     "kill NAME; or --slot N)",
-				     SESSION_SLOT_MAX_AUTO);
+		return coi_error_set(
+		        err, -EBUSY,
+		        "all %d automatic slots of this workspace are in use (coi list; coi "
+		        "kill NAME; or --slot N)",
+		        SESSION_SLOT_MAX_AUTO);
 	s->name = session_container_name(s->hash, s->slot);
 	return s->name ? 0 : coi_error_oom(err);
 }
@@ -224,9 +238,9 @@ static int handle_existing(struct session *s, struct coi_error *err)
 		return incus_instance_delete(s->client, s->name, true, err);
 	}
 	return coi_error_set(err, -EBUSY,
-			     "slot %d of this workspace is in use by '%s' (%s): attach with 'coi "
-			     "attach %s', or stop it with 'coi kill %s'",
-			     s->slot, s->name, incus_status_to_string(i->status), s->name, s->name);
+	                     "slot %d of this workspace is in use by '%s' (%s): attach with 'coi "
+	                     "attach %s', or stop it with 'coi kill %s'",
+	                     s->slot, s->name, incus_status_to_string(i->status), s->name, s->name);
 }
 
 static int check_image(struct session *s, struct coi_error *err)
@@ -242,9 +256,9 @@ static int check_image(struct session *s, struct coi_error *err)
 	if (r != -ENOENT)
 		return r;
 	return coi_error_set(err, -ENOENT,
-				     "image '%s' not found: build it with 'coi build' (or set "
-				     "[container] image)",
-				     s->opts->image);
+	                     "image '%s' not found: build it with 'coi build' (or set "
+	                     "[container] image)",
+	                     s->opts->image);
 }
 
 static int undo_idmount(struct session *s, struct coi_error *err)
@@ -256,7 +270,7 @@ static int undo_idmount(struct session *s, struct coi_error *err)
  * sees the root-owned workspace through an idmapped mount (idmount.h). The range is known once
  * the container exists, so create it stopped, mount, add the disks, then start. */
 static int attach_idmapped_workspace(struct session *s, struct session_layout *l,
-				     struct coi_error *err)
+                                     struct coi_error *err)
 {
 	_cleanup_(incus_instance_freep) struct incus_instance *i = NULL;
 	struct incus_devices disks = {0};
@@ -274,7 +288,7 @@ static int attach_idmapped_workspace(struct session *s, struct session_layout *l
 	if (!s->idmount)
 		return coi_error_oom(err);
 	r = idmount_create(s->opts->workspace, s->idmount, 0, 0, (uid_t)(b + s->opts->code_uid),
-			   (gid_t)(b + s->opts->code_uid), err);
+	                   (gid_t)(b + s->opts->code_uid), err);
 	if (r < 0)
 		return r;
 	if (undo_push(s, "remove the idmapped workspace mount", undo_idmount) < 0)
@@ -299,12 +313,12 @@ static int create_container(struct session *s, struct coi_error *err)
 	char *profiles[] = {(char *)profile, NULL};
 	char veth[16];
 	struct session_layout l = {
-		.slot = s->slot,
-		.veth = veth,
-		.container_workspace = s->container_workspace,
-		.raw_idmap = !root,
-		.deny_setid = root,
-		.with_disks = !root,
+	        .slot = s->slot,
+	        .veth = veth,
+	        .container_workspace = s->container_workspace,
+	        .raw_idmap = !root,
+	        .deny_setid = root,
+	        .with_disks = !root,
 	};
 	int r;
 
@@ -319,20 +333,21 @@ static int create_container(struct session *s, struct coi_error *err)
 	if (r < 0)
 		return r;
 	r = incus_instance_create(s->client,
-				  &(struct incus_instance_spec){
-					  .name = s->name,
-					  .image_alias = s->opts->image,
-					  .start = !root,
-					  .profiles = profiles,
-					  .config = &cfg,
-					  .devices = &dev,
-					  .storage_pool = s->opts->storage_pool,
-				  },
-				  NULL, err);
+	                          &(struct incus_instance_spec){
+	                                  .name = s->name,
+	                                  .image_alias = s->opts->image,
+	                                  .start = !root,
+	                                  .profiles = profiles,
+	                                  .config = &cfg,
+	                                  .devices = &dev,
+	                                  .storage_pool = s->opts->storage_pool,
+	                          },
+	                          NULL, err);
 	incus_map_clear(&cfg);
 	incus_devices_clear(&dev);
-	if (r >= 0 && undo_push(s, s->opts->persistent ? "stop the container" : "delete the container",
-				s->opts->persistent ? undo_stop_container : undo_delete_container) < 0)
+	if (r >= 0 &&
+	    undo_push(s, s->opts->persistent ? "stop the container" : "delete the container",
+	              s->opts->persistent ? undo_stop_container : undo_delete_container) < 0)
 		r = coi_error_oom(err);
 	if (r >= 0 && root)
 		r = attach_idmapped_workspace(s, &l, err);
@@ -371,8 +386,8 @@ static int wait_ready(struct session *s, struct coi_error *err)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec >= s->opts->ready_timeout)
 			return coi_error_set(err, -ETIMEDOUT,
-					     "'%s' did not become ready within %d s: %s", s->name,
-					     s->opts->ready_timeout, coi_error_message(&e));
+			                     "'%s' did not become ready within %d s: %s", s->name,
+			                     s->opts->ready_timeout, coi_error_message(&e));
 		(void)nanosleep(&step, NULL);
 	}
 }
@@ -394,8 +409,8 @@ static int protect_host(struct session *s, struct coi_error *err)
 	if (r == -EPERM) {
 		/* Not root and no CAP_LINUX_IMMUTABLE: the read-only mounts remain. */
 		strv_push(&s->warnings, "cannot make protected paths immutable on the host (needs "
-					"root or CAP_LINUX_IMMUTABLE): only the read-only mounts "
-					"protect them");
+		                        "root or CAP_LINUX_IMMUTABLE): only the read-only mounts "
+		                        "protect them");
 		return 0;
 	}
 	return r < 0 ? r : 0;
@@ -407,9 +422,10 @@ static int start_phases(struct session *s, struct coi_error *err)
 	int r;
 
 	if (incus_client_is_remote(s->client))
-		return coi_error_set(err, -EOPNOTSUPP,
-				     "sessions mount the workspace from this machine, so they need a "
-				     "local Incus daemon, not the remote one configured");
+		return coi_error_set(
+		        err, -EOPNOTSUPP,
+		        "sessions mount the workspace from this machine, so they need a "
+		        "local Incus daemon, not the remote one configured");
 	r = check_subid(s->opts->host_uid, "/etc/subuid", err);
 	if (r >= 0)
 		r = check_subid(s->opts->host_gid, "/etc/subgid", err);
@@ -419,7 +435,7 @@ static int start_phases(struct session *s, struct coi_error *err)
 	if (r < 0)
 		return coi_error_errno(err, r, "cannot hash the workspace path");
 	s->container_workspace =
-		strdup(s->opts->preserve_workspace_path ? s->opts->workspace : "/workspace");
+	        strdup(s->opts->preserve_workspace_path ? s->opts->workspace : "/workspace");
 	if (!s->container_workspace)
 		return coi_error_oom(err);
 	r = protect_plan_build(s->opts->workspace, s->opts->protected_paths, true, &s->plan, err);
@@ -439,13 +455,16 @@ static int start_phases(struct session *s, struct coi_error *err)
 	if (r < 0)
 		return r;
 	if (s->reused) {
-		r = incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false, -1, err);
+		r = incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false, -1,
+		                             err);
 		if (r < 0)
 			return r;
 		if (undo_push(s, "stop the container", undo_stop_container) < 0)
 			return coi_error_oom(err);
 	} else {
+		set_abortable(false);
 		r = create_container(s, err);
+		set_abortable(true);
 		if (r < 0)
 			return r;
 	}
@@ -460,7 +479,7 @@ static int start_phases(struct session *s, struct coi_error *err)
 }
 
 int session_start(struct session_opts *opts, struct incus_client *c, struct session **ret,
-		  struct coi_error *err)
+                  struct coi_error *err)
 {
 	_cleanup_(session_freep) struct session *s = calloc(1, sizeof(*s));
 	int r;
@@ -469,6 +488,7 @@ int session_start(struct session_opts *opts, struct incus_client *c, struct sess
 		return coi_error_oom(err);
 	s->opts = opts;
 	s->client = c;
+	set_abortable(true);
 	r = start_phases(s, err);
 	if (r < 0) {
 		(void)undo_all(s, NULL);
@@ -492,7 +512,8 @@ static char **session_env(const struct session *s)
 		return NULL;
 	if (strv_consume(&env, TAKE_PTR(home)) < 0 || strv_consume(&env, TAKE_PTR(user)) < 0 ||
 	    strv_consume(&env, TAKE_PTR(logname)) < 0 ||
-	    strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0 ||
+	    strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") <
+	            0 ||
 	    strv_push(&env, "IS_SANDBOX=1") < 0)
 		return NULL;
 	if (term && *term && strlen(term) < 64) {
@@ -593,20 +614,21 @@ static void invoking_user(int64_t *uid, int64_t *gid)
 int session_opts_default(const char *workspace, struct session_opts *ret, struct coi_error *err)
 {
 	struct session_opts o = {
-		.code_uid = 1000,
-		.ready_timeout = 30,
-		.host_immutable = true,
-		.net_mode = SESSION_NET_RESTRICTED,
+	        .code_uid = 1000,
+	        .ready_timeout = 30,
+	        .host_immutable = true,
+	        .net_mode = SESSION_NET_RESTRICTED,
 	};
 
 	invoking_user(&o.host_uid, &o.host_gid);
 	o.workspace = strdup(workspace);
 	o.image = strdup("coi-default");
 	o.code_user = strdup("code");
-	o.protected_paths = strv_split(".git/hooks .git/config .git/config.worktree "
-				       ".git/info/attributes .husky .vscode .coi .claude/settings.json "
-				       ".claude/settings.local.json .codex/config.toml",
-				       " ");
+	o.protected_paths =
+	        strv_split(".git/hooks .git/config .git/config.worktree "
+	                   ".git/info/attributes .husky .vscode .coi .claude/settings.json "
+	                   ".claude/settings.local.json .codex/config.toml",
+	                   " ");
 	if (!o.workspace || !o.image || !o.code_user || !o.protected_paths) {
 		session_opts_release(&o);
 		return coi_error_oom(err);

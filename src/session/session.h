@@ -26,7 +26,7 @@ enum session_net_mode {
 };
 
 struct session_mount {
-	char *host;	 /* absolute host path */
+	char *host;      /* absolute host path */
 	char *container; /* absolute path in the container */
 	bool readonly;
 };
@@ -37,23 +37,23 @@ struct session_env {
 };
 
 struct session_opts {
-	char *workspace;       /* absolute host path of the project */
-	char *image;	       /* image alias, "coi-default" */
-	char *storage_pool;    /* NULL: the profile's */
-	char *profile;	       /* Incus profile, NULL: "default" */
-	int slot;	       /* 0: pick the lowest free one */
-	bool persistent;       /* keep the container at the end, reuse it next time */
+	char *workspace;              /* absolute host path of the project */
+	char *image;                  /* image alias, "coi-default" */
+	char *storage_pool;           /* NULL: the profile's */
+	char *profile;                /* Incus profile, NULL: "default" */
+	int slot;                     /* 0: pick the lowest free one */
+	bool persistent;              /* keep the container at the end, reuse it next time */
 	bool preserve_workspace_path; /* mount at the host path instead of /workspace */
-	char *code_user;       /* "code" */
-	int64_t code_uid;      /* 1000 */
-	int64_t host_uid;      /* the invoking user, whose files the workspace holds */
+	char *code_user;              /* "code" */
+	int64_t code_uid;             /* 1000 */
+	int64_t host_uid;             /* the invoking user, whose files the workspace holds */
 	int64_t host_gid;
-	int ready_timeout;     /* seconds to wait for the container to run commands */
+	int ready_timeout; /* seconds to wait for the container to run commands */
 
 	/* host protection */
 	char **protected_paths; /* effective list, relative to the workspace */
-	bool host_immutable;	/* chattr +i the protected paths while the session runs */
-	bool docker;		/* nesting for Docker inside, with a weaker mount stance */
+	bool host_immutable;    /* chattr +i the protected paths while the session runs */
+	bool docker;            /* nesting for Docker inside, with a weaker mount stance */
 
 	struct session_mount *mounts;
 	size_t n_mounts;
@@ -71,17 +71,17 @@ struct session_opts {
 void session_opts_release(struct session_opts *o);
 
 struct session {
-	struct session_opts *opts;	  /* borrowed */
+	struct session_opts *opts;   /* borrowed */
 	struct incus_client *client; /* borrowed */
 	char hash[WORKSPACE_HASH_LEN + 1];
 	int slot;
-	char *name;	       /* container name */
+	char *name;                /* container name */
 	char *container_workspace; /* where the workspace is inside */
-	bool reused;	       /* an existing persistent container was started again */
+	bool reused;               /* an existing persistent container was started again */
 	struct protect_plan *plan;
 	char **protect_before; /* snapshot at start, compared at the end */
 	char *immutable_state; /* coi_dir()/run/<name>.immutable */
-	char *idmount;	       /* the idmapped workspace mount (sessions of host root) */
+	char *idmount;         /* the idmapped workspace mount (sessions of host root) */
 	char **warnings;       /* for the command to print */
 	struct undo *undo;     /* registered undo steps, run by session_stop() */
 	size_t n_undo;
@@ -91,7 +91,7 @@ struct session {
  * devices, hardening and uid mapping, host protection, readiness. On failure everything done so
  * far is undone and *ret is untouched. */
 int session_start(struct session_opts *opts, struct incus_client *c, struct session **ret,
-		  struct coi_error *err);
+                  struct coi_error *err);
 
 /* Runs argv in the session as the code user, in the workspace; stdin/stdout/stderr streamed.
  * Returns the command's exit status (>= 0), or a negative errno if it could not run. */

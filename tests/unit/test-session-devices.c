@@ -28,10 +28,10 @@ static struct protect_plan *fake_plan(void)
 	p->workspace = strdup("/home/u/proj");
 	p->gitdir_rel = strdup(".git");
 	p->entries = calloc(2, sizeof(*p->entries));
-	p->entries[0] = (struct protect_entry){strdup(".git/hooks"), strdup("/home/u/proj/.git/hooks"),
-					       true, false};
-	p->entries[1] = (struct protect_entry){strdup(".vscode"), strdup("/home/u/proj/.vscode"), true,
-					       false};
+	p->entries[0] = (struct protect_entry){strdup(".git/hooks"),
+	                                       strdup("/home/u/proj/.git/hooks"), true, false};
+	p->entries[1] = (struct protect_entry){strdup(".vscode"), strdup("/home/u/proj/.vscode"),
+	                                       true, false};
 	p->n_entries = 2;
 	return p;
 }
@@ -48,8 +48,11 @@ static void test_create_request(void)
 	o.host_uid = 1234;
 	o.host_gid = 100;
 	o.limits_memory = strdup("2GiB");
-	struct session_layout l = {.slot = 3, .veth = "vcoiabcd3", .container_workspace = "/workspace",
-				   .raw_idmap = true, .with_disks = true};
+	struct session_layout l = {.slot = 3,
+	                           .veth = "vcoiabcd3",
+	                           .container_workspace = "/workspace",
+	                           .raw_idmap = true,
+	                           .with_disks = true};
 
 	CHECK(session_build_create(&o, plan, &prof, &l, &cfg, &dev, &err) == 0);
 	CHECK(incus_map_get(&cfg, "raw.seccomp") == NULL);
@@ -71,8 +74,10 @@ static void test_create_request(void)
 	CHECK_STREQ(incus_devices_prop(&dev, "gitdir", "path"), "/workspace/.git");
 	CHECK(incus_devices_prop(&dev, "gitdir", "readonly") == NULL);
 	CHECK_STREQ(incus_devices_prop(&dev, "protect-0--git-hooks", "readonly"), "true");
-	CHECK_STREQ(incus_devices_prop(&dev, "protect-0--git-hooks", "path"), "/workspace/.git/hooks");
-	CHECK_STREQ(incus_devices_prop(&dev, "protect-1--vscode", "source"), "/home/u/proj/.vscode");
+	CHECK_STREQ(incus_devices_prop(&dev, "protect-0--git-hooks", "path"),
+	            "/workspace/.git/hooks");
+	CHECK_STREQ(incus_devices_prop(&dev, "protect-1--vscode", "source"),
+	            "/home/u/proj/.vscode");
 	/* the NIC: copied from the profile and hardened, with our veth name */
 	CHECK_STREQ(incus_devices_prop(&dev, "eth0", "network"), "incusbr0");
 	CHECK_STREQ(incus_devices_prop(&dev, "eth0", "security.ipv4_filtering"), "true");
@@ -85,15 +90,17 @@ static void test_create_request(void)
 	/* open network: no IPv6 sysctl; docker: nesting */
 	o.net_mode = SESSION_NET_OPEN;
 	o.docker = true;
-	struct session_layout root = {.slot = 1, .veth = "v", .container_workspace = "/workspace",
-				      .deny_setid = true};
+	struct session_layout root = {
+	        .slot = 1, .veth = "v", .container_workspace = "/workspace", .deny_setid = true};
 	CHECK(session_build_create(&o, NULL, &prof, &root, &cfg, &dev, &err) == 0);
 	CHECK(incus_map_get(&cfg, "linux.sysctl.net.ipv6.conf.all.disable_ipv6") == NULL);
 	/* host root's session: no raw.idmap, no disks yet, no setuid bits by any route */
 	CHECK(incus_map_get(&cfg, "raw.idmap") == NULL);
 	CHECK(incus_devices_get(&dev, "workspace") == NULL);
-	CHECK(strstr(incus_map_get(&cfg, "raw.seccomp"), "chmod errno 1 [1,2048,SCMP_CMP_MASKED_EQ,2048]"));
-	CHECK(strstr(incus_map_get(&cfg, "raw.seccomp"), "openat errno 1 [3,1024,SCMP_CMP_MASKED_EQ,1024]"));
+	CHECK(strstr(incus_map_get(&cfg, "raw.seccomp"),
+	             "chmod errno 1 [1,2048,SCMP_CMP_MASKED_EQ,2048]"));
+	CHECK(strstr(incus_map_get(&cfg, "raw.seccomp"),
+	             "openat errno 1 [3,1024,SCMP_CMP_MASKED_EQ,1024]"));
 	CHECK(strstr(incus_map_get(&cfg, "raw.seccomp"), "kexec_load errno 38"));
 	CHECK_STREQ(incus_map_get(&cfg, "security.nesting"), "true");
 	incus_map_clear(&cfg);
