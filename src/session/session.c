@@ -14,6 +14,7 @@
 
 #include "incus/incus.h"
 #include "session/devices.h"
+#include "session/fleet.h"
 #include "session/idmount.h"
 #include "session/protect.h"
 #include "util/error.h"
@@ -152,6 +153,13 @@ static int undo_delete_container(struct session *s, struct coi_error *err)
 static int undo_stop_container(struct session *s, struct coi_error *err)
 {
 	return incus_instance_set_state(s->client, s->name, INCUS_ACTION_STOP, true, -1, err);
+}
+
+static int undo_owner(struct session *s, struct coi_error *err)
+{
+	(void)err;
+	fleet_owner_clear(s->name);
+	return 0;
 }
 
 static int undo_immutable(struct session *s, struct coi_error *err)
@@ -349,6 +357,10 @@ static int create_container(struct session *s, struct coi_error *err)
 	    undo_push(s, s->opts->persistent ? "stop the container" : "delete the container",
 	              s->opts->persistent ? undo_stop_container : undo_delete_container) < 0)
 		r = coi_error_oom(err);
+	/* Who owns the container, so 'coi clean --orphans' can tell when that process is gone. */
+	if (r >= 0 && (fleet_owner_record(s->name, err) < 0 ||
+	               undo_push(s, "forget the owner", undo_owner) < 0))
+		r = err && err->code ? err->code : coi_error_oom(err);
 	if (r >= 0 && root)
 		r = attach_idmapped_workspace(s, &l, err);
 	if (r < 0) {
@@ -459,8 +471,10 @@ static int start_phases(struct session *s, struct coi_error *err)
 		                             err);
 		if (r < 0)
 			return r;
-		if (undo_push(s, "stop the container", undo_stop_container) < 0)
-			return coi_error_oom(err);
+		if (undo_push(s, "stop the container", undo_stop_container) < 0 ||
+		    fleet_owner_record(s->name, err) < 0 ||
+		    undo_push(s, "forget the owner", undo_owner) < 0)
+			return err && err->code ? err->code : coi_error_oom(err);
 	} else {
 		set_abortable(false);
 		r = create_container(s, err);
