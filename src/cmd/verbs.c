@@ -3,10 +3,11 @@
 #include "cmd/cmd.h"
 
 extern const struct verb verb_container;
+extern const struct verb verb_file;
+extern const struct verb verb_image;
+extern const struct verb verb_snapshot;
 extern const struct verb verb_version;
 
 const struct verb *const coi_verbs[] = {
-        &verb_container,
-        &verb_version,
-        NULL,
+        &verb_container, &verb_file, &verb_image, &verb_snapshot, &verb_version, NULL,
 };
