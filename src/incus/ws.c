@@ -39,7 +39,7 @@ struct ws {
 /* ---- frame coding (pure) ---- */
 
 size_t ws_frame_encode(uint8_t out[WS_FRAME_HDR_MAX], bool fin, enum ws_opcode op,
-		       const uint8_t *mask, uint64_t len)
+                       const uint8_t *mask, uint64_t len)
 {
 	size_t n = 2;
 
@@ -361,8 +361,7 @@ static int ws_fail(struct ws *ws, uint16_t code, int r)
 	return r;
 }
 
-int ws_send(struct ws *ws, enum ws_opcode op, const void *data, size_t len,
-	    struct coi_error *err)
+int ws_send(struct ws *ws, enum ws_opcode op, const void *data, size_t len, struct coi_error *err)
 {
 	int r;
 
@@ -403,18 +402,18 @@ static int closed_message(struct ws *ws, const uint8_t *reason, size_t n, struct
 	if (!data)
 		return -ENOMEM;
 	*ret = (struct ws_message){
-		.op = WS_OP_CLOSE, .data = data, .len = strlen(data), .close_code = ws->peer_code};
+	        .op = WS_OP_CLOSE, .data = data, .len = strlen(data), .close_code = ws->peer_code};
 	return GOT_CLOSE;
 }
 
 static int on_close(struct ws *ws, const uint8_t *p, size_t n, struct ws_message *ret,
-		    struct coi_error *err)
+                    struct coi_error *err)
 {
 	int r;
 
 	if (n == 1)
 		return coi_error_set(err, ws_fail(ws, WS_CLOSE_PROTOCOL, -EPROTO),
-				     "websocket close frame with a 1-byte payload");
+		                     "websocket close frame with a 1-byte payload");
 	ws->close_received = true;
 	ws->peer_code = n >= 2 ? (uint16_t)(p[0] << 8 | p[1]) : WS_CLOSE_NO_STATUS;
 	r = send_close(ws, n >= 2 ? ws->peer_code : 0, NULL);
@@ -424,16 +423,16 @@ static int on_close(struct ws *ws, const uint8_t *p, size_t n, struct ws_message
 }
 
 static int on_data(struct ws *ws, const struct ws_frame_hdr *h, const uint8_t *p,
-		   struct ws_message *ret, struct coi_error *err)
+                   struct ws_message *ret, struct coi_error *err)
 {
 	int r;
 
 	if (h->opcode == WS_OP_CONT && !ws->msg_op)
 		return coi_error_set(err, ws_fail(ws, WS_CLOSE_PROTOCOL, -EPROTO),
-				     "websocket continuation frame without a message");
+		                     "websocket continuation frame without a message");
 	if (h->opcode != WS_OP_CONT && ws->msg_op)
 		return coi_error_set(err, ws_fail(ws, WS_CLOSE_PROTOCOL, -EPROTO),
-				     "websocket message started inside a fragmented one");
+		                     "websocket message started inside a fragmented one");
 	if (h->opcode != WS_OP_CONT) {
 		buf_reset(&ws->msg);
 		ws->msg_op = h->opcode;
@@ -445,7 +444,7 @@ static int on_data(struct ws *ws, const struct ws_frame_hdr *h, const uint8_t *p
 }
 
 static int on_frame(struct ws *ws, const struct ws_frame_hdr *h, const uint8_t *p,
-		    struct ws_message *ret, struct coi_error *err)
+                    struct ws_message *ret, struct coi_error *err)
 {
 	int r;
 
@@ -455,7 +454,8 @@ static int on_frame(struct ws *ws, const struct ws_frame_hdr *h, const uint8_t *
 			return GOT_NOTHING;
 		r = send_frame(ws, WS_OP_PONG, p, (size_t)h->len);
 		if (r < 0)
-			return coi_error_errno(err, ws_fail(ws, 0, r), "cannot answer websocket ping");
+			return coi_error_errno(err, ws_fail(ws, 0, r),
+			                       "cannot answer websocket ping");
 		return GOT_NOTHING;
 	case WS_OP_PONG:
 		return GOT_NOTHING;
@@ -475,10 +475,10 @@ static int check_header(struct ws *ws, const struct ws_frame_hdr *h, struct coi_
 		why = "masked frame from the server";
 	if (why)
 		return coi_error_set(err, ws_fail(ws, WS_CLOSE_PROTOCOL, -EPROTO),
-				     "websocket protocol error: %s", why);
+		                     "websocket protocol error: %s", why);
 	if (!opcode_is_control(h->opcode) && h->len > ws->max_message - ws->msg.len)
 		return coi_error_set(err, ws_fail(ws, WS_CLOSE_TOO_BIG, -E2BIG),
-				     "websocket message larger than %zu bytes", ws->max_message);
+		                     "websocket message larger than %zu bytes", ws->max_message);
 	return 0;
 }
 
@@ -495,7 +495,7 @@ static int process_buffered(struct ws *ws, struct ws_message *ret, struct coi_er
 		n = ws_frame_decode(p, avail, &h);
 		if (n < 0)
 			return coi_error_set(err, ws_fail(ws, WS_CLOSE_PROTOCOL, -EPROTO),
-					     "websocket protocol error: frame length out of range");
+			                     "websocket protocol error: frame length out of range");
 		if (n == 0)
 			return GOT_NOTHING;
 		r = check_header(ws, &h, err);
@@ -518,7 +518,8 @@ static int recv_error(struct ws *ws, int r, struct coi_error *err)
 	if (r == -ETIMEDOUT)
 		return coi_error_set(err, r, "timed out waiting for a websocket message");
 	if (r == -ECONNRESET)
-		return coi_error_set(err, ws_fail(ws, 0, r), "websocket closed without a close frame");
+		return coi_error_set(err, ws_fail(ws, 0, r),
+		                     "websocket closed without a close frame");
 	return coi_error_errno(err, ws_fail(ws, 0, r), "cannot read from websocket");
 }
 
@@ -529,7 +530,8 @@ int ws_recv(struct ws *ws, struct ws_message *ret, int timeout_ms, struct coi_er
 	if (ws->failed)
 		return coi_error_set(err, ws->failed, "websocket connection has failed");
 	if (ws->close_received)
-		return closed_message(ws, (const uint8_t *)"", 0, ret) < 0 ? coi_error_oom(err) : WS_CLOSED;
+		return closed_message(ws, (const uint8_t *)"", 0, ret) < 0 ? coi_error_oom(err)
+		                                                           : WS_CLOSED;
 	for (;;) {
 		int r = process_buffered(ws, ret, err);
 
@@ -583,7 +585,7 @@ static bool request_token_ok(const char *s)
 }
 
 static int handshake_send(struct ws *ws, const char *host, const char *path,
-			  char key[WS_ACCEPT_LEN + 1], struct coi_error *err)
+                          char key[WS_ACCEPT_LEN + 1], struct coi_error *err)
 {
 	_cleanup_buf_ struct buf req = BUF_INIT(8192);
 	uint8_t nonce[16];
@@ -592,10 +594,11 @@ static int handshake_send(struct ws *ws, const char *host, const char *path,
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
 		return coi_error_set(err, -EIO, "cannot generate a websocket key");
 	(void)EVP_EncodeBlock((unsigned char *)key, nonce, sizeof(nonce));
-	r = buf_printf(&req,
-		       "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-		       "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
-		       path, host, key);
+	r = buf_printf(
+	        &req,
+	        "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	        "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
+	        path, host, key);
 	if (r < 0)
 		return coi_error_set(err, r, "websocket request for '%.100s' too long", path);
 	r = send_all(ws, (const uint8_t *)req.data, req.len);
@@ -615,17 +618,20 @@ static int handshake_read(struct ws *ws, size_t *ret_len, struct coi_error *err)
 		int r;
 
 		if (n > WS_HANDSHAKE_MAX)
-			return coi_error_set(err, -E2BIG, "websocket handshake response over %d bytes",
-					     WS_HANDSHAKE_MAX);
+			return coi_error_set(err, -E2BIG,
+			                     "websocket handshake response over %d bytes",
+			                     WS_HANDSHAKE_MAX);
 		if (end) {
 			*ret_len = n;
 			return 0;
 		}
 		r = in_fill(ws, false, deadline);
 		if (r == -ETIMEDOUT)
-			return coi_error_set(err, r, "timed out waiting for the websocket handshake");
+			return coi_error_set(err, r,
+			                     "timed out waiting for the websocket handshake");
 		if (r == -ECONNRESET)
-			return coi_error_set(err, r, "connection closed during the websocket handshake");
+			return coi_error_set(err, r,
+			                     "connection closed during the websocket handshake");
 		if (r < 0)
 			return coi_error_errno(err, r, "cannot read the websocket handshake");
 	}
@@ -642,13 +648,13 @@ struct upgrade_seen {
 };
 
 static int handshake_header(char *line, const char *want_accept, struct upgrade_seen *seen,
-			    struct coi_error *err)
+                            struct coi_error *err)
 {
 	char *value = strchr(line, ':'), *end;
 
 	if (!value)
 		return coi_error_set(err, -EPROTO, "malformed websocket handshake header '%.100s'",
-				     line);
+		                     line);
 	*value++ = '\0';
 	value += strspn(value, " \t");
 	end = value + strlen(value);
@@ -683,9 +689,11 @@ static int handshake_check(char *hdrs, const char *want_accept, struct coi_error
 			return r;
 	}
 	if (!seen.upgrade || !seen.connection)
-		return coi_error_set(err, -EPROTO, "websocket handshake without an upgrade to websocket");
+		return coi_error_set(err, -EPROTO,
+		                     "websocket handshake without an upgrade to websocket");
 	if (!seen.accept)
-		return coi_error_set(err, -EPROTO, "websocket handshake with a wrong Sec-WebSocket-Accept");
+		return coi_error_set(err, -EPROTO,
+		                     "websocket handshake with a wrong Sec-WebSocket-Accept");
 	return 0;
 }
 

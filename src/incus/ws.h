@@ -9,8 +9,8 @@
  * Use:
  *	ws = ws_new(&io, 1 << 20);
  *	r = ws_handshake(ws, "localhost", "/1.0/events?type=lifecycle", &err);
- *	while ((r = ws_recv(ws, &msg, -1, &err)) == 0) { use(msg.data, msg.len); ws_message_release(&msg); }
- *	if (r == WS_CLOSED) ... msg.close_code, msg.data (the reason) ...
+ *	while ((r = ws_recv(ws, &msg, -1, &err)) == 0) { use(msg.data, msg.len);
+ *ws_message_release(&msg); } if (r == WS_CLOSED) ... msg.close_code, msg.data (the reason) ...
  *	ws_close(ws, WS_CLOSE_NORMAL, NULL, &err);
  *	ws = ws_free(ws);
  *
@@ -61,15 +61,15 @@ enum {
 	WS_CLOSE_TOO_BIG = 1009,
 };
 
-#define WS_CLOSED                 1       /* ws_recv: the peer closed cleanly */
-#define WS_FRAME_HDR_MAX          14      /* 2 + 8 (64-bit length) + 4 (mask) */
-#define WS_CONTROL_MAX            125     /* payload ceiling of a control frame */
-#define WS_HANDSHAKE_MAX          16384   /* ceiling for the server's handshake response */
-#define WS_HANDSHAKE_TIMEOUT_MS   10000   /* ws_handshake gives up after this */
-#define WS_SEND_TIMEOUT_MS        10000   /* a frame must be written within this */
-#define WS_CLOSE_TIMEOUT_MS       2000    /* ws_close waits this long for the peer's close */
-#define WS_DEFAULT_MAX_MESSAGE    (1u << 20)
-#define WS_ACCEPT_LEN             28      /* base64 of a SHA-1 digest */
+#define WS_CLOSED               1     /* ws_recv: the peer closed cleanly */
+#define WS_FRAME_HDR_MAX        14    /* 2 + 8 (64-bit length) + 4 (mask) */
+#define WS_CONTROL_MAX          125   /* payload ceiling of a control frame */
+#define WS_HANDSHAKE_MAX        16384 /* ceiling for the server's handshake response */
+#define WS_HANDSHAKE_TIMEOUT_MS 10000 /* ws_handshake gives up after this */
+#define WS_SEND_TIMEOUT_MS      10000 /* a frame must be written within this */
+#define WS_CLOSE_TIMEOUT_MS     2000  /* ws_close waits this long for the peer's close */
+#define WS_DEFAULT_MAX_MESSAGE  (1u << 20)
+#define WS_ACCEPT_LEN           28 /* base64 of a SHA-1 digest */
 
 /* A received message. data is NUL-terminated (so JSON text can be used directly) and owned by
  * the caller: release it with ws_message_release(). For WS_CLOSED, op is WS_OP_CLOSE, close_code
@@ -98,9 +98,10 @@ struct ws_frame_hdr {
 /* Write a frame header for a payload of len bytes into out; mask NULL means unmasked.
  * Returns the header length (2..WS_FRAME_HDR_MAX). Non-minimal lengths are never produced. */
 size_t ws_frame_encode(uint8_t out[WS_FRAME_HDR_MAX], bool fin, enum ws_opcode op,
-		       const uint8_t *mask, uint64_t len);
+                       const uint8_t *mask, uint64_t len);
 
-/* XOR data with the 4-byte mask, starting at mask byte (offset % 4). Applying it twice undoes it. */
+/* XOR data with the 4-byte mask, starting at mask byte (offset % 4). Applying it twice undoes it.
+ */
 void ws_mask(uint8_t *data, size_t len, const uint8_t mask[4], size_t offset);
 
 /* Decode a header from buf. Returns the header length, 0 when buf holds too few bytes yet, or
@@ -136,8 +137,7 @@ int ws_handshake(struct ws *ws, const char *host, const char *path, struct coi_e
 /* Send one unfragmented, masked frame (a fresh random mask each time). op is TEXT, BINARY, PING
  * or PONG (control payloads at most WS_CONTROL_MAX bytes); use ws_close for CLOSE. -EPIPE once
  * a close was sent or the connection failed. */
-int ws_send(struct ws *ws, enum ws_opcode op, const void *data, size_t len,
-	    struct coi_error *err);
+int ws_send(struct ws *ws, enum ws_opcode op, const void *data, size_t len, struct coi_error *err);
 
 /* Receive one whole message into ret (reassembled from fragments; pings are answered, pongs
  * dropped). timeout_ms: -1 waits without limit, 0 never waits, else a total bound.
