@@ -715,6 +715,10 @@ int ws_handshake(struct ws *ws, const char *host, const char *path, struct coi_e
 		r = handshake_read(ws, &n, err);
 	if (r < 0)
 		return ws_fail(ws, 0, r);
+	if (memchr(ws->in, '\0', n)) {
+		r = coi_error_set(err, -EPROTO, "websocket handshake response contains a NUL byte");
+		return ws_fail(ws, 0, r);
+	}
 	hdrs = strndup((const char *)ws->in, n - 2);
 	if (!hdrs)
 		return coi_error_oom(err);

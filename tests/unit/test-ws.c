@@ -331,6 +331,19 @@ static void test_handshake_bad(void)
 	CHECK(handshake_with(buf_str(&big), false, &err) == -E2BIG);
 	CHECK(buf_puts(&big, "\r\n") == 0);
 	CHECK(handshake_with(buf_str(&big), false, &err) == -E2BIG);
+	/* a NUL inside the headers (found by fuzz-ws-frame) */
+	{
+		static const char nul_reply[] = "HTTP@b\0x 404 Not Found\r\nX: y\r\n\r\n";
+		struct mem m;
+		struct ws *ws;
+
+		mem_init(&m);
+		CHECK(buf_append(&m.in, nul_reply, sizeof(nul_reply) - 1) == 0);
+		ws = mem_ws(&m, 0);
+		CHECK(ws_handshake(ws, "localhost", "/", &err) == -EPROTO);
+		ws_free(ws);
+		mem_release(&m);
+	}
 	/* a CRLF in the path would inject headers */
 	{
 		struct mem m;
