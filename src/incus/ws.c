@@ -406,6 +406,15 @@ static int closed_message(struct ws *ws, const uint8_t *reason, size_t n, struct
 	return GOT_CLOSE;
 }
 
+/* RFC 6455 7.4: 1000-2999 are defined or reserved (1004-1006 and 1015 never sent), 3000-4999
+ * are for applications. */
+static bool close_code_sendable(uint16_t code)
+{
+	if (code < 1000 || code > 4999)
+		return false;
+	return code != 1004 && code != 1005 && code != 1006 && code != 1015;
+}
+
 static int on_close(struct ws *ws, const uint8_t *p, size_t n, struct ws_message *ret,
                     struct coi_error *err)
 {
@@ -416,7 +425,12 @@ static int on_close(struct ws *ws, const uint8_t *p, size_t n, struct ws_message
 		                     "websocket close frame with a 1-byte payload");
 	ws->close_received = true;
 	ws->peer_code = n >= 2 ? (uint16_t)(p[0] << 8 | p[1]) : WS_CLOSE_NO_STATUS;
-	r = send_close(ws, n >= 2 ? ws->peer_code : 0, NULL);
+	/* echo the peer's code, unless it is one that must never be on the wire */
+	r = send_close(ws,
+	               n < 2                                ? 0
+	               : close_code_sendable(ws->peer_code) ? ws->peer_code
+	                                                    : WS_CLOSE_PROTOCOL,
+	               NULL);
 	if (r < 0)
 		return coi_error_errno(err, ws_fail(ws, 0, r), "cannot answer websocket close");
 	return closed_message(ws, n >= 2 ? p + 2 : p, n >= 2 ? n - 2 : 0, ret);
@@ -555,6 +569,8 @@ int ws_close(struct ws *ws, uint16_t code, const char *reason, struct coi_error 
 
 	if (ws->failed)
 		return coi_error_set(err, ws->failed, "websocket connection has failed");
+	if (!close_code_sendable(code))
+		return coi_error_set(err, -EINVAL, "websocket close code %u cannot be sent", code);
 	if (reason && strlen(reason) > WS_CONTROL_MAX - 2)
 		return coi_error_set(err, -EINVAL, "websocket close reason over 123 bytes");
 	r = send_close(ws, code, reason);

@@ -147,9 +147,10 @@ int ws_send(struct ws *ws, enum ws_opcode op, const void *data, size_t len, stru
  * max_message, -ECONNRESET when the stream ends without a close frame, or the transport's error. */
 int ws_recv(struct ws *ws, struct ws_message *ret, int timeout_ms, struct coi_error *err);
 
-/* Send a close frame (code, and reason of at most 123 bytes, may be NULL) unless one was sent,
- * then wait up to WS_CLOSE_TIMEOUT_MS for the peer's close, dropping data messages meanwhile.
- * Returns 0 once both closes are exchanged, or a negative errno (-ETIMEDOUT, ...). */
+/* Send a close frame (code, 1000-4999 but not 1004-1006 or 1015; and reason of at most 123 bytes,
+ * may be NULL) unless one was sent, then wait up to WS_CLOSE_TIMEOUT_MS for the peer's close,
+ * dropping data messages meanwhile. Returns 0 once both closes are exchanged, or a negative errno
+ * (-ETIMEDOUT, ...). */
 int ws_close(struct ws *ws, uint16_t code, const char *reason, struct coi_error *err);
 
 /* True after a close frame arrived from the peer. */

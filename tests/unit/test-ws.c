@@ -491,6 +491,15 @@ static void test_close_from_server(void)
 	ws_free(ws);
 	mem_release(&m);
 
+	/* a code that must not be on the wire is reported, but answered with 1002 */
+	ws = connected(&m, 0);
+	srv_frame_ex(&m.in, true, WS_OP_CLOSE, 0, NULL, "\x03\xee", 2);
+	CHECK(ws_recv(ws, &msg, 0, &err) == WS_CLOSED && msg.close_code == 1006);
+	ws_message_release(&msg);
+	check_cli_close(&m, WS_CLOSE_PROTOCOL, "");
+	ws_free(ws);
+	mem_release(&m);
+
 	/* an empty close: reported as 1005, answered with an empty close */
 	ws = connected(&m, 0);
 	srv_frame(&m, true, WS_OP_CLOSE, "");
@@ -530,6 +539,9 @@ static void test_close_from_client(void)
 		memset(reason, 'r', sizeof(reason) - 1);
 		reason[sizeof(reason) - 1] = 0;
 		CHECK(ws_close(ws, WS_CLOSE_NORMAL, reason, &err) == -EINVAL);
+		CHECK(ws_close(ws, WS_CLOSE_NO_STATUS, NULL, &err) == -EINVAL);
+		CHECK(ws_close(ws, 999, NULL, &err) == -EINVAL);
+		CHECK(m.out_pos == m.out.len); /* nothing sent */
 	}
 	ws_free(ws);
 	mem_release(&m);
