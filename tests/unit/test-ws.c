@@ -27,8 +27,8 @@ struct mem {
 	size_t in_pos, out_pos;
 	const char *reply; /* handshake response, "%s" = the right accept; sent after the request */
 	bool replied;
-	bool trickle, tick; /* one byte per recv, -EAGAIN in between */
-	bool eof;           /* recv returns 0 (not -EAGAIN) once in is drained */
+	bool trickle, tick, send_tick; /* 1 byte per recv, 3 per send, -EAGAIN in between */
+	bool eof;                      /* recv returns 0 (not -EAGAIN) once in is drained */
 	int eagains;
 };
 
@@ -82,6 +82,11 @@ static ssize_t mem_send(void *ctx, const void *p, size_t n)
 {
 	struct mem *m = ctx;
 
+	if (m->trickle) {
+		if ((m->send_tick = !m->send_tick))
+			return -EAGAIN;
+		n = n < 3 ? n : 3;
+	}
 	return buf_append(&m->out, p, n) < 0 ? -ENOSPC : (ssize_t)n;
 }
 
@@ -661,6 +666,18 @@ static void test_trickle(void)
 	CHECK(ws_recv(ws, &msg, 0, &err) == -EAGAIN);
 	m.out_pos = (size_t)(strstr(m.out.data, "\r\n\r\n") - m.out.data) + 4;
 	check_cli_pong(&m, "pp");
+	/* sends complete whole frames through short writes */
+	{
+		_cleanup_free_ uint8_t *p = NULL;
+		struct ws_frame_hdr h = {0};
+		char big[300];
+
+		memset(big, 'z', sizeof(big));
+		CHECK(ws_send(ws, WS_OP_TEXT, big, sizeof(big), &err) == 0);
+		p = cli_frame(&m, &h);
+		CHECK(p && h.len == sizeof(big) && memcmp(p, big, sizeof(big)) == 0);
+		CHECK(m.out_pos == m.out.len);
+	}
 	ws_free(ws);
 	mem_release(&m);
 }
