@@ -3,7 +3,7 @@
  *
  * Input: one control byte, then the bytes the "server" sends. Control bits: 0-2 pick max_message
  * (64 << n), 3-5 the transport's read size (1 << n bytes, so frames split anywhere), 6 echoes
- * each message back with ws_send, 7 feeds the bytes as the handshake response itself instead of
+ * each message back (see fuzz_reply), 7 feeds the bytes as the handshake response itself instead of
  * after a canned good one. The client reads until it fails or the peer closes; then ws_close.
  * The pure header parser is run over the raw input too. No crash, no leak, no unbounded loop. */
 #include <errno.h>
@@ -88,23 +88,37 @@ static void fuzz_header_parser(const uint8_t *data, size_t size)
 		abort();
 }
 
+/* With echo: a message starting with 'C' makes the client close first (so ws_close reads the
+ * rest), 'P' sends a ping, anything else is sent back whole. */
+static int fuzz_reply(struct ws *ws, const struct ws_message *msg, struct coi_error *err)
+{
+	if (msg->len && msg->data[0] == 'C')
+		return ws_close(ws, WS_CLOSE_NORMAL, "bye", err) == 0 ? 1 : -1;
+	if (msg->len && msg->data[0] == 'P')
+		return ws_send(ws, WS_OP_PING, msg->data, msg->len < 125 ? msg->len : 125, err);
+	return ws_send(ws, msg->op, msg->data, msg->len, err);
+}
+
 static void fuzz_session(struct ws *ws, bool echo)
 {
 	struct coi_error err = {0};
+	struct ws_message last = {0};
 
 	for (int i = 0; i < 100000; i++) {
 		struct ws_message msg = {0};
 		int r = ws_recv(ws, &msg, 0, &err);
 
-		if (r == 0 && echo)
-			(void)ws_send(ws, msg.op, msg.data, msg.len < 125 ? msg.len : 125, &err);
 		if (r >= 0 && !msg.data)
 			abort();
+		if (r == 0 && echo)
+			r = fuzz_reply(ws, &msg, &err);
 		ws_message_release(&msg);
 		if (r != 0)
 			break;
 	}
 	(void)ws_close(ws, WS_CLOSE_NORMAL, "bye", &err);
+	if (ws_recv(ws, &last, 0, &err) >= 0) /* after a close: WS_CLOSED again */
+		ws_message_release(&last);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
