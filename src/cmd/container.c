@@ -20,11 +20,9 @@ const struct verb verb_container;
 
 static int open_client(struct incus_client **ret)
 {
-	struct incus_client_opts o;
 	struct coi_error err = {0};
 
-	incus_client_opts_from_env(&o);
-	if (incus_client_new(&o, ret, &err) < 0)
+	if (incus_client_new_from_env(ret, &err) < 0)
 		return cmd_fail(&err);
 	incus_interrupt_on_signals();
 	return 0;

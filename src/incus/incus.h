@@ -67,6 +67,8 @@ void incus_client_opts_from_env(struct incus_client_opts *o);
 /* Creates a client; no connection is made until the first call. */
 int incus_client_new(const struct incus_client_opts *opts, struct incus_client **ret,
                      struct coi_error *err);
+/* incus_client_new() with incus_client_opts_from_env(). */
+int incus_client_new_from_env(struct incus_client **ret, struct coi_error *err);
 struct incus_client *incus_client_free(struct incus_client *c);
 DEFINE_CLEANUP(struct incus_client *, incus_client_free)
 #define _cleanup_incus_client_ _cleanup_(incus_client_freep)
