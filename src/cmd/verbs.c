@@ -3,8 +3,10 @@
 #include "cmd/cmd.h"
 
 extern const struct verb verb_version;
+extern const struct verb verb_config;
+extern const struct verb verb_trust;
+extern const struct verb verb_untrust;
 
 const struct verb *const coi_verbs[] = {
-        &verb_version,
-        NULL,
+        &verb_config, &verb_trust, &verb_untrust, &verb_version, NULL,
 };

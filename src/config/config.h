@@ -13,7 +13,7 @@
  * keys) are returned as strings; the library never prints.
  *
  * Every field below always holds a valid value after config_load(): strings are NULL only where
- * the key has no default ("unset"), string vectors are NULL when empty. */
+ * the key has no default ("unset"); string vectors may be NULL or empty. */
 #pragma once
 
 #include <errno.h>
@@ -310,9 +310,14 @@ struct config_key {
 	const char *name; /* "network.mode" */
 	enum config_type type;
 	size_t offset;       /* of the field in struct coi_config */
+	size_t offset_n;     /* of its count, for MOUNTS, HOSTS, ENV and PORTS */
 	const char *def;     /* default as TOML text, NULL when unset */
-	const char *allowed; /* CONFIG_ENUM: "a|b|c"; else NULL */
+	const char *allowed; /* the allowed values, "a|b|c", for ENUM and some STRING keys */
 	enum config_trust trust;
+	/* CONFIG_TRUST_IF_WEAKENING: which values weaken isolation, compared with the value in
+	 * force: a TOML value ("true", "\"open\""), ">" (a larger number or a later allowed value),
+	 * "-" (a list that drops an entry) or "outside" (a mount outside the workspace) */
+	const char *weak;
 	const char *description; /* one line */
 };
 

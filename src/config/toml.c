@@ -253,8 +253,8 @@ static int expect_eol(struct parser *p)
 
 /* --- Values and tables --- */
 
-static struct toml_value *value_new(struct parser *p, enum toml_type t, unsigned line,
-                                    unsigned col, unsigned depth)
+static struct toml_value *value_new(struct parser *p, enum toml_type t, unsigned line, unsigned col,
+                                    unsigned depth)
 {
 	struct toml_value *v;
 
@@ -282,7 +282,8 @@ struct toml_value *toml_free(struct toml_value *v)
 {
 	if (!v)
 		return NULL;
-	/* Recursion here is bounded by toml_limits.max_depth, which every node was checked against. */
+	/* Recursion here is bounded by toml_limits.max_depth, which every node was checked against.
+	 */
 	switch (v->type) {
 	case TOML_TABLE:
 		for (size_t i = 0; i < v->u.table.n; i++) {
@@ -655,7 +656,8 @@ static int insert_keyval(struct parser *p, struct toml_value *base, const struct
 			if (!next)
 				goto fail;
 		} else if (next->type != TOML_TABLE || !(next->flags & TF_DOTTED)) {
-			fail_at(p, k->line, k->col, "cannot add keys to '%s': it is already defined",
+			fail_at(p, k->line, k->col,
+			        "cannot add keys to '%s': it is already defined",
 			        keypath_text(kp, i, name, sizeof(name)));
 			goto fail;
 		}
@@ -734,7 +736,8 @@ static int parse_number(struct parser *p, const char *tok, size_t n, struct toml
 		v->u.f = tok[i] == 'i' ? (neg ? -INFINITY : INFINITY) : (neg ? -NAN : NAN);
 		return 0;
 	}
-	if (n - i > 2 && tok[i] == '0' && (tok[i + 1] == 'x' || tok[i + 1] == 'o' || tok[i + 1] == 'b')) {
+	if (n - i > 2 && tok[i] == '0' &&
+	    (tok[i + 1] == 'x' || tok[i + 1] == 'o' || tok[i + 1] == 'b')) {
 		int base = tok[i + 1] == 'x' ? 16 : tok[i + 1] == 'o' ? 8 : 2;
 
 		if (sign || !digits_ok(tok + i + 2, n - i - 2, base))
@@ -950,8 +953,8 @@ static int parse_scalar(struct parser *p, unsigned depth, struct toml_value **re
 			return oom(p);
 		if (r == -ERANGE)
 			return fail_at(p, line, col, "integer '%.*s' out of range", (int)n, tok);
-		return fail_at(p, line, col, "expected a value, found '%.*s'", (int)(n > 40 ? 40 : n),
-		               tok);
+		return fail_at(p, line, col, "expected a value, found '%.*s'",
+		               (int)(n > 40 ? 40 : n), tok);
 	}
 	*ret = v;
 	return 0;
@@ -1169,8 +1172,8 @@ static int define_table(struct parser *p, const struct keypath *kp, bool aot)
 
 		if (!v) {
 			if (last && aot) {
-				struct toml_value *a = value_new(p, TOML_ARRAY, k->line, k->col,
-				                                 t->depth + 1u);
+				struct toml_value *a =
+				        value_new(p, TOML_ARRAY, k->line, k->col, t->depth + 1u);
 
 				if (!a || table_add(p, t, k, a) < 0)
 					return p->rc;
@@ -1256,7 +1259,8 @@ int toml_parse(const char *data, size_t len, const char *filename, const struct 
 	int r;
 
 	if (len > p.lim.max_size)
-		return coi_error_set(err, -E2BIG, "%s: larger than %zu bytes", p.file, p.lim.max_size);
+		return coi_error_set(err, -E2BIG, "%s: larger than %zu bytes", p.file,
+		                     p.lim.max_size);
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) { /* a byte order mark */
 		p.s += 3;
 		p.len -= 3;
@@ -1297,16 +1301,11 @@ const struct toml_value *toml_table_get(const struct toml_value *t, const char *
 const char *toml_type_to_string(enum toml_type t)
 {
 	static const char *const names[_TOML_TYPE_MAX] = {
-	        [TOML_TABLE] = "table",
-	        [TOML_ARRAY] = "array",
-	        [TOML_STRING] = "string",
-	        [TOML_INTEGER] = "integer",
-	        [TOML_FLOAT] = "float",
-	        [TOML_BOOL] = "bool",
-	        [TOML_DATETIME] = "datetime",
-	        [TOML_DATETIME_LOCAL] = "datetime-local",
-	        [TOML_DATE_LOCAL] = "date-local",
-	        [TOML_TIME_LOCAL] = "time-local",
+	        [TOML_TABLE] = "table",           [TOML_ARRAY] = "array",
+	        [TOML_STRING] = "string",         [TOML_INTEGER] = "integer",
+	        [TOML_FLOAT] = "float",           [TOML_BOOL] = "bool",
+	        [TOML_DATETIME] = "datetime",     [TOML_DATETIME_LOCAL] = "datetime-local",
+	        [TOML_DATE_LOCAL] = "date-local", [TOML_TIME_LOCAL] = "time-local",
 	};
 
 	return t < _TOML_TYPE_MAX ? names[t] : "unknown";

@@ -62,9 +62,9 @@ struct toml_value {
 };
 
 struct toml_limits {
-	size_t max_size;   /* bytes of input */
+	size_t max_size;    /* bytes of input */
 	unsigned max_depth; /* nesting of tables and arrays from the root */
-	size_t max_values; /* values in the whole document */
+	size_t max_values;  /* values in the whole document */
 };
 
 #define TOML_LIMITS_DEFAULT \
