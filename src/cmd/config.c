@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* coi config: 'show' prints the effective configuration (TOML, or JSON with --json), each value
  * with where it came from; 'validate [FILE]' checks one file and exits 0 or 1. */
+#include "config/config.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "config/config.h"
 #include "util/error.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -15,7 +16,8 @@ const struct verb verb_config;
 
 static void print_warnings(char **w)
 {
-	strv_foreach(s, w) fprintf(stderr, "coi: warning: %s\n", *s);
+	strv_foreach(s, w)
+		fprintf(stderr, "coi: warning: %s\n", *s);
 }
 
 static int show(int argc, char **argv)

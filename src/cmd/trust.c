@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* coi trust / coi untrust: approve a project's .coi/config.toml (or a project profile) so that
  * its settings that weaken isolation apply; the approval pins the file's current content. */
+#include "config/trust.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cmd/cmd.h"
-#include "config/trust.h"
 #include "util/error.h"
 #include "util/path.h"
 

@@ -2,7 +2,8 @@
 /* config.c: the layers. Defaults come from the key table's TOML text; each file is parsed whole,
  * then walked key by key: a known key is set (a wrong type is an error), an unknown one is a
  * warning with a suggestion. In an untrusted file (a project's, not approved with 'coi trust')
- * keys that would weaken isolation are dropped with a warning first. A validation pass runs last. */
+ * keys that would weaken isolation are dropped with a warning first. A validation pass runs last.
+ */
 #include "config/config.h"
 
 #include <arpa/inet.h>
@@ -20,28 +21,30 @@
 #include "util/path.h"
 #include "util/strv.h"
 
-#define CONFIG_FILE_MAX     (1 << 20)
-#define PROFILE_DEPTH_MAX   10
+#define CONFIG_FILE_MAX   (1 << 20)
+#define PROFILE_DEPTH_MAX 10
 
 /* The built-in profiles besides "default" (which adds nothing). */
-static const char hardened_profile[] = "[network]\n"
-                                       "mode = \"restricted\"\n"
-                                       "[ssh]\n"
-                                       "forward_agent = false\n"
-                                       "[security]\n"
-                                       "reduce_kernel_surface = true\n"
-                                       "secret_paths = [\".env\", \".env.*\", \"*.pem\", \"*.key\"]\n"
-                                       "[monitoring]\n"
-                                       "enabled = true\n";
+static const char hardened_profile[] =
+        "[network]\n"
+        "mode = \"restricted\"\n"
+        "[ssh]\n"
+        "forward_agent = false\n"
+        "[security]\n"
+        "reduce_kernel_surface = true\n"
+        "secret_paths = [\".env\", \".env.*\", \"*.pem\", \"*.key\"]\n"
+        "[monitoring]\n"
+        "enabled = true\n";
 
 /* Sections of the original that coi reads but does not act on yet. */
-static const char *const unsupported[] = {"sockets", "ports", "credentials", "prompts"};
+static const char *const unsupported[] = {"sockets", "ports", "credentials", "prompts",
+                                          "defaults.model"};
 
 struct layer {
 	const char *file;      /* as shown to the user */
 	const char *workspace; /* absolute */
 	bool untrusted;        /* a project file that is not approved */
-	bool profile;          /* profile files also take inherits, forward_env, [environment], ... */
+	bool profile; /* profile files also take inherits, forward_env, [environment], ... */
 	char ***warnings;
 	char **inherits; /* set from a profile's 'inherits' */
 };
@@ -224,10 +227,11 @@ static int apply_key(struct coi_config *c, size_t i, const struct toml_value *v,
 		if (r < 0)
 			return r;
 		if (r > 0)
-			return warn(l,
-			            "%s:%u: ignoring '%s': it would weaken isolation and this project "
-			            "file is not approved (review it, then run 'coi trust')",
-			            l->file, v->line, k->name);
+			return warn(
+			        l,
+			        "%s:%u: ignoring '%s': it would weaken isolation and this project "
+			        "file is not approved (review it, then run 'coi trust')",
+			        l->file, v->line, k->name);
 	}
 	r = key_set(c, i, v, &x, err);
 	if (r < 0)
@@ -324,8 +328,8 @@ static int apply_table(struct coi_config *c, const struct toml_value *t, const c
 			r = warn(l, "%s:%u: '%s' is not supported by coi yet, ignoring", l->file,
 			         v->line, name);
 		else if ((hint = suggest(name)))
-			r = warn(l, "%s:%u: unknown key '%s', ignoring (did you mean '%s'?)", l->file,
-			         v->line, name, hint);
+			r = warn(l, "%s:%u: unknown key '%s', ignoring (did you mean '%s'?)",
+			         l->file, v->line, name, hint);
 		else
 			r = warn(l, "%s:%u: unknown key '%s', ignoring", l->file, v->line, name);
 		if (r < 0)
@@ -408,12 +412,13 @@ static int profile_find(const char *name, const char *workspace, char **ret_path
 	u = file_exists(user);
 	p = file_exists(proj);
 	if (u && p)
-		return coi_error_set(err, -EEXIST,
-		                     "profile '%s' is defined twice, in '%s' and in '%s'; remove one",
-		                     name, user, proj);
+		return coi_error_set(
+		        err, -EEXIST,
+		        "profile '%s' is defined twice, in '%s' and in '%s'; remove one", name,
+		        user, proj);
 	if (!u && !p && strcmp(name, "default") != 0 && strcmp(name, "hardened") != 0)
-		return coi_error_set(err, -ENOENT, "no profile '%s' (looked in '%s' and '%s')", name,
-		                     user, proj);
+		return coi_error_set(err, -ENOENT, "no profile '%s' (looked in '%s' and '%s')",
+		                     name, user, proj);
 	*ret_untrusted = p;
 	*ret_path = u ? TAKE_PTR(user) : p ? TAKE_PTR(proj) : NULL;
 	return 0;
@@ -433,7 +438,9 @@ static int profile_chain(const char *name, const char *workspace, char ***ret,
 		_cleanup_strv_free_ char **w = NULL;
 		_cleanup_free_ char *path = NULL;
 		char *parent = NULL;
-		struct layer l = {.workspace = workspace, .profile = true, .warnings = &w,
+		struct layer l = {.workspace = workspace,
+		                  .profile = true,
+		                  .warnings = &w,
 		                  .inherits = &parent};
 		bool untrusted;
 		int r;
@@ -441,8 +448,9 @@ static int profile_chain(const char *name, const char *workspace, char ***ret,
 		if (strv_contains(chain, cur))
 			return coi_error_set(err, -ELOOP, "profile '%s' inherits from itself", cur);
 		if (strv_length(chain) >= PROFILE_DEPTH_MAX)
-			return coi_error_set(err, -ELOOP, "profile '%s': more than %d levels of inherits",
-			                     name, PROFILE_DEPTH_MAX);
+			return coi_error_set(err, -ELOOP,
+			                     "profile '%s': more than %d levels of inherits", name,
+			                     PROFILE_DEPTH_MAX);
 		r = profile_find(cur, workspace, &path, &untrusted, err);
 		if (r < 0)
 			return r;
@@ -474,8 +482,10 @@ static int apply_profile(struct coi_config *c, const char *name, const struct la
 		return r;
 	for (size_t i = strv_length(chain); i-- > 0;) {
 		_cleanup_free_ char *path = NULL, *parent = NULL;
-		struct layer l = {.workspace = base->workspace, .profile = true,
-		                  .warnings = base->warnings, .inherits = &parent};
+		struct layer l = {.workspace = base->workspace,
+		                  .profile = true,
+		                  .warnings = base->warnings,
+		                  .inherits = &parent};
 		bool untrusted;
 
 		r = profile_find(chain[i], base->workspace, &path, &untrusted, err);
@@ -498,9 +508,10 @@ static int apply_profile(struct coi_config *c, const char *name, const struct la
 
 /* Keys that hold host paths: "~/.coi/..." follows coi_dir() ($COI_HOME in tests), "~/..." $HOME. */
 static const char *const path_keys[] = {
-        "paths.sessions_dir", "paths.storage_dir",  "paths.logs_dir",     "network.logging.path",
-        "incus.client_cert",  "incus.client_key",   "incus.server_cert",  "tool.context_file",
-        "tool.context_json_file",
+        "paths.sessions_dir",     "paths.storage_dir",   "paths.logs_dir",
+        "network.logging.path",   "incus.client_cert",   "incus.client_key",
+        "incus.server_cert",      "tool.context_file",   "tool.context_json_file",
+        "detection.gtfobins_dir", "detection.sigma_dir",
 };
 
 static int expand_home(char **p)
@@ -532,8 +543,9 @@ static int finalize(struct coi_config *c, struct coi_error *err)
 			return coi_error_oom(err);
 	}
 	if (c->timezone.mode == TZ_MODE_FIXED && !c->timezone.name)
-		return coi_error_set(err, -EINVAL,
-		                     "'timezone.name' is required when 'timezone.mode' is \"fixed\"");
+		return coi_error_set(
+		        err, -EINVAL,
+		        "'timezone.name' is required when 'timezone.mode' is \"fixed\"");
 	return 0;
 }
 
@@ -570,10 +582,11 @@ static int project_layer(struct coi_config *c, bool trust_all, struct layer *l,
 	if (!legacy || !path)
 		return coi_error_oom(err);
 	if (file_exists(legacy))
-		return coi_error_set(err, -EINVAL,
-		                     "'%s' is a legacy config file, which coi no longer reads; migrate "
-		                     "it with: mkdir -p .coi && mv .coi.toml .coi/config.toml",
-		                     legacy);
+		return coi_error_set(
+		        err, -EINVAL,
+		        "'%s' is a legacy config file, which coi no longer reads; migrate "
+		        "it with: mkdir -p .coi && mv .coi.toml .coi/config.toml",
+		        legacy);
 	if (!file_exists(path))
 		return 0;
 	l->untrusted = !trust_all;
@@ -661,12 +674,13 @@ int config_protected_paths(const struct coi_config *c, char ***ret)
 	if (!l)
 		return -ENOMEM;
 	if (!c->security.disable_protection) {
-		char **lists[] = {c->security.protected_paths, c->security.additional_protected_paths};
+		char **lists[] = {c->security.protected_paths,
+		                  c->security.additional_protected_paths};
 
 		for (size_t i = 0; i < ELEMENTSOF(lists); i++)
-			strv_foreach(p, lists[i])
-			{
-				if (strv_contains(l, *p) || strv_contains(c->security.writable_paths, *p))
+			strv_foreach(p, lists[i]) {
+				if (strv_contains(l, *p) ||
+				    strv_contains(c->security.writable_paths, *p))
 					continue;
 				if (c->git.writable_hooks && strcmp(*p, ".git/hooks") == 0)
 					continue;
@@ -701,8 +715,7 @@ static int parse_ports(const char *s, struct config_domain *d)
 	d->ports = calloc(strv_length(parts), sizeof(*d->ports));
 	if (!d->ports)
 		return -ENOMEM;
-	strv_foreach(p, parts)
-	{
+	strv_foreach(p, parts) {
 		char *end;
 		unsigned long lo = strtoul(*p, &end, 10), hi = lo;
 
@@ -755,10 +768,11 @@ int config_domain_parse(const char *entry, struct config_domain *ret, struct coi
 		config_domain_release(&d);
 		if (r == -ENOMEM)
 			return coi_error_oom(err);
-		return coi_error_set(err, r,
-		                     "invalid allowlist entry '%s': expected a host name, IPv4 address "
-		                     "or CIDR with optional :port, :port,port or :low-high",
-		                     entry);
+		return coi_error_set(
+		        err, r,
+		        "invalid allowlist entry '%s': expected a host name, IPv4 address "
+		        "or CIDR with optional :port, :port,port or :low-high",
+		        entry);
 	}
 	*ret = d;
 	return 0;
@@ -831,7 +845,8 @@ char *config_to_toml(const struct coi_config *c)
 		const char *dot = strrchr(keys[i].name, '.');
 		size_t len = (size_t)(dot - keys[i].name);
 
-		if (!section || strlen(section) != len || strncmp(section, keys[i].name, len) != 0) {
+		if (!section || strlen(section) != len ||
+		    strncmp(section, keys[i].name, len) != 0) {
 			free(section);
 			section = strndup(keys[i].name, len);
 			if (!section)

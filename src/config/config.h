@@ -106,9 +106,10 @@ struct coi_config {
 		char *storage_pool; /* NULL: Incus' default */
 		char *alias;
 		char *session_name;
-		int shutdown_timeout; /* seconds, 60 */
-		int ready_timeout;    /* seconds, 30 */
-		bool docker;          /* true */
+		int shutdown_timeout;   /* seconds, 60 */
+		int ready_timeout;      /* seconds, 30 */
+		bool docker;            /* true */
+		char *stale_base_check; /* "warn", "error" or "off" */
 		struct {
 			char *base; /* "coi-default" */
 			char *script;
@@ -261,6 +262,13 @@ struct coi_config {
 			char *lima_host;
 		} nft;
 	} monitoring;
+
+	struct {
+		char *gtfobins_source;
+		char *gtfobins_dir;
+		char *sigma_source;
+		char *sigma_dir;
+	} detection;
 
 	struct {
 		char *profile; /* [defaults] profile: used when no --profile is given */

@@ -17,19 +17,22 @@
 #include "util/path.h"
 #include "util/strv.h"
 
-#define F(field)    offsetof(struct coi_config, field)
-#define AW          CONFIG_TRUST_ALWAYS
-#define TO          CONFIG_TRUST_TRUSTED_ONLY
-#define IW          CONFIG_TRUST_IF_WEAKENING
-#define K(n, t, field, d, tr, desc, ...) \
-	{.name = n, .type = t, .offset = F(field), .def = d, .trust = tr, .description = desc, __VA_ARGS__}
+#define F(field) offsetof(struct coi_config, field)
+#define AW       CONFIG_TRUST_ALWAYS
+#define TO       CONFIG_TRUST_TRUSTED_ONLY
+#define IW       CONFIG_TRUST_IF_WEAKENING
+#define K(n, t, field, d, tr, desc, ...)                                         \
+	{                                                                        \
+		.name = n, .type = t, .offset = F(field), .def = d, .trust = tr, \
+		.description = desc, __VA_ARGS__                                 \
+	}
 
-#define DEFAULT_PROTECTED                                                                      \
+#define DEFAULT_PROTECTED                                                                        \
 	"[\".git/hooks\", \".git/config\", \".git/config.worktree\", \".git/info/attributes\", " \
-	"\".husky\", \".vscode\", \".coi\", \".claude/settings.json\", "                          \
+	"\".husky\", \".vscode\", \".coi\", \".claude/settings.json\", "                         \
 	"\".claude/settings.local.json\", \".codex/config.toml\"]"
-#define DEFAULT_DOMAINS                                                                        \
-	"[\"8.8.8.8\", \"1.1.1.1\", \"registry.npmjs.org\", \"npm.pkg.github.com\", "             \
+#define DEFAULT_DOMAINS                                                               \
+	"[\"8.8.8.8\", \"1.1.1.1\", \"registry.npmjs.org\", \"npm.pkg.github.com\", " \
 	"\"api.anthropic.com\", \"platform.claude.com\"]"
 
 /* clang-format off */
@@ -42,6 +45,7 @@ static const struct config_key keys[] = {
 	K("container.shutdown_timeout", CONFIG_INT, container.shutdown_timeout, "60", AW, "seconds of grace before a shutdown is forced"),
 	K("container.ready_timeout", CONFIG_INT, container.ready_timeout, "30", AW, "seconds to wait for the container to be ready"),
 	K("container.docker", CONFIG_BOOL, container.docker, "true", IW, "allow Docker inside the container (nesting)", .weak = "true"),
+	K("container.stale_base_check", CONFIG_STRING, container.stale_base_check, "\"warn\"", AW, "what to do when the base image is outdated", .allowed = "warn|error|off"),
 	K("container.build.base", CONFIG_STRING, container.build.base, "\"coi-default\"", AW, "base image of custom builds"),
 	K("container.build.script", CONFIG_STRING, container.build.script, NULL, TO, "build script, relative to the config file"),
 	K("container.build.commands", CONFIG_STRV, container.build.commands, NULL, AW, "inline build commands (the script wins)"),
@@ -149,6 +153,11 @@ static const struct config_key keys[] = {
 	K("monitoring.nft.dns_query_threshold", CONFIG_INT, monitoring.nft.dns_query_threshold, "100", IW, "DNS queries per minute that are a finding", .weak = ">"),
 	K("monitoring.nft.log_dns_queries", CONFIG_BOOL, monitoring.nft.log_dns_queries, "true", IW, "log DNS queries", .weak = "false"),
 	K("monitoring.nft.lima_host", CONFIG_STRING, monitoring.nft.lima_host, NULL, TO, "run nft through limactl shell on this host"),
+
+	K("detection.gtfobins_source", CONFIG_STRING, detection.gtfobins_source, NULL, TO, "git URL of the GTFOBins database"),
+	K("detection.gtfobins_dir", CONFIG_STRING, detection.gtfobins_dir, NULL, TO, "local copy of the GTFOBins database"),
+	K("detection.sigma_source", CONFIG_STRING, detection.sigma_source, NULL, TO, "git URL of the Sigma rules"),
+	K("detection.sigma_dir", CONFIG_STRING, detection.sigma_dir, NULL, TO, "local copy of the Sigma rules"),
 
 	K("defaults.profile", CONFIG_STRING, defaults.profile, NULL, TO, "profile used when none is given"),
 	K("defaults.forward_env", CONFIG_STRV, defaults.forward_env, NULL, TO, "names of host environment variables passed to the container"),
@@ -520,9 +529,10 @@ static int read_mount(const struct key_ctx *x, const struct config_key *k,
 		return bad(x, k, t, err, "must hold tables {host, container, readonly, shift}");
 	for (size_t i = 0; i < t->u.table.n; i++)
 		if (allowed_index("host|container|readonly|shift", t->u.table.items[i].key) < 0)
-			return bad(x, k, t->u.table.items[i].value, err,
-			           "has an unknown field '%s' (known: host, container, readonly, shift)",
-			           t->u.table.items[i].key);
+			return bad(
+			        x, k, t->u.table.items[i].value, err,
+			        "has an unknown field '%s' (known: host, container, readonly, shift)",
+			        t->u.table.items[i].key);
 	if (!host || !is_plain_string(host) || !*host->u.str.s)
 		return bad(x, k, t, err, "needs a 'host' path in every mount");
 	if (!ctr || !is_plain_string(ctr) || ctr->u.str.s[0] != '/')
@@ -537,8 +547,8 @@ static int read_mount(const struct key_ctx *x, const struct config_key *k,
 	return m->host && m->container ? 0 : coi_error_oom(err);
 }
 
-static int set_mounts(struct coi_config *c, const struct config_key *k,
-                      const struct toml_value *v, const struct key_ctx *x, struct coi_error *err)
+static int set_mounts(struct coi_config *c, const struct config_key *k, const struct toml_value *v,
+                      const struct key_ctx *x, struct coi_error *err)
 {
 	struct config_mount *m;
 	int r = want_type(x, k, v, TOML_ARRAY, err);
@@ -584,8 +594,8 @@ static int read_host(const struct key_ctx *x, const struct config_key *k,
 	return r;
 }
 
-static int set_hosts(struct coi_config *c, const struct config_key *k,
-                     const struct toml_value *v, const struct key_ctx *x, struct coi_error *err)
+static int set_hosts(struct coi_config *c, const struct config_key *k, const struct toml_value *v,
+                     const struct key_ctx *x, struct coi_error *err)
 {
 	struct config_host *h;
 	int r = want_type(x, k, v, TOML_ARRAY, err);
@@ -608,8 +618,8 @@ static int set_hosts(struct coi_config *c, const struct config_key *k,
 	return 0;
 }
 
-static int set_scalar(struct coi_config *c, const struct config_key *k,
-                      const struct toml_value *v, const struct key_ctx *x, struct coi_error *err)
+static int set_scalar(struct coi_config *c, const struct config_key *k, const struct toml_value *v,
+                      const struct key_ctx *x, struct coi_error *err)
 {
 	int r, idx;
 
@@ -650,7 +660,8 @@ static int set_scalar(struct coi_config *c, const struct config_key *k,
 		if (r >= 0)
 			r = k->type == CONFIG_STRING ? check_string(x, k, v, err) : 0;
 		if (r >= 0 && k->type == CONFIG_DURATION && !duration_ok(v->u.str.s))
-			r = bad(x, k, v, err, "must be a duration like \"30s\", \"5m\" or \"1h30m\"");
+			r = bad(x, k, v, err,
+			        "must be a duration like \"30s\", \"5m\" or \"1h30m\"");
 		if (r < 0)
 			return r;
 		s = v->u.str.len ? strdup(v->u.str.s) : NULL;
@@ -682,9 +693,10 @@ int key_set(struct coi_config *c, size_t i, const struct toml_value *v, const st
 		              k->type == CONFIG_DOMAINS     ? domain_ok
 		              : k->type == CONFIG_IPV4_LIST ? ipv4_ok
 		                                            : NULL,
-		              k->type == CONFIG_DOMAINS ? "a host, IPv4 address or CIDR with optional "
-		                                          ":port, :port,port or :low-high"
-		                                        : "an IPv4 address",
+		              k->type == CONFIG_DOMAINS
+		                      ? "a host, IPv4 address or CIDR with optional "
+		                        ":port, :port,port or :low-high"
+		                      : "an IPv4 address",
 		              &l, err);
 		if (r < 0)
 			return r;
@@ -735,14 +747,16 @@ static bool weakens_field(const struct coi_config *c, const struct coi_config *s
 		return *FIELD(s, k, int) > *FIELD(c, k, int);
 	}
 	if (strcmp(k->weak, "-") == 0) {
-		strv_foreach(e, *FIELD(c, k, char **)) if (!strv_contains(*FIELD(s, k, char **), *e))
-		        return true;
+		strv_foreach(e, *FIELD(c, k, char **))
+			if (!strv_contains(*FIELD(s, k, char **), *e))
+				return true;
 		return false;
 	}
 	if (strcmp(k->weak, "outside") == 0) {
 		for (size_t i = 0; i < *COUNT(s, k); i++)
 			if (!x->workspace ||
-			    !path_inside((*FIELD(s, k, struct config_mount *))[i].host, x->workspace))
+			    !path_inside((*FIELD(s, k, struct config_mount *))[i].host,
+			                 x->workspace))
 				return true;
 		return false;
 	}
@@ -786,8 +800,9 @@ static json_t *strv_to_json(char *const *l)
 {
 	json_t *a = json_array();
 
-	strv_foreach(e, (char **)l) if (a && json_array_append_new(a, json_string(*e)) < 0) return json_decref(a),
-	        NULL;
+	strv_foreach(e, (char **)l)
+		if (a && json_array_append_new(a, json_string(*e)) < 0)
+			return json_decref(a), NULL;
 	return a;
 }
 
@@ -887,8 +902,9 @@ static int toml_quote(struct buf *b, const char *s)
 
 static bool bare_key(const char *s)
 {
-	return *s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
-	                     strlen(s);
+	return *s &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
+	               strlen(s);
 }
 
 /* Recursion is bounded by the shapes key_to_json makes (three levels at most). */
@@ -915,8 +931,7 @@ static int json_to_toml_buf(struct buf *b, const json_t *j)
 		return buf_puts(b, json_is_true(j) ? "true" : "false");
 	case JSON_ARRAY:
 		r = buf_putc(b, '[');
-		json_array_foreach(j, i, e)
-		{
+		json_array_foreach(j, i, e) {
 			if (r >= 0 && i)
 				r = buf_puts(b, ", ");
 			if (r >= 0)
@@ -926,8 +941,7 @@ static int json_to_toml_buf(struct buf *b, const json_t *j)
 	case JSON_OBJECT:
 		r = buf_putc(b, '{');
 		i = 0;
-		json_object_foreach((json_t *)j, key, e)
-		{
+		json_object_foreach((json_t *)j, key, e) {
 			r = r < 0 ? r : buf_puts(b, i++ ? ", " : " ");
 			r = r < 0 ? r : bare_key(key) ? buf_puts(b, key) : toml_quote(b, key);
 			r = r < 0 ? r : buf_puts(b, " = ");

@@ -3,7 +3,8 @@
  * (and its .coi/profiles/) come with a cloned repository; settings in them that weaken isolation
  * apply only once the user has approved the file. An approval pins the file's content by its
  * SHA-256, so any change to the file needs a new approval. Approvals live in
- * coi_dir()/trust/<sha256 of the file's absolute path>.json as {"path", "sha256", "approved_at"}. */
+ * coi_dir()/trust/<sha256 of the file's absolute path>.json as {"path", "sha256", "approved_at"}.
+ */
 #pragma once
 
 #include <stddef.h>
