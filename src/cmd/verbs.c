@@ -12,12 +12,18 @@ extern const struct verb verb_file;
 extern const struct verb verb_image;
 extern const struct verb verb_snapshot;
 extern const struct verb verb_version;
+extern const struct verb verb_config;
+extern const struct verb verb_trust;
+extern const struct verb verb_untrust;
 
 const struct verb *const coi_verbs[] = {
 	&verb_run,
 	&verb_list,
 	&verb_kill,
 	&verb_clean,
+	&verb_config,
+	&verb_trust,
+	&verb_untrust,
 	&verb_container,
 	&verb_file,
 	&verb_image,
