@@ -20,7 +20,7 @@ struct clean_opts {
 };
 
 static int act(struct incus_client *c, const char *name, const char *why, bool kill_container,
-	       const struct clean_opts *o)
+               const struct clean_opts *o)
 {
 	struct coi_error err = {0};
 	int r;
@@ -77,9 +77,9 @@ static int clean_dangling(struct incus_client *c, const struct fleet *f, const s
 static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"orphans", no_argument, NULL, 'o'}, {"dry-run", no_argument, NULL, 'n'},
-		{"all", no_argument, NULL, 'a'},     {"force", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},    {0},
+	        {"orphans", no_argument, NULL, 'o'}, {"dry-run", no_argument, NULL, 'n'},
+	        {"all", no_argument, NULL, 'a'},     {"force", no_argument, NULL, 'f'},
+	        {"help", no_argument, NULL, 'h'},    {0},
 	};
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
 	struct clean_opts co = {0};
@@ -132,17 +132,17 @@ static int run(int argc, char **argv)
 }
 
 const struct verb verb_clean = {
-	.name = "clean",
-	.run = run,
-	.summary = "remove stopped sessions and what a crash left behind",
-	.usage = "Usage: coi clean [--orphans] [--all] [--dry-run]\n"
-		 "\n"
-		 "Remove stopped ephemeral session containers. With --orphans, also running\n"
-		 "ephemeral sessions whose coi process is gone (coi was killed), and host state\n"
-		 "left by sessions whose container no longer exists: immutable flags on protected\n"
-		 "paths, idmapped workspace mounts, network rules.\n"
-		 "\n"
-		 "  --orphans   also what a killed coi left behind\n"
-		 "  -a, --all   also stopped persistent containers\n"
-		 "  --dry-run   say what would be removed, remove nothing",
+        .name = "clean",
+        .run = run,
+        .summary = "remove stopped sessions and what a crash left behind",
+        .usage = "Usage: coi clean [--orphans] [--all] [--dry-run]\n"
+                 "\n"
+                 "Remove stopped ephemeral session containers. With --orphans, also running\n"
+                 "ephemeral sessions whose coi process is gone (coi was killed), and host state\n"
+                 "left by sessions whose container no longer exists: immutable flags on protected\n"
+                 "paths, idmapped workspace mounts, network rules.\n"
+                 "\n"
+                 "  --orphans   also what a killed coi left behind\n"
+                 "  -a, --all   also stopped persistent containers\n"
+                 "  --dry-run   say what would be removed, remove nothing",
 };

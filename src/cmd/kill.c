@@ -28,10 +28,10 @@ static int kill_one(struct incus_client *c, const char *name)
 static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"all", no_argument, NULL, 'a'},
-		{"force", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	        {"all", no_argument, NULL, 'a'},
+	        {"force", no_argument, NULL, 'f'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
 	};
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
 	struct coi_error err = {0};
@@ -75,8 +75,9 @@ static int run(int argc, char **argv)
 			/* only coi's containers: its names, or its metadata */
 			if (incus_instance_get(c, argv[i], &in, &err) < 0 ||
 			    !incus_map_get(&in->config, "user.coi.workspace")) {
-				fprintf(stderr, "coi: '%s' is not a coi session, leaving it alone\n",
-					argv[i]);
+				fprintf(stderr,
+				        "coi: '%s' is not a coi session, leaving it alone\n",
+				        argv[i]);
 				status = EXIT_FAIL;
 				continue;
 			}
@@ -88,15 +89,15 @@ static int run(int argc, char **argv)
 }
 
 const struct verb verb_kill = {
-	.name = "kill",
-	.run = run,
-	.summary = "force-stop and delete sessions",
-	.usage = "Usage: coi kill NAME... | --all\n"
-		 "\n"
-		 "Force-stop and delete the named session containers (persistent ones too), and\n"
-		 "remove what they left on the host: network rules, immutable flags on protected\n"
-		 "paths, the idmapped workspace mount.\n"
-		 "\n"
-		 "  -a, --all     every coi session on this daemon\n"
-		 "  -f, --force   accepted for compatibility (coi kill never asks)",
+        .name = "kill",
+        .run = run,
+        .summary = "force-stop and delete sessions",
+        .usage = "Usage: coi kill NAME... | --all\n"
+                 "\n"
+                 "Force-stop and delete the named session containers (persistent ones too), and\n"
+                 "remove what they left on the host: network rules, immutable flags on protected\n"
+                 "paths, the idmapped workspace mount.\n"
+                 "\n"
+                 "  -a, --all     every coi session on this daemon\n"
+                 "  -f, --force   accepted for compatibility (coi kill never asks)",
 };

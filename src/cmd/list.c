@@ -19,9 +19,9 @@ const struct verb verb_list;
 static json_t *entry_json(const struct fleet_entry *e)
 {
 	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:s?, s:s, s:b}", "name", e->name, "workspace",
-			 e->workspace, "slot", e->slot, "mode",
-			 e->persistent ? "persistent" : "ephemeral", "status", e->status, "ipv4",
-			 e->ipv4, "image", e->image, "orphan", e->orphan);
+	                 e->workspace, "slot", e->slot, "mode",
+	                 e->persistent ? "persistent" : "ephemeral", "status", e->status, "ipv4",
+	                 e->ipv4, "image", e->image, "orphan", e->orphan);
 }
 
 static int print_json(const struct fleet *f)
@@ -42,8 +42,8 @@ static int print_json(const struct fleet *f)
 
 static int print_table(const struct fleet *f)
 {
-	static const char *const headers[] = {"NAME",	"WORKSPACE", "SLOT", "MODE",
-					      "STATUS", "IPV4",	     "IMAGE", NULL};
+	static const char *const headers[] = {"NAME",   "WORKSPACE", "SLOT",  "MODE",
+	                                      "STATUS", "IPV4",      "IMAGE", NULL};
 	struct table *t = table_new(headers);
 
 	if (!t)
@@ -52,14 +52,9 @@ static int print_table(const struct fleet *f)
 		const struct fleet_entry *e = &f->items[i];
 		char slot[16];
 		const char *status = e->orphan ? "Orphaned" : e->status;
-		const char *row[] = {e->name,
-				     e->workspace,
-				     slot,
-				     e->persistent ? "persistent" : "ephemeral",
-				     status,
-				     e->ipv4,
-				     e->image,
-				     NULL};
+		const char *row[] = {
+		        e->name, e->workspace, slot,     e->persistent ? "persistent" : "ephemeral",
+		        status,  e->ipv4,      e->image, NULL};
 
 		(void)snprintf(slot, sizeof(slot), "%d", e->slot);
 		if (table_add(t, row) < 0) {
@@ -78,10 +73,10 @@ static int print_table(const struct fleet *f)
 static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'f'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
 	};
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
 	struct coi_error err = {0};
@@ -119,14 +114,15 @@ static int run(int argc, char **argv)
 }
 
 const struct verb verb_list = {
-	.name = "list",
-	.run = run,
-	.summary = "list sessions (containers) on this daemon",
-	.usage = "Usage: coi list [--json]\n"
-		 "\n"
-		 "List coi's containers: name, workspace, slot, mode (ephemeral or persistent),\n"
-		 "status, IPv4 and image. A running ephemeral session whose coi process is gone is\n"
-		 "shown as Orphaned ('coi clean --orphans' removes it).\n"
-		 "\n"
-		 "  --json, --format json   JSON: {\"active_containers\": [...]}",
+        .name = "list",
+        .run = run,
+        .summary = "list sessions (containers) on this daemon",
+        .usage =
+                "Usage: coi list [--json]\n"
+                "\n"
+                "List coi's containers: name, workspace, slot, mode (ephemeral or persistent),\n"
+                "status, IPv4 and image. A running ephemeral session whose coi process is gone is\n"
+                "shown as Orphaned ('coi clean --orphans' removes it).\n"
+                "\n"
+                "  --json, --format json   JSON: {\"active_containers\": [...]}",
 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "incus/incus.h"
 #include "session/protect.h"
 #include "util/error.h"
@@ -49,6 +50,9 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 		case 'I':
 			sc->image = optarg;
 			break;
+		case 'p':
+			sc->profile = optarg;
+			break;
 		case 'h':
 			cmd_help(v);
 			return 0;
@@ -60,23 +64,117 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 	return 1;
 }
 
+/* Forwarded variables (values read now, never stored) and fixed ones. */
+static int add_env(struct session_opts *o, const struct coi_config *cfg, char ***warnings)
+{
+	size_t n = strv_length(cfg->defaults.forward_env) + cfg->defaults.n_environment;
+
+	o->env = calloc(n + 1, sizeof(*o->env));
+	if (!o->env)
+		return -ENOMEM;
+	strv_foreach(name, cfg->defaults.forward_env) {
+		const char *v = getenv(*name);
+		_cleanup_free_ char *w = NULL;
+
+		if (!v) {
+			if (asprintf(&w, "forward_env: '%s' is not set on the host, not forwarded",
+			             *name) < 0 ||
+			    strv_consume(warnings, TAKE_PTR(w)) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		o->env[o->n_env].name = strdup(*name);
+		o->env[o->n_env].value = strdup(v);
+		if (!o->env[o->n_env++].value)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->defaults.n_environment; i++) {
+		o->env[o->n_env].name = strdup(cfg->defaults.environment[i].name);
+		o->env[o->n_env].value = strdup(cfg->defaults.environment[i].value);
+		if (!o->env[o->n_env++].value)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_mounts(struct session_opts *o, const struct coi_config *cfg)
+{
+	o->mounts = calloc(cfg->n_mounts + 1, sizeof(*o->mounts));
+	if (!o->mounts)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		o->mounts[i].host = strdup(cfg->mounts[i].host);
+		o->mounts[i].container = strdup(cfg->mounts[i].container);
+		o->mounts[i].readonly = cfg->mounts[i].readonly;
+		o->n_mounts++;
+		if (!o->mounts[i].host || !o->mounts[i].container)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int replace(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -ENOMEM : 0;
+}
+
+/* The configuration, as the session needs it. */
+static int opts_from_config(struct session_opts *o, const struct coi_config *cfg, char ***warnings)
+{
+	static const enum session_net_mode modes[] = {
+	        [NET_MODE_RESTRICTED] = SESSION_NET_RESTRICTED,
+	        [NET_MODE_ALLOWLIST] = SESSION_NET_ALLOWLIST,
+	        [NET_MODE_OPEN] = SESSION_NET_OPEN,
+	};
+
+	o->persistent = cfg->container.persistent;
+	o->ready_timeout = cfg->container.ready_timeout > 0 ? cfg->container.ready_timeout : 30;
+	o->docker = cfg->container.docker;
+	o->preserve_workspace_path = cfg->paths.preserve_workspace_path;
+	o->code_uid = cfg->incus.code_uid;
+	o->host_immutable = cfg->security.host_immutable;
+	o->net_mode = modes[cfg->network.mode];
+	o->limits_processes = cfg->limits.runtime.max_processes;
+	o->protected_paths = strv_free(o->protected_paths);
+	if (config_protected_paths(cfg, &o->protected_paths) < 0 ||
+	    replace(&o->image, cfg->container.image) < 0 ||
+	    replace(&o->storage_pool, cfg->container.storage_pool) < 0 ||
+	    replace(&o->code_user, cfg->incus.code_user) < 0 ||
+	    replace(&o->limits_cpu, cfg->limits.cpu.count) < 0 ||
+	    replace(&o->limits_memory, cfg->limits.memory.limit) < 0 || add_mounts(o, cfg) < 0 ||
+	    add_env(o, cfg, warnings) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 {
 	_cleanup_free_ char *ws = NULL;
+	_cleanup_strv_free_ char **warnings = NULL;
 	int r;
 
 	r = path_absolute(sc->workspace_arg ? sc->workspace_arg : ".", &ws, err);
 	if (r < 0)
 		return r;
+	r = config_load(&(struct config_load_opts){.workspace = ws, .profile = sc->profile},
+	                &sc->config, &warnings, err);
+	strv_foreach(w, warnings)
+		fprintf(stderr, "coi: warning: %s\n", *w);
+	if (r < 0)
+		return r;
+	strv_free(warnings);
+	warnings = NULL;
 	r = session_opts_default(ws, &sc->opts, err);
 	if (r < 0)
 		return r;
-	if (sc->image) {
-		free(sc->opts.image);
-		sc->opts.image = strdup(sc->image);
-		if (!sc->opts.image)
-			return coi_error_oom(err);
-	}
+	if (opts_from_config(&sc->opts, sc->config, &warnings) < 0)
+		return coi_error_oom(err);
+	strv_foreach(w, warnings)
+		fprintf(stderr, "coi: warning: %s\n", *w);
+	if (sc->image && replace(&sc->opts.image, sc->image) < 0)
+		return coi_error_oom(err);
 	if (sc->slot)
 		sc->opts.slot = sc->slot;
 	if (sc->persistent == 1)
@@ -143,5 +241,6 @@ void session_cmd_release(struct session_cmd *sc)
 {
 	sc->session = session_free(sc->session);
 	sc->client = incus_client_free(sc->client);
+	sc->config = config_free(sc->config);
 	session_opts_release(&sc->opts);
 }

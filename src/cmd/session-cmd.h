@@ -7,14 +7,17 @@
 #include "cmd/cmd.h"
 #include "session/session.h"
 
+struct coi_config;
 struct coi_error;
 struct incus_client;
 
 struct session_cmd {
 	const char *workspace_arg; /* -w */
 	const char *image;         /* --image */
+	const char *profile;       /* --profile */
 	int slot;                  /* --slot */
 	int persistent;            /* --persistent: 1, unset: -1 */
+	struct coi_config *config;
 	struct session_opts opts;
 	struct incus_client *client;
 	struct session *session;

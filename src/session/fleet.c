@@ -113,8 +113,8 @@ static int entry_from_instance(const struct incus_instance *in, struct fleet_ent
 	const struct incus_nic *nic = in->state ? incus_state_nic(in->state, "eth0") : NULL;
 
 	*e = (struct fleet_entry){
-		.slot = session_parse_name(in->name, NULL),
-		.persistent = pers && strcmp(pers, "true") == 0,
+	        .slot = session_parse_name(in->name, NULL),
+	        .persistent = pers && strcmp(pers, "true") == 0,
 	};
 	e->name = strdup(in->name);
 	e->workspace = strdup(ws ? ws : "");
@@ -125,7 +125,7 @@ static int entry_from_instance(const struct incus_instance *in, struct fleet_ent
 	if (!e->name || !e->workspace || !e->status || !e->image || (nic && nic->ipv4 && !e->ipv4))
 		return -ENOMEM;
 	e->orphan = !e->persistent && in->status == INCUS_STATUS_RUNNING && ws &&
-		    !fleet_owner_alive(in->name);
+	            !fleet_owner_alive(in->name);
 	return 0;
 }
 
@@ -136,7 +136,7 @@ int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struc
 	int n;
 
 	n = incus_instance_list(c, session_name_prefix(), with_state ? INCUS_LIST_STATE : 0, &list,
-				err);
+	                        err);
 	if (n < 0)
 		return n;
 	f.items = calloc((size_t)n + 1, sizeof(*f.items));
@@ -180,7 +180,7 @@ int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_err
 }
 
 int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n,
-	       struct coi_error *err)
+               struct coi_error *err)
 {
 	int r = incus_instance_delete(c, name, true, err);
 

@@ -49,4 +49,4 @@ int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_err
 
 /* Force-stop and delete a session container, then fleet_cleanup_host(). */
 int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n,
-	       struct coi_error *err);
+               struct coi_error *err);
