@@ -20,11 +20,9 @@ const struct verb verb_container;
 
 static int open_client(struct incus_client **ret)
 {
-	struct incus_client_opts o;
 	struct coi_error err = {0};
 
-	incus_client_opts_from_env(&o);
-	if (incus_client_new(&o, ret, &err) < 0)
+	if (incus_client_new_from_env(ret, &err) < 0)
 		return cmd_fail(&err);
 	incus_interrupt_on_signals();
 	return 0;
@@ -39,9 +37,9 @@ static int next_opt(int argc, char **argv, const char *shortopts, const struct o
 static int cmd_launch(struct incus_client *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	        {"ephemeral", no_argument, NULL, 'e'},     {"storage", required_argument, NULL, 's'},
-	        {"config", required_argument, NULL, 'c'},  {"profile", required_argument, NULL, 'p'},
-	        {"no-start", no_argument, NULL, 'n'},      {0},
+	        {"ephemeral", no_argument, NULL, 'e'},    {"storage", required_argument, NULL, 's'},
+	        {"config", required_argument, NULL, 'c'}, {"profile", required_argument, NULL, 'p'},
+	        {"no-start", no_argument, NULL, 'n'},     {0},
 	};
 	_cleanup_strv_free_ char **profiles = NULL;
 	struct incus_map cfg = {0};
@@ -121,7 +119,8 @@ static int cmd_state(struct incus_client *c, int argc, char **argv)
 	else if (strcmp(argv[0], "start") == 0)
 		r = incus_instance_set_state(c, argv[optind], INCUS_ACTION_START, false, -1, &err);
 	else
-		r = incus_instance_set_state(c, argv[optind], INCUS_ACTION_STOP, force, timeout, &err);
+		r = incus_instance_set_state(c, argv[optind], INCUS_ACTION_STOP, force, timeout,
+		                             &err);
 	return r < 0 ? cmd_fail(&err) : EXIT_OK;
 }
 
@@ -135,9 +134,9 @@ struct exec_args {
 static int parse_exec(int argc, char **argv, struct exec_args *a)
 {
 	static const struct option opts[] = {
-	        {"user", required_argument, NULL, 'u'}, {"group", required_argument, NULL, 'g'},
-	        {"env", required_argument, NULL, 'e'},  {"cwd", required_argument, NULL, 'w'},
-	        {"tty", no_argument, NULL, 't'},        {"capture", no_argument, NULL, 'c'},
+	        {"user", required_argument, NULL, 'u'},   {"group", required_argument, NULL, 'g'},
+	        {"env", required_argument, NULL, 'e'},    {"cwd", required_argument, NULL, 'w'},
+	        {"tty", no_argument, NULL, 't'},          {"capture", no_argument, NULL, 'c'},
 	        {"format", required_argument, NULL, 'F'}, {0},
 	};
 	char *end;
@@ -372,7 +371,8 @@ static int cmd_info(struct incus_client *c, int argc, char **argv)
 		       i->ephemeral ? "yes" : "no", i->created_at ? i->created_at : "-",
 		       profiles ? profiles : "");
 		printf("PID: %lld\nIPv4: %s\nHost veth: %s\n", (long long)i->state->pid,
-		       nic && nic->ipv4 ? nic->ipv4 : "-", nic && nic->host_name ? nic->host_name : "-");
+		       nic && nic->ipv4 ? nic->ipv4 : "-",
+		       nic && nic->host_name ? nic->host_name : "-");
 		print_map("Config", &i->config);
 	}
 	return EXIT_OK;

@@ -2,11 +2,33 @@
 /* verbs.c: every verb, in the order 'coi --help' lists them. One line each. */
 #include "cmd/cmd.h"
 
+/* clang-format off */
+extern const struct verb verb_run;
+extern const struct verb verb_list;
+extern const struct verb verb_kill;
+extern const struct verb verb_clean;
 extern const struct verb verb_container;
+extern const struct verb verb_file;
+extern const struct verb verb_image;
+extern const struct verb verb_snapshot;
 extern const struct verb verb_version;
+extern const struct verb verb_config;
+extern const struct verb verb_trust;
+extern const struct verb verb_untrust;
 
 const struct verb *const coi_verbs[] = {
-        &verb_container,
-        &verb_version,
-        NULL,
+	&verb_run,
+	&verb_list,
+	&verb_kill,
+	&verb_clean,
+	&verb_config,
+	&verb_trust,
+	&verb_untrust,
+	&verb_container,
+	&verb_file,
+	&verb_image,
+	&verb_snapshot,
+	&verb_version,
+	NULL,
 };
+/* clang-format on */

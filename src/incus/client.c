@@ -169,6 +169,14 @@ int incus_client_new(const struct incus_client_opts *o, struct incus_client **re
 	return 0;
 }
 
+int incus_client_new_from_env(struct incus_client **ret, struct coi_error *err)
+{
+	struct incus_client_opts o;
+
+	incus_client_opts_from_env(&o);
+	return incus_client_new(&o, ret, err);
+}
+
 struct incus_client *incus_client_free(struct incus_client *c)
 {
 	if (!c)
@@ -235,6 +243,7 @@ struct transfer {
 	const struct incus_http *req;
 	struct incus_http_resp *resp;
 	uint64_t out_written;
+	bool to_fd;      /* the body goes to req->out_fd */
 	int write_error; /* negative errno from the sinks */
 };
 
@@ -244,9 +253,17 @@ static size_t on_body(char *p, size_t size, size_t n, void *userdata)
 	size_t len = size * n;
 	int r;
 
-	if (t->req->out_fd >= 0 && t->resp->status == 0)
+	if (t->req->out_fd >= 0 && t->resp->status == 0) {
+		char v[64];
+
 		curl_easy_getinfo(t->c->curl, CURLINFO_RESPONSE_CODE, &t->resp->status);
-	if (t->req->out_fd >= 0 && t->resp->status / 100 == 2) {
+		t->to_fd = t->resp->status / 100 == 2;
+		if (t->to_fd && t->req->out_header)
+			t->to_fd =
+			        incus_http_header(t->resp, t->req->out_header, v, sizeof(v)) == 0 &&
+			        strcmp(v, t->req->out_value) == 0;
+	}
+	if (t->to_fd) {
 		if (t->out_written + len > t->req->out_max) {
 			t->write_error = -E2BIG;
 			return 0;
@@ -356,6 +373,8 @@ static void set_body(CURL *h, const struct incus_http *req, struct transfer *t)
 		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(h, CURLOPT_READDATA, t);
 		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_size);
+	} else if (req->mime) {
+		curl_easy_setopt(h, CURLOPT_MIMEPOST, req->mime);
 	} else if (req->body) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
@@ -408,6 +427,9 @@ static int transfer_error(struct incus_client *c, CURLcode cc, const struct tran
 	switch (cc) {
 	case CURLE_ABORTED_BY_CALLBACK:
 		return coi_error_set(err, -ECANCELED, "interrupted");
+	case CURLE_OPERATION_TIMEDOUT:
+		return coi_error_set(err, -ETIMEDOUT, "incus did not answer %s %s in time",
+		                     t->req->method, t->req->path);
 	case CURLE_COULDNT_CONNECT:
 		if (c->socket_path && access(c->socket_path, F_OK) < 0)
 			return coi_error_set(err, -ENOENT,
@@ -456,6 +478,10 @@ int incus_http(struct incus_client *c, const struct incus_http *req, struct incu
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	if (req->stall_timeout > 0) {
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, req->stall_timeout);
+	}
 	set_body(h, req, &t);
 	log_debug("incus: %s %s", req->method, url);
 	cc = curl_easy_perform(h);

@@ -67,6 +67,8 @@ void incus_client_opts_from_env(struct incus_client_opts *o);
 /* Creates a client; no connection is made until the first call. */
 int incus_client_new(const struct incus_client_opts *opts, struct incus_client **ret,
                      struct coi_error *err);
+/* incus_client_new() with incus_client_opts_from_env(). */
+int incus_client_new_from_env(struct incus_client **ret, struct coi_error *err);
 struct incus_client *incus_client_free(struct incus_client *c);
 DEFINE_CLEANUP(struct incus_client *, incus_client_free)
 #define _cleanup_incus_client_ _cleanup_(incus_client_freep)
@@ -281,6 +283,18 @@ int incus_instance_remove_device(struct incus_client *c, const char *name, const
 /* Removes config keys (GET + PUT). Keys that are absent are ignored. */
 int incus_instance_unset_config(struct incus_client *c, const char *name, char *const *keys,
                                 struct coi_error *err);
+
+/* ---- profiles ------------------------------------------------------------------------------- */
+
+struct incus_profile {
+	char *name;
+	struct incus_map config;
+	struct incus_devices devices;
+};
+struct incus_profile *incus_profile_free(struct incus_profile *p);
+DEFINE_CLEANUP(struct incus_profile *, incus_profile_free)
+int incus_profile_get(struct incus_client *c, const char *name, struct incus_profile **ret,
+                      struct coi_error *err);
 
 /* ---- snapshots ------------------------------------------------------------------------------ */
 

@@ -52,11 +52,15 @@ struct incus_http {
 	size_t body_len;
 	int body_fd; /* >= 0: stream the body from this fd, body_size bytes */
 	uint64_t body_size;
+	curl_mime *mime;      /* or a multipart/form-data body */
 	char *const *headers; /* extra "Name: value" lines, or NULL */
 	int out_fd;           /* >= 0: write the response body here instead of into the buf */
 	uint64_t out_max;     /* with out_fd: ceiling (-E2BIG) */
-	size_t body_max;      /* ceiling for the response body in the buf; 0: the client's */
-	bool no_interrupt;    /* ignore incus_interrupt() (cancelling an operation) */
+	/* with out_fd: only when this response header has this value, else into the buf */
+	const char *out_header, *out_value;
+	size_t body_max;    /* ceiling for the response body in the buf; 0: the client's */
+	bool no_interrupt;  /* ignore incus_interrupt() (cancelling an operation) */
+	long stall_timeout; /* > 0: fail with -ETIMEDOUT when nothing arrives for this many s */
 };
 
 struct incus_http_resp {

@@ -110,3 +110,35 @@ t_launch() {
     t_defer "incus delete -f $name"
     incus launch "$T_IMAGE" "$name" -c boot.autostart=false "$@" >/dev/null
 }
+
+# The container name coi gives slot N of workspace WS.
+t_session_name() { printf 'coi-%s-%s' "$(printf '%s' "$1" | sha256sum | cut -c1-8)" "$2"; }
+
+# Wait (bounded, ~15 s) until instance NAME is RUNNING.
+t_wait_running() {
+    local i
+    for i in $(seq 150); do
+        [ "$(incus list "$1" -c s -f csv 2>/dev/null)" = RUNNING ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# Wait (bounded, ~15 s) until instance NAME no longer exists.
+t_wait_gone() {
+    local i
+    for i in $(seq 150); do
+        [ -z "$(incus list "$1" -c n -f csv 2>/dev/null)" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# Run a command as host uid/gid 1234 (a user that is neither root nor 1000), with its own coi
+# home. It execs: call it in a subshell, e.g. $(t_as_user ...) or (cd dir && t_as_user ...) &, so
+# that a background job's pid is the command's own and signals reach it.
+t_as_user() {
+    local home=/tmp/coi-t-home-1234
+    mkdir -p "$home" && chown 1234:1234 "$home"
+    exec setpriv --reuid 1234 --regid 1234 --groups 0 env HOME="$home" COI_HOME="$home/.coi" "$@"
+}

@@ -3,11 +3,13 @@
  * decoder on its own. */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fake-incusd.h"
 #include "incus/incus.h"
 #include "incus/internal.h"
 #include "tap.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/strv.h"
@@ -298,6 +300,86 @@ static void test_default_socket(void)
 	unsetenv("INCUS_DIR");
 }
 
+static void test_files(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = client_for("files", NULL, 0);
+	_cleanup_buf_ struct buf b = BUF_INIT(1024), small = BUF_INIT(2);
+	struct coi_error err = {0};
+	char dir[] = "/tmp/coi-pull-XXXXXX", path[256], got[16] = "";
+	struct stat st;
+	FILE *f;
+
+	CHECK(c && incus_file_write(c, "c1", "/etc/x y", "data", 4, NULL, &err) == 0);
+	CHECK(incus_file_read(c, "c1", "/etc/x y", &b, &err) == 0);
+	CHECK_STREQ(buf_str(&b), "data");
+	CHECK(incus_file_read(c, "c1", "/etc", &b, &err) == -EISDIR);
+	CHECK(incus_file_read(c, "c1", "/nope", &small, &err) == -ENOENT);
+	CHECK(mkdtemp(dir) != NULL);
+	/* 1 symlink and 1 bad name ("..") dropped; setuid stripped; nothing outside dir */
+	CHECK(incus_file_pull(c, "c1", "/tree", dir, true, &err) == 2);
+	snprintf(path, sizeof(path), "%s/tree/f", dir);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0755);
+	f = fopen(path, "r");
+	CHECK(f && fgets(got, sizeof(got), f));
+	if (f)
+		fclose(f);
+	CHECK_STREQ(got, "F!");
+	snprintf(path, sizeof(path), "%s/tree/link", dir);
+	CHECK(lstat(path, &st) < 0);
+	snprintf(path, sizeof(path), "%s/tree/d/g", dir);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == 1);
+	CHECK(incus_file_delete(c, "c1", "/tree", &err) == 0);
+	CHECK(fake_stop(&fake) == 0);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	CHECK(system(path) == 0);
+}
+
+static void test_images(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = client_for("images", NULL, 0);
+	_cleanup_(incus_image_list_freep) struct incus_image **l = NULL;
+	_cleanup_(incus_image_freep) struct incus_image *i = NULL;
+	_cleanup_free_ char *fp = NULL;
+	struct incus_publish_opts po = {.instance = "c1",
+	                                .alias = "coi-t-pub",
+	                                .description = "pub",
+	                                .compression = "none"};
+	struct coi_error err = {0};
+
+	CHECK(c && incus_image_list(c, &l, &err) == 2);
+	CHECK_STREQ(l ? l[0]->fingerprint : NULL, "aaaa"); /* aliased images first */
+	CHECK_STREQ(l ? l[0]->description : NULL, "tiny");
+	CHECK_STREQ(l ? l[0]->aliases[0] : NULL, "coi-t-tiny");
+	CHECK(l && l[1]->aliases[0] == NULL && l[1]->size == 10);
+	CHECK(incus_image_get(c, "coi-t-tiny", &i, &err) == 0);
+	CHECK_STREQ(i ? i->fingerprint : NULL, "aaaa");
+	CHECK(incus_image_alias_exists(c, "nope", &err) == 0);
+	CHECK(incus_image_delete(c, "bbbb", &err) == 0);
+	CHECK(incus_image_publish(c, &po, NULL, &fp, &err) == 0);
+	CHECK_STREQ(fp, "cccc");
+	CHECK(incus_image_alias_exists(c, "coi-t-pub", &err) == 1);
+	CHECK(incus_image_alias_update(c, "coi-t-pub", "dddd", &err) == 0);
+	CHECK(incus_image_alias_delete(c, "coi-t-pub", &err) == 0);
+	CHECK(fake_stop(&fake) == 0);
+}
+
+static void test_snapshots(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = client_for("snapshots", NULL, 0);
+	_cleanup_(incus_snapshot_list_freep) struct incus_snapshot **l = NULL;
+	struct coi_error err = {0};
+
+	CHECK(c && incus_snapshot_create(c, "c1", "s1", false, &err) == 0);
+	CHECK(incus_snapshot_list(c, "c1", &l, &err) == 2);
+	CHECK_STREQ(l ? l[0]->name : NULL, "s1"); /* oldest first, "c1/" stripped */
+	CHECK(l && l[0]->stateful && l[0]->size == 42 && l[1]->size == -1);
+	CHECK(incus_snapshot_restore(c, "c1", "s1", false, &err) == 0);
+	CHECK(incus_snapshot_delete(c, "c1", "s1", &err) == 0);
+	CHECK(incus_snapshot_delete(c, "c1", "zz", &err) == -ENOENT);
+	CHECK(strstr(err.msg, "Snapshot not found") != NULL);
+	CHECK(fake_stop(&fake) == 0);
+}
+
 int main(void)
 {
 	RUN(test_envelope);
@@ -310,5 +392,8 @@ int main(void)
 	RUN(test_state);
 	RUN(test_exec);
 	RUN(test_transport);
+	RUN(test_files);
+	RUN(test_images);
+	RUN(test_snapshots);
 	return tap_done();
 }

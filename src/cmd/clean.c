@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* coi clean: remove stopped sessions, and with --orphans what a killed coi left behind. */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/client.h"
+#include "cmd/cmd.h"
+#include "incus/incus.h"
+#include "session/fleet.h"
+#include "util/error.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+const struct verb verb_clean;
+
+struct clean_opts {
+	bool orphans, dry_run, all;
+};
+
+static int act(struct incus_client *c, const char *name, const char *why, bool kill_container,
+               const struct clean_opts *o)
+{
+	struct coi_error err = {0};
+	int r;
+
+	printf("%s %s (%s)\n", o->dry_run ? "would remove" : "removing", name, why);
+	if (o->dry_run)
+		return 0;
+	r = kill_container ? fleet_kill(c, name, NULL, &err) : fleet_cleanup_host(name, NULL, &err);
+	if (r < 0)
+		fprintf(stderr, "coi: cannot clean '%s': %s\n", name, coi_error_message(&err));
+	return r;
+}
+
+/* Leftover host state (owner records, immutable state, idmapped mounts) whose container is
+ * gone. */
+static int clean_dangling(struct incus_client *c, const struct fleet *f, const struct clean_opts *o)
+{
+	_cleanup_free_ char *dir = coi_dir(), *run = NULL;
+	_cleanup_strv_free_ char **seen = NULL;
+	const char *dirs[2] = {NULL, "/run/coi/mounts"};
+	int status = 0;
+
+	run = dir ? path_join(dir, "run") : NULL;
+	dirs[0] = run;
+	for (size_t d = 0; d < 2 && dirs[d]; d++) {
+		DIR *dh = opendir(dirs[d]);
+
+		for (struct dirent *de; dh && (de = readdir(dh));) {
+			_cleanup_free_ char *name = strdup(de->d_name);
+			char *dot;
+			bool live = false;
+
+			if (!name || de->d_name[0] == '.')
+				continue;
+			dot = strrchr(name, '.');
+			if (d == 0 && (!dot || strcmp(dot, ".lock") == 0))
+				continue;
+			if (d == 0)
+				*dot = '\0';
+			for (size_t i = 0; i < f->n; i++)
+				live = live || strcmp(f->items[i].name, name) == 0;
+			if (live || strv_contains(seen, name))
+				continue;
+			(void)strv_push(&seen, name);
+			if (act(c, name, "container gone, host state left", false, o) < 0)
+				status = -1;
+		}
+		if (dh)
+			closedir(dh);
+	}
+	return status;
+}
+
+static int run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"orphans", no_argument, NULL, 'o'}, {"dry-run", no_argument, NULL, 'n'},
+	        {"all", no_argument, NULL, 'a'},     {"force", no_argument, NULL, 'f'},
+	        {"help", no_argument, NULL, 'h'},    {0},
+	};
+	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
+	struct clean_opts co = {0};
+	struct coi_error err = {0};
+	struct fleet f = {0};
+	int o, status = EXIT_OK;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "+afh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'o':
+			co.orphans = true;
+			break;
+		case 'n':
+			co.dry_run = true;
+			break;
+		case 'a':
+			co.all = true;
+			break;
+		case 'f':
+			break;
+		case 'h':
+			return cmd_help(&verb_clean);
+		default:
+			return cmd_usage_error(&verb_clean, "invalid option");
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(&verb_clean, "unexpected argument '%s'", argv[optind]);
+	if (cmd_open_client(&c) != 0)
+		return EXIT_FAIL;
+	if (fleet_list(c, false, &f, &err) < 0)
+		return cmd_fail(&err);
+	for (size_t i = 0; i < f.n; i++) {
+		const struct fleet_entry *e = &f.items[i];
+		bool stopped = strcmp(e->status, "Stopped") == 0;
+
+		if (stopped && (!e->persistent || co.all)) {
+			if (act(c, e->name, "stopped", true, &co) < 0)
+				status = EXIT_FAIL;
+		} else if (co.orphans && e->orphan) {
+			if (act(c, e->name, "running, its coi process is gone", true, &co) < 0)
+				status = EXIT_FAIL;
+		}
+	}
+	if (co.orphans && clean_dangling(c, &f, &co) < 0)
+		status = EXIT_FAIL;
+	fleet_release(&f);
+	return status;
+}
+
+const struct verb verb_clean = {
+        .name = "clean",
+        .run = run,
+        .summary = "remove stopped sessions and what a crash left behind",
+        .usage = "Usage: coi clean [--orphans] [--all] [--dry-run]\n"
+                 "\n"
+                 "Remove stopped ephemeral session containers. With --orphans, also running\n"
+                 "ephemeral sessions whose coi process is gone (coi was killed), and host state\n"
+                 "left by sessions whose container no longer exists: immutable flags on protected\n"
+                 "paths, idmapped workspace mounts, network rules.\n"
+                 "\n"
+                 "  --orphans   also what a killed coi left behind\n"
+                 "  -a, --all   also stopped persistent containers\n"
+                 "  --dry-run   say what would be removed, remove nothing",
+};

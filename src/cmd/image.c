@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/* coi image: list, info, exists, delete, publish, import over the Incus client. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "incus/incus.h"
+#include "util/error.h"
+#include "util/strv.h"
+
+const struct verb verb_image;
+
+#define USAGE_ERROR(...) cmd_usage_error(&verb_image, __VA_ARGS__)
+
+struct image_args {
+	bool json, all;
+	const char *prefix, *description, *compression, *alias;
+};
+
+static int parse(int argc, char **argv, struct image_args *a)
+{
+	static const struct option opts[] = {
+	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'F'},
+	        {"all", no_argument, NULL, 'a'},
+	        {"prefix", required_argument, NULL, 'p'},
+	        {"description", required_argument, NULL, 'd'},
+	        {"compression", required_argument, NULL, 'C'},
+	        {"alias", required_argument, NULL, 'A'},
+	        {0},
+	};
+	int o;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "a", opts, NULL)) != -1) {
+		switch (o) {
+		case 'j':
+			a->json = true;
+			break;
+		case 'F':
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0 &&
+			    strcmp(optarg, "text") != 0)
+				return USAGE_ERROR("--format must be table or json");
+			a->json = strcmp(optarg, "json") == 0;
+			break;
+		case 'a':
+			a->all = true;
+			break;
+		case 'p':
+			a->prefix = optarg;
+			break;
+		case 'd':
+			a->description = optarg;
+			break;
+		case 'C':
+			a->compression = optarg;
+			break;
+		case 'A':
+			a->alias = optarg;
+			break;
+		default:
+			return USAGE_ERROR("invalid option");
+		}
+	}
+	return 0;
+}
+
+static json_t *image_json(const struct incus_image *i)
+{
+	json_t *aliases = json_array();
+
+	strv_foreach(a, i->aliases) {
+		json_array_append_new(aliases, json_string(*a));
+	}
+	return json_pack("{s:s, s:o, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:b}", "fingerprint",
+	                 i->fingerprint, "aliases", aliases, "description", i->description,
+	                 "architecture", i->architecture, "created_at", i->created_at, "os", i->os,
+	                 "release", i->release, "size", (json_int_t)i->size, "public", i->public);
+}
+
+static int print_json(json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	if (!s)
+		return cmd_failf("out of memory");
+	printf("%s\n", s);
+	free(s);
+	return EXIT_OK;
+}
+
+static bool alias_matches(const struct incus_image *i, const char *prefix)
+{
+	strv_foreach(a, i->aliases) {
+		if (strncmp(*a, prefix, strlen(prefix)) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int cmd_list(struct incus_client *c, const struct image_args *a, int argc, char **argv)
+{
+	_cleanup_(incus_image_list_freep) struct incus_image **l = NULL;
+	struct coi_error err = {0};
+	json_t *arr;
+	int n;
+
+	if (argc != 0)
+		return USAGE_ERROR("unexpected argument '%s'", argv[0]);
+	n = incus_image_list(c, &l, &err);
+	if (n < 0)
+		return cmd_fail(&err);
+	arr = a->json ? json_array() : NULL;
+	if (!a->json)
+		printf("%-24s %-12s %10s  %s\n", "ALIAS", "FINGERPRINT", "SIZE", "DESCRIPTION");
+	for (int i = 0; i < n; i++) {
+		if ((a->prefix && !alias_matches(l[i], a->prefix)) ||
+		    (!a->all && !l[i]->aliases[0]))
+			continue;
+		if (arr)
+			json_array_append_new(arr, image_json(l[i]));
+		else
+			printf("%-24s %-12.12s %9.1fM  %s\n",
+			       l[i]->aliases[0] ? l[i]->aliases[0] : "-", l[i]->fingerprint,
+			       (double)l[i]->size / (1024.0 * 1024.0),
+			       l[i]->description ? l[i]->description : "");
+	}
+	return a->json ? print_json(arr) : EXIT_OK;
+}
+
+static int cmd_info(struct incus_client *c, const struct image_args *a, int argc, char **argv)
+{
+	_cleanup_(incus_image_freep) struct incus_image *i = NULL;
+	_cleanup_free_ char *aliases = NULL;
+	struct coi_error err = {0};
+
+	if (argc != 1)
+		return USAGE_ERROR("usage: coi image info IMAGE [--json]");
+	if (incus_image_get(c, argv[0], &i, &err) < 0)
+		return cmd_fail(&err);
+	if (a->json)
+		return print_json(image_json(i));
+	aliases = strv_join(i->aliases, ", ");
+	printf("Fingerprint: %s\nAliases: %s\nDescription: %s\nArchitecture: %s\nCreated: %s\n"
+	       "Size: %lld bytes\n",
+	       i->fingerprint, aliases ? aliases : "", i->description ? i->description : "",
+	       i->architecture ? i->architecture : "", i->created_at ? i->created_at : "",
+	       (long long)i->size);
+	return EXIT_OK;
+}
+
+static int cmd_exists(struct incus_client *c, const struct image_args *a, int argc, char **argv)
+{
+	struct coi_error err = {0};
+	int r;
+
+	if (argc != 1)
+		return USAGE_ERROR("usage: coi image exists ALIAS");
+	r = incus_image_alias_exists(c, argv[0], &err);
+	return r < 0 ? cmd_fail(&err) : r ? EXIT_OK : EXIT_FAIL;
+}
+
+static int cmd_delete(struct incus_client *c, const struct image_args *a, int argc, char **argv)
+{
+	struct coi_error err = {0};
+
+	if (argc != 1)
+		return USAGE_ERROR("usage: coi image delete ALIAS");
+	return incus_image_delete(c, argv[0], &err) < 0 ? cmd_fail(&err) : EXIT_OK;
+}
+
+static void on_progress(const struct incus_progress *p, void *userdata)
+{
+	if (*(bool *)userdata)
+		fprintf(stderr, "\r%-60.60s", p->text);
+}
+
+static int cmd_publish(struct incus_client *c, const struct image_args *a, int argc, char **argv)
+{
+	struct incus_publish_opts o = {.description = a->description,
+	                               .compression = a->compression};
+	bool tty = isatty(2);
+	struct incus_wait w = {.progress = on_progress, .userdata = &tty};
+	_cleanup_free_ char *fp = NULL;
+	struct coi_error err = {0};
+	int r;
+
+	if (argc != 2)
+		return USAGE_ERROR("usage: coi image publish CONTAINER ALIAS");
+	o.instance = argv[0];
+	o.alias = argv[1];
+	r = incus_image_publish(c, &o, &w, &fp, &err);
+	if (tty)
+		fputs("\r\033[K", stderr);
+	if (r < 0)
+		return cmd_fail(&err);
+	printf("%s\n", fp);
+	return EXIT_OK;
+}
+
+static int cmd_import(struct incus_client *c, const struct image_args *a, int argc, char **argv)
+{
+	_cleanup_free_ char *fp = NULL;
+	struct coi_error err = {0};
+
+	if (argc != 2)
+		return USAGE_ERROR("usage: coi image import METADATA ROOTFS [--alias A]");
+	if (incus_image_import(c, argv[0], argv[1], a->alias, NULL, &fp, &err) < 0)
+		return cmd_fail(&err);
+	printf("%s\n", fp);
+	return EXIT_OK;
+}
+
+/* clang-format off */
+static const struct {
+	const char *name;
+	int (*run)(struct incus_client *c, const struct image_args *a, int argc, char **argv);
+} subcmds[] = {
+	{ "list",    cmd_list    },
+	{ "info",    cmd_info    },
+	{ "exists",  cmd_exists  },
+	{ "delete",  cmd_delete  },
+	{ "publish", cmd_publish },
+	{ "import",  cmd_import  },
+};
+/* clang-format on */
+
+static int run(int argc, char **argv)
+{
+	_cleanup_incus_client_ struct incus_client *c = NULL;
+	struct image_args a = {0};
+	struct coi_error err = {0};
+	int r;
+
+	if (argc < 2 || cmd_wants_help(argc, argv))
+		return argc < 2 ? USAGE_ERROR("missing subcommand") : cmd_help(&verb_image);
+	for (size_t i = 0; i < ELEMENTSOF(subcmds); i++) {
+		if (strcmp(subcmds[i].name, argv[1]) != 0)
+			continue;
+		r = parse(argc - 1, argv + 1, &a);
+		if (r)
+			return r;
+		if (incus_client_new_from_env(&c, &err) < 0)
+			return cmd_fail(&err);
+		incus_interrupt_on_signals();
+		return subcmds[i].run(c, &a, argc - 1 - optind, argv + 1 + optind);
+	}
+	return USAGE_ERROR("unknown subcommand '%s'", argv[1]);
+}
+
+const struct verb verb_image = {
+        .name = "image",
+        .run = run,
+        .summary = "list, inspect, publish, import and delete images",
+        .usage =
+                "Usage: coi image SUBCOMMAND ...\n"
+                "\n"
+                "  list [-a|--all] [--prefix P] [--format table|json] [--json]\n"
+                "                       images with an alias (--all: every image)\n"
+                "  info IMAGE [--json]\n"
+                "  exists ALIAS         exit 0 if the alias exists, 1 if not\n"
+                "  delete ALIAS\n"
+                "  publish CONTAINER ALIAS [--description D] [--compression C]\n"
+                "  import METADATA ROOTFS [--alias A]\n"
+                "\n"
+                "publish and import print the new image's fingerprint; an existing alias is moved\n"
+                "to the new image.",
+};

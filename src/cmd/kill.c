@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* coi kill: force-stop and delete sessions, and remove what they left on the host. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/client.h"
+#include "cmd/cmd.h"
+#include "incus/incus.h"
+#include "session/fleet.h"
+#include "session/naming.h"
+#include "util/error.h"
+
+const struct verb verb_kill;
+
+static int kill_one(struct incus_client *c, const char *name)
+{
+	struct coi_error err = {0};
+
+	if (fleet_kill(c, name, NULL, &err) < 0) {
+		fprintf(stderr, "coi: cannot kill '%s': %s\n", name, coi_error_message(&err));
+		return EXIT_FAIL;
+	}
+	fprintf(stderr, "coi: killed %s\n", name);
+	return EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"all", no_argument, NULL, 'a'},
+	        {"force", no_argument, NULL, 'f'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
+	};
+	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
+	struct coi_error err = {0};
+	int o, all = 0, status = EXIT_OK;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "+afh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'a':
+			all = 1;
+			break;
+		case 'f':
+			break; /* no confirmation is asked: accepted for compatibility */
+		case 'h':
+			return cmd_help(&verb_kill);
+		default:
+			return cmd_usage_error(&verb_kill, "invalid option");
+		}
+	}
+	if (!all && optind >= argc)
+		return cmd_usage_error(&verb_kill, "name the sessions to kill, or use --all");
+	if (all && optind < argc)
+		return cmd_usage_error(&verb_kill, "--all takes no names");
+	if (cmd_open_client(&c) != 0)
+		return EXIT_FAIL;
+	if (all) {
+		struct fleet f = {0};
+
+		if (fleet_list(c, false, &f, &err) < 0)
+			return cmd_fail(&err);
+		for (size_t i = 0; i < f.n; i++)
+			if (kill_one(c, f.items[i].name) != EXIT_OK)
+				status = EXIT_FAIL;
+		fleet_release(&f);
+		return status;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (session_parse_name(argv[i], NULL) < 0) {
+			_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+
+			/* only coi's containers: its names, or its metadata */
+			if (incus_instance_get(c, argv[i], &in, &err) < 0 ||
+			    !incus_map_get(&in->config, "user.coi.workspace")) {
+				fprintf(stderr,
+				        "coi: '%s' is not a coi session, leaving it alone\n",
+				        argv[i]);
+				status = EXIT_FAIL;
+				continue;
+			}
+		}
+		if (kill_one(c, argv[i]) != EXIT_OK)
+			status = EXIT_FAIL;
+	}
+	return status;
+}
+
+const struct verb verb_kill = {
+        .name = "kill",
+        .run = run,
+        .summary = "force-stop and delete sessions",
+        .usage = "Usage: coi kill NAME... | --all\n"
+                 "\n"
+                 "Force-stop and delete the named session containers (persistent ones too), and\n"
+                 "remove what they left on the host: network rules, immutable flags on protected\n"
+                 "paths, the idmapped workspace mount.\n"
+                 "\n"
+                 "  -a, --all     every coi session on this daemon\n"
+                 "  -f, --force   accepted for compatibility (coi kill never asks)",
+};

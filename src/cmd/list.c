@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/* coi list: the sessions on this daemon, as a table or JSON. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/client.h"
+#include "cmd/cmd.h"
+#include "cmd/table.h"
+#include "incus/incus.h"
+#include "session/fleet.h"
+#include "util/error.h"
+#include "util/json.h"
+
+const struct verb verb_list;
+
+static json_t *entry_json(const struct fleet_entry *e)
+{
+	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:s?, s:s, s:b}", "name", e->name, "workspace",
+	                 e->workspace, "slot", e->slot, "mode",
+	                 e->persistent ? "persistent" : "ephemeral", "status", e->status, "ipv4",
+	                 e->ipv4, "image", e->image, "orphan", e->orphan);
+}
+
+static int print_json(const struct fleet *f)
+{
+	_cleanup_json_ json_t *arr = json_array(), *top = NULL;
+	_cleanup_free_ char *s = NULL;
+
+	for (size_t i = 0; arr && i < f->n; i++)
+		if (json_array_append_new(arr, entry_json(&f->items[i])) < 0)
+			return cmd_failf("out of memory");
+	top = arr ? json_pack("{s:O}", "active_containers", arr) : NULL;
+	s = top ? json_dumps(top, JSON_INDENT(2)) : NULL;
+	if (!s)
+		return cmd_failf("out of memory");
+	printf("%s\n", s);
+	return EXIT_OK;
+}
+
+static int print_table(const struct fleet *f)
+{
+	static const char *const headers[] = {"NAME",   "WORKSPACE", "SLOT",  "MODE",
+	                                      "STATUS", "IPV4",      "IMAGE", NULL};
+	struct table *t = table_new(headers);
+
+	if (!t)
+		return cmd_failf("out of memory");
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fleet_entry *e = &f->items[i];
+		char slot[16];
+		const char *status = e->orphan ? "Orphaned" : e->status;
+		const char *row[] = {
+		        e->name, e->workspace, slot,     e->persistent ? "persistent" : "ephemeral",
+		        status,  e->ipv4,      e->image, NULL};
+
+		(void)snprintf(slot, sizeof(slot), "%d", e->slot);
+		if (table_add(t, row) < 0) {
+			table_free(t);
+			return cmd_failf("out of memory");
+		}
+	}
+	if (f->n == 0)
+		fprintf(stderr, "coi: no sessions\n");
+	else
+		table_print(t, stdout);
+	table_free(t);
+	return EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'f'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
+	};
+	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
+	struct coi_error err = {0};
+	struct fleet f = {0};
+	int o, json = 0, r;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'j':
+			json = 1;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				json = 1;
+			else if (strcmp(optarg, "text") != 0)
+				return cmd_usage_error(&verb_list, "--format takes text or json");
+			break;
+		case 'h':
+			return cmd_help(&verb_list);
+		default:
+			return cmd_usage_error(&verb_list, "invalid option");
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(&verb_list, "unexpected argument '%s'", argv[optind]);
+	if (cmd_open_client(&c) != 0)
+		return EXIT_FAIL;
+	r = fleet_list(c, true, &f, &err);
+	if (r < 0)
+		return cmd_fail(&err);
+	r = json ? print_json(&f) : print_table(&f);
+	fleet_release(&f);
+	return r;
+}
+
+const struct verb verb_list = {
+        .name = "list",
+        .run = run,
+        .summary = "list sessions (containers) on this daemon",
+        .usage =
+                "Usage: coi list [--json]\n"
+                "\n"
+                "List coi's containers: name, workspace, slot, mode (ephemeral or persistent),\n"
+                "status, IPv4 and image. A running ephemeral session whose coi process is gone is\n"
+                "shown as Orphaned ('coi clean --orphans' removes it).\n"
+                "\n"
+                "  --json, --format json   JSON: {\"active_containers\": [...]}",
+};

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/* session-cmd.c: see session-cmd.h. */
+#include "cmd/session-cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "incus/incus.h"
+#include "session/protect.h"
+#include "util/error.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+int session_cmd_parse(const struct verb *v, int argc, char **argv, struct session_cmd *sc)
+{
+	static const struct option opts[] = {
+	        {"workspace", required_argument, NULL, 'w'},
+	        {"slot", required_argument, NULL, 'S'},
+	        {"persistent", no_argument, NULL, 'P'},
+	        {"image", required_argument, NULL, 'I'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
+	};
+	int c;
+
+	sc->persistent = -1;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+w:h", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'w':
+			sc->workspace_arg = optarg;
+			break;
+		case 'S':
+			sc->slot = (int)strtol(optarg, &end, 10);
+			if (*end || sc->slot < 1 || sc->slot > SESSION_SLOT_MAX) {
+				cmd_usage_error(v, "--slot takes a number from 1 to %d",
+				                SESSION_SLOT_MAX);
+				return -EXIT_USAGE;
+			}
+			break;
+		case 'P':
+			sc->persistent = 1;
+			break;
+		case 'I':
+			sc->image = optarg;
+			break;
+		case 'p':
+			sc->profile = optarg;
+			break;
+		case 'h':
+			cmd_help(v);
+			return 0;
+		default:
+			cmd_usage_error(v, "invalid option");
+			return -EXIT_USAGE;
+		}
+	}
+	return 1;
+}
+
+/* Forwarded variables (values read now, never stored) and fixed ones. */
+static int add_env(struct session_opts *o, const struct coi_config *cfg, char ***warnings)
+{
+	size_t n = strv_length(cfg->defaults.forward_env) + cfg->defaults.n_environment;
+
+	o->env = calloc(n + 1, sizeof(*o->env));
+	if (!o->env)
+		return -ENOMEM;
+	strv_foreach(name, cfg->defaults.forward_env) {
+		const char *v = getenv(*name);
+		_cleanup_free_ char *w = NULL;
+
+		if (!v) {
+			if (asprintf(&w, "forward_env: '%s' is not set on the host, not forwarded",
+			             *name) < 0 ||
+			    strv_consume(warnings, TAKE_PTR(w)) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		o->env[o->n_env].name = strdup(*name);
+		o->env[o->n_env].value = strdup(v);
+		if (!o->env[o->n_env++].value)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->defaults.n_environment; i++) {
+		o->env[o->n_env].name = strdup(cfg->defaults.environment[i].name);
+		o->env[o->n_env].value = strdup(cfg->defaults.environment[i].value);
+		if (!o->env[o->n_env++].value)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_mounts(struct session_opts *o, const struct coi_config *cfg)
+{
+	o->mounts = calloc(cfg->n_mounts + 1, sizeof(*o->mounts));
+	if (!o->mounts)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		o->mounts[i].host = strdup(cfg->mounts[i].host);
+		o->mounts[i].container = strdup(cfg->mounts[i].container);
+		o->mounts[i].readonly = cfg->mounts[i].readonly;
+		o->n_mounts++;
+		if (!o->mounts[i].host || !o->mounts[i].container)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int replace(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -ENOMEM : 0;
+}
+
+/* The configuration, as the session needs it. */
+static int opts_from_config(struct session_opts *o, const struct coi_config *cfg, char ***warnings)
+{
+	static const enum session_net_mode modes[] = {
+	        [NET_MODE_RESTRICTED] = SESSION_NET_RESTRICTED,
+	        [NET_MODE_ALLOWLIST] = SESSION_NET_ALLOWLIST,
+	        [NET_MODE_OPEN] = SESSION_NET_OPEN,
+	};
+
+	o->persistent = cfg->container.persistent;
+	o->ready_timeout = cfg->container.ready_timeout > 0 ? cfg->container.ready_timeout : 30;
+	o->docker = cfg->container.docker;
+	o->preserve_workspace_path = cfg->paths.preserve_workspace_path;
+	o->code_uid = cfg->incus.code_uid;
+	o->host_immutable = cfg->security.host_immutable;
+	o->net_mode = modes[cfg->network.mode];
+	o->limits_processes = cfg->limits.runtime.max_processes;
+	o->protected_paths = strv_free(o->protected_paths);
+	if (config_protected_paths(cfg, &o->protected_paths) < 0 ||
+	    replace(&o->image, cfg->container.image) < 0 ||
+	    replace(&o->storage_pool, cfg->container.storage_pool) < 0 ||
+	    replace(&o->code_user, cfg->incus.code_user) < 0 ||
+	    replace(&o->limits_cpu, cfg->limits.cpu.count) < 0 ||
+	    replace(&o->limits_memory, cfg->limits.memory.limit) < 0 || add_mounts(o, cfg) < 0 ||
+	    add_env(o, cfg, warnings) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
+{
+	_cleanup_free_ char *ws = NULL;
+	_cleanup_strv_free_ char **warnings = NULL;
+	int r;
+
+	r = path_absolute(sc->workspace_arg ? sc->workspace_arg : ".", &ws, err);
+	if (r < 0)
+		return r;
+	r = config_load(&(struct config_load_opts){.workspace = ws, .profile = sc->profile},
+	                &sc->config, &warnings, err);
+	strv_foreach(w, warnings)
+		fprintf(stderr, "coi: warning: %s\n", *w);
+	if (r < 0)
+		return r;
+	strv_free(warnings);
+	warnings = NULL;
+	r = session_opts_default(ws, &sc->opts, err);
+	if (r < 0)
+		return r;
+	if (opts_from_config(&sc->opts, sc->config, &warnings) < 0)
+		return coi_error_oom(err);
+	strv_foreach(w, warnings)
+		fprintf(stderr, "coi: warning: %s\n", *w);
+	if (sc->image && replace(&sc->opts.image, sc->image) < 0)
+		return coi_error_oom(err);
+	if (sc->slot)
+		sc->opts.slot = sc->slot;
+	if (sc->persistent == 1)
+		sc->opts.persistent = true;
+	return 0;
+}
+
+static void print_report(const struct session *s)
+{
+	_cleanup_free_ char *list = NULL;
+	_cleanup_strv_free_ char **rels = NULL;
+
+	for (size_t i = 0; s->plan && i < s->plan->n_entries; i++)
+		(void)strv_push(&rels, s->plan->entries[i].rel);
+	list = strv_join(rels, ", ");
+	fprintf(stderr, "coi: session %s (slot %d%s)\n", s->name, s->slot,
+	        s->reused ? ", resumed persistent container" : "");
+	if (list && *list)
+		fprintf(stderr, "Protected paths (mounted read-only): %s\n", list);
+	strv_foreach(n, s->plan ? s->plan->notes : NULL)
+		fprintf(stderr, "coi: note: %s\n", *n);
+}
+
+int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
+{
+	struct incus_client_opts o;
+	int r;
+
+	r = resolve_opts(sc, err);
+	if (r < 0)
+		return r;
+	incus_client_opts_from_env(&o);
+	r = incus_client_new(&o, &sc->client, err);
+	if (r < 0)
+		return r;
+	session_install_signal_handlers();
+	r = session_start(&sc->opts, sc->client, &sc->session, err);
+	if (r < 0)
+		return r;
+	print_report(sc->session);
+	return 0;
+}
+
+int session_cmd_finish(struct session_cmd *sc, int status)
+{
+	_cleanup_strv_free_ char **warnings = NULL;
+	struct coi_error err = {0};
+	int r;
+
+	if (!sc->session)
+		return status;
+	r = session_stop(sc->session, &err);
+	warnings = session_take_warnings(sc->session);
+	strv_foreach(w, warnings)
+		fprintf(stderr, "coi: warning: %s\n", *w);
+	if (r < 0) {
+		fprintf(stderr, "coi: cleaning up failed: %s\n", coi_error_message(&err));
+		return status == 0 ? EXIT_FAIL : status;
+	}
+	return status;
+}
+
+void session_cmd_release(struct session_cmd *sc)
+{
+	sc->session = session_free(sc->session);
+	sc->client = incus_client_free(sc->client);
+	sc->config = config_free(sc->config);
+	session_opts_release(&sc->opts);
+}

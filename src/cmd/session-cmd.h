@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* session-cmd.h: what the verbs that start sessions (run, shell) share: their common options,
+ * turning configuration into session options, starting, printing the startup report, and the
+ * teardown with its warnings. */
+#pragma once
+
+#include "cmd/cmd.h"
+#include "session/session.h"
+
+struct coi_config;
+struct coi_error;
+struct incus_client;
+
+struct session_cmd {
+	const char *workspace_arg; /* -w */
+	const char *image;         /* --image */
+	const char *profile;       /* --profile */
+	int slot;                  /* --slot */
+	int persistent;            /* --persistent: 1, unset: -1 */
+	struct coi_config *config;
+	struct session_opts opts;
+	struct incus_client *client;
+	struct session *session;
+};
+
+#define SESSION_CMD_OPTIONS_HELP                                                                \
+	"Options:\n"                                                                            \
+	"  -w, --workspace DIR  the project (default: the current directory)\n"                 \
+	"      --slot N         use slot N (default: the lowest free one, 1-10)\n"              \
+	"      --persistent     keep the container at the end and reuse it next time\n"         \
+	"      --image ALIAS    the image to start (default: [container] image, coi-default)\n" \
+	"  -h, --help           this text"
+
+/* Parse the shared options (getopt stops at the first non-option, so the command follows).
+ * Returns 1 to go on, 0 after --help (exit 0), or -2 for a usage error already reported. */
+int session_cmd_parse(const struct verb *v, int argc, char **argv, struct session_cmd *sc);
+/* Resolve options, connect, start the session, print the startup report on stderr. */
+int session_cmd_start(struct session_cmd *sc, struct coi_error *err);
+/* Stop the session (if any), print warnings, and return status (or 1 if the teardown failed
+ * and status was 0). */
+int session_cmd_finish(struct session_cmd *sc, int status);
+void session_cmd_release(struct session_cmd *sc);
+static inline void session_cmd_releasep(struct session_cmd *sc)
+{
+	session_cmd_release(sc);
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/* coi trust / coi untrust: approve a project's .coi/config.toml (or a project profile) so that
+ * its settings that weaken isolation apply; the approval pins the file's current content. */
+#include "config/trust.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd/cmd.h"
+#include "util/error.h"
+#include "util/path.h"
+
+const struct verb verb_trust;
+const struct verb verb_untrust;
+
+/* The file to act on: FILE, or DIR/.coi/config.toml for a directory, or ./.coi/config.toml. */
+static char *target(const char *arg)
+{
+	struct stat st;
+
+	if (!arg)
+		arg = ".";
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
+		return path_join(arg, ".coi/config.toml");
+	return strdup(arg);
+}
+
+static int list(void)
+{
+	struct trust_entry *e = NULL;
+	struct coi_error err = {0};
+	size_t n = 0;
+
+	if (trust_list(&e, &n, &err) < 0)
+		return cmd_fail(&err);
+	if (n == 0)
+		printf("no approved project files\n");
+	for (size_t i = 0; i < n; i++)
+		printf("%-9s %s  %.12s  %s\n", trust_state_to_string(e[i].state), e[i].approved_at,
+		       e[i].sha256, e[i].path);
+	trust_entries_free(e, n);
+	return EXIT_OK;
+}
+
+static int run_trust(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"list", no_argument, NULL, 'l'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
+	};
+	_cleanup_free_ char *file = NULL;
+	struct coi_error err = {0};
+	char sha[SHA256_HEX_LEN + 1];
+	int c, do_list = 0;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+lh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			do_list = 1;
+			break;
+		case 'h':
+			return cmd_help(&verb_trust);
+		default:
+			return cmd_usage_error(&verb_trust, "invalid option");
+		}
+	}
+	if (argc - optind > 1)
+		return cmd_usage_error(&verb_trust, "unexpected argument '%s'", argv[optind + 1]);
+	if (do_list)
+		return list();
+	file = target(argv[optind]);
+	if (!file)
+		return cmd_failf("out of memory");
+	if (trust_approve(file, sha, &err) < 0)
+		return cmd_fail(&err);
+	printf("approved '%s' (sha256 %.12s); any change to it needs a new 'coi trust'\n", file,
+	       sha);
+	return EXIT_OK;
+}
+
+static int run_untrust(int argc, char **argv)
+{
+	_cleanup_free_ char *file = NULL;
+	struct coi_error err = {0};
+	int r;
+
+	if (cmd_wants_help(argc, argv))
+		return cmd_help(&verb_untrust);
+	if (argc > 2)
+		return cmd_usage_error(&verb_untrust, "unexpected argument '%s'", argv[2]);
+	file = target(argc == 2 ? argv[1] : NULL);
+	if (!file)
+		return cmd_failf("out of memory");
+	r = trust_revoke(file, &err);
+	if (r < 0)
+		return cmd_fail(&err);
+	printf(r ? "revoked the approval of '%s'\n" : "'%s' was not approved\n", file);
+	return EXIT_OK;
+}
+
+const struct verb verb_trust = {
+        .name = "trust",
+        .run = run_trust,
+        .summary = "approve a project's .coi/config.toml",
+        .usage = "Usage: coi trust [DIR|FILE]\n"
+                 "       coi trust --list\n"
+                 "\n"
+                 "A project's .coi/config.toml comes with the repository, so settings in it that\n"
+                 "would weaken isolation (network mode open, block_* off, writable hooks, mounts\n"
+                 "outside the workspace, ...) are ignored until you approve the file. Review it,\n"
+                 "then run 'coi trust' in the project (or name the directory or file). The\n"
+                 "approval pins the file's content: any change needs a new approval.\n"
+                 "\n"
+                 "  --list    list approvals: approved, changed (needs a new approval) or missing",
+};
+
+const struct verb verb_untrust = {
+        .name = "untrust",
+        .run = run_untrust,
+        .summary = "revoke the approval of a project's .coi/config.toml",
+        .usage = "Usage: coi untrust [DIR|FILE]\n"
+                 "\n"
+                 "Forget the approval given by 'coi trust' (default: ./.coi/config.toml).",
+};

@@ -1,0 +1,860 @@
+/* SPDX-License-Identifier: MIT */
+/* config.c: the layers. Defaults come from the key table's TOML text; each file is parsed whole,
+ * then walked key by key: a known key is set (a wrong type is an error), an unknown one is a
+ * warning with a suggestion. In an untrusted file (a project's, not approved with 'coi trust')
+ * keys that would weaken isolation are dropped with a warning first. A validation pass runs last.
+ */
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/keys.h"
+#include "config/toml.h"
+#include "config/trust.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+#define CONFIG_FILE_MAX   (1 << 20)
+#define PROFILE_DEPTH_MAX 10
+
+/* The built-in profiles besides "default" (which adds nothing). */
+static const char hardened_profile[] =
+        "[network]\n"
+        "mode = \"restricted\"\n"
+        "[ssh]\n"
+        "forward_agent = false\n"
+        "[security]\n"
+        "reduce_kernel_surface = true\n"
+        "secret_paths = [\".env\", \".env.*\", \"*.pem\", \"*.key\"]\n"
+        "[monitoring]\n"
+        "enabled = true\n";
+
+/* Sections of the original that coi reads but does not act on yet. */
+static const char *const unsupported[] = {"sockets", "ports", "credentials", "prompts",
+                                          "defaults.model"};
+
+struct layer {
+	const char *file;      /* as shown to the user */
+	const char *workspace; /* absolute */
+	bool untrusted;        /* a project file that is not approved */
+	bool profile; /* profile files also take inherits, forward_env, [environment], ... */
+	char ***warnings;
+	char **inherits; /* set from a profile's 'inherits' */
+};
+
+static int warn(struct layer *l, const char *fmt, ...) COI_PRINTF(2, 3);
+static int warn(struct layer *l, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	return strv_consume(l->warnings, s);
+}
+
+/* --- Enums --- */
+
+#define ENUM_STRINGS(name, type, max, ...)                                   \
+	const char *name##_to_string(type v)                                 \
+	{                                                                    \
+		static const char *const names[] = {__VA_ARGS__};            \
+		return (int)v >= 0 && (int)v < (max) ? names[v] : "invalid"; \
+	}                                                                    \
+	type name##_from_string(const char *s)                               \
+	{                                                                    \
+		static const char *const names[] = {__VA_ARGS__};            \
+		for (int i = 0; s && i < (max); i++)                         \
+			if (strcmp(names[i], s) == 0)                        \
+				return (type)i;                              \
+		return (type)-EINVAL;                                        \
+	}
+
+ENUM_STRINGS(net_mode, enum net_mode, _NET_MODE_MAX, "restricted", "allowlist", "open")
+ENUM_STRINGS(permission_mode, enum permission_mode, _PERMISSION_MODE_MAX, "bypass", "interactive")
+ENUM_STRINGS(tz_mode, enum tz_mode, _TZ_MODE_MAX, "host", "fixed", "utc")
+ENUM_STRINGS(one_liner_action, enum one_liner_action, _ONE_LINER_MAX, "critical", "warn", "off")
+
+/* --- Lifetime and defaults --- */
+
+struct coi_config *config_free(struct coi_config *c)
+{
+	size_t n;
+
+	if (!c)
+		return NULL;
+	config_keys(&n);
+	for (size_t i = 0; i < n; i++) {
+		key_free(c, i);
+		if (c->origins)
+			free(c->origins[i]);
+	}
+	free(c->origins);
+	free(c->profile);
+	free(c->profile_context);
+	free(c);
+	return NULL;
+}
+DEFINE_CLEANUP(struct coi_config *, config_free)
+
+static struct toml_value *toml_freep_helper(struct toml_value *v)
+{
+	return toml_free(v);
+}
+DEFINE_CLEANUP(struct toml_value *, toml_freep_helper)
+#define _cleanup_toml_ _cleanup_(toml_freep_helperp)
+
+int config_new_default(struct coi_config **ret, struct coi_error *err)
+{
+	_cleanup_(config_freep) struct coi_config *c = calloc(1, sizeof(*c));
+	const struct config_key *keys;
+	struct key_ctx x = {.file = "<defaults>"};
+	size_t n;
+
+	keys = config_keys(&n);
+	if (!c || !(c->origins = calloc(n, sizeof(char *))))
+		return coi_error_oom(err);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_toml_ struct toml_value *doc = NULL;
+		_cleanup_free_ char *text = NULL;
+		int r;
+
+		if (!keys[i].def)
+			continue;
+		if (asprintf(&text, "v = %s", keys[i].def) < 0)
+			return coi_error_oom(err);
+		r = toml_parse(text, strlen(text), "<defaults>", NULL, &doc, err);
+		if (r >= 0)
+			r = key_set(c, i, toml_table_get(doc, "v"), &x, err);
+		if (r < 0)
+			return coi_error_prefix(err, "default of '%s'", keys[i].name);
+	}
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+/* --- Walking a document --- */
+
+static unsigned edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned diag = row[0];
+
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+static const char *suggest(const char *name)
+{
+	const struct config_key *keys;
+	const char *best = NULL;
+	unsigned best_d = 3;
+	size_t n;
+
+	keys = config_keys(&n);
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = edit_distance(name, keys[i].name);
+
+		if (d < best_d)
+			best = keys[i].name, best_d = d;
+	}
+	return best;
+}
+
+static bool has_prefix_key(const char *prefix)
+{
+	const struct config_key *keys;
+	size_t n, len = strlen(prefix);
+
+	keys = config_keys(&n);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(keys[i].name, prefix, len) == 0 && keys[i].name[len] == '.')
+			return true;
+	return false;
+}
+
+static ssize_t key_index(const char *name)
+{
+	const struct config_key *keys;
+	size_t n;
+
+	keys = config_keys(&n);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static int apply_key(struct coi_config *c, size_t i, const struct toml_value *v, struct layer *l,
+                     struct coi_error *err)
+{
+	const struct config_key *k = &config_keys(&(size_t){0})[i];
+	struct key_ctx x = {.file = l->file, .workspace = l->workspace};
+	char *origin;
+	int r;
+
+	if (l->untrusted) {
+		r = key_weakens(c, i, v, &x, err);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			return warn(
+			        l,
+			        "%s:%u: ignoring '%s': it would weaken isolation and this project "
+			        "file is not approved (review it, then run 'coi trust')",
+			        l->file, v->line, k->name);
+	}
+	r = key_set(c, i, v, &x, err);
+	if (r < 0)
+		return r;
+	if (asprintf(&origin, "%s:%u", l->file, v->line) < 0)
+		return coi_error_oom(err);
+	free(c->origins[i]);
+	c->origins[i] = origin;
+	return 0;
+}
+
+/* Profile files name some keys at the top level. */
+static const char *profile_alias(const char *key)
+{
+	static const char *const aliases[][2] = {
+	        {"forward_env", "defaults.forward_env"},
+	        {"environment", "defaults.environment"},
+	        {"env_commands", "defaults.env_commands"},
+	        {"env_command_timeout", "defaults.env_command_timeout"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(aliases); i++)
+		if (strcmp(key, aliases[i][0]) == 0)
+			return aliases[i][1];
+	return NULL;
+}
+
+static int profile_key(struct coi_config *c, const char *key, const struct toml_value *v,
+                       struct layer *l, struct coi_error *err)
+{
+	char **slot = strcmp(key, "inherits") == 0 ? l->inherits : &c->profile_context;
+
+	if (v->type != TOML_STRING || strlen(v->u.str.s) != v->u.str.len)
+		return coi_error_set(err, -EINVAL, "%s:%u:%u: '%s' must be a string", l->file,
+		                     v->line, v->col, key);
+	if (slot == &c->profile_context && l->untrusted)
+		return warn(l, "%s:%u: ignoring 'context': this project file is not approved",
+		            l->file, v->line);
+	if (!slot)
+		return 0;
+	free(*slot);
+	*slot = strdup(v->u.str.s);
+	return *slot ? 0 : coi_error_oom(err);
+}
+
+static bool is_unsupported(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(unsupported); i++) {
+		size_t n = strlen(unsupported[i]);
+
+		if (strncmp(name, unsupported[i], n) == 0 && (name[n] == '\0' || name[n] == '.'))
+			return true;
+	}
+	return false;
+}
+
+/* Depth: at most one level per dot of the longest key name. */
+static int apply_table(struct coi_config *c, const struct toml_value *t, const char *prefix,
+                       struct layer *l, struct coi_error *err)
+{
+	for (size_t i = 0; i < t->u.table.n; i++) {
+		const struct toml_kv *kv = &t->u.table.items[i];
+		const struct toml_value *v = kv->value;
+		_cleanup_free_ char *name = NULL;
+		const char *alias = NULL, *hint;
+		ssize_t idx;
+		int r = 0;
+
+		if (!prefix && l->profile &&
+		    (strcmp(kv->key, "inherits") == 0 || strcmp(kv->key, "context") == 0)) {
+			r = profile_key(c, kv->key, v, l, err);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (!prefix && l->profile)
+			alias = profile_alias(kv->key);
+		if (!prefix && strcmp(kv->key, "mounts") == 0 && v->type == TOML_ARRAY)
+			alias = "mounts.default"; /* the flat [[mounts]] form */
+		if (alias)
+			name = strdup(alias);
+		else if (asprintf(&name, "%s%s%s", prefix ? prefix : "", prefix ? "." : "",
+		                  kv->key) < 0)
+			name = NULL;
+		if (!name)
+			return coi_error_oom(err);
+
+		idx = key_index(name);
+		if (idx >= 0)
+			r = apply_key(c, (size_t)idx, v, l, err);
+		else if (v->type == TOML_TABLE && has_prefix_key(name))
+			r = apply_table(c, v, name, l, err);
+		else if (is_unsupported(name))
+			r = warn(l, "%s:%u: '%s' is not supported by coi yet, ignoring", l->file,
+			         v->line, name);
+		else if ((hint = suggest(name)))
+			r = warn(l, "%s:%u: unknown key '%s', ignoring (did you mean '%s'?)",
+			         l->file, v->line, name, hint);
+		else
+			r = warn(l, "%s:%u: unknown key '%s', ignoring", l->file, v->line, name);
+		if (r < 0)
+			return r == -ENOMEM ? coi_error_oom(err) : r;
+	}
+	return 0;
+}
+
+/* --- Files --- */
+
+/* "~/..." for paths under the home directory, for messages and origins. */
+static char *display_path(const char *path)
+{
+	const char *home = home_dir();
+	size_t n = strlen(home);
+	char *s;
+
+	if (n > 1 && strncmp(path, home, n) == 0 && path[n] == '/')
+		return asprintf(&s, "~%s", path + n) < 0 ? NULL : s;
+	return strdup(path);
+}
+
+/* Parse and apply one file (or built-in text when data is given). */
+static int apply_file(struct coi_config *c, const char *path, const char *data, struct layer *l,
+                      struct coi_error *err)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(CONFIG_FILE_MAX);
+	_cleanup_toml_ struct toml_value *doc = NULL;
+	_cleanup_free_ char *shown = NULL;
+	int r;
+
+	if (!data) {
+		r = read_file(path, &b, err);
+		if (r < 0)
+			return r;
+		if (l->untrusted) {
+			_cleanup_free_ char *abs = realpath(path, NULL);
+
+			if (abs && trust_check(abs, b.data, b.len) > 0)
+				l->untrusted = false;
+		}
+	}
+	shown = display_path(path);
+	if (!shown)
+		return coi_error_oom(err);
+	l->file = shown;
+	r = toml_parse(data ? data : b.data, data ? strlen(data) : b.len, shown, NULL, &doc, err);
+	if (r >= 0)
+		r = apply_table(c, doc, NULL, l, err);
+	l->file = NULL;
+	return r;
+}
+
+static bool file_exists(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0;
+}
+
+static bool profile_name_ok(const char *s)
+{
+	return *s && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+	               strlen(s);
+}
+
+/* Where profile NAME lives: *ret_path (NULL for a built-in), *ret_untrusted. */
+static int profile_find(const char *name, const char *workspace, char **ret_path,
+                        bool *ret_untrusted, struct coi_error *err)
+{
+	_cleanup_free_ char *dir = coi_dir(), *user = NULL, *proj = NULL;
+	bool u, p;
+
+	if (!profile_name_ok(name))
+		return coi_error_set(err, -EINVAL, "invalid profile name '%s'", name);
+	if (!dir || asprintf(&user, "%s/profiles/%s/config.toml", dir, name) < 0 ||
+	    asprintf(&proj, "%s/.coi/profiles/%s/config.toml", workspace, name) < 0)
+		return coi_error_oom(err);
+	u = file_exists(user);
+	p = file_exists(proj);
+	if (u && p)
+		return coi_error_set(
+		        err, -EEXIST,
+		        "profile '%s' is defined twice, in '%s' and in '%s'; remove one", name,
+		        user, proj);
+	if (!u && !p && strcmp(name, "default") != 0 && strcmp(name, "hardened") != 0)
+		return coi_error_set(err, -ENOENT, "no profile '%s' (looked in '%s' and '%s')",
+		                     name, user, proj);
+	*ret_untrusted = p;
+	*ret_path = u ? TAKE_PTR(user) : p ? TAKE_PTR(proj) : NULL;
+	return 0;
+}
+
+/* The profile and its ancestors (inherits), nearest first, at most PROFILE_DEPTH_MAX. */
+static int profile_chain(const char *name, const char *workspace, char ***ret,
+                         struct coi_error *err)
+{
+	_cleanup_strv_free_ char **chain = NULL;
+	_cleanup_free_ char *cur = strdup(name);
+
+	if (!cur)
+		return coi_error_oom(err);
+	while (cur) {
+		_cleanup_(config_freep) struct coi_config *probe = NULL;
+		_cleanup_strv_free_ char **w = NULL;
+		_cleanup_free_ char *path = NULL;
+		char *parent = NULL;
+		struct layer l = {.workspace = workspace,
+		                  .profile = true,
+		                  .warnings = &w,
+		                  .inherits = &parent};
+		bool untrusted;
+		int r;
+
+		if (strv_contains(chain, cur))
+			return coi_error_set(err, -ELOOP, "profile '%s' inherits from itself", cur);
+		if (strv_length(chain) >= PROFILE_DEPTH_MAX)
+			return coi_error_set(err, -ELOOP,
+			                     "profile '%s': more than %d levels of inherits", name,
+			                     PROFILE_DEPTH_MAX);
+		r = profile_find(cur, workspace, &path, &untrusted, err);
+		if (r < 0)
+			return r;
+		if (strv_consume(&chain, TAKE_PTR(cur)) < 0)
+			return coi_error_oom(err);
+		if (!path)
+			break;
+		r = config_new_default(&probe, err);
+		if (r >= 0)
+			r = apply_file(probe, path, NULL, &l, err);
+		if (r < 0) {
+			free(parent);
+			return r;
+		}
+		cur = parent;
+	}
+	*ret = TAKE_PTR(chain);
+	return 0;
+}
+
+/* Apply profile NAME after its ancestors. */
+static int apply_profile(struct coi_config *c, const char *name, const struct layer *base,
+                         bool trust_all, struct coi_error *err)
+{
+	_cleanup_strv_free_ char **chain = NULL;
+	int r = profile_chain(name, base->workspace, &chain, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = strv_length(chain); i-- > 0;) {
+		_cleanup_free_ char *path = NULL, *parent = NULL;
+		struct layer l = {.workspace = base->workspace,
+		                  .profile = true,
+		                  .warnings = base->warnings,
+		                  .inherits = &parent};
+		bool untrusted;
+
+		r = profile_find(chain[i], base->workspace, &path, &untrusted, err);
+		if (r < 0)
+			return r;
+		l.untrusted = untrusted && !trust_all;
+		if (path)
+			r = apply_file(c, path, NULL, &l, err);
+		else if (strcmp(chain[i], "hardened") == 0)
+			r = apply_file(c, "<built-in profile hardened>", hardened_profile, &l, err);
+		if (r < 0)
+			return r;
+	}
+	free(c->profile);
+	c->profile = strdup(name);
+	return c->profile ? 0 : coi_error_oom(err);
+}
+
+/* --- Validation and loading --- */
+
+/* Keys that hold host paths: "~/.coi/..." follows coi_dir() ($COI_HOME in tests), "~/..." $HOME. */
+static const char *const path_keys[] = {
+        "paths.sessions_dir",     "paths.storage_dir",   "paths.logs_dir",
+        "network.logging.path",   "incus.client_cert",   "incus.client_key",
+        "incus.server_cert",      "tool.context_file",   "tool.context_json_file",
+        "detection.gtfobins_dir", "detection.sigma_dir",
+};
+
+static int expand_home(char **p)
+{
+	_cleanup_free_ char *dir = NULL;
+	char *n;
+
+	if (!*p || (*p)[0] != '~' || ((*p)[1] != '/' && (*p)[1] != '\0'))
+		return 0;
+	if (strncmp(*p, "~/.coi/", 7) == 0 || strcmp(*p, "~/.coi") == 0) {
+		dir = coi_dir();
+		n = dir ? path_join(dir, *p + 6) : NULL;
+	} else {
+		n = path_join(home_dir(), *p + 1);
+	}
+	if (!n)
+		return -ENOMEM;
+	free(*p);
+	*p = n;
+	return 0;
+}
+
+static int finalize(struct coi_config *c, struct coi_error *err)
+{
+	for (size_t i = 0; i < ELEMENTSOF(path_keys); i++) {
+		const struct config_key *k = config_key_find(path_keys[i]);
+
+		if (expand_home((char **)((char *)c + k->offset)) < 0)
+			return coi_error_oom(err);
+	}
+	if (c->timezone.mode == TZ_MODE_FIXED && !c->timezone.name)
+		return coi_error_set(
+		        err, -EINVAL,
+		        "'timezone.name' is required when 'timezone.mode' is \"fixed\"");
+	return 0;
+}
+
+static int user_layer(struct coi_config *c, const struct config_load_opts *o, struct layer *l,
+                      struct coi_error *err)
+{
+	_cleanup_free_ char *path = NULL, *dir = NULL, *old = NULL;
+	const char *env = secure_getenv("COI_CONFIG");
+
+	if (o->user_file || (env && *env)) {
+		path = strdup(o->user_file ? o->user_file : env);
+		if (!path)
+			return coi_error_oom(err);
+		return apply_file(c, path, NULL, l, err);
+	}
+	dir = coi_dir();
+	path = dir ? path_join(dir, "config.toml") : NULL;
+	old = path_join(home_dir(), ".config/coi/config.toml");
+	if (!path || !old)
+		return coi_error_oom(err);
+	if (file_exists(path))
+		return apply_file(c, path, NULL, l, err);
+	if (file_exists(old) && warn(l, "'%s' is no longer read; move it to '%s'", old, path) < 0)
+		return coi_error_oom(err);
+	return 0;
+}
+
+static int project_layer(struct coi_config *c, bool trust_all, struct layer *l,
+                         struct coi_error *err)
+{
+	_cleanup_free_ char *legacy = path_join(l->workspace, ".coi.toml");
+	_cleanup_free_ char *path = path_join(l->workspace, ".coi/config.toml");
+
+	if (!legacy || !path)
+		return coi_error_oom(err);
+	if (file_exists(legacy))
+		return coi_error_set(
+		        err, -EINVAL,
+		        "'%s' is a legacy config file, which coi no longer reads; migrate "
+		        "it with: mkdir -p .coi && mv .coi.toml .coi/config.toml",
+		        legacy);
+	if (!file_exists(path))
+		return 0;
+	l->untrusted = !trust_all;
+	return apply_file(c, path, NULL, l, err);
+}
+
+int config_load(const struct config_load_opts *o, struct coi_config **ret, char ***ret_warnings,
+                struct coi_error *err)
+{
+	_cleanup_(config_freep) struct coi_config *c = NULL;
+	_cleanup_strv_free_ char **w = NULL;
+	_cleanup_free_ char *ws = NULL, *profile = NULL;
+	const char *env = secure_getenv("COI_TRUST_ALL");
+	bool trust_all = o->trust_all || (env && strcmp(env, "1") == 0);
+	struct layer l = {.warnings = &w};
+	int r;
+
+	r = path_absolute(o->workspace ? o->workspace : ".", &ws, err);
+	if (r < 0)
+		return r;
+	l.workspace = ws;
+	r = config_new_default(&c, err);
+	if (r >= 0 && !o->no_user)
+		r = user_layer(c, o, &l, err);
+	if (r >= 0)
+		r = project_layer(c, trust_all, &l, err);
+	if (r < 0)
+		return r;
+	l.untrusted = false;
+	if (o->profile || c->defaults.profile) {
+		profile = strdup(o->profile ? o->profile : c->defaults.profile);
+		if (!profile)
+			return coi_error_oom(err);
+		r = apply_profile(c, profile, &l, trust_all, err);
+		if (r < 0)
+			return r;
+	}
+	r = finalize(c, err);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(c);
+	if (ret_warnings)
+		*ret_warnings = TAKE_PTR(w);
+	return 0;
+}
+
+int config_validate_file(const char *path, char ***ret_warnings, struct coi_error *err)
+{
+	_cleanup_(config_freep) struct coi_config *c = NULL;
+	_cleanup_strv_free_ char **w = NULL;
+	_cleanup_free_ char *ws = NULL, *parent = NULL;
+	struct layer l = {.warnings = &w, .profile = true, .inherits = &parent};
+	int r;
+
+	r = path_absolute(".", &ws, err);
+	if (r < 0)
+		return r;
+	l.workspace = ws;
+	r = config_new_default(&c, err);
+	if (r >= 0)
+		r = apply_file(c, path, NULL, &l, err);
+	if (r >= 0)
+		r = finalize(c, err);
+	if (r < 0)
+		return r;
+	if (ret_warnings)
+		*ret_warnings = TAKE_PTR(w);
+	return 0;
+}
+
+const char *config_origin(const struct coi_config *c, size_t i)
+{
+	size_t n;
+
+	config_keys(&n);
+	return i < n && c->origins ? c->origins[i] : NULL;
+}
+
+/* --- Derived values --- */
+
+int config_protected_paths(const struct coi_config *c, char ***ret)
+{
+	_cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+
+	if (!l)
+		return -ENOMEM;
+	if (!c->security.disable_protection) {
+		char **lists[] = {c->security.protected_paths,
+		                  c->security.additional_protected_paths};
+
+		for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+			strv_foreach(p, lists[i]) {
+				if (strv_contains(l, *p) ||
+				    strv_contains(c->security.writable_paths, *p))
+					continue;
+				if (c->git.writable_hooks && strcmp(*p, ".git/hooks") == 0)
+					continue;
+				if (strv_push(&l, *p) < 0)
+					return -ENOMEM;
+			}
+	}
+	*ret = TAKE_PTR(l);
+	return 0;
+}
+
+static bool hostname_ok(const char *h)
+{
+	size_t len = strlen(h);
+
+	if (len == 0 || len > 253 || h[0] == '.' || h[len - 1] == '.' || strstr(h, ".."))
+		return false;
+	for (const char *p = h; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' && *p != '_')
+			return false;
+	return true;
+}
+
+static int parse_ports(const char *s, struct config_domain *d)
+{
+	_cleanup_strv_free_ char **parts = strv_split(s, ",");
+
+	if (!parts)
+		return -ENOMEM;
+	if (!parts[0] || s[strlen(s) - 1] == ',' || strstr(s, ",,") || s[0] == ',')
+		return -EINVAL;
+	d->ports = calloc(strv_length(parts), sizeof(*d->ports));
+	if (!d->ports)
+		return -ENOMEM;
+	strv_foreach(p, parts) {
+		char *end;
+		unsigned long lo = strtoul(*p, &end, 10), hi = lo;
+
+		if (!isdigit((unsigned char)**p))
+			return -EINVAL;
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				return -EINVAL;
+			hi = strtoul(end + 1, &end, 10);
+		}
+		if (*end || lo < 1 || hi > 65535 || lo > hi)
+			return -EINVAL;
+		d->ports[d->n_ports++] = (struct config_port_range){(uint16_t)lo, (uint16_t)hi};
+	}
+	return 0;
+}
+
+int config_domain_parse(const char *entry, struct config_domain *ret, struct coi_error *err)
+{
+	struct config_domain d = {0};
+	const char *colon = strchr(entry, ':');
+	char *slash;
+	int r = 0;
+
+	d.host = colon ? strndup(entry, (size_t)(colon - entry)) : strdup(entry);
+	if (!d.host)
+		return coi_error_oom(err);
+	slash = strchr(d.host, '/');
+	if (slash) {
+		char *end;
+		unsigned long bits = strtoul(slash + 1, &end, 10);
+		struct in_addr a;
+
+		*slash = '\0';
+		d.is_ip = true;
+		if (!isdigit((unsigned char)slash[1]) || *end || bits > 32 ||
+		    inet_pton(AF_INET, d.host, &a) != 1)
+			r = -EINVAL;
+		*slash = '/';
+	} else {
+		struct in_addr a;
+
+		d.is_ip = inet_pton(AF_INET, d.host, &a) == 1;
+		if (!d.is_ip && !hostname_ok(d.host))
+			r = -EINVAL;
+	}
+	if (r == 0 && colon)
+		r = parse_ports(colon + 1, &d);
+	if (r < 0) {
+		config_domain_release(&d);
+		if (r == -ENOMEM)
+			return coi_error_oom(err);
+		return coi_error_set(
+		        err, r,
+		        "invalid allowlist entry '%s': expected a host name, IPv4 address "
+		        "or CIDR with optional :port, :port,port or :low-high",
+		        entry);
+	}
+	*ret = d;
+	return 0;
+}
+
+void config_domain_release(struct config_domain *d)
+{
+	free(d->host);
+	free(d->ports);
+	*d = (struct config_domain){0};
+}
+
+/* --- Output --- */
+
+char *config_to_json(const struct coi_config *c)
+{
+	const struct config_key *keys;
+	json_t *o = json_object();
+	char *s = NULL;
+	size_t n;
+
+	keys = config_keys(&n);
+	for (size_t i = 0; o && i < n; i++) {
+		const char *origin = config_origin(c, i);
+		json_t *e = json_pack("{s:o, s:s}", "value", key_to_json(c, i), "origin",
+		                      origin ? origin : "default");
+
+		if (!e || json_object_set_new(o, keys[i].name, e) < 0)
+			goto out;
+	}
+	if (o && c->profile && json_object_set_new(o, "profile", json_string(c->profile)) < 0)
+		goto out;
+	s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+out:
+	json_decref(o);
+	return s;
+}
+
+static int show_key(struct buf *b, const struct coi_config *c, size_t i, const char *key)
+{
+	const char *origin = config_origin(c, i);
+	_cleanup_free_ char *text = NULL;
+	json_t *j = key_to_json(c, i);
+
+	if (!j)
+		return -ENOMEM;
+	if (json_is_null(j)) {
+		json_decref(j);
+		return buf_printf(b, "# %s is unset  # %s\n", key, origin ? origin : "default");
+	}
+	text = json_to_toml(j);
+	json_decref(j);
+	if (!text)
+		return -ENOMEM;
+	return buf_printf(b, "%s = %s  # %s\n", key, text, origin ? origin : "default");
+}
+
+char *config_to_toml(const struct coi_config *c)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(4 << 20);
+	const struct config_key *keys;
+	_cleanup_free_ char *section = NULL;
+	size_t n;
+	int r = 0;
+
+	keys = config_keys(&n);
+	if (c->profile)
+		r = buf_printf(&b, "# profile: %s\n", c->profile);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		const char *dot = strrchr(keys[i].name, '.');
+		size_t len = (size_t)(dot - keys[i].name);
+
+		if (!section || strlen(section) != len ||
+		    strncmp(section, keys[i].name, len) != 0) {
+			free(section);
+			section = strndup(keys[i].name, len);
+			if (!section)
+				return NULL;
+			r = buf_printf(&b, "%s[%s]\n", i ? "\n" : "", section);
+		}
+		if (r >= 0)
+			r = show_key(&b, c, i, dot + 1);
+	}
+	return r < 0 ? NULL : buf_steal(&b);
+}

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/* config.h: coi's configuration. One table of keys (config_keys()) maps each "section.key" of the
+ * TOML files to a field of struct coi_config, with its type, default, description and trust class.
+ * config_load() merges the layers in a fixed order, later wins per key:
+ *
+ *	built-in defaults -> ~/.coi/config.toml (or $COI_CONFIG) -> <workspace>/.coi/config.toml
+ *	-> the selected profile (~/.coi/profiles/NAME/config.toml or
+ *<workspace>/.coi/profiles/NAME/...)
+ *
+ * The project file and project profiles come with a cloned repository, so they are untrusted: keys
+ * that would weaken isolation are dropped from them with a warning unless the file's current
+ * content was approved with 'coi trust' (see config/trust.h). Warnings (unknown keys, dropped
+ * keys) are returned as strings; the library never prints.
+ *
+ * Every field below always holds a valid value after config_load(): strings are NULL only where
+ * the key has no default ("unset"); string vectors may be NULL or empty. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct coi_error;
+
+enum net_mode {
+	NET_MODE_RESTRICTED,
+	NET_MODE_ALLOWLIST,
+	NET_MODE_OPEN,
+	_NET_MODE_MAX,
+	_NET_MODE_INVALID = -EINVAL,
+};
+
+enum permission_mode {
+	PERMISSION_MODE_BYPASS,
+	PERMISSION_MODE_INTERACTIVE,
+	_PERMISSION_MODE_MAX,
+	_PERMISSION_MODE_INVALID = -EINVAL,
+};
+
+enum tz_mode {
+	TZ_MODE_HOST,
+	TZ_MODE_FIXED,
+	TZ_MODE_UTC,
+	_TZ_MODE_MAX,
+	_TZ_MODE_INVALID = -EINVAL,
+};
+
+/* monitoring.reverse_shell_one_liners */
+enum one_liner_action {
+	ONE_LINER_CRITICAL,
+	ONE_LINER_WARN,
+	ONE_LINER_OFF,
+	_ONE_LINER_MAX,
+	_ONE_LINER_INVALID = -EINVAL,
+};
+
+const char *net_mode_to_string(enum net_mode m);
+enum net_mode net_mode_from_string(const char *s);
+const char *permission_mode_to_string(enum permission_mode m);
+enum permission_mode permission_mode_from_string(const char *s);
+const char *tz_mode_to_string(enum tz_mode m);
+enum tz_mode tz_mode_from_string(const char *s);
+const char *one_liner_action_to_string(enum one_liner_action a);
+enum one_liner_action one_liner_action_from_string(const char *s);
+
+/* [[mounts.default]] (or [[mounts]]): an extra bind mount. host is absolute after loading
+ * (relative paths are taken relative to the workspace). */
+struct config_mount {
+	char *host;
+	char *container;
+	bool readonly;
+	int shift; /* -1 inherit, 0 no, 1 yes */
+};
+
+/* A NAME=VALUE pair ([defaults.environment], [defaults.env_commands]). */
+struct config_env {
+	char *name;
+	char *value;
+};
+
+/* [[network.hosts]]: a static /etc/hosts entry with its reachability. */
+struct config_host {
+	char *ip;
+	char **hostnames;
+	uint16_t *ports;
+	size_t n_ports;
+};
+
+/* One entry of network.allowed_domains, parsed: "host", "host:443", "host:80,443",
+ * "host:8000-8100", "10.0.0.0/8:22". Produced on demand by config_domain_parse(). */
+struct config_port_range {
+	uint16_t lo, hi;
+};
+struct config_domain {
+	char *host;                      /* hostname, IPv4 address or IPv4 CIDR */
+	bool is_ip;                      /* an address or CIDR, no resolution needed */
+	struct config_port_range *ports; /* NULL when every port is allowed */
+	size_t n_ports;
+};
+
+struct coi_config {
+	struct {
+		char *image;        /* "coi-default" */
+		bool persistent;    /* false */
+		char *storage_pool; /* NULL: Incus' default */
+		char *alias;
+		char *session_name;
+		int shutdown_timeout;   /* seconds, 60 */
+		int ready_timeout;      /* seconds, 30 */
+		bool docker;            /* true */
+		char *stale_base_check; /* "warn", "error" or "off" */
+		struct {
+			char *base; /* "coi-default" */
+			char *script;
+			char **commands;
+			char *compression;
+			char **agents; /* claude, opencode, pi */
+			bool cloud_init;
+		} build;
+	} container;
+
+	struct {
+		char *name; /* "claude" */
+		char *binary;
+		enum permission_mode permission_mode; /* bypass */
+		char **pre_launch;
+		bool auto_context; /* true */
+		char *context_file;
+		bool context_json;
+		char *context_json_file;
+		struct {
+			char *model;
+			char *effort_level;
+		} claude;
+		struct {
+			char *model;
+			char *reasoning_effort;
+		} codex;
+	} tool;
+
+	struct {
+		bool use_tmux; /* true */
+	} shell;
+
+	struct {
+		char *sessions_dir; /* "~/.coi/sessions" (expanded) */
+		char *storage_dir;  /* "~/.coi/storage" */
+		char *logs_dir;     /* "~/.coi/logs" */
+		bool preserve_workspace_path;
+	} paths;
+
+	struct {
+		char *project;   /* "default" */
+		char *group;     /* "incus-admin" */
+		int code_uid;    /* 1000 */
+		char *code_user; /* "code" */
+		bool disable_shift;
+		/* coi additions: how to reach the daemon */
+		char *socket;      /* NULL: $INCUS_SOCKET or /var/lib/incus/unix.socket */
+		char *remote_url;  /* "https://host:8443" for a remote server or cluster */
+		char *client_cert; /* PEM files for remote_url */
+		char *client_key;
+		char *server_cert;
+	} incus;
+
+	struct {
+		bool forward_agent;
+	} ssh;
+
+	struct {
+		enum net_mode mode;           /* restricted */
+		bool block_private_networks;  /* true */
+		bool block_metadata_endpoint; /* true */
+		bool allow_local_network_access;
+		char **allowed_domains;       /* raw entries; see config_domain_parse() */
+		int refresh_interval_minutes; /* 30; 0 disables */
+		bool use_sudo;                /* true */
+		char **dns_servers;           /* IPv4 addresses */
+		uint16_t *allowed_ports;      /* NULL: no global port cap */
+		size_t n_allowed_ports;
+		struct config_host *hosts;
+		size_t n_hosts;
+		struct {
+			bool enabled; /* true */
+			char *path;   /* "~/.coi/logs/network.log" */
+		} logging;
+	} network;
+
+	struct config_mount *mounts;
+	size_t n_mounts;
+
+	struct {
+		struct {
+			char *count;
+			char *allowance;
+			int priority;
+		} cpu;
+		struct {
+			char *limit;
+			char *enforce; /* "soft" */
+			char *swap;    /* "true" */
+		} memory;
+		struct {
+			char *read;
+			char *write;
+			char *max;
+			int priority;
+			char *size;
+			char *tmpfs_size;
+		} disk;
+		struct {
+			char *max_duration; /* Go-style duration, e.g. "2h30m"; NULL: none */
+			int max_processes;
+			bool auto_stop;     /* true */
+			bool stop_graceful; /* true */
+		} runtime;
+	} limits;
+
+	struct {
+		bool writable_hooks;
+		char *name;
+		char *email;
+		bool seed_host_identity; /* true */
+		bool readonly;
+		bool strip_attribution; /* true */
+		char **strip_attribution_patterns;
+		char **protected_branches; /* main, master */
+	} git;
+
+	struct {
+		char **protected_paths; /* the base list; see config_protected_paths() */
+		char **additional_protected_paths;
+		char **writable_paths;
+		bool disable_protection;
+		bool host_immutable; /* true */
+		char **secret_paths;
+		bool reduce_kernel_surface;
+		bool reduce_kernel_surface_strict;
+	} security;
+
+	struct {
+		enum tz_mode mode; /* host */
+		char *name;        /* IANA name for TZ_MODE_FIXED */
+	} timezone;
+
+	struct {
+		bool enabled;
+		bool auto_pause_on_high;    /* true */
+		bool auto_kill_on_critical; /* true */
+		bool forensics_on_kill;
+		enum one_liner_action reverse_shell_one_liners; /* critical */
+		int poll_interval_sec;                          /* 2 */
+		double file_read_threshold_mb;                  /* 50 */
+		double file_read_rate_mb_per_sec;               /* 10 */
+		int audit_log_retention_days;                   /* 30 */
+		struct {
+			bool enabled;
+			int rate_limit_per_second; /* 100 */
+			int dns_query_threshold;   /* 100 */
+			bool log_dns_queries;      /* true */
+			char *lima_host;
+		} nft;
+	} monitoring;
+
+	struct {
+		char *gtfobins_source;
+		char *gtfobins_dir;
+		char *sigma_source;
+		char *sigma_dir;
+	} detection;
+
+	struct {
+		char *profile; /* [defaults] profile: used when no --profile is given */
+		char **forward_env;
+		struct config_env *environment;
+		size_t n_environment;
+		struct config_env *env_commands;
+		size_t n_env_commands;
+		char *env_command_timeout; /* "30s" */
+	} defaults;
+
+	/* The profile that was applied (NULL: none) and its 'context' file, if any. */
+	char *profile;
+	char *profile_context;
+
+	/* Where each key's value came from, indexed like config_keys(): NULL for the built-in
+	 * default, else "FILE:LINE". Use config_origin(). */
+	char **origins;
+};
+
+/* The key table, for 'coi config show' and the generated documentation. */
+enum config_type {
+	CONFIG_STRING,
+	CONFIG_BOOL,
+	CONFIG_INT,
+	CONFIG_FLOAT,
+	CONFIG_STRV,
+	CONFIG_ENUM,    /* a string from config_key.allowed */
+	CONFIG_ENV,     /* a table of NAME = "value" */
+	CONFIG_MOUNTS,  /* array of {host, container, readonly, shift} */
+	CONFIG_HOSTS,   /* array of {ip, hostnames, ports} */
+	CONFIG_PORTS,   /* array of integers 1-65535 */
+	CONFIG_DOMAINS, /* array of allowlist entries */
+	CONFIG_IPV4_LIST,
+	CONFIG_DURATION, /* "30s", "2h30m" */
+	_CONFIG_TYPE_MAX,
+};
+
+enum config_trust {
+	CONFIG_TRUST_ALWAYS,       /* may be set from any file */
+	CONFIG_TRUST_TRUSTED_ONLY, /* weakens isolation: from a project file only once approved */
+	CONFIG_TRUST_IF_WEAKENING, /* only values that weaken isolation need approval (e.g.
+	                              mode=open) */
+};
+
+struct config_key {
+	const char *name; /* "network.mode" */
+	enum config_type type;
+	size_t offset;       /* of the field in struct coi_config */
+	size_t offset_n;     /* of its count, for MOUNTS, HOSTS, ENV and PORTS */
+	const char *def;     /* default as TOML text, NULL when unset */
+	const char *allowed; /* the allowed values, "a|b|c", for ENUM and some STRING keys */
+	enum config_trust trust;
+	/* CONFIG_TRUST_IF_WEAKENING: which values weaken isolation, compared with the value in
+	 * force: a TOML value ("true", "\"open\""), ">" (a larger number or a later allowed value),
+	 * "-" (a list that drops an entry) or "outside" (a mount outside the workspace) */
+	const char *weak;
+	const char *description; /* one line */
+};
+
+/* The table, in documentation order; *ret_n gets the count. */
+const struct config_key *config_keys(size_t *ret_n);
+const struct config_key *config_key_find(const char *name);
+const char *config_type_to_string(enum config_type t);
+/* Where key i's value came from: NULL for the built-in default, else "FILE:LINE". */
+const char *config_origin(const struct coi_config *c, size_t i);
+
+struct config_load_opts {
+	const char *workspace; /* the project directory; NULL: the current directory */
+	const char *profile;   /* --profile NAME, or NULL for [defaults] profile or none */
+	const char *user_file; /* instead of $COI_CONFIG / ~/.coi/config.toml; NULL: those */
+	bool no_user;          /* skip the user layer (tests, validate) */
+	bool trust_all;        /* treat project files as approved (COI_TRUST_ALL=1 sets this too) */
+};
+
+/* Load the effective configuration. Warnings (NULL-terminated, may be NULL) are for the user. */
+int config_load(const struct config_load_opts *o, struct coi_config **ret, char ***ret_warnings,
+                struct coi_error *err);
+/* The built-in defaults only. */
+int config_new_default(struct coi_config **ret, struct coi_error *err);
+struct coi_config *config_free(struct coi_config *c);
+
+/* Check one file as a trusted layer over the defaults (coi config validate). Warnings as above. */
+int config_validate_file(const char *path, char ***ret_warnings, struct coi_error *err);
+
+/* The protected paths in effect: protected_paths + additional_protected_paths - writable_paths,
+ * minus .git/hooks when git.writable_hooks, empty when disable_protection. */
+int config_protected_paths(const struct coi_config *c, char ***ret);
+
+/* Parse one allowed_domains entry. */
+int config_domain_parse(const char *entry, struct config_domain *ret, struct coi_error *err);
+void config_domain_release(struct config_domain *d);
+
+/* The effective configuration as TOML, each value annotated with its origin; or as JSON
+ * ({"key": {"value": ..., "origin": ...}}). Newly allocated. */
+char *config_to_toml(const struct coi_config *c);
+char *config_to_json(const struct coi_config *c);

@@ -1,0 +1,964 @@
+/* SPDX-License-Identifier: MIT */
+/* keys.c: the key table (section.key -> type -> field -> default -> trust class) and the code that
+ * moves a value between a TOML value, its field in struct coi_config and JSON. The table is the
+ * single source for defaults, 'coi config show' and the documentation's configuration reference. */
+#include "config/keys.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "config/toml.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+#define F(field) offsetof(struct coi_config, field)
+#define AW       CONFIG_TRUST_ALWAYS
+#define TO       CONFIG_TRUST_TRUSTED_ONLY
+#define IW       CONFIG_TRUST_IF_WEAKENING
+#define K(n, t, field, d, tr, desc, ...)                                         \
+	{                                                                        \
+		.name = n, .type = t, .offset = F(field), .def = d, .trust = tr, \
+		.description = desc, __VA_ARGS__                                 \
+	}
+
+#define DEFAULT_PROTECTED                                                                        \
+	"[\".git/hooks\", \".git/config\", \".git/config.worktree\", \".git/info/attributes\", " \
+	"\".husky\", \".vscode\", \".coi\", \".claude/settings.json\", "                         \
+	"\".claude/settings.local.json\", \".codex/config.toml\"]"
+#define DEFAULT_DOMAINS                                                               \
+	"[\"8.8.8.8\", \"1.1.1.1\", \"registry.npmjs.org\", \"npm.pkg.github.com\", " \
+	"\"api.anthropic.com\", \"platform.claude.com\"]"
+
+/* clang-format off */
+static const struct config_key keys[] = {
+	K("container.image", CONFIG_STRING, container.image, "\"coi-default\"", AW, "Incus image alias to launch"),
+	K("container.persistent", CONFIG_BOOL, container.persistent, "false", AW, "keep the container after the session and reuse it next time"),
+	K("container.storage_pool", CONFIG_STRING, container.storage_pool, NULL, AW, "storage pool for containers and builds (unset: Incus' default)"),
+	K("container.alias", CONFIG_STRING, container.alias, NULL, AW, "human name for the workspace's containers"),
+	K("container.session_name", CONFIG_STRING, container.session_name, NULL, TO, "key the container identity on a name instead of the workspace path"),
+	K("container.shutdown_timeout", CONFIG_INT, container.shutdown_timeout, "60", AW, "seconds of grace before a shutdown is forced"),
+	K("container.ready_timeout", CONFIG_INT, container.ready_timeout, "30", AW, "seconds to wait for the container to be ready"),
+	K("container.docker", CONFIG_BOOL, container.docker, "true", IW, "allow Docker inside the container (nesting)", .weak = "true"),
+	K("container.stale_base_check", CONFIG_STRING, container.stale_base_check, "\"warn\"", AW, "what to do when the base image is outdated", .allowed = "warn|error|off"),
+	K("container.build.base", CONFIG_STRING, container.build.base, "\"coi-default\"", AW, "base image of custom builds"),
+	K("container.build.script", CONFIG_STRING, container.build.script, NULL, TO, "build script, relative to the config file"),
+	K("container.build.commands", CONFIG_STRV, container.build.commands, NULL, AW, "inline build commands (the script wins)"),
+	K("container.build.compression", CONFIG_STRING, container.build.compression, NULL, AW, "image compression: none, gzip, xz, ..."),
+	K("container.build.agents", CONFIG_STRV, container.build.agents, "[\"claude\", \"opencode\", \"pi\"]", AW, "agents installed into the image"),
+	K("container.build.cloud_init", CONFIG_BOOL, container.build.cloud_init, "false", AW, "keep cloud-init in the image"),
+
+	K("tool.name", CONFIG_STRING, tool.name, "\"claude\"", AW, "the agent: claude, opencode, pi, codex, omp, ..."),
+	K("tool.binary", CONFIG_STRING, tool.binary, NULL, AW, "executable that replaces the tool's binary"),
+	K("tool.permission_mode", CONFIG_ENUM, tool.permission_mode, "\"bypass\"", AW, "bypass the tool's permission prompts, or keep them", .allowed = "bypass|interactive"),
+	K("tool.pre_launch", CONFIG_STRV, tool.pre_launch, NULL, TO, "commands run in the container before the tool"),
+	K("tool.auto_context", CONFIG_BOOL, tool.auto_context, "true", AW, "tell the tool about its sandbox in its context file"),
+	K("tool.context_file", CONFIG_STRING, tool.context_file, NULL, TO, "replacement for the sandbox context template"),
+	K("tool.context_json", CONFIG_BOOL, tool.context_json, "false", AW, "also write ~/SANDBOX_CONTEXT.json"),
+	K("tool.context_json_file", CONFIG_STRING, tool.context_json_file, NULL, TO, "replacement for the JSON sandbox context"),
+	K("tool.claude.model", CONFIG_STRING, tool.claude.model, NULL, AW, "Claude model (ANTHROPIC_MODEL)"),
+	K("tool.claude.effort_level", CONFIG_STRING, tool.claude.effort_level, NULL, AW, "Claude effort level", .allowed = "low|medium|high|xhigh|max|auto"),
+	K("tool.codex.model", CONFIG_STRING, tool.codex.model, NULL, AW, "Codex model"),
+	K("tool.codex.reasoning_effort", CONFIG_STRING, tool.codex.reasoning_effort, NULL, AW, "Codex reasoning effort"),
+
+	K("shell.use_tmux", CONFIG_BOOL, shell.use_tmux, "true", AW, "run the tool inside tmux"),
+
+	K("paths.sessions_dir", CONFIG_STRING, paths.sessions_dir, "\"~/.coi/sessions\"", TO, "saved sessions"),
+	K("paths.storage_dir", CONFIG_STRING, paths.storage_dir, "\"~/.coi/storage\"", TO, "other storage"),
+	K("paths.logs_dir", CONFIG_STRING, paths.logs_dir, "\"~/.coi/logs\"", TO, "session logs"),
+	K("paths.preserve_workspace_path", CONFIG_BOOL, paths.preserve_workspace_path, "false", AW, "mount the workspace at its host path instead of /workspace"),
+
+	K("incus.project", CONFIG_STRING, incus.project, "\"default\"", TO, "Incus project"),
+	K("incus.group", CONFIG_STRING, incus.group, "\"incus-admin\"", TO, "group that may use Incus"),
+	K("incus.code_uid", CONFIG_INT, incus.code_uid, "1000", AW, "uid of the container user"),
+	K("incus.code_user", CONFIG_STRING, incus.code_user, "\"code\"", AW, "name of the container user"),
+	K("incus.disable_shift", CONFIG_BOOL, incus.disable_shift, "false", AW, "map uids with raw.idmap instead of shifting"),
+	K("incus.socket", CONFIG_STRING, incus.socket, NULL, TO, "the daemon's unix socket (unset: $INCUS_SOCKET or /var/lib/incus/unix.socket)"),
+	K("incus.remote_url", CONFIG_STRING, incus.remote_url, NULL, TO, "a remote Incus server or cluster, https://host:8443"),
+	K("incus.client_cert", CONFIG_STRING, incus.client_cert, NULL, TO, "client certificate (PEM) for remote_url"),
+	K("incus.client_key", CONFIG_STRING, incus.client_key, NULL, TO, "client key (PEM) for remote_url"),
+	K("incus.server_cert", CONFIG_STRING, incus.server_cert, NULL, TO, "server certificate (PEM) to pin for remote_url"),
+
+	K("ssh.forward_agent", CONFIG_BOOL, ssh.forward_agent, "false", IW, "forward the host's SSH agent into the container", .weak = "true"),
+
+	K("network.mode", CONFIG_ENUM, network.mode, "\"restricted\"", IW, "restricted, allowlist or open", .allowed = "restricted|allowlist|open", .weak = "\"open\""),
+	K("network.block_private_networks", CONFIG_BOOL, network.block_private_networks, "true", IW, "reject private (RFC 1918) addresses", .weak = "false"),
+	K("network.block_metadata_endpoint", CONFIG_BOOL, network.block_metadata_endpoint, "true", IW, "reject 169.254.0.0/16", .weak = "false"),
+	K("network.allow_local_network_access", CONFIG_BOOL, network.allow_local_network_access, "false", IW, "accept every private address", .weak = "true"),
+	K("network.allowed_domains", CONFIG_DOMAINS, network.allowed_domains, DEFAULT_DOMAINS, AW, "allowlist: host, IPv4 or CIDR, with optional :port, :p1,p2 or :lo-hi"),
+	K("network.refresh_interval_minutes", CONFIG_INT, network.refresh_interval_minutes, "30", AW, "longest interval between allowlist resolutions (0: never)"),
+	K("network.use_sudo", CONFIG_BOOL, network.use_sudo, "true", AW, "use sudo for nft when not privileged"),
+	K("network.dns_servers", CONFIG_IPV4_LIST, network.dns_servers, NULL, TO, "the only resolvers the container may reach"),
+	K("network.allowed_ports", CONFIG_PORTS, network.allowed_ports, NULL, TO, "global cap on egress ports", .offset_n = F(network.n_allowed_ports)),
+	K("network.hosts", CONFIG_HOSTS, network.hosts, NULL, TO, "static /etc/hosts entries with reachability", .offset_n = F(network.n_hosts)),
+	K("network.logging.enabled", CONFIG_BOOL, network.logging.enabled, "true", IW, "log network events", .weak = "false"),
+	K("network.logging.path", CONFIG_STRING, network.logging.path, "\"~/.coi/logs/network.log\"", TO, "network event log"),
+
+	K("mounts.default", CONFIG_MOUNTS, mounts, NULL, IW, "extra bind mounts: {host, container, readonly, shift}", .offset_n = F(n_mounts), .weak = "outside"),
+
+	K("limits.cpu.count", CONFIG_STRING, limits.cpu.count, NULL, AW, "limits.cpu"),
+	K("limits.cpu.allowance", CONFIG_STRING, limits.cpu.allowance, NULL, AW, "limits.cpu.allowance"),
+	K("limits.cpu.priority", CONFIG_INT, limits.cpu.priority, "0", AW, "limits.cpu.priority"),
+	K("limits.memory.limit", CONFIG_STRING, limits.memory.limit, NULL, AW, "limits.memory"),
+	K("limits.memory.enforce", CONFIG_STRING, limits.memory.enforce, "\"soft\"", AW, "limits.memory.enforce", .allowed = "soft|hard"),
+	K("limits.memory.swap", CONFIG_STRING, limits.memory.swap, "\"true\"", AW, "limits.memory.swap"),
+	K("limits.disk.read", CONFIG_STRING, limits.disk.read, NULL, AW, "root disk limits.read"),
+	K("limits.disk.write", CONFIG_STRING, limits.disk.write, NULL, AW, "root disk limits.write"),
+	K("limits.disk.max", CONFIG_STRING, limits.disk.max, NULL, AW, "root disk limits.max"),
+	K("limits.disk.priority", CONFIG_INT, limits.disk.priority, "0", AW, "limits.disk.priority"),
+	K("limits.disk.size", CONFIG_STRING, limits.disk.size, NULL, AW, "root disk quota"),
+	K("limits.disk.tmpfs_size", CONFIG_STRING, limits.disk.tmpfs_size, NULL, AW, "size of a RAM-backed /tmp"),
+	K("limits.runtime.max_duration", CONFIG_DURATION, limits.runtime.max_duration, NULL, AW, "wall-clock cap of a session, e.g. \"2h\""),
+	K("limits.runtime.max_processes", CONFIG_INT, limits.runtime.max_processes, "0", AW, "limits.processes (0: none)"),
+	K("limits.runtime.auto_stop", CONFIG_BOOL, limits.runtime.auto_stop, "true", AW, "stop the container at max_duration"),
+	K("limits.runtime.stop_graceful", CONFIG_BOOL, limits.runtime.stop_graceful, "true", AW, "stop gracefully at max_duration"),
+
+	K("git.writable_hooks", CONFIG_BOOL, git.writable_hooks, "false", TO, "let the container write .git/hooks"),
+	K("git.name", CONFIG_STRING, git.name, NULL, TO, "git user.name in the container"),
+	K("git.email", CONFIG_STRING, git.email, NULL, TO, "git user.email in the container"),
+	K("git.seed_host_identity", CONFIG_BOOL, git.seed_host_identity, "true", TO, "copy the host's git identity"),
+	K("git.readonly", CONFIG_BOOL, git.readonly, "false", IW, "lock the repository's git metadata", .weak = "false"),
+	K("git.strip_attribution", CONFIG_BOOL, git.strip_attribution, "true", AW, "strip AI co-author trailers from commits"),
+	K("git.strip_attribution_patterns", CONFIG_STRV, git.strip_attribution_patterns, NULL, TO, "regular expressions of trailers to strip"),
+	K("git.protected_branches", CONFIG_STRV, git.protected_branches, "[\"main\", \"master\"]", IW, "branches the container may not commit or push to", .weak = "-"),
+
+	K("security.protected_paths", CONFIG_STRV, security.protected_paths, DEFAULT_PROTECTED, IW, "workspace paths mounted read-only", .weak = "-"),
+	K("security.additional_protected_paths", CONFIG_STRV, security.additional_protected_paths, NULL, AW, "more read-only paths, added to protected_paths"),
+	K("security.writable_paths", CONFIG_STRV, security.writable_paths, NULL, TO, "default protected paths to leave writable"),
+	K("security.disable_protection", CONFIG_BOOL, security.disable_protection, "false", IW, "protect no paths", .weak = "true"),
+	K("security.host_immutable", CONFIG_BOOL, security.host_immutable, "true", IW, "make protected paths immutable on the host during the session", .weak = "false"),
+	K("security.secret_paths", CONFIG_STRV, security.secret_paths, NULL, IW, "files hidden behind empty read-only mounts", .weak = "-"),
+	K("security.reduce_kernel_surface", CONFIG_BOOL, security.reduce_kernel_surface, "false", IW, "deny io_uring, bpf, userfaultfd and keyring syscalls", .weak = "false"),
+	K("security.reduce_kernel_surface_strict", CONFIG_BOOL, security.reduce_kernel_surface_strict, "false", IW, "also deny perf_event_open", .weak = "false"),
+
+	K("timezone.mode", CONFIG_ENUM, timezone.mode, "\"host\"", AW, "host, fixed or utc", .allowed = "host|fixed|utc"),
+	K("timezone.name", CONFIG_STRING, timezone.name, NULL, AW, "IANA zone for mode fixed"),
+
+	K("monitoring.enabled", CONFIG_BOOL, monitoring.enabled, "false", IW, "watch processes, files and network", .weak = "false"),
+	K("monitoring.auto_pause_on_high", CONFIG_BOOL, monitoring.auto_pause_on_high, "true", IW, "freeze the container on a HIGH finding", .weak = "false"),
+	K("monitoring.auto_kill_on_critical", CONFIG_BOOL, monitoring.auto_kill_on_critical, "true", IW, "stop and delete the container on a CRITICAL finding", .weak = "false"),
+	K("monitoring.forensics_on_kill", CONFIG_BOOL, monitoring.forensics_on_kill, "false", AW, "copy the container before killing it"),
+	K("monitoring.reverse_shell_one_liners", CONFIG_ENUM, monitoring.reverse_shell_one_liners, "\"critical\"", IW, "severity of interpreter one-liners with a network indicator", .allowed = "critical|warn|off", .weak = ">"),
+	K("monitoring.poll_interval_sec", CONFIG_INT, monitoring.poll_interval_sec, "2", AW, "seconds between polls"),
+	K("monitoring.file_read_threshold_mb", CONFIG_FLOAT, monitoring.file_read_threshold_mb, "50.0", IW, "MB read per interval that is a finding", .weak = ">"),
+	K("monitoring.file_read_rate_mb_per_sec", CONFIG_FLOAT, monitoring.file_read_rate_mb_per_sec, "10.0", IW, "MB/s read that is a finding", .weak = ">"),
+	K("monitoring.audit_log_retention_days", CONFIG_INT, monitoring.audit_log_retention_days, "30", AW, "days audit logs are kept"),
+	K("monitoring.nft.enabled", CONFIG_BOOL, monitoring.nft.enabled, "false", IW, "log packets through nftables", .weak = "false"),
+	K("monitoring.nft.rate_limit_per_second", CONFIG_INT, monitoring.nft.rate_limit_per_second, "100", AW, "log rate limit"),
+	K("monitoring.nft.dns_query_threshold", CONFIG_INT, monitoring.nft.dns_query_threshold, "100", IW, "DNS queries per minute that are a finding", .weak = ">"),
+	K("monitoring.nft.log_dns_queries", CONFIG_BOOL, monitoring.nft.log_dns_queries, "true", IW, "log DNS queries", .weak = "false"),
+	K("monitoring.nft.lima_host", CONFIG_STRING, monitoring.nft.lima_host, NULL, TO, "run nft through limactl shell on this host"),
+
+	K("detection.gtfobins_source", CONFIG_STRING, detection.gtfobins_source, NULL, TO, "git URL of the GTFOBins database"),
+	K("detection.gtfobins_dir", CONFIG_STRING, detection.gtfobins_dir, NULL, TO, "local copy of the GTFOBins database"),
+	K("detection.sigma_source", CONFIG_STRING, detection.sigma_source, NULL, TO, "git URL of the Sigma rules"),
+	K("detection.sigma_dir", CONFIG_STRING, detection.sigma_dir, NULL, TO, "local copy of the Sigma rules"),
+
+	K("defaults.profile", CONFIG_STRING, defaults.profile, NULL, TO, "profile used when none is given"),
+	K("defaults.forward_env", CONFIG_STRV, defaults.forward_env, NULL, TO, "names of host environment variables passed to the container"),
+	K("defaults.environment", CONFIG_ENV, defaults.environment, NULL, AW, "environment variables set in the container", .offset_n = F(defaults.n_environment)),
+	K("defaults.env_commands", CONFIG_ENV, defaults.env_commands, NULL, TO, "variables set from the output of host commands", .offset_n = F(defaults.n_env_commands)),
+	K("defaults.env_command_timeout", CONFIG_DURATION, defaults.env_command_timeout, "\"30s\"", AW, "time limit of each env_command"),
+};
+/* clang-format on */
+
+const struct config_key *config_keys(size_t *ret_n)
+{
+	*ret_n = ELEMENTSOF(keys);
+	return keys;
+}
+
+const struct config_key *config_key_find(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+const char *config_type_to_string(enum config_type t)
+{
+	static const char *const names[_CONFIG_TYPE_MAX] = {
+	        [CONFIG_STRING] = "string",
+	        [CONFIG_BOOL] = "bool",
+	        [CONFIG_INT] = "integer",
+	        [CONFIG_FLOAT] = "number",
+	        [CONFIG_STRV] = "array of strings",
+	        [CONFIG_ENUM] = "string",
+	        [CONFIG_ENV] = "table of strings",
+	        [CONFIG_MOUNTS] = "array of tables {host, container, readonly, shift}",
+	        [CONFIG_HOSTS] = "array of tables {ip, hostnames, ports}",
+	        [CONFIG_PORTS] = "array of ports",
+	        [CONFIG_DOMAINS] = "array of allowlist entries",
+	        [CONFIG_IPV4_LIST] = "array of IPv4 addresses",
+	        [CONFIG_DURATION] = "duration",
+	};
+
+	return t < _CONFIG_TYPE_MAX ? names[t] : "unknown";
+}
+
+int allowed_index(const char *allowed, const char *s)
+{
+	size_t len = strlen(s);
+	int i = 0;
+
+	for (const char *p = allowed; p && *p; i++) {
+		size_t n = strcspn(p, "|");
+
+		if (n == len && strncmp(p, s, n) == 0)
+			return i;
+		p += n + (p[n] == '|');
+	}
+	return -1;
+}
+
+/* The i-th name of "a|b|c" into out. */
+static const char *allowed_name(const char *allowed, int idx, char *out, size_t size)
+{
+	const char *p = allowed;
+
+	for (int i = 0; i < idx && p; i++) {
+		p = strchr(p, '|');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return "";
+	snprintf(out, size, "%.*s", (int)strcspn(p, "|"), p);
+	return out;
+}
+
+#define FIELD(c, k, type) ((type *)((char *)(c) + (k)->offset))
+#define COUNT(c, k)       ((size_t *)((char *)(c) + (k)->offset_n))
+
+/* --- Validation of single values --- */
+
+static int bad(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
+               struct coi_error *err, const char *fmt, ...) COI_PRINTF(5, 6);
+static int bad(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
+               struct coi_error *err, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return coi_error_set(err, -EINVAL, "%s:%u:%u: '%s' %s", x->file, v->line, v->col, k->name,
+	                     what);
+}
+
+static bool is_plain_string(const struct toml_value *v)
+{
+	return v->type == TOML_STRING && strlen(v->u.str.s) == v->u.str.len;
+}
+
+/* Go durations: "30s", "1h30m", "1.5h", "250ms"; "0" and "" too. */
+static bool duration_ok(const char *s)
+{
+	static const char *const units[] = {"ns", "us", "\xC2\xB5s", "ms", "s", "m", "h"};
+
+	if (!*s || strcmp(s, "0") == 0)
+		return true;
+	while (*s) {
+		size_t n = strspn(s, "0123456789"), u, best = 0;
+
+		if (s[n] == '.')
+			n += 1 + strspn(s + n + 1, "0123456789");
+		if (n == 0 || s[0] == '.')
+			return false;
+		s += n;
+		for (u = 0; u < ELEMENTSOF(units); u++) {
+			size_t l = strlen(units[u]);
+
+			if (strncmp(s, units[u], l) == 0 && l > best)
+				best = l;
+		}
+		if (!best)
+			return false;
+		s += best;
+	}
+	return true;
+}
+
+static bool ipv4_ok(const char *s)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, s, &a) == 1;
+}
+
+static int check_string(const struct key_ctx *x, const struct config_key *k,
+                        const struct toml_value *v, struct coi_error *err)
+{
+	const char *s = v->u.str.s;
+
+	if (k->allowed && *s && allowed_index(k->allowed, s) < 0)
+		return bad(x, k, v, err, "must be one of: %s", k->allowed);
+	if (strcmp(k->name, "tool.binary") == 0 &&
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:/@+-") !=
+	            strlen(s))
+		return bad(x, k, v, err, "may only hold the characters A-Z a-z 0-9 . _ : / @ + -");
+	return 0;
+}
+
+static int want_type(const struct key_ctx *x, const struct config_key *k,
+                     const struct toml_value *v, enum toml_type t, struct coi_error *err)
+{
+	if (t == TOML_STRING ? is_plain_string(v) : v->type == t)
+		return 0;
+	return bad(x, k, v, err, "must be %s, not %s", config_type_to_string(k->type),
+	           toml_type_to_string(v->type));
+}
+
+/* An array of strings, each passing check (may be NULL). */
+static int read_strv(const struct key_ctx *x, const struct config_key *k,
+                     const struct toml_value *v, bool (*check)(const char *), const char *what,
+                     char ***ret, struct coi_error *err)
+{
+	_cleanup_strv_free_ char **l = NULL;
+	int r = want_type(x, k, v, TOML_ARRAY, err);
+
+	if (r < 0)
+		return r;
+	l = calloc(1, sizeof(char *));
+	if (!l)
+		return coi_error_oom(err);
+	for (size_t i = 0; i < v->u.array.n; i++) {
+		const struct toml_value *e = v->u.array.items[i];
+
+		if (!is_plain_string(e))
+			return bad(x, k, e, err, "must be %s, not an array holding a %s",
+			           config_type_to_string(k->type), toml_type_to_string(e->type));
+		if (check && !check(e->u.str.s))
+			return bad(x, k, e, err, "has an invalid entry \"%s\": expected %s",
+			           e->u.str.s, what);
+		if (strv_push(&l, e->u.str.s) < 0)
+			return coi_error_oom(err);
+	}
+	*ret = TAKE_PTR(l);
+	return 0;
+}
+
+static int read_port(const struct key_ctx *x, const struct config_key *k,
+                     const struct toml_value *e, uint16_t *ret, struct coi_error *err)
+{
+	if (e->type != TOML_INTEGER || e->u.i < 1 || e->u.i > 65535)
+		return bad(x, k, e, err, "must hold ports, integers from 1 to 65535");
+	*ret = (uint16_t)e->u.i;
+	return 0;
+}
+
+static int read_ports(const struct key_ctx *x, const struct config_key *k,
+                      const struct toml_value *v, uint16_t **ret, size_t *ret_n,
+                      struct coi_error *err)
+{
+	_cleanup_free_ uint16_t *ports = NULL;
+	int r = want_type(x, k, v, TOML_ARRAY, err);
+
+	if (r < 0)
+		return r;
+	ports = calloc(v->u.array.n + 1, sizeof(*ports));
+	if (!ports)
+		return coi_error_oom(err);
+	for (size_t i = 0; i < v->u.array.n; i++) {
+		r = read_port(x, k, v->u.array.items[i], &ports[i], err);
+		if (r < 0)
+			return r;
+	}
+	*ret_n = v->u.array.n;
+	*ret = TAKE_PTR(ports);
+	return 0;
+}
+
+static bool domain_ok(const char *s)
+{
+	struct config_domain d;
+
+	if (config_domain_parse(s, &d, NULL) < 0)
+		return false;
+	config_domain_release(&d);
+	return true;
+}
+
+/* --- Fields --- */
+
+static void env_free(struct config_env *e, size_t n)
+{
+	for (size_t i = 0; e && i < n; i++) {
+		free(e[i].name);
+		free(e[i].value);
+	}
+	free(e);
+}
+
+static void mounts_free(struct config_mount *m, size_t n)
+{
+	for (size_t i = 0; m && i < n; i++) {
+		free(m[i].host);
+		free(m[i].container);
+	}
+	free(m);
+}
+
+static void hosts_free(struct config_host *h, size_t n)
+{
+	for (size_t i = 0; h && i < n; i++) {
+		free(h[i].ip);
+		strv_free(h[i].hostnames);
+		free(h[i].ports);
+	}
+	free(h);
+}
+
+void key_free(struct coi_config *c, size_t i)
+{
+	const struct config_key *k = &keys[i];
+
+	switch (k->type) {
+	case CONFIG_STRING:
+	case CONFIG_DURATION:
+		free(*FIELD(c, k, char *));
+		*FIELD(c, k, char *) = NULL;
+		break;
+	case CONFIG_STRV:
+	case CONFIG_DOMAINS:
+	case CONFIG_IPV4_LIST:
+		*FIELD(c, k, char **) = strv_free(*FIELD(c, k, char **));
+		break;
+	case CONFIG_ENV:
+		env_free(*FIELD(c, k, struct config_env *), *COUNT(c, k));
+		*FIELD(c, k, struct config_env *) = NULL;
+		*COUNT(c, k) = 0;
+		break;
+	case CONFIG_MOUNTS:
+		mounts_free(*FIELD(c, k, struct config_mount *), *COUNT(c, k));
+		*FIELD(c, k, struct config_mount *) = NULL;
+		*COUNT(c, k) = 0;
+		break;
+	case CONFIG_HOSTS:
+		hosts_free(*FIELD(c, k, struct config_host *), *COUNT(c, k));
+		*FIELD(c, k, struct config_host *) = NULL;
+		*COUNT(c, k) = 0;
+		break;
+	case CONFIG_PORTS:
+		free(*FIELD(c, k, uint16_t *));
+		*FIELD(c, k, uint16_t *) = NULL;
+		*COUNT(c, k) = 0;
+		break;
+	case CONFIG_BOOL:
+	case CONFIG_INT:
+	case CONFIG_FLOAT:
+	case CONFIG_ENUM:
+	case _CONFIG_TYPE_MAX:
+		break;
+	}
+}
+
+/* "~/x" and relative paths (against base) made absolute and clean. */
+static char *expand_path(const char *p, const char *base)
+{
+	_cleanup_free_ char *joined = NULL;
+
+	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0'))
+		joined = path_join(home_dir(), p + 1);
+	else if (p[0] != '/' && base)
+		joined = path_join(base, p);
+	else
+		joined = strdup(p);
+	return joined ? path_clean(joined) : NULL;
+}
+
+/* [defaults.environment]: later layers replace variables of the same name, keep the others. */
+static int set_env(struct coi_config *c, const struct config_key *k, const struct toml_value *v,
+                   const struct key_ctx *x, struct coi_error *err)
+{
+	struct config_env **env = FIELD(c, k, struct config_env *);
+	size_t *n = COUNT(c, k);
+	int r = want_type(x, k, v, TOML_TABLE, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < v->u.table.n; i++) {
+		const struct toml_kv *kv = &v->u.table.items[i];
+		struct config_env *e = NULL;
+		char *value;
+
+		if (!is_plain_string(kv->value))
+			return bad(x, k, kv->value, err, "must map names to strings ('%s' is a %s)",
+			           kv->key, toml_type_to_string(kv->value->type));
+		for (size_t j = 0; j < *n && !e; j++)
+			if (strcmp((*env)[j].name, kv->key) == 0)
+				e = &(*env)[j];
+		value = strdup(kv->value->u.str.s);
+		if (!value)
+			return coi_error_oom(err);
+		if (!e) {
+			struct config_env *ne = reallocarray(*env, *n + 1, sizeof(*ne));
+
+			if (!ne || !(ne[*n].name = strdup(kv->key))) {
+				if (ne)
+					*env = ne;
+				free(value);
+				return coi_error_oom(err);
+			}
+			*env = ne;
+			e = &ne[(*n)++];
+			e->value = NULL;
+		}
+		free(e->value);
+		e->value = value;
+	}
+	return 0;
+}
+
+static int read_mount(const struct key_ctx *x, const struct config_key *k,
+                      const struct toml_value *t, struct config_mount *m, struct coi_error *err)
+{
+	const struct toml_value *host = toml_table_get(t, "host");
+	const struct toml_value *ctr = toml_table_get(t, "container");
+	const struct toml_value *ro = toml_table_get(t, "readonly");
+	const struct toml_value *shift = toml_table_get(t, "shift");
+
+	if (t->type != TOML_TABLE)
+		return bad(x, k, t, err, "must hold tables {host, container, readonly, shift}");
+	for (size_t i = 0; i < t->u.table.n; i++)
+		if (allowed_index("host|container|readonly|shift", t->u.table.items[i].key) < 0)
+			return bad(
+			        x, k, t->u.table.items[i].value, err,
+			        "has an unknown field '%s' (known: host, container, readonly, shift)",
+			        t->u.table.items[i].key);
+	if (!host || !is_plain_string(host) || !*host->u.str.s)
+		return bad(x, k, t, err, "needs a 'host' path in every mount");
+	if (!ctr || !is_plain_string(ctr) || ctr->u.str.s[0] != '/')
+		return bad(x, k, t, err, "needs an absolute 'container' path in every mount");
+	if ((ro && ro->type != TOML_BOOL) || (shift && shift->type != TOML_BOOL))
+		return bad(x, k, ro && ro->type != TOML_BOOL ? ro : shift, err,
+		           "fields 'readonly' and 'shift' must be true or false");
+	m->host = expand_path(host->u.str.s, x->workspace);
+	m->container = path_clean(ctr->u.str.s);
+	m->readonly = ro && ro->u.b;
+	m->shift = shift ? shift->u.b : -1;
+	return m->host && m->container ? 0 : coi_error_oom(err);
+}
+
+static int set_mounts(struct coi_config *c, const struct config_key *k, const struct toml_value *v,
+                      const struct key_ctx *x, struct coi_error *err)
+{
+	struct config_mount *m;
+	int r = want_type(x, k, v, TOML_ARRAY, err);
+
+	if (r < 0)
+		return r;
+	m = calloc(v->u.array.n + 1, sizeof(*m));
+	if (!m)
+		return coi_error_oom(err);
+	for (size_t i = 0; i < v->u.array.n; i++) {
+		r = read_mount(x, k, v->u.array.items[i], &m[i], err);
+		if (r < 0) {
+			mounts_free(m, i + 1);
+			return r;
+		}
+	}
+	key_free(c, (size_t)(k - keys));
+	*FIELD(c, k, struct config_mount *) = m;
+	*COUNT(c, k) = v->u.array.n;
+	return 0;
+}
+
+static int read_host(const struct key_ctx *x, const struct config_key *k,
+                     const struct toml_value *t, struct config_host *h, struct coi_error *err)
+{
+	const struct toml_value *ip = toml_table_get(t, "ip");
+	const struct toml_value *names = toml_table_get(t, "hostnames");
+	const struct toml_value *ports = toml_table_get(t, "ports");
+	int r;
+
+	if (t->type != TOML_TABLE)
+		return bad(x, k, t, err, "must hold tables {ip, hostnames, ports}");
+	if (!ip || !is_plain_string(ip) || !ipv4_ok(ip->u.str.s))
+		return bad(x, k, t, err, "needs an IPv4 address 'ip' in every entry");
+	if (!names)
+		return bad(x, k, t, err, "needs 'hostnames' in every entry");
+	h->ip = strdup(ip->u.str.s);
+	if (!h->ip)
+		return coi_error_oom(err);
+	r = read_strv(x, k, names, NULL, NULL, &h->hostnames, err);
+	if (r >= 0 && ports)
+		r = read_ports(x, k, ports, &h->ports, &h->n_ports, err);
+	return r;
+}
+
+static int set_hosts(struct coi_config *c, const struct config_key *k, const struct toml_value *v,
+                     const struct key_ctx *x, struct coi_error *err)
+{
+	struct config_host *h;
+	int r = want_type(x, k, v, TOML_ARRAY, err);
+
+	if (r < 0)
+		return r;
+	h = calloc(v->u.array.n + 1, sizeof(*h));
+	if (!h)
+		return coi_error_oom(err);
+	for (size_t i = 0; i < v->u.array.n; i++) {
+		r = read_host(x, k, v->u.array.items[i], &h[i], err);
+		if (r < 0) {
+			hosts_free(h, i + 1);
+			return r;
+		}
+	}
+	key_free(c, (size_t)(k - keys));
+	*FIELD(c, k, struct config_host *) = h;
+	*COUNT(c, k) = v->u.array.n;
+	return 0;
+}
+
+static int set_scalar(struct coi_config *c, const struct config_key *k, const struct toml_value *v,
+                      const struct key_ctx *x, struct coi_error *err)
+{
+	int r, idx;
+
+	switch (k->type) {
+	case CONFIG_BOOL:
+		r = want_type(x, k, v, TOML_BOOL, err);
+		if (r >= 0)
+			*FIELD(c, k, bool) = v->u.b;
+		return r;
+	case CONFIG_INT:
+		if (v->type != TOML_INTEGER || v->u.i < 0 || v->u.i > INT_MAX)
+			return bad(x, k, v, err, "must be a whole number from 0 to %d", INT_MAX);
+		*FIELD(c, k, int) = (int)v->u.i;
+		return 0;
+	case CONFIG_FLOAT:
+		if (v->type == TOML_INTEGER && v->u.i >= 0)
+			*FIELD(c, k, double) = (double)v->u.i;
+		else if (v->type == TOML_FLOAT && v->u.f >= 0 && isfinite(v->u.f))
+			*FIELD(c, k, double) = v->u.f;
+		else
+			return bad(x, k, v, err, "must be a number of 0 or more");
+		return 0;
+	case CONFIG_ENUM:
+		r = want_type(x, k, v, TOML_STRING, err);
+		if (r < 0)
+			return r;
+		idx = allowed_index(k->allowed, v->u.str.s);
+		if (idx < 0)
+			return bad(x, k, v, err, "must be one of: %s (not \"%s\")", k->allowed,
+			           v->u.str.s);
+		*FIELD(c, k, int) = idx;
+		return 0;
+	case CONFIG_STRING:
+	case CONFIG_DURATION: {
+		char *s;
+
+		r = want_type(x, k, v, TOML_STRING, err);
+		if (r >= 0)
+			r = k->type == CONFIG_STRING ? check_string(x, k, v, err) : 0;
+		if (r >= 0 && k->type == CONFIG_DURATION && !duration_ok(v->u.str.s))
+			r = bad(x, k, v, err,
+			        "must be a duration like \"30s\", \"5m\" or \"1h30m\"");
+		if (r < 0)
+			return r;
+		s = v->u.str.len ? strdup(v->u.str.s) : NULL;
+		if (v->u.str.len && !s)
+			return coi_error_oom(err);
+		free(*FIELD(c, k, char *));
+		*FIELD(c, k, char *) = s;
+		return 0;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+int key_set(struct coi_config *c, size_t i, const struct toml_value *v, const struct key_ctx *x,
+            struct coi_error *err)
+{
+	const struct config_key *k = &keys[i];
+	char **l = NULL;
+	uint16_t *ports = NULL;
+	size_t n = 0;
+	int r;
+
+	switch (k->type) {
+	case CONFIG_STRV:
+	case CONFIG_DOMAINS:
+	case CONFIG_IPV4_LIST:
+		r = read_strv(x, k, v,
+		              k->type == CONFIG_DOMAINS     ? domain_ok
+		              : k->type == CONFIG_IPV4_LIST ? ipv4_ok
+		                                            : NULL,
+		              k->type == CONFIG_DOMAINS
+		                      ? "a host, IPv4 address or CIDR with optional "
+		                        ":port, :port,port or :low-high"
+		                      : "an IPv4 address",
+		              &l, err);
+		if (r < 0)
+			return r;
+		key_free(c, i);
+		*FIELD(c, k, char **) = l;
+		return 0;
+	case CONFIG_PORTS:
+		r = read_ports(x, k, v, &ports, &n, err);
+		if (r < 0)
+			return r;
+		key_free(c, i);
+		*FIELD(c, k, uint16_t *) = ports;
+		*COUNT(c, k) = n;
+		return 0;
+	case CONFIG_ENV:
+		return set_env(c, k, v, x, err);
+	case CONFIG_MOUNTS:
+		return set_mounts(c, k, v, x, err);
+	case CONFIG_HOSTS:
+		return set_hosts(c, k, v, x, err);
+	case CONFIG_STRING:
+	case CONFIG_BOOL:
+	case CONFIG_INT:
+	case CONFIG_FLOAT:
+	case CONFIG_ENUM:
+	case CONFIG_DURATION:
+	case _CONFIG_TYPE_MAX:
+		break;
+	}
+	return set_scalar(c, k, v, x, err);
+}
+
+/* --- The trust filter's comparison --- */
+
+static bool path_inside(const char *p, const char *dir)
+{
+	size_t n = dir ? strlen(dir) : 0;
+
+	return dir && strncmp(p, dir, n) == 0 && (p[n] == '/' || p[n] == '\0');
+}
+
+static bool weakens_field(const struct coi_config *c, const struct coi_config *s,
+                          const struct config_key *k, const struct key_ctx *x)
+{
+	if (strcmp(k->weak, ">") == 0) {
+		if (k->type == CONFIG_FLOAT)
+			return *FIELD(s, k, double) > *FIELD(c, k, double);
+		return *FIELD(s, k, int) > *FIELD(c, k, int);
+	}
+	if (strcmp(k->weak, "-") == 0) {
+		strv_foreach(e, *FIELD(c, k, char **))
+			if (!strv_contains(*FIELD(s, k, char **), *e))
+				return true;
+		return false;
+	}
+	if (strcmp(k->weak, "outside") == 0) {
+		for (size_t i = 0; i < *COUNT(s, k); i++)
+			if (!x->workspace ||
+			    !path_inside((*FIELD(s, k, struct config_mount *))[i].host,
+			                 x->workspace))
+				return true;
+		return false;
+	}
+	if (k->type == CONFIG_BOOL) {
+		bool w = strcmp(k->weak, "true") == 0;
+
+		return *FIELD(s, k, bool) == w && *FIELD(c, k, bool) != w;
+	}
+	if (k->type == CONFIG_ENUM) {
+		char name[64];
+		int w;
+
+		snprintf(name, sizeof(name), "%.*s", (int)strlen(k->weak) - 2, k->weak + 1);
+		w = allowed_index(k->allowed, name);
+		return *FIELD(s, k, int) == w && *FIELD(c, k, int) != w;
+	}
+	return true;
+}
+
+int key_weakens(const struct coi_config *c, size_t i, const struct toml_value *v,
+                const struct key_ctx *x, struct coi_error *err)
+{
+	const struct config_key *k = &keys[i];
+	struct coi_config scratch = {0};
+	int r;
+
+	if (k->trust == CONFIG_TRUST_ALWAYS)
+		return 0;
+	if (k->trust == CONFIG_TRUST_TRUSTED_ONLY)
+		return 1;
+	r = key_set(&scratch, i, v, x, err);
+	if (r >= 0)
+		r = weakens_field(c, &scratch, k, x);
+	key_free(&scratch, i);
+	return r;
+}
+
+/* --- Output --- */
+
+static json_t *strv_to_json(char *const *l)
+{
+	json_t *a = json_array();
+
+	strv_foreach(e, (char **)l)
+		if (a && json_array_append_new(a, json_string(*e)) < 0)
+			return json_decref(a), NULL;
+	return a;
+}
+
+static json_t *ports_to_json(const uint16_t *p, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_integer(p[i])) < 0)
+			return json_decref(a), NULL;
+	return a;
+}
+
+static json_t *compound_to_json(const struct coi_config *c, const struct config_key *k)
+{
+	json_t *j = k->type == CONFIG_ENV ? json_object() : json_array();
+
+	for (size_t i = 0; j && i < *COUNT(c, k); i++) {
+		json_t *e = NULL;
+
+		if (k->type == CONFIG_ENV) {
+			const struct config_env *v = &(*FIELD(c, k, struct config_env *))[i];
+
+			if (json_object_set_new(j, v->name, json_string(v->value)) < 0)
+				return json_decref(j), NULL;
+			continue;
+		}
+		if (k->type == CONFIG_MOUNTS) {
+			const struct config_mount *m = &(*FIELD(c, k, struct config_mount *))[i];
+
+			e = json_pack("{s:s, s:s, s:b}", "host", m->host, "container", m->container,
+			              "readonly", m->readonly);
+			if (e && m->shift >= 0)
+				json_object_set_new(e, "shift", json_boolean(m->shift));
+		} else if (k->type == CONFIG_HOSTS) {
+			const struct config_host *h = &(*FIELD(c, k, struct config_host *))[i];
+
+			e = json_pack("{s:s, s:o, s:o}", "ip", h->ip, "hostnames",
+			              strv_to_json(h->hostnames), "ports",
+			              ports_to_json(h->ports, h->n_ports));
+		}
+		if (!e || json_array_append_new(j, e) < 0)
+			return json_decref(j), NULL;
+	}
+	return j;
+}
+
+json_t *key_to_json(const struct coi_config *c, size_t i)
+{
+	const struct config_key *k = &keys[i];
+	char name[64];
+
+	switch (k->type) {
+	case CONFIG_STRING:
+	case CONFIG_DURATION:
+		return *FIELD(c, k, char *) ? json_string(*FIELD(c, k, char *)) : json_null();
+	case CONFIG_BOOL:
+		return json_boolean(*FIELD(c, k, bool));
+	case CONFIG_INT:
+		return json_integer(*FIELD(c, k, int));
+	case CONFIG_FLOAT:
+		return json_real(*FIELD(c, k, double));
+	case CONFIG_ENUM:
+		return json_string(allowed_name(k->allowed, *FIELD(c, k, int), name, sizeof(name)));
+	case CONFIG_STRV:
+	case CONFIG_DOMAINS:
+	case CONFIG_IPV4_LIST:
+		return strv_to_json(*FIELD(c, k, char **));
+	case CONFIG_PORTS:
+		return ports_to_json(*FIELD(c, k, uint16_t *), *COUNT(c, k));
+	case CONFIG_ENV:
+	case CONFIG_MOUNTS:
+	case CONFIG_HOSTS:
+		return compound_to_json(c, k);
+	case _CONFIG_TYPE_MAX:
+		break;
+	}
+	return NULL;
+}
+
+static int toml_quote(struct buf *b, const char *s)
+{
+	int r = buf_putc(b, '"');
+
+	for (; r >= 0 && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			r = buf_printf(b, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7F)
+			r = buf_printf(b, "\\u%04X", ch);
+		else
+			r = buf_putc(b, (char)ch);
+	}
+	return r < 0 ? r : buf_putc(b, '"');
+}
+
+static bool bare_key(const char *s)
+{
+	return *s &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
+	               strlen(s);
+}
+
+/* Recursion is bounded by the shapes key_to_json makes (three levels at most). */
+static int json_to_toml_buf(struct buf *b, const json_t *j)
+{
+	const char *key;
+	json_t *e;
+	size_t i;
+	int r = 0;
+
+	switch (json_typeof(j)) {
+	case JSON_STRING:
+		return toml_quote(b, json_string_value(j));
+	case JSON_INTEGER:
+		return buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+	case JSON_REAL: {
+		double d = json_real_value(j);
+
+		return d == floor(d) && fabs(d) < 1e15 ? buf_printf(b, "%.1f", d)
+		                                       : buf_printf(b, "%.17g", d);
+	}
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return buf_puts(b, json_is_true(j) ? "true" : "false");
+	case JSON_ARRAY:
+		r = buf_putc(b, '[');
+		json_array_foreach(j, i, e) {
+			if (r >= 0 && i)
+				r = buf_puts(b, ", ");
+			if (r >= 0)
+				r = json_to_toml_buf(b, e);
+		}
+		return r < 0 ? r : buf_putc(b, ']');
+	case JSON_OBJECT:
+		r = buf_putc(b, '{');
+		i = 0;
+		json_object_foreach((json_t *)j, key, e) {
+			r = r < 0 ? r : buf_puts(b, i++ ? ", " : " ");
+			r = r < 0 ? r : bare_key(key) ? buf_puts(b, key) : toml_quote(b, key);
+			r = r < 0 ? r : buf_puts(b, " = ");
+			r = r < 0 ? r : json_to_toml_buf(b, e);
+		}
+		return r < 0 ? r : buf_puts(b, i ? " }" : "}");
+	case JSON_NULL:
+		return buf_puts(b, "\"\"");
+	}
+	return -EINVAL;
+}
+
+char *json_to_toml(const json_t *j)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(1 << 20);
+
+	if (json_to_toml_buf(&b, j) < 0)
+		return NULL;
+	return buf_steal(&b);
+}

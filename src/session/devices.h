@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* devices.h: what the session asks Incus for at creation (see devices.c). */
+#pragma once
+
+struct coi_error;
+struct incus_devices;
+struct incus_map;
+struct protect_plan;
+struct session_opts;
+
+#include <stdbool.h>
+
+/* How a session container is laid out. */
+struct session_layout {
+	int slot;
+	const char *veth;                /* host-side NIC name coi chooses */
+	const char *container_workspace; /* "/workspace" */
+	const char *source_root;         /* where the workspace is taken from: NULL for the
+	                                    workspace itself, or an idmapped mount of it */
+	bool raw_idmap;                  /* map the invoking user to code with raw.idmap */
+	bool deny_setid; /* seccomp: no setuid/setgid bits (agent files are root's) */
+	bool with_disks; /* include the workspace and protection disks */
+};
+
+/* Fill the instance config and devices for a session container. profile_devices are the
+ * devices of the Incus profile in use (its NIC is copied and hardened). */
+int session_build_create(const struct session_opts *o, const struct protect_plan *plan,
+                         const struct incus_devices *profile_devices,
+                         const struct session_layout *l, struct incus_map *ret_config,
+                         struct incus_devices *ret_devices, struct coi_error *err);
+
+/* Only the workspace, git directory, protected-path and extra-mount disks. */
+int session_build_disks(const struct session_opts *o, const struct protect_plan *plan,
+                        const struct session_layout *l, struct incus_devices *d);
+
+/* Refuse a profile that would defeat the isolation (security.privileged, raw.idmap). */
+int session_check_profile(const struct incus_map *profile_config, const char *profile,
+                          struct coi_error *err);

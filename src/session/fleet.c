@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* fleet.c: see fleet.h. */
+#include "session/fleet.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "incus/incus.h"
+#include "session/idmount.h"
+#include "session/naming.h"
+#include "session/protect.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/path.h"
+
+void fleet_release(struct fleet *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->items[i].name);
+		free(f->items[i].workspace);
+		free(f->items[i].status);
+		free(f->items[i].ipv4);
+		free(f->items[i].image);
+	}
+	free(f->items);
+	*f = (struct fleet){0};
+}
+
+static char *run_file(const char *name, const char *suffix)
+{
+	_cleanup_free_ char *dir = coi_dir();
+	char *r;
+
+	if (!dir || asprintf(&r, "%s/run/%s.%s", dir, name, suffix) < 0)
+		return NULL;
+	return r;
+}
+
+/* Field 22 of /proc/<pid>/stat: the start time, so a recycled pid is not mistaken for ours.
+ * -ESRCH when the process is gone or a zombie. */
+static int proc_starttime(pid_t pid, unsigned long long *ret)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(4096);
+	char path[64];
+	const char *p;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_file(path, &b, NULL) < 0)
+		return -ESRCH;
+	p = strrchr(buf_str(&b), ')');
+	if (!p)
+		return -EINVAL;
+	/* a zombie is dead, whatever its parent has not reaped yet */
+	if (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+		return -ESRCH;
+	/* after "pid (comm)": state is field 3, starttime field 22 */
+	for (int field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", ret) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+int fleet_owner_record(const char *name, struct coi_error *err)
+{
+	_cleanup_free_ char *path = run_file(name, "owner"), *dir = coi_dir(), *run = NULL;
+	unsigned long long start = 0;
+	char text[64];
+	int n;
+
+	if (!path || !dir || !(run = path_join(dir, "run")))
+		return coi_error_oom(err);
+	(void)mkdir_p(run, 0700);
+	(void)proc_starttime(getpid(), &start);
+	n = snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(), start);
+	return write_file_atomic(path, text, (size_t)n, 0600, err);
+}
+
+void fleet_owner_clear(const char *name)
+{
+	_cleanup_free_ char *path = run_file(name, "owner");
+
+	if (path)
+		(void)unlink(path);
+}
+
+int fleet_owner_alive(const char *name)
+{
+	_cleanup_free_ char *path = run_file(name, "owner");
+	_cleanup_buf_ struct buf b = BUF_INIT(256);
+	unsigned long long want, now;
+	int pid;
+
+	if (!path || read_file(path, &b, NULL) < 0)
+		return 0;
+	if (sscanf(buf_str(&b), "%d %llu", &pid, &want) != 2 || pid <= 0)
+		return 0;
+	if (proc_starttime(pid, &now) < 0 || now != want)
+		return 0;
+	return 1;
+}
+
+static int entry_from_instance(const struct incus_instance *in, struct fleet_entry *e)
+{
+	const char *ws = incus_map_get(&in->config, "user.coi.workspace");
+	const char *pers = incus_map_get(&in->config, "user.coi.persistent");
+	const char *img = incus_map_get(&in->config, "user.coi.image");
+	const struct incus_nic *nic = in->state ? incus_state_nic(in->state, "eth0") : NULL;
+
+	*e = (struct fleet_entry){
+	        .slot = session_parse_name(in->name, NULL),
+	        .persistent = pers && strcmp(pers, "true") == 0,
+	};
+	e->name = strdup(in->name);
+	e->workspace = strdup(ws ? ws : "");
+	e->status = strdup(incus_status_to_string(in->status));
+	e->image = strdup(img ? img : "");
+	if (nic && nic->ipv4)
+		e->ipv4 = strdup(nic->ipv4);
+	if (!e->name || !e->workspace || !e->status || !e->image || (nic && nic->ipv4 && !e->ipv4))
+		return -ENOMEM;
+	e->orphan = !e->persistent && in->status == INCUS_STATUS_RUNNING && ws &&
+	            !fleet_owner_alive(in->name);
+	return 0;
+}
+
+int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struct coi_error *err)
+{
+	_cleanup_(incus_instance_list_freep) struct incus_instance **list = NULL;
+	struct fleet f = {0};
+	int n;
+
+	n = incus_instance_list(c, session_name_prefix(), with_state ? INCUS_LIST_STATE : 0, &list,
+	                        err);
+	if (n < 0)
+		return n;
+	f.items = calloc((size_t)n + 1, sizeof(*f.items));
+	if (!f.items)
+		return coi_error_oom(err);
+	for (size_t i = 0; list[i]; i++) {
+		/* only what coi made: its name shape, or its metadata */
+		if (session_parse_name(list[i]->name, NULL) < 0 &&
+		    !incus_map_get(&list[i]->config, "user.coi.workspace"))
+			continue;
+		if (entry_from_instance(list[i], &f.items[f.n++]) < 0) {
+			fleet_release(&f);
+			return coi_error_oom(err);
+		}
+	}
+	*ret = f;
+	return 0;
+}
+
+static void keep_first(int *first, int r)
+{
+	if (r < 0 && *first == 0)
+		*first = r;
+}
+
+int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_error *err)
+{
+	_cleanup_free_ char *imm = run_file(name, "immutable"), *mnt = idmount_target(name);
+	struct coi_error e = {0};
+	int first = 0;
+
+	if (!imm || !mnt)
+		return coi_error_oom(err);
+	keep_first(&first, protect_restore_immutable(imm, &e));
+	keep_first(&first, idmount_remove(mnt, first ? NULL : &e));
+	(void)n; /* network rules: see netpolicy (removed by the caller when linked in) */
+	fleet_owner_clear(name);
+	if (first < 0 && err)
+		*err = e;
+	return first;
+}
+
+int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n,
+               struct coi_error *err)
+{
+	int r = incus_instance_delete(c, name, true, err);
+
+	if (r < 0 && r != -ENOENT)
+		return r;
+	return fleet_cleanup_host(name, n, err);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* fleet.h: all of coi's sessions on this daemon, and what each one leaves on the host.
+ *
+ * A running session records its owner (the coi process: pid and start time) in
+ * coi_dir()/run/<container>.owner, next to the immutable-flag state and, for host root, the
+ * idmapped workspace mount in /run/coi/mounts/<container>. A session whose owner is gone (coi
+ * was killed with SIGKILL) is an orphan: `coi clean --orphans` removes its container (unless it
+ * is persistent), its rules, flags and mounts, by these names. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/cleanup.h"
+
+struct coi_error;
+struct incus_client;
+struct net_nft;
+
+struct fleet_entry {
+	char *name;
+	char *workspace; /* user.coi.workspace */
+	int slot;
+	bool persistent;
+	char *status; /* "Running", "Stopped", "Frozen" */
+	char *ipv4;   /* NULL when unknown */
+	char *image;  /* user.coi.image */
+	bool orphan;  /* running without a live coi process (ephemeral sessions only) */
+};
+
+struct fleet {
+	struct fleet_entry *items;
+	size_t n;
+};
+
+/* coi's containers (prefix "coi-" or $COI_CONTAINER_PREFIX), with state when with_state. */
+int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struct coi_error *err);
+void fleet_release(struct fleet *f);
+
+/* Record that this process owns container name; fleet_owner_clear() at the end. */
+int fleet_owner_record(const char *name, struct coi_error *err);
+void fleet_owner_clear(const char *name);
+/* 1 when a live coi process owns name, 0 when none does (or its record is stale). */
+int fleet_owner_alive(const char *name);
+
+/* Remove what a session left on the host: immutable flags, the idmapped mount, the owner record,
+ * and (when n is not NULL) its network rules. Keeps going after a failure; returns the first. */
+int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_error *err);
+
+/* Force-stop and delete a session container, then fleet_cleanup_host(). */
+int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n,
+               struct coi_error *err);

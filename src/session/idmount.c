@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/* idmount.c: see idmount.h. The user namespace that carries the mapping belongs to a short-lived
+ * child that does nothing but exist while we open its namespace. */
+#include "session/idmount.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/error.h"
+#include "util/path.h"
+
+#define MOUNTS_DIR "/run/coi/mounts"
+
+char *idmount_target(const char *container)
+{
+	return path_join(MOUNTS_DIR, container);
+}
+
+static int write_proc(pid_t pid, const char *file, const char *text)
+{
+	char path[64];
+	_cleanup_close_ int fd = -EBADF;
+	ssize_t n;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	return n < 0 ? -errno : 0;
+}
+
+/* A user namespace fd with uid_map "disk_uid host_uid 1" (and the same for gids). */
+static int make_userns(uid_t disk_uid, gid_t disk_gid, uid_t host_uid, gid_t host_gid)
+{
+	int pipefd[2], r, fd;
+	char map[64], path[64];
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		char c;
+
+		close(pipefd[1]);
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		/* wait until the parent has opened our namespace (or gone away) */
+		_exit(read(pipefd[0], &c, 1) < 0 ? 1 : 0);
+	}
+	close(pipefd[0]);
+	/* The child must have unshared before we write its maps: poll its ns link, bounded. */
+	(void)snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	r = -ETIMEDOUT;
+	for (int i = 0; i < 2000; i++) {
+		struct stat a, b;
+
+		if (stat("/proc/self/ns/user", &a) == 0 && stat(path, &b) == 0 &&
+		    a.st_ino != b.st_ino) {
+			r = 0;
+			break;
+		}
+		usleep(500);
+	}
+	if (r == 0) {
+		(void)snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)disk_uid,
+		               (unsigned)host_uid);
+		r = write_proc(pid, "uid_map", map);
+	}
+	if (r == 0)
+		r = write_proc(pid, "setgroups", "deny");
+	if (r == 0) {
+		(void)snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)disk_gid,
+		               (unsigned)host_gid);
+		r = write_proc(pid, "gid_map", map);
+	}
+	fd = r == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (r == 0 && fd < 0)
+		r = -errno;
+	close(pipefd[1]);
+	(void)waitpid(pid, NULL, 0);
+	return r < 0 ? r : fd;
+}
+
+int idmount_create(const char *source, const char *target, uid_t disk_uid, gid_t disk_gid,
+                   uid_t host_uid, gid_t host_gid, struct coi_error *err)
+{
+	_cleanup_close_ int userns = -EBADF, tree = -EBADF;
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
+	int r;
+
+	r = mkdir_p(target, 0700);
+	if (r < 0)
+		return coi_error_errno(err, r, "cannot create '%s'", target);
+	userns = make_userns(disk_uid, disk_gid, host_uid, host_gid);
+	if (userns < 0)
+		return coi_error_errno(err, userns, "cannot make the user namespace for '%s'",
+		                       target);
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return coi_error_errno(err, errno, "cannot clone a mount of '%s'", source);
+	attr.userns_fd = (uint64_t)userns;
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return coi_error_errno(err, errno,
+		                       "cannot idmap a mount of '%s' (the filesystem must support "
+		                       "idmapped mounts)",
+		                       source);
+	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return coi_error_errno(err, errno, "cannot mount at '%s'", target);
+	return 0;
+}
+
+int idmount_remove(const char *target, struct coi_error *err)
+{
+	if (umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+		return coi_error_errno(err, errno, "cannot unmount '%s'", target);
+	if (rmdir(target) < 0 && errno != ENOENT)
+		return coi_error_errno(err, errno, "cannot remove '%s'", target);
+	return 0;
+}

@@ -1,0 +1,652 @@
+/* SPDX-License-Identifier: MIT */
+/* session.c: the session pipeline (see session.h). Each phase that changes the world pushes an
+ * undo step; session_stop() and every failure path run them in reverse, with interruption
+ * reset so a Ctrl-C during start still cleans up completely. */
+#include "session/session.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "incus/incus.h"
+#include "session/devices.h"
+#include "session/fleet.h"
+#include "session/idmount.h"
+#include "session/protect.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+typedef int (*undo_fn)(struct session *s, struct coi_error *err);
+
+struct undo {
+	const char *what;
+	undo_fn fn;
+};
+
+static volatile sig_atomic_t interrupted;
+/* Whether a signal may abort the Incus call in flight. Not while the container is being created:
+ * the daemon would go on creating it after we stopped listening, and it could appear after our
+ * cleanup looked for it. Creation takes well under a second; the start phases check the flag
+ * after it. */
+static volatile sig_atomic_t abortable;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+	if (abortable)
+		incus_interrupt();
+}
+
+static void set_abortable(bool on)
+{
+	abortable = on;
+	if (on && interrupted)
+		incus_interrupt();
+}
+
+void session_install_signal_handlers(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+}
+
+bool session_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+void session_opts_release(struct session_opts *o)
+{
+	free(o->workspace);
+	free(o->image);
+	free(o->storage_pool);
+	free(o->profile);
+	free(o->code_user);
+	strv_free(o->protected_paths);
+	for (size_t i = 0; i < o->n_mounts; i++) {
+		free(o->mounts[i].host);
+		free(o->mounts[i].container);
+	}
+	free(o->mounts);
+	for (size_t i = 0; i < o->n_env; i++) {
+		free(o->env[i].name);
+		free(o->env[i].value);
+	}
+	free(o->env);
+	free(o->limits_cpu);
+	free(o->limits_memory);
+	*o = (struct session_opts){0};
+}
+
+struct session *session_free(struct session *s)
+{
+	if (!s)
+		return NULL;
+	free(s->name);
+	free(s->container_workspace);
+	protect_plan_free(s->plan);
+	strv_free(s->protect_before);
+	free(s->immutable_state);
+	free(s->idmount);
+	strv_free(s->warnings);
+	free(s->undo);
+	free(s);
+	return NULL;
+}
+static int undo_push(struct session *s, const char *what, undo_fn fn)
+{
+	struct undo *u = realloc(s->undo, sizeof(*u) * (s->n_undo + 1));
+
+	if (!u)
+		return -ENOMEM;
+	s->undo = u;
+	s->undo[s->n_undo++] = (struct undo){.what = what, .fn = fn};
+	return 0;
+}
+
+/* Run every undo step in reverse; keep going after a failure, report the first. */
+static int undo_all(struct session *s, struct coi_error *err)
+{
+	int first = 0;
+
+	incus_interrupt_reset();
+	while (s->n_undo > 0) {
+		struct undo *u = &s->undo[--s->n_undo];
+		struct coi_error e = {0};
+		int r = u->fn(s, &e);
+
+		if (r < 0) {
+			log_debug("undo '%s' failed: %s", u->what, coi_error_message(&e));
+			if (!first) {
+				first = r;
+				if (err)
+					*err = e;
+			}
+		}
+	}
+	return first;
+}
+
+/* ---- phases ------------------------------------------------------------------------------ */
+
+static int check_interrupted(struct coi_error *err)
+{
+	return interrupted ? coi_error_set(err, -ECANCELED, "interrupted") : 0;
+}
+
+static int undo_delete_container(struct session *s, struct coi_error *err)
+{
+	return incus_instance_delete(s->client, s->name, true, err);
+}
+
+static int undo_stop_container(struct session *s, struct coi_error *err)
+{
+	return incus_instance_set_state(s->client, s->name, INCUS_ACTION_STOP, true, -1, err);
+}
+
+static int undo_owner(struct session *s, struct coi_error *err)
+{
+	(void)err;
+	fleet_owner_clear(s->name);
+	return 0;
+}
+
+static int undo_immutable(struct session *s, struct coi_error *err)
+{
+	return protect_restore_immutable(s->immutable_state, err);
+}
+
+/* The uid that owns the workspace files the agent writes. */
+static int check_subid(int64_t id, const char *file, struct coi_error *err)
+{
+	_cleanup_fclose_ FILE *f = fopen(file, "re");
+	char line[256];
+
+	if (!f)
+		return coi_error_errno(err, errno, "cannot read '%s'", file);
+	while (fgets(line, sizeof(line), f)) {
+		long long start, count;
+
+		if (sscanf(line, "root:%lld:%lld", &start, &count) == 2 && id >= start &&
+		    id < start + count && count < 65536)
+			return 0;
+	}
+	return coi_error_set(err, -EPERM,
+	                     "Incus may not map host id %lld into containers: add 'root:%lld:1' to "
+	                     "/etc/subuid and /etc/subgid (scripts/setup-host does this)",
+	                     (long long)id, (long long)id);
+}
+
+static int pick_name(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_instance_list_freep) struct incus_instance **list = NULL;
+	_cleanup_strv_free_ char **names = NULL;
+	_cleanup_free_ char *prefix = NULL;
+	int r;
+
+	if (s->opts->slot > 0) {
+		s->slot = s->opts->slot;
+		s->name = session_container_name(s->hash, s->slot);
+		return s->name ? 0 : coi_error_oom(err);
+	}
+	if (asprintf(&prefix, "%s%s-", session_name_prefix(), s->hash) < 0)
+		return coi_error_oom(err);
+	r = incus_instance_list(s->client, prefix, 0, &list, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; list[i]; i++) {
+		/* a persistent session reuses its stopped container */
+		if (s->opts->persistent && list[i]->status == INCUS_STATUS_STOPPED &&
+		    session_parse_name(list[i]->name, NULL) > 0) {
+			s->slot = session_parse_name(list[i]->name, NULL);
+			s->name = strdup(list[i]->name);
+			return s->name ? 0 : coi_error_oom(err);
+		}
+		if (strv_push(&names, list[i]->name) < 0)
+			return coi_error_oom(err);
+	}
+	s->slot = session_pick_slot(s->hash, names);
+	if (s->slot < 0)
+		return coi_error_set(
+		        err, -EBUSY,
+		        "all %d automatic slots of this workspace are in use (coi list; coi "
+		        "kill NAME; or --slot N)",
+		        SESSION_SLOT_MAX_AUTO);
+	s->name = session_container_name(s->hash, s->slot);
+	return s->name ? 0 : coi_error_oom(err);
+}
+
+/* An existing container with our name: reuse it if persistent, else it is in the way. */
+static int handle_existing(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *i = NULL;
+	int r = incus_instance_get(s->client, s->name, &i, err);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (i->status == INCUS_STATUS_STOPPED && s->opts->persistent) {
+		s->reused = true;
+		return 0;
+	}
+	if (i->status == INCUS_STATUS_STOPPED) {
+		log_debug("deleting stopped leftover '%s'", s->name);
+		return incus_instance_delete(s->client, s->name, true, err);
+	}
+	return coi_error_set(err, -EBUSY,
+	                     "slot %d of this workspace is in use by '%s' (%s): attach with 'coi "
+	                     "attach %s', or stop it with 'coi kill %s'",
+	                     s->slot, s->name, incus_status_to_string(i->status), s->name, s->name);
+}
+
+static int check_image(struct session *s, struct coi_error *err)
+{
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	if (asprintf(&path, "/1.0/images/aliases/%s", s->opts->image) < 0)
+		return coi_error_oom(err);
+	r = incus_request(s->client, "GET", path, NULL, NULL, NULL, err);
+	if (r >= 0)
+		return 0;
+	if (r != -ENOENT)
+		return r;
+	return coi_error_set(err, -ENOENT,
+	                     "image '%s' not found: build it with 'coi build' (or set "
+	                     "[container] image)",
+	                     s->opts->image);
+}
+
+static int undo_idmount(struct session *s, struct coi_error *err)
+{
+	return idmount_remove(s->idmount, err);
+}
+
+/* Sessions of host root: the agent keeps an unprivileged uid from the container's own range, and
+ * sees the root-owned workspace through an idmapped mount (idmount.h). The range is known once
+ * the container exists, so create it stopped, mount, add the disks, then start. */
+static int attach_idmapped_workspace(struct session *s, struct session_layout *l,
+                                     struct coi_error *err)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *i = NULL;
+	struct incus_devices disks = {0};
+	const char *base;
+	long long b;
+	int r;
+
+	r = incus_instance_get(s->client, s->name, &i, err);
+	if (r < 0)
+		return r;
+	base = incus_map_get(&i->config, "volatile.idmap.base");
+	if (!base || (b = strtoll(base, NULL, 10)) <= 0)
+		return coi_error_set(err, -EPROTO, "'%s' has no isolated id range", s->name);
+	s->idmount = idmount_target(s->name);
+	if (!s->idmount)
+		return coi_error_oom(err);
+	r = idmount_create(s->opts->workspace, s->idmount, 0, 0, (uid_t)(b + s->opts->code_uid),
+	                   (gid_t)(b + s->opts->code_uid), err);
+	if (r < 0)
+		return r;
+	if (undo_push(s, "remove the idmapped workspace mount", undo_idmount) < 0)
+		return coi_error_oom(err);
+	l->source_root = s->idmount;
+	if (session_build_disks(s->opts, s->plan, l, &disks) < 0)
+		return coi_error_oom(err);
+	r = incus_instance_patch(s->client, s->name, NULL, &disks, err);
+	incus_devices_clear(&disks);
+	if (r < 0)
+		return r;
+	return incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false, -1, err);
+}
+
+static int create_container(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
+	const char *profile = s->opts->profile ? s->opts->profile : "default";
+	bool root = s->opts->host_uid == 0;
+	struct incus_map cfg = {0};
+	struct incus_devices dev = {0};
+	char *profiles[] = {(char *)profile, NULL};
+	char veth[16];
+	struct session_layout l = {
+	        .slot = s->slot,
+	        .veth = veth,
+	        .container_workspace = s->container_workspace,
+	        .raw_idmap = !root,
+	        .deny_setid = root,
+	        .with_disks = !root,
+	};
+	int r;
+
+	r = incus_profile_get(s->client, profile, &prof, err);
+	if (r < 0)
+		return r;
+	r = session_check_profile(&prof->config, profile, err);
+	if (r < 0)
+		return r;
+	(void)snprintf(veth, sizeof(veth), "vcoi%.8s%d", s->hash, s->slot);
+	r = session_build_create(s->opts, s->plan, &prof->devices, &l, &cfg, &dev, err);
+	if (r < 0)
+		return r;
+	r = incus_instance_create(s->client,
+	                          &(struct incus_instance_spec){
+	                                  .name = s->name,
+	                                  .image_alias = s->opts->image,
+	                                  .start = !root,
+	                                  .profiles = profiles,
+	                                  .config = &cfg,
+	                                  .devices = &dev,
+	                                  .storage_pool = s->opts->storage_pool,
+	                          },
+	                          NULL, err);
+	incus_map_clear(&cfg);
+	incus_devices_clear(&dev);
+	if (r >= 0 &&
+	    undo_push(s, s->opts->persistent ? "stop the container" : "delete the container",
+	              s->opts->persistent ? undo_stop_container : undo_delete_container) < 0)
+		r = coi_error_oom(err);
+	/* Who owns the container, so 'coi clean --orphans' can tell when that process is gone. */
+	if (r >= 0 && (fleet_owner_record(s->name, err) < 0 ||
+	               undo_push(s, "forget the owner", undo_owner) < 0))
+		r = err && err->code ? err->code : coi_error_oom(err);
+	if (r >= 0 && root)
+		r = attach_idmapped_workspace(s, &l, err);
+	if (r < 0) {
+		struct coi_error ignore = {0};
+
+		/* A failed start can leave a created, stopped instance behind: remove it (even a
+		 * persistent one: it never ran). */
+		(void)incus_instance_delete(s->client, s->name, true, &ignore);
+		return coi_error_prefix(err, "cannot start '%s'", s->name);
+	}
+	return 0;
+}
+
+/* Exec works a few hundred ms after start returns; poll it, bounded by ready_timeout. */
+static int wait_ready(struct session *s, struct coi_error *err)
+{
+	char *argv[] = {"true", NULL};
+	struct timespec step = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+	struct timespec t0, now;
+	struct incus_exec_opts o;
+
+	incus_exec_opts_init(&o);
+	o.argv = argv;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct incus_exec_result res = {0};
+		struct coi_error e = {0};
+		int r = incus_exec(s->client, s->name, &o, &res, &e);
+
+		incus_exec_result_release(&res);
+		if (r >= 0 && res.exit_status == 0)
+			return 0;
+		if (interrupted)
+			return coi_error_set(err, -ECANCELED, "interrupted");
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= s->opts->ready_timeout)
+			return coi_error_set(err, -ETIMEDOUT,
+			                     "'%s' did not become ready within %d s: %s", s->name,
+			                     s->opts->ready_timeout, coi_error_message(&e));
+		(void)nanosleep(&step, NULL);
+	}
+}
+
+static int protect_host(struct session *s, struct coi_error *err)
+{
+	_cleanup_free_ char *dir = coi_dir();
+	int r;
+
+	r = protect_snapshot(s->plan, &s->protect_before, err);
+	if (r < 0 || !s->opts->host_immutable || s->plan->n_entries == 0)
+		return r;
+	if (!dir || asprintf(&s->immutable_state, "%s/run/%s.immutable", dir, s->name) < 0)
+		return coi_error_oom(err);
+	r = undo_push(s, "restore immutable flags", undo_immutable);
+	if (r < 0)
+		return coi_error_oom(err);
+	r = protect_set_immutable(s->plan, s->immutable_state, err);
+	if (r == -EPERM) {
+		/* Not root and no CAP_LINUX_IMMUTABLE: the read-only mounts remain. */
+		strv_push(&s->warnings, "cannot make protected paths immutable on the host (needs "
+		                        "root or CAP_LINUX_IMMUTABLE): only the read-only mounts "
+		                        "protect them");
+		return 0;
+	}
+	return r < 0 ? r : 0;
+}
+
+static int start_phases(struct session *s, struct coi_error *err)
+{
+	_cleanup_close_ int lock = -EBADF;
+	int r;
+
+	if (incus_client_is_remote(s->client))
+		return coi_error_set(
+		        err, -EOPNOTSUPP,
+		        "sessions mount the workspace from this machine, so they need a "
+		        "local Incus daemon, not the remote one configured");
+	r = check_subid(s->opts->host_uid, "/etc/subuid", err);
+	if (r >= 0)
+		r = check_subid(s->opts->host_gid, "/etc/subgid", err);
+	if (r < 0)
+		return r;
+	r = session_workspace_hash(s->opts->workspace, s->hash);
+	if (r < 0)
+		return coi_error_errno(err, r, "cannot hash the workspace path");
+	s->container_workspace =
+	        strdup(s->opts->preserve_workspace_path ? s->opts->workspace : "/workspace");
+	if (!s->container_workspace)
+		return coi_error_oom(err);
+	r = protect_plan_build(s->opts->workspace, s->opts->protected_paths, true, &s->plan, err);
+	if (r < 0)
+		return r;
+	/* Pick the slot and create under the lock, so concurrent starts never share a slot. */
+	lock = session_lock_workspace(s->hash, 60000, err);
+	if (lock < 0)
+		return lock;
+	r = pick_name(s, err);
+	if (r >= 0)
+		r = handle_existing(s, err);
+	if (r >= 0 && !s->reused)
+		r = check_image(s, err);
+	if (r >= 0)
+		r = check_interrupted(err);
+	if (r < 0)
+		return r;
+	if (s->reused) {
+		r = incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false, -1,
+		                             err);
+		if (r < 0)
+			return r;
+		if (undo_push(s, "stop the container", undo_stop_container) < 0 ||
+		    fleet_owner_record(s->name, err) < 0 ||
+		    undo_push(s, "forget the owner", undo_owner) < 0)
+			return err && err->code ? err->code : coi_error_oom(err);
+	} else {
+		set_abortable(false);
+		r = create_container(s, err);
+		set_abortable(true);
+		if (r < 0)
+			return r;
+	}
+	closep(&lock);
+	lock = -EBADF;
+	r = protect_host(s, err);
+	if (r >= 0)
+		r = check_interrupted(err);
+	if (r >= 0)
+		r = wait_ready(s, err);
+	return r;
+}
+
+int session_start(struct session_opts *opts, struct incus_client *c, struct session **ret,
+                  struct coi_error *err)
+{
+	_cleanup_(session_freep) struct session *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return coi_error_oom(err);
+	s->opts = opts;
+	s->client = c;
+	set_abortable(true);
+	r = start_phases(s, err);
+	if (r < 0) {
+		(void)undo_all(s, NULL);
+		return r;
+	}
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+/* ---- running commands -------------------------------------------------------------------- */
+
+static char **session_env(const struct session *s)
+{
+	_cleanup_strv_free_ char **env = NULL;
+	_cleanup_free_ char *home = NULL, *user = NULL, *logname = NULL;
+	const char *term = getenv("TERM");
+
+	if (asprintf(&home, "HOME=/home/%s", s->opts->code_user) < 0 ||
+	    asprintf(&user, "USER=%s", s->opts->code_user) < 0 ||
+	    asprintf(&logname, "LOGNAME=%s", s->opts->code_user) < 0)
+		return NULL;
+	if (strv_consume(&env, TAKE_PTR(home)) < 0 || strv_consume(&env, TAKE_PTR(user)) < 0 ||
+	    strv_consume(&env, TAKE_PTR(logname)) < 0 ||
+	    strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") <
+	            0 ||
+	    strv_push(&env, "IS_SANDBOX=1") < 0)
+		return NULL;
+	if (term && *term && strlen(term) < 64) {
+		_cleanup_free_ char *t = NULL;
+
+		if (asprintf(&t, "TERM=%s", term) < 0 || strv_consume(&env, TAKE_PTR(t)) < 0)
+			return NULL;
+	}
+	return TAKE_PTR(env);
+}
+
+int session_exec(struct session *s, char *const *argv, bool interactive, struct coi_error *err)
+{
+	_cleanup_strv_free_ char **env = session_env(s);
+	struct incus_exec_result res = {0};
+	struct incus_exec_opts o;
+	int r;
+
+	if (!env)
+		return coi_error_oom(err);
+	incus_exec_opts_init(&o);
+	o.argv = argv;
+	o.env = env;
+	o.uid = s->opts->code_uid;
+	o.gid = s->opts->code_uid;
+	o.cwd = s->container_workspace;
+	o.mode = interactive ? INCUS_EXEC_INTERACTIVE : INCUS_EXEC_STREAM;
+	r = incus_exec(s->client, s->name, &o, &res, err);
+	if (r == -EOPNOTSUPP && !interactive) {
+		/* Streaming exec not available in this build: capture, then print. */
+		coi_error_clear(err);
+		o.mode = INCUS_EXEC_CAPTURE;
+		r = incus_exec(s->client, s->name, &o, &res, err);
+		if (r >= 0) {
+			fwrite(res.out, 1, res.out_len, stdout);
+			fwrite(res.err, 1, res.err_len, stderr);
+			fflush(stdout);
+		}
+	}
+	if (r < 0)
+		return r;
+	r = res.exit_status;
+	incus_exec_result_release(&res);
+	return r;
+}
+
+/* ---- stop -------------------------------------------------------------------------------- */
+
+static void compare_protected(struct session *s)
+{
+	_cleanup_strv_free_ char **changes = NULL;
+	struct coi_error e = {0};
+
+	if (!s->plan || !s->protect_before)
+		return;
+	if (protect_compare(s->plan, s->protect_before, &changes, &e) < 0) {
+		(void)strv_push(&s->warnings, coi_error_message(&e));
+		return;
+	}
+	strv_foreach(c, changes) {
+		_cleanup_free_ char *m = NULL;
+
+		if (asprintf(&m, "PROTECTED PATH CHANGED: %s", *c) >= 0)
+			(void)strv_consume(&s->warnings, TAKE_PTR(m));
+	}
+}
+
+int session_stop(struct session *s, struct coi_error *err)
+{
+	int r;
+
+	if (!s)
+		return 0;
+	r = undo_all(s, err);
+	compare_protected(s);
+	return r;
+}
+
+char **session_take_warnings(struct session *s)
+{
+	return TAKE_PTR(s->warnings);
+}
+
+/* The invoking user: under sudo, the user who ran sudo, so 'sudo coi' in your project still
+ * leaves your files yours. */
+static void invoking_user(int64_t *uid, int64_t *gid)
+{
+	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
+
+	*uid = getuid();
+	*gid = getgid();
+	if (*uid == 0 && su && sg && *su && *sg) {
+		*uid = strtoll(su, NULL, 10);
+		*gid = strtoll(sg, NULL, 10);
+	}
+}
+
+int session_opts_default(const char *workspace, struct session_opts *ret, struct coi_error *err)
+{
+	struct session_opts o = {
+	        .code_uid = 1000,
+	        .ready_timeout = 30,
+	        .host_immutable = true,
+	        .net_mode = SESSION_NET_RESTRICTED,
+	};
+
+	invoking_user(&o.host_uid, &o.host_gid);
+	o.workspace = strdup(workspace);
+	o.image = strdup("coi-default");
+	o.code_user = strdup("code");
+	o.protected_paths =
+	        strv_split(".git/hooks .git/config .git/config.worktree "
+	                   ".git/info/attributes .husky .vscode .coi .claude/settings.json "
+	                   ".claude/settings.local.json .codex/config.toml",
+	                   " ");
+	if (!o.workspace || !o.image || !o.code_user || !o.protected_paths) {
+		session_opts_release(&o);
+		return coi_error_oom(err);
+	}
+	*ret = o;
+	return 0;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* session.h: a coi session, from the user's project to an agent in a container and back.
+ *
+ * A session is a pipeline of phases; each phase that changes the world registers an undo step,
+ * and the steps run in reverse on every exit path (normal end, error, SIGINT/SIGTERM/SIGHUP).
+ * What a SIGKILL leaves behind is found by name and comment (`coi clean --orphans`).
+ *
+ * The pipeline reads only struct session_opts, which the command fills from the configuration,
+ * so the session does not depend on how settings are stored. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "session/naming.h"
+#include "util/cleanup.h"
+
+struct coi_error;
+struct incus_client;
+struct protect_plan;
+
+enum session_net_mode {
+	SESSION_NET_RESTRICTED,
+	SESSION_NET_ALLOWLIST,
+	SESSION_NET_OPEN,
+};
+
+struct session_mount {
+	char *host;      /* absolute host path */
+	char *container; /* absolute path in the container */
+	bool readonly;
+};
+
+struct session_env {
+	char *name;
+	char *value;
+};
+
+struct session_opts {
+	char *workspace;              /* absolute host path of the project */
+	char *image;                  /* image alias, "coi-default" */
+	char *storage_pool;           /* NULL: the profile's */
+	char *profile;                /* Incus profile, NULL: "default" */
+	int slot;                     /* 0: pick the lowest free one */
+	bool persistent;              /* keep the container at the end, reuse it next time */
+	bool preserve_workspace_path; /* mount at the host path instead of /workspace */
+	char *code_user;              /* "code" */
+	int64_t code_uid;             /* 1000 */
+	int64_t host_uid;             /* the invoking user, whose files the workspace holds */
+	int64_t host_gid;
+	int ready_timeout; /* seconds to wait for the container to run commands */
+
+	/* host protection */
+	char **protected_paths; /* effective list, relative to the workspace */
+	bool host_immutable;    /* chattr +i the protected paths while the session runs */
+	bool docker;            /* nesting for Docker inside, with a weaker mount stance */
+
+	struct session_mount *mounts;
+	size_t n_mounts;
+	struct session_env *env; /* forwarded and fixed variables, values resolved */
+	size_t n_env;
+
+	enum session_net_mode net_mode;
+
+	/* limits: empty strings/0 mean unset */
+	char *limits_cpu;
+	char *limits_memory;
+	int64_t limits_processes;
+};
+
+void session_opts_release(struct session_opts *o);
+
+struct session {
+	struct session_opts *opts;   /* borrowed */
+	struct incus_client *client; /* borrowed */
+	char hash[WORKSPACE_HASH_LEN + 1];
+	int slot;
+	char *name;                /* container name */
+	char *container_workspace; /* where the workspace is inside */
+	bool reused;               /* an existing persistent container was started again */
+	struct protect_plan *plan;
+	char **protect_before; /* snapshot at start, compared at the end */
+	char *immutable_state; /* coi_dir()/run/<name>.immutable */
+	char *idmount;         /* the idmapped workspace mount (sessions of host root) */
+	char **warnings;       /* for the command to print */
+	struct undo *undo;     /* registered undo steps, run by session_stop() */
+	size_t n_undo;
+};
+
+/* Runs the start phases: name and slot, create (or reuse) and start the container with its
+ * devices, hardening and uid mapping, host protection, readiness. On failure everything done so
+ * far is undone and *ret is untouched. */
+int session_start(struct session_opts *opts, struct incus_client *c, struct session **ret,
+                  struct coi_error *err);
+
+/* Runs argv in the session as the code user, in the workspace; stdin/stdout/stderr streamed.
+ * Returns the command's exit status (>= 0), or a negative errno if it could not run. */
+int session_exec(struct session *s, char *const *argv, bool interactive, struct coi_error *err);
+
+/* Runs the undo steps in reverse (delete or stop the container, restore flags, ...) and reports
+ * what changed under protection into the warnings. Returns 0 or the first failure. */
+int session_stop(struct session *s, struct coi_error *err);
+
+/* Warnings gathered so far (for the command to print); the caller owns the vector. */
+char **session_take_warnings(struct session *s);
+struct session *session_free(struct session *s);
+DEFINE_CLEANUP(struct session *, session_free)
+
+/* Defaults for everything, for workspace (absolute): the values a missing config gives. */
+int session_opts_default(const char *workspace, struct session_opts *ret, struct coi_error *err);
+
+/* SIGINT/SIGTERM/SIGHUP: interrupt the call in flight; session_start and session_exec then
+ * return -ECANCELED and the caller runs session_stop(). */
+void session_install_signal_handlers(void);
+bool session_interrupted(void);

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The fleet: coi list (text and JSON), coi kill, and kill -9 of coi during a session followed by
+# coi clean --orphans, which must leave no container, mount, immutable flag or owner record.
+. "$(dirname "$0")/lib.sh"
+t_require_daemon
+
+ws=$(mktemp -d /tmp/coi-t-fleet-XXXX)
+t_defer "rm -rf '$ws'"
+git -C "$ws" init -q
+cd "$ws"
+name=$(t_session_name "$ws" 1)
+
+"$COI" run --image "$T_IMAGE" -- sleep 60 >/dev/null 2>&1 &
+pid=$!
+t_defer "kill $pid 2>/dev/null; incus delete -f $name"
+t_ok "a session comes up" t_wait_running "$name"
+out=$("$COI" list)
+t_like "coi list shows it with its workspace" "$out" "$name +$ws +1 +ephemeral +Running"
+json=$("$COI" list --json)
+t_is "coi list --json: name" "$(jq -r ".active_containers[] | select(.name==\"$name\") | .workspace" <<<"$json")" "$ws"
+t_is "coi list --json: not an orphan while coi lives" \
+    "$(jq -r ".active_containers[] | select(.name==\"$name\") | .orphan" <<<"$json")" "false"
+t_like "coi list --json: an IPv4 on the test bridge" \
+    "$(jq -r ".active_containers[] | select(.name==\"$name\") | .ipv4" <<<"$json")" '^10\.171\.92\.'
+t_like "the git hooks are immutable on the host meanwhile" "$(lsattr -d .git/hooks)" '^----i'
+
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+t_is "after kill -9 the container is still there" "$(incus list "$name" -c s -f csv)" "RUNNING"
+t_like "and coi list calls it orphaned" "$("$COI" list)" "$name .* Orphaned"
+out=$("$COI" clean --orphans --dry-run)
+t_like "clean --orphans --dry-run says what it would do" "$out" "would remove $name"
+t_is "and does nothing" "$(incus list "$name" -c s -f csv)" "RUNNING"
+t_ok "clean --orphans" "$COI" clean --orphans
+t_is "the container is gone" "$(incus list "$name" -c n -f csv)" ""
+t_like "the immutable flag is cleared" "$(lsattr -d .git/hooks)" '^-----'
+t_fails "the idmapped mount is gone" grep -q "/run/coi/mounts/$name" /proc/mounts
+t_fails "the owner record is gone" test -e "$HOME/.coi/run/$name.owner"
+
+# coi kill
+"$COI" run --image "$T_IMAGE" -- sleep 60 >/dev/null 2>&1 &
+pid=$!
+t_ok "another session comes up" t_wait_running "$name"
+t_ok "coi kill NAME" "$COI" kill "$name"
+t_is "the container is gone" "$(incus list "$name" -c n -f csv)" ""
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+t_fails "the session's coi process ends by itself" kill -0 "$pid"
+wait "$pid" 2>/dev/null
+t_like "the immutable flag is cleared" "$(lsattr -d .git/hooks)" '^-----'
+t_fails "coi kill refuses a container that is not coi's" "$COI" kill coi-t-not-a-session
+t_done

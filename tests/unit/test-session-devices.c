@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/* What a session asks Incus for at creation: identity mapping, hardening, devices, the NIC. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "incus/incus.h"
+#include "session/devices.h"
+#include "session/protect.h"
+#include "session/session.h"
+#include "tap.h"
+#include "util/error.h"
+#include "util/strv.h"
+
+static struct incus_devices profile_nic(void)
+{
+	struct incus_devices d = {0};
+
+	incus_devices_add(&d, "root", "type", "disk", "path", "/", "pool", "coi", NULL);
+	incus_devices_add(&d, "eth0", "type", "nic", "name", "eth0", "network", "incusbr0", NULL);
+	return d;
+}
+
+static struct protect_plan *fake_plan(void)
+{
+	struct protect_plan *p = calloc(1, sizeof(*p));
+
+	p->workspace = strdup("/home/u/proj");
+	p->gitdir_rel = strdup(".git");
+	p->entries = calloc(2, sizeof(*p->entries));
+	p->entries[0] = (struct protect_entry){strdup(".git/hooks"),
+	                                       strdup("/home/u/proj/.git/hooks"), true, false};
+	p->entries[1] = (struct protect_entry){strdup(".vscode"), strdup("/home/u/proj/.vscode"),
+	                                       true, false};
+	p->n_entries = 2;
+	return p;
+}
+
+static void test_create_request(void)
+{
+	struct session_opts o = {0};
+	struct incus_devices prof = profile_nic(), dev = {0};
+	struct incus_map cfg = {0};
+	struct protect_plan *plan = fake_plan();
+	struct coi_error err = {0};
+
+	CHECK(session_opts_default("/home/u/proj", &o, &err) == 0);
+	o.host_uid = 1234;
+	o.host_gid = 100;
+	o.limits_memory = strdup("2GiB");
+	struct session_layout l = {.slot = 3,
+	                           .veth = "vcoiabcd3",
+	                           .container_workspace = "/workspace",
+	                           .raw_idmap = true,
+	                           .with_disks = true};
+
+	CHECK(session_build_create(&o, plan, &prof, &l, &cfg, &dev, &err) == 0);
+	CHECK(incus_map_get(&cfg, "raw.seccomp") == NULL);
+	CHECK_STREQ(incus_map_get(&cfg, "raw.idmap"), "uid 1234 1000\ngid 100 1000");
+	CHECK_STREQ(incus_map_get(&cfg, "security.idmap.isolated"), "true");
+	CHECK_STREQ(incus_map_get(&cfg, "security.privileged"), "false");
+	CHECK_STREQ(incus_map_get(&cfg, "security.guestapi"), "false");
+	CHECK_STREQ(incus_map_get(&cfg, "security.nesting"), "false");
+	CHECK_STREQ(incus_map_get(&cfg, "boot.autostart"), "false");
+	CHECK_STREQ(incus_map_get(&cfg, "linux.sysctl.net.ipv6.conf.all.disable_ipv6"), "1");
+	CHECK_STREQ(incus_map_get(&cfg, "limits.memory"), "2GiB");
+	CHECK(incus_map_get(&cfg, "limits.cpu") == NULL);
+	CHECK_STREQ(incus_map_get(&cfg, "user.coi.workspace"), "/home/u/proj");
+	CHECK_STREQ(incus_map_get(&cfg, "user.coi.slot"), "3");
+	/* workspace without shift (shift maps container root to host root) */
+	CHECK_STREQ(incus_devices_prop(&dev, "workspace", "source"), "/home/u/proj");
+	CHECK_STREQ(incus_devices_prop(&dev, "workspace", "path"), "/workspace");
+	CHECK(incus_devices_prop(&dev, "workspace", "shift") == NULL);
+	CHECK_STREQ(incus_devices_prop(&dev, "gitdir", "path"), "/workspace/.git");
+	CHECK(incus_devices_prop(&dev, "gitdir", "readonly") == NULL);
+	CHECK_STREQ(incus_devices_prop(&dev, "protect-0--git-hooks", "readonly"), "true");
+	CHECK_STREQ(incus_devices_prop(&dev, "protect-0--git-hooks", "path"),
+	            "/workspace/.git/hooks");
+	CHECK_STREQ(incus_devices_prop(&dev, "protect-1--vscode", "source"),
+	            "/home/u/proj/.vscode");
+	/* the NIC: copied from the profile and hardened, with our veth name */
+	CHECK_STREQ(incus_devices_prop(&dev, "eth0", "network"), "incusbr0");
+	CHECK_STREQ(incus_devices_prop(&dev, "eth0", "security.ipv4_filtering"), "true");
+	CHECK_STREQ(incus_devices_prop(&dev, "eth0", "security.mac_filtering"), "true");
+	CHECK_STREQ(incus_devices_prop(&dev, "eth0", "security.port_isolation"), "true");
+	CHECK_STREQ(incus_devices_prop(&dev, "eth0", "host_name"), "vcoiabcd3");
+	incus_map_clear(&cfg);
+	incus_devices_clear(&dev);
+
+	/* open network: no IPv6 sysctl; docker: nesting */
+	o.net_mode = SESSION_NET_OPEN;
+	o.docker = true;
+	struct session_layout root = {
+	        .slot = 1, .veth = "v", .container_workspace = "/workspace", .deny_setid = true};
+	CHECK(session_build_create(&o, NULL, &prof, &root, &cfg, &dev, &err) == 0);
+	CHECK(incus_map_get(&cfg, "linux.sysctl.net.ipv6.conf.all.disable_ipv6") == NULL);
+	/* host root's session: no raw.idmap, no disks yet, no setuid bits by any route */
+	CHECK(incus_map_get(&cfg, "raw.idmap") == NULL);
+	CHECK(incus_devices_get(&dev, "workspace") == NULL);
+	CHECK(strstr(incus_map_get(&cfg, "raw.seccomp"),
+	             "chmod errno 1 [1,2048,SCMP_CMP_MASKED_EQ,2048]"));
+	CHECK(strstr(incus_map_get(&cfg, "raw.seccomp"),
+	             "openat errno 1 [3,1024,SCMP_CMP_MASKED_EQ,1024]"));
+	CHECK(strstr(incus_map_get(&cfg, "raw.seccomp"), "kexec_load errno 38"));
+	CHECK_STREQ(incus_map_get(&cfg, "security.nesting"), "true");
+	incus_map_clear(&cfg);
+	incus_devices_clear(&dev);
+
+	/* a profile without a NIC is refused */
+	struct incus_devices none = {0};
+	CHECK(session_build_create(&o, NULL, &none, &root, &cfg, &dev, &err) == -ENOENT);
+	CHECK(strstr(err.msg, "no network device") != NULL);
+
+	incus_devices_clear(&prof);
+	protect_plan_free(plan);
+	session_opts_release(&o);
+}
+
+static void test_privileged_profile_refused(void)
+{
+	struct incus_map m = {0};
+	struct coi_error err = {0};
+
+	CHECK(session_check_profile(&m, "default", &err) == 0);
+	incus_map_set(&m, "security.privileged", "true");
+	CHECK(session_check_profile(&m, "default", &err) == -EPERM);
+	CHECK(strstr(err.msg, "incus profile unset default security.privileged") != NULL);
+	incus_map_clear(&m);
+	incus_map_set(&m, "raw.idmap", "both 0 0");
+	CHECK(session_check_profile(&m, "p2", &err) == -EPERM);
+	incus_map_clear(&m);
+}
+
+int main(void)
+{
+	RUN(test_create_request);
+	RUN(test_privileged_profile_refused);
+	return tap_done();
+}
