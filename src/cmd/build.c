@@ -9,18 +9,25 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "config/config.h"
 #include "image/image.h"
 #include "incus/incus.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"
+#include "util/strv.h"
 
 const struct verb verb_build;
 
 struct build_args {
 	struct image_build_opts o;
 	const char *script_path;
+	const char *profile;
+	struct buf script;
+	char *agents;
+	struct coi_config *cfg; /* the options point into it */
 	bool quiet;
 	bool print_hash;
 	int last_percent;
@@ -59,21 +66,102 @@ static bool alias_valid(const char *s)
 	return true;
 }
 
-/* Settings not given on the command line come from the environment.
- * TODO(config): once src/config lands, read container.build.{base,agents,compression,script,
- * commands}, container.image and container.storage_pool from the layered config instead. */
-static void from_env(struct image_build_opts *o)
+/* True when the user set key in a file (not the built-in default). */
+static bool config_is_set(const struct coi_config *cfg, const char *key)
 {
+	size_t n;
+	const struct config_key *all = config_keys(&n), *k = config_key_find(key);
+
+	return k && config_origin(cfg, (size_t)(k - all)) != NULL;
+}
+
+/* The custom build of the configuration: container.build.script (relative to the file that set
+ * it) or container.build.commands, as one script. 0 when there is none. */
+static int config_script(const struct coi_config *cfg, struct buf *out, struct coi_error *err)
+{
+	const struct config_key *k = config_key_find("container.build.script");
+	size_t n;
+	const char *origin;
+	_cleanup_free_ char *dir = NULL, *path = NULL;
+	char *colon;
+
+	if (cfg->container.build.script) {
+		origin = config_origin(cfg, (size_t)(k - config_keys(&n)));
+		dir = strdup(origin ? origin : ".");
+		if (!dir)
+			return coi_error_oom(err);
+		colon = strrchr(dir, ':');
+		if (colon && origin)
+			*colon = '\0';
+		if (origin && strrchr(dir, '/'))
+			*strrchr(dir, '/') = '\0';
+		else if (origin)
+			strcpy(dir, ".");
+		path = cfg->container.build.script[0] == '/'
+		               ? strdup(cfg->container.build.script)
+		               : path_join(dir, cfg->container.build.script);
+		if (!path)
+			return coi_error_oom(err);
+		return read_file(path, out, err) < 0
+		               ? coi_error_prefix(err, "container.build.script")
+		               : 1;
+	}
+	if (!cfg->container.build.commands || !cfg->container.build.commands[0])
+		return 0;
+	if (buf_puts(out, "#!/bin/bash\nset -euo pipefail\n") < 0)
+		return coi_error_oom(err);
+	strv_foreach(l, cfg->container.build.commands) {
+		if (buf_printf(out, "%s\n", *l) < 0)
+			return coi_error_oom(err);
+	}
+	return 1;
+}
+
+/* Fills what the command line left open: the environment (COI_BUILD_BASE, COI_AGENTS, ...), then
+ * the configuration (container.image, container.storage_pool, container.build.*). */
+static int from_config(struct build_args *a, const struct coi_config *cfg, struct coi_error *err)
+{
+	struct image_build_opts *o = &a->o;
+	const char *base = cfg->container.build.base;
+	int r;
+
+	if (!o->script) {
+		r = config_script(cfg, &a->script, err);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			o->script = buf_str(&a->script);
+	}
+	if (!o->alias && (o->script || config_is_set(cfg, "container.image")))
+		o->alias = cfg->container.image;
+	if (o->script && (!o->alias || strcmp(o->alias, IMAGE_DEFAULT_ALIAS) == 0))
+		return coi_error_set(
+		        err, -EINVAL,
+		        "a custom image needs its own alias: --alias NAME or the profile's "
+		        "container.image");
 	if (!o->base)
 		o->base = secure_getenv("COI_BUILD_BASE");
+	/* container.build.base is the base of custom images (default coi-default); for coi-default
+	 * itself it may name where the OS comes from (auto, debootstrap, images:debian/12). */
+	if (!o->base && base && (o->script || strcmp(base, IMAGE_DEFAULT_ALIAS) != 0))
+		o->base = base;
 	if (!o->agents)
 		o->agents = secure_getenv("COI_AGENTS");
+	if (!o->agents && config_is_set(cfg, "container.build.agents")) {
+		a->agents = strv_join(cfg->container.build.agents, ",");
+		if (!a->agents)
+			return coi_error_oom(err);
+		o->agents = a->agents;
+	}
 	if (!o->storage_pool)
-		o->storage_pool = secure_getenv("COI_STORAGE_POOL");
+		o->storage_pool = cfg->container.storage_pool;
 	if (!o->compression)
 		o->compression = secure_getenv("COI_BUILD_COMPRESSION");
+	if (!o->compression)
+		o->compression = cfg->container.build.compression;
 	if (!o->apt_mirror)
 		o->apt_mirror = secure_getenv("COI_APT_MIRROR");
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct build_args *a)
@@ -89,6 +177,7 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 	        {"compression", required_argument, NULL, 'c'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"recipe-hash", no_argument, NULL, 'R'},
+	        {"profile", required_argument, NULL, 'P'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -136,6 +225,9 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 		case 'R':
 			a->print_hash = true;
 			break;
+		case 'P':
+			a->profile = optarg;
+			break;
 		case 'h':
 			cmd_help(&verb_build);
 			return 0;
@@ -169,40 +261,67 @@ static void print_result(const struct build_args *a, const struct image_build_re
 	printf("\n");
 }
 
+static void build_args_release(struct build_args *a)
+{
+	buf_release(&a->script);
+	free(a->agents);
+	config_free(a->cfg);
+}
+
+static int load_settings(struct build_args *a, struct coi_error *err)
+{
+	_cleanup_strv_free_ char **warnings = NULL;
+	int r;
+
+	if (a->script_path) {
+		if (read_file(a->script_path, &a->script, err) < 0)
+			return err->code;
+		a->o.script = buf_str(&a->script);
+	}
+	r = config_load(&(struct config_load_opts){.profile = a->profile}, &a->cfg, &warnings, err);
+	strv_foreach(w, warnings)
+		fprintf(stderr, "coi: warning: %s\n", *w);
+	if (r < 0)
+		return r;
+	return from_config(a, a->cfg, err);
+}
+
 static int run(int argc, char **argv)
 {
-	struct build_args a = {.o = {.log_fd = STDOUT_FILENO}, .last_phase = -1};
+	struct build_args a = {
+	        .o = {.log_fd = STDOUT_FILENO},
+	        .script = BUF_INIT(1u << 20),
+	        .last_phase = -1,
+	};
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
 	struct image_build_result res = {0};
-	struct incus_client_opts co = {0};
-	_cleanup_buf_ struct buf script = BUF_INIT(1u << 20);
 	struct coi_error err = {0};
 	int r;
 
 	r = parse_args(argc, argv, &a);
 	if (r <= 0)
 		return r < 0 ? EXIT_USAGE : EXIT_OK;
-	from_env(&a.o);
-	if (a.script_path) {
-		if (read_file(a.script_path, &script, &err) < 0)
-			return cmd_fail(&err);
-		a.o.script = buf_str(&script);
+	r = load_settings(&a, &err);
+	if (r < 0) {
+		build_args_release(&a);
+		return cmd_fail(&err);
 	}
 	if (a.print_hash) {
 		char hash[IMAGE_HASH_LEN + 1];
 
-		if (image_recipe_hash(a.o.agents, a.o.script, hash) < 0)
-			return cmd_failf("cannot hash the recipe");
-		printf("%s\n", hash);
-		return EXIT_OK;
+		r = image_recipe_hash(a.o.agents, a.o.script, hash);
+		if (r == 0)
+			printf("%s\n", hash);
+		build_args_release(&a);
+		return r < 0 ? cmd_failf("cannot hash the recipe") : EXIT_OK;
 	}
 	a.o.progress = on_progress;
 	a.o.userdata = &a;
 	fflush(stdout);
-
-	incus_client_opts_from_env(&co);
-	if (incus_client_new(&co, &c, &err) < 0)
-		return cmd_fail(&err);
+	if (cmd_open_client(&c) < 0) {
+		build_args_release(&a);
+		return EXIT_FAIL;
+	}
 	incus_interrupt_on_signals();
 	r = image_build(c, &a.o, &res, &err);
 	if (r < 0) {
@@ -210,10 +329,12 @@ static int run(int argc, char **argv)
 			fprintf(stderr,
 			        "coi: build interrupted; the build container was deleted and the "
 			        "previous image kept\n");
+		build_args_release(&a);
 		return cmd_fail(&err);
 	}
 	print_result(&a, &res);
 	image_build_result_release(&res);
+	build_args_release(&a);
 	return EXIT_OK;
 }
 
@@ -223,7 +344,7 @@ const struct verb verb_build = {
         .summary = "build the sandbox image coi-default",
         .usage =
                 "Usage: coi build [--force] [--keep N] [--alias NAME] [--base BASE] [--agents LIST]\n"
-                "                 [--script FILE] [--storage-pool POOL] [--compression ALGO]\n"
+                "                 [--script FILE] [--storage-pool POOL] [--compression ALGO] [--profile P]\n"
                 "\n"
                 "Build the sandbox image coi-default: a Debian system container with systemd, the\n"
                 "user 'code' (uid 1000, passwordless sudo), tmux, git, build tools, Node.js and the\n"
@@ -243,9 +364,13 @@ const struct verb verb_build = {
                 "                         (or --base) and publish it as --alias\n"
                 "      --storage-pool P   the pool for the build container\n"
                 "      --compression A    publish compression (default zstd; none, gzip, xz)\n"
+                "      --profile NAME     settings from this profile (its [container.build] script\n"
+                "                         or commands make a custom image named container.image)\n"
                 "  -q, --quiet            no progress lines on stderr\n"
                 "      --recipe-hash      print the recipe hash (what decides a rebuild) and exit\n"
                 "\n"
-                "Environment: COI_BUILD_BASE, COI_AGENTS, COI_STORAGE_POOL, COI_BUILD_COMPRESSION,\n"
-                "COI_APT_MIRROR, COI_IMAGE_CACHE (the base cache, default /var/cache/coi).",
+                "Settings not given as options come from the environment (COI_BUILD_BASE,\n"
+                "COI_AGENTS, COI_BUILD_COMPRESSION, COI_APT_MIRROR, COI_IMAGE_CACHE: the base cache,\n"
+                "default /var/cache/coi), then the configuration: container.image,\n"
+                "container.storage_pool, container.build.{base,agents,compression,script,commands}.",
 };

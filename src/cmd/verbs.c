@@ -4,6 +4,7 @@
 
 /* clang-format off */
 extern const struct verb verb_run;
+extern const struct verb verb_build;
 extern const struct verb verb_list;
 extern const struct verb verb_kill;
 extern const struct verb verb_clean;
@@ -18,6 +19,7 @@ extern const struct verb verb_untrust;
 
 const struct verb *const coi_verbs[] = {
 	&verb_run,
+	&verb_build,
 	&verb_list,
 	&verb_kill,
 	&verb_clean,

@@ -121,7 +121,22 @@ static int launch(struct build_ctx *b)
 	return 0;
 }
 
-/* Runs argv as root with output to log_fd (stream) or captured; returns the exit status. */
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (fd >= 0 && n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Runs argv as root with output to log_fd (stream) or captured; returns the exit status. A
+ * client without streaming exec gets the command captured, and its output written afterwards. */
 static int run_in(struct build_ctx *b, char *const *argv, char *const *env, bool stream)
 {
 	_cleanup_(incus_exec_result_release) struct incus_exec_result res = {0};
@@ -132,14 +147,26 @@ static int run_in(struct build_ctx *b, char *const *argv, char *const *env, bool
 	o.argv = argv;
 	o.env = env;
 	o.cwd = "/root";
+	o.capture_max = 64u << 20;
 	if (stream) {
 		o.mode = INCUS_EXEC_STREAM;
 		o.stdin_fd = -1;
 		o.stdout_fd = b->log_fd;
 		o.stderr_fd = b->log_fd;
+		r = incus_exec(b->c, b->container, &o, &res, b->err);
+		if (r != -EOPNOTSUPP)
+			return r < 0 ? r : res.exit_status;
+		log_debug("image: no streaming exec in this client: the output comes at the end");
+		o.mode = INCUS_EXEC_CAPTURE;
 	}
 	r = incus_exec(b->c, b->container, &o, &res, b->err);
-	return r < 0 ? r : res.exit_status;
+	if (r < 0)
+		return r;
+	if (stream) {
+		write_all(b->log_fd, res.out, res.out_len);
+		write_all(b->log_fd, res.err, res.err_len);
+	}
+	return res.exit_status;
 }
 
 /* Waits until the container runs commands and systemd has finished booting (no polling of the
@@ -421,7 +448,7 @@ int image_build(struct incus_client *c, const struct image_build_opts *opts,
 		return r;
 	}
 	res.size = image_size(c, res.fingerprint);
-	build_progress(&b, IMAGE_PHASE_CLEANUP, -1, "keeping the last %d versions",
+	build_progress(&b, IMAGE_PHASE_CLEANUP, -1, "keeping the newest %d version(s)",
 	               opts->keep > 0 ? opts->keep : IMAGE_DEFAULT_KEEP);
 	r = image_cleanup(c, alias, opts->keep > 0 ? opts->keep : IMAGE_DEFAULT_KEEP, &deleted,
 	                  NULL);

@@ -56,7 +56,7 @@ for a in $agents; do
     codex) npm_pkgs+=(@openai/codex) bins+=(codex) ;;
     gemini) npm_pkgs+=(@google/gemini-cli) bins+=(gemini) ;;
     none) ;;
-    *) die "unknown agent '$a' (known: claude opencode codex gemini)" ;;
+    *) printf "coi-build: warning: no recipe for agent '%s' (known: claude opencode codex gemini), skipping\n" "$a" ;;
     esac
 done
 
