@@ -3,10 +3,14 @@
  * changes with every input and only with them; version aliases are recognised exactly. */
 #include <string.h>
 
+#include "fake-incusd.h"
 #include "image/image.h"
+#include "incus/incus.h"
 #include "tap.h"
 #include "util/buf.h"
+#include "util/error.h"
 #include "util/path.h"
+#include "util/strv.h"
 
 static const char *const files[_IMAGE_RECIPE_MAX] = {
         [IMAGE_RECIPE_BASE] = "src/image/base-debootstrap.sh",
@@ -75,11 +79,66 @@ static void test_phase_names(void)
 	CHECK_STREQ(image_phase_to_string(_IMAGE_PHASE_MAX), "?");
 }
 
+static struct fake fake;
+
+static struct incus_client *client_for(const char *case_name)
+{
+	struct incus_client_opts o = {.op_timeout = -1};
+	struct incus_client *c = NULL;
+
+	if (fake_start(&fake, case_name) < 0)
+		return NULL;
+	o.socket_path = fake.socket;
+	CHECK(incus_client_new(&o, &c, NULL) == 0);
+	return c;
+}
+
+/* keep 1: the newest version stays, and the one the alias names (not the newest) too; older
+ * ones go, oldest last; other aliases and unnamed images are not touched. */
+static void test_cleanup(void)
+{
+	struct incus_client *c = client_for("image-cleanup");
+	struct coi_error err = {0};
+	char **deleted = NULL;
+
+	if (!c)
+		return;
+	CHECK(image_cleanup(c, "coi-default", 0, NULL, &err) == -EINVAL);
+	CHECK(image_cleanup(c, "coi-default", 1, &deleted, &err) == 2);
+	CHECK(strv_length(deleted) == 2);
+	CHECK_STREQ(deleted ? deleted[0] : NULL, "coi-default-20261128-100000");
+	CHECK_STREQ(deleted ? deleted[1] : NULL, "coi-default-20261127-090000");
+	strv_free(deleted);
+	incus_client_free(c);
+	CHECK(fake_stop(&fake) == 0);
+}
+
+static void test_property(void)
+{
+	struct incus_client *c = client_for("image-property");
+	struct coi_error err = {0};
+	char *v = NULL;
+
+	if (!c)
+		return;
+	CHECK(image_property(c, "coi-default", "coi.recipe", &v, &err) == 0);
+	CHECK_STREQ(v, "0123456789abcdef");
+	free(v);
+	v = (char *)"untouched";
+	CHECK(image_property(c, "coi-default", "coi.recipe", &v, &err) == 0);
+	CHECK(v == NULL);
+	CHECK(image_property(c, "nope", "coi.recipe", &v, &err) == -ENOENT);
+	incus_client_free(c);
+	CHECK(fake_stop(&fake) == 0);
+}
+
 int main(void)
 {
 	RUN(test_recipes_embedded);
 	RUN(test_recipe_hash);
 	RUN(test_version_alias);
 	RUN(test_phase_names);
+	RUN(test_cleanup);
+	RUN(test_property);
 	return tap_done();
 }
