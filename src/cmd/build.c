@@ -164,6 +164,9 @@ static int from_config(struct build_args *a, const struct coi_config *cfg, struc
 	return 0;
 }
 
+/* A usage error for parse_args(): printed, and negative as parse_args() returns it. */
+#define USAGE_ERROR(...) (cmd_usage_error(&verb_build, __VA_ARGS__), -EINVAL)
+
 static int parse_args(int argc, char **argv, struct build_args *a)
 {
 	static const struct option opts[] = {
@@ -194,14 +197,11 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 			errno = 0;
 			a->o.keep = (int)strtol(optarg, &end, 10);
 			if (errno || *end || a->o.keep < 1 || a->o.keep > 1000)
-				return cmd_usage_error(&verb_build,
-				                       "--keep needs a number >= 1, not '%s'",
-				                       optarg);
+				return USAGE_ERROR("--keep needs a number >= 1, not '%s'", optarg);
 			break;
 		case 'a':
 			if (!alias_valid(optarg))
-				return cmd_usage_error(&verb_build, "invalid image alias '%s'",
-				                       optarg);
+				return USAGE_ERROR("invalid image alias '%s'", optarg);
 			a->o.alias = optarg;
 			break;
 		case 'b':
@@ -232,14 +232,13 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 			cmd_help(&verb_build);
 			return 0;
 		default:
-			return cmd_usage_error(&verb_build, "invalid option");
+			return USAGE_ERROR("invalid option");
 		}
 	}
 	if (optind < argc)
-		return cmd_usage_error(&verb_build, "unexpected argument '%s'", argv[optind]);
+		return USAGE_ERROR("unexpected argument '%s'", argv[optind]);
 	if (a->script_path && (!a->o.alias || strcmp(a->o.alias, IMAGE_DEFAULT_ALIAS) == 0))
-		return cmd_usage_error(&verb_build,
-		                       "a custom image (--script) needs its own --alias");
+		return USAGE_ERROR("a custom image (--script) needs its own --alias");
 	return 1;
 }
 

@@ -25,6 +25,7 @@
 #define CA_DIR       "/usr/local/share/ca-certificates"
 #define READY_TRIES  80 /* x 250 ms: the container's exec API answers ~0.3 s after start */
 #define STOP_TIMEOUT 60
+#define OP_WAIT      300 /* seconds to wait for a create still running on the daemon */
 
 void build_progress(struct build_ctx *b, enum image_phase phase, int percent, const char *fmt, ...)
 {
@@ -323,6 +324,38 @@ static int repoint(struct build_ctx *b, const char *alias)
 	return 0;
 }
 
+/* Waits for the daemon's running operations on the build container. A create cut short by an
+ * interrupt is not cancelled on the daemon (creation cannot be), so the container can appear
+ * after the client gave up on it: deleting before it has would leave it behind. */
+static void wait_container_ops(struct build_ctx *b)
+{
+	_cleanup_json_ json_t *md = NULL;
+	_cleanup_free_ char *needle = NULL;
+	json_t *op, *res;
+	size_t i, j;
+
+	if (asprintf(&needle, "/1.0/instances/%s", b->container) < 0 ||
+	    incus_request(b->c, "GET", "/1.0/operations?recursion=1", NULL, NULL, &md, NULL) < 0)
+		return;
+	json_array_foreach(json_get_arr(md, "running"), i, op) {
+		const char *id = json_get_str(op, "id");
+
+		json_array_foreach(json_get_arr(json_get_obj(op, "resources"), "instances"), j,
+		                   res) {
+			_cleanup_free_ char *path = NULL;
+			_cleanup_json_ json_t *done = NULL;
+
+			if (!id || !json_is_string(res) ||
+			    strcmp(json_string_value(res), needle) != 0 ||
+			    asprintf(&path, "/1.0/operations/%s/wait?timeout=%d", id, OP_WAIT) < 0)
+				continue;
+			log_debug("image: waiting for operation %s on '%s'", id, b->container);
+			(void)incus_request(b->c, "GET", path, NULL, NULL, &done, NULL);
+			break;
+		}
+	}
+}
+
 /* Deletes the build container, whatever happened before (an interrupt included), and a version
  * published by a build that then failed (the alias still names the previous image). */
 static void build_undo(struct build_ctx *b)
@@ -336,6 +369,7 @@ static void build_undo(struct build_ctx *b)
 	if (!b->container_made)
 		return;
 	build_progress(b, IMAGE_PHASE_CLEANUP, -1, "deleting build container '%s'", b->container);
+	wait_container_ops(b);
 	if (incus_instance_delete(b->c, b->container, true, &e) < 0 && e.code != -ENOENT)
 		log_warn(
 		        "cannot delete build container '%s': %s; delete it with 'incus delete -f %s'",
