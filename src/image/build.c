@@ -115,8 +115,10 @@ static int launch(struct build_ctx *b)
 	b->container_made = true;
 	r = b->remote ? create_from_remote(b, &w) : incus_instance_create(b->c, &spec, &w, b->err);
 	incus_map_clear(&config);
-	if (r < 0)
+	if (r < 0) {
+		b->create_failed = true;
 		return coi_error_prefix(b->err, "launching '%s'", b->container);
+	}
 	/* Network: the build container needs open egress (apt, npm). coi adds no rules for it
 	 * today; when the network-policy module lands, open the container here (mode "open"). */
 	return 0;
@@ -338,15 +340,16 @@ static void wait_container_ops(struct build_ctx *b)
 	    incus_request(b->c, "GET", "/1.0/operations?recursion=1", NULL, NULL, &md, NULL) < 0)
 		return;
 	json_array_foreach(json_get_arr(md, "running"), i, op) {
-		const char *id = json_get_str(op, "id");
+		const char *id = json_get_str(op, "id"), *what = json_get_str(op, "description");
 
+		if (!id || !what || !strstr(what, "Creating"))
+			continue; /* an exec, say, ends with the container */
 		json_array_foreach(json_get_arr(json_get_obj(op, "resources"), "instances"), j,
 		                   res) {
 			_cleanup_free_ char *path = NULL;
 			_cleanup_json_ json_t *done = NULL;
 
-			if (!id || !json_is_string(res) ||
-			    strcmp(json_string_value(res), needle) != 0 ||
+			if (!json_is_string(res) || strcmp(json_string_value(res), needle) != 0 ||
 			    asprintf(&path, "/1.0/operations/%s/wait?timeout=%d", id, OP_WAIT) < 0)
 				continue;
 			log_debug("image: waiting for operation %s on '%s'", id, b->container);
@@ -369,7 +372,8 @@ static void build_undo(struct build_ctx *b)
 	if (!b->container_made)
 		return;
 	build_progress(b, IMAGE_PHASE_CLEANUP, -1, "deleting build container '%s'", b->container);
-	wait_container_ops(b);
+	if (b->create_failed)
+		wait_container_ops(b);
 	if (incus_instance_delete(b->c, b->container, true, &e) < 0 && e.code != -ENOENT)
 		log_warn(
 		        "cannot delete build container '%s': %s; delete it with 'incus delete -f %s'",

@@ -30,8 +30,9 @@ struct build_ctx {
 	char stamp[IMAGE_STAMP_LEN + 1];   /* YYYYMMDD-HHMMSS, UTC */
 	char container[64];                /* coi-build-STAMP */
 	bool container_made;
-	bool published; /* the new version exists ... */
-	bool repointed; /* ... and the alias names it: from here on the build has succeeded */
+	bool create_failed; /* the daemon may still be creating it */
+	bool published;     /* the new version exists ... */
+	bool repointed;     /* ... and the alias names it: from here on the build has succeeded */
 	enum image_phase phase; /* for progress from Incus operations */
 };
 

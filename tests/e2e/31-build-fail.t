@@ -13,12 +13,12 @@ tmp=$(mktemp -d)
 t_defer "rm -rf $tmp"
 alias=$(t_name buildimg)
 # Whatever happens: delete every image of this test and any build container left behind.
-t_defer "incus image list -f csv -c l | grep -o '$alias[^ ,]*' | xargs -r -n1 incus image delete"
+t_defer "incus image list -f json | jq -r '.[] | select(any(.aliases[]; .name | startswith(\"$alias\"))) | .fingerprint' | xargs -r -n1 incus image delete"
 t_defer "incus list -f csv -c n | grep '^coi-build-' | xargs -r incus delete -f"
 
 fingerprint() { incus image info "$1" 2>/dev/null | awk '/^Fingerprint:/{print $2}'; }
 build_containers() { incus list -f csv -c n | grep -c '^coi-build-' || true; }
-versions() { incus image list -f csv -c l | grep -oE "$alias-[0-9]{8}-[0-9]{6}" | sort; }
+versions() { incus image list -f json | jq -r '.[].aliases[].name' | grep -E "^$alias-[0-9]{8}-[0-9]{6}$" | sort; }
 
 default_fp=$(fingerprint coi-default)
 t_like "coi-default exists" "$default_fp" '^[0-9a-f]{64}$'
@@ -72,11 +72,12 @@ printf '#!/bin/bash\necho "sleeping"\nsleep 600\n' >"$tmp/slow.sh"
 pid=$!
 t_defer "kill $pid"
 for _ in $(seq 600); do
-    grep -q '^sleeping' "$tmp/slow.log" && break
+    grep -q '\[script\]' "$tmp/slow.log" && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
 done
-t_is "the slow build reached its script" "$(grep -c '^sleeping' "$tmp/slow.log")" 1
+sleep 2 # the script is running now (its output may only come at its end: no streaming exec yet)
+t_is "the slow build reached its script" "$(grep -c '\[script\]' "$tmp/slow.log")" 1
 t_is "a build container exists meanwhile" "$(build_containers)" 1
 kill -INT "$pid"
 rc=0
