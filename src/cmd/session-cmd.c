@@ -137,11 +137,15 @@ static int opts_from_config(struct session_opts *o, const struct coi_config *cfg
 	o->host_immutable = cfg->security.host_immutable;
 	o->net_mode = modes[cfg->network.mode];
 	o->limits_processes = cfg->limits.runtime.max_processes;
+	o->bypass = cfg->tool.permission_mode == PERMISSION_MODE_BYPASS;
+	o->auto_context = cfg->tool.auto_context;
 	o->protected_paths = strv_free(o->protected_paths);
 	if (config_protected_paths(cfg, &o->protected_paths) < 0 ||
 	    replace(&o->image, cfg->container.image) < 0 ||
 	    replace(&o->storage_pool, cfg->container.storage_pool) < 0 ||
 	    replace(&o->code_user, cfg->incus.code_user) < 0 ||
+	    replace(&o->tool, cfg->tool.name) < 0 ||
+	    replace(&o->tool_binary, cfg->tool.binary) < 0 ||
 	    replace(&o->limits_cpu, cfg->limits.cpu.count) < 0 ||
 	    replace(&o->limits_memory, cfg->limits.memory.limit) < 0 || add_mounts(o, cfg) < 0 ||
 	    add_env(o, cfg, warnings) < 0)

@@ -3,7 +3,9 @@
 #include "cmd/cmd.h"
 
 /* clang-format off */
+extern const struct verb verb_shell;
 extern const struct verb verb_run;
+extern const struct verb verb_attach;
 extern const struct verb verb_list;
 extern const struct verb verb_kill;
 extern const struct verb verb_clean;
@@ -17,7 +19,9 @@ extern const struct verb verb_trust;
 extern const struct verb verb_untrust;
 
 const struct verb *const coi_verbs[] = {
+	&verb_shell,
 	&verb_run,
+	&verb_attach,
 	&verb_list,
 	&verb_kill,
 	&verb_clean,

@@ -98,6 +98,9 @@ int fleet_owner_alive(const char *name)
 
 	if (!path || read_file(path, &b, NULL) < 0)
 		return 0;
+	/* a detached interactive session: the user comes back with coi attach */
+	if (strncmp(buf_str(&b), "detached", 8) == 0)
+		return 1;
 	if (sscanf(buf_str(&b), "%d %llu", &pid, &want) != 2 || pid <= 0)
 		return 0;
 	if (proc_starttime(pid, &now) < 0 || now != want)

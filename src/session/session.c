@@ -13,10 +13,13 @@
 #include <unistd.h>
 
 #include "incus/incus.h"
+#include "session/context.h"
 #include "session/devices.h"
 #include "session/fleet.h"
 #include "session/idmount.h"
 #include "session/protect.h"
+#include "session/tool.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/path.h"
@@ -86,6 +89,8 @@ void session_opts_release(struct session_opts *o)
 	free(o->env);
 	free(o->limits_cpu);
 	free(o->limits_memory);
+	free(o->tool);
+	free(o->tool_binary);
 	*o = (struct session_opts){0};
 }
 
@@ -428,6 +433,104 @@ static int protect_host(struct session *s, struct coi_error *err)
 	return r < 0 ? r : 0;
 }
 
+/* ---- the user's environment in the container ---------------------------------------------- */
+
+static int write_home_file(struct session *s, const char *rel, const char *text, int mode,
+                           struct coi_error *err)
+{
+	_cleanup_free_ char *path = NULL;
+	struct incus_file_attrs a = {
+	        .uid = s->opts->code_uid, .gid = s->opts->code_uid, .mode = mode};
+
+	if (asprintf(&path, "/home/%s/%s", s->opts->code_user, rel) < 0)
+		return coi_error_oom(err);
+	return incus_file_write(s->client, s->name, path, text, strlen(text), &a, err);
+}
+
+/* mkdir -p of a directory under the code user's home, owned by code. */
+static int make_home_dir(struct session *s, const char *rel, struct coi_error *err)
+{
+	_cleanup_free_ char *path = NULL;
+	struct incus_file_attrs a = {
+	        .uid = s->opts->code_uid, .gid = s->opts->code_uid, .mode = 0700};
+
+	if (asprintf(&path, "/home/%s/%s", s->opts->code_user, rel) < 0)
+		return coi_error_oom(err);
+	for (char *p = path + strlen("/home/") + strlen(s->opts->code_user) + 1;; p++) {
+		int r;
+
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		r = incus_file_mkdir(s->client, s->name, path, &a, err);
+		if (r < 0 && r != -EEXIST)
+			return r;
+		coi_error_clear(err);
+		*p = c;
+		if (!c)
+			return 0;
+	}
+}
+
+static int inject_tool_context(struct session *s, const struct tool *t, const char *context,
+                               struct coi_error *err)
+{
+	_cleanup_buf_ struct buf old = BUF_INIT(1u << 20), merged = BUF_INIT(2u << 20);
+	_cleanup_free_ char *path = NULL, *dir = strdup(t->context_file);
+	char *slash;
+	int r;
+
+	if (!dir || asprintf(&path, "/home/%s/%s", s->opts->code_user, t->context_file) < 0)
+		return coi_error_oom(err);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		r = make_home_dir(s, dir, err);
+		if (r < 0)
+			return r;
+	}
+	r = incus_file_read(s->client, s->name, path, &old, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (context_merge_block(r < 0 ? NULL : buf_str(&old), context, &merged) < 0)
+		return coi_error_oom(err);
+	return write_home_file(s, t->context_file, buf_str(&merged), 0644, err);
+}
+
+/* opencode reads its permissions from its config: allow everything in bypass mode. */
+static int opencode_bypass(struct session *s, struct coi_error *err)
+{
+	int r = make_home_dir(s, ".config/opencode", err);
+
+	if (r < 0)
+		return r;
+	return write_home_file(s, ".config/opencode/opencode.json",
+	                       "{\n  \"permission\": {\"edit\": \"allow\", \"bash\": \"allow\", "
+	                       "\"webfetch\": \"allow\"}\n}\n",
+	                       0644, err);
+}
+
+static int prepare_user(struct session *s, struct coi_error *err)
+{
+	_cleanup_buf_ struct buf ctx = BUF_INIT(64u << 10), env = BUF_INIT(1u << 20);
+	const struct tool *t = tool_find(s->opts->tool);
+	int r;
+
+	if (context_render(s, &ctx) < 0 || context_env_file(s->opts, &env) < 0)
+		return coi_error_oom(err);
+	r = make_home_dir(s, ".config/coi", err);
+	if (r >= 0)
+		r = write_home_file(s, ".config/coi/env", buf_str(&env), 0600, err);
+	if (r >= 0)
+		r = write_home_file(s, "SANDBOX_CONTEXT.md", buf_str(&ctx), 0644, err);
+	if (r >= 0 && t && s->opts->auto_context && t->context_file)
+		r = inject_tool_context(s, t, buf_str(&ctx), err);
+	if (r >= 0 && t && s->opts->bypass && strcmp(t->name, "opencode") == 0)
+		r = opencode_bypass(s, err);
+	return r < 0 ? coi_error_prefix(err, "preparing the code user's environment") : 0;
+}
+
 static int start_phases(struct session *s, struct coi_error *err)
 {
 	_cleanup_close_ int lock = -EBADF;
@@ -489,6 +592,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 		r = check_interrupted(err);
 	if (r >= 0)
 		r = wait_ready(s, err);
+	if (r >= 0)
+		r = prepare_user(s, err);
 	return r;
 }
 
@@ -539,7 +644,50 @@ static char **session_env(const struct session *s)
 	return TAKE_PTR(env);
 }
 
-int session_exec(struct session *s, char *const *argv, bool interactive, struct coi_error *err)
+/* sh -c '. ~/.config/coi/env; exec "$@"' coi ARGV...: forwarded values reach the command's
+ * environment without ever being on a command line or in the exec request. */
+static char **with_env(char *const *argv)
+{
+	_cleanup_strv_free_ char **w = NULL;
+
+	if (strv_push(&w, "sh") < 0 || strv_push(&w, "-c") < 0 ||
+	    strv_push(&w, ". \"$HOME/.config/coi/env\" 2>/dev/null; exec \"$@\"") < 0 ||
+	    strv_push(&w, "coi") < 0)
+		return NULL;
+	for (size_t i = 0; argv[i]; i++)
+		if (strv_push(&w, argv[i]) < 0)
+			return NULL;
+	return TAKE_PTR(w);
+}
+
+int session_exec_capture(struct session *s, char *const *argv, char **ret_out,
+                         struct coi_error *err)
+{
+	_cleanup_strv_free_ char **env = session_env(s);
+	struct incus_exec_result res = {0};
+	struct incus_exec_opts o;
+	int r;
+
+	if (!env)
+		return coi_error_oom(err);
+	incus_exec_opts_init(&o);
+	o.argv = argv;
+	o.env = env;
+	o.uid = s->opts->code_uid;
+	o.gid = s->opts->code_uid;
+	o.cwd = s->container_workspace;
+	r = incus_exec(s->client, s->name, &o, &res, err);
+	if (r < 0)
+		return r;
+	if (ret_out)
+		*ret_out = TAKE_PTR(res.out);
+	r = res.exit_status;
+	incus_exec_result_release(&res);
+	return r;
+}
+
+static int exec_streamed(struct session *s, char *const *argv, bool interactive,
+                         struct coi_error *err)
 {
 	_cleanup_strv_free_ char **env = session_env(s);
 	struct incus_exec_result res = {0};
@@ -557,7 +705,7 @@ int session_exec(struct session *s, char *const *argv, bool interactive, struct 
 	o.mode = interactive ? INCUS_EXEC_INTERACTIVE : INCUS_EXEC_STREAM;
 	r = incus_exec(s->client, s->name, &o, &res, err);
 	if (r == -EOPNOTSUPP && !interactive) {
-		/* Streaming exec not available in this build: capture, then print. */
+		/* a client without streaming exec: capture, then print */
 		coi_error_clear(err);
 		o.mode = INCUS_EXEC_CAPTURE;
 		r = incus_exec(s->client, s->name, &o, &res, err);
@@ -572,6 +720,21 @@ int session_exec(struct session *s, char *const *argv, bool interactive, struct 
 	r = res.exit_status;
 	incus_exec_result_release(&res);
 	return r;
+}
+
+int session_exec(struct session *s, char *const *argv, bool interactive, struct coi_error *err)
+{
+	_cleanup_strv_free_ char **wrapped = with_env(argv);
+
+	if (!wrapped)
+		return coi_error_oom(err);
+	return exec_streamed(s, wrapped, interactive, err);
+}
+
+int session_exec_plain(struct session *s, char *const *argv, bool interactive,
+                       struct coi_error *err)
+{
+	return exec_streamed(s, argv, interactive, err);
 }
 
 /* ---- stop -------------------------------------------------------------------------------- */
@@ -606,6 +769,16 @@ int session_stop(struct session *s, struct coi_error *err)
 	return r;
 }
 
+int session_detach(struct session *s, struct coi_error *err)
+{
+	_cleanup_free_ char *dir = coi_dir(), *path = NULL;
+
+	if (!dir || asprintf(&path, "%s/run/%s.owner", dir, s->name) < 0)
+		return coi_error_oom(err);
+	s->n_undo = 0;
+	return write_file_atomic(path, "detached\n", 9, 0600, err);
+}
+
 char **session_take_warnings(struct session *s)
 {
 	return TAKE_PTR(s->warnings);
@@ -638,12 +811,13 @@ int session_opts_default(const char *workspace, struct session_opts *ret, struct
 	o.workspace = strdup(workspace);
 	o.image = strdup("coi-default");
 	o.code_user = strdup("code");
+	o.tool = strdup("claude");
 	o.protected_paths =
 	        strv_split(".git/hooks .git/config .git/config.worktree "
 	                   ".git/info/attributes .husky .vscode .coi .claude/settings.json "
 	                   ".claude/settings.local.json .codex/config.toml",
 	                   " ");
-	if (!o.workspace || !o.image || !o.code_user || !o.protected_paths) {
+	if (!o.workspace || !o.image || !o.code_user || !o.tool || !o.protected_paths) {
 		session_opts_release(&o);
 		return coi_error_oom(err);
 	}

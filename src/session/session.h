@@ -62,6 +62,12 @@ struct session_opts {
 
 	enum session_net_mode net_mode;
 
+	/* the agent */
+	char *tool;        /* "claude", ... (tool.h) */
+	char *tool_binary; /* tool.binary: replaces the tool's own */
+	bool bypass;       /* skip the agent's permission prompts */
+	bool auto_context; /* also write the context into the tool's own context file */
+
 	/* limits: empty strings/0 mean unset */
 	char *limits_cpu;
 	char *limits_memory;
@@ -93,9 +99,21 @@ struct session {
 int session_start(struct session_opts *opts, struct incus_client *c, struct session **ret,
                   struct coi_error *err);
 
-/* Runs argv in the session as the code user, in the workspace; stdin/stdout/stderr streamed.
- * Returns the command's exit status (>= 0), or a negative errno if it could not run. */
+/* Runs argv in the session as the code user, in the workspace, with the session's environment;
+ * stdin/stdout/stderr streamed (or a pty when interactive). Returns the command's exit status
+ * (>= 0), or a negative errno if it could not run. */
 int session_exec(struct session *s, char *const *argv, bool interactive, struct coi_error *err);
+/* The same without sourcing the environment file (argv sources it itself where needed). */
+int session_exec_plain(struct session *s, char *const *argv, bool interactive,
+                       struct coi_error *err);
+
+/* Runs argv as the code user and captures its output (for checks such as tmux has-session). */
+int session_exec_capture(struct session *s, char *const *argv, char **ret_out,
+                         struct coi_error *err);
+
+/* Leave the container running without this process (the user detached): the undo steps are
+ * dropped, and the owner record says the session is detached, so it is not an orphan. */
+int session_detach(struct session *s, struct coi_error *err);
 
 /* Runs the undo steps in reverse (delete or stop the container, restore flags, ...) and reports
  * what changed under protection into the warnings. Returns 0 or the first failure. */
