@@ -121,7 +121,8 @@ static int describe_restricted(const struct net_policy *p, struct buf *out)
 		r = buf_puts(out, " Link-local addresses and the cloud metadata service "
 		                  "(169.254.0.0/16) are blocked.");
 	if (r >= 0 && !p->allow_local_network_access)
-		r = buf_puts(out, " Other containers are not reachable; the host's bridge address is.");
+		r = buf_puts(out,
+		             " Other containers are not reachable; the host's bridge address is.");
 	if (r >= 0 && p->allowed_ports.n) {
 		r = buf_puts(out, " Only these ports are open: ");
 		r = r < 0 ? r : net_ports_format(&p->allowed_ports, out);
@@ -152,7 +153,8 @@ int net_policy_describe(const struct net_policy *p, const struct net_resolution 
 		                          "/etc/hosts. Everything else is refused.");
 		break;
 	case NET_MODE_OPEN:
-		return buf_puts(out, "Network: open. No filtering; IPv4 and IPv6 are unrestricted.\n");
+		return buf_puts(out,
+		                "Network: open. No filtering; IPv4 and IPv6 are unrestricted.\n");
 	case _NET_MODE_MAX:
 	case _NET_MODE_INVALID:
 	default:
@@ -221,9 +223,10 @@ static json_t *hosts_json(const struct net_policy *p)
 	for (size_t i = 0; arr && i < p->n_hosts; i++) {
 		json_t *names = json_array(), *o;
 
-		strv_foreach(n, p->hosts[i].hostnames) json_array_append_new(names, json_string(*n));
-		o = json_pack("{s:s, s:o, s:o*}", "ip", ip4(p->hosts[i].addr, s), "hostnames", names,
-		              "ports", ports_json(&p->hosts[i].ports));
+		strv_foreach(n, p->hosts[i].hostnames)
+			json_array_append_new(names, json_string(*n));
+		o = json_pack("{s:s, s:o, s:o*}", "ip", ip4(p->hosts[i].addr, s), "hostnames",
+		              names, "ports", ports_json(&p->hosts[i].ports));
 		if (!o || json_array_append_new(arr, o) < 0) {
 			json_decref(arr);
 			return NULL;

@@ -45,16 +45,16 @@ enum net_mode {
 const char *net_mode_to_string(enum net_mode m);
 enum net_mode net_mode_from_string(const char *s);
 
-#define NET_TABLE_DEFAULT  "coi"
-#define NET_NAME_MAX       253 /* a DNS name */
-#define NET_CONTAINER_MAX  63  /* an Incus instance name */
-#define NET_IFNAME_MAX     15  /* IFNAMSIZ - 1 */
-#define NET_TABLE_MAX      32
-#define NET_PORTS_MAX      64  /* port items in one entry or in allowed_ports */
-#define NET_ADDRS_MAX      64  /* addresses kept per resolved name */
-#define NET_ALLOWLIST_MAX  512 /* allowlist entries */
-#define NET_LIST_MAX       64  /* dns_servers, hosts, hostnames per host */
-#define NET_REFRESH_FLOOR  60  /* seconds: never re-resolve more often */
+#define NET_TABLE_DEFAULT "coi"
+#define NET_NAME_MAX      253 /* a DNS name */
+#define NET_CONTAINER_MAX 63  /* an Incus instance name */
+#define NET_IFNAME_MAX    15  /* IFNAMSIZ - 1 */
+#define NET_TABLE_MAX     32
+#define NET_PORTS_MAX     64  /* port items in one entry or in allowed_ports */
+#define NET_ADDRS_MAX     64  /* addresses kept per resolved name */
+#define NET_ALLOWLIST_MAX 512 /* allowlist entries */
+#define NET_LIST_MAX      64  /* dns_servers, hosts, hostnames per host */
+#define NET_REFRESH_FLOOR 60  /* seconds: never re-resolve more often */
 
 struct net_port_range {
 	uint16_t lo, hi; /* lo == hi for a single port */
@@ -86,12 +86,12 @@ struct net_host {
 
 struct net_policy {
 	enum net_mode mode;
-	bool block_private_networks;     /* default true: reject RFC1918 (restricted) */
-	bool block_metadata_endpoint;    /* default true: reject 169.254.0.0/16 */
-	bool allow_local_network_access; /* default false: accept RFC1918 and the bridge subnet */
+	bool block_private_networks;       /* default true: reject RFC1918 (restricted) */
+	bool block_metadata_endpoint;      /* default true: reject 169.254.0.0/16 */
+	bool allow_local_network_access;   /* default false: accept RFC1918 and the bridge subnet */
 	unsigned refresh_interval_minutes; /* default 30; 0 disables allowlist refresh */
-	struct net_ports allowed_ports;  /* global egress port cap; n == 0: none */
-	struct in_addr *dns_servers;     /* restricted: port 53 only to these (and the bridge) */
+	struct net_ports allowed_ports;    /* global egress port cap; n == 0: none */
+	struct in_addr *dns_servers;       /* restricted: port 53 only to these (and the bridge) */
 	size_t n_dns_servers;
 	struct net_dest *allowlist; /* allowlist mode: the only reachable destinations */
 	size_t n_allowlist;
@@ -103,7 +103,8 @@ struct net_policy {
 void net_policy_init(struct net_policy *p);
 void net_policy_release(struct net_policy *p);
 
-/* Parse one allowlist entry. Wildcards, URLs, IPv6 and malformed ports are refused with a reason. */
+/* Parse one allowlist entry. Wildcards, URLs, IPv6 and malformed ports are refused with a reason.
+ */
 int net_dest_parse(const char *s, struct net_dest *ret, struct coi_error *err);
 /* "name:80,443" / "10.0.0.0/8" / "1.2.3.4:8000-8100" (a /32 is written as the bare address). */
 int net_dest_format(const struct net_dest *d, struct buf *out);
@@ -197,8 +198,8 @@ json_t *net_policy_to_json(const struct net_policy *p, const struct net_resoluti
 struct net_target {
 	const char *table;     /* NULL: NET_TABLE_DEFAULT */
 	const char *container; /* the coi container name */
-	const char *veth;      /* host-side veth (set the NIC's host_name so it is known before boot) */
-	struct in_addr ipv4;   /* the container's address; INADDR_ANY while unknown */
+	const char *veth; /* host-side veth (set the NIC's host_name so it is known before boot) */
+	struct in_addr ipv4;    /* the container's address; INADDR_ANY while unknown */
 	struct in_addr gateway; /* the bridge's address */
 	unsigned prefix;        /* the bridge subnet's prefix length */
 	int log_group;          /* NFLOG group for denials; -1: no logging */
@@ -209,9 +210,9 @@ enum net_family { NET_FAMILY_IP, NET_FAMILY_BRIDGE };
 /* A rule coi found in one of its base chains. */
 struct net_state_rule {
 	enum net_family family;
-	char chain[NET_TABLE_MAX + 1];     /* forward, input, prerouting */
+	char chain[NET_TABLE_MAX + 1]; /* forward, input, prerouting */
 	uint64_t handle;
-	char owner[NET_CONTAINER_MAX + 1]; /* from the comment "coi:<name>"; "" if none */
+	char owner[NET_CONTAINER_MAX + 1];          /* from the comment "coi:<name>"; "" if none */
 	char key[INET_ADDRSTRLEN + NET_IFNAME_MAX]; /* the ip saddr or iifname it matches; "" */
 };
 
@@ -253,8 +254,8 @@ int net_nft_apply(const struct net_target *t, const struct net_policy *p,
                   struct coi_error *err);
 int net_nft_remove(const char *table, const char *container, const struct net_state *st,
                    struct buf *out, struct coi_error *err);
-int net_nft_purge(const char *table, char *const *live, const struct net_state *st,
-                  struct buf *out, struct coi_error *err);
+int net_nft_purge(const char *table, char *const *live, const struct net_state *st, struct buf *out,
+                  struct coi_error *err);
 
 /* ---- applying ---- */
 
@@ -285,9 +286,8 @@ int net_nft_read_state(const struct net_nft *n, const char *table, struct net_st
  * the batch fails, since another coi may have changed the tables in between. */
 int netpolicy_boot_block(const struct net_nft *n, const struct net_target *t,
                          struct coi_error *err);
-int netpolicy_apply(const struct net_nft *n, const struct net_target *t,
-                    const struct net_policy *p, const struct net_resolution *r,
-                    struct coi_error *err);
+int netpolicy_apply(const struct net_nft *n, const struct net_target *t, const struct net_policy *p,
+                    const struct net_resolution *r, struct coi_error *err);
 int netpolicy_remove(const struct net_nft *n, const char *table, const char *container,
                      struct coi_error *err);
 /* Returns the number of containers whose rules were removed. */

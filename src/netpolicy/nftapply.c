@@ -51,8 +51,7 @@ static int nft_error(struct coi_error *err, const char *text)
 
 	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
 		n--;
-	return coi_error_set(err, -EPROTO, "nft failed: %.*s", (int)n,
-	                     n ? text : "no error text");
+	return coi_error_set(err, -EPROTO, "nft failed: %.*s", (int)n, n ? text : "no error text");
 }
 
 static int run_lib(const char *script, bool json, struct buf *out, struct coi_error *err)
@@ -71,7 +70,8 @@ static int run_lib(const char *script, bool json, struct buf *out, struct coi_er
 	if (nft_run_cmd_from_buffer(ctx, script) != 0)
 		r = nft_error(err, nft_ctx_get_error_buffer(ctx));
 	else if (out && buf_puts(out, nft_ctx_get_output_buffer(ctx)) < 0)
-		r = coi_error_set(err, -E2BIG, "nft output is larger than %u bytes", NFT_OUTPUT_MAX);
+		r = coi_error_set(err, -E2BIG, "nft output is larger than %u bytes",
+		                  NFT_OUTPUT_MAX);
 	nft_ctx_free(ctx);
 	return r;
 }
@@ -399,19 +399,16 @@ static const char *table_of(const char *table)
 	return table ? table : NET_TABLE_DEFAULT;
 }
 
-int netpolicy_boot_block(const struct net_nft *n, const struct net_target *t,
-                         struct coi_error *err)
+int netpolicy_boot_block(const struct net_nft *n, const struct net_target *t, struct coi_error *err)
 {
 	struct op op = {.table = table_of(t->table), .gen = gen_boot, .t = t};
 	int r = run_op(n, &op, err);
 
-	return r < 0 ? coi_error_prefix(err, "cannot block the network of '%s'", t->container)
-	             : 0;
+	return r < 0 ? coi_error_prefix(err, "cannot block the network of '%s'", t->container) : 0;
 }
 
-int netpolicy_apply(const struct net_nft *n, const struct net_target *t,
-                    const struct net_policy *p, const struct net_resolution *res,
-                    struct coi_error *err)
+int netpolicy_apply(const struct net_nft *n, const struct net_target *t, const struct net_policy *p,
+                    const struct net_resolution *res, struct coi_error *err)
 {
 	struct op op = {.table = table_of(t->table), .gen = gen_apply, .t = t, .p = p, .res = res};
 	int r = run_op(n, &op, err);

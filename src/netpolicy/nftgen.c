@@ -83,7 +83,8 @@ static void deny(struct gen *g, const char *match)
 static void setup_tables(struct gen *g)
 {
 	emit(g, "add table ip %s\n", g->table);
-	emit(g, "add chain ip %s forward { type filter hook forward priority 10; policy accept; }\n",
+	emit(g,
+	     "add chain ip %s forward { type filter hook forward priority 10; policy accept; }\n",
 	     g->table);
 	emit(g, "add chain ip %s input { type filter hook input priority 10; policy accept; }\n",
 	     g->table);
@@ -293,8 +294,8 @@ static void remove_base_rules(struct gen *g, const struct net_state *st, const c
 	}
 }
 
-static void remove_chains(struct gen *g, const struct net_state *st, const char *owner,
-                          bool ip, bool bridge)
+static void remove_chains(struct gen *g, const struct net_state *st, const char *owner, bool ip,
+                          bool bridge)
 {
 	for (size_t i = 0; st && i < st->n_chains; i++) {
 		const struct net_state_chain *sc = &st->chains[i];
@@ -335,7 +336,8 @@ static void remove_stale(struct gen *g, const struct net_state *st, const char *
 			return;
 		}
 	}
-	strv_foreach(o, stale) remove_owner(g, st, *o);
+	strv_foreach(o, stale)
+		remove_owner(g, st, *o);
 }
 
 /* ---- entry points ---- */
@@ -473,8 +475,8 @@ int net_nft_remove(const char *table, const char *container, const struct net_st
 	return gen_done(&g, err);
 }
 
-int net_nft_purge(const char *table, char *const *live, const struct net_state *st,
-                  struct buf *out, struct coi_error *err)
+int net_nft_purge(const char *table, char *const *live, const struct net_state *st, struct buf *out,
+                  struct coi_error *err)
 {
 	struct gen g = {.out = out, .table = table ? table : NET_TABLE_DEFAULT};
 	_cleanup_strv_free_ char **owners = NULL;

@@ -2,22 +2,21 @@
 /* policy.c: the policy model and the validation of everything that later goes into nft text or
  * /etc/hosts. Every string accepted here is from a small character set with no quotes, spaces or
  * separators, so the generator can print it as is and nothing can inject nft syntax. */
-#include "netpolicy/netpolicy.h"
-
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "netpolicy/netpolicy.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/strv.h"
 
 static const char *const mode_names[_NET_MODE_MAX] = {
-	[NET_MODE_RESTRICTED] = "restricted",
-	[NET_MODE_ALLOWLIST] = "allowlist",
-	[NET_MODE_OPEN] = "open",
+        [NET_MODE_RESTRICTED] = "restricted",
+        [NET_MODE_ALLOWLIST] = "allowlist",
+        [NET_MODE_OPEN] = "open",
 };
 
 const char *net_mode_to_string(enum net_mode m)
@@ -38,10 +37,10 @@ enum net_mode net_mode_from_string(const char *s)
 void net_policy_init(struct net_policy *p)
 {
 	*p = (struct net_policy){
-		.mode = NET_MODE_RESTRICTED,
-		.block_private_networks = true,
-		.block_metadata_endpoint = true,
-		.refresh_interval_minutes = 30,
+	        .mode = NET_MODE_RESTRICTED,
+	        .block_private_networks = true,
+	        .block_metadata_endpoint = true,
+	        .refresh_interval_minutes = 30,
 	};
 }
 
@@ -215,8 +214,8 @@ static int dest_check_host(const char *host, const char *entry, struct coi_error
 	if (*host == '\0')
 		return coi_error_set(err, -EINVAL, "'%s' has no host", entry);
 	if (strchr(host, '*'))
-		return coi_error_set(err, -EINVAL, "'%s': wildcards are not supported, list each name",
-		                     entry);
+		return coi_error_set(err, -EINVAL,
+		                     "'%s': wildcards are not supported, list each name", entry);
 	return 0;
 }
 
@@ -259,7 +258,8 @@ int net_dest_parse(const char *s, struct net_dest *ret, struct coi_error *err)
 	if (hlen > 1 && host[hlen - 1] == '.')
 		host[--hlen] = '\0';
 	if (!net_hostname_valid(host))
-		return coi_error_set(err, -EINVAL, "'%s' is not a host name, IPv4 address or CIDR", s);
+		return coi_error_set(err, -EINVAL, "'%s' is not a host name, IPv4 address or CIDR",
+		                     s);
 	for (size_t i = 0; i < hlen; i++)
 		d.name[i] = (char)tolower((unsigned char)host[i]);
 	d.kind = NET_DEST_NAME;
@@ -292,8 +292,7 @@ int net_dest_format(const struct net_dest *d, struct buf *out)
 	else if (d->prefix == 32)
 		r = buf_puts(out, inet_ntop(AF_INET, &d->addr, a, sizeof(a)));
 	else
-		r = buf_printf(out, "%s/%u", inet_ntop(AF_INET, &d->addr, a, sizeof(a)),
-		               d->prefix);
+		r = buf_printf(out, "%s/%u", inet_ntop(AF_INET, &d->addr, a, sizeof(a)), d->prefix);
 	if (r < 0 || d->ports.n == 0)
 		return r;
 	r = buf_putc(out, ':');

@@ -4,14 +4,13 @@
  * /etc/hosts lines coi writes, so a name and its firewall rule always agree. getaddrinfo gives
  * no TTL, so the refresh period is refresh_interval_minutes; a resolver that knows TTLs (a
  * test's, or a future res_query one) shortens it down to NET_REFRESH_FLOOR. */
-#include "netpolicy/netpolicy.h"
-
 #include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "netpolicy/netpolicy.h"
 #include "util/error.h"
 
 static int addr_cmp(const void *a, const void *b)

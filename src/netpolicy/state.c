@@ -4,12 +4,11 @@
  * "coi:<name>", the ip saddr or iifname they key on) and the per-container chains. Names that
  * are not valid container names are ignored, so nothing read here can put foreign text into a
  * later batch. */
-#include "netpolicy/netpolicy.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "netpolicy/netpolicy.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/strv.h"
@@ -60,7 +59,8 @@ static const char *rule_key(const json_t *expr)
 			continue;
 		if (payload && json_get_str(payload, "protocol") &&
 		    strcmp(json_get_str(payload, "protocol"), "ip") == 0 &&
-		    json_get_str(payload, "field") && strcmp(json_get_str(payload, "field"), "saddr") == 0)
+		    json_get_str(payload, "field") &&
+		    strcmp(json_get_str(payload, "field"), "saddr") == 0)
 			return right;
 		if (meta && strcmp(meta, "iifname") == 0)
 			return right;
@@ -177,7 +177,8 @@ char **net_state_owners(const struct net_state *st)
 		    strv_push(&l, st->rules[i].owner) < 0)
 			return NULL;
 	for (size_t i = 0; st && i < st->n_chains; i++)
-		if (!strv_contains(l, st->chains[i].owner) && strv_push(&l, st->chains[i].owner) < 0)
+		if (!strv_contains(l, st->chains[i].owner) &&
+		    strv_push(&l, st->chains[i].owner) < 0)
 			return NULL;
 	qsort(l, strv_length(l), sizeof(char *), owner_cmp);
 	return TAKE_PTR(l);
