@@ -27,27 +27,27 @@
 	"add chain bridge coi prerouting { type filter hook prerouting priority -200; policy " \
 	"accept; }\n"
 
-#define CT_RESET      "add chain ip coi ct-c1\nflush chain ip coi ct-c1\n"
-#define JUMPS                                                                    \
+#define CT_RESET "add chain ip coi ct-c1\nflush chain ip coi ct-c1\n"
+#define JUMPS                                                                       \
 	"add rule ip coi forward ip saddr 10.0.3.7 jump ct-c1 comment \"coi:c1\"\n" \
 	"add rule ip coi input ip saddr 10.0.3.7 jump ct-c1 comment \"coi:c1\"\n"
 #define BR_RESET "add chain bridge coi br-c1\nflush chain bridge coi br-c1\n"
 #define BR_REAL                                                                             \
-	"add rule bridge coi br-c1 ether type arp accept" C                                   \
-	"add rule bridge coi br-c1 ip saddr 10.0.3.7 accept" C                                \
+	"add rule bridge coi br-c1 ether type arp accept" C                                 \
+	"add rule bridge coi br-c1 ip saddr 10.0.3.7 accept" C                              \
 	"add rule bridge coi br-c1 ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp dport 67 " \
-	"accept" C "add rule bridge coi br-c1 drop" C                                         \
+	"accept" C "add rule bridge coi br-c1 drop" C                                       \
 	"add rule bridge coi prerouting iifname \"vethc1\" jump br-c1 comment \"coi:c1\"\n"
 
-static struct in_addr A(const char *s)
-{
+static struct in_addr A(const char *s) {
 	struct in_addr a = {0};
 
 	(void)inet_pton(AF_INET, s, &a);
 	return a;
 }
 
-static struct net_target target(void)
+static struct net_target
+target(void)
 {
 	return (struct net_target){.container = "c1",
 	                           .veth = "vethc1",
@@ -134,21 +134,58 @@ static void test_allowlist_good(void)
 	CHECK(net_dest_parse("x.example.com:443", &d, NULL) == 0);
 	CHECK(d.kind == NET_DEST_NAME && d.ports.n == 1 && d.ports.r[0].lo == 443);
 	CHECK(net_dest_parse("192.168.1.0/24", &d, NULL) == 0);
-	CHECK(d.kind == NET_DEST_CIDR && d.prefix == 24 && d.addr.s_addr == A("192.168.1.0").s_addr);
+	CHECK(d.kind == NET_DEST_CIDR && d.prefix == 24 &&
+	      d.addr.s_addr == A("192.168.1.0").s_addr);
 }
 
 static void test_allowlist_bad(void)
 {
 	static const char *const bad[] = {
-	        "", "*.example.com", "*", "api.*.com", "https://example.com",
-	        "http://x:80", "::1", "[::1]:443", "2001:db8::1", "host:",
-	        "host:0", "host:65536", "host:80-", "host:-80", "host:90-80",
-	        "host:8a", "host:80,,443", "host:,80", "host:80:90", "host: 80",
-	        "1.2.3.4/33", "1.2.3.4/", "1.2.3.4/-1", "1.2.3.4/+8", "foo/24",
-	        "1.2.3", "256.1.1.1", "1.2.3.4.5", "010.1.1.1", "host name",
-	        "host;drop", "ho\"st", "host\"; flush ruleset; \"", "-bad.com", "bad-.com",
-	        "a..b", ".com", "..", "a\nb", "a\tb",
-	        "ex{ample}.com", "exa$mple.com", "host:443\n", ":443", "host:99999999999",
+	        "",
+	        "*.example.com",
+	        "*",
+	        "api.*.com",
+	        "https://example.com",
+	        "http://x:80",
+	        "::1",
+	        "[::1]:443",
+	        "2001:db8::1",
+	        "host:",
+	        "host:0",
+	        "host:65536",
+	        "host:80-",
+	        "host:-80",
+	        "host:90-80",
+	        "host:8a",
+	        "host:80,,443",
+	        "host:,80",
+	        "host:80:90",
+	        "host: 80",
+	        "1.2.3.4/33",
+	        "1.2.3.4/",
+	        "1.2.3.4/-1",
+	        "1.2.3.4/+8",
+	        "foo/24",
+	        "1.2.3",
+	        "256.1.1.1",
+	        "1.2.3.4.5",
+	        "010.1.1.1",
+	        "host name",
+	        "host;drop",
+	        "ho\"st",
+	        "host\"; flush ruleset; \"",
+	        "-bad.com",
+	        "bad-.com",
+	        "a..b",
+	        ".com",
+	        "..",
+	        "a\nb",
+	        "a\tb",
+	        "ex{ample}.com",
+	        "exa$mple.com",
+	        "host:443\n",
+	        ":443",
+	        "host:99999999999",
 	};
 	struct coi_error err = {0};
 	struct net_dest d;
@@ -254,8 +291,9 @@ static void test_gen_restricted_default(void)
 	net_policy_init(&p);
 	s = gen(&t, &p, NULL, NULL, &r);
 	CHECK(r == 0);
-	CHECK_STREQ(s, SETUP CT_RESET T "ct state established,related accept" C T
-	            "ip daddr 10.0.3.1 accept" C T "ip daddr 10.0.3.0/24" RJ C T
+	CHECK_STREQ(s, SETUP CT_RESET T
+	            "ct state established,related accept" C T "ip daddr 10.0.3.1 accept" C T
+	            "ip daddr 10.0.3.0/24" RJ C T
 	            "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }" RJ C T
 	            "ip daddr 169.254.0.0/16" RJ C T "accept" C JUMPS BR_RESET BR_REAL);
 	net_policy_release(&p);
@@ -301,12 +339,11 @@ static void test_gen_restricted_knobs(void)
 	CHECK(net_policy_add_host(&p, "192.168.1.10", names, hp, 1, NULL) == 0);
 	CHECK(net_policy_add_host(&p, "192.168.1.11", names, NULL, 0, NULL) == 0);
 	s4 = gen(&t, &p, NULL, NULL, NULL);
-	CHECK(strstr(s4, T "ip daddr 10.0.3.1 accept" C T
-	                   "ip daddr 10.0.3.0/24" RJ C T
+	CHECK(strstr(s4, T "ip daddr 10.0.3.1 accept" C T "ip daddr 10.0.3.0/24" RJ C T
 	                   "ip daddr { 1.1.1.1, 9.9.9.9 } meta l4proto { tcp, udp } th dport 53 "
 	                   "accept" C T "meta l4proto { tcp, udp } th dport 53" RJ C T
-	                   "ip daddr 192.168.1.10 meta l4proto { tcp, udp } th dport 445 accept" C
-	                   T "ip daddr 192.168.1.11 meta l4proto { tcp, udp } th dport { 443, 80 } "
+	                   "ip daddr 192.168.1.10 meta l4proto { tcp, udp } th dport 445 accept" C T
+	                   "ip daddr 192.168.1.11 meta l4proto { tcp, udp } th dport { 443, 80 } "
 	                   "accept" C T "ip daddr { 10.0.0.0/8") != NULL);
 
 	t.log_group = -1;
@@ -339,19 +376,22 @@ static void test_gen_allowlist(void)
 	sets[0] = (struct net_addrs){.n = 2, .a = {A("104.16.1.34"), A("104.16.1.35")}};
 	/* a DNS answer pointing into the LAN, loopback or metadata is not installed */
 	sets[2] = (struct net_addrs){
-	        .n = 4, .a = {A("192.168.1.5"), A("127.0.0.1"), A("169.254.169.254"), A("5.6.7.8")}};
+	        .n = 4,
+	        .a = {A("192.168.1.5"), A("127.0.0.1"), A("169.254.169.254"), A("5.6.7.8")}};
 	res = resolution(sets, 4);
 	s = gen(&t, &p, &res, NULL, NULL);
-	CHECK_STREQ(s, SETUP CT_RESET T "ct state established,related accept" C T
-	            "meta l4proto { tcp, udp } th dport 53" RJ C T "ip daddr 10.0.3.1 accept" C T
-	            "ip daddr 10.0.3.0/24" RJ C T "ip daddr 169.254.0.0/16" RJ C T
-	            "ip daddr { 104.16.1.34, 104.16.1.35 } meta l4proto { tcp, udp } accept" C T
-	            "ip daddr 1.2.3.0/24 meta l4proto { tcp, udp } th dport { 80, 8000-8100 } "
-	            "accept" C T "ip daddr 5.6.7.8 meta l4proto { tcp, udp } th dport 443 accept" C T
-	            "ip daddr { 104.16.1.34, 104.16.1.35, 1.2.3.0/24, 5.6.7.8 } icmp type "
-	            "echo-request limit rate 10/second accept" C T
-	            "log prefix \"coi-deny:c1 \" group 5 reject with icmp type admin-prohibited" C
-	                    JUMPS BR_RESET BR_REAL);
+	CHECK_STREQ(
+	        s, SETUP CT_RESET T
+	        "ct state established,related accept" C T
+	        "meta l4proto { tcp, udp } th dport 53" RJ C T "ip daddr 10.0.3.1 accept" C T
+	        "ip daddr 10.0.3.0/24" RJ C T "ip daddr 169.254.0.0/16" RJ C T
+	        "ip daddr { 104.16.1.34, 104.16.1.35 } meta l4proto { tcp, udp } accept" C T
+	        "ip daddr 1.2.3.0/24 meta l4proto { tcp, udp } th dport { 80, 8000-8100 } "
+	        "accept" C T "ip daddr 5.6.7.8 meta l4proto { tcp, udp } th dport 443 accept" C T
+	        "ip daddr { 104.16.1.34, 104.16.1.35, 1.2.3.0/24, 5.6.7.8 } icmp type "
+	        "echo-request limit rate 10/second accept" C T
+	        "log prefix \"coi-deny:c1 \" group 5 reject with icmp type admin-prohibited" C JUMPS
+	                BR_RESET BR_REAL);
 
 	/* allowed_ports caps entries without their own ports; LAN answers allowed when asked */
 	CHECK(net_policy_add_allowed_port(&p, 443, NULL) == 0);
@@ -374,8 +414,8 @@ static void test_gen_open(void)
 	net_policy_init(&p);
 	p.mode = NET_MODE_OPEN;
 	s = gen(&t, &p, NULL, NULL, NULL);
-	CHECK_STREQ(s, SETUP CT_RESET T "accept" C JUMPS BR_RESET
-	            "delete chain bridge coi br-c1\n");
+	CHECK_STREQ(s,
+	            SETUP CT_RESET T "accept" C JUMPS BR_RESET "delete chain bridge coi br-c1\n");
 	net_policy_release(&p);
 }
 
@@ -388,7 +428,8 @@ static void test_gen_boot(void)
 	t.ipv4.s_addr = 0; /* not known yet */
 	CHECK(net_nft_boot(&t, NULL, &b, NULL) == 0);
 	s = buf_steal(&b);
-	CHECK_STREQ(s, SETUP BR_RESET "add rule bridge coi br-c1 ether type arp accept" C
+	CHECK_STREQ(s, SETUP BR_RESET
+	            "add rule bridge coi br-c1 ether type arp accept" C
 	            "add rule bridge coi br-c1 ip daddr { 10.0.3.1, 255.255.255.255 } udp dport 67 "
 	            "accept" C "add rule bridge coi br-c1 drop" C
 	            "add rule bridge coi prerouting iifname \"vethc1\" jump br-c1 comment "
@@ -583,11 +624,12 @@ static void test_gen_boot_with_state(void)
 	s = buf_steal(&b);
 	/* the veth's stale owner and everything c1 had in the ip table go; not "old" (keyed on an
 	 * IPv4 the boot block does not know yet: apply handles that) */
-	CHECK(strstr(s, SETUP "delete rule bridge coi prerouting handle 7\n"
-	                      "flush chain bridge coi br-veth-owner\n"
-	                      "delete chain bridge coi br-veth-owner\n"
-	                      "delete rule ip coi forward handle 12\n"
-	                      "flush chain ip coi ct-c1\ndelete chain ip coi ct-c1\n" BR_RESET) == s);
+	CHECK(strstr(s,
+	             SETUP "delete rule bridge coi prerouting handle 7\n"
+	                   "flush chain bridge coi br-veth-owner\n"
+	                   "delete chain bridge coi br-veth-owner\n"
+	                   "delete rule ip coi forward handle 12\n"
+	                   "flush chain ip coi ct-c1\ndelete chain ip coi ct-c1\n" BR_RESET) == s);
 	CHECK(strstr(s, "handle 10") == NULL);
 	net_state_release(&st);
 }
@@ -597,8 +639,8 @@ struct fake_dns {
 	bool fail;
 };
 
-static int fake_resolve(void *userdata, const char *name, struct net_addrs *ret,
-                        uint32_t *ret_ttl, struct coi_error *err)
+static int fake_resolve(void *userdata, const char *name, struct net_addrs *ret, uint32_t *ret_ttl,
+                        struct coi_error *err)
 {
 	struct fake_dns *f = userdata;
 
@@ -677,16 +719,17 @@ static void test_hosts(void)
 	CHECK(net_policy_add_host(&p, "192.168.1.10", names, NULL, 0, NULL) == 0);
 	sets[0] = (struct net_addrs){.n = 3, .a = {A("5.6.7.8"), A("10.1.1.1"), A("5.6.7.9")}};
 	CHECK(net_hosts_render(&p, &res, &b) == 0);
-	CHECK_STREQ(buf_str(&b), NET_HOSTS_BEGIN "\n5.6.7.8\ta.example.com\n5.6.7.9\ta.example.com\n"
-	                                         "192.168.1.10\tnas nas.lan\n" NET_HOSTS_END "\n");
+	CHECK_STREQ(buf_str(&b),
+	            NET_HOSTS_BEGIN "\n5.6.7.8\ta.example.com\n5.6.7.9\ta.example.com\n"
+	                            "192.168.1.10\tnas nas.lan\n" NET_HOSTS_END "\n");
 	CHECK(net_hosts_merge(etc, buf_str(&b), &m) == 0);
-	CHECK_STREQ(buf_str(&m), "127.0.0.1 localhost\n" NET_HOSTS_BEGIN
-	                         "\n5.6.7.8\ta.example.com\n5.6.7.9\ta.example.com\n"
-	                         "192.168.1.10\tnas nas.lan\n" NET_HOSTS_END "\n::1 ip6-localhost\n");
-	CHECK(net_hosts_merge("127.0.0.1 localhost", NET_HOSTS_BEGIN "\n" NET_HOSTS_END "\n", &m2) ==
-	      0);
-	CHECK_STREQ(buf_str(&m2),
-	            "127.0.0.1 localhost\n" NET_HOSTS_BEGIN "\n" NET_HOSTS_END "\n");
+	CHECK_STREQ(buf_str(&m),
+	            "127.0.0.1 localhost\n" NET_HOSTS_BEGIN
+	            "\n5.6.7.8\ta.example.com\n5.6.7.9\ta.example.com\n"
+	            "192.168.1.10\tnas nas.lan\n" NET_HOSTS_END "\n::1 ip6-localhost\n");
+	CHECK(net_hosts_merge("127.0.0.1 localhost", NET_HOSTS_BEGIN "\n" NET_HOSTS_END "\n",
+	                      &m2) == 0);
+	CHECK_STREQ(buf_str(&m2), "127.0.0.1 localhost\n" NET_HOSTS_BEGIN "\n" NET_HOSTS_END "\n");
 	/* restricted: only [[network.hosts]] */
 	p.mode = NET_MODE_RESTRICTED;
 	buf_reset(&b);
