@@ -26,15 +26,15 @@ static const struct net_nft ex = {.backend = NET_BACKEND_EXEC, .argv = nft_argv}
 #define CB "coi-t-netpolicy-b"
 #define CC "coi-t-netpolicy-c"
 
-static struct in_addr A(const char *s)
-{
+static struct in_addr A(const char *s) {
 	struct in_addr a = {0};
 
 	(void)inet_pton(AF_INET, s, &a);
 	return a;
 }
 
-static struct net_target target(const char *name, const char *veth, const char *ip)
+static struct net_target
+target(const char *name, const char *veth, const char *ip)
 {
 	return (struct net_target){.table = table,
 	                           .container = name,
