@@ -163,6 +163,14 @@ struct net_resolver {
 
 /* getaddrinfo(AF_INET): /etc/hosts and DNS as the host sees them; no TTL. */
 extern const struct net_resolver net_resolver_system;
+/* The host's DNS servers asked directly (res_nsearch) for A records, so TTLs are known; falls
+ * back to net_resolver_system when that fails (names only in /etc/hosts). The one to use. */
+extern const struct net_resolver net_resolver_dns;
+
+/* Read a DNS response to an A query: the A records of the question's name and of the CNAME
+ * chain it starts (other owners are ignored), and their smallest TTL. -ENOENT when the answer
+ * has none (or an error rcode), -EBADMSG when malformed. */
+int net_dns_parse_answer(const uint8_t *msg, size_t len, struct net_addrs *ret, uint32_t *ret_ttl);
 
 /* Resolve every name of the allowlist. A name that fails keeps its addresses from prev (marked
  * cached) when prev has them; otherwise it stays empty and counts in n_failed. Returns n_failed

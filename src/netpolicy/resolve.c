@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* resolve.c: allowlist names to IPv4 addresses, on the host. The container never resolves them
  * itself (its DNS is refused in allowlist mode); it gets exactly these addresses through the
- * /etc/hosts lines coi writes, so a name and its firewall rule always agree. getaddrinfo gives
- * no TTL, so the refresh period is refresh_interval_minutes; a resolver that knows TTLs (a
- * test's, or a future res_query one) shortens it down to NET_REFRESH_FLOOR. */
+ * /etc/hosts lines coi writes, so a name and its firewall rule always agree. The refresh period
+ * is the smallest TTL seen (net_resolver_dns reads them; getaddrinfo gives none), floored at
+ * NET_REFRESH_FLOOR and capped at refresh_interval_minutes. */
 #include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>

@@ -711,6 +711,121 @@ static void test_resolve(void)
 	net_policy_release(&p);
 }
 
+struct pkt {
+	uint8_t b[1024];
+	size_t n;
+};
+
+static void put16(struct pkt *p, unsigned v)
+{
+	p->b[p->n++] = (uint8_t)(v >> 8);
+	p->b[p->n++] = (uint8_t)v;
+}
+
+static void put32(struct pkt *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p, v & 0xffff);
+}
+
+static void putname(struct pkt *p, const char *name)
+{
+	while (*name) {
+		size_t l = strcspn(name, ".");
+
+		p->b[p->n++] = (uint8_t)l;
+		memcpy(p->b + p->n, name, l);
+		p->n += l;
+		name += l + (name[l] == '.');
+	}
+	p->b[p->n++] = 0;
+}
+
+/* A response header and question for qname (type A, class IN). */
+static void header(struct pkt *p, unsigned rcode, unsigned ancount, const char *qname)
+{
+	p->n = 0;
+	put16(p, 0x1234);
+	put16(p, 0x8180 | rcode);
+	put16(p, 1);
+	put16(p, ancount);
+	put16(p, 0);
+	put16(p, 0);
+	putname(p, qname);
+	put16(p, 1);
+	put16(p, 1);
+}
+
+static void rr_a(struct pkt *p, const char *owner, unsigned cls, uint32_t ttl, const char *ip,
+                 unsigned rdlen)
+{
+	struct in_addr a = A(ip);
+
+	if (owner)
+		putname(p, owner);
+	else
+		put16(p, 0xc000 | 12); /* a pointer to the question's name */
+	put16(p, 1);
+	put16(p, cls);
+	put32(p, ttl);
+	put16(p, rdlen);
+	memcpy(p->b + p->n, &a, 4);
+	p->n += rdlen;
+}
+
+static void rr_cname(struct pkt *p, const char *owner, uint32_t ttl, const char *target)
+{
+	size_t len_at;
+
+	putname(p, owner);
+	put16(p, 5);
+	put16(p, 1);
+	put32(p, ttl);
+	len_at = p->n;
+	put16(p, 0);
+	putname(p, target);
+	p->b[len_at + 1] = (uint8_t)(p->n - len_at - 2);
+}
+
+static void test_dns_answer(void)
+{
+	struct pkt p;
+	struct net_addrs s;
+	uint32_t ttl;
+
+	header(&p, 0, 3, "a.example.com");
+	rr_a(&p, NULL, 1, 300, "5.6.7.8", 4);
+	rr_a(&p, "A.Example.COM", 1, 120, "5.6.7.9", 4);
+	rr_a(&p, "a.example.com", 3, 5, "6.6.6.6", 4); /* class CH: ignored */
+	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == 0);
+	CHECK(s.n == 2 && s.a[1].s_addr == A("5.6.7.9").s_addr && ttl == 120);
+
+	/* a CNAME chain; an A record for a name nobody asked about is ignored */
+	header(&p, 0, 4, "www.example.com");
+	rr_cname(&p, "www.example.com", 600, "cdn.example.net");
+	rr_a(&p, "evil.example.org", 1, 10, "6.6.6.6", 4);
+	rr_cname(&p, "cdn.example.net", 900, "edge.example.net");
+	rr_a(&p, "edge.example.net", 1, 3600, "1.2.3.4", 4);
+	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == 0);
+	CHECK(s.n == 1 && s.a[0].s_addr == A("1.2.3.4").s_addr && ttl == 600);
+
+	header(&p, 3, 0, "nx.example.com"); /* NXDOMAIN */
+	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == -ENOENT);
+	header(&p, 0, 1, "a.example.com");
+	rr_a(&p, NULL, 1, 300, "5.6.7.8", 4);
+	CHECK(net_dns_parse_answer(p.b, p.n - 1, &s, &ttl) == -EBADMSG); /* truncated */
+	header(&p, 0, 2, "a.example.com");
+	rr_a(&p, NULL, 1, 300, "5.6.7.8", 4);
+	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == -EBADMSG); /* a record missing */
+	header(&p, 0, 1, "a.example.com");
+	rr_a(&p, NULL, 1, 300, "5.6.7.8", 3);
+	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == -ENOENT); /* A of 3 bytes */
+	header(&p, 0, 1, "a.example.com");
+	put16(&p, 0xc000 | (uint16_t)p.n); /* a pointer to itself */
+	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == -EBADMSG);
+	CHECK(net_dns_parse_answer(p.b, 5, &s, &ttl) == -EBADMSG);
+}
+
 static void test_hosts(void)
 {
 	struct net_policy p;
@@ -806,6 +921,7 @@ int main(void)
 	RUN(test_gen_remove_purge);
 	RUN(test_gen_boot_with_state);
 	RUN(test_resolve);
+	RUN(test_dns_answer);
 	RUN(test_hosts);
 	RUN(test_describe);
 	return tap_done();
