@@ -286,6 +286,9 @@ bool net_have_cap_net_admin(void);
  * NULL. Errors carry nft's own message. */
 int net_nft_run(const struct net_nft *n, const char *script, bool json, struct buf *out,
                 struct coi_error *err);
+/* Whether nft can be used this way at all (`nft list tables`; for sudo: is it allowed without
+ * a password). For `coi health` and for failing fast when use_sudo is off. */
+int net_nft_probe(const struct net_nft *n, struct coi_error *err);
 /* Read coi's tables (missing tables read as empty). */
 int net_nft_read_state(const struct net_nft *n, const char *table, struct net_state *ret,
                        struct coi_error *err);

@@ -292,6 +292,14 @@ static int nft_list(const struct net_nft *n, char *const *words, struct buf *out
 	return run_exec(n, args, "", out, err);
 }
 
+int net_nft_probe(const struct net_nft *n, struct coi_error *err)
+{
+	char *words[] = {"list", "tables", NULL};
+	_cleanup_buf_ struct buf out = BUF_INIT(NFT_OUTPUT_MAX);
+
+	return nft_list(n, words, &out, err);
+}
+
 int net_nft_read_state(const struct net_nft *n, const char *table, struct net_state *ret,
                        struct coi_error *err)
 {

@@ -161,18 +161,21 @@ static void rules_hosts(struct gen *g, const struct net_policy *p)
 	}
 }
 
-/* The bridge itself (reached on the input path: DHCP, its DNS, host services), then the other
- * containers on the bridge subnet (reached through forward), unless local access is allowed. */
+/* The bridge itself (reached on the input path: DHCP, its DNS, host services) and DHCP
+ * broadcasts, then, unless local access is allowed, the other containers: the bridge subnet
+ * (reached through forward, as br_netfilter is on), multicast and broadcast (flooded to them). */
 static void rules_bridge_subnet(struct gen *g, const struct net_target *t,
                                 const struct net_policy *p)
 {
-	char gw[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN], match[64];
+	char gw[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN], match[128];
 	struct in_addr subnet = {t->gateway.s_addr & htonl(~0U << (32 - t->prefix))};
 
 	ip_rule(g, "ip daddr %s accept", ip4(t->gateway, gw));
+	ip_rule(g, "ip daddr 255.255.255.255 udp dport 67 accept");
 	if (p->allow_local_network_access)
 		return;
-	(void)snprintf(match, sizeof(match), "ip daddr %s/%u", ip4(subnet, net), t->prefix);
+	(void)snprintf(match, sizeof(match), "ip daddr { %s/%u, 224.0.0.0/4, 255.255.255.255 }",
+	               ip4(subnet, net), t->prefix);
 	deny(g, match);
 }
 

@@ -31,6 +31,8 @@
 #define JUMPS                                                                       \
 	"add rule ip coi forward ip saddr 10.0.3.7 jump ct-c1 comment \"coi:c1\"\n" \
 	"add rule ip coi input ip saddr 10.0.3.7 jump ct-c1 comment \"coi:c1\"\n"
+#define SIBLINGS "ip daddr { 10.0.3.0/24, 224.0.0.0/4, 255.255.255.255 }"
+#define BCAST    T "ip daddr 255.255.255.255 udp dport 67 accept" C T SIBLINGS RJ C
 #define BR_RESET "add chain bridge coi br-c1\nflush chain bridge coi br-c1\n"
 #define BR_REAL                                                                             \
 	"add rule bridge coi br-c1 ether type arp accept" C                                 \
@@ -301,8 +303,7 @@ static void test_gen_restricted_default(void)
 	s = gen(&t, &p, NULL, NULL, &r);
 	CHECK(r == 0);
 	CHECK_STREQ(s, SETUP CT_RESET T
-	            "ct state established,related accept" C T "ip daddr 10.0.3.1 accept" C T
-	            "ip daddr 10.0.3.0/24" RJ C T
+	            "ct state established,related accept" C T "ip daddr 10.0.3.1 accept" C BCAST T
 	            "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }" RJ C T
 	            "ip daddr 169.254.0.0/16" RJ C T "accept" C JUMPS BR_RESET BR_REAL);
 	net_policy_release(&p);
@@ -322,7 +323,7 @@ static void test_gen_restricted_knobs(void)
 	s1 = gen(&t, &p, NULL, NULL, NULL);
 	CHECK(strstr(s1, "10.0.0.0/8") == NULL);
 	CHECK(strstr(s1, "169.254") == NULL);
-	CHECK(strstr(s1, T "ip daddr 10.0.3.0/24" RJ C) != NULL); /* siblings still blocked */
+	CHECK(strstr(s1, T SIBLINGS RJ C) != NULL); /* siblings still blocked */
 
 	p.allow_local_network_access = true;
 	p.block_private_networks = true;
@@ -348,7 +349,7 @@ static void test_gen_restricted_knobs(void)
 	CHECK(net_policy_add_host(&p, "192.168.1.10", names, hp, 1, NULL) == 0);
 	CHECK(net_policy_add_host(&p, "192.168.1.11", names, NULL, 0, NULL) == 0);
 	s4 = gen(&t, &p, NULL, NULL, NULL);
-	CHECK(strstr(s4, T "ip daddr 10.0.3.1 accept" C T "ip daddr 10.0.3.0/24" RJ C T
+	CHECK(strstr(s4, T "ip daddr 10.0.3.1 accept" C BCAST T
 	                   "ip daddr { 1.1.1.1, 9.9.9.9 } meta l4proto { tcp, udp } th dport 53 "
 	                   "accept" C T "meta l4proto { tcp, udp } th dport 53" RJ C T
 	                   "ip daddr 192.168.1.10 meta l4proto { tcp, udp } th dport 445 accept" C T
@@ -392,8 +393,8 @@ static void test_gen_allowlist(void)
 	CHECK_STREQ(
 	        s, SETUP CT_RESET T
 	        "ct state established,related accept" C T
-	        "meta l4proto { tcp, udp } th dport 53" RJ C T "ip daddr 10.0.3.1 accept" C T
-	        "ip daddr 10.0.3.0/24" RJ C T "ip daddr 169.254.0.0/16" RJ C T
+	        "meta l4proto { tcp, udp } th dport 53" RJ C T "ip daddr 10.0.3.1 accept" C BCAST T
+	        "ip daddr 169.254.0.0/16" RJ C T
 	        "ip daddr { 104.16.1.34, 104.16.1.35 } meta l4proto { tcp, udp } accept" C T
 	        "ip daddr 1.2.3.0/24 meta l4proto { tcp, udp } th dport { 80, 8000-8100 } "
 	        "accept" C T "ip daddr 5.6.7.8 meta l4proto { tcp, udp } th dport 443 accept" C T

@@ -249,6 +249,15 @@ static void test_errors_carry_nft_text(void)
 	CHECK(net_nft_run(&ex, "bogus command", false, NULL, &err) == -EPROTO);
 	CHECK(strstr(err.msg, "syntax error") != NULL);
 	CHECK(net_nft_run(&missing, "list tables", false, NULL, &err) < 0);
+	CHECK(net_nft_probe(&missing, &err) < 0);
+	CHECK(net_nft_probe(&lib, &err) == 0);
+	CHECK(net_nft_probe(&ex, &err) == 0);
+	CHECK(net_have_cap_net_admin()); /* root: the automatic choice is libnftables */
+	if (access("/usr/bin/sudo", X_OK) == 0) {
+		struct net_nft via_sudo = {.backend = NET_BACKEND_EXEC}; /* sudo -n nft */
+
+		CHECK(net_nft_probe(&via_sudo, &err) == 0);
+	}
 	CHECK(net_nft_run(&fails, "list tables", false, NULL, &err) == -EPROTO);
 	CHECK_STREQ(err.msg, "nft failed: Error: denied");
 	CHECK(net_nft_run(&slow, "", false, NULL, &err) == -ETIMEDOUT);
