@@ -30,20 +30,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netpolicy/netmode.h"
+
 struct buf;
 struct coi_error;
-
-/* Mirrors the config's enum (same names and values) so merging needs no mapping. */
-enum net_mode {
-	NET_MODE_RESTRICTED,
-	NET_MODE_ALLOWLIST,
-	NET_MODE_OPEN,
-	_NET_MODE_MAX,
-	_NET_MODE_INVALID = -22 /* -EINVAL */
-};
-
-const char *net_mode_to_string(enum net_mode m);
-enum net_mode net_mode_from_string(const char *s);
 
 #define NET_TABLE_DEFAULT "coi"
 #define NET_NAME_MAX      253 /* a DNS name */

@@ -430,7 +430,7 @@ int net_nft_apply(const struct net_target *t, const struct net_policy *p,
 
 	if (r < 0)
 		return r;
-	if (!net_mode_to_string(p->mode))
+	if ((int)p->mode < 0 || p->mode >= _NET_MODE_MAX)
 		return coi_error_set(err, -EINVAL, "unknown network mode %d", (int)p->mode);
 	g = gen_for(t, out);
 	ip4(t->ipv4, a);

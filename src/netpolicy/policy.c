@@ -13,27 +13,6 @@
 #include "util/error.h"
 #include "util/strv.h"
 
-static const char *const mode_names[_NET_MODE_MAX] = {
-        [NET_MODE_RESTRICTED] = "restricted",
-        [NET_MODE_ALLOWLIST] = "allowlist",
-        [NET_MODE_OPEN] = "open",
-};
-
-const char *net_mode_to_string(enum net_mode m)
-{
-	if (m < 0 || m >= _NET_MODE_MAX)
-		return NULL;
-	return mode_names[m];
-}
-
-enum net_mode net_mode_from_string(const char *s)
-{
-	for (int m = 0; s && m < _NET_MODE_MAX; m++)
-		if (strcmp(s, mode_names[m]) == 0)
-			return (enum net_mode)m;
-	return _NET_MODE_INVALID;
-}
-
 void net_policy_init(struct net_policy *p)
 {
 	*p = (struct net_policy){
