@@ -6,9 +6,9 @@
 #include <string.h>
 
 static const char *const mode_names[_NET_MODE_MAX] = {
-	[NET_MODE_RESTRICTED] = "restricted",
-	[NET_MODE_ALLOWLIST] = "allowlist",
-	[NET_MODE_OPEN] = "open",
+        [NET_MODE_RESTRICTED] = "restricted",
+        [NET_MODE_ALLOWLIST] = "allowlist",
+        [NET_MODE_OPEN] = "open",
 };
 
 const char *net_mode_to_string(enum net_mode m)

@@ -291,6 +291,13 @@ int netpolicy_apply(const struct net_nft *n, const struct net_target *t, const s
                     const struct net_resolution *r, struct coi_error *err);
 int netpolicy_remove(const struct net_nft *n, const char *table, const char *container,
                      struct coi_error *err);
+/* Allowlist refresh: resolve again (keeping earlier answers for names that fail) and, when an
+ * answer changed, replace the container's rules in one transaction and update *res. Returns 1
+ * when the rules changed (write /etc/hosts again: net_hosts_render), 0 when nothing changed.
+ * The next refresh is due in net_refresh_seconds(p, res). */
+int netpolicy_refresh(const struct net_nft *n, const struct net_target *t,
+                      const struct net_policy *p, const struct net_resolver *rv,
+                      struct net_resolution *res, struct coi_error *err);
 /* Returns the number of containers whose rules were removed. */
 int netpolicy_purge_orphans(const struct net_nft *n, const char *table, char *const *live,
                             struct coi_error *err);

@@ -444,3 +444,27 @@ int netpolicy_purge_orphans(const struct net_nft *n, const char *table, char *co
 
 	return r < 0 ? coi_error_prefix(err, "cannot purge orphaned network rules") : r;
 }
+
+int netpolicy_refresh(const struct net_nft *n, const struct net_target *t,
+                      const struct net_policy *p, const struct net_resolver *rv,
+                      struct net_resolution *res, struct coi_error *err)
+{
+	struct net_resolution fresh = {0};
+	int r = net_resolve(p, rv, res, &fresh, err);
+
+	if (r < 0)
+		return r;
+	if (net_resolution_equal(res, &fresh)) {
+		res->min_ttl = fresh.min_ttl;
+		net_resolution_release(&fresh);
+		return 0;
+	}
+	r = netpolicy_apply(n, t, p, &fresh, err);
+	if (r < 0) {
+		net_resolution_release(&fresh);
+		return r; /* the old rules stay in force, and *res still describes them */
+	}
+	net_resolution_release(res);
+	*res = fresh;
+	return 1;
+}

@@ -144,6 +144,44 @@ static void test_refresh_replaces(void)
 	net_policy_release(&p);
 }
 
+static int fake_resolve(void *userdata, const char *name, struct net_addrs *ret, uint32_t *ret_ttl,
+                        struct coi_error *err)
+{
+	const char *ip = userdata;
+
+	*ret = (struct net_addrs){.n = 1, .a = {A(ip)}};
+	*ret_ttl = 120;
+	return 0;
+}
+
+static void test_refresh(void)
+{
+	struct net_target t = target(CA, "coitnpa0", "10.250.0.2");
+	struct net_resolver rv = {.resolve = fake_resolve, .userdata = "93.184.216.40"};
+	struct net_resolution res = {0};
+	struct net_policy p;
+	struct coi_error err = {0};
+	_cleanup_free_ char *ip = NULL, *ip2 = NULL;
+
+	net_policy_init(&p);
+	p.mode = NET_MODE_ALLOWLIST;
+	CHECK(net_policy_add_dest(&p, "example.com", NULL) == 0);
+	CHECK(net_resolve(&p, &rv, NULL, &res, &err) == 0);
+	CHECK(netpolicy_apply(&lib, &t, &p, &res, &err) == 0);
+	CHECK(netpolicy_refresh(&lib, &t, &p, &rv, &res, &err) == 0); /* same answer */
+	CHECK(net_refresh_seconds(&p, &res) == 120);
+	ip = list("list chain ip %s ct-%s", table, CA);
+	CHECK(strstr(ip, "ip daddr 93.184.216.40 meta l4proto { tcp, udp } accept") != NULL);
+	rv.userdata = "93.184.216.41";
+	CHECK(netpolicy_refresh(&lib, &t, &p, &rv, &res, &err) == 1);
+	CHECK(res.sets[0].a[0].s_addr == A("93.184.216.41").s_addr);
+	ip2 = list("list chain ip %s ct-%s", table, CA);
+	CHECK(strstr(ip2, "93.184.216.40") == NULL);
+	CHECK(strstr(ip2, "ip daddr 93.184.216.41 meta l4proto { tcp, udp } accept") != NULL);
+	net_resolution_release(&res);
+	net_policy_release(&p);
+}
+
 static void test_stale_ip_purged(void)
 {
 	/* b gets a's IPv4 (a died without cleaning up): a's rules go in b's batch */
@@ -284,6 +322,7 @@ int main(void)
 	(void)snprintf(table, sizeof(table), "coi_t_%d", (int)getpid());
 	RUN(test_boot_then_apply);
 	RUN(test_refresh_replaces);
+	RUN(test_refresh);
 	RUN(test_stale_ip_purged);
 	RUN(test_open_mode);
 	RUN(test_purge_orphans);
