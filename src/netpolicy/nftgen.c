@@ -21,6 +21,8 @@
 #include "util/strv.h"
 
 #define REJECT "reject with icmp type admin-prohibited"
+/* One rule's text: the largest is the ICMP rule naming every allowlist address. */
+#define RULE_MAX ((size_t)NET_ALLOWLIST_MAX * NET_ADDRS_MAX * 24 + 4096)
 
 static const char *const family_names[] = {[NET_FAMILY_IP] = "ip", [NET_FAMILY_BRIDGE] = "bridge"};
 
@@ -51,19 +53,19 @@ static const char *ip4(struct in_addr a, char buf[static INET_ADDRSTRLEN])
 /* "add rule <family> T <prefix><name> <body> comment "coi:<name>"" */
 static void COI_PRINTF(3, 4) chain_rule(struct gen *g, enum net_family f, const char *fmt, ...)
 {
-	char body[2048];
+	_cleanup_buf_ struct buf body = BUF_INIT(RULE_MAX);
 	va_list ap;
-	int n;
+	int r;
 
 	va_start(ap, fmt);
-	n = vsnprintf(body, sizeof(body), fmt, ap);
+	r = buf_vprintf(&body, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(body)) {
-		g->r = g->r < 0 ? g->r : -E2BIG;
+	if (r < 0) {
+		g->r = g->r < 0 ? g->r : r;
 		return;
 	}
 	emit(g, "add rule %s %s %s-%s %s comment \"coi:%s\"\n", family_names[f], g->table,
-	     f == NET_FAMILY_IP ? "ct" : "br", g->name, body, g->name);
+	     f == NET_FAMILY_IP ? "ct" : "br", g->name, buf_str(&body), g->name);
 }
 
 #define ip_rule(g, ...) chain_rule(g, NET_FAMILY_IP, __VA_ARGS__)
@@ -135,7 +137,7 @@ static int port_match(struct buf *b, const struct net_ports *ports)
 static void accept_dest(struct gen *g, const struct in_addr *a, const unsigned *prefix, size_t n,
                         const struct net_ports *ports)
 {
-	_cleanup_buf_ struct buf b = BUF_INIT(64 * 1024);
+	_cleanup_buf_ struct buf b = BUF_INIT(RULE_MAX);
 
 	if (n == 0)
 		return;
@@ -266,7 +268,7 @@ static void rules_allowlist(struct gen *g, const struct net_target *t, const str
 		n_all += n;
 	}
 	if (n_all > 0) {
-		_cleanup_buf_ struct buf b = BUF_INIT(256 * 1024);
+		_cleanup_buf_ struct buf b = BUF_INIT(RULE_MAX);
 
 		if (addr_set(&b, all, all_prefix, n_all) < 0)
 			g->r = -E2BIG;

@@ -74,6 +74,15 @@ static char *gen(const struct net_target *t, const struct net_policy *p,
 	return buf_steal(&b);
 }
 
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
 static void test_mode_strings(void)
 {
 	for (int m = 0; m < _NET_MODE_MAX; m++)
@@ -411,6 +420,44 @@ static void test_gen_allowlist(void)
 	CHECK(strstr(s2, T "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 } accept" C));
 	CHECK(strstr(s2, "ip daddr { 192.168.1.5, 5.6.7.8 } meta l4proto") != NULL);
 	CHECK(strstr(s2, "10.0.3.0/24") == NULL);
+	net_policy_release(&p);
+}
+
+/* The largest allowlist: every entry a name with the most addresses. */
+static void big_allowlist(struct net_policy *p, struct net_resolution *res)
+{
+	char name[32];
+
+	net_policy_init(p);
+	p->mode = NET_MODE_ALLOWLIST;
+	res->n = NET_ALLOWLIST_MAX;
+	res->sets = calloc(NET_ALLOWLIST_MAX, sizeof(res->sets[0]));
+	for (size_t i = 0; i < NET_ALLOWLIST_MAX; i++) {
+		(void)snprintf(name, sizeof(name), "h%zu.example.com:443,8000-8100", i);
+		CHECK(net_policy_add_dest(p, name, NULL) == 0);
+		res->sets[i].n = NET_ADDRS_MAX;
+		for (size_t k = 0; k < NET_ADDRS_MAX; k++)
+			res->sets[i].a[k].s_addr =
+			        htonl(0x5d000000u + (uint32_t)(i * NET_ADDRS_MAX + k));
+	}
+	CHECK(net_policy_add_dest(p, "one-too-many.example.com", NULL) == -E2BIG);
+}
+
+static void test_gen_allowlist_large(void)
+{
+	struct net_target t = target();
+	struct net_policy p;
+	struct net_resolution res = {0};
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	big_allowlist(&p, &res);
+	s = gen(&t, &p, &res, NULL, &r);
+	CHECK(r == 0);
+	CHECK(count_lines(s) == 24 + NET_ALLOWLIST_MAX); /* 512 accepts and 24 others */
+	CHECK(strstr(
+	        s, "93.0.127.255 } meta l4proto { tcp, udp } th dport { 443, 8000-8100 } accept"));
+	net_resolution_release(&res);
 	net_policy_release(&p);
 }
 
@@ -913,6 +960,7 @@ int main(void)
 	RUN(test_gen_restricted_default);
 	RUN(test_gen_restricted_knobs);
 	RUN(test_gen_allowlist);
+	RUN(test_gen_allowlist_large);
 	RUN(test_gen_open);
 	RUN(test_gen_boot);
 	RUN(test_gen_bad_target);

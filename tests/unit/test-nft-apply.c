@@ -182,6 +182,37 @@ static void test_refresh(void)
 	net_policy_release(&p);
 }
 
+/* The largest allowlist the model admits goes in as one batch, and out again. */
+static void test_large_allowlist(void)
+{
+	struct net_target t = target(CA, "coitnpa0", "10.250.0.2");
+	struct net_resolution res = {.n = NET_ALLOWLIST_MAX};
+	struct net_policy p;
+	struct coi_error err = {0};
+	_cleanup_free_ char *ip = NULL;
+	char name[32];
+
+	net_policy_init(&p);
+	p.mode = NET_MODE_ALLOWLIST;
+	res.sets = calloc(NET_ALLOWLIST_MAX, sizeof(res.sets[0]));
+	for (size_t i = 0; res.sets && i < NET_ALLOWLIST_MAX; i++) {
+		(void)snprintf(name, sizeof(name), "h%zu.example.com:443", i);
+		CHECK(net_policy_add_dest(&p, name, NULL) == 0);
+		res.sets[i].n = NET_ADDRS_MAX;
+		for (size_t k = 0; k < NET_ADDRS_MAX; k++)
+			res.sets[i].a[k].s_addr =
+			        htonl(0x5d000000u + (uint32_t)(i * NET_ADDRS_MAX + k));
+	}
+	CHECK(netpolicy_apply(&lib, &t, &p, &res, &err) == 0);
+	if (err.code)
+		printf("# %s\n", err.msg);
+	ip = list("list chain ip %s ct-%s", table, CA);
+	CHECK(count(ip, "th dport 443 accept") == NET_ALLOWLIST_MAX);
+	CHECK(strstr(ip, "93.0.127.255") != NULL);
+	net_resolution_release(&res);
+	net_policy_release(&p);
+}
+
 static void test_stale_ip_purged(void)
 {
 	/* b gets a's IPv4 (a died without cleaning up): a's rules go in b's batch */
@@ -323,6 +354,7 @@ int main(void)
 	RUN(test_boot_then_apply);
 	RUN(test_refresh_replaces);
 	RUN(test_refresh);
+	RUN(test_large_allowlist);
 	RUN(test_stale_ip_purged);
 	RUN(test_open_mode);
 	RUN(test_purge_orphans);
