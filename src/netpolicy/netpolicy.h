@@ -21,7 +21,24 @@
  * as the input interface (verified on this kernel: `iifname "<veth>"` there never matches), so
  * the veth can only be matched in the bridge family, which lacks conntrack and reject here. The
  * bridge family therefore holds the drops keyed by veth (known before boot: fail closed), the ip
- * family the policy keyed by IPv4 (known after DHCP; the bridge chain pins it to the veth). */
+ * family the policy keyed by IPv4 (known after DHCP; the bridge chain pins it to the veth).
+ *
+ * ct-<name>, in order (each refusal is `log prefix "coi-deny:<name> " group N` + reject):
+ *   restricted: established/related accept; bridge address accept; DHCP broadcast accept;
+ *     refuse bridge subnet, multicast, broadcast (other containers) unless
+ *     allow_local_network_access; dns_servers: accept :53 to them, refuse other :53;
+ *     [[network.hosts]] accept (their ports, else allowed_ports); RFC1918 accept
+ *     (allow_local_network_access) or refuse (block_private_networks); refuse 169.254/16
+ *     (block_metadata_endpoint); allowed_ports: accept those tcp/udp ports and ICMP echo, refuse
+ *     the rest; else accept.
+ *   allowlist: established/related accept; refuse :53 (DNS, to anyone); then as restricted up to
+ *     the metadata refusal, without the RFC1918 refusal; accept each entry's addresses (tcp/udp,
+ *     its ports, else allowed_ports); ICMP echo to them, 10/s; refuse everything else.
+ *   open: accept (and no bridge chain: IPv6 passes).
+ *
+ * Lifecycle: net_nft_boot before the container starts (the NIC's host_name fixes the veth name
+ * in advance), net_nft_apply once the IPv4 is known and again on each allowlist refresh,
+ * net_nft_remove on every exit path, net_nft_purge for `coi clean --orphans`. */
 #pragma once
 
 #include <jansson.h>

@@ -202,6 +202,30 @@ static int spawn(char *const *argv, int fds[6], pid_t *ret_pid)
 	return -r;
 }
 
+/* Start argv with pipes on its stdin, stdout and stderr; our ends go into io. */
+static int start_child(char *const *argv, struct child_io *io, pid_t *ret_pid,
+                       struct coi_error *err)
+{
+	int fds[6] = {-1, -1, -1, -1, -1, -1}, r = 0;
+
+	for (int i = 0; i < 6 && r == 0; i += 2)
+		if (pipe2(fds + i, O_CLOEXEC) < 0)
+			r = -errno;
+	if (r == 0)
+		r = spawn(argv, fds, ret_pid);
+	/* ours: stdin's write end, stdout's and stderr's read ends */
+	io->in = fds[1], io->out = fds[2], io->err = fds[4];
+	fds[1] = fds[2] = fds[4] = -1;
+	close_all(fds, 6);
+	if (r < 0) {
+		int ends[3] = {io->in, io->out, io->err};
+
+		close_all(ends, 3);
+		return coi_error_errno(err, r, "cannot run '%s'", argv[0]);
+	}
+	return 0;
+}
+
 static int run_exec(const struct net_nft *n, char *const *args, const char *stdin_text,
                     struct buf *out, struct coi_error *err)
 {
@@ -209,7 +233,7 @@ static int run_exec(const struct net_nft *n, char *const *args, const char *stdi
 	_cleanup_strv_free_ char **argv = strv_copy(n->argv ? n->argv : sudo_nft);
 	_cleanup_buf_ struct buf errb = BUF_INIT(NFT_ERROR_MAX);
 	struct child_io io = {.script = stdin_text, .len = strlen(stdin_text), .outb = out};
-	int fds[6] = {-1, -1, -1, -1, -1, -1}, status = 0, r;
+	int status = 0, r;
 	pid_t pid;
 
 	for (size_t i = 0; argv && args[i]; i++)
@@ -217,32 +241,14 @@ static int run_exec(const struct net_nft *n, char *const *args, const char *stdi
 			argv = strv_free(argv);
 	if (!argv || !argv[0])
 		return coi_error_oom(err);
-	if (pipe2(fds, O_CLOEXEC) < 0 || pipe2(fds + 2, O_CLOEXEC) < 0 ||
-	    pipe2(fds + 4, O_CLOEXEC) < 0) {
-		r = -errno;
-		close_all(fds, 6);
-		return coi_error_errno(err, r, "cannot create pipes for nft");
-	}
-	r = spawn(argv, fds, &pid);
-	/* keep our ends: write to stdin (fds[1]), read stdout (fds[2]) and stderr (fds[4]) */
-	io.in = fds[1], io.out = fds[2], io.err = fds[4];
-	fds[1] = fds[2] = fds[4] = -1;
-	close_all(fds, 6);
-	if (r < 0) {
-		int ends[3] = {io.in, io.out, io.err};
-
-		close_all(ends, 3);
-		return coi_error_errno(err, r, "cannot run '%s'", argv[0]);
-	}
+	r = start_child(argv, &io, &pid, err);
+	if (r < 0)
+		return r;
 	io.errb = &errb;
 	r = pump_nosigpipe(&io, n->timeout_sec ? n->timeout_sec : 30);
 	if (r < 0)
-		(void)kill(pid, SIGKILL);
-	{
-		int ends[3] = {io.in, io.out, io.err};
-
-		close_all(ends, 3);
-	}
+		(void)kill(pid, SIGKILL); /* our own child, stuck or unreadable */
+	close_all((int[]){io.in, io.out, io.err}, 3);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (r == -ETIMEDOUT)

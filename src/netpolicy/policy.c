@@ -208,6 +208,10 @@ int net_dest_parse(const char *s, struct net_dest *ret, struct coi_error *err)
 
 	if (strlen(s) > 512)
 		return coi_error_set(err, -EINVAL, "allowlist entry is too long");
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return coi_error_set(err, -EINVAL,
+			                     "allowlist entry has a control character");
 	if (strstr(s, "://"))
 		return coi_error_set(err, -EINVAL, "'%s' is a URL; write the host name only", s);
 	colon = strchr(s, ':');
