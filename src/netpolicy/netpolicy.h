@@ -31,9 +31,11 @@
  *     (allow_local_network_access) or refuse (block_private_networks); refuse 169.254/16
  *     (block_metadata_endpoint); allowed_ports: accept those tcp/udp ports and ICMP echo, refuse
  *     the rest; else accept.
- *   allowlist: established/related accept; refuse :53 (DNS, to anyone); then as restricted up to
- *     the metadata refusal, without the RFC1918 refusal; accept each entry's addresses (tcp/udp,
- *     its ports, else allowed_ports); ICMP echo to them, 10/s; refuse everything else.
+ *   allowlist: established/related accept; refuse :53 (DNS, to anyone); bridge address, DHCP,
+ *     other containers, [[network.hosts]], RFC1918 accept and the metadata refusal as in
+ *     restricted (no dns_servers, no RFC1918 refusal: the final one covers it); accept each
+ *     entry's addresses (tcp/udp, its ports, else allowed_ports); ICMP echo to them, 10/s;
+ *     refuse everything else.
  *   open: accept (and no bridge chain: IPv6 passes).
  *
  * Lifecycle: net_nft_boot before the container starts (the NIC's host_name fixes the veth name
