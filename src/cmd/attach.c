@@ -33,7 +33,8 @@ static int pick(struct incus_client *c, const char *arg, char **ret, struct coi_
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < f.n; i++)
-		if (strcmp(f.items[i].workspace, ws) == 0 && strcmp(f.items[i].status, "Running") == 0) {
+		if (strcmp(f.items[i].workspace, ws) == 0 &&
+		    strcmp(f.items[i].status, "Running") == 0) {
 			if (n++ == 0)
 				*ret = strdup(f.items[i].name);
 			fprintf(stderr, "  %s\n", f.items[i].name);
@@ -42,8 +43,8 @@ static int pick(struct incus_client *c, const char *arg, char **ret, struct coi_
 	if (n == 1)
 		return *ret ? 0 : coi_error_oom(err);
 	return coi_error_set(err, -ENOENT,
-			     n ? "several sessions run on this workspace (listed above): name one"
-			       : "no running session on this workspace (coi list shows them all)");
+	                     n ? "several sessions run on this workspace (listed above): name one"
+	                       : "no running session on this workspace (coi list shows them all)");
 }
 
 static int end_session(struct incus_client *c, const char *name, bool persistent)
@@ -106,13 +107,14 @@ static int run(int argc, char **argv)
 }
 
 const struct verb verb_attach = {
-	.name = "attach",
-	.run = run,
-	.summary = "return to a detached session",
-	.usage = "Usage: coi attach [NAME]\n"
-		 "\n"
-		 "Attach this terminal to the agent's tmux in session NAME (default: the one running\n"
-		 "session of the current workspace). Detach again with Ctrl-b d. If the agent has\n"
-		 "exited when you leave, the session ends: the container is deleted (stopped if\n"
-		 "persistent) and its host state removed.",
+        .name = "attach",
+        .run = run,
+        .summary = "return to a detached session",
+        .usage =
+                "Usage: coi attach [NAME]\n"
+                "\n"
+                "Attach this terminal to the agent's tmux in session NAME (default: the one running\n"
+                "session of the current workspace). Detach again with Ctrl-b d. If the agent has\n"
+                "exited when you leave, the session ends: the container is deleted (stopped if\n"
+                "persistent) and its host state removed.",
 };

@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "incus/incus.h"
+#include "netpolicy/netpolicy.h"
 #include "session/protect.h"
 #include "util/error.h"
 #include "util/path.h"
@@ -113,6 +114,42 @@ static int add_mounts(struct session_opts *o, const struct coi_config *cfg)
 	return 0;
 }
 
+/* The network policy from [network]; a bad entry is an error naming it. */
+static int net_from_config(struct session_opts *o, const struct coi_config *cfg,
+                           struct coi_error *err)
+{
+	struct net_policy *p = calloc(1, sizeof(*p));
+	int r = 0;
+
+	if (!p)
+		return coi_error_oom(err);
+	o->net = p;
+	net_policy_init(p);
+	p->mode = cfg->network.mode;
+	p->block_private_networks = cfg->network.block_private_networks;
+	p->block_metadata_endpoint = cfg->network.block_metadata_endpoint;
+	p->allow_local_network_access = cfg->network.allow_local_network_access;
+	p->refresh_interval_minutes = (unsigned)cfg->network.refresh_interval_minutes;
+	strv_foreach(d, cfg->network.allowed_domains)
+		if (r >= 0)
+			r = net_policy_add_dest(p, *d, err);
+	strv_foreach(d, cfg->network.dns_servers)
+		if (r >= 0)
+			r = net_policy_add_dns_server(p, *d, err);
+	for (size_t i = 0; r >= 0 && i < cfg->network.n_allowed_ports; i++)
+		r = net_policy_add_allowed_port(p, cfg->network.allowed_ports[i], err);
+	for (size_t i = 0; r >= 0 && i < cfg->network.n_hosts; i++) {
+		const struct config_host *h = &cfg->network.hosts[i];
+		long ports[64];
+		size_t n = h->n_ports < 64 ? h->n_ports : 64;
+
+		for (size_t j = 0; j < n; j++)
+			ports[j] = h->ports[j];
+		r = net_policy_add_host(p, h->ip, h->hostnames, ports, n, err);
+	}
+	return r < 0 ? coi_error_prefix(err, "[network]") : 0;
+}
+
 static int replace(char **dst, const char *src)
 {
 	free(*dst);
@@ -175,6 +212,9 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 		return r;
 	if (opts_from_config(&sc->opts, sc->config, &warnings) < 0)
 		return coi_error_oom(err);
+	r = net_from_config(&sc->opts, sc->config, err);
+	if (r < 0)
+		return r;
 	strv_foreach(w, warnings)
 		fprintf(stderr, "coi: warning: %s\n", *w);
 	if (sc->image && replace(&sc->opts.image, sc->image) < 0)

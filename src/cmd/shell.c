@@ -56,19 +56,27 @@ static int run(int argc, char **argv)
 	if (optind < argc)
 		return cmd_usage_error(&verb_shell, "unexpected argument '%s'", argv[optind]);
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-		return cmd_failf("coi shell needs a terminal (use 'coi run -- COMMAND' without one)");
+		return cmd_failf(
+		        "coi shell needs a terminal (use 'coi run -- COMMAND' without one)");
 	r = session_cmd_start(&sc, &err);
 	if (r < 0)
 		return session_cmd_finish(&sc, cmd_fail(&err));
 	agent = agent_argv(&sc, debug);
 	if (!agent)
 		return session_cmd_finish(&sc, cmd_failf("unknown tool '%s' (known: %s; or set "
-							  "[tool] binary)",
-							  sc.opts.tool, tool_names()));
+		                                         "[tool] binary)",
+		                                         sc.opts.tool, tool_names()));
 	launch = tmux_launch_command(agent);
 	{
-		char *tmux[] = {"tmux", "new-session", "-A", "-s", COI_TMUX_SESSION, "-c",
-				sc.session->container_workspace, launch, NULL};
+		char *tmux[] = {"tmux",
+		                "new-session",
+		                "-A",
+		                "-s",
+		                COI_TMUX_SESSION,
+		                "-c",
+		                sc.session->container_workspace,
+		                launch,
+		                NULL};
 
 		status = session_exec_plain(sc.session, tmux, true, &err);
 	}
@@ -77,25 +85,27 @@ static int run(int argc, char **argv)
 	if (tmux_alive(sc.client, sc.session->name, sc.opts.code_uid, &err) > 0) {
 		if (session_detach(sc.session, &err) < 0)
 			return session_cmd_finish(&sc, cmd_fail(&err));
-		fprintf(stderr, "coi: detached; the agent keeps running in %s ('coi attach %s' to "
-				"return, 'coi kill %s' to end it)\n",
-			sc.session->name, sc.session->name, sc.session->name);
+		fprintf(stderr,
+		        "coi: detached; the agent keeps running in %s ('coi attach %s' to "
+		        "return, 'coi kill %s' to end it)\n",
+		        sc.session->name, sc.session->name, sc.session->name);
 		return EXIT_OK;
 	}
 	return session_cmd_finish(&sc, EXIT_OK);
 }
 
 const struct verb verb_shell = {
-	.name = "shell",
-	.run = run,
-	.summary = "open the agent in a new sandbox on this project (interactive, in tmux)",
-	.usage = "Usage: coi shell [OPTIONS] [--debug]\n"
-		 "\n"
-		 "Start a sandbox on the project and open the agent ([tool] name: claude, opencode,\n"
-		 "codex, gemini, or [tool] binary) in tmux inside it, as the user 'code' in\n"
-		 "/workspace. Detach with Ctrl-b d: the agent keeps running ('coi attach' returns to\n"
-		 "it). When the agent exits, the session ends and the container is deleted (unless\n"
-		 "persistent).\n"
-		 "\n"
-		 "  --debug              open bash instead of the agent\n" SESSION_CMD_OPTIONS_HELP,
+        .name = "shell",
+        .run = run,
+        .summary = "open the agent in a new sandbox on this project (interactive, in tmux)",
+        .usage =
+                "Usage: coi shell [OPTIONS] [--debug]\n"
+                "\n"
+                "Start a sandbox on the project and open the agent ([tool] name: claude, opencode,\n"
+                "codex, gemini, or [tool] binary) in tmux inside it, as the user 'code' in\n"
+                "/workspace. Detach with Ctrl-b d: the agent keeps running ('coi attach' returns to\n"
+                "it). When the agent exits, the session ends and the container is deleted (unless\n"
+                "persistent).\n"
+                "\n"
+                "  --debug              open bash instead of the agent\n" SESSION_CMD_OPTIONS_HELP,
 };

@@ -296,6 +296,19 @@ DEFINE_CLEANUP(struct incus_profile *, incus_profile_free)
 int incus_profile_get(struct incus_client *c, const char *name, struct incus_profile **ret,
                       struct coi_error *err);
 
+/* ---- networks ------------------------------------------------------------------------------- */
+
+struct incus_network {
+	char *name;
+	char *type; /* "bridge" */
+	bool managed;
+	struct incus_map config; /* "ipv4.address": "10.171.92.1/24", ... */
+};
+struct incus_network *incus_network_free(struct incus_network *n);
+DEFINE_CLEANUP(struct incus_network *, incus_network_free)
+int incus_network_get(struct incus_client *c, const char *name, struct incus_network **ret,
+                      struct coi_error *err);
+
 /* ---- snapshots ------------------------------------------------------------------------------ */
 
 struct incus_snapshot {

@@ -40,7 +40,7 @@ static int render_protected(struct buf *b, const struct session *s)
 	if (!s->plan || s->plan->n_entries == 0)
 		return buf_puts(b, "- Protected paths: none.\n");
 	r = buf_puts(b, "- Protected paths, read-only (writes fail; do not try to work around "
-			"this, ask the user):");
+	                "this, ask the user):");
 	for (size_t i = 0; r >= 0 && i < s->plan->n_entries; i++)
 		r = buf_printf(b, "%s %s", i ? "," : "", s->plan->entries[i].rel);
 	return r < 0 ? r : buf_puts(b, ".\n");
@@ -60,21 +60,22 @@ int context_render(const struct session *s, struct buf *out)
 	const struct session_opts *o = s->opts;
 	int r;
 
-	r = buf_printf(out,
-		       "# Sandbox context\n\n"
-		       "You are working inside coi, an unprivileged Incus system container on the "
-		       "user's machine. This file is rewritten at every start.\n\n"
-		       "- Workspace: %s is the user's project (%s on the host). Your changes there "
-		       "are real and stay after the session; everything else in this container is "
-		       "%s.\n"
-		       "- User: %s (uid %lld) with passwordless sudo inside the container. Root here "
-		       "is not root on the host.\n"
-		       "- Container: %s (slot %d).\n"
-		       "- Network: %s\n",
-		       s->container_workspace, o->workspace,
-		       o->persistent ? "kept between sessions (persistent)"
-				     : "deleted when the session ends (ephemeral)",
-		       o->code_user, (long long)o->code_uid, s->name, s->slot, net_text(o->net_mode));
+	r = buf_printf(
+	        out,
+	        "# Sandbox context\n\n"
+	        "You are working inside coi, an unprivileged Incus system container on the "
+	        "user's machine. This file is rewritten at every start.\n\n"
+	        "- Workspace: %s is the user's project (%s on the host). Your changes there "
+	        "are real and stay after the session; everything else in this container is "
+	        "%s.\n"
+	        "- User: %s (uid %lld) with passwordless sudo inside the container. Root here "
+	        "is not root on the host.\n"
+	        "- Container: %s (slot %d).\n"
+	        "- Network: %s\n",
+	        s->container_workspace, o->workspace,
+	        o->persistent ? "kept between sessions (persistent)"
+	                      : "deleted when the session ends (ephemeral)",
+	        o->code_user, (long long)o->code_uid, s->name, s->slot, net_text(o->net_mode));
 	if (r < 0)
 		return r;
 	r = render_protected(out, s);
@@ -82,14 +83,15 @@ int context_render(const struct session *s, struct buf *out)
 		r = render_env(out, o);
 	if (r >= 0 && (o->limits_cpu || o->limits_memory || o->limits_processes))
 		r = buf_printf(out, "- Limits: cpu %s, memory %s, processes %lld.\n",
-			       o->limits_cpu ? o->limits_cpu : "unlimited",
-			       o->limits_memory ? o->limits_memory : "unlimited",
-			       (long long)o->limits_processes);
+		               o->limits_cpu ? o->limits_cpu : "unlimited",
+		               o->limits_memory ? o->limits_memory : "unlimited",
+		               (long long)o->limits_processes);
 	if (r >= 0)
-		r = buf_puts(out, "- Not here: the user's home directory, SSH keys, cloud "
-				  "credentials and host environment, unless the user configured them.\n"
-				  "- Git works as usual, but hooks and git config are read-only for "
-				  "the user's safety.\n");
+		r = buf_puts(out,
+		             "- Not here: the user's home directory, SSH keys, cloud "
+		             "credentials and host environment, unless the user configured them.\n"
+		             "- Git works as usual, but hooks and git config are read-only for "
+		             "the user's safety.\n");
 	return r;
 }
 

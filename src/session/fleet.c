@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include "incus/incus.h"
+#include "netpolicy/netpolicy.h"
 #include "session/idmount.h"
 #include "session/naming.h"
 #include "session/protect.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"
+#include "util/strv.h"
 
 void fleet_release(struct fleet *f)
 {
@@ -159,6 +161,8 @@ int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struc
 	return 0;
 }
 
+static const struct net_nft default_nft = {.backend = NET_BACKEND_AUTO};
+
 static void keep_first(int *first, int r)
 {
 	if (r < 0 && *first == 0)
@@ -175,11 +179,23 @@ int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_err
 		return coi_error_oom(err);
 	keep_first(&first, protect_restore_immutable(imm, &e));
 	keep_first(&first, idmount_remove(mnt, first ? NULL : &e));
-	(void)n; /* network rules: see netpolicy (removed by the caller when linked in) */
+	keep_first(&first, netpolicy_remove(n ? n : &default_nft, NULL, name, first ? NULL : &e));
 	fleet_owner_clear(name);
 	if (first < 0 && err)
 		*err = e;
 	return first;
+}
+
+int fleet_purge_rules(const struct fleet *f, struct coi_error *err)
+{
+	_cleanup_strv_free_ char **live = calloc(1, sizeof(char *));
+
+	if (!live)
+		return coi_error_oom(err);
+	for (size_t i = 0; i < f->n; i++)
+		if (strv_push(&live, f->items[i].name) < 0)
+			return coi_error_oom(err);
+	return netpolicy_purge_orphans(&default_nft, NULL, live, err);
 }
 
 int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n,

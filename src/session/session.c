@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include "incus/incus.h"
+#include "netpolicy/netpolicy.h"
 #include "session/context.h"
 #include "session/devices.h"
 #include "session/fleet.h"
 #include "session/idmount.h"
+#include "session/network.h"
 #include "session/protect.h"
 #include "session/tool.h"
 #include "util/buf.h"
@@ -91,6 +93,10 @@ void session_opts_release(struct session_opts *o)
 	free(o->limits_memory);
 	free(o->tool);
 	free(o->tool_binary);
+	if (o->net) {
+		net_policy_release(o->net);
+		free(o->net);
+	}
 	*o = (struct session_opts){0};
 }
 
@@ -158,6 +164,11 @@ static int undo_delete_container(struct session *s, struct coi_error *err)
 static int undo_stop_container(struct session *s, struct coi_error *err)
 {
 	return incus_instance_set_state(s->client, s->name, INCUS_ACTION_STOP, true, -1, err);
+}
+
+static int undo_net(struct session *s, struct coi_error *err)
+{
+	return session_net_remove(s, err);
 }
 
 static int undo_owner(struct session *s, struct coi_error *err)
@@ -324,10 +335,9 @@ static int create_container(struct session *s, struct coi_error *err)
 	struct incus_map cfg = {0};
 	struct incus_devices dev = {0};
 	char *profiles[] = {(char *)profile, NULL};
-	char veth[16];
 	struct session_layout l = {
 	        .slot = s->slot,
-	        .veth = veth,
+	        .veth = s->veth,
 	        .container_workspace = s->container_workspace,
 	        .raw_idmap = !root,
 	        .deny_setid = root,
@@ -341,7 +351,6 @@ static int create_container(struct session *s, struct coi_error *err)
 	r = session_check_profile(&prof->config, profile, err);
 	if (r < 0)
 		return r;
-	(void)snprintf(veth, sizeof(veth), "vcoi%.8s%d", s->hash, s->slot);
 	r = session_build_create(s->opts, s->plan, &prof->devices, &l, &cfg, &dev, err);
 	if (r < 0)
 		return r;
@@ -561,8 +570,10 @@ static int start_phases(struct session *s, struct coi_error *err)
 	if (lock < 0)
 		return lock;
 	r = pick_name(s, err);
-	if (r >= 0)
+	if (r >= 0) {
+		(void)snprintf(s->veth, sizeof(s->veth), "vcoi%.8s%d", s->hash, s->slot);
 		r = handle_existing(s, err);
+	}
 	if (r >= 0 && !s->reused)
 		r = check_image(s, err);
 	if (r >= 0)
@@ -579,6 +590,12 @@ static int start_phases(struct session *s, struct coi_error *err)
 		    undo_push(s, "forget the owner", undo_owner) < 0)
 			return err && err->code ? err->code : coi_error_oom(err);
 	} else {
+		/* Fail closed: the container's traffic is dropped before its first packet. */
+		r = session_net_boot(s, err);
+		if (r < 0)
+			return r;
+		if (undo_push(s, "remove network rules", undo_net) < 0)
+			return coi_error_oom(err);
 		set_abortable(false);
 		r = create_container(s, err);
 		set_abortable(true);
@@ -592,6 +609,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 		r = check_interrupted(err);
 	if (r >= 0)
 		r = wait_ready(s, err);
+	if (r >= 0)
+		r = session_net_apply(s, err);
 	if (r >= 0)
 		r = prepare_user(s, err);
 	return r;

@@ -9,6 +9,7 @@
  * so the session does not depend on how settings are stored. */
 #pragma once
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@
 
 struct coi_error;
 struct incus_client;
+struct net_policy;
 struct protect_plan;
 
 enum session_net_mode {
@@ -61,6 +63,7 @@ struct session_opts {
 	size_t n_env;
 
 	enum session_net_mode net_mode;
+	struct net_policy *net; /* the network policy (owned); NULL: none applied */
 
 	/* the agent */
 	char *tool;        /* "claude", ... (tool.h) */
@@ -81,7 +84,10 @@ struct session {
 	struct incus_client *client; /* borrowed */
 	char hash[WORKSPACE_HASH_LEN + 1];
 	int slot;
-	char *name;                /* container name */
+	char *name;             /* container name */
+	char veth[16];          /* host-side NIC name coi chose */
+	struct in_addr gateway; /* the bridge's address and prefix */
+	unsigned prefix;
 	char *container_workspace; /* where the workspace is inside */
 	bool reused;               /* an existing persistent container was started again */
 	struct protect_plan *plan;

@@ -74,7 +74,7 @@ static int push_all(char ***argv, const char *const *args, const char *id)
 }
 
 char **tool_argv(const struct tool *t, const char *binary_override, bool bypass,
-		 const char *resume_id, bool resume_latest)
+                 const char *resume_id, bool resume_latest)
 {
 	_cleanup_strv_free_ char **argv = NULL;
 

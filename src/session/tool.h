@@ -7,12 +7,12 @@
 #include <stdbool.h>
 
 struct tool {
-	const char *name;		 /* config tool.name */
-	const char *binary;		 /* in the container's PATH */
-	const char *const *bypass_args;	 /* permission_mode = bypass */
-	const char *state_dir;		 /* under the code user's home, NULL if none */
-	const char *context_file;	 /* under the home: where the sandbox context is injected */
-	const char *const *resume_args;	 /* resume a given session: "%s" is the id */
+	const char *name;               /* config tool.name */
+	const char *binary;             /* in the container's PATH */
+	const char *const *bypass_args; /* permission_mode = bypass */
+	const char *state_dir;          /* under the code user's home, NULL if none */
+	const char *context_file;       /* under the home: where the sandbox context is injected */
+	const char *const *resume_args; /* resume a given session: "%s" is the id */
 	const char *const *continue_args; /* resume the newest session */
 };
 
@@ -24,4 +24,4 @@ const char *tool_names(void);
 /* The command line that launches the tool: binary (or binary_override), the bypass flags when
  * bypass, then the resume flags (resume_id, or the newest when resume_latest). NULL on OOM. */
 char **tool_argv(const struct tool *t, const char *binary_override, bool bypass,
-		 const char *resume_id, bool resume_latest);
+                 const char *resume_id, bool resume_latest);
