@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config/config.h"
 #include "incus/incus.h"
 #include "netpolicy/netpolicy.h"
 #include "session/protect.h"
+#include "session/saved.h"
 #include "util/error.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -23,6 +25,9 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 	        {"slot", required_argument, NULL, 'S'},
 	        {"persistent", no_argument, NULL, 'P'},
 	        {"image", required_argument, NULL, 'I'},
+	        {"profile", required_argument, NULL, 'p'},
+	        {"resume", optional_argument, NULL, 'R'},
+	        {"continue", optional_argument, NULL, 'R'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -53,6 +58,10 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 			break;
 		case 'p':
 			sc->profile = optarg;
+			break;
+		case 'R':
+			sc->resume = true;
+			sc->resume_id = optarg;
 			break;
 		case 'h':
 			cmd_help(v);
@@ -219,6 +228,22 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 		fprintf(stderr, "coi: warning: %s\n", *w);
 	if (sc->image && replace(&sc->opts.image, sc->image) < 0)
 		return coi_error_oom(err);
+	if (sc->resume) {
+		r = saved_session_find(sc->opts.tool, ws, sc->resume_id, &sc->opts.resume_dir, err);
+		if (r < 0)
+			return r;
+	}
+	if (sc->config->ssh.forward_agent) {
+		const char *sock = getenv("SSH_AUTH_SOCK");
+		struct stat st;
+
+		if (sock && stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+			sc->opts.ssh_agent = strdup(sock);
+		else
+			fprintf(stderr,
+			        "coi: warning: [ssh] forward_agent is on but SSH_AUTH_SOCK is "
+			        "not a socket on the host; not forwarding\n");
+	}
 	if (sc->slot)
 		sc->opts.slot = sc->slot;
 	if (sc->persistent == 1)

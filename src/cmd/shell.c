@@ -30,7 +30,8 @@ static char **agent_argv(const struct session_cmd *sc, bool debug)
 		return NULL;
 	if (!t) /* any command, via tool.binary */
 		return strv_push(&argv, o->tool_binary) < 0 ? NULL : argv;
-	return tool_argv(t, o->tool_binary, o->bypass, NULL, false);
+	/* resuming: the agent continues its newest session in the restored state */
+	return tool_argv(t, o->tool_binary, o->bypass, NULL, sc->resume);
 }
 
 static int run(int argc, char **argv)

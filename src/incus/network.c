@@ -19,7 +19,7 @@ struct incus_network *incus_network_free(struct incus_network *n)
 }
 
 int incus_network_get(struct incus_client *c, const char *name, struct incus_network **ret,
-		      struct coi_error *err)
+                      struct coi_error *err)
 {
 	_cleanup_free_ char *path = incus_pathf(c, "/1.0/networks/%s", name);
 	_cleanup_(incus_network_freep) struct incus_network *n = calloc(1, sizeof(*n));

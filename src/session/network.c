@@ -48,28 +48,28 @@ static int bridge_of(struct session *s, struct coi_error *err)
 	}
 	if (!name)
 		return coi_error_set(err, -ENOENT,
-				     "the profile '%s' has no NIC on an Incus network; coi needs a "
-				     "managed bridge to apply its network policy",
-				     profile);
+		                     "the profile '%s' has no NIC on an Incus network; coi needs a "
+		                     "managed bridge to apply its network policy",
+		                     profile);
 	r = incus_network_get(s->client, name, &net, err);
 	if (r < 0)
 		return r;
 	addr = incus_map_get(&net->config, "ipv4.address");
 	if (!addr || sscanf(addr, "%15[0-9.]/%u", ip, &s->prefix) != 2 ||
 	    inet_pton(AF_INET, ip, &s->gateway) != 1)
-		return coi_error_set(err, -EINVAL, "network '%s' has no IPv4 address (ipv4.address)",
-				     name);
+		return coi_error_set(err, -EINVAL,
+		                     "network '%s' has no IPv4 address (ipv4.address)", name);
 	return 0;
 }
 
 static void target_init(struct session *s, struct net_target *t)
 {
 	*t = (struct net_target){
-		.container = s->name,
-		.veth = s->veth,
-		.gateway = s->gateway,
-		.prefix = s->prefix,
-		.log_group = COI_NFLOG_GROUP,
+	        .container = s->name,
+	        .veth = s->veth,
+	        .gateway = s->gateway,
+	        .prefix = s->prefix,
+	        .log_group = COI_NFLOG_GROUP,
 	};
 }
 
@@ -89,11 +89,12 @@ int session_net_boot(struct session *s, struct coi_error *err)
 		char old[COI_ERROR_MAX];
 
 		memcpy(old, err->msg, sizeof(old));
-		return coi_error_set(err, r,
-				     "%s (coi enforces its network policy with nftables: run it as "
-				     "root, give it CAP_NET_ADMIN, or allow it 'sudo -n nft'; or set "
-				     "[network] mode = \"open\")",
-				     old);
+		return coi_error_set(
+		        err, r,
+		        "%s (coi enforces its network policy with nftables: run it as "
+		        "root, give it CAP_NET_ADMIN, or allow it 'sudo -n nft'; or set "
+		        "[network] mode = \"open\")",
+		        old);
 	}
 	return r;
 }
@@ -125,9 +126,10 @@ static int wait_ipv4(struct session *s, struct in_addr *ret, struct coi_error *e
 			return coi_error_set(err, -ECANCELED, "interrupted");
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec >= s->opts->ready_timeout)
-			return coi_error_set(err, -ETIMEDOUT,
-					     "'%s' got no IPv4 address within %d s (DHCP on the bridge)",
-					     s->name, s->opts->ready_timeout);
+			return coi_error_set(
+			        err, -ETIMEDOUT,
+			        "'%s' got no IPv4 address within %d s (DHCP on the bridge)",
+			        s->name, s->opts->ready_timeout);
 		(void)nanosleep(&step, NULL);
 	}
 }
@@ -137,7 +139,7 @@ static int wait_ipv4(struct session *s, struct in_addr *ret, struct coi_error *e
 static int write_hosts(struct session *s, const struct net_resolution *res, struct coi_error *err)
 {
 	_cleanup_buf_ struct buf block = BUF_INIT(1u << 20), old = BUF_INIT(1u << 20),
-				 merged = BUF_INIT(2u << 20);
+	                         merged = BUF_INIT(2u << 20);
 	struct incus_file_attrs a = {.uid = 0, .gid = 0, .mode = 0644};
 	int r;
 
@@ -170,7 +172,7 @@ int session_net_apply(struct session *s, struct coi_error *err)
 	r = net_resolve(s->opts->net, &net_resolver_dns, NULL, &res, err);
 	if (r > 0 && s->opts->net->mode == NET_MODE_ALLOWLIST)
 		(void)strv_push(&s->warnings, "some allowlist names did not resolve; they are "
-					      "unreachable until they do");
+		                              "unreachable until they do");
 	if (r >= 0 && filtered(s))
 		r = netpolicy_apply(&nft, &t, s->opts->net, &res, err);
 	if (r >= 0)

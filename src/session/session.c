@@ -20,6 +20,7 @@
 #include "session/idmount.h"
 #include "session/network.h"
 #include "session/protect.h"
+#include "session/saved.h"
 #include "session/tool.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -93,6 +94,8 @@ void session_opts_release(struct session_opts *o)
 	free(o->limits_memory);
 	free(o->tool);
 	free(o->tool_binary);
+	free(o->resume_dir);
+	free(o->ssh_agent);
 	if (o->net) {
 		net_policy_release(o->net);
 		free(o->net);
@@ -164,6 +167,21 @@ static int undo_delete_container(struct session *s, struct coi_error *err)
 static int undo_stop_container(struct session *s, struct coi_error *err)
 {
 	return incus_instance_set_state(s->client, s->name, INCUS_ACTION_STOP, true, -1, err);
+}
+
+/* The agent's state outlives an ephemeral container. Never fails the teardown: a session that
+ * could not be saved is a warning. */
+static int undo_save(struct session *s, struct coi_error *err)
+{
+	struct coi_error e = {0};
+	_cleanup_free_ char *w = NULL;
+
+	(void)err;
+	if (saved_session_save(s, s->id, &e) >= 0)
+		return 0;
+	if (asprintf(&w, "the agent's session was not saved: %s", coi_error_message(&e)) >= 0)
+		(void)strv_consume(&s->warnings, TAKE_PTR(w));
+	return 0;
 }
 
 static int undo_net(struct session *s, struct coi_error *err)
@@ -371,6 +389,9 @@ static int create_container(struct session *s, struct coi_error *err)
 	    undo_push(s, s->opts->persistent ? "stop the container" : "delete the container",
 	              s->opts->persistent ? undo_stop_container : undo_delete_container) < 0)
 		r = coi_error_oom(err);
+	if (r >= 0 && !s->opts->persistent &&
+	    undo_push(s, "save the agent's session", undo_save) < 0)
+		r = coi_error_oom(err);
 	/* Who owns the container, so 'coi clean --orphans' can tell when that process is gone. */
 	if (r >= 0 && (fleet_owner_record(s->name, err) < 0 ||
 	               undo_push(s, "forget the owner", undo_owner) < 0))
@@ -520,6 +541,33 @@ static int opencode_bypass(struct session *s, struct coi_error *err)
 	                       0644, err);
 }
 
+/* The host's SSH agent, proxied to a socket only code can use; never the keys. The device is
+ * added once ~/.ssh exists (Incus fails the add when the listen directory is missing). */
+static int forward_ssh_agent(struct session *s, struct coi_error *err)
+{
+	_cleanup_free_ char *connect = NULL, *listen = NULL, *uid = NULL;
+	struct incus_devices d = {0};
+	int r;
+
+	if (!s->opts->ssh_agent)
+		return 0;
+	r = make_home_dir(s, ".ssh", err);
+	if (r < 0)
+		return r;
+	if (asprintf(&connect, "unix:%s", s->opts->ssh_agent) < 0 ||
+	    asprintf(&listen, "unix:/home/%s/.ssh/agent.sock", s->opts->code_user) < 0 ||
+	    asprintf(&uid, "%lld", (long long)s->opts->code_uid) < 0 ||
+	    incus_devices_add(&d, "ssh-agent", "type", "proxy", "connect", connect, "listen",
+	                      listen, "bind", "container", "uid", uid, "gid", uid, "mode", "0600",
+	                      NULL) < 0) {
+		incus_devices_clear(&d);
+		return coi_error_oom(err);
+	}
+	r = incus_instance_patch(s->client, s->name, NULL, &d, err);
+	incus_devices_clear(&d);
+	return r < 0 ? coi_error_prefix(err, "forwarding the SSH agent") : 0;
+}
+
 static int prepare_user(struct session *s, struct coi_error *err)
 {
 	_cleanup_buf_ struct buf ctx = BUF_INIT(64u << 10), env = BUF_INIT(1u << 20);
@@ -528,7 +576,15 @@ static int prepare_user(struct session *s, struct coi_error *err)
 
 	if (context_render(s, &ctx) < 0 || context_env_file(s->opts, &env) < 0)
 		return coi_error_oom(err);
-	r = make_home_dir(s, ".config/coi", err);
+	if (s->opts->ssh_agent &&
+	    buf_printf(&env, "export SSH_AUTH_SOCK=/home/%s/.ssh/agent.sock\n",
+	               s->opts->code_user) < 0)
+		return coi_error_oom(err);
+	r = s->opts->resume_dir ? saved_session_restore(s, s->opts->resume_dir, err) : 0;
+	if (r >= 0)
+		r = forward_ssh_agent(s, err);
+	if (r >= 0)
+		r = make_home_dir(s, ".config/coi", err);
 	if (r >= 0)
 		r = write_home_file(s, ".config/coi/env", buf_str(&env), 0600, err);
 	if (r >= 0)
@@ -626,6 +682,8 @@ int session_start(struct session_opts *opts, struct incus_client *c, struct sess
 		return coi_error_oom(err);
 	s->opts = opts;
 	s->client = c;
+	if (saved_new_id(s->id) < 0)
+		return coi_error_set(err, -EIO, "cannot make a session id");
 	set_abortable(true);
 	r = start_phases(s, err);
 	if (r < 0) {

@@ -70,6 +70,8 @@ struct session_opts {
 	char *tool_binary; /* tool.binary: replaces the tool's own */
 	bool bypass;       /* skip the agent's permission prompts */
 	bool auto_context; /* also write the context into the tool's own context file */
+	char *resume_dir;  /* a saved session to restore into the container, or NULL */
+	char *ssh_agent;   /* host SSH agent socket to forward ([ssh] forward_agent), or NULL */
 
 	/* limits: empty strings/0 mean unset */
 	char *limits_cpu;
@@ -86,6 +88,7 @@ struct session {
 	int slot;
 	char *name;             /* container name */
 	char veth[16];          /* host-side NIC name coi chose */
+	char id[37];            /* the session id (saved sessions are stored under it) */
 	struct in_addr gateway; /* the bridge's address and prefix */
 	unsigned prefix;
 	char *container_workspace; /* where the workspace is inside */
