@@ -46,7 +46,7 @@ int saved_new_id(char ret[SAVED_ID_MAX])
 }
 
 static int write_metadata(const char *dir, const struct session *s, const char *id,
-			  struct coi_error *err)
+                          struct coi_error *err)
 {
 	_cleanup_json_ json_t *md = NULL;
 	_cleanup_free_ char *text = NULL, *path = path_join(dir, "metadata.json");
@@ -56,8 +56,8 @@ static int write_metadata(const char *dir, const struct session *s, const char *
 
 	(void)strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	md = json_pack("{s:s, s:s, s:b, s:s, s:s, s:s}", "session_id", id, "container_name",
-		       s->name, "persistent", s->opts->persistent, "workspace", s->opts->workspace,
-		       "saved_at", when, "tool", s->opts->tool);
+	               s->name, "persistent", s->opts->persistent, "workspace", s->opts->workspace,
+	               "saved_at", when, "tool", s->opts->tool);
 	text = md ? json_dumps(md, JSON_INDENT(2)) : NULL;
 	if (!text || !path)
 		return coi_error_oom(err);
@@ -125,7 +125,7 @@ int saved_session_save(struct session *s, const char *id, struct coi_error *err)
 
 /* The saved session to resume: id, or the newest saved for this workspace. */
 int saved_session_find(const char *tool, const char *workspace, const char *id, char **ret_dir,
-		       struct coi_error *err)
+                       struct coi_error *err)
 {
 	_cleanup_free_ char *base = saved_sessions_dir(tool), *best = NULL;
 	time_t best_time = 0;
@@ -138,8 +138,8 @@ int saved_session_find(const char *tool, const char *workspace, const char *id, 
 
 		if (strchr(id, '/') || id[0] == '.' || !(best = path_join(base, id)) ||
 		    stat(best, &st) < 0)
-			return coi_error_set(err, -ENOENT, "no saved %s session '%s' (coi list --all)",
-					     tool, id);
+			return coi_error_set(err, -ENOENT,
+			                     "no saved %s session '%s' (coi list --all)", tool, id);
 		*ret_dir = TAKE_PTR(best);
 		return 0;
 	}
@@ -151,10 +151,12 @@ int saved_session_find(const char *tool, const char *workspace, const char *id, 
 		struct stat st;
 
 		if (de->d_name[0] == '.' || !(dir = path_join(base, de->d_name)) ||
-		    !(mdpath = path_join(dir, "metadata.json")) || read_file(mdpath, &b, NULL) < 0 ||
-		    json_parse(b.data, b.len, &md, NULL) < 0 || stat(mdpath, &st) < 0)
+		    !(mdpath = path_join(dir, "metadata.json")) ||
+		    read_file(mdpath, &b, NULL) < 0 || json_parse(b.data, b.len, &md, NULL) < 0 ||
+		    stat(mdpath, &st) < 0)
 			continue;
-		if (!json_get_str(md, "workspace") || strcmp(json_get_str(md, "workspace"), workspace))
+		if (!json_get_str(md, "workspace") ||
+		    strcmp(json_get_str(md, "workspace"), workspace))
 			continue;
 		if (st.st_mtime >= best_time) {
 			best_time = st.st_mtime;
@@ -174,10 +176,12 @@ int saved_session_restore(struct session *s, const char *dir, struct coi_error *
 {
 	const struct tool *t = tool_find(s->opts->tool);
 	_cleanup_free_ char *src = NULL, *dst = NULL;
-	struct incus_file_attrs a = {.uid = s->opts->code_uid, .gid = s->opts->code_uid, .mode = -1};
+	struct incus_file_attrs a = {
+	        .uid = s->opts->code_uid, .gid = s->opts->code_uid, .mode = -1};
 
 	if (!t || !t->state_dir)
-		return coi_error_set(err, -EINVAL, "tool '%s' keeps no state to resume", s->opts->tool);
+		return coi_error_set(err, -EINVAL, "tool '%s' keeps no state to resume",
+		                     s->opts->tool);
 	if (!(src = path_join(dir, path_basename(t->state_dir))) ||
 	    asprintf(&dst, "/home/%s/%s", s->opts->code_user, t->state_dir) < 0)
 		return coi_error_oom(err);

@@ -16,6 +16,6 @@ int saved_new_id(char ret[SAVED_ID_MAX]);
 int saved_session_save(struct session *s, const char *id, struct coi_error *err);
 /* Directory of saved session id, or (id NULL) of the newest one saved for workspace. */
 int saved_session_find(const char *tool, const char *workspace, const char *id, char **ret_dir,
-		       struct coi_error *err);
+                       struct coi_error *err);
 /* Push a saved state into the session's container. */
 int saved_session_restore(struct session *s, const char *dir, struct coi_error *err);
