@@ -129,8 +129,10 @@ static int entry_from_instance(const struct incus_instance *in, struct fleet_ent
 		e->ipv4 = strdup(nic->ipv4);
 	if (!e->name || !e->workspace || !e->status || !e->image || (nic && nic->ipv4 && !e->ipv4))
 		return -ENOMEM;
-	e->orphan = !e->persistent && in->status == INCUS_STATUS_RUNNING && ws &&
-	            !fleet_owner_alive(in->name);
+	/* frozen too: an ephemeral session whose background teardown died */
+	e->orphan = !e->persistent &&
+	            (in->status == INCUS_STATUS_RUNNING || in->status == INCUS_STATUS_FROZEN) &&
+	            ws && !fleet_owner_alive(in->name);
 	return 0;
 }
 

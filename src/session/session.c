@@ -5,6 +5,7 @@
 #include "session/session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,7 @@ static int undo_all(struct session *s, struct coi_error *err)
 		struct coi_error e = {0};
 		int r = u->fn(s, &e);
 
+		log_timing(u->what);
 		if (r < 0) {
 			log_debug("undo '%s' failed: %s", u->what, coi_error_message(&e));
 			if (!first) {
@@ -618,6 +620,7 @@ static int start_phases(struct session *s, struct coi_error *err)
 	        strdup(s->opts->preserve_workspace_path ? s->opts->workspace : "/workspace");
 	if (!s->container_workspace)
 		return coi_error_oom(err);
+	log_timing("start");
 	r = protect_plan_build(s->opts->workspace, s->opts->protected_paths, true, &s->plan, err);
 	if (r < 0)
 		return r;
@@ -630,6 +633,7 @@ static int start_phases(struct session *s, struct coi_error *err)
 		(void)snprintf(s->veth, sizeof(s->veth), "vcoi%.8s%d", s->hash, s->slot);
 		r = handle_existing(s, err);
 	}
+	log_timing("pick name");
 	if (r >= 0 && !s->reused)
 		r = check_image(s, err);
 	if (r >= 0)
@@ -652,6 +656,7 @@ static int start_phases(struct session *s, struct coi_error *err)
 			return r;
 		if (undo_push(s, "remove network rules", undo_net) < 0)
 			return coi_error_oom(err);
+		log_timing("network boot block");
 		set_abortable(false);
 		r = create_container(s, err);
 		set_abortable(true);
@@ -660,15 +665,20 @@ static int start_phases(struct session *s, struct coi_error *err)
 	}
 	closep(&lock);
 	lock = -EBADF;
+	log_timing("container created and started");
 	r = protect_host(s, err);
 	if (r >= 0)
 		r = check_interrupted(err);
+	log_timing("host protection");
 	if (r >= 0)
 		r = wait_ready(s, err);
+	log_timing("ready");
 	if (r >= 0)
 		r = session_net_apply(s, err);
+	log_timing("network policy");
 	if (r >= 0)
 		r = prepare_user(s, err);
+	log_timing("user environment");
 	return r;
 }
 
@@ -835,14 +845,113 @@ static void compare_protected(struct session *s)
 	}
 }
 
+/* Run (and drop) the pending undo steps for which pick() is true, newest first. */
+static int undo_some(struct session *s, bool (*pick)(undo_fn fn), struct coi_error *err)
+{
+	size_t kept = 0;
+	int first = 0;
+
+	for (size_t i = s->n_undo; i-- > 0;) {
+		struct coi_error e = {0};
+		int r;
+
+		if (!pick(s->undo[i].fn))
+			continue;
+		r = s->undo[i].fn(s, &e);
+		log_timing(s->undo[i].what);
+		if (r < 0 && !first) {
+			first = r;
+			if (err)
+				*err = e;
+		}
+		s->undo[i].fn = NULL;
+	}
+	for (size_t i = 0; i < s->n_undo; i++)
+		if (s->undo[i].fn)
+			s->undo[kept++] = s->undo[i];
+	s->n_undo = kept;
+	return first;
+}
+
+static bool is_save(undo_fn fn)
+{
+	return fn == undo_save;
+}
+
+/* What may finish after coi has returned: the container is frozen by then, so nothing in it can
+ * act, and a background process that dies leaves an orphan `coi clean --orphans` removes. */
+static bool is_background(undo_fn fn)
+{
+	return fn == undo_delete_container || fn == undo_net || fn == undo_owner;
+}
+
+static bool is_foreground(undo_fn fn)
+{
+	return !is_background(fn);
+}
+
+/* Delete the frozen container and its rules in a detached child, which owns the container
+ * meanwhile. */
+static void finish_in_background(struct session *s)
+{
+	struct incus_client_opts o;
+	pid_t pid;
+
+	pid = fork();
+	if (pid != 0) {
+		if (pid < 0)
+			(void)undo_all(s, NULL); /* no child: do it here */
+		return;
+	}
+	(void)setsid();
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	{
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		for (int fd = 0; null >= 0 && fd < 3; fd++)
+			(void)dup2(null, fd);
+	}
+	/* the parent's connection is not ours to share */
+	incus_client_opts_from_env(&o);
+	if (incus_client_new(&o, &s->client, NULL) < 0)
+		_exit(1);
+	(void)fleet_owner_record(s->name, NULL);
+	(void)undo_all(s, NULL);
+	_exit(0);
+}
+
 int session_stop(struct session *s, struct coi_error *err)
 {
+	struct coi_error e = {0};
 	int r;
 
 	if (!s)
 		return 0;
-	r = undo_all(s, err);
+	log_timing("command done");
+	if (s->opts->persistent || s->reused || getenv("COI_SYNC_TEARDOWN")) {
+		r = undo_all(s, err);
+		log_timing("teardown");
+		compare_protected(s);
+		return r;
+	}
+	/* An ephemeral session ends fast: save the agent's state, freeze the container (7 ms),
+	 * restore the host's protected paths, and leave the slow force-delete to a detached child.
+	 */
+	incus_interrupt_reset();
+	r = undo_some(s, is_save, err);
+	if (incus_instance_set_state(s->client, s->name, INCUS_ACTION_FREEZE, false, -1, &e) < 0) {
+		r = undo_all(s, r < 0 ? NULL : err);
+		compare_protected(s);
+		return r;
+	}
+	log_timing("freeze");
+	if (undo_some(s, is_foreground, r < 0 ? NULL : err) < 0 && r == 0)
+		r = err ? err->code : -EIO;
 	compare_protected(s);
+	finish_in_background(s);
+	s->n_undo = 0;
+	log_timing("teardown (delete continues in the background)");
 	return r;
 }
 

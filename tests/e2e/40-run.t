@@ -94,6 +94,8 @@ for delay in 0.05 0.2 0.4 0.7 1.5; do
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     t_fails "SIGINT after ${delay}s: coi ends within 10 s" kill -0 "$pid"
     wait "$pid" 2>/dev/null
+    # an ephemeral container is deleted by a detached child after coi returns: wait for it
+    for _ in $(seq 50); do [ -z "$(incus list "$prefix" -c n -f csv)" ] && break; sleep 0.1; done
     t_is "SIGINT after ${delay}s: no container left" "$(incus list "$prefix" -c n -f csv)" ""
 done
 t_is "no idmapped mount left" "$(grep -c /run/coi/mounts /proc/mounts)" 0
