@@ -9,6 +9,8 @@ extern const struct verb verb_attach;
 extern const struct verb verb_list;
 extern const struct verb verb_kill;
 extern const struct verb verb_clean;
+extern const struct verb verb_shutdown;
+extern const struct verb verb_persist;
 extern const struct verb verb_container;
 extern const struct verb verb_file;
 extern const struct verb verb_image;
@@ -24,6 +26,8 @@ const struct verb *const coi_verbs[] = {
 	&verb_attach,
 	&verb_list,
 	&verb_kill,
+	&verb_shutdown,
+	&verb_persist,
 	&verb_clean,
 	&verb_config,
 	&verb_trust,

@@ -205,7 +205,8 @@ int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n
 {
 	int r = incus_instance_delete(c, name, true, err);
 
-	if (r < 0 && r != -ENOENT)
+	/* another coi (a session's background teardown) may be deleting it right now */
+	if (r < 0 && r != -ENOENT && incus_instance_exists(c, name, NULL) != 0)
 		return r;
 	return fleet_cleanup_host(name, n, err);
 }

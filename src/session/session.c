@@ -313,11 +313,9 @@ static int undo_idmount(struct session *s, struct coi_error *err)
 /* Sessions of host root: the agent keeps an unprivileged uid from the container's own range, and
  * sees the root-owned workspace through an idmapped mount (idmount.h). The range is known once
  * the container exists, so create it stopped, mount, add the disks, then start. */
-static int attach_idmapped_workspace(struct session *s, struct session_layout *l,
-                                     struct coi_error *err)
+static int mount_idmapped_workspace(struct session *s, struct coi_error *err)
 {
 	_cleanup_(incus_instance_freep) struct incus_instance *i = NULL;
-	struct incus_devices disks = {0};
 	const char *base;
 	long long b;
 	int r;
@@ -335,8 +333,20 @@ static int attach_idmapped_workspace(struct session *s, struct session_layout *l
 	                   (gid_t)(b + s->opts->code_uid), err);
 	if (r < 0)
 		return r;
-	if (undo_push(s, "remove the idmapped workspace mount", undo_idmount) < 0)
-		return coi_error_oom(err);
+	return undo_push(s, "remove the idmapped workspace mount", undo_idmount) < 0
+	               ? coi_error_oom(err)
+	               : 0;
+}
+
+static int attach_idmapped_workspace(struct session *s, struct session_layout *l,
+                                     struct coi_error *err)
+{
+	struct incus_devices disks = {0};
+	int r;
+
+	r = mount_idmapped_workspace(s, err);
+	if (r < 0)
+		return r;
 	l->source_root = s->idmount;
 	if (session_build_disks(s->opts, s->plan, l, &disks) < 0)
 		return coi_error_oom(err);
@@ -640,7 +650,21 @@ static int start_phases(struct session *s, struct coi_error *err)
 		r = check_interrupted(err);
 	if (r < 0)
 		return r;
+	/* Fail closed: the container's traffic is dropped before its first packet. */
+	r = session_net_boot(s, err);
+	if (r < 0)
+		return r;
+	if (undo_push(s, "remove network rules", undo_net) < 0)
+		return coi_error_oom(err);
+	log_timing("network boot block");
 	if (s->reused) {
+		/* host root's persistent container: its workspace mount went with the last session
+		 */
+		if (s->opts->host_uid == 0) {
+			r = mount_idmapped_workspace(s, err);
+			if (r < 0)
+				return r;
+		}
 		r = incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false, -1,
 		                             err);
 		if (r < 0)
@@ -650,13 +674,6 @@ static int start_phases(struct session *s, struct coi_error *err)
 		    undo_push(s, "forget the owner", undo_owner) < 0)
 			return err && err->code ? err->code : coi_error_oom(err);
 	} else {
-		/* Fail closed: the container's traffic is dropped before its first packet. */
-		r = session_net_boot(s, err);
-		if (r < 0)
-			return r;
-		if (undo_push(s, "remove network rules", undo_net) < 0)
-			return coi_error_oom(err);
-		log_timing("network boot block");
 		set_abortable(false);
 		r = create_container(s, err);
 		set_abortable(true);
@@ -921,6 +938,26 @@ static void finish_in_background(struct session *s)
 	_exit(0);
 }
 
+/* `coi persist` may have made this ephemeral session persistent meanwhile: then stop the
+ * container instead of deleting it. */
+static void mark_if_persisted(struct session *s)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+	const char *p;
+
+	if (s->opts->persistent || incus_instance_get(s->client, s->name, &in, NULL) < 0)
+		return;
+	p = incus_map_get(&in->config, "user.coi.persistent");
+	if (!p || strcmp(p, "true") != 0)
+		return;
+	s->opts->persistent = true;
+	for (size_t i = 0; i < s->n_undo; i++)
+		if (s->undo[i].fn == undo_delete_container) {
+			s->undo[i].fn = undo_stop_container;
+			s->undo[i].what = "stop the container";
+		}
+}
+
 int session_stop(struct session *s, struct coi_error *err)
 {
 	struct coi_error e = {0};
@@ -929,6 +966,8 @@ int session_stop(struct session *s, struct coi_error *err)
 	if (!s)
 		return 0;
 	log_timing("command done");
+	incus_interrupt_reset(); /* a signal ended the command; the teardown must still talk */
+	mark_if_persisted(s);
 	if (s->opts->persistent || s->reused || getenv("COI_SYNC_TEARDOWN")) {
 		r = undo_all(s, err);
 		log_timing("teardown");
