@@ -63,6 +63,7 @@ t_is "gone" "$(incus list "$name" -c n -f csv)" ""
 "$COI" run --image "$T_IMAGE" -- sleep 60 >/dev/null 2>&1 &
 pid=$!
 t_ok "an ephemeral session comes up" t_wait_running "$name"
+t_ok "its command runs" t_wait_cmd "$name" "sleep 60"
 t_ok "coi persist NAME" "$COI" persist "$name"
 kill -TERM "$pid"
 wait "$pid" 2>/dev/null
