@@ -148,7 +148,7 @@ t_as_user() {
 t_wait_cmd() {
     local i
     for i in $(seq 150); do
-        incus exec "$1" -- pgrep -f "$2" >/dev/null 2>&1 && return 0
+        incus exec "$1" -- ps -o args 2>/dev/null | grep -q "^$2" && return 0
         sleep 0.1
     done
     return 1
