@@ -89,7 +89,8 @@ static int run(int argc, char **argv)
 	if (r < 0)
 		return cmd_fail(&err);
 	if (r > 0)
-		fprintf(stderr, "coi: dropped %d symlink(s) or special file(s) from the pulled tree\n", r);
+		fprintf(stderr,
+		        "coi: dropped %d symlink(s) or special file(s) from the pulled tree\n", r);
 	return EXIT_OK;
 }
 
@@ -97,10 +98,11 @@ const struct verb verb_file = {
         .name = "file",
         .run = run,
         .summary = "copy files into or out of a container",
-        .usage = "Usage: coi file push [-r] [--uid N] [--gid N] [--mode OCTAL] LOCAL CONTAINER:/PATH\n"
-                 "       coi file pull [-r] CONTAINER:/PATH LOCAL\n"
-                 "\n"
-                 "push keeps each file's mode unless --mode is given; owner is root unless --uid/--gid.\n"
-                 "pull never follows or creates symlinks and drops special files: a container cannot\n"
-                 "write outside LOCAL. setuid/setgid bits are stripped.",
+        .usage =
+                "Usage: coi file push [-r] [--uid N] [--gid N] [--mode OCTAL] LOCAL CONTAINER:/PATH\n"
+                "       coi file pull [-r] CONTAINER:/PATH LOCAL\n"
+                "\n"
+                "push keeps each file's mode unless --mode is given; owner is root unless --uid/--gid.\n"
+                "pull never follows or creates symlinks and drops special files: a container cannot\n"
+                "write outside LOCAL. setuid/setgid bits are stripped.",
 };

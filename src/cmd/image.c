@@ -118,13 +118,15 @@ static int cmd_list(struct incus_client *c, const struct image_args *a, int argc
 	if (!a->json)
 		printf("%-24s %-12s %10s  %s\n", "ALIAS", "FINGERPRINT", "SIZE", "DESCRIPTION");
 	for (int i = 0; i < n; i++) {
-		if ((a->prefix && !alias_matches(l[i], a->prefix)) || (!a->all && !l[i]->aliases[0]))
+		if ((a->prefix && !alias_matches(l[i], a->prefix)) ||
+		    (!a->all && !l[i]->aliases[0]))
 			continue;
 		if (arr)
 			json_array_append_new(arr, image_json(l[i]));
 		else
-			printf("%-24s %-12.12s %9.1fM  %s\n", l[i]->aliases[0] ? l[i]->aliases[0] : "-",
-			       l[i]->fingerprint, (double)l[i]->size / (1024.0 * 1024.0),
+			printf("%-24s %-12.12s %9.1fM  %s\n",
+			       l[i]->aliases[0] ? l[i]->aliases[0] : "-", l[i]->fingerprint,
+			       (double)l[i]->size / (1024.0 * 1024.0),
 			       l[i]->description ? l[i]->description : "");
 	}
 	return a->json ? print_json(arr) : EXIT_OK;
@@ -179,7 +181,8 @@ static void on_progress(const struct incus_progress *p, void *userdata)
 
 static int cmd_publish(struct incus_client *c, const struct image_args *a, int argc, char **argv)
 {
-	struct incus_publish_opts o = {.description = a->description, .compression = a->compression};
+	struct incus_publish_opts o = {.description = a->description,
+	                               .compression = a->compression};
 	bool tty = isatty(2);
 	struct incus_wait w = {.progress = on_progress, .userdata = &tty};
 	_cleanup_free_ char *fp = NULL;
@@ -253,16 +256,17 @@ const struct verb verb_image = {
         .name = "image",
         .run = run,
         .summary = "list, inspect, publish, import and delete images",
-        .usage = "Usage: coi image SUBCOMMAND ...\n"
-                 "\n"
-                 "  list [-a|--all] [--prefix P] [--format table|json] [--json]\n"
-                 "                       images with an alias (--all: every image)\n"
-                 "  info IMAGE [--json]\n"
-                 "  exists ALIAS         exit 0 if the alias exists, 1 if not\n"
-                 "  delete ALIAS\n"
-                 "  publish CONTAINER ALIAS [--description D] [--compression C]\n"
-                 "  import METADATA ROOTFS [--alias A]\n"
-                 "\n"
-                 "publish and import print the new image's fingerprint; an existing alias is moved\n"
-                 "to the new image.",
+        .usage =
+                "Usage: coi image SUBCOMMAND ...\n"
+                "\n"
+                "  list [-a|--all] [--prefix P] [--format table|json] [--json]\n"
+                "                       images with an alias (--all: every image)\n"
+                "  info IMAGE [--json]\n"
+                "  exists ALIAS         exit 0 if the alias exists, 1 if not\n"
+                "  delete ALIAS\n"
+                "  publish CONTAINER ALIAS [--description D] [--compression C]\n"
+                "  import METADATA ROOTFS [--alias A]\n"
+                "\n"
+                "publish and import print the new image's fingerprint; an existing alias is moved\n"
+                "to the new image.",
 };

@@ -91,7 +91,8 @@ static int cmd_list(struct incus_client *c, const struct snap_args *a, int argc,
 	if (!a->json) {
 		printf("%-32s %-32s %s\n", "NAME", "CREATED", "STATEFUL");
 		for (int i = 0; i < n; i++)
-			printf("%-32s %-32s %s\n", l[i]->name, l[i]->created_at ? l[i]->created_at : "",
+			printf("%-32s %-32s %s\n", l[i]->name,
+			       l[i]->created_at ? l[i]->created_at : "",
 			       l[i]->stateful ? "yes" : "no");
 		return EXIT_OK;
 	}

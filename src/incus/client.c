@@ -339,7 +339,7 @@ void incus_http_resp_release(struct incus_http_resp *r)
 	buf_release(&r->headers);
 }
 
-static char *request_url(struct incus_client *c, const char *path)
+char *incus_request_url(struct incus_client *c, const char *path)
 {
 	_cleanup_free_ char *proj = incus_escape(c, c->project);
 	char *url = NULL;
@@ -352,10 +352,8 @@ static char *request_url(struct incus_client *c, const char *path)
 	return url;
 }
 
-static int set_transport(struct incus_client *c)
+int incus_set_transport(struct incus_client *c, CURL *h)
 {
-	CURL *h = c->curl;
-
 	if (c->socket_path)
 		return curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
 	/* the server's certificate is self-signed: trust exactly its public key instead of a CA */
@@ -453,7 +451,7 @@ int incus_http(struct incus_client *c, const struct incus_http *req, struct incu
 {
 	struct transfer t = {.c = c, .req = req, .resp = resp};
 	struct curl_slist *hdrs = NULL;
-	_cleanup_free_ char *url = request_url(c, req->path);
+	_cleanup_free_ char *url = incus_request_url(c, req->path);
 	CURL *h = c->curl;
 	CURLcode cc;
 
@@ -464,7 +462,7 @@ int incus_http(struct incus_client *c, const struct incus_http *req, struct incu
 		return coi_error_oom(err);
 	curl_easy_reset(h);
 	c->errbuf[0] = '\0';
-	set_transport(c);
+	incus_set_transport(c, h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);

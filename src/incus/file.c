@@ -18,8 +18,8 @@
 #include "util/json.h"
 #include "util/path.h"
 
-#define FILE_MAX       (8ull << 30) /* one pulled file */
-#define PULL_DEPTH_MAX 64
+#define FILE_MAX           (8ull << 30) /* one pulled file */
+#define PULL_DEPTH_MAX     64
 #define PULL_STALL_TIMEOUT 5L /* seconds without a byte: a fifo, dropped */
 
 struct file_hdrs {
@@ -32,8 +32,10 @@ static void file_hdrs_init(struct file_hdrs *h, const struct incus_file_attrs *a
 {
 	int mode = a && a->mode >= 0 ? a->mode : default_mode;
 
-	snprintf(h->uid, sizeof(h->uid), "X-Incus-uid: %lld", (long long)(a && a->uid >= 0 ? a->uid : 0));
-	snprintf(h->gid, sizeof(h->gid), "X-Incus-gid: %lld", (long long)(a && a->gid >= 0 ? a->gid : 0));
+	snprintf(h->uid, sizeof(h->uid), "X-Incus-uid: %lld",
+	         (long long)(a && a->uid >= 0 ? a->uid : 0));
+	snprintf(h->gid, sizeof(h->gid), "X-Incus-gid: %lld",
+	         (long long)(a && a->gid >= 0 ? a->gid : 0));
 	snprintf(h->mode, sizeof(h->mode), "X-Incus-mode: %04o", (unsigned)mode & 07777);
 	snprintf(h->type, sizeof(h->type), "X-Incus-type: %s", type);
 	h->list[0] = h->uid;
@@ -208,7 +210,8 @@ static int push_entry(struct incus_client *c, const char *name, int dirfd, const
 		return 0; /* sockets, fifos, devices: nothing to copy */
 	if (S_ISDIR(st.st_mode) && !recursive)
 		return coi_error_set(err, -EISDIR, "'%s' is a directory (use -r)", entry);
-	fd = openat(dirfd, entry, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+	fd = openat(dirfd, entry,
+	            O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
 	if (fd < 0)
 		return coi_error_errno(err, errno, "cannot open '%s'", entry);
 	if (S_ISREG(st.st_mode))
@@ -310,8 +313,7 @@ static int pull_dir(struct pull *p, const char *remote, const struct incus_http_
 	fd = openat(dirfd, entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return coi_error_errno(err, errno, "cannot open directory '%s'", entry);
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		const char *n = json_string_value(v);
 		_cleanup_free_ char *child = NULL;
 
@@ -342,8 +344,8 @@ static int tmp_create(struct pull *p, int dirfd, char name[static 64], struct co
 	return fd;
 }
 
-static int pull_file_done(int fd, int dirfd, const char *tmp, const char *entry,
-                          const char *mode, struct coi_error *err)
+static int pull_file_done(int fd, int dirfd, const char *tmp, const char *entry, const char *mode,
+                          struct coi_error *err)
 {
 	if (fchmod(fd, (mode_t)strtoul(mode, NULL, 8) & 0777) < 0)
 		return coi_error_errno(err, errno, "cannot set the mode of '%s'", entry);

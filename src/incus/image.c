@@ -54,8 +54,7 @@ static int image_from_json(const json_t *j, struct incus_image **ret)
 	i->aliases = calloc(1, sizeof(char *));
 	if (!ok || !i->aliases)
 		return -ENOMEM;
-	json_array_foreach(json_get_arr(j, "aliases"), k, a)
-	{
+	json_array_foreach(json_get_arr(j, "aliases"), k, a) {
 		const char *n = json_get_str(a, "name");
 
 		if (n && strv_push(&i->aliases, n) < 0)
@@ -71,7 +70,8 @@ static int cmp_image(const void *a, const void *b)
 {
 	const struct incus_image *x = *(struct incus_image *const *)a;
 	const struct incus_image *y = *(struct incus_image *const *)b;
-	const char *xa = x->aliases[0] ? x->aliases[0] : "\x7f", *ya = y->aliases[0] ? y->aliases[0] : "\x7f";
+	const char *xa = x->aliases[0] ? x->aliases[0] : "\x7f",
+	           *ya = y->aliases[0] ? y->aliases[0] : "\x7f";
 	int r = strcmp(xa, ya);
 
 	return r ? r : strcmp(x->fingerprint, y->fingerprint);
@@ -91,8 +91,7 @@ int incus_image_list(struct incus_client *c, struct incus_image ***ret, struct c
 	l = calloc(json_array_size(md) + 1, sizeof(*l));
 	if (!l)
 		return coi_error_oom(err);
-	json_array_foreach(md, i, v)
-	{
+	json_array_foreach(md, i, v) {
 		r = image_from_json(v, &l[n]);
 		if (r < 0)
 			return coi_error_set(err, r, "cannot decode an image");
@@ -159,9 +158,9 @@ int incus_image_get(struct incus_client *c, const char *alias_or_fp, struct incu
 int incus_image_alias_create(struct incus_client *c, const char *alias, const char *fingerprint,
                              const char *description, struct coi_error *err)
 {
-	_cleanup_json_ json_t *body = json_pack("{s:s, s:s, s:s}", "name", alias, "target",
-	                                        fingerprint, "description",
-	                                        description ? description : "");
+	_cleanup_json_ json_t *body =
+	        json_pack("{s:s, s:s, s:s}", "name", alias, "target", fingerprint, "description",
+	                  description ? description : "");
 	int r;
 
 	if (!body)
@@ -259,7 +258,8 @@ int incus_image_import(struct incus_client *c, const char *meta_path, const char
 	json_t *op = NULL;
 	int r;
 
-	if (!m || mime_file(m, "metadata", meta_path) < 0 || mime_file(m, "rootfs", rootfs_path) < 0) {
+	if (!m || mime_file(m, "metadata", meta_path) < 0 ||
+	    mime_file(m, "rootfs", rootfs_path) < 0) {
 		curl_mime_free(m);
 		return coi_error_oom(err);
 	}

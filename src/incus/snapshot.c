@@ -61,11 +61,11 @@ static int cmp_snapshot(const void *a, const void *b)
 	return r ? r : strcmp(x->name, y->name);
 }
 
-int incus_snapshot_list(struct incus_client *c, const char *instance,
-                        struct incus_snapshot ***ret, struct coi_error *err)
+int incus_snapshot_list(struct incus_client *c, const char *instance, struct incus_snapshot ***ret,
+                        struct coi_error *err)
 {
-	_cleanup_free_ char *path = incus_pathf(c, "/1.0/instances/%s/snapshots?recursion=1",
-	                                        instance);
+	_cleanup_free_ char *path =
+	        incus_pathf(c, "/1.0/instances/%s/snapshots?recursion=1", instance);
 	_cleanup_(incus_snapshot_list_freep) struct incus_snapshot **l = NULL;
 	_cleanup_json_ json_t *md = NULL;
 	size_t n = 0, i;
@@ -78,8 +78,7 @@ int incus_snapshot_list(struct incus_client *c, const char *instance,
 	l = calloc(json_array_size(md) + 1, sizeof(*l));
 	if (!l)
 		return coi_error_oom(err);
-	json_array_foreach(md, i, v)
-	{
+	json_array_foreach(md, i, v) {
 		if (snapshot_from_json(v, &l[n++]) < 0)
 			return coi_error_oom(err);
 	}
@@ -92,7 +91,8 @@ int incus_snapshot_restore(struct incus_client *c, const char *instance, const c
                            bool stateful, struct coi_error *err)
 {
 	_cleanup_free_ char *path = incus_pathf(c, "/1.0/instances/%s", instance);
-	_cleanup_json_ json_t *body = json_pack("{s:s, s:b}", "restore", snap, "stateful", stateful);
+	_cleanup_json_ json_t *body =
+	        json_pack("{s:s, s:b}", "restore", snap, "stateful", stateful);
 	int r;
 
 	if (!body)
@@ -104,7 +104,8 @@ int incus_snapshot_restore(struct incus_client *c, const char *instance, const c
 int incus_snapshot_delete(struct incus_client *c, const char *instance, const char *snap,
                           struct coi_error *err)
 {
-	_cleanup_free_ char *path = incus_pathf(c, "/1.0/instances/%s/snapshots/%s", instance, snap);
+	_cleanup_free_ char *path =
+	        incus_pathf(c, "/1.0/instances/%s/snapshots/%s", instance, snap);
 	int r = incus_simple(c, "DELETE", path, NULL, NULL, NULL, err);
 
 	return r < 0 ? coi_error_prefix(err, "cannot delete snapshot '%s' of '%s'", snap, instance)
