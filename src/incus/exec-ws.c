@@ -80,7 +80,8 @@ static void term_size(const struct exec_ws *x, int *w, int *h)
 {
 	struct winsize ws = {0};
 
-	if (ioctl(x->o->stdin_fd, TIOCGWINSZ, &ws) < 0 && ioctl(x->o->stdout_fd, TIOCGWINSZ, &ws) < 0)
+	if (ioctl(x->o->stdin_fd, TIOCGWINSZ, &ws) < 0 &&
+	    ioctl(x->o->stdout_fd, TIOCGWINSZ, &ws) < 0)
 		ws = (struct winsize){.ws_col = 80, .ws_row = 24};
 	*w = ws.ws_col ? ws.ws_col : 80;
 	*h = ws.ws_row ? ws.ws_row : 24;
@@ -117,8 +118,7 @@ static void send_signal(struct exec_ws *x, int sig)
 }
 
 /* The POST, then one websocket per fd the operation offers. */
-static int exec_ws_start(struct exec_ws *x, const char *name, char **ret_op,
-                         struct coi_error *err)
+static int exec_ws_start(struct exec_ws *x, const char *name, char **ret_op, struct coi_error *err)
 {
 	_cleanup_free_ char *path = incus_pathf(x->c, "/1.0/instances/%s/exec", name);
 	_cleanup_json_ json_t *body = NULL;
@@ -321,7 +321,8 @@ int incus_exec_ws(struct incus_client *c, const char *name, const struct incus_e
                   struct incus_exec_result *ret, struct coi_error *err)
 {
 	size_t max = o->capture_max ? o->capture_max : CAPTURE_MAX_DEFAULT;
-	struct exec_ws x = {.c = c, .o = o, .sigfd = -1, .out = BUF_INIT(max), .err = BUF_INIT(max)};
+	struct exec_ws x = {
+	        .c = c, .o = o, .sigfd = -1, .out = BUF_INIT(max), .err = BUF_INIT(max)};
 	_cleanup_free_ char *op_path = NULL;
 	_cleanup_json_ json_t *op = NULL;
 	json_t *status;
@@ -346,7 +347,8 @@ int incus_exec_ws(struct incus_client *c, const char *name, const struct incus_e
 	status = json_object_get(json_get_obj(op, "metadata"), "return");
 	if (r >= 0 && !json_is_integer(status))
 		r = coi_error_set(err, -EPROTO, "cannot run '%s' in '%s': %s", o->argv[0], name,
-		                  json_get_str(op, "err") ? json_get_str(op, "err") : "no exit status");
+		                  json_get_str(op, "err") ? json_get_str(op, "err")
+		                                          : "no exit status");
 	if (r >= 0) {
 		*ret = (struct incus_exec_result){.exit_status = (int)json_integer_value(status)};
 		ret->out_len = x.out.len;

@@ -406,6 +406,36 @@ static void test_snapshots(void)
 	CHECK(fake_stop(&fake) == 0);
 }
 
+static void test_events(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = client_for("events", NULL, 0);
+	_cleanup_(incus_events_freep) struct incus_events *ev = NULL;
+	struct coi_error err = {0};
+	struct incus_event e = {0};
+
+	CHECK(c && incus_events_open(c, NULL, &ev, &err) == 0);
+	if (!ev)
+		return;
+	CHECK(incus_events_fd(ev) >= 0);
+	CHECK(incus_events_next(ev, 2000, &e, &err) == 0);
+	CHECK_STREQ(e.type, "lifecycle");
+	CHECK_STREQ(e.action, "instance-started");
+	CHECK_STREQ(e.instance, "c1");
+	CHECK_STREQ(e.project, "default");
+	incus_event_release(&e);
+	/* the binary message is skipped */
+	CHECK(incus_events_next(ev, 2000, &e, &err) == 0);
+	CHECK_STREQ(e.instance, "c2");
+	incus_event_release(&e);
+	CHECK(incus_events_next(ev, 2000, &e, &err) == 0);
+	CHECK(e.instance == NULL && e.action && strcmp(e.action, "image-created") == 0);
+	incus_event_release(&e);
+	CHECK(incus_events_wait(ev, "c1", "instance-stopped", 2000, &err) == 0);
+	CHECK(incus_events_next(ev, 2000, &e, &err) == -ECONNRESET);
+	CHECK(fake_stop(&fake) == 0);
+	CHECK(incus_event_parse("[]", 2, &e) == -EBADMSG);
+}
+
 int main(void)
 {
 	RUN(test_envelope);
@@ -421,5 +451,6 @@ int main(void)
 	RUN(test_files);
 	RUN(test_images);
 	RUN(test_snapshots);
+	RUN(test_events);
 	return tap_done();
 }
