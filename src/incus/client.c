@@ -356,6 +356,8 @@ int incus_set_transport(struct incus_client *c, CURL *h)
 {
 	if (c->socket_path)
 		return curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
+	/* HTTP/1.1 only: a websocket (CONNECT_ONLY) must not negotiate h2 through ALPN */
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	/* the server's certificate is self-signed: trust exactly its public key instead of a CA */
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -42,7 +42,8 @@ int incus_events_open(struct incus_client *c, const char *types, struct incus_ev
                       struct coi_error *err)
 {
 	_cleanup_(incus_events_freep) struct incus_events *ev = calloc(1, sizeof(*ev));
-	_cleanup_free_ char *path = incus_pathf(c, "/1.0/events?type=%s", types ? types : "lifecycle");
+	_cleanup_free_ char *path =
+	        incus_pathf(c, "/1.0/events?type=%s", types ? types : "lifecycle");
 	int r;
 
 	if (!ev || !path)
@@ -138,11 +139,12 @@ int incus_events_wait(struct incus_events *ev, const char *instance, const char 
 		int r;
 
 		if (deadline && left <= 0)
-			return coi_error_set(err, -ETIMEDOUT, "no '%s' event for '%s' in time", action,
-			                     instance);
+			return coi_error_set(err, -ETIMEDOUT, "no '%s' event for '%s' in time",
+			                     action, instance);
 		r = incus_events_next(ev, (int)left, &e, err);
 		if (r == -ETIMEDOUT)
-			return coi_error_set(err, r, "no '%s' event for '%s' in time", action, instance);
+			return coi_error_set(err, r, "no '%s' event for '%s' in time", action,
+			                     instance);
 		if (r < 0)
 			return r;
 		r = e.action && e.instance && strcmp(e.action, action) == 0 &&

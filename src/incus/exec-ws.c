@@ -147,7 +147,10 @@ static int exec_ws_start(struct exec_ws *x, const char *name, char **ret_op, str
 		return coi_error_prefix(err, "cannot run '%s' in '%s'", x->o->argv[0], name);
 	*ret_op = TAKE_PTR(e.operation);
 	fds = json_get_path(e.metadata, "metadata.fds");
-	for (int i = 0; r >= 0 && i < _S_MAX; i++) {
+	/* control first: the command starts once the data streams are connected, and a quick one
+	 * may be over (its operation gone) before a control socket connected after them */
+	for (int k = 0; r >= 0 && k < _S_MAX; k++) {
+		int i = (k + S_CONTROL) % _S_MAX;
 		const char *secret = json_get_str(fds, fd_keys[i]);
 		_cleanup_free_ char *esc = NULL, *wspath = NULL;
 

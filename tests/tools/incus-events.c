@@ -41,7 +41,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "incus-events: %s\n", coi_error_message(&err));
 			return 1;
 		}
-		printf("%s %s %s\n", e.type, e.action ? e.action : "-", e.instance ? e.instance : "-");
+		printf("%s %s %s\n", e.type, e.action ? e.action : "-",
+		       e.instance ? e.instance : "-");
 		fflush(stdout);
 		incus_event_release(&e);
 	}
