@@ -127,6 +127,18 @@ static int run(int argc, char **argv)
 	}
 	if (co.orphans && clean_dangling(c, &f, &co) < 0)
 		status = EXIT_FAIL;
+	if (co.orphans && !co.dry_run) {
+		int n = fleet_purge_rules(&f, &err);
+
+		if (n < 0) {
+			fprintf(stderr, "coi: cannot purge network rules: %s\n",
+			        coi_error_message(&err));
+			status = EXIT_FAIL;
+		} else if (n > 0) {
+			printf("removed the network rules of %d container(s) that no longer exist\n",
+			       n);
+		}
+	}
 	fleet_release(&f);
 	return status;
 }

@@ -231,13 +231,6 @@ static int cmd_exec(struct incus_client *c, int argc, char **argv)
 	else if (!a.capture)
 		a.o.mode = INCUS_EXEC_STREAM;
 	r = incus_exec(c, argv[optind], &a.o, &res, &err);
-	if (r == -EOPNOTSUPP && a.o.mode == INCUS_EXEC_STREAM) {
-		/* no websocket transport: run captured and replay the output */
-		a.o.mode = INCUS_EXEC_CAPTURE;
-		a.capture = true;
-		r = incus_exec(c, argv[optind], &a.o, &res, &err);
-		a.format = "raw";
-	}
 	strv_free(a.env);
 	if (r < 0)
 		return cmd_fail(&err);

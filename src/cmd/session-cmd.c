@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config/config.h"
 #include "incus/incus.h"
+#include "netpolicy/netpolicy.h"
 #include "session/protect.h"
+#include "session/saved.h"
 #include "util/error.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -22,6 +25,9 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 	        {"slot", required_argument, NULL, 'S'},
 	        {"persistent", no_argument, NULL, 'P'},
 	        {"image", required_argument, NULL, 'I'},
+	        {"profile", required_argument, NULL, 'p'},
+	        {"resume", optional_argument, NULL, 'R'},
+	        {"continue", optional_argument, NULL, 'R'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -52,6 +58,10 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 			break;
 		case 'p':
 			sc->profile = optarg;
+			break;
+		case 'R':
+			sc->resume = true;
+			sc->resume_id = optarg;
 			break;
 		case 'h':
 			cmd_help(v);
@@ -113,6 +123,42 @@ static int add_mounts(struct session_opts *o, const struct coi_config *cfg)
 	return 0;
 }
 
+/* The network policy from [network]; a bad entry is an error naming it. */
+static int net_from_config(struct session_opts *o, const struct coi_config *cfg,
+                           struct coi_error *err)
+{
+	struct net_policy *p = calloc(1, sizeof(*p));
+	int r = 0;
+
+	if (!p)
+		return coi_error_oom(err);
+	o->net = p;
+	net_policy_init(p);
+	p->mode = cfg->network.mode;
+	p->block_private_networks = cfg->network.block_private_networks;
+	p->block_metadata_endpoint = cfg->network.block_metadata_endpoint;
+	p->allow_local_network_access = cfg->network.allow_local_network_access;
+	p->refresh_interval_minutes = (unsigned)cfg->network.refresh_interval_minutes;
+	strv_foreach(d, cfg->network.allowed_domains)
+		if (r >= 0)
+			r = net_policy_add_dest(p, *d, err);
+	strv_foreach(d, cfg->network.dns_servers)
+		if (r >= 0)
+			r = net_policy_add_dns_server(p, *d, err);
+	for (size_t i = 0; r >= 0 && i < cfg->network.n_allowed_ports; i++)
+		r = net_policy_add_allowed_port(p, cfg->network.allowed_ports[i], err);
+	for (size_t i = 0; r >= 0 && i < cfg->network.n_hosts; i++) {
+		const struct config_host *h = &cfg->network.hosts[i];
+		long ports[64];
+		size_t n = h->n_ports < 64 ? h->n_ports : 64;
+
+		for (size_t j = 0; j < n; j++)
+			ports[j] = h->ports[j];
+		r = net_policy_add_host(p, h->ip, h->hostnames, ports, n, err);
+	}
+	return r < 0 ? coi_error_prefix(err, "[network]") : 0;
+}
+
 static int replace(char **dst, const char *src)
 {
 	free(*dst);
@@ -137,11 +183,15 @@ static int opts_from_config(struct session_opts *o, const struct coi_config *cfg
 	o->host_immutable = cfg->security.host_immutable;
 	o->net_mode = modes[cfg->network.mode];
 	o->limits_processes = cfg->limits.runtime.max_processes;
+	o->bypass = cfg->tool.permission_mode == PERMISSION_MODE_BYPASS;
+	o->auto_context = cfg->tool.auto_context;
 	o->protected_paths = strv_free(o->protected_paths);
 	if (config_protected_paths(cfg, &o->protected_paths) < 0 ||
 	    replace(&o->image, cfg->container.image) < 0 ||
 	    replace(&o->storage_pool, cfg->container.storage_pool) < 0 ||
 	    replace(&o->code_user, cfg->incus.code_user) < 0 ||
+	    replace(&o->tool, cfg->tool.name) < 0 ||
+	    replace(&o->tool_binary, cfg->tool.binary) < 0 ||
 	    replace(&o->limits_cpu, cfg->limits.cpu.count) < 0 ||
 	    replace(&o->limits_memory, cfg->limits.memory.limit) < 0 || add_mounts(o, cfg) < 0 ||
 	    add_env(o, cfg, warnings) < 0)
@@ -171,10 +221,29 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 		return r;
 	if (opts_from_config(&sc->opts, sc->config, &warnings) < 0)
 		return coi_error_oom(err);
+	r = net_from_config(&sc->opts, sc->config, err);
+	if (r < 0)
+		return r;
 	strv_foreach(w, warnings)
 		fprintf(stderr, "coi: warning: %s\n", *w);
 	if (sc->image && replace(&sc->opts.image, sc->image) < 0)
 		return coi_error_oom(err);
+	if (sc->resume) {
+		r = saved_session_find(sc->opts.tool, ws, sc->resume_id, &sc->opts.resume_dir, err);
+		if (r < 0)
+			return r;
+	}
+	if (sc->config->ssh.forward_agent) {
+		const char *sock = getenv("SSH_AUTH_SOCK");
+		struct stat st;
+
+		if (sock && stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+			sc->opts.ssh_agent = strdup(sock);
+		else
+			fprintf(stderr,
+			        "coi: warning: [ssh] forward_agent is on but SSH_AUTH_SOCK is "
+			        "not a socket on the host; not forwarding\n");
+	}
 	if (sc->slot)
 		sc->opts.slot = sc->slot;
 	if (sc->persistent == 1)

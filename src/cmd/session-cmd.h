@@ -17,18 +17,23 @@ struct session_cmd {
 	const char *profile;       /* --profile */
 	int slot;                  /* --slot */
 	int persistent;            /* --persistent: 1, unset: -1 */
+	bool resume;               /* --resume[=ID] */
+	const char *resume_id;
 	struct coi_config *config;
 	struct session_opts opts;
 	struct incus_client *client;
 	struct session *session;
 };
 
-#define SESSION_CMD_OPTIONS_HELP                                                                \
-	"Options:\n"                                                                            \
-	"  -w, --workspace DIR  the project (default: the current directory)\n"                 \
-	"      --slot N         use slot N (default: the lowest free one, 1-10)\n"              \
-	"      --persistent     keep the container at the end and reuse it next time\n"         \
-	"      --image ALIAS    the image to start (default: [container] image, coi-default)\n" \
+#define SESSION_CMD_OPTIONS_HELP                                                                 \
+	"Options:\n"                                                                             \
+	"  -w, --workspace DIR  the project (default: the current directory)\n"                  \
+	"      --slot N         use slot N (default: the lowest free one, 1-10)\n"               \
+	"      --persistent     keep the container at the end and reuse it next time\n"          \
+	"      --image ALIAS    the image to start (default: [container] image, coi-default)\n"  \
+	"      --profile NAME   apply the configuration profile NAME\n"                          \
+	"      --resume[=ID]    restore the agent's saved session ID (default: the newest one\n" \
+	"                       of this workspace) into the new container\n"                     \
 	"  -h, --help           this text"
 
 /* Parse the shared options (getopt stops at the first non-option, so the command follows).

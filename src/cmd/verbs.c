@@ -3,11 +3,15 @@
 #include "cmd/cmd.h"
 
 /* clang-format off */
+extern const struct verb verb_shell;
 extern const struct verb verb_run;
+extern const struct verb verb_attach;
 extern const struct verb verb_build;
 extern const struct verb verb_list;
 extern const struct verb verb_kill;
 extern const struct verb verb_clean;
+extern const struct verb verb_shutdown;
+extern const struct verb verb_persist;
 extern const struct verb verb_container;
 extern const struct verb verb_file;
 extern const struct verb verb_image;
@@ -18,10 +22,14 @@ extern const struct verb verb_trust;
 extern const struct verb verb_untrust;
 
 const struct verb *const coi_verbs[] = {
+	&verb_shell,
 	&verb_run,
+	&verb_attach,
 	&verb_build,
 	&verb_list,
 	&verb_kill,
+	&verb_shutdown,
+	&verb_persist,
 	&verb_clean,
 	&verb_config,
 	&verb_trust,

@@ -339,7 +339,7 @@ void incus_http_resp_release(struct incus_http_resp *r)
 	buf_release(&r->headers);
 }
 
-static char *request_url(struct incus_client *c, const char *path)
+char *incus_request_url(struct incus_client *c, const char *path)
 {
 	_cleanup_free_ char *proj = incus_escape(c, c->project);
 	char *url = NULL;
@@ -352,12 +352,12 @@ static char *request_url(struct incus_client *c, const char *path)
 	return url;
 }
 
-static int set_transport(struct incus_client *c)
+int incus_set_transport(struct incus_client *c, CURL *h)
 {
-	CURL *h = c->curl;
-
 	if (c->socket_path)
 		return curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
+	/* HTTP/1.1 only: a websocket (CONNECT_ONLY) must not negotiate h2 through ALPN */
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	/* the server's certificate is self-signed: trust exactly its public key instead of a CA */
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -453,7 +453,7 @@ int incus_http(struct incus_client *c, const struct incus_http *req, struct incu
 {
 	struct transfer t = {.c = c, .req = req, .resp = resp};
 	struct curl_slist *hdrs = NULL;
-	_cleanup_free_ char *url = request_url(c, req->path);
+	_cleanup_free_ char *url = incus_request_url(c, req->path);
 	CURL *h = c->curl;
 	CURLcode cc;
 
@@ -464,7 +464,7 @@ int incus_http(struct incus_client *c, const struct incus_http *req, struct incu
 		return coi_error_oom(err);
 	curl_easy_reset(h);
 	c->errbuf[0] = '\0';
-	set_transport(c);
+	incus_set_transport(c, h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);

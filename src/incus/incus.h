@@ -296,6 +296,19 @@ DEFINE_CLEANUP(struct incus_profile *, incus_profile_free)
 int incus_profile_get(struct incus_client *c, const char *name, struct incus_profile **ret,
                       struct coi_error *err);
 
+/* ---- networks ------------------------------------------------------------------------------- */
+
+struct incus_network {
+	char *name;
+	char *type; /* "bridge" */
+	bool managed;
+	struct incus_map config; /* "ipv4.address": "10.171.92.1/24", ... */
+};
+struct incus_network *incus_network_free(struct incus_network *n);
+DEFINE_CLEANUP(struct incus_network *, incus_network_free)
+int incus_network_get(struct incus_client *c, const char *name, struct incus_network **ret,
+                      struct coi_error *err);
+
 /* ---- snapshots ------------------------------------------------------------------------------ */
 
 struct incus_snapshot {
@@ -438,3 +451,39 @@ struct incus_publish_opts {
 int incus_image_publish(struct incus_client *c, const struct incus_publish_opts *opts,
                         const struct incus_wait *wait, char **ret_fingerprint,
                         struct coi_error *err);
+
+/* ---- events --------------------------------------------------------------------------------- */
+
+/* One event from /1.0/events. */
+struct incus_event {
+	char *type;   /* "lifecycle", "operation", "logging" */
+	char *action; /* lifecycle: "instance-started", "instance-stopped", "instance-deleted", ...
+	               */
+	char *source; /* "/1.0/instances/c1" */
+	char *instance; /* the instance the source names, or NULL */
+	char *project;
+	char *timestamp;
+};
+void incus_event_release(struct incus_event *e);
+/* Decodes one event message (exposed for tests). */
+int incus_event_parse(const char *text, size_t len, struct incus_event *ret);
+
+struct incus_events;
+
+/* Subscribes to types ("lifecycle", "lifecycle,operation"; NULL: "lifecycle") of the client's
+ * project, on a websocket of its own. */
+int incus_events_open(struct incus_client *c, const char *types, struct incus_events **ret,
+                      struct coi_error *err);
+struct incus_events *incus_events_free(struct incus_events *ev);
+DEFINE_CLEANUP(struct incus_events *, incus_events_free)
+/* The fd to poll. When it is readable, call incus_events_next(ev, 0, ...) until -EAGAIN: one
+ * read may carry several events. */
+int incus_events_fd(const struct incus_events *ev);
+/* The next event. timeout_ms: -1 no limit, 0 do not wait. 0 on success, -EAGAIN (timeout 0) or
+ * -ETIMEDOUT when none came, -ECONNRESET when the daemon ended the stream. */
+int incus_events_next(struct incus_events *ev, int timeout_ms, struct incus_event *ret,
+                      struct coi_error *err);
+/* Waits for a lifecycle action on an instance (e.g. "instance-stopped"); -ETIMEDOUT after
+ * timeout_ms (-1: no limit). Subscribe before causing the change, or it may be missed. */
+int incus_events_wait(struct incus_events *ev, const char *instance, const char *action,
+                      int timeout_ms, struct coi_error *err);

@@ -73,6 +73,27 @@ void incus_http_init(struct incus_http *req, const char *method, const char *pat
 void incus_http_resp_release(struct incus_http_resp *r);
 int incus_http(struct incus_client *c, const struct incus_http *req, struct incus_http_resp *resp,
                struct coi_error *err);
+/* The full URL for path, with ?project= (or &project=). NULL on OOM. */
+char *incus_request_url(struct incus_client *c, const char *path);
+/* Socket path, or TLS certificate/key/pinned key, on an easy handle. */
+int incus_set_transport(struct incus_client *c, CURL *h);
+
+/* ---- websockets (wsconn.c) ---- */
+
+struct ws;
+struct incus_ws {
+	CURL *curl;
+	int fd; /* to poll */
+	struct ws *ws;
+};
+
+/* Opens a websocket to path ("/1.0/operations/ID/websocket?secret=S", "/1.0/events?type=...") on
+ * its own connection. */
+int incus_ws_open(struct incus_client *c, const char *path, size_t max_message,
+                  struct incus_ws **ret, struct coi_error *err);
+struct incus_ws *incus_ws_free(struct incus_ws *w);
+DEFINE_CLEANUP(struct incus_ws *, incus_ws_free)
+
 /* The value of a response header (case-insensitive name) copied into out; -ENOENT if absent. */
 int incus_http_header(const struct incus_http_resp *r, const char *name, char *out, size_t size);
 
@@ -112,6 +133,10 @@ int incus_devices_from_json(const json_t *obj, struct incus_devices *ret);
 json_t *incus_devices_to_json(const struct incus_devices *d);
 int incus_strv_from_json(const json_t *arr, char ***ret);
 json_t *incus_strv_to_json(char *const *l);
+
+/* Exec over websockets, any mode (exec-ws.c). */
+int incus_exec_ws(struct incus_client *c, const char *name, const struct incus_exec_opts *o,
+                  struct incus_exec_result *ret, struct coi_error *err);
 
 /* The POST body for /exec (exec.c). */
 int incus_exec_body(const struct incus_exec_opts *o, bool interactive, bool wait_ws, bool record,

@@ -56,12 +56,21 @@ static int add_identity(struct incus_map *cfg, const struct session_opts *o)
 	return 0;
 }
 
-/* The container-wide seccomp policy. Incus' own default deny list first (raw.seccomp replaces
- * it), then, when the agent's files are host root's (sessions started by root): no setuid or
- * setgid bits by any route, so the agent cannot leave a setuid-root program in the workspace
- * for the host to run. Each mode-taking call is filtered on its mode argument; calls whose mode
- * cannot be filtered (openat2, fchmodat2, io_uring) are refused as unimplemented, and callers fall
- * back to the filtered ones. */
+/* The container-wide seccomp policy (raw.seccomp replaces Incus' own, so its default deny list
+ * comes first).
+ *
+ * umount2 is refused to everything in the container: root could otherwise unmount the read-only
+ * overlays of the protected paths and the git directory's own mount point (measured here).
+ * Refusing it breaks nothing systemd needs to boot (measured); refusing MS_MOVE or bind mounts
+ * as well would (systemd's service sandboxing uses them), so those stay, and the host-side
+ * immutable flags and the end-of-session identity check cover what they allow. Docker inside
+ * needs umount2: container.docker keeps it.
+ *
+ * When the agent's files are host root's (sessions started by root): no setuid or setgid bits by
+ * any route, so the agent cannot leave a setuid-root program in the workspace for the host to
+ * run. Each mode-taking call is filtered on its mode argument; calls whose mode cannot be
+ * filtered (openat2, fchmodat2, io_uring) are refused as unimplemented, and callers fall back to
+ * the filtered ones. */
 static int add_seccomp(struct incus_map *cfg, const struct session_opts *o, bool deny_setid)
 {
 	static const struct {
@@ -74,17 +83,19 @@ static int add_seccomp(struct incus_map *cfg, const struct session_opts *o, bool
 	_cleanup_buf_ struct buf b = BUF_INIT(8192);
 	int r;
 
-	(void)o;
-	if (!deny_setid)
-		return 0;
+	if (!deny_setid && o->docker)
+		return 0; /* Incus' own default policy */
 	r = buf_puts(&b,
 	             "2\ndenylist\n[all]\n"
 	             "reject_force_umount  # comment this to allow umount -f;  not recommended\n"
 	             "[all]\n"
 	             "kexec_load errno 38\nopen_by_handle_at errno 38\ninit_module errno 38\n"
-	             "finit_module errno 38\ndelete_module errno 38\n"
-	             "openat2 errno 38\nfchmodat2 errno 38\nio_uring_setup errno 38\n");
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(mode_calls); i++)
+	             "finit_module errno 38\ndelete_module errno 38\n");
+	if (r >= 0 && !o->docker)
+		r = buf_puts(&b, "umount2 errno 1\n");
+	if (r >= 0 && deny_setid)
+		r = buf_puts(&b, "openat2 errno 38\nfchmodat2 errno 38\nio_uring_setup errno 38\n");
+	for (size_t i = 0; r >= 0 && deny_setid && i < ELEMENTSOF(mode_calls); i++)
 		for (int bit = 04000; r >= 0 && bit >= 02000; bit >>= 1)
 			r = buf_printf(&b, "%s errno 1 [%d,%d,SCMP_CMP_MASKED_EQ,%d]\n",
 			               mode_calls[i].name, mode_calls[i].mode_arg, bit, bit);

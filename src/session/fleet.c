@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include "incus/incus.h"
+#include "netpolicy/netpolicy.h"
 #include "session/idmount.h"
 #include "session/naming.h"
 #include "session/protect.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"
+#include "util/strv.h"
 
 void fleet_release(struct fleet *f)
 {
@@ -98,6 +100,9 @@ int fleet_owner_alive(const char *name)
 
 	if (!path || read_file(path, &b, NULL) < 0)
 		return 0;
+	/* a detached interactive session: the user comes back with coi attach */
+	if (strncmp(buf_str(&b), "detached", 8) == 0)
+		return 1;
 	if (sscanf(buf_str(&b), "%d %llu", &pid, &want) != 2 || pid <= 0)
 		return 0;
 	if (proc_starttime(pid, &now) < 0 || now != want)
@@ -124,8 +129,10 @@ static int entry_from_instance(const struct incus_instance *in, struct fleet_ent
 		e->ipv4 = strdup(nic->ipv4);
 	if (!e->name || !e->workspace || !e->status || !e->image || (nic && nic->ipv4 && !e->ipv4))
 		return -ENOMEM;
-	e->orphan = !e->persistent && in->status == INCUS_STATUS_RUNNING && ws &&
-	            !fleet_owner_alive(in->name);
+	/* frozen too: an ephemeral session whose background teardown died */
+	e->orphan = !e->persistent &&
+	            (in->status == INCUS_STATUS_RUNNING || in->status == INCUS_STATUS_FROZEN) &&
+	            ws && !fleet_owner_alive(in->name);
 	return 0;
 }
 
@@ -156,6 +163,8 @@ int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struc
 	return 0;
 }
 
+static const struct net_nft default_nft = {.backend = NET_BACKEND_AUTO};
+
 static void keep_first(int *first, int r)
 {
 	if (r < 0 && *first == 0)
@@ -172,11 +181,23 @@ int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_err
 		return coi_error_oom(err);
 	keep_first(&first, protect_restore_immutable(imm, &e));
 	keep_first(&first, idmount_remove(mnt, first ? NULL : &e));
-	(void)n; /* network rules: see netpolicy (removed by the caller when linked in) */
+	keep_first(&first, netpolicy_remove(n ? n : &default_nft, NULL, name, first ? NULL : &e));
 	fleet_owner_clear(name);
 	if (first < 0 && err)
 		*err = e;
 	return first;
+}
+
+int fleet_purge_rules(const struct fleet *f, struct coi_error *err)
+{
+	_cleanup_strv_free_ char **live = calloc(1, sizeof(char *));
+
+	if (!live)
+		return coi_error_oom(err);
+	for (size_t i = 0; i < f->n; i++)
+		if (strv_push(&live, f->items[i].name) < 0)
+			return coi_error_oom(err);
+	return netpolicy_purge_orphans(&default_nft, NULL, live, err);
 }
 
 int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n,
@@ -184,7 +205,8 @@ int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n
 {
 	int r = incus_instance_delete(c, name, true, err);
 
-	if (r < 0 && r != -ENOENT)
+	/* another coi (a session's background teardown) may be deleting it right now */
+	if (r < 0 && r != -ENOENT && incus_instance_exists(c, name, NULL) != 0)
 		return r;
 	return fleet_cleanup_host(name, n, err);
 }

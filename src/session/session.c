@@ -5,6 +5,7 @@
 #include "session/session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +14,16 @@
 #include <unistd.h>
 
 #include "incus/incus.h"
+#include "netpolicy/netpolicy.h"
+#include "session/context.h"
 #include "session/devices.h"
 #include "session/fleet.h"
 #include "session/idmount.h"
+#include "session/network.h"
 #include "session/protect.h"
+#include "session/saved.h"
+#include "session/tool.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/path.h"
@@ -86,6 +93,14 @@ void session_opts_release(struct session_opts *o)
 	free(o->env);
 	free(o->limits_cpu);
 	free(o->limits_memory);
+	free(o->tool);
+	free(o->tool_binary);
+	free(o->resume_dir);
+	free(o->ssh_agent);
+	if (o->net) {
+		net_policy_release(o->net);
+		free(o->net);
+	}
 	*o = (struct session_opts){0};
 }
 
@@ -126,6 +141,7 @@ static int undo_all(struct session *s, struct coi_error *err)
 		struct coi_error e = {0};
 		int r = u->fn(s, &e);
 
+		log_timing(u->what);
 		if (r < 0) {
 			log_debug("undo '%s' failed: %s", u->what, coi_error_message(&e));
 			if (!first) {
@@ -153,6 +169,26 @@ static int undo_delete_container(struct session *s, struct coi_error *err)
 static int undo_stop_container(struct session *s, struct coi_error *err)
 {
 	return incus_instance_set_state(s->client, s->name, INCUS_ACTION_STOP, true, -1, err);
+}
+
+/* The agent's state outlives an ephemeral container. Never fails the teardown: a session that
+ * could not be saved is a warning. */
+static int undo_save(struct session *s, struct coi_error *err)
+{
+	struct coi_error e = {0};
+	_cleanup_free_ char *w = NULL;
+
+	(void)err;
+	if (saved_session_save(s, s->id, &e) >= 0)
+		return 0;
+	if (asprintf(&w, "the agent's session was not saved: %s", coi_error_message(&e)) >= 0)
+		(void)strv_consume(&s->warnings, TAKE_PTR(w));
+	return 0;
+}
+
+static int undo_net(struct session *s, struct coi_error *err)
+{
+	return session_net_remove(s, err);
 }
 
 static int undo_owner(struct session *s, struct coi_error *err)
@@ -277,11 +313,9 @@ static int undo_idmount(struct session *s, struct coi_error *err)
 /* Sessions of host root: the agent keeps an unprivileged uid from the container's own range, and
  * sees the root-owned workspace through an idmapped mount (idmount.h). The range is known once
  * the container exists, so create it stopped, mount, add the disks, then start. */
-static int attach_idmapped_workspace(struct session *s, struct session_layout *l,
-                                     struct coi_error *err)
+static int mount_idmapped_workspace(struct session *s, struct coi_error *err)
 {
 	_cleanup_(incus_instance_freep) struct incus_instance *i = NULL;
-	struct incus_devices disks = {0};
 	const char *base;
 	long long b;
 	int r;
@@ -299,8 +333,20 @@ static int attach_idmapped_workspace(struct session *s, struct session_layout *l
 	                   (gid_t)(b + s->opts->code_uid), err);
 	if (r < 0)
 		return r;
-	if (undo_push(s, "remove the idmapped workspace mount", undo_idmount) < 0)
-		return coi_error_oom(err);
+	return undo_push(s, "remove the idmapped workspace mount", undo_idmount) < 0
+	               ? coi_error_oom(err)
+	               : 0;
+}
+
+static int attach_idmapped_workspace(struct session *s, struct session_layout *l,
+                                     struct coi_error *err)
+{
+	struct incus_devices disks = {0};
+	int r;
+
+	r = mount_idmapped_workspace(s, err);
+	if (r < 0)
+		return r;
 	l->source_root = s->idmount;
 	if (session_build_disks(s->opts, s->plan, l, &disks) < 0)
 		return coi_error_oom(err);
@@ -319,10 +365,9 @@ static int create_container(struct session *s, struct coi_error *err)
 	struct incus_map cfg = {0};
 	struct incus_devices dev = {0};
 	char *profiles[] = {(char *)profile, NULL};
-	char veth[16];
 	struct session_layout l = {
 	        .slot = s->slot,
-	        .veth = veth,
+	        .veth = s->veth,
 	        .container_workspace = s->container_workspace,
 	        .raw_idmap = !root,
 	        .deny_setid = root,
@@ -336,7 +381,6 @@ static int create_container(struct session *s, struct coi_error *err)
 	r = session_check_profile(&prof->config, profile, err);
 	if (r < 0)
 		return r;
-	(void)snprintf(veth, sizeof(veth), "vcoi%.8s%d", s->hash, s->slot);
 	r = session_build_create(s->opts, s->plan, &prof->devices, &l, &cfg, &dev, err);
 	if (r < 0)
 		return r;
@@ -356,6 +400,9 @@ static int create_container(struct session *s, struct coi_error *err)
 	if (r >= 0 &&
 	    undo_push(s, s->opts->persistent ? "stop the container" : "delete the container",
 	              s->opts->persistent ? undo_stop_container : undo_delete_container) < 0)
+		r = coi_error_oom(err);
+	if (r >= 0 && !s->opts->persistent &&
+	    undo_push(s, "save the agent's session", undo_save) < 0)
 		r = coi_error_oom(err);
 	/* Who owns the container, so 'coi clean --orphans' can tell when that process is gone. */
 	if (r >= 0 && (fleet_owner_record(s->name, err) < 0 ||
@@ -428,6 +475,139 @@ static int protect_host(struct session *s, struct coi_error *err)
 	return r < 0 ? r : 0;
 }
 
+/* ---- the user's environment in the container ---------------------------------------------- */
+
+static int write_home_file(struct session *s, const char *rel, const char *text, int mode,
+                           struct coi_error *err)
+{
+	_cleanup_free_ char *path = NULL;
+	struct incus_file_attrs a = {
+	        .uid = s->opts->code_uid, .gid = s->opts->code_uid, .mode = mode};
+
+	if (asprintf(&path, "/home/%s/%s", s->opts->code_user, rel) < 0)
+		return coi_error_oom(err);
+	return incus_file_write(s->client, s->name, path, text, strlen(text), &a, err);
+}
+
+/* mkdir -p of a directory under the code user's home, owned by code. */
+static int make_home_dir(struct session *s, const char *rel, struct coi_error *err)
+{
+	_cleanup_free_ char *path = NULL;
+	struct incus_file_attrs a = {
+	        .uid = s->opts->code_uid, .gid = s->opts->code_uid, .mode = 0700};
+
+	if (asprintf(&path, "/home/%s/%s", s->opts->code_user, rel) < 0)
+		return coi_error_oom(err);
+	for (char *p = path + strlen("/home/") + strlen(s->opts->code_user) + 1;; p++) {
+		int r;
+
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		r = incus_file_mkdir(s->client, s->name, path, &a, err);
+		if (r < 0 && r != -EEXIST)
+			return r;
+		coi_error_clear(err);
+		*p = c;
+		if (!c)
+			return 0;
+	}
+}
+
+static int inject_tool_context(struct session *s, const struct tool *t, const char *context,
+                               struct coi_error *err)
+{
+	_cleanup_buf_ struct buf old = BUF_INIT(1u << 20), merged = BUF_INIT(2u << 20);
+	_cleanup_free_ char *path = NULL, *dir = strdup(t->context_file);
+	char *slash;
+	int r;
+
+	if (!dir || asprintf(&path, "/home/%s/%s", s->opts->code_user, t->context_file) < 0)
+		return coi_error_oom(err);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		r = make_home_dir(s, dir, err);
+		if (r < 0)
+			return r;
+	}
+	r = incus_file_read(s->client, s->name, path, &old, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (context_merge_block(r < 0 ? NULL : buf_str(&old), context, &merged) < 0)
+		return coi_error_oom(err);
+	return write_home_file(s, t->context_file, buf_str(&merged), 0644, err);
+}
+
+/* opencode reads its permissions from its config: allow everything in bypass mode. */
+static int opencode_bypass(struct session *s, struct coi_error *err)
+{
+	int r = make_home_dir(s, ".config/opencode", err);
+
+	if (r < 0)
+		return r;
+	return write_home_file(s, ".config/opencode/opencode.json",
+	                       "{\n  \"permission\": {\"edit\": \"allow\", \"bash\": \"allow\", "
+	                       "\"webfetch\": \"allow\"}\n}\n",
+	                       0644, err);
+}
+
+/* The host's SSH agent, proxied to a socket only code can use; never the keys. The device is
+ * added once ~/.ssh exists (Incus fails the add when the listen directory is missing). */
+static int forward_ssh_agent(struct session *s, struct coi_error *err)
+{
+	_cleanup_free_ char *connect = NULL, *listen = NULL, *uid = NULL;
+	struct incus_devices d = {0};
+	int r;
+
+	if (!s->opts->ssh_agent)
+		return 0;
+	r = make_home_dir(s, ".ssh", err);
+	if (r < 0)
+		return r;
+	if (asprintf(&connect, "unix:%s", s->opts->ssh_agent) < 0 ||
+	    asprintf(&listen, "unix:/home/%s/.ssh/agent.sock", s->opts->code_user) < 0 ||
+	    asprintf(&uid, "%lld", (long long)s->opts->code_uid) < 0 ||
+	    incus_devices_add(&d, "ssh-agent", "type", "proxy", "connect", connect, "listen",
+	                      listen, "bind", "container", "uid", uid, "gid", uid, "mode", "0600",
+	                      NULL) < 0) {
+		incus_devices_clear(&d);
+		return coi_error_oom(err);
+	}
+	r = incus_instance_patch(s->client, s->name, NULL, &d, err);
+	incus_devices_clear(&d);
+	return r < 0 ? coi_error_prefix(err, "forwarding the SSH agent") : 0;
+}
+
+static int prepare_user(struct session *s, struct coi_error *err)
+{
+	_cleanup_buf_ struct buf ctx = BUF_INIT(64u << 10), env = BUF_INIT(1u << 20);
+	const struct tool *t = tool_find(s->opts->tool);
+	int r;
+
+	if (context_render(s, &ctx) < 0 || context_env_file(s->opts, &env) < 0)
+		return coi_error_oom(err);
+	if (s->opts->ssh_agent &&
+	    buf_printf(&env, "export SSH_AUTH_SOCK=/home/%s/.ssh/agent.sock\n",
+	               s->opts->code_user) < 0)
+		return coi_error_oom(err);
+	r = s->opts->resume_dir ? saved_session_restore(s, s->opts->resume_dir, err) : 0;
+	if (r >= 0)
+		r = forward_ssh_agent(s, err);
+	if (r >= 0)
+		r = make_home_dir(s, ".config/coi", err);
+	if (r >= 0)
+		r = write_home_file(s, ".config/coi/env", buf_str(&env), 0600, err);
+	if (r >= 0)
+		r = write_home_file(s, "SANDBOX_CONTEXT.md", buf_str(&ctx), 0644, err);
+	if (r >= 0 && t && s->opts->auto_context && t->context_file)
+		r = inject_tool_context(s, t, buf_str(&ctx), err);
+	if (r >= 0 && t && s->opts->bypass && strcmp(t->name, "opencode") == 0)
+		r = opencode_bypass(s, err);
+	return r < 0 ? coi_error_prefix(err, "preparing the code user's environment") : 0;
+}
+
 static int start_phases(struct session *s, struct coi_error *err)
 {
 	_cleanup_close_ int lock = -EBADF;
@@ -450,6 +630,7 @@ static int start_phases(struct session *s, struct coi_error *err)
 	        strdup(s->opts->preserve_workspace_path ? s->opts->workspace : "/workspace");
 	if (!s->container_workspace)
 		return coi_error_oom(err);
+	log_timing("start");
 	r = protect_plan_build(s->opts->workspace, s->opts->protected_paths, true, &s->plan, err);
 	if (r < 0)
 		return r;
@@ -458,15 +639,32 @@ static int start_phases(struct session *s, struct coi_error *err)
 	if (lock < 0)
 		return lock;
 	r = pick_name(s, err);
-	if (r >= 0)
+	if (r >= 0) {
+		(void)snprintf(s->veth, sizeof(s->veth), "vcoi%.8s%d", s->hash, s->slot);
 		r = handle_existing(s, err);
+	}
+	log_timing("pick name");
 	if (r >= 0 && !s->reused)
 		r = check_image(s, err);
 	if (r >= 0)
 		r = check_interrupted(err);
 	if (r < 0)
 		return r;
+	/* Fail closed: the container's traffic is dropped before its first packet. */
+	r = session_net_boot(s, err);
+	if (r < 0)
+		return r;
+	if (undo_push(s, "remove network rules", undo_net) < 0)
+		return coi_error_oom(err);
+	log_timing("network boot block");
 	if (s->reused) {
+		/* host root's persistent container: its workspace mount went with the last session
+		 */
+		if (s->opts->host_uid == 0) {
+			r = mount_idmapped_workspace(s, err);
+			if (r < 0)
+				return r;
+		}
 		r = incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false, -1,
 		                             err);
 		if (r < 0)
@@ -484,11 +682,20 @@ static int start_phases(struct session *s, struct coi_error *err)
 	}
 	closep(&lock);
 	lock = -EBADF;
+	log_timing("container created and started");
 	r = protect_host(s, err);
 	if (r >= 0)
 		r = check_interrupted(err);
+	log_timing("host protection");
 	if (r >= 0)
 		r = wait_ready(s, err);
+	log_timing("ready");
+	if (r >= 0)
+		r = session_net_apply(s, err);
+	log_timing("network policy");
+	if (r >= 0)
+		r = prepare_user(s, err);
+	log_timing("user environment");
 	return r;
 }
 
@@ -502,6 +709,8 @@ int session_start(struct session_opts *opts, struct incus_client *c, struct sess
 		return coi_error_oom(err);
 	s->opts = opts;
 	s->client = c;
+	if (saved_new_id(s->id) < 0)
+		return coi_error_set(err, -EIO, "cannot make a session id");
 	set_abortable(true);
 	r = start_phases(s, err);
 	if (r < 0) {
@@ -539,7 +748,50 @@ static char **session_env(const struct session *s)
 	return TAKE_PTR(env);
 }
 
-int session_exec(struct session *s, char *const *argv, bool interactive, struct coi_error *err)
+/* sh -c '. ~/.config/coi/env; exec "$@"' coi ARGV...: forwarded values reach the command's
+ * environment without ever being on a command line or in the exec request. */
+static char **with_env(char *const *argv)
+{
+	_cleanup_strv_free_ char **w = NULL;
+
+	if (strv_push(&w, "sh") < 0 || strv_push(&w, "-c") < 0 ||
+	    strv_push(&w, ". \"$HOME/.config/coi/env\" 2>/dev/null; exec \"$@\"") < 0 ||
+	    strv_push(&w, "coi") < 0)
+		return NULL;
+	for (size_t i = 0; argv[i]; i++)
+		if (strv_push(&w, argv[i]) < 0)
+			return NULL;
+	return TAKE_PTR(w);
+}
+
+int session_exec_capture(struct session *s, char *const *argv, char **ret_out,
+                         struct coi_error *err)
+{
+	_cleanup_strv_free_ char **env = session_env(s);
+	struct incus_exec_result res = {0};
+	struct incus_exec_opts o;
+	int r;
+
+	if (!env)
+		return coi_error_oom(err);
+	incus_exec_opts_init(&o);
+	o.argv = argv;
+	o.env = env;
+	o.uid = s->opts->code_uid;
+	o.gid = s->opts->code_uid;
+	o.cwd = s->container_workspace;
+	r = incus_exec(s->client, s->name, &o, &res, err);
+	if (r < 0)
+		return r;
+	if (ret_out)
+		*ret_out = TAKE_PTR(res.out);
+	r = res.exit_status;
+	incus_exec_result_release(&res);
+	return r;
+}
+
+static int exec_streamed(struct session *s, char *const *argv, bool interactive,
+                         struct coi_error *err)
 {
 	_cleanup_strv_free_ char **env = session_env(s);
 	struct incus_exec_result res = {0};
@@ -557,7 +809,7 @@ int session_exec(struct session *s, char *const *argv, bool interactive, struct 
 	o.mode = interactive ? INCUS_EXEC_INTERACTIVE : INCUS_EXEC_STREAM;
 	r = incus_exec(s->client, s->name, &o, &res, err);
 	if (r == -EOPNOTSUPP && !interactive) {
-		/* Streaming exec not available in this build: capture, then print. */
+		/* a client without streaming exec: capture, then print */
 		coi_error_clear(err);
 		o.mode = INCUS_EXEC_CAPTURE;
 		r = incus_exec(s->client, s->name, &o, &res, err);
@@ -572,6 +824,21 @@ int session_exec(struct session *s, char *const *argv, bool interactive, struct 
 	r = res.exit_status;
 	incus_exec_result_release(&res);
 	return r;
+}
+
+int session_exec(struct session *s, char *const *argv, bool interactive, struct coi_error *err)
+{
+	_cleanup_strv_free_ char **wrapped = with_env(argv);
+
+	if (!wrapped)
+		return coi_error_oom(err);
+	return exec_streamed(s, wrapped, interactive, err);
+}
+
+int session_exec_plain(struct session *s, char *const *argv, bool interactive,
+                       struct coi_error *err)
+{
+	return exec_streamed(s, argv, interactive, err);
 }
 
 /* ---- stop -------------------------------------------------------------------------------- */
@@ -595,15 +862,146 @@ static void compare_protected(struct session *s)
 	}
 }
 
+/* Run (and drop) the pending undo steps for which pick() is true, newest first. */
+static int undo_some(struct session *s, bool (*pick)(undo_fn fn), struct coi_error *err)
+{
+	size_t kept = 0;
+	int first = 0;
+
+	for (size_t i = s->n_undo; i-- > 0;) {
+		struct coi_error e = {0};
+		int r;
+
+		if (!pick(s->undo[i].fn))
+			continue;
+		r = s->undo[i].fn(s, &e);
+		log_timing(s->undo[i].what);
+		if (r < 0 && !first) {
+			first = r;
+			if (err)
+				*err = e;
+		}
+		s->undo[i].fn = NULL;
+	}
+	for (size_t i = 0; i < s->n_undo; i++)
+		if (s->undo[i].fn)
+			s->undo[kept++] = s->undo[i];
+	s->n_undo = kept;
+	return first;
+}
+
+static bool is_save(undo_fn fn)
+{
+	return fn == undo_save;
+}
+
+/* What may finish after coi has returned: the container is frozen by then, so nothing in it can
+ * act, and a background process that dies leaves an orphan `coi clean --orphans` removes. */
+static bool is_background(undo_fn fn)
+{
+	return fn == undo_delete_container || fn == undo_net || fn == undo_owner;
+}
+
+static bool is_foreground(undo_fn fn)
+{
+	return !is_background(fn);
+}
+
+/* Delete the frozen container and its rules in a detached child, which owns the container
+ * meanwhile. */
+static void finish_in_background(struct session *s)
+{
+	struct incus_client_opts o;
+	pid_t pid;
+
+	pid = fork();
+	if (pid != 0) {
+		if (pid < 0)
+			(void)undo_all(s, NULL); /* no child: do it here */
+		return;
+	}
+	(void)setsid();
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	{
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		for (int fd = 0; null >= 0 && fd < 3; fd++)
+			(void)dup2(null, fd);
+	}
+	/* the parent's connection is not ours to share */
+	incus_client_opts_from_env(&o);
+	if (incus_client_new(&o, &s->client, NULL) < 0)
+		_exit(1);
+	(void)fleet_owner_record(s->name, NULL);
+	(void)undo_all(s, NULL);
+	_exit(0);
+}
+
+/* `coi persist` may have made this ephemeral session persistent meanwhile: then stop the
+ * container instead of deleting it. */
+static void mark_if_persisted(struct session *s)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+	const char *p;
+
+	if (s->opts->persistent || incus_instance_get(s->client, s->name, &in, NULL) < 0)
+		return;
+	p = incus_map_get(&in->config, "user.coi.persistent");
+	if (!p || strcmp(p, "true") != 0)
+		return;
+	s->opts->persistent = true;
+	for (size_t i = 0; i < s->n_undo; i++)
+		if (s->undo[i].fn == undo_delete_container) {
+			s->undo[i].fn = undo_stop_container;
+			s->undo[i].what = "stop the container";
+		}
+}
+
 int session_stop(struct session *s, struct coi_error *err)
 {
+	struct coi_error e = {0};
 	int r;
 
 	if (!s)
 		return 0;
-	r = undo_all(s, err);
+	log_timing("command done");
+	incus_interrupt_reset(); /* a signal ended the command; the teardown must still talk */
+	mark_if_persisted(s);
+	if (s->opts->persistent || s->reused || getenv("COI_SYNC_TEARDOWN")) {
+		r = undo_all(s, err);
+		log_timing("teardown");
+		compare_protected(s);
+		return r;
+	}
+	/* An ephemeral session ends fast: save the agent's state, freeze the container (7 ms),
+	 * restore the host's protected paths, and leave the slow force-delete to a detached child.
+	 */
+	incus_interrupt_reset();
+	r = undo_some(s, is_save, err);
+	if (incus_instance_set_state(s->client, s->name, INCUS_ACTION_FREEZE, false, -1, &e) < 0) {
+		r = undo_all(s, r < 0 ? NULL : err);
+		compare_protected(s);
+		return r;
+	}
+	log_timing("freeze");
+	if (undo_some(s, is_foreground, r < 0 ? NULL : err) < 0 && r == 0)
+		r = err ? err->code : -EIO;
 	compare_protected(s);
+	finish_in_background(s);
+	s->n_undo = 0;
+	log_timing("teardown (delete continues in the background)");
 	return r;
+}
+
+int session_detach(struct session *s, struct coi_error *err)
+{
+	_cleanup_free_ char *dir = coi_dir(), *path = NULL;
+
+	if (!dir || asprintf(&path, "%s/run/%s.owner", dir, s->name) < 0)
+		return coi_error_oom(err);
+	s->n_undo = 0;
+	return write_file_atomic(path, "detached\n", 9, 0600, err);
 }
 
 char **session_take_warnings(struct session *s)
@@ -638,12 +1036,13 @@ int session_opts_default(const char *workspace, struct session_opts *ret, struct
 	o.workspace = strdup(workspace);
 	o.image = strdup("coi-default");
 	o.code_user = strdup("code");
+	o.tool = strdup("claude");
 	o.protected_paths =
 	        strv_split(".git/hooks .git/config .git/config.worktree "
 	                   ".git/info/attributes .husky .vscode .coi .claude/settings.json "
 	                   ".claude/settings.local.json .codex/config.toml",
 	                   " ");
-	if (!o.workspace || !o.image || !o.code_user || !o.protected_paths) {
+	if (!o.workspace || !o.image || !o.code_user || !o.tool || !o.protected_paths) {
 		session_opts_release(&o);
 		return coi_error_oom(err);
 	}

@@ -9,6 +9,7 @@
  * so the session does not depend on how settings are stored. */
 #pragma once
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@
 
 struct coi_error;
 struct incus_client;
+struct net_policy;
 struct protect_plan;
 
 enum session_net_mode {
@@ -61,6 +63,15 @@ struct session_opts {
 	size_t n_env;
 
 	enum session_net_mode net_mode;
+	struct net_policy *net; /* the network policy (owned); NULL: none applied */
+
+	/* the agent */
+	char *tool;        /* "claude", ... (tool.h) */
+	char *tool_binary; /* tool.binary: replaces the tool's own */
+	bool bypass;       /* skip the agent's permission prompts */
+	bool auto_context; /* also write the context into the tool's own context file */
+	char *resume_dir;  /* a saved session to restore into the container, or NULL */
+	char *ssh_agent;   /* host SSH agent socket to forward ([ssh] forward_agent), or NULL */
 
 	/* limits: empty strings/0 mean unset */
 	char *limits_cpu;
@@ -75,7 +86,11 @@ struct session {
 	struct incus_client *client; /* borrowed */
 	char hash[WORKSPACE_HASH_LEN + 1];
 	int slot;
-	char *name;                /* container name */
+	char *name;             /* container name */
+	char veth[16];          /* host-side NIC name coi chose */
+	char id[37];            /* the session id (saved sessions are stored under it) */
+	struct in_addr gateway; /* the bridge's address and prefix */
+	unsigned prefix;
 	char *container_workspace; /* where the workspace is inside */
 	bool reused;               /* an existing persistent container was started again */
 	struct protect_plan *plan;
@@ -93,9 +108,21 @@ struct session {
 int session_start(struct session_opts *opts, struct incus_client *c, struct session **ret,
                   struct coi_error *err);
 
-/* Runs argv in the session as the code user, in the workspace; stdin/stdout/stderr streamed.
- * Returns the command's exit status (>= 0), or a negative errno if it could not run. */
+/* Runs argv in the session as the code user, in the workspace, with the session's environment;
+ * stdin/stdout/stderr streamed (or a pty when interactive). Returns the command's exit status
+ * (>= 0), or a negative errno if it could not run. */
 int session_exec(struct session *s, char *const *argv, bool interactive, struct coi_error *err);
+/* The same without sourcing the environment file (argv sources it itself where needed). */
+int session_exec_plain(struct session *s, char *const *argv, bool interactive,
+                       struct coi_error *err);
+
+/* Runs argv as the code user and captures its output (for checks such as tmux has-session). */
+int session_exec_capture(struct session *s, char *const *argv, char **ret_out,
+                         struct coi_error *err);
+
+/* Leave the container running without this process (the user detached): the undo steps are
+ * dropped, and the owner record says the session is detached, so it is not an orphan. */
+int session_detach(struct session *s, struct coi_error *err);
 
 /* Runs the undo steps in reverse (delete or stop the container, restore flags, ...) and reports
  * what changed under protection into the warnings. Returns 0 or the first failure. */

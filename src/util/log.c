@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static enum log_level current = LOG_LEVEL_WARN;
 
@@ -69,4 +70,23 @@ int log_error_errno(int r, const char *fmt, ...)
 	vlog(LOG_LEVEL_ERROR, fmt, ap, strerror(r < 0 ? -r : r));
 	va_end(ap);
 	return r;
+}
+
+void log_timing(const char *what)
+{
+	static double first, last;
+	static int enabled = -1;
+	struct timespec t;
+	double now;
+
+	if (enabled < 0)
+		enabled = secure_getenv("COI_TIMING_DEBUG") != NULL;
+	if (!enabled)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	now = t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+	if (first == 0)
+		first = last = now;
+	fprintf(stderr, "coi: timing: %-28s +%6.1f ms (%7.1f ms)\n", what, now - last, now - first);
+	last = now;
 }

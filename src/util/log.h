@@ -23,3 +23,7 @@ void log_msg(enum log_level level, const char *fmt, ...) COI_PRINTF(2, 3);
 
 /* Log at error level with ": strerror(-r)" appended; returns r. */
 int log_error_errno(int r, const char *fmt, ...) COI_PRINTF(2, 3);
+
+/* With COI_TIMING_DEBUG set: "coi: timing: <what> +N ms (M ms)" on stderr, since the previous
+ * mark and since the first. For finding where a session start spends its time. */
+void log_timing(const char *what);

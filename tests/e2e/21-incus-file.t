@@ -7,6 +7,7 @@
 t_require_daemon
 
 c=$(t_name incus-file)
+t_defer "incus delete -f $c"
 t_ok "launch" t_launch "$c"
 tmp=$(mktemp -d)
 t_defer "rm -rf $tmp"

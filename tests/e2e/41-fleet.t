@@ -49,4 +49,25 @@ t_fails "the session's coi process ends by itself" kill -0 "$pid"
 wait "$pid" 2>/dev/null
 t_like "the immutable flag is cleared" "$(lsattr -d .git/hooks)" '^-----'
 t_fails "coi kill refuses a container that is not coi's" "$COI" kill coi-t-not-a-session
+
+# Persistent sessions: kept (stopped) at the end, reused next time.
+"$COI" run --image "$T_IMAGE" --persistent -- sh -c 'echo kept > /home/code/marker' 2>/dev/null
+t_is "a persistent session's container is kept, stopped" "$(incus list "$name" -c s -f csv)" "STOPPED"
+t_like "coi list says persistent" "$("$COI" list)" "$name .* persistent +Stopped"
+out=$("$COI" run --image "$T_IMAGE" --persistent -- cat /home/code/marker 2>/dev/null)
+t_is "the next persistent session reuses it" "$out" "kept"
+t_ok "coi shutdown deletes it" "$COI" shutdown --timeout 5 "$name"
+t_is "gone" "$(incus list "$name" -c n -f csv)" ""
+
+# coi persist turns a running ephemeral session persistent.
+"$COI" run --image "$T_IMAGE" -- sleep 60 >/dev/null 2>&1 &
+pid=$!
+t_ok "an ephemeral session comes up" t_wait_running "$name"
+t_ok "its command runs" t_wait_cmd "$name" "sleep 60"
+t_ok "coi persist NAME" "$COI" persist "$name"
+kill -TERM "$pid"
+wait "$pid" 2>/dev/null
+t_is "its end keeps the container (stopped)" "$(incus list "$name" -c s -f csv)" "STOPPED"
+t_ok "coi shutdown --all" "$COI" shutdown --all --force
+t_is "nothing left" "$(incus list "$name" -c n -f csv)" ""
 t_done

@@ -142,3 +142,14 @@ t_as_user() {
     mkdir -p "$home" && chown 1234:1234 "$home"
     exec setpriv --reuid 1234 --regid 1234 --groups 0 env HOME="$home" COI_HOME="$home/.coi" "$@"
 }
+
+# Wait (bounded, ~15 s) until a process matching PATTERN runs in instance NAME: the session has
+# finished starting and its command runs.
+t_wait_cmd() {
+    local i
+    for i in $(seq 150); do
+        incus exec "$1" -- ps -o args 2>/dev/null | grep -q "^$2" && return 0
+        sleep 0.1
+    done
+    return 1
+}

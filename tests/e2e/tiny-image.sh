@@ -55,5 +55,4 @@ templates:
 X
 echo '{{ container.name }}' >"$out/meta/templates/hostname.tpl"
 tar -C "$out/meta" -czf "$out/meta.tar.gz" metadata.yaml templates
-mksquashfs "$r" "$out/rootfs.squashfs" -noappend -comp zstd -Xcompression-level 3 -quiet -no-progress \
-    -all-root >/dev/null
+mksquashfs "$r" "$out/rootfs.squashfs" -noappend -comp zstd -Xcompression-level 3 -quiet -no-progress >/dev/null

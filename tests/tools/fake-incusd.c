@@ -21,7 +21,15 @@
  *	   "status": 200,             HTTP status (defaults: 200, 202 for async, error_code)
  *	   "headers": {"X-Incus-type": "file"}}   reply headers
  *	]}
- * An async reply's operation is "/1.0/operations/" + metadata.id. */
+ * An async reply's operation is "/1.0/operations/" + metadata.id.
+ *
+ * A websocket exchange ("websocket": [...] instead of a reply) upgrades the connection and sends
+ * the listed messages at once: {"binary": "text"}, {"text": "text"} (an empty text is Incus's
+ * end-of-stream barrier), {"ping": ""}, {"close": 1000}, {"hangup": true} (close the connection
+ * without a close frame), {"delay_ms": N} (pause the whole fake). "ws_expect": [{"binary": "..."},
+ *{"text": ""}, ...] lists the messages the client must send on it (checked when it closes; JSON
+ *text messages are compared as subsets); "ws_after": [...] messages are sent once all of them
+ *arrived. */
 #include <errno.h>
 #include <jansson.h>
 #include <poll.h>
@@ -35,6 +43,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "incus/ws.h"
+
 #define MAX_CONNS   8
 #define REQUEST_MAX (64u << 20)
 
@@ -42,6 +52,11 @@ struct conn {
 	int fd;
 	char *in;
 	size_t len, cap;
+	const json_t *ws_expect; /* set once upgraded: what the client must send */
+	const json_t *ws_after;  /* sent once ws_after_n (default: all) of ws_expect arrived */
+	size_t ws_after_n;
+	size_t ws_got; /* messages received so far */
+	bool upgraded, hangup;
 };
 
 static volatile sig_atomic_t stop;
@@ -51,7 +66,7 @@ static int failures;
 
 static void on_term(int sig)
 {
-	stop = 1;
+	stop = sig;
 }
 
 /* Every member of want is in got with an equal value (objects compared recursively). */
@@ -177,8 +192,129 @@ static bool body_matches(const json_t *x, const char *body, size_t len)
 	return ok;
 }
 
-static void handle(int fd, const char *method, const char *path, const char *body, size_t len)
+static void ws_frame(int fd, enum ws_opcode op, const char *data, size_t len)
 {
+	uint8_t hdr[WS_FRAME_HDR_MAX];
+	size_t n = ws_frame_encode(hdr, true, op, NULL, len);
+
+	(void)(write_all(fd, (const char *)hdr, n) < 0 || write_all(fd, data, len) < 0);
+}
+
+static void ws_script(struct conn *c, const json_t *msgs)
+{
+	size_t i;
+	json_t *m, *v;
+
+	json_array_foreach(msgs, i, m) {
+		if ((v = json_object_get(m, "binary")))
+			ws_frame(c->fd, WS_OP_BINARY, json_string_value(v), json_string_length(v));
+		else if ((v = json_object_get(m, "text")))
+			ws_frame(c->fd, WS_OP_TEXT, json_string_value(v), json_string_length(v));
+		else if ((v = json_object_get(m, "ping")))
+			ws_frame(c->fd, WS_OP_PING, json_string_value(v), json_string_length(v));
+		else if ((v = json_object_get(m, "close"))) {
+			uint8_t code[2] = {(uint8_t)(json_integer_value(v) >> 8),
+			                   (uint8_t)json_integer_value(v)};
+
+			ws_frame(c->fd, WS_OP_CLOSE, (const char *)code, 2);
+		} else if (json_is_true(json_object_get(m, "hangup"))) {
+			c->hangup = true;
+		} else if ((v = json_object_get(m, "delay_ms"))) {
+			/* let the client's own messages arrive first (a command that reads stdin)
+			 */
+			usleep((useconds_t)json_integer_value(v) * 1000);
+		}
+	}
+}
+
+/* Upgrade and send the scripted messages. */
+static void ws_answer(struct conn *c, const char *key, const json_t *x)
+{
+	char accept[WS_ACCEPT_LEN + 1], head[256];
+
+	ws_accept_key(key, accept);
+	snprintf(head, sizeof(head),
+	         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	         "Sec-WebSocket-Accept: %s\r\n\r\n",
+	         accept);
+	(void)write_all(c->fd, head, strlen(head));
+	c->upgraded = true;
+	c->ws_expect = json_object_get(x, "ws_expect");
+	c->ws_after = json_object_get(x, "ws_after");
+	c->ws_after_n = json_object_get(x, "ws_after_n")
+	                        ? (size_t)json_integer_value(json_object_get(x, "ws_after_n"))
+	                        : json_array_size(c->ws_expect);
+	c->ws_got = 0;
+	ws_script(c, json_object_get(x, "websocket"));
+}
+
+static bool ws_message_matches(const json_t *want, enum ws_opcode op, const char *p, size_t len)
+{
+	const json_t *v = json_object_get(want, op == WS_OP_TEXT ? "text" : "binary");
+	json_t *got, *exp;
+	bool ok;
+
+	if (!v)
+		return false;
+	if (json_string_length(v) == len && memcmp(json_string_value(v), p, len) == 0)
+		return true;
+	/* JSON text (exec control messages): compare as a subset */
+	exp = json_loads(json_string_value(v), 0, NULL);
+	got = json_loadb(p, len, 0, NULL);
+	ok = exp && got && json_subset(exp, got);
+	json_decref(exp);
+	json_decref(got);
+	return ok;
+}
+
+/* Client frames on an upgraded connection; returns -1 when it closes. */
+static int ws_serve(struct conn *c)
+{
+	for (;;) {
+		struct ws_frame_hdr h;
+		int n = ws_frame_decode((const uint8_t *)c->in, c->len, &h);
+		const json_t *want;
+
+		if (n < 0)
+			return -1;
+		if (n == 0 || c->len - (size_t)n < h.len)
+			return 0;
+		ws_mask((uint8_t *)c->in + n, (size_t)h.len, h.mask, 0);
+		if (h.opcode == WS_OP_CLOSE) {
+			ws_frame(c->fd, WS_OP_CLOSE, c->in + n, (size_t)(h.len < 2 ? h.len : 2));
+			return -1;
+		}
+		if (h.opcode == WS_OP_TEXT || h.opcode == WS_OP_BINARY) {
+			want = json_array_get(c->ws_expect, c->ws_got++);
+			if (c->ws_expect &&
+			    !ws_message_matches(want, h.opcode, c->in + n, (size_t)h.len)) {
+				fprintf(stderr,
+				        "fake-incusd: unexpected websocket message #%zu: %.*s\n",
+				        c->ws_got - 1, (int)h.len, c->in + n);
+				failures++;
+			}
+			if (c->ws_got == c->ws_after_n)
+				ws_script(c, c->ws_after);
+		}
+		memmove(c->in, c->in + n + h.len, c->len - (size_t)n - h.len);
+		c->len -= (size_t)n + h.len;
+	}
+}
+
+static void ws_done(struct conn *c)
+{
+	if (c->ws_expect && c->ws_got < json_array_size(c->ws_expect)) {
+		fprintf(stderr,
+		        "fake-incusd: websocket closed after %zu of %zu expected messages\n",
+		        c->ws_got, json_array_size(c->ws_expect));
+		failures++;
+	}
+}
+
+static void handle(struct conn *c, const char *method, const char *path, const char *body,
+                   size_t len, const char *ws_key)
+{
+	int fd = c->fd;
 	const json_t *x = json_array_get(exchanges, next);
 	const char *m = json_string_value(json_object_get(x, "method"));
 	const char *p = json_string_value(json_object_get(x, "path"));
@@ -195,31 +331,40 @@ static void handle(int fd, const char *method, const char *path, const char *bod
 		return;
 	}
 	next++;
-	answer(fd, x);
+	if (json_object_get(x, "websocket") && ws_key)
+		ws_answer(c, ws_key, x);
+	else
+		answer(fd, x);
 }
 
 /* Serves every complete request in the connection's buffer; returns -1 to close it. */
 static int serve(struct conn *c)
 {
 	for (;;) {
-		char *end = memmem(c->in, c->len, "\r\n\r\n", 4), *cl;
-		char method[16], path[4096];
+		char *end, *cl;
+		char method[16], path[4096], key[64] = "";
 		size_t head, body_len = 0;
 
+		if (c->upgraded)
+			return c->hangup ? -1 : ws_serve(c);
+		end = memmem(c->in, c->len, "\r\n\r\n", 4);
 		if (!end)
 			return 0;
 		head = (size_t)(end - c->in) + 4;
 		*end = '\0';
 		if (sscanf(c->in, "%15s %4095s", method, path) != 2)
 			return -1;
-		for (cl = c->in; (cl = strchr(cl, '\n')) != NULL; cl++)
+		for (cl = c->in; (cl = strchr(cl, '\n')) != NULL; cl++) {
 			if (strncasecmp(cl + 1, "Content-Length:", 15) == 0)
 				body_len = strtoul(cl + 16, NULL, 10);
+			if (strncasecmp(cl + 1, "Sec-WebSocket-Key:", 18) == 0)
+				sscanf(cl + 19, " %63[^\r\n]", key);
+		}
 		if (c->len < head + body_len) {
 			*end = '\r';
 			return 0;
 		}
-		handle(c->fd, method, path, c->in + head, body_len);
+		handle(c, method, path, c->in + head, body_len, key[0] ? key : NULL);
 		memmove(c->in, c->in + head + body_len, c->len - head - body_len);
 		c->len -= head + body_len;
 	}
@@ -269,12 +414,15 @@ static void loop(int lfd, bool exit_when_done)
 
 		for (size_t i = 0; i < n; i++)
 			pfd[i + 1] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
-		if (poll(pfd, n + 1, 200) < 0 && errno != EINTR)
+		if (poll(pfd, n + 1, 200) < 0 && errno != EINTR) {
+			perror("fake-incusd: poll");
 			break;
+		}
 		for (size_t i = n; i-- > 0;) {
 			if (!(pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) ||
 			    conn_read(&conns[i]) == 0)
 				continue;
+			ws_done(&conns[i]);
 			close(conns[i].fd);
 			free(conns[i].in);
 			conns[i] = conns[--n];
@@ -324,6 +472,9 @@ int main(int argc, char **argv)
 	loop(lfd, json_is_true(json_object_get(cases, "exit_when_done")));
 	close(lfd);
 	(void)unlink(argv[1]);
+	if (stop != SIGTERM)
+		fprintf(stderr, "fake-incusd: stopped by %s\n",
+		        stop ? strsignal(stop) : "end of work");
 	if (next < json_array_size(exchanges)) {
 		fprintf(stderr, "fake-incusd: %zu of %zu exchanges unused, next: %s %s\n",
 		        json_array_size(exchanges) - next, json_array_size(exchanges),

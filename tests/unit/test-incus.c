@@ -187,6 +187,8 @@ static void test_exec(void)
 	struct incus_exec_result res = {0};
 	struct incus_exec_opts o;
 	struct coi_error err = {0};
+	int in[2], out[2];
+	char got[64] = "";
 
 	CHECK(strv_push(&env, "HOME=/home/code") == 0 && strv_push(&env, "A=b=c") == 0);
 	incus_exec_opts_init(&o);
@@ -194,7 +196,11 @@ static void test_exec(void)
 	o.env = env;
 	o.uid = o.gid = 1000;
 	o.cwd = "/workspace";
+	/* captured: a ping, data in two messages, a barrier, a hang-up */
+	setenv("TERM", "dumb", 1);
 	CHECK(c && incus_exec(c, "c1", &o, &res, &err) == 0);
+	if (res.exit_status != 42)
+		printf("# %s\n", err.msg);
 	CHECK(res.exit_status == 42);
 	CHECK_STREQ(res.out, "hi\n");
 	CHECK_STREQ(res.err, "");
@@ -207,9 +213,29 @@ static void test_exec(void)
 	/* the command is not found: the operation fails, the status is still 127 */
 	o.argv = (char *[]){"nope", NULL};
 	CHECK(incus_exec(c, "c1", &o, &res, &err) == 0 && res.exit_status == 127);
+	CHECK_STREQ(res.err, "sh: nope: not found\n");
 	incus_exec_result_release(&res);
 	CHECK(incus_exec(c, "c1", &o, &res, &err) == -EPROTO);
 	CHECK(strstr(err.msg, "boom") != NULL);
+	/* a pty (here without a local terminal): local input to the command, its output to a fd */
+	CHECK(pipe(in) == 0 && pipe(out) == 0);
+	CHECK(write(in[1], "abc", 3) == 3);
+	close(in[1]);
+	o.argv = (char *[]){"cat", NULL};
+	o.mode = INCUS_EXEC_INTERACTIVE;
+	o.stdin_fd = in[0];
+	o.stdout_fd = out[1];
+	CHECK(incus_exec(c, "c1", &o, &res, &err) == 0 && res.exit_status == 0);
+	incus_exec_result_release(&res);
+	close(out[1]);
+	CHECK(read(out[0], got, sizeof(got) - 1) == 9);
+	CHECK_STREQ(got, "echo: abc");
+	close(in[0]);
+	close(out[0]);
+	/* more output than the ceiling */
+	o = (struct incus_exec_opts){
+	        .argv = (char *[]){"big", NULL}, .uid = -1, .gid = -1, .capture_max = 15};
+	CHECK(incus_exec(c, "c1", &o, &res, &err) == -E2BIG);
 	CHECK(fake_stop(&fake) == 0);
 	/* a bad environment entry is refused before anything is sent */
 	CHECK(strv_push(&env, "=x") == 0);
@@ -380,6 +406,36 @@ static void test_snapshots(void)
 	CHECK(fake_stop(&fake) == 0);
 }
 
+static void test_events(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = client_for("events", NULL, 0);
+	_cleanup_(incus_events_freep) struct incus_events *ev = NULL;
+	struct coi_error err = {0};
+	struct incus_event e = {0};
+
+	CHECK(c && incus_events_open(c, NULL, &ev, &err) == 0);
+	if (!ev)
+		return;
+	CHECK(incus_events_fd(ev) >= 0);
+	CHECK(incus_events_next(ev, 2000, &e, &err) == 0);
+	CHECK_STREQ(e.type, "lifecycle");
+	CHECK_STREQ(e.action, "instance-started");
+	CHECK_STREQ(e.instance, "c1");
+	CHECK_STREQ(e.project, "default");
+	incus_event_release(&e);
+	/* the binary message is skipped */
+	CHECK(incus_events_next(ev, 2000, &e, &err) == 0);
+	CHECK_STREQ(e.instance, "c2");
+	incus_event_release(&e);
+	CHECK(incus_events_next(ev, 2000, &e, &err) == 0);
+	CHECK(e.instance == NULL && e.action && strcmp(e.action, "image-created") == 0);
+	incus_event_release(&e);
+	CHECK(incus_events_wait(ev, "c1", "instance-stopped", 2000, &err) == 0);
+	CHECK(incus_events_next(ev, 2000, &e, &err) == -ECONNRESET);
+	CHECK(fake_stop(&fake) == 0);
+	CHECK(incus_event_parse("[]", 2, &e) == -EBADMSG);
+}
+
 int main(void)
 {
 	RUN(test_envelope);
@@ -395,5 +451,6 @@ int main(void)
 	RUN(test_files);
 	RUN(test_images);
 	RUN(test_snapshots);
+	RUN(test_events);
 	return tap_done();
 }

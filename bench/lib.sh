@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: MIT
+# bench/lib.sh: timing and statistics for the benchmarks. Each benchmark runs the contenders
+# interleaved (A, B, A, B, ...) in one run, so load on this shared machine hits both alike, and
+# reports medians, min/max and the ratio of medians. Absolute times vary; ratios are the result.
+
+BENCH_N=${BENCH_N:-7}
+BENCH_OUT=${BENCH_OUT:-$BENCH_ROOT/bench/results}
+mkdir -p "$BENCH_OUT"
+: "${BENCH_JSON:=$BENCH_OUT/latest.json}"
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# time_ms CMD...: run CMD (output discarded), print its wall time in ms; fail if CMD fails.
+time_ms() {
+    local t0 t1
+    t0=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || return 1
+    t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000000))
+}
+
+# stats FILE: "median min max" of the numbers in FILE (one per line)
+stats() {
+    sort -n "$1" | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2;
+        printf "%g %g %g\n", m, a[1], a[NR]}'
+}
+
+# report NAME UNIT FILE_A LABEL_A FILE_B LABEL_B [TARGET]: print a line and append JSON.
+report() {
+    local name=$1 unit=$2 fa=$3 la=$4 fb=$5 lb=$6 target=${7:-} sa sb ratio
+    sa=($(stats "$fa"))
+    sb=($(stats "$fb"))
+    ratio=$(awk -v a="${sa[0]}" -v b="${sb[0]}" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
+    printf '%-34s %-24s median %7s %s (min %s, max %s)\n' "$name" "$la" "${sa[0]}" "$unit" "${sa[1]}" "${sa[2]}"
+    printf '%-34s %-24s median %7s %s (min %s, max %s)\n' "" "$lb" "${sb[0]}" "$unit" "${sb[1]}" "${sb[2]}"
+    printf '%-34s ratio %sx%s\n' "" "$ratio" "${target:+   (target: at most ${target}x)}"
+    printf '{"name":"%s","unit":"%s","a":{"label":"%s","median":%s,"min":%s,"max":%s},"b":{"label":"%s","median":%s,"min":%s,"max":%s},"ratio":%s,"target":%s}\n' \
+        "$name" "$unit" "$la" "${sa[0]}" "${sa[1]}" "${sa[2]}" "$lb" "${sb[0]}" "${sb[1]}" "${sb[2]}" "$ratio" "${target:-null}" >>"$BENCH_JSON.lines"
+}

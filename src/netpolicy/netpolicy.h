@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/* netpolicy.h: a container's network egress policy and how it becomes host nftables rules.
+ *
+ * The model (struct net_policy) is what the session fills from the config; the allowlist entries
+ * are parsed and validated here. Names in the allowlist are resolved on the host (struct
+ * net_resolver, injectable for tests) into a struct net_resolution. A pure generator turns
+ * (target, policy, resolution, observed state) into one nftables batch; the applier runs it
+ * atomically through libnftables (with CAP_NET_ADMIN) or `sudo -n nft -f -`.
+ *
+ * Objects coi owns, in table T ("coi" unless a test picks another):
+ *   ip T      chains forward (hook forward, priority 10) and input (hook input, priority 10),
+ *             each holding `ip saddr <IPv4> jump ct-<name>` per container; chain ct-<name> holds
+ *             the container's policy (reject with ICMP admin-prohibited, logged to NFLOG).
+ *   bridge T  chain prerouting (hook prerouting, priority -200) holding
+ *             `iifname "<veth>" jump br-<name>`; chain br-<name> is the boot block before the
+ *             real rules, then lets only ARP and IPv4 from the container's own address through
+ *             (so IPv6, VLAN frames and spoofed sources are dropped) in restricted/allowlist.
+ * Every rule carries the comment "coi:<name>", so stale rules are found by name.
+ *
+ * Why two families: with br_netfilter, the ip family's forward and input hooks see the *bridge*
+ * as the input interface (verified on this kernel: `iifname "<veth>"` there never matches), so
+ * the veth can only be matched in the bridge family, which lacks conntrack and reject here. The
+ * bridge family therefore holds the drops keyed by veth (known before boot: fail closed), the ip
+ * family the policy keyed by IPv4 (known after DHCP; the bridge chain pins it to the veth).
+ *
+ * ct-<name>, in order (each refusal is `log prefix "coi-deny:<name> " group N` + reject):
+ *   restricted: established/related accept; bridge address accept; DHCP broadcast accept;
+ *     refuse bridge subnet, multicast, broadcast (other containers) unless
+ *     allow_local_network_access; dns_servers: accept :53 to them, refuse other :53;
+ *     [[network.hosts]] accept (their ports, else allowed_ports); RFC1918 accept
+ *     (allow_local_network_access) or refuse (block_private_networks); refuse 169.254/16
+ *     (block_metadata_endpoint); allowed_ports: accept those tcp/udp ports and ICMP echo, refuse
+ *     the rest; else accept.
+ *   allowlist: established/related accept; refuse :53 (DNS, to anyone); bridge address, DHCP,
+ *     other containers, [[network.hosts]], RFC1918 accept and the metadata refusal as in
+ *     restricted (no dns_servers, no RFC1918 refusal: the final one covers it); accept each
+ *     entry's addresses (tcp/udp, its ports, else allowed_ports); ICMP echo to them, 10/s;
+ *     refuse everything else.
+ *   open: accept (and no bridge chain: IPv6 passes).
+ *
+ * Lifecycle: net_nft_boot before the container starts (the NIC's host_name fixes the veth name
+ * in advance), net_nft_apply once the IPv4 is known and again on each allowlist refresh,
+ * net_nft_remove on every exit path, net_nft_purge for `coi clean --orphans`. */
+#pragma once
+
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netpolicy/netmode.h"
+
+struct buf;
+struct coi_error;
+
+#define NET_TABLE_DEFAULT "coi"
+#define NET_NAME_MAX      253 /* a DNS name */
+#define NET_CONTAINER_MAX 63  /* an Incus instance name */
+#define NET_IFNAME_MAX    15  /* IFNAMSIZ - 1 */
+#define NET_TABLE_MAX     32
+#define NET_PORTS_MAX     64  /* port items in one entry or in allowed_ports */
+#define NET_ADDRS_MAX     64  /* addresses kept per resolved name */
+#define NET_ALLOWLIST_MAX 512 /* allowlist entries */
+#define NET_LIST_MAX      64  /* dns_servers, hosts, hostnames per host */
+#define NET_REFRESH_FLOOR 60  /* seconds: never re-resolve more often */
+
+struct net_port_range {
+	uint16_t lo, hi; /* lo == hi for a single port */
+};
+
+/* n == 0 means every port. */
+struct net_ports {
+	size_t n;
+	struct net_port_range r[NET_PORTS_MAX];
+};
+
+enum net_dest_kind { NET_DEST_NAME, NET_DEST_CIDR };
+
+/* One allowlist entry: "host", "host:443", "host:80,443", "1.2.3.4:8000-8100", "10.0.0.0/8". */
+struct net_dest {
+	enum net_dest_kind kind;
+	char name[NET_NAME_MAX + 1]; /* NET_DEST_NAME: lower case, no trailing dot */
+	struct in_addr addr;         /* NET_DEST_CIDR: network address (host bits cleared) */
+	unsigned prefix;             /* NET_DEST_CIDR: 0..32; a plain address is /32 */
+	struct net_ports ports;
+};
+
+/* A [[network.hosts]] entry: an /etc/hosts line, and reachability through the policy. */
+struct net_host {
+	struct in_addr addr;
+	char **hostnames; /* strv, validated DNS names */
+	struct net_ports ports;
+};
+
+struct net_policy {
+	enum net_mode mode;
+	bool block_private_networks;       /* default true: reject RFC1918 (restricted) */
+	bool block_metadata_endpoint;      /* default true: reject 169.254.0.0/16 */
+	bool allow_local_network_access;   /* default false: accept RFC1918 and the bridge subnet */
+	unsigned refresh_interval_minutes; /* default 30; 0 disables allowlist refresh */
+	struct net_ports allowed_ports;    /* global egress port cap; n == 0: none */
+	struct in_addr *dns_servers;       /* restricted: port 53 only to these (and the bridge) */
+	size_t n_dns_servers;
+	struct net_dest *allowlist; /* allowlist mode: the only reachable destinations */
+	size_t n_allowlist;
+	struct net_host *hosts;
+	size_t n_hosts;
+};
+
+/* Defaults as the original's: restricted, block private and metadata, refresh 30 min. */
+void net_policy_init(struct net_policy *p);
+void net_policy_release(struct net_policy *p);
+
+/* Parse one allowlist entry. Wildcards, URLs, IPv6 and malformed ports are refused with a reason.
+ */
+int net_dest_parse(const char *s, struct net_dest *ret, struct coi_error *err);
+/* "name:80,443" / "10.0.0.0/8" / "1.2.3.4:8000-8100" (a /32 is written as the bare address). */
+int net_dest_format(const struct net_dest *d, struct buf *out);
+/* Parse "443" / "80,443" / "8000-8100" into ret. */
+int net_ports_parse(const char *s, struct net_ports *ret, struct coi_error *err);
+int net_ports_format(const struct net_ports *ports, struct buf *out);
+/* A DNS name as coi accepts it (letters, digits, '-', '_', dots; labels of 1..63). */
+bool net_hostname_valid(const char *s);
+/* Incus instance names: [A-Za-z0-9-], 1..63, starting with a letter or digit, not ending in '-'. */
+bool net_container_name_valid(const char *s);
+/* Host-side interface names: [A-Za-z0-9_.-], 1..15, not "." or "..". */
+bool net_ifname_valid(const char *s);
+/* nft table names coi uses: [A-Za-z_][A-Za-z0-9_]*, up to 32. */
+bool net_table_name_valid(const char *s);
+
+/* Builders for the session (each validates; 0 or negative errno with err set). */
+int net_policy_add_dest(struct net_policy *p, const char *entry, struct coi_error *err);
+int net_policy_add_dns_server(struct net_policy *p, const char *ipv4, struct coi_error *err);
+int net_policy_add_allowed_port(struct net_policy *p, long port, struct coi_error *err);
+int net_policy_add_host(struct net_policy *p, const char *ipv4, char *const *hostnames,
+                        const long *ports, size_t n_ports, struct coi_error *err);
+
+/* Whether an address a name resolved to may be installed: never 0/8, 127/8, multicast or
+ * reserved; not 169.254/16 when block_metadata_endpoint; not RFC1918 when
+ * block_private_networks and not allow_local_network_access (a DNS answer must not open the
+ * LAN; list LAN addresses explicitly). */
+bool net_policy_name_addr_ok(const struct net_policy *p, struct in_addr a);
+
+/* ---- resolution ---- */
+
+struct net_addrs {
+	size_t n;
+	bool cached; /* resolving failed; these are the previous answers */
+	struct in_addr a[NET_ADDRS_MAX];
+};
+
+struct net_resolution {
+	size_t n;               /* == policy n_allowlist */
+	struct net_addrs *sets; /* sets[i] for allowlist[i]; empty for CIDR entries */
+	uint32_t min_ttl;       /* seconds; 0 when unknown (getaddrinfo gives none) */
+	size_t n_failed;        /* names that have no address at all */
+};
+
+void net_resolution_release(struct net_resolution *r);
+bool net_resolution_equal(const struct net_resolution *a, const struct net_resolution *b);
+
+/* Resolve one name to IPv4 addresses (sorted, unique, at most NET_ADDRS_MAX). *ret_ttl is the
+ * smallest TTL in seconds, or 0 when the resolver does not know it. */
+typedef int (*net_resolve_fn)(void *userdata, const char *name, struct net_addrs *ret,
+                              uint32_t *ret_ttl, struct coi_error *err);
+
+struct net_resolver {
+	net_resolve_fn resolve;
+	void *userdata;
+};
+
+/* getaddrinfo(AF_INET): /etc/hosts and DNS as the host sees them; no TTL. */
+extern const struct net_resolver net_resolver_system;
+/* The host's DNS servers asked directly (res_nsearch) for A records, so TTLs are known; falls
+ * back to net_resolver_system when that fails (names only in /etc/hosts). The one to use. */
+extern const struct net_resolver net_resolver_dns;
+
+/* Read a DNS response to an A query: the A records of the question's name and of the CNAME
+ * chain it starts (other owners are ignored), and their smallest TTL. -ENOENT when the answer
+ * has none (or an error rcode), -EBADMSG when malformed. */
+int net_dns_parse_answer(const uint8_t *msg, size_t len, struct net_addrs *ret, uint32_t *ret_ttl);
+
+/* Resolve every name of the allowlist. A name that fails keeps its addresses from prev (marked
+ * cached) when prev has them; otherwise it stays empty and counts in n_failed. Returns n_failed
+ * (>= 0), or a negative errno for out of memory only. */
+int net_resolve(const struct net_policy *p, const struct net_resolver *r,
+                const struct net_resolution *prev, struct net_resolution *ret,
+                struct coi_error *err);
+
+/* Seconds until the allowlist should be resolved again: the smallest TTL when known, floored at
+ * NET_REFRESH_FLOOR and capped at refresh_interval_minutes; 0 = never (disabled, or not
+ * allowlist mode). */
+unsigned net_refresh_seconds(const struct net_policy *p, const struct net_resolution *r);
+
+/* ---- /etc/hosts and descriptions ---- */
+
+#define NET_HOSTS_BEGIN "# coi:begin network"
+#define NET_HOSTS_END   "# coi:end network"
+
+/* The block of /etc/hosts lines coi writes: allowlist names (allowlist mode; exactly the
+ * addresses installed in the firewall) and [[network.hosts]] (every mode), between markers. */
+int net_hosts_render(const struct net_policy *p, const struct net_resolution *r, struct buf *out);
+/* existing /etc/hosts text with its coi block replaced by block (or block appended). */
+int net_hosts_merge(const char *existing, const char *block, struct buf *out);
+
+/* A short human text for the sandbox context file. */
+int net_policy_describe(const struct net_policy *p, const struct net_resolution *r,
+                        struct buf *out);
+/* The same as JSON (for `coi list --json` and SANDBOX_CONTEXT.json); NULL on OOM. */
+json_t *net_policy_to_json(const struct net_policy *p, const struct net_resolution *r);
+
+/* ---- nftables: target, observed state, batch generation ---- */
+
+struct net_target {
+	const char *table;     /* NULL: NET_TABLE_DEFAULT */
+	const char *container; /* the coi container name */
+	const char *veth; /* host-side veth (set the NIC's host_name so it is known before boot) */
+	struct in_addr ipv4;    /* the container's address; INADDR_ANY while unknown */
+	struct in_addr gateway; /* the bridge's address */
+	unsigned prefix;        /* the bridge subnet's prefix length */
+	int log_group;          /* NFLOG group for denials; -1: no logging */
+};
+
+enum net_family { NET_FAMILY_IP, NET_FAMILY_BRIDGE };
+
+/* A rule coi found in one of its base chains. */
+struct net_state_rule {
+	enum net_family family;
+	char chain[NET_TABLE_MAX + 1]; /* forward, input, prerouting */
+	uint64_t handle;
+	char owner[NET_CONTAINER_MAX + 1];          /* from the comment "coi:<name>"; "" if none */
+	char key[INET_ADDRSTRLEN + NET_IFNAME_MAX]; /* the ip saddr or iifname it matches; "" */
+};
+
+/* A per-container chain coi found (ct-<name>, br-<name>). */
+struct net_state_chain {
+	enum net_family family;
+	char name[NET_CONTAINER_MAX + 4];
+	char owner[NET_CONTAINER_MAX + 1];
+};
+
+/* What exists now in coi's tables (from `nft -j list table`). */
+struct net_state {
+	bool have_ip, have_bridge;
+	struct net_state_rule *rules;
+	size_t n_rules;
+	struct net_state_chain *chains;
+	size_t n_chains;
+};
+
+void net_state_release(struct net_state *st);
+/* Add what one `nft -j list table <family> <table>` output shows; other tables are ignored. */
+int net_state_parse(const char *json, size_t len, const char *table, struct net_state *st,
+                    struct coi_error *err);
+/* Container names owning anything in st (strv, sorted, unique); NULL on OOM. */
+char **net_state_owners(const struct net_state *st);
+
+/* Batches (text for `nft -f`), appended to out. st may be NULL (nothing exists yet).
+ * boot:   drop everything from the veth but ARP and DHCP to the bridge; removes whatever the
+ *         container (or another owner of the same veth) left before. Needs container and veth.
+ * apply:  the real rules for the mode; replaces the boot block, the container's previous rules
+ *         (refresh) and any other container's rules keyed on the same IPv4 or veth, in one
+ *         transaction. Needs container, veth, ipv4, gateway and prefix.
+ * remove: everything of one container.
+ * purge:  everything of every container not in live (a strv). */
+int net_nft_boot(const struct net_target *t, const struct net_state *st, struct buf *out,
+                 struct coi_error *err);
+int net_nft_apply(const struct net_target *t, const struct net_policy *p,
+                  const struct net_resolution *r, const struct net_state *st, struct buf *out,
+                  struct coi_error *err);
+int net_nft_remove(const char *table, const char *container, const struct net_state *st,
+                   struct buf *out, struct coi_error *err);
+int net_nft_purge(const char *table, char *const *live, const struct net_state *st, struct buf *out,
+                  struct coi_error *err);
+
+/* ---- applying ---- */
+
+enum net_backend {
+	NET_BACKEND_AUTO, /* libnftables with CAP_NET_ADMIN, else exec */
+	NET_BACKEND_LIBNFTABLES,
+	NET_BACKEND_EXEC, /* argv + "-f -" with the batch on stdin */
+};
+
+struct net_nft {
+	enum net_backend backend;
+	char *const *argv;    /* exec: NULL means { "sudo", "-n", "nft" } */
+	unsigned timeout_sec; /* exec: 0 means 30 */
+};
+
+/* True when this process holds CAP_NET_ADMIN (effective). */
+bool net_have_cap_net_admin(void);
+
+/* Run an nft script atomically; with json, the output (of list commands) is JSON. out may be
+ * NULL. Errors carry nft's own message. */
+int net_nft_run(const struct net_nft *n, const char *script, bool json, struct buf *out,
+                struct coi_error *err);
+/* Whether nft can be used this way at all (`nft list tables`; for sudo: is it allowed without
+ * a password). For `coi health` and for failing fast when use_sudo is off. */
+int net_nft_probe(const struct net_nft *n, struct coi_error *err);
+/* Read coi's tables (missing tables read as empty). */
+int net_nft_read_state(const struct net_nft *n, const char *table, struct net_state *ret,
+                       struct coi_error *err);
+
+/* The operations the session calls: read state, generate, apply; retried (state re-read) when
+ * the batch fails, since another coi may have changed the tables in between. */
+int netpolicy_boot_block(const struct net_nft *n, const struct net_target *t,
+                         struct coi_error *err);
+int netpolicy_apply(const struct net_nft *n, const struct net_target *t, const struct net_policy *p,
+                    const struct net_resolution *r, struct coi_error *err);
+int netpolicy_remove(const struct net_nft *n, const char *table, const char *container,
+                     struct coi_error *err);
+/* Allowlist refresh: resolve again (keeping earlier answers for names that fail) and, when an
+ * answer changed, replace the container's rules in one transaction and update *res. Returns 1
+ * when the rules changed (write /etc/hosts again: net_hosts_render), 0 when nothing changed.
+ * The next refresh is due in net_refresh_seconds(p, res). */
+int netpolicy_refresh(const struct net_nft *n, const struct net_target *t,
+                      const struct net_policy *p, const struct net_resolver *rv,
+                      struct net_resolution *res, struct coi_error *err);
+/* Returns the number of containers whose rules were removed. */
+int netpolicy_purge_orphans(const struct net_nft *n, const char *table, char *const *live,
+                            struct coi_error *err);

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/* nftapply.c: running nft batches. With CAP_NET_ADMIN coi talks to the kernel through
+ * libnftables in-process; otherwise it runs `sudo -n nft` (never prompting) with the batch on
+ * stdin. Either way a batch is one transaction: it applies whole or not at all, and a failure
+ * carries nft's own error text. The operations at the bottom read the current state, generate
+ * and apply, and retry with fresh state when the batch fails, because another coi process may
+ * have changed the tables between the read and the apply (the batch then names a handle that
+ * is gone, and the kernel refuses it whole). */
+#include <errno.h>
+#include <fcntl.h>
+#include <nftables/libnftables.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netpolicy/netpolicy.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/strv.h"
+
+#define NFT_OUTPUT_MAX (64u << 20) /* listing our tables; far above any real size */
+#define NFT_ERROR_MAX  (64u << 10)
+#define APPLY_ATTEMPTS 3
+
+extern char **environ;
+
+bool net_have_cap_net_admin(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long eff;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			return eff & (1ULL << 12); /* CAP_NET_ADMIN */
+	return false;
+}
+
+/* nft's message, trimmed of trailing newlines, into err. */
+static int nft_error(struct coi_error *err, const char *text)
+{
+	size_t n = text ? strlen(text) : 0;
+
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		n--;
+	return coi_error_set(err, -EPROTO, "nft failed: %.*s", (int)n, n ? text : "no error text");
+}
+
+static int run_lib(const char *script, bool json, struct buf *out, struct coi_error *err)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	int r = 0;
+
+	if (!ctx)
+		return coi_error_oom(err);
+	if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0) {
+		nft_ctx_free(ctx);
+		return coi_error_oom(err);
+	}
+	if (json)
+		nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+	if (nft_run_cmd_from_buffer(ctx, script) != 0)
+		r = nft_error(err, nft_ctx_get_error_buffer(ctx));
+	else if (out && buf_puts(out, nft_ctx_get_output_buffer(ctx)) < 0)
+		r = coi_error_set(err, -E2BIG, "nft output is larger than %u bytes",
+		                  NFT_OUTPUT_MAX);
+	nft_ctx_free(ctx);
+	return r;
+}
+
+struct child_io {
+	int in, out, err; /* our ends of the pipes, -1 when closed */
+	const char *script;
+	size_t written, len;
+	struct buf *outb, *errb;
+};
+
+static int pipe_read(int *fd, struct buf *b)
+{
+	char chunk[16384];
+	ssize_t n = read(*fd, chunk, sizeof(chunk));
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+	if (n == 0) {
+		(void)close(*fd);
+		*fd = -1;
+		return 0;
+	}
+	return b ? buf_append(b, chunk, (size_t)n) : 0;
+}
+
+static int pump_step(struct child_io *io, int timeout_ms)
+{
+	struct pollfd p[3] = {{.fd = io->in, .events = POLLOUT},
+	                      {.fd = io->out, .events = POLLIN},
+	                      {.fd = io->err, .events = POLLIN}};
+	int r = poll(p, 3, timeout_ms);
+
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (r == 0)
+		return -ETIMEDOUT;
+	if (p[0].revents & (POLLOUT | POLLERR | POLLHUP)) {
+		ssize_t n = write(io->in, io->script + io->written, io->len - io->written);
+
+		if (n > 0)
+			io->written += (size_t)n;
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			io->written = io->len; /* the child went away; its status will say why */
+		if (io->written == io->len) {
+			(void)close(io->in);
+			io->in = -1;
+		}
+	}
+	if ((p[1].revents & (POLLIN | POLLHUP)) && (r = pipe_read(&io->out, io->outb)) < 0)
+		return r;
+	if ((p[2].revents & (POLLIN | POLLHUP)) && (r = pipe_read(&io->err, io->errb)) < 0)
+		return r;
+	return 0;
+}
+
+/* Feed the script, collect stdout and stderr, until both close or the deadline passes. */
+static int pump(struct child_io *io, unsigned timeout_sec)
+{
+	struct timespec start, now;
+	int r = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (io->len == 0) {
+		(void)close(io->in);
+		io->in = -1;
+	}
+	while (r >= 0 && (io->out >= 0 || io->err >= 0)) {
+		long left;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (long)timeout_sec * 1000 - ((now.tv_sec - start.tv_sec) * 1000 +
+		                                   (now.tv_nsec - start.tv_nsec) / 1000000);
+		r = left <= 0 ? -ETIMEDOUT : pump_step(io, (int)left);
+	}
+	return r;
+}
+
+/* A child that exits before reading all of stdin must not kill coi with SIGPIPE: block it
+ * while pumping (write then fails with EPIPE) and discard one that became pending. */
+static int pump_nosigpipe(struct child_io *io, unsigned timeout_sec)
+{
+	static const struct timespec zero = {0, 0};
+	sigset_t pipe_set, old;
+	int r;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	(void)pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	r = pump(io, timeout_sec);
+	while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+		;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static void close_all(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			(void)close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+static int spawn(char *const *argv, int fds[6], pid_t *ret_pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none;
+	int r;
+
+	sigemptyset(&none);
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -ENOMEM;
+	if (posix_spawnattr_init(&attr) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -ENOMEM;
+	}
+	r = posix_spawnattr_setsigmask(&attr, &none);
+	r = r ?: posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	r = r ?: posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
+	r = r ?: posix_spawn_file_actions_adddup2(&fa, fds[3], 1);
+	r = r ?: posix_spawn_file_actions_adddup2(&fa, fds[5], 2);
+	r = r ?: posix_spawnp(ret_pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return -r;
+}
+
+/* Start argv with pipes on its stdin, stdout and stderr; our ends go into io. */
+static int start_child(char *const *argv, struct child_io *io, pid_t *ret_pid,
+                       struct coi_error *err)
+{
+	int fds[6] = {-1, -1, -1, -1, -1, -1}, r = 0;
+
+	for (int i = 0; i < 6 && r == 0; i += 2)
+		if (pipe2(fds + i, O_CLOEXEC) < 0)
+			r = -errno;
+	if (r == 0)
+		r = spawn(argv, fds, ret_pid);
+	/* ours: stdin's write end, stdout's and stderr's read ends */
+	io->in = fds[1], io->out = fds[2], io->err = fds[4];
+	fds[1] = fds[2] = fds[4] = -1;
+	close_all(fds, 6);
+	if (r < 0) {
+		int ends[3] = {io->in, io->out, io->err};
+
+		close_all(ends, 3);
+		return coi_error_errno(err, r, "cannot run '%s'", argv[0]);
+	}
+	return 0;
+}
+
+static int run_exec(const struct net_nft *n, char *const *args, const char *stdin_text,
+                    struct buf *out, struct coi_error *err)
+{
+	static char *const sudo_nft[] = {"sudo", "-n", "nft", NULL};
+	_cleanup_strv_free_ char **argv = strv_copy(n->argv ? n->argv : sudo_nft);
+	_cleanup_buf_ struct buf errb = BUF_INIT(NFT_ERROR_MAX);
+	struct child_io io = {.script = stdin_text, .len = strlen(stdin_text), .outb = out};
+	int status = 0, r;
+	pid_t pid;
+
+	for (size_t i = 0; argv && args[i]; i++)
+		if (strv_push(&argv, args[i]) < 0)
+			argv = strv_free(argv);
+	if (!argv || !argv[0])
+		return coi_error_oom(err);
+	r = start_child(argv, &io, &pid, err);
+	if (r < 0)
+		return r;
+	io.errb = &errb;
+	r = pump_nosigpipe(&io, n->timeout_sec ? n->timeout_sec : 30);
+	if (r < 0)
+		(void)kill(pid, SIGKILL); /* our own child, stuck or unreadable */
+	close_all((int[]){io.in, io.out, io.err}, 3);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r == -ETIMEDOUT)
+		return coi_error_set(err, r, "'%s' did not finish in time", argv[0]);
+	if (r < 0)
+		return coi_error_errno(err, r, "talking to '%s'", argv[0]);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return nft_error(err, buf_str(&errb));
+	return 0;
+}
+
+static bool use_lib(const struct net_nft *n)
+{
+	if (n->backend == NET_BACKEND_AUTO)
+		return net_have_cap_net_admin();
+	return n->backend == NET_BACKEND_LIBNFTABLES;
+}
+
+int net_nft_run(const struct net_nft *n, const char *script, bool json, struct buf *out,
+                struct coi_error *err)
+{
+	static char *const batch_args[] = {"-f", "-", NULL};
+
+	if (use_lib(n))
+		return run_lib(script, json, out, err);
+	if (json) /* `nft -j -f -` reads JSON; listings go on the command line instead */
+		return coi_error_set(err, -EINVAL, "JSON output needs a single list command");
+	return run_exec(n, batch_args, script, out, err);
+}
+
+/* `nft -j list ...`: through libnftables, or as arguments to the exec'd nft. */
+static int nft_list(const struct net_nft *n, char *const *words, struct buf *out,
+                    struct coi_error *err)
+{
+	_cleanup_free_ char *cmd = NULL;
+	_cleanup_strv_free_ char **args = NULL;
+
+	if (use_lib(n)) {
+		cmd = strv_join(words, " ");
+		return cmd ? run_lib(cmd, true, out, err) : coi_error_oom(err);
+	}
+	if (strv_push(&args, "-j") < 0 || strv_push(&args, "-a") < 0)
+		return coi_error_oom(err);
+	for (size_t i = 0; words[i]; i++)
+		if (strv_push(&args, words[i]) < 0)
+			return coi_error_oom(err);
+	return run_exec(n, args, "", out, err);
+}
+
+int net_nft_probe(const struct net_nft *n, struct coi_error *err)
+{
+	char *words[] = {"list", "tables", NULL};
+	_cleanup_buf_ struct buf out = BUF_INIT(NFT_OUTPUT_MAX);
+
+	return nft_list(n, words, &out, err);
+}
+
+int net_nft_read_state(const struct net_nft *n, const char *table, struct net_state *ret,
+                       struct coi_error *err)
+{
+	static const char *const fams[] = {"ip", "bridge"};
+	char *list_tables[] = {"list", "tables", NULL};
+	struct net_state st = {0};
+	int r;
+
+	if (!net_table_name_valid(table))
+		return coi_error_set(err, -EINVAL, "'%s' is not a valid nft table name", table);
+	{
+		_cleanup_buf_ struct buf out = BUF_INIT(NFT_OUTPUT_MAX);
+
+		r = nft_list(n, list_tables, &out, err);
+		if (r >= 0)
+			r = net_state_parse(buf_str(&out), out.len, table, &st, err);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(fams); i++) {
+		_cleanup_buf_ struct buf out = BUF_INIT(NFT_OUTPUT_MAX);
+		char *words[] = {"list", "table", (char *)fams[i], (char *)table, NULL};
+
+		if (!(i == 0 ? st.have_ip : st.have_bridge))
+			continue;
+		r = nft_list(n, words, &out, err);
+		if (r >= 0)
+			r = net_state_parse(buf_str(&out), out.len, table, &st, err);
+		if (r < 0) {
+			net_state_release(&st);
+			return r;
+		}
+	}
+	net_state_release(ret);
+	*ret = st;
+	return 0;
+}
+
+/* One operation: a generator bound to its arguments. */
+struct op {
+	const char *table;
+	int (*gen)(const struct op *op, const struct net_state *st, struct buf *out,
+	           struct coi_error *err);
+	const struct net_target *t;
+	const struct net_policy *p;
+	const struct net_resolution *res;
+	const char *container;
+	char *const *live;
+};
+
+static int run_op(const struct net_nft *n, const struct op *op, struct coi_error *err)
+{
+	int r = 0;
+
+	for (int attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
+		struct net_state st = {0};
+		_cleanup_buf_ struct buf script = BUF_INIT(NFT_OUTPUT_MAX);
+		int count;
+
+		if (err)
+			coi_error_clear(err);
+		r = net_nft_read_state(n, op->table, &st, err);
+		count = r < 0 ? r : op->gen(op, &st, &script, err);
+		net_state_release(&st);
+		if (count < 0)
+			return count; /* reading or generating: no point in retrying */
+		if (script.len == 0)
+			return count;
+		log_debug("nft batch:\n%s", buf_str(&script));
+		r = net_nft_run(n, buf_str(&script), false, NULL, err);
+		if (r >= 0)
+			return count;
+		log_debug("nft batch failed (attempt %d): %s", attempt + 1,
+		          err ? coi_error_message(err) : "");
+	}
+	return r;
+}
+
+static int gen_boot(const struct op *op, const struct net_state *st, struct buf *out,
+                    struct coi_error *err)
+{
+	return net_nft_boot(op->t, st, out, err);
+}
+
+static int gen_apply(const struct op *op, const struct net_state *st, struct buf *out,
+                     struct coi_error *err)
+{
+	return net_nft_apply(op->t, op->p, op->res, st, out, err);
+}
+
+static int gen_remove(const struct op *op, const struct net_state *st, struct buf *out,
+                      struct coi_error *err)
+{
+	return net_nft_remove(op->table, op->container, st, out, err);
+}
+
+static int gen_purge(const struct op *op, const struct net_state *st, struct buf *out,
+                     struct coi_error *err)
+{
+	return net_nft_purge(op->table, op->live, st, out, err);
+}
+
+static const char *table_of(const char *table)
+{
+	return table ? table : NET_TABLE_DEFAULT;
+}
+
+int netpolicy_boot_block(const struct net_nft *n, const struct net_target *t, struct coi_error *err)
+{
+	struct op op = {.table = table_of(t->table), .gen = gen_boot, .t = t};
+	int r = run_op(n, &op, err);
+
+	return r < 0 ? coi_error_prefix(err, "cannot block the network of '%s'", t->container) : 0;
+}
+
+int netpolicy_apply(const struct net_nft *n, const struct net_target *t, const struct net_policy *p,
+                    const struct net_resolution *res, struct coi_error *err)
+{
+	struct op op = {.table = table_of(t->table), .gen = gen_apply, .t = t, .p = p, .res = res};
+	int r = run_op(n, &op, err);
+
+	return r < 0 ? coi_error_prefix(err, "cannot apply the network policy of '%s'",
+	                                t->container)
+	             : 0;
+}
+
+int netpolicy_remove(const struct net_nft *n, const char *table, const char *container,
+                     struct coi_error *err)
+{
+	struct op op = {.table = table_of(table), .gen = gen_remove, .container = container};
+	int r = run_op(n, &op, err);
+
+	return r < 0 ? coi_error_prefix(err, "cannot remove the network rules of '%s'", container)
+	             : 0;
+}
+
+int netpolicy_purge_orphans(const struct net_nft *n, const char *table, char *const *live,
+                            struct coi_error *err)
+{
+	struct op op = {.table = table_of(table), .gen = gen_purge, .live = live};
+	int r = run_op(n, &op, err);
+
+	return r < 0 ? coi_error_prefix(err, "cannot purge orphaned network rules") : r;
+}
+
+int netpolicy_refresh(const struct net_nft *n, const struct net_target *t,
+                      const struct net_policy *p, const struct net_resolver *rv,
+                      struct net_resolution *res, struct coi_error *err)
+{
+	struct net_resolution fresh = {0};
+	int r = net_resolve(p, rv, res, &fresh, err);
+
+	if (r < 0)
+		return r;
+	if (net_resolution_equal(res, &fresh)) {
+		res->min_ttl = fresh.min_ttl;
+		net_resolution_release(&fresh);
+		return 0;
+	}
+	r = netpolicy_apply(n, t, p, &fresh, err);
+	if (r < 0) {
+		net_resolution_release(&fresh);
+		return r; /* the old rules stay in force, and *res still describes them */
+	}
+	net_resolution_release(res);
+	*res = fresh;
+	return 1;
+}

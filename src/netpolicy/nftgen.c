@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: MIT */
+/* nftgen.c: the pure generator, (target, policy, resolution, observed state) -> one nft batch.
+ * No I/O here. Every string printed into the batch is either a constant, an address printed by
+ * inet_ntop, a number, or a name that passed the validators in policy.c (which admit no quotes,
+ * spaces, braces or semicolons), so nothing from config or from the network can inject syntax.
+ *
+ * Keys: the ip family keys a container by its IPv4 source address, because the ip hooks see the
+ * bridge, not the veth, as the input interface (br_netfilter); the bridge family keys it by its
+ * veth, which is known before boot, and there pins the IPv4 to the veth (`ip saddr A accept`,
+ * then drop), so a container cannot borrow another's address to get its policy. Removal is by
+ * handle (base-chain jumps, found in the state) and by chain (flush + delete); replacing the
+ * rules of a container is flush + refill of its own chains, in the same transaction. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "netpolicy/netpolicy.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/strv.h"
+
+#define REJECT "reject with icmp type admin-prohibited"
+/* One rule's text: the largest is the ICMP rule naming every allowlist address. */
+#define RULE_MAX ((size_t)NET_ALLOWLIST_MAX * NET_ADDRS_MAX * 24 + 4096)
+
+static const char *const family_names[] = {[NET_FAMILY_IP] = "ip", [NET_FAMILY_BRIDGE] = "bridge"};
+
+struct gen {
+	struct buf *out;
+	const char *table;
+	const char *name; /* the container whose chains rules go into */
+	int log_group;
+	int r; /* the first error; later emits do nothing */
+};
+
+static void COI_PRINTF(2, 3) emit(struct gen *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (g->r < 0)
+		return;
+	va_start(ap, fmt);
+	g->r = buf_vprintf(g->out, fmt, ap);
+	va_end(ap);
+}
+
+static const char *ip4(struct in_addr a, char buf[static INET_ADDRSTRLEN])
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* "add rule <family> T <prefix><name> <body> comment "coi:<name>"" */
+static void COI_PRINTF(3, 4) chain_rule(struct gen *g, enum net_family f, const char *fmt, ...)
+{
+	_cleanup_buf_ struct buf body = BUF_INIT(RULE_MAX);
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = buf_vprintf(&body, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		g->r = g->r < 0 ? g->r : r;
+		return;
+	}
+	emit(g, "add rule %s %s %s-%s %s comment \"coi:%s\"\n", family_names[f], g->table,
+	     f == NET_FAMILY_IP ? "ct" : "br", g->name, buf_str(&body), g->name);
+}
+
+#define ip_rule(g, ...) chain_rule(g, NET_FAMILY_IP, __VA_ARGS__)
+#define br_rule(g, ...) chain_rule(g, NET_FAMILY_BRIDGE, __VA_ARGS__)
+
+/* A refusal: logged to NFLOG (when a group is set), then rejected at once, in one rule. */
+static void deny(struct gen *g, const char *match)
+{
+	char log[128] = "";
+
+	if (g->log_group >= 0)
+		(void)snprintf(log, sizeof(log), "log prefix \"coi-deny:%s \" group %d ", g->name,
+		               g->log_group);
+	ip_rule(g, "%s%s%s" REJECT, match, *match ? " " : "", log);
+}
+
+static void setup_tables(struct gen *g)
+{
+	emit(g, "add table ip %s\n", g->table);
+	emit(g,
+	     "add chain ip %s forward { type filter hook forward priority 10; policy accept; }\n",
+	     g->table);
+	emit(g, "add chain ip %s input { type filter hook input priority 10; policy accept; }\n",
+	     g->table);
+	emit(g, "add table bridge %s\n", g->table);
+	emit(g,
+	     "add chain bridge %s prerouting { type filter hook prerouting priority -200; policy "
+	     "accept; }\n",
+	     g->table);
+}
+
+/* "a" or "{ a, b/24 }" */
+static int addr_set(struct buf *b, const struct in_addr *a, const unsigned *prefix, size_t n)
+{
+	char s[INET_ADDRSTRLEN];
+	int r = n > 1 ? buf_puts(b, "{ ") : 0;
+
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		r = buf_printf(b, "%s%s", i ? ", " : "", ip4(a[i], s));
+		if (r >= 0 && prefix && prefix[i] < 32)
+			r = buf_printf(b, "/%u", prefix[i]);
+	}
+	if (r >= 0 && n > 1)
+		r = buf_puts(b, " }");
+	return r;
+}
+
+/* "th dport 443" or "th dport { 80, 8000-8100 }", after "meta l4proto { tcp, udp }" */
+static int port_match(struct buf *b, const struct net_ports *ports)
+{
+	int r = buf_puts(b, "meta l4proto { tcp, udp }");
+
+	if (r < 0 || ports->n == 0)
+		return r;
+	r = buf_puts(b, ports->n > 1 ? " th dport { " : " th dport ");
+	for (size_t i = 0; i < ports->n && r >= 0; i++) {
+		const struct net_port_range *pr = &ports->r[i];
+
+		r = buf_printf(b, "%s%u", i ? ", " : "", pr->lo);
+		if (r >= 0 && pr->hi != pr->lo)
+			r = buf_printf(b, "-%u", pr->hi);
+	}
+	if (r >= 0 && ports->n > 1)
+		r = buf_puts(b, " }");
+	return r;
+}
+
+/* "ip daddr <set> meta l4proto { tcp, udp } [th dport <ports>] accept" */
+static void accept_dest(struct gen *g, const struct in_addr *a, const unsigned *prefix, size_t n,
+                        const struct net_ports *ports)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(RULE_MAX);
+
+	if (n == 0)
+		return;
+	if (addr_set(&b, a, prefix, n) < 0 || buf_putc(&b, ' ') < 0 || port_match(&b, ports) < 0) {
+		g->r = g->r < 0 ? g->r : -E2BIG;
+		return;
+	}
+	ip_rule(g, "ip daddr %s accept", buf_str(&b));
+}
+
+/* The ports a grant without its own ports gets: the global cap, when set. */
+static const struct net_ports *ports_or_cap(const struct net_ports *own, const struct net_policy *p)
+{
+	return own->n ? own : &p->allowed_ports;
+}
+
+static void rules_hosts(struct gen *g, const struct net_policy *p)
+{
+	for (size_t i = 0; i < p->n_hosts; i++) {
+		const struct net_host *h = &p->hosts[i];
+
+		accept_dest(g, &h->addr, NULL, 1, ports_or_cap(&h->ports, p));
+	}
+}
+
+/* The bridge itself (reached on the input path: DHCP, its DNS, host services) and DHCP
+ * broadcasts, then, unless local access is allowed, the other containers: the bridge subnet
+ * (reached through forward, as br_netfilter is on), multicast and broadcast (flooded to them). */
+static void rules_bridge_subnet(struct gen *g, const struct net_target *t,
+                                const struct net_policy *p)
+{
+	char gw[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN], match[128];
+	struct in_addr subnet = {t->gateway.s_addr & htonl(~0U << (32 - t->prefix))};
+
+	ip_rule(g, "ip daddr %s accept", ip4(t->gateway, gw));
+	ip_rule(g, "ip daddr 255.255.255.255 udp dport 67 accept");
+	if (p->allow_local_network_access)
+		return;
+	(void)snprintf(match, sizeof(match), "ip daddr { %s/%u, 224.0.0.0/4, 255.255.255.255 }",
+	               ip4(subnet, net), t->prefix);
+	deny(g, match);
+}
+
+#define RFC1918 "{ 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }"
+
+static void rules_private(struct gen *g, const struct net_policy *p)
+{
+	if (p->allow_local_network_access)
+		ip_rule(g, "ip daddr " RFC1918 " accept");
+	else if (p->block_private_networks && p->mode == NET_MODE_RESTRICTED)
+		deny(g, "ip daddr " RFC1918);
+	if (p->block_metadata_endpoint)
+		deny(g, "ip daddr 169.254.0.0/16");
+}
+
+static void rules_restricted(struct gen *g, const struct net_target *t, const struct net_policy *p)
+{
+	ip_rule(g, "ct state established,related accept");
+	rules_bridge_subnet(g, t, p);
+	if (p->n_dns_servers > 0) {
+		_cleanup_buf_ struct buf b = BUF_INIT(4096);
+
+		if (addr_set(&b, p->dns_servers, NULL, p->n_dns_servers) < 0)
+			g->r = -E2BIG;
+		ip_rule(g, "ip daddr %s meta l4proto { tcp, udp } th dport 53 accept", buf_str(&b));
+		deny(g, "meta l4proto { tcp, udp } th dport 53");
+	}
+	rules_hosts(g, p);
+	rules_private(g, p);
+	if (p->allowed_ports.n > 0) {
+		_cleanup_buf_ struct buf b = BUF_INIT(4096);
+
+		if (port_match(&b, &p->allowed_ports) < 0)
+			g->r = -E2BIG;
+		ip_rule(g, "%s accept", buf_str(&b));
+		ip_rule(g, "icmp type echo-request accept");
+		deny(g, "");
+		return;
+	}
+	ip_rule(g, "accept");
+}
+
+/* Names contribute only the addresses net_policy_name_addr_ok() admits (a DNS answer must not
+ * open the LAN or the metadata service); explicit addresses and CIDRs are taken as written. */
+static size_t dest_addrs(const struct net_policy *p, const struct net_resolution *r, size_t i,
+                         struct in_addr *a, unsigned *prefix)
+{
+	const struct net_dest *d = &p->allowlist[i];
+	size_t n = 0;
+
+	if (d->kind == NET_DEST_CIDR) {
+		a[0] = d->addr;
+		prefix[0] = d->prefix;
+		return 1;
+	}
+	for (size_t k = 0; r && i < r->n && k < r->sets[i].n; k++)
+		if (net_policy_name_addr_ok(p, r->sets[i].a[k])) {
+			a[n] = r->sets[i].a[k];
+			prefix[n++] = 32;
+		}
+	return n;
+}
+
+static void rules_allowlist(struct gen *g, const struct net_target *t, const struct net_policy *p,
+                            const struct net_resolution *r)
+{
+	_cleanup_free_ struct in_addr *all = NULL;
+	_cleanup_free_ unsigned *all_prefix = NULL;
+	size_t n_all = 0;
+
+	all = calloc(p->n_allowlist * NET_ADDRS_MAX + 1, sizeof(*all));
+	all_prefix = calloc(p->n_allowlist * NET_ADDRS_MAX + 1, sizeof(*all_prefix));
+	if (!all || !all_prefix) {
+		g->r = -ENOMEM;
+		return;
+	}
+	ip_rule(g, "ct state established,related accept");
+	/* names resolve only through the /etc/hosts lines coi writes: no DNS, to anyone */
+	deny(g, "meta l4proto { tcp, udp } th dport 53");
+	rules_bridge_subnet(g, t, p);
+	rules_hosts(g, p);
+	rules_private(g, p);
+	for (size_t i = 0; i < p->n_allowlist; i++) {
+		size_t n = dest_addrs(p, r, i, all + n_all, all_prefix + n_all);
+
+		accept_dest(g, all + n_all, all_prefix + n_all, n,
+		            ports_or_cap(&p->allowlist[i].ports, p));
+		n_all += n;
+	}
+	if (n_all > 0) {
+		_cleanup_buf_ struct buf b = BUF_INIT(RULE_MAX);
+
+		if (addr_set(&b, all, all_prefix, n_all) < 0)
+			g->r = -E2BIG;
+		ip_rule(g, "ip daddr %s icmp type echo-request limit rate 10/second accept",
+		        buf_str(&b));
+	}
+	deny(g, "");
+}
+
+/* ---- removal ---- */
+
+static bool base_chain_ok(enum net_family f, const char *chain)
+{
+	if (f == NET_FAMILY_IP)
+		return strcmp(chain, "forward") == 0 || strcmp(chain, "input") == 0;
+	return f == NET_FAMILY_BRIDGE && strcmp(chain, "prerouting") == 0;
+}
+
+static void remove_base_rules(struct gen *g, const struct net_state *st, const char *owner)
+{
+	for (size_t i = 0; st && i < st->n_rules; i++) {
+		const struct net_state_rule *sr = &st->rules[i];
+
+		if (strcmp(sr->owner, owner) != 0 || !base_chain_ok(sr->family, sr->chain))
+			continue;
+		emit(g, "delete rule %s %s %s handle %llu\n", family_names[sr->family], g->table,
+		     sr->chain, (unsigned long long)sr->handle);
+	}
+}
+
+static void remove_chains(struct gen *g, const struct net_state *st, const char *owner, bool ip,
+                          bool bridge)
+{
+	for (size_t i = 0; st && i < st->n_chains; i++) {
+		const struct net_state_chain *sc = &st->chains[i];
+		const char *fam = family_names[sc->family];
+		const char *prefix = sc->family == NET_FAMILY_IP ? "ct" : "br";
+
+		if (strcmp(sc->owner, owner) != 0 || !(sc->family == NET_FAMILY_IP ? ip : bridge))
+			continue;
+		emit(g, "flush chain %s %s %s-%s\n", fam, g->table, prefix, owner);
+		emit(g, "delete chain %s %s %s-%s\n", fam, g->table, prefix, owner);
+	}
+}
+
+static void remove_owner(struct gen *g, const struct net_state *st, const char *owner)
+{
+	if (!net_container_name_valid(owner))
+		return;
+	remove_base_rules(g, st, owner);
+	remove_chains(g, st, owner, true, true);
+}
+
+/* Every other container whose base rules key on this IPv4 (ip) or veth (bridge): an earlier
+ * container that died without cleaning up. Its rules would precede or shadow ours. */
+static void remove_stale(struct gen *g, const struct net_state *st, const char *ipv4,
+                         const char *veth)
+{
+	_cleanup_strv_free_ char **stale = NULL;
+
+	for (size_t i = 0; st && i < st->n_rules; i++) {
+		const struct net_state_rule *sr = &st->rules[i];
+		const char *key = sr->family == NET_FAMILY_IP ? ipv4 : veth;
+
+		if (!sr->owner[0] || strcmp(sr->owner, g->name) == 0 || !key ||
+		    strcmp(sr->key, key) != 0 || strv_contains(stale, sr->owner))
+			continue;
+		if (strv_push(&stale, sr->owner) < 0) {
+			g->r = -ENOMEM;
+			return;
+		}
+	}
+	strv_foreach(o, stale)
+		remove_owner(g, st, *o);
+}
+
+/* ---- entry points ---- */
+
+static int target_check(const struct net_target *t, bool need_ip, struct coi_error *err)
+{
+	const char *table = t->table ? t->table : NET_TABLE_DEFAULT;
+
+	if (!net_table_name_valid(table))
+		return coi_error_set(err, -EINVAL, "'%s' is not a valid nft table name", table);
+	if (!t->container || !net_container_name_valid(t->container))
+		return coi_error_set(err, -EINVAL, "'%s' is not a valid container name",
+		                     t->container ? t->container : "");
+	if (!t->veth || !net_ifname_valid(t->veth))
+		return coi_error_set(err, -EINVAL, "'%s' is not a valid interface name",
+		                     t->veth ? t->veth : "");
+	if (t->log_group < -1 || t->log_group > 65535)
+		return coi_error_set(err, -EINVAL, "NFLOG group %d is out of range", t->log_group);
+	if (t->gateway.s_addr == INADDR_ANY || t->prefix < 8 || t->prefix > 30)
+		return coi_error_set(err, -EINVAL, "the bridge address and prefix are not set");
+	if (need_ip && t->ipv4.s_addr == INADDR_ANY)
+		return coi_error_set(err, -EINVAL, "the container's IPv4 address is not known");
+	return 0;
+}
+
+static struct gen gen_for(const struct net_target *t, struct buf *out)
+{
+	return (struct gen){.out = out,
+	                    .table = t->table ? t->table : NET_TABLE_DEFAULT,
+	                    .name = t->container,
+	                    .log_group = t->log_group};
+}
+
+static int gen_done(struct gen *g, struct coi_error *err)
+{
+	if (g->r < 0)
+		return coi_error_set(err, g->r, "cannot generate the nft batch for '%s'",
+		                     g->name ? g->name : "coi");
+	return 0;
+}
+
+/* Create (if missing) and empty a container's chain. */
+static void chain_reset(struct gen *g, enum net_family f)
+{
+	const char *fam = family_names[f], *prefix = f == NET_FAMILY_IP ? "ct" : "br";
+
+	emit(g, "add chain %s %s %s-%s\n", fam, g->table, prefix, g->name);
+	emit(g, "flush chain %s %s %s-%s\n", fam, g->table, prefix, g->name);
+}
+
+static void bridge_jump(struct gen *g, const char *veth)
+{
+	emit(g, "add rule bridge %s prerouting iifname \"%s\" jump br-%s comment \"coi:%s\"\n",
+	     g->table, veth, g->name, g->name);
+}
+
+int net_nft_boot(const struct net_target *t, const struct net_state *st, struct buf *out,
+                 struct coi_error *err)
+{
+	char gw[INET_ADDRSTRLEN];
+	struct gen g;
+	int r = target_check(t, false, err);
+
+	if (r < 0)
+		return r;
+	g = gen_for(t, out);
+	setup_tables(&g);
+	remove_stale(&g, st, NULL, t->veth);
+	remove_base_rules(&g, st, g.name);
+	remove_chains(&g, st, g.name, true, false);
+	chain_reset(&g, NET_FAMILY_BRIDGE);
+	/* nothing leaves the veth but ARP and DHCP to the bridge until the real rules are in */
+	br_rule(&g, "ether type arp accept");
+	br_rule(&g, "ip daddr { %s, 255.255.255.255 } udp dport 67 accept", ip4(t->gateway, gw));
+	br_rule(&g, "drop");
+	bridge_jump(&g, t->veth);
+	return gen_done(&g, err);
+}
+
+int net_nft_apply(const struct net_target *t, const struct net_policy *p,
+                  const struct net_resolution *res, const struct net_state *st, struct buf *out,
+                  struct coi_error *err)
+{
+	char a[INET_ADDRSTRLEN];
+	struct gen g;
+	int r = target_check(t, true, err);
+
+	if (r < 0)
+		return r;
+	if ((int)p->mode < 0 || p->mode >= _NET_MODE_MAX)
+		return coi_error_set(err, -EINVAL, "unknown network mode %d", (int)p->mode);
+	g = gen_for(t, out);
+	ip4(t->ipv4, a);
+	setup_tables(&g);
+	remove_stale(&g, st, a, t->veth);
+	remove_base_rules(&g, st, g.name);
+	chain_reset(&g, NET_FAMILY_IP);
+	if (p->mode == NET_MODE_RESTRICTED)
+		rules_restricted(&g, t, p);
+	else if (p->mode == NET_MODE_ALLOWLIST)
+		rules_allowlist(&g, t, p, res);
+	else /* open: an explicit accept, and the container is visible in coi's table */
+		ip_rule(&g, "accept");
+	emit(&g, "add rule ip %s forward ip saddr %s jump ct-%s comment \"coi:%s\"\n", g.table, a,
+	     g.name, g.name);
+	emit(&g, "add rule ip %s input ip saddr %s jump ct-%s comment \"coi:%s\"\n", g.table, a,
+	     g.name, g.name);
+	chain_reset(&g, NET_FAMILY_BRIDGE);
+	if (p->mode == NET_MODE_OPEN) {
+		/* no L2 filtering: drop the boot block (flushed above) and its chain */
+		emit(&g, "delete chain bridge %s br-%s\n", g.table, g.name);
+		return gen_done(&g, err);
+	}
+	/* only ARP and IPv4 from the container's own address (DHCP from 0.0.0.0 aside): this drops
+	 * IPv6, VLAN-tagged frames and spoofed sources before any IP hook sees them */
+	br_rule(&g, "ether type arp accept");
+	br_rule(&g, "ip saddr %s accept", a);
+	br_rule(&g, "ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp dport 67 accept");
+	br_rule(&g, "drop");
+	bridge_jump(&g, t->veth);
+	return gen_done(&g, err);
+}
+
+int net_nft_remove(const char *table, const char *container, const struct net_state *st,
+                   struct buf *out, struct coi_error *err)
+{
+	struct gen g = {.out = out, .table = table ? table : NET_TABLE_DEFAULT, .name = container};
+
+	if (!net_table_name_valid(g.table))
+		return coi_error_set(err, -EINVAL, "'%s' is not a valid nft table name", g.table);
+	if (!container || !net_container_name_valid(container))
+		return coi_error_set(err, -EINVAL, "'%s' is not a valid container name",
+		                     container ? container : "");
+	remove_owner(&g, st, container);
+	return gen_done(&g, err);
+}
+
+int net_nft_purge(const char *table, char *const *live, const struct net_state *st, struct buf *out,
+                  struct coi_error *err)
+{
+	struct gen g = {.out = out, .table = table ? table : NET_TABLE_DEFAULT};
+	_cleanup_strv_free_ char **owners = NULL;
+	int n = 0;
+
+	if (!net_table_name_valid(g.table))
+		return coi_error_set(err, -EINVAL, "'%s' is not a valid nft table name", g.table);
+	owners = net_state_owners(st);
+	if (!owners)
+		return coi_error_oom(err);
+	strv_foreach(o, owners) {
+		if (strv_contains(live, *o))
+			continue;
+		remove_owner(&g, st, *o);
+		n++;
+	}
+	return g.r < 0 ? gen_done(&g, err) : n;
+}

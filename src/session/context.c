@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* context.c: what the agent is told about its sandbox (~/SANDBOX_CONTEXT.md, and a marked block
+ * in the tool's own context file, replaced rather than appended at every start), and the
+ * environment file its launcher sources. Pure text functions; the session writes the files. */
+#include "session/context.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/protect.h"
+#include "session/session.h"
+#include "util/buf.h"
+
+#define BLOCK_BEGIN "<!-- coi:begin sandbox context (rewritten at every start) -->"
+#define BLOCK_END   "<!-- coi:end sandbox context -->"
+
+static const char *net_text(enum session_net_mode m)
+{
+	switch (m) {
+	case SESSION_NET_OPEN:
+		return "open: no filtering by coi.";
+	case SESSION_NET_ALLOWLIST:
+		return "allowlist: only the destinations the user allowed are reachable; names "
+		       "resolve only through /etc/hosts entries coi writes; all other traffic, "
+		       "DNS included, is refused.";
+	case SESSION_NET_RESTRICTED:
+	default:
+		return "restricted: the internet is reachable; private networks (10.0.0.0/8, "
+		       "172.16.0.0/12, 192.168.0.0/16), link-local and cloud metadata "
+		       "(169.254.169.254), other containers and IPv6 are refused.";
+	}
+}
+
+static int render_protected(struct buf *b, const struct session *s)
+{
+	int r = 0;
+
+	if (!s->plan || s->plan->n_entries == 0)
+		return buf_puts(b, "- Protected paths: none.\n");
+	r = buf_puts(b, "- Protected paths, read-only (writes fail; do not try to work around "
+	                "this, ask the user):");
+	for (size_t i = 0; r >= 0 && i < s->plan->n_entries; i++)
+		r = buf_printf(b, "%s %s", i ? "," : "", s->plan->entries[i].rel);
+	return r < 0 ? r : buf_puts(b, ".\n");
+}
+
+static int render_env(struct buf *b, const struct session_opts *o)
+{
+	int r = buf_puts(b, "- Environment variables set by the user: ");
+
+	for (size_t i = 0; r >= 0 && i < o->n_env; i++)
+		r = buf_printf(b, "%s%s", i ? ", " : "", o->env[i].name);
+	return r < 0 ? r : buf_puts(b, o->n_env ? " (values not shown here).\n" : "none.\n");
+}
+
+int context_render(const struct session *s, struct buf *out)
+{
+	const struct session_opts *o = s->opts;
+	int r;
+
+	r = buf_printf(
+	        out,
+	        "# Sandbox context\n\n"
+	        "You are working inside coi, an unprivileged Incus system container on the "
+	        "user's machine. This file is rewritten at every start.\n\n"
+	        "- Workspace: %s is the user's project (%s on the host). Your changes there "
+	        "are real and stay after the session; everything else in this container is "
+	        "%s.\n"
+	        "- User: %s (uid %lld) with passwordless sudo inside the container. Root here "
+	        "is not root on the host.\n"
+	        "- Container: %s (slot %d).\n"
+	        "- Network: %s\n",
+	        s->container_workspace, o->workspace,
+	        o->persistent ? "kept between sessions (persistent)"
+	                      : "deleted when the session ends (ephemeral)",
+	        o->code_user, (long long)o->code_uid, s->name, s->slot, net_text(o->net_mode));
+	if (r < 0)
+		return r;
+	r = render_protected(out, s);
+	if (r >= 0)
+		r = render_env(out, o);
+	if (r >= 0 && (o->limits_cpu || o->limits_memory || o->limits_processes))
+		r = buf_printf(out, "- Limits: cpu %s, memory %s, processes %lld.\n",
+		               o->limits_cpu ? o->limits_cpu : "unlimited",
+		               o->limits_memory ? o->limits_memory : "unlimited",
+		               (long long)o->limits_processes);
+	if (r >= 0)
+		r = buf_puts(out,
+		             "- Not here: the user's home directory, SSH keys, cloud "
+		             "credentials and host environment, unless the user configured them.\n"
+		             "- Git works as usual, but hooks and git config are read-only for "
+		             "the user's safety.\n");
+	return r;
+}
+
+int context_merge_block(const char *existing, const char *block, struct buf *out)
+{
+	const char *b = existing ? strstr(existing, BLOCK_BEGIN) : NULL;
+	const char *e = b ? strstr(b, BLOCK_END) : NULL;
+	int r = 0;
+
+	if (b && e) {
+		r = buf_append(out, existing, (size_t)(b - existing));
+		e += strlen(BLOCK_END);
+		if (*e == '\n')
+			e++;
+	} else if (existing && *existing) {
+		r = buf_puts(out, existing);
+		if (r >= 0 && existing[strlen(existing) - 1] != '\n')
+			r = buf_putc(out, '\n');
+		if (r >= 0)
+			r = buf_putc(out, '\n');
+	}
+	if (r >= 0)
+		r = buf_printf(out, "%s\n%s%s\n", BLOCK_BEGIN, block, BLOCK_END);
+	if (r >= 0 && b && e)
+		r = buf_puts(out, e);
+	return r;
+}
+
+/* Single-quote for sh: ' becomes '\'' */
+static int sh_quote(struct buf *b, const char *s)
+{
+	int r = buf_putc(b, '\'');
+
+	for (; r >= 0 && *s; s++)
+		r = *s == '\'' ? buf_puts(b, "'\\''") : buf_putc(b, *s);
+	return r < 0 ? r : buf_putc(b, '\'');
+}
+
+int context_env_file(const struct session_opts *o, struct buf *out)
+{
+	int r = buf_puts(out, "# written by coi at every start; sourced by the launcher\n");
+
+	for (size_t i = 0; r >= 0 && i < o->n_env; i++) {
+		r = buf_printf(out, "export %s=", o->env[i].name);
+		if (r >= 0)
+			r = sh_quote(out, o->env[i].value);
+		if (r >= 0)
+			r = buf_putc(out, '\n');
+	}
+	return r;
+}

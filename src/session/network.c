@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/* network.c: the session's network policy phases (the policy itself is netpolicy's).
+ *
+ * Fail closed: the boot block (every packet from the container's veth dropped but ARP and DHCP
+ * to the bridge) is installed before the container starts, under the veth name coi chose; the
+ * real rules replace it in one transaction once the container's IPv4 is known. Any failure in
+ * restricted or allowlist mode stops the session. Open mode installs nothing. */
+#include "session/network.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "incus/incus.h"
+#include "netpolicy/netpolicy.h"
+#include "session/session.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/strv.h"
+
+static const struct net_nft nft = {.backend = NET_BACKEND_AUTO};
+
+static bool filtered(const struct session *s)
+{
+	return s->opts->net && s->opts->net->mode != NET_MODE_OPEN;
+}
+
+/* The bridge the profile's NIC is on: its address and prefix (the gateway). */
+static int bridge_of(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
+	_cleanup_(incus_network_freep) struct incus_network *net = NULL;
+	const char *profile = s->opts->profile ? s->opts->profile : "default", *name = NULL, *addr;
+	char ip[INET_ADDRSTRLEN];
+	int r;
+
+	r = incus_profile_get(s->client, profile, &prof, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; !name && i < prof->devices.n; i++) {
+		const char *type = incus_map_get(&prof->devices.items[i].props, "type");
+
+		if (type && strcmp(type, "nic") == 0)
+			name = incus_map_get(&prof->devices.items[i].props, "network");
+	}
+	if (!name)
+		return coi_error_set(err, -ENOENT,
+		                     "the profile '%s' has no NIC on an Incus network; coi needs a "
+		                     "managed bridge to apply its network policy",
+		                     profile);
+	r = incus_network_get(s->client, name, &net, err);
+	if (r < 0)
+		return r;
+	addr = incus_map_get(&net->config, "ipv4.address");
+	if (!addr || sscanf(addr, "%15[0-9.]/%u", ip, &s->prefix) != 2 ||
+	    inet_pton(AF_INET, ip, &s->gateway) != 1)
+		return coi_error_set(err, -EINVAL,
+		                     "network '%s' has no IPv4 address (ipv4.address)", name);
+	return 0;
+}
+
+static void target_init(struct session *s, struct net_target *t)
+{
+	*t = (struct net_target){
+	        .container = s->name,
+	        .veth = s->veth,
+	        .gateway = s->gateway,
+	        .prefix = s->prefix,
+	        .log_group = COI_NFLOG_GROUP,
+	};
+}
+
+int session_net_boot(struct session *s, struct coi_error *err)
+{
+	struct net_target t;
+	int r;
+
+	if (!filtered(s))
+		return 0;
+	r = bridge_of(s, err);
+	if (r < 0)
+		return r;
+	target_init(s, &t);
+	r = netpolicy_boot_block(&nft, &t, err);
+	if (r < 0 && !net_have_cap_net_admin()) {
+		char old[COI_ERROR_MAX];
+
+		memcpy(old, err->msg, sizeof(old));
+		return coi_error_set(
+		        err, r,
+		        "%s (coi enforces its network policy with nftables: run it as "
+		        "root, give it CAP_NET_ADMIN, or allow it 'sudo -n nft'; or set "
+		        "[network] mode = \"open\")",
+		        old);
+	}
+	return r;
+}
+
+int session_net_remove(struct session *s, struct coi_error *err)
+{
+	if (!filtered(s))
+		return 0;
+	return netpolicy_remove(&nft, NULL, s->name, err);
+}
+
+/* DHCP gives the address a moment after start; poll the state, bounded by ready_timeout. */
+static int wait_ipv4(struct session *s, struct in_addr *ret, struct coi_error *err)
+{
+	struct timespec step = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000}, t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		_cleanup_(incus_instance_state_freep) struct incus_instance_state *st = NULL;
+		const struct incus_nic *nic;
+		int r = incus_instance_state(s->client, s->name, &st, err);
+
+		if (r < 0)
+			return r;
+		nic = incus_state_nic(st, "eth0");
+		if (nic && nic->ipv4 && inet_pton(AF_INET, nic->ipv4, ret) == 1)
+			return 0;
+		if (session_interrupted())
+			return coi_error_set(err, -ECANCELED, "interrupted");
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= s->opts->ready_timeout)
+			return coi_error_set(
+			        err, -ETIMEDOUT,
+			        "'%s' got no IPv4 address within %d s (DHCP on the bridge)",
+			        s->name, s->opts->ready_timeout);
+		(void)nanosleep(&step, NULL);
+	}
+}
+
+/* Allowlist names and [[network.hosts]] become /etc/hosts lines (the container's only way to
+ * resolve them in allowlist mode). */
+static int write_hosts(struct session *s, const struct net_resolution *res, struct coi_error *err)
+{
+	_cleanup_buf_ struct buf block = BUF_INIT(1u << 20), old = BUF_INIT(1u << 20),
+	                         merged = BUF_INIT(2u << 20);
+	struct incus_file_attrs a = {.uid = 0, .gid = 0, .mode = 0644};
+	int r;
+
+	if (net_hosts_render(s->opts->net, res, &block) < 0)
+		return coi_error_oom(err);
+	if (block.len == 0)
+		return 0;
+	r = incus_file_read(s->client, s->name, "/etc/hosts", &old, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (net_hosts_merge(buf_str(&old), buf_str(&block), &merged) < 0)
+		return coi_error_oom(err);
+	return incus_file_write(s->client, s->name, "/etc/hosts", merged.data, merged.len, &a, err);
+}
+
+int session_net_apply(struct session *s, struct coi_error *err)
+{
+	struct net_target t;
+	struct net_resolution res = {0};
+	int r;
+
+	if (!s->opts->net)
+		return 0;
+	target_init(s, &t);
+	if (filtered(s)) {
+		r = wait_ipv4(s, &t.ipv4, err);
+		if (r < 0)
+			return r;
+	}
+	r = net_resolve(s->opts->net, &net_resolver_dns, NULL, &res, err);
+	if (r > 0 && s->opts->net->mode == NET_MODE_ALLOWLIST)
+		(void)strv_push(&s->warnings, "some allowlist names did not resolve; they are "
+		                              "unreachable until they do");
+	if (r >= 0 && filtered(s))
+		r = netpolicy_apply(&nft, &t, s->opts->net, &res, err);
+	if (r >= 0)
+		r = write_hosts(s, &res, err);
+	net_resolution_release(&res);
+	return r < 0 ? coi_error_prefix(err, "network policy") : 0;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* saved.h: saved agent sessions, for --resume (see saved.c). */
+#pragma once
+
+struct coi_error;
+struct session;
+
+#define SAVED_ID_MAX 37
+
+/* ~/.coi/sessions-<tool>; newly allocated. */
+char *saved_sessions_dir(const char *tool);
+/* A fresh session id (a UUID). */
+int saved_new_id(char ret[SAVED_ID_MAX]);
+/* Pull the tool's state out of the container under id. 1 when saved, 0 when there was nothing
+ * to save. */
+int saved_session_save(struct session *s, const char *id, struct coi_error *err);
+/* Directory of saved session id, or (id NULL) of the newest one saved for workspace. */
+int saved_session_find(const char *tool, const char *workspace, const char *id, char **ret_dir,
+                       struct coi_error *err);
+/* Push a saved state into the session's container. */
+int saved_session_restore(struct session *s, const char *dir, struct coi_error *err);

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* tool.c: see tool.h. The table is the whole of what coi knows about each agent. */
+#include "session/tool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/strv.h"
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* clang-format off */
+static const struct tool tools[] = {
+	{
+		.name = "claude", .binary = "claude",
+		.bypass_args = ARGS("--dangerously-skip-permissions"),
+		.state_dir = ".claude", .context_file = ".claude/CLAUDE.md",
+		.resume_args = ARGS("--resume", "%s"), .continue_args = ARGS("--continue"),
+	},
+	{
+		/* opencode takes its permissions from its config file (written by the session) */
+		.name = "opencode", .binary = "opencode",
+		.state_dir = ".local/share/opencode", .context_file = ".config/opencode/AGENTS.md",
+		.resume_args = ARGS("--session", "%s"), .continue_args = ARGS("--continue"),
+	},
+	{
+		.name = "codex", .binary = "codex",
+		.bypass_args = ARGS("--dangerously-bypass-approvals-and-sandbox"),
+		.state_dir = ".codex", .context_file = ".codex/AGENTS.md",
+		.resume_args = ARGS("resume", "%s"), .continue_args = ARGS("resume", "--last"),
+	},
+	{
+		.name = "gemini", .binary = "gemini",
+		.bypass_args = ARGS("--yolo"),
+		.state_dir = ".gemini", .context_file = ".gemini/GEMINI.md",
+		.resume_args = ARGS("--resume", "%s"), .continue_args = ARGS("--resume", "latest"),
+	},
+	{
+		/* coi's fake agent, for tests (src/image/dummy documents its interface) */
+		.name = "dummy", .binary = "dummy",
+		.state_dir = ".dummy", .context_file = ".dummy/CONTEXT.md",
+		.resume_args = ARGS("--resume", "%s"), .continue_args = ARGS("--continue"),
+	},
+};
+/* clang-format on */
+
+const struct tool *tool_find(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(tools) / sizeof(tools[0]); i++)
+		if (strcmp(tools[i].name, name) == 0)
+			return &tools[i];
+	return NULL;
+}
+
+const char *tool_names(void)
+{
+	return "claude, opencode, codex, gemini, dummy";
+}
+
+static int push_all(char ***argv, const char *const *args, const char *id)
+{
+	for (size_t i = 0; args && args[i]; i++) {
+		char *a;
+
+		if (strcmp(args[i], "%s") == 0)
+			a = strdup(id);
+		else
+			a = strdup(args[i]);
+		if (strv_consume(argv, a) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+char **tool_argv(const struct tool *t, const char *binary_override, bool bypass,
+                 const char *resume_id, bool resume_latest)
+{
+	_cleanup_strv_free_ char **argv = NULL;
+
+	if (strv_push(&argv, binary_override ? binary_override : t->binary) < 0)
+		return NULL;
+	if (bypass && push_all(&argv, t->bypass_args, NULL) < 0)
+		return NULL;
+	if (resume_id && push_all(&argv, t->resume_args, resume_id) < 0)
+		return NULL;
+	if (!resume_id && resume_latest && push_all(&argv, t->continue_args, NULL) < 0)
+		return NULL;
+	return TAKE_PTR(argv);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* tool.h: the agents coi knows how to launch, as data: binary, the flag that skips permission
+ * prompts (bypass mode), where each keeps its state (saved at the end of an ephemeral session,
+ * restored by --resume), where it reads a context file, and how it resumes. */
+#pragma once
+
+#include <stdbool.h>
+
+struct tool {
+	const char *name;               /* config tool.name */
+	const char *binary;             /* in the container's PATH */
+	const char *const *bypass_args; /* permission_mode = bypass */
+	const char *state_dir;          /* under the code user's home, NULL if none */
+	const char *context_file;       /* under the home: where the sandbox context is injected */
+	const char *const *resume_args; /* resume a given session: "%s" is the id */
+	const char *const *continue_args; /* resume the newest session */
+};
+
+/* The tool named name, or NULL. */
+const struct tool *tool_find(const char *name);
+/* A comma-separated list of the names, for messages. */
+const char *tool_names(void);
+
+/* The command line that launches the tool: binary (or binary_override), the bypass flags when
+ * bypass, then the resume flags (resume_id, or the newest when resume_latest). NULL on OOM. */
+char **tool_argv(const struct tool *t, const char *binary_override, bool bypass,
+                 const char *resume_id, bool resume_latest);

@@ -1,0 +1,976 @@
+/* SPDX-License-Identifier: MIT */
+/* test-netpolicy.c: the policy model, the allowlist parser, resolution with an injected
+ * resolver, the nft batch generator (exact text for each mode, each knob), the state reader,
+ * removal and purge, /etc/hosts rendering, descriptions, and injection attempts. No nft runs and
+ * no packet is sent here; test-nft-apply.c applies batches to a scratch table. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netpolicy/netpolicy.h"
+#include "tap.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/strv.h"
+
+#define T  "add rule ip coi ct-c1 "
+#define C  " comment \"coi:c1\"\n"
+#define RJ " log prefix \"coi-deny:c1 \" group 5 reject with icmp type admin-prohibited"
+
+#define SETUP                                                                                  \
+	"add table ip coi\n"                                                                   \
+	"add chain ip coi forward { type filter hook forward priority 10; policy accept; }\n"  \
+	"add chain ip coi input { type filter hook input priority 10; policy accept; }\n"      \
+	"add table bridge coi\n"                                                               \
+	"add chain bridge coi prerouting { type filter hook prerouting priority -200; policy " \
+	"accept; }\n"
+
+#define CT_RESET "add chain ip coi ct-c1\nflush chain ip coi ct-c1\n"
+#define JUMPS                                                                       \
+	"add rule ip coi forward ip saddr 10.0.3.7 jump ct-c1 comment \"coi:c1\"\n" \
+	"add rule ip coi input ip saddr 10.0.3.7 jump ct-c1 comment \"coi:c1\"\n"
+#define SIBLINGS "ip daddr { 10.0.3.0/24, 224.0.0.0/4, 255.255.255.255 }"
+#define BCAST    T "ip daddr 255.255.255.255 udp dport 67 accept" C T SIBLINGS RJ C
+#define BR_RESET "add chain bridge coi br-c1\nflush chain bridge coi br-c1\n"
+#define BR_REAL                                                                             \
+	"add rule bridge coi br-c1 ether type arp accept" C                                 \
+	"add rule bridge coi br-c1 ip saddr 10.0.3.7 accept" C                              \
+	"add rule bridge coi br-c1 ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp dport 67 " \
+	"accept" C "add rule bridge coi br-c1 drop" C                                       \
+	"add rule bridge coi prerouting iifname \"vethc1\" jump br-c1 comment \"coi:c1\"\n"
+
+static struct in_addr A(const char *s) {
+	struct in_addr a = {0};
+
+	(void)inet_pton(AF_INET, s, &a);
+	return a;
+}
+
+static struct net_target
+target(void)
+{
+	return (struct net_target){.container = "c1",
+	                           .veth = "vethc1",
+	                           .ipv4 = A("10.0.3.7"),
+	                           .gateway = A("10.0.3.1"),
+	                           .prefix = 24,
+	                           .log_group = 5};
+}
+
+/* The batch for p (and res) as a string; "" and the error in err on failure. */
+static char *gen(const struct net_target *t, const struct net_policy *p,
+                 const struct net_resolution *res, const struct net_state *st, int *ret)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	struct coi_error err = {0};
+	int r = net_nft_apply(t, p, res, st, &b, &err);
+
+	if (ret)
+		*ret = r;
+	if (r < 0)
+		printf("# gen: %s\n", err.msg);
+	return buf_steal(&b);
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void test_mode_strings(void)
+{
+	for (int m = 0; m < _NET_MODE_MAX; m++)
+		CHECK(net_mode_from_string(net_mode_to_string((enum net_mode)m)) == m);
+	CHECK(net_mode_from_string("bogus") == _NET_MODE_INVALID);
+	CHECK(net_mode_from_string(NULL) == _NET_MODE_INVALID);
+	CHECK(_NET_MODE_INVALID == -EINVAL);
+}
+
+static void test_defaults(void)
+{
+	struct net_policy p;
+
+	net_policy_init(&p);
+	CHECK(p.mode == NET_MODE_RESTRICTED);
+	CHECK(p.block_private_networks && p.block_metadata_endpoint);
+	CHECK(!p.allow_local_network_access);
+	CHECK(p.refresh_interval_minutes == 30);
+	net_policy_release(&p);
+}
+
+/* Field by field: struct padding is not part of the value. */
+static int dest_equal(const struct net_dest *a, const struct net_dest *b)
+{
+	return a->kind == b->kind && strcmp(a->name, b->name) == 0 &&
+	       a->addr.s_addr == b->addr.s_addr && a->prefix == b->prefix &&
+	       a->ports.n == b->ports.n &&
+	       memcmp(a->ports.r, b->ports.r, a->ports.n * sizeof(a->ports.r[0])) == 0;
+}
+
+static void check_dest(const char *in, const char *formatted)
+{
+	struct net_dest d, d2;
+	struct coi_error err = {0};
+	_cleanup_buf_ struct buf b = BUF_INIT(1024);
+
+	if (net_dest_parse(in, &d, &err) != 0) {
+		printf("# '%s' refused: %s\n", in, err.msg);
+		CHECK(!"good entry refused");
+		return;
+	}
+	CHECK(net_dest_format(&d, &b) == 0);
+	CHECK_STREQ(buf_str(&b), formatted);
+	/* what is printed parses back to the same entry */
+	CHECK(net_dest_parse(buf_str(&b), &d2, &err) == 0);
+	CHECK(dest_equal(&d, &d2));
+}
+
+static void test_allowlist_good(void)
+{
+	struct net_dest d;
+
+	check_dest("example.com", "example.com");
+	check_dest("Registry.NPMJS.org.", "registry.npmjs.org");
+	check_dest("api.anthropic.com:443", "api.anthropic.com:443");
+	check_dest("host:80,443", "host:80,443");
+	check_dest("host:8000-8100", "host:8000-8100");
+	check_dest("host:22,8000-8100,9000", "host:22,8000-8100,9000");
+	check_dest("8.8.8.8", "8.8.8.8");
+	check_dest("8.8.8.8:53", "8.8.8.8:53");
+	check_dest("10.0.0.0/8", "10.0.0.0/8");
+	check_dest("10.1.2.3/8:443", "10.0.0.0/8:443"); /* host bits cleared, as Go reads it */
+	check_dest("1.2.3.4/32", "1.2.3.4");
+	check_dest("0.0.0.0/0", "0.0.0.0/0");
+	check_dest("_dmarc.example.com", "_dmarc.example.com");
+	check_dest("localhost", "localhost");
+	check_dest("host:1,65535", "host:1,65535");
+	CHECK(net_dest_parse("x.example.com:443", &d, NULL) == 0);
+	CHECK(d.kind == NET_DEST_NAME && d.ports.n == 1 && d.ports.r[0].lo == 443);
+	CHECK(net_dest_parse("192.168.1.0/24", &d, NULL) == 0);
+	CHECK(d.kind == NET_DEST_CIDR && d.prefix == 24 &&
+	      d.addr.s_addr == A("192.168.1.0").s_addr);
+}
+
+static void test_allowlist_bad(void)
+{
+	static const char *const bad[] = {
+	        "",
+	        "*.example.com",
+	        "*",
+	        "api.*.com",
+	        "https://example.com",
+	        "http://x:80",
+	        "::1",
+	        "[::1]:443",
+	        "2001:db8::1",
+	        "host:",
+	        "host:0",
+	        "host:65536",
+	        "host:80-",
+	        "host:-80",
+	        "host:90-80",
+	        "host:8a",
+	        "host:80,,443",
+	        "host:,80",
+	        "host:80:90",
+	        "host: 80",
+	        "1.2.3.4/33",
+	        "1.2.3.4/",
+	        "1.2.3.4/-1",
+	        "1.2.3.4/+8",
+	        "foo/24",
+	        "1.2.3",
+	        "256.1.1.1",
+	        "1.2.3.4.5",
+	        "010.1.1.1",
+	        "host name",
+	        "host;drop",
+	        "ho\"st",
+	        "host\"; flush ruleset; \"",
+	        "-bad.com",
+	        "bad-.com",
+	        "a..b",
+	        ".com",
+	        "..",
+	        "a\nb",
+	        "a\tb",
+	        "ex{ample}.com",
+	        "exa$mple.com",
+	        "host:443\n",
+	        ":443",
+	        "host:99999999999",
+	};
+	struct coi_error err = {0};
+	struct net_dest d;
+	char longlabel[80], longname[300];
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		coi_error_clear(&err);
+		if (net_dest_parse(bad[i], &d, &err) >= 0) {
+			printf("# accepted bad entry '%s'\n", bad[i]);
+			CHECK(!"bad entry accepted");
+		}
+		CHECK(err.code < 0 && err.msg[0]);
+		/* without an error struct the result is the same */
+		CHECK(net_dest_parse(bad[i], &d, NULL) < 0);
+	}
+	memset(longlabel, 'a', 64);
+	memcpy(longlabel + 64, ".com", 5);
+	CHECK(net_dest_parse(longlabel, &d, NULL) < 0);
+	for (size_t i = 0; i < 254; i += 2)
+		memcpy(longname + i, "a.", 2);
+	memcpy(longname + 254, "com", 4);
+	CHECK(net_dest_parse(longname, &d, NULL) < 0);
+	CHECK(net_dest_parse("*.example.com", &d, &err) == -EINVAL);
+	CHECK(strstr(err.msg, "wildcard") != NULL);
+}
+
+static void test_ports_limit(void)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(4096);
+	struct net_ports ports;
+
+	CHECK(buf_puts(&b, "h:1") == 0);
+	for (int i = 2; i <= NET_PORTS_MAX; i++)
+		CHECK(buf_printf(&b, ",%d", i) == 0);
+	CHECK(net_ports_parse(buf_str(&b) + 2, &ports, NULL) == 0);
+	CHECK(ports.n == NET_PORTS_MAX);
+	CHECK(buf_puts(&b, ",999") == 0);
+	CHECK(net_ports_parse(buf_str(&b) + 2, &ports, NULL) == -E2BIG);
+}
+
+static void test_validators(void)
+{
+	CHECK(net_container_name_valid("coi-1a2b3c4d-1"));
+	CHECK(net_container_name_valid("c1"));
+	CHECK(!net_container_name_valid(""));
+	CHECK(!net_container_name_valid("-c"));
+	CHECK(!net_container_name_valid("c-"));
+	CHECK(!net_container_name_valid("c1\" accept"));
+	CHECK(!net_container_name_valid("c1;flush ruleset"));
+	CHECK(!net_container_name_valid("c_1"));
+	CHECK(!net_container_name_valid("c.1"));
+	CHECK(!net_container_name_valid(
+	        "a234567890123456789012345678901234567890123456789012345678901234"));
+	CHECK(net_ifname_valid("veth1a2b3c4d"));
+	CHECK(net_ifname_valid("coi.eth-0_x"));
+	CHECK(!net_ifname_valid("veth0\""));
+	CHECK(!net_ifname_valid("veth 0"));
+	CHECK(!net_ifname_valid("veth0\" drop"));
+	CHECK(!net_ifname_valid("a234567890123456"));
+	CHECK(!net_ifname_valid(".") && !net_ifname_valid("..") && !net_ifname_valid(""));
+	CHECK(!net_ifname_valid("eth/0"));
+	CHECK(net_table_name_valid("coi") && net_table_name_valid("coi_t_1234"));
+	CHECK(!net_table_name_valid("coi-x") && !net_table_name_valid("1coi"));
+	CHECK(!net_table_name_valid("coi; flush ruleset"));
+	CHECK(net_hostname_valid("a.b-c.d_e"));
+	CHECK(!net_hostname_valid("a.1") && !net_hostname_valid("a b"));
+}
+
+static void test_builders(void)
+{
+	struct net_policy p;
+	struct coi_error err = {0};
+	char *names[] = {"nas", "nas.lan", NULL}, *bad[] = {"nas lan", NULL};
+	long ports[] = {445, 8080}, badport[] = {0};
+
+	net_policy_init(&p);
+	CHECK(net_policy_add_dest(&p, "example.com:443", &err) == 0);
+	CHECK(net_policy_add_dest(&p, "*.x.com", &err) == -EINVAL);
+	CHECK(p.n_allowlist == 1);
+	CHECK(net_policy_add_dns_server(&p, "1.1.1.1", &err) == 0);
+	CHECK(net_policy_add_dns_server(&p, "1.1.1", &err) == -EINVAL);
+	CHECK(net_policy_add_dns_server(&p, "1.1.1.1; drop", &err) == -EINVAL);
+	CHECK(p.n_dns_servers == 1);
+	CHECK(net_policy_add_allowed_port(&p, 443, &err) == 0);
+	CHECK(net_policy_add_allowed_port(&p, 70000, &err) == -ERANGE);
+	CHECK(net_policy_add_host(&p, "192.168.1.10", names, ports, 2, &err) == 0);
+	CHECK(net_policy_add_host(&p, "192.168.1.11", bad, NULL, 0, &err) == -EINVAL);
+	CHECK(net_policy_add_host(&p, "192.168.1.12", names, badport, 1, &err) == -ERANGE);
+	CHECK(net_policy_add_host(&p, "nas", names, NULL, 0, &err) == -EINVAL);
+	CHECK(p.n_hosts == 1 && p.hosts[0].ports.n == 2);
+	CHECK_STREQ(p.hosts[0].hostnames[1], "nas.lan");
+	net_policy_release(&p);
+	CHECK(p.n_hosts == 0 && p.hosts == NULL);
+}
+
+static void test_gen_restricted_default(void)
+{
+	struct net_target t = target();
+	struct net_policy p;
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	net_policy_init(&p);
+	s = gen(&t, &p, NULL, NULL, &r);
+	CHECK(r == 0);
+	CHECK_STREQ(s, SETUP CT_RESET T
+	            "ct state established,related accept" C T "ip daddr 10.0.3.1 accept" C BCAST T
+	            "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }" RJ C T
+	            "ip daddr 169.254.0.0/16" RJ C T "accept" C JUMPS BR_RESET BR_REAL);
+	net_policy_release(&p);
+}
+
+static void test_gen_restricted_knobs(void)
+{
+	struct net_target t = target();
+	struct net_policy p;
+	char *names[] = {"nas", NULL};
+	long hp[] = {445};
+	_cleanup_free_ char *s1 = NULL, *s2 = NULL, *s3 = NULL, *s4 = NULL, *s5 = NULL;
+
+	net_policy_init(&p);
+	p.block_private_networks = false;
+	p.block_metadata_endpoint = false;
+	s1 = gen(&t, &p, NULL, NULL, NULL);
+	CHECK(strstr(s1, "10.0.0.0/8") == NULL);
+	CHECK(strstr(s1, "169.254") == NULL);
+	CHECK(strstr(s1, T SIBLINGS RJ C) != NULL); /* siblings still blocked */
+
+	p.allow_local_network_access = true;
+	p.block_private_networks = true;
+	s2 = gen(&t, &p, NULL, NULL, NULL);
+	CHECK(strstr(s2, T "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 } accept" C));
+	CHECK(strstr(s2, "10.0.3.0/24") == NULL);
+	CHECK(strstr(s2, "reject") == NULL);
+
+	net_policy_release(&p);
+	net_policy_init(&p);
+	CHECK(net_policy_add_allowed_port(&p, 443, NULL) == 0);
+	CHECK(net_policy_add_allowed_port(&p, 80, NULL) == 0);
+	s3 = gen(&t, &p, NULL, NULL, NULL);
+	CHECK(strstr(s3, T "ip daddr 169.254.0.0/16" RJ C T
+	                   "meta l4proto { tcp, udp } th dport { 443, 80 } accept" C T
+	                   "icmp type echo-request accept" C T
+	                   "log prefix \"coi-deny:c1 \" group 5 reject with icmp type "
+	                   "admin-prohibited" C "add rule ip coi forward") != NULL);
+	CHECK(strstr(s3, T "accept" C) == NULL); /* no final accept with a port cap */
+
+	CHECK(net_policy_add_dns_server(&p, "1.1.1.1", NULL) == 0);
+	CHECK(net_policy_add_dns_server(&p, "9.9.9.9", NULL) == 0);
+	CHECK(net_policy_add_host(&p, "192.168.1.10", names, hp, 1, NULL) == 0);
+	CHECK(net_policy_add_host(&p, "192.168.1.11", names, NULL, 0, NULL) == 0);
+	s4 = gen(&t, &p, NULL, NULL, NULL);
+	CHECK(strstr(s4, T "ip daddr 10.0.3.1 accept" C BCAST T
+	                   "ip daddr { 1.1.1.1, 9.9.9.9 } meta l4proto { tcp, udp } th dport 53 "
+	                   "accept" C T "meta l4proto { tcp, udp } th dport 53" RJ C T
+	                   "ip daddr 192.168.1.10 meta l4proto { tcp, udp } th dport 445 accept" C T
+	                   "ip daddr 192.168.1.11 meta l4proto { tcp, udp } th dport { 443, 80 } "
+	                   "accept" C T "ip daddr { 10.0.0.0/8") != NULL);
+
+	t.log_group = -1;
+	s5 = gen(&t, &p, NULL, NULL, NULL);
+	CHECK(strstr(s5, "log") == NULL);
+	CHECK(strstr(s5, T "meta l4proto { tcp, udp } th dport 53 reject with icmp type "
+	                   "admin-prohibited" C) != NULL);
+	net_policy_release(&p);
+}
+
+static struct net_resolution resolution(struct net_addrs *sets, size_t n)
+{
+	return (struct net_resolution){.n = n, .sets = sets};
+}
+
+static void test_gen_allowlist(void)
+{
+	struct net_target t = target();
+	struct net_policy p;
+	struct net_addrs sets[4] = {0};
+	struct net_resolution res;
+	_cleanup_free_ char *s = NULL, *s2 = NULL;
+
+	net_policy_init(&p);
+	p.mode = NET_MODE_ALLOWLIST;
+	CHECK(net_policy_add_dest(&p, "registry.npmjs.org", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "1.2.3.0/24:80,8000-8100", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "api.example.com:443", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "gone.example.com", NULL) == 0);
+	sets[0] = (struct net_addrs){.n = 2, .a = {A("104.16.1.34"), A("104.16.1.35")}};
+	/* a DNS answer pointing into the LAN, loopback or metadata is not installed */
+	sets[2] = (struct net_addrs){
+	        .n = 4,
+	        .a = {A("192.168.1.5"), A("127.0.0.1"), A("169.254.169.254"), A("5.6.7.8")}};
+	res = resolution(sets, 4);
+	s = gen(&t, &p, &res, NULL, NULL);
+	CHECK_STREQ(
+	        s, SETUP CT_RESET T
+	        "ct state established,related accept" C T
+	        "meta l4proto { tcp, udp } th dport 53" RJ C T "ip daddr 10.0.3.1 accept" C BCAST T
+	        "ip daddr 169.254.0.0/16" RJ C T
+	        "ip daddr { 104.16.1.34, 104.16.1.35 } meta l4proto { tcp, udp } accept" C T
+	        "ip daddr 1.2.3.0/24 meta l4proto { tcp, udp } th dport { 80, 8000-8100 } "
+	        "accept" C T "ip daddr 5.6.7.8 meta l4proto { tcp, udp } th dport 443 accept" C T
+	        "ip daddr { 104.16.1.34, 104.16.1.35, 1.2.3.0/24, 5.6.7.8 } icmp type "
+	        "echo-request limit rate 10/second accept" C T
+	        "log prefix \"coi-deny:c1 \" group 5 reject with icmp type admin-prohibited" C JUMPS
+	                BR_RESET BR_REAL);
+
+	/* allowed_ports caps entries without their own ports; LAN answers allowed when asked */
+	CHECK(net_policy_add_allowed_port(&p, 443, NULL) == 0);
+	p.allow_local_network_access = true;
+	s2 = gen(&t, &p, &res, NULL, NULL);
+	CHECK(strstr(s2, T "ip daddr { 104.16.1.34, 104.16.1.35 } meta l4proto { tcp, udp } th "
+	                   "dport 443 accept" C) != NULL);
+	CHECK(strstr(s2, T "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 } accept" C));
+	CHECK(strstr(s2, "ip daddr { 192.168.1.5, 5.6.7.8 } meta l4proto") != NULL);
+	CHECK(strstr(s2, "10.0.3.0/24") == NULL);
+	net_policy_release(&p);
+}
+
+/* The largest allowlist: every entry a name with the most addresses. */
+static void big_allowlist(struct net_policy *p, struct net_resolution *res)
+{
+	char name[32];
+
+	net_policy_init(p);
+	p->mode = NET_MODE_ALLOWLIST;
+	res->n = NET_ALLOWLIST_MAX;
+	res->sets = calloc(NET_ALLOWLIST_MAX, sizeof(res->sets[0]));
+	for (size_t i = 0; i < NET_ALLOWLIST_MAX; i++) {
+		(void)snprintf(name, sizeof(name), "h%zu.example.com:443,8000-8100", i);
+		CHECK(net_policy_add_dest(p, name, NULL) == 0);
+		res->sets[i].n = NET_ADDRS_MAX;
+		for (size_t k = 0; k < NET_ADDRS_MAX; k++)
+			res->sets[i].a[k].s_addr =
+			        htonl(0x5d000000u + (uint32_t)(i * NET_ADDRS_MAX + k));
+	}
+	CHECK(net_policy_add_dest(p, "one-too-many.example.com", NULL) == -E2BIG);
+}
+
+static void test_gen_allowlist_large(void)
+{
+	struct net_target t = target();
+	struct net_policy p;
+	struct net_resolution res = {0};
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	big_allowlist(&p, &res);
+	s = gen(&t, &p, &res, NULL, &r);
+	CHECK(r == 0);
+	CHECK(count_lines(s) == 24 + NET_ALLOWLIST_MAX); /* 512 accepts and 24 others */
+	CHECK(strstr(
+	        s, "93.0.127.255 } meta l4proto { tcp, udp } th dport { 443, 8000-8100 } accept"));
+	net_resolution_release(&res);
+	net_policy_release(&p);
+}
+
+static void test_gen_open(void)
+{
+	struct net_target t = target();
+	struct net_policy p;
+	_cleanup_free_ char *s = NULL;
+
+	net_policy_init(&p);
+	p.mode = NET_MODE_OPEN;
+	s = gen(&t, &p, NULL, NULL, NULL);
+	CHECK_STREQ(s,
+	            SETUP CT_RESET T "accept" C JUMPS BR_RESET "delete chain bridge coi br-c1\n");
+	net_policy_release(&p);
+}
+
+static void test_gen_boot(void)
+{
+	struct net_target t = target();
+	struct buf b = BUF_INIT(1 << 16);
+	_cleanup_free_ char *s = NULL;
+
+	t.ipv4.s_addr = 0; /* not known yet */
+	CHECK(net_nft_boot(&t, NULL, &b, NULL) == 0);
+	s = buf_steal(&b);
+	CHECK_STREQ(s, SETUP BR_RESET
+	            "add rule bridge coi br-c1 ether type arp accept" C
+	            "add rule bridge coi br-c1 ip daddr { 10.0.3.1, 255.255.255.255 } udp dport 67 "
+	            "accept" C "add rule bridge coi br-c1 drop" C
+	            "add rule bridge coi prerouting iifname \"vethc1\" jump br-c1 comment "
+	            "\"coi:c1\"\n");
+}
+
+static void test_gen_bad_target(void)
+{
+	struct net_policy p;
+	struct coi_error err = {0};
+	struct buf b = BUF_INIT(1 << 16);
+	struct net_target t;
+
+	net_policy_init(&p);
+	t = target();
+	t.container = "c1\" accept comment \"";
+	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	t = target();
+	t.veth = "veth\" accept";
+	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_boot(&t, NULL, &b, &err) == -EINVAL);
+	t = target();
+	t.table = "coi; flush ruleset";
+	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	t = target();
+	t.ipv4.s_addr = 0;
+	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(strstr(err.msg, "IPv4") != NULL);
+	t = target();
+	t.prefix = 0;
+	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	t = target();
+	t.log_group = 70000;
+	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	t = target();
+	p.mode = (enum net_mode)7;
+	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(b.len == 0); /* nothing was generated for any of them */
+	CHECK(net_nft_remove("coi", "c1\"", NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_remove("bad table", "c1", NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_purge("bad table", NULL, NULL, &b, &err) == -EINVAL);
+	buf_release(&b);
+	net_policy_release(&p);
+}
+
+/* What `nft -j list table` prints, trimmed to what matters, with an evil chain and comment. */
+static const char state_json_ip[] =
+        "{\"nftables\": [{\"metainfo\": {\"version\": \"1.0.6\"}},"
+        "{\"table\": {\"family\": \"ip\", \"name\": \"coi\", \"handle\": 6}},"
+        "{\"chain\": {\"family\": \"ip\", \"table\": \"coi\", \"name\": \"forward\", \"handle\": 1,"
+        " \"hook\": \"forward\"}},"
+        "{\"chain\": {\"family\": \"ip\", \"table\": \"coi\", \"name\": \"ct-old\", \"handle\": 3}},"
+        "{\"chain\": {\"family\": \"ip\", \"table\": \"coi\", \"name\": \"ct-c1\", \"handle\": 4}},"
+        "{\"chain\": {\"family\": \"ip\", \"table\": \"coi\", \"name\": \"ct-other\", \"handle\": 5}},"
+        "{\"chain\": {\"family\": \"ip\", \"table\": \"coi\", \"name\": \"ct-x; flush ruleset\"}},"
+        "{\"chain\": {\"family\": \"ip\", \"table\": \"notcoi\", \"name\": \"ct-foreign\"}},"
+        "{\"rule\": {\"family\": \"ip\", \"table\": \"coi\", \"chain\": \"forward\", \"handle\": 10,"
+        " \"comment\": \"coi:old\", \"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"payload\":"
+        " {\"protocol\": \"ip\", \"field\": \"saddr\"}}, \"right\": \"10.0.3.7\"}},"
+        " {\"jump\": {\"target\": \"ct-old\"}}]}},"
+        "{\"rule\": {\"family\": \"ip\", \"table\": \"coi\", \"chain\": \"input\", \"handle\": 11,"
+        " \"comment\": \"coi:old\", \"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"payload\":"
+        " {\"protocol\": \"ip\", \"field\": \"saddr\"}}, \"right\": \"10.0.3.7\"}}]}},"
+        "{\"rule\": {\"family\": \"ip\", \"table\": \"coi\", \"chain\": \"forward\", \"handle\": 12,"
+        " \"comment\": \"coi:c1\", \"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"payload\":"
+        " {\"protocol\": \"ip\", \"field\": \"saddr\"}}, \"right\": \"10.0.3.99\"}}]}},"
+        "{\"rule\": {\"family\": \"ip\", \"table\": \"coi\", \"chain\": \"forward\", \"handle\": 13,"
+        " \"comment\": \"coi:other\", \"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"payload\":"
+        " {\"protocol\": \"ip\", \"field\": \"saddr\"}}, \"right\": \"10.0.3.8\"}}]}},"
+        "{\"rule\": {\"family\": \"ip\", \"table\": \"coi\", \"chain\": \"forward\", \"handle\": 14,"
+        " \"comment\": \"coi:x\\\" drop\", \"expr\": []}},"
+        "{\"rule\": {\"family\": \"ip\", \"table\": \"coi\", \"chain\": \"ct-c1\", \"handle\": 15,"
+        " \"comment\": \"coi:c1\", \"expr\": []}}"
+        "]}";
+
+static const char state_json_bridge[] =
+        "{\"nftables\": [{\"table\": {\"family\": \"bridge\", \"name\": \"coi\"}},"
+        "{\"chain\": {\"family\": \"bridge\", \"table\": \"coi\", \"name\": \"br-veth-owner\"}},"
+        "{\"rule\": {\"family\": \"bridge\", \"table\": \"coi\", \"chain\": \"prerouting\","
+        " \"handle\": 7, \"comment\": \"coi:veth-owner\", \"expr\": [{\"match\": {\"op\": \"==\","
+        " \"left\": {\"meta\": {\"key\": \"iifname\"}}, \"right\": \"vethc1\"}}]}}"
+        "]}";
+
+static void load_state(struct net_state *st)
+{
+	struct coi_error err = {0};
+
+	CHECK(net_state_parse(state_json_ip, strlen(state_json_ip), "coi", st, &err) == 0);
+	CHECK(net_state_parse(state_json_bridge, strlen(state_json_bridge), "coi", st, &err) == 0);
+}
+
+static void test_state_parse(void)
+{
+	struct net_state st = {0};
+	_cleanup_strv_free_ char **owners = NULL;
+	struct coi_error err = {0};
+
+	load_state(&st);
+	CHECK(st.have_ip && st.have_bridge);
+	CHECK(st.n_chains == 4); /* ct-old, ct-c1, ct-other, br-veth-owner; not the evil ones */
+	CHECK(st.n_rules == 6);  /* base-chain rules only; the one in ct-c1 is not kept */
+	CHECK(st.rules[0].handle == 10 && st.rules[0].family == NET_FAMILY_IP);
+	CHECK_STREQ(st.rules[0].owner, "old");
+	CHECK_STREQ(st.rules[0].key, "10.0.3.7");
+	CHECK_STREQ(st.rules[4].owner, ""); /* comment "coi:x\" drop" is not a name */
+	CHECK_STREQ(st.rules[5].key, "vethc1");
+	owners = net_state_owners(&st);
+	CHECK(owners && strv_length(owners) == 4);
+	CHECK_STREQ(owners[0], "c1");
+	CHECK_STREQ(owners[1], "old");
+	CHECK_STREQ(owners[2], "other");
+	CHECK_STREQ(owners[3], "veth-owner");
+	net_state_release(&st);
+	CHECK(net_state_parse("{", 1, "coi", &st, &err) < 0);
+	CHECK(net_state_parse("{\"x\":1}", 7, "coi", &st, &err) == -EBADMSG);
+	{
+		const char *odd = "{\"nftables\":[1,\"a\",{\"rule\":5},{\"chain\":[]}]}";
+
+		CHECK(net_state_parse(odd, strlen(odd), "coi", &st, &err) == 0);
+	}
+	CHECK(st.n_rules == 0);
+	net_state_release(&st);
+}
+
+static void test_gen_apply_with_state(void)
+{
+	struct net_target t = target();
+	struct net_policy p;
+	struct net_state st = {0};
+	_cleanup_free_ char *s = NULL;
+
+	net_policy_init(&p);
+	load_state(&st);
+	s = gen(&t, &p, NULL, &st, NULL);
+	/* stale: "old" keyed on our IPv4, "veth-owner" on our veth; then our own old jump; all
+	 * before the new rules, in the same batch */
+	CHECK(strstr(s, SETUP "delete rule ip coi forward handle 10\n"
+	                      "delete rule ip coi input handle 11\n"
+	                      "flush chain ip coi ct-old\ndelete chain ip coi ct-old\n"
+	                      "delete rule bridge coi prerouting handle 7\n"
+	                      "flush chain bridge coi br-veth-owner\n"
+	                      "delete chain bridge coi br-veth-owner\n"
+	                      "delete rule ip coi forward handle 12\n" CT_RESET) == s);
+	CHECK(strstr(s, "handle 13") == NULL); /* another live container is left alone */
+	CHECK(strstr(s, "ct-other") == NULL);
+	CHECK(strstr(s, "flush ruleset") == NULL);
+	CHECK(strstr(s, "delete chain ip coi ct-c1") == NULL);
+	net_state_release(&st);
+	net_policy_release(&p);
+}
+
+static void test_gen_remove_purge(void)
+{
+	struct net_state st = {0};
+	struct buf b = BUF_INIT(1 << 16);
+	_cleanup_free_ char *s = NULL, *s2 = NULL, *s3 = NULL;
+	char *live[] = {"c1", "other", NULL};
+
+	load_state(&st);
+	CHECK(net_nft_remove(NULL, "c1", &st, &b, NULL) == 0);
+	s = buf_steal(&b);
+	CHECK_STREQ(s, "delete rule ip coi forward handle 12\n"
+	               "flush chain ip coi ct-c1\ndelete chain ip coi ct-c1\n");
+	CHECK(net_nft_remove(NULL, "nobody", &st, &b, NULL) == 0);
+	CHECK(b.len == 0);
+	CHECK(net_nft_purge(NULL, live, &st, &b, NULL) == 2);
+	s2 = buf_steal(&b);
+	CHECK_STREQ(s2, "delete rule ip coi forward handle 10\n"
+	                "delete rule ip coi input handle 11\n"
+	                "flush chain ip coi ct-old\ndelete chain ip coi ct-old\n"
+	                "delete rule bridge coi prerouting handle 7\n"
+	                "flush chain bridge coi br-veth-owner\n"
+	                "delete chain bridge coi br-veth-owner\n");
+	CHECK(net_nft_purge("coi_t_1", NULL, &st, &b, NULL) == 4);
+	s3 = buf_steal(&b);
+	CHECK(strstr(s3, "delete chain ip coi_t_1 ct-other\n") != NULL);
+	CHECK(net_nft_purge(NULL, NULL, NULL, &b, NULL) == 0);
+	CHECK(b.len == 0);
+	buf_release(&b);
+	net_state_release(&st);
+}
+
+static void test_gen_boot_with_state(void)
+{
+	struct net_target t = target();
+	struct net_state st = {0};
+	struct buf b = BUF_INIT(1 << 16);
+	_cleanup_free_ char *s = NULL;
+
+	load_state(&st);
+	CHECK(net_nft_boot(&t, &st, &b, NULL) == 0);
+	s = buf_steal(&b);
+	/* the veth's stale owner and everything c1 had in the ip table go; not "old" (keyed on an
+	 * IPv4 the boot block does not know yet: apply handles that) */
+	CHECK(strstr(s,
+	             SETUP "delete rule bridge coi prerouting handle 7\n"
+	                   "flush chain bridge coi br-veth-owner\n"
+	                   "delete chain bridge coi br-veth-owner\n"
+	                   "delete rule ip coi forward handle 12\n"
+	                   "flush chain ip coi ct-c1\ndelete chain ip coi ct-c1\n" BR_RESET) == s);
+	CHECK(strstr(s, "handle 10") == NULL);
+	net_state_release(&st);
+}
+
+struct fake_dns {
+	int calls;
+	bool fail;
+};
+
+static int fake_resolve(void *userdata, const char *name, struct net_addrs *ret, uint32_t *ret_ttl,
+                        struct coi_error *err)
+{
+	struct fake_dns *f = userdata;
+
+	f->calls++;
+	if (f->fail || strcmp(name, "nx.example.com") == 0)
+		return coi_error_set(err, -EHOSTUNREACH, "no such name '%s'", name);
+	if (strcmp(name, "a.example.com") == 0) {
+		*ret = (struct net_addrs){.n = 3, .a = {A("5.6.7.9"), A("5.6.7.8"), A("5.6.7.9")}};
+		*ret_ttl = 300;
+	} else {
+		*ret = (struct net_addrs){.n = 1, .a = {A("9.9.9.9")}};
+		*ret_ttl = 30;
+	}
+	return 0;
+}
+
+static void test_resolve(void)
+{
+	struct fake_dns f = {0};
+	struct net_resolver r = {.resolve = fake_resolve, .userdata = &f};
+	struct net_policy p;
+	struct net_resolution res = {0}, res2 = {0};
+
+	net_policy_init(&p);
+	p.mode = NET_MODE_ALLOWLIST;
+	CHECK(net_policy_add_dest(&p, "a.example.com", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "1.2.3.4", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "nx.example.com", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "b.example.com:443", NULL) == 0);
+	CHECK(net_resolve(&p, &r, NULL, &res, NULL) == 1);
+	CHECK(f.calls == 3); /* names only */
+	CHECK(res.n == 4 && res.n_failed == 1);
+	CHECK(res.sets[0].n == 2); /* sorted, unique */
+	CHECK(res.sets[0].a[0].s_addr == A("5.6.7.8").s_addr);
+	CHECK(res.sets[1].n == 0 && res.sets[2].n == 0);
+	CHECK(res.min_ttl == 30);
+	CHECK(net_refresh_seconds(&p, &res) == NET_REFRESH_FLOOR); /* 30 s floored to 60 */
+	/* DNS down: the previous answers stay, marked cached */
+	f.fail = true;
+	CHECK(net_resolve(&p, &r, &res, &res2, NULL) == 1);
+	CHECK(res2.sets[0].n == 2 && res2.sets[0].cached);
+	CHECK(res2.sets[3].n == 1 && res2.sets[3].cached);
+	CHECK(net_resolution_equal(&res, &res2));
+	res2.sets[3].a[0] = A("9.9.9.8");
+	CHECK(!net_resolution_equal(&res, &res2));
+	/* without a previous answer, nothing */
+	CHECK(net_resolve(&p, &r, NULL, &res2, NULL) == 3);
+	CHECK(res2.min_ttl == 0);
+	CHECK(net_refresh_seconds(&p, &res2) == 30 * 60);
+	p.refresh_interval_minutes = 0;
+	CHECK(net_refresh_seconds(&p, &res) == 0);
+	p.refresh_interval_minutes = 2;
+	res.min_ttl = 3600;
+	CHECK(net_refresh_seconds(&p, &res) == 120);
+	p.mode = NET_MODE_RESTRICTED;
+	CHECK(net_refresh_seconds(&p, &res) == 0);
+	net_resolution_release(&res);
+	net_resolution_release(&res2);
+	net_policy_release(&p);
+}
+
+struct pkt {
+	uint8_t b[1024];
+	size_t n;
+};
+
+static void put16(struct pkt *p, unsigned v)
+{
+	p->b[p->n++] = (uint8_t)(v >> 8);
+	p->b[p->n++] = (uint8_t)v;
+}
+
+static void put32(struct pkt *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p, v & 0xffff);
+}
+
+static void putname(struct pkt *p, const char *name)
+{
+	while (*name) {
+		size_t l = strcspn(name, ".");
+
+		p->b[p->n++] = (uint8_t)l;
+		memcpy(p->b + p->n, name, l);
+		p->n += l;
+		name += l + (name[l] == '.');
+	}
+	p->b[p->n++] = 0;
+}
+
+/* A response header and question for qname (type A, class IN). */
+static void header(struct pkt *p, unsigned rcode, unsigned ancount, const char *qname)
+{
+	p->n = 0;
+	put16(p, 0x1234);
+	put16(p, 0x8180 | rcode);
+	put16(p, 1);
+	put16(p, ancount);
+	put16(p, 0);
+	put16(p, 0);
+	putname(p, qname);
+	put16(p, 1);
+	put16(p, 1);
+}
+
+static void rr_a(struct pkt *p, const char *owner, unsigned cls, uint32_t ttl, const char *ip,
+                 unsigned rdlen)
+{
+	struct in_addr a = A(ip);
+
+	if (owner)
+		putname(p, owner);
+	else
+		put16(p, 0xc000 | 12); /* a pointer to the question's name */
+	put16(p, 1);
+	put16(p, cls);
+	put32(p, ttl);
+	put16(p, rdlen);
+	memcpy(p->b + p->n, &a, 4);
+	p->n += rdlen;
+}
+
+static void rr_cname(struct pkt *p, const char *owner, uint32_t ttl, const char *target)
+{
+	size_t len_at;
+
+	putname(p, owner);
+	put16(p, 5);
+	put16(p, 1);
+	put32(p, ttl);
+	len_at = p->n;
+	put16(p, 0);
+	putname(p, target);
+	p->b[len_at + 1] = (uint8_t)(p->n - len_at - 2);
+}
+
+static void test_dns_answer(void)
+{
+	struct pkt p;
+	struct net_addrs s;
+	uint32_t ttl;
+
+	header(&p, 0, 3, "a.example.com");
+	rr_a(&p, NULL, 1, 300, "5.6.7.8", 4);
+	rr_a(&p, "A.Example.COM", 1, 120, "5.6.7.9", 4);
+	rr_a(&p, "a.example.com", 3, 5, "6.6.6.6", 4); /* class CH: ignored */
+	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == 0);
+	CHECK(s.n == 2 && s.a[1].s_addr == A("5.6.7.9").s_addr && ttl == 120);
+
+	/* a CNAME chain; an A record for a name nobody asked about is ignored */
+	header(&p, 0, 4, "www.example.com");
+	rr_cname(&p, "www.example.com", 600, "cdn.example.net");
+	rr_a(&p, "evil.example.org", 1, 10, "6.6.6.6", 4);
+	rr_cname(&p, "cdn.example.net", 900, "edge.example.net");
+	rr_a(&p, "edge.example.net", 1, 3600, "1.2.3.4", 4);
+	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == 0);
+	CHECK(s.n == 1 && s.a[0].s_addr == A("1.2.3.4").s_addr && ttl == 600);
+
+	header(&p, 3, 0, "nx.example.com"); /* NXDOMAIN */
+	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == -ENOENT);
+	header(&p, 0, 1, "a.example.com");
+	rr_a(&p, NULL, 1, 300, "5.6.7.8", 4);
+	CHECK(net_dns_parse_answer(p.b, p.n - 1, &s, &ttl) == -EBADMSG); /* truncated */
+	header(&p, 0, 2, "a.example.com");
+	rr_a(&p, NULL, 1, 300, "5.6.7.8", 4);
+	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == -EBADMSG); /* a record missing */
+	header(&p, 0, 1, "a.example.com");
+	rr_a(&p, NULL, 1, 300, "5.6.7.8", 3);
+	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == -ENOENT); /* A of 3 bytes */
+	header(&p, 0, 1, "a.example.com");
+	put16(&p, 0xc000 | (uint16_t)p.n); /* a pointer to itself */
+	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == -EBADMSG);
+	CHECK(net_dns_parse_answer(p.b, 5, &s, &ttl) == -EBADMSG);
+}
+
+static void test_hosts(void)
+{
+	struct net_policy p;
+	struct net_addrs sets[2] = {0};
+	struct net_resolution res = resolution(sets, 2);
+	char *names[] = {"nas", "nas.lan", NULL};
+	_cleanup_buf_ struct buf b = BUF_INIT(4096), m = BUF_INIT(4096), m2 = BUF_INIT(4096);
+	const char *etc = "127.0.0.1 localhost\n" NET_HOSTS_BEGIN "\n1.1.1.1\told\n" NET_HOSTS_END
+	                  "\n::1 ip6-localhost\n";
+
+	net_policy_init(&p);
+	p.mode = NET_MODE_ALLOWLIST;
+	CHECK(net_policy_add_dest(&p, "a.example.com", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "10.0.0.0/8", NULL) == 0);
+	CHECK(net_policy_add_host(&p, "192.168.1.10", names, NULL, 0, NULL) == 0);
+	sets[0] = (struct net_addrs){.n = 3, .a = {A("5.6.7.8"), A("10.1.1.1"), A("5.6.7.9")}};
+	CHECK(net_hosts_render(&p, &res, &b) == 0);
+	CHECK_STREQ(buf_str(&b),
+	            NET_HOSTS_BEGIN "\n5.6.7.8\ta.example.com\n5.6.7.9\ta.example.com\n"
+	                            "192.168.1.10\tnas nas.lan\n" NET_HOSTS_END "\n");
+	CHECK(net_hosts_merge(etc, buf_str(&b), &m) == 0);
+	CHECK_STREQ(buf_str(&m),
+	            "127.0.0.1 localhost\n" NET_HOSTS_BEGIN
+	            "\n5.6.7.8\ta.example.com\n5.6.7.9\ta.example.com\n"
+	            "192.168.1.10\tnas nas.lan\n" NET_HOSTS_END "\n::1 ip6-localhost\n");
+	CHECK(net_hosts_merge("127.0.0.1 localhost", NET_HOSTS_BEGIN "\n" NET_HOSTS_END "\n",
+	                      &m2) == 0);
+	CHECK_STREQ(buf_str(&m2), "127.0.0.1 localhost\n" NET_HOSTS_BEGIN "\n" NET_HOSTS_END "\n");
+	/* restricted: only [[network.hosts]] */
+	p.mode = NET_MODE_RESTRICTED;
+	buf_reset(&b);
+	CHECK(net_hosts_render(&p, &res, &b) == 0);
+	CHECK_STREQ(buf_str(&b),
+	            NET_HOSTS_BEGIN "\n192.168.1.10\tnas nas.lan\n" NET_HOSTS_END "\n");
+	net_policy_release(&p);
+}
+
+static void test_describe(void)
+{
+	struct net_policy p;
+	struct net_addrs sets[1] = {{.n = 1, .a = {A("5.6.7.8")}}};
+	struct net_resolution res = resolution(sets, 1);
+	_cleanup_buf_ struct buf b = BUF_INIT(4096);
+	_cleanup_json_ json_t *j = NULL, *j2 = NULL;
+	_cleanup_free_ char *enc = NULL;
+
+	net_policy_init(&p);
+	CHECK(net_policy_describe(&p, NULL, &b) == 0);
+	CHECK(strstr(buf_str(&b), "restricted") && strstr(buf_str(&b), "192.168.0.0/16"));
+	CHECK(strstr(buf_str(&b), "169.254.0.0/16") && strstr(buf_str(&b), "IPv6 is blocked"));
+	j = net_policy_to_json(&p, NULL);
+	CHECK(j != NULL);
+	CHECK_STREQ(json_get_str(j, "mode"), "restricted");
+	CHECK(json_array_size(json_get_arr(j, "blocked")) == 6);
+	CHECK(!json_get_bool(j, "ipv6_allowed", true));
+
+	p.mode = NET_MODE_ALLOWLIST;
+	CHECK(net_policy_add_dest(&p, "a.example.com:443", NULL) == 0);
+	buf_reset(&b);
+	CHECK(net_policy_describe(&p, &res, &b) == 0);
+	CHECK(strstr(buf_str(&b), "allowlist") && strstr(buf_str(&b), "a.example.com:443"));
+	j2 = net_policy_to_json(&p, &res);
+	enc = json_encode(j2);
+	CHECK_STREQ(json_get_str(json_array_get(json_get_arr(j2, "allowed"), 0), "destination"),
+	            "a.example.com:443");
+	CHECK(enc && strstr(enc, "\"addresses\":[\"5.6.7.8\"]") != NULL);
+	CHECK(json_get_int(j2, "refresh_seconds", -1) == 1800);
+
+	p.mode = NET_MODE_OPEN;
+	buf_reset(&b);
+	CHECK(net_policy_describe(&p, &res, &b) == 0);
+	CHECK(strstr(buf_str(&b), "open") != NULL);
+	net_policy_release(&p);
+}
+
+int main(void)
+{
+	RUN(test_mode_strings);
+	RUN(test_defaults);
+	RUN(test_allowlist_good);
+	RUN(test_allowlist_bad);
+	RUN(test_ports_limit);
+	RUN(test_validators);
+	RUN(test_builders);
+	RUN(test_gen_restricted_default);
+	RUN(test_gen_restricted_knobs);
+	RUN(test_gen_allowlist);
+	RUN(test_gen_allowlist_large);
+	RUN(test_gen_open);
+	RUN(test_gen_boot);
+	RUN(test_gen_bad_target);
+	RUN(test_state_parse);
+	RUN(test_gen_apply_with_state);
+	RUN(test_gen_remove_purge);
+	RUN(test_gen_boot_with_state);
+	RUN(test_resolve);
+	RUN(test_dns_answer);
+	RUN(test_hosts);
+	RUN(test_describe);
+	return tap_done();
+}

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/* test-nft-apply.c: real nftables. Applies generated batches to scratch tables
+ * (ip/bridge coi_t_<pid>) through libnftables and through an exec'd nft, and checks boot block,
+ * apply, refresh, stale purge, open mode, remove and purge-orphans by reading the tables back.
+ * The veths named here need not exist (an iifname match is by name) and no packet is sent.
+ * Skips (77) when not root; deletes its tables at the end. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netpolicy/netpolicy.h"
+#include "tap.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/strv.h"
+
+static char table[NET_TABLE_MAX + 1];
+static const struct net_nft lib = {.backend = NET_BACKEND_LIBNFTABLES};
+static char *nft_argv[] = {"nft", NULL};
+static const struct net_nft ex = {.backend = NET_BACKEND_EXEC, .argv = nft_argv};
+
+#define CA "coi-t-netpolicy-a"
+#define CB "coi-t-netpolicy-b"
+#define CC "coi-t-netpolicy-c"
+
+static struct in_addr A(const char *s) {
+	struct in_addr a = {0};
+
+	(void)inet_pton(AF_INET, s, &a);
+	return a;
+}
+
+static struct net_target
+target(const char *name, const char *veth, const char *ip)
+{
+	return (struct net_target){.table = table,
+	                           .container = name,
+	                           .veth = veth,
+	                           .ipv4 = A(ip),
+	                           .gateway = A("10.250.0.1"),
+	                           .prefix = 24,
+	                           .log_group = 3};
+}
+
+/* `nft list <what>` as text ("" when it fails). */
+static char *COI_PRINTF(1, 2) list(const char *fmt, ...)
+{
+	struct buf out = BUF_INIT(1 << 20);
+	char cmd[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (net_nft_run(&lib, cmd, false, &out, NULL) < 0)
+		buf_reset(&out);
+	return buf_steal(&out);
+}
+
+static size_t count(const char *text, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static char **owners(void)
+{
+	struct net_state st = {0};
+	char **o;
+
+	if (net_nft_read_state(&lib, table, &st, NULL) < 0)
+		return NULL;
+	o = net_state_owners(&st);
+	net_state_release(&st);
+	return o;
+}
+
+static void test_boot_then_apply(void)
+{
+	struct net_target t = target(CA, "coitnpa0", "0.0.0.0");
+	struct net_policy p;
+	struct coi_error err = {0};
+	_cleanup_free_ char *br = NULL, *br2 = NULL, *ip = NULL, *fwd = NULL;
+
+	CHECK(netpolicy_boot_block(&lib, &t, &err) == 0);
+	if (err.code)
+		printf("# %s\n", err.msg);
+	br = list("list table bridge %s", table);
+	CHECK(strstr(br, "iifname \"coitnpa0\" jump br-" CA " comment \"coi:" CA "\"") != NULL);
+	CHECK(strstr(br, "drop comment") != NULL);
+	CHECK(strstr(br, "udp dport 67 accept") != NULL);
+
+	net_policy_init(&p);
+	t.ipv4 = A("10.250.0.2");
+	CHECK(netpolicy_apply(&lib, &t, &p, NULL, &err) == 0);
+	if (err.code)
+		printf("# %s\n", err.msg);
+	br2 = list("list table bridge %s", table);
+	CHECK(strstr(br2, "ip saddr 10.250.0.2 accept") != NULL); /* boot block replaced */
+	CHECK(strstr(br2, "255.255.255.255 udp dport 67") != NULL);
+	CHECK(count(br2, "jump br-" CA) == 1);
+	ip = list("list chain ip %s ct-%s", table, CA);
+	CHECK(strstr(ip, "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 } log prefix "
+	                 "\"coi-deny:" CA " \" group 3 reject with icmp admin-prohibited") != NULL);
+	CHECK(strstr(ip, "ip daddr 10.250.0.1 accept") != NULL);
+	fwd = list("list table ip %s", table);
+	CHECK(count(fwd, "ip saddr 10.250.0.2 jump ct-" CA) == 2); /* forward and input */
+	CHECK(strstr(fwd, "hook forward priority filter + 10; policy accept;") != NULL);
+	net_policy_release(&p);
+}
+
+static void test_refresh_replaces(void)
+{
+	struct net_target t = target(CA, "coitnpa0", "10.250.0.2");
+	struct net_policy p;
+	struct net_addrs sets[1] = {{.n = 2, .a = {A("93.184.216.34"), A("93.184.216.35")}}};
+	struct net_resolution res = {.n = 1, .sets = sets};
+	struct coi_error err = {0};
+	_cleanup_free_ char *ip = NULL, *ip2 = NULL, *all = NULL;
+
+	net_policy_init(&p);
+	p.mode = NET_MODE_ALLOWLIST;
+	CHECK(net_policy_add_dest(&p, "example.com:443", NULL) == 0);
+	CHECK(netpolicy_apply(&lib, &t, &p, &res, &err) == 0);
+	ip = list("list chain ip %s ct-%s", table, CA);
+	CHECK(strstr(ip, "ip daddr { 93.184.216.34, 93.184.216.35 } meta l4proto { tcp, udp } th "
+	                 "dport 443 accept") != NULL);
+	CHECK(strstr(ip, "10.0.0.0/8") == NULL);
+	/* the refresh: a changed answer replaces the old one, same jumps */
+	sets[0] = (struct net_addrs){.n = 1, .a = {A("93.184.216.36")}};
+	CHECK(netpolicy_apply(&lib, &t, &p, &res, &err) == 0);
+	ip2 = list("list chain ip %s ct-%s", table, CA);
+	CHECK(strstr(ip2, "93.184.216.34") == NULL);
+	CHECK(strstr(ip2, "ip daddr 93.184.216.36 meta l4proto") != NULL);
+	CHECK(count(ip2, "comment \"coi:" CA "\"") == count(ip, "comment \"coi:" CA "\""));
+	all = list("list table ip %s", table);
+	CHECK(count(all, "jump ct-" CA) == 2);
+	net_policy_release(&p);
+}
+
+static int fake_resolve(void *userdata, const char *name, struct net_addrs *ret, uint32_t *ret_ttl,
+                        struct coi_error *err)
+{
+	const char *ip = userdata;
+
+	*ret = (struct net_addrs){.n = 1, .a = {A(ip)}};
+	*ret_ttl = 120;
+	return 0;
+}
+
+static void test_refresh(void)
+{
+	struct net_target t = target(CA, "coitnpa0", "10.250.0.2");
+	struct net_resolver rv = {.resolve = fake_resolve, .userdata = "93.184.216.40"};
+	struct net_resolution res = {0};
+	struct net_policy p;
+	struct coi_error err = {0};
+	_cleanup_free_ char *ip = NULL, *ip2 = NULL;
+
+	net_policy_init(&p);
+	p.mode = NET_MODE_ALLOWLIST;
+	CHECK(net_policy_add_dest(&p, "example.com", NULL) == 0);
+	CHECK(net_resolve(&p, &rv, NULL, &res, &err) == 0);
+	CHECK(netpolicy_apply(&lib, &t, &p, &res, &err) == 0);
+	CHECK(netpolicy_refresh(&lib, &t, &p, &rv, &res, &err) == 0); /* same answer */
+	CHECK(net_refresh_seconds(&p, &res) == 120);
+	ip = list("list chain ip %s ct-%s", table, CA);
+	CHECK(strstr(ip, "ip daddr 93.184.216.40 meta l4proto { tcp, udp } accept") != NULL);
+	rv.userdata = "93.184.216.41";
+	CHECK(netpolicy_refresh(&lib, &t, &p, &rv, &res, &err) == 1);
+	CHECK(res.sets[0].a[0].s_addr == A("93.184.216.41").s_addr);
+	ip2 = list("list chain ip %s ct-%s", table, CA);
+	CHECK(strstr(ip2, "93.184.216.40") == NULL);
+	CHECK(strstr(ip2, "ip daddr 93.184.216.41 meta l4proto { tcp, udp } accept") != NULL);
+	net_resolution_release(&res);
+	net_policy_release(&p);
+}
+
+/* The largest allowlist the model admits goes in as one batch, and out again. */
+static void test_large_allowlist(void)
+{
+	struct net_target t = target(CA, "coitnpa0", "10.250.0.2");
+	struct net_resolution res = {.n = NET_ALLOWLIST_MAX};
+	struct net_policy p;
+	struct coi_error err = {0};
+	_cleanup_free_ char *ip = NULL;
+	char name[32];
+
+	net_policy_init(&p);
+	p.mode = NET_MODE_ALLOWLIST;
+	res.sets = calloc(NET_ALLOWLIST_MAX, sizeof(res.sets[0]));
+	for (size_t i = 0; res.sets && i < NET_ALLOWLIST_MAX; i++) {
+		(void)snprintf(name, sizeof(name), "h%zu.example.com:443", i);
+		CHECK(net_policy_add_dest(&p, name, NULL) == 0);
+		res.sets[i].n = NET_ADDRS_MAX;
+		for (size_t k = 0; k < NET_ADDRS_MAX; k++)
+			res.sets[i].a[k].s_addr =
+			        htonl(0x5d000000u + (uint32_t)(i * NET_ADDRS_MAX + k));
+	}
+	CHECK(netpolicy_apply(&lib, &t, &p, &res, &err) == 0);
+	if (err.code)
+		printf("# %s\n", err.msg);
+	ip = list("list chain ip %s ct-%s", table, CA);
+	CHECK(count(ip, "th dport 443 accept") == NET_ALLOWLIST_MAX);
+	CHECK(strstr(ip, "93.0.127.255") != NULL);
+	net_resolution_release(&res);
+	net_policy_release(&p);
+}
+
+static void test_stale_ip_purged(void)
+{
+	/* b gets a's IPv4 (a died without cleaning up): a's rules go in b's batch */
+	struct net_target t = target(CB, "coitnpb0", "10.250.0.2");
+	struct net_policy p;
+	struct coi_error err = {0};
+	_cleanup_strv_free_ char **o = NULL;
+	_cleanup_free_ char *all = NULL;
+
+	net_policy_init(&p);
+	CHECK(netpolicy_boot_block(&lib, &t, &err) == 0);
+	CHECK(netpolicy_apply(&lib, &t, &p, NULL, &err) == 0);
+	if (err.code)
+		printf("# %s\n", err.msg);
+	o = owners();
+	CHECK(o && strv_length(o) == 1 && strcmp(o[0], CB) == 0);
+	all = list("list table ip %s", table);
+	CHECK(strstr(all, CA) == NULL);
+	net_policy_release(&p);
+}
+
+static void test_open_mode(void)
+{
+	struct net_target t = target(CC, "coitnpc0", "10.250.0.4");
+	struct net_policy p;
+	struct coi_error err = {0};
+	_cleanup_free_ char *br = NULL, *ip = NULL;
+
+	net_policy_init(&p);
+	p.mode = NET_MODE_OPEN;
+	CHECK(netpolicy_boot_block(&lib, &t, &err) == 0);
+	CHECK(netpolicy_apply(&lib, &t, &p, NULL, &err) == 0);
+	br = list("list table bridge %s", table);
+	CHECK(strstr(br, CC) == NULL); /* no L2 filter, the boot block is gone */
+	CHECK(strstr(br, "jump br-" CB) != NULL);
+	ip = list("list chain ip %s ct-%s", table, CC);
+	CHECK(count(ip, "accept comment") == 1);
+	net_policy_release(&p);
+}
+
+static void test_purge_orphans(void)
+{
+	char *live[] = {CC, "coi-t-netpolicy-z", NULL};
+	struct coi_error err = {0};
+	_cleanup_strv_free_ char **o = NULL;
+
+	CHECK(netpolicy_purge_orphans(&lib, table, live, &err) == 1);
+	o = owners();
+	CHECK(o && strv_length(o) == 1 && strcmp(o[0], CC) == 0);
+	CHECK(netpolicy_purge_orphans(&lib, table, live, &err) == 0);
+}
+
+static void test_remove(void)
+{
+	struct coi_error err = {0};
+	_cleanup_strv_free_ char **o = NULL;
+	_cleanup_free_ char *all = NULL;
+
+	CHECK(netpolicy_remove(&lib, table, CC, &err) == 0);
+	CHECK(netpolicy_remove(&lib, table, CC, &err) == 0); /* again: nothing to do */
+	o = owners();
+	CHECK(o && strv_length(o) == 0);
+	all = list("list table ip %s", table);
+	CHECK(strstr(all, "chain forward") != NULL && strstr(all, "coi:") == NULL);
+	CHECK(netpolicy_remove(&lib, "coi_t_nonexistent", CC, &err) == 0);
+}
+
+static void test_exec_backend(void)
+{
+	struct net_target t = target(CA, "coitnpa0", "10.250.0.9");
+	struct net_policy p;
+	struct net_state st = {0};
+	struct coi_error err = {0};
+
+	net_policy_init(&p);
+	CHECK(netpolicy_boot_block(&ex, &t, &err) == 0);
+	CHECK(netpolicy_apply(&ex, &t, &p, NULL, &err) == 0);
+	if (err.code)
+		printf("# %s\n", err.msg);
+	CHECK(net_nft_read_state(&ex, table, &st, &err) == 0);
+	CHECK(st.n_rules == 3 && st.n_chains == 2);
+	net_state_release(&st);
+	CHECK(netpolicy_remove(&ex, table, CA, &err) == 0);
+	CHECK(net_nft_read_state(&ex, table, &st, &err) == 0);
+	CHECK(st.n_rules == 0 && st.n_chains == 0 && st.have_ip);
+	net_state_release(&st);
+	net_policy_release(&p);
+}
+
+static void test_errors_carry_nft_text(void)
+{
+	char *missing_argv[] = {"/nonexistent/nft", NULL};
+	struct net_nft missing = {.backend = NET_BACKEND_EXEC, .argv = missing_argv};
+	char *false_argv[] = {"sh", "-c", "cat >/dev/null; echo 'Error: denied' >&2; exit 1", NULL};
+	struct net_nft fails = {.backend = NET_BACKEND_EXEC, .argv = false_argv};
+	char *slow_argv[] = {"sh", "-c", "sleep 5", NULL};
+	struct net_nft slow = {.backend = NET_BACKEND_EXEC, .argv = slow_argv, .timeout_sec = 1};
+	struct coi_error err = {0};
+
+	CHECK(net_nft_run(&lib, "add rule ip coi_t_nonexistent nochain accept", false, NULL,
+	                  &err) == -EPROTO);
+	CHECK(strstr(err.msg, "No such file or directory") != NULL);
+	CHECK(net_nft_run(&ex, "bogus command", false, NULL, &err) == -EPROTO);
+	CHECK(strstr(err.msg, "syntax error") != NULL);
+	CHECK(net_nft_run(&missing, "list tables", false, NULL, &err) < 0);
+	CHECK(net_nft_probe(&missing, &err) < 0);
+	CHECK(net_nft_probe(&lib, &err) == 0);
+	CHECK(net_nft_probe(&ex, &err) == 0);
+	CHECK(net_have_cap_net_admin()); /* root: the automatic choice is libnftables */
+	if (access("/usr/bin/sudo", X_OK) == 0) {
+		struct net_nft via_sudo = {.backend = NET_BACKEND_EXEC}; /* sudo -n nft */
+
+		CHECK(net_nft_probe(&via_sudo, &err) == 0);
+	}
+	CHECK(net_nft_run(&fails, "list tables", false, NULL, &err) == -EPROTO);
+	CHECK_STREQ(err.msg, "nft failed: Error: denied");
+	CHECK(net_nft_run(&slow, "", false, NULL, &err) == -ETIMEDOUT);
+}
+
+static void cleanup(void)
+{
+	char cmd[128];
+
+	(void)snprintf(cmd, sizeof(cmd), "delete table ip %s", table);
+	(void)net_nft_run(&lib, cmd, false, NULL, NULL);
+	(void)snprintf(cmd, sizeof(cmd), "delete table bridge %s", table);
+	(void)net_nft_run(&lib, cmd, false, NULL, NULL);
+}
+
+int main(void)
+{
+	_cleanup_free_ char *tables = NULL;
+
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root for nftables\n");
+		return 77;
+	}
+	(void)snprintf(table, sizeof(table), "coi_t_%d", (int)getpid());
+	RUN(test_boot_then_apply);
+	RUN(test_refresh_replaces);
+	RUN(test_refresh);
+	RUN(test_large_allowlist);
+	RUN(test_stale_ip_purged);
+	RUN(test_open_mode);
+	RUN(test_purge_orphans);
+	RUN(test_remove);
+	RUN(test_exec_backend);
+	RUN(test_errors_carry_nft_text);
+	cleanup();
+	tables = list("list tables");
+	CHECK(strstr(tables, table) == NULL);
+	return tap_done();
+}
