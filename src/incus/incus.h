@@ -273,8 +273,8 @@ int incus_instance_set_state(struct incus_client *c, const char *name, enum incu
 int incus_instance_delete(struct incus_client *c, const char *name, bool force,
                           struct coi_error *err);
 
-/* PATCH: sets the given config keys (a NULL value unsets... not possible with PATCH: use "") and
- * adds/replaces the given devices. Either may be NULL. */
+/* PATCH: sets the given config keys and adds/replaces the given devices (whole devices). Either
+ * may be NULL. PATCH cannot remove anything: see the two calls below. */
 int incus_instance_patch(struct incus_client *c, const char *name, const struct incus_map *config,
                          const struct incus_devices *devices, struct coi_error *err);
 /* Removes one device (GET + PUT of the instance with the device gone). -ENOENT if absent. */

@@ -432,7 +432,7 @@ static int instance_edit(struct incus_client *c, const char *name,
 		return r;
 	r = edit(md, name, arg, err);
 	if (r <= 0)
-		return 0; /* nothing to change */
+		return r; /* an error, or nothing to change */
 	r = incus_simple(c, "PUT", path, md, NULL, NULL, err);
 	if (r < 0)
 		return coi_error_prefix(err, "cannot update '%s'", name);

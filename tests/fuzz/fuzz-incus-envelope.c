@@ -33,8 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (json_is_object(e.metadata) && incus_instance_from_json(e.metadata, &inst) == 0)
 			incus_instance_free(inst);
-		json_array_foreach(e.metadata, i, v)
-		{
+		json_array_foreach(e.metadata, i, v) {
 			inst = NULL;
 			if (incus_instance_from_json(v, &inst) == 0)
 				incus_instance_free(inst);
