@@ -106,8 +106,10 @@ int incus_events_next(struct incus_events *ev, int timeout_ms, struct incus_even
 		struct ws_message m = {0};
 		int r = ws_recv(ev->ws->ws, &m, timeout_ms, err);
 
-		if (r == WS_CLOSED)
+		if (r == WS_CLOSED) {
+			ws_message_release(&m);
 			return coi_error_set(err, -ECONNRESET, "incus closed the event stream");
+		}
 		if (r < 0)
 			return r;
 		r = m.op == WS_OP_TEXT ? incus_event_parse(m.data, m.len, ret) : -EBADMSG;

@@ -11,6 +11,9 @@
  * -ECONNREFUSED (or -ENOENT when the socket does not exist), a response past the ceiling -E2BIG,
  * an operation that outlives its timeout -ETIMEDOUT, an interrupted call -ECANCELED.
  *
+ * Exec, events and (remote) everything else work the same over the unix socket and over HTTPS;
+ * websockets (exec streams, events) each use a connection of their own.
+ *
  * Async operations are waited for inside the client: callers never see operation URLs. Progress of
  * a long operation (image unpack, publish) is handed to an optional callback as text + percent.
  * incus_interrupt() (async-signal-safe, for a SIGINT handler) aborts the transfer in flight and
@@ -273,8 +276,8 @@ int incus_instance_set_state(struct incus_client *c, const char *name, enum incu
 int incus_instance_delete(struct incus_client *c, const char *name, bool force,
                           struct coi_error *err);
 
-/* PATCH: sets the given config keys (a NULL value unsets... not possible with PATCH: use "") and
- * adds/replaces the given devices. Either may be NULL. */
+/* PATCH: sets the given config keys and adds/replaces the given devices (whole devices). Either
+ * may be NULL. PATCH cannot remove anything: see the two calls below. */
 int incus_instance_patch(struct incus_client *c, const char *name, const struct incus_map *config,
                          const struct incus_devices *devices, struct coi_error *err);
 /* Removes one device (GET + PUT of the instance with the device gone). -ENOENT if absent. */
@@ -365,8 +368,12 @@ struct incus_exec_result {
 };
 void incus_exec_result_release(struct incus_exec_result *r);
 
-/* Runs a command in a running instance and waits for it. Returns 0 when the command ran (whatever
- * its exit status), a negative errno when it could not be run. */
+/* Runs a command in a running instance and waits for it, over Incus's exec websockets. Returns 0
+ * when the command ran (whatever its exit status; a command that is not found is 127), a negative
+ * errno when it could not be run (-E2BIG: captured output past capture_max). While it runs,
+ * SIGINT/SIGTERM/SIGHUP/SIGQUIT are blocked and forwarded to the command (so incus_interrupt()
+ * handlers do not fire), and SIGWINCH resizes the pty; the signal mask and, for INTERACTIVE,
+ * the terminal are restored before it returns. The result's out/err are "" outside CAPTURE. */
 int incus_exec(struct incus_client *c, const char *name, const struct incus_exec_opts *opts,
                struct incus_exec_result *ret, struct coi_error *err);
 

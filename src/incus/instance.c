@@ -158,7 +158,7 @@ struct incus_instance **incus_instance_list_free(struct incus_instance **l)
 	return NULL;
 }
 
-static int instance_from_json(const json_t *j, struct incus_instance **ret)
+int incus_instance_from_json(const json_t *j, struct incus_instance **ret)
 {
 	_cleanup_(incus_instance_freep) struct incus_instance *i = calloc(1, sizeof(*i));
 	bool ok = true;
@@ -275,7 +275,7 @@ int incus_instance_get(struct incus_client *c, const char *name, struct incus_in
 	r = instance_get_json(c, name, &md, err);
 	if (r < 0)
 		return r;
-	r = instance_from_json(md, ret);
+	r = incus_instance_from_json(md, ret);
 	if (r < 0)
 		return coi_error_set(err, r, "cannot decode instance '%s'", name);
 	return 0;
@@ -340,7 +340,7 @@ int incus_instance_list(struct incus_client *c, const char *prefix, unsigned fla
 
 		if (!name || (prefix && strncmp(name, prefix, strlen(prefix)) != 0))
 			continue;
-		r = instance_from_json(v, &l[n]);
+		r = incus_instance_from_json(v, &l[n]);
 		if (r < 0)
 			return coi_error_set(err, r, "cannot decode instance '%s'", name);
 		n++;
@@ -432,7 +432,7 @@ static int instance_edit(struct incus_client *c, const char *name,
 		return r;
 	r = edit(md, name, arg, err);
 	if (r <= 0)
-		return 0; /* nothing to change */
+		return r; /* an error, or nothing to change */
 	r = incus_simple(c, "PUT", path, md, NULL, NULL, err);
 	if (r < 0)
 		return coi_error_prefix(err, "cannot update '%s'", name);

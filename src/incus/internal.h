@@ -141,3 +141,6 @@ int incus_exec_ws(struct incus_client *c, const char *name, const struct incus_e
 /* The POST body for /exec (exec.c). */
 int incus_exec_body(const struct incus_exec_opts *o, bool interactive, bool wait_ws, bool record,
                     json_t **ret, struct coi_error *err);
+
+/* Decodes one instance object (as GET /1.0/instances/NAME or a list entry gives it). */
+int incus_instance_from_json(const json_t *j, struct incus_instance **ret);

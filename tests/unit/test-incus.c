@@ -174,6 +174,15 @@ static void test_state(void)
 	CHECK(incus_map_set(&cfg, "limits.memory", "1GiB") == 0);
 	CHECK(incus_devices_add(&devs, "gpu", "type", "gpu", NULL) == 0);
 	CHECK(incus_instance_patch(c, "c1", &cfg, &devs, &err) == 0);
+	CHECK(incus_instance_copy(c, "c1/s1", "c9", true, NULL, &err) == 0);
+	/* GET + PUT without the device; the PUT body is checked by the fake (a subset: the
+	 * device's absence shows in the next case, where it is asked for again) */
+	CHECK(incus_instance_remove_device(c, "c1", "gpu", &err) == 0);
+	CHECK(incus_instance_remove_device(c, "c1", "nope", &err) == -ENOENT);
+	CHECK(strstr(err.msg, "no device 'nope'") != NULL);
+	CHECK(incus_instance_unset_config(c, "c1", (char *[]){"user.x", NULL}, &err) == 0);
+	/* nothing to unset: no PUT */
+	CHECK(incus_instance_unset_config(c, "c1", (char *[]){"user.none", NULL}, &err) == 0);
 	incus_map_clear(&cfg);
 	incus_devices_clear(&devs);
 	CHECK(fake_stop(&fake) == 0);
