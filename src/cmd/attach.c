@@ -12,6 +12,7 @@
 #include "incus/incus.h"
 #include "session/fleet.h"
 #include "session/naming.h"
+#include "session/saved.h"
 #include "session/tmux.h"
 #include "util/error.h"
 #include "util/path.h"
@@ -47,11 +48,28 @@ static int pick(struct incus_client *c, const char *arg, char **ret, struct coi_
 	                       : "no running session on this workspace (coi list shows them all)");
 }
 
-static int end_session(struct incus_client *c, const char *name, bool persistent)
+static int end_session(struct incus_client *c, const struct incus_instance *in, bool persistent)
 {
+	const char *name = in->name;
 	struct coi_error err = {0};
 	int r;
 
+	if (!persistent) {
+		/* the agent's state outlives the container, as at the end of coi shell */
+		struct saved_source src = {
+		        .container = name,
+		        .tool = incus_map_get(&in->config, "user.coi.tool"),
+		        .code_user = "code",
+		        .workspace = incus_map_get(&in->config, "user.coi.workspace"),
+		};
+		char id[SAVED_ID_MAX];
+
+		if (src.tool && saved_new_id(id) >= 0 &&
+		    saved_session_save_from(c, &src, id, &err) < 0)
+			fprintf(stderr, "coi: warning: the agent's session was not saved: %s\n",
+			        coi_error_message(&err));
+		coi_error_clear(&err);
+	}
 	if (persistent) {
 		r = incus_instance_set_state(c, name, INCUS_ACTION_STOP, true, -1, &err);
 		if (r >= 0)
@@ -103,7 +121,7 @@ static int run(int argc, char **argv)
 		fprintf(stderr, "coi: detached from %s\n", name);
 		return EXIT_OK;
 	}
-	return end_session(c, name, pers && strcmp(pers, "true") == 0);
+	return end_session(c, in, pers && strcmp(pers, "true") == 0);
 }
 
 const struct verb verb_attach = {

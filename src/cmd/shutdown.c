@@ -18,7 +18,7 @@ const struct verb verb_persist;
 
 /* Names from the arguments, or every coi session with --all; calls fn for each. */
 static int for_each(const struct verb *v, int argc, char **argv, int timeout,
-		    int (*fn)(struct incus_client *c, const char *name, int timeout))
+                    int (*fn)(struct incus_client *c, const char *name, int timeout))
 {
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
 	struct coi_error err = {0};
@@ -55,7 +55,8 @@ static int shutdown_one(struct incus_client *c, const char *name, int timeout)
 	int r = incus_instance_get(c, name, &in, &err);
 
 	if (r >= 0 && in->status != INCUS_STATUS_STOPPED)
-		r = incus_instance_set_state(c, name, INCUS_ACTION_STOP, timeout == 0, timeout, &err);
+		r = incus_instance_set_state(c, name, INCUS_ACTION_STOP, timeout == 0, timeout,
+		                             &err);
 	if (r < 0 && r != -ENOENT) {
 		/* the grace period ran out, or the stop failed: force it */
 		coi_error_clear(&err);
@@ -91,11 +92,11 @@ static int persist_one(struct incus_client *c, const char *name, int timeout)
 static int run_shutdown(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"timeout", required_argument, NULL, 't'},
-		{"force", no_argument, NULL, 'f'},
-		{"all", no_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	        {"timeout", required_argument, NULL, 't'},
+	        {"force", no_argument, NULL, 'f'},
+	        {"all", no_argument, NULL, 'a'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
 	};
 	int o, timeout = 60;
 	bool all = false;
@@ -136,25 +137,26 @@ static int run_persist(int argc, char **argv)
 }
 
 const struct verb verb_shutdown = {
-	.name = "shutdown",
-	.run = run_shutdown,
-	.summary = "stop sessions gracefully, then delete them",
-	.usage = "Usage: coi shutdown NAME... | --all [--timeout N] [--force]\n"
-		 "\n"
-		 "Stop the named sessions gracefully (N seconds of grace, default 60), force them\n"
-		 "after that, then delete them (persistent ones too) and remove their host state.\n"
-		 "\n"
-		 "  -t, --timeout N  seconds of grace\n"
-		 "  -f, --force      no grace\n"
-		 "  -a, --all        every coi session",
+        .name = "shutdown",
+        .run = run_shutdown,
+        .summary = "stop sessions gracefully, then delete them",
+        .usage = "Usage: coi shutdown NAME... | --all [--timeout N] [--force]\n"
+                 "\n"
+                 "Stop the named sessions gracefully (N seconds of grace, default 60), force them\n"
+                 "after that, then delete them (persistent ones too) and remove their host state.\n"
+                 "\n"
+                 "  -t, --timeout N  seconds of grace\n"
+                 "  -f, --force      no grace\n"
+                 "  -a, --all        every coi session",
 };
 
 const struct verb verb_persist = {
-	.name = "persist",
-	.run = run_persist,
-	.summary = "keep running ephemeral sessions when they end",
-	.usage = "Usage: coi persist NAME... | --all\n"
-		 "\n"
-		 "Mark running ephemeral sessions persistent: when their session ends the container\n"
-		 "is stopped and kept, and the next session of that workspace reuses it.",
+        .name = "persist",
+        .run = run_persist,
+        .summary = "keep running ephemeral sessions when they end",
+        .usage =
+                "Usage: coi persist NAME... | --all\n"
+                "\n"
+                "Mark running ephemeral sessions persistent: when their session ends the container\n"
+                "is stopped and kept, and the next session of that workspace reuses it.",
 };

@@ -152,7 +152,8 @@ static int add_metadata(struct incus_map *cfg, const struct session_opts *o, int
 	(void)snprintf(s, sizeof(s), "%d", slot);
 	if (set(cfg, "user.coi.workspace", o->workspace) < 0 || set(cfg, "user.coi.slot", s) < 0 ||
 	    set(cfg, "user.coi.persistent", o->persistent ? "true" : "false") < 0 ||
-	    set(cfg, "user.coi.image", o->image) < 0)
+	    set(cfg, "user.coi.image", o->image) < 0 ||
+	    (o->tool && set(cfg, "user.coi.tool", o->tool) < 0))
 		return -ENOMEM;
 	return 0;
 }

@@ -45,7 +45,7 @@ int saved_new_id(char ret[SAVED_ID_MAX])
 	return 0;
 }
 
-static int write_metadata(const char *dir, const struct session *s, const char *id,
+static int write_metadata(const char *dir, const struct saved_source *src, const char *id,
                           struct coi_error *err)
 {
 	_cleanup_json_ json_t *md = NULL;
@@ -56,8 +56,8 @@ static int write_metadata(const char *dir, const struct session *s, const char *
 
 	(void)strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	md = json_pack("{s:s, s:s, s:b, s:s, s:s, s:s}", "session_id", id, "container_name",
-	               s->name, "persistent", s->opts->persistent, "workspace", s->opts->workspace,
-	               "saved_at", when, "tool", s->opts->tool);
+	               src->container, "persistent", src->persistent, "workspace", src->workspace,
+	               "saved_at", when, "tool", src->tool);
 	text = md ? json_dumps(md, JSON_INDENT(2)) : NULL;
 	if (!text || !path)
 		return coi_error_oom(err);
@@ -86,10 +86,11 @@ static void remove_tree(const char *path)
 	(void)rmdir(path);
 }
 
-int saved_session_save(struct session *s, const char *id, struct coi_error *err)
+int saved_session_save_from(struct incus_client *c, const struct saved_source *src, const char *id,
+                            struct coi_error *err)
 {
-	const struct tool *t = tool_find(s->opts->tool);
-	_cleanup_free_ char *base = NULL, *tmp = NULL, *final = NULL, *dst = NULL, *src = NULL;
+	const struct tool *t = tool_find(src->tool);
+	_cleanup_free_ char *base = NULL, *tmp = NULL, *final = NULL, *dst = NULL, *from = NULL;
 	int r;
 
 	if (!t || !t->state_dir)
@@ -97,14 +98,14 @@ int saved_session_save(struct session *s, const char *id, struct coi_error *err)
 	base = saved_sessions_dir(t->name);
 	if (!base || asprintf(&tmp, "%s/.%s.tmp", base, id) < 0 ||
 	    asprintf(&final, "%s/%s", base, id) < 0 ||
-	    asprintf(&src, "/home/%s/%s", s->opts->code_user, t->state_dir) < 0 ||
+	    asprintf(&from, "/home/%s/%s", src->code_user, t->state_dir) < 0 ||
 	    !(dst = path_join(tmp, path_basename(t->state_dir))))
 		return coi_error_oom(err);
 	remove_tree(tmp);
 	r = mkdir_p(tmp, 0700);
 	if (r < 0)
 		return coi_error_errno(err, r, "cannot create '%s'", tmp);
-	r = incus_file_pull(s->client, s->name, src, dst, true, err);
+	r = incus_file_pull(c, src->container, from, dst, true, err);
 	if (r == -ENOENT) {
 		/* the agent never ran or kept no state: nothing to save */
 		remove_tree(tmp);
@@ -112,7 +113,7 @@ int saved_session_save(struct session *s, const char *id, struct coi_error *err)
 		return 0;
 	}
 	if (r >= 0)
-		r = write_metadata(tmp, s, id, err);
+		r = write_metadata(tmp, src, id, err);
 	if (r >= 0) {
 		remove_tree(final);
 		if (rename(tmp, final) < 0)
@@ -121,6 +122,19 @@ int saved_session_save(struct session *s, const char *id, struct coi_error *err)
 	if (r < 0)
 		remove_tree(tmp);
 	return r < 0 ? r : 1;
+}
+
+int saved_session_save(struct session *s, const char *id, struct coi_error *err)
+{
+	struct saved_source src = {
+	        .container = s->name,
+	        .tool = s->opts->tool,
+	        .code_user = s->opts->code_user,
+	        .workspace = s->opts->workspace,
+	        .persistent = s->opts->persistent,
+	};
+
+	return saved_session_save_from(s->client, &src, id, err);
 }
 
 /* The saved session to resume: id, or the newest saved for this workspace. */

@@ -2,8 +2,20 @@
 /* saved.h: saved agent sessions, for --resume (see saved.c). */
 #pragma once
 
+#include <stdbool.h>
+
 struct coi_error;
+struct incus_client;
 struct session;
+
+/* Where a session's state comes from, for saving it without the session (coi attach). */
+struct saved_source {
+	const char *container;
+	const char *tool;
+	const char *code_user;
+	const char *workspace;
+	bool persistent;
+};
 
 #define SAVED_ID_MAX 37
 
@@ -14,6 +26,8 @@ int saved_new_id(char ret[SAVED_ID_MAX]);
 /* Pull the tool's state out of the container under id. 1 when saved, 0 when there was nothing
  * to save. */
 int saved_session_save(struct session *s, const char *id, struct coi_error *err);
+int saved_session_save_from(struct incus_client *c, const struct saved_source *src, const char *id,
+                            struct coi_error *err);
 /* Directory of saved session id, or (id NULL) of the newest one saved for workspace. */
 int saved_session_find(const char *tool, const char *workspace, const char *id, char **ret_dir,
                        struct coi_error *err);

@@ -9,6 +9,7 @@ t_require_daemon
 t_like "daemon answers GET /1.0" "$(incus query /1.0 | jq -r .api_status)" '^stable$'
 
 c=$(t_name harness)
+t_defer "incus delete -f $c"
 t_ok "launch a container from the tiny image" t_launch "$c"
 t_is "it is running" "$(incus list "$c" -c s -f csv)" "RUNNING"
 t_is "it runs a command" "$(incus exec "$c" -- echo hello)" "hello"

@@ -103,11 +103,11 @@ t_require_daemon() {
     [ -x "$COI" ] || t_bail "no coi binary at $COI (run: make)"
 }
 
-# Launch a throwaway container from the tiny image; deleted at exit whatever happens.
+# Launch a throwaway container from the tiny image. Register its deletion with t_defer first:
+# under t_ok this runs in a subshell, where a t_defer would be lost.
 t_launch() {
     local name=$1
     shift
-    t_defer "incus delete -f $name"
     incus launch "$T_IMAGE" "$name" -c boot.autostart=false "$@" >/dev/null
 }
 

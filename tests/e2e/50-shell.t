@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The interactive path, tried for real in a terminal (tmux on the host drives coi shell, which
+# runs the agent in tmux in the container): the agent's banner, typing, detach, coi attach, the
+# agent exiting ends the session and saves its state, and --resume brings it back. With the
+# real image (coi-default) and its fake agent, dummy. Also, with the real image: forwarded
+# variables never show on a command line, and SSH agent forwarding lists the host agent's key.
+. "$(dirname "$0")/lib.sh"
+t_require_daemon
+incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
+
+ws=$(mktemp -d /tmp/coi-t-shell-XXXX)
+export COI_HOME=$(mktemp -d) # saved sessions of this test only
+cfg=$(mktemp)
+t_defer "rm -rf '$ws' '$COI_HOME' '$cfg'"
+printf '[tool]\nname = "dummy"\n' >"$cfg"
+export COI_CONFIG=$cfg
+git -C "$ws" init -q
+name=$(t_session_name "$ws" 1)
+T="tmux -L coi-t-shell"
+t_defer "$T kill-server; incus delete -f $name"
+
+screen() { $T capture-pane -p -t t1 2>/dev/null; }
+wait_screen() { # REGEX: wait (bounded, ~40 s) until the screen matches
+    local i
+    for i in $(seq 200); do
+        [[ "$(screen)" =~ $1 ]] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+term() { # start CMD in a fresh 120x30 terminal
+    $T kill-session -t t1 2>/dev/null
+    $T new-session -d -s t1 -x 120 -y 30 "cd '$ws' && $*; echo COI-EXIT=\$?; sleep 60"
+}
+
+term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$cfg $COI shell"
+t_ok "coi shell shows the agent's banner" wait_screen "dummy agent ready \(session "
+t_like "it runs in tmux in the container" "$(screen)" "\[coi\].*\"$name\""
+$T send-keys -t t1 "hello from the test" Enter
+t_ok "the agent answers what is typed" wait_screen "dummy: hello from the test"
+$T send-keys -t t1 C-b d
+t_ok "Ctrl-b d detaches" wait_screen "coi: detached; the agent keeps running in $name"
+t_ok "and coi exits 0" wait_screen "COI-EXIT=0"
+t_like "the session keeps running" "$("$COI" list)" "$name .* Running"
+t_like "detached is not orphaned" "$("$COI" list --json | jq -r ".active_containers[] | select(.name==\"$name\") | .orphan")" "false"
+
+term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME $COI attach"
+t_ok "coi attach returns to the agent" wait_screen "dummy: hello from the test"
+$T send-keys -t t1 "exit" Enter
+t_ok "when the agent exits, the session ends" wait_screen "coi: session $name ended"
+t_ok "the container is deleted" t_wait_gone "$name"
+saved=$(ls -d "$COI_HOME"/sessions-dummy/*/ 2>/dev/null | head -1)
+t_ok "the agent's state was saved" test -f "$saved/metadata.json"
+t_is "with the workspace in its metadata" "$(jq -r .workspace "$saved/metadata.json" 2>/dev/null)" "$ws"
+
+term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$cfg $COI shell --resume"
+t_ok "coi shell --resume: the agent resumes its session" wait_screen "dummy: resumed session .* \(1 turns\)"
+t_ok "with what was said before" wait_screen "dummy: last input: hello from the test"
+$T send-keys -t t1 "exit" Enter
+t_ok "and exits" wait_screen "COI-EXIT=0"
+t_ok "the container is deleted" t_wait_gone "$name"
+
+# Forwarded variables: in the command's environment, never on a command line.
+printf '[tool]\nname = "dummy"\n[defaults]\nforward_env = ["COI_T_SECRET"]\n' >"$cfg"
+secret="s3cr3t-$RANDOM$RANDOM"
+out=$(cd "$ws" && COI_T_SECRET=$secret "$COI" run -- sh -c 'echo "env=$COI_T_SECRET"; ps -eo args | grep -c "[s]3cr3t"' 2>/dev/null)
+t_like "a forwarded variable reaches the command" "$out" "env=$secret"
+t_like "and no process shows it on its command line" "$out" $'\n0$'
+
+# SSH agent forwarding: the host agent's key is listed inside; the key itself never enters.
+agentdir=$(mktemp -d)
+t_defer "rm -rf '$agentdir'"
+eval "$(ssh-agent -a "$agentdir/agent.sock")" >/dev/null
+t_defer "kill $SSH_AGENT_PID"
+ssh-keygen -q -t ed25519 -N '' -C coi-t-key -f "$agentdir/key"
+ssh-add -q "$agentdir/key" 2>/dev/null
+printf '[tool]\nname = "dummy"\n[ssh]\nforward_agent = true\n' >"$cfg"
+out=$(cd "$ws" && "$COI" run -- sh -c 'ssh-add -l; ls ~/.ssh' 2>/dev/null)
+t_like "ssh-add -l inside lists the host agent's key" "$out" "coi-t-key"
+t_like "no private key file inside, only the agent socket" "$out" $'agent.sock'
+t_fails "the key file is not there" grep -q "id_" <<<"$out"
+t_done
