@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* output.c: see output.h. */
+#include "cmd/output.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+/* clang-format off */
+static const char *const sequences[_OUTPUT_COLOR_MAX] = {
+	[OUTPUT_RESET] = "\033[0m",
+	[OUTPUT_BOLD] = "\033[1m",
+	[OUTPUT_RED] = "\033[31m",
+	[OUTPUT_GREEN] = "\033[32m",
+	[OUTPUT_YELLOW] = "\033[33m",
+	[OUTPUT_BLUE] = "\033[34m",
+	[OUTPUT_DIM] = "\033[2m",
+};
+/* clang-format on */
+
+bool output_is_tty(FILE *f)
+{
+	return f && isatty(fileno(f)) == 1;
+}
+
+bool output_use_color(FILE *f)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (no && *no)
+		return false;
+	if (term && strcmp(term, "dumb") == 0)
+		return false;
+	return output_is_tty(f);
+}
+
+const char *output_color(FILE *f, enum output_color c)
+{
+	if (c < 0 || c >= _OUTPUT_COLOR_MAX || !output_use_color(f))
+		return "";
+	return sequences[c];
+}
+
+enum output_color output_status_color(const char *status)
+{
+	if (!status)
+		return OUTPUT_RESET;
+	if (strcmp(status, "Running") == 0)
+		return OUTPUT_GREEN;
+	if (strcmp(status, "Stopped") == 0)
+		return OUTPUT_DIM;
+	if (strcmp(status, "Frozen") == 0)
+		return OUTPUT_BLUE;
+	if (strcmp(status, "Orphaned") == 0 || strcmp(status, "Error") == 0)
+		return OUTPUT_RED;
+	return OUTPUT_RESET;
+}
+
+unsigned output_width(FILE *f)
+{
+	struct winsize ws;
+	const char *cols;
+	long n;
+
+	if (!output_is_tty(f))
+		return 0;
+	if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	cols = getenv("COLUMNS");
+	n = cols ? strtol(cols, NULL, 10) : 0;
+	return n > 0 && n < 10000 ? (unsigned)n : 80;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void output_progress_begin(struct output_progress *p, const char *label)
+{
+	*p = (struct output_progress){.label = label};
+	p->active = output_is_tty(stderr) && log_get_level() >= LOG_LEVEL_WARN;
+	p->last_pct = (unsigned)-1;
+}
+
+static void draw_bar(const struct output_progress *p, unsigned pct, unsigned width)
+{
+	unsigned room = width > strlen(p->label) + 12 ? width - (unsigned)strlen(p->label) - 12 : 0;
+	unsigned bar = room > 40 ? 40 : room, full = bar * pct / 100;
+
+	fprintf(stderr, "\r%s [", p->label);
+	for (unsigned i = 0; i < bar; i++)
+		fputc(i < full ? '#' : '.', stderr);
+	fprintf(stderr, "] %3u%%\033[K", pct);
+}
+
+void output_progress_update(struct output_progress *p, uint64_t done, uint64_t total)
+{
+	uint64_t t;
+	unsigned pct;
+
+	if (!p->active)
+		return;
+	pct = total ? (unsigned)(done >= total ? 100 : done * 100 / total) : 0;
+	t = now_ms();
+	if (p->last_ms && t - p->last_ms < 100 && pct != 100)
+		return;
+	if (total && pct == p->last_pct)
+		return;
+	p->last_ms = t;
+	p->last_pct = pct;
+	if (total)
+		draw_bar(p, pct, output_width(stderr));
+	else
+		fprintf(stderr, "\r%s %llu\033[K", p->label, (unsigned long long)done);
+	fflush(stderr);
+}
+
+void output_progress_end(struct output_progress *p)
+{
+	if (!p->active)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	p->active = false;
+}
