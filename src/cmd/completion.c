@@ -96,7 +96,8 @@ static void emit_profiles(const char *cur, const char *prefix, const char *works
 		add_dirs(&names, user);
 	if (asprintf(&proj, "%s/.coi/profiles", workspace ? workspace : ".") > 0)
 		add_dirs(&names, proj);
-	strv_foreach(n, names) emit(cur, prefix, *n, NULL);
+	strv_foreach(n, names)
+		emit(cur, prefix, *n, NULL);
 }
 
 /* The candidates for a value of kind; returns the directive. */
@@ -117,7 +118,8 @@ static const char *complete_value(enum usage_kind kind, const char *arg, const c
 		break;
 	case USAGE_CHOICE:
 		choices = strv_split(arg, "|");
-		strv_foreach(c, choices) emit(cur, prefix, *c, NULL);
+		strv_foreach(c, choices)
+			emit(cur, prefix, *c, NULL);
 		break;
 	case USAGE_DIR:
 		return ":dirs";
@@ -182,8 +184,8 @@ static int count_positionals(const struct usage *u, char **w, int n, bool has_su
 	return has_sub ? count - 1 : count;
 }
 
-static const char *complete_positional(const struct verb *v, const struct usage *u, char **w,
-                                       int n, bool has_sub)
+static const char *complete_positional(const struct verb *v, const struct usage *u, char **w, int n,
+                                       bool has_sub)
 {
 	size_t np = strv_length(u->positionals), l;
 	int idx = count_positionals(u, w, n, has_sub);
@@ -203,6 +205,14 @@ static const char *complete_positional(const struct verb *v, const struct usage 
 	                      find_workspace(w, n));
 }
 
+static bool after_dashdash(char **w, int n)
+{
+	for (int i = 0; i < n - 1; i++)
+		if (strcmp(w[i], "--") == 0)
+			return true;
+	return false;
+}
+
 /* w[0..n-1] are the words after the verb, w[n-1] the one being completed. */
 static const char *complete_verb(const struct verb *v, char **w, int n)
 {
@@ -220,22 +230,24 @@ static const char *complete_verb(const struct verb *v, char **w, int n)
 		u = whole, whole = (struct usage){0};
 	if (prev && takes_value(&u, prev)) {
 		o = usage_find_opt(&u, prev);
-		dir = complete_value(usage_kind(prev, o ? o->arg : NULL, v->usage), o ? o->arg : NULL,
-		                     cur, "", find_workspace(w, n));
+		dir = complete_value(usage_kind(prev, o ? o->arg : NULL, v->usage),
+		                     o ? o->arg : NULL, cur, "", find_workspace(w, n));
 	} else if (eq) {
-		_cleanup_free_ char *name = strndup(cur, (size_t)(eq - cur)), *pre = strndup(cur, (size_t)(eq - cur + 1));
+		_cleanup_free_ char *name = strndup(cur, (size_t)(eq - cur)),
+		                    *pre = strndup(cur, (size_t)(eq - cur + 1));
 
 		o = name ? usage_find_opt(&u, name) : NULL;
 		if (pre && o && o->arg)
 			dir = complete_value(usage_kind(name, o->arg, v->usage), o->arg, cur, pre,
 			                     find_workspace(w, n));
-	} else if (cur[0] == '-') {
+	} else if (cur[0] == '-' && !after_dashdash(w, n)) {
 		for (size_t i = 0; i < u.n_opts; i++)
 			emit(cur, "", u.opts[i].name, u.opts[i].help);
 		if (!usage_find_opt(&u, "--help")) /* every verb takes it */
 			emit(cur, "", "--help", "usage of the verb");
 	} else if (u.subcommands && !sub) {
-		strv_foreach(s, u.subcommands) emit(cur, "", *s, NULL);
+		strv_foreach(s, u.subcommands)
+			emit(cur, "", *s, NULL);
 	} else {
 		dir = complete_positional(v, &u, w, n, sub != NULL);
 	}

@@ -198,7 +198,8 @@ static int add_option(struct syn_state *st, char *core, const char *arg, bool co
 		const char *a = arg;
 
 		if (eq) {
-			a = *eq == '=' ? eq + 1 : NULL; /* "--shift[=BOOL]": the value is optional */
+			a = *eq == '=' ? eq + 1
+			               : NULL; /* "--shift[=BOOL]": the value is optional */
 			*eq = '\0';
 		}
 		if (!is_option(alt))
@@ -300,7 +301,8 @@ static int parse_synopsis(struct usage *u, const char *syn, const char *skip, bo
 
 static int read_lines(const char *verb, const char *text, struct line **ret, size_t *ret_n)
 {
-	bool sub_style = strstr(text, "SUBCOMMAND") && strstr(text, "SUBCOMMAND") < strchrnul(text, '\n');
+	bool sub_style =
+	        strstr(text, "SUBCOMMAND") && strstr(text, "SUBCOMMAND") < strchrnul(text, '\n');
 	struct line *lines = NULL;
 	const char *cur_sub = NULL;
 	size_t n = 0;
