@@ -284,6 +284,9 @@ static int parse_synopsis(struct usage *u, const char *syn, const char *skip, bo
 				if (is_value(tok[i + 1], cores[i + 1], i + 2 == n)) {
 					arg = cores[++i];
 					close = c2;
+				} else {
+					free(cores[i + 1]);
+					cores[i + 1] = NULL;
 				}
 			}
 			r = add_option(&st, core, arg, comma, help);

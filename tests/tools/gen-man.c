@@ -88,8 +88,8 @@ static void template_line(const char *s, size_t len)
 	else if (len == 8 && memcmp(s, "@CONFIG@", 8) == 0)
 		config();
 	else if (at)
-		printf("%.*s%s%.*s\n", (int)(at - s), s, coi_version, (int)(len - (size_t)(at - s) - 9),
-		       at + 9);
+		printf("%.*s%s%.*s\n", (int)(at - s), s, coi_version,
+		       (int)(len - (size_t)(at - s) - 9), at + 9);
 	else
 		printf("%.*s\n", (int)len, s);
 }
