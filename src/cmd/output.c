@@ -2,6 +2,7 @@
 /* output.c: see output.h. */
 #include "cmd/output.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -58,6 +59,48 @@ enum output_color output_status_color(const char *status)
 	if (strcmp(status, "Orphaned") == 0 || strcmp(status, "Error") == 0)
 		return OUTPUT_RED;
 	return OUTPUT_RESET;
+}
+
+/* clang-format off */
+static const struct {
+	const char *needle; /* in the message */
+	const char *hint;
+} hints[] = {
+	{"cannot reach incus: socket", "is the Incus daemon running? Start it (systemctl start incus), or set INCUS_SOCKET to its socket"},
+	{"cannot reach incus", "is the Incus daemon running and reachable? Check INCUS_SOCKET or [incus] remote_url"},
+};
+/* clang-format on */
+
+#define HINT_GROUP \
+	"you may not use the Incus socket: add your user to the 'incus-admin' group and log in again"
+
+/* "cannot reach incus at '/path': ...": is the socket there but closed to this user? */
+static bool socket_denied(const char *msg)
+{
+	const char *p = strstr(msg, "cannot reach incus at '"), *end;
+	char path[4096];
+
+	if (!p)
+		return false;
+	p += strlen("cannot reach incus at '");
+	end = strchr(p, '\'');
+	if (!end || *p != '/' || (size_t)(end - p) >= sizeof(path))
+		return false;
+	memcpy(path, p, (size_t)(end - p));
+	path[end - p] = '\0';
+	return access(path, R_OK | W_OK) < 0 && errno == EACCES;
+}
+
+const char *output_hint(int code, const char *msg)
+{
+	if (!msg || code >= 0)
+		return NULL;
+	if (strstr(msg, "Permission denied") || socket_denied(msg))
+		return HINT_GROUP;
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
+		if (strstr(msg, hints[i].needle) && !strstr(msg, hints[i].hint))
+			return hints[i].hint;
+	return NULL;
 }
 
 unsigned output_width(FILE *f)

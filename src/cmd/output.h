@@ -29,6 +29,10 @@ const char *output_color(FILE *f, enum output_color c);
  * blue, "Orphaned"/"Error" red), OUTPUT_RESET for others. */
 enum output_color output_status_color(const char *status);
 
+/* What to do next after a failure that is common and has one cure (the daemon cannot be reached,
+ * the socket refuses the user), or NULL. From the error's code and text. */
+const char *output_hint(int code, const char *msg);
+
 /* Columns of the terminal on f (TIOCGWINSZ, else $COLUMNS), or 0 when f is not a terminal:
  * output for pipes is never cut to a width. */
 unsigned output_width(FILE *f);

@@ -2,6 +2,7 @@
 /* Terminal conventions: colour only on a terminal and never with NO_COLOR or TERM=dumb, the
  * terminal's width, tables cut to fit a narrow terminal but whole in a pipe, colour sequences
  * not counted as width, and the usage-text reader behind completion. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,8 @@ static void test_width(void)
 static struct table *sample_table(void)
 {
 	static const char *const h[] = {"NAME", "WORKSPACE", "STATUS", NULL};
-	static const char *const r1[] = {"coi-1234abcd-1", "/home/someone/projects/a-long-project-name",
+	static const char *const r1[] = {"coi-1234abcd-1",
+	                                 "/home/someone/projects/a-long-project-name",
 	                                 "\033[32mRunning\033[0m", NULL};
 	static const char *const r2[] = {"coi-1234abcd-2", "/srv/x", "Stopped", NULL};
 	struct table *t = table_new(h);
@@ -185,6 +187,17 @@ static void test_usage_reader(void)
 	CHECK(usage_kind("--slot", "N", "") == USAGE_NONE);
 }
 
+static void test_hints(void)
+{
+	const char *h = output_hint(-ENOENT, "cannot reach incus: socket '/x' does not exist");
+
+	CHECK(h && strstr(h, "daemon running"));
+	h = output_hint(-ECONNREFUSED, "cannot reach incus at 'https://h:8443': refused");
+	CHECK(h && strstr(h, "remote_url"));
+	CHECK(output_hint(-EINVAL, "invalid profile name 'x'") == NULL);
+	CHECK(output_hint(0, "cannot reach incus") == NULL);
+}
+
 int main(void)
 {
 	RUN(test_color_only_on_a_terminal);
@@ -192,5 +205,6 @@ int main(void)
 	RUN(test_table_fits_a_narrow_terminal);
 	RUN(test_table_whole_in_a_pipe);
 	RUN(test_usage_reader);
+	RUN(test_hints);
 	return tap_done();
 }
