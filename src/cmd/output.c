@@ -66,7 +66,7 @@ static const struct {
 	const char *needle; /* in the message */
 	const char *hint;
 } hints[] = {
-	{"cannot reach incus: socket", "is the Incus daemon running? Start it (systemctl start incus), or set INCUS_SOCKET to its socket"},
+	{"cannot reach incus: socket", "is the Incus daemon running? Start it (systemctl start incus) or set INCUS_SOCKET"},
 	{"cannot reach incus", "is the Incus daemon running and reachable? Check INCUS_SOCKET or [incus] remote_url"},
 };
 /* clang-format on */
