@@ -52,19 +52,21 @@ static void put_cut(const char *s, size_t w, FILE *f)
 	fprintf(f, "%.*s\u2026", (int)i, s);
 }
 
-/* Shrink the widest column so the table fits a terminal of width cols (0: no limit). */
+/* Shrink the widest column (never the first: the name a user copies), down to CUT_MIN at most,
+ * so the table fits a terminal of cols columns (0: no limit). If that is not enough, the terminal
+ * wraps, as it would anyway; cutting every column would leave nothing readable. */
 static void fit(size_t *w, size_t ncols, unsigned cols)
 {
 	size_t total = 0, widest = 0;
 
 	for (size_t c = 0; c < ncols; c++) {
 		total += w[c] + (c + 1 < ncols ? 2 : 0);
-		if (w[c] > w[widest])
+		if (c > 0 && (widest == 0 || w[c] > w[widest]))
 			widest = c;
 	}
-	if (cols == 0 || total <= cols || w[widest] <= CUT_MIN)
+	if (cols == 0 || total <= cols || widest == 0 || w[widest] <= CUT_MIN)
 		return;
-	w[widest] = w[widest] > total - cols + CUT_MIN ? w[widest] - (total - cols) : CUT_MIN;
+	w[widest] = w[widest] - CUT_MIN > total - cols ? w[widest] - (total - cols) : CUT_MIN;
 }
 
 struct table *table_new(const char *const *headers)
