@@ -15,7 +15,6 @@ fi
 screens=${COI_T_SCREENS:-$T_ROOT/build/screens}
 mkdir -p "$screens"
 
-version=$(cd "$T_ROOT" && git describe --tags --always --dirty)
 deb=$(cd "$T_ROOT" && scripts/mkdeb 2>&1 | tail -1)
 t_ok "make deb builds a package" test -f "$T_ROOT/$deb"
 deb=$T_ROOT/$deb
@@ -42,7 +41,10 @@ t_fails "coi is not there yet" cx sh -c 'command -v coi'
 incus file push -q "$deb" "$c/tmp/coi.deb"
 t_ok "apt-get install ./coi.deb pulls the dependencies and installs" cx env DEBIAN_FRONTEND=noninteractive \
     timeout 300 apt-get install -y -q --no-install-recommends /tmp/coi.deb
-t_like "coi --version" "$(cx coi --version)" "^coi $version\$"
+version=$("$T_ROOT/build/release/coi" --version)
+t_is "coi --version is the release build's" "$(cx coi --version)" "$version"
+t_like "and the package version names the same commit" "$(dpkg-deb -f "$deb" Version)" \
+    "git${version#coi }"
 t_is "man -w coi finds the page" "$(cx man -w coi)" /usr/share/man/man1/coi.1.gz
 man_out=$(cx env MANPAGER=cat MANWIDTH=80 man coi 2>&1)
 t_like "man coi renders" "$man_out" 'NAME.*coi - run AI coding agents'
