@@ -42,9 +42,10 @@ incus file push -q "$deb" "$c/tmp/coi.deb"
 t_ok "apt-get install ./coi.deb pulls the dependencies and installs" cx env DEBIAN_FRONTEND=noninteractive \
     timeout 300 apt-get install -y -q --no-install-recommends /tmp/coi.deb
 version=$("$T_ROOT/build/release/coi" --version)
-t_is "coi --version is the release build's" "$(cx coi --version)" "$version"
+version=${version//-/+}
+t_is "coi --version is the release build's" "$(cx coi --version | tr - +)" "$version"
 t_like "and the package version names the same commit" "$(dpkg-deb -f "$deb" Version)" \
-    "git${version#coi }"
+    "git${version#coi }" # 0.1.0+gitabc1234 for coi abc1234
 t_is "man -w coi finds the page" "$(cx man -w coi)" /usr/share/man/man1/coi.1.gz
 man_out=$(cx env MANPAGER=cat MANWIDTH=80 man coi 2>&1)
 t_like "man coi renders" "$man_out" 'NAME.*coi - run AI coding agents'
