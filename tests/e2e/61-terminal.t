@@ -44,11 +44,13 @@ pane > "$screens/host-complete-name.txt"
 t_ok "coi list on the terminal" type_cmd 'coi list' 
 t_like "STATUS is green on a terminal" "$(pane -e)" $'\e\\[32mRunning'
 pane > "$screens/host-list.txt"
+pane -e | cat -v > "$screens/host-list-escapes.txt"
 t_ok "NO_COLOR=1 coi list" type_cmd 'NO_COLOR=1 coi list' 
 out=$(pane -e)
 t_like "the row is there" "$out" "$name .*Running"
 t_fails "with no colour" grep -q $'\e\\[32m' <<<"$out"
 pane > "$screens/host-no-color.txt"
+pane -e | cat -v > "$screens/host-no-color-escapes.txt"
 t_ok "coi list | cat" type_cmd 'coi list | cat' 
 out=$(pane -e)
 t_fails "a pipe gets no colour" grep -q $'\e\\[3' <<<"$out"
@@ -68,4 +70,20 @@ t_is "and fits in $width columns" "$long" 0
 pane > "$screens/host-list-narrow.txt"
 t_ok "a pipe from a narrow terminal" type_cmd 'coi list | cat' 
 t_like "still gets the whole workspace" "$(pane)" "$ws"
+# zsh, with compinit, completes through the same engine.
+if command -v zsh >/dev/null; then
+    tm kill-session -t ux
+    tm new-session -d -s ux -x 100 -y 20 \
+        "env -i HOME=$ws TERM=xterm-256color PATH=$COI_BUILD:/usr/bin:/bin INCUS_SOCKET=$INCUS_SOCKET zsh -f"
+    t_ok "a zsh in tmux" wait_for '[#%] ?$'
+    tm send-keys -t ux 'autoload -Uz compinit && compinit -u -d /tmp/coi-t-ux-zcomp-$$ && source <(coi completion zsh)' Enter
+    tm send-keys -t ux C-l "coi kill ${name:0:10}" Tab
+    t_ok "zsh: coi kill <prefix><Tab> completes the container name" wait_for "coi kill $name"
+    tm send-keys -t ux C-u 'coi image list --format ' Tab
+    t_ok "zsh: --format <Tab> offers the choices" wait_for 'table +json|json +table'
+    pane > "$screens/host-zsh.txt"
+    rm -f /tmp/coi-t-ux-zcomp-$$
+else
+    echo "ok $((_t_n += 1)) - # SKIP zsh not installed"
+fi
 t_done
