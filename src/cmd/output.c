@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "incus/incus.h"
 #include "util/log.h"
 
 /* clang-format off */
@@ -144,26 +145,56 @@ static void draw_bar(const struct output_progress *p, unsigned pct, unsigned wid
 	fprintf(stderr, "] %3u%%\033[K", pct);
 }
 
+/* At most one redraw every 100 ms, except to show completion. */
+static bool progress_due(struct output_progress *p, bool final)
+{
+	uint64_t t = now_ms();
+
+	if (p->last_ms && t - p->last_ms < 100 && !final)
+		return false;
+	p->last_ms = t;
+	return true;
+}
+
 void output_progress_update(struct output_progress *p, uint64_t done, uint64_t total)
 {
-	uint64_t t;
 	unsigned pct;
 
 	if (!p->active)
 		return;
 	pct = total ? (unsigned)(done >= total ? 100 : done * 100 / total) : 0;
-	t = now_ms();
-	if (p->last_ms && t - p->last_ms < 100 && pct != 100)
-		return;
 	if (total && pct == p->last_pct)
 		return;
-	p->last_ms = t;
+	if (!progress_due(p, pct == 100))
+		return;
 	p->last_pct = pct;
 	if (total)
 		draw_bar(p, pct, output_width(stderr));
 	else
 		fprintf(stderr, "\r%s %llu\033[K", p->label, (unsigned long long)done);
 	fflush(stderr);
+}
+
+void output_progress_text(struct output_progress *p, const char *text)
+{
+	unsigned w;
+
+	if (!p->active || !text || !progress_due(p, false))
+		return;
+	w = output_width(stderr);
+	fprintf(stderr, "\r%s: %.*s\033[K", p->label,
+	        (int)(w > strlen(p->label) + 3 ? w - strlen(p->label) - 3 : 0), text);
+	fflush(stderr);
+}
+
+void output_progress_incus(const struct incus_progress *ip, void *userdata)
+{
+	struct output_progress *p = userdata;
+
+	if (ip->percent >= 0)
+		output_progress_update(p, (uint64_t)ip->percent, 100);
+	else
+		output_progress_text(p, ip->text);
 }
 
 void output_progress_end(struct output_progress *p)

@@ -49,5 +49,12 @@ struct output_progress {
 void output_progress_begin(struct output_progress *p, const char *label);
 /* done of total units (bytes, steps); total 0 shows a spinner-like count instead of a bar. */
 void output_progress_update(struct output_progress *p, uint64_t done, uint64_t total);
+/* A line of text in place of the bar, when the work has stages but no measure. */
+void output_progress_text(struct output_progress *p, const char *text);
 /* Clear the bar's line. */
 void output_progress_end(struct output_progress *p);
+
+/* An incus_progress_fn (incus/incus.h, struct incus_wait) drawing an operation's progress:
+ * userdata is a struct output_progress begun by the caller. */
+struct incus_progress;
+void output_progress_incus(const struct incus_progress *ip, void *userdata);

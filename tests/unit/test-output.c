@@ -4,6 +4,7 @@
  * not counted as width, and the usage-text reader behind completion. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -32,14 +33,21 @@ static FILE *pty_open(unsigned short cols, int *ret_master)
 	return f;
 }
 
+/* Everything the terminal received: read until it has been quiet for 100 ms (bounded). */
 static size_t pty_read(int m, char *buf, size_t size)
 {
-	ssize_t n;
+	struct pollfd p = {.fd = m, .events = POLLIN};
+	size_t len = 0;
 
-	(void)fcntl(m, F_SETFL, O_NONBLOCK);
-	n = read(m, buf, size - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	return n > 0 ? (size_t)n : 0;
+	for (int i = 0; i < 50 && len + 1 < size && poll(&p, 1, 100) > 0; i++) {
+		ssize_t n = read(m, buf + len, size - 1 - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return len;
 }
 
 static void test_color_only_on_a_terminal(void)
@@ -198,6 +206,37 @@ static void test_hints(void)
 	CHECK(output_hint(0, "cannot reach incus") == NULL);
 }
 
+/* Progress bars draw on stderr only when it is a terminal. */
+static void test_progress(void)
+{
+	struct output_progress bar;
+	char buf[4096];
+	int m = -1, saved = dup(2);
+	FILE *tty = pty_open(60, &m);
+
+	CHECK(tty && saved >= 0);
+	if (!tty || saved < 0)
+		return;
+	output_progress_begin(&bar, "importing"); /* stderr is not a terminal here */
+	CHECK(!bar.active);
+	output_progress_update(&bar, 1, 2);
+	CHECK(dup2(fileno(tty), 2) == 2);
+	output_progress_begin(&bar, "importing");
+	CHECK(bar.active);
+	output_progress_update(&bar, 50, 100);
+	output_progress_end(&bar);
+	fflush(stderr);
+	CHECK(dup2(saved, 2) == 2);
+	pty_read(m, buf, sizeof(buf));
+	CHECK(strstr(buf, "importing [") != NULL);
+	CHECK(strstr(buf, "#....") != NULL);
+	CHECK(strstr(buf, " 50%") != NULL);
+	CHECK(strstr(buf, "\r\033[K") != NULL); /* end clears the line */
+	close(saved);
+	fclose(tty);
+	close(m);
+}
+
 int main(void)
 {
 	RUN(test_color_only_on_a_terminal);
@@ -206,5 +245,6 @@ int main(void)
 	RUN(test_table_whole_in_a_pipe);
 	RUN(test_usage_reader);
 	RUN(test_hints);
+	RUN(test_progress);
 	return tap_done();
 }
