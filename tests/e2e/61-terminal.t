@@ -76,13 +76,12 @@ if command -v zsh >/dev/null; then
     tm new-session -d -s ux -x 100 -y 20 \
         "env -i HOME=$ws TERM=xterm-256color PATH=$COI_BUILD:/usr/bin:/bin INCUS_SOCKET=$INCUS_SOCKET zsh -f"
     t_ok "a zsh in tmux" wait_for '[#%] ?$'
-    tm send-keys -t ux 'autoload -Uz compinit && compinit -u -d /tmp/coi-t-ux-zcomp-$$ && source <(coi completion zsh)' Enter
+    tm send-keys -t ux "autoload -Uz compinit && compinit -u -d $ws/.zcompdump && source <(coi completion zsh)" Enter
     tm send-keys -t ux C-l "coi kill ${name:0:10}" Tab
     t_ok "zsh: coi kill <prefix><Tab> completes the container name" wait_for "coi kill $name"
     tm send-keys -t ux C-u 'coi image list --format ' Tab
     t_ok "zsh: --format <Tab> offers the choices" wait_for 'table +json|json +table'
     pane > "$screens/host-zsh.txt"
-    rm -f /tmp/coi-t-ux-zcomp-$$
 else
     echo "ok $((_t_n += 1)) - # SKIP zsh not installed"
 fi
