@@ -50,11 +50,15 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(O)/tools/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 
 .PHONY: all dev asan release check check-asan unit tools fuzz format format-check lint \
-	install uninstall clean e2e test bench
+	install uninstall clean e2e test bench docs deb
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(O)/coi $(UNIT_BINS) $(TOOL_BINS)
+# What 'make install' ships besides the binary, generated from the code (verb table, key table).
+EXTRAS	:= $(O)/coi.1 $(O)/completion/coi.bash $(O)/completion/_coi $(O)/completion/coi.fish \
+	   $(O)/config.toml.example
+
+all: $(O)/coi $(UNIT_BINS) $(TOOL_BINS) $(EXTRAS)
 
 dev:
 	$(MAKE) BUILD=dev all
@@ -125,11 +129,51 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  --suppress=missingIncludeSystem -D_GNU_SOURCE -Isrc src
 
-install: $(O)/coi
-	install -D -m 0755 $(O)/coi $(DESTDIR)$(PREFIX)/bin/coi
+# The man page: man/coi.1.in with the verbs and configuration keys filled in from the code.
+$(O)/coi.1: man/coi.1.in $(O)/tools/gen-man
+	$(Q)$(O)/tools/gen-man $< > $@.tmp && mv $@.tmp $@
+$(O)/completion/coi.bash: $(O)/coi
+	@mkdir -p $(@D)
+	$(Q)$(O)/coi completion bash > $@
+$(O)/completion/_coi: $(O)/coi
+	@mkdir -p $(@D)
+	$(Q)$(O)/coi completion zsh > $@
+$(O)/completion/coi.fish: $(O)/coi
+	@mkdir -p $(@D)
+	$(Q)$(O)/coi completion fish > $@
+$(O)/config.toml.example: $(O)/tools/gen-config-doc
+	$(Q)$(O)/tools/gen-config-doc toml > $@.tmp && mv $@.tmp $@
+
+# docs/configuration.md is generated from the key table; tests/unit/config-doc.t checks it.
+docs: $(O)/tools/gen-config-doc
+	$(O)/tools/gen-config-doc markdown > docs/configuration.md
+
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/coi
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(if $(filter /usr,$(PREFIX)),/usr/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+DOCS	:= $(filter-out docs/development.md,$(wildcard docs/*.md))
+
+install: $(O)/coi $(EXTRAS)
+	install -D -m 0755 $(O)/coi $(DESTDIR)$(BINDIR)/coi
+	install -D -m 0644 $(O)/coi.1 $(DESTDIR)$(MANDIR)/man1/coi.1
+	install -D -m 0644 $(O)/completion/coi.bash $(DESTDIR)$(BASHCOMPDIR)/coi
+	install -D -m 0644 $(O)/completion/_coi $(DESTDIR)$(ZSHCOMPDIR)/_coi
+	install -D -m 0644 $(O)/completion/coi.fish $(DESTDIR)$(FISHCOMPDIR)/coi.fish
+	install -D -m 0644 $(O)/config.toml.example $(DESTDIR)$(DOCDIR)/config.toml.example
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/coi
+	rm -f $(DESTDIR)$(BINDIR)/coi $(DESTDIR)$(MANDIR)/man1/coi.1 $(DESTDIR)$(BASHCOMPDIR)/coi \
+	  $(DESTDIR)$(ZSHCOMPDIR)/_coi $(DESTDIR)$(FISHCOMPDIR)/coi.fish
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# A Debian package of a release build: build/coi_VERSION_ARCH.deb (scripts/mkdeb).
+deb:
+	scripts/mkdeb
 
 bench: all
 	COI_BUILD=$(CURDIR)/$(O) bench/run
@@ -137,4 +181,4 @@ bench: all
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)

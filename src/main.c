@@ -18,7 +18,8 @@ static void print_main_help(FILE *f)
 	        "\n"
 	        "Verbs:\n");
 	for (size_t i = 0; coi_verbs[i]; i++)
-		fprintf(f, "  %-12s %s\n", coi_verbs[i]->name, coi_verbs[i]->summary);
+		if (coi_verbs[i]->name[0] != '_') /* hidden helpers such as __complete */
+			fprintf(f, "  %-12s %s\n", coi_verbs[i]->name, coi_verbs[i]->summary);
 	fprintf(f, "\n"
 	           "Global options:\n"
 	           "  -v, --verbose   more detail on stderr (twice for debug)\n"
@@ -81,6 +82,10 @@ int main(int argc, char **argv)
 		log_set_level(LOG_LEVEL_DEBUG);
 
 	if (optind >= argc) {
+		/* 'coi' alone in a project is 'coi shell', once that verb exists. */
+		v = verb_find("shell");
+		if (v)
+			return v->run(1, (char *[]){(char *)"shell", NULL});
 		print_main_help(stderr);
 		return EXIT_USAGE;
 	}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/output.h"
 #include "util/error.h"
 
 #ifndef COI_VERSION
@@ -44,7 +45,11 @@ int cmd_usage_error(const struct verb *v, const char *fmt, ...)
 
 int cmd_fail(const struct coi_error *err)
 {
+	const char *hint = err ? output_hint(err->code, err->msg) : NULL;
+
 	fprintf(stderr, "coi: %s\n", coi_error_message(err));
+	if (hint) /* what to do next, for the common failures with one cure */
+		fprintf(stderr, "coi: %s\n", hint);
 	return EXIT_FAIL;
 }
 

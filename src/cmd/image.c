@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/output.h"
 #include "incus/incus.h"
 #include "util/error.h"
 #include "util/strv.h"
@@ -173,18 +174,12 @@ static int cmd_delete(struct incus_client *c, const struct image_args *a, int ar
 	return incus_image_delete(c, argv[0], &err) < 0 ? cmd_fail(&err) : EXIT_OK;
 }
 
-static void on_progress(const struct incus_progress *p, void *userdata)
-{
-	if (*(bool *)userdata)
-		fprintf(stderr, "\r%-60.60s", p->text);
-}
-
 static int cmd_publish(struct incus_client *c, const struct image_args *a, int argc, char **argv)
 {
 	struct incus_publish_opts o = {.description = a->description,
 	                               .compression = a->compression};
-	bool tty = isatty(2);
-	struct incus_wait w = {.progress = on_progress, .userdata = &tty};
+	struct output_progress bar;
+	struct incus_wait w = {.progress = output_progress_incus, .userdata = &bar};
 	_cleanup_free_ char *fp = NULL;
 	struct coi_error err = {0};
 	int r;
@@ -193,9 +188,9 @@ static int cmd_publish(struct incus_client *c, const struct image_args *a, int a
 		return USAGE_ERROR("usage: coi image publish CONTAINER ALIAS");
 	o.instance = argv[0];
 	o.alias = argv[1];
+	output_progress_begin(&bar, "publishing");
 	r = incus_image_publish(c, &o, &w, &fp, &err);
-	if (tty)
-		fputs("\r\033[K", stderr);
+	output_progress_end(&bar);
 	if (r < 0)
 		return cmd_fail(&err);
 	printf("%s\n", fp);
@@ -204,12 +199,18 @@ static int cmd_publish(struct incus_client *c, const struct image_args *a, int a
 
 static int cmd_import(struct incus_client *c, const struct image_args *a, int argc, char **argv)
 {
+	struct output_progress bar;
+	struct incus_wait w = {.progress = output_progress_incus, .userdata = &bar};
 	_cleanup_free_ char *fp = NULL;
 	struct coi_error err = {0};
+	int r;
 
 	if (argc != 2)
 		return USAGE_ERROR("usage: coi image import METADATA ROOTFS [--alias A]");
-	if (incus_image_import(c, argv[0], argv[1], a->alias, NULL, &fp, &err) < 0)
+	output_progress_begin(&bar, "importing");
+	r = incus_image_import(c, argv[0], argv[1], a->alias, &w, &fp, &err);
+	output_progress_end(&bar);
+	if (r < 0)
 		return cmd_fail(&err);
 	printf("%s\n", fp);
 	return EXIT_OK;

@@ -8,6 +8,7 @@
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "cmd/output.h"
 #include "cmd/table.h"
 #include "incus/incus.h"
 #include "session/fleet.h"
@@ -50,13 +51,18 @@ static int print_table(const struct fleet *f)
 		return cmd_failf("out of memory");
 	for (size_t i = 0; i < f->n; i++) {
 		const struct fleet_entry *e = &f->items[i];
-		char slot[16];
-		const char *status = e->orphan ? "Orphaned" : e->status;
+		char slot[16], status[64];
+		const char *st = e->orphan ? "Orphaned" : e->status;
+		enum output_color sc = output_status_color(st);
 		const char *row[] = {
 		        e->name, e->workspace, slot,     e->persistent ? "persistent" : "ephemeral",
 		        status,  e->ipv4,      e->image, NULL};
 
 		(void)snprintf(slot, sizeof(slot), "%d", e->slot);
+		/* colour only on a terminal without NO_COLOR (output_color() is "" otherwise) */
+		(void)snprintf(status, sizeof(status), "%s%s%s", output_color(stdout, sc),
+		               st ? st : "",
+		               sc == OUTPUT_RESET ? "" : output_color(stdout, OUTPUT_RESET));
 		if (table_add(t, row) < 0) {
 			table_free(t);
 			return cmd_failf("out of memory");

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* table.c: see table.h. Widths count bytes of UTF-8 lead characters, so names with non-ASCII
- * letters still line up. */
+/* table.c: see table.h. Widths count UTF-8 lead bytes and skip colour sequences, so names with
+ * non-ASCII letters and coloured cells still line up. On a terminal narrower than the table, the
+ * widest column is cut (with "…") to fit; a pipe always gets every cell whole. */
 #include "cmd/table.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/output.h"
 #include "util/strv.h"
+
+#define CUT_MIN 8 /* never cut a column narrower than this */
 
 struct table {
 	size_t cols;
@@ -19,10 +23,50 @@ static size_t text_width(const char *s)
 {
 	size_t w = 0;
 
-	for (; *s; s++)
+	for (; *s; s++) {
+		if (s[0] == '\033' && s[1] == '[') { /* a colour sequence: ESC [ ... m */
+			s += 1 + strcspn(s + 1, "m");
+			if (!*s)
+				break;
+			continue;
+		}
 		if (((unsigned char)*s & 0xC0) != 0x80)
 			w++;
+	}
 	return w;
+}
+
+/* Print s in at most w columns: whole, or its first w-1 characters and "…". */
+static void put_cut(const char *s, size_t w, FILE *f)
+{
+	size_t n = 0, i = 0;
+
+	if (text_width(s) <= w || strchr(s, '\033')) {
+		fputs(s, f);
+		return;
+	}
+	for (; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xC0) != 0x80 && n++ == w - 1)
+			break;
+	}
+	fprintf(f, "%.*s\u2026", (int)i, s);
+}
+
+/* Shrink the widest column (never the first: the name a user copies), down to CUT_MIN at most,
+ * so the table fits a terminal of cols columns (0: no limit). If that is not enough, the terminal
+ * wraps, as it would anyway; cutting every column would leave nothing readable. */
+static void fit(size_t *w, size_t ncols, unsigned cols)
+{
+	size_t total = 0, widest = 0;
+
+	for (size_t c = 0; c < ncols; c++) {
+		total += w[c] + (c + 1 < ncols ? 2 : 0);
+		if (c > 0 && (widest == 0 || w[c] > w[widest]))
+			widest = c;
+	}
+	if (cols == 0 || total <= cols || widest == 0 || w[widest] <= CUT_MIN)
+		return;
+	w[widest] = w[widest] - CUT_MIN > total - cols ? w[widest] - (total - cols) : CUT_MIN;
 }
 
 struct table *table_new(const char *const *headers)
@@ -70,13 +114,15 @@ void table_print(const struct table *t, FILE *f)
 			if (l > w[c])
 				w[c] = l;
 		}
+	fit(w, t->cols, output_width(f));
 	for (size_t r = 0; r < t->rows; r++) {
 		for (size_t c = 0; c < t->cols; c++) {
 			const char *s = t->cells[r * t->cols + c];
+			size_t l = text_width(s);
 
-			fputs(s, f);
+			put_cut(s, w[c], f);
 			if (c + 1 < t->cols)
-				fprintf(f, "%*s", (int)(w[c] - text_width(s) + 2), "");
+				fprintf(f, "%*s", (int)((l < w[c] ? w[c] - l : 0) + 2), "");
 		}
 		fputc('\n', f);
 	}

@@ -4,12 +4,16 @@
 #include "config/trust.h"
 
 #include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cmd/cmd.h"
+#include "cmd/table.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/path.h"
 
 const struct verb verb_trust;
@@ -27,40 +31,87 @@ static char *target(const char *arg)
 	return strdup(arg);
 }
 
-static int list(void)
+static int print_json(const struct trust_entry *e, size_t n)
+{
+	_cleanup_json_ json_t *arr = json_array();
+	_cleanup_free_ char *s = NULL;
+
+	for (size_t i = 0; arr && i < n; i++)
+		if (json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "path", e[i].path,
+		                                         "state", trust_state_to_string(e[i].state),
+		                                         "sha256", e[i].sha256, "approved_at",
+		                                         e[i].approved_at)) < 0)
+			return cmd_failf("out of memory");
+	s = arr ? json_dumps(arr, JSON_INDENT(2)) : NULL;
+	if (!s)
+		return cmd_failf("out of memory");
+	printf("%s\n", s);
+	return EXIT_OK;
+}
+
+static int print_table(const struct trust_entry *e, size_t n)
+{
+	static const char *const headers[] = {"STATE", "APPROVED", "SHA256", "FILE", NULL};
+	struct table *t = table_new(headers);
+	int r = EXIT_OK;
+
+	if (!t)
+		return cmd_failf("out of memory");
+	for (size_t i = 0; i < n && r == EXIT_OK; i++) {
+		char sha[13];
+		const char *row[] = {trust_state_to_string(e[i].state), e[i].approved_at, sha,
+		                     e[i].path, NULL};
+
+		(void)snprintf(sha, sizeof(sha), "%.12s", e[i].sha256);
+		if (table_add(t, row) < 0)
+			r = cmd_failf("out of memory");
+	}
+	if (r == EXIT_OK)
+		table_print(t, stdout);
+	table_free(t);
+	return r;
+}
+
+static int list(bool json)
 {
 	struct trust_entry *e = NULL;
 	struct coi_error err = {0};
 	size_t n = 0;
+	int r;
 
 	if (trust_list(&e, &n, &err) < 0)
 		return cmd_fail(&err);
-	if (n == 0)
-		printf("no approved project files\n");
-	for (size_t i = 0; i < n; i++)
-		printf("%-9s %s  %.12s  %s\n", trust_state_to_string(e[i].state), e[i].approved_at,
-		       e[i].sha256, e[i].path);
+	if (n == 0 && !json) {
+		fprintf(stderr, "coi: no approved project files\n");
+		r = EXIT_OK;
+	} else {
+		r = json ? print_json(e, n) : print_table(e, n);
+	}
 	trust_entries_free(e, n);
-	return EXIT_OK;
+	return r;
 }
 
 static int run_trust(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	        {"list", no_argument, NULL, 'l'},
+	        {"json", no_argument, NULL, 'j'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
 	_cleanup_free_ char *file = NULL;
 	struct coi_error err = {0};
 	char sha[SHA256_HEX_LEN + 1];
-	int c, do_list = 0;
+	int c, do_list = 0, json = 0;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+lh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			do_list = 1;
+			break;
+		case 'j':
+			json = 1;
 			break;
 		case 'h':
 			return cmd_help(&verb_trust);
@@ -70,8 +121,10 @@ static int run_trust(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cmd_usage_error(&verb_trust, "unexpected argument '%s'", argv[optind + 1]);
+	if (json && !do_list)
+		return cmd_usage_error(&verb_trust, "--json goes with --list");
 	if (do_list)
-		return list();
+		return list(json);
 	file = target(argv[optind]);
 	if (!file)
 		return cmd_failf("out of memory");
@@ -107,7 +160,7 @@ const struct verb verb_trust = {
         .run = run_trust,
         .summary = "approve a project's .coi/config.toml",
         .usage = "Usage: coi trust [DIR|FILE]\n"
-                 "       coi trust --list\n"
+                 "       coi trust --list [--json]\n"
                  "\n"
                  "A project's .coi/config.toml comes with the repository, so settings in it that\n"
                  "would weaken isolation (network mode open, block_* off, writable hooks, mounts\n"
@@ -115,7 +168,8 @@ const struct verb verb_trust = {
                  "then run 'coi trust' in the project (or name the directory or file). The\n"
                  "approval pins the file's content: any change needs a new approval.\n"
                  "\n"
-                 "  --list    list approvals: approved, changed (needs a new approval) or missing",
+                 "  --list    list approvals: approved, changed (needs a new approval) or missing\n"
+                 "  --json    with --list: a JSON array of {path, state, sha256, approved_at}",
 };
 
 const struct verb verb_untrust = {

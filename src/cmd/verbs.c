@@ -20,6 +20,8 @@ extern const struct verb verb_version;
 extern const struct verb verb_config;
 extern const struct verb verb_trust;
 extern const struct verb verb_untrust;
+extern const struct verb verb_completion;
+extern const struct verb verb___complete;
 
 const struct verb *const coi_verbs[] = {
 	&verb_shell,
@@ -39,6 +41,8 @@ const struct verb *const coi_verbs[] = {
 	&verb_image,
 	&verb_snapshot,
 	&verb_version,
+	&verb_completion,
+	&verb___complete,
 	NULL,
 };
 /* clang-format on */
