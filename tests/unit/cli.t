@@ -19,7 +19,7 @@ check "--version" 0 '^coi [0-9a-z.-]+' "$coi" --version
 check "--help lists verbs with one line each" 0 'Verbs:.*  version +print the version' "$coi" --help
 check "help VERB" 0 '^Usage: coi version' "$coi" help version
 check "VERB --help" 0 '^Usage: coi version' "$coi" version --help
-check "no verb is a usage error" 2 'Usage: coi' "$coi"
+check "no verb means coi shell (which needs a terminal)" 1 'coi shell needs a terminal' "$coi" </dev/null
 check "unknown verb: exit 2 and a hint" 2 "unknown verb 'frobnicate'.*Try 'coi --help'" "$coi" frobnicate
 check "unknown option of a verb: exit 2 and a hint" 2 "Try 'coi version --help'" "$coi" version --bogus
 check "help for an unknown verb" 2 "unknown verb 'nope'" "$coi" help nope

@@ -22,13 +22,13 @@ trap 'rm -rf "$tmp"' EXIT
 export COI_HOME=$tmp/home INCUS_SOCKET=$tmp/no-daemon.socket
 mkdir -p "$COI_HOME/profiles/rust-dev" "$tmp/ws/.coi/profiles/project-prof" "$tmp/ws/sub"
 
-has "verbs, with help" '^run list kill .*completion help :' ""
+has "verbs, with help" '^shell run attach build list kill .*completion help :' ""
 has "a verb from its prefix" '^list :' li
 has "hidden verbs are not offered" '^:' __
 has "help VERB" '^config container completion :' help co
 has "global options" '^--verbose --quiet --version --help :' -
 has "options come from the usage text" '--orphans --all --dry-run -a --help' clean -
-has "an option line's spellings" '--workspace -w --slot --persistent --image --help -h' run -
+has "an option line's spellings" '--workspace -w --slot --persistent --image --profile --resume --help -h' run -
 has "--help for every verb" '--json --help :' version --
 has "subcommands" '^launch start stop delete exec list info exists running mount :' container ""
 has "subcommands of Usage lines" '^show validate :' config ""
