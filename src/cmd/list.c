@@ -17,12 +17,30 @@
 
 const struct verb verb_list;
 
+/* What the network mode blocks, as the sandbox context says it. */
+static json_t *network_json(const char *mode)
+{
+	const char *blocks = strcmp(mode, "open") == 0 ? "nothing"
+	                     : strcmp(mode, "allowlist") == 0
+	                             ? "everything but the allowed destinations, DNS included"
+	                             : "private networks, link-local and cloud metadata, other "
+	                               "containers, IPv6";
+
+	return json_pack("{s:s, s:s}", "mode", *mode ? mode : "unknown", "blocks", blocks);
+}
+
 static json_t *entry_json(const struct fleet_entry *e)
 {
-	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:s?, s:s, s:b}", "name", e->name, "workspace",
-	                 e->workspace, "slot", e->slot, "mode",
-	                 e->persistent ? "persistent" : "ephemeral", "status", e->status, "ipv4",
-	                 e->ipv4, "image", e->image, "orphan", e->orphan);
+	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s?, s:s, s:b}", "name", e->name,
+	                      "workspace", e->workspace, "slot", e->slot, "mode",
+	                      e->persistent ? "persistent" : "ephemeral", "status", e->status,
+	                      "ipv4", e->ipv4, "image", e->image, "orphan", e->orphan);
+
+	if (j && json_object_set_new(j, "network", network_json(e->network_mode)) < 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 static int print_json(const struct fleet *f)

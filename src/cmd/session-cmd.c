@@ -4,10 +4,13 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "incus/incus.h"
@@ -159,6 +162,44 @@ static int net_from_config(struct session_opts *o, const struct coi_config *cfg,
 	return r < 0 ? coi_error_prefix(err, "[network]") : 0;
 }
 
+/* Go-style durations as the config writes them: "45s", "30m", "1h30m". -1 when malformed. */
+static long duration_seconds(const char *s)
+{
+	long total = 0;
+
+	while (s && *s) {
+		char *end;
+		long n = strtol(s, &end, 10);
+
+		if (end == s || n < 0)
+			return -1;
+		switch (*end) {
+		case 'h':
+			total += n * 3600;
+			break;
+		case 'm':
+			total += n * 60;
+			break;
+		case 's':
+			total += n;
+			break;
+		default:
+			return -1;
+		}
+		s = end + 1;
+	}
+	return total;
+}
+
+static volatile sig_atomic_t time_up;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	time_up = 1;
+	raise(SIGTERM); /* the session's own handler interrupts the command */
+}
+
 static int replace(char **dst, const char *src)
 {
 	free(*dst);
@@ -267,11 +308,27 @@ static void print_report(const struct session *s)
 		fprintf(stderr, "coi: note: %s\n", *n);
 }
 
+/* Kernels before 5.15 lack pieces the container isolation relies on (idmapped mounts on more
+ * filesystems, seccomp and user-namespace fixes). */
+static void warn_old_kernel(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	    (major < 5 || (major == 5 && minor < 15)))
+		fprintf(stderr,
+		        "coi: warning: kernel %s is older than 5.15; container isolation may "
+		        "lack security fixes ('coi health' says more)\n",
+		        u.release);
+}
+
 int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 {
 	struct incus_client_opts o;
 	int r;
 
+	warn_old_kernel();
 	r = resolve_opts(sc, err);
 	if (r < 0)
 		return r;
@@ -284,6 +341,14 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 	if (r < 0)
 		return r;
 	print_report(sc->session);
+	if (sc->config->limits.runtime.max_duration) {
+		long secs = duration_seconds(sc->config->limits.runtime.max_duration);
+
+		if (secs > 0) {
+			signal(SIGALRM, on_alarm);
+			alarm((unsigned)secs);
+		}
+	}
 	return 0;
 }
 
@@ -295,6 +360,18 @@ int session_cmd_finish(struct session_cmd *sc, int status)
 
 	if (!sc->session)
 		return status;
+	alarm(0);
+	if (time_up) {
+		fprintf(stderr, "coi: [limits] max_duration (%s) reached: ending the session\n",
+		        sc->config->limits.runtime.max_duration);
+		/* graceful: the agent and its processes get the shutdown signal first */
+		if (sc->config->limits.runtime.stop_graceful) {
+			incus_interrupt_reset();
+			(void)incus_instance_set_state(
+			        sc->client, sc->session->name, INCUS_ACTION_STOP, false,
+			        sc->config->container.shutdown_timeout, NULL);
+		}
+	}
 	r = session_stop(sc->session, &err);
 	warnings = session_take_warnings(sc->session);
 	strv_foreach(w, warnings)

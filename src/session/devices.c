@@ -153,7 +153,11 @@ static int add_metadata(struct incus_map *cfg, const struct session_opts *o, int
 	if (set(cfg, "user.coi.workspace", o->workspace) < 0 || set(cfg, "user.coi.slot", s) < 0 ||
 	    set(cfg, "user.coi.persistent", o->persistent ? "true" : "false") < 0 ||
 	    set(cfg, "user.coi.image", o->image) < 0 ||
-	    (o->tool && set(cfg, "user.coi.tool", o->tool) < 0))
+	    (o->tool && set(cfg, "user.coi.tool", o->tool) < 0) ||
+	    set(cfg, "user.coi.network_mode",
+	        o->net_mode == SESSION_NET_OPEN        ? "open"
+	        : o->net_mode == SESSION_NET_ALLOWLIST ? "allowlist"
+	                                               : "restricted") < 0)
 		return -ENOMEM;
 	return 0;
 }

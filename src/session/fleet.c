@@ -28,6 +28,7 @@ void fleet_release(struct fleet *f)
 		free(f->items[i].status);
 		free(f->items[i].ipv4);
 		free(f->items[i].image);
+		free(f->items[i].network_mode);
 	}
 	free(f->items);
 	*f = (struct fleet){0};
@@ -125,6 +126,9 @@ static int entry_from_instance(const struct incus_instance *in, struct fleet_ent
 	e->workspace = strdup(ws ? ws : "");
 	e->status = strdup(incus_status_to_string(in->status));
 	e->image = strdup(img ? img : "");
+	e->network_mode = strdup(incus_map_get(&in->config, "user.coi.network_mode")
+	                                 ? incus_map_get(&in->config, "user.coi.network_mode")
+	                                 : "");
 	if (nic && nic->ipv4)
 		e->ipv4 = strdup(nic->ipv4);
 	if (!e->name || !e->workspace || !e->status || !e->image || (nic && nic->ipv4 && !e->ipv4))

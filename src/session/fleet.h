@@ -22,10 +22,11 @@ struct fleet_entry {
 	char *workspace; /* user.coi.workspace */
 	int slot;
 	bool persistent;
-	char *status; /* "Running", "Stopped", "Frozen" */
-	char *ipv4;   /* NULL when unknown */
-	char *image;  /* user.coi.image */
-	bool orphan;  /* running without a live coi process (ephemeral sessions only) */
+	char *status;       /* "Running", "Stopped", "Frozen" */
+	char *ipv4;         /* NULL when unknown */
+	char *image;        /* user.coi.image */
+	char *network_mode; /* user.coi.network_mode */
+	bool orphan;        /* running without a live coi process (ephemeral sessions only) */
 };
 
 struct fleet {
