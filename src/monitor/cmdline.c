@@ -81,9 +81,9 @@ static const struct wrapper wrappers[] = {
 /* clang-format on */
 
 static const char *const long_with_arg[] = {
-        "--user",   "--group",     "--chdir",     "--signal",  "--kill-after", "--unset",
-        "--prompt", "--delimiter", "--max-args",  "--max-procs", "--replace",  "--arg-file",
-        "--adjustment", NULL,
+        "--user",    "--group",    "--chdir",      "--signal",   "--kill-after",
+        "--unset",   "--prompt",   "--delimiter",  "--max-args", "--max-procs",
+        "--replace", "--arg-file", "--adjustment", NULL,
 };
 
 static const struct wrapper *wrapper_find(const char *prog)
@@ -153,8 +153,8 @@ static int parse_into(const char *script, unsigned depth, struct cmdline *out);
 
 static bool is_shell(const char *prog)
 {
-	static const char *const shells[] = {"sh",  "bash", "dash", "ash",  "zsh",
-	                                     "ksh", "mksh", "fish", "csh", "tcsh", NULL};
+	static const char *const shells[] = {"sh",   "bash", "dash", "ash",  "zsh", "ksh",
+	                                     "mksh", "fish", "csh",  "tcsh", NULL};
 	return strv_contains((char *const *)shells, prog);
 }
 
@@ -345,7 +345,7 @@ static int lex_step(struct lexer *lx)
 		bool pipe = c == '|' && s[lx->i + 1] != '|';
 
 		lx->i += (c == '$' || (c == '|' && !pipe) || (c == '&' && s[lx->i + 1] == '&')) ? 2
-		                                                                                  : 1;
+		                                                                                : 1;
 		if ((c == '{' || c == '}') && lx->have_word) {
 			lx->word[lx->wlen++] = c; /* ${var} and a{b,c} stay words */
 			return 0;

@@ -39,5 +39,6 @@ void cmdline_release(struct cmdline *c);
 /* The program's basename, e.g. "python3" for "/usr/bin/python3". */
 const char *cmd_prog(const struct simple_cmd *c);
 /* The index just past a leading wrapper chain (sudo, env VAR=x, nohup, timeout 5, ...): argv[i]
- * is the real program. i == n means the wrapper ran nothing (a bare `env` dumps the environment). */
+ * is the real program. i == n means the wrapper ran nothing (a bare `env` dumps the environment).
+ */
 size_t cmd_unwrap(char *const *argv, size_t n);

@@ -14,9 +14,7 @@
 #include "util/cleanup.h"
 #include "util/strv.h"
 
-
-static const char *const level_names[_THREAT_LEVEL_MAX] = {"info", "warning", "high",
-                                                           "critical"};
+static const char *const level_names[_THREAT_LEVEL_MAX] = {"info", "warning", "high", "critical"};
 
 const char *threat_level_to_string(enum threat_level l)
 {
@@ -70,21 +68,25 @@ static bool in_list(const char *prog, const char *const *list)
 	return strv_contains((char *const *)list, prog);
 }
 
-static const char *const shells[] = {"sh",  "bash", "dash", "ash",  "zsh",
-                                     "ksh", "mksh", "fish", "csh", "tcsh", NULL};
-static const char *const netcats[] = {"nc",   "ncat", "netcat", "nc.traditional", "nc.openbsd",
-                                      "pwncat", NULL};
-static const char *const searchers[] = {"grep", "egrep", "fgrep", "zgrep", "rg", "ag", "ack",
-                                        "ugrep", NULL};
+static const char *const shells[] = {"sh",   "bash", "dash", "ash",  "zsh", "ksh",
+                                     "mksh", "fish", "csh",  "tcsh", NULL};
+static const char *const netcats[] = {"nc",         "ncat",   "netcat", "nc.traditional",
+                                      "nc.openbsd", "pwncat", NULL};
+static const char *const searchers[] = {"grep", "egrep", "fgrep", "zgrep", "rg",
+                                        "ag",   "ack",   "ugrep", NULL};
 /* Programs whose arguments are text or names, not file contents they read. */
 static const char *const non_readers[] = {
-        "echo", "printf", "git", "gh", "man", "info", "which", "type", "whereis", "whatis",
-        "apropos", "ls", "stat", "test", "[", "[[", "mkdir", "touch", "chmod", "chown", "chgrp",
-        "rm", "rmdir", "ln", "file", "du", "df", "find", "fd", "fdfind", "ssh", "ssh-add",
-        "ssh-keygen", "apt", "apt-get", "apt-cache", "dpkg", "pip", "pip3", "npm", "npx", "yarn",
-        "pnpm", "cargo", "go", "make", "cmake", "docker", "podman", "kubectl", "code", "realpath",
-        "readlink", "basename", "dirname", "export", "unset", "alias", "trap", "declare", "local",
-        "claude", "opencode", "codex", "gemini", "mkfifo", "mktemp", "true", "false", ":", NULL};
+        "echo",      "printf",  "git",      "gh",       "man",        "info",    "which",
+        "type",      "whereis", "whatis",   "apropos",  "ls",         "stat",    "test",
+        "[",         "[[",      "mkdir",    "touch",    "chmod",      "chown",   "chgrp",
+        "rm",        "rmdir",   "ln",       "file",     "du",         "df",      "find",
+        "fd",        "fdfind",  "ssh",      "ssh-add",  "ssh-keygen", "apt",     "apt-get",
+        "apt-cache", "dpkg",    "pip",      "pip3",     "npm",        "npx",     "yarn",
+        "pnpm",      "cargo",   "go",       "make",     "cmake",      "docker",  "podman",
+        "kubectl",   "code",    "realpath", "readlink", "basename",   "dirname", "export",
+        "unset",     "alias",   "trap",     "declare",  "local",      "claude",  "opencode",
+        "codex",     "gemini",  "mkfifo",   "mktemp",   "true",       "false",   ":",
+        NULL};
 
 static bool is_prefix_num(const char *prog, const char *stem)
 {
@@ -93,8 +95,16 @@ static bool is_prefix_num(const char *prog, const char *stem)
 	return strncmp(prog, stem, n) == 0 && strspn(prog + n, "0123456789.") == strlen(prog + n);
 }
 
-enum interp { INTERP_NONE, INTERP_PYTHON, INTERP_PERL, INTERP_RUBY, INTERP_PHP, INTERP_NODE,
-              INTERP_LUA, INTERP_AWK };
+enum interp {
+	INTERP_NONE,
+	INTERP_PYTHON,
+	INTERP_PERL,
+	INTERP_RUBY,
+	INTERP_PHP,
+	INTERP_NODE,
+	INTERP_LUA,
+	INTERP_AWK
+};
 
 static enum interp interp_of(const char *prog)
 {
@@ -122,8 +132,8 @@ static enum interp interp_of(const char *prog)
 static const char *interp_code(const struct simple_cmd *c, enum interp k)
 {
 	static const char *const flags[] = {
-	        [INTERP_PYTHON] = "c", [INTERP_PERL] = "eE", [INTERP_RUBY] = "e", [INTERP_PHP] = "r",
-	        [INTERP_NODE] = "ep", [INTERP_LUA] = "e",
+	        [INTERP_PYTHON] = "c", [INTERP_PERL] = "eE", [INTERP_RUBY] = "e",
+	        [INTERP_PHP] = "r",    [INTERP_NODE] = "ep", [INTERP_LUA] = "e",
 	};
 	char *const *a = c->argv;
 
@@ -199,8 +209,7 @@ static bool is_local_host(const char *h, size_t len)
 static bool r_devtcp(const struct cmdline *cl, struct rule_hit *h)
 {
 	for (size_t i = 0; i < cl->n; i++)
-		strv_foreach(r, cl->cmds[i].redirs)
-		{
+		strv_foreach(r, cl->cmds[i].redirs) {
 			const char *t = *r + strspn(*r, "<>"), *host, *end;
 
 			if (strncmp(t, "/dev/tcp/", 9) != 0 && strncmp(t, "/dev/udp/", 9) != 0)
@@ -278,16 +287,18 @@ static bool r_socat(const struct cmdline *cl, struct rule_hit *h)
 	return false;
 }
 
-static bool r_oneliner(const struct cmdline *cl, const struct rules_config *cfg,
-                       struct rule_hit *h)
+static bool r_oneliner(const struct cmdline *cl, const struct rules_config *cfg, struct rule_hit *h)
 {
-	static const char *const sock[] = {
-	        "socket", "Socket", "fsockopen", "net.connect", "require('net')", "require(\"net\")",
-	        "node:net", "/inet/tcp", "/inet/udp", "createConnection", "TcpClient", NULL};
+	static const char *const sock[] = {"socket",           "Socket",         "fsockopen",
+	                                   "net.connect",      "require('net')", "require(\"net\")",
+	                                   "node:net",         "/inet/tcp",      "/inet/udp",
+	                                   "createConnection", "TcpClient",      NULL};
 	static const char *const spawn[] = {
-	        "dup2", "pty.spawn", "subprocess", "/bin/sh", "/bin/bash", "sh -i", "bash -i",
-	        "exec(", "exec ", "execSync", "system", "popen", "spawn(", "child_process",
-	        "os.execute", "proc_open", "shell_exec", "passthru", "execve", "|&", "cmd.exe", NULL};
+	        "dup2",      "pty.spawn",  "subprocess", "/bin/sh",       "/bin/bash",
+	        "sh -i",     "bash -i",    "exec(",      "exec ",         "execSync",
+	        "system",    "popen",      "spawn(",     "child_process", "os.execute",
+	        "proc_open", "shell_exec", "passthru",   "execve",        "|&",
+	        "cmd.exe",   NULL};
 
 	if (cfg->oneliners == ONELINER_OFF)
 		return false;
@@ -334,16 +345,18 @@ static bool r_powershell(const struct cmdline *cl, struct rule_hit *h)
 
 		if (strcasecmp(p, "pwsh") != 0 && strncasecmp(p, "powershell", 10) != 0)
 			continue;
-		strv_foreach(w, c->argv) if (strcasestr(*w, "Net.Sockets")) return hit(
-		        h, "powershell System.Net.Sockets", "powershell opens a raw socket");
+		strv_foreach(w, c->argv)
+			if (strcasestr(*w, "Net.Sockets"))
+				return hit(h, "powershell System.Net.Sockets",
+				           "powershell opens a raw socket");
 	}
 	return false;
 }
 
 /* ---- environment and credentials ----------------------------------------------------------- */
 
-static const char *const secret_words[] = {"key",  "token",   "secret",  "passw", "credential",
-                                           "auth", "api",     "private", "cookie", NULL};
+static const char *const secret_words[] = {"key",  "token", "secret",  "passw",  "credential",
+                                           "auth", "api",   "private", "cookie", NULL};
 
 /* The word index that is a program text rather than a file (grep's pattern, sed's script), or 0. */
 static size_t program_arg(const struct simple_cmd *c)
@@ -409,8 +422,8 @@ static bool r_env_dump_grep(const struct cmdline *cl, struct rule_hit *h)
 			continue;
 		for (size_t j = 1; b->argv[j]; j++)
 			if (contains_any_ci(b->argv[j], secret_words, &word))
-				return hitf(h, "the environment is filtered for secrets", "%s | %s %s",
-				            cmd_prog(a), cmd_prog(b), b->argv[j]);
+				return hitf(h, "the environment is filtered for secrets",
+				            "%s | %s %s", cmd_prog(a), cmd_prog(b), b->argv[j]);
 	}
 	return false;
 }
@@ -420,25 +433,26 @@ static bool r_env_secret_read(const struct cmdline *cl, struct rule_hit *h)
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct simple_cmd *c = &cl->cmds[i];
 		const char *p = cmd_prog(c);
-		bool pe = strcmp(p, "printenv") == 0, echo = !pe && (strcmp(p, "echo") == 0 ||
-		                                                        strcmp(p, "printf") == 0);
+		bool pe = strcmp(p, "printenv") == 0,
+		     echo = !pe && (strcmp(p, "echo") == 0 || strcmp(p, "printf") == 0);
 
 		for (size_t j = 1; (pe || echo) && c->argv[j]; j++) {
 			const char *w = c->argv[j], *v = echo ? strchr(w, '$') : w;
 
 			if (v && !(pe && w[0] == '-') && contains_any_ci(v, secret_words, NULL))
-				return hitf(h, "a secret-looking variable is printed", "%s %s", p, w);
+				return hitf(h, "a secret-looking variable is printed", "%s %s", p,
+				            w);
 		}
 		if (interp_of(p) != INTERP_NONE) {
-			static const char *const envapi[] = {"os.environ", "os.getenv", "process.env",
-			                                     "%ENV", "ENV[", "getenv(", "ENVIRON[",
-			                                     NULL};
+			static const char *const envapi[] = {
+			        "os.environ", "os.getenv", "process.env", "%ENV",
+			        "ENV[",       "getenv(",   "ENVIRON[",    NULL};
 			const char *code = interp_code(c, interp_of(p)), *api = NULL, *word = NULL;
 
 			if (code && contains_any(code, envapi, &api) &&
 			    contains_any_ci(code, secret_words, &word))
-				return hitf(h, "code reads secret-looking variables", "%s %s %s", p, api,
-				            word);
+				return hitf(h, "code reads secret-looking variables", "%s %s %s", p,
+				            api, word);
 		}
 	}
 	return false;
@@ -457,8 +471,8 @@ static bool find_foreign_environ(const char *s, char *out, size_t size)
 		    (len == 11 && strncmp(seg, "thread-self", 11) == 0) ||
 		    (len == 2 && strncmp(seg, "$$", 2) == 0))
 			continue;
-		if (strncmp(end, "/environ", 8) == 0 || (strncmp(end, "/task/", 6) == 0 &&
-		                                         strstr(end, "/environ"))) {
+		if (strncmp(end, "/environ", 8) == 0 ||
+		    (strncmp(end, "/task/", 6) == 0 && strstr(end, "/environ"))) {
 			snprintf(out, size, "%.*s", (int)strcspn(p, " '\")"), p);
 			return true;
 		}
@@ -479,7 +493,10 @@ static bool each_read(const struct cmdline *cl, bool (*fn)(const char *w, bool c
 		const char *code = interp_of(p) != INTERP_AWK ? interp_code(c, interp_of(p)) : NULL;
 		size_t last = strv_length(c->argv) - 1;
 
-		strv_foreach(r, c->redirs) if ((*r)[0] == '<' && (*r)[1] != '<' && fn(*r + 1 + ((*r)[1] == '>'), false, u)) return true;
+		strv_foreach(r, c->redirs)
+			if ((*r)[0] == '<' && (*r)[1] != '<' &&
+			    fn(*r + 1 + ((*r)[1] == '>'), false, u))
+				return true;
 		/* A shell's -c script was parsed into commands of its own. */
 		if (in_list(p, non_readers) || in_list(p, shells))
 			continue;
@@ -513,19 +530,29 @@ enum cred { CRED_NONE, CRED_WEAK, CRED_STRONG };
 
 static enum cred cred_class(const char *path, bool code)
 {
-	static const char *const strong[] = {
-	        "/.ssh/id_", ".aws/credentials", ".git-credentials", ".docker/config.json",
-	        ".kube/config", ".config/gcloud/", ".azure/", ".gnupg/private-keys", ".gnupg/secring",
-	        "/etc/shadow", "/etc/gshadow", ".credentials.json", ".config/gh/hosts.yml",
-	        ".vault-token", ".netrc", NULL};
+	static const char *const strong[] = {"/.ssh/id_",
+	                                     ".aws/credentials",
+	                                     ".git-credentials",
+	                                     ".docker/config.json",
+	                                     ".kube/config",
+	                                     ".config/gcloud/",
+	                                     ".azure/",
+	                                     ".gnupg/private-keys",
+	                                     ".gnupg/secring",
+	                                     "/etc/shadow",
+	                                     "/etc/gshadow",
+	                                     ".credentials.json",
+	                                     ".config/gh/hosts.yml",
+	                                     ".vault-token",
+	                                     ".netrc",
+	                                     NULL};
 	static const char *const keys[] = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", NULL};
-	static const char *const weak_ok[] = {".example", ".sample", ".template", ".dist",
-	                                      ".defaults", NULL};
+	static const char *const weak_ok[] = {".example", ".sample",   ".template",
+	                                      ".dist",    ".defaults", NULL};
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	size_t len = strlen(path);
 
-	if (contains_any(path, strong, NULL) ||
-	    (strncmp(path, ".ssh/id_", 8) == 0) ||
+	if (contains_any(path, strong, NULL) || (strncmp(path, ".ssh/id_", 8) == 0) ||
 	    ((strstr(path, "/.ssh/") || strncmp(path, ".ssh/", 5) == 0) && strchr(base, '*')))
 		return (len > 4 && strcmp(path + len - 4, ".pub") == 0) ? CRED_NONE : CRED_STRONG;
 	if (code)
@@ -533,8 +560,9 @@ static enum cred cred_class(const char *path, bool code)
 	for (size_t i = 0; keys[i]; i++)
 		if (strncmp(base, keys[i], strlen(keys[i])) == 0 && !strstr(base, ".pub"))
 			return CRED_STRONG;
-	if (strcmp(base, ".env") == 0 || strcmp(base, ".envrc") == 0 || strcmp(base, ".npmrc") == 0 ||
-	    strcmp(base, ".pypirc") == 0 || strcmp(base, ".pgpass") == 0)
+	if (strcmp(base, ".env") == 0 || strcmp(base, ".envrc") == 0 ||
+	    strcmp(base, ".npmrc") == 0 || strcmp(base, ".pypirc") == 0 ||
+	    strcmp(base, ".pgpass") == 0)
 		return CRED_WEAK;
 	if (strncmp(base, ".env.", 5) == 0 && !contains_any(base + 4, weak_ok, NULL))
 		return CRED_WEAK;
@@ -562,24 +590,25 @@ static bool r_cred(const struct cmdline *cl, enum cred want, struct rule_hit *h)
 
 	if (!each_read(cl, cred_fn, &f))
 		return false;
-	snprintf(h->reason, sizeof(h->reason), "%s", want == CRED_STRONG
-	                                                     ? "a credential file is read"
-	                                                     : "a secrets file is read");
+	snprintf(h->reason, sizeof(h->reason), "%s",
+	         want == CRED_STRONG ? "a credential file is read" : "a secrets file is read");
 	return true;
 }
 
 static bool is_home_root(const char *w)
 {
-	static const char *const roots[] = {"/", "~", "~/", "$HOME", "${HOME}", "/home", "/root",
-	                                    "/etc", "/home/code", "/home/code/", "$HOME/", NULL};
+	static const char *const roots[] = {"/",          "~",           "~/",     "$HOME",
+	                                    "${HOME}",    "/home",       "/root",  "/etc",
+	                                    "/home/code", "/home/code/", "$HOME/", NULL};
 	return in_list(w, roots);
 }
 
 static bool r_cred_search(const struct cmdline *cl, struct rule_hit *h)
 {
-	static const char *const names[] = {"id_rsa", "id_ed25519", "id_*", "*.pem", "*.key",
-	                                    "credentials", ".env", "*secret*", "*token*",
-	                                    ".git-credentials", ".netrc", "*.kdbx", NULL};
+	static const char *const names[] = {"id_rsa",  "id_ed25519",       "id_*",   "*.pem",
+	                                    "*.key",   "credentials",      ".env",   "*secret*",
+	                                    "*token*", ".git-credentials", ".netrc", "*.kdbx",
+	                                    NULL};
 
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct simple_cmd *c = &cl->cmds[i];
@@ -590,7 +619,8 @@ static bool r_cred_search(const struct cmdline *cl, struct rule_hit *h)
 		if (strcmp(p, "find") == 0 || strcmp(p, "fd") == 0 || strcmp(p, "locate") == 0) {
 			for (size_t j = 1; c->argv[j]; j++)
 				if (contains_any_ci(c->argv[j], names, &what))
-					return hitf(h, "files named like credentials are searched for",
+					return hitf(h,
+					            "files named like credentials are searched for",
 					            "%s %s", p, c->argv[j]);
 			continue;
 		}
@@ -605,16 +635,15 @@ static bool r_cred_search(const struct cmdline *cl, struct rule_hit *h)
 	return false;
 }
 
-
 /* ---- the table ----------------------------------------------------------------------------- */
 
-#define ADAPT(name, call)                                                                        \
-	static bool name(const struct proc_obs *p, const struct cmdline *cl,                     \
-	                 const struct rules_config *cfg, struct rule_hit *h)                     \
-	{                                                                                        \
-		(void)p;                                                                         \
-		(void)cfg;                                                                       \
-		return call;                                                                     \
+#define ADAPT(name, call)                                                    \
+	static bool name(const struct proc_obs *p, const struct cmdline *cl, \
+	                 const struct rules_config *cfg, struct rule_hit *h) \
+	{                                                                    \
+		(void)p;                                                     \
+		(void)cfg;                                                   \
+		return call;                                                 \
 	}
 ADAPT(m_devtcp, r_devtcp(cl, h))
 ADAPT(m_netcat, r_netcat(cl, h))
@@ -793,8 +822,8 @@ static size_t io_rule(const char *id, uint64_t bytes, double secs, double thr, d
 	return 1;
 }
 
-size_t rules_match_io(const struct io_obs *o, const struct rules_config *cfg,
-                      struct rule_hit *hits, size_t max)
+size_t rules_match_io(const struct io_obs *o, const struct rules_config *cfg, struct rule_hit *hits,
+                      size_t max)
 {
 	size_t n = 0;
 
@@ -813,13 +842,15 @@ size_t rules_match_proc_count(const struct proc_count_obs *o, const struct rules
 	size_t n = 0;
 
 	if (n < max && cfg->max_processes && o->live > cfg->max_processes) {
-		hits[n] = (struct rule_hit){.rule = rules_find("proc-count"), .level = THREAT_CRITICAL};
+		hits[n] = (struct rule_hit){.rule = rules_find("proc-count"),
+		                            .level = THREAT_CRITICAL};
 		hitf(&hits[n++], "too many processes", "%u processes (limit %u)", o->live,
 		     cfg->max_processes);
 	}
 	if (n < max && cfg->spawn_threshold && o->forks > o->exits &&
 	    o->forks - o->exits >= cfg->spawn_threshold) {
-		hits[n] = (struct rule_hit){.rule = rules_find("proc-spawn"), .level = THREAT_CRITICAL};
+		hits[n] = (struct rule_hit){.rule = rules_find("proc-spawn"),
+		                            .level = THREAT_CRITICAL};
 		hitf(&hits[n++], "processes multiply (fork bomb)", "+%u processes in %.1f s",
 		     o->forks - o->exits, o->seconds);
 	}

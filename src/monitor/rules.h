@@ -118,7 +118,7 @@ struct rule {
 /* One rule that fired, with what it saw. */
 struct rule_hit {
 	const struct rule *rule;
-	enum threat_level level;    /* the rule's, unless configuration lowered it */
+	enum threat_level level;     /* the rule's, unless configuration lowered it */
 	char pattern[RULE_TEXT_MAX]; /* what matched, e.g. "nc -e" or "/dev/tcp/10.0.0.1/4444" */
 	char reason[RULE_TEXT_MAX];  /* a short explanation for the description */
 };
@@ -130,8 +130,8 @@ size_t rules_match_process(const struct proc_obs *p, const struct rules_config *
                            struct rule_hit *hits, size_t max);
 size_t rules_match_connection(const struct conn_obs *c, const struct rules_config *cfg,
                               struct rule_hit *hits, size_t max);
-size_t rules_match_io(const struct io_obs *o, const struct rules_config *cfg,
-                      struct rule_hit *hits, size_t max);
+size_t rules_match_io(const struct io_obs *o, const struct rules_config *cfg, struct rule_hit *hits,
+                      size_t max);
 size_t rules_match_proc_count(const struct proc_count_obs *o, const struct rules_config *cfg,
                               struct rule_hit *hits, size_t max);
 size_t rules_match_disk(const struct disk_obs *o, const struct rules_config *cfg,

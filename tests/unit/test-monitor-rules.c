@@ -355,8 +355,11 @@ static void test_cmdline_parse(void)
 
 static struct conn_obs conn4(const char *daddr, uint16_t dport, bool refused)
 {
-	struct conn_obs c = {.family = AF_INET, .proto = IPPROTO_TCP, .dport = dport,
-	                     .state = refused ? "REFUSED" : "SYN_SENT", .refused = refused};
+	struct conn_obs c = {.family = AF_INET,
+	                     .proto = IPPROTO_TCP,
+	                     .dport = dport,
+	                     .state = refused ? "REFUSED" : "SYN_SENT",
+	                     .refused = refused};
 
 	inet_pton(AF_INET, "10.201.88.5", &c.saddr.v4);
 	inet_pton(AF_INET, daddr, &c.daddr.v4);
@@ -386,7 +389,7 @@ static void test_connections(void)
 	CHECK_STREQ(conn_rule("172.20.1.1", 443, false), "net-private");
 	CHECK_STREQ(conn_rule("100.100.1.1", 443, false), "net-private");
 	CHECK_STREQ(conn_rule("10.201.88.1", 53, false), "");  /* the gateway: DNS */
-	CHECK_STREQ(conn_rule("127.0.0.1", 4444, false), ""); /* loopback */
+	CHECK_STREQ(conn_rule("127.0.0.1", 4444, false), "");  /* loopback */
 	CHECK_STREQ(conn_rule("151.101.1.1", 443, false), ""); /* a public registry */
 	CHECK_STREQ(conn_rule("172.32.0.1", 443, false), "");  /* just outside 172.16/12 */
 	CHECK_STREQ(conn_rule("151.101.1.1", 443, true), "net-refused");
