@@ -139,8 +139,9 @@ static json_t *evidence(const struct threat *t)
 		                 "threshold", (int)t->ev.process_count.threshold, "delta",
 		                 t->ev.process_count.delta);
 	case EVIDENCE_DISK_SPACE:
-		return json_pack("{s:s, s:I, s:I, s:f}", "path", t->ev.disk.path ? t->ev.disk.path : "",
-		                 "used_mb", (json_int_t)t->ev.disk.used_mb, "total_mb",
+		return json_pack("{s:s, s:I, s:I, s:f}", "path",
+		                 t->ev.disk.path ? t->ev.disk.path : "", "used_mb",
+		                 (json_int_t)t->ev.disk.used_mb, "total_mb",
 		                 (json_int_t)t->ev.disk.total_mb, "percent", t->ev.disk.percent);
 	case EVIDENCE_NONE:
 		break;
@@ -177,6 +178,9 @@ int threat_to_json(const struct threat *t, char **ret, struct coi_error *err)
 	              threat_action_to_string(t->action));
 	if (!o || set_str(o, "rule", t->rule) < 0)
 		return coi_error_oom(err);
+	if (t->response_ms > 0 &&
+	    json_object_set_new(o, "response_ms", json_real(t->response_ms)) < 0)
+		return coi_error_oom(err);
 	ev = json_object();
 	if (!ev || json_object_set_new(o, "evidence", ev) < 0)
 		return coi_error_oom(err);
@@ -185,7 +189,7 @@ int threat_to_json(const struct threat *t, char **ret, struct coi_error *err)
 		if (!sub || json_object_set_new(ev, evidence_key(t->kind), sub) < 0)
 			return coi_error_oom(err);
 	}
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	if (!s)
 		return coi_error_oom(err);
 	*ret = s;

@@ -47,6 +47,7 @@ struct threat {
 	const char *description;
 	const char *rule; /* the rule id (an extra field the original does not have) */
 	enum threat_action action;
+	double response_ms; /* from the kernel event to the action done (extra field; 0: none) */
 	enum evidence_kind kind;
 	union {
 		struct {

@@ -15,9 +15,12 @@ static char home[] = "/tmp/coi-test-audit-XXXXXX";
 
 static void test_schema(void)
 {
-	struct threat t = {.level = THREAT_CRITICAL, .category = "process",
-	                   .title = "Reverse shell detected", .description = "d",
-	                   .rule = "revshell-netcat", .action = ACTION_KILLED,
+	struct threat t = {.level = THREAT_CRITICAL,
+	                   .category = "process",
+	                   .title = "Reverse shell detected",
+	                   .description = "d",
+	                   .rule = "revshell-netcat",
+	                   .action = ACTION_KILLED,
 	                   .kind = EVIDENCE_PROCESS};
 	_cleanup_free_ char *s = NULL;
 	_cleanup_json_ json_t *j = NULL;
@@ -50,8 +53,7 @@ static void test_evidence_kinds(void)
 {
 	struct threat t = {.level = THREAT_HIGH, .category = "network", .title = "x"};
 	struct coi_error err = {0};
-	const char *keys[] = {"network", "filesystem", "file_write", "process_count",
-	                      "disk_space"};
+	const char *keys[] = {"network", "filesystem", "file_write", "process_count", "disk_space"};
 	enum evidence_kind kinds[] = {EVIDENCE_NETWORK, EVIDENCE_FILESYSTEM, EVIDENCE_FILE_WRITE,
 	                              EVIDENCE_PROCESS_COUNT, EVIDENCE_DISK_SPACE};
 
@@ -63,7 +65,8 @@ static void test_evidence_kinds(void)
 
 		t.kind = kinds[i];
 		if (kinds[i] == EVIDENCE_DISK_SPACE)
-			t.ev.disk = (typeof(t.ev.disk)){.path = "/tmp", .used_mb = 9, .total_mb = 10};
+			t.ev.disk =
+			        (typeof(t.ev.disk)){.path = "/tmp", .used_mb = 9, .total_mb = 10};
 		CHECK(threat_to_json(&t, &s, &err) == 0);
 		CHECK(json_parse(s, strlen(s), &j, &err) == 0);
 		CHECK(json_get_obj(json_get_obj(j, "evidence"), keys[i]) != NULL);
