@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* coi audit: print a container's audit log (~/.coi/audit/NAME.jsonl), or every log when no
  * container is named; --follow keeps printing new lines (inotify, no polling). */
+#include "monitor/audit.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +16,6 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "monitor/audit.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/path.h"
@@ -35,7 +36,8 @@ static void print_line(const char *line, size_t len, bool json, const char *pref
 	}
 	ev = json_get_obj(j, "evidence");
 	kind = "";
-	json_object_foreach(ev, key, v) kind = key;
+	json_object_foreach(ev, key, v)
+		kind = key;
 	printf("%s%.19s  %-8s %-12s %-18s %s: %s\n", prefix, json_get_str(j, "timestamp") ?: "",
 	       json_get_str(j, "level") ?: "", json_get_str(j, "action") ?: "", kind,
 	       json_get_str(j, "title") ?: "", json_get_str(j, "description") ?: "");
@@ -89,8 +91,9 @@ static int show(const char *name, bool json, bool follow, bool with_prefix)
 		if (fd < 0)
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 && (errno != ENOENT || !follow))
-			return errno == ENOENT ? EXIT_OK : cmd_failf("cannot open '%s': %s", path,
-			                                             strerror(errno));
+			return errno == ENOENT
+			               ? EXIT_OK
+			               : cmd_failf("cannot open '%s': %s", path, strerror(errno));
 		if (fd >= 0)
 			(void)print_from(fd, json, prefix);
 		if (!follow)

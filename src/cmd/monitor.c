@@ -2,6 +2,8 @@
 /* coi monitor: a security snapshot of a container (processes, connections, I/O, recent threats),
  * once or every N seconds; and the monitor itself, in this process (--foreground) or detached as
  * the session's supervisor (--daemon). */
+#include "monitor/monitor.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -16,7 +18,6 @@
 #include "cmd/cmd.h"
 #include "incus/incus.h"
 #include "monitor/audit.h"
-#include "monitor/monitor.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -46,9 +47,8 @@ static void alert_text(const struct threat *t, const char *name, char *out, size
 	        [ACTION_KILLED] = "container stopped and deleted",
 	        [ACTION_DEDUPLICATED] = "repeat",
 	};
-	int n = snprintf(out, size, "coi: %s in '%s': %s - %s (%s)", t->title, name,
-	                 t->description, outcome[t->action],
-	                 threat_level_to_string(t->level));
+	int n = snprintf(out, size, "coi: %s in '%s': %s - %s (%s)", t->title, name, t->description,
+	                 outcome[t->action], threat_level_to_string(t->level));
 
 	if (n < 0 || (size_t)n >= size)
 		out[size - 1] = 0;
@@ -101,7 +101,8 @@ static int redirect_to_log(const char *name)
 	_cleanup_free_ char *dir = coi_dir(), *file = NULL, *path = NULL;
 	int fd, null;
 
-	if (!dir || asprintf(&file, "logs/%s.monitor.log", name) < 0 || !(path = path_join(dir, file)))
+	if (!dir || asprintf(&file, "logs/%s.monitor.log", name) < 0 ||
+	    !(path = path_join(dir, file)))
 		return -ENOMEM;
 	*strrchr(path, '/') = 0;
 	(void)mkdir_p(path, 0700);
@@ -133,8 +134,9 @@ static int run_daemon(struct monitor_args *a)
 	if (pid > 0) {
 		close(p[1]);
 		if (read(p[0], &status, 1) != 1 || status != 0)
-			return cmd_failf("the monitor for '%s' did not start (see ~/.coi/logs/%s.monitor.log)",
-			                 a->name, a->name);
+			return cmd_failf(
+			        "the monitor for '%s' did not start (see ~/.coi/logs/%s.monitor.log)",
+			        a->name, a->name);
 		printf("%d\n", (int)pid);
 		return EXIT_OK;
 	}
@@ -197,9 +199,10 @@ static json_t *snapshot_json(const struct monitor_snapshot *s, const char *name)
 		                                s->procs[i].command ? s->procs[i].command : ""));
 	for (size_t i = 0; i < s->n_conns; i++)
 		json_array_append_new(json_object_get(o, "connections"),
-		                      json_pack("{s:s, s:s, s:s, s:s}", "protocol", s->conns[i].proto,
-		                                "local_addr", s->conns[i].local, "remote_addr",
-		                                s->conns[i].remote, "state", s->conns[i].state));
+		                      json_pack("{s:s, s:s, s:s, s:s}", "protocol",
+		                                s->conns[i].proto, "local_addr", s->conns[i].local,
+		                                "remote_addr", s->conns[i].remote, "state",
+		                                s->conns[i].state));
 	json_object_set_new(o, "threats", recent_threats(name, 10));
 	return o;
 }
@@ -226,8 +229,9 @@ static void snapshot_text(const struct monitor_snapshot *s, const char *name)
 	                          : 0.0);
 	printf("\nrecent threats (%zu):\n", json_array_size(threats));
 	json_array_foreach(threats, i, t)
-	        printf("  %s %-8s %-12s %s\n", json_get_str(t, "timestamp"),
-	               json_get_str(t, "level"), json_get_str(t, "action"), json_get_str(t, "title"));
+		printf("  %s %-8s %-12s %s\n", json_get_str(t, "timestamp"),
+		       json_get_str(t, "level"), json_get_str(t, "action"),
+		       json_get_str(t, "title"));
 }
 
 static int show_snapshot(const struct monitor_args *a)
@@ -275,7 +279,15 @@ static int show_snapshot(const struct monitor_args *a)
 
 static int parse_args(int argc, char **argv, struct monitor_args *a)
 {
-	enum { OPT_TTY = 256, OPT_NO_PAUSE, OPT_NO_KILL, OPT_NFLOG, OPT_SCAN, OPT_READ_MB };
+	enum {
+		OPT_TTY = 256,
+		OPT_NO_PAUSE,
+		OPT_NO_KILL,
+		OPT_NFLOG,
+		OPT_SCAN,
+		OPT_READ_MB,
+		OPT_MAXP
+	};
 	static const struct option opts[] = {
 	        {"json", no_argument, NULL, 'j'},
 	        {"watch", required_argument, NULL, 'w'},
@@ -287,6 +299,7 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	        {"nflog-group", required_argument, NULL, OPT_NFLOG},
 	        {"scan", no_argument, NULL, OPT_SCAN},
 	        {"read-threshold-mb", required_argument, NULL, OPT_READ_MB},
+	        {"max-processes", required_argument, NULL, OPT_MAXP},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -303,7 +316,8 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		case 'w':
 			a->watch = (unsigned)strtoul(optarg, NULL, 10);
 			if (a->watch == 0 || a->watch > 3600)
-				return cmd_usage_error(&verb_monitor, "--watch takes 1..3600 seconds");
+				return cmd_usage_error(&verb_monitor,
+				                       "--watch takes 1..3600 seconds");
 			break;
 		case 'd':
 			a->daemon = true;
@@ -330,6 +344,9 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 			a->mo.rules.read_threshold_mb = strtod(optarg, NULL);
 			a->mo.rules.write_threshold_mb = a->mo.rules.read_threshold_mb;
 			break;
+		case OPT_MAXP:
+			a->mo.rules.max_processes = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		case 'h':
 			cmd_help(&verb_monitor);
 			return 0;
@@ -344,7 +361,8 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	if (optind < argc)
 		return cmd_usage_error(&verb_monitor, "unexpected argument '%s'", argv[optind]);
 	if (!a->name || !*a->name)
-		return cmd_usage_error(&verb_monitor, "which container? give NAME or set COI_CONTAINER");
+		return cmd_usage_error(&verb_monitor,
+		                       "which container? give NAME or set COI_CONTAINER");
 	return 1;
 }
 
@@ -381,5 +399,6 @@ const struct verb verb_monitor = {
                  "  --no-pause        do not freeze the container on HIGH findings\n"
                  "  --no-kill         do not stop and delete it on CRITICAL findings\n"
                  "  --scan            scan /proc instead of using the proc connector\n"
-                 "  --nflog-group N   NFLOG group of the network policy's log rules (0: none)",
+                 "  --nflog-group N   NFLOG group of the network policy's log rules (0: none)\n"
+                 "  --read-threshold-mb N, --max-processes N   detection thresholds",
 };

@@ -29,8 +29,9 @@ const struct verb verb_unfreeze = {
         .name = "unfreeze",
         .run = run,
         .summary = "resume a container the security monitor froze",
-        .usage = "Usage: coi unfreeze NAME\n"
-                 "\n"
-                 "Resume NAME after the monitor froze it on a HIGH finding. Check 'coi audit NAME'\n"
-                 "first: the finding says what the agent did.",
+        .usage =
+                "Usage: coi unfreeze NAME\n"
+                "\n"
+                "Resume NAME after the monitor froze it on a HIGH finding. Check 'coi audit NAME'\n"
+                "first: the finding says what the agent did.",
 };

@@ -5,6 +5,7 @@
  * (incus exec joins the cgroup before it execs). */
 #include "monitor/monitor.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,11 +25,11 @@
 #include "util/log.h"
 #include "util/strv.h"
 
-#define IO_WINDOW     5 /* samples summed for the I/O rules */
-#define SPAWN_WINDOW  2.0
-#define SEEN_CONNS    1024
-#define FORK_RING     256
-#define DISK_EVERY    10
+#define IO_WINDOW    5 /* samples summed for the I/O rules */
+#define SPAWN_WINDOW 2.0
+#define SEEN_CONNS   1024
+#define FORK_RING    256
+#define DISK_EVERY   2
 
 struct monitor {
 	const struct monitor_opts *o;
@@ -160,8 +161,11 @@ static void check_process(struct monitor *m, pid_t pid, uint64_t ev_ns)
 			return;
 		from_parent = true;
 	}
-	n = rules_match_process(&(struct proc_obs){.pid = pid, .ppid = f.ppid, .uid = f.uid,
-	                                           .argv = f.argv, .parent = f.parent,
+	n = rules_match_process(&(struct proc_obs){.pid = pid,
+	                                           .ppid = f.ppid,
+	                                           .uid = f.uid,
+	                                           .argv = f.argv,
+	                                           .parent = f.parent,
 	                                           .stdio_inet = f.stdio_inet},
 	                        &m->o->rules, hits, RULES_MAX_HITS);
 	cmd = n ? strv_join(f.argv, " ") : NULL;
@@ -212,8 +216,11 @@ static void check_conn(struct monitor *m, const struct conn_obs *c, const char *
 	size_t n = rules_match_connection(c, &m->o->rules, hits, RULES_MAX_HITS);
 	char local[80], remote[80];
 
+	char host[INET6_ADDRSTRLEN] = "";
+
 	conn_obs_format(c, false, local, sizeof(local));
 	conn_obs_format(c, true, remote, sizeof(remote));
+	inet_ntop(c->family, &c->daddr, host, sizeof(host));
 	for (size_t i = 0; i < n && m->result != 1; i++) {
 		struct threat t;
 		char desc[512];
@@ -226,7 +233,8 @@ static void check_conn(struct monitor *m, const struct conn_obs *c, const char *
 		t.ev.network.state = c->state;
 		t.ev.network.suspect_reason = hits[i].reason;
 		t.ev.network.reason = how;
-		respond(m, &t, remote, 0);
+		t.ev.network.remote_host = host;
+		respond(m, &t, host, 0); /* one finding per address, whatever the ports */
 	}
 }
 
@@ -414,7 +422,8 @@ static void sample_io(struct monitor *m)
 		t.kind = w ? EVIDENCE_FILE_WRITE : EVIDENCE_FILESYSTEM;
 		t.ev.io.mb = (double)(w ? swr : srd) / (1024.0 * 1024.0);
 		t.ev.io.rate_mb_s = o.seconds > 0 ? t.ev.io.mb / o.seconds : 0;
-		t.ev.io.threshold_mb = w ? m->o->rules.write_threshold_mb : m->o->rules.read_threshold_mb;
+		t.ev.io.threshold_mb =
+		        w ? m->o->rules.write_threshold_mb : m->o->rules.read_threshold_mb;
 		t.ev.io.duration_ns = (int64_t)(o.seconds * 1e9);
 		respond(m, &t, hits[i].rule->id, 0);
 		/* Start over, so one burst is one finding. */

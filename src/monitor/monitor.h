@@ -37,8 +37,8 @@ struct monitor_opts {
 	bool auto_kill_on_critical;  /* default true */
 	unsigned audit_retention_days;
 	struct rules_config rules;
-	unsigned sample_ms; /* I/O, sockets, process count, /tmp (every 10th); default 1000 */
-	unsigned scan_ms;   /* the /proc scan when the proc connector is not available; 500 */
+	unsigned sample_ms;   /* I/O, sockets, process count, /tmp (every 10th); default 1000 */
+	unsigned scan_ms;     /* the /proc scan when the proc connector is not available; 500 */
 	uint16_t nflog_group; /* 0: no NFLOG listener */
 	bool force_scan;      /* use the /proc scan even when the proc connector works */
 
@@ -81,8 +81,8 @@ struct monitor_snapshot {
 	uint64_t write_bytes;
 	struct disk_obs tmp;
 };
-int monitor_snapshot(struct incus_client *c, const char *container,
-                     struct monitor_snapshot **ret, struct coi_error *err);
+int monitor_snapshot(struct incus_client *c, const char *container, struct monitor_snapshot **ret,
+                     struct coi_error *err);
 struct monitor_snapshot *monitor_snapshot_free(struct monitor_snapshot *s);
 
 /* ---- the supervisor ------------------------------------------------------------------------ */

@@ -71,18 +71,18 @@ int proccn_parse(const void *buf, size_t len,
 			return -EBADMSG;
 		if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
 			continue;
-		if (cn->len < offsetof(struct proc_event, event_data) + sizeof(pe.event_data.fork) ||
+		if (cn->len <
+		            offsetof(struct proc_event, event_data) + sizeof(pe.event_data.fork) ||
 		    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + cn->len))
 			continue; /* the ack of our listen request is short */
 		memset(&pe, 0, sizeof(pe));
 		memcpy(&pe, cn->data, cn->len < sizeof(pe) ? cn->len : sizeof(pe));
 		switch (pe.what) {
 		case PROC_EVENT_FORK:
-			ev = (struct proccn_event){PROCCN_FORK, pe.event_data.fork.child_tgid,
-			                           pe.event_data.fork.parent_tgid,
-			                           pe.event_data.fork.child_pid !=
-			                                   pe.event_data.fork.child_tgid,
-			                           0};
+			ev = (struct proccn_event){
+			        PROCCN_FORK, pe.event_data.fork.child_tgid,
+			        pe.event_data.fork.parent_tgid,
+			        pe.event_data.fork.child_pid != pe.event_data.fork.child_tgid, 0};
 			break;
 		case PROC_EVENT_EXEC:
 			ev = (struct proccn_event){PROCCN_EXEC, pe.event_data.exec.process_tgid, 0,
@@ -282,9 +282,9 @@ int sockdiag_open(pid_t pid, int *ret_fd)
 
 static const char *tcp_state(uint8_t s)
 {
-	static const char *const names[] = {"",          "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
-	                                    "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
-	                                    "CLOSE_WAIT", "LAST_ACK",   "LISTEN",    "CLOSING"};
+	static const char *const names[] = {"",           "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
+	                                    "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
+	                                    "CLOSE_WAIT", "LAST_ACK",    "LISTEN",    "CLOSING"};
 	return s < ELEMENTSOF(names) ? names[s] : "UNKNOWN";
 }
 

@@ -164,7 +164,8 @@ int proc_facts_read(pid_t pid, struct proc_facts *ret)
 
 		if (read_status(p, &next, NULL, comm) < 0)
 			break;
-		r = snprintf(f.parent + len, sizeof(f.parent) - len, "%s%s", depth ? "<" : "", comm);
+		r = snprintf(f.parent + len, sizeof(f.parent) - len, "%s%s", depth ? "<" : "",
+		             comm);
 		if (r < 0 || (size_t)r >= sizeof(f.parent) - len)
 			break;
 		len += (size_t)r;
@@ -269,21 +270,52 @@ void cgroup_io_parse(const char *text, bool v1, uint64_t *ret_read, uint64_t *re
 	*ret_write = wr;
 }
 
+struct io_sum {
+	uint64_t rd, wr;
+};
+
+static int add_proc_io(pid_t pid, void *u)
+{
+	struct io_sum *s = u;
+	char path[64], text[1024], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+	if (read_small(path, text, sizeof(text)) < 0)
+		return 0;
+	if ((p = strstr(text, "\nread_bytes: ")))
+		s->rd += strtoull(p + 13, NULL, 10);
+	if ((p = strstr(text, "\nwrite_bytes: ")))
+		s->wr += strtoull(p + 14, NULL, 10);
+	return 0;
+}
+
 int cgroup_io(const struct cgroup_ref *cg, uint64_t *ret_read, uint64_t *ret_write)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(1u << 20);
+	struct io_sum sum = {0};
 	char path[512];
-	int r;
+	uint64_t rd = 0, wr = 0;
 
 	if (cg->v1)
 		snprintf(path, sizeof(path),
-		         "/sys/fs/cgroup/blkio%s/blkio.throttle.io_service_bytes_recursive", cg->root);
+		         "/sys/fs/cgroup/blkio%s/blkio.throttle.io_service_bytes_recursive",
+		         cg->root);
 	else
 		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/io.stat", cg->root);
-	r = read_capped(path, &b);
-	if (r < 0)
-		return r;
-	cgroup_io_parse(buf_str(&b), cg->v1, ret_read, ret_write);
+	if (read_capped(path, &b) == 0)
+		cgroup_io_parse(buf_str(&b), cg->v1, &rd, &wr);
+	if (rd == 0 && wr == 0) {
+		/* v1 blkio misses I/O that reaches the disk through a loop device or a filesystem
+		 * worker (btrfs): sum the processes' own storage I/O counters instead. A reaped
+		 * child's counts move to its parent, so the sum only drops when a process
+		 * whose parent lives outside the container exits; deltas are clamped at 0. */
+		if (cgroup_pids(cg, add_proc_io, &sum) < 0)
+			return -ENOENT;
+		rd = sum.rd;
+		wr = sum.wr;
+	}
+	*ret_read = rd;
+	*ret_write = wr;
 	return 0;
 }
 
@@ -324,8 +356,7 @@ static int walk_procs(const char *dir, unsigned depth, int (*cb)(pid_t, void *),
 	return r;
 }
 
-int cgroup_pids(const struct cgroup_ref *cg, int (*cb)(pid_t pid, void *userdata),
-                void *userdata)
+int cgroup_pids(const struct cgroup_ref *cg, int (*cb)(pid_t pid, void *userdata), void *userdata)
 {
 	char dir[512];
 	int count = 0, r;

@@ -70,8 +70,8 @@ static void add_conn(const struct conn_obs *c, void *u)
 	snprintf(grown->state, sizeof(grown->state), "%s", c->state);
 }
 
-int monitor_snapshot(struct incus_client *c, const char *container,
-                     struct monitor_snapshot **ret, struct coi_error *err)
+int monitor_snapshot(struct incus_client *c, const char *container, struct monitor_snapshot **ret,
+                     struct coi_error *err)
 {
 	_cleanup_(incus_instance_state_freep) struct incus_instance_state *st = NULL;
 	struct monitor_snapshot *s;
@@ -79,9 +79,9 @@ int monitor_snapshot(struct incus_client *c, const char *container,
 	int fd = -EBADF, r;
 
 	if (incus_client_is_remote(c))
-		return coi_error_set(err, -EOPNOTSUPP,
-		                     "a snapshot reads the host's /proc; '%s' is on a remote server",
-		                     container);
+		return coi_error_set(
+		        err, -EOPNOTSUPP,
+		        "a snapshot reads the host's /proc; '%s' is on a remote server", container);
 	r = incus_instance_state(c, container, &st, err);
 	if (r < 0)
 		return r;

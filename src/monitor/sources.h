@@ -24,9 +24,9 @@ enum proccn_what { PROCCN_FORK, PROCCN_EXEC, PROCCN_EXIT };
 
 struct proccn_event {
 	enum proccn_what what;
-	pid_t pid;  /* the process (tgid): the child for a fork */
-	pid_t ppid; /* fork: the parent's tgid */
-	bool thread; /* fork of a thread, exit of a non-leader thread */
+	pid_t pid;        /* the process (tgid): the child for a fork */
+	pid_t ppid;       /* fork: the parent's tgid */
+	bool thread;      /* fork of a thread, exit of a non-leader thread */
 	uint64_t time_ns; /* when the kernel saw it (CLOCK_MONOTONIC) */
 };
 
@@ -78,8 +78,7 @@ int cgroup_io(const struct cgroup_ref *cg, uint64_t *ret_read, uint64_t *ret_wri
 /* Parses blkio.throttle.io_service_bytes(_recursive) or io.stat text. */
 void cgroup_io_parse(const char *text, bool v1, uint64_t *ret_read, uint64_t *ret_write);
 /* Every pid in the cgroup tree; cb returns < 0 to stop. Returns the count. */
-int cgroup_pids(const struct cgroup_ref *cg, int (*cb)(pid_t pid, void *userdata),
-                void *userdata);
+int cgroup_pids(const struct cgroup_ref *cg, int (*cb)(pid_t pid, void *userdata), void *userdata);
 
 /* What /proc says about a process, read right after its exec. */
 struct proc_facts {

@@ -53,7 +53,8 @@ int monitor_supervisor_claim(const char *container, int *ret_fd, struct coi_erro
 	if (fd < 0)
 		return coi_error_errno(err, errno, "cannot open '%s'", path);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-		return coi_error_set(err, -EEXIST, "a monitor for '%s' is already running", container);
+		return coi_error_set(err, -EEXIST, "a monitor for '%s' is already running",
+		                     container);
 	n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, line, (size_t)n, 0) != n)
 		return coi_error_errno(err, errno, "cannot write '%s'", path);
