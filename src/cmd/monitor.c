@@ -32,6 +32,9 @@ struct monitor_args {
 	unsigned watch;
 	bool daemon;
 	bool foreground;
+	bool stop;
+	bool nflog_set;
+	int ready_fd; /* --daemon: tells the parent the monitor is live */
 	const char *tty;
 	struct monitor_opts mo;
 };
@@ -76,6 +79,19 @@ static void on_alert(const struct threat *t, void *u)
 
 /* ---- running the monitor ------------------------------------------------------------------- */
 
+static void on_ready(void *u)
+{
+	struct monitor_args *a = u;
+	char ok = 0;
+
+	if (a->ready_fd >= 0) {
+		if (write(a->ready_fd, &ok, 1) != 1)
+			log_debug("monitor: cannot tell the parent we are ready, ignoring");
+		close(a->ready_fd);
+		a->ready_fd = -EBADF;
+	}
+}
+
 static int run_monitor(struct monitor_args *a)
 {
 	_cleanup_incus_client_ struct incus_client *c = NULL;
@@ -89,6 +105,7 @@ static int run_monitor(struct monitor_args *a)
 	a->mo.container = a->name;
 	a->mo.client = c;
 	a->mo.alert = on_alert;
+	a->mo.ready = on_ready;
 	a->mo.userdata = a;
 	r = monitor_run(&a->mo, &err);
 	if (r < 0 && r != -EINTR)
@@ -147,10 +164,7 @@ static int run_daemon(struct monitor_args *a)
 		fprintf(stderr, "coi: %s\n", coi_error_message(&err));
 		_exit(EXIT_FAIL);
 	}
-	status = 0;
-	if (write(p[1], &status, 1) != 1)
-		_exit(EXIT_FAIL);
-	close(p[1]);
+	a->ready_fd = p[1]; /* written once every source is live */
 	_exit(run_monitor(a));
 }
 
@@ -293,6 +307,7 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	        {"watch", required_argument, NULL, 'w'},
 	        {"daemon", no_argument, NULL, 'd'},
 	        {"foreground", no_argument, NULL, 'f'},
+	        {"stop", no_argument, NULL, 's'},
 	        {"tty", required_argument, NULL, OPT_TTY},
 	        {"no-pause", no_argument, NULL, OPT_NO_PAUSE},
 	        {"no-kill", no_argument, NULL, OPT_NO_KILL},
@@ -306,7 +321,6 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	int c;
 
 	monitor_opts_default(&a->mo);
-	a->mo.nflog_group = COI_NFLOG_GROUP;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "jw:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -325,6 +339,9 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		case 'f':
 			a->foreground = true;
 			break;
+		case 's':
+			a->stop = true;
+			break;
 		case OPT_TTY:
 			a->tty = optarg;
 			break;
@@ -336,6 +353,7 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 			break;
 		case OPT_NFLOG:
 			a->mo.nflog_group = (uint16_t)strtoul(optarg, NULL, 10);
+			a->nflog_set = true;
 			break;
 		case OPT_SCAN:
 			a->mo.force_scan = true;
@@ -368,11 +386,20 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 
 static int run(int argc, char **argv)
 {
-	struct monitor_args a = {0};
+	struct monitor_args a = {.ready_fd = -EBADF};
 	int r = parse_args(argc, argv, &a);
 
 	if (r <= 0)
 		return r < 0 ? -r : EXIT_OK;
+	if (a.stop) {
+		struct coi_error err = {0};
+
+		r = monitor_supervisor_stop(a.name, &err);
+		if (r < 0)
+			return cmd_fail(&err);
+		printf("%s\n", r ? "stopped" : "not running");
+		return EXIT_OK;
+	}
 	if (a.daemon)
 		return run_daemon(&a);
 	if (a.foreground)
@@ -384,21 +411,25 @@ const struct verb verb_monitor = {
         .name = "monitor",
         .run = run,
         .summary = "show a security snapshot of a container, or run its monitor",
-        .usage = "Usage: coi monitor [NAME] [--json] [--watch N]\n"
-                 "       coi monitor NAME --foreground|--daemon [--tty PATH] [--no-pause]\n"
-                 "                   [--no-kill] [--scan] [--nflog-group N]\n"
-                 "\n"
-                 "Show the container's processes, connections, I/O and recent threats, read on\n"
-                 "the host. NAME defaults to $COI_CONTAINER.\n"
-                 "\n"
-                 "  --json            print JSON\n"
-                 "  --watch N         refresh every N seconds\n"
-                 "  --foreground      run the security monitor here until the container is gone\n"
-                 "  --daemon          run it detached (the session's supervisor); prints its pid\n"
-                 "  --tty PATH        also write alerts to this terminal\n"
-                 "  --no-pause        do not freeze the container on HIGH findings\n"
-                 "  --no-kill         do not stop and delete it on CRITICAL findings\n"
-                 "  --scan            scan /proc instead of using the proc connector\n"
-                 "  --nflog-group N   NFLOG group of the network policy's log rules (0: none)\n"
-                 "  --read-threshold-mb N, --max-processes N   detection thresholds",
+        .usage =
+                "Usage: coi monitor [NAME] [--json] [--watch N]\n"
+                "       coi monitor NAME --stop\n"
+                "       coi monitor NAME --foreground|--daemon [--tty PATH] [--no-pause]\n"
+                "                   [--no-kill] [--scan] [--nflog-group N]\n"
+                "\n"
+                "Show the container's processes, connections, I/O and recent threats, read on\n"
+                "the host. NAME defaults to $COI_CONTAINER.\n"
+                "\n"
+                "  --json            print JSON\n"
+                "  --watch N         refresh every N seconds\n"
+                "  --foreground      run the security monitor here until the container is gone\n"
+                "  --daemon          run it detached (the session's supervisor); prints its pid\n"
+                "  --stop            stop the detached monitor of NAME\n"
+                "  --tty PATH        also write alerts to this terminal\n"
+                "  --no-pause        do not freeze the container on HIGH findings\n"
+                "  --no-kill         do not stop and delete it on CRITICAL findings\n"
+                "  --scan            scan /proc instead of using the proc connector\n"
+                "  --nflog-group N   NFLOG group of the policy's log rules (default: the container's\n"
+                "                    own, coi_nflog_group(); 0: none)\n"
+                "  --read-threshold-mb N, --max-processes N   detection thresholds",
 };

@@ -181,6 +181,9 @@ int threat_to_json(const struct threat *t, char **ret, struct coi_error *err)
 	if (t->response_ms > 0 &&
 	    json_object_set_new(o, "response_ms", json_real(t->response_ms)) < 0)
 		return coi_error_oom(err);
+	if (t->contained_ms > 0 &&
+	    json_object_set_new(o, "contained_ms", json_real(t->contained_ms)) < 0)
+		return coi_error_oom(err);
 	ev = json_object();
 	if (!ev || json_object_set_new(o, "evidence", ev) < 0)
 		return coi_error_oom(err);

@@ -47,7 +47,8 @@ struct threat {
 	const char *description;
 	const char *rule; /* the rule id (an extra field the original does not have) */
 	enum threat_action action;
-	double response_ms; /* from the kernel event to the action done (extra field; 0: none) */
+	double response_ms;  /* from the kernel event to the action done (extra field; 0: none) */
+	double contained_ms; /* CRITICAL: from the event to the container frozen (extra field) */
 	enum evidence_kind kind;
 	union {
 		struct {

@@ -175,10 +175,27 @@ static const char *shell_script(char *const *argv)
 		}
 		if (w[0] == '-' || (w[0] == '+' && w[1]))
 			continue;
-		if (c)
-			return w;
+		/* The first operand: the script text after -c, else a script file whose own
+		 * arguments follow (and are not the shell's). */
+		return c ? w : NULL;
 	}
 	return NULL;
+}
+
+static int cmdline_add(struct cmdline *out, struct simple_cmd *c);
+
+/* A script run through its #! line shows as `sh /usr/bin/tool ARGS`: the command is also
+ * `tool ARGS`. */
+static int add_shebang(struct cmdline *out, const struct simple_cmd *c)
+{
+	static const char *const interps[] = {"sh", "bash", "dash", "ash", "zsh", "ksh", NULL};
+	struct simple_cmd sc = {.depth = c->depth + 1, .pipeline = c->pipeline};
+
+	if (!strv_contains((char *const *)interps, basename_of(c->argv[0])) || !c->argv[1] ||
+	    c->argv[1][0] == '-' || !strchr(c->argv[1], '/') || c->depth >= CMDLINE_MAX_DEPTH)
+		return 0;
+	sc.argv = strv_copy(c->argv + 1);
+	return sc.argv ? cmdline_add(out, &sc) : -ENOMEM;
 }
 
 /* Appends a finished command (taking its vectors), unwrapping and expanding sh -c. */
@@ -215,7 +232,7 @@ static int cmdline_add(struct cmdline *out, struct simple_cmd *c)
 	script = shell_script(grown[out->n - 1].argv);
 	if (script && c->depth < CMDLINE_MAX_DEPTH)
 		return parse_into(script, c->depth + 1, out);
-	return 0;
+	return script ? 0 : add_shebang(out, &grown[out->n - 1]);
 }
 
 static int lex_end_word(struct lexer *lx)

@@ -139,7 +139,9 @@ static void threat_from_hit(struct threat *t, const struct rule_hit *h, char *de
 	t->description = desc;
 }
 
-static void check_process(struct monitor *m, pid_t pid, uint64_t ev_ns)
+/* known: pid is a container process; otherwise its cgroup is checked after its facts are read
+ * (short-lived processes: the command line first, while it is still there). */
+static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_ns)
 {
 	struct proc_facts f = {0};
 	struct rule_hit hits[RULES_MAX_HITS];
@@ -148,8 +150,18 @@ static void check_process(struct monitor *m, pid_t pid, uint64_t ev_ns)
 	bool from_parent = false;
 	size_t n;
 
+	_cleanup_strv_free_ char **early = NULL;
+
+	if (!known) {
+		(void)proc_argv(pid, &early);
+		if (cgroup_has_pid(&m->cg, pid) != 1)
+			return;
+		pid_add(m, pid);
+	}
 	if (proc_facts_read(pid, &f) < 0 && !f.argv)
 		f = (struct proc_facts){0};
+	if (!f.argv)
+		f.argv = TAKE_PTR(early);
 	if (!f.argv) {
 		/* Gone already: its parent (often `sh -c "..."`) holds the command. */
 		pid_t parent = f.ppid;
@@ -263,12 +275,7 @@ static void on_proc_event(const struct proccn_event *ev, void *u)
 		check_proc_count(m, now);
 		return;
 	case PROCCN_EXEC:
-		if (!pid_has(m, ev->pid)) {
-			if (cgroup_has_pid(&m->cg, ev->pid) != 1)
-				return;
-			pid_add(m, ev->pid);
-		}
-		check_process(m, ev->pid, ev->time_ns);
+		check_process(m, ev->pid, pid_has(m, ev->pid), ev->time_ns);
 		return;
 	case PROCCN_EXIT:
 		if (pid_has(m, ev->pid)) {
@@ -313,7 +320,7 @@ static int scan_one(pid_t pid, void *u)
 	if (!pid_has(m, pid)) {
 		pid_add(m, pid);
 		m->forks++;
-		check_process(m, pid, 0);
+		check_process(m, pid, true, 0);
 	}
 	return m->result == 1 ? -ECANCELED : 0;
 }
@@ -389,6 +396,20 @@ static void on_conn(const struct conn_obs *c, void *u)
 		return;
 	m->seen[slot] = k;
 	check_conn(m, c, "seen by sock_diag");
+}
+
+static int on_sock_destroy(struct loop *l, int fd, uint32_t events, void *u)
+{
+	char buf[16384] __attribute__((aligned(8)));
+
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n <= 0)
+			break;
+		(void)sockdiag_parse(buf, (size_t)n, 0, on_conn, u);
+	}
+	return 0;
 }
 
 static void sample_io(struct monitor *m)
@@ -534,8 +555,10 @@ static int add_sources(struct monitor *m, struct coi_error *err)
 		r = loop_add_fd(m->loop, fd, true, on_nflog, m);
 	if (r < 0)
 		log_debug("monitor: nflog group %u: %s, ignoring", o->nflog_group, strerror(-r));
-	if (sockdiag_open(m->init_pid, &m->diag_fd) < 0)
+	if (sockdiag_open(m->init_pid, &m->diag_fd, &fd) < 0)
 		log_debug("monitor: sock_diag unavailable, ignoring");
+	else if (fd >= 0 && loop_add_fd(m->loop, fd, true, on_sock_destroy, m) < 0)
+		close(fd);
 	r = loop_add_timer(m->loop, o->sample_ms, on_sample, m);
 	if (r >= 0 && o->periodic && o->periodic_s)
 		r = loop_add_timer(m->loop, (uint64_t)o->periodic_s * 1000, on_periodic, m);
@@ -563,6 +586,8 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 	if (r >= 0) {
 		log_debug("monitor: watching '%s' (init %d, cgroup %s, %u processes)", o->container,
 		          (int)m.init_pid, m.cg.root, m.live);
+		if (o->ready)
+			o->ready(o->userdata);
 		r = loop_run(m.loop);
 		if (r < 0 && r != -EINTR)
 			coi_error_errno(err, r, "monitor loop failed");

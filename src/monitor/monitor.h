@@ -23,10 +23,22 @@ struct coi_error;
 struct incus_client;
 struct threat;
 
-/* NFLOG group of coi's network-policy log rules. The policy writes
- * `log prefix "coi-deny:<container> " group COI_NFLOG_GROUP`; one listener per group exists
- * host-wide, so a second concurrent monitor falls back to sock_diag alone. */
-#define COI_NFLOG_GROUP 7732
+/* NFLOG groups of coi's network-policy log rules. The kernel allows one listener per group, and
+ * every session has its own monitor, so each container gets its own group: the policy writes
+ * `log prefix "coi-deny:<container> " group <coi_nflog_group(container)>`. Two concurrent
+ * containers that hash to the same group (1 in 256) still work: the second monitor cannot bind
+ * and relies on sock_diag alone; the prefix tells containers apart either way. */
+#define COI_NFLOG_GROUP_BASE  7700
+#define COI_NFLOG_GROUP_COUNT 256
+
+static inline uint16_t coi_nflog_group(const char *container)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *p = container; p && *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return (uint16_t)(COI_NFLOG_GROUP_BASE + h % COI_NFLOG_GROUP_COUNT);
+}
 
 #define MONITOR_DEDUP_SECONDS 30
 
@@ -39,7 +51,7 @@ struct monitor_opts {
 	struct rules_config rules;
 	unsigned sample_ms;   /* I/O, sockets, process count, /tmp (every 10th); default 1000 */
 	unsigned scan_ms;     /* the /proc scan when the proc connector is not available; 500 */
-	uint16_t nflog_group; /* 0: no NFLOG listener */
+	uint16_t nflog_group; /* 0: no NFLOG listener; the session sets coi_nflog_group() */
 	bool force_scan;      /* use the /proc scan even when the proc connector works */
 
 	/* Hooks; all may be NULL. remove_network runs before a CRITICAL stop. alert sees every
@@ -49,6 +61,8 @@ struct monitor_opts {
 	void (*alert)(const struct threat *t, void *userdata);
 	void (*periodic)(void *userdata);
 	unsigned periodic_s;
+	/* Called once every source is live, just before the loop starts waiting. */
+	void (*ready)(void *userdata);
 	void *userdata;
 };
 void monitor_opts_default(struct monitor_opts *o);

@@ -255,9 +255,23 @@ bool nflog_prefix_container(const char *prefix, char *out, size_t size)
 
 /* ---- sock_diag ----------------------------------------------------------------------------- */
 
-int sockdiag_open(pid_t pid, int *ret_fd)
+/* Subscribes a sock_diag socket to the destroy broadcasts: every TCP/UDP socket of the
+ * namespace is reported as it closes, so short connections between two dumps are seen too. */
+static int sockdiag_subscribe(int fd)
 {
-	_cleanup_close_ int self = -EBADF, target = -EBADF, fd = -EBADF;
+	static const int groups[] = {SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET_UDP_DESTROY,
+	                             SKNLGRP_INET6_TCP_DESTROY, SKNLGRP_INET6_UDP_DESTROY};
+
+	for (size_t i = 0; i < ELEMENTSOF(groups); i++)
+		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i],
+		               sizeof(groups[i])) < 0)
+			return -errno;
+	return fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+int sockdiag_open(pid_t pid, int *ret_fd, int *ret_events_fd)
+{
+	_cleanup_close_ int self = -EBADF, target = -EBADF, fd = -EBADF, ev = -EBADF;
 	char path[64];
 	int r = 0;
 
@@ -272,10 +286,14 @@ int sockdiag_open(pid_t pid, int *ret_fd)
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0)
 		r = -errno;
+	if (r >= 0 && ret_events_fd)
+		ev = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (setns(self, CLONE_NEWNET) < 0)
 		abort(); /* stranded in the container's namespace: never carry on */
 	if (r < 0)
 		return r;
+	if (ret_events_fd)
+		*ret_events_fd = ev >= 0 && sockdiag_subscribe(ev) >= 0 ? TAKE_FD(ev) : -EBADF;
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
@@ -312,6 +330,24 @@ int sockdiag_parse(const void *buf, size_t len, int proto,
 		c.dport = ntohs(m->id.idiag_dport);
 		memcpy(&c.saddr, m->id.idiag_src, c.family == AF_INET ? 4 : 16);
 		memcpy(&c.daddr, m->id.idiag_dst, c.family == AF_INET ? 4 : 16);
+		if (c.family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&c.daddr.v6)) {
+			/* A dual-stack socket talking IPv4: judge it as IPv4. */
+			struct in6_addr s6 = c.saddr.v6, d6 = c.daddr.v6;
+
+			c.family = AF_INET;
+			memcpy(&c.saddr.v4, &s6.s6_addr[12], 4);
+			memcpy(&c.daddr.v4, &d6.s6_addr[12], 4);
+		}
+		if (proto == 0) {
+			const struct nlattr *a;
+
+			c.proto = IPPROTO_TCP;
+			mnl_attr_for_each(a, nlh, sizeof(*m)) if (mnl_attr_get_type(a) ==
+			                                                  INET_DIAG_PROTOCOL &&
+			                                          mnl_attr_get_payload_len(a) >= 1)
+			        c.proto = *(const uint8_t *)mnl_attr_get_payload(a);
+			c.state = c.proto == IPPROTO_UDP ? "UDP" : "CLOSED";
+		}
 		if (c.dport == 0 || m->idiag_state == 10 /* LISTEN */)
 			continue;
 		cb(&c, userdata);

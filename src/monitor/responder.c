@@ -26,6 +26,7 @@ struct responder {
 	struct audit *audit;
 	struct seen seen[DEDUP_SLOTS];
 	bool killed;
+	uint64_t contained_ns; /* when the CRITICAL response had frozen the container */
 };
 
 static uint64_t now_ns(void)
@@ -100,6 +101,12 @@ static int kill_container(struct responder *r, struct coi_error *err)
 	const struct monitor_opts *o = r->o;
 	int q;
 
+	/* Freezing takes milliseconds and stops everything in the container at once; the stop
+	 * and delete that follow take a second. */
+	if (freeze(r, err) < 0)
+		log_debug("monitor: freeze '%s': %s, stopping anyway", o->container,
+		          coi_error_message(err));
+	r->contained_ns = now_ns();
 	if (o->remove_network && o->remove_network(o->container, o->userdata) < 0)
 		log_debug("monitor: removing the network rules of '%s' failed, ignoring",
 		          o->container);
@@ -133,6 +140,8 @@ int responder_handle(struct responder *r, struct threat *t, const char *key, uin
 	}
 	if (event_ns && t->action != ACTION_DEDUPLICATED)
 		t->response_ms = (double)(now_ns() - event_ns) / 1e6;
+	if (event_ns && t->action == ACTION_KILLED)
+		t->contained_ms = (double)(r->contained_ns - event_ns) / 1e6;
 	if (q < 0) {
 		snprintf(desc, sizeof(desc), "%s (response failed: %s)", t->description,
 		         coi_error_message(&err));

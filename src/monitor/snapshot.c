@@ -95,7 +95,7 @@ int monitor_snapshot(struct incus_client *c, const char *container, struct monit
 		return coi_error_oom(err);
 	s->init_pid = (pid_t)st->pid;
 	(void)cgroup_pids(&cg, add_proc, s);
-	if (sockdiag_open(s->init_pid, &fd) >= 0) {
+	if (sockdiag_open(s->init_pid, &fd, NULL) >= 0) {
 		s->conns_available = sockdiag_dump(fd, add_conn, s) >= 0;
 		close(fd);
 	}

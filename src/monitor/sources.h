@@ -53,11 +53,14 @@ bool nflog_prefix_container(const char *prefix, char *out, size_t size);
 
 /* ---- sock_diag ----------------------------------------------------------------------------- */
 
-/* A NETLINK_SOCK_DIAG socket living in the network namespace of pid. */
-int sockdiag_open(pid_t pid, int *ret_fd);
+/* A NETLINK_SOCK_DIAG socket living in the network namespace of pid, for dumps; with
+ * ret_events_fd, a second one that receives every socket of the namespace as it is destroyed
+ * (-EBADF there when the kernel refuses). */
+int sockdiag_open(pid_t pid, int *ret_fd, int *ret_events_fd);
 /* Dumps TCP and UDP sockets (IPv4 and IPv6) with a remote address; calls cb for each. */
 int sockdiag_dump(int fd, void (*cb)(const struct conn_obs *c, void *userdata), void *userdata);
-/* Parses one dump reply datagram; returns 1 when it held NLMSG_DONE. */
+/* Parses one dump reply datagram (proto 0: a destroy broadcast, which names its protocol);
+ * returns 1 when it held NLMSG_DONE. */
 int sockdiag_parse(const void *buf, size_t len, int proto,
                    void (*cb)(const struct conn_obs *c, void *userdata), void *userdata);
 

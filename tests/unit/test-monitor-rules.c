@@ -291,6 +291,22 @@ static void test_rewritten_title(void)
 	CHECK(rules_match_process(&p, &cfg, hits, RULES_MAX_HITS) == 0);
 }
 
+/* A script run through its #! line: `sh /usr/bin/tool ARGS` is also `tool ARGS`, and the
+ * script's own -c is not the shell's. */
+static void test_shebang(void)
+{
+	char *argv[] = {"/bin/sh", "/usr/bin/python3", "-c",
+	                "import socket,os;s=socket.socket();os.dup2(s.fileno(),0)", NULL};
+	char *quiet_argv[] = {"/bin/sh", "/usr/bin/python3", "-c", "print(1)", NULL};
+	struct proc_obs p = {.argv = argv};
+	struct rule_hit hits[RULES_MAX_HITS];
+
+	CHECK(has_rule(hits, rules_match_process(&p, &cfg, hits, RULES_MAX_HITS),
+	               "revshell-oneliner"));
+	p.argv = quiet_argv;
+	CHECK(rules_match_process(&p, &cfg, hits, RULES_MAX_HITS) == 0);
+}
+
 static void test_stdio_socket(void)
 {
 	char *sh[] = {"/bin/sh", "-i", NULL}, *cat[] = {"cat", NULL};
@@ -458,6 +474,7 @@ int main(void)
 	RUN(test_attacks_as_argv);
 	RUN(test_everyday_quiet);
 	RUN(test_rewritten_title);
+	RUN(test_shebang);
 	RUN(test_stdio_socket);
 	RUN(test_oneliner_modes);
 	RUN(test_cmdline_parse);
