@@ -381,6 +381,8 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	if (!a->name || !*a->name)
 		return cmd_usage_error(&verb_monitor,
 		                       "which container? give NAME or set COI_CONTAINER");
+	if (!a->nflog_set)
+		a->mo.nflog_group = coi_nflog_group(a->name);
 	return 1;
 }
 

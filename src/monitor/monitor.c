@@ -8,9 +8,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -246,7 +248,7 @@ static void check_conn(struct monitor *m, const struct conn_obs *c, const char *
 		t.ev.network.suspect_reason = hits[i].reason;
 		t.ev.network.reason = how;
 		t.ev.network.remote_host = host;
-		respond(m, &t, host, 0); /* one finding per address, whatever the ports */
+		respond(m, &t, host, mono_ns()); /* one finding per address, whatever the ports */
 	}
 }
 
@@ -416,6 +418,7 @@ static void sample_io(struct monitor *m)
 {
 	struct rule_hit hits[RULES_MAX_HITS];
 	uint64_t rd, wr, srd = 0, swr = 0;
+	unsigned active = 0;
 	struct io_obs o;
 	size_t n;
 
@@ -428,11 +431,13 @@ static void sample_io(struct monitor *m)
 	m->io_rd = rd;
 	m->io_wr = wr;
 	m->io_base = true;
-	for (size_t i = 0; i < IO_WINDOW; i++)
+	/* The rate is over the samples that saw I/O: 40 MB in one second of a five-second
+	 * window is 40 MB/s, not 8. */
+	for (size_t i = 0; i < IO_WINDOW; i++) {
 		srd += m->io_drd[i], swr += m->io_dwr[i];
-	o = (struct io_obs){srd, swr,
-	                    (double)(m->io_pos < IO_WINDOW ? m->io_pos : IO_WINDOW) *
-	                            m->o->sample_ms / 1000.0};
+		active += (m->io_drd[i] || m->io_dwr[i]);
+	}
+	o = (struct io_obs){srd, swr, (double)(active ? active : 1) * m->o->sample_ms / 1000.0};
 	n = rules_match_io(&o, &m->o->rules, hits, RULES_MAX_HITS);
 	for (size_t i = 0; i < n && m->result != 1; i++) {
 		struct threat t;
@@ -446,7 +451,7 @@ static void sample_io(struct monitor *m)
 		t.ev.io.threshold_mb =
 		        w ? m->o->rules.write_threshold_mb : m->o->rules.read_threshold_mb;
 		t.ev.io.duration_ns = (int64_t)(o.seconds * 1e9);
-		respond(m, &t, hits[i].rule->id, 0);
+		respond(m, &t, hits[i].rule->id, mono_ns());
 		/* Start over, so one burst is one finding. */
 		memset(w ? m->io_dwr : m->io_drd, 0, sizeof(m->io_drd));
 	}
@@ -569,6 +574,21 @@ static int add_sources(struct monitor *m, struct coi_error *err)
 	return r < 0 ? coi_error_errno(err, r, "cannot set up the monitor loop") : 0;
 }
 
+/* A command like `cat .env` lives a few hundred microseconds after its exec; its command line
+ * can only be read while it lives. Waking first matters: measured on this 2-core machine, 24 of
+ * 30 such commands were read at normal priority, 27 at nice -15, 30 of 30 at SCHED_FIFO 1. The
+ * loop only waits on fds and does bounded work per wakeup, and the kernel's RT throttling
+ * keeps 5% of each CPU for others even so. Children get normal scheduling. */
+static void raise_priority(void)
+{
+	struct sched_param sp = {.sched_priority = 1};
+
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0)
+		return;
+	if (setpriority(PRIO_PROCESS, 0, -10) < 0)
+		log_debug("monitor: cannot raise the priority, ignoring");
+}
+
 int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 {
 	struct monitor m = {.o = o, .diag_fd = -EBADF, .win_start_ns = mono_ns()};
@@ -576,16 +596,17 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 
 	r = audit_open(o->container, o->audit_retention_days, &m.audit, err);
 	if (r >= 0)
-		r = responder_new(o, m.audit, &m.resp) < 0 ? coi_error_oom(err) : 0;
-	if (r >= 0)
 		r = loop_new(&m.loop) < 0 ? coi_error_oom(err) : 0;
 	if (r >= 0)
 		r = attach(&m, err);
+	if (r >= 0)
+		r = responder_new(o, m.audit, &m.cg, &m.resp) < 0 ? coi_error_oom(err) : 0;
 	if (r >= 0)
 		r = add_sources(&m, err);
 	if (r >= 0) {
 		log_debug("monitor: watching '%s' (init %d, cgroup %s, %u processes)", o->container,
 		          (int)m.init_pid, m.cg.root, m.live);
+		raise_priority();
 		if (o->ready)
 			o->ready(o->userdata);
 		r = loop_run(m.loop);

@@ -366,6 +366,22 @@ int cgroup_pids(const struct cgroup_ref *cg, int (*cb)(pid_t pid, void *userdata
 	return r < 0 ? r : count;
 }
 
+int cgroup_freeze(const struct cgroup_ref *cg)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char path[512];
+	const char *v = cg->v1 ? "FROZEN" : "1";
+
+	snprintf(path, sizeof(path),
+	         cg->v1 ? "/sys/fs/cgroup/freezer%s/freezer.state"
+	                : "/sys/fs/cgroup%s/cgroup.freeze",
+	         cg->root);
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	return write(fd, v, strlen(v)) < 0 ? -errno : 0;
+}
+
 int container_disk(pid_t init_pid, const char *path, struct disk_obs *ret)
 {
 	struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_DIRECTORY,

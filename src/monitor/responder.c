@@ -11,6 +11,7 @@
 #include "incus/incus.h"
 #include "monitor/audit.h"
 #include "monitor/monitor.h"
+#include "monitor/sources.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -24,6 +25,7 @@ struct seen {
 struct responder {
 	const struct monitor_opts *o;
 	struct audit *audit;
+	const struct cgroup_ref *cg;
 	struct seen seen[DEDUP_SLOTS];
 	bool killed;
 	uint64_t contained_ns; /* when the CRITICAL response had frozen the container */
@@ -37,7 +39,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-int responder_new(const struct monitor_opts *o, struct audit *audit, struct responder **ret)
+int responder_new(const struct monitor_opts *o, struct audit *audit, const struct cgroup_ref *cg,
+                  struct responder **ret)
 {
 	struct responder *r = calloc(1, sizeof(*r));
 
@@ -45,6 +48,7 @@ int responder_new(const struct monitor_opts *o, struct audit *audit, struct resp
 		return -ENOMEM;
 	r->o = o;
 	r->audit = audit;
+	r->cg = cg;
 	*ret = r;
 	return 0;
 }
@@ -83,8 +87,14 @@ static bool is_repeat(struct responder *r, const struct threat *t, const char *k
 static int freeze(struct responder *r, struct coi_error *err)
 {
 	struct incus_instance_state *st = NULL;
-	int q = incus_instance_set_state(r->o->client, r->o->container, INCUS_ACTION_FREEZE, false,
-	                                 -1, err);
+	int q;
+
+	if (r->cg && cgroup_freeze(r->cg) < 0)
+		log_debug("monitor: cannot freeze the cgroup of '%s' directly, ignoring",
+		          r->o->container);
+	r->contained_ns = now_ns();
+	q = incus_instance_set_state(r->o->client, r->o->container, INCUS_ACTION_FREEZE, false, -1,
+	                             err);
 
 	if (q >= 0)
 		return 0;
@@ -101,11 +111,11 @@ static int kill_container(struct responder *r, struct coi_error *err)
 	const struct monitor_opts *o = r->o;
 	int q;
 
-	/* Freezing takes milliseconds and stops everything in the container at once; the stop
-	 * and delete that follow take a second. */
-	if (freeze(r, err) < 0)
-		log_debug("monitor: freeze '%s': %s, stopping anyway", o->container,
-		          coi_error_message(err));
+	/* Freezing the cgroup takes microseconds and stops everything in the container at once;
+	 * the stop and delete that follow take most of a second. */
+	if (r->cg && cgroup_freeze(r->cg) < 0)
+		log_debug("monitor: cannot freeze the cgroup of '%s' directly, ignoring",
+		          o->container);
 	r->contained_ns = now_ns();
 	if (o->remove_network && o->remove_network(o->container, o->userdata) < 0)
 		log_debug("monitor: removing the network rules of '%s' failed, ignoring",
@@ -140,7 +150,7 @@ int responder_handle(struct responder *r, struct threat *t, const char *key, uin
 	}
 	if (event_ns && t->action != ACTION_DEDUPLICATED)
 		t->response_ms = (double)(now_ns() - event_ns) / 1e6;
-	if (event_ns && t->action == ACTION_KILLED)
+	if (event_ns && (t->action == ACTION_KILLED || t->action == ACTION_PAUSED))
 		t->contained_ms = (double)(r->contained_ns - event_ns) / 1e6;
 	if (q < 0) {
 		snprintf(desc, sizeof(desc), "%s (response failed: %s)", t->description,

@@ -9,12 +9,16 @@
 #include <stdint.h>
 
 struct audit;
+struct cgroup_ref;
 struct monitor_opts;
 struct threat;
 
 struct responder;
 
-int responder_new(const struct monitor_opts *o, struct audit *audit, struct responder **ret);
+/* cg (may be NULL) lets HIGH and CRITICAL freeze the container through its cgroup at once, before
+ * the Incus calls. */
+int responder_new(const struct monitor_opts *o, struct audit *audit, const struct cgroup_ref *cg,
+                  struct responder **ret);
 struct responder *responder_free(struct responder *r);
 
 /* Handles t (its id, time and action are set here). key tells repeats apart (the pattern);

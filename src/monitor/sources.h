@@ -80,6 +80,11 @@ int cgroup_has_pid(const struct cgroup_ref *cg, pid_t pid);
 int cgroup_io(const struct cgroup_ref *cg, uint64_t *ret_read, uint64_t *ret_write);
 /* Parses blkio.throttle.io_service_bytes(_recursive) or io.stat text. */
 void cgroup_io_parse(const char *text, bool v1, uint64_t *ret_read, uint64_t *ret_write);
+/* Freezes every process of the container now (freezer.state on v1, cgroup.freeze on v2): the
+ * kernel stops them within milliseconds, before the Incus API call that records the freeze
+ * returns (on v1, LXC's freeze loop sleeps a whole second when the state still reads
+ * FREEZING). */
+int cgroup_freeze(const struct cgroup_ref *cg);
 /* Every pid in the cgroup tree; cb returns < 0 to stop. Returns the count. */
 int cgroup_pids(const struct cgroup_ref *cg, int (*cb)(pid_t pid, void *userdata), void *userdata);
 
