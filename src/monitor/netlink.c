@@ -23,6 +23,16 @@
 #include "monitor/sources.h"
 #include "util/cleanup.h"
 
+/* Walks the netlink messages of a datagram with unsigned bounds (libmnl's and the kernel's
+ * macros compare a u32 length as int: a huge nlmsg_len would step outside the buffer). */
+#define for_each_nlmsg(nlh, buf, len)                                                      \
+	for (size_t _off = 0;                                                              \
+	     _off + sizeof(struct nlmsghdr) <= (len) &&                                    \
+	     ((nlh) = (const struct nlmsghdr *)((const char *)(buf) + _off))->nlmsg_len >= \
+	             sizeof(struct nlmsghdr) &&                                            \
+	     (nlh)->nlmsg_len <= (len)-_off;                                               \
+	     _off += NLMSG_ALIGN((nlh)->nlmsg_len))
+
 /* ---- proc connector ------------------------------------------------------------------------ */
 
 int proccn_open(int *ret_fd)
@@ -59,10 +69,11 @@ int proccn_open(int *ret_fd)
 int proccn_parse(const void *buf, size_t len,
                  void (*cb)(const struct proccn_event *ev, void *userdata), void *userdata)
 {
-	const struct nlmsghdr *nlh = buf;
+	const struct nlmsghdr *nlh;
 	int count = 0;
 
-	for (int left = (int)len; NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
+	for_each_nlmsg(nlh, buf, len)
+	{
 		const struct cn_msg *cn = NLMSG_DATA(nlh);
 		struct proc_event pe;
 		struct proccn_event ev = {0};
@@ -207,10 +218,11 @@ static int nflog_attr(const struct nlattr *a, void *data)
 int nflog_parse(const void *buf, size_t len,
                 void (*cb)(const struct nflog_packet *p, void *userdata), void *userdata)
 {
-	const struct nlmsghdr *nlh = buf;
+	const struct nlmsghdr *nlh;
 	int count = 0;
 
-	for (int left = (int)len; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for_each_nlmsg(nlh, buf, len)
+	{
 		const struct nlattr *tb[NFULA_MAX + 1] = {0};
 		struct nflog_packet pkt = {.conn = {.state = "REFUSED", .refused = true}};
 
@@ -309,9 +321,10 @@ static const char *tcp_state(uint8_t s)
 int sockdiag_parse(const void *buf, size_t len, int proto,
                    void (*cb)(const struct conn_obs *c, void *userdata), void *userdata)
 {
-	const struct nlmsghdr *nlh = buf;
+	const struct nlmsghdr *nlh;
 
-	for (int left = (int)len; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for_each_nlmsg(nlh, buf, len)
+	{
 		const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
 		struct conn_obs c = {.proto = proto};
 

@@ -157,8 +157,8 @@ static void test_cgroup_io_parse(void)
 	cgroup_io_parse("8:0 Read 100\n8:0 Write 50\n8:0 Sync 1\n7:0 Read 20\nTotal 170\n", true,
 	                &r, &w);
 	CHECK(r == 120 && w == 50);
-	cgroup_io_parse("8:0 rbytes=1000 wbytes=200 rios=1 wios=2\n259:0 rbytes=5 wbytes=6\n", false,
-	                &r, &w);
+	cgroup_io_parse("8:0 rbytes=1000 wbytes=200 rios=1 wios=2\n259:0 rbytes=5 wbytes=6\n",
+	                false, &r, &w);
 	CHECK(r == 1005 && w == 206);
 	cgroup_io_parse("", true, &r, &w);
 	CHECK(r == 0 && w == 0);
