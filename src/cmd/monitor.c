@@ -158,7 +158,8 @@ static int run_daemon(struct monitor_args *a)
 		return EXIT_OK;
 	}
 	close(p[0]);
-	if (setsid() < 0 || redirect_to_log(a->name) < 0)
+	/* Out of the session and of the workspace: the supervisor must not keep either busy. */
+	if (setsid() < 0 || chdir("/") < 0 || redirect_to_log(a->name) < 0)
 		_exit(EXIT_FAIL);
 	if (monitor_supervisor_claim(a->name, &lock, &err) < 0) {
 		fprintf(stderr, "coi: %s\n", coi_error_message(&err));
