@@ -22,6 +22,9 @@ extern const struct verb verb_trust;
 extern const struct verb verb_untrust;
 extern const struct verb verb_completion;
 extern const struct verb verb___complete;
+extern const struct verb verb_monitor;
+extern const struct verb verb_audit;
+extern const struct verb verb_unfreeze;
 
 const struct verb *const coi_verbs[] = {
 	&verb_shell,
@@ -33,6 +36,9 @@ const struct verb *const coi_verbs[] = {
 	&verb_shutdown,
 	&verb_persist,
 	&verb_clean,
+	&verb_monitor,
+	&verb_audit,
+	&verb_unfreeze,
 	&verb_config,
 	&verb_trust,
 	&verb_untrust,

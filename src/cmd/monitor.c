@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: MIT */
+/* coi monitor: a security snapshot of a container (processes, connections, I/O, recent threats),
+ * once or every N seconds; and the monitor itself, in this process (--foreground) or detached as
+ * the session's supervisor (--daemon). */
+#include "monitor/monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "incus/incus.h"
+#include "monitor/audit.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/path.h"
+
+const struct verb verb_monitor;
+
+struct monitor_args {
+	const char *name;
+	bool json;
+	unsigned watch;
+	bool daemon;
+	bool foreground;
+	bool stop;
+	bool nflog_set;
+	int ready_fd; /* --daemon: tells the parent the monitor is live */
+	const char *tty;
+	struct monitor_opts mo;
+};
+
+/* ---- alerts: the user's terminal, outside the agent's tmux pane ---------------------------- */
+
+static void alert_text(const struct threat *t, const char *name, char *out, size_t size)
+{
+	static const char *const outcome[] = {
+	        [ACTION_LOGGED] = "logged",
+	        [ACTION_ALERTED] = "no action taken",
+	        [ACTION_PAUSED] = "container frozen; 'coi unfreeze' resumes it",
+	        [ACTION_KILLED] = "container stopped and deleted",
+	        [ACTION_DEDUPLICATED] = "repeat",
+	};
+	int n = snprintf(out, size, "coi: %s in '%s': %s - %s (%s)", t->title, name, t->description,
+	                 outcome[t->action], threat_level_to_string(t->level));
+
+	if (n < 0 || (size_t)n >= size)
+		out[size - 1] = 0;
+}
+
+static void on_alert(const struct threat *t, void *u)
+{
+	struct monitor_args *a = u;
+	char text[1200], framed[1300];
+	int fd, n;
+
+	alert_text(t, a->name, text, sizeof(text));
+	fprintf(stderr, "%s\n", text);
+	if (!a->tty)
+		return;
+	/* Written over the tmux client's screen: it stays outside the agent's pane. */
+	fd = open(a->tty, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = snprintf(framed, sizeof(framed), "\r\n\a\033[1;31m%s\033[0m\r\n", text);
+	if (n > 0 && write(fd, framed, (size_t)n) < 0)
+		log_debug("monitor: cannot write to '%s', ignoring", a->tty);
+	close(fd);
+}
+
+/* ---- running the monitor ------------------------------------------------------------------- */
+
+static void on_ready(void *u)
+{
+	struct monitor_args *a = u;
+	char ok = 0;
+
+	if (a->ready_fd >= 0) {
+		if (write(a->ready_fd, &ok, 1) != 1)
+			log_debug("monitor: cannot tell the parent we are ready, ignoring");
+		close(a->ready_fd);
+		a->ready_fd = -EBADF;
+	}
+}
+
+static int run_monitor(struct monitor_args *a)
+{
+	_cleanup_incus_client_ struct incus_client *c = NULL;
+	struct incus_client_opts co = {0};
+	struct coi_error err = {0};
+	int r;
+
+	r = incus_client_new(&co, &c, &err);
+	if (r < 0)
+		return cmd_fail(&err);
+	a->mo.container = a->name;
+	a->mo.client = c;
+	a->mo.alert = on_alert;
+	a->mo.ready = on_ready;
+	a->mo.userdata = a;
+	r = monitor_run(&a->mo, &err);
+	if (r < 0 && r != -EINTR)
+		return cmd_fail(&err);
+	return EXIT_OK;
+}
+
+static int redirect_to_log(const char *name)
+{
+	_cleanup_free_ char *dir = coi_dir(), *file = NULL, *path = NULL;
+	int fd, null;
+
+	if (!dir || asprintf(&file, "logs/%s.monitor.log", name) < 0 ||
+	    !(path = path_join(dir, file)))
+		return -ENOMEM;
+	*strrchr(path, '/') = 0;
+	(void)mkdir_p(path, 0700);
+	path[strlen(path)] = '/';
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || null < 0)
+		return -errno;
+	if (dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		return -errno;
+	close(fd);
+	close(null);
+	return 0;
+}
+
+/* Forks the supervisor; the parent returns once it holds its pid file. */
+static int run_daemon(struct monitor_args *a)
+{
+	int p[2], lock = -EBADF;
+	struct coi_error err = {0};
+	char status = 1;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cmd_failf("cannot create a pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		return cmd_failf("cannot fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &status, 1) != 1 || status != 0)
+			return cmd_failf(
+			        "the monitor for '%s' did not start (see ~/.coi/logs/%s.monitor.log)",
+			        a->name, a->name);
+		printf("%d\n", (int)pid);
+		return EXIT_OK;
+	}
+	close(p[0]);
+	/* Out of the session and of the workspace: the supervisor must not keep either busy. */
+	if (setsid() < 0 || chdir("/") < 0 || redirect_to_log(a->name) < 0)
+		_exit(EXIT_FAIL);
+	if (monitor_supervisor_claim(a->name, &lock, &err) < 0) {
+		fprintf(stderr, "coi: %s\n", coi_error_message(&err));
+		_exit(EXIT_FAIL);
+	}
+	a->ready_fd = p[1]; /* written once every source is live */
+	_exit(run_monitor(a));
+}
+
+/* ---- the snapshot -------------------------------------------------------------------------- */
+
+/* The last max lines of the audit log, as parsed objects in an array. */
+static json_t *recent_threats(const char *name, size_t max)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_buf_ struct buf b = BUF_INIT(64u << 20);
+	json_t *arr = json_array();
+	const char *s;
+
+	if (!arr || audit_path(name, &path, NULL) < 0 || read_file(path, &b, NULL) < 0)
+		return arr;
+	s = buf_str(&b);
+	for (const char *line = s; *line;) {
+		const char *nl = strchrnul(line, '\n');
+		json_t *j = NULL;
+
+		if (json_parse(line, (size_t)(nl - line), &j, NULL) >= 0)
+			json_array_append_new(arr, j);
+		while (json_array_size(arr) > max)
+			json_array_remove(arr, 0);
+		line = *nl ? nl + 1 : nl;
+	}
+	return arr;
+}
+
+static json_t *snapshot_json(const struct monitor_snapshot *s, const char *name)
+{
+	json_t *o = json_pack("{s:s, s:i, s:[], s:[], s:{s:I, s:I}, s:{s:I, s:I}}", "container",
+	                      name, "init_pid", (int)s->init_pid, "processes", "connections", "io",
+	                      "read_bytes", (json_int_t)s->read_bytes, "write_bytes",
+	                      (json_int_t)s->write_bytes, "tmp", "total_bytes",
+	                      (json_int_t)s->tmp.total_bytes, "used_bytes",
+	                      (json_int_t)s->tmp.used_bytes);
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < s->n_procs; i++)
+		json_array_append_new(json_object_get(o, "processes"),
+		                      json_pack("{s:i, s:i, s:i, s:s}", "pid", (int)s->procs[i].pid,
+		                                "ppid", (int)s->procs[i].ppid, "uid",
+		                                (int)s->procs[i].uid, "command",
+		                                s->procs[i].command ? s->procs[i].command : ""));
+	for (size_t i = 0; i < s->n_conns; i++)
+		json_array_append_new(json_object_get(o, "connections"),
+		                      json_pack("{s:s, s:s, s:s, s:s}", "protocol",
+		                                s->conns[i].proto, "local_addr", s->conns[i].local,
+		                                "remote_addr", s->conns[i].remote, "state",
+		                                s->conns[i].state));
+	json_object_set_new(o, "threats", recent_threats(name, 10));
+	return o;
+}
+
+static void snapshot_text(const struct monitor_snapshot *s, const char *name)
+{
+	_cleanup_json_ json_t *threats = recent_threats(name, 10);
+	size_t i;
+	json_t *t;
+
+	printf("container %s (init pid %d)\n\nprocesses (%zu):\n", name, (int)s->init_pid,
+	       s->n_procs);
+	for (i = 0; i < s->n_procs; i++)
+		printf("  %7d %7d %5u  %.100s\n", (int)s->procs[i].pid, (int)s->procs[i].ppid,
+		       (unsigned)s->procs[i].uid, s->procs[i].command ? s->procs[i].command : "");
+	printf("\nconnections (%zu)%s:\n", s->n_conns,
+	       s->conns_available ? "" : " (sock_diag needs root)");
+	for (i = 0; i < s->n_conns; i++)
+		printf("  %s %-24s -> %-28s %s\n", s->conns[i].proto, s->conns[i].local,
+		       s->conns[i].remote, s->conns[i].state);
+	printf("\nI/O: %.1f MB read, %.1f MB written; /tmp %.0f%% used\n",
+	       (double)s->read_bytes / 1048576.0, (double)s->write_bytes / 1048576.0,
+	       s->tmp.total_bytes ? 100.0 * (double)s->tmp.used_bytes / (double)s->tmp.total_bytes
+	                          : 0.0);
+	printf("\nrecent threats (%zu):\n", json_array_size(threats));
+	json_array_foreach(threats, i, t)
+		printf("  %s %-8s %-12s %s\n", json_get_str(t, "timestamp"),
+		       json_get_str(t, "level"), json_get_str(t, "action"),
+		       json_get_str(t, "title"));
+}
+
+static int show_snapshot(const struct monitor_args *a)
+{
+	_cleanup_incus_client_ struct incus_client *c = NULL;
+	struct incus_client_opts co = {0};
+	struct coi_error err = {0};
+	_cleanup_close_ int tfd = -EBADF;
+
+	if (incus_client_new(&co, &c, &err) < 0)
+		return cmd_fail(&err);
+	if (a->watch) {
+		struct itimerspec its = {{(time_t)a->watch, 0}, {0, 1}};
+
+		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0)
+			return cmd_failf("cannot create a timer: %s", strerror(errno));
+	}
+	for (;;) {
+		struct monitor_snapshot *s = NULL;
+		uint64_t exp;
+
+		if (tfd >= 0 && read(tfd, &exp, sizeof(exp)) < 0)
+			return cmd_failf("timer: %s", strerror(errno));
+		if (monitor_snapshot(c, a->name, &s, &err) < 0)
+			return cmd_fail(&err);
+		if (a->json) {
+			_cleanup_json_ json_t *j = snapshot_json(s, a->name);
+			_cleanup_free_ char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+
+			printf("%s\n", text ? text : "{}");
+		} else {
+			if (tfd >= 0)
+				printf("\033[H\033[2J");
+			snapshot_text(s, a->name);
+		}
+		fflush(stdout);
+		monitor_snapshot_free(s);
+		if (tfd < 0)
+			return EXIT_OK;
+	}
+}
+
+/* ---- arguments ----------------------------------------------------------------------------- */
+
+static int parse_args(int argc, char **argv, struct monitor_args *a)
+{
+	enum {
+		OPT_TTY = 256,
+		OPT_NO_PAUSE,
+		OPT_NO_KILL,
+		OPT_NFLOG,
+		OPT_SCAN,
+		OPT_READ_MB,
+		OPT_MAXP
+	};
+	static const struct option opts[] = {
+	        {"json", no_argument, NULL, 'j'},
+	        {"watch", required_argument, NULL, 'w'},
+	        {"daemon", no_argument, NULL, 'd'},
+	        {"foreground", no_argument, NULL, 'f'},
+	        {"stop", no_argument, NULL, 's'},
+	        {"tty", required_argument, NULL, OPT_TTY},
+	        {"no-pause", no_argument, NULL, OPT_NO_PAUSE},
+	        {"no-kill", no_argument, NULL, OPT_NO_KILL},
+	        {"nflog-group", required_argument, NULL, OPT_NFLOG},
+	        {"scan", no_argument, NULL, OPT_SCAN},
+	        {"read-threshold-mb", required_argument, NULL, OPT_READ_MB},
+	        {"max-processes", required_argument, NULL, OPT_MAXP},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
+	};
+	int c;
+
+	monitor_opts_default(&a->mo);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jw:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			a->json = true;
+			break;
+		case 'w':
+			a->watch = (unsigned)strtoul(optarg, NULL, 10);
+			if (a->watch == 0 || a->watch > 3600)
+				return cmd_usage_error(&verb_monitor,
+				                       "--watch takes 1..3600 seconds");
+			break;
+		case 'd':
+			a->daemon = true;
+			break;
+		case 'f':
+			a->foreground = true;
+			break;
+		case 's':
+			a->stop = true;
+			break;
+		case OPT_TTY:
+			a->tty = optarg;
+			break;
+		case OPT_NO_PAUSE:
+			a->mo.auto_pause_on_high = false;
+			break;
+		case OPT_NO_KILL:
+			a->mo.auto_kill_on_critical = false;
+			break;
+		case OPT_NFLOG:
+			a->mo.nflog_group = (uint16_t)strtoul(optarg, NULL, 10);
+			a->nflog_set = true;
+			break;
+		case OPT_SCAN:
+			a->mo.force_scan = true;
+			break;
+		case OPT_READ_MB:
+			a->mo.rules.read_threshold_mb = strtod(optarg, NULL);
+			a->mo.rules.write_threshold_mb = a->mo.rules.read_threshold_mb;
+			break;
+		case OPT_MAXP:
+			a->mo.rules.max_processes = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'h':
+			cmd_help(&verb_monitor);
+			return 0;
+		default:
+			return cmd_usage_error(&verb_monitor, "invalid option");
+		}
+	}
+	if (optind < argc)
+		a->name = argv[optind++];
+	else
+		a->name = secure_getenv("COI_CONTAINER");
+	if (optind < argc)
+		return cmd_usage_error(&verb_monitor, "unexpected argument '%s'", argv[optind]);
+	if (!a->name || !*a->name)
+		return cmd_usage_error(&verb_monitor,
+		                       "which container? give NAME or set COI_CONTAINER");
+	if (!a->nflog_set)
+		a->mo.nflog_group = coi_nflog_group(a->name);
+	return 1;
+}
+
+static int run(int argc, char **argv)
+{
+	struct monitor_args a = {.ready_fd = -EBADF};
+	int r = parse_args(argc, argv, &a);
+
+	if (r <= 0)
+		return r < 0 ? -r : EXIT_OK;
+	if (a.stop) {
+		struct coi_error err = {0};
+
+		r = monitor_supervisor_stop(a.name, &err);
+		if (r < 0)
+			return cmd_fail(&err);
+		printf("%s\n", r ? "stopped" : "not running");
+		return EXIT_OK;
+	}
+	if (a.daemon)
+		return run_daemon(&a);
+	if (a.foreground)
+		return run_monitor(&a);
+	return show_snapshot(&a);
+}
+
+const struct verb verb_monitor = {
+        .name = "monitor",
+        .run = run,
+        .summary = "show a security snapshot of a container, or run its monitor",
+        .usage =
+                "Usage: coi monitor [NAME] [--json] [--watch N]\n"
+                "       coi monitor NAME --stop\n"
+                "       coi monitor NAME --foreground|--daemon [--tty PATH] [--no-pause]\n"
+                "                   [--no-kill] [--scan] [--nflog-group N]\n"
+                "\n"
+                "Show the container's processes, connections, I/O and recent threats, read on\n"
+                "the host. NAME defaults to $COI_CONTAINER.\n"
+                "\n"
+                "  --json            print JSON\n"
+                "  --watch N         refresh every N seconds\n"
+                "  --foreground      run the security monitor here until the container is gone\n"
+                "  --daemon          run it detached (the session's supervisor); prints its pid\n"
+                "  --stop            stop the detached monitor of NAME\n"
+                "  --tty PATH        also write alerts to this terminal\n"
+                "  --no-pause        do not freeze the container on HIGH findings\n"
+                "  --no-kill         do not stop and delete it on CRITICAL findings\n"
+                "  --scan            scan /proc instead of using the proc connector\n"
+                "  --nflog-group N   NFLOG group of the policy's log rules (default: the container's\n"
+                "                    own, coi_nflog_group(); 0: none)\n"
+                "  --read-threshold-mb N, --max-processes N   detection thresholds",
+};

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/* monitor.h: the security monitor of one container, run on the host (ARCHITECTURE.md decision 5).
+ *
+ * monitor_run() watches the container in one epoll loop until it is gone: exec/fork/exit from
+ * the proc connector (or a /proc scan of its cgroup when that is not permitted), its sockets
+ * through sock_diag, refused packets through NFLOG, cgroup I/O and /tmp on a timer. Findings go
+ * through the rule table (rules.h) to the responder: WARNING alerts, HIGH freezes the container,
+ * CRITICAL removes its network rules (a hook) then stops and deletes it; a repeat of the same
+ * finding within 30 s is logged as deduplicated. Every finding is a line in the audit log.
+ *
+ * Host-only: it needs the container's processes on this machine. Responses go through the Incus
+ * client. A detached supervisor (`coi monitor --daemon`) runs the same loop after the user
+ * leaves; monitor_supervisor_*() start, find and stop it by container name. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "monitor/rules.h"
+
+struct coi_error;
+struct incus_client;
+struct threat;
+
+/* NFLOG groups of coi's network-policy log rules. The kernel allows one listener per group, and
+ * every session has its own monitor, so each container gets its own group: the policy writes
+ * `log prefix "coi-deny:<container> " group <coi_nflog_group(container)>`. Two concurrent
+ * containers that hash to the same group (1 in 256) still work: the second monitor cannot bind
+ * and relies on sock_diag alone; the prefix tells containers apart either way. */
+#define COI_NFLOG_GROUP_BASE  7700
+#define COI_NFLOG_GROUP_COUNT 256
+
+static inline uint16_t coi_nflog_group(const char *container)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *p = container; p && *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return (uint16_t)(COI_NFLOG_GROUP_BASE + h % COI_NFLOG_GROUP_COUNT);
+}
+
+#define MONITOR_DEDUP_SECONDS 30
+
+struct monitor_opts {
+	const char *container;
+	struct incus_client *client; /* borrowed */
+	bool auto_pause_on_high;     /* default true */
+	bool auto_kill_on_critical;  /* default true */
+	unsigned audit_retention_days;
+	struct rules_config rules;
+	unsigned sample_ms;   /* I/O, sockets, process count, /tmp (every 10th); default 1000 */
+	unsigned scan_ms;     /* the /proc scan when the proc connector is not available; 500 */
+	uint16_t nflog_group; /* 0: no NFLOG listener; the session sets coi_nflog_group() */
+	bool force_scan;      /* use the /proc scan even when the proc connector works */
+
+	/* Hooks; all may be NULL. remove_network runs before a CRITICAL stop. alert sees every
+	 * finding that is not a repeat (after its action); it is how the user hears of it. periodic
+	 * runs every periodic_s seconds (the allowlist refresh). */
+	int (*remove_network)(const char *container, void *userdata);
+	void (*alert)(const struct threat *t, void *userdata);
+	void (*periodic)(void *userdata);
+	unsigned periodic_s;
+	/* Called once every source is live, just before the loop starts waiting. */
+	void (*ready)(void *userdata);
+	void *userdata;
+};
+void monitor_opts_default(struct monitor_opts *o);
+
+/* Runs until the container stops or is deleted (0), the monitor killed it (1), or SIGINT/SIGTERM
+ * (-EINTR). */
+int monitor_run(const struct monitor_opts *o, struct coi_error *err);
+
+/* A one-time look at a running container, for `coi monitor`. */
+struct monitor_proc {
+	pid_t pid;
+	pid_t ppid;
+	uid_t uid;
+	char *command;
+};
+struct monitor_conn {
+	char proto[4];
+	char local[64];
+	char remote[64];
+	char state[16];
+};
+struct monitor_snapshot {
+	pid_t init_pid;
+	struct monitor_proc *procs;
+	size_t n_procs;
+	struct monitor_conn *conns;
+	size_t n_conns;
+	bool conns_available; /* sock_diag needs root */
+	uint64_t read_bytes;
+	uint64_t write_bytes;
+	struct disk_obs tmp;
+};
+int monitor_snapshot(struct incus_client *c, const char *container, struct monitor_snapshot **ret,
+                     struct coi_error *err);
+struct monitor_snapshot *monitor_snapshot_free(struct monitor_snapshot *s);
+
+/* ---- the supervisor ------------------------------------------------------------------------ */
+
+/* coi_dir()/run/<container>.pid */
+int monitor_supervisor_pidfile(const char *container, char **ret, struct coi_error *err);
+/* The pid of the live supervisor for container (its pid file is locked), 0 when none. */
+int monitor_supervisor_find(const char *container, pid_t *ret_pid, struct coi_error *err);
+/* Stops it (SIGTERM, then SIGKILL after 3 s) and removes the pid file; 0 when none ran. Returns
+ * 1 when one was stopped. */
+int monitor_supervisor_stop(const char *container, struct coi_error *err);
+/* Called in the supervisor process: takes the pid file (locked for its lifetime); -EEXIST when
+ * another supervisor holds it. The returned fd must stay open. */
+int monitor_supervisor_claim(const char *container, int *ret_fd, struct coi_error *err);

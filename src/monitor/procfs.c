@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: MIT */
+/* procfs.c: facts from /proc/<pid> and the container's cgroup, read from the host. Every read is
+ * capped; a process that vanished reads as -ENOENT, which callers expect all the time. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "monitor/sources.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/strv.h"
+
+#define CMDLINE_MAX (64u << 10)
+
+/* Reads a small file into out (NUL-terminated); returns its length or a negative errno. */
+static ssize_t read_small(const char *path, char *out, size_t size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while (len + 1 < size && (n = read(fd, out + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = 0;
+	return (ssize_t)len;
+}
+
+static int read_capped(const char *path, struct buf *b)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char chunk[4096];
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(b, chunk, (size_t)n) < 0)
+			break; /* a huge command line: the first 64 KiB decide */
+	return n < 0 ? -errno : 0;
+}
+
+int proc_argv(pid_t pid, char ***ret)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(CMDLINE_MAX);
+	_cleanup_strv_free_ char **argv = NULL;
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	r = read_capped(path, &b);
+	if (r < 0)
+		return r;
+	if (b.len == 0)
+		return -ENOENT; /* a zombie, or a kernel thread */
+	for (size_t i = 0; i < b.len; i += strlen(b.data + i) + 1)
+		if (strv_push(&argv, b.data + i) < 0)
+			return -ENOMEM;
+	*ret = TAKE_PTR(argv);
+	return 0;
+}
+
+static int read_status(pid_t pid, pid_t *ppid, uid_t *uid, char comm[17])
+{
+	char path[64], text[4096], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small(path, text, sizeof(text)) < 0)
+		return -ENOENT;
+	if ((p = strstr(text, "Name:\t")) && comm)
+		snprintf(comm, 17, "%.*s", (int)strcspn(p + 6, "\n"), p + 6);
+	if ((p = strstr(text, "\nPPid:\t")) && ppid)
+		*ppid = (pid_t)atoi(p + 7);
+	if ((p = strstr(text, "\nUid:\t")) && uid)
+		*uid = (uid_t)strtoul(p + 6, NULL, 10);
+	return 0;
+}
+
+/* Is the socket with this inode a TCP/UDP socket in pid's network namespace? */
+static bool inode_is_inet(pid_t pid, unsigned long inode)
+{
+	static const char *const tables[] = {"tcp", "tcp6", "udp", "udp6"};
+	char needle[32];
+
+	snprintf(needle, sizeof(needle), " %lu ", inode);
+	for (size_t i = 0; i < ELEMENTSOF(tables); i++) {
+		_cleanup_buf_ struct buf b = BUF_INIT(4u << 20);
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, tables[i]);
+		if (read_capped(path, &b) == 0 && b.len && strstr(buf_str(&b), needle))
+			return true;
+	}
+	return false;
+}
+
+static bool stdio_inet(pid_t pid)
+{
+	for (int fd = 0; fd <= 1; fd++) {
+		char path[64], link[64];
+		unsigned long inode;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		if (sscanf(link, "socket:[%lu]", &inode) == 1 && inode_is_inet(pid, inode))
+			return true;
+	}
+	return false;
+}
+
+/* The uid as the container sees it, through the process's user namespace map. */
+static uid_t uid_inside(pid_t pid, uid_t host)
+{
+	char path[64], text[1024];
+	const char *p = text;
+
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	if (read_small(path, text, sizeof(text)) < 0)
+		return host;
+	while (*p) {
+		unsigned long in, out, count;
+
+		if (sscanf(p, "%lu %lu %lu", &in, &out, &count) == 3 && host >= out &&
+		    host - out < count)
+			return (uid_t)(in + (host - out));
+		p = strchrnul(p, '\n');
+		p += !!*p;
+	}
+	return host;
+}
+
+int proc_facts_read(pid_t pid, struct proc_facts *ret)
+{
+	struct proc_facts f = {0};
+	pid_t p;
+	size_t len = 0;
+	int r;
+
+	r = proc_argv(pid, &f.argv);
+	if (r == -ENOMEM)
+		return r;
+	if (read_status(pid, &f.ppid, &f.uid, f.comm) < 0 && !f.argv)
+		return -ENOENT;
+	f.uid = uid_inside(pid, f.uid);
+	f.stdio_inet = stdio_inet(pid);
+	p = f.ppid;
+	for (int depth = 0; depth < 3 && p > 1; depth++) {
+		char comm[17] = "";
+		pid_t next = 0;
+
+		if (read_status(p, &next, NULL, comm) < 0)
+			break;
+		r = snprintf(f.parent + len, sizeof(f.parent) - len, "%s%s", depth ? "<" : "",
+		             comm);
+		if (r < 0 || (size_t)r >= sizeof(f.parent) - len)
+			break;
+		len += (size_t)r;
+		p = next;
+	}
+	*ret = f;
+	return 0;
+}
+
+void proc_facts_release(struct proc_facts *f)
+{
+	f->argv = strv_free(f->argv);
+}
+
+/* ---- cgroups ------------------------------------------------------------------------------- */
+
+/* The path of pid in the pids hierarchy (v1) or the unified one (v2). */
+static int pid_cgroup(pid_t pid, char *out, size_t size, bool *ret_v1)
+{
+	char path[64], text[4096], *line, *save = NULL, *v2 = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (read_small(path, text, sizeof(text)) < 0)
+		return -ENOENT;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *ctrl = strchr(line, ':'), *p = ctrl ? strchr(ctrl + 1, ':') : NULL;
+
+		if (!p)
+			continue;
+		if (strncmp(ctrl, ":pids:", 6) == 0) {
+			snprintf(out, size, "%s", p + 1);
+			*ret_v1 = true;
+			return 0;
+		}
+		if (strncmp(line, "0::", 3) == 0)
+			v2 = p + 1;
+	}
+	if (!v2)
+		return -ENOENT;
+	snprintf(out, size, "%s", v2);
+	*ret_v1 = false;
+	return 0;
+}
+
+int cgroup_of_init(pid_t pid, struct cgroup_ref *ret)
+{
+	struct cgroup_ref cg = {0};
+	char path[256];
+	size_t n;
+	int r;
+
+	r = pid_cgroup(pid, path, sizeof(path), &cg.v1);
+	if (r < 0)
+		return r;
+	if (path[0] != '/' || !path[1])
+		return -EMEDIUMTYPE; /* not in a container's cgroup */
+	n = strcspn(path + 1, "/") + 1;
+	snprintf(cg.root, sizeof(cg.root), "%.*s", (int)n, path);
+	*ret = cg;
+	return 0;
+}
+
+int cgroup_has_pid(const struct cgroup_ref *cg, pid_t pid)
+{
+	char path[256];
+	size_t n = strlen(cg->root);
+	bool v1;
+
+	if (pid_cgroup(pid, path, sizeof(path), &v1) < 0)
+		return -ENOENT;
+	return strncmp(path, cg->root, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+void cgroup_io_parse(const char *text, bool v1, uint64_t *ret_read, uint64_t *ret_write)
+{
+	uint64_t rd = 0, wr = 0;
+	const char *p = text;
+
+	while (p && *p) {
+		const char *nl = strchrnul(p, '\n');
+		char op[16];
+		uint64_t v;
+
+		if (v1) {
+			if (sscanf(p, "%*u:%*u %15s %" SCNu64, op, &v) == 2) {
+				if (strcmp(op, "Read") == 0)
+					rd += v;
+				else if (strcmp(op, "Write") == 0)
+					wr += v;
+			}
+		} else {
+			const char *r = strstr(p, "rbytes="), *w = strstr(p, "wbytes=");
+
+			if (r && r < nl)
+				rd += strtoull(r + 7, NULL, 10);
+			if (w && w < nl)
+				wr += strtoull(w + 7, NULL, 10);
+		}
+		p = *nl ? nl + 1 : NULL;
+	}
+	*ret_read = rd;
+	*ret_write = wr;
+}
+
+struct io_sum {
+	uint64_t rd, wr;
+};
+
+static int add_proc_io(pid_t pid, void *u)
+{
+	struct io_sum *s = u;
+	char path[64], text[1024], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+	if (read_small(path, text, sizeof(text)) < 0)
+		return 0;
+	if ((p = strstr(text, "\nread_bytes: ")))
+		s->rd += strtoull(p + 13, NULL, 10);
+	if ((p = strstr(text, "\nwrite_bytes: ")))
+		s->wr += strtoull(p + 14, NULL, 10);
+	return 0;
+}
+
+int cgroup_io(const struct cgroup_ref *cg, uint64_t *ret_read, uint64_t *ret_write)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(1u << 20);
+	struct io_sum sum = {0};
+	char path[512];
+	uint64_t rd = 0, wr = 0;
+
+	if (cg->v1)
+		snprintf(path, sizeof(path),
+		         "/sys/fs/cgroup/blkio%s/blkio.throttle.io_service_bytes_recursive",
+		         cg->root);
+	else
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/io.stat", cg->root);
+	if (read_capped(path, &b) == 0)
+		cgroup_io_parse(buf_str(&b), cg->v1, &rd, &wr);
+	if (rd == 0 && wr == 0) {
+		/* v1 blkio misses I/O that reaches the disk through a loop device or a filesystem
+		 * worker (btrfs): sum the processes' own storage I/O counters instead. A reaped
+		 * child's counts move to its parent, so the sum only drops when a process
+		 * whose parent lives outside the container exits; deltas are clamped at 0. */
+		if (cgroup_pids(cg, add_proc_io, &sum) < 0)
+			return -ENOENT;
+		rd = sum.rd;
+		wr = sum.wr;
+	}
+	*ret_read = rd;
+	*ret_write = wr;
+	return 0;
+}
+
+static int walk_procs(const char *dir, unsigned depth, int (*cb)(pid_t, void *), void *u,
+                      int *count)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(4u << 20);
+	_cleanup_free_ char *procs = NULL;
+	DIR *d;
+	struct dirent *e;
+	int r = 0;
+
+	if (asprintf(&procs, "%s/cgroup.procs", dir) < 0)
+		return -ENOMEM;
+	if (read_capped(procs, &b) == 0)
+		for (const char *p = buf_str(&b); *p && r >= 0; p = strchrnul(p, '\n'), p += !!*p) {
+			pid_t pid = (pid_t)atoi(p);
+
+			if (pid > 0) {
+				(*count)++;
+				r = cb ? cb(pid, u) : 0;
+			}
+		}
+	if (r < 0 || depth >= 8 || !(d = opendir(dir)))
+		return r;
+	while (r >= 0 && (e = readdir(d))) {
+		_cleanup_free_ char *sub = NULL;
+
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		if (asprintf(&sub, "%s/%s", dir, e->d_name) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		r = walk_procs(sub, depth + 1, cb, u, count);
+	}
+	closedir(d);
+	return r;
+}
+
+int cgroup_pids(const struct cgroup_ref *cg, int (*cb)(pid_t pid, void *userdata), void *userdata)
+{
+	char dir[512];
+	int count = 0, r;
+
+	snprintf(dir, sizeof(dir), cg->v1 ? "/sys/fs/cgroup/pids%s" : "/sys/fs/cgroup%s", cg->root);
+	r = walk_procs(dir, 0, cb, userdata, &count);
+	return r < 0 ? r : count;
+}
+
+int cgroup_freeze(const struct cgroup_ref *cg)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char path[512];
+	const char *v = cg->v1 ? "FROZEN" : "1";
+
+	snprintf(path, sizeof(path),
+	         cg->v1 ? "/sys/fs/cgroup/freezer%s/freezer.state"
+	                : "/sys/fs/cgroup%s/cgroup.freeze",
+	         cg->root);
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	return write(fd, v, strlen(v)) < 0 ? -errno : 0;
+}
+
+int container_disk(pid_t init_pid, const char *path, struct disk_obs *ret)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_DIRECTORY,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	_cleanup_close_ int root = -EBADF, fd = -EBADF;
+	char p[64];
+	struct statfs st;
+
+	snprintf(p, sizeof(p), "/proc/%d/root", (int)init_pid);
+	root = open(p, O_PATH | O_CLOEXEC | O_DIRECTORY);
+	if (root < 0)
+		return -errno;
+	fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	if (fstatfs(fd, &st) < 0)
+		return -errno;
+	*ret = (struct disk_obs){
+	        .path = path,
+	        .total_bytes = (uint64_t)st.f_blocks * (uint64_t)st.f_bsize,
+	        .used_bytes = (uint64_t)(st.f_blocks - st.f_bfree) * (uint64_t)st.f_bsize,
+	};
+	return 0;
+}

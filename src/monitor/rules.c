@@ -1,0 +1,873 @@
+/* SPDX-License-Identifier: MIT */
+/* rules.c: the rule table and its predicates. Process rules read a struct cmdline (cmdline.h);
+ * every predicate is pure. A predicate fills the hit's pattern and reason and returns true. */
+#include "monitor/rules.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "monitor/cmdline.h"
+#include "util/cleanup.h"
+#include "util/strv.h"
+
+static const char *const level_names[_THREAT_LEVEL_MAX] = {"info", "warning", "high", "critical"};
+
+const char *threat_level_to_string(enum threat_level l)
+{
+	return l >= 0 && l < _THREAT_LEVEL_MAX ? level_names[l] : "unknown";
+}
+
+int threat_level_from_string(const char *s)
+{
+	for (int i = 0; i < _THREAT_LEVEL_MAX; i++)
+		if (s && strcasecmp(s, level_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+void rules_config_default(struct rules_config *c)
+{
+	*c = (struct rules_config){
+	        .read_threshold_mb = 50,
+	        .read_rate_mb_s = 10,
+	        .write_threshold_mb = 50,
+	        .write_rate_mb_s = 10,
+	        .max_processes = 1000,
+	        .spawn_threshold = 200,
+	        .tmp_warn_percent = 80,
+	        .oneliners = ONELINER_CRITICAL,
+	};
+}
+
+static bool hit(struct rule_hit *h, const char *pattern, const char *reason)
+{
+	snprintf(h->pattern, sizeof(h->pattern), "%s", pattern ? pattern : "");
+	snprintf(h->reason, sizeof(h->reason), "%s", reason ? reason : "");
+	return true;
+}
+
+COI_PRINTF(3, 4) static bool hitf(struct rule_hit *h, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(h->pattern, sizeof(h->pattern), fmt, ap);
+	va_end(ap);
+	snprintf(h->reason, sizeof(h->reason), "%s", reason);
+	return true;
+}
+
+/* ---- program classes ----------------------------------------------------------------------- */
+
+static bool in_list(const char *prog, const char *const *list)
+{
+	return strv_contains((char *const *)list, prog);
+}
+
+static const char *const shells[] = {"sh",   "bash", "dash", "ash",  "zsh", "ksh",
+                                     "mksh", "fish", "csh",  "tcsh", NULL};
+static const char *const netcats[] = {"nc",         "ncat",   "netcat", "nc.traditional",
+                                      "nc.openbsd", "pwncat", NULL};
+static const char *const searchers[] = {"grep", "egrep", "fgrep", "zgrep", "rg",
+                                        "ag",   "ack",   "ugrep", NULL};
+/* Programs whose arguments are text or names, not file contents they read. */
+static const char *const non_readers[] = {
+        "echo",      "printf",  "git",      "gh",       "man",        "info",    "which",
+        "type",      "whereis", "whatis",   "apropos",  "ls",         "stat",    "test",
+        "[",         "[[",      "mkdir",    "touch",    "chmod",      "chown",   "chgrp",
+        "rm",        "rmdir",   "ln",       "file",     "du",         "df",      "find",
+        "fd",        "fdfind",  "ssh",      "ssh-add",  "ssh-keygen", "apt",     "apt-get",
+        "apt-cache", "dpkg",    "pip",      "pip3",     "npm",        "npx",     "yarn",
+        "pnpm",      "cargo",   "go",       "make",     "cmake",      "docker",  "podman",
+        "kubectl",   "code",    "realpath", "readlink", "basename",   "dirname", "export",
+        "unset",     "alias",   "trap",     "declare",  "local",      "claude",  "opencode",
+        "codex",     "gemini",  "mkfifo",   "mktemp",   "true",       "false",   ":",
+        NULL};
+
+static bool is_prefix_num(const char *prog, const char *stem)
+{
+	size_t n = strlen(stem);
+
+	return strncmp(prog, stem, n) == 0 && strspn(prog + n, "0123456789.") == strlen(prog + n);
+}
+
+enum interp {
+	INTERP_NONE,
+	INTERP_PYTHON,
+	INTERP_PERL,
+	INTERP_RUBY,
+	INTERP_PHP,
+	INTERP_NODE,
+	INTERP_LUA,
+	INTERP_AWK
+};
+
+static enum interp interp_of(const char *prog)
+{
+	if (is_prefix_num(prog, "python") || strcmp(prog, "pypy3") == 0)
+		return INTERP_PYTHON;
+	if (is_prefix_num(prog, "perl"))
+		return INTERP_PERL;
+	if (is_prefix_num(prog, "ruby"))
+		return INTERP_RUBY;
+	if (is_prefix_num(prog, "php"))
+		return INTERP_PHP;
+	if (strcmp(prog, "node") == 0 || strcmp(prog, "nodejs") == 0 || strcmp(prog, "bun") == 0 ||
+	    strcmp(prog, "deno") == 0)
+		return INTERP_NODE;
+	if (is_prefix_num(prog, "lua") || strcmp(prog, "luajit") == 0)
+		return INTERP_LUA;
+	if (strcmp(prog, "awk") == 0 || strcmp(prog, "gawk") == 0 || strcmp(prog, "mawk") == 0 ||
+	    strcmp(prog, "nawk") == 0)
+		return INTERP_AWK;
+	return INTERP_NONE;
+}
+
+/* The inline program of an interpreter (`python -c CODE`, `perl -e CODE`, `awk 'PROG' f`), or
+ * NULL. */
+static const char *interp_code(const struct simple_cmd *c, enum interp k)
+{
+	static const char *const flags[] = {
+	        [INTERP_PYTHON] = "c", [INTERP_PERL] = "eE", [INTERP_RUBY] = "e",
+	        [INTERP_PHP] = "r",    [INTERP_NODE] = "ep", [INTERP_LUA] = "e",
+	};
+	char *const *a = c->argv;
+
+	if (k == INTERP_NONE)
+		return NULL;
+	for (size_t i = 1; a[i]; i++) {
+		const char *w = a[i];
+
+		if (k == INTERP_AWK) {
+			if (strcmp(w, "-f") == 0 || strcmp(w, "-v") == 0 || strcmp(w, "-F") == 0) {
+				i++;
+				if (!a[i])
+					return NULL;
+				continue;
+			}
+			if (w[0] != '-')
+				return w;
+			continue;
+		}
+		if (k == INTERP_NODE && (strcmp(w, "--eval") == 0 || strcmp(w, "--print") == 0 ||
+		                         strcmp(w, "eval") == 0))
+			return a[i + 1];
+		if (w[0] == '-' && w[1] && w[1] != '-') {
+			/* A cluster: `-le CODE`, `-eCODE`; -M, -I, -r, -m, -W take the rest. */
+			for (const char *f = w + 1; *f; f++) {
+				if (strchr(flags[k], *f))
+					return f[1] ? f + 1 : a[i + 1];
+				if (strchr("MmIrWX", *f))
+					break;
+			}
+			continue;
+		}
+		if (w[0] != '-' && !(k == INTERP_NODE && strcmp(w, "eval") == 0))
+			return NULL; /* a script file: its code is not on the command line */
+	}
+	return NULL;
+}
+
+static bool contains_any(const char *s, const char *const *needles, const char **ret_found)
+{
+	for (size_t i = 0; s && needles[i]; i++)
+		if (strstr(s, needles[i])) {
+			if (ret_found)
+				*ret_found = needles[i];
+			return true;
+		}
+	return false;
+}
+
+static bool contains_any_ci(const char *s, const char *const *needles, const char **ret_found)
+{
+	for (size_t i = 0; s && needles[i]; i++)
+		if (strcasestr(s, needles[i])) {
+			if (ret_found)
+				*ret_found = needles[i];
+			return true;
+		}
+	return false;
+}
+
+static bool is_local_host(const char *h, size_t len)
+{
+	static const char *const local[] = {"localhost", "127.", "0.0.0.0", "::1", "[::1]", NULL};
+
+	for (size_t i = 0; local[i]; i++)
+		if (strncmp(h, local[i], strlen(local[i])) == 0 && len >= strlen(local[i]))
+			return true;
+	return false;
+}
+
+/* ---- reverse shells ------------------------------------------------------------------------ */
+
+static bool r_devtcp(const struct cmdline *cl, struct rule_hit *h)
+{
+	for (size_t i = 0; i < cl->n; i++)
+		strv_foreach(r, cl->cmds[i].redirs) {
+			const char *t = *r + strspn(*r, "<>"), *host, *end;
+
+			if (strncmp(t, "/dev/tcp/", 9) != 0 && strncmp(t, "/dev/udp/", 9) != 0)
+				continue;
+			host = t + 9;
+			end = strchrnul(host, '/');
+			if (!is_local_host(host, (size_t)(end - host)))
+				return hitf(h, "redirection to a network socket", "%s", *r);
+		}
+	return false;
+}
+
+static bool r_netcat(const struct cmdline *cl, struct rule_hit *h)
+{
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct simple_cmd *c = &cl->cmds[i];
+
+		if (!in_list(cmd_prog(c), netcats))
+			continue;
+		for (size_t j = 1; c->argv[j]; j++) {
+			const char *w = c->argv[j];
+
+			if (strcmp(w, "--exec") == 0 || strcmp(w, "--sh-exec") == 0 ||
+			    strcmp(w, "--lua-exec") == 0 ||
+			    (w[0] == '-' && w[1] != '-' && strpbrk(w + 1, "ec")))
+				return hitf(h, "netcat runs a program on the connection", "%s %s",
+				            cmd_prog(c), w);
+		}
+	}
+	return false;
+}
+
+static bool is_net_client(const struct simple_cmd *c)
+{
+	const char *p = cmd_prog(c);
+
+	if (in_list(p, netcats) || strcmp(p, "telnet") == 0 || strcmp(p, "socat") == 0)
+		return true;
+	return strcmp(p, "openssl") == 0 && c->argv[1] && strcmp(c->argv[1], "s_client") == 0;
+}
+
+static bool r_pipe(const struct cmdline *cl, struct rule_hit *h)
+{
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct simple_cmd *a = &cl->cmds[i];
+
+		if (!in_list(cmd_prog(a), shells) || (!a->piped_in && !a->piped_out))
+			continue;
+		for (size_t j = 0; j < cl->n; j++) {
+			const struct simple_cmd *b = &cl->cmds[j];
+
+			if (j != i && b->pipeline == a->pipeline && is_net_client(b))
+				return hitf(h, "a shell is piped to a network client", "%s | %s",
+				            cmd_prog(a), cmd_prog(b));
+		}
+	}
+	return false;
+}
+
+static bool r_socat(const struct cmdline *cl, struct rule_hit *h)
+{
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct simple_cmd *c = &cl->cmds[i];
+
+		if (strcmp(cmd_prog(c), "socat") != 0)
+			continue;
+		for (size_t j = 1; c->argv[j]; j++) {
+			const char *w = c->argv[j] + strspn(c->argv[j], "'\"");
+
+			if (strncasecmp(w, "exec:", 5) == 0 || strncasecmp(w, "system:", 7) == 0)
+				return hitf(h, "socat connects a program to a socket", "socat %.*s",
+				            (int)strcspn(w, ":") + 1, w);
+		}
+	}
+	return false;
+}
+
+static bool r_oneliner(const struct cmdline *cl, const struct rules_config *cfg, struct rule_hit *h)
+{
+	static const char *const sock[] = {"socket",           "Socket",         "fsockopen",
+	                                   "net.connect",      "require('net')", "require(\"net\")",
+	                                   "node:net",         "/inet/tcp",      "/inet/udp",
+	                                   "createConnection", "TcpClient",      NULL};
+	static const char *const spawn[] = {
+	        "dup2",      "pty.spawn",  "subprocess", "/bin/sh",       "/bin/bash",
+	        "sh -i",     "bash -i",    "exec(",      "exec ",         "execSync",
+	        "system",    "popen",      "spawn(",     "child_process", "os.execute",
+	        "proc_open", "shell_exec", "passthru",   "execve",        "|&",
+	        "cmd.exe",   NULL};
+
+	if (cfg->oneliners == ONELINER_OFF)
+		return false;
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct simple_cmd *c = &cl->cmds[i];
+		enum interp k = interp_of(cmd_prog(c));
+		const char *code, *s = NULL, *x = NULL;
+		bool mod = false;
+
+		if (k == INTERP_NONE || !(code = interp_code(c, k)))
+			continue;
+		for (size_t j = 1; c->argv[j]; j++) /* ruby -rsocket, perl -MIO::Socket */
+			if (strncmp(c->argv[j], "-rsocket", 8) == 0 || strstr(c->argv[j], "Socket"))
+				mod = true;
+		if (k == INTERP_AWK ? contains_any(code, sock + 7, &s)
+		                    : ((mod || contains_any(code, sock, &s)) &&
+		                       contains_any(code, spawn, &x))) {
+			h->level = cfg->oneliners == ONELINER_WARN ? THREAT_WARNING : h->level;
+			return hitf(h, "an interpreter one-liner connects a shell to a socket",
+			            "%s %s%s%s", cmd_prog(c), s ? s : "socket", x ? " + " : "",
+			            x ? x : "");
+		}
+	}
+	return false;
+}
+
+static bool r_stdio(const struct proc_obs *p, const struct cmdline *cl, struct rule_hit *h)
+{
+	const char *prog;
+
+	if (!p->stdio_inet || cl->n == 0)
+		return false;
+	prog = cmd_prog(&cl->cmds[0]);
+	if (in_list(prog, shells) || interp_of(prog) != INTERP_NONE)
+		return hitf(h, "standard input/output is a network socket", "%s <socket>", prog);
+	return false;
+}
+
+static bool r_powershell(const struct cmdline *cl, struct rule_hit *h)
+{
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct simple_cmd *c = &cl->cmds[i];
+		const char *p = cmd_prog(c);
+
+		if (strcasecmp(p, "pwsh") != 0 && strncasecmp(p, "powershell", 10) != 0)
+			continue;
+		strv_foreach(w, c->argv)
+			if (strcasestr(*w, "Net.Sockets"))
+				return hit(h, "powershell System.Net.Sockets",
+				           "powershell opens a raw socket");
+	}
+	return false;
+}
+
+/* ---- environment and credentials ----------------------------------------------------------- */
+
+static const char *const secret_words[] = {"key",  "token", "secret",  "passw",  "credential",
+                                           "auth", "api",   "private", "cookie", NULL};
+
+/* The word index that is a program text rather than a file (grep's pattern, sed's script), or 0. */
+static size_t program_arg(const struct simple_cmd *c)
+{
+	const char *p = cmd_prog(c);
+	bool search = in_list(p, searchers) || strcmp(p, "sed") == 0 || strcmp(p, "jq") == 0 ||
+	              interp_of(p) == INTERP_AWK;
+
+	if (!search)
+		return 0;
+	for (size_t i = 1; c->argv[i]; i++) {
+		const char *w = c->argv[i];
+
+		if (strcmp(w, "-e") == 0 || strcmp(w, "-f") == 0 || strcmp(w, "--regexp") == 0)
+			return i + 1;
+		if (w[0] != '-')
+			return i;
+	}
+	return 0;
+}
+
+/* The path an argument names, if it names one: "x", "--file=x", "if=x", "@x", "-d@x". */
+static const char *arg_path(const char *w)
+{
+	const char *at = strstr(w, "=@");
+
+	if (at)
+		return at + 2;
+	if (w[0] == '@')
+		return w + 1;
+	if (w[0] == '-' && strchr(w, '='))
+		return strchr(w, '=') + 1;
+	if (strncmp(w, "if=", 3) == 0)
+		return w + 3;
+	return w[0] == '-' ? NULL : w;
+}
+
+static bool is_env_dump(const struct simple_cmd *c)
+{
+	const char *p = cmd_prog(c);
+	size_t n = strv_length(c->argv);
+
+	if (strcmp(p, "env") == 0 || strcmp(p, "printenv") == 0) {
+		for (size_t i = 1; i < n; i++)
+			if (c->argv[i][0] != '-' && !strchr(c->argv[i], '='))
+				return false;
+		return true;
+	}
+	if (strcmp(p, "set") == 0 || strcmp(p, "export") == 0)
+		return n == 1 || (n == 2 && strcmp(c->argv[1], "-p") == 0);
+	if (strcmp(p, "declare") == 0 || strcmp(p, "typeset") == 0)
+		return n == 2 && (strcmp(c->argv[1], "-x") == 0 || strcmp(c->argv[1], "-p") == 0);
+	return strcmp(p, "compgen") == 0 && n == 2 && strcmp(c->argv[1], "-v") == 0;
+}
+
+static bool r_env_dump_grep(const struct cmdline *cl, struct rule_hit *h)
+{
+	for (size_t i = 0; i + 1 < cl->n; i++) {
+		const struct simple_cmd *a = &cl->cmds[i], *b = &cl->cmds[i + 1];
+		const char *word = NULL;
+
+		if (!a->piped_out || !b->piped_in || !is_env_dump(a))
+			continue;
+		for (size_t j = 1; b->argv[j]; j++)
+			if (contains_any_ci(b->argv[j], secret_words, &word))
+				return hitf(h, "the environment is filtered for secrets",
+				            "%s | %s %s", cmd_prog(a), cmd_prog(b), b->argv[j]);
+	}
+	return false;
+}
+
+static bool r_env_secret_read(const struct cmdline *cl, struct rule_hit *h)
+{
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct simple_cmd *c = &cl->cmds[i];
+		const char *p = cmd_prog(c);
+		bool pe = strcmp(p, "printenv") == 0,
+		     echo = !pe && (strcmp(p, "echo") == 0 || strcmp(p, "printf") == 0);
+
+		for (size_t j = 1; (pe || echo) && c->argv[j]; j++) {
+			const char *w = c->argv[j], *v = echo ? strchr(w, '$') : w;
+
+			if (v && !(pe && w[0] == '-') && contains_any_ci(v, secret_words, NULL))
+				return hitf(h, "a secret-looking variable is printed", "%s %s", p,
+				            w);
+		}
+		if (interp_of(p) != INTERP_NONE) {
+			static const char *const envapi[] = {
+			        "os.environ", "os.getenv", "process.env", "%ENV",
+			        "ENV[",       "getenv(",   "ENVIRON[",    NULL};
+			const char *code = interp_code(c, interp_of(p)), *api = NULL, *word = NULL;
+
+			if (code && contains_any(code, envapi, &api) &&
+			    contains_any_ci(code, secret_words, &word))
+				return hitf(h, "code reads secret-looking variables", "%s %s %s", p,
+				            api, word);
+		}
+	}
+	return false;
+}
+
+/* "/proc/<pid or glob>/environ" in s, for another process than the reader itself. */
+static bool find_foreign_environ(const char *s, char *out, size_t size)
+{
+	for (const char *p = strstr(s, "/proc/"); p; p = strstr(p + 1, "/proc/")) {
+		const char *seg = p + 6, *end = strchrnul(seg, '/');
+		size_t len = (size_t)(end - seg);
+
+		if (*end != '/' || len == 0)
+			continue;
+		if ((len == 4 && strncmp(seg, "self", 4) == 0) ||
+		    (len == 11 && strncmp(seg, "thread-self", 11) == 0) ||
+		    (len == 2 && strncmp(seg, "$$", 2) == 0))
+			continue;
+		if (strncmp(end, "/environ", 8) == 0 ||
+		    (strncmp(end, "/task/", 6) == 0 && strstr(end, "/environ"))) {
+			snprintf(out, size, "%.*s", (int)strcspn(p, " '\")"), p);
+			return true;
+		}
+	}
+	return false;
+}
+
+static const char *const copiers[] = {"cp", "mv", "install", "rsync", "scp", NULL};
+
+/* Calls fn on every word that a command reads as a file (or, for interpreters, its code). */
+static bool each_read(const struct cmdline *cl, bool (*fn)(const char *w, bool code, void *u),
+                      void *u)
+{
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct simple_cmd *c = &cl->cmds[i];
+		const char *p = cmd_prog(c);
+		size_t skip = program_arg(c);
+		const char *code = interp_of(p) != INTERP_AWK ? interp_code(c, interp_of(p)) : NULL;
+		size_t last = strv_length(c->argv) - 1;
+
+		strv_foreach(r, c->redirs)
+			if ((*r)[0] == '<' && (*r)[1] != '<' &&
+			    fn(*r + 1 + ((*r)[1] == '>'), false, u))
+				return true;
+		/* A shell's -c script was parsed into commands of its own. */
+		if (in_list(p, non_readers) || in_list(p, shells))
+			continue;
+		for (size_t j = 1; c->argv[j]; j++) {
+			const char *w = c->argv[j] == code ? c->argv[j] : arg_path(c->argv[j]);
+
+			if (j == last && j > 1 && in_list(p, copiers))
+				break; /* the destination is written, not read */
+			if (j != skip && w && fn(w, c->argv[j] == code, u))
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool environ_fn(const char *w, bool code, void *u)
+{
+	return find_foreign_environ(w, ((struct rule_hit *)u)->pattern,
+	                            sizeof(((struct rule_hit *)u)->pattern));
+}
+
+static bool r_proc_environ(const struct cmdline *cl, struct rule_hit *h)
+{
+	if (!each_read(cl, environ_fn, h))
+		return false;
+	snprintf(h->reason, sizeof(h->reason), "another process's environment is read");
+	return true;
+}
+
+enum cred { CRED_NONE, CRED_WEAK, CRED_STRONG };
+
+static enum cred cred_class(const char *path, bool code)
+{
+	static const char *const strong[] = {"/.ssh/id_",
+	                                     ".aws/credentials",
+	                                     ".git-credentials",
+	                                     ".docker/config.json",
+	                                     ".kube/config",
+	                                     ".config/gcloud/",
+	                                     ".azure/",
+	                                     ".gnupg/private-keys",
+	                                     ".gnupg/secring",
+	                                     "/etc/shadow",
+	                                     "/etc/gshadow",
+	                                     ".credentials.json",
+	                                     ".config/gh/hosts.yml",
+	                                     ".vault-token",
+	                                     ".netrc",
+	                                     NULL};
+	static const char *const keys[] = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", NULL};
+	static const char *const weak_ok[] = {".example", ".sample",   ".template",
+	                                      ".dist",    ".defaults", NULL};
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t len = strlen(path);
+
+	if (contains_any(path, strong, NULL) || (strncmp(path, ".ssh/id_", 8) == 0) ||
+	    ((strstr(path, "/.ssh/") || strncmp(path, ".ssh/", 5) == 0) && strchr(base, '*')))
+		return (len > 4 && strcmp(path + len - 4, ".pub") == 0) ? CRED_NONE : CRED_STRONG;
+	if (code)
+		return CRED_NONE;
+	for (size_t i = 0; keys[i]; i++)
+		if (strncmp(base, keys[i], strlen(keys[i])) == 0 && !strstr(base, ".pub"))
+			return CRED_STRONG;
+	if (strcmp(base, ".env") == 0 || strcmp(base, ".envrc") == 0 ||
+	    strcmp(base, ".npmrc") == 0 || strcmp(base, ".pypirc") == 0 ||
+	    strcmp(base, ".pgpass") == 0)
+		return CRED_WEAK;
+	if (strncmp(base, ".env.", 5) == 0 && !contains_any(base + 4, weak_ok, NULL))
+		return CRED_WEAK;
+	return CRED_NONE;
+}
+
+struct cred_find {
+	enum cred want;
+	struct rule_hit *h;
+};
+
+static bool cred_fn(const char *w, bool code, void *u)
+{
+	struct cred_find *f = u;
+
+	if (cred_class(w, code) != f->want)
+		return false;
+	snprintf(f->h->pattern, sizeof(f->h->pattern), "%s", w);
+	return true;
+}
+
+static bool r_cred(const struct cmdline *cl, enum cred want, struct rule_hit *h)
+{
+	struct cred_find f = {want, h};
+
+	if (!each_read(cl, cred_fn, &f))
+		return false;
+	snprintf(h->reason, sizeof(h->reason), "%s",
+	         want == CRED_STRONG ? "a credential file is read" : "a secrets file is read");
+	return true;
+}
+
+static bool is_home_root(const char *w)
+{
+	static const char *const roots[] = {"/",          "~",           "~/",     "$HOME",
+	                                    "${HOME}",    "/home",       "/root",  "/etc",
+	                                    "/home/code", "/home/code/", "$HOME/", NULL};
+	return in_list(w, roots);
+}
+
+static bool r_cred_search(const struct cmdline *cl, struct rule_hit *h)
+{
+	static const char *const names[] = {"id_rsa",  "id_ed25519",       "id_*",   "*.pem",
+	                                    "*.key",   "credentials",      ".env",   "*secret*",
+	                                    "*token*", ".git-credentials", ".netrc", "*.kdbx",
+	                                    NULL};
+
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct simple_cmd *c = &cl->cmds[i];
+		const char *p = cmd_prog(c), *what = NULL;
+		size_t pat = program_arg(c);
+		bool rooted = false;
+
+		if (strcmp(p, "find") == 0 || strcmp(p, "fd") == 0 || strcmp(p, "locate") == 0) {
+			for (size_t j = 1; c->argv[j]; j++)
+				if (contains_any_ci(c->argv[j], names, &what))
+					return hitf(h,
+					            "files named like credentials are searched for",
+					            "%s %s", p, c->argv[j]);
+			continue;
+		}
+		if (!pat || !in_list(p, searchers) || !c->argv[pat])
+			continue;
+		for (size_t j = pat + 1; c->argv[j]; j++)
+			rooted |= is_home_root(c->argv[j]);
+		if (rooted && contains_any_ci(c->argv[pat], secret_words, &what))
+			return hitf(h, "home or system directories are searched for secrets",
+			            "%s %s", p, c->argv[pat]);
+	}
+	return false;
+}
+
+/* ---- the table ----------------------------------------------------------------------------- */
+
+#define ADAPT(name, call)                                                    \
+	static bool name(const struct proc_obs *p, const struct cmdline *cl, \
+	                 const struct rules_config *cfg, struct rule_hit *h) \
+	{                                                                    \
+		(void)p;                                                     \
+		(void)cfg;                                                   \
+		return call;                                                 \
+	}
+ADAPT(m_devtcp, r_devtcp(cl, h))
+ADAPT(m_netcat, r_netcat(cl, h))
+ADAPT(m_pipe, r_pipe(cl, h))
+ADAPT(m_socat, r_socat(cl, h))
+ADAPT(m_oneliner, r_oneliner(cl, cfg, h))
+ADAPT(m_stdio, r_stdio(p, cl, h))
+ADAPT(m_powershell, r_powershell(cl, h))
+ADAPT(m_proc_environ, r_proc_environ(cl, h))
+ADAPT(m_env_dump_grep, r_env_dump_grep(cl, h))
+ADAPT(m_env_secret_read, r_env_secret_read(cl, h))
+ADAPT(m_cred_strong, r_cred(cl, CRED_STRONG, h))
+ADAPT(m_cred_weak, r_cred(cl, CRED_WEAK, h))
+ADAPT(m_cred_search, r_cred_search(cl, h))
+
+/* clang-format off */
+static const struct rule table[] = {
+	{ "revshell-devtcp",     THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_devtcp },
+	{ "revshell-netcat",     THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_netcat },
+	{ "revshell-pipe",       THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_pipe },
+	{ "revshell-socat",      THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_socat },
+	{ "revshell-oneliner",   THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_oneliner },
+	{ "revshell-stdio",      THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_stdio },
+	{ "revshell-powershell", THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_powershell },
+	{ "env-proc-environ",    THREAT_HIGH,     "environment", "Process environment read detected", RULE_PROCESS, m_proc_environ },
+	{ "env-dump-grep",       THREAT_WARNING,  "environment", "Environment variable scanning detected", RULE_PROCESS, m_env_dump_grep },
+	{ "env-secret-read",     THREAT_WARNING,  "environment", "Environment variable scanning detected", RULE_PROCESS, m_env_secret_read },
+	{ "cred-file-read",      THREAT_HIGH,     "credential_access", "Credential file access detected", RULE_PROCESS, m_cred_strong },
+	{ "cred-secrets-read",   THREAT_WARNING,  "credential_access", "Secrets file access detected", RULE_PROCESS, m_cred_weak },
+	{ "cred-search",         THREAT_WARNING,  "credential_access", "Credential search detected", RULE_PROCESS, m_cred_search },
+	{ "net-metadata",        THREAT_CRITICAL, "network",     "Unexpected network connection", RULE_CONNECTION, NULL },
+	{ "net-c2-port",         THREAT_CRITICAL, "network",     "Unexpected network connection", RULE_CONNECTION, NULL },
+	{ "net-private",         THREAT_HIGH,     "network",     "Unexpected network connection", RULE_CONNECTION, NULL },
+	{ "net-refused",         THREAT_WARNING,  "network",     "Connection to a refused destination", RULE_CONNECTION, NULL },
+	{ "io-read",             THREAT_HIGH,     "filesystem",  "Large workspace read detected", RULE_IO, NULL },
+	{ "io-write",            THREAT_HIGH,     "filesystem",  "Large workspace write detected", RULE_IO, NULL },
+	{ "proc-count",          THREAT_CRITICAL, "process",     "Process count spike detected", RULE_PROC_COUNT, NULL },
+	{ "proc-spawn",          THREAT_CRITICAL, "process",     "Process spawn rate spike detected", RULE_PROC_COUNT, NULL },
+	{ "disk-tmp",            THREAT_WARNING,  "filesystem",  "Low disk space on /tmp", RULE_DISK, NULL },
+};
+/* clang-format on */
+
+const struct rule *rules_table(size_t *ret_n)
+{
+	*ret_n = ELEMENTSOF(table);
+	return table;
+}
+
+const struct rule *rules_find(const char *id)
+{
+	for (size_t i = 0; i < ELEMENTSOF(table); i++)
+		if (strcmp(table[i].id, id) == 0)
+			return &table[i];
+	return NULL;
+}
+
+size_t rules_match_process(const struct proc_obs *p, const struct rules_config *cfg,
+                           struct rule_hit *hits, size_t max)
+{
+	struct cmdline cl = {0};
+	size_t n = 0;
+
+	if (cmdline_from_argv(p->argv, &cl) < 0)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(table) && n < max; i++) {
+		const struct rule *r = &table[i];
+		struct rule_hit *h = &hits[n];
+		bool m = false;
+
+		if (r->kind != RULE_PROCESS)
+			continue;
+		*h = (struct rule_hit){.rule = r, .level = r->level};
+		m = r->match(p, &cl, cfg, h);
+		n += m;
+	}
+	cmdline_release(&cl);
+	return n;
+}
+
+/* ---- network ------------------------------------------------------------------------------- */
+
+static bool v4_in(struct in_addr a, const char *net, unsigned bits)
+{
+	struct in_addr n;
+	uint32_t mask = bits ? htonl(~0u << (32 - bits)) : 0;
+
+	inet_pton(AF_INET, net, &n);
+	return (a.s_addr & mask) == (n.s_addr & mask);
+}
+
+static bool is_loopback(const struct conn_obs *c)
+{
+	if (c->family == AF_INET)
+		return v4_in(c->daddr.v4, "127.0.0.0", 8) || c->daddr.v4.s_addr == 0;
+	return IN6_IS_ADDR_LOOPBACK(&c->daddr.v6) || IN6_IS_ADDR_UNSPECIFIED(&c->daddr.v6);
+}
+
+static bool is_metadata(const struct conn_obs *c)
+{
+	struct in6_addr md6;
+
+	if (c->family == AF_INET)
+		return v4_in(c->daddr.v4, "169.254.169.254", 32);
+	inet_pton(AF_INET6, "fd00:ec2::254", &md6);
+	return memcmp(&c->daddr.v6, &md6, sizeof(md6)) == 0;
+}
+
+static bool is_private(const struct conn_obs *c, const struct rules_config *cfg)
+{
+	struct in_addr a = c->daddr.v4;
+
+	if (c->family == AF_INET6)
+		return (c->daddr.v6.s6_addr[0] & 0xfe) == 0xfc;
+	if (a.s_addr == cfg->gateway4.s_addr || a.s_addr == cfg->self4.s_addr)
+		return false;
+	return v4_in(a, "10.0.0.0", 8) || v4_in(a, "172.16.0.0", 12) ||
+	       v4_in(a, "192.168.0.0", 16) || v4_in(a, "100.64.0.0", 10) ||
+	       v4_in(a, "169.254.0.0", 16);
+}
+
+void conn_obs_format(const struct conn_obs *c, bool remote, char *out, size_t size)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	const void *addr = remote ? (const void *)&c->daddr : (const void *)&c->saddr;
+
+	inet_ntop(c->family, addr, a, sizeof(a));
+	snprintf(out, size, c->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+	         remote ? c->dport : c->sport);
+}
+
+size_t rules_match_connection(const struct conn_obs *c, const struct rules_config *cfg,
+                              struct rule_hit *hits, size_t max)
+{
+	static const uint16_t c2_ports[] = {4444, 5555, 1234, 31337, 12345};
+	char remote[INET6_ADDRSTRLEN + 8];
+	size_t n = 0;
+
+	if (max == 0 || is_loopback(c))
+		return 0;
+	conn_obs_format(c, true, remote, sizeof(remote));
+	if (is_metadata(c)) {
+		hits[n] = (struct rule_hit){.rule = rules_find("net-metadata")};
+		hit(&hits[n++], remote, "the cloud metadata address");
+	}
+	for (size_t i = 0; i < ELEMENTSOF(c2_ports) && n < max; i++)
+		if (c->dport == c2_ports[i]) {
+			hits[n] = (struct rule_hit){.rule = rules_find("net-c2-port")};
+			hit(&hits[n++], remote, "a port used by attack tools");
+		}
+	if (n < max && !is_metadata(c) && is_private(c, cfg)) {
+		hits[n] = (struct rule_hit){.rule = rules_find("net-private")};
+		hit(&hits[n++], remote, "a private network address");
+	}
+	if (n == 0 && c->refused) {
+		hits[n] = (struct rule_hit){.rule = rules_find("net-refused")};
+		hit(&hits[n++], remote, "refused by the network policy");
+	}
+	for (size_t i = 0; i < n; i++)
+		hits[i].level = hits[i].rule->level;
+	return n;
+}
+
+/* ---- samples ------------------------------------------------------------------------------- */
+
+static size_t io_rule(const char *id, uint64_t bytes, double secs, double thr, double rate,
+                      struct rule_hit *h)
+{
+	double mb = (double)bytes / (1024.0 * 1024.0), r = secs > 0 ? mb / secs : mb;
+
+	if (thr <= 0 || mb < thr || r < rate)
+		return 0;
+	*h = (struct rule_hit){.rule = rules_find(id), .level = THREAT_HIGH};
+	snprintf(h->pattern, sizeof(h->pattern), "%.1f MB in %.1f s", mb, secs);
+	snprintf(h->reason, sizeof(h->reason), "%.1f MB/s, threshold %.0f MB at %.0f MB/s", r, thr,
+	         rate);
+	return 1;
+}
+
+size_t rules_match_io(const struct io_obs *o, const struct rules_config *cfg, struct rule_hit *hits,
+                      size_t max)
+{
+	size_t n = 0;
+
+	if (max > n)
+		n += io_rule("io-read", o->read_bytes, o->seconds, cfg->read_threshold_mb,
+		             cfg->read_rate_mb_s, &hits[n]);
+	if (max > n)
+		n += io_rule("io-write", o->write_bytes, o->seconds, cfg->write_threshold_mb,
+		             cfg->write_rate_mb_s, &hits[n]);
+	return n;
+}
+
+size_t rules_match_proc_count(const struct proc_count_obs *o, const struct rules_config *cfg,
+                              struct rule_hit *hits, size_t max)
+{
+	size_t n = 0;
+
+	if (n < max && cfg->max_processes && o->live > cfg->max_processes) {
+		hits[n] = (struct rule_hit){.rule = rules_find("proc-count"),
+		                            .level = THREAT_CRITICAL};
+		hitf(&hits[n++], "too many processes", "%u processes (limit %u)", o->live,
+		     cfg->max_processes);
+	}
+	if (n < max && cfg->spawn_threshold && o->forks > o->exits &&
+	    o->forks - o->exits >= cfg->spawn_threshold) {
+		hits[n] = (struct rule_hit){.rule = rules_find("proc-spawn"),
+		                            .level = THREAT_CRITICAL};
+		hitf(&hits[n++], "processes multiply (fork bomb)", "+%u processes in %.1f s",
+		     o->forks - o->exits, o->seconds);
+	}
+	return n;
+}
+
+size_t rules_match_disk(const struct disk_obs *o, const struct rules_config *cfg,
+                        struct rule_hit *hits, size_t max)
+{
+	double pct;
+
+	if (max == 0 || o->total_bytes == 0 || !cfg->tmp_warn_percent)
+		return 0;
+	pct = 100.0 * (double)o->used_bytes / (double)o->total_bytes;
+	if (pct < cfg->tmp_warn_percent)
+		return 0;
+	hits[0] = (struct rule_hit){.rule = rules_find("disk-tmp"), .level = THREAT_WARNING};
+	hitf(&hits[0], "the container's /tmp is nearly full", "%s %.0f%% used", o->path, pct);
+	return 1;
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* supervisor.c: the detached monitor's pid file. The supervisor holds an exclusive lock on
+ * coi_dir()/run/<container>.pid for its whole life, so a pid file whose lock is free is stale
+ * and its pid is never signalled (it may belong to another process by now). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "monitor/monitor.h"
+#include "util/error.h"
+#include "util/path.h"
+
+int monitor_supervisor_pidfile(const char *container, char **ret, struct coi_error *err)
+{
+	_cleanup_free_ char *dir = coi_dir(), *name = NULL;
+	char *p;
+
+	if (!container || !*container || strchr(container, '/') || container[0] == '.')
+		return coi_error_set(err, -EINVAL, "invalid container name '%s'",
+		                     container ? container : "");
+	if (!dir || asprintf(&name, "run/%s.pid", container) < 0)
+		return coi_error_oom(err);
+	p = path_join(dir, name);
+	if (!p)
+		return coi_error_oom(err);
+	*ret = p;
+	return 0;
+}
+
+int monitor_supervisor_claim(const char *container, int *ret_fd, struct coi_error *err)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	char line[32];
+	int r, n;
+
+	r = monitor_supervisor_pidfile(container, &path, err);
+	if (r < 0)
+		return r;
+	*strrchr(path, '/') = 0;
+	r = mkdir_p(path, 0700);
+	path[strlen(path)] = '/';
+	if (r < 0)
+		return coi_error_errno(err, r, "cannot create '%s'", path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return coi_error_errno(err, errno, "cannot open '%s'", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return coi_error_set(err, -EEXIST, "a monitor for '%s' is already running",
+		                     container);
+	n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, line, (size_t)n, 0) != n)
+		return coi_error_errno(err, errno, "cannot write '%s'", path);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int monitor_supervisor_find(const char *container, pid_t *ret_pid, struct coi_error *err)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	char line[32] = "";
+	ssize_t n;
+	int r;
+
+	r = monitor_supervisor_pidfile(container, &path, err);
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		*ret_pid = 0;
+		return 0;
+	}
+	if (fd < 0)
+		return coi_error_errno(err, errno, "cannot open '%s'", path);
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		/* Nobody holds it: stale. */
+		(void)unlink(path);
+		*ret_pid = 0;
+		return 0;
+	}
+	n = pread(fd, line, sizeof(line) - 1, 0);
+	if (n <= 0 || atoi(line) <= 0)
+		return coi_error_set(err, -EBADMSG, "'%s' holds no pid", path);
+	*ret_pid = (pid_t)atoi(line);
+	return 0;
+}
+
+int monitor_supervisor_stop(const char *container, struct coi_error *err)
+{
+	_cleanup_close_ int pfd = -EBADF;
+	_cleanup_free_ char *path = NULL;
+	pid_t pid;
+	int r;
+
+	r = monitor_supervisor_find(container, &pid, err);
+	if (r < 0 || pid == 0)
+		return r;
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return errno == ESRCH ? 0 : coi_error_errno(err, errno, "cannot reach pid %d", pid);
+	if (syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0) < 0 && errno != ESRCH)
+		return coi_error_errno(err, errno, "cannot stop the monitor (pid %d)", pid);
+	if (poll(&(struct pollfd){.fd = pfd, .events = POLLIN}, 1, 3000) == 0)
+		(void)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+	if (monitor_supervisor_pidfile(container, &path, NULL) >= 0)
+		(void)unlink(path);
+	return 1;
+}

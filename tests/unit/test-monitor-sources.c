@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/* The monitor's decoders and plumbing without a container: proc connector, NFLOG and sock_diag
+ * datagrams built by hand, cgroup I/O text, the NFLOG prefix and group, the event loop, and the
+ * supervisor's pid file with a real child process. */
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/inet_diag.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <linux/sock_diag.h>
+#include <netinet/ip.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "monitor/loop.h"
+#include "monitor/monitor.h"
+#include "monitor/sources.h"
+#include "tap.h"
+#include "util/error.h"
+
+static struct proccn_event got[8];
+static int n_got;
+
+static void on_event(const struct proccn_event *ev, void *u)
+{
+	if (n_got < 8)
+		got[n_got++] = *ev;
+}
+
+static size_t put_proc_event(char *buf, const struct proc_event *pe)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct cn_msg *cn = NLMSG_DATA(nlh);
+
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(*cn) + sizeof(*pe));
+	nlh->nlmsg_type = NLMSG_DONE;
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = sizeof(*pe);
+	memcpy(cn->data, pe, sizeof(*pe));
+	return NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+static void test_proccn_parse(void)
+{
+	char buf[1024] __attribute__((aligned(8))) = {0};
+	struct proc_event pe = {0};
+	size_t len = 0;
+
+	pe.what = PROC_EVENT_FORK;
+	pe.timestamp_ns = 42;
+	pe.event_data.fork.parent_tgid = 10;
+	pe.event_data.fork.child_pid = 11;
+	pe.event_data.fork.child_tgid = 11;
+	len += put_proc_event(buf + len, &pe);
+	pe = (struct proc_event){.what = PROC_EVENT_EXEC};
+	pe.event_data.exec.process_tgid = 11;
+	pe.event_data.exec.process_pid = 11;
+	len += put_proc_event(buf + len, &pe);
+	pe = (struct proc_event){.what = PROC_EVENT_EXIT};
+	pe.event_data.exit.process_pid = 12;
+	pe.event_data.exit.process_tgid = 11;
+	len += put_proc_event(buf + len, &pe);
+	n_got = 0;
+	CHECK(proccn_parse(buf, len, on_event, NULL) == 3);
+	CHECK(got[0].what == PROCCN_FORK && got[0].pid == 11 && got[0].ppid == 10 &&
+	      !got[0].thread && got[0].time_ns == 42);
+	CHECK(got[1].what == PROCCN_EXEC && got[1].pid == 11);
+	CHECK(got[2].what == PROCCN_EXIT && got[2].thread); /* a thread of 11 ended */
+	/* truncated: nothing, no crash */
+	n_got = 0;
+	CHECK(proccn_parse(buf, 20, on_event, NULL) <= 0 && n_got == 0);
+}
+
+static struct nflog_packet pkt;
+static int n_pkt;
+
+static void on_pkt(const struct nflog_packet *p, void *u)
+{
+	pkt = *p;
+	n_pkt++;
+}
+
+static void test_nflog_parse(void)
+{
+	char buf[512] __attribute__((aligned(8))) = {0};
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+	uint8_t ip[40] = {0x45, 0, 0, 40, 0, 0, 0, 0, 64, IPPROTO_TCP};
+	char name[64];
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	mnl_attr_put_strz(nlh, NFULA_PREFIX, "coi-deny:coi-abc-1 ");
+	inet_pton(AF_INET, "10.0.0.5", ip + 12);
+	inet_pton(AF_INET, "192.168.1.9", ip + 16);
+	ip[20] = 0x9c, ip[21] = 0x40; /* sport 40000 */
+	ip[22] = 0x1f, ip[23] = 0x90; /* dport 8080 */
+	mnl_attr_put(nlh, NFULA_PAYLOAD, sizeof(ip), ip);
+	n_pkt = 0;
+	CHECK(nflog_parse(buf, nlh->nlmsg_len, on_pkt, NULL) == 1 && n_pkt == 1);
+	CHECK(pkt.conn.family == AF_INET && pkt.conn.proto == IPPROTO_TCP);
+	CHECK(pkt.conn.dport == 8080 && pkt.conn.sport == 40000 && pkt.conn.refused);
+	CHECK(nflog_prefix_container(pkt.prefix, name, sizeof(name)));
+	CHECK_STREQ(name, "coi-abc-1");
+	CHECK(!nflog_prefix_container("other: ", name, sizeof(name)));
+	CHECK(!nflog_prefix_container("coi-deny: ", name, sizeof(name)));
+	/* a payload too short for an IP header: skipped */
+	n_pkt = 0;
+	CHECK(nflog_parse(buf, 24, on_pkt, NULL) <= 0 && n_pkt == 0);
+}
+
+static struct conn_obs conn;
+static int n_conn;
+
+static void on_conn(const struct conn_obs *c, void *u)
+{
+	conn = *c;
+	n_conn++;
+}
+
+static void test_sockdiag_parse(void)
+{
+	char buf[512] __attribute__((aligned(8))) = {0};
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct inet_diag_msg *m;
+	struct in6_addr mapped;
+
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+	m->idiag_family = AF_INET6;
+	m->idiag_state = 2; /* SYN_SENT */
+	m->id.idiag_dport = htons(4444);
+	inet_pton(AF_INET6, "::ffff:198.51.100.7", &mapped);
+	memcpy(m->id.idiag_dst, &mapped, 16);
+	n_conn = 0;
+	CHECK(sockdiag_parse(buf, nlh->nlmsg_len, IPPROTO_TCP, on_conn, NULL) == 0 && n_conn == 1);
+	CHECK(conn.family == AF_INET && conn.dport == 4444); /* v4-mapped judged as IPv4 */
+	CHECK_STREQ(conn.state, "SYN_SENT");
+	m->idiag_state = 10; /* LISTEN: not a connection */
+	n_conn = 0;
+	CHECK(sockdiag_parse(buf, nlh->nlmsg_len, IPPROTO_TCP, on_conn, NULL) == 0 && n_conn == 0);
+	nlh->nlmsg_type = NLMSG_DONE;
+	CHECK(sockdiag_parse(buf, nlh->nlmsg_len, IPPROTO_TCP, on_conn, NULL) == 1);
+}
+
+static void test_cgroup_io_parse(void)
+{
+	uint64_t r, w;
+
+	cgroup_io_parse("8:0 Read 100\n8:0 Write 50\n8:0 Sync 1\n7:0 Read 20\nTotal 170\n", true,
+	                &r, &w);
+	CHECK(r == 120 && w == 50);
+	cgroup_io_parse("8:0 rbytes=1000 wbytes=200 rios=1 wios=2\n259:0 rbytes=5 wbytes=6\n",
+	                false, &r, &w);
+	CHECK(r == 1005 && w == 206);
+	cgroup_io_parse("", true, &r, &w);
+	CHECK(r == 0 && w == 0);
+}
+
+static void test_nflog_group(void)
+{
+	uint16_t g = coi_nflog_group("coi-12345678-1");
+
+	CHECK(g >= COI_NFLOG_GROUP_BASE && g < COI_NFLOG_GROUP_BASE + COI_NFLOG_GROUP_COUNT);
+	CHECK(g == coi_nflog_group("coi-12345678-1"));
+	CHECK(coi_nflog_group("coi-t-monitor-026ab3") == 7887); /* the e2e test computes it too */
+}
+
+static int ticks;
+
+static int on_tick(struct loop *l, int fd, uint32_t events, void *u)
+{
+	if (++ticks == 3)
+		loop_exit(l, 7);
+	return 0;
+}
+
+static void test_loop(void)
+{
+	struct loop *l = NULL;
+
+	CHECK(loop_new(&l) == 0);
+	CHECK(loop_add_timer(l, 5, on_tick, NULL) == 0);
+	CHECK(loop_run(l) == 7 && ticks == 3);
+	loop_free(l);
+}
+
+static void test_supervisor_pidfile(void)
+{
+	struct coi_error err = {0};
+	int p[2], fd = -1;
+	pid_t child, found = -1;
+	char c;
+
+	CHECK(monitor_supervisor_find("coi-t-sup", &found, &err) == 0 && found == 0);
+	CHECK(pipe(p) == 0);
+	child = fork();
+	if (child == 0) {
+		if (monitor_supervisor_claim("coi-t-sup", &fd, NULL) < 0)
+			_exit(1);
+		(void)!write(p[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	CHECK(read(p[0], &c, 1) == 1);
+	CHECK(monitor_supervisor_find("coi-t-sup", &found, &err) == 0 && found == child);
+	CHECK(monitor_supervisor_claim("coi-t-sup", &fd, &err) == -EEXIST);
+	CHECK(monitor_supervisor_stop("coi-t-sup", &err) == 1);
+	CHECK(waitpid(child, NULL, 0) == child);
+	CHECK(monitor_supervisor_find("coi-t-sup", &found, &err) == 0 && found == 0);
+	CHECK(monitor_supervisor_stop("coi-t-sup", &err) == 0);
+	/* A stale pid file (nobody holds the lock) is not taken for a live supervisor. */
+	CHECK(monitor_supervisor_claim("coi-t-sup", &fd, &err) == 0);
+	close(fd);
+	CHECK(monitor_supervisor_find("coi-t-sup", &found, &err) == 0 && found == 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+int main(void)
+{
+	char home[] = "/tmp/coi-test-monsrc-XXXXXX";
+
+	if (!mkdtemp(home))
+		return 1;
+	setenv("COI_HOME", home, 1);
+	RUN(test_proccn_parse);
+	RUN(test_nflog_parse);
+	RUN(test_sockdiag_parse);
+	RUN(test_cgroup_io_parse);
+	RUN(test_nflog_group);
+	RUN(test_loop);
+	RUN(test_supervisor_pidfile);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
+		if (system(cmd) != 0)
+			printf("# cleanup failed\n");
+	}
+	return tap_done();
+}
