@@ -18,6 +18,7 @@
 #include "cmd/cmd.h"
 #include "incus/incus.h"
 #include "monitor/audit.h"
+#include "netpolicy/netpolicy.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -92,6 +93,15 @@ static void on_ready(void *u)
 	}
 }
 
+/* CRITICAL: the container's network rules go before it is stopped and deleted. */
+static int remove_network(const char *container, void *userdata)
+{
+	static const struct net_nft nft = {.backend = NET_BACKEND_AUTO};
+
+	(void)userdata;
+	return netpolicy_remove(&nft, NULL, container, NULL);
+}
+
 static int run_monitor(struct monitor_args *a)
 {
 	_cleanup_incus_client_ struct incus_client *c = NULL;
@@ -105,6 +115,7 @@ static int run_monitor(struct monitor_args *a)
 	a->mo.container = a->name;
 	a->mo.client = c;
 	a->mo.alert = on_alert;
+	a->mo.remove_network = remove_network;
 	a->mo.ready = on_ready;
 	a->mo.userdata = a;
 	r = monitor_run(&a->mo, &err);

@@ -200,6 +200,30 @@ static void on_alarm(int sig)
 	raise(SIGTERM); /* the session's own handler interrupts the command */
 }
 
+/* [monitoring]: the supervisor's arguments. Alerts go to this terminal (stderr's), outside the
+ * agent's tmux pane. */
+static int monitor_from_config(struct session_opts *o, const struct coi_config *cfg)
+{
+	char n[32];
+	const char *tty = isatty(STDERR_FILENO) ? ttyname(STDERR_FILENO) : NULL;
+
+	if (!cfg->monitoring.enabled)
+		return 0;
+	if (strv_push(&o->monitor_argv, "--read-threshold-mb") < 0)
+		return -ENOMEM;
+	(void)snprintf(n, sizeof(n), "%g", cfg->monitoring.file_read_threshold_mb);
+	if (strv_push(&o->monitor_argv, n) < 0)
+		return -ENOMEM;
+	if (!cfg->monitoring.auto_pause_on_high && strv_push(&o->monitor_argv, "--no-pause") < 0)
+		return -ENOMEM;
+	if (!cfg->monitoring.auto_kill_on_critical && strv_push(&o->monitor_argv, "--no-kill") < 0)
+		return -ENOMEM;
+	if (tty &&
+	    (strv_push(&o->monitor_argv, "--tty") < 0 || strv_push(&o->monitor_argv, tty) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
 static int replace(char **dst, const char *src)
 {
 	free(*dst);
@@ -285,6 +309,8 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 			        "coi: warning: [ssh] forward_agent is on but SSH_AUTH_SOCK is "
 			        "not a socket on the host; not forwarding\n");
 	}
+	if (monitor_from_config(&sc->opts, sc->config) < 0)
+		return coi_error_oom(err);
 	if (sc->slot)
 		sc->opts.slot = sc->slot;
 	if (sc->persistent == 1)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "incus/incus.h"
+#include "monitor/monitor.h"
 #include "netpolicy/netpolicy.h"
 #include "session/idmount.h"
 #include "session/naming.h"
@@ -183,7 +184,8 @@ int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_err
 
 	if (!imm || !mnt)
 		return coi_error_oom(err);
-	keep_first(&first, protect_restore_immutable(imm, &e));
+	keep_first(&first, monitor_supervisor_stop(name, &e) < 0 ? -EIO : 0);
+	keep_first(&first, protect_restore_immutable(imm, first ? NULL : &e));
 	keep_first(&first, idmount_remove(mnt, first ? NULL : &e));
 	keep_first(&first, netpolicy_remove(n ? n : &default_nft, NULL, name, first ? NULL : &e));
 	fleet_owner_clear(name);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "incus/incus.h"
+#include "monitor/monitor.h"
 #include "netpolicy/netpolicy.h"
 #include "session/session.h"
 #include "util/buf.h"
@@ -69,7 +70,7 @@ static void target_init(struct session *s, struct net_target *t)
 	        .veth = s->veth,
 	        .gateway = s->gateway,
 	        .prefix = s->prefix,
-	        .log_group = COI_NFLOG_GROUP,
+	        .log_group = coi_nflog_group(s->name),
 	};
 }
 

@@ -5,9 +5,6 @@
 struct coi_error;
 struct session;
 
-/* The NFLOG group of coi's deny rules (the monitor listens on it). */
-#define COI_NFLOG_GROUP 7732
-
 /* Before start: drop the container's traffic until the real rules are in. */
 int session_net_boot(struct session *s, struct coi_error *err);
 /* After start: wait for the IPv4, resolve the allowlist, install the rules, write /etc/hosts. */

@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "incus/incus.h"
+#include "monitor/monitor.h"
 #include "netpolicy/netpolicy.h"
 #include "session/context.h"
 #include "session/devices.h"
@@ -97,6 +99,7 @@ void session_opts_release(struct session_opts *o)
 	free(o->tool_binary);
 	free(o->resume_dir);
 	free(o->ssh_agent);
+	strv_free(o->monitor_argv);
 	if (o->net) {
 		net_policy_release(o->net);
 		free(o->net);
@@ -163,7 +166,10 @@ static int check_interrupted(struct coi_error *err)
 
 static int undo_delete_container(struct session *s, struct coi_error *err)
 {
-	return incus_instance_delete(s->client, s->name, true, err);
+	int r = incus_instance_delete(s->client, s->name, true, err);
+
+	/* already gone: the monitor removed it, or coi kill did */
+	return r == -ENOENT ? 0 : r;
 }
 
 static int undo_stop_container(struct session *s, struct coi_error *err)
@@ -179,11 +185,53 @@ static int undo_save(struct session *s, struct coi_error *err)
 	_cleanup_free_ char *w = NULL;
 
 	(void)err;
-	if (saved_session_save(s, s->id, &e) >= 0)
-		return 0;
+	if (saved_session_save(s, s->id, &e) >= 0 ||
+	    incus_instance_exists(s->client, s->name, NULL) == 0)
+		return 0; /* saved, or the container is already gone (the monitor removed it) */
 	if (asprintf(&w, "the agent's session was not saved: %s", coi_error_message(&e)) >= 0)
 		(void)strv_consume(&s->warnings, TAKE_PTR(w));
 	return 0;
+}
+
+static int undo_monitor(struct session *s, struct coi_error *err)
+{
+	return monitor_supervisor_stop(s->name, err) < 0 ? -EIO : 0;
+}
+
+/* The security monitor runs on the host in a supervisor process of its own (`coi monitor NAME
+ * --daemon`), so it outlives a detach and needs nothing from this one; it returns once every
+ * event source is live. */
+static int start_monitor(struct session *s, struct coi_error *err)
+{
+	_cleanup_strv_free_ char **argv = NULL;
+	int status;
+	pid_t pid;
+
+	if (!s->opts->monitor_argv)
+		return 0;
+	if (strv_push(&argv, "coi") < 0 || strv_push(&argv, "monitor") < 0 ||
+	    strv_push(&argv, s->name) < 0 || strv_push(&argv, "--daemon") < 0)
+		return coi_error_oom(err);
+	strv_foreach(a, s->opts->monitor_argv)
+		if (strv_push(&argv, *a) < 0)
+			return coi_error_oom(err);
+	pid = fork();
+	if (pid < 0)
+		return coi_error_errno(err, errno, "cannot start the monitor");
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (null >= 0)
+			(void)dup2(null, STDOUT_FILENO);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return coi_error_set(err, -EIO,
+		                     "the security monitor of '%s' did not start (see "
+		                     "~/.coi/logs/%s.monitor.log)",
+		                     s->name, s->name);
+	return undo_push(s, "stop the monitor", undo_monitor) < 0 ? coi_error_oom(err) : 0;
 }
 
 static int undo_net(struct session *s, struct coi_error *err)
@@ -693,6 +741,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 	if (r >= 0)
 		r = session_net_apply(s, err);
 	log_timing("network policy");
+	if (r >= 0)
+		r = start_monitor(s, err);
 	if (r >= 0)
 		r = prepare_user(s, err);
 	log_timing("user environment");

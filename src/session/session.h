@@ -66,12 +66,13 @@ struct session_opts {
 	struct net_policy *net; /* the network policy (owned); NULL: none applied */
 
 	/* the agent */
-	char *tool;        /* "claude", ... (tool.h) */
-	char *tool_binary; /* tool.binary: replaces the tool's own */
-	bool bypass;       /* skip the agent's permission prompts */
-	bool auto_context; /* also write the context into the tool's own context file */
-	char *resume_dir;  /* a saved session to restore into the container, or NULL */
-	char *ssh_agent;   /* host SSH agent socket to forward ([ssh] forward_agent), or NULL */
+	char *tool;          /* "claude", ... (tool.h) */
+	char *tool_binary;   /* tool.binary: replaces the tool's own */
+	bool bypass;         /* skip the agent's permission prompts */
+	bool auto_context;   /* also write the context into the tool's own context file */
+	char *resume_dir;    /* a saved session to restore into the container, or NULL */
+	char *ssh_agent;     /* host SSH agent socket to forward ([ssh] forward_agent), or NULL */
+	char **monitor_argv; /* extra arguments of `coi monitor NAME --daemon`; NULL: no monitor */
 
 	/* limits: empty strings/0 mean unset */
 	char *limits_cpu;
