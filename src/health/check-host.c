@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/* check-host.c: checks of this machine alone: the OS, kernel and cgroups, the sources the monitor
+ * reads (proc connector, NFLOG, /proc), and the storage of coi's own files. None needs Incus. */
+#include <dirent.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/magic.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "health/internal.h"
+#include "util/buf.h"
+#include "util/path.h"
+
+#define GIB (1024ull * 1024 * 1024)
+
+/* The value of KEY= in an os-release style file, unquoted, into out. */
+static int os_release_get(const char *text, const char *key, char *out, size_t size)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		size_t n;
+
+		if (strncmp(p, key, klen) != 0 || p[klen] != '=')
+			continue;
+		p += klen + 1;
+		if (*p == '"' || *p == '\'')
+			p++;
+		n = strcspn(p, "\"'\n");
+		if (n >= size)
+			n = size - 1;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return 0;
+	}
+	return -ENOENT;
+}
+
+HEALTH_CHECK_FN(os)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(64 * 1024);
+	char pretty[128] = "", id[64] = "";
+	struct utsname u;
+
+	if (uname(&u) < 0 || strcmp(u.sysname, "Linux") != 0) {
+		health_set(res, HEALTH_FAILED, "not Linux");
+		health_fix(res, "run coi on a Linux host");
+		return;
+	}
+	if (read_file("/etc/os-release", &b, NULL) < 0 &&
+	    read_file("/usr/lib/os-release", &b, NULL) < 0) {
+		health_set(res, HEALTH_WARNING, "cannot read /etc/os-release (%s)", u.machine);
+		return;
+	}
+	(void)os_release_get(buf_str(&b), "PRETTY_NAME", pretty, sizeof(pretty));
+	(void)os_release_get(buf_str(&b), "ID", id, sizeof(id));
+	health_set(res, HEALTH_OK, "%s (%s)", pretty[0] ? pretty : id[0] ? id : "Linux", u.machine);
+}
+
+void health_eval_kernel(const char *release, struct health_result *res)
+{
+	unsigned major = 0, minor = 0;
+
+	if (sscanf(release, "%u.%u", &major, &minor) != 2) {
+		health_set(res, HEALTH_WARNING, "cannot parse the kernel release '%s'", release);
+		return;
+	}
+	if (major < 5 || (major == 5 && minor < 15)) {
+		health_set(res, HEALTH_WARNING,
+		           "kernel %s is older than 5.15: idmapped mounts and seccomp "
+		           "notification may be missing",
+		           release);
+		health_fix(res, "upgrade to a kernel of 5.15 or later (6.x recommended)");
+		return;
+	}
+	health_set(res, HEALTH_OK, "%s", release);
+}
+
+HEALTH_CHECK_FN(kernel_version)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0) {
+		health_set(res, HEALTH_WARNING, "uname failed: %s", strerror(errno));
+		return;
+	}
+	health_eval_kernel(u.release, res);
+}
+
+HEALTH_CHECK_FN(cgroup)
+{
+	struct statfs fs, uni;
+
+	if (statfs("/sys/fs/cgroup", &fs) < 0) {
+		health_set(res, HEALTH_FAILED, "no cgroup file system at /sys/fs/cgroup");
+		health_fix(res, "mount cgroups (cgroup2 on /sys/fs/cgroup)");
+		return;
+	}
+	if (fs.f_type == CGROUP2_SUPER_MAGIC) {
+		health_set(res, HEALTH_OK, "v2 (unified)");
+		return;
+	}
+	if (statfs("/sys/fs/cgroup/unified", &uni) == 0 && uni.f_type == CGROUP2_SUPER_MAGIC)
+		health_set(res, HEALTH_OK, "v1 hybrid (v1 controllers, cgroup2 at unified/)");
+	else
+		health_set(res, HEALTH_OK, "v1 (legacy)");
+	health_detail(res, "limits and the monitor's I/O counters use the v1 memory, cpuset, pids "
+	                   "and blkio controllers");
+}
+
+/* ---- monitoring sources ---- */
+
+bool health_have_cap(int cap)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(16 * 1024);
+	unsigned long long eff;
+	const char *p;
+
+	if (read_file("/proc/self/status", &b, NULL) < 0)
+		return geteuid() == 0;
+	p = strstr(buf_str(&b), "\nCapEff:");
+	if (!p || sscanf(p + 8, "%llx", &eff) != 1)
+		return geteuid() == 0;
+	return (eff >> cap) & 1;
+}
+
+HEALTH_CHECK_FN(proc_connector)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC};
+	_cleanup_close_ int fd = -EBADF;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		health_set(res, HEALTH_WARNING,
+		           "the proc connector is not usable (%s): the monitor falls back to "
+		           "scanning /proc",
+		           strerror(errno));
+		health_fix(res, "run coi as root (or with CAP_NET_ADMIN) for event-driven process "
+		                "monitoring");
+		return;
+	}
+	health_set(res, HEALTH_OK, "process events available (netlink proc connector)");
+}
+
+HEALTH_CHECK_FN(nflog)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	_cleanup_close_ int fd = -EBADF;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		health_set(res, HEALTH_WARNING, "no netfilter netlink socket (%s)", strerror(errno));
+		health_fix(res, "enable CONFIG_NETFILTER_NETLINK_LOG in the kernel");
+		return;
+	}
+	if (!health_have_cap(CAP_NET_ADMIN)) {
+		health_set(res, HEALTH_WARNING,
+		           "NFLOG needs CAP_NET_ADMIN: denied packets are not reported live");
+		health_fix(res, "run coi as root to see denied connections as they happen");
+		return;
+	}
+	health_set(res, HEALTH_OK, "denied packets are reported (NFLOG)");
+}
+
+HEALTH_CHECK_FN(proc_scan)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(4096);
+	DIR *d = opendir("/proc");
+
+	if (!d) {
+		health_set(res, HEALTH_FAILED, "cannot read /proc: %s", strerror(errno));
+		health_fix(res, "mount proc on /proc");
+		return;
+	}
+	closedir(d);
+	if (read_file("/proc/1/status", &b, NULL) < 0) {
+		health_set(res, HEALTH_WARNING,
+		           "other users' processes are hidden in /proc (hidepid): the fallback "
+		           "scan cannot see container processes");
+		health_fix(res, "run coi as root, or mount /proc without hidepid");
+		return;
+	}
+	health_set(res, HEALTH_OK, "/proc is readable (fallback process scan)");
+}
+
+/* ---- storage of coi's own files ---- */
+
+/* A directory coi writes: fine when it is a writable directory, or absent under a writable
+ * parent (coi creates it). */
+static void check_dir(const char *what, const char *dir, struct health_result *res)
+{
+	_cleanup_free_ char *parent = strdup(dir);
+	struct stat st;
+	char *slash;
+
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			health_set(res, HEALTH_FAILED, "%s '%s' is not a directory", what, dir);
+			health_fix(res, "move '%s' out of the way", dir);
+		} else if (access(dir, W_OK | X_OK) < 0) {
+			health_set(res, HEALTH_FAILED, "%s '%s' is not writable", what, dir);
+			health_fix(res, "chown -R $(id -u):$(id -g) '%s'", dir);
+		} else {
+			health_set(res, HEALTH_OK, "%s", dir);
+		}
+		return;
+	}
+	slash = parent ? strrchr(parent, '/') : NULL;
+	if (slash && slash != parent)
+		*slash = '\0';
+	if (parent && access(parent, W_OK | X_OK) == 0)
+		health_set(res, HEALTH_OK, "%s (created on first use)", dir);
+	else
+		health_set(res, HEALTH_WARNING, "%s '%s' does not exist and cannot be created", what,
+		           dir);
+	if (res->status != HEALTH_OK)
+		health_fix(res, "mkdir -p '%s'", dir);
+}
+
+HEALTH_CHECK_FN(coi_directory)
+{
+	_cleanup_free_ char *dir = coi_dir();
+
+	if (!dir) {
+		health_set(res, HEALTH_FAILED, "out of memory");
+		return;
+	}
+	check_dir("coi's directory", dir, res);
+}
+
+HEALTH_CHECK_FN(sessions_directory)
+{
+	check_dir("the sessions directory", ctx->cfg->paths.sessions_dir, res);
+}
+
+HEALTH_CHECK_FN(disk_space)
+{
+	_cleanup_free_ char *dir = coi_dir();
+	struct statvfs vfs;
+	uint64_t avail;
+
+	if (!dir || statvfs(dir, &vfs) < 0) {
+		free(dir);
+		dir = strdup(home_dir());
+		if (!dir || statvfs(dir, &vfs) < 0) {
+			health_set(res, HEALTH_WARNING, "cannot tell the free space of '%s'",
+			           dir ? dir : "~");
+			return;
+		}
+	}
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (avail < 5 * GIB) {
+		health_set(res, HEALTH_WARNING, "%.1f GiB free for '%s'", (double)avail / GIB, dir);
+		health_fix(res, "free some space (coi clean removes stopped sessions)");
+		return;
+	}
+	health_set(res, HEALTH_OK, "%.1f GiB free for '%s'", (double)avail / GIB, dir);
+}
