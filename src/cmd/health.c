@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* coi health: run the checks of src/health/ and render the report, grouped by category with a
  * final status line, or as JSON. Exit 0 healthy, 1 degraded, 2 unhealthy. */
+#include "health/health.h"
+
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -9,7 +11,6 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "health/health.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -97,8 +98,10 @@ static int print_json(const struct health_report *rep, bool verbose)
 static int parse_args(int argc, char **argv, struct health_cmd_opts *o)
 {
 	static const struct option opts[] = {
-	        {"json", no_argument, NULL, 'j'},      {"format", required_argument, NULL, 'f'},
-	        {"verbose", no_argument, NULL, 'v'},   {"help", no_argument, NULL, 'h'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'f'},
+	        {"verbose", no_argument, NULL, 'v'},
+	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
 	int c;

@@ -50,15 +50,16 @@ HEALTH_CHECK_FN(network_mode)
 		health_set(res, HEALTH_OK, "restricted: internet only, private networks blocked");
 		break;
 	case NET_MODE_ALLOWLIST:
-		health_set(res, n ? HEALTH_OK : HEALTH_WARNING, "allowlist: %zu allowed domain%s", n,
-		           n == 1 ? "" : "s");
+		health_set(res, n ? HEALTH_OK : HEALTH_WARNING, "allowlist: %zu allowed domain%s",
+		           n, n == 1 ? "" : "s");
 		if (!n)
 			health_fix(res, "add entries to [network] allowed_domains, or the agent "
 			                "reaches nothing");
 		break;
 	case NET_MODE_OPEN:
-		health_set(res, HEALTH_OK, "open: containers reach every network (no egress "
-		                           "policy)");
+		health_set(res, HEALTH_OK,
+		           "open: containers reach every network (no egress "
+		           "policy)");
 		break;
 	case _NET_MODE_MAX:
 	case _NET_MODE_INVALID:

@@ -162,7 +162,8 @@ HEALTH_CHECK_FN(nflog)
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		health_set(res, HEALTH_WARNING, "no netfilter netlink socket (%s)", strerror(errno));
+		health_set(res, HEALTH_WARNING, "no netfilter netlink socket (%s)",
+		           strerror(errno));
 		health_fix(res, "enable CONFIG_NETFILTER_NETLINK_LOG in the kernel");
 		return;
 	}
@@ -224,8 +225,8 @@ static void check_dir(const char *what, const char *dir, struct health_result *r
 	if (parent && access(parent, W_OK | X_OK) == 0)
 		health_set(res, HEALTH_OK, "%s (created on first use)", dir);
 	else
-		health_set(res, HEALTH_WARNING, "%s '%s' does not exist and cannot be created", what,
-		           dir);
+		health_set(res, HEALTH_WARNING, "%s '%s' does not exist and cannot be created",
+		           what, dir);
 	if (res->status != HEALTH_OK)
 		health_fix(res, "mkdir -p '%s'", dir);
 }

@@ -47,8 +47,9 @@ HEALTH_CHECK_FN(incus)
 	}
 	health_set(res, HEALTH_FAILED, "%s", coi_error_message(&ctx->incus_err));
 	if (ctx->socket)
-		health_fix(res, "start incusd: scripts/setup-host (coi expects its socket at '%s'; "
-		                "set [incus] socket or INCUS_SOCKET otherwise)",
+		health_fix(res,
+		           "start incusd: scripts/setup-host (coi expects its socket at '%s'; "
+		           "set [incus] socket or INCUS_SOCKET otherwise)",
 		           ctx->socket);
 	else
 		health_fix(res, "check [incus] remote_url and that the server is up");
@@ -85,8 +86,8 @@ struct pool_info {
 	uint64_t used, total;
 };
 
-static int pool_get(struct incus_client *c, const char *name, json_t **ret_pool,
-                    json_t **ret_res, struct coi_error *err)
+static int pool_get(struct incus_client *c, const char *name, json_t **ret_pool, json_t **ret_res,
+                    struct coi_error *err)
 {
 	char path[512];
 	int r;
@@ -120,8 +121,9 @@ void health_eval_pool(const char *name, const char *driver, uint64_t used, uint6
 		res->status = HEALTH_WARNING;
 		(void)strncat(res->message, ": the dir driver unpacks the image on every launch",
 		              sizeof(res->message) - strlen(res->message) - 1);
-		health_fix(res, "use a btrfs or zfs pool: incus storage create coi btrfs "
-		                "size=20GiB, and set it as the root disk pool of the default profile");
+		health_fix(res,
+		           "use a btrfs or zfs pool: incus storage create coi btrfs "
+		           "size=20GiB, and set it as the root disk pool of the default profile");
 	}
 }
 
@@ -164,7 +166,8 @@ HEALTH_CHECK_FN(storage_pool)
 		return;
 	}
 	driver = json_get_str(pool, "driver");
-	health_eval_pool(name, driver ? driver : "?", (uint64_t)json_get_int(json_get_obj(rsrc, "space"), "used", 0),
+	health_eval_pool(name, driver ? driver : "?",
+	                 (uint64_t)json_get_int(json_get_obj(rsrc, "space"), "used", 0),
 	                 (uint64_t)json_get_int(json_get_obj(rsrc, "space"), "total", 0), res);
 }
 
@@ -268,8 +271,8 @@ HEALTH_CHECK_FN(image)
 	} else {
 		health_set(res, HEALTH_OK, "'%s' (%.12s, %.0f MiB)", alias, img->fingerprint,
 		           (double)img->size / (1024 * 1024));
-		health_detail(res, "created %s, %s %s", img->created_at ?: "?",
-		              img->os ?: "", img->release ?: "");
+		health_detail(res, "created %s, %s %s", img->created_at ?: "?", img->os ?: "",
+		              img->release ?: "");
 	}
 }
 

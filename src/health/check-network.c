@@ -171,7 +171,8 @@ static int nft_load(struct health_ctx *ctx)
 static const struct health_nft *health_nft(struct health_ctx *ctx, struct health_result *res)
 {
 	if (!health_have_cap(CAP_NET_ADMIN)) {
-		health_set(res, HEALTH_WARNING, "cannot read coi's nft tables without CAP_NET_ADMIN");
+		health_set(res, HEALTH_WARNING,
+		           "cannot read coi's nft tables without CAP_NET_ADMIN");
 		health_fix(res, "run 'sudo coi health' to check them");
 		return NULL;
 	}
@@ -256,8 +257,9 @@ HEALTH_CHECK_FN(ip_forwarding)
 		return;
 	}
 	if (buf_str(&b)[0] != '1') {
-		health_set(res, HEALTH_FAILED, "IPv4 forwarding is off: containers cannot reach "
-		                               "the network");
+		health_set(res, HEALTH_FAILED,
+		           "IPv4 forwarding is off: containers cannot reach "
+		           "the network");
 		health_fix(res, "sysctl -w net.ipv4.ip_forward=1 (and persist it in "
 		                "/etc/sysctl.d/)");
 		return;

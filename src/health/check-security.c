@@ -60,10 +60,13 @@ HEALTH_CHECK_FN(unprivileged)
 		if (!health_is_coi(list[i]))
 			continue;
 		n++;
-		if ((priv && strcmp(priv, "true") == 0) || (pid > 0 && uid_map_identity(pid) == 1)) {
-			health_set(res, HEALTH_FAILED, "container '%s' is privileged", list[i]->name);
-			health_fix(res, "incus delete -f %s, and unset security.privileged in its "
-			                "profiles",
+		if ((priv && strcmp(priv, "true") == 0) ||
+		    (pid > 0 && uid_map_identity(pid) == 1)) {
+			health_set(res, HEALTH_FAILED, "container '%s' is privileged",
+			           list[i]->name);
+			health_fix(res,
+			           "incus delete -f %s, and unset security.privileged in its "
+			           "profiles",
 			           list[i]->name);
 			return;
 		}
@@ -95,7 +98,8 @@ HEALTH_CHECK_FN(seccomp)
 	struct incus_instance **list;
 	unsigned filtered = 0;
 
-	if (seccomp_mode("self") < 0 || access("/proc/sys/kernel/seccomp/actions_avail", F_OK) < 0) {
+	if (seccomp_mode("self") < 0 ||
+	    access("/proc/sys/kernel/seccomp/actions_avail", F_OK) < 0) {
 		health_set(res, HEALTH_FAILED, "this kernel has no seccomp filter support");
 		health_fix(res, "use a kernel built with CONFIG_SECCOMP_FILTER");
 		return;
@@ -110,10 +114,11 @@ HEALTH_CHECK_FN(seccomp)
 			continue;
 		(void)snprintf(spid, sizeof(spid), "%" PRId64, pid);
 		if (seccomp_mode(spid) == 0) {
-			health_set(res, HEALTH_FAILED, "container '%s' runs without a seccomp filter",
-			           list[i]->name);
-			health_fix(res, "remove the raw.lxc or security.syscalls settings that turn "
-			                "seccomp off, then restart the session");
+			health_set(res, HEALTH_FAILED,
+			           "container '%s' runs without a seccomp filter", list[i]->name);
+			health_fix(res,
+			           "remove the raw.lxc or security.syscalls settings that turn "
+			           "seccomp off, then restart the session");
 			return;
 		}
 		filtered += seccomp_mode(spid) == 2;
@@ -200,5 +205,6 @@ HEALTH_CHECK_FN(raw_overrides)
 	}
 	if (n > 1)
 		(void)snprintf(res->message + strlen(res->message),
-		               sizeof(res->message) - strlen(res->message), " (and %d more)", n - 1);
+		               sizeof(res->message) - strlen(res->message), " (and %d more)",
+		               n - 1);
 }

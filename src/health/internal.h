@@ -68,7 +68,8 @@ bool health_have_cap(int cap);
 bool health_local(const struct health_ctx *ctx);
 
 /* ---- checks (check-*.c) ---- */
-#define HEALTH_CHECK_FN(name) void health_check_##name(struct health_ctx *ctx, struct health_result *res)
+#define HEALTH_CHECK_FN(name) \
+	void health_check_##name(struct health_ctx *ctx, struct health_result *res)
 HEALTH_CHECK_FN(os);
 HEALTH_CHECK_FN(kernel_version);
 HEALTH_CHECK_FN(cgroup);
