@@ -29,7 +29,8 @@ HEALTH_CHECK_FN(config)
 		return;
 	}
 	strv_foreach(w, ctx->cfg_warnings)
-		health_detail(res, "%s", *w);
+		if (n > 1)
+			health_detail(res, "%s", *w);
 	if (n) {
 		health_set(res, HEALTH_WARNING, "%s%s", ctx->cfg_warnings[0],
 		           n > 1 ? " (and more: see -v)" : "");
@@ -113,11 +114,11 @@ HEALTH_CHECK_FN(active_containers)
 
 HEALTH_CHECK_FN(saved_sessions)
 {
-	_cleanup_free_ char *pattern = NULL;
+	_cleanup_free_ char *pattern = NULL, *dir = health_sessions_dir(ctx);
 	glob_t g = {0};
 	int r;
 
-	if (asprintf(&pattern, "%s-*/*/", ctx->cfg->paths.sessions_dir) < 0) {
+	if (!dir || asprintf(&pattern, "%s-*/*/", dir) < 0) {
 		pattern = NULL;
 		health_set(res, HEALTH_WARNING, "out of memory");
 		return;

@@ -244,7 +244,13 @@ HEALTH_CHECK_FN(coi_directory)
 
 HEALTH_CHECK_FN(sessions_directory)
 {
-	check_dir("the sessions directory", ctx->cfg->paths.sessions_dir, res);
+	_cleanup_free_ char *dir = health_sessions_dir(ctx);
+
+	if (!dir) {
+		health_set(res, HEALTH_FAILED, "out of memory");
+		return;
+	}
+	check_dir("the sessions directory", dir, res);
 }
 
 HEALTH_CHECK_FN(disk_space)

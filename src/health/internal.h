@@ -62,6 +62,8 @@ const struct incus_profile *health_default_profile(struct health_ctx *ctx,
 struct incus_instance **health_instances(struct health_ctx *ctx, struct health_result *res);
 /* Whether an instance is one of coi's sessions (its name shape or its user.coi.* metadata). */
 bool health_is_coi(const struct incus_instance *in);
+/* The saved-sessions directory, expanded; NULL on OOM. */
+char *health_sessions_dir(const struct health_ctx *ctx);
 /* Whether this process has capability cap (CAP_NET_ADMIN, ...) in its effective set. */
 bool health_have_cap(int cap);
 /* True when coi runs against a local daemon (host-only checks apply). */
