@@ -141,13 +141,18 @@ HEALTH_CHECK_FN(proc_connector)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC};
 	_cleanup_close_ int fd = -EBADF;
+	int r = 0;
 
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		r = errno;
+	else if (!health_have_cap(CAP_NET_ADMIN))
+		r = EPERM; /* binding works, but subscribing (PROC_CN_MCAST_LISTEN) needs it */
+	if (r) {
 		health_set(res, HEALTH_WARNING,
 		           "the proc connector is not usable (%s): the monitor falls back to "
 		           "scanning /proc",
-		           strerror(errno));
+		           strerror(r));
 		health_fix(res, "run coi as root (or with CAP_NET_ADMIN) for event-driven process "
 		                "monitoring");
 		return;
@@ -199,36 +204,42 @@ HEALTH_CHECK_FN(proc_scan)
 
 /* ---- storage of coi's own files ---- */
 
-/* A directory coi writes: fine when it is a writable directory, or absent under a writable
- * parent (coi creates it). */
-static void check_dir(const char *what, const char *dir, struct health_result *res)
+/* Whether mkdir -p could create dir: its nearest existing ancestor is writable. */
+static bool creatable(const char *dir)
 {
-	_cleanup_free_ char *parent = strdup(dir);
-	struct stat st;
+	_cleanup_free_ char *p = strdup(dir);
 	char *slash;
 
-	if (stat(dir, &st) == 0) {
-		if (!S_ISDIR(st.st_mode)) {
-			health_set(res, HEALTH_FAILED, "%s '%s' is not a directory", what, dir);
-			health_fix(res, "move '%s' out of the way", dir);
-		} else if (access(dir, W_OK | X_OK) < 0) {
-			health_set(res, HEALTH_FAILED, "%s '%s' is not writable", what, dir);
-			health_fix(res, "chown -R $(id -u):$(id -g) '%s'", dir);
-		} else {
-			health_set(res, HEALTH_OK, "%s", dir);
-		}
-		return;
-	}
-	slash = parent ? strrchr(parent, '/') : NULL;
-	if (slash && slash != parent)
+	while (p && (slash = strrchr(p, '/')) && slash != p) {
 		*slash = '\0';
-	if (parent && access(parent, W_OK | X_OK) == 0)
-		health_set(res, HEALTH_OK, "%s (created on first use)", dir);
-	else
+		if (access(p, F_OK) == 0)
+			return access(p, W_OK | X_OK) == 0;
+	}
+	return p && access("/", W_OK | X_OK) == 0;
+}
+
+/* A directory coi writes: fine when it is a writable directory, or absent but creatable. */
+static void check_dir(const char *what, const char *dir, struct health_result *res)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0) {
+		if (creatable(dir)) {
+			health_set(res, HEALTH_OK, "%s (created on first use)", dir);
+			return;
+		}
 		health_set(res, HEALTH_WARNING, "%s '%s' does not exist and cannot be created",
 		           what, dir);
-	if (res->status != HEALTH_OK)
 		health_fix(res, "mkdir -p '%s'", dir);
+	} else if (!S_ISDIR(st.st_mode)) {
+		health_set(res, HEALTH_FAILED, "%s '%s' is not a directory", what, dir);
+		health_fix(res, "move '%s' out of the way", dir);
+	} else if (access(dir, W_OK | X_OK) < 0) {
+		health_set(res, HEALTH_FAILED, "%s '%s' is not writable", what, dir);
+		health_fix(res, "chown -R $(id -u):$(id -g) '%s'", dir);
+	} else {
+		health_set(res, HEALTH_OK, "%s", dir);
+	}
 }
 
 HEALTH_CHECK_FN(coi_directory)

@@ -36,6 +36,13 @@ void health_eval_incus_version(const char *version, struct health_result *res)
 	health_set(res, HEALTH_OK, "Incus %s", version);
 }
 
+/* The socket exists but this user may not use it. */
+static bool socket_denied(const struct health_ctx *ctx)
+{
+	return ctx->socket && access(ctx->socket, F_OK) == 0 &&
+	       access(ctx->socket, R_OK | W_OK) < 0;
+}
+
 HEALTH_CHECK_FN(incus)
 {
 	if (ctx->incus_r >= 0) {
@@ -43,6 +50,12 @@ HEALTH_CHECK_FN(incus)
 		if (res->status == HEALTH_OK && ctx->socket)
 			health_set(res, HEALTH_OK, "Incus %s at '%s'", ctx->server->server_version,
 			           ctx->socket);
+		return;
+	}
+	if (socket_denied(ctx)) {
+		health_set(res, HEALTH_FAILED, "this user may not use the Incus socket '%s'",
+		           ctx->socket);
+		health_fix(res, "see the 'permissions' check");
 		return;
 	}
 	health_set(res, HEALTH_FAILED, "%s", coi_error_message(&ctx->incus_err));
@@ -57,11 +70,13 @@ HEALTH_CHECK_FN(incus)
 
 HEALTH_CHECK_FN(permissions)
 {
-	if (ctx->socket && access(ctx->socket, F_OK) == 0 && access(ctx->socket, R_OK | W_OK) < 0) {
+	if (socket_denied(ctx)) {
 		health_set(res, HEALTH_FAILED, "no permission to use the Incus socket '%s'",
 		           ctx->socket);
-		health_fix(res, "add yourself to the incus-admin group (usermod -aG incus-admin "
-		                "\"$USER\"), then log in again");
+		health_fix(res,
+		           "add yourself to the %s group (usermod -aG %s \"$USER\"), then log in "
+		           "again",
+		           ctx->cfg->incus.group, ctx->cfg->incus.group);
 		return;
 	}
 	if (!health_need_incus(ctx, res))

@@ -300,6 +300,10 @@ HEALTH_CHECK_FN(orphan_rules)
 	_cleanup_free_ char *names = NULL;
 	struct incus_instance **list;
 
+	if (ctx->incus_r >= 0 && !health_local(ctx)) {
+		health_set(res, HEALTH_OK, "not applicable: the Incus server is remote");
+		return;
+	}
 	if (!n || !(list = health_instances(ctx, res)))
 		return;
 	strv_foreach(o, n->owners) {

@@ -54,6 +54,13 @@ t_like "daemon down: the fix says how to start it, and where" "$(field incus fix
 t_is "daemon down: dependent checks fail too" "$(field image status)" failed
 t_is "daemon down: the rest still run" "$(field kernel_version status) $(field config status)" "ok ok"
 
+# --- a user who may not use the daemon's socket ---
+json=$(t_as_user "$COI" health --json 2>/dev/null) && rc=0 || rc=$?
+t_is "no permission: exit 2" "$rc" 2
+t_is "no permission: the permissions check fails" "$(field permissions status)" failed
+t_like "no permission: the fix is the group" "$(field permissions fix)" "usermod -aG incus-admin"
+t_like "no permission: the incus check does not say the daemon is down" "$(field incus message)" "may not use"
+
 # --- a broken config ---
 printf '[container]\nimage = "%s\n' "$T_IMAGE" >"$home/bad.toml"
 json=$(COI_CONFIG=$home/bad.toml "$COI" health --json 2>/dev/null) && rc=0 || rc=$?
