@@ -55,7 +55,11 @@ t_is "daemon down: dependent checks fail too" "$(field image status)" failed
 t_is "daemon down: the rest still run" "$(field kernel_version status) $(field config status)" "ok ok"
 
 # --- a user who may not use the daemon's socket ---
-json=$(t_as_user "$COI" health --json 2>/dev/null) && rc=0 || rc=$?
+# (t_as_user keeps group 0, which may use the socket; this user has no groups at all)
+uhome=$home/user1234
+mkdir -p "$uhome" && chown 1234:1234 "$uhome" && chmod 755 "$home"
+json=$(setpriv --reuid 1234 --regid 1234 --clear-groups env HOME="$uhome" COI_HOME="$uhome/.coi" \
+    "$COI" health --json 2>/dev/null) && rc=0 || rc=$?
 t_is "no permission: exit 2" "$rc" 2
 t_is "no permission: the permissions check fails" "$(field permissions status)" failed
 t_like "no permission: the fix is the group" "$(field permissions fix)" "usermod -aG incus-admin"
