@@ -96,23 +96,34 @@ HEALTH_CHECK_FN(permissions)
 
 /* ---- storage pool ---- */
 
-struct pool_info {
-	const char *driver; /* points into the JSON */
-	uint64_t used, total;
-};
-
-static int pool_get(struct incus_client *c, const char *name, json_t **ret_pool, json_t **ret_res,
+/* Every pool (for the detail), the driver of pool name, and its space. */
+static int pool_get(struct health_ctx *ctx, const char *name, const char **ret_driver,
+                    json_t **ret_pools, json_t **ret_res, struct health_result *res,
                     struct coi_error *err)
 {
 	char path[512];
+	json_t *p;
+	size_t i;
 	int r;
 
-	(void)snprintf(path, sizeof(path), "/1.0/storage-pools/%s", name);
-	r = incus_request(c, "GET", path, NULL, NULL, ret_pool, err);
+	r = incus_request(ctx->client, "GET", "/1.0/storage-pools?recursion=1", NULL, NULL,
+	                  ret_pools, err);
 	if (r < 0)
 		return r;
+	r = -ENOENT;
+	json_array_foreach(*ret_pools, i, p) {
+		const char *n = json_get_str(p, "name"), *d = json_get_str(p, "driver");
+
+		health_detail(res, "pool '%s': %s", n ?: "?", d ?: "?");
+		if (n && strcmp(n, name) == 0) {
+			*ret_driver = d ?: "?";
+			r = 0;
+		}
+	}
+	if (r < 0)
+		return coi_error_set(err, r, "no such pool");
 	(void)snprintf(path, sizeof(path), "/1.0/storage-pools/%s/resources", name);
-	r = incus_request(c, "GET", path, NULL, NULL, ret_res, err);
+	r = incus_request(ctx->client, "GET", path, NULL, NULL, ret_res, err);
 	return r < 0 ? r : 0;
 }
 
@@ -161,10 +172,10 @@ static const char *pool_name(struct health_ctx *ctx, const struct incus_profile 
 
 HEALTH_CHECK_FN(storage_pool)
 {
-	_cleanup_json_ json_t *pool = NULL, *rsrc = NULL;
+	_cleanup_json_ json_t *pools = NULL, *rsrc = NULL;
 	const struct incus_profile *p = health_default_profile(ctx, res);
+	const char *name, *driver = NULL;
 	struct coi_error err = {0};
-	const char *name, *driver;
 
 	if (!p)
 		return;
@@ -174,14 +185,13 @@ HEALTH_CHECK_FN(storage_pool)
 		health_fix(res, "incus profile device add default root disk path=/ pool=POOL");
 		return;
 	}
-	if (pool_get(ctx->client, name, &pool, &rsrc, &err) < 0) {
+	if (pool_get(ctx, name, &driver, &pools, &rsrc, res, &err) < 0) {
 		health_set(res, HEALTH_FAILED, "storage pool '%s': %s", name,
 		           coi_error_message(&err));
 		health_fix(res, "create it: incus storage create %s btrfs size=20GiB", name);
 		return;
 	}
-	driver = json_get_str(pool, "driver");
-	health_eval_pool(name, driver ? driver : "?",
+	health_eval_pool(name, driver,
 	                 (uint64_t)json_get_int(json_get_obj(rsrc, "space"), "used", 0),
 	                 (uint64_t)json_get_int(json_get_obj(rsrc, "space"), "total", 0), res);
 }

@@ -46,6 +46,18 @@ t_like "text: a final status line" "$(tail -n1 <<<"$out")" '^(healthy|degraded|u
 t_is "text: no colour with NO_COLOR or off a terminal" "$(grep -c $'\033' <<<"$out")" 0
 t_fails "a usage error for an unknown option" "$COI" health --bogus
 
+# --- a running session container, inspected from the host ---
+c=$(t_name health)
+t_launch "$c" -c user.coi.workspace="$home"
+health_json
+t_like "unprivileged: the running container was checked in /proc" "$(field unprivileged message)" '[1-9][0-9]* running checked'
+t_like "seccomp: the running container is filtered" "$(field seccomp message)" '^active: [1-9]'
+t_is "a session whose coi process is gone is an orphan" "$(field orphaned_resources status)" warning
+t_like "and it is named" "$(field orphaned_resources message)" "$c"
+t_is "its fix" "$(field orphaned_resources fix)" "coi clean --orphans"
+t_like "active containers counts it" "$(field active_containers message)" '^[1-9][0-9]* running'
+incus delete -f "$c" >/dev/null
+
 # --- the daemon is down (a socket that does not exist; the shared daemon keeps running) ---
 json=$(INCUS_SOCKET=$home/nodaemon/unix.socket "$COI" health --json 2>/dev/null) && rc=0 || rc=$?
 t_is "daemon down: unhealthy, exit 2" "$(jq -r .status <<<"$json") $rc" "unhealthy 2"

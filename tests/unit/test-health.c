@@ -358,7 +358,8 @@ static void test_run_fake(void)
 	CHECK((r = find(&rep, "raw_overrides")) && r->status == HEALTH_WARNING);
 	CHECK(r && strcmp(r->fix, "incus profile unset default raw.apparmor") == 0);
 	CHECK((r = find(&rep, "storage_pool")) && r->status == HEALTH_WARNING);
-	CHECK(r && strstr(r->message, "dir"));
+	CHECK(r && strstr(r->message, "pool 'slow' (dir): 99.0 GiB free of 100.0 GiB"));
+	CHECK(r && strstr(r->detail, "pool 'fast': btrfs"));
 	CHECK((r = find(&rep, "network_bridge")) && r->status == HEALTH_OK);
 	CHECK(r && strstr(r->message, "coitbr0 (10.9.8.1/24)"));
 	CHECK((r = find(&rep, "image")) && r->status == HEALTH_FAILED);
