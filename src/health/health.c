@@ -283,13 +283,14 @@ static void ctx_release(struct health_ctx *ctx)
 	free(ctx->socket);
 }
 
-int health_run(const struct health_opts *o, struct health_report *ret, struct coi_error *err)
+int health_run_table(const struct health_check *table, size_t n, const struct health_opts *o,
+                     struct health_report *ret, struct coi_error *err)
 {
 	static const struct health_opts none = {0};
 	struct health_ctx ctx = {.opts = o ? o : &none};
 	struct health_result *results;
 
-	results = calloc(ELEMENTSOF(checks), sizeof(*results));
+	results = calloc(n ?: 1, sizeof(*results));
 	if (!results)
 		return coi_error_oom(err);
 	ctx_load_config(&ctx);
@@ -299,18 +300,23 @@ int health_run(const struct health_opts *o, struct health_report *ret, struct co
 		return coi_error_oom(err);
 	}
 	ctx_open_incus(&ctx);
-	for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
-		results[i].id = checks[i].id;
-		results[i].category = checks[i].category;
-		checks[i].fn(&ctx, &results[i]);
+	for (size_t i = 0; i < n; i++) {
+		results[i].id = table[i].id;
+		results[i].category = table[i].category;
+		table[i].fn(&ctx, &results[i]);
 	}
 	ctx_release(&ctx);
 	*ret = (struct health_report){
 	        .results = results,
-	        .n = ELEMENTSOF(checks),
-	        .status = health_report_status(results, ELEMENTSOF(checks)),
+	        .n = n,
+	        .status = health_report_status(results, n),
 	};
 	return 0;
+}
+
+int health_run(const struct health_opts *o, struct health_report *ret, struct coi_error *err)
+{
+	return health_run_table(checks, ELEMENTSOF(checks), o, ret, err);
 }
 
 void health_report_release(struct health_report *r)

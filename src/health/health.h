@@ -5,7 +5,9 @@
  * against a shared context (the configuration, or the defaults when it does not load; the Incus
  * client, whose absence fails only the checks that need it) and returns a report. The library
  * never prints: the command renders the report as text, and health_report_to_json() gives the
- * JSON form, so `coi selftest` can reuse both the runner and the output format.
+ * JSON form. The report is plain data, so another verb (`coi selftest`) can fill its own array of
+ * struct health_result, set the status with health_report_status(), and print it exactly like
+ * `coi health` does with cmd/health-print.h, or run its own table through health_run_table().
  *
  * Overall status: any failed check makes the report unhealthy (exit 2), else any warning makes it
  * degraded (exit 1), else it is healthy (exit 0). */
@@ -84,6 +86,9 @@ struct health_report {
 
 /* Run every check. Fails only on OOM: a check that cannot tell reports a failure, not an error. */
 int health_run(const struct health_opts *o, struct health_report *ret, struct coi_error *err);
+/* Run another table of checks (n entries) with the same context (health/internal.h). */
+int health_run_table(const struct health_check *table, size_t n, const struct health_opts *o,
+                     struct health_report *ret, struct coi_error *err);
 void health_report_release(struct health_report *r);
 
 /* The worst status of the results (HEALTH_OK for none). */
