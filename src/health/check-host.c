@@ -100,6 +100,28 @@ HEALTH_CHECK_FN(kernel_version)
 	health_eval_kernel(u.release, res);
 }
 
+HEALTH_CHECK_FN(kernel_mitigations)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(16 * 1024);
+	const char *p;
+
+	if (read_file("/proc/cmdline", &b, NULL) < 0) {
+		health_set(res, HEALTH_WARNING, "cannot read /proc/cmdline");
+		return;
+	}
+	for (p = strstr(buf_str(&b), "mitigations=off"); p; p = strstr(p + 1, "mitigations=off"))
+		if (p == buf_str(&b) || p[-1] == ' ')
+			break;
+	if (p) {
+		health_set(res, HEALTH_WARNING,
+		           "the kernel runs with mitigations=off: containers can attack the host's "
+		           "CPU side channels");
+		health_fix(res, "remove mitigations=off from the kernel command line and reboot");
+		return;
+	}
+	health_set(res, HEALTH_OK, "CPU vulnerability mitigations are on");
+}
+
 HEALTH_CHECK_FN(cgroup)
 {
 	struct statfs fs, uni;
@@ -251,6 +273,17 @@ HEALTH_CHECK_FN(coi_directory)
 		return;
 	}
 	check_dir("coi's directory", dir, res);
+}
+
+HEALTH_CHECK_FN(audit_log_directory)
+{
+	_cleanup_free_ char *dir = coi_dir(), *audit = NULL;
+
+	if (!dir || !(audit = path_join(dir, "audit"))) {
+		health_set(res, HEALTH_FAILED, "out of memory");
+		return;
+	}
+	check_dir("the audit log directory", audit, res);
 }
 
 HEALTH_CHECK_FN(sessions_directory)

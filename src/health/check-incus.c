@@ -50,6 +50,9 @@ HEALTH_CHECK_FN(incus)
 		if (res->status == HEALTH_OK && ctx->socket)
 			health_set(res, HEALTH_OK, "Incus %s at '%s'", ctx->server->server_version,
 			           ctx->socket);
+		health_detail(res, "server '%s', API %s, driver %s",
+		              ctx->server->server_name ?: "?", ctx->server->api_version ?: "?",
+		              ctx->server->driver_version ?: "?");
 		return;
 	}
 	if (socket_denied(ctx)) {
@@ -271,8 +274,10 @@ HEALTH_CHECK_FN(privileged_profile)
 {
 	const struct incus_profile *p = health_default_profile(ctx, res);
 
-	if (p)
-		health_eval_privileged("default", &p->config, res);
+	if (!p)
+		return;
+	health_eval_privileged("default", &p->config, res);
+	health_fix_project(ctx, res);
 }
 
 /* ---- image ---- */

@@ -280,6 +280,8 @@ HEALTH_CHECK_FN(nft_tables)
 	}
 	health_set(res, HEALTH_OK, "%u rules for %zu container%s", n->rules, strv_length(n->owners),
 	           strv_length(n->owners) == 1 ? "" : "s");
+	strv_foreach(o, n->owners)
+		health_detail(res, "rules of '%s'", *o);
 	if (n->unowned) {
 		health_set(res, HEALTH_WARNING, "%u rule%s in coi's tables carry no owner comment",
 		           n->unowned, n->unowned == 1 ? "" : "s");

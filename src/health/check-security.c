@@ -203,6 +203,7 @@ HEALTH_CHECK_FN(raw_overrides)
 			n += health_eval_raw(name, &m, res);
 		incus_map_clear(&m);
 	}
+	health_fix_project(ctx, res);
 	if (n > 1)
 		(void)snprintf(res->message + strlen(res->message),
 		               sizeof(res->message) - strlen(res->message), " (and %d more)",

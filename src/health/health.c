@@ -24,6 +24,7 @@
 static const struct health_check checks[] = {
 	{ "os",                  HEALTH_CAT_SYSTEM,     health_check_os },
 	{ "kernel_version",      HEALTH_CAT_SYSTEM,     health_check_kernel_version },
+	{ "kernel_mitigations",  HEALTH_CAT_SYSTEM,     health_check_kernel_mitigations },
 	{ "cgroup",              HEALTH_CAT_SYSTEM,     health_check_cgroup },
 	{ "incus",               HEALTH_CAT_INCUS,      health_check_incus },
 	{ "permissions",         HEALTH_CAT_INCUS,      health_check_permissions },
@@ -43,6 +44,7 @@ static const struct health_check checks[] = {
 	{ "proc_connector",      HEALTH_CAT_MONITORING, health_check_proc_connector },
 	{ "nflog",               HEALTH_CAT_MONITORING, health_check_nflog },
 	{ "proc_scan",           HEALTH_CAT_MONITORING, health_check_proc_scan },
+	{ "audit_log_directory", HEALTH_CAT_MONITORING, health_check_audit_log_directory },
 	{ "coi_directory",       HEALTH_CAT_STORAGE,    health_check_coi_directory },
 	{ "sessions_directory",  HEALTH_CAT_STORAGE,    health_check_sessions_directory },
 	{ "disk_space",          HEALTH_CAT_STORAGE,    health_check_disk_space },
@@ -173,6 +175,16 @@ bool health_need_incus(struct health_ctx *ctx, struct health_result *res)
 	health_set(res, HEALTH_FAILED, "not checked: the Incus daemon is not usable");
 	health_fix(res, "see the 'incus' check");
 	return false;
+}
+
+void health_fix_project(const struct health_ctx *ctx, struct health_result *res)
+{
+	const char *project = ctx->client ? incus_client_project(ctx->client) : NULL;
+	size_t len = strlen(res->fix);
+
+	if (!project || strcmp(project, "default") == 0 || strncmp(res->fix, "incus ", 6) != 0)
+		return;
+	(void)snprintf(res->fix + len, sizeof(res->fix) - len, " --project %s", project);
 }
 
 const struct incus_profile *health_default_profile(struct health_ctx *ctx,

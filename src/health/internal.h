@@ -55,6 +55,8 @@ void health_detail(struct health_result *res, const char *fmt, ...) COI_PRINTF(2
 
 /* False (with res failed, saying why and how to start the daemon) when Incus is not usable. */
 bool health_need_incus(struct health_ctx *ctx, struct health_result *res);
+/* Appends " --project NAME" to an "incus ..." fix when coi uses a project other than default. */
+void health_fix_project(const struct health_ctx *ctx, struct health_result *res);
 /* The default profile, or NULL with res failed. */
 const struct incus_profile *health_default_profile(struct health_ctx *ctx,
                                                    struct health_result *res);
@@ -74,6 +76,7 @@ bool health_local(const struct health_ctx *ctx);
 	void health_check_##name(struct health_ctx *ctx, struct health_result *res)
 HEALTH_CHECK_FN(os);
 HEALTH_CHECK_FN(kernel_version);
+HEALTH_CHECK_FN(kernel_mitigations);
 HEALTH_CHECK_FN(cgroup);
 HEALTH_CHECK_FN(incus);
 HEALTH_CHECK_FN(permissions);
@@ -93,6 +96,7 @@ HEALTH_CHECK_FN(orphan_rules);
 HEALTH_CHECK_FN(proc_connector);
 HEALTH_CHECK_FN(nflog);
 HEALTH_CHECK_FN(proc_scan);
+HEALTH_CHECK_FN(audit_log_directory);
 HEALTH_CHECK_FN(coi_directory);
 HEALTH_CHECK_FN(sessions_directory);
 HEALTH_CHECK_FN(disk_space);

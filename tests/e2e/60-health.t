@@ -3,8 +3,8 @@
 # coi health against the test daemon: as it is, then with one deliberate fault at a time (daemon
 # unreachable, broken config, missing image, privileged default profile, raw.apparmor override,
 # orphan nft rules). Each time the right check fails (or warns) with the right fix, and the exit
-# code follows the overall status. Faults on the shared daemon's default profile are held only
-# for the one health run and are always undone (t_defer).
+# code follows the overall status. Profile faults are made in a private Incus project; the nft
+# rule lives only for one health run and is always removed (t_defer).
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 
@@ -42,7 +42,7 @@ t_is "the config loads" "$(field config status)" ok
 out=$("$COI" health 2>&1) && trc=0 || trc=$?
 t_is "text: same exit code" "$trc" "$rc"
 t_like "text: grouped by category" "$out" $'^system\n  \\[OK\\]'
-t_like "text: a final status line" "$(tail -n1 <<<"$out")" '^(healthy|degraded|unhealthy): 30 checks'
+t_like "text: a final status line" "$(tail -n1 <<<"$out")" "^$(jq -r .status <<<"$json"): $(jq -r .summary.total <<<"$json") checks"
 t_is "text: no colour with NO_COLOR or off a terminal" "$(grep -c $'\033' <<<"$out")" 0
 t_fails "a usage error for an unknown option" "$COI" health --bogus
 
@@ -93,27 +93,30 @@ t_is "missing image: the image check fails" "$(field image status)" failed
 t_like "missing image: names it" "$(field image message)" "'coi-t-health-nosuch' does not exist"
 t_like "missing image: fix is coi build" "$(field image fix)" "coi build"
 
-# --- a privileged default profile (held only for one health run) ---
-t_defer "incus profile unset default security.privileged"
-incus profile set default security.privileged=true
-health_json
-incus profile unset default security.privileged
+# --- a privileged default profile and a raw.apparmor override ---
+# In a project of our own (features.profiles: its own default profile, the shared images), so the
+# shared daemon's default profile, which other tests launch from, is never touched.
+proj=$(t_name health)
+incus project create "$proj" -c features.images=false -c features.profiles=true >/dev/null
+t_defer "incus project delete $proj"
+incus profile set default security.privileged=true --project "$proj"
+incus profile set default raw.apparmor="# coi-t-health" --project "$proj"
+json=$(COI_INCUS_PROJECT=$proj "$COI" health --json 2>/dev/null) && rc=0 || rc=$?
 t_is "privileged profile: exit 2" "$rc" 2
 t_is "privileged profile: the check fails" "$(field privileged_profile status)" failed
-t_is "privileged profile: the fix" "$(field privileged_profile fix)" "incus profile unset default security.privileged"
-t_is "the profile is restored" "$(incus profile get default security.privileged)" ""
-
-# --- a raw.apparmor override (held only for one health run) ---
-t_defer "incus profile unset default raw.apparmor"
-incus profile set default raw.apparmor="# coi-t-health"
-health_json
-incus profile unset default raw.apparmor
+t_like "privileged profile: says what it means" "$(field privileged_profile message)" "profile 'default' makes containers privileged"
+t_is "privileged profile: the fix" "$(field privileged_profile fix)" "incus profile unset default security.privileged --project $proj"
 t_is "raw.apparmor: the check warns" "$(field raw_overrides status)" warning
 t_like "raw.apparmor: names profile and key" "$(field raw_overrides message)" "profile 'default' overrides raw.apparmor"
-t_is "raw.apparmor: the fix" "$(field raw_overrides fix)" "incus profile unset default raw.apparmor"
-t_is "raw.apparmor: exit code follows" "$rc" "$(want_rc)"
-t_ok "raw.apparmor: exit code is not 0" test "$rc" -ne 0
-t_is "the profile is restored" "$(incus profile get default raw.apparmor)" ""
+t_is "raw.apparmor: the fix" "$(field raw_overrides fix)" "incus profile unset default raw.apparmor --project $proj"
+incus profile unset default security.privileged --project "$proj"
+json=$(COI_INCUS_PROJECT=$proj "$COI" health --json 2>/dev/null) && rc=0 || rc=$?
+t_is "raw.apparmor alone: the profile check passes again" "$(field privileged_profile status)" ok
+t_is "raw.apparmor alone: still warned" "$(field raw_overrides status)" warning
+t_is "raw.apparmor alone: exit code follows the status" "$rc" "$(want_rc)"
+t_ok "raw.apparmor alone: exit code is not 0" test "$rc" -ne 0
+t_is "the shared default profile was never changed" \
+    "$(incus profile get default security.privileged)$(incus profile get default raw.apparmor)" ""
 
 # --- orphan rules: a rule in coi's own table for a container that does not exist ---
 orphan=coi-deadbeef-1
