@@ -85,4 +85,3 @@ int health_print_json(const struct health_report *rep, bool verbose)
 	putchar('\n');
 	return 0;
 }
-
