@@ -13,6 +13,7 @@
 #include "health/internal.h"
 #include "incus/incus.h"
 #include "session/fleet.h"
+#include "session/tool.h"
 #include "util/path.h"
 #include "util/strv.h"
 
@@ -72,21 +73,15 @@ HEALTH_CHECK_FN(network_mode)
 
 HEALTH_CHECK_FN(tool)
 {
-	static const char *const known[] = {"claude", "opencode", "codex", "gemini", "pi", "omp"};
 	const char *name = ctx->cfg->tool.name;
 
-	for (size_t i = 0; name && i < ELEMENTSOF(known); i++)
-		if (strcmp(name, known[i]) == 0) {
-			health_set(res, HEALTH_OK, "%s", name);
-			return;
-		}
-	if (name && ctx->cfg->tool.binary) {
-		health_set(res, HEALTH_OK, "%s (binary '%s')", name, ctx->cfg->tool.binary);
+	if (name && tool_find(name)) {
+		health_set(res, HEALTH_OK, "%s%s%s", name, ctx->cfg->tool.binary ? ", binary " : "",
+		           ctx->cfg->tool.binary ?: "");
 		return;
 	}
-	health_set(res, HEALTH_WARNING, "unknown tool '%s'", name ?: "");
-	health_fix(res, "set [tool] name to one of claude, opencode, codex, gemini, pi, omp, or "
-	                "set [tool] binary");
+	health_set(res, HEALTH_FAILED, "unknown tool '%s': sessions will not start", name ?: "");
+	health_fix(res, "set [tool] name to one of %s", tool_names());
 }
 
 /* ---- status ---- */
@@ -114,11 +109,11 @@ HEALTH_CHECK_FN(active_containers)
 
 HEALTH_CHECK_FN(saved_sessions)
 {
-	_cleanup_free_ char *pattern = NULL, *dir = health_sessions_dir(ctx);
+	_cleanup_free_ char *pattern = NULL, *dir = coi_dir();
 	glob_t g = {0};
 	int r;
 
-	if (!dir || asprintf(&pattern, "%s-*/*/", dir) < 0) {
+	if (!dir || asprintf(&pattern, "%s/sessions-*/*/", dir) < 0) {
 		pattern = NULL;
 		health_set(res, HEALTH_WARNING, "out of memory");
 		return;

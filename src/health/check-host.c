@@ -3,7 +3,6 @@
  * reads (proc connector, NFLOG, /proc), and the storage of coi's own files. None needs Incus. */
 #include <dirent.h>
 #include <errno.h>
-#include <linux/capability.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/magic.h>
@@ -21,6 +20,8 @@
 
 #include "config/config.h"
 #include "health/internal.h"
+#include "netpolicy/netpolicy.h"
+#include "session/saved.h"
 #include "util/buf.h"
 #include "util/path.h"
 
@@ -145,20 +146,6 @@ HEALTH_CHECK_FN(cgroup)
 
 /* ---- monitoring sources ---- */
 
-bool health_have_cap(int cap)
-{
-	_cleanup_buf_ struct buf b = BUF_INIT(16 * 1024);
-	unsigned long long eff;
-	const char *p;
-
-	if (read_file("/proc/self/status", &b, NULL) < 0)
-		return geteuid() == 0;
-	p = strstr(buf_str(&b), "\nCapEff:");
-	if (!p || sscanf(p + 8, "%llx", &eff) != 1)
-		return geteuid() == 0;
-	return (eff >> cap) & 1;
-}
-
 HEALTH_CHECK_FN(proc_connector)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC};
@@ -168,7 +155,7 @@ HEALTH_CHECK_FN(proc_connector)
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		r = errno;
-	else if (!health_have_cap(CAP_NET_ADMIN))
+	else if (!net_have_cap_net_admin())
 		r = EPERM; /* binding works, but subscribing (PROC_CN_MCAST_LISTEN) needs it */
 	if (r) {
 		health_set(res, HEALTH_WARNING,
@@ -194,7 +181,7 @@ HEALTH_CHECK_FN(nflog)
 		health_fix(res, "enable CONFIG_NETFILTER_NETLINK_LOG in the kernel");
 		return;
 	}
-	if (!health_have_cap(CAP_NET_ADMIN)) {
+	if (!net_have_cap_net_admin()) {
 		health_set(res, HEALTH_WARNING,
 		           "NFLOG needs CAP_NET_ADMIN: denied packets are not reported live");
 		health_fix(res, "run coi as root to see denied connections as they happen");
@@ -288,7 +275,7 @@ HEALTH_CHECK_FN(audit_log_directory)
 
 HEALTH_CHECK_FN(sessions_directory)
 {
-	_cleanup_free_ char *dir = health_sessions_dir(ctx);
+	_cleanup_free_ char *dir = saved_sessions_dir(ctx->cfg->tool.name ?: "claude");
 
 	if (!dir) {
 		health_set(res, HEALTH_FAILED, "out of memory");

@@ -231,19 +231,6 @@ bool health_is_coi(const struct incus_instance *in)
 	       incus_map_get(&in->config, "user.coi.workspace");
 }
 
-char *health_sessions_dir(const struct health_ctx *ctx)
-{
-	const char *p = ctx->cfg->paths.sessions_dir;
-	_cleanup_free_ char *dir = NULL;
-
-	/* the built-in defaults (used when the config does not load) are not expanded */
-	if (strncmp(p, "~/.coi/", 7) == 0)
-		return (dir = coi_dir()) ? path_join(dir, p + 7) : NULL;
-	if (strncmp(p, "~/", 2) == 0)
-		return path_join(home_dir(), p + 2);
-	return strdup(p);
-}
-
 static void ctx_load_config(struct health_ctx *ctx)
 {
 	const struct config_load_opts lo = {

@@ -17,7 +17,7 @@ struct incus_instance;
 struct incus_map;
 struct incus_profile;
 struct incus_server;
-struct health_nft;
+struct net_state;
 
 /* Built once by health_run(); checks read it and may fill the lazily loaded parts. */
 struct health_ctx {
@@ -41,8 +41,10 @@ struct health_ctx {
 	struct incus_instance **instances;
 	int instances_r;
 	struct coi_error instances_err;
-	/* coi's nft tables, once read (same convention) */
-	struct health_nft *nft;
+	/* nft: usable as the session would use it, and coi's tables, once read (same convention) */
+	int nft_probe_r;
+	struct coi_error nft_probe_err;
+	struct net_state *nft;
 	int nft_r;
 	struct coi_error nft_err;
 };
@@ -64,10 +66,6 @@ const struct incus_profile *health_default_profile(struct health_ctx *ctx,
 struct incus_instance **health_instances(struct health_ctx *ctx, struct health_result *res);
 /* Whether an instance is one of coi's sessions (its name shape or its user.coi.* metadata). */
 bool health_is_coi(const struct incus_instance *in);
-/* The saved-sessions directory, expanded; NULL on OOM. */
-char *health_sessions_dir(const struct health_ctx *ctx);
-/* Whether this process has capability cap (CAP_NET_ADMIN, ...) in its effective set. */
-bool health_have_cap(int cap);
 /* True when coi runs against a local daemon (host-only checks apply). */
 bool health_local(const struct health_ctx *ctx);
 
@@ -129,20 +127,10 @@ void health_eval_image_age(const char *alias, const char *created_at, int64_t no
 /* RFC 3339 "2026-11-28T10:00:00.123Z" to seconds since the epoch; -EINVAL if not one. */
 int health_parse_time(const char *s, int64_t *ret);
 
-/* What coi's nft tables hold, from `nft -j list table ...` output. */
-struct health_nft {
-	char **owners;   /* containers named by "coi:<name>" comments or ct-/br- chains */
-	char **dangling; /* owners with a per-container chain but no rule in a base chain */
-	unsigned rules;
-	unsigned unowned; /* rules without a "coi:" comment */
-	bool have_table;
-	char **base_owners;  /* owners of rules in the base chains (forward, input, prerouting) */
-	char **chain_owners; /* owners of ct-<name>/br-<name> chains */
-};
-void health_nft_release(struct health_nft *n);
-void health_nft_free(struct health_nft *n);
-/* Add what one listing shows (tables other than 'table' are ignored). */
-int health_nft_parse(const char *json, const char *table, struct health_nft *n,
-                     struct coi_error *err);
-/* Finish: compute dangling from what was parsed. */
-int health_nft_finish(struct health_nft *n);
+/* coi's nft tables (netpolicy's struct net_state): no tables is fine; rules without an owner
+ * comment, or per-container chains no rule jumps to, are warnings. */
+void health_eval_nft_tables(const struct net_state *st, struct health_result *res);
+/* Rules whose owner is not among existing (instance names) are a warning. */
+void health_eval_orphan_rules(const struct net_state *st, char *const *existing,
+                              struct health_result *res);
+void health_nft_free(struct net_state *st);

@@ -13,6 +13,7 @@
 #include "health/health.h"
 #include "health/internal.h"
 #include "incus/incus.h"
+#include "netpolicy/netpolicy.h"
 #include "tap.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -191,31 +192,63 @@ static const char nft_bridge[] =
         "{\"rule\": {\"family\": \"bridge\", \"table\": \"other\", \"chain\": \"x\","
         " \"handle\": 2, \"comment\": \"coi:coi-dddd4444-1\", \"expr\": []}}]}";
 
-static void test_nft_parse(void)
+static void parse_state(struct net_state *st)
 {
-	struct health_nft n = {0};
 	struct coi_error err = {0};
 
-	CHECK(health_nft_parse(nft_ip, "coi", &n, &err) == 0);
-	CHECK(health_nft_parse(nft_bridge, "coi", &n, &err) == 0);
-	CHECK(health_nft_finish(&n) == 0);
-	CHECK(n.have_table);
-	CHECK(n.rules == 5);
-	CHECK(n.unowned == 1);
-	CHECK(strv_length(n.owners) == 3);
-	CHECK(strv_contains(n.owners, "coi-aaaa1111-1"));
-	CHECK(strv_contains(n.owners, "coi-bbbb2222-1"));
-	CHECK(strv_contains(n.owners, "coi-cccc3333-2"));
-	CHECK(!strv_contains(n.owners, "coi-dddd4444-1")); /* another table */
-	/* bbbb has its chain but no jump to it from a base chain */
-	CHECK(strv_length(n.dangling) == 1 && strv_contains(n.dangling, "coi-bbbb2222-1"));
-	health_nft_release(&n);
+	*st = (struct net_state){0};
+	CHECK(net_state_parse(nft_ip, strlen(nft_ip), "coi", st, &err) == 0);
+	CHECK(net_state_parse(nft_bridge, strlen(nft_bridge), "coi", st, &err) == 0);
+}
 
-	CHECK(health_nft_parse("{\"nftables\": []}", "coi", &n, &err) == 0);
-	CHECK(!n.have_table && n.rules == 0);
-	CHECK(health_nft_parse("[1,2]", "coi", &n, &err) == -EINVAL);
-	CHECK(health_nft_parse("{", "coi", &n, &err) < 0);
-	health_nft_release(&n);
+static void test_nft_tables(void)
+{
+	struct health_result r = fresh();
+	struct net_state st = {0};
+
+	health_eval_nft_tables(&st, &r);
+	CHECK(r.status == HEALTH_OK && strstr(r.message, "no coi tables"));
+
+	parse_state(&st);
+	r = fresh();
+	health_eval_nft_tables(&st, &r);
+	/* one rule in forward has no owner comment */
+	CHECK(r.status == HEALTH_WARNING &&
+	      strstr(r.message, "1 rule in coi's tables carry no owner"));
+	CHECK(strstr(r.detail, "rules of 'coi-aaaa1111-1'"));
+	net_state_release(&st);
+
+	/* without it: ct-coi-bbbb2222-1 is a chain no rule jumps to */
+	parse_state(&st);
+	for (size_t i = 0; i < st.n_rules; i++)
+		if (!st.rules[i].owner[0])
+			strcpy(st.rules[i].owner, "coi-aaaa1111-1");
+	r = fresh();
+	health_eval_nft_tables(&st, &r);
+	CHECK(r.status == HEALTH_WARNING && strstr(r.message, "ct-coi-bbbb2222-1"));
+	CHECK(!strstr(r.message, "aaaa"));
+	CHECK_STREQ(r.fix, "coi clean --orphans");
+	net_state_release(&st);
+}
+
+static void test_orphan_rules(void)
+{
+	char *live[] = {"coi-aaaa1111-1", "coi-bbbb2222-1", "coi-cccc3333-2", "other", NULL};
+	char *some[] = {"coi-aaaa1111-1", NULL};
+	struct health_result r = fresh();
+	struct net_state st;
+
+	parse_state(&st);
+	health_eval_orphan_rules(&st, live, &r);
+	CHECK(r.status == HEALTH_OK);
+	r = fresh();
+	health_eval_orphan_rules(&st, some, &r);
+	CHECK(r.status == HEALTH_WARNING);
+	CHECK(strstr(r.message, "2 containers that no longer exist"));
+	CHECK(strstr(r.message, "coi-bbbb2222-1") && strstr(r.message, "coi-cccc3333-2"));
+	CHECK(!strstr(r.message, "dddd")); /* a rule in another table is not coi's */
+	CHECK_STREQ(r.fix, "coi clean --orphans");
+	net_state_release(&st);
 }
 
 static void test_report(void)
@@ -382,7 +415,8 @@ int main(void)
 	RUN(test_privileged);
 	RUN(test_raw);
 	RUN(test_image_age);
-	RUN(test_nft_parse);
+	RUN(test_nft_tables);
+	RUN(test_orphan_rules);
 	RUN(test_report);
 	RUN(test_run_daemon_down_config_broken);
 	RUN(test_run_fake);
