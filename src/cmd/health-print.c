@@ -47,9 +47,9 @@ static void print_result(const struct health_result *r, bool colour, bool verbos
 {
 	const char *on = colour ? colours[r->status] : "", *off = colour ? "\033[0m" : "";
 
-	printf("  %s%s%s %-19s %s\n", on, tags[r->status], off, r->id, r->message);
+	printf("  %s%s%s %-20s %s\n", on, tags[r->status], off, r->id, r->message);
 	if (r->fix[0])
-		printf("            %-19s fix: %s\n", "", r->fix);
+		printf("            %-20s fix: %s\n", "", r->fix);
 	if (verbose && r->detail[0])
 		print_indented("                                 ", r->detail);
 }
