@@ -1,17 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* check-host.c: checks of this machine alone: the OS, kernel and cgroups, the sources the monitor
- * reads (proc connector, NFLOG, /proc), and the storage of coi's own files. None needs Incus. */
-#include <dirent.h>
+/* check-host.c: checks of this machine alone: the OS, kernel and cgroups, and the storage of
+ * coi's own files. None needs Incus. */
 #include <errno.h>
-#include <linux/cn_proc.h>
-#include <linux/connector.h>
 #include <linux/magic.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -20,7 +14,6 @@
 
 #include "config/config.h"
 #include "health/internal.h"
-#include "netpolicy/netpolicy.h"
 #include "session/saved.h"
 #include "util/buf.h"
 #include "util/path.h"
@@ -144,73 +137,6 @@ HEALTH_CHECK_FN(cgroup)
 	                   "and blkio controllers");
 }
 
-/* ---- monitoring sources ---- */
-
-HEALTH_CHECK_FN(proc_connector)
-{
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC};
-	_cleanup_close_ int fd = -EBADF;
-	int r = 0;
-
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		r = errno;
-	else if (!net_have_cap_net_admin())
-		r = EPERM; /* binding works, but subscribing (PROC_CN_MCAST_LISTEN) needs it */
-	if (r) {
-		health_set(res, HEALTH_WARNING,
-		           "the proc connector is not usable (%s): the monitor falls back to "
-		           "scanning /proc",
-		           strerror(r));
-		health_fix(res, "run coi as root (or with CAP_NET_ADMIN) for event-driven process "
-		                "monitoring");
-		return;
-	}
-	health_set(res, HEALTH_OK, "process events available (netlink proc connector)");
-}
-
-HEALTH_CHECK_FN(nflog)
-{
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-	_cleanup_close_ int fd = -EBADF;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		health_set(res, HEALTH_WARNING, "no netfilter netlink socket (%s)",
-		           strerror(errno));
-		health_fix(res, "enable CONFIG_NETFILTER_NETLINK_LOG in the kernel");
-		return;
-	}
-	if (!net_have_cap_net_admin()) {
-		health_set(res, HEALTH_WARNING,
-		           "NFLOG needs CAP_NET_ADMIN: denied packets are not reported live");
-		health_fix(res, "run coi as root to see denied connections as they happen");
-		return;
-	}
-	health_set(res, HEALTH_OK, "denied packets are reported (NFLOG)");
-}
-
-HEALTH_CHECK_FN(proc_scan)
-{
-	_cleanup_buf_ struct buf b = BUF_INIT(4096);
-	DIR *d = opendir("/proc");
-
-	if (!d) {
-		health_set(res, HEALTH_FAILED, "cannot read /proc: %s", strerror(errno));
-		health_fix(res, "mount proc on /proc");
-		return;
-	}
-	closedir(d);
-	if (read_file("/proc/1/status", &b, NULL) < 0) {
-		health_set(res, HEALTH_WARNING,
-		           "other users' processes are hidden in /proc (hidepid): the fallback "
-		           "scan cannot see container processes");
-		health_fix(res, "run coi as root, or mount /proc without hidepid");
-		return;
-	}
-	health_set(res, HEALTH_OK, "/proc is readable (fallback process scan)");
-}
-
 /* ---- storage of coi's own files ---- */
 
 /* Whether mkdir -p could create dir: its nearest existing ancestor is writable. */
@@ -228,7 +154,7 @@ static bool creatable(const char *dir)
 }
 
 /* A directory coi writes: fine when it is a writable directory, or absent but creatable. */
-static void check_dir(const char *what, const char *dir, struct health_result *res)
+void health_check_dir(const char *what, const char *dir, struct health_result *res)
 {
 	struct stat st;
 
@@ -259,18 +185,7 @@ HEALTH_CHECK_FN(coi_directory)
 		health_set(res, HEALTH_FAILED, "out of memory");
 		return;
 	}
-	check_dir("coi's directory", dir, res);
-}
-
-HEALTH_CHECK_FN(audit_log_directory)
-{
-	_cleanup_free_ char *dir = coi_dir(), *audit = NULL;
-
-	if (!dir || !(audit = path_join(dir, "audit"))) {
-		health_set(res, HEALTH_FAILED, "out of memory");
-		return;
-	}
-	check_dir("the audit log directory", audit, res);
+	health_check_dir("coi's directory", dir, res);
 }
 
 HEALTH_CHECK_FN(sessions_directory)
@@ -281,7 +196,7 @@ HEALTH_CHECK_FN(sessions_directory)
 		health_set(res, HEALTH_FAILED, "out of memory");
 		return;
 	}
-	check_dir("the sessions directory", dir, res);
+	health_check_dir("the sessions directory", dir, res);
 }
 
 HEALTH_CHECK_FN(disk_space)

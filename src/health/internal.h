@@ -69,6 +69,9 @@ bool health_is_coi(const struct incus_instance *in);
 /* True when coi runs against a local daemon (host-only checks apply). */
 bool health_local(const struct health_ctx *ctx);
 
+/* A directory coi writes: ok when writable, or absent but creatable (mkdir -p). */
+void health_check_dir(const char *what, const char *dir, struct health_result *res);
+
 /* ---- checks (check-*.c) ---- */
 #define HEALTH_CHECK_FN(name) \
 	void health_check_##name(struct health_ctx *ctx, struct health_result *res)
@@ -93,7 +96,9 @@ HEALTH_CHECK_FN(nft_tables);
 HEALTH_CHECK_FN(orphan_rules);
 HEALTH_CHECK_FN(proc_connector);
 HEALTH_CHECK_FN(nflog);
+HEALTH_CHECK_FN(sock_diag);
 HEALTH_CHECK_FN(proc_scan);
+HEALTH_CHECK_FN(cgroup_io);
 HEALTH_CHECK_FN(audit_log_directory);
 HEALTH_CHECK_FN(coi_directory);
 HEALTH_CHECK_FN(sessions_directory);
