@@ -49,7 +49,10 @@ HEALTH_CHECK_FN(network_mode)
 
 	switch (cfg->network.mode) {
 	case NET_MODE_RESTRICTED:
-		health_set(res, HEALTH_OK, "restricted: internet only, private networks blocked");
+		health_set(res, HEALTH_OK, "restricted: internet only%s",
+		           cfg->network.block_private_networks
+		                   ? ", private networks blocked"
+		                   : "; private networks reachable (block_private_networks off)");
 		break;
 	case NET_MODE_ALLOWLIST:
 		health_set(res, n ? HEALTH_OK : HEALTH_WARNING, "allowlist: %zu allowed domain%s",
@@ -60,8 +63,7 @@ HEALTH_CHECK_FN(network_mode)
 		break;
 	case NET_MODE_OPEN:
 		health_set(res, HEALTH_OK,
-		           "open: containers reach every network (no egress "
-		           "policy)");
+		           "open: containers reach every network (no egress policy)");
 		break;
 	case _NET_MODE_MAX:
 	case _NET_MODE_INVALID:

@@ -106,7 +106,8 @@ HEALTH_CHECK_FN(sock_diag)
 
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0) {
-		health_set(res, HEALTH_WARNING, "no sock_diag netlink socket (%s)", strerror(errno));
+		health_set(res, HEALTH_WARNING, "no sock_diag netlink socket (%s)",
+		           strerror(errno));
 		health_fix(res, "enable CONFIG_INET_DIAG in the kernel");
 		return;
 	}
@@ -149,4 +150,3 @@ HEALTH_CHECK_FN(audit_log_directory)
 	}
 	health_check_dir("the audit log directory", audit, res);
 }
-

@@ -109,11 +109,13 @@ HEALTH_CHECK_FN(seccomp)
 	for (size_t i = 0; list && list[i]; i++) {
 		int64_t pid = inspectable_pid(ctx, list[i]);
 		char spid[24];
+		int mode;
 
 		if (!health_is_coi(list[i]) || pid <= 0)
 			continue;
 		(void)snprintf(spid, sizeof(spid), "%" PRId64, pid);
-		if (seccomp_mode(spid) == 0) {
+		mode = seccomp_mode(spid);
+		if (mode == 0) {
 			health_set(res, HEALTH_FAILED,
 			           "container '%s' runs without a seccomp filter", list[i]->name);
 			health_fix(res,
@@ -121,7 +123,7 @@ HEALTH_CHECK_FN(seccomp)
 			           "seccomp off, then restart the session");
 			return;
 		}
-		filtered += seccomp_mode(spid) == 2;
+		filtered += mode == 2;
 	}
 	if (filtered)
 		health_set(res, HEALTH_OK, "active: %u running coi container%s filtered", filtered,
