@@ -62,7 +62,10 @@ HEALTH_CHECK_FN(incus)
 		return;
 	}
 	health_set(res, HEALTH_FAILED, "%s", coi_error_message(&ctx->incus_err));
-	if (ctx->socket)
+	if (ctx->incus_r == -ETIMEDOUT)
+		health_fix(res, "restart incusd (it accepts connections but does not answer): "
+		                "scripts/setup-host");
+	else if (ctx->socket)
 		health_fix(res,
 		           "start incusd: scripts/setup-host (coi expects its socket at '%s'; "
 		           "set [incus] socket or INCUS_SOCKET otherwise)",

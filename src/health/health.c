@@ -270,6 +270,10 @@ static void ctx_open_incus(struct health_ctx *ctx)
 	ctx->incus_r = incus_client_new(&o, &ctx->client, &ctx->incus_err);
 	if (ctx->incus_r >= 0)
 		ctx->incus_r = incus_server_get(ctx->client, &ctx->server, &ctx->incus_err);
+	if (ctx->incus_r == -ECANCELED && incus_interrupted())
+		ctx->incus_r = coi_error_set(&ctx->incus_err, -ETIMEDOUT,
+		                             "the Incus daemon at '%s' does not answer",
+		                             ctx->socket ?: o.remote_url);
 }
 
 static void ctx_release(struct health_ctx *ctx)

@@ -55,5 +55,27 @@ printf '[network]\nmode = "sideways"\n' >"$COI_CONFIG"
 json=$("$coi" health --json 2>/dev/null)
 ok "a bad config value: the config check fails with file and line" \
     "$(jq -e --arg f "$COI_CONFIG" '.checks[] | select(.id=="config") | .status=="failed" and (.message|startswith($f + ":2"))' <<<"$json" >/dev/null; echo $?)"
+# A daemon that accepts connections and never answers: the report still comes, in bounded time.
+if command -v python3 >/dev/null; then
+    sock=$home/hung.socket
+    python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8); s.settimeout(0.2)
+conns, end = [], time.time() + 15
+while time.time() < end:
+    try: conns.append(s.accept()[0])
+    except socket.timeout: pass
+' "$sock" &
+    hung=$!
+    for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+    start=$(date +%s)
+    json=$(COI_HEALTH_TIMEOUT=2 INCUS_SOCKET=$sock "$coi" health --json 2>/dev/null)
+    took=$(($(date +%s) - start))
+    kill "$hung" 2>/dev/null
+    wait "$hung" 2>/dev/null
+    ok "hung daemon: the report comes within the timeout" "$([ "$took" -le 5 ]; echo $?)"
+    ok "hung daemon: the incus check says it does not answer, and to restart it" \
+        "$(jq -e '.checks[] | select(.id=="incus") | .status=="failed" and (.message|contains("does not answer")) and (.fix|startswith("restart incusd"))' <<<"$json" >/dev/null; echo $?)"
+fi
 echo "1..$n"
 exit $failed
