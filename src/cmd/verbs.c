@@ -16,6 +16,7 @@ extern const struct verb verb_container;
 extern const struct verb verb_file;
 extern const struct verb verb_image;
 extern const struct verb verb_snapshot;
+extern const struct verb verb_health;
 extern const struct verb verb_version;
 extern const struct verb verb_config;
 extern const struct verb verb_trust;
@@ -46,6 +47,7 @@ const struct verb *const coi_verbs[] = {
 	&verb_file,
 	&verb_image,
 	&verb_snapshot,
+	&verb_health,
 	&verb_version,
 	&verb_completion,
 	&verb___complete,
