@@ -230,9 +230,21 @@ static int push_inputs(struct build_ctx *b)
 	return r < 0 ? coi_error_prefix(b->err, "pushing the host's CA certificates") : 0;
 }
 
+/* The recipe runs under a small wrapper. Incus forwards the user's Ctrl-C to the process it
+ * started, and a bash running a script only acts on it once its current command (apt, npm) has
+ * finished; the wrapper puts the script in its own process group (set -m) and ends all of it at
+ * once, with status 130. */
+static const char recipe_wrapper[] =
+        "set -m\n"
+        "exec 3>&2 2>/dev/null\n" /* job notices ("Terminated") to /dev/null, the script's to 3 */
+        "/bin/bash " BUILD_DIR "/build.sh 2>&3 3>&- &\n"
+        "pid=$!\n"
+        "trap 'kill -TERM -- -$pid 2>/dev/null; wait $pid; exit 130' INT TERM HUP\n"
+        "wait $pid\n";
+
 static int run_recipe(struct build_ctx *b)
 {
-	char *const argv[] = {"/bin/bash", BUILD_DIR "/build.sh", NULL};
+	char *const argv[] = {"/bin/bash", "-c", (char *)recipe_wrapper, NULL};
 	_cleanup_strv_free_ char **env = NULL;
 	_cleanup_free_ char *agents = NULL;
 	char *e;
@@ -253,6 +265,8 @@ static int run_recipe(struct build_ctx *b)
 	if (r < 0)
 		return incus_interrupted() ? coi_error_set(b->err, -ECANCELED, "interrupted")
 		                           : coi_error_prefix(b->err, "running the build script");
+	if (r == 130 || incus_interrupted())
+		return coi_error_set(b->err, -ECANCELED, "interrupted");
 	if (r != 0)
 		return coi_error_set(b->err, -EIO, "the build script failed with status %d", r);
 	return 0;
