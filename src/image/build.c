@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -425,14 +426,20 @@ static int64_t image_size(struct incus_client *c, const char *fingerprint)
 	return incus_image_get(c, fingerprint, &img, NULL) == 0 ? img->size : -1;
 }
 
+/* The version stamp, and the build container's name: coi-build-STAMP-XXXX, the suffix random so
+ * two builds started in the same second (another alias, another user) do not collide. */
 static void make_stamp(struct build_ctx *b)
 {
 	time_t t = time(NULL);
+	unsigned short rnd = 0;
 	struct tm tm;
 
 	(void)gmtime_r(&t, &tm);
 	(void)strftime(b->stamp, sizeof(b->stamp), "%Y%m%d-%H%M%S", &tm);
-	(void)snprintf(b->container, sizeof(b->container), IMAGE_BUILD_PREFIX "%s", b->stamp);
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (unsigned short)getpid();
+	(void)snprintf(b->container, sizeof(b->container), IMAGE_BUILD_PREFIX "%s-%04x", b->stamp,
+	               rnd);
 }
 
 static int build_steps(struct build_ctx *b, const char *alias)
