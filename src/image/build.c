@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -230,9 +231,21 @@ static int push_inputs(struct build_ctx *b)
 	return r < 0 ? coi_error_prefix(b->err, "pushing the host's CA certificates") : 0;
 }
 
+/* The recipe runs under a small wrapper. Incus forwards the user's Ctrl-C to the process it
+ * started, and a bash running a script only acts on it once its current command (apt, npm) has
+ * finished; the wrapper puts the script in its own process group (set -m) and ends all of it at
+ * once, with status 130. */
+static const char recipe_wrapper[] =
+        "set -m\n"
+        "exec 3>&2 2>/dev/null\n" /* job notices ("Terminated") to /dev/null, the script's to 3 */
+        "/bin/bash " BUILD_DIR "/build.sh 2>&3 3>&- &\n"
+        "pid=$!\n"
+        "trap 'kill -TERM -- -$pid 2>/dev/null; wait $pid; exit 130' INT TERM HUP\n"
+        "wait $pid\n";
+
 static int run_recipe(struct build_ctx *b)
 {
-	char *const argv[] = {"/bin/bash", BUILD_DIR "/build.sh", NULL};
+	char *const argv[] = {"/bin/bash", "-c", (char *)recipe_wrapper, NULL};
 	_cleanup_strv_free_ char **env = NULL;
 	_cleanup_free_ char *agents = NULL;
 	char *e;
@@ -253,6 +266,8 @@ static int run_recipe(struct build_ctx *b)
 	if (r < 0)
 		return incus_interrupted() ? coi_error_set(b->err, -ECANCELED, "interrupted")
 		                           : coi_error_prefix(b->err, "running the build script");
+	if (r == 130 || incus_interrupted())
+		return coi_error_set(b->err, -ECANCELED, "interrupted");
 	if (r != 0)
 		return coi_error_set(b->err, -EIO, "the build script failed with status %d", r);
 	return 0;
@@ -324,6 +339,29 @@ static int repoint(struct build_ctx *b, const char *alias)
 		return coi_error_prefix(b->err, "pointing '%s' at the new image", alias);
 	b->repointed = true;
 	return 0;
+}
+
+/* Unpacks the new image into the storage pool now (on btrfs or zfs the first container of an image
+ * builds the image's volume, ~15 s for 2.6 GB; later ones are snapshots of it, ~1 s), so the first
+ * session does not pay for it: the build container makes way for an unstarted container of the new
+ * image, which build_undo() deletes (the image volume stays). Failures here only cost that time. */
+static void warm(struct build_ctx *b)
+{
+	struct incus_wait w = {.progress = build_incus_progress, .userdata = b};
+	struct incus_instance_spec spec = {
+	        .name = b->container,
+	        .image_fingerprint = b->res->fingerprint,
+	        .storage_pool = b->opts->storage_pool,
+	};
+
+	build_progress(b, IMAGE_PHASE_CLEANUP, -1,
+	               "preparing the image in the storage pool (later launches take a second)");
+	if (incus_instance_delete(b->c, b->container, true, NULL) < 0)
+		return;
+	if (incus_instance_create(b->c, &spec, &w, NULL) < 0) {
+		b->create_failed = true; /* build_undo() waits for it, then deletes it */
+		log_debug("image: preparing the image in the pool failed, ignoring");
+	}
 }
 
 /* Waits for the daemon's running operations on the build container. A create cut short by an
@@ -411,14 +449,20 @@ static int64_t image_size(struct incus_client *c, const char *fingerprint)
 	return incus_image_get(c, fingerprint, &img, NULL) == 0 ? img->size : -1;
 }
 
+/* The version stamp, and the build container's name: coi-build-STAMP-XXXX, the suffix random so
+ * two builds started in the same second (another alias, another user) do not collide. */
 static void make_stamp(struct build_ctx *b)
 {
 	time_t t = time(NULL);
+	unsigned short rnd = 0;
 	struct tm tm;
 
 	(void)gmtime_r(&t, &tm);
 	(void)strftime(b->stamp, sizeof(b->stamp), "%Y%m%d-%H%M%S", &tm);
-	(void)snprintf(b->container, sizeof(b->container), IMAGE_BUILD_PREFIX "%s", b->stamp);
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (unsigned short)getpid();
+	(void)snprintf(b->container, sizeof(b->container), IMAGE_BUILD_PREFIX "%s-%04x", b->stamp,
+	               rnd);
 }
 
 static int build_steps(struct build_ctx *b, const char *alias)
@@ -440,6 +484,7 @@ static int build_steps(struct build_ctx *b, const char *alias)
 	    (r = run_recipe(b)) < 0 || (r = stop(b)) < 0 || (r = publish(b, alias)) < 0 ||
 	    (r = repoint(b, alias)) < 0)
 		return r;
+	warm(b);
 	return 0;
 }
 

@@ -4,10 +4,11 @@
  * pipeline (launch, push, run the recipe with its output streamed, stop, publish, repoint the
  * alias) and the pruning of old versions.
  *
- * Invariants: a build container (coi-build-<timestamp>) never outlives image_build(), whatever the
- * exit path (error, SIGINT through incus_interrupt()); the alias is repointed only after the new
- * image is published, so a failed build keeps the previous image. Every published image carries
- * the recipe hash as the property 'coi.recipe', which decides whether a rebuild is needed.
+ * Invariants: a build container (coi-build-<timestamp>-<4 hex>) never outlives image_build(),
+ * whatever the exit path (error, SIGINT through incus_interrupt()); the alias is repointed only
+ * after the new image is published, so a failed build keeps the previous image. Every published
+ * image carries the recipe hash as the property 'coi.recipe', which decides whether a rebuild is
+ * needed.
  *
  * Library code: nothing is printed. The build's own output goes to opts->log_fd; phases and
  * percentages go to opts->progress. */

@@ -12,17 +12,25 @@ incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run
 tmp=$(mktemp -d)
 t_defer "rm -rf $tmp"
 alias=$(t_name buildimg)
-# Whatever happens: delete every image of this test and any build container left behind.
+# Whatever happens: delete every image of this test and the build containers its builds named
+# (only those: other builds may run on this daemon at the same time).
+: >"$tmp/containers"
 t_defer "incus image list -f json | jq -r '.[] | select(any(.aliases[]; .name | startswith(\"$alias\"))) | .fingerprint' | xargs -r -n1 incus image delete"
-t_defer "incus list -f csv -c n | grep '^coi-build-' | xargs -r incus delete -f"
+t_defer "xargs -r -n1 incus delete -f <$tmp/containers"
 
 fingerprint() { incus image info "$1" 2>/dev/null | awk '/^Fingerprint:/{print $2}'; }
-build_containers() { incus list -f csv -c n | grep -c '^coi-build-' || true; }
+# The build container a build's output names (and remember it for the clean-up).
+build_container() {
+    local n
+    n=$(grep -o "launching build container 'coi-build-[0-9a-f-]*'" <<<"$1" | grep -o 'coi-build-[0-9a-f-]*')
+    [ -n "$n" ] && echo "$n" >>"$tmp/containers"
+    echo "${n:-none}"
+}
+exists() { incus info "$1" >/dev/null 2>&1 && echo yes || echo no; }
 versions() { incus image list -f json | jq -r '.[].aliases[].name' | grep -E "^$alias-[0-9]{8}-[0-9]{6}$" | sort; }
 
 default_fp=$(fingerprint coi-default)
 t_like "coi-default exists" "$default_fp" '^[0-9a-f]{64}$'
-t_is "no build container before" "$(build_containers)" 0
 
 # A good custom script.
 printf '#!/bin/bash\nset -e\necho "custom build ran"\necho custom >/etc/coi-t-custom\n' >"$tmp/ok.sh"
@@ -32,7 +40,9 @@ t_is "a custom image builds" "$rc" 0
 t_like "its script's output is streamed" "$out" 'custom build ran'
 t_like "progress names the phases" "$out" '\[launch\].*\[push\].*\[script\].*\[publish\].*\[alias\].*\[cleanup\]'
 t_like "and it says what it built" "$out" "built $alias = $alias-[0-9]{8}-[0-9]{6}"
-t_is "no build container is left" "$(build_containers)" 0
+bc=$(build_container "$out")
+t_like "the build container had a unique name" "$bc" '^coi-build-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$'
+t_is "no build container is left" "$(exists "$bc")" no
 first_fp=$(fingerprint "$alias")
 t_like "the alias names the new image" "$first_fp" '^[0-9a-f]{64}$'
 t_is "which carries the custom recipe hash" "$(incus image get-property "$alias" coi.recipe 2>&1)" \
@@ -61,7 +71,8 @@ out=$("$COI" build --force --script "$tmp/bad.sh" --alias "$alias" 2>&1) && rc=0
 t_is "a failing build script fails coi build" "$rc" 1
 t_like "and says so" "$out" 'the build script failed with status 3'
 t_like "its output was streamed" "$out" 'about to fail'
-t_is "no build container is left after a failure" "$(build_containers)" 0
+bc=$(build_container "$out")
+t_is "no build container is left after a failure ($bc)" "$(exists "$bc")" no
 t_is "nothing was published" "$(versions | wc -l)" "$n_before"
 t_is "the previous custom image is kept" "$(fingerprint "$alias")" "$good_fp"
 t_is "coi-default is kept" "$(fingerprint coi-default)" "$default_fp"
@@ -78,14 +89,15 @@ for _ in $(seq 600); do
 done
 sleep 2 # the script is running now (its output may only come at its end: no streaming exec yet)
 t_is "the slow build reached its script" "$(grep -c '\[script\]' "$tmp/slow.log")" 1
-t_is "a build container exists meanwhile" "$(build_containers)" 1
+bc=$(build_container "$(cat "$tmp/slow.log")")
+t_is "its build container exists meanwhile ($bc)" "$(exists "$bc")" yes
 kill -INT "$pid"
 rc=0
 for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 wait "$pid" || rc=$?
 t_is "SIGINT stops coi build with failure" "$rc" 1
 t_like "and it says the build was interrupted" "$(cat "$tmp/slow.log")" 'interrupted'
-t_is "no build container is left after SIGINT" "$(build_containers)" 0
+t_is "no build container is left after SIGINT" "$(exists "$bc")" no
 t_is "nothing was published" "$(versions | wc -l)" "$n_before"
 t_is "the previous custom image is kept" "$(fingerprint "$alias")" "$good_fp"
 t_is "coi-default is kept" "$(fingerprint coi-default)" "$default_fp"
