@@ -154,6 +154,7 @@ int nflog_open(uint16_t group, int *ret_fd)
 	struct nfulnl_msg_config_mode mode = {.copy_range = htonl(256),
 	                                      .copy_mode = NFULNL_COPY_PACKET};
 	struct timeval tv = {.tv_sec = 2};
+	uint32_t qthresh = htonl(1);
 	int r;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
@@ -166,6 +167,10 @@ int nflog_open(uint16_t group, int *ret_fd)
 	if (r < 0)
 		return r; /* -EBUSY: another process listens on this group */
 	r = nflog_config(fd, group, NFULA_CFG_MODE, &mode, sizeof(mode));
+	if (r < 0)
+		return r;
+	/* Deliver each packet at once (the default batches up to 100 packets or 1 s). */
+	r = nflog_config(fd, group, NFULA_CFG_QTHRESH, &qthresh, sizeof(qthresh));
 	if (r < 0)
 		return r;
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)

@@ -18,11 +18,12 @@ m_launch "$c" >/dev/null || exit 1
 m_monitor "$c"
 : >"$COI_HOME/high.txt"
 for i in $(seq "$trials"); do
-    m_run "$c" "cat /proc/$i/environ >/dev/null 2>&1; true"
+    m_run "$c" "cat /proc/$i/environ >/dev/null 2>&1; true" &
     m_wait_state "$c" FROZEN || echo "trial $i: not frozen" >&2
     line=$(m_audit "$c" | jq -c "select(.evidence.process.pattern == \"/proc/$i/environ\" and .action == \"paused\")" | head -1)
     printf '%s\n' "$line" | jq -r '"\(.contained_ms) \(.response_ms)"' >>"$COI_HOME/high.txt"
     "$COI" unfreeze "$c" >/dev/null
+    wait
 done
 incus delete -f "$c" >/dev/null
 

@@ -31,7 +31,7 @@ m_monitor() {
 }
 
 # m_run NAME SCRIPT: what an agent does: sh -c SCRIPT, bounded to 10 s.
-m_run() { timeout 10 incus exec "$1" -- sh -c "$2" >/dev/null 2>&1 || true; }
+m_run() { timeout -k 1 10 incus exec "$1" -- sh -c "$2" >/dev/null 2>&1 || true; }
 
 m_state() { incus list "$1" -c s -f csv 2>/dev/null; }
 
