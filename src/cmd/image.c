@@ -230,6 +230,8 @@ static const struct {
 };
 /* clang-format on */
 
+extern const struct verb verb_image_cleanup;
+
 static int run(int argc, char **argv)
 {
 	_cleanup_incus_client_ struct incus_client *c = NULL;
@@ -237,6 +239,8 @@ static int run(int argc, char **argv)
 	struct coi_error err = {0};
 	int r;
 
+	if (argc >= 2 && strcmp(argv[1], "cleanup") == 0)
+		return verb_image_cleanup.run(argc - 1, argv + 1); /* coi image cleanup: keep N */
 	if (argc < 2 || cmd_wants_help(argc, argv))
 		return argc < 2 ? USAGE_ERROR("missing subcommand") : cmd_help(&verb_image);
 	for (size_t i = 0; i < ELEMENTSOF(subcmds); i++) {
@@ -267,6 +271,8 @@ const struct verb verb_image = {
                 "  delete ALIAS\n"
                 "  publish CONTAINER ALIAS [--description D] [--compression C]\n"
                 "  import METADATA ROOTFS [--alias A]\n"
+                "  cleanup [ALIAS] [--keep N]\n"
+                "                       delete old versions of ALIAS (default coi-default)\n"
                 "\n"
                 "publish and import print the new image's fingerprint; an existing alias is moved\n"
                 "to the new image.",

@@ -50,7 +50,7 @@ static const struct config_key keys[] = {
 	K("container.build.script", CONFIG_STRING, container.build.script, NULL, TO, "build script, relative to the config file"),
 	K("container.build.commands", CONFIG_STRV, container.build.commands, NULL, AW, "inline build commands (the script wins)"),
 	K("container.build.compression", CONFIG_STRING, container.build.compression, NULL, AW, "image compression: none, gzip, xz, ..."),
-	K("container.build.agents", CONFIG_STRV, container.build.agents, "[\"claude\", \"opencode\", \"pi\"]", AW, "agents installed into the image"),
+	K("container.build.agents", CONFIG_STRV, container.build.agents, "[\"claude\", \"opencode\", \"codex\", \"gemini\"]", AW, "agents installed into the image"),
 	K("container.build.cloud_init", CONFIG_BOOL, container.build.cloud_init, "false", AW, "keep cloud-init in the image"),
 
 	K("tool.name", CONFIG_STRING, tool.name, "\"claude\"", AW, "the agent: claude, opencode, pi, codex, omp, ..."),
