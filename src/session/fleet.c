@@ -15,6 +15,7 @@
 #include "netpolicy/netpolicy.h"
 #include "session/idmount.h"
 #include "session/naming.h"
+#include "session/network.h"
 #include "session/protect.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -185,6 +186,7 @@ int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_err
 	if (!imm || !mnt)
 		return coi_error_oom(err);
 	keep_first(&first, monitor_supervisor_stop(name, &e) < 0 ? -EIO : 0);
+	(void)session_net_stop_refresh(name);
 	keep_first(&first, protect_restore_immutable(imm, first ? NULL : &e));
 	keep_first(&first, idmount_remove(mnt, first ? NULL : &e));
 	keep_first(&first, netpolicy_remove(n ? n : &default_nft, NULL, name, first ? NULL : &e));

@@ -9,10 +9,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "incus/incus.h"
 #include "monitor/monitor.h"
@@ -20,6 +24,7 @@
 #include "session/session.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/path.h"
 #include "util/strv.h"
 
 static const struct net_nft nft = {.backend = NET_BACKEND_AUTO};
@@ -102,6 +107,7 @@ int session_net_boot(struct session *s, struct coi_error *err)
 
 int session_net_remove(struct session *s, struct coi_error *err)
 {
+	(void)session_net_stop_refresh(s->name);
 	if (!filtered(s))
 		return 0;
 	return netpolicy_remove(&nft, NULL, s->name, err);
@@ -156,6 +162,83 @@ static int write_hosts(struct session *s, const struct net_resolution *res, stru
 	return incus_file_write(s->client, s->name, "/etc/hosts", merged.data, merged.len, &a, err);
 }
 
+/* The allowlist's addresses change (CDNs rotate them): a small process of the session's own
+ * re-resolves the names as their TTL runs out (never more often than NET_REFRESH_FLOOR, never
+ * less than refresh_interval_minutes), and when the answer changed swaps the rules in one
+ * transaction and rewrites /etc/hosts. It outlives a detach and ends with the container. */
+static void refresh_loop(struct session *s, struct net_target *t, struct net_resolution *res)
+{
+	struct incus_client_opts o;
+
+	(void)setsid();
+	(void)prctl(PR_SET_NAME, "coi-refresh");
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	incus_client_opts_from_env(&o);
+	if (incus_client_new(&o, &s->client, NULL) < 0)
+		_exit(1);
+	for (;;) {
+		unsigned secs = net_refresh_seconds(s->opts->net, res);
+		struct net_resolution next = {0};
+		struct timespec ts = {.tv_sec = secs};
+
+		if (secs == 0)
+			_exit(0);
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		if (incus_instance_exists(s->client, s->name, NULL) != 1)
+			_exit(0); /* the session is over */
+		if (net_resolve(s->opts->net, &net_resolver_dns, res, &next, NULL) < 0)
+			continue;
+		if (!net_resolution_equal(res, &next) &&
+		    netpolicy_apply(&nft, t, s->opts->net, &next, NULL) >= 0)
+			(void)write_hosts(s, &next, NULL);
+		net_resolution_release(res);
+		*res = next;
+	}
+}
+
+static int start_refresh(struct session *s, struct net_target *t, struct net_resolution *res,
+                         struct coi_error *err)
+{
+	_cleanup_free_ char *dir = coi_dir(), *path = NULL;
+	char text[32];
+	pid_t pid;
+
+	if (s->opts->net->mode != NET_MODE_ALLOWLIST || net_refresh_seconds(s->opts->net, res) == 0)
+		return 0;
+	if (!dir || asprintf(&path, "%s/run/%s.refresh", dir, s->name) < 0)
+		return coi_error_oom(err);
+	pid = fork();
+	if (pid < 0)
+		return coi_error_errno(err, errno, "cannot start the allowlist refresh");
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		for (int fd = 0; null >= 0 && fd < 3; fd++)
+			(void)dup2(null, fd);
+		refresh_loop(s, t, res);
+	}
+	(void)snprintf(text, sizeof(text), "%d\n", (int)pid);
+	return write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+int session_net_stop_refresh(const char *container)
+{
+	_cleanup_free_ char *dir = coi_dir(), *path = NULL;
+	_cleanup_buf_ struct buf b = BUF_INIT(64);
+	int pid;
+
+	if (!dir || asprintf(&path, "%s/run/%s.refresh", dir, container) < 0)
+		return -ENOMEM;
+	if (read_file(path, &b, NULL) < 0)
+		return 0;
+	if (sscanf(buf_str(&b), "%d", &pid) == 1 && pid > 1)
+		(void)kill(pid, SIGTERM);
+	(void)unlink(path);
+	return 1;
+}
+
 int session_net_apply(struct session *s, struct coi_error *err)
 {
 	struct net_target t;
@@ -178,6 +261,8 @@ int session_net_apply(struct session *s, struct coi_error *err)
 		r = netpolicy_apply(&nft, &t, s->opts->net, &res, err);
 	if (r >= 0)
 		r = write_hosts(s, &res, err);
+	if (r >= 0)
+		r = start_refresh(s, &t, &res, err);
 	net_resolution_release(&res);
 	return r < 0 ? coi_error_prefix(err, "network policy") : 0;
 }

@@ -9,5 +9,7 @@ struct session;
 int session_net_boot(struct session *s, struct coi_error *err);
 /* After start: wait for the IPv4, resolve the allowlist, install the rules, write /etc/hosts. */
 int session_net_apply(struct session *s, struct coi_error *err);
+/* Stop the allowlist refresh process of container, if one runs (1), else 0. */
+int session_net_stop_refresh(const char *container);
 /* Remove every rule of the session. */
 int session_net_remove(struct session *s, struct coi_error *err);
