@@ -12,6 +12,7 @@
 #include "cmd/table.h"
 #include "incus/incus.h"
 #include "session/fleet.h"
+#include "session/saved.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -43,7 +44,51 @@ static json_t *entry_json(const struct fleet_entry *e)
 	return j;
 }
 
-static int print_json(const struct fleet *f)
+/* --all: the saved sessions too. */
+static json_t *saved_json(void)
+{
+	struct saved_entry *l = NULL;
+	size_t n = 0;
+	json_t *arr = json_array();
+
+	if (!arr || saved_list(&l, &n, NULL) < 0)
+		return arr;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "session_id", l[i].id,
+		                                     "tool", l[i].tool, "workspace", l[i].workspace,
+		                                     "saved_at", l[i].saved_at));
+	saved_list_release(l, n);
+	return arr;
+}
+
+static int print_saved_table(void)
+{
+	static const char *const headers[] = {"SAVED SESSION", "TOOL", "WORKSPACE", "SAVED AT",
+	                                      NULL};
+	struct table *t = table_new(headers);
+	struct saved_entry *l = NULL;
+	size_t n = 0;
+
+	if (!t || saved_list(&l, &n, NULL) < 0) {
+		table_free(t);
+		return cmd_failf("cannot read the saved sessions");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *row[] = {l[i].id, l[i].tool, l[i].workspace, l[i].saved_at, NULL};
+
+		(void)table_add(t, row);
+	}
+	printf("\n");
+	if (n)
+		table_print(t, stdout);
+	else
+		printf("no saved sessions\n");
+	saved_list_release(l, n);
+	table_free(t);
+	return EXIT_OK;
+}
+
+static int print_json(const struct fleet *f, int all)
 {
 	_cleanup_json_ json_t *arr = json_array(), *top = NULL;
 	_cleanup_free_ char *s = NULL;
@@ -52,6 +97,8 @@ static int print_json(const struct fleet *f)
 		if (json_array_append_new(arr, entry_json(&f->items[i])) < 0)
 			return cmd_failf("out of memory");
 	top = arr ? json_pack("{s:O}", "active_containers", arr) : NULL;
+	if (top && all)
+		json_object_set_new(top, "saved_sessions", saved_json());
 	s = top ? json_dumps(top, JSON_INDENT(2)) : NULL;
 	if (!s)
 		return cmd_failf("out of memory");
@@ -99,19 +146,23 @@ static int run(int argc, char **argv)
 	static const struct option opts[] = {
 	        {"json", no_argument, NULL, 'j'},
 	        {"format", required_argument, NULL, 'f'},
+	        {"all", no_argument, NULL, 'a'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
 	struct coi_error err = {0};
 	struct fleet f = {0};
-	int o, json = 0, r;
+	int o, json = 0, all = 0, r;
 
 	optind = 0;
 	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'j':
 			json = 1;
+			break;
+		case 'a':
+			all = 1;
 			break;
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
@@ -132,7 +183,9 @@ static int run(int argc, char **argv)
 	r = fleet_list(c, true, &f, &err);
 	if (r < 0)
 		return cmd_fail(&err);
-	r = json ? print_json(&f) : print_table(&f);
+	r = json ? print_json(&f, all) : print_table(&f);
+	if (!json && all && r == EXIT_OK)
+		r = print_saved_table();
 	fleet_release(&f);
 	return r;
 }
@@ -142,11 +195,12 @@ const struct verb verb_list = {
         .run = run,
         .summary = "list sessions (containers) on this daemon",
         .usage =
-                "Usage: coi list [--json]\n"
+                "Usage: coi list [--all] [--json]\n"
                 "\n"
                 "List coi's containers: name, workspace, slot, mode (ephemeral or persistent),\n"
                 "status, IPv4 and image. A running ephemeral session whose coi process is gone is\n"
                 "shown as Orphaned ('coi clean --orphans' removes it).\n"
                 "\n"
+                "  -a, --all               the saved sessions too (coi shell --resume=ID)\n"
                 "  --json, --format json   JSON: {\"active_containers\": [...]}",
 };

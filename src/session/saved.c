@@ -86,6 +86,23 @@ static void remove_tree(const char *path)
 	(void)rmdir(path);
 }
 
+/* Entries under dir other than skip (a path relative to dir), counted up to 2. */
+static int count_entries(const char *dir, const char *skip)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	for (struct dirent *de; d && n < 2 && (de = readdir(d));) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (skip && strcmp(de->d_name, skip) == 0))
+			continue;
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 int saved_session_save_from(struct incus_client *c, const struct saved_source *src, const char *id,
                             struct coi_error *err)
 {
@@ -106,8 +123,11 @@ int saved_session_save_from(struct incus_client *c, const struct saved_source *s
 	if (r < 0)
 		return coi_error_errno(err, r, "cannot create '%s'", tmp);
 	r = incus_file_pull(c, src->container, from, dst, true, err);
-	if (r == -ENOENT) {
-		/* the agent never ran or kept no state: nothing to save */
+	/* the agent never ran or kept no state (only the context coi itself wrote): nothing to
+	 * save, so a plain 'coi run' does not fill ~/.coi with empty sessions */
+	if (r == -ENOENT ||
+	    (r >= 0 &&
+	     count_entries(dst, t->context_file ? path_basename(t->context_file) : NULL) == 0)) {
 		remove_tree(tmp);
 		coi_error_clear(err);
 		return 0;
@@ -200,4 +220,88 @@ int saved_session_restore(struct session *s, const char *dir, struct coi_error *
 	    asprintf(&dst, "/home/%s/%s", s->opts->code_user, t->state_dir) < 0)
 		return coi_error_oom(err);
 	return incus_file_push(s->client, s->name, src, dst, true, &a, err);
+}
+
+void saved_list_release(struct saved_entry *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].id);
+		free(l[i].tool);
+		free(l[i].workspace);
+		free(l[i].saved_at);
+		free(l[i].container);
+		free(l[i].dir);
+	}
+	free(l);
+}
+
+static int saved_add(struct saved_entry **l, size_t *n, const char *dir)
+{
+	_cleanup_free_ char *mdpath = path_join(dir, "metadata.json");
+	_cleanup_buf_ struct buf b = BUF_INIT(64u << 10);
+	_cleanup_json_ json_t *md = NULL;
+	struct saved_entry *e;
+
+	if (!mdpath || read_file(mdpath, &b, NULL) < 0 || json_parse(b.data, b.len, &md, NULL) < 0)
+		return 0; /* not a saved session */
+	e = realloc(*l, sizeof(**l) * (*n + 1));
+	if (!e)
+		return -ENOMEM;
+	*l = e;
+	e = &e[(*n)++];
+	*e = (struct saved_entry){0};
+	e->id = strdup(json_get_str(md, "session_id") ? json_get_str(md, "session_id") : "");
+	e->tool = strdup(json_get_str(md, "tool") ? json_get_str(md, "tool") : "");
+	e->workspace = strdup(json_get_str(md, "workspace") ? json_get_str(md, "workspace") : "");
+	e->saved_at = strdup(json_get_str(md, "saved_at") ? json_get_str(md, "saved_at") : "");
+	e->container = strdup(
+	        json_get_str(md, "container_name") ? json_get_str(md, "container_name") : "");
+	e->dir = strdup(dir);
+	return e->id && e->tool && e->workspace && e->saved_at && e->container && e->dir ? 0
+	                                                                                 : -ENOMEM;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	return strcmp(((const struct saved_entry *)a)->saved_at,
+	              ((const struct saved_entry *)b)->saved_at);
+}
+
+int saved_list(struct saved_entry **ret, size_t *ret_n, struct coi_error *err)
+{
+	_cleanup_free_ char *base = coi_dir();
+	struct saved_entry *l = NULL;
+	size_t n = 0;
+	DIR *d = base ? opendir(base) : NULL;
+	int r = base ? 0 : -ENOMEM;
+
+	for (struct dirent *de; r >= 0 && d && (de = readdir(d));) {
+		_cleanup_free_ char *tdir = NULL;
+		DIR *td;
+
+		if (strncmp(de->d_name, "sessions-", 9) != 0 ||
+		    !(tdir = path_join(base, de->d_name)))
+			continue;
+		td = opendir(tdir);
+		for (struct dirent *se; r >= 0 && td && (se = readdir(td));) {
+			_cleanup_free_ char *sdir = NULL;
+
+			if (se->d_name[0] == '.' || !(sdir = path_join(tdir, se->d_name)))
+				continue;
+			r = saved_add(&l, &n, sdir);
+		}
+		if (td)
+			closedir(td);
+	}
+	if (d)
+		closedir(d);
+	if (r < 0) {
+		saved_list_release(l, n);
+		return coi_error_oom(err);
+	}
+	if (n)
+		qsort(l, n, sizeof(*l), by_time);
+	*ret = l;
+	*ret_n = n;
+	return 0;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct coi_error;
 struct incus_client;
@@ -33,3 +34,13 @@ int saved_session_find(const char *tool, const char *workspace, const char *id, 
                        struct coi_error *err);
 /* Push a saved state into the session's container. */
 int saved_session_restore(struct session *s, const char *dir, struct coi_error *err);
+
+/* A saved session, from its metadata.json. */
+struct saved_entry {
+	char *id, *tool, *workspace, *saved_at, *container;
+	char *dir;
+};
+
+/* Every saved session of every tool, oldest first. */
+int saved_list(struct saved_entry **ret, size_t *ret_n, struct coi_error *err);
+void saved_list_release(struct saved_entry *l, size_t n);
