@@ -5,7 +5,7 @@
 # routed through the host, a metadata host (169.254.169.254), the bridge address, and an IPv6
 # host on the test bridge. Every "refused" has a twin "reached" on the same host and port in
 # another mode or session, so a refusal never comes from a host that is simply down; refusals
-# must be fast (a reject, not a timeout). Nothing outside this machine is contacted.
+# must be fast (a reject, not a timeout) except IPv6's, which the bridge drops. Nothing outside this machine is contacted.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 command -v python3 curl >/dev/null || t_bail "python3 and curl are needed for the fake hosts"
@@ -133,10 +133,13 @@ session() { # CONFIG PROBES: run the probes in a session; its output in $out
         t_diag "coi run: $(tail -c 1000 "$tmp/err")"
 }
 reached() { t_like "$1" "$(printf '%s\n' "$out" | grep -x "$2=ok" || echo "$2: $out")" "^$2=ok$"; }
-refused() { # DESC LABEL: refused, and fast (a reject within 1 s, not a timeout)
+# A refusal must be a reject, not a timeout: the probe waits up to 2 s, a refusal ends it well
+# before. (A local ICMP reject of a SYN often arrives while connect() still holds the socket, which
+# then takes it as a soft error; the SYN retransmit 1 s later gets the one that ends it.)
+refused() { # DESC LABEL
     local line
     line=$(printf '%s\n' "$out" | grep "^$2=" || echo "$2=missing")
-    t_like "$1" "$line" "^$2=no (0|0\.[0-9]+|1)$"
+    t_like "$1" "$line" "^$2=no (0|1)(\.[0-4][0-9]*)?$"
 }
 rules_gone() { t_is "$1: no rule of the session is left" "$(nft list ruleset 2>/dev/null | grep -c "coi:$2")" 0; }
 name1=$(t_session_name "$ws" 1)
@@ -153,8 +156,8 @@ reached "open: the bridge address is reached" br
 cfg restricted '[network]
 mode = "restricted"'
 session restricted 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081; http md "'$MD'" 80; http br "'$BR_ADDR'" 8083'
-refused "restricted: the LAN host (reached in open mode) is refused, fast" lan
-refused "restricted: the metadata host (reached in open mode) is refused, fast" md
+refused "restricted: the LAN host (reached in open mode) is refused" lan
+refused "restricted: the metadata host (reached in open mode) is refused" md
 reached "restricted: the public host is reached (the internet is reachable)" pub
 reached "restricted: the public host on another port too" pub2
 reached "restricted: the bridge address is reached" br
@@ -172,7 +175,7 @@ cfg ports '[network]
 mode = "restricted"
 allowed_ports = [8081]'
 session ports 'http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081'
-refused "restricted + allowed_ports: another port of the public host is refused, fast" pub
+refused "restricted + allowed_ports: another port of the public host is refused" pub
 reached "restricted + allowed_ports: the allowed port of the same host is reached" pub2
 
 cfg a_name '[network]
@@ -184,9 +187,9 @@ session a_name 'set -- $(grep -w "'$PUB_NAME'" /etc/hosts | head -n1); ip=$1; ec
 t_like "allowlist by name: coi put the name into the container's /etc/hosts" "$out" "hosts=$PUB"
 reached "allowlist by name: the named host is reached" pub
 reached "allowlist by name, no port: on every port" pub2
-refused "allowlist by name: the LAN host is refused, fast" lan
-refused "allowlist by name: the metadata host is refused, fast" md
-refused "allowlist: DNS to a resolver outside the list (answering in open mode) is refused, fast" dns
+refused "allowlist by name: the LAN host is refused" lan
+refused "allowlist by name: the metadata host is refused" md
+refused "allowlist: DNS to a resolver outside the list (answering in open mode) is refused" dns
 reached "allowlist: the bridge address is reached" br
 rules_gone "allowlist" "$name1"
 
@@ -196,10 +199,10 @@ allowed_domains = ["'$PUB_NAME':8081", "'$LAN':8080"]'
 session a_port 'http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081; http lan "'$LAN'" 8080; http lan2 "'$LAN'" 8081
   dns dns "'$LAN'"'
 reached "allowlist by name with a port: that port is reached" pub2
-refused "allowlist by name with a port: another port of the same host is refused, fast" pub
+refused "allowlist by name with a port: another port of the same host is refused" pub
 reached "allowlist by IP with a port: that port is reached" lan
-refused "allowlist by IP with a port: another port of the same host is refused, fast" lan2
-refused "allowlist: DNS to an allowed host (answering in open mode) is refused, fast" dns
+refused "allowlist by IP with a port: another port of the same host is refused" lan2
+refused "allowlist: DNS to an allowed host (answering in open mode) is refused" dns
 
 cfg a_cidr '[network]
 mode = "allowlist"
@@ -209,7 +212,7 @@ session a_cidr 'http lan "'$LAN'" 8080; http lan2 "'$LAN'" 8081; http pub "'$PUB
 reached "allowlist by CIDR, no port: a host in it is reached" lan
 reached "allowlist by CIDR, no port: on every port" lan2
 reached "allowlist by CIDR with a port: that port is reached" pub
-refused "allowlist by CIDR with a port: another port is refused, fast" pub2
+refused "allowlist by CIDR with a port: another port is refused" pub2
 refused "allowlist by CIDR: the metadata host is still refused" md
 
 # ---- attacks from inside, as container root ----
@@ -235,14 +238,14 @@ end_session() { # DESC
     rules_gone "$1" "$name1"
 }
 V6_ON='sysctl -qw net.ipv6.conf.all.disable_ipv6=0; sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0
-  ip -6 addr add '$V6_MINE'/64 dev eth0 nodad; sleep 1'
+  sysctl -qw net.ipv6.conf.eth0.accept_dad=0; ip -6 addr add '$V6_MINE'/64 dev eth0; sleep 1'
 
-t_ok "open: a long session comes up" long_session open
+rc=0; long_session open || rc=$?; t_is "open: a long session comes up" "$rc" 0
 as_root "$V6_ON; http v6 '$V6' 8080"
 reached "open: root in the container reaches the IPv6 host" v6
 end_session open
 
-t_ok "restricted: a long session comes up" long_session restricted
+rc=0; long_session restricted || rc=$?; t_is "restricted: a long session comes up" "$rc" 0
 as_root "http pub '$PUB' 8080; http lan '$LAN' 8080"
 reached "restricted, root: the public host is reached" pub
 refused "restricted, root: the LAN host is refused" lan
@@ -262,10 +265,11 @@ t_like "after the flush: the LAN host stays unreachable" "$out" "lan=no"
 t_like "after the flush: the metadata host stays unreachable" "$out" "md=no"
 t_ok "after the flush: coi's host rules are intact" nft list chain ip coi "ct-$name1"
 as_root "$V6_ON; http v6 '$V6' 8080"
-refused "restricted, root re-enables IPv6 with its own address: the IPv6 host (reached in open mode) stays unreachable" v6
+# IPv6 is dropped on the bridge (no reject there), so this one is a timeout
+t_like "restricted, root re-enables IPv6 with its own address: the IPv6 host (reached in open mode) stays unreachable" "$out" "v6=no"
 end_session restricted
 
-t_ok "allowlist: a long session comes up" long_session a_port
+rc=0; long_session a_port || rc=$?; t_is "allowlist: a long session comes up" "$rc" 0
 as_root "$V6_ON; http v6 '$V6' 8080; http lan '$LAN' 8080"
 t_like "allowlist, root re-enables IPv6: the IPv6 host stays unreachable" "$out" "v6=no"
 reached "allowlist, root: the allowed IPv4 destination still works" lan
@@ -273,7 +277,7 @@ end_session allowlist
 
 # ---- kill -9, then coi clean --orphans ----
 
-t_ok "restricted: a long session comes up (to be killed)" long_session restricted
+rc=0; long_session restricted || rc=$?; t_is "restricted: a long session comes up (to be killed)" "$rc" 0
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 t_ok "after kill -9 the rules are still there (fail closed)" nft list chain ip coi "ct-$name1"
