@@ -3,8 +3,11 @@
  * configured DNS servers itself (res_nsearch, in glibc's libc since 2.34) for the A records and
  * reads the answer: the addresses of the name asked and of the CNAMEs it leads to, and the
  * smallest TTL among the records used. Records for any other owner are ignored, so a server
- * cannot slip in addresses for names nobody asked about. When the query fails (a name only in
- * /etc/hosts, no DNS server) it falls back to getaddrinfo, without a TTL. */
+ * cannot slip in addresses for names nobody asked about. A name the host's /etc/hosts has is
+ * answered from it first, as every other lookup on the host does (nsswitch "files dns"): the name
+ * is not sent to a DNS server, and no DNS answer overrides the local entry. When the query fails
+ * (no DNS server) it falls back to getaddrinfo, without a TTL. */
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
@@ -14,8 +17,10 @@
 #include <strings.h>
 
 #include "netpolicy/netpolicy.h"
+#include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/path.h"
 
 #define DNS_ANSWER_MAX 65536
 #define DNS_RR_MAX     256 /* answer records looked at */
@@ -132,15 +137,53 @@ int net_dns_parse_answer(const uint8_t *msg, size_t len, struct net_addrs *ret, 
 	return collect(rrs, n, qname, ret, ret_ttl);
 }
 
+int net_hosts_lookup(const char *text, const char *name, struct net_addrs *ret)
+{
+	struct net_addrs s = {0};
+
+	for (const char *line = text, *end; line && *line; line = end ? end + 1 : NULL) {
+		size_t len;
+		char copy[1024], *save = NULL, *tok;
+		struct in_addr a;
+
+		end = strchr(line, '\n');
+		len = end ? (size_t)(end - line) : strlen(line);
+		if (len >= sizeof(copy))
+			continue; /* longer than any line coi would use */
+		memcpy(copy, line, len);
+		copy[len] = '\0';
+		copy[strcspn(copy, "#")] = '\0';
+		tok = strtok_r(copy, " \t\r", &save);
+		if (!tok || inet_pton(AF_INET, tok, &a) != 1)
+			continue;
+		while ((tok = strtok_r(NULL, " \t\r", &save)))
+			if (strcasecmp(tok, name) == 0) {
+				if (s.n < NET_ADDRS_MAX)
+					s.a[s.n++] = a;
+				break;
+			}
+	}
+	if (s.n == 0)
+		return -ENOENT;
+	*ret = s;
+	return 0;
+}
+
 static int resolve_dns(void *userdata, const char *name, struct net_addrs *ret, uint32_t *ret_ttl,
                        struct coi_error *err)
 {
 	struct __res_state rs;
 	_cleanup_free_ uint8_t *answer = malloc(DNS_ANSWER_MAX);
+	_cleanup_buf_ struct buf hosts = BUF_INIT(1u << 20);
 	int n;
 
 	if (!answer)
 		return coi_error_oom(err);
+	if (read_file("/etc/hosts", &hosts, NULL) >= 0 &&
+	    net_hosts_lookup(buf_str(&hosts), name, ret) == 0) {
+		*ret_ttl = 0;
+		return 0;
+	}
 	memset(&rs, 0, sizeof(rs));
 	if (res_ninit(&rs) == 0) {
 		n = res_nsearch(&rs, name, ns_c_in, ns_t_a, answer, DNS_ANSWER_MAX);

@@ -172,9 +172,13 @@ struct net_resolver {
 
 /* getaddrinfo(AF_INET): /etc/hosts and DNS as the host sees them; no TTL. */
 extern const struct net_resolver net_resolver_system;
-/* The host's DNS servers asked directly (res_nsearch) for A records, so TTLs are known; falls
- * back to net_resolver_system when that fails (names only in /etc/hosts). The one to use. */
+/* /etc/hosts first (as nsswitch "files dns"), then the host's DNS servers asked directly
+ * (res_nsearch) for A records, so TTLs are known; falls back to net_resolver_system when that
+ * fails. The one to use. */
 extern const struct net_resolver net_resolver_dns;
+/* The IPv4 addresses hosts-file text gives name (canonical name or alias, any case; comments and
+ * IPv6 lines skipped), in file order. 0, or -ENOENT when it has none. */
+int net_hosts_lookup(const char *text, const char *name, struct net_addrs *ret);
 
 /* Read a DNS response to an A query: the A records of the question's name and of the CNAME
  * chain it starts (other owners are ignored), and their smallest TTL. -ENOENT when the answer

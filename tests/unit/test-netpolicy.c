@@ -873,6 +873,30 @@ static void test_dns_answer(void)
 	CHECK(net_dns_parse_answer(p.b, 5, &s, &ttl) == -EBADMSG);
 }
 
+static void test_hosts_lookup(void)
+{
+	const char *text = "127.0.0.1\tlocalhost\n"
+	                   "# 9.9.9.9 commented.example\n"
+	                   "::1 v6.example\n"
+	                   "198.18.0.2  Pub.Example pub-alias # trailing comment\r\n"
+	                   "198.18.0.3 other.example pub.example\n"
+	                   "not-an-address pub.example\n"
+	                   "198.18.0.4 pub.example.evil";
+	struct net_addrs s;
+	char ip[INET_ADDRSTRLEN];
+
+	CHECK(net_hosts_lookup(text, "pub.example", &s) == 0);
+	CHECK(s.n == 2);
+	CHECK_STREQ(inet_ntop(AF_INET, &s.a[0], ip, sizeof(ip)), "198.18.0.2");
+	CHECK_STREQ(inet_ntop(AF_INET, &s.a[1], ip, sizeof(ip)), "198.18.0.3");
+	CHECK(net_hosts_lookup(text, "pub-alias", &s) == 0 && s.n == 1);
+	CHECK(net_hosts_lookup(text, "commented.example", &s) == -ENOENT);
+	CHECK(net_hosts_lookup(text, "v6.example", &s) == -ENOENT);
+	CHECK(net_hosts_lookup(text, "trailing", &s) == -ENOENT);
+	CHECK(net_hosts_lookup(text, "example", &s) == -ENOENT);
+	CHECK(net_hosts_lookup("", "pub.example", &s) == -ENOENT);
+}
+
 static void test_hosts(void)
 {
 	struct net_policy p;
@@ -970,6 +994,7 @@ int main(void)
 	RUN(test_gen_boot_with_state);
 	RUN(test_resolve);
 	RUN(test_dns_answer);
+	RUN(test_hosts_lookup);
 	RUN(test_hosts);
 	RUN(test_describe);
 	return tap_done();
