@@ -47,23 +47,24 @@ static int run(int argc, char **argv)
 	}
 	if (!pick) {
 		saved_list_release(l, n);
-		return cmd_failf(optind < argc ? "no saved session '%s' (coi list --all)"
-		                               : "no saved session for this workspace%s (coi list --all)",
+		return cmd_failf(optind < argc
+		                         ? "no saved session '%s' (coi list --all)"
+		                         : "no saved session for this workspace%s (coi list --all)",
 		                 optind < argc ? argv[optind] : "");
 	}
 	if (json) {
-		_cleanup_json_ json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "session_id",
-		                                     pick->id, "tool", pick->tool, "workspace",
-		                                     pick->workspace, "saved_at", pick->saved_at,
-		                                     "container_name", pick->container, "path", pick->dir);
+		_cleanup_json_ json_t *j = json_pack(
+		        "{s:s, s:s, s:s, s:s, s:s, s:s}", "session_id", pick->id, "tool",
+		        pick->tool, "workspace", pick->workspace, "saved_at", pick->saved_at,
+		        "container_name", pick->container, "path", pick->dir);
 		_cleanup_free_ char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
 
 		printf("%s\n", s ? s : "{}");
 	} else {
 		printf("Session:    %s\nTool:       %s\nWorkspace:  %s\nSaved at:   %s\n"
 		       "Container:  %s\nPath:       %s\nResume:     coi shell --resume=%s\n",
-		       pick->id, pick->tool, pick->workspace, pick->saved_at, pick->container, pick->dir,
-		       pick->id);
+		       pick->id, pick->tool, pick->workspace, pick->saved_at, pick->container,
+		       pick->dir, pick->id);
 	}
 	saved_list_release(l, n);
 	return EXIT_OK;

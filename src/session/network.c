@@ -217,6 +217,9 @@ static int start_refresh(struct session *s, struct net_target *t, struct net_res
 
 		for (int fd = 0; null >= 0 && fd < 3; fd++)
 			(void)dup2(null, fd);
+		/* nothing of the session's: no pipe of a caller waiting for EOF, no lock */
+		(void)close_range(3, ~0U, 0);
+		signal(SIGTERM, SIG_DFL); /* the session's handler would only set a flag */
 		refresh_loop(s, t, res);
 	}
 	(void)snprintf(text, sizeof(text), "%d\n", (int)pid);

@@ -223,6 +223,8 @@ static int start_monitor(struct session *s, struct coi_error *err)
 
 		if (null >= 0)
 			(void)dup2(null, STDOUT_FILENO);
+		/* the supervisor lives on: it must not hold a caller's pipe open */
+		(void)close_range(3, ~0U, 0);
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
@@ -946,10 +948,11 @@ static bool is_save(undo_fn fn)
 }
 
 /* What may finish after coi has returned: the container is frozen by then, so nothing in it can
- * act, and a background process that dies leaves an orphan `coi clean --orphans` removes. */
+ * act, and a background process that dies leaves an orphan `coi clean --orphans` removes. The
+ * network rules go at once (a few ms): when coi returns, nothing of the session is in them. */
 static bool is_background(undo_fn fn)
 {
-	return fn == undo_delete_container || fn == undo_net || fn == undo_owner;
+	return fn == undo_delete_container || fn == undo_owner;
 }
 
 static bool is_foreground(undo_fn fn)
@@ -978,6 +981,9 @@ static void finish_in_background(struct session *s)
 
 		for (int fd = 0; null >= 0 && fd < 3; fd++)
 			(void)dup2(null, fd);
+		/* no pipe of a caller waiting for EOF (a test harness, a shell pipeline) */
+		(void)close_range(3, ~0U, 0);
+		signal(SIGTERM, SIG_DFL);
 	}
 	/* the parent's connection is not ours to share */
 	incus_client_opts_from_env(&o);
