@@ -312,6 +312,15 @@ DEFINE_CLEANUP(struct incus_network *, incus_network_free)
 int incus_network_get(struct incus_client *c, const char *name, struct incus_network **ret,
                       struct coi_error *err);
 
+/* The DHCP leases of a managed network (IPv4 only): one call for every instance's address. */
+struct incus_lease {
+	char *hostname; /* the instance name */
+	char *address;
+};
+int incus_network_leases(struct incus_client *c, const char *network, struct incus_lease **ret,
+                         size_t *ret_n, struct coi_error *err);
+void incus_leases_free(struct incus_lease *l, size_t n);
+
 /* ---- snapshots ------------------------------------------------------------------------------ */
 
 struct incus_snapshot {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "incus/incus.h"
@@ -142,14 +143,41 @@ static int entry_from_instance(const struct incus_instance *in, struct fleet_ent
 	return 0;
 }
 
+/* Addresses from the DHCP leases of each network the containers are on: one call a network,
+ * where the instances' full state (recursion=2) costs the daemon a round of work per container. */
+static int fill_addresses(struct incus_client *c, struct incus_instance **list, struct fleet *f)
+{
+	_cleanup_strv_free_ char **done = NULL;
+
+	for (size_t i = 0; list[i]; i++) {
+		const char *net = incus_devices_prop(&list[i]->expanded_devices, "eth0", "network");
+		struct incus_lease *l = NULL;
+		size_t n = 0;
+
+		if (!net || strv_contains(done, net))
+			continue;
+		if (strv_push(&done, net) < 0)
+			return -ENOMEM;
+		if (incus_network_leases(c, net, &l, &n, NULL) < 0)
+			continue; /* not a managed network: no addresses shown */
+		for (size_t j = 0; j < n; j++)
+			for (size_t k = 0; k < f->n; k++)
+				if (!f->items[k].ipv4 &&
+				    strcmp(f->items[k].name, l[j].hostname) == 0 &&
+				    strcmp(f->items[k].status, "Running") == 0)
+					f->items[k].ipv4 = strdup(l[j].address);
+		incus_leases_free(l, n);
+	}
+	return 0;
+}
+
 int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struct coi_error *err)
 {
 	_cleanup_(incus_instance_list_freep) struct incus_instance **list = NULL;
 	struct fleet f = {0};
 	int n;
 
-	n = incus_instance_list(c, session_name_prefix(), with_state ? INCUS_LIST_STATE : 0, &list,
-	                        err);
+	n = incus_instance_list(c, session_name_prefix(), 0, &list, err);
 	if (n < 0)
 		return n;
 	f.items = calloc((size_t)n + 1, sizeof(*f.items));
@@ -164,6 +192,10 @@ int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struc
 			fleet_release(&f);
 			return coi_error_oom(err);
 		}
+	}
+	if (with_state && fill_addresses(c, list, &f) < 0) {
+		fleet_release(&f);
+		return coi_error_oom(err);
 	}
 	*ret = f;
 	return 0;
@@ -213,8 +245,14 @@ int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n
 {
 	int r = incus_instance_delete(c, name, true, err);
 
-	/* another coi (a session's background teardown) may be deleting it right now */
-	if (r < 0 && r != -ENOENT && incus_instance_exists(c, name, NULL) != 0)
-		return r;
+	/* another coi (a session's background teardown) may be deleting it right now: the daemon
+	 * then refuses or trips over the half-stopped container; look again a moment later */
+	if (r < 0 && r != -ENOENT && incus_instance_exists(c, name, NULL) != 0) {
+		(void)nanosleep(&(struct timespec){.tv_sec = 1}, NULL);
+		coi_error_clear(err);
+		r = incus_instance_delete(c, name, true, err);
+		if (r < 0 && r != -ENOENT && incus_instance_exists(c, name, NULL) != 0)
+			return r;
+	}
 	return fleet_cleanup_host(name, n, err);
 }
