@@ -23,7 +23,7 @@ tmp=$(mktemp -d /tmp/coi-t-net-XXXX)
 t_defer "rm -rf '$tmp'"
 ws=$tmp/ws
 mkdir -p "$ws" && git -C "$ws" init -q
-cd "$ws"
+cd "$ws" || t_bail "no workspace"
 
 # ---- the fake hosts ----
 
@@ -150,7 +150,7 @@ name1=$(t_session_name "$ws" 1)
 
 cfg open '[network]
 mode = "open"'
-session open 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http md "'$MD'" 80; dns dns "'$LAN'"; http br "'$BR_ADDR'" 8083'
+session open 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http md "'$MD'" 80; dns dns "'$LAN'"; http br "'"$BR_ADDR"'" 8083'
 reached "open: the LAN host is reached" lan
 reached "open: the public host is reached" pub
 reached "open: the metadata host is reached" md
@@ -159,7 +159,7 @@ reached "open: the bridge address is reached" br
 
 cfg restricted '[network]
 mode = "restricted"'
-session restricted 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081; http md "'$MD'" 80; http br "'$BR_ADDR'" 8083'
+session restricted 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081; http md "'$MD'" 80; http br "'"$BR_ADDR"'" 8083'
 refused "restricted: the LAN host (reached in open mode) is refused" lan
 refused "restricted: the metadata host (reached in open mode) is refused" md
 reached "restricted: the public host is reached (the internet is reachable)" pub
@@ -187,7 +187,7 @@ mode = "allowlist"
 allowed_domains = ["'$PUB_NAME'"]'
 session a_name 'set -- $(grep -w "'$PUB_NAME'" /etc/hosts | head -n1); ip=$1; echo "hosts=$ip"
   http pub "$ip" 8080; http pub2 "$ip" 8081; http lan "'$LAN'" 8080; http md "'$MD'" 80
-  dns dns "'$PUB'"; http br "'$BR_ADDR'" 8083'
+  dns dns "'$PUB'"; http br "'"$BR_ADDR"'" 8083'
 t_like "allowlist by name: coi put the name into the container's /etc/hosts" "$out" "hosts=$PUB"
 reached "allowlist by name: the named host is reached" pub
 reached "allowlist by name, no port: on every port" pub2
@@ -207,6 +207,14 @@ refused "allowlist by name with a port: another port of the same host is refused
 reached "allowlist by IP with a port: that port is reached" lan
 refused "allowlist by IP with a port: another port of the same host is refused" lan2
 refused "allowlist: DNS to an allowed host (answering in open mode) is refused" dns
+
+cfg a_ip '[network]
+mode = "allowlist"
+allowed_domains = ["'$LAN'"]'
+session a_ip 'http lan "'$LAN'" 8080; http lan2 "'$LAN'" 8081; http pub "'$PUB'" 8080'
+reached "allowlist by IP, no port: that host is reached" lan
+reached "allowlist by IP, no port: on every port" lan2
+refused "allowlist by IP: the public host (reached in restricted mode) is refused" pub
 
 cfg a_cidr '[network]
 mode = "allowlist"
