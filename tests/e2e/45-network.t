@@ -9,6 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 command -v python3 curl >/dev/null || t_bail "python3 and curl are needed for the fake hosts"
+# The fake hosts have fixed names and addresses: one run at a time (background jobs close fd 9).
+exec 9>/run/lock/coi-t-net.lock
+flock -w 200 9 || t_bail "another run of the network test holds /run/lock/coi-t-net.lock"
 
 BR=coitestbr0
 BR_ADDR=$(incus network get "$BR" ipv4.address | cut -d/ -f1)
@@ -20,7 +23,7 @@ tmp=$(mktemp -d /tmp/coi-t-net-XXXX)
 t_defer "rm -rf '$tmp'"
 ws=$tmp/ws
 mkdir -p "$ws" && git -C "$ws" init -q
-cd "$ws"
+cd "$ws" || t_bail "no workspace"
 
 # ---- the fake hosts ----
 
@@ -51,13 +54,13 @@ if "--dns" in args:
     u.bind((addr, 53))
     while True:
         q, peer = u.recvfrom(512)
-        try:
+        try:  # any datagram at all: never let one end the server
             i = 12
             while q[i]:
                 i += q[i] + 1
             u.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:i + 5]
                      + b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xc6\x13\x00\x07", peer)
-        except IndexError:
+        except Exception:
             pass
 threading.Event().wait()
 X
@@ -66,18 +69,18 @@ serve() { # NETNS|- ADDR TAG ARGS...: a server, stopped (by pid) before the name
     local ns=$1
     shift
     if [ "$ns" = - ]; then
-        timeout 240 python3 "$tmp/srv.py" "$@" >/dev/null 2>&1 &
+        timeout 240 python3 "$tmp/srv.py" "$@" >>"$tmp/srv.log" 2>&1 9>&- &
     else
-        timeout 240 ip netns exec "$ns" python3 "$tmp/srv.py" "$@" >/dev/null 2>&1 &
+        timeout 240 ip netns exec "$ns" python3 "$tmp/srv.py" "$@" >>"$tmp/srv.log" 2>&1 9>&- &
     fi
     servers+=($!)
     t_defer "kill $! 2>/dev/null; sleep 0.2"
 }
 fake_host() { # NAME HOST_ADDR NS_ADDR: a namespace behind a veth, routed through the host
     local ns=coit-$1
+    ip netns add "$ns" || return 1 # (never delete a namespace this run did not make)
     t_defer "ip netns del $ns; ip link del $ns-h"
-    ip netns add "$ns" &&
-        ip link add "$ns-h" type veth peer name "$ns-n" &&
+    ip link add "$ns-h" type veth peer name "$ns-n" &&
         ip link set "$ns-n" netns "$ns" &&
         ip addr add "$2/24" dev "$ns-h" && ip link set "$ns-h" up &&
         ip -n "$ns" addr add "$3/24" dev "$ns-n" && ip -n "$ns" link set "$ns-n" up &&
@@ -87,8 +90,9 @@ fake_host lan 192.168.250.1 "$LAN" || t_bail "cannot create the LAN namespace"
 fake_host pub 198.18.0.1 "$PUB" || t_bail "cannot create the public namespace"
 fake_host md 169.254.169.1 "$MD" || t_bail "cannot create the metadata namespace"
 # The IPv6 host sits on the test bridge itself (a veth port of it), so only L2 is between them.
+ip netns add coit-v6 || t_bail "cannot create the IPv6 host"
 t_defer "ip netns del coit-v6; ip link del coit-v6-h"
-{ ip netns add coit-v6 && ip link add coit-v6-h type veth peer name coit-v6-n &&
+{ ip link add coit-v6-h type veth peer name coit-v6-n &&
     ip link set coit-v6-n netns coit-v6 && ip link set coit-v6-h master "$BR" up &&
     ip -n coit-v6 link set lo up && ip -n coit-v6 link set coit-v6-n up &&
     ip -n coit-v6 addr add "$V6/64" dev coit-v6-n nodad; } || t_bail "cannot create the IPv6 host"
@@ -146,7 +150,7 @@ name1=$(t_session_name "$ws" 1)
 
 cfg open '[network]
 mode = "open"'
-session open 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http md "'$MD'" 80; dns dns "'$LAN'"; http br "'$BR_ADDR'" 8083'
+session open 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http md "'$MD'" 80; dns dns "'$LAN'"; http br "'"$BR_ADDR"'" 8083'
 reached "open: the LAN host is reached" lan
 reached "open: the public host is reached" pub
 reached "open: the metadata host is reached" md
@@ -155,7 +159,7 @@ reached "open: the bridge address is reached" br
 
 cfg restricted '[network]
 mode = "restricted"'
-session restricted 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081; http md "'$MD'" 80; http br "'$BR_ADDR'" 8083'
+session restricted 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081; http md "'$MD'" 80; http br "'"$BR_ADDR"'" 8083'
 refused "restricted: the LAN host (reached in open mode) is refused" lan
 refused "restricted: the metadata host (reached in open mode) is refused" md
 reached "restricted: the public host is reached (the internet is reachable)" pub
@@ -183,7 +187,7 @@ mode = "allowlist"
 allowed_domains = ["'$PUB_NAME'"]'
 session a_name 'set -- $(grep -w "'$PUB_NAME'" /etc/hosts | head -n1); ip=$1; echo "hosts=$ip"
   http pub "$ip" 8080; http pub2 "$ip" 8081; http lan "'$LAN'" 8080; http md "'$MD'" 80
-  dns dns "'$PUB'"; http br "'$BR_ADDR'" 8083'
+  dns dns "'$PUB'"; http br "'"$BR_ADDR"'" 8083'
 t_like "allowlist by name: coi put the name into the container's /etc/hosts" "$out" "hosts=$PUB"
 reached "allowlist by name: the named host is reached" pub
 reached "allowlist by name, no port: on every port" pub2
@@ -204,6 +208,14 @@ reached "allowlist by IP with a port: that port is reached" lan
 refused "allowlist by IP with a port: another port of the same host is refused" lan2
 refused "allowlist: DNS to an allowed host (answering in open mode) is refused" dns
 
+cfg a_ip '[network]
+mode = "allowlist"
+allowed_domains = ["'$LAN'"]'
+session a_ip 'http lan "'$LAN'" 8080; http lan2 "'$LAN'" 8081; http pub "'$PUB'" 8080'
+reached "allowlist by IP, no port: that host is reached" lan
+reached "allowlist by IP, no port: on every port" lan2
+refused "allowlist by IP: the public host (reached in restricted mode) is refused" pub
+
 cfg a_cidr '[network]
 mode = "allowlist"
 allowed_domains = ["192.168.250.0/24", "198.18.0.0/24:8080"]'
@@ -219,7 +231,7 @@ refused "allowlist by CIDR: the metadata host is still refused" md
 
 # A long session; $pid is coi. Waits until coi's rules for it are in place (bounded).
 long_session() { # CONFIG
-    COI_CONFIG="$tmp/$1.toml" "$COI" run --image "$T_IMAGE" -- sleep 90 >/dev/null 2>&1 &
+    COI_CONFIG="$tmp/$1.toml" "$COI" run --image "$T_IMAGE" -- sleep 90 >/dev/null 2>&1 9>&- &
     pid=$!
     t_defer "kill $pid 2>/dev/null"
     t_wait_running "$name1" || return 1
@@ -251,18 +263,28 @@ reached "restricted, root: the public host is reached" pub
 refused "restricted, root: the LAN host is refused" lan
 as_root "ip addr add 10.171.92.250/24 dev eth0; ip route replace default via '$BR_ADDR' src 10.171.92.250
   http lan '$LAN' 8080; http pub '$PUB' 8080
-  ip route replace default via '$BR_ADDR' dev eth0; ip addr del 10.171.92.250/24 dev eth0"
+  ip route replace default via '$BR_ADDR' dev eth0; ip addr del 10.171.92.250/24 dev eth0
+  http pub2 '$PUB' 8081"
 t_like "root adds a second address: the LAN host stays unreachable" "$out" "lan=no"
 t_like "root adds a second address: traffic from it goes nowhere" "$out" "pub=no"
-as_root "ip link set eth0 down; ip link set eth0 address 02:00:00:c0:17:57; ip link set eth0 up
-  ip route replace default via '$BR_ADDR' dev eth0; sleep 1; http lan '$LAN' 8080; http pub '$PUB' 8080"
+reached "the address removed: the public host is reached again" pub2
+# (coi sets security.mac_filtering: Incus then drops every frame with another source MAC)
+as_root "cat /sys/class/net/eth0/address > /tmp/mac
+  ip link set eth0 down; ip link set eth0 address 02:00:00:c0:17:57; ip link set eth0 up
+  ip route replace default via '$BR_ADDR' dev eth0; sleep 0.5; http lan '$LAN' 8080; http pub '$PUB' 8080"
 t_like "root changes the MAC: the LAN host stays unreachable" "$out" "lan=no"
+t_like "root changes the MAC: so does the public host (the new MAC is filtered)" "$out" "pub=no"
+as_root "ip link set eth0 down; ip link set eth0 address \$(cat /tmp/mac); ip link set eth0 up
+  ip route replace default via '$BR_ADDR' dev eth0; sleep 0.5; http pub '$PUB' 8080; http lan '$LAN' 8080"
+reached "the MAC restored: the public host is reached again (the path works)" pub
+refused "the MAC restored: the LAN host is refused" lan
 cpid=$(incus query "/1.0/instances/$name1/state" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
 t_ok "root flushes the container's own firewall (nft flush ruleset in its netns)" \
     nsenter -t "$cpid" -n nft flush ruleset
 as_root "http lan '$LAN' 8080; http md '$MD' 80; http pub '$PUB' 8080"
 t_like "after the flush: the LAN host stays unreachable" "$out" "lan=no"
 t_like "after the flush: the metadata host stays unreachable" "$out" "md=no"
+reached "after the flush: the public host is still reached (the path works)" pub
 t_ok "after the flush: coi's host rules are intact" nft list chain ip coi "ct-$name1"
 as_root "$V6_ON; http v6 '$V6' 8080"
 # IPv6 is dropped on the bridge (no reject there), so this one is a timeout
@@ -285,4 +307,8 @@ t_ok "coi clean --orphans succeeds" "$COI" clean --orphans
 t_ok "coi clean --orphans deletes the container" t_wait_gone "$name1"
 rules_gone "kill -9 + clean --orphans" "$name1"
 
+alive=0
+for p in "${servers[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+t_is "the fake hosts stayed up to the end" "$alive" "${#servers[@]}"
+[ "$alive" = "${#servers[@]}" ] || t_diag "$(cat "$tmp/srv.log")"
 t_done
