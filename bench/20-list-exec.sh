@@ -45,5 +45,5 @@ if [ -x /usr/bin/time ]; then
     printf '{"name":"peak RSS","unit":"KiB","list":%s,"run":%s,"target":8192}\n' "$rss" "$rss_run" >>"$BENCH_JSON.lines"
 fi
 kill -TERM "${pids[@]}" 2>/dev/null
-wait "${pids[@]}" 2>/dev/null
+wait "${pids[@]}" 2>/dev/null || true
 rm -rf "$listws"
