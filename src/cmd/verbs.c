@@ -25,6 +25,7 @@ extern const struct verb verb_completion;
 extern const struct verb verb___complete;
 extern const struct verb verb_monitor;
 extern const struct verb verb_info;
+extern const struct verb verb_logs;
 extern const struct verb verb_audit;
 extern const struct verb verb_unfreeze;
 
@@ -39,6 +40,7 @@ const struct verb *const coi_verbs[] = {
 	&verb_persist,
 	&verb_clean,
 	&verb_info,
+	&verb_logs,
 	&verb_monitor,
 	&verb_audit,
 	&verb_unfreeze,

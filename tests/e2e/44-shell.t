@@ -43,6 +43,7 @@ $T send-keys -t t1 C-b d
 t_ok "Ctrl-b d detaches" wait_screen "coi: detached; the agent keeps running in $name"
 t_ok "and coi exits 0" wait_screen "COI-EXIT=0"
 t_like "the session keeps running" "$("$COI" list)" "$name .* Running"
+t_like "coi logs shows the agent's terminal" "$("$COI" logs "$name" 2>&1)" "dummy: hello from the test"
 t_like "detached is not orphaned" "$("$COI" list --json | jq -r ".active_containers[] | select(.name==\"$name\") | .orphan")" "false"
 
 term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME $COI attach"

@@ -22,7 +22,7 @@ trap 'rm -rf "$tmp"' EXIT
 export COI_HOME=$tmp/home INCUS_SOCKET=$tmp/no-daemon.socket
 mkdir -p "$COI_HOME/profiles/rust-dev" "$tmp/ws/.coi/profiles/project-prof" "$tmp/ws/sub"
 
-has "verbs, with help" '^shell run attach build list kill .*completion help :' ""
+has "verbs, with help" '^shell run attach build list kill .*logs .*completion help :' ""
 has "a verb from its prefix" '^list :' li
 has "hidden verbs are not offered" '^:' __
 has "help VERB" '^config container completion :' help co
