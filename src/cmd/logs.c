@@ -30,7 +30,8 @@ static void print_monitor_log(const char *name)
 static int run(int argc, char **argv)
 {
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
-	char *tmux[] = {"tmux", "capture-pane", "-p", "-J", "-S", "-", "-t", COI_TMUX_SESSION, NULL};
+	char *tmux[] = {"tmux", "capture-pane",   "-p", "-J", "-S", "-",
+	                "-t",   COI_TMUX_SESSION, NULL};
 	struct incus_exec_result res = {0};
 	struct incus_exec_opts o;
 	struct coi_error err = {0};
@@ -53,8 +54,9 @@ static int run(int argc, char **argv)
 		printf("==> the agent's terminal (tmux scrollback) <==\n");
 		fwrite(res.out, 1, res.out_len, stdout);
 	} else {
-		fprintf(stderr, "coi: '%s' has no agent terminal (coi run sessions stream their output "
-		                "instead)\n",
+		fprintf(stderr,
+		        "coi: '%s' has no agent terminal (coi run sessions stream their output "
+		        "instead)\n",
 		        name);
 	}
 	incus_exec_result_release(&res);

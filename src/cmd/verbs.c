@@ -26,6 +26,7 @@ extern const struct verb verb___complete;
 extern const struct verb verb_monitor;
 extern const struct verb verb_info;
 extern const struct verb verb_logs;
+extern const struct verb verb_selftest;
 extern const struct verb verb_audit;
 extern const struct verb verb_unfreeze;
 
@@ -44,6 +45,7 @@ const struct verb *const coi_verbs[] = {
 	&verb_monitor,
 	&verb_audit,
 	&verb_unfreeze,
+	&verb_selftest,
 	&verb_config,
 	&verb_trust,
 	&verb_untrust,
