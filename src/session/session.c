@@ -816,32 +816,6 @@ static char **with_env(char *const *argv)
 	return TAKE_PTR(w);
 }
 
-int session_exec_capture(struct session *s, char *const *argv, char **ret_out,
-                         struct coi_error *err)
-{
-	_cleanup_strv_free_ char **env = session_env(s);
-	struct incus_exec_result res = {0};
-	struct incus_exec_opts o;
-	int r;
-
-	if (!env)
-		return coi_error_oom(err);
-	incus_exec_opts_init(&o);
-	o.argv = argv;
-	o.env = env;
-	o.uid = s->opts->code_uid;
-	o.gid = s->opts->code_uid;
-	o.cwd = s->container_workspace;
-	r = incus_exec(s->client, s->name, &o, &res, err);
-	if (r < 0)
-		return r;
-	if (ret_out)
-		*ret_out = TAKE_PTR(res.out);
-	r = res.exit_status;
-	incus_exec_result_release(&res);
-	return r;
-}
-
 static int exec_streamed(struct session *s, char *const *argv, bool interactive,
                          struct coi_error *err)
 {

@@ -117,9 +117,6 @@ int session_exec(struct session *s, char *const *argv, bool interactive, struct 
 int session_exec_plain(struct session *s, char *const *argv, bool interactive,
                        struct coi_error *err);
 
-/* Runs argv as the code user and captures its output (for checks such as tmux has-session). */
-int session_exec_capture(struct session *s, char *const *argv, char **ret_out,
-                         struct coi_error *err);
 
 /* Leave the container running without this process (the user detached): the undo steps are
  * dropped, and the owner record says the session is detached, so it is not an orphan. */
