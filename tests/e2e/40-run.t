@@ -44,6 +44,7 @@ t_is "uid 1234: a file code writes is owned by 1234:1234" "$(stat -c %u:%g "$uws
 # The setuid-planting attack, as container root (what code reaches with sudo), while a session
 # runs. Host root's session: container root cannot create files in the workspace at all.
 name=$(t_session_name "$ws" 1)
+t_ok "the earlier sessions' containers are gone" t_wait_ws_clear "$ws"
 run_bg -- sleep 30
 pid=$!
 t_defer "kill $pid 2>/dev/null"
@@ -75,6 +76,7 @@ kill -TERM "$pid"; wait "$pid" 2>/dev/null
 t_ok "uid 1234: the container is deleted" t_wait_gone "$uname"
 
 # Two sessions of one project at once take different slots.
+t_wait_ws_clear "$ws"
 run_bg -- sleep 8
 p1=$!
 t_defer "kill $p1 2>/dev/null"
