@@ -30,6 +30,7 @@ cases=(
 for case in "${cases[@]}"; do
     IFS='^' read -r what script rule <<<"$case"
     c=$(t_name monitor)
+    t_defer "incus delete -f $c"
     m_launch "$c" || t_bail "cannot launch $c"
     opts=()
     [ "$what" = count ] && opts=(--max-processes 30)

@@ -8,6 +8,7 @@
 . "$(dirname "$0")/monitor-lib.sh"
 
 c=$(t_name monitor)
+t_defer "incus delete -f $c"
 m_launch "$c" || t_bail "cannot launch $c"
 cip=""
 for _ in $(seq 50); do

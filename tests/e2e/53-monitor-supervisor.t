@@ -6,6 +6,7 @@
 . "$(dirname "$0")/monitor-lib.sh"
 
 c=$(t_name monitor)
+t_defer "incus delete -f $c"
 m_launch "$c" || t_bail "cannot launch $c"
 tty="$COI_HOME/tty"
 : >"$tty"
