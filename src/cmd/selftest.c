@@ -75,20 +75,24 @@ static bool said(struct selftest *t, bool root, const char *script, const char *
 
 static void check_protected(struct selftest *t)
 {
-	bool code = said(t, false, "echo x >> .git/hooks/pre-commit 2>/dev/null && echo open || echo shut",
+	bool code = said(t, false,
+	                 "echo x >> .git/hooks/pre-commit 2>/dev/null && echo open || echo shut",
 	                 "shut");
-	bool root = said(t, true, "echo x >> .git/hooks/pre-commit 2>/dev/null && echo open || echo shut",
+	bool root = said(t, true,
+	                 "echo x >> .git/hooks/pre-commit 2>/dev/null && echo open || echo shut",
 	                 "shut");
 	bool rest = said(t, false, "echo ok > selftest-file && echo ok", "ok");
 
 	report(t, code && root && rest ? PASS : FAIL, "protected-paths",
-	       code && root ? "a git hook cannot be changed by code or container root; the rest of "
-	                      "the workspace is writable"
-	                    : "a git hook CAN be changed from inside ([security] protection is off?)");
-	report(t, said(t, true, "umount /workspace/.git/hooks 2>/dev/null && echo open || echo shut",
-	               "shut")
-	                  ? PASS
-	                  : FAIL,
+	       code && root
+	               ? "a git hook cannot be changed by code or container root; the rest of "
+	                 "the workspace is writable"
+	               : "a git hook CAN be changed from inside ([security] protection is off?)");
+	report(t,
+	       said(t, true, "umount /workspace/.git/hooks 2>/dev/null && echo open || echo shut",
+	            "shut")
+	               ? PASS
+	               : FAIL,
 	       "no-unmount", "container root cannot unmount the read-only overlays");
 }
 
@@ -145,9 +149,10 @@ static void check_network(struct selftest *t)
 	char addr[INET_ADDRSTRLEN];
 
 	if (c->network.mode == NET_MODE_OPEN) {
-		report(t, FAIL, "private-networks", "network mode is open: private networks, other "
-		                                    "containers and cloud metadata are reachable "
-		                                    "([network] mode)");
+		report(t, FAIL, "private-networks",
+		       "network mode is open: private networks, other "
+		       "containers and cloud metadata are reachable "
+		       "([network] mode)");
 		return;
 	}
 	if (!c->network.block_metadata_endpoint)
@@ -159,7 +164,8 @@ static void check_network(struct selftest *t)
 	other.s_addr = htonl((ntohl(other.s_addr) & ~0xffu) | 0xfau);
 	inet_ntop(AF_INET, &other, addr, sizeof(addr));
 	if (c->network.allow_local_network_access || !c->network.block_private_networks)
-		report(t, FAIL, "private-networks", "private networks are allowed by the configuration");
+		report(t, FAIL, "private-networks",
+		       "private networks are allowed by the configuration");
 	else
 		report(t, refused(t, addr) ? PASS : FAIL, "private-networks",
 		       "private addresses and other containers are refused at once");
@@ -173,24 +179,28 @@ static void check_posture(struct selftest *t)
 	       "seccomp", "processes in the container run under a seccomp filter");
 	report(t, said(t, true, "awk '$1==0{print $2}' /proc/self/uid_map", "0") ? FAIL : PASS,
 	       "unprivileged", "container root is not host root");
-	report(t, said(t, true, "test -e /dev/incus && echo present || echo absent", "absent") ? PASS
-	                                                                                        : FAIL,
+	report(t,
+	       said(t, true, "test -e /dev/incus && echo present || echo absent", "absent") ? PASS
+	                                                                                    : FAIL,
 	       "guest-api", "the Incus guest API (/dev/incus) is not available inside");
 }
 
 static void check_monitor(struct selftest *t)
 {
 	if (!t->sc.config->monitoring.enabled) {
-		report(t, SKIP, "monitor", "[monitoring] enabled = false: nothing watches for reverse "
-		                           "shells");
+		report(t, SKIP, "monitor",
+		       "[monitoring] enabled = false: nothing watches for reverse "
+		       "shells");
 		return;
 	}
-	/* nc -e towards the bridge itself: the exec is what the monitor judges, no traffic needed */
+	/* nc -e towards the bridge itself: the exec is what the monitor judges, no traffic needed
+	 */
 	(void)inside(t, false, "nc -e /bin/sh 127.0.0.1 9 >/dev/null 2>&1 & sleep 1; echo done");
 	for (int i = 0; i < 50; i++) {
 		if (incus_instance_exists(t->sc.client, t->sc.session->name, NULL) == 0) {
-			report(t, PASS, "monitor", "a simulated reverse shell is caught and the container "
-			                           "removed");
+			report(t, PASS, "monitor",
+			       "a simulated reverse shell is caught and the container "
+			       "removed");
 			return;
 		}
 		usleep(100 * 1000);
@@ -213,9 +223,10 @@ static int run(int argc, char **argv)
 	{
 		char cmd[256];
 
-		(void)snprintf(cmd, sizeof(cmd),
-		               "git -C %s init -q && printf '#!/bin/sh\\n' > %s/.git/hooks/pre-commit", t.ws,
-		               t.ws);
+		(void)snprintf(
+		        cmd, sizeof(cmd),
+		        "git -C %s init -q && printf '#!/bin/sh\\n' > %s/.git/hooks/pre-commit",
+		        t.ws, t.ws);
 		if (system(cmd) != 0)
 			return cmd_failf("cannot prepare the scratch workspace (git needed)");
 	}

@@ -117,7 +117,6 @@ int session_exec(struct session *s, char *const *argv, bool interactive, struct 
 int session_exec_plain(struct session *s, char *const *argv, bool interactive,
                        struct coi_error *err);
 
-
 /* Leave the container running without this process (the user detached): the undo steps are
  * dropped, and the owner record says the session is detached, so it is not an orphan. */
 int session_detach(struct session *s, struct coi_error *err);
