@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "incus/incus.h"
 #include "session/fleet.h"
+#include "session/saved.h"
 #include "util/error.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -16,8 +17,27 @@
 const struct verb verb_clean;
 
 struct clean_opts {
-	bool orphans, dry_run, all;
+	bool orphans, dry_run, all, sessions;
 };
+
+/* --sessions: every saved agent session (what --resume would restore). */
+static int clean_sessions(const struct clean_opts *o)
+{
+	struct saved_entry *l = NULL;
+	size_t n = 0;
+	int status = 0;
+
+	if (saved_list(&l, &n, NULL) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		printf("%s saved %s session %s (%s)\n", o->dry_run ? "would remove" : "removing",
+		       l[i].tool, l[i].id, l[i].workspace);
+		if (!o->dry_run && saved_session_delete(&l[i]) < 0)
+			status = -1;
+	}
+	saved_list_release(l, n);
+	return status;
+}
 
 static int act(struct incus_client *c, const char *name, const char *why, bool kill_container,
                const struct clean_opts *o)
@@ -77,9 +97,13 @@ static int clean_dangling(struct incus_client *c, const struct fleet *f, const s
 static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	        {"orphans", no_argument, NULL, 'o'}, {"dry-run", no_argument, NULL, 'n'},
-	        {"all", no_argument, NULL, 'a'},     {"force", no_argument, NULL, 'f'},
-	        {"help", no_argument, NULL, 'h'},    {0},
+	        {"orphans", no_argument, NULL, 'o'},
+	        {"dry-run", no_argument, NULL, 'n'},
+	        {"sessions", no_argument, NULL, 's'},
+	        {"all", no_argument, NULL, 'a'},
+	        {"force", no_argument, NULL, 'f'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
 	};
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
 	struct clean_opts co = {0};
@@ -92,6 +116,9 @@ static int run(int argc, char **argv)
 		switch (o) {
 		case 'o':
 			co.orphans = true;
+			break;
+		case 's':
+			co.sessions = true;
 			break;
 		case 'n':
 			co.dry_run = true;
@@ -127,6 +154,8 @@ static int run(int argc, char **argv)
 	}
 	if (co.orphans && clean_dangling(c, &f, &co) < 0)
 		status = EXIT_FAIL;
+	if (co.sessions && clean_sessions(&co) < 0)
+		status = EXIT_FAIL;
 	if (co.orphans && !co.dry_run) {
 		int n = fleet_purge_rules(&f, &err);
 
@@ -147,7 +176,7 @@ const struct verb verb_clean = {
         .name = "clean",
         .run = run,
         .summary = "remove stopped sessions and what a crash left behind",
-        .usage = "Usage: coi clean [--orphans] [--all] [--dry-run]\n"
+        .usage = "Usage: coi clean [--orphans] [--sessions] [--all] [--dry-run]\n"
                  "\n"
                  "Remove stopped ephemeral session containers. With --orphans, also running\n"
                  "ephemeral sessions whose coi process is gone (coi was killed), and host state\n"
@@ -155,6 +184,7 @@ const struct verb verb_clean = {
                  "paths, idmapped workspace mounts, network rules.\n"
                  "\n"
                  "  --orphans   also what a killed coi left behind\n"
+                 "  --sessions  also every saved agent session (what --resume restores)\n"
                  "  -a, --all   also stopped persistent containers\n"
                  "  --dry-run   say what would be removed, remove nothing",
 };

@@ -305,3 +305,9 @@ int saved_list(struct saved_entry **ret, size_t *ret_n, struct coi_error *err)
 	*ret_n = n;
 	return 0;
 }
+
+int saved_session_delete(const struct saved_entry *e)
+{
+	remove_tree(e->dir);
+	return access(e->dir, F_OK) == 0 ? -EIO : 0;
+}

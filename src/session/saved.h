@@ -44,3 +44,5 @@ struct saved_entry {
 /* Every saved session of every tool, oldest first. */
 int saved_list(struct saved_entry **ret, size_t *ret_n, struct coi_error *err);
 void saved_list_release(struct saved_entry *l, size_t n);
+/* Remove a saved session's directory. */
+int saved_session_delete(const struct saved_entry *e);

@@ -62,6 +62,11 @@ $T send-keys -t t1 "exit" Enter
 t_ok "and exits" wait_screen "COI-EXIT=0"
 t_ok "the container is deleted" t_wait_gone "$name"
 
+t_like "coi list --all shows the saved session" "$("$COI" list --all)" "dummy +$ws"
+t_like "coi info shows it with how to resume" "$(cd "$ws" && "$COI" info)" "coi shell --resume="
+t_ok "coi clean --sessions" "$COI" clean --sessions
+t_is "removes the saved sessions" "$(ls "$COI_HOME"/sessions-dummy 2>/dev/null | wc -l)" 0
+
 # Forwarded variables: in the command's environment, never on a command line.
 printf '[tool]\nname = "dummy"\n[defaults]\nforward_env = ["COI_T_SECRET"]\n' >"$cfg"
 secret="s3cr3t-$RANDOM$RANDOM"
