@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "netpolicy/netpolicy.h"
 #include "session/protect.h"
 #include "session/saved.h"
+#include "session/tool.h"
 #include "util/error.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -224,6 +226,26 @@ static int monitor_from_config(struct session_opts *o, const struct coi_config *
 	return 0;
 }
 
+/* The invoking user's own credential file for the tool, when it exists. */
+static int credentials_from_home(struct session_opts *o)
+{
+	const struct tool *t = tool_find(o->tool);
+	struct passwd *pw = getpwuid((uid_t)o->host_uid);
+	struct stat st;
+
+	if (!t || !t->credential_file)
+		return 0;
+	o->credentials = path_join(pw ? pw->pw_dir : home_dir(), t->credential_file);
+	if (!o->credentials)
+		return -ENOMEM;
+	if (stat(o->credentials, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "coi: warning: [tool] copy_credentials: no '%s' on the host\n",
+		        o->credentials);
+		o->credentials = (free(o->credentials), NULL);
+	}
+	return 0;
+}
+
 static int replace(char **dst, const char *src)
 {
 	free(*dst);
@@ -310,6 +332,8 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 			        "not a socket on the host; not forwarding\n");
 	}
 	if (monitor_from_config(&sc->opts, sc->config) < 0)
+		return coi_error_oom(err);
+	if (sc->config->tool.copy_credentials && credentials_from_home(&sc->opts) < 0)
 		return coi_error_oom(err);
 	if (sc->slot)
 		sc->opts.slot = sc->slot;

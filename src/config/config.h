@@ -125,7 +125,8 @@ struct coi_config {
 		char *binary;
 		enum permission_mode permission_mode; /* bypass */
 		char **pre_launch;
-		bool auto_context; /* true */
+		bool auto_context;     /* true */
+		bool copy_credentials; /* false: the tool's credential file stays on the host */
 		char *context_file;
 		bool context_json;
 		char *context_json_file;

@@ -58,6 +58,7 @@ static const struct config_key keys[] = {
 	K("tool.permission_mode", CONFIG_ENUM, tool.permission_mode, "\"bypass\"", AW, "bypass the tool's permission prompts, or keep them", .allowed = "bypass|interactive"),
 	K("tool.pre_launch", CONFIG_STRV, tool.pre_launch, NULL, TO, "commands run in the container before the tool"),
 	K("tool.auto_context", CONFIG_BOOL, tool.auto_context, "true", AW, "tell the tool about its sandbox in its context file"),
+	K("tool.copy_credentials", CONFIG_BOOL, tool.copy_credentials, "false", TO, "copy the tool's own credential file from your home into the container (coi addition)"),
 	K("tool.context_file", CONFIG_STRING, tool.context_file, NULL, TO, "replacement for the sandbox context template"),
 	K("tool.context_json", CONFIG_BOOL, tool.context_json, "false", AW, "also write ~/SANDBOX_CONTEXT.json"),
 	K("tool.context_json_file", CONFIG_STRING, tool.context_json_file, NULL, TO, "replacement for the JSON sandbox context"),

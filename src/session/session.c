@@ -100,6 +100,7 @@ void session_opts_release(struct session_opts *o)
 	free(o->resume_dir);
 	free(o->ssh_agent);
 	strv_free(o->monitor_argv);
+	free(o->credentials);
 	if (o->net) {
 		net_policy_release(o->net);
 		free(o->net);
@@ -630,6 +631,32 @@ static int forward_ssh_agent(struct session *s, struct coi_error *err)
 	return r < 0 ? coi_error_prefix(err, "forwarding the SSH agent") : 0;
 }
 
+/* [tool] copy_credentials: the tool's own login, copied (never mounted) as code's, mode 0600. */
+static int copy_credentials(struct session *s, const struct tool *t, struct coi_error *err)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(1u << 20);
+	_cleanup_free_ char *dir = NULL;
+	char *slash;
+	int r;
+
+	if (!s->opts->credentials || !t || !t->credential_file)
+		return 0;
+	r = read_file(s->opts->credentials, &b, err);
+	if (r < 0)
+		return coi_error_prefix(err, "[tool] copy_credentials");
+	dir = strdup(t->credential_file);
+	if (!dir)
+		return coi_error_oom(err);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		r = make_home_dir(s, dir, err);
+		if (r < 0)
+			return r;
+	}
+	return write_home_file(s, t->credential_file, buf_str(&b), 0600, err);
+}
+
 static int prepare_user(struct session *s, struct coi_error *err)
 {
 	_cleanup_buf_ struct buf ctx = BUF_INIT(64u << 10), env = BUF_INIT(1u << 20);
@@ -655,6 +682,8 @@ static int prepare_user(struct session *s, struct coi_error *err)
 		r = inject_tool_context(s, t, buf_str(&ctx), err);
 	if (r >= 0 && t && s->opts->bypass && strcmp(t->name, "opencode") == 0)
 		r = opencode_bypass(s, err);
+	if (r >= 0)
+		r = copy_credentials(s, t, err);
 	return r < 0 ? coi_error_prefix(err, "preparing the code user's environment") : 0;
 }
 

@@ -73,6 +73,7 @@ struct session_opts {
 	char *resume_dir;    /* a saved session to restore into the container, or NULL */
 	char *ssh_agent;     /* host SSH agent socket to forward ([ssh] forward_agent), or NULL */
 	char **monitor_argv; /* extra arguments of `coi monitor NAME --daemon`; NULL: no monitor */
+	char *credentials;   /* host path of the tool\'s credential file to copy in, or NULL */
 
 	/* limits: empty strings/0 mean unset */
 	char *limits_cpu;

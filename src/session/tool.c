@@ -16,30 +16,35 @@ static const struct tool tools[] = {
 		.name = "claude", .binary = "claude",
 		.bypass_args = ARGS("--dangerously-skip-permissions"),
 		.state_dir = ".claude", .context_file = ".claude/CLAUDE.md",
+		.credential_file = ".claude/.credentials.json",
 		.resume_args = ARGS("--resume", "%s"), .continue_args = ARGS("--continue"),
 	},
 	{
 		/* opencode takes its permissions from its config file (written by the session) */
 		.name = "opencode", .binary = "opencode",
 		.state_dir = ".local/share/opencode", .context_file = ".config/opencode/AGENTS.md",
+		.credential_file = ".local/share/opencode/auth.json",
 		.resume_args = ARGS("--session", "%s"), .continue_args = ARGS("--continue"),
 	},
 	{
 		.name = "codex", .binary = "codex",
 		.bypass_args = ARGS("--dangerously-bypass-approvals-and-sandbox"),
 		.state_dir = ".codex", .context_file = ".codex/AGENTS.md",
+		.credential_file = ".codex/auth.json",
 		.resume_args = ARGS("resume", "%s"), .continue_args = ARGS("resume", "--last"),
 	},
 	{
 		.name = "gemini", .binary = "gemini",
 		.bypass_args = ARGS("--yolo"),
 		.state_dir = ".gemini", .context_file = ".gemini/GEMINI.md",
+		.credential_file = ".gemini/oauth_creds.json",
 		.resume_args = ARGS("--resume", "%s"), .continue_args = ARGS("--resume", "latest"),
 	},
 	{
 		/* coi's fake agent, for tests (src/image/dummy documents its interface) */
 		.name = "dummy", .binary = "dummy",
 		.state_dir = ".dummy", .context_file = ".dummy/CONTEXT.md",
+		.credential_file = ".dummy/credentials",
 		.resume_args = ARGS("--resume", "%s"), .continue_args = ARGS("--continue"),
 	},
 };

@@ -12,6 +12,7 @@ struct tool {
 	const char *const *bypass_args; /* permission_mode = bypass */
 	const char *state_dir;          /* under the code user's home, NULL if none */
 	const char *context_file;       /* under the home: where the sandbox context is injected */
+	const char *credential_file;    /* under the home, on the host and inside: the login */
 	const char *const *resume_args; /* resume a given session: "%s" is the id */
 	const char *const *continue_args; /* resume the newest session */
 };

@@ -100,6 +100,6 @@ for delay in 0.05 0.2 0.4 0.7 1.5; do
     for _ in $(seq 50); do [ -z "$(incus list "$prefix" -c n -f csv)" ] && break; sleep 0.1; done
     t_is "SIGINT after ${delay}s: no container left" "$(incus list "$prefix" -c n -f csv)" ""
 done
-t_is "no idmapped mount left" "$(grep -c /run/coi/mounts /proc/mounts)" 0
+t_is "no idmapped mount of this workspace left" "$(grep -c "/run/coi/mounts/$prefix" /proc/mounts)" 0
 t_is "no immutable flag left in the workspace" "$(lsattr -R -d "$ws/.git/hooks" "$ws/.git/config" 2>/dev/null | grep -c -- '-i-')" 0
 t_done

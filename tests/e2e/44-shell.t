@@ -17,7 +17,7 @@ printf '[tool]\nname = "dummy"\n' >"$cfg"
 export COI_CONFIG=$cfg
 git -C "$ws" init -q
 name=$(t_session_name "$ws" 1)
-T="tmux -L coi-t-shell"
+T="tmux -L coi-t-shell-$$" # a server of this run only
 t_defer "$T kill-server; incus delete -f $name"
 
 screen() { $T capture-pane -p -t t1 2>/dev/null; }
@@ -66,6 +66,18 @@ t_like "coi list --all shows the saved session" "$("$COI" list --all)" "dummy +$
 t_like "coi info shows it with how to resume" "$(cd "$ws" && "$COI" info)" "coi shell --resume="
 t_ok "coi clean --sessions" "$COI" clean --sessions
 t_is "removes the saved sessions" "$(ls "$COI_HOME"/sessions-dummy 2>/dev/null | wc -l)" 0
+
+# The tool's credential file: copied in (as code's, 0600) only when configured.
+mkdir -p /root/.dummy
+t_defer "rm -f /root/.dummy/credentials"
+echo "coi-t-token" >/root/.dummy/credentials
+printf '[tool]\nname = "dummy"\n' >"$cfg"
+out=$(cd "$ws" && "$COI" run -- sh -c 'cat ~/.dummy/credentials 2>/dev/null || echo absent' 2>/dev/null)
+t_is "the tool's credentials stay on the host by default" "$out" "absent"
+printf '[tool]\nname = "dummy"\ncopy_credentials = true\n' >"$cfg"
+out=$(cd "$ws" && "$COI" run -- sh -c 'stat -c "%U %a" ~/.dummy/credentials; cat ~/.dummy/credentials' 2>/dev/null)
+t_is "[tool] copy_credentials copies them in, code's, mode 0600" "$(echo $out)" "code 600 coi-t-token"
+rm -f /root/.dummy/credentials
 
 # Forwarded variables: in the command's environment, never on a command line.
 printf '[tool]\nname = "dummy"\n[defaults]\nforward_env = ["COI_T_SECRET"]\n' >"$cfg"
