@@ -87,6 +87,25 @@ int fleet_owner_record(const char *name, struct coi_error *err)
 	return write_file_atomic(path, text, (size_t)n, 0600, err);
 }
 
+void fleet_child_detach(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	for (int fd = 0; null >= 0 && fd < 3; fd++)
+		(void)dup2(null, fd);
+	(void)close_range(3, ~0U, 0);
+	signal(SIGTERM, SIG_DFL);
+}
+
+int fleet_owner_detached(const char *name, struct coi_error *err)
+{
+	_cleanup_free_ char *path = run_file(name, "owner");
+
+	if (!path)
+		return coi_error_oom(err);
+	return write_file_atomic(path, "detached\n", 9, 0600, err);
+}
+
 void fleet_owner_clear(const char *name)
 {
 	_cleanup_free_ char *path = run_file(name, "owner");

@@ -38,9 +38,16 @@ struct fleet {
 int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struct coi_error *err);
 void fleet_release(struct fleet *f);
 
+/* In a forked child that will outlive coi (background teardown, allowlist refresh): stdio on
+ * /dev/null, every other inherited descriptor closed (a caller waiting for EOF on a pipe, a lock),
+ * and SIGTERM back to its default (the session's handler only sets a flag). */
+void fleet_child_detach(void);
+
 /* Record that this process owns container name; fleet_owner_clear() at the end. */
 int fleet_owner_record(const char *name, struct coi_error *err);
 void fleet_owner_clear(const char *name);
+/* Record that name's session is detached (coi shell left it running for coi attach). */
+int fleet_owner_detached(const char *name, struct coi_error *err);
 /* 1 when a live coi process owns name, 0 when none does (or its record is stale). */
 int fleet_owner_alive(const char *name);
 

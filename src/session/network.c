@@ -21,6 +21,7 @@
 #include "incus/incus.h"
 #include "monitor/monitor.h"
 #include "netpolicy/netpolicy.h"
+#include "session/fleet.h"
 #include "session/session.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -213,13 +214,7 @@ static int start_refresh(struct session *s, struct net_target *t, struct net_res
 	if (pid < 0)
 		return coi_error_errno(err, errno, "cannot start the allowlist refresh");
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		for (int fd = 0; null >= 0 && fd < 3; fd++)
-			(void)dup2(null, fd);
-		/* nothing of the session's: no pipe of a caller waiting for EOF, no lock */
-		(void)close_range(3, ~0U, 0);
-		signal(SIGTERM, SIG_DFL); /* the session's handler would only set a flag */
+		fleet_child_detach();
 		refresh_loop(s, t, res);
 	}
 	(void)snprintf(text, sizeof(text), "%d\n", (int)pid);

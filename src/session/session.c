@@ -340,16 +340,10 @@ static int handle_existing(struct session *s, struct coi_error *err)
 
 static int check_image(struct session *s, struct coi_error *err)
 {
-	_cleanup_free_ char *path = NULL;
-	int r;
+	int r = incus_image_alias_exists(s->client, s->opts->image, err);
 
-	if (asprintf(&path, "/1.0/images/aliases/%s", s->opts->image) < 0)
-		return coi_error_oom(err);
-	r = incus_request(s->client, "GET", path, NULL, NULL, NULL, err);
-	if (r >= 0)
-		return 0;
-	if (r != -ENOENT)
-		return r;
+	if (r != 0)
+		return r < 0 ? r : 0;
 	return coi_error_set(err, -ENOENT,
 	                     "image '%s' not found: build it with 'coi build' (or set "
 	                     "[container] image)",
@@ -979,15 +973,7 @@ static void finish_in_background(struct session *s)
 	(void)setsid();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	{
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		for (int fd = 0; null >= 0 && fd < 3; fd++)
-			(void)dup2(null, fd);
-		/* no pipe of a caller waiting for EOF (a test harness, a shell pipeline) */
-		(void)close_range(3, ~0U, 0);
-		signal(SIGTERM, SIG_DFL);
-	}
+	fleet_child_detach();
 	/* the parent's connection is not ours to share */
 	incus_client_opts_from_env(&o);
 	if (incus_client_new(&o, &s->client, NULL) < 0)
@@ -1055,12 +1041,8 @@ int session_stop(struct session *s, struct coi_error *err)
 
 int session_detach(struct session *s, struct coi_error *err)
 {
-	_cleanup_free_ char *dir = coi_dir(), *path = NULL;
-
-	if (!dir || asprintf(&path, "%s/run/%s.owner", dir, s->name) < 0)
-		return coi_error_oom(err);
 	s->n_undo = 0;
-	return write_file_atomic(path, "detached\n", 9, 0600, err);
+	return fleet_owner_detached(s->name, err);
 }
 
 char **session_take_warnings(struct session *s)
