@@ -71,15 +71,21 @@ static void COI_PRINTF(3, 4) chain_rule(struct gen *g, enum net_family f, const 
 #define ip_rule(g, ...) chain_rule(g, NET_FAMILY_IP, __VA_ARGS__)
 #define br_rule(g, ...) chain_rule(g, NET_FAMILY_BRIDGE, __VA_ARGS__)
 
-/* A refusal: logged to NFLOG (when a group is set), then rejected at once, in one rule. */
+/* A refusal: logged to NFLOG (when a group is set), then rejected at once. TCP gets a reset:
+ * an ICMP error that reaches a socket still in connect() is taken as a soft error there, and the
+ * connection fails only at the SYN retransmit a second later; a RST ends it at once. Everything
+ * else gets the ICMP error. */
 static void deny(struct gen *g, const char *match)
 {
 	char log[128] = "";
+	const char *sp = *match ? " " : "";
 
 	if (g->log_group >= 0)
 		(void)snprintf(log, sizeof(log), "log prefix \"coi-deny:%s \" group %d ", g->name,
 		               g->log_group);
-	ip_rule(g, "%s%s%s" REJECT, match, *match ? " " : "", log);
+	/* the protocol match last: the reset needs tcp as the last l4proto context */
+	ip_rule(g, "%s%smeta l4proto tcp %sreject with tcp reset", match, sp, log);
+	ip_rule(g, "%s%s%s" REJECT, match, sp, log);
 }
 
 static void setup_tables(struct gen *g)

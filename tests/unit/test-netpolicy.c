@@ -15,9 +15,15 @@
 #include "util/json.h"
 #include "util/strv.h"
 
-#define T  "add rule ip coi ct-c1 "
-#define C  " comment \"coi:c1\"\n"
-#define RJ " log prefix \"coi-deny:c1 \" group 5 reject with icmp type admin-prohibited"
+#define T   "add rule ip coi ct-c1 "
+#define C   " comment \"coi:c1\"\n"
+#define RJ  " log prefix \"coi-deny:c1 \" group 5 reject with icmp type admin-prohibited"
+#define RST " log prefix \"coi-deny:c1 \" group 5 reject with tcp reset"
+/* A refusal: a TCP reset for TCP, the ICMP error for the rest (m: a non-empty match). */
+#define DENY(m) T m " meta l4proto tcp" RST C T m RJ C
+#define DENY_ALL                     \
+	T "meta l4proto tcp" RST C T \
+	  "log prefix \"coi-deny:c1 \" group 5 reject with icmp type admin-prohibited" C
 
 #define SETUP                                                                                  \
 	"add table ip coi\n"                                                                   \
@@ -32,7 +38,7 @@
 	"add rule ip coi forward ip saddr 10.0.3.7 jump ct-c1 comment \"coi:c1\"\n" \
 	"add rule ip coi input ip saddr 10.0.3.7 jump ct-c1 comment \"coi:c1\"\n"
 #define SIBLINGS "ip daddr { 10.0.3.0/24, 224.0.0.0/4, 255.255.255.255 }"
-#define BCAST    T "ip daddr 255.255.255.255 udp dport 67 accept" C T SIBLINGS RJ C
+#define BCAST    T "ip daddr 255.255.255.255 udp dport 67 accept" C DENY(SIBLINGS)
 #define BR_RESET "add chain bridge coi br-c1\nflush chain bridge coi br-c1\n"
 #define BR_REAL                                                                             \
 	"add rule bridge coi br-c1 ether type arp accept" C                                 \
@@ -311,9 +317,10 @@ static void test_gen_restricted_default(void)
 	s = gen(&t, &p, NULL, NULL, &r);
 	CHECK(r == 0);
 	CHECK_STREQ(s, SETUP CT_RESET T
-	            "ct state established,related accept" C T "ip daddr 10.0.3.1 accept" C BCAST T
-	            "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }" RJ C T
-	            "ip daddr 169.254.0.0/16" RJ C T "accept" C JUMPS BR_RESET BR_REAL);
+	            "ct state established,related accept" C T
+	            "ip daddr 10.0.3.1 accept" C BCAST DENY(
+	                    "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }")
+	                    DENY("ip daddr 169.254.0.0/16") T "accept" C JUMPS BR_RESET BR_REAL);
 	net_policy_release(&p);
 }
 
@@ -331,7 +338,7 @@ static void test_gen_restricted_knobs(void)
 	s1 = gen(&t, &p, NULL, NULL, NULL);
 	CHECK(strstr(s1, "10.0.0.0/8") == NULL);
 	CHECK(strstr(s1, "169.254") == NULL);
-	CHECK(strstr(s1, T SIBLINGS RJ C) != NULL); /* siblings still blocked */
+	CHECK(strstr(s1, DENY(SIBLINGS)) != NULL); /* siblings still blocked */
 
 	p.allow_local_network_access = true;
 	p.block_private_networks = true;
@@ -345,11 +352,9 @@ static void test_gen_restricted_knobs(void)
 	CHECK(net_policy_add_allowed_port(&p, 443, NULL) == 0);
 	CHECK(net_policy_add_allowed_port(&p, 80, NULL) == 0);
 	s3 = gen(&t, &p, NULL, NULL, NULL);
-	CHECK(strstr(s3, T "ip daddr 169.254.0.0/16" RJ C T
-	                   "meta l4proto { tcp, udp } th dport { 443, 80 } accept" C T
-	                   "icmp type echo-request accept" C T
-	                   "log prefix \"coi-deny:c1 \" group 5 reject with icmp type "
-	                   "admin-prohibited" C "add rule ip coi forward") != NULL);
+	CHECK(strstr(s3, DENY("ip daddr 169.254.0.0/16") T
+	             "meta l4proto { tcp, udp } th dport { 443, 80 } accept" C T
+	             "icmp type echo-request accept" C DENY_ALL "add rule ip coi forward") != NULL);
 	CHECK(strstr(s3, T "accept" C) == NULL); /* no final accept with a port cap */
 
 	CHECK(net_policy_add_dns_server(&p, "1.1.1.1", NULL) == 0);
@@ -359,16 +364,17 @@ static void test_gen_restricted_knobs(void)
 	s4 = gen(&t, &p, NULL, NULL, NULL);
 	CHECK(strstr(s4, T "ip daddr 10.0.3.1 accept" C BCAST T
 	                   "ip daddr { 1.1.1.1, 9.9.9.9 } meta l4proto { tcp, udp } th dport 53 "
-	                   "accept" C T "meta l4proto { tcp, udp } th dport 53" RJ C T
-	                   "ip daddr 192.168.1.10 meta l4proto { tcp, udp } th dport 445 accept" C T
-	                   "ip daddr 192.168.1.11 meta l4proto { tcp, udp } th dport { 443, 80 } "
-	                   "accept" C T "ip daddr { 10.0.0.0/8") != NULL);
+	                   "accept" C DENY("meta l4proto { tcp, udp } th dport 53") T
+	             "ip daddr 192.168.1.10 meta l4proto { tcp, udp } th dport 445 accept" C T
+	             "ip daddr 192.168.1.11 meta l4proto { tcp, udp } th dport { 443, 80 } "
+	             "accept" C T "ip daddr { 10.0.0.0/8") != NULL);
 
 	t.log_group = -1;
 	s5 = gen(&t, &p, NULL, NULL, NULL);
 	CHECK(strstr(s5, "log") == NULL);
-	CHECK(strstr(s5, T "meta l4proto { tcp, udp } th dport 53 reject with icmp type "
-	                   "admin-prohibited" C) != NULL);
+	CHECK(strstr(s5, T "meta l4proto { tcp, udp } th dport 53 meta l4proto tcp reject with "
+	                   "tcp reset" C T "meta l4proto { tcp, udp } th dport 53 reject with icmp "
+	                   "type admin-prohibited" C) != NULL);
 	net_policy_release(&p);
 }
 
@@ -398,18 +404,15 @@ static void test_gen_allowlist(void)
 	        .a = {A("192.168.1.5"), A("127.0.0.1"), A("169.254.169.254"), A("5.6.7.8")}};
 	res = resolution(sets, 4);
 	s = gen(&t, &p, &res, NULL, NULL);
-	CHECK_STREQ(
-	        s, SETUP CT_RESET T
-	        "ct state established,related accept" C T
-	        "meta l4proto { tcp, udp } th dport 53" RJ C T "ip daddr 10.0.3.1 accept" C BCAST T
-	        "ip daddr 169.254.0.0/16" RJ C T
-	        "ip daddr { 104.16.1.34, 104.16.1.35 } meta l4proto { tcp, udp } accept" C T
-	        "ip daddr 1.2.3.0/24 meta l4proto { tcp, udp } th dport { 80, 8000-8100 } "
-	        "accept" C T "ip daddr 5.6.7.8 meta l4proto { tcp, udp } th dport 443 accept" C T
-	        "ip daddr { 104.16.1.34, 104.16.1.35, 1.2.3.0/24, 5.6.7.8 } icmp type "
-	        "echo-request limit rate 10/second accept" C T
-	        "log prefix \"coi-deny:c1 \" group 5 reject with icmp type admin-prohibited" C JUMPS
-	                BR_RESET BR_REAL);
+	CHECK_STREQ(s, SETUP CT_RESET T "ct state established,related accept" C DENY(
+	                       "meta l4proto { tcp, udp } th dport 53") T
+	            "ip daddr 10.0.3.1 accept" C BCAST DENY("ip daddr 169.254.0.0/16") T
+	            "ip daddr { 104.16.1.34, 104.16.1.35 } meta l4proto { tcp, udp } accept" C T
+	            "ip daddr 1.2.3.0/24 meta l4proto { tcp, udp } th dport { 80, 8000-8100 } "
+	            "accept" C T
+	            "ip daddr 5.6.7.8 meta l4proto { tcp, udp } th dport 443 accept" C T
+	            "ip daddr { 104.16.1.34, 104.16.1.35, 1.2.3.0/24, 5.6.7.8 } icmp type "
+	            "echo-request limit rate 10/second accept" C DENY_ALL JUMPS BR_RESET BR_REAL);
 
 	/* allowed_ports caps entries without their own ports; LAN answers allowed when asked */
 	CHECK(net_policy_add_allowed_port(&p, 443, NULL) == 0);
@@ -454,7 +457,8 @@ static void test_gen_allowlist_large(void)
 	big_allowlist(&p, &res);
 	s = gen(&t, &p, &res, NULL, &r);
 	CHECK(r == 0);
-	CHECK(count_lines(s) == 24 + NET_ALLOWLIST_MAX); /* 512 accepts and 24 others */
+	/* 512 accepts and 28 others (four refusals of two rules each among them) */
+	CHECK(count_lines(s) == 28 + NET_ALLOWLIST_MAX);
 	CHECK(strstr(
 	        s, "93.0.127.255 } meta l4proto { tcp, udp } th dport { 443, 8000-8100 } accept"));
 	net_resolution_release(&res);
