@@ -49,7 +49,7 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(O)/tools/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 
-.PHONY: all dev asan release check check-asan unit tools fuzz format format-check lint \
+.PHONY: FORCE all dev asan release check check-asan unit tools fuzz format format-check lint \
 	install uninstall clean e2e test bench docs deb
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -74,6 +74,14 @@ $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(COI_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The version is compiled into cmd.o: rebuild it when `git describe` says something new (a
+# commit, a dirty tree), or an installed coi would report the version of an older build.
+$(O)/version.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+$(O)/src/cmd/cmd.o: $(O)/version.stamp
+FORCE:
 
 # Files embedded with .incbin (the compiler's dependency output does not list them).
 $(O)/src/image/recipes.o: src/image/base-debootstrap.sh src/image/build.sh src/image/dummy
