@@ -28,7 +28,9 @@ static int run(int argc, char **argv)
 	if (r <= 0)
 		return -r;
 	cmd = argv + optind;
-	if (!*cmd) {
+	if ((sc.prompt || sc.prompt_file) && *cmd)
+		return cmd_usage_error(&verb_run, "a prompt and a COMMAND exclude each other");
+	if (!*cmd && !sc.prompt && !sc.prompt_file) {
 		/* No command: the project's own ./coi-run, as the original does. */
 		struct stat st;
 
@@ -41,6 +43,8 @@ static int run(int argc, char **argv)
 	r = session_cmd_start(&sc, &err);
 	if (r < 0)
 		return session_cmd_finish(&sc, cmd_fail(&err));
+	if (sc.agent_argv)
+		cmd = sc.agent_argv;
 	status = session_exec(sc.session, cmd, false, &err);
 	if (status < 0)
 		status = cmd_fail(&err);
@@ -53,10 +57,16 @@ const struct verb verb_run = {
         .summary = "run a command in a new sandbox and pass its exit status through",
         .usage =
                 "Usage: coi run [OPTIONS] [--] COMMAND [ARGS...]\n"
+                "       coi run [OPTIONS] --prompt TEXT | --prompt-file PATH\n"
                 "\n"
                 "Start a sandbox on the project, run COMMAND in /workspace as the user 'code', and\n"
                 "tear the sandbox down (unless persistent). Output is streamed, stdin is passed\n"
                 "through when it is not a terminal, and COMMAND's exit status becomes coi's.\n"
                 "Without COMMAND, runs the project's executable ./coi-run.\n"
+                "\n"
+                "With a prompt, the configured agent ([tool] name) answers it headless, without\n"
+                "asking permission (needs tool.permission_mode = \"bypass\"), and exits:\n"
+                "  --prompt TEXT         the prompt\n"
+                "  --prompt-file PATH    the prompt, read from a host file (up to 1 MiB)\n"
                 "\n" SESSION_CMD_OPTIONS_HELP,
 };

@@ -19,6 +19,7 @@
 #include "session/protect.h"
 #include "session/saved.h"
 #include "session/tool.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -33,6 +34,8 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 	        {"profile", required_argument, NULL, 'p'},
 	        {"resume", optional_argument, NULL, 'R'},
 	        {"continue", optional_argument, NULL, 'R'},
+	        {"prompt", required_argument, NULL, 'T'},
+	        {"prompt-file", required_argument, NULL, 'F'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -67,6 +70,19 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 		case 'R':
 			sc->resume = true;
 			sc->resume_id = optarg;
+			break;
+		case 'T':
+		case 'F':
+			/* headless agent runs are coi run's; one prompt, from one place */
+			if (strcmp(v->name, "run") != 0) {
+				cmd_usage_error(v, "--prompt and --prompt-file are for 'coi run'");
+				return -EXIT_USAGE;
+			}
+			if (sc->prompt || sc->prompt_file) {
+				cmd_usage_error(v, "give one prompt: --prompt or --prompt-file");
+				return -EXIT_USAGE;
+			}
+			*(c == 'T' ? &sc->prompt : &sc->prompt_file) = optarg;
 			break;
 		case 'h':
 			cmd_help(v);
@@ -373,6 +389,45 @@ static void warn_old_kernel(void)
 		        u.release);
 }
 
+/* The most a prompt file may hold: prompts are instructions, not data. */
+#define PROMPT_MAX ((size_t)1 << 20)
+
+/* The agent's command line answering one prompt (--prompt, --prompt-file), headless. Nobody is
+ * there to answer the agent's permission questions, so it needs the bypass mode. */
+static int headless_argv(struct session_cmd *sc, struct coi_error *err)
+{
+	_cleanup_buf_ struct buf file = BUF_INIT(PROMPT_MAX);
+	const struct tool *t = tool_find(sc->opts.tool);
+	const char *text = sc->prompt;
+	int r;
+
+	if (!t)
+		return coi_error_set(err, -EINVAL, "tool '%s' has no headless mode (one of: %s)",
+		                     sc->opts.tool, tool_names());
+	if (!sc->opts.bypass)
+		return coi_error_set(
+		        err, -EINVAL,
+		        "a headless run needs tool.permission_mode = \"bypass\": nobody "
+		        "is there to answer the agent's questions");
+	if (sc->prompt_file) {
+		r = read_file(sc->prompt_file, &file, err);
+		if (r < 0)
+			return coi_error_prefix(err, "--prompt-file");
+		text = buf_str(&file);
+		if (strlen(text) != file.len)
+			return coi_error_set(err, -EINVAL, "--prompt-file %s: holds a NUL byte",
+			                     sc->prompt_file);
+		/* as $(cat FILE) would: the file's final newlines are not part of the prompt */
+		while (file.len && file.data[file.len - 1] == '\n')
+			file.data[--file.len] = '\0';
+	}
+	if (!*text)
+		return coi_error_set(err, -EINVAL, "the prompt is empty");
+	/* as coi shell: a resumed session is restored, and the agent continues its newest */
+	sc->agent_argv = tool_argv(t, sc->opts.tool_binary, true, NULL, sc->resume, text);
+	return sc->agent_argv ? 0 : coi_error_oom(err);
+}
+
 int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 {
 	struct incus_client_opts o;
@@ -382,6 +437,11 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 	r = resolve_opts(sc, err);
 	if (r < 0)
 		return r;
+	if (sc->prompt || sc->prompt_file) {
+		r = headless_argv(sc, err);
+		if (r < 0)
+			return r;
+	}
 	incus_client_opts_from_env(&o);
 	r = incus_client_new(&o, &sc->client, err);
 	if (r < 0)
@@ -438,5 +498,6 @@ void session_cmd_release(struct session_cmd *sc)
 	sc->session = session_free(sc->session);
 	sc->client = incus_client_free(sc->client);
 	sc->config = config_free(sc->config);
+	sc->agent_argv = strv_free(sc->agent_argv);
 	session_opts_release(&sc->opts);
 }

@@ -19,6 +19,9 @@ struct session_cmd {
 	int persistent;            /* --persistent: 1, unset: -1 */
 	bool resume;               /* --resume[=ID] */
 	const char *resume_id;
+	const char *prompt;      /* run --prompt TEXT */
+	const char *prompt_file; /* run --prompt-file PATH */
+	char **agent_argv;       /* with a prompt: the agent's headless command line */
 	struct coi_config *config;
 	struct session_opts opts;
 	struct incus_client *client;
@@ -39,7 +42,8 @@ struct session_cmd {
 /* Parse the shared options (getopt stops at the first non-option, so the command follows).
  * Returns 1 to go on, 0 after --help (exit 0), or -2 for a usage error already reported. */
 int session_cmd_parse(const struct verb *v, int argc, char **argv, struct session_cmd *sc);
-/* Resolve options, connect, start the session, print the startup report on stderr. */
+/* Resolve options, connect, start the session, print the startup report on stderr. With a
+ * prompt, sc->agent_argv is the agent's headless command, checked before anything starts. */
 int session_cmd_start(struct session_cmd *sc, struct coi_error *err);
 /* Stop the session (if any), print warnings, and return status (or 1 if the teardown failed
  * and status was 0). */

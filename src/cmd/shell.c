@@ -31,7 +31,7 @@ static char **agent_argv(const struct session_cmd *sc, bool debug)
 	if (!t) /* any command, via tool.binary */
 		return strv_push(&argv, o->tool_binary) < 0 ? NULL : argv;
 	/* resuming: the agent continues its newest session in the restored state */
-	return tool_argv(t, o->tool_binary, o->bypass, NULL, sc->resume);
+	return tool_argv(t, o->tool_binary, o->bypass, NULL, sc->resume, NULL);
 }
 
 static int run(int argc, char **argv)

@@ -18,6 +18,7 @@ static const struct tool tools[] = {
 		.state_dir = ".claude", .context_file = ".claude/CLAUDE.md",
 		.credential_file = ".claude/.credentials.json",
 		.resume_args = ARGS("--resume", "%s"), .continue_args = ARGS("--continue"),
+		.prompt_flag = "-p",
 	},
 	{
 		/* opencode takes its permissions from its config file (written by the session) */
@@ -25,6 +26,7 @@ static const struct tool tools[] = {
 		.state_dir = ".local/share/opencode", .context_file = ".config/opencode/AGENTS.md",
 		.credential_file = ".local/share/opencode/auth.json",
 		.resume_args = ARGS("--session", "%s"), .continue_args = ARGS("--continue"),
+		.prompt_cmd = "run",
 	},
 	{
 		.name = "codex", .binary = "codex",
@@ -32,6 +34,7 @@ static const struct tool tools[] = {
 		.state_dir = ".codex", .context_file = ".codex/AGENTS.md",
 		.credential_file = ".codex/auth.json",
 		.resume_args = ARGS("resume", "%s"), .continue_args = ARGS("resume", "--last"),
+		.prompt_cmd = "exec",
 	},
 	{
 		.name = "gemini", .binary = "gemini",
@@ -39,6 +42,7 @@ static const struct tool tools[] = {
 		.state_dir = ".gemini", .context_file = ".gemini/GEMINI.md",
 		.credential_file = ".gemini/oauth_creds.json",
 		.resume_args = ARGS("--resume", "%s"), .continue_args = ARGS("--resume", "latest"),
+		.prompt_flag = "-p",
 	},
 	{
 		/* coi's fake agent, for tests (src/image/dummy documents its interface) */
@@ -46,6 +50,7 @@ static const struct tool tools[] = {
 		.state_dir = ".dummy", .context_file = ".dummy/CONTEXT.md",
 		.credential_file = ".dummy/credentials",
 		.resume_args = ARGS("--resume", "%s"), .continue_args = ARGS("--continue"),
+		.prompt_flag = "-p",
 	},
 };
 /* clang-format on */
@@ -79,17 +84,23 @@ static int push_all(char ***argv, const char *const *args, const char *id)
 }
 
 char **tool_argv(const struct tool *t, const char *binary_override, bool bypass,
-                 const char *resume_id, bool resume_latest)
+                 const char *resume_id, bool resume_latest, const char *prompt)
 {
 	_cleanup_strv_free_ char **argv = NULL;
 
 	if (strv_push(&argv, binary_override ? binary_override : t->binary) < 0)
+		return NULL;
+	if (prompt && t->prompt_cmd && strv_push(&argv, t->prompt_cmd) < 0)
 		return NULL;
 	if (bypass && push_all(&argv, t->bypass_args, NULL) < 0)
 		return NULL;
 	if (resume_id && push_all(&argv, t->resume_args, resume_id) < 0)
 		return NULL;
 	if (!resume_id && resume_latest && push_all(&argv, t->continue_args, NULL) < 0)
+		return NULL;
+	if (prompt && t->prompt_flag && strv_push(&argv, t->prompt_flag) < 0)
+		return NULL;
+	if (prompt && strv_push(&argv, prompt) < 0)
 		return NULL;
 	return TAKE_PTR(argv);
 }

@@ -15,6 +15,10 @@ struct tool {
 	const char *credential_file;    /* under the home, on the host and inside: the login */
 	const char *const *resume_args; /* resume a given session: "%s" is the id */
 	const char *const *continue_args; /* resume the newest session */
+	/* Headless: answer one prompt and exit. The sub-command (e.g. "exec") goes right after the
+	 * binary; the prompt goes last, after prompt_flag when the tool takes it as an option. */
+	const char *prompt_cmd;
+	const char *prompt_flag;
 };
 
 /* The tool named name, or NULL. */
@@ -23,6 +27,7 @@ const struct tool *tool_find(const char *name);
 const char *tool_names(void);
 
 /* The command line that launches the tool: binary (or binary_override), the bypass flags when
- * bypass, then the resume flags (resume_id, or the newest when resume_latest). NULL on OOM. */
+ * bypass, then the resume flags (resume_id, or the newest when resume_latest), then, when prompt
+ * is not NULL, the headless form answering it. NULL on OOM. */
 char **tool_argv(const struct tool *t, const char *binary_override, bool bypass,
-                 const char *resume_id, bool resume_latest);
+                 const char *resume_id, bool resume_latest, const char *prompt);
