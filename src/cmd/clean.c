@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "incus/incus.h"
 #include "session/fleet.h"
+#include "session/naming.h"
 #include "session/saved.h"
 #include "util/error.h"
 #include "util/path.h"
@@ -54,6 +55,22 @@ static int act(struct incus_client *c, const char *name, const char *why, bool k
 	return r;
 }
 
+/* A workspace lock file nobody holds: coi removes its lock file when it lets go, but an older
+ * coi, or one that was killed, left it. Taken and let go, which removes it; one in use is kept. */
+static void clean_lock_file(const char *file, const struct clean_opts *o)
+{
+	char hash[WORKSPACE_HASH_LEN + 1];
+	struct ws_lock l = WS_LOCK_INIT;
+
+	if (o->dry_run || strlen(file) != WORKSPACE_HASH_LEN + strlen(".lock") ||
+	    strspn(file, "0123456789abcdef") != WORKSPACE_HASH_LEN)
+		return;
+	memcpy(hash, file, WORKSPACE_HASH_LEN);
+	hash[WORKSPACE_HASH_LEN] = '\0';
+	if (session_lock_workspace(hash, 0, &l, NULL) == 0)
+		session_unlock_workspace(&l);
+}
+
 /* Leftover host state (owner records, immutable state, idmapped mounts) whose container is
  * gone. */
 static int clean_dangling(struct incus_client *c, const struct fleet *f, const struct clean_opts *o)
@@ -76,6 +93,8 @@ static int clean_dangling(struct incus_client *c, const struct fleet *f, const s
 			if (!name || de->d_name[0] == '.')
 				continue;
 			dot = strrchr(name, '.');
+			if (d == 0 && dot && strcmp(dot, ".lock") == 0)
+				clean_lock_file(name, o);
 			if (d == 0 && (!dot || strcmp(dot, ".lock") == 0))
 				continue;
 			if (d == 0)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,7 +87,18 @@ int session_pick_slot(const char *hash, char *const *existing)
 	return -EBUSY;
 }
 
-int session_lock_workspace(const char *hash, int timeout_ms, struct coi_error *err)
+/* Whether fd is still the file at path: the previous holder may have removed it between our
+ * open and our lock. */
+static bool lock_is_current(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+int session_lock_workspace(const char *hash, int timeout_ms, struct ws_lock *ret,
+                           struct coi_error *err)
 {
 	_cleanup_free_ char *dir = coi_dir(), *run = NULL, *path = NULL;
 	_cleanup_close_ int fd = -EBADF;
@@ -98,13 +110,23 @@ int session_lock_workspace(const char *hash, int timeout_ms, struct coi_error *e
 	r = mkdir_p(run, 0700);
 	if (r < 0)
 		return coi_error_errno(err, r, "cannot create '%s'", run);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return coi_error_errno(err, errno, "cannot open lock '%s'", path);
 	/* flock has no timeout: retry the non-blocking form, bounded. */
 	for (int waited = 0;; waited += 20) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return TAKE_FD(fd);
+		if (fd < 0) {
+			fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+			if (fd < 0)
+				return coi_error_errno(err, errno, "cannot open lock '%s'", path);
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			if (lock_is_current(fd, path)) {
+				ret->fd = TAKE_FD(fd);
+				ret->path = TAKE_PTR(path);
+				return 0;
+			}
+			closep(&fd); /* removed by its last holder: open the path afresh */
+			fd = -EBADF;
+			continue;
+		}
 		if (errno != EWOULDBLOCK)
 			return coi_error_errno(err, errno, "cannot lock '%s'", path);
 		if (waited >= timeout_ms)
@@ -114,4 +136,15 @@ int session_lock_workspace(const char *hash, int timeout_ms, struct coi_error *e
 			                     path, timeout_ms);
 		(void)nanosleep(&step, NULL);
 	}
+}
+
+void session_unlock_workspace(struct ws_lock *l)
+{
+	/* removed while still held, so nobody can take the lock of a file about to go */
+	if (l->fd >= 0 && l->path)
+		(void)unlink(l->path);
+	if (l->fd >= 0)
+		(void)close(l->fd);
+	free(l->path);
+	*l = (struct ws_lock)WS_LOCK_INIT;
 }

@@ -30,6 +30,20 @@ int session_parse_name(const char *name, char ret_hash[WORKSPACE_HASH_LEN + 1]);
  * list of instance names); -EBUSY when all are taken. */
 int session_pick_slot(const char *hash, char *const *existing);
 
-/* Take an exclusive lock for this workspace hash (coi_dir()/run/<hash>.lock), waiting up to
- * timeout_ms. Returns the fd (close it to release) or a negative errno. */
-int session_lock_workspace(const char *hash, int timeout_ms, struct coi_error *err);
+/* An exclusive lock for one workspace hash: the file coi_dir()/run/<hash>.lock, flock()ed. The
+ * holder removes the file when it lets go, so lock files do not pile up; a waiter that then gets
+ * the lock of the removed file sees it is no longer the one at the path and tries again. */
+struct ws_lock {
+	int fd;
+	char *path;
+};
+#define WS_LOCK_INIT                   \
+	{                              \
+		.fd = -1, .path = NULL \
+	}
+
+/* Take it, waiting up to timeout_ms; ret untouched on failure. */
+int session_lock_workspace(const char *hash, int timeout_ms, struct ws_lock *ret,
+                           struct coi_error *err);
+/* Remove the file and release; a released lock is left as WS_LOCK_INIT (calling again is fine). */
+void session_unlock_workspace(struct ws_lock *l);

@@ -683,7 +683,7 @@ static int prepare_user(struct session *s, struct coi_error *err)
 
 static int start_phases(struct session *s, struct coi_error *err)
 {
-	_cleanup_close_ int lock = -EBADF;
+	_cleanup_(session_unlock_workspace) struct ws_lock lock = WS_LOCK_INIT;
 	int r;
 
 	if (incus_client_is_remote(s->client))
@@ -708,9 +708,9 @@ static int start_phases(struct session *s, struct coi_error *err)
 	if (r < 0)
 		return r;
 	/* Pick the slot and create under the lock, so concurrent starts never share a slot. */
-	lock = session_lock_workspace(s->hash, 60000, err);
-	if (lock < 0)
-		return lock;
+	r = session_lock_workspace(s->hash, 60000, &lock, err);
+	if (r < 0)
+		return r;
 	r = pick_name(s, err);
 	if (r >= 0) {
 		(void)snprintf(s->veth, sizeof(s->veth), "vcoi%.8s%d", s->hash, s->slot);
@@ -753,8 +753,7 @@ static int start_phases(struct session *s, struct coi_error *err)
 		if (r < 0)
 			return r;
 	}
-	closep(&lock);
-	lock = -EBADF;
+	session_unlock_workspace(&lock);
 	log_timing("container created and started");
 	r = protect_host(s, err);
 	if (r >= 0)

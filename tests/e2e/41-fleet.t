@@ -37,6 +37,12 @@ t_is "the container is gone" "$(incus list "$name" -c n -f csv)" ""
 t_like "the immutable flag is cleared" "$(lsattr -d .git/hooks)" '^-----'
 t_fails "the idmapped mount is gone" grep -q "/run/coi/mounts/$name" /proc/mounts
 t_fails "the owner record is gone" test -e "$HOME/.coi/run/$name.owner"
+hash=${name#coi-}
+hash=${hash%-1}
+t_fails "no workspace lock file is left behind" test -e "$HOME/.coi/run/$hash.lock"
+touch "$HOME/.coi/run/0badf00d.lock"
+t_ok "clean --orphans again" "$COI" clean --orphans
+t_fails "it removes a lock file nobody holds" test -e "$HOME/.coi/run/0badf00d.lock"
 
 # coi kill
 "$COI" run --image "$T_IMAGE" -- sleep 60 >/dev/null 2>&1 &

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,20 +77,31 @@ static void test_lock(void)
 {
 	char home[] = "/tmp/coi-lock-XXXXXX";
 	struct coi_error err = {0};
-	int a, b;
+	struct ws_lock a = WS_LOCK_INIT, b = WS_LOCK_INIT;
+	char path[64];
+	int stale;
 
 	CHECK(mkdtemp(home) != NULL);
 	setenv("COI_HOME", home, 1);
-	a = session_lock_workspace("abcd1234", 100, &err);
-	CHECK(a >= 0);
+	(void)snprintf(path, sizeof(path), "%s/run/abcd1234.lock", home);
+	CHECK(session_lock_workspace("abcd1234", 100, &a, &err) == 0);
+	CHECK(a.fd >= 0 && access(path, F_OK) == 0);
 	/* flock locks belong to the open file description: a second open conflicts */
-	b = session_lock_workspace("abcd1234", 60, &err);
-	CHECK(b == -ETIMEDOUT);
+	CHECK(session_lock_workspace("abcd1234", 60, &b, &err) == -ETIMEDOUT);
+	CHECK(b.fd == -1 && b.path == NULL);
 	CHECK(strstr(err.msg, "another coi is starting") != NULL);
-	close(a);
-	b = session_lock_workspace("abcd1234", 60, &err);
-	CHECK(b >= 0);
-	close(b);
+	/* a waiter that opened the file before its holder removed it: gets a lock of its own */
+	stale = open(path, O_RDWR | O_CLOEXEC);
+	CHECK(stale >= 0);
+	session_unlock_workspace(&a);
+	CHECK(a.fd == -1 && a.path == NULL);
+	CHECK(access(path, F_OK) < 0);               /* no lock file left behind */
+	CHECK(flock(stale, LOCK_EX | LOCK_NB) == 0); /* the removed file's lock, now free */
+	CHECK(session_lock_workspace("abcd1234", 60, &b, &err) == 0);
+	CHECK(access(path, F_OK) == 0);
+	session_unlock_workspace(&b);
+	session_unlock_workspace(&b); /* twice is fine */
+	close(stale);
 	sh("rm -rf %s", home);
 	unsetenv("COI_HOME");
 }
