@@ -5,14 +5,13 @@
  * an earlier one (its container path, its port name, its bundle) replaces it, as the original's
  * profiles do. Values are checked here, each error naming the file, line and column; whether a
  * file may set these keys at all is the trust filter's decision (config.c, keys.c). */
-#include "config/keys.h"
-
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
+#include "config/keys.h"
 #include "util/error.h"
 #include "util/path.h"
 
@@ -294,9 +293,10 @@ static int read_credential(const struct entry *e, void *p, struct coi_error *err
 			               "'container' (and 'mode')");
 		r = string_field(e, "bundle", true, &c->bundle, err);
 		if (r >= 0 && !config_bundle_exists(c->bundle))
-			r = key_bad(e->x, e->k, b, err,
-			            "names an unknown bundle \"%s\" (coi has: claude, codex, ollama)",
-			            c->bundle);
+			r = key_bad(
+			        e->x, e->k, b, err,
+			        "names an unknown bundle \"%s\" (coi has: claude, codex, ollama)",
+			        c->bundle);
 		return r;
 	}
 	r = host_field(e, "host", PATH_LEN_MAX, &c->host, err);
@@ -391,8 +391,8 @@ static int check_ports(const struct key_ctx *x, const struct config_key *k,
 				               a->name, b->name, a->env);
 			if (a->host && a->host == b->host)
 				return key_bad(x, k, v, err,
-				               "\"%s\" and \"%s\" both publish host port %u", a->name,
-				               b->name, a->host);
+				               "\"%s\" and \"%s\" both publish host port %u",
+				               a->name, b->name, a->host);
 		}
 	return 0;
 }

@@ -134,10 +134,11 @@ static void test_credentials(void)
 	struct coi_config *c = NULL;
 	struct coi_error err = {0};
 
-	CHECK(load_user("[[credentials]]\nhost = \"/etc/hostname\"\ncontainer = \"/home/code/h\"\n"
-	                "[[credentials]]\nhost = \"/etc/hosts\"\ncontainer = \"/home/code/x\"\nmode "
-	                "= \"0640\"\n[[credentials]]\nbundle = \"ollama\"\n",
-	                &c, &err) == 0);
+	CHECK(load_user(
+	              "[[credentials]]\nhost = \"/etc/hostname\"\ncontainer = \"/home/code/h\"\n"
+	              "[[credentials]]\nhost = \"/etc/hosts\"\ncontainer = \"/home/code/x\"\nmode "
+	              "= \"0640\"\n[[credentials]]\nbundle = \"ollama\"\n",
+	              &c, &err) == 0);
 	if (c) {
 		CHECK(c->n_credentials == 3);
 		CHECK(c->credentials[0].mode == 0600);
@@ -189,10 +190,9 @@ static void test_project_gate(void)
 		CHECK(c->ports.n_map == 1 && c->ports.map[0].container == 3000);
 		CHECK(c->n_credentials == 0);
 		strv_foreach(s, w)
-			warned += strstr(*s, "coi trust") && (strstr(*s, "'sockets'") ||
-			                                      strstr(*s, "'ports.pool'") ||
-			                                      strstr(*s, "'ports.map'") ||
-			                                      strstr(*s, "'credentials'"));
+			warned += strstr(*s, "coi trust") &&
+			          (strstr(*s, "'sockets'") || strstr(*s, "'ports.pool'") ||
+			           strstr(*s, "'ports.map'") || strstr(*s, "'credentials'"));
 		CHECK(warned == 4);
 		c = config_free(c);
 	}
