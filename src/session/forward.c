@@ -129,15 +129,17 @@ static int check_credentials(struct session *s, struct coi_error *err)
 			return coi_error_errno(err, errno, "[[credentials]]: cannot read '%s'",
 			                       c->host);
 		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CREDENTIAL_MAX)
-			return coi_error_set(err, -EINVAL,
-			                     "[[credentials]]: '%s' is not a regular file of at most "
-			                     "1 MiB",
-			                     c->host);
+			return coi_error_set(
+			        err, -EINVAL,
+			        "[[credentials]]: '%s' is not a regular file of at most "
+			        "1 MiB",
+			        c->host);
 		if (path_inside(c->container, s->container_workspace))
-			return coi_error_set(err, -EINVAL,
-			                     "[[credentials]]: '%s' lies in the workspace, which is "
-			                     "the host's; choose a path outside '%s'",
-			                     c->container, s->container_workspace);
+			return coi_error_set(
+			        err, -EINVAL,
+			        "[[credentials]]: '%s' lies in the workspace, which is "
+			        "the host's; choose a path outside '%s'",
+			        c->container, s->container_workspace);
 	}
 	return 0;
 }
@@ -152,8 +154,8 @@ static bool port_taken(const struct session_opts *o, uint16_t port)
 
 static int add_pool_ports(struct session_opts *o)
 {
-	struct session_port *p = reallocarray(o->ports, o->n_ports + (size_t)o->port_pool + 1,
-	                                      sizeof(*p));
+	struct session_port *p =
+	        reallocarray(o->ports, o->n_ports + (size_t)o->port_pool + 1, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
@@ -197,10 +199,11 @@ static int pick_auto_ports(struct session *s, size_t n_auto, struct coi_error *e
 				p->host = cand;
 		}
 		if (!p->host)
-			return coi_error_set(err, -EADDRINUSE,
-			                     "[ports]: no free port left in %u-%u, this slot's block; "
-			                     "free one or set 'host'",
-			                     base, base + FORWARD_PORT_BLOCK - 1);
+			return coi_error_set(
+			        err, -EADDRINUSE,
+			        "[ports]: no free port left in %u-%u, this slot's block; "
+			        "free one or set 'host'",
+			        base, base + FORWARD_PORT_BLOCK - 1);
 		if (!p->name)
 			p->container = p->host; /* identity-mapped */
 	}
@@ -224,10 +227,11 @@ static int plan_ports(struct session *s, struct coi_error *err)
 		if (r < 0)
 			return coi_error_errno(err, r, "[ports]: cannot probe port %u", p->host);
 		if (r == 0)
-			return coi_error_set(err, -EADDRINUSE,
-			                     "[ports]: host port %s:%u ([[ports.map]] \"%s\") is already "
-			                     "in use; free it or change 'host'",
-			                     p->listen, p->host, p->name);
+			return coi_error_set(
+			        err, -EADDRINUSE,
+			        "[ports]: host port %s:%u ([[ports.map]] \"%s\") is already "
+			        "in use; free it or change 'host'",
+			        p->listen, p->host, p->name);
 	}
 	if (add_pool_ports(o) < 0)
 		return coi_error_oom(err);
@@ -392,8 +396,8 @@ int forward_copy_credentials(struct session *s, struct coi_error *err)
 		if (r >= 0)
 			r = forward_mkdirs(s, *dir ? dir : "/", err);
 		if (r >= 0)
-			r = incus_file_write(s->client, s->name, c->container, buf_str(&b), b.len, &a,
-			                     err);
+			r = incus_file_write(s->client, s->name, c->container, buf_str(&b), b.len,
+			                     &a, err);
 		if (r < 0)
 			return coi_error_prefix(err, "[[credentials]] '%s'", c->host);
 	}

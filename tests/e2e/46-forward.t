@@ -115,6 +115,17 @@ t_ok "the pinned host port is free again" port_free "$pinned"
 t_ok "the pool port is free again" port_free "$p1"
 rm -f env.txt sock.txt sockls.txt credstat.txt credcat.txt credwrite.txt up
 
+# --- a persistent container: its forwards end with each session and come back with the next ---
+t_defer "incus delete -f $name"
+for i in 1 2; do
+    out=$("$COI" run --persistent --image "$T_IMAGE" -- sh -c './ucat "$HOST_SOCK"; echo "web=$COI_PORT_WEB"' 2>&1)
+    t_like "persistent, session $i: the socket and the port are there" "$out" "hello-from-host.*web=$pinned"
+    t_is "persistent, session $i: no forwarded device stays on the stopped container" \
+        "$(incus config device list "$name" | grep -c -E '^(coi-|ssh-agent)')" 0
+    t_ok "persistent, session $i: the pinned port is free again" port_free "$pinned"
+done
+incus delete -f "$name" >/dev/null 2>&1
+
 # --- a project's entries wait for 'coi trust' ---
 mkdir -p .coi
 cp "$cfg" .coi/config.toml
@@ -139,6 +150,7 @@ python3 - "$pinned" <<'X' &
 import signal, socket, sys
 signal.alarm(120)
 s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the port may be in TIME_WAIT
 s.bind(("127.0.0.1", int(sys.argv[1])))
 s.listen(1)
 signal.pause()
