@@ -310,6 +310,11 @@ static int ports_from_config(struct session_opts *o, const struct coi_config *cf
 		p->host = m->host;
 		if (!p->name || !p->env || !p->listen)
 			return -ENOMEM;
+		if (strncmp(p->listen, "127.", 4) != 0)
+			fprintf(stderr,
+			        "coi: warning: [[ports.map]] \"%s\" listens on %s, not loopback: "
+			        "other machines may reach it\n",
+			        p->name, p->listen);
 	}
 	return 0;
 }

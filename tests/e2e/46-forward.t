@@ -69,6 +69,7 @@ export COI_CONFIG=$cfg
     env | grep -E "^(HOST_SOCK|COI_PORTS|COI_PORT_WEB)=" | sort > /workspace/env.txt
     ./ucat "$HOST_SOCK" > /workspace/sock.txt 2>&1
     ls -ln "$HOST_SOCK" > /workspace/sockls.txt
+    grep -o "Published ports.*" /home/code/SANDBOX_CONTEXT.md > /workspace/ctx.txt
     stat -c "%u:%g %a" /home/code/.config/coi-t/token > /workspace/credstat.txt
     cat /home/code/.config/coi-t/token > /workspace/credcat.txt
     echo evil > /home/code/.config/coi-t/token; echo "rc=$?" > /workspace/credwrite.txt
@@ -94,6 +95,7 @@ p1=${pool%% *}
 out=$(curl -s --max-time 10 "http://127.0.0.1:$p1/")
 t_is "a pool port is the same number inside and out" "$out" "served-from-container"
 t_like "the startup report lists the published ports" "$(cat "$tmp/err")" "Published ports: .*web 127.0.0.1:$pinned -> 8080"
+t_like "the sandbox context tells the agent the published ports" "$(cat ctx.txt)" "web 8080 -> http://127.0.0.1:$pinned"
 t_is "the credential is copied with its content" "$(cat credcat.txt)" "top-secret-token"
 t_is "the credential is code's, with the mode given" "$(cat credstat.txt)" "1000:1000 640"
 t_is "code may write its copy" "$(cat credwrite.txt)" "rc=0"
@@ -113,7 +115,7 @@ wait "$pid" 2>/dev/null
 t_ok "the session ends and its container goes" t_wait_ws_clear "$ws"
 t_ok "the pinned host port is free again" port_free "$pinned"
 t_ok "the pool port is free again" port_free "$p1"
-rm -f env.txt sock.txt sockls.txt credstat.txt credcat.txt credwrite.txt up
+rm -f env.txt sock.txt sockls.txt ctx.txt credstat.txt credcat.txt credwrite.txt up
 
 # --- a persistent container: its forwards end with each session and come back with the next ---
 t_defer "incus delete -f $name"
@@ -179,8 +181,10 @@ t_is "a late failure: the container is gone" "$(incus list "$prefix" -c n -f csv
 t_ok "a late failure: its ports are free again" port_free "$pinned"
 
 # A credential in the workspace would land in the host's project: refused.
-sed 's|/home/code/.config/coi-t/token|/workspace/token|' "$cfg" >"$tmp/ws.toml"
+# (with a port on every address: a warning says so)
+sed 's|/home/code/.config/coi-t/token|/workspace/token|; s|^host = '"$pinned"'$|&\nlisten = "0.0.0.0"|' "$cfg" >"$tmp/ws.toml"
 out=$(COI_CONFIG=$tmp/ws.toml "$COI" run --image "$T_IMAGE" -- true 2>&1) && rc=0 || rc=$?
 t_like "a credential into the workspace is refused" "$rc:$out" "^1:.*lies in the workspace"
+t_like "a port listening beyond loopback is warned about" "$out" "\"web\" listens on 0.0.0.0, not loopback"
 t_fails "and nothing was written there" test -e "$ws/token"
 t_done
