@@ -242,16 +242,23 @@ static int monitor_from_config(struct session_opts *o, const struct coi_config *
 	return 0;
 }
 
+/* The invoking user's home (under sudo, the user's, not root's). */
+static const char *host_home(const struct session_opts *o)
+{
+	struct passwd *pw = getpwuid((uid_t)o->host_uid);
+
+	return pw ? pw->pw_dir : home_dir();
+}
+
 /* The invoking user's own credential file for the tool, when it exists. */
 static int credentials_from_home(struct session_opts *o)
 {
 	const struct tool *t = tool_find(o->tool);
-	struct passwd *pw = getpwuid((uid_t)o->host_uid);
 	struct stat st;
 
 	if (!t || !t->credential_file)
 		return 0;
-	o->credentials = path_join(pw ? pw->pw_dir : home_dir(), t->credential_file);
+	o->credentials = path_join(host_home(o), t->credential_file);
 	if (!o->credentials)
 		return -ENOMEM;
 	if (stat(o->credentials, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -260,6 +267,128 @@ static int credentials_from_home(struct session_opts *o)
 		o->credentials = (free(o->credentials), NULL);
 	}
 	return 0;
+}
+
+static int add_socket(struct session_opts *o, const char *device, const char *host,
+                      const char *container, const char *env)
+{
+	struct session_socket *k = reallocarray(o->sockets, o->n_sockets + 1, sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	o->sockets = k;
+	k += o->n_sockets++;
+	*k = (struct session_socket){
+	        .device = device ? strdup(device) : NULL,
+	        .host = strdup(host),
+	        .container = strdup(container),
+	        .env = env ? strdup(env) : NULL,
+	};
+	return k->host && k->container && (!device || k->device) && (!env || k->env) ? 0 : -ENOMEM;
+}
+
+/* The SSH agent is a socket like those of [[sockets]]. */
+static int sockets_from_config(struct session_opts *o, const struct coi_config *cfg)
+{
+	_cleanup_free_ char *agent = NULL;
+	const char *sock = getenv("SSH_AUTH_SOCK");
+	struct stat st;
+	int r = 0;
+
+	if (cfg->ssh.forward_agent && sock && stat(sock, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		if (asprintf(&agent, "/home/%s/.ssh/agent.sock", o->code_user) < 0)
+			return -ENOMEM;
+		r = add_socket(o, "ssh-agent", sock, agent, "SSH_AUTH_SOCK");
+	} else if (cfg->ssh.forward_agent) {
+		fprintf(stderr, "coi: warning: [ssh] forward_agent is on but SSH_AUTH_SOCK is "
+		                "not a socket on the host; not forwarding\n");
+	}
+	for (size_t i = 0; r >= 0 && i < cfg->n_sockets; i++)
+		r = add_socket(o, NULL, cfg->sockets[i].host, cfg->sockets[i].container,
+		               cfg->sockets[i].env);
+	return r;
+}
+
+static int ports_from_config(struct session_opts *o, const struct coi_config *cfg)
+{
+	o->port_pool = cfg->ports.pool;
+	o->ports = calloc(cfg->ports.n_map + 1, sizeof(*o->ports));
+	if (!o->ports)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->ports.n_map; i++) {
+		const struct config_port_map *m = &cfg->ports.map[i];
+		struct session_port *p = &o->ports[o->n_ports++];
+
+		p->name = strdup(m->name);
+		p->env = strdup(m->env);
+		p->listen = strdup(m->listen);
+		p->container = m->container;
+		p->host = m->host;
+		if (!p->name || !p->env || !p->listen)
+			return -ENOMEM;
+		if (strncmp(p->listen, "127.", 4) != 0)
+			fprintf(stderr,
+			        "coi: warning: [[ports.map]] \"%s\" listens on %s, not loopback: "
+			        "other machines may reach it\n",
+			        p->name, p->listen);
+	}
+	return 0;
+}
+
+static int add_credential(struct session_opts *o, char *host, char *container, unsigned mode)
+{
+	struct session_credential *c = reallocarray(o->creds, o->n_creds + 1, sizeof(*c));
+
+	if (!c || !host || !container) {
+		free(host);
+		free(container);
+		if (c)
+			o->creds = c;
+		return -ENOMEM;
+	}
+	o->creds = c;
+	c[o->n_creds++] = (struct session_credential){host, container, (int)mode};
+	return 0;
+}
+
+/* [[credentials]]: a bundle's files that exist in the invoking user's home, to the code user's;
+ * ad-hoc entries as written (a missing one fails the start). */
+static int credentials_from_config(struct session_opts *o, const struct coi_config *cfg)
+{
+	_cleanup_free_ char *code_home = NULL;
+	int r = 0;
+
+	if (asprintf(&code_home, "/home/%s", o->code_user) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < cfg->n_credentials; i++) {
+		const struct config_credential *c = &cfg->credentials[i];
+
+		if (!c->bundle) {
+			r = add_credential(o, strdup(c->host), strdup(c->container), c->mode);
+			continue;
+		}
+		for (const struct config_bundle_file *b = config_bundle_files();
+		     r >= 0 && b->bundle; b++) {
+			_cleanup_free_ char *host = NULL;
+			struct stat st;
+
+			if (strcmp(b->bundle, c->bundle) != 0)
+				continue;
+			host = path_join(host_home(o), b->rel);
+			if (!host)
+				return -ENOMEM;
+			if (stat(host, &st) < 0 || !S_ISREG(st.st_mode)) {
+				fprintf(stderr,
+				        "coi: warning: [[credentials]] bundle '%s': no '%s' on the "
+				        "host, skipped\n",
+				        c->bundle, host);
+				continue;
+			}
+			r = add_credential(o, TAKE_PTR(host), path_join(code_home, b->rel),
+			                   b->mode);
+		}
+	}
+	return r;
 }
 
 static int replace(char **dst, const char *src)
@@ -297,7 +426,8 @@ static int opts_from_config(struct session_opts *o, const struct coi_config *cfg
 	    replace(&o->tool_binary, cfg->tool.binary) < 0 ||
 	    replace(&o->limits_cpu, cfg->limits.cpu.count) < 0 ||
 	    replace(&o->limits_memory, cfg->limits.memory.limit) < 0 || add_mounts(o, cfg) < 0 ||
-	    add_env(o, cfg, warnings) < 0)
+	    add_env(o, cfg, warnings) < 0 || sockets_from_config(o, cfg) < 0 ||
+	    ports_from_config(o, cfg) < 0 || credentials_from_config(o, cfg) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -336,17 +466,6 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 		if (r < 0)
 			return r;
 	}
-	if (sc->config->ssh.forward_agent) {
-		const char *sock = getenv("SSH_AUTH_SOCK");
-		struct stat st;
-
-		if (sock && stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
-			sc->opts.ssh_agent = strdup(sock);
-		else
-			fprintf(stderr,
-			        "coi: warning: [ssh] forward_agent is on but SSH_AUTH_SOCK is "
-			        "not a socket on the host; not forwarding\n");
-	}
 	if (monitor_from_config(&sc->opts, sc->config) < 0)
 		return coi_error_oom(err);
 	if (sc->config->tool.copy_credentials && credentials_from_home(&sc->opts) < 0)
@@ -370,6 +489,15 @@ static void print_report(const struct session *s)
 	        s->reused ? ", resumed persistent container" : "");
 	if (list && *list)
 		fprintf(stderr, "Protected paths (mounted read-only): %s\n", list);
+	for (size_t i = 0; i < s->opts->n_ports; i++) {
+		const struct session_port *p = &s->opts->ports[i];
+
+		fprintf(stderr, "%s%s%s%s:%u -> %u",
+		        i ? ", " : "Published ports: ", p->name ? p->name : "", p->name ? " " : "",
+		        p->listen, p->host, p->container);
+		if (i + 1 == s->opts->n_ports)
+			fputc('\n', stderr);
+	}
 	strv_foreach(n, s->plan ? s->plan->notes : NULL)
 		fprintf(stderr, "coi: note: %s\n", *n);
 }

@@ -37,8 +37,7 @@ static const char hardened_profile[] =
         "enabled = true\n";
 
 /* Sections of the original that coi reads but does not act on yet. */
-static const char *const unsupported[] = {"sockets", "ports", "credentials", "prompts",
-                                          "defaults.model"};
+static const char *const unsupported[] = {"prompts", "defaults.model"};
 
 struct layer {
 	const char *file;      /* as shown to the user */
@@ -841,12 +840,13 @@ char *config_to_toml(const struct coi_config *c)
 	keys = config_keys(&n);
 	if (c->profile)
 		r = buf_printf(&b, "# profile: %s\n", c->profile);
+	/* top-level keys (sockets, credentials) come first in the table, before any [section] */
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		const char *dot = strrchr(keys[i].name, '.');
-		size_t len = (size_t)(dot - keys[i].name);
+		size_t len = dot ? (size_t)(dot - keys[i].name) : 0;
 
-		if (!section || strlen(section) != len ||
-		    strncmp(section, keys[i].name, len) != 0) {
+		if (dot && (!section || strlen(section) != len ||
+		            strncmp(section, keys[i].name, len) != 0)) {
 			free(section);
 			section = strndup(keys[i].name, len);
 			if (!section)
@@ -854,7 +854,7 @@ char *config_to_toml(const struct coi_config *c)
 			r = buf_printf(&b, "%s[%s]\n", i ? "\n" : "", section);
 		}
 		if (r >= 0)
-			r = show_key(&b, c, i, dot + 1);
+			r = show_key(&b, c, i, dot ? dot + 1 : keys[i].name);
 	}
 	return r < 0 ? NULL : buf_steal(&b);
 }

@@ -99,6 +99,41 @@ struct config_domain {
 	size_t n_ports;
 };
 
+/* [[sockets]]: a host unix socket forwarded into the container (an Incus proxy device). host is
+ * absolute after loading; env (may be NULL) names a variable set to the container path. */
+struct config_socket {
+	char *host;
+	char *container;
+	char *env;
+};
+
+/* [[ports.map]]: a container TCP port published on the host. host 0: allocated per workspace and
+ * slot, like the pool. env is "COI_PORT_<NAME>" (derived from name). */
+struct config_port_map {
+	char *name;
+	char *env;
+	uint16_t container;
+	uint16_t host;
+	char *listen; /* IPv4 address, "127.0.0.1" unless written */
+};
+
+/* [[credentials]]: a host file copied (never mounted) into the container, owned by the code user.
+ * Either bundle (a name from config_credential_bundles()) or host + container. */
+struct config_credential {
+	char *bundle;
+	char *host; /* absolute after loading */
+	char *container;
+	unsigned mode; /* 0600 unless written */
+};
+
+/* One file of a built-in credential bundle: paths relative to the host user's and the code
+ * user's home. A missing file is skipped. */
+struct config_bundle_file {
+	const char *bundle;
+	const char *rel;
+	unsigned mode;
+};
+
 struct coi_config {
 	struct {
 		char *image;        /* "coi-default" */
@@ -190,6 +225,18 @@ struct coi_config {
 
 	struct config_mount *mounts;
 	size_t n_mounts;
+
+	/* layers add entries (a socket or credential with the same container path, or a port map
+	 * with the same name, replaces the earlier one) */
+	struct config_socket *sockets;
+	size_t n_sockets;
+	struct config_credential *credentials;
+	size_t n_credentials;
+	struct {
+		int pool; /* 0-10 identity-mapped published ports */
+		struct config_port_map *map;
+		size_t n_map;
+	} ports;
 
 	struct {
 		struct {
@@ -304,7 +351,10 @@ enum config_type {
 	CONFIG_PORTS,   /* array of integers 1-65535 */
 	CONFIG_DOMAINS, /* array of allowlist entries */
 	CONFIG_IPV4_LIST,
-	CONFIG_DURATION, /* "30s", "2h30m" */
+	CONFIG_DURATION,    /* "30s", "2h30m" */
+	CONFIG_SOCKETS,     /* array of {host, container, env} */
+	CONFIG_PORT_MAP,    /* array of {name, container, host, listen} */
+	CONFIG_CREDENTIALS, /* array of {bundle} or {host, container, mode} */
 	_CONFIG_TYPE_MAX,
 };
 
@@ -328,6 +378,7 @@ struct config_key {
 	 * "-" (a list that drops an entry) or "outside" (a mount outside the workspace) */
 	const char *weak;
 	const char *description; /* one line */
+	int max;                 /* CONFIG_INT: the largest value (0: INT_MAX) */
 };
 
 /* The table, in documentation order; *ret_n gets the count. */
@@ -358,6 +409,11 @@ int config_validate_file(const char *path, char ***ret_warnings, struct coi_erro
 /* The protected paths in effect: protected_paths + additional_protected_paths - writable_paths,
  * minus .git/hooks when git.writable_hooks, empty when disable_protection. */
 int config_protected_paths(const struct coi_config *c, char ***ret);
+
+/* The built-in credential bundles ([[credentials]] bundle = "NAME"), NULL-terminated; the files
+ * of bundle name, or NULL when there is no such bundle. */
+const struct config_bundle_file *config_bundle_files(void);
+bool config_bundle_exists(const char *name);
 
 /* Parse one allowed_domains entry. */
 int config_domain_parse(const char *entry, struct config_domain *ret, struct coi_error *err);

@@ -37,6 +37,9 @@
 
 /* clang-format off */
 static const struct config_key keys[] = {
+	K("sockets", CONFIG_SOCKETS, sockets, NULL, TO, "[[sockets]]: host unix sockets forwarded into the container, owned by the code user; env names a variable set to the container path", .offset_n = F(n_sockets)),
+	K("credentials", CONFIG_CREDENTIALS, credentials, NULL, TO, "[[credentials]]: host files copied (not mounted) into the container, owned by the code user, mode 0600 unless given; or a built-in bundle: claude, codex, ollama", .offset_n = F(n_credentials)),
+
 	K("container.image", CONFIG_STRING, container.image, "\"coi-default\"", AW, "Incus image alias to launch"),
 	K("container.persistent", CONFIG_BOOL, container.persistent, "false", AW, "keep the container after the session and reuse it next time"),
 	K("container.storage_pool", CONFIG_STRING, container.storage_pool, NULL, AW, "storage pool for containers and builds (unset: Incus' default)"),
@@ -101,6 +104,9 @@ static const struct config_key keys[] = {
 	K("network.logging.path", CONFIG_STRING, network.logging.path, "\"~/.coi/logs/network.log\"", TO, "network event log"),
 
 	K("mounts.default", CONFIG_MOUNTS, mounts, NULL, IW, "extra bind mounts: {host, container, readonly, shift}", .offset_n = F(n_mounts), .weak = "outside"),
+
+	K("ports.pool", CONFIG_INT, ports.pool, "0", IW, "publish this many ports (0-10) on the host's 127.0.0.1, each the same number inside; COI_PORTS lists them", .weak = ">", .max = 10),
+	K("ports.map", CONFIG_PORT_MAP, ports.map, NULL, TO, "[[ports.map]]: publish container port 'container' on listen:host (host unset: allocated like the pool; listen \"127.0.0.1\" unless given); COI_PORT_<NAME> holds the host port", .offset_n = F(ports.n_map)),
 
 	K("limits.cpu.count", CONFIG_STRING, limits.cpu.count, NULL, AW, "limits.cpu"),
 	K("limits.cpu.allowance", CONFIG_STRING, limits.cpu.allowance, NULL, AW, "limits.cpu.allowance"),
@@ -198,6 +204,9 @@ const char *config_type_to_string(enum config_type t)
 	        [CONFIG_DOMAINS] = "array of allowlist entries",
 	        [CONFIG_IPV4_LIST] = "array of IPv4 addresses",
 	        [CONFIG_DURATION] = "duration",
+	        [CONFIG_SOCKETS] = "array of tables {host, container, env}",
+	        [CONFIG_PORT_MAP] = "array of tables {name, container, host, listen}",
+	        [CONFIG_CREDENTIALS] = "array of tables {host, container, mode} or {bundle}",
 	};
 
 	return t < _CONFIG_TYPE_MAX ? names[t] : "unknown";
@@ -239,10 +248,8 @@ static const char *allowed_name(const char *allowed, int idx, char *out, size_t 
 
 /* --- Validation of single values --- */
 
-static int bad(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
-               struct coi_error *err, const char *fmt, ...) COI_PRINTF(5, 6);
-static int bad(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
-               struct coi_error *err, const char *fmt, ...)
+int key_bad(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
+            struct coi_error *err, const char *fmt, ...)
 {
 	char what[512];
 	va_list ap;
@@ -254,7 +261,7 @@ static int bad(const struct key_ctx *x, const struct config_key *k, const struct
 	                     what);
 }
 
-static bool is_plain_string(const struct toml_value *v)
+bool key_plain_string(const struct toml_value *v)
 {
 	return v->type == TOML_STRING && strlen(v->u.str.s) == v->u.str.len;
 }
@@ -300,21 +307,22 @@ static int check_string(const struct key_ctx *x, const struct config_key *k,
 	const char *s = v->u.str.s;
 
 	if (k->allowed && *s && allowed_index(k->allowed, s) < 0)
-		return bad(x, k, v, err, "must be one of: %s", k->allowed);
+		return key_bad(x, k, v, err, "must be one of: %s", k->allowed);
 	if (strcmp(k->name, "tool.binary") == 0 &&
 	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:/@+-") !=
 	            strlen(s))
-		return bad(x, k, v, err, "may only hold the characters A-Z a-z 0-9 . _ : / @ + -");
+		return key_bad(x, k, v, err,
+		               "may only hold the characters A-Z a-z 0-9 . _ : / @ + -");
 	return 0;
 }
 
-static int want_type(const struct key_ctx *x, const struct config_key *k,
-                     const struct toml_value *v, enum toml_type t, struct coi_error *err)
+int key_want_type(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
+                  enum toml_type t, struct coi_error *err)
 {
-	if (t == TOML_STRING ? is_plain_string(v) : v->type == t)
+	if (t == TOML_STRING ? key_plain_string(v) : v->type == t)
 		return 0;
-	return bad(x, k, v, err, "must be %s, not %s", config_type_to_string(k->type),
-	           toml_type_to_string(v->type));
+	return key_bad(x, k, v, err, "must be %s, not %s", config_type_to_string(k->type),
+	               toml_type_to_string(v->type));
 }
 
 /* An array of strings, each passing check (may be NULL). */
@@ -323,7 +331,7 @@ static int read_strv(const struct key_ctx *x, const struct config_key *k,
                      char ***ret, struct coi_error *err)
 {
 	_cleanup_strv_free_ char **l = NULL;
-	int r = want_type(x, k, v, TOML_ARRAY, err);
+	int r = key_want_type(x, k, v, TOML_ARRAY, err);
 
 	if (r < 0)
 		return r;
@@ -333,12 +341,13 @@ static int read_strv(const struct key_ctx *x, const struct config_key *k,
 	for (size_t i = 0; i < v->u.array.n; i++) {
 		const struct toml_value *e = v->u.array.items[i];
 
-		if (!is_plain_string(e))
-			return bad(x, k, e, err, "must be %s, not an array holding a %s",
-			           config_type_to_string(k->type), toml_type_to_string(e->type));
+		if (!key_plain_string(e))
+			return key_bad(x, k, e, err, "must be %s, not an array holding a %s",
+			               config_type_to_string(k->type),
+			               toml_type_to_string(e->type));
 		if (check && !check(e->u.str.s))
-			return bad(x, k, e, err, "has an invalid entry \"%s\": expected %s",
-			           e->u.str.s, what);
+			return key_bad(x, k, e, err, "has an invalid entry \"%s\": expected %s",
+			               e->u.str.s, what);
 		if (strv_push(&l, e->u.str.s) < 0)
 			return coi_error_oom(err);
 	}
@@ -350,7 +359,7 @@ static int read_port(const struct key_ctx *x, const struct config_key *k,
                      const struct toml_value *e, uint16_t *ret, struct coi_error *err)
 {
 	if (e->type != TOML_INTEGER || e->u.i < 1 || e->u.i > 65535)
-		return bad(x, k, e, err, "must hold ports, integers from 1 to 65535");
+		return key_bad(x, k, e, err, "must hold ports, integers from 1 to 65535");
 	*ret = (uint16_t)e->u.i;
 	return 0;
 }
@@ -360,7 +369,7 @@ static int read_ports(const struct key_ctx *x, const struct config_key *k,
                       struct coi_error *err)
 {
 	_cleanup_free_ uint16_t *ports = NULL;
-	int r = want_type(x, k, v, TOML_ARRAY, err);
+	int r = key_want_type(x, k, v, TOML_ARRAY, err);
 
 	if (r < 0)
 		return r;
@@ -452,6 +461,11 @@ void key_free(struct coi_config *c, size_t i)
 		*FIELD(c, k, uint16_t *) = NULL;
 		*COUNT(c, k) = 0;
 		break;
+	case CONFIG_SOCKETS:
+	case CONFIG_PORT_MAP:
+	case CONFIG_CREDENTIALS:
+		forward_free(c, k);
+		break;
 	case CONFIG_BOOL:
 	case CONFIG_INT:
 	case CONFIG_FLOAT:
@@ -462,7 +476,7 @@ void key_free(struct coi_config *c, size_t i)
 }
 
 /* "~/x" and relative paths (against base) made absolute and clean. */
-static char *expand_path(const char *p, const char *base)
+char *key_expand_path(const char *p, const char *base)
 {
 	_cleanup_free_ char *joined = NULL;
 
@@ -481,7 +495,7 @@ static int set_env(struct coi_config *c, const struct config_key *k, const struc
 {
 	struct config_env **env = FIELD(c, k, struct config_env *);
 	size_t *n = COUNT(c, k);
-	int r = want_type(x, k, v, TOML_TABLE, err);
+	int r = key_want_type(x, k, v, TOML_TABLE, err);
 
 	if (r < 0)
 		return r;
@@ -490,9 +504,10 @@ static int set_env(struct coi_config *c, const struct config_key *k, const struc
 		struct config_env *e = NULL;
 		char *value;
 
-		if (!is_plain_string(kv->value))
-			return bad(x, k, kv->value, err, "must map names to strings ('%s' is a %s)",
-			           kv->key, toml_type_to_string(kv->value->type));
+		if (!key_plain_string(kv->value))
+			return key_bad(x, k, kv->value, err,
+			               "must map names to strings ('%s' is a %s)", kv->key,
+			               toml_type_to_string(kv->value->type));
 		for (size_t j = 0; j < *n && !e; j++)
 			if (strcmp((*env)[j].name, kv->key) == 0)
 				e = &(*env)[j];
@@ -527,21 +542,21 @@ static int read_mount(const struct key_ctx *x, const struct config_key *k,
 	const struct toml_value *shift = toml_table_get(t, "shift");
 
 	if (t->type != TOML_TABLE)
-		return bad(x, k, t, err, "must hold tables {host, container, readonly, shift}");
+		return key_bad(x, k, t, err, "must hold tables {host, container, readonly, shift}");
 	for (size_t i = 0; i < t->u.table.n; i++)
 		if (allowed_index("host|container|readonly|shift", t->u.table.items[i].key) < 0)
-			return bad(
+			return key_bad(
 			        x, k, t->u.table.items[i].value, err,
 			        "has an unknown field '%s' (known: host, container, readonly, shift)",
 			        t->u.table.items[i].key);
-	if (!host || !is_plain_string(host) || !*host->u.str.s)
-		return bad(x, k, t, err, "needs a 'host' path in every mount");
-	if (!ctr || !is_plain_string(ctr) || ctr->u.str.s[0] != '/')
-		return bad(x, k, t, err, "needs an absolute 'container' path in every mount");
+	if (!host || !key_plain_string(host) || !*host->u.str.s)
+		return key_bad(x, k, t, err, "needs a 'host' path in every mount");
+	if (!ctr || !key_plain_string(ctr) || ctr->u.str.s[0] != '/')
+		return key_bad(x, k, t, err, "needs an absolute 'container' path in every mount");
 	if ((ro && ro->type != TOML_BOOL) || (shift && shift->type != TOML_BOOL))
-		return bad(x, k, ro && ro->type != TOML_BOOL ? ro : shift, err,
-		           "fields 'readonly' and 'shift' must be true or false");
-	m->host = expand_path(host->u.str.s, x->workspace);
+		return key_bad(x, k, ro && ro->type != TOML_BOOL ? ro : shift, err,
+		               "fields 'readonly' and 'shift' must be true or false");
+	m->host = key_expand_path(host->u.str.s, x->workspace);
 	m->container = path_clean(ctr->u.str.s);
 	m->readonly = ro && ro->u.b;
 	m->shift = shift ? shift->u.b : -1;
@@ -552,7 +567,7 @@ static int set_mounts(struct coi_config *c, const struct config_key *k, const st
                       const struct key_ctx *x, struct coi_error *err)
 {
 	struct config_mount *m;
-	int r = want_type(x, k, v, TOML_ARRAY, err);
+	int r = key_want_type(x, k, v, TOML_ARRAY, err);
 
 	if (r < 0)
 		return r;
@@ -581,11 +596,11 @@ static int read_host(const struct key_ctx *x, const struct config_key *k,
 	int r;
 
 	if (t->type != TOML_TABLE)
-		return bad(x, k, t, err, "must hold tables {ip, hostnames, ports}");
-	if (!ip || !is_plain_string(ip) || !ipv4_ok(ip->u.str.s))
-		return bad(x, k, t, err, "needs an IPv4 address 'ip' in every entry");
+		return key_bad(x, k, t, err, "must hold tables {ip, hostnames, ports}");
+	if (!ip || !key_plain_string(ip) || !ipv4_ok(ip->u.str.s))
+		return key_bad(x, k, t, err, "needs an IPv4 address 'ip' in every entry");
 	if (!names)
-		return bad(x, k, t, err, "needs 'hostnames' in every entry");
+		return key_bad(x, k, t, err, "needs 'hostnames' in every entry");
 	h->ip = strdup(ip->u.str.s);
 	if (!h->ip)
 		return coi_error_oom(err);
@@ -599,7 +614,7 @@ static int set_hosts(struct coi_config *c, const struct config_key *k, const str
                      const struct key_ctx *x, struct coi_error *err)
 {
 	struct config_host *h;
-	int r = want_type(x, k, v, TOML_ARRAY, err);
+	int r = key_want_type(x, k, v, TOML_ARRAY, err);
 
 	if (r < 0)
 		return r;
@@ -626,13 +641,14 @@ static int set_scalar(struct coi_config *c, const struct config_key *k, const st
 
 	switch (k->type) {
 	case CONFIG_BOOL:
-		r = want_type(x, k, v, TOML_BOOL, err);
+		r = key_want_type(x, k, v, TOML_BOOL, err);
 		if (r >= 0)
 			*FIELD(c, k, bool) = v->u.b;
 		return r;
 	case CONFIG_INT:
-		if (v->type != TOML_INTEGER || v->u.i < 0 || v->u.i > INT_MAX)
-			return bad(x, k, v, err, "must be a whole number from 0 to %d", INT_MAX);
+		if (v->type != TOML_INTEGER || v->u.i < 0 || v->u.i > (k->max ? k->max : INT_MAX))
+			return key_bad(x, k, v, err, "must be a whole number from 0 to %d",
+			               k->max ? k->max : INT_MAX);
 		*FIELD(c, k, int) = (int)v->u.i;
 		return 0;
 	case CONFIG_FLOAT:
@@ -641,28 +657,28 @@ static int set_scalar(struct coi_config *c, const struct config_key *k, const st
 		else if (v->type == TOML_FLOAT && v->u.f >= 0 && isfinite(v->u.f))
 			*FIELD(c, k, double) = v->u.f;
 		else
-			return bad(x, k, v, err, "must be a number of 0 or more");
+			return key_bad(x, k, v, err, "must be a number of 0 or more");
 		return 0;
 	case CONFIG_ENUM:
-		r = want_type(x, k, v, TOML_STRING, err);
+		r = key_want_type(x, k, v, TOML_STRING, err);
 		if (r < 0)
 			return r;
 		idx = allowed_index(k->allowed, v->u.str.s);
 		if (idx < 0)
-			return bad(x, k, v, err, "must be one of: %s (not \"%s\")", k->allowed,
-			           v->u.str.s);
+			return key_bad(x, k, v, err, "must be one of: %s (not \"%s\")", k->allowed,
+			               v->u.str.s);
 		*FIELD(c, k, int) = idx;
 		return 0;
 	case CONFIG_STRING:
 	case CONFIG_DURATION: {
 		char *s;
 
-		r = want_type(x, k, v, TOML_STRING, err);
+		r = key_want_type(x, k, v, TOML_STRING, err);
 		if (r >= 0)
 			r = k->type == CONFIG_STRING ? check_string(x, k, v, err) : 0;
 		if (r >= 0 && k->type == CONFIG_DURATION && !duration_ok(v->u.str.s))
-			r = bad(x, k, v, err,
-			        "must be a duration like \"30s\", \"5m\" or \"1h30m\"");
+			r = key_bad(x, k, v, err,
+			            "must be a duration like \"30s\", \"5m\" or \"1h30m\"");
 		if (r < 0)
 			return r;
 		s = v->u.str.len ? strdup(v->u.str.s) : NULL;
@@ -718,6 +734,10 @@ int key_set(struct coi_config *c, size_t i, const struct toml_value *v, const st
 		return set_mounts(c, k, v, x, err);
 	case CONFIG_HOSTS:
 		return set_hosts(c, k, v, x, err);
+	case CONFIG_SOCKETS:
+	case CONFIG_PORT_MAP:
+	case CONFIG_CREDENTIALS:
+		return forward_set(c, k, v, x, err);
 	case CONFIG_STRING:
 	case CONFIG_BOOL:
 	case CONFIG_INT:
@@ -878,6 +898,10 @@ json_t *key_to_json(const struct coi_config *c, size_t i)
 	case CONFIG_MOUNTS:
 	case CONFIG_HOSTS:
 		return compound_to_json(c, k);
+	case CONFIG_SOCKETS:
+	case CONFIG_PORT_MAP:
+	case CONFIG_CREDENTIALS:
+		return forward_to_json(c, k);
 	case _CONFIG_TYPE_MAX:
 		break;
 	}

@@ -7,8 +7,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config/toml.h"
+#include "util/cleanup.h"
+
 struct coi_config;
 struct coi_error;
+struct config_key;
 struct toml_value;
 
 struct key_ctx {
@@ -29,3 +33,21 @@ json_t *key_to_json(const struct coi_config *c, size_t i);
 char *json_to_toml(const json_t *j);
 /* Index in "a|b|c" of s, or -1. */
 int allowed_index(const char *allowed, const char *s);
+
+/* Helpers shared with forward.c. */
+/* An error "FILE:LINE:COL: 'key' WHAT" about value v; returns -EINVAL. */
+int key_bad(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
+            struct coi_error *err, const char *fmt, ...) COI_PRINTF(5, 6);
+/* A string without NUL bytes. */
+bool key_plain_string(const struct toml_value *v);
+/* v must be of type t (an error naming the key's type otherwise). */
+int key_want_type(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
+                  enum toml_type t, struct coi_error *err);
+/* "~/x" and relative paths (against base) made absolute and clean. */
+char *key_expand_path(const char *p, const char *base);
+
+/* forward.c: [[sockets]], [ports] map and [[credentials]]. */
+int forward_set(struct coi_config *c, const struct config_key *k, const struct toml_value *v,
+                const struct key_ctx *x, struct coi_error *err);
+void forward_free(struct coi_config *c, const struct config_key *k);
+json_t *forward_to_json(const struct coi_config *c, const struct config_key *k);

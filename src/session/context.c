@@ -55,6 +55,35 @@ static int render_env(struct buf *b, const struct session_opts *o)
 	return r < 0 ? r : buf_puts(b, o->n_env ? " (values not shown here).\n" : "none.\n");
 }
 
+/* What the user forwarded: sockets in, ports out (session/forward.c). */
+static int render_forwards(struct buf *b, const struct session_opts *o)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < o->n_sockets; i++)
+		r = buf_printf(b, "%s %s%s%s%s",
+		               i ? "," : "- Host sockets forwarded here:", o->sockets[i].container,
+		               o->sockets[i].env ? " ($" : "",
+		               o->sockets[i].env ? o->sockets[i].env : "",
+		               o->sockets[i].env ? ")" : "");
+	if (r >= 0 && o->n_sockets)
+		r = buf_puts(b, ".\n");
+	for (size_t i = 0; r >= 0 && i < o->n_ports; i++) {
+		const struct session_port *p = &o->ports[i];
+
+		if (!i)
+			r = buf_puts(b,
+			             "- Published ports: when you start a server the user should "
+			             "open, bind it (0.0.0.0 or 127.0.0.1) to one of these ports "
+			             "and give the user the host address:");
+		if (r >= 0)
+			r = buf_printf(b, "%s %s%s%u -> http://%s:%u", i ? "," : "",
+			               p->name ? p->name : "", p->name ? " " : "", p->container,
+			               p->listen, p->host);
+	}
+	return r < 0 || !o->n_ports ? r : buf_puts(b, ".\n");
+}
+
 int context_render(const struct session *s, struct buf *out)
 {
 	const struct session_opts *o = s->opts;
@@ -81,6 +110,8 @@ int context_render(const struct session *s, struct buf *out)
 	r = render_protected(out, s);
 	if (r >= 0)
 		r = render_env(out, o);
+	if (r >= 0)
+		r = render_forwards(out, o);
 	if (r >= 0 && (o->limits_cpu || o->limits_memory || o->limits_processes))
 		r = buf_printf(out, "- Limits: cpu %s, memory %s, processes %lld.\n",
 		               o->limits_cpu ? o->limits_cpu : "unlimited",

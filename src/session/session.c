@@ -20,6 +20,7 @@
 #include "session/context.h"
 #include "session/devices.h"
 #include "session/fleet.h"
+#include "session/forward.h"
 #include "session/idmount.h"
 #include "session/network.h"
 #include "session/protect.h"
@@ -98,7 +99,24 @@ void session_opts_release(struct session_opts *o)
 	free(o->tool);
 	free(o->tool_binary);
 	free(o->resume_dir);
-	free(o->ssh_agent);
+	for (size_t i = 0; i < o->n_sockets; i++) {
+		free(o->sockets[i].device);
+		free(o->sockets[i].host);
+		free(o->sockets[i].container);
+		free(o->sockets[i].env);
+	}
+	free(o->sockets);
+	for (size_t i = 0; i < o->n_ports; i++) {
+		free(o->ports[i].name);
+		free(o->ports[i].env);
+		free(o->ports[i].listen);
+	}
+	free(o->ports);
+	for (size_t i = 0; i < o->n_creds; i++) {
+		free(o->creds[i].host);
+		free(o->creds[i].container);
+	}
+	free(o->creds);
 	strv_free(o->monitor_argv);
 	free(o->credentials);
 	if (o->net) {
@@ -538,26 +556,10 @@ static int write_home_file(struct session *s, const char *rel, const char *text,
 static int make_home_dir(struct session *s, const char *rel, struct coi_error *err)
 {
 	_cleanup_free_ char *path = NULL;
-	struct incus_file_attrs a = {
-	        .uid = s->opts->code_uid, .gid = s->opts->code_uid, .mode = 0700};
 
 	if (asprintf(&path, "/home/%s/%s", s->opts->code_user, rel) < 0)
 		return coi_error_oom(err);
-	for (char *p = path + strlen("/home/") + strlen(s->opts->code_user) + 1;; p++) {
-		int r;
-
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		r = incus_file_mkdir(s->client, s->name, path, &a, err);
-		if (r < 0 && r != -EEXIST)
-			return r;
-		coi_error_clear(err);
-		*p = c;
-		if (!c)
-			return 0;
-	}
+	return forward_mkdirs(s, path, err);
 }
 
 static int inject_tool_context(struct session *s, const struct tool *t, const char *context,
@@ -598,31 +600,20 @@ static int opencode_bypass(struct session *s, struct coi_error *err)
 	                       0644, err);
 }
 
-/* The host's SSH agent, proxied to a socket only code can use; never the keys. The device is
- * added once ~/.ssh exists (Incus fails the add when the listen directory is missing). */
-static int forward_ssh_agent(struct session *s, struct coi_error *err)
+static int undo_forward(struct session *s, struct coi_error *err)
 {
-	_cleanup_free_ char *connect = NULL, *listen = NULL, *uid = NULL;
-	struct incus_devices d = {0};
-	int r;
+	return forward_devices_remove(s, err);
+}
 
-	if (!s->opts->ssh_agent)
-		return 0;
-	r = make_home_dir(s, ".ssh", err);
-	if (r < 0)
+/* Sockets in and ports out (forward.c); a persistent container must not keep them: they would
+ * bind host ports and need host sockets the next time it starts. */
+static int forward(struct session *s, struct coi_error *err)
+{
+	int r = forward_devices_add(s, err);
+
+	if (r < 0 || !(s->opts->persistent || s->reused))
 		return r;
-	if (asprintf(&connect, "unix:%s", s->opts->ssh_agent) < 0 ||
-	    asprintf(&listen, "unix:/home/%s/.ssh/agent.sock", s->opts->code_user) < 0 ||
-	    asprintf(&uid, "%lld", (long long)s->opts->code_uid) < 0 ||
-	    incus_devices_add(&d, "ssh-agent", "type", "proxy", "connect", connect, "listen",
-	                      listen, "bind", "container", "uid", uid, "gid", uid, "mode", "0600",
-	                      NULL) < 0) {
-		incus_devices_clear(&d);
-		return coi_error_oom(err);
-	}
-	r = incus_instance_patch(s->client, s->name, NULL, &d, err);
-	incus_devices_clear(&d);
-	return r < 0 ? coi_error_prefix(err, "forwarding the SSH agent") : 0;
+	return undo_push(s, "remove forwarded devices", undo_forward) < 0 ? coi_error_oom(err) : 0;
 }
 
 /* [tool] copy_credentials: the tool's own login, copied (never mounted) as code's, mode 0600. */
@@ -659,13 +650,9 @@ static int prepare_user(struct session *s, struct coi_error *err)
 
 	if (context_render(s, &ctx) < 0 || context_env_file(s->opts, &env) < 0)
 		return coi_error_oom(err);
-	if (s->opts->ssh_agent &&
-	    buf_printf(&env, "export SSH_AUTH_SOCK=/home/%s/.ssh/agent.sock\n",
-	               s->opts->code_user) < 0)
-		return coi_error_oom(err);
 	r = s->opts->resume_dir ? saved_session_restore(s, s->opts->resume_dir, err) : 0;
 	if (r >= 0)
-		r = forward_ssh_agent(s, err);
+		r = forward(s, err);
 	if (r >= 0)
 		r = make_home_dir(s, ".config/coi", err);
 	if (r >= 0)
@@ -678,6 +665,8 @@ static int prepare_user(struct session *s, struct coi_error *err)
 		r = opencode_bypass(s, err);
 	if (r >= 0)
 		r = copy_credentials(s, t, err);
+	if (r >= 0)
+		r = forward_copy_credentials(s, err);
 	return r < 0 ? coi_error_prefix(err, "preparing the code user's environment") : 0;
 }
 
@@ -719,6 +708,10 @@ static int start_phases(struct session *s, struct coi_error *err)
 	log_timing("pick name");
 	if (r >= 0 && !s->reused)
 		r = check_image(s, err);
+	if (r >= 0)
+		r = forward_prepare(s, err);
+	if (r >= 0 && s->reused)
+		r = forward_devices_remove(s, err);
 	if (r >= 0)
 		r = check_interrupted(err);
 	if (r < 0)

@@ -38,6 +38,30 @@ struct session_env {
 	char *value;
 };
 
+/* A host unix socket proxied into the container, owned by the code user (mode 0600). */
+struct session_socket {
+	char *device;    /* Incus device name; NULL: "coi-socket-<index>" */
+	char *host;      /* absolute host path of the socket */
+	char *container; /* absolute path in the container */
+	char *env;       /* variable set to the container path, or NULL */
+};
+
+/* A container TCP port published on the host ([ports]). */
+struct session_port {
+	char *name;         /* the [[ports.map]] name; NULL for a pool port */
+	char *env;          /* "COI_PORT_<NAME>", NULL for a pool port */
+	char *listen;       /* host address, "127.0.0.1" */
+	uint16_t container; /* 0 for a pool port: the same as host */
+	uint16_t host;      /* 0: allocated at start (session_start fills it in) */
+};
+
+/* A host file copied (never mounted) into the container, owned by the code user. */
+struct session_credential {
+	char *host;
+	char *container;
+	int mode;
+};
+
 struct session_opts {
 	char *workspace;              /* absolute host path of the project */
 	char *image;                  /* image alias, "coi-default" */
@@ -71,9 +95,17 @@ struct session_opts {
 	bool bypass;         /* skip the agent's permission prompts */
 	bool auto_context;   /* also write the context into the tool's own context file */
 	char *resume_dir;    /* a saved session to restore into the container, or NULL */
-	char *ssh_agent;     /* host SSH agent socket to forward ([ssh] forward_agent), or NULL */
 	char **monitor_argv; /* extra arguments of `coi monitor NAME --daemon`; NULL: no monitor */
 	char *credentials;   /* host path of the tool\'s credential file to copy in, or NULL */
+
+	/* forwarding: sockets in (the SSH agent is one), ports out, credential files copied in */
+	struct session_socket *sockets;
+	size_t n_sockets;
+	int port_pool; /* identity-mapped ports to allocate, 0-10 */
+	struct session_port *ports;
+	size_t n_ports;
+	struct session_credential *creds;
+	size_t n_creds;
 
 	/* limits: empty strings/0 mean unset */
 	char *limits_cpu;

@@ -107,13 +107,17 @@ static void markdown(const struct config_key *keys, size_t n)
 		size_t sl = section_len(k->name);
 
 		if (!prev || sl != prev_len || strncmp(prev, k->name, sl) != 0) {
-			printf("\n## [%.*s]\n\n", (int)sl, k->name);
+			if (sl)
+				printf("\n## [%.*s]\n\n", (int)sl, k->name);
+			else
+				fputs("\n## Top level (arrays of tables: [[sockets]], [[credentials]])\n\n",
+				      stdout);
 			fputs("| key | type | default | who may set it | description |\n", stdout);
 			fputs("|---|---|---|---|---|\n", stdout);
 			prev = k->name;
 			prev_len = sl;
 		}
-		printf("| `%s` | ", k->name + sl + 1);
+		printf("| `%s` | ", k->name + sl + (sl > 0));
 		md_type(k);
 		fputs(" | ", stdout);
 		if (k->def) {
@@ -141,6 +145,15 @@ static const char *toml_example(const struct config_key *k)
 		return "[{ ip = \"10.0.0.5\", hostnames = [\"db.local\"], ports = [5432] }]";
 	case CONFIG_ENV:
 		return "{ NAME = \"value\" }";
+	case CONFIG_SOCKETS:
+		return "[{ host = \"/run/user/1000/gnupg/S.gpg-agent\", container = "
+		       "\"/tmp/gpg-agent.sock\", env = \"GPG_AGENT_SOCK\" }]";
+	case CONFIG_PORT_MAP:
+		return "[{ name = \"web\", container = 3000, host = 13000, listen = \"127.0.0.1\" }]";
+	case CONFIG_CREDENTIALS:
+		return "[{ host = \"~/.config/gh/hosts.yml\", container = "
+		       "\"/home/code/.config/gh/hosts.yml\", mode = \"0600\" }, { bundle = "
+		       "\"ollama\" }]";
 	default:
 		return "...";
 	}
@@ -159,7 +172,7 @@ static void toml(const struct config_key *keys, size_t n)
 		const struct config_key *k = &keys[i];
 		size_t sl = section_len(k->name);
 
-		if (!prev || sl != prev_len || strncmp(prev, k->name, sl) != 0) {
+		if (sl && (!prev || sl != prev_len || strncmp(prev, k->name, sl) != 0)) {
 			printf("\n[%.*s]\n", (int)sl, k->name);
 			prev = k->name;
 			prev_len = sl;
@@ -167,9 +180,9 @@ static void toml(const struct config_key *keys, size_t n)
 		printf("# %s%s%s%s\n", k->description, k->allowed ? " (" : "",
 		       k->allowed ? k->allowed : "", k->allowed ? ")" : "");
 		if (k->def)
-			printf("#%s = %s\n", k->name + sl + 1, k->def);
+			printf("#%s = %s\n", k->name + sl + (sl > 0), k->def);
 		else
-			printf("#%s = %s  (unset)\n", k->name + sl + 1, toml_example(k));
+			printf("#%s = %s  (unset)\n", k->name + sl + (sl > 0), toml_example(k));
 	}
 }
 

@@ -21,7 +21,7 @@ fi
 
 # Every key of the table has a row, and no row names a key the table lacks.
 keys=$("$build/coi" config show --json 2>/dev/null | jq -r 'keys[]' 2>/dev/null | sort)
-rows=$(awk '/^## \[/{s=substr($2,2,length($2)-2)} /^\| `/{k=$2; gsub("`","",k); print s "." k}' docs/configuration.md | sort)
+rows=$(awk '/^## /{s=""} /^## \[/{s=substr($2,2,length($2)-2)} /^\| `/{k=$2; gsub("`","",k); print (s == "" ? "" : s ".") k}' docs/configuration.md | sort)
 if [ -n "$keys" ]; then
     if [ "$keys" = "$rows" ]; then ok 0 "one row per key of 'coi config show --json'"; else
         ok 1 "one row per key of 'coi config show --json'"
