@@ -15,6 +15,7 @@
 #include "session/saved.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/strv.h"
 
 const struct verb verb_list;
 
@@ -37,7 +38,13 @@ static json_t *entry_json(const struct fleet_entry *e)
 	                      e->persistent ? "persistent" : "ephemeral", "status", e->status,
 	                      "ipv4", e->ipv4, "image", e->image, "orphan", e->orphan);
 
-	if (j && json_object_set_new(j, "network", network_json(e->network_mode)) < 0) {
+	json_t *ports = json_array();
+
+	for (size_t i = 0; ports && e->ports && e->ports[i]; i++)
+		if (json_array_append_new(ports, json_string(e->ports[i])) < 0)
+			json_decref(TAKE_PTR(ports));
+	if (!j || json_object_set_new(j, "network", network_json(e->network_mode)) < 0 ||
+	    json_object_set_new(j, "ports", ports) < 0) {
 		json_decref(j);
 		return NULL;
 	}
@@ -108,20 +115,30 @@ static int print_json(const struct fleet *f, int all)
 
 static int print_table(const struct fleet *f)
 {
-	static const char *const headers[] = {"NAME",   "WORKSPACE", "SLOT",  "MODE",
-	                                      "STATUS", "IPV4",      "IMAGE", NULL};
-	struct table *t = table_new(headers);
+	static const char *const headers[] = {"NAME", "WORKSPACE", "SLOT",  "MODE", "STATUS",
+	                                      "IPV4", "IMAGE",     "PORTS", NULL};
+	struct table *t;
+	bool any_ports = false;
+
+	/* the PORTS column only when a session publishes one */
+	for (size_t i = 0; i < f->n; i++)
+		any_ports = any_ports || f->items[i].ports;
+	t = table_new(any_ports ? headers
+	                        : (const char *const[]){"NAME", "WORKSPACE", "SLOT", "MODE",
+	                                                "STATUS", "IPV4", "IMAGE", NULL});
 
 	if (!t)
 		return cmd_failf("out of memory");
 	for (size_t i = 0; i < f->n; i++) {
 		const struct fleet_entry *e = &f->items[i];
+		_cleanup_free_ char *ports = e->ports ? strv_join(e->ports, ",") : NULL;
 		char slot[16], status[64];
 		const char *st = e->orphan ? "Orphaned" : e->status;
 		enum output_color sc = output_status_color(st);
 		const char *row[] = {
 		        e->name, e->workspace, slot,     e->persistent ? "persistent" : "ephemeral",
-		        status,  e->ipv4,      e->image, NULL};
+		        status,  e->ipv4,      e->image, any_ports ? (ports ? ports : "") : NULL,
+		        NULL};
 
 		(void)snprintf(slot, sizeof(slot), "%d", e->slot);
 		/* colour only on a terminal without NO_COLOR (output_color() is "" otherwise) */

@@ -32,6 +32,7 @@ void fleet_release(struct fleet *f)
 		free(f->items[i].ipv4);
 		free(f->items[i].image);
 		free(f->items[i].network_mode);
+		strv_free(f->items[i].ports);
 	}
 	free(f->items);
 	*f = (struct fleet){0};
@@ -133,6 +134,26 @@ int fleet_owner_alive(const char *name)
 	return 1;
 }
 
+/* The ports a session publishes: its proxy devices "coi-port-*" (session/forward.c), as
+ * "LISTEN_ADDR:HOST_PORT->CONTAINER_PORT". */
+static int published_ports(const struct incus_devices *d, char ***ret)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct incus_device *dev = &d->items[i];
+		const char *listen = incus_map_get(&dev->props, "listen");
+		const char *connect = incus_map_get(&dev->props, "connect");
+		const char *cport = connect ? strrchr(connect, ':') : NULL;
+		char *s;
+
+		if (strncmp(dev->name, "coi-port-", strlen("coi-port-")) != 0 || !listen ||
+		    !cport || strncmp(listen, "tcp:", 4) != 0)
+			continue;
+		if (asprintf(&s, "%s->%s", listen + 4, cport + 1) < 0 || strv_consume(ret, s) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int entry_from_instance(const struct incus_instance *in, struct fleet_entry *e)
 {
 	const char *ws = incus_map_get(&in->config, "user.coi.workspace");
@@ -153,7 +174,8 @@ static int entry_from_instance(const struct incus_instance *in, struct fleet_ent
 	                                 : "");
 	if (nic && nic->ipv4)
 		e->ipv4 = strdup(nic->ipv4);
-	if (!e->name || !e->workspace || !e->status || !e->image || (nic && nic->ipv4 && !e->ipv4))
+	if (!e->name || !e->workspace || !e->status || !e->image ||
+	    (nic && nic->ipv4 && !e->ipv4) || published_ports(&in->devices, &e->ports) < 0)
 		return -ENOMEM;
 	/* frozen too: an ephemeral session whose background teardown died */
 	e->orphan = !e->persistent &&

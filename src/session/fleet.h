@@ -27,6 +27,7 @@ struct fleet_entry {
 	char *image;        /* user.coi.image */
 	char *network_mode; /* user.coi.network_mode */
 	bool orphan;        /* running without a live coi process (ephemeral sessions only) */
+	char **ports;       /* published ports, "127.0.0.1:20100->8080"; NULL when none */
 };
 
 struct fleet {

@@ -95,6 +95,11 @@ p1=${pool%% *}
 out=$(curl -s --max-time 10 "http://127.0.0.1:$p1/")
 t_is "a pool port is the same number inside and out" "$out" "served-from-container"
 t_like "the startup report lists the published ports" "$(cat "$tmp/err")" "Published ports: .*web 127.0.0.1:$pinned -> 8080"
+t_like "coi list --json shows the published ports" \
+    "$("$COI" list --json | jq -c ".active_containers[] | select(.name==\"$name\") | .ports")" \
+    "\"127.0.0.1:$pinned->8080\""
+t_like "coi list shows them in a PORTS column" "$("$COI" list)" "PORTS.*
+$name .*127\.0\.0\.1:$p1->$p1"
 t_like "the sandbox context tells the agent the published ports" "$(cat ctx.txt)" "web 8080 -> http://127.0.0.1:$pinned"
 t_is "the credential is copied with its content" "$(cat credcat.txt)" "top-secret-token"
 t_is "the credential is code's, with the mode given" "$(cat credstat.txt)" "1000:1000 640"
