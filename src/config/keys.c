@@ -752,11 +752,16 @@ int key_set(struct coi_config *c, size_t i, const struct toml_value *v, const st
 
 /* --- The trust filter's comparison --- */
 
-static bool path_inside(const char *p, const char *dir)
+/* Whether a mount source stays in the workspace once symbolic links are followed: a project can
+ * carry a link ("escape -> /") that turns a path inside into any host path. A source that does
+ * not exist yet is judged by its text (the session resolves it again, and refuses the escape). */
+static bool mount_inside(const char *host, const char *ws)
 {
-	size_t n = dir ? strlen(dir) : 0;
+	_cleanup_free_ char *real = realpath(host, NULL), *real_ws = realpath(ws, NULL);
 
-	return dir && strncmp(p, dir, n) == 0 && (p[n] == '/' || p[n] == '\0');
+	if (!path_is_inside(host, ws))
+		return false;
+	return !real || !real_ws || path_is_inside(real, real_ws);
 }
 
 static bool weakens_field(const struct coi_config *c, const struct coi_config *s,
@@ -776,8 +781,8 @@ static bool weakens_field(const struct coi_config *c, const struct coi_config *s
 	if (strcmp(k->weak, "outside") == 0) {
 		for (size_t i = 0; i < *COUNT(s, k); i++)
 			if (!x->workspace ||
-			    !path_inside((*FIELD(s, k, struct config_mount *))[i].host,
-			                 x->workspace))
+			    !mount_inside((*FIELD(s, k, struct config_mount *))[i].host,
+			                  x->workspace))
 				return true;
 		return false;
 	}

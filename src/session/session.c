@@ -642,6 +642,38 @@ static int copy_credentials(struct session *s, const struct tool *t, struct coi_
 	return write_home_file(s, t->credential_file, buf_str(&b), 0600, err);
 }
 
+/* The extra mounts as the daemon will see them: each source resolved here, once, and handed to
+ * Incus resolved. One given inside the workspace must still be inside once symbolic links are
+ * followed: a link in the project, planted by its code or by an agent in an earlier session
+ * ("data -> /"), would otherwise share any host path. */
+static int resolve_mounts(struct session_opts *o, struct coi_error *err)
+{
+	_cleanup_free_ char *ws = realpath(o->workspace, NULL);
+
+	if (!ws)
+		return coi_error_errno(err, errno, "cannot resolve the workspace '%s'",
+		                       o->workspace);
+	for (size_t i = 0; i < o->n_mounts; i++) {
+		struct session_mount *m = &o->mounts[i];
+		char *real = realpath(m->host, NULL);
+
+		if (!real)
+			return coi_error_errno(err, errno, "mount source '%s'", m->host);
+		if (path_is_inside(m->host, o->workspace) && !path_is_inside(real, ws)) {
+			coi_error_set(
+			        err, -EPERM,
+			        "mount source '%s' is in the workspace but leads to '%s', outside "
+			        "it (a symbolic link): refused",
+			        m->host, real);
+			free(real);
+			return err ? err->code : -EPERM;
+		}
+		free(m->host);
+		m->host = real;
+	}
+	return 0;
+}
+
 static int prepare_user(struct session *s, struct coi_error *err)
 {
 	_cleanup_buf_ struct buf ctx = BUF_INIT(64u << 10), env = BUF_INIT(1u << 20);
@@ -694,6 +726,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 		return coi_error_oom(err);
 	log_timing("start");
 	r = protect_plan_build(s->opts->workspace, s->opts->protected_paths, true, &s->plan, err);
+	if (r >= 0)
+		r = resolve_mounts(s->opts, err);
 	if (r < 0)
 		return r;
 	/* Pick the slot and create under the lock, so concurrent starts never share a slot. */

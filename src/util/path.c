@@ -87,6 +87,19 @@ int path_absolute(const char *p, char **ret, struct coi_error *err)
 	return 0;
 }
 
+bool path_is_inside(const char *p, const char *dir)
+{
+	size_t n = dir ? strlen(dir) : 0;
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (!p || !dir)
+		return false;
+	if (n == 1 && dir[0] == '/')
+		return p[0] == '/';
+	return strncmp(p, dir, n) == 0 && (p[n] == '/' || p[n] == '\0');
+}
+
 bool path_is_safe_relative(const char *p)
 {
 	if (!p || !*p || *p == '/')

@@ -15,6 +15,9 @@ char *path_join(const char *a, const char *b);
 char *path_clean(const char *p);
 /* Absolute and clean, relative to the current directory when p is relative. */
 int path_absolute(const char *p, char **ret, struct coi_error *err);
+/* True when the clean absolute path p is dir or below it (lexically: "/a/bc" is not under "/a/b").
+ */
+bool path_is_inside(const char *p, const char *dir);
 /* True for a non-empty relative path with no ".." component (safe to join under a root). */
 bool path_is_safe_relative(const char *p);
 /* The last component (points into p). */
