@@ -256,19 +256,12 @@ static int replace(char **dst, const char *src)
 /* The configuration, as the session needs it. */
 static int opts_from_config(struct session_opts *o, const struct coi_config *cfg, char ***warnings)
 {
-	static const enum session_net_mode modes[] = {
-	        [NET_MODE_RESTRICTED] = SESSION_NET_RESTRICTED,
-	        [NET_MODE_ALLOWLIST] = SESSION_NET_ALLOWLIST,
-	        [NET_MODE_OPEN] = SESSION_NET_OPEN,
-	};
-
 	o->persistent = cfg->container.persistent;
 	o->ready_timeout = cfg->container.ready_timeout > 0 ? cfg->container.ready_timeout : 30;
 	o->docker = cfg->container.docker;
 	o->preserve_workspace_path = cfg->paths.preserve_workspace_path;
 	o->code_uid = cfg->incus.code_uid;
 	o->host_immutable = cfg->security.host_immutable;
-	o->net_mode = modes[cfg->network.mode];
 	o->limits_processes = cfg->limits.runtime.max_processes;
 	o->bypass = cfg->tool.permission_mode == PERMISSION_MODE_BYPASS;
 	o->auto_context = cfg->tool.auto_context;

@@ -1064,13 +1064,17 @@ static void invoking_user(int64_t *uid, int64_t *gid)
 	}
 }
 
+enum net_mode session_net_mode(const struct session_opts *o)
+{
+	return o->net ? o->net->mode : NET_MODE_RESTRICTED;
+}
+
 int session_opts_default(const char *workspace, struct session_opts *ret, struct coi_error *err)
 {
 	struct session_opts o = {
 	        .code_uid = 1000,
 	        .ready_timeout = 30,
 	        .host_immutable = true,
-	        .net_mode = SESSION_NET_RESTRICTED,
 	};
 
 	invoking_user(&o.host_uid, &o.host_gid);
