@@ -5,6 +5,7 @@
 #include "config/keys.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -114,7 +115,7 @@ static const struct config_key keys[] = {
 	K("limits.disk.priority", CONFIG_INT, limits.disk.priority, "0", AW, "limits.disk.priority"),
 	K("limits.disk.size", CONFIG_STRING, limits.disk.size, NULL, AW, "root disk quota"),
 	K("limits.disk.tmpfs_size", CONFIG_STRING, limits.disk.tmpfs_size, NULL, AW, "size of a RAM-backed /tmp"),
-	K("limits.runtime.max_duration", CONFIG_DURATION, limits.runtime.max_duration, NULL, AW, "wall-clock cap of a session, e.g. \"2h\""),
+	K("limits.runtime.max_duration", CONFIG_DURATION, limits.runtime.max_duration, NULL, AW, "wall-clock cap of a session, e.g. \"2h\"", .offset_n = F(limits.runtime.max_duration_sec)),
 	K("limits.runtime.max_processes", CONFIG_INT, limits.runtime.max_processes, "0", AW, "limits.processes (0: none)"),
 	K("limits.runtime.auto_stop", CONFIG_BOOL, limits.runtime.auto_stop, "true", AW, "stop the container at max_duration"),
 	K("limits.runtime.stop_graceful", CONFIG_BOOL, limits.runtime.stop_graceful, "true", AW, "stop gracefully at max_duration"),
@@ -164,7 +165,7 @@ static const struct config_key keys[] = {
 	K("defaults.forward_env", CONFIG_STRV, defaults.forward_env, NULL, TO, "names of host environment variables passed to the container"),
 	K("defaults.environment", CONFIG_ENV, defaults.environment, NULL, AW, "environment variables set in the container", .offset_n = F(defaults.n_environment)),
 	K("defaults.env_commands", CONFIG_ENV, defaults.env_commands, NULL, TO, "variables set from the output of host commands", .offset_n = F(defaults.n_env_commands)),
-	K("defaults.env_command_timeout", CONFIG_DURATION, defaults.env_command_timeout, "\"30s\"", AW, "time limit of each env_command"),
+	K("defaults.env_command_timeout", CONFIG_DURATION, defaults.env_command_timeout, "\"30s\"", AW, "time limit of each env_command", .offset_n = F(defaults.env_command_timeout_sec)),
 };
 /* clang-format on */
 
@@ -236,6 +237,7 @@ static const char *allowed_name(const char *allowed, int idx, char *out, size_t 
 
 #define FIELD(c, k, type) ((type *)((char *)(c) + (k)->offset))
 #define COUNT(c, k)       ((size_t *)((char *)(c) + (k)->offset_n))
+#define SECONDS(c, k)     ((int64_t *)((char *)(c) + (k)->offset_n))
 
 /* --- Validation of single values --- */
 
@@ -259,32 +261,59 @@ static bool is_plain_string(const struct toml_value *v)
 	return v->type == TOML_STRING && strlen(v->u.str.s) == v->u.str.len;
 }
 
-/* Go durations: "30s", "1h30m", "1.5h", "250ms"; "0" and "" too. */
-static bool duration_ok(const char *s)
+/* One "<number><unit>" of a Go duration at *s, in nanoseconds; advances *s. Digits by hand:
+ * strtold() would follow the locale's decimal point. */
+static int duration_term(const char **s, long double *ret_ns)
 {
-	static const char *const units[] = {"ns", "us", "\xC2\xB5s", "ms", "s", "m", "h"};
+	/* clang-format off */
+	static const struct { const char *unit; long double ns; } units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "\xC2\xB5s", 1e3 }, { "ms", 1e6 },
+		{ "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 },
+	};
+	/* clang-format on */
+	const char *p = *s;
+	long double value = 0, scale = 1;
+	size_t best = 0, l;
 
-	if (!*s || strcmp(s, "0") == 0)
-		return true;
-	while (*s) {
-		size_t n = strspn(s, "0123456789"), u, best = 0;
-
-		if (s[n] == '.')
-			n += 1 + strspn(s + n + 1, "0123456789");
-		if (n == 0 || s[0] == '.')
-			return false;
-		s += n;
-		for (u = 0; u < ELEMENTSOF(units); u++) {
-			size_t l = strlen(units[u]);
-
-			if (strncmp(s, units[u], l) == 0 && l > best)
-				best = l;
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	while (isdigit((unsigned char)*p))
+		value = value * 10 + (*p++ - '0');
+	if (*p == '.')
+		while (isdigit((unsigned char)*++p))
+			value += (*p - '0') * (scale /= 10);
+	for (size_t u = 0; u < ELEMENTSOF(units); u++) {
+		l = strlen(units[u].unit);
+		if (strncmp(p, units[u].unit, l) == 0 && l > best) {
+			best = l;
+			*ret_ns = value * units[u].ns;
 		}
-		if (!best)
-			return false;
-		s += best;
 	}
-	return true;
+	if (!best)
+		return -EINVAL;
+	*s = p + best;
+	return 0;
+}
+
+int config_duration_seconds(const char *s, int64_t *ret)
+{
+	long double total = 0, ns = 0;
+	int r;
+
+	if (!s || !*s || strcmp(s, "0") == 0) {
+		*ret = 0;
+		return 0;
+	}
+	while (*s) {
+		r = duration_term(&s, &ns);
+		if (r < 0)
+			return r;
+		total += ns;
+	}
+	if (total > (long double)INT64_MAX) /* Go's limit: about 292 years */
+		return -ERANGE;
+	*ret = (int64_t)ceill(total / 1e9L); /* a positive duration is never "none" */
+	return 0;
 }
 
 static bool ipv4_ok(const char *s)
@@ -422,8 +451,10 @@ void key_free(struct coi_config *c, size_t i)
 	const struct config_key *k = &keys[i];
 
 	switch (k->type) {
-	case CONFIG_STRING:
 	case CONFIG_DURATION:
+		*SECONDS(c, k) = 0;
+		/* fall through */
+	case CONFIG_STRING:
 		free(*FIELD(c, k, char *));
 		*FIELD(c, k, char *) = NULL;
 		break;
@@ -655,16 +686,20 @@ static int set_scalar(struct coi_config *c, const struct config_key *k, const st
 		return 0;
 	case CONFIG_STRING:
 	case CONFIG_DURATION: {
+		int64_t secs = 0;
 		char *s;
 
 		r = want_type(x, k, v, TOML_STRING, err);
 		if (r >= 0)
 			r = k->type == CONFIG_STRING ? check_string(x, k, v, err) : 0;
-		if (r >= 0 && k->type == CONFIG_DURATION && !duration_ok(v->u.str.s))
+		if (r >= 0 && k->type == CONFIG_DURATION &&
+		    config_duration_seconds(v->u.str.s, &secs) < 0)
 			r = bad(x, k, v, err,
 			        "must be a duration like \"30s\", \"5m\" or \"1h30m\"");
 		if (r < 0)
 			return r;
+		if (k->type == CONFIG_DURATION)
+			*SECONDS(c, k) = secs;
 		s = v->u.str.len ? strdup(v->u.str.s) : NULL;
 		if (v->u.str.len && !s)
 			return coi_error_oom(err);
