@@ -347,7 +347,7 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 	r = resolve_opts(sc, err);
 	if (r < 0)
 		return r;
-	incus_client_opts_from_env(&o);
+	config_incus_client_opts(sc->config, &o);
 	r = incus_client_new(&o, &sc->client, err);
 	if (r < 0)
 		return r;

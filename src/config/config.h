@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 struct coi_error;
+struct incus_client_opts;
 
 enum net_mode {
 	NET_MODE_RESTRICTED,
@@ -363,6 +364,11 @@ struct coi_config *config_free(struct coi_config *c);
 
 /* Check one file as a trusted layer over the defaults (coi config validate). Warnings as above. */
 int config_validate_file(const char *path, char ***ret_warnings, struct coi_error *err);
+
+/* The Incus client's options from [incus] (socket, remote_url, client_cert, client_key,
+ * server_cert, project), the environment over them (incus_client_opts_apply_env()). The strings
+ * point into c and the environment. */
+void config_incus_client_opts(const struct coi_config *c, struct incus_client_opts *ret);
 
 /* The protected paths in effect: protected_paths + additional_protected_paths - writable_paths,
  * minus .git/hooks when git.writable_hooks, empty when disable_protection. */

@@ -75,16 +75,16 @@ static const struct config_key keys[] = {
 	K("paths.logs_dir", CONFIG_STRING, paths.logs_dir, "\"~/.coi/logs\"", TO, "session logs"),
 	K("paths.preserve_workspace_path", CONFIG_BOOL, paths.preserve_workspace_path, "false", AW, "mount the workspace at its host path instead of /workspace"),
 
-	K("incus.project", CONFIG_STRING, incus.project, "\"default\"", TO, "Incus project"),
+	K("incus.project", CONFIG_STRING, incus.project, "\"default\"", TO, "Incus project of every request ($COI_INCUS_PROJECT overrides)"),
 	K("incus.group", CONFIG_STRING, incus.group, "\"incus-admin\"", TO, "group that may use Incus"),
 	K("incus.code_uid", CONFIG_INT, incus.code_uid, "1000", AW, "uid of the container user"),
 	K("incus.code_user", CONFIG_STRING, incus.code_user, "\"code\"", AW, "name of the container user"),
 	K("incus.disable_shift", CONFIG_BOOL, incus.disable_shift, "false", AW, "map uids with raw.idmap instead of shifting"),
-	K("incus.socket", CONFIG_STRING, incus.socket, NULL, TO, "the daemon's unix socket (unset: $INCUS_SOCKET or /var/lib/incus/unix.socket)"),
-	K("incus.remote_url", CONFIG_STRING, incus.remote_url, NULL, TO, "a remote Incus server or cluster, https://host:8443"),
-	K("incus.client_cert", CONFIG_STRING, incus.client_cert, NULL, TO, "client certificate (PEM) for remote_url"),
-	K("incus.client_key", CONFIG_STRING, incus.client_key, NULL, TO, "client key (PEM) for remote_url"),
-	K("incus.server_cert", CONFIG_STRING, incus.server_cert, NULL, TO, "server certificate (PEM) to pin for remote_url"),
+	K("incus.socket", CONFIG_STRING, incus.socket, NULL, TO, "the daemon's unix socket (unset: /var/lib/incus/unix.socket); $INCUS_SOCKET or $INCUS_DIR override it"),
+	K("incus.remote_url", CONFIG_STRING, incus.remote_url, NULL, TO, "a remote Incus server or cluster, https://host:8443; $COI_INCUS_REMOTE overrides it, $INCUS_SOCKET or $INCUS_DIR choose the local socket instead"),
+	K("incus.client_cert", CONFIG_STRING, incus.client_cert, NULL, TO, "client certificate (PEM) for remote_url ($COI_INCUS_CLIENT_CERT overrides)"),
+	K("incus.client_key", CONFIG_STRING, incus.client_key, NULL, TO, "client key (PEM) for remote_url ($COI_INCUS_CLIENT_KEY overrides)"),
+	K("incus.server_cert", CONFIG_STRING, incus.server_cert, NULL, TO, "server certificate (PEM) to pin for remote_url ($COI_INCUS_SERVER_CERT overrides)"),
 
 	K("ssh.forward_agent", CONFIG_BOOL, ssh.forward_agent, "false", IW, "forward the host's SSH agent into the container", .weak = "true"),
 

@@ -226,6 +226,8 @@ static int start_monitor(struct session *s, struct coi_error *err)
 			(void)dup2(null, STDOUT_FILENO);
 		/* the supervisor lives on: it must not hold a caller's pipe open */
 		(void)close_range(3, ~0U, 0);
+		/* the same daemon and project as this session, whatever its config layers said */
+		(void)incus_client_export_env(s->client);
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
@@ -961,7 +963,6 @@ static bool is_foreground(undo_fn fn)
  * meanwhile. */
 static void finish_in_background(struct session *s)
 {
-	struct incus_client_opts o;
 	pid_t pid;
 
 	pid = fork();
@@ -975,8 +976,7 @@ static void finish_in_background(struct session *s)
 	signal(SIGHUP, SIG_IGN);
 	fleet_child_detach();
 	/* the parent's connection is not ours to share */
-	incus_client_opts_from_env(&o);
-	if (incus_client_new(&o, &s->client, NULL) < 0)
+	if (incus_client_new_like(s->client, &s->client, NULL) < 0)
 		_exit(1);
 	(void)fleet_owner_record(s->name, NULL);
 	(void)undo_all(s, NULL);
