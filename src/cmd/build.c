@@ -317,7 +317,7 @@ static int run(int argc, char **argv)
 	a.o.progress = on_progress;
 	a.o.userdata = &a;
 	fflush(stdout);
-	if (cmd_open_client(&c) < 0) {
+	if (cmd_open_client_with(a.cfg, &c) != 0) {
 		build_args_release(&a);
 		return EXIT_FAIL;
 	}

@@ -2,16 +2,45 @@
 #include "cmd/client.h"
 
 #include "cmd/cmd.h"
+#include "config/config.h"
 #include "incus/incus.h"
 #include "util/error.h"
+#include "util/strv.h"
+
+static int client_new(const struct coi_config *cfg, struct incus_client **ret,
+                      struct coi_error *err)
+{
+	struct incus_client_opts o;
+
+	config_incus_client_opts(cfg, &o);
+	return incus_client_new(&o, ret, err);
+}
+
+int cmd_client_new(struct incus_client **ret, struct coi_error *err)
+{
+	struct coi_config *cfg = NULL;
+	char **warnings = NULL; /* the session verbs and 'coi config' show them */
+	int r;
+
+	r = config_load(&(struct config_load_opts){0}, &cfg, &warnings, err);
+	strv_free(warnings);
+	if (r < 0)
+		return r;
+	r = client_new(cfg, ret, err);
+	config_free(cfg);
+	return r;
+}
 
 int cmd_open_client(struct incus_client **ret)
 {
-	struct incus_client_opts o;
 	struct coi_error err = {0};
 
-	incus_client_opts_from_env(&o);
-	if (incus_client_new(&o, ret, &err) < 0)
-		return cmd_fail(&err);
-	return 0;
+	return cmd_client_new(ret, &err) < 0 ? cmd_fail(&err) : 0;
+}
+
+int cmd_open_client_with(const struct coi_config *cfg, struct incus_client **ret)
+{
+	struct coi_error err = {0};
+
+	return client_new(cfg, ret, &err) < 0 ? cmd_fail(&err) : 0;
 }

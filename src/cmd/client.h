@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* client.h: the Incus client every daemon-facing verb opens the same way. */
+/* client.h: the Incus client every daemon-facing verb opens the same way: [incus] of the
+ * configuration (user file, project file, profile), the environment over it
+ * (config_incus_client_opts()). */
 #pragma once
 
+struct coi_config;
+struct coi_error;
 struct incus_client;
 
-/* Connect as configured (environment for now); on failure the error is printed and EXIT_FAIL
- * returned, else 0. */
+/* Connect as configured, loading the configuration of the current directory; on failure the
+ * error is printed and EXIT_FAIL returned, else 0. */
 int cmd_open_client(struct incus_client **ret);
+/* The same with a configuration the verb has loaded already. */
+int cmd_open_client_with(const struct coi_config *cfg, struct incus_client **ret);
+/* cmd_open_client() without printing: 0 or a negative errno with err set. */
+int cmd_client_new(struct incus_client **ret, struct coi_error *err);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "cmd/usage.h"
 #include "incus/incus.h"
@@ -52,7 +53,7 @@ static void emit_containers(const char *cur, const char *prefix)
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
 	struct fleet f = {0};
 
-	if (incus_client_new_from_env(&c, NULL) < 0 || fleet_list(c, false, &f, NULL) < 0)
+	if (cmd_client_new(&c, NULL) < 0 || fleet_list(c, false, &f, NULL) < 0)
 		return;
 	for (size_t i = 0; i < f.n; i++)
 		emit(cur, prefix, f.items[i].name, f.items[i].workspace);
@@ -64,7 +65,7 @@ static void emit_images(const char *cur, const char *prefix)
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
 	_cleanup_(incus_image_list_freep) struct incus_image **l = NULL;
 
-	if (incus_client_new_from_env(&c, NULL) < 0 || incus_image_list(c, &l, NULL) < 0)
+	if (cmd_client_new(&c, NULL) < 0 || incus_image_list(c, &l, NULL) < 0)
 		return;
 	for (size_t i = 0; l[i]; i++)
 		for (size_t j = 0; l[i]->aliases && l[i]->aliases[j]; j++)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/subcmd.h"
 #include "incus/incus.h"
 #include "util/error.h"
 #include "util/strv.h"
@@ -18,23 +19,13 @@ const struct verb verb_container;
 
 #define USAGE_ERROR(...) cmd_usage_error(&verb_container, __VA_ARGS__)
 
-static int open_client(struct incus_client **ret)
-{
-	struct coi_error err = {0};
-
-	if (incus_client_new_from_env(ret, &err) < 0)
-		return cmd_fail(&err);
-	incus_interrupt_on_signals();
-	return 0;
-}
-
 /* getopt_long over a table; returns the option or -1 at the end, and '?' on errors. */
 static int next_opt(int argc, char **argv, const char *shortopts, const struct option *opts)
 {
 	return getopt_long(argc, argv, shortopts, opts, NULL);
 }
 
-static int cmd_launch(struct incus_client *c, int argc, char **argv)
+static int cmd_launch(struct incus_client *c, const void *args, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	        {"ephemeral", no_argument, NULL, 'e'},    {"storage", required_argument, NULL, 's'},
@@ -92,7 +83,7 @@ static int cmd_launch(struct incus_client *c, int argc, char **argv)
 }
 
 /* start/stop/delete NAME [--force] [--timeout N] */
-static int cmd_state(struct incus_client *c, int argc, char **argv)
+static int cmd_state(struct incus_client *c, const void *args, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	        {"force", no_argument, NULL, 'f'},
@@ -213,7 +204,7 @@ static int print_capture_json(const struct incus_exec_result *res)
 	return res->exit_status;
 }
 
-static int cmd_exec(struct incus_client *c, int argc, char **argv)
+static int cmd_exec(struct incus_client *c, const void *args, int argc, char **argv)
 {
 	struct exec_args a = {0};
 	struct incus_exec_result res = {0};
@@ -269,7 +260,7 @@ static json_t *instance_json(const struct incus_instance *i)
 	                 (json_int_t)(i->state ? i->state->pid : 0));
 }
 
-static int cmd_list(struct incus_client *c, int argc, char **argv)
+static int cmd_list(struct incus_client *c, const void *args, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	        {"format", required_argument, NULL, 'F'},
@@ -329,7 +320,7 @@ static void print_map(const char *title, const struct incus_map *m)
 		printf("  %s: %s\n", m->items[i].key, m->items[i].value);
 }
 
-static int cmd_info(struct incus_client *c, int argc, char **argv)
+static int cmd_info(struct incus_client *c, const void *args, int argc, char **argv)
 {
 	_cleanup_(incus_instance_freep) struct incus_instance *i = NULL;
 	struct coi_error err = {0};
@@ -372,7 +363,7 @@ static int cmd_info(struct incus_client *c, int argc, char **argv)
 }
 
 /* exists NAME / running NAME: the answer is the exit status only */
-static int cmd_probe(struct incus_client *c, int argc, char **argv)
+static int cmd_probe(struct incus_client *c, const void *args, int argc, char **argv)
 {
 	_cleanup_(incus_instance_state_freep) struct incus_instance_state *st = NULL;
 	struct coi_error err = {0};
@@ -393,7 +384,7 @@ static int cmd_probe(struct incus_client *c, int argc, char **argv)
 }
 
 /* mount NAME DEVICE SOURCE PATH [--shift] [--readonly] */
-static int cmd_mount(struct incus_client *c, int argc, char **argv)
+static int cmd_mount(struct incus_client *c, const void *args, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	        {"shift", optional_argument, NULL, 's'},
@@ -432,40 +423,29 @@ static int cmd_mount(struct incus_client *c, int argc, char **argv)
 }
 
 /* clang-format off */
-static const struct {
-	const char *name;
-	int (*run)(struct incus_client *c, int argc, char **argv);
-} subcmds[] = {
-	{ "launch",  cmd_launch },
-	{ "start",   cmd_state  },
-	{ "stop",    cmd_state  },
-	{ "delete",  cmd_state  },
-	{ "exec",    cmd_exec   },
-	{ "list",    cmd_list   },
-	{ "info",    cmd_info   },
-	{ "exists",  cmd_probe  },
-	{ "running", cmd_probe  },
-	{ "mount",   cmd_mount  },
+static const struct subcmd subcmds[] = {
+	{ "launch",  .run = cmd_launch },
+	{ "start",   .run = cmd_state },
+	{ "stop",    .run = cmd_state },
+	{ "delete",  .run = cmd_state },
+	{ "exec",    .run = cmd_exec },
+	{ "list",    .run = cmd_list },
+	{ "info",    .run = cmd_info },
+	{ "exists",  .run = cmd_probe },
+	{ "running", .run = cmd_probe },
+	{ "mount",   .run = cmd_mount },
 };
 /* clang-format on */
 
 static int run(int argc, char **argv)
 {
-	_cleanup_incus_client_ struct incus_client *c = NULL;
+	const struct subcmd_table t = {
+	        .verb = &verb_container,
+	        .subs = subcmds,
+	        .n = ELEMENTSOF(subcmds),
+	};
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0)
-		return argc < 2 ? USAGE_ERROR("missing subcommand") : cmd_help(&verb_container);
-	for (size_t i = 0; i < ELEMENTSOF(subcmds); i++) {
-		if (strcmp(subcmds[i].name, argv[1]) != 0)
-			continue;
-		if (cmd_wants_help(argc - 1, argv + 1))
-			return cmd_help(&verb_container);
-		if (open_client(&c) != 0)
-			return EXIT_FAIL;
-		return subcmds[i].run(c, argc - 1, argv + 1);
-	}
-	return USAGE_ERROR("unknown subcommand '%s'", argv[1]);
+	return subcmd_dispatch(&t, argc, argv);
 }
 
 const struct verb verb_container = {

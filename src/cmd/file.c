@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "incus/incus.h"
 #include "util/error.h"
@@ -79,8 +80,8 @@ static int run(int argc, char **argv)
 	r = split_remote(argv[1 + optind + (push ? 1 : 0)], &name, &path);
 	if (r)
 		return r;
-	if (incus_client_new_from_env(&c, &err) < 0)
-		return cmd_fail(&err);
+	if (cmd_open_client(&c) != 0)
+		return EXIT_FAIL;
 	incus_interrupt_on_signals();
 	if (push)
 		r = incus_file_push(c, name, argv[1 + optind], path, recursive, &a, &err);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "image/image.h"
 #include "incus/incus.h"
@@ -25,7 +26,6 @@ static int run(int argc, char **argv)
 	};
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
 	_cleanup_strv_free_ char **deleted = NULL;
-	struct incus_client_opts co = {0};
 	struct coi_error err = {0};
 	const char *alias = IMAGE_DEFAULT_ALIAS;
 	int ch, keep = IMAGE_DEFAULT_KEEP, r;
@@ -54,9 +54,8 @@ static int run(int argc, char **argv)
 		return cmd_usage_error(&verb_image_cleanup, "unexpected argument '%s'",
 		                       argv[optind]);
 
-	incus_client_opts_from_env(&co);
-	if (incus_client_new(&co, &c, &err) < 0)
-		return cmd_fail(&err);
+	if (cmd_open_client(&c) != 0)
+		return EXIT_FAIL;
 	r = image_cleanup(c, alias, keep, &deleted, &err);
 	if (r < 0)
 		return cmd_fail(&err);

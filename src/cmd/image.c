@@ -8,6 +8,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/output.h"
+#include "cmd/subcmd.h"
 #include "incus/incus.h"
 #include "util/error.h"
 #include "util/strv.h"
@@ -21,8 +22,9 @@ struct image_args {
 	const char *prefix, *description, *compression, *alias;
 };
 
-static int parse(int argc, char **argv, struct image_args *a)
+static int parse(int argc, char **argv, void *args)
 {
+	struct image_args *a = args;
 	static const struct option opts[] = {
 	        {"json", no_argument, NULL, 'j'},
 	        {"format", required_argument, NULL, 'F'},
@@ -103,8 +105,9 @@ static bool alias_matches(const struct incus_image *i, const char *prefix)
 	return false;
 }
 
-static int cmd_list(struct incus_client *c, const struct image_args *a, int argc, char **argv)
+static int cmd_list(struct incus_client *c, const void *args, int argc, char **argv)
 {
+	const struct image_args *a = args;
 	_cleanup_(incus_image_list_freep) struct incus_image **l = NULL;
 	struct coi_error err = {0};
 	json_t *arr;
@@ -133,8 +136,9 @@ static int cmd_list(struct incus_client *c, const struct image_args *a, int argc
 	return a->json ? print_json(arr) : EXIT_OK;
 }
 
-static int cmd_info(struct incus_client *c, const struct image_args *a, int argc, char **argv)
+static int cmd_info(struct incus_client *c, const void *args, int argc, char **argv)
 {
+	const struct image_args *a = args;
 	_cleanup_(incus_image_freep) struct incus_image *i = NULL;
 	_cleanup_free_ char *aliases = NULL;
 	struct coi_error err = {0};
@@ -154,7 +158,7 @@ static int cmd_info(struct incus_client *c, const struct image_args *a, int argc
 	return EXIT_OK;
 }
 
-static int cmd_exists(struct incus_client *c, const struct image_args *a, int argc, char **argv)
+static int cmd_exists(struct incus_client *c, const void *args, int argc, char **argv)
 {
 	struct coi_error err = {0};
 	int r;
@@ -165,7 +169,7 @@ static int cmd_exists(struct incus_client *c, const struct image_args *a, int ar
 	return r < 0 ? cmd_fail(&err) : r ? EXIT_OK : EXIT_FAIL;
 }
 
-static int cmd_delete(struct incus_client *c, const struct image_args *a, int argc, char **argv)
+static int cmd_delete(struct incus_client *c, const void *args, int argc, char **argv)
 {
 	struct coi_error err = {0};
 
@@ -174,8 +178,9 @@ static int cmd_delete(struct incus_client *c, const struct image_args *a, int ar
 	return incus_image_delete(c, argv[0], &err) < 0 ? cmd_fail(&err) : EXIT_OK;
 }
 
-static int cmd_publish(struct incus_client *c, const struct image_args *a, int argc, char **argv)
+static int cmd_publish(struct incus_client *c, const void *args, int argc, char **argv)
 {
+	const struct image_args *a = args;
 	struct incus_publish_opts o = {.description = a->description,
 	                               .compression = a->compression};
 	struct output_progress bar;
@@ -197,8 +202,9 @@ static int cmd_publish(struct incus_client *c, const struct image_args *a, int a
 	return EXIT_OK;
 }
 
-static int cmd_import(struct incus_client *c, const struct image_args *a, int argc, char **argv)
+static int cmd_import(struct incus_client *c, const void *args, int argc, char **argv)
 {
+	const struct image_args *a = args;
 	struct output_progress bar;
 	struct incus_wait w = {.progress = output_progress_incus, .userdata = &bar};
 	_cleanup_free_ char *fp = NULL;
@@ -216,45 +222,32 @@ static int cmd_import(struct incus_client *c, const struct image_args *a, int ar
 	return EXIT_OK;
 }
 
+extern const struct verb verb_image_cleanup;
+
 /* clang-format off */
-static const struct {
-	const char *name;
-	int (*run)(struct incus_client *c, const struct image_args *a, int argc, char **argv);
-} subcmds[] = {
-	{ "list",    cmd_list    },
-	{ "info",    cmd_info    },
-	{ "exists",  cmd_exists  },
-	{ "delete",  cmd_delete  },
-	{ "publish", cmd_publish },
-	{ "import",  cmd_import  },
+static const struct subcmd subcmds[] = {
+	{ "list",    .run = cmd_list },
+	{ "info",    .run = cmd_info },
+	{ "exists",  .run = cmd_exists },
+	{ "delete",  .run = cmd_delete },
+	{ "publish", .run = cmd_publish },
+	{ "import",  .run = cmd_import },
+	{ "cleanup", .verb = &verb_image_cleanup },
 };
 /* clang-format on */
 
-extern const struct verb verb_image_cleanup;
-
 static int run(int argc, char **argv)
 {
-	_cleanup_incus_client_ struct incus_client *c = NULL;
 	struct image_args a = {0};
-	struct coi_error err = {0};
-	int r;
+	const struct subcmd_table t = {
+	        .verb = &verb_image,
+	        .subs = subcmds,
+	        .n = ELEMENTSOF(subcmds),
+	        .parse = parse,
+	        .args = &a,
+	};
 
-	if (argc >= 2 && strcmp(argv[1], "cleanup") == 0)
-		return verb_image_cleanup.run(argc - 1, argv + 1); /* coi image cleanup: keep N */
-	if (argc < 2 || cmd_wants_help(argc, argv))
-		return argc < 2 ? USAGE_ERROR("missing subcommand") : cmd_help(&verb_image);
-	for (size_t i = 0; i < ELEMENTSOF(subcmds); i++) {
-		if (strcmp(subcmds[i].name, argv[1]) != 0)
-			continue;
-		r = parse(argc - 1, argv + 1, &a);
-		if (r)
-			return r;
-		if (incus_client_new_from_env(&c, &err) < 0)
-			return cmd_fail(&err);
-		incus_interrupt_on_signals();
-		return subcmds[i].run(c, &a, argc - 1 - optind, argv + 1 + optind);
-	}
-	return USAGE_ERROR("unknown subcommand '%s'", argv[1]);
+	return subcmd_dispatch(&t, argc, argv);
 }
 
 const struct verb verb_image = {

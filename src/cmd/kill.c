@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "cmd/each.h"
 #include "incus/incus.h"
 #include "session/fleet.h"
 #include "session/naming.h"
@@ -13,10 +13,21 @@
 
 const struct verb verb_kill;
 
-static int kill_one(struct incus_client *c, const char *name)
+/* userdata: true with --all, where every name is a coi session already */
+static int kill_one(struct incus_client *c, const char *name, void *userdata)
 {
 	struct coi_error err = {0};
 
+	if (!*(const bool *)userdata && session_parse_name(name, NULL) < 0) {
+		_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+
+		/* only coi's containers: its names, or its metadata */
+		if (incus_instance_get(c, name, &in, &err) < 0 ||
+		    !incus_map_get(&in->config, "user.coi.workspace")) {
+			fprintf(stderr, "coi: '%s' is not a coi session, leaving it alone\n", name);
+			return EXIT_FAIL;
+		}
+	}
 	if (fleet_kill(c, name, NULL, &err) < 0) {
 		fprintf(stderr, "coi: cannot kill '%s': %s\n", name, coi_error_message(&err));
 		return EXIT_FAIL;
@@ -33,15 +44,14 @@ static int run(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
-	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
-	struct coi_error err = {0};
-	int o, all = 0, status = EXIT_OK;
+	bool all = false;
+	int o;
 
 	optind = 0;
 	while ((o = getopt_long(argc, argv, "+afh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'a':
-			all = 1;
+			all = true;
 			break;
 		case 'f':
 			break; /* no confirmation is asked: accepted for compatibility */
@@ -55,37 +65,7 @@ static int run(int argc, char **argv)
 		return cmd_usage_error(&verb_kill, "name the sessions to kill, or use --all");
 	if (all && optind < argc)
 		return cmd_usage_error(&verb_kill, "--all takes no names");
-	if (cmd_open_client(&c) != 0)
-		return EXIT_FAIL;
-	if (all) {
-		struct fleet f = {0};
-
-		if (fleet_list(c, false, &f, &err) < 0)
-			return cmd_fail(&err);
-		for (size_t i = 0; i < f.n; i++)
-			if (kill_one(c, f.items[i].name) != EXIT_OK)
-				status = EXIT_FAIL;
-		fleet_release(&f);
-		return status;
-	}
-	for (int i = optind; i < argc; i++) {
-		if (session_parse_name(argv[i], NULL) < 0) {
-			_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
-
-			/* only coi's containers: its names, or its metadata */
-			if (incus_instance_get(c, argv[i], &in, &err) < 0 ||
-			    !incus_map_get(&in->config, "user.coi.workspace")) {
-				fprintf(stderr,
-				        "coi: '%s' is not a coi session, leaving it alone\n",
-				        argv[i]);
-				status = EXIT_FAIL;
-				continue;
-			}
-		}
-		if (kill_one(c, argv[i]) != EXIT_OK)
-			status = EXIT_FAIL;
-	}
-	return status;
+	return cmd_each_session(&verb_kill, all, argv + optind, argc - optind, kill_one, &all);
 }
 
 const struct verb verb_kill = {

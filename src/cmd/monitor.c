@@ -15,6 +15,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "incus/incus.h"
 #include "monitor/audit.h"
@@ -105,11 +106,10 @@ static int remove_network(const char *container, void *userdata)
 static int run_monitor(struct monitor_args *a)
 {
 	_cleanup_incus_client_ struct incus_client *c = NULL;
-	struct incus_client_opts co = {0};
 	struct coi_error err = {0};
 	int r;
 
-	r = incus_client_new(&co, &c, &err);
+	r = cmd_client_new(&c, &err);
 	if (r < 0)
 		return cmd_fail(&err);
 	a->mo.container = a->name;
@@ -263,11 +263,10 @@ static void snapshot_text(const struct monitor_snapshot *s, const char *name)
 static int show_snapshot(const struct monitor_args *a)
 {
 	_cleanup_incus_client_ struct incus_client *c = NULL;
-	struct incus_client_opts co = {0};
 	struct coi_error err = {0};
 	_cleanup_close_ int tfd = -EBADF;
 
-	if (incus_client_new(&co, &c, &err) < 0)
+	if (cmd_client_new(&c, &err) < 0)
 		return cmd_fail(&err);
 	if (a->watch) {
 		struct itimerspec its = {{(time_t)a->watch, 0}, {0, 1}};

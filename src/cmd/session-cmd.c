@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -178,35 +179,6 @@ static int net_from_config(struct session_opts *o, const struct coi_config *cfg,
 		r = net_policy_add_host(p, h->ip, h->hostnames, ports, n, err);
 	}
 	return r < 0 ? coi_error_prefix(err, "[network]") : 0;
-}
-
-/* Go-style durations as the config writes them: "45s", "30m", "1h30m". -1 when malformed. */
-static long duration_seconds(const char *s)
-{
-	long total = 0;
-
-	while (s && *s) {
-		char *end;
-		long n = strtol(s, &end, 10);
-
-		if (end == s || n < 0)
-			return -1;
-		switch (*end) {
-		case 'h':
-			total += n * 3600;
-			break;
-		case 'm':
-			total += n * 60;
-			break;
-		case 's':
-			total += n;
-			break;
-		default:
-			return -1;
-		}
-		s = end + 1;
-	}
-	return total;
 }
 
 static volatile sig_atomic_t time_up;
@@ -401,19 +373,12 @@ static int replace(char **dst, const char *src)
 /* The configuration, as the session needs it. */
 static int opts_from_config(struct session_opts *o, const struct coi_config *cfg, char ***warnings)
 {
-	static const enum session_net_mode modes[] = {
-	        [NET_MODE_RESTRICTED] = SESSION_NET_RESTRICTED,
-	        [NET_MODE_ALLOWLIST] = SESSION_NET_ALLOWLIST,
-	        [NET_MODE_OPEN] = SESSION_NET_OPEN,
-	};
-
 	o->persistent = cfg->container.persistent;
 	o->ready_timeout = cfg->container.ready_timeout > 0 ? cfg->container.ready_timeout : 30;
 	o->docker = cfg->container.docker;
 	o->preserve_workspace_path = cfg->paths.preserve_workspace_path;
 	o->code_uid = cfg->incus.code_uid;
 	o->host_immutable = cfg->security.host_immutable;
-	o->net_mode = modes[cfg->network.mode];
 	o->limits_processes = cfg->limits.runtime.max_processes;
 	o->bypass = cfg->tool.permission_mode == PERMISSION_MODE_BYPASS;
 	o->auto_context = cfg->tool.auto_context;
@@ -570,7 +535,7 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 		if (r < 0)
 			return r;
 	}
-	incus_client_opts_from_env(&o);
+	config_incus_client_opts(sc->config, &o);
 	r = incus_client_new(&o, &sc->client, err);
 	if (r < 0)
 		return r;
@@ -579,13 +544,11 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 	if (r < 0)
 		return r;
 	print_report(sc->session);
-	if (sc->config->limits.runtime.max_duration) {
-		long secs = duration_seconds(sc->config->limits.runtime.max_duration);
+	if (sc->config->limits.runtime.max_duration_sec > 0) {
+		int64_t secs = sc->config->limits.runtime.max_duration_sec;
 
-		if (secs > 0) {
-			signal(SIGALRM, on_alarm);
-			alarm((unsigned)secs);
-		}
+		signal(SIGALRM, on_alarm);
+		alarm(secs > UINT_MAX ? UINT_MAX : (unsigned)secs);
 	}
 	return 0;
 }

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "cmd/each.h"
 #include "incus/incus.h"
 #include "session/fleet.h"
 #include "util/error.h"
@@ -16,40 +16,19 @@
 const struct verb verb_shutdown;
 const struct verb verb_persist;
 
-/* Names from the arguments, or every coi session with --all; calls fn for each. */
-static int for_each(const struct verb *v, int argc, char **argv, int timeout,
-                    int (*fn)(struct incus_client *c, const char *name, int timeout))
+/* The names after the options; "--all" among them (persist parses no options) means every
+ * session. */
+static int for_each(const struct verb *v, int argc, char **argv, bool all, cmd_each_fn fn,
+                    void *userdata)
 {
-	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
-	struct coi_error err = {0};
-	bool all = false;
-	int status = EXIT_OK;
-
 	for (int i = optind; i < argc; i++)
 		all = all || strcmp(argv[i], "--all") == 0;
-	if (!all && optind >= argc)
-		return cmd_usage_error(v, "name the sessions, or use --all");
-	if (cmd_open_client(&c) != 0)
-		return EXIT_FAIL;
-	if (all) {
-		struct fleet f = {0};
-
-		if (fleet_list(c, false, &f, &err) < 0)
-			return cmd_fail(&err);
-		for (size_t i = 0; i < f.n; i++)
-			if (fn(c, f.items[i].name, timeout) != EXIT_OK)
-				status = EXIT_FAIL;
-		fleet_release(&f);
-		return status;
-	}
-	for (int i = optind; i < argc; i++)
-		if (fn(c, argv[i], timeout) != EXIT_OK)
-			status = EXIT_FAIL;
-	return status;
+	return cmd_each_session(v, all, argv + optind, argc - optind, fn, userdata);
 }
 
-static int shutdown_one(struct incus_client *c, const char *name, int timeout)
+static int shutdown_one(struct incus_client *c, const char *name, void *userdata)
 {
+	int timeout = *(const int *)userdata;
 	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
 	struct coi_error err = {0};
 	int r = incus_instance_get(c, name, &in, &err);
@@ -70,13 +49,12 @@ static int shutdown_one(struct incus_client *c, const char *name, int timeout)
 	return EXIT_FAIL;
 }
 
-static int persist_one(struct incus_client *c, const char *name, int timeout)
+static int persist_one(struct incus_client *c, const char *name, void *userdata)
 {
 	struct incus_map cfg = {0};
 	struct coi_error err = {0};
 	int r;
 
-	(void)timeout;
 	if (incus_map_set(&cfg, "user.coi.persistent", "true") < 0)
 		return cmd_failf("out of memory");
 	r = incus_instance_patch(c, name, &cfg, NULL, &err);
@@ -119,13 +97,7 @@ static int run_shutdown(int argc, char **argv)
 			return cmd_usage_error(&verb_shutdown, "invalid option");
 		}
 	}
-	if (all) {
-		char *a[] = {argv[0], "--all", NULL};
-
-		optind = 1;
-		return for_each(&verb_shutdown, 2, a, timeout, shutdown_one);
-	}
-	return for_each(&verb_shutdown, argc, argv, timeout, shutdown_one);
+	return for_each(&verb_shutdown, argc, argv, all, shutdown_one, &timeout);
 }
 
 static int run_persist(int argc, char **argv)
@@ -133,7 +105,7 @@ static int run_persist(int argc, char **argv)
 	if (cmd_wants_help(argc, argv))
 		return cmd_help(&verb_persist);
 	optind = 1;
-	return for_each(&verb_persist, argc, argv, 0, persist_one);
+	return for_each(&verb_persist, argc, argv, false, persist_one, NULL);
 }
 
 const struct verb verb_shutdown = {

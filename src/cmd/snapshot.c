@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
+#include "cmd/subcmd.h"
 #include "incus/incus.h"
 #include "util/error.h"
 
@@ -21,8 +22,9 @@ struct snap_args {
 	bool json, stateful, force, all;
 };
 
-static int parse(int argc, char **argv, struct snap_args *a)
+static int parse(int argc, char **argv, void *args)
 {
+	struct snap_args *a = args;
 	static const struct option opts[] = {
 	        {"container", required_argument, NULL, 'c'},
 	        {"json", no_argument, NULL, 'j'},
@@ -58,8 +60,9 @@ static int parse(int argc, char **argv, struct snap_args *a)
 	return 0;
 }
 
-static int cmd_create(struct incus_client *c, const struct snap_args *a, int argc, char **argv)
+static int cmd_create(struct incus_client *c, const void *args, int argc, char **argv)
 {
+	const struct snap_args *a = args;
 	struct coi_error err = {0};
 	char name[64];
 	time_t now = time(NULL);
@@ -75,8 +78,9 @@ static int cmd_create(struct incus_client *c, const struct snap_args *a, int arg
 	return EXIT_OK;
 }
 
-static int cmd_list(struct incus_client *c, const struct snap_args *a, int argc, char **argv)
+static int cmd_list(struct incus_client *c, const void *args, int argc, char **argv)
 {
+	const struct snap_args *a = args;
 	_cleanup_(incus_snapshot_list_freep) struct incus_snapshot **l = NULL;
 	struct coi_error err = {0};
 	json_t *arr;
@@ -110,8 +114,9 @@ static int cmd_list(struct incus_client *c, const struct snap_args *a, int argc,
 	return EXIT_OK;
 }
 
-static int cmd_restore(struct incus_client *c, const struct snap_args *a, int argc, char **argv)
+static int cmd_restore(struct incus_client *c, const void *args, int argc, char **argv)
 {
+	const struct snap_args *a = args;
 	_cleanup_(incus_instance_state_freep) struct incus_instance_state *st = NULL;
 	struct coi_error err = {0};
 
@@ -130,8 +135,9 @@ static int cmd_restore(struct incus_client *c, const struct snap_args *a, int ar
 	return EXIT_OK;
 }
 
-static int cmd_delete(struct incus_client *c, const struct snap_args *a, int argc, char **argv)
+static int cmd_delete(struct incus_client *c, const void *args, int argc, char **argv)
 {
+	const struct snap_args *a = args;
 	_cleanup_(incus_snapshot_list_freep) struct incus_snapshot **l = NULL;
 	struct coi_error err = {0};
 	int n;
@@ -149,38 +155,26 @@ static int cmd_delete(struct incus_client *c, const struct snap_args *a, int arg
 }
 
 /* clang-format off */
-static const struct {
-	const char *name;
-	int (*run)(struct incus_client *c, const struct snap_args *a, int argc, char **argv);
-} subcmds[] = {
-	{ "create",  cmd_create  },
-	{ "list",    cmd_list    },
-	{ "restore", cmd_restore },
-	{ "delete",  cmd_delete  },
+static const struct subcmd subcmds[] = {
+	{ "create",  .run = cmd_create },
+	{ "list",    .run = cmd_list },
+	{ "restore", .run = cmd_restore },
+	{ "delete",  .run = cmd_delete },
 };
 /* clang-format on */
 
 static int run(int argc, char **argv)
 {
-	_cleanup_incus_client_ struct incus_client *c = NULL;
 	struct snap_args a = {0};
-	struct coi_error err = {0};
-	int r;
+	const struct subcmd_table t = {
+	        .verb = &verb_snapshot,
+	        .subs = subcmds,
+	        .n = ELEMENTSOF(subcmds),
+	        .parse = parse,
+	        .args = &a,
+	};
 
-	if (argc < 2 || cmd_wants_help(argc, argv))
-		return argc < 2 ? USAGE_ERROR("missing subcommand") : cmd_help(&verb_snapshot);
-	for (size_t i = 0; i < ELEMENTSOF(subcmds); i++) {
-		if (strcmp(subcmds[i].name, argv[1]) != 0)
-			continue;
-		r = parse(argc - 1, argv + 1, &a);
-		if (r)
-			return r;
-		if (incus_client_new_from_env(&c, &err) < 0)
-			return cmd_fail(&err);
-		incus_interrupt_on_signals();
-		return subcmds[i].run(c, &a, argc - 1 - optind, argv + 1 + optind);
-	}
-	return USAGE_ERROR("unknown subcommand '%s'", argv[1]);
+	return subcmd_dispatch(&t, argc, argv);
 }
 
 const struct verb verb_snapshot = {

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 struct coi_error;
+struct incus_client_opts;
 
 enum net_mode {
 	NET_MODE_RESTRICTED,
@@ -258,7 +259,9 @@ struct coi_config {
 			char *tmpfs_size;
 		} disk;
 		struct {
-			char *max_duration; /* Go-style duration, e.g. "2h30m"; NULL: none */
+			char *max_duration;       /* Go-style duration, e.g. "2h30m"; NULL: none */
+			int64_t max_duration_sec; /* the same in whole seconds, rounded up; 0: none
+			                           */
 			int max_processes;
 			bool auto_stop;     /* true */
 			bool stop_graceful; /* true */
@@ -326,6 +329,7 @@ struct coi_config {
 		struct config_env *env_commands;
 		size_t n_env_commands;
 		char *env_command_timeout; /* "30s" */
+		int64_t env_command_timeout_sec;
 	} defaults;
 
 	/* The profile that was applied (NULL: none) and its 'context' file, if any. */
@@ -368,9 +372,10 @@ enum config_trust {
 struct config_key {
 	const char *name; /* "network.mode" */
 	enum config_type type;
-	size_t offset;       /* of the field in struct coi_config */
-	size_t offset_n;     /* of its count, for MOUNTS, HOSTS, ENV and PORTS */
-	const char *def;     /* default as TOML text, NULL when unset */
+	size_t offset;   /* of the field in struct coi_config */
+	size_t offset_n; /* of its count (size_t), for MOUNTS, HOSTS, ENV and PORTS; for DURATION,
+	                    of its value in whole seconds (int64_t), rounded up */
+	const char *def; /* default as TOML text, NULL when unset */
 	const char *allowed; /* the allowed values, "a|b|c", for ENUM and some STRING keys */
 	enum config_trust trust;
 	/* CONFIG_TRUST_IF_WEAKENING: which values weaken isolation, compared with the value in
@@ -380,6 +385,11 @@ struct config_key {
 	const char *description; /* one line */
 	int max;                 /* CONFIG_INT: the largest value (0: INT_MAX) */
 };
+
+/* A Go duration ("45s", "90m", "1h30m", "1.5h", "250ms"; "" and "0" are 0) in whole seconds,
+ * rounded up so that a positive duration never reads as none. -EINVAL when malformed, -ERANGE
+ * beyond Go's limit (about 292 years). */
+int config_duration_seconds(const char *s, int64_t *ret);
 
 /* The table, in documentation order; *ret_n gets the count. */
 const struct config_key *config_keys(size_t *ret_n);
@@ -405,6 +415,11 @@ struct coi_config *config_free(struct coi_config *c);
 
 /* Check one file as a trusted layer over the defaults (coi config validate). Warnings as above. */
 int config_validate_file(const char *path, char ***ret_warnings, struct coi_error *err);
+
+/* The Incus client's options from [incus] (socket, remote_url, client_cert, client_key,
+ * server_cert, project), the environment over them (incus_client_opts_apply_env()). The strings
+ * point into c and the environment. */
+void config_incus_client_opts(const struct coi_config *c, struct incus_client_opts *ret);
 
 /* The protected paths in effect: protected_paths + additional_protected_paths - writable_paths,
  * minus .git/hooks when git.writable_hooks, empty when disable_protection. */

@@ -5,6 +5,7 @@
 #include "config/keys.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -77,16 +78,16 @@ static const struct config_key keys[] = {
 	K("paths.logs_dir", CONFIG_STRING, paths.logs_dir, "\"~/.coi/logs\"", TO, "session logs"),
 	K("paths.preserve_workspace_path", CONFIG_BOOL, paths.preserve_workspace_path, "false", AW, "mount the workspace at its host path instead of /workspace"),
 
-	K("incus.project", CONFIG_STRING, incus.project, "\"default\"", TO, "Incus project"),
+	K("incus.project", CONFIG_STRING, incus.project, "\"default\"", TO, "Incus project of every request ($COI_INCUS_PROJECT overrides)"),
 	K("incus.group", CONFIG_STRING, incus.group, "\"incus-admin\"", TO, "group that may use Incus"),
 	K("incus.code_uid", CONFIG_INT, incus.code_uid, "1000", AW, "uid of the container user"),
 	K("incus.code_user", CONFIG_STRING, incus.code_user, "\"code\"", AW, "name of the container user"),
 	K("incus.disable_shift", CONFIG_BOOL, incus.disable_shift, "false", AW, "map uids with raw.idmap instead of shifting"),
-	K("incus.socket", CONFIG_STRING, incus.socket, NULL, TO, "the daemon's unix socket (unset: $INCUS_SOCKET or /var/lib/incus/unix.socket)"),
-	K("incus.remote_url", CONFIG_STRING, incus.remote_url, NULL, TO, "a remote Incus server or cluster, https://host:8443"),
-	K("incus.client_cert", CONFIG_STRING, incus.client_cert, NULL, TO, "client certificate (PEM) for remote_url"),
-	K("incus.client_key", CONFIG_STRING, incus.client_key, NULL, TO, "client key (PEM) for remote_url"),
-	K("incus.server_cert", CONFIG_STRING, incus.server_cert, NULL, TO, "server certificate (PEM) to pin for remote_url"),
+	K("incus.socket", CONFIG_STRING, incus.socket, NULL, TO, "the daemon's unix socket (unset: /var/lib/incus/unix.socket); $INCUS_SOCKET or $INCUS_DIR override it"),
+	K("incus.remote_url", CONFIG_STRING, incus.remote_url, NULL, TO, "a remote Incus server or cluster, https://host:8443; $COI_INCUS_REMOTE overrides it, $INCUS_SOCKET or $INCUS_DIR choose the local socket instead"),
+	K("incus.client_cert", CONFIG_STRING, incus.client_cert, NULL, TO, "client certificate (PEM) for remote_url ($COI_INCUS_CLIENT_CERT overrides)"),
+	K("incus.client_key", CONFIG_STRING, incus.client_key, NULL, TO, "client key (PEM) for remote_url ($COI_INCUS_CLIENT_KEY overrides)"),
+	K("incus.server_cert", CONFIG_STRING, incus.server_cert, NULL, TO, "server certificate (PEM) to pin for remote_url ($COI_INCUS_SERVER_CERT overrides)"),
 
 	K("ssh.forward_agent", CONFIG_BOOL, ssh.forward_agent, "false", IW, "forward the host's SSH agent into the container", .weak = "true"),
 
@@ -120,7 +121,7 @@ static const struct config_key keys[] = {
 	K("limits.disk.priority", CONFIG_INT, limits.disk.priority, "0", AW, "limits.disk.priority"),
 	K("limits.disk.size", CONFIG_STRING, limits.disk.size, NULL, AW, "root disk quota"),
 	K("limits.disk.tmpfs_size", CONFIG_STRING, limits.disk.tmpfs_size, NULL, AW, "size of a RAM-backed /tmp"),
-	K("limits.runtime.max_duration", CONFIG_DURATION, limits.runtime.max_duration, NULL, AW, "wall-clock cap of a session, e.g. \"2h\""),
+	K("limits.runtime.max_duration", CONFIG_DURATION, limits.runtime.max_duration, NULL, AW, "wall-clock cap of a session, e.g. \"2h\"", .offset_n = F(limits.runtime.max_duration_sec)),
 	K("limits.runtime.max_processes", CONFIG_INT, limits.runtime.max_processes, "0", AW, "limits.processes (0: none)"),
 	K("limits.runtime.auto_stop", CONFIG_BOOL, limits.runtime.auto_stop, "true", AW, "stop the container at max_duration"),
 	K("limits.runtime.stop_graceful", CONFIG_BOOL, limits.runtime.stop_graceful, "true", AW, "stop gracefully at max_duration"),
@@ -170,7 +171,7 @@ static const struct config_key keys[] = {
 	K("defaults.forward_env", CONFIG_STRV, defaults.forward_env, NULL, TO, "names of host environment variables passed to the container"),
 	K("defaults.environment", CONFIG_ENV, defaults.environment, NULL, AW, "environment variables set in the container", .offset_n = F(defaults.n_environment)),
 	K("defaults.env_commands", CONFIG_ENV, defaults.env_commands, NULL, TO, "variables set from the output of host commands", .offset_n = F(defaults.n_env_commands)),
-	K("defaults.env_command_timeout", CONFIG_DURATION, defaults.env_command_timeout, "\"30s\"", AW, "time limit of each env_command"),
+	K("defaults.env_command_timeout", CONFIG_DURATION, defaults.env_command_timeout, "\"30s\"", AW, "time limit of each env_command", .offset_n = F(defaults.env_command_timeout_sec)),
 };
 /* clang-format on */
 
@@ -245,6 +246,7 @@ static const char *allowed_name(const char *allowed, int idx, char *out, size_t 
 
 #define FIELD(c, k, type) ((type *)((char *)(c) + (k)->offset))
 #define COUNT(c, k)       ((size_t *)((char *)(c) + (k)->offset_n))
+#define SECONDS(c, k)     ((int64_t *)((char *)(c) + (k)->offset_n))
 
 /* --- Validation of single values --- */
 
@@ -266,32 +268,59 @@ bool key_plain_string(const struct toml_value *v)
 	return v->type == TOML_STRING && strlen(v->u.str.s) == v->u.str.len;
 }
 
-/* Go durations: "30s", "1h30m", "1.5h", "250ms"; "0" and "" too. */
-static bool duration_ok(const char *s)
+/* One "<number><unit>" of a Go duration at *s, in nanoseconds; advances *s. Digits by hand:
+ * strtold() would follow the locale's decimal point. */
+static int duration_term(const char **s, long double *ret_ns)
 {
-	static const char *const units[] = {"ns", "us", "\xC2\xB5s", "ms", "s", "m", "h"};
+	/* clang-format off */
+	static const struct { const char *unit; long double ns; } units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "\xC2\xB5s", 1e3 }, { "ms", 1e6 },
+		{ "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 },
+	};
+	/* clang-format on */
+	const char *p = *s;
+	long double value = 0, scale = 1;
+	size_t best = 0, l;
 
-	if (!*s || strcmp(s, "0") == 0)
-		return true;
-	while (*s) {
-		size_t n = strspn(s, "0123456789"), u, best = 0;
-
-		if (s[n] == '.')
-			n += 1 + strspn(s + n + 1, "0123456789");
-		if (n == 0 || s[0] == '.')
-			return false;
-		s += n;
-		for (u = 0; u < ELEMENTSOF(units); u++) {
-			size_t l = strlen(units[u]);
-
-			if (strncmp(s, units[u], l) == 0 && l > best)
-				best = l;
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	while (isdigit((unsigned char)*p))
+		value = value * 10 + (*p++ - '0');
+	if (*p == '.')
+		while (isdigit((unsigned char)*++p))
+			value += (*p - '0') * (scale /= 10);
+	for (size_t u = 0; u < ELEMENTSOF(units); u++) {
+		l = strlen(units[u].unit);
+		if (strncmp(p, units[u].unit, l) == 0 && l > best) {
+			best = l;
+			*ret_ns = value * units[u].ns;
 		}
-		if (!best)
-			return false;
-		s += best;
 	}
-	return true;
+	if (!best)
+		return -EINVAL;
+	*s = p + best;
+	return 0;
+}
+
+int config_duration_seconds(const char *s, int64_t *ret)
+{
+	long double total = 0, ns = 0;
+	int r;
+
+	if (!s || !*s || strcmp(s, "0") == 0) {
+		*ret = 0;
+		return 0;
+	}
+	while (*s) {
+		r = duration_term(&s, &ns);
+		if (r < 0)
+			return r;
+		total += ns;
+	}
+	if (total > (long double)INT64_MAX) /* Go's limit: about 292 years */
+		return -ERANGE;
+	*ret = (int64_t)ceill(total / 1e9L); /* a positive duration is never "none" */
+	return 0;
 }
 
 static bool ipv4_ok(const char *s)
@@ -431,8 +460,10 @@ void key_free(struct coi_config *c, size_t i)
 	const struct config_key *k = &keys[i];
 
 	switch (k->type) {
-	case CONFIG_STRING:
 	case CONFIG_DURATION:
+		*SECONDS(c, k) = 0;
+		/* fall through */
+	case CONFIG_STRING:
 		free(*FIELD(c, k, char *));
 		*FIELD(c, k, char *) = NULL;
 		break;
@@ -671,16 +702,20 @@ static int set_scalar(struct coi_config *c, const struct config_key *k, const st
 		return 0;
 	case CONFIG_STRING:
 	case CONFIG_DURATION: {
+		int64_t secs = 0;
 		char *s;
 
 		r = key_want_type(x, k, v, TOML_STRING, err);
 		if (r >= 0)
 			r = k->type == CONFIG_STRING ? check_string(x, k, v, err) : 0;
-		if (r >= 0 && k->type == CONFIG_DURATION && !duration_ok(v->u.str.s))
+		if (r >= 0 && k->type == CONFIG_DURATION &&
+		    config_duration_seconds(v->u.str.s, &secs) < 0)
 			r = key_bad(x, k, v, err,
 			            "must be a duration like \"30s\", \"5m\" or \"1h30m\"");
 		if (r < 0)
 			return r;
+		if (k->type == CONFIG_DURATION)
+			*SECONDS(c, k) = secs;
 		s = v->u.str.len ? strdup(v->u.str.s) : NULL;
 		if (v->u.str.len && !s)
 			return coi_error_oom(err);

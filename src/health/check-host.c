@@ -158,7 +158,9 @@ void health_check_dir(const char *what, const char *dir, struct health_result *r
 {
 	struct stat st;
 
-	if (stat(dir, &st) < 0) {
+	if (!dir) {
+		health_set(res, HEALTH_FAILED, "out of memory");
+	} else if (stat(dir, &st) < 0) {
 		if (creatable(dir)) {
 			health_set(res, HEALTH_OK, "%s (created on first use)", dir);
 			return;
@@ -181,10 +183,6 @@ HEALTH_CHECK_FN(coi_directory)
 {
 	_cleanup_free_ char *dir = coi_dir();
 
-	if (!dir) {
-		health_set(res, HEALTH_FAILED, "out of memory");
-		return;
-	}
 	health_check_dir("coi's directory", dir, res);
 }
 
@@ -192,10 +190,6 @@ HEALTH_CHECK_FN(sessions_directory)
 {
 	_cleanup_free_ char *dir = saved_sessions_dir(ctx->cfg->tool.name ?: "claude");
 
-	if (!dir) {
-		health_set(res, HEALTH_FAILED, "out of memory");
-		return;
-	}
 	health_check_dir("the sessions directory", dir, res);
 }
 

@@ -142,11 +142,8 @@ HEALTH_CHECK_FN(cgroup_io)
 
 HEALTH_CHECK_FN(audit_log_directory)
 {
-	_cleanup_free_ char *dir = coi_dir(), *audit = NULL;
+	_cleanup_free_ char *dir = coi_dir();
+	_cleanup_free_ char *audit = dir ? path_join(dir, "audit") : NULL;
 
-	if (!dir || !(audit = path_join(dir, "audit"))) {
-		health_set(res, HEALTH_FAILED, "out of memory");
-		return;
-	}
 	health_check_dir("the audit log directory", audit, res);
 }

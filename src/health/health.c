@@ -245,25 +245,19 @@ static void ctx_load_config(struct health_ctx *ctx)
 		ctx->cfg = NULL;
 }
 
-/* The client as coi would open it: environment, then [incus] of the config, then --socket. */
+/* The client as coi would open it: [incus] of the config under the environment, then --socket. */
 static void ctx_open_incus(struct health_ctx *ctx)
 {
-	const struct coi_config *cfg = ctx->cfg;
 	struct incus_client_opts o;
 
-	incus_client_opts_from_env(&o);
-	if (cfg && cfg->incus.socket)
-		o.socket_path = cfg->incus.socket;
-	if (cfg && cfg->incus.remote_url) {
-		o.remote_url = cfg->incus.remote_url;
-		o.client_cert = cfg->incus.client_cert;
-		o.client_key = cfg->incus.client_key;
-		o.server_cert = cfg->incus.server_cert;
-	}
-	if (cfg && !o.project)
-		o.project = cfg->incus.project;
-	if (ctx->opts->socket)
+	if (ctx->cfg)
+		config_incus_client_opts(ctx->cfg, &o);
+	else
+		incus_client_opts_from_env(&o);
+	if (ctx->opts->socket) { /* --socket: this local daemon, whatever else says */
 		o.socket_path = ctx->opts->socket;
+		o.remote_url = NULL;
+	}
 	o.op_timeout = 30;
 	if (!o.remote_url)
 		ctx->socket = o.socket_path ? strdup(o.socket_path) : incus_default_socket();

@@ -69,7 +69,8 @@ bool health_is_coi(const struct incus_instance *in);
 /* True when coi runs against a local daemon (host-only checks apply). */
 bool health_local(const struct health_ctx *ctx);
 
-/* A directory coi writes: ok when writable, or absent but creatable (mkdir -p). */
+/* A directory coi writes: ok when writable, or absent but creatable (mkdir -p). dir NULL (its
+ * path could not be made): failed, out of memory. */
 void health_check_dir(const char *what, const char *dir, struct health_result *res);
 
 /* ---- checks (check-*.c) ---- */

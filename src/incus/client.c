@@ -74,15 +74,33 @@ static const char *env_or_null(const char *name)
 	return v && *v ? v : NULL;
 }
 
+static void override(const char **opt, const char *var)
+{
+	const char *v = env_or_null(var);
+
+	if (v)
+		*opt = v;
+}
+
+void incus_client_opts_apply_env(struct incus_client_opts *o)
+{
+	/* the transport goes whole: a remote, or a local socket (NULL: incus_default_socket()) */
+	if (env_or_null("COI_INCUS_REMOTE")) {
+		o->remote_url = env_or_null("COI_INCUS_REMOTE");
+	} else if (env_or_null("INCUS_SOCKET") || env_or_null("INCUS_DIR")) {
+		o->remote_url = NULL;
+		o->socket_path = NULL;
+	}
+	override(&o->client_cert, "COI_INCUS_CLIENT_CERT");
+	override(&o->client_key, "COI_INCUS_CLIENT_KEY");
+	override(&o->server_cert, "COI_INCUS_SERVER_CERT");
+	override(&o->project, "COI_INCUS_PROJECT");
+}
+
 void incus_client_opts_from_env(struct incus_client_opts *o)
 {
-	*o = (struct incus_client_opts){
-	        .remote_url = env_or_null("COI_INCUS_REMOTE"),
-	        .client_cert = env_or_null("COI_INCUS_CLIENT_CERT"),
-	        .client_key = env_or_null("COI_INCUS_CLIENT_KEY"),
-	        .server_cert = env_or_null("COI_INCUS_SERVER_CERT"),
-	        .project = env_or_null("COI_INCUS_PROJECT"),
-	};
+	*o = (struct incus_client_opts){0};
+	incus_client_opts_apply_env(o);
 }
 
 /* "sha256//BASE64" of the certificate's SubjectPublicKeyInfo, for CURLOPT_PINNEDPUBLICKEY. */
@@ -132,6 +150,25 @@ static int client_init_remote(struct incus_client *c, const struct incus_client_
 	return pin_from_cert(o->server_cert, &c->pinned_key, err);
 }
 
+/* An empty client with its curl handle. */
+static int client_alloc(struct incus_client **ret, struct coi_error *err)
+{
+	struct incus_client *c;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return coi_error_set(err, -EIO, "cannot initialise libcurl");
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return coi_error_oom(err);
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		free(c);
+		return coi_error_oom(err);
+	}
+	*ret = c;
+	return 0;
+}
+
 int incus_client_new(const struct incus_client_opts *o, struct incus_client **ret,
                      struct coi_error *err)
 {
@@ -141,16 +178,13 @@ int incus_client_new(const struct incus_client_opts *o, struct incus_client **re
 
 	if (!o)
 		o = &none;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return coi_error_set(err, -EIO, "cannot initialise libcurl");
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return coi_error_oom(err);
-	c->curl = curl_easy_init();
+	r = client_alloc(&c, err);
+	if (r < 0)
+		return r;
 	c->project = strdup(o->project && *o->project ? o->project : "default");
 	c->response_max = o->response_max ? o->response_max : INCUS_RESPONSE_MAX_DEFAULT;
 	c->op_timeout = o->op_timeout ? o->op_timeout : INCUS_OP_TIMEOUT_DEFAULT;
-	if (!c->curl || !c->project) {
+	if (!c->project) {
 		incus_client_free(c);
 		return coi_error_oom(err);
 	}
@@ -164,6 +198,35 @@ int incus_client_new(const struct incus_client_opts *o, struct incus_client **re
 	if (r < 0) {
 		incus_client_free(c);
 		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+static int dup_or_null(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -ENOMEM : 0;
+}
+
+int incus_client_new_like(const struct incus_client *like, struct incus_client **ret,
+                          struct coi_error *err)
+{
+	struct incus_client *c;
+	int r = client_alloc(&c, err);
+
+	if (r < 0)
+		return r;
+	c->response_max = like->response_max;
+	c->op_timeout = like->op_timeout;
+	if (dup_or_null(&c->socket_path, like->socket_path) < 0 ||
+	    dup_or_null(&c->base_url, like->base_url) < 0 ||
+	    dup_or_null(&c->project, like->project) < 0 ||
+	    dup_or_null(&c->client_cert, like->client_cert) < 0 ||
+	    dup_or_null(&c->client_key, like->client_key) < 0 ||
+	    dup_or_null(&c->pinned_key, like->pinned_key) < 0) {
+		incus_client_free(c);
+		return coi_error_oom(err);
 	}
 	*ret = c;
 	return 0;
@@ -191,6 +254,19 @@ struct incus_client *incus_client_free(struct incus_client *c)
 	free(c->pinned_key);
 	free(c);
 	return NULL;
+}
+
+int incus_client_export_env(const struct incus_client *c)
+{
+	if (setenv("COI_INCUS_PROJECT", c->project, 1) < 0)
+		return -errno;
+	if (!c->socket_path)
+		return 0; /* a remote: its settings are the config's or already in the environment
+		           */
+	if (setenv("INCUS_SOCKET", c->socket_path, 1) < 0)
+		return -errno;
+	(void)unsetenv("COI_INCUS_REMOTE");
+	return 0;
 }
 
 bool incus_client_is_remote(const struct incus_client *c)

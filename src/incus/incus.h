@@ -62,19 +62,33 @@ struct incus_client_opts {
 /* The socket path a client with socket_path == NULL uses; newly allocated, NULL on OOM. */
 char *incus_default_socket(void);
 
-/* Options from the environment (the strings point into it): $COI_INCUS_REMOTE,
- * $COI_INCUS_CLIENT_CERT, $COI_INCUS_CLIENT_KEY, $COI_INCUS_SERVER_CERT, $COI_INCUS_PROJECT; the
- * socket is left NULL (incus_default_socket()). The config layer overrides these with [incus]. */
+/* The environment over o (the strings point into it), each variable that is set and not empty
+ * replacing its option: $COI_INCUS_CLIENT_CERT, $COI_INCUS_CLIENT_KEY, $COI_INCUS_SERVER_CERT,
+ * $COI_INCUS_PROJECT. The transport goes whole: $COI_INCUS_REMOTE sets remote_url; else
+ * $INCUS_SOCKET or $INCUS_DIR choose the local socket (socket_path NULL, remote_url NULL: see
+ * incus_default_socket()), over a configured remote too. The config fills o first
+ * (config_incus_client_opts()), so the environment overrides [incus]. */
+void incus_client_opts_apply_env(struct incus_client_opts *o);
+/* incus_client_opts_apply_env() over empty options. */
 void incus_client_opts_from_env(struct incus_client_opts *o);
 
 /* Creates a client; no connection is made until the first call. */
 int incus_client_new(const struct incus_client_opts *opts, struct incus_client **ret,
                      struct coi_error *err);
+/* A new client (a connection of its own) to the same daemon and project as like, e.g. in a
+ * forked child that must not share the parent's connection. */
+int incus_client_new_like(const struct incus_client *like, struct incus_client **ret,
+                          struct coi_error *err);
 /* incus_client_new() with incus_client_opts_from_env(). */
 int incus_client_new_from_env(struct incus_client **ret, struct coi_error *err);
 struct incus_client *incus_client_free(struct incus_client *c);
 DEFINE_CLEANUP(struct incus_client *, incus_client_free)
 #define _cleanup_incus_client_ _cleanup_(incus_client_freep)
+
+/* Put the client's project and local socket into the environment ($COI_INCUS_PROJECT,
+ * $INCUS_SOCKET), so that a coi started from here (exec) reaches the same daemon and project.
+ * 0 or a negative errno. */
+int incus_client_export_env(const struct incus_client *c);
 
 /* True when the client talks to a remote server over HTTPS (host-only features do not apply). */
 bool incus_client_is_remote(const struct incus_client *c);

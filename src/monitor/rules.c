@@ -172,21 +172,11 @@ static const char *interp_code(const struct simple_cmd *c, enum interp k)
 	return NULL;
 }
 
-static bool contains_any(const char *s, const char *const *needles, const char **ret_found)
+/* The first of needles in s (ignoring case when icase), in *ret_found when wanted. */
+static bool contains(const char *s, const char *const *needles, bool icase, const char **ret_found)
 {
 	for (size_t i = 0; s && needles[i]; i++)
-		if (strstr(s, needles[i])) {
-			if (ret_found)
-				*ret_found = needles[i];
-			return true;
-		}
-	return false;
-}
-
-static bool contains_any_ci(const char *s, const char *const *needles, const char **ret_found)
-{
-	for (size_t i = 0; s && needles[i]; i++)
-		if (strcasestr(s, needles[i])) {
+		if (icase ? strcasestr(s, needles[i]) : strstr(s, needles[i])) {
 			if (ret_found)
 				*ret_found = needles[i];
 			return true;
@@ -313,9 +303,9 @@ static bool r_oneliner(const struct cmdline *cl, const struct rules_config *cfg,
 		for (size_t j = 1; c->argv[j]; j++) /* ruby -rsocket, perl -MIO::Socket */
 			if (strncmp(c->argv[j], "-rsocket", 8) == 0 || strstr(c->argv[j], "Socket"))
 				mod = true;
-		if (k == INTERP_AWK ? contains_any(code, sock + 7, &s)
-		                    : ((mod || contains_any(code, sock, &s)) &&
-		                       contains_any(code, spawn, &x))) {
+		if (k == INTERP_AWK ? contains(code, sock + 7, false, &s)
+		                    : ((mod || contains(code, sock, false, &s)) &&
+		                       contains(code, spawn, false, &x))) {
 			h->level = cfg->oneliners == ONELINER_WARN ? THREAT_WARNING : h->level;
 			return hitf(h, "an interpreter one-liner connects a shell to a socket",
 			            "%s %s%s%s", cmd_prog(c), s ? s : "socket", x ? " + " : "",
@@ -421,7 +411,7 @@ static bool r_env_dump_grep(const struct cmdline *cl, struct rule_hit *h)
 		if (!a->piped_out || !b->piped_in || !is_env_dump(a))
 			continue;
 		for (size_t j = 1; b->argv[j]; j++)
-			if (contains_any_ci(b->argv[j], secret_words, &word))
+			if (contains(b->argv[j], secret_words, true, &word))
 				return hitf(h, "the environment is filtered for secrets",
 				            "%s | %s %s", cmd_prog(a), cmd_prog(b), b->argv[j]);
 	}
@@ -439,7 +429,7 @@ static bool r_env_secret_read(const struct cmdline *cl, struct rule_hit *h)
 		for (size_t j = 1; (pe || echo) && c->argv[j]; j++) {
 			const char *w = c->argv[j], *v = echo ? strchr(w, '$') : w;
 
-			if (v && !(pe && w[0] == '-') && contains_any_ci(v, secret_words, NULL))
+			if (v && !(pe && w[0] == '-') && contains(v, secret_words, true, NULL))
 				return hitf(h, "a secret-looking variable is printed", "%s %s", p,
 				            w);
 		}
@@ -449,8 +439,8 @@ static bool r_env_secret_read(const struct cmdline *cl, struct rule_hit *h)
 			        "ENV[",       "getenv(",   "ENVIRON[",    NULL};
 			const char *code = interp_code(c, interp_of(p)), *api = NULL, *word = NULL;
 
-			if (code && contains_any(code, envapi, &api) &&
-			    contains_any_ci(code, secret_words, &word))
+			if (code && contains(code, envapi, false, &api) &&
+			    contains(code, secret_words, true, &word))
 				return hitf(h, "code reads secret-looking variables", "%s %s %s", p,
 				            api, word);
 		}
@@ -552,7 +542,7 @@ static enum cred cred_class(const char *path, bool code)
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	size_t len = strlen(path);
 
-	if (contains_any(path, strong, NULL) || (strncmp(path, ".ssh/id_", 8) == 0) ||
+	if (contains(path, strong, false, NULL) || (strncmp(path, ".ssh/id_", 8) == 0) ||
 	    ((strstr(path, "/.ssh/") || strncmp(path, ".ssh/", 5) == 0) && strchr(base, '*')))
 		return (len > 4 && strcmp(path + len - 4, ".pub") == 0) ? CRED_NONE : CRED_STRONG;
 	if (code)
@@ -564,7 +554,7 @@ static enum cred cred_class(const char *path, bool code)
 	    strcmp(base, ".npmrc") == 0 || strcmp(base, ".pypirc") == 0 ||
 	    strcmp(base, ".pgpass") == 0)
 		return CRED_WEAK;
-	if (strncmp(base, ".env.", 5) == 0 && !contains_any(base + 4, weak_ok, NULL))
+	if (strncmp(base, ".env.", 5) == 0 && !contains(base + 4, weak_ok, false, NULL))
 		return CRED_WEAK;
 	return CRED_NONE;
 }
@@ -618,7 +608,7 @@ static bool r_cred_search(const struct cmdline *cl, struct rule_hit *h)
 
 		if (strcmp(p, "find") == 0 || strcmp(p, "fd") == 0 || strcmp(p, "locate") == 0) {
 			for (size_t j = 1; c->argv[j]; j++)
-				if (contains_any_ci(c->argv[j], names, &what))
+				if (contains(c->argv[j], names, true, &what))
 					return hitf(h,
 					            "files named like credentials are searched for",
 					            "%s %s", p, c->argv[j]);
@@ -628,7 +618,7 @@ static bool r_cred_search(const struct cmdline *cl, struct rule_hit *h)
 			continue;
 		for (size_t j = pat + 1; c->argv[j]; j++)
 			rooted |= is_home_root(c->argv[j]);
-		if (rooted && contains_any_ci(c->argv[pat], secret_words, &what))
+		if (rooted && contains(c->argv[pat], secret_words, true, &what))
 			return hitf(h, "home or system directories are searched for secrets",
 			            "%s %s", p, c->argv[pat]);
 	}

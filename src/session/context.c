@@ -16,16 +16,16 @@
 #define BLOCK_BEGIN "<!-- coi:begin sandbox context (rewritten at every start) -->"
 #define BLOCK_END   "<!-- coi:end sandbox context -->"
 
-static const char *net_text(enum session_net_mode m)
+static const char *net_text(enum net_mode m)
 {
 	switch (m) {
-	case SESSION_NET_OPEN:
+	case NET_MODE_OPEN:
 		return "open: no filtering by coi.";
-	case SESSION_NET_ALLOWLIST:
+	case NET_MODE_ALLOWLIST:
 		return "allowlist: only the destinations the user allowed are reachable; names "
 		       "resolve only through /etc/hosts entries coi writes; all other traffic, "
 		       "DNS included, is refused.";
-	case SESSION_NET_RESTRICTED:
+	case NET_MODE_RESTRICTED:
 	default:
 		return "restricted: the internet is reachable; private networks (10.0.0.0/8, "
 		       "172.16.0.0/12, 192.168.0.0/16), link-local and cloud metadata "
@@ -104,7 +104,8 @@ int context_render(const struct session *s, struct buf *out)
 	        s->container_workspace, o->workspace,
 	        o->persistent ? "kept between sessions (persistent)"
 	                      : "deleted when the session ends (ephemeral)",
-	        o->code_user, (long long)o->code_uid, s->name, s->slot, net_text(o->net_mode));
+	        o->code_user, (long long)o->code_uid, s->name, s->slot,
+	        net_text(session_net_mode(o)));
 	if (r < 0)
 		return r;
 	r = render_protected(out, s);

@@ -121,7 +121,7 @@ static int add_hardening(struct incus_map *cfg, const struct session_opts *o)
 			return -ENOMEM;
 	if (set(cfg, "security.nesting", o->docker ? "true" : "false") < 0)
 		return -ENOMEM;
-	if (o->net_mode != SESSION_NET_OPEN &&
+	if (session_net_mode(o) != NET_MODE_OPEN &&
 	    (set(cfg, "linux.sysctl.net.ipv6.conf.all.disable_ipv6", "1") < 0 ||
 	     set(cfg, "linux.sysctl.net.ipv6.conf.default.disable_ipv6", "1") < 0))
 		return -ENOMEM;
@@ -154,10 +154,7 @@ static int add_metadata(struct incus_map *cfg, const struct session_opts *o, int
 	    set(cfg, "user.coi.persistent", o->persistent ? "true" : "false") < 0 ||
 	    set(cfg, "user.coi.image", o->image) < 0 ||
 	    (o->tool && set(cfg, "user.coi.tool", o->tool) < 0) ||
-	    set(cfg, "user.coi.network_mode",
-	        o->net_mode == SESSION_NET_OPEN        ? "open"
-	        : o->net_mode == SESSION_NET_ALLOWLIST ? "allowlist"
-	                                               : "restricted") < 0)
+	    set(cfg, "user.coi.network_mode", net_mode_to_string(session_net_mode(o))) < 0)
 		return -ENOMEM;
 	return 0;
 }

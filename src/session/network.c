@@ -169,14 +169,11 @@ static int write_hosts(struct session *s, const struct net_resolution *res, stru
  * transaction and rewrites /etc/hosts. It outlives a detach and ends with the container. */
 static void refresh_loop(struct session *s, struct net_target *t, struct net_resolution *res)
 {
-	struct incus_client_opts o;
-
 	(void)setsid();
 	(void)prctl(PR_SET_NAME, "coi-refresh");
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	incus_client_opts_from_env(&o);
-	if (incus_client_new(&o, &s->client, NULL) < 0)
+	if (incus_client_new_like(s->client, &s->client, NULL) < 0)
 		_exit(1);
 	for (;;) {
 		unsigned secs = net_refresh_seconds(s->opts->net, res);

@@ -244,6 +244,8 @@ static int start_monitor(struct session *s, struct coi_error *err)
 			(void)dup2(null, STDOUT_FILENO);
 		/* the supervisor lives on: it must not hold a caller's pipe open */
 		(void)close_range(3, ~0U, 0);
+		/* the same daemon and project as this session, whatever its config layers said */
+		(void)incus_client_export_env(s->client);
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
@@ -987,7 +989,6 @@ static bool is_foreground(undo_fn fn)
  * meanwhile. */
 static void finish_in_background(struct session *s)
 {
-	struct incus_client_opts o;
 	pid_t pid;
 
 	pid = fork();
@@ -1001,8 +1002,7 @@ static void finish_in_background(struct session *s)
 	signal(SIGHUP, SIG_IGN);
 	fleet_child_detach();
 	/* the parent's connection is not ours to share */
-	incus_client_opts_from_env(&o);
-	if (incus_client_new(&o, &s->client, NULL) < 0)
+	if (incus_client_new_like(s->client, &s->client, NULL) < 0)
 		_exit(1);
 	(void)fleet_owner_record(s->name, NULL);
 	(void)undo_all(s, NULL);
@@ -1090,13 +1090,17 @@ static void invoking_user(int64_t *uid, int64_t *gid)
 	}
 }
 
+enum net_mode session_net_mode(const struct session_opts *o)
+{
+	return o->net ? o->net->mode : NET_MODE_RESTRICTED;
+}
+
 int session_opts_default(const char *workspace, struct session_opts *ret, struct coi_error *err)
 {
 	struct session_opts o = {
 	        .code_uid = 1000,
 	        .ready_timeout = 30,
 	        .host_immutable = true,
-	        .net_mode = SESSION_NET_RESTRICTED,
 	};
 
 	invoking_user(&o.host_uid, &o.host_gid);

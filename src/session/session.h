@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "netpolicy/netmode.h"
 #include "session/naming.h"
 #include "util/cleanup.h"
 
@@ -20,12 +21,6 @@ struct coi_error;
 struct incus_client;
 struct net_policy;
 struct protect_plan;
-
-enum session_net_mode {
-	SESSION_NET_RESTRICTED,
-	SESSION_NET_ALLOWLIST,
-	SESSION_NET_OPEN,
-};
 
 struct session_mount {
 	char *host;      /* absolute host path */
@@ -86,7 +81,6 @@ struct session_opts {
 	struct session_env *env; /* forwarded and fixed variables, values resolved */
 	size_t n_env;
 
-	enum session_net_mode net_mode;
 	struct net_policy *net; /* the network policy (owned); NULL: none applied */
 
 	/* the agent */
@@ -162,6 +156,10 @@ int session_stop(struct session *s, struct coi_error *err);
 char **session_take_warnings(struct session *s);
 struct session *session_free(struct session *s);
 DEFINE_CLEANUP(struct session *, session_free)
+
+/* The network mode of o->net; without a policy, restricted (the stricter reading: IPv6 off and
+ * the context tells the agent so, although no rules are applied). */
+enum net_mode session_net_mode(const struct session_opts *o);
 
 /* Defaults for everything, for workspace (absolute): the values a missing config gives. */
 int session_opts_default(const char *workspace, struct session_opts *ret, struct coi_error *err);

@@ -34,6 +34,12 @@ static const char md_head[] =
         "content; any change needs a new one. Keys coi does not know are warned about, not\n"
         "fatal, so files written for the original code-on-incus keep working.\n"
         "\n"
+        "The environment overrides the `[incus]` connection keys of every file: `$INCUS_SOCKET` or\n"
+        "`$INCUS_DIR` (the daemon's state directory) choose a local socket, `$COI_INCUS_REMOTE` a\n"
+        "remote server, either one replacing `socket` and `remote_url` together; `$COI_INCUS_PROJECT`,\n"
+        "`$COI_INCUS_CLIENT_CERT`, `$COI_INCUS_CLIENT_KEY` and `$COI_INCUS_SERVER_CERT` replace\n"
+        "their key one by one.\n"
+        "\n"
         "`coi config show` prints the configuration in effect with where each value came from;\n"
         "`coi config validate FILE` checks a file. A sample with every key at its default, commented\n"
         "out, is installed as `/usr/share/doc/coi/config.toml.example`.\n";

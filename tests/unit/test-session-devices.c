@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "incus/incus.h"
+#include "netpolicy/netpolicy.h"
 #include "session/devices.h"
 #include "session/protect.h"
 #include "session/session.h"
@@ -65,6 +66,7 @@ static void test_create_request(void)
 	CHECK_STREQ(incus_map_get(&cfg, "security.nesting"), "false");
 	CHECK_STREQ(incus_map_get(&cfg, "boot.autostart"), "false");
 	CHECK_STREQ(incus_map_get(&cfg, "linux.sysctl.net.ipv6.conf.all.disable_ipv6"), "1");
+	CHECK_STREQ(incus_map_get(&cfg, "user.coi.network_mode"), "restricted");
 	CHECK_STREQ(incus_map_get(&cfg, "limits.memory"), "2GiB");
 	CHECK(incus_map_get(&cfg, "limits.cpu") == NULL);
 	CHECK_STREQ(incus_map_get(&cfg, "user.coi.workspace"), "/home/u/proj");
@@ -90,12 +92,17 @@ static void test_create_request(void)
 	incus_devices_clear(&dev);
 
 	/* open network: no IPv6 sysctl; docker: nesting */
-	o.net_mode = SESSION_NET_OPEN;
+	o.net = calloc(1, sizeof(*o.net));
+	CHECK(o.net != NULL);
+	net_policy_init(o.net);
+	o.net->mode = NET_MODE_OPEN;
+	CHECK(session_net_mode(&o) == NET_MODE_OPEN);
 	o.docker = true;
 	struct session_layout root = {
 	        .slot = 1, .veth = "v", .container_workspace = "/workspace", .deny_setid = true};
 	CHECK(session_build_create(&o, NULL, &prof, &root, &cfg, &dev, &err) == 0);
 	CHECK(incus_map_get(&cfg, "linux.sysctl.net.ipv6.conf.all.disable_ipv6") == NULL);
+	CHECK_STREQ(incus_map_get(&cfg, "user.coi.network_mode"), "open");
 	/* host root's session: no raw.idmap, no disks yet, no setuid bits by any route */
 	CHECK(incus_map_get(&cfg, "raw.idmap") == NULL);
 	CHECK(incus_devices_get(&dev, "workspace") == NULL);
