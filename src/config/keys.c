@@ -52,14 +52,14 @@ static const struct config_key keys[] = {
 	K("container.stale_base_check", CONFIG_STRING, container.stale_base_check, "\"warn\"", AW, "what to do when the base image is outdated", .allowed = "warn|error|off"),
 	K("container.build.base", CONFIG_STRING, container.build.base, "\"coi-default\"", AW, "base image of custom builds"),
 	K("container.build.script", CONFIG_STRING, container.build.script, NULL, TO, "build script, relative to the config file"),
-	K("container.build.commands", CONFIG_STRV, container.build.commands, NULL, AW, "inline build commands (the script wins)"),
+	K("container.build.commands", CONFIG_STRV, container.build.commands, NULL, TO, "inline build commands (the script wins)"),
 	K("container.build.compression", CONFIG_STRING, container.build.compression, NULL, AW, "image compression: none, gzip, xz, ..."),
 	K("container.build.agents", CONFIG_STRV, container.build.agents, "[\"claude\", \"opencode\", \"codex\", \"gemini\"]", AW, "agents installed into the image"),
 	K("container.build.cloud_init", CONFIG_BOOL, container.build.cloud_init, "false", AW, "keep cloud-init in the image"),
 
 	K("tool.name", CONFIG_STRING, tool.name, "\"claude\"", AW, "the agent: claude, opencode, pi, codex, omp, ..."),
 	K("tool.binary", CONFIG_STRING, tool.binary, NULL, AW, "executable that replaces the tool's binary"),
-	K("tool.permission_mode", CONFIG_ENUM, tool.permission_mode, "\"bypass\"", AW, "bypass the tool's permission prompts, or keep them", .allowed = "bypass|interactive"),
+	K("tool.permission_mode", CONFIG_ENUM, tool.permission_mode, "\"bypass\"", IW, "bypass the tool's permission prompts, or keep them", .allowed = "bypass|interactive", .weak = "\"bypass\""),
 	K("tool.pre_launch", CONFIG_STRV, tool.pre_launch, NULL, TO, "commands run in the container before the tool"),
 	K("tool.auto_context", CONFIG_BOOL, tool.auto_context, "true", AW, "tell the tool about its sandbox in its context file"),
 	K("tool.copy_credentials", CONFIG_BOOL, tool.copy_credentials, "false", TO, "copy the tool's own credential file from your home into the container (coi addition)"),
@@ -80,9 +80,9 @@ static const struct config_key keys[] = {
 
 	K("incus.project", CONFIG_STRING, incus.project, "\"default\"", TO, "Incus project of every request ($COI_INCUS_PROJECT overrides)"),
 	K("incus.group", CONFIG_STRING, incus.group, "\"incus-admin\"", TO, "group that may use Incus"),
-	K("incus.code_uid", CONFIG_INT, incus.code_uid, "1000", AW, "uid of the container user"),
-	K("incus.code_user", CONFIG_STRING, incus.code_user, "\"code\"", AW, "name of the container user"),
-	K("incus.disable_shift", CONFIG_BOOL, incus.disable_shift, "false", AW, "map uids with raw.idmap instead of shifting"),
+	K("incus.code_uid", CONFIG_INT, incus.code_uid, "1000", TO, "uid of the container user"),
+	K("incus.code_user", CONFIG_STRING, incus.code_user, "\"code\"", TO, "name of the container user"),
+	K("incus.disable_shift", CONFIG_BOOL, incus.disable_shift, "false", TO, "map uids with raw.idmap instead of shifting"),
 	K("incus.socket", CONFIG_STRING, incus.socket, NULL, TO, "the daemon's unix socket (unset: /var/lib/incus/unix.socket); $INCUS_SOCKET or $INCUS_DIR override it"),
 	K("incus.remote_url", CONFIG_STRING, incus.remote_url, NULL, TO, "a remote Incus server or cluster, https://host:8443; $COI_INCUS_REMOTE overrides it, $INCUS_SOCKET or $INCUS_DIR choose the local socket instead"),
 	K("incus.client_cert", CONFIG_STRING, incus.client_cert, NULL, TO, "client certificate (PEM) for remote_url ($COI_INCUS_CLIENT_CERT overrides)"),
@@ -95,7 +95,7 @@ static const struct config_key keys[] = {
 	K("network.block_private_networks", CONFIG_BOOL, network.block_private_networks, "true", IW, "reject private (RFC 1918) addresses", .weak = "false"),
 	K("network.block_metadata_endpoint", CONFIG_BOOL, network.block_metadata_endpoint, "true", IW, "reject 169.254.0.0/16", .weak = "false"),
 	K("network.allow_local_network_access", CONFIG_BOOL, network.allow_local_network_access, "false", IW, "accept every private address", .weak = "true"),
-	K("network.allowed_domains", CONFIG_DOMAINS, network.allowed_domains, DEFAULT_DOMAINS, AW, "allowlist: host, IPv4 or CIDR, with optional :port, :p1,p2 or :lo-hi"),
+	K("network.allowed_domains", CONFIG_DOMAINS, network.allowed_domains, DEFAULT_DOMAINS, IW, "allowlist: host, IPv4 or CIDR, with optional :port, :p1,p2 or :lo-hi", .weak = "+"),
 	K("network.refresh_interval_minutes", CONFIG_INT, network.refresh_interval_minutes, "30", AW, "longest interval between allowlist resolutions (0: never)"),
 	K("network.use_sudo", CONFIG_BOOL, network.use_sudo, "true", AW, "use sudo for nft when not privileged"),
 	K("network.dns_servers", CONFIG_IPV4_LIST, network.dns_servers, NULL, TO, "the only resolvers the container may reach"),
@@ -109,21 +109,21 @@ static const struct config_key keys[] = {
 	K("ports.pool", CONFIG_INT, ports.pool, "0", IW, "publish this many ports (0-10) on the host's 127.0.0.1, each the same number inside; COI_PORTS lists them", .weak = ">", .max = 10),
 	K("ports.map", CONFIG_PORT_MAP, ports.map, NULL, TO, "[[ports.map]]: publish container port 'container' on listen:host (host unset: allocated like the pool; listen \"127.0.0.1\" unless given); COI_PORT_<NAME> holds the host port", .offset_n = F(ports.n_map)),
 
-	K("limits.cpu.count", CONFIG_STRING, limits.cpu.count, NULL, AW, "limits.cpu"),
-	K("limits.cpu.allowance", CONFIG_STRING, limits.cpu.allowance, NULL, AW, "limits.cpu.allowance"),
+	K("limits.cpu.count", CONFIG_STRING, limits.cpu.count, NULL, IW, "limits.cpu", .weak = "changed"),
+	K("limits.cpu.allowance", CONFIG_STRING, limits.cpu.allowance, NULL, IW, "limits.cpu.allowance", .weak = "changed"),
 	K("limits.cpu.priority", CONFIG_INT, limits.cpu.priority, "0", AW, "limits.cpu.priority"),
-	K("limits.memory.limit", CONFIG_STRING, limits.memory.limit, NULL, AW, "limits.memory"),
+	K("limits.memory.limit", CONFIG_STRING, limits.memory.limit, NULL, IW, "limits.memory", .weak = "changed"),
 	K("limits.memory.enforce", CONFIG_STRING, limits.memory.enforce, "\"soft\"", AW, "limits.memory.enforce", .allowed = "soft|hard"),
 	K("limits.memory.swap", CONFIG_STRING, limits.memory.swap, "\"true\"", AW, "limits.memory.swap"),
-	K("limits.disk.read", CONFIG_STRING, limits.disk.read, NULL, AW, "root disk limits.read"),
-	K("limits.disk.write", CONFIG_STRING, limits.disk.write, NULL, AW, "root disk limits.write"),
-	K("limits.disk.max", CONFIG_STRING, limits.disk.max, NULL, AW, "root disk limits.max"),
+	K("limits.disk.read", CONFIG_STRING, limits.disk.read, NULL, IW, "root disk limits.read", .weak = "changed"),
+	K("limits.disk.write", CONFIG_STRING, limits.disk.write, NULL, IW, "root disk limits.write", .weak = "changed"),
+	K("limits.disk.max", CONFIG_STRING, limits.disk.max, NULL, IW, "root disk limits.max", .weak = "changed"),
 	K("limits.disk.priority", CONFIG_INT, limits.disk.priority, "0", AW, "limits.disk.priority"),
-	K("limits.disk.size", CONFIG_STRING, limits.disk.size, NULL, AW, "root disk quota"),
+	K("limits.disk.size", CONFIG_STRING, limits.disk.size, NULL, IW, "root disk quota", .weak = "changed"),
 	K("limits.disk.tmpfs_size", CONFIG_STRING, limits.disk.tmpfs_size, NULL, AW, "size of a RAM-backed /tmp"),
-	K("limits.runtime.max_duration", CONFIG_DURATION, limits.runtime.max_duration, NULL, AW, "wall-clock cap of a session, e.g. \"2h\"", .offset_n = F(limits.runtime.max_duration_sec)),
-	K("limits.runtime.max_processes", CONFIG_INT, limits.runtime.max_processes, "0", AW, "limits.processes (0: none)"),
-	K("limits.runtime.auto_stop", CONFIG_BOOL, limits.runtime.auto_stop, "true", AW, "stop the container at max_duration"),
+	K("limits.runtime.max_duration", CONFIG_DURATION, limits.runtime.max_duration, NULL, IW, "wall-clock cap of a session, e.g. \"2h\"", .offset_n = F(limits.runtime.max_duration_sec), .weak = "changed"),
+	K("limits.runtime.max_processes", CONFIG_INT, limits.runtime.max_processes, "0", IW, "limits.processes (0: none)", .weak = "changed"),
+	K("limits.runtime.auto_stop", CONFIG_BOOL, limits.runtime.auto_stop, "true", IW, "stop the container at max_duration", .weak = "false"),
 	K("limits.runtime.stop_graceful", CONFIG_BOOL, limits.runtime.stop_graceful, "true", AW, "stop gracefully at max_duration"),
 
 	K("git.writable_hooks", CONFIG_BOOL, git.writable_hooks, "false", TO, "let the container write .git/hooks"),
@@ -150,12 +150,12 @@ static const struct config_key keys[] = {
 	K("monitoring.enabled", CONFIG_BOOL, monitoring.enabled, "false", IW, "watch processes, files and network", .weak = "false"),
 	K("monitoring.auto_pause_on_high", CONFIG_BOOL, monitoring.auto_pause_on_high, "true", IW, "freeze the container on a HIGH finding", .weak = "false"),
 	K("monitoring.auto_kill_on_critical", CONFIG_BOOL, monitoring.auto_kill_on_critical, "true", IW, "stop and delete the container on a CRITICAL finding", .weak = "false"),
-	K("monitoring.forensics_on_kill", CONFIG_BOOL, monitoring.forensics_on_kill, "false", AW, "copy the container before killing it"),
+	K("monitoring.forensics_on_kill", CONFIG_BOOL, monitoring.forensics_on_kill, "false", IW, "copy the container before killing it", .weak = "false"),
 	K("monitoring.reverse_shell_one_liners", CONFIG_ENUM, monitoring.reverse_shell_one_liners, "\"critical\"", IW, "severity of interpreter one-liners with a network indicator", .allowed = "critical|warn|off", .weak = ">"),
-	K("monitoring.poll_interval_sec", CONFIG_INT, monitoring.poll_interval_sec, "2", AW, "seconds between polls"),
+	K("monitoring.poll_interval_sec", CONFIG_INT, monitoring.poll_interval_sec, "2", IW, "seconds between polls", .weak = ">"),
 	K("monitoring.file_read_threshold_mb", CONFIG_FLOAT, monitoring.file_read_threshold_mb, "50.0", IW, "MB read per interval that is a finding", .weak = ">"),
 	K("monitoring.file_read_rate_mb_per_sec", CONFIG_FLOAT, monitoring.file_read_rate_mb_per_sec, "10.0", IW, "MB/s read that is a finding", .weak = ">"),
-	K("monitoring.audit_log_retention_days", CONFIG_INT, monitoring.audit_log_retention_days, "30", AW, "days audit logs are kept"),
+	K("monitoring.audit_log_retention_days", CONFIG_INT, monitoring.audit_log_retention_days, "30", IW, "days audit logs are kept", .weak = "changed"),
 	K("monitoring.nft.enabled", CONFIG_BOOL, monitoring.nft.enabled, "false", IW, "log packets through nftables", .weak = "false"),
 	K("monitoring.nft.rate_limit_per_second", CONFIG_INT, monitoring.nft.rate_limit_per_second, "100", AW, "log rate limit"),
 	K("monitoring.nft.dns_query_threshold", CONFIG_INT, monitoring.nft.dns_query_threshold, "100", IW, "DNS queries per minute that are a finding", .weak = ">"),
@@ -169,7 +169,7 @@ static const struct config_key keys[] = {
 
 	K("defaults.profile", CONFIG_STRING, defaults.profile, NULL, TO, "profile used when none is given"),
 	K("defaults.forward_env", CONFIG_STRV, defaults.forward_env, NULL, TO, "names of host environment variables passed to the container"),
-	K("defaults.environment", CONFIG_ENV, defaults.environment, NULL, AW, "environment variables set in the container", .offset_n = F(defaults.n_environment)),
+	K("defaults.environment", CONFIG_ENV, defaults.environment, NULL, TO, "environment variables set in the container", .offset_n = F(defaults.n_environment)),
 	K("defaults.env_commands", CONFIG_ENV, defaults.env_commands, NULL, TO, "variables set from the output of host commands", .offset_n = F(defaults.n_env_commands)),
 	K("defaults.env_command_timeout", CONFIG_DURATION, defaults.env_command_timeout, "\"30s\"", AW, "time limit of each env_command", .offset_n = F(defaults.env_command_timeout_sec)),
 };
@@ -812,6 +812,20 @@ static bool weakens_field(const struct coi_config *c, const struct coi_config *s
 			if (!strv_contains(*FIELD(s, k, char **), *e))
 				return true;
 		return false;
+	}
+	if (strcmp(k->weak, "+") == 0) {
+		strv_foreach(e, *FIELD(s, k, char **))
+			if (!strv_contains(*FIELD(c, k, char **), *e))
+				return true;
+		return false;
+	}
+	if (strcmp(k->weak, "changed") == 0) {
+		/* a limit may be set where there was none; changing or lifting one needs approval
+		 */
+		if (k->type == CONFIG_INT)
+			return *FIELD(c, k, int) != 0 && *FIELD(s, k, int) != *FIELD(c, k, int);
+		return *FIELD(c, k, char *) && (!*FIELD(s, k, char *) ||
+		                                strcmp(*FIELD(s, k, char *), *FIELD(c, k, char *)));
 	}
 	if (strcmp(k->weak, "outside") == 0) {
 		for (size_t i = 0; i < *COUNT(s, k); i++)
