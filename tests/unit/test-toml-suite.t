@@ -9,15 +9,19 @@ use warnings;
 use JSON::PP;
 use Math::BigInt;
 
-my $suite = $ENV{TOML_TEST_DIR} // '../shared/toml-test/tests';
+# The suite lives beside the project (../shared/toml-test), wherever the clone is.
+my ($suite) = grep { -f "$_/files-toml-1.0.0" }
+	grep { defined } ($ENV{TOML_TEST_DIR}, '../shared/toml-test/tests', '/work/shared/toml-test/tests');
+$suite //= $ENV{TOML_TEST_DIR} // '../shared/toml-test/tests';
 my $build = $ENV{COI_BUILD} // 'build/dev';
 my $dec = "$build/tools/toml-decode";
 $ENV{ASAN_OPTIONS} = 'exitcode=99:' . ($ENV{ASAN_OPTIONS} // '');
 $ENV{UBSAN_OPTIONS} = 'exitcode=99:print_stacktrace=1:' . ($ENV{UBSAN_OPTIONS} // '');
 
+# Not a skip: a TOML reader not held to the suite has not passed (TOML_TEST_DIR points elsewhere).
 if (!-f "$suite/files-toml-1.0.0") {
-	print "1..0 # SKIP no toml-test suite at $suite\n";
-	exit 0;
+	print "1..1\nnot ok 1 - the official toml-test suite is at $suite (set TOML_TEST_DIR)\n";
+	exit 1;
 }
 die "no decoder at $dec\n" unless -x $dec;
 
