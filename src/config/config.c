@@ -225,12 +225,16 @@ static int apply_key(struct coi_config *c, size_t i, const struct toml_value *v,
 		r = key_weakens(c, i, v, &x, err);
 		if (r < 0)
 			return r;
+		/* the project's own file is what a bare 'coi trust' approves; a profile is named */
+		bool plain = strcmp(path_basename(l->file), "config.toml") == 0 &&
+		             strstr(l->file, "/.coi/profiles/") == NULL;
+
 		if (r > 0)
 			return warn(
 			        l,
 			        "%s:%u: ignoring '%s': it would weaken isolation and this project "
-			        "file is not approved (review it, then run 'coi trust')",
-			        l->file, v->line, k->name);
+			        "file is not approved (review it, then run 'coi trust%s%s')",
+			        l->file, v->line, k->name, plain ? "" : " ", plain ? "" : l->file);
 	}
 	r = key_set(c, i, v, &x, err);
 	if (r < 0)
