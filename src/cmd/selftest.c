@@ -16,7 +16,9 @@
 #include "cmd/session-cmd.h"
 #include "config/config.h"
 #include "incus/incus.h"
+#include "netpolicy/netpolicy.h"
 #include "session/session.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"
 
@@ -98,22 +100,34 @@ static void check_protected(struct selftest *t)
 
 static void check_host_files(struct selftest *t)
 {
-	char canary[] = "/tmp/coi-selftest-canary-XXXXXX";
-	char script[256];
-	int fd = mkstemp(canary);
+	/* in the user's home, beside the workspace: where a shared home or parent would show it
+	 * (not /tmp, which the container has its own of anyway) */
+	_cleanup_free_ char *canary = NULL, *sibling = NULL;
+	char script[1024];
 	struct stat st;
+	int fd;
 
-	if (fd < 0 || write(fd, "secret\n", 7) != 7) {
-		report(t, FAIL, "host-files", "cannot write a canary file in /tmp");
+	if (asprintf(&canary, "%s/.coi-selftest-canary-%d", home_dir(), (int)getpid()) < 0 ||
+	    asprintf(&sibling, "%s.canary", t->ws) < 0)
+		return (void)report(t, FAIL, "host-files", "out of memory");
+	fd = open(canary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, "secret\n", 7) != 7 ||
+	    write_file_atomic(sibling, "secret\n", 7, 0600, NULL) < 0) {
+		report(t, FAIL, "host-files", "cannot write canary files in your home and /tmp");
 		if (fd >= 0)
 			close(fd);
+		(void)unlink(canary);
 		return;
 	}
 	close(fd);
-	(void)snprintf(script, sizeof(script), "cat %s 2>/dev/null || echo unreadable", canary);
+	(void)snprintf(script, sizeof(script),
+	               "cat %s %s /workspace/../%s 2>/dev/null | grep -q secret && echo visible || "
+	               "echo unreadable",
+	               canary, sibling, path_basename(sibling));
 	report(t, said(t, true, script, "unreadable") ? PASS : FAIL, "host-files",
-	       "a file outside the workspace on the host is not visible inside");
+	       "files in your home and beside the workspace are not visible inside");
 	(void)unlink(canary);
+	(void)unlink(sibling);
 	(void)said(t, true,
 	           "cp /bin/sh /workspace/selftest-suid 2>/dev/null; chmod 4755 "
 	           "/workspace/selftest-suid 2>/dev/null; echo done",
@@ -138,6 +152,19 @@ static bool refused(struct selftest *t, const char *addr)
 	               "awk -v a=$a -v b=$b 'BEGIN{print (b-a<1.6)?\"refused\":\"slow\"}'",
 	               addr);
 	return said(t, false, script, "refused");
+}
+
+/* The host side of the IPv6 block: the container's bridge chain ends in a drop. */
+static bool host_drops_non_ipv4(const char *name)
+{
+	static const struct net_nft nft = {.backend = NET_BACKEND_AUTO};
+	_cleanup_buf_ struct buf out = BUF_INIT(1u << 20);
+	_cleanup_free_ char *script = NULL;
+
+	if (asprintf(&script, "list chain bridge %s br-%s\n", NET_TABLE_DEFAULT, name) < 0 ||
+	    net_nft_run(&nft, script, false, &out, NULL) < 0)
+		return false;
+	return strstr(buf_str(&out), "ether type arp accept") && strstr(buf_str(&out), "drop");
 }
 
 /* Only destinations the policy must refuse are probed, and only ones whose packets stay on this
@@ -169,8 +196,18 @@ static void check_network(struct selftest *t)
 	else
 		report(t, refused(t, addr) ? PASS : FAIL, "private-networks",
 		       "private addresses and other containers are refused at once");
-	report(t, said(t, true, "cat /proc/sys/net/ipv6/conf/all/disable_ipv6", "1") ? PASS : FAIL,
-	       "ipv6", "IPv6 is off in the container (and dropped on the host)");
+	if (c->network.mode == NET_MODE_ALLOWLIST)
+		/* TEST-NET-1, never routed: in no allowlist, refused here before it leaves */
+		report(t, refused(t, "192.0.2.1") ? PASS : FAIL, "allowlist",
+		       "an address outside the allowlist is refused at once");
+	/* container root can turn IPv6 back on inside; what holds is the host's bridge chain,
+	 * which lets only ARP and the container's own IPv4 through */
+	report(t,
+	       said(t, true, "cat /proc/sys/net/ipv6/conf/all/disable_ipv6", "1") &&
+	                       host_drops_non_ipv4(t->sc.session->name)
+	               ? PASS
+	               : FAIL,
+	       "ipv6", "IPv6 is off in the container and dropped on the host");
 }
 
 static void check_posture(struct selftest *t)

@@ -29,6 +29,12 @@ t_is "network open: exit 1" "$rc" 1
 t_like "and the private-networks line fails" "$out" "\[FAIL\] private-networks"
 t_like "while the protected paths still pass" "$out" "\[PASS\] protected-paths"
 
+printf '[network]\nmode = "allowlist"\nallowed_domains = ["registry.npmjs.org"]\n' >"$cfg"
+out=$(selftest) && rc=0 || rc=$?
+t_is "allowlist mode: exit 0" "$rc" 0
+t_like "an address outside the allowlist is probed and refused" "$out" "\[PASS\] allowlist "
+t_like "IPv6 checked on the host too" "$out" "\[PASS\] ipv6 "
+
 printf '[monitoring]\nenabled = true\n' >"$cfg"
 out=$(selftest) && rc=0 || rc=$?
 t_like "monitor on: the simulated reverse shell is caught" "$out" "\[PASS\] monitor "
@@ -36,5 +42,5 @@ t_is "and the selftest passes" "$rc" 0
 left() { incus list -f json | jq '[.[] | select((.config["user.coi.workspace"] // "") | startswith("/tmp/coi-selftest-"))] | length'; }
 for _ in $(seq 50); do [ "$(left)" = 0 ] && break; sleep 0.1; done
 t_is "no selftest container is left" "$(left)" 0
-t_is "no scratch workspace is left" "$(ls -d /tmp/coi-selftest-* 2>/dev/null | wc -l)" 0
+t_is "no scratch workspace or canary is left" "$(ls -d /tmp/coi-selftest-* ~/.coi-selftest-canary-* 2>/dev/null | wc -l)" 0
 t_done
