@@ -183,11 +183,21 @@ static int net_from_config(struct session_opts *o, const struct coi_config *cfg,
 
 static volatile sig_atomic_t time_up;
 
+/* limits.runtime.auto_stop = false: max_duration only warns */
+static const char warn_only[] = "coi: [limits] max_duration reached; auto_stop = false, so the "
+                                "session goes on\n";
+
 static void on_alarm(int sig)
 {
 	(void)sig;
 	time_up = 1;
 	raise(SIGTERM); /* the session's own handler interrupts the command */
+}
+
+static void on_alarm_warn(int sig)
+{
+	(void)sig;
+	(void)!write(STDERR_FILENO, warn_only, sizeof(warn_only) - 1);
 }
 
 /* [monitoring]: the supervisor's arguments. Alerts go to this terminal (stderr's), outside the
@@ -547,7 +557,8 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 	if (sc->config->limits.runtime.max_duration_sec > 0) {
 		int64_t secs = sc->config->limits.runtime.max_duration_sec;
 
-		signal(SIGALRM, on_alarm);
+		/* enforced while this coi runs: a detached shell session is not cut (docs) */
+		signal(SIGALRM, sc->config->limits.runtime.auto_stop ? on_alarm : on_alarm_warn);
 		alarm(secs > UINT_MAX ? UINT_MAX : (unsigned)secs);
 	}
 	return 0;

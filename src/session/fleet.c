@@ -281,19 +281,28 @@ int fleet_purge_rules(const struct fleet *f, struct coi_error *err)
 	return netpolicy_purge_orphans(&default_nft, NULL, live, err);
 }
 
-int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n,
-               struct coi_error *err)
+int fleet_delete(struct incus_client *c, const char *name, struct coi_error *err)
 {
 	int r = incus_instance_delete(c, name, true, err);
 
-	/* another coi (a session's background teardown) may be deleting it right now: the daemon
-	 * then refuses or trips over the half-stopped container; look again a moment later */
-	if (r < 0 && r != -ENOENT && incus_instance_exists(c, name, NULL) != 0) {
+	/* another coi (a session's background teardown) may be deleting it right now, or a stop
+	 * that timed out may still be under way: the daemon then refuses or trips over the
+	 * half-stopped container ("Invalid PID"); look again a moment later, a few times */
+	for (int i = 0; i < 3 && r < 0 && r != -ENOENT && incus_instance_exists(c, name, NULL) != 0;
+	     i++) {
 		(void)nanosleep(&(struct timespec){.tv_sec = 1}, NULL);
 		coi_error_clear(err);
 		r = incus_instance_delete(c, name, true, err);
-		if (r < 0 && r != -ENOENT && incus_instance_exists(c, name, NULL) != 0)
-			return r;
 	}
-	return fleet_cleanup_host(name, n, err);
+	if (r < 0 && (r == -ENOENT || incus_instance_exists(c, name, NULL) == 0))
+		r = 0;
+	return r;
+}
+
+int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n,
+               struct coi_error *err)
+{
+	int r = fleet_delete(c, name, err);
+
+	return r < 0 ? r : fleet_cleanup_host(name, n, err);
 }

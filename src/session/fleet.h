@@ -52,6 +52,10 @@ int fleet_owner_detached(const char *name, struct coi_error *err);
 /* 1 when a live coi process owns name, 0 when none does (or its record is stale). */
 int fleet_owner_alive(const char *name);
 
+/* Force-delete container name; gone already counts as done. Retries a few times (about 3 s)
+ * while the daemon trips over a container another process is stopping or deleting. */
+int fleet_delete(struct incus_client *c, const char *name, struct coi_error *err);
+
 /* Remove what a session left on the host: immutable flags, the idmapped mount, the owner record,
  * and (when n is not NULL) its network rules. Keeps going after a failure; returns the first. */
 int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_error *err);

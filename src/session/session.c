@@ -185,10 +185,8 @@ static int check_interrupted(struct coi_error *err)
 
 static int undo_delete_container(struct session *s, struct coi_error *err)
 {
-	int r = incus_instance_delete(s->client, s->name, true, err);
-
-	/* already gone: the monitor removed it, or coi kill did */
-	return r == -ENOENT ? 0 : r;
+	/* already gone (the monitor removed it, or coi kill did) counts as done */
+	return fleet_delete(s->client, s->name, err);
 }
 
 static int undo_stop_container(struct session *s, struct coi_error *err)
