@@ -178,7 +178,18 @@ static void rules_bridge_subnet(struct gen *g, const struct net_target *t,
 	char gw[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN], match[128];
 	struct in_addr subnet = {t->gateway.s_addr & htonl(~0U << (32 - t->prefix))};
 
-	ip_rule(g, "ip daddr %s accept", ip4(t->gateway, gw));
+	/* The bridge's address is the host itself: only its DHCP and DNS (and ping) are for the
+	 * container; the host's other services (an sshd or a database listening on every address)
+	 * are not, unless the local network is allowed. */
+	ip4(t->gateway, gw);
+	if (p->allow_local_network_access) {
+		ip_rule(g, "ip daddr %s accept", gw);
+	} else {
+		ip_rule(g, "ip daddr %s udp dport 67 accept", gw);
+		if (p->n_dns_servers == 0) /* else only the pinned resolvers */
+			ip_rule(g, "ip daddr %s meta l4proto { tcp, udp } th dport 53 accept", gw);
+		ip_rule(g, "ip daddr %s icmp type echo-request accept", gw);
+	}
 	ip_rule(g, "ip daddr 255.255.255.255 udp dport 67 accept");
 	if (p->allow_local_network_access)
 		return;

@@ -128,6 +128,8 @@ http() { a=$(now); out=$(printf "GET / HTTP/1.0\r\n\r\n" | timeout 4 nc -w 2 "$2
   b=$(now); case "$out" in coit-*-"$3") res "$1" 1;; *) res "$1" 0 "$a" "$b";; esac; }
 dns() { a=$(now); out=$(timeout 4 nslookup probe.example "$2" 2>&1); b=$(now)
   case "$out" in *198.19.0.7*) res "$1" 1;; *) res "$1" 0 "$a" "$b";; esac; }
+brdns() { a=$(now); out=$(timeout 4 nslookup _gateway.incus "$2" 2>&1); b=$(now)
+  case "$out" in *"Address"*"$2"*) res "$1" 1;; *) res "$1" 0 "$a" "$b";; esac; }
 '
 cfg() { # NAME TOML: a config file
     printf '%s\n' "$2" >"$tmp/$1.toml"
@@ -160,12 +162,13 @@ reached "open: the bridge address is reached" br
 
 cfg restricted '[network]
 mode = "restricted"'
-session restricted 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081; http md "'$MD'" 80; http br "'"$BR_ADDR"'" 8083'
+session restricted 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081; http md "'$MD'" 80; http br "'"$BR_ADDR"'" 8083; brdns brdns "'"$BR_ADDR"'"'
 refused "restricted: the LAN host (reached in open mode) is refused" lan
 refused "restricted: the metadata host (reached in open mode) is refused" md
 reached "restricted: the public host is reached (the internet is reachable)" pub
 reached "restricted: the public host on another port too" pub2
-reached "restricted: the bridge address is reached" br
+refused "restricted: the host's other services on the bridge address are refused" br
+reached "restricted: the bridge's DNS answers" brdns
 rules_gone "restricted" "$name1"
 
 cfg local '[network]
@@ -195,7 +198,7 @@ reached "allowlist by name, no port: on every port" pub2
 refused "allowlist by name: the LAN host is refused" lan
 refused "allowlist by name: the metadata host is refused" md
 refused "allowlist: DNS to a resolver outside the list (answering in open mode) is refused" dns
-reached "allowlist: the bridge address is reached" br
+refused "allowlist: the host's other services on the bridge address are refused" br
 rules_gone "allowlist" "$name1"
 
 cfg a_port '[network]

@@ -38,6 +38,11 @@
 	"add rule ip coi forward ip saddr 10.0.3.7 jump ct-c1 comment \"coi:c1\"\n" \
 	"add rule ip coi input ip saddr 10.0.3.7 jump ct-c1 comment \"coi:c1\"\n"
 #define SIBLINGS "ip daddr { 10.0.3.0/24, 224.0.0.0/4, 255.255.255.255 }"
+#define GW_DHCP  T "ip daddr 10.0.3.1 udp dport 67 accept" C
+#define GW_DNS   T "ip daddr 10.0.3.1 meta l4proto { tcp, udp } th dport 53 accept" C
+#define GW_PING  T "ip daddr 10.0.3.1 icmp type echo-request accept" C
+/* the bridge's address: its DHCP, DNS and ping only */
+#define GW       GW_DHCP GW_DNS GW_PING
 #define BCAST    T "ip daddr 255.255.255.255 udp dport 67 accept" C DENY(SIBLINGS)
 #define BR_RESET "add chain bridge coi br-c1\nflush chain bridge coi br-c1\n"
 #define BR_REAL                                                                             \
@@ -316,11 +321,9 @@ static void test_gen_restricted_default(void)
 	net_policy_init(&p);
 	s = gen(&t, &p, NULL, NULL, &r);
 	CHECK(r == 0);
-	CHECK_STREQ(s, SETUP CT_RESET T
-	            "ct state established,related accept" C T
-	            "ip daddr 10.0.3.1 accept" C BCAST DENY(
-	                    "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }")
-	                    DENY("ip daddr 169.254.0.0/16") T "accept" C JUMPS BR_RESET BR_REAL);
+	CHECK_STREQ(s, SETUP CT_RESET T "ct state established,related accept" C GW BCAST DENY(
+	                       "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }")
+	                       DENY("ip daddr 169.254.0.0/16") T "accept" C JUMPS BR_RESET BR_REAL);
 	net_policy_release(&p);
 }
 
@@ -362,9 +365,9 @@ static void test_gen_restricted_knobs(void)
 	CHECK(net_policy_add_host(&p, "192.168.1.10", names, hp, 1, NULL) == 0);
 	CHECK(net_policy_add_host(&p, "192.168.1.11", names, NULL, 0, NULL) == 0);
 	s4 = gen(&t, &p, NULL, NULL, NULL);
-	CHECK(strstr(s4, T "ip daddr 10.0.3.1 accept" C BCAST T
-	                   "ip daddr { 1.1.1.1, 9.9.9.9 } meta l4proto { tcp, udp } th dport 53 "
-	                   "accept" C DENY("meta l4proto { tcp, udp } th dport 53") T
+	CHECK(strstr(s4, GW_DHCP GW_PING BCAST T
+	             "ip daddr { 1.1.1.1, 9.9.9.9 } meta l4proto { tcp, udp } th dport 53 "
+	             "accept" C DENY("meta l4proto { tcp, udp } th dport 53") T
 	             "ip daddr 192.168.1.10 meta l4proto { tcp, udp } th dport 445 accept" C T
 	             "ip daddr 192.168.1.11 meta l4proto { tcp, udp } th dport { 443, 80 } "
 	             "accept" C T "ip daddr { 10.0.0.0/8") != NULL);
@@ -405,8 +408,8 @@ static void test_gen_allowlist(void)
 	res = resolution(sets, 4);
 	s = gen(&t, &p, &res, NULL, NULL);
 	CHECK_STREQ(s, SETUP CT_RESET T "ct state established,related accept" C DENY(
-	                       "meta l4proto { tcp, udp } th dport 53") T
-	            "ip daddr 10.0.3.1 accept" C BCAST DENY("ip daddr 169.254.0.0/16") T
+	                       "meta l4proto { tcp, udp } th dport 53")
+	                       GW BCAST DENY("ip daddr 169.254.0.0/16") T
 	            "ip daddr { 104.16.1.34, 104.16.1.35 } meta l4proto { tcp, udp } accept" C T
 	            "ip daddr 1.2.3.0/24 meta l4proto { tcp, udp } th dport { 80, 8000-8100 } "
 	            "accept" C T
@@ -457,8 +460,8 @@ static void test_gen_allowlist_large(void)
 	big_allowlist(&p, &res);
 	s = gen(&t, &p, &res, NULL, &r);
 	CHECK(r == 0);
-	/* 512 accepts and 28 others (four refusals of two rules each among them) */
-	CHECK(count_lines(s) == 28 + NET_ALLOWLIST_MAX);
+	/* 512 accepts and 30 others (four refusals of two rules each, the bridge address three) */
+	CHECK(count_lines(s) == 30 + NET_ALLOWLIST_MAX);
 	CHECK(strstr(
 	        s, "93.0.127.255 } meta l4proto { tcp, udp } th dport { 443, 8000-8100 } accept"));
 	net_resolution_release(&res);
