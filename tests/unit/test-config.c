@@ -141,7 +141,8 @@ static void test_defaults(void)
 	CHECK(c->profile == NULL);
 	CHECK(strv_length(w) == 0);
 	/* paths under ~/.coi follow COI_HOME */
-	CHECK(c->paths.sessions_dir && strncmp(c->paths.sessions_dir, coi_home, strlen(coi_home)) == 0);
+	CHECK(c->paths.sessions_dir &&
+	      strncmp(c->paths.sessions_dir, coi_home, strlen(coi_home)) == 0);
 	config_free(c);
 	strv_free(w);
 }
@@ -154,8 +155,8 @@ static void test_precedence(void)
 
 	clean_files();
 	write_text(at("home/.coi/config.toml"), "[container]\nimage = \"user-img\"\n"
-	                                       "alias = \"user-alias\"\nshutdown_timeout = 7\n"
-	                                       "[tool]\nname = \"opencode\"\n");
+	                                        "alias = \"user-alias\"\nshutdown_timeout = 7\n"
+	                                        "[tool]\nname = \"opencode\"\n");
 	write_text(at("ws/.coi/config.toml"), "[container]\nimage = \"proj-img\"\n"
 	                                      "alias = \"proj-alias\"\n");
 	write_text(at("home/.coi/profiles/p/config.toml"), "[container]\nimage = \"prof-img\"\n");
@@ -175,7 +176,8 @@ static void test_precedence(void)
 		CHECK_STREQ(c->container.image, "prof-img");
 		CHECK_STREQ(c->container.alias, "proj-alias");
 		CHECK_STREQ(c->profile, "p");
-		CHECK(strstr(config_origin(c, key_at("container.image")), "profiles/p/config.toml:2"));
+		CHECK(strstr(config_origin(c, key_at("container.image")),
+		             "profiles/p/config.toml:2"));
 		c = config_free(c);
 	}
 	/* $COI_CONFIG is read instead of ~/.coi/config.toml */
@@ -204,7 +206,8 @@ static void test_precedence(void)
 		config_free(c);
 	}
 	err = (struct coi_error){0};
-	CHECK(load("missing", &c, NULL, &err) == -ENOENT && strstr(err.msg, "no profile 'missing'"));
+	CHECK(load("missing", &c, NULL, &err) == -ENOENT &&
+	      strstr(err.msg, "no profile 'missing'"));
 	CHECK(load("../x", &c, NULL, &err) < 0 && strstr(err.msg, "invalid profile name"));
 }
 
@@ -215,8 +218,9 @@ static void test_inherits(void)
 	struct coi_error err = {0};
 
 	clean_files();
-	write_text(at("home/.coi/config.toml"), "[defaults]\nforward_env = [\"FROM_USER\"]\n"
-	                                       "[defaults.environment]\nU = \"u\"\nB = \"user\"\n");
+	write_text(at("home/.coi/config.toml"),
+	           "[defaults]\nforward_env = [\"FROM_USER\"]\n"
+	           "[defaults.environment]\nU = \"u\"\nB = \"user\"\n");
 	write_text(at("home/.coi/profiles/base/config.toml"),
 	           "forward_env = [\"X\", \"Y\"]\ncontext = \"base context\"\n"
 	           "[environment]\nA = \"1\"\nB = \"1\"\n"
@@ -235,7 +239,8 @@ static void test_inherits(void)
 	CHECK_STREQ(env_get(c, "B"), "2");
 	CHECK_STREQ(env_get(c, "C"), "3");
 	CHECK(c->defaults.n_environment == 4);
-	CHECK(strv_length(c->defaults.forward_env) == 1 && strv_contains(c->defaults.forward_env, "Z"));
+	CHECK(strv_length(c->defaults.forward_env) == 1 &&
+	      strv_contains(c->defaults.forward_env, "Z"));
 	CHECK(strv_length(c->security.additional_protected_paths) == 1);
 	CHECK(c->container.persistent);
 	CHECK_STREQ(c->container.image, "child-img");
@@ -282,10 +287,11 @@ static void test_inherits_refused(void)
 	for (int i = 0; i <= 10; i++) {
 		snprintf(path, sizeof(path), "home/.coi/profiles/l%d/config.toml", i);
 		if (i < 10)
-			snprintf(text, sizeof(text), "inherits = \"l%d\"\n[container]\nalias = \"l%d\"\n",
-			         i + 1, i);
+			snprintf(text, sizeof(text),
+			         "inherits = \"l%d\"\n[container]\nalias = \"l%d\"\n", i + 1, i);
 		else
-			snprintf(text, sizeof(text), "[container]\nalias = \"l10\"\nimage = \"deep\"\n");
+			snprintf(text, sizeof(text),
+			         "[container]\nalias = \"l10\"\nimage = \"deep\"\n");
 		write_text(at(path), text);
 	}
 	CHECK(load("l1", &c, NULL, &err) == 0);
@@ -307,9 +313,9 @@ static void test_unknown_keys(void)
 
 	clean_files();
 	write_text(at("home/.coi/config.toml"), "[container]\nimgae = \"x\"\n"
-	                                       "[netwrok]\nmode = \"open\"\n"
-	                                       "[tool]\ncompletely_unrelated_thing = 1\n"
-	                                       "[prompts]\nreview = \"look\"\n");
+	                                        "[netwrok]\nmode = \"open\"\n"
+	                                        "[tool]\ncompletely_unrelated_thing = 1\n"
+	                                        "[prompts]\nreview = \"look\"\n");
 	CHECK(load(NULL, &c, &w, &err) == 0);
 	if (c) {
 		CHECK_STREQ(c->container.image, "coi-default");
@@ -320,8 +326,9 @@ static void test_unknown_keys(void)
 	             "did you mean 'container.image'?"));
 	/* a misspelt section is one unknown key, at its header */
 	CHECK(warned(w, "~/.coi/config.toml:3: unknown key 'netwrok', ignoring", NULL));
-	CHECK(warned(w, "~/.coi/config.toml:6: unknown key 'tool.completely_unrelated_thing', "
-	                "ignoring",
+	CHECK(warned(w,
+	             "~/.coi/config.toml:6: unknown key 'tool.completely_unrelated_thing', "
+	             "ignoring",
 	             NULL));
 	CHECK(!warned(w, "completely_unrelated_thing", "did you mean"));
 	CHECK(warned(w, "~/.coi/config.toml:7: 'prompts' is not supported by coi yet", NULL));
@@ -423,8 +430,9 @@ static void test_trust_network(void)
 		c = config_free(c);
 	}
 	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-		CHECK(warned(w, keys[i], "would weaken isolation and this project file is not "
-		                         "approved (review it, then run 'coi trust')"));
+		CHECK(warned(w, keys[i],
+		             "would weaken isolation and this project file is not "
+		             "approved (review it, then run 'coi trust')"));
 	CHECK(warned(w, ".coi/config.toml:2: ignoring 'network.mode'", NULL));
 	CHECK(strv_length(w) == ELEMENTSOF(keys));
 	w = strv_free(w);
@@ -477,7 +485,7 @@ static void test_trust_not_weakening(void)
 
 	clean_files();
 	write_text(at("home/.coi/config.toml"), "[network]\nmode = \"open\"\n"
-	                                       "block_private_networks = false\n");
+	                                        "block_private_networks = false\n");
 	write_text(at("ws/.coi/config.toml"),
 	           "[network]\nmode = \"allowlist\"\nblock_private_networks = true\n"
 	           "allow_local_network_access = false\n"
