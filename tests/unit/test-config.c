@@ -357,6 +357,12 @@ static void test_bad_values(void)
 	             "'mounts.default' needs an absolute 'container' path"));
 	CHECK(strstr(user_error("[defaults.environment]\nX = 1\n"),
 	             "config.toml:2:5: 'defaults.environment' must map names to strings"));
+	CHECK(strstr(user_error("[defaults.environment]\n\"A;touch /tmp/x;B\" = \"v\"\n"),
+	             "config.toml:2:22: 'defaults.environment' has \"A;touch /tmp/x;B\", which is "
+	             "not a variable name"));
+	CHECK(strstr(user_error("[defaults.env_commands]\n\"1X\" = \"date\"\n"),
+	             "'defaults.env_commands' has \"1X\", which is not a variable name"));
+	CHECK(*user_error("[defaults.environment]\n_Ok_1 = \"v\"\n") == '\0');
 	CHECK(strstr(user_error("[timezone]\nmode = \"fixed\"\n"), "'timezone.name' is required"));
 	/* a TOML syntax error names the place too */
 	CHECK(strstr(user_error("[container]\nimage = \"unterminated\n"), "config.toml:2:"));
