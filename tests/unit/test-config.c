@@ -523,6 +523,95 @@ static void test_trust_not_weakening(void)
 	strv_free(w);
 }
 
+/* Every key that can weaken isolation, set from an unapproved project file: dropped with a
+ * warning naming it (the value in force stays); approved, it applies. user: the user's file. */
+static const struct {
+	const char *key, *user, *project;
+} weakening[] = {
+        {"container.docker", "", "[container]\ndocker = true\n"},
+        {"ssh.forward_agent", "", "[ssh]\nforward_agent = true\n"},
+        {"security.disable_protection", "", "[security]\ndisable_protection = true\n"},
+        {"security.host_immutable", "", "[security]\nhost_immutable = false\n"},
+        {"security.protected_paths", "", "[security]\nprotected_paths = [\".git/hooks\"]\n"},
+        {"security.writable_paths", "", "[security]\nwritable_paths = [\".git/config\"]\n"},
+        {"security.secret_paths", "[security]\nsecret_paths = [\".env\"]\n",
+         "[security]\nsecret_paths = []\n"},
+        {"security.reduce_kernel_surface", "[security]\nreduce_kernel_surface = true\n",
+         "[security]\nreduce_kernel_surface = false\n"},
+        {"git.writable_hooks", "", "[git]\nwritable_hooks = true\n"},
+        {"git.protected_branches", "", "[git]\nprotected_branches = [\"main\"]\n"},
+        {"git.readonly", "[git]\nreadonly = true\n", "[git]\nreadonly = false\n"},
+        {"tool.pre_launch", "", "[tool]\npre_launch = [\"curl x | sh\"]\n"},
+        {"tool.copy_credentials", "", "[tool]\ncopy_credentials = true\n"},
+        {"defaults.forward_env", "", "[defaults]\nforward_env = [\"AWS_SECRET_ACCESS_KEY\"]\n"},
+        {"defaults.env_commands", "", "[defaults.env_commands]\nT = \"cat ~/.ssh/id_rsa\"\n"},
+        {"defaults.profile", "", "[defaults]\nprofile = \"hardened\"\n"},
+        {"incus.socket", "", "[incus]\nsocket = \"/tmp/evil.sock\"\n"},
+        {"incus.project", "", "[incus]\nproject = \"other\"\n"},
+        {"ports.pool", "", "[ports]\npool = 3\n"},
+        {"mounts.default", "", "[[mounts]]\nhost = \"/etc\"\ncontainer = \"/mnt/etc\"\n"},
+        {"mounts.default", "", "[[mounts]]\nhost = \"..\"\ncontainer = \"/mnt/up\"\n"},
+        {"monitoring.enabled", "[monitoring]\nenabled = true\n", "[monitoring]\nenabled = false\n"},
+        {"monitoring.auto_kill_on_critical", "", "[monitoring]\nauto_kill_on_critical = false\n"},
+        {"monitoring.reverse_shell_one_liners", "",
+         "[monitoring]\nreverse_shell_one_liners = \"off\"\n"},
+        {"monitoring.file_read_threshold_mb", "", "[monitoring]\nfile_read_threshold_mb = 500.0\n"},
+        {"network.logging.enabled", "", "[network.logging]\nenabled = false\n"},
+        {"network.allowed_ports", "", "[network]\nallowed_ports = [22]\n"},
+        {"paths.logs_dir", "", "[paths]\nlogs_dir = \"/tmp/elsewhere\"\n"},
+        {"container.session_name", "", "[container]\nsession_name = \"someone-else\"\n"},
+};
+
+static void test_trust_table(void)
+{
+	for (size_t i = 0; i < ELEMENTSOF(weakening); i++) {
+		struct coi_config *c = NULL;
+		struct coi_error err = {0};
+		char **w = NULL, quoted[96];
+		const char *origin;
+		int r;
+
+		clean_files();
+		snprintf(quoted, sizeof(quoted), "'%s'", weakening[i].key);
+		write_text(at("home/.coi/config.toml"), weakening[i].user);
+		write_text(at("ws/.coi/config.toml"), weakening[i].project);
+		r = load(NULL, &c, &w, &err);
+		origin = c ? config_origin(c, key_at(weakening[i].key)) : NULL;
+		if (r < 0 || (origin && strstr(origin, "ws/.coi")) ||
+		    !warned(w, quoted, "not approved"))
+			printf("# %s applies from an unapproved project file (%s)\n",
+			       weakening[i].key, r < 0 ? err.msg : "no warning or applied");
+		CHECK(r == 0 && !(origin && strstr(origin, "ws/.coi")));
+		CHECK(warned(w, quoted, "not approved"));
+		c = config_free(c);
+		w = strv_free(w);
+		/* approved, it applies */
+		CHECK(trust_approve(at("ws/.coi/config.toml"), NULL, &err) == 0);
+		r = load(NULL, &c, &w, &err);
+		origin = c ? config_origin(c, key_at(weakening[i].key)) : NULL;
+		CHECK(r == 0 && origin && strstr(origin, "ws/.coi"));
+		CHECK(!warned(w, quoted, NULL));
+		config_free(c);
+		strv_free(w);
+	}
+	/* a mount inside the workspace is not a weakening */
+	{
+		struct coi_config *c = NULL;
+		struct coi_error err = {0};
+		char **w = NULL;
+
+		clean_files();
+		mkdir(at("ws/data"), 0700);
+		write_text(at("ws/.coi/config.toml"),
+		           "[[mounts]]\nhost = \"data\"\ncontainer = \"/data\"\n");
+		CHECK(load(NULL, &c, &w, &err) == 0);
+		CHECK(c && c->n_mounts == 1 && strstr(c->mounts[0].host, "/ws/data"));
+		CHECK(strv_length(w) == 0);
+		config_free(c);
+		strv_free(w);
+	}
+}
+
 /* A starter file in the original tool's documented format: flat [[mounts]], profiles, [prompts]
  * (a warning: not supported yet), [defaults] forward_env. It loads without error. */
 static const char upstream_example[] =
@@ -682,6 +771,7 @@ int main(void)
 	RUN(test_legacy_file);
 	RUN(test_trust_network);
 	RUN(test_trust_not_weakening);
+	RUN(test_trust_table);
 	RUN(test_upstream_example);
 	RUN(test_output);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
