@@ -29,6 +29,10 @@ static void print_monitor_log(const char *name)
 
 static int run(int argc, char **argv)
 {
+	static const struct option opts[] = {
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
+	};
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
 	char *tmux[] = {"tmux", "capture-pane",   "-p", "-J", "-S", "-",
 	                "-t",   COI_TMUX_SESSION, NULL};
@@ -36,12 +40,18 @@ static int run(int argc, char **argv)
 	struct incus_exec_opts o;
 	struct coi_error err = {0};
 	const char *name;
+	int opt;
 
-	if (cmd_wants_help(argc, argv))
-		return cmd_help(&verb_logs);
-	if (argc != 2)
+	/* options first: a misspelt or unknown option (--json) must not become a session name */
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (opt == 'h')
+			return cmd_help(&verb_logs);
+		return cmd_usage_error(&verb_logs, "invalid option");
+	}
+	if (argc - optind != 1)
 		return cmd_usage_error(&verb_logs, "name one session");
-	name = argv[1];
+	name = argv[optind];
 	if (cmd_open_client(&c) != 0)
 		return EXIT_FAIL;
 	incus_exec_opts_init(&o);

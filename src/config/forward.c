@@ -159,7 +159,7 @@ static int mode_field(const struct entry *e, unsigned *ret, struct coi_error *er
 	return 0;
 }
 
-static bool env_name_ok(const char *s)
+bool key_env_name_ok(const char *s)
 {
 	if (!isalpha((unsigned char)*s) && *s != '_')
 		return false;
@@ -226,7 +226,7 @@ static int read_socket(const struct entry *e, void *p, struct coi_error *err)
 		r = container_field(e, SUN_PATH_MAX, &s->container, err);
 	if (r >= 0)
 		r = string_field(e, "env", false, &s->env, err);
-	if (r >= 0 && s->env && !env_name_ok(s->env))
+	if (r >= 0 && s->env && !key_env_name_ok(s->env))
 		r = key_bad(e->x, e->k, toml_table_get(e->t, "env"), err,
 		            "'env' must be a variable name (letters, digits, '_'), not \"%s\"",
 		            s->env);

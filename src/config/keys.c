@@ -539,6 +539,12 @@ static int set_env(struct coi_config *c, const struct config_key *k, const struc
 			return key_bad(x, k, kv->value, err,
 			               "must map names to strings ('%s' is a %s)", kv->key,
 			               toml_type_to_string(kv->value->type));
+		/* the names end up in a file the launcher's shell sources */
+		if (!key_env_name_ok(kv->key))
+			return key_bad(x, k, kv->value, err,
+			               "has \"%s\", which is not a variable name (letters, "
+			               "digits, '_')",
+			               kv->key);
 		for (size_t j = 0; j < *n && !e; j++)
 			if (strcmp((*env)[j].name, kv->key) == 0)
 				e = &(*env)[j];

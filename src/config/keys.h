@@ -40,6 +40,8 @@ int key_bad(const struct key_ctx *x, const struct config_key *k, const struct to
             struct coi_error *err, const char *fmt, ...) COI_PRINTF(5, 6);
 /* A string without NUL bytes. */
 bool key_plain_string(const struct toml_value *v);
+/* A shell variable name: a letter or '_', then letters, digits and '_'. */
+bool key_env_name_ok(const char *s);
 /* v must be of type t (an error naming the key's type otherwise). */
 int key_want_type(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
                   enum toml_type t, struct coi_error *err);

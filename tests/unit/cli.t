@@ -22,6 +22,9 @@ check "VERB --help" 0 '^Usage: coi version' "$coi" version --help
 check "no verb means coi shell (which needs a terminal)" 1 'coi shell needs a terminal' "$coi" </dev/null
 check "unknown verb: exit 2 and a hint" 2 "unknown verb 'frobnicate'.*Try 'coi --help'" "$coi" frobnicate
 check "unknown option of a verb: exit 2 and a hint" 2 "Try 'coi version --help'" "$coi" version --bogus
+check "coi logs --json: an unknown option, not a session name" 2 "invalid option.*Try 'coi logs --help'" "$coi" logs --json
+check "coi logs --json NAME: an unknown option" 2 "invalid option" "$coi" logs --json some-session
+check "coi logs with two names" 2 "name one session" "$coi" logs a b
 check "help for an unknown verb" 2 "unknown verb 'nope'" "$coi" help nope
 for v in $("$coi" --help | awk '/^Verbs:/{f=1;next} /^$/{f=0} f{print $1}'); do
     check "every verb has --help ($v)" 0 "^Usage: coi $v" "$coi" "$v" --help
