@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -674,6 +675,44 @@ static int resolve_mounts(struct session_opts *o, struct coi_error *err)
 	return 0;
 }
 
+/* The identity mapping, checked end to end before the agent starts: a file written in the
+ * workspace as code (through the daemon) must land on the host as the invoking user. A workspace
+ * that is not there inside, or mapped wrong, fails the start here, instead of the agent running
+ * in / or leaving files its user does not own. The probe is removed at once. */
+static int verify_workspace(struct session *s, struct coi_error *err)
+{
+	_cleanup_free_ char *inside = NULL, *host = NULL;
+	struct incus_file_attrs a = {
+	        .uid = s->opts->code_uid, .gid = s->opts->code_uid, .mode = 0600};
+	struct stat st;
+	int r;
+
+	if (asprintf(&inside, "%s/.coi-probe-%s", s->container_workspace, s->id) < 0 ||
+	    asprintf(&host, "%s/.coi-probe-%s", s->opts->workspace, s->id) < 0)
+		return coi_error_oom(err);
+	r = incus_file_write(s->client, s->name, inside, "", 0, &a, err);
+	if (r < 0)
+		return coi_error_prefix(err, "the workspace is not writable at %s inside",
+		                        s->container_workspace);
+	if (lstat(host, &st) < 0) {
+		r = coi_error_errno(
+		        err, errno,
+		        "a file written at %s inside did not appear in %s on the host: the "
+		        "workspace is not mounted there",
+		        s->container_workspace, s->opts->workspace);
+		(void)incus_file_delete(s->client, s->name, inside, NULL);
+		return r;
+	}
+	(void)unlink(host);
+	if ((int64_t)st.st_uid != s->opts->host_uid)
+		return coi_error_set(
+		        err, -EPERM,
+		        "files the container user writes in the workspace land as uid %u "
+		        "on the host, not as uid %lld (the identity mapping is wrong)",
+		        (unsigned)st.st_uid, (long long)s->opts->host_uid);
+	return 0;
+}
+
 static int prepare_user(struct session *s, struct coi_error *err)
 {
 	_cleanup_buf_ struct buf ctx = BUF_INIT(64u << 10), env = BUF_INIT(1u << 20);
@@ -788,6 +827,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 	log_timing("host protection");
 	if (r >= 0)
 		r = wait_ready(s, err);
+	if (r >= 0)
+		r = verify_workspace(s, err);
 	log_timing("ready");
 	if (r >= 0)
 		r = session_net_apply(s, err);
