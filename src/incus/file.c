@@ -165,6 +165,43 @@ int incus_file_read(struct incus_client *c, const char *name, const char *path, 
 	return r < 0 ? r : 0;
 }
 
+int incus_file_stat(struct incus_client *c, const char *name, const char *path,
+                    struct incus_file_stat *ret, struct coi_error *err)
+{
+	_cleanup_free_ char *p = files_path(c, name, path);
+	struct incus_http req;
+	struct incus_http_resp resp;
+	char uid[24] = "", gid[24] = "", mode[24] = "";
+	struct incus_file_stat st = {0};
+	int r;
+
+	if (!p)
+		return coi_error_oom(err);
+	incus_http_init(&req, "GET", p);
+	req.body_max = 1u << 20; /* a directory's listing comes along; only the headers matter */
+	r = incus_http(c, &req, &resp, err);
+	if (r < 0)
+		return coi_error_prefix(err, "cannot look at '%s' in '%s'", path, name);
+	if (resp.status != 200) {
+		r = files_result(&resp, err);
+	} else if (incus_http_header(&resp, "X-Incus-type", st.type, sizeof(st.type)) < 0 ||
+	           incus_http_header(&resp, "X-Incus-uid", uid, sizeof(uid)) < 0 ||
+	           incus_http_header(&resp, "X-Incus-gid", gid, sizeof(gid)) < 0 ||
+	           incus_http_header(&resp, "X-Incus-mode", mode, sizeof(mode)) < 0) {
+		r = coi_error_set(err, -EPROTO, "the daemon did not describe '%s' in '%s'", path,
+		                  name);
+	} else {
+		st.uid = strtoll(uid, NULL, 10);
+		st.gid = strtoll(gid, NULL, 10);
+		st.mode = (int)strtol(mode, NULL, 8);
+		*ret = st;
+	}
+	incus_http_resp_release(&resp);
+	if (r < 0 && (!err || !err->code))
+		return coi_error_set(err, r, "cannot look at '%s' in '%s'", path, name);
+	return r < 0 ? r : 0;
+}
+
 /* ---- push ---- */
 
 static int push_fd(struct incus_client *c, const char *name, const char *remote, int fd,

@@ -414,6 +414,15 @@ int incus_file_write(struct incus_client *c, const char *name, const char *path,
 /* Reads a regular file into out (capped by out's ceiling: -E2BIG). */
 int incus_file_read(struct incus_client *c, const char *name, const char *path, struct buf *out,
                     struct coi_error *err);
+/* What the daemon says of path: its type ("file", "directory", "symlink"), owner and mode as
+ * seen inside the instance. */
+struct incus_file_stat {
+	char type[16];
+	int64_t uid, gid;
+	int mode;
+};
+int incus_file_stat(struct incus_client *c, const char *name, const char *path,
+                    struct incus_file_stat *ret, struct coi_error *err);
 int incus_file_mkdir(struct incus_client *c, const char *name, const char *path,
                      const struct incus_file_attrs *attrs, struct coi_error *err);
 int incus_file_delete(struct incus_client *c, const char *name, const char *path,

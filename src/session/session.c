@@ -675,41 +675,25 @@ static int resolve_mounts(struct session_opts *o, struct coi_error *err)
 	return 0;
 }
 
-/* The identity mapping, checked end to end before the agent starts: a file written in the
- * workspace as code (through the daemon) must land on the host as the invoking user. A workspace
- * that is not there inside, or mapped wrong, fails the start here, instead of the agent running
- * in / or leaving files its user does not own. The probe is removed at once. */
+/* The workspace, checked before the agent starts: it must be there inside, a directory the
+ * container user owns (the host owner, through the identity mapping). A workspace hidden inside
+ * or mapped wrong fails the start here, instead of the agent running in / or unable to write. */
 static int verify_workspace(struct session *s, struct coi_error *err)
 {
-	_cleanup_free_ char *inside = NULL, *host = NULL;
-	struct incus_file_attrs a = {
-	        .uid = s->opts->code_uid, .gid = s->opts->code_uid, .mode = 0600};
-	struct stat st;
-	int r;
+	struct incus_file_stat st;
+	int r = incus_file_stat(s->client, s->name, s->container_workspace, &st, err);
 
-	if (asprintf(&inside, "%s/.coi-probe-%s", s->container_workspace, s->id) < 0 ||
-	    asprintf(&host, "%s/.coi-probe-%s", s->opts->workspace, s->id) < 0)
-		return coi_error_oom(err);
-	r = incus_file_write(s->client, s->name, inside, "", 0, &a, err);
 	if (r < 0)
-		return coi_error_prefix(err, "the workspace is not writable at %s inside",
+		return coi_error_prefix(err, "the workspace is not at %s inside",
 		                        s->container_workspace);
-	if (lstat(host, &st) < 0) {
-		r = coi_error_errno(
-		        err, errno,
-		        "a file written at %s inside did not appear in %s on the host: the "
-		        "workspace is not mounted there",
-		        s->container_workspace, s->opts->workspace);
-		(void)incus_file_delete(s->client, s->name, inside, NULL);
-		return r;
-	}
-	(void)unlink(host);
-	if ((int64_t)st.st_uid != s->opts->host_uid)
+	if (strcmp(st.type, "directory") != 0 || st.uid != s->opts->code_uid)
 		return coi_error_set(
 		        err, -EPERM,
-		        "files the container user writes in the workspace land as uid %u "
-		        "on the host, not as uid %lld (the identity mapping is wrong)",
-		        (unsigned)st.st_uid, (long long)s->opts->host_uid);
+		        "the workspace at %s inside is a %s owned by uid %lld, not a "
+		        "directory of the container user (uid %lld): it is not mounted, "
+		        "or the identity mapping is wrong",
+		        s->container_workspace, st.type, (long long)st.uid,
+		        (long long)s->opts->code_uid);
 	return 0;
 }
 

@@ -74,4 +74,17 @@ t_is "after coi trust it is" "$out" "host-data"
 printf '[[mounts]]\nhost = "shared"\ncontainer = "/mnt/shared"\n' >.coi/config.toml
 out=$(run 'cat /mnt/shared/in.txt 2>/dev/null || echo not-mounted')
 t_is "project: a mount inside the workspace applies without trust" "$out" "ws-data"
+# The workspace itself, verified before the command runs: hidden inside (kept at its host path
+# under /tmp, where the tiny image mounts a tmpfs at boot), the start fails and says so.
+hidden=$(mktemp -d /tmp/coi-t-mounts-hidden-XXXX)
+t_defer "rm -rf '$hidden'"
+user '[paths]
+preserve_workspace_path = true'
+out=$(cd "$hidden" && "$COI" run --image "$T_IMAGE" -- pwd 2>&1) && rc=0 || rc=$?
+t_is "a workspace not visible inside: the start fails (exit 1)" "$rc" 1
+t_like "saying the workspace is not there" "$out" "the workspace is not at $hidden inside"
+hprefix="coi-$(printf '%s' "$hidden" | sha256sum | cut -c1-8)-"
+for _ in $(seq 100); do [ -z "$(incus list "$hprefix" -c n -f csv)" ] && break; sleep 0.1; done
+t_is "and leaves no container" "$(incus list "$hprefix" -c n -f csv)" ""
+t_is "and nothing in the workspace" "$(ls -A "$hidden")" ""
 t_done
