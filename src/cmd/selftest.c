@@ -90,12 +90,16 @@ static void check_protected(struct selftest *t)
 	               ? "a git hook cannot be changed by code or container root; the rest of "
 	                 "the workspace is writable"
 	               : "a git hook CAN be changed from inside ([security] protection is off?)");
+	/* Nothing is written: that a mount call succeeds is the failure. */
 	report(t,
-	       said(t, true, "umount /workspace/.git/hooks 2>/dev/null && echo open || echo shut",
+	       said(t, true,
+	            "mkdir -p /mnt/coi-selftest; { umount /workspace/.git/hooks || mount --bind "
+	            "/workspace /mnt/coi-selftest; } 2>/dev/null && echo open || echo shut",
 	            "shut")
 	               ? PASS
 	               : FAIL,
-	       "no-unmount", "container root cannot unmount the read-only overlays");
+	       "no-unmount",
+	       "container root cannot unmount the read-only overlays or bind the workspace past them");
 }
 
 static void check_host_files(struct selftest *t)

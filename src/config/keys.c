@@ -48,7 +48,7 @@ static const struct config_key keys[] = {
 	K("container.session_name", CONFIG_STRING, container.session_name, NULL, TO, "key the container identity on a name instead of the workspace path"),
 	K("container.shutdown_timeout", CONFIG_INT, container.shutdown_timeout, "60", AW, "seconds of grace before a shutdown is forced"),
 	K("container.ready_timeout", CONFIG_INT, container.ready_timeout, "30", AW, "seconds to wait for the container to be ready"),
-	K("container.docker", CONFIG_BOOL, container.docker, "false", IW, "allow Docker inside the container (nesting, and umount for its mounts): off by default, a weaker stance", .weak = "true"),
+	K("container.docker", CONFIG_BOOL, container.docker, "false", IW, "allow Docker inside the container (nesting, and Incus' default seccomp policy so it can mount): off by default, a weaker stance: container root can then get past the read-only protected paths", .weak = "true"),
 	K("container.stale_base_check", CONFIG_STRING, container.stale_base_check, "\"warn\"", AW, "what to do when the base image is outdated", .allowed = "warn|error|off"),
 	K("container.build.base", CONFIG_STRING, container.build.base, "\"coi-default\"", AW, "base image of custom builds"),
 	K("container.build.script", CONFIG_STRING, container.build.script, NULL, TO, "build script, relative to the config file"),

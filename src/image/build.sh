@@ -166,6 +166,21 @@ for h in poweroff close halt shutdown; do
 done
 printf '#!/bin/sh\n# coi: restart this container\nexec sudo systemctl reboot\n' >/usr/local/bin/reboot
 chmod 0755 /usr/local/bin/reboot
+# coi's seccomp policy refuses bind and move mounts and new mount namespaces (they would let
+# container root reach protected paths under their read-only mounts). systemd then skips the
+# per-service namespaces by itself, but still sets up service credentials with a move mount and
+# fails those units (systemd-sysctl, -sysusers, -tmpfiles-setup(-dev), ...). A container gets no
+# credentials from Incus: empty the lists.
+sdv=$(systemctl --version 2>/dev/null | awk 'NR == 1 { print $2 + 0 }')
+for u in $(grep -l '^LoadCredential\|^SetCredential\|^ImportCredential' \
+    /lib/systemd/system/*.service /usr/lib/systemd/system/*.service 2>/dev/null | sort -u); do
+    d=/etc/systemd/system/$(basename "$u").d
+    mkdir -p "$d"
+    {
+        printf '# coi: no service credentials in a container\n[Service]\nLoadCredential=\nSetCredential=\n'
+        if [ "${sdv:-0}" -ge 254 ]; then printf 'ImportCredential=\n'; fi
+    } >"$d/coi-no-credentials.conf"
+done
 
 step "the image marker /etc/coi-image"
 cat >/etc/coi-image <<EOF

@@ -57,20 +57,51 @@ static int add_identity(struct incus_map *cfg, const struct session_opts *o)
 }
 
 /* The container-wide seccomp policy (raw.seccomp replaces Incus' own, so its default deny list
- * comes first).
+ * comes first). It applies to every process of the container, PID 1 and whatever it starts, and
+ * to every invoker: a read-only mount is only as good as container root's inability to get
+ * around it, and a host user who is not root has no immutable flags to fall back on.
  *
- * umount2 is refused to everything in the container: root could otherwise unmount the read-only
- * overlays of the protected paths and the git directory's own mount point (measured here).
- * Refusing it breaks nothing systemd needs to boot (measured); refusing MS_MOVE or bind mounts
- * as well would (systemd's service sandboxing uses them), so those stay, and the host-side
- * immutable flags and the end-of-session identity check cover what they allow. Docker inside
- * needs umount2: container.docker keeps it.
+ * Refused (the first five each measured here as a way to write under a read-only protected
+ * path, from a shell or a small static program):
+ * - umount/umount2 (umount is the 32-bit call, which x86-64 kernels also take): remove the
+ *   read-only mount itself;
+ * - mount(2) with MS_BIND and without MS_REMOUNT: a non-recursive bind of /workspace is a copy
+ *   without the read-only mounts on it;
+ * - mount(2) with MS_BIND|MS_REMOUNT and without MS_RDONLY: "remount,bind,rw" clears the
+ *   read-only flag of a mount (a remount that makes a mount read-only stays allowed: systemd
+ *   seals its credential directories that way);
+ * - mount(2) with MS_MOVE: moves the git directory's mount, with the read-only ones on it, away
+ *   from the real directory underneath;
+ * - the new mount API: open_tree clones a tree like a bind, move_mount moves one, mount_setattr
+ *   clears read-only; with them fsopen, fsconfig, fsmount, fspick; and pivot_root;
+ * - new mount namespaces (unshare/clone with CLONE_NEWNS; clone3, whose flags a filter cannot
+ *   see, as unimplemented so callers fall back to clone). Not an attack in itself, but systemd
+ *   skips its per-service sandboxing when it cannot make one ("assuming containerized
+ *   execution"), where otherwise the refused bind mounts would fail networkd, resolved, logind
+ *   and more (measured on the Debian 12 image). The image recipe also empties service
+ *   credentials, whose setup needs a move mount.
+ * Docker inside needs all of these: container.docker keeps Incus' default policy, and the docs
+ * say what that gives up.
  *
  * When the agent's files are host root's (sessions started by root): no setuid or setgid bits by
  * any route, so the agent cannot leave a setuid-root program in the workspace for the host to
  * run. Each mode-taking call is filtered on its mode argument; calls whose mode cannot be
  * filtered (openat2, fchmodat2, io_uring) are refused as unimplemented, and callers fall back to
  * the filtered ones. */
+/* LXC's argument filter is [index,value,op,mask]: refused when (arg & mask) == value. */
+static const char seccomp_mounts[] =
+        "umount2 errno 1\n"
+        "umount errno 1\n"
+        "mount errno 1 [3,4096,SCMP_CMP_MASKED_EQ,4128]\n" /* MS_BIND, not MS_REMOUNT */
+        "mount errno 1 [3,4128,SCMP_CMP_MASKED_EQ,4129]\n" /* MS_BIND|MS_REMOUNT, not ro */
+        "mount errno 1 [3,8192,SCMP_CMP_MASKED_EQ,8192]\n" /* MS_MOVE */
+        "open_tree errno 1\nmove_mount errno 1\nmount_setattr errno 1\n"
+        "fsopen errno 1\nfsconfig errno 1\nfsmount errno 1\nfspick errno 1\n"
+        "pivot_root errno 1\n"
+        "unshare errno 1 [0,131072,SCMP_CMP_MASKED_EQ,131072]\n" /* CLONE_NEWNS */
+        "clone errno 1 [0,131072,SCMP_CMP_MASKED_EQ,131072]\n"
+        "clone3 errno 38\n";
+
 static int add_seccomp(struct incus_map *cfg, const struct session_opts *o, bool deny_setid)
 {
 	static const struct {
@@ -92,7 +123,7 @@ static int add_seccomp(struct incus_map *cfg, const struct session_opts *o, bool
 	             "kexec_load errno 38\nopen_by_handle_at errno 38\ninit_module errno 38\n"
 	             "finit_module errno 38\ndelete_module errno 38\n");
 	if (r >= 0 && !o->docker)
-		r = buf_puts(&b, "umount2 errno 1\n");
+		r = buf_puts(&b, seccomp_mounts);
 	if (r >= 0 && deny_setid)
 		r = buf_puts(&b, "openat2 errno 38\nfchmodat2 errno 38\nio_uring_setup errno 38\n");
 	for (size_t i = 0; r >= 0 && deny_setid && i < ELEMENTSOF(mode_calls); i++)
@@ -281,12 +312,15 @@ int session_build_create(const struct session_opts *o, const struct protect_plan
 	return 0;
 }
 
+static bool is_true(const char *v)
+{
+	return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0);
+}
+
 int session_check_profile(const struct incus_map *profile_config, const char *profile,
                           struct coi_error *err)
 {
-	const char *v = incus_map_get(profile_config, "security.privileged");
-
-	if (v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0))
+	if (is_true(incus_map_get(profile_config, "security.privileged")))
 		return coi_error_set(
 		        err, -EPERM,
 		        "the Incus profile '%s' sets security.privileged=true, which turns "
@@ -301,4 +335,56 @@ int session_check_profile(const struct incus_map *profile_config, const char *pr
 		        "unset %s raw.idmap",
 		        profile, profile);
 	return 0;
+}
+
+int session_check_instance(const struct session_opts *o, const struct session_layout *l,
+                           const struct incus_map *config, const char *name,
+                           struct incus_map *ret_fix, struct coi_error *err)
+{
+	static const char *const raw[] = {"raw.lxc", "raw.apparmor"};
+	struct incus_map want = {0};
+	const char *v, *have;
+	int r = 0;
+
+	if (is_true(incus_map_get(config, "security.privileged")))
+		return coi_error_set(
+		        err, -EPERM,
+		        "the container '%s' sets security.privileged=true, which turns off every "
+		        "container isolation (user namespace, seccomp, AppArmor); coi refuses to "
+		        "start. Fix: incus config unset %s security.privileged",
+		        name, name);
+	for (size_t i = 0; i < ELEMENTSOF(raw); i++)
+		if (incus_map_get(config, raw[i]))
+			return coi_error_set(err, -EPERM,
+			                     "the container '%s' sets %s, which can undo its "
+			                     "confinement; coi refuses to start. Fix: incus config "
+			                     "unset %s %s",
+			                     name, raw[i], name, raw[i]);
+	if (l->raw_idmap)
+		r = add_identity(&want, o);
+	if (r >= 0)
+		r = add_seccomp(&want, o, l->deny_setid);
+	if (r < 0) {
+		incus_map_clear(&want);
+		return r == -ENOMEM ? coi_error_oom(err)
+		                    : coi_error_set(err, r, "bad session options");
+	}
+	v = incus_map_get(&want, "raw.idmap");
+	have = incus_map_get(config, "raw.idmap");
+	if ((v || have) && (!v || !have || strcmp(v, have) != 0)) {
+		incus_map_clear(&want);
+		return coi_error_set(
+		        err, -EPERM,
+		        "the container '%s' has a raw.idmap coi did not give it, which "
+		        "would change who owns files in your workspace; coi refuses to "
+		        "start. Fix: coi kill %s, and start afresh",
+		        name, name);
+	}
+	/* The seccomp policy: put back when it was removed or changed. */
+	v = incus_map_get(&want, "raw.seccomp");
+	have = incus_map_get(config, "raw.seccomp");
+	if (v && (!have || strcmp(v, have) != 0) && incus_map_set(ret_fix, "raw.seccomp", v) < 0)
+		r = coi_error_oom(err);
+	incus_map_clear(&want);
+	return r < 0 ? r : 0;
 }

@@ -36,3 +36,11 @@ int session_build_disks(const struct session_opts *o, const struct protect_plan 
 /* Refuse a profile that would defeat the isolation (security.privileged, raw.idmap). */
 int session_check_profile(const struct incus_map *profile_config, const char *profile,
                           struct coi_error *err);
+
+/* Before a persistent container is started again: refuse what would defeat the isolation when
+ * it is set on the container itself (security.privileged, raw.lxc, raw.apparmor, a raw.idmap
+ * other than coi's), and put in ret_fix what must be set again (raw.seccomp when it was removed
+ * or changed). l says which identity and policy the session uses, as at creation. */
+int session_check_instance(const struct session_opts *o, const struct session_layout *l,
+                           const struct incus_map *config, const char *name,
+                           struct incus_map *ret_fix, struct coi_error *err);

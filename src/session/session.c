@@ -333,6 +333,33 @@ static int pick_name(struct session *s, struct coi_error *err)
 	return s->name ? 0 : coi_error_oom(err);
 }
 
+/* A persistent container is checked again before each start: its own config and its profiles
+ * may have been changed by hand since coi made it. What coi refuses at creation it refuses here,
+ * with the same words, and a removed or changed seccomp policy is put back. */
+static int check_reused(struct session *s, const struct incus_instance *i, struct coi_error *err)
+{
+	bool root = s->opts->host_uid == 0;
+	struct session_layout l = {.raw_idmap = !root, .deny_setid = root};
+	struct incus_map fix = {0};
+	int r = 0;
+
+	for (char **p = i->profiles; p && *p && r >= 0; p++) {
+		_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
+
+		r = incus_profile_get(s->client, *p, &prof, err);
+		if (r >= 0)
+			r = session_check_profile(&prof->config, *p, err);
+	}
+	if (r >= 0)
+		r = session_check_instance(s->opts, &l, &i->config, s->name, &fix, err);
+	if (r >= 0 && fix.n > 0) {
+		log_debug("'%s': putting coi's seccomp policy back", s->name);
+		r = incus_instance_patch(s->client, s->name, &fix, NULL, err);
+	}
+	incus_map_clear(&fix);
+	return r;
+}
+
 /* An existing container with our name: reuse it if persistent, else it is in the way. */
 static int handle_existing(struct session *s, struct coi_error *err)
 {
@@ -344,6 +371,9 @@ static int handle_existing(struct session *s, struct coi_error *err)
 	if (r < 0)
 		return r;
 	if (i->status == INCUS_STATUS_STOPPED && s->opts->persistent) {
+		r = check_reused(s, i, err);
+		if (r < 0)
+			return r;
 		s->reused = true;
 		return 0;
 	}

@@ -65,6 +65,67 @@ t_is "afterwards the host's protected files are byte-for-byte unchanged" "$(snap
 t_fails "no hook was added" test -e .git/hooks/post-checkout -o -e .git/hooks/pre-push -o -L .git/hooks/pre-rebase
 t_is "the immutable flags are gone again" "$(lsattr -d .git/hooks .git/config | grep -c -- '----i')" 0
 
+# Container root against the mounts themselves: copy /workspace without the read-only mounts on
+# it, unlock them, move the git directory's mount off the real directory, or do it with the new
+# mount API. The container-wide seccomp policy must refuse each, for host root's sessions and for
+# another user's (who has no immutable flags to fall back on). Root's session runs with
+# host_immutable off here, so the flags do not hide what the mounts let through.
+mapi=$(mktemp /tmp/coi-t-protect-mapi-XXXX)
+t_defer "rm -f '$mapi'"
+cc -static -O1 -o "$mapi" "$T_ROOT/tests/e2e/protect-mountapi.c" || t_bail "cannot build protect-mountapi"
+mount_attacks() { # WHO WS NAME
+    local who=$1 mws=$2 mname=$3 desc script out i=0
+    while IFS='|' read -r desc script; do
+        i=$((i + 1)) # each attack mounts on a directory of its own: /mnt/a is /mnt/$i
+        out=$(incus exec "$mname" --cwd /workspace -- sh -c "exec 2>/dev/null; mkdir -p /mnt/$i; ${script//\/mnt\/a//mnt/$i} && echo opened || echo blocked" </dev/null)
+        t_is "$who: container root: $desc fails" "$(printf '%s' "$out" | tail -n 1)" "blocked"
+    done <<'EOF_ATTACKS'
+bind mount of /workspace, write a hook through it|mount --bind /workspace /mnt/a && echo evil >> /mnt/a/.git/hooks/pre-commit
+rbind of /workspace, unmount or unlock the copy's hooks, write|mount --rbind /workspace /mnt/a && { umount /mnt/a/.git/hooks || mount -o remount,bind,rw /mnt/a/.git/hooks; } && echo evil >> /mnt/a/.git/hooks/pre-commit
+remount,bind,rw of the hooks|mount -o remount,bind,rw /workspace/.git/hooks && echo evil >> .git/hooks/pre-commit
+open_tree + move_mount clone of /workspace, write|./coi-t-mapi clone /workspace /mnt/a && echo evil >> /mnt/a/.git/hooks/pre-commit
+mount_setattr clearing read-only on the hooks|./coi-t-mapi setattr /workspace/.git/hooks && echo evil >> .git/hooks/pre-commit
+mount_setattr clearing read-only on .git/config|./coi-t-mapi setattr /workspace/.git/config && echo evil >> .git/config
+fsopen/fsmount (new mount API)|./coi-t-mapi fsopen
+a new mount namespace|unshare -m true
+move the git directory's mount away, write the real one|mount --make-rprivate /; mount --move /workspace/.git /mnt/a && echo evil >> /workspace/.git/hooks/pre-commit
+pivot_root|./coi-t-mapi pivot /workspace
+EOF_ATTACKS
+}
+for who in root uid1234; do
+    mws=$(mktemp -d /tmp/coi-t-protect-m-XXXX)
+    t_defer "rm -rf '$mws'"
+    git -C "$mws" init -q .
+    printf '#!/bin/sh\necho original hook\n' >"$mws/.git/hooks/pre-commit"
+    chmod 755 "$mws/.git/hooks/pre-commit"
+    mkdir -p "$mws/.vscode" && echo '{}' >"$mws/.vscode/settings.json"
+    cp "$mapi" "$mws/coi-t-mapi"
+    mcfg=$(mktemp /tmp/coi-t-protect-cfg-XXXX)
+    t_defer "rm -f '$mcfg'"
+    mbefore=$(cd "$mws" && snapshot)
+    mname=$(t_session_name "$mws" 1)
+    t_defer "incus delete -f '$mname'"
+    if [ "$who" = root ]; then
+        printf '[security]\nhost_immutable = false\n' >"$mcfg"
+        (cd "$mws" && COI_CONFIG=$mcfg exec "$COI" run --image "$T_IMAGE" -- sleep 90 >/dev/null 2>&1) &
+    else
+        printf '[network]\nmode = "open"\n' >"$mcfg"
+        chmod 644 "$mcfg"
+        chown -R 1234:1234 "$mws"
+        (cd "$mws" && t_as_user env COI_CONFIG="$mcfg" "$COI" run --image "$T_IMAGE" -- sleep 90 >/dev/null 2>&1) &
+    fi
+    mpid=$!
+    t_defer "kill $mpid 2>/dev/null"
+    t_ok "$who: a session comes up" t_wait_running "$mname"
+    t_ok "$who: its command runs" t_wait_cmd "$mname" sleep
+    t_is "$who: no immutable flags to fall back on" "$(lsattr -d "$mws/.git/hooks" | grep -c -- '----i')" 0
+    mount_attacks "$who" "$mws" "$mname"
+    t_is "$who: the host's hooks and config are byte-for-byte unchanged" "$(cd "$mws" && snapshot)" "$mbefore"
+    kill -TERM "$mpid"
+    wait "$mpid" 2>/dev/null
+    t_ok "$who: the session ends" t_wait_gone "$mname"
+done
+
 # A protected path that is a symlink is refused, and nothing is created.
 ln -s /etc .husky
 out=$("$COI" run --image "$T_IMAGE" -- true 2>&1) && rc=0 || rc=$?
@@ -82,6 +143,22 @@ incus profile unset default security.privileged
 t_is "a privileged profile: coi refuses (exit 1)" "$rc" 1
 t_like "and says how to fix it" "$out" "security.privileged=true.*incus profile unset default security.privileged"
 t_is "nothing was created" "$(incus list "$name" -c n -f csv)" ""
+
+# A persistent container set privileged by hand is refused when it would be reused, and nothing
+# starts; one whose seccomp policy was removed gets it back.
+t_defer "incus delete -f '$name'"
+t_ok "a persistent session runs" "$COI" run --persistent --image "$T_IMAGE" -- true
+t_is "its container stays, stopped" "$(incus list "$name" -c s -f csv)" STOPPED
+incus config set "$name" security.privileged=true
+out=$("$COI" run --persistent --image "$T_IMAGE" -- true 2>&1) && rc=0 || rc=$?
+t_is "privileged by hand: coi refuses to reuse it (exit 1)" "$rc" 1
+t_like "and says how to fix it" "$out" "'$name' sets security.privileged=true.*incus config unset $name security.privileged"
+t_is "nothing was started" "$(incus list "$name" -c s -f csv)" STOPPED
+incus config unset "$name" security.privileged
+incus config unset "$name" raw.seccomp
+t_ok "without its seccomp policy: the session runs" "$COI" run --persistent --image "$T_IMAGE" -- true
+t_like "and the policy is back" "$(incus config get "$name" raw.seccomp)" "mount errno 1 \[3,4096,SCMP_CMP_MASKED_EQ,4128\]"
+incus delete -f "$name" >/dev/null 2>&1
 
 # Config switches. In the user's config they apply at once.
 probe() { # what code can do to the hooks and to .idea, as "hooks:W idea:W"

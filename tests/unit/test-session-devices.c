@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What a session asks Incus for at creation: identity mapping, hardening, devices, the NIC. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,35 @@ static struct protect_plan *fake_plan(void)
 	return p;
 }
 
+/* Every rule of the mount family is in the policy (want) or none is. */
+static void check_mount_policy(const char *policy, bool want)
+{
+	static const char *const rules[] = {
+	        "umount2 errno 1\n",
+	        "umount errno 1\n",
+	        "mount errno 1 [3,4096,SCMP_CMP_MASKED_EQ,4128]\n", /* bind, not a remount */
+	        "mount errno 1 [3,4128,SCMP_CMP_MASKED_EQ,4129]\n", /* remount,bind without ro */
+	        "mount errno 1 [3,8192,SCMP_CMP_MASKED_EQ,8192]\n", /* move */
+	        "\nopen_tree errno 1\n",
+	        "\nmove_mount errno 1\n",
+	        "\nmount_setattr errno 1\n",
+	        "\nfsopen errno 1\n",
+	        "\nfsconfig errno 1\n",
+	        "\nfsmount errno 1\n",
+	        "\nfspick errno 1\n",
+	        "\npivot_root errno 1\n",
+	        "unshare errno 1 [0,131072,SCMP_CMP_MASKED_EQ,131072]\n",
+	        "\nclone errno 1 [0,131072,SCMP_CMP_MASKED_EQ,131072]\n",
+	        "\nclone3 errno 38\n",
+	};
+
+	CHECK(policy != NULL);
+	for (size_t i = 0; policy && i < ELEMENTSOF(rules); i++)
+		CHECK((strstr(policy, rules[i]) != NULL) == want);
+	/* Incus' own default list is kept in front */
+	CHECK(policy && strncmp(policy, "2\ndenylist\n[all]\nreject_force_umount", 35) == 0);
+}
+
 static void test_create_request(void)
 {
 	struct session_opts o = {0};
@@ -56,8 +86,9 @@ static void test_create_request(void)
 	                           .with_disks = true};
 
 	CHECK(session_build_create(&o, plan, &prof, &l, &cfg, &dev, &err) == 0);
-	/* every session: no umount2 (the overlays stay), no setuid filter for a non-root user */
-	CHECK(strstr(incus_map_get(&cfg, "raw.seccomp"), "umount2 errno 1"));
+	/* every session: nothing that removes, copies, moves or unlocks the read-only overlays;
+	 * no setuid filter for a non-root user */
+	check_mount_policy(incus_map_get(&cfg, "raw.seccomp"), true);
 	CHECK(!strstr(incus_map_get(&cfg, "raw.seccomp"), "chmod errno"));
 	CHECK_STREQ(incus_map_get(&cfg, "raw.idmap"), "uid 1234 1000\ngid 100 1000");
 	CHECK_STREQ(incus_map_get(&cfg, "security.idmap.isolated"), "true");
@@ -111,6 +142,8 @@ static void test_create_request(void)
 	CHECK(strstr(incus_map_get(&cfg, "raw.seccomp"),
 	             "openat errno 1 [3,1024,SCMP_CMP_MASKED_EQ,1024]"));
 	CHECK(strstr(incus_map_get(&cfg, "raw.seccomp"), "kexec_load errno 38"));
+	/* docker: mounts stay allowed (the docs say what that gives up) */
+	check_mount_policy(incus_map_get(&cfg, "raw.seccomp"), false);
 	CHECK_STREQ(incus_map_get(&cfg, "security.nesting"), "true");
 	incus_map_clear(&cfg);
 	incus_devices_clear(&dev);
@@ -140,9 +173,61 @@ static void test_privileged_profile_refused(void)
 	incus_map_clear(&m);
 }
 
+/* A persistent container, checked again before it is reused. */
+static void test_reused_instance(void)
+{
+	struct session_opts o = {0};
+	struct session_layout user = {.raw_idmap = true}, root = {.deny_setid = true};
+	struct incus_map cfg = {0}, fix = {0};
+	struct incus_devices prof = profile_nic(), dev = {0};
+	struct coi_error err = {0};
+
+	CHECK(session_opts_default("/home/u/proj", &o, &err) == 0);
+	o.host_uid = 1234;
+	o.host_gid = 100;
+	/* as coi made it: nothing to refuse, nothing to fix */
+	user.veth = "v";
+	user.container_workspace = "/workspace";
+	CHECK(session_build_create(&o, NULL, &prof, &user, &cfg, &dev, &err) == 0);
+	CHECK(session_check_instance(&o, &user, &cfg, "coi-x-1", &fix, &err) == 0);
+	CHECK(fix.n == 0);
+	/* the seccomp policy removed, or weakened: put back */
+	incus_map_set(&cfg, "raw.seccomp", "2\ndenylist\n[all]\n");
+	CHECK(session_check_instance(&o, &user, &cfg, "coi-x-1", &fix, &err) == 0);
+	CHECK(incus_map_get(&fix, "raw.seccomp") &&
+	      strstr(incus_map_get(&fix, "raw.seccomp"), "mount errno 1 [3,4096,"));
+	incus_map_clear(&fix);
+	/* privileged, raw.lxc, raw.apparmor on the container itself: refused */
+	incus_map_set(&cfg, "security.privileged", "true");
+	CHECK(session_check_instance(&o, &user, &cfg, "coi-x-1", &fix, &err) == -EPERM);
+	CHECK(strstr(err.msg, "security.privileged=true") &&
+	      strstr(err.msg, "incus config unset coi-x-1 security.privileged"));
+	incus_map_set(&cfg, "security.privileged", "false");
+	incus_map_set(&cfg, "raw.lxc", "lxc.seccomp.profile=");
+	CHECK(session_check_instance(&o, &user, &cfg, "coi-x-1", &fix, &err) == -EPERM);
+	CHECK(strstr(err.msg, "raw.lxc") != NULL);
+	CHECK(fix.n == 0);
+	incus_map_clear(&cfg);
+	/* a raw.idmap coi did not set: refused (root's sessions have none) */
+	incus_map_set(&cfg, "raw.idmap", "both 0 0");
+	CHECK(session_check_instance(&o, &user, &cfg, "coi-x-1", &fix, &err) == -EPERM);
+	o.host_uid = 0;
+	CHECK(session_check_instance(&o, &root, &cfg, "coi-x-1", &fix, &err) == -EPERM);
+	CHECK(strstr(err.msg, "raw.idmap") != NULL);
+	incus_map_clear(&cfg);
+	CHECK(session_check_instance(&o, &root, &cfg, "coi-x-1", &fix, &err) == 0);
+	CHECK(incus_map_get(&fix, "raw.seccomp") &&
+	      strstr(incus_map_get(&fix, "raw.seccomp"), "chmod errno 1"));
+	incus_map_clear(&fix);
+	incus_devices_clear(&dev);
+	incus_devices_clear(&prof);
+	session_opts_release(&o);
+}
+
 int main(void)
 {
 	RUN(test_create_request);
 	RUN(test_privileged_profile_refused);
+	RUN(test_reused_instance);
 	return tap_done();
 }
