@@ -225,9 +225,13 @@ int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struc
 	if (!f.items)
 		return coi_error_oom(err);
 	for (size_t i = 0; list[i]; i++) {
-		/* only what coi made: its name shape, or its metadata */
-		if (session_parse_name(list[i]->name, NULL) < 0 &&
-		    !incus_map_get(&list[i]->config, "user.coi.workspace"))
+		/* only what coi made: its name shape, or its metadata; not the monitor's forensics
+		 * copies, which carry a session's metadata but are evidence (coi clean --forensics)
+		 */
+		if ((session_parse_name(list[i]->name, NULL) < 0 &&
+		     !incus_map_get(&list[i]->config, "user.coi.workspace")) ||
+		    strncmp(list[i]->name, MONITOR_FORENSICS_PREFIX,
+		            strlen(MONITOR_FORENSICS_PREFIX)) == 0)
 			continue;
 		if (entry_from_instance(list[i], &f.items[f.n++]) < 0) {
 			fleet_release(&f);
