@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/client.h"
@@ -98,9 +99,30 @@ static void clean_lock_file(const char *file, const struct clean_opts *o)
 		session_unlock_workspace(&l);
 }
 
+/* The names of every instance on the server (the list must stay non-NULL when there is none). */
+static int existing_names(struct incus_client *c, char ***ret)
+{
+	_cleanup_(incus_instance_list_freep) struct incus_instance **l = NULL;
+	_cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+	struct coi_error err = {0};
+
+	if (!names)
+		return -ENOMEM;
+	if (incus_instance_list(c, NULL, 0, &l, &err) < 0) {
+		fprintf(stderr, "coi: cannot list instances: %s\n", coi_error_message(&err));
+		return -EIO;
+	}
+	for (size_t i = 0; l[i]; i++)
+		if (strv_push(&names, l[i]->name) < 0)
+			return -ENOMEM;
+	*ret = TAKE_PTR(names);
+	return 0;
+}
+
 /* Leftover host state (owner records, immutable state, idmapped mounts) whose container is
- * gone. */
-static int clean_dangling(struct incus_client *c, const struct fleet *f, const struct clean_opts *o)
+ * gone: not among all the server's instances (/run/coi/mounts is shared by every coi home and
+ * prefix, so the fleet alone would not do). */
+static int clean_dangling(struct incus_client *c, char *const *existing, const struct clean_opts *o)
 {
 	_cleanup_free_ char *dir = coi_dir(), *run = NULL;
 	_cleanup_strv_free_ char **seen = NULL;
@@ -126,8 +148,7 @@ static int clean_dangling(struct incus_client *c, const struct fleet *f, const s
 				continue;
 			if (d == 0)
 				*dot = '\0';
-			for (size_t i = 0; i < f->n; i++)
-				live = live || strcmp(f->items[i].name, name) == 0;
+			live = strv_contains(existing, name);
 			if (live || strv_contains(seen, name))
 				continue;
 			(void)strv_push(&seen, name);
@@ -149,6 +170,7 @@ static int run(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},     {0},
 	};
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
+	_cleanup_strv_free_ char **existing = NULL;
 	struct clean_opts co = {0};
 	struct coi_error err = {0};
 	struct fleet f = {0};
@@ -198,14 +220,15 @@ static int run(int argc, char **argv)
 				status = EXIT_FAIL;
 		}
 	}
-	if (co.orphans && clean_dangling(c, &f, &co) < 0)
+	if (co.orphans &&
+	    (existing_names(c, &existing) < 0 || clean_dangling(c, existing, &co) < 0))
 		status = EXIT_FAIL;
 	if (co.sessions && clean_sessions(&co) < 0)
 		status = EXIT_FAIL;
 	if (co.forensics && clean_forensics(c, &co) < 0)
 		status = EXIT_FAIL;
 	if (co.orphans && !co.dry_run) {
-		int n = fleet_purge_rules(&f, &err);
+		int n = existing ? fleet_purge_rules(existing, &err) : 0;
 
 		if (n < 0) {
 			fprintf(stderr, "coi: cannot purge network rules: %s\n",

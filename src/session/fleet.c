@@ -273,16 +273,11 @@ int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_err
 	return first;
 }
 
-int fleet_purge_rules(const struct fleet *f, struct coi_error *err)
+int fleet_purge_rules(char *const *existing, struct coi_error *err)
 {
-	_cleanup_strv_free_ char **live = calloc(1, sizeof(char *));
+	static char *const none[] = {NULL};
 
-	if (!live)
-		return coi_error_oom(err);
-	for (size_t i = 0; i < f->n; i++)
-		if (strv_push(&live, f->items[i].name) < 0)
-			return coi_error_oom(err);
-	return netpolicy_purge_orphans(&default_nft, NULL, live, err);
+	return netpolicy_purge_orphans(&default_nft, NULL, existing ? existing : none, err);
 }
 
 int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n,
