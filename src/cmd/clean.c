@@ -103,18 +103,20 @@ static void clean_lock_file(const char *file, const struct clean_opts *o)
 static int existing_names(struct incus_client *c, char ***ret)
 {
 	_cleanup_(incus_instance_list_freep) struct incus_instance **l = NULL;
-	_cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+	_cleanup_strv_free_ char **names = NULL;
 	struct coi_error err = {0};
+	int n = incus_instance_list(c, NULL, 0, &l, &err);
 
-	if (!names)
-		return -ENOMEM;
-	if (incus_instance_list(c, NULL, 0, &l, &err) < 0) {
+	if (n < 0) {
 		fprintf(stderr, "coi: cannot list instances: %s\n", coi_error_message(&err));
 		return -EIO;
 	}
-	for (size_t i = 0; l[i]; i++)
-		if (strv_push(&names, l[i]->name) < 0)
+	names = calloc((size_t)n + 1, sizeof(char *));
+	for (size_t i = 0; names && l[i]; i++)
+		if (!(names[i] = strdup(l[i]->name)))
 			return -ENOMEM;
+	if (!names)
+		return -ENOMEM;
 	*ret = TAKE_PTR(names);
 	return 0;
 }
