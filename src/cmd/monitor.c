@@ -341,8 +341,8 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		case 'w':
 			a->watch = (unsigned)strtoul(optarg, NULL, 10);
 			if (a->watch == 0 || a->watch > 3600)
-				return cmd_usage_error(&verb_monitor,
-				                       "--watch takes 1..3600 seconds");
+				return -cmd_usage_error(&verb_monitor,
+				                        "--watch takes 1..3600 seconds");
 			break;
 		case 'd':
 			a->daemon = true;
@@ -358,8 +358,8 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 			break;
 		case OPT_SETTING:
 			if (monitor_opts_set(&a->mo, opts[idx].name, optarg, &err) < 0)
-				return cmd_usage_error(&verb_monitor, "%s",
-				                       coi_error_message(&err));
+				return -cmd_usage_error(&verb_monitor, "%s",
+				                        coi_error_message(&err));
 			break;
 		case OPT_NFLOG:
 			a->mo.nflog_group = (uint16_t)strtoul(optarg, NULL, 10);
@@ -375,7 +375,7 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 			cmd_help(&verb_monitor);
 			return 0;
 		default:
-			return cmd_usage_error(&verb_monitor, "invalid option");
+			return -cmd_usage_error(&verb_monitor, "invalid option");
 		}
 	}
 	if (optind < argc)
@@ -383,10 +383,10 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	else
 		a->name = secure_getenv("COI_CONTAINER");
 	if (optind < argc)
-		return cmd_usage_error(&verb_monitor, "unexpected argument '%s'", argv[optind]);
+		return -cmd_usage_error(&verb_monitor, "unexpected argument '%s'", argv[optind]);
 	if (!a->name || !*a->name)
-		return cmd_usage_error(&verb_monitor,
-		                       "which container? give NAME or set COI_CONTAINER");
+		return -cmd_usage_error(&verb_monitor,
+		                        "which container? give NAME or set COI_CONTAINER");
 	if (!a->nflog_set)
 		a->mo.nflog_group = coi_nflog_group(a->name);
 	return 1;

@@ -23,6 +23,14 @@ check "no verb means coi shell (which needs a terminal)" 1 'coi shell needs a te
 check "unknown verb: exit 2 and a hint" 2 "unknown verb 'frobnicate'.*Try 'coi --help'" "$coi" frobnicate
 check "unknown option of a verb: exit 2 and a hint" 2 "Try 'coi version --help'" "$coi" version --bogus
 check "help for an unknown verb" 2 "unknown verb 'nope'" "$coi" help nope
+# a usage error stops there: the monitor is not started with the bad value or no name
+check "coi monitor: a bad setting is a usage error" 2 "^coi: --poll-interval takes a number from 1 to 3600, not '0'
+Try 'coi monitor --help'[^
+]*$" env COI_HOME=/nonexistent "$coi" monitor coi-t-x --daemon --poll-interval 0
+check "coi monitor: no container is a usage error" 2 "^coi: which container\\?[^
+]*
+Try 'coi monitor --help'[^
+]*$" env -u COI_CONTAINER "$coi" monitor
 for v in $("$coi" --help | awk '/^Verbs:/{f=1;next} /^$/{f=0} f{print $1}'); do
     check "every verb has --help ($v)" 0 "^Usage: coi $v" "$coi" "$v" --help
 done
