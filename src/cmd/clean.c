@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* coi clean: remove stopped sessions, and with --orphans what a killed coi left behind. */
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "incus/incus.h"
+#include "monitor/monitor.h"
 #include "session/fleet.h"
 #include "session/naming.h"
 #include "session/saved.h"
@@ -18,7 +21,7 @@
 const struct verb verb_clean;
 
 struct clean_opts {
-	bool orphans, dry_run, all, sessions;
+	bool orphans, dry_run, all, sessions, forensics;
 };
 
 /* --sessions: every saved agent session (what --resume would restore). */
@@ -37,6 +40,31 @@ static int clean_sessions(const struct clean_opts *o)
 			status = -1;
 	}
 	saved_list_release(l, n);
+	return status;
+}
+
+/* --forensics: the copies the monitor kept of containers it killed (forensics_on_kill). */
+static int clean_forensics(struct incus_client *c, const struct clean_opts *o)
+{
+	_cleanup_(incus_instance_list_freep) struct incus_instance **l = NULL;
+	struct coi_error err = {0};
+	int status = 0;
+
+	if (incus_instance_list(c, MONITOR_FORENSICS_PREFIX, 0, &l, &err) < 0) {
+		fprintf(stderr, "coi: cannot list forensics copies: %s\n", coi_error_message(&err));
+		return -1;
+	}
+	for (size_t i = 0; l[i]; i++) {
+		printf("%s %s (forensics copy)\n", o->dry_run ? "would remove" : "removing",
+		       l[i]->name);
+		if (o->dry_run)
+			continue;
+		if (incus_instance_delete(c, l[i]->name, true, &err) < 0 && err.code != -ENOENT) {
+			fprintf(stderr, "coi: cannot remove '%s': %s\n", l[i]->name,
+			        coi_error_message(&err));
+			status = -1;
+		}
+	}
 	return status;
 }
 
@@ -71,9 +99,32 @@ static void clean_lock_file(const char *file, const struct clean_opts *o)
 		session_unlock_workspace(&l);
 }
 
+/* The names of every instance on the server (the list must stay non-NULL when there is none). */
+static int existing_names(struct incus_client *c, char ***ret)
+{
+	_cleanup_(incus_instance_list_freep) struct incus_instance **l = NULL;
+	_cleanup_strv_free_ char **names = NULL;
+	struct coi_error err = {0};
+	int n = incus_instance_list(c, NULL, 0, &l, &err);
+
+	if (n < 0) {
+		fprintf(stderr, "coi: cannot list instances: %s\n", coi_error_message(&err));
+		return -EIO;
+	}
+	names = calloc((size_t)n + 1, sizeof(char *));
+	for (size_t i = 0; names && l[i]; i++)
+		if (!(names[i] = strdup(l[i]->name)))
+			return -ENOMEM;
+	if (!names)
+		return -ENOMEM;
+	*ret = TAKE_PTR(names);
+	return 0;
+}
+
 /* Leftover host state (owner records, immutable state, idmapped mounts) whose container is
- * gone. */
-static int clean_dangling(struct incus_client *c, const struct fleet *f, const struct clean_opts *o)
+ * gone: not among all the server's instances (/run/coi/mounts is shared by every coi home and
+ * prefix, so the fleet alone would not do). */
+static int clean_dangling(struct incus_client *c, char *const *existing, const struct clean_opts *o)
 {
 	_cleanup_free_ char *dir = coi_dir(), *run = NULL;
 	_cleanup_strv_free_ char **seen = NULL;
@@ -99,8 +150,7 @@ static int clean_dangling(struct incus_client *c, const struct fleet *f, const s
 				continue;
 			if (d == 0)
 				*dot = '\0';
-			for (size_t i = 0; i < f->n; i++)
-				live = live || strcmp(f->items[i].name, name) == 0;
+			live = strv_contains(existing, name);
 			if (live || strv_contains(seen, name))
 				continue;
 			(void)strv_push(&seen, name);
@@ -116,15 +166,13 @@ static int clean_dangling(struct incus_client *c, const struct fleet *f, const s
 static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	        {"orphans", no_argument, NULL, 'o'},
-	        {"dry-run", no_argument, NULL, 'n'},
-	        {"sessions", no_argument, NULL, 's'},
-	        {"all", no_argument, NULL, 'a'},
-	        {"force", no_argument, NULL, 'f'},
-	        {"help", no_argument, NULL, 'h'},
-	        {0},
+	        {"orphans", no_argument, NULL, 'o'},  {"dry-run", no_argument, NULL, 'n'},
+	        {"sessions", no_argument, NULL, 's'}, {"forensics", no_argument, NULL, 'F'},
+	        {"all", no_argument, NULL, 'a'},      {"force", no_argument, NULL, 'f'},
+	        {"help", no_argument, NULL, 'h'},     {0},
 	};
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
+	_cleanup_strv_free_ char **existing = NULL;
 	struct clean_opts co = {0};
 	struct coi_error err = {0};
 	struct fleet f = {0};
@@ -138,6 +186,9 @@ static int run(int argc, char **argv)
 			break;
 		case 's':
 			co.sessions = true;
+			break;
+		case 'F':
+			co.forensics = true;
 			break;
 		case 'n':
 			co.dry_run = true;
@@ -171,12 +222,15 @@ static int run(int argc, char **argv)
 				status = EXIT_FAIL;
 		}
 	}
-	if (co.orphans && clean_dangling(c, &f, &co) < 0)
+	if (co.orphans &&
+	    (existing_names(c, &existing) < 0 || clean_dangling(c, existing, &co) < 0))
 		status = EXIT_FAIL;
 	if (co.sessions && clean_sessions(&co) < 0)
 		status = EXIT_FAIL;
+	if (co.forensics && clean_forensics(c, &co) < 0)
+		status = EXIT_FAIL;
 	if (co.orphans && !co.dry_run) {
-		int n = fleet_purge_rules(&f, &err);
+		int n = existing ? fleet_purge_rules(existing, &err) : 0;
 
 		if (n < 0) {
 			fprintf(stderr, "coi: cannot purge network rules: %s\n",
@@ -195,7 +249,7 @@ const struct verb verb_clean = {
         .name = "clean",
         .run = run,
         .summary = "remove stopped sessions and what a crash left behind",
-        .usage = "Usage: coi clean [--orphans] [--sessions] [--all] [--dry-run]\n"
+        .usage = "Usage: coi clean [--orphans] [--sessions] [--forensics] [--all] [--dry-run]\n"
                  "\n"
                  "Remove stopped ephemeral session containers. With --orphans, also running\n"
                  "ephemeral sessions whose coi process is gone (coi was killed), and host state\n"
@@ -204,6 +258,8 @@ const struct verb verb_clean = {
                  "\n"
                  "  --orphans   also what a killed coi left behind\n"
                  "  --sessions  also every saved agent session (what --resume restores)\n"
+                 "  --forensics also the monitor's copies of containers it killed\n"
+                 "              (coi-forensics-*, kept by [monitoring] forensics_on_kill)\n"
                  "  -a, --all   also stopped persistent containers\n"
                  "  --dry-run   say what would be removed, remove nothing",
 };

@@ -19,6 +19,7 @@
 #include "cmd/cmd.h"
 #include "incus/incus.h"
 #include "monitor/audit.h"
+#include "monitor/settings.h"
 #include "netpolicy/netpolicy.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -304,15 +305,7 @@ static int show_snapshot(const struct monitor_args *a)
 
 static int parse_args(int argc, char **argv, struct monitor_args *a)
 {
-	enum {
-		OPT_TTY = 256,
-		OPT_NO_PAUSE,
-		OPT_NO_KILL,
-		OPT_NFLOG,
-		OPT_SCAN,
-		OPT_READ_MB,
-		OPT_MAXP
-	};
+	enum { OPT_TTY = 256, OPT_NFLOG, OPT_SCAN, OPT_SETTING, OPT_MAXP };
 	static const struct option opts[] = {
 	        {"json", no_argument, NULL, 'j'},
 	        {"watch", required_argument, NULL, 'w'},
@@ -320,20 +313,27 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	        {"foreground", no_argument, NULL, 'f'},
 	        {"stop", no_argument, NULL, 's'},
 	        {"tty", required_argument, NULL, OPT_TTY},
-	        {"no-pause", no_argument, NULL, OPT_NO_PAUSE},
-	        {"no-kill", no_argument, NULL, OPT_NO_KILL},
+	        /* the [monitoring] keys (monitor/settings.h) */
+	        {"no-pause", no_argument, NULL, OPT_SETTING},
+	        {"no-kill", no_argument, NULL, OPT_SETTING},
+	        {"forensics", no_argument, NULL, OPT_SETTING},
+	        {"one-liners", required_argument, NULL, OPT_SETTING},
+	        {"poll-interval", required_argument, NULL, OPT_SETTING},
+	        {"read-threshold-mb", required_argument, NULL, OPT_SETTING},
+	        {"read-rate-mb", required_argument, NULL, OPT_SETTING},
+	        {"audit-retention-days", required_argument, NULL, OPT_SETTING},
 	        {"nflog-group", required_argument, NULL, OPT_NFLOG},
 	        {"scan", no_argument, NULL, OPT_SCAN},
-	        {"read-threshold-mb", required_argument, NULL, OPT_READ_MB},
 	        {"max-processes", required_argument, NULL, OPT_MAXP},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
-	int c;
+	struct coi_error err = {0};
+	int c, idx = 0;
 
 	monitor_opts_default(&a->mo);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "jw:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jw:h", opts, &idx)) != -1) {
 		switch (c) {
 		case 'j':
 			a->json = true;
@@ -341,8 +341,8 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		case 'w':
 			a->watch = (unsigned)strtoul(optarg, NULL, 10);
 			if (a->watch == 0 || a->watch > 3600)
-				return cmd_usage_error(&verb_monitor,
-				                       "--watch takes 1..3600 seconds");
+				return -cmd_usage_error(&verb_monitor,
+				                        "--watch takes 1..3600 seconds");
 			break;
 		case 'd':
 			a->daemon = true;
@@ -356,11 +356,10 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		case OPT_TTY:
 			a->tty = optarg;
 			break;
-		case OPT_NO_PAUSE:
-			a->mo.auto_pause_on_high = false;
-			break;
-		case OPT_NO_KILL:
-			a->mo.auto_kill_on_critical = false;
+		case OPT_SETTING:
+			if (monitor_opts_set(&a->mo, opts[idx].name, optarg, &err) < 0)
+				return -cmd_usage_error(&verb_monitor, "%s",
+				                        coi_error_message(&err));
 			break;
 		case OPT_NFLOG:
 			a->mo.nflog_group = (uint16_t)strtoul(optarg, NULL, 10);
@@ -369,10 +368,6 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		case OPT_SCAN:
 			a->mo.force_scan = true;
 			break;
-		case OPT_READ_MB:
-			a->mo.rules.read_threshold_mb = strtod(optarg, NULL);
-			a->mo.rules.write_threshold_mb = a->mo.rules.read_threshold_mb;
-			break;
 		case OPT_MAXP:
 			a->mo.rules.max_processes = (unsigned)strtoul(optarg, NULL, 10);
 			break;
@@ -380,7 +375,7 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 			cmd_help(&verb_monitor);
 			return 0;
 		default:
-			return cmd_usage_error(&verb_monitor, "invalid option");
+			return -cmd_usage_error(&verb_monitor, "invalid option");
 		}
 	}
 	if (optind < argc)
@@ -388,10 +383,10 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	else
 		a->name = secure_getenv("COI_CONTAINER");
 	if (optind < argc)
-		return cmd_usage_error(&verb_monitor, "unexpected argument '%s'", argv[optind]);
+		return -cmd_usage_error(&verb_monitor, "unexpected argument '%s'", argv[optind]);
 	if (!a->name || !*a->name)
-		return cmd_usage_error(&verb_monitor,
-		                       "which container? give NAME or set COI_CONTAINER");
+		return -cmd_usage_error(&verb_monitor,
+		                        "which container? give NAME or set COI_CONTAINER");
 	if (!a->nflog_set)
 		a->mo.nflog_group = coi_nflog_group(a->name);
 	return 1;
@@ -427,8 +422,8 @@ const struct verb verb_monitor = {
         .usage =
                 "Usage: coi monitor [NAME] [--json] [--watch N]\n"
                 "       coi monitor NAME --stop\n"
-                "       coi monitor NAME --foreground|--daemon [--tty PATH] [--no-pause]\n"
-                "                   [--no-kill] [--scan] [--nflog-group N]\n"
+                "       coi monitor NAME --foreground|--daemon [--tty PATH] [--scan]\n"
+                "                   [--nflog-group N] [SETTINGS]\n"
                 "\n"
                 "Show the container's processes, connections, I/O and recent threats, read on\n"
                 "the host. NAME defaults to $COI_CONTAINER.\n"
@@ -439,10 +434,19 @@ const struct verb verb_monitor = {
                 "  --daemon          run it detached (the session's supervisor); prints its pid\n"
                 "  --stop            stop the detached monitor of NAME\n"
                 "  --tty PATH        also write alerts to this terminal\n"
-                "  --no-pause        do not freeze the container on HIGH findings\n"
-                "  --no-kill         do not stop and delete it on CRITICAL findings\n"
                 "  --scan            scan /proc instead of using the proc connector\n"
                 "  --nflog-group N   NFLOG group of the policy's log rules (default: the container's\n"
                 "                    own, coi_nflog_group(); 0: none)\n"
-                "  --read-threshold-mb N, --max-processes N   detection thresholds",
+                "  --max-processes N live processes that are a finding (default 1000)\n"
+                "\n"
+                "SETTINGS, the [monitoring] keys a session passes on (docs/monitoring.md):\n"
+                "  --no-pause        do not freeze the container on HIGH findings\n"
+                "  --no-kill         do not stop and delete it on CRITICAL findings\n"
+                "  --forensics       copy it to coi-forensics-NAME-TIME before deleting it\n"
+                "  --one-liners critical|warn|off   interpreter one-liner reverse shells\n"
+                "  --poll-interval S         seconds between samples of I/O, sockets, /tmp\n"
+                "                            (default 1; processes and packets are events)\n"
+                "  --read-threshold-mb N     MB read (or written) in a window (default 50)\n"
+                "  --read-rate-mb N          and at least this many MB/s (default 10)\n"
+                "  --audit-retention-days N  drop audit lines and logs older (default 30; 0 keeps all)",
 };

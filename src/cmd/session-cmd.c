@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "incus/incus.h"
+#include "monitor/settings.h"
 #include "netpolicy/netpolicy.h"
 #include "session/protect.h"
 #include "session/saved.h"
@@ -200,27 +201,19 @@ static void on_alarm_warn(int sig)
 	(void)!write(STDERR_FILENO, warn_only, sizeof(warn_only) - 1);
 }
 
-/* [monitoring]: the supervisor's arguments. Alerts go to this terminal (stderr's), outside the
- * agent's tmux pane. */
-static int monitor_from_config(struct session_opts *o, const struct coi_config *cfg)
+/* [monitoring]: the supervisor's arguments (monitor/settings.h). Alerts go to this terminal
+ * (stderr's), outside the agent's tmux pane. */
+static int monitor_from_config(struct session_opts *o, const struct coi_config *cfg,
+                               struct coi_error *err)
 {
-	char n[32];
 	const char *tty = isatty(STDERR_FILENO) ? ttyname(STDERR_FILENO) : NULL;
+	int r;
 
-	if (!cfg->monitoring.enabled)
-		return 0;
-	if (strv_push(&o->monitor_argv, "--read-threshold-mb") < 0)
-		return -ENOMEM;
-	(void)snprintf(n, sizeof(n), "%g", cfg->monitoring.file_read_threshold_mb);
-	if (strv_push(&o->monitor_argv, n) < 0)
-		return -ENOMEM;
-	if (!cfg->monitoring.auto_pause_on_high && strv_push(&o->monitor_argv, "--no-pause") < 0)
-		return -ENOMEM;
-	if (!cfg->monitoring.auto_kill_on_critical && strv_push(&o->monitor_argv, "--no-kill") < 0)
-		return -ENOMEM;
-	if (tty &&
-	    (strv_push(&o->monitor_argv, "--tty") < 0 || strv_push(&o->monitor_argv, tty) < 0))
-		return -ENOMEM;
+	r = monitor_config_argv(cfg, &o->monitor_argv, err);
+	if (r < 0 || !o->monitor_argv || !tty)
+		return r;
+	if (strv_push(&o->monitor_argv, "--tty") < 0 || strv_push(&o->monitor_argv, tty) < 0)
+		return coi_error_oom(err);
 	return 0;
 }
 
@@ -441,8 +434,9 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 		if (r < 0)
 			return r;
 	}
-	if (monitor_from_config(&sc->opts, sc->config) < 0)
-		return coi_error_oom(err);
+	r = monitor_from_config(&sc->opts, sc->config, err);
+	if (r < 0)
+		return r;
 	if (sc->config->tool.copy_credentials && credentials_from_home(&sc->opts) < 0)
 		return coi_error_oom(err);
 	if (sc->slot)

@@ -3,6 +3,7 @@
  * the only input, so the schema lives in one function. */
 #include "monitor/audit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -262,6 +263,28 @@ int audit_prune(const char *path, time_t cutoff, struct coi_error *err)
 	return r < 0 ? r : dropped;
 }
 
+int audit_prune_dir(const char *dir, time_t cutoff, struct coi_error *err)
+{
+	DIR *d = opendir(dir);
+	int removed = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : coi_error_errno(err, errno, "cannot open '%s'", dir);
+	for (struct dirent *de; (de = readdir(d));) {
+		const char *dot = strrchr(de->d_name, '.');
+		struct stat st;
+
+		if (de->d_name[0] == '.' || !dot || strcmp(dot, ".jsonl") != 0 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_mtime >= cutoff)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
 int audit_open(const char *container, unsigned retention_days, struct audit **ret,
                struct coi_error *err)
 {
@@ -281,7 +304,14 @@ int audit_open(const char *container, unsigned retention_days, struct audit **re
 	if (r < 0)
 		return coi_error_errno(err, r, "cannot create the audit directory for '%s'", path);
 	if (retention_days > 0) {
-		r = audit_prune(path, time(NULL) - (time_t)retention_days * 86400, err);
+		time_t cutoff = time(NULL) - (time_t)retention_days * 86400;
+
+		/* the logs of containers long gone, then the old lines of this one's */
+		*slash = 0;
+		r = audit_prune_dir(path, cutoff, err);
+		*slash = '/';
+		if (r >= 0)
+			r = audit_prune(path, cutoff, err);
 		if (r < 0)
 			return coi_error_prefix(err, "pruning '%s'", path);
 	}

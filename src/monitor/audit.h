@@ -97,13 +97,16 @@ int threat_to_json(const struct threat *t, char **ret, struct coi_error *err);
 int audit_path(const char *container, char **ret, struct coi_error *err);
 
 struct audit;
-/* Opens (creating ~/.coi/audit 0700 and the file 0600) and drops lines older than
- * retention_days (0: keep all). */
+/* Opens (creating ~/.coi/audit 0700 and the file 0600). With retention_days (0: keep all), first
+ * removes the other containers' logs last written before then (audit_prune_dir) and this log's
+ * older lines (audit_prune). */
 int audit_open(const char *container, unsigned retention_days, struct audit **ret,
                struct coi_error *err);
 int audit_write(struct audit *a, const struct threat *t, struct coi_error *err);
 struct audit *audit_close(struct audit *a);
 DEFINE_CLEANUP(struct audit *, audit_close)
 
+/* Removes the regular *.jsonl files in dir last modified before cutoff; returns how many. */
+int audit_prune_dir(const char *dir, time_t cutoff, struct coi_error *err);
 /* Rewrites path without the lines whose timestamp is before cutoff; returns lines dropped. */
 int audit_prune(const char *path, time_t cutoff, struct coi_error *err);

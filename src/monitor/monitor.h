@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "monitor/rules.h"
 
@@ -42,12 +43,22 @@ static inline uint16_t coi_nflog_group(const char *container)
 
 #define MONITOR_DEDUP_SECONDS 30
 
+/* forensics_on_kill: before a CRITICAL response deletes a container, it is stopped and copied
+ * (never started) to coi-forensics-<container>-<YYYYMMDD-HHMMSS> (UTC). The prefix keeps the copy
+ * out of `coi list` and `coi clean`, which removes it only with --forensics; older copies of the
+ * same container beyond MONITOR_FORENSICS_KEEP are removed. */
+#define MONITOR_FORENSICS_PREFIX "coi-forensics-"
+#define MONITOR_FORENSICS_KEEP   3 /* per container, the newest */
+/* The copy's name for container at when, cut to Incus' 63 characters; -EINVAL if size is short. */
+int monitor_forensics_name(const char *container, time_t when, char *out, size_t size);
+
 struct monitor_opts {
 	const char *container;
-	struct incus_client *client; /* borrowed */
-	bool auto_pause_on_high;     /* default true */
-	bool auto_kill_on_critical;  /* default true */
-	unsigned audit_retention_days;
+	struct incus_client *client;   /* borrowed */
+	bool auto_pause_on_high;       /* default true */
+	bool auto_kill_on_critical;    /* default true */
+	bool forensics_on_kill;        /* copy the container before a CRITICAL kill deletes it */
+	unsigned audit_retention_days; /* 30; 0: keep all */
 	struct rules_config rules;
 	unsigned sample_ms;   /* I/O, sockets, process count, /tmp (every 10th); default 1000 */
 	unsigned scan_ms;     /* the /proc scan when the proc connector is not available; 500 */

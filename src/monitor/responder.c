@@ -28,6 +28,8 @@ struct responder {
 	const struct cgroup_ref *cg;
 	struct seen seen[DEDUP_SLOTS];
 	bool killed;
+	char kept[64];         /* forensics_on_kill: the copy's name, "" when none */
+	char kept_err[256];    /* or why there is none */
 	uint64_t contained_ns; /* when the CRITICAL response had frozen the container */
 };
 
@@ -106,6 +108,68 @@ static int freeze(struct responder *r, struct coi_error *err)
 	return q;
 }
 
+int monitor_forensics_name(const char *container, time_t when, char *out, size_t size)
+{
+	/* Incus names are at most 63 characters: the prefix, the name, "-", 15 for the time */
+	int keep = 63 - (int)strlen(MONITOR_FORENSICS_PREFIX) - 1 - 15;
+	struct tm tm;
+	int n;
+
+	if (!gmtime_r(&when, &tm))
+		return -EINVAL;
+	n = snprintf(out, size, "%s%.*s-%04d%02d%02d-%02d%02d%02d", MONITOR_FORENSICS_PREFIX, keep,
+	             container, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	             tm.tm_sec);
+	return n < 0 || (size_t)n >= size ? -EINVAL : 0;
+}
+
+/* The evidence: a copy of the stopped container (its filesystem as the attacker left it), made
+ * before the delete. A failure is reported in the finding, never stops the response. */
+static void keep_forensics(struct responder *r)
+{
+	const struct monitor_opts *o = r->o;
+	struct coi_error e = {0};
+
+	r->kept[0] = r->kept_err[0] = 0;
+	if (monitor_forensics_name(o->container, time(NULL), r->kept, sizeof(r->kept)) < 0)
+		coi_error_set(&e, -EINVAL, "no name for the copy");
+	else if (incus_instance_copy(o->client, o->container, r->kept, false, NULL, &e) >= 0)
+		return;
+	snprintf(r->kept_err, sizeof(r->kept_err), "%s", coi_error_message(&e));
+	r->kept[0] = 0;
+	log_debug("monitor: forensics copy of '%s' failed: %s", o->container, r->kept_err);
+}
+
+/* What follows the prefix in a copy of this container (not of one whose name goes on): the time. */
+static bool is_own_copy(const char *rest)
+{
+	return strlen(rest) == 15 && rest[8] == '-' && strspn(rest, "0123456789-") == 15;
+}
+
+/* As the original: at most MONITOR_FORENSICS_KEEP copies per container, the newest (the names
+ * sort by time). */
+static void prune_forensics(struct responder *r)
+{
+	struct incus_instance **l = NULL;
+	char prefix[64];
+	int n;
+
+	if (monitor_forensics_name(r->o->container, 0, prefix, sizeof(prefix)) < 0)
+		return;
+	prefix[strlen(prefix) - 15] = 0; /* without the time */
+	n = incus_instance_list(r->o->client, prefix, 0, &l, NULL);
+	for (int pass = 0, mine = 0, drop = 0; pass < 2; pass++)
+		for (int i = 0; i < n; i++) {
+			if (!is_own_copy(l[i]->name + strlen(prefix)))
+				continue;
+			if (pass == 0)
+				mine++;
+			else if (drop++ < mine - MONITOR_FORENSICS_KEEP)
+				(void)incus_instance_delete(r->o->client, l[i]->name, true, NULL);
+		}
+	incus_instance_list_free(l);
+}
+
 static int kill_container(struct responder *r, struct coi_error *err)
 {
 	const struct monitor_opts *o = r->o;
@@ -124,7 +188,11 @@ static int kill_container(struct responder *r, struct coi_error *err)
 	if (q < 0 && q != -ENOENT)
 		log_debug("monitor: stop '%s': %s, deleting anyway", o->container,
 		          coi_error_message(err));
+	if (o->forensics_on_kill)
+		keep_forensics(r);
 	q = incus_instance_delete(o->client, o->container, true, err);
+	if (o->forensics_on_kill && r->kept[0])
+		prune_forensics(r);
 	return q == -ENOENT ? 0 : q;
 }
 
@@ -155,6 +223,13 @@ int responder_handle(struct responder *r, struct threat *t, const char *key, uin
 	if (q < 0) {
 		snprintf(desc, sizeof(desc), "%s (response failed: %s)", t->description,
 		         coi_error_message(&err));
+		t->description = desc;
+	} else if (t->action == ACTION_KILLED && o->forensics_on_kill) {
+		if (r->kept[0])
+			snprintf(desc, sizeof(desc), "%s (kept as '%s')", t->description, r->kept);
+		else
+			snprintf(desc, sizeof(desc), "%s (no forensics copy: %s)", t->description,
+			         r->kept_err);
 		t->description = desc;
 	}
 	if (r->audit && audit_write(r->audit, t, &err) < 0)

@@ -225,9 +225,13 @@ int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struc
 	if (!f.items)
 		return coi_error_oom(err);
 	for (size_t i = 0; list[i]; i++) {
-		/* only what coi made: its name shape, or its metadata */
-		if (session_parse_name(list[i]->name, NULL) < 0 &&
-		    !incus_map_get(&list[i]->config, "user.coi.workspace"))
+		/* only what coi made: its name shape, or its metadata; not the monitor's forensics
+		 * copies, which carry a session's metadata but are evidence (coi clean --forensics)
+		 */
+		if ((session_parse_name(list[i]->name, NULL) < 0 &&
+		     !incus_map_get(&list[i]->config, "user.coi.workspace")) ||
+		    strncmp(list[i]->name, MONITOR_FORENSICS_PREFIX,
+		            strlen(MONITOR_FORENSICS_PREFIX)) == 0)
 			continue;
 		if (entry_from_instance(list[i], &f.items[f.n++]) < 0) {
 			fleet_release(&f);
@@ -269,16 +273,11 @@ int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_err
 	return first;
 }
 
-int fleet_purge_rules(const struct fleet *f, struct coi_error *err)
+int fleet_purge_rules(char *const *existing, struct coi_error *err)
 {
-	_cleanup_strv_free_ char **live = calloc(1, sizeof(char *));
+	static char *const none[] = {NULL};
 
-	if (!live)
-		return coi_error_oom(err);
-	for (size_t i = 0; i < f->n; i++)
-		if (strv_push(&live, f->items[i].name) < 0)
-			return coi_error_oom(err);
-	return netpolicy_purge_orphans(&default_nft, NULL, live, err);
+	return netpolicy_purge_orphans(&default_nft, NULL, existing ? existing : none, err);
 }
 
 int fleet_delete(struct incus_client *c, const char *name, struct coi_error *err)

@@ -60,9 +60,11 @@ int fleet_delete(struct incus_client *c, const char *name, struct coi_error *err
  * and (when n is not NULL) its network rules. Keeps going after a failure; returns the first. */
 int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_error *err);
 
-/* Remove the network rules of every container not in f (coi clean --orphans). Returns how many
- * containers' rules were removed. */
-int fleet_purge_rules(const struct fleet *f, struct coi_error *err);
+/* Remove the network rules of every container not in existing, the names of all instances on the
+ * server whatever their shape: a fleet narrowed by COI_CONTAINER_PREFIX would take every other
+ * session's rules for orphans (coi clean --orphans). Returns how many containers' rules were
+ * removed. */
+int fleet_purge_rules(char *const *existing, struct coi_error *err);
 
 /* Force-stop and delete a session container, then fleet_cleanup_host(). */
 int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n,

@@ -26,6 +26,14 @@ check "coi logs --json: an unknown option, not a session name" 2 "invalid option
 check "coi logs --json NAME: an unknown option" 2 "invalid option" "$coi" logs --json some-session
 check "coi logs with two names" 2 "name one session" "$coi" logs a b
 check "help for an unknown verb" 2 "unknown verb 'nope'" "$coi" help nope
+# a usage error stops there: the monitor is not started with the bad value or no name
+check "coi monitor: a bad setting is a usage error" 2 "^coi: --poll-interval takes a number from 1 to 3600, not '0'
+Try 'coi monitor --help'[^
+]*$" env COI_HOME=/nonexistent "$coi" monitor coi-t-x --daemon --poll-interval 0
+check "coi monitor: no container is a usage error" 2 "^coi: which container\\?[^
+]*
+Try 'coi monitor --help'[^
+]*$" env -u COI_CONTAINER "$coi" monitor
 for v in $("$coi" --help | awk '/^Verbs:/{f=1;next} /^$/{f=0} f{print $1}'); do
     check "every verb has --help ($v)" 0 "^Usage: coi $v" "$coi" "$v" --help
 done

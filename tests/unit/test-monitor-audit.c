@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The audit log: the original's schema, one line per finding, 0600, retention. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "monitor/audit.h"
 #include "tap.h"
@@ -109,6 +114,35 @@ static void test_write_and_retention(void)
 	CHECK(lines == 2);
 }
 
+/* Retention covers the logs of containers long gone, not only the one being opened. */
+static void test_retention_dir(void)
+{
+	_cleanup_(freep) char *path = NULL, *old = NULL, *fresh = NULL, *other = NULL;
+	struct timespec ts[2] = {{.tv_sec = time(NULL) - 40 * 86400}, {0}};
+	struct coi_error err = {0};
+	struct audit *a = NULL;
+
+	ts[1] = ts[0];
+	CHECK(audit_path("coi-t-old", &old, &err) == 0);
+	CHECK(audit_path("coi-t-fresh", &fresh, &err) == 0);
+	CHECK(asprintf(&other, "%s/audit/notes.txt", home) > 0);
+	CHECK(write_file_atomic(old, "{}\n", 3, 0600, &err) == 0);
+	CHECK(write_file_atomic(fresh, "{}\n", 3, 0600, &err) == 0);
+	CHECK(write_file_atomic(other, "x", 1, 0600, &err) == 0);
+	CHECK(utimensat(AT_FDCWD, old, ts, 0) == 0);
+	CHECK(utimensat(AT_FDCWD, other, ts, 0) == 0);
+	CHECK(audit_open("coi-t-2", 0, &a, &err) == 0); /* 0: keep all */
+	a = audit_close(a);
+	CHECK(access(old, F_OK) == 0);
+	CHECK(audit_open("coi-t-2", 30, &a, &err) == 0);
+	a = audit_close(a);
+	CHECK(access(old, F_OK) < 0 && errno == ENOENT);
+	CHECK(access(fresh, F_OK) == 0);
+	CHECK(access(other, F_OK) == 0); /* only audit logs */
+	CHECK(audit_path("coi-t-2", &path, &err) == 0 && access(path, F_OK) == 0);
+	CHECK(audit_prune_dir("/nonexistent-coi-t", 0, &err) == 0);
+}
+
 int main(void)
 {
 	if (!mkdtemp(home))
@@ -117,6 +151,7 @@ int main(void)
 	RUN(test_schema);
 	RUN(test_evidence_kinds);
 	RUN(test_write_and_retention);
+	RUN(test_retention_dir);
 	{
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", home);

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* settings.c: the [monitoring] keys as options of the supervisor, both ways (settings.h). */
+#include "monitor/settings.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "monitor/monitor.h"
+#include "util/error.h"
+#include "util/strv.h"
+
+static const char *const oneliner_names[] = {
+        [ONELINER_CRITICAL] = "critical",
+        [ONELINER_WARN] = "warn",
+        [ONELINER_OFF] = "off",
+};
+
+static int parse_number(const char *opt, const char *value, double min, double max, double *ret,
+                        struct coi_error *err)
+{
+	char *end = NULL;
+	double d;
+
+	errno = 0;
+	d = value ? strtod(value, &end) : NAN;
+	if (!value || !*value || errno || *end || !isfinite(d) || d < min || d > max)
+		return coi_error_set(err, -EINVAL, "--%s takes a number from %g to %g, not '%s'",
+		                     opt, min, max, value ? value : "");
+	*ret = d;
+	return 0;
+}
+
+static int set_oneliners(struct monitor_opts *o, const char *value, struct coi_error *err)
+{
+	for (size_t i = 0; i < ELEMENTSOF(oneliner_names); i++)
+		if (value && strcmp(value, oneliner_names[i]) == 0) {
+			o->rules.oneliners = (enum oneliner_mode)i;
+			return 0;
+		}
+	return coi_error_set(err, -EINVAL, "--one-liners takes critical, warn or off, not '%s'",
+	                     value ? value : "");
+}
+
+int monitor_opts_set(struct monitor_opts *o, const char *opt, const char *value,
+                     struct coi_error *err)
+{
+	double d;
+	int r;
+
+	if (strcmp(opt, "no-pause") == 0) {
+		o->auto_pause_on_high = false;
+		return 0;
+	}
+	if (strcmp(opt, "no-kill") == 0) {
+		o->auto_kill_on_critical = false;
+		return 0;
+	}
+	if (strcmp(opt, "forensics") == 0) {
+		o->forensics_on_kill = true;
+		return 0;
+	}
+	if (strcmp(opt, "one-liners") == 0)
+		return set_oneliners(o, value, err);
+	if (strcmp(opt, "read-threshold-mb") == 0) {
+		r = parse_number(opt, value, 0.001, 1e9, &d, err);
+		if (r >= 0)
+			o->rules.read_threshold_mb = o->rules.write_threshold_mb = d;
+		return r;
+	}
+	if (strcmp(opt, "read-rate-mb") == 0) {
+		r = parse_number(opt, value, 0, 1e9, &d, err);
+		if (r >= 0)
+			o->rules.read_rate_mb_s = o->rules.write_rate_mb_s = d;
+		return r;
+	}
+	if (strcmp(opt, "poll-interval") == 0) {
+		r = parse_number(opt, value, 1, MONITOR_POLL_MAX_S, &d, err);
+		if (r >= 0 && d != floor(d))
+			r = coi_error_set(err, -EINVAL, "--poll-interval takes whole seconds");
+		if (r >= 0)
+			o->sample_ms = (unsigned)d * 1000u;
+		return r;
+	}
+	if (strcmp(opt, "audit-retention-days") == 0) {
+		r = parse_number(opt, value, 0, MONITOR_RETENTION_MAX_DAY, &d, err);
+		if (r >= 0 && d != floor(d))
+			r = coi_error_set(err, -EINVAL, "--audit-retention-days takes whole days");
+		if (r >= 0)
+			o->audit_retention_days = (unsigned)d;
+		return r;
+	}
+	return coi_error_set(err, -ENOENT, "unknown monitor option '--%s'", opt);
+}
+
+static int push_opt(char ***argv, const char *opt, const char *fmt, ...) COI_PRINTF(3, 4);
+static int push_opt(char ***argv, const char *opt, const char *fmt, ...)
+{
+	char *v = NULL;
+	va_list ap;
+	int n;
+
+	if (strv_push(argv, opt) < 0)
+		return -ENOMEM;
+	if (!fmt)
+		return 0;
+	va_start(ap, fmt);
+	n = vasprintf(&v, fmt, ap);
+	va_end(ap);
+	return n < 0 ? -ENOMEM : strv_consume(argv, v);
+}
+
+static int check_keys(const struct coi_config *cfg, struct coi_error *err)
+{
+	const typeof(cfg->monitoring) *m = &cfg->monitoring;
+
+	if (m->poll_interval_sec < 1 || m->poll_interval_sec > MONITOR_POLL_MAX_S)
+		return coi_error_set(err, -EINVAL,
+		                     "'monitoring.poll_interval_sec' must be 1..%d seconds, not %d",
+		                     MONITOR_POLL_MAX_S, m->poll_interval_sec);
+	if (m->audit_log_retention_days < 0 ||
+	    m->audit_log_retention_days > MONITOR_RETENTION_MAX_DAY)
+		return coi_error_set(err, -EINVAL,
+		                     "'monitoring.audit_log_retention_days' must be 0..%d (0: keep "
+		                     "all), not %d",
+		                     MONITOR_RETENTION_MAX_DAY, m->audit_log_retention_days);
+	if (!(m->file_read_threshold_mb >= 0.001) || m->file_read_threshold_mb > 1e9)
+		return coi_error_set(err, -EINVAL,
+		                     "'monitoring.file_read_threshold_mb' must be above 0, not %g",
+		                     m->file_read_threshold_mb);
+	if (!(m->file_read_rate_mb_per_sec >= 0) || m->file_read_rate_mb_per_sec > 1e9)
+		return coi_error_set(
+		        err, -EINVAL,
+		        "'monitoring.file_read_rate_mb_per_sec' must be 0 or more, not %g",
+		        m->file_read_rate_mb_per_sec);
+	if ((unsigned)m->reverse_shell_one_liners >= _ONE_LINER_MAX)
+		return coi_error_set(err, -EINVAL,
+		                     "'monitoring.reverse_shell_one_liners' is invalid");
+	return 0;
+}
+
+int monitor_config_argv(const struct coi_config *cfg, char ***ret, struct coi_error *err)
+{
+	/* config.h's enum and the rules' enum name the same modes in the same order */
+	static const char *const modes[] = {
+	        [ONE_LINER_CRITICAL] = "critical",
+	        [ONE_LINER_WARN] = "warn",
+	        [ONE_LINER_OFF] = "off",
+	};
+	const typeof(cfg->monitoring) *m = &cfg->monitoring;
+	_cleanup_strv_free_ char **argv = NULL;
+	int r;
+
+	if (!m->enabled) {
+		*ret = NULL;
+		return 0;
+	}
+	r = check_keys(cfg, err);
+	if (r < 0)
+		return r;
+	if ((!m->auto_pause_on_high && push_opt(&argv, "--no-pause", NULL) < 0) ||
+	    (!m->auto_kill_on_critical && push_opt(&argv, "--no-kill", NULL) < 0) ||
+	    (m->forensics_on_kill && push_opt(&argv, "--forensics", NULL) < 0) ||
+	    push_opt(&argv, "--one-liners", "%s", modes[m->reverse_shell_one_liners]) < 0 ||
+	    push_opt(&argv, "--poll-interval", "%d", m->poll_interval_sec) < 0 ||
+	    push_opt(&argv, "--read-threshold-mb", "%.17g", m->file_read_threshold_mb) < 0 ||
+	    push_opt(&argv, "--read-rate-mb", "%.17g", m->file_read_rate_mb_per_sec) < 0 ||
+	    push_opt(&argv, "--audit-retention-days", "%d", m->audit_log_retention_days) < 0)
+		return coi_error_oom(err);
+	*ret = TAKE_PTR(argv);
+	return 0;
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* [monitoring] -> `coi monitor --daemon` options -> struct monitor_opts, as a round trip: what a
+ * session configures is what its supervisor does. Also the forensics copy's name. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "monitor/monitor.h"
+#include "monitor/settings.h"
+#include "tap.h"
+#include "util/error.h"
+#include "util/strv.h"
+
+/* What the supervisor ends up with for cfg: its own defaults, then the session's options. */
+static int round_trip(const struct coi_config *cfg, struct monitor_opts *o, char ***ret_argv)
+{
+	struct coi_error err = {0};
+	char **argv = NULL;
+	int r;
+
+	monitor_opts_default(o);
+	r = monitor_config_argv(cfg, &argv, &err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; argv && argv[i]; i++) {
+		const char *opt = argv[i], *value = NULL;
+
+		if (argv[i + 1] && strncmp(argv[i + 1], "--", 2) != 0)
+			value = argv[++i];
+		CHECK(strncmp(opt, "--", 2) == 0);
+		CHECK(monitor_opts_set(o, opt + 2, value, &err) == 0);
+	}
+	*ret_argv = argv;
+	return 0;
+}
+
+static void test_off(void)
+{
+	struct coi_config *cfg = NULL;
+	struct coi_error err = {0};
+	char **argv = (char **)1;
+
+	CHECK(config_new_default(&cfg, &err) == 0);
+	CHECK(!cfg->monitoring.enabled);
+	CHECK(monitor_config_argv(cfg, &argv, &err) == 0);
+	CHECK(argv == NULL);
+	config_free(cfg);
+}
+
+static void test_defaults(void)
+{
+	struct coi_config *cfg = NULL;
+	struct coi_error err = {0};
+	struct monitor_opts o;
+	_cleanup_strv_free_ char **argv = NULL;
+
+	CHECK(config_new_default(&cfg, &err) == 0);
+	cfg->monitoring.enabled = true;
+	CHECK(round_trip(cfg, &o, &argv) == 0);
+	CHECK(argv && !strv_contains(argv, "--no-pause") && !strv_contains(argv, "--no-kill"));
+	CHECK(!strv_contains(argv, "--forensics"));
+	CHECK(o.auto_pause_on_high && o.auto_kill_on_critical && !o.forensics_on_kill);
+	CHECK(o.rules.oneliners == ONELINER_CRITICAL);
+	CHECK(o.sample_ms == 2000); /* poll_interval_sec = 2, the original's */
+	CHECK(o.rules.read_threshold_mb == 50 && o.rules.write_threshold_mb == 50);
+	CHECK(o.rules.read_rate_mb_s == 10 && o.rules.write_rate_mb_s == 10);
+	CHECK(o.audit_retention_days == 30);
+	config_free(cfg);
+}
+
+static void test_every_key(void)
+{
+	struct coi_config *cfg = NULL;
+	struct coi_error err = {0};
+	struct monitor_opts o;
+	_cleanup_strv_free_ char **argv = NULL;
+
+	CHECK(config_new_default(&cfg, &err) == 0);
+	cfg->monitoring.enabled = true;
+	cfg->monitoring.auto_pause_on_high = false;
+	cfg->monitoring.auto_kill_on_critical = false;
+	cfg->monitoring.forensics_on_kill = true;
+	cfg->monitoring.reverse_shell_one_liners = ONE_LINER_WARN;
+	cfg->monitoring.poll_interval_sec = 5;
+	cfg->monitoring.file_read_threshold_mb = 12.5;
+	cfg->monitoring.file_read_rate_mb_per_sec = 0.1;
+	cfg->monitoring.audit_log_retention_days = 0;
+	CHECK(round_trip(cfg, &o, &argv) == 0);
+	CHECK(!o.auto_pause_on_high && !o.auto_kill_on_critical && o.forensics_on_kill);
+	CHECK(o.rules.oneliners == ONELINER_WARN);
+	CHECK(o.sample_ms == 5000);
+	CHECK(o.rules.read_threshold_mb == 12.5 && o.rules.write_threshold_mb == 12.5);
+	CHECK(o.rules.read_rate_mb_s == 0.1); /* exact: printed with %.17g */
+	CHECK(o.audit_retention_days == 0);
+	strv_free(argv);
+	argv = NULL;
+	cfg->monitoring.reverse_shell_one_liners = ONE_LINER_OFF;
+	CHECK(round_trip(cfg, &o, &argv) == 0);
+	CHECK(o.rules.oneliners == ONELINER_OFF);
+	config_free(cfg);
+}
+
+static void test_bad_keys(void)
+{
+	struct coi_config *cfg = NULL;
+	struct coi_error err = {0};
+	char **argv = NULL;
+
+	CHECK(config_new_default(&cfg, &err) == 0);
+	cfg->monitoring.enabled = true;
+	cfg->monitoring.poll_interval_sec = 0;
+	CHECK(monitor_config_argv(cfg, &argv, &err) == -EINVAL && !argv);
+	CHECK(strstr(err.msg, "'monitoring.poll_interval_sec'"));
+	cfg->monitoring.poll_interval_sec = 2;
+	cfg->monitoring.audit_log_retention_days = -1;
+	CHECK(monitor_config_argv(cfg, &argv, &err) == -EINVAL && !argv);
+	CHECK(strstr(err.msg, "'monitoring.audit_log_retention_days'"));
+	cfg->monitoring.audit_log_retention_days = 30;
+	cfg->monitoring.file_read_threshold_mb = 0;
+	CHECK(monitor_config_argv(cfg, &argv, &err) == -EINVAL && !argv);
+	cfg->monitoring.file_read_threshold_mb = 50;
+	cfg->monitoring.file_read_rate_mb_per_sec = -1;
+	CHECK(monitor_config_argv(cfg, &argv, &err) == -EINVAL && !argv);
+	config_free(cfg);
+}
+
+static void test_bad_options(void)
+{
+	struct coi_error err = {0};
+	struct monitor_opts o;
+
+	monitor_opts_default(&o);
+	CHECK(monitor_opts_set(&o, "poll-interval", "abc", &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "poll-interval", "1.5", &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "poll-interval", "0", &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "poll-interval", "", &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "poll-interval", NULL, &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "read-threshold-mb", "nan", &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "read-rate-mb", "5x", &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "audit-retention-days", "-3", &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "one-liners", "loud", &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "bogus", NULL, &err) == -ENOENT);
+	CHECK(o.sample_ms == 1000 && o.audit_retention_days == 30); /* untouched */
+	CHECK(o.rules.oneliners == ONELINER_CRITICAL);
+}
+
+static void test_forensics_name(void)
+{
+	char name[64], small[16];
+	const char *long_name = "coi-a-very-long-container-name-that-goes-on-and-on-and-on-x";
+
+	CHECK(monitor_forensics_name("coi-1a2b3c4d-1", 1795870800, name, sizeof(name)) == 0);
+	CHECK_STREQ(name, "coi-forensics-coi-1a2b3c4d-1-20261128-130000");
+	CHECK(monitor_forensics_name(long_name, 1795870800, name, sizeof(name)) == 0);
+	CHECK(strlen(name) == 63);
+	CHECK(strncmp(name, MONITOR_FORENSICS_PREFIX, strlen(MONITOR_FORENSICS_PREFIX)) == 0);
+	CHECK(strcmp(name + 63 - 16, "-20261128-130000") == 0);
+	CHECK(monitor_forensics_name("coi-x", 0, small, sizeof(small)) == -EINVAL);
+}
+
+int main(void)
+{
+	RUN(test_off);
+	RUN(test_defaults);
+	RUN(test_every_key);
+	RUN(test_bad_keys);
+	RUN(test_bad_options);
+	RUN(test_forensics_name);
+	return tap_done();
+}
