@@ -6,7 +6,9 @@
  * Skips (77) when not root; deletes its tables at the end. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -344,6 +346,26 @@ static void cleanup(void)
 	(void)net_nft_run(&lib, cmd, false, NULL, NULL);
 }
 
+/* Scratch tables of earlier runs that died before their cleanup (killed, crashed): their pid
+ * is gone. Left alone, they would pile up in the host's ruleset. */
+static void sweep_stale(void)
+{
+	_cleanup_free_ char *tables = list("list tables");
+	char fam[16], name[64], cmd[160];
+
+	for (char *line = tables; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		int pid;
+
+		if (sscanf(line, "table %15s coi_t_%d", fam, &pid) != 2 || pid <= 1 ||
+		    kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		(void)snprintf(name, sizeof(name), "coi_t_%d", pid);
+		(void)snprintf(cmd, sizeof(cmd), "delete table %s %s", fam, name);
+		(void)net_nft_run(&lib, cmd, false, NULL, NULL);
+	}
+}
+
 int main(void)
 {
 	_cleanup_free_ char *tables = NULL;
@@ -353,6 +375,7 @@ int main(void)
 		return 77;
 	}
 	(void)snprintf(table, sizeof(table), "coi_t_%d", (int)getpid());
+	sweep_stale();
 	RUN(test_boot_then_apply);
 	RUN(test_refresh_replaces);
 	RUN(test_refresh);
