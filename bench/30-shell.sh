@@ -27,15 +27,15 @@ if incus image info coi-default >/dev/null 2>&1; then
         t0=$(now_ms)
         $T new-session -d -s t -x 120 -y 30 "cd '$ws' && INCUS_DIR=$INCUS_DIR COI_CONFIG='$ws.toml' '$COI' shell"
         banner_ms "$t0" >>"$a"
-        $T send-keys -t t exit Enter
+        $T send-keys -t t exit Enter || true
         for _ in $(seq 200); do [ -z "$(incus list "$prefix" -c n -f csv)" ] && break; sleep 0.05; done
-        $T kill-server 2>/dev/null
+        $T kill-server 2>/dev/null || true
         n=coi-bench-shell-$i
         t0=$(now_ms)
         $T new-session -d -s t -x 120 -y 30 "incus launch coi-default $n -q && until incus list $n -c 4 -f csv | grep -q eth0; do sleep 0.02; done && incus exec -t $n -- su -l code -c 'tmux new-session dummy'"
         banner_ms "$t0" >>"$b"
-        $T kill-server 2>/dev/null
-        incus delete -f "$n" >/dev/null 2>&1
+        $T kill-server 2>/dev/null || true
+        incus delete -f "$n" >/dev/null 2>&1 || true
     done
     report "coi shell to the agent's banner" ms "$a" "coi shell" "$b" "incus launch+exec tmux"
     rm -rf "$ws" "$ws.toml" "$a" "$b"
