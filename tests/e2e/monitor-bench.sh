@@ -49,6 +49,7 @@ done
 pids=()
 for i in 1 2 3; do
     c=$(t_name monbench)
+    t_defer "incus delete -f '$c' >/dev/null 2>&1"
     m_launch "$c" >/dev/null || exit 1
     pids+=("$("$COI" monitor "$c" --daemon)")
 done
