@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/output.h"
 #include "cmd/subcmd.h"
 #include "incus/incus.h"
 #include "util/error.h"
@@ -35,6 +36,8 @@ static int cmd_launch(struct incus_client *c, const void *args, int argc, char *
 	_cleanup_strv_free_ char **profiles = NULL;
 	struct incus_map cfg = {0};
 	struct incus_instance_spec spec = {.start = true};
+	struct output_progress bar;
+	struct incus_wait w = {.progress = output_progress_incus, .userdata = &bar};
 	struct coi_error err = {0};
 	int o, r;
 
@@ -77,7 +80,9 @@ static int cmd_launch(struct incus_client *c, const void *args, int argc, char *
 	spec.name = argv[optind + 1];
 	spec.profiles = profiles;
 	spec.config = &cfg;
-	r = incus_instance_create(c, &spec, NULL, &err);
+	output_progress_begin(&bar, "creating the container");
+	r = incus_instance_create(c, &spec, &w, &err);
+	output_progress_end(&bar);
 	incus_map_clear(&cfg);
 	return r < 0 ? cmd_fail(&err) : EXIT_OK;
 }

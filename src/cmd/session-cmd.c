@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "cmd/output.h"
 #include "config/config.h"
 #include "incus/incus.h"
 #include "monitor/settings.h"
@@ -528,6 +529,7 @@ static int headless_argv(struct session_cmd *sc, struct coi_error *err)
 int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 {
 	struct incus_client_opts o;
+	struct output_progress bar;
 	int r;
 
 	warn_old_kernel();
@@ -544,7 +546,12 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 	if (r < 0)
 		return r;
 	session_install_signal_handlers();
+	output_progress_begin(&bar, "creating the container");
+	sc->opts.create_wait.progress = output_progress_incus;
+	sc->opts.create_wait.userdata = &bar;
 	r = session_start(&sc->opts, sc->client, &sc->session, err);
+	output_progress_end(&bar);
+	sc->opts.create_wait = (struct incus_wait){0};
 	if (r < 0)
 		return r;
 	print_report(sc->session);

@@ -488,7 +488,7 @@ static int create_container(struct session *s, struct coi_error *err)
 	                                  .devices = &dev,
 	                                  .storage_pool = s->opts->storage_pool,
 	                          },
-	                          NULL, err);
+	                          &s->opts->create_wait, err);
 	incus_map_clear(&cfg);
 	incus_devices_clear(&dev);
 	if (r >= 0 &&

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "incus/incus.h"
 #include "netpolicy/netmode.h"
 #include "session/naming.h"
 #include "util/cleanup.h"
@@ -70,6 +71,9 @@ struct session_opts {
 	int64_t host_uid;             /* the invoking user, whose files the workspace holds */
 	int64_t host_gid;
 	int ready_timeout; /* seconds to wait for the container to run commands */
+	/* how to wait for the container's creation: a progress callback shows the image unpack
+	 * on a slow pool (the daemon reports it once the wait passes a second); zero: plain */
+	struct incus_wait create_wait;
 
 	/* host protection */
 	char **protected_paths; /* effective list, relative to the workspace */
