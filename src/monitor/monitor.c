@@ -32,6 +32,7 @@
 #define SEEN_CONNS   1024
 #define FORK_RING    256
 #define DISK_EVERY   2
+#define DNS_WINDOW   60 /* seconds; one counter each */
 
 struct monitor {
 	const struct monitor_opts *o;
@@ -59,6 +60,9 @@ struct monitor {
 	int diag_fd;
 	uint64_t seen[SEEN_CONNS];
 	unsigned lost;
+	/* DNS queries per second over the last minute ([monitoring.nft]) */
+	unsigned dns_count[DNS_WINDOW];
+	uint64_t dns_second[DNS_WINDOW];
 	int result;
 };
 
@@ -352,14 +356,109 @@ static int on_scan(struct loop *l, int fd, uint32_t events, void *u)
 
 /* ---- NFLOG, sockets, samples ----------------------------------------------------------------- */
 
+/* [monitoring.nft]: a packet its rules logged, as an audit line of its own (level info, action
+ * logged). Written directly, not through the responder: these are records, not findings, and
+ * must neither be deduplicated nor alert anyone. */
+static void log_packet(struct monitor *m, const struct nflog_packet *p)
+{
+	char local[80], remote[80], host[INET6_ADDRSTRLEN] = "", desc[512];
+	const char *proto = p->conn.proto == IPPROTO_TCP      ? "tcp"
+	                    : p->conn.proto == IPPROTO_UDP    ? "udp"
+	                    : p->conn.proto == IPPROTO_ICMP   ? "icmp"
+	                    : p->conn.proto == IPPROTO_ICMPV6 ? "icmpv6"
+	                                                      : "ip";
+	bool dns = p->kind == NFLOG_DNS;
+	struct threat t = {.level = THREAT_INFO,
+	                   .category = "network",
+	                   .title = dns ? "DNS query" : "Outbound connection",
+	                   .rule = dns ? "nft-dns" : "nft-new",
+	                   .action = ACTION_LOGGED,
+	                   .kind = EVIDENCE_NETWORK};
+	int n;
+
+	conn_obs_format(&p->conn, false, local, sizeof(local));
+	conn_obs_format(&p->conn, true, remote, sizeof(remote));
+	inet_ntop(p->conn.family, &p->conn.daddr, host, sizeof(host));
+	if (dns)
+		n = snprintf(desc, sizeof(desc), "DNS query for '%s' (type %u) to %s", p->qname,
+		             p->qtype, remote);
+	else
+		n = snprintf(desc, sizeof(desc), "new %s connection %s -> %s", proto, local,
+		             remote);
+	if (n < 0 || (size_t)n >= sizeof(desc))
+		desc[sizeof(desc) - 1] = 0;
+	threat_init(&t);
+	t.description = desc;
+	t.ev.network.protocol = proto;
+	t.ev.network.local_addr = local;
+	t.ev.network.remote_addr = remote;
+	t.ev.network.state = p->conn.state;
+	t.ev.network.reason = "logged by nftables (nflog)";
+	t.ev.network.remote_host = dns && p->qname[0] ? p->qname : host;
+	if (audit_write(m->audit, &t, NULL) < 0)
+		log_debug("monitor: cannot write the audit log, ignoring");
+}
+
+/* Counts a DNS query in the one-minute window; over the threshold, a finding (and the count
+ * starts over, so one burst is one finding). */
+static void count_dns(struct monitor *m, const char *name)
+{
+	struct rule_hit hits[RULES_MAX_HITS];
+	uint64_t now = mono_ns() / 1000000000u;
+	size_t slot = now % DNS_WINDOW;
+	struct dns_obs o = {.seconds = 0, .last_name = name};
+
+	if (m->dns_second[slot] != now) {
+		m->dns_second[slot] = now;
+		m->dns_count[slot] = 0;
+	}
+	m->dns_count[slot]++;
+	for (size_t i = 0; i < DNS_WINDOW; i++)
+		if (m->dns_second[i] + DNS_WINDOW > now && m->dns_count[i]) {
+			o.queries += m->dns_count[i];
+			if ((double)(now - m->dns_second[i] + 1) > o.seconds)
+				o.seconds = (double)(now - m->dns_second[i] + 1);
+		}
+	if (rules_match_dns(&o, &m->o->rules, hits, RULES_MAX_HITS) == 1) {
+		struct threat t;
+		char desc[512];
+
+		memset(m->dns_count, 0, sizeof(m->dns_count));
+		threat_from_hit(&t, &hits[0], desc, sizeof(desc));
+		t.kind = EVIDENCE_NETWORK;
+		t.ev.network.protocol = "udp";
+		t.ev.network.state = "DNS";
+		t.ev.network.suspect_reason = hits[0].reason;
+		t.ev.network.reason = "logged by nftables (nflog)";
+		t.ev.network.remote_host = name;
+		respond(m, &t, hits[0].rule->id, mono_ns());
+	}
+}
+
 static void on_nflog_packet(const struct nflog_packet *p, void *u)
 {
 	struct monitor *m = u;
-	char name[128];
 
-	if (m->result != 1 && nflog_prefix_container(p->prefix, name, sizeof(name)) &&
-	    strcmp(name, m->o->container) == 0)
+	if (m->result == 1 || strcmp(p->container, m->o->container) != 0)
+		return;
+	switch (p->kind) {
+	case NFLOG_DENY:
 		check_conn(m, &p->conn, "refused by the network policy (nflog)");
+		return;
+	case NFLOG_NEW:
+		log_packet(m, p);
+		/* the rules sock_diag's samples apply, to connections too short for them */
+		check_conn(m, &p->conn, "logged by nftables (nflog)");
+		if (m->result != 1 && p->conn.proto == IPPROTO_TCP && p->conn.dport == 53)
+			count_dns(m, ""); /* DNS over TCP */
+		return;
+	case NFLOG_DNS:
+		log_packet(m, p);
+		count_dns(m, p->qname);
+		return;
+	case NFLOG_OTHER:
+		return;
+	}
 }
 
 static int on_nflog(struct loop *l, int fd, uint32_t events, void *u)
