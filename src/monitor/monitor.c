@@ -36,6 +36,7 @@
 
 struct monitor {
 	const struct monitor_opts *o;
+	struct rules_config rules; /* o's, with the container's own and its gateway's address */
 	struct loop *loop;
 	struct audit *audit;
 	struct responder *resp;
@@ -185,7 +186,7 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 	                                           .argv = f.argv,
 	                                           .parent = f.parent,
 	                                           .stdio_inet = f.stdio_inet},
-	                        &m->o->rules, hits, RULES_MAX_HITS);
+	                        &m->rules, hits, RULES_MAX_HITS);
 	cmd = n ? strv_join(f.argv, " ") : NULL;
 	snprintf(user, sizeof(user), "%u", (unsigned)f.uid);
 	for (size_t i = 0; i < n && m->result != 1; i++) {
@@ -211,7 +212,7 @@ static void check_proc_count(struct monitor *m, uint64_t now)
 	struct rule_hit hits[RULES_MAX_HITS];
 	struct proc_count_obs o = {m->live, m->forks, m->exits,
 	                           (double)(now - m->win_start_ns) / 1e9};
-	size_t n = rules_match_proc_count(&o, &m->o->rules, hits, RULES_MAX_HITS);
+	size_t n = rules_match_proc_count(&o, &m->rules, hits, RULES_MAX_HITS);
 
 	for (size_t i = 0; i < n && m->result != 1; i++) {
 		struct threat t;
@@ -221,8 +222,8 @@ static void check_proc_count(struct monitor *m, uint64_t now)
 		t.kind = EVIDENCE_PROCESS_COUNT;
 		t.ev.process_count.count = m->live;
 		t.ev.process_count.threshold = strcmp(hits[i].rule->id, "proc-count") == 0
-		                                       ? m->o->rules.max_processes
-		                                       : m->o->rules.spawn_threshold;
+		                                       ? m->rules.max_processes
+		                                       : m->rules.spawn_threshold;
 		t.ev.process_count.delta = (int)m->forks - (int)m->exits;
 		respond(m, &t, hits[i].rule->id, now);
 	}
@@ -231,7 +232,7 @@ static void check_proc_count(struct monitor *m, uint64_t now)
 static void check_conn(struct monitor *m, const struct conn_obs *c, const char *how)
 {
 	struct rule_hit hits[RULES_MAX_HITS];
-	size_t n = rules_match_connection(c, &m->o->rules, hits, RULES_MAX_HITS);
+	size_t n = rules_match_connection(c, &m->rules, hits, RULES_MAX_HITS);
 	char local[80], remote[80];
 
 	char host[INET6_ADDRSTRLEN] = "";
@@ -376,9 +377,14 @@ static void log_packet(struct monitor *m, const struct nflog_packet *p)
 	                   .kind = EVIDENCE_NETWORK};
 	int n;
 
-	conn_obs_format(&p->conn, false, local, sizeof(local));
-	conn_obs_format(&p->conn, true, remote, sizeof(remote));
 	inet_ntop(p->conn.family, &p->conn.daddr, host, sizeof(host));
+	if (p->conn.proto == IPPROTO_TCP || p->conn.proto == IPPROTO_UDP) {
+		conn_obs_format(&p->conn, false, local, sizeof(local));
+		conn_obs_format(&p->conn, true, remote, sizeof(remote));
+	} else { /* no ports */
+		inet_ntop(p->conn.family, &p->conn.saddr, local, sizeof(local));
+		(void)snprintf(remote, sizeof(remote), "%s", host);
+	}
 	if (dns)
 		n = snprintf(desc, sizeof(desc), "DNS query for '%s' (type %u) to %s", p->qname,
 		             p->qtype, remote);
@@ -419,7 +425,7 @@ static void count_dns(struct monitor *m, const char *name)
 			if ((double)(now - m->dns_second[i] + 1) > o.seconds)
 				o.seconds = (double)(now - m->dns_second[i] + 1);
 		}
-	if (rules_match_dns(&o, &m->o->rules, hits, RULES_MAX_HITS) == 1) {
+	if (rules_match_dns(&o, &m->rules, hits, RULES_MAX_HITS) == 1) {
 		struct threat t;
 		char desc[512];
 
@@ -537,7 +543,7 @@ static void sample_io(struct monitor *m)
 		active += (m->io_drd[i] || m->io_dwr[i]);
 	}
 	o = (struct io_obs){srd, swr, (double)(active ? active : 1) * m->o->sample_ms / 1000.0};
-	n = rules_match_io(&o, &m->o->rules, hits, RULES_MAX_HITS);
+	n = rules_match_io(&o, &m->rules, hits, RULES_MAX_HITS);
 	for (size_t i = 0; i < n && m->result != 1; i++) {
 		struct threat t;
 		char desc[512];
@@ -547,8 +553,7 @@ static void sample_io(struct monitor *m)
 		t.kind = w ? EVIDENCE_FILE_WRITE : EVIDENCE_FILESYSTEM;
 		t.ev.io.mb = (double)(w ? swr : srd) / (1024.0 * 1024.0);
 		t.ev.io.rate_mb_s = o.seconds > 0 ? t.ev.io.mb / o.seconds : 0;
-		t.ev.io.threshold_mb =
-		        w ? m->o->rules.write_threshold_mb : m->o->rules.read_threshold_mb;
+		t.ev.io.threshold_mb = w ? m->rules.write_threshold_mb : m->rules.read_threshold_mb;
 		t.ev.io.duration_ns = (int64_t)(o.seconds * 1e9);
 		respond(m, &t, hits[i].rule->id, mono_ns());
 		/* Start over, so one burst is one finding. */
@@ -563,7 +568,7 @@ static void sample_disk(struct monitor *m)
 
 	if (container_disk(m->init_pid, "/tmp", &d) < 0)
 		return;
-	if (rules_match_disk(&d, &m->o->rules, hits, RULES_MAX_HITS) == 1) {
+	if (rules_match_disk(&d, &m->rules, hits, RULES_MAX_HITS) == 1) {
 		struct threat t;
 		char desc[512];
 
@@ -605,9 +610,29 @@ static int on_init_exit(struct loop *l, int fd, uint32_t events, void *u)
 
 /* ---- setup --------------------------------------------------------------------------------- */
 
+/* The container's default gateway, from its routing table as the host reads it (/proc/PID/net
+ * is the network namespace of PID): DHCP, DNS and the bridge are expected to be talked to. Read
+ * once, when the monitor starts, before the agent could change its routes. */
+static void read_gateway(pid_t pid, struct in_addr *ret)
+{
+	char path[64], line[256], dest[16], gw[16];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/net/route", (int)pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		/* the kernel prints each address as the hex of its raw (network order) u32 */
+		if (sscanf(line, "%*15s %15s %15s", dest, gw) == 2 &&
+		    strcmp(dest, "00000000") == 0) {
+			ret->s_addr = (in_addr_t)strtoul(gw, NULL, 16);
+			return;
+		}
+}
+
 static int attach(struct monitor *m, struct coi_error *err)
 {
 	_cleanup_(incus_instance_state_freep) struct incus_instance_state *st = NULL;
+	const struct incus_nic *nic;
 	char buf[32] = "";
 	FILE *f;
 	int r;
@@ -622,6 +647,11 @@ static int attach(struct monitor *m, struct coi_error *err)
 	if (st->status != INCUS_STATUS_RUNNING && st->status != INCUS_STATUS_FROZEN)
 		return coi_error_set(err, -ESRCH, "container '%s' is not running", m->o->container);
 	m->init_pid = (pid_t)st->pid;
+	nic = incus_state_nic(st, "eth0");
+	if (m->rules.self4.s_addr == INADDR_ANY && nic && nic->ipv4)
+		(void)inet_pton(AF_INET, nic->ipv4, &m->rules.self4);
+	if (m->rules.gateway4.s_addr == INADDR_ANY)
+		read_gateway(m->init_pid, &m->rules.gateway4);
 	r = cgroup_of_init(m->init_pid, &m->cg);
 	if (r < 0)
 		return coi_error_errno(err, r, "cannot find the cgroup of '%s' (init pid %d)",
@@ -690,7 +720,8 @@ static void raise_priority(void)
 
 int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 {
-	struct monitor m = {.o = o, .diag_fd = -EBADF, .win_start_ns = mono_ns()};
+	struct monitor m = {
+	        .o = o, .rules = o->rules, .diag_fd = -EBADF, .win_start_ns = mono_ns()};
 	int r;
 
 	r = audit_open(o->container, o->audit_retention_days, &m.audit, err);

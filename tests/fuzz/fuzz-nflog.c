@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (!out)
 			return 0;
-		if (nflog_dns_question(data + 2, size - 2, out, n, &type) == 0 && strnlen(out, n) == n)
+		if (nflog_dns_question(data + 2, size - 2, out, n, &type) == 0 &&
+		    strnlen(out, n) == n)
 			abort();
 		free(out);
 		return 0;
