@@ -78,12 +78,14 @@ static int bridge_of(struct session *s, struct coi_error *err)
 
 static void target_init(struct session *s, struct net_target *t)
 {
+	if (!s->nflog_group) /* one no other supervisor listens on (monitor.h) */
+		s->nflog_group = monitor_nflog_group_pick(s->name);
 	*t = (struct net_target){
 	        .container = s->name,
 	        .veth = s->veth,
 	        .gateway = s->gateway,
 	        .prefix = s->prefix,
-	        .log_group = coi_nflog_group(s->name),
+	        .log_group = s->nflog_group,
 	};
 }
 

@@ -126,7 +126,29 @@ t_ok "open: the container is gone" m_wait_state "$name" ""
 t_is "open: no rule of it is left" "$(rules "$name")" 0
 t_is "open: nor its chain" "$(chain "$name")" ""
 
-# ---- restricted mode, log_dns_queries = false ----
+# ---- restricted mode, log_dns_queries = false; its NFLOG group taken ----
+
+# Another process listens on the group the container's name hashes to (the kernel allows one):
+# the session picks the next free one and tells its supervisor.
+next="${COI_CONTAINER_PREFIX}$(printf '%s' "$tmp/restricted" | sha256sum | cut -c1-8)-1"
+hash=$(python3 -c "
+h = 2166136261
+for ch in b'$next': h = ((h ^ ch) * 16777619) & 0xffffffff
+print(7700 + h % 256)")
+timeout 120 /usr/bin/python3 -c "
+import socket, struct, sys, time
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)  # NETLINK_NETFILTER
+s.bind((0, 0))
+attr = struct.pack('=HHB', 5, 1, 1) + b'\0' * 3  # NFULA_CFG_CMD: NFULNL_CFG_CMD_BIND
+body = struct.pack('=BBH', 0, 0, socket.htons($hash)) + attr
+s.send(struct.pack('=IHHII', 16 + len(body), (4 << 8) | 1, 1 | 4, 1, 0) + body)
+if struct.unpack('=i', s.recv(4096)[16:20])[0]: sys.exit(1)
+open('$tmp/held', 'w').close()
+time.sleep(120)" &
+hpid=$!
+t_defer "kill $hpid 2>/dev/null"
+for _ in $(seq 50); do [ -e "$tmp/held" ] && break; sleep 0.1; done
+t_ok "restricted: group $hash has a listener" test -e "$tmp/held"
 
 start restricted '[monitoring]
 enabled = true
@@ -137,6 +159,9 @@ ct=$(chain "$name")
 t_is "restricted: no DNS log rule" "$(printf '%s\n' "$ct" | grep -c 'coi-dns:')" 0
 t_is "restricted: the new-connection rule, default rate, before the policy" \
     "$(printf '%s\n' "$ct" | grep -A1 "ct state new limit rate 100/second log prefix \"coi-new:$name \"" | grep -c 'ct state established,related accept')" 1
+group=$(printf '%s\n' "$ct" | sed -n 's/.*log prefix "coi-new:[^"]*" group \([0-9]*\).*/\1/p')
+t_ok "restricted: the rules send to another group ($group)" test -n "$group" -a "$group" != "$hash"
+t_like "restricted: the supervisor listens on it" "$(tr '\0' ' ' <"/proc/$spid/cmdline")" " --nflog-group $group $"
 ip=$(incus list "$name" -c 4 -f csv | cut -d' ' -f1)
 # the bridge's other ports are refused by the policy: logged all the same, and refused
 m_run "$name" "nc $GW $port </dev/null"

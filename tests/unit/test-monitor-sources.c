@@ -270,6 +270,15 @@ static void test_nflog_group(void)
 	CHECK(g >= COI_NFLOG_GROUP_BASE && g < COI_NFLOG_GROUP_BASE + COI_NFLOG_GROUP_COUNT);
 	CHECK(g == coi_nflog_group("coi-12345678-1"));
 	CHECK(coi_nflog_group("coi-t-monitor-026ab3") == 7887); /* the e2e test computes it too */
+	/* past the groups with a listener (/proc/net/netfilter/nfnetlink_log lines), wrapping */
+	CHECK(monitor_nflog_group_free("", 7800) == 7800);
+	CHECK(monitor_nflog_group_free(" 7800   4720     0 2   256    100  1\n", 7800) == 7801);
+	CHECK(monitor_nflog_group_free(" 7800 1 0 2 256 100 1\n 7801 2 0 2 256 100 1\n"
+	                               "    5 3 0 2 256 100 1\n 7955 4 0 2 256 100 1\n",
+	                               7800) == 7802);
+	CHECK(monitor_nflog_group_free(" 7955 4 0 2 256 100 1\n", 7955) == 7700);
+	CHECK(monitor_nflog_group_free(" 78000 4 0 2 256 100 1\n", 7800) == 7800);
+	CHECK(monitor_nflog_group_free("", 5) == 5); /* not one of coi's: as it is */
 }
 
 static int ticks;
