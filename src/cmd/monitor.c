@@ -322,6 +322,7 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	        {"read-threshold-mb", required_argument, NULL, OPT_SETTING},
 	        {"read-rate-mb", required_argument, NULL, OPT_SETTING},
 	        {"audit-retention-days", required_argument, NULL, OPT_SETTING},
+	        {"dns-threshold", required_argument, NULL, OPT_SETTING},
 	        {"nflog-group", required_argument, NULL, OPT_NFLOG},
 	        {"scan", no_argument, NULL, OPT_SCAN},
 	        {"max-processes", required_argument, NULL, OPT_MAXP},
@@ -448,5 +449,7 @@ const struct verb verb_monitor = {
                 "                            (default 1; processes and packets are events)\n"
                 "  --read-threshold-mb N     MB read (or written) in a window (default 50)\n"
                 "  --read-rate-mb N          and at least this many MB/s (default 10)\n"
-                "  --audit-retention-days N  drop audit lines and logs older (default 30; 0 keeps all)",
+                "  --audit-retention-days N  drop audit lines and logs older (default 30; 0 keeps all)\n"
+                "  --dns-threshold N         DNS queries a minute that are a HIGH finding, when\n"
+                "                            [monitoring.nft] logs them (default 100)",
 };

@@ -163,6 +163,10 @@ static int net_from_config(struct session_opts *o, const struct coi_config *cfg,
 	p->block_metadata_endpoint = cfg->network.block_metadata_endpoint;
 	p->allow_local_network_access = cfg->network.allow_local_network_access;
 	p->refresh_interval_minutes = (unsigned)cfg->network.refresh_interval_minutes;
+	/* [monitoring.nft]: log rules for the monitor, so only with it */
+	p->watch.enabled = cfg->monitoring.enabled && cfg->monitoring.nft.enabled;
+	p->watch.rate = (unsigned)cfg->monitoring.nft.rate_limit_per_second;
+	p->watch.dns = cfg->monitoring.nft.log_dns_queries;
 	strv_foreach(d, cfg->network.allowed_domains)
 		if (r >= 0)
 			r = net_policy_add_dest(p, *d, err);

@@ -36,10 +36,9 @@ static const char hardened_profile[] =
         "[monitoring]\n"
         "enabled = true\n";
 
-/* Sections of the original that coi reads but does not act on yet. [monitoring.nft] is the
- * original's journald packet logger; coi's monitor gets every packet the policy refuses through
- * NFLOG whatever it says, and logs no accepted traffic. */
-static const char *const unsupported[] = {"prompts", "defaults.model", "monitoring.nft"};
+/* Sections of the original that coi reads but does not act on yet. monitoring.nft.lima_host runs
+ * the original's nft inside a Lima VM on macOS; coi runs where Incus and nftables are. */
+static const char *const unsupported[] = {"prompts", "defaults.model", "monitoring.nft.lima_host"};
 
 struct layer {
 	const char *file;      /* as shown to the user */

@@ -305,6 +305,12 @@ struct coi_config {
 		double file_read_threshold_mb;                  /* 50 */
 		double file_read_rate_mb_per_sec;               /* 10 */
 		int audit_log_retention_days;                   /* 30 */
+		struct {
+			bool enabled;
+			int rate_limit_per_second; /* 100 */
+			int dns_query_threshold;   /* 100 per minute */
+			bool log_dns_queries;      /* true */
+		} nft;
 	} monitoring;
 
 	struct {

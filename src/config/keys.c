@@ -156,6 +156,10 @@ static const struct config_key keys[] = {
 	K("monitoring.file_read_threshold_mb", CONFIG_FLOAT, monitoring.file_read_threshold_mb, "50.0", IW, "MB read (or written) within the last 5 samples that is a finding", .weak = ">"),
 	K("monitoring.file_read_rate_mb_per_sec", CONFIG_FLOAT, monitoring.file_read_rate_mb_per_sec, "10.0", IW, "and at least this rate in MB/s", .weak = ">"),
 	K("monitoring.audit_log_retention_days", CONFIG_INT, monitoring.audit_log_retention_days, "30", IW, "days audit logs are kept (0: keep all)", .weak = "changed"),
+	K("monitoring.nft.enabled", CONFIG_BOOL, monitoring.nft.enabled, "false", IW, "with [monitoring] enabled: nftables logs every new outbound connection (and DNS query) of the container to the monitor over NFLOG, so connections too short for the socket samples are recorded too", .weak = "false"),
+	K("monitoring.nft.rate_limit_per_second", CONFIG_INT, monitoring.nft.rate_limit_per_second, "100", IW, "packets logged per second at most, for connections and for DNS queries each (1..10000)", .weak = "changed", .max = 10000),
+	K("monitoring.nft.dns_query_threshold", CONFIG_INT, monitoring.nft.dns_query_threshold, "100", IW, "DNS queries within a minute that are a HIGH finding (DNS tunnelling or exfiltration; 1..1000000)", .weak = ">", .max = 1000000),
+	K("monitoring.nft.log_dns_queries", CONFIG_BOOL, monitoring.nft.log_dns_queries, "true", IW, "log each DNS query (UDP port 53) as well, with the name asked for", .weak = "false"),
 
 	K("detection.gtfobins_source", CONFIG_STRING, detection.gtfobins_source, NULL, TO, "git URL of the GTFOBins database"),
 	K("detection.gtfobins_dir", CONFIG_STRING, detection.gtfobins_dir, NULL, TO, "local copy of the GTFOBins database"),

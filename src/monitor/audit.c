@@ -107,7 +107,8 @@ static json_t *evidence_network(const struct threat *t)
 	    set_str(conn, "local_addr", t->ev.network.local_addr) < 0 ||
 	    set_str(conn, "remote_addr", t->ev.network.remote_addr) < 0 ||
 	    set_str(conn, "state", t->ev.network.state) < 0 ||
-	    json_object_set_new(conn, "suspicious", json_true()) < 0 ||
+	    /* a record of [monitoring.nft] (level info) is no suspicion */
+	    json_object_set_new(conn, "suspicious", json_boolean(t->level != THREAT_INFO)) < 0 ||
 	    set_str(conn, "suspect_reason", t->ev.network.suspect_reason) < 0 ||
 	    json_object_set(o, "connection", conn) < 0 ||
 	    set_str(o, "reason", t->ev.network.reason) < 0 ||

@@ -32,9 +32,11 @@
 #define SEEN_CONNS   1024
 #define FORK_RING    256
 #define DISK_EVERY   2
+#define DNS_WINDOW   60 /* seconds; one counter each */
 
 struct monitor {
 	const struct monitor_opts *o;
+	struct rules_config rules; /* o's, with the container's own and its gateway's address */
 	struct loop *loop;
 	struct audit *audit;
 	struct responder *resp;
@@ -59,6 +61,9 @@ struct monitor {
 	int diag_fd;
 	uint64_t seen[SEEN_CONNS];
 	unsigned lost;
+	/* DNS queries per second over the last minute ([monitoring.nft]) */
+	unsigned dns_count[DNS_WINDOW];
+	uint64_t dns_second[DNS_WINDOW];
 	int result;
 };
 
@@ -181,7 +186,7 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 	                                           .argv = f.argv,
 	                                           .parent = f.parent,
 	                                           .stdio_inet = f.stdio_inet},
-	                        &m->o->rules, hits, RULES_MAX_HITS);
+	                        &m->rules, hits, RULES_MAX_HITS);
 	cmd = n ? strv_join(f.argv, " ") : NULL;
 	snprintf(user, sizeof(user), "%u", (unsigned)f.uid);
 	for (size_t i = 0; i < n && m->result != 1; i++) {
@@ -207,7 +212,7 @@ static void check_proc_count(struct monitor *m, uint64_t now)
 	struct rule_hit hits[RULES_MAX_HITS];
 	struct proc_count_obs o = {m->live, m->forks, m->exits,
 	                           (double)(now - m->win_start_ns) / 1e9};
-	size_t n = rules_match_proc_count(&o, &m->o->rules, hits, RULES_MAX_HITS);
+	size_t n = rules_match_proc_count(&o, &m->rules, hits, RULES_MAX_HITS);
 
 	for (size_t i = 0; i < n && m->result != 1; i++) {
 		struct threat t;
@@ -217,8 +222,8 @@ static void check_proc_count(struct monitor *m, uint64_t now)
 		t.kind = EVIDENCE_PROCESS_COUNT;
 		t.ev.process_count.count = m->live;
 		t.ev.process_count.threshold = strcmp(hits[i].rule->id, "proc-count") == 0
-		                                       ? m->o->rules.max_processes
-		                                       : m->o->rules.spawn_threshold;
+		                                       ? m->rules.max_processes
+		                                       : m->rules.spawn_threshold;
 		t.ev.process_count.delta = (int)m->forks - (int)m->exits;
 		respond(m, &t, hits[i].rule->id, now);
 	}
@@ -227,7 +232,7 @@ static void check_proc_count(struct monitor *m, uint64_t now)
 static void check_conn(struct monitor *m, const struct conn_obs *c, const char *how)
 {
 	struct rule_hit hits[RULES_MAX_HITS];
-	size_t n = rules_match_connection(c, &m->o->rules, hits, RULES_MAX_HITS);
+	size_t n = rules_match_connection(c, &m->rules, hits, RULES_MAX_HITS);
 	char local[80], remote[80];
 
 	char host[INET6_ADDRSTRLEN] = "";
@@ -352,14 +357,114 @@ static int on_scan(struct loop *l, int fd, uint32_t events, void *u)
 
 /* ---- NFLOG, sockets, samples ----------------------------------------------------------------- */
 
+/* [monitoring.nft]: a packet its rules logged, as an audit line of its own (level info, action
+ * logged). Written directly, not through the responder: these are records, not findings, and
+ * must neither be deduplicated nor alert anyone. */
+static void log_packet(struct monitor *m, const struct nflog_packet *p)
+{
+	char local[80], remote[80], host[INET6_ADDRSTRLEN] = "", desc[512];
+	const char *proto = p->conn.proto == IPPROTO_TCP      ? "tcp"
+	                    : p->conn.proto == IPPROTO_UDP    ? "udp"
+	                    : p->conn.proto == IPPROTO_ICMP   ? "icmp"
+	                    : p->conn.proto == IPPROTO_ICMPV6 ? "icmpv6"
+	                                                      : "ip";
+	bool dns = p->kind == NFLOG_DNS;
+	struct threat t = {.level = THREAT_INFO,
+	                   .category = "network",
+	                   .title = dns ? "DNS query" : "Outbound connection",
+	                   .rule = dns ? "nft-dns" : "nft-new",
+	                   .action = ACTION_LOGGED,
+	                   .kind = EVIDENCE_NETWORK};
+	int n;
+
+	inet_ntop(p->conn.family, &p->conn.daddr, host, sizeof(host));
+	if (p->conn.proto == IPPROTO_TCP || p->conn.proto == IPPROTO_UDP) {
+		conn_obs_format(&p->conn, false, local, sizeof(local));
+		conn_obs_format(&p->conn, true, remote, sizeof(remote));
+	} else { /* no ports */
+		inet_ntop(p->conn.family, &p->conn.saddr, local, sizeof(local));
+		(void)snprintf(remote, sizeof(remote), "%s", host);
+	}
+	if (dns)
+		n = snprintf(desc, sizeof(desc), "DNS query for '%s' (type %u) to %s", p->qname,
+		             p->qtype, remote);
+	else
+		n = snprintf(desc, sizeof(desc), "new %s connection %s -> %s", proto, local,
+		             remote);
+	if (n < 0 || (size_t)n >= sizeof(desc))
+		desc[sizeof(desc) - 1] = 0;
+	threat_init(&t);
+	t.description = desc;
+	t.ev.network.protocol = proto;
+	t.ev.network.local_addr = local;
+	t.ev.network.remote_addr = remote;
+	t.ev.network.state = p->conn.state;
+	t.ev.network.reason = "logged by nftables (nflog)";
+	t.ev.network.remote_host = dns && p->qname[0] ? p->qname : host;
+	if (audit_write(m->audit, &t, NULL) < 0)
+		log_debug("monitor: cannot write the audit log, ignoring");
+}
+
+/* Counts a DNS query in the one-minute window; over the threshold, a finding (and the count
+ * starts over, so one burst is one finding). */
+static void count_dns(struct monitor *m, const char *name)
+{
+	struct rule_hit hits[RULES_MAX_HITS];
+	uint64_t now = mono_ns() / 1000000000u;
+	size_t slot = now % DNS_WINDOW;
+	struct dns_obs o = {.seconds = 0, .last_name = name};
+
+	if (m->dns_second[slot] != now) {
+		m->dns_second[slot] = now;
+		m->dns_count[slot] = 0;
+	}
+	m->dns_count[slot]++;
+	for (size_t i = 0; i < DNS_WINDOW; i++)
+		if (m->dns_second[i] + DNS_WINDOW > now && m->dns_count[i]) {
+			o.queries += m->dns_count[i];
+			if ((double)(now - m->dns_second[i] + 1) > o.seconds)
+				o.seconds = (double)(now - m->dns_second[i] + 1);
+		}
+	if (rules_match_dns(&o, &m->rules, hits, RULES_MAX_HITS) == 1) {
+		struct threat t;
+		char desc[512];
+
+		memset(m->dns_count, 0, sizeof(m->dns_count));
+		threat_from_hit(&t, &hits[0], desc, sizeof(desc));
+		t.kind = EVIDENCE_NETWORK;
+		t.ev.network.protocol = "udp";
+		t.ev.network.state = "DNS";
+		t.ev.network.suspect_reason = hits[0].reason;
+		t.ev.network.reason = "logged by nftables (nflog)";
+		t.ev.network.remote_host = name;
+		respond(m, &t, hits[0].rule->id, mono_ns());
+	}
+}
+
 static void on_nflog_packet(const struct nflog_packet *p, void *u)
 {
 	struct monitor *m = u;
-	char name[128];
 
-	if (m->result != 1 && nflog_prefix_container(p->prefix, name, sizeof(name)) &&
-	    strcmp(name, m->o->container) == 0)
+	if (m->result == 1 || strcmp(p->container, m->o->container) != 0)
+		return;
+	switch (p->kind) {
+	case NFLOG_DENY:
 		check_conn(m, &p->conn, "refused by the network policy (nflog)");
+		return;
+	case NFLOG_NEW:
+		log_packet(m, p);
+		/* the rules sock_diag's samples apply, to connections too short for them */
+		check_conn(m, &p->conn, "logged by nftables (nflog)");
+		if (m->result != 1 && p->conn.proto == IPPROTO_TCP && p->conn.dport == 53)
+			count_dns(m, ""); /* DNS over TCP */
+		return;
+	case NFLOG_DNS:
+		log_packet(m, p);
+		count_dns(m, p->qname);
+		return;
+	case NFLOG_OTHER:
+		return;
+	}
 }
 
 static int on_nflog(struct loop *l, int fd, uint32_t events, void *u)
@@ -438,7 +543,7 @@ static void sample_io(struct monitor *m)
 		active += (m->io_drd[i] || m->io_dwr[i]);
 	}
 	o = (struct io_obs){srd, swr, (double)(active ? active : 1) * m->o->sample_ms / 1000.0};
-	n = rules_match_io(&o, &m->o->rules, hits, RULES_MAX_HITS);
+	n = rules_match_io(&o, &m->rules, hits, RULES_MAX_HITS);
 	for (size_t i = 0; i < n && m->result != 1; i++) {
 		struct threat t;
 		char desc[512];
@@ -448,8 +553,7 @@ static void sample_io(struct monitor *m)
 		t.kind = w ? EVIDENCE_FILE_WRITE : EVIDENCE_FILESYSTEM;
 		t.ev.io.mb = (double)(w ? swr : srd) / (1024.0 * 1024.0);
 		t.ev.io.rate_mb_s = o.seconds > 0 ? t.ev.io.mb / o.seconds : 0;
-		t.ev.io.threshold_mb =
-		        w ? m->o->rules.write_threshold_mb : m->o->rules.read_threshold_mb;
+		t.ev.io.threshold_mb = w ? m->rules.write_threshold_mb : m->rules.read_threshold_mb;
 		t.ev.io.duration_ns = (int64_t)(o.seconds * 1e9);
 		respond(m, &t, hits[i].rule->id, mono_ns());
 		/* Start over, so one burst is one finding. */
@@ -464,7 +568,7 @@ static void sample_disk(struct monitor *m)
 
 	if (container_disk(m->init_pid, "/tmp", &d) < 0)
 		return;
-	if (rules_match_disk(&d, &m->o->rules, hits, RULES_MAX_HITS) == 1) {
+	if (rules_match_disk(&d, &m->rules, hits, RULES_MAX_HITS) == 1) {
 		struct threat t;
 		char desc[512];
 
@@ -506,9 +610,29 @@ static int on_init_exit(struct loop *l, int fd, uint32_t events, void *u)
 
 /* ---- setup --------------------------------------------------------------------------------- */
 
+/* The container's default gateway, from its routing table as the host reads it (/proc/PID/net
+ * is the network namespace of PID): DHCP, DNS and the bridge are expected to be talked to. Read
+ * once, when the monitor starts, before the agent could change its routes. */
+static void read_gateway(pid_t pid, struct in_addr *ret)
+{
+	char path[64], line[256], dest[16], gw[16];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/net/route", (int)pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		/* the kernel prints each address as the hex of its raw (network order) u32 */
+		if (sscanf(line, "%*15s %15s %15s", dest, gw) == 2 &&
+		    strcmp(dest, "00000000") == 0) {
+			ret->s_addr = (in_addr_t)strtoul(gw, NULL, 16);
+			return;
+		}
+}
+
 static int attach(struct monitor *m, struct coi_error *err)
 {
 	_cleanup_(incus_instance_state_freep) struct incus_instance_state *st = NULL;
+	const struct incus_nic *nic;
 	char buf[32] = "";
 	FILE *f;
 	int r;
@@ -523,6 +647,11 @@ static int attach(struct monitor *m, struct coi_error *err)
 	if (st->status != INCUS_STATUS_RUNNING && st->status != INCUS_STATUS_FROZEN)
 		return coi_error_set(err, -ESRCH, "container '%s' is not running", m->o->container);
 	m->init_pid = (pid_t)st->pid;
+	nic = incus_state_nic(st, "eth0");
+	if (m->rules.self4.s_addr == INADDR_ANY && nic && nic->ipv4)
+		(void)inet_pton(AF_INET, nic->ipv4, &m->rules.self4);
+	if (m->rules.gateway4.s_addr == INADDR_ANY)
+		read_gateway(m->init_pid, &m->rules.gateway4);
 	r = cgroup_of_init(m->init_pid, &m->cg);
 	if (r < 0)
 		return coi_error_errno(err, r, "cannot find the cgroup of '%s' (init pid %d)",
@@ -591,7 +720,8 @@ static void raise_priority(void)
 
 int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 {
-	struct monitor m = {.o = o, .diag_fd = -EBADF, .win_start_ns = mono_ns()};
+	struct monitor m = {
+	        .o = o, .rules = o->rules, .diag_fd = -EBADF, .win_start_ns = mono_ns()};
 	int r;
 
 	r = audit_open(o->container, o->audit_retention_days, &m.audit, err);

@@ -24,11 +24,12 @@ struct coi_error;
 struct incus_client;
 struct threat;
 
-/* NFLOG groups of coi's network-policy log rules. The kernel allows one listener per group, and
- * every session has its own monitor, so each container gets its own group: the policy writes
- * `log prefix "coi-deny:<container> " group <coi_nflog_group(container)>`. Two concurrent
- * containers that hash to the same group (1 in 256) still work: the second monitor cannot bind
- * and relies on sock_diag alone; the prefix tells containers apart either way. */
+/* NFLOG groups of coi's log rules (the policy's refusals, [monitoring.nft]'s records). The kernel
+ * allows one listener per group, and every session has its own monitor, so each container gets
+ * its own group: the policy writes `log prefix "coi-deny:<container> " group <N>`, and the
+ * prefix names the container whatever the group. N starts at coi_nflog_group(container), a hash;
+ * monitor_nflog_group_pick() moves on past the groups another process listens on, and the
+ * session passes a group other than the hash to its supervisor (--nflog-group). */
 #define COI_NFLOG_GROUP_BASE  7700
 #define COI_NFLOG_GROUP_COUNT 256
 
@@ -40,6 +41,14 @@ static inline uint16_t coi_nflog_group(const char *container)
 		h = (h ^ (uint8_t)*p) * 16777619u;
 	return (uint16_t)(COI_NFLOG_GROUP_BASE + h % COI_NFLOG_GROUP_COUNT);
 }
+
+/* The first of coi's groups, from coi_nflog_group(container) on (wrapping), that nobody listens
+ * on by /proc/net/netfilter/nfnetlink_log (the hash itself when that cannot be read, or when every
+ * group is taken). Two sessions starting in the same instant can still pick the same group; the
+ * second supervisor then cannot listen (its socket samples still run). */
+uint16_t monitor_nflog_group_pick(const char *container);
+/* The same over the text of /proc/net/netfilter/nfnetlink_log (for tests). */
+uint16_t monitor_nflog_group_free(const char *proc_text, uint16_t start);
 
 #define MONITOR_DEDUP_SECONDS 30
 

@@ -179,7 +179,8 @@ int nflog_open(uint16_t group, int *ret_fd)
 	return 0;
 }
 
-static void parse_ip(const uint8_t *p, size_t len, struct conn_obs *c)
+/* The transport header's offset in an IP packet (0: not TCP or UDP, or too short). */
+static size_t parse_ip(const uint8_t *p, size_t len, struct conn_obs *c)
 {
 	size_t hl;
 	uint8_t proto;
@@ -201,13 +202,43 @@ static void parse_ip(const uint8_t *p, size_t len, struct conn_obs *c)
 		hl = sizeof(*ip6);
 		proto = ip6->ip6_nxt;
 	} else {
-		return;
+		return 0;
 	}
 	c->proto = proto;
 	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && hl >= 20 && len >= hl + 4) {
 		c->sport = (uint16_t)(p[hl] << 8 | p[hl + 1]);
 		c->dport = (uint16_t)(p[hl + 2] << 8 | p[hl + 3]);
+		return hl;
 	}
+	return 0;
+}
+
+int nflog_dns_question(const uint8_t *p, size_t len, char *out, size_t size, uint16_t *ret_type)
+{
+	size_t off = 12, n = 0;
+
+	if (size < 8 || len < off + 1 || (p[2] & 0x80) || (p[4] << 8 | p[5]) == 0)
+		return -EBADMSG; /* not a query, or no question */
+	while (off < len && p[off] != 0) {
+		size_t l = p[off];
+
+		if (l > 63)
+			return -EBADMSG; /* no compression in a question's name */
+		if (n && n < size - 4)
+			out[n++] = '.';
+		for (size_t i = 1; i <= l && off + i < len && n < size - 4; i++)
+			out[n++] = p[off + i] > 0x20 && p[off + i] < 0x7f ? (char)p[off + i] : '?';
+		off += l + 1;
+	}
+	if (off >= len || n >= size - 4) {
+		/* cut by the copy range (or our buffer): say so */
+		memcpy(out + n, "...", 4);
+		*ret_type = 0;
+		return 0;
+	}
+	out[n] = 0;
+	*ret_type = off + 2 < len ? (uint16_t)(p[off + 1] << 8 | p[off + 2]) : 0;
+	return 0;
 }
 
 static int nflog_attr(const struct nlattr *a, void *data)
@@ -220,6 +251,75 @@ static int nflog_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+static const char *const kind_prefixes[] = {
+        [NFLOG_DENY] = NFLOG_PREFIX,
+        [NFLOG_NEW] = NFLOG_PREFIX_NEW,
+        [NFLOG_DNS] = NFLOG_PREFIX_DNS,
+};
+static const char *const kind_states[] = {
+        [NFLOG_OTHER] = "REFUSED", /* the prefix of a policy that predates the kinds */
+        [NFLOG_DENY] = "REFUSED",
+        [NFLOG_NEW] = "NEW",
+        [NFLOG_DNS] = "DNS",
+};
+
+enum nflog_kind nflog_prefix_parse(const char *prefix, char *out, size_t size)
+{
+	for (size_t k = NFLOG_DENY; k < ELEMENTSOF(kind_prefixes); k++) {
+		size_t pl = strlen(kind_prefixes[k]), n;
+
+		if (strncmp(prefix, kind_prefixes[k], pl) != 0)
+			continue;
+		n = strcspn(prefix + pl, " ");
+		if (n == 0 || n >= size)
+			break;
+		memcpy(out, prefix + pl, n);
+		out[n] = 0;
+		return (enum nflog_kind)k;
+	}
+	if (size)
+		out[0] = 0;
+	return NFLOG_OTHER;
+}
+
+bool nflog_prefix_container(const char *prefix, char *out, size_t size)
+{
+	char name[128];
+
+	if (nflog_prefix_parse(prefix, name, sizeof(name)) != NFLOG_DENY || strlen(name) >= size)
+		return false;
+	memcpy(out, name, strlen(name) + 1);
+	return true;
+}
+
+/* One NFULNL_MSG_PACKET: its prefix and payload into pkt; false when it has no IP payload. */
+static bool nflog_packet_read(const struct nlattr *const *tb, struct nflog_packet *pkt)
+{
+	const uint8_t *payload;
+	size_t len, hl;
+
+	if (tb[NFULA_PREFIX]) {
+		size_t n = mnl_attr_get_payload_len(tb[NFULA_PREFIX]);
+
+		n = n < sizeof(pkt->prefix) - 1 ? n : sizeof(pkt->prefix) - 1;
+		memcpy(pkt->prefix, mnl_attr_get_payload(tb[NFULA_PREFIX]), n);
+		pkt->prefix[strnlen(pkt->prefix, n)] = 0;
+	}
+	pkt->kind = nflog_prefix_parse(pkt->prefix, pkt->container, sizeof(pkt->container));
+	pkt->conn.state = kind_states[pkt->kind];
+	pkt->conn.refused = pkt->kind == NFLOG_DENY || pkt->kind == NFLOG_OTHER;
+	if (!tb[NFULA_PAYLOAD])
+		return false;
+	payload = mnl_attr_get_payload(tb[NFULA_PAYLOAD]);
+	len = mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]);
+	hl = parse_ip(payload, len, &pkt->conn);
+	if (hl && pkt->conn.proto == IPPROTO_UDP && pkt->conn.dport == 53 && len >= hl + 8 &&
+	    nflog_dns_question(payload + hl + 8, len - hl - 8, pkt->qname, sizeof(pkt->qname),
+	                       &pkt->qtype) < 0)
+		pkt->qname[0] = 0;
+	return pkt->conn.family != 0;
+}
+
 int nflog_parse(const void *buf, size_t len,
                 void (*cb)(const struct nflog_packet *p, void *userdata), void *userdata)
 {
@@ -229,7 +329,7 @@ int nflog_parse(const void *buf, size_t len,
 	for_each_nlmsg(nlh, buf, len)
 	{
 		const struct nlattr *tb[NFULA_MAX + 1] = {0};
-		struct nflog_packet pkt = {.conn = {.state = "REFUSED", .refused = true}};
+		struct nflog_packet pkt = {.kind = NFLOG_OTHER};
 
 		if (nlh->nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET))
 			continue;
@@ -237,37 +337,12 @@ int nflog_parse(const void *buf, size_t len,
 			return -EBADMSG;
 		if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nflog_attr, tb) < 0)
 			return -EBADMSG;
-		if (tb[NFULA_PREFIX]) {
-			size_t n = mnl_attr_get_payload_len(tb[NFULA_PREFIX]);
-
-			n = n < sizeof(pkt.prefix) - 1 ? n : sizeof(pkt.prefix) - 1;
-			memcpy(pkt.prefix, mnl_attr_get_payload(tb[NFULA_PREFIX]), n);
-			pkt.prefix[n] = 0;
-		}
-		if (tb[NFULA_PAYLOAD])
-			parse_ip(mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
-			         mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &pkt.conn);
-		if (!pkt.conn.family)
+		if (!nflog_packet_read(tb, &pkt))
 			continue;
 		count++;
 		cb(&pkt, userdata);
 	}
 	return count;
-}
-
-bool nflog_prefix_container(const char *prefix, char *out, size_t size)
-{
-	size_t n;
-
-	if (strncmp(prefix, NFLOG_PREFIX, strlen(NFLOG_PREFIX)) != 0)
-		return false;
-	prefix += strlen(NFLOG_PREFIX);
-	n = strcspn(prefix, " ");
-	if (n == 0 || n >= size)
-		return false;
-	memcpy(out, prefix, n);
-	out[n] = 0;
-	return true;
 }
 
 /* ---- sock_diag ----------------------------------------------------------------------------- */

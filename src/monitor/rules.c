@@ -40,6 +40,7 @@ void rules_config_default(struct rules_config *c)
 	        .spawn_threshold = 200,
 	        .tmp_warn_percent = 80,
 	        .oneliners = ONELINER_CRITICAL,
+	        .dns_per_minute = 100,
 	};
 }
 
@@ -673,6 +674,7 @@ static const struct rule table[] = {
 	{ "proc-count",          THREAT_CRITICAL, "process",     "Process count spike detected", RULE_PROC_COUNT, NULL },
 	{ "proc-spawn",          THREAT_CRITICAL, "process",     "Process spawn rate spike detected", RULE_PROC_COUNT, NULL },
 	{ "disk-tmp",            THREAT_WARNING,  "filesystem",  "Low disk space on /tmp", RULE_DISK, NULL },
+	{ "dns-rate",            THREAT_HIGH,     "network",     "DNS query rate spike detected", RULE_DNS, NULL },
 };
 /* clang-format on */
 
@@ -859,5 +861,19 @@ size_t rules_match_disk(const struct disk_obs *o, const struct rules_config *cfg
 		return 0;
 	hits[0] = (struct rule_hit){.rule = rules_find("disk-tmp"), .level = THREAT_WARNING};
 	hitf(&hits[0], "the container's /tmp is nearly full", "%s %.0f%% used", o->path, pct);
+	return 1;
+}
+
+/* Many queries in a minute is how data leaves through DNS (each query carries a chunk in its
+ * name) or a tunnel talks; a resolver's cache keeps ordinary work far below. */
+size_t rules_match_dns(const struct dns_obs *o, const struct rules_config *cfg,
+                       struct rule_hit *hits, size_t max)
+{
+	if (max == 0 || !cfg->dns_per_minute || o->queries <= cfg->dns_per_minute)
+		return 0;
+	hits[0] = (struct rule_hit){.rule = rules_find("dns-rate"), .level = THREAT_HIGH};
+	hitf(&hits[0], "DNS tunnelling or exfiltration suspected",
+	     "%u DNS queries in %.0f s (threshold %u a minute), last '%s'", o->queries, o->seconds,
+	     cfg->dns_per_minute, o->last_name ? o->last_name : "");
 	return 1;
 }

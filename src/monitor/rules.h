@@ -33,6 +33,7 @@ enum rule_kind {
 	RULE_IO,
 	RULE_PROC_COUNT,
 	RULE_DISK,
+	RULE_DNS,
 };
 
 /* A process that just exec'd, as read from the host's /proc. */
@@ -75,6 +76,13 @@ struct proc_count_obs {
 	double seconds;
 };
 
+/* DNS queries the container sent within a window (logged by [monitoring.nft]'s rules). */
+struct dns_obs {
+	unsigned queries;
+	double seconds;
+	const char *last_name; /* the last name asked for; may be NULL */
+};
+
 struct disk_obs {
 	const char *path; /* "/tmp" */
 	uint64_t total_bytes;
@@ -93,6 +101,7 @@ struct rules_config {
 	unsigned spawn_threshold;  /* net new processes (forks - exits) within the window */
 	unsigned tmp_warn_percent; /* /tmp used */
 	enum oneliner_mode oneliners;
+	unsigned dns_per_minute; /* DNS queries a minute; more is a finding (0: no limit) */
 	struct in_addr gateway4; /* the bridge address: DNS and the gateway are expected */
 	struct in_addr self4;    /* the container's own address */
 };
@@ -136,6 +145,8 @@ size_t rules_match_proc_count(const struct proc_count_obs *o, const struct rules
                               struct rule_hit *hits, size_t max);
 size_t rules_match_disk(const struct disk_obs *o, const struct rules_config *cfg,
                         struct rule_hit *hits, size_t max);
+size_t rules_match_dns(const struct dns_obs *o, const struct rules_config *cfg,
+                       struct rule_hit *hits, size_t max);
 
 /* The whole table, for `coi monitor --rules` and tests. */
 const struct rule *rules_table(size_t *ret_n);

@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "monitor/monitor.h"
+#include "netpolicy/netpolicy.h"
 #include "util/error.h"
 #include "util/strv.h"
 
@@ -86,6 +87,14 @@ int monitor_opts_set(struct monitor_opts *o, const char *opt, const char *value,
 			o->sample_ms = (unsigned)d * 1000u;
 		return r;
 	}
+	if (strcmp(opt, "dns-threshold") == 0) {
+		r = parse_number(opt, value, 1, MONITOR_DNS_THRESHOLD_MAX, &d, err);
+		if (r >= 0 && d != floor(d))
+			r = coi_error_set(err, -EINVAL, "--dns-threshold takes a whole number");
+		if (r >= 0)
+			o->rules.dns_per_minute = (unsigned)d;
+		return r;
+	}
 	if (strcmp(opt, "audit-retention-days") == 0) {
 		r = parse_number(opt, value, 0, MONITOR_RETENTION_MAX_DAY, &d, err);
 		if (r >= 0 && d != floor(d))
@@ -137,6 +146,16 @@ static int check_keys(const struct coi_config *cfg, struct coi_error *err)
 		        err, -EINVAL,
 		        "'monitoring.file_read_rate_mb_per_sec' must be 0 or more, not %g",
 		        m->file_read_rate_mb_per_sec);
+	if (m->nft.enabled &&
+	    (m->nft.rate_limit_per_second < 1 || m->nft.rate_limit_per_second > NET_WATCH_RATE_MAX))
+		return coi_error_set(err, -EINVAL,
+		                     "'monitoring.nft.rate_limit_per_second' must be 1..%d, not %d",
+		                     NET_WATCH_RATE_MAX, m->nft.rate_limit_per_second);
+	if (m->nft.enabled && (m->nft.dns_query_threshold < 1 ||
+	                       m->nft.dns_query_threshold > MONITOR_DNS_THRESHOLD_MAX))
+		return coi_error_set(err, -EINVAL,
+		                     "'monitoring.nft.dns_query_threshold' must be 1..%d, not %d",
+		                     MONITOR_DNS_THRESHOLD_MAX, m->nft.dns_query_threshold);
 	if ((unsigned)m->reverse_shell_one_liners >= _ONE_LINER_MAX)
 		return coi_error_set(err, -EINVAL,
 		                     "'monitoring.reverse_shell_one_liners' is invalid");
@@ -169,7 +188,9 @@ int monitor_config_argv(const struct coi_config *cfg, char ***ret, struct coi_er
 	    push_opt(&argv, "--poll-interval", "%d", m->poll_interval_sec) < 0 ||
 	    push_opt(&argv, "--read-threshold-mb", "%.17g", m->file_read_threshold_mb) < 0 ||
 	    push_opt(&argv, "--read-rate-mb", "%.17g", m->file_read_rate_mb_per_sec) < 0 ||
-	    push_opt(&argv, "--audit-retention-days", "%d", m->audit_log_retention_days) < 0)
+	    push_opt(&argv, "--audit-retention-days", "%d", m->audit_log_retention_days) < 0 ||
+	    (m->nft.enabled &&
+	     push_opt(&argv, "--dns-threshold", "%d", m->nft.dns_query_threshold) < 0))
 		return coi_error_oom(err);
 	*ret = TAKE_PTR(argv);
 	return 0;

@@ -13,7 +13,9 @@
  *   poll_interval_sec           --poll-interval S         sample_ms
  *   file_read_threshold_mb      --read-threshold-mb N     rules.read/write_threshold_mb
  *   file_read_rate_mb_per_sec   --read-rate-mb N          rules.read/write_rate_mb_s
- *   audit_log_retention_days    --audit-retention-days N  audit_retention_days */
+ *   audit_log_retention_days    --audit-retention-days N  audit_retention_days
+ *   nft.dns_query_threshold     --dns-threshold N         rules.dns_per_minute
+ *     (only with [monitoring.nft] enabled; its other keys shape the nft rules, netpolicy.h) */
 #pragma once
 
 struct coi_config;
@@ -23,6 +25,7 @@ struct monitor_opts;
 /* Limits of the numeric options (and keys). */
 #define MONITOR_POLL_MAX_S        3600
 #define MONITOR_RETENTION_MAX_DAY 36500
+#define MONITOR_DNS_THRESHOLD_MAX 1000000
 
 /* The options for cfg's [monitoring] (every value spelled out, so the supervisor does not depend
  * on its own defaults); NULL when monitoring is off. A value out of range is an error naming the

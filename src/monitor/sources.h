@@ -37,19 +37,36 @@ int proccn_parse(const void *buf, size_t len,
 
 /* ---- NFLOG --------------------------------------------------------------------------------- */
 
-/* The prefix coi's network-policy rules put on logged packets: "coi-deny:<container> ". */
-#define NFLOG_PREFIX "coi-deny:"
+/* The prefixes of coi's log rules (netpolicy/nftgen.c), each followed by "<container> ": a packet
+ * the policy refused, and with [monitoring.nft] every new connection and every DNS query. */
+#define NFLOG_PREFIX     "coi-deny:"
+#define NFLOG_PREFIX_NEW "coi-new:"
+#define NFLOG_PREFIX_DNS "coi-dns:"
+
+enum nflog_kind { NFLOG_OTHER, NFLOG_DENY, NFLOG_NEW, NFLOG_DNS };
 
 struct nflog_packet {
 	char prefix[128];
-	struct conn_obs conn; /* refused = true */
+	enum nflog_kind kind; /* from the prefix */
+	char container[64];   /* the name in the prefix; "" for NFLOG_OTHER */
+	char qname[256];      /* a DNS query (UDP to port 53): the name asked for, printable
+	                         ASCII ('?' for other bytes, "..." when cut); "" if unreadable */
+	uint16_t qtype;       /* and its type (1: A, 28: AAAA, 16: TXT, ...) */
+	struct conn_obs conn; /* state "REFUSED" (refused = true), "NEW" or "DNS" */
 };
 
 int nflog_open(uint16_t group, int *ret_fd);
+/* Calls cb for each packet (with an IPv4 or IPv6 payload) of one datagram; returns how many,
+ * -EBADMSG if garbled. */
 int nflog_parse(const void *buf, size_t len,
                 void (*cb)(const struct nflog_packet *p, void *userdata), void *userdata);
-/* The container a prefix names ("coi-deny:NAME " -> NAME), or false. */
+/* The container a refusal's prefix names ("coi-deny:NAME " -> NAME), or false. */
 bool nflog_prefix_container(const char *prefix, char *out, size_t size);
+/* The kind of a prefix and the container it names (NFLOG_OTHER and "" when not coi's). */
+enum nflog_kind nflog_prefix_parse(const char *prefix, char *out, size_t size);
+/* The question of a DNS message (the UDP payload): name into out (as nflog_packet.qname) and
+ * type; -EBADMSG when there is none. */
+int nflog_dns_question(const uint8_t *p, size_t len, char *out, size_t size, uint16_t *ret_type);
 
 /* ---- sock_diag ----------------------------------------------------------------------------- */
 

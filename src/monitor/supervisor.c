@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* supervisor.c: the detached monitor's pid file. The supervisor holds an exclusive lock on
- * coi_dir()/run/<container>.pid for its whole life, so a pid file whose lock is free is stale
- * and its pid is never signalled (it may belong to another process by now). */
+/* supervisor.c: the detached monitor's pid file, and its NFLOG group. The supervisor holds an
+ * exclusive lock on coi_dir()/run/<container>.pid for its whole life, so a pid file whose lock is
+ * free is stale and its pid is never signalled (it may belong to another process by now). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "monitor/monitor.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"
 
@@ -113,4 +114,44 @@ int monitor_supervisor_stop(const char *container, struct coi_error *err)
 	if (monitor_supervisor_pidfile(container, &path, NULL) >= 0)
 		(void)unlink(path);
 	return 1;
+}
+
+/* ---- NFLOG groups -------------------------------------------------------------------------- */
+
+static bool group_bound(const char *text, unsigned g)
+{
+	/* one line a bound group: "<group> <portid> <qlen> <copy mode> ..." (decimal) */
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		char *end;
+		unsigned long v = strtoul(l, &end, 10);
+
+		if (end != l && v == g)
+			return true;
+	}
+	return false;
+}
+
+uint16_t monitor_nflog_group_free(const char *proc_text, uint16_t start)
+{
+	unsigned first = start - COI_NFLOG_GROUP_BASE;
+
+	if (start < COI_NFLOG_GROUP_BASE || first >= COI_NFLOG_GROUP_COUNT)
+		return start;
+	for (unsigned i = 0; i < COI_NFLOG_GROUP_COUNT; i++) {
+		unsigned g = COI_NFLOG_GROUP_BASE + (first + i) % COI_NFLOG_GROUP_COUNT;
+
+		if (!group_bound(proc_text, g))
+			return (uint16_t)g;
+	}
+	return start;
+}
+
+uint16_t monitor_nflog_group_pick(const char *container)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(1u << 20);
+	uint16_t start = coi_nflog_group(container);
+
+	if (read_file("/proc/net/netfilter/nfnetlink_log", &b, NULL) < 0)
+		return start;
+	return monitor_nflog_group_free(buf_str(&b), start);
 }

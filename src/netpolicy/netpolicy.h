@@ -37,6 +37,11 @@
  *     entry's addresses (tcp/udp, its ports, else allowed_ports); ICMP echo to them, 10/s;
  *     refuse everything else.
  *   open: accept (and no bridge chain: IPv6 passes).
+ * With watch.enabled ([monitoring.nft]), ct-<name> starts with two rules that log and decide
+ * nothing: every UDP packet to port 53 (a DNS query) as `log prefix "coi-dns:<name> "`, and every
+ * other new connection as `log prefix "coi-new:<name> "`, both to the same NFLOG group and each
+ * `limit rate <watch.rate>/second` before it logs. Being first, they see what the policy then
+ * refuses as well.
  *
  * Lifecycle: net_nft_boot before the container starts (the NIC's host_name fixes the veth name
  * in advance), net_nft_apply once the IPv4 is known and again on each allowlist refresh,
@@ -93,6 +98,14 @@ struct net_host {
 	struct net_ports ports;
 };
 
+/* [monitoring.nft]: log lines for the host's monitor (NFLOG), no verdict. */
+struct net_watch {
+	bool enabled;  /* default false */
+	unsigned rate; /* packets logged per second, per rule: 1..NET_WATCH_RATE_MAX (100) */
+	bool dns;      /* log each DNS query (UDP port 53) apart from the connections (true) */
+};
+#define NET_WATCH_RATE_MAX 10000
+
 struct net_policy {
 	enum net_mode mode;
 	bool block_private_networks;       /* default true: reject RFC1918 (restricted) */
@@ -106,6 +119,7 @@ struct net_policy {
 	size_t n_allowlist;
 	struct net_host *hosts;
 	size_t n_hosts;
+	struct net_watch watch;
 };
 
 /* Defaults as the original's: restricted, block private and metadata, refresh 30 min. */

@@ -88,6 +88,25 @@ static void deny(struct gen *g, const char *match)
 	ip_rule(g, "%s%s%s" REJECT, match, sp, log);
 }
 
+/* [monitoring.nft]: the log lines of the monitor, first in ct-<name>, deciding nothing. A DNS
+ * query (each UDP packet to port 53: a resolver reuses its socket, so most queries are not new
+ * connections) is logged as such and only as such; every other new connection (TCP, UDP, ICMP)
+ * once, at its first packet. Each rule has its own rate limit, checked before it logs. */
+static void watch_rules(struct gen *g, const struct net_watch *w)
+{
+	if (w->dns) {
+		ip_rule(g, "udp dport 53 limit rate %u/second log prefix \"coi-dns:%s \" group %d",
+		        w->rate, g->name, g->log_group);
+		ip_rule(g,
+		        "ct state new meta l4proto . th dport != { udp . 53 } limit rate %u/second "
+		        "log prefix \"coi-new:%s \" group %d",
+		        w->rate, g->name, g->log_group);
+		return;
+	}
+	ip_rule(g, "ct state new limit rate %u/second log prefix \"coi-new:%s \" group %d", w->rate,
+	        g->name, g->log_group);
+}
+
 static void setup_tables(struct gen *g)
 {
 	emit(g, "add table ip %s\n", g->table);
@@ -451,12 +470,17 @@ int net_nft_apply(const struct net_target *t, const struct net_policy *p,
 		return r;
 	if ((int)p->mode < 0 || p->mode >= _NET_MODE_MAX)
 		return coi_error_set(err, -EINVAL, "unknown network mode %d", (int)p->mode);
+	if (p->watch.enabled && (p->watch.rate < 1 || p->watch.rate > NET_WATCH_RATE_MAX))
+		return coi_error_set(err, -EINVAL, "log rate %u is not 1..%d per second",
+		                     p->watch.rate, NET_WATCH_RATE_MAX);
 	g = gen_for(t, out);
 	ip4(t->ipv4, a);
 	setup_tables(&g);
 	remove_stale(&g, st, a, t->veth);
 	remove_base_rules(&g, st, g.name);
 	chain_reset(&g, NET_FAMILY_IP);
+	if (p->watch.enabled && t->log_group >= 0)
+		watch_rules(&g, &p->watch);
 	if (p->mode == NET_MODE_RESTRICTED)
 		rules_restricted(&g, t, p);
 	else if (p->mode == NET_MODE_ALLOWLIST)

@@ -20,6 +20,7 @@ void net_policy_init(struct net_policy *p)
 	        .block_private_networks = true,
 	        .block_metadata_endpoint = true,
 	        .refresh_interval_minutes = 30,
+	        .watch = {.rate = 100, .dns = true},
 	};
 }
 

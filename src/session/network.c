@@ -4,7 +4,8 @@
  * Fail closed: the boot block (every packet from the container's veth dropped but ARP and DHCP
  * to the bridge) is installed before the container starts, under the veth name coi chose; the
  * real rules replace it in one transaction once the container's IPv4 is known. Any failure in
- * restricted or allowlist mode stops the session. Open mode installs nothing. */
+ * restricted or allowlist mode stops the session. Open mode installs nothing, unless
+ * [monitoring.nft] asks for its log rules (then an accepting chain that carries them). */
 #include "session/network.h"
 
 #include <arpa/inet.h>
@@ -33,6 +34,12 @@ static const struct net_nft nft = {.backend = NET_BACKEND_AUTO};
 static bool filtered(const struct session *s)
 {
 	return s->opts->net && s->opts->net->mode != NET_MODE_OPEN;
+}
+
+/* Rules are installed when filtered, and in open mode for the log rules of [monitoring.nft]. */
+static bool has_rules(const struct session *s)
+{
+	return filtered(s) || (s->opts->net && s->opts->net->watch.enabled);
 }
 
 /* The bridge the profile's NIC is on: its address and prefix (the gateway). */
@@ -71,12 +78,14 @@ static int bridge_of(struct session *s, struct coi_error *err)
 
 static void target_init(struct session *s, struct net_target *t)
 {
+	if (!s->nflog_group) /* one no other supervisor listens on (monitor.h) */
+		s->nflog_group = monitor_nflog_group_pick(s->name);
 	*t = (struct net_target){
 	        .container = s->name,
 	        .veth = s->veth,
 	        .gateway = s->gateway,
 	        .prefix = s->prefix,
-	        .log_group = coi_nflog_group(s->name),
+	        .log_group = s->nflog_group,
 	};
 }
 
@@ -109,7 +118,7 @@ int session_net_boot(struct session *s, struct coi_error *err)
 int session_net_remove(struct session *s, struct coi_error *err)
 {
 	(void)session_net_stop_refresh(s->name);
-	if (!filtered(s))
+	if (!has_rules(s))
 		return 0;
 	return netpolicy_remove(&nft, NULL, s->name, err);
 }
@@ -242,8 +251,13 @@ int session_net_apply(struct session *s, struct coi_error *err)
 
 	if (!s->opts->net)
 		return 0;
+	if (has_rules(s) && !filtered(s)) {
+		r = bridge_of(s, err); /* open mode had no boot block to find it */
+		if (r < 0)
+			return coi_error_prefix(err, "network policy");
+	}
 	target_init(s, &t);
-	if (filtered(s)) {
+	if (has_rules(s)) {
 		r = wait_ipv4(s, &t.ipv4, err);
 		if (r < 0)
 			return r;
@@ -252,7 +266,7 @@ int session_net_apply(struct session *s, struct coi_error *err)
 	if (r > 0 && s->opts->net->mode == NET_MODE_ALLOWLIST)
 		(void)strv_push(&s->warnings, "some allowlist names did not resolve; they are "
 		                              "unreachable until they do");
-	if (r >= 0 && filtered(s))
+	if (r >= 0 && has_rules(s))
 		r = netpolicy_apply(&nft, &t, s->opts->net, &res, err);
 	if (r >= 0)
 		r = write_hosts(s, &res, err);

@@ -233,6 +233,14 @@ static int start_monitor(struct session *s, struct coi_error *err)
 	strv_foreach(a, s->opts->monitor_argv)
 		if (strv_push(&argv, *a) < 0)
 			return coi_error_oom(err);
+	if (s->nflog_group && s->nflog_group != coi_nflog_group(s->name)) {
+		/* the hash's group had a listener already: the one the rules send to */
+		char g[8];
+
+		(void)snprintf(g, sizeof(g), "%u", (unsigned)s->nflog_group);
+		if (strv_push(&argv, "--nflog-group") < 0 || strv_push(&argv, g) < 0)
+			return coi_error_oom(err);
+	}
 	pid = fork();
 	if (pid < 0)
 		return coi_error_errno(err, errno, "cannot start the monitor");

@@ -120,6 +120,7 @@ struct session {
 	int slot;
 	char *name;             /* container name */
 	char veth[16];          /* host-side NIC name coi chose */
+	uint16_t nflog_group;   /* of its log rules and monitor; 0 until picked */
 	char id[37];            /* the session id (saved sessions are stored under it) */
 	struct in_addr gateway; /* the bridge's address and prefix */
 	unsigned prefix;

@@ -336,6 +336,41 @@ static void test_unknown_keys(void)
 	strv_free(w);
 }
 
+/* [monitoring.nft]: its keys are read; lima_host (the original's macOS VM) is warned about. */
+static void test_monitoring_nft(void)
+{
+	struct coi_config *c = NULL;
+	struct coi_error err = {0};
+	char **w = NULL;
+
+	clean_files();
+	write_text(at("home/.coi/config.toml"), "[monitoring.nft]\nenabled = true\n"
+	                                        "rate_limit_per_second = 20\n"
+	                                        "dns_query_threshold = 30\n"
+	                                        "log_dns_queries = false\n"
+	                                        "lima_host = \"default\"\n");
+	CHECK(load(NULL, &c, &w, &err) == 0);
+	if (c) {
+		CHECK(c->monitoring.nft.enabled && !c->monitoring.nft.log_dns_queries);
+		CHECK(c->monitoring.nft.rate_limit_per_second == 20);
+		CHECK(c->monitoring.nft.dns_query_threshold == 30);
+		config_free(c);
+	}
+	CHECK(warned(w, "~/.coi/config.toml:6: 'monitoring.nft.lima_host' is not supported", NULL));
+	CHECK(strv_length(w) == 1);
+	strv_free(w);
+	clean_files();
+	CHECK(load(NULL, &c, NULL, &err) == 0);
+	if (c) {
+		CHECK(!c->monitoring.nft.enabled && c->monitoring.nft.log_dns_queries);
+		CHECK(c->monitoring.nft.rate_limit_per_second == 100);
+		CHECK(c->monitoring.nft.dns_query_threshold == 100);
+		config_free(c);
+	}
+	CHECK(strstr(user_error("[monitoring.nft]\nrate_limit_per_second = 20000\n"),
+	             "'monitoring.nft.rate_limit_per_second'"));
+}
+
 static void test_bad_values(void)
 {
 	CHECK(strstr(user_error("[container]\npersistent = \"yes\"\n"),
@@ -767,6 +802,7 @@ int main(void)
 	RUN(test_inherits);
 	RUN(test_inherits_refused);
 	RUN(test_unknown_keys);
+	RUN(test_monitoring_nft);
 	RUN(test_bad_values);
 	RUN(test_legacy_file);
 	RUN(test_trust_network);

@@ -451,6 +451,24 @@ static void test_samples(void)
 	CHECK(rules_match_disk(&d, &cfg, hits, RULES_MAX_HITS) == 0);
 }
 
+static void test_dns_rate(void)
+{
+	struct rule_hit hits[RULES_MAX_HITS];
+	struct dns_obs o = {.queries = 100, .seconds = 60, .last_name = "a.example"};
+	struct rules_config c = cfg;
+
+	CHECK(c.dns_per_minute == 100);
+	CHECK(rules_match_dns(&o, &c, hits, RULES_MAX_HITS) == 0); /* at the threshold: quiet */
+	o.queries = 101;
+	CHECK(rules_match_dns(&o, &c, hits, RULES_MAX_HITS) == 1);
+	CHECK_STREQ(hits[0].rule->id, "dns-rate");
+	CHECK(hits[0].level == THREAT_HIGH && strcmp(hits[0].rule->category, "network") == 0);
+	CHECK(strstr(hits[0].pattern, "101 DNS queries") && strstr(hits[0].pattern, "a.example"));
+	CHECK(rules_match_dns(&o, &c, hits, 0) == 0);
+	c.dns_per_minute = 0;
+	CHECK(rules_match_dns(&o, &c, hits, RULES_MAX_HITS) == 0);
+}
+
 static void test_table(void)
 {
 	size_t n;
@@ -480,6 +498,7 @@ int main(void)
 	RUN(test_cmdline_parse);
 	RUN(test_connections);
 	RUN(test_samples);
+	RUN(test_dns_rate);
 	RUN(test_table);
 	return tap_done();
 }

@@ -101,6 +101,47 @@ static void test_every_key(void)
 	config_free(cfg);
 }
 
+/* [monitoring.nft]: only its threshold reaches the supervisor, and only when it is enabled (its
+ * other keys shape the nft rules). */
+static void test_nft(void)
+{
+	struct coi_config *cfg = NULL;
+	struct coi_error err = {0};
+	struct monitor_opts o;
+	char **argv = NULL;
+
+	CHECK(config_new_default(&cfg, &err) == 0);
+	cfg->monitoring.enabled = true;
+	CHECK(round_trip(cfg, &o, &argv) == 0);
+	CHECK(!strv_contains(argv, "--dns-threshold"));
+	strv_free(argv);
+	argv = NULL;
+	cfg->monitoring.nft.enabled = true;
+	cfg->monitoring.nft.dns_query_threshold = 7;
+	CHECK(round_trip(cfg, &o, &argv) == 0);
+	CHECK(strv_contains(argv, "--dns-threshold") && strv_contains(argv, "7"));
+	CHECK(o.rules.dns_per_minute == 7);
+	strv_free(argv);
+	argv = NULL;
+	cfg->monitoring.nft.dns_query_threshold = 0;
+	CHECK(monitor_config_argv(cfg, &argv, &err) == -EINVAL && !argv);
+	CHECK(strstr(err.msg, "'monitoring.nft.dns_query_threshold'"));
+	cfg->monitoring.nft.dns_query_threshold = 100;
+	cfg->monitoring.nft.rate_limit_per_second = 0;
+	CHECK(monitor_config_argv(cfg, &argv, &err) == -EINVAL && !argv);
+	CHECK(strstr(err.msg, "'monitoring.nft.rate_limit_per_second'"));
+	cfg->monitoring.nft.enabled = false; /* not checked when off */
+	CHECK(monitor_config_argv(cfg, &argv, &err) == 0 && argv);
+	strv_free(argv);
+	monitor_opts_default(&o);
+	CHECK(o.rules.dns_per_minute == 100);
+	CHECK(monitor_opts_set(&o, "dns-threshold", "0", &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "dns-threshold", "2.5", &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "dns-threshold", "12", &err) == 0 &&
+	      o.rules.dns_per_minute == 12);
+	config_free(cfg);
+}
+
 static void test_bad_keys(void)
 {
 	struct coi_config *cfg = NULL;
@@ -164,6 +205,7 @@ int main(void)
 	RUN(test_off);
 	RUN(test_defaults);
 	RUN(test_every_key);
+	RUN(test_nft);
 	RUN(test_bad_keys);
 	RUN(test_bad_options);
 	RUN(test_forensics_name);

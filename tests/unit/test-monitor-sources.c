@@ -116,6 +116,105 @@ static void test_nflog_parse(void)
 	CHECK(nflog_parse(buf, 24, on_pkt, NULL) <= 0 && n_pkt == 0);
 }
 
+/* An NFULNL_MSG_PACKET as the kernel sends it: prefix, then the packet. */
+static size_t put_nflog(char *buf, const char *prefix, const uint8_t *ip, size_t len)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	mnl_attr_put_strz(nlh, NFULA_PREFIX, prefix);
+	mnl_attr_put(nlh, NFULA_PAYLOAD, len, ip);
+	return nlh->nlmsg_len;
+}
+
+/* An IPv4/UDP DNS query for name (type 16, TXT) from 10.0.0.5:5353 to 10.0.0.1:53; its length. */
+static size_t dns_packet(uint8_t *p, const char *name)
+{
+	size_t n = 28 + 12, l;
+
+	memset(p, 0, 400);
+	p[0] = 0x45, p[9] = IPPROTO_UDP;
+	inet_pton(AF_INET, "10.0.0.5", p + 12);
+	inet_pton(AF_INET, "10.0.0.1", p + 16);
+	p[20] = 0x14, p[21] = 0xe9, p[23] = 53;
+	p[28] = 0x12, p[29] = 0x34, p[30] = 0x01, p[33] = 1; /* id, RD, one question */
+	for (const char *s = name; *s; s += l + (s[l] == '.')) {
+		l = strcspn(s, ".");
+		p[n++] = (uint8_t)l;
+		memcpy(p + n, s, l);
+		n += l;
+	}
+	p[n++] = 0;
+	p[n++] = 0, p[n++] = 16, p[n++] = 0, p[n++] = 1;
+	return n;
+}
+
+/* [monitoring.nft]'s packets: the kind and the container from the prefix, a DNS query's name. */
+static void test_nflog_kinds(void)
+{
+	char buf[1024] __attribute__((aligned(8))) = {0};
+	uint8_t ip[400];
+	uint8_t tcp[40] = {0x45, 0, 0, 40, 0, 0, 0, 0, 64, IPPROTO_TCP};
+	size_t len;
+	char name[64];
+	uint16_t type = 0;
+
+	inet_pton(AF_INET, "10.0.0.5", tcp + 12);
+	inet_pton(AF_INET, "192.0.2.7", tcp + 16);
+	tcp[22] = 0x01, tcp[23] = 0xbb; /* 443 */
+	len = put_nflog(buf, "coi-new:coi-abc-1 ", tcp, sizeof(tcp));
+	n_pkt = 0;
+	CHECK(nflog_parse(buf, len, on_pkt, NULL) == 1);
+	CHECK(pkt.kind == NFLOG_NEW && strcmp(pkt.container, "coi-abc-1") == 0);
+	CHECK(!pkt.conn.refused && strcmp(pkt.conn.state, "NEW") == 0 && pkt.conn.dport == 443);
+	CHECK(pkt.qname[0] == 0);
+
+	len = put_nflog(buf, "coi-dns:coi-abc-1 ", ip, dns_packet(ip, "aGVsbG8.x.example.com"));
+	CHECK(nflog_parse(buf, len, on_pkt, NULL) == 1);
+	CHECK(pkt.kind == NFLOG_DNS && strcmp(pkt.conn.state, "DNS") == 0);
+	CHECK_STREQ(pkt.qname, "aGVsbG8.x.example.com");
+	CHECK(pkt.qtype == 16 && pkt.conn.dport == 53 && pkt.conn.proto == IPPROTO_UDP);
+	/* cut by the copy range: what there is, marked */
+	len = put_nflog(buf, "coi-dns:coi-abc-1 ", ip, dns_packet(ip, "abcdef.example") - 8);
+	CHECK(nflog_parse(buf, len, on_pkt, NULL) == 1);
+	CHECK_STREQ(pkt.qname, "abcdef.exam...");
+	/* a deny, and a prefix that is not coi's */
+	len = put_nflog(buf, "coi-deny:coi-abc-2 ", tcp, sizeof(tcp));
+	CHECK(nflog_parse(buf, len, on_pkt, NULL) == 1);
+	CHECK(pkt.kind == NFLOG_DENY && pkt.conn.refused &&
+	      strcmp(pkt.container, "coi-abc-2") == 0);
+	len = put_nflog(buf, "coi-new: ", tcp, sizeof(tcp));
+	CHECK(nflog_parse(buf, len, on_pkt, NULL) == 1);
+	CHECK(pkt.kind == NFLOG_OTHER && pkt.container[0] == 0 && pkt.conn.refused);
+
+	CHECK(nflog_prefix_parse("coi-dns:c1 ", name, sizeof(name)) == NFLOG_DNS);
+	CHECK_STREQ(name, "c1");
+	CHECK(nflog_prefix_parse("coi-dns:c1 ", name, 2) == NFLOG_OTHER); /* does not fit */
+	CHECK(nflog_prefix_parse("", name, sizeof(name)) == NFLOG_OTHER);
+
+	/* the question parser alone */
+	len = dns_packet(ip, "a.b") - 28;
+	CHECK(nflog_dns_question(ip + 28, len, name, sizeof(name), &type) == 0);
+	CHECK_STREQ(name, "a.b");
+	ip[30] |= 0x80; /* a response */
+	CHECK(nflog_dns_question(ip + 28, len, name, sizeof(name), &type) == -EBADMSG);
+	ip[30] &= 0x7f;
+	ip[40] = 0xc0; /* a compression pointer */
+	CHECK(nflog_dns_question(ip + 28, len, name, sizeof(name), &type) == -EBADMSG);
+	CHECK(nflog_dns_question(ip + 28, 5, name, sizeof(name), &type) == -EBADMSG);
+	len = dns_packet(ip, "x\x01y.example") - 28; /* a control byte in a label */
+	ip[41] = 1;
+	CHECK(nflog_dns_question(ip + 28, len, name, sizeof(name), &type) == 0);
+	CHECK(strchr(name, '?') != NULL);
+	/* a long name into a short buffer: cut and marked, never overrun */
+	len = dns_packet(ip, "abcdefghijklmnopqrstuvwxyz.abcdefghijklmnopqrstuvwxyz.example") - 28;
+	CHECK(nflog_dns_question(ip + 28, len, name, 16, &type) == 0);
+	CHECK(strlen(name) == 15 && strcmp(name + 12, "...") == 0);
+}
+
 static struct conn_obs conn;
 static int n_conn;
 
@@ -171,6 +270,15 @@ static void test_nflog_group(void)
 	CHECK(g >= COI_NFLOG_GROUP_BASE && g < COI_NFLOG_GROUP_BASE + COI_NFLOG_GROUP_COUNT);
 	CHECK(g == coi_nflog_group("coi-12345678-1"));
 	CHECK(coi_nflog_group("coi-t-monitor-026ab3") == 7887); /* the e2e test computes it too */
+	/* past the groups with a listener (/proc/net/netfilter/nfnetlink_log lines), wrapping */
+	CHECK(monitor_nflog_group_free("", 7800) == 7800);
+	CHECK(monitor_nflog_group_free(" 7800   4720     0 2   256    100  1\n", 7800) == 7801);
+	CHECK(monitor_nflog_group_free(" 7800 1 0 2 256 100 1\n 7801 2 0 2 256 100 1\n"
+	                               "    5 3 0 2 256 100 1\n 7955 4 0 2 256 100 1\n",
+	                               7800) == 7802);
+	CHECK(monitor_nflog_group_free(" 7955 4 0 2 256 100 1\n", 7955) == 7700);
+	CHECK(monitor_nflog_group_free(" 78000 4 0 2 256 100 1\n", 7800) == 7800);
+	CHECK(monitor_nflog_group_free("", 5) == 5); /* not one of coi's: as it is */
 }
 
 static int ticks;
@@ -233,6 +341,7 @@ int main(void)
 	setenv("COI_HOME", home, 1);
 	RUN(test_proccn_parse);
 	RUN(test_nflog_parse);
+	RUN(test_nflog_kinds);
 	RUN(test_sockdiag_parse);
 	RUN(test_cgroup_io_parse);
 	RUN(test_nflog_group);

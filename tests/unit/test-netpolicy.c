@@ -482,6 +482,52 @@ static void test_gen_open(void)
 	net_policy_release(&p);
 }
 
+/* [monitoring.nft]: two log rules first in ct-<name> (DNS queries, other new connections), each
+ * rate limited; one when DNS queries are not logged apart; none without an NFLOG group. */
+#define WATCH_DNS                                                                                \
+	T "udp dport 53 limit rate 7/second log prefix \"coi-dns:c1 \" group 5" C T              \
+	  "ct state new meta l4proto . th dport != { udp . 53 } limit rate 7/second log prefix " \
+	  "\"coi-new:c1 \" group 5" C
+static void test_gen_watch(void)
+{
+	struct net_target t = target();
+	struct net_policy p;
+	struct buf b = BUF_INIT(1 << 16);
+	struct coi_error err = {0};
+	_cleanup_free_ char *s1 = NULL, *s2 = NULL, *s3 = NULL, *s4 = NULL;
+
+	net_policy_init(&p);
+	CHECK(!p.watch.enabled && p.watch.rate == 100 && p.watch.dns);
+	p.watch = (struct net_watch){.enabled = true, .rate = 7, .dns = true};
+	s1 = gen(&t, &p, NULL, NULL, NULL);
+	CHECK_STREQ(s1, SETUP CT_RESET WATCH_DNS T
+	            "ct state established,related accept" C GW BCAST DENY(
+	                    "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }")
+	                    DENY("ip daddr 169.254.0.0/16") T "accept" C JUMPS BR_RESET BR_REAL);
+	p.mode = NET_MODE_OPEN;
+	s2 = gen(&t, &p, NULL, NULL, NULL);
+	CHECK_STREQ(s2, SETUP CT_RESET WATCH_DNS T "accept" C JUMPS BR_RESET
+	                                           "delete chain bridge coi br-c1\n");
+	p.watch.dns = false;
+	s3 = gen(&t, &p, NULL, NULL, NULL);
+	CHECK_STREQ(s3, SETUP CT_RESET T
+	            "ct state new limit rate 7/second log prefix \"coi-new:c1 \" group 5" C T
+	            "accept" C JUMPS BR_RESET "delete chain bridge coi br-c1\n");
+	t.log_group = -1; /* nowhere to send them */
+	s4 = gen(&t, &p, NULL, NULL, NULL);
+	CHECK(!strstr(s4, "coi-new:") && !strstr(s4, "log"));
+	t = target();
+	p.watch.rate = 0;
+	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	p.watch.rate = NET_WATCH_RATE_MAX + 1;
+	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(b.len == 0);
+	p.watch.enabled = false; /* the rate does not matter then */
+	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == 0);
+	buf_release(&b);
+	net_policy_release(&p);
+}
+
 static void test_gen_boot(void)
 {
 	struct net_target t = target();
@@ -993,6 +1039,7 @@ int main(void)
 	RUN(test_gen_allowlist);
 	RUN(test_gen_allowlist_large);
 	RUN(test_gen_open);
+	RUN(test_gen_watch);
 	RUN(test_gen_boot);
 	RUN(test_gen_bad_target);
 	RUN(test_state_parse);

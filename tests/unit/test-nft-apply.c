@@ -254,6 +254,16 @@ static void test_open_mode(void)
 	CHECK(strstr(br, "jump br-" CB) != NULL);
 	ip = list("list chain ip %s ct-%s", table, CC);
 	CHECK(count(ip, "accept comment") == 1);
+	/* [monitoring.nft]: the kernel takes the log rules (test_remove removes them with the rest)
+	 */
+	p.watch.enabled = true;
+	CHECK(netpolicy_apply(&lib, &t, &p, NULL, &err) == 0);
+	free(ip);
+	ip = list("list chain ip %s ct-%s", table, CC);
+	CHECK(count(ip, "log prefix \"coi-dns:" CC " \" group 3") == 1);
+	CHECK(count(ip, "log prefix \"coi-new:" CC " \" group 3") == 1);
+	CHECK(count(ip, "limit rate 100/second") == 2);
+	CHECK(count(ip, "accept comment") == 1);
 	net_policy_release(&p);
 }
 
