@@ -5,7 +5,12 @@
  * text message (a "barrier") or a close frame ends a stream. One poll loop, no threads: local
  * stdin -> stream 0, streams 1/2 (or 0) -> local fds or capture buffers, signals from a signalfd
  * (SIGWINCH -> resize; SIGINT/SIGTERM/SIGHUP/SIGQUIT -> forwarded). The local terminal is put in
- * raw mode for a pty and restored on every way out. The exit status is the operation's "return". */
+ * raw mode for a pty and restored on every way out. The exit status is the operation's "return".
+ *
+ * A forwarded signal may never be acted on: the command ignores it, or the container is frozen
+ * (the monitor paused it) and nothing in it runs. So a second terminating signal, or none of the
+ * streams ending within SIGNAL_GRACE_MS of the first, gives the command up (-ECANCELED): whoever
+ * killed coi gets the session torn down instead of a process that waits for ever. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "incus/internal.h"
@@ -26,6 +32,7 @@
 #define CAPTURE_MAX_DEFAULT (16u << 20)
 #define WS_MESSAGE_MAX      (1u << 20)
 #define STDIN_CHUNK         65536
+#define SIGNAL_GRACE_MS     5000
 
 enum { S_STDIN, S_STDOUT, S_STDERR, S_CONTROL, _S_MAX };
 
@@ -43,7 +50,18 @@ struct exec_ws {
 	sigset_t oldmask;
 	bool raw;
 	struct termios saved;
+	int first_signal;   /* the first terminating signal forwarded, 0: none yet */
+	bool give_up;       /* a second one came */
+	int64_t give_up_at; /* CLOCK_MONOTONIC ms after which the command is given up */
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void exec_ws_release(struct exec_ws *x)
 {
@@ -261,11 +279,30 @@ static void on_signals(struct exec_ws *x)
 	struct signalfd_siginfo si;
 
 	while (read(x->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGWINCH && x->interactive)
-			send_resize(x);
-		else if (si.ssi_signo != SIGWINCH)
-			send_signal(x, (int)si.ssi_signo);
+		if (si.ssi_signo == SIGWINCH) {
+			if (x->interactive)
+				send_resize(x);
+			continue;
+		}
+		send_signal(x, (int)si.ssi_signo);
+		if (x->first_signal) {
+			x->give_up = true;
+		} else {
+			x->first_signal = (int)si.ssi_signo;
+			x->give_up_at = now_ms() + SIGNAL_GRACE_MS;
+		}
 	}
+}
+
+/* poll's timeout: none until a terminating signal was forwarded, then what is left of the grace */
+static int grace_left(const struct exec_ws *x)
+{
+	int64_t left;
+
+	if (!x->first_signal)
+		return -1;
+	left = x->give_up_at - now_ms();
+	return left > 0 ? (int)left : 0;
 }
 
 static bool outputs_done(const struct exec_ws *x)
@@ -302,7 +339,13 @@ static int exec_ws_loop(struct exec_ws *x, struct coi_error *err)
 		}
 		src[n] = -2;
 		p[n++] = (struct pollfd){.fd = x->sigfd, .events = POLLIN};
-		if (poll(p, (nfds_t)n, -1) < 0 && errno != EINTR)
+		if (x->give_up || (x->first_signal && grace_left(x) == 0))
+			return coi_error_set(
+			        err, -ECANCELED,
+			        "the command did not end on %s (is the container frozen?): "
+			        "giving it up",
+			        strsignal(x->first_signal));
+		if (poll(p, (nfds_t)n, grace_left(x)) < 0 && errno != EINTR)
 			return coi_error_errno(err, errno, "poll");
 		for (int i = 0; i < n && r >= 0; i++) {
 			if (!p[i].revents)
