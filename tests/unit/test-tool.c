@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "session/tool.h"
-#include "util/strv.h"
 #include "tap.h"
+#include "util/strv.h"
 
 /* argv built by tool_argv(name, ...) equals the space-joined expect */
 static bool argv_is(const char *name, const char *override, bool bypass, const char *resume_id,
@@ -51,8 +51,7 @@ static void test_opencode(void)
 	CHECK(argv_is("opencode", NULL, true, "ses_1", false, NULL, "opencode --session ses_1"));
 	CHECK(argv_is("opencode", NULL, true, NULL, true, NULL, "opencode --continue"));
 	CHECK(argv_is("opencode", NULL, true, NULL, false, "explain", "opencode run explain"));
-	CHECK(argv_is("opencode", NULL, true, NULL, true, "more",
-	              "opencode run --continue more"));
+	CHECK(argv_is("opencode", NULL, true, NULL, true, "more", "opencode run --continue more"));
 }
 
 static void test_codex(void)
