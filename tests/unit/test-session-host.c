@@ -14,6 +14,7 @@
 
 #include "session/naming.h"
 #include "session/protect.h"
+#include "session/veth.h"
 #include "tap.h"
 #include "util/error.h"
 #include "util/path.h"
@@ -299,6 +300,26 @@ static void test_new_git(void)
 	protect_plan_free(p);
 }
 
+/* The host NIC names coi gives (session.c: "vcoi%.8s%d"), and nothing else. */
+static void test_veth_names(void)
+{
+	char hash[WORKSPACE_HASH_LEN + 1] = "";
+	char name[32];
+
+	(void)snprintf(name, sizeof(name), VETH_PREFIX "%.8s%d", "0a1b2c3d", 12);
+	CHECK(veth_parse_name(name, hash) == 12);
+	CHECK_STREQ(hash, "0a1b2c3d");
+	CHECK(veth_parse_name("vcoi0a1b2c3d1", NULL) == 1);
+	CHECK(veth_parse_name("vcoi0a1b2c3d", NULL) == 0);     /* no slot */
+	CHECK(veth_parse_name("vcoi0a1b2c3d0", NULL) == 0);    /* slots start at 1 */
+	CHECK(veth_parse_name("vcoi0a1b2c3d1x", NULL) == 0);   /* trailing junk */
+	CHECK(veth_parse_name("vcoi0A1b2c3d1", NULL) == 0);    /* hashes are lower case */
+	CHECK(veth_parse_name("vcoi0a1b2c3d1234", NULL) == 0); /* longer than any slot */
+	CHECK(veth_parse_name("veth0a1b2c3d1", NULL) == 0);
+	CHECK(veth_parse_name("vcoi", NULL) == 0);
+	CHECK(veth_parse_name(NULL, NULL) == 0);
+}
+
 int main(void)
 {
 	strcpy(ws, "/tmp/coi-ws-XXXXXX");
@@ -312,6 +333,7 @@ int main(void)
 	RUN(test_plan_git_variants);
 	RUN(test_immutable_and_compare);
 	RUN(test_new_git);
+	RUN(test_veth_names);
 	sh("rm -rf %s %s/../coi-immutable-state", ws);
 	return tap_done();
 }
