@@ -116,8 +116,8 @@ static int on_link(const struct nlmsghdr *nlh, void *data)
 	name = mnl_attr_get_str(tb[IFLA_IFNAME]);
 	if (!veth_parse_name(name, NULL))
 		return MNL_CB_OK;
-	if (mnl_attr_parse_nested(tb[IFLA_LINKINFO], info_attr, info) < 0 || !info[IFLA_INFO_KIND] ||
-	    strcmp(mnl_attr_get_str(info[IFLA_INFO_KIND]), "veth") != 0)
+	if (mnl_attr_parse_nested(tb[IFLA_LINKINFO], info_attr, info) < 0 ||
+	    !info[IFLA_INFO_KIND] || strcmp(mnl_attr_get_str(info[IFLA_INFO_KIND]), "veth") != 0)
 		return MNL_CB_OK;
 	/* the peer lives in another namespace (a container's): in use */
 	if (tb[IFLA_LINK_NETNSID])
@@ -129,24 +129,32 @@ static int on_link(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* A link request of type (RTM_GETLINK, ...) in buf (REQ_MAX bytes), for every family. */
+static struct nlmsghdr *link_request(char *buf, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = (uint32_t)time(NULL);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	return nlh;
+}
+
 int veth_list_leaked(char ***ret, struct coi_error *err)
 {
 	_cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
 	char buf[REQ_MAX];
 	struct leaked l = {0};
 	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
 	int r;
 
 	r = rtnl_open(&nl, err);
 	if (r < 0)
 		return r;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = (uint32_t)time(NULL);
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
+	nlh = link_request(buf, RTM_GETLINK, NLM_F_DUMP);
 	r = rtnl_talk(nl, nlh, on_link, &l);
 	if (r < 0 || l.r < 0) {
 		strv_free(l.names);
@@ -164,7 +172,6 @@ int veth_delete(const char *name, struct coi_error *err)
 	_cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
 	char buf[REQ_MAX];
 	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
 	int r;
 
 	if (!veth_parse_name(name, NULL))
@@ -172,12 +179,7 @@ int veth_delete(const char *name, struct coi_error *err)
 	r = rtnl_open(&nl, err);
 	if (r < 0)
 		return r;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_DELLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = (uint32_t)time(NULL);
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
+	nlh = link_request(buf, RTM_DELLINK, NLM_F_ACK);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	r = rtnl_talk(nl, nlh, NULL, NULL);
 	if (r == -ENODEV)
