@@ -14,6 +14,7 @@
 #include "session/fleet.h"
 #include "session/naming.h"
 #include "session/saved.h"
+#include "session/veth.h"
 #include "util/error.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -163,6 +164,54 @@ static int clean_dangling(struct incus_client *c, char *const *existing, const s
 	return status;
 }
 
+/* Is a container of workspace hash and slot among existing, under any name prefix? */
+static bool slot_in_use(char *const *existing, const char *hash, int slot)
+{
+	char tail[32];
+	size_t n = (size_t)snprintf(tail, sizeof(tail), "%s-%d", hash, slot);
+
+	strv_foreach(e, (char **)existing) {
+		size_t len = strlen(*e);
+
+		if (len >= n && strcmp(*e + len - n, tail) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The host ends of session NICs that no container uses (a start that failed inside Incus leaves
+ * the pair): coi's names only, pairs with both ends on the host only (veth.h), and not while this
+ * server has a container of that workspace and slot or a coi is starting a session there. */
+static int clean_veths(char *const *existing, const struct clean_opts *o)
+{
+	_cleanup_strv_free_ char **l = NULL;
+	struct coi_error err = {0};
+	int status = 0;
+
+	if (veth_list_leaked(&l, &err) < 0) {
+		fprintf(stderr, "coi: cannot look for leaked interfaces: %s\n",
+		        coi_error_message(&err));
+		return -1;
+	}
+	strv_foreach(name, l) {
+		char hash[WORKSPACE_HASH_LEN + 1];
+		struct ws_lock lock = WS_LOCK_INIT;
+		int slot = veth_parse_name(*name, hash);
+
+		if (slot_in_use(existing, hash, slot) ||
+		    session_lock_workspace(hash, 0, &lock, NULL) < 0)
+			continue;
+		printf("%s %s (host interface, its container is gone)\n",
+		       o->dry_run ? "would remove" : "removing", *name);
+		if (!o->dry_run && veth_delete(*name, &err) < 0 && err.code != -ENODEV) {
+			fprintf(stderr, "coi: %s\n", coi_error_message(&err));
+			status = -1;
+		}
+		session_unlock_workspace(&lock);
+	}
+	return status;
+}
+
 static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -222,8 +271,8 @@ static int run(int argc, char **argv)
 				status = EXIT_FAIL;
 		}
 	}
-	if (co.orphans &&
-	    (existing_names(c, &existing) < 0 || clean_dangling(c, existing, &co) < 0))
+	if (co.orphans && (existing_names(c, &existing) < 0 ||
+	                   clean_dangling(c, existing, &co) < 0 || clean_veths(existing, &co) < 0))
 		status = EXIT_FAIL;
 	if (co.sessions && clean_sessions(&co) < 0)
 		status = EXIT_FAIL;
@@ -254,7 +303,8 @@ const struct verb verb_clean = {
                  "Remove stopped ephemeral session containers. With --orphans, also running\n"
                  "ephemeral sessions whose coi process is gone (coi was killed), and host state\n"
                  "left by sessions whose container no longer exists: immutable flags on protected\n"
-                 "paths, idmapped workspace mounts, network rules.\n"
+                 "paths, idmapped workspace mounts, network rules, host network interfaces\n"
+                 "(vcoi*) whose container is gone.\n"
                  "\n"
                  "  --orphans   also what a killed coi left behind\n"
                  "  --sessions  also every saved agent session (what --resume restores)\n"

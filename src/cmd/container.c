@@ -367,6 +367,10 @@ static int cmd_info(struct incus_client *c, const void *args, int argc, char **a
 	return EXIT_OK;
 }
 
+/* As grep: the question could not be answered (the daemon is unreachable, say). Never 1, which
+ * a script reads as "no". */
+#define EXIT_PROBE_ERROR 2
+
 /* exists NAME / running NAME: the answer is the exit status only */
 static int cmd_probe(struct incus_client *c, const void *args, int argc, char **argv)
 {
@@ -378,13 +382,15 @@ static int cmd_probe(struct incus_client *c, const void *args, int argc, char **
 		return USAGE_ERROR("usage: coi container %s NAME", argv[0]);
 	if (strcmp(argv[0], "exists") == 0) {
 		r = incus_instance_exists(c, argv[1], &err);
-		return r < 0 ? cmd_fail(&err) : r ? EXIT_OK : EXIT_FAIL;
+		if (r < 0)
+			return cmd_fail(&err), EXIT_PROBE_ERROR;
+		return r ? EXIT_OK : EXIT_FAIL;
 	}
 	r = incus_instance_state(c, argv[1], &st, &err);
 	if (r == -ENOENT)
 		return EXIT_FAIL;
 	if (r < 0)
-		return cmd_fail(&err);
+		return cmd_fail(&err), EXIT_PROBE_ERROR;
 	return st->status == INCUS_STATUS_RUNNING ? EXIT_OK : EXIT_FAIL;
 }
 
@@ -468,7 +474,7 @@ const struct verb verb_container = {
                  "                     exits with the command's exit status\n"
                  "  list [--json|--format json] [--prefix P]\n"
                  "  info NAME [--json]\n"
-                 "  exists NAME        exit 0 if the container exists, 1 if not\n"
-                 "  running NAME       exit 0 if it is running, 1 if not\n"
+                 "  exists NAME        exit 0 if the container exists, 1 if not, 2 on error\n"
+                 "  running NAME       exit 0 if it is running, 1 if not, 2 on error\n"
                  "  mount NAME DEVICE SOURCE PATH [--shift[=BOOL]] [--readonly]",
 };

@@ -507,8 +507,9 @@ static int transfer_error(struct incus_client *c, CURLcode cc, const struct tran
 		return coi_error_set(err, -ETIMEDOUT, "incus did not answer %s %s in time",
 		                     t->req->method, t->req->path);
 	case CURLE_COULDNT_CONNECT:
+		/* never -ENOENT: that is the daemon's 404, "no such thing" */
 		if (c->socket_path && access(c->socket_path, F_OK) < 0)
-			return coi_error_set(err, -ENOENT,
+			return coi_error_set(err, -EHOSTDOWN,
 			                     "cannot reach incus: socket '%s' does not exist",
 			                     where);
 		return coi_error_set(err, -ECONNREFUSED, "cannot reach incus at '%s': %s", where,

@@ -135,27 +135,47 @@ int incus_file_delete(struct incus_client *c, const char *name, const char *path
 	return r < 0 ? coi_error_prefix(err, "cannot delete '%s' in '%s'", path, name) : 0;
 }
 
-int incus_file_read(struct incus_client *c, const char *name, const char *path, struct buf *out,
-                    struct coi_error *err)
+/* GET path's files endpoint: 0 with *resp the daemon's 200 answer (the caller releases it), or
+ * the failure, its message saying "cannot <what> 'path' in 'name'" */
+static int files_get(struct incus_client *c, const char *name, const char *path, size_t body_max,
+                     const char *what, struct incus_http_resp *resp, struct coi_error *err)
 {
 	_cleanup_free_ char *p = files_path(c, name, path);
 	struct incus_http req;
-	struct incus_http_resp resp;
-	char type[32] = "";
 	int r;
 
 	if (!p)
 		return coi_error_oom(err);
 	incus_http_init(&req, "GET", p);
-	/* room for an error envelope even when out is small; out's own ceiling applies below */
-	req.body_max = out->max - out->len > 65536 ? out->max - out->len : 65536;
-	r = incus_http(c, &req, &resp, err);
+	req.body_max = body_max;
+	r = incus_http(c, &req, resp, err);
 	if (r < 0)
-		return coi_error_prefix(err, "cannot read '%s' in '%s'", path, name);
+		return coi_error_prefix(err, "cannot %s '%s' in '%s'", what, path, name);
+	if (resp->status == 200)
+		return 0;
+	r = files_result(resp, err);
+	incus_http_resp_release(resp);
+	if (r >= 0) /* not an error envelope, yet no answer either */
+		r = -EPROTO;
+	if (!err || !err->code)
+		return coi_error_set(err, r, "cannot %s '%s' in '%s'", what, path, name);
+	return r;
+}
+
+int incus_file_read(struct incus_client *c, const char *name, const char *path, struct buf *out,
+                    struct coi_error *err)
+{
+	struct incus_http_resp resp;
+	char type[32] = "";
+	int r;
+
+	/* room for an error envelope even when out is small; out's own ceiling applies below */
+	r = files_get(c, name, path, out->max - out->len > 65536 ? out->max - out->len : 65536,
+	              "read", &resp, err);
+	if (r < 0)
+		return r;
 	(void)incus_http_header(&resp, "X-Incus-type", type, sizeof(type));
-	if (resp.status != 200)
-		r = files_result(&resp, err);
-	else if (strcmp(type, "file") != 0)
+	if (strcmp(type, "file") != 0)
 		r = coi_error_set(err, -EISDIR, "'%s' in '%s' is not a regular file", path, name);
 	else
 		r = buf_append(out, resp.body.data ? resp.body.data : "", resp.body.len);
@@ -168,26 +188,19 @@ int incus_file_read(struct incus_client *c, const char *name, const char *path, 
 int incus_file_stat(struct incus_client *c, const char *name, const char *path,
                     struct incus_file_stat *ret, struct coi_error *err)
 {
-	_cleanup_free_ char *p = files_path(c, name, path);
-	struct incus_http req;
 	struct incus_http_resp resp;
 	char uid[24] = "", gid[24] = "", mode[24] = "";
 	struct incus_file_stat st = {0};
 	int r;
 
-	if (!p)
-		return coi_error_oom(err);
-	incus_http_init(&req, "GET", p);
-	req.body_max = 1u << 20; /* a directory's listing comes along; only the headers matter */
-	r = incus_http(c, &req, &resp, err);
+	/* a directory's listing comes along; only the headers matter */
+	r = files_get(c, name, path, 1u << 20, "look at", &resp, err);
 	if (r < 0)
-		return coi_error_prefix(err, "cannot look at '%s' in '%s'", path, name);
-	if (resp.status != 200) {
-		r = files_result(&resp, err);
-	} else if (incus_http_header(&resp, "X-Incus-type", st.type, sizeof(st.type)) < 0 ||
-	           incus_http_header(&resp, "X-Incus-uid", uid, sizeof(uid)) < 0 ||
-	           incus_http_header(&resp, "X-Incus-gid", gid, sizeof(gid)) < 0 ||
-	           incus_http_header(&resp, "X-Incus-mode", mode, sizeof(mode)) < 0) {
+		return r;
+	if (incus_http_header(&resp, "X-Incus-type", st.type, sizeof(st.type)) < 0 ||
+	    incus_http_header(&resp, "X-Incus-uid", uid, sizeof(uid)) < 0 ||
+	    incus_http_header(&resp, "X-Incus-gid", gid, sizeof(gid)) < 0 ||
+	    incus_http_header(&resp, "X-Incus-mode", mode, sizeof(mode)) < 0) {
 		r = coi_error_set(err, -EPROTO, "the daemon did not describe '%s' in '%s'", path,
 		                  name);
 	} else {
@@ -197,8 +210,6 @@ int incus_file_stat(struct incus_client *c, const char *name, const char *path,
 		*ret = st;
 	}
 	incus_http_resp_release(&resp);
-	if (r < 0 && (!err || !err->code))
-		return coi_error_set(err, r, "cannot look at '%s' in '%s'", path, name);
 	return r < 0 ? r : 0;
 }
 

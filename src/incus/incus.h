@@ -8,7 +8,8 @@
  * Results: calls return 0 (or a count, or 1/0 for yes/no questions) on success and a negative errno
  * on failure, with the daemon's own text in err->msg. Incus error codes map as 404 -> -ENOENT,
  * 409 -> -EEXIST, 403 -> -EACCES, anything else -> -EPROTO; a daemon that cannot be reached gives
- * -ECONNREFUSED (or -ENOENT when the socket does not exist), a response past the ceiling -E2BIG,
+ * -ECONNREFUSED (or -EHOSTDOWN when the socket does not exist; never -ENOENT, so "not found" always
+ * means the daemon said so), a response past the ceiling -E2BIG,
  * an operation that outlives its timeout -ETIMEDOUT, an interrupted call -ECANCELED.
  *
  * Exec, events and (remote) everything else work the same over the unix socket and over HTTPS;

@@ -3,12 +3,14 @@
  * every open uses O_NOFOLLOW, every directory is read through its own fd. */
 #include "session/protect.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,7 @@ struct protect_plan *protect_plan_free(struct protect_plan *p)
 	free(p->gitdir_rel);
 	strv_free(p->notes);
 	strv_free(p->missing);
+	strv_free(p->git_watch);
 	free(p);
 	return NULL;
 }
@@ -103,9 +106,12 @@ static int resolve_gitdir(struct protect_plan *p, struct coi_error *err)
 
 	if (!dotgit)
 		return coi_error_oom(err);
-	if (lstat(dotgit, &st) < 0)
-		return errno == ENOENT ? 0
-		                       : coi_error_errno(err, errno, "cannot inspect '%s'", dotgit);
+	if (lstat(dotgit, &st) < 0) {
+		if (errno != ENOENT)
+			return coi_error_errno(err, errno, "cannot inspect '%s'", dotgit);
+		p->git_absent = true;
+		return 0;
+	}
 	if (S_ISLNK(st.st_mode))
 		return strv_push(&p->notes,
 		                 ".git is a symlink (a worktree setup?): skipped, its hooks "
@@ -235,8 +241,10 @@ static int plan_one(struct protect_plan *p, const char *path, bool create_missin
 		        path);
 	if (map_git_path(p, path, &rel) < 0)
 		return coi_error_oom(err);
-	if (!rel)
+	if (!rel && !p->git_absent)
 		return 0; /* a git path, but no git directory we can see: noted already */
+	if (!rel)         /* no .git yet: one made during the session is reported */
+		return strv_push(&p->git_watch, path) < 0 ? coi_error_oom(err) : 0;
 	r = lstat_chain(p->workspace, rel, &st, err);
 	if (r == -ENOENT && create_missing) {
 		r = create_git_placeholder(p, rel, &st);
@@ -512,6 +520,259 @@ int protect_snapshot(const struct protect_plan *p, char ***ret, struct coi_error
 	return 0;
 }
 
+/* ---- a repository created during the session ---------------------------------------------- */
+
+#define GITCONFIG_MAX ((size_t)1 << 20)
+#define FOUND_MAX     32
+
+static int finding(char ***l, const char *fmt, ...) COI_PRINTF(2, 3);
+static int finding(char ***l, const char *fmt, ...)
+{
+	char *m;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&m, fmt, ap);
+	va_end(ap);
+	return n < 0 ? -ENOMEM : strv_consume(l, m);
+}
+
+/* Add s to the list unless it is there or the list is full (then count it in *more). */
+static int found(char ***l, const char *s, size_t *more)
+{
+	if (strv_contains(*l, s))
+		return 0;
+	if (strv_length(*l) >= FOUND_MAX) {
+		(*more)++;
+		return 0;
+	}
+	return strv_push(l, s);
+}
+
+/* "a, b, c" (and "and N more"); NULL on OOM */
+static char *found_join(char **l, size_t more)
+{
+	_cleanup_free_ char *j = strv_join(l, ", ");
+	char *r = NULL;
+
+	if (!j)
+		return NULL;
+	if (!more)
+		return TAKE_PTR(j);
+	return asprintf(&r, "%s and %zu more", j, more) < 0 ? NULL : r;
+}
+
+/* The hooks in dir, by name: every entry but git's own *.sample files and empty files. */
+static int new_hooks(const char *dir, char ***ret, size_t *more)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	DIR *d;
+	int r = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(dup(fd));
+	if (!d)
+		return -errno;
+	for (struct dirent *de; r >= 0 && (de = readdir(d));) {
+		size_t n = strlen(de->d_name);
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (n > 7 && strcmp(de->d_name + n - 7, ".sample") == 0))
+			continue;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (S_ISREG(st.st_mode) && st.st_size == 0))
+			continue;
+		r = found(ret, de->d_name, more);
+	}
+	closedir(d);
+	return r;
+}
+
+/* Git config keys whose value is a program git runs, or more configuration to read: "section.key"
+ * with the subsection left out, or "section." for every key of the section. */
+static const char *const runs_program[] = {
+        "core.hookspath",  "core.fsmonitor", "core.sshcommand",
+        "core.pager",      "core.editor",    "core.askpass",
+        "sequence.editor", "diff.external",  "diff.textconv",
+        "diff.command",    "merge.driver",   "filter.clean",
+        "filter.smudge",   "filter.process", "credential.helper",
+        "gpg.program",     "include.path",   "includeif.path",
+        "alias.",          "pager.",         "uploadpack.packobjectshook",
+};
+
+static bool key_runs_program(const char *section, const char *key)
+{
+	size_t n = strlen(section);
+
+	for (size_t i = 0; i < ELEMENTSOF(runs_program); i++) {
+		const char *k = runs_program[i];
+
+		if (strncmp(k, section, n) == 0 && k[n] == '.' &&
+		    (!k[n + 1] || strcmp(k + n + 1, key) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* The keys of a git config text that run a program, as "section[.sub].key". Not git's parser:
+ * enough to point a reader at what to review. */
+static int config_program_keys(char *text, char ***ret, size_t *more)
+{
+	char section[64] = "", sub[128] = "", key[64];
+	int r = 0;
+
+	for (char *line = strtok(text, "\n"); r >= 0 && line; line = strtok(NULL, "\n")) {
+		size_t n;
+
+		line += strspn(line, " \t");
+		if (*line == '[') {
+			char *q;
+
+			line++;
+			n = strcspn(line, " \t.]\"");
+			snprintf(section, sizeof(section), "%.*s", (int)n, line);
+			sub[0] = '\0';
+			line += n;
+			line += strspn(line, " \t.\"");
+			q = line + strcspn(line, "\"]");
+			if (q > line)
+				snprintf(sub, sizeof(sub), "%.*s", (int)(q - line), line);
+			for (char *c = section; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			continue;
+		}
+		n = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-");
+		if (!n || !section[0] || n >= sizeof(key))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			key[i] = (char)tolower((unsigned char)line[i]);
+		key[n] = '\0';
+		if (key_runs_program(section, key)) {
+			_cleanup_free_ char *name = NULL;
+
+			if (asprintf(&name, "%s%s%s.%s", section, sub[0] ? "." : "", sub, key) < 0)
+				return -ENOMEM;
+			r = found(ret, name, more);
+		}
+	}
+	return r;
+}
+
+static int report_git_config(const char *host, const char *rel, char ***changes)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(GITCONFIG_MAX);
+	_cleanup_strv_free_ char **keys = NULL;
+	_cleanup_free_ char *list = NULL;
+	size_t more = 0;
+	struct stat st;
+	int r;
+
+	if (lstat(host, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISREG(st.st_mode))
+		return finding(changes, "'%s' was created during the session and is not a file",
+		               rel);
+	r = read_file(host, &b, NULL);
+	if (r < 0)
+		return finding(changes, "'%s' was written during the session and could not be read",
+		               rel);
+	r = config_program_keys(b.data, &keys, &more);
+	if (r < 0)
+		return r;
+	if (!keys)
+		return finding(changes,
+		               "'%s' was written during the session (it sets no key known to run a "
+		               "program): review it",
+		               rel);
+	list = found_join(keys, more);
+	if (!list)
+		return -ENOMEM;
+	return finding(changes,
+	               "'%s' was written during the session and sets %s: programs your host's git "
+	               "runs",
+	               rel, list);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int report_one_git_path(const struct protect_plan *p, const char *rel, char ***changes)
+{
+	_cleanup_free_ char *host = path_join(p->workspace, rel), *list = NULL;
+	_cleanup_strv_free_ char **hooks = NULL;
+	size_t more = 0;
+	struct stat st;
+	int r;
+
+	if (!host)
+		return -ENOMEM;
+	if (strcmp(rel, ".git/config") == 0)
+		return report_git_config(host, rel, changes);
+	if (lstat(host, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (strcmp(rel, ".git/hooks") == 0 && S_ISDIR(st.st_mode)) {
+		r = new_hooks(host, &hooks, &more);
+		if (r < 0 || !hooks)
+			return r;
+		qsort(hooks, strv_length(hooks), sizeof(char *), cmp_str);
+		list = found_join(hooks, more);
+		return list ? finding(changes,
+		                      "'%s' holds hooks written during the session, which your host's "
+		                      "git runs: %s",
+		                      rel, list)
+		            : -ENOMEM;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size == 0)
+		return 0;
+	return finding(changes, "'%s' was created during the session: review it", rel);
+}
+
+/* The workspace had no .git: one there now is a repository the agent made, whose hooks and config
+ * the host's git would run. */
+static int report_new_git(const struct protect_plan *p, char ***changes)
+{
+	_cleanup_free_ char *host = NULL;
+	char target[PATH_MAX];
+	struct stat st;
+	ssize_t l;
+	int r;
+
+	if (!p->git_absent || !p->git_watch)
+		return 0;
+	host = path_join(p->workspace, ".git");
+	if (!host)
+		return -ENOMEM;
+	if (lstat(host, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISLNK(st.st_mode)) {
+		l = readlink(host, target, sizeof(target) - 1);
+		target[l < 0 ? 0 : l] = '\0';
+		return finding(
+		        changes,
+		        "'.git' did not exist at the start and was created during the session, "
+		        "as a symlink to '%s': review it before you run git here",
+		        target);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return finding(
+		        changes,
+		        "'.git' did not exist at the start and was created during the session, "
+		        "as a file (a 'gitdir:' pointer?): review it and where it points before "
+		        "you run git here");
+	r = finding(changes,
+	            "'.git' did not exist at the start and was created during the session: "
+	            "review the repository before you run git here");
+	strv_foreach(w, p->git_watch)
+		if (r >= 0 && strcmp(*w, ".git") != 0)
+			r = report_one_git_path(p, *w, changes);
+	return r;
+}
+
 int protect_compare(const struct protect_plan *p, char *const *before, char ***ret,
                     struct coi_error *err)
 {
@@ -557,6 +818,9 @@ int protect_compare(const struct protect_plan *p, char *const *before, char ***r
 		    strv_consume(&changes, TAKE_PTR(msg)) < 0)
 			return coi_error_oom(err);
 	}
+	r = report_new_git(p, &changes);
+	if (r < 0)
+		return coi_error_errno(err, r, "cannot look at the new '.git'");
 	*ret = TAKE_PTR(changes);
 	return 0;
 }

@@ -32,6 +32,9 @@ struct protect_plan {
 	char **notes;     /* what the user should be told (skipped paths and why) */
 	char **missing;   /* protected paths that did not exist (watched: created ones are reported)
 	                   */
+	bool git_absent;  /* the workspace had no .git at all */
+	char **git_watch; /* no .git at the start: the git paths of the list (".git/hooks", ...), to
+	                     report what a repository created during the session holds of them */
 };
 
 /* Decide what to protect in workspace (absolute) from the effective list of relative paths.
@@ -56,6 +59,9 @@ int protect_restore_immutable(const char *state_file, struct coi_error *err);
  * order, for protect_compare(). */
 int protect_snapshot(const struct protect_plan *p, char ***ret, struct coi_error *err);
 /* Compare a snapshot with now; ret gets one line per changed path (empty when intact), and
- * protected paths that were missing at the start but exist now. */
+ * protected paths that were missing at the start but exist now. A .git that appeared in a
+ * workspace that had none is reported too, with what of it the host's git would run: each hook
+ * with content, the config and the keys in it that name a program, and the other git paths of the
+ * list that hold something. */
 int protect_compare(const struct protect_plan *p, char *const *before, char ***ret,
                     struct coi_error *err);

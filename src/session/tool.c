@@ -31,6 +31,8 @@ static const struct tool tools[] = {
 	{
 		.name = "codex", .binary = "codex",
 		.bypass_args = ARGS("--dangerously-bypass-approvals-and-sandbox"),
+		/* as the original: write the workspace, ask before the rest (no trust prompt) */
+		.interactive_args = ARGS("-s", "workspace-write", "-a", "on-request"),
 		.state_dir = ".codex", .context_file = ".codex/AGENTS.md",
 		.credential_file = ".codex/auth.json",
 		.resume_args = ARGS("resume", "%s"), .continue_args = ARGS("resume", "--last"),
@@ -92,7 +94,7 @@ char **tool_argv(const struct tool *t, const char *binary_override, bool bypass,
 		return NULL;
 	if (prompt && t->prompt_cmd && strv_push(&argv, t->prompt_cmd) < 0)
 		return NULL;
-	if (bypass && push_all(&argv, t->bypass_args, NULL) < 0)
+	if (push_all(&argv, bypass ? t->bypass_args : t->interactive_args, NULL) < 0)
 		return NULL;
 	if (resume_id && push_all(&argv, t->resume_args, resume_id) < 0)
 		return NULL;

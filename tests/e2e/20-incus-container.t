@@ -23,6 +23,12 @@ t_ok "exists" "$COI" container exists "$c"
 t_ok "running" "$COI" container running "$c"
 t_fails "exists: no such container" "$COI" container exists "$c-nope"
 t_fails "running: no such container" "$COI" container running "$c-nope"
+# an unreachable daemon is an error (2, named), never "no such container" (1)
+rc=0; err=$(INCUS_SOCKET=/nonexistent/coi-t/unix.socket "$COI" container exists "$c" 2>&1) || rc=$?
+t_is "exists: a missing socket exits 2" "$rc" 2
+t_like "exists: the message names the socket" "$err" "/nonexistent/coi-t/unix.socket"
+rc=0; INCUS_SOCKET=/nonexistent/coi-t/unix.socket "$COI" container running "$c" 2>/dev/null || rc=$?
+t_is "running: a missing socket exits 2" "$rc" 2
 
 t_is "exec prints stdout" "$("$COI" container exec "$c" -- echo hello)" "hello"
 rc=0; "$COI" container exec "$c" -- sh -c 'exit 42' || rc=$?

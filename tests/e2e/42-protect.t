@@ -126,6 +126,47 @@ for who in root uid1234; do
     t_ok "$who: the session ends" t_wait_gone "$mname"
 done
 
+# A workspace without .git: nothing git-side to protect at the start. The agent runs 'git init'
+# and plants a hook and core.hooksPath; at the end coi names the new repository, the
+# hook and the key (the host's git would run them). The real image has git.
+t_wait_sleep() { # NAME: bounded (~30 s): its command runs (procps ps needs -e without a tty)
+    local i
+    for i in $(seq 60); do
+        incus exec "$1" -- ps -eo args 2>/dev/null | grep -q "^sleep" && return 0
+        sleep 0.5
+    done
+    return 1
+}
+if incus image info coi-default >/dev/null 2>&1; then
+    gws=$(mktemp -d /tmp/coi-t-protect-g-XXXX)
+    t_defer "rm -rf '$gws' '$gws.stderr'"
+    gname=$(t_session_name "$gws" 1)
+    t_defer "incus delete -f '$gname'"
+    (cd "$gws" && exec "$COI" run --image coi-default -- sleep 90 >/dev/null 2>"$gws.stderr") &
+    gpid=$!
+    t_defer "kill $gpid 2>/dev/null"
+    t_ok "no .git: a session comes up" t_wait_running "$gname"
+    t_ok "no .git: its command runs" t_wait_sleep "$gname"
+    # as code: container root cannot create files in this workspace at all (the idmapped mount
+    # maps no host uid to it: EOVERFLOW), so code is the one who can plant anything
+    out=$(incus exec "$gname" --cwd /workspace --user 1000 --group 1000 --env HOME=/home/code -- sh -c 'git init -q . &&
+        printf "#!/bin/sh\necho planted\n" > .git/hooks/pre-commit && chmod 755 .git/hooks/pre-commit &&
+        git config core.hooksPath /workspace/h && echo done' 2>&1)
+    t_is "code: git init, a hook, core.hooksPath" "$out" "done"
+    out=$(incus exec "$gname" --cwd /workspace -- sh -c 'echo x > .git/hooks/post-checkout 2>/dev/null && echo written || echo refused')
+    t_diag "container root writing a hook there: $out"
+    kill -TERM "$gpid"
+    wait "$gpid" 2>/dev/null
+    t_ok "no .git: the session ends" t_wait_gone "$gname"
+    gerr=$(cat "$gws.stderr")
+    t_like "the new repository is reported" "$gerr" "'.git' did not exist at the start and was created during the session"
+    t_like "with its hook" "$gerr" "'.git/hooks' holds hooks written during the session, which your host's git runs: .*pre-commit"
+    t_like "and its config's hooksPath" "$gerr" "'.git/config' was written during the session and sets core.hookspath"
+    t_is "git's sample hooks are not listed" "$(grep -c '\.sample' "$gws.stderr")" 0
+else
+    t_diag "coi-default missing: the no-.git case is skipped (run: tests/e2e/setup)"
+fi
+
 # A protected path that is a symlink is refused, and nothing is created.
 ln -s /etc .husky
 out=$("$COI" run --image "$T_IMAGE" -- true 2>&1) && rc=0 || rc=$?

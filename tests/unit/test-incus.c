@@ -3,7 +3,10 @@
  * decoder on its own. */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "fake-incusd.h"
 #include "incus/incus.h"
@@ -291,8 +294,34 @@ static void test_transport(void)
 	/* nothing listens any more */
 	o = (struct incus_client_opts){.socket_path = "/nonexistent/unix.socket"};
 	CHECK(incus_client_new(&o, &gone, NULL) == 0);
-	CHECK(incus_server_get(gone, &s, &err) == -ENOENT);
+	CHECK(incus_server_get(gone, &s, &err) == -EHOSTDOWN);
 	CHECK(strstr(err.msg, "/nonexistent/unix.socket") != NULL);
+	/* unreachable is an error, never "no such container" */
+	CHECK(incus_instance_exists(gone, "c1", &err) == -EHOSTDOWN);
+	CHECK(strstr(err.msg, "/nonexistent/unix.socket") != NULL);
+}
+
+/* A socket that exists but nobody accepts on: refused, named, and distinct from a 404. */
+static void test_refused(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = NULL;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct incus_client_opts o = {0};
+	struct coi_error err = {0};
+	char dir[] = "/tmp/coi-t-refused-XXXXXX";
+	int fd;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/unix.socket", dir);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0); /* bound, no listen */
+	o.socket_path = sa.sun_path;
+	CHECK(incus_client_new(&o, &c, NULL) == 0);
+	CHECK(incus_instance_exists(c, "c1", &err) == -ECONNREFUSED);
+	CHECK(strstr(err.msg, sa.sun_path) != NULL);
+	close(fd);
+	(void)unlink(sa.sun_path);
+	(void)rmdir(dir);
 }
 
 static void test_maps(void)
@@ -457,6 +486,7 @@ int main(void)
 	RUN(test_state);
 	RUN(test_exec);
 	RUN(test_transport);
+	RUN(test_refused);
 	RUN(test_files);
 	RUN(test_images);
 	RUN(test_snapshots);

@@ -197,7 +197,7 @@ static void test_usage_reader(void)
 
 static void test_hints(void)
 {
-	const char *h = output_hint(-ENOENT, "cannot reach incus: socket '/x' does not exist");
+	const char *h = output_hint(-EHOSTDOWN, "cannot reach incus: socket '/x' does not exist");
 
 	CHECK(h && strstr(h, "daemon running"));
 	h = output_hint(-ECONNREFUSED, "cannot reach incus at 'https://h:8443': refused");

@@ -14,6 +14,7 @@
 
 #include "session/naming.h"
 #include "session/protect.h"
+#include "session/veth.h"
 #include "tap.h"
 #include "util/error.h"
 #include "util/path.h"
@@ -236,6 +237,89 @@ static void test_immutable_and_compare(void)
 	protect_plan_free(p);
 }
 
+/* No .git at the start: a repository made during the session is reported, with its hooks (not
+ * git's samples, not empty files), its config and the keys in it that run a program. */
+static void test_new_git(void)
+{
+	_cleanup_strv_free_ char **paths = defaults(), **before = NULL, **changes = NULL;
+	struct protect_plan *p = NULL;
+	struct coi_error err = {0};
+
+	sh("rm -rf %s && mkdir -p %s", ws);
+	CHECK(protect_plan_build(ws, paths, true, &p, &err) == 0);
+	CHECK(p && p->git_absent && p->gitdir_rel == NULL && p->n_entries == 0);
+	CHECK(p && strv_length(p->git_watch) == 4);
+	CHECK(access(".", F_OK) == 0);
+	CHECK(protect_snapshot(p, &before, &err) == 0);
+	CHECK(protect_compare(p, before, &changes, &err) == 0);
+	CHECK(changes && changes[0] == NULL); /* still no .git: nothing to say */
+	changes = strv_free(changes);
+
+	/* what 'git init' leaves: samples, a plain config: the .git and its config are named */
+	sh("mkdir -p %s/.git/hooks %s/.git/info && touch %s/.git/hooks/pre-commit.sample", ws);
+	sh("printf '[core]\\n\\tbare = false\\n' > %s/.git/config && touch %s/.git/hooks/empty",
+	   ws);
+	CHECK(protect_compare(p, before, &changes, &err) == 0);
+	CHECK(strv_length(changes) == 2);
+	CHECK(changes && strstr(changes[0], "'.git' did not exist at the start"));
+	CHECK(changes && changes[1] && strstr(changes[1], "'.git/config' was written") &&
+	      strstr(changes[1], "no key known to run a program"));
+	changes = strv_free(changes);
+
+	/* then hooks and keys that run programs */
+	sh("echo evil > %s/.git/hooks/pre-commit && ln -s /tmp/x %s/.git/hooks/post-checkout", ws);
+	sh("printf '[Core]\\n  hooksPath = /w/h\\n fsmonitor=/w/m\\n[filter \"x\"]\\n clean = sh\\n' "
+	   ">> %s/.git/config",
+	   ws);
+	sh("printf '[alias]\\n co = !sh\\n[user]\\n name = a\\n' >> %s/.git/config && echo a > "
+	   "%s/.git/info/attributes",
+	   ws);
+	CHECK(protect_compare(p, before, &changes, &err) == 0);
+	CHECK(strv_length(changes) == 4);
+	CHECK(changes && changes[1] && strstr(changes[1], "'.git/hooks' holds hooks") &&
+	      strstr(changes[1], ": post-checkout, pre-commit"));
+	CHECK(changes && changes[2] &&
+	      strstr(changes[2], "sets core.hookspath, core.fsmonitor, filter.x.clean, alias.co:"));
+	CHECK(changes && changes[3] && strstr(changes[3], "'.git/info/attributes' was created"));
+	changes = strv_free(changes);
+
+	/* a .git file or symlink is named as such */
+	sh("rm -rf %s/.git && ln -s /tmp %s/.git", ws);
+	CHECK(protect_compare(p, before, &changes, &err) == 0);
+	CHECK(strv_length(changes) == 1 && strstr(changes[0], "as a symlink to '/tmp'"));
+	changes = strv_free(changes);
+	protect_plan_free(p);
+
+	/* with hooks writable ([git] writable_hooks), a new repository's hooks are not listed */
+	char *only_config[] = {".git/config", NULL};
+	sh("rm -rf %s && mkdir -p %s", ws);
+	CHECK(protect_plan_build(ws, only_config, true, &p, &err) == 0);
+	sh("mkdir -p %s/.git/hooks && echo x > %s/.git/hooks/pre-push", ws);
+	CHECK(protect_compare(p, before, &changes, &err) == 0);
+	CHECK(strv_length(changes) == 1 && strstr(changes[0], "'.git' did not exist"));
+	protect_plan_free(p);
+}
+
+/* The host NIC names coi gives (session.c: "vcoi%.8s%d"), and nothing else. */
+static void test_veth_names(void)
+{
+	char hash[WORKSPACE_HASH_LEN + 1] = "";
+	char name[32];
+
+	(void)snprintf(name, sizeof(name), VETH_PREFIX "%.8s%d", "0a1b2c3d", 12);
+	CHECK(veth_parse_name(name, hash) == 12);
+	CHECK_STREQ(hash, "0a1b2c3d");
+	CHECK(veth_parse_name("vcoi0a1b2c3d1", NULL) == 1);
+	CHECK(veth_parse_name("vcoi0a1b2c3d", NULL) == 0);     /* no slot */
+	CHECK(veth_parse_name("vcoi0a1b2c3d0", NULL) == 0);    /* slots start at 1 */
+	CHECK(veth_parse_name("vcoi0a1b2c3d1x", NULL) == 0);   /* trailing junk */
+	CHECK(veth_parse_name("vcoi0A1b2c3d1", NULL) == 0);    /* hashes are lower case */
+	CHECK(veth_parse_name("vcoi0a1b2c3d1234", NULL) == 0); /* longer than any slot */
+	CHECK(veth_parse_name("veth0a1b2c3d1", NULL) == 0);
+	CHECK(veth_parse_name("vcoi", NULL) == 0);
+	CHECK(veth_parse_name(NULL, NULL) == 0);
+}
+
 int main(void)
 {
 	strcpy(ws, "/tmp/coi-ws-XXXXXX");
@@ -248,6 +332,8 @@ int main(void)
 	RUN(test_plan_symlink_refused);
 	RUN(test_plan_git_variants);
 	RUN(test_immutable_and_compare);
+	RUN(test_new_git);
+	RUN(test_veth_names);
 	sh("rm -rf %s %s/../coi-immutable-state", ws);
 	return tap_done();
 }
