@@ -136,16 +136,15 @@ static int on_deadline(struct loop *l, int fd, uint32_t events, void *u)
 	}
 	r = o->expire ? o->expire(o->container, d->uuid, d->pidfd, o->userdata, &err) : 0;
 	snprintf(what, sizeof(what), "limits.runtime.max_duration (%us) reached: %s%s",
-	         o->max_duration_s,
-	         r < 0 ? "ending the session failed: " : "the session was ended",
+	         o->max_duration_s, r < 0 ? "ending the session failed: " : "the session was ended",
 	         r < 0 ? coi_error_message(&err) : "");
 	record(d, r < 0 ? ACTION_ALERTED : ACTION_KILLED, what);
 	loop_exit(l, r < 0 ? r : 0);
 	return 0;
 }
 
-int deadline_new(const struct monitor_opts *o, struct audit *audit, struct loop *l,
-                 bool exit_after, struct deadline **ret, struct coi_error *err)
+int deadline_new(const struct monitor_opts *o, struct audit *audit, struct loop *l, bool exit_after,
+                 struct deadline **ret, struct coi_error *err)
 {
 	struct deadline *d = calloc(1, sizeof(*d));
 	struct itimerspec its = {0};
@@ -155,8 +154,12 @@ int deadline_new(const struct monitor_opts *o, struct audit *audit, struct loop 
 
 	if (!d)
 		return coi_error_oom(err);
-	*d = (struct deadline){.o = o, .audit = audit, .loop = l, .exit_after = exit_after,
-	                       .pidfd = -EBADF, .tfd = -EBADF};
+	*d = (struct deadline){.o = o,
+	                       .audit = audit,
+	                       .loop = l,
+	                       .exit_after = exit_after,
+	                       .pidfd = -EBADF,
+	                       .tfd = -EBADF};
 	/* uuid and init pid, the pidfd, and both again: the pidfd is of that instance's init */
 	r = incus_client_is_remote(o->client)
 	            ? coi_error_set(err, -EOPNOTSUPP, "max_duration needs a local Incus daemon")

@@ -24,8 +24,8 @@ struct deadline;
 /* Takes the instance's identity and adds the timer (o->max_duration_s from now) to l. exit_after
  * makes the loop end once the deadline has done its work (the supervisor has nothing else to
  * do). audit may be NULL. */
-int deadline_new(const struct monitor_opts *o, struct audit *audit, struct loop *l,
-                 bool exit_after, struct deadline **ret, struct coi_error *err);
+int deadline_new(const struct monitor_opts *o, struct audit *audit, struct loop *l, bool exit_after,
+                 struct deadline **ret, struct coi_error *err);
 struct deadline *deadline_free(struct deadline *d);
 /* The init pidfd the deadline holds (readable once the container stopped). */
 int deadline_pidfd(const struct deadline *d);
