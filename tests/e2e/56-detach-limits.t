@@ -4,7 +4,8 @@
 # with the real image and its fake agent, dummy): the session's supervisor ends it once coi has
 # gone (with monitoring on, the monitor's supervisor; off, one for the timer alone), and leaves
 # no process behind. A later session that reuses the slot is never cut by the first one's timer.
-# auto_stop = false only records it. Also: SIGHUP to coi run cleans up, and coi shutdown forces
+# auto_stop = false only records it; a session that ends first (attached, or through coi attach)
+# takes its timer with it. Also: SIGHUP to coi run cleans up, and coi shutdown forces
 # a container whose init ignores the graceful stop after [container] shutdown_timeout.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
@@ -122,7 +123,30 @@ t_ok "coi kill ends the session" kill_session "$name"
 t_ok "gone" t_wait_gone "$name"
 t_is "no process is left" "$(leftovers "$name")" ""
 
-# 4. SIGHUP to a running coi run (its terminal went away): the session is torn down.
+# 4. a session that ends before its max_duration takes its timer with it: attached (the agent
+# exits), and detached then ended through coi attach.
+printf '[tool]\nname = "dummy"\n[limits.runtime]\nmax_duration = "1h"\n' >"$cfg"
+term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$cfg $COI shell"
+t_ok "an attached shell with max_duration = 1h" wait_screen "dummy agent ready \(session "
+spid=$(sup_pid "$name")
+t_ok "has its timer" test -n "$spid"
+$T send-keys -t t1 "exit" Enter
+t_ok "the agent exits: coi ends" wait_screen "COI-EXIT=0"
+t_ok "the timer ends with the session" wait_pid_gone "${spid:-1}"
+t_ok "the container goes" t_wait_ws_clear "$ws"
+t_is "no process is left" "$(leftovers "$name")" ""
+t_ok "detached, the same" detached_shell
+spid=$(sup_pid "$name")
+t_ok "has its timer" test -n "$spid"
+term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME $COI attach"
+t_ok "coi attach returns to the agent" wait_screen "dummy agent ready"
+$T send-keys -t t1 "exit" Enter
+t_ok "the agent exits: the session ends" wait_screen "coi: session $name ended"
+t_ok "the timer ends with it" wait_pid_gone "${spid:-1}"
+t_ok "the container is gone" t_wait_gone "$name"
+t_is "no process is left" "$(leftovers "$name")" ""
+
+# 5. SIGHUP to a running coi run (its terminal went away): the session is torn down.
 printf '[container]\nshutdown_timeout = 3\n' >"$cfg"
 (cd "$ws" && exec "$COI" run --image "$T_IMAGE" -- sleep 60 >/dev/null 2>&1) &
 pid=$!
@@ -138,7 +162,7 @@ t_fails "no owner record" test -e "$COI_HOME/run/$name.owner"
 t_ok "the workspace lock is free" flock -n "$COI_HOME/run/$hash.lock" true
 t_is "no process is left" "$(leftovers "$name")" ""
 
-# 5. coi shutdown: a session container whose init ignores the graceful stop (its halt signal is
+# 6. coi shutdown: a session container whose init ignores the graceful stop (its halt signal is
 # one busybox init ignores) is forced after [container] shutdown_timeout (3 s here).
 incus launch "$T_IMAGE" "$name" -c boot.autostart=false -c user.coi.workspace="$ws" \
     -c raw.lxc='lxc.signal.halt = SIGWINCH' >/dev/null
