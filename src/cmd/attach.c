@@ -56,16 +56,7 @@ static int end_session(struct incus_client *c, const struct incus_instance *in, 
 
 	if (!persistent) {
 		/* the agent's state outlives the container, as at the end of coi shell */
-		struct saved_source src = {
-		        .container = name,
-		        .tool = incus_map_get(&in->config, "user.coi.tool"),
-		        .code_user = "code",
-		        .workspace = incus_map_get(&in->config, "user.coi.workspace"),
-		};
-		char id[SAVED_ID_MAX];
-
-		if (src.tool && saved_new_id(id) >= 0 &&
-		    saved_session_save_from(c, &src, id, &err) < 0)
+		if (saved_session_save_instance(c, in, &err) < 0)
 			fprintf(stderr, "coi: warning: the agent's session was not saved: %s\n",
 			        coi_error_message(&err));
 		coi_error_clear(&err);

@@ -21,6 +21,8 @@
 #include "monitor/audit.h"
 #include "monitor/settings.h"
 #include "netpolicy/netpolicy.h"
+#include "session/expire.h"
+#include "session/fleet.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -37,7 +39,9 @@ struct monitor_args {
 	bool foreground;
 	bool stop;
 	bool nflog_set;
-	int ready_fd; /* --daemon: tells the parent the monitor is live */
+	bool timer_only;  /* monitoring is off: only max_duration */
+	int stop_timeout; /* max_duration: seconds of grace before the stop is forced */
+	int ready_fd;     /* --daemon: tells the parent the monitor is live */
 	const char *tty;
 	struct monitor_opts mo;
 };
@@ -104,6 +108,23 @@ static int remove_network(const char *container, void *userdata)
 	return netpolicy_remove(&nft, NULL, container, NULL);
 }
 
+/* max_duration: the session's coi process enforces it while there is one (attached). */
+static int handed_over(const char *container, void *userdata)
+{
+	(void)userdata;
+	return fleet_owner_is_detached(container) || !fleet_owner_alive(container);
+}
+
+static int expire(const char *container, const char *uuid, int pidfd, void *userdata,
+                  struct coi_error *err)
+{
+	struct monitor_args *a = userdata;
+
+	fprintf(stderr, "coi: [limits] max_duration reached: ending the session in '%s'\n",
+	        container);
+	return session_expire(a->mo.client, container, uuid, pidfd, a->stop_timeout, err);
+}
+
 static int run_monitor(struct monitor_args *a)
 {
 	_cleanup_incus_client_ struct incus_client *c = NULL;
@@ -118,8 +139,10 @@ static int run_monitor(struct monitor_args *a)
 	a->mo.alert = on_alert;
 	a->mo.remove_network = remove_network;
 	a->mo.ready = on_ready;
+	a->mo.handed_over = handed_over;
+	a->mo.expire = expire;
 	a->mo.userdata = a;
-	r = monitor_run(&a->mo, &err);
+	r = a->timer_only ? monitor_deadline_run(&a->mo, &err) : monitor_run(&a->mo, &err);
 	if (r < 0 && r != -EINTR)
 		return cmd_fail(&err);
 	return EXIT_OK;
@@ -305,7 +328,17 @@ static int show_snapshot(const struct monitor_args *a)
 
 static int parse_args(int argc, char **argv, struct monitor_args *a)
 {
-	enum { OPT_TTY = 256, OPT_NFLOG, OPT_SCAN, OPT_SETTING, OPT_MAXP };
+	enum {
+		OPT_TTY = 256,
+		OPT_NFLOG,
+		OPT_SCAN,
+		OPT_SETTING,
+		OPT_MAXP,
+		OPT_MAXDUR,
+		OPT_WARN,
+		OPT_STOPT,
+		OPT_TIMER,
+	};
 	static const struct option opts[] = {
 	        {"json", no_argument, NULL, 'j'},
 	        {"watch", required_argument, NULL, 'w'},
@@ -326,6 +359,11 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	        {"nflog-group", required_argument, NULL, OPT_NFLOG},
 	        {"scan", no_argument, NULL, OPT_SCAN},
 	        {"max-processes", required_argument, NULL, OPT_MAXP},
+	        /* limits.runtime of a session that may outlive its coi (monitor/deadline.h) */
+	        {"max-duration", required_argument, NULL, OPT_MAXDUR},
+	        {"duration-warn-only", no_argument, NULL, OPT_WARN},
+	        {"stop-timeout", required_argument, NULL, OPT_STOPT},
+	        {"timer-only", no_argument, NULL, OPT_TIMER},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -372,6 +410,26 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		case OPT_MAXP:
 			a->mo.rules.max_processes = (unsigned)strtoul(optarg, NULL, 10);
 			break;
+		case OPT_MAXDUR:
+		case OPT_STOPT: {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || !*optarg || v > UINT32_MAX / 2)
+				return -cmd_usage_error(&verb_monitor, "--%s takes seconds",
+				                        opts[idx].name);
+			if (c == OPT_MAXDUR)
+				a->mo.max_duration_s = (unsigned)v;
+			else
+				a->stop_timeout = (int)v;
+			break;
+		}
+		case OPT_WARN:
+			a->mo.duration_warn_only = true;
+			break;
+		case OPT_TIMER:
+			a->timer_only = true;
+			break;
 		case 'h':
 			cmd_help(&verb_monitor);
 			return 0;
@@ -390,6 +448,9 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		                        "which container? give NAME or set COI_CONTAINER");
 	if (!a->nflog_set)
 		a->mo.nflog_group = coi_nflog_group(a->name);
+	if (a->timer_only && (!a->mo.max_duration_s || !a->daemon))
+		return -cmd_usage_error(&verb_monitor,
+		                        "--timer-only needs --daemon and --max-duration");
 	return 1;
 }
 
@@ -439,6 +500,15 @@ const struct verb verb_monitor = {
                 "  --nflog-group N   NFLOG group of the policy's log rules (default: the container's\n"
                 "                    own, coi_nflog_group(); 0: none)\n"
                 "  --max-processes N live processes that are a finding (default 1000)\n"
+                "\n"
+                "limits.runtime of a session that may outlive its coi process (a detached shell):\n"
+                "  --max-duration S  end the session S seconds from now, once no coi process of\n"
+                "                    its own is left to do it; only the container it was started\n"
+                "                    for (its volatile.uuid and init), never a later one\n"
+                "  --stop-timeout N  then stop it gracefully with N seconds of grace before\n"
+                "                    forcing it (default 0: force at once)\n"
+                "  --duration-warn-only  only record it (audit log, alert)\n"
+                "  --timer-only      no monitoring, only the above (monitoring is off)\n"
                 "\n"
                 "SETTINGS, the [monitoring] keys a session passes on (docs/monitoring.md):\n"
                 "  --no-pause        do not freeze the container on HIGH findings\n"

@@ -45,6 +45,7 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 	int c;
 
 	sc->persistent = -1;
+	sc->detachable = strcmp(v->name, "shell") == 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+w:h", opts, NULL)) != -1) {
 		char *end;
@@ -206,15 +207,44 @@ static void on_alarm_warn(int sig)
 	(void)!write(STDERR_FILENO, warn_only, sizeof(warn_only) - 1);
 }
 
+/* limits.runtime of a session that can outlive this process (coi shell, detached): the
+ * supervisor ends it at max_duration once this process is gone (monitor/deadline.h); with
+ * monitoring off, a supervisor runs for that alone. */
+static int deadline_from_config(struct session_opts *o, const struct coi_config *cfg)
+{
+	const typeof(cfg->limits.runtime) *rt = &cfg->limits.runtime;
+	int64_t secs =
+	        rt->max_duration_sec > UINT32_MAX / 2 ? UINT32_MAX / 2 : rt->max_duration_sec;
+	int grace = rt->stop_graceful && cfg->container.shutdown_timeout > 0
+	                    ? cfg->container.shutdown_timeout
+	                    : 0;
+	char num[2][24];
+
+	if (secs <= 0)
+		return 0;
+	snprintf(num[0], sizeof(num[0]), "%lld", (long long)secs);
+	snprintf(num[1], sizeof(num[1]), "%d", grace);
+	if ((!o->monitor_argv && strv_push(&o->monitor_argv, "--timer-only") < 0) ||
+	    strv_push(&o->monitor_argv, "--max-duration") < 0 ||
+	    strv_push(&o->monitor_argv, num[0]) < 0 ||
+	    strv_push(&o->monitor_argv, "--stop-timeout") < 0 ||
+	    strv_push(&o->monitor_argv, num[1]) < 0 ||
+	    (!rt->auto_stop && strv_push(&o->monitor_argv, "--duration-warn-only") < 0))
+		return -ENOMEM;
+	return 0;
+}
+
 /* [monitoring]: the supervisor's arguments (monitor/settings.h). Alerts go to this terminal
  * (stderr's), outside the agent's tmux pane. */
 static int monitor_from_config(struct session_opts *o, const struct coi_config *cfg,
-                               struct coi_error *err)
+                               bool detachable, struct coi_error *err)
 {
 	const char *tty = isatty(STDERR_FILENO) ? ttyname(STDERR_FILENO) : NULL;
 	int r;
 
 	r = monitor_config_argv(cfg, &o->monitor_argv, err);
+	if (r >= 0 && detachable && deadline_from_config(o, cfg) < 0)
+		r = coi_error_oom(err);
 	if (r < 0 || !o->monitor_argv || !tty)
 		return r;
 	if (strv_push(&o->monitor_argv, "--tty") < 0 || strv_push(&o->monitor_argv, tty) < 0)
@@ -439,7 +469,7 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 		if (r < 0)
 			return r;
 	}
-	r = monitor_from_config(&sc->opts, sc->config, err);
+	r = monitor_from_config(&sc->opts, sc->config, sc->detachable, err);
 	if (r < 0)
 		return r;
 	if (sc->config->tool.copy_credentials && credentials_from_home(&sc->opts) < 0)
@@ -562,7 +592,7 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 	if (sc->config->limits.runtime.max_duration_sec > 0) {
 		int64_t secs = sc->config->limits.runtime.max_duration_sec;
 
-		/* enforced while this coi runs: a detached shell session is not cut (docs) */
+		/* enforced here while this coi runs; a detached shell's supervisor takes over */
 		signal(SIGALRM, sc->config->limits.runtime.auto_stop ? on_alarm : on_alarm_warn);
 		alarm(secs > UINT_MAX ? UINT_MAX : (unsigned)secs);
 	}

@@ -18,6 +18,7 @@ struct session_cmd {
 	int slot;                  /* --slot */
 	int persistent;            /* --persistent: 1, unset: -1 */
 	bool resume;               /* --resume[=ID] */
+	bool detachable;           /* coi shell: the session may outlive this process */
 	const char *resume_id;
 	const char *prompt;      /* run --prompt TEXT */
 	const char *prompt_file; /* run --prompt-file PATH */

@@ -9,9 +9,11 @@
 
 #include "cmd/cmd.h"
 #include "cmd/each.h"
+#include "config/config.h"
 #include "incus/incus.h"
 #include "session/fleet.h"
 #include "util/error.h"
+#include "util/strv.h"
 
 const struct verb verb_shutdown;
 const struct verb verb_persist;
@@ -67,6 +69,21 @@ static int persist_one(struct incus_client *c, const char *name, void *userdata)
 	return EXIT_OK;
 }
 
+/* [container] shutdown_timeout, as the original reads it since --timeout went; 60 when the
+ * configuration cannot be read. */
+static int config_timeout(void)
+{
+	struct coi_config *cfg = NULL;
+	char **warnings = NULL; /* the session verbs and 'coi config' show them */
+	int t = 60;
+
+	if (config_load(&(struct config_load_opts){0}, &cfg, &warnings, NULL) >= 0)
+		t = cfg->container.shutdown_timeout < 0 ? 0 : cfg->container.shutdown_timeout;
+	strv_free(warnings);
+	config_free(cfg);
+	return t;
+}
+
 static int run_shutdown(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -76,7 +93,7 @@ static int run_shutdown(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
-	int o, timeout = 60;
+	int o, timeout = -1;
 	bool all = false;
 
 	optind = 0;
@@ -97,6 +114,8 @@ static int run_shutdown(int argc, char **argv)
 			return cmd_usage_error(&verb_shutdown, "invalid option");
 		}
 	}
+	if (timeout < 0)
+		timeout = config_timeout();
 	return for_each(&verb_shutdown, argc, argv, all, shutdown_one, &timeout);
 }
 
@@ -114,8 +133,9 @@ const struct verb verb_shutdown = {
         .summary = "stop sessions gracefully, then delete them",
         .usage = "Usage: coi shutdown NAME... | --all [--timeout N] [--force]\n"
                  "\n"
-                 "Stop the named sessions gracefully (N seconds of grace, default 60), force them\n"
-                 "after that, then delete them (persistent ones too) and remove their host state.\n"
+                 "Stop the named sessions gracefully (N seconds of grace, default [container]\n"
+                 "shutdown_timeout, 60), force them after that, then delete them (persistent\n"
+                 "ones too) and remove their host state.\n"
                  "\n"
                  "  -t, --timeout N  seconds of grace\n"
                  "  -f, --force      no grace\n"

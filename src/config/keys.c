@@ -121,10 +121,10 @@ static const struct config_key keys[] = {
 	K("limits.disk.priority", CONFIG_INT, limits.disk.priority, "0", AW, "limits.disk.priority"),
 	K("limits.disk.size", CONFIG_STRING, limits.disk.size, NULL, IW, "root disk quota", .weak = "changed"),
 	K("limits.disk.tmpfs_size", CONFIG_STRING, limits.disk.tmpfs_size, NULL, AW, "size of a RAM-backed /tmp"),
-	K("limits.runtime.max_duration", CONFIG_DURATION, limits.runtime.max_duration, NULL, IW, "wall-clock cap of a session, e.g. \"2h\", enforced while coi runs (a detached coi shell session is not cut)", .offset_n = F(limits.runtime.max_duration_sec), .weak = "changed"),
+	K("limits.runtime.max_duration", CONFIG_DURATION, limits.runtime.max_duration, NULL, IW, "wall-clock cap of a session, e.g. \"2h\"; a detached coi shell session is ended by its supervisor, which acts only on the container it was started for", .offset_n = F(limits.runtime.max_duration_sec), .weak = "changed"),
 	K("limits.runtime.max_processes", CONFIG_INT, limits.runtime.max_processes, "0", IW, "limits.processes (0: none)", .weak = "changed"),
-	K("limits.runtime.auto_stop", CONFIG_BOOL, limits.runtime.auto_stop, "true", IW, "end the session at max_duration (false: only warn)", .weak = "false"),
-	K("limits.runtime.stop_graceful", CONFIG_BOOL, limits.runtime.stop_graceful, "true", AW, "stop gracefully at max_duration"),
+	K("limits.runtime.auto_stop", CONFIG_BOOL, limits.runtime.auto_stop, "true", IW, "end the session at max_duration (false: only warn; for a detached session, in its audit log)", .weak = "false"),
+	K("limits.runtime.stop_graceful", CONFIG_BOOL, limits.runtime.stop_graceful, "true", AW, "stop gracefully at max_duration: shutdown_timeout seconds of grace, then forced"),
 
 	K("git.writable_hooks", CONFIG_BOOL, git.writable_hooks, "false", TO, "let the container write .git/hooks"),
 	K("git.name", CONFIG_STRING, git.name, NULL, TO, "git user.name in the container"),

@@ -20,6 +20,7 @@
 
 #include "incus/incus.h"
 #include "monitor/audit.h"
+#include "monitor/deadline.h"
 #include "monitor/loop.h"
 #include "monitor/responder.h"
 #include "monitor/sources.h"
@@ -722,6 +723,7 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 {
 	struct monitor m = {
 	        .o = o, .rules = o->rules, .diag_fd = -EBADF, .win_start_ns = mono_ns()};
+	struct deadline *deadline = NULL;
 	int r;
 
 	r = audit_open(o->container, o->audit_retention_days, &m.audit, err);
@@ -733,6 +735,8 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 		r = responder_new(o, m.audit, &m.cg, &m.resp) < 0 ? coi_error_oom(err) : 0;
 	if (r >= 0)
 		r = add_sources(&m, err);
+	if (r >= 0 && o->max_duration_s)
+		r = deadline_new(o, m.audit, m.loop, false, &deadline, err);
 	if (r >= 0) {
 		log_debug("monitor: watching '%s' (init %d, cgroup %s, %u processes)", o->container,
 		          (int)m.init_pid, m.cg.root, m.live);
@@ -744,6 +748,7 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 			coi_error_errno(err, r, "monitor loop failed");
 	}
 	loop_free(m.loop);
+	deadline_free(deadline);
 	responder_free(m.resp);
 	audit_close(m.audit);
 	if (m.diag_fd >= 0)

@@ -83,6 +83,16 @@ struct monitor_opts {
 	unsigned periodic_s;
 	/* Called once every source is live, just before the loop starts waiting. */
 	void (*ready)(void *userdata);
+
+	/* limits.runtime.max_duration of a session that may outlive its coi process (deadline.h):
+	 * seconds from the start of the supervisor, 0: none. handed_over says whether the session
+	 * still has a coi process that enforces it (0) or not (1; NULL: never has); expire ends the
+	 * session, re-checking the instance (deadline_same_instance) before each step. */
+	unsigned max_duration_s;
+	bool duration_warn_only; /* auto_stop = false: only record it */
+	int (*handed_over)(const char *container, void *userdata);
+	int (*expire)(const char *container, const char *uuid, int pidfd, void *userdata,
+	              struct coi_error *err);
 	void *userdata;
 };
 void monitor_opts_default(struct monitor_opts *o);
@@ -90,6 +100,10 @@ void monitor_opts_default(struct monitor_opts *o);
 /* Runs until the container stops or is deleted (0), the monitor killed it (1), or SIGINT/SIGTERM
  * (-EINTR). */
 int monitor_run(const struct monitor_opts *o, struct coi_error *err);
+
+/* Only the deadline (monitoring is off): waits for o->max_duration_s, or until the container
+ * stops (0) or SIGINT/SIGTERM (-EINTR). */
+int monitor_deadline_run(const struct monitor_opts *o, struct coi_error *err);
 
 /* A one-time look at a running container, for `coi monitor`. */
 struct monitor_proc {

@@ -102,7 +102,8 @@ int monitor_supervisor_stop(const char *container, struct coi_error *err)
 	int r;
 
 	r = monitor_supervisor_find(container, &pid, err);
-	if (r < 0 || pid == 0)
+	/* the supervisor ending its own session (max_duration) cleans up after itself */
+	if (r < 0 || pid == 0 || pid == getpid())
 		return r;
 	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pfd < 0)

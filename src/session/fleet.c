@@ -115,6 +115,14 @@ void fleet_owner_clear(const char *name)
 		(void)unlink(path);
 }
 
+bool fleet_owner_is_detached(const char *name)
+{
+	_cleanup_free_ char *path = run_file(name, "owner");
+	_cleanup_buf_ struct buf b = BUF_INIT(256);
+
+	return path && read_file(path, &b, NULL) >= 0 && strncmp(buf_str(&b), "detached", 8) == 0;
+}
+
 int fleet_owner_alive(const char *name)
 {
 	_cleanup_free_ char *path = run_file(name, "owner");

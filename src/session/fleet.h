@@ -49,6 +49,8 @@ int fleet_owner_record(const char *name, struct coi_error *err);
 void fleet_owner_clear(const char *name);
 /* Record that name's session is detached (coi shell left it running for coi attach). */
 int fleet_owner_detached(const char *name, struct coi_error *err);
+/* True when name's session is detached: no coi process of its own is left. */
+bool fleet_owner_is_detached(const char *name);
 /* 1 when a live coi process owns name, 0 when none does (or its record is stale). */
 int fleet_owner_alive(const char *name);
 

@@ -157,6 +157,24 @@ int saved_session_save(struct session *s, const char *id, struct coi_error *err)
 	return saved_session_save_from(s->client, &src, id, err);
 }
 
+int saved_session_save_instance(struct incus_client *c, const struct incus_instance *in,
+                                struct coi_error *err)
+{
+	struct saved_source src = {
+	        .container = in->name,
+	        .tool = incus_map_get(&in->config, "user.coi.tool"),
+	        .code_user = "code",
+	        .workspace = incus_map_get(&in->config, "user.coi.workspace"),
+	};
+	char id[SAVED_ID_MAX];
+
+	if (!src.tool)
+		return 0;
+	if (saved_new_id(id) < 0)
+		return coi_error_set(err, -EIO, "cannot make a session id");
+	return saved_session_save_from(c, &src, id, err);
+}
+
 /* The saved session to resume: id, or the newest saved for this workspace. */
 int saved_session_find(const char *tool, const char *workspace, const char *id, char **ret_dir,
                        struct coi_error *err)

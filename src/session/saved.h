@@ -7,6 +7,7 @@
 
 struct coi_error;
 struct incus_client;
+struct incus_instance;
 struct session;
 
 /* Where a session's state comes from, for saving it without the session (coi attach). */
@@ -29,6 +30,10 @@ int saved_new_id(char ret[SAVED_ID_MAX]);
 int saved_session_save(struct session *s, const char *id, struct coi_error *err);
 int saved_session_save_from(struct incus_client *c, const struct saved_source *src, const char *id,
                             struct coi_error *err);
+/* The same for a session container met later (coi attach, a deadline): its tool and workspace
+ * from its user.coi.* keys, a fresh id; 0 when it names no tool. */
+int saved_session_save_instance(struct incus_client *c, const struct incus_instance *in,
+                                struct coi_error *err);
 /* Directory of saved session id, or (id NULL) of the newest one saved for workspace. */
 int saved_session_find(const char *tool, const char *workspace, const char *id, char **ret_dir,
                        struct coi_error *err);
