@@ -294,6 +294,18 @@ static void on_signals(struct exec_ws *x)
 	}
 }
 
+/* A signal that came before setup_local() blocked them (the command was starting) only set the
+ * client's interrupt flag, which nothing in the websocket loop looks at: it would be lost and the
+ * command run its course. Forward it as SIGTERM, as if it had come a moment later. */
+static void forward_early_interrupt(struct exec_ws *x)
+{
+	if (!incus_interrupted() || x->first_signal)
+		return;
+	send_signal(x, SIGTERM);
+	x->first_signal = SIGTERM;
+	x->give_up_at = now_ms() + SIGNAL_GRACE_MS;
+}
+
 /* poll's timeout: none until a terminating signal was forwarded, then what is left of the grace */
 static int grace_left(const struct exec_ws *x)
 {
@@ -383,8 +395,10 @@ int incus_exec_ws(struct incus_client *c, const char *name, const struct incus_e
 	}
 	if (r >= 0)
 		r = setup_local(&x, err);
-	if (r >= 0)
+	if (r >= 0) {
+		forward_early_interrupt(&x);
 		r = exec_ws_loop(&x, err);
+	}
 	/* the daemon finishes a pty session only when our side of it ends too */
 	if (r >= 0 && x.interactive)
 		(void)ws_send(x.ws[S_STDIN]->ws, WS_OP_TEXT, "", 0, NULL);

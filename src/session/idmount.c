@@ -128,11 +128,26 @@ int idmount_create(const char *source, const char *target, uid_t disk_uid, gid_t
 	return 0;
 }
 
+/* Each umount takes off one mount; a target mounted more than once (a session whose workspace
+ * was mounted again by `coi attach`) stays busy until all are off. rmdir can still see EBUSY for
+ * a moment after a detach while the daemon lets go of the mount: retried, bounded (~0.5 s). */
 int idmount_remove(const char *target, struct coi_error *err)
 {
-	if (umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
-		return coi_error_errno(err, errno, "cannot unmount '%s'", target);
-	if (rmdir(target) < 0 && errno != ENOENT)
-		return coi_error_errno(err, errno, "cannot remove '%s'", target);
+	int i;
+
+	for (i = 0; i < 16; i++)
+		if (umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0) {
+			if (errno == EINVAL || errno == ENOENT)
+				break;
+			return coi_error_errno(err, errno, "cannot unmount '%s'", target);
+		}
+	for (i = 0; rmdir(target) < 0; i++) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || i == 10)
+			return coi_error_errno(err, errno, "cannot remove '%s'", target);
+		(void)umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW);
+		(void)usleep(50000);
+	}
 	return 0;
 }
