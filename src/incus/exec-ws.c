@@ -188,11 +188,16 @@ static int exec_ws_start(struct exec_ws *x, const char *name, char **ret_op, str
 	return r;
 }
 
+/* A captured command is coi's own helper (readiness, a file check), not the user's: a signal
+ * during it belongs to coi's handlers (the caller's interrupt flag, checked by the loop), never to
+ * that command; taking it into a signalfd lost a Ctrl-C that came while a session started. */
 static int setup_local(struct exec_ws *x, struct coi_error *err)
 {
 	sigset_t mask;
 	struct termios raw;
 
+	if (x->capture)
+		return 0;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGWINCH);
 	sigaddset(&mask, SIGINT);
@@ -299,7 +304,7 @@ static void on_signals(struct exec_ws *x)
  * command run its course. Forward it as SIGTERM, as if it had come a moment later. */
 static void forward_early_interrupt(struct exec_ws *x)
 {
-	if (!incus_interrupted() || x->first_signal)
+	if (x->sigfd < 0 || !incus_interrupted() || x->first_signal)
 		return;
 	send_signal(x, SIGTERM);
 	x->first_signal = SIGTERM;
@@ -349,8 +354,12 @@ static int exec_ws_loop(struct exec_ws *x, struct coi_error *err)
 			src[n] = -1;
 			p[n++] = (struct pollfd){.fd = x->o->stdin_fd, .events = POLLIN};
 		}
-		src[n] = -2;
-		p[n++] = (struct pollfd){.fd = x->sigfd, .events = POLLIN};
+		if (x->sigfd >= 0) {
+			src[n] = -2;
+			p[n++] = (struct pollfd){.fd = x->sigfd, .events = POLLIN};
+		} else if (incus_interrupted()) {
+			return coi_error_set(err, -ECANCELED, "interrupted");
+		}
 		if (x->give_up || (x->first_signal && grace_left(x) == 0))
 			return coi_error_set(
 			        err, -ECANCELED,

@@ -394,10 +394,13 @@ void incus_exec_result_release(struct incus_exec_result *r);
 
 /* Runs a command in a running instance and waits for it, over Incus's exec websockets. Returns 0
  * when the command ran (whatever its exit status; a command that is not found is 127), a negative
- * errno when it could not be run (-E2BIG: captured output past capture_max). While it runs,
- * SIGINT/SIGTERM/SIGHUP/SIGQUIT are blocked and forwarded to the command (so incus_interrupt()
- * handlers do not fire), and SIGWINCH resizes the pty; the signal mask and, for INTERACTIVE,
- * the terminal are restored before it returns. The result's out/err are "" outside CAPTURE. */
+ * errno when it could not be run (-E2BIG: captured output past capture_max). While a STREAM or
+ * INTERACTIVE command runs, SIGINT/SIGTERM/SIGHUP/SIGQUIT are blocked and forwarded to it (so
+ * incus_interrupt() handlers do not fire; one it never acts on is given up after a grace period,
+ * -ECANCELED), and SIGWINCH resizes the pty; the signal mask and, for INTERACTIVE, the terminal
+ * are restored before it returns. A CAPTURE command (coi's own helpers) leaves signals to the
+ * caller's handlers and ends with -ECANCELED once incus_interrupt() was called. The result's
+ * out/err are "" outside CAPTURE. */
 int incus_exec(struct incus_client *c, const char *name, const struct incus_exec_opts *opts,
                struct incus_exec_result *ret, struct coi_error *err);
 
