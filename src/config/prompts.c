@@ -226,18 +226,16 @@ static int read_prompt_file(const struct config_prompt *p, struct buf *b, struct
 	return 0;
 }
 
-int config_prompt_read(const struct config_prompt *p, size_t max, char **ret,
-                       struct coi_error *err)
+int config_prompt_read(const struct config_prompt *p, size_t max, char **ret, struct coi_error *err)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(max);
 	char *s;
 	int r;
 
 	if (p->text)
-		r = buf_puts(&b, p->text) < 0 ? coi_error_set(err, -E2BIG,
-		                                              "the prompt is larger than %zu bytes",
-		                                              max)
-		                              : 0;
+		r = buf_puts(&b, p->text) < 0
+		            ? coi_error_set(err, -E2BIG, "the prompt is larger than %zu bytes", max)
+		            : 0;
 	else
 		r = read_prompt_file(p, &b, err);
 	if (r < 0)
