@@ -41,8 +41,7 @@ static void write_text(const char *path, const char *text)
 }
 
 /* The user's file is user.toml, the workspace ws/ (its file ws/.coi/config.toml). */
-static int load(const char *profile, struct coi_config **ret, char ***ret_w,
-                struct coi_error *err)
+static int load(const char *profile, struct coi_config **ret, char ***ret_w, struct coi_error *err)
 {
 	return config_load(&(struct config_load_opts){.workspace = at("ws"),
 	                                              .user_file = at("user.toml"),
@@ -217,7 +216,8 @@ static void test_trust(void)
 		c = config_free(c);
 	}
 	/* a project profile is a project file too */
-	write_text(at("ws/.coi/profiles/pp2/config.toml"), "[prompts]\nprof = { file = \"p.md\" }\n");
+	write_text(at("ws/.coi/profiles/pp2/config.toml"),
+	           "[prompts]\nprof = { file = \"p.md\" }\n");
 	CHECK(load("pp2", &c, &w, &err) == 0);
 	if (c) {
 		CHECK(config_prompt_find(c, "prof") == NULL);
@@ -347,7 +347,8 @@ static void test_read_project(void)
 		s = text_of(c, out[i], 1024, &err);
 		if (s || err.code != -EPERM)
 			printf("# %s: %s\n", out[i], s ? s : err.msg);
-		CHECK(s == NULL && err.code == -EPERM && strstr(err.msg, "leads outside the project"));
+		CHECK(s == NULL && err.code == -EPERM &&
+		      strstr(err.msg, "leads outside the project"));
 		free(s);
 	}
 	CHECK(text_of(c, "fifo", 1024, &err) == NULL && strstr(err.msg, "not a regular file"));
@@ -386,12 +387,14 @@ static void test_output(void)
 	char *s;
 
 	unlink(at("ws/.coi/config.toml"));
-	write_text(at("user.toml"), "[prompts]\nr = \"say \\\"hi\\\"\"\nf = { file = \"/x.md\" }\n");
+	write_text(at("user.toml"),
+	           "[prompts]\nr = \"say \\\"hi\\\"\"\nf = { file = \"/x.md\" }\n");
 	CHECK(load(NULL, &c, NULL, &err) == 0);
 	if (!c)
 		return;
 	s = config_to_toml(c);
-	CHECK(s && strstr(s, "\nprompts = { r = \"say \\\"hi\\\"\", f = { file = \"/x.md\" } }  # "));
+	CHECK(s &&
+	      strstr(s, "\nprompts = { r = \"say \\\"hi\\\"\", f = { file = \"/x.md\" } }  # "));
 	free(s);
 	s = config_to_json(c);
 	CHECK(s && strstr(s, "\"r\": \"say \\\"hi\\\"\""));
