@@ -167,13 +167,13 @@ static int check_inside(int fd, const char *file, const char *root, struct coi_e
 	char proc[64], real[PATH_MAX];
 	ssize_t n;
 
+	if (!real_root)
+		return coi_error_errno(err, errno, "cannot resolve '%s'", root);
 	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	n = readlink(proc, real, sizeof(real) - 1);
 	if (n < 0)
 		return coi_error_errno(err, errno, "cannot resolve '%s'", file);
 	real[n] = '\0';
-	if (!real_root)
-		return coi_error_errno(err, errno, "cannot resolve '%s'", root);
 	if (real[0] != '/' || !path_is_inside(real, real_root))
 		return coi_error_set(err, -EPERM,
 		                     "'%s' leads outside the project ('%s'), which a project file "
