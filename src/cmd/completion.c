@@ -2,7 +2,8 @@
 /* coi completion: a completion script for bash, zsh or fish. The script asks the hidden verb
  * 'coi __complete WORD... CURRENT' for candidates, which reads them from the verb table and each
  * verb's usage text (cmd/usage.h), so a new verb or option completes without touching this file.
- * Container names come from the daemon, profile names from the profile directories.
+ * Container names come from the daemon, profile names from the profile directories, prompt
+ * names from the configuration in effect (an unapproved project file's are not offered).
  *
  * The __complete protocol: one candidate per line, "WORD" or "WORD<TAB>DESCRIPTION", already
  * filtered by the prefix CURRENT; then one last line, ":files" (the shell adds file names),
@@ -16,6 +17,7 @@
 #include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "cmd/usage.h"
+#include "config/config.h"
 #include "incus/incus.h"
 #include "session/fleet.h"
 #include "util/path.h"
@@ -101,10 +103,55 @@ static void emit_profiles(const char *cur, const char *prefix, const char *works
 		emit(cur, prefix, *n, NULL);
 }
 
+/* The value of option short (may be NULL) or long among the finished words: the workspace for
+ * project profiles and prompts, the profile for its prompts. */
+static const char *find_value(char **w, int n, const char *short_name, const char *long_name)
+{
+	size_t l = strlen(long_name);
+
+	for (int i = 0; i < n - 1; i++) {
+		if (strcmp(w[i], "--") == 0)
+			break;
+		if (i + 1 < n - 1 &&
+		    ((short_name && strcmp(w[i], short_name) == 0) || strcmp(w[i], long_name) == 0))
+			return w[i + 1];
+		if (strncmp(w[i], long_name, l) == 0 && w[i][l] == '=')
+			return w[i] + l + 1;
+	}
+	return NULL;
+}
+
+/* The names of [prompts] in the configuration of workspace (and profile), each with the start
+ * of its text or its file as the description. */
+static void emit_prompts(const char *cur, const char *prefix, const char *workspace,
+                         const char *profile)
+{
+	struct config_load_opts o = {.workspace = workspace, .profile = profile};
+	struct coi_config *c = NULL;
+
+	if (config_load(&o, &c, NULL, NULL) < 0)
+		return;
+	for (size_t i = 0; i < c->n_prompts; i++) {
+		const struct config_prompt *p = &c->prompts[i];
+		char desc[64];
+
+		/* one line: the first of the text, control characters and all cut there */
+		(void)snprintf(desc, sizeof(desc), "%s", p->text ? p->text : p->file);
+		for (char *d = desc; *d; d++)
+			if ((unsigned char)*d < 0x20) {
+				*d = '\0';
+				break;
+			}
+		emit(cur, prefix, p->name, desc);
+	}
+	config_free(c);
+}
+
 /* The candidates for a value of kind; returns the directive. */
 static const char *complete_value(enum usage_kind kind, const char *arg, const char *cur,
-                                  const char *prefix, const char *workspace)
+                                  const char *prefix, char **w, int n)
 {
+	const char *workspace = find_value(w, n, "-w", "--workspace");
 	_cleanup_strv_free_ char **choices = NULL;
 
 	switch (kind) {
@@ -116,6 +163,9 @@ static const char *complete_value(enum usage_kind kind, const char *arg, const c
 		break;
 	case USAGE_PROFILE:
 		emit_profiles(cur, prefix, workspace);
+		break;
+	case USAGE_PROMPT:
+		emit_prompts(cur, prefix, workspace, find_value(w, n, NULL, "--profile"));
 		break;
 	case USAGE_CHOICE:
 		choices = strv_split(arg, "|");
@@ -142,15 +192,6 @@ static bool takes_value(const struct usage *u, const char *w)
 		return true;
 	o = usage_find_opt(u, w);
 	return o && o->arg;
-}
-
-/* The value of -w/--workspace among the words, for project profiles. */
-static const char *find_workspace(char **w, int n)
-{
-	for (int i = 0; i + 1 < n; i++)
-		if (strcmp(w[i], "-w") == 0 || strcmp(w[i], "--workspace") == 0)
-			return w[i + 1];
-	return NULL;
 }
 
 /* The subcommand among the finished words w[0..n-2], or NULL. */
@@ -202,8 +243,7 @@ static const char *complete_positional(const struct verb *v, const struct usage 
 	} else {
 		ph = u->positionals[idx];
 	}
-	return complete_value(usage_kind(NULL, ph, v->usage), ph, w[n - 1], "",
-	                      find_workspace(w, n));
+	return complete_value(usage_kind(NULL, ph, v->usage), ph, w[n - 1], "", w, n);
 }
 
 static bool after_dashdash(char **w, int n)
@@ -232,7 +272,7 @@ static const char *complete_verb(const struct verb *v, char **w, int n)
 	if (prev && takes_value(&u, prev)) {
 		o = usage_find_opt(&u, prev);
 		dir = complete_value(usage_kind(prev, o ? o->arg : NULL, v->usage),
-		                     o ? o->arg : NULL, cur, "", find_workspace(w, n));
+		                     o ? o->arg : NULL, cur, "", w, n);
 	} else if (eq) {
 		_cleanup_free_ char *name = strndup(cur, (size_t)(eq - cur)),
 		                    *pre = strndup(cur, (size_t)(eq - cur + 1));
@@ -240,7 +280,7 @@ static const char *complete_verb(const struct verb *v, char **w, int n)
 		o = name ? usage_find_opt(&u, name) : NULL;
 		if (pre && o && o->arg)
 			dir = complete_value(usage_kind(name, o->arg, v->usage), o->arg, cur, pre,
-			                     find_workspace(w, n));
+			                     w, n);
 	} else if (cur[0] == '-' && !after_dashdash(w, n)) {
 		for (size_t i = 0; i < u.n_opts; i++)
 			emit(cur, "", u.opts[i].name, u.opts[i].help);

@@ -28,9 +28,9 @@ static int run(int argc, char **argv)
 	if (r <= 0)
 		return -r;
 	cmd = argv + optind;
-	if ((sc.prompt || sc.prompt_file) && *cmd)
+	if (session_cmd_has_prompt(&sc) && *cmd)
 		return cmd_usage_error(&verb_run, "a prompt and a COMMAND exclude each other");
-	if (!*cmd && !sc.prompt && !sc.prompt_file) {
+	if (!*cmd && !session_cmd_has_prompt(&sc)) {
 		/* No command: the project's own ./coi-run, as the original does. */
 		struct stat st;
 
@@ -57,7 +57,7 @@ const struct verb verb_run = {
         .summary = "run a command in a new sandbox and pass its exit status through",
         .usage =
                 "Usage: coi run [OPTIONS] [--] COMMAND [ARGS...]\n"
-                "       coi run [OPTIONS] --prompt TEXT | --prompt-file PATH\n"
+                "       coi run [OPTIONS] --prompt TEXT | --prompt-file PATH | --prompt-name NAME\n"
                 "\n"
                 "Start a sandbox on the project, run COMMAND in /workspace as the user 'code', and\n"
                 "tear the sandbox down (unless persistent). Output is streamed, stdin is passed\n"
@@ -68,5 +68,7 @@ const struct verb verb_run = {
                 "asking permission (needs tool.permission_mode = \"bypass\"), and exits:\n"
                 "  --prompt TEXT         the prompt\n"
                 "  --prompt-file PATH    the prompt, read from a host file (up to 1 MiB)\n"
+                "  --prompt-name NAME    the prompt NAME of [prompts] in the configuration\n"
+                "                        (a project file's only once approved: coi trust)\n"
                 "\n" SESSION_CMD_OPTIONS_HELP,
 };

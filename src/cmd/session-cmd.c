@@ -39,6 +39,7 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 	        {"continue", optional_argument, NULL, 'R'},
 	        {"prompt", required_argument, NULL, 'T'},
 	        {"prompt-file", required_argument, NULL, 'F'},
+	        {"prompt-name", required_argument, NULL, 'N'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -77,16 +78,22 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 			break;
 		case 'T':
 		case 'F':
+		case 'N':
 			/* headless agent runs are coi run's; one prompt, from one place */
 			if (strcmp(v->name, "run") != 0) {
-				cmd_usage_error(v, "--prompt and --prompt-file are for 'coi run'");
+				cmd_usage_error(v,
+				                "--prompt, --prompt-file and --prompt-name are for "
+				                "'coi run'");
 				return -EXIT_USAGE;
 			}
-			if (sc->prompt || sc->prompt_file) {
-				cmd_usage_error(v, "give one prompt: --prompt or --prompt-file");
+			if (session_cmd_has_prompt(sc)) {
+				cmd_usage_error(v, "give one prompt: --prompt, --prompt-file or "
+				                   "--prompt-name");
 				return -EXIT_USAGE;
 			}
-			*(c == 'T' ? &sc->prompt : &sc->prompt_file) = optarg;
+			*(c == 'T'   ? &sc->prompt
+			  : c == 'F' ? &sc->prompt_file
+			             : &sc->prompt_name) = optarg;
 			break;
 		case 'h':
 			cmd_help(v);
@@ -524,14 +531,15 @@ static void warn_old_kernel(void)
 /* The most a prompt file may hold: prompts are instructions, not data. */
 #define PROMPT_MAX ((size_t)1 << 20)
 
-/* The agent's command line answering one prompt (--prompt, --prompt-file), headless. Nobody is
- * there to answer the agent's permission questions, so it needs the bypass mode. */
+/* The agent's command line answering one prompt (--prompt, --prompt-file, --prompt-name),
+ * headless. Nobody is there to answer the agent's permission questions, so it needs the bypass
+ * mode. */
 static int headless_argv(struct session_cmd *sc, struct coi_error *err)
 {
-	_cleanup_buf_ struct buf file = BUF_INIT(PROMPT_MAX);
 	const struct tool *t = tool_find(sc->opts.tool);
+	_cleanup_free_ char *owned = NULL;
 	const char *text = sc->prompt;
-	int r;
+	int r = 0;
 
 	if (!t)
 		return coi_error_set(err, -EINVAL, "tool '%s' has no headless mode (one of: %s)",
@@ -542,17 +550,17 @@ static int headless_argv(struct session_cmd *sc, struct coi_error *err)
 		        "a headless run needs tool.permission_mode = \"bypass\": nobody "
 		        "is there to answer the agent's questions");
 	if (sc->prompt_file) {
-		r = read_file(sc->prompt_file, &file, err);
+		r = config_prompt_read(&(struct config_prompt){.file = (char *)sc->prompt_file},
+		                       PROMPT_MAX, &owned, err);
 		if (r < 0)
 			return coi_error_prefix(err, "--prompt-file");
-		text = buf_str(&file);
-		if (strlen(text) != file.len)
-			return coi_error_set(err, -EINVAL, "--prompt-file %s: holds a NUL byte",
-			                     sc->prompt_file);
-		/* as $(cat FILE) would: the file's final newlines are not part of the prompt */
-		while (file.len && file.data[file.len - 1] == '\n')
-			file.data[--file.len] = '\0';
+	} else if (sc->prompt_name) {
+		r = config_prompt_text(sc->config, sc->prompt_name, PROMPT_MAX, &owned, err);
+		if (r < 0)
+			return r;
 	}
+	if (owned)
+		text = owned;
 	if (!*text)
 		return coi_error_set(err, -EINVAL, "the prompt is empty");
 	/* as coi shell: a resumed session is restored, and the agent continues its newest */
@@ -570,7 +578,7 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 	r = resolve_opts(sc, err);
 	if (r < 0)
 		return r;
-	if (sc->prompt || sc->prompt_file) {
+	if (session_cmd_has_prompt(sc)) {
 		r = headless_argv(sc, err);
 		if (r < 0)
 			return r;

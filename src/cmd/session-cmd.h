@@ -22,6 +22,7 @@ struct session_cmd {
 	const char *resume_id;
 	const char *prompt;      /* run --prompt TEXT */
 	const char *prompt_file; /* run --prompt-file PATH */
+	const char *prompt_name; /* run --prompt-name NAME, from [prompts] */
 	char **agent_argv;       /* with a prompt: the agent's headless command line */
 	struct coi_config *config;
 	struct session_opts opts;
@@ -50,6 +51,11 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err);
  * and status was 0). */
 int session_cmd_finish(struct session_cmd *sc, int status);
 void session_cmd_release(struct session_cmd *sc);
+/* Whether a prompt was given (--prompt, --prompt-file or --prompt-name). */
+static inline bool session_cmd_has_prompt(const struct session_cmd *sc)
+{
+	return sc->prompt || sc->prompt_file || sc->prompt_name;
+}
 static inline void session_cmd_releasep(struct session_cmd *sc)
 {
 	session_cmd_release(sc);

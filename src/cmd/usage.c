@@ -429,6 +429,8 @@ enum usage_kind usage_kind(const char *opt, const char *placeholder, const char 
 
 	if (opt && strcmp(opt, "--profile") == 0)
 		return USAGE_PROFILE;
+	if (opt && strcmp(opt, "--prompt-name") == 0)
+		return USAGE_PROMPT;
 	if (!p || !*p)
 		return USAGE_NONE;
 	if (islower((unsigned char)*p))

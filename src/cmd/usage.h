@@ -20,6 +20,7 @@ enum usage_kind {
 	USAGE_CONTAINER, /* a coi container name */
 	USAGE_IMAGE,     /* an image alias */
 	USAGE_PROFILE,   /* a coi profile name */
+	USAGE_PROMPT,    /* a name of [prompts] */
 	USAGE_DIR,       /* a directory */
 	USAGE_FILE,      /* a file or directory */
 	USAGE_CHOICE,    /* one of the words of "a|b|c" */

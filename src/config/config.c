@@ -38,11 +38,13 @@ static const char hardened_profile[] =
 
 /* Sections of the original that coi reads but does not act on yet. monitoring.nft.lima_host runs
  * the original's nft inside a Lima VM on macOS; coi runs where Incus and nftables are. */
-static const char *const unsupported[] = {"prompts", "defaults.model", "monitoring.nft.lima_host"};
+static const char *const unsupported[] = {"defaults.model", "monitoring.nft.lima_host"};
 
 struct layer {
 	const char *file;      /* as shown to the user */
 	const char *workspace; /* absolute */
+	const char *dir;       /* absolute directory of the file (NULL: built-in text) */
+	bool project;          /* a project file, approved or not */
 	bool untrusted;        /* a project file that is not approved */
 	bool profile; /* profile files also take inherits, forward_env, [environment], ... */
 	char ***warnings;
@@ -146,7 +148,7 @@ int config_new_default(struct coi_config **ret, struct coi_error *err)
 
 /* --- Walking a document --- */
 
-static unsigned edit_distance(const char *a, const char *b)
+unsigned key_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	unsigned row[64];
@@ -182,7 +184,7 @@ static const char *suggest(const char *name)
 
 	keys = config_keys(&n);
 	for (size_t i = 0; i < n; i++) {
-		unsigned d = edit_distance(name, keys[i].name);
+		unsigned d = key_edit_distance(name, keys[i].name);
 
 		if (d < best_d)
 			best = keys[i].name, best_d = d;
@@ -218,7 +220,8 @@ static int apply_key(struct coi_config *c, size_t i, const struct toml_value *v,
                      struct coi_error *err)
 {
 	const struct config_key *k = &config_keys(&(size_t){0})[i];
-	struct key_ctx x = {.file = l->file, .workspace = l->workspace};
+	struct key_ctx x = {
+	        .file = l->file, .workspace = l->workspace, .dir = l->dir, .project = l->project};
 	char *origin;
 	int r;
 
@@ -231,11 +234,12 @@ static int apply_key(struct coi_config *c, size_t i, const struct toml_value *v,
 		             strstr(l->file, "/.coi/profiles/") == NULL;
 
 		if (r > 0)
-			return warn(
-			        l,
-			        "%s:%u: ignoring '%s': it would weaken isolation and this project "
-			        "file is not approved (review it, then run 'coi trust%s%s')",
-			        l->file, v->line, k->name, plain ? "" : " ", plain ? "" : l->file);
+			return warn(l,
+			            "%s:%u: ignoring '%s': %s and this project file is not "
+			            "approved (review it, then run 'coi trust%s%s')",
+			            l->file, v->line, k->name,
+			            k->why ? k->why : "it would weaken isolation", plain ? "" : " ",
+			            plain ? "" : l->file);
 	}
 	r = key_set(c, i, v, &x, err);
 	if (r < 0)
@@ -362,13 +366,20 @@ static int apply_file(struct coi_config *c, const char *path, const char *data, 
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(CONFIG_FILE_MAX);
 	_cleanup_toml_ struct toml_value *doc = NULL;
-	_cleanup_free_ char *shown = NULL;
+	_cleanup_free_ char *shown = NULL, *dir = NULL;
+	char *slash;
 	int r;
 
 	if (!data) {
 		r = read_file(path, &b, err);
 		if (r < 0)
 			return r;
+		r = path_absolute(path, &dir, err);
+		if (r < 0)
+			return r;
+		/* "/a/config.toml" -> "/a", "/config.toml" -> "/" */
+		slash = strrchr(dir, '/');
+		slash[slash == dir] = '\0';
 		if (l->untrusted) {
 			_cleanup_free_ char *abs = realpath(path, NULL);
 
@@ -380,10 +391,12 @@ static int apply_file(struct coi_config *c, const char *path, const char *data, 
 	if (!shown)
 		return coi_error_oom(err);
 	l->file = shown;
+	l->dir = dir;
 	r = toml_parse(data ? data : b.data, data ? strlen(data) : b.len, shown, NULL, &doc, err);
 	if (r >= 0)
 		r = apply_table(c, doc, NULL, l, err);
 	l->file = NULL;
+	l->dir = NULL;
 	return r;
 }
 
@@ -495,6 +508,7 @@ static int apply_profile(struct coi_config *c, const char *name, const struct la
 		r = profile_find(chain[i], base->workspace, &path, &untrusted, err);
 		if (r < 0)
 			return r;
+		l.project = untrusted;
 		l.untrusted = untrusted && !trust_all;
 		if (path)
 			r = apply_file(c, path, NULL, &l, err);
@@ -518,32 +532,12 @@ static const char *const path_keys[] = {
         "detection.gtfobins_dir", "detection.sigma_dir",
 };
 
-static int expand_home(char **p)
-{
-	_cleanup_free_ char *dir = NULL;
-	char *n;
-
-	if (!*p || (*p)[0] != '~' || ((*p)[1] != '/' && (*p)[1] != '\0'))
-		return 0;
-	if (strncmp(*p, "~/.coi/", 7) == 0 || strcmp(*p, "~/.coi") == 0) {
-		dir = coi_dir();
-		n = dir ? path_join(dir, *p + 6) : NULL;
-	} else {
-		n = path_join(home_dir(), *p + 1);
-	}
-	if (!n)
-		return -ENOMEM;
-	free(*p);
-	*p = n;
-	return 0;
-}
-
 static int finalize(struct coi_config *c, struct coi_error *err)
 {
 	for (size_t i = 0; i < ELEMENTSOF(path_keys); i++) {
 		const struct config_key *k = config_key_find(path_keys[i]);
 
-		if (expand_home((char **)((char *)c + k->offset)) < 0)
+		if (key_expand_home((char **)((char *)c + k->offset)) < 0)
 			return coi_error_oom(err);
 	}
 	if (c->timezone.mode == TZ_MODE_FIXED && !c->timezone.name)
@@ -593,6 +587,7 @@ static int project_layer(struct coi_config *c, bool trust_all, struct layer *l,
 		        legacy);
 	if (!file_exists(path))
 		return 0;
+	l->project = true;
 	l->untrusted = !trust_all;
 	return apply_file(c, path, NULL, l, err);
 }
@@ -619,7 +614,7 @@ int config_load(const struct config_load_opts *o, struct coi_config **ret, char 
 		r = project_layer(c, trust_all, &l, err);
 	if (r < 0)
 		return r;
-	l.untrusted = false;
+	l.project = l.untrusted = false;
 	if (o->profile || c->defaults.profile) {
 		profile = strdup(o->profile ? o->profile : c->defaults.profile);
 		if (!profile)

@@ -127,6 +127,17 @@ struct config_credential {
 	unsigned mode; /* 0600 unless written */
 };
 
+/* [prompts]: a named prompt for 'coi run --prompt-name NAME', NAME = "text" or
+ * NAME = { file = "path" }. Later layers replace a prompt of the same name and keep the others. */
+struct config_prompt {
+	char *name;
+	char *text;   /* the prompt as written, or NULL when it is in file */
+	char *file;   /* absolute and clean (a relative path is the defining file's), or NULL */
+	char *root;   /* file must resolve (symbolic links followed) inside this directory: the
+	                 project's, for a prompt of a project file; NULL: anywhere */
+	char *origin; /* "FILE:LINE" of the definition, for messages */
+};
+
 /* One file of a built-in credential bundle: paths relative to the host user's and the code
  * user's home. A missing file is skipped. */
 struct config_bundle_file {
@@ -233,6 +244,8 @@ struct coi_config {
 	size_t n_sockets;
 	struct config_credential *credentials;
 	size_t n_credentials;
+	struct config_prompt *prompts;
+	size_t n_prompts;
 	struct {
 		int pool; /* 0-10 identity-mapped published ports */
 		struct config_port_map *map;
@@ -358,6 +371,7 @@ enum config_type {
 	CONFIG_SOCKETS,     /* array of {host, container, env} */
 	CONFIG_PORT_MAP,    /* array of {name, container, host, listen} */
 	CONFIG_CREDENTIALS, /* array of {bundle} or {host, container, mode} */
+	CONFIG_PROMPTS,     /* table of NAME = "text" or NAME = { file = "path" } */
 	_CONFIG_TYPE_MAX,
 };
 
@@ -382,7 +396,10 @@ struct config_key {
 	 * "-" (a list that drops an entry) or "outside" (a mount outside the workspace) */
 	const char *weak;
 	const char *description; /* one line */
-	int max;                 /* CONFIG_INT: the largest value (0: INT_MAX) */
+	/* CONFIG_TRUST_TRUSTED_ONLY: why an unapproved file may not set it, for the warning
+	 * (NULL: "it would weaken isolation") */
+	const char *why;
+	int max; /* CONFIG_INT: the largest value (0: INT_MAX) */
 };
 
 /* A Go duration ("45s", "90m", "1h30m", "1.5h", "250ms"; "" and "0" are 0) in whole seconds,
@@ -428,6 +445,18 @@ int config_protected_paths(const struct coi_config *c, char ***ret);
  * of bundle name, or NULL when there is no such bundle. */
 const struct config_bundle_file *config_bundle_files(void);
 bool config_bundle_exists(const char *name);
+
+/* The prompt named name, or NULL. */
+const struct config_prompt *config_prompt_find(const struct coi_config *c, const char *name);
+/* The text of prompt p: its string, or the content of its file, read now (a regular file when
+ * p->root is set, which it must resolve inside; at most max bytes; no NUL byte; final newlines
+ * dropped, as $(cat FILE) does). An empty prompt is an error. */
+int config_prompt_read(const struct config_prompt *p, size_t max, char **ret,
+                       struct coi_error *err);
+/* config_prompt_read() of the prompt named name. An unknown name is -ENOENT, the message naming
+ * the nearest known name and listing them all. */
+int config_prompt_text(const struct coi_config *c, const char *name, size_t max, char **ret,
+                       struct coi_error *err);
 
 /* Parse one allowed_domains entry. */
 int config_domain_parse(const char *entry, struct config_domain *ret, struct coi_error *err);

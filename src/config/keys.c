@@ -40,6 +40,7 @@
 static const struct config_key keys[] = {
 	K("sockets", CONFIG_SOCKETS, sockets, NULL, TO, "[[sockets]]: host unix sockets forwarded into the container, owned by the code user; env names a variable set to the container path", .offset_n = F(n_sockets)),
 	K("credentials", CONFIG_CREDENTIALS, credentials, NULL, TO, "[[credentials]]: host files copied (not mounted) into the container, owned by the code user, mode 0600 unless given; or a built-in bundle: claude, codex, ollama", .offset_n = F(n_credentials)),
+	K("prompts", CONFIG_PROMPTS, prompts, NULL, TO, "[prompts]: named prompts for 'coi run --prompt-name NAME': NAME = \"text\" or NAME = { file = \"path\" }, a path relative to the file that sets it (from a project file, it must lead to a file inside the project)", .offset_n = F(n_prompts), .why = "a repository's prompts would run unattended as if they were yours"),
 
 	K("container.image", CONFIG_STRING, container.image, "\"coi-default\"", AW, "Incus image alias to launch"),
 	K("container.persistent", CONFIG_BOOL, container.persistent, "false", AW, "keep the container after the session and reuse it next time"),
@@ -207,6 +208,7 @@ const char *config_type_to_string(enum config_type t)
 	        [CONFIG_SOCKETS] = "array of tables {host, container, env}",
 	        [CONFIG_PORT_MAP] = "array of tables {name, container, host, listen}",
 	        [CONFIG_CREDENTIALS] = "array of tables {host, container, mode} or {bundle}",
+	        [CONFIG_PROMPTS] = "table of strings or {file}",
 	};
 
 	return t < _CONFIG_TYPE_MAX ? names[t] : "unknown";
@@ -496,6 +498,9 @@ void key_free(struct coi_config *c, size_t i)
 	case CONFIG_CREDENTIALS:
 		forward_free(c, k);
 		break;
+	case CONFIG_PROMPTS:
+		prompts_free(c);
+		break;
 	case CONFIG_BOOL:
 	case CONFIG_INT:
 	case CONFIG_FLOAT:
@@ -517,6 +522,26 @@ char *key_expand_path(const char *p, const char *base)
 	else
 		joined = strdup(p);
 	return joined ? path_clean(joined) : NULL;
+}
+
+int key_expand_home(char **p)
+{
+	_cleanup_free_ char *dir = NULL;
+	char *n;
+
+	if (!*p || (*p)[0] != '~' || ((*p)[1] != '/' && (*p)[1] != '\0'))
+		return 0;
+	if (strncmp(*p, "~/.coi/", 7) == 0 || strcmp(*p, "~/.coi") == 0) {
+		dir = coi_dir();
+		n = dir ? path_join(dir, *p + 6) : NULL;
+	} else {
+		n = path_join(home_dir(), *p + 1);
+	}
+	if (!n)
+		return -ENOMEM;
+	free(*p);
+	*p = n;
+	return 0;
 }
 
 /* [defaults.environment]: later layers replace variables of the same name, keep the others. */
@@ -778,6 +803,8 @@ int key_set(struct coi_config *c, size_t i, const struct toml_value *v, const st
 	case CONFIG_PORT_MAP:
 	case CONFIG_CREDENTIALS:
 		return forward_set(c, k, v, x, err);
+	case CONFIG_PROMPTS:
+		return prompts_set(c, k, v, x, err);
 	case CONFIG_STRING:
 	case CONFIG_BOOL:
 	case CONFIG_INT:
@@ -961,6 +988,8 @@ json_t *key_to_json(const struct coi_config *c, size_t i)
 	case CONFIG_PORT_MAP:
 	case CONFIG_CREDENTIALS:
 		return forward_to_json(c, k);
+	case CONFIG_PROMPTS:
+		return prompts_to_json(c);
 	case _CONFIG_TYPE_MAX:
 		break;
 	}

@@ -18,6 +18,8 @@ struct toml_value;
 struct key_ctx {
 	const char *file;      /* for messages: "~/.coi/config.toml" */
 	const char *workspace; /* absolute; relative mount sources are taken from here */
+	const char *dir;       /* absolute directory of the file (NULL: built-in text) */
+	bool project;          /* the file came with the project (approved or not) */
 };
 
 /* Set key i from v (a wrong type or value is an error naming the key and what it must be). */
@@ -47,9 +49,21 @@ int key_want_type(const struct key_ctx *x, const struct config_key *k, const str
                   enum toml_type t, struct coi_error *err);
 /* "~/x" and relative paths (against base) made absolute and clean. */
 char *key_expand_path(const char *p, const char *base);
+/* A leading "~/.coi" of *p replaced by coi_dir() ($COI_HOME in tests), another "~" by $HOME, as
+ * for every key that holds a host path. 0 or -ENOMEM. */
+int key_expand_home(char **p);
+
+/* config.c: the edit distance of two names (99 when either is long), for suggestions. */
+unsigned key_edit_distance(const char *a, const char *b);
 
 /* forward.c: [[sockets]], [ports] map and [[credentials]]. */
 int forward_set(struct coi_config *c, const struct config_key *k, const struct toml_value *v,
                 const struct key_ctx *x, struct coi_error *err);
 void forward_free(struct coi_config *c, const struct config_key *k);
 json_t *forward_to_json(const struct coi_config *c, const struct config_key *k);
+
+/* prompts.c: [prompts]. */
+int prompts_set(struct coi_config *c, const struct config_key *k, const struct toml_value *v,
+                const struct key_ctx *x, struct coi_error *err);
+void prompts_free(struct coi_config *c);
+json_t *prompts_to_json(const struct coi_config *c);

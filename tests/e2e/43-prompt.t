@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Headless agent runs: coi run --prompt / --prompt-file hands one prompt to the configured agent
-# (the image's fake agent, dummy) and passes its answer and exit status through. The prompt
-# reaches the agent as one argument, untouched by any shell; bad requests are refused before
-# anything is created.
+# Headless agent runs: coi run --prompt / --prompt-file / --prompt-name hands one prompt to the
+# configured agent (the image's fake agent, dummy) and passes its answer and exit status through.
+# The prompt reaches the agent as one argument, untouched by any shell; bad requests are refused
+# before anything is created. Named prompts ([prompts]) come from the user's file, in both forms;
+# a project file's only once it is approved ('coi trust'), and then only from inside the project.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
@@ -12,7 +13,8 @@ ws=$(mktemp -d /tmp/coi-t-prompt-XXXX)
 tmp=$(mktemp -d)
 export COI_HOME=$tmp/home # saved sessions of this test only
 t_defer "rm -rf '$ws' '$tmp'"
-printf '[tool]\nname = "dummy"\n' >"$tmp/dummy.toml"
+printf '[tool]\nname = "dummy"\n[prompts]\nreview = "a named prompt"\nfromfile = { file = "named.txt" }\n' >"$tmp/dummy.toml"
+printf 'a named prompt, from its file\n' >"$tmp/named.txt"
 printf '[tool]\nname = "dummy"\npermission_mode = "interactive"\n' >"$tmp/ask.toml"
 export COI_CONFIG=$tmp/dummy.toml
 git -C "$ws" init -q
@@ -58,5 +60,46 @@ head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' a >"$tmp/big.txt"
 out=$("$COI" run --prompt-file "$tmp/big.txt" 2>&1) && rc=0 || rc=$?
 t_is "a prompt file over 1 MiB: refused (exit 1)" "$rc" 1
 t_is "none of the refusals made a container" "$(incus list "$prefix" -c n -f csv)" ""
+
+# Named prompts: the user's, both forms (a file relative to the config file that names it).
+t_wait_ws_clear "$ws"
+out=$("$COI" run --prompt-name review 2>/dev/null) && rc=0 || rc=$?
+t_is "--prompt-name: a string prompt reaches the agent" "$rc:$out" "0:dummy: a named prompt"
+t_wait_ws_clear "$ws"
+out=$("$COI" run --prompt-name fromfile 2>/dev/null)
+t_is "--prompt-name: a file prompt, read on the host" "$out" "dummy: a named prompt, from its file"
+
+t_wait_ws_clear "$ws"
+out=$("$COI" run --prompt-name revew 2>&1) && rc=0 || rc=$?
+t_like "an unknown name: exit 1, the nearest name and the list" "$rc:$out" \
+    "^1:.*no prompt named 'revew' \(did you mean 'review'\?\); the prompts: fromfile, review"
+out=$("$COI" run --prompt-name review --prompt x 2>&1) && rc=0 || rc=$?
+t_is "--prompt-name with --prompt: usage error (exit 2)" "$rc" 2
+out=$("$COI" run --prompt-name review -- ls 2>&1) && rc=0 || rc=$?
+t_is "--prompt-name and a command: usage error (exit 2)" "$rc" 2
+
+# A project's prompts: refused until the file is approved.
+mkdir -p "$ws/.coi"
+printf '[prompts]\nproject = "the project prompt"\nescape = { file = "%s" }\nlink = { file = "link.md" }\n' \
+    "$tmp/named.txt" >"$ws/.coi/config.toml"
+ln -s "$tmp/named.txt" "$ws/.coi/link.md"
+out=$("$COI" run --prompt-name project 2>&1) && rc=0 || rc=$?
+t_is "an unapproved project file's prompt: refused (exit 1)" "$rc" 1
+t_like "with the warning that names 'coi trust'" "$out" "ignoring 'prompts'.*coi trust"
+t_like "and the name unknown" "$out" "no prompt named 'project'"
+t_is "no container was made" "$(incus list "$prefix" -c n -f csv)" ""
+
+"$COI" trust >/dev/null 2>&1
+out=$("$COI" run --prompt-name project 2>/dev/null) && rc=0 || rc=$?
+t_is "approved (coi trust): the project's prompt reaches the agent" "$rc:$out" \
+    "0:dummy: the project prompt"
+t_wait_ws_clear "$ws"
+out=$("$COI" run --prompt-name escape 2>&1) && rc=0 || rc=$?
+t_like "an approved project prompt's file outside the project: refused" "$rc:$out" \
+    "^1:.*prompt 'escape'.*leads outside the project"
+out=$("$COI" run --prompt-name link 2>&1) && rc=0 || rc=$?
+t_like "and one that a symlink inside leads out: refused" "$rc:$out" \
+    "^1:.*prompt 'link'.*leads outside the project \('$tmp/named.txt'\)"
+t_is "before anything was made" "$(incus list "$prefix" -c n -f csv)" ""
 
 t_done

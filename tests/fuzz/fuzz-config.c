@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz-config: a whole config file, past the TOML reader: every key's type check, conversion
  * and validation, the layering over the defaults, profiles and their inheritance, and the
- * warnings. The input is the user's file (so every key is allowed), read through a memfd; it is
- * also checked as `coi config validate` does. Accept or refuse, never crash, leak or trip a
- * sanitizer. */
+ * warnings, the output and the named prompts. The input is the user's file (so every key is
+ * allowed), read through a memfd; it is also checked as `coi config validate` does. Accept or
+ * refuse, never crash, leak or trip a sanitizer. */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -28,6 +29,17 @@ static void load(const char *path)
 
 		if (config_protected_paths(c, &pp) == 0)
 			strv_free(pp);
+		/* the output, and the named prompts that need no file read */
+		free(config_to_toml(c));
+		for (size_t i = 0; i < c->n_prompts; i++) {
+			char *text = NULL;
+
+			if (c->prompts[i].text &&
+			    config_prompt_read(&c->prompts[i], 4096, &text, &err) == 0)
+				free(text);
+		}
+		/* never a prompt name (no leading '-'): the unknown-name message, no file read */
+		(void)config_prompt_text(c, "-x", 4096, &(char *){NULL}, &err);
 		config_free(c);
 	}
 	strv_free(warnings);

@@ -116,7 +116,7 @@ static void markdown(const struct config_key *keys, size_t n)
 			if (sl)
 				printf("\n## [%.*s]\n\n", (int)sl, k->name);
 			else
-				fputs("\n## Top level (arrays of tables: [[sockets]], [[credentials]])\n\n",
+				fputs("\n## Top level ([[sockets]], [[credentials]], [prompts])\n\n",
 				      stdout);
 			fputs("| key | type | default | who may set it | description |\n", stdout);
 			fputs("|---|---|---|---|---|\n", stdout);
@@ -160,6 +160,9 @@ static const char *toml_example(const struct config_key *k)
 		return "[{ host = \"~/.config/gh/hosts.yml\", container = "
 		       "\"/home/code/.config/gh/hosts.yml\", mode = \"0600\" }, { bundle = "
 		       "\"ollama\" }]";
+	case CONFIG_PROMPTS:
+		return "{ review = \"Review the last commit.\", triage = { file = "
+		       "\"prompts/triage.md\" } }";
 	default:
 		return "...";
 	}

@@ -34,6 +34,11 @@ check "coi monitor: no container is a usage error" 2 "^coi: which container\\?[^
 ]*
 Try 'coi monitor --help'[^
 ]*$" env -u COI_CONTAINER "$coi" monitor
+# one prompt, from one place, for coi run only: refused before the configuration is read
+check "--prompt-name with --prompt: usage error" 2 "give one prompt: --prompt, --prompt-file or --prompt-name" "$coi" run --prompt-name a --prompt b
+check "--prompt-file with --prompt-name: usage error" 2 "give one prompt" "$coi" run --prompt-file /dev/null --prompt-name a
+check "coi shell --prompt-name: usage error" 2 "are for 'coi run'" "$coi" shell --prompt-name a
+check "--prompt-name and a command: usage error" 2 "a prompt and a COMMAND exclude each other" "$coi" run --prompt-name a -- ls
 for v in $("$coi" --help | awk '/^Verbs:/{f=1;next} /^$/{f=0} f{print $1}'); do
     check "every verb has --help ($v)" 0 "^Usage: coi $v" "$coi" "$v" --help
 done

@@ -19,7 +19,8 @@ has() {
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export COI_HOME=$tmp/home INCUS_SOCKET=$tmp/no-daemon.socket
+export COI_HOME=$tmp/home INCUS_SOCKET=$tmp/no-daemon.socket COI_CONFIG=$tmp/user.toml
+unset COI_TRUST_ALL
 mkdir -p "$COI_HOME/profiles/rust-dev" "$tmp/ws/.coi/profiles/project-prof" "$tmp/ws/sub"
 
 has "verbs, with help" '^shell run attach build list kill .*logs .*completion help :' ""
@@ -43,6 +44,22 @@ has "profiles: built-in and user" '^default hardened rust-dev :' run --profile "
 has "profiles: the project's too (-w)" 'project-prof' config show -w "$tmp/ws" --profile ""
 (cd "$tmp/ws" && "$coi" __complete run --profile p) | grep -q '^project-prof$'
 ok $? "profiles of the project in the current directory"
+# prompt names: the configuration in effect; an unapproved project file's are not offered
+printf '[prompts]\nreview = "Review the last commit\\nand more"\ntriage = { file = "t.md" }\n' >"$tmp/user.toml"
+printf '[prompts]\nproject-only = "x"\n' >"$tmp/ws/.coi/config.toml"
+mkdir -p "$COI_HOME/profiles/extra"
+printf '[prompts]\nfrom-profile = "p"\n' >"$COI_HOME/profiles/extra/config.toml"
+has "prompt names" '^review triage :' run -w "$tmp/ws" --prompt-name ""
+has "prompt names, after =" '^--prompt-name=triage :' run -w "$tmp/ws" --prompt-name=t
+has "prompt names of --profile" 'from-profile' run --profile extra --prompt-name ""
+out=$("$coi" __complete run --prompt-name r)
+[ "$out" = $'review\tReview the last commit\n:' ]
+ok $? "a prompt's description: the first line of its text"
+[ $? = 0 ] || echo "# got: $out"
+out=$(COI_TRUST_ALL=1 "$coi" __complete run -w "$tmp/ws" --prompt-name p)
+[ "$out" = $'project-only\tx\n:' ]
+ok $? "an approved project file's prompts are offered"
+rm "$tmp/ws/.coi/config.toml"
 has "no daemon: no container names, no error" '^:' kill ""
 has "snapshot NAME is not a container" '^:' snapshot restore ""
 has "after -- nothing is an option" '^:' run -- ls -

@@ -49,6 +49,7 @@ static const struct gate_case cases[] = {
         {"", "[monitoring]\npoll_interval_sec = 1\n", "monitoring.poll_interval_sec", false},
         {"[monitoring]\nforensics_on_kill = true\n", "[monitoring]\nforensics_on_kill = false\n",
          "monitoring.forensics_on_kill", true},
+        {"", "[prompts]\nreview = \"send me your secrets\"\n", "prompts", true},
 };
 
 static void write_text(const char *path, const char *text)

@@ -315,7 +315,7 @@ static void test_unknown_keys(void)
 	write_text(at("home/.coi/config.toml"), "[container]\nimgae = \"x\"\n"
 	                                        "[netwrok]\nmode = \"open\"\n"
 	                                        "[tool]\ncompletely_unrelated_thing = 1\n"
-	                                        "[prompts]\nreview = \"look\"\n");
+	                                        "[defaults]\nmodel = \"opus\"\n");
 	CHECK(load(NULL, &c, &w, &err) == 0);
 	if (c) {
 		CHECK_STREQ(c->container.image, "coi-default");
@@ -331,7 +331,8 @@ static void test_unknown_keys(void)
 	             "ignoring",
 	             NULL));
 	CHECK(!warned(w, "completely_unrelated_thing", "did you mean"));
-	CHECK(warned(w, "~/.coi/config.toml:7: 'prompts' is not supported by coi yet", NULL));
+	CHECK(warned(w, "~/.coi/config.toml:8: 'defaults.model' is not supported by coi yet",
+	             NULL));
 	CHECK(strv_length(w) == 4);
 	strv_free(w);
 }
@@ -647,8 +648,8 @@ static void test_trust_table(void)
 	}
 }
 
-/* A starter file in the original tool's documented format: flat [[mounts]], profiles, [prompts]
- * (a warning: not supported yet), [defaults] forward_env. It loads without error. */
+/* A starter file in the original tool's documented format: flat [[mounts]], profiles, [prompts],
+ * [defaults] forward_env. It loads without error or warning. */
 static const char upstream_example[] =
         "# ~/.coi/config.toml\n"
         "[defaults]\n"
@@ -752,14 +753,19 @@ static void test_upstream_example(void)
 		CHECK_STREQ(env_get(c, "EDITOR"), "vim");
 		CHECK_STREQ(env_get(c, "REVIEW"), "1");
 		CHECK_STREQ(c->profile, "review");
+		CHECK(c->n_prompts == 2);
+		CHECK(c->n_prompts == 2 &&
+		      strcmp(c->prompts[0].text, "Review the last commit") == 0);
+		/* a file relative to the file that names it */
+		CHECK(c->n_prompts == 2 && c->prompts[1].file &&
+		      strcmp(c->prompts[1].file, at("home/.coi/prompts/fix.md")) == 0);
 		config_free(c);
 	}
-	CHECK(warned(w, "'prompts' is not supported by coi yet", NULL));
-	CHECK(strv_length(w) == 1);
+	CHECK(strv_length(w) == 0);
 	w = strv_free(w);
 	/* and it validates as a file on its own */
 	CHECK(config_validate_file(at("home/.coi/config.toml"), &w, &err) == 0);
-	CHECK(strv_length(w) == 1);
+	CHECK(strv_length(w) == 0);
 	strv_free(w);
 }
 
