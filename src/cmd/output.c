@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "incus/incus.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /* clang-format off */
@@ -119,14 +119,6 @@ unsigned output_width(FILE *f)
 	return n > 0 && n < 10000 ? (unsigned)n : 80;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void output_progress_begin(struct output_progress *p, const char *label)
 {
 	*p = (struct output_progress){.label = label};
@@ -148,7 +140,7 @@ static void draw_bar(const struct output_progress *p, unsigned pct, unsigned wid
 /* At most one redraw every 100 ms, except to show completion. */
 static bool progress_due(struct output_progress *p, bool final)
 {
-	uint64_t t = now_ms();
+	uint64_t t = clock_mono_ms();
 
 	if (p->last_ms && t - p->last_ms < 100 && !final)
 		return false;

@@ -5,10 +5,10 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "incus/internal.h"
 #include "incus/ws.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -122,22 +122,14 @@ int incus_events_next(struct incus_events *ev, int timeout_ms, struct incus_even
 	}
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 int incus_events_wait(struct incus_events *ev, const char *instance, const char *action,
                       int timeout_ms, struct coi_error *err)
 {
-	long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
+	long deadline = timeout_ms >= 0 ? clock_mono_ms() + timeout_ms : 0;
 
 	for (;;) {
 		struct incus_event e;
-		long left = deadline ? deadline - now_ms() : -1;
+		long left = deadline ? deadline - clock_mono_ms() : -1;
 		int r;
 
 		if (deadline && left <= 0)

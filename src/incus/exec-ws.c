@@ -20,11 +20,11 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "incus/internal.h"
 #include "incus/ws.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -54,14 +54,6 @@ struct exec_ws {
 	bool give_up;       /* a second one came */
 	int64_t give_up_at; /* CLOCK_MONOTONIC ms after which the command is given up */
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void exec_ws_release(struct exec_ws *x)
 {
@@ -279,23 +271,27 @@ static int on_stream(struct exec_ws *x, int stream, struct coi_error *err)
 	}
 }
 
+/* Forward a terminating signal: the first starts the grace period, a second ends it. */
+static void forward_terminating(struct exec_ws *x, int sig)
+{
+	send_signal(x, sig);
+	if (x->first_signal) {
+		x->give_up = true;
+		return;
+	}
+	x->first_signal = sig;
+	x->give_up_at = clock_mono_ms() + SIGNAL_GRACE_MS;
+}
+
 static void on_signals(struct exec_ws *x)
 {
 	struct signalfd_siginfo si;
 
 	while (read(x->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGWINCH) {
-			if (x->interactive)
-				send_resize(x);
-			continue;
-		}
-		send_signal(x, (int)si.ssi_signo);
-		if (x->first_signal) {
-			x->give_up = true;
-		} else {
-			x->first_signal = (int)si.ssi_signo;
-			x->give_up_at = now_ms() + SIGNAL_GRACE_MS;
-		}
+		if (si.ssi_signo != SIGWINCH)
+			forward_terminating(x, (int)si.ssi_signo);
+		else if (x->interactive)
+			send_resize(x);
 	}
 }
 
@@ -304,11 +300,8 @@ static void on_signals(struct exec_ws *x)
  * command run its course. Forward it as SIGTERM, as if it had come a moment later. */
 static void forward_early_interrupt(struct exec_ws *x)
 {
-	if (x->sigfd < 0 || !incus_interrupted() || x->first_signal)
-		return;
-	send_signal(x, SIGTERM);
-	x->first_signal = SIGTERM;
-	x->give_up_at = now_ms() + SIGNAL_GRACE_MS;
+	if (x->sigfd >= 0 && incus_interrupted() && !x->first_signal)
+		forward_terminating(x, SIGTERM);
 }
 
 /* poll's timeout: none until a terminating signal was forwarded, then what is left of the grace */
@@ -318,7 +311,7 @@ static int grace_left(const struct exec_ws *x)
 
 	if (!x->first_signal)
 		return -1;
-	left = x->give_up_at - now_ms();
+	left = x->give_up_at - clock_mono_ms();
 	return left > 0 ? (int)left : 0;
 }
 

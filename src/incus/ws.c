@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 #define WS_GUID       "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -202,24 +202,16 @@ bool ws_peer_closed(const struct ws *ws)
 
 /* ---- transport ---- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* -1 for no deadline. */
 static int64_t deadline_after(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : clock_mono_ms() + timeout_ms;
 }
 
 /* Wait for the transport until deadline: 0 when worth retrying, -ETIMEDOUT, or an error. */
 static int io_wait(struct ws *ws, bool for_write, int64_t deadline)
 {
-	int64_t left = deadline < 0 ? -1 : deadline - now_ms();
+	int64_t left = deadline < 0 ? -1 : deadline - clock_mono_ms();
 	int r;
 
 	if (deadline >= 0 && left <= 0)
@@ -579,7 +571,7 @@ int ws_close(struct ws *ws, uint16_t code, const char *reason, struct coi_error 
 	if (r < 0)
 		return coi_error_errno(err, ws_fail(ws, 0, r), "cannot send websocket close");
 	while (!ws->close_received) {
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - clock_mono_ms());
 
 		r = ws_recv(ws, &m, left > 0 ? left : 1, err);
 		ws_message_release(&m);

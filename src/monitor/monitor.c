@@ -15,7 +15,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "incus/incus.h"
@@ -24,6 +23,7 @@
 #include "monitor/loop.h"
 #include "monitor/responder.h"
 #include "monitor/sources.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -67,14 +67,6 @@ struct monitor {
 	uint64_t dns_second[DNS_WINDOW];
 	int result;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void monitor_opts_default(struct monitor_opts *o)
 {
@@ -254,7 +246,8 @@ static void check_conn(struct monitor *m, const struct conn_obs *c, const char *
 		t.ev.network.suspect_reason = hits[i].reason;
 		t.ev.network.reason = how;
 		t.ev.network.remote_host = host;
-		respond(m, &t, host, mono_ns()); /* one finding per address, whatever the ports */
+		respond(m, &t, host,
+		        clock_mono_ns()); /* one finding per address, whatever the ports */
 	}
 }
 
@@ -274,7 +267,7 @@ static void on_proc_event(const struct proccn_event *ev, void *u)
 		pid_add(m, ev->pid);
 		m->ring_child[m->ring_pos % FORK_RING] = ev->pid;
 		m->ring_parent[m->ring_pos++ % FORK_RING] = ev->ppid;
-		now = mono_ns();
+		now = clock_mono_ns();
 		if ((double)(now - m->win_start_ns) / 1e9 > SPAWN_WINDOW) {
 			m->win_start_ns = now;
 			m->forks = m->exits = 0;
@@ -336,7 +329,7 @@ static int scan_one(pid_t pid, void *u)
 static int on_scan(struct loop *l, int fd, uint32_t events, void *u)
 {
 	struct monitor *m = u;
-	uint64_t now = mono_ns();
+	uint64_t now = clock_mono_ns();
 	size_t words = m->pid_max / 64 + 1;
 
 	if ((double)(now - m->win_start_ns) / 1e9 > SPAWN_WINDOW) {
@@ -411,7 +404,7 @@ static void log_packet(struct monitor *m, const struct nflog_packet *p)
 static void count_dns(struct monitor *m, const char *name)
 {
 	struct rule_hit hits[RULES_MAX_HITS];
-	uint64_t now = mono_ns() / 1000000000u;
+	uint64_t now = clock_mono_ns() / 1000000000u;
 	size_t slot = now % DNS_WINDOW;
 	struct dns_obs o = {.seconds = 0, .last_name = name};
 
@@ -438,7 +431,7 @@ static void count_dns(struct monitor *m, const char *name)
 		t.ev.network.suspect_reason = hits[0].reason;
 		t.ev.network.reason = "logged by nftables (nflog)";
 		t.ev.network.remote_host = name;
-		respond(m, &t, hits[0].rule->id, mono_ns());
+		respond(m, &t, hits[0].rule->id, clock_mono_ns());
 	}
 }
 
@@ -556,7 +549,7 @@ static void sample_io(struct monitor *m)
 		t.ev.io.rate_mb_s = o.seconds > 0 ? t.ev.io.mb / o.seconds : 0;
 		t.ev.io.threshold_mb = w ? m->rules.write_threshold_mb : m->rules.read_threshold_mb;
 		t.ev.io.duration_ns = (int64_t)(o.seconds * 1e9);
-		respond(m, &t, hits[i].rule->id, mono_ns());
+		respond(m, &t, hits[i].rule->id, clock_mono_ns());
 		/* Start over, so one burst is one finding. */
 		memset(w ? m->io_dwr : m->io_drd, 0, sizeof(m->io_drd));
 	}
@@ -722,7 +715,7 @@ static void raise_priority(void)
 int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 {
 	struct monitor m = {
-	        .o = o, .rules = o->rules, .diag_fd = -EBADF, .win_start_ns = mono_ns()};
+	        .o = o, .rules = o->rules, .diag_fd = -EBADF, .win_start_ns = clock_mono_ns()};
 	struct deadline *deadline = NULL;
 	int r;
 

@@ -12,6 +12,7 @@
 #include "monitor/audit.h"
 #include "monitor/monitor.h"
 #include "monitor/sources.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -32,14 +33,6 @@ struct responder {
 	char kept_err[256];    /* or why there is none */
 	uint64_t contained_ns; /* when the CRITICAL response had frozen the container */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int responder_new(const struct monitor_opts *o, struct audit *audit, const struct cgroup_ref *cg,
                   struct responder **ret)
@@ -65,7 +58,7 @@ struct responder *responder_free(struct responder *r)
 static bool is_repeat(struct responder *r, const struct threat *t, const char *key)
 {
 	char k[320];
-	uint64_t now = now_ns(), window = (uint64_t)MONITOR_DEDUP_SECONDS * 1000000000u;
+	uint64_t now = clock_mono_ns(), window = (uint64_t)MONITOR_DEDUP_SECONDS * 1000000000u;
 	struct seen *oldest = &r->seen[0];
 
 	snprintf(k, sizeof(k), "%s:%s:%s", t->category, t->title, key ? key : "");
@@ -94,7 +87,7 @@ static int freeze(struct responder *r, struct coi_error *err)
 	if (r->cg && cgroup_freeze(r->cg) < 0)
 		log_debug("monitor: cannot freeze the cgroup of '%s' directly, ignoring",
 		          r->o->container);
-	r->contained_ns = now_ns();
+	r->contained_ns = clock_mono_ns();
 	q = incus_instance_set_state(r->o->client, r->o->container, INCUS_ACTION_FREEZE, false, -1,
 	                             err);
 
@@ -180,7 +173,7 @@ static int kill_container(struct responder *r, struct coi_error *err)
 	if (r->cg && cgroup_freeze(r->cg) < 0)
 		log_debug("monitor: cannot freeze the cgroup of '%s' directly, ignoring",
 		          o->container);
-	r->contained_ns = now_ns();
+	r->contained_ns = clock_mono_ns();
 	if (o->remove_network && o->remove_network(o->container, o->userdata) < 0)
 		log_debug("monitor: removing the network rules of '%s' failed, ignoring",
 		          o->container);
@@ -217,7 +210,7 @@ int responder_handle(struct responder *r, struct threat *t, const char *key, uin
 		t->action = t->level >= THREAT_WARNING ? ACTION_ALERTED : ACTION_LOGGED;
 	}
 	if (event_ns && t->action != ACTION_DEDUPLICATED)
-		t->response_ms = (double)(now_ns() - event_ns) / 1e6;
+		t->response_ms = (double)(clock_mono_ns() - event_ns) / 1e6;
 	if (event_ns && (t->action == ACTION_KILLED || t->action == ACTION_PAUSED))
 		t->contained_ms = (double)(r->contained_ns - event_ns) / 1e6;
 	if (q < 0) {
