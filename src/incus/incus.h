@@ -314,6 +314,11 @@ DEFINE_CLEANUP(struct incus_profile *, incus_profile_free)
 int incus_profile_get(struct incus_client *c, const char *name, struct incus_profile **ret,
                       struct coi_error *err);
 
+/* ---- storage pools -------------------------------------------------------------------------- */
+
+/* 1 when the pool exists, 0 when the daemon has none of that name, else a negative errno. */
+int incus_storage_pool_exists(struct incus_client *c, const char *name, struct coi_error *err);
+
 /* ---- networks ------------------------------------------------------------------------------- */
 
 struct incus_network {

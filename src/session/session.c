@@ -497,6 +497,14 @@ static int create_container(struct session *s, struct coi_error *err)
 	                                  .storage_pool = s->opts->storage_pool,
 	                          },
 	                          &s->opts->create_wait, err);
+	/* the daemon's words ("Storage pool not found") name neither the pool nor the setting */
+	if (r < 0 && s->opts->storage_pool &&
+	    incus_storage_pool_exists(s->client, s->opts->storage_pool, NULL) == 0)
+		r = coi_error_set(
+		        err, -ENOENT,
+		        "storage pool '%s' ([container] storage_pool) does not exist on this "
+		        "Incus server: 'incus storage list' shows the pools",
+		        s->opts->storage_pool);
 	incus_map_clear(&cfg);
 	incus_devices_clear(&dev);
 	if (r >= 0 &&

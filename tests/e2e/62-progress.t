@@ -51,4 +51,13 @@ t_ok "the container is deleted" t_wait_ws_clear "$ws"
 err=$(cd "$ws" && COI_HOME=$home "$COI" run -- true 2>&1 >/dev/null)
 t_is "through a pipe the run succeeds" "$?" 0
 t_fails "and shows no bar" grep -q 'creating the container' <<<"$err"
+
+# a pool that is not there: the error names it and the setting, and nothing is left
+t_ok "the piped run's container is deleted" t_wait_ws_clear "$ws"
+printf '[container]\nstorage_pool = "coi-t-no-such-pool"\n' >"$home/config.toml"
+err=$(cd "$ws" && COI_HOME=$home "$COI" run -- true 2>&1 >/dev/null)
+t_is "a missing pool fails the run" "$?" 1
+t_like "naming the pool, the setting and what to run" "$err" \
+    "storage pool 'coi-t-no-such-pool' \(\[container\] storage_pool\) does not exist.*incus storage list"
+t_is "and leaves no container" "$(incus list "$name" -c n -f csv)" ""
 t_done
