@@ -400,6 +400,11 @@ struct config_key {
 	 * (NULL: "it would weaken isolation") */
 	const char *why;
 	int max; /* CONFIG_INT: the largest value (0: INT_MAX) */
+	/* The test that shows the key's effect in a real session ("tests/e2e/NN-name.t"), a file
+	 * that names the key ("section.key"). tests/unit/config-proof.t fails when a key has none
+	 * (NULL only while it is on that test's list of keys awaiting one) or the file does not
+	 * name it. */
+	const char *proof;
 };
 
 /* A Go duration ("45s", "90m", "1h30m", "1.5h", "250ms"; "" and "0" are 0) in whole seconds,

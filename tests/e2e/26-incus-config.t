@@ -3,6 +3,8 @@
 # [incus] of the user's config reaches the client: the socket with INCUS_DIR/INCUS_SOCKET unset,
 # a clear error for a wrong socket, the environment over the config, and a non-default project
 # for every request (containers land in it and only in it). The incus CLI only observes.
+# Keys whose effect this file shows (src/config/keys.c names it as their proof): incus.project,
+# incus.socket.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 

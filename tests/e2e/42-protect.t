@@ -5,6 +5,9 @@
 # writable; afterwards the host's protected files are byte-for-byte what they were. Then the
 # symlink refusal, the privileged-profile refusal, and each config switch from the user's and the
 # project's config, before and after 'coi trust'.
+# Keys whose effect this file shows (src/config/keys.c names it as their proof): git.writable_hooks,
+# security.protected_paths, security.additional_protected_paths, security.disable_protection,
+# security.host_immutable.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 

@@ -5,6 +5,8 @@
 # The prompt reaches the agent as one argument, untouched by any shell; bad requests are refused
 # before anything is created. Named prompts ([prompts]) come from the user's file, in both forms;
 # a project file's only once it is approved ('coi trust'), and then only from inside the project.
+# Keys whose effect this file shows (src/config/keys.c names it as their proof): prompts,
+# tool.permission_mode.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"

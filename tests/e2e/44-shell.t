@@ -5,6 +5,8 @@
 # agent exiting ends the session and saves its state, and --resume brings it back. With the
 # real image (coi-default) and its fake agent, dummy. Also, with the real image: forwarded
 # variables never show on a command line, and SSH agent forwarding lists the host agent's key.
+# Keys whose effect this file shows (src/config/keys.c names it as their proof): tool.name,
+# tool.copy_credentials, defaults.forward_env, ssh.forward_agent.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"

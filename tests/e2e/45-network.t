@@ -6,6 +6,9 @@
 # host on the test bridge. Every "refused" has a twin "reached" on the same host and port in
 # another mode or session, so a refusal never comes from a host that is simply down; refusals
 # must be fast (a reject, not a timeout) except IPv6's, which the bridge drops. Nothing outside this machine is contacted.
+# Keys whose effect this file shows (src/config/keys.c names it as their proof): network.mode,
+# network.block_metadata_endpoint, network.allow_local_network_access, network.allowed_domains,
+# network.allowed_ports.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 command -v python3 curl >/dev/null || t_bail "python3 and curl are needed for the fake hosts"

@@ -5,6 +5,8 @@
 # copied in (and nothing leading back to the host file, even for container root); a project's
 # entries wait for 'coi trust'; a busy host port, a missing socket and a failure after the
 # container exists all end with a clear error and nothing left behind.
+# Keys whose effect this file shows (src/config/keys.c names it as their proof): sockets,
+# credentials, ports.pool, ports.map.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 

@@ -4,6 +4,7 @@
 # workspace from a project file waits for 'coi trust'; and the symlink escape: a link in the
 # project ("escape -> /") must not turn a mount "inside the workspace" into any host path, from
 # an unapproved project file (dropped, with a warning) or from a trusted file (refused at start).
+# Keys whose effect this file shows (src/config/keys.c names it as their proof): mounts.default.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 

@@ -6,6 +6,8 @@
 # the host or inside), ~/SANDBOX_CONTEXT.md, the agent's context file on a persistent container
 # (the coi block is replaced, not appended), two concurrent starts taking different slots, and
 # coi kill --all confined to an Incus project of this test's own.
+# Keys whose effect this file shows (src/config/keys.c names it as their proof):
+# defaults.environment, paths.preserve_workspace_path.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 

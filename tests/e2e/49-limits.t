@@ -3,6 +3,9 @@
 # [limits]: the container's resource limits as Incus applies them, and the session's wall-clock
 # cap (max_duration): the command is ended with a message, or only warned about with
 # auto_stop = false.
+# Keys whose effect this file shows (src/config/keys.c names it as their proof):
+# limits.runtime.max_duration, limits.runtime.auto_stop, limits.cpu.count, limits.memory.limit,
+# limits.runtime.max_processes.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 

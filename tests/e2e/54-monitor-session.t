@@ -8,6 +8,9 @@
 # clean leave alone until --forensics (false: none). reverse_shell_one_liners = "warn" only warns,
 # "off" ignores. The supervisor ends with coi kill, and with kill -9 of coi + coi clean --orphans.
 # Audit retention removes old logs. Containers are coi-t-monkeys-* (COI_CONTAINER_PREFIX).
+# Keys whose effect this file shows (src/config/keys.c names it as their proof): monitoring.enabled,
+# monitoring.forensics_on_kill, monitoring.reverse_shell_one_liners, monitoring.poll_interval_sec,
+# monitoring.audit_log_retention_days.
 . "$(dirname "$0")/monitor-lib.sh"
 export COI_CONTAINER_PREFIX=coi-t-monkeys-
 tmp=$(mktemp -d /tmp/coi-t-monkeys-XXXX)

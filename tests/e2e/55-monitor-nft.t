@@ -9,6 +9,9 @@
 # the container. Open mode (no policy, the log rules alone) and restricted mode with
 # log_dns_queries = false. After each session no rule of it is left. Traffic goes only to the
 # bridge address. Containers are coi-t-nftmon-* (COI_CONTAINER_PREFIX).
+# Keys whose effect this file shows (src/config/keys.c names it as their proof):
+# monitoring.nft.enabled, monitoring.nft.rate_limit_per_second, monitoring.nft.dns_query_threshold,
+# monitoring.nft.log_dns_queries.
 . "$(dirname "$0")/monitor-lib.sh"
 export COI_CONTAINER_PREFIX=coi-t-nftmon-
 tmp=$(mktemp -d /tmp/coi-t-nftmon-XXXX)

@@ -7,6 +7,8 @@
 # auto_stop = false only records it; a session that ends first (attached, or through coi attach)
 # takes its timer with it. Also: SIGHUP to coi run cleans up, and coi shutdown forces
 # a container whose init ignores the graceful stop after [container] shutdown_timeout.
+# Keys whose effect this file shows (src/config/keys.c names it as their proof):
+# container.shutdown_timeout.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"

@@ -5,6 +5,8 @@
 # daemon reports the unpack in the operation's metadata: coi draws it as a bar on stderr and clears
 # the line when the container is made. Through a pipe nothing of it appears.
 # Screens are kept in $COI_T_SCREENS (default build/screens/).
+# Keys whose effect this file shows (src/config/keys.c names it as their proof):
+# container.storage_pool.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 command -v tmux >/dev/null || t_bail "tmux is missing (apt-get install tmux)"

@@ -5,6 +5,7 @@
 # orphan nft rules). Each time the right check fails (or warns) with the right fix, and the exit
 # code follows the overall status. Profile faults are made in a private Incus project; the nft
 # rule lives only for one health run and is always removed (t_defer).
+# Keys whose effect this file shows (src/config/keys.c names it as their proof): container.image.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 

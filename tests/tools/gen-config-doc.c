@@ -5,7 +5,9 @@
  *	gen-config-doc markdown   docs/configuration.md ('make docs' writes it; the unit test
  *	                          tests/unit/config-doc.t fails when the committed file differs)
  *	gen-config-doc toml       the sample config.toml.example, every key commented out at its
- *	                          default */
+ *	                          default
+ *	gen-config-doc proofs     "KEY<TAB>TEST" per key, TEST empty when the key names none
+ *	                          (tests/unit/config-proof.t checks them) */
 #include <stdio.h>
 #include <string.h>
 
@@ -204,8 +206,11 @@ int main(int argc, char **argv)
 		markdown(keys, n);
 	else if (argc == 2 && strcmp(argv[1], "toml") == 0)
 		toml(keys, n);
+	else if (argc == 2 && strcmp(argv[1], "proofs") == 0)
+		for (size_t i = 0; i < n; i++)
+			printf("%s\t%s\n", keys[i].name, keys[i].proof ? keys[i].proof : "");
 	else {
-		fputs("usage: gen-config-doc markdown|toml\n", stderr);
+		fputs("usage: gen-config-doc markdown|toml|proofs\n", stderr);
 		return 2;
 	}
 	return fflush(stdout) == 0 ? 0 : 1;

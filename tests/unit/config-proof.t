@@ -1,0 +1,123 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Every key is a promise, so every key of the table (src/config/keys.c) names the test that shows
+# its effect in a real session (.proof), and that test names the key ("section.key"). A key that
+# does not act is not in the table: the loader warns that it is not supported.
+#
+# Keys still waiting for their test are listed below, with who is on it. The list only shrinks:
+# this test fails when a key without a proof is missing from it, and when a key on it has one.
+set -u
+build=${COI_BUILD:-build/dev}
+gen=$build/tools/gen-config-doc
+n=0 failed=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
+
+# KEY WHO
+pending=$(sed -e 's/#.*//' -e '/^ *$/d' <<'EOF'
+container.persistent open
+container.alias keys
+container.session_name keys
+container.ready_timeout open
+container.docker open
+container.stale_base_check keys
+container.build.base open
+container.build.script open
+container.build.commands open
+container.build.compression open
+container.build.agents open
+container.build.cloud_init keys
+tool.binary open
+tool.pre_launch keys
+tool.auto_context open
+tool.context_file keys
+tool.context_json keys
+tool.context_json_file keys
+tool.claude.model keys
+tool.claude.effort_level keys
+tool.codex.model keys
+tool.codex.reasoning_effort keys
+shell.use_tmux keys
+paths.sessions_dir keys
+paths.storage_dir keys
+paths.logs_dir keys
+incus.group open
+incus.code_uid open
+incus.code_user open
+incus.disable_shift keys
+incus.remote_url open
+incus.client_cert open
+incus.client_key open
+incus.server_cert open
+network.block_private_networks open
+network.refresh_interval_minutes open
+network.use_sudo keys
+network.dns_servers open
+network.hosts open
+network.logging.enabled keys
+network.logging.path keys
+limits.cpu.allowance keys
+limits.cpu.priority keys
+limits.memory.enforce keys
+limits.memory.swap keys
+limits.disk.read keys
+limits.disk.write keys
+limits.disk.max keys
+limits.disk.priority keys
+limits.disk.size keys
+limits.disk.tmpfs_size keys
+limits.runtime.stop_graceful open
+git.name gitdirs
+git.email gitdirs
+git.seed_host_identity gitdirs
+git.readonly gitdirs
+git.strip_attribution gitdirs
+git.strip_attribution_patterns gitdirs
+git.protected_branches gitdirs
+security.writable_paths open
+security.secret_paths keys
+security.reduce_kernel_surface keys
+security.reduce_kernel_surface_strict keys
+timezone.mode keys
+timezone.name keys
+monitoring.auto_pause_on_high open
+monitoring.auto_kill_on_critical open
+monitoring.file_read_threshold_mb open
+monitoring.file_read_rate_mb_per_sec open
+detection.gtfobins_source monitor
+detection.gtfobins_dir monitor
+detection.sigma_source monitor
+detection.sigma_dir monitor
+defaults.profile open
+defaults.env_commands keys
+defaults.env_command_timeout keys
+EOF
+)
+is_pending() { grep -q "^$1 " <<<"$pending"; }
+
+table=$("$gen" proofs)
+ok $? "gen-config-doc proofs runs"
+while IFS=$'\t' read -r key proof; do
+    if [ -z "$proof" ]; then
+        is_pending "$key"
+        ok $? "$key names the test that shows its effect (or is on the list of keys awaiting one)"
+        continue
+    fi
+    if is_pending "$key"; then
+        ok 1 "$key has a proof: take it off this test's list of keys awaiting one"
+        continue
+    fi
+    if [ ! -f "$proof" ]; then
+        ok 1 "$key: its proof $proof exists"
+    else
+        grep -qF -- "$key" "$proof"
+        ok $? "$key: its proof $proof names it"
+    fi
+done <<<"$table"
+
+# Nothing on the list that the table does not have.
+while read -r key _; do
+    grep -q "^$key"$'\t' <<<"$table"
+    ok $? "the waiting key $key is in the table"
+done <<<"$pending"
+echo "1..$n"
+exit $failed
