@@ -133,6 +133,7 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
+# scripts/check-layers: includes follow the layer table (docs/development.md), no new circles.
 # cppcheck 2.10 does not model __attribute__((cleanup)) (every _cleanup_ variable is a "leak";
 # LeakSanitizer in `make BUILD=asan check` covers leaks), the FIELD() offset casts of the key table,
 # the linker-provided bounds of the embedded recipes, jansson's foreach macros or the NULL that
@@ -142,6 +143,7 @@ LINT_SUPPRESS = missingIncludeSystem memleak leakReturnValNotUsed ctuuninitvar l
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  $(addprefix --suppress=,$(LINT_SUPPRESS)) -D_GNU_SOURCE -Isrc src
+	scripts/check-layers
 
 # The man page: man/coi.1.in with the verbs and configuration keys filled in from the code.
 $(O)/coi.1: man/coi.1.in $(O)/tools/gen-man
