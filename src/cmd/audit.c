@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* coi audit: print a container's audit log (~/.coi/audit/NAME.jsonl), or every log when no
- * container is named; --follow keeps printing new lines (inotify, no polling). */
+ * container is named; --follow keeps printing new lines (inotify, no polling). 'coi audit verify'
+ * checks the logs' hash chains (audit-chain.h). */
 #include "monitor/audit.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "monitor/audit-chain.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/path.h"
@@ -103,11 +106,13 @@ static int show(const char *name, bool json, bool follow, bool with_prefix)
 	}
 }
 
-static int show_all(bool json)
+/* Calls fn for the container of each log in ~/.coi/audit, in name order; returns the worst
+ * exit code. */
+static int each_log(int (*fn)(const char *name, void *userdata), void *userdata)
 {
 	_cleanup_free_ char *dir = coi_dir(), *adir = NULL;
 	struct dirent **list = NULL;
-	int n;
+	int n, rc = EXIT_OK;
 
 	adir = dir ? path_join(dir, "audit") : NULL;
 	if (!adir)
@@ -118,12 +123,144 @@ static int show_all(bool json)
 
 		if (len > 6 && strcmp(list[i]->d_name + len - 6, ".jsonl") == 0) {
 			list[i]->d_name[len - 6] = 0;
-			(void)show(list[i]->d_name, json, false, !json);
+			if (fn(list[i]->d_name, userdata) != EXIT_OK)
+				rc = EXIT_FAIL;
 		}
 		free(list[i]);
 	}
 	free(list);
+	return rc;
+}
+
+static int show_one(const char *name, void *userdata)
+{
+	bool json = *(bool *)userdata;
+
+	(void)show(name, json, false, !json);
 	return EXIT_OK;
+}
+
+/* ---- verify -------------------------------------------------------------------------------- */
+
+struct verify_opts {
+	bool json;
+	bool has_anchor;
+	struct audit_link anchor;
+};
+
+static void verify_text(const char *name, const struct audit_verify *v, const struct verify_opts *o)
+{
+	if (v->problem != AUDIT_INTACT) {
+		printf("%s: %s", name, audit_problem_to_string(v->problem));
+		if (v->problem_line)
+			printf(", line %" PRIu64, v->problem_line);
+		printf(": %s", v->what);
+		if (v->problems > 1)
+			printf(" (%u breaks in all)", v->problems);
+		printf("\n");
+		return;
+	}
+	if (v->records == 0) {
+		printf("%s: intact: no records%s\n", name,
+		       v->pruned ? " (every record was pruned)" : "");
+		return;
+	}
+	printf("%s: intact: %" PRIu64 " records (%" PRIu64 "..%" PRIu64 "), last %" PRIu64 ":%.12s",
+	       name, v->records, v->first.seq, v->last.seq, v->last.seq, v->last.hash);
+	if (v->pruned)
+		printf(", %" PRIu64 " earlier records pruned", v->pruned);
+	if (v->legacy)
+		printf(", %" PRIu64 " earlier lines not chained (written by an older coi)",
+		       v->legacy);
+	if (o->has_anchor)
+		printf(v->anchor_pruned ? ", anchor %" PRIu64 " was pruned (not checked)"
+		                        : ", anchor %" PRIu64 " matches",
+		       o->anchor.seq);
+	printf("\n");
+}
+
+static void verify_json(const char *name, const struct audit_verify *v)
+{
+	_cleanup_json_ json_t *o = json_pack(
+	        "{s:s, s:b, s:s, s:I, s:s, s:i, s:I, s:I, s:I, s:s, s:I, s:I, s:I}", "container",
+	        name, "ok", v->problem == AUDIT_INTACT, "status",
+	        audit_problem_to_string(v->problem), "line", (json_int_t)v->problem_line, "what",
+	        v->what, "breaks", (int)v->problems, "records", (json_int_t)v->records, "first_seq",
+	        (json_int_t)v->first.seq, "last_seq", (json_int_t)v->last.seq, "last_hash",
+	        v->last.hash, "pruned", (json_int_t)v->pruned, "legacy", (json_int_t)v->legacy,
+	        "lines", (json_int_t)v->lines);
+	_cleanup_free_ char *s = o ? json_encode(o) : NULL;
+
+	if (s)
+		printf("%s\n", s);
+}
+
+static int verify_one(const char *name, void *userdata)
+{
+	const struct verify_opts *o = userdata;
+	struct coi_error err = {0};
+	struct audit_verify v;
+
+	if (audit_verify_log(name, o->has_anchor ? &o->anchor : NULL, &v, &err) < 0) {
+		if (err.code == -ENOENT)
+			return cmd_failf("no audit log for '%s'", name);
+		return cmd_fail(&err);
+	}
+	if (o->json)
+		verify_json(name, &v);
+	else
+		verify_text(name, &v, o);
+	fflush(stdout);
+	return v.problem == AUDIT_INTACT ? EXIT_OK : EXIT_FAIL;
+}
+
+static int run_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"json", no_argument, NULL, 'j'},
+	        {"anchor", required_argument, NULL, 'a'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
+	};
+	struct verify_opts o = {0};
+	const char *name;
+	int c, rc = EXIT_OK;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o.json = true;
+			break;
+		case 'a':
+			if (audit_link_parse(optarg, &o.anchor) < 0)
+				return cmd_usage_error(
+				        &verb_audit,
+				        "--anchor takes SEQ:HASH (a record's seq and the "
+				        "64 hex digits of its hash), not '%s'",
+				        optarg);
+			o.has_anchor = true;
+			break;
+		case 'h':
+			return cmd_help(&verb_audit);
+		default:
+			return cmd_usage_error(&verb_audit, "invalid option");
+		}
+	}
+	name = optind < argc ? NULL : secure_getenv("COI_CONTAINER");
+	if (optind == argc && (!name || !*name)) {
+		if (o.has_anchor)
+			return cmd_usage_error(&verb_audit, "--anchor needs a container NAME");
+		return each_log(verify_one, &o);
+	}
+	if (name && *name)
+		return verify_one(name, &o);
+	if (o.has_anchor && argc - optind > 1)
+		return cmd_usage_error(&verb_audit, "--anchor takes one container NAME");
+	for (; optind < argc; optind++)
+		if (verify_one(argv[optind], &o) != EXIT_OK)
+			rc = EXIT_FAIL;
+	return rc;
 }
 
 static int run(int argc, char **argv)
@@ -138,6 +275,8 @@ static int run(int argc, char **argv)
 	const char *name;
 	int c;
 
+	if (argc > 1 && strcmp(argv[1], "verify") == 0)
+		return run_verify(argc - 1, argv + 1);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "fjh", opts, NULL)) != -1) {
 		switch (c) {
@@ -159,7 +298,7 @@ static int run(int argc, char **argv)
 	if (!name || !*name) {
 		if (follow)
 			return cmd_usage_error(&verb_audit, "--follow needs a container NAME");
-		return show_all(json);
+		return each_log(show_one, &json);
 	}
 	return show(name, json, follow, false);
 }
@@ -168,11 +307,20 @@ const struct verb verb_audit = {
         .name = "audit",
         .run = run,
         .summary = "print a container's security audit log",
-        .usage = "Usage: coi audit [NAME] [--follow] [--json]\n"
-                 "\n"
-                 "Print the monitor's findings for NAME (default $COI_CONTAINER; without either,\n"
-                 "every container's), from ~/.coi/audit/NAME.jsonl.\n"
-                 "\n"
-                 "  -f, --follow   keep printing new findings as they are written\n"
-                 "      --json     print the raw JSON lines",
+        .usage =
+                "Usage: coi audit [NAME] [--follow] [--json]\n"
+                "       coi audit verify [NAME...] [--anchor SEQ:HASH] [--json]\n"
+                "\n"
+                "Print the monitor's findings for NAME (default $COI_CONTAINER; without either,\n"
+                "every container's), from ~/.coi/audit/NAME.jsonl.\n"
+                "\n"
+                "  -f, --follow   keep printing new findings as they are written\n"
+                "      --json     print the raw JSON lines\n"
+                "\n"
+                "verify checks each log's hash chain: every record carries the hash of the one\n"
+                "before it, and ~/.coi/audit/NAME.head the last one written. It reports the first\n"
+                "line that was changed, removed, moved or cut from the end, and exits 1 if any.\n"
+                "  --anchor SEQ:HASH  also check that record SEQ is the one exported elsewhere\n"
+                "                     (syslog and on_finding copies carry seq and hash)\n"
+                "  --json             one JSON object per log",
 };

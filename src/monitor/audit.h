@@ -2,9 +2,11 @@
 /* audit.h: the audit log, ~/.coi/audit/<container>.jsonl, one JSON object per line in the
  * original's schema: id (UUID v4), timestamp (RFC 3339, nanoseconds, UTC), level, category,
  * title, description, action, and evidence holding exactly one typed sub-object (process,
- * network, filesystem, file_write, process_count or disk_space). The file is created 0600 and
- * written with O_APPEND, one write() per line, so concurrent writers never interleave lines.
- * Lines older than the retention are dropped when the log is opened. */
+ * network, filesystem, file_write, process_count or disk_space); then the chain, seq and prev
+ * (audit-chain.h). The file is created 0600 and written with O_APPEND, one write() per line,
+ * under an exclusive flock that also covers the head file, so writers never interleave and a
+ * reader that takes a shared lock sees whole lines and a head that matches them. Old lines are
+ * dropped from the front when the log is opened (retention), leaving a pruning record. */
 #pragma once
 
 #include <stdbool.h>
@@ -15,7 +17,10 @@
 #include "monitor/rules.h"
 #include "util/cleanup.h"
 
+struct audit_link;
+struct audit_verify;
 struct coi_error;
+struct json_t;
 
 enum threat_action {
 	ACTION_LOGGED,
@@ -90,11 +95,19 @@ struct threat {
 /* A fresh id and the current time. */
 void threat_init(struct threat *t);
 
-/* The JSON line (without newline); free() it. */
+/* The JSON line (without newline and without the chain fields); free() it. */
 int threat_to_json(const struct threat *t, char **ret, struct coi_error *err);
+/* The same as an object (NULL on OOM), for callers that add fields. */
+struct json_t *threat_to_object(const struct threat *t);
 
 /* coi_dir()/audit/<container>.jsonl; -EINVAL for a name that is not a plain file name. */
 int audit_path(const char *container, char **ret, struct coi_error *err);
+/* Its head file (audit-chain.h): coi_dir()/audit/<container>.head */
+int audit_head_path(const char *container, char **ret, struct coi_error *err);
+/* Checks the log and head of container against its chain (audit-chain.h), under a shared lock;
+ * -ENOENT when it has no log. */
+int audit_verify_log(const char *container, const struct audit_link *anchor,
+                     struct audit_verify *ret, struct coi_error *err);
 
 struct audit;
 /* Opens (creating ~/.coi/audit 0700 and the file 0600). With retention_days (0: keep all), first
@@ -102,11 +115,29 @@ struct audit;
  * older lines (audit_prune). */
 int audit_open(const char *container, unsigned retention_days, struct audit **ret,
                struct coi_error *err);
+/* Appends t as the next record of the chain. */
 int audit_write(struct audit *a, const struct threat *t, struct coi_error *err);
+/* Writes a pending note first (below). */
 struct audit *audit_close(struct audit *a);
 DEFINE_CLEANUP(struct audit *, audit_close)
 
-/* Removes the regular *.jsonl files in dir last modified before cutoff; returns how many. */
+/* Called after each record is written, with its line (no newline) and its place in the chain:
+ * how findings leave the host as they happen (export.h). */
+typedef void (*audit_sink_fn)(const struct threat *t, const char *line,
+                              const struct audit_link *link, void *userdata);
+/* Sets the sink, then writes what audit_open found (below), so the sink sees it too. */
+void audit_set_sink(struct audit *a, audit_sink_fn fn, void *userdata);
+
+/* When audit_open finds the end of the log does not match its head file (lines removed from the
+ * end, or the head itself removed), the next record written is a note of that: a WARNING,
+ * category "audit", with {"audit": {"event": "truncated" | "head_missing", ...}}, so the
+ * evidence stays in the chain after the head moves on. This writes it now (0 if none). */
+int audit_flush_note(struct audit *a, struct coi_error *err);
+
+/* Removes the regular *.jsonl files in dir last modified before cutoff, and their heads;
+ * returns how many logs. */
 int audit_prune_dir(const char *dir, time_t cutoff, struct coi_error *err);
-/* Rewrites path without the lines whose timestamp is before cutoff; returns lines dropped. */
+/* Rewrites path without its leading records whose timestamp is before cutoff (up to the first
+ * break in the chain, so retention never removes the evidence of an edit), replaced by one
+ * pruning record; returns the records dropped. */
 int audit_prune(const char *path, time_t cutoff, struct coi_error *err);

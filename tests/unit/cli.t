@@ -4,17 +4,7 @@
 # errors with a one-line hint.
 set -u
 coi=${COI_BUILD:-build/dev}/coi
-n=0 failed=0
-check() { # DESC EXPECTED_RC REGEX CMD...
-    local desc=$1 want=$2 re=$3 out rc
-    shift 3
-    out=$("$@" 2>&1) && rc=0 || rc=$?
-    n=$((n + 1))
-    if [ "$rc" = "$want" ] && [[ "$out" =~ $re ]]; then echo "ok $n - $desc"; else
-        echo "not ok $n - $desc"; failed=1
-        echo "# exit $rc (wanted $want); output: $(head -c 500 <<<"$out")"
-    fi
-}
+. "$(dirname "$0")/check.sh"
 check "--version" 0 '^coi [0-9a-z.-]+' "$coi" --version
 check "--help lists verbs with one line each" 0 'Verbs:.*  version +print the version' "$coi" --help
 check "help VERB" 0 '^Usage: coi version' "$coi" help version

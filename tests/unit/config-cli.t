@@ -5,17 +5,7 @@
 # warning, validate's exit codes and messages. HOME and COI_HOME point into a temporary directory.
 set -u
 coi=${COI_BUILD:-$(pwd)/build/dev}/coi
-n=0 failed=0
-check() { # DESC EXPECTED_RC REGEX CMD...
-    local desc=$1 want=$2 re=$3 out rc
-    shift 3
-    out=$("$@" 2>&1) && rc=0 || rc=$?
-    n=$((n + 1))
-    if [ "$rc" = "$want" ] && [[ "$out" =~ $re ]]; then echo "ok $n - $desc"; else
-        echo "not ok $n - $desc"; failed=1
-        echo "# exit $rc (wanted $want); output: $(head -c 800 <<<"$out" | sed '2,$s/^/# /')"
-    fi
-}
+. "$(dirname "$0")/check.sh"
 tmp=$(mktemp -d /tmp/coi-t-tests-cli-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export HOME=$tmp/home COI_HOME=$tmp/home/.coi

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "monitor/audit-chain.h"
 #include "monitor/audit.h"
 #include "tap.h"
 #include "util/buf.h"
@@ -91,10 +92,11 @@ static void test_write_and_retention(void)
 	CHECK(audit_path("../x", &path, &err) == -EINVAL);
 	CHECK(audit_open("coi-t-1", 30, &a, &err) == 0);
 	threat_init(&t);
-	CHECK(audit_write(a, &t, &err) == 0);
 	t.time.tv_sec -= 40 * 86400; /* an old line */
 	CHECK(audit_write(a, &t, &err) == 0);
 	threat_init(&t);
+	CHECK(audit_write(a, &t, &err) == 0);
+	t.time.tv_sec -= 40 * 86400; /* an old line after a new one stays: only the front goes */
 	CHECK(audit_write(a, &t, &err) == 0);
 	a = audit_close(a);
 	CHECK(audit_path("coi-t-1", &path, &err) == 0);
@@ -103,7 +105,7 @@ static void test_write_and_retention(void)
 	for (size_t i = 0; i < b.len; i++)
 		lines += b.data[i] == '\n';
 	CHECK(lines == 3);
-	/* Reopening prunes the old line. */
+	/* Reopening prunes the old line: a pruning record takes its place. */
 	CHECK(audit_open("coi-t-1", 30, &a, &err) == 0);
 	a = audit_close(a);
 	buf_reset(&b);
@@ -111,7 +113,8 @@ static void test_write_and_retention(void)
 	lines = 0;
 	for (size_t i = 0; i < b.len; i++)
 		lines += b.data[i] == '\n';
-	CHECK(lines == 2);
+	CHECK(lines == 3);
+	CHECK(strstr(buf_str(&b), "\"event\":\"pruned\",\"records\":1,\"seq\":1,") != NULL);
 }
 
 /* Retention covers the logs of containers long gone, not only the one being opened. */
@@ -143,6 +146,296 @@ static void test_retention_dir(void)
 	CHECK(audit_prune_dir("/nonexistent-coi-t", 0, &err) == 0);
 }
 
+/* ---- the chain ----------------------------------------------------------------------------- */
+
+static char *log_path(const char *name)
+{
+	char *p = NULL;
+
+	CHECK(audit_path(name, &p, NULL) == 0);
+	return p;
+}
+
+/* n records in a fresh log of name. */
+static void write_records(const char *name, int n)
+{
+	_cleanup_(freep) char *path = log_path(name), *head = NULL;
+	struct threat t = {.level = THREAT_WARNING, .category = "environment", .title = "t"};
+	struct audit *a = NULL;
+
+	CHECK(audit_head_path(name, &head, NULL) == 0);
+	(void)unlink(path);
+	(void)unlink(head);
+	CHECK(audit_open(name, 0, &a, NULL) == 0);
+	for (int i = 0; i < n; i++) {
+		char d[16];
+
+		snprintf(d, sizeof(d), "record %d", i + 1);
+		threat_init(&t);
+		t.description = d;
+		CHECK(audit_write(a, &t, NULL) == 0);
+	}
+	audit_close(a);
+}
+
+/* The lines of name's log. */
+static size_t read_lines(const char *name, char lines[][4096], size_t max)
+{
+	_cleanup_(freep) char *path = log_path(name);
+	_cleanup_buf_ struct buf b = BUF_INIT(1 << 20);
+	size_t n = 0;
+
+	CHECK(read_file(path, &b, NULL) == 0);
+	for (const char *p = buf_str(&b); *p && n < max; n++) {
+		size_t len = strcspn(p, "\n");
+
+		snprintf(lines[n], 4096, "%.*s", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
+	return n;
+}
+
+/* Rewrites name's log with the given lines (by index, -1 ends). */
+static void write_lines(const char *name, char lines[][4096], const int *order)
+{
+	_cleanup_(freep) char *path = log_path(name);
+	_cleanup_buf_ struct buf b = BUF_INIT(1 << 20);
+
+	for (const int *i = order; *i >= 0; i++)
+		CHECK(buf_printf(&b, "%s\n", lines[*i]) >= 0);
+	CHECK(write_file_atomic(path, b.data ? b.data : "", b.len, 0600, NULL) == 0);
+}
+
+static enum audit_problem verify(const char *name, struct audit_verify *v)
+{
+	CHECK(audit_verify_log(name, NULL, v, NULL) == 0);
+	return v->problem;
+}
+
+static void test_chain_intact(void)
+{
+	struct audit_verify v;
+	char lines[8][4096];
+	_cleanup_json_ json_t *j = NULL;
+
+	write_records("coi-t-c", 5);
+	CHECK(verify("coi-t-c", &v) == AUDIT_INTACT);
+	CHECK(v.records == 5 && v.first.seq == 1 && v.last.seq == 5 && v.problems == 0);
+	CHECK(read_lines("coi-t-c", lines, 8) == 5);
+	CHECK(json_parse(lines[0], strlen(lines[0]), &j, NULL) == 0);
+	CHECK(json_get_int(j, "seq", 0) == 1);
+	CHECK_STREQ(json_get_str(j, "prev"), AUDIT_GENESIS);
+	/* the original's fields are all still there */
+	CHECK(json_get_str(j, "id") && json_get_str(j, "timestamp") && json_get_obj(j, "evidence"));
+}
+
+static void test_chain_edit(void)
+{
+	struct audit_verify v;
+	char lines[8][4096];
+	char *p;
+
+	write_records("coi-t-c", 5);
+	CHECK(read_lines("coi-t-c", lines, 8) == 5);
+	p = strstr(lines[2], "record 3");
+	CHECK(p != NULL);
+	if (p)
+		p[7] = '9'; /* "record 9" */
+	write_lines("coi-t-c", lines, (int[]){0, 1, 2, 3, 4, -1});
+	CHECK(verify("coi-t-c", &v) == AUDIT_EDITED);
+	CHECK(v.problem_line == 3);
+	/* the last line edited: only the head can tell */
+	write_records("coi-t-c", 5);
+	CHECK(read_lines("coi-t-c", lines, 8) == 5);
+	p = strstr(lines[4], "\"warning\"");
+	CHECK(p != NULL);
+	if (p)
+		memcpy(p, "\"info\"   ", 9);
+	write_lines("coi-t-c", lines, (int[]){0, 1, 2, 3, 4, -1});
+	CHECK(verify("coi-t-c", &v) == AUDIT_EDITED);
+	CHECK(v.problem_line == 5);
+}
+
+static void test_chain_delete_reorder_truncate(void)
+{
+	struct audit_verify v;
+	char lines[8][4096];
+
+	write_records("coi-t-c", 5);
+	CHECK(read_lines("coi-t-c", lines, 8) == 5);
+	write_lines("coi-t-c", lines, (int[]){0, 1, 3, 4, -1}); /* record 3 deleted */
+	CHECK(verify("coi-t-c", &v) == AUDIT_MISSING);
+	CHECK(v.problem_line == 3 && strstr(v.what, "record 3 is missing") != NULL);
+	write_lines("coi-t-c", lines, (int[]){0, 2, 1, 3, 4, -1}); /* 2 and 3 swapped */
+	CHECK(verify("coi-t-c", &v) == AUDIT_REORDERED);
+	CHECK(v.problem_line == 2);
+	write_lines("coi-t-c", lines, (int[]){0, 1, 2, 3, -1}); /* the last line deleted */
+	CHECK(verify("coi-t-c", &v) == AUDIT_TRUNCATED);
+	write_lines("coi-t-c", lines, (int[]){1, 2, 3, 4, -1}); /* the first line deleted */
+	CHECK(verify("coi-t-c", &v) == AUDIT_MISSING);
+	CHECK(v.problem_line == 1);
+	write_lines("coi-t-c", lines, (int[]){0, 1, 2, 2, 3, 4, -1}); /* a line repeated */
+	CHECK(verify("coi-t-c", &v) == AUDIT_REORDERED);
+	CHECK(v.problem_line == 4);
+}
+
+/* A writer that reopens a truncated log records it in the chain, so the evidence outlives the
+ * head it overwrites. */
+static void test_chain_truncation_noted(void)
+{
+	_cleanup_(freep) char *head = NULL;
+	struct threat t = {.level = THREAT_INFO, .category = "x", .title = "t"};
+	struct audit_verify v;
+	char lines[8][4096];
+	struct audit *a = NULL;
+
+	write_records("coi-t-c", 3);
+	CHECK(read_lines("coi-t-c", lines, 8) == 3);
+	write_lines("coi-t-c", lines, (int[]){0, 1, -1});
+	CHECK(audit_open("coi-t-c", 0, &a, NULL) == 0);
+	threat_init(&t);
+	CHECK(audit_write(a, &t, NULL) == 0);
+	audit_close(a);
+	CHECK(verify("coi-t-c", &v) == AUDIT_NOTED);
+	CHECK(v.problem_line == 3);
+	CHECK(read_lines("coi-t-c", lines, 8) == 4);
+	CHECK(strstr(lines[2], "\"event\":\"truncated\"") && strstr(lines[2], "\"seq\":3,"));
+	/* the head removed: noted the same way */
+	write_records("coi-t-c", 2);
+	CHECK(audit_head_path("coi-t-c", &head, NULL) == 0 && unlink(head) == 0);
+	CHECK(verify("coi-t-c", &v) == AUDIT_NO_HEAD);
+	CHECK(audit_open("coi-t-c", 0, &a, NULL) == 0);
+	audit_close(a); /* closing writes the note even without a record */
+	CHECK(verify("coi-t-c", &v) == AUDIT_NOTED);
+}
+
+static void test_chain_prune(void)
+{
+	_cleanup_(freep) char *path = log_path("coi-t-p");
+	struct threat t = {.level = THREAT_WARNING, .category = "environment", .title = "t"};
+	struct audit_verify v;
+	struct audit_link anchor;
+	char lines[8][4096];
+	struct audit *a = NULL;
+
+	(void)unlink(path);
+	CHECK(audit_open("coi-t-p", 0, &a, NULL) == 0);
+	for (int i = 0; i < 5; i++) {
+		threat_init(&t);
+		if (i < 3)
+			t.time.tv_sec -= 40 * 86400;
+		CHECK(audit_write(a, &t, NULL) == 0);
+	}
+	audit_close(a);
+	CHECK(verify("coi-t-p", &v) == AUDIT_INTACT);
+	anchor = v.last;
+	CHECK(audit_open("coi-t-p", 30, &a, NULL) == 0);
+	audit_close(a);
+	CHECK(read_lines("coi-t-p", lines, 8) == 3);
+	CHECK(verify("coi-t-p", &v) == AUDIT_INTACT);
+	CHECK(v.pruned == 3 && v.records == 2 && v.first.seq == 4 && v.last.seq == 5);
+	CHECK(audit_verify_log("coi-t-p", &anchor, &v, NULL) == 0 && v.problem == AUDIT_INTACT);
+	/* and still catches an edit after the pruning */
+	memcpy(strstr(lines[1], "warning"), "WARNING", 7);
+	write_lines("coi-t-p", lines, (int[]){0, 1, 2, -1});
+	CHECK(verify("coi-t-p", &v) == AUDIT_EDITED && v.problem_line == 2);
+	/* the marker's link is checked too */
+	CHECK(read_lines("coi-t-p", lines, 8) == 3);
+	write_records("coi-t-p", 0);
+	CHECK(audit_open("coi-t-p", 0, &a, NULL) == 0);
+	for (int i = 0; i < 4; i++) {
+		threat_init(&t);
+		if (i < 2)
+			t.time.tv_sec -= 40 * 86400;
+		CHECK(audit_write(a, &t, NULL) == 0);
+	}
+	audit_close(a);
+	CHECK(audit_prune(path, time(NULL) - 30 * 86400, NULL) == 2);
+	CHECK(audit_prune(path, time(NULL) - 30 * 86400, NULL) == 0); /* idempotent */
+	CHECK(verify("coi-t-p", &v) == AUDIT_INTACT && v.pruned == 2);
+	CHECK(read_lines("coi-t-p", lines, 8) == 3);
+	{
+		char *h = strstr(lines[0], "\"hash\":\"");
+
+		CHECK(h != NULL);
+		if (h)
+			h[8] = h[8] == '0' ? '1' : '0';
+	}
+	write_lines("coi-t-p", lines, (int[]){0, 1, 2, -1});
+	CHECK(verify("coi-t-p", &v) == AUDIT_EDITED && v.problem_line == 1);
+}
+
+/* Retention stops at the first break: the evidence of an edit is never pruned away. */
+static void test_chain_prune_keeps_evidence(void)
+{
+	_cleanup_(freep) char *path = log_path("coi-t-e");
+	struct threat t = {.level = THREAT_WARNING, .category = "environment", .title = "t"};
+	struct audit_verify v;
+	char lines[8][4096];
+	struct audit *a = NULL;
+
+	(void)unlink(path);
+	CHECK(audit_open("coi-t-e", 0, &a, NULL) == 0);
+	for (int i = 0; i < 4; i++) {
+		threat_init(&t);
+		t.time.tv_sec -= 40 * 86400;
+		CHECK(audit_write(a, &t, NULL) == 0);
+	}
+	audit_close(a);
+	CHECK(read_lines("coi-t-e", lines, 8) == 4);
+	write_lines("coi-t-e", lines, (int[]){0, 2, 3, -1}); /* record 2 removed */
+	CHECK(audit_prune(path, time(NULL) - 30 * 86400, NULL) == 1);
+	CHECK(verify("coi-t-e", &v) == AUDIT_MISSING);
+}
+
+static void test_chain_legacy_and_torn(void)
+{
+	_cleanup_(freep) char *path = log_path("coi-t-l"), *head = NULL;
+	struct threat t = {.level = THREAT_INFO, .category = "x", .title = "t"};
+	struct audit_verify v;
+	struct audit *a = NULL;
+	const char *old = "{\"id\":\"1\",\"level\":\"info\"}\n{\"id\":\"2\",\"level\":\"info\"}\n";
+
+	CHECK(audit_head_path("coi-t-l", &head, NULL) == 0);
+	(void)unlink(head);
+	CHECK(write_file_atomic(path, old, strlen(old), 0600, NULL) == 0);
+	CHECK(verify("coi-t-l", &v) == AUDIT_NOT_CHAINED);
+	CHECK(audit_open("coi-t-l", 0, &a, NULL) == 0);
+	threat_init(&t);
+	CHECK(audit_write(a, &t, NULL) == 0);
+	audit_close(a);
+	CHECK(verify("coi-t-l", &v) == AUDIT_INTACT);
+	CHECK(v.legacy == 2 && v.records == 1);
+	/* a torn last line: the next record starts a line of its own; verify names the damage */
+	{
+		int fd = open(path, O_WRONLY | O_APPEND);
+
+		CHECK(fd >= 0 && write(fd, "{\"id\":", 6) == 6);
+		close(fd);
+	}
+	CHECK(audit_open("coi-t-l", 0, &a, NULL) == 0);
+	threat_init(&t);
+	CHECK(audit_write(a, &t, NULL) == 0);
+	audit_close(a);
+	CHECK(verify("coi-t-l", &v) == AUDIT_BAD_LINE && v.problem_line == 4);
+}
+
+static void test_link_parse(void)
+{
+	struct audit_link l;
+	char s[128];
+
+	snprintf(s, sizeof(s), "12:%s", AUDIT_GENESIS);
+	CHECK(audit_link_parse(s, &l) == 0 && l.seq == 12);
+	snprintf(s, sizeof(s), "3:sha256:%s", AUDIT_GENESIS);
+	CHECK(audit_link_parse(s, &l) == 0 && l.seq == 3);
+	CHECK(audit_link_parse("0:00", &l) == -EINVAL);
+	CHECK(audit_link_parse("x", &l) == -EINVAL);
+	CHECK(audit_link_parse(NULL, &l) == -EINVAL);
+	snprintf(s, sizeof(s), "1:%.63s", AUDIT_GENESIS);
+	CHECK(audit_link_parse(s, &l) == -EINVAL);
+}
+
 int main(void)
 {
 	if (!mkdtemp(home))
@@ -152,6 +445,14 @@ int main(void)
 	RUN(test_evidence_kinds);
 	RUN(test_write_and_retention);
 	RUN(test_retention_dir);
+	RUN(test_chain_intact);
+	RUN(test_chain_edit);
+	RUN(test_chain_delete_reorder_truncate);
+	RUN(test_chain_truncation_noted);
+	RUN(test_chain_prune);
+	RUN(test_chain_prune_keeps_evidence);
+	RUN(test_chain_legacy_and_torn);
+	RUN(test_link_parse);
 	{
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
