@@ -13,7 +13,7 @@ DESTDIR	?=
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
-PKGS	:= libcurl jansson libcrypto libnftables libseccomp libmnl
+PKGS	:= libcurl jansson libssl libcrypto libnftables libseccomp libmnl libevent libevent_openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -24,7 +24,7 @@ COI_CFLAGS := -std=gnu17 -D_GNU_SOURCE -MMD -MP -Isrc -fstack-protector-strong -
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
 	   -Wimplicit-fallthrough -Wpointer-arith -Wcast-align -Wundef -Wno-unused-parameter
 COI_LDFLAGS := -pie -Wl,-z,relro,-z,now
-LDLIBS	+= $(PKG_LIBS) -lm
+LDLIBS	+= $(PKG_LIBS) -lhttp_parser -lm
 
 ifeq ($(BUILD),dev)
 COI_CFLAGS += $(WARN) -Werror -D_FORTIFY_SOURCE=2

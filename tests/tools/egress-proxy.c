@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/* egress-proxy: the credential proxy (egress/proxy.h) on its own, for tests and benchmarks,
+ * without a session: secrets and values from the command line, a listening socket of its own.
+ *
+ *   egress-proxy --listen ADDR:PORT --ca-out FILE [--cafile FILE] [--connect-to name=addr:port,..]
+ *                [--port N] [--findings FILE] [--lifetime SECS]
+ *                --secret NAME --host H [--host H2] [--header X] [--format F] [--basic-user U]
+ *                    --placeholder P --value V  [--secret ...]
+ *
+ * Writes the session CA's certificate to --ca-out, prints "port N" once it accepts, appends one
+ * line per refused request to --findings, and stops on SIGTERM, or after --lifetime seconds
+ * (default 300). On exit it prints its counters ("stats connections=... requests=...") and its
+ * peak memory ("rss_kb=..."). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "egress/ca.h"
+#include "egress/httpreq.h"
+#include "egress/proxy.h"
+#include "egress/secret.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/strv.h"
+
+static const char *findings_path;
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: egress-proxy --listen ADDR:PORT --ca-out FILE --secret NAME --host "
+	                "H --placeholder P --value V [...]\n");
+	exit(2);
+}
+
+static void on_finding(void *u, const char *host, const struct egress_finding *f)
+{
+	FILE *out = findings_path ? fopen(findings_path, "ae") : NULL;
+
+	(void)u;
+	if (!out)
+		return;
+	fprintf(out, "host=%s status=%u secret=%s where=%s method=%s target=%s\n", host,
+	        egress_verdict_status(f->verdict), f->secret ? f->secret : "-", f->where,
+	        f->method, f->target);
+	fclose(out);
+}
+
+static void on_ready(void *u)
+{
+	printf("port %u\n", *(unsigned *)u);
+	fflush(stdout);
+}
+
+static int listen_on(const char *spec, unsigned *ret_port)
+{
+	char addr[64] = "127.0.0.1";
+	const char *colon = strrchr(spec, ':');
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (colon && (size_t)(colon - spec) < sizeof(addr)) {
+		memcpy(addr, spec, (size_t)(colon - spec));
+		addr[colon - spec] = '\0';
+	}
+	sa.sin_port = htons((uint16_t)atoi(colon ? colon + 1 : spec));
+	if (fd < 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 512) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
+		return -1;
+	*ret_port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static long rss_peak_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static int set_field(struct egress_secret *s, const char *opt, const char *v)
+{
+	char **field = strcmp(opt, "--header") == 0        ? &s->header
+	               : strcmp(opt, "--format") == 0      ? &s->format
+	               : strcmp(opt, "--basic-user") == 0  ? &s->basic_user
+	               : strcmp(opt, "--placeholder") == 0 ? &s->placeholder
+	               : strcmp(opt, "--value") == 0       ? &s->value
+	                                                   : NULL;
+
+	if (strcmp(opt, "--host") == 0)
+		return strv_push(&s->hosts, v);
+	if (!field)
+		return -EINVAL;
+	free(*field);
+	*field = strdup(v);
+	return *field ? 0 : -ENOMEM;
+}
+
+int main(int argc, char **argv)
+{
+	struct egress_set set = {.v = calloc(EGRESS_SECRETS_MAX, sizeof(struct egress_secret))};
+	struct egress_connect_to ct[EGRESS_CONNECT_TO_MAX];
+	struct egress_proxy_opts o = {.stop_fd = -1, .connect_to = ct};
+	const char *listen_spec = NULL, *ca_out = NULL;
+	_cleanup_buf_ struct buf pem = BUF_INIT(1 << 16);
+	_cleanup_strv_free_ char **hosts = NULL;
+	struct egress_ca *ca = NULL;
+	struct egress_stats st = {0};
+	struct coi_error err = {0};
+	unsigned port = 0, lifetime = 300;
+	FILE *f;
+	int r;
+
+	log_level_from_env();
+	for (int i = 1; i < argc; i++) {
+		const char *opt = argv[i], *v = i + 1 < argc ? argv[++i] : NULL;
+
+		if (!v || !set.v)
+			usage();
+		if (strcmp(opt, "--listen") == 0)
+			listen_spec = v;
+		else if (strcmp(opt, "--ca-out") == 0)
+			ca_out = v;
+		else if (strcmp(opt, "--cafile") == 0)
+			o.cafile = v;
+		else if (strcmp(opt, "--port") == 0)
+			o.port = (uint16_t)atoi(v);
+		else if (strcmp(opt, "--findings") == 0)
+			findings_path = v;
+		else if (strcmp(opt, "--lifetime") == 0)
+			lifetime = (unsigned)atoi(v);
+		else if (strcmp(opt, "--connect-to") == 0) {
+			r = egress_connect_to_parse(v, ct, EGRESS_CONNECT_TO_MAX, &err);
+			if (r < 0) {
+				fprintf(stderr, "egress-proxy: %s\n", err.msg);
+				return 2;
+			}
+			o.n_connect_to = (size_t)r;
+		} else if (strcmp(opt, "--secret") == 0) {
+			if (set.n == EGRESS_SECRETS_MAX)
+				usage();
+			set.v[set.n++].name = strdup(v);
+		} else if (set.n == 0 || set_field(&set.v[set.n - 1], opt, v) < 0) {
+			usage();
+		}
+	}
+	if (!listen_spec || !ca_out || set.n == 0)
+		usage();
+	for (size_t i = 0; i < set.n; i++)
+		if (egress_secret_check(&set.v[i], &err) < 0) {
+			fprintf(stderr, "egress-proxy: %s\n", err.msg);
+			return 2;
+		}
+	hosts = egress_set_hosts(&set);
+	if (!hosts || egress_ca_new(hosts, "test proxy", &ca, &err) < 0 ||
+	    egress_ca_pem(ca, &pem) < 0) {
+		fprintf(stderr, "egress-proxy: cannot make the CA: %s\n", err.msg);
+		return 1;
+	}
+	f = fopen(ca_out, "we");
+	if (!f || fwrite(pem.data, 1, pem.len, f) != pem.len || fclose(f) != 0) {
+		perror("egress-proxy: --ca-out");
+		return 1;
+	}
+	o.listen_fd = listen_on(listen_spec, &port);
+	if (o.listen_fd < 0) {
+		perror("egress-proxy: listen");
+		return 1;
+	}
+	o.set = &set;
+	o.ca = ca;
+	o.finding = on_finding;
+	o.ready = on_ready;
+	o.userdata = &port;
+	alarm(lifetime); /* SIGALRM's default action ends the run */
+	r = egress_proxy_run(&o, &st, &err);
+	if (r < 0)
+		fprintf(stderr, "egress-proxy: %s\n", err.msg);
+	printf("stats connections=%lu refused_handshakes=%lu requests=%lu injected=%lu refused=%lu "
+	       "rss_kb=%ld\n",
+	       st.connections, st.refused_handshakes, st.requests, st.injected, st.refused,
+	       rss_peak_kb());
+	egress_ca_free(ca);
+	egress_set_release(&set);
+	return r < 0 ? 1 : 0;
+}
