@@ -273,10 +273,10 @@ static int scan_header(struct egress_req *r, struct hdr *h)
 			h->mine |= 1u << i;
 			continue;
 		}
-		(void)snprintf(where, sizeof(where), "header '%.*s'",
-		               (int)(h->name_len > EGRESS_HEADER_MAX ? EGRESS_HEADER_MAX
-		                                                     : h->name_len),
-		               hname(r, h));
+		(void)snprintf(
+		        where, sizeof(where), "header '%.*s'",
+		        (int)(h->name_len > EGRESS_HEADER_MAX ? EGRESS_HEADER_MAX : h->name_len),
+		        hname(r, h));
 		return refuse(r, EGRESS_REFUSE_PLACEHOLDER, &set->v[i], where);
 	}
 	return 0;

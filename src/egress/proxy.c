@@ -13,9 +13,9 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
-#include <event2/buffer.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -39,6 +39,12 @@
 #define HANDSHAKE_SECS 10
 #define IDLE_SECS      900 /* an agent's stream may think for minutes between events */
 #define READ_CHUNK     16384
+#define SESSIONS_MAX   64 /* upstream TLS sessions kept for resumption, one per host */
+
+struct session {
+	char host[256];
+	SSL_SESSION *s;
+};
 
 struct proxy {
 	const struct egress_proxy_opts *o;
@@ -47,6 +53,7 @@ struct proxy {
 	SSL_CTX *down_ctx, *up_ctx;
 	struct egress_stats stats;
 	struct conn *conns; /* every live connection, freed at the end if still there */
+	struct session sessions[SESSIONS_MAX];
 };
 
 struct conn {
@@ -55,10 +62,11 @@ struct conn {
 	struct bufferevent *down, *up;
 	struct egress_req *req;
 	char host[256];
-	bool tunnel;  /* upgraded: raw both ways */
-	bool closing; /* write what down has left, then end */
+	bool tunnel;   /* upgraded: raw both ways */
+	bool closing;  /* write what down has left, then end */
 	bool answered; /* up sent something: a failure of up can no longer be answered with 502 */
 	bool dying;    /* conn_close() ran */
+	bool up_error; /* the upstream connection could not be opened */
 };
 
 /* ---- ending ------------------------------------------------------------------------------- */
@@ -72,7 +80,8 @@ static void conn_destroy(struct conn *c)
 		SSL *ssl = bufferevent_openssl_get_ssl(c->down);
 
 		if (ssl && SSL_is_init_finished(ssl))
-			(void)SSL_shutdown(ssl); /* close_notify: the end of a response read to EOF */
+			(void)SSL_shutdown(
+			        ssl); /* close_notify: the end of a response read to EOF */
 		bufferevent_free(c->down);
 	}
 	if (c->up)
@@ -248,6 +257,38 @@ static const struct egress_connect_to *connect_to_find(const struct egress_proxy
 	return NULL;
 }
 
+/* The resumption slot of host: its own, or (make) a free one, or the first. */
+static struct session *session_slot(struct proxy *px, const char *host, bool make)
+{
+	for (size_t i = 0; i < SESSIONS_MAX; i++)
+		if (strcmp(px->sessions[i].host, host) == 0)
+			return &px->sessions[i];
+	if (!make)
+		return NULL;
+	for (size_t i = 0; i < SESSIONS_MAX; i++)
+		if (!px->sessions[i].host[0]) {
+			(void)snprintf(px->sessions[i].host, sizeof(px->sessions[i].host), "%s",
+			               host);
+			return &px->sessions[i];
+		}
+	return &px->sessions[0];
+}
+
+/* A session ticket from a real host: the next connection to it resumes (no certificate chain
+ * to send and verify again). */
+static int on_new_session(SSL *ssl, SSL_SESSION *s)
+{
+	struct conn *c = SSL_get_app_data(ssl);
+	struct session *slot = c ? session_slot(c->px, c->host, true) : NULL;
+
+	if (!slot)
+		return 0;
+	SSL_SESSION_free(slot->s);
+	(void)snprintf(slot->host, sizeof(slot->host), "%s", c->host);
+	slot->s = s;
+	return 1; /* ours now */
+}
+
 static int up_start(struct conn *c)
 {
 	const struct egress_proxy_opts *o = c->px->o;
@@ -258,11 +299,16 @@ static int up_start(struct conn *c)
 	SSL *ssl = SSL_new(c->px->up_ctx);
 	int r;
 
+	struct session *sess = session_slot(c->px, c->host, false);
+
 	if (!ssl || !SSL_set_tlsext_host_name(ssl, c->host) || !SSL_set1_host(ssl, c->host) ||
 	    SSL_set_alpn_protos(ssl, alpn, sizeof(alpn) - 1) != 0) {
 		SSL_free(ssl);
 		return -ENOMEM;
 	}
+	SSL_set_app_data(ssl, c);
+	if (sess && sess->s)
+		(void)SSL_set_session(ssl, sess->s);
 	c->up = bufferevent_openssl_socket_new(c->px->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
 	                                       BEV_OPT_CLOSE_ON_FREE);
 	if (!c->up)
@@ -313,8 +359,10 @@ static void down_feed(struct conn *c, struct evbuffer *in)
 			else
 				used = 0;
 			c->tunnel = true;
-			if ((size_t)n > used && bufferevent_write(c->up, chunk + used, (size_t)n - used))
-				return answer(c, true, 500, "Internal Server Error", "coi: proxy failure");
+			if ((size_t)n > used &&
+			    bufferevent_write(c->up, chunk + used, (size_t)n - used))
+				return answer(c, true, 500, "Internal Server Error",
+				              "coi: proxy failure");
 		}
 	}
 	explicit_bzero(chunk, sizeof(chunk));
@@ -355,7 +403,7 @@ static void down_event(struct bufferevent *bev, short what, void *u)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		bufferevent_set_timeouts(bev, &(struct timeval){IDLE_SECS, 0}, NULL);
-		if (up_start(c) < 0) {
+		if (c->up_error || !c->up) {
 			log_warn("egress: cannot open a connection for %s", c->host);
 			answer(c, true, 502, "Bad Gateway", "coi: cannot reach the host");
 		}
@@ -390,6 +438,9 @@ static int on_servername(SSL *ssl, int *alert, void *arg)
 	    SSL_use_PrivateKey(ssl, egress_ca_leaf_key(px->o->ca)) != 1)
 		goto refuse;
 	memcpy(c->host, host, n + 1);
+	/* the real host's connection opens now, while the client finishes its handshake */
+	if (!c->up && up_start(c) < 0)
+		c->up_error = true;
 	return SSL_TLSEXT_ERR_OK;
 refuse:
 	log_info("egress: TLS for '%s' refused: not a host of any secret", name ? name : "");
@@ -427,6 +478,9 @@ static int ctx_setup(struct proxy *px, struct coi_error *err)
 	SSL_CTX_set_tlsext_servername_arg(px->down_ctx, px);
 	SSL_CTX_set_alpn_select_cb(px->down_ctx, on_alpn, NULL);
 	SSL_CTX_set_verify(px->up_ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_session_cache_mode(px->up_ctx,
+	                               SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(px->up_ctx, on_new_session);
 	if (SSL_CTX_set_default_verify_paths(px->up_ctx) != 1)
 		return coi_error_set(err, -EIO, "cannot load the host's CA store");
 	if (o->cafile && SSL_CTX_load_verify_locations(px->up_ctx, o->cafile, NULL) != 1)
@@ -543,6 +597,8 @@ int egress_proxy_run(const struct egress_proxy_opts *o, struct egress_stats *ret
 		conn_destroy(px.conns);
 	if (px.dns)
 		evdns_base_free(px.dns, 0);
+	for (size_t i = 0; i < SESSIONS_MAX; i++)
+		SSL_SESSION_free(px.sessions[i].s);
 	SSL_CTX_free(px.down_ctx);
 	SSL_CTX_free(px.up_ctx);
 	event_base_free(px.base);

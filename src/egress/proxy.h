@@ -42,10 +42,10 @@ struct egress_stats {
 };
 
 struct egress_proxy_opts {
-	int listen_fd;               /* a listening TCP socket; the proxy owns it from here on */
+	int listen_fd;                /* a listening TCP socket; the proxy owns it from here on */
 	const struct egress_set *set; /* placeholders, hosts, forms */
-	struct egress_ca *ca;        /* the session's CA (leaves are made as needed) */
-	const char *cafile;          /* more trust anchors for upstreams (tests); NULL: none */
+	struct egress_ca *ca;         /* the session's CA (leaves are made as needed) */
+	const char *cafile;           /* more trust anchors for upstreams (tests); NULL: none */
 	const struct egress_connect_to *connect_to;
 	size_t n_connect_to;
 	uint16_t port; /* of the real hosts; 0: 443 */

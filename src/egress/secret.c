@@ -191,10 +191,11 @@ int egress_secret_check(const struct egress_secret *s, struct coi_error *err)
 		for (const char *p = *h; *p; p++)
 			if (isupper((unsigned char)*p))
 				return coi_error_set(err, -EINVAL,
-				                     "secret '%s': host '%s' is not lower case", n, *h);
+				                     "secret '%s': host '%s' is not lower case", n,
+				                     *h);
 		if (!net_hostname_valid(*h))
-			return coi_error_set(err, -EINVAL, "secret '%s': '%s' is not a host name", n,
-			                     *h);
+			return coi_error_set(err, -EINVAL, "secret '%s': '%s' is not a host name",
+			                     n, *h);
 	}
 	if (s->header && !egress_header_name_valid(s->header))
 		return coi_error_set(err, -EINVAL, "secret '%s': '%s' is not a header name", n,

@@ -15,8 +15,8 @@
 struct buf;
 struct coi_error;
 
-#define EGRESS_HOSTS_MAX       16  /* hosts per secret */
-#define EGRESS_SECRETS_MAX     32  /* secrets per session */
+#define EGRESS_HOSTS_MAX       16 /* hosts per secret */
+#define EGRESS_SECRETS_MAX     32 /* secrets per session */
 #define EGRESS_VALUE_MAX       8192
 #define EGRESS_PLACEHOLDER_HEX 40  /* random hex digits after the prefix */
 #define EGRESS_PLACEHOLDER_MAX 128 /* prefix + "coi" + hex */

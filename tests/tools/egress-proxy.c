@@ -46,8 +46,8 @@ static void on_finding(void *u, const char *host, const struct egress_finding *f
 	if (!out)
 		return;
 	fprintf(out, "host=%s status=%u secret=%s where=%s method=%s target=%s\n", host,
-	        egress_verdict_status(f->verdict), f->secret ? f->secret : "-", f->where,
-	        f->method, f->target);
+	        egress_verdict_status(f->verdict), f->secret ? f->secret : "-", f->where, f->method,
+	        f->target);
 	fclose(out);
 }
 

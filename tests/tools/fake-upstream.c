@@ -148,9 +148,9 @@ static void record(const http_parser *p, const struct req *r)
 	if (!f)
 		return;
 	fprintf(f, "%s %.*s HTTP/%u.%u\n%.*s\nbody: %.*s\n----\n",
-	        http_method_str((enum http_method)p->method), (int)r->url_len, r->url, p->http_major,
-	        p->http_minor, (int)r->head_len, r->head, (int)(r->body_len > 512 ? 512 : r->body_len),
-	        r->body);
+	        http_method_str((enum http_method)p->method), (int)r->url_len, r->url,
+	        p->http_major, p->http_minor, (int)r->head_len, r->head,
+	        (int)(r->body_len > 512 ? 512 : r->body_len), r->body);
 	fclose(f);
 }
 
@@ -243,8 +243,9 @@ static int serve(SSL *ssl, const http_parser *p, const struct req *r)
 		             jn, json);
 		return ssl_send(ssl, resp, (size_t)n);
 	}
-	n = snprintf(resp, sizeof(resp),
-	             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n");
+	n = snprintf(
+	        resp, sizeof(resp),
+	        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n");
 	return ssl_send(ssl, resp, (size_t)n);
 }
 

@@ -93,9 +93,11 @@ static void test_pass_through(void)
 {
 	_cleanup_buf_ struct buf out = BUF_INIT(1 << 20);
 
-	CHECK(feed("api.test", "GET /v1/models?x=1 HTTP/1.1\r\nHost: api.test\r\nAccept: */*\r\n\r\n",
-	           0, &out, NULL) == 0);
-	CHECK_STREQ(buf_str(&out), "GET /v1/models?x=1 HTTP/1.1\r\nHost: api.test\r\nAccept: */*\r\n\r\n");
+	CHECK(feed("api.test",
+	           "GET /v1/models?x=1 HTTP/1.1\r\nHost: api.test\r\nAccept: */*\r\n\r\n", 0, &out,
+	           NULL) == 0);
+	CHECK_STREQ(buf_str(&out),
+	            "GET /v1/models?x=1 HTTP/1.1\r\nHost: api.test\r\nAccept: */*\r\n\r\n");
 }
 
 static void test_header_secret(void)
@@ -121,29 +123,35 @@ static void test_header_moved(void)
 	           "GET / HTTP/1.1\r\nHost: api.test\r\nAuthorization: Bearer " PH_KEY
 	           "\r\nX-Api-Key: junk\r\n\r\n",
 	           0, &out, NULL) == 0);
-	CHECK_STREQ(buf_str(&out), "GET / HTTP/1.1\r\nHost: api.test\r\nx-api-key: REAL-KEY\r\n\r\n");
+	CHECK_STREQ(buf_str(&out),
+	            "GET / HTTP/1.1\r\nHost: api.test\r\nx-api-key: REAL-KEY\r\n\r\n");
 }
 
 static void test_bearer(void)
 {
 	_cleanup_buf_ struct buf out = BUF_INIT(1 << 20);
 
-	CHECK(feed("api.test", "GET / HTTP/1.1\r\nHost: api.test\r\nauthorization: Bearer " PH_TOK
-	           "\r\n\r\n", 0, &out, NULL) == 0);
-	CHECK_STREQ(buf_str(&out), "GET / HTTP/1.1\r\nHost: api.test\r\nAuthorization: Bearer REAL-TOK\r\n\r\n");
+	CHECK(feed("api.test",
+	           "GET / HTTP/1.1\r\nHost: api.test\r\nauthorization: Bearer " PH_TOK "\r\n\r\n",
+	           0, &out, NULL) == 0);
+	CHECK_STREQ(buf_str(&out),
+	            "GET / HTTP/1.1\r\nHost: api.test\r\nAuthorization: Bearer REAL-TOK\r\n\r\n");
 }
 
 /* git sends Basic base64("x-access-token:" placeholder). */
 static void test_basic(void)
 {
-	_cleanup_buf_ struct buf out = BUF_INIT(1 << 20), in = BUF_INIT(1 << 20), want = BUF_INIT(4096);
-	struct egress_secret plain = {.format = (char *)"Basic {}", .basic_user = (char *)"x-access-token"};
+	_cleanup_buf_ struct buf out = BUF_INIT(1 << 20), in = BUF_INIT(1 << 20),
+	                         want = BUF_INIT(4096);
+	struct egress_secret plain = {.format = (char *)"Basic {}",
+	                              .basic_user = (char *)"x-access-token"};
 
 	(void)buf_puts(&in, "GET /o/r.git/info/refs HTTP/1.1\r\nHost: git.test\r\nAuthorization: ");
 	CHECK(egress_secret_render(&plain, PH_GH, &in) == 0);
 	(void)buf_puts(&in, "\r\n\r\n");
 	CHECK(feed("git.test", buf_str(&in), 0, &out, NULL) == 0);
-	(void)buf_puts(&want, "GET /o/r.git/info/refs HTTP/1.1\r\nHost: git.test\r\nAuthorization: ");
+	(void)buf_puts(&want,
+	               "GET /o/r.git/info/refs HTTP/1.1\r\nHost: git.test\r\nAuthorization: ");
 	CHECK(egress_secret_render(&plain, "REAL-GH", &want) == 0);
 	(void)buf_puts(&want, "\r\n\r\n");
 	CHECK_STREQ(buf_str(&out), buf_str(&want));
@@ -157,11 +165,12 @@ static void test_in_place(void)
 	_cleanup_buf_ struct buf out = BUF_INIT(1 << 20);
 
 	CHECK(feed("api.test",
-	           "GET /v1?key=" PH_RAW "&a=" PH_RAW " HTTP/1.1\r\nHost: api.test\r\nX-Custom: t=" PH_RAW
-	           ";\r\n\r\n",
+	           "GET /v1?key=" PH_RAW "&a=" PH_RAW
+	           " HTTP/1.1\r\nHost: api.test\r\nX-Custom: t=" PH_RAW ";\r\n\r\n",
 	           0, &out, NULL) == 0);
-	CHECK_STREQ(buf_str(&out), "GET /v1?key=R%2FAW%2B1&a=R%2FAW%2B1 HTTP/1.1\r\nHost: api.test\r\n"
-	                           "X-Custom: t=R/AW+1;\r\n\r\n");
+	CHECK_STREQ(buf_str(&out),
+	            "GET /v1?key=R%2FAW%2B1&a=R%2FAW%2B1 HTTP/1.1\r\nHost: api.test\r\n"
+	            "X-Custom: t=R/AW+1;\r\n\r\n");
 }
 
 static void test_wrong_host(void)
@@ -170,8 +179,9 @@ static void test_wrong_host(void)
 	struct egress_finding f = {0};
 
 	/* "key" is for api.test only */
-	CHECK(feed("other.test", "GET / HTTP/1.1\r\nHost: other.test\r\nx-api-key: " PH_KEY "\r\n\r\n",
-	           0, &out, &f) == -EACCES);
+	CHECK(feed("other.test",
+	           "GET / HTTP/1.1\r\nHost: other.test\r\nx-api-key: " PH_KEY "\r\n\r\n", 0, &out,
+	           &f) == -EACCES);
 	CHECK(out.len == 0);
 	CHECK(f.verdict == EGRESS_REFUSE_PLACEHOLDER);
 	CHECK_STREQ(f.secret, "key");
@@ -182,8 +192,10 @@ static void test_wrong_host(void)
 	           &f) == -EACCES);
 	CHECK_STREQ(f.where, "request target");
 	CHECK_STREQ(f.secret, "tok");
-	CHECK(feed("api.test", "GET / HTTP/1.1\r\nHost: api.test\r\nx-api-key: " PH_KEY
-	           "\r\nX-Other: " PH_OTHER "\r\n\r\n", 0, &out, &f) == -EACCES);
+	CHECK(feed("api.test",
+	           "GET / HTTP/1.1\r\nHost: api.test\r\nx-api-key: " PH_KEY "\r\nX-Other: " PH_OTHER
+	           "\r\n\r\n",
+	           0, &out, &f) == -EACCES);
 	CHECK_STREQ(f.secret, "other");
 	CHECK(out.len == 0);
 }
@@ -191,16 +203,18 @@ static void test_wrong_host(void)
 /* A placeholder for another host in a body is found wherever the body is split. */
 static void test_wrong_host_body(void)
 {
-	const char *req = "POST /up HTTP/1.1\r\nHost: other.test\r\nTransfer-Encoding: chunked\r\n\r\n"
-	                  "36\r\n{\"k\":\"" PH_KEY "\"}\r\n0\r\n\r\n";
+	const char *req =
+	        "POST /up HTTP/1.1\r\nHost: other.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+	        "36\r\n{\"k\":\"" PH_KEY "\"}\r\n0\r\n\r\n";
 	size_t bad = 0;
 
 	for (size_t step = 1; step < 80; step++) {
 		_cleanup_buf_ struct buf out = BUF_INIT(1 << 20);
 		struct egress_finding f = {0};
 
-		if (feed("other.test", req, step, &out, &f) != -EACCES || f.verdict != EGRESS_REFUSE_PLACEHOLDER ||
-		    strcmp(f.where, "body") != 0 || strstr(buf_str(&out), PH_KEY))
+		if (feed("other.test", req, step, &out, &f) != -EACCES ||
+		    f.verdict != EGRESS_REFUSE_PLACEHOLDER || strcmp(f.where, "body") != 0 ||
+		    strstr(buf_str(&out), PH_KEY))
 			bad++;
 	}
 	CHECK(bad == 0);
@@ -209,9 +223,10 @@ static void test_wrong_host_body(void)
 static void test_chunked_bytewise(void)
 {
 	_cleanup_buf_ struct buf out = BUF_INIT(1 << 20);
-	const char *req = "POST /s HTTP/1.1\r\nHost: api.test\r\nx-api-key: " PH_KEY
-	                  "\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\n"
-	                  "X-Trailer: t\r\n\r\n";
+	const char *req =
+	        "POST /s HTTP/1.1\r\nHost: api.test\r\nx-api-key: " PH_KEY
+	        "\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\n"
+	        "X-Trailer: t\r\n\r\n";
 
 	CHECK(feed("api.test", req, 1, &out, NULL) == 0);
 	/* bodies are re-framed as they were parsed: the chunks carry the same bytes */
@@ -244,8 +259,9 @@ static void test_pipelined(void)
 	           "POST /a HTTP/1.1\r\nHost: api.test\r\nContent-Length: 3\r\n\r\nabc"
 	           "GET /b HTTP/1.1\r\nHost: api.test\r\nx-api-key: " PH_KEY "\r\n\r\n",
 	           0, &out, NULL) == 0);
-	CHECK_STREQ(buf_str(&out), "POST /a HTTP/1.1\r\nHost: api.test\r\nContent-Length: 3\r\n\r\nabc"
-	                           "GET /b HTTP/1.1\r\nHost: api.test\r\nx-api-key: REAL-KEY\r\n\r\n");
+	CHECK_STREQ(buf_str(&out),
+	            "POST /a HTTP/1.1\r\nHost: api.test\r\nContent-Length: 3\r\n\r\nabc"
+	            "GET /b HTTP/1.1\r\nHost: api.test\r\nx-api-key: REAL-KEY\r\n\r\n");
 }
 
 static void test_fronting(void)
@@ -253,20 +269,20 @@ static void test_fronting(void)
 	_cleanup_buf_ struct buf out = BUF_INIT(1 << 20);
 	struct egress_finding f = {0};
 
-	CHECK(feed("api.test", "GET / HTTP/1.1\r\nHost: evil.test\r\nx-api-key: " PH_KEY "\r\n\r\n", 0,
-	           &out, &f) == -EACCES);
+	CHECK(feed("api.test", "GET / HTTP/1.1\r\nHost: evil.test\r\nx-api-key: " PH_KEY "\r\n\r\n",
+	           0, &out, &f) == -EACCES);
 	CHECK(f.verdict == EGRESS_REFUSE_MISDIRECTED);
 	CHECK(feed("api.test", "GET http://evil.test/ HTTP/1.1\r\nHost: api.test\r\n\r\n", 0, &out,
 	           &f) == -EACCES);
 	CHECK(f.verdict == EGRESS_REFUSE_MISDIRECTED);
-	CHECK(feed("api.test", "GET / HTTP/1.1\r\nHost: api.test\r\nHost: evil.test\r\n\r\n", 0, &out,
-	           &f) == -EACCES);
+	CHECK(feed("api.test", "GET / HTTP/1.1\r\nHost: api.test\r\nHost: evil.test\r\n\r\n", 0,
+	           &out, &f) == -EACCES);
 	CHECK(f.verdict == EGRESS_REFUSE_BAD);
 	CHECK(feed("api.test", "CONNECT evil.test:443 HTTP/1.1\r\nHost: evil.test:443\r\n\r\n", 0,
 	           &out, &f) == -EACCES);
 	CHECK(f.verdict == EGRESS_REFUSE_METHOD);
-	CHECK(feed("api.test", "GET https://api.test/v1 HTTP/1.1\r\nHost: api.test\r\n\r\n", 0, &out,
-	           &f) == 0);
+	CHECK(feed("api.test", "GET https://api.test/v1 HTTP/1.1\r\nHost: api.test\r\n\r\n", 0,
+	           &out, &f) == 0);
 	CHECK(out.len == 0 || strstr(buf_str(&out), "GET https://api.test/v1 HTTP/1.1\r\n"));
 }
 
@@ -331,8 +347,8 @@ static void test_secret_model(void)
 	CHECK(egress_placeholder_new("sk-ant-", &ph, NULL) == 0);
 	CHECK(strncmp(ph, "sk-ant-coi", 10) == 0 && strlen(ph) == 10 + EGRESS_PLACEHOLDER_HEX);
 	CHECK(egress_placeholder_new("a b", &ph, NULL) == -EINVAL);
-	CHECK(egress_value_valid("abc") && !egress_value_valid("a b") && !egress_value_valid("a\r\nX: y") &&
-	      !egress_value_valid(""));
+	CHECK(egress_value_valid("abc") && !egress_value_valid("a b") &&
+	      !egress_value_valid("a\r\nX: y") && !egress_value_valid(""));
 	CHECK(egress_header_name_valid("x-api-key") && !egress_header_name_valid("x api") &&
 	      !egress_header_name_valid("a:b"));
 	CHECK(egress_format_valid("Bearer {}") && !egress_format_valid("Bearer") &&
