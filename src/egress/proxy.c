@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "egress/ca.h"
 #include "egress/httpreq.h"
@@ -123,8 +124,9 @@ static void conn_finish(struct conn *c)
 		conn_close(c);
 		return;
 	}
+	/* reading goes on (and is thrown away): a handshake in progress must still finish for the
+	 * answer to go out */
 	c->closing = true;
-	bufferevent_disable(c->down, EV_READ);
 }
 
 /* A response of the proxy's own (unless the host already answered on this connection and force
@@ -376,8 +378,11 @@ static void down_read(struct bufferevent *bev, void *u)
 	unsigned before = c->req ? egress_req_passed(c->req) : 0;
 	unsigned injected = c->req ? egress_req_injected(c->req) : 0;
 
-	if (c->closing || !c->up)
+	if (c->closing || !c->up) {
+		evbuffer_drain(bufferevent_get_input(bev),
+		               evbuffer_get_length(bufferevent_get_input(bev)));
 		return;
+	}
 	down_feed(c, bufferevent_get_input(bev));
 	if (c->req) {
 		c->px->stats.requests += egress_req_passed(c->req) - before;
@@ -613,6 +618,47 @@ int egress_proxy_run(const struct egress_proxy_opts *o, struct egress_stats *ret
 
 /* ---- test routing ------------------------------------------------------------------------- */
 
+int egress_addr_parse(const char *spec, struct sockaddr_in *ret, struct coi_error *err)
+{
+	const char *colon = strrchr(spec, ':');
+	char addr[INET_ADDRSTRLEN] = "127.0.0.1";
+	size_t al = colon ? (size_t)(colon - spec) : 0;
+	char *end;
+	unsigned long port = strtoul(colon ? colon + 1 : spec, &end, 10);
+
+	if (al >= sizeof(addr) || *end || port > 65535 || end == (colon ? colon + 1 : spec))
+		return coi_error_set(err, -EINVAL, "'%s' is not address:port", spec);
+	if (colon) {
+		memcpy(addr, spec, al);
+		addr[al] = '\0';
+	}
+	*ret = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, addr, &ret->sin_addr) != 1)
+		return coi_error_set(err, -EINVAL, "'%s' is not an IPv4 address", addr);
+	return 0;
+}
+
+int egress_listen(const struct sockaddr_in *addr, uint16_t *ret_port, struct coi_error *err)
+{
+	struct sockaddr_in sa = *addr;
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return coi_error_errno(err, errno, "cannot make a socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 512) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
+		int e = errno;
+
+		close(fd);
+		return coi_error_errno(err, e, "cannot listen on %s:%u", inet_ntoa(addr->sin_addr),
+		                       ntohs(addr->sin_port));
+	}
+	*ret_port = ntohs(sa.sin_port);
+	return fd;
+}
+
 int egress_connect_to_parse(const char *s, struct egress_connect_to *ret, size_t max,
                             struct coi_error *err)
 {
@@ -620,26 +666,19 @@ int egress_connect_to_parse(const char *s, struct egress_connect_to *ret, size_t
 
 	for (const char *p = s; p && *p;) {
 		const char *end = strchrnul(p, ','), *eq = memchr(p, '=', (size_t)(end - p));
-		char addr[64];
-		const char *colon;
-		unsigned long port;
-		size_t hl, al;
+		char spec[64];
+		size_t hl = eq ? (size_t)(eq - p) : 0, sl = eq ? (size_t)(end - eq - 1) : 0;
+		int r;
 
-		if (!eq || eq == p || (hl = (size_t)(eq - p)) >= sizeof(ret->host) || n == max)
+		if (hl == 0 || hl >= sizeof(ret->host) || sl == 0 || sl >= sizeof(spec) || n == max)
 			return coi_error_set(err, -EINVAL, "'%.*s' is not name=address:port",
 			                     (int)(end - p), p);
-		colon = memrchr(eq, ':', (size_t)(end - eq));
-		al = colon ? (size_t)(colon - eq - 1) : 0;
-		port = colon ? strtoul(colon + 1, NULL, 10) : 0;
-		if (!colon || al == 0 || al >= sizeof(addr) || port == 0 || port > 65535)
-			return coi_error_set(err, -EINVAL, "'%.*s' is not name=address:port",
-			                     (int)(end - p), p);
-		memcpy(addr, eq + 1, al);
-		addr[al] = '\0';
-		ret[n] = (struct egress_connect_to){.addr.sin_family = AF_INET,
-		                                    .addr.sin_port = htons((uint16_t)port)};
-		if (inet_pton(AF_INET, addr, &ret[n].addr.sin_addr) != 1)
-			return coi_error_set(err, -EINVAL, "'%s' is not an IPv4 address", addr);
+		memcpy(spec, eq + 1, sl);
+		spec[sl] = '\0';
+		ret[n] = (struct egress_connect_to){0};
+		r = egress_addr_parse(spec, &ret[n].addr, err);
+		if (r < 0)
+			return r;
 		for (size_t i = 0; i < hl; i++)
 			ret[n].host[i] = (char)tolower((unsigned char)p[i]);
 		n++;

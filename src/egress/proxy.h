@@ -33,6 +33,12 @@ struct egress_connect_to {
 	struct sockaddr_in addr;
 };
 
+/* "1.2.3.4:443" (or a bare port: 127.0.0.1) into ret. */
+int egress_addr_parse(const char *spec, struct sockaddr_in *ret, struct coi_error *err);
+/* A listening TCP socket (non-blocking, close-on-exec) on addr; its port in *ret_port (addr's
+ * port 0: one the kernel picks). */
+int egress_listen(const struct sockaddr_in *addr, uint16_t *ret_port, struct coi_error *err);
+
 /* Parses "name=1.2.3.4:443[,name=...]" into ret (at most EGRESS_CONNECT_TO_MAX); the count. */
 int egress_connect_to_parse(const char *s, struct egress_connect_to *ret, size_t max,
                             struct coi_error *err);

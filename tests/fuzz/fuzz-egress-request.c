@@ -16,10 +16,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *hosts_a[] = {"api.test", NULL}, *hosts_b[] = {"git.test", NULL};
 static struct egress_secret secrets[] = {
-        {.name = "a", .hosts = hosts_a, .header = "x-api-key", .placeholder = "sk-coiaaaa",
+        {.name = "a",
+         .hosts = hosts_a,
+         .header = "x-api-key",
+         .placeholder = "sk-coiaaaa",
          .value = "VALUE-A"},
-        {.name = "b", .hosts = hosts_b, .header = "Authorization", .format = "Basic {}",
-         .basic_user = "x", .placeholder = "coibbbb", .value = "VALUE-B"},
+        {.name = "b",
+         .hosts = hosts_b,
+         .header = "Authorization",
+         .format = "Basic {}",
+         .basic_user = "x",
+         .placeholder = "coibbbb",
+         .value = "VALUE-B"},
         {.name = "c", .hosts = hosts_a, .placeholder = "coicccc", .value = "VALUE-C"},
 };
 static const struct egress_set set = {.v = secrets, .n = 3};

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "egress/proxy.h"
+
 #define RUNS_MAX 100000
 
 static struct sockaddr_in addr = {.sin_family = AF_INET};
@@ -163,7 +165,8 @@ static long long run_first_byte(int n)
 				t[i] = now_us() - t0;
 			if (t[i] && strstr(buf, "\r\n0\r\n\r\n"))
 				break;
-			if (have > sizeof(buf) / 2) { /* keep the tail: the end may straddle reads */
+			if (have >
+			    sizeof(buf) / 2) { /* keep the tail: the end may straddle reads */
 				memmove(buf, buf + have - 16, 16);
 				have = 16;
 			}
@@ -188,7 +191,8 @@ static int run_streams(int n)
 				buf[k] = '\0';
 				for (char *p = buf; (p = strstr(p, "data: ")); p++)
 					events++;
-				if (strstr(buf, "\r\n0\r\n\r\n") || strncmp(buf, "0\r\n\r\n", 5) == 0)
+				if (strstr(buf, "\r\n0\r\n\r\n") ||
+				    strncmp(buf, "0\r\n\r\n", 5) == 0)
 					break;
 			}
 			_exit(events == 20 ? 0 : 1);
@@ -206,8 +210,6 @@ static int run_streams(int n)
 int main(int argc, char **argv)
 {
 	const char *connect_to = NULL, *cafile = NULL, *mode = NULL;
-	char a[64];
-	const char *colon;
 	int n = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -224,18 +226,12 @@ int main(int argc, char **argv)
 		else
 			n = atoi(argv[i]);
 	}
-	colon = connect_to ? strrchr(connect_to, ':') : NULL;
-	if (!colon || !host || !cafile || !mode || n <= 0 || n > RUNS_MAX ||
-	    (size_t)(colon - connect_to) >= sizeof(a)) {
+	if (!connect_to || egress_addr_parse(connect_to, &addr, NULL) < 0 || !host || !cafile ||
+	    !mode || n <= 0 || n > RUNS_MAX) {
 		fprintf(stderr, "usage: egress-bench --connect ADDR:PORT --host NAME --cafile F "
 		                "[--header H] request|connect|first-byte|streams N\n");
 		return 2;
 	}
-	memcpy(a, connect_to, (size_t)(colon - connect_to));
-	a[colon - connect_to] = '\0';
-	addr.sin_port = htons((uint16_t)atoi(colon + 1));
-	if (inet_pton(AF_INET, a, &addr.sin_addr) != 1)
-		return 2;
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (!ctx || SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1)
 		return 1;

@@ -53,30 +53,8 @@ static void on_finding(void *u, const char *host, const struct egress_finding *f
 
 static void on_ready(void *u)
 {
-	printf("port %u\n", *(unsigned *)u);
+	printf("port %u\n", *(uint16_t *)u);
 	fflush(stdout);
-}
-
-static int listen_on(const char *spec, unsigned *ret_port)
-{
-	char addr[64] = "127.0.0.1";
-	const char *colon = strrchr(spec, ':');
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-	if (colon && (size_t)(colon - spec) < sizeof(addr)) {
-		memcpy(addr, spec, (size_t)(colon - spec));
-		addr[colon - spec] = '\0';
-	}
-	sa.sin_port = htons((uint16_t)atoi(colon ? colon + 1 : spec));
-	if (fd < 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 512) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
-		return -1;
-	*ret_port = ntohs(sa.sin_port);
-	return fd;
 }
 
 static long rss_peak_kb(void)
@@ -122,7 +100,9 @@ int main(int argc, char **argv)
 	struct egress_ca *ca = NULL;
 	struct egress_stats st = {0};
 	struct coi_error err = {0};
-	unsigned port = 0, lifetime = 300;
+	struct sockaddr_in sa;
+	uint16_t port = 0;
+	unsigned lifetime = 300;
 	FILE *f;
 	int r;
 
@@ -177,9 +157,9 @@ int main(int argc, char **argv)
 		perror("egress-proxy: --ca-out");
 		return 1;
 	}
-	o.listen_fd = listen_on(listen_spec, &port);
-	if (o.listen_fd < 0) {
-		perror("egress-proxy: listen");
+	if (egress_addr_parse(listen_spec, &sa, &err) < 0 ||
+	    (o.listen_fd = egress_listen(&sa, &port, &err)) < 0) {
+		fprintf(stderr, "egress-proxy: %s\n", err.msg);
 		return 1;
 	}
 	o.set = &set;

@@ -17,6 +17,7 @@
  *   anything else             200 "ok" */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <http_parser.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -31,6 +32,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "egress/proxy.h"
+#include "util/error.h"
 
 #define HEAD_MAX  (64 << 10)
 #define BODY_MAX  (1 << 20)
@@ -282,25 +286,6 @@ static void connection(SSL_CTX *ctx, int fd)
 	SSL_shutdown(ssl);
 }
 
-static int listen_on(const char *spec)
-{
-	char addr[64] = "127.0.0.1";
-	const char *colon = strrchr(spec, ':');
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (colon && (size_t)(colon - spec) < sizeof(addr)) {
-		memcpy(addr, spec, (size_t)(colon - spec));
-		addr[colon - spec] = '\0';
-	}
-	sa.sin_port = htons((uint16_t)atoi(colon ? colon + 1 : spec));
-	if (fd < 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0)
-		return -1;
-	return fd;
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: fake-upstream --cert C --key K [--listen ADDR:PORT] [--log FILE] "
@@ -313,7 +298,8 @@ int main(int argc, char **argv)
 	const char *cert = NULL, *key = NULL, *listen_spec = "127.0.0.1:0";
 	long lifetime = 300;
 	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
+	struct coi_error err = {0};
+	uint16_t port = 0;
 	SSL_CTX *ctx;
 	int lfd, live = 0;
 
@@ -342,12 +328,14 @@ int main(int argc, char **argv)
 		ERR_print_errors_fp(stderr);
 		return 1;
 	}
-	lfd = listen_on(listen_spec);
-	if (lfd < 0 || getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0) {
-		perror("fake-upstream: listen");
+	if (egress_addr_parse(listen_spec, &sa, &err) < 0 ||
+	    (lfd = egress_listen(&sa, &port, &err)) < 0) {
+		fprintf(stderr, "fake-upstream: %s\n", err.msg);
 		return 1;
 	}
-	printf("port %u\n", ntohs(sa.sin_port));
+	/* blocking accept: this server forks per connection */
+	(void)fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) & ~O_NONBLOCK);
+	printf("port %u\n", port);
 	fflush(stdout);
 	alarm((unsigned)lifetime); /* the bound on the whole run, children included */
 	for (;;) {
