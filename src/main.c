@@ -2,6 +2,7 @@
 /* main.c: global options, the verb dispatch and the exit code; nothing else. */
 #include <getopt.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,6 +56,10 @@ int main(int argc, char **argv)
 	const struct verb *v;
 
 	setlocale(LC_CTYPE, "");
+	/* A reader that goes away (coi run ... | head) must not kill coi mid-session: writes fail
+	 * with EPIPE instead, and the session ends as on any other signal (exec-ws.c). Programs coi
+	 * starts get the default back. */
+	signal(SIGPIPE, SIG_IGN);
 	log_level_from_env();
 	while ((c = getopt_long(argc, argv, "+vqh", opts, NULL)) != -1) {
 		switch (c) {

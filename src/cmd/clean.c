@@ -151,7 +151,8 @@ static int clean_dangling(struct incus_client *c, char *const *existing, const s
 				continue;
 			if (d == 0)
 				*dot = '\0';
-			live = strv_contains(existing, name);
+			/* a session being started records its owner before its container exists */
+			live = strv_contains(existing, name) || fleet_owner_alive(name);
 			if (live || strv_contains(seen, name))
 				continue;
 			(void)strv_push(&seen, name);

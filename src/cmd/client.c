@@ -3,7 +3,10 @@
 
 #include "cmd/cmd.h"
 #include "config/config.h"
+#include <stdio.h>
+
 #include "incus/incus.h"
+#include "session/fleet.h"
 #include "util/error.h"
 #include "util/strv.h"
 
@@ -31,16 +34,31 @@ int cmd_client_new(struct incus_client **ret, struct coi_error *err)
 	return r;
 }
 
+void cmd_mend_dead_sessions(struct incus_client *c)
+{
+	_cleanup_strv_free_ char **notes = NULL;
+
+	(void)fleet_restore_dead(c, &notes);
+	strv_foreach(n, notes)
+		fprintf(stderr, "coi: warning: %s\n", *n);
+}
+
 int cmd_open_client(struct incus_client **ret)
 {
 	struct coi_error err = {0};
 
-	return cmd_client_new(ret, &err) < 0 ? cmd_fail(&err) : 0;
+	if (cmd_client_new(ret, &err) < 0)
+		return cmd_fail(&err);
+	cmd_mend_dead_sessions(*ret);
+	return 0;
 }
 
 int cmd_open_client_with(const struct coi_config *cfg, struct incus_client **ret)
 {
 	struct coi_error err = {0};
 
-	return client_new(cfg, ret, &err) < 0 ? cmd_fail(&err) : 0;
+	if (client_new(cfg, ret, &err) < 0)
+		return cmd_fail(&err);
+	cmd_mend_dead_sessions(*ret);
+	return 0;
 }

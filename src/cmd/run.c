@@ -42,12 +42,12 @@ static int run(int argc, char **argv)
 	}
 	r = session_cmd_start(&sc, &err);
 	if (r < 0)
-		return session_cmd_finish(&sc, cmd_fail(&err));
+		return session_cmd_finish(&sc, session_cmd_fail(&err));
 	if (sc.agent_argv)
 		cmd = sc.agent_argv;
 	status = session_exec(sc.session, cmd, false, &err);
 	if (status < 0)
-		status = cmd_fail(&err);
+		status = session_cmd_fail(&err);
 	return session_cmd_finish(&sc, status);
 }
 

@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "cmd/client.h"
 #include "cmd/output.h"
 #include "config/config.h"
 #include "incus/incus.h"
@@ -587,6 +588,7 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 	r = incus_client_new(&o, &sc->client, err);
 	if (r < 0)
 		return r;
+	cmd_mend_dead_sessions(sc->client);
 	session_install_signal_handlers();
 	output_progress_begin(&bar, "creating the container");
 	sc->opts.create_wait.progress = output_progress_incus;
@@ -605,6 +607,16 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 		alarm(secs > UINT_MAX ? UINT_MAX : (unsigned)secs);
 	}
 	return 0;
+}
+
+int session_cmd_fail(const struct coi_error *err)
+{
+	int sig = session_interrupt_signal();
+
+	if (!sig)
+		return cmd_fail(err);
+	fprintf(stderr, "coi: %s\n", coi_error_message(err));
+	return 128 + sig;
 }
 
 int session_cmd_finish(struct session_cmd *sc, int status)

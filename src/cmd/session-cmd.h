@@ -47,6 +47,9 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 /* Resolve options, connect, start the session, print the startup report on stderr. With a
  * prompt, sc->agent_argv is the agent's headless command, checked before anything starts. */
 int session_cmd_start(struct session_cmd *sc, struct coi_error *err);
+/* Report a failure to start or run the session: the exit status is 128 + the signal when one
+ * cut it short (130 for Ctrl-C, as a shell has it), else EXIT_FAIL. */
+int session_cmd_fail(const struct coi_error *err);
 /* Stop the session (if any), print warnings, and return status (or 1 if the teardown failed
  * and status was 0). */
 int session_cmd_finish(struct session_cmd *sc, int status);

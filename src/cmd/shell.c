@@ -61,7 +61,7 @@ static int run(int argc, char **argv)
 		        "coi shell needs a terminal (use 'coi run -- COMMAND' without one)");
 	r = session_cmd_start(&sc, &err);
 	if (r < 0)
-		return session_cmd_finish(&sc, cmd_fail(&err));
+		return session_cmd_finish(&sc, session_cmd_fail(&err));
 	agent = agent_argv(&sc, debug);
 	if (!agent)
 		return session_cmd_finish(&sc, cmd_failf("unknown tool '%s' (known: %s; or set "
@@ -82,10 +82,10 @@ static int run(int argc, char **argv)
 		status = session_exec_plain(sc.session, tmux, true, &err);
 	}
 	if (status < 0)
-		return session_cmd_finish(&sc, cmd_fail(&err));
+		return session_cmd_finish(&sc, session_cmd_fail(&err));
 	if (tmux_alive(sc.client, sc.session->name, sc.opts.code_uid, &err) > 0) {
 		if (session_detach(sc.session, &err) < 0)
-			return session_cmd_finish(&sc, cmd_fail(&err));
+			return session_cmd_finish(&sc, session_cmd_fail(&err));
 		fprintf(stderr,
 		        "coi: detached; the agent keeps running in %s ('coi attach %s' to "
 		        "return, 'coi kill %s' to end it)\n",

@@ -180,6 +180,7 @@ static int run_base_recipe(struct build_ctx *b, const char *outdir, const char *
 		(void)setpgid(0, 0);
 		(void)signal(SIGINT, SIG_DFL);
 		(void)signal(SIGTERM, SIG_DFL);
+		(void)signal(SIGPIPE, SIG_DFL);
 		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
 			_exit(127);
 		(void)close(STDIN_FILENO);

@@ -50,6 +50,7 @@ struct exec_ws {
 	sigset_t oldmask;
 	bool raw;
 	struct termios saved;
+	bool reader_gone;   /* a local output's reader went away (EPIPE): drop what comes */
 	int first_signal;   /* the first terminating signal forwarded, 0: none yet */
 	bool give_up;       /* a second one came */
 	int64_t give_up_at; /* CLOCK_MONOTONIC ms after which the command is given up */
@@ -234,13 +235,23 @@ static int on_stdin(struct exec_ws *x)
 	return 0;
 }
 
+static void forward_terminating(struct exec_ws *x, int sig);
+
+/* A local output whose reader went away (coi run ... | head) ends the command as a local pipeline
+ * would: it gets SIGPIPE. What it writes meanwhile is dropped. */
 static int deliver(struct exec_ws *x, int stream, const struct ws_message *m)
 {
 	bool to_err = stream == S_STDERR;
 
 	if (x->capture)
 		return buf_append(to_err ? &x->err : &x->out, m->data, m->len);
-	(void)write_all(to_err ? x->o->stderr_fd : x->o->stdout_fd, m->data, m->len);
+	if (x->reader_gone)
+		return 0;
+	if (write_all(to_err ? x->o->stderr_fd : x->o->stdout_fd, m->data, m->len) == -EPIPE) {
+		x->reader_gone = true;
+		if (!x->first_signal)
+			forward_terminating(x, SIGPIPE);
+	}
 	return 0;
 }
 
@@ -281,6 +292,8 @@ static void forward_terminating(struct exec_ws *x, int sig)
 	}
 	x->first_signal = sig;
 	x->give_up_at = clock_mono_ms() + SIGNAL_GRACE_MS;
+	if (x->o->forwarded_signal)
+		*x->o->forwarded_signal = sig;
 }
 
 static void on_signals(struct exec_ws *x)

@@ -383,6 +383,9 @@ struct incus_exec_opts {
 	int stdout_fd;      /* STREAM/INTERACTIVE */
 	int stderr_fd;      /* STREAM */
 	size_t capture_max; /* CAPTURE: ceiling per stream; 0: 16 MiB */
+	/* STREAM/INTERACTIVE, out: the first terminating signal forwarded to the command (SIGPIPE
+	 * when a local output's reader went away), 0 if none; NULL: not wanted */
+	int *forwarded_signal;
 };
 
 /* Fills the defaults: uid/gid -1, fds 0/1/2, capture. */
@@ -402,7 +405,8 @@ void incus_exec_result_release(struct incus_exec_result *r);
  * errno when it could not be run (-E2BIG: captured output past capture_max). While a STREAM or
  * INTERACTIVE command runs, SIGINT/SIGTERM/SIGHUP/SIGQUIT are blocked and forwarded to it (so
  * incus_interrupt() handlers do not fire; one it never acts on is given up after a grace period,
- * -ECANCELED), and SIGWINCH resizes the pty; the signal mask and, for INTERACTIVE, the terminal
+ * -ECANCELED), a local output that fails with EPIPE (SIGPIPE ignored) sends it SIGPIPE, and
+ * SIGWINCH resizes the pty; the signal mask and, for INTERACTIVE, the terminal
  * are restored before it returns. A CAPTURE command (coi's own helpers) leaves signals to the
  * caller's handlers and ends with -ECANCELED once incus_interrupt() was called. The result's
  * out/err are "" outside CAPTURE. */

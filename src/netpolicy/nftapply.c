@@ -181,10 +181,12 @@ static int spawn(char *const *argv, int fds[6], pid_t *ret_pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	sigset_t none;
+	sigset_t none, dfl;
 	int r;
 
 	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE); /* coi ignores it (main.c); sudo and nft should not */
 	if (posix_spawn_file_actions_init(&fa) != 0)
 		return -ENOMEM;
 	if (posix_spawnattr_init(&attr) != 0) {
@@ -192,7 +194,8 @@ static int spawn(char *const *argv, int fds[6], pid_t *ret_pid)
 		return -ENOMEM;
 	}
 	r = posix_spawnattr_setsigmask(&attr, &none);
-	r = r ?: posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	r = r ?: posix_spawnattr_setsigdefault(&attr, &dfl);
+	r = r ?: posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	r = r ?: posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
 	r = r ?: posix_spawn_file_actions_adddup2(&fa, fds[3], 1);
 	r = r ?: posix_spawn_file_actions_adddup2(&fa, fds[5], 2);

@@ -2,6 +2,7 @@
 /* fleet.c: see fleet.h. */
 #include "session/fleet.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -73,7 +74,7 @@ static int proc_starttime(pid_t pid, unsigned long long *ret)
 	return 0;
 }
 
-int fleet_owner_record(const char *name, struct coi_error *err)
+int fleet_owner_record(const char *name, pid_t pid, struct coi_error *err)
 {
 	_cleanup_free_ char *path = run_file(name, "owner"), *dir = coi_dir(), *run = NULL;
 	unsigned long long start = 0;
@@ -83,8 +84,8 @@ int fleet_owner_record(const char *name, struct coi_error *err)
 	if (!path || !dir || !(run = path_join(dir, "run")))
 		return coi_error_oom(err);
 	(void)mkdir_p(run, 0700);
-	(void)proc_starttime(getpid(), &start);
-	n = snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(), start);
+	(void)proc_starttime(pid, &start);
+	n = snprintf(text, sizeof(text), "%d %llu\n", (int)pid, start);
 	return write_file_atomic(path, text, (size_t)n, 0600, err);
 }
 
@@ -312,4 +313,72 @@ int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n
 	int r = fleet_delete(c, name, err);
 
 	return r < 0 ? r : fleet_cleanup_host(name, n, err);
+}
+
+/* Make sure nothing in a dead session's container acts any more: frozen when ephemeral (it waits
+ * for 'coi clean --orphans', as a session's own teardown freezes it before deleting), stopped
+ * when persistent (as its session would have left it). Gone counts as done. */
+static int quiesce(struct incus_client *c, const char *name, struct coi_error *err)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+	const char *pers;
+	int r = incus_instance_get(c, name, &in, err);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || in->status != INCUS_STATUS_RUNNING)
+		return r < 0 ? r : 0;
+	pers = incus_map_get(&in->config, "user.coi.persistent");
+	if (pers && strcmp(pers, "true") == 0)
+		return incus_instance_set_state(c, name, INCUS_ACTION_STOP, true, -1, err);
+	return incus_instance_set_state(c, name, INCUS_ACTION_FREEZE, false, -1, err);
+}
+
+static int restore_one(struct incus_client *c, const char *name, char ***notes)
+{
+	_cleanup_free_ char *imm = run_file(name, "immutable"), *note = NULL;
+	struct coi_error e = {0};
+	int r;
+
+	if (!imm)
+		return -ENOMEM;
+	r = quiesce(c, name, &e);
+	if (r >= 0)
+		r = protect_restore_immutable(imm, &e);
+	if (r < 0)
+		r = asprintf(&note,
+		             "the coi process of session %s is gone, and its host protection "
+		             "could not be undone: %s",
+		             name, coi_error_message(&e));
+	else
+		r = asprintf(&note,
+		             "the coi process of session %s is gone: its container is stopped or "
+		             "frozen and the protected paths of its workspace are writable again "
+		             "('coi clean --orphans' removes what is left)",
+		             name);
+	if (r < 0 || strv_consume(notes, TAKE_PTR(note)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int fleet_restore_dead(struct incus_client *c, char ***notes)
+{
+	_cleanup_free_ char *dir = coi_dir(), *run = dir ? path_join(dir, "run") : NULL;
+	DIR *dh = run ? opendir(run) : NULL;
+	int n = 0;
+
+	for (struct dirent *de; dh && (de = readdir(dh));) {
+		_cleanup_free_ char *name = strdup(de->d_name);
+		char *dot = name ? strrchr(name, '.') : NULL;
+
+		if (!dot || strcmp(dot, ".immutable") != 0 || de->d_name[0] == '.')
+			continue;
+		*dot = '\0';
+		if (fleet_owner_alive(name) || restore_one(c, name, notes) < 0)
+			continue;
+		n++;
+	}
+	if (dh)
+		closedir(dh);
+	return n;
 }

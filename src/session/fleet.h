@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util/cleanup.h"
 
@@ -44,8 +45,9 @@ void fleet_release(struct fleet *f);
  * and SIGTERM back to its default (the session's handler only sets a flag). */
 void fleet_child_detach(void);
 
-/* Record that this process owns container name; fleet_owner_clear() at the end. */
-int fleet_owner_record(const char *name, struct coi_error *err);
+/* Record that process pid (this one, or a child it hands the session to) owns container name;
+ * fleet_owner_clear() at the end. */
+int fleet_owner_record(const char *name, pid_t pid, struct coi_error *err);
 void fleet_owner_clear(const char *name);
 /* Record that name's session is detached (coi shell left it running for coi attach). */
 int fleet_owner_detached(const char *name, struct coi_error *err);
@@ -53,6 +55,13 @@ int fleet_owner_detached(const char *name, struct coi_error *err);
 bool fleet_owner_is_detached(const char *name);
 /* 1 when a live coi process owns name, 0 when none does (or its record is stale). */
 int fleet_owner_alive(const char *name);
+
+/* Sessions whose coi process died without ending them (SIGKILL, a crash) leave the host's
+ * protected paths immutable. For each one, its container is first made still (frozen when
+ * ephemeral, stopped when persistent), then the flags are restored; a line for the user is added
+ * to notes. Called by the commands that talk to the daemon, so the next coi run mends it. Returns
+ * how many sessions it found. */
+int fleet_restore_dead(struct incus_client *c, char ***notes);
 
 /* Force-delete container name; gone already counts as done. Retries a few times (about 3 s)
  * while the daemon trips over a container another process is stopping or deleting. */

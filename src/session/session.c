@@ -40,17 +40,18 @@ struct undo {
 	undo_fn fn;
 };
 
+/* The first terminating signal that came (0: none), for the exit status: 128 + it. */
 static volatile sig_atomic_t interrupted;
 /* Whether a signal may abort the Incus call in flight. Not while the container is being created:
  * the daemon would go on creating it after we stopped listening, and it could appear after our
- * cleanup looked for it. Creation takes well under a second; the start phases check the flag
- * after it. */
+ * cleanup looked for it (creation takes well under a second; the start phases check the flag
+ * after it). Never during the teardown: a second Ctrl-C must not leave half of it undone. */
 static volatile sig_atomic_t abortable;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	interrupted = 1;
+	if (!interrupted)
+		interrupted = sig;
 	if (abortable)
 		incus_interrupt();
 }
@@ -75,6 +76,11 @@ void session_install_signal_handlers(void)
 bool session_interrupted(void)
 {
 	return interrupted != 0;
+}
+
+int session_interrupt_signal(void)
+{
+	return interrupted;
 }
 
 void session_opts_release(struct session_opts *o)
@@ -158,6 +164,7 @@ static int undo_all(struct session *s, struct coi_error *err)
 {
 	int first = 0;
 
+	set_abortable(false);
 	incus_interrupt_reset();
 	while (s->n_undo > 0) {
 		struct undo *u = &s->undo[--s->n_undo];
@@ -274,6 +281,18 @@ static int undo_owner(struct session *s, struct coi_error *err)
 	(void)err;
 	fleet_owner_clear(s->name);
 	return 0;
+}
+
+/* Who owns the container, so 'coi clean --orphans' and 'coi list' can tell when that process is
+ * gone. Recorded before the container exists and forgotten after it is gone (the undo steps run
+ * in reverse, the background teardown's too), so no moment shows it without an owner. */
+static int record_owner(struct session *s, struct coi_error *err)
+{
+	int r = fleet_owner_record(s->name, getpid(), err);
+
+	if (r < 0)
+		return r;
+	return undo_push(s, "forget the owner", undo_owner) < 0 ? coi_error_oom(err) : 0;
 }
 
 static int undo_immutable(struct session *s, struct coi_error *err)
@@ -514,10 +533,6 @@ static int create_container(struct session *s, struct coi_error *err)
 	if (r >= 0 && !s->opts->persistent &&
 	    undo_push(s, "save the agent's session", undo_save) < 0)
 		r = coi_error_oom(err);
-	/* Who owns the container, so 'coi clean --orphans' can tell when that process is gone. */
-	if (r >= 0 && (fleet_owner_record(s->name, err) < 0 ||
-	               undo_push(s, "forget the owner", undo_owner) < 0))
-		r = err && err->code ? err->code : coi_error_oom(err);
 	if (r >= 0 && root)
 		r = attach_idmapped_workspace(s, &l, err);
 	if (r < 0) {
@@ -826,6 +841,9 @@ static int start_phases(struct session *s, struct coi_error *err)
 	if (undo_push(s, "remove network rules", undo_net) < 0)
 		return coi_error_oom(err);
 	log_timing("network boot block");
+	r = record_owner(s, err);
+	if (r < 0)
+		return r;
 	if (s->reused) {
 		/* host root's persistent container: its workspace mount went with the last session
 		 */
@@ -838,10 +856,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 		                             err);
 		if (r < 0)
 			return r;
-		if (undo_push(s, "stop the container", undo_stop_container) < 0 ||
-		    fleet_owner_record(s->name, err) < 0 ||
-		    undo_push(s, "forget the owner", undo_owner) < 0)
-			return err && err->code ? err->code : coi_error_oom(err);
+		if (undo_push(s, "stop the container", undo_stop_container) < 0)
+			return coi_error_oom(err);
 	} else {
 		set_abortable(false);
 		r = create_container(s, err);
@@ -942,7 +958,7 @@ static int exec_streamed(struct session *s, char *const *argv, bool interactive,
 	_cleanup_strv_free_ char **env = session_env(s);
 	struct incus_exec_result res = {0};
 	struct incus_exec_opts o;
-	int r;
+	int r, sig = 0;
 
 	if (!env)
 		return coi_error_oom(err);
@@ -953,7 +969,11 @@ static int exec_streamed(struct session *s, char *const *argv, bool interactive,
 	o.gid = s->opts->code_uid;
 	o.cwd = s->container_workspace;
 	o.mode = interactive ? INCUS_EXEC_INTERACTIVE : INCUS_EXEC_STREAM;
+	o.forwarded_signal = &sig;
 	r = incus_exec(s->client, s->name, &o, &res, err);
+	/* given up after a signal it never acted on: the session was cut short by that signal */
+	if (r == -ECANCELED && sig && !interrupted)
+		interrupted = sig;
 	if (r == -EOPNOTSUPP && !interactive) {
 		/* a client without streaming exec: capture, then print */
 		coi_error_clear(err);
@@ -1058,14 +1078,27 @@ static bool is_foreground(undo_fn fn)
  * meanwhile. */
 static void finish_in_background(struct session *s)
 {
+	int go[2];
+	char c;
 	pid_t pid;
 
-	pid = fork();
-	if (pid != 0) {
-		if (pid < 0)
-			(void)undo_all(s, NULL); /* no child: do it here */
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		(void)undo_all(s, NULL); /* no child: do it here */
 		return;
 	}
+	pid = fork();
+	if (pid != 0) {
+		close(go[0]);
+		if (pid < 0)
+			(void)undo_all(s, NULL);
+		else /* before this process ends: the container never lacks a live owner */
+			(void)fleet_owner_record(s->name, pid, NULL);
+		close(go[1]);
+		return;
+	}
+	close(go[1]);
+	(void)!read(go[0], &c, 1); /* until the parent has recorded this child as the owner */
+	close(go[0]);
 	(void)setsid();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -1073,7 +1106,6 @@ static void finish_in_background(struct session *s)
 	/* the parent's connection is not ours to share */
 	if (incus_client_new_like(s->client, &s->client, NULL) < 0)
 		_exit(1);
-	(void)fleet_owner_record(s->name, NULL);
 	(void)undo_all(s, NULL);
 	_exit(0);
 }
@@ -1106,7 +1138,9 @@ int session_stop(struct session *s, struct coi_error *err)
 	if (!s)
 		return 0;
 	log_timing("command done");
-	incus_interrupt_reset(); /* a signal ended the command; the teardown must still talk */
+	/* a signal ended the command, or comes now: the teardown must still talk, to the end */
+	set_abortable(false);
+	incus_interrupt_reset();
 	mark_if_persisted(s);
 	if (s->opts->persistent || s->reused || getenv("COI_SYNC_TEARDOWN")) {
 		r = undo_all(s, err);
@@ -1117,7 +1151,6 @@ int session_stop(struct session *s, struct coi_error *err)
 	/* An ephemeral session ends fast: save the agent's state, freeze the container (7 ms),
 	 * restore the host's protected paths, and leave the slow force-delete to a detached child.
 	 */
-	incus_interrupt_reset();
 	r = undo_some(s, is_save, err);
 	if (incus_instance_set_state(s->client, s->name, INCUS_ACTION_FREEZE, false, -1, &e) < 0) {
 		r = undo_all(s, r < 0 ? NULL : err);

@@ -173,3 +173,5 @@ int session_opts_default(const char *workspace, struct session_opts *ret, struct
  * return -ECANCELED and the caller runs session_stop(). */
 void session_install_signal_handlers(void);
 bool session_interrupted(void);
+/* The first of those signals that came, 0 if none: a session cut short by it exits 128 + it. */
+int session_interrupt_signal(void);

@@ -28,10 +28,12 @@ t_like "the git hooks are immutable on the host meanwhile" "$(lsattr -d .git/hoo
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 t_is "after kill -9 the container is still there" "$(incus list "$name" -c s -f csv)" "RUNNING"
-t_like "and coi list calls it orphaned" "$("$COI" list)" "$name .* Orphaned"
+t_like "and coi list calls it orphaned" "$("$COI" list 2>/dev/null)" "$name .* Orphaned"
+# that coi list noticed the dead owner: it froze the container and restored the flags (68-exits.t)
+t_is "the coi that noticed froze it" "$(incus list "$name" -c s -f csv)" "FROZEN"
 out=$("$COI" clean --orphans --dry-run)
 t_like "clean --orphans --dry-run says what it would do" "$out" "would remove $name"
-t_is "and does nothing" "$(incus list "$name" -c s -f csv)" "RUNNING"
+t_is "and does nothing" "$(incus list "$name" -c s -f csv)" "FROZEN"
 t_ok "clean --orphans" "$COI" clean --orphans
 t_is "the container is gone" "$(incus list "$name" -c n -f csv)" ""
 t_like "the immutable flag is cleared" "$(lsattr -d .git/hooks)" '^-----'
