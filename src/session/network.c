@@ -123,8 +123,10 @@ int session_net_remove(struct session *s, struct coi_error *err)
 	return netpolicy_remove(&nft, NULL, s->name, err);
 }
 
-/* DHCP gives the address a moment after start; poll the state, bounded by ready_timeout. */
-static int wait_ipv4(struct session *s, struct in_addr *ret, struct coi_error *err)
+/* DHCP gives the address a moment after start; poll the state, bounded by ready_timeout. Without
+ * rules to install (open mode) the command must still start with its network up: a container with
+ * no eth0 at all (a profile without a NIC) has nothing to wait for. */
+static int wait_ipv4(struct session *s, bool rules, struct in_addr *ret, struct coi_error *err)
 {
 	struct timespec step = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000}, t0, now;
 
@@ -138,6 +140,8 @@ static int wait_ipv4(struct session *s, struct in_addr *ret, struct coi_error *e
 			return r;
 		nic = incus_state_nic(st, "eth0");
 		if (nic && nic->ipv4 && inet_pton(AF_INET, nic->ipv4, ret) == 1)
+			return 0;
+		if (!nic && !rules)
 			return 0;
 		if (session_interrupted())
 			return coi_error_set(err, -ECANCELED, "interrupted");
@@ -257,11 +261,9 @@ int session_net_apply(struct session *s, struct coi_error *err)
 			return coi_error_prefix(err, "network policy");
 	}
 	target_init(s, &t);
-	if (has_rules(s)) {
-		r = wait_ipv4(s, &t.ipv4, err);
-		if (r < 0)
-			return r;
-	}
+	r = wait_ipv4(s, has_rules(s), &t.ipv4, err);
+	if (r < 0)
+		return r;
 	r = net_resolve(s->opts->net, &net_resolver_dns, NULL, &res, err);
 	if (r > 0 && s->opts->net->mode == NET_MODE_ALLOWLIST)
 		(void)strv_push(&s->warnings, "some allowlist names did not resolve; they are "
