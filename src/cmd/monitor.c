@@ -356,6 +356,9 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	        {"read-rate-mb", required_argument, NULL, OPT_SETTING},
 	        {"audit-retention-days", required_argument, NULL, OPT_SETTING},
 	        {"dns-threshold", required_argument, NULL, OPT_SETTING},
+	        {"export-level", required_argument, NULL, OPT_SETTING},
+	        {"syslog", no_argument, NULL, OPT_SETTING},
+	        {"metrics-dir", required_argument, NULL, OPT_SETTING},
 	        {"nflog-group", required_argument, NULL, OPT_NFLOG},
 	        {"scan", no_argument, NULL, OPT_SCAN},
 	        {"max-processes", required_argument, NULL, OPT_MAXP},
@@ -371,6 +374,9 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	int c, idx = 0;
 
 	monitor_opts_default(&a->mo);
+	/* not options: a command or URL may hold a token, and ps shows every command line */
+	a->mo.on_finding = secure_getenv(MONITOR_ENV_ON_FINDING);
+	a->mo.on_finding_url = secure_getenv(MONITOR_ENV_ON_FINDING_URL);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "jw:h", opts, &idx)) != -1) {
 		switch (c) {
@@ -521,5 +527,12 @@ const struct verb verb_monitor = {
                 "  --read-rate-mb N          and at least this many MB/s (default 10)\n"
                 "  --audit-retention-days N  drop audit lines and logs older (default 30; 0 keeps all)\n"
                 "  --dns-threshold N         DNS queries a minute that are a HIGH finding, when\n"
-                "                            [monitoring.nft] logs them (default 100)",
+                "                            [monitoring.nft] logs them (default 100)\n"
+                "  --export-level L          the lowest level sent to on_finding and syslog\n"
+                "                            (info, warning, high, critical; default warning)\n"
+                "  --syslog                  send findings to syslog as JSON ($COI_SYSLOG_SOCKET,\n"
+                "                            default /dev/log)\n"
+                "  --metrics-dir DIR         keep DIR/NAME.prom, Prometheus counters\n"
+                "The on_finding command and URL come from the environment, out of sight of ps:\n"
+                "$COI_MONITOR_ON_FINDING and $COI_MONITOR_ON_FINDING_URL.",
 };

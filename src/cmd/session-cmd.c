@@ -251,6 +251,8 @@ static int monitor_from_config(struct session_opts *o, const struct coi_config *
 	int r;
 
 	r = monitor_config_argv(cfg, &o->monitor_argv, err);
+	if (r >= 0)
+		r = monitor_config_env(cfg, &o->monitor_env, err);
 	if (r >= 0 && detachable && deadline_from_config(o, cfg) < 0)
 		r = coi_error_oom(err);
 	if (r < 0 || !o->monitor_argv || !tty)

@@ -28,6 +28,7 @@ extern const struct verb verb_info;
 extern const struct verb verb_logs;
 extern const struct verb verb_selftest;
 extern const struct verb verb_audit;
+extern const struct verb verb_top;
 extern const struct verb verb_unfreeze;
 
 const struct verb *const coi_verbs[] = {
@@ -44,6 +45,7 @@ const struct verb *const coi_verbs[] = {
 	&verb_logs,
 	&verb_monitor,
 	&verb_audit,
+	&verb_top,
 	&verb_unfreeze,
 	&verb_selftest,
 	&verb_config,

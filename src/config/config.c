@@ -529,7 +529,7 @@ static const char *const path_keys[] = {
         "paths.sessions_dir",     "paths.storage_dir",   "paths.logs_dir",
         "network.logging.path",   "incus.client_cert",   "incus.client_key",
         "incus.server_cert",      "tool.context_file",   "tool.context_json_file",
-        "detection.gtfobins_dir", "detection.sigma_dir",
+        "detection.gtfobins_dir", "detection.sigma_dir", "monitoring.metrics_dir",
 };
 
 static int finalize(struct coi_config *c, struct coi_error *err)

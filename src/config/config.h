@@ -318,6 +318,11 @@ struct coi_config {
 		double file_read_threshold_mb;                  /* 50 */
 		double file_read_rate_mb_per_sec;               /* 10 */
 		int audit_log_retention_days;                   /* 30 */
+		int export_level;                               /* index: warning */
+		char *on_finding;
+		char *on_finding_url;
+		bool syslog;
+		char *metrics_dir;
 		struct {
 			bool enabled;
 			int rate_limit_per_second; /* 100 */

@@ -794,3 +794,68 @@ int audit_verify_log(const char *container, const struct audit_link *anchor,
 	audit_verify_end(ret);
 	return 0;
 }
+
+/* ---- the last finding ---------------------------------------------------------------------- */
+
+#define AUDIT_TAIL_READ (256u << 10)
+
+static bool finding_of(const char *line, size_t len, enum threat_level min,
+                       struct audit_finding *ret)
+{
+	_cleanup_json_ json_t *o = json_loadb(line, len, 0, NULL);
+	const char *action = json_get_str(o, "action"), *ts = json_get_str(o, "timestamp");
+	int level = threat_level_from_string(json_get_str(o, "level"));
+	struct tm tm = {0};
+
+	if (level < 0 || (enum threat_level)level < min || !action ||
+	    strcmp(action, "deduplicated") == 0)
+		return false;
+	*ret = (struct audit_finding){.level = (enum threat_level)level};
+	(void)snprintf(ret->title, sizeof(ret->title), "%s", json_get_str(o, "title") ?: "");
+	(void)snprintf(ret->action, sizeof(ret->action), "%s", action);
+	(void)snprintf(ret->timestamp, sizeof(ret->timestamp), "%s", ts ?: "");
+	if (ts && strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm))
+		ret->time = timegm(&tm);
+	return true;
+}
+
+int audit_last_finding(const char *container, enum threat_level min, struct audit_finding *ret)
+{
+	_cleanup_free_ char *path = NULL, *b = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	struct audit_finding f;
+	const char *p;
+	struct stat st;
+	off_t from;
+	ssize_t n;
+	int found = 0;
+
+	if (audit_path(container, &path, NULL) < 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !(b = malloc(AUDIT_TAIL_READ + 1)))
+		return -ENOMEM;
+	from = st.st_size > (off_t)AUDIT_TAIL_READ ? st.st_size - (off_t)AUDIT_TAIL_READ : 0;
+	n = pread(fd, b, AUDIT_TAIL_READ, from);
+	if (n < 0)
+		return -errno;
+	b[n] = 0;
+	/* a cut first line is no record: skip it */
+	p = b;
+	if (from) {
+		p = strchr(b, '\n');
+		p = p ? p + 1 : b + n;
+	}
+	while (*p) {
+		const char *nl = strchrnul(p, '\n');
+
+		if (finding_of(p, (size_t)(nl - p), min, &f)) {
+			*ret = f;
+			found = 1;
+		}
+		p = *nl ? nl + 1 : nl;
+	}
+	return found;
+}

@@ -104,6 +104,16 @@ struct json_t *threat_to_object(const struct threat *t);
 int audit_path(const char *container, char **ret, struct coi_error *err);
 /* Its head file (audit-chain.h): coi_dir()/audit/<container>.head */
 int audit_head_path(const char *container, char **ret, struct coi_error *err);
+/* The last finding of container's log at or above min (repeats skipped), read from the last
+ * 256 KiB: 1 when found, 0 when none, -ENOENT when there is no log. */
+struct audit_finding {
+	enum threat_level level;
+	char title[128];
+	char timestamp[40];
+	char action[16];
+	time_t time; /* UTC seconds */
+};
+int audit_last_finding(const char *container, enum threat_level min, struct audit_finding *ret);
 /* Checks the log and head of container against its chain (audit-chain.h), under a shared lock;
  * -ENOENT when it has no log. */
 int audit_verify_log(const char *container, const struct audit_link *anchor,

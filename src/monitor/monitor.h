@@ -74,6 +74,15 @@ struct monitor_opts {
 	uint16_t nflog_group; /* 0: no NFLOG listener; the session sets coi_nflog_group() */
 	bool force_scan;      /* use the /proc scan even when the proc connector works */
 
+	/* export.h: where findings go as they happen. on_finding and on_finding_url may hold
+	 * tokens, so the supervisor reads them from its environment (settings.h), not from its
+	 * command line, which `ps` shows to every user. */
+	enum threat_level export_level; /* warning */
+	const char *on_finding;         /* a command, or NULL */
+	const char *on_finding_url;     /* a URL, or NULL */
+	const char *syslog_socket;      /* NULL: no syslog */
+	const char *metrics_dir;        /* NULL: no metrics file */
+
 	/* Hooks; all may be NULL. remove_network runs before a CRITICAL stop. alert sees every
 	 * finding that is not a repeat (after its action); it is how the user hears of it. periodic
 	 * runs every periodic_s seconds (the allowlist refresh). */

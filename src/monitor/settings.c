@@ -67,6 +67,31 @@ int monitor_opts_set(struct monitor_opts *o, const char *opt, const char *value,
 	}
 	if (strcmp(opt, "one-liners") == 0)
 		return set_oneliners(o, value, err);
+	if (strcmp(opt, "export-level") == 0) {
+		r = threat_level_from_string(value);
+		if (r < 0)
+			return coi_error_set(
+			        err, -EINVAL,
+			        "--export-level takes info, warning, high or critical, "
+			        "not '%s'",
+			        value ? value : "");
+		o->export_level = (enum threat_level)r;
+		return 0;
+	}
+	if (strcmp(opt, "syslog") == 0) {
+		const char *sock = secure_getenv(MONITOR_ENV_SYSLOG_SOCKET);
+
+		o->syslog_socket = sock && *sock ? sock : EXPORT_SYSLOG_PATH;
+		return 0;
+	}
+	if (strcmp(opt, "metrics-dir") == 0) {
+		if (!value || value[0] != '/')
+			return coi_error_set(err, -EINVAL,
+			                     "--metrics-dir takes an absolute path, not '%s'",
+			                     value ? value : "");
+		o->metrics_dir = value;
+		return 0;
+	}
 	if (strcmp(opt, "read-threshold-mb") == 0) {
 		r = parse_number(opt, value, 0.001, 1e9, &d, err);
 		if (r >= 0)
@@ -159,6 +184,19 @@ static int check_keys(const struct coi_config *cfg, struct coi_error *err)
 	if ((unsigned)m->reverse_shell_one_liners >= _ONE_LINER_MAX)
 		return coi_error_set(err, -EINVAL,
 		                     "'monitoring.reverse_shell_one_liners' is invalid");
+	if ((unsigned)m->export_level >= _THREAT_LEVEL_MAX)
+		return coi_error_set(err, -EINVAL, "'monitoring.export_level' is invalid");
+	if (m->metrics_dir && m->metrics_dir[0] != '/')
+		return coi_error_set(err, -EINVAL,
+		                     "'monitoring.metrics_dir' must be an absolute path (or start "
+		                     "with ~/), not '%s'",
+		                     m->metrics_dir);
+	if (m->on_finding_url && strncmp(m->on_finding_url, "http://", 7) != 0 &&
+	    strncmp(m->on_finding_url, "https://", 8) != 0)
+		return coi_error_set(err, -EINVAL,
+		                     "'monitoring.on_finding_url' must be an http:// or https:// "
+		                     "URL, not '%s'",
+		                     m->on_finding_url);
 	return 0;
 }
 
@@ -190,8 +228,31 @@ int monitor_config_argv(const struct coi_config *cfg, char ***ret, struct coi_er
 	    push_opt(&argv, "--read-rate-mb", "%.17g", m->file_read_rate_mb_per_sec) < 0 ||
 	    push_opt(&argv, "--audit-retention-days", "%d", m->audit_log_retention_days) < 0 ||
 	    (m->nft.enabled &&
-	     push_opt(&argv, "--dns-threshold", "%d", m->nft.dns_query_threshold) < 0))
+	     push_opt(&argv, "--dns-threshold", "%d", m->nft.dns_query_threshold) < 0) ||
+	    push_opt(&argv, "--export-level", "%s", threat_level_to_string(m->export_level)) < 0 ||
+	    (m->syslog && push_opt(&argv, "--syslog", NULL) < 0) ||
+	    (m->metrics_dir && push_opt(&argv, "--metrics-dir", "%s", m->metrics_dir) < 0))
 		return coi_error_oom(err);
 	*ret = TAKE_PTR(argv);
+	return 0;
+}
+
+int monitor_config_env(const struct coi_config *cfg, char ***ret, struct coi_error *err)
+{
+	const typeof(cfg->monitoring) *m = &cfg->monitoring;
+	_cleanup_strv_free_ char **env = NULL;
+	char *v = NULL;
+
+	*ret = NULL;
+	if (!m->enabled)
+		return 0;
+	if (m->on_finding && (asprintf(&v, "%s=%s", MONITOR_ENV_ON_FINDING, m->on_finding) < 0 ||
+	                      strv_consume(&env, v) < 0))
+		return coi_error_oom(err);
+	if (m->on_finding_url &&
+	    (asprintf(&v, "%s=%s", MONITOR_ENV_ON_FINDING_URL, m->on_finding_url) < 0 ||
+	     strv_consume(&env, v) < 0))
+		return coi_error_oom(err);
+	*ret = TAKE_PTR(env);
 	return 0;
 }

@@ -15,8 +15,18 @@
  *   file_read_rate_mb_per_sec   --read-rate-mb N          rules.read/write_rate_mb_s
  *   audit_log_retention_days    --audit-retention-days N  audit_retention_days
  *   nft.dns_query_threshold     --dns-threshold N         rules.dns_per_minute
- *     (only with [monitoring.nft] enabled; its other keys shape the nft rules, netpolicy.h) */
+ *     (only with [monitoring.nft] enabled; its other keys shape the nft rules, netpolicy.h)
+ *   export_level                --export-level L          export_level
+ *   syslog = true               --syslog                  syslog_socket (/dev/log, or
+ *                                                           $COI_SYSLOG_SOCKET)
+ *   metrics_dir                 --metrics-dir DIR         metrics_dir
+ *   on_finding                  $COI_MONITOR_ON_FINDING   on_finding
+ *   on_finding_url              $COI_MONITOR_ON_FINDING_URL  on_finding_url
+ * The last two go in the supervisor's environment (monitor_config_env): a command or URL may
+ * hold a token, and a command line is every local user's to read. */
 #pragma once
+
+#include "monitor/export.h" /* the environment's names */
 
 struct coi_config;
 struct coi_error;
@@ -31,6 +41,10 @@ struct monitor_opts;
  * on its own defaults); NULL when monitoring is off. A value out of range is an error naming the
  * key. */
 int monitor_config_argv(const struct coi_config *cfg, char ***ret, struct coi_error *err);
+
+/* "NAME=value" for the supervisor's environment (the on_finding keys); NULL when none, or when
+ * monitoring is off. */
+int monitor_config_env(const struct coi_config *cfg, char ***ret, struct coi_error *err);
 
 /* Sets the option named opt (without "--"; value NULL for the flags) in o. -EINVAL for an
  * unknown option or a bad value, -ENOENT when opt is not one of these settings. */

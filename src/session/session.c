@@ -125,6 +125,7 @@ void session_opts_release(struct session_opts *o)
 	}
 	free(o->creds);
 	strv_free(o->monitor_argv);
+	strv_free(o->monitor_env);
 	free(o->credentials);
 	if (o->net) {
 		net_policy_release(o->net);
@@ -260,6 +261,8 @@ static int start_monitor(struct session *s, struct coi_error *err)
 		(void)close_range(3, ~0U, 0);
 		/* the same daemon and project as this session, whatever its config layers said */
 		(void)incus_client_export_env(s->client);
+		strv_foreach(e, s->opts->monitor_env)
+			(void)putenv(*e);
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}

@@ -94,6 +94,7 @@ struct session_opts {
 	bool auto_context;   /* also write the context into the tool's own context file */
 	char *resume_dir;    /* a saved session to restore into the container, or NULL */
 	char **monitor_argv; /* extra arguments of `coi monitor NAME --daemon`; NULL: no monitor */
+	char **monitor_env;  /* and "NAME=value" for its environment (what ps must not show) */
 	char *credentials;   /* host path of the tool\'s credential file to copy in, or NULL */
 
 	/* forwarding: sockets in (the SSH agent is one), ports out, credential files copied in */

@@ -420,6 +420,35 @@ static void test_chain_legacy_and_torn(void)
 	CHECK(verify("coi-t-l", &v) == AUDIT_BAD_LINE && v.problem_line == 4);
 }
 
+/* coi top's last finding: the newest at or above the level, repeats skipped. */
+static void test_last_finding(void)
+{
+	_cleanup_(freep) char *path = log_path("coi-t-lf");
+	struct threat t = {.category = "c"};
+	struct audit_finding f;
+	struct audit *a = NULL;
+
+	(void)unlink(path);
+	CHECK(audit_last_finding("coi-t-lf", THREAT_WARNING, &f) == -ENOENT);
+	CHECK(audit_open("coi-t-lf", 0, &a, NULL) == 0);
+	threat_init(&t);
+	t.level = THREAT_HIGH, t.title = "first", t.action = ACTION_PAUSED;
+	CHECK(audit_write(a, &t, NULL) == 0);
+	t.level = THREAT_WARNING, t.title = "second", t.action = ACTION_ALERTED;
+	CHECK(audit_write(a, &t, NULL) == 0);
+	t.level = THREAT_HIGH, t.title = "repeat", t.action = ACTION_DEDUPLICATED;
+	CHECK(audit_write(a, &t, NULL) == 0);
+	t.level = THREAT_INFO, t.title = "record", t.action = ACTION_LOGGED;
+	CHECK(audit_write(a, &t, NULL) == 0);
+	audit_close(a);
+	CHECK(audit_last_finding("coi-t-lf", THREAT_WARNING, &f) == 1);
+	CHECK_STREQ(f.title, "second");
+	CHECK(f.level == THREAT_WARNING && f.time > 0 && strcmp(f.action, "alerted") == 0);
+	CHECK(audit_last_finding("coi-t-lf", THREAT_HIGH, &f) == 1);
+	CHECK_STREQ(f.title, "first");
+	CHECK(audit_last_finding("coi-t-lf", THREAT_CRITICAL, &f) == 0);
+}
+
 static void test_link_parse(void)
 {
 	struct audit_link l;
@@ -452,6 +481,7 @@ int main(void)
 	RUN(test_chain_prune);
 	RUN(test_chain_prune_keeps_evidence);
 	RUN(test_chain_legacy_and_torn);
+	RUN(test_last_finding);
 	RUN(test_link_parse);
 	{
 		char cmd[128];

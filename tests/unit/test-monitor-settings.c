@@ -186,6 +186,49 @@ static void test_bad_options(void)
 	CHECK(o.rules.oneliners == ONELINER_CRITICAL);
 }
 
+/* Where findings go: the level, syslog and the metrics directory on the command line; the
+ * command and the URL only in the environment (ps shows command lines to every user). */
+static void test_export(void)
+{
+	struct coi_config *cfg = NULL;
+	struct coi_error err = {0};
+	struct monitor_opts o;
+	_cleanup_strv_free_ char **argv = NULL, **env = NULL;
+
+	CHECK(config_new_default(&cfg, &err) == 0);
+	cfg->monitoring.enabled = true;
+	CHECK(round_trip(cfg, &o, &argv) == 0);
+	CHECK(o.export_level == THREAT_WARNING && !o.syslog_socket && !o.metrics_dir);
+	CHECK(monitor_config_env(cfg, &env, &err) == 0 && env == NULL);
+	strv_free(argv);
+	argv = NULL;
+	cfg->monitoring.export_level = THREAT_HIGH;
+	cfg->monitoring.syslog = true;
+	cfg->monitoring.metrics_dir = strdup("/var/lib/m");
+	cfg->monitoring.on_finding = strdup("logger -t x");
+	cfg->monitoring.on_finding_url = strdup("https://hooks.example.test/s3cr3t");
+	unsetenv(MONITOR_ENV_SYSLOG_SOCKET);
+	CHECK(round_trip(cfg, &o, &argv) == 0);
+	CHECK(o.export_level == THREAT_HIGH);
+	CHECK(o.syslog_socket && strcmp(o.syslog_socket, "/dev/log") == 0);
+	CHECK(o.metrics_dir && strcmp(o.metrics_dir, "/var/lib/m") == 0);
+	strv_foreach(a, argv)
+		CHECK(!strstr(*a, "logger") && !strstr(*a, "s3cr3t"));
+	CHECK(monitor_config_env(cfg, &env, &err) == 0);
+	CHECK(strv_contains(env, "COI_MONITOR_ON_FINDING=logger -t x"));
+	CHECK(strv_contains(env, "COI_MONITOR_ON_FINDING_URL=https://hooks.example.test/s3cr3t"));
+	setenv(MONITOR_ENV_SYSLOG_SOCKET, "/tmp/x.sock", 1);
+	CHECK(monitor_opts_set(&o, "syslog", NULL, &err) == 0 &&
+	      strcmp(o.syslog_socket, "/tmp/x.sock") == 0);
+	CHECK(monitor_opts_set(&o, "export-level", "loud", &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "metrics-dir", "rel", &err) == -EINVAL);
+	free(cfg->monitoring.on_finding_url);
+	cfg->monitoring.on_finding_url = strdup("file:///etc/passwd");
+	CHECK(monitor_config_argv(cfg, &(char **){NULL}, &err) == -EINVAL);
+	CHECK(strstr(err.msg, "'monitoring.on_finding_url'"));
+	config_free(cfg);
+}
+
 static void test_forensics_name(void)
 {
 	char name[64], small[16];
@@ -208,6 +251,7 @@ int main(void)
 	RUN(test_nft);
 	RUN(test_bad_keys);
 	RUN(test_bad_options);
+	RUN(test_export);
 	RUN(test_forensics_name);
 	return tap_done();
 }
