@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/beneath.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -145,8 +146,8 @@ int mkdir_p(const char *path, mode_t mode)
 int read_file(const char *path, struct buf *b, struct coi_error *err)
 {
 	_cleanup_close_ int fd = -EBADF;
-	char chunk[8192];
 	struct stat st;
+	int r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
@@ -155,24 +156,13 @@ int read_file(const char *path, struct buf *b, struct coi_error *err)
 		return coi_error_errno(err, errno, "cannot stat '%s'", path);
 	if (S_ISDIR(st.st_mode))
 		return coi_error_set(err, -EISDIR, "'%s' is a directory", path);
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		int r;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return coi_error_errno(err, errno, "cannot read '%s'", path);
-		if (n == 0)
-			break;
-		r = buf_append(b, chunk, (size_t)n);
-		if (r == -E2BIG)
-			return coi_error_set(err, r, "'%s' is larger than %zu bytes", path, b->max);
-		if (r < 0)
-			return coi_error_oom(err);
-	}
-	if (!b->data)
-		return buf_append(b, "", 0);
+	r = fd_read_all(fd, b);
+	if (r == -E2BIG)
+		return coi_error_set(err, r, "'%s' is larger than %zu bytes", path, b->max);
+	if (r == -ENOMEM)
+		return coi_error_oom(err);
+	if (r < 0)
+		return coi_error_errno(err, r, "cannot read '%s'", path);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_count, tap_failed, tap_cur_failed;
@@ -42,4 +43,27 @@ static inline int tap_done(void)
 {
 	printf("1..%d\n", tap_count);
 	return tap_failed ? 1 : 0;
+}
+
+/* Run a shell command in which every "%s" stands for arg (a test directory, usually); 0 when it
+ * succeeded, else it is printed as a diagnostic and -1 returned. */
+static inline int tap_sh(const char *tmpl, const char *arg)
+{
+	char cmd[4096];
+	size_t o = 0;
+
+	for (const char *t = tmpl; *t && o < sizeof(cmd) - 128; t++) {
+		if (t[0] == '%' && t[1] == 's') {
+			o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, "%s", arg);
+			t++;
+		} else {
+			cmd[o++] = *t;
+		}
+	}
+	cmd[o] = '\0';
+	if (system(cmd) != 0) {
+		printf("# command failed: %s\n", cmd);
+		return -1;
+	}
+	return 0;
 }

@@ -22,25 +22,6 @@
 
 static char ws[64];
 
-/* Run a shell command in which every "%s" stands for arg (the test workspace). */
-static void sh(const char *tmpl, const char *arg)
-{
-	char cmd[1024];
-	size_t o = 0;
-
-	for (const char *t = tmpl; *t && o < sizeof(cmd) - 64; t++) {
-		if (t[0] == '%' && t[1] == 's') {
-			o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, "%s", arg);
-			t++;
-		} else {
-			cmd[o++] = *t;
-		}
-	}
-	cmd[o] = '\0';
-	if (system(cmd) != 0)
-		printf("# command failed: %s\n", cmd);
-}
-
 static void test_names(void)
 {
 	char hash[WORKSPACE_HASH_LEN + 1], back[WORKSPACE_HASH_LEN + 1];
@@ -103,7 +84,7 @@ static void test_lock(void)
 	session_unlock_workspace(&b);
 	session_unlock_workspace(&b); /* twice is fine */
 	close(stale);
-	sh("rm -rf %s", home);
+	tap_sh("rm -rf %s", home);
 	unsetenv("COI_HOME");
 }
 
@@ -120,8 +101,8 @@ static void test_plan_basic(void)
 	struct protect_plan *p = NULL;
 	struct coi_error err = {0};
 
-	sh("rm -rf %s && mkdir -p %s/.git %s/.vscode", ws);
-	sh("echo '[core]' > %s/.git/config", ws);
+	tap_sh("rm -rf %s && mkdir -p %s/.git %s/.vscode", ws);
+	tap_sh("echo '[core]' > %s/.git/config", ws);
 	CHECK(protect_plan_build(ws, paths, true, &p, &err) == 0);
 	CHECK(p && p->gitdir_rel && strcmp(p->gitdir_rel, ".git") == 0);
 	/* hooks, config, config.worktree, info/attributes (created), .vscode */
@@ -140,13 +121,13 @@ static void test_plan_symlink_refused(void)
 	struct protect_plan *p = NULL;
 	struct coi_error err = {0};
 
-	sh("rm -rf %s && mkdir -p %s/.git/hooks && ln -s /etc %s/.vscode", ws);
+	tap_sh("rm -rf %s && mkdir -p %s/.git/hooks && ln -s /etc %s/.vscode", ws);
 	CHECK(protect_plan_build(ws, paths, true, &p, &err) == -ELOOP);
 	CHECK(p == NULL);
 	CHECK(strstr(err.msg, "'.vscode' is or lies under a symlink") != NULL);
 	/* under a symlinked directory */
-	sh("rm -rf %s && mkdir -p %s/real && ln -s real %s/.claude", ws);
-	sh("touch %s/real/settings.json", ws);
+	tap_sh("rm -rf %s && mkdir -p %s/real && ln -s real %s/.claude", ws);
+	tap_sh("touch %s/real/settings.json", ws);
 	CHECK(protect_plan_build(ws, paths, true, &p, &err) == -ELOOP);
 	CHECK(strstr(err.msg, "'.claude/settings.json'") != NULL);
 }
@@ -158,23 +139,23 @@ static void test_plan_git_variants(void)
 	struct coi_error err = {0};
 
 	/* .git is a symlink: skipped with a note, the rest still protected */
-	sh("rm -rf %s && mkdir -p %s/elsewhere/hooks %s/.vscode", ws);
-	sh("ln -s elsewhere %s/.git", ws);
+	tap_sh("rm -rf %s && mkdir -p %s/elsewhere/hooks %s/.vscode", ws);
+	tap_sh("ln -s elsewhere %s/.git", ws);
 	CHECK(protect_plan_build(ws, paths, true, &p, &err) == 0);
 	CHECK(p && p->gitdir_rel == NULL && p->n_entries == 1);
 	CHECK(p && p->notes && strstr(p->notes[0], "symlink"));
 	p = protect_plan_free(p);
 
 	/* .git is a file pointing inside the workspace (a submodule's parent layout) */
-	sh("rm -rf %s && mkdir -p %s/.gitmod/hooks && echo '[core]' > %s/.gitmod/config", ws);
-	sh("echo 'gitdir: .gitmod' > %s/.git", ws);
+	tap_sh("rm -rf %s && mkdir -p %s/.gitmod/hooks && echo '[core]' > %s/.gitmod/config", ws);
+	tap_sh("echo 'gitdir: .gitmod' > %s/.git", ws);
 	CHECK(protect_plan_build(ws, paths, false, &p, &err) == 0);
 	CHECK(p && p->gitdir_rel && strcmp(p->gitdir_rel, ".gitmod") == 0);
 	CHECK(p && p->n_entries == 2 && strcmp(p->entries[0].rel, ".gitmod/hooks") == 0);
 	p = protect_plan_free(p);
 
 	/* .git points outside: a note, nothing mounted */
-	sh("rm -rf %s && mkdir -p %s && echo 'gitdir: /nonexistent/x/.git' > %s/.git", ws);
+	tap_sh("rm -rf %s && mkdir -p %s && echo 'gitdir: /nonexistent/x/.git' > %s/.git", ws);
 	CHECK(protect_plan_build(ws, paths, true, &p, &err) == 0);
 	CHECK(p && p->gitdir_rel == NULL && p->n_entries == 0);
 	CHECK(p && p->notes && strstr(p->notes[0], "outside the workspace"));
@@ -203,9 +184,9 @@ static void test_immutable_and_compare(void)
 	struct coi_error err = {0};
 	int n;
 
-	sh("rm -rf %s && mkdir -p %s/.git/hooks %s/.vscode", ws);
-	sh("echo x > %s/.git/hooks/pre-commit && echo '[core]' > %s/.git/config && touch %s/.vscode/t",
-	   ws);
+	tap_sh("rm -rf %s && mkdir -p %s/.git/hooks %s/.vscode", ws);
+	tap_sh("echo x > %s/.git/hooks/pre-commit && echo '[core]' > %s/.git/config && touch %s/.vscode/t",
+	       ws);
 	CHECK(protect_plan_build(ws, paths, true, &p, &err) == 0);
 	CHECK(protect_snapshot(p, &before, &err) == 0);
 	state = path_join(ws, "../coi-immutable-state");
@@ -224,13 +205,13 @@ static void test_immutable_and_compare(void)
 	CHECK(protect_compare(p, before, &changes, &err) == 0);
 	CHECK(changes && changes[0] == NULL);
 	changes = strv_free(changes);
-	sh("echo evil >> %s/.git/hooks/pre-commit && mkdir %s/.husky", ws);
+	tap_sh("echo evil >> %s/.git/hooks/pre-commit && mkdir %s/.husky", ws);
 	CHECK(protect_compare(p, before, &changes, &err) == 0);
 	CHECK(strv_length(changes) == 2);
 	CHECK(changes && strstr(changes[0], "'.git/hooks' changed"));
 	CHECK(changes && changes[1] && strstr(changes[1], "'.husky' did not exist"));
 	changes = strv_free(changes);
-	sh("mv %s/.git %s/.git-moved && mkdir -p %s/.git/hooks", ws);
+	tap_sh("mv %s/.git %s/.git-moved && mkdir -p %s/.git/hooks", ws);
 	CHECK(protect_compare(p, before, &changes, &err) == 0);
 	CHECK(changes && strv_length(changes) >= 2);
 	CHECK(changes && strstr(changes[strv_length(changes) - 2], "'.git' is not the same"));
@@ -245,7 +226,7 @@ static void test_new_git(void)
 	struct protect_plan *p = NULL;
 	struct coi_error err = {0};
 
-	sh("rm -rf %s && mkdir -p %s", ws);
+	tap_sh("rm -rf %s && mkdir -p %s", ws);
 	CHECK(protect_plan_build(ws, paths, true, &p, &err) == 0);
 	CHECK(p && p->git_absent && p->gitdir_rel == NULL && p->n_entries == 0);
 	CHECK(p && strv_length(p->git_watch) == 4);
@@ -256,9 +237,9 @@ static void test_new_git(void)
 	changes = strv_free(changes);
 
 	/* what 'git init' leaves: samples, a plain config: the .git and its config are named */
-	sh("mkdir -p %s/.git/hooks %s/.git/info && touch %s/.git/hooks/pre-commit.sample", ws);
-	sh("printf '[core]\\n\\tbare = false\\n' > %s/.git/config && touch %s/.git/hooks/empty",
-	   ws);
+	tap_sh("mkdir -p %s/.git/hooks %s/.git/info && touch %s/.git/hooks/pre-commit.sample", ws);
+	tap_sh("printf '[core]\\n\\tbare = false\\n' > %s/.git/config && touch %s/.git/hooks/empty",
+	       ws);
 	CHECK(protect_compare(p, before, &changes, &err) == 0);
 	CHECK(strv_length(changes) == 2);
 	CHECK(changes && strstr(changes[0], "'.git' did not exist at the start"));
@@ -267,13 +248,14 @@ static void test_new_git(void)
 	changes = strv_free(changes);
 
 	/* then hooks and keys that run programs */
-	sh("echo evil > %s/.git/hooks/pre-commit && ln -s /tmp/x %s/.git/hooks/post-checkout", ws);
-	sh("printf '[Core]\\n  hooksPath = /w/h\\n fsmonitor=/w/m\\n[filter \"x\"]\\n clean = sh\\n' "
-	   ">> %s/.git/config",
-	   ws);
-	sh("printf '[alias]\\n co = !sh\\n[user]\\n name = a\\n' >> %s/.git/config && echo a > "
-	   "%s/.git/info/attributes",
-	   ws);
+	tap_sh("echo evil > %s/.git/hooks/pre-commit && ln -s /tmp/x %s/.git/hooks/post-checkout",
+	       ws);
+	tap_sh("printf '[Core]\\n  hooksPath = /w/h\\n fsmonitor=/w/m\\n[filter \"x\"]\\n clean = sh\\n' "
+	       ">> %s/.git/config",
+	       ws);
+	tap_sh("printf '[alias]\\n co = !sh\\n[user]\\n name = a\\n' >> %s/.git/config && echo a > "
+	       "%s/.git/info/attributes",
+	       ws);
 	CHECK(protect_compare(p, before, &changes, &err) == 0);
 	CHECK(strv_length(changes) == 4);
 	CHECK(changes && changes[1] && strstr(changes[1], "'.git/hooks' holds hooks") &&
@@ -284,7 +266,7 @@ static void test_new_git(void)
 	changes = strv_free(changes);
 
 	/* a .git file or symlink is named as such */
-	sh("rm -rf %s/.git && ln -s /tmp %s/.git", ws);
+	tap_sh("rm -rf %s/.git && ln -s /tmp %s/.git", ws);
 	CHECK(protect_compare(p, before, &changes, &err) == 0);
 	CHECK(strv_length(changes) == 1 && strstr(changes[0], "as a symlink to '/tmp'"));
 	changes = strv_free(changes);
@@ -292,9 +274,9 @@ static void test_new_git(void)
 
 	/* with hooks writable ([git] writable_hooks), a new repository's hooks are not listed */
 	char *only_config[] = {".git/config", NULL};
-	sh("rm -rf %s && mkdir -p %s", ws);
+	tap_sh("rm -rf %s && mkdir -p %s", ws);
 	CHECK(protect_plan_build(ws, only_config, true, &p, &err) == 0);
-	sh("mkdir -p %s/.git/hooks && echo x > %s/.git/hooks/pre-push", ws);
+	tap_sh("mkdir -p %s/.git/hooks && echo x > %s/.git/hooks/pre-push", ws);
 	CHECK(protect_compare(p, before, &changes, &err) == 0);
 	CHECK(strv_length(changes) == 1 && strstr(changes[0], "'.git' did not exist"));
 	protect_plan_free(p);
@@ -334,6 +316,6 @@ int main(void)
 	RUN(test_immutable_and_compare);
 	RUN(test_new_git);
 	RUN(test_veth_names);
-	sh("rm -rf %s %s/../coi-immutable-state", ws);
+	tap_sh("rm -rf %s %s/../coi-immutable-state", ws);
 	return tap_done();
 }
