@@ -22,6 +22,7 @@
 #include "netpolicy/netpolicy.h"
 #include "session/protect.h"
 #include "session/saved.h"
+#include "session/secrets.h"
 #include "session/tool.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -423,7 +424,16 @@ static int opts_from_config(struct session_opts *o, const struct coi_config *cfg
 {
 	o->persistent = cfg->container.persistent;
 	o->ready_timeout = cfg->container.ready_timeout > 0 ? cfg->container.ready_timeout : 30;
-	o->docker = cfg->container.docker;
+	/* as in the original: a reduced kernel surface wins over Docker, whose daemon needs bpf and
+	 * nesting */
+	o->kernel_surface = cfg->security.reduce_kernel_surface_strict ? KERNEL_SURFACE_STRICT
+	                    : cfg->security.reduce_kernel_surface      ? KERNEL_SURFACE_REDUCED
+	                                                               : KERNEL_SURFACE_FULL;
+	o->docker = cfg->container.docker && o->kernel_surface == KERNEL_SURFACE_FULL;
+	if (cfg->container.docker && !o->docker &&
+	    strv_push(warnings, "[container] docker is off: [security] reduce_kernel_surface wins "
+	                        "over it (Docker needs bpf and nesting)") < 0)
+		return -ENOMEM;
 	o->preserve_workspace_path = cfg->paths.preserve_workspace_path;
 	o->code_uid = cfg->incus.code_uid;
 	o->host_immutable = cfg->security.host_immutable;
@@ -431,7 +441,10 @@ static int opts_from_config(struct session_opts *o, const struct coi_config *cfg
 	o->bypass = cfg->tool.permission_mode == PERMISSION_MODE_BYPASS;
 	o->auto_context = cfg->tool.auto_context;
 	o->protected_paths = strv_free(o->protected_paths);
-	if (config_protected_paths(cfg, &o->protected_paths) < 0 ||
+	strv_free(o->secret_paths);
+	o->secret_paths = strv_copy(cfg->security.secret_paths);
+	if ((cfg->security.secret_paths && !o->secret_paths) ||
+	    config_protected_paths(cfg, &o->protected_paths) < 0 ||
 	    replace(&o->image, cfg->container.image) < 0 ||
 	    replace(&o->storage_pool, cfg->container.storage_pool) < 0 ||
 	    replace(&o->code_user, cfg->incus.code_user) < 0 ||
@@ -503,6 +516,16 @@ static void print_report(const struct session *s)
 	        s->reused ? ", resumed persistent container" : "");
 	if (list && *list)
 		fprintf(stderr, "Protected paths (mounted read-only): %s\n", list);
+	rels = strv_free(rels);
+	for (size_t i = 0; s->secrets && i < s->secrets->n_entries; i++)
+		(void)strv_push(&rels, s->secrets->entries[i].rel);
+	free(list);
+	list = strv_join(rels, ", ");
+	if (list && *list)
+		fprintf(stderr, "Hidden ([security] secret_paths, empty and read-only): %s\n",
+		        list);
+	strv_foreach(n, s->secrets ? s->secrets->notes : NULL)
+		fprintf(stderr, "coi: note: %s\n", *n);
 	for (size_t i = 0; i < s->opts->n_ports; i++) {
 		const struct session_port *p = &s->opts->ports[i];
 

@@ -143,9 +143,9 @@ static const struct config_key keys[] = {
 	K("security.writable_paths", CONFIG_STRV, security.writable_paths, NULL, TO, "default protected paths to leave writable"),
 	K("security.disable_protection", CONFIG_BOOL, security.disable_protection, "false", IW, "protect no paths", .weak = "true", PROOF("42-protect.t")),
 	K("security.host_immutable", CONFIG_BOOL, security.host_immutable, "true", IW, "make protected paths immutable on the host during the session", .weak = "false", PROOF("42-protect.t")),
-	K("security.secret_paths", CONFIG_STRV, security.secret_paths, NULL, IW, "files hidden behind empty read-only mounts", .weak = "-"),
-	K("security.reduce_kernel_surface", CONFIG_BOOL, security.reduce_kernel_surface, "false", IW, "deny io_uring, bpf, userfaultfd and keyring syscalls", .weak = "false"),
-	K("security.reduce_kernel_surface_strict", CONFIG_BOOL, security.reduce_kernel_surface_strict, "false", IW, "also deny perf_event_open", .weak = "false"),
+	K("security.secret_paths", CONFIG_STRV, security.secret_paths, NULL, IW, "workspace files and directories hidden for the whole session behind empty read-only mounts (the host's copy untouched): \".env\" or \"*.pem\" matches a name at any depth, \"dir/file\" a path from the workspace's root, \"dir/**\" a whole directory", .weak = "-", PROOF("58-secret-paths.t")),
+	K("security.reduce_kernel_surface", CONFIG_BOOL, security.reduce_kernel_surface, "false", IW, "io_uring, bpf, userfaultfd and the keyring calls fail with EPERM, for container root too; [container] docker is then off", .weak = "false", PROOF("57-kernel-surface.t")),
+	K("security.reduce_kernel_surface_strict", CONFIG_BOOL, security.reduce_kernel_surface_strict, "false", IW, "reduce_kernel_surface, and perf_event_open fails too (profilers such as perf stop working)", .weak = "false", PROOF("57-kernel-surface.t")),
 
 	K("timezone.mode", CONFIG_ENUM, timezone.mode, "\"host\"", AW, "host, fixed or utc", .allowed = "host|fixed|utc"),
 	K("timezone.name", CONFIG_STRING, timezone.name, NULL, AW, "IANA zone for mode fixed"),

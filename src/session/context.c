@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "session/protect.h"
+#include "session/secrets.h"
 #include "session/session.h"
 #include "util/buf.h"
 
@@ -43,6 +44,20 @@ static int render_protected(struct buf *b, const struct session *s)
 	                "this, ask the user):");
 	for (size_t i = 0; r >= 0 && i < s->plan->n_entries; i++)
 		r = buf_printf(b, "%s %s", i ? "," : "", s->plan->entries[i].rel);
+	return r < 0 ? r : buf_puts(b, ".\n");
+}
+
+/* [security] secret_paths: the agent sees empty files; it should know they are not empty. */
+static int render_hidden(struct buf *b, const struct session *s)
+{
+	int r = 0;
+
+	if (!s->secrets || s->secrets->n_entries == 0)
+		return 0;
+	r = buf_puts(b, "- Hidden by the user (they look empty here; their content stays on the "
+	                "host, ask the user if you need it):");
+	for (size_t i = 0; r >= 0 && i < s->secrets->n_entries; i++)
+		r = buf_printf(b, "%s %s", i ? "," : "", s->secrets->entries[i].rel);
 	return r < 0 ? r : buf_puts(b, ".\n");
 }
 
@@ -109,6 +124,8 @@ int context_render(const struct session *s, struct buf *out)
 	if (r < 0)
 		return r;
 	r = render_protected(out, s);
+	if (r >= 0)
+		r = render_hidden(out, s);
 	if (r >= 0)
 		r = render_env(out, o);
 	if (r >= 0)

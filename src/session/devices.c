@@ -13,6 +13,7 @@
 
 #include "incus/incus.h"
 #include "session/protect.h"
+#include "session/secrets.h"
 #include "session/session.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -102,6 +103,15 @@ static const char seccomp_mounts[] =
         "clone errno 1 [0,131072,SCMP_CMP_MASKED_EQ,131072]\n"
         "clone3 errno 38\n";
 
+/* [security] reduce_kernel_surface: the system call families behind most recent container escapes
+ * and kernel privilege escalations, none of which an agent's work needs (libuv, in Node, probes
+ * io_uring and falls back to its thread pool). EPERM, as a permission refusal reads to callers;
+ * strict adds perf_event_open, which profilers need. */
+static const char seccomp_reduced[] = "io_uring_setup errno 1\nio_uring_enter errno 1\n"
+                                      "io_uring_register errno 1\nbpf errno 1\n"
+                                      "userfaultfd errno 1\nkeyctl errno 1\nadd_key errno 1\n"
+                                      "request_key errno 1\n";
+
 static int add_seccomp(struct incus_map *cfg, const struct session_opts *o, bool deny_setid)
 {
 	static const struct {
@@ -114,7 +124,7 @@ static int add_seccomp(struct incus_map *cfg, const struct session_opts *o, bool
 	_cleanup_buf_ struct buf b = BUF_INIT(8192);
 	int r;
 
-	if (!deny_setid && o->docker)
+	if (!deny_setid && o->docker && o->kernel_surface == KERNEL_SURFACE_FULL)
 		return 0; /* Incus' own default policy */
 	r = buf_puts(&b,
 	             "2\ndenylist\n[all]\n"
@@ -124,8 +134,15 @@ static int add_seccomp(struct incus_map *cfg, const struct session_opts *o, bool
 	             "finit_module errno 38\ndelete_module errno 38\n");
 	if (r >= 0 && !o->docker)
 		r = buf_puts(&b, seccomp_mounts);
+	if (r >= 0 && o->kernel_surface != KERNEL_SURFACE_FULL)
+		r = buf_puts(&b, seccomp_reduced);
+	if (r >= 0 && o->kernel_surface == KERNEL_SURFACE_STRICT)
+		r = buf_puts(&b, "perf_event_open errno 1\n");
 	if (r >= 0 && deny_setid)
-		r = buf_puts(&b, "openat2 errno 38\nfchmodat2 errno 38\nio_uring_setup errno 38\n");
+		r = buf_puts(&b, "openat2 errno 38\nfchmodat2 errno 38\n");
+	/* io_uring's writes cannot be filtered on their mode: refused either way */
+	if (r >= 0 && deny_setid && o->kernel_surface == KERNEL_SURFACE_FULL)
+		r = buf_puts(&b, "io_uring_setup errno 38\n");
 	for (size_t i = 0; r >= 0 && deny_setid && i < ELEMENTSOF(mode_calls); i++)
 		for (int bit = 04000; r >= 0 && bit >= 02000; bit >>= 1)
 			r = buf_printf(&b, "%s errno 1 [%d,%d,SCMP_CMP_MASKED_EQ,%d]\n",
@@ -190,6 +207,39 @@ static int add_metadata(struct incus_map *cfg, const struct session_opts *o, int
 	return 0;
 }
 
+#define SECRET_PREFIX "secret-"
+
+bool session_is_secret_disk(const char *name)
+{
+	return strncmp(name, SECRET_PREFIX, strlen(SECRET_PREFIX)) == 0;
+}
+
+static bool is_secret(const struct session_layout *l, const char *rel)
+{
+	for (size_t i = 0; l->secrets && i < l->secrets->n_entries; i++)
+		if (strcmp(l->secrets->entries[i].rel, rel) == 0)
+			return true;
+	return false;
+}
+
+/* Each secret path under an empty read-only mount. Incus mounts a container's disks parent
+ * first, so one inside a protected directory is mounted over that directory's mount. */
+int session_build_secret_disks(const struct session_layout *l, struct incus_devices *d)
+{
+	for (size_t i = 0; l->secrets && i < l->secrets->n_entries; i++) {
+		const struct secret_entry *e = &l->secrets->entries[i];
+		_cleanup_free_ char *name = device_name(SECRET_PREFIX, e->rel, i);
+		_cleanup_free_ char *dst = path_join(l->container_workspace, e->rel);
+
+		if (!name || !dst ||
+		    incus_devices_add(d, name, "type", "disk", "source",
+		                      e->is_dir ? l->mask_dir : l->mask_file, "path", dst,
+		                      "readonly", "true", NULL) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int session_build_disks(const struct session_opts *o, const struct protect_plan *plan,
                         const struct session_layout *l, struct incus_devices *d)
 {
@@ -212,10 +262,13 @@ int session_build_disks(const struct session_opts *o, const struct protect_plan 
 			return -ENOMEM;
 	}
 	for (size_t i = 0; plan && i < plan->n_entries; i++) {
-		_cleanup_free_ char *name = device_name("protect-", plan->entries[i].rel, idx++);
-		_cleanup_free_ char *dst = path_join(cws, plan->entries[i].rel);
-		_cleanup_free_ char *src = path_join(src_root, plan->entries[i].rel);
+		_cleanup_free_ char *name = NULL, *dst = NULL, *src = NULL;
 
+		if (is_secret(l, plan->entries[i].rel))
+			continue; /* hidden, which is read-only too: one mount per path */
+		name = device_name("protect-", plan->entries[i].rel, idx++);
+		dst = path_join(cws, plan->entries[i].rel);
+		src = path_join(src_root, plan->entries[i].rel);
 		if (!name || !dst || !src ||
 		    incus_devices_add(d, name, "type", "disk", "source", src, "path", dst,
 		                      "readonly", "true", NULL) < 0)
@@ -230,7 +283,7 @@ int session_build_disks(const struct session_opts *o, const struct protect_plan 
 		                      o->mounts[i].readonly ? "true" : "false", NULL) < 0)
 			return -ENOMEM;
 	}
-	return 0;
+	return session_build_secret_disks(l, d);
 }
 
 /* The profile's NIC, overridden at instance level with anti-spoofing and port isolation, and a

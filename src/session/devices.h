@@ -6,6 +6,7 @@ struct coi_error;
 struct incus_devices;
 struct incus_map;
 struct protect_plan;
+struct secret_plan;
 struct session_opts;
 
 #include <stdbool.h>
@@ -20,6 +21,9 @@ struct session_layout {
 	bool raw_idmap;                  /* map the invoking user to code with raw.idmap */
 	bool deny_setid; /* seccomp: no setuid/setgid bits (agent files are root's) */
 	bool with_disks; /* include the workspace and protection disks */
+	/* secret_paths: what to hide, and the empty file and directory to hide it with */
+	const struct secret_plan *secrets;
+	const char *mask_file, *mask_dir;
 };
 
 /* Fill the instance config and devices for a session container. profile_devices are the
@@ -29,9 +33,13 @@ int session_build_create(const struct session_opts *o, const struct protect_plan
                          const struct session_layout *l, struct incus_map *ret_config,
                          struct incus_devices *ret_devices, struct coi_error *err);
 
-/* Only the workspace, git directory, protected-path and extra-mount disks. */
+/* Only the workspace, git directory, protected-path, secret and extra-mount disks. */
 int session_build_disks(const struct session_opts *o, const struct protect_plan *plan,
                         const struct session_layout *l, struct incus_devices *d);
+/* Only the disks that hide the secret paths ("secret-N-..."). */
+int session_build_secret_disks(const struct session_layout *l, struct incus_devices *d);
+/* Is name one of those? */
+bool session_is_secret_disk(const char *name);
 
 /* Refuse a profile that would defeat the isolation (security.privileged, raw.idmap). */
 int session_check_profile(const struct incus_map *profile_config, const char *profile,

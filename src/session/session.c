@@ -26,6 +26,7 @@
 #include "session/network.h"
 #include "session/protect.h"
 #include "session/saved.h"
+#include "session/secrets.h"
 #include "session/tool.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -91,6 +92,7 @@ void session_opts_release(struct session_opts *o)
 	free(o->profile);
 	free(o->code_user);
 	strv_free(o->protected_paths);
+	strv_free(o->secret_paths);
 	for (size_t i = 0; i < o->n_mounts; i++) {
 		free(o->mounts[i].host);
 		free(o->mounts[i].container);
@@ -141,6 +143,9 @@ struct session *session_free(struct session *s)
 	free(s->name);
 	free(s->container_workspace);
 	protect_plan_free(s->plan);
+	secrets_plan_free(s->secrets);
+	free(s->mask_file);
+	free(s->mask_dir);
 	strv_free(s->protect_before);
 	free(s->immutable_state);
 	free(s->idmount);
@@ -496,6 +501,9 @@ static int create_container(struct session *s, struct coi_error *err)
 	        .raw_idmap = !root,
 	        .deny_setid = root,
 	        .with_disks = !root,
+	        .secrets = s->secrets,
+	        .mask_file = s->mask_file,
+	        .mask_dir = s->mask_dir,
 	};
 	int r;
 
@@ -707,6 +715,48 @@ static int copy_credentials(struct session *s, const struct tool *t, struct coi_
 	return write_home_file(s, t->credential_file, buf_str(&b), 0600, err);
 }
 
+/* [security] secret_paths: what to hide, found before the container exists, and what to hide it
+ * with. */
+static int plan_secrets(struct session *s, struct coi_error *err)
+{
+	int r = secrets_plan_build(s->opts->workspace, s->opts->secret_paths, &s->secrets, err);
+
+	if (r < 0 || s->secrets->n_entries == 0)
+		return r;
+	r = secrets_mask_sources(&s->mask_file, &s->mask_dir, err);
+	if (r >= 0 && s->opts->docker &&
+	    strv_push(&s->secrets->notes, "[security] secret_paths: with [container] docker on, "
+	                                  "container root may unmount what hides them (Docker "
+	                                  "needs mounts)") < 0)
+		r = coi_error_oom(err);
+	return r;
+}
+
+/* A persistent container started again hides what secret_paths matches now: the masks of its
+ * last session go, today's are added. */
+static int refresh_secrets(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+	struct session_layout l = {.container_workspace = s->container_workspace,
+	                           .secrets = s->secrets,
+	                           .mask_file = s->mask_file,
+	                           .mask_dir = s->mask_dir};
+	struct incus_devices d = {0};
+	int r = incus_instance_get(s->client, s->name, &in, err);
+
+	for (size_t i = 0; r >= 0 && i < in->devices.n; i++)
+		if (session_is_secret_disk(in->devices.items[i].name))
+			r = incus_instance_remove_device(s->client, s->name,
+			                                 in->devices.items[i].name, err);
+	if (r < 0 || s->secrets->n_entries == 0)
+		return r;
+	if (session_build_secret_disks(&l, &d) < 0)
+		return coi_error_oom(err);
+	r = incus_instance_patch(s->client, s->name, NULL, &d, err);
+	incus_devices_clear(&d);
+	return r;
+}
+
 /* The extra mounts as the daemon will see them: each source resolved here, once, and handed to
  * Incus resolved. One given inside the workspace must still be inside once symbolic links are
  * followed: a link in the project, planted by its code or by an agent in an earlier session
@@ -814,6 +864,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 	log_timing("start");
 	r = protect_plan_build(s->opts->workspace, s->opts->protected_paths, true, &s->plan, err);
 	if (r >= 0)
+		r = plan_secrets(s, err);
+	if (r >= 0)
 		r = resolve_mounts(s->opts, err);
 	if (r < 0)
 		return r;
@@ -855,6 +907,9 @@ static int start_phases(struct session *s, struct coi_error *err)
 			if (r < 0)
 				return r;
 		}
+		r = refresh_secrets(s, err);
+		if (r < 0)
+			return r;
 		r = incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false, -1,
 		                             err);
 		if (r < 0)

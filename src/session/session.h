@@ -22,6 +22,7 @@ struct coi_error;
 struct incus_client;
 struct net_policy;
 struct protect_plan;
+struct secret_plan;
 
 struct session_mount {
 	char *host;      /* absolute host path */
@@ -77,8 +78,16 @@ struct session_opts {
 
 	/* host protection */
 	char **protected_paths; /* effective list, relative to the workspace */
+	char **secret_paths;    /* patterns of what to hide (secrets.h) */
 	bool host_immutable;    /* chattr +i the protected paths while the session runs */
 	bool docker;            /* nesting for Docker inside, with a weaker mount stance */
+	/* [security] reduce_kernel_surface: the system calls behind most kernel escapes fail with
+	 * EPERM, for container root too */
+	enum kernel_surface {
+		KERNEL_SURFACE_FULL,
+		KERNEL_SURFACE_REDUCED, /* io_uring, bpf, userfaultfd, the keyring */
+		KERNEL_SURFACE_STRICT,  /* and perf_event_open */
+	} kernel_surface;
 
 	struct session_mount *mounts;
 	size_t n_mounts;
@@ -128,11 +137,13 @@ struct session {
 	char *container_workspace; /* where the workspace is inside */
 	bool reused;               /* an existing persistent container was started again */
 	struct protect_plan *plan;
-	char **protect_before; /* snapshot at start, compared at the end */
-	char *immutable_state; /* coi_dir()/run/<name>.immutable */
-	char *idmount;         /* the idmapped workspace mount (sessions of host root) */
-	char **warnings;       /* for the command to print */
-	struct undo *undo;     /* registered undo steps, run by session_stop() */
+	struct secret_plan *secrets; /* what secret_paths hides */
+	char *mask_file, *mask_dir;  /* the empty file and directory it hides them with */
+	char **protect_before;       /* snapshot at start, compared at the end */
+	char *immutable_state;       /* coi_dir()/run/<name>.immutable */
+	char *idmount;               /* the idmapped workspace mount (sessions of host root) */
+	char **warnings;             /* for the command to print */
+	struct undo *undo;           /* registered undo steps, run by session_stop() */
 	size_t n_undo;
 };
 

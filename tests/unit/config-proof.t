@@ -74,9 +74,6 @@ git.strip_attribution gitdirs
 git.strip_attribution_patterns gitdirs
 git.protected_branches gitdirs
 security.writable_paths open
-security.secret_paths keys
-security.reduce_kernel_surface keys
-security.reduce_kernel_surface_strict keys
 timezone.mode keys
 timezone.name keys
 monitoring.auto_pause_on_high open

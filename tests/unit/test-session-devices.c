@@ -224,9 +224,53 @@ static void test_reused_instance(void)
 	session_opts_release(&o);
 }
 
+/* reduce_kernel_surface: each call of the families refused with EPERM, in one policy with the
+ * mount rules (for host root's sessions too, where io_uring was refused as unimplemented) */
+static void test_kernel_surface(void)
+{
+	static const char *const calls[] = {
+	        "io_uring_setup", "io_uring_enter", "io_uring_register", "bpf",
+	        "userfaultfd",    "keyctl",         "add_key",           "request_key"};
+	struct session_opts o = {0};
+	struct incus_devices prof = profile_nic(), dev = {0};
+	struct incus_map cfg = {0};
+	struct coi_error err = {0};
+	struct session_layout l = {.slot = 1, .veth = "v", .container_workspace = "/workspace"};
+	char line[64];
+	const char *p;
+
+	CHECK(session_opts_default("/home/u/proj", &o, &err) == 0);
+	for (int tier = KERNEL_SURFACE_FULL; tier <= KERNEL_SURFACE_STRICT; tier++) {
+		for (int root = 0; root <= 1; root++) {
+			o.kernel_surface = (enum kernel_surface)tier;
+			l.deny_setid = root;
+			CHECK(session_build_create(&o, NULL, &prof, &l, &cfg, &dev, &err) == 0);
+			p = incus_map_get(&cfg, "raw.seccomp");
+			check_mount_policy(p, true);
+			for (size_t i = 0; i < ELEMENTSOF(calls); i++) {
+				snprintf(line, sizeof(line), "\n%s errno 1\n", calls[i]);
+				CHECK((strstr(p, line) != NULL) == (tier != KERNEL_SURFACE_FULL));
+			}
+			CHECK((strstr(p, "\nperf_event_open errno 1\n") != NULL) ==
+			      (tier == KERNEL_SURFACE_STRICT));
+			/* one rule per call: a second one for io_uring_setup would fail the policy
+			 */
+			CHECK((strstr(p, "io_uring_setup errno 38") != NULL) ==
+			      (root && tier == KERNEL_SURFACE_FULL));
+			CHECK(!strstr(p, "io_uring_setup") ||
+			      !strstr(strstr(p, "io_uring_setup") + 1, "io_uring_setup"));
+			incus_map_clear(&cfg);
+			incus_devices_clear(&dev);
+		}
+	}
+	incus_devices_clear(&prof);
+	session_opts_release(&o);
+}
+
 int main(void)
 {
 	RUN(test_create_request);
+	RUN(test_kernel_surface);
 	RUN(test_privileged_profile_refused);
 	RUN(test_reused_instance);
 	return tap_done();
