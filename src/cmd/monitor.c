@@ -17,6 +17,7 @@
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "cmd/monitor-egress.h"
 #include "incus/incus.h"
 #include "monitor/audit.h"
 #include "monitor/settings.h"
@@ -42,6 +43,8 @@ struct monitor_args {
 	bool timer_only;  /* monitoring is off: only max_duration */
 	int stop_timeout; /* max_duration: seconds of grace before the stop is forced */
 	int ready_fd;     /* --daemon: tells the parent the monitor is live */
+	int egress_fd;    /* --egress-fd: the session's secrets for the credential proxy */
+	int egress_listen_fd;
 	const char *tty;
 	struct monitor_opts mo;
 };
@@ -173,7 +176,7 @@ static int redirect_to_log(const char *name)
 /* Forks the supervisor; the parent returns once it holds its pid file. */
 static int run_daemon(struct monitor_args *a)
 {
-	int p[2], lock = -EBADF;
+	int p[2], lock = -EBADF, r;
 	struct coi_error err = {0};
 	char status = 1;
 	pid_t pid;
@@ -196,12 +199,17 @@ static int run_daemon(struct monitor_args *a)
 	/* Out of the session and of the workspace: the supervisor must not keep either busy. */
 	if (setsid() < 0 || chdir("/") < 0 || redirect_to_log(a->name) < 0)
 		_exit(EXIT_FAIL);
-	if (monitor_supervisor_claim(a->name, &lock, &err) < 0) {
+	if (monitor_supervisor_claim(a->name, &lock, &err) < 0 ||
+	    (a->egress_fd >= 0 &&
+	     monitor_egress_start(a->name, a->egress_fd, a->egress_listen_fd, &a->mo, &err) < 0)) {
 		fprintf(stderr, "coi: %s\n", coi_error_message(&err));
 		_exit(EXIT_FAIL);
 	}
 	a->ready_fd = p[1]; /* written once every source is live */
-	_exit(run_monitor(a));
+	r = run_monitor(a);
+	if (a->egress_fd >= 0)
+		monitor_egress_stopped(a->name);
+	_exit(r);
 }
 
 /* ---- the snapshot -------------------------------------------------------------------------- */
@@ -338,6 +346,8 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		OPT_WARN,
 		OPT_STOPT,
 		OPT_TIMER,
+		OPT_EGRESS,
+		OPT_EGRESS_LISTEN,
 	};
 	static const struct option opts[] = {
 	        {"json", no_argument, NULL, 'j'},
@@ -367,6 +377,9 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	        {"duration-warn-only", no_argument, NULL, OPT_WARN},
 	        {"stop-timeout", required_argument, NULL, OPT_STOPT},
 	        {"timer-only", no_argument, NULL, OPT_TIMER},
+	        /* the credential proxy (session/credproxy.h): fds the session hands over */
+	        {"egress-fd", required_argument, NULL, OPT_EGRESS},
+	        {"egress-listen-fd", required_argument, NULL, OPT_EGRESS_LISTEN},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -436,6 +449,17 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		case OPT_TIMER:
 			a->timer_only = true;
 			break;
+		case OPT_EGRESS:
+		case OPT_EGRESS_LISTEN: {
+			char *end;
+			long fd = strtol(optarg, &end, 10);
+
+			if (*end || fd < 3 || fd > 1023 || fcntl((int)fd, F_GETFD) < 0)
+				return -cmd_usage_error(&verb_monitor, "--%s takes an open fd",
+				                        opts[idx].name);
+			*(c == OPT_EGRESS ? &a->egress_fd : &a->egress_listen_fd) = (int)fd;
+			break;
+		}
 		case 'h':
 			cmd_help(&verb_monitor);
 			return 0;
@@ -454,15 +478,20 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		                        "which container? give NAME or set COI_CONTAINER");
 	if (!a->nflog_set)
 		a->mo.nflog_group = coi_nflog_group(a->name);
-	if (a->timer_only && (!a->mo.max_duration_s || !a->daemon))
-		return -cmd_usage_error(&verb_monitor,
-		                        "--timer-only needs --daemon and --max-duration");
+	if (a->timer_only && (!(a->mo.max_duration_s || a->egress_fd >= 0) || !a->daemon))
+		return -cmd_usage_error(&verb_monitor, "--timer-only needs --daemon and "
+		                                       "--max-duration or --egress-fd");
+	if ((a->egress_fd >= 0) != (a->egress_listen_fd >= 0) || (a->egress_fd >= 0 && !a->daemon))
+		return -cmd_usage_error(
+		        &verb_monitor,
+		        "--egress-fd and --egress-listen-fd go together, with --daemon");
 	return 1;
 }
 
 static int run(int argc, char **argv)
 {
-	struct monitor_args a = {.ready_fd = -EBADF};
+	struct monitor_args a = {
+	        .ready_fd = -EBADF, .egress_fd = -EBADF, .egress_listen_fd = -EBADF};
 	int r = parse_args(argc, argv, &a);
 
 	if (r <= 0)
@@ -515,6 +544,8 @@ const struct verb verb_monitor = {
                 "                    forcing it (default 0: force at once)\n"
                 "  --duration-warn-only  only record it (audit log, alert)\n"
                 "  --timer-only      no monitoring, only the above (monitoring is off)\n"
+                "  --egress-fd N --egress-listen-fd N  run the session's credential proxy with\n"
+                "                    the secrets and socket the session passes (coi does this)\n"
                 "\n"
                 "SETTINGS, the [monitoring] keys a session passes on (docs/monitoring.md):\n"
                 "  --no-pause        do not freeze the container on HIGH findings\n"

@@ -497,6 +497,12 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 		return r;
 	if (sc->config->tool.copy_credentials && credentials_from_home(&sc->opts) < 0)
 		return coi_error_oom(err);
+	warnings = strv_free(warnings);
+	r = session_secrets_from_config(&sc->opts, sc->config, &warnings, err);
+	strv_foreach(w, warnings)
+		fprintf(stderr, "coi: warning: %s\n", *w);
+	if (r < 0)
+		return r;
 	if (sc->slot)
 		sc->opts.slot = sc->slot;
 	if (sc->persistent == 1)

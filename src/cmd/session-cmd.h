@@ -54,6 +54,13 @@ int session_cmd_fail(const struct coi_error *err);
  * and status was 0). */
 int session_cmd_finish(struct session_cmd *sc, int status);
 void session_cmd_release(struct session_cmd *sc);
+/* session-secrets.c: [[secrets]] and what security.secrets_on_host implies, into o: the set
+ * with values read and placeholders made, the placeholders in the environment, the real values
+ * they stand for kept out (forwarded variables, copied logins, allowlist entries of their
+ * hosts). Needs o->net and the environment, credentials and tool already filled in. */
+int session_secrets_from_config(struct session_opts *o, const struct coi_config *cfg,
+                                char ***warnings, struct coi_error *err);
+
 /* Whether a prompt was given (--prompt, --prompt-file or --prompt-name). */
 static inline bool session_cmd_has_prompt(const struct session_cmd *sc)
 {

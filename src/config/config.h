@@ -127,6 +127,48 @@ struct config_credential {
 	unsigned mode; /* 0600 unless written */
 };
 
+/* [[secrets]]: a credential that stays on the host; the container gets a placeholder and the
+ * session's proxy puts the value into requests to hosts (secrets.c). An entry either names a
+ * built-in (its fields are filled in from it, the entry's own win) or is complete itself. Exactly
+ * one source: env, file (and field) or command. Later layers replace an entry of the same name. */
+struct config_secret {
+	char *name;
+	char *builtin; /* the built-in it started from, or NULL */
+	char *env;
+	char *file; /* absolute after loading */
+	char *field;
+	char **command;
+	char **hosts; /* lower case */
+	char *header;
+	char *format;
+	char *basic_user;
+	char *container_env;
+	char *container_file; /* relative to the code user's home */
+	char *placeholder_prefix;
+	char *refresh_url;
+	char *refresh_client_id;
+	char *refresh_token_field;
+	char *expires_field;
+	bool git;
+	char *origin; /* "FILE:LINE" */
+};
+
+/* A built-in secret (config_secret_builtins()): what a [[secrets]] entry with builtin = NAME
+ * starts from, and what coi uses on its own (security.secrets_on_host) when forward_env names one
+ * of its variables or the tool's login is copied in. */
+struct config_secret_builtin {
+	const char *name;
+	const char *env, *file, *field;
+	const char *const *command;
+	const char *hosts[4];
+	const char *header, *format, *basic_user, *container_env, *container_file, *prefix;
+	const char *refresh_url, *refresh_client_id, *refresh_token_field, *expires_field;
+	bool git;
+	const char *forward_env[3]; /* forward_env names that mean this secret */
+	const char *tool; /* the tool whose copied login (copy_credentials, a bundle) it is */
+	const char *description;
+};
+
 /* [prompts]: a named prompt for 'coi run --prompt-name NAME', NAME = "text" or
  * NAME = { file = "path" }. Later layers replace a prompt of the same name and keep the others. */
 struct config_prompt {
@@ -246,6 +288,8 @@ struct coi_config {
 	size_t n_credentials;
 	struct config_prompt *prompts;
 	size_t n_prompts;
+	struct config_secret *secrets;
+	size_t n_secrets;
 	struct {
 		int pool; /* 0-10 identity-mapped published ports */
 		struct config_port_map *map;
@@ -297,7 +341,8 @@ struct coi_config {
 		char **additional_protected_paths;
 		char **writable_paths;
 		bool disable_protection;
-		bool host_immutable; /* true */
+		bool host_immutable;  /* true */
+		bool secrets_on_host; /* true: known credentials become placeholders + the proxy */
 		char **secret_paths;
 		bool reduce_kernel_surface;
 		bool reduce_kernel_surface_strict;
@@ -377,6 +422,7 @@ enum config_type {
 	CONFIG_PORT_MAP,    /* array of {name, container, host, listen} */
 	CONFIG_CREDENTIALS, /* array of {bundle} or {host, container, mode} */
 	CONFIG_PROMPTS,     /* table of NAME = "text" or NAME = { file = "path" } */
+	CONFIG_SECRETS,     /* array of {builtin, ...} or {name, env|file|command, hosts, ...} */
 	_CONFIG_TYPE_MAX,
 };
 
@@ -455,6 +501,19 @@ int config_protected_paths(const struct coi_config *c, char ***ret);
  * of bundle name, or NULL when there is no such bundle. */
 const struct config_bundle_file *config_bundle_files(void);
 bool config_bundle_exists(const char *name);
+
+/* The built-in secrets, ended by an entry whose name is NULL; the one named name, or NULL. */
+const struct config_secret_builtin *config_secret_builtins(void);
+const struct config_secret_builtin *config_secret_builtin_find(const char *name);
+
+/* The secrets a session keeps on the host: [[secrets]], and with security.secrets_on_host the
+ * built-ins that forward_env (by variable), [tool] copy_credentials and [[credentials]] bundles
+ * (by tool) imply and [[secrets]] does not already name. *ret_env gets the forward_env names the
+ * secrets take over (their values must not be copied in); *ret_login whether the tool's copied
+ * login is taken over. Entries are deep copies (config_secrets_free). */
+int config_secrets_effective(const struct coi_config *c, struct config_secret **ret, size_t *ret_n,
+                             char ***ret_env, bool *ret_login, struct coi_error *err);
+void config_secrets_free(struct config_secret *s, size_t n);
 
 /* The prompt named name, or NULL. */
 const struct config_prompt *config_prompt_find(const struct coi_config *c, const char *name);

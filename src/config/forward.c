@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* forward.c: the keys that bring something of the host into a session: [[sockets]] (a host unix
- * socket, proxied in), [[ports.map]] (a container port published on the host) and
- * [[credentials]] (a host file copied in). Each layer adds entries; an entry with the identity of
- * an earlier one (its container path, its port name, its bundle) replaces it, as the original's
- * profiles do. Values are checked here, each error naming the file, line and column; whether a
- * file may set these keys at all is the trust filter's decision (config.c, keys.c). */
+ * socket, proxied in), [[ports.map]] (a container port published on the host), [[credentials]]
+ * (a host file copied in) and [[secrets]] (secrets.c: a credential the host's proxy puts in). Each
+ * layer adds entries; an entry with the identity of an earlier one (its container path, its port
+ * name, its bundle) replaces it, as the original's profiles do. Values are checked here, each error
+ * naming the file, line and column; whether a file may set these keys at all is the trust filter's
+ * decision (config.c, keys.c). */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdlib.h>
@@ -46,13 +47,7 @@ bool config_bundle_exists(const char *name)
 
 /* --- One field of an entry --- */
 
-struct entry {
-	const struct key_ctx *x;
-	const struct config_key *k;
-	const struct toml_value *t; /* the table */
-};
-
-static int known_fields(const struct entry *e, const char *allowed, struct coi_error *err)
+int key_entry_known(const struct key_entry *e, const char *allowed, struct coi_error *err)
 {
 	for (size_t i = 0; i < e->t->u.table.n; i++)
 		if (allowed_index(allowed, e->t->u.table.items[i].key) < 0)
@@ -62,9 +57,8 @@ static int known_fields(const struct entry *e, const char *allowed, struct coi_e
 	return 0;
 }
 
-/* A non-empty string field, or NULL (*ret stays NULL) when absent and optional. */
-static int string_field(const struct entry *e, const char *field, bool required, char **ret,
-                        struct coi_error *err)
+int key_entry_string(const struct key_entry *e, const char *field, bool required, char **ret,
+                     struct coi_error *err)
 {
 	const struct toml_value *v = toml_table_get(e->t, field);
 
@@ -80,12 +74,11 @@ static int string_field(const struct entry *e, const char *field, bool required,
 	return *ret ? 0 : coi_error_oom(err);
 }
 
-/* A host path: absolute or "~/...", made clean. */
-static int host_field(const struct entry *e, const char *field, size_t max, char **ret,
-                      struct coi_error *err)
+int key_entry_host_path(const struct key_entry *e, const char *field, size_t max, char **ret,
+                        struct coi_error *err)
 {
 	_cleanup_free_ char *s = NULL;
-	int r = string_field(e, field, true, &s, err);
+	int r = key_entry_string(e, field, true, &s, err);
 
 	if (r < 0)
 		return r;
@@ -103,11 +96,11 @@ static int host_field(const struct entry *e, const char *field, size_t max, char
 }
 
 /* A path in the container: absolute, made clean, not "/". */
-static int container_field(const struct entry *e, size_t max, char **ret, struct coi_error *err)
+static int container_field(const struct key_entry *e, size_t max, char **ret, struct coi_error *err)
 {
 	_cleanup_free_ char *s = NULL;
 	const struct toml_value *v = toml_table_get(e->t, "container");
-	int r = string_field(e, "container", true, &s, err);
+	int r = key_entry_string(e, "container", true, &s, err);
 
 	if (r < 0)
 		return r;
@@ -123,7 +116,7 @@ static int container_field(const struct entry *e, size_t max, char **ret, struct
 	return 0;
 }
 
-static int port_field(const struct entry *e, const char *field, bool required, uint16_t *ret,
+static int port_field(const struct key_entry *e, const char *field, bool required, uint16_t *ret,
                       struct coi_error *err)
 {
 	const struct toml_value *v = toml_table_get(e->t, field);
@@ -138,7 +131,7 @@ static int port_field(const struct entry *e, const char *field, bool required, u
 }
 
 /* "0600" or 0o600: permission bits only (no setuid, setgid or sticky bit). */
-static int mode_field(const struct entry *e, unsigned *ret, struct coi_error *err)
+static int mode_field(const struct key_entry *e, unsigned *ret, struct coi_error *err)
 {
 	const struct toml_value *v = toml_table_get(e->t, "mode");
 	long long m = -1;
@@ -215,17 +208,17 @@ static const char *credential_id(const void *p)
 	return c->bundle ? c->bundle : c->container;
 }
 
-static int read_socket(const struct entry *e, void *p, struct coi_error *err)
+static int read_socket(const struct key_entry *e, void *p, struct coi_error *err)
 {
 	struct config_socket *s = p;
-	int r = known_fields(e, "host|container|env", err);
+	int r = key_entry_known(e, "host|container|env", err);
 
 	if (r >= 0)
-		r = host_field(e, "host", SUN_PATH_MAX, &s->host, err);
+		r = key_entry_host_path(e, "host", SUN_PATH_MAX, &s->host, err);
 	if (r >= 0)
 		r = container_field(e, SUN_PATH_MAX, &s->container, err);
 	if (r >= 0)
-		r = string_field(e, "env", false, &s->env, err);
+		r = key_entry_string(e, "env", false, &s->env, err);
 	if (r >= 0 && s->env && !key_env_name_ok(s->env))
 		r = key_bad(e->x, e->k, toml_table_get(e->t, "env"), err,
 		            "'env' must be a variable name (letters, digits, '_'), not \"%s\"",
@@ -245,14 +238,14 @@ static char *port_env(const char *name)
 	return env;
 }
 
-static int read_port_map(const struct entry *e, void *p, struct coi_error *err)
+static int read_port_map(const struct key_entry *e, void *p, struct coi_error *err)
 {
 	struct config_port_map *m = p;
 	struct in_addr a;
-	int r = known_fields(e, "name|container|host|listen", err);
+	int r = key_entry_known(e, "name|container|host|listen", err);
 
 	if (r >= 0)
-		r = string_field(e, "name", true, &m->name, err);
+		r = key_entry_string(e, "name", true, &m->name, err);
 	if (r >= 0 && (strlen(m->name) > PORT_NAME_MAX ||
 	               strspn(m->name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	                               "0123456789_-") != strlen(m->name)))
@@ -265,7 +258,7 @@ static int read_port_map(const struct entry *e, void *p, struct coi_error *err)
 	if (r >= 0)
 		r = port_field(e, "host", false, &m->host, err);
 	if (r >= 0)
-		r = string_field(e, "listen", false, &m->listen, err);
+		r = key_entry_string(e, "listen", false, &m->listen, err);
 	if (r >= 0 && m->listen && inet_pton(AF_INET, m->listen, &a) != 1)
 		r = key_bad(e->x, e->k, toml_table_get(e->t, "listen"), err,
 		            "'listen' must be an IPv4 address such as \"127.0.0.1\", not \"%s\"",
@@ -278,11 +271,11 @@ static int read_port_map(const struct entry *e, void *p, struct coi_error *err)
 	return m->listen && m->env ? 0 : coi_error_oom(err);
 }
 
-static int read_credential(const struct entry *e, void *p, struct coi_error *err)
+static int read_credential(const struct key_entry *e, void *p, struct coi_error *err)
 {
 	struct config_credential *c = p;
 	const struct toml_value *b = toml_table_get(e->t, "bundle");
-	int r = known_fields(e, "bundle|host|container|mode", err);
+	int r = key_entry_known(e, "bundle|host|container|mode", err);
 
 	if (r < 0)
 		return r;
@@ -291,7 +284,7 @@ static int read_credential(const struct entry *e, void *p, struct coi_error *err
 			return key_bad(e->x, e->k, e->t, err,
 			               "entries take either 'bundle' alone or 'host' and "
 			               "'container' (and 'mode')");
-		r = string_field(e, "bundle", true, &c->bundle, err);
+		r = key_entry_string(e, "bundle", true, &c->bundle, err);
 		if (r >= 0 && !config_bundle_exists(c->bundle))
 			r = key_bad(
 			        e->x, e->k, b, err,
@@ -299,7 +292,7 @@ static int read_credential(const struct entry *e, void *p, struct coi_error *err
 			        c->bundle);
 		return r;
 	}
-	r = host_field(e, "host", PATH_LEN_MAX, &c->host, err);
+	r = key_entry_host_path(e, "host", PATH_LEN_MAX, &c->host, err);
 	if (r >= 0)
 		r = container_field(e, PATH_LEN_MAX, &c->container, err);
 	if (r >= 0)
@@ -310,7 +303,7 @@ static int read_credential(const struct entry *e, void *p, struct coi_error *err
 struct entry_type {
 	size_t size;
 	const char *shape;
-	int (*read)(const struct entry *e, void *p, struct coi_error *err);
+	int (*read)(const struct key_entry *e, void *p, struct coi_error *err);
 	const char *(*id)(const void *p);
 	void (*release)(void *p);
 };
@@ -324,9 +317,14 @@ static const struct entry_type *entry_type(const struct config_key *k)
 	         port_id, port_release},
 	        {sizeof(struct config_credential), "{host, container, mode} or {bundle}",
 	         read_credential, credential_id, credential_release},
+	        {sizeof(struct config_secret), "{name, env|file|command, hosts, ...} or {builtin}",
+	         secret_read, secret_id, secret_release},
 	};
 
-	return &types[k->type == CONFIG_SOCKETS ? 0 : k->type == CONFIG_PORT_MAP ? 1 : 2];
+	return &types[k->type == CONFIG_SOCKETS    ? 0
+	              : k->type == CONFIG_PORT_MAP ? 1
+	              : k->type == CONFIG_SECRETS  ? 3
+	                                           : 2];
 }
 
 static void entries_free(const struct entry_type *et, char *a, size_t n)
@@ -357,7 +355,7 @@ static int read_entries(const struct key_ctx *x, const struct config_key *k,
 	if (!a)
 		return coi_error_oom(err);
 	for (size_t i = 0; i < v->u.array.n && r >= 0; i++) {
-		struct entry e = {x, k, v->u.array.items[i]};
+		struct key_entry e = {x, k, v->u.array.items[i]};
 
 		if (e.t->type != TOML_TABLE) {
 			r = key_bad(x, k, e.t, err, "must hold tables %s", et->shape);
@@ -456,6 +454,8 @@ static json_t *entry_to_json(const struct config_key *k, const void *p)
 			return json_decref(j), NULL;
 		return j;
 	}
+	if (k->type == CONFIG_SECRETS)
+		return secret_to_json(p);
 	const struct config_credential *cr = p;
 
 	if (cr->bundle)

@@ -42,6 +42,7 @@
 static const struct config_key keys[] = {
 	K("sockets", CONFIG_SOCKETS, sockets, NULL, TO, "[[sockets]]: host unix sockets forwarded into the container, owned by the code user; env names a variable set to the container path", .offset_n = F(n_sockets), PROOF("46-forward.t")),
 	K("credentials", CONFIG_CREDENTIALS, credentials, NULL, TO, "[[credentials]]: host files copied (not mounted) into the container, owned by the code user, mode 0600 unless given; or a built-in bundle: claude, codex, ollama", .offset_n = F(n_credentials), PROOF("46-forward.t")),
+	K("secrets", CONFIG_SECRETS, secrets, NULL, TO, "[[secrets]]: credentials that stay on the host: the container gets a placeholder, the session's proxy puts the value into requests to 'hosts' only; { builtin = \"anthropic|claude|openai|codex|gemini|github\" } or { name, env|file+field|command, hosts, header, format, basic_user, container_env|container_file|git, refresh_* } (docs/security.md)", .offset_n = F(n_secrets), .why = "a repository's secrets would decide which hosts your credentials are sent to", PROOF("70-secrets.t")),
 	K("prompts", CONFIG_PROMPTS, prompts, NULL, TO, "[prompts]: named prompts for 'coi run --prompt-name NAME': NAME = \"text\" or NAME = { file = \"path\" }, a path relative to the file that sets it (from a project file, it must lead to a file inside the project)", .offset_n = F(n_prompts), .why = "a repository's prompts would run unattended as if they were yours", PROOF("43-prompt.t")),
 
 	K("container.image", CONFIG_STRING, container.image, "\"coi-default\"", AW, "Incus image alias to launch", PROOF("65-health-checks.t")),
@@ -142,6 +143,7 @@ static const struct config_key keys[] = {
 	K("security.additional_protected_paths", CONFIG_STRV, security.additional_protected_paths, NULL, AW, "more read-only paths, added to protected_paths", PROOF("42-protect.t")),
 	K("security.writable_paths", CONFIG_STRV, security.writable_paths, NULL, TO, "default protected paths to leave writable"),
 	K("security.disable_protection", CONFIG_BOOL, security.disable_protection, "false", IW, "protect no paths", .weak = "true", PROOF("42-protect.t")),
+	K("security.secrets_on_host", CONFIG_BOOL, security.secrets_on_host, "true", IW, "API keys named in forward_env (ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY, GH_TOKEN, GITHUB_TOKEN) and a copied agent login stay on the host: the container gets placeholders and the session's proxy puts the values in (false: the values are copied in, as before)", .weak = "false", PROOF("70-secrets.t")),
 	K("security.host_immutable", CONFIG_BOOL, security.host_immutable, "true", IW, "make protected paths immutable on the host during the session", .weak = "false", PROOF("42-protect.t")),
 	K("security.secret_paths", CONFIG_STRV, security.secret_paths, NULL, IW, "workspace files and directories hidden for the whole session behind empty read-only mounts (the host's copy untouched): \".env\" or \"*.pem\" matches a name at any depth, \"dir/file\" a path from the workspace's root, \"dir/**\" a whole directory", .weak = "-", PROOF("58-secret-paths.t")),
 	K("security.reduce_kernel_surface", CONFIG_BOOL, security.reduce_kernel_surface, "false", IW, "io_uring, bpf, userfaultfd and the keyring calls fail with EPERM, for container root too; [container] docker is then off", .weak = "false", PROOF("57-kernel-surface.t")),
@@ -215,6 +217,8 @@ const char *config_type_to_string(enum config_type t)
 	        [CONFIG_SOCKETS] = "array of tables {host, container, env}",
 	        [CONFIG_PORT_MAP] = "array of tables {name, container, host, listen}",
 	        [CONFIG_CREDENTIALS] = "array of tables {host, container, mode} or {bundle}",
+	        [CONFIG_SECRETS] =
+	                "array of tables {name, env|file|command, hosts, header, ...} or {builtin, ...}",
 	        [CONFIG_PROMPTS] = "table of strings or {file}",
 	};
 
@@ -503,6 +507,7 @@ void key_free(struct coi_config *c, size_t i)
 	case CONFIG_SOCKETS:
 	case CONFIG_PORT_MAP:
 	case CONFIG_CREDENTIALS:
+	case CONFIG_SECRETS:
 		forward_free(c, k);
 		break;
 	case CONFIG_PROMPTS:
@@ -809,6 +814,7 @@ int key_set(struct coi_config *c, size_t i, const struct toml_value *v, const st
 	case CONFIG_SOCKETS:
 	case CONFIG_PORT_MAP:
 	case CONFIG_CREDENTIALS:
+	case CONFIG_SECRETS:
 		return forward_set(c, k, v, x, err);
 	case CONFIG_PROMPTS:
 		return prompts_set(c, k, v, x, err);
@@ -994,6 +1000,7 @@ json_t *key_to_json(const struct coi_config *c, size_t i)
 	case CONFIG_SOCKETS:
 	case CONFIG_PORT_MAP:
 	case CONFIG_CREDENTIALS:
+	case CONFIG_SECRETS:
 		return forward_to_json(c, k);
 	case CONFIG_PROMPTS:
 		return prompts_to_json(c);

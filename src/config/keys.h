@@ -56,11 +56,32 @@ int key_expand_home(char **p);
 /* config.c: the edit distance of two names (99 when either is long), for suggestions. */
 unsigned key_edit_distance(const char *a, const char *b);
 
-/* forward.c: [[sockets]], [ports] map and [[credentials]]. */
+/* forward.c: the entries of an array of tables ([[sockets]], [[ports.map]], [[credentials]],
+ * [[secrets]]), each read by its type's reader. */
+struct key_entry {
+	const struct key_ctx *x;
+	const struct config_key *k;
+	const struct toml_value *t; /* the table */
+};
+/* Every field of the entry is one of allowed ("a|b|c"). */
+int key_entry_known(const struct key_entry *e, const char *allowed, struct coi_error *err);
+/* A non-empty string field without control characters, or NULL (*ret stays NULL) when absent
+ * and optional. */
+int key_entry_string(const struct key_entry *e, const char *field, bool required, char **ret,
+                     struct coi_error *err);
+/* A host path: absolute or "~/...", made clean, at most max bytes. */
+int key_entry_host_path(const struct key_entry *e, const char *field, size_t max, char **ret,
+                        struct coi_error *err);
 int forward_set(struct coi_config *c, const struct config_key *k, const struct toml_value *v,
                 const struct key_ctx *x, struct coi_error *err);
 void forward_free(struct coi_config *c, const struct config_key *k);
 json_t *forward_to_json(const struct coi_config *c, const struct config_key *k);
+
+/* secrets.c: one [[secrets]] entry (a built-in's fields filled in). */
+int secret_read(const struct key_entry *e, void *p, struct coi_error *err);
+const char *secret_id(const void *p);
+void secret_release(void *p);
+json_t *secret_to_json(const void *p);
 
 /* prompts.c: [prompts]. */
 int prompts_set(struct coi_config *c, const struct config_key *k, const struct toml_value *v,

@@ -556,24 +556,23 @@ static int run_loop(struct proxy *px, struct coi_error *err)
 {
 	const struct egress_proxy_opts *o = px->o;
 	struct evconnlistener *l;
-	struct event *stop[2] = {NULL, NULL};
+	struct event *stop[3] = {NULL, NULL, NULL};
 	int r = 0;
 
 	l = evconnlistener_new(px->base, on_accept, px, LEV_OPT_CLOSE_ON_FREE, -1, o->listen_fd);
 	if (!l)
 		return coi_error_set(err, -EIO, "cannot listen for the container's connections");
-	if (o->stop_fd >= 0) {
-		stop[0] = event_new(px->base, o->stop_fd, EV_READ, on_stop, px->base);
-	} else {
-		stop[0] = evsignal_new(px->base, SIGTERM, on_stop, px->base);
-		stop[1] = evsignal_new(px->base, SIGINT, on_stop, px->base);
-	}
-	if (!stop[0] || event_add(stop[0], NULL) < 0 || (stop[1] && event_add(stop[1], NULL) < 0) ||
+	stop[0] = evsignal_new(px->base, SIGTERM, on_stop, px->base);
+	stop[1] = evsignal_new(px->base, SIGINT, on_stop, px->base);
+	if (o->stop_fd >= 0)
+		stop[2] = event_new(px->base, o->stop_fd, EV_READ, on_stop, px->base);
+	if (!stop[0] || !stop[1] || (o->stop_fd >= 0 && !stop[2]) || event_add(stop[0], NULL) < 0 ||
+	    event_add(stop[1], NULL) < 0 || (stop[2] && event_add(stop[2], NULL) < 0) ||
 	    event_base_once(px->base, -1, EV_TIMEOUT, on_ready, px, NULL) < 0)
 		r = coi_error_oom(err);
 	else
 		(void)event_base_dispatch(px->base);
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < 3; i++)
 		if (stop[i])
 			event_free(stop[i]);
 	evconnlistener_free(l);

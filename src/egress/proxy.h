@@ -55,7 +55,8 @@ struct egress_proxy_opts {
 	const struct egress_connect_to *connect_to;
 	size_t n_connect_to;
 	uint16_t port; /* of the real hosts; 0: 443 */
-	int stop_fd;   /* readable (or closed by the peer): stop; -1: SIGTERM and SIGINT stop it */
+	int stop_fd;   /* readable (or closed by the peer): stop; -1: none (SIGTERM and SIGINT stop
+	                  it either way) */
 
 	/* The real value of secret i, renewed if needed; NULL when it cannot be had. NULL hook:
 	 * set->v[i].value. */

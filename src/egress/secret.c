@@ -24,6 +24,17 @@ void egress_secret_release(struct egress_secret *s)
 	free(s->format);
 	free(s->basic_user);
 	free(s->placeholder);
+	free(s->source.env);
+	free(s->source.file);
+	free(s->source.field);
+	strv_free(s->source.command);
+	free(s->refresh.url);
+	free(s->refresh.client_id);
+	free(s->refresh.token_field);
+	free(s->refresh.expires_field);
+	free(s->refresh.placeholder);
+	free(s->container_env);
+	free(s->container_file);
 	if (s->value)
 		explicit_bzero(s->value, strlen(s->value));
 	free(s->value);

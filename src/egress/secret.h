@@ -23,6 +23,35 @@ struct coi_error;
 #define EGRESS_HEADER_MAX      64  /* a header name */
 #define EGRESS_FORMAT_MAX      128
 
+/* Where the real value comes from, on the host (source.h reads it). */
+enum egress_source_kind {
+	EGRESS_SOURCE_NONE,    /* a companion that is never sent (a refresh token's placeholder) */
+	EGRESS_SOURCE_ENV,     /* the host environment variable env */
+	EGRESS_SOURCE_FILE,    /* the file file: its field (a dotted JSON path), or all of it */
+	EGRESS_SOURCE_COMMAND, /* the first line of what command prints */
+};
+
+struct egress_source {
+	enum egress_source_kind kind;
+	char *env;
+	char *file;     /* absolute */
+	char *field;    /* "claudeAiOauth.accessToken"; NULL: the whole file, trimmed */
+	char **command; /* argv, run without a shell */
+};
+
+/* An OAuth 2 refresh done on the host when the value (a FILE source) is about to expire: a
+ * JSON POST {grant_type, refresh_token, client_id} to url; the answer's access_token (and a
+ * rotated refresh_token, and expires_in) are written back into the source file. */
+struct egress_refresh {
+	char *url; /* NULL: no refresh */
+	char *client_id;
+	char *token_field;   /* dotted path of the refresh token in the file */
+	char *expires_field; /* dotted path of the expiry (ms or s since the epoch); "jwt": the
+	                        value's own exp claim; NULL: unknown (refresh on demand only) */
+	char *placeholder;   /* what the container's file holds for the refresh token; the set
+	                        has it as a secret of its own with no hosts (never sent) */
+};
+
 struct egress_secret {
 	char *name;        /* [A-Za-z0-9_-], for messages and the audit log */
 	char **hosts;      /* strv of lower-case DNS names; empty: the value is never sent */
@@ -31,6 +60,14 @@ struct egress_secret {
 	char *basic_user;  /* set: "{}" stands for base64(basic_user ":" value) (Basic auth) */
 	char *placeholder; /* what the container holds instead of the value */
 	char *value;       /* the real value: host side only, NULL until known */
+
+	struct egress_source source;
+	struct egress_refresh refresh;
+	/* inside the container */
+	char *container_env;  /* a variable set to the placeholder, or NULL */
+	char *container_file; /* under the code user's home: the source file with its secrets
+	                         replaced by placeholders (an agent's login), or NULL */
+	bool git;             /* git asks for credentials of the hosts: it gets the placeholder */
 };
 
 struct egress_set {

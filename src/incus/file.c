@@ -111,6 +111,32 @@ int incus_file_mkdir(struct incus_client *c, const char *name, const char *path,
 	return file_post(c, name, path, &req, err);
 }
 
+int incus_file_mkdir_p(struct incus_client *c, const char *name, const char *path,
+                       const struct incus_file_attrs *attrs, struct coi_error *err)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return coi_error_oom(err);
+	if (p[0] != '/' || !p[1])
+		return 0;
+	for (char *q = p + 1;; q++) {
+		char ch = *q;
+		int r;
+
+		if (ch != '/' && ch != '\0')
+			continue;
+		*q = '\0';
+		r = incus_file_mkdir(c, name, p, attrs, err);
+		if (r < 0 && r != -EEXIST)
+			return r;
+		coi_error_clear(err);
+		*q = ch;
+		if (!ch)
+			return 0;
+	}
+}
+
 static int push_symlink(struct incus_client *c, const char *name, const char *path,
                         const char *target, const struct incus_file_attrs *attrs,
                         struct coi_error *err)

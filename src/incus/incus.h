@@ -438,6 +438,9 @@ int incus_file_stat(struct incus_client *c, const char *name, const char *path,
                     struct incus_file_stat *ret, struct coi_error *err);
 int incus_file_mkdir(struct incus_client *c, const char *name, const char *path,
                      const struct incus_file_attrs *attrs, struct coi_error *err);
+/* mkdir -p of an absolute path: what it creates gets attrs, what exists is left alone. */
+int incus_file_mkdir_p(struct incus_client *c, const char *name, const char *path,
+                       const struct incus_file_attrs *attrs, struct coi_error *err);
 int incus_file_delete(struct incus_client *c, const char *name, const char *path,
                       struct coi_error *err);
 

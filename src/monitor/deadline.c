@@ -16,6 +16,7 @@
 #include "monitor/audit.h"
 #include "monitor/loop.h"
 #include "monitor/monitor.h"
+#include "monitor/proxyrec.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -210,19 +211,41 @@ static int on_init_exit(struct loop *l, int fd, uint32_t events, void *u)
 	return 0;
 }
 
+/* The container's init, when no deadline holds it. */
+static int init_pidfd(const struct monitor_opts *o, int *ret, struct coi_error *err)
+{
+	char uuid[64];
+	pid_t pid;
+	int r = identity(o->client, o->container, uuid, sizeof(uuid), &pid, err);
+
+	if (r >= 0 && (*ret = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
+		r = coi_error_errno(err, errno, "cannot hold the init of '%s'", o->container);
+	return r;
+}
+
 int monitor_deadline_run(const struct monitor_opts *o, struct coi_error *err)
 {
 	_cleanup_(audit_closep) struct audit *audit = NULL;
 	struct deadline *d = NULL;
+	struct proxyrec *proxy = NULL;
+	const struct proxyrec_opts po = {o->egress_fd, o->egress_pidfd, o->egress_read, o->alert,
+	                                 o->userdata};
 	struct loop *l = NULL;
-	int r;
+	int r, init = -EBADF;
 
 	r = audit_open(o->container, o->audit_retention_days, &audit, err);
 	if (r >= 0)
 		r = loop_new(&l) < 0 ? coi_error_oom(err) : 0;
+	/* with the credential proxy, the loop goes on after a deadline that only warned */
+	if (r >= 0 && o->max_duration_s)
+		r = deadline_new(o, audit, l, o->egress_fd < 0, &d, err);
 	if (r >= 0)
-		r = deadline_new(o, audit, l, true, &d, err);
-	if (r >= 0 && (r = loop_add_fd(l, d->pidfd, false, on_init_exit, NULL)) >= 0)
+		r = d ? (init = d->pidfd, 0) : init_pidfd(o, &init, err);
+	if (r >= 0)
+		r = loop_add_fd(l, init, !d, on_init_exit, NULL);
+	if (r >= 0)
+		r = proxyrec_new(&po, audit, NULL, NULL, l, &proxy);
+	if (r >= 0)
 		r = loop_add_exit_signals(l);
 	if (r < 0 && err && !err->code)
 		coi_error_errno(err, r, "cannot set up the max_duration timer");
@@ -234,6 +257,7 @@ int monitor_deadline_run(const struct monitor_opts *o, struct coi_error *err)
 			coi_error_errno(err, r, "the max_duration timer failed");
 	}
 	loop_free(l);
+	proxyrec_free(proxy);
 	deadline_free(d);
 	return r;
 }

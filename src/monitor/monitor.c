@@ -22,6 +22,7 @@
 #include "monitor/deadline.h"
 #include "monitor/export.h"
 #include "monitor/loop.h"
+#include "monitor/proxyrec.h"
 #include "monitor/responder.h"
 #include "monitor/sources.h"
 #include "util/clock.h"
@@ -79,6 +80,8 @@ void monitor_opts_default(struct monitor_opts *o)
 	        .export_level = THREAT_WARNING,
 	        .sample_ms = 1000,
 	        .scan_ms = 500,
+	        .egress_fd = -1,
+	        .egress_pidfd = -1,
 	};
 	rules_config_default(&o->rules);
 }
@@ -127,6 +130,12 @@ static void respond(struct monitor *m, struct threat *t, const char *key, uint64
 		m->result = 1;
 		loop_exit(m->loop, 1);
 	}
+}
+
+/* A refusal of the credential proxy (proxyrec.h). */
+static void respond_proxy(struct threat *t, const char *key, void *u)
+{
+	respond(u, t, key, 0);
 }
 
 static void threat_from_hit(struct threat *t, const struct rule_hit *h, char *desc, size_t size)
@@ -738,6 +747,9 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 	struct monitor m = {
 	        .o = o, .rules = o->rules, .diag_fd = -EBADF, .win_start_ns = clock_mono_ns()};
 	struct deadline *deadline = NULL;
+	struct proxyrec *proxy = NULL;
+	const struct proxyrec_opts po = {o->egress_fd, o->egress_pidfd, o->egress_read, o->alert,
+	                                 o->userdata};
 	int r;
 
 	r = audit_open(o->container, o->audit_retention_days, &m.audit, err);
@@ -753,6 +765,8 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 		r = add_sources(&m, err);
 	if (r >= 0 && o->max_duration_s)
 		r = deadline_new(o, m.audit, m.loop, false, &deadline, err);
+	if (r >= 0 && (r = proxyrec_new(&po, m.audit, respond_proxy, &m, m.loop, &proxy)) < 0)
+		coi_error_errno(err, r, "cannot watch the credential proxy");
 	if (r >= 0) {
 		log_debug("monitor: watching '%s' (init %d, cgroup %s, %u processes)", o->container,
 		          (int)m.init_pid, m.cg.root, m.live);
@@ -765,6 +779,7 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 	}
 	loop_free(m.loop);
 	deadline_free(deadline);
+	proxyrec_free(proxy);
 	responder_free(m.resp);
 	audit_close(m.audit); /* may write a note, which goes out too */
 	exporter_free(m.exporter);

@@ -93,6 +93,13 @@ struct monitor_opts {
 	/* Called once every source is live, just before the loop starts waiting. */
 	void (*ready)(void *userdata);
 
+	/* The credential proxy, a child of the supervisor (proxyrec.h): egress_fd is readable when
+	 * it refused requests, which egress_read turns into findings one at a time (1; strings of
+	 * t valid until the next call), or says none is left (0) or that the proxy is gone (< 0);
+	 * egress_pidfd is readable once it ended. -1: none. */
+	int egress_fd, egress_pidfd;
+	int (*egress_read)(int fd, struct threat *t, char *key, size_t key_size, void *userdata);
+
 	/* limits.runtime.max_duration of a session that may outlive its coi process (deadline.h):
 	 * seconds from the start of the supervisor, 0: none. handed_over says whether the session
 	 * still has a coi process that enforces it (0) or not (1; NULL: never has); expire ends the
@@ -110,8 +117,9 @@ void monitor_opts_default(struct monitor_opts *o);
  * (-EINTR). */
 int monitor_run(const struct monitor_opts *o, struct coi_error *err);
 
-/* Only the deadline (monitoring is off): waits for o->max_duration_s, or until the container
- * stops (0) or SIGINT/SIGTERM (-EINTR). */
+/* Monitoring is off: only the deadline (o->max_duration_s, if set) and the credential proxy's
+ * refusals (o->egress_fd, if set), until the container stops (0), the deadline ended the
+ * session, or SIGINT/SIGTERM (-EINTR). */
 int monitor_deadline_run(const struct monitor_opts *o, struct coi_error *err);
 
 /* A one-time look at a running container, for `coi monitor`. */

@@ -15,6 +15,9 @@
  *             `iifname "<veth>" jump br-<name>`; chain br-<name> is the boot block before the
  *             real rules, then lets only ARP and IPv4 from the container's own address through
  *             (so IPv6, VLAN frames and spoofed sources are dropped) in restricted/allowlist.
+ *   ip T      with a credential proxy (target proxy_port): chain dstnat (hook prerouting,
+ *             priority dstnat) holding `ip saddr <IPv4> ip daddr <gateway> tcp dport 443 dnat
+ *             to <gateway>:<proxy_port>`; ct-<name> then accepts <gateway>:<proxy_port> first.
  * Every rule carries the comment "coi:<name>", so stale rules are found by name.
  *
  * Why two families: with br_netfilter, the ip family's forward and input hooks see the *bridge*
@@ -238,6 +241,7 @@ struct net_target {
 	struct in_addr gateway; /* the bridge's address */
 	unsigned prefix;        /* the bridge subnet's prefix length */
 	int log_group;          /* NFLOG group for denials; -1: no logging */
+	uint16_t proxy_port;    /* the credential proxy's port on the gateway; 0: none */
 };
 
 enum net_family { NET_FAMILY_IP, NET_FAMILY_BRIDGE };

@@ -88,6 +88,20 @@ static void deny(struct gen *g, const char *match)
 	ip_rule(g, "%s%s%s" REJECT, match, sp, log);
 }
 
+/* The credential proxy: the container's HTTPS connections to the gateway (where /etc/hosts
+ * inside sends the secrets' hosts) go to the proxy's port, which ct-<name> accepts first. */
+static void proxy_rules(struct gen *g, const struct net_target *t, const char *a)
+{
+	char gw[INET_ADDRSTRLEN];
+
+	ip4(t->gateway, gw);
+	emit(g,
+	     "add rule ip %s dstnat ip saddr %s ip daddr %s tcp dport 443 dnat to %s:%u comment "
+	     "\"coi:%s\"\n",
+	     g->table, a, gw, gw, t->proxy_port, g->name);
+	ip_rule(g, "ip daddr %s tcp dport %u accept", gw, t->proxy_port);
+}
+
 /* [monitoring.nft]: the log lines of the monitor, first in ct-<name>, deciding nothing. A DNS
  * query (each UDP packet to port 53: a resolver reuses its socket, so most queries are not new
  * connections) is logged as such and only as such; every other new connection (TCP, UDP, ICMP)
@@ -107,7 +121,8 @@ static void watch_rules(struct gen *g, const struct net_watch *w)
 	        g->name, g->log_group);
 }
 
-static void setup_tables(struct gen *g)
+/* nat: the dstnat chain, only when a rule needs it (the nat hook loads the kernel's NAT). */
+static void setup_tables(struct gen *g, bool nat)
 {
 	emit(g, "add table ip %s\n", g->table);
 	emit(g,
@@ -115,6 +130,11 @@ static void setup_tables(struct gen *g)
 	     g->table);
 	emit(g, "add chain ip %s input { type filter hook input priority 10; policy accept; }\n",
 	     g->table);
+	if (nat)
+		emit(g,
+		     "add chain ip %s dstnat { type nat hook prerouting priority dstnat; policy "
+		     "accept; }\n",
+		     g->table);
 	emit(g, "add table bridge %s\n", g->table);
 	emit(g,
 	     "add chain bridge %s prerouting { type filter hook prerouting priority -200; policy "
@@ -319,7 +339,8 @@ static void rules_allowlist(struct gen *g, const struct net_target *t, const str
 static bool base_chain_ok(enum net_family f, const char *chain)
 {
 	if (f == NET_FAMILY_IP)
-		return strcmp(chain, "forward") == 0 || strcmp(chain, "input") == 0;
+		return strcmp(chain, "forward") == 0 || strcmp(chain, "input") == 0 ||
+		       strcmp(chain, "dstnat") == 0;
 	return f == NET_FAMILY_BRIDGE && strcmp(chain, "prerouting") == 0;
 }
 
@@ -445,7 +466,7 @@ int net_nft_boot(const struct net_target *t, const struct net_state *st, struct 
 	if (r < 0)
 		return r;
 	g = gen_for(t, out);
-	setup_tables(&g);
+	setup_tables(&g, false);
 	remove_stale(&g, st, NULL, t->veth);
 	remove_base_rules(&g, st, g.name);
 	remove_chains(&g, st, g.name, true, false);
@@ -475,10 +496,12 @@ int net_nft_apply(const struct net_target *t, const struct net_policy *p,
 		                     p->watch.rate, NET_WATCH_RATE_MAX);
 	g = gen_for(t, out);
 	ip4(t->ipv4, a);
-	setup_tables(&g);
+	setup_tables(&g, t->proxy_port != 0);
 	remove_stale(&g, st, a, t->veth);
 	remove_base_rules(&g, st, g.name);
 	chain_reset(&g, NET_FAMILY_IP);
+	if (t->proxy_port)
+		proxy_rules(&g, t, a);
 	if (p->watch.enabled && t->log_group >= 0)
 		watch_rules(&g, &p->watch);
 	if (p->mode == NET_MODE_RESTRICTED)

@@ -38,7 +38,8 @@ static int family_from_string(const char *s, enum net_family *ret)
 static bool is_base_chain(enum net_family f, const char *name)
 {
 	if (f == NET_FAMILY_IP)
-		return strcmp(name, "forward") == 0 || strcmp(name, "input") == 0;
+		return strcmp(name, "forward") == 0 || strcmp(name, "input") == 0 ||
+		       strcmp(name, "dstnat") == 0;
 	return strcmp(name, "prerouting") == 0;
 }
 
@@ -85,7 +86,7 @@ static int add_rule(struct net_state *st, const json_t *rule, enum net_family f,
 	st->rules = arr;
 	sr = &arr[st->n_rules++];
 	*sr = (struct net_state_rule){.family = f};
-	strcpy(sr->chain, chain); /* one of the three base chain names */
+	strcpy(sr->chain, chain); /* one of the four base chain names */
 	sr->handle = (uint64_t)json_integer_value(json_object_get(rule, "handle"));
 	if (comment && strncmp(comment, "coi:", 4) == 0 && net_container_name_valid(comment + 4))
 		strcpy(sr->owner, comment + 4);

@@ -280,27 +280,8 @@ int forward_mkdirs(struct session *s, const char *dir, struct coi_error *err)
 {
 	struct incus_file_attrs a = {
 	        .uid = s->opts->code_uid, .gid = s->opts->code_uid, .mode = 0700};
-	_cleanup_free_ char *path = strdup(dir);
 
-	if (!path)
-		return coi_error_oom(err);
-	if (path[0] != '/' || !path[1])
-		return 0;
-	for (char *p = path + 1;; p++) {
-		char c = *p;
-		int r;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		r = incus_file_mkdir(s->client, s->name, path, &a, err);
-		if (r < 0 && r != -EEXIST)
-			return r;
-		coi_error_clear(err);
-		*p = c;
-		if (!c)
-			return 0;
-	}
+	return incus_file_mkdir_p(s->client, s->name, dir, &a, err);
 }
 
 static int add_socket(struct session *s, struct incus_devices *d, size_t i, struct coi_error *err)

@@ -36,10 +36,11 @@ static bool filtered(const struct session *s)
 	return s->opts->net && s->opts->net->mode != NET_MODE_OPEN;
 }
 
-/* Rules are installed when filtered, and in open mode for the log rules of [monitoring.nft]. */
+/* Rules are installed when filtered, and in open mode for the log rules of [monitoring.nft] and
+ * for the credential proxy's redirect. */
 static bool has_rules(const struct session *s)
 {
-	return filtered(s) || (s->opts->net && s->opts->net->watch.enabled);
+	return filtered(s) || (s->opts->net && s->opts->net->watch.enabled) || s->egress.port;
 }
 
 /* The bridge the profile's NIC is on: its address and prefix (the gateway). */
@@ -76,6 +77,11 @@ static int bridge_of(struct session *s, struct coi_error *err)
 	return 0;
 }
 
+int session_net_bridge(struct session *s, struct coi_error *err)
+{
+	return s->gateway.s_addr ? 0 : bridge_of(s, err);
+}
+
 static void target_init(struct session *s, struct net_target *t)
 {
 	if (!s->nflog_group) /* one no other supervisor listens on (monitor.h) */
@@ -86,6 +92,7 @@ static void target_init(struct session *s, struct net_target *t)
 	        .gateway = s->gateway,
 	        .prefix = s->prefix,
 	        .log_group = s->nflog_group,
+	        .proxy_port = s->egress.port,
 	};
 }
 
@@ -96,7 +103,7 @@ int session_net_boot(struct session *s, struct coi_error *err)
 
 	if (!filtered(s))
 		return 0;
-	r = bridge_of(s, err);
+	r = session_net_bridge(s, err);
 	if (r < 0)
 		return r;
 	target_init(s, &t);
@@ -256,7 +263,7 @@ int session_net_apply(struct session *s, struct coi_error *err)
 	if (!s->opts->net)
 		return 0;
 	if (has_rules(s) && !filtered(s)) {
-		r = bridge_of(s, err); /* open mode had no boot block to find it */
+		r = session_net_bridge(s, err); /* open mode had no boot block to find it */
 		if (r < 0)
 			return coi_error_prefix(err, "network policy");
 	}

@@ -5,6 +5,8 @@
 struct coi_error;
 struct session;
 
+/* The bridge's address and prefix into s->gateway and s->prefix (once). */
+int session_net_bridge(struct session *s, struct coi_error *err);
 /* Before start: drop the container's traffic until the real rules are in. */
 int session_net_boot(struct session *s, struct coi_error *err);
 /* After start: wait for the IPv4, resolve the allowlist, install the rules, write /etc/hosts. */

@@ -15,10 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "egress/secret.h"
 #include "incus/incus.h"
 #include "monitor/monitor.h"
 #include "netpolicy/netpolicy.h"
 #include "session/context.h"
+#include "session/credproxy.h"
 #include "session/devices.h"
 #include "session/fleet.h"
 #include "session/forward.h"
@@ -126,6 +128,9 @@ void session_opts_release(struct session_opts *o)
 		free(o->creds[i].container);
 	}
 	free(o->creds);
+	egress_set_release(o->secrets);
+	free(o->secrets);
+	free(o->secret_expires);
 	strv_free(o->monitor_argv);
 	strv_free(o->monitor_env);
 	free(o->credentials);
@@ -151,6 +156,7 @@ struct session *session_free(struct session *s)
 	free(s->idmount);
 	strv_free(s->warnings);
 	free(s->undo);
+	credproxy_handoff_close(&s->egress);
 	free(s);
 	return NULL;
 }
@@ -241,7 +247,8 @@ static int start_monitor(struct session *s, struct coi_error *err)
 	if (!s->opts->monitor_argv)
 		return 0;
 	if (strv_push(&argv, "coi") < 0 || strv_push(&argv, "monitor") < 0 ||
-	    strv_push(&argv, s->name) < 0 || strv_push(&argv, "--daemon") < 0)
+	    strv_push(&argv, s->name) < 0 || strv_push(&argv, "--daemon") < 0 ||
+	    credproxy_supervisor_args(&s->egress, &argv) < 0)
 		return coi_error_oom(err);
 	strv_foreach(a, s->opts->monitor_argv)
 		if (strv_push(&argv, *a) < 0)
@@ -262,8 +269,11 @@ static int start_monitor(struct session *s, struct coi_error *err)
 
 		if (null >= 0)
 			(void)dup2(null, STDOUT_FILENO);
+		/* the credential proxy's secrets and socket, as fds 3 and 4 */
+		if (credproxy_child_fds(&s->egress) < 0)
+			_exit(127);
 		/* the supervisor lives on: it must not hold a caller's pipe open */
-		(void)close_range(3, ~0U, 0);
+		(void)close_range(s->egress.memfd >= 0 ? 5 : 3, ~0U, 0);
 		/* the same daemon and project as this session, whatever its config layers said */
 		(void)incus_client_export_env(s->client);
 		strv_foreach(e, s->opts->monitor_env)
@@ -839,6 +849,20 @@ static int prepare_user(struct session *s, struct coi_error *err)
 	return r < 0 ? coi_error_prefix(err, "preparing the code user's environment") : 0;
 }
 
+/* [[secrets]]: the proxy's socket on the bridge and its secrets, for the supervisor. */
+static int prepare_secrets(struct session *s, struct coi_error *err)
+{
+	int r;
+
+	if (!s->opts->secrets)
+		return 0;
+	r = session_net_bridge(s, err);
+	if (r >= 0)
+		r = credproxy_prepare(s->opts->secrets, s->opts->secret_expires, s->gateway,
+		                      &s->egress, err);
+	return r;
+}
+
 static int start_phases(struct session *s, struct coi_error *err)
 {
 	_cleanup_(session_unlock_workspace) struct ws_lock lock = WS_LOCK_INIT;
@@ -897,6 +921,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 		return coi_error_oom(err);
 	log_timing("network boot block");
 	r = record_owner(s, err);
+	if (r >= 0)
+		r = prepare_secrets(s, err);
 	if (r < 0)
 		return r;
 	if (s->reused) {
@@ -939,6 +965,15 @@ static int start_phases(struct session *s, struct coi_error *err)
 	log_timing("network policy");
 	if (r >= 0)
 		r = start_monitor(s, err);
+	/* the supervisor holds the proxy's secrets and socket now */
+	credproxy_handoff_close(&s->egress);
+	if (r >= 0)
+		r = credproxy_inside(&(struct credproxy_target){.client = s->client,
+		                                                .container = s->name,
+		                                                .code_user = s->opts->code_user,
+		                                                .code_uid = s->opts->code_uid,
+		                                                .gateway = s->gateway},
+		                     s->opts->secrets, err);
 	if (r >= 0)
 		r = prepare_user(s, err);
 	log_timing("user environment");
@@ -953,6 +988,7 @@ int session_start(struct session_opts *opts, struct incus_client *c, struct sess
 
 	if (!s)
 		return coi_error_oom(err);
+	s->egress = (struct credproxy_handoff){.memfd = -EBADF, .listen_fd = -EBADF};
 	s->opts = opts;
 	s->client = c;
 	if (saved_new_id(s->id) < 0)

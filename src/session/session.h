@@ -15,10 +15,12 @@
 
 #include "incus/incus.h"
 #include "netpolicy/netmode.h"
+#include "session/credproxy.h"
 #include "session/naming.h"
 #include "util/cleanup.h"
 
 struct coi_error;
+struct egress_set;
 struct incus_client;
 struct net_policy;
 struct protect_plan;
@@ -115,6 +117,11 @@ struct session_opts {
 	struct session_credential *creds;
 	size_t n_creds;
 
+	/* secrets kept on the host (session/credproxy.c): the container holds their placeholders,
+	 * the supervisor's proxy puts the values into requests to their hosts */
+	struct egress_set *secrets; /* owned, values read; NULL: none */
+	int64_t *secret_expires;    /* per secret, seconds since the epoch; 0: unknown */
+
 	/* limits: empty strings/0 mean unset */
 	char *limits_cpu;
 	char *limits_memory;
@@ -133,6 +140,9 @@ struct session {
 	uint16_t nflog_group;   /* of its log rules and monitor; 0 until picked */
 	char id[37];            /* the session id (saved sessions are stored under it) */
 	struct in_addr gateway; /* the bridge's address and prefix */
+	/* the credential proxy (credproxy.h): its memfd and socket until the supervisor has them,
+	 * and the port the network rules send the container's connections to */
+	struct credproxy_handoff egress;
 	unsigned prefix;
 	char *container_workspace; /* where the workspace is inside */
 	bool reused;               /* an existing persistent container was started again */

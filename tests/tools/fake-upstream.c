@@ -208,11 +208,14 @@ static void refresh_token(const struct req *r, char *out, size_t size)
 	memcpy(body, r->body, n);
 	body[n] = '\0';
 	out[0] = '\0';
-	p = strstr(body, "refresh_token");
-	if (!p)
+	/* the key, not grant_type's value "refresh_token" */
+	if ((p = strstr(body, "\"refresh_token\":")))
+		p += strlen("\"refresh_token\":");
+	else if ((p = strstr(body, "refresh_token=")))
+		p += strlen("refresh_token=");
+	else
 		return;
-	p += strlen("refresh_token");
-	while (*p == '"' || *p == ':' || *p == ' ' || *p == '=')
+	while (*p == '"' || *p == ' ')
 		p++;
 	while (*p && *p != '"' && *p != '&' && *p != ',' && k + 1 < size)
 		out[k++] = *p++;

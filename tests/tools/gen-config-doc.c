@@ -162,6 +162,10 @@ static const char *toml_example(const struct config_key *k)
 		return "[{ host = \"~/.config/gh/hosts.yml\", container = "
 		       "\"/home/code/.config/gh/hosts.yml\", mode = \"0600\" }, { bundle = "
 		       "\"ollama\" }]";
+	case CONFIG_SECRETS:
+		return "[{ builtin = \"anthropic\" }, { name = \"internal\", env = \"INTERNAL_TOKEN\", "
+		       "hosts = [\"api.internal.example\"], header = \"Authorization\", format = "
+		       "\"Bearer {}\", container_env = \"INTERNAL_TOKEN\" }]";
 	case CONFIG_PROMPTS:
 		return "{ review = \"Review the last commit.\", triage = { file = "
 		       "\"prompts/triage.md\" } }";

@@ -30,7 +30,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D
     -out "$D/ca.pem" -days 2 -subj "/CN=coi test upstream CA" 2>/dev/null
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D/up.key" \
     -out "$D/up.csr" -subj "/CN=api.test" 2>/dev/null
-printf 'subjectAltName=DNS:api.test,DNS:other.test,DNS:git.test\nextendedKeyUsage=serverAuth\n' >"$D/ext"
+printf 'subjectAltName=DNS:api.test,DNS:other.test,DNS:git.test,DNS:auth.test\nextendedKeyUsage=serverAuth\n' >"$D/ext"
 openssl x509 -req -in "$D/up.csr" -CA "$D/ca.pem" -CAkey "$D/ca.key" -CAcreateserial \
     -out "$D/up.pem" -days 2 -extfile "$D/ext" 2>/dev/null
 
@@ -51,7 +51,7 @@ UP=$(wait_port "$D/up.out") || { echo "Bail out! fake-upstream did not start"; e
 PH_KEY=sk-ant-coi1111111111111111111111111111111111111111
 PH_GH=ghp_coi2222222222222222222222222222222222222222
 PH_OTHER=coi3333333333333333333333333333333333333333
-ROUTES=api.test=127.0.0.1:$UP,other.test=127.0.0.1:$UP,git.test=127.0.0.1:$UP
+ROUTES=api.test=127.0.0.1:$UP,other.test=127.0.0.1:$UP,git.test=127.0.0.1:$UP,auth.test=127.0.0.1:$UP
 secrets=(--secret anthropic --host api.test --header x-api-key --placeholder $PH_KEY --value REAL-KEY-1
     --secret github --host git.test --header Authorization --format 'Basic {}'
     --basic-user x-access-token --placeholder $PH_GH --value REAL-GH-2
@@ -65,13 +65,14 @@ start_proxy() {
         --findings "$D/$name-findings" --lifetime 120 "${secrets[@]}" "$@" >"$D/$name.out" 2>"$D/$name.err" &
     pids+=($!)
     PX=$(wait_port "$D/$name.out") || { echo "Bail out! egress-proxy did not start"; exit 1; }
+    CA=$D/$name-ca.pem
 }
 start_proxy p --cafile "$D/ca.pem"
 # c HOST PATH [CURL ARGS]: curl through the proxy as HOST, trusting only the proxy's CA
 c() {
     local host=$1 path=$2
     shift 2
-    curl -sS --max-time 10 --resolve "$host:$PX:127.0.0.1" --cacert "$D/p-ca.pem" "$@" "https://$host:$PX$path"
+    curl -sS --max-time 10 --resolve "$host:$PX:127.0.0.1" --cacert "$CA" "$@" "https://$host:$PX$path"
 }
 upstream_has() { grep -qF -- "$1" "$D/up.log"; }
 upstream_lacks() { ! grep -qF -- "$1" "$D/up.log"; }
@@ -131,5 +132,33 @@ code=$(curl -sS --max-time 10 --resolve "api.test:$PX:127.0.0.1" --cacert "$D/q-
 ok "an upstream whose certificate the host does not trust gets nothing (502)" \
     bash -c "[ '$code' = 502 ] && grep -q 'certificate not trusted' '$D/r2' && ! grep -q '/untrusted' '$D/up.log'"
 
+# As the supervisor runs it (--child): values from their sources through a sealed memfd, and an
+# expired login renewed on the host, against the fake upstream's token endpoint.
+PH_LOGIN=sk-ant-oat01-coi4444444444444444444444444444444444444444
+PH_RT=coi5555555555555555555555555555555555555555
+past=$((($(date +%s) - 1000) * 1000))
+printf '{"o": {"access": "A-OLD", "refresh": "R1", "expiresAt": %s}, "keep": "me"}\n' $past >"$D/creds.json"
+chmod 600 "$D/creds.json"
+secrets=(--secret login --host api.test --header Authorization --format 'Bearer {}'
+    --placeholder $PH_LOGIN --file "$D/creds.json" --field o.access
+    --refresh-url https://auth.test/oauth/token --refresh-token-field o.refresh
+    --expires-field o.expiresAt --client-id test-client
+    --secret login-refresh --placeholder $PH_RT)
+start_proxy k --child --cafile "$D/ca.pem"
+code=$(c api.test /v1/login-a -H "Authorization: Bearer $PH_LOGIN" -o /dev/null -w '%{http_code}')
+ok "an expired login: the request goes through ($code)" [ "$code" = 200 ]
+ok "the host renewed it with the refresh token" bash -c "grep -A8 '^POST /oauth/token ' '$D/up.log' | grep -q '\"refresh_token\":\"R1\"'"
+ok "the upstream receives the renewed token" upstream_has "Authorization: Bearer access-from-R1"
+ok "the old token is not sent" upstream_lacks "A-OLD"
+ok "the host's file holds the new tokens, the rest kept" \
+    bash -c "grep -q '\"access\": \"access-from-R1\"' '$D/creds.json' && grep -q '\"refresh\": \"R1-next\"' '$D/creds.json' && grep -q '\"keep\": \"me\"' '$D/creds.json'"
+ok "the file keeps its mode" [ "$(stat -c %a "$D/creds.json")" = 600 ]
+c api.test /v1/login-b -H "Authorization: Bearer $PH_LOGIN" -o /dev/null
+ok "a valid login is not renewed again" [ "$(grep -c '^POST /oauth/token ' "$D/up.log")" = 1 ]
+code=$(c api.test /v1/login-c -H "x-refresh: $PH_RT" -o /dev/null -w '%{http_code}')
+ok "the refresh token's placeholder is sent nowhere (403)" [ "$code" = 403 ]
+ok "and the refusal reaches the supervisor's side as a report" grep -q "secret=login-refresh where=header 'x-refresh'" "$D/k-findings"
+
 echo "1..$n"
+[ -n "${KEEP:-}" ] && { cp -r "$D" /tmp/eg-keep; }
 exit $failed

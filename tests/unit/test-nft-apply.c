@@ -264,6 +264,22 @@ static void test_open_mode(void)
 	CHECK(count(ip, "log prefix \"coi-new:" CC " \" group 3") == 1);
 	CHECK(count(ip, "limit rate 100/second") == 2);
 	CHECK(count(ip, "accept comment") == 1);
+	/* the credential proxy: the container's HTTPS to the gateway goes to its port, accepted */
+	t.proxy_port = 40123;
+	CHECK(netpolicy_apply(&lib, &t, &p, NULL, &err) == 0);
+	free(ip);
+	ip = list("list chain ip %s dstnat", table);
+	CHECK(count(ip, "ip saddr 10.250.0.4 ip daddr 10.250.0.1 tcp dport 443 dnat to "
+	                "10.250.0.1:40123 comment \"coi:" CC "\"") == 1);
+	CHECK(strstr(ip, "type nat hook prerouting priority dstnat") != NULL);
+	free(ip);
+	ip = list("list chain ip %s ct-%s", table, CC);
+	CHECK(count(ip, "ip daddr 10.250.0.1 tcp dport 40123 accept") == 1);
+	/* applied again (a refresh): still one redirect */
+	CHECK(netpolicy_apply(&lib, &t, &p, NULL, &err) == 0);
+	free(ip);
+	ip = list("list chain ip %s dstnat", table);
+	CHECK(count(ip, "dnat to") == 1);
 	net_policy_release(&p);
 }
 
@@ -291,6 +307,7 @@ static void test_remove(void)
 	CHECK(o && strv_length(o) == 0);
 	all = list("list table ip %s", table);
 	CHECK(strstr(all, "chain forward") != NULL && strstr(all, "coi:") == NULL);
+	CHECK(strstr(all, "dnat to") == NULL); /* the proxy's redirect went with the rest */
 	CHECK(netpolicy_remove(&lib, "coi_t_nonexistent", CC, &err) == 0);
 }
 

@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# A real agent through the credential proxy (issue 22): Claude Code in coi-default, given only
+# forward_env = ["ANTHROPIC_API_KEY"] (so the built-in 'anthropic' secret applies by default),
+# in allowlist mode with nothing allowed (and then curl in open mode), reaches "api.anthropic.com" (a fake upstream in a test
+# network namespace: COI_EGRESS_CONNECT_TO routes the name there, COI_EGRESS_CAFILE trusts its
+# test CA on the host side only) with the real key in x-api-key, while its environment holds a
+# placeholder. Then the control: with security.secrets_on_host = false the same forward_env puts
+# the real key into the container, and the search that finds nothing in 70-secrets.t finds it.
+# Keys whose effect this file shows (src/config/keys.c names it as their proof): secrets,
+# security.secrets_on_host.
+. "$(dirname "$0")/lib.sh"
+t_require_daemon
+
+IMAGE=coi-default
+incus image info "$IMAGE" >/dev/null 2>&1 || t_bail "the image $IMAGE is missing (tests/e2e/setup)"
+tmp=$(mktemp -d /tmp/coi-t-agent-XXXX)
+t_defer "rm -rf '$tmp'"
+ws=$tmp/ws
+mkdir -p "$ws"
+cd "$ws"
+export COI_HOME=$tmp/coi-home
+NS=coit-agt UP_ADDR=192.168.253.2
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/ca.key" \
+    -out "$tmp/ca.pem" -days 2 -subj "/CN=coi e2e upstream CA" 2>/dev/null || t_bail "openssl"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/up.key" \
+    -out "$tmp/up.csr" -subj "/CN=api.anthropic.com" 2>/dev/null
+printf 'subjectAltName=DNS:api.anthropic.com\n' >"$tmp/ext"
+openssl x509 -req -in "$tmp/up.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
+    -out "$tmp/up.pem" -days 2 -extfile "$tmp/ext" 2>/dev/null || t_bail "openssl x509"
+ip netns add $NS || t_bail "cannot create the upstream's namespace"
+t_defer "ip netns del $NS; ip link del $NS-h 2>/dev/null"
+{ ip link add $NS-h type veth peer name $NS-n && ip link set $NS-n netns $NS &&
+    ip addr add 192.168.253.1/24 dev $NS-h && ip link set $NS-h up &&
+    ip netns exec $NS ip addr add $UP_ADDR/24 dev $NS-n &&
+    ip netns exec $NS ip link set $NS-n up && ip netns exec $NS ip link set lo up; } ||
+    t_bail "cannot wire the upstream's namespace"
+ip netns exec $NS "$COI_BUILD/tools/fake-upstream" --cert "$tmp/up.pem" --key "$tmp/up.key" \
+    --listen $UP_ADDR:443 --log "$tmp/up.log" --lifetime 300 >"$tmp/up.out" 2>&1 9>&- &
+t_defer "kill $! 2>/dev/null; sleep 0.2"
+for _ in $(seq 50); do grep -q '^port' "$tmp/up.out" && break; sleep 0.1; done
+grep -q '^port 443' "$tmp/up.out" || t_bail "the fake upstream did not start: $(cat "$tmp/up.out")"
+export COI_EGRESS_CAFILE=$tmp/ca.pem COI_EGRESS_CONNECT_TO=api.anthropic.com=$UP_ADDR:443
+
+KEY=sk-ant-api03-real-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+export ANTHROPIC_API_KEY=$KEY
+cat >"$tmp/user.toml" <<X
+[defaults]
+forward_env = ["ANTHROPIC_API_KEY"]
+
+[defaults.environment]
+CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1"
+
+[network]
+mode = "allowlist"
+allowed_domains = []
+X
+export COI_CONFIG=$tmp/user.toml
+
+# --- Claude Code, headless: its first request is the point, whatever it makes of the answer ---
+out=$(timeout 120 "$COI" run --image "$IMAGE" -- sh -c '
+  echo "key=$(printf %s "$ANTHROPIC_API_KEY" | sed "s/coi[0-9a-f]*/coi.../")"
+  timeout 60 claude -p "say hi" --max-turns 1 >/tmp/claude.out 2>&1; echo "claude_rc=$?"
+' 2>"$tmp/err" </dev/null) || true
+t_like "inside, ANTHROPIC_API_KEY is a placeholder" "$out" "key=sk-ant-api03-coi\.\.\."
+t_ok "Claude Code's request reached the upstream through the proxy" grep -q "^POST /v1/messages" "$tmp/up.log"
+t_ok "with the real key in x-api-key" grep -qiF "x-api-key: $KEY" "$tmp/up.log"
+t_fails "and no placeholder" grep -qi "x-api-key: sk-ant-api03-coi" "$tmp/up.log"
+t_diag "claude: $(grep claude_rc <<<"$out")" "$(grep -c '' "$tmp/up.log") upstream log lines"
+
+# --- open mode: the same redirect, and the key put in ---
+sed -i 's/^mode = "allowlist"/mode = "open"/' "$tmp/user.toml"
+out=$("$COI" run --image "$IMAGE" -- sh -c \
+    'curl -sS --max-time 20 -H "x-api-key: $ANTHROPIC_API_KEY" https://api.anthropic.com/v1/open-mode' \
+    2>>"$tmp/err" </dev/null) || true
+t_is "open mode: the placeholder's request is answered" "$out" "ok"
+t_ok "open mode: the upstream received the real key" \
+    bash -c "grep -A6 '^GET /v1/open-mode ' '$tmp/up.log' | grep -qiF 'x-api-key: $KEY'"
+
+# --- the control: secrets_on_host = false copies the key in, and the search finds it ---
+printf '\n[security]\nsecrets_on_host = false\n' >>"$tmp/user.toml"
+needle=$(printf '%s()%s' "${KEY:0:6}" "${KEY:6}")
+out=$("$COI" run --image "$IMAGE" -- sudo -n sh -c '
+  for p in /proc/[0-9]*; do tr "\0" "\n" <"$p/environ"; done 2>/dev/null | grep -cE "$1"
+  grep -rlsE "$1" /home' sh "$needle" 2>>"$tmp/err" </dev/null) || true
+t_like "with secrets_on_host = false the real key is inside, and found by the same search" \
+    "$out" "^[1-9][0-9]*"$'\n'"/home/code/.config/coi/env"
+t_diag "$(tail -3 "$tmp/err")"
+
+t_done
