@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "cmd/client.h"
 
-#include "cmd/cmd.h"
-#include "config/config.h"
 #include <stdio.h>
 
+#include "cmd/cmd.h"
+#include "config/config.h"
 #include "incus/incus.h"
 #include "session/fleet.h"
 #include "util/error.h"

@@ -20,10 +20,18 @@ static void test_established(void)
 
 static void test_rates(void)
 {
-	struct top_counters a = {.at_ns = 1000000000, .cpu_ns = 0, .io_read = 100, .io_write = -1,
-	                         .net_rx = 5000, .net_tx = 0};
-	struct top_counters b = {.at_ns = 3000000000, .cpu_ns = 1000000000, .io_read = 2148,
-	                         .io_write = 10, .net_rx = 1000, .net_tx = 400};
+	struct top_counters a = {.at_ns = 1000000000,
+	                         .cpu_ns = 0,
+	                         .io_read = 100,
+	                         .io_write = -1,
+	                         .net_rx = 5000,
+	                         .net_tx = 0};
+	struct top_counters b = {.at_ns = 3000000000,
+	                         .cpu_ns = 1000000000,
+	                         .io_read = 2148,
+	                         .io_write = 10,
+	                         .net_rx = 1000,
+	                         .net_tx = 400};
 	struct top_rates r;
 
 	top_rates_of(&a, &b, &r);
