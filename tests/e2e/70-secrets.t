@@ -12,6 +12,7 @@
 # Keys whose effect this file shows (src/config/keys.c names it as their proof): secrets,
 # security.secrets_on_host.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/egress-lib.sh"
 t_require_daemon
 
 IMAGE=coi-default
@@ -23,31 +24,9 @@ mkdir -p "$ws"
 cd "$ws"
 export COI_HOME=$tmp/coi-home
 name=$(t_session_name "$ws" 1)
-NS=coit-sec UP_ADDR=192.168.252.2
 
 # --- the fake upstream: its own CA, in its own network namespace ---
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/ca.key" \
-    -out "$tmp/ca.pem" -days 2 -subj "/CN=coi e2e upstream CA" 2>/dev/null || t_bail "openssl"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/up.key" \
-    -out "$tmp/up.csr" -subj "/CN=api.test" 2>/dev/null
-printf 'subjectAltName=DNS:api.test,DNS:other.test,DNS:auth.test,DNS:api.anthropic.com\n' >"$tmp/ext"
-openssl x509 -req -in "$tmp/up.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
-    -out "$tmp/up.pem" -days 2 -extfile "$tmp/ext" 2>/dev/null || t_bail "openssl x509"
-ip netns add $NS || t_bail "cannot create the upstream's namespace"
-t_defer "ip netns del $NS; ip link del $NS-h 2>/dev/null"
-{ ip link add $NS-h type veth peer name $NS-n && ip link set $NS-n netns $NS &&
-    ip addr add 192.168.252.1/24 dev $NS-h && ip link set $NS-h up &&
-    ip netns exec $NS ip addr add $UP_ADDR/24 dev $NS-n &&
-    ip netns exec $NS ip link set $NS-n up && ip netns exec $NS ip link set lo up; } ||
-    t_bail "cannot wire the upstream's namespace"
-# (9>&-: the e2e lock's fd stays out of the server)
-ip netns exec $NS "$COI_BUILD/tools/fake-upstream" --cert "$tmp/up.pem" --key "$tmp/up.key" \
-    --listen $UP_ADDR:443 --log "$tmp/up.log" --lifetime 400 >"$tmp/up.out" 2>&1 9>&- &
-t_defer "kill $! 2>/dev/null; sleep 0.2"
-for _ in $(seq 50); do grep -q '^port' "$tmp/up.out" && break; sleep 0.1; done
-grep -q '^port 443' "$tmp/up.out" || t_bail "the fake upstream did not start: $(cat "$tmp/up.out")"
-export COI_EGRESS_CAFILE=$tmp/ca.pem
-export COI_EGRESS_CONNECT_TO=api.test=$UP_ADDR:443,other.test=$UP_ADDR:443,auth.test=$UP_ADDR:443,api.anthropic.com=$UP_ADDR:443
+egress_upstream coit-sec 192.168.252 api.test other.test auth.test
 
 # --- the secrets: two API keys for two hosts, and a login that has expired ---
 KEY=real-key-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
