@@ -183,6 +183,9 @@ static int net_from_config(struct session_opts *o, const struct coi_config *cfg,
 	strv_foreach(d, cfg->network.dns_servers)
 		if (r >= 0)
 			r = net_policy_add_dns_server(p, *d, err);
+	strv_foreach(d, cfg->network.allowed_networks)
+		if (r >= 0)
+			r = net_policy_add_allowed_network(p, *d, err);
 	for (size_t i = 0; r >= 0 && i < cfg->network.n_allowed_ports; i++)
 		r = net_policy_add_allowed_port(p, cfg->network.allowed_ports[i], err);
 	for (size_t i = 0; r >= 0 && i < cfg->network.n_hosts; i++) {

@@ -267,6 +267,7 @@ struct coi_config {
 		int refresh_interval_minutes; /* 30; 0 disables */
 		bool use_sudo;                /* true */
 		char **dns_servers;           /* IPv4 addresses */
+		char **allowed_networks;      /* IPv4 CIDRs opened despite the refusals */
 		uint16_t *allowed_ports;      /* NULL: no global port cap */
 		size_t n_allowed_ports;
 		struct config_host *hosts;
@@ -417,6 +418,7 @@ enum config_type {
 	CONFIG_PORTS,   /* array of integers 1-65535 */
 	CONFIG_DOMAINS, /* array of allowlist entries */
 	CONFIG_IPV4_LIST,
+	CONFIG_CIDR_LIST,   /* array of IPv4 networks "a.b.c.d/n" (or addresses) */
 	CONFIG_DURATION,    /* "30s", "2h30m" */
 	CONFIG_SOCKETS,     /* array of {host, container, env} */
 	CONFIG_PORT_MAP,    /* array of {name, container, host, listen} */

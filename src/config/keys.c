@@ -102,6 +102,7 @@ static const struct config_key keys[] = {
 	K("network.allowed_domains", CONFIG_DOMAINS, network.allowed_domains, DEFAULT_DOMAINS, IW, "allowlist: host, IPv4 or CIDR, with optional :port, :p1,p2 or :lo-hi", .weak = "+", PROOF("45-network.t")),
 	K("network.refresh_interval_minutes", CONFIG_INT, network.refresh_interval_minutes, "30", AW, "longest interval between allowlist resolutions (0: never)"),
 	K("network.use_sudo", CONFIG_BOOL, network.use_sudo, "true", AW, "use sudo for nft when not privileged"),
+	K("network.allowed_networks", CONFIG_CIDR_LIST, network.allowed_networks, NULL, IW, "IPv4 networks (\"100.64.0.0/10\", or an address) the container may reach in restricted and allowlist mode despite the default refusals: the host's own addresses, the special-purpose ranges (100.64.0.0/10, 198.18.0.0/15, ...), private and metadata ranges (within allowed_ports, if set; the bridge subnet stays allow_local_network_access's)", .weak = "+", PROOF("45-network.t")),
 	K("network.dns_servers", CONFIG_IPV4_LIST, network.dns_servers, NULL, TO, "the only resolvers the container may reach"),
 	K("network.allowed_ports", CONFIG_PORTS, network.allowed_ports, NULL, TO, "global cap on egress ports", .offset_n = F(network.n_allowed_ports), PROOF("45-network.t")),
 	K("network.hosts", CONFIG_HOSTS, network.hosts, NULL, TO, "static /etc/hosts entries with reachability", .offset_n = F(network.n_hosts)),
@@ -213,6 +214,7 @@ const char *config_type_to_string(enum config_type t)
 	        [CONFIG_PORTS] = "array of ports",
 	        [CONFIG_DOMAINS] = "array of allowlist entries",
 	        [CONFIG_IPV4_LIST] = "array of IPv4 addresses",
+	        [CONFIG_CIDR_LIST] = "array of IPv4 networks",
 	        [CONFIG_DURATION] = "duration",
 	        [CONFIG_SOCKETS] = "array of tables {host, container, env}",
 	        [CONFIG_PORT_MAP] = "array of tables {name, container, host, listen}",
@@ -437,6 +439,36 @@ static bool domain_ok(const char *s)
 	return true;
 }
 
+/* An IPv4 address or CIDR, without ports. */
+static bool cidr_ok(const char *s)
+{
+	struct config_domain d;
+	bool ok;
+
+	if (config_domain_parse(s, &d, NULL) < 0)
+		return false;
+	ok = d.is_ip && d.n_ports == 0 && !strchr(s, ':');
+	config_domain_release(&d);
+	return ok;
+}
+
+/* What the entries of a list type must be (NULL: any string). */
+static bool (*list_check(enum config_type t))(const char *)
+{
+	return t == CONFIG_DOMAINS     ? domain_ok
+	       : t == CONFIG_IPV4_LIST ? ipv4_ok
+	       : t == CONFIG_CIDR_LIST ? cidr_ok
+	                               : NULL;
+}
+
+static const char *list_what(enum config_type t)
+{
+	return t == CONFIG_DOMAINS     ? "a host, IPv4 address or CIDR with optional :port, "
+	                                 ":port,port or :low-high"
+	       : t == CONFIG_CIDR_LIST ? "an IPv4 network like \"100.64.0.0/10\""
+	                               : "an IPv4 address";
+}
+
 /* --- Fields --- */
 
 static void env_free(struct config_env *e, size_t n)
@@ -482,6 +514,7 @@ void key_free(struct coi_config *c, size_t i)
 	case CONFIG_STRV:
 	case CONFIG_DOMAINS:
 	case CONFIG_IPV4_LIST:
+	case CONFIG_CIDR_LIST:
 		*FIELD(c, k, char **) = strv_free(*FIELD(c, k, char **));
 		break;
 	case CONFIG_ENV:
@@ -783,15 +816,8 @@ int key_set(struct coi_config *c, size_t i, const struct toml_value *v, const st
 	case CONFIG_STRV:
 	case CONFIG_DOMAINS:
 	case CONFIG_IPV4_LIST:
-		r = read_strv(x, k, v,
-		              k->type == CONFIG_DOMAINS     ? domain_ok
-		              : k->type == CONFIG_IPV4_LIST ? ipv4_ok
-		                                            : NULL,
-		              k->type == CONFIG_DOMAINS
-		                      ? "a host, IPv4 address or CIDR with optional "
-		                        ":port, :port,port or :low-high"
-		                      : "an IPv4 address",
-		              &l, err);
+	case CONFIG_CIDR_LIST:
+		r = read_strv(x, k, v, list_check(k->type), list_what(k->type), &l, err);
 		if (r < 0)
 			return r;
 		key_free(c, i);
@@ -990,6 +1016,7 @@ json_t *key_to_json(const struct coi_config *c, size_t i)
 	case CONFIG_STRV:
 	case CONFIG_DOMAINS:
 	case CONFIG_IPV4_LIST:
+	case CONFIG_CIDR_LIST:
 		return strv_to_json(*FIELD(c, k, char **));
 	case CONFIG_PORTS:
 		return ports_to_json(*FIELD(c, k, uint16_t *), *COUNT(c, k));

@@ -5,6 +5,7 @@
  * so a name never resolves to an address the firewall refuses. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "netpolicy/netpolicy.h"
@@ -107,6 +108,17 @@ static int describe_hosts(const struct net_policy *p, struct buf *out)
 	return r;
 }
 
+static int describe_networks(const struct net_policy *p, struct buf *out)
+{
+	char a[INET_ADDRSTRLEN];
+	int r = 0;
+
+	for (size_t i = 0; i < p->n_allowed_networks && r >= 0; i++)
+		r = buf_printf(out, "%s%s/%u", i ? ", " : "", ip4(p->allowed_networks[i].addr, a),
+		               p->allowed_networks[i].prefix);
+	return r;
+}
+
 static int describe_restricted(const struct net_policy *p, struct buf *out)
 {
 	char a[INET_ADDRSTRLEN];
@@ -120,9 +132,19 @@ static int describe_restricted(const struct net_policy *p, struct buf *out)
 	if (r >= 0 && p->block_metadata_endpoint)
 		r = buf_puts(out, " Link-local addresses and the cloud metadata service "
 		                  "(169.254.0.0/16) are blocked.");
+	if (r >= 0)
+		r = buf_puts(out,
+		             " Special-purpose ranges (100.64.0.0/10, 198.18.0.0/15, 240.0.0.0/4, "
+		             "...) are blocked.");
 	if (r >= 0 && !p->allow_local_network_access)
 		r = buf_puts(out,
-		             " Other containers are not reachable; the host's bridge address is.");
+		             " Other containers and the host's own addresses are not reachable; "
+		             "the host's bridge answers DHCP and DNS.");
+	if (r >= 0 && p->n_allowed_networks) {
+		r = buf_puts(out, " Reachable all the same: ");
+		r = r < 0 ? r : describe_networks(p, out);
+		r = r < 0 ? r : buf_putc(out, '.');
+	}
 	if (r >= 0 && p->allowed_ports.n) {
 		r = buf_puts(out, " Only these ports are open: ");
 		r = r < 0 ? r : net_ports_format(&p->allowed_ports, out);
@@ -253,8 +275,17 @@ static json_t *blocked_json(const struct net_policy *p)
 	}
 	if (p->block_metadata_endpoint)
 		json_array_append_new(arr, json_string("169.254.0.0/16"));
-	if (!p->allow_local_network_access)
+	for (size_t i = 0; p->mode == NET_MODE_RESTRICTED && i < net_n_special_ranges; i++) {
+		char s[INET_ADDRSTRLEN + 4];
+
+		ip4(net_special_ranges[i].addr, s);
+		(void)snprintf(s + strlen(s), 4, "/%u", net_special_ranges[i].prefix);
+		json_array_append_new(arr, json_string(s));
+	}
+	if (!p->allow_local_network_access) {
 		json_array_append_new(arr, json_string("other containers"));
+		json_array_append_new(arr, json_string("the host's own addresses"));
+	}
 	if (p->mode == NET_MODE_ALLOWLIST)
 		json_array_append_new(arr, json_string("dns"));
 	json_array_append_new(arr, json_string("ipv6"));

@@ -30,15 +30,17 @@
  *   restricted: established/related accept; bridge address accept; DHCP broadcast accept;
  *     refuse bridge subnet, multicast, broadcast (other containers) unless
  *     allow_local_network_access; dns_servers: accept :53 to them, refuse other :53;
- *     [[network.hosts]] accept (their ports, else allowed_ports); RFC1918 accept
- *     (allow_local_network_access) or refuse (block_private_networks); refuse 169.254/16
- *     (block_metadata_endpoint); allowed_ports: accept those tcp/udp ports and ICMP echo, refuse
- *     the rest; else accept.
+ *     [[network.hosts]] accept (their ports, else allowed_ports); allowed_networks accept
+ *     (allowed_ports, if any); refuse every other address of the host itself (`fib daddr type
+ *     local`) unless allow_local_network_access; RFC1918 accept (allow_local_network_access)
+ *     or refuse (block_private_networks); refuse 169.254/16 (block_metadata_endpoint); refuse
+ *     the special-purpose ranges (net_special_ranges); allowed_ports: accept those tcp/udp
+ *     ports and ICMP echo, refuse the rest; else accept.
  *   allowlist: established/related accept; refuse :53 (DNS, to anyone); bridge address, DHCP,
- *     other containers, [[network.hosts]], RFC1918 accept and the metadata refusal as in
- *     restricted (no dns_servers, no RFC1918 refusal: the final one covers it); accept each
- *     entry's addresses (tcp/udp, its ports, else allowed_ports); ICMP echo to them, 10/s;
- *     refuse everything else.
+ *     other containers, [[network.hosts]], allowed_networks, the host's own addresses, RFC1918
+ *     accept and the metadata refusal as in restricted (no dns_servers, no RFC1918 refusal: the
+ *     final one covers it); accept each entry's addresses (tcp/udp, its ports, else
+ *     allowed_ports); ICMP echo to them, 10/s; refuse everything else.
  *   open: accept (and no bridge chain: IPv6 passes).
  * With watch.enabled ([monitoring.nft]), ct-<name> starts with two rules that log and decide
  * nothing: every UDP packet to port 53 (a DNS query) as `log prefix "coi-dns:<name> "`, and every
@@ -94,6 +96,24 @@ struct net_dest {
 	struct net_ports ports;
 };
 
+/* An IPv4 network: address (host bits cleared) and prefix length 0..32. */
+struct net_cidr {
+	struct in_addr addr;
+	unsigned prefix;
+};
+
+/* The IANA special-purpose ranges that are not globally reachable, besides RFC 1918 (10/8,
+ * 172.16/12, 192.168/16: block_private_networks), link-local (169.254/16:
+ * block_metadata_endpoint) and multicast (224/4): "this network" 0/8 (which Linux routes to
+ * the host itself), shared address space 100.64/10 (carrier-grade NAT, Tailscale and other
+ * overlay networks: a tailnet), loopback 127/8, IETF protocol assignments 192.0.0/24, the
+ * documentation ranges 192.0.2/24, 198.51.100/24 and 203.0.113/24, the retired 6to4 relay
+ * 192.88.99/24, benchmarking 198.18/15 (also the fake-IP range of some proxies) and reserved
+ * 240/4. Nothing on the internet answers there; a host that routes one has something of its
+ * own behind it. Restricted mode refuses them all; allowed_networks opens one. */
+extern const struct net_cidr net_special_ranges[];
+extern const size_t net_n_special_ranges;
+
 /* A [[network.hosts]] entry: an /etc/hosts line, and reachability through the policy. */
 struct net_host {
 	struct in_addr addr;
@@ -122,6 +142,11 @@ struct net_policy {
 	size_t n_allowlist;
 	struct net_host *hosts;
 	size_t n_hosts;
+	/* restricted and allowlist: networks reachable despite the default refusals of the host's
+	 * own addresses, the special-purpose ranges and the private and metadata ranges (not the
+	 * bridge subnet: allow_local_network_access) */
+	struct net_cidr *allowed_networks;
+	size_t n_allowed_networks;
 	struct net_watch watch;
 };
 
@@ -149,14 +174,19 @@ bool net_table_name_valid(const char *s);
 /* Builders for the session (each validates; 0 or negative errno with err set). */
 int net_policy_add_dest(struct net_policy *p, const char *entry, struct coi_error *err);
 int net_policy_add_dns_server(struct net_policy *p, const char *ipv4, struct coi_error *err);
+/* "100.64.0.0/10" or an address (a /32). */
+int net_policy_add_allowed_network(struct net_policy *p, const char *cidr, struct coi_error *err);
+/* Whether a is in one of the n networks. */
+bool net_cidr_contains(const struct net_cidr *nets, size_t n, struct in_addr a);
 int net_policy_add_allowed_port(struct net_policy *p, long port, struct coi_error *err);
 int net_policy_add_host(struct net_policy *p, const char *ipv4, char *const *hostnames,
                         const long *ports, size_t n_ports, struct coi_error *err);
 
 /* Whether an address a name resolved to may be installed: never 0/8, 127/8, multicast or
- * reserved; not 169.254/16 when block_metadata_endpoint; not RFC1918 when
- * block_private_networks and not allow_local_network_access (a DNS answer must not open the
- * LAN; list LAN addresses explicitly). */
+ * reserved; an address of allowed_networks always; not another special-purpose range; not
+ * 169.254/16 when block_metadata_endpoint; not RFC1918 when block_private_networks and not
+ * allow_local_network_access (a DNS answer must not open the LAN; list LAN addresses
+ * explicitly). */
 bool net_policy_name_addr_ok(const struct net_policy *p, struct in_addr a);
 
 /* ---- resolution ---- */

@@ -237,6 +237,54 @@ static void rules_bridge_subnet(struct gen *g, const struct net_target *t,
 	deny(g, match);
 }
 
+/* "{ a/n, b/m }" of a list of networks */
+static int cidr_set(struct buf *b, const struct net_cidr *nets, size_t n)
+{
+	char s[INET_ADDRSTRLEN];
+	int r = buf_puts(b, "{ ");
+
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = buf_printf(b, "%s%s/%u", i ? ", " : "", ip4(nets[i].addr, s), nets[i].prefix);
+	return r < 0 ? r : buf_puts(b, " }");
+}
+
+/* allowed_networks, accepted before every refusal that follows (the port cap applies) */
+static void rules_allowed_networks(struct gen *g, const struct net_policy *p)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(4096);
+
+	if (p->n_allowed_networks == 0)
+		return;
+	if (cidr_set(&b, p->allowed_networks, p->n_allowed_networks) < 0 ||
+	    (p->allowed_ports.n &&
+	     (buf_puts(&b, " ") < 0 || port_match(&b, &p->allowed_ports) < 0))) {
+		g->r = g->r < 0 ? g->r : -E2BIG;
+		return;
+	}
+	ip_rule(g, "ip daddr %s accept", buf_str(&b));
+}
+
+/* The host itself, on every address but the bridge's (whose DHCP and DNS came before): a
+ * public address of a server, a VPN's, a tailnet's. Its services are not for the container
+ * unless the local network is allowed. */
+static void rules_host_itself(struct gen *g, const struct net_policy *p)
+{
+	if (!p->allow_local_network_access)
+		deny(g, "fib daddr type local");
+}
+
+static void rules_special(struct gen *g)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(4096);
+
+	if (buf_puts(&b, "ip daddr ") < 0 ||
+	    cidr_set(&b, net_special_ranges, net_n_special_ranges) < 0) {
+		g->r = g->r < 0 ? g->r : -E2BIG;
+		return;
+	}
+	deny(g, buf_str(&b));
+}
+
 #define RFC1918 "{ 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }"
 
 static void rules_private(struct gen *g, const struct net_policy *p)
@@ -262,7 +310,10 @@ static void rules_restricted(struct gen *g, const struct net_target *t, const st
 		deny(g, "meta l4proto { tcp, udp } th dport 53");
 	}
 	rules_hosts(g, p);
+	rules_allowed_networks(g, p);
+	rules_host_itself(g, p);
 	rules_private(g, p);
+	rules_special(g);
 	if (p->allowed_ports.n > 0) {
 		_cleanup_buf_ struct buf b = BUF_INIT(4096);
 
@@ -315,6 +366,8 @@ static void rules_allowlist(struct gen *g, const struct net_target *t, const str
 	deny(g, "meta l4proto { tcp, udp } th dport 53");
 	rules_bridge_subnet(g, t, p);
 	rules_hosts(g, p);
+	rules_allowed_networks(g, p);
+	rules_host_itself(g, p);
 	rules_private(g, p);
 	for (size_t i = 0; i < p->n_allowlist; i++) {
 		size_t n = dest_addrs(p, r, i, all + n_all, all_prefix + n_all);

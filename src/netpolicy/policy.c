@@ -31,6 +31,7 @@ void net_policy_release(struct net_policy *p)
 	for (size_t i = 0; i < p->n_hosts; i++)
 		strv_free(p->hosts[i].hostnames);
 	free(p->hosts);
+	free(p->allowed_networks);
 	free(p->allowlist);
 	free(p->dns_servers);
 	net_policy_init(p);
@@ -381,6 +382,49 @@ static bool in_net(struct in_addr a, uint32_t net, unsigned prefix)
 	return (ntohl(a.s_addr) & mask) == net;
 }
 
+/* htonl() of a constant, usable in an initializer */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define BE32(x) __builtin_bswap32(x)
+#else
+#define BE32(x) (x)
+#endif
+#define CIDR(a, b, c, d, len)                                                 \
+	{                                                                     \
+		{BE32((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))}, len \
+	}
+const struct net_cidr net_special_ranges[] = {
+        CIDR(0, 0, 0, 0, 8),     CIDR(100, 64, 0, 0, 10),   CIDR(127, 0, 0, 0, 8),
+        CIDR(192, 0, 0, 0, 24),  CIDR(192, 0, 2, 0, 24),    CIDR(192, 88, 99, 0, 24),
+        CIDR(198, 18, 0, 0, 15), CIDR(198, 51, 100, 0, 24), CIDR(203, 0, 113, 0, 24),
+        CIDR(240, 0, 0, 0, 4),
+};
+const size_t net_n_special_ranges = ELEMENTSOF(net_special_ranges);
+
+bool net_cidr_contains(const struct net_cidr *nets, size_t n, struct in_addr a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (in_net(a, ntohl(nets[i].addr.s_addr), nets[i].prefix))
+			return true;
+	return false;
+}
+
+int net_policy_add_allowed_network(struct net_policy *p, const char *cidr, struct coi_error *err)
+{
+	struct net_dest d;
+	int r = net_dest_parse(cidr, &d, err);
+
+	if (r >= 0 && (d.kind != NET_DEST_CIDR || d.ports.n))
+		r = coi_error_set(err, -EINVAL, "'%s' is not an IPv4 network (like 100.64.0.0/10)",
+		                  cidr);
+	if (r >= 0)
+		r = grow(&p->allowed_networks, p->n_allowed_networks, sizeof(struct net_cidr),
+		         NET_LIST_MAX, err);
+	if (r < 0)
+		return r;
+	p->allowed_networks[p->n_allowed_networks++] = (struct net_cidr){d.addr, d.prefix};
+	return 0;
+}
+
 static bool addr_is_private(struct in_addr a)
 {
 	return in_net(a, 0x0a000000, 8) || in_net(a, 0xac100000, 12) || in_net(a, 0xc0a80000, 16);
@@ -390,6 +434,10 @@ bool net_policy_name_addr_ok(const struct net_policy *p, struct in_addr a)
 {
 	if (in_net(a, 0, 8) || in_net(a, 0x7f000000, 8) || in_net(a, 0xe0000000, 3))
 		return false; /* this-network, loopback, multicast and reserved (224/3) */
+	if (net_cidr_contains(p->allowed_networks, p->n_allowed_networks, a))
+		return true; /* accepted before the refusals below */
+	if (net_cidr_contains(net_special_ranges, net_n_special_ranges, a))
+		return false;
 	if (p->block_metadata_endpoint && in_net(a, 0xa9fe0000, 16))
 		return false;
 	if (p->block_private_networks && !p->allow_local_network_access && addr_is_private(a))

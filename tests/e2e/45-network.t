@@ -1,14 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The network policy end to end, against hosts this test creates on this machine: a "LAN" host
-# (RFC 1918) and a "public" one (198.18.0.0/15, the benchmarking range) in network namespaces
-# routed through the host, a metadata host (169.254.169.254), the bridge address, and an IPv6
-# host on the test bridge. Every "refused" has a twin "reached" on the same host and port in
-# another mode or session, so a refusal never comes from a host that is simply down; refusals
-# must be fast (a reject, not a timeout) except IPv6's, which the bridge drops. Nothing outside this machine is contacted.
+# (RFC 1918), a "public" one and a host in 100.64.0.0/10 (carrier-grade NAT, a tailnet) in
+# network namespaces routed through the host, a metadata host (169.254.169.254), the bridge
+# address, a listener on the host's own (non-private) address, and an IPv6 host on the test
+# bridge. The public host stands in for the internet: 100.128.0.2 is an ordinary unicast
+# address, just past the end of 100.64.0.0/10 and in no special-purpose range (restricted mode
+# refuses those, the documentation and benchmarking ranges included, so none of them can play
+# the internet), and it exists only in a namespace on this machine: the veth's connected /24 is
+# the route to it, and every fake host must answer from the host before any probe counts.
+# Every "refused" has a twin "reached" on the same host and port in another mode or session, so a
+# refusal never comes from a host that is simply down; refusals must be fast (a reject, not a
+# timeout) except IPv6's, which the bridge drops. Nothing outside this machine is contacted.
 # Keys whose effect this file shows (src/config/keys.c names it as their proof): network.mode,
 # network.block_metadata_endpoint, network.allow_local_network_access, network.allowed_domains,
-# network.allowed_ports.
+# network.allowed_ports, network.allowed_networks.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 command -v python3 curl >/dev/null || t_bail "python3 and curl are needed for the fake hosts"
@@ -19,7 +25,8 @@ flock -w 200 9 || t_bail "another run of the network test holds /run/lock/coi-t-
 BR=coitestbr0
 BR_ADDR=$(incus network get "$BR" ipv4.address | cut -d/ -f1)
 [ -n "$BR_ADDR" ] || t_bail "the test bridge $BR has no IPv4 address"
-LAN=192.168.250.2 PUB=198.18.0.2 MD=169.254.169.254 V6=fd00:c01:7e57::1 V6_MINE=fd00:c01:7e57::2
+LAN=192.168.250.2 PUB=100.128.0.2 MD=169.254.169.254 V6=fd00:c01:7e57::1 V6_MINE=fd00:c01:7e57::2
+SELF=100.128.0.1 CG=100.64.252.2 # the host's own address (the public host's veth), a tailnet host
 PUB_NAME=coit-pub.test
 
 tmp=$(mktemp -d /tmp/coi-t-net-XXXX)
@@ -90,7 +97,8 @@ fake_host() { # NAME HOST_ADDR NS_ADDR: a namespace behind a veth, routed throug
         ip -n "$ns" link set lo up && ip -n "$ns" route add default via "$2"
 }
 fake_host lan 192.168.250.1 "$LAN" || t_bail "cannot create the LAN namespace"
-fake_host pub 198.18.0.1 "$PUB" || t_bail "cannot create the public namespace"
+fake_host pub "$SELF" "$PUB" || t_bail "cannot create the public namespace"
+fake_host cg 100.64.252.1 "$CG" || t_bail "cannot create the 100.64.0.0/10 namespace"
 fake_host md 169.254.169.1 "$MD" || t_bail "cannot create the metadata namespace"
 # The IPv6 host sits on the test bridge itself (a veth port of it), so only L2 is between them.
 ip netns add coit-v6 || t_bail "cannot create the IPv6 host"
@@ -104,6 +112,8 @@ serve coit-pub "$PUB" pub 8080 8081 --dns
 serve coit-md "$MD" md 80
 serve coit-v6 "$V6" v6 8080
 serve - "$BR_ADDR" br 8083
+serve coit-cg "$CG" cg 8080
+serve - "$SELF" self 8080
 # The allowlist name, in the host's resolver (coi resolves it on the host), restored at exit.
 # (rewritten in place, not replaced: /etc/hosts may be a mount point)
 t_defer "grep -v ' # coi-t-net\$' /etc/hosts > '$tmp/hosts' && cat '$tmp/hosts' > /etc/hosts"
@@ -115,7 +125,9 @@ up=0
 for _ in $(seq 50); do
     got="$(probe_host "$LAN" 8081) $(probe_host "$PUB" 8081) $(probe_host "$MD" 80)"
     got+=" $(ip netns exec coit-v6 curl -gsm 2 "http://[$V6]:8080/") $(probe_host "$BR_ADDR" 8083)"
-    [ "$got" = "coit-lan-8081 coit-pub-8081 coit-md-80 coit-v6-8080 coit-br-8083" ] && up=1 && break
+    got+=" $(probe_host "$CG" 8080) $(probe_host "$SELF" 8080)"
+    [ "$got" = "coit-lan-8081 coit-pub-8081 coit-md-80 coit-v6-8080 coit-br-8083 coit-cg-8080 coit-self-8080" ] &&
+        up=1 && break
     sleep 0.1
 done
 [ "$up" = 1 ] || t_bail "the fake hosts do not answer from the host: $got"
@@ -156,8 +168,11 @@ name1=$(t_session_name "$ws" 1)
 
 cfg open '[network]
 mode = "open"'
-session open 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http md "'$MD'" 80; dns dns "'$LAN'"; http br "'"$BR_ADDR"'" 8083'
+session open 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http md "'$MD'" 80; dns dns "'$LAN'"; http br "'"$BR_ADDR"'" 8083
+  http cg "'$CG'" 8080; http self "'$SELF'" 8080'
 reached "open: the LAN host is reached" lan
+reached "open: the 100.64.0.0/10 host is reached" cg
+reached "open: the listener on the host's own address is reached" self
 reached "open: the public host is reached" pub
 reached "open: the metadata host is reached" md
 reached "open: a DNS server outside any list answers" dns
@@ -165,8 +180,11 @@ reached "open: the bridge address is reached" br
 
 cfg restricted '[network]
 mode = "restricted"'
-session restricted 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081; http md "'$MD'" 80; http br "'"$BR_ADDR"'" 8083; brdns brdns "'"$BR_ADDR"'"'
+session restricted 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081; http md "'$MD'" 80; http br "'"$BR_ADDR"'" 8083; brdns brdns "'"$BR_ADDR"'"
+  http cg "'$CG'" 8080; http self "'$SELF'" 8080'
 refused "restricted: the LAN host (reached in open mode) is refused" lan
+refused "restricted: the 100.64.0.0/10 host (a tailnet; reached in open mode) is refused" cg
+refused "restricted: the host's own non-private address (reached in open mode) is refused" self
 refused "restricted: the metadata host (reached in open mode) is refused" md
 reached "restricted: the public host is reached (the internet is reachable)" pub
 reached "restricted: the public host on another port too" pub2
@@ -181,6 +199,14 @@ block_metadata_endpoint = false'
 session local 'http lan "'$LAN'" 8080; http md "'$MD'" 80'
 reached "restricted + allow_local_network_access: the LAN host is reached" lan
 reached "restricted + block_metadata_endpoint = false: the metadata host is reached" md
+
+cfg opened '[network]
+mode = "restricted"
+allowed_networks = ["100.64.252.0/24"]'
+session opened 'http cg "'$CG'" 8080; http self "'$SELF'" 8080; http lan "'$LAN'" 8080'
+reached "restricted + allowed_networks: the 100.64.0.0/10 host it names is reached" cg
+refused "restricted + allowed_networks: the host's own address stays refused" self
+refused "restricted + allowed_networks: the LAN host stays refused" lan
 
 cfg ports '[network]
 mode = "restricted"
@@ -225,14 +251,15 @@ refused "allowlist by IP: the public host (reached in restricted mode) is refuse
 
 cfg a_cidr '[network]
 mode = "allowlist"
-allowed_domains = ["192.168.250.0/24", "198.18.0.0/24:8080"]'
+allowed_domains = ["192.168.250.0/24", "100.128.0.0/24:8080"]'
 session a_cidr 'http lan "'$LAN'" 8080; http lan2 "'$LAN'" 8081; http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081
-  http md "'$MD'" 80'
+  http md "'$MD'" 80; http self "'$SELF'" 8080'
 reached "allowlist by CIDR, no port: a host in it is reached" lan
 reached "allowlist by CIDR, no port: on every port" lan2
 reached "allowlist by CIDR with a port: that port is reached" pub
 refused "allowlist by CIDR with a port: another port is refused" pub2
 refused "allowlist by CIDR: the metadata host is still refused" md
+refused "allowlist by CIDR: the host's own address in that CIDR is still refused" self
 
 # ---- attacks from inside, as container root ----
 
@@ -274,9 +301,11 @@ reached "open: root in the container reaches the IPv6 host" v6
 end_session open
 
 rc=0; long_session restricted || rc=$?; t_is "restricted: a long session comes up" "$rc" 0
-as_root "http pub '$PUB' 8080; http lan '$LAN' 8080"
+as_root "http pub '$PUB' 8080; http lan '$LAN' 8080; http cg '$CG' 8080; http self '$SELF' 8080"
 reached "restricted, root: the public host is reached" pub
 refused "restricted, root: the LAN host is refused" lan
+refused "restricted, root: the 100.64.0.0/10 host is refused" cg
+refused "restricted, root: the host's own non-private address is refused" self
 as_root "ip addr add 10.171.92.250/24 dev eth0; ip route replace default via '$BR_ADDR' src 10.171.92.250
   http lan '$LAN' 8080; http pub '$PUB' 8080
   ip route replace default via '$BR_ADDR' dev eth0; ip addr del 10.171.92.250/24 dev eth0

@@ -385,6 +385,12 @@ static void test_bad_values(void)
 	             "config.toml:2:34: 'network.allowed_domains' has an invalid entry \"*.bad\""));
 	CHECK(strstr(user_error("[network]\ndns_servers = [\"1.1.1\"]\n"),
 	             "config.toml:2:16: 'network.dns_servers' has an invalid entry"));
+	CHECK(strstr(user_error("[network]\nallowed_networks = [\"100.64.0.0/10:22\"]\n"),
+	             "config.toml:2:21: 'network.allowed_networks' has an invalid entry"));
+	CHECK(strstr(user_error("[network]\nallowed_networks = [\"tailnet\"]\n"),
+	             "expected an IPv4 network like \"100.64.0.0/10\""));
+	CHECK(*user_error("[network]\nallowed_networks = [\"100.64.0.0/10\", \"1.2.3.4\"]\n") ==
+	      '\0');
 	CHECK(strstr(user_error("[limits.runtime]\nmax_duration = \"2 hours\"\n"),
 	             "'limits.runtime.max_duration' must be a duration"));
 	CHECK(strstr(user_error("[tool]\nbinary = \"a;rm -rf /\"\n"),
@@ -437,6 +443,7 @@ static const char project_net[] = "[network]\n"
                                   "block_private_networks = false\n"
                                   "allow_local_network_access = true\n"
                                   "dns_servers = [\"192.0.2.53\"]\n"
+                                  "allowed_networks = [\"100.64.0.0/10\"]\n"
                                   "block_metadata_endpoint = false\n"
                                   "[[network.hosts]]\n"
                                   "ip = \"192.0.2.10\"\n"
@@ -454,6 +461,7 @@ static void test_trust_network(void)
 	                      "'network.block_private_networks'",
 	                      "'network.allow_local_network_access'",
 	                      "'network.dns_servers'",
+	                      "'network.allowed_networks'",
 	                      "'network.block_metadata_endpoint'",
 	                      "'network.hosts'"};
 
@@ -466,6 +474,7 @@ static void test_trust_network(void)
 		CHECK(c->network.block_metadata_endpoint);
 		CHECK(!c->network.allow_local_network_access);
 		CHECK(strv_length(c->network.dns_servers) == 0);
+		CHECK(strv_length(c->network.allowed_networks) == 0);
 		CHECK(c->network.n_hosts == 0);
 		CHECK_STREQ(c->container.alias, "proj"); /* harmless keys still apply */
 		CHECK(config_origin(c, key_at("network.mode")) == NULL);
@@ -488,6 +497,7 @@ static void test_trust_network(void)
 		CHECK(!c->network.block_metadata_endpoint);
 		CHECK(c->network.allow_local_network_access);
 		CHECK(strv_contains(c->network.dns_servers, "192.0.2.53"));
+		CHECK(strv_contains(c->network.allowed_networks, "100.64.0.0/10"));
 		CHECK(c->network.n_hosts == 1 && strcmp(c->network.hosts[0].ip, "192.0.2.10") == 0);
 		CHECK(c->network.n_hosts == 1 && c->network.hosts[0].n_ports == 1 &&
 		      c->network.hosts[0].ports[0] == 5432);

@@ -42,8 +42,13 @@
 #define GW_DNS   T "ip daddr 10.0.3.1 meta l4proto { tcp, udp } th dport 53 accept" C
 #define GW_PING  T "ip daddr 10.0.3.1 icmp type echo-request accept" C
 /* the bridge's address: its DHCP, DNS and ping only */
-#define GW       GW_DHCP GW_DNS GW_PING
-#define BCAST    T "ip daddr 255.255.255.255 udp dport 67 accept" C DENY(SIBLINGS)
+#define GW    GW_DHCP GW_DNS GW_PING
+#define BCAST T "ip daddr 255.255.255.255 udp dport 67 accept" C DENY(SIBLINGS)
+/* every other address of the host itself; the special-purpose ranges */
+#define SELF DENY("fib daddr type local")
+#define SPECIAL                                                                               \
+	DENY("ip daddr { 0.0.0.0/8, 100.64.0.0/10, 127.0.0.0/8, 192.0.0.0/24, 192.0.2.0/24, " \
+	     "192.88.99.0/24, 198.18.0.0/15, 198.51.100.0/24, 203.0.113.0/24, 240.0.0.0/4 }")
 #define BR_RESET "add chain bridge coi br-c1\nflush chain bridge coi br-c1\n"
 #define BR_REAL                                                                             \
 	"add rule bridge coi br-c1 ether type arp accept" C                                 \
@@ -307,8 +312,41 @@ static void test_builders(void)
 	CHECK(net_policy_add_host(&p, "nas", names, NULL, 0, &err) == -EINVAL);
 	CHECK(p.n_hosts == 1 && p.hosts[0].ports.n == 2);
 	CHECK_STREQ(p.hosts[0].hostnames[1], "nas.lan");
+	CHECK(net_policy_add_allowed_network(&p, "100.64.0.0/10", &err) == 0);
+	CHECK(net_policy_add_allowed_network(&p, "100.64.1.2", &err) == 0);
+	CHECK(net_policy_add_allowed_network(&p, "100.64.0.0/10:22", &err) == -EINVAL);
+	CHECK(net_policy_add_allowed_network(&p, "nas.lan", &err) == -EINVAL);
+	CHECK(net_policy_add_allowed_network(&p, "100.64.0.0/33", &err) == -EINVAL);
+	CHECK(p.n_allowed_networks == 2 && p.allowed_networks[1].prefix == 32);
 	net_policy_release(&p);
-	CHECK(p.n_hosts == 0 && p.hosts == NULL);
+	CHECK(p.n_hosts == 0 && p.hosts == NULL && p.allowed_networks == NULL);
+}
+
+/* What a name may resolve to: never into the special-purpose ranges (a tailnet, a proxy's fake
+ * addresses), unless allowed_networks opens one; never loopback, 0/8 or multicast. */
+static void test_name_addr_filter(void)
+{
+	static const char *const refused[] = {
+	        "0.1.2.3",         "100.64.0.1",   "100.127.255.254", "127.0.0.1",
+	        "192.0.0.9",       "192.0.2.1",    "192.88.99.1",     "198.18.0.2",
+	        "198.19.255.1",    "198.51.100.7", "203.0.113.9",     "240.0.0.1",
+	        "255.255.255.255", "224.0.0.251",  "10.1.2.3",        "169.254.169.254",
+	};
+	static const char *const reached[] = {"100.63.255.255", "100.128.0.2", "198.17.255.255",
+	                                      "198.20.0.1",     "8.8.8.8",     "203.0.114.1"};
+	struct net_policy p;
+
+	net_policy_init(&p);
+	for (size_t i = 0; i < ELEMENTSOF(refused); i++)
+		CHECK(!net_policy_name_addr_ok(&p, A(refused[i])));
+	for (size_t i = 0; i < ELEMENTSOF(reached); i++)
+		CHECK(net_policy_name_addr_ok(&p, A(reached[i])));
+	CHECK(net_policy_add_allowed_network(&p, "100.64.0.0/10", NULL) == 0);
+	CHECK(net_policy_add_allowed_network(&p, "127.0.0.0/8", NULL) == 0);
+	CHECK(net_policy_name_addr_ok(&p, A("100.101.102.103")));
+	CHECK(!net_policy_name_addr_ok(&p, A("127.0.0.1"))); /* never */
+	CHECK(!net_policy_name_addr_ok(&p, A("198.18.0.2")));
+	net_policy_release(&p);
 }
 
 static void test_gen_restricted_default(void)
@@ -321,9 +359,10 @@ static void test_gen_restricted_default(void)
 	net_policy_init(&p);
 	s = gen(&t, &p, NULL, NULL, &r);
 	CHECK(r == 0);
-	CHECK_STREQ(s, SETUP CT_RESET T "ct state established,related accept" C GW BCAST DENY(
+	CHECK_STREQ(s, SETUP CT_RESET T "ct state established,related accept" C GW BCAST SELF DENY(
 	                       "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }")
-	                       DENY("ip daddr 169.254.0.0/16") T "accept" C JUMPS BR_RESET BR_REAL);
+	                       DENY("ip daddr 169.254.0.0/16") SPECIAL T
+	            "accept" C JUMPS BR_RESET BR_REAL);
 	net_policy_release(&p);
 }
 
@@ -333,7 +372,7 @@ static void test_gen_restricted_knobs(void)
 	struct net_policy p;
 	char *names[] = {"nas", NULL};
 	long hp[] = {445};
-	_cleanup_free_ char *s1 = NULL, *s2 = NULL, *s3 = NULL, *s4 = NULL, *s5 = NULL;
+	_cleanup_free_ char *s1 = NULL, *s2 = NULL, *s3 = NULL, *s4 = NULL, *s5 = NULL, *s6 = NULL;
 
 	net_policy_init(&p);
 	p.block_private_networks = false;
@@ -348,14 +387,15 @@ static void test_gen_restricted_knobs(void)
 	s2 = gen(&t, &p, NULL, NULL, NULL);
 	CHECK(strstr(s2, T "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 } accept" C));
 	CHECK(strstr(s2, "10.0.3.0/24") == NULL);
-	CHECK(strstr(s2, "reject") == NULL);
+	CHECK(strstr(s2, "fib") == NULL); /* the host itself is local too */
+	CHECK(strstr(s2, "reject") != NULL && strstr(s2, SPECIAL) != NULL); /* the rest is not */
 
 	net_policy_release(&p);
 	net_policy_init(&p);
 	CHECK(net_policy_add_allowed_port(&p, 443, NULL) == 0);
 	CHECK(net_policy_add_allowed_port(&p, 80, NULL) == 0);
 	s3 = gen(&t, &p, NULL, NULL, NULL);
-	CHECK(strstr(s3, DENY("ip daddr 169.254.0.0/16") T
+	CHECK(strstr(s3, DENY("ip daddr 169.254.0.0/16") SPECIAL T
 	             "meta l4proto { tcp, udp } th dport { 443, 80 } accept" C T
 	             "icmp type echo-request accept" C DENY_ALL "add rule ip coi forward") != NULL);
 	CHECK(strstr(s3, T "accept" C) == NULL); /* no final accept with a port cap */
@@ -370,7 +410,14 @@ static void test_gen_restricted_knobs(void)
 	             "accept" C DENY("meta l4proto { tcp, udp } th dport 53") T
 	             "ip daddr 192.168.1.10 meta l4proto { tcp, udp } th dport 445 accept" C T
 	             "ip daddr 192.168.1.11 meta l4proto { tcp, udp } th dport { 443, 80 } "
-	             "accept" C T "ip daddr { 10.0.0.0/8") != NULL);
+	             "accept" C SELF T "ip daddr { 10.0.0.0/8") != NULL);
+
+	/* allowed_networks: accepted before the host's own addresses and the ranges refused */
+	CHECK(net_policy_add_allowed_network(&p, "100.64.0.0/10", NULL) == 0);
+	CHECK(net_policy_add_allowed_network(&p, "203.0.113.7", NULL) == 0);
+	s6 = gen(&t, &p, NULL, NULL, NULL);
+	CHECK(strstr(s6, "accept" C T "ip daddr { 100.64.0.0/10, 203.0.113.7/32 } meta l4proto { "
+	                 "tcp, udp } th dport { 443, 80 } accept" C SELF) != NULL);
 
 	t.log_group = -1;
 	s5 = gen(&t, &p, NULL, NULL, NULL);
@@ -409,7 +456,7 @@ static void test_gen_allowlist(void)
 	s = gen(&t, &p, &res, NULL, NULL);
 	CHECK_STREQ(s, SETUP CT_RESET T "ct state established,related accept" C DENY(
 	                       "meta l4proto { tcp, udp } th dport 53")
-	                       GW BCAST DENY("ip daddr 169.254.0.0/16") T
+	                       GW BCAST SELF DENY("ip daddr 169.254.0.0/16") T
 	            "ip daddr { 104.16.1.34, 104.16.1.35 } meta l4proto { tcp, udp } accept" C T
 	            "ip daddr 1.2.3.0/24 meta l4proto { tcp, udp } th dport { 80, 8000-8100 } "
 	            "accept" C T
@@ -460,8 +507,8 @@ static void test_gen_allowlist_large(void)
 	big_allowlist(&p, &res);
 	s = gen(&t, &p, &res, NULL, &r);
 	CHECK(r == 0);
-	/* 512 accepts and 30 others (four refusals of two rules each, the bridge address three) */
-	CHECK(count_lines(s) == 30 + NET_ALLOWLIST_MAX);
+	/* 512 accepts and 32 others (five refusals of two rules each, the bridge address three) */
+	CHECK(count_lines(s) == 32 + NET_ALLOWLIST_MAX);
 	CHECK(strstr(
 	        s, "93.0.127.255 } meta l4proto { tcp, udp } th dport { 443, 8000-8100 } accept"));
 	net_resolution_release(&res);
@@ -501,9 +548,10 @@ static void test_gen_watch(void)
 	p.watch = (struct net_watch){.enabled = true, .rate = 7, .dns = true};
 	s1 = gen(&t, &p, NULL, NULL, NULL);
 	CHECK_STREQ(s1, SETUP CT_RESET WATCH_DNS T
-	            "ct state established,related accept" C GW BCAST DENY(
+	            "ct state established,related accept" C GW BCAST SELF DENY(
 	                    "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }")
-	                    DENY("ip daddr 169.254.0.0/16") T "accept" C JUMPS BR_RESET BR_REAL);
+	                    DENY("ip daddr 169.254.0.0/16") SPECIAL T
+	            "accept" C JUMPS BR_RESET BR_REAL);
 	p.mode = NET_MODE_OPEN;
 	s2 = gen(&t, &p, NULL, NULL, NULL);
 	CHECK_STREQ(s2, SETUP CT_RESET WATCH_DNS T "accept" C JUMPS BR_RESET
@@ -1003,7 +1051,9 @@ static void test_describe(void)
 	j = net_policy_to_json(&p, NULL);
 	CHECK(j != NULL);
 	CHECK_STREQ(json_get_str(j, "mode"), "restricted");
-	CHECK(json_array_size(json_get_arr(j, "blocked")) == 6);
+	/* 3 private, metadata, 10 special, other containers, the host itself, IPv6 */
+	CHECK(json_array_size(json_get_arr(j, "blocked")) == 17);
+	CHECK(strstr(buf_str(&b), "100.64.0.0/10") && strstr(buf_str(&b), "host's own addresses"));
 	CHECK(!json_get_bool(j, "ipv6_allowed", true));
 
 	p.mode = NET_MODE_ALLOWLIST;
@@ -1034,6 +1084,7 @@ int main(void)
 	RUN(test_ports_limit);
 	RUN(test_validators);
 	RUN(test_builders);
+	RUN(test_name_addr_filter);
 	RUN(test_gen_restricted_default);
 	RUN(test_gen_restricted_knobs);
 	RUN(test_gen_allowlist);
