@@ -28,6 +28,7 @@
 #include "util/error.h"
 #include "util/path.h"
 #include "util/strv.h"
+#include "util/units.h"
 
 int session_cmd_parse(const struct verb *v, int argc, char **argv, struct session_cmd *sc)
 {
@@ -422,6 +423,44 @@ static int replace(char **dst, const char *src)
 	return src && !*dst ? -ENOMEM : 0;
 }
 
+/* A size key as bytes, for Incus (the loader checked its form; "" was made NULL). */
+static int replace_size(char **dst, const char *src)
+{
+	uint64_t n;
+
+	free(*dst);
+	*dst = NULL;
+	if (!src)
+		return 0;
+	if (units_parse_size(src, &n) < 0)
+		return replace(dst, src); /* "50%", "1000iops": Incus' own forms */
+	return asprintf(dst, "%llu", (unsigned long long)n) < 0 ? -ENOMEM : 0;
+}
+
+/* [limits]: what Incus puts on the container (sizes in bytes). */
+static int limits_from_config(struct session_limits *l, const struct coi_config *cfg)
+{
+	uint64_t tmpfs = 0;
+
+	l->cpu_priority = cfg->limits.cpu.priority;
+	l->disk_priority = cfg->limits.disk.priority;
+	l->processes = cfg->limits.runtime.max_processes;
+	if (cfg->limits.disk.tmpfs_size)
+		(void)units_parse_size(cfg->limits.disk.tmpfs_size, &tmpfs); /* checked at load */
+	l->tmpfs_size = tmpfs;
+	if (replace(&l->cpu, cfg->limits.cpu.count) < 0 ||
+	    replace(&l->cpu_allowance, cfg->limits.cpu.allowance) < 0 ||
+	    replace_size(&l->memory, cfg->limits.memory.limit) < 0 ||
+	    replace(&l->memory_enforce, cfg->limits.memory.enforce) < 0 ||
+	    replace(&l->memory_swap, cfg->limits.memory.swap) < 0 ||
+	    replace_size(&l->disk_size, cfg->limits.disk.size) < 0 ||
+	    replace_size(&l->disk_read, cfg->limits.disk.read) < 0 ||
+	    replace_size(&l->disk_write, cfg->limits.disk.write) < 0 ||
+	    replace_size(&l->disk_max, cfg->limits.disk.max) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* The configuration, as the session needs it. */
 static int opts_from_config(struct session_opts *o, const struct coi_config *cfg, char ***warnings)
 {
@@ -440,7 +479,6 @@ static int opts_from_config(struct session_opts *o, const struct coi_config *cfg
 	o->preserve_workspace_path = cfg->paths.preserve_workspace_path;
 	o->code_uid = cfg->incus.code_uid;
 	o->host_immutable = cfg->security.host_immutable;
-	o->limits_processes = cfg->limits.runtime.max_processes;
 	o->bypass = cfg->tool.permission_mode == PERMISSION_MODE_BYPASS;
 	o->auto_context = cfg->tool.auto_context;
 	o->protected_paths = strv_free(o->protected_paths);
@@ -453,8 +491,7 @@ static int opts_from_config(struct session_opts *o, const struct coi_config *cfg
 	    replace(&o->code_user, cfg->incus.code_user) < 0 ||
 	    replace(&o->tool, cfg->tool.name) < 0 ||
 	    replace(&o->tool_binary, cfg->tool.binary) < 0 ||
-	    replace(&o->limits_cpu, cfg->limits.cpu.count) < 0 ||
-	    replace(&o->limits_memory, cfg->limits.memory.limit) < 0 || add_mounts(o, cfg) < 0 ||
+	    limits_from_config(&o->limits, cfg) < 0 || add_mounts(o, cfg) < 0 ||
 	    add_env(o, cfg, warnings) < 0 || sockets_from_config(o, cfg) < 0 ||
 	    ports_from_config(o, cfg) < 0 || credentials_from_config(o, cfg) < 0)
 		return -ENOMEM;

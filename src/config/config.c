@@ -132,6 +132,8 @@ int config_new_default(struct coi_config **ret, struct coi_error *err)
 		_cleanup_free_ char *text = NULL;
 		int r;
 
+		if (!keys[i].def && keys[i].type == CONFIG_INT)
+			*(int *)((char *)c + keys[i].offset) = -1; /* unset */
 		if (!keys[i].def)
 			continue;
 		if (asprintf(&text, "v = %s", keys[i].def) < 0)

@@ -428,6 +428,20 @@ enum config_type {
 	_CONFIG_TYPE_MAX,
 };
 
+/* What a CONFIG_STRING holds when Incus or the kernel takes it: checked at load, so a mistake is
+ * named with its file:line:column instead of failing a start. */
+enum config_format {
+	CONFIG_FORMAT_ANY,
+	CONFIG_FORMAT_SIZE,          /* "10GiB", "512MiB", "2GB" (util/units.h) */
+	CONFIG_FORMAT_SIZE_PERCENT,  /* a size, or "50%" of the host's */
+	CONFIG_FORMAT_RATE,          /* bytes per second as a size, or "1000iops" */
+	CONFIG_FORMAT_CPUS,          /* "2" (a count) or "0-1,3" (those CPUs) */
+	CONFIG_FORMAT_CPU_ALLOWANCE, /* "50%" (a weight) or "25ms/100ms" (a hard cap) */
+	_CONFIG_FORMAT_MAX,
+};
+/* "a size such as \"10GiB\"", ..., for messages and the documentation; NULL for ANY. */
+const char *config_format_to_string(enum config_format f);
+
 enum config_trust {
 	CONFIG_TRUST_ALWAYS,       /* may be set from any file */
 	CONFIG_TRUST_TRUSTED_ONLY, /* weakens isolation: from a project file only once approved */
@@ -452,7 +466,8 @@ struct config_key {
 	/* CONFIG_TRUST_TRUSTED_ONLY: why an unapproved file may not set it, for the warning
 	 * (NULL: "it would weaken isolation") */
 	const char *why;
-	int max; /* CONFIG_INT: the largest value (0: INT_MAX) */
+	int max;                   /* CONFIG_INT: the largest value (0: INT_MAX) */
+	enum config_format format; /* CONFIG_STRING */
 	/* The test that shows the key's effect in a real session ("tests/e2e/NN-name.t"), a file
 	 * that names the key ("section.key"). tests/unit/config-proof.t fails when a key has none
 	 * (NULL only while it is on that test's list of keys awaiting one) or the file does not

@@ -17,6 +17,7 @@
 #include "util/error.h"
 #include "util/path.h"
 #include "util/strv.h"
+#include "util/units.h"
 
 #define F(field) offsetof(struct coi_config, field)
 #define AW       CONFIG_TRUST_ALWAYS
@@ -114,20 +115,20 @@ static const struct config_key keys[] = {
 	K("ports.pool", CONFIG_INT, ports.pool, "0", IW, "publish this many ports (0-10) on the host's 127.0.0.1, each the same number inside; COI_PORTS lists them", .weak = ">", .max = 10, PROOF("46-forward.t")),
 	K("ports.map", CONFIG_PORT_MAP, ports.map, NULL, TO, "[[ports.map]]: publish container port 'container' on listen:host (host unset: allocated like the pool; listen \"127.0.0.1\" unless given); COI_PORT_<NAME> holds the host port", .offset_n = F(ports.n_map), PROOF("46-forward.t")),
 
-	K("limits.cpu.count", CONFIG_STRING, limits.cpu.count, NULL, IW, "limits.cpu", .weak = "changed", PROOF("49-limits.t")),
-	K("limits.cpu.allowance", CONFIG_STRING, limits.cpu.allowance, NULL, IW, "limits.cpu.allowance", .weak = "changed"),
-	K("limits.cpu.priority", CONFIG_INT, limits.cpu.priority, "0", AW, "limits.cpu.priority"),
-	K("limits.memory.limit", CONFIG_STRING, limits.memory.limit, NULL, IW, "limits.memory", .weak = "changed", PROOF("49-limits.t")),
-	K("limits.memory.enforce", CONFIG_STRING, limits.memory.enforce, "\"soft\"", AW, "limits.memory.enforce", .allowed = "soft|hard"),
-	K("limits.memory.swap", CONFIG_STRING, limits.memory.swap, "\"true\"", AW, "limits.memory.swap"),
-	K("limits.disk.read", CONFIG_STRING, limits.disk.read, NULL, IW, "root disk limits.read", .weak = "changed"),
-	K("limits.disk.write", CONFIG_STRING, limits.disk.write, NULL, IW, "root disk limits.write", .weak = "changed"),
-	K("limits.disk.max", CONFIG_STRING, limits.disk.max, NULL, IW, "root disk limits.max", .weak = "changed"),
-	K("limits.disk.priority", CONFIG_INT, limits.disk.priority, "0", AW, "limits.disk.priority"),
-	K("limits.disk.size", CONFIG_STRING, limits.disk.size, NULL, IW, "root disk quota", .weak = "changed"),
-	K("limits.disk.tmpfs_size", CONFIG_STRING, limits.disk.tmpfs_size, NULL, AW, "size of a RAM-backed /tmp"),
+	K("limits.cpu.count", CONFIG_STRING, limits.cpu.count, NULL, IW, "CPUs the container may use (Incus' limits.cpu): a count, or a list such as \"0-1,3\"", .weak = "changed", .format = CONFIG_FORMAT_CPUS, PROOF("49-limits.t")),
+	K("limits.cpu.allowance", CONFIG_STRING, limits.cpu.allowance, "\"50%\"", IW, "the container's CPU weight when the host is busy (\"50%\": half of a default group's, so the host's own work comes first), or a hard cap such as \"25ms/100ms\"; \"\" for Incus' default", .weak = "changed", .format = CONFIG_FORMAT_CPU_ALLOWANCE, PROOF("59-limits-default.t")),
+	K("limits.cpu.priority", CONFIG_INT, limits.cpu.priority, NULL, AW, "CPU priority against other containers, 0-10 (Incus' limits.cpu.priority, 10 when unset; it moves the weight little, allowance sets it)", .max = 10, PROOF("59-limits-default.t")),
+	K("limits.memory.limit", CONFIG_STRING, limits.memory.limit, "\"50%\"", IW, "memory the container may use: a share of the host's (\"50%\") or a size (\"4GiB\"); past it the kernel reclaims, then ends the largest process inside; \"\" for none", .weak = "changed", .format = CONFIG_FORMAT_SIZE_PERCENT, PROOF("49-limits.t")),
+	K("limits.memory.enforce", CONFIG_STRING, limits.memory.enforce, "\"hard\"", IW, "hard: the memory limit always holds; soft: only while the host is short of memory (so a runaway takes the host's memory first)", .allowed = "hard|soft", .weak = "\"soft\"", PROOF("59-limits-default.t")),
+	K("limits.memory.swap", CONFIG_STRING, limits.memory.swap, "\"true\"", AW, "whether the container's memory may be swapped out (Incus' limits.memory.swap)", .allowed = "true|false", PROOF("59-limits-default.t")),
+	K("limits.disk.read", CONFIG_STRING, limits.disk.read, NULL, IW, "read limit of the root disk (its limits.read), where the storage pool has a block device to throttle", .weak = "changed", .format = CONFIG_FORMAT_RATE, PROOF("59-limits-default.t")),
+	K("limits.disk.write", CONFIG_STRING, limits.disk.write, NULL, IW, "write limit of the root disk (its limits.write), where the storage pool has a block device to throttle", .weak = "changed", .format = CONFIG_FORMAT_RATE, PROOF("59-limits-default.t")),
+	K("limits.disk.max", CONFIG_STRING, limits.disk.max, NULL, IW, "read and write limit of the root disk together (its limits.max)", .weak = "changed", .format = CONFIG_FORMAT_RATE, PROOF("59-limits-default.t")),
+	K("limits.disk.priority", CONFIG_INT, limits.disk.priority, NULL, AW, "disk I/O priority against other containers, 0-10 (Incus' limits.disk.priority, 5 when unset); the host needs an I/O scheduler with weights (blkio.weight or io.weight), else Incus refuses to start the container", .max = 10, PROOF("59-limits-default.t")),
+	K("limits.disk.size", CONFIG_STRING, limits.disk.size, "\"10GiB\"", IW, "size of the container's root disk, image included: a runaway fills it, not the storage pool every container and image shares (a pool driver with quotas: btrfs, zfs, lvm; a dir pool without project quotas ignores it); \"\" for none", .weak = "changed", .format = CONFIG_FORMAT_SIZE, PROOF("59-limits-default.t")),
+	K("limits.disk.tmpfs_size", CONFIG_STRING, limits.disk.tmpfs_size, NULL, AW, "mount a RAM-backed /tmp of this size (it counts against the memory limit)", .format = CONFIG_FORMAT_SIZE, PROOF("59-limits-default.t")),
 	K("limits.runtime.max_duration", CONFIG_DURATION, limits.runtime.max_duration, NULL, IW, "wall-clock cap of a session, e.g. \"2h\"; a detached coi shell session is ended by its supervisor, which acts only on the container it was started for", .offset_n = F(limits.runtime.max_duration_sec), .weak = "changed", PROOF("49-limits.t")),
-	K("limits.runtime.max_processes", CONFIG_INT, limits.runtime.max_processes, "0", IW, "limits.processes (0: none)", .weak = "changed", PROOF("49-limits.t")),
+	K("limits.runtime.max_processes", CONFIG_INT, limits.runtime.max_processes, "4096", IW, "processes and threads the container may hold at once (Incus' limits.processes): a fork bomb stops there; 0 for none", .weak = "changed", PROOF("49-limits.t")),
 	K("limits.runtime.auto_stop", CONFIG_BOOL, limits.runtime.auto_stop, "true", IW, "end the session at max_duration (false: only warn; for a detached session, in its audit log)", .weak = "false", PROOF("49-limits.t")),
 	K("limits.runtime.stop_graceful", CONFIG_BOOL, limits.runtime.stop_graceful, "true", AW, "stop gracefully at max_duration: shutdown_timeout seconds of grace, then forced"),
 
@@ -225,6 +226,78 @@ const char *config_type_to_string(enum config_type t)
 	};
 
 	return t < _CONFIG_TYPE_MAX ? names[t] : "unknown";
+}
+
+const char *config_format_to_string(enum config_format f)
+{
+	static const char *const names[_CONFIG_FORMAT_MAX] = {
+	        [CONFIG_FORMAT_SIZE] = "a size such as \"10GiB\" or \"512MB\"",
+	        [CONFIG_FORMAT_SIZE_PERCENT] = "a size such as \"4GiB\", or a share of the host's "
+	                                       "such as \"50%\"",
+	        [CONFIG_FORMAT_RATE] = "bytes per second as a size such as \"10MiB\", or "
+	                               "operations such as \"1000iops\"",
+	        [CONFIG_FORMAT_CPUS] = "a number of CPUs such as \"2\", or CPUs such as \"0-1,3\"",
+	        [CONFIG_FORMAT_CPU_ALLOWANCE] = "a weight such as \"50%\", or a cap such as "
+	                                        "\"25ms/100ms\"",
+	};
+
+	return f > CONFIG_FORMAT_ANY && f < _CONFIG_FORMAT_MAX ? names[f] : NULL;
+}
+
+/* "N%" with N from 1 to max. */
+static bool is_percent(const char *s, long max)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	v = strtol(s, &end, 10);
+	return strcmp(end, "%") == 0 && v >= 1 && v <= max;
+}
+
+/* "25ms/100ms": a positive whole number of ms, each part. */
+static bool is_time_budget(const char *s)
+{
+	char *end;
+
+	for (int i = 0; i < 2; i++) {
+		if (!isdigit((unsigned char)*s) || strtol(s, &end, 10) <= 0 ||
+		    strncmp(end, "ms", 2) != 0)
+			return false;
+		s = end + 2;
+		if (i == 0 && *s++ != '/')
+			return false;
+	}
+	return *s == '\0';
+}
+
+static bool format_ok(enum config_format f, const char *s)
+{
+	uint64_t n;
+	char *end;
+
+	switch (f) {
+	case CONFIG_FORMAT_SIZE:
+		return units_parse_size(s, &n) == 0 && n > 0;
+	case CONFIG_FORMAT_SIZE_PERCENT:
+		return is_percent(s, 100) || (units_parse_size(s, &n) == 0 && n > 0);
+	case CONFIG_FORMAT_RATE:
+		if (isdigit((unsigned char)*s) && strtoul(s, &end, 10) > 0 &&
+		    strcmp(end, "iops") == 0)
+			return true;
+		return units_parse_size(s, &n) == 0 && n > 0;
+	case CONFIG_FORMAT_CPUS:
+		return strspn(s, "0123456789-,") == strlen(s) && isdigit((unsigned char)*s) &&
+		       isdigit((unsigned char)s[strlen(s) - 1]) && !strstr(s, "--") &&
+		       !strstr(s, ",,") && !strstr(s, "-,") && !strstr(s, ",-");
+	case CONFIG_FORMAT_CPU_ALLOWANCE:
+		return is_percent(s, 100) || is_time_budget(s);
+	case CONFIG_FORMAT_ANY:
+	case _CONFIG_FORMAT_MAX:
+		break;
+	}
+	return true;
 }
 
 int allowed_index(const char *allowed, const char *s)
@@ -351,6 +424,9 @@ static int check_string(const struct key_ctx *x, const struct config_key *k,
 
 	if (k->allowed && *s && allowed_index(k->allowed, s) < 0)
 		return key_bad(x, k, v, err, "must be one of: %s", k->allowed);
+	if (*s && !format_ok(k->format, s))
+		return key_bad(x, k, v, err, "must be %s, or \"\" for none",
+		               config_format_to_string(k->format));
 	if (strcmp(k->name, "tool.binary") == 0 &&
 	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:/@+-") !=
 	            strlen(s))
@@ -1008,7 +1084,7 @@ json_t *key_to_json(const struct coi_config *c, size_t i)
 	case CONFIG_BOOL:
 		return json_boolean(*FIELD(c, k, bool));
 	case CONFIG_INT:
-		return json_integer(*FIELD(c, k, int));
+		return *FIELD(c, k, int) < 0 ? json_null() : json_integer(*FIELD(c, k, int));
 	case CONFIG_FLOAT:
 		return json_real(*FIELD(c, k, double));
 	case CONFIG_ENUM:

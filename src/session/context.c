@@ -47,6 +47,34 @@ static int render_protected(struct buf *b, const struct session *s)
 	return r < 0 ? r : buf_puts(b, ".\n");
 }
 
+/* A limit for people: "50% of the host's", "4.0 GiB", or unlimited. */
+static int render_amount(struct buf *b, const char *what, const char *v)
+{
+	if (!v)
+		return buf_printf(b, "%s unlimited", what);
+	if (v[strlen(v) - 1] == '%')
+		return buf_printf(b, "%s %s of the host's", what, v);
+	return buf_printf(b, "%s %.1f GiB", what, strtod(v, NULL) / (1024.0 * 1024 * 1024));
+}
+
+/* [limits]: what the agent will run into, so it can tell a limit from a bug. */
+static int render_limits(struct buf *b, const struct session_limits *l)
+{
+	int r = buf_printf(b, "- Limits: cpu %s, ", l->cpu ? l->cpu : "all");
+
+	if (r >= 0)
+		r = render_amount(b, "memory", l->memory);
+	if (r >= 0)
+		r = l->processes ? buf_printf(b, ", processes %lld", (long long)l->processes)
+		                 : buf_puts(b, ", processes unlimited");
+	if (r >= 0)
+		r = render_amount(b, ", root disk", l->disk_size);
+	if (r >= 0 && l->tmpfs_size)
+		r = buf_printf(b, ", /tmp in memory (%.1f GiB)",
+		               (double)l->tmpfs_size / (1024.0 * 1024 * 1024));
+	return r < 0 ? r : buf_puts(b, ".\n");
+}
+
 /* [security] secret_paths: the agent sees empty files; it should know they are not empty. */
 static int render_hidden(struct buf *b, const struct session *s)
 {
@@ -130,11 +158,8 @@ int context_render(const struct session *s, struct buf *out)
 		r = render_env(out, o);
 	if (r >= 0)
 		r = render_forwards(out, o);
-	if (r >= 0 && (o->limits_cpu || o->limits_memory || o->limits_processes))
-		r = buf_printf(out, "- Limits: cpu %s, memory %s, processes %lld.\n",
-		               o->limits_cpu ? o->limits_cpu : "unlimited",
-		               o->limits_memory ? o->limits_memory : "unlimited",
-		               (long long)o->limits_processes);
+	if (r >= 0)
+		r = render_limits(out, &o->limits);
 	if (r >= 0)
 		r = buf_puts(out,
 		             "- Not here: the user's home directory, SSH keys, cloud "

@@ -176,20 +176,84 @@ static int add_hardening(struct incus_map *cfg, const struct session_opts *o)
 	return 0;
 }
 
-static int add_limits(struct incus_map *cfg, const struct session_opts *o)
+/* [limits] as instance config: Incus turns them into the container's cgroup settings. With
+ * all, an unset one is "" (which unsets it), for a container made before. */
+static int add_limits(struct incus_map *cfg, const struct session_limits *l, bool all)
 {
-	char procs[32];
+	const char *const strings[][2] = {
+	        {"limits.cpu", l->cpu},
+	        {"limits.cpu.allowance", l->cpu_allowance},
+	        {"limits.memory", l->memory},
+	        {"limits.memory.enforce", l->memory_enforce},
+	        {"limits.memory.swap", l->memory_swap},
+	};
+	const struct {
+		const char *key;
+		long long v, unset;
+	} numbers[] = {
+	        {"limits.cpu.priority", l->cpu_priority, -1},
+	        {"limits.disk.priority", l->disk_priority, -1},
+	        {"limits.processes", l->processes, 0},
+	};
+	char num[32];
 
-	if (o->limits_cpu && *o->limits_cpu && set(cfg, "limits.cpu", o->limits_cpu) < 0)
-		return -ENOMEM;
-	if (o->limits_memory && *o->limits_memory &&
-	    set(cfg, "limits.memory", o->limits_memory) < 0)
-		return -ENOMEM;
-	if (o->limits_processes > 0) {
-		(void)snprintf(procs, sizeof(procs), "%lld", (long long)o->limits_processes);
-		if (set(cfg, "limits.processes", procs) < 0)
+	for (size_t i = 0; i < ELEMENTSOF(strings); i++)
+		if (((strings[i][1] && *strings[i][1]) || all) &&
+		    set(cfg, strings[i][0], strings[i][1] ? strings[i][1] : "") < 0)
+			return -ENOMEM;
+	for (size_t i = 0; i < ELEMENTSOF(numbers); i++) {
+		num[0] = '\0';
+		if (numbers[i].v == numbers[i].unset && !all)
+			continue;
+		if (numbers[i].v != numbers[i].unset)
+			(void)snprintf(num, sizeof(num), "%lld", numbers[i].v);
+		if (set(cfg, numbers[i].key, num) < 0)
 			return -ENOMEM;
 	}
+	return 0;
+}
+
+/* The root disk with its size and I/O limits: the profile's, at instance level (a device from a
+ * profile cannot be changed per instance), in the pool asked for. Without any of them, the
+ * profile's as it is. */
+static int add_root_disk(struct incus_devices *d, const struct incus_devices *profile_devices,
+                         const struct session_opts *o)
+{
+	const struct session_limits *l = &o->limits;
+	const char *const props[][2] = {
+	        {"size", l->disk_size},
+	        {"limits.read", l->disk_read},
+	        {"limits.write", l->disk_write},
+	        {"limits.max", l->disk_max},
+	};
+	const struct incus_device *root = NULL;
+	struct incus_device *mine;
+	bool any = false;
+
+	for (size_t i = 0; i < ELEMENTSOF(props); i++)
+		any = any || (props[i][1] && *props[i][1]);
+	for (size_t i = 0; profile_devices && i < profile_devices->n; i++) {
+		const struct incus_map *p = &profile_devices->items[i].props;
+		const char *type = incus_map_get(p, "type"), *path = incus_map_get(p, "path");
+
+		if (type && path && strcmp(type, "disk") == 0 && strcmp(path, "/") == 0)
+			root = &profile_devices->items[i];
+	}
+	if (!any || (!root && !o->storage_pool))
+		return 0;
+	if (incus_devices_add(d, "root", "type", "disk", "path", "/", NULL) < 0)
+		return -ENOMEM;
+	mine = (struct incus_device *)incus_devices_get(d, "root");
+	for (size_t i = 0; root && i < root->props.n; i++)
+		if (incus_map_set(&mine->props, root->props.items[i].key,
+		                  root->props.items[i].value) < 0)
+			return -ENOMEM;
+	if (o->storage_pool && incus_map_set(&mine->props, "pool", o->storage_pool) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < ELEMENTSOF(props); i++)
+		if (props[i][1] && *props[i][1] &&
+		    incus_map_set(&mine->props, props[i][0], props[i][1]) < 0)
+			return -ENOMEM;
 	return 0;
 }
 
@@ -341,13 +405,15 @@ int session_build_create(const struct session_opts *o, const struct protect_plan
 	if (r >= 0)
 		r = add_seccomp(&cfg, o, l->deny_setid);
 	if (r >= 0)
-		r = add_limits(&cfg, o);
+		r = add_limits(&cfg, &o->limits, false);
 	if (r >= 0)
 		r = add_metadata(&cfg, o, l->slot);
 	if (r >= 0 && l->with_disks)
 		r = session_build_disks(o, plan, l, &dev);
 	if (r >= 0)
 		r = add_nic(&dev, profile_devices, l->veth);
+	if (r >= 0)
+		r = add_root_disk(&dev, profile_devices, o);
 	if (r < 0) {
 		incus_map_clear(&cfg);
 		incus_devices_clear(&dev);
@@ -368,6 +434,14 @@ int session_build_create(const struct session_opts *o, const struct protect_plan
 static bool is_true(const char *v)
 {
 	return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0);
+}
+
+int session_build_limits(const struct session_opts *o, const struct incus_devices *profile_devices,
+                         struct incus_map *cfg, struct incus_devices *d)
+{
+	int r = add_limits(cfg, &o->limits, true);
+
+	return r < 0 ? r : add_root_disk(d, profile_devices, o);
 }
 
 int session_check_profile(const struct incus_map *profile_config, const char *profile,

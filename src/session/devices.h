@@ -41,6 +41,11 @@ int session_build_secret_disks(const struct session_layout *l, struct incus_devi
 /* Is name one of those? */
 bool session_is_secret_disk(const char *name);
 
+/* Only the [limits] config (every key, "" for an unset one) and the root disk, for a persistent
+ * container started again. */
+int session_build_limits(const struct session_opts *o, const struct incus_devices *profile_devices,
+                         struct incus_map *cfg, struct incus_devices *d);
+
 /* Refuse a profile that would defeat the isolation (security.privileged, raw.idmap). */
 int session_check_profile(const struct incus_map *profile_config, const char *profile,
                           struct coi_error *err);

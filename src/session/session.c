@@ -105,8 +105,15 @@ void session_opts_release(struct session_opts *o)
 		free(o->env[i].value);
 	}
 	free(o->env);
-	free(o->limits_cpu);
-	free(o->limits_memory);
+	free(o->limits.cpu);
+	free(o->limits.cpu_allowance);
+	free(o->limits.memory);
+	free(o->limits.memory_enforce);
+	free(o->limits.memory_swap);
+	free(o->limits.disk_size);
+	free(o->limits.disk_read);
+	free(o->limits.disk_write);
+	free(o->limits.disk_max);
 	free(o->tool);
 	free(o->tool_binary);
 	free(o->resume_dir);
@@ -597,6 +604,32 @@ static int wait_ready(struct session *s, struct coi_error *err)
 	}
 }
 
+/* [limits.disk] tmpfs_size: /tmp in memory, of that size, mounted by container root before the
+ * agent starts (the mount policy lets a new tmpfs through, and refuses its unmounting). Its
+ * pages count against the container's memory limit. */
+static int mount_tmpfs(struct session *s, struct coi_error *err)
+{
+	char opts[96];
+	char *argv[] = {"mount", "-t", "tmpfs", "-o", opts, "tmpfs", "/tmp", NULL};
+	struct incus_exec_result res = {0};
+	struct incus_exec_opts o;
+	int r;
+
+	if (!s->opts->limits.tmpfs_size)
+		return 0;
+	(void)snprintf(opts, sizeof(opts), "size=%llu,mode=1777,nosuid,nodev",
+	               (unsigned long long)s->opts->limits.tmpfs_size);
+	incus_exec_opts_init(&o);
+	o.argv = argv;
+	o.capture_max = 4096;
+	r = incus_exec(s->client, s->name, &o, &res, err);
+	if (r >= 0 && res.exit_status != 0)
+		r = coi_error_set(err, -EIO, "exit %d: %s", res.exit_status,
+		                  res.err && *res.err ? res.err : "no message");
+	incus_exec_result_release(&res);
+	return r < 0 ? coi_error_prefix(err, "[limits.disk] tmpfs_size: cannot mount /tmp") : 0;
+}
+
 static int protect_host(struct session *s, struct coi_error *err)
 {
 	_cleanup_free_ char *dir = coi_dir();
@@ -740,6 +773,27 @@ static int plan_secrets(struct session *s, struct coi_error *err)
 	                                  "needs mounts)") < 0)
 		r = coi_error_oom(err);
 	return r;
+}
+
+/* A persistent container started again gets today's [limits]. */
+static int refresh_limits(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
+	struct incus_map cfg = {0};
+	struct incus_devices d = {0};
+	int r;
+
+	r = incus_profile_get(s->client, s->opts->profile ? s->opts->profile : "default", &prof,
+	                      err);
+	if (r < 0)
+		return r;
+	if (session_build_limits(s->opts, &prof->devices, &cfg, &d) < 0)
+		r = coi_error_oom(err);
+	else
+		r = incus_instance_patch(s->client, s->name, &cfg, d.n ? &d : NULL, err);
+	incus_map_clear(&cfg);
+	incus_devices_clear(&d);
+	return r < 0 ? coi_error_prefix(err, "[limits]") : 0;
 }
 
 /* A persistent container started again hides what secret_paths matches now: the masks of its
@@ -934,6 +988,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 				return r;
 		}
 		r = refresh_secrets(s, err);
+		if (r >= 0)
+			r = refresh_limits(s, err);
 		if (r < 0)
 			return r;
 		r = incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false, -1,
@@ -959,6 +1015,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 		r = wait_ready(s, err);
 	if (r >= 0)
 		r = verify_workspace(s, err);
+	if (r >= 0)
+		r = mount_tmpfs(s, err);
 	log_timing("ready");
 	if (r >= 0)
 		r = session_net_apply(s, err);
@@ -1297,6 +1355,8 @@ int session_opts_default(const char *workspace, struct session_opts *ret, struct
 	        .code_uid = 1000,
 	        .ready_timeout = 30,
 	        .host_immutable = true,
+	        /* [limits] come from the configuration's defaults (session-cmd.c) */
+	        .limits = {.cpu_priority = -1, .disk_priority = -1},
 	};
 
 	invoking_user(&o.host_uid, &o.host_gid);

@@ -61,6 +61,23 @@ struct session_credential {
 	int mode;
 };
 
+/* [limits], as Incus takes them: a NULL string, 0 or -1 leaves Incus' default. Sizes are bytes. */
+struct session_limits {
+	char *cpu;            /* limits.cpu: "2", "0-1,3" */
+	char *cpu_allowance;  /* limits.cpu.allowance: "50%" (a weight) or "25ms/100ms" */
+	int cpu_priority;     /* limits.cpu.priority 0-10, -1 */
+	char *memory;         /* limits.memory: "50%" or bytes */
+	char *memory_enforce; /* "hard", "soft" */
+	char *memory_swap;    /* "true", "false" */
+	int64_t processes;    /* limits.processes, 0 */
+	int disk_priority;    /* limits.disk.priority 0-10, -1 */
+	/* the root disk device */
+	char *disk_size;              /* bytes */
+	char *disk_read, *disk_write; /* bytes per second, or "Niops" */
+	char *disk_max;
+	uint64_t tmpfs_size; /* a RAM-backed /tmp of this many bytes, 0: none */
+};
+
 struct session_opts {
 	char *workspace;              /* absolute host path of the project */
 	char *image;                  /* image alias, "coi-default" */
@@ -122,10 +139,7 @@ struct session_opts {
 	struct egress_set *secrets; /* owned, values read; NULL: none */
 	int64_t *secret_expires;    /* per secret, seconds since the epoch; 0: unknown */
 
-	/* limits: empty strings/0 mean unset */
-	char *limits_cpu;
-	char *limits_memory;
-	int64_t limits_processes;
+	struct session_limits limits;
 };
 
 void session_opts_release(struct session_opts *o);

@@ -31,7 +31,7 @@ X
 pid=$!
 t_defer "kill $pid 2>/dev/null"
 t_ok "a session with limits comes up" t_wait_running "$name"
-t_is "limits.memory is applied" "$(incus config get "$name" limits.memory)" "256MiB"
+t_is "limits.memory is applied (in bytes)" "$(incus config get "$name" limits.memory)" "268435456"
 t_is "limits.cpu is applied" "$(incus config get "$name" limits.cpu)" "1"
 t_is "max_processes becomes limits.processes" "$(incus config get "$name" limits.processes)" "300"
 t_like "the container sees its memory limit (lxcfs)" \

@@ -16,31 +16,12 @@ chmod 755 "$tmp"
 cc -static -O1 -o "$tmp/ks" "$T_ROOT/tests/e2e/kernel-surface.c" || t_bail "cannot build kernel-surface"
 reduced="io_uring_setup io_uring_enter io_uring_register bpf userfaultfd keyctl add_key request_key"
 
-# session WHO CASE CONFIG: a long session of a workspace of its own; sets name and pid.
+# session WHO CASE CONFIG: a long session of the workspace $tmp/CASE, with the program in it
 session() {
-    local who=$1 ws=$tmp/$2
-    mkdir -p "$ws" && cp "$tmp/ks" "$ws/ks"
-    printf '%b' "$3" >"$tmp/$2.toml"
-    name=$(t_session_name "$ws" 1)
-    t_defer "incus delete -f '$name'"
-    if [ "$who" = root ]; then
-        (cd "$ws" && COI_CONFIG=$tmp/$2.toml exec "$COI" run --image "$T_IMAGE" -- sleep 60 >/dev/null 2>"$tmp/$2.err") &
-    else
-        chown -R 1234:1234 "$ws" && chmod 644 "$tmp/$2.toml"
-        (cd "$ws" && t_as_user env COI_CONFIG="$tmp/$2.toml" "$COI" run --image "$T_IMAGE" -- sleep 60 >/dev/null 2>"$tmp/$2.err") &
-    fi
-    pid=$!
-    t_defer "kill $pid 2>/dev/null"
+    mkdir -p "$tmp/$2" && cp "$tmp/ks" "$tmp/$2/ks"
+    t_bg_session "$1" "$tmp/$2" "$3"
 }
-up() { t_wait_running "$name" && t_wait_cmd "$name" sleep || { cat "$tmp"/*.err; return 1; }; }
-# probe AS: the program's report, run as code (1000) or container root
-probe() {
-    if [ "$1" = root ]; then
-        incus exec "$name" --cwd /workspace -- ./ks
-    else
-        incus exec "$name" --cwd /workspace --user 1000 --group 1000 -- ./ks
-    fi
-}
+probe() { t_in_as "$1" ./ks; }
 # check DESC REPORT CALLS-THAT-MUST-BE-EPERM: every other call must not be EPERM
 check() {
     local desc=$1 report=$2 want=$3 call got bad=""
@@ -54,41 +35,36 @@ check() {
     done
     t_is "$desc" "${bad# }" ""
 }
-end() {
-    kill -TERM "$pid"
-    wait "$pid" 2>/dev/null
-    t_ok "the session ends" t_wait_gone "$name"
-}
 
 session root none ''
-t_ok "default: a session comes up" up
+t_ok "default: a session comes up" t_bg_up
 for as in code root; do
     check "default, $as: no call is refused with EPERM (the pair of what follows)" "$(probe $as)" ""
 done
-end
+t_bg_end
 
 session root reduced '[security]\nreduce_kernel_surface = true\n'
-t_ok "reduce_kernel_surface: a session comes up" up
+t_ok "reduce_kernel_surface: a session comes up" t_bg_up
 for as in code root; do
     check "reduce_kernel_surface, $as: io_uring, bpf, userfaultfd, keyring calls fail with EPERM" \
         "$(probe $as)" "$reduced"
 done
-end
+t_bg_end
 
 session root strict '[container]\ndocker = true\n[security]\nreduce_kernel_surface_strict = true\n'
-t_ok "reduce_kernel_surface_strict (with docker on): a session comes up" up
+t_ok "reduce_kernel_surface_strict (with docker on): a session comes up" t_bg_up
 for as in code root; do
     check "strict, $as: perf_event_open fails with EPERM as well" "$(probe $as)" "$reduced perf_event_open"
 done
 t_is "strict: Docker's nesting gives way" "$(incus config get "$name" security.nesting)" false
 t_like "and coi says so" "$(cat "$tmp/strict.err")" "docker is off: \[security\] reduce_kernel_surface wins"
-end
+t_bg_end
 
 # (sudo nft needs a passwd entry this test user lacks: the network is open)
 session uid1234 user '[network]\nmode = "open"\n[security]\nreduce_kernel_surface = true\n'
-t_ok "another user's session (uid 1234), reduce_kernel_surface: comes up" up
+t_ok "another user's session (uid 1234), reduce_kernel_surface: comes up" t_bg_up
 for as in code root; do
     check "uid 1234, reduce_kernel_surface, $as: the calls fail with EPERM" "$(probe $as)" "$reduced"
 done
-end
+t_bg_end
 t_done

@@ -29,35 +29,8 @@ workspace() {
 }
 snapshot() { (cd "$1" && find . -path ./.git -prune -o -type f -print0 | sort -z | xargs -0 sha256sum); }
 
-# session WHO CASE CONFIG [ARGS]: a long session of the workspace $tmp/CASE; sets name and pid
-session() {
-    local who=$1 ws=$tmp/$2
-    printf '%b' "$3" >"$tmp/$2.toml"
-    chmod 644 "$tmp/$2.toml"
-    name=$(t_session_name "$ws" 1)
-    t_defer "incus delete -f '$name'"
-    if [ "$who" = root ]; then
-        (cd "$ws" && COI_CONFIG=$tmp/$2.toml exec "$COI" run --image "$T_IMAGE" -- sleep 90 >/dev/null 2>"$tmp/$2.err") &
-    else
-        chown -R 1234:1234 "$ws"
-        (cd "$ws" && t_as_user env COI_CONFIG="$tmp/$2.toml" "$COI" run --image "$T_IMAGE" -- sleep 90 >/dev/null 2>"$tmp/$2.err") &
-    fi
-    pid=$!
-    t_defer "kill $pid 2>/dev/null"
-}
-up() { t_wait_running "$name" && t_wait_cmd "$name" sleep || { cat "$tmp"/*.err; return 1; }; }
-end() {
-    kill -TERM "$pid"
-    wait "$pid" 2>/dev/null
-    t_ok "the session ends" t_wait_gone "$name"
-}
-in_as() { # AS SCRIPT
-    if [ "$1" = root ]; then
-        incus exec "$name" --cwd /workspace -- sh -c "exec 2>/dev/null; $2" </dev/null
-    else
-        incus exec "$name" --cwd /workspace --user 1000 --group 1000 -- sh -c "exec 2>/dev/null; $2" </dev/null
-    fi
-}
+session() { t_bg_session "$1" "$tmp/$2" "$3"; }
+in_as() { t_in_as "$@"; }
 # every secret's content, read every way a shell reads: only the ordinary file may come back
 leak() { in_as "$1" 'cat notes.txt .env api/deep/.env certs/server.pem .vscode/deploy.pem secrets/inner/token; grep -rh TOPSECRET /workspace'; }
 attack() { # AS DESC SCRIPT: the script prints "opened" when it got through
@@ -69,16 +42,16 @@ attack() { # AS DESC SCRIPT: the script prints "opened" when it got through
 # ---- the pair: without the key, the secrets are there ----
 workspace "$tmp/plain"
 session root plain ''
-t_ok "without secret_paths: a session comes up" up
+t_ok "without secret_paths: a session comes up" t_bg_up
 t_like "without secret_paths: code reads the secrets" "$(leak code | sort -u | tr '\n' ' ')" \
     "TOPSECRET-deep-env.*TOPSECRET-dir.*TOPSECRET-in-protected.*TOPSECRET-pem.*TOPSECRET-root-env.*ordinary"
-end
+t_bg_end
 
 # ---- host root's session ----
 workspace "$tmp/root"
 before=$(snapshot "$tmp/root")
 session root root "$patterns"
-t_ok "secret_paths: a session comes up" up
+t_ok "secret_paths: a session comes up" t_bg_up
 t_like "the start names what it hid" "$(cat "$tmp/root.err")" \
     "Hidden \(\[security\] secret_paths, empty and read-only\): .*\.env.*api/deep/\.env"
 for p in certs/server.pem secrets .vscode/deploy.pem; do
@@ -104,20 +77,20 @@ attack root "remounting the mask read-write" 'mount -o remount,bind,rw /workspac
 attack root "moving the mask away" 'mount --make-rprivate / ; mkdir -p /mnt/b && mount --move /workspace/secrets /mnt/b && ls secrets/inner/token'
 attack root "a new mount namespace" 'unshare -m sh -c "umount /workspace/.env && grep -q TOPSECRET /workspace/.env"'
 t_is "after every attack the secrets still read empty" "$(leak root)" ordinary
-end
+t_bg_end
 t_is "the host's copies are byte-for-byte untouched" "$(snapshot "$tmp/root")" "$before"
 
 # ---- another user's session (no setuid filter in its policy) ----
 workspace "$tmp/user"
 # (sudo nft needs a passwd entry this test user lacks: the network is open)
 session uid1234 user "$patterns"'[network]\nmode = "open"\n'
-t_ok "uid 1234, secret_paths: a session comes up" up
+t_ok "uid 1234, secret_paths: a session comes up" t_bg_up
 for as in code root; do
     t_is "uid 1234, $as: every secret reads empty" "$(leak $as)" ordinary
 done
 attack root "uid 1234: unmounting the mask" 'umount /workspace/.env && grep -q TOPSECRET .env'
 attack root "uid 1234: a bind copy of /workspace" 'mkdir -p /mnt/a && mount --bind /workspace /mnt/a && grep -q TOPSECRET /mnt/a/.env'
-end
+t_bg_end
 
 # ---- a persistent container started again hides what the patterns match now ----
 workspace "$tmp/keep"

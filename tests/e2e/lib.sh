@@ -166,3 +166,42 @@ t_wait_ws_clear() {
     done
     return 1
 }
+
+# A long session in the background, for tests that look at a running container from outside.
+#   t_bg_session WHO WS CONFIG_TEXT: `coi run -- sleep 120` in workspace WS (made if missing),
+#   with CONFIG_TEXT (printf %b) as the user config, WS.toml; WHO is root (this host user) or
+#   uid1234 (t_as_user; WS is chowned to it). Sets name (the container) and pid (coi's); coi's
+#   stderr goes to WS.err. Deletion and kill are deferred.
+#   t_bg_up        wait until its command runs (bounded); prints the .err files on failure
+#   t_bg_end       end it with SIGTERM and check the container goes
+#   t_in_as AS SCRIPT   run sh -c SCRIPT in /workspace as code (1000) or root, stderr dropped
+t_bg_session() {
+    local who=$1 ws=$2
+    mkdir -p "$ws"
+    printf '%b' "$3" >"$ws.toml"
+    chmod 644 "$ws.toml"
+    name=$(t_session_name "$ws" 1)
+    t_defer "incus delete -f '$name'"
+    if [ "$who" = root ]; then
+        (cd "$ws" && COI_CONFIG=$ws.toml exec "$COI" run --image "$T_IMAGE" -- sleep 120 >/dev/null 2>"$ws.err") &
+    else
+        chown -R 1234:1234 "$ws"
+        (cd "$ws" && t_as_user env COI_CONFIG="$ws.toml" "$COI" run --image "$T_IMAGE" -- sleep 120 >/dev/null 2>"$ws.err") &
+    fi
+    pid=$!
+    _t_bg_err=$ws.err
+    t_defer "kill $pid 2>/dev/null"
+}
+t_bg_up() { t_wait_running "$name" && t_wait_cmd "$name" sleep || { cat "$_t_bg_err"; return 1; }; }
+t_bg_end() {
+    kill -TERM "$pid"
+    wait "$pid" 2>/dev/null
+    t_ok "the session ends" t_wait_gone "$name"
+}
+t_in_as() {
+    if [ "$1" = root ]; then
+        incus exec "$name" --cwd /workspace -- sh -c "exec 2>/dev/null; $2" </dev/null
+    else
+        incus exec "$name" --cwd /workspace --user 1000 --group 1000 -- sh -c "exec 2>/dev/null; $2" </dev/null
+    fi
+}

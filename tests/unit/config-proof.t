@@ -55,16 +55,6 @@ network.dns_servers open
 network.hosts open
 network.logging.enabled keys
 network.logging.path keys
-limits.cpu.allowance keys
-limits.cpu.priority keys
-limits.memory.enforce keys
-limits.memory.swap keys
-limits.disk.read keys
-limits.disk.write keys
-limits.disk.max keys
-limits.disk.priority keys
-limits.disk.size keys
-limits.disk.tmpfs_size keys
 limits.runtime.stop_graceful open
 git.name gitdirs
 git.email gitdirs

@@ -140,6 +140,14 @@ static void test_defaults(void)
 	CHECK(config_origin(c, key_at("container.image")) == NULL);
 	CHECK(c->profile == NULL);
 	CHECK(strv_length(w) == 0);
+	/* resource limits by default (issue 16): processes, half the host's memory (hard), a
+	 * root disk size, half a default group's CPU weight; the priorities are Incus' own */
+	CHECK(c->limits.runtime.max_processes == 4096);
+	CHECK_STREQ(c->limits.memory.limit, "50%");
+	CHECK_STREQ(c->limits.memory.enforce, "hard");
+	CHECK_STREQ(c->limits.disk.size, "10GiB");
+	CHECK_STREQ(c->limits.cpu.allowance, "50%");
+	CHECK(c->limits.cpu.priority == -1 && c->limits.disk.priority == -1);
 	/* paths under ~/.coi follow COI_HOME */
 	CHECK(c->paths.sessions_dir &&
 	      strncmp(c->paths.sessions_dir, coi_home, strlen(coi_home)) == 0);
@@ -406,6 +414,24 @@ static void test_bad_values(void)
 	             "'defaults.env_commands' has \"1X\", which is not a variable name"));
 	CHECK(*user_error("[defaults.environment]\n_Ok_1 = \"v\"\n") == '\0');
 	CHECK(strstr(user_error("[timezone]\nmode = \"fixed\"\n"), "'timezone.name' is required"));
+	/* [limits] values Incus or the kernel take are checked at load, with their place */
+	CHECK(strstr(user_error("[limits.disk]\nsize = \"10 GB\"\n"),
+	             "config.toml:2:8: 'limits.disk.size' must be a size such as \"10GiB\""));
+	CHECK(strstr(user_error("[limits.disk]\ntmpfs_size = \"64M,exec\"\n"),
+	             "'limits.disk.tmpfs_size' must be a size"));
+	CHECK(strstr(user_error("[limits.memory]\nlimit = \"150%\"\n"),
+	             "'limits.memory.limit' must be a size such as \"4GiB\", or a share"));
+	CHECK(strstr(user_error("[limits.memory]\nenforce = \"firm\"\n"),
+	             "'limits.memory.enforce' must be one of: hard|soft"));
+	CHECK(strstr(user_error("[limits.cpu]\nallowance = \"25ms\"\n"),
+	             "'limits.cpu.allowance' must be a weight such as \"50%\""));
+	CHECK(strstr(user_error("[limits.cpu]\ncount = \"0-\"\n"), "'limits.cpu.count' must be"));
+	CHECK(strstr(user_error("[limits.cpu]\npriority = 11\n"),
+	             "'limits.cpu.priority' must be a whole number from 0 to 10"));
+	CHECK(strstr(user_error("[limits.disk]\nread = \"fast\"\n"), "'limits.disk.read' must be"));
+	CHECK(*user_error("[limits.cpu]\ncount = \"0-1,3\"\nallowance = \"25ms/100ms\"\n"
+	                  "[limits.memory]\nlimit = \"\"\n[limits.disk]\nread = \"20MiB\"\n"
+	                  "write = \"1000iops\"\ntmpfs_size = \"1.5G\"\n") == '\0');
 	/* a TOML syntax error names the place too */
 	CHECK(strstr(user_error("[container]\nimage = \"unterminated\n"), "config.toml:2:"));
 	CHECK(strstr(user_error("[container]\nimage = \"a\"\nimage = \"b\"\n"), "config.toml:3:"));

@@ -78,7 +78,13 @@ static void test_create_request(void)
 	CHECK(session_opts_default("/home/u/proj", &o, &err) == 0);
 	o.host_uid = 1234;
 	o.host_gid = 100;
-	o.limits_memory = strdup("2GiB");
+	o.limits.memory = strdup("2147483648");
+	o.limits.memory_enforce = strdup("hard");
+	o.limits.cpu_allowance = strdup("50%");
+	o.limits.cpu_priority = 10;
+	o.limits.processes = 4096;
+	o.limits.disk_size = strdup("10737418240");
+	o.limits.disk_write = strdup("1000iops");
 	struct session_layout l = {.slot = 3,
 	                           .veth = "vcoiabcd3",
 	                           .container_workspace = "/workspace",
@@ -98,8 +104,21 @@ static void test_create_request(void)
 	CHECK_STREQ(incus_map_get(&cfg, "boot.autostart"), "false");
 	CHECK_STREQ(incus_map_get(&cfg, "linux.sysctl.net.ipv6.conf.all.disable_ipv6"), "1");
 	CHECK_STREQ(incus_map_get(&cfg, "user.coi.network_mode"), "restricted");
-	CHECK_STREQ(incus_map_get(&cfg, "limits.memory"), "2GiB");
+	/* limits: the cgroup settings through Incus; the root disk with its size, at instance
+	 * level, from the profile's */
+	CHECK_STREQ(incus_map_get(&cfg, "limits.memory"), "2147483648");
+	CHECK_STREQ(incus_map_get(&cfg, "limits.memory.enforce"), "hard");
+	CHECK_STREQ(incus_map_get(&cfg, "limits.cpu.allowance"), "50%");
+	CHECK_STREQ(incus_map_get(&cfg, "limits.cpu.priority"), "10");
+	CHECK_STREQ(incus_map_get(&cfg, "limits.processes"), "4096");
 	CHECK(incus_map_get(&cfg, "limits.cpu") == NULL);
+	CHECK(incus_map_get(&cfg, "limits.disk.priority") == NULL);
+	CHECK(incus_map_get(&cfg, "limits.memory.swap") == NULL);
+	CHECK_STREQ(incus_devices_prop(&dev, "root", "size"), "10737418240");
+	CHECK_STREQ(incus_devices_prop(&dev, "root", "limits.write"), "1000iops");
+	CHECK_STREQ(incus_devices_prop(&dev, "root", "pool"), "coi");
+	CHECK_STREQ(incus_devices_prop(&dev, "root", "path"), "/");
+	CHECK(incus_devices_prop(&dev, "root", "limits.read") == NULL);
 	CHECK_STREQ(incus_map_get(&cfg, "user.coi.workspace"), "/home/u/proj");
 	CHECK_STREQ(incus_map_get(&cfg, "user.coi.slot"), "3");
 	/* workspace without shift (shift maps container root to host root) */

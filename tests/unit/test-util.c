@@ -11,6 +11,7 @@
 #include "util/json.h"
 #include "util/path.h"
 #include "util/strv.h"
+#include "util/units.h"
 
 static void test_buf_ceiling(void)
 {
@@ -161,8 +162,44 @@ static void test_json(void)
 	CHECK(strstr(err.msg, "line 1") != NULL);
 }
 
+static void test_units(void)
+{
+	static const struct {
+		const char *s;
+		int r;
+		uint64_t v;
+	} cases[] = {
+	        {"10GiB", 0, 10ULL << 30},
+	        {"512MiB", 0, 512ULL << 20},
+	        {"2GB", 0, 2000000000ULL},
+	        {"64M", 0, 64ULL << 20},
+	        {"1.5KiB", 0, 1536},
+	        {"1000", 0, 1000},
+	        {"7B", 0, 7},
+	        {"1kB", 0, 1000},
+	        {"", -EINVAL, 0},
+	        {"GiB", -EINVAL, 0},
+	        {"10 GiB", -EINVAL, 0},
+	        {"-1M", -EINVAL, 0},
+	        {"10Gb", -EINVAL, 0},
+	        {"1,5G", -EINVAL, 0},
+	        {"inf", -EINVAL, 0},
+	        {"9999999T", -ERANGE, 0},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		uint64_t v = 0;
+		int r = units_parse_size(cases[i].s, &v);
+
+		if (r != cases[i].r || (r == 0 && v != cases[i].v))
+			printf("# '%s': %d %llu\n", cases[i].s, r, (unsigned long long)v);
+		CHECK(r == cases[i].r && (r != 0 || v == cases[i].v));
+	}
+}
+
 int main(void)
 {
+	RUN(test_units);
 	RUN(test_buf_ceiling);
 	RUN(test_buf_steal);
 	RUN(test_error_chain);
