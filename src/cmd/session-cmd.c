@@ -563,14 +563,14 @@ static void print_report(const struct session *s)
 	if (list && *list)
 		fprintf(stderr, "Protected paths (mounted read-only): %s\n", list);
 	rels = strv_free(rels);
-	for (size_t i = 0; s->secrets && i < s->secrets->n_entries; i++)
-		(void)strv_push(&rels, s->secrets->entries[i].rel);
+	for (size_t i = 0; s->hidden && i < s->hidden->n_entries; i++)
+		(void)strv_push(&rels, s->hidden->entries[i].rel);
 	free(list);
 	list = strv_join(rels, ", ");
 	if (list && *list)
 		fprintf(stderr, "Hidden ([security] secret_paths, empty and read-only): %s\n",
 		        list);
-	strv_foreach(n, s->secrets ? s->secrets->notes : NULL)
+	strv_foreach(n, s->hidden ? s->hidden->notes : NULL)
 		fprintf(stderr, "coi: note: %s\n", *n);
 	for (size_t i = 0; i < s->opts->n_ports; i++) {
 		const struct session_port *p = &s->opts->ports[i];

@@ -80,12 +80,12 @@ static int render_hidden(struct buf *b, const struct session *s)
 {
 	int r = 0;
 
-	if (!s->secrets || s->secrets->n_entries == 0)
+	if (!s->hidden || s->hidden->n_entries == 0)
 		return 0;
 	r = buf_puts(b, "- Hidden by the user (they look empty here; their content stays on the "
 	                "host, ask the user if you need it):");
-	for (size_t i = 0; r >= 0 && i < s->secrets->n_entries; i++)
-		r = buf_printf(b, "%s %s", i ? "," : "", s->secrets->entries[i].rel);
+	for (size_t i = 0; r >= 0 && i < s->hidden->n_entries; i++)
+		r = buf_printf(b, "%s %s", i ? "," : "", s->hidden->entries[i].rel);
 	return r < 0 ? r : buf_puts(b, ".\n");
 }
 

@@ -155,7 +155,7 @@ struct session *session_free(struct session *s)
 	free(s->name);
 	free(s->container_workspace);
 	protect_plan_free(s->plan);
-	secrets_plan_free(s->secrets);
+	secrets_plan_free(s->hidden);
 	free(s->mask_file);
 	free(s->mask_dir);
 	strv_free(s->protect_before);
@@ -518,7 +518,7 @@ static int create_container(struct session *s, struct coi_error *err)
 	        .raw_idmap = !root,
 	        .deny_setid = root,
 	        .with_disks = !root,
-	        .secrets = s->secrets,
+	        .secrets = s->hidden,
 	        .mask_file = s->mask_file,
 	        .mask_dir = s->mask_dir,
 	};
@@ -762,15 +762,15 @@ static int copy_credentials(struct session *s, const struct tool *t, struct coi_
  * with. */
 static int plan_secrets(struct session *s, struct coi_error *err)
 {
-	int r = secrets_plan_build(s->opts->workspace, s->opts->secret_paths, &s->secrets, err);
+	int r = secrets_plan_build(s->opts->workspace, s->opts->secret_paths, &s->hidden, err);
 
-	if (r < 0 || s->secrets->n_entries == 0)
+	if (r < 0 || s->hidden->n_entries == 0)
 		return r;
 	r = secrets_mask_sources(&s->mask_file, &s->mask_dir, err);
 	if (r >= 0 && s->opts->docker &&
-	    strv_push(&s->secrets->notes, "[security] secret_paths: with [container] docker on, "
-	                                  "container root may unmount what hides them (Docker "
-	                                  "needs mounts)") < 0)
+	    strv_push(&s->hidden->notes, "[security] secret_paths: with [container] docker on, "
+	                                 "container root may unmount what hides them (Docker "
+	                                 "needs mounts)") < 0)
 		r = coi_error_oom(err);
 	return r;
 }
@@ -802,7 +802,7 @@ static int refresh_secrets(struct session *s, struct coi_error *err)
 {
 	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
 	struct session_layout l = {.container_workspace = s->container_workspace,
-	                           .secrets = s->secrets,
+	                           .secrets = s->hidden,
 	                           .mask_file = s->mask_file,
 	                           .mask_dir = s->mask_dir};
 	struct incus_devices d = {0};
@@ -812,7 +812,7 @@ static int refresh_secrets(struct session *s, struct coi_error *err)
 		if (session_is_secret_disk(in->devices.items[i].name))
 			r = incus_instance_remove_device(s->client, s->name,
 			                                 in->devices.items[i].name, err);
-	if (r < 0 || s->secrets->n_entries == 0)
+	if (r < 0 || s->hidden->n_entries == 0)
 		return r;
 	if (session_build_secret_disks(&l, &d) < 0)
 		return coi_error_oom(err);

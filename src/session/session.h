@@ -161,13 +161,13 @@ struct session {
 	char *container_workspace; /* where the workspace is inside */
 	bool reused;               /* an existing persistent container was started again */
 	struct protect_plan *plan;
-	struct secret_plan *secrets; /* what secret_paths hides */
-	char *mask_file, *mask_dir;  /* the empty file and directory it hides them with */
-	char **protect_before;       /* snapshot at start, compared at the end */
-	char *immutable_state;       /* coi_dir()/run/<name>.immutable */
-	char *idmount;               /* the idmapped workspace mount (sessions of host root) */
-	char **warnings;             /* for the command to print */
-	struct undo *undo;           /* registered undo steps, run by session_stop() */
+	struct secret_plan *hidden; /* what [security] secret_paths hides */
+	char *mask_file, *mask_dir; /* the empty file and directory it hides them with */
+	char **protect_before;      /* snapshot at start, compared at the end */
+	char *immutable_state;      /* coi_dir()/run/<name>.immutable */
+	char *idmount;              /* the idmapped workspace mount (sessions of host root) */
+	char **warnings;            /* for the command to print */
+	struct undo *undo;          /* registered undo steps, run by session_stop() */
 	size_t n_undo;
 };
 
