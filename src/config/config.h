@@ -460,7 +460,9 @@ struct config_key {
 	enum config_trust trust;
 	/* CONFIG_TRUST_IF_WEAKENING: which values weaken isolation, compared with the value in
 	 * force: a TOML value ("true", "\"open\""), ">" (a larger number or a later allowed value),
-	 * "-" (a list that drops an entry) or "outside" (a mount outside the workspace) */
+	 * "-" (a list that drops an entry), "outside" (a mount outside the workspace), "changed"
+	 * (any other value where one was set) or "limit" (a larger amount, or none, where one was
+	 * set) */
 	const char *weak;
 	const char *description; /* one line */
 	/* CONFIG_TRUST_TRUSTED_ONLY: why an unapproved file may not set it, for the warning

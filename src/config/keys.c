@@ -116,19 +116,19 @@ static const struct config_key keys[] = {
 	K("ports.map", CONFIG_PORT_MAP, ports.map, NULL, TO, "[[ports.map]]: publish container port 'container' on listen:host (host unset: allocated like the pool; listen \"127.0.0.1\" unless given); COI_PORT_<NAME> holds the host port", .offset_n = F(ports.n_map), PROOF("46-forward.t")),
 
 	K("limits.cpu.count", CONFIG_STRING, limits.cpu.count, NULL, IW, "CPUs the container may use (Incus' limits.cpu): a count, or a list such as \"0-1,3\"", .weak = "changed", .format = CONFIG_FORMAT_CPUS, PROOF("49-limits.t")),
-	K("limits.cpu.allowance", CONFIG_STRING, limits.cpu.allowance, "\"50%\"", IW, "the container's CPU weight when the host is busy (\"50%\": half of a default group's, so the host's own work comes first), or a hard cap such as \"25ms/100ms\"; \"\" for Incus' default", .weak = "changed", .format = CONFIG_FORMAT_CPU_ALLOWANCE, PROOF("59-limits-default.t")),
+	K("limits.cpu.allowance", CONFIG_STRING, limits.cpu.allowance, "\"50%\"", IW, "the container's CPU weight when the host is busy (\"50%\": half of a default group's, so the host's own work comes first), or a hard cap such as \"25ms/100ms\"; \"\" for Incus' default", .weak = "limit", .format = CONFIG_FORMAT_CPU_ALLOWANCE, PROOF("59-limits-default.t")),
 	K("limits.cpu.priority", CONFIG_INT, limits.cpu.priority, NULL, AW, "CPU priority against other containers, 0-10 (Incus' limits.cpu.priority, 10 when unset; it moves the weight little, allowance sets it)", .max = 10, PROOF("59-limits-default.t")),
-	K("limits.memory.limit", CONFIG_STRING, limits.memory.limit, "\"50%\"", IW, "memory the container may use: a share of the host's (\"50%\") or a size (\"4GiB\"); past it the kernel reclaims, then ends the largest process inside; \"\" for none", .weak = "changed", .format = CONFIG_FORMAT_SIZE_PERCENT, PROOF("49-limits.t")),
+	K("limits.memory.limit", CONFIG_STRING, limits.memory.limit, "\"50%\"", IW, "memory the container may use: a share of the host's (\"50%\") or a size (\"4GiB\"); past it the kernel reclaims, then ends the largest process inside; \"\" for none", .weak = "limit", .format = CONFIG_FORMAT_SIZE_PERCENT, PROOF("49-limits.t")),
 	K("limits.memory.enforce", CONFIG_STRING, limits.memory.enforce, "\"hard\"", IW, "hard: the memory limit always holds; soft: only while the host is short of memory (so a runaway takes the host's memory first)", .allowed = "hard|soft", .weak = "\"soft\"", PROOF("59-limits-default.t")),
 	K("limits.memory.swap", CONFIG_STRING, limits.memory.swap, "\"true\"", AW, "whether the container's memory may be swapped out (Incus' limits.memory.swap)", .allowed = "true|false", PROOF("59-limits-default.t")),
-	K("limits.disk.read", CONFIG_STRING, limits.disk.read, NULL, IW, "read limit of the root disk (its limits.read), where the storage pool has a block device to throttle", .weak = "changed", .format = CONFIG_FORMAT_RATE, PROOF("59-limits-default.t")),
-	K("limits.disk.write", CONFIG_STRING, limits.disk.write, NULL, IW, "write limit of the root disk (its limits.write), where the storage pool has a block device to throttle", .weak = "changed", .format = CONFIG_FORMAT_RATE, PROOF("59-limits-default.t")),
-	K("limits.disk.max", CONFIG_STRING, limits.disk.max, NULL, IW, "read and write limit of the root disk together (its limits.max)", .weak = "changed", .format = CONFIG_FORMAT_RATE, PROOF("59-limits-default.t")),
+	K("limits.disk.read", CONFIG_STRING, limits.disk.read, NULL, IW, "read limit of the root disk (its limits.read), where the storage pool has a block device to throttle", .weak = "limit", .format = CONFIG_FORMAT_RATE, PROOF("59-limits-default.t")),
+	K("limits.disk.write", CONFIG_STRING, limits.disk.write, NULL, IW, "write limit of the root disk (its limits.write), where the storage pool has a block device to throttle", .weak = "limit", .format = CONFIG_FORMAT_RATE, PROOF("59-limits-default.t")),
+	K("limits.disk.max", CONFIG_STRING, limits.disk.max, NULL, IW, "read and write limit of the root disk together (its limits.max)", .weak = "limit", .format = CONFIG_FORMAT_RATE, PROOF("59-limits-default.t")),
 	K("limits.disk.priority", CONFIG_INT, limits.disk.priority, NULL, AW, "disk I/O priority against other containers, 0-10 (Incus' limits.disk.priority, 5 when unset); the host needs an I/O scheduler with weights (blkio.weight or io.weight), else Incus refuses to start the container", .max = 10, PROOF("59-limits-default.t")),
-	K("limits.disk.size", CONFIG_STRING, limits.disk.size, "\"10GiB\"", IW, "size of the container's root disk, image included: a runaway fills it, not the storage pool every container and image shares (a pool driver with quotas: btrfs, zfs, lvm; a dir pool without project quotas ignores it); \"\" for none", .weak = "changed", .format = CONFIG_FORMAT_SIZE, PROOF("59-limits-default.t")),
+	K("limits.disk.size", CONFIG_STRING, limits.disk.size, "\"10GiB\"", IW, "size of the container's root disk, image included: a runaway fills it, not the storage pool every container and image shares (a pool driver with quotas: btrfs, zfs, lvm; a dir pool without project quotas ignores it); \"\" for none", .weak = "limit", .format = CONFIG_FORMAT_SIZE, PROOF("59-limits-default.t")),
 	K("limits.disk.tmpfs_size", CONFIG_STRING, limits.disk.tmpfs_size, NULL, AW, "mount a RAM-backed /tmp of this size (it counts against the memory limit)", .format = CONFIG_FORMAT_SIZE, PROOF("59-limits-default.t")),
-	K("limits.runtime.max_duration", CONFIG_DURATION, limits.runtime.max_duration, NULL, IW, "wall-clock cap of a session, e.g. \"2h\"; a detached coi shell session is ended by its supervisor, which acts only on the container it was started for", .offset_n = F(limits.runtime.max_duration_sec), .weak = "changed", PROOF("49-limits.t")),
-	K("limits.runtime.max_processes", CONFIG_INT, limits.runtime.max_processes, "4096", IW, "processes and threads the container may hold at once (Incus' limits.processes): a fork bomb stops there; 0 for none", .weak = "changed", PROOF("49-limits.t")),
+	K("limits.runtime.max_duration", CONFIG_DURATION, limits.runtime.max_duration, NULL, IW, "wall-clock cap of a session, e.g. \"2h\"; a detached coi shell session is ended by its supervisor, which acts only on the container it was started for", .offset_n = F(limits.runtime.max_duration_sec), .weak = "limit", PROOF("49-limits.t")),
+	K("limits.runtime.max_processes", CONFIG_INT, limits.runtime.max_processes, "4096", IW, "processes and threads the container may hold at once (Incus' limits.processes): a fork bomb stops there; 0 for none", .weak = "limit", PROOF("49-limits.t")),
 	K("limits.runtime.auto_stop", CONFIG_BOOL, limits.runtime.auto_stop, "true", IW, "end the session at max_duration (false: only warn; for a detached session, in its audit log)", .weak = "false", PROOF("49-limits.t")),
 	K("limits.runtime.stop_graceful", CONFIG_BOOL, limits.runtime.stop_graceful, "true", AW, "stop gracefully at max_duration: shutdown_timeout seconds of grace, then forced"),
 
@@ -946,6 +946,63 @@ static bool mount_inside(const char *host, const char *ws)
 	return !real || !real_ws || path_is_inside(real, real_ws);
 }
 
+/* A limit's amount, to compare two: bytes (a share of the host's memory as bytes), operations, a
+ * CPU weight or cap. kind tells them apart; 0: not comparable. */
+static double limit_amount(const char *v, int *kind)
+{
+	uint64_t n;
+	double a, b;
+	char *end;
+
+	*kind = 0;
+	if (units_parse_size(v, &n) == 0)
+		return *kind = 1, (double)n;
+	a = strtod(v, &end);
+	if (end != v && strcmp(end, "%") == 0)
+		return *kind = 2, a;
+	if (end != v && strcmp(end, "iops") == 0)
+		return *kind = 3, a;
+	if (end != v && sscanf(end, "ms/%lfms", &b) == 1 && b > 0)
+		return *kind = 4, a / b;
+	return 0;
+}
+
+/* weak = "limit": lifting a limit or raising it weakens; lowering it, or setting one where there
+ * was none, does not. Amounts of different kinds ("4GiB" against "50%") count as a change. */
+static bool limit_weakens(const struct coi_config *c, const struct coi_config *s,
+                          const struct config_key *k)
+{
+	const char *old, *new;
+	int ko, kn;
+	double a, b;
+
+	if (k->type == CONFIG_INT) {
+		int o = *FIELD(c, k, int), n = *FIELD(s, k, int);
+
+		return o > 0 && (n == 0 || n > o);
+	}
+	if (k->type == CONFIG_DURATION) {
+		int64_t o = *SECONDS(c, k), n = *SECONDS(s, k);
+
+		return o > 0 && (n == 0 || n > o);
+	}
+	old = *FIELD(c, k, char *);
+	new = *FIELD(s, k, char *);
+	if (!old)
+		return false;
+	if (!new)
+		return true;
+	a = limit_amount(old, &ko);
+	b = limit_amount(new, &kn);
+	if (ko == 2 && kn == 1 && k->format == CONFIG_FORMAT_SIZE_PERCENT) /* of the host's */
+		a = a / 100 * (double)units_host_memory(), ko = 1;
+	if (kn == 2 && ko == 1 && k->format == CONFIG_FORMAT_SIZE_PERCENT)
+		b = b / 100 * (double)units_host_memory(), kn = 1;
+	if (ko == 0 || ko != kn)
+		return strcmp(old, new) != 0;
+	return b > a;
+}
+
 static bool weakens_field(const struct coi_config *c, const struct coi_config *s,
                           const struct config_key *k, const struct key_ctx *x)
 {
@@ -966,6 +1023,8 @@ static bool weakens_field(const struct coi_config *c, const struct coi_config *s
 				return true;
 		return false;
 	}
+	if (strcmp(k->weak, "limit") == 0)
+		return limit_weakens(c, s, k);
 	if (strcmp(k->weak, "changed") == 0) {
 		/* a limit may be set where there was none; changing or lifting one needs approval
 		 */

@@ -95,6 +95,10 @@ static void md_trust(const struct config_key *k)
 			fputs("approval to drop an entry", stdout);
 		else if (strcmp(k->weak, "outside") == 0)
 			fputs("approval for a mount outside the workspace", stdout);
+		else if (strcmp(k->weak, "limit") == 0)
+			fputs("approval to raise or lift it", stdout);
+		else if (strcmp(k->weak, "changed") == 0)
+			fputs("approval to change it", stdout);
 		else {
 			fputs("approval for `", stdout);
 			md_escaped(k->weak);
