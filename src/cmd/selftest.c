@@ -15,6 +15,7 @@
 #include "cmd/cmd.h"
 #include "cmd/session-cmd.h"
 #include "config/config.h"
+#include "egress/secret.h"
 #include "incus/incus.h"
 #include "netpolicy/netpolicy.h"
 #include "session/session.h"
@@ -226,6 +227,51 @@ static void check_posture(struct selftest *t)
 	       "guest-api", "the Incus guest API (/dev/incus) is not available inside");
 }
 
+/* A value as an extended regular expression that matches it but is not it: "()" after its sixth
+ * character, every special character escaped. */
+static int needle(struct buf *b, const char *v)
+{
+	int r = buf_puts(b, " -e '");
+
+	for (size_t i = 0; r >= 0 && v[i]; i++) {
+		if (i == 6)
+			r = buf_puts(b, "()");
+		if (r >= 0 && strchr(".[]{}()*+?^$|\\", v[i]))
+			r = buf_putc(b, '\\');
+		if (r >= 0)
+			r = buf_putc(b, v[i]);
+	}
+	return r < 0 ? r : buf_putc(b, '\'');
+}
+
+/* Secrets on the host: container root finds none of the real values, in any process's
+ * environment or in the files coi and the agent write. The search puts no value inside. */
+static void check_secrets(struct selftest *t)
+{
+	const struct egress_set *set = t->sc.opts.secrets;
+	_cleanup_buf_ struct buf script = BUF_INIT(1u << 20);
+	int r;
+
+	if (!set) {
+		report(t, SKIP, "secrets",
+		       "no secrets kept on the host ([[secrets]], forward_env)");
+		return;
+	}
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].value && strchr(set->v[i].value, '\'')) {
+			report(t, SKIP, "secrets", "a value holds a quote; not searched");
+			return;
+		}
+	r = buf_puts(&script, "{ for p in /proc/[0-9]*; do tr '\\0' '\\n' <\"$p/environ\"; done; "
+	                      "grep -rhs '' /home /root /etc /tmp /var/tmp /run /opt /workspace; } "
+	                      "2>/dev/null | grep -cE");
+	for (size_t i = 0; r >= 0 && i < set->n; i++)
+		if (set->v[i].value && strlen(set->v[i].value) > 6)
+			r = needle(&script, set->v[i].value);
+	report(t, r >= 0 && said(t, true, buf_str(&script), "0") ? PASS : FAIL, "secrets",
+	       "the real values of your secrets are nowhere inside, for container root");
+}
+
 static void check_monitor(struct selftest *t)
 {
 	if (!t->sc.config->monitoring.enabled) {
@@ -283,6 +329,7 @@ static int run(int argc, char **argv)
 	check_protected(&t);
 	check_host_files(&t);
 	check_network(&t);
+	check_secrets(&t);
 	check_monitor(&t); /* last: it may remove the container */
 	r = session_cmd_finish(&t.sc, t.failed ? EXIT_FAIL : EXIT_OK);
 	session_cmd_release(&t.sc);
@@ -306,7 +353,8 @@ const struct verb verb_selftest = {
                  "Start a throwaway session on a scratch workspace with your configuration and\n"
                  "image, and attack it from inside as code and as container root: protected\n"
                  "paths, unmounting, host files, setuid planting, cloud metadata, private\n"
-                 "networks, IPv6, seccomp, the guest API, and (when enabled) the monitor with a\n"
-                 "simulated reverse shell. One line per guarantee; exit 1 if any fails.\n"
+                 "networks, IPv6, seccomp, the guest API, secrets kept on the host (none of\n"
+                 "their values inside), and (when enabled) the monitor with a simulated\n"
+                 "reverse shell. One line per guarantee; exit 1 if any fails.\n"
                  "\n" SESSION_CMD_OPTIONS_HELP,
 };

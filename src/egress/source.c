@@ -145,6 +145,14 @@ int egress_source_load(struct egress_secret *s, int64_t *ret_expires, struct coi
 
 /* ---- expiry ------------------------------------------------------------------------------- */
 
+/* A number of seconds or milliseconds since the epoch; 0 (unknown) for nonsense. */
+static int64_t epoch_seconds(json_int_t v)
+{
+	if (v <= 0)
+		return 0;
+	return v > MS_THRESHOLD ? (int64_t)(v / 1000) : (int64_t)v;
+}
+
 /* The exp claim of a JWT (its payload, base64url, is the second segment). */
 static int64_t jwt_exp(const char *jwt)
 {
@@ -170,12 +178,7 @@ static int64_t jwt_exp(const char *jwt)
 		len--;
 	if (len <= 0 || json_parse((char *)raw, (size_t)len, &j, NULL) < 0)
 		return 0;
-	return json_get_int(j, "exp", 0);
-}
-
-static int64_t seconds(json_int_t v)
-{
-	return v > MS_THRESHOLD ? (int64_t)(v / 1000) : (int64_t)v;
+	return epoch_seconds(json_get_int(j, "exp", 0));
 }
 
 int64_t egress_expiry(const struct egress_secret *s, const char *file_text, const char *value)
@@ -190,7 +193,7 @@ int64_t egress_expiry(const struct egress_secret *s, const char *file_text, cons
 	if (json_parse(file_text, strlen(file_text), &root, NULL) < 0)
 		return 0;
 	return json_is_integer(json_get_path(root, f))
-	               ? seconds(json_integer_value(json_get_path(root, f)))
+	               ? epoch_seconds(json_integer_value(json_get_path(root, f)))
 	               : 0;
 }
 

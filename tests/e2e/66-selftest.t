@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # coi selftest passes on a correct setup, and fails the right line (and exits 1) when a
-# protection is turned off in the user's config; with the monitor on, its reverse-shell line too.
+# protection is turned off in the user's config; with the monitor on, its reverse-shell line too;
+# with a forwarded API key, the line that searches the container for its value.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
@@ -34,6 +35,18 @@ out=$(selftest) && rc=0 || rc=$?
 t_is "allowlist mode: exit 0" "$rc" 0
 t_like "an address outside the allowlist is probed and refused" "$out" "\[PASS\] allowlist "
 t_like "IPv6 checked on the host too" "$out" "\[PASS\] ipv6 "
+
+# secrets on the host: the key forward_env names is searched for inside, as root, and not found;
+# a copy of it put in by hand ([defaults.environment]) is found and fails the line
+export ANTHROPIC_API_KEY=sk-ant-selftest-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+printf '[defaults]\nforward_env = ["ANTHROPIC_API_KEY"]\n' >"$cfg"
+out=$(selftest) && rc=0 || rc=$?
+t_like "a forwarded API key stays on the host: the secrets line passes" "$out" "\[PASS\] secrets "
+printf '[defaults]\nforward_env = ["ANTHROPIC_API_KEY"]\n[defaults.environment]\nLEAK = "%s"\n' \
+    "$ANTHROPIC_API_KEY" >"$cfg"
+out=$(selftest) && rc=0 || rc=$?
+t_like "the same value put inside by hand fails it" "$out" "\[FAIL\] secrets "
+unset ANTHROPIC_API_KEY
 
 printf '[monitoring]\nenabled = true\n' >"$cfg"
 out=$(selftest) && rc=0 || rc=$?

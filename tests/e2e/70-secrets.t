@@ -119,4 +119,12 @@ t_like "inside, as root: no value in any environment or file" "$out" "found=\[\]
 t_fails "no proxy or CA file is left on the host" ls "$COI_HOME/run/$name.egress-ca.pem"
 t_diag "$(tail -5 "$tmp/err")"
 
+# --- a secret of one's own whose value cannot be read stops the start, naming why ---
+unset COI_T_OTHER
+t_wait_gone "$name" || true # the session above is deleted in the background
+out=$("$COI" run --image "$IMAGE" -- true 2>&1 </dev/null) && rc=0 || rc=$?
+t_like "an unreadable secret stops the start with the reason" "$rc $out" \
+    "^1 .*\\[\\[secrets\\]\\] \\(.*user.toml:[0-9]+\\): secret 'other': 'COI_T_OTHER' is not set"
+t_fails "and nothing was created" incus info "$name"
+
 t_done

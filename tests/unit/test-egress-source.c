@@ -113,6 +113,7 @@ static void test_expiry(void)
 	s.refresh.expires_field = (char *)"a.b";
 	CHECK(egress_expiry(&s, "{\"a\": {\"b\": 1800000000}}", "x") == 1800000000);
 	CHECK(egress_expiry(&s, "{\"a\": {\"b\": \"soon\"}}", "x") == 0);
+	CHECK(egress_expiry(&s, "{\"a\": {\"b\": -65}}", "x") == 0); /* nonsense: unknown */
 	s.refresh.expires_field = NULL;
 	CHECK(egress_expiry(&s, "{}", JWT) == 0);
 }
