@@ -124,7 +124,8 @@ fuzz:
 	    -o build/fuzz/$$n $$f build/fuzz/libcoi.a $(LDLIBS); \
 	  mkdir -p build/fuzz/corpus-$$n; \
 	  build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
-	    -artifact_prefix=build/fuzz/ build/fuzz/corpus-$$n \
+	    -artifact_prefix=build/fuzz/ $$( [ -f tests/fuzz/$$n.dict ] && echo -dict=tests/fuzz/$$n.dict ) \
+	    build/fuzz/corpus-$$n \
 	    $$( [ -d tests/fuzz/corpus/$$n ] && echo tests/fuzz/corpus/$$n ); done
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

@@ -5,12 +5,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -19,7 +17,6 @@
 #include "config/config.h"
 #include "incus/incus.h"
 #include "monitor/settings.h"
-#include "netpolicy/netpolicy.h"
 #include "session/protect.h"
 #include "session/saved.h"
 #include "session/secrets.h"
@@ -28,7 +25,6 @@
 #include "util/error.h"
 #include "util/path.h"
 #include "util/strv.h"
-#include "util/units.h"
 
 int session_cmd_parse(const struct verb *v, int argc, char **argv, struct session_cmd *sc)
 {
@@ -109,98 +105,6 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 	return 1;
 }
 
-/* Forwarded variables (values read now, never stored) and fixed ones. */
-static int add_env(struct session_opts *o, const struct coi_config *cfg, char ***warnings)
-{
-	size_t n = strv_length(cfg->defaults.forward_env) + cfg->defaults.n_environment;
-
-	o->env = calloc(n + 1, sizeof(*o->env));
-	if (!o->env)
-		return -ENOMEM;
-	strv_foreach(name, cfg->defaults.forward_env) {
-		const char *v = getenv(*name);
-		_cleanup_free_ char *w = NULL;
-
-		if (!v) {
-			if (asprintf(&w, "forward_env: '%s' is not set on the host, not forwarded",
-			             *name) < 0 ||
-			    strv_consume(warnings, TAKE_PTR(w)) < 0)
-				return -ENOMEM;
-			continue;
-		}
-		o->env[o->n_env].name = strdup(*name);
-		o->env[o->n_env].value = strdup(v);
-		if (!o->env[o->n_env++].value)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < cfg->defaults.n_environment; i++) {
-		o->env[o->n_env].name = strdup(cfg->defaults.environment[i].name);
-		o->env[o->n_env].value = strdup(cfg->defaults.environment[i].value);
-		if (!o->env[o->n_env++].value)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static int add_mounts(struct session_opts *o, const struct coi_config *cfg)
-{
-	o->mounts = calloc(cfg->n_mounts + 1, sizeof(*o->mounts));
-	if (!o->mounts)
-		return -ENOMEM;
-	for (size_t i = 0; i < cfg->n_mounts; i++) {
-		o->mounts[i].host = strdup(cfg->mounts[i].host);
-		o->mounts[i].container = strdup(cfg->mounts[i].container);
-		o->mounts[i].readonly = cfg->mounts[i].readonly;
-		o->n_mounts++;
-		if (!o->mounts[i].host || !o->mounts[i].container)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/* The network policy from [network]; a bad entry is an error naming it. */
-static int net_from_config(struct session_opts *o, const struct coi_config *cfg,
-                           struct coi_error *err)
-{
-	struct net_policy *p = calloc(1, sizeof(*p));
-	int r = 0;
-
-	if (!p)
-		return coi_error_oom(err);
-	o->net = p;
-	net_policy_init(p);
-	p->mode = cfg->network.mode;
-	p->block_private_networks = cfg->network.block_private_networks;
-	p->block_metadata_endpoint = cfg->network.block_metadata_endpoint;
-	p->allow_local_network_access = cfg->network.allow_local_network_access;
-	p->refresh_interval_minutes = (unsigned)cfg->network.refresh_interval_minutes;
-	/* [monitoring.nft]: log rules for the monitor, so only with it */
-	p->watch.enabled = cfg->monitoring.enabled && cfg->monitoring.nft.enabled;
-	p->watch.rate = (unsigned)cfg->monitoring.nft.rate_limit_per_second;
-	p->watch.dns = cfg->monitoring.nft.log_dns_queries;
-	strv_foreach(d, cfg->network.allowed_domains)
-		if (r >= 0)
-			r = net_policy_add_dest(p, *d, err);
-	strv_foreach(d, cfg->network.dns_servers)
-		if (r >= 0)
-			r = net_policy_add_dns_server(p, *d, err);
-	strv_foreach(d, cfg->network.allowed_networks)
-		if (r >= 0)
-			r = net_policy_add_allowed_network(p, *d, err);
-	for (size_t i = 0; r >= 0 && i < cfg->network.n_allowed_ports; i++)
-		r = net_policy_add_allowed_port(p, cfg->network.allowed_ports[i], err);
-	for (size_t i = 0; r >= 0 && i < cfg->network.n_hosts; i++) {
-		const struct config_host *h = &cfg->network.hosts[i];
-		long ports[64];
-		size_t n = h->n_ports < 64 ? h->n_ports : 64;
-
-		for (size_t j = 0; j < n; j++)
-			ports[j] = h->ports[j];
-		r = net_policy_add_host(p, h->ip, h->hostnames, ports, n, err);
-	}
-	return r < 0 ? coi_error_prefix(err, "[network]") : 0;
-}
-
 static volatile sig_atomic_t time_up;
 
 /* limits.runtime.auto_stop = false: max_duration only warns */
@@ -267,235 +171,11 @@ static int monitor_from_config(struct session_opts *o, const struct coi_config *
 	return 0;
 }
 
-/* The invoking user's home (under sudo, the user's, not root's). */
-static const char *host_home(const struct session_opts *o)
-{
-	struct passwd *pw = getpwuid((uid_t)o->host_uid);
-
-	return pw ? pw->pw_dir : home_dir();
-}
-
-/* The invoking user's own credential file for the tool, when it exists. */
-static int credentials_from_home(struct session_opts *o)
-{
-	const struct tool *t = tool_find(o->tool);
-	struct stat st;
-
-	if (!t || !t->credential_file)
-		return 0;
-	o->credentials = path_join(host_home(o), t->credential_file);
-	if (!o->credentials)
-		return -ENOMEM;
-	if (stat(o->credentials, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "coi: warning: [tool] copy_credentials: no '%s' on the host\n",
-		        o->credentials);
-		o->credentials = (free(o->credentials), NULL);
-	}
-	return 0;
-}
-
-static int add_socket(struct session_opts *o, const char *device, const char *host,
-                      const char *container, const char *env)
-{
-	struct session_socket *k = reallocarray(o->sockets, o->n_sockets + 1, sizeof(*k));
-
-	if (!k)
-		return -ENOMEM;
-	o->sockets = k;
-	k += o->n_sockets++;
-	*k = (struct session_socket){
-	        .device = device ? strdup(device) : NULL,
-	        .host = strdup(host),
-	        .container = strdup(container),
-	        .env = env ? strdup(env) : NULL,
-	};
-	return k->host && k->container && (!device || k->device) && (!env || k->env) ? 0 : -ENOMEM;
-}
-
-/* The SSH agent is a socket like those of [[sockets]]. */
-static int sockets_from_config(struct session_opts *o, const struct coi_config *cfg)
-{
-	_cleanup_free_ char *agent = NULL;
-	const char *sock = getenv("SSH_AUTH_SOCK");
-	struct stat st;
-	int r = 0;
-
-	if (cfg->ssh.forward_agent && sock && stat(sock, &st) == 0 && S_ISSOCK(st.st_mode)) {
-		if (asprintf(&agent, "/home/%s/.ssh/agent.sock", o->code_user) < 0)
-			return -ENOMEM;
-		r = add_socket(o, "ssh-agent", sock, agent, "SSH_AUTH_SOCK");
-	} else if (cfg->ssh.forward_agent) {
-		fprintf(stderr, "coi: warning: [ssh] forward_agent is on but SSH_AUTH_SOCK is "
-		                "not a socket on the host; not forwarding\n");
-	}
-	for (size_t i = 0; r >= 0 && i < cfg->n_sockets; i++)
-		r = add_socket(o, NULL, cfg->sockets[i].host, cfg->sockets[i].container,
-		               cfg->sockets[i].env);
-	return r;
-}
-
-static int ports_from_config(struct session_opts *o, const struct coi_config *cfg)
-{
-	o->port_pool = cfg->ports.pool;
-	o->ports = calloc(cfg->ports.n_map + 1, sizeof(*o->ports));
-	if (!o->ports)
-		return -ENOMEM;
-	for (size_t i = 0; i < cfg->ports.n_map; i++) {
-		const struct config_port_map *m = &cfg->ports.map[i];
-		struct session_port *p = &o->ports[o->n_ports++];
-
-		p->name = strdup(m->name);
-		p->env = strdup(m->env);
-		p->listen = strdup(m->listen);
-		p->container = m->container;
-		p->host = m->host;
-		if (!p->name || !p->env || !p->listen)
-			return -ENOMEM;
-		if (strncmp(p->listen, "127.", 4) != 0)
-			fprintf(stderr,
-			        "coi: warning: [[ports.map]] \"%s\" listens on %s, not loopback: "
-			        "other machines may reach it\n",
-			        p->name, p->listen);
-	}
-	return 0;
-}
-
-static int add_credential(struct session_opts *o, char *host, char *container, unsigned mode)
-{
-	struct session_credential *c = reallocarray(o->creds, o->n_creds + 1, sizeof(*c));
-
-	if (!c || !host || !container) {
-		free(host);
-		free(container);
-		if (c)
-			o->creds = c;
-		return -ENOMEM;
-	}
-	o->creds = c;
-	c[o->n_creds++] = (struct session_credential){host, container, (int)mode};
-	return 0;
-}
-
-/* [[credentials]]: a bundle's files that exist in the invoking user's home, to the code user's;
- * ad-hoc entries as written (a missing one fails the start). */
-static int credentials_from_config(struct session_opts *o, const struct coi_config *cfg)
-{
-	_cleanup_free_ char *code_home = NULL;
-	int r = 0;
-
-	if (asprintf(&code_home, "/home/%s", o->code_user) < 0)
-		return -ENOMEM;
-	for (size_t i = 0; r >= 0 && i < cfg->n_credentials; i++) {
-		const struct config_credential *c = &cfg->credentials[i];
-
-		if (!c->bundle) {
-			r = add_credential(o, strdup(c->host), strdup(c->container), c->mode);
-			continue;
-		}
-		for (const struct config_bundle_file *b = config_bundle_files();
-		     r >= 0 && b->bundle; b++) {
-			_cleanup_free_ char *host = NULL;
-			struct stat st;
-
-			if (strcmp(b->bundle, c->bundle) != 0)
-				continue;
-			host = path_join(host_home(o), b->rel);
-			if (!host)
-				return -ENOMEM;
-			if (stat(host, &st) < 0 || !S_ISREG(st.st_mode)) {
-				fprintf(stderr,
-				        "coi: warning: [[credentials]] bundle '%s': no '%s' on the "
-				        "host, skipped\n",
-				        c->bundle, host);
-				continue;
-			}
-			r = add_credential(o, TAKE_PTR(host), path_join(code_home, b->rel),
-			                   b->mode);
-		}
-	}
-	return r;
-}
-
 static int replace(char **dst, const char *src)
 {
 	free(*dst);
 	*dst = src ? strdup(src) : NULL;
 	return src && !*dst ? -ENOMEM : 0;
-}
-
-/* A size key as bytes, for Incus (the loader checked its form; "" was made NULL). */
-static int replace_size(char **dst, const char *src)
-{
-	uint64_t n;
-
-	free(*dst);
-	*dst = NULL;
-	if (!src)
-		return 0;
-	if (units_parse_size(src, &n) < 0)
-		return replace(dst, src); /* "50%", "1000iops": Incus' own forms */
-	return asprintf(dst, "%llu", (unsigned long long)n) < 0 ? -ENOMEM : 0;
-}
-
-/* [limits]: what Incus puts on the container (sizes in bytes). */
-static int limits_from_config(struct session_limits *l, const struct coi_config *cfg)
-{
-	uint64_t tmpfs = 0;
-
-	l->cpu_priority = cfg->limits.cpu.priority;
-	l->disk_priority = cfg->limits.disk.priority;
-	l->processes = cfg->limits.runtime.max_processes;
-	if (cfg->limits.disk.tmpfs_size)
-		(void)units_parse_size(cfg->limits.disk.tmpfs_size, &tmpfs); /* checked at load */
-	l->tmpfs_size = tmpfs;
-	if (replace(&l->cpu, cfg->limits.cpu.count) < 0 ||
-	    replace(&l->cpu_allowance, cfg->limits.cpu.allowance) < 0 ||
-	    replace_size(&l->memory, cfg->limits.memory.limit) < 0 ||
-	    replace(&l->memory_enforce, cfg->limits.memory.enforce) < 0 ||
-	    replace(&l->memory_swap, cfg->limits.memory.swap) < 0 ||
-	    replace_size(&l->disk_size, cfg->limits.disk.size) < 0 ||
-	    replace_size(&l->disk_read, cfg->limits.disk.read) < 0 ||
-	    replace_size(&l->disk_write, cfg->limits.disk.write) < 0 ||
-	    replace_size(&l->disk_max, cfg->limits.disk.max) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
-/* The configuration, as the session needs it. */
-static int opts_from_config(struct session_opts *o, const struct coi_config *cfg, char ***warnings)
-{
-	o->persistent = cfg->container.persistent;
-	o->ready_timeout = cfg->container.ready_timeout > 0 ? cfg->container.ready_timeout : 30;
-	/* as in the original: a reduced kernel surface wins over Docker, whose daemon needs bpf and
-	 * nesting */
-	o->kernel_surface = cfg->security.reduce_kernel_surface_strict ? KERNEL_SURFACE_STRICT
-	                    : cfg->security.reduce_kernel_surface      ? KERNEL_SURFACE_REDUCED
-	                                                               : KERNEL_SURFACE_FULL;
-	o->docker = cfg->container.docker && o->kernel_surface == KERNEL_SURFACE_FULL;
-	if (cfg->container.docker && !o->docker &&
-	    strv_push(warnings, "[container] docker is off: [security] reduce_kernel_surface wins "
-	                        "over it (Docker needs bpf and nesting)") < 0)
-		return -ENOMEM;
-	o->preserve_workspace_path = cfg->paths.preserve_workspace_path;
-	o->code_uid = cfg->incus.code_uid;
-	o->host_immutable = cfg->security.host_immutable;
-	o->bypass = cfg->tool.permission_mode == PERMISSION_MODE_BYPASS;
-	o->auto_context = cfg->tool.auto_context;
-	o->protected_paths = strv_free(o->protected_paths);
-	strv_free(o->secret_paths);
-	o->secret_paths = strv_copy(cfg->security.secret_paths);
-	if ((cfg->security.secret_paths && !o->secret_paths) ||
-	    config_protected_paths(cfg, &o->protected_paths) < 0 ||
-	    replace(&o->image, cfg->container.image) < 0 ||
-	    replace(&o->storage_pool, cfg->container.storage_pool) < 0 ||
-	    replace(&o->code_user, cfg->incus.code_user) < 0 ||
-	    replace(&o->tool, cfg->tool.name) < 0 ||
-	    replace(&o->tool_binary, cfg->tool.binary) < 0 ||
-	    limits_from_config(&o->limits, cfg) < 0 || add_mounts(o, cfg) < 0 ||
-	    add_env(o, cfg, warnings) < 0 || sockets_from_config(o, cfg) < 0 ||
-	    ports_from_config(o, cfg) < 0 || credentials_from_config(o, cfg) < 0)
-		return -ENOMEM;
-	return 0;
 }
 
 static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
@@ -518,13 +198,11 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 	r = session_opts_default(ws, &sc->opts, err);
 	if (r < 0)
 		return r;
-	if (opts_from_config(&sc->opts, sc->config, &warnings) < 0)
-		return coi_error_oom(err);
-	r = net_from_config(&sc->opts, sc->config, err);
-	if (r < 0)
-		return r;
+	r = session_opts_from_config(sc->config, &sc->opts, &warnings, err);
 	strv_foreach(w, warnings)
 		fprintf(stderr, "coi: warning: %s\n", *w);
+	if (r < 0)
+		return r;
 	if (sc->image && replace(&sc->opts.image, sc->image) < 0)
 		return coi_error_oom(err);
 	if (sc->resume) {
@@ -535,8 +213,6 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 	r = monitor_from_config(&sc->opts, sc->config, sc->detachable, err);
 	if (r < 0)
 		return r;
-	if (sc->config->tool.copy_credentials && credentials_from_home(&sc->opts) < 0)
-		return coi_error_oom(err);
 	warnings = strv_free(warnings);
 	r = session_secrets_from_config(&sc->opts, sc->config, &warnings, err);
 	strv_foreach(w, warnings)

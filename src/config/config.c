@@ -693,16 +693,31 @@ int config_protected_paths(const struct coi_config *c, char ***ret)
 	return 0;
 }
 
-static bool hostname_ok(const char *h)
+/* The names netpolicy admits (net_hostname_valid), so the loader refuses what a session would:
+ * letters, digits, '-' and '_', labels of 1..63 not starting or ending with '-', up to 253, a last
+ * label that is not all digits (a mistyped address). */
+bool config_hostname_ok(const char *h)
 {
-	size_t len = strlen(h);
+	size_t len = strlen(h), label = 0;
+	const char *last = h;
 
-	if (len == 0 || len > 253 || h[0] == '.' || h[len - 1] == '.' || strstr(h, ".."))
+	if (len == 0 || len > 253)
 		return false;
-	for (const char *p = h; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' && *p != '_')
+	for (const char *p = h;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (label == 0 || label > 63 || p[-1] == '-' || *last == '-')
+				return false;
+			if (*p == '\0')
+				break;
+			label = 0;
+			last = p + 1;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
 			return false;
-	return true;
+		label++;
+	}
+	return strspn(last, "0123456789") != strlen(last);
 }
 
 static int parse_ports(const char *s, struct config_domain *d)
@@ -711,7 +726,9 @@ static int parse_ports(const char *s, struct config_domain *d)
 
 	if (!parts)
 		return -ENOMEM;
-	if (!parts[0] || s[strlen(s) - 1] == ',' || strstr(s, ",,") || s[0] == ',')
+	/* at most as many as netpolicy takes in one entry (NET_PORTS_MAX) */
+	if (!parts[0] || s[strlen(s) - 1] == ',' || strstr(s, ",,") || s[0] == ',' ||
+	    strv_length(parts) > 64)
 		return -EINVAL;
 	d->ports = calloc(strv_length(parts), sizeof(*d->ports));
 	if (!d->ports)
@@ -741,6 +758,9 @@ int config_domain_parse(const char *entry, struct config_domain *ret, struct coi
 	char *slash;
 	int r = 0;
 
+	if (strlen(entry) > 512) /* netpolicy's limit of an entry */
+		return coi_error_set(err, -EINVAL, "allowlist entry '%.40s...' is too long", entry);
+
 	d.host = colon ? strndup(entry, (size_t)(colon - entry)) : strdup(entry);
 	if (!d.host)
 		return coi_error_oom(err);
@@ -760,7 +780,7 @@ int config_domain_parse(const char *entry, struct config_domain *ret, struct coi
 		struct in_addr a;
 
 		d.is_ip = inet_pton(AF_INET, d.host, &a) == 1;
-		if (!d.is_ip && !hostname_ok(d.host))
+		if (!d.is_ip && !config_hostname_ok(d.host))
 			r = -EINVAL;
 	}
 	if (r == 0 && colon)

@@ -449,6 +449,10 @@ enum config_trust {
 	                              mode=open) */
 };
 
+/* The most entries of a list or table key, unless the key says fewer: no session needs more,
+ * and the loader stays fast on hostile files (issue 16). */
+#define CONFIG_ENTRIES_MAX 1024
+
 struct config_key {
 	const char *name; /* "network.mode" */
 	enum config_type type;
@@ -468,7 +472,9 @@ struct config_key {
 	/* CONFIG_TRUST_TRUSTED_ONLY: why an unapproved file may not set it, for the warning
 	 * (NULL: "it would weaken isolation") */
 	const char *why;
-	int max;                   /* CONFIG_INT: the largest value (0: INT_MAX) */
+	/* CONFIG_INT: the largest value (0: INT_MAX); a list or table of entries: the most entries,
+	 * with those of earlier files (0: CONFIG_ENTRIES_MAX), nested lists included */
+	int max;
 	enum config_format format; /* CONFIG_STRING */
 	/* The test that shows the key's effect in a real session ("tests/e2e/NN-name.t"), a file
 	 * that names the key ("section.key"). tests/unit/config-proof.t fails when a key has none
@@ -546,6 +552,8 @@ int config_prompt_read(const struct config_prompt *p, size_t max, char **ret,
 int config_prompt_text(const struct coi_config *c, const char *name, size_t max, char **ret,
                        struct coi_error *err);
 
+/* A DNS name as the network policy accepts it ([[network.hosts]] hostnames, allowlist names). */
+bool config_hostname_ok(const char *name);
 /* Parse one allowed_domains entry. */
 int config_domain_parse(const char *entry, struct config_domain *ret, struct coi_error *err);
 void config_domain_release(struct config_domain *d);

@@ -349,6 +349,8 @@ static int read_entries(const struct key_ctx *x, const struct config_key *k,
 	char *a;
 	int r = key_want_type(x, k, v, TOML_ARRAY, err);
 
+	if (r >= 0)
+		r = key_check_entries(x, k, v, v->u.array.n, err);
 	if (r < 0)
 		return r;
 	a = calloc(v->u.array.n + 1, et->size);
@@ -427,7 +429,8 @@ int forward_set(struct coi_config *c, const struct config_key *k, const struct t
 		memcpy(slot, item, et->size);
 	}
 	memset(a + *n * et->size, 0, et->size);
-	return k->type == CONFIG_PORT_MAP ? check_ports(x, k, v, c, err) : 0;
+	r = key_check_entries(x, k, v, *n, err);
+	return r >= 0 && k->type == CONFIG_PORT_MAP ? check_ports(x, k, v, c, err) : r;
 }
 
 /* --- Output --- */

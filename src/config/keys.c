@@ -100,13 +100,13 @@ static const struct config_key keys[] = {
 	K("network.block_private_networks", CONFIG_BOOL, network.block_private_networks, "true", IW, "reject private (RFC 1918) addresses", .weak = "false"),
 	K("network.block_metadata_endpoint", CONFIG_BOOL, network.block_metadata_endpoint, "true", IW, "reject 169.254.0.0/16", .weak = "false", PROOF("45-network.t")),
 	K("network.allow_local_network_access", CONFIG_BOOL, network.allow_local_network_access, "false", IW, "accept every private address", .weak = "true", PROOF("45-network.t")),
-	K("network.allowed_domains", CONFIG_DOMAINS, network.allowed_domains, DEFAULT_DOMAINS, IW, "allowlist: host, IPv4 or CIDR, with optional :port, :p1,p2 or :lo-hi", .weak = "+", PROOF("45-network.t")),
+	K("network.allowed_domains", CONFIG_DOMAINS, network.allowed_domains, DEFAULT_DOMAINS, IW, "allowlist: host, IPv4 or CIDR, with optional :port, :p1,p2 or :lo-hi", .weak = "+", .max = 512, PROOF("45-network.t")),
 	K("network.refresh_interval_minutes", CONFIG_INT, network.refresh_interval_minutes, "30", AW, "longest interval between allowlist resolutions (0: never)"),
 	K("network.use_sudo", CONFIG_BOOL, network.use_sudo, "true", AW, "use sudo for nft when not privileged"),
-	K("network.allowed_networks", CONFIG_CIDR_LIST, network.allowed_networks, NULL, IW, "IPv4 networks (\"100.64.0.0/10\", or an address) the container may reach in restricted and allowlist mode despite the default refusals: the host's own addresses, the special-purpose ranges (100.64.0.0/10, 198.18.0.0/15, ...), private and metadata ranges (within allowed_ports, if set; the bridge subnet stays allow_local_network_access's)", .weak = "+", PROOF("45-network.t")),
-	K("network.dns_servers", CONFIG_IPV4_LIST, network.dns_servers, NULL, TO, "the only resolvers the container may reach"),
-	K("network.allowed_ports", CONFIG_PORTS, network.allowed_ports, NULL, TO, "global cap on egress ports", .offset_n = F(network.n_allowed_ports), PROOF("45-network.t")),
-	K("network.hosts", CONFIG_HOSTS, network.hosts, NULL, TO, "static /etc/hosts entries with reachability", .offset_n = F(network.n_hosts)),
+	K("network.allowed_networks", CONFIG_CIDR_LIST, network.allowed_networks, NULL, IW, "IPv4 networks (\"100.64.0.0/10\", or an address) the container may reach in restricted and allowlist mode despite the default refusals: the host's own addresses, the special-purpose ranges (100.64.0.0/10, 198.18.0.0/15, ...), private and metadata ranges (within allowed_ports, if set; the bridge subnet stays allow_local_network_access's)", .weak = "+", .max = 64, PROOF("45-network.t")),
+	K("network.dns_servers", CONFIG_IPV4_LIST, network.dns_servers, NULL, TO, "the only resolvers the container may reach", .max = 64),
+	K("network.allowed_ports", CONFIG_PORTS, network.allowed_ports, NULL, TO, "global cap on egress ports", .offset_n = F(network.n_allowed_ports), .max = 64, PROOF("45-network.t")),
+	K("network.hosts", CONFIG_HOSTS, network.hosts, NULL, TO, "static /etc/hosts entries with reachability", .offset_n = F(network.n_hosts), .max = 64),
 	K("network.logging.enabled", CONFIG_BOOL, network.logging.enabled, "true", IW, "log network events", .weak = "false"),
 	K("network.logging.path", CONFIG_STRING, network.logging.path, "\"~/.coi/logs/network.log\"", TO, "network event log"),
 
@@ -350,6 +350,20 @@ int key_bad(const struct key_ctx *x, const struct config_key *k, const struct to
 	                     what);
 }
 
+int key_check_entries(const struct key_ctx *x, const struct config_key *k,
+                      const struct toml_value *v, size_t n, struct coi_error *err)
+{
+	size_t max = k->max ? (size_t)k->max : CONFIG_ENTRIES_MAX;
+	size_t own = v->type == TOML_ARRAY   ? v->u.array.n
+	             : v->type == TOML_TABLE ? v->u.table.n
+	                                     : 0;
+
+	if (n <= max)
+		return 0;
+	return key_bad(x, k, v, err, "has more than %zu entries%s", max,
+	               n > own ? " (with those of earlier files)" : "");
+}
+
 bool key_plain_string(const struct toml_value *v)
 {
 	return v->type == TOML_STRING && strlen(v->u.str.s) == v->u.str.len;
@@ -452,9 +466,12 @@ static int read_strv(const struct key_ctx *x, const struct config_key *k,
 	_cleanup_strv_free_ char **l = NULL;
 	int r = key_want_type(x, k, v, TOML_ARRAY, err);
 
+	if (r >= 0)
+		r = key_check_entries(x, k, v, v->u.array.n, err);
 	if (r < 0)
 		return r;
-	l = calloc(1, sizeof(char *));
+	/* filled in place: pushing would walk the list for each entry */
+	l = calloc(v->u.array.n + 1, sizeof(char *));
 	if (!l)
 		return coi_error_oom(err);
 	for (size_t i = 0; i < v->u.array.n; i++) {
@@ -464,10 +481,15 @@ static int read_strv(const struct key_ctx *x, const struct config_key *k,
 			return key_bad(x, k, e, err, "must be %s, not an array holding a %s",
 			               config_type_to_string(k->type),
 			               toml_type_to_string(e->type));
+		/* no list has a use for "": a path, a name, a command or a pattern that is empty
+		 * would mean the whole workspace, nothing or everything */
+		if (!*e->u.str.s)
+			return key_bad(x, k, e, err, "has an empty entry");
 		if (check && !check(e->u.str.s))
 			return key_bad(x, k, e, err, "has an invalid entry \"%s\": expected %s",
 			               e->u.str.s, what);
-		if (strv_push(&l, e->u.str.s) < 0)
+		l[i] = strdup(e->u.str.s);
+		if (!l[i])
 			return coi_error_oom(err);
 	}
 	*ret = TAKE_PTR(l);
@@ -490,6 +512,8 @@ static int read_ports(const struct key_ctx *x, const struct config_key *k,
 	_cleanup_free_ uint16_t *ports = NULL;
 	int r = key_want_type(x, k, v, TOML_ARRAY, err);
 
+	if (r >= 0)
+		r = key_check_entries(x, k, v, v->u.array.n, err);
 	if (r < 0)
 		return r;
 	ports = calloc(v->u.array.n + 1, sizeof(*ports));
@@ -673,6 +697,8 @@ static int set_env(struct coi_config *c, const struct config_key *k, const struc
 	size_t *n = COUNT(c, k);
 	int r = key_want_type(x, k, v, TOML_TABLE, err);
 
+	if (r >= 0)
+		r = key_check_entries(x, k, v, v->u.table.n, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < v->u.table.n; i++) {
@@ -684,6 +710,9 @@ static int set_env(struct coi_config *c, const struct config_key *k, const struc
 			return key_bad(x, k, kv->value, err,
 			               "must map names to strings ('%s' is a %s)", kv->key,
 			               toml_type_to_string(kv->value->type));
+		if (!*kv->value->u.str.s && strcmp(k->name, "defaults.env_commands") == 0)
+			return key_bad(x, k, kv->value, err, "has an empty command for '%s'",
+			               kv->key);
 		/* the names end up in a file the launcher's shell sources */
 		if (!key_env_name_ok(kv->key))
 			return key_bad(x, k, kv->value, err,
@@ -712,7 +741,7 @@ static int set_env(struct coi_config *c, const struct config_key *k, const struc
 		free(e->value);
 		e->value = value;
 	}
-	return 0;
+	return key_check_entries(x, k, v, *n, err);
 }
 
 static int read_mount(const struct key_ctx *x, const struct config_key *k,
@@ -751,6 +780,8 @@ static int set_mounts(struct coi_config *c, const struct config_key *k, const st
 	struct config_mount *m;
 	int r = key_want_type(x, k, v, TOML_ARRAY, err);
 
+	if (r >= 0)
+		r = key_check_entries(x, k, v, v->u.array.n, err);
 	if (r < 0)
 		return r;
 	m = calloc(v->u.array.n + 1, sizeof(*m));
@@ -786,7 +817,7 @@ static int read_host(const struct key_ctx *x, const struct config_key *k,
 	h->ip = strdup(ip->u.str.s);
 	if (!h->ip)
 		return coi_error_oom(err);
-	r = read_strv(x, k, names, NULL, NULL, &h->hostnames, err);
+	r = read_strv(x, k, names, config_hostname_ok, "a host name", &h->hostnames, err);
 	if (r >= 0 && ports)
 		r = read_ports(x, k, ports, &h->ports, &h->n_ports, err);
 	return r;
@@ -798,6 +829,8 @@ static int set_hosts(struct coi_config *c, const struct config_key *k, const str
 	struct config_host *h;
 	int r = key_want_type(x, k, v, TOML_ARRAY, err);
 
+	if (r >= 0)
+		r = key_check_entries(x, k, v, v->u.array.n, err);
 	if (r < 0)
 		return r;
 	h = calloc(v->u.array.n + 1, sizeof(*h));
@@ -857,6 +890,12 @@ static int set_scalar(struct coi_config *c, const struct config_key *k, const st
 		char *s;
 
 		r = key_want_type(x, k, v, TOML_STRING, err);
+		/* "" is "unset" for a key without a default, and "none" for a limit (a key with a
+		 * format, whose description says so); any other key with a default needs a value */
+		if (r >= 0 && v->u.str.len == 0 && k->def && k->format == CONFIG_FORMAT_ANY)
+			r = key_bad(x, k, v, err,
+			            "must not be empty (leave the key out for the default, %s)",
+			            k->def);
 		if (r >= 0)
 			r = k->type == CONFIG_STRING ? check_string(x, k, v, err) : 0;
 		if (r >= 0 && k->type == CONFIG_DURATION &&

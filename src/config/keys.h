@@ -40,6 +40,10 @@ int allowed_index(const char *allowed, const char *s);
 /* An error "FILE:LINE:COL: 'key' WHAT" about value v; returns -EINVAL. */
 int key_bad(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
             struct coi_error *err, const char *fmt, ...) COI_PRINTF(5, 6);
+/* An error naming key k unless n entries (with those of earlier files) fit its cap
+ * (config_key.max, else CONFIG_ENTRIES_MAX). */
+int key_check_entries(const struct key_ctx *x, const struct config_key *k,
+                      const struct toml_value *v, size_t n, struct coi_error *err);
 /* A string without NUL bytes. */
 bool key_plain_string(const struct toml_value *v);
 /* A shell variable name: a letter or '_', then letters, digits and '_'. */

@@ -100,6 +100,8 @@ int prompts_set(struct coi_config *c, const struct config_key *k, const struct t
 {
 	int r = key_want_type(x, k, v, TOML_TABLE, err);
 
+	if (r >= 0)
+		r = key_check_entries(x, k, v, v->u.table.n, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < v->u.table.n; i++) {
@@ -126,7 +128,7 @@ int prompts_set(struct coi_config *c, const struct config_key *k, const struct t
 		prompt_release(slot);
 		*slot = p;
 	}
-	return 0;
+	return key_check_entries(x, k, v, c->n_prompts, err);
 }
 
 void prompts_free(struct coi_config *c)

@@ -1047,6 +1047,9 @@ int session_start(struct session_opts *opts, struct incus_client *c, struct sess
 	if (!s)
 		return coi_error_oom(err);
 	s->egress = (struct credproxy_handoff){.memfd = -EBADF, .listen_fd = -EBADF};
+	r = session_opts_check(opts, err);
+	if (r < 0)
+		return r;
 	s->opts = opts;
 	s->client = c;
 	if (saved_new_id(s->id) < 0)

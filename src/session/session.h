@@ -19,6 +19,7 @@
 #include "session/naming.h"
 #include "util/cleanup.h"
 
+struct coi_config;
 struct coi_error;
 struct egress_set;
 struct incus_client;
@@ -204,6 +205,15 @@ enum net_mode session_net_mode(const struct session_opts *o);
 
 /* Defaults for everything, for workspace (absolute): the values a missing config gives. */
 int session_opts_default(const char *workspace, struct session_opts *ret, struct coi_error *err);
+/* The loaded configuration into o (filled by session_opts_default first): every key a session
+ * acts on, the network policy built and validated, then session_opts_check(). Forwarded
+ * variables and credential files are read now; what is skipped becomes a warning in
+ * *warnings. No container is involved. */
+int session_opts_from_config(const struct coi_config *cfg, struct session_opts *o, char ***warnings,
+                             struct coi_error *err);
+/* What no session can start without: a workspace (absolute), an image, a container user and a
+ * tool, each set and not empty. session_start() checks it too. */
+int session_opts_check(const struct session_opts *o, struct coi_error *err);
 
 /* SIGINT/SIGTERM/SIGHUP: interrupt the call in flight; session_start and session_exec then
  * return -ECANCELED and the caller runs session_stop(). */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "util/beneath.h"
@@ -149,13 +150,22 @@ int read_file(const char *path, struct buf *b, struct coi_error *err)
 	struct stat st;
 	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer for ever */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return coi_error_errno(err, errno, "cannot open '%s'", path);
 	if (fstat(fd, &st) < 0)
 		return coi_error_errno(err, errno, "cannot stat '%s'", path);
 	if (S_ISDIR(st.st_mode))
 		return coi_error_set(err, -EISDIR, "'%s' is a directory", path);
+	/* /dev/null reads as empty ("no config": COI_CONFIG=/dev/null); every other device, a
+	 * FIFO or a socket could block or never end */
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+		return buf_append(b, "", 0);
+	if (!S_ISREG(st.st_mode))
+		return coi_error_set(
+		        err, -EINVAL,
+		        "'%s' is not a regular file (a FIFO, socket or device), not read", path);
 	r = fd_read_all(fd, b);
 	if (r == -E2BIG)
 		return coi_error_set(err, r, "'%s' is larger than %zu bytes", path, b->max);

@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz-config: a whole config file, past the TOML reader: every key's type check, conversion
  * and validation, the layering over the defaults, profiles and their inheritance, and the
- * warnings, the output and the named prompts. The input is the user's file (so every key is
- * allowed), read through a memfd; it is also checked as `coi config validate` does. Accept or
- * refuse, never crash, leak or trip a sanitizer. */
+ * warnings, the output and the named prompts; then what a session makes of a loaded config,
+ * without a container: the session options (session_opts_from_config, which checks what a
+ * session needs), the monitor's arguments, and the network policy's nft batch and
+ * descriptions. The input is the user's file (so every key is allowed), read through a memfd;
+ * it is also checked as `coi config validate` does. Accept or refuse, never crash, leak or trip
+ * a sanitizer. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +17,64 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "monitor/settings.h"
+#include "netpolicy/netpolicy.h"
+#include "session/session.h"
+#include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/strv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A config the loader accepted must give session options: anything refused there should have
+ * been refused by the loader, with its file:line:col (a crash or a vague error at start
+ * otherwise: `[container] image = ""` once reached the session as NULL). */
+static void must(int r, const char *what, const struct coi_error *err)
+{
+	if (r >= 0 || r == -ENOMEM)
+		return;
+	fprintf(stderr, "the loader accepted a config that %s refuses: %s\n", what, err->msg);
+	abort();
+}
+
+/* The policy as the session applies it: the batch for a container, the descriptions. */
+static void network(const struct net_policy *p)
+{
+	struct net_target t = {
+	        .container = "coi-fuzz-1", .veth = "vcoifuzz1", .prefix = 24, .log_group = 3};
+	struct buf b = BUF_INIT(64 << 20);
+	struct coi_error err = {0};
+
+	(void)inet_pton(AF_INET, "10.9.8.7", &t.ipv4);
+	(void)inet_pton(AF_INET, "10.9.8.1", &t.gateway);
+	(void)net_nft_apply(&t, p, NULL, NULL, &b, &err);
+	buf_reset(&b);
+	(void)net_policy_describe(p, NULL, &b);
+	buf_release(&b);
+	json_decref(net_policy_to_json(p, NULL));
+}
+
+/* What `coi run` and `coi shell` make of the config before they touch a container. */
+static void session_options(const struct coi_config *c)
+{
+	struct session_opts o = {0};
+	struct coi_error err = {0};
+	char **warnings = NULL, **argv = NULL;
+	int r;
+
+	if (session_opts_default("/nonexistent/coi-fuzz", &o, &err) < 0)
+		return;
+	r = session_opts_from_config(c, &o, &warnings, &err);
+	must(r, "session_opts_from_config", &err);
+	if (r == 0 && o.net)
+		network(o.net);
+	/* (the monitor checks some ranges of its keys itself, naming the key: not asserted) */
+	if (monitor_config_argv(c, &argv, &err) == 0)
+		strv_free(argv);
+	strv_free(warnings);
+	session_opts_release(&o);
+}
 
 static void load(const char *path)
 {
@@ -40,6 +99,7 @@ static void load(const char *path)
 		}
 		/* never a prompt name (no leading '-'): the unknown-name message, no file read */
 		(void)config_prompt_text(c, "-x", 4096, &(char *){NULL}, &err);
+		session_options(c);
 		config_free(c);
 	}
 	strv_free(warnings);

@@ -13,6 +13,9 @@
 
 #include "config/config.h"
 
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
 static const char md_head[] =
         "# Configuration reference\n"
         "\n"
@@ -42,9 +45,15 @@ static const char md_head[] =
         "`$COI_INCUS_CLIENT_CERT`, `$COI_INCUS_CLIENT_KEY` and `$COI_INCUS_SERVER_CERT` replace\n"
         "their key one by one.\n"
         "\n"
-        "`coi config show` prints the configuration in effect with where each value came from;\n"
-        "`coi config validate FILE` checks a file. A sample with every key at its default, commented\n"
-        "out, is installed as `/usr/share/doc/coi/config.toml.example`.\n";
+        "An empty string (`\"\"`) is the same as leaving the key out where the key has no\n"
+        "default (*unset* below), and means \"none\" for a limit; any other key with a default\n"
+        "refuses it, and so does every list entry, naming the file, line and column. A list or table holds at most " STR(
+                CONFIG_ENTRIES_MAX) " entries, with\n"
+                                    "those of earlier files (fewer where its type says so).\n"
+                                    "\n"
+                                    "`coi config show` prints the configuration in effect with where each value came from;\n"
+                                    "`coi config validate FILE` checks a file. A sample with every key at its default, commented\n"
+                                    "out, is installed as `/usr/share/doc/coi/config.toml.example`.\n";
 
 /* The table a key lives in: "container.build" for "container.build.base". */
 static size_t section_len(const char *name)
@@ -66,6 +75,8 @@ static void md_escaped(const char *s)
 static void md_type(const struct config_key *k)
 {
 	md_escaped(config_type_to_string(k->type));
+	if (k->max && k->type != CONFIG_INT)
+		printf(", at most %d", k->max);
 	if (!k->allowed)
 		return;
 	fputs(": ", stdout);

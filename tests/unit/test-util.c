@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -94,7 +95,7 @@ static void test_path_absolute(void)
 static void test_file_roundtrip(void)
 {
 	char dir[] = "/tmp/coi-test-XXXXXX";
-	_cleanup_free_ char *f = NULL, *deep = NULL;
+	_cleanup_free_ char *f = NULL, *f2 = NULL, *deep = NULL;
 	_cleanup_buf_ struct buf b = BUF_INIT(4);
 	_cleanup_buf_ struct buf big = BUF_INIT(1024);
 	struct coi_error err = {0};
@@ -104,12 +105,21 @@ static void test_file_roundtrip(void)
 	CHECK(mkdir_p(deep, 0700) == 0);
 	CHECK(mkdir_p(deep, 0700) == 0);
 	f = path_join(dir, "f");
+	f2 = path_join(dir, "fifo");
 	CHECK(write_file_atomic(f, "hello", 5, 0600, &err) == 0);
 	CHECK(read_file(f, &b, &err) == -E2BIG);
 	CHECK(strstr(err.msg, "larger than 4 bytes") != NULL);
 	CHECK(read_file(f, &big, &err) == 0);
 	CHECK_STREQ(buf_str(&big), "hello");
 	CHECK(read_file(dir, &big, &err) == -EISDIR);
+	/* a FIFO is refused at once, not waited on; /dev/null reads as empty */
+	CHECK(mkfifo(f2, 0600) == 0);
+	CHECK(read_file(f2, &big, &err) == -EINVAL);
+	CHECK(strstr(err.msg, "is not a regular file") != NULL);
+	CHECK(read_file("/dev/zero", &big, &err) == -EINVAL);
+	buf_reset(&big);
+	CHECK(read_file("/dev/null", &big, &err) == 0 && big.len == 0);
+	(void)unlink(f2);
 	(void)unlink(f);
 	(void)rmdir(deep);
 	*strrchr(deep, '/') = '\0';

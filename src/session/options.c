@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+/* options.c: the configuration, as the session needs it (session_opts_from_config), and the
+ * check of what a session cannot start without (session_opts_check). Library code: what a
+ * user should hear (a forwarded variable that is not set, a credential file that is missing)
+ * becomes a warning for the command to print. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/config.h"
+#include "netpolicy/netpolicy.h"
+#include "session/session.h"
+#include "session/tool.h"
+#include "util/error.h"
+#include "util/path.h"
+#include "util/strv.h"
+#include "util/units.h"
+
+static int warn(char ***warnings, const char *fmt, ...) COI_PRINTF(2, 3);
+static int warn(char ***warnings, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? -ENOMEM : strv_consume(warnings, s);
+}
+
+/* Forwarded variables (values read now, never stored) and fixed ones. */
+static int add_env(struct session_opts *o, const struct coi_config *cfg, char ***warnings)
+{
+	size_t n = strv_length(cfg->defaults.forward_env) + cfg->defaults.n_environment;
+
+	o->env = calloc(n + 1, sizeof(*o->env));
+	if (!o->env)
+		return -ENOMEM;
+	strv_foreach(name, cfg->defaults.forward_env) {
+		const char *v = getenv(*name);
+
+		if (!v) {
+			if (warn(warnings,
+			         "forward_env: '%s' is not set on the host, not forwarded",
+			         *name) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		o->env[o->n_env].name = strdup(*name);
+		o->env[o->n_env].value = strdup(v);
+		if (!o->env[o->n_env++].value)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->defaults.n_environment; i++) {
+		o->env[o->n_env].name = strdup(cfg->defaults.environment[i].name);
+		o->env[o->n_env].value = strdup(cfg->defaults.environment[i].value);
+		if (!o->env[o->n_env++].value)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_mounts(struct session_opts *o, const struct coi_config *cfg)
+{
+	o->mounts = calloc(cfg->n_mounts + 1, sizeof(*o->mounts));
+	if (!o->mounts)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		o->mounts[i].host = strdup(cfg->mounts[i].host);
+		o->mounts[i].container = strdup(cfg->mounts[i].container);
+		o->mounts[i].readonly = cfg->mounts[i].readonly;
+		o->n_mounts++;
+		if (!o->mounts[i].host || !o->mounts[i].container)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The network policy from [network]; a bad entry is an error naming it. */
+static int net_from_config(struct session_opts *o, const struct coi_config *cfg,
+                           struct coi_error *err)
+{
+	struct net_policy *p = calloc(1, sizeof(*p));
+	int r = 0;
+
+	if (!p)
+		return coi_error_oom(err);
+	o->net = p;
+	net_policy_init(p);
+	p->mode = cfg->network.mode;
+	p->block_private_networks = cfg->network.block_private_networks;
+	p->block_metadata_endpoint = cfg->network.block_metadata_endpoint;
+	p->allow_local_network_access = cfg->network.allow_local_network_access;
+	p->refresh_interval_minutes = (unsigned)cfg->network.refresh_interval_minutes;
+	/* [monitoring.nft]: log rules for the monitor, so only with it */
+	p->watch.enabled = cfg->monitoring.enabled && cfg->monitoring.nft.enabled;
+	p->watch.rate = (unsigned)cfg->monitoring.nft.rate_limit_per_second;
+	p->watch.dns = cfg->monitoring.nft.log_dns_queries;
+	strv_foreach(d, cfg->network.allowed_domains)
+		if (r >= 0)
+			r = net_policy_add_dest(p, *d, err);
+	strv_foreach(d, cfg->network.dns_servers)
+		if (r >= 0)
+			r = net_policy_add_dns_server(p, *d, err);
+	strv_foreach(d, cfg->network.allowed_networks)
+		if (r >= 0)
+			r = net_policy_add_allowed_network(p, *d, err);
+	for (size_t i = 0; r >= 0 && i < cfg->network.n_allowed_ports; i++)
+		r = net_policy_add_allowed_port(p, cfg->network.allowed_ports[i], err);
+	for (size_t i = 0; r >= 0 && i < cfg->network.n_hosts; i++) {
+		const struct config_host *h = &cfg->network.hosts[i];
+		long ports[64];
+		size_t n = h->n_ports < 64 ? h->n_ports : 64;
+
+		for (size_t j = 0; j < n; j++)
+			ports[j] = h->ports[j];
+		r = net_policy_add_host(p, h->ip, h->hostnames, ports, n, err);
+	}
+	return r < 0 ? coi_error_prefix(err, "[network]") : 0;
+}
+
+/* The invoking user's home (under sudo, the user's, not root's). */
+static const char *host_home(const struct session_opts *o)
+{
+	struct passwd *pw = getpwuid((uid_t)o->host_uid);
+
+	return pw ? pw->pw_dir : home_dir();
+}
+
+/* [tool] copy_credentials: the invoking user's own credential file for the tool, if any. */
+static int credentials_from_home(struct session_opts *o, char ***warnings)
+{
+	const struct tool *t = tool_find(o->tool);
+	struct stat st;
+
+	if (!t || !t->credential_file)
+		return 0;
+	o->credentials = path_join(host_home(o), t->credential_file);
+	if (!o->credentials)
+		return -ENOMEM;
+	if (stat(o->credentials, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (warn(warnings, "[tool] copy_credentials: no '%s' on the host", o->credentials) <
+		    0)
+			return -ENOMEM;
+		o->credentials = (free(o->credentials), NULL);
+	}
+	return 0;
+}
+
+static int add_socket(struct session_opts *o, const char *device, const char *host,
+                      const char *container, const char *env)
+{
+	struct session_socket *k = reallocarray(o->sockets, o->n_sockets + 1, sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	o->sockets = k;
+	k += o->n_sockets++;
+	*k = (struct session_socket){
+	        .device = device ? strdup(device) : NULL,
+	        .host = strdup(host),
+	        .container = strdup(container),
+	        .env = env ? strdup(env) : NULL,
+	};
+	return k->host && k->container && (!device || k->device) && (!env || k->env) ? 0 : -ENOMEM;
+}
+
+/* The SSH agent is a socket like those of [[sockets]]. */
+static int sockets_from_config(struct session_opts *o, const struct coi_config *cfg,
+                               char ***warnings)
+{
+	_cleanup_free_ char *agent = NULL;
+	const char *sock = getenv("SSH_AUTH_SOCK");
+	struct stat st;
+	int r = 0;
+
+	if (cfg->ssh.forward_agent && sock && stat(sock, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		if (asprintf(&agent, "/home/%s/.ssh/agent.sock", o->code_user) < 0)
+			return -ENOMEM;
+		r = add_socket(o, "ssh-agent", sock, agent, "SSH_AUTH_SOCK");
+	} else if (cfg->ssh.forward_agent) {
+		r = warn(warnings, "[ssh] forward_agent is on but SSH_AUTH_SOCK is not a socket on "
+		                   "the host; not forwarding");
+	}
+	for (size_t i = 0; r >= 0 && i < cfg->n_sockets; i++)
+		r = add_socket(o, NULL, cfg->sockets[i].host, cfg->sockets[i].container,
+		               cfg->sockets[i].env);
+	return r;
+}
+
+static int ports_from_config(struct session_opts *o, const struct coi_config *cfg, char ***warnings)
+{
+	o->port_pool = cfg->ports.pool;
+	o->ports = calloc(cfg->ports.n_map + 1, sizeof(*o->ports));
+	if (!o->ports)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->ports.n_map; i++) {
+		const struct config_port_map *m = &cfg->ports.map[i];
+		struct session_port *p = &o->ports[o->n_ports++];
+
+		p->name = strdup(m->name);
+		p->env = strdup(m->env);
+		p->listen = strdup(m->listen);
+		p->container = m->container;
+		p->host = m->host;
+		if (!p->name || !p->env || !p->listen)
+			return -ENOMEM;
+		if (strncmp(p->listen, "127.", 4) != 0 &&
+		    warn(warnings,
+		         "[[ports.map]] \"%s\" listens on %s, not loopback: other machines may "
+		         "reach it",
+		         p->name, p->listen) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_credential(struct session_opts *o, char *host, char *container, unsigned mode)
+{
+	struct session_credential *c = reallocarray(o->creds, o->n_creds + 1, sizeof(*c));
+
+	if (!c || !host || !container) {
+		free(host);
+		free(container);
+		if (c)
+			o->creds = c;
+		return -ENOMEM;
+	}
+	o->creds = c;
+	c[o->n_creds++] = (struct session_credential){host, container, (int)mode};
+	return 0;
+}
+
+/* One built-in bundle: its files that exist in the invoking user's home, to the code user's. */
+static int credential_bundle(struct session_opts *o, const char *bundle, const char *code_home,
+                             char ***warnings)
+{
+	int r = 0;
+
+	for (const struct config_bundle_file *b = config_bundle_files(); r >= 0 && b->bundle; b++) {
+		_cleanup_free_ char *host = NULL;
+		struct stat st;
+
+		if (strcmp(b->bundle, bundle) != 0)
+			continue;
+		host = path_join(host_home(o), b->rel);
+		if (!host)
+			return -ENOMEM;
+		if (stat(host, &st) < 0 || !S_ISREG(st.st_mode)) {
+			r = warn(warnings,
+			         "[[credentials]] bundle '%s': no '%s' on the host, skipped",
+			         bundle, host);
+			continue;
+		}
+		r = add_credential(o, TAKE_PTR(host), path_join(code_home, b->rel), b->mode);
+	}
+	return r;
+}
+
+/* [[credentials]]: bundles, and ad-hoc entries as written (a missing one fails the start). */
+static int credentials_from_config(struct session_opts *o, const struct coi_config *cfg,
+                                   char ***warnings)
+{
+	_cleanup_free_ char *code_home = NULL;
+	int r = 0;
+
+	if (asprintf(&code_home, "/home/%s", o->code_user) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < cfg->n_credentials; i++) {
+		const struct config_credential *c = &cfg->credentials[i];
+
+		if (c->bundle)
+			r = credential_bundle(o, c->bundle, code_home, warnings);
+		else
+			r = add_credential(o, strdup(c->host), strdup(c->container), c->mode);
+	}
+	return r;
+}
+
+static int replace(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -ENOMEM : 0;
+}
+
+/* A size key as bytes, for Incus (the loader checked its form; "" was made NULL). */
+static int replace_size(char **dst, const char *src)
+{
+	uint64_t n;
+
+	free(*dst);
+	*dst = NULL;
+	if (!src)
+		return 0;
+	if (units_parse_size(src, &n) < 0)
+		return replace(dst, src); /* "50%", "1000iops": Incus' own forms */
+	return asprintf(dst, "%llu", (unsigned long long)n) < 0 ? -ENOMEM : 0;
+}
+
+/* [limits]: what Incus puts on the container (sizes in bytes). */
+static int limits_from_config(struct session_limits *l, const struct coi_config *cfg)
+{
+	uint64_t tmpfs = 0;
+
+	l->cpu_priority = cfg->limits.cpu.priority;
+	l->disk_priority = cfg->limits.disk.priority;
+	l->processes = cfg->limits.runtime.max_processes;
+	if (cfg->limits.disk.tmpfs_size)
+		(void)units_parse_size(cfg->limits.disk.tmpfs_size, &tmpfs); /* checked at load */
+	l->tmpfs_size = tmpfs;
+	if (replace(&l->cpu, cfg->limits.cpu.count) < 0 ||
+	    replace(&l->cpu_allowance, cfg->limits.cpu.allowance) < 0 ||
+	    replace_size(&l->memory, cfg->limits.memory.limit) < 0 ||
+	    replace(&l->memory_enforce, cfg->limits.memory.enforce) < 0 ||
+	    replace(&l->memory_swap, cfg->limits.memory.swap) < 0 ||
+	    replace_size(&l->disk_size, cfg->limits.disk.size) < 0 ||
+	    replace_size(&l->disk_read, cfg->limits.disk.read) < 0 ||
+	    replace_size(&l->disk_write, cfg->limits.disk.write) < 0 ||
+	    replace_size(&l->disk_max, cfg->limits.disk.max) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int scalars_from_config(struct session_opts *o, const struct coi_config *cfg,
+                               char ***warnings)
+{
+	o->persistent = cfg->container.persistent;
+	o->ready_timeout = cfg->container.ready_timeout > 0 ? cfg->container.ready_timeout : 30;
+	/* as in the original: a reduced kernel surface wins over Docker, whose daemon needs bpf and
+	 * nesting */
+	o->kernel_surface = cfg->security.reduce_kernel_surface_strict ? KERNEL_SURFACE_STRICT
+	                    : cfg->security.reduce_kernel_surface      ? KERNEL_SURFACE_REDUCED
+	                                                               : KERNEL_SURFACE_FULL;
+	o->docker = cfg->container.docker && o->kernel_surface == KERNEL_SURFACE_FULL;
+	if (cfg->container.docker && !o->docker &&
+	    warn(warnings, "[container] docker is off: [security] reduce_kernel_surface wins over "
+	                   "it (Docker needs bpf and nesting)") < 0)
+		return -ENOMEM;
+	o->preserve_workspace_path = cfg->paths.preserve_workspace_path;
+	o->code_uid = cfg->incus.code_uid;
+	o->host_immutable = cfg->security.host_immutable;
+	o->bypass = cfg->tool.permission_mode == PERMISSION_MODE_BYPASS;
+	o->auto_context = cfg->tool.auto_context;
+	o->protected_paths = strv_free(o->protected_paths);
+	strv_free(o->secret_paths);
+	o->secret_paths = strv_copy(cfg->security.secret_paths);
+	if ((cfg->security.secret_paths && !o->secret_paths) ||
+	    config_protected_paths(cfg, &o->protected_paths) < 0 ||
+	    replace(&o->image, cfg->container.image) < 0 ||
+	    replace(&o->storage_pool, cfg->container.storage_pool) < 0 ||
+	    replace(&o->code_user, cfg->incus.code_user) < 0 ||
+	    replace(&o->tool, cfg->tool.name) < 0 ||
+	    replace(&o->tool_binary, cfg->tool.binary) < 0 ||
+	    limits_from_config(&o->limits, cfg) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int session_opts_from_config(const struct coi_config *cfg, struct session_opts *o, char ***warnings,
+                             struct coi_error *err)
+{
+	int r;
+
+	if (scalars_from_config(o, cfg, warnings) < 0 || add_mounts(o, cfg) < 0 ||
+	    add_env(o, cfg, warnings) < 0 || sockets_from_config(o, cfg, warnings) < 0 ||
+	    ports_from_config(o, cfg, warnings) < 0 ||
+	    credentials_from_config(o, cfg, warnings) < 0)
+		return coi_error_oom(err);
+	r = net_from_config(o, cfg, err);
+	if (r < 0)
+		return r;
+	if (cfg->tool.copy_credentials && credentials_from_home(o, warnings) < 0)
+		return coi_error_oom(err);
+	return session_opts_check(o, err);
+}
+
+/* A value a session starts with: set and not empty. */
+static int need(const char *value, const char *what, struct coi_error *err)
+{
+	if (!value || !*value)
+		return coi_error_set(err, -EINVAL, "%s is not set", what);
+	return 0;
+}
+
+int session_opts_check(const struct session_opts *o, struct coi_error *err)
+{
+	int r = need(o->workspace, "the workspace", err);
+
+	if (r >= 0)
+		r = need(o->image, "the image ([container] image, --image)", err);
+	if (r >= 0)
+		r = need(o->code_user, "the container user ([incus] code_user)", err);
+	if (r >= 0)
+		r = need(o->tool, "the tool ([tool] name)", err);
+	if (r >= 0 && o->workspace[0] != '/')
+		r = coi_error_set(err, -EINVAL, "the workspace '%s' is not an absolute path",
+		                  o->workspace);
+	return r;
+}
