@@ -39,6 +39,7 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 	        {"prompt", required_argument, NULL, 'T'},
 	        {"prompt-file", required_argument, NULL, 'F'},
 	        {"prompt-name", required_argument, NULL, 'N'},
+	        {"unsafe-workspace", no_argument, NULL, 'U'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -70,6 +71,9 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 			break;
 		case 'p':
 			sc->profile = optarg;
+			break;
+		case 'U':
+			sc->unsafe_workspace = true;
 			break;
 		case 'R':
 			sc->resume = true;
@@ -178,6 +182,13 @@ static int replace(char **dst, const char *src)
 	return src && !*dst ? -ENOMEM : 0;
 }
 
+static bool env_is_1(const char *name)
+{
+	const char *v = secure_getenv(name);
+
+	return v && strcmp(v, "1") == 0;
+}
+
 static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 {
 	_cleanup_free_ char *ws = NULL;
@@ -221,6 +232,8 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 		return r;
 	if (sc->slot)
 		sc->opts.slot = sc->slot;
+	/* a flag or the environment of this command, never a config file */
+	sc->opts.unsafe_workspace = sc->unsafe_workspace || env_is_1("COI_UNSAFE_WORKSPACE");
 	if (sc->persistent == 1)
 		sc->opts.persistent = true;
 	return 0;

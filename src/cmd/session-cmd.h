@@ -19,6 +19,7 @@ struct session_cmd {
 	int persistent;            /* --persistent: 1, unset: -1 */
 	bool resume;               /* --resume[=ID] */
 	bool detachable;           /* coi shell: the session may outlive this process */
+	bool unsafe_workspace;     /* --unsafe-workspace */
 	const char *resume_id;
 	const char *prompt;      /* run --prompt TEXT */
 	const char *prompt_file; /* run --prompt-file PATH */
@@ -39,6 +40,9 @@ struct session_cmd {
 	"      --profile NAME   apply the configuration profile NAME\n"                          \
 	"      --resume[=ID]    restore the agent's saved session ID (default: the newest one\n" \
 	"                       of this workspace) into the new container\n"                     \
+	"      --unsafe-workspace  allow a workspace coi refuses as no project: /, a system\n"   \
+	"                       directory, your home itself (not coi's state directory;\n"       \
+	"                       COI_UNSAFE_WORKSPACE=1 too)\n"                                   \
 	"  -h, --help           this text"
 
 /* Parse the shared options (getopt stops at the first non-option, so the command follows).

@@ -30,6 +30,7 @@
 #include "session/saved.h"
 #include "session/secrets.h"
 #include "session/tool.h"
+#include "session/workspace.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -838,6 +839,10 @@ static int resolve_mounts(struct session_opts *o, struct coi_error *err)
 
 		if (!real)
 			return coi_error_errno(err, errno, "mount source '%s'", m->host);
+		if (session_mount_check(real, err) < 0) {
+			free(real);
+			return err ? err->code : -EPERM;
+		}
 		if (path_is_inside(m->host, o->workspace) && !path_is_inside(real, ws)) {
 			coi_error_set(
 			        err, -EPERM,
@@ -927,6 +932,9 @@ static int start_phases(struct session *s, struct coi_error *err)
 		        err, -EOPNOTSUPP,
 		        "sessions mount the workspace from this machine, so they need a "
 		        "local Incus daemon, not the remote one configured");
+	r = session_workspace_check(s->opts->workspace, s->opts->unsafe_workspace, err);
+	if (r < 0)
+		return r;
 	r = check_subid(s->opts->host_uid, "/etc/subuid", err);
 	if (r >= 0)
 		r = check_subid(s->opts->host_gid, "/etc/subgid", err);

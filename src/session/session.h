@@ -81,6 +81,8 @@ struct session_limits {
 
 struct session_opts {
 	char *workspace;              /* absolute host path of the project */
+	bool unsafe_workspace;        /* --unsafe-workspace: a system directory or home allowed
+	                                 (workspace.h) */
 	char *image;                  /* image alias, "coi-default" */
 	char *storage_pool;           /* NULL: the profile's */
 	char *profile;                /* Incus profile, NULL: "default" */

@@ -29,7 +29,7 @@ has "hidden verbs are not offered" '^:' __
 has "help VERB" '^config container completion :' help co
 has "global options" '^--verbose --quiet --version --help :' -
 has "options come from the usage text" '--orphans --sessions --forensics --all --dry-run -a --help' clean -
-has "an option line's spellings" '--workspace -w --slot --persistent --image --profile --resume --help -h' run -
+has "an option line's spellings" '--workspace -w --slot --persistent --image --profile --resume --unsafe-workspace --help -h' run -
 has "--help for every verb" '--json --help :' version --
 has "subcommands" '^launch start stop delete exec list info exists running mount :' container ""
 has "subcommands of Usage lines" '^show validate :' config ""
