@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/output.h"
 #include "monitor/audit-chain.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -34,16 +35,20 @@ static void print_line(const char *line, size_t len, bool json, const char *pref
 	if (len == 0)
 		return;
 	if (json || json_parse(line, len, &j, NULL) < 0) {
-		printf("%.*s\n", (int)len, line);
+		printf("%.*s\n", (int)len, line); /* JSON: control characters are escaped */
 		return;
 	}
 	ev = json_get_obj(j, "evidence");
 	kind = "";
 	json_object_foreach(ev, key, v)
 		kind = key;
-	printf("%s%.19s  %-8s %-12s %-18s %s: %s\n", prefix, json_get_str(j, "timestamp") ?: "",
-	       json_get_str(j, "level") ?: "", json_get_str(j, "action") ?: "", kind,
-	       json_get_str(j, "title") ?: "", json_get_str(j, "description") ?: "");
+	/* a description quotes what ran in the container: escaped for the terminal */
+	printf("%s%.19s  %-8s %-12s %-18s %s: %s\n", prefix,
+	       output_safe(json_get_str(j, "timestamp") ?: ""),
+	       output_safe(json_get_str(j, "level") ?: ""),
+	       output_safe(json_get_str(j, "action") ?: ""), output_safe(kind),
+	       output_safe(json_get_str(j, "title") ?: ""),
+	       output_safe(json_get_str(j, "description") ?: ""));
 }
 
 /* Prints the lines of fd from its current offset; returns the bytes consumed. */

@@ -11,6 +11,7 @@
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "cmd/output.h"
 #include "config/config.h"
 #include "image/image.h"
 #include "incus/incus.h"
@@ -52,7 +53,7 @@ static void on_progress(enum image_phase phase, const char *text, int percent, v
 		a->last_percent = -10;
 	}
 	a->last_phase = (int)phase;
-	fprintf(stderr, "coi build: [%s] %s\n", image_phase_to_string(phase), text);
+	fprintf(stderr, "coi build: [%s] %s\n", image_phase_to_string(phase), output_safe(text));
 }
 
 static bool alias_valid(const char *s)
@@ -278,8 +279,7 @@ static int load_settings(struct build_args *a, struct coi_error *err)
 		a->o.script = buf_str(&a->script);
 	}
 	r = config_load(&(struct config_load_opts){.profile = a->profile}, &a->cfg, &warnings, err);
-	strv_foreach(w, warnings)
-		fprintf(stderr, "coi: warning: %s\n", *w);
+	cmd_warnings(warnings);
 	if (r < 0)
 		return r;
 	return from_config(a, a->cfg, err);

@@ -9,6 +9,7 @@
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "cmd/output.h"
 #include "incus/incus.h"
 #include "monitor/monitor.h"
 #include "session/fleet.h"
@@ -36,7 +37,7 @@ static int clean_sessions(const struct clean_opts *o)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		printf("%s saved %s session %s (%s)\n", o->dry_run ? "would remove" : "removing",
-		       l[i].tool, l[i].id, l[i].workspace);
+		       output_safe(l[i].tool), output_safe(l[i].id), output_safe(l[i].workspace));
 		if (!o->dry_run && saved_session_delete(&l[i]) < 0)
 			status = -1;
 	}

@@ -39,8 +39,7 @@ void cmd_mend_dead_sessions(struct incus_client *c)
 	_cleanup_strv_free_ char **notes = NULL;
 
 	(void)fleet_restore_dead(c, &notes);
-	strv_foreach(n, notes)
-		fprintf(stderr, "coi: warning: %s\n", *n);
+	cmd_warnings(notes);
 }
 
 int cmd_open_client(struct incus_client **ret)

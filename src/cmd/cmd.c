@@ -7,6 +7,7 @@
 
 #include "cmd/output.h"
 #include "util/error.h"
+#include "util/term.h"
 
 #ifndef COI_VERSION
 #define COI_VERSION "0.0.0-unknown"
@@ -28,13 +29,38 @@ int cmd_help(const struct verb *v)
 	return EXIT_OK;
 }
 
+/* "coi: " and the message on stderr, with what a terminal would act on made visible (an
+ * argument, a path or a name in it may hold escape sequences: util/term.h). */
+static void vprint_message(const char *prefix, const char *fmt, va_list ap)
+{
+	char msg[4096], safe[4096];
+
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "coi: %s%s", prefix, term_escape(msg, true, safe, sizeof(safe)));
+}
+
+void cmd_warnf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint_message("warning: ", fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cmd_warnings(char *const *warnings)
+{
+	for (size_t i = 0; warnings && warnings[i]; i++)
+		cmd_warnf("%s", warnings[i]);
+}
+
 int cmd_usage_error(const struct verb *v, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("coi: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vprint_message("", fmt, ap);
 	va_end(ap);
 	if (v)
 		fprintf(stderr, "\nTry 'coi %s --help' for more information.\n", v->name);
@@ -57,9 +83,8 @@ int cmd_failf(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("coi: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vprint_message("", fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	return EXIT_FAIL;

@@ -36,6 +36,11 @@ int cmd_fail(const struct coi_error *err);
 /* Same, for a failure without an error struct. */
 int cmd_failf(const char *fmt, ...) COI_PRINTF(1, 2);
 
+/* "coi: warning: <message>" on stderr, escaped for the terminal (util/term.h); the same for
+ * each of a list of warnings (NULL: none). */
+void cmd_warnf(const char *fmt, ...) COI_PRINTF(1, 2);
+void cmd_warnings(char *const *warnings);
+
 /* True when the only argument is -h/--help (verbs that take no options use this). */
 bool cmd_wants_help(int argc, char **argv);
 

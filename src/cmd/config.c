@@ -16,8 +16,7 @@ const struct verb verb_config;
 
 static void print_warnings(char **w)
 {
-	strv_foreach(s, w)
-		fprintf(stderr, "coi: warning: %s\n", *s);
+	cmd_warnings(w);
 }
 
 static int show(int argc, char **argv)

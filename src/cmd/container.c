@@ -322,7 +322,7 @@ static void print_map(const char *title, const struct incus_map *m)
 	if (m->n)
 		printf("%s:\n", title);
 	for (size_t i = 0; i < m->n; i++)
-		printf("  %s: %s\n", m->items[i].key, m->items[i].value);
+		printf("  %s: %s\n", output_safe(m->items[i].key), output_safe(m->items[i].value));
 }
 
 static int cmd_info(struct incus_client *c, const void *args, int argc, char **argv)

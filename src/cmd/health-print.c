@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/output.h"
 #include "health/health.h"
 #include "util/json.h"
 
@@ -47,9 +48,9 @@ static void print_result(const struct health_result *r, bool colour, bool verbos
 {
 	const char *on = colour ? colours[r->status] : "", *off = colour ? "\033[0m" : "";
 
-	printf("  %s%s%s %-20s %s\n", on, tags[r->status], off, r->id, r->message);
+	printf("  %s%s%s %-20s %s\n", on, tags[r->status], off, r->id, output_safe(r->message));
 	if (r->fix[0])
-		printf("            %-20s fix: %s\n", "", r->fix);
+		printf("            %-20s fix: %s\n", "", output_safe(r->fix));
 	if (verbose && r->detail[0])
 		print_indented("                                 ", r->detail);
 }

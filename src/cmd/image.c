@@ -131,7 +131,7 @@ static int cmd_list(struct incus_client *c, const void *args, int argc, char **a
 			printf("%-24s %-12.12s %9.1fM  %s\n",
 			       l[i]->aliases[0] ? l[i]->aliases[0] : "-", l[i]->fingerprint,
 			       (double)l[i]->size / (1024.0 * 1024.0),
-			       l[i]->description ? l[i]->description : "");
+			       output_safe(l[i]->description ? l[i]->description : ""));
 	}
 	return a->json ? print_json(arr) : EXIT_OK;
 }
@@ -152,7 +152,8 @@ static int cmd_info(struct incus_client *c, const void *args, int argc, char **a
 	aliases = strv_join(i->aliases, ", ");
 	printf("Fingerprint: %s\nAliases: %s\nDescription: %s\nArchitecture: %s\nCreated: %s\n"
 	       "Size: %lld bytes\n",
-	       i->fingerprint, aliases ? aliases : "", i->description ? i->description : "",
+	       i->fingerprint, output_safe(aliases ? aliases : ""),
+	       output_safe(i->description ? i->description : ""),
 	       i->architecture ? i->architecture : "", i->created_at ? i->created_at : "",
 	       (long long)i->size);
 	return EXIT_OK;

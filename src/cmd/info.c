@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/output.h"
 #include "session/saved.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -63,8 +64,9 @@ static int run(int argc, char **argv)
 	} else {
 		printf("Session:    %s\nTool:       %s\nWorkspace:  %s\nSaved at:   %s\n"
 		       "Container:  %s\nPath:       %s\nResume:     coi shell --resume=%s\n",
-		       pick->id, pick->tool, pick->workspace, pick->saved_at, pick->container,
-		       pick->dir, pick->id);
+		       output_safe(pick->id), output_safe(pick->tool), output_safe(pick->workspace),
+		       output_safe(pick->saved_at), output_safe(pick->container),
+		       output_safe(pick->dir), output_safe(pick->id));
 	}
 	saved_list_release(l, n);
 	return EXIT_OK;

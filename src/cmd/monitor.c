@@ -18,6 +18,7 @@
 #include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "cmd/monitor-egress.h"
+#include "cmd/output.h"
 #include "incus/incus.h"
 #include "monitor/audit.h"
 #include "monitor/settings.h"
@@ -29,6 +30,7 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/path.h"
+#include "util/term.h"
 
 const struct verb verb_monitor;
 
@@ -70,18 +72,20 @@ static void alert_text(const struct threat *t, const char *name, char *out, size
 static void on_alert(const struct threat *t, void *u)
 {
 	struct monitor_args *a = u;
-	char text[1200], framed[1300];
+	char text[1200], safe[1200], framed[1300];
 	int fd, n;
 
+	/* a description quotes what ran in the container: never raw to a terminal */
 	alert_text(t, a->name, text, sizeof(text));
-	fprintf(stderr, "%s\n", text);
+	term_escape(text, false, safe, sizeof(safe));
+	fprintf(stderr, "%s\n", safe);
 	if (!a->tty)
 		return;
 	/* Written over the tmux client's screen: it stays outside the agent's pane. */
 	fd = open(a->tty, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	n = snprintf(framed, sizeof(framed), "\r\n\a\033[1;31m%s\033[0m\r\n", text);
+	n = snprintf(framed, sizeof(framed), "\r\n\a\033[1;31m%s\033[0m\r\n", safe);
 	if (n > 0 && write(fd, framed, (size_t)n) < 0)
 		log_debug("monitor: cannot write to '%s', ignoring", a->tty);
 	close(fd);
@@ -275,7 +279,8 @@ static void snapshot_text(const struct monitor_snapshot *s, const char *name)
 	       s->n_procs);
 	for (i = 0; i < s->n_procs; i++)
 		printf("  %7d %7d %5u  %.100s\n", (int)s->procs[i].pid, (int)s->procs[i].ppid,
-		       (unsigned)s->procs[i].uid, s->procs[i].command ? s->procs[i].command : "");
+		       (unsigned)s->procs[i].uid,
+		       output_safe(s->procs[i].command ? s->procs[i].command : ""));
 	printf("\nconnections (%zu)%s:\n", s->n_conns,
 	       s->conns_available ? "" : " (sock_diag needs root)");
 	for (i = 0; i < s->n_conns; i++)
@@ -287,9 +292,10 @@ static void snapshot_text(const struct monitor_snapshot *s, const char *name)
 	                          : 0.0);
 	printf("\nrecent threats (%zu):\n", json_array_size(threats));
 	json_array_foreach(threats, i, t)
-		printf("  %s %-8s %-12s %s\n", json_get_str(t, "timestamp"),
-		       json_get_str(t, "level"), json_get_str(t, "action"),
-		       json_get_str(t, "title"));
+		printf("  %s %-8s %-12s %s\n", output_safe(json_get_str(t, "timestamp")),
+		       output_safe(json_get_str(t, "level")),
+		       output_safe(json_get_str(t, "action")),
+		       output_safe(json_get_str(t, "title")));
 }
 
 static int show_snapshot(const struct monitor_args *a)

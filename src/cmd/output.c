@@ -11,6 +11,7 @@
 #include "incus/incus.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/term.h"
 
 /* clang-format off */
 static const char *const sequences[_OUTPUT_COLOR_MAX] = {
@@ -174,6 +175,7 @@ void output_progress_text(struct output_progress *p, const char *text)
 	if (!p->active || !text || !progress_due(p, false))
 		return;
 	w = output_width(stderr);
+	text = output_safe(text); /* the daemon's words */
 	fprintf(stderr, "\r%s: %.*s\033[K", p->label,
 	        (int)(w > strlen(p->label) + 3 ? w - strlen(p->label) - 3 : 0), text);
 	fflush(stderr);
@@ -196,4 +198,22 @@ void output_progress_end(struct output_progress *p)
 	fputs("\r\033[K", stderr);
 	fflush(stderr);
 	p->active = false;
+}
+
+/* A ring of escaped copies: each lives until OUTPUT_SAFE_SLOTS later calls, long enough for the
+ * arguments of one printf. */
+#define OUTPUT_SAFE_SLOTS 16
+
+const char *output_safe(const char *s)
+{
+	static char *ring[OUTPUT_SAFE_SLOTS];
+	static unsigned next;
+	char **slot;
+
+	if (!s || !term_needs_escape(s, false))
+		return s;
+	slot = &ring[next++ % OUTPUT_SAFE_SLOTS];
+	free(*slot);
+	*slot = term_escape_dup(s, false);
+	return *slot ? *slot : "?";
 }

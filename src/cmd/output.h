@@ -29,6 +29,12 @@ const char *output_color(FILE *f, enum output_color c);
  * blue, "Orphaned"/"Error" red), OUTPUT_RESET for others. */
 enum output_color output_status_color(const char *status);
 
+/* s as it may be printed on a terminal: a name or path coi did not choose (a workspace, a
+ * value from the daemon or a config file, a command line seen in a container) with every
+ * control character and escape sequence made visible (util/term.h). s itself when it needs
+ * nothing; else a copy that lives for the next 15 calls (enough for one printf's arguments). */
+const char *output_safe(const char *s);
+
 /* What to do next after a failure that is common and has one cure (the daemon cannot be reached,
  * the socket refuses the user), or NULL. From the error's code and text. */
 const char *output_hint(int code, const char *msg);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/output.h"
 #include "cmd/session-cmd.h"
 #include "config/config.h"
 #include "egress/secret.h"
@@ -37,7 +38,7 @@ static void report(struct selftest *t, enum verdict v, const char *id, const cha
 {
 	static const char *const tags[] = {"PASS", "FAIL", "SKIP"};
 
-	printf("[%s] %-22s %s\n", tags[v], id, msg);
+	printf("[%s] %-22s %s\n", tags[v], id, output_safe(msg));
 	fflush(stdout);
 	if (v == FAIL)
 		t->failed++;

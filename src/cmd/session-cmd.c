@@ -200,8 +200,7 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 		return r;
 	r = config_load(&(struct config_load_opts){.workspace = ws, .profile = sc->profile},
 	                &sc->config, &warnings, err);
-	strv_foreach(w, warnings)
-		fprintf(stderr, "coi: warning: %s\n", *w);
+	cmd_warnings(warnings);
 	if (r < 0)
 		return r;
 	strv_free(warnings);
@@ -210,8 +209,7 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 	if (r < 0)
 		return r;
 	r = session_opts_from_config(sc->config, &sc->opts, &warnings, err);
-	strv_foreach(w, warnings)
-		fprintf(stderr, "coi: warning: %s\n", *w);
+	cmd_warnings(warnings);
 	if (r < 0)
 		return r;
 	if (sc->image && replace(&sc->opts.image, sc->image) < 0)
@@ -226,8 +224,7 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 		return r;
 	warnings = strv_free(warnings);
 	r = session_secrets_from_config(&sc->opts, sc->config, &warnings, err);
-	strv_foreach(w, warnings)
-		fprintf(stderr, "coi: warning: %s\n", *w);
+	cmd_warnings(warnings);
 	if (r < 0)
 		return r;
 	if (sc->slot)
@@ -250,7 +247,7 @@ static void print_report(const struct session *s)
 	fprintf(stderr, "coi: session %s (slot %d%s)\n", s->name, s->slot,
 	        s->reused ? ", resumed persistent container" : "");
 	if (list && *list)
-		fprintf(stderr, "Protected paths (mounted read-only): %s\n", list);
+		fprintf(stderr, "Protected paths (mounted read-only): %s\n", output_safe(list));
 	rels = strv_free(rels);
 	for (size_t i = 0; s->hidden && i < s->hidden->n_entries; i++)
 		(void)strv_push(&rels, s->hidden->entries[i].rel);
@@ -258,9 +255,9 @@ static void print_report(const struct session *s)
 	list = strv_join(rels, ", ");
 	if (list && *list)
 		fprintf(stderr, "Hidden ([security] secret_paths, empty and read-only): %s\n",
-		        list);
+		        output_safe(list));
 	strv_foreach(n, s->hidden ? s->hidden->notes : NULL)
-		fprintf(stderr, "coi: note: %s\n", *n);
+		fprintf(stderr, "coi: note: %s\n", output_safe(*n));
 	for (size_t i = 0; i < s->opts->n_ports; i++) {
 		const struct session_port *p = &s->opts->ports[i];
 
@@ -271,7 +268,7 @@ static void print_report(const struct session *s)
 			fputc('\n', stderr);
 	}
 	strv_foreach(n, s->plan ? s->plan->notes : NULL)
-		fprintf(stderr, "coi: note: %s\n", *n);
+		fprintf(stderr, "coi: note: %s\n", output_safe(*n));
 }
 
 /* Kernels before 5.15 lack pieces the container isolation relies on (idmapped mounts on more
@@ -401,8 +398,7 @@ int session_cmd_finish(struct session_cmd *sc, int status)
 	}
 	r = session_stop(sc->session, &err);
 	warnings = session_take_warnings(sc->session);
-	strv_foreach(w, warnings)
-		fprintf(stderr, "coi: warning: %s\n", *w);
+	cmd_warnings(warnings);
 	if (r < 0) {
 		fprintf(stderr, "coi: cleaning up failed: %s\n", coi_error_message(&err));
 		return status == 0 ? EXIT_FAIL : status;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* table.c: see table.h. Widths count UTF-8 lead bytes and skip colour sequences, so names with
- * non-ASCII letters and coloured cells still line up. On a terminal narrower than the table, the
- * widest column is cut (with "…") to fit; a pipe always gets every cell whole. */
+/* table.c: see table.h. Cells are made safe for a terminal when added (names and paths coi did
+ * not choose may hold escape sequences); widths count UTF-8 lead bytes and skip colour
+ * sequences, so names with non-ASCII letters and coloured cells still line up. On a terminal
+ * narrower than the table, the widest column is cut (with "…") to fit; a pipe always gets every
+ * cell whole. */
 #include "cmd/table.h"
 
 #include <errno.h>
@@ -10,6 +12,7 @@
 
 #include "cmd/output.h"
 #include "util/strv.h"
+#include "util/term.h"
 
 #define CUT_MIN 8 /* never cut a column narrower than this */
 
@@ -82,6 +85,67 @@ struct table *table_new(const char *const *headers)
 	return t;
 }
 
+/* The length of a colour sequence at s of the kind coi writes (output_color: reset, bold, dim,
+ * red, green, yellow, blue), else 0. Others (conceal, black on black) could hide text. */
+static size_t sgr_len(const char *s)
+{
+	static const char *const codes[] = {"0", "1", "2", "22", "31", "32", "33", "34", "39"};
+	size_t n = 2;
+
+	if (s[0] != '\033' || s[1] != '[')
+		return 0;
+	for (;;) {
+		size_t k = strspn(s + n, "0123456789"), i;
+
+		for (i = 0; i < ELEMENTSOF(codes); i++)
+			if (strlen(codes[i]) == k && strncmp(s + n, codes[i], k) == 0)
+				break;
+		if (i == ELEMENTSOF(codes))
+			return 0;
+		n += k;
+		if (s[n] == 'm')
+			return n + 1;
+		if (s[n] != ';')
+			return 0;
+		n++;
+	}
+}
+
+/* A cell as it may reach a terminal: a colour coi (or anyone) put in stays, every other control
+ * character and escape sequence, a newline or a tab included, is shown as \xNN (util/term.h). */
+static char *cell_dup(const char *s)
+{
+	size_t size = strlen(s) * 4 + 1, o = 0;
+	char *out = malloc(size), *seg = strdup(s);
+
+	if (!out || !seg) {
+		free(out);
+		free(seg);
+		return NULL;
+	}
+	for (size_t i = 0; s[i];) {
+		size_t n = sgr_len(s + i), k;
+
+		if (n) {
+			memcpy(out + o, s + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		/* up to the next colour sequence */
+		for (k = i + 1; s[k] && !sgr_len(s + k); k++)
+			;
+		memcpy(seg, s + i, k - i);
+		seg[k - i] = '\0';
+		term_escape(seg, false, out + o, size - o);
+		o += strlen(out + o);
+		i = k;
+	}
+	out[o] = '\0';
+	free(seg);
+	return out;
+}
+
 int table_add(struct table *t, const char *const *cells)
 {
 	char **c = realloc(t->cells, sizeof(char *) * (t->rows + 1) * t->cols);
@@ -90,7 +154,7 @@ int table_add(struct table *t, const char *const *cells)
 		return -ENOMEM;
 	t->cells = c;
 	for (size_t i = 0; i < t->cols; i++) {
-		c[t->rows * t->cols + i] = strdup(cells[i] && *cells[i] ? cells[i] : "-");
+		c[t->rows * t->cols + i] = cell_dup(cells[i] && *cells[i] ? cells[i] : "-");
 		if (!c[t->rows * t->cols + i]) {
 			for (size_t j = 0; j < i; j++)
 				free(c[t->rows * t->cols + j]);

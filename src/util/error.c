@@ -2,7 +2,10 @@
 #include "util/error.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "util/term.h"
 
 /* A message longer than the struct holds is cut and marked, not failed. */
 static void mark_if_truncated(struct coi_error *err, int n)
@@ -19,6 +22,18 @@ static int normalise(int code)
 	return code == 0 ? -EIO : code;
 }
 
+/* Messages end on a terminal: what a terminal would act on in a name the message quotes (a path,
+ * a config key, a daemon's text) becomes visible text (util/term.h). */
+static void printable(struct coi_error *err)
+{
+	char tmp[COI_ERROR_MAX];
+
+	if (!term_needs_escape(err->msg, true))
+		return;
+	term_escape(err->msg, true, tmp, sizeof(tmp));
+	memcpy(err->msg, tmp, sizeof(tmp));
+}
+
 int coi_error_set(struct coi_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -30,6 +45,7 @@ int coi_error_set(struct coi_error *err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	printable(err);
 	return code;
 }
 
@@ -48,6 +64,7 @@ int coi_error_errno(struct coi_error *err, int errnum, const char *fmt, ...)
 	n = strlen(err->msg);
 	mark_if_truncated(err, (int)n + snprintf(err->msg + n, sizeof(err->msg) - n, ": %s",
 	                                         strerror(-code)));
+	printable(err);
 	return code;
 }
 
@@ -73,6 +90,7 @@ int coi_error_prefix(struct coi_error *err, const char *fmt, ...)
 	n = snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix,
 	             old[0] ? old : strerror(-err->code));
 	mark_if_truncated(err, n);
+	printable(err);
 	return err->code;
 }
 

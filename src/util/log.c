@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/term.h"
+
 static enum log_level current = LOG_LEVEL_WARN;
 
 void log_set_level(enum log_level level)
@@ -40,14 +42,35 @@ void log_level_from_env(void)
 		current = (enum log_level)l;
 }
 
+/* in with the value of every "secret=" (a websocket URL of an exec: whoever has it can attach
+ * to the command) replaced by "REDACTED", into out. */
+static void redact_secrets(const char *in, char *out, size_t size)
+{
+	static const char key[] = "secret=";
+	size_t o = 0;
+
+	while (*in && o + 1 < size) {
+		if (strncmp(in, key, strlen(key)) == 0 && o + strlen(key) + 9 < size) {
+			o += (size_t)snprintf(out + o, size - o, "%sREDACTED", key);
+			in += strlen(key);
+			in += strcspn(in, "&\"' \t\n");
+			continue;
+		}
+		out[o++] = *in++;
+	}
+	out[o] = '\0';
+}
+
 static void vlog(enum log_level level, const char *fmt, va_list ap, const char *suffix)
 {
 	static const char *const tags[] = {"error: ", "warning: ", "", "debug: "};
+	char msg[4096], redacted[4096], safe[4096];
 
 	if (level > current)
 		return;
-	fprintf(stderr, "coi: %s", tags[level]);
-	vfprintf(stderr, fmt, ap);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	redact_secrets(msg, redacted, sizeof(redacted));
+	fprintf(stderr, "coi: %s%s", tags[level], term_escape(redacted, true, safe, sizeof(safe)));
 	if (suffix)
 		fprintf(stderr, ": %s", suffix);
 	fputc('\n', stderr);

@@ -153,6 +153,49 @@ static void test_table_whole_in_a_pipe(void)
 	fclose(f);
 }
 
+/* What table_print writes, as a string in buf. */
+static const char *printed(const struct table *t, char *buf, size_t size)
+{
+	FILE *f = tmpfile();
+	size_t n = 0;
+
+	if (f) {
+		table_print(t, f);
+		rewind(f);
+		n = fread(buf, 1, size - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A name coi did not choose reaches the terminal escaped; coi's own colour stays. */
+static void test_table_escapes(void)
+{
+	static const char *const h[] = {"NAME", "WORKSPACE", "STATUS", NULL};
+	static const char *const r[] = {"coi-1", "/tmp/x\033]0;pwned\a\033[2J\ny",
+	                                "\033[32mRunning\033[0m", NULL};
+	struct table *t = table_new(h);
+	char buf[4096];
+
+	CHECK(t && table_add(t, r) == 0);
+	if (!t)
+		return;
+	printed(t, buf, sizeof(buf));
+	CHECK(strstr(buf, "/tmp/x\\x1B]0;pwned\\x07\\x1B[2J\\x0Ay") != NULL);
+	CHECK(strstr(buf, "\033[32mRunning\033[0m") != NULL);
+	CHECK(strchr(buf, '\a') == NULL && strstr(buf, "\033]") == NULL);
+	CHECK_STREQ(output_safe("a\033[2Jb"), "a\\x1B[2Jb");
+	/* colours that would hide text are not coi's: escaped */
+	CHECK(table_add(t, (const char *const[]){"\033[8mhidden", "\033[30;40mx", "\033[1;31my",
+	                                         NULL}) == 0);
+	printed(t, buf, sizeof(buf));
+	CHECK(strstr(buf, "\\x1B[8mhidden") && strstr(buf, "\\x1B[30;40mx") &&
+	      strstr(buf, "\033[1;31my"));
+	CHECK_STREQ(output_safe("plain"), "plain");
+	table_free(t);
+}
+
 static void test_usage_reader(void)
 {
 	static const char text[] = "Usage: coi thing SUBCOMMAND [-c CONTAINER] ...\n"
@@ -243,6 +286,7 @@ int main(void)
 	RUN(test_width);
 	RUN(test_table_fits_a_narrow_terminal);
 	RUN(test_table_whole_in_a_pipe);
+	RUN(test_table_escapes);
 	RUN(test_usage_reader);
 	RUN(test_hints);
 	RUN(test_progress);

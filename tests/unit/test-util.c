@@ -12,6 +12,7 @@
 #include "util/json.h"
 #include "util/path.h"
 #include "util/strv.h"
+#include "util/term.h"
 #include "util/units.h"
 
 static void test_buf_ceiling(void)
@@ -207,6 +208,27 @@ static void test_units(void)
 	}
 }
 
+/* What a terminal would act on becomes visible text; text, UTF-8 included, stays. */
+static void test_term(void)
+{
+	char out[256];
+
+	CHECK_STREQ(term_escape("plain /home/u/é ✓", false, out, sizeof(out)), "plain /home/u/é ✓");
+	CHECK_STREQ(term_escape("a\033]0;pwned\a\033[2Jb", false, out, sizeof(out)),
+	            "a\\x1B]0;pwned\\x07\\x1B[2Jb");
+	CHECK_STREQ(term_escape("l1\nl2\tx\r", true, out, sizeof(out)), "l1\nl2\tx\\x0D");
+	CHECK_STREQ(term_escape("l1\nl2", false, out, sizeof(out)), "l1\\x0Al2");
+	/* C1 controls as UTF-8 (U+009B is CSI), a lone C1 byte, an overlong ESC, DEL */
+	CHECK_STREQ(term_escape("\xc2\x9b"
+	                        "2J\x9b\xc0\x9b\x7f",
+	                        false, out, sizeof(out)),
+	            "\\xC2\\x9B2J\\x9B\\xC0\\x9B\\x7F");
+	CHECK(!term_needs_escape("ok é", false) && term_needs_escape("\033", false));
+	/* cut at a character, never inside an escape or a UTF-8 sequence */
+	CHECK_STREQ(term_escape("ab\033", false, out, 6), "ab");
+	CHECK_STREQ(term_escape("aé", false, out, 3), "a");
+}
+
 int main(void)
 {
 	RUN(test_units);
@@ -219,5 +241,6 @@ int main(void)
 	RUN(test_strv);
 	RUN(test_sha256);
 	RUN(test_json);
+	RUN(test_term);
 	return tap_done();
 }
