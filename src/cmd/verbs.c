@@ -23,6 +23,7 @@ extern const struct verb verb_trust;
 extern const struct verb verb_untrust;
 extern const struct verb verb_completion;
 extern const struct verb verb___complete;
+extern const struct verb verb___idmount;
 extern const struct verb verb_monitor;
 extern const struct verb verb_info;
 extern const struct verb verb_logs;
@@ -59,6 +60,7 @@ const struct verb *const coi_verbs[] = {
 	&verb_version,
 	&verb_completion,
 	&verb___complete,
+	&verb___idmount,
 	NULL,
 };
 /* clang-format on */

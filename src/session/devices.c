@@ -84,11 +84,12 @@ static int add_identity(struct incus_map *cfg, const struct session_opts *o)
  * Docker inside needs all of these: container.docker keeps Incus' default policy, and the docs
  * say what that gives up.
  *
- * When the agent's files are host root's (sessions started by root): no setuid or setgid bits by
- * any route, so the agent cannot leave a setuid-root program in the workspace for the host to
- * run. Each mode-taking call is filtered on its mode argument; calls whose mode cannot be
- * filtered (openat2, fchmodat2, io_uring) are refused as unimplemented, and callers fall back to
- * the filtered ones. */
+ * No setuid or setgid bits by any route, in every session (deny_setid): the agent cannot leave a
+ * setuid program in the workspace for the host to run, as host root's (sessions started by root)
+ * or as the user's (container root could chmod the user's files: it holds CAP_FOWNER over the
+ * ids its namespace maps). Each mode-taking call is filtered on its mode argument; calls whose mode
+ * cannot be filtered (openat2, fchmodat2, io_uring) are refused as unimplemented, and callers fall
+ * back to the filtered ones. */
 /* LXC's argument filter is [index,value,op,mask]: refused when (arg & mask) == value. */
 static const char seccomp_mounts[] =
         "umount2 errno 1\n"

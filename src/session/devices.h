@@ -19,8 +19,8 @@ struct session_layout {
 	const char *source_root;         /* where the workspace is taken from: NULL for the
 	                                    workspace itself, or an idmapped mount of it */
 	bool raw_idmap;                  /* map the invoking user to code with raw.idmap */
-	bool deny_setid; /* seccomp: no setuid/setgid bits (agent files are root's) */
-	bool with_disks; /* include the workspace and protection disks */
+	bool deny_setid;                 /* seccomp: no setuid/setgid bits (every session) */
+	bool with_disks;                 /* include the workspace and protection disks */
 	/* secret_paths: what to hide, and the empty file and directory to hide it with */
 	const struct secret_plan *secrets;
 	const char *mask_file, *mask_dir;

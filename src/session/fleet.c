@@ -265,16 +265,16 @@ static void keep_first(int *first, int r)
 
 int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_error *err)
 {
-	_cleanup_free_ char *imm = run_file(name, "immutable"), *mnt = idmount_target(name);
+	_cleanup_free_ char *imm = run_file(name, "immutable");
 	struct coi_error e = {0};
 	int first = 0;
 
-	if (!imm || !mnt)
+	if (!imm)
 		return coi_error_oom(err);
 	keep_first(&first, monitor_supervisor_stop(name, &e) < 0 ? -EIO : 0);
 	(void)session_net_stop_refresh(name);
 	keep_first(&first, protect_restore_immutable(imm, first ? NULL : &e));
-	keep_first(&first, idmount_remove(mnt, first ? NULL : &e));
+	keep_first(&first, idmount_remove_container(name, first ? NULL : &e));
 	keep_first(&first, netpolicy_remove(n ? n : &default_nft, NULL, name, first ? NULL : &e));
 	fleet_owner_clear(name);
 	if (first < 0 && err)

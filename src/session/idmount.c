@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +102,9 @@ static int make_userns(uid_t disk_uid, gid_t disk_gid, uid_t host_uid, gid_t hos
 	return r < 0 ? r : fd;
 }
 
-int idmount_create(const char *source, const char *target, uid_t disk_uid, gid_t disk_gid,
-                   uid_t host_uid, gid_t host_gid, struct coi_error *err)
+/* The mount of the directory open at dirfd, idmapped, at target. */
+static int idmount_fd(int dirfd, const char *source, const char *target, uid_t disk_uid,
+                      gid_t disk_gid, uid_t host_uid, gid_t host_gid, struct coi_error *err)
 {
 	_cleanup_close_ int userns = -EBADF, tree = -EBADF;
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
@@ -114,7 +117,8 @@ int idmount_create(const char *source, const char *target, uid_t disk_uid, gid_t
 	if (userns < 0)
 		return coi_error_errno(err, userns, "cannot make the user namespace for '%s'",
 		                       target);
-	tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	tree = (int)syscall(SYS_open_tree, dirfd, "",
+	                    AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return coi_error_errno(err, errno, "cannot clone a mount of '%s'", source);
 	attr.userns_fd = (uint64_t)userns;
@@ -126,6 +130,54 @@ int idmount_create(const char *source, const char *target, uid_t disk_uid, gid_t
 	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return coi_error_errno(err, errno, "cannot mount at '%s'", target);
 	return 0;
+}
+
+/* The source directory, opened (symbolic links followed: what is checked and mounted is what
+ * was opened), and its owner. */
+static int open_source(const char *source, struct stat *ret, struct coi_error *err)
+{
+	int fd = open(source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return coi_error_errno(err, errno, "cannot open the workspace '%s'", source);
+	if (fstat(fd, ret) < 0) {
+		int r = coi_error_errno(err, errno, "cannot stat '%s'", source);
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int idmount_create(const char *source, const char *target, uid_t disk_uid, gid_t disk_gid,
+                   uid_t host_uid, gid_t host_gid, struct coi_error *err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+
+	fd = open_source(source, &st, err);
+	if (fd < 0)
+		return fd;
+	return idmount_fd(fd, source, target, disk_uid, disk_gid, host_uid, host_gid, err);
+}
+
+int idmount_create_owned(const char *source, const char *container, uid_t uid, gid_t gid,
+                         struct coi_error *err)
+{
+	_cleanup_free_ char *target = idmount_target(container);
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+
+	if (!target)
+		return coi_error_oom(err);
+	fd = open_source(source, &st, err);
+	if (fd < 0)
+		return fd;
+	/* the checks that matter when root does this for someone else (coi __idmount) */
+	if (st.st_uid != uid)
+		return coi_error_set(err, -EPERM, "'%s' is not owned by uid %u (but %u)", source,
+		                     (unsigned)uid, (unsigned)st.st_uid);
+	return idmount_fd(fd, source, target, uid, gid, uid, gid, err);
 }
 
 /* Each umount takes off one mount; a target mounted more than once (a session whose workspace
@@ -150,4 +202,92 @@ int idmount_remove(const char *target, struct coi_error *err)
 		(void)usleep(50000);
 	}
 	return 0;
+}
+
+/* Run `sudo -n <this coi> __idmount ARGS...`; its message (capped) becomes the error. */
+static int run_helper(char *const *args, struct coi_error *err)
+{
+	char self[PATH_MAX], msg[1024] = "";
+	char *argv[8] = {"sudo", "-n", self, "__idmount"};
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int pipefd[2], status = 0;
+	size_t len = 0;
+	pid_t pid;
+
+	if (n <= 0)
+		return coi_error_errno(err, errno, "cannot find coi's own executable");
+	self[n] = '\0';
+	for (size_t i = 0; i < 3 && args[i]; i++)
+		argv[4 + i] = args[i];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return coi_error_errno(err, errno, "cannot make a pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return coi_error_errno(err, errno, "cannot fork");
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(pipefd[1], 2) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (len + 1 < sizeof(msg) && (n = read(pipefd[0], msg + len, sizeof(msg) - 1 - len)) > 0)
+		len += (size_t)n;
+	msg[len] = '\0';
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	msg[strcspn(msg, "\n")] = '\0';
+	return coi_error_set(err, -EPERM,
+	                     "the workspace mount needs root: 'sudo -n %s __idmount' failed (%s); "
+	                     "scripts/setup-host allows it to the group incus-admin",
+	                     self, *msg ? msg : "no message");
+}
+
+int idmount_create_user(const char *source, const char *container, uid_t uid, gid_t gid,
+                        struct coi_error *err)
+{
+	if (geteuid() == 0)
+		return idmount_create_owned(source, container, uid, gid, err);
+	return run_helper((char *const[]){"mount", (char *)container, (char *)source, NULL}, err);
+}
+
+/* Whether something is mounted at target (mountinfo: readable where /run/coi is not). */
+static bool mounted(const char *target)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	size_t n = strlen(target);
+
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *p = line;
+
+		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...": the fifth field (coi's paths hold no
+		 * space) */
+		for (int i = 0; i < 4 && p; i++)
+			p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+		if (p && strncmp(p, target, n) == 0 && p[n] == ' ')
+			return true;
+	}
+	return false;
+}
+
+int idmount_remove_container(const char *container, struct coi_error *err)
+{
+	_cleanup_free_ char *target = idmount_target(container);
+
+	if (!target)
+		return coi_error_oom(err);
+	if (geteuid() == 0)
+		return idmount_remove(target, err);
+	if (!mounted(target))
+		return 0; /* an empty directory left in /run is root's to tidy */
+	return run_helper((char *const[]){"unmount", (char *)container, NULL}, err);
 }

@@ -162,6 +162,20 @@ static int map_git_path(const struct protect_plan *p, const char *rel, char **re
 	return 0;
 }
 
+/* A placeholder belongs to whoever owns the directory it is made in: under sudo, coi runs as
+ * root, and the user must be able to remove what it leaves in their repository. */
+static void own_like_parent(const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	struct stat st;
+
+	if (!dir || !strrchr(dir, '/'))
+		return;
+	*strrchr(dir, '/') = '\0';
+	if (stat(dir, &st) == 0)
+		(void)!lchown(path, st.st_uid, st.st_gid);
+}
+
 /* Git would create these later, and each changes what the host runs: create them now. */
 static int create_git_placeholder(struct protect_plan *p, const char *rel, struct stat *st)
 {
@@ -182,6 +196,7 @@ static int create_git_placeholder(struct protect_plan *p, const char *rel, struc
 		if (strcmp(sub, dirs[i]) == 0) {
 			if (mkdir(host, 0755) < 0)
 				return -errno;
+			own_like_parent(host);
 			return lstat(host, st) < 0 ? -errno : 0;
 		}
 	for (size_t i = 0; i < ELEMENTSOF(files); i++)
@@ -192,11 +207,13 @@ static int create_git_placeholder(struct protect_plan *p, const char *rel, struc
 			if (!dir)
 				return -ENOMEM;
 			*strrchr(dir, '/') = '\0';
-			(void)mkdir(dir, 0755);
+			if (mkdir(dir, 0755) == 0)
+				own_like_parent(dir);
 			fd = open(host, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 			if (fd < 0)
 				return -errno;
 			(void)close(fd);
+			own_like_parent(host);
 			return lstat(host, st) < 0 ? -errno : 0;
 		}
 	return -ENOENT;

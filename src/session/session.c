@@ -343,8 +343,9 @@ static int check_subid(int64_t id, const char *file, struct coi_error *err)
 	}
 	return coi_error_set(err, -EPERM,
 	                     "Incus may not map host id %lld into containers: add 'root:%lld:1' to "
-	                     "/etc/subuid and /etc/subgid (scripts/setup-host does this)",
-	                     (long long)id, (long long)id);
+	                     "%s (sudo scripts/setup-host does this for every regular user and "
+	                     "member of incus-admin)",
+	                     (long long)id, (long long)id, file);
 }
 
 static int pick_name(struct session *s, struct coi_error *err)
@@ -392,7 +393,7 @@ static int pick_name(struct session *s, struct coi_error *err)
 static int check_reused(struct session *s, const struct incus_instance *i, struct coi_error *err)
 {
 	bool root = s->opts->host_uid == 0;
-	struct session_layout l = {.raw_idmap = !root, .deny_setid = root};
+	struct session_layout l = {.raw_idmap = !root, .deny_setid = true};
 	struct incus_map fix = {0};
 	int r = 0;
 
@@ -454,7 +455,25 @@ static int check_image(struct session *s, struct coi_error *err)
 
 static int undo_idmount(struct session *s, struct coi_error *err)
 {
-	return idmount_remove(s->idmount, err);
+	return idmount_remove_container(s->name, err);
+}
+
+/* Sessions of another user: the workspace through a mount in which only the user's ids are
+ * mapped (idmount.h), made before the container that mounts it. */
+static int mount_user_workspace(struct session *s, struct coi_error *err)
+{
+	int r;
+
+	s->idmount = idmount_target(s->name);
+	if (!s->idmount)
+		return coi_error_oom(err);
+	r = idmount_create_user(s->opts->workspace, s->name, (uid_t)s->opts->host_uid,
+	                        (gid_t)s->opts->host_gid, err);
+	if (r < 0)
+		return r;
+	return undo_push(s, "remove the idmapped workspace mount", undo_idmount) < 0
+	               ? coi_error_oom(err)
+	               : 0;
 }
 
 /* Sessions of host root: the agent keeps an unprivileged uid from the container's own range, and
@@ -517,7 +536,7 @@ static int create_container(struct session *s, struct coi_error *err)
 	        .veth = s->veth,
 	        .container_workspace = s->container_workspace,
 	        .raw_idmap = !root,
-	        .deny_setid = root,
+	        .deny_setid = true,
 	        .with_disks = !root,
 	        .secrets = s->hidden,
 	        .mask_file = s->mask_file,
@@ -525,6 +544,12 @@ static int create_container(struct session *s, struct coi_error *err)
 	};
 	int r;
 
+	if (!root) {
+		r = mount_user_workspace(s, err);
+		if (r < 0)
+			return r;
+		l.source_root = s->idmount;
+	}
 	r = incus_profile_get(s->client, profile, &prof, err);
 	if (r < 0)
 		return r;
@@ -988,14 +1013,11 @@ static int start_phases(struct session *s, struct coi_error *err)
 	if (r < 0)
 		return r;
 	if (s->reused) {
-		/* host root's persistent container: its workspace mount went with the last session
-		 */
-		if (s->opts->host_uid == 0) {
-			r = mount_idmapped_workspace(s, err);
-			if (r < 0)
-				return r;
-		}
-		r = refresh_secrets(s, err);
+		/* a persistent container: its workspace mount went with the last session */
+		r = s->opts->host_uid == 0 ? mount_idmapped_workspace(s, err)
+		                           : mount_user_workspace(s, err);
+		if (r >= 0)
+			r = refresh_secrets(s, err);
 		if (r >= 0)
 			r = refresh_limits(s, err);
 		if (r < 0)

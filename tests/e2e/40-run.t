@@ -26,8 +26,10 @@ run -- sh -c 'echo hi > by-code; mkdir -p d/e; touch d/e/f' 2>/dev/null
 t_is "host root: a file code writes is owned by 0:0" "$(stat -c %u:%g by-code)" "0:0"
 t_is "host root: nested directories too" "$(stat -c %u:%g d/e d/e/f | sort -u)" "0:0"
 
-# Ownership, another host user (uid 1234): its files are its own. Without root or sudo for nft it
-# cannot enforce a network policy, so it runs in open mode (the network tests cover the rest).
+# Ownership, another host user (coitest, uid 1234): its files are its own. A user without root
+# or sudo for nft (uid 1235, in incus-admin but not in passwd, so sudo refuses it) cannot enforce
+# a network policy: a clear refusal; coitest may (sudo, as setup-host allows incus-admin), and
+# runs in open mode here (the network tests cover the rest).
 mkdir -p /tmp/coi-t-home-1234/.coi
 printf '[network]\nmode = "open"\n' >/tmp/coi-t-home-1234/.coi/config.toml
 chown -R 1234:1234 /tmp/coi-t-home-1234
@@ -35,8 +37,13 @@ t_defer "rm -rf /tmp/coi-t-home-1234"
 uws=$(mktemp -d /tmp/coi-t-run-user-XXXX)
 t_defer "rm -rf '$uws'"
 chown 1234:1234 "$uws"
-out=$(cd "$uws" && t_as_user env COI_CONFIG=/dev/null "$COI" run --image "$T_IMAGE" -- true 2>&1)
-t_like "uid 1234 in restricted mode without nft rights: a clear refusal" "$out" "run it as root, give it CAP_NET_ADMIN"
+nws=$(mktemp -d /tmp/coi-t-run-nosudo-XXXX)
+t_defer "rm -rf '$nws'"
+mkdir -p "$nws/ws" "$nws/home" && chown -R 1235:1235 "$nws"
+out=$(cd "$nws/ws" && setpriv --reuid 1235 --regid 1235 --groups "$(getent group incus-admin | cut -d: -f3)" \
+    env HOME="$nws/home" COI_HOME="$nws/home/.coi" COI_CONFIG=/dev/null \
+    "$COI" run --image "$T_IMAGE" -- true 2>&1)
+t_like "a user without nft rights, restricted mode: a clear refusal" "$out" "run it as root, give it CAP_NET_ADMIN"
 out=$(cd "$uws" && t_as_user "$COI" run --image "$T_IMAGE" -- sh -c 'echo hi > mine; id -u' 2>&1)
 t_like "uid 1234: the session runs" "$out" "1000"
 t_is "uid 1234: a file code writes is owned by 1234:1234" "$(stat -c %u:%g "$uws/mine" 2>&1)" "1234:1234"

@@ -68,7 +68,7 @@ t_is "daemon down: dependent checks fail too" "$(field image status)" failed
 t_is "daemon down: the rest still run" "$(field kernel_version status) $(field config status)" "ok ok"
 
 # --- a user who may not use the daemon's socket ---
-# (t_as_user keeps group 0, which may use the socket; this user has no groups at all)
+# (t_as_user's user is in incus-admin, which may use the socket; this one has no groups at all)
 uhome=$home/user1234
 mkdir -p "$uhome" && chown 1234:1234 "$uhome" && chmod 755 "$home"
 json=$(setpriv --reuid 1234 --regid 1234 --clear-groups env HOME="$uhome" COI_HOME="$uhome/.coi" \

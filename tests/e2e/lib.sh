@@ -134,13 +134,15 @@ t_wait_gone() {
     return 1
 }
 
-# Run a command as host uid/gid 1234 (a user that is neither root nor 1000), with its own coi
-# home. It execs: call it in a subshell, e.g. $(t_as_user ...) or (cd dir && t_as_user ...) &, so
-# that a background job's pid is the command's own and signals reach it.
+# Run a command as the ordinary user coitest (uid/gid 1234, in incus-admin and not in root's
+# group: tests/e2e/setup makes it), with its own coi home. It execs: call it in a subshell, e.g.
+# $(t_as_user ...) or (cd dir && t_as_user ...) &, so that a background job's pid is the
+# command's own and signals reach it.
 t_as_user() {
     local home=/tmp/coi-t-home-1234
     mkdir -p "$home" && chown 1234:1234 "$home"
-    exec setpriv --reuid 1234 --regid 1234 --groups 0 env HOME="$home" COI_HOME="$home/.coi" "$@"
+    exec setpriv --reuid 1234 --regid 1234 --init-groups env HOME="$home" USER=coitest \
+        COI_HOME="$home/.coi" "$@"
 }
 
 # Wait (bounded, ~15 s) until a process matching PATTERN runs in instance NAME: the session has
