@@ -18,6 +18,7 @@
 #include "config/trust.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/hostname.h"
 #include "util/path.h"
 #include "util/strv.h"
 
@@ -51,20 +52,7 @@ struct layer {
 	char **inherits; /* set from a profile's 'inherits' */
 };
 
-static int warn(struct layer *l, const char *fmt, ...) COI_PRINTF(2, 3);
-static int warn(struct layer *l, const char *fmt, ...)
-{
-	char *s = NULL;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	return strv_consume(l->warnings, s);
-}
+#define warn(l, ...) strv_pushf((l)->warnings, __VA_ARGS__)
 
 /* --- Enums --- */
 
@@ -693,33 +681,6 @@ int config_protected_paths(const struct coi_config *c, char ***ret)
 	return 0;
 }
 
-/* The names netpolicy admits (net_hostname_valid), so the loader refuses what a session would:
- * letters, digits, '-' and '_', labels of 1..63 not starting or ending with '-', up to 253, a last
- * label that is not all digits (a mistyped address). */
-bool config_hostname_ok(const char *h)
-{
-	size_t len = strlen(h), label = 0;
-	const char *last = h;
-
-	if (len == 0 || len > 253)
-		return false;
-	for (const char *p = h;; p++) {
-		if (*p == '.' || *p == '\0') {
-			if (label == 0 || label > 63 || p[-1] == '-' || *last == '-')
-				return false;
-			if (*p == '\0')
-				break;
-			label = 0;
-			last = p + 1;
-			continue;
-		}
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
-			return false;
-		label++;
-	}
-	return strspn(last, "0123456789") != strlen(last);
-}
-
 static int parse_ports(const char *s, struct config_domain *d)
 {
 	_cleanup_strv_free_ char **parts = strv_split(s, ",");
@@ -780,7 +741,7 @@ int config_domain_parse(const char *entry, struct config_domain *ret, struct coi
 		struct in_addr a;
 
 		d.is_ip = inet_pton(AF_INET, d.host, &a) == 1;
-		if (!d.is_ip && !config_hostname_ok(d.host))
+		if (!d.is_ip && !hostname_valid(d.host))
 			r = -EINVAL;
 	}
 	if (r == 0 && colon)

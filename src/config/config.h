@@ -552,8 +552,6 @@ int config_prompt_read(const struct config_prompt *p, size_t max, char **ret,
 int config_prompt_text(const struct coi_config *c, const char *name, size_t max, char **ret,
                        struct coi_error *err);
 
-/* A DNS name as the network policy accepts it ([[network.hosts]] hostnames, allowlist names). */
-bool config_hostname_ok(const char *name);
 /* Parse one allowed_domains entry. */
 int config_domain_parse(const char *entry, struct config_domain *ret, struct coi_error *err);
 void config_domain_release(struct config_domain *d);

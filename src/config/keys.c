@@ -15,6 +15,7 @@
 #include "config/toml.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/hostname.h"
 #include "util/path.h"
 #include "util/strv.h"
 #include "util/units.h"
@@ -817,7 +818,7 @@ static int read_host(const struct key_ctx *x, const struct config_key *k,
 	h->ip = strdup(ip->u.str.s);
 	if (!h->ip)
 		return coi_error_oom(err);
-	r = read_strv(x, k, names, config_hostname_ok, "a host name", &h->hostnames, err);
+	r = read_strv(x, k, names, hostname_valid, "a host name", &h->hostnames, err);
 	if (r >= 0 && ports)
 		r = read_ports(x, k, ports, &h->ports, &h->n_ports, err);
 	return r;

@@ -11,6 +11,7 @@
 #include "netpolicy/netpolicy.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/hostname.h"
 #include "util/strv.h"
 
 void net_policy_init(struct net_policy *p)
@@ -49,27 +50,7 @@ static bool is_digits(const char *s, size_t n)
 
 bool net_hostname_valid(const char *s)
 {
-	size_t len = strlen(s), label = 0;
-	const char *last = s;
-
-	if (len == 0 || len > NET_NAME_MAX)
-		return false;
-	for (const char *c = s;; c++) {
-		if (*c == '.' || *c == '\0') {
-			if (label == 0 || label > 63 || c[-1] == '-' || *last == '-')
-				return false;
-			if (*c == '\0')
-				break;
-			label = 0;
-			last = c + 1;
-			continue;
-		}
-		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
-			return false;
-		label++;
-	}
-	/* a last label of digits only is a mistyped address, not a name */
-	return !is_digits(last, strlen(last));
+	return hostname_valid(s);
 }
 
 bool net_container_name_valid(const char *s)

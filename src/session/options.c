@@ -20,19 +20,6 @@
 #include "util/strv.h"
 #include "util/units.h"
 
-static int warn(char ***warnings, const char *fmt, ...) COI_PRINTF(2, 3);
-static int warn(char ***warnings, const char *fmt, ...)
-{
-	char *s = NULL;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return n < 0 ? -ENOMEM : strv_consume(warnings, s);
-}
-
 /* Forwarded variables (values read now, never stored) and fixed ones. */
 static int add_env(struct session_opts *o, const struct coi_config *cfg, char ***warnings)
 {
@@ -45,9 +32,9 @@ static int add_env(struct session_opts *o, const struct coi_config *cfg, char **
 		const char *v = getenv(*name);
 
 		if (!v) {
-			if (warn(warnings,
-			         "forward_env: '%s' is not set on the host, not forwarded",
-			         *name) < 0)
+			if (strv_pushf(warnings,
+			               "forward_env: '%s' is not set on the host, not forwarded",
+			               *name) < 0)
 				return -ENOMEM;
 			continue;
 		}
@@ -144,8 +131,8 @@ static int credentials_from_home(struct session_opts *o, char ***warnings)
 	if (!o->credentials)
 		return -ENOMEM;
 	if (stat(o->credentials, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (warn(warnings, "[tool] copy_credentials: no '%s' on the host", o->credentials) <
-		    0)
+		if (strv_pushf(warnings, "[tool] copy_credentials: no '%s' on the host",
+		               o->credentials) < 0)
 			return -ENOMEM;
 		o->credentials = (free(o->credentials), NULL);
 	}
@@ -184,8 +171,9 @@ static int sockets_from_config(struct session_opts *o, const struct coi_config *
 			return -ENOMEM;
 		r = add_socket(o, "ssh-agent", sock, agent, "SSH_AUTH_SOCK");
 	} else if (cfg->ssh.forward_agent) {
-		r = warn(warnings, "[ssh] forward_agent is on but SSH_AUTH_SOCK is not a socket on "
-		                   "the host; not forwarding");
+		r = strv_pushf(warnings,
+		               "[ssh] forward_agent is on but SSH_AUTH_SOCK is not a socket on "
+		               "the host; not forwarding");
 	}
 	for (size_t i = 0; r >= 0 && i < cfg->n_sockets; i++)
 		r = add_socket(o, NULL, cfg->sockets[i].host, cfg->sockets[i].container,
@@ -211,10 +199,11 @@ static int ports_from_config(struct session_opts *o, const struct coi_config *cf
 		if (!p->name || !p->env || !p->listen)
 			return -ENOMEM;
 		if (strncmp(p->listen, "127.", 4) != 0 &&
-		    warn(warnings,
-		         "[[ports.map]] \"%s\" listens on %s, not loopback: other machines may "
-		         "reach it",
-		         p->name, p->listen) < 0)
+		    strv_pushf(
+		            warnings,
+		            "[[ports.map]] \"%s\" listens on %s, not loopback: other machines may "
+		            "reach it",
+		            p->name, p->listen) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -252,9 +241,9 @@ static int credential_bundle(struct session_opts *o, const char *bundle, const c
 		if (!host)
 			return -ENOMEM;
 		if (stat(host, &st) < 0 || !S_ISREG(st.st_mode)) {
-			r = warn(warnings,
-			         "[[credentials]] bundle '%s': no '%s' on the host, skipped",
-			         bundle, host);
+			r = strv_pushf(warnings,
+			               "[[credentials]] bundle '%s': no '%s' on the host, skipped",
+			               bundle, host);
 			continue;
 		}
 		r = add_credential(o, TAKE_PTR(host), path_join(code_home, b->rel), b->mode);
@@ -339,8 +328,9 @@ static int scalars_from_config(struct session_opts *o, const struct coi_config *
 	                                                               : KERNEL_SURFACE_FULL;
 	o->docker = cfg->container.docker && o->kernel_surface == KERNEL_SURFACE_FULL;
 	if (cfg->container.docker && !o->docker &&
-	    warn(warnings, "[container] docker is off: [security] reduce_kernel_surface wins over "
-	                   "it (Docker needs bpf and nesting)") < 0)
+	    strv_pushf(warnings,
+	               "[container] docker is off: [security] reduce_kernel_surface wins over "
+	               "it (Docker needs bpf and nesting)") < 0)
 		return -ENOMEM;
 	o->preserve_workspace_path = cfg->paths.preserve_workspace_path;
 	o->code_uid = cfg->incus.code_uid;

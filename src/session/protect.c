@@ -542,19 +542,6 @@ int protect_snapshot(const struct protect_plan *p, char ***ret, struct coi_error
 #define GITCONFIG_MAX ((size_t)1 << 20)
 #define FOUND_MAX     32
 
-static int finding(char ***l, const char *fmt, ...) COI_PRINTF(2, 3);
-static int finding(char ***l, const char *fmt, ...)
-{
-	char *m;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&m, fmt, ap);
-	va_end(ap);
-	return n < 0 ? -ENOMEM : strv_consume(l, m);
-}
-
 /* Add s to the list unless it is there or the list is full (then count it in *more). */
 static int found(char ***l, const char *s, size_t *more)
 {
@@ -690,27 +677,29 @@ static int report_git_config(const char *host, const char *rel, char ***changes)
 	if (lstat(host, &st) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISREG(st.st_mode))
-		return finding(changes, "'%s' was created during the session and is not a file",
-		               rel);
+		return strv_pushf(changes, "'%s' was created during the session and is not a file",
+		                  rel);
 	r = read_file(host, &b, NULL);
 	if (r < 0)
-		return finding(changes, "'%s' was written during the session and could not be read",
-		               rel);
+		return strv_pushf(changes,
+		                  "'%s' was written during the session and could not be read", rel);
 	r = config_program_keys(b.data, &keys, &more);
 	if (r < 0)
 		return r;
 	if (!keys)
-		return finding(changes,
-		               "'%s' was written during the session (it sets no key known to run a "
-		               "program): review it",
-		               rel);
+		return strv_pushf(
+		        changes,
+		        "'%s' was written during the session (it sets no key known to run a "
+		        "program): review it",
+		        rel);
 	list = found_join(keys, more);
 	if (!list)
 		return -ENOMEM;
-	return finding(changes,
-	               "'%s' was written during the session and sets %s: programs your host's git "
-	               "runs",
-	               rel, list);
+	return strv_pushf(
+	        changes,
+	        "'%s' was written during the session and sets %s: programs your host's git "
+	        "runs",
+	        rel, list);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -738,7 +727,8 @@ static int report_one_git_path(const struct protect_plan *p, const char *rel, ch
 			return r;
 		qsort(hooks, strv_length(hooks), sizeof(char *), cmp_str);
 		list = found_join(hooks, more);
-		return list ? finding(changes,
+		return list ? strv_pushf(
+		                      changes,
 		                      "'%s' holds hooks written during the session, which your host's "
 		                      "git runs: %s",
 		                      rel, list)
@@ -746,7 +736,7 @@ static int report_one_git_path(const struct protect_plan *p, const char *rel, ch
 	}
 	if (S_ISREG(st.st_mode) && st.st_size == 0)
 		return 0;
-	return finding(changes, "'%s' was created during the session: review it", rel);
+	return strv_pushf(changes, "'%s' was created during the session: review it", rel);
 }
 
 /* The workspace had no .git: one there now is a repository the agent made, whose hooks and config
@@ -769,21 +759,21 @@ static int report_new_git(const struct protect_plan *p, char ***changes)
 	if (S_ISLNK(st.st_mode)) {
 		l = readlink(host, target, sizeof(target) - 1);
 		target[l < 0 ? 0 : l] = '\0';
-		return finding(
+		return strv_pushf(
 		        changes,
 		        "'.git' did not exist at the start and was created during the session, "
 		        "as a symlink to '%s': review it before you run git here",
 		        target);
 	}
 	if (!S_ISDIR(st.st_mode))
-		return finding(
+		return strv_pushf(
 		        changes,
 		        "'.git' did not exist at the start and was created during the session, "
 		        "as a file (a 'gitdir:' pointer?): review it and where it points before "
 		        "you run git here");
-	r = finding(changes,
-	            "'.git' did not exist at the start and was created during the session: "
-	            "review the repository before you run git here");
+	r = strv_pushf(changes,
+	               "'.git' did not exist at the start and was created during the session: "
+	               "review the repository before you run git here");
 	strv_foreach(w, p->git_watch)
 		if (r >= 0 && strcmp(*w, ".git") != 0)
 			r = report_one_git_path(p, *w, changes);

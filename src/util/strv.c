@@ -2,6 +2,8 @@
 #include "util/strv.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +40,18 @@ int strv_consume(char ***l, char *s)
 	p[n + 1] = NULL;
 	*l = p;
 	return 0;
+}
+
+int strv_pushf(char ***l, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? -ENOMEM : strv_consume(l, s);
 }
 
 int strv_push(char ***l, const char *s)

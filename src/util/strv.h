@@ -18,6 +18,8 @@ size_t strv_length(char *const *l);
 int strv_push(char ***l, const char *s);
 /* Append s itself, taking ownership (freed on failure). */
 int strv_consume(char ***l, char *s);
+/* strv_consume() of a formatted string. 0 or -ENOMEM. */
+int strv_pushf(char ***l, const char *fmt, ...) COI_PRINTF(2, 3);
 bool strv_contains(char *const *l, const char *s);
 char **strv_copy(char *const *l);
 /* Join with sep; NULL on OOM. An empty or NULL vector gives "". */
