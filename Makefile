@@ -13,7 +13,7 @@ DESTDIR	?=
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
-PKGS	:= libcurl jansson libssl libcrypto libnftables libseccomp libmnl libevent libevent_openssl
+PKGS	:= libcurl jansson libssl libcrypto libnftables libseccomp libmnl libevent libevent_openssl yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -42,7 +42,8 @@ COI_CFLAGS += $(WARN) -D_FORTIFY_SOURCE=2
 endif
 
 LIB_SRCS  := $(sort $(wildcard src/*/*.c))
-LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o) $(O)/gen/builtin-rules.o
+RULE_FILES := $(sort $(wildcard rules/gtfobins/* rules/sigma/*.yml))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
@@ -85,6 +86,14 @@ FORCE:
 
 # Files embedded with .incbin (the compiler's dependency output does not list them).
 $(O)/src/image/recipes.o: src/image/base-debootstrap.sh src/image/build.sh src/image/dummy
+
+# coi's own detection rules (rules/), compiled in: the monitor runs what it was built with.
+$(O)/gen/builtin-rules.c: scripts/embed-rules $(RULE_FILES)
+	@mkdir -p $(@D)
+	$(Q)scripts/embed-rules $@ $(RULE_FILES)
+$(O)/gen/builtin-rules.o: $(O)/gen/builtin-rules.c
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(COI_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(O)/libcoi.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -168,6 +177,7 @@ docs: $(O)/tools/gen-config-doc
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
 DOCDIR	?= $(PREFIX)/share/doc/coi
+DATADIR	?= $(PREFIX)/share/coi
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(if $(filter /usr,$(PREFIX)),/usr/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
@@ -182,11 +192,15 @@ install: $(O)/coi $(EXTRAS)
 	install -D -m 0644 $(O)/config.toml.example $(DESTDIR)$(DOCDIR)/config.toml.example
 	install -d $(DESTDIR)$(DOCDIR)
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DATADIR)/rules/gtfobins $(DESTDIR)$(DATADIR)/rules/sigma
+	install -m 0644 rules/README.md $(DESTDIR)$(DATADIR)/rules/
+	install -m 0644 $(filter rules/gtfobins/%,$(RULE_FILES)) $(DESTDIR)$(DATADIR)/rules/gtfobins/
+	install -m 0644 $(filter rules/sigma/%,$(RULE_FILES)) $(DESTDIR)$(DATADIR)/rules/sigma/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/coi $(DESTDIR)$(MANDIR)/man1/coi.1 $(DESTDIR)$(BASHCOMPDIR)/coi \
 	  $(DESTDIR)$(ZSHCOMPDIR)/_coi $(DESTDIR)$(FISHCOMPDIR)/coi.fish
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
 
 # A Debian package of a release build: build/coi_VERSION_ARCH.deb (scripts/mkdeb).
 deb:

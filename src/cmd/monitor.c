@@ -375,6 +375,8 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	        {"export-level", required_argument, NULL, OPT_SETTING},
 	        {"syslog", no_argument, NULL, OPT_SETTING},
 	        {"metrics-dir", required_argument, NULL, OPT_SETTING},
+	        {"gtfobins-dir", required_argument, NULL, OPT_SETTING},
+	        {"sigma-dir", required_argument, NULL, OPT_SETTING},
 	        {"nflog-group", required_argument, NULL, OPT_NFLOG},
 	        {"scan", no_argument, NULL, OPT_SCAN},
 	        {"max-processes", required_argument, NULL, OPT_MAXP},
@@ -570,6 +572,8 @@ const struct verb verb_monitor = {
                 "  --syslog                  send findings to syslog as JSON ($COI_SYSLOG_SOCKET,\n"
                 "                            default /dev/log)\n"
                 "  --metrics-dir DIR         keep DIR/NAME.prom, Prometheus counters\n"
+                "  --gtfobins-dir DIR        GTFOBins entries to load besides coi's own\n"
+                "  --sigma-dir DIR           Sigma rules to load besides coi's own\n"
                 "The on_finding command and URL come from the environment, out of sight of ps:\n"
                 "$COI_MONITOR_ON_FINDING and $COI_MONITOR_ON_FINDING_URL.",
 };

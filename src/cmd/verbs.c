@@ -30,6 +30,7 @@ extern const struct verb verb_logs;
 extern const struct verb verb_selftest;
 extern const struct verb verb_audit;
 extern const struct verb verb_top;
+extern const struct verb verb_rules;
 extern const struct verb verb_unfreeze;
 
 const struct verb *const coi_verbs[] = {
@@ -47,6 +48,7 @@ const struct verb *const coi_verbs[] = {
 	&verb_monitor,
 	&verb_audit,
 	&verb_top,
+	&verb_rules,
 	&verb_unfreeze,
 	&verb_selftest,
 	&verb_config,

@@ -174,10 +174,10 @@ static const struct config_key keys[] = {
 	K("monitoring.nft.dns_query_threshold", CONFIG_INT, monitoring.nft.dns_query_threshold, "100", IW, "DNS queries within a minute that are a HIGH finding (DNS tunnelling or exfiltration; 1..1000000)", .weak = ">", .max = 1000000, PROOF("55-monitor-nft.t")),
 	K("monitoring.nft.log_dns_queries", CONFIG_BOOL, monitoring.nft.log_dns_queries, "true", IW, "log each DNS query (UDP port 53) as well, with the name asked for", .weak = "false", PROOF("55-monitor-nft.t")),
 
-	K("detection.gtfobins_source", CONFIG_STRING, detection.gtfobins_source, NULL, TO, "git URL of the GTFOBins database"),
-	K("detection.gtfobins_dir", CONFIG_STRING, detection.gtfobins_dir, NULL, TO, "local copy of the GTFOBins database"),
-	K("detection.sigma_source", CONFIG_STRING, detection.sigma_source, NULL, TO, "git URL of the Sigma rules"),
-	K("detection.sigma_dir", CONFIG_STRING, detection.sigma_dir, NULL, TO, "local copy of the Sigma rules"),
+	K("detection.gtfobins_source", CONFIG_STRING, detection.gtfobins_source, "\"https://github.com/GTFOBins/GTFOBins.github.io.git\"", TO, "git URL 'coi rules update' clones the GTFOBins database from into gtfobins_dir", PROOF("59-monitor-rules.t")),
+	K("detection.gtfobins_dir", CONFIG_STRING, detection.gtfobins_dir, "\"~/.coi/gtfobins\"", TO, "GTFOBins entries (a clone of the database, or files of your own) the monitor loads besides coi's own; reverse and bind shells become rules", .why = "a repository's rules could kill or freeze your sessions", PROOF("59-monitor-rules.t")),
+	K("detection.sigma_source", CONFIG_STRING, detection.sigma_source, "\"https://github.com/SigmaHQ/sigma.git\"", TO, "git URL 'coi rules update' clones the Sigma rules from into sigma_dir", PROOF("59-monitor-rules.t")),
+	K("detection.sigma_dir", CONFIG_STRING, detection.sigma_dir, "\"~/.coi/sigma\"", TO, "Sigma rules (linux process_creation) the monitor loads besides coi's own", .why = "a repository's rules could kill or freeze your sessions", PROOF("59-monitor-rules.t")),
 
 	K("defaults.profile", CONFIG_STRING, defaults.profile, NULL, TO, "profile used when none is given"),
 	K("defaults.forward_env", CONFIG_STRV, defaults.forward_env, NULL, TO, "names of host environment variables passed to the container", PROOF("44-shell.t")),

@@ -24,6 +24,7 @@
 #include "monitor/loop.h"
 #include "monitor/proxyrec.h"
 #include "monitor/responder.h"
+#include "monitor/ruleset.h"
 #include "monitor/sources.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -43,6 +44,7 @@ struct monitor {
 	struct loop *loop;
 	struct audit *audit;
 	struct exporter *exporter;
+	struct ruleset *ruleset;
 	struct responder *resp;
 	pid_t init_pid;
 	struct cgroup_ref cg;
@@ -709,6 +711,35 @@ static int add_sources(struct monitor *m, struct coi_error *err)
 	return r < 0 ? coi_error_errno(err, r, "cannot set up the monitor loop") : 0;
 }
 
+static void warn_rule_file(const char *msg, void *userdata)
+{
+	(void)userdata;
+	log_warn("monitor: %s, ignoring", msg);
+}
+
+/* The rule files, coi's own and the user's (ruleset.h), asked after the table's own rules. A
+ * user's file that does not load is warned about in the monitor's log and skipped. */
+static int load_rules(struct monitor *m, struct coi_error *err)
+{
+	const struct monitor_opts *o = m->o;
+	int r = ruleset_new(&m->ruleset) < 0 ? coi_error_oom(err) : 0;
+
+	if (r >= 0)
+		r = ruleset_add_builtin(m->ruleset, err);
+	if (r >= 0 && o->gtfobins_dir)
+		r = ruleset_add_dir(m->ruleset, RULESET_GTFOBINS, o->gtfobins_dir, warn_rule_file,
+		                    NULL, err);
+	if (r >= 0 && o->sigma_dir)
+		r = ruleset_add_dir(m->ruleset, RULESET_SIGMA, o->sigma_dir, warn_rule_file, NULL,
+		                    err);
+	if (r < 0)
+		return r;
+	m->rules.extra = ruleset_match_process;
+	m->rules.extra_set = m->ruleset;
+	log_debug("monitor: %zu rules loaded from files", ruleset_count(m->ruleset));
+	return 0;
+}
+
 /* Findings leave the host as they are written: the exporter is the audit log's sink. */
 static int start_export(struct monitor *m, struct coi_error *err)
 {
@@ -758,6 +789,8 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 	if (r >= 0)
 		r = start_export(&m, err);
 	if (r >= 0)
+		r = load_rules(&m, err);
+	if (r >= 0)
 		r = attach(&m, err);
 	if (r >= 0)
 		r = responder_new(o, m.audit, &m.cg, &m.resp) < 0 ? coi_error_oom(err) : 0;
@@ -783,6 +816,7 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 	responder_free(m.resp);
 	audit_close(m.audit); /* may write a note, which goes out too */
 	exporter_free(m.exporter);
+	ruleset_free(m.ruleset);
 	if (m.diag_fd >= 0)
 		close(m.diag_fd);
 	free(m.pids);

@@ -82,6 +82,9 @@ struct monitor_opts {
 	const char *on_finding_url;     /* a URL, or NULL */
 	const char *syslog_socket;      /* NULL: no syslog */
 	const char *metrics_dir;        /* NULL: no metrics file */
+	/* ruleset.h: rule files besides coi's own (NULL: none) */
+	const char *gtfobins_dir;
+	const char *sigma_dir;
 
 	/* Hooks; all may be NULL. remove_network runs before a CRITICAL stop. alert sees every
 	 * finding that is not a repeat (after its action); it is how the user hears of it. periodic

@@ -711,6 +711,8 @@ size_t rules_match_process(const struct proc_obs *p, const struct rules_config *
 		m = r->match(p, &cl, cfg, h);
 		n += m;
 	}
+	if (cfg->extra && n < max)
+		n += cfg->extra(cfg->extra_set, p, &cl, hits + n, max - n);
 	cmdline_release(&cl);
 	return n;
 }

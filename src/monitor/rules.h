@@ -91,6 +91,9 @@ struct disk_obs {
 
 enum oneliner_mode { ONELINER_CRITICAL, ONELINER_WARN, ONELINER_OFF };
 
+struct cmdline;
+struct rule_hit;
+
 /* Thresholds; rules_config_default() gives the original's defaults. */
 struct rules_config {
 	double read_threshold_mb;  /* per sample window */
@@ -104,11 +107,13 @@ struct rules_config {
 	unsigned dns_per_minute; /* DNS queries a minute; more is a finding (0: no limit) */
 	struct in_addr gateway4; /* the bridge address: DNS and the gateway are expected */
 	struct in_addr self4;    /* the container's own address */
+	/* Rules loaded from files (ruleset.h), asked after the table's own process rules; NULL:
+	 * none. A function, so this module does not depend on the loader. */
+	size_t (*extra)(const void *set, const struct proc_obs *p, const struct cmdline *cl,
+	                struct rule_hit *hits, size_t max);
+	const void *extra_set;
 };
 void rules_config_default(struct rules_config *c);
-
-struct cmdline;
-struct rule_hit;
 
 struct rule {
 	const char *id;

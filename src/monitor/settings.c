@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "config/keys.h"
 #include "monitor/monitor.h"
 #include "netpolicy/netpolicy.h"
 #include "util/error.h"
@@ -84,12 +85,14 @@ int monitor_opts_set(struct monitor_opts *o, const char *opt, const char *value,
 		o->syslog_socket = sock && *sock ? sock : EXPORT_SYSLOG_PATH;
 		return 0;
 	}
-	if (strcmp(opt, "metrics-dir") == 0) {
+	if (strcmp(opt, "metrics-dir") == 0 || strcmp(opt, "gtfobins-dir") == 0 ||
+	    strcmp(opt, "sigma-dir") == 0) {
 		if (!value || value[0] != '/')
-			return coi_error_set(err, -EINVAL,
-			                     "--metrics-dir takes an absolute path, not '%s'",
-			                     value ? value : "");
-		o->metrics_dir = value;
+			return coi_error_set(err, -EINVAL, "--%s takes an absolute path, not '%s'",
+			                     opt, value ? value : "");
+		*(opt[0] == 'm'   ? &o->metrics_dir
+		  : opt[0] == 'g' ? &o->gtfobins_dir
+		                  : &o->sigma_dir) = value;
 		return 0;
 	}
 	if (strcmp(opt, "read-threshold-mb") == 0) {
@@ -200,6 +203,28 @@ static int check_keys(const struct coi_config *cfg, struct coi_error *err)
 	return 0;
 }
 
+/* A rule directory as the supervisor gets it: absolute ("~/" expanded as the loader does). */
+static int rule_dir(const char *dir, const char *key, char **ret, struct coi_error *err)
+{
+	char *d = dir && *dir ? strdup(dir) : NULL;
+
+	*ret = NULL;
+	if (!dir || !*dir)
+		return 0;
+	if (!d || key_expand_home(&d) < 0) {
+		free(d);
+		return coi_error_oom(err);
+	}
+	if (d[0] != '/') {
+		free(d);
+		return coi_error_set(err, -EINVAL,
+		                     "'%s' must be an absolute path (or start with ~/), not '%s'",
+		                     key, dir);
+	}
+	*ret = d;
+	return 0;
+}
+
 int monitor_config_argv(const struct coi_config *cfg, char ***ret, struct coi_error *err)
 {
 	/* config.h's enum and the rules' enum name the same modes in the same order */
@@ -209,6 +234,7 @@ int monitor_config_argv(const struct coi_config *cfg, char ***ret, struct coi_er
 	        [ONE_LINER_OFF] = "off",
 	};
 	const typeof(cfg->monitoring) *m = &cfg->monitoring;
+	_cleanup_free_ char *gtfobins = NULL, *sigma = NULL;
 	_cleanup_strv_free_ char **argv = NULL;
 	int r;
 
@@ -217,6 +243,10 @@ int monitor_config_argv(const struct coi_config *cfg, char ***ret, struct coi_er
 		return 0;
 	}
 	r = check_keys(cfg, err);
+	if (r >= 0)
+		r = rule_dir(cfg->detection.gtfobins_dir, "detection.gtfobins_dir", &gtfobins, err);
+	if (r >= 0)
+		r = rule_dir(cfg->detection.sigma_dir, "detection.sigma_dir", &sigma, err);
 	if (r < 0)
 		return r;
 	if ((!m->auto_pause_on_high && push_opt(&argv, "--no-pause", NULL) < 0) ||
@@ -231,7 +261,9 @@ int monitor_config_argv(const struct coi_config *cfg, char ***ret, struct coi_er
 	     push_opt(&argv, "--dns-threshold", "%d", m->nft.dns_query_threshold) < 0) ||
 	    push_opt(&argv, "--export-level", "%s", threat_level_to_string(m->export_level)) < 0 ||
 	    (m->syslog && push_opt(&argv, "--syslog", NULL) < 0) ||
-	    (m->metrics_dir && push_opt(&argv, "--metrics-dir", "%s", m->metrics_dir) < 0))
+	    (m->metrics_dir && push_opt(&argv, "--metrics-dir", "%s", m->metrics_dir) < 0) ||
+	    (gtfobins && push_opt(&argv, "--gtfobins-dir", "%s", gtfobins) < 0) ||
+	    (sigma && push_opt(&argv, "--sigma-dir", "%s", sigma) < 0))
 		return coi_error_oom(err);
 	*ret = TAKE_PTR(argv);
 	return 0;

@@ -20,6 +20,8 @@
  *   syslog = true               --syslog                  syslog_socket (/dev/log, or
  *                                                           $COI_SYSLOG_SOCKET)
  *   metrics_dir                 --metrics-dir DIR         metrics_dir
+ *   detection.gtfobins_dir      --gtfobins-dir DIR        gtfobins_dir
+ *   detection.sigma_dir         --sigma-dir DIR           sigma_dir
  *   on_finding                  $COI_MONITOR_ON_FINDING   on_finding
  *   on_finding_url              $COI_MONITOR_ON_FINDING_URL  on_finding_url
  * The last two go in the supervisor's environment (monitor_config_env): a command or URL may

@@ -21,10 +21,7 @@ t_defer "chattr -R -i '$tmp' 2>/dev/null"
 SINK=$COI_BUILD/tools/dgram-sink
 
 ws=$tmp/ws
-mkdir -p "$ws/.coi" && git -C "$ws" init -q
-name="${COI_CONTAINER_PREFIX}$(printf '%s' "$ws" | sha256sum | cut -c1-8)-1"
-t_defer "incus delete -f $name"
-t_defer "'$COI' monitor '$name' --stop"
+mkdir -p "$ws/.coi"
 cat >"$tmp/user.toml" <<EOF
 [monitoring]
 enabled = true
@@ -48,14 +45,9 @@ export COI_SYSLOG_SOCKET=$tmp/log.sock
 t_defer "kill $! 2>/dev/null"
 for _ in $(seq 50); do grep -q ready "$tmp/sink.out" && break; sleep 0.1; done
 
-(cd "$ws" && exec env COI_CONFIG="$tmp/user.toml" "$COI" run --image "$T_IMAGE" -- sleep 90 \
-    >"$tmp/run.out" 2>&1) &
-pid=$!
-t_defer "kill -TERM $pid 2>/dev/null"
-t_wait_running "$name" || t_bail "the session did not come up ($(tail -c 600 "$tmp/run.out"))"
-for _ in $(seq 100); do [ -s "$COI_HOME/run/$name.pid" ] && break; sleep 0.1; done
+m_session "$ws" "$tmp/user.toml" || t_bail "the session did not come up ($(tail -c 600 "$ws.out"))"
 t_ok "the supervisor runs" test -s "$COI_HOME/run/$name.pid"
-t_like "the project's on_finding is dropped with a warning" "$(cat "$tmp/run.out")" \
+t_like "the project's on_finding is dropped with a warning" "$(cat "$ws.out")" \
     "monitoring.on_finding.*(approv|trust)"
 t_unlike() { if [[ "$2" =~ $3 ]]; then _t_result 1 "$1"; t_diag "got: '$2'"; else _t_result 0 "$1"; fi; }
 t_unlike "on_finding is not on the supervisor's command line (ps)" \
@@ -115,10 +107,15 @@ t_like "coi top --once prints the table" "$("$COI" top --once --interval 0.5 2>&
     "CONTAINER +CPU .*LAST FINDING
 (.*
 )?$name +[0-9.]+% .* on +warning [0-9]+s ago: Environment variable scanning detected"
-urow=$(t_as_user "$COI" top --once --json --interval 0.5 2>&1 | jq -c ".[] | select(.name == \"$name\")" 2>/dev/null)
-t_ok "coi top as an ordinary user: the same counters (not its monitor: another user's)" \
-    jq -e '.cpu_percent != null and .memory_bytes > 0 and .processes > 1 and .monitor == false' <<<"$urow"
-t_diag "as user 1234: $urow"
+# an ordinary user in incus-admin (uid 1234, its own coi home)
+admin=$(getent group incus-admin | cut -d: -f3)
+mkdir -p /tmp/coi-t-home-1234 && chown 1234:1234 /tmp/coi-t-home-1234
+urow=$(setpriv --reuid 1234 --regid 1234 --groups "${admin:-0}" env HOME=/tmp/coi-t-home-1234 \
+    COI_HOME=/tmp/coi-t-home-1234/.coi "$COI" top --once --json --interval 0.5 2>&1)
+t_like "coi top as an ordinary user in incus-admin: the same counters (not its monitor: \
+another user's)" "$(jq -c ".[] | select(.name == \"$name\") | [.cpu_percent != null, \
+.memory_bytes > 0, .processes > 1, .monitor]" <<<"$urow" 2>&1)" '^\[true,true,true,false\]$'
+t_diag "as user 1234: $(head -c 300 <<<"$urow")"
 
 "$COI" kill "$name" >/dev/null 2>&1
 for _ in $(seq 100); do [ -e "$prom" ] || break; sleep 0.1; done

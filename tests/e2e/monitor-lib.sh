@@ -66,3 +66,20 @@ m_supervisor_gone() {
     done
     return 1
 }
+
+# m_session WS CONFIG: a real session, `coi run -- sleep 90` in workspace WS (made a git
+# repository) with CONFIG as the user configuration, its output in WS.out; sets name and pid.
+# Waits (bounded) for the container and its supervisor; returns non-zero if either is missing.
+m_session() {
+    local ws=$1
+    mkdir -p "$ws" && git -C "$ws" init -q
+    name="${COI_CONTAINER_PREFIX:-coi-}$(printf '%s' "$ws" | sha256sum | cut -c1-8)-1"
+    t_defer "incus delete -f $name"
+    t_defer "'$COI' monitor '$name' --stop"
+    (cd "$ws" && exec env COI_CONFIG="$2" "$COI" run --image "$T_IMAGE" -- sleep 90 >"$ws.out" 2>&1) &
+    pid=$!
+    t_defer "kill -TERM $pid 2>/dev/null"
+    t_wait_running "$name" || return 1
+    for _ in $(seq 100); do [ -s "$COI_HOME/run/$name.pid" ] && return 0; sleep 0.1; done
+    return 1
+}

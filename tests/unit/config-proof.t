@@ -70,10 +70,6 @@ monitoring.auto_pause_on_high open
 monitoring.auto_kill_on_critical open
 monitoring.file_read_threshold_mb open
 monitoring.file_read_rate_mb_per_sec open
-detection.gtfobins_source monitor
-detection.gtfobins_dir monitor
-detection.sigma_source monitor
-detection.sigma_dir monitor
 defaults.profile open
 defaults.env_commands keys
 defaults.env_command_timeout keys

@@ -66,6 +66,14 @@ static void test_defaults(void)
 	CHECK(o.rules.read_threshold_mb == 50 && o.rules.write_threshold_mb == 50);
 	CHECK(o.rules.read_rate_mb_s == 10 && o.rules.write_rate_mb_s == 10);
 	CHECK(o.audit_retention_days == 30);
+	/* the rule directories, "~/" expanded: the supervisor has no config of its own */
+	CHECK(o.gtfobins_dir && o.gtfobins_dir[0] == '/' &&
+	      strstr(o.gtfobins_dir, "/.coi/gtfobins") != NULL);
+	CHECK(o.sigma_dir && o.sigma_dir[0] == '/' && strstr(o.sigma_dir, "/.coi/sigma") != NULL);
+	free(cfg->detection.sigma_dir);
+	cfg->detection.sigma_dir = strdup("rel/dir");
+	CHECK(monitor_config_argv(cfg, &(char **){NULL}, &err) == -EINVAL);
+	CHECK(strstr(err.msg, "'detection.sigma_dir' must be an absolute path"));
 	config_free(cfg);
 }
 
