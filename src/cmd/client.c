@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "incus/incus.h"
 #include "session/fleet.h"
+#include "session/incus-opts.h"
 #include "util/error.h"
 #include "util/strv.h"
 
@@ -15,7 +16,7 @@ static int client_new(const struct coi_config *cfg, struct incus_client **ret,
 {
 	struct incus_client_opts o;
 
-	config_incus_client_opts(cfg, &o);
+	session_incus_client_opts(cfg, &o);
 	return incus_client_new(&o, ret, err);
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* client.h: the Incus client every daemon-facing verb opens the same way: [incus] of the
  * configuration (user file, project file, profile), the environment over it
- * (config_incus_client_opts()). */
+ * (session_incus_client_opts()). */
 #pragma once
 
 struct coi_config;

@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "incus/incus.h"
 #include "monitor/settings.h"
+#include "session/incus-opts.h"
 #include "session/protect.h"
 #include "session/saved.h"
 #include "session/secrets.h"
@@ -341,7 +342,7 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 		if (r < 0)
 			return r;
 	}
-	config_incus_client_opts(sc->config, &o);
+	session_incus_client_opts(sc->config, &o);
 	r = incus_client_new(&o, &sc->client, err);
 	if (r < 0)
 		return r;

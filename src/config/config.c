@@ -71,7 +71,6 @@ struct layer {
 		return (type)-EINVAL;                                        \
 	}
 
-ENUM_STRINGS(net_mode, enum net_mode, _NET_MODE_MAX, "restricted", "allowlist", "open")
 ENUM_STRINGS(permission_mode, enum permission_mode, _PERMISSION_MODE_MAX, "bypass", "interactive")
 ENUM_STRINGS(tz_mode, enum tz_mode, _TZ_MODE_MAX, "host", "fixed", "utc")
 ENUM_STRINGS(one_liner_action, enum one_liner_action, _ONE_LINER_MAX, "critical", "warn", "off")

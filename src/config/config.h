@@ -21,16 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct coi_error;
-struct incus_client_opts;
+#include "util/netmode.h"
 
-enum net_mode {
-	NET_MODE_RESTRICTED,
-	NET_MODE_ALLOWLIST,
-	NET_MODE_OPEN,
-	_NET_MODE_MAX,
-	_NET_MODE_INVALID = -EINVAL,
-};
+struct coi_error;
 
 enum permission_mode {
 	PERMISSION_MODE_BYPASS,
@@ -56,8 +49,6 @@ enum one_liner_action {
 	_ONE_LINER_INVALID = -EINVAL,
 };
 
-const char *net_mode_to_string(enum net_mode m);
-enum net_mode net_mode_from_string(const char *s);
 const char *permission_mode_to_string(enum permission_mode m);
 enum permission_mode permission_mode_from_string(const char *s);
 const char *tz_mode_to_string(enum tz_mode m);
@@ -512,11 +503,6 @@ struct coi_config *config_free(struct coi_config *c);
 
 /* Check one file as a trusted layer over the defaults (coi config validate). Warnings as above. */
 int config_validate_file(const char *path, char ***ret_warnings, struct coi_error *err);
-
-/* The Incus client's options from [incus] (socket, remote_url, client_cert, client_key,
- * server_cert, project), the environment over them (incus_client_opts_apply_env()). The strings
- * point into c and the environment. */
-void config_incus_client_opts(const struct coi_config *c, struct incus_client_opts *ret);
 
 /* The protected paths in effect: protected_paths + additional_protected_paths - writable_paths,
  * minus .git/hooks when git.writable_hooks, empty when disable_protection. */

@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "health/internal.h"
 #include "incus/incus.h"
+#include "session/incus-opts.h"
 #include "session/naming.h"
 #include "util/json.h"
 #include "util/path.h"
@@ -251,7 +252,7 @@ static void ctx_open_incus(struct health_ctx *ctx)
 	struct incus_client_opts o;
 
 	if (ctx->cfg)
-		config_incus_client_opts(ctx->cfg, &o);
+		session_incus_client_opts(ctx->cfg, &o);
 	else
 		incus_client_opts_from_env(&o);
 	if (ctx->opts->socket) { /* --socket: this local daemon, whatever else says */

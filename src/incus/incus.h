@@ -68,7 +68,7 @@ char *incus_default_socket(void);
  * $COI_INCUS_PROJECT. The transport goes whole: $COI_INCUS_REMOTE sets remote_url; else
  * $INCUS_SOCKET or $INCUS_DIR choose the local socket (socket_path NULL, remote_url NULL: see
  * incus_default_socket()), over a configured remote too. The config fills o first
- * (config_incus_client_opts()), so the environment overrides [incus]. */
+ * (session_incus_client_opts()), so the environment overrides [incus]. */
 void incus_client_opts_apply_env(struct incus_client_opts *o);
 /* incus_client_opts_apply_env() over empty options. */
 void incus_client_opts_from_env(struct incus_client_opts *o);

@@ -59,7 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "netpolicy/netmode.h"
+#include "util/netmode.h"
 
 struct buf;
 struct coi_error;

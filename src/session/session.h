@@ -14,10 +14,10 @@
 #include <stdint.h>
 
 #include "incus/incus.h"
-#include "netpolicy/netmode.h"
 #include "session/credproxy.h"
 #include "session/naming.h"
 #include "util/cleanup.h"
+#include "util/netmode.h"
 
 struct coi_config;
 struct coi_error;

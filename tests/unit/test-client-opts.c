@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "incus/incus.h"
+#include "session/incus-opts.h"
 #include "tap.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -65,7 +66,7 @@ static void test_config_alone(void)
 	CHECK(c != NULL);
 	if (!c)
 		return;
-	config_incus_client_opts(c, &o);
+	session_incus_client_opts(c, &o);
 	CHECK_STREQ(o.socket_path, "/srv/incus/unix.socket");
 	CHECK_STREQ(o.project, "work");
 	CHECK(o.remote_url == NULL);
@@ -73,7 +74,7 @@ static void test_config_alone(void)
 
 	/* the defaults: project "default", socket from incus_default_socket() */
 	CHECK(config_new_default(&c, NULL) == 0);
-	config_incus_client_opts(c, &o);
+	session_incus_client_opts(c, &o);
 	CHECK(o.socket_path == NULL);
 	CHECK_STREQ(o.project, "default");
 	config_free(c);
@@ -90,7 +91,7 @@ static void test_env_over_config(void)
 	clear_env();
 	setenv("INCUS_SOCKET", "/env/unix.socket", 1);
 	setenv("COI_INCUS_PROJECT", "envproj", 1);
-	config_incus_client_opts(c, &o);
+	session_incus_client_opts(c, &o);
 	CHECK(o.socket_path == NULL); /* the environment's socket: */
 	sock = incus_default_socket();
 	CHECK_STREQ(sock, "/env/unix.socket");
@@ -100,7 +101,7 @@ static void test_env_over_config(void)
 	clear_env();
 	setenv("INCUS_DIR", "/var/lib/other", 1);
 	setenv("COI_INCUS_PROJECT", "", 1);
-	config_incus_client_opts(c, &o);
+	session_incus_client_opts(c, &o);
 	CHECK(o.socket_path == NULL);
 	CHECK_STREQ(o.project, "work");
 	free(sock);
@@ -118,7 +119,7 @@ static void test_remote(void)
 	if (!c)
 		return;
 	clear_env();
-	config_incus_client_opts(c, &o);
+	session_incus_client_opts(c, &o);
 	CHECK_STREQ(o.remote_url, "https://cluster:8443");
 	CHECK_STREQ(o.client_cert, "/c.crt");
 	CHECK_STREQ(o.server_cert, "/s.crt");
@@ -126,7 +127,7 @@ static void test_remote(void)
 	/* the environment's remote, with one certificate of its own */
 	setenv("COI_INCUS_REMOTE", "https://other:8443", 1);
 	setenv("COI_INCUS_CLIENT_CERT", "/env.crt", 1);
-	config_incus_client_opts(c, &o);
+	session_incus_client_opts(c, &o);
 	CHECK_STREQ(o.remote_url, "https://other:8443");
 	CHECK_STREQ(o.client_cert, "/env.crt");
 	CHECK_STREQ(o.client_key, "/c.key");
@@ -134,7 +135,7 @@ static void test_remote(void)
 	/* a local socket from the environment wins over a configured remote */
 	clear_env();
 	setenv("INCUS_SOCKET", "/env/unix.socket", 1);
-	config_incus_client_opts(c, &o);
+	session_incus_client_opts(c, &o);
 	CHECK(o.remote_url == NULL && o.socket_path == NULL);
 	clear_env();
 	config_free(c);
@@ -150,7 +151,7 @@ static void test_client(void)
 	if (!c)
 		return;
 	clear_env();
-	config_incus_client_opts(c, &o);
+	session_incus_client_opts(c, &o);
 	CHECK(incus_client_new(&o, &cl, NULL) == 0);
 	CHECK(cl && !incus_client_is_remote(cl));
 	CHECK_STREQ(incus_client_project(cl), "work");

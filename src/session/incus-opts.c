@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* incus-opts.c: the Incus client's options from [incus], under the environment. */
+/* incus-opts.c: see incus-opts.h. */
+#include "session/incus-opts.h"
+
 #include "config/config.h"
 #include "incus/incus.h"
 
-void config_incus_client_opts(const struct coi_config *c, struct incus_client_opts *ret)
+void session_incus_client_opts(const struct coi_config *c, struct incus_client_opts *ret)
 {
 	*ret = (struct incus_client_opts){
 	        .socket_path = c->incus.socket,
