@@ -33,7 +33,7 @@ for way in "one SIGTERM" "two SIGTERMs"; do
     [ "$way" = "one SIGTERM" ] || { sleep 0.5; kill -TERM "$pid"; }
     t_ok "$way: coi ends" ended "$pid"
     wait "$pid"
-    t_is "$way: and fails" "$?" 1
+    t_is "$way: and fails as one cut short by SIGTERM (128 + 15)" "$?" 143
     t_like "$way: saying why" "$(cat "$ws.out")" "did not end on Terminated \(is the container frozen\?\)"
     t_ok "$way: the container is deleted" t_wait_ws_clear "$ws"
     t_is "$way: no rule of it is left" "$(nft list ruleset | grep -c "coi:$name" || true)" 0
