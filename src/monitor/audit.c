@@ -1,26 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* audit.c: the JSONL audit writer. Encoding goes through jansson; the typed struct threat is
- * the only input, so the schema lives in one function. */
+/* audit.c: the JSONL audit writer and its retention. Encoding goes through jansson; the typed
+ * struct threat is the only input, so the schema lives in one function (threat_to_object(), in
+ * audit-threat.c). Reading a log back (verify, the last finding) is in audit-read.c. */
 #include "monitor/audit.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "monitor/audit-chain.h"
 #include "util/buf.h"
 #include "util/error.h"
-#include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/path.h"
@@ -42,179 +40,6 @@ struct audit {
 	audit_sink_fn sink;
 	void *sink_data;
 };
-
-static const char *const action_names[_ACTION_MAX] = {"logged", "alerted", "paused", "killed",
-                                                      "deduplicated"};
-
-const char *threat_action_to_string(enum threat_action a)
-{
-	return a >= 0 && a < _ACTION_MAX ? action_names[a] : "logged";
-}
-
-void threat_init(struct threat *t)
-{
-	uint8_t b[16] = {0};
-
-	if (getrandom(b, sizeof(b), 0) != sizeof(b)) {
-		/* Not fatal: ids only need to be unique within a log. */
-		struct timespec now;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		memcpy(b, &now, sizeof(now) < sizeof(b) ? sizeof(now) : sizeof(b));
-	}
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(t->id, sizeof(t->id),
-	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-	         b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-	         b[15]);
-	clock_gettime(CLOCK_REALTIME, &t->time);
-}
-
-static void format_time(const struct timespec *ts, char out[40])
-{
-	struct tm tm;
-	char base[24];
-
-	gmtime_r(&ts->tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 40, "%s.%09ldZ", base, ts->tv_nsec);
-}
-
-/* json_pack with "s?" would drop NULLs as null; the original omits empty fields, so do that. */
-static int set_str(json_t *o, const char *key, const char *v)
-{
-	return v && *v ? json_object_set_new(o, key, json_string(v)) : 0;
-}
-
-static json_t *evidence_process(const struct threat *t)
-{
-	json_t *o = json_object(), *ind = json_array();
-
-	if (!o || !ind)
-		goto oom;
-	if (json_object_set_new(o, "pid", json_integer(t->ev.process.pid)) < 0 ||
-	    set_str(o, "command", t->ev.process.command) < 0 ||
-	    set_str(o, "user", t->ev.process.user) < 0 ||
-	    set_str(o, "pattern", t->ev.process.pattern) < 0)
-		goto oom;
-	for (size_t i = 0; i < ELEMENTSOF(t->ev.process.indicators) && t->ev.process.indicators[i];
-	     i++)
-		if (json_array_append_new(ind, json_string(t->ev.process.indicators[i])) < 0)
-			goto oom;
-	if (json_array_size(ind) == 0) {
-		json_decref(ind);
-		return o;
-	}
-	if (json_object_set_new(o, "indicators", ind) < 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-oom:
-	json_decref(o);
-	json_decref(ind);
-	return NULL;
-}
-
-static json_t *evidence_network(const struct threat *t)
-{
-	json_t *o = json_object(), *conn = json_object();
-
-	if (!o || !conn || set_str(conn, "protocol", t->ev.network.protocol) < 0 ||
-	    set_str(conn, "local_addr", t->ev.network.local_addr) < 0 ||
-	    set_str(conn, "remote_addr", t->ev.network.remote_addr) < 0 ||
-	    set_str(conn, "state", t->ev.network.state) < 0 ||
-	    /* a record of [monitoring.nft] (level info) is no suspicion */
-	    json_object_set_new(conn, "suspicious", json_boolean(t->level != THREAT_INFO)) < 0 ||
-	    set_str(conn, "suspect_reason", t->ev.network.suspect_reason) < 0 ||
-	    json_object_set(o, "connection", conn) < 0 ||
-	    set_str(o, "reason", t->ev.network.reason) < 0 ||
-	    set_str(o, "remote_host", t->ev.network.remote_host) < 0) {
-		json_decref(o);
-		json_decref(conn);
-		return NULL;
-	}
-	json_decref(conn);
-	return o;
-}
-
-static json_t *evidence(const struct threat *t)
-{
-	bool w = t->kind == EVIDENCE_FILE_WRITE;
-
-	switch (t->kind) {
-	case EVIDENCE_PROCESS:
-		return evidence_process(t);
-	case EVIDENCE_NETWORK:
-		return evidence_network(t);
-	case EVIDENCE_FILESYSTEM:
-	case EVIDENCE_FILE_WRITE:
-		return json_pack("{s:f, s:f, s:f, s:I}", w ? "write_bytes_mb" : "read_bytes_mb",
-		                 t->ev.io.mb, w ? "write_rate_mb_per_sec" : "read_rate_mb_per_sec",
-		                 t->ev.io.rate_mb_s, "threshold_mb", t->ev.io.threshold_mb,
-		                 "duration", (json_int_t)t->ev.io.duration_ns);
-	case EVIDENCE_PROCESS_COUNT:
-		return json_pack("{s:i, s:i, s:i}", "count", (int)t->ev.process_count.count,
-		                 "threshold", (int)t->ev.process_count.threshold, "delta",
-		                 t->ev.process_count.delta);
-	case EVIDENCE_DISK_SPACE:
-		return json_pack("{s:s, s:I, s:I, s:f}", "path",
-		                 t->ev.disk.path ? t->ev.disk.path : "", "used_mb",
-		                 (json_int_t)t->ev.disk.used_mb, "total_mb",
-		                 (json_int_t)t->ev.disk.total_mb, "percent", t->ev.disk.percent);
-	case EVIDENCE_NONE:
-		break;
-	}
-	return json_object();
-}
-
-static const char *evidence_key(enum evidence_kind k)
-{
-	static const char *const keys[] = {
-	        [EVIDENCE_NONE] = NULL,
-	        [EVIDENCE_PROCESS] = "process",
-	        [EVIDENCE_NETWORK] = "network",
-	        [EVIDENCE_FILESYSTEM] = "filesystem",
-	        [EVIDENCE_FILE_WRITE] = "file_write",
-	        [EVIDENCE_PROCESS_COUNT] = "process_count",
-	        [EVIDENCE_DISK_SPACE] = "disk_space",
-	};
-	return keys[k];
-}
-
-json_t *threat_to_object(const struct threat *t)
-{
-	json_t *o, *ev = NULL, *sub;
-	char ts[40];
-
-	format_time(&t->time, ts);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", t->id, "timestamp", ts, "level",
-	              threat_level_to_string(t->level), "category", t->category ? t->category : "",
-	              "title", t->title ? t->title : "", "description",
-	              t->description ? t->description : "", "action",
-	              threat_action_to_string(t->action));
-	if (!o || set_str(o, "rule", t->rule) < 0)
-		goto oom;
-	if (t->response_ms > 0 &&
-	    json_object_set_new(o, "response_ms", json_real(t->response_ms)) < 0)
-		goto oom;
-	if (t->contained_ms > 0 &&
-	    json_object_set_new(o, "contained_ms", json_real(t->contained_ms)) < 0)
-		goto oom;
-	ev = json_object();
-	if (!ev || json_object_set_new(o, "evidence", ev) < 0)
-		goto oom;
-	if (evidence_key(t->kind)) {
-		sub = evidence(t);
-		if (!sub || json_object_set_new(ev, evidence_key(t->kind), sub) < 0)
-			goto oom;
-	}
-	return o;
-oom:
-	json_decref(o);
-	return NULL;
-}
 
 static char *dump(const json_t *o)
 {
@@ -714,148 +539,4 @@ int audit_prune(const char *path, time_t cutoff, struct coi_error *err)
 		return coi_error_oom(err);
 	r = write_file_atomic(path, out.data, out.len, 0600, err);
 	return r < 0 ? r : (int)(records - before);
-}
-
-/* ---- checking a log ------------------------------------------------------------------------ */
-
-int audit_head_path(const char *container, char **ret, struct coi_error *err)
-{
-	char *p = NULL;
-	int r = audit_path(container, &p, err);
-
-	if (r < 0)
-		return r;
-	strcpy(p + strlen(p) - strlen(".jsonl"), ".head"); /* shorter: fits */
-	*ret = p;
-	return 0;
-}
-
-/* Feeds fd's lines to v; a line longer than AUDIT_LINE_MAX is fed cut (it is no record). */
-static int feed_lines(int fd, struct audit_verify *v)
-{
-	_cleanup_buf_ struct buf line = BUF_INIT(AUDIT_LINE_MAX);
-	char chunk[65536];
-	bool cut = false;
-	ssize_t n;
-	int r;
-
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		for (char *p = chunk, *end = chunk + n; p < end;) {
-			char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t take = (size_t)((nl ? nl : end) - p);
-
-			if (!cut && buf_append(&line, p, take) < 0)
-				cut = true; /* keep what fits; the rest of the line is skipped */
-			p += take;
-			if (!nl)
-				break;
-			p++;
-			r = audit_verify_line(v, buf_str(&line), line.len);
-			if (r < 0)
-				return r;
-			buf_reset(&line);
-			cut = false;
-		}
-	}
-	if (n < 0)
-		return -errno;
-	/* a last line without its newline (a torn write) is still a line */
-	return line.len > 0 ? audit_verify_line(v, buf_str(&line), line.len) : 0;
-}
-
-int audit_verify_log(const char *container, const struct audit_link *anchor,
-                     struct audit_verify *ret, struct coi_error *err)
-{
-	_cleanup_free_ char *path = NULL, *head_path = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	struct audit_link head;
-	bool has_head;
-	int r;
-
-	r = audit_path(container, &path, err);
-	if (r >= 0)
-		r = audit_head_path(container, &head_path, err);
-	if (r < 0)
-		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return coi_error_errno(err, errno, "cannot open '%s'", path);
-	/* the writer holds an exclusive lock while it appends a line and moves its head */
-	if (flock(fd, LOCK_SH) < 0)
-		return coi_error_errno(err, errno, "cannot lock '%s'", path);
-	r = audit_head_read(head_path, &head);
-	if (r < 0 && r != -ENOENT && r != -EBADMSG)
-		return coi_error_errno(err, r, "cannot read '%s'", head_path);
-	has_head = r >= 0;
-	audit_verify_init(ret, has_head ? &head : NULL, anchor);
-	r = feed_lines(fd, ret);
-	if (r < 0)
-		return coi_error_errno(err, r, "cannot read '%s'", path);
-	audit_verify_end(ret);
-	return 0;
-}
-
-/* ---- the last finding ---------------------------------------------------------------------- */
-
-#define AUDIT_TAIL_READ (256u << 10)
-
-static bool finding_of(const char *line, size_t len, enum threat_level min,
-                       struct audit_finding *ret)
-{
-	_cleanup_json_ json_t *o = json_loadb(line, len, 0, NULL);
-	const char *action = json_get_str(o, "action"), *ts = json_get_str(o, "timestamp");
-	int level = threat_level_from_string(json_get_str(o, "level"));
-	struct tm tm = {0};
-
-	if (level < 0 || (enum threat_level)level < min || !action ||
-	    strcmp(action, "deduplicated") == 0)
-		return false;
-	*ret = (struct audit_finding){.level = (enum threat_level)level};
-	(void)snprintf(ret->title, sizeof(ret->title), "%s", json_get_str(o, "title") ?: "");
-	(void)snprintf(ret->action, sizeof(ret->action), "%s", action);
-	(void)snprintf(ret->timestamp, sizeof(ret->timestamp), "%s", ts ?: "");
-	if (ts && strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm))
-		ret->time = timegm(&tm);
-	return true;
-}
-
-int audit_last_finding(const char *container, enum threat_level min, struct audit_finding *ret)
-{
-	_cleanup_free_ char *path = NULL, *b = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	struct audit_finding f;
-	const char *p;
-	struct stat st;
-	off_t from;
-	ssize_t n;
-	int found = 0;
-
-	if (audit_path(container, &path, NULL) < 0)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !(b = malloc(AUDIT_TAIL_READ + 1)))
-		return -ENOMEM;
-	from = st.st_size > (off_t)AUDIT_TAIL_READ ? st.st_size - (off_t)AUDIT_TAIL_READ : 0;
-	n = pread(fd, b, AUDIT_TAIL_READ, from);
-	if (n < 0)
-		return -errno;
-	b[n] = 0;
-	/* a cut first line is no record: skip it */
-	p = b;
-	if (from) {
-		p = strchr(b, '\n');
-		p = p ? p + 1 : b + n;
-	}
-	while (*p) {
-		const char *nl = strchrnul(p, '\n');
-
-		if (finding_of(p, (size_t)(nl - p), min, &f)) {
-			*ret = f;
-			found = 1;
-		}
-		p = *nl ? nl + 1 : nl;
-	}
-	return found;
 }
