@@ -79,8 +79,10 @@ static int push_all(char ***argv, const char *const *args, const char *id)
 			a = strdup(id);
 		else
 			a = strdup(args[i]);
-		if (strv_consume(argv, a) < 0)
-			return -1;
+		int r = strv_consume(argv, a);
+
+		if (r < 0)
+			return r; /* -ENOMEM */
 	}
 	return 0;
 }
