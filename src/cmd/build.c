@@ -323,11 +323,14 @@ static int run(int argc, char **argv)
 	}
 	incus_interrupt_on_signals();
 	r = image_build(c, &a.o, &res, &err);
+	if (res.leftover)
+		cmd_warnf("%s", res.leftover);
 	if (r < 0) {
 		if (r == -ECANCELED)
 			fprintf(stderr,
 			        "coi: build interrupted; the build container was deleted and the "
 			        "previous image kept\n");
+		image_build_result_release(&res);
 		build_args_release(&a);
 		return cmd_fail(&err);
 	}

@@ -64,6 +64,7 @@ void image_build_result_release(struct image_build_result *r)
 	free(r->fingerprint);
 	free(r->version_alias);
 	free(r->base);
+	free(r->leftover);
 	*r = (struct image_build_result){0};
 }
 
@@ -412,10 +413,11 @@ static void build_undo(struct build_ctx *b)
 	build_progress(b, IMAGE_PHASE_CLEANUP, -1, "deleting build container '%s'", b->container);
 	if (b->create_failed)
 		wait_container_ops(b);
-	if (incus_instance_delete(b->c, b->container, true, &e) < 0 && e.code != -ENOENT)
-		log_warn(
-		        "cannot delete build container '%s': %s; delete it with 'incus delete -f %s'",
-		        b->container, coi_error_message(&e), b->container);
+	if (incus_instance_delete(b->c, b->container, true, &e) < 0 && e.code != -ENOENT &&
+	    asprintf(&b->res->leftover,
+	             "cannot delete build container '%s': %s; delete it with 'incus delete -f %s'",
+	             b->container, coi_error_message(&e), b->container) < 0)
+		b->res->leftover = NULL;
 	b->container_made = false;
 }
 
@@ -526,8 +528,11 @@ int image_build(struct incus_client *c, const struct image_build_opts *opts,
 	r = build_steps(&b, alias);
 	build_undo(&b);
 	if (r < 0) {
+		char *leftover = TAKE_PTR(res.leftover);
+
 		free(b.base_alias);
 		image_build_result_release(&res);
+		*ret = (struct image_build_result){.leftover = leftover};
 		return r;
 	}
 	res.size = image_size(c, res.fingerprint);

@@ -109,10 +109,14 @@ struct image_build_result {
 	double total_seconds;
 	int64_t size; /* bytes, as the daemon reports the published image */
 	int pruned;   /* old versions deleted */
+	/* Set, on success and on failure alike, when the build container could not be deleted:
+	 * what to tell the user ("cannot delete build container ...; delete it with ..."). */
+	char *leftover;
 };
 void image_build_result_release(struct image_build_result *r);
 
-/* Builds the image (see the invariants at the top). */
+/* Builds the image (see the invariants at the top). On failure *ret holds only leftover, which
+ * the caller releases with image_build_result_release() as on success. */
 int image_build(struct incus_client *c, const struct image_build_opts *opts,
                 struct image_build_result *ret, struct coi_error *err);
 
