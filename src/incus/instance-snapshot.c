@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* snapshot.c: instance snapshots: create, list, restore, delete. */
+/* instance-snapshot.c: instance snapshots: create, list, restore, delete. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

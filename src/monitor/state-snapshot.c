@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* snapshot.c: a one-time look at a container for `coi monitor`: its processes (from the cgroup,
- * read on the host), its sockets (sock_diag, root only), its I/O counters and /tmp. */
+/* state-snapshot.c: monitor_snapshot(), a one-time look at a container for `coi monitor`: its
+ * processes (from the cgroup, read on the host), its sockets (sock_diag, root only), its I/O
+ * counters and /tmp. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
