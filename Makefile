@@ -46,8 +46,8 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o) $(O)/gen/builtin-rules.o
 RULE_FILES := $(sort $(wildcard rules/gtfobins/* rules/sigma/*.yml))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
-TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
-TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(O)/tools/%)
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c)) tests/fake-incusd/fake-incusd.c
+TOOL_BINS := $(patsubst %.c,$(O)/tools/%,$(notdir $(TOOL_SRCS)))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 
 .PHONY: FORCE all dev asan release check check-asan unit tools fuzz format format-check lint \
@@ -109,6 +109,12 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(O)/libcoi.a
 	$(Q)$(CC) $(COI_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/tools/%: $(O)/tests/tools/%.o $(O)/libcoi.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(COI_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The fake Incus daemon lives with its cases in tests/fake-incusd/.
+$(O)/tools/fake-incusd: $(O)/tests/fake-incusd/fake-incusd.o $(O)/libcoi.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(COI_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

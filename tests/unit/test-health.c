@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fake-incusd.h"
+#include "../fake-incusd/fake-incusd.h"
 #include "health/health.h"
 #include "health/internal.h"
 #include "incus/incus.h"

@@ -3,7 +3,7 @@
  * changes with every input and only with them; version aliases are recognised exactly. */
 #include <string.h>
 
-#include "fake-incusd.h"
+#include "../fake-incusd/fake-incusd.h"
 #include "image/image.h"
 #include "incus/incus.h"
 #include "tap.h"

@@ -8,7 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "fake-incusd.h"
+#include "../fake-incusd/fake-incusd.h"
 #include "incus/incus.h"
 #include "incus/internal.h"
 #include "tap.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fake-incusd.h"
+#include "../fake-incusd/fake-incusd.h"
 #include "incus/incus.h"
 #include "monitor/audit.h"
 #include "monitor/monitor.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* fake-incusd.h: start and stop tests/tools/fake-incusd from a unit test. fake_start() serves one
- * case file of tests/fake-incusd/cases/ on a fresh socket; fake_stop() returns 0 when the fake saw
- * exactly the requests the case expects. */
+/* fake-incusd.h: start and stop the fake daemon (fake-incusd.c, beside this file) from a unit
+ * test. fake_start() serves one case file of tests/fake-incusd/cases/ on a fresh socket;
+ * fake_stop() returns 0 when the fake saw exactly the requests the case expects. */
 #pragma once
 
 #include <signal.h>
