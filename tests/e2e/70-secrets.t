@@ -6,7 +6,8 @@
 # there) receives the real values, while inside the container, as root, they appear nowhere:
 # not in any process's environment, any file of the root filesystem or the home, nor the agent's
 # login file. A placeholder sent to another secret's host is refused and recorded (HIGH); a
-# stream arrives in the pieces it was sent in; an expired login is renewed on the host; and the
+# stream arrives in the pieces it was sent in; git over HTTPS gets the token through its
+# credential helper (the built-in 'github'); an expired login is renewed on the host; and the
 # built-in 'anthropic' secret implied by forward_env, in allowlist mode with nothing allowed,
 # reaches the upstream with its real key.
 # Keys whose effect this file shows (src/config/keys.c names it as their proof): secrets,
@@ -26,14 +27,15 @@ export COI_HOME=$tmp/coi-home
 name=$(t_session_name "$ws" 1)
 
 # --- the fake upstream: its own CA, in its own network namespace ---
-egress_upstream coit-sec 192.168.252 api.test other.test auth.test
+egress_upstream coit-sec 192.168.252 api.test other.test auth.test git.test
 
 # --- the secrets: two API keys for two hosts, and a login that has expired ---
 KEY=real-key-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 OTHER=real-other-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+GH=real-gh-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 ACCESS=real-access-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 REFRESH=real-refresh-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
-export COI_T_KEY=$KEY COI_T_OTHER=$OTHER
+export COI_T_KEY=$KEY COI_T_OTHER=$OTHER COI_T_GH=$GH
 mkdir -p "$tmp/home/.claude"
 printf '{"claudeAiOauth": {"accessToken": "%s", "refreshToken": "%s", "expiresAt": %s, "scopes": ["user:inference"]}}\n' \
     "$ACCESS" "$REFRESH" $((($(date +%s) - 600) * 1000)) >"$tmp/home/.claude/.credentials.json"
@@ -52,6 +54,11 @@ env = "COI_T_OTHER"
 hosts = ["other.test"]
 header = "x-api-key"
 container_env = "OTHER_API_KEY"
+
+[[secrets]]
+builtin = "github"
+env = "COI_T_GH"
+hosts = ["git.test"]
 
 [[secrets]]
 builtin = "claude"
@@ -73,6 +80,7 @@ rt=$(jq -r .claudeAiOauth.refreshToken ~/.claude/.credentials.json)
 echo "login=$(curl -sS --max-time 20 -H "Authorization: Bearer $tok" https://api.test/v1/login)"
 echo "wrong=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -H "x-api-key: $TEST_API_KEY" https://other.test/x)"
 echo "wrong_rt=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -d "refresh_token=$rt" https://api.test/oauth/token)"
+echo "git_rc=$(GIT_TERMINAL_PROMPT=0 timeout 20 git ls-remote https://git.test/o/r.git >/dev/null 2>&1; echo $?)"
 curl -sSN --max-time 20 -H "x-api-key: $TEST_API_KEY" 'https://api.test/stream?n=4&gap=400' |
     while IFS= read -r l; do [ -n "$l" ] && echo "stream $(date +%s%N) $l"; done
 echo "ca=$(grep -c 'coi:begin proxy-ca' /etc/ssl/certs/ca-certificates.crt)"
@@ -82,12 +90,12 @@ sudo -n sh -c '
   for p in /proc/[0-9]*; do tr "\0" "\n" <"$p/environ"; done 2>/dev/null >/root/all-env
   echo "env_lines=$(wc -l </root/all-env) env_placeholder=$(grep -c "^TEST_API_KEY=coi" /root/all-env)"
   shift 0
-  echo "found=[$(grep -rlsE -e "$1" -e "$2" -e "$3" -e "$4" --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev / | tr "\n" " ")]"
+  echo "found=[$(grep -rlsE -e "$1" -e "$2" -e "$3" -e "$4" -e "$5" --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev / | tr "\n" " ")]"
 ' sh "$@"
 X
 t0=$(date +%s)
 out=$("$COI" run --image "$IMAGE" -- sh /workspace/inside.sh "$(needle "$KEY")" "$(needle "$OTHER")" \
-    "$(needle "$ACCESS")" "$(needle "$REFRESH")" 2>"$tmp/err" </dev/null) || true
+    "$(needle "$ACCESS")" "$(needle "$REFRESH")" "$(needle "$GH")" 2>"$tmp/err" </dev/null) || true
 t_diag "session: $(($(date +%s) - t0)) s"
 t_like "the placeholder's request reaches the upstream" "$out" "api=ok"
 t_ok "the upstream received the real key" grep -qF "x-api-key: $KEY" "$tmp/up.log"
@@ -99,6 +107,8 @@ t_ok "the expired login was renewed on the host with the real refresh token" \
 t_ok "the upstream received the renewed token" grep -qF "Authorization: Bearer access-from-$REFRESH" "$tmp/up.log"
 t_ok "the host's login file holds the new tokens" \
     grep -qF "\"accessToken\": \"access-from-$REFRESH\"" "$tmp/home/.claude/.credentials.json"
+t_ok "git over HTTPS: the host received the real token in git's Basic credentials" \
+    grep -qF "Authorization: Basic $(printf 'x-access-token:%s' "$GH" | base64 -w0)" "$tmp/up.log"
 t_like "a placeholder sent to another secret's host is refused" "$out" "wrong=403"
 t_like "the refresh token's placeholder is sent nowhere" "$out" "wrong_rt=403"
 t_fails "the refused request never reached the upstream" grep -q "^GET /x " "$tmp/up.log"

@@ -11,6 +11,8 @@
  *
  *   GET  /stream?n=N&gap=MS   server-sent events: N events of "data: <i>", each in its own
  *                             chunk, MS milliseconds apart (defaults 5 and 200)
+ *   GET  .../info/refs        without Authorization: 401 asking for Basic (git then sends its
+ *                             credentials)
  *   POST /oauth/token         a refresh: the body's refresh_token R (form or JSON) gives
  *                             {"access_token":"access-from-R","refresh_token":"R-next",
  *                             "expires_in":3600}
@@ -228,6 +230,14 @@ static int serve(SSL *ssl, const http_parser *p, const struct req *r)
 	int n;
 
 	record(p, r);
+	/* git over HTTPS sends its credentials only when asked */
+	if (memmem(r->url, r->url_len, "/info/refs", 10) &&
+	    !memmem(r->head, r->head_len, "Authorization:", 14)) {
+		n = snprintf(resp, sizeof(resp),
+		             "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n"
+		             "Content-Length: 0\r\n\r\n");
+		return ssl_send(ssl, resp, (size_t)n);
+	}
 	if (r->url_len >= 7 && strncmp(r->url, "/stream", 7) == 0) {
 		char url[4096];
 
