@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "egress/secret.h"
 #include "session/protect.h"
 #include "session/secrets.h"
 #include "session/session.h"
 #include "util/buf.h"
+#include "util/strv.h"
 
 #define BLOCK_BEGIN "<!-- coi:begin sandbox context (rewritten at every start) -->"
 #define BLOCK_END   "<!-- coi:end sandbox context -->"
@@ -98,6 +100,24 @@ static int render_env(struct buf *b, const struct session_opts *o)
 	return r < 0 ? r : buf_puts(b, o->n_env ? " (values not shown here).\n" : "none.\n");
 }
 
+/* Secrets kept on the host (session/credproxy.h): the agent sees placeholders; it should know they
+ * work for their hosts only, and are not broken keys. */
+static int render_secrets(struct buf *b, const struct session_opts *o)
+{
+	_cleanup_strv_free_ char **hosts = o->secrets ? egress_set_hosts(o->secrets) : NULL;
+	_cleanup_free_ char *list = hosts ? strv_join(hosts, ", ") : NULL;
+
+	if (!o->secrets)
+		return 0;
+	if (!list)
+		return -ENOMEM;
+	return buf_printf(b,
+	                  "- Credentials (API keys, logins) here are placeholders: the host puts "
+	                  "the real values into HTTPS requests to %s only. Use them as they are; a "
+	                  "placeholder sent anywhere else is refused and reported.\n",
+	                  list);
+}
+
 /* What the user forwarded: sockets in, ports out (session/forward.c). */
 static int render_forwards(struct buf *b, const struct session_opts *o)
 {
@@ -156,6 +176,8 @@ int context_render(const struct session *s, struct buf *out)
 		r = render_hidden(out, s);
 	if (r >= 0)
 		r = render_env(out, o);
+	if (r >= 0)
+		r = render_secrets(out, o);
 	if (r >= 0)
 		r = render_forwards(out, o);
 	if (r >= 0)

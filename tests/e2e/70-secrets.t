@@ -85,6 +85,7 @@ curl -sSN --max-time 20 -H "x-api-key: $TEST_API_KEY" 'https://api.test/stream?n
     while IFS= read -r l; do [ -n "$l" ] && echo "stream $(date +%s%N) $l"; done
 echo "ca=$(grep -c 'coi:begin proxy-ca' /etc/ssl/certs/ca-certificates.crt)"
 echo "hosts=$(grep -c ' api.test$' /etc/hosts)"
+echo "context=$(grep -c 'placeholders: the host puts the real values into HTTPS requests to api.test, other.test, git.test only' ~/SANDBOX_CONTEXT.md)"
 echo "placeholders=$(printf '%s' "$TEST_API_KEY" | grep -c '^coi[0-9a-f]\{40\}$') $(printf '%s' "$tok" | grep -c '^sk-ant-oat01-coi')"
 sudo -n sh -c '
   for p in /proc/[0-9]*; do tr "\0" "\n" <"$p/environ"; done 2>/dev/null >/root/all-env
@@ -124,6 +125,7 @@ t_is "a stream's 4 events all arrive" "$n_ev" 4
 t_ok "in their pieces, as sent 400 ms apart ($(((${last:-0} - ${first:-0}) / 1000000)) ms from first to last)" \
     test $(((${last:-0} - ${first:-0}) / 1000000)) -ge 1000
 t_like "the proxy's CA is in the system bundle, the test hosts lead to it" "$out" "ca=1"$'\n'"hosts=1"
+t_like "the agent's sandbox context says its credentials are placeholders, and for which hosts" "$out" "context=1"
 t_like "inside, as root: the environment was read" "$out" "env_lines=[1-9][0-9]* env_placeholder=[1-9]"
 t_like "inside, as root: no value in any environment or file" "$out" "found=\[\]"
 t_fails "no proxy or CA file is left on the host" ls "$COI_HOME/run/$name.egress-ca.pem"

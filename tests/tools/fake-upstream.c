@@ -233,9 +233,10 @@ static int serve(SSL *ssl, const http_parser *p, const struct req *r)
 	/* git over HTTPS sends its credentials only when asked */
 	if (memmem(r->url, r->url_len, "/info/refs", 10) &&
 	    !memmem(r->head, r->head_len, "Authorization:", 14)) {
-		n = snprintf(resp, sizeof(resp),
-		             "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n"
-		             "Content-Length: 0\r\n\r\n");
+		n = snprintf(
+		        resp, sizeof(resp),
+		        "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n"
+		        "Content-Length: 0\r\n\r\n");
 		return ssl_send(ssl, resp, (size_t)n);
 	}
 	if (r->url_len >= 7 && strncmp(r->url, "/stream", 7) == 0) {
