@@ -4,8 +4,8 @@
  * apply, refresh, stale purge, open mode, remove and purge-orphans by reading the tables back.
  * The veths named here need not exist (an iifname match is by name) and no packet is sent.
  * Skips (77) when not root; deletes its tables at the end. It runs in a network namespace of its
- * own where it can make one: an empty ruleset to read back, not the host's (which other sessions and
- * tests fill: listing it took seconds per step), and nothing left on the host if it dies. */
+ * own where it can make one: an empty ruleset to read back, not the host's (which other sessions
+ * and tests fill: listing it took seconds per step), and nothing left on the host if it dies. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
