@@ -52,6 +52,7 @@ static int end_session(struct incus_client *c, const struct incus_instance *in, 
 {
 	const char *name = in->name;
 	struct coi_error err = {0};
+	char **report = NULL;
 	int r;
 
 	if (!persistent) {
@@ -64,10 +65,11 @@ static int end_session(struct incus_client *c, const struct incus_instance *in, 
 	if (persistent) {
 		r = incus_instance_set_state(c, name, INCUS_ACTION_STOP, true, -1, &err);
 		if (r >= 0)
-			r = fleet_cleanup_host(name, NULL, &err);
+			r = fleet_cleanup_host(name, NULL, &report, &err);
 	} else {
-		r = fleet_kill(c, name, NULL, &err);
+		r = fleet_kill(c, name, NULL, &report, &err);
 	}
+	cmd_print_report(report);
 	if (r < 0)
 		return cmd_fail(&err);
 	fprintf(stderr, "coi: session %s ended\n", name);

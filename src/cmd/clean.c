@@ -74,12 +74,15 @@ static int act(struct incus_client *c, const char *name, const char *why, bool k
                const struct clean_opts *o)
 {
 	struct coi_error err = {0};
+	char **report = NULL;
 	int r;
 
 	printf("%s %s (%s)\n", o->dry_run ? "would remove" : "removing", name, why);
 	if (o->dry_run)
 		return 0;
-	r = kill_container ? fleet_kill(c, name, NULL, &err) : fleet_cleanup_host(name, NULL, &err);
+	r = kill_container ? fleet_kill(c, name, NULL, &report, &err)
+	                   : fleet_cleanup_host(name, NULL, &report, &err);
+	cmd_print_report(report);
 	if (r < 0)
 		fprintf(stderr, "coi: cannot clean '%s': %s\n", name, coi_error_message(&err));
 	return r;

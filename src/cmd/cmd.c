@@ -7,6 +7,7 @@
 
 #include "cmd/output.h"
 #include "util/error.h"
+#include "util/strv.h"
 #include "util/term.h"
 
 #ifndef COI_VERSION
@@ -88,6 +89,12 @@ int cmd_failf(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return EXIT_FAIL;
+}
+
+void cmd_print_report(char **lines)
+{
+	cmd_warnings(lines);
+	strv_free(lines);
 }
 
 bool cmd_wants_help(int argc, char **argv)

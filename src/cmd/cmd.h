@@ -40,6 +40,9 @@ int cmd_failf(const char *fmt, ...) COI_PRINTF(1, 2);
  * each of a list of warnings (NULL: none). */
 void cmd_warnf(const char *fmt, ...) COI_PRINTF(1, 2);
 void cmd_warnings(char *const *warnings);
+/* The same for what a session's end reported (what was quarantined, fleet_cleanup_host),
+ * then frees the lines. */
+void cmd_print_report(char **lines);
 
 /* True when the only argument is -h/--help (verbs that take no options use this). */
 bool cmd_wants_help(int argc, char **argv);

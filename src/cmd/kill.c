@@ -17,6 +17,7 @@ const struct verb verb_kill;
 static int kill_one(struct incus_client *c, const char *name, void *userdata)
 {
 	struct coi_error err = {0};
+	char **report = NULL;
 
 	if (!*(const bool *)userdata && session_parse_name(name, NULL) < 0) {
 		_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
@@ -28,10 +29,12 @@ static int kill_one(struct incus_client *c, const char *name, void *userdata)
 			return EXIT_FAIL;
 		}
 	}
-	if (fleet_kill(c, name, NULL, &err) < 0) {
+	if (fleet_kill(c, name, NULL, &report, &err) < 0) {
+		cmd_print_report(report);
 		fprintf(stderr, "coi: cannot kill '%s': %s\n", name, coi_error_message(&err));
 		return EXIT_FAIL;
 	}
+	cmd_print_report(report);
 	fprintf(stderr, "coi: killed %s\n", name);
 	return EXIT_OK;
 }

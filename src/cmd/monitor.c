@@ -126,10 +126,14 @@ static int expire(const char *container, const char *uuid, int pidfd, void *user
                   struct coi_error *err)
 {
 	struct monitor_args *a = userdata;
+	char **report = NULL;
+	int r;
 
 	fprintf(stderr, "coi: [limits] max_duration reached: ending the session in '%s'\n",
 	        container);
-	return session_expire(a->mo.client, container, uuid, pidfd, a->stop_timeout, err);
+	r = session_expire(a->mo.client, container, uuid, pidfd, a->stop_timeout, &report, err);
+	cmd_print_report(report);
+	return r;
 }
 
 static int run_monitor(struct monitor_args *a)

@@ -237,18 +237,43 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 	return 0;
 }
 
+/* The git directories beyond the workspace's own, "a, b, c and N more" (NULL when none). */
+static char *nested_gitdirs(const struct protect_plan *p)
+{
+	size_t n = strv_length(p->gitdirs), shown = 0, skip = p->gitdir_rel ? 1 : 0;
+	_cleanup_strv_free_ char **l = NULL;
+	_cleanup_free_ char *j = NULL;
+	char *r = NULL;
+
+	if (n <= skip)
+		return NULL;
+	for (size_t i = skip; i < n && shown < 6; i++, shown++)
+		if (strv_push(&l, p->gitdirs[i]) < 0)
+			return NULL;
+	j = strv_join(l, ", ");
+	if (!j || n - skip + p->gitdirs_left == shown)
+		return TAKE_PTR(j);
+	return asprintf(&r, "%s and %zu more", j, n - skip + p->gitdirs_left - shown) < 0 ? NULL
+	                                                                                  : r;
+}
+
 static void print_report(const struct session *s)
 {
-	_cleanup_free_ char *list = NULL;
+	_cleanup_free_ char *list = NULL, *nested = NULL;
 	_cleanup_strv_free_ char **rels = NULL;
 
 	for (size_t i = 0; s->plan && i < s->plan->n_entries; i++)
-		(void)strv_push(&rels, s->plan->entries[i].rel);
+		if (!s->plan->entries[i].nested)
+			(void)strv_push(&rels, s->plan->entries[i].rel);
 	list = strv_join(rels, ", ");
+	nested = s->plan ? nested_gitdirs(s->plan) : NULL;
 	fprintf(stderr, "coi: session %s (slot %d%s)\n", s->name, s->slot,
 	        s->reused ? ", resumed persistent container" : "");
 	if (list && *list)
 		fprintf(stderr, "Protected paths (mounted read-only): %s\n", output_safe(list));
+	if (nested)
+		fprintf(stderr, "Git directories with the same paths read-only: %s\n",
+		        output_safe(nested));
 	rels = strv_free(rels);
 	for (size_t i = 0; s->hidden && i < s->hidden->n_entries; i++)
 		(void)strv_push(&rels, s->hidden->entries[i].rel);

@@ -33,6 +33,7 @@ static int shutdown_one(struct incus_client *c, const char *name, void *userdata
 	int timeout = *(const int *)userdata;
 	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
 	struct coi_error err = {0};
+	char **report = NULL;
 	int r = incus_instance_get(c, name, &in, &err);
 
 	if (r >= 0 && in->status != INCUS_STATUS_STOPPED)
@@ -43,10 +44,12 @@ static int shutdown_one(struct incus_client *c, const char *name, void *userdata
 		coi_error_clear(&err);
 		r = incus_instance_set_state(c, name, INCUS_ACTION_STOP, true, -1, &err);
 	}
-	if ((r >= 0 || r == -ENOENT) && fleet_kill(c, name, NULL, &err) >= 0) {
+	if ((r >= 0 || r == -ENOENT) && fleet_kill(c, name, NULL, &report, &err) >= 0) {
+		cmd_print_report(report);
 		fprintf(stderr, "coi: shut down %s\n", name);
 		return EXIT_OK;
 	}
+	cmd_print_report(report);
 	fprintf(stderr, "coi: cannot shut down '%s': %s\n", name, coi_error_message(&err));
 	return EXIT_FAIL;
 }

@@ -292,12 +292,15 @@ int incus_instance_delete(struct incus_client *c, const char *name, bool force,
                           struct coi_error *err);
 
 /* PATCH: sets the given config keys and adds/replaces the given devices (whole devices). Either
- * may be NULL. PATCH cannot remove anything: see the two calls below. */
+ * may be NULL. PATCH cannot remove anything: see the calls below. */
 int incus_instance_patch(struct incus_client *c, const char *name, const struct incus_map *config,
                          const struct incus_devices *devices, struct coi_error *err);
 /* Removes one device (GET + PUT of the instance with the device gone). -ENOENT if absent. */
 int incus_instance_remove_device(struct incus_client *c, const char *name, const char *device,
                                  struct coi_error *err);
+/* Removes each device named (one GET + PUT); names the instance does not have are ignored. */
+int incus_instance_remove_devices(struct incus_client *c, const char *name, char *const *devices,
+                                  struct coi_error *err);
 /* Removes config keys (GET + PUT). Keys that are absent are ignored. */
 int incus_instance_unset_config(struct incus_client *c, const char *name, char *const *keys,
                                 struct coi_error *err);

@@ -457,6 +457,27 @@ int incus_instance_remove_device(struct incus_client *c, const char *name, const
 	return instance_edit(c, name, edit_remove_device, device, err);
 }
 
+static int edit_remove_devices(json_t *inst, const char *name, const void *arg,
+                               struct coi_error *err)
+{
+	json_t *devs = json_get_obj(inst, "devices");
+	int changed = 0;
+
+	(void)name;
+	(void)err;
+	strv_foreach(d, (char **)arg) {
+		if (devs && json_object_del(devs, *d) == 0)
+			changed = 1;
+	}
+	return changed;
+}
+
+int incus_instance_remove_devices(struct incus_client *c, const char *name, char *const *devices,
+                                  struct coi_error *err)
+{
+	return instance_edit(c, name, edit_remove_devices, devices, err);
+}
+
 static int edit_unset_config(json_t *inst, const char *name, const void *arg, struct coi_error *err)
 {
 	json_t *cfg = json_get_obj(inst, "config");

@@ -18,6 +18,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"
+#include "util/strv.h"
 
 /* Incus device names: keep letters, digits and dashes; everything else becomes a dash. */
 static char *device_name(const char *prefix, const char *rel, size_t index)
@@ -310,20 +311,24 @@ int session_build_disks(const struct session_opts *o, const struct protect_plan 
 {
 	const char *src_root = l->source_root ? l->source_root : o->workspace;
 	const char *cws = l->container_workspace;
-	size_t idx = 0;
+	size_t idx = 0, n_mounts = 0;
 
 	if (incus_devices_add(d, "workspace", "type", "disk", "source", src_root, "path", cws,
 	                      NULL) < 0)
 		return -ENOMEM;
-	/* The git directory as its own mount point: it cannot be renamed away from under the
-	 * read-only hooks and config (HOST.md section 6, gotcha 3). */
-	if (plan && plan->gitdir_rel) {
-		_cleanup_free_ char *src = path_join(src_root, plan->gitdir_rel);
-		_cleanup_free_ char *dst = path_join(cws, plan->gitdir_rel);
+	/* Git directories (and the directories between one and a protected path inside it) as
+	 * mount points of their own: none can be renamed away from under the read-only mounts
+	 * (HOST.md section 6, gotcha 3). The workspace's own is "gitdir", as it always was. */
+	strv_foreach(m, plan ? plan->mounts : NULL) {
+		bool top = plan->gitdir_rel && strcmp(*m, plan->gitdir_rel) == 0;
+		_cleanup_free_ char *name =
+		        top ? strdup("gitdir") : device_name("gitdir-", *m, n_mounts++);
+		_cleanup_free_ char *src = path_join(src_root, *m);
+		_cleanup_free_ char *dst = path_join(cws, *m);
 
-		if (!src || !dst ||
-		    incus_devices_add(d, "gitdir", "type", "disk", "source", src, "path", dst,
-		                      NULL) < 0)
+		if (!name || !src || !dst ||
+		    incus_devices_add(d, name, "type", "disk", "source", src, "path", dst, NULL) <
+		            0)
 			return -ENOMEM;
 	}
 	for (size_t i = 0; plan && i < plan->n_entries; i++) {

@@ -14,7 +14,7 @@
 #include "util/log.h"
 
 int session_expire(struct incus_client *c, const char *name, const char *uuid, int pidfd,
-                   int stop_timeout, struct coi_error *err)
+                   int stop_timeout, char ***ret_report, struct coi_error *err)
 {
 	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
 	const char *pers;
@@ -41,7 +41,7 @@ int session_expire(struct incus_client *c, const char *name, const char *uuid, i
 	if (!deadline_same_instance(c, name, uuid, -EBADF))
 		return 0;
 	if (persistent) {
-		r = fleet_cleanup_host(name, NULL, err);
+		r = fleet_cleanup_host(name, NULL, ret_report, err);
 		return r < 0 ? r : 1;
 	}
 	r = saved_session_save_instance(c, in, err);
@@ -52,6 +52,6 @@ int session_expire(struct incus_client *c, const char *name, const char *uuid, i
 	}
 	if (!deadline_same_instance(c, name, uuid, -EBADF))
 		return 0;
-	r = fleet_kill(c, name, NULL, err);
+	r = fleet_kill(c, name, NULL, ret_report, err);
 	return r < 0 ? r : 1;
 }

@@ -16,9 +16,11 @@
 #include "monitor/monitor.h"
 #include "netpolicy/netpolicy.h"
 #include "session/idmount.h"
+#include "session/immutable.h"
 #include "session/naming.h"
 #include "session/network.h"
 #include "session/protect.h"
+#include "session/sweep.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"
@@ -263,17 +265,19 @@ static void keep_first(int *first, int r)
 		*first = r;
 }
 
-int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_error *err)
+int fleet_cleanup_host(const char *name, const struct net_nft *n, char ***ret_report,
+                       struct coi_error *err)
 {
-	_cleanup_free_ char *imm = run_file(name, "immutable");
+	_cleanup_free_ char *imm = run_file(name, "immutable"), *prot = run_file(name, "protect");
 	struct coi_error e = {0};
 	int first = 0;
 
-	if (!imm)
+	if (!imm || !prot)
 		return coi_error_oom(err);
 	keep_first(&first, monitor_supervisor_stop(name, &e) < 0 ? -EIO : 0);
 	(void)session_net_stop_refresh(name);
 	keep_first(&first, protect_restore_immutable(imm, first ? NULL : &e));
+	keep_first(&first, sweep_finish(prot, ret_report, first ? NULL : &e));
 	keep_first(&first, idmount_remove_container(name, first ? NULL : &e));
 	keep_first(&first, netpolicy_remove(n ? n : &default_nft, NULL, name, first ? NULL : &e));
 	fleet_owner_clear(name);
@@ -308,11 +312,11 @@ int fleet_delete(struct incus_client *c, const char *name, struct coi_error *err
 }
 
 int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n,
-               struct coi_error *err)
+               char ***ret_report, struct coi_error *err)
 {
 	int r = fleet_delete(c, name, err);
 
-	return r < 0 ? r : fleet_cleanup_host(name, n, err);
+	return r < 0 ? r : fleet_cleanup_host(name, n, ret_report, err);
 }
 
 /* Make sure nothing in a dead session's container acts any more: frozen when ephemeral (it waits

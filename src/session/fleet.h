@@ -68,8 +68,12 @@ int fleet_restore_dead(struct incus_client *c, char ***notes);
 int fleet_delete(struct incus_client *c, const char *name, struct coi_error *err);
 
 /* Remove what a session left on the host: immutable flags, the idmapped mount, the owner record,
- * and (when n is not NULL) its network rules. Keeps going after a failure; returns the first. */
-int fleet_cleanup_host(const char *name, const struct net_nft *n, struct coi_error *err);
+ * the placeholders of its protected paths, and (when n is not NULL) its network rules; and
+ * quarantine what its agent planted in the workspace's git directories (sweep.h). *ret_report
+ * (when not NULL) gets what the user should be told (NULL when nothing). Keeps going after a
+ * failure; returns the first. */
+int fleet_cleanup_host(const char *name, const struct net_nft *n, char ***ret_report,
+                       struct coi_error *err);
 
 /* Remove the network rules of every container not in existing, the names of all instances on the
  * server whatever their shape: a fleet narrowed by COI_CONTAINER_PREFIX would take every other
@@ -79,4 +83,4 @@ int fleet_purge_rules(char *const *existing, struct coi_error *err);
 
 /* Force-stop and delete a session container, then fleet_cleanup_host(). */
 int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n,
-               struct coi_error *err);
+               char ***ret_report, struct coi_error *err);

@@ -540,7 +540,7 @@ int gitscan_walk(const char *workspace, const struct gitscan_opts *o, struct git
 		return coi_error_errno(err, errno, "cannot open the workspace '%s'", ws);
 	r = walk_all(&w);
 	(void)close(w.root);
-	if (r >= 0) /* parents before what lies below them: mounts are made in this order */
+	if (r >= 0 && s.n_dirs > 1) /* parents first: mounts are made in this order */
 		qsort(s.dirs, s.n_dirs, sizeof(*s.dirs), cmp_dir);
 	free(w.q);
 	if (r < 0) {

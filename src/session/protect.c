@@ -1,32 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* protect.c: see protect.h. Walks are bounded (depth and entry count) and never follow symlinks:
- * every open uses O_NOFOLLOW, every directory is read through its own fd. */
+/* protect.c: see protect.h. The workspace's own protected paths come from the list as written;
+ * each git directory found by the walk gets the list's git paths (".git/X" is "<dir>/X"). */
 #include "session/protect.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <linux/fs.h>
-#include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/buf.h"
 #include "util/error.h"
-#include "util/hash.h"
 #include "util/path.h"
 #include "util/strv.h"
 
-#define WALK_MAX_DEPTH   32
-#define WALK_MAX_ENTRIES 20000
-#define GITFILE_MAX      4096
+#define GITFILE_MAX 4096
 
 struct protect_plan *protect_plan_free(struct protect_plan *p)
 {
@@ -39,13 +29,23 @@ struct protect_plan *protect_plan_free(struct protect_plan *p)
 	free(p->entries);
 	free(p->workspace);
 	free(p->gitdir_rel);
+	strv_free(p->mounts);
+	strv_free(p->gitdirs);
+	strv_free(p->git_paths);
+	strv_free(p->names);
+	strv_free(p->created_dirs);
+	gitscan_release(&p->scan);
 	strv_free(p->notes);
 	strv_free(p->missing);
-	strv_free(p->git_watch);
 	free(p);
 	return NULL;
 }
 DEFINE_CLEANUP(struct protect_plan *, protect_plan_free)
+
+static bool is_git_path(const char *rel)
+{
+	return strcmp(rel, ".git") == 0 || strncmp(rel, ".git/", 5) == 0;
+}
 
 /* lstat each component of rel under ws. -ENOENT when a component is missing; -ELOOP (with err
  * set) when one is a symlink. */
@@ -149,17 +149,15 @@ static int resolve_gitdir(struct protect_plan *p, struct coi_error *err)
 	return (p->gitdir_rel = strdup(rel)) ? 0 : coi_error_oom(err);
 }
 
-/* ".git/hooks" -> "<gitdir_rel>/hooks"; NULL result (and 0) when git paths are not protectable. */
-static int map_git_path(const struct protect_plan *p, const char *rel, char **ret)
+/* ---- placeholders --------------------------------------------------------------------------- */
+
+/* The git paths git creates later that change what the host runs: made now (empty), so they
+ * can be protected. */
+static bool placeholder_kind(const char *sub, bool *is_dir)
 {
-	if (strcmp(rel, ".git") != 0 && strncmp(rel, ".git/", 5) != 0)
-		return (*ret = strdup(rel)) ? 0 : -ENOMEM;
-	*ret = NULL;
-	if (!p->gitdir_rel)
-		return 0;
-	if (asprintf(ret, "%s%s", p->gitdir_rel, rel + 4) < 0)
-		return -ENOMEM;
-	return 0;
+	*is_dir = strcmp(sub, "hooks") == 0;
+	return *is_dir || strcmp(sub, "info/attributes") == 0 ||
+	       strcmp(sub, "config.worktree") == 0;
 }
 
 /* A placeholder belongs to whoever owns the directory it is made in: under sudo, coi runs as
@@ -176,50 +174,93 @@ static void own_like_parent(const char *path)
 		(void)!lchown(path, st.st_uid, st.st_gid);
 }
 
-/* Git would create these later, and each changes what the host runs: create them now. */
-static int create_git_placeholder(struct protect_plan *p, const char *rel, struct stat *st)
+/* Make rel (sub below a git directory) as an empty placeholder, and the directory holding it
+ * if needed (recorded, to be removed again). */
+static int create_placeholder(struct protect_plan *p, const char *rel, const char *sub,
+                              struct stat *st)
 {
-	static const char *const dirs[] = {"hooks"};
-	static const char *const files[] = {"info/attributes", "config.worktree"};
-	const char *sub;
-	_cleanup_free_ char *host = NULL;
+	_cleanup_free_ char *host = path_join(p->workspace, rel), *dir = NULL;
+	bool is_dir;
+	int fd;
 
-	if (!p->gitdir_rel || strncmp(rel, p->gitdir_rel, strlen(p->gitdir_rel)) != 0)
-		return -ENOENT;
-	sub = rel + strlen(p->gitdir_rel);
-	if (*sub++ != '/')
-		return -ENOENT;
-	host = path_join(p->workspace, rel);
 	if (!host)
 		return -ENOMEM;
-	for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
-		if (strcmp(sub, dirs[i]) == 0) {
-			if (mkdir(host, 0755) < 0)
-				return -errno;
-			own_like_parent(host);
-			return lstat(host, st) < 0 ? -errno : 0;
-		}
-	for (size_t i = 0; i < ELEMENTSOF(files); i++)
-		if (strcmp(sub, files[i]) == 0) {
-			_cleanup_free_ char *dir = strdup(host);
-			int fd;
+	if (!placeholder_kind(sub, &is_dir))
+		return -ENOENT;
+	if (is_dir) {
+		if (mkdir(host, 0755) < 0)
+			return -errno;
+		own_like_parent(host);
+		return lstat(host, st) < 0 ? -errno : 0;
+	}
+	dir = strdup(rel);
+	if (!dir)
+		return -ENOMEM;
+	*strrchr(dir, '/') = '\0';
+	if (strchr(sub, '/')) { /* info/attributes: info/ may be missing too */
+		_cleanup_free_ char *hdir = path_join(p->workspace, dir);
 
-			if (!dir)
+		if (!hdir)
+			return -ENOMEM;
+		if (mkdir(hdir, 0755) == 0) {
+			own_like_parent(hdir);
+			if (strv_push(&p->created_dirs, dir) < 0)
 				return -ENOMEM;
-			*strrchr(dir, '/') = '\0';
-			if (mkdir(dir, 0755) == 0)
-				own_like_parent(dir);
-			fd = open(host, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-			if (fd < 0)
-				return -errno;
-			(void)close(fd);
-			own_like_parent(host);
-			return lstat(host, st) < 0 ? -errno : 0;
+		} else if (errno != EEXIST) {
+			return -errno;
 		}
-	return -ENOENT;
+	}
+	fd = open(host, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	(void)close(fd);
+	own_like_parent(host);
+	return lstat(host, st) < 0 ? -errno : 0;
 }
 
-static int plan_add(struct protect_plan *p, const char *rel, const struct stat *st, bool created)
+int protect_placeholder_remove(const char *host, bool is_dir, dev_t dev, ino_t ino)
+{
+	struct stat st;
+	int r;
+
+	if (lstat(host, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (st.st_dev != dev || st.st_ino != ino)
+		return 0; /* not the one coi made */
+	if (is_dir ? !S_ISDIR(st.st_mode) : (!S_ISREG(st.st_mode) || st.st_size != 0))
+		return 0; /* something was put there: no longer a placeholder */
+	r = is_dir ? rmdir(host) : unlink(host);
+	/* a hooks directory that holds something now is not ours to remove */
+	return r < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST ? -errno : 0;
+}
+
+int protect_remove_placeholders(const struct protect_plan *p, struct coi_error *err)
+{
+	int first = 0;
+
+	for (size_t i = 0; i < p->n_entries; i++) {
+		const struct protect_entry *e = &p->entries[i];
+		int r;
+
+		if (!e->created)
+			continue;
+		r = protect_placeholder_remove(e->host, e->is_dir, e->dev, e->ino);
+		if (r < 0 && !first)
+			first = coi_error_errno(err, r, "cannot remove '%s'", e->rel);
+	}
+	for (size_t i = strv_length(p->created_dirs); i-- > 0;) {
+		_cleanup_free_ char *host = path_join(p->workspace, p->created_dirs[i]);
+
+		if (host)
+			(void)rmdir(host); /* only when empty */
+	}
+	return first;
+}
+
+/* ---- the plan ------------------------------------------------------------------------------- */
+
+static int plan_add(struct protect_plan *p, const char *rel, const struct stat *st, bool created,
+                    bool nested)
 {
 	struct protect_entry *e;
 
@@ -231,7 +272,11 @@ static int plan_add(struct protect_plan *p, const char *rel, const struct stat *
 		return -ENOMEM;
 	p->entries = e;
 	e = &p->entries[p->n_entries];
-	*e = (struct protect_entry){.is_dir = S_ISDIR(st->st_mode), .created = created};
+	*e = (struct protect_entry){.is_dir = S_ISDIR(st->st_mode),
+	                            .created = created,
+	                            .nested = nested,
+	                            .dev = st->st_dev,
+	                            .ino = st->st_ino};
 	e->rel = strdup(rel);
 	e->host = path_join(p->workspace, rel);
 	if (!e->rel || !e->host) {
@@ -243,32 +288,18 @@ static int plan_add(struct protect_plan *p, const char *rel, const struct stat *
 	return 0;
 }
 
-static int plan_one(struct protect_plan *p, const char *path, bool create_missing,
-                    struct coi_error *err)
+static int add_mount(struct protect_plan *p, const char *rel)
 {
-	_cleanup_free_ char *rel = NULL;
-	bool created = false;
+	return strv_contains(p->mounts, rel) ? 0 : strv_push(&p->mounts, rel);
+}
+
+/* A path of the workspace's own list, relative to its root. */
+static int plan_one(struct protect_plan *p, const char *rel, struct coi_error *err)
+{
 	struct stat st;
 	int r;
 
-	if (!path_is_safe_relative(path))
-		return coi_error_set(
-		        err, -EINVAL,
-		        "protected path '%s' must be relative to the workspace, without '..'",
-		        path);
-	if (map_git_path(p, path, &rel) < 0)
-		return coi_error_oom(err);
-	if (!rel && !p->git_absent)
-		return 0; /* a git path, but no git directory we can see: noted already */
-	if (!rel)         /* no .git yet: one made during the session is reported */
-		return strv_push(&p->git_watch, path) < 0 ? coi_error_oom(err) : 0;
 	r = lstat_chain(p->workspace, rel, &st, err);
-	if (r == -ENOENT && create_missing) {
-		r = create_git_placeholder(p, rel, &st);
-		created = r == 0;
-		if (r < 0 && r != -ENOENT)
-			return coi_error_errno(err, r, "cannot create '%s' to protect it", rel);
-	}
 	if (r == -ENOENT)
 		return strv_push(&p->missing, rel) < 0 ? coi_error_oom(err) : 0;
 	if (r < 0)
@@ -276,558 +307,246 @@ static int plan_one(struct protect_plan *p, const char *path, bool create_missin
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return coi_error_set(err, -EINVAL,
 		                     "protected path '%s' is neither a file nor a directory", rel);
-	return plan_add(p, rel, &st, created) < 0 ? coi_error_oom(err) : 0;
+	return plan_add(p, rel, &st, false, false) < 0 ? coi_error_oom(err) : 0;
+}
+
+/* The directories between git directory dir and sub below it ("info" of "info/attributes"):
+ * each its own mount point, when it exists. */
+static int mount_between(struct protect_plan *p, const char *dir, const char *sub)
+{
+	for (const char *s = strchr(sub, '/'); s; s = strchr(s + 1, '/')) {
+		_cleanup_free_ char *rel = NULL;
+		struct stat st;
+
+		if (asprintf(&rel, "%s/%.*s", dir, (int)(s - sub), sub) < 0)
+			return -ENOMEM;
+		if (lstat_chain(p->workspace, rel, &st, NULL) < 0 || !S_ISDIR(st.st_mode))
+			return 0;
+		if (add_mount(p, rel) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* One git path (sub, e.g. "hooks") of git directory dir. */
+static int plan_git_path(struct protect_plan *p, const char *dir, const char *sub, bool nested,
+                         bool create_missing, struct coi_error *err)
+{
+	_cleanup_free_ char *rel = path_join(dir, sub);
+	bool created = false;
+	struct stat st;
+	int r;
+
+	if (!rel)
+		return coi_error_oom(err);
+	r = lstat_chain(p->workspace, rel, &st, nested ? NULL : err);
+	if (r == -ELOOP && nested) {
+		_cleanup_free_ char *n = NULL;
+
+		return asprintf(&n,
+		                "'%s' is or lies under a symlink: not mounted read-only (the end "
+		                "of the session checks it)",
+		                rel) < 0 ||
+		                       strv_consume(&p->notes, TAKE_PTR(n)) < 0
+		               ? coi_error_oom(err)
+		               : 0;
+	}
+	if (r == -ENOENT && create_missing) {
+		r = create_placeholder(p, rel, sub, &st);
+		created = r == 0;
+		if (r < 0 && r != -ENOENT)
+			return coi_error_errno(err, r, "cannot create '%s' to protect it", rel);
+	}
+	if (r == -ENOENT)
+		return nested || strv_push(&p->missing, rel) >= 0 ? 0 : coi_error_oom(err);
+	if (r < 0)
+		return r;
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return nested ? 0
+		              : coi_error_set(
+		                        err, -EINVAL,
+		                        "protected path '%s' is neither a file nor a directory",
+		                        rel);
+	if (mount_between(p, dir, sub) < 0 || plan_add(p, rel, &st, created, nested) < 0)
+		return coi_error_oom(err);
+	return 0;
+}
+
+/* Directories between a git directory's modules/ (or worktrees/) and a git directory below it
+ * ("lib" of .git/modules/lib/a, a submodule named lib/a): mount points too, or renaming one
+ * would take the submodule's git directory away and let a new one take its place. */
+static int mount_ancestors(struct protect_plan *p, const char *dir)
+{
+	for (const char *s = strchr(dir, '/'); s; s = strchr(s + 1, '/')) {
+		_cleanup_free_ char *prefix = strndup(dir, (size_t)(s - dir));
+
+		if (!prefix)
+			return -ENOMEM;
+		strv_foreach(g, p->gitdirs) {
+			size_t n = strlen(*g);
+
+			if (strncmp(prefix, *g, n) != 0 || prefix[n] != '/' ||
+			    (strncmp(prefix + n + 1, "modules/", 8) != 0 &&
+			     strncmp(prefix + n + 1, "worktrees/", 10) != 0))
+				continue;
+			if (add_mount(p, prefix) < 0)
+				return -ENOMEM;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Git directory dir: its own mount, the list's git paths in it (only config.worktree for a
+ * worktree's, whose hooks and config are the common directory's; and its commondir file, which
+ * says where that is), and its modules/ and worktrees/ as mount points. */
+static int plan_gitdir(struct protect_plan *p, const char *dir, bool linked, char *const *git_paths,
+                       bool create_missing, struct coi_error *err)
+{
+	static const char *const meta[] = {"modules", "worktrees"};
+	bool nested = !p->gitdir_rel || strcmp(dir, p->gitdir_rel) != 0;
+	int r = 0;
+
+	if (mount_ancestors(p, dir) < 0 || add_mount(p, dir) < 0 || strv_push(&p->gitdirs, dir) < 0)
+		return coi_error_oom(err);
+	strv_foreach(g, (char **)git_paths) {
+		const char *sub = *g + 5;
+
+		if (strcmp(*g, ".git") == 0 || (linked && strcmp(sub, "config.worktree") != 0))
+			continue;
+		r = plan_git_path(p, dir, sub, nested, create_missing, err);
+		if (r < 0)
+			return r;
+	}
+	if (linked)
+		r = plan_git_path(p, dir, "commondir", nested, false, err);
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(meta); i++) {
+		_cleanup_free_ char *rel = path_join(dir, meta[i]);
+		struct stat st;
+
+		if (!rel)
+			return coi_error_oom(err);
+		if (lstat_chain(p->workspace, rel, &st, NULL) == 0 && S_ISDIR(st.st_mode) &&
+		    add_mount(p, rel) < 0)
+			return coi_error_oom(err);
+	}
+	return r;
+}
+
+/* A ".git" file naming a git directory inside the workspace: read-only, so it cannot be made to
+ * name another one. */
+static int plan_pointer(struct protect_plan *p, const struct gitscan_pointer *ptr,
+                        struct coi_error *err)
+{
+	struct stat st;
+
+	if (ptr->symlink || !ptr->target || strcmp(path_basename(ptr->rel), ".git") != 0)
+		return 0;
+	if (lstat_chain(p->workspace, ptr->rel, &st, NULL) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return plan_add(p, ptr->rel, &st, false, strcmp(ptr->rel, ".git") != 0) < 0
+	               ? coi_error_oom(err)
+	               : 0;
+}
+
+/* The workspace's own git directory. */
+static int plan_top(struct protect_plan *p, char *const *git_paths, bool create_missing,
+                    struct coi_error *err)
+{
+	const struct gitscan_dir *d;
+
+	if (!p->gitdir_rel)
+		return 0;
+	d = gitscan_find(&p->scan, p->gitdir_rel);
+	return plan_gitdir(p, p->gitdir_rel, d && d->linked, git_paths, create_missing, err);
+}
+
+/* Every other git directory the walk found, and the .git files that name them. */
+static int plan_nested(struct protect_plan *p, char *const *git_paths, bool create_missing,
+                       struct coi_error *err)
+{
+	size_t n = p->gitdir_rel ? 1 : 0;
+	int r = 0;
+
+	if (!git_paths)
+		return 0; /* no git path is protected: nothing nested to mount */
+	for (size_t i = 0; r >= 0 && i < p->scan.n_dirs; i++) {
+		const struct gitscan_dir *d = &p->scan.dirs[i];
+
+		if (p->gitdir_rel && strcmp(d->rel, p->gitdir_rel) == 0)
+			continue;
+		if (n >= PROTECT_MAX_GITDIRS) {
+			p->gitdirs_left++;
+			continue;
+		}
+		r = plan_gitdir(p, d->rel, d->linked, git_paths, create_missing, err);
+		n++;
+	}
+	for (size_t i = 0; r >= 0 && i < p->scan.n_ptrs; i++)
+		r = plan_pointer(p, &p->scan.ptrs[i], err);
+	if (r >= 0 && p->gitdirs_left)
+		r = strv_pushf(
+		            &p->notes,
+		            "%zu more git directories than the %d that get read-only mounts: they are "
+		            "checked at the end of the session",
+		            p->gitdirs_left, PROTECT_MAX_GITDIRS) < 0
+		            ? coi_error_oom(err)
+		            : 0;
+	return r;
+}
+
+static int note_walk(struct protect_plan *p, struct coi_error *err)
+{
+	_cleanup_free_ char *left = gitscan_not_walked_text(&p->scan);
+
+	if (!p->scan.truncated)
+		return 0;
+	return strv_pushf(
+	               &p->notes,
+	               "the walk of the workspace for git directories stopped after %zu entries or "
+	               "%d levels; not walked: %s",
+	               p->scan.entries, GITSCAN_MAX_DEPTH, left ? left : "(unknown)") < 0
+	               ? coi_error_oom(err)
+	               : 0;
 }
 
 int protect_plan_build(const char *workspace, char *const *paths, bool create_missing,
                        struct protect_plan **ret, struct coi_error *err)
 {
 	_cleanup_(protect_plan_freep) struct protect_plan *p = calloc(1, sizeof(*p));
+	char **git_paths, **other;
 	int r;
 
 	if (!p || !(p->workspace = path_clean(workspace)))
 		return coi_error_oom(err);
-	r = resolve_gitdir(p, err);
-	if (r < 0)
-		return r;
 	strv_foreach(s, (char **)paths) {
-		r = plan_one(p, *s, create_missing, err);
-		if (r < 0)
-			return r;
+		if (!path_is_safe_relative(*s))
+			return coi_error_set(
+			        err, -EINVAL,
+			        "protected path '%s' must be relative to the workspace, without '..'",
+			        *s);
+		if ((is_git_path(*s) ? strv_push(&p->git_paths, *s) : strv_push(&p->names, *s)) < 0)
+			return coi_error_oom(err);
+	}
+	git_paths = p->git_paths;
+	other = p->names;
+	r = gitscan_walk(p->workspace, &(struct gitscan_opts){.names = other}, &p->scan, err);
+	if (r >= 0)
+		r = resolve_gitdir(p, err);
+	if (r >= 0)
+		r = plan_top(p, git_paths, create_missing, err);
+	strv_foreach(s, other) {
+		if (r >= 0)
+			r = plan_one(p, *s, err);
+	}
+	if (r >= 0)
+		r = plan_nested(p, git_paths, create_missing, err);
+	if (r >= 0)
+		r = note_walk(p, err);
+	if (r < 0) {
+		(void)protect_remove_placeholders(p, NULL);
+		return r;
 	}
 	*ret = TAKE_PTR(p);
-	return 0;
-}
-
-/* ---- bounded walks ---------------------------------------------------------------------- */
-
-typedef int (*walk_fn)(int fd, const char *path, const struct stat *st, void *ud);
-
-/* Call fn for path and, for a directory, everything below it, depth-first, never following a
- * symlink (symlinks are passed to fn with fd -1). *budget counts entries down. */
-static int walk(const char *path, int depth, size_t *budget, walk_fn fn, void *ud)
-{
-	_cleanup_close_ int fd = -EBADF;
-	struct stat st;
-	DIR *d;
-	int r;
-
-	if ((*budget)-- == 0)
-		return -E2BIG;
-	if (lstat(path, &st) < 0)
-		return -errno;
-	if (S_ISLNK(st.st_mode) || (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)))
-		return fn(-1, path, &st, ud);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	r = fn(fd, path, &st, ud);
-	if (r < 0 || !S_ISDIR(st.st_mode))
-		return r;
-	if (depth >= WALK_MAX_DEPTH)
-		return -ELOOP;
-	d = fdopendir(dup(fd));
-	if (!d)
-		return -errno;
-	for (struct dirent *de; (de = readdir(d));) {
-		_cleanup_free_ char *child = NULL;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		child = path_join(path, de->d_name);
-		r = child ? walk(child, depth + 1, budget, fn, ud) : -ENOMEM;
-		if (r < 0)
-			break;
-	}
-	closedir(d);
-	return r < 0 ? r : 0;
-}
-
-/* ---- immutable flags -------------------------------------------------------------------- */
-
-static int flags_get(int fd, int *ret)
-{
-	return ioctl(fd, FS_IOC_GETFLAGS, ret) < 0 ? -errno : 0;
-}
-
-static int flags_set(int fd, int flags)
-{
-	return ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0 ? -errno : 0;
-}
-
-struct immutable_ctx {
-	int state_fd;
-	int count;
-};
-
-static int make_immutable(int fd, const char *path, const struct stat *st, void *ud)
-{
-	struct immutable_ctx *c = ud;
-	int flags, r;
-
-	if (fd < 0)
-		return 0; /* symlinks cannot carry the flag; the directory holding them does */
-	r = flags_get(fd, &flags);
-	if (r < 0)
-		return r;
-	if (flags & FS_IMMUTABLE_FL)
-		return 0; /* already immutable: not ours to clear later */
-	/* Record before flipping, so a crash in between leaves nothing set that is not recorded. */
-	if (write(c->state_fd, path, strlen(path) + 1) < 0)
-		return -errno;
-	r = flags_set(fd, flags | FS_IMMUTABLE_FL);
-	if (r < 0)
-		return r;
-	c->count++;
-	return 0;
-}
-
-int protect_set_immutable(const struct protect_plan *p, const char *state_file,
-                          struct coi_error *err)
-{
-	struct immutable_ctx c = {.state_fd = -EBADF};
-	size_t budget = WALK_MAX_ENTRIES;
-	int r = 0;
-
-	c.state_fd = open(state_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (c.state_fd < 0)
-		return coi_error_errno(err, errno, "cannot open '%s'", state_file);
-	for (size_t i = 0; i < p->n_entries && r >= 0; i++) {
-		r = walk(p->entries[i].host, 0, &budget, make_immutable, &c);
-		if (r < 0)
-			(void)coi_error_errno(err, r, "cannot make '%s' immutable",
-			                      p->entries[i].rel);
-	}
-	(void)fsync(c.state_fd);
-	(void)close(c.state_fd);
-	return r < 0 ? r : c.count;
-}
-
-int protect_restore_immutable(const char *state_file, struct coi_error *err)
-{
-	_cleanup_buf_ struct buf b = BUF_INIT(64u << 20);
-	int r, failed = 0;
-
-	r = read_file(state_file, &b, err);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	for (size_t off = 0; off < b.len;) {
-		const char *path = b.data + off;
-		_cleanup_close_ int fd = -EBADF;
-		int flags;
-
-		off += strlen(path) + 1;
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-		if (fd < 0 || flags_get(fd, &flags) < 0 ||
-		    flags_set(fd, flags & ~FS_IMMUTABLE_FL) < 0) {
-			if (errno != ENOENT && !failed++)
-				(void)coi_error_errno(err, errno,
-				                      "cannot clear the immutable flag of '%s'",
-				                      path);
-		}
-	}
-	if (failed)
-		return err ? err->code : -EIO;
-	if (unlink(state_file) < 0 && errno != ENOENT)
-		return coi_error_errno(err, errno, "cannot remove '%s'", state_file);
-	return 0;
-}
-
-/* ---- snapshots -------------------------------------------------------------------------- */
-
-struct digest_ctx {
-	EVP_MD_CTX *md;
-	size_t root_len;
-};
-
-static int digest_file(EVP_MD_CTX *md, int fd)
-{
-	char chunk[16384];
-	ssize_t n;
-
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (!EVP_DigestUpdate(md, chunk, (size_t)n))
-			return -EIO;
-	return n < 0 ? -errno : 0;
-}
-
-static int digest_entry(int fd, const char *path, const struct stat *st, void *ud)
-{
-	struct digest_ctx *c = ud;
-	char line[PATH_MAX + 128];
-	int n;
-
-	n = snprintf(line, sizeof(line), "%s|%o|%lld|%u:%u\n", path + c->root_len,
-	             (unsigned)st->st_mode, (long long)st->st_size, (unsigned)st->st_uid,
-	             (unsigned)st->st_gid);
-	if (n < 0 || (size_t)n >= sizeof(line) || !EVP_DigestUpdate(c->md, line, (size_t)n))
-		return -EIO;
-	if (S_ISLNK(st->st_mode)) {
-		char target[PATH_MAX];
-		ssize_t l = readlink(path, target, sizeof(target));
-
-		return l < 0 ? -errno : (EVP_DigestUpdate(c->md, target, (size_t)l) ? 0 : -EIO);
-	}
-	return fd >= 0 && S_ISREG(st->st_mode) ? digest_file(c->md, fd) : 0;
-}
-
-/* "dev:ino:<sha256 of the tree>" for a protected path, "dev:ino" for the git directory (whose
- * content changes with every commit), "absent" when missing. */
-static int describe(const char *host, bool content, char **ret)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	struct digest_ctx c = {.root_len = strlen(host)};
-	size_t budget = WALK_MAX_ENTRIES;
-	unsigned int len = 0;
-	struct stat st;
-	int r;
-
-	if (lstat(host, &st) < 0)
-		return errno == ENOENT ? ((*ret = strdup("absent")) ? 0 : -ENOMEM) : -errno;
-	if (!content)
-		return asprintf(ret, "%llu:%llu", (unsigned long long)st.st_dev,
-		                (unsigned long long)st.st_ino) < 0
-		               ? -ENOMEM
-		               : 0;
-	c.md = EVP_MD_CTX_new();
-	if (!c.md)
-		return -ENOMEM;
-	r = EVP_DigestInit_ex(c.md, EVP_sha256(), NULL) ? walk(host, 0, &budget, digest_entry, &c)
-	                                                : -EIO;
-	if (r >= 0 && !EVP_DigestFinal_ex(c.md, md, &len))
-		r = -EIO;
-	EVP_MD_CTX_free(c.md);
-	if (r < 0)
-		return r;
-	for (unsigned int i = 0; i < len; i++)
-		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return asprintf(ret, "%llu:%llu:%s", (unsigned long long)st.st_dev,
-	                (unsigned long long)st.st_ino, hex) < 0
-	               ? -ENOMEM
-	               : 0;
-}
-
-int protect_snapshot(const struct protect_plan *p, char ***ret, struct coi_error *err)
-{
-	_cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
-	char *d = NULL;
-	int r;
-
-	if (!l)
-		return coi_error_oom(err);
-	for (size_t i = 0; i < p->n_entries; i++) {
-		r = describe(p->entries[i].host, true, &d);
-		if (r < 0)
-			return coi_error_errno(err, r, "cannot read '%s'", p->entries[i].rel);
-		if (strv_consume(&l, d) < 0)
-			return coi_error_oom(err);
-	}
-	if (p->gitdir_rel) {
-		_cleanup_free_ char *host = path_join(p->workspace, p->gitdir_rel);
-
-		r = host ? describe(host, false, &d) : -ENOMEM;
-		if (r < 0 || strv_consume(&l, d) < 0)
-			return coi_error_errno(err, r < 0 ? r : -ENOMEM,
-			                       "cannot read the git directory");
-	}
-	*ret = TAKE_PTR(l);
-	return 0;
-}
-
-/* ---- a repository created during the session ---------------------------------------------- */
-
-#define GITCONFIG_MAX ((size_t)1 << 20)
-#define FOUND_MAX     32
-
-/* Add s to the list unless it is there or the list is full (then count it in *more). */
-static int found(char ***l, const char *s, size_t *more)
-{
-	if (strv_contains(*l, s))
-		return 0;
-	if (strv_length(*l) >= FOUND_MAX) {
-		(*more)++;
-		return 0;
-	}
-	return strv_push(l, s);
-}
-
-/* "a, b, c" (and "and N more"); NULL on OOM */
-static char *found_join(char **l, size_t more)
-{
-	_cleanup_free_ char *j = strv_join(l, ", ");
-	char *r = NULL;
-
-	if (!j)
-		return NULL;
-	if (!more)
-		return TAKE_PTR(j);
-	return asprintf(&r, "%s and %zu more", j, more) < 0 ? NULL : r;
-}
-
-/* The hooks in dir, by name: every entry but git's own *.sample files and empty files. */
-static int new_hooks(const char *dir, char ***ret, size_t *more)
-{
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	DIR *d;
-	int r = 0;
-
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	d = fdopendir(dup(fd));
-	if (!d)
-		return -errno;
-	for (struct dirent *de; r >= 0 && (de = readdir(d));) {
-		size_t n = strlen(de->d_name);
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    (n > 7 && strcmp(de->d_name + n - 7, ".sample") == 0))
-			continue;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    (S_ISREG(st.st_mode) && st.st_size == 0))
-			continue;
-		r = found(ret, de->d_name, more);
-	}
-	closedir(d);
-	return r;
-}
-
-/* Git config keys whose value is a program git runs, or more configuration to read: "section.key"
- * with the subsection left out, or "section." for every key of the section. */
-static const char *const runs_program[] = {
-        "core.hookspath",  "core.fsmonitor", "core.sshcommand",
-        "core.pager",      "core.editor",    "core.askpass",
-        "sequence.editor", "diff.external",  "diff.textconv",
-        "diff.command",    "merge.driver",   "filter.clean",
-        "filter.smudge",   "filter.process", "credential.helper",
-        "gpg.program",     "include.path",   "includeif.path",
-        "alias.",          "pager.",         "uploadpack.packobjectshook",
-};
-
-static bool key_runs_program(const char *section, const char *key)
-{
-	size_t n = strlen(section);
-
-	for (size_t i = 0; i < ELEMENTSOF(runs_program); i++) {
-		const char *k = runs_program[i];
-
-		if (strncmp(k, section, n) == 0 && k[n] == '.' &&
-		    (!k[n + 1] || strcmp(k + n + 1, key) == 0))
-			return true;
-	}
-	return false;
-}
-
-/* The keys of a git config text that run a program, as "section[.sub].key". Not git's parser:
- * enough to point a reader at what to review. */
-static int config_program_keys(char *text, char ***ret, size_t *more)
-{
-	char section[64] = "", sub[128] = "", key[64];
-	int r = 0;
-
-	for (char *line = strtok(text, "\n"); r >= 0 && line; line = strtok(NULL, "\n")) {
-		size_t n;
-
-		line += strspn(line, " \t");
-		if (*line == '[') {
-			char *q;
-
-			line++;
-			n = strcspn(line, " \t.]\"");
-			snprintf(section, sizeof(section), "%.*s", (int)n, line);
-			sub[0] = '\0';
-			line += n;
-			line += strspn(line, " \t.\"");
-			q = line + strcspn(line, "\"]");
-			if (q > line)
-				snprintf(sub, sizeof(sub), "%.*s", (int)(q - line), line);
-			for (char *c = section; *c; c++)
-				*c = (char)tolower((unsigned char)*c);
-			continue;
-		}
-		n = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-");
-		if (!n || !section[0] || n >= sizeof(key))
-			continue;
-		for (size_t i = 0; i < n; i++)
-			key[i] = (char)tolower((unsigned char)line[i]);
-		key[n] = '\0';
-		if (key_runs_program(section, key)) {
-			_cleanup_free_ char *name = NULL;
-
-			if (asprintf(&name, "%s%s%s.%s", section, sub[0] ? "." : "", sub, key) < 0)
-				return -ENOMEM;
-			r = found(ret, name, more);
-		}
-	}
-	return r;
-}
-
-static int report_git_config(const char *host, const char *rel, char ***changes)
-{
-	_cleanup_buf_ struct buf b = BUF_INIT(GITCONFIG_MAX);
-	_cleanup_strv_free_ char **keys = NULL;
-	_cleanup_free_ char *list = NULL;
-	size_t more = 0;
-	struct stat st;
-	int r;
-
-	if (lstat(host, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISREG(st.st_mode))
-		return strv_pushf(changes, "'%s' was created during the session and is not a file",
-		                  rel);
-	r = read_file(host, &b, NULL);
-	if (r < 0)
-		return strv_pushf(changes,
-		                  "'%s' was written during the session and could not be read", rel);
-	r = config_program_keys(b.data, &keys, &more);
-	if (r < 0)
-		return r;
-	if (!keys)
-		return strv_pushf(
-		        changes,
-		        "'%s' was written during the session (it sets no key known to run a "
-		        "program): review it",
-		        rel);
-	list = found_join(keys, more);
-	if (!list)
-		return -ENOMEM;
-	return strv_pushf(
-	        changes,
-	        "'%s' was written during the session and sets %s: programs your host's git "
-	        "runs",
-	        rel, list);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int report_one_git_path(const struct protect_plan *p, const char *rel, char ***changes)
-{
-	_cleanup_free_ char *host = path_join(p->workspace, rel), *list = NULL;
-	_cleanup_strv_free_ char **hooks = NULL;
-	size_t more = 0;
-	struct stat st;
-	int r;
-
-	if (!host)
-		return -ENOMEM;
-	if (strcmp(rel, ".git/config") == 0)
-		return report_git_config(host, rel, changes);
-	if (lstat(host, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (strcmp(rel, ".git/hooks") == 0 && S_ISDIR(st.st_mode)) {
-		r = new_hooks(host, &hooks, &more);
-		if (r < 0 || !hooks)
-			return r;
-		qsort(hooks, strv_length(hooks), sizeof(char *), cmp_str);
-		list = found_join(hooks, more);
-		return list ? strv_pushf(
-		                      changes,
-		                      "'%s' holds hooks written during the session, which your host's "
-		                      "git runs: %s",
-		                      rel, list)
-		            : -ENOMEM;
-	}
-	if (S_ISREG(st.st_mode) && st.st_size == 0)
-		return 0;
-	return strv_pushf(changes, "'%s' was created during the session: review it", rel);
-}
-
-/* The workspace had no .git: one there now is a repository the agent made, whose hooks and config
- * the host's git would run. */
-static int report_new_git(const struct protect_plan *p, char ***changes)
-{
-	_cleanup_free_ char *host = NULL;
-	char target[PATH_MAX];
-	struct stat st;
-	ssize_t l;
-	int r;
-
-	if (!p->git_absent || !p->git_watch)
-		return 0;
-	host = path_join(p->workspace, ".git");
-	if (!host)
-		return -ENOMEM;
-	if (lstat(host, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (S_ISLNK(st.st_mode)) {
-		l = readlink(host, target, sizeof(target) - 1);
-		target[l < 0 ? 0 : l] = '\0';
-		return strv_pushf(
-		        changes,
-		        "'.git' did not exist at the start and was created during the session, "
-		        "as a symlink to '%s': review it before you run git here",
-		        target);
-	}
-	if (!S_ISDIR(st.st_mode))
-		return strv_pushf(
-		        changes,
-		        "'.git' did not exist at the start and was created during the session, "
-		        "as a file (a 'gitdir:' pointer?): review it and where it points before "
-		        "you run git here");
-	r = strv_pushf(changes,
-	               "'.git' did not exist at the start and was created during the session: "
-	               "review the repository before you run git here");
-	strv_foreach(w, p->git_watch)
-		if (r >= 0 && strcmp(*w, ".git") != 0)
-			r = report_one_git_path(p, *w, changes);
-	return r;
-}
-
-int protect_compare(const struct protect_plan *p, char *const *before, char ***ret,
-                    struct coi_error *err)
-{
-	_cleanup_strv_free_ char **now = NULL, **changes = calloc(1, sizeof(char *));
-	size_t i;
-	int r;
-
-	if (!changes)
-		return coi_error_oom(err);
-	r = protect_snapshot(p, &now, err);
-	if (r < 0)
-		return r;
-	for (i = 0; i < p->n_entries; i++)
-		if (!before[i] || strcmp(before[i], now[i]) != 0) {
-			_cleanup_free_ char *msg = NULL;
-
-			if (asprintf(&msg, "'%s' changed during the session", p->entries[i].rel) <
-			            0 ||
-			    strv_consume(&changes, TAKE_PTR(msg)) < 0)
-				return coi_error_oom(err);
-		}
-	if (p->gitdir_rel && (!before[i] || strcmp(before[i], now[i]) != 0)) {
-		_cleanup_free_ char *msg = NULL;
-
-		if (asprintf(&msg,
-		             "'%s' is not the same directory as at the start (replaced or moved)",
-		             p->gitdir_rel) < 0 ||
-		    strv_consume(&changes, TAKE_PTR(msg)) < 0)
-			return coi_error_oom(err);
-	}
-	strv_foreach(m, p->missing) {
-		_cleanup_free_ char *host = path_join(p->workspace, *m), *msg = NULL;
-		struct stat st;
-
-		if (!host)
-			return coi_error_oom(err);
-		if (lstat(host, &st) < 0)
-			continue;
-		if (asprintf(&msg,
-		             "'%s' did not exist at the start and was created during the session: "
-		             "review it before your host uses it",
-		             *m) < 0 ||
-		    strv_consume(&changes, TAKE_PTR(msg)) < 0)
-			return coi_error_oom(err);
-	}
-	r = report_new_git(p, &changes);
-	if (r < 0)
-		return coi_error_errno(err, r, "cannot look at the new '.git'");
-	*ret = TAKE_PTR(changes);
 	return 0;
 }

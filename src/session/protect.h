@@ -1,67 +1,70 @@
 /* SPDX-License-Identifier: MIT */
-/* protect.h: the host side of protected paths. Files the host later executes or interprets
- * (.git/hooks, .git/config, .vscode, ...) are mounted read-only over the workspace mount, the
- * .git directory is mounted as its own device (a mount point cannot be renamed away), and while a
- * session runs the files are made immutable on the host (container root cannot undo that). At the
- * end, what the host sees is compared with what it saw at the start.
+/* protect.h: which workspace paths are out of the agent's reach, decided on the host before the
+ * container exists. Files the host later executes or interprets (.git/hooks, .git/config,
+ * .vscode, ...) are mounted read-only over the workspace mount, and the same git paths of every
+ * git directory in the workspace (submodules, nested repositories, worktrees: session/gitscan.h).
+ * Each git directory, and each directory between one and a protected path inside it (info/ for
+ * info/attributes), is mounted as its own device: a mount point cannot be renamed away, where a
+ * plain directory holding one can (mv .git/info .git/x && mkdir .git/info).
  *
- * Everything here works on host paths and never follows a symlink: a protected path that is a
- * symlink (or lies under one) is refused, so a repository cannot make coi mount or chattr an
- * arbitrary host file. */
+ * Everything here works on host paths and never follows a symlink: a protected path of the
+ * workspace's own that is a symlink (or lies under one) is refused, so a repository cannot make
+ * coi mount or chattr an arbitrary host file; in a nested git directory it is skipped. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "session/gitscan.h"
+
 struct coi_error;
+
+/* Git directories that get mounts of their own; more are found, and checked at the end of the
+ * session, but each costs a few devices (each ~2-3 ms of container start). */
+#define PROTECT_MAX_GITDIRS 32
 
 struct protect_entry {
 	char *rel;  /* relative to the workspace, as seen under /workspace */
 	char *host; /* absolute host path */
 	bool is_dir;
-	bool created; /* coi created it so that it could be protected */
+	bool created; /* coi created it so that it could be protected (a placeholder) */
+	bool nested;  /* it belongs to a git directory other than the workspace's own */
+	dev_t dev;    /* what it was at the start (a placeholder is removed only if still it) */
+	ino_t ino;
 };
 
 struct protect_plan {
 	char *workspace;
-	struct protect_entry *entries;
+	struct protect_entry *entries; /* mounted read-only */
 	size_t n_entries;
-	char *gitdir_rel; /* relative path of a git directory inside the workspace to mount as its
-	                     own device (".git", or where a .git file points), NULL if none */
-	char **notes;     /* what the user should be told (skipped paths and why) */
-	char **missing;   /* protected paths that did not exist (watched: created ones are reported)
-	                   */
-	bool git_absent;  /* the workspace had no .git at all */
-	char **git_watch; /* no .git at the start: the git paths of the list (".git/hooks", ...), to
-	                     report what a repository created during the session holds of them */
+	char **mounts;    /* mounted writable as their own devices, parents first: git directories
+	                     and the directories between one and a protected path inside it */
+	char *gitdir_rel; /* the workspace's own git directory (".git", or where a .git file
+	                     points), NULL if none we can see; mounts[0] when set */
+	char **gitdirs;   /* every git directory whose paths are protected, gitdir_rel first */
+	char **git_paths; /* the git paths of the list (".git/hooks", ...) */
+	char **names;     /* the list's other paths, looked for in every folder too (.vscode) */
+	size_t gitdirs_left; /* git directories found beyond PROTECT_MAX_GITDIRS */
+	char **created_dirs; /* directories coi made to hold a placeholder (info/), deepest last */
+	struct gitscan scan; /* what the walk of the workspace found */
+	char **notes;        /* what the user should be told (skipped paths and why) */
+	char **missing;  /* protected paths that did not exist (watched: created ones are reported)
+	                  */
+	bool git_absent; /* the workspace had no .git at all */
 };
 
 /* Decide what to protect in workspace (absolute) from the effective list of relative paths.
  * create_missing makes what git would create later and that changes what the host runs
- * (.git/hooks; empty .git/info/attributes and .git/config.worktree placeholders) so it can be
- * protected. Fails with -ELOOP naming the path when a protected path is or lies under a symlink. */
+ * (.git/hooks; empty info/attributes and config.worktree placeholders) so it can be protected;
+ * protect_remove_placeholders() takes them away at the end. Fails with -ELOOP naming the path
+ * when a protected path of the workspace's own is or lies under a symlink. */
 int protect_plan_build(const char *workspace, char *const *paths, bool create_missing,
                        struct protect_plan **ret, struct coi_error *err);
 struct protect_plan *protect_plan_free(struct protect_plan *p);
 
-/* Set the immutable flag on every protected path (directories recursively), recording in
- * state_file each path whose flag coi set, so protect_restore_immutable() (at session end, or
- * `coi clean` after a crash) clears exactly those. Returns the number of paths flagged. -EPERM
- * when coi lacks CAP_LINUX_IMMUTABLE. */
-int protect_set_immutable(const struct protect_plan *p, const char *state_file,
-                          struct coi_error *err);
-/* Clear the flags recorded in state_file and remove it; a missing file is not an error. */
-int protect_restore_immutable(const char *state_file, struct coi_error *err);
-
-/* A digest of what the host sees at each protected path and the git directory: identity
- * (device, inode), type, mode and content, recursively (bounded). One string per path, in plan
- * order, for protect_compare(). */
-int protect_snapshot(const struct protect_plan *p, char ***ret, struct coi_error *err);
-/* Compare a snapshot with now; ret gets one line per changed path (empty when intact), and
- * protected paths that were missing at the start but exist now. A .git that appeared in a
- * workspace that had none is reported too, with what of it the host's git would run: each hook
- * with content, the config and the keys in it that name a program, and the other git paths of the
- * list that hold something. */
-int protect_compare(const struct protect_plan *p, char *const *before, char ***ret,
-                    struct coi_error *err);
+/* Remove the placeholders the plan created that are still as coi made them (an empty file, an
+ * empty directory, the same inode), and the directories made for them when empty. */
+int protect_remove_placeholders(const struct protect_plan *p, struct coi_error *err);
+/* One placeholder at host: removed when it is still the inode coi made, and empty. */
+int protect_placeholder_remove(const char *host, bool is_dir, dev_t dev, ino_t ino);

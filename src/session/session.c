@@ -25,10 +25,13 @@
 #include "session/fleet.h"
 #include "session/forward.h"
 #include "session/idmount.h"
+#include "session/immutable.h"
 #include "session/network.h"
+#include "session/protect-snapshot.h"
 #include "session/protect.h"
 #include "session/saved.h"
 #include "session/secrets.h"
+#include "session/sweep.h"
 #include "session/tool.h"
 #include "session/workspace.h"
 #include "util/buf.h"
@@ -161,6 +164,7 @@ struct session *session_free(struct session *s)
 	free(s->mask_dir);
 	strv_free(s->protect_before);
 	free(s->immutable_state);
+	free(s->protect_state);
 	free(s->idmount);
 	strv_free(s->warnings);
 	free(s->undo);
@@ -326,6 +330,42 @@ static int undo_immutable(struct session *s, struct coi_error *err)
 	return protect_restore_immutable(s->immutable_state, err);
 }
 
+static void compare_protected(struct session *s)
+{
+	_cleanup_strv_free_ char **changes = NULL;
+	struct coi_error e = {0};
+
+	if (!s->plan || !s->protect_before)
+		return;
+	if (protect_compare(s->plan, s->protect_before, &changes, &e) < 0) {
+		(void)strv_push(&s->warnings, coi_error_message(&e));
+		return;
+	}
+	strv_foreach(c, changes) {
+		_cleanup_free_ char *m = NULL;
+
+		if (asprintf(&m, "PROTECTED PATH CHANGED: %s", *c) >= 0)
+			(void)strv_consume(&s->warnings, TAKE_PTR(m));
+	}
+}
+
+/* Registered first, so it runs last: after the container is stopped, frozen or gone and the
+ * immutable flags are cleared. Says what changed under protection, then takes the placeholders
+ * away and quarantines what the agent planted (sweep.h). */
+static int undo_protection(struct session *s, struct coi_error *err)
+{
+	_cleanup_strv_free_ char **report = NULL;
+	int r;
+
+	compare_protected(s);
+	if (!s->protect_state)
+		return protect_remove_placeholders(s->plan, err);
+	r = sweep_finish(s->protect_state, &report, err);
+	strv_foreach(l, report)
+		(void)strv_push(&s->warnings, *l);
+	return r;
+}
+
 /* The uid that owns the workspace files the agent writes. */
 static int check_subid(int64_t id, const char *file, struct coi_error *err)
 {
@@ -439,6 +479,38 @@ static int handle_existing(struct session *s, struct coi_error *err)
 	                     "slot %d of this workspace is in use by '%s' (%s): attach with 'coi "
 	                     "attach %s', or stop it with 'coi kill %s'",
 	                     s->slot, s->name, incus_status_to_string(i->status), s->name, s->name);
+}
+
+static bool is_protection_device(const char *name)
+{
+	return strcmp(name, "gitdir") == 0 || strncmp(name, "gitdir-", 7) == 0 ||
+	       strncmp(name, "protect-", 8) == 0;
+}
+
+/* A persistent container keeps the disks of the session that made it, but the workspace's git
+ * directories may have come and gone since (a device whose source is gone fails the start): its
+ * protection disks become this session's plan. */
+static int sync_disks(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+	_cleanup_strv_free_ char **stale = NULL;
+	struct session_layout l = {.container_workspace = s->container_workspace,
+	                           .source_root = s->idmount};
+	struct incus_devices disks = {0};
+	int r = incus_instance_get(s->client, s->name, &in, err);
+
+	for (size_t i = 0; r >= 0 && i < in->devices.n; i++)
+		if (is_protection_device(in->devices.items[i].name) &&
+		    strv_push(&stale, in->devices.items[i].name) < 0)
+			r = coi_error_oom(err);
+	if (r >= 0 && stale)
+		r = incus_instance_remove_devices(s->client, s->name, stale, err);
+	if (r >= 0 && session_build_disks(s->opts, s->plan, &l, &disks) < 0)
+		r = coi_error_oom(err);
+	if (r >= 0)
+		r = incus_instance_patch(s->client, s->name, NULL, &disks, err);
+	incus_devices_clear(&disks);
+	return r;
 }
 
 static int check_image(struct session *s, struct coi_error *err)
@@ -654,6 +726,19 @@ static int mount_tmpfs(struct session *s, struct coi_error *err)
 		                  res.err && *res.err ? res.err : "no message");
 	incus_exec_result_release(&res);
 	return r < 0 ? coi_error_prefix(err, "[limits.disk] tmpfs_size: cannot mount /tmp") : 0;
+}
+
+/* What the end of the session needs, written before the container exists: every way a session
+ * ends finishes it from this file (sweep.h). */
+static int save_protection(struct session *s, struct coi_error *err)
+{
+	_cleanup_free_ char *dir = coi_dir();
+	_cleanup_free_ char *run = dir ? path_join(dir, "run") : NULL;
+
+	if (!run || asprintf(&s->protect_state, "%s/%s.protect", run, s->name) < 0)
+		return coi_error_oom(err);
+	(void)mkdir_p(run, 0700);
+	return sweep_save(s->plan, s->name, s->protect_state, err);
 }
 
 static int protect_host(struct session *s, struct coi_error *err)
@@ -974,6 +1059,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 		return coi_error_oom(err);
 	log_timing("start");
 	r = protect_plan_build(s->opts->workspace, s->opts->protected_paths, true, &s->plan, err);
+	if (r >= 0 && undo_push(s, "finish protection", undo_protection) < 0)
+		r = coi_error_oom(err);
 	if (r >= 0)
 		r = plan_secrets(s, err);
 	if (r >= 0)
@@ -989,6 +1076,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 		(void)snprintf(s->veth, sizeof(s->veth), "vcoi%.8s%d", s->hash, s->slot);
 		r = handle_existing(s, err);
 	}
+	if (r >= 0)
+		r = save_protection(s, err);
 	log_timing("pick name");
 	if (r >= 0 && !s->reused)
 		r = check_image(s, err);
@@ -1020,6 +1109,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 			r = refresh_secrets(s, err);
 		if (r >= 0)
 			r = refresh_limits(s, err);
+		if (r >= 0)
+			r = sync_disks(s, err);
 		if (r < 0)
 			return r;
 		r = incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false, -1,
@@ -1194,25 +1285,6 @@ int session_exec_plain(struct session *s, char *const *argv, bool interactive,
 
 /* ---- stop -------------------------------------------------------------------------------- */
 
-static void compare_protected(struct session *s)
-{
-	_cleanup_strv_free_ char **changes = NULL;
-	struct coi_error e = {0};
-
-	if (!s->plan || !s->protect_before)
-		return;
-	if (protect_compare(s->plan, s->protect_before, &changes, &e) < 0) {
-		(void)strv_push(&s->warnings, coi_error_message(&e));
-		return;
-	}
-	strv_foreach(c, changes) {
-		_cleanup_free_ char *m = NULL;
-
-		if (asprintf(&m, "PROTECTED PATH CHANGED: %s", *c) >= 0)
-			(void)strv_consume(&s->warnings, TAKE_PTR(m));
-	}
-}
-
 /* Run (and drop) the pending undo steps for which pick() is true, newest first. */
 static int undo_some(struct session *s, bool (*pick)(undo_fn fn), struct coi_error *err)
 {
@@ -1330,7 +1402,6 @@ int session_stop(struct session *s, struct coi_error *err)
 	if (s->opts->persistent || s->reused || getenv("COI_SYNC_TEARDOWN")) {
 		r = undo_all(s, err);
 		log_timing("teardown");
-		compare_protected(s);
 		return r;
 	}
 	/* An ephemeral session ends fast: save the agent's state, freeze the container (7 ms),
@@ -1338,14 +1409,11 @@ int session_stop(struct session *s, struct coi_error *err)
 	 */
 	r = undo_some(s, is_save, err);
 	if (incus_instance_set_state(s->client, s->name, INCUS_ACTION_FREEZE, false, -1, &e) < 0) {
-		r = undo_all(s, r < 0 ? NULL : err);
-		compare_protected(s);
-		return r;
+		return undo_all(s, r < 0 ? NULL : err);
 	}
 	log_timing("freeze");
 	if (undo_some(s, is_foreground, r < 0 ? NULL : err) < 0 && r == 0)
 		r = err ? err->code : -EIO;
-	compare_protected(s);
 	finish_in_background(s);
 	s->n_undo = 0;
 	log_timing("teardown (delete continues in the background)");

@@ -168,6 +168,7 @@ struct session {
 	char *mask_file, *mask_dir; /* the empty file and directory it hides them with */
 	char **protect_before;      /* snapshot at start, compared at the end */
 	char *immutable_state;      /* coi_dir()/run/<name>.immutable */
+	char *protect_state;        /* coi_dir()/run/<name>.protect (sweep.h) */
 	char *idmount;              /* the idmapped workspace mount (sessions of host root) */
 	char **warnings;            /* for the command to print */
 	struct undo *undo;          /* registered undo steps, run by session_stop() */

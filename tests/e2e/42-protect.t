@@ -130,8 +130,8 @@ for who in root uid1234; do
 done
 
 # A workspace without .git: nothing git-side to protect at the start. The agent runs 'git init'
-# and plants a hook and core.hooksPath; at the end coi names the new repository, the
-# hook and the key (the host's git would run them). The real image has git.
+# and plants a hook and core.hooksPath; at the end coi moves the hook to the quarantine and takes
+# the key out of the config (the host's git would run them), and says so. The real image has git.
 t_wait_sleep() { # NAME: bounded (~30 s): its command runs (procps ps needs -e without a tty)
     local i
     for i in $(seq 60); do
@@ -162,10 +162,12 @@ if incus image info coi-default >/dev/null 2>&1; then
     wait "$gpid" 2>/dev/null
     t_ok "no .git: the session ends" t_wait_gone "$gname"
     gerr=$(cat "$gws.stderr")
-    t_like "the new repository is reported" "$gerr" "'.git' did not exist at the start and was created during the session"
-    t_like "with its hook" "$gerr" "'.git/hooks' holds hooks written during the session, which your host's git runs: .*pre-commit"
-    t_like "and its config's hooksPath" "$gerr" "'.git/config' was written during the session and sets core.hookspath"
-    t_is "git's sample hooks are not listed" "$(grep -c '\.sample' "$gws.stderr")" 0
+    t_like "the new repository's hook is neutralised" "$gerr" "'\.git/hooks/pre-commit': a hook written during the session"
+    t_like "and its config's hooksPath taken out" "$gerr" "'\.git/config' line [0-9]+: core\.hookspath = '/workspace/h' taken out"
+    t_fails "the hook is gone from the host" test -e "$gws/.git/hooks/pre-commit"
+    t_is "core.hooksPath is gone from the host's config" "$(git config --file "$gws/.git/config" core.hooksPath)" ""
+    t_ok "git's sample hooks are left alone" test -e "$gws/.git/hooks/pre-commit.sample"
+    t_is "and not listed" "$(grep -c '\.sample' "$gws.stderr")" 0
 else
     t_diag "coi-default missing: the no-.git case is skipped (run: tests/e2e/setup)"
 fi

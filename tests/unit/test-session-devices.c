@@ -29,12 +29,18 @@ static struct protect_plan *fake_plan(void)
 
 	p->workspace = strdup("/home/u/proj");
 	p->gitdir_rel = strdup(".git");
-	p->entries = calloc(2, sizeof(*p->entries));
-	p->entries[0] = (struct protect_entry){strdup(".git/hooks"),
-	                                       strdup("/home/u/proj/.git/hooks"), true, false};
-	p->entries[1] = (struct protect_entry){strdup(".vscode"), strdup("/home/u/proj/.vscode"),
-	                                       true, false};
-	p->n_entries = 2;
+	p->mounts = strv_split(".git .git/info .git/modules/sub", " ");
+	p->entries = calloc(3, sizeof(*p->entries));
+	p->entries[0] = (struct protect_entry){.rel = strdup(".git/hooks"),
+	                                       .host = strdup("/home/u/proj/.git/hooks"),
+	                                       .is_dir = true};
+	p->entries[1] = (struct protect_entry){
+	        .rel = strdup(".vscode"), .host = strdup("/home/u/proj/.vscode"), .is_dir = true};
+	p->entries[2] =
+	        (struct protect_entry){.rel = strdup(".git/modules/sub/config"),
+	                               .host = strdup("/home/u/proj/.git/modules/sub/config"),
+	                               .nested = true};
+	p->n_entries = 3;
 	return p;
 }
 
@@ -127,6 +133,13 @@ static void test_create_request(void)
 	CHECK(incus_devices_prop(&dev, "workspace", "shift") == NULL);
 	CHECK_STREQ(incus_devices_prop(&dev, "gitdir", "path"), "/workspace/.git");
 	CHECK(incus_devices_prop(&dev, "gitdir", "readonly") == NULL);
+	/* every other mount point of the plan: writable, a device of its own */
+	CHECK_STREQ(incus_devices_prop(&dev, "gitdir-0--git-info", "path"), "/workspace/.git/info");
+	CHECK(incus_devices_prop(&dev, "gitdir-0--git-info", "readonly") == NULL);
+	CHECK_STREQ(incus_devices_prop(&dev, "gitdir-1--git-modules-sub", "source"),
+	            "/home/u/proj/.git/modules/sub");
+	CHECK_STREQ(incus_devices_prop(&dev, "protect-2--git-modules-sub-config", "readonly"),
+	            "true");
 	CHECK_STREQ(incus_devices_prop(&dev, "protect-0--git-hooks", "readonly"), "true");
 	CHECK_STREQ(incus_devices_prop(&dev, "protect-0--git-hooks", "path"),
 	            "/workspace/.git/hooks");

@@ -12,8 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "session/immutable.h"
 #include "session/naming.h"
+#include "session/protect-snapshot.h"
 #include "session/protect.h"
+#include "session/sweep.h"
 #include "session/veth.h"
 #include "tap.h"
 #include "util/error.h"
@@ -86,6 +89,15 @@ static void test_lock(void)
 	close(stale);
 	tap_sh("rm -rf %s", home);
 	unsetenv("COI_HOME");
+}
+
+static bool strv_find_substr(char **l, const char *s)
+{
+	strv_foreach(x, l) {
+		if (strstr(*x, s))
+			return true;
+	}
+	return false;
 }
 
 static char **defaults(void)
@@ -214,71 +226,106 @@ static void test_immutable_and_compare(void)
 	tap_sh("mv %s/.git %s/.git-moved && mkdir -p %s/.git/hooks", ws);
 	CHECK(protect_compare(p, before, &changes, &err) == 0);
 	CHECK(changes && strv_length(changes) >= 2);
-	CHECK(changes && strstr(changes[strv_length(changes) - 2], "'.git' is not the same"));
+	CHECK(changes && strv_find_substr(changes, "'.git' is not the same"));
+	CHECK(changes && strv_find_substr(changes, "'.git/info' is not the same"));
 	protect_plan_free(p);
 }
 
-/* No .git at the start: a repository made during the session is reported, with its hooks (not
- * git's samples, not empty files), its config and the keys in it that run a program. */
-static void test_new_git(void)
+static bool has_entry(const struct protect_plan *p, const char *rel, bool *created)
 {
-	_cleanup_strv_free_ char **paths = defaults(), **before = NULL, **changes = NULL;
+	for (size_t i = 0; i < p->n_entries; i++)
+		if (strcmp(p->entries[i].rel, rel) == 0) {
+			if (created)
+				*created = p->entries[i].created;
+			return true;
+		}
+	return false;
+}
+
+/* Every git directory of the workspace gets the list's git paths: a submodule, a nested
+ * repository, a worktree's (only config.worktree and commondir), with mount points for each and
+ * for info/; the .git files naming them are read-only too. */
+static void test_plan_nested(void)
+{
+	_cleanup_strv_free_ char **paths = defaults();
+	_cleanup_free_ char *state = NULL;
 	struct protect_plan *p = NULL;
 	struct coi_error err = {0};
+	bool created = false;
+	char path[256];
 
-	tap_sh("rm -rf %s && mkdir -p %s", ws);
-	CHECK(protect_plan_build(ws, paths, true, &p, &err) == 0);
-	CHECK(p && p->git_absent && p->gitdir_rel == NULL && p->n_entries == 0);
-	CHECK(p && strv_length(p->git_watch) == 4);
-	CHECK(access(".", F_OK) == 0);
-	CHECK(protect_snapshot(p, &before, &err) == 0);
-	CHECK(protect_compare(p, before, &changes, &err) == 0);
-	CHECK(changes && changes[0] == NULL); /* still no .git: nothing to say */
-	changes = strv_free(changes);
-
-	/* what 'git init' leaves: samples, a plain config: the .git and its config are named */
-	tap_sh("mkdir -p %s/.git/hooks %s/.git/info && touch %s/.git/hooks/pre-commit.sample", ws);
-	tap_sh("printf '[core]\\n\\tbare = false\\n' > %s/.git/config && touch %s/.git/hooks/empty",
-	       ws);
-	CHECK(protect_compare(p, before, &changes, &err) == 0);
-	CHECK(strv_length(changes) == 2);
-	CHECK(changes && strstr(changes[0], "'.git' did not exist at the start"));
-	CHECK(changes && changes[1] && strstr(changes[1], "'.git/config' was written") &&
-	      strstr(changes[1], "no key known to run a program"));
-	changes = strv_free(changes);
-
-	/* then hooks and keys that run programs */
-	tap_sh("echo evil > %s/.git/hooks/pre-commit && ln -s /tmp/x %s/.git/hooks/post-checkout",
-	       ws);
-	tap_sh("printf '[Core]\\n  hooksPath = /w/h\\n fsmonitor=/w/m\\n[filter \"x\"]\\n clean = sh\\n' "
-	       ">> %s/.git/config",
-	       ws);
-	tap_sh("printf '[alias]\\n co = !sh\\n[user]\\n name = a\\n' >> %s/.git/config && echo a > "
-	       "%s/.git/info/attributes",
-	       ws);
-	CHECK(protect_compare(p, before, &changes, &err) == 0);
-	CHECK(strv_length(changes) == 4);
-	CHECK(changes && changes[1] && strstr(changes[1], "'.git/hooks' holds hooks") &&
-	      strstr(changes[1], ": post-checkout, pre-commit"));
-	CHECK(changes && changes[2] &&
-	      strstr(changes[2], "sets core.hookspath, core.fsmonitor, filter.x.clean, alias.co:"));
-	CHECK(changes && changes[3] && strstr(changes[3], "'.git/info/attributes' was created"));
-	changes = strv_free(changes);
-
-	/* a .git file or symlink is named as such */
-	tap_sh("rm -rf %s/.git && ln -s /tmp %s/.git", ws);
-	CHECK(protect_compare(p, before, &changes, &err) == 0);
-	CHECK(strv_length(changes) == 1 && strstr(changes[0], "as a symlink to '/tmp'"));
-	changes = strv_free(changes);
+	CHECK(tap_sh("rm -rf %s && mkdir -p %s && cd %s && G='git -c user.email=t@e -c user.name=t "
+	             "-c protocol.file.allow=always' && $G init -q src && $G -C src commit -q "
+	             "--allow-empty -m s && $G init -q top && cd top && $G commit -q --allow-empty -m "
+	             "t && $G submodule -q add \"$(dirname $PWD)/src\" lib/a && $G init -q vendor/x && "
+	             "$G worktree add -q wt && ln -s /tmp vendor/x/.git/hooks-link && rm -rf "
+	             "vendor/x/.git/hooks && ln -s hooks-link vendor/x/.git/hooks",
+	             ws) == 0);
+	(void)snprintf(path, sizeof(path), "%s/top", ws);
+	CHECK(protect_plan_build(path, paths, true, &p, &err) == 0);
+	if (!p)
+		return;
+	CHECK(strv_contains(p->gitdirs, ".git") && strv_contains(p->gitdirs, ".git/modules/lib/a"));
+	CHECK(strv_contains(p->gitdirs, "vendor/x/.git"));
+	CHECK(strv_contains(p->gitdirs, ".git/worktrees/wt"));
+	CHECK(strv_contains(p->mounts, ".git/info") && strv_contains(p->mounts, ".git/modules"));
+	CHECK(strv_contains(p->mounts, ".git/modules/lib/a/info"));
+	CHECK(strv_contains(p->mounts, ".git/modules/lib")); /* between modules/ and lib/a */
+	CHECK(strv_contains(p->mounts, ".git/worktrees"));
+	CHECK(has_entry(p, ".git/modules/lib/a/hooks", NULL));
+	CHECK(has_entry(p, ".git/modules/lib/a/info/attributes", &created) && created);
+	CHECK(has_entry(p, "vendor/x/.git/config", NULL));
+	CHECK(!has_entry(p, "vendor/x/.git/hooks", NULL)); /* a symlink: skipped, with a note */
+	CHECK(p->notes && strstr(p->notes[0], "'vendor/x/.git/hooks' is or lies under a symlink"));
+	CHECK(has_entry(p, ".git/worktrees/wt/commondir", NULL));
+	CHECK(has_entry(p, ".git/worktrees/wt/config.worktree", &created) && created);
+	CHECK(!has_entry(p, ".git/worktrees/wt/hooks", NULL));
+	CHECK(has_entry(p, "lib/a/.git", NULL) && has_entry(p, "wt/.git", NULL));
+	/* the placeholders go again, and only they */
+	state = path_join(ws, "state.protect");
+	CHECK(sweep_save(p, "coi-t", state, &err) == 0);
+	tap_sh("printf '[user]\\n\\tname = k\\n' > %s/top/vendor/x/.git/config.worktree", ws);
+	CHECK(sweep_finish(state, NULL, &err) == 0);
+	CHECK(access(state, F_OK) < 0);
+	(void)snprintf(path, sizeof(path), "%s/top/.git/modules/lib/a/info/attributes", ws);
+	CHECK(access(path, F_OK) < 0);
+	(void)snprintf(path, sizeof(path), "%s/top/.git/modules/lib/a/info", ws);
+	CHECK(access(path, F_OK) == 0); /* git's own (info/exclude is in it) */
+	(void)snprintf(path, sizeof(path), "%s/top/.git/worktrees/wt/config.worktree", ws);
+	CHECK(access(path, F_OK) < 0);
+	(void)snprintf(path, sizeof(path), "%s/top/vendor/x/.git/config.worktree", ws);
+	CHECK(access(path, F_OK) == 0); /* written into: not a placeholder any more */
 	protect_plan_free(p);
 
-	/* with hooks writable ([git] writable_hooks), a new repository's hooks are not listed */
-	char *only_config[] = {".git/config", NULL};
-	tap_sh("rm -rf %s && mkdir -p %s", ws);
-	CHECK(protect_plan_build(ws, only_config, true, &p, &err) == 0);
-	tap_sh("mkdir -p %s/.git/hooks && echo x > %s/.git/hooks/pre-push", ws);
-	CHECK(protect_compare(p, before, &changes, &err) == 0);
-	CHECK(strv_length(changes) == 1 && strstr(changes[0], "'.git' did not exist"));
+	/* no placeholder without create_missing, and nothing of it left by the in-memory path */
+	(void)snprintf(path, sizeof(path), "%s/top", ws);
+	CHECK(protect_plan_build(path, paths, true, &p, &err) == 0);
+	CHECK(p && protect_remove_placeholders(p, &err) == 0);
+	(void)snprintf(path, sizeof(path), "%s/top/.git/config.worktree", ws);
+	CHECK(access(path, F_OK) < 0);
+	protect_plan_free(p);
+}
+
+/* Over PROTECT_MAX_GITDIRS git directories: the shallowest get mounts, the rest are counted and
+ * the user is told (they are left to the end-of-session sweep). */
+static void test_plan_gitdirs_cap(void)
+{
+	_cleanup_strv_free_ char **paths = defaults();
+	struct protect_plan *p = NULL;
+	struct coi_error err = {0};
+	const int over = 5; /* the top one and 36 nested: 37 = 32 + 5 */
+
+	_Static_assert(PROTECT_MAX_GITDIRS == 32, "the count below");
+	CHECK(tap_sh("rm -rf %s && mkdir -p %s && cd %s && git init -q . && for i in $(seq 36); do "
+	             "git init -q vendor/r$i; done",
+	             ws) == 0);
+	CHECK(protect_plan_build(ws, paths, false, &p, &err) == 0);
+	if (!p)
+		return;
+	CHECK(strv_length(p->gitdirs) == PROTECT_MAX_GITDIRS);
+	CHECK(p->gitdirs_left == (size_t)over);
+	CHECK(strv_find_substr(p->notes, "5 more git directories than the 32 that get read-only "
+	                                 "mounts: they are checked at the end of the session"));
 	protect_plan_free(p);
 }
 
@@ -314,7 +361,8 @@ int main(void)
 	RUN(test_plan_symlink_refused);
 	RUN(test_plan_git_variants);
 	RUN(test_immutable_and_compare);
-	RUN(test_new_git);
+	RUN(test_plan_nested);
+	RUN(test_plan_gitdirs_cap);
 	RUN(test_veth_names);
 	tap_sh("rm -rf %s %s/../coi-immutable-state", ws);
 	return tap_done();

@@ -192,7 +192,7 @@ static void test_disks(void)
 {
 	struct secret_entry e[] = {{".env", false}, {".vscode", true}};
 	struct secret_plan sp = {.entries = e, .n_entries = 2};
-	struct protect_entry pe[] = {{".vscode", "/w/.vscode", true, false}};
+	struct protect_entry pe[] = {{.rel = ".vscode", .host = "/w/.vscode", .is_dir = true}};
 	struct protect_plan pp = {.entries = pe, .n_entries = 1};
 	struct session_opts o = {.workspace = "/w"};
 	struct session_layout l = {.container_workspace = "/workspace",
