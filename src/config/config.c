@@ -37,9 +37,20 @@ static const char hardened_profile[] =
         "[monitoring]\n"
         "enabled = true\n";
 
-/* Sections of the original that coi reads but does not act on yet. monitoring.nft.lima_host runs
- * the original's nft inside a Lima VM on macOS; coi runs where Incus and nftables are. */
-static const char *const unsupported[] = {"defaults.model", "monitoring.nft.lima_host"};
+/* Keys (and sections) of the original that coi reads and does not act on: the loader names each
+ * with its place and why, and no table shows them as in effect. */
+static const struct config_unsupported unsupported[] = {
+        {"defaults.model", NULL},
+        {"monitoring.nft.lima_host", "coi runs nft where Incus runs, not in a Lima VM"},
+        {"container.alias", "containers are named by workspace and slot (coi list shows them)"},
+        {"container.build.cloud_init", "coi's image has no cloud-init to keep"},
+        {"incus.disable_shift", "coi never shifts: it maps your user with raw.idmap, or, for root, "
+                                "an idmapped mount"},
+        {"paths.sessions_dir", "coi keeps its files under ~/.coi ($COI_HOME moves it)"},
+        {"paths.storage_dir", "coi keeps its files under ~/.coi ($COI_HOME moves it)"},
+        {"paths.logs_dir", "coi keeps its files under ~/.coi ($COI_HOME moves it)"},
+        {"network.logging", "network events go to the monitor's audit log ([monitoring])"},
+};
 
 struct layer {
 	const char *file;      /* as shown to the user */
@@ -274,15 +285,23 @@ static int profile_key(struct coi_config *c, const char *key, const struct toml_
 	return *slot ? 0 : coi_error_oom(err);
 }
 
-static bool is_unsupported(const char *name)
+const struct config_unsupported *config_unsupported_keys(size_t *ret_n)
+{
+	*ret_n = ELEMENTSOF(unsupported);
+	return unsupported;
+}
+
+/* The entry of unsupported[] name falls under, or -1. */
+static int unsupported_index(const char *name)
 {
 	for (size_t i = 0; i < ELEMENTSOF(unsupported); i++) {
-		size_t n = strlen(unsupported[i]);
+		size_t n = strlen(unsupported[i].name);
 
-		if (strncmp(name, unsupported[i], n) == 0 && (name[n] == '\0' || name[n] == '.'))
-			return true;
+		if (strncmp(name, unsupported[i].name, n) == 0 &&
+		    (name[n] == '\0' || name[n] == '.'))
+			return (int)i;
 	}
-	return false;
+	return -1;
 }
 
 /* Depth: at most one level per dot of the longest key name. */
@@ -295,7 +314,7 @@ static int apply_table(struct coi_config *c, const struct toml_value *t, const c
 		_cleanup_free_ char *name = NULL;
 		const char *alias = NULL, *hint;
 		ssize_t idx;
-		int r = 0;
+		int r = 0, u;
 
 		if (!prefix && l->profile &&
 		    (strcmp(kv->key, "inherits") == 0 || strcmp(kv->key, "context") == 0)) {
@@ -321,9 +340,12 @@ static int apply_table(struct coi_config *c, const struct toml_value *t, const c
 			r = apply_key(c, (size_t)idx, v, l, err);
 		else if (v->type == TOML_TABLE && has_prefix_key(name))
 			r = apply_table(c, v, name, l, err);
-		else if (is_unsupported(name))
+		else if ((u = unsupported_index(name)) >= 0 && !unsupported[u].why)
 			r = warn(l, "%s:%u: '%s' is not supported by coi yet, ignoring", l->file,
 			         v->line, name);
+		else if (u >= 0)
+			r = warn(l, "%s:%u: '%s' is not supported by coi (%s), ignoring", l->file,
+			         v->line, name, unsupported[u].why);
 		else if ((hint = suggest(name)))
 			r = warn(l, "%s:%u: unknown key '%s', ignoring (did you mean '%s'?)",
 			         l->file, v->line, name, hint);
@@ -515,10 +537,9 @@ static int apply_profile(struct coi_config *c, const char *name, const struct la
 
 /* Keys that hold host paths: "~/.coi/..." follows coi_dir() ($COI_HOME in tests), "~/..." $HOME. */
 static const char *const path_keys[] = {
-        "paths.sessions_dir",     "paths.storage_dir",   "paths.logs_dir",
-        "network.logging.path",   "incus.client_cert",   "incus.client_key",
-        "incus.server_cert",      "tool.context_file",   "tool.context_json_file",
-        "detection.gtfobins_dir", "detection.sigma_dir", "monitoring.metrics_dir",
+        "incus.client_cert",   "incus.client_key",       "incus.server_cert",
+        "tool.context_file",   "tool.context_json_file", "detection.gtfobins_dir",
+        "detection.sigma_dir", "monitoring.metrics_dir",
 };
 
 static int finalize(struct coi_config *c, struct coi_error *err)

@@ -184,7 +184,6 @@ struct coi_config {
 		char *image;        /* "coi-default" */
 		bool persistent;    /* false */
 		char *storage_pool; /* NULL: Incus' default */
-		char *alias;
 		char *session_name;
 		int shutdown_timeout;   /* seconds, 60 */
 		int ready_timeout;      /* seconds, 30 */
@@ -196,7 +195,6 @@ struct coi_config {
 			char **commands;
 			char *compression;
 			char **agents; /* claude, opencode, pi */
-			bool cloud_init;
 		} build;
 	} container;
 
@@ -225,9 +223,6 @@ struct coi_config {
 	} shell;
 
 	struct {
-		char *sessions_dir; /* "~/.coi/sessions" (expanded) */
-		char *storage_dir;  /* "~/.coi/storage" */
-		char *logs_dir;     /* "~/.coi/logs" */
 		bool preserve_workspace_path;
 	} paths;
 
@@ -236,7 +231,6 @@ struct coi_config {
 		char *group;     /* "incus-admin" */
 		int code_uid;    /* 1000 */
 		char *code_user; /* "code" */
-		bool disable_shift;
 		/* coi additions: how to reach the daemon */
 		char *socket;      /* NULL: $INCUS_SOCKET or /var/lib/incus/unix.socket */
 		char *remote_url;  /* "https://host:8443" for a remote server or cluster */
@@ -263,10 +257,6 @@ struct coi_config {
 		size_t n_allowed_ports;
 		struct config_host *hosts;
 		size_t n_hosts;
-		struct {
-			bool enabled; /* true */
-			char *path;   /* "~/.coi/logs/network.log" */
-		} logging;
 	} network;
 
 	struct config_mount *mounts;
@@ -478,6 +468,14 @@ struct config_key {
  * rounded up so that a positive duration never reads as none. -EINVAL when malformed, -ERANGE
  * beyond Go's limit (about 292 years). */
 int config_duration_seconds(const char *s, int64_t *ret);
+
+/* Keys and sections of the original that coi does not act on: the loader warns about them (with
+ * why, or "yet" when why is NULL) and ignores them. For the documentation. */
+struct config_unsupported {
+	const char *name;
+	const char *why;
+};
+const struct config_unsupported *config_unsupported_keys(size_t *ret_n);
 
 /* The table, in documentation order; *ret_n gets the count. */
 const struct config_key *config_keys(size_t *ret_n);

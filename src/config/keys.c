@@ -50,7 +50,6 @@ static const struct config_key keys[] = {
 	K("container.image", CONFIG_STRING, container.image, "\"coi-default\"", AW, "Incus image alias to launch", PROOF("65-health-checks.t")),
 	K("container.persistent", CONFIG_BOOL, container.persistent, "false", AW, "keep the container after the session and reuse it next time"),
 	K("container.storage_pool", CONFIG_STRING, container.storage_pool, NULL, AW, "storage pool for containers and builds (unset: Incus' default)", PROOF("62-progress.t")),
-	K("container.alias", CONFIG_STRING, container.alias, NULL, AW, "human name for the workspace's containers"),
 	K("container.session_name", CONFIG_STRING, container.session_name, NULL, TO, "key the container identity on a name instead of the workspace path"),
 	K("container.shutdown_timeout", CONFIG_INT, container.shutdown_timeout, "60", AW, "seconds of grace before a shutdown is forced", PROOF("56-detach-limits.t")),
 	K("container.ready_timeout", CONFIG_INT, container.ready_timeout, "30", AW, "seconds to wait for the container to be ready"),
@@ -61,7 +60,6 @@ static const struct config_key keys[] = {
 	K("container.build.commands", CONFIG_STRV, container.build.commands, NULL, TO, "inline build commands (the script wins)"),
 	K("container.build.compression", CONFIG_STRING, container.build.compression, NULL, AW, "image compression: none, gzip, xz, ..."),
 	K("container.build.agents", CONFIG_STRV, container.build.agents, "[\"claude\", \"opencode\", \"codex\", \"gemini\"]", AW, "agents installed into the image"),
-	K("container.build.cloud_init", CONFIG_BOOL, container.build.cloud_init, "false", AW, "keep cloud-init in the image"),
 
 	K("tool.name", CONFIG_STRING, tool.name, "\"claude\"", AW, "the agent: claude, opencode, pi, codex, omp, ...", PROOF("44-shell.t")),
 	K("tool.binary", CONFIG_STRING, tool.binary, NULL, AW, "executable that replaces the tool's binary"),
@@ -79,16 +77,12 @@ static const struct config_key keys[] = {
 
 	K("shell.use_tmux", CONFIG_BOOL, shell.use_tmux, "true", AW, "run the tool inside tmux"),
 
-	K("paths.sessions_dir", CONFIG_STRING, paths.sessions_dir, "\"~/.coi/sessions\"", TO, "saved sessions"),
-	K("paths.storage_dir", CONFIG_STRING, paths.storage_dir, "\"~/.coi/storage\"", TO, "other storage"),
-	K("paths.logs_dir", CONFIG_STRING, paths.logs_dir, "\"~/.coi/logs\"", TO, "session logs"),
 	K("paths.preserve_workspace_path", CONFIG_BOOL, paths.preserve_workspace_path, "false", AW, "mount the workspace at its host path instead of /workspace", PROOF("48-session-more.t")),
 
 	K("incus.project", CONFIG_STRING, incus.project, "\"default\"", TO, "Incus project of every request ($COI_INCUS_PROJECT overrides)", PROOF("26-incus-config.t")),
 	K("incus.group", CONFIG_STRING, incus.group, "\"incus-admin\"", TO, "group that may use Incus"),
 	K("incus.code_uid", CONFIG_INT, incus.code_uid, "1000", TO, "uid of the container user"),
 	K("incus.code_user", CONFIG_STRING, incus.code_user, "\"code\"", TO, "name of the container user"),
-	K("incus.disable_shift", CONFIG_BOOL, incus.disable_shift, "false", TO, "map uids with raw.idmap instead of shifting"),
 	K("incus.socket", CONFIG_STRING, incus.socket, NULL, TO, "the daemon's unix socket (unset: /var/lib/incus/unix.socket); $INCUS_SOCKET or $INCUS_DIR override it", PROOF("26-incus-config.t")),
 	K("incus.remote_url", CONFIG_STRING, incus.remote_url, NULL, TO, "a remote Incus server or cluster, https://host:8443; $COI_INCUS_REMOTE overrides it, $INCUS_SOCKET or $INCUS_DIR choose the local socket instead"),
 	K("incus.client_cert", CONFIG_STRING, incus.client_cert, NULL, TO, "client certificate (PEM) for remote_url ($COI_INCUS_CLIENT_CERT overrides)"),
@@ -108,8 +102,6 @@ static const struct config_key keys[] = {
 	K("network.dns_servers", CONFIG_IPV4_LIST, network.dns_servers, NULL, TO, "the only resolvers the container may reach", .max = 64),
 	K("network.allowed_ports", CONFIG_PORTS, network.allowed_ports, NULL, TO, "global cap on egress ports", .offset_n = F(network.n_allowed_ports), .max = 64, PROOF("45-network.t")),
 	K("network.hosts", CONFIG_HOSTS, network.hosts, NULL, TO, "static /etc/hosts entries with reachability", .offset_n = F(network.n_hosts), .max = 64),
-	K("network.logging.enabled", CONFIG_BOOL, network.logging.enabled, "true", IW, "log network events", .weak = "false"),
-	K("network.logging.path", CONFIG_STRING, network.logging.path, "\"~/.coi/logs/network.log\"", TO, "network event log"),
 
 	K("mounts.default", CONFIG_MOUNTS, mounts, NULL, IW, "extra bind mounts: {host, container, readonly, shift}", .offset_n = F(n_mounts), .weak = "outside", PROOF("47-mounts.t")),
 

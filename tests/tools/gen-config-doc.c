@@ -119,6 +119,20 @@ static void md_trust(const struct config_key *k)
 	}
 }
 
+/* What the loader warns about and ignores, so the reference says it too. */
+static void md_unsupported(void)
+{
+	size_t n;
+	const struct config_unsupported *u = config_unsupported_keys(&n);
+
+	fputs("\n## Keys of the original that coi does not act on\n\n"
+	      "The loader names each with its file:line and ignores it; `coi config show` does not "
+	      "list them.\n\n",
+	      stdout);
+	for (size_t i = 0; i < n; i++)
+		printf("- `%s`: %s\n", u[i].name, u[i].why ? u[i].why : "not supported yet");
+}
+
 static void markdown(const struct config_key *keys, size_t n)
 {
 	const char *prev = NULL;
@@ -156,6 +170,7 @@ static void markdown(const struct config_key *keys, size_t n)
 		md_escaped(k->description);
 		fputs(" |\n", stdout);
 	}
+	md_unsupported();
 }
 
 /* Array-of-tables keys have no one-line default; show their shape. */

@@ -20,12 +20,12 @@ check "show --json: value and origin" 0 '"tool.name": \{[^}]*"value": "opencode"
 json=$("$coi" config show --json 2>/dev/null)
 check "show --json is valid JSON" 0 '^restricted$' jq -r '."network.mode".value' <<<"$json"
 
-printf '[network]\nmode = "open"\n[container]\nalias = "proj"\n' >.coi/config.toml
+printf '[network]\nmode = "open"\n[container]\nstorage_pool = "proj"\n' >.coi/config.toml
 check "show: an unapproved project's network.mode is ignored, with a warning" 0 \
     "warning: .*\.coi/config\.toml:2: ignoring 'network\.mode'.*coi trust.*mode = \"restricted\"  # default" \
     "$coi" config show
-check "show: the project's harmless key applies" 0 'alias = "proj"  # .*ws/\.coi/config\.toml:4' "$coi" config show
-check "show -w DIR: another workspace" 0 '# alias is unset' "$coi" config show -w "$tmp"
+check "show: the project's harmless key applies" 0 'storage_pool = "proj"  # .*ws/\.coi/config\.toml:4' "$coi" config show
+check "show -w DIR: another workspace" 0 '# storage_pool is unset' "$coi" config show -w "$tmp"
 check "coi trust approves the project file" 0 '' "$coi" trust
 check "show: the approved project's network.mode applies" 0 'mode = "open"  # .*ws/\.coi/config\.toml:2' "$coi" config show
 check "show: an unknown profile fails" 1 "no profile 'nope'" "$coi" config show --profile nope

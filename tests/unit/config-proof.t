@@ -15,7 +15,6 @@ ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok 
 # KEY WHO
 pending=$(sed -e 's/#.*//' -e '/^ *$/d' <<'EOF'
 container.persistent open
-container.alias keys
 container.session_name keys
 container.ready_timeout open
 container.docker open
@@ -25,7 +24,6 @@ container.build.script open
 container.build.commands open
 container.build.compression open
 container.build.agents open
-container.build.cloud_init keys
 tool.binary open
 tool.pre_launch keys
 tool.auto_context open
@@ -37,13 +35,9 @@ tool.claude.effort_level keys
 tool.codex.model keys
 tool.codex.reasoning_effort keys
 shell.use_tmux keys
-paths.sessions_dir keys
-paths.storage_dir keys
-paths.logs_dir keys
 incus.group open
 incus.code_uid open
 incus.code_user open
-incus.disable_shift keys
 incus.remote_url open
 incus.client_cert open
 incus.client_key open
@@ -53,8 +47,6 @@ network.refresh_interval_minutes open
 network.use_sudo keys
 network.dns_servers open
 network.hosts open
-network.logging.enabled keys
-network.logging.path keys
 limits.runtime.stop_graceful open
 git.name gitdirs
 git.email gitdirs

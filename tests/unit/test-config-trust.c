@@ -31,7 +31,6 @@ static const struct gate_case cases[] = {
          false}, /* a narrower list: tightening */
         {"", "[incus]\ncode_uid = 0\n", "incus.code_uid", true},
         {"", "[incus]\ncode_user = \"root\"\n", "incus.code_user", true},
-        {"", "[incus]\ndisable_shift = true\n", "incus.disable_shift", true},
         {"[tool]\npermission_mode = \"interactive\"\n", "[tool]\npermission_mode = \"bypass\"\n",
          "tool.permission_mode", true},
         {"", "[tool]\npermission_mode = \"interactive\"\n", "tool.permission_mode", false},

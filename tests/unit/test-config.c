@@ -148,9 +148,6 @@ static void test_defaults(void)
 	CHECK_STREQ(c->limits.disk.size, "10GiB");
 	CHECK_STREQ(c->limits.cpu.allowance, "50%");
 	CHECK(c->limits.cpu.priority == -1 && c->limits.disk.priority == -1);
-	/* paths under ~/.coi follow COI_HOME */
-	CHECK(c->paths.sessions_dir &&
-	      strncmp(c->paths.sessions_dir, coi_home, strlen(coi_home)) == 0);
 	config_free(c);
 	strv_free(w);
 }
@@ -162,16 +159,17 @@ static void test_precedence(void)
 	struct coi_error err = {0};
 
 	clean_files();
-	write_text(at("home/.coi/config.toml"), "[container]\nimage = \"user-img\"\n"
-	                                        "alias = \"user-alias\"\nshutdown_timeout = 7\n"
-	                                        "[tool]\nname = \"opencode\"\n");
+	write_text(at("home/.coi/config.toml"),
+	           "[container]\nimage = \"user-img\"\n"
+	           "storage_pool = \"user-pool\"\nshutdown_timeout = 7\n"
+	           "[tool]\nname = \"opencode\"\n");
 	write_text(at("ws/.coi/config.toml"), "[container]\nimage = \"proj-img\"\n"
-	                                      "alias = \"proj-alias\"\n");
+	                                      "storage_pool = \"proj-pool\"\n");
 	write_text(at("home/.coi/profiles/p/config.toml"), "[container]\nimage = \"prof-img\"\n");
 	CHECK(load(NULL, &c, NULL, &err) == 0);
 	if (c) {
 		CHECK_STREQ(c->container.image, "proj-img");
-		CHECK_STREQ(c->container.alias, "proj-alias");
+		CHECK_STREQ(c->container.storage_pool, "proj-pool");
 		CHECK(c->container.shutdown_timeout == 7);
 		CHECK_STREQ(c->tool.name, "opencode");
 		CHECK(c->container.ready_timeout == 30);
@@ -182,7 +180,7 @@ static void test_precedence(void)
 	CHECK(load("p", &c, NULL, &err) == 0);
 	if (c) {
 		CHECK_STREQ(c->container.image, "prof-img");
-		CHECK_STREQ(c->container.alias, "proj-alias");
+		CHECK_STREQ(c->container.storage_pool, "proj-pool");
 		CHECK_STREQ(c->profile, "p");
 		CHECK(strstr(config_origin(c, key_at("container.image")),
 		             "profiles/p/config.toml:2"));
@@ -296,15 +294,16 @@ static void test_inherits_refused(void)
 		snprintf(path, sizeof(path), "home/.coi/profiles/l%d/config.toml", i);
 		if (i < 10)
 			snprintf(text, sizeof(text),
-			         "inherits = \"l%d\"\n[container]\nalias = \"l%d\"\n", i + 1, i);
+			         "inherits = \"l%d\"\n[container]\nstorage_pool = \"l%d\"\n", i + 1,
+			         i);
 		else
 			snprintf(text, sizeof(text),
-			         "[container]\nalias = \"l10\"\nimage = \"deep\"\n");
+			         "[container]\nstorage_pool = \"l10\"\nimage = \"deep\"\n");
 		write_text(at(path), text);
 	}
 	CHECK(load("l1", &c, NULL, &err) == 0);
 	if (c) {
-		CHECK_STREQ(c->container.alias, "l1");
+		CHECK_STREQ(c->container.storage_pool, "l1");
 		CHECK_STREQ(c->container.image, "deep");
 		c = config_free(c);
 	}
@@ -342,6 +341,38 @@ static void test_unknown_keys(void)
 	CHECK(warned(w, "~/.coi/config.toml:8: 'defaults.model' is not supported by coi yet",
 	             NULL));
 	CHECK(strv_length(w) == 4);
+	w = strv_free(w);
+
+	/* the original's keys coi does not act on: named with their place and why, and not in
+	 * the table ('coi config show' never lists them as in effect) */
+	write_text(at("home/.coi/config.toml"),
+	           "[container]\nalias = \"a\"\n[container.build]\ncloud_init = true\n"
+	           "[incus]\ndisable_shift = true\n[paths]\nsessions_dir = \"/x\"\n"
+	           "logs_dir = \"/y\"\nstorage_dir = \"/z\"\n[network.logging]\nenabled = false\n"
+	           "path = \"/n\"\n");
+	CHECK(load(NULL, &c, &w, &err) == 0);
+	config_free(c);
+	CHECK(warned(w, "~/.coi/config.toml:2: 'container.alias' is not supported by coi (", NULL));
+	CHECK(warned(w, "~/.coi/config.toml:4: 'container.build.cloud_init' is not supported",
+	             NULL));
+	CHECK(warned(w,
+	             "~/.coi/config.toml:6: 'incus.disable_shift' is not supported by coi (coi "
+	             "never shifts",
+	             NULL));
+	CHECK(warned(w, "~/.coi/config.toml:8: 'paths.sessions_dir' is not supported", NULL));
+	CHECK(warned(w, "~/.coi/config.toml:9: 'paths.logs_dir' is not supported", NULL));
+	CHECK(warned(w, "~/.coi/config.toml:10: 'paths.storage_dir' is not supported", NULL));
+	/* a section of them is named once, at its header */
+	CHECK(warned(w,
+	             "~/.coi/config.toml:11: 'network.logging' is not supported by coi (network "
+	             "events go to the monitor's audit log",
+	             NULL));
+	CHECK(strv_length(w) == 7);
+	for (const char *const *k =
+	             (const char *const[]){"container.alias", "incus.disable_shift",
+	                                   "paths.logs_dir", "network.logging.path", NULL};
+	     *k; k++)
+		CHECK(config_key_find(*k) == NULL);
 	strv_free(w);
 }
 
@@ -476,7 +507,7 @@ static const char project_net[] = "[network]\n"
                                   "hostnames = [\"db.internal\"]\n"
                                   "ports = [5432]\n"
                                   "[container]\n"
-                                  "alias = \"proj\"\n";
+                                  "storage_pool = \"proj\"\n";
 
 static void test_trust_network(void)
 {
@@ -502,7 +533,7 @@ static void test_trust_network(void)
 		CHECK(strv_length(c->network.dns_servers) == 0);
 		CHECK(strv_length(c->network.allowed_networks) == 0);
 		CHECK(c->network.n_hosts == 0);
-		CHECK_STREQ(c->container.alias, "proj"); /* harmless keys still apply */
+		CHECK_STREQ(c->container.storage_pool, "proj"); /* harmless keys still apply */
 		CHECK(config_origin(c, key_at("network.mode")) == NULL);
 		c = config_free(c);
 	}
@@ -583,12 +614,12 @@ static void test_trust_not_weakening(void)
 	/* a project profile is untrusted like the project file */
 	clean_files();
 	write_text(at("ws/.coi/profiles/wide/config.toml"),
-	           "[network]\nmode = \"open\"\n[container]\nalias = \"wide\"\n"
+	           "[network]\nmode = \"open\"\n[container]\nstorage_pool = \"wide\"\n"
 	           "forward_env = [\"SECRET\"]\n");
 	CHECK(load("wide", &c, &w, &err) == 0);
 	if (c) {
 		CHECK(c->network.mode == NET_MODE_RESTRICTED);
-		CHECK_STREQ(c->container.alias, "wide");
+		CHECK_STREQ(c->container.storage_pool, "wide");
 		config_free(c);
 	}
 	CHECK(warned(w, "profiles/wide/config.toml:2: ignoring 'network.mode'", "coi trust"));
@@ -628,9 +659,7 @@ static const struct {
         {"monitoring.reverse_shell_one_liners", "",
          "[monitoring]\nreverse_shell_one_liners = \"off\"\n"},
         {"monitoring.file_read_threshold_mb", "", "[monitoring]\nfile_read_threshold_mb = 500.0\n"},
-        {"network.logging.enabled", "", "[network.logging]\nenabled = false\n"},
         {"network.allowed_ports", "", "[network]\nallowed_ports = [22]\n"},
-        {"paths.logs_dir", "", "[paths]\nlogs_dir = \"/tmp/elsewhere\"\n"},
         {"container.session_name", "", "[container]\nsession_name = \"someone-else\"\n"},
 };
 
