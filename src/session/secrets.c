@@ -332,17 +332,31 @@ static int empty_dir(const char *path)
 	return chmod(path, 0555) < 0 ? -errno : 0;
 }
 
-int secrets_mask_sources(char **ret_file, char **ret_dir, struct coi_error *err)
+char *secrets_masks_dir(void)
 {
-	_cleanup_free_ char *home = coi_dir(), *dir = NULL, *file = NULL, *empty = NULL;
+	const char *run = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() == 0)
+		return strdup("/run/coi/masks");
+	if (run && *run == '/')
+		return path_join(run, "coi/masks");
+	return path_join(home_dir(), ".cache/coi/masks");
+}
+
+int secrets_mask_sources(const char *dir, char **ret_file, char **ret_dir, struct coi_error *err)
+{
+	_cleanup_free_ char *file = path_join(dir, "empty-file"),
+	                    *empty = path_join(dir, "empty-dir");
+	struct stat st;
 	int r;
 
-	if (!home || !(dir = path_join(home, "masks")) || !(file = path_join(dir, "empty-file")) ||
-	    !(empty = path_join(dir, "empty-dir")))
+	if (!file || !empty)
 		return coi_error_oom(err);
-	r = mkdir_p(dir, 0700);
+	r = mkdir_p(dir, 0755);
 	if (r < 0)
 		return coi_error_errno(err, -r, "cannot make '%s'", dir);
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return coi_error_set(err, -EPERM, "'%s' must be a directory of yours", dir);
 	r = empty_file(file);
 	if (r < 0)
 		return coi_error_errno(err, -r, "cannot make the empty file '%s'", file);

@@ -44,6 +44,10 @@ struct secret_plan *secrets_plan_free(struct secret_plan *p);
 /* Does pattern match the path rel (relative to the workspace; its last component is the name)? */
 bool secrets_pattern_match(const char *pattern, const char *rel);
 
-/* The empty file and the empty directory the masks are made of, under coi_dir()/masks (made,
- * or remade when they are not empty any more). Newly allocated paths. */
-int secrets_mask_sources(char **ret_file, char **ret_dir, struct coi_error *err);
+/* Where the masks are made: /run/coi/masks for root, else $XDG_RUNTIME_DIR/coi/masks or
+ * ~/.cache/coi/masks; never coi's state directory, which no container may have. */
+char *secrets_masks_dir(void);
+/* The empty file and the empty directory the masks are made of, in dir (a directory of this
+ * user's, made if missing; a file that is not empty any more is made empty again, a directory
+ * that is not is refused). Newly allocated paths. */
+int secrets_mask_sources(const char *dir, char **ret_file, char **ret_dir, struct coi_error *err);

@@ -873,11 +873,15 @@ static int copy_credentials(struct session *s, const struct tool *t, struct coi_
  * with. */
 static int plan_secrets(struct session *s, struct coi_error *err)
 {
+	_cleanup_free_ char *dir = NULL;
 	int r = secrets_plan_build(s->opts->workspace, s->opts->secret_paths, &s->hidden, err);
 
 	if (r < 0 || s->hidden->n_entries == 0)
 		return r;
-	r = secrets_mask_sources(&s->mask_file, &s->mask_dir, err);
+	dir = secrets_masks_dir();
+	if (!dir)
+		return coi_error_oom(err);
+	r = secrets_mask_sources(dir, &s->mask_file, &s->mask_dir, err);
 	if (r >= 0 && s->opts->docker &&
 	    strv_push(&s->hidden->notes, "[security] secret_paths: with [container] docker on, "
 	                                 "container root may unmount what hides them (Docker "

@@ -163,27 +163,29 @@ static void test_mask_sources(void)
 	struct stat st;
 
 	CHECK(mkdtemp(home) != NULL);
-	setenv("COI_HOME", home, 1);
-	CHECK(secrets_mask_sources(&file, &empty, &err) == 0);
+	CHECK(secrets_mask_sources(home, &file, &empty, &err) == 0);
 	CHECK(stat(file, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
 	      (st.st_mode & 0777) == 0444);
 	CHECK(stat(empty, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0555);
 	/* a file that is not empty any more is made empty again */
 	CHECK(chmod(file, 0644) == 0);
-	touch(home, "masks/empty-file");
+	touch(home, "empty-file");
 	free(file);
 	free(empty);
-	CHECK(secrets_mask_sources(&file, &empty, &err) == 0);
+	CHECK(secrets_mask_sources(home, &file, &empty, &err) == 0);
 	CHECK(stat(file, &st) == 0 && st.st_size == 0);
 	/* a directory that is not empty is refused, not emptied */
 	CHECK(chmod(empty, 0755) == 0);
 	touch(empty, "x");
 	free(file);
 	free(empty);
-	CHECK(secrets_mask_sources(&file, &empty, &err) == -ENOTEMPTY);
+	CHECK(secrets_mask_sources(home, &file, &empty, &err) == -ENOTEMPTY);
 	CHECK(asprintf(&cmd, "rm -rf '%s'", home) > 0 && system(cmd) == 0);
 	free(cmd);
-	unsetenv("COI_HOME");
+	/* never coi's state directory, which no container may have */
+	cmd = secrets_masks_dir();
+	CHECK(cmd && !strstr(cmd, "/.coi"));
+	free(cmd);
 }
 
 /* The disks: an empty read-only mount per secret path, one mount for a path that is also
@@ -197,16 +199,16 @@ static void test_disks(void)
 	struct session_opts o = {.workspace = "/w"};
 	struct session_layout l = {.container_workspace = "/workspace",
 	                           .secrets = &sp,
-	                           .mask_file = "/h/.coi/masks/empty-file",
-	                           .mask_dir = "/h/.coi/masks/empty-dir"};
+	                           .mask_file = "/run/coi/masks/empty-file",
+	                           .mask_dir = "/run/coi/masks/empty-dir"};
 	struct incus_devices d = {0};
 
 	CHECK(session_build_disks(&o, &pp, &l, &d) == 0);
-	CHECK_STREQ(incus_devices_prop(&d, "secret-0--env", "source"), "/h/.coi/masks/empty-file");
+	CHECK_STREQ(incus_devices_prop(&d, "secret-0--env", "source"), "/run/coi/masks/empty-file");
 	CHECK_STREQ(incus_devices_prop(&d, "secret-0--env", "path"), "/workspace/.env");
 	CHECK_STREQ(incus_devices_prop(&d, "secret-0--env", "readonly"), "true");
 	CHECK_STREQ(incus_devices_prop(&d, "secret-1--vscode", "source"),
-	            "/h/.coi/masks/empty-dir");
+	            "/run/coi/masks/empty-dir");
 	CHECK(incus_devices_get(&d, "protect-0--vscode") == NULL);
 	CHECK(session_is_secret_disk("secret-1--vscode") && !session_is_secret_disk("protect-0"));
 	incus_devices_clear(&d);
