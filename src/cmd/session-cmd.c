@@ -348,8 +348,44 @@ static int headless_argv(struct session_cmd *sc, struct coi_error *err)
 	if (!*text)
 		return coi_error_set(err, -EINVAL, "the prompt is empty");
 	/* as coi shell: a resumed session is restored, and the agent continues its newest */
-	sc->agent_argv = tool_argv(t, sc->opts.tool_binary, true, NULL, sc->resume, text);
+	sc->agent_argv = tool_argv(t, &(struct tool_launch){.binary = sc->opts.tool_binary,
+	                                                    .bypass = true,
+	                                                    .options = sc->opts.tool_options,
+	                                                    .resume_latest = sc->resume,
+	                                                    .prompt = text});
 	return sc->agent_argv ? 0 : coi_error_oom(err);
+}
+
+/* The most a [tool] pre_launch command may take. */
+#define PRE_LAUNCH_SECONDS "300"
+
+/* [tool] pre_launch: each command in the container before the agent (or the command) starts, as
+ * code in the workspace with the session's environment, its output on stderr, at most five
+ * minutes. A failure is reported and the session goes on, as in the original; an interrupt
+ * stops the start. */
+static int pre_launch(struct session_cmd *sc, struct coi_error *err)
+{
+	strv_foreach(cmd, sc->config->tool.pre_launch) {
+		char *argv[] = {"timeout", PRE_LAUNCH_SECONDS, "sh", "-c", *cmd, NULL};
+		int status;
+
+		fprintf(stderr, "coi: pre_launch: %s\n", *cmd);
+		status = session_exec_aside(sc->session, argv, err);
+		if (status < 0)
+			return status == -ECANCELED ? status
+			                            : coi_error_prefix(err, "[tool] pre_launch");
+		if (status == 124)
+			fprintf(stderr,
+			        "coi: warning: [tool] pre_launch: '%s' took more than %s s and "
+			        "was stopped; going on\n",
+			        *cmd, PRE_LAUNCH_SECONDS);
+		else if (status != 0)
+			fprintf(stderr,
+			        "coi: warning: [tool] pre_launch: '%s' failed (exit %d); going "
+			        "on\n",
+			        *cmd, status);
+	}
+	return 0;
 }
 
 int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
@@ -389,7 +425,7 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 		signal(SIGALRM, sc->config->limits.runtime.auto_stop ? on_alarm : on_alarm_warn);
 		alarm(secs > UINT_MAX ? UINT_MAX : (unsigned)secs);
 	}
-	return 0;
+	return pre_launch(sc, err);
 }
 
 int session_cmd_fail(const struct coi_error *err)

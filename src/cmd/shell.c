@@ -10,6 +10,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/session-cmd.h"
+#include "config/config.h"
 #include "session/session.h"
 #include "session/tmux.h"
 #include "session/tool.h"
@@ -31,7 +32,10 @@ static char **agent_argv(const struct session_cmd *sc, bool debug)
 	if (!t) /* any command, via tool.binary */
 		return strv_push(&argv, o->tool_binary) < 0 ? NULL : argv;
 	/* resuming: the agent continues its newest session in the restored state */
-	return tool_argv(t, o->tool_binary, o->bypass, NULL, sc->resume, NULL);
+	return tool_argv(t, &(struct tool_launch){.binary = o->tool_binary,
+	                                          .bypass = o->bypass,
+	                                          .options = o->tool_options,
+	                                          .resume_latest = sc->resume});
 }
 
 static int run(int argc, char **argv)
@@ -67,6 +71,12 @@ static int run(int argc, char **argv)
 		return session_cmd_finish(&sc, cmd_failf("unknown tool '%s' (known: %s; or set "
 		                                         "[tool] binary)",
 		                                         sc.opts.tool, tool_names()));
+	if (!sc.config->shell.use_tmux) {
+		/* [shell] use_tmux = false: the agent on this terminal directly; no detaching, the
+		 * session ends with it */
+		status = session_exec(sc.session, agent, true, &err);
+		return session_cmd_finish(&sc, status < 0 ? session_cmd_fail(&err) : EXIT_OK);
+	}
 	launch = tmux_launch_command(agent);
 	{
 		char *tmux[] = {"tmux",
@@ -83,6 +93,11 @@ static int run(int argc, char **argv)
 	}
 	if (status < 0)
 		return session_cmd_finish(&sc, session_cmd_fail(&err));
+	if (status == 127) /* the shell's "not found": the image has no tmux */
+		return session_cmd_finish(
+		        &sc, cmd_failf("the image '%s' has no tmux: install it, or set [shell] "
+		                       "use_tmux = false to run the agent without it",
+		                       sc.opts.image));
 	if (tmux_alive(sc.client, sc.session->name, sc.opts.code_uid, &err) > 0) {
 		if (session_detach(sc.session, &err) < 0)
 			return session_cmd_finish(&sc, session_cmd_fail(&err));
@@ -106,7 +121,8 @@ const struct verb verb_shell = {
                 "codex, gemini, or [tool] binary) in tmux inside it, as the user 'code' in\n"
                 "/workspace. Detach with Ctrl-b d: the agent keeps running ('coi attach' returns to\n"
                 "it). When the agent exits, the session ends and the container is deleted (unless\n"
-                "persistent).\n"
+                "persistent). With [shell] use_tmux = false the agent runs on this terminal\n"
+                "directly: no detaching.\n"
                 "\n"
                 "  --debug              open bash instead of the agent\n" SESSION_CMD_OPTIONS_HELP,
 };

@@ -418,6 +418,7 @@ enum config_format {
 	CONFIG_FORMAT_RATE,          /* bytes per second as a size, or "1000iops" */
 	CONFIG_FORMAT_CPUS,          /* "2" (a count) or "0-1,3" (those CPUs) */
 	CONFIG_FORMAT_CPU_ALLOWANCE, /* "50%" (a weight) or "25ms/100ms" (a hard cap) */
+	CONFIG_FORMAT_WORD,          /* lowercase letters: "high" */
 	_CONFIG_FORMAT_MAX,
 };
 /* "a size such as \"10GiB\"", ..., for messages and the documentation; NULL for ANY. */

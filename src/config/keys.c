@@ -62,20 +62,20 @@ static const struct config_key keys[] = {
 	K("container.build.agents", CONFIG_STRV, container.build.agents, "[\"claude\", \"opencode\", \"codex\", \"gemini\"]", AW, "agents installed into the image"),
 
 	K("tool.name", CONFIG_STRING, tool.name, "\"claude\"", AW, "the agent: claude, opencode, pi, codex, omp, ...", PROOF("44-shell.t")),
-	K("tool.binary", CONFIG_STRING, tool.binary, NULL, AW, "executable that replaces the tool's binary"),
+	K("tool.binary", CONFIG_STRING, tool.binary, NULL, AW, "executable that replaces the tool's binary", PROOF("63-tool-keys.t")),
 	K("tool.permission_mode", CONFIG_ENUM, tool.permission_mode, "\"bypass\"", IW, "bypass the tool's permission prompts, or keep them", .allowed = "bypass|interactive", .weak = "\"bypass\"", PROOF("43-prompt.t")),
-	K("tool.pre_launch", CONFIG_STRV, tool.pre_launch, NULL, TO, "commands run in the container before the tool"),
+	K("tool.pre_launch", CONFIG_STRV, tool.pre_launch, NULL, TO, "shell commands run in the container before the agent (or coi run's command), in order, as code in the workspace with the session's environment; output on stderr, 5 minutes each; a failure is reported and the session goes on", PROOF("63-tool-keys.t")),
 	K("tool.auto_context", CONFIG_BOOL, tool.auto_context, "true", AW, "tell the tool about its sandbox in its context file"),
 	K("tool.copy_credentials", CONFIG_BOOL, tool.copy_credentials, "false", TO, "copy the tool's own credential file from your home into the container (coi addition)", PROOF("44-shell.t")),
-	K("tool.context_file", CONFIG_STRING, tool.context_file, NULL, TO, "replacement for the sandbox context template"),
-	K("tool.context_json", CONFIG_BOOL, tool.context_json, "false", AW, "also write ~/SANDBOX_CONTEXT.json"),
-	K("tool.context_json_file", CONFIG_STRING, tool.context_json_file, NULL, TO, "replacement for the JSON sandbox context"),
-	K("tool.claude.model", CONFIG_STRING, tool.claude.model, NULL, AW, "Claude model (ANTHROPIC_MODEL)"),
-	K("tool.claude.effort_level", CONFIG_STRING, tool.claude.effort_level, NULL, AW, "Claude effort level", .allowed = "low|medium|high|xhigh|max|auto"),
-	K("tool.codex.model", CONFIG_STRING, tool.codex.model, NULL, AW, "Codex model"),
-	K("tool.codex.reasoning_effort", CONFIG_STRING, tool.codex.reasoning_effort, NULL, AW, "Codex reasoning effort"),
+	K("tool.context_file", CONFIG_STRING, tool.context_file, NULL, TO, "a host file (up to 64 KiB) whose text replaces the generated ~/SANDBOX_CONTEXT.md (and what auto_context puts in the tool's own file)", PROOF("63-tool-keys.t")),
+	K("tool.context_json", CONFIG_BOOL, tool.context_json, "false", AW, "also write ~/SANDBOX_CONTEXT.json, the same facts for programs (schema_version 1)", PROOF("63-tool-keys.t")),
+	K("tool.context_json_file", CONFIG_STRING, tool.context_json_file, NULL, TO, "a host file of JSON (up to 1 MiB) written as ~/SANDBOX_CONTEXT.json instead of the generated one (implies context_json; not JSON: the start fails, naming the place)", PROOF("63-tool-keys.t")),
+	K("tool.claude.model", CONFIG_STRING, tool.claude.model, NULL, AW, "the model Claude Code uses (it reads ANTHROPIC_MODEL, which coi sets in the session): an alias such as \"opus\" or a full name", PROOF("63-tool-keys.t")),
+	K("tool.claude.effort_level", CONFIG_STRING, tool.claude.effort_level, NULL, AW, "Claude Code's effort level (it reads CLAUDE_CODE_EFFORT_LEVEL, which coi sets in the session; it wins over the settings files)", .allowed = "low|medium|high|xhigh|max|auto", PROOF("63-tool-keys.t")),
+	K("tool.codex.model", CONFIG_STRING, tool.codex.model, NULL, AW, "the model Codex uses (codex -m MODEL)", PROOF("63-tool-keys.t")),
+	K("tool.codex.reasoning_effort", CONFIG_STRING, tool.codex.reasoning_effort, NULL, AW, "Codex's reasoning effort (codex -c model_reasoning_effort=...): minimal, low, medium, high, xhigh, or what the model takes", .format = CONFIG_FORMAT_WORD, PROOF("63-tool-keys.t")),
 
-	K("shell.use_tmux", CONFIG_BOOL, shell.use_tmux, "true", AW, "run the tool inside tmux"),
+	K("shell.use_tmux", CONFIG_BOOL, shell.use_tmux, "true", AW, "coi shell runs the agent inside tmux, so you can detach (Ctrl-b d) and coi attach; false: directly on your terminal, ending with it", PROOF("63-tool-keys.t")),
 
 	K("paths.preserve_workspace_path", CONFIG_BOOL, paths.preserve_workspace_path, "false", AW, "mount the workspace at its host path instead of /workspace", PROOF("48-session-more.t")),
 
@@ -232,6 +232,7 @@ const char *config_format_to_string(enum config_format f)
 	        [CONFIG_FORMAT_CPUS] = "a number of CPUs such as \"2\", or CPUs such as \"0-1,3\"",
 	        [CONFIG_FORMAT_CPU_ALLOWANCE] = "a weight such as \"50%\", or a cap such as "
 	                                        "\"25ms/100ms\"",
+	        [CONFIG_FORMAT_WORD] = "a word of lowercase letters such as \"high\"",
 	};
 
 	return f > CONFIG_FORMAT_ANY && f < _CONFIG_FORMAT_MAX ? names[f] : NULL;
@@ -286,6 +287,8 @@ static bool format_ok(enum config_format f, const char *s)
 		       !strstr(s, ",,") && !strstr(s, "-,") && !strstr(s, ",-");
 	case CONFIG_FORMAT_CPU_ALLOWANCE:
 		return is_percent(s, 100) || is_time_budget(s);
+	case CONFIG_FORMAT_WORD:
+		return strspn(s, "abcdefghijklmnopqrstuvwxyz") == strlen(s);
 	case CONFIG_FORMAT_ANY:
 	case _CONFIG_FORMAT_MAX:
 		break;

@@ -5,15 +5,18 @@
 #include "session/context.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "egress/secret.h"
+#include "netpolicy/netpolicy.h"
 #include "session/protect.h"
 #include "session/secrets.h"
 #include "session/session.h"
 #include "util/buf.h"
+#include "util/cleanup.h"
 #include "util/strv.h"
 
 #define BLOCK_BEGIN "<!-- coi:begin sandbox context (rewritten at every start) -->"
@@ -189,6 +192,118 @@ int context_render(const struct session *s, struct buf *out)
 		             "- Git works as usual, but hooks and git config are read-only for "
 		             "the user's safety.\n");
 	return r;
+}
+
+static json_t *strings_json(char *const *l, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && l && (n ? i < n : l[i] != NULL); i++)
+		if (json_array_append_new(a, json_string(l[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *ports_json(const struct session_opts *o)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < o->n_ports; i++) {
+		const struct session_port *p = &o->ports[i];
+		json_t *e =
+		        json_pack("{s:s, s:i, s:i, s:s, s:s, s:b}", "name", p->name ? p->name : "",
+		                  "host_port", (int)p->host, "container_port",
+		                  (int)(p->container ? p->container : p->host), "listen", p->listen,
+		                  "env_var", p->env ? p->env : "", "pool", !p->name);
+
+		if (!e || json_array_append_new(a, e) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static json_t *session_lists_json(const struct session *s, json_t *o)
+{
+	const struct session_opts *op = s->opts;
+	char **names = calloc(op->n_env + 1, sizeof(char *)), **mounts = NULL, **hidden = NULL;
+	char *const *prot = NULL;
+	int r = names ? 0 : -1;
+
+	for (size_t i = 0; names && i < op->n_env; i++)
+		names[i] = op->env[i].name;
+	for (size_t i = 0; r >= 0 && i < op->n_mounts; i++)
+		r = strv_push(&mounts, op->mounts[i].container);
+	for (size_t i = 0; r >= 0 && s->hidden && i < s->hidden->n_entries; i++)
+		r = strv_push(&hidden, s->hidden->entries[i].rel);
+	if (s->plan) {
+		prot = calloc(s->plan->n_entries + 1, sizeof(char *));
+		for (size_t i = 0; prot && i < s->plan->n_entries; i++)
+			((char **)prot)[i] = s->plan->entries[i].rel;
+	}
+	if (r < 0 || (s->plan && !prot) ||
+	    json_object_set_new(o, "forwarded_env_vars", strings_json(names, 0)) < 0 ||
+	    json_object_set_new(o, "protected_paths", strings_json(prot, 0)) < 0 ||
+	    json_object_set_new(o, "hidden_paths", strings_json(hidden, 0)) < 0 ||
+	    json_object_set_new(o, "extra_mounts", strings_json(mounts, 0)) < 0 ||
+	    json_object_set_new(o, "published_ports", ports_json(op)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	free(names);
+	free((void *)prot);
+	strv_free(mounts);
+	strv_free(hidden);
+	return o;
+}
+
+/* The allowlist's entries, in allowlist mode (elsewhere nothing is limited to them). */
+static json_t *allowlist_json(const struct net_policy *p)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && p && p->mode == NET_MODE_ALLOWLIST && i < p->n_allowlist; i++) {
+		_cleanup_buf_ struct buf b = BUF_INIT(1024);
+
+		if (net_dest_format(&p->allowlist[i], &b) < 0 ||
+		    json_array_append_new(a, json_string(buf_str(&b))) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+int context_render_json(const struct session *s, struct buf *out)
+{
+	const struct session_opts *o = s->opts;
+	const struct session_limits *l = &o->limits;
+	_cleanup_free_ char *text = NULL;
+	json_t *j, *net, *domains;
+	int r;
+
+	domains = allowlist_json(o->net);
+	net = json_pack("{s:s, s:o*}", "mode", net_mode_to_string(session_net_mode(o)),
+	                "allowed_domains", domains);
+	/* unset limits are "" and 0, as in the original: consumers need no null case */
+	j = json_pack("{s:i, s:s, s:s, s:s, s:o, s:b, s:o*, s:{s:s, s:s, s:I, s:s, s:I}}",
+	              "schema_version", 1, "container_name", s->name, "tool_name",
+	              o->tool ? o->tool : "", "workspace", s->container_workspace, "home_dir",
+	              json_sprintf("/home/%s", o->code_user), "persistent", o->persistent,
+	              "network", net, "limits", "cpu", l->cpu ? l->cpu : "", "memory",
+	              l->memory ? l->memory : "", "processes", (json_int_t)l->processes,
+	              "root_disk", l->disk_size ? l->disk_size : "", "tmpfs",
+	              (json_int_t)l->tmpfs_size);
+	j = j ? session_lists_json(s, j) : NULL;
+	text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(j);
+	if (!text)
+		return -ENOMEM;
+	r = buf_puts(out, text);
+	return r < 0 ? r : buf_putc(out, '\n');
 }
 
 int context_merge_block(const char *existing, const char *block, struct buf *out)

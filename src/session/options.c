@@ -20,6 +20,62 @@
 #include "util/strv.h"
 #include "util/units.h"
 
+/* [tool.claude]: Claude Code takes its model and effort from the environment, where they win
+ * over its settings files; only when the agent is Claude Code. */
+static int claude_env(struct session_opts *o, const struct coi_config *cfg)
+{
+	if (!cfg->tool.name || strcmp(cfg->tool.name, "claude") != 0)
+		return 0;
+	if (cfg->tool.claude.model &&
+	    session_opts_add_env(o, "ANTHROPIC_MODEL", cfg->tool.claude.model) < 0)
+		return -ENOMEM;
+	if (cfg->tool.claude.effort_level &&
+	    session_opts_add_env(o, "CLAUDE_CODE_EFFORT_LEVEL", cfg->tool.claude.effort_level) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* [tool.codex]: Codex takes them on its command line, -m MODEL and a config override. */
+static int codex_options(struct session_opts *o, const struct coi_config *cfg)
+{
+	_cleanup_free_ char *effort = NULL;
+
+	if (!cfg->tool.name || strcmp(cfg->tool.name, "codex") != 0)
+		return 0;
+	if (cfg->tool.codex.model && (strv_push(&o->tool_options, "-m") < 0 ||
+	                              strv_push(&o->tool_options, cfg->tool.codex.model) < 0))
+		return -ENOMEM;
+	if (cfg->tool.codex.reasoning_effort &&
+	    (asprintf(&effort, "model_reasoning_effort=\"%s\"", cfg->tool.codex.reasoning_effort) <
+	             0 ||
+	     strv_push(&o->tool_options, "-c") < 0 || strv_push(&o->tool_options, effort) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
+int session_opts_add_env(struct session_opts *o, const char *name, const char *value)
+{
+	struct session_env *e = o->env;
+
+	if (o->n_env + 1 >= o->n_env_alloc) {
+		e = reallocarray(o->env, o->n_env_alloc * 2 + 4, sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		o->env = e;
+		o->n_env_alloc = o->n_env_alloc * 2 + 4;
+	}
+	e[o->n_env] = (struct session_env){strdup(name), strdup(value)};
+	e[o->n_env + 1] = (struct session_env){0};
+	if (!e[o->n_env].name || !e[o->n_env].value) {
+		free(e[o->n_env].name);
+		free(e[o->n_env].value);
+		e[o->n_env] = (struct session_env){0};
+		return -ENOMEM;
+	}
+	o->n_env++;
+	return 0;
+}
+
 /* Forwarded variables (values read now, never stored) and fixed ones. */
 static int add_env(struct session_opts *o, const struct coi_config *cfg, char ***warnings)
 {
@@ -28,6 +84,7 @@ static int add_env(struct session_opts *o, const struct coi_config *cfg, char **
 	o->env = calloc(n + 1, sizeof(*o->env));
 	if (!o->env)
 		return -ENOMEM;
+	o->n_env_alloc = n + 1;
 	strv_foreach(name, cfg->defaults.forward_env) {
 		const char *v = getenv(*name);
 
@@ -38,18 +95,14 @@ static int add_env(struct session_opts *o, const struct coi_config *cfg, char **
 				return -ENOMEM;
 			continue;
 		}
-		o->env[o->n_env].name = strdup(*name);
-		o->env[o->n_env].value = strdup(v);
-		if (!o->env[o->n_env++].value)
+		if (session_opts_add_env(o, *name, v) < 0)
 			return -ENOMEM;
 	}
-	for (size_t i = 0; i < cfg->defaults.n_environment; i++) {
-		o->env[o->n_env].name = strdup(cfg->defaults.environment[i].name);
-		o->env[o->n_env].value = strdup(cfg->defaults.environment[i].value);
-		if (!o->env[o->n_env++].value)
+	for (size_t i = 0; i < cfg->defaults.n_environment; i++)
+		if (session_opts_add_env(o, cfg->defaults.environment[i].name,
+		                         cfg->defaults.environment[i].value) < 0)
 			return -ENOMEM;
-	}
-	return 0;
+	return claude_env(o, cfg);
 }
 
 static int add_mounts(struct session_opts *o, const struct coi_config *cfg)
@@ -337,6 +390,7 @@ static int scalars_from_config(struct session_opts *o, const struct coi_config *
 	o->host_immutable = cfg->security.host_immutable;
 	o->bypass = cfg->tool.permission_mode == PERMISSION_MODE_BYPASS;
 	o->auto_context = cfg->tool.auto_context;
+	o->context_json = cfg->tool.context_json;
 	o->protected_paths = strv_free(o->protected_paths);
 	strv_free(o->secret_paths);
 	o->secret_paths = strv_copy(cfg->security.secret_paths);
@@ -347,7 +401,9 @@ static int scalars_from_config(struct session_opts *o, const struct coi_config *
 	    replace(&o->code_user, cfg->incus.code_user) < 0 ||
 	    replace(&o->tool, cfg->tool.name) < 0 ||
 	    replace(&o->tool_binary, cfg->tool.binary) < 0 ||
-	    limits_from_config(&o->limits, cfg) < 0)
+	    replace(&o->context_file, cfg->tool.context_file) < 0 ||
+	    replace(&o->context_json_file, cfg->tool.context_json_file) < 0 ||
+	    limits_from_config(&o->limits, cfg) < 0 || codex_options(o, cfg) < 0)
 		return -ENOMEM;
 	return 0;
 }

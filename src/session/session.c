@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,9 @@ void session_opts_release(struct session_opts *o)
 	free(o->limits.disk_max);
 	free(o->tool);
 	free(o->tool_binary);
+	strv_free(o->tool_options);
+	free(o->context_file);
+	free(o->context_json_file);
 	free(o->resume_dir);
 	for (size_t i = 0; i < o->n_sockets; i++) {
 		free(o->sockets[i].device);
@@ -994,13 +998,55 @@ static int verify_workspace(struct session *s, struct coi_error *err)
 	return 0;
 }
 
+/* ~/SANDBOX_CONTEXT.md: rendered, or [tool] context_file's text. */
+static int sandbox_context(struct session *s, struct buf *out, struct coi_error *err)
+{
+	int r;
+
+	if (!s->opts->context_file)
+		return context_render(s, out) < 0 ? coi_error_oom(err) : 0;
+	r = read_file(s->opts->context_file, out, err);
+	return r < 0 ? coi_error_prefix(err, "[tool] context_file") : 0;
+}
+
+/* ~/SANDBOX_CONTEXT.json: rendered, or [tool] context_json_file's, which must be JSON (it is for
+ * programs: a broken file would break exactly them). */
+static int write_context_json(struct session *s, struct coi_error *err)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(1u << 20);
+	json_error_t je;
+	json_t *j;
+	int r;
+
+	if (!s->opts->context_json && !s->opts->context_json_file)
+		return 0;
+	if (!s->opts->context_json_file) {
+		if (context_render_json(s, &b) < 0)
+			return coi_error_oom(err);
+		return write_home_file(s, "SANDBOX_CONTEXT.json", buf_str(&b), 0644, err);
+	}
+	r = read_file(s->opts->context_json_file, &b, err);
+	if (r < 0)
+		return coi_error_prefix(err, "[tool] context_json_file");
+	j = json_loadb(b.data, b.len, 0, &je);
+	if (!j)
+		return coi_error_set(err, -EINVAL,
+		                     "[tool] context_json_file: %s:%d:%d: not JSON: %s",
+		                     s->opts->context_json_file, je.line, je.column, je.text);
+	json_decref(j);
+	return write_home_file(s, "SANDBOX_CONTEXT.json", buf_str(&b), 0644, err);
+}
+
 static int prepare_user(struct session *s, struct coi_error *err)
 {
 	_cleanup_buf_ struct buf ctx = BUF_INIT(64u << 10), env = BUF_INIT(1u << 20);
 	const struct tool *t = tool_find(s->opts->tool);
 	int r;
 
-	if (context_render(s, &ctx) < 0 || context_env_file(s->opts, &env) < 0)
+	r = sandbox_context(s, &ctx, err);
+	if (r < 0)
+		return r;
+	if (context_env_file(s->opts, &env) < 0)
 		return coi_error_oom(err);
 	r = s->opts->resume_dir ? saved_session_restore(s, s->opts->resume_dir, err) : 0;
 	if (r >= 0)
@@ -1011,6 +1057,8 @@ static int prepare_user(struct session *s, struct coi_error *err)
 		r = write_home_file(s, ".config/coi/env", buf_str(&env), 0600, err);
 	if (r >= 0)
 		r = write_home_file(s, "SANDBOX_CONTEXT.md", buf_str(&ctx), 0644, err);
+	if (r >= 0)
+		r = write_context_json(s, err);
 	if (r >= 0 && t && s->opts->auto_context && t->context_file)
 		r = inject_tool_context(s, t, buf_str(&ctx), err);
 	if (r >= 0 && t && s->opts->bypass && strcmp(t->name, "opencode") == 0)
@@ -1232,7 +1280,8 @@ static char **with_env(char *const *argv)
 	return TAKE_PTR(w);
 }
 
-static int exec_streamed(struct session *s, char *const *argv, bool interactive,
+/* aside: no input, and the output on stderr (the session's own command keeps stdout). */
+static int exec_streamed(struct session *s, char *const *argv, bool interactive, bool aside,
                          struct coi_error *err)
 {
 	_cleanup_strv_free_ char **env = session_env(s);
@@ -1250,6 +1299,10 @@ static int exec_streamed(struct session *s, char *const *argv, bool interactive,
 	o.cwd = s->container_workspace;
 	o.mode = interactive ? INCUS_EXEC_INTERACTIVE : INCUS_EXEC_STREAM;
 	o.forwarded_signal = &sig;
+	if (aside) {
+		o.stdin_fd = -1;
+		o.stdout_fd = STDERR_FILENO;
+	}
 	r = incus_exec(s->client, s->name, &o, &res, err);
 	/* given up after a signal it never acted on: the session was cut short by that signal */
 	if (r == -ECANCELED && sig && !interrupted)
@@ -1260,7 +1313,7 @@ static int exec_streamed(struct session *s, char *const *argv, bool interactive,
 		o.mode = INCUS_EXEC_CAPTURE;
 		r = incus_exec(s->client, s->name, &o, &res, err);
 		if (r >= 0) {
-			fwrite(res.out, 1, res.out_len, stdout);
+			fwrite(res.out, 1, res.out_len, aside ? stderr : stdout);
 			fwrite(res.err, 1, res.err_len, stderr);
 			fflush(stdout);
 		}
@@ -1278,13 +1331,22 @@ int session_exec(struct session *s, char *const *argv, bool interactive, struct 
 
 	if (!wrapped)
 		return coi_error_oom(err);
-	return exec_streamed(s, wrapped, interactive, err);
+	return exec_streamed(s, wrapped, interactive, false, err);
+}
+
+int session_exec_aside(struct session *s, char *const *argv, struct coi_error *err)
+{
+	_cleanup_strv_free_ char **wrapped = with_env(argv);
+
+	if (!wrapped)
+		return coi_error_oom(err);
+	return exec_streamed(s, wrapped, false, true, err);
 }
 
 int session_exec_plain(struct session *s, char *const *argv, bool interactive,
                        struct coi_error *err)
 {
-	return exec_streamed(s, argv, interactive, err);
+	return exec_streamed(s, argv, interactive, false, err);
 }
 
 /* ---- stop -------------------------------------------------------------------------------- */

@@ -115,15 +115,20 @@ struct session_opts {
 	size_t n_mounts;
 	struct session_env *env; /* forwarded and fixed variables, values resolved */
 	size_t n_env;
+	size_t n_env_alloc;
 
 	struct net_policy *net; /* the network policy (owned); NULL: none applied */
 
 	/* the agent */
-	char *tool;          /* "claude", ... (tool.h) */
-	char *tool_binary;   /* tool.binary: replaces the tool's own */
-	bool bypass;         /* skip the agent's permission prompts */
-	bool auto_context;   /* also write the context into the tool's own context file */
-	char *resume_dir;    /* a saved session to restore into the container, or NULL */
+	char *tool;              /* "claude", ... (tool.h) */
+	char *tool_binary;       /* tool.binary: replaces the tool's own */
+	char **tool_options;     /* more options on the tool's command line ([tool.codex]) */
+	bool bypass;             /* skip the agent's permission prompts */
+	bool auto_context;       /* also write the context into the tool's own context file */
+	char *context_file;      /* a host file that replaces the rendered SANDBOX_CONTEXT.md */
+	bool context_json;       /* also write ~/SANDBOX_CONTEXT.json */
+	char *context_json_file; /* a host file (JSON) that replaces the rendered one */
+	char *resume_dir;        /* a saved session to restore into the container, or NULL */
 	char **monitor_argv; /* extra arguments of `coi monitor NAME --daemon`; NULL: no monitor */
 	char **monitor_env;  /* and "NAME=value" for its environment (what ps must not show) */
 	char *credentials;   /* host path of the tool\'s credential file to copy in, or NULL */
@@ -185,6 +190,9 @@ int session_start(struct session_opts *opts, struct incus_client *c, struct sess
  * stdin/stdout/stderr streamed (or a pty when interactive). Returns the command's exit status
  * (>= 0), or a negative errno if it could not run. */
 int session_exec(struct session *s, char *const *argv, bool interactive, struct coi_error *err);
+/* As session_exec, streamed, with no input and its output on stderr: for what runs beside the
+ * session's own command ([tool] pre_launch). */
+int session_exec_aside(struct session *s, char *const *argv, struct coi_error *err);
 /* The same without sourcing the environment file (argv sources it itself where needed). */
 int session_exec_plain(struct session *s, char *const *argv, bool interactive,
                        struct coi_error *err);
@@ -214,6 +222,8 @@ int session_opts_default(const char *workspace, struct session_opts *ret, struct
  * *warnings. No container is involved. */
 int session_opts_from_config(const struct coi_config *cfg, struct session_opts *o, char ***warnings,
                              struct coi_error *err);
+/* One more NAME=value in the session's environment (copies). */
+int session_opts_add_env(struct session_opts *o, const char *name, const char *value);
 /* What no session can start without: a workspace (absolute), an image, a container user and a
  * tool, each set and not empty. session_start() checks it too. */
 int session_opts_check(const struct session_opts *o, struct coi_error *err);

@@ -87,24 +87,25 @@ static int push_all(char ***argv, const char *const *args, const char *id)
 	return 0;
 }
 
-char **tool_argv(const struct tool *t, const char *binary_override, bool bypass,
-                 const char *resume_id, bool resume_latest, const char *prompt)
+char **tool_argv(const struct tool *t, const struct tool_launch *l)
 {
 	_cleanup_strv_free_ char **argv = NULL;
 
-	if (strv_push(&argv, binary_override ? binary_override : t->binary) < 0)
+	if (strv_push(&argv, l->binary ? l->binary : t->binary) < 0)
 		return NULL;
-	if (prompt && t->prompt_cmd && strv_push(&argv, t->prompt_cmd) < 0)
+	if (l->prompt && t->prompt_cmd && strv_push(&argv, t->prompt_cmd) < 0)
 		return NULL;
-	if (push_all(&argv, bypass ? t->bypass_args : t->interactive_args, NULL) < 0)
+	if (push_all(&argv, l->bypass ? t->bypass_args : t->interactive_args, NULL) < 0)
 		return NULL;
-	if (resume_id && push_all(&argv, t->resume_args, resume_id) < 0)
+	if (push_all(&argv, (const char *const *)l->options, NULL) < 0)
 		return NULL;
-	if (!resume_id && resume_latest && push_all(&argv, t->continue_args, NULL) < 0)
+	if (l->resume_id && push_all(&argv, t->resume_args, l->resume_id) < 0)
 		return NULL;
-	if (prompt && t->prompt_flag && strv_push(&argv, t->prompt_flag) < 0)
+	if (!l->resume_id && l->resume_latest && push_all(&argv, t->continue_args, NULL) < 0)
 		return NULL;
-	if (prompt && strv_push(&argv, prompt) < 0)
+	if (l->prompt && t->prompt_flag && strv_push(&argv, t->prompt_flag) < 0)
+		return NULL;
+	if (l->prompt && strv_push(&argv, l->prompt) < 0)
 		return NULL;
 	return TAKE_PTR(argv);
 }

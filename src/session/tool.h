@@ -27,8 +27,16 @@ const struct tool *tool_find(const char *name);
 /* A comma-separated list of the names, for messages. */
 const char *tool_names(void);
 
-/* The command line that launches the tool: binary (or binary_override), the bypass flags when
- * bypass (else the interactive ones), then the resume flags (resume_id, or the newest when
- * resume_latest), then, when prompt is not NULL, the headless form answering it. NULL on OOM. */
-char **tool_argv(const struct tool *t, const char *binary_override, bool bypass,
-                 const char *resume_id, bool resume_latest, const char *prompt);
+/* How to launch the tool this time. */
+struct tool_launch {
+	const char *binary;    /* tool.binary, replacing the tool's own; NULL: its own */
+	bool bypass;           /* the bypass flags, else the interactive ones */
+	char *const *options;  /* more options (a model, an effort), after those flags */
+	const char *resume_id; /* resume this session */
+	bool resume_latest;    /* or the newest */
+	const char *prompt;    /* headless: answer it and exit; NULL: interactive */
+};
+
+/* The command line that launches the tool: the binary, the sub-command of a headless run, the
+ * permission flags, the options, the resume flags, then the prompt. NULL on OOM. */
+char **tool_argv(const struct tool *t, const struct tool_launch *l);

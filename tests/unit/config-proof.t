@@ -24,17 +24,7 @@ container.build.script open
 container.build.commands open
 container.build.compression open
 container.build.agents open
-tool.binary open
-tool.pre_launch keys
 tool.auto_context open
-tool.context_file keys
-tool.context_json keys
-tool.context_json_file keys
-tool.claude.model keys
-tool.claude.effort_level keys
-tool.codex.model keys
-tool.codex.reasoning_effort keys
-shell.use_tmux keys
 incus.group open
 incus.code_uid open
 incus.code_user open

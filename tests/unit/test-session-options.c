@@ -161,6 +161,14 @@ static void test_opts_check(void)
 	session_opts_release(&o);
 }
 
+static const char *env_of(const struct session_opts *o, const char *name)
+{
+	for (size_t i = 0; i < o->n_env; i++)
+		if (strcmp(o->env[i].name, name) == 0)
+			return o->env[i].value;
+	return NULL;
+}
+
 /* The translation itself: the keys a session acts on reach its options. */
 static void test_translation(void)
 {
@@ -179,7 +187,25 @@ static void test_translation(void)
 	CHECK(o.persistent);
 	CHECK(o.net && o.net->mode == NET_MODE_ALLOWLIST && o.net->n_allowed_networks == 1 &&
 	      o.net->n_allowlist == 1);
-	CHECK(o.n_env == 1 && strcmp(o.env[0].name, "A") == 0);
+	CHECK(env_of(&o, "A") && strcmp(env_of(&o, "A"), "b") == 0);
+	session_opts_release(&o);
+
+	/* [tool.claude] in Claude Code's environment, [tool.codex] on Codex's command line,
+	 * each for its own tool only */
+	CHECK(options("[tool]\nname = \"claude\"\n[tool.claude]\nmodel = \"m1\"\n"
+	              "effort_level = \"high\"\n[tool.codex]\nmodel = \"c1\"\n",
+	              &o, &err) == 0);
+	CHECK(env_of(&o, "ANTHROPIC_MODEL") && strcmp(env_of(&o, "ANTHROPIC_MODEL"), "m1") == 0);
+	CHECK(env_of(&o, "CLAUDE_CODE_EFFORT_LEVEL") &&
+	      strcmp(env_of(&o, "CLAUDE_CODE_EFFORT_LEVEL"), "high") == 0);
+	CHECK(strv_length(o.tool_options) == 0);
+	session_opts_release(&o);
+	CHECK(options("[tool]\nname = \"codex\"\n[tool.codex]\nmodel = \"c1\"\n"
+	              "reasoning_effort = \"low\"\n[tool.claude]\nmodel = \"m1\"\n",
+	              &o, &err) == 0);
+	CHECK(!env_of(&o, "ANTHROPIC_MODEL"));
+	CHECK(strv_length(o.tool_options) == 4 && strcmp(o.tool_options[1], "c1") == 0 &&
+	      strcmp(o.tool_options[3], "model_reasoning_effort=\"low\"") == 0);
 	session_opts_release(&o);
 }
 

@@ -20,7 +20,11 @@ static bool argv_is(const char *name, const char *override, bool bypass, const c
 
 	if (!t)
 		return false;
-	argv = tool_argv(t, override, bypass, resume_id, latest, prompt);
+	argv = tool_argv(t, &(struct tool_launch){.binary = override,
+	                                          .bypass = bypass,
+	                                          .resume_id = resume_id,
+	                                          .resume_latest = latest,
+	                                          .prompt = prompt});
 	got = argv ? strv_join(argv, " ") : NULL;
 	if (!got || strcmp(got, expect) != 0) {
 		printf("# %s: got '%s', want '%s'\n", name, got ? got : "(null)", expect);
@@ -101,10 +105,24 @@ static void test_override_and_id(void)
 	CHECK(argv_is("codex", NULL, true, "x", true, NULL,
 	              "codex --dangerously-bypass-approvals-and-sandbox resume x"));
 	/* the prompt is one argument, however it is spaced */
-	argv = tool_argv(t, NULL, true, NULL, false, "two  words\nand a line");
+	argv = tool_argv(t,
+	                 &(struct tool_launch){.bypass = true, .prompt = "two  words\nand a line"});
 	CHECK(argv && strv_length(argv) == 4);
 	CHECK_STREQ(argv ? argv[3] : NULL, "two  words\nand a line");
 	CHECK(tool_find("nope") == NULL);
+	argv = strv_free(argv);
+	/* [tool.codex] model and reasoning_effort: options after the permission flags, before a
+	 * sub-command's resume flags and the prompt */
+	argv = tool_argv(tool_find("codex"),
+	                 &(struct tool_launch){
+	                         .bypass = true,
+	                         .options = (char *[]){"-m", "gpt-x", "-c",
+	                                               "model_reasoning_effort=\"high\"", NULL},
+	                         .resume_latest = true,
+	                         .prompt = "go"});
+	_cleanup_free_ char *joined = argv ? strv_join(argv, " ") : NULL;
+	CHECK_STREQ(joined, "codex exec --dangerously-bypass-approvals-and-sandbox -m gpt-x -c "
+	                    "model_reasoning_effort=\"high\" resume --last go");
 	CHECK(tool_find(NULL) == NULL);
 	CHECK_STREQ(tool_names(), "claude, opencode, codex, gemini, dummy");
 }
