@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmd/client.h"
 #include "cmd/output.h"
 #include "config/config.h"
+#include "image/image.h"
 #include "incus/incus.h"
 #include "monitor/settings.h"
 #include "session/incus-opts.h"
@@ -25,6 +27,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"
+#include "util/run.h"
 #include "util/strv.h"
 
 int session_cmd_parse(const struct verb *v, int argc, char **argv, struct session_cmd *sc)
@@ -183,6 +186,52 @@ static int replace(char **dst, const char *src)
 	return src && !*dst ? -ENOMEM : 0;
 }
 
+/* What one env_command may print: a value, not a file. */
+#define ENV_COMMAND_OUTPUT_MAX ((size_t)64 << 10)
+
+/* [defaults] env_commands: each NAME = "host command" runs now, on the host (sh -c, no input,
+ * env_command_timeout at most), and its output without the final newlines becomes NAME in the
+ * session. A failure stops the start, naming the variable, as in the original. Only trusted
+ * files set them (the loader's trust filter). */
+static int env_commands(struct session_opts *o, const struct coi_config *cfg, struct coi_error *err)
+{
+	int64_t secs = cfg->defaults.env_command_timeout_sec;
+	unsigned timeout = secs <= 0 ? 1 : secs > 3600 ? 3600 : (unsigned)secs;
+
+	for (size_t i = 0; i < cfg->defaults.n_env_commands; i++) {
+		const struct config_env *e = &cfg->defaults.env_commands[i];
+		_cleanup_buf_ struct buf out = BUF_INIT(ENV_COMMAND_OUTPUT_MAX),
+		                         errb = BUF_INIT(4096);
+		char *argv[] = {"sh", "-c", e->value, NULL};
+		int st = run_capture(
+		        &(struct run_opts){
+		                .argv = argv, .out = &out, .errb = &errb, .timeout_sec = timeout},
+		        err);
+		char *v;
+
+		if (st == -ETIMEDOUT)
+			return coi_error_set(
+			        err, st,
+			        "[defaults] env_commands: %s: '%s' took more than %u s "
+			        "(env_command_timeout)",
+			        e->name, e->value, timeout);
+		if (st < 0)
+			return coi_error_prefix(err, "[defaults] env_commands: %s", e->name);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			return coi_error_set(
+			        err, -EIO,
+			        "[defaults] env_commands: %s: '%s' failed (exit %d): %.200s",
+			        e->name, e->value, WIFEXITED(st) ? WEXITSTATUS(st) : 128,
+			        buf_str(&errb));
+		v = (char *)buf_str(&out);
+		for (size_t n = strlen(v); n > 0 && (v[n - 1] == '\n' || v[n - 1] == '\r'); n--)
+			v[n - 1] = '\0';
+		if (session_opts_add_env(o, e->name, v) < 0)
+			return coi_error_oom(err);
+	}
+	return 0;
+}
+
 static bool env_is_1(const char *name)
 {
 	const char *v = secure_getenv(name);
@@ -211,6 +260,8 @@ static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
 		return r;
 	r = session_opts_from_config(sc->config, &sc->opts, &warnings, err);
 	cmd_warnings(warnings);
+	if (r >= 0)
+		r = env_commands(&sc->opts, sc->config, err);
 	if (r < 0)
 		return r;
 	if (sc->image && replace(&sc->opts.image, sc->image) < 0)
@@ -388,6 +439,34 @@ static int pre_launch(struct session_cmd *sc, struct coi_error *err)
 	return 0;
 }
 
+/* [container] stale_base_check: an image coi built from an older recipe than this coi's lacks what
+ * the recipe has since gained; warn, refuse ("error"), or say nothing ("off"). A missing image is
+ * the session's to report. */
+static int check_stale_image(struct session_cmd *sc, struct coi_error *err)
+{
+	const char *mode = sc->config->container.stale_base_check;
+	_cleanup_free_ char *built = NULL;
+	struct coi_error ignore = {0};
+	int r;
+
+	if (!mode || strcmp(mode, "off") == 0)
+		return 0;
+	r = image_recipe_stale(sc->client, sc->opts.image, &built, &ignore);
+	if (r <= 0)
+		return 0;
+	if (strcmp(mode, "error") == 0)
+		return coi_error_set(err, -ESTALE,
+		                     "the image '%s' (built %s) is older than this coi's recipe: "
+		                     "rebuild it with 'coi build --force', or set [container] "
+		                     "stale_base_check = \"warn\"",
+		                     sc->opts.image, built);
+	fprintf(stderr,
+	        "coi: warning: the image '%s' (built %s) is older than this coi's recipe: 'coi "
+	        "build --force' makes it anew ([container] stale_base_check)\n",
+	        sc->opts.image, built);
+	return 0;
+}
+
 int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 {
 	struct incus_client_opts o;
@@ -405,6 +484,8 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 	}
 	session_incus_client_opts(sc->config, &o);
 	r = incus_client_new(&o, &sc->client, err);
+	if (r >= 0)
+		r = check_stale_image(sc, err);
 	if (r < 0)
 		return r;
 	cmd_mend_dead_sessions(sc->client);

@@ -50,11 +50,11 @@ static const struct config_key keys[] = {
 	K("container.image", CONFIG_STRING, container.image, "\"coi-default\"", AW, "Incus image alias to launch", PROOF("65-health-checks.t")),
 	K("container.persistent", CONFIG_BOOL, container.persistent, "false", AW, "keep the container after the session and reuse it next time"),
 	K("container.storage_pool", CONFIG_STRING, container.storage_pool, NULL, AW, "storage pool for containers and builds (unset: Incus' default)", PROOF("62-progress.t")),
-	K("container.session_name", CONFIG_STRING, container.session_name, NULL, TO, "key the container identity on a name instead of the workspace path"),
+	K("container.session_name", CONFIG_STRING, container.session_name, NULL, TO, "another identity for this workspace: its containers (coi-<hash of the path and the name>-<slot>), slots and persistent container are its own", PROOF("64-session-keys.t")),
 	K("container.shutdown_timeout", CONFIG_INT, container.shutdown_timeout, "60", AW, "seconds of grace before a shutdown is forced", PROOF("56-detach-limits.t")),
 	K("container.ready_timeout", CONFIG_INT, container.ready_timeout, "30", AW, "seconds to wait for the container to be ready"),
 	K("container.docker", CONFIG_BOOL, container.docker, "false", IW, "allow Docker inside the container (nesting, and Incus' default seccomp policy so it can mount): off by default, a weaker stance: container root can then get past the read-only protected paths", .weak = "true"),
-	K("container.stale_base_check", CONFIG_STRING, container.stale_base_check, "\"warn\"", AW, "what to do when the base image is outdated", .allowed = "warn|error|off"),
+	K("container.stale_base_check", CONFIG_STRING, container.stale_base_check, "\"warn\"", AW, "when the session's image was built by coi from an older recipe than this coi's (coi build --force makes it anew): warn, error (refuse to start) or off", .allowed = "warn|error|off", PROOF("64-session-keys.t")),
 	K("container.build.base", CONFIG_STRING, container.build.base, "\"coi-default\"", AW, "base image of custom builds"),
 	K("container.build.script", CONFIG_STRING, container.build.script, NULL, TO, "build script, relative to the config file"),
 	K("container.build.commands", CONFIG_STRV, container.build.commands, NULL, TO, "inline build commands (the script wins)"),
@@ -97,7 +97,7 @@ static const struct config_key keys[] = {
 	K("network.allow_local_network_access", CONFIG_BOOL, network.allow_local_network_access, "false", IW, "accept every private address", .weak = "true", PROOF("45-network.t")),
 	K("network.allowed_domains", CONFIG_DOMAINS, network.allowed_domains, DEFAULT_DOMAINS, IW, "allowlist: host, IPv4 or CIDR, with optional :port, :p1,p2 or :lo-hi", .weak = "+", .max = 512, PROOF("45-network.t")),
 	K("network.refresh_interval_minutes", CONFIG_INT, network.refresh_interval_minutes, "30", AW, "longest interval between allowlist resolutions (0: never)"),
-	K("network.use_sudo", CONFIG_BOOL, network.use_sudo, "true", AW, "use sudo for nft when not privileged"),
+	K("network.use_sudo", CONFIG_BOOL, network.use_sudo, "true", AW, "without CAP_NET_ADMIN (not root), apply the network policy with 'sudo -n nft'; false: such a session with a policy to apply refuses to start", PROOF("64-session-keys.t")),
 	K("network.allowed_networks", CONFIG_CIDR_LIST, network.allowed_networks, NULL, IW, "IPv4 networks (\"100.64.0.0/10\", or an address) the container may reach in restricted and allowlist mode despite the default refusals: the host's own addresses, the special-purpose ranges (100.64.0.0/10, 198.18.0.0/15, ...), private and metadata ranges (within allowed_ports, if set; the bridge subnet stays allow_local_network_access's)", .weak = "+", .max = 64, PROOF("45-network.t")),
 	K("network.dns_servers", CONFIG_IPV4_LIST, network.dns_servers, NULL, TO, "the only resolvers the container may reach", .max = 64),
 	K("network.allowed_ports", CONFIG_PORTS, network.allowed_ports, NULL, TO, "global cap on egress ports", .offset_n = F(network.n_allowed_ports), .max = 64, PROOF("45-network.t")),
@@ -144,8 +144,8 @@ static const struct config_key keys[] = {
 	K("security.reduce_kernel_surface", CONFIG_BOOL, security.reduce_kernel_surface, "false", IW, "io_uring, bpf, userfaultfd and the keyring calls fail with EPERM, for container root too; [container] docker is then off", .weak = "false", PROOF("57-kernel-surface.t")),
 	K("security.reduce_kernel_surface_strict", CONFIG_BOOL, security.reduce_kernel_surface_strict, "false", IW, "reduce_kernel_surface, and perf_event_open fails too (profilers such as perf stop working)", .weak = "false", PROOF("57-kernel-surface.t")),
 
-	K("timezone.mode", CONFIG_ENUM, timezone.mode, "\"host\"", AW, "host, fixed or utc", .allowed = "host|fixed|utc"),
-	K("timezone.name", CONFIG_STRING, timezone.name, NULL, AW, "IANA zone for mode fixed"),
+	K("timezone.mode", CONFIG_ENUM, timezone.mode, "\"host\"", AW, "the session's TZ: the host's zone (from /etc/timezone or /etc/localtime), a fixed one (name), or UTC", .allowed = "host|fixed|utc", PROOF("64-session-keys.t")),
+	K("timezone.name", CONFIG_STRING, timezone.name, NULL, AW, "IANA zone for mode fixed, e.g. \"Europe/Warsaw\"", PROOF("64-session-keys.t")),
 
 	K("monitoring.enabled", CONFIG_BOOL, monitoring.enabled, "false", IW, "watch processes, files and network", .weak = "false", PROOF("54-monitor-session.t")),
 	K("monitoring.auto_pause_on_high", CONFIG_BOOL, monitoring.auto_pause_on_high, "true", IW, "freeze the container on a HIGH finding", .weak = "false"),
@@ -174,8 +174,8 @@ static const struct config_key keys[] = {
 	K("defaults.profile", CONFIG_STRING, defaults.profile, NULL, TO, "profile used when none is given"),
 	K("defaults.forward_env", CONFIG_STRV, defaults.forward_env, NULL, TO, "names of host environment variables passed to the container", PROOF("44-shell.t")),
 	K("defaults.environment", CONFIG_ENV, defaults.environment, NULL, TO, "environment variables set in the container", .offset_n = F(defaults.n_environment), PROOF("48-session-more.t")),
-	K("defaults.env_commands", CONFIG_ENV, defaults.env_commands, NULL, TO, "variables set from the output of host commands", .offset_n = F(defaults.n_env_commands)),
-	K("defaults.env_command_timeout", CONFIG_DURATION, defaults.env_command_timeout, "\"30s\"", AW, "time limit of each env_command", .offset_n = F(defaults.env_command_timeout_sec)),
+	K("defaults.env_commands", CONFIG_ENV, defaults.env_commands, NULL, TO, "NAME = \"host command\": run on the host at each start (sh -c), its output without the final newline becomes NAME in the session; a failure stops the start", .offset_n = F(defaults.n_env_commands), PROOF("64-session-keys.t")),
+	K("defaults.env_command_timeout", CONFIG_DURATION, defaults.env_command_timeout, "\"30s\"", AW, "time limit of each env_command (at most 1h); past it the start stops", .offset_n = F(defaults.env_command_timeout_sec), PROOF("64-session-keys.t")),
 };
 /* clang-format on */
 

@@ -19,13 +19,11 @@ static int cmp_str_desc(const void *a, const void *b)
 }
 
 /* Incus has no typed wrapper for image properties yet: read them with the generic call. */
-int image_property(struct incus_client *c, const char *alias_or_fp, const char *key, char **ret,
-                   struct coi_error *err)
+static int image_properties(struct incus_client *c, const char *alias_or_fp, json_t **ret,
+                            struct coi_error *err)
 {
 	_cleanup_(incus_image_freep) struct incus_image *img = NULL;
-	_cleanup_json_ json_t *meta = NULL;
 	_cleanup_free_ char *path = NULL;
-	const char *v;
 	int r;
 
 	r = incus_image_get(c, alias_or_fp, &img, err);
@@ -33,7 +31,17 @@ int image_property(struct incus_client *c, const char *alias_or_fp, const char *
 		return r;
 	if (asprintf(&path, "/1.0/images/%s", img->fingerprint) < 0)
 		return coi_error_oom(err);
-	r = incus_request(c, "GET", path, NULL, NULL, &meta, err);
+	return incus_request(c, "GET", path, NULL, NULL, ret, err);
+}
+
+int image_property(struct incus_client *c, const char *alias_or_fp, const char *key, char **ret,
+                   struct coi_error *err)
+{
+	_cleanup_json_ json_t *meta = NULL;
+	const char *v;
+	int r;
+
+	r = image_properties(c, alias_or_fp, &meta, err);
 	if (r < 0)
 		return r;
 	v = json_get_str(json_get_obj(meta, "properties"), key);
@@ -43,6 +51,32 @@ int image_property(struct incus_client *c, const char *alias_or_fp, const char *
 	}
 	*ret = strdup(v);
 	return *ret ? 0 : coi_error_oom(err);
+}
+
+int image_recipe_stale(struct incus_client *c, const char *alias, char **ret_built,
+                       struct coi_error *err)
+{
+	_cleanup_json_ json_t *meta = NULL;
+	const json_t *p;
+	const char *have, *agents, *base, *built;
+	char want[IMAGE_HASH_LEN + 1];
+	int r;
+
+	r = image_properties(c, alias, &meta, err);
+	if (r < 0)
+		return r;
+	p = json_get_obj(meta, "properties");
+	have = json_get_str(p, IMAGE_RECIPE_PROPERTY);
+	agents = json_get_str(p, "coi.agents");
+	base = json_get_str(p, "coi.base");
+	built = json_get_str(p, "coi.built");
+	/* not coi's, or a custom build (on another image, with a script this coi does not know) */
+	if (!have || !agents || !base || (strncmp(base, "coi-base-", 9) != 0 && !strchr(base, '/')))
+		return 0;
+	if (image_recipe_hash(agents, NULL, want) < 0 || strcmp(have, want) == 0)
+		return 0;
+	*ret_built = strdup(built ? built : "an earlier coi");
+	return *ret_built ? 1 : coi_error_oom(err);
 }
 
 /* The version aliases of alias among all images, newest first, each as "ALIAS-STAMP\tFP". */

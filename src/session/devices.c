@@ -268,7 +268,8 @@ static int add_metadata(struct incus_map *cfg, const struct session_opts *o, int
 	    set(cfg, "user.coi.persistent", o->persistent ? "true" : "false") < 0 ||
 	    set(cfg, "user.coi.image", o->image) < 0 ||
 	    (o->tool && set(cfg, "user.coi.tool", o->tool) < 0) ||
-	    set(cfg, "user.coi.network_mode", net_mode_to_string(session_net_mode(o))) < 0)
+	    set(cfg, "user.coi.network_mode", net_mode_to_string(session_net_mode(o))) < 0 ||
+	    (o->session_name && set(cfg, "user.coi.session_name", o->session_name) < 0))
 		return -ENOMEM;
 	return 0;
 }

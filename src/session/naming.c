@@ -41,6 +41,29 @@ int session_workspace_hash(const char *abs_workspace, char ret[WORKSPACE_HASH_LE
 	return 0;
 }
 
+int session_identity_hash(const char *abs_workspace, const char *name,
+                          char ret[WORKSPACE_HASH_LEN + 1])
+{
+	_cleanup_free_ char *key = NULL;
+	size_t wl = strlen(abs_workspace), nl = name ? strlen(name) : 0;
+	char hex[SHA256_HEX_LEN + 1];
+	int r;
+
+	if (!nl)
+		return session_workspace_hash(abs_workspace, ret);
+	key = malloc(wl + 1 + nl);
+	if (!key)
+		return -ENOMEM;
+	memcpy(key, abs_workspace, wl + 1); /* with its NUL */
+	memcpy(key + wl + 1, name, nl);
+	r = sha256_hex(key, wl + 1 + nl, hex);
+	if (r < 0)
+		return r;
+	memcpy(ret, hex, WORKSPACE_HASH_LEN);
+	ret[WORKSPACE_HASH_LEN] = '\0';
+	return 0;
+}
+
 char *session_container_name(const char *hash, int slot)
 {
 	char *r;

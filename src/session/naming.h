@@ -19,6 +19,11 @@ const char *session_name_prefix(void);
 /* First 8 hex of sha256 of the (already absolute, clean) workspace path. */
 int session_workspace_hash(const char *abs_workspace, char ret[WORKSPACE_HASH_LEN + 1]);
 
+/* [container] session_name: the hash of another identity of the workspace, first 8 hex of
+ * sha256(workspace, a NUL byte, name); name NULL or empty: session_workspace_hash(). */
+int session_identity_hash(const char *abs_workspace, const char *name,
+                          char ret[WORKSPACE_HASH_LEN + 1]);
+
 /* "<prefix><hash>-<slot>"; NULL on OOM. */
 char *session_container_name(const char *hash, int slot);
 

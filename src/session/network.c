@@ -103,6 +103,13 @@ int session_net_boot(struct session *s, struct coi_error *err)
 
 	if (!filtered(s))
 		return 0;
+	if (!s->opts->nft_sudo && !net_have_cap_net_admin())
+		return coi_error_set(
+		        err, -EPERM,
+		        "coi cannot apply the network policy: it is not root (no "
+		        "CAP_NET_ADMIN) and [network] use_sudo is off. Run it as root, "
+		        "set use_sudo = true (with 'sudo -n nft' allowed), or set "
+		        "[network] mode = \"open\"");
 	r = session_net_bridge(s, err);
 	if (r < 0)
 		return r;

@@ -53,6 +53,51 @@ static int codex_options(struct session_opts *o, const struct coi_config *cfg)
 	return 0;
 }
 
+/* The host's zone name: /etc/timezone, else what /etc/localtime links to under zoneinfo/. */
+static char *host_timezone(void)
+{
+	char buf[256], *p;
+	ssize_t n;
+	FILE *f = fopen("/etc/timezone", "re");
+
+	if (f) {
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		if (p && (buf[strcspn(buf, "\n")] = '\0', *buf))
+			return strdup(buf);
+	}
+	n = readlink("/etc/localtime", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	p = strstr(buf, "zoneinfo/");
+	return p && p[9] ? strdup(p + 9) : NULL;
+}
+
+/* [timezone]: TZ in the session's environment, which the agent and its tools read: the host's
+ * zone, a fixed one, or UTC. A host without a zone name leaves it unset (UTC inside). */
+static int timezone_env(struct session_opts *o, const struct coi_config *cfg)
+{
+	_cleanup_free_ char *host = NULL;
+	const char *tz = NULL;
+
+	switch (cfg->timezone.mode) {
+	case TZ_MODE_HOST:
+		tz = host = host_timezone();
+		break;
+	case TZ_MODE_FIXED:
+		tz = cfg->timezone.name;
+		break;
+	case TZ_MODE_UTC:
+		tz = "UTC";
+		break;
+	case _TZ_MODE_MAX:
+	case _TZ_MODE_INVALID:
+		break;
+	}
+	return tz ? session_opts_add_env(o, "TZ", tz) : 0;
+}
+
 int session_opts_add_env(struct session_opts *o, const char *name, const char *value)
 {
 	struct session_env *e = o->env;
@@ -98,6 +143,8 @@ static int add_env(struct session_opts *o, const struct coi_config *cfg, char **
 		if (session_opts_add_env(o, *name, v) < 0)
 			return -ENOMEM;
 	}
+	if (timezone_env(o, cfg) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < cfg->defaults.n_environment; i++)
 		if (session_opts_add_env(o, cfg->defaults.environment[i].name,
 		                         cfg->defaults.environment[i].value) < 0)
@@ -391,6 +438,7 @@ static int scalars_from_config(struct session_opts *o, const struct coi_config *
 	o->bypass = cfg->tool.permission_mode == PERMISSION_MODE_BYPASS;
 	o->auto_context = cfg->tool.auto_context;
 	o->context_json = cfg->tool.context_json;
+	o->nft_sudo = cfg->network.use_sudo;
 	o->protected_paths = strv_free(o->protected_paths);
 	strv_free(o->secret_paths);
 	o->secret_paths = strv_copy(cfg->security.secret_paths);
@@ -403,6 +451,7 @@ static int scalars_from_config(struct session_opts *o, const struct coi_config *
 	    replace(&o->tool_binary, cfg->tool.binary) < 0 ||
 	    replace(&o->context_file, cfg->tool.context_file) < 0 ||
 	    replace(&o->context_json_file, cfg->tool.context_json_file) < 0 ||
+	    replace(&o->session_name, cfg->container.session_name) < 0 ||
 	    limits_from_config(&o->limits, cfg) < 0 || codex_options(o, cfg) < 0)
 		return -ENOMEM;
 	return 0;

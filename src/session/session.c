@@ -97,6 +97,7 @@ void session_opts_release(struct session_opts *o)
 	free(o->image);
 	free(o->storage_pool);
 	free(o->profile);
+	free(o->session_name);
 	free(o->code_user);
 	strv_free(o->protected_paths);
 	strv_free(o->secret_paths);
@@ -1102,7 +1103,7 @@ static int start_phases(struct session *s, struct coi_error *err)
 		r = check_subid(s->opts->host_gid, "/etc/subgid", err);
 	if (r < 0)
 		return r;
-	r = session_workspace_hash(s->opts->workspace, s->hash);
+	r = session_identity_hash(s->opts->workspace, s->opts->session_name, s->hash);
 	if (r < 0)
 		return coi_error_errno(err, r, "cannot hash the workspace path");
 	s->container_workspace =
@@ -1522,6 +1523,7 @@ int session_opts_default(const char *workspace, struct session_opts *ret, struct
 	        .code_uid = 1000,
 	        .ready_timeout = 30,
 	        .host_immutable = true,
+	        .nft_sudo = true,
 	        /* [limits] come from the configuration's defaults (session-cmd.c) */
 	        .limits = {.cpu_priority = -1, .disk_priority = -1},
 	};

@@ -86,6 +86,7 @@ struct session_opts {
 	char *image;                  /* image alias, "coi-default" */
 	char *storage_pool;           /* NULL: the profile's */
 	char *profile;                /* Incus profile, NULL: "default" */
+	char *session_name;           /* [container] session_name: another identity, or NULL */
 	int slot;                     /* 0: pick the lowest free one */
 	bool persistent;              /* keep the container at the end, reuse it next time */
 	bool preserve_workspace_path; /* mount at the host path instead of /workspace */
@@ -118,6 +119,7 @@ struct session_opts {
 	size_t n_env_alloc;
 
 	struct net_policy *net; /* the network policy (owned); NULL: none applied */
+	bool nft_sudo;          /* [network] use_sudo: without CAP_NET_ADMIN, nft through sudo */
 
 	/* the agent */
 	char *tool;              /* "claude", ... (tool.h) */

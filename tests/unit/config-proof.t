@@ -15,10 +15,8 @@ ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok 
 # KEY WHO
 pending=$(sed -e 's/#.*//' -e '/^ *$/d' <<'EOF'
 container.persistent open
-container.session_name keys
 container.ready_timeout open
 container.docker open
-container.stale_base_check keys
 container.build.base open
 container.build.script open
 container.build.commands open
@@ -34,7 +32,6 @@ incus.client_key open
 incus.server_cert open
 network.block_private_networks open
 network.refresh_interval_minutes open
-network.use_sudo keys
 network.dns_servers open
 network.hosts open
 limits.runtime.stop_graceful open
@@ -46,15 +43,11 @@ git.strip_attribution gitdirs
 git.strip_attribution_patterns gitdirs
 git.protected_branches gitdirs
 security.writable_paths open
-timezone.mode keys
-timezone.name keys
 monitoring.auto_pause_on_high open
 monitoring.auto_kill_on_critical open
 monitoring.file_read_threshold_mb open
 monitoring.file_read_rate_mb_per_sec open
 defaults.profile open
-defaults.env_commands keys
-defaults.env_command_timeout keys
 EOF
 )
 is_pending() { grep -q "^$1 " <<<"$pending"; }

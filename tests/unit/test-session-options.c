@@ -191,19 +191,23 @@ static void test_translation(void)
 	session_opts_release(&o);
 
 	/* [tool.claude] in Claude Code's environment, [tool.codex] on Codex's command line,
-	 * each for its own tool only */
+	 * [timezone] as TZ, each for its own tool only */
 	CHECK(options("[tool]\nname = \"claude\"\n[tool.claude]\nmodel = \"m1\"\n"
-	              "effort_level = \"high\"\n[tool.codex]\nmodel = \"c1\"\n",
+	              "effort_level = \"high\"\n[tool.codex]\nmodel = \"c1\"\n"
+	              "[timezone]\nmode = \"utc\"\n",
 	              &o, &err) == 0);
 	CHECK(env_of(&o, "ANTHROPIC_MODEL") && strcmp(env_of(&o, "ANTHROPIC_MODEL"), "m1") == 0);
 	CHECK(env_of(&o, "CLAUDE_CODE_EFFORT_LEVEL") &&
 	      strcmp(env_of(&o, "CLAUDE_CODE_EFFORT_LEVEL"), "high") == 0);
+	CHECK(env_of(&o, "TZ") && strcmp(env_of(&o, "TZ"), "UTC") == 0);
 	CHECK(strv_length(o.tool_options) == 0);
 	session_opts_release(&o);
 	CHECK(options("[tool]\nname = \"codex\"\n[tool.codex]\nmodel = \"c1\"\n"
-	              "reasoning_effort = \"low\"\n[tool.claude]\nmodel = \"m1\"\n",
+	              "reasoning_effort = \"low\"\n[tool.claude]\nmodel = \"m1\"\n"
+	              "[timezone]\nmode = \"fixed\"\nname = \"Asia/Tokyo\"\n",
 	              &o, &err) == 0);
 	CHECK(!env_of(&o, "ANTHROPIC_MODEL"));
+	CHECK(env_of(&o, "TZ") && strcmp(env_of(&o, "TZ"), "Asia/Tokyo") == 0);
 	CHECK(strv_length(o.tool_options) == 4 && strcmp(o.tool_options[1], "c1") == 0 &&
 	      strcmp(o.tool_options[3], "model_reasoning_effort=\"low\"") == 0);
 	session_opts_release(&o);
