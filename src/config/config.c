@@ -25,17 +25,28 @@
 #define CONFIG_FILE_MAX   (1 << 20)
 #define PROFILE_DEPTH_MAX 10
 
-/* The built-in profiles besides "default" (which adds nothing). */
+/* The built-in profiles besides "default" (which adds nothing). hardened: the restricted network
+ * with no SSH agent and no Docker; the smaller kernel surface; secrets hidden (keys, dotenv files,
+ * package registry and git credentials); the monitor with nftables logging of every new
+ * connection; sessions ended after 4 hours. tests/e2e/85-hardened.t attacks a session under it. */
 static const char hardened_profile[] =
         "[network]\n"
         "mode = \"restricted\"\n"
         "[ssh]\n"
         "forward_agent = false\n"
+        "[container]\n"
+        "docker = false\n"
         "[security]\n"
         "reduce_kernel_surface = true\n"
-        "secret_paths = [\".env\", \".env.*\", \"*.pem\", \"*.key\"]\n"
+        "secret_paths = [\".env\", \".env.*\", \"*.pem\", \"*.key\", \"*.p12\", \"*.pfx\", "
+        "\"id_rsa\", \"id_ecdsa\", \"id_ed25519\", \".npmrc\", \".pypirc\", \".netrc\", "
+        "\".git-credentials\", \".aws/\", \".docker/config.json\"]\n"
         "[monitoring]\n"
-        "enabled = true\n";
+        "enabled = true\n"
+        "[monitoring.nft]\n"
+        "enabled = true\n"
+        "[limits.runtime]\n"
+        "max_duration = \"4h\"\n";
 
 /* Keys (and sections) of the original that coi reads and does not act on: the loader names each
  * with its place and why, and no table shows them as in effect. */

@@ -53,7 +53,7 @@ static const struct config_key keys[] = {
 	K("container.session_name", CONFIG_STRING, container.session_name, NULL, TO, "another identity for this workspace: its containers (coi-<hash of the path and the name>-<slot>), slots and persistent container are its own", PROOF("64-session-keys.t")),
 	K("container.shutdown_timeout", CONFIG_INT, container.shutdown_timeout, "60", AW, "seconds of grace before a shutdown is forced", PROOF("56-detach-limits.t")),
 	K("container.ready_timeout", CONFIG_INT, container.ready_timeout, "30", AW, "seconds to wait for the container to be ready"),
-	K("container.docker", CONFIG_BOOL, container.docker, "false", IW, "allow Docker inside the container (nesting, and Incus' default seccomp policy so it can mount): off by default, a weaker stance: container root can then get past the read-only protected paths", .weak = "true"),
+	K("container.docker", CONFIG_BOOL, container.docker, "false", IW, "allow Docker inside the container (nesting, and Incus' default seccomp policy so it can mount): off by default, a weaker stance: container root can then get past the read-only protected paths", .weak = "true", PROOF("57-kernel-surface.t")),
 	K("container.stale_base_check", CONFIG_STRING, container.stale_base_check, "\"warn\"", AW, "when the session's image was built by coi from an older recipe than this coi's (coi build --force makes it anew): warn, error (refuse to start) or off", .allowed = "warn|error|off", PROOF("64-session-keys.t")),
 	K("container.build.base", CONFIG_STRING, container.build.base, "\"coi-default\"", AW, "base image of custom builds"),
 	K("container.build.script", CONFIG_STRING, container.build.script, NULL, TO, "build script, relative to the config file"),
@@ -171,7 +171,7 @@ static const struct config_key keys[] = {
 	K("detection.sigma_source", CONFIG_STRING, detection.sigma_source, "\"https://github.com/SigmaHQ/sigma.git\"", TO, "git URL 'coi rules update' clones the Sigma rules from into sigma_dir", PROOF("79-monitor-rules.t")),
 	K("detection.sigma_dir", CONFIG_STRING, detection.sigma_dir, "\"~/.coi/sigma\"", TO, "Sigma rules (linux process_creation) the monitor loads besides coi's own", .why = "a repository's rules could kill or freeze your sessions", PROOF("79-monitor-rules.t")),
 
-	K("defaults.profile", CONFIG_STRING, defaults.profile, NULL, TO, "profile used when none is given"),
+	K("defaults.profile", CONFIG_STRING, defaults.profile, NULL, TO, "profile used when none is given", PROOF("85-hardened.t")),
 	K("defaults.forward_env", CONFIG_STRV, defaults.forward_env, NULL, TO, "names of host environment variables passed to the container", PROOF("44-shell.t")),
 	K("defaults.environment", CONFIG_ENV, defaults.environment, NULL, TO, "environment variables set in the container", .offset_n = F(defaults.n_environment), PROOF("48-session-more.t")),
 	K("defaults.env_commands", CONFIG_ENV, defaults.env_commands, NULL, TO, "NAME = \"host command\": run on the host at each start (sh -c), its output without the final newline becomes NAME in the session; a failure stops the start", .offset_n = F(defaults.n_env_commands), PROOF("64-session-keys.t")),

@@ -6,7 +6,8 @@
 # root, in sessions of host root and of another user. Without the keys nothing is EPERM; with
 # them each family is, and [container] docker gives way.
 # Keys whose effect this file shows (src/config/keys.c names it as their proof):
-# security.reduce_kernel_surface, security.reduce_kernel_surface_strict.
+# security.reduce_kernel_surface, security.reduce_kernel_surface_strict, container.docker (on
+# alone: nesting and Incus' seccomp policy, under which container root may unmount).
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 
@@ -41,6 +42,13 @@ t_ok "default: a session comes up" t_bg_up
 for as in code root; do
     check "default, $as: no call is refused with EPERM (the pair of what follows)" "$(probe $as)" ""
 done
+t_bg_end
+
+session root docker '[container]\ndocker = true\n'
+t_ok "docker = true: a session comes up" t_bg_up
+t_is "docker = true: nesting on, for Docker inside" "$(incus config get "$name" security.nesting)" true
+t_is "  ... with Incus' own seccomp policy (no coi mount rules)" \
+    "$(incus config get "$name" raw.seccomp | grep -c '^umount2 errno')" 0
 t_bg_end
 
 session root reduced '[security]\nreduce_kernel_surface = true\n'

@@ -16,7 +16,6 @@ ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok 
 pending=$(sed -e 's/#.*//' -e '/^ *$/d' <<'EOF'
 container.persistent open
 container.ready_timeout open
-container.docker open
 container.build.base open
 container.build.script open
 container.build.commands open
@@ -47,7 +46,6 @@ monitoring.auto_pause_on_high open
 monitoring.auto_kill_on_critical open
 monitoring.file_read_threshold_mb open
 monitoring.file_read_rate_mb_per_sec open
-defaults.profile open
 EOF
 )
 is_pending() { grep -q "^$1 " <<<"$pending"; }
