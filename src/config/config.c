@@ -113,7 +113,6 @@ struct coi_config *config_free(struct coi_config *c)
 	}
 	free(c->origins);
 	free(c->profile);
-	free(c->profile_context);
 	free(c);
 	return NULL;
 }
@@ -278,17 +277,21 @@ static const char *profile_alias(const char *key)
 	return NULL;
 }
 
-static int profile_key(struct coi_config *c, const char *key, const struct toml_value *v,
-                       struct layer *l, struct coi_error *err)
+static int profile_key(const char *key, const struct toml_value *v, struct layer *l,
+                       struct coi_error *err)
 {
-	char **slot = strcmp(key, "inherits") == 0 ? l->inherits : &c->profile_context;
+	char **slot = l->inherits;
 
+	/* the original appends a profile's context to the sandbox context; coi does not yet */
+	if (strcmp(key, "context") == 0)
+		return warn(l,
+		            "%s:%u: 'context' is not supported by coi yet (a profile's context is "
+		            "not added to ~/SANDBOX_CONTEXT.md; [tool] context_file replaces that "
+		            "file), ignoring",
+		            l->file, v->line);
 	if (v->type != TOML_STRING || strlen(v->u.str.s) != v->u.str.len)
 		return coi_error_set(err, -EINVAL, "%s:%u:%u: '%s' must be a string", l->file,
 		                     v->line, v->col, key);
-	if (slot == &c->profile_context && l->untrusted)
-		return warn(l, "%s:%u: ignoring 'context': this project file is not approved",
-		            l->file, v->line);
 	if (!slot)
 		return 0;
 	free(*slot);
@@ -329,7 +332,7 @@ static int apply_table(struct coi_config *c, const struct toml_value *t, const c
 
 		if (!prefix && l->profile &&
 		    (strcmp(kv->key, "inherits") == 0 || strcmp(kv->key, "context") == 0)) {
-			r = profile_key(c, kv->key, v, l, err);
+			r = profile_key(kv->key, v, l, err);
 			if (r < 0)
 				return r;
 			continue;

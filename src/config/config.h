@@ -376,9 +376,8 @@ struct coi_config {
 		int64_t env_command_timeout_sec;
 	} defaults;
 
-	/* The profile that was applied (NULL: none) and its 'context' file, if any. */
+	/* The profile that was applied (NULL: none). */
 	char *profile;
-	char *profile_context;
 
 	/* Where each key's value came from, indexed like config_keys(): NULL for the built-in
 	 * default, else "FILE:LINE". Use config_origin(). */

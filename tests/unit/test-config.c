@@ -222,6 +222,7 @@ static void test_inherits(void)
 {
 	struct coi_config *c = NULL;
 	struct coi_error err = {0};
+	char **w = NULL;
 
 	clean_files();
 	write_text(at("home/.coi/config.toml"),
@@ -237,9 +238,13 @@ static void test_inherits(void)
 	           "[environment]\nB = \"2\"\nC = \"3\"\n"
 	           "[container]\nimage = \"child-img\"\n"
 	           "[security]\nadditional_protected_paths = [\"c\"]\n");
-	CHECK(load("child", &c, NULL, &err) == 0);
+	CHECK(load("child", &c, &w, &err) == 0);
 	if (!c)
 		return;
+	/* the profile-only 'context' is not acted on: said, with its place */
+	CHECK(warned(w, "profiles/base/config.toml:2: 'context' is not supported by coi yet",
+	             NULL));
+	w = strv_free(w);
 	CHECK_STREQ(env_get(c, "U"), "u");
 	CHECK_STREQ(env_get(c, "A"), "1");
 	CHECK_STREQ(env_get(c, "B"), "2");
@@ -251,7 +256,6 @@ static void test_inherits(void)
 	CHECK(c->container.persistent);
 	CHECK_STREQ(c->container.image, "child-img");
 	CHECK_STREQ(c->profile, "child");
-	CHECK_STREQ(c->profile_context, "base context");
 	config_free(c);
 
 	/* the built-in hardened profile, and a user profile inheriting from it */
