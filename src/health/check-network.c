@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "health/health.h"
 #include "health/internal.h"
 #include "incus/incus.h"
 #include "netpolicy/netpolicy.h"

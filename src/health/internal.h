@@ -7,11 +7,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "health/health.h"
+#include "health/result.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 
 struct coi_config;
+struct health_opts;
 struct incus_client;
 struct incus_instance;
 struct incus_map;
