@@ -15,13 +15,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "egress/child.h"
 #include "monitor/audit.h"
 #include "monitor/monitor.h"
 #include "util/error.h"
+#include "util/proc.h"
 
 #define READY_TIMEOUT_MS 10000
 
@@ -143,7 +143,7 @@ int monitor_egress_start(const char *container, int secrets_fd, int listen_fd,
 	}
 	close(ready[0]);
 	mo->egress_fd = sp[0];
-	mo->egress_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	mo->egress_pidfd = proc_pidfd_open(pid);
 	mo->egress_read = read_report;
 	return 0;
 }

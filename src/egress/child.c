@@ -22,6 +22,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "util/path.h"
+#include "util/proc.h"
 #include "util/strv.h"
 
 #define RENEW_AHEAD 60 /* seconds before the expiry that a login is renewed */
@@ -143,12 +144,7 @@ static int setup(struct child *c, struct egress_ca **ret_ca, struct coi_error *e
 
 char *egress_child_ca_path(const char *container)
 {
-	_cleanup_free_ char *dir = coi_dir(), *rel = NULL;
-
-	if (!container || !*container || strchr(container, '/') || container[0] == '.' || !dir ||
-	    asprintf(&rel, "run/%s.egress-ca.pem", container) < 0)
-		return NULL;
-	return path_join(dir, rel);
+	return proc_run_path(container, "egress-ca.pem");
 }
 
 int egress_child_run(const struct egress_child_opts *o, struct coi_error *err)

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "util/path.h"
+#include "util/proc.h"
 
 /* clang-format off */
 static const struct image_remote remotes[] = {
@@ -134,7 +134,7 @@ static int split_fingerprint(const char *meta, const char *rootfs, char **ret,
 /* Waits for a child, forwarding an interrupt (incus_interrupt()) to its process group. */
 static int wait_child(pid_t pid, int *ret_status)
 {
-	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	_cleanup_close_ int pfd = proc_pidfd_open(pid);
 	bool killed = false;
 	int status;
 

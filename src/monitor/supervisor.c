@@ -10,25 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "monitor/monitor.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"
+#include "util/proc.h"
 
 int monitor_supervisor_pidfile(const char *container, char **ret, struct coi_error *err)
 {
-	_cleanup_free_ char *dir = coi_dir(), *name = NULL;
 	char *p;
 
 	if (!container || !*container || strchr(container, '/') || container[0] == '.')
 		return coi_error_set(err, -EINVAL, "invalid container name '%s'",
 		                     container ? container : "");
-	if (!dir || asprintf(&name, "run/%s.pid", container) < 0)
-		return coi_error_oom(err);
-	p = path_join(dir, name);
+	p = proc_run_path(container, "pid");
 	if (!p)
 		return coi_error_oom(err);
 	*ret = p;
@@ -105,13 +102,14 @@ int monitor_supervisor_stop(const char *container, struct coi_error *err)
 	/* the supervisor ending its own session (max_duration) cleans up after itself */
 	if (r < 0 || pid == 0 || pid == getpid())
 		return r;
-	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	pfd = proc_pidfd_open(pid);
 	if (pfd < 0)
-		return errno == ESRCH ? 0 : coi_error_errno(err, errno, "cannot reach pid %d", pid);
-	if (syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0) < 0 && errno != ESRCH)
-		return coi_error_errno(err, errno, "cannot stop the monitor (pid %d)", pid);
+		return pfd == -ESRCH ? 0 : coi_error_errno(err, pfd, "cannot reach pid %d", pid);
+	r = proc_pidfd_signal(pfd, SIGTERM);
+	if (r < 0 && r != -ESRCH)
+		return coi_error_errno(err, r, "cannot stop the monitor (pid %d)", pid);
 	if (poll(&(struct pollfd){.fd = pfd, .events = POLLIN}, 1, 3000) == 0)
-		(void)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+		(void)proc_pidfd_signal(pfd, SIGKILL);
 	if (monitor_supervisor_pidfile(container, &path, NULL) >= 0)
 		(void)unlink(path);
 	return 1;
