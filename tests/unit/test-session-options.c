@@ -44,20 +44,29 @@ static int load(const char *text, struct coi_config **ret, struct coi_error *err
 	return r;
 }
 
-/* The options from text, or the loader's or the session's refusal. */
-static int options(const char *text, struct session_opts *o, struct coi_error *err)
+/* The options from text and their warnings (into *w), or the loader's or the session's refusal. */
+static int options_warned(const char *text, struct session_opts *o, char ***w,
+                          struct coi_error *err)
 {
 	struct coi_config *c = NULL;
-	char **w = NULL;
 	int r = load(text, &c, err);
 
 	if (r < 0)
 		return r;
 	r = session_opts_default(dir, o, err);
 	if (r >= 0)
-		r = session_opts_from_config(c, o, &w, err);
-	strv_free(w);
+		r = session_opts_from_config(c, o, w, err);
 	config_free(c);
+	return r;
+}
+
+/* The options from text, or the loader's or the session's refusal. */
+static int options(const char *text, struct session_opts *o, struct coi_error *err)
+{
+	char **w = NULL;
+	int r = options_warned(text, o, &w, err);
+
+	strv_free(w);
 	return r;
 }
 
@@ -213,6 +222,64 @@ static void test_translation(void)
 	session_opts_release(&o);
 }
 
+static bool has_warning(char **w, const char *part)
+{
+	strv_foreach(x, w)
+		if (strstr(*x, part))
+			return true;
+	return false;
+}
+
+/* More of it: [limits] as Incus takes them (sizes in bytes, shares and Incus' own forms as
+ * written), the kernel surface winning over Docker with a warning, published ports (a warning
+ * off loopback), mounts, the permission mode, the workspace path; and the defaults a missing
+ * config gives. */
+static void test_translation_more(void)
+{
+	_cleanup_strv_free_ char **w = NULL;
+	struct session_opts o = {0};
+	struct coi_error err = {0};
+
+	CHECK(options_warned("[limits.memory]\nlimit = \"50%\"\n[limits.disk]\nsize = \"2GiB\"\n"
+	                     "read = \"1000iops\"\ntmpfs_size = \"64MiB\"\n"
+	                     "[limits.cpu]\ncount = \"2\"\npriority = 3\n"
+	                     "[container]\ndocker = true\n"
+	                     "[security]\nreduce_kernel_surface = true\n"
+	                     "[[ports.map]]\nname = \"web\"\ncontainer = 3000\n"
+	                     "listen = \"0.0.0.0\"\n"
+	                     "[[mounts]]\nhost = \"/etc\"\ncontainer = \"/mnt/etc\"\n"
+	                     "readonly = true\n"
+	                     "[tool]\npermission_mode = \"interactive\"\n"
+	                     "[paths]\npreserve_workspace_path = true\n",
+	                     &o, &w, &err) == 0);
+	CHECK_STREQ(o.limits.memory, "50%");
+	CHECK_STREQ(o.limits.disk_size, "2147483648");
+	CHECK_STREQ(o.limits.disk_read, "1000iops");
+	CHECK(o.limits.tmpfs_size == 64u << 20);
+	CHECK_STREQ(o.limits.cpu, "2");
+	CHECK(o.limits.cpu_priority == 3);
+	CHECK(o.kernel_surface == KERNEL_SURFACE_REDUCED && !o.docker);
+	CHECK(has_warning(w, "reduce_kernel_surface wins"));
+	CHECK(o.n_ports == 1 && o.ports[0].container == 3000 &&
+	      strcmp(o.ports[0].listen, "0.0.0.0") == 0);
+	CHECK(has_warning(w, "not loopback"));
+	CHECK(o.n_mounts == 1 && strcmp(o.mounts[0].host, "/etc") == 0 &&
+	      strcmp(o.mounts[0].container, "/mnt/etc") == 0 && o.mounts[0].readonly);
+	CHECK(!o.bypass);
+	CHECK(o.preserve_workspace_path);
+	session_opts_release(&o);
+
+	/* an empty file: the built-in defaults, as a session takes them */
+	CHECK(options("", &o, &err) == 0);
+	CHECK_STREQ(o.image, "coi-default");
+	CHECK_STREQ(o.tool, "claude");
+	CHECK(o.bypass && o.host_immutable && !o.persistent && o.ready_timeout == 30);
+	CHECK(o.kernel_surface == KERNEL_SURFACE_FULL);
+	CHECK(o.net && o.net->mode == NET_MODE_RESTRICTED);
+	CHECK(strv_contains(o.protected_paths, ".git/hooks"));
+	session_opts_release(&o);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -225,6 +292,7 @@ int main(void)
 	RUN(test_empty_messages);
 	RUN(test_opts_check);
 	RUN(test_translation);
+	RUN(test_translation_more);
 	(void)unlink(file);
 	(void)rmdir(dir);
 	return tap_done();
