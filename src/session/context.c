@@ -14,7 +14,7 @@
 #include "netpolicy/netpolicy.h"
 #include "session/protect.h"
 #include "session/secrets.h"
-#include "session/session.h"
+#include "session/state.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/strv.h"

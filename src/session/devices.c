@@ -14,7 +14,7 @@
 #include "incus/incus.h"
 #include "session/protect.h"
 #include "session/secrets.h"
-#include "session/session.h"
+#include "session/state.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"

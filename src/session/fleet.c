@@ -24,6 +24,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"
+#include "util/proc.h"
 #include "util/strv.h"
 
 void fleet_release(struct fleet *f)
@@ -41,69 +42,24 @@ void fleet_release(struct fleet *f)
 	*f = (struct fleet){0};
 }
 
-static char *run_file(const char *name, const char *suffix)
-{
-	_cleanup_free_ char *dir = coi_dir();
-	char *r;
-
-	if (!dir || asprintf(&r, "%s/run/%s.%s", dir, name, suffix) < 0)
-		return NULL;
-	return r;
-}
-
-/* Field 22 of /proc/<pid>/stat: the start time, so a recycled pid is not mistaken for ours.
- * -ESRCH when the process is gone or a zombie. */
-static int proc_starttime(pid_t pid, unsigned long long *ret)
-{
-	_cleanup_buf_ struct buf b = BUF_INIT(4096);
-	char path[64];
-	const char *p;
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_file(path, &b, NULL) < 0)
-		return -ESRCH;
-	p = strrchr(buf_str(&b), ')');
-	if (!p)
-		return -EINVAL;
-	/* a zombie is dead, whatever its parent has not reaped yet */
-	if (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
-		return -ESRCH;
-	/* after "pid (comm)": state is field 3, starttime field 22 */
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", ret) != 1)
-		return -EINVAL;
-	return 0;
-}
-
 int fleet_owner_record(const char *name, pid_t pid, struct coi_error *err)
 {
-	_cleanup_free_ char *path = run_file(name, "owner"), *dir = coi_dir(), *run = NULL;
+	_cleanup_free_ char *path = proc_run_path(name, "owner");
 	unsigned long long start = 0;
 	char text[64];
 	int n;
 
-	if (!path || !dir || !(run = path_join(dir, "run")))
+	if (!path)
 		return coi_error_oom(err);
-	(void)mkdir_p(run, 0700);
+	(void)proc_run_dir_make();
 	(void)proc_starttime(pid, &start);
 	n = snprintf(text, sizeof(text), "%d %llu\n", (int)pid, start);
 	return write_file_atomic(path, text, (size_t)n, 0600, err);
 }
 
-void fleet_child_detach(void)
-{
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	for (int fd = 0; null >= 0 && fd < 3; fd++)
-		(void)dup2(null, fd);
-	(void)close_range(3, ~0U, 0);
-	signal(SIGTERM, SIG_DFL);
-}
-
 int fleet_owner_detached(const char *name, struct coi_error *err)
 {
-	_cleanup_free_ char *path = run_file(name, "owner");
+	_cleanup_free_ char *path = proc_run_path(name, "owner");
 
 	if (!path)
 		return coi_error_oom(err);
@@ -112,7 +68,7 @@ int fleet_owner_detached(const char *name, struct coi_error *err)
 
 void fleet_owner_clear(const char *name)
 {
-	_cleanup_free_ char *path = run_file(name, "owner");
+	_cleanup_free_ char *path = proc_run_path(name, "owner");
 
 	if (path)
 		(void)unlink(path);
@@ -120,7 +76,7 @@ void fleet_owner_clear(const char *name)
 
 bool fleet_owner_is_detached(const char *name)
 {
-	_cleanup_free_ char *path = run_file(name, "owner");
+	_cleanup_free_ char *path = proc_run_path(name, "owner");
 	_cleanup_buf_ struct buf b = BUF_INIT(256);
 
 	return path && read_file(path, &b, NULL) >= 0 && strncmp(buf_str(&b), "detached", 8) == 0;
@@ -128,7 +84,7 @@ bool fleet_owner_is_detached(const char *name)
 
 int fleet_owner_alive(const char *name)
 {
-	_cleanup_free_ char *path = run_file(name, "owner");
+	_cleanup_free_ char *path = proc_run_path(name, "owner");
 	_cleanup_buf_ struct buf b = BUF_INIT(256);
 	unsigned long long want, now;
 	int pid;
@@ -268,7 +224,8 @@ static void keep_first(int *first, int r)
 int fleet_cleanup_host(const char *name, const struct net_nft *n, char ***ret_report,
                        struct coi_error *err)
 {
-	_cleanup_free_ char *imm = run_file(name, "immutable"), *prot = run_file(name, "protect");
+	_cleanup_free_ char *imm = proc_run_path(name, "immutable"),
+	                    *prot = proc_run_path(name, "protect");
 	struct coi_error e = {0};
 	int first = 0;
 
@@ -340,7 +297,7 @@ static int quiesce(struct incus_client *c, const char *name, struct coi_error *e
 
 static int restore_one(struct incus_client *c, const char *name, char ***notes)
 {
-	_cleanup_free_ char *imm = run_file(name, "immutable"), *note = NULL;
+	_cleanup_free_ char *imm = proc_run_path(name, "immutable"), *note = NULL;
 	struct coi_error e = {0};
 	int r;
 

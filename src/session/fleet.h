@@ -40,11 +40,6 @@ struct fleet {
 int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struct coi_error *err);
 void fleet_release(struct fleet *f);
 
-/* In a forked child that will outlive coi (background teardown, allowlist refresh): stdio on
- * /dev/null, every other inherited descriptor closed (a caller waiting for EOF on a pipe, a lock),
- * and SIGTERM back to its default (the session's handler only sets a flag). */
-void fleet_child_detach(void);
-
 /* Record that process pid (this one, or a child it hands the session to) owns container name;
  * fleet_owner_clear() at the end. */
 int fleet_owner_record(const char *name, pid_t pid, struct coi_error *err);

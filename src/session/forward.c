@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "incus/incus.h"
-#include "session/session.h"
+#include "session/state.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"

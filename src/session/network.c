@@ -22,11 +22,12 @@
 #include "incus/incus.h"
 #include "monitor/monitor.h"
 #include "netpolicy/netpolicy.h"
-#include "session/fleet.h"
-#include "session/session.h"
+#include "session/state.h"
+#include "session/undo.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"
+#include "util/proc.h"
 #include "util/strv.h"
 
 static const struct net_nft nft = {.backend = NET_BACKEND_AUTO};
@@ -226,19 +227,20 @@ static void refresh_loop(struct session *s, struct net_target *t, struct net_res
 static int start_refresh(struct session *s, struct net_target *t, struct net_resolution *res,
                          struct coi_error *err)
 {
-	_cleanup_free_ char *dir = coi_dir(), *path = NULL;
+	_cleanup_free_ char *path = NULL;
 	char text[32];
 	pid_t pid;
 
 	if (s->opts->net->mode != NET_MODE_ALLOWLIST || net_refresh_seconds(s->opts->net, res) == 0)
 		return 0;
-	if (!dir || asprintf(&path, "%s/run/%s.refresh", dir, s->name) < 0)
+	path = proc_run_path(s->name, "refresh");
+	if (!path)
 		return coi_error_oom(err);
 	pid = fork();
 	if (pid < 0)
 		return coi_error_errno(err, errno, "cannot start the allowlist refresh");
 	if (pid == 0) {
-		fleet_child_detach();
+		proc_detach_streams();
 		refresh_loop(s, t, res);
 	}
 	(void)snprintf(text, sizeof(text), "%d\n", (int)pid);
@@ -247,11 +249,11 @@ static int start_refresh(struct session *s, struct net_target *t, struct net_res
 
 int session_net_stop_refresh(const char *container)
 {
-	_cleanup_free_ char *dir = coi_dir(), *path = NULL;
+	_cleanup_free_ char *path = proc_run_path(container, "refresh");
 	_cleanup_buf_ struct buf b = BUF_INIT(64);
 	int pid;
 
-	if (!dir || asprintf(&path, "%s/run/%s.refresh", dir, container) < 0)
+	if (!path)
 		return -ENOMEM;
 	if (read_file(path, &b, NULL) < 0)
 		return 0;

@@ -3,6 +3,8 @@
  * check of what a session cannot start without (session_opts_check). Library code: what a
  * user should hear (a forwarded variable that is not set, a credential file that is missing)
  * becomes a warning for the command to print. */
+#include "session/options.h"
+
 #include <errno.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -12,8 +14,8 @@
 #include <sys/stat.h>
 
 #include "config/config.h"
+#include "egress/secret.h"
 #include "netpolicy/netpolicy.h"
-#include "session/session.h"
 #include "session/tool.h"
 #include "util/error.h"
 #include "util/path.h"
@@ -497,4 +499,118 @@ int session_opts_check(const struct session_opts *o, struct coi_error *err)
 		r = coi_error_set(err, -EINVAL, "the workspace '%s' is not an absolute path",
 		                  o->workspace);
 	return r;
+}
+
+void session_opts_release(struct session_opts *o)
+{
+	free(o->workspace);
+	free(o->image);
+	free(o->storage_pool);
+	free(o->profile);
+	free(o->session_name);
+	free(o->code_user);
+	strv_free(o->protected_paths);
+	strv_free(o->secret_paths);
+	for (size_t i = 0; i < o->n_mounts; i++) {
+		free(o->mounts[i].host);
+		free(o->mounts[i].container);
+	}
+	free(o->mounts);
+	for (size_t i = 0; i < o->n_env; i++) {
+		free(o->env[i].name);
+		free(o->env[i].value);
+	}
+	free(o->env);
+	free(o->limits.cpu);
+	free(o->limits.cpu_allowance);
+	free(o->limits.memory);
+	free(o->limits.memory_enforce);
+	free(o->limits.memory_swap);
+	free(o->limits.disk_size);
+	free(o->limits.disk_read);
+	free(o->limits.disk_write);
+	free(o->limits.disk_max);
+	free(o->tool);
+	free(o->tool_binary);
+	strv_free(o->tool_options);
+	free(o->context_file);
+	free(o->context_json_file);
+	free(o->resume_dir);
+	for (size_t i = 0; i < o->n_sockets; i++) {
+		free(o->sockets[i].device);
+		free(o->sockets[i].host);
+		free(o->sockets[i].container);
+		free(o->sockets[i].env);
+	}
+	free(o->sockets);
+	for (size_t i = 0; i < o->n_ports; i++) {
+		free(o->ports[i].name);
+		free(o->ports[i].env);
+		free(o->ports[i].listen);
+	}
+	free(o->ports);
+	for (size_t i = 0; i < o->n_creds; i++) {
+		free(o->creds[i].host);
+		free(o->creds[i].container);
+	}
+	free(o->creds);
+	egress_set_release(o->secrets);
+	free(o->secrets);
+	free(o->secret_expires);
+	strv_free(o->monitor_argv);
+	strv_free(o->monitor_env);
+	free(o->credentials);
+	if (o->net) {
+		net_policy_release(o->net);
+		free(o->net);
+	}
+	*o = (struct session_opts){0};
+}
+
+/* The invoking user: under sudo, the user who ran sudo, so 'sudo coi' in your project still
+ * leaves your files yours. */
+static void invoking_user(int64_t *uid, int64_t *gid)
+{
+	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
+
+	*uid = getuid();
+	*gid = getgid();
+	if (*uid == 0 && su && sg && *su && *sg) {
+		*uid = strtoll(su, NULL, 10);
+		*gid = strtoll(sg, NULL, 10);
+	}
+}
+
+enum net_mode session_net_mode(const struct session_opts *o)
+{
+	return o->net ? o->net->mode : NET_MODE_RESTRICTED;
+}
+
+int session_opts_default(const char *workspace, struct session_opts *ret, struct coi_error *err)
+{
+	struct session_opts o = {
+	        .code_uid = 1000,
+	        .ready_timeout = 30,
+	        .host_immutable = true,
+	        .nft_sudo = true,
+	        /* [limits] come from the configuration's defaults (session-cmd.c) */
+	        .limits = {.cpu_priority = -1, .disk_priority = -1},
+	};
+
+	invoking_user(&o.host_uid, &o.host_gid);
+	o.workspace = strdup(workspace);
+	o.image = strdup("coi-default");
+	o.code_user = strdup("code");
+	o.tool = strdup("claude");
+	o.protected_paths =
+	        strv_split(".git/hooks .git/config .git/config.worktree "
+	                   ".git/info/attributes .husky .vscode .coi .claude/settings.json "
+	                   ".claude/settings.local.json .codex/config.toml",
+	                   " ");
+	if (!o.workspace || !o.image || !o.code_user || !o.tool || !o.protected_paths) {
+		session_opts_release(&o);
+		return coi_error_oom(err);
+	}
+	*ret = o;
+	return 0;
 }

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "incus/incus.h"
-#include "session/session.h"
+#include "session/state.h"
 #include "session/tool.h"
 #include "util/buf.h"
 #include "util/error.h"

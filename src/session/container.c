@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: MIT */
+/* container.c: see container.h. */
+#include "session/container.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "incus/incus.h"
+#include "session/devices.h"
+#include "session/fleet.h"
+#include "session/idmount.h"
+#include "session/naming.h"
+#include "session/saved.h"
+#include "session/secrets.h"
+#include "session/state.h"
+#include "session/undo.h"
+#include "session/workspace.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+int container_undo_delete(struct session *s, struct coi_error *err)
+{
+	/* already gone (the monitor removed it, or coi kill did) counts as done */
+	return fleet_delete(s->client, s->name, err);
+}
+
+int container_undo_stop(struct session *s, struct coi_error *err)
+{
+	return incus_instance_set_state(s->client, s->name, INCUS_ACTION_STOP, true, -1, err);
+}
+
+/* The agent's state outlives an ephemeral container. Never fails the teardown: a session that
+ * could not be saved is a warning. */
+int container_undo_save(struct session *s, struct coi_error *err)
+{
+	struct coi_error e = {0};
+	_cleanup_free_ char *w = NULL;
+
+	(void)err;
+	if (saved_session_save(s, s->id, &e) >= 0 ||
+	    incus_instance_exists(s->client, s->name, NULL) == 0)
+		return 0; /* saved, or the container is already gone (the monitor removed it) */
+	if (asprintf(&w, "the agent's session was not saved: %s", coi_error_message(&e)) >= 0)
+		(void)strv_consume(&s->warnings, TAKE_PTR(w));
+	return 0;
+}
+
+/* The uid that owns the workspace files the agent writes. */
+int container_check_subid(int64_t id, const char *file, struct coi_error *err)
+{
+	_cleanup_fclose_ FILE *f = fopen(file, "re");
+	char line[256];
+
+	if (!f)
+		return coi_error_errno(err, errno, "cannot read '%s'", file);
+	while (fgets(line, sizeof(line), f)) {
+		long long start, count;
+
+		if (sscanf(line, "root:%lld:%lld", &start, &count) == 2 && id >= start &&
+		    id < start + count && count < 65536)
+			return 0;
+	}
+	return coi_error_set(err, -EPERM,
+	                     "Incus may not map host id %lld into containers: add 'root:%lld:1' to "
+	                     "%s (sudo scripts/setup-host does this for every regular user and "
+	                     "member of incus-admin)",
+	                     (long long)id, (long long)id, file);
+}
+
+int container_pick_name(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_instance_list_freep) struct incus_instance **list = NULL;
+	_cleanup_strv_free_ char **names = NULL;
+	_cleanup_free_ char *prefix = NULL;
+	int r;
+
+	if (s->opts->slot > 0) {
+		s->slot = s->opts->slot;
+		s->name = session_container_name(s->hash, s->slot);
+		return s->name ? 0 : coi_error_oom(err);
+	}
+	if (asprintf(&prefix, "%s%s-", session_name_prefix(), s->hash) < 0)
+		return coi_error_oom(err);
+	r = incus_instance_list(s->client, prefix, 0, &list, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; list[i]; i++) {
+		/* a persistent session reuses its stopped container */
+		if (s->opts->persistent && list[i]->status == INCUS_STATUS_STOPPED &&
+		    session_parse_name(list[i]->name, NULL) > 0) {
+			s->slot = session_parse_name(list[i]->name, NULL);
+			s->name = strdup(list[i]->name);
+			return s->name ? 0 : coi_error_oom(err);
+		}
+		if (strv_push(&names, list[i]->name) < 0)
+			return coi_error_oom(err);
+	}
+	s->slot = session_pick_slot(s->hash, names);
+	if (s->slot < 0)
+		return coi_error_set(
+		        err, -EBUSY,
+		        "all %d automatic slots of this workspace are in use (coi list; coi "
+		        "kill NAME; or --slot N)",
+		        SESSION_SLOT_MAX_AUTO);
+	s->name = session_container_name(s->hash, s->slot);
+	return s->name ? 0 : coi_error_oom(err);
+}
+
+/* A persistent container is checked again before each start: its own config and its profiles
+ * may have been changed by hand since coi made it. What coi refuses at creation it refuses here,
+ * with the same words, and a removed or changed seccomp policy is put back. */
+static int check_reused(struct session *s, const struct incus_instance *i, struct coi_error *err)
+{
+	bool root = s->opts->host_uid == 0;
+	struct session_layout l = {.raw_idmap = !root, .deny_setid = true};
+	struct incus_map fix = {0};
+	int r = 0;
+
+	for (char **p = i->profiles; p && *p && r >= 0; p++) {
+		_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
+
+		r = incus_profile_get(s->client, *p, &prof, err);
+		if (r >= 0)
+			r = session_check_profile(&prof->config, *p, err);
+	}
+	if (r >= 0)
+		r = session_check_instance(s->opts, &l, &i->config, s->name, &fix, err);
+	if (r >= 0 && fix.n > 0) {
+		log_debug("'%s': putting coi's seccomp policy back", s->name);
+		r = incus_instance_patch(s->client, s->name, &fix, NULL, err);
+	}
+	incus_map_clear(&fix);
+	return r;
+}
+
+/* An existing container with our name: reuse it if persistent, else it is in the way. */
+int container_handle_existing(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *i = NULL;
+	int r = incus_instance_get(s->client, s->name, &i, err);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (i->status == INCUS_STATUS_STOPPED && s->opts->persistent) {
+		r = check_reused(s, i, err);
+		if (r < 0)
+			return r;
+		s->reused = true;
+		return 0;
+	}
+	if (i->status == INCUS_STATUS_STOPPED) {
+		log_debug("deleting stopped leftover '%s'", s->name);
+		return incus_instance_delete(s->client, s->name, true, err);
+	}
+	return coi_error_set(err, -EBUSY,
+	                     "slot %d of this workspace is in use by '%s' (%s): attach with 'coi "
+	                     "attach %s', or stop it with 'coi kill %s'",
+	                     s->slot, s->name, incus_status_to_string(i->status), s->name, s->name);
+}
+
+static bool is_protection_device(const char *name)
+{
+	return strcmp(name, "gitdir") == 0 || strncmp(name, "gitdir-", 7) == 0 ||
+	       strncmp(name, "protect-", 8) == 0;
+}
+
+/* A persistent container keeps the disks of the session that made it, but the workspace's git
+ * directories may have come and gone since (a device whose source is gone fails the start): its
+ * protection disks become this session's plan. */
+int container_sync_disks(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+	_cleanup_strv_free_ char **stale = NULL;
+	struct session_layout l = {.container_workspace = s->container_workspace,
+	                           .source_root = s->idmount};
+	struct incus_devices disks = {0};
+	int r = incus_instance_get(s->client, s->name, &in, err);
+
+	for (size_t i = 0; r >= 0 && i < in->devices.n; i++)
+		if (is_protection_device(in->devices.items[i].name) &&
+		    strv_push(&stale, in->devices.items[i].name) < 0)
+			r = coi_error_oom(err);
+	if (r >= 0 && stale)
+		r = incus_instance_remove_devices(s->client, s->name, stale, err);
+	if (r >= 0 && session_build_disks(s->opts, s->plan, &l, &disks) < 0)
+		r = coi_error_oom(err);
+	if (r >= 0)
+		r = incus_instance_patch(s->client, s->name, NULL, &disks, err);
+	incus_devices_clear(&disks);
+	return r;
+}
+
+int container_check_image(struct session *s, struct coi_error *err)
+{
+	int r = incus_image_alias_exists(s->client, s->opts->image, err);
+
+	if (r != 0)
+		return r < 0 ? r : 0;
+	return coi_error_set(err, -ENOENT,
+	                     "image '%s' not found: build it with 'coi build' (or set "
+	                     "[container] image)",
+	                     s->opts->image);
+}
+
+static int undo_idmount(struct session *s, struct coi_error *err)
+{
+	return idmount_remove_container(s->name, err);
+}
+
+/* Sessions of another user: the workspace through a mount in which only the user's ids are
+ * mapped (idmount.h), made before the container that mounts it. */
+int container_mount_user_workspace(struct session *s, struct coi_error *err)
+{
+	int r;
+
+	s->idmount = idmount_target(s->name);
+	if (!s->idmount)
+		return coi_error_oom(err);
+	r = idmount_create_user(s->opts->workspace, s->name, (uid_t)s->opts->host_uid,
+	                        (gid_t)s->opts->host_gid, err);
+	if (r < 0)
+		return r;
+	return session_undo_push(s, "remove the idmapped workspace mount", undo_idmount) < 0
+	               ? coi_error_oom(err)
+	               : 0;
+}
+
+/* Sessions of host root: the agent keeps an unprivileged uid from the container's own range, and
+ * sees the root-owned workspace through an idmapped mount (idmount.h). The range is known once
+ * the container exists, so create it stopped, mount, add the disks, then start. */
+int container_mount_idmapped_workspace(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *i = NULL;
+	const char *base;
+	long long b;
+	int r;
+
+	r = incus_instance_get(s->client, s->name, &i, err);
+	if (r < 0)
+		return r;
+	base = incus_map_get(&i->config, "volatile.idmap.base");
+	if (!base || (b = strtoll(base, NULL, 10)) <= 0)
+		return coi_error_set(err, -EPROTO, "'%s' has no isolated id range", s->name);
+	s->idmount = idmount_target(s->name);
+	if (!s->idmount)
+		return coi_error_oom(err);
+	r = idmount_create(s->opts->workspace, s->idmount, 0, 0, (uid_t)(b + s->opts->code_uid),
+	                   (gid_t)(b + s->opts->code_uid), err);
+	if (r < 0)
+		return r;
+	return session_undo_push(s, "remove the idmapped workspace mount", undo_idmount) < 0
+	               ? coi_error_oom(err)
+	               : 0;
+}
+
+static int attach_idmapped_workspace(struct session *s, struct session_layout *l,
+                                     struct coi_error *err)
+{
+	struct incus_devices disks = {0};
+	int r;
+
+	r = container_mount_idmapped_workspace(s, err);
+	if (r < 0)
+		return r;
+	l->source_root = s->idmount;
+	if (session_build_disks(s->opts, s->plan, l, &disks) < 0)
+		return coi_error_oom(err);
+	r = incus_instance_patch(s->client, s->name, NULL, &disks, err);
+	incus_devices_clear(&disks);
+	if (r < 0)
+		return r;
+	return incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false, -1, err);
+}
+
+int container_create(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
+	const char *profile = s->opts->profile ? s->opts->profile : "default";
+	bool root = s->opts->host_uid == 0;
+	struct incus_map cfg = {0};
+	struct incus_devices dev = {0};
+	char *profiles[] = {(char *)profile, NULL};
+	struct session_layout l = {
+	        .slot = s->slot,
+	        .veth = s->veth,
+	        .container_workspace = s->container_workspace,
+	        .raw_idmap = !root,
+	        .deny_setid = true,
+	        .with_disks = !root,
+	        .secrets = s->hidden,
+	        .mask_file = s->mask_file,
+	        .mask_dir = s->mask_dir,
+	};
+	int r;
+
+	if (!root) {
+		r = container_mount_user_workspace(s, err);
+		if (r < 0)
+			return r;
+		l.source_root = s->idmount;
+	}
+	r = incus_profile_get(s->client, profile, &prof, err);
+	if (r < 0)
+		return r;
+	r = session_check_profile(&prof->config, profile, err);
+	if (r < 0)
+		return r;
+	r = session_build_create(s->opts, s->plan, &prof->devices, &l, &cfg, &dev, err);
+	if (r < 0)
+		return r;
+	r = incus_instance_create(s->client,
+	                          &(struct incus_instance_spec){
+	                                  .name = s->name,
+	                                  .image_alias = s->opts->image,
+	                                  .start = !root,
+	                                  .profiles = profiles,
+	                                  .config = &cfg,
+	                                  .devices = &dev,
+	                                  .storage_pool = s->opts->storage_pool,
+	                          },
+	                          &s->opts->create_wait, err);
+	/* the daemon's words ("Storage pool not found") name neither the pool nor the setting */
+	if (r < 0 && s->opts->storage_pool &&
+	    incus_storage_pool_exists(s->client, s->opts->storage_pool, NULL) == 0)
+		r = coi_error_set(
+		        err, -ENOENT,
+		        "storage pool '%s' ([container] storage_pool) does not exist on this "
+		        "Incus server: 'incus storage list' shows the pools",
+		        s->opts->storage_pool);
+	incus_map_clear(&cfg);
+	incus_devices_clear(&dev);
+	if (r >= 0 &&
+	    session_undo_push(
+	            s, s->opts->persistent ? "stop the container" : "delete the container",
+	            s->opts->persistent ? container_undo_stop : container_undo_delete) < 0)
+		r = coi_error_oom(err);
+	if (r >= 0 && !s->opts->persistent &&
+	    session_undo_push(s, "save the agent's session", container_undo_save) < 0)
+		r = coi_error_oom(err);
+	if (r >= 0 && root)
+		r = attach_idmapped_workspace(s, &l, err);
+	if (r < 0) {
+		struct coi_error ignore = {0};
+
+		/* A failed start can leave a created, stopped instance behind: remove it (even a
+		 * persistent one: it never ran). */
+		(void)incus_instance_delete(s->client, s->name, true, &ignore);
+		return coi_error_prefix(err, "cannot start '%s'", s->name);
+	}
+	return 0;
+}
+
+/* Exec works a few hundred ms after start returns; poll it, bounded by ready_timeout. */
+int container_wait_ready(struct session *s, struct coi_error *err)
+{
+	char *argv[] = {"true", NULL};
+	struct timespec step = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+	struct timespec t0, now;
+	struct incus_exec_opts o;
+
+	incus_exec_opts_init(&o);
+	o.argv = argv;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct incus_exec_result res = {0};
+		struct coi_error e = {0};
+		int r = incus_exec(s->client, s->name, &o, &res, &e);
+
+		incus_exec_result_release(&res);
+		if (r >= 0 && res.exit_status == 0)
+			return 0;
+		if (session_interrupted())
+			return coi_error_set(err, -ECANCELED, "interrupted");
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= s->opts->ready_timeout)
+			return coi_error_set(err, -ETIMEDOUT,
+			                     "'%s' did not become ready within %d s: %s", s->name,
+			                     s->opts->ready_timeout, coi_error_message(&e));
+		(void)nanosleep(&step, NULL);
+	}
+}
+
+/* [limits.disk] tmpfs_size: /tmp in memory, of that size, mounted by container root before the
+ * agent starts (the mount policy lets a new tmpfs through, and refuses its unmounting). Its
+ * pages count against the container's memory limit. */
+int container_mount_tmpfs(struct session *s, struct coi_error *err)
+{
+	char opts[96];
+	char *argv[] = {"mount", "-t", "tmpfs", "-o", opts, "tmpfs", "/tmp", NULL};
+	struct incus_exec_result res = {0};
+	struct incus_exec_opts o;
+	int r;
+
+	if (!s->opts->limits.tmpfs_size)
+		return 0;
+	(void)snprintf(opts, sizeof(opts), "size=%llu,mode=1777,nosuid,nodev",
+	               (unsigned long long)s->opts->limits.tmpfs_size);
+	incus_exec_opts_init(&o);
+	o.argv = argv;
+	o.capture_max = 4096;
+	r = incus_exec(s->client, s->name, &o, &res, err);
+	if (r >= 0 && res.exit_status != 0)
+		r = coi_error_set(err, -EIO, "exit %d: %s", res.exit_status,
+		                  res.err && *res.err ? res.err : "no message");
+	incus_exec_result_release(&res);
+	return r < 0 ? coi_error_prefix(err, "[limits.disk] tmpfs_size: cannot mount /tmp") : 0;
+}
+
+/* A persistent container started again gets today's [limits]. */
+int container_refresh_limits(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
+	struct incus_map cfg = {0};
+	struct incus_devices d = {0};
+	int r;
+
+	r = incus_profile_get(s->client, s->opts->profile ? s->opts->profile : "default", &prof,
+	                      err);
+	if (r < 0)
+		return r;
+	if (session_build_limits(s->opts, &prof->devices, &cfg, &d) < 0)
+		r = coi_error_oom(err);
+	else
+		r = incus_instance_patch(s->client, s->name, &cfg, d.n ? &d : NULL, err);
+	incus_map_clear(&cfg);
+	incus_devices_clear(&d);
+	return r < 0 ? coi_error_prefix(err, "[limits]") : 0;
+}
+
+/* A persistent container started again hides what secret_paths matches now: the masks of its
+ * last session go, today's are added. */
+int container_refresh_secrets(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+	struct session_layout l = {.container_workspace = s->container_workspace,
+	                           .secrets = s->hidden,
+	                           .mask_file = s->mask_file,
+	                           .mask_dir = s->mask_dir};
+	struct incus_devices d = {0};
+	int r = incus_instance_get(s->client, s->name, &in, err);
+
+	for (size_t i = 0; r >= 0 && i < in->devices.n; i++)
+		if (session_is_secret_disk(in->devices.items[i].name))
+			r = incus_instance_remove_device(s->client, s->name,
+			                                 in->devices.items[i].name, err);
+	if (r < 0 || s->hidden->n_entries == 0)
+		return r;
+	if (session_build_secret_disks(&l, &d) < 0)
+		return coi_error_oom(err);
+	r = incus_instance_patch(s->client, s->name, NULL, &d, err);
+	incus_devices_clear(&d);
+	return r;
+}
+
+/* The extra mounts as the daemon will see them: each source resolved here, once, and handed to
+ * Incus resolved. One given inside the workspace must still be inside once symbolic links are
+ * followed: a link in the project, planted by its code or by an agent in an earlier session
+ * ("data -> /"), would otherwise share any host path. */
+int container_resolve_mounts(struct session_opts *o, struct coi_error *err)
+{
+	_cleanup_free_ char *ws = realpath(o->workspace, NULL);
+
+	if (!ws)
+		return coi_error_errno(err, errno, "cannot resolve the workspace '%s'",
+		                       o->workspace);
+	for (size_t i = 0; i < o->n_mounts; i++) {
+		struct session_mount *m = &o->mounts[i];
+		char *real = realpath(m->host, NULL);
+
+		if (!real)
+			return coi_error_errno(err, errno, "mount source '%s'", m->host);
+		if (session_mount_check(real, err) < 0) {
+			free(real);
+			return err ? err->code : -EPERM;
+		}
+		if (path_is_inside(m->host, o->workspace) && !path_is_inside(real, ws)) {
+			coi_error_set(
+			        err, -EPERM,
+			        "mount source '%s' is in the workspace but leads to '%s', outside "
+			        "it (a symbolic link): refused",
+			        m->host, real);
+			free(real);
+			return err ? err->code : -EPERM;
+		}
+		free(m->host);
+		m->host = real;
+	}
+	return 0;
+}
+
+/* The workspace, checked before the agent starts: it must be there inside, a directory the
+ * container user owns (the host owner, through the identity mapping). A workspace hidden inside
+ * or mapped wrong fails the start here, instead of the agent running in / or unable to write. */
+int container_verify_workspace(struct session *s, struct coi_error *err)
+{
+	struct incus_file_stat st;
+	int r = incus_file_stat(s->client, s->name, s->container_workspace, &st, err);
+
+	if (r < 0)
+		return coi_error_prefix(err, "the workspace is not at %s inside",
+		                        s->container_workspace);
+	if (strcmp(st.type, "directory") != 0 || st.uid != s->opts->code_uid)
+		return coi_error_set(
+		        err, -EPERM,
+		        "the workspace at %s inside is a %s owned by uid %lld, not a "
+		        "directory of the container user (uid %lld): it is not mounted, "
+		        "or the identity mapping is wrong",
+		        s->container_workspace, st.type, (long long)st.uid,
+		        (long long)s->opts->code_uid);
+	return 0;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* container.h: the session's container, up to the moment it runs commands: the host's id
+ * ranges, the name and slot, a persistent container found again (and checked again), the image,
+ * the workspace mount (idmapped for another user or for host root), creation with its devices,
+ * readiness, /tmp in memory, the workspace checked inside. Each reads and fills struct session
+ * (state.h) and pushes its own undo steps; session.c runs them in order. */
+#pragma once
+
+#include <stdint.h>
+
+struct coi_error;
+struct session;
+struct session_opts;
+
+/* Incus may map host id into containers ("root:ID:1" or a range holding it in file), else -EPERM
+ * saying how to fix it. */
+int container_check_subid(int64_t id, const char *file, struct coi_error *err);
+/* The extra mounts' sources resolved here, once (a link in the workspace leading out is refused).
+ */
+int container_resolve_mounts(struct session_opts *o, struct coi_error *err);
+/* s->slot and s->name: the given slot, a persistent session's stopped container, or the lowest
+ * free slot. */
+int container_pick_name(struct session *s, struct coi_error *err);
+/* An existing container of that name: reused (s->reused) when persistent and stopped, deleted
+ * when stopped, else -EBUSY. */
+int container_handle_existing(struct session *s, struct coi_error *err);
+/* The image exists, else -ENOENT saying how to build it. */
+int container_check_image(struct session *s, struct coi_error *err);
+/* The workspace through an idmapped mount: of the user's ids (another user), or of the
+ * container's range (host root; the container must exist). */
+int container_mount_user_workspace(struct session *s, struct coi_error *err);
+int container_mount_idmapped_workspace(struct session *s, struct coi_error *err);
+/* Create and start the container with its devices; pushes its undo steps. */
+int container_create(struct session *s, struct coi_error *err);
+/* A persistent container started again gets today's [limits] and secret_paths masks. */
+int container_refresh_limits(struct session *s, struct coi_error *err);
+int container_refresh_secrets(struct session *s, struct coi_error *err);
+/* and this session's protection disks (its git directories may have come and gone). */
+int container_sync_disks(struct session *s, struct coi_error *err);
+/* Exec works (bounded by ready_timeout); /tmp in memory ([limits.disk] tmpfs_size); the
+ * workspace is a directory of the container user inside. */
+int container_wait_ready(struct session *s, struct coi_error *err);
+int container_mount_tmpfs(struct session *s, struct coi_error *err);
+int container_verify_workspace(struct session *s, struct coi_error *err);
+
+/* Undo steps session.c tells apart at the end (what may finish in the background). */
+int container_undo_delete(struct session *s, struct coi_error *err);
+int container_undo_stop(struct session *s, struct coi_error *err);
+int container_undo_save(struct session *s, struct coi_error *err);

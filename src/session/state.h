@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* state.h: a running session as plain data (struct session): what the start phases found and
+ * made, read and filled by the phase files (container.c, home.c, network.c, devices.c, ...),
+ * none of which calls back into the orchestrator (session.c). */
+#pragma once
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "session/credproxy.h"
+#include "session/naming.h"
+#include "session/options.h"
+
+struct incus_client;
+struct protect_plan;
+struct secret_plan;
+struct undo;
+
+struct session {
+	struct session_opts *opts;   /* borrowed */
+	struct incus_client *client; /* borrowed */
+	char hash[WORKSPACE_HASH_LEN + 1];
+	int slot;
+	char *name;             /* container name */
+	char veth[16];          /* host-side NIC name coi chose */
+	uint16_t nflog_group;   /* of its log rules and monitor; 0 until picked */
+	char id[37];            /* the session id (saved sessions are stored under it) */
+	struct in_addr gateway; /* the bridge's address and prefix */
+	/* the credential proxy (credproxy.h): its memfd and socket until the supervisor has them,
+	 * and the port the network rules send the container's connections to */
+	struct credproxy_handoff egress;
+	unsigned prefix;
+	char *container_workspace; /* where the workspace is inside */
+	bool reused;               /* an existing persistent container was started again */
+	struct protect_plan *plan;
+	struct secret_plan *hidden; /* what [security] secret_paths hides */
+	char *mask_file, *mask_dir; /* the empty file and directory it hides them with */
+	char **protect_before;      /* snapshot at start, compared at the end */
+	char *immutable_state;      /* coi_dir()/run/<name>.immutable */
+	char *protect_state;        /* coi_dir()/run/<name>.protect (sweep.h) */
+	char *idmount;              /* the idmapped workspace mount (sessions of host root) */
+	char **warnings;            /* for the command to print */
+	struct undo *undo;          /* registered undo steps, run by session_stop() */
+	size_t n_undo;
+};
