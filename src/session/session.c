@@ -137,18 +137,6 @@ static int undo_owner(struct session *s, struct coi_error *err)
 	return 0;
 }
 
-/* Who owns the container, so 'coi clean --orphans' and 'coi list' can tell when that process is
- * gone. Recorded before the container exists and forgotten after it is gone (the undo steps run
- * in reverse, the background teardown's too), so no moment shows it without an owner. */
-static int record_owner(struct session *s, struct coi_error *err)
-{
-	int r = fleet_owner_record(s->name, getpid(), err);
-
-	if (r < 0)
-		return r;
-	return session_undo_push(s, "forget the owner", undo_owner) < 0 ? coi_error_oom(err) : 0;
-}
-
 static int undo_immutable(struct session *s, struct coi_error *err)
 {
 	return protect_restore_immutable(s->immutable_state, err);
@@ -262,9 +250,18 @@ static int prepare_secrets(struct session *s, struct coi_error *err)
 	return r;
 }
 
-static int start_phases(struct session *s, struct coi_error *err)
+/* Who owns the container, so 'coi clean --orphans' and 'coi list' can tell when that process is
+ * gone. Recorded before the container exists and forgotten after it is gone (the undo steps run
+ * in reverse, the background teardown's too), so no moment shows it without an owner. */
+static int record_owner(struct session *s, struct coi_error *err)
 {
-	_cleanup_(session_unlock_workspace) struct ws_lock lock = WS_LOCK_INIT;
+	return fleet_owner_record(s->name, getpid(), err);
+}
+
+/* What no session starts without: a local daemon, a workspace that is a project, ids Incus may
+ * map, the workspace's hash and where it goes inside. */
+static int check_start(struct session *s, struct coi_error *err)
+{
 	int r;
 
 	if (incus_client_is_remote(s->client))
@@ -285,107 +282,166 @@ static int start_phases(struct session *s, struct coi_error *err)
 		return coi_error_errno(err, r, "cannot hash the workspace path");
 	s->container_workspace =
 	        strdup(s->opts->preserve_workspace_path ? s->opts->workspace : "/workspace");
-	if (!s->container_workspace)
-		return coi_error_oom(err);
-	log_timing("start");
-	r = protect_plan_build(s->opts->workspace, s->opts->protected_paths, true, &s->plan, err);
+	return s->container_workspace ? 0 : coi_error_oom(err);
+}
+
+/* What to protect and hide, and the extra mounts' sources, found before anything exists. */
+static int plan(struct session *s, struct coi_error *err)
+{
+	int r = protect_plan_build(s->opts->workspace, s->opts->protected_paths, true, &s->plan,
+	                           err);
+
 	if (r >= 0 && session_undo_push(s, "finish protection", undo_protection) < 0)
 		r = coi_error_oom(err);
 	if (r >= 0)
 		r = plan_secrets(s, err);
 	if (r >= 0)
 		r = container_resolve_mounts(s->opts, err);
-	if (r < 0)
-		return r;
-	/* Pick the slot and create under the lock, so concurrent starts never share a slot. */
-	r = session_lock_workspace(s->hash, 60000, &lock, err);
-	if (r < 0)
-		return r;
-	r = container_pick_name(s, err);
-	if (r >= 0) {
-		(void)snprintf(s->veth, sizeof(s->veth), "vcoi%.8s%d", s->hash, s->slot);
-		r = container_handle_existing(s, err);
-	}
+	return r;
+}
+
+/* The slot, under the workspace's lock (held until the container exists, so concurrent starts
+ * never share a slot), what is already there under its name, and what the end of the session
+ * needs of the protection. */
+static int pick_name(struct session *s, struct coi_error *err)
+{
+	int r = session_lock_workspace(s->hash, 60000, &s->lock, err);
+
 	if (r >= 0)
-		r = save_protection(s, err);
-	log_timing("pick name");
-	if (r >= 0 && !s->reused)
-		r = container_check_image(s, err);
+		r = container_pick_name(s, err);
+	if (r < 0)
+		return r;
+	(void)snprintf(s->veth, sizeof(s->veth), "vcoi%.8s%d", s->hash, s->slot);
+	r = container_handle_existing(s, err);
+	return r < 0 ? r : save_protection(s, err);
+}
+
+/* The image, and the sockets and ports to forward (a reused container's old ones removed). */
+static int check_needs(struct session *s, struct coi_error *err)
+{
+	int r = s->reused ? 0 : container_check_image(s, err);
+
 	if (r >= 0)
 		r = forward_prepare(s, err);
 	if (r >= 0 && s->reused)
 		r = forward_devices_remove(s, err);
 	if (r >= 0)
 		r = session_check_interrupted(err);
-	if (r < 0)
-		return r;
-	/* Fail closed: the container's traffic is dropped before its first packet. */
-	r = session_net_boot(s, err);
-	if (r < 0)
-		return r;
-	if (session_undo_push(s, "remove network rules", undo_net) < 0)
-		return coi_error_oom(err);
-	log_timing("network boot block");
-	r = record_owner(s, err);
+	return r;
+}
+
+/* A persistent container started again: its workspace mount went with the last session. */
+static int restart_container(struct session *s, struct coi_error *err)
+{
+	int r = s->opts->host_uid == 0 ? container_mount_idmapped_workspace(s, err)
+	                               : container_mount_user_workspace(s, err);
+
 	if (r >= 0)
-		r = prepare_secrets(s, err);
-	if (r < 0)
-		return r;
-	if (s->reused) {
-		/* a persistent container: its workspace mount went with the last session */
-		r = s->opts->host_uid == 0 ? container_mount_idmapped_workspace(s, err)
-		                           : container_mount_user_workspace(s, err);
-		if (r >= 0)
-			r = container_refresh_secrets(s, err);
-		if (r >= 0)
-			r = container_refresh_limits(s, err);
-		if (r >= 0)
-			r = container_sync_disks(s, err);
-		if (r < 0)
-			return r;
+		r = container_refresh_secrets(s, err);
+	if (r >= 0)
+		r = container_refresh_limits(s, err);
+	if (r >= 0)
+		r = container_sync_disks(s, err);
+	if (r >= 0)
 		r = incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false, -1,
 		                             err);
-		if (r < 0)
-			return r;
-		if (session_undo_push(s, "stop the container", container_undo_stop) < 0)
-			return coi_error_oom(err);
+	if (r < 0)
+		return r;
+	return session_undo_push(s, "stop the container", container_undo_stop) < 0
+	               ? coi_error_oom(err)
+	               : 0;
+}
+
+static int start_container(struct session *s, struct coi_error *err)
+{
+	int r;
+
+	if (s->reused) {
+		r = restart_container(s, err);
 	} else {
+		/* no signal may abort the creation (undo.c says why) */
 		session_set_abortable(false);
 		r = container_create(s, err);
 		session_set_abortable(true);
-		if (r < 0)
-			return r;
 	}
-	session_unlock_workspace(&lock);
-	log_timing("container created and started");
-	r = protect_host(s, err);
 	if (r >= 0)
-		r = session_check_interrupted(err);
-	log_timing("host protection");
-	if (r >= 0)
-		r = container_wait_ready(s, err);
+		session_unlock_workspace(&s->lock);
+	return r;
+}
+
+static int protect(struct session *s, struct coi_error *err)
+{
+	int r = protect_host(s, err);
+
+	return r < 0 ? r : session_check_interrupted(err);
+}
+
+static int ready(struct session *s, struct coi_error *err)
+{
+	int r = container_wait_ready(s, err);
+
 	if (r >= 0)
 		r = container_verify_workspace(s, err);
 	if (r >= 0)
 		r = container_mount_tmpfs(s, err);
-	log_timing("ready");
-	if (r >= 0)
-		r = session_net_apply(s, err);
-	log_timing("network policy");
-	if (r >= 0)
-		r = start_monitor(s, err);
+	return r;
+}
+
+/* The supervisor (monitor and credential proxy), then the proxy's side inside. */
+static int supervise(struct session *s, struct coi_error *err)
+{
+	int r = start_monitor(s, err);
+
 	/* the supervisor holds the proxy's secrets and socket now */
 	credproxy_handoff_close(&s->egress);
-	if (r >= 0)
-		r = credproxy_inside(&(struct credproxy_target){.client = s->client,
-		                                                .container = s->name,
-		                                                .code_user = s->opts->code_user,
-		                                                .code_uid = s->opts->code_uid,
-		                                                .gateway = s->gateway},
-		                     s->opts->secrets, err);
-	if (r >= 0)
-		r = home_prepare_user(s, err);
-	log_timing("user environment");
+	if (r < 0)
+		return r;
+	return credproxy_inside(&(struct credproxy_target){.client = s->client,
+	                                                   .container = s->name,
+	                                                   .code_user = s->opts->code_user,
+	                                                   .code_uid = s->opts->code_uid,
+	                                                   .gateway = s->gateway},
+	                        s->opts->secrets, err);
+}
+
+/* The start, in order. A phase's undo (when it has one here) is pushed once it succeeded; the
+ * phases whose undo depends on what they did push their own. The names are what
+ * COI_TIMING_DEBUG prints after each. */
+static const struct phase {
+	const char *name;
+	int (*run)(struct session *s, struct coi_error *err);
+	undo_fn undo;
+	const char *undo_name;
+} phases[] = {
+        {"start", check_start, NULL, NULL},
+        {"plan", plan, NULL, NULL},
+        {"pick name", pick_name, NULL, NULL},
+        {"image and forwards", check_needs, NULL, NULL},
+        /* fail closed: the container's traffic is dropped before its first packet */
+        {"network boot block", session_net_boot, undo_net, "remove network rules"},
+        {"owner", record_owner, undo_owner, "forget the owner"},
+        {"secrets", prepare_secrets, NULL, NULL},
+        {"container created and started", start_container, NULL, NULL},
+        {"host protection", protect, NULL, NULL},
+        {"ready", ready, NULL, NULL},
+        {"network policy", session_net_apply, NULL, NULL},
+        {"supervisor", supervise, NULL, NULL},
+        {"user environment", home_prepare_user, NULL, NULL},
+};
+
+static int start_phases(struct session *s, struct coi_error *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < sizeof(phases) / sizeof(phases[0]); i++) {
+		const struct phase *p = &phases[i];
+
+		r = p->run(s, err);
+		if (r >= 0 && p->undo && session_undo_push(s, p->undo_name, p->undo) < 0)
+			r = coi_error_oom(err);
+		log_timing(p->name);
+	}
+	session_unlock_workspace(&s->lock);
 	return r;
 }
 
@@ -398,6 +454,7 @@ int session_start(struct session_opts *opts, struct incus_client *c, struct sess
 	if (!s)
 		return coi_error_oom(err);
 	s->egress = (struct credproxy_handoff){.memfd = -EBADF, .listen_fd = -EBADF};
+	s->lock = (struct ws_lock)WS_LOCK_INIT;
 	r = session_opts_check(opts, err);
 	if (r < 0)
 		return r;

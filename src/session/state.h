@@ -41,6 +41,7 @@ struct session {
 	char *protect_state;        /* coi_dir()/run/<name>.protect (sweep.h) */
 	char *idmount;              /* the idmapped workspace mount (sessions of host root) */
 	char **warnings;            /* for the command to print */
+	struct ws_lock lock;        /* the workspace's, from picking the name to creating */
 	struct undo *undo;          /* registered undo steps, run by session_stop() */
 	size_t n_undo;
 };
