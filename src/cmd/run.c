@@ -16,6 +16,16 @@
 
 const struct verb verb_run;
 
+/* A client without streaming exec hands the output over at the end. */
+static void print_captured(const struct incus_exec_result *c)
+{
+	if (c->out_len)
+		fwrite(c->out, 1, c->out_len, stdout);
+	if (c->err_len)
+		fwrite(c->err, 1, c->err_len, stderr);
+	fflush(stdout);
+}
+
 static int run(int argc, char **argv)
 {
 	_cleanup_(session_cmd_releasep) struct session_cmd sc = {0};
@@ -48,6 +58,8 @@ static int run(int argc, char **argv)
 	status = session_exec(sc.session, cmd, false, &err);
 	if (status < 0)
 		status = session_cmd_fail(&err);
+	else
+		print_captured(session_captured(sc.session));
 	return session_cmd_finish(&sc, status);
 }
 

@@ -407,6 +407,14 @@ static int headless_argv(struct session_cmd *sc, struct coi_error *err)
 	return sc->agent_argv ? 0 : coi_error_oom(err);
 }
 
+static void print_captured_aside(const struct incus_exec_result *c)
+{
+	if (c->out_len)
+		fwrite(c->out, 1, c->out_len, stderr);
+	if (c->err_len)
+		fwrite(c->err, 1, c->err_len, stderr);
+}
+
 /* The most a [tool] pre_launch command may take. */
 #define PRE_LAUNCH_SECONDS "300"
 
@@ -422,6 +430,8 @@ static int pre_launch(struct session_cmd *sc, struct coi_error *err)
 
 		fprintf(stderr, "coi: pre_launch: %s\n", *cmd);
 		status = session_exec_aside(sc->session, argv, err);
+		if (status >= 0) /* a client without streaming exec: the output, at the end */
+			print_captured_aside(session_captured(sc->session));
 		if (status < 0)
 			return status == -ECANCELED ? status
 			                            : coi_error_prefix(err, "[tool] pre_launch");

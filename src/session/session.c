@@ -61,6 +61,7 @@ struct session *session_free(struct session *s)
 	strv_free(s->warnings);
 	free(s->undo);
 	credproxy_handoff_close(&s->egress);
+	incus_exec_result_release(&s->captured);
 	free(s);
 	return NULL;
 }
@@ -548,9 +549,10 @@ static int exec_streamed(struct session *s, char *const *argv, bool interactive,
 		o.mode = INCUS_EXEC_CAPTURE;
 		r = incus_exec(s->client, s->name, &o, &res, err);
 		if (r >= 0) {
-			fwrite(res.out, 1, res.out_len, aside ? stderr : stdout);
-			fwrite(res.err, 1, res.err_len, stderr);
-			fflush(stdout);
+			/* for the command to print (session_captured()) */
+			incus_exec_result_release(&s->captured);
+			s->captured = res;
+			return res.exit_status;
 		}
 	}
 	if (r < 0)
@@ -697,6 +699,11 @@ int session_detach(struct session *s, struct coi_error *err)
 {
 	s->n_undo = 0;
 	return fleet_owner_detached(s->name, err);
+}
+
+const struct incus_exec_result *session_captured(const struct session *s)
+{
+	return &s->captured;
 }
 
 char **session_take_warnings(struct session *s)

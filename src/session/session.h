@@ -44,6 +44,11 @@ int session_detach(struct session *s, struct coi_error *err);
  * what changed under protection into the warnings. Returns 0 or the first failure. */
 int session_stop(struct session *s, struct coi_error *err);
 
+/* What the last session_exec*() captured instead of streaming it (a client without streaming
+ * exec), for the caller to print: out where the command's stdout goes (stderr for
+ * session_exec_aside()), err on stderr; empty (lengths 0) when it streamed. */
+const struct incus_exec_result *session_captured(const struct session *s);
+
 /* Warnings gathered so far (for the command to print); the caller owns the vector. */
 char **session_take_warnings(struct session *s);
 struct session *session_free(struct session *s);

@@ -42,6 +42,9 @@ struct session {
 	char *idmount;              /* the idmapped workspace mount (sessions of host root) */
 	char **warnings;            /* for the command to print */
 	struct ws_lock lock;        /* the workspace's, from picking the name to creating */
-	struct undo *undo;          /* registered undo steps, run by session_stop() */
+	/* a client without streaming exec: the last command's output, captured, for the command
+	 * to print (session_captured()) */
+	struct incus_exec_result captured;
+	struct undo *undo; /* registered undo steps, run by session_stop() */
 	size_t n_undo;
 };
