@@ -15,6 +15,11 @@ struct coi_error;
 struct config_key;
 struct toml_value;
 
+/* The field of key k in c, its count (lists) or its seconds (durations), by the table's offsets. */
+#define FIELD(c, k, type) ((type *)((char *)(c) + (k)->offset))
+#define COUNT(c, k)       ((size_t *)((char *)(c) + (k)->offset_n))
+#define SECONDS(c, k)     ((int64_t *)((char *)(c) + (k)->offset_n))
+
 struct key_ctx {
 	const char *file;      /* for messages: "~/.coi/config.toml" */
 	const char *workspace; /* absolute; relative mount sources are taken from here */
@@ -29,12 +34,10 @@ int key_set(struct coi_config *c, size_t i, const struct toml_value *v, const st
 int key_weakens(const struct coi_config *c, size_t i, const struct toml_value *v,
                 const struct key_ctx *x, struct coi_error *err);
 void key_free(struct coi_config *c, size_t i);
-/* The value of key i as JSON (null when unset); NULL on OOM. */
-json_t *key_to_json(const struct coi_config *c, size_t i);
-/* A JSON value written as TOML (strings quoted, objects as inline tables); NULL on OOM. */
-char *json_to_toml(const json_t *j);
 /* Index in "a|b|c" of s, or -1. */
 int allowed_index(const char *allowed, const char *s);
+/* The idx-th name of "a|b|c" into out (size bytes). */
+const char *allowed_name(const char *allowed, int idx, char *out, size_t size);
 
 /* Helpers shared with forward.c. */
 /* An error "FILE:LINE:COL: 'key' WHAT" about value v; returns -EINVAL. */
