@@ -158,50 +158,6 @@ int config_new_default(struct coi_config **ret, struct coi_error *err)
 
 /* --- Walking a document --- */
 
-unsigned key_edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned row[64];
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
-	for (size_t i = 1; i <= la; i++) {
-		unsigned diag = row[0];
-
-		row[0] = (unsigned)i;
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
-static const char *suggest(const char *name)
-{
-	const struct config_key *keys;
-	const char *best = NULL;
-	unsigned best_d = 3;
-	size_t n;
-
-	keys = config_keys(&n);
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = key_edit_distance(name, keys[i].name);
-
-		if (d < best_d)
-			best = keys[i].name, best_d = d;
-	}
-	return best;
-}
-
 static bool has_prefix_key(const char *prefix)
 {
 	const struct config_key *keys;
@@ -360,7 +316,7 @@ static int apply_table(struct coi_config *c, const struct toml_value *t, const c
 		else if (u >= 0)
 			r = warn(l, "%s:%u: '%s' is not supported by coi (%s), ignoring", l->file,
 			         v->line, name, unsupported[u].why);
-		else if ((hint = suggest(name)))
+		else if ((hint = key_suggest(name)))
 			r = warn(l, "%s:%u: unknown key '%s', ignoring (did you mean '%s'?)",
 			         l->file, v->line, name, hint);
 		else
@@ -713,90 +669,4 @@ int config_protected_paths(const struct coi_config *c, char ***ret)
 	}
 	*ret = TAKE_PTR(l);
 	return 0;
-}
-
-static int parse_ports(const char *s, struct config_domain *d)
-{
-	_cleanup_strv_free_ char **parts = strv_split(s, ",");
-
-	if (!parts)
-		return -ENOMEM;
-	/* at most as many as netpolicy takes in one entry (NET_PORTS_MAX) */
-	if (!parts[0] || s[strlen(s) - 1] == ',' || strstr(s, ",,") || s[0] == ',' ||
-	    strv_length(parts) > 64)
-		return -EINVAL;
-	d->ports = calloc(strv_length(parts), sizeof(*d->ports));
-	if (!d->ports)
-		return -ENOMEM;
-	strv_foreach(p, parts) {
-		char *end;
-		unsigned long lo = strtoul(*p, &end, 10), hi = lo;
-
-		if (!isdigit((unsigned char)**p))
-			return -EINVAL;
-		if (*end == '-') {
-			if (!isdigit((unsigned char)end[1]))
-				return -EINVAL;
-			hi = strtoul(end + 1, &end, 10);
-		}
-		if (*end || lo < 1 || hi > 65535 || lo > hi)
-			return -EINVAL;
-		d->ports[d->n_ports++] = (struct config_port_range){(uint16_t)lo, (uint16_t)hi};
-	}
-	return 0;
-}
-
-int config_domain_parse(const char *entry, struct config_domain *ret, struct coi_error *err)
-{
-	struct config_domain d = {0};
-	const char *colon = strchr(entry, ':');
-	char *slash;
-	int r = 0;
-
-	if (strlen(entry) > 512) /* netpolicy's limit of an entry */
-		return coi_error_set(err, -EINVAL, "allowlist entry '%.40s...' is too long", entry);
-
-	d.host = colon ? strndup(entry, (size_t)(colon - entry)) : strdup(entry);
-	if (!d.host)
-		return coi_error_oom(err);
-	slash = strchr(d.host, '/');
-	if (slash) {
-		char *end;
-		unsigned long bits = strtoul(slash + 1, &end, 10);
-		struct in_addr a;
-
-		*slash = '\0';
-		d.is_ip = true;
-		if (!isdigit((unsigned char)slash[1]) || *end || bits > 32 ||
-		    inet_pton(AF_INET, d.host, &a) != 1)
-			r = -EINVAL;
-		*slash = '/';
-	} else {
-		struct in_addr a;
-
-		d.is_ip = inet_pton(AF_INET, d.host, &a) == 1;
-		if (!d.is_ip && !hostname_valid(d.host))
-			r = -EINVAL;
-	}
-	if (r == 0 && colon)
-		r = parse_ports(colon + 1, &d);
-	if (r < 0) {
-		config_domain_release(&d);
-		if (r == -ENOMEM)
-			return coi_error_oom(err);
-		return coi_error_set(
-		        err, r,
-		        "invalid allowlist entry '%s': expected a host name, IPv4 address "
-		        "or CIDR with optional :port, :port,port or :low-high",
-		        entry);
-	}
-	*ret = d;
-	return 0;
-}
-
-void config_domain_release(struct config_domain *d)
-{
-	free(d->host);
-	free(d->ports);
-	*d = (struct config_domain){0};
 }

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config/toml.h"
 #include "util/cleanup.h"
@@ -54,6 +55,23 @@ bool key_env_name_ok(const char *s);
 /* v must be of type t (an error naming the key's type otherwise). */
 int key_want_type(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
                   enum toml_type t, struct coi_error *err);
+/* A string value passing k's allowed names and format (an error naming the key otherwise). */
+int key_check_string(const struct key_ctx *x, const struct config_key *k,
+                     const struct toml_value *v, struct coi_error *err);
+/* An array of strings, each passing check (may be NULL; what says what they must be). */
+int key_read_strv(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
+                  bool (*check)(const char *), const char *what, char ***ret,
+                  struct coi_error *err);
+/* An array of ports (1-65535). */
+int key_read_ports(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
+                   uint16_t **ret, size_t *ret_n, struct coi_error *err);
+/* What the entries of a list type must be (check NULL: any string), and the words for it. */
+bool (*key_list_check(const struct config_key *k))(const char *);
+const char *key_list_what(const struct config_key *k);
+/* A dotted IPv4 address. */
+bool key_ipv4_ok(const char *s);
+/* The key nearest to an unknown name (edit distance <= 2), or NULL: "did you mean". */
+const char *key_suggest(const char *name);
 /* "~/x" and relative paths (against base) made absolute and clean. */
 char *key_expand_path(const char *p, const char *base);
 /* A leading "~/.coi" of *p replaced by coi_dir() ($COI_HOME in tests), another "~" by $HOME, as
