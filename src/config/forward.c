@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
 #include "config/keys.h"
+#include "config/settings.h"
 #include "util/error.h"
 #include "util/path.h"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
+#include "config/settings.h"
 #include "config/toml.h"
 #include "util/buf.h"
 #include "util/error.h"

@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config/config.h"
 #include "config/keys.h"
+#include "config/settings.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
 #include "config/keys.h"
+#include "config/settings.h"
 #include "util/error.h"
 #include "util/strv.h"
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
 #include "config/keys.h"
+#include "config/settings.h"
 #include "config/toml.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -207,7 +207,7 @@ bool key_ipv4_ok(const char *s)
 }
 
 int key_check_string(const struct key_ctx *x, const struct config_key *k,
-                        const struct toml_value *v, struct coi_error *err)
+                     const struct toml_value *v, struct coi_error *err)
 {
 	const char *s = v->u.str.s;
 
@@ -233,9 +233,8 @@ int key_want_type(const struct key_ctx *x, const struct config_key *k, const str
 	               toml_type_to_string(v->type));
 }
 
-int key_read_strv(const struct key_ctx *x, const struct config_key *k,
-                     const struct toml_value *v, bool (*check)(const char *), const char *what,
-                     char ***ret, struct coi_error *err)
+int key_read_strv(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
+                  bool (*check)(const char *), const char *what, char ***ret, struct coi_error *err)
 {
 	_cleanup_strv_free_ char **l = NULL;
 	int r = key_want_type(x, k, v, TOML_ARRAY, err);
@@ -279,9 +278,8 @@ static int read_port(const struct key_ctx *x, const struct config_key *k,
 	return 0;
 }
 
-int key_read_ports(const struct key_ctx *x, const struct config_key *k,
-                      const struct toml_value *v, uint16_t **ret, size_t *ret_n,
-                      struct coi_error *err)
+int key_read_ports(const struct key_ctx *x, const struct config_key *k, const struct toml_value *v,
+                   uint16_t **ret, size_t *ret_n, struct coi_error *err)
 {
 	_cleanup_free_ uint16_t *ports = NULL;
 	int r = key_want_type(x, k, v, TOML_ARRAY, err);
