@@ -15,7 +15,7 @@
 #include "incus/incus.h"
 #include "monitor/audit.h"
 #include "monitor/loop.h"
-#include "monitor/monitor.h"
+#include "monitor/opts.h"
 #include "monitor/proxyrec.h"
 #include "util/error.h"
 #include "util/log.h"

@@ -32,3 +32,8 @@ int deadline_pidfd(const struct deadline *d);
 /* 1 while container is still the instance (uuid) whose init is the process behind pidfd. */
 int deadline_same_instance(struct incus_client *c, const char *container, const char *uuid,
                            int pidfd);
+
+/* Monitoring is off: only the deadline (o->max_duration_s, if set) and the credential proxy's
+ * refusals (o->egress_fd, if set), until the container stops (0), the deadline ended the
+ * session, or SIGINT/SIGTERM (-EINTR). */
+int monitor_deadline_run(const struct monitor_opts *o, struct coi_error *err);

@@ -10,7 +10,7 @@
 
 #include "incus/incus.h"
 #include "monitor/audit.h"
-#include "monitor/monitor.h"
+#include "monitor/opts.h"
 #include "monitor/sources.h"
 #include "util/clock.h"
 #include "util/error.h"
