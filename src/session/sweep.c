@@ -32,343 +32,13 @@
 #include "session/gitscan.h"
 #include "session/protect.h"
 #include "session/quarantine.h"
+#include "session/sweep-record.h"
 #include "util/beneath.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/path.h"
 #include "util/strv.h"
-
-#define STATE_MAX    ((size_t)16 << 20)
-#define CONFIG_MAX   ((size_t)1 << 20)
-#define HOOK_MAX     ((size_t)16 << 20)
-#define NAMED_MAX    2000 /* files recorded below one protected name */
-#define LINK_MAX_LEN 4096
-
-enum { SWEEP_HOOKS = 1 << 0, SWEEP_CONFIG = 1 << 1, SWEEP_WORKTREE = 1 << 2 };
-
-static int put_escaped(struct buf *b, const char *s)
-{
-	int r = 0;
-
-	for (const unsigned char *p = (const unsigned char *)s; r >= 0 && *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("._/+-", *p))
-			r = buf_putc(b, (char)*p);
-		else
-			r = buf_printf(b, "%%%02x", *p);
-	}
-	return r;
-}
-
-/* In place; false for a malformed escape or an escaped NUL. */
-static bool unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		unsigned v;
-
-		if (*s != '%') {
-			*o++ = *s;
-			continue;
-		}
-		if (sscanf(s + 1, "%2x", &v) != 1 || v == 0 || !s[1] || !s[2])
-			return false;
-		*o++ = (char)v;
-		s += 2;
-	}
-	*o = '\0';
-	return true;
-}
-
-static int put_rec(struct buf *b, const char *kind, const char *a, const char *c, const char *sha)
-{
-	int r = buf_printf(b, "%s ", kind);
-
-	if (r >= 0)
-		r = put_escaped(b, a);
-	if (r >= 0 && c) {
-		r = buf_putc(b, ' ');
-		if (r >= 0)
-			r = put_escaped(b, c);
-	}
-	if (r >= 0 && sha)
-		r = buf_printf(b, " %s", sha);
-	return r < 0 ? r : buf_putc(b, '\n');
-}
-
-/* The SHA-256 of what entry name of dirfd is: a regular file's content, a symlink's target. */
-static int entry_sha(int dirfd, const char *name, const struct stat *st,
-                     char sha[SHA256_HEX_LEN + 1])
-{
-	_cleanup_buf_ struct buf b = BUF_INIT(HOOK_MAX);
-	_cleanup_close_ int fd = -EBADF;
-	char target[LINK_MAX_LEN + 2] = "l:";
-	ssize_t n;
-	int r;
-
-	if (S_ISLNK(st->st_mode)) {
-		n = readlinkat(dirfd, name, target + 2, LINK_MAX_LEN - 1);
-		if (n < 0)
-			return -errno;
-		return sha256_hex(target, (size_t)n + 2, sha);
-	}
-	if (!S_ISREG(st->st_mode))
-		return sha256_hex("special", 7, sha);
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = fd_read_all(fd, &b);
-	if (r == -E2BIG)
-		return sha256_hex("too large", 9, sha); /* changed or not, taken as new */
-	if (r < 0)
-		return r;
-	return sha256_hex(b.data, b.len, sha);
-}
-
-static bool is_sample(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 7 && strcmp(name + n - 7, ".sample") == 0;
-}
-
-typedef int (*entry_fn)(int dirfd, const char *name, const struct stat *st, void *ud);
-
-/* Each entry of directory fd but . and .. */
-static int each_entry(int fd, entry_fn fn, void *ud)
-{
-	DIR *d = fdopendir(fcntl(fd, F_DUPFD_CLOEXEC, 3));
-	int r = 0;
-
-	if (!d)
-		return -errno;
-	for (struct dirent *de; r >= 0 && (de = readdir(d));) {
-		struct stat st;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		r = fn(fd, de->d_name, &st, ud);
-	}
-	closedir(d);
-	return r;
-}
-
-struct save_ctx {
-	struct buf *b;
-	const char *rel; /* the git directory */
-};
-
-static int save_hook(int dirfd, const char *name, const struct stat *st, void *ud)
-{
-	struct save_ctx *c = ud;
-	char sha[SHA256_HEX_LEN + 1];
-
-	if (is_sample(name) || S_ISDIR(st->st_mode) || entry_sha(dirfd, name, st, sha) < 0)
-		return 0;
-	return put_rec(c->b, "hook", c->rel, name, sha);
-}
-
-/* The hooks directory of git directory rel (open as gitfd): itself, or where a "hooks" symlink
- * leads inside the workspace (a symlink on the way, or a target outside: -ELOOP/-EXDEV). */
-static int open_hooks(int root, int gitfd, const char *rel, char **ret_link)
-{
-	_cleanup_free_ char *hooks = path_join(rel, "hooks"), *joined = NULL, *clean = NULL;
-	char target[LINK_MAX_LEN];
-	ssize_t n;
-	int fd;
-
-	if (!hooks)
-		return -ENOMEM;
-	fd = beneath_open(root, hooks, O_RDONLY | O_DIRECTORY, 0);
-	if (fd != -ELOOP)
-		return fd;
-	n = readlinkat(gitfd, "hooks", target, sizeof(target) - 1);
-	if (n <= 0)
-		return -ELOOP;
-	target[n] = '\0';
-	if (ret_link && !(*ret_link = strdup(target)))
-		return -ENOMEM;
-	if (target[0] == '/' || asprintf(&joined, "/%s/%s", rel, target) < 0 ||
-	    !(clean = path_clean(joined)) || strcmp(clean, "/") == 0)
-		return -EXDEV;
-	return beneath_open(root, clean + 1, O_RDONLY | O_DIRECTORY, 0);
-}
-
-static int save_config(struct buf *b, int gitfd, const char *rel, const char *file)
-{
-	_cleanup_buf_ struct buf text = BUF_INIT(CONFIG_MAX);
-	_cleanup_close_ int fd =
-	        openat(gitfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	char sha[SHA256_HEX_LEN + 1];
-	struct gitconfig c = {0};
-	struct stat st;
-	int r;
-
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fd_read_all(fd, &text) < 0)
-		return 0; /* missing, a link, or too large: whatever is there at the end is new */
-	if (sha256_hex(text.data, text.len, sha) < 0)
-		return -EIO;
-	r = put_rec(b, "conf", rel, file, sha);
-	if (r < 0 || gitconfig_parse(text.data, text.len, &c, NULL) < 0)
-		return r;
-	for (size_t i = 0; r >= 0 && i < c.n; i++) {
-		_cleanup_buf_ struct buf kv = BUF_INIT(CONFIG_MAX);
-
-		if (!gitconfig_runs_program(c.entries[i].name))
-			continue;
-		r = buf_append(&kv, c.entries[i].name, strlen(c.entries[i].name) + 1);
-		if (r >= 0 && c.entries[i].value)
-			r = buf_puts(&kv, c.entries[i].value);
-		if (r >= 0 && sha256_hex(kv.data, kv.len, sha) < 0)
-			r = -EIO;
-		if (r >= 0)
-			r = put_rec(b, "key", rel, file, sha);
-	}
-	gitconfig_release(&c);
-	return r;
-}
-
-static int save_gitdir(struct buf *b, int root, const struct gitscan_dir *d, unsigned what)
-{
-	_cleanup_close_ int fd = beneath_open(root, d->rel, O_RDONLY | O_DIRECTORY, 0);
-	_cleanup_free_ char *link = NULL;
-	char sha[SHA256_HEX_LEN + 1];
-	int r;
-
-	if (fd < 0)
-		return 0;
-	r = buf_printf(b, "gitdir %llu %llu ", (unsigned long long)d->dev,
-	               (unsigned long long)d->ino);
-	if (r >= 0)
-		r = put_escaped(b, d->rel);
-	if (r >= 0)
-		r = buf_putc(b, '\n');
-	if (r >= 0 && (what & SWEEP_HOOKS)) {
-		_cleanup_close_ int h = open_hooks(root, fd, d->rel, &link);
-
-		if (link && sha256_hex(link, strlen(link), sha) == 0)
-			r = put_rec(b, "hooklink", d->rel, NULL, sha);
-		if (r >= 0 && h >= 0)
-			r = each_entry(h, save_hook, &(struct save_ctx){.b = b, .rel = d->rel});
-	}
-	if (r >= 0 && (what & SWEEP_CONFIG))
-		r = save_config(b, fd, d->rel, "config");
-	if (r >= 0 && (what & SWEEP_WORKTREE))
-		r = save_config(b, fd, d->rel, "config.worktree");
-	return r;
-}
-
-struct named_ctx {
-	struct buf *b;
-	int root;
-	size_t left;
-};
-
-/* rel and everything below it (files and links), bounded, without following a symlink */
-static int save_named(struct named_ctx *c, const char *rel, unsigned depth)
-{
-	_cleanup_close_ int fd = -EBADF;
-	DIR *d;
-	int r = 0;
-
-	if (c->left == 0)
-		return 0;
-	c->left--;
-	fd = beneath_open(c->root, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-	if (fd < 0 || depth > 8) /* a symlink (-ELOOP) is recorded as the name itself */
-		return fd == -ELOOP || depth > 8 ? put_rec(c->b, "named", rel, NULL, NULL) : 0;
-	d = fdopendir(fcntl(fd, F_DUPFD_CLOEXEC, 3));
-	if (!d) /* not a directory */
-		return put_rec(c->b, "named", rel, NULL, NULL);
-	for (struct dirent *de; r >= 0 && (de = readdir(d));) {
-		_cleanup_free_ char *child = NULL;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		child = path_join(rel, de->d_name);
-		r = child ? save_named(c, child, depth + 1) : -ENOMEM;
-	}
-	closedir(d);
-	return r;
-}
-
-static unsigned sweep_what(const struct protect_plan *p)
-{
-	unsigned what = 0;
-
-	strv_foreach(g, p->git_paths) {
-		if (strcmp(*g, ".git/hooks") == 0)
-			what |= SWEEP_HOOKS;
-		else if (strcmp(*g, ".git/config") == 0)
-			what |= SWEEP_CONFIG;
-		else if (strcmp(*g, ".git/config.worktree") == 0)
-			what |= SWEEP_WORKTREE;
-	}
-	return what;
-}
-
-static int save_baseline(struct buf *b, const struct protect_plan *p)
-{
-	_cleanup_close_ int root = open(p->workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	unsigned what = sweep_what(p);
-	int r = buf_printf(b, "sweep %u\n", what);
-
-	if (root < 0)
-		return -errno;
-	strv_foreach(n, p->names) {
-		if (r >= 0)
-			r = put_rec(b, "find", *n, NULL, NULL);
-	}
-	for (size_t i = 0; r >= 0 && i < p->scan.n_dirs; i++)
-		r = save_gitdir(b, root, &p->scan.dirs[i], what);
-	strv_foreach(n, p->scan.named) {
-		struct named_ctx c = {.b = b, .root = root, .left = NAMED_MAX};
-
-		if (r >= 0)
-			r = save_named(&c, *n, 0);
-	}
-	return r;
-}
-
-int sweep_save(const struct protect_plan *p, const char *name, const char *state_file,
-               struct coi_error *err)
-{
-	_cleanup_buf_ struct buf b = BUF_INIT(STATE_MAX);
-	int r;
-
-	r = buf_puts(&b, "coi-protect 1\n");
-	if (r >= 0)
-		r = put_rec(&b, "workspace", p->workspace, NULL, NULL);
-	if (r >= 0)
-		r = put_rec(&b, "name", name, NULL, NULL);
-	for (size_t i = 0; r >= 0 && i < p->n_entries; i++) {
-		const struct protect_entry *e = &p->entries[i];
-
-		if (!e->created)
-			continue;
-		r = buf_printf(&b, "placeholder %c %llu %llu ", e->is_dir ? 'd' : 'f',
-		               (unsigned long long)e->dev, (unsigned long long)e->ino);
-		if (r >= 0)
-			r = put_escaped(&b, e->rel);
-		if (r >= 0)
-			r = buf_putc(&b, '\n');
-	}
-	strv_foreach(d, p->created_dirs) {
-		if (r >= 0)
-			r = put_rec(&b, "created-dir", *d, NULL, NULL);
-	}
-	if (r >= 0)
-		r = save_baseline(&b, p);
-	if (r < 0)
-		return r == -ENOMEM ? coi_error_oom(err)
-		       : r == -E2BIG
-		               ? coi_error_set(err, r, "the protection state is too large")
-		               : coi_error_errno(err, r, "cannot record the workspace's state");
-	return write_file_atomic(state_file, b.data, b.len, 0600, err);
-}
 
 struct gitdir_rec {
 	char *rel;
@@ -406,8 +76,8 @@ static int do_placeholder(const struct state *st, char *rest, struct coi_error *
 	_cleanup_free_ char *host = NULL;
 	int r;
 
-	if (sscanf(rest, "%c %llu %llu %4095s", &kind, &dev, &ino, rel) != 4 || !unescape(rel) ||
-	    !path_is_safe_relative(rel) || !st->workspace)
+	if (sscanf(rest, "%c %llu %llu %4095s", &kind, &dev, &ino, rel) != 4 ||
+	    !sweep_unescape(rel) || !path_is_safe_relative(rel) || !st->workspace)
 		return coi_error_set(err, -EINVAL, "a malformed placeholder record");
 	host = path_join(st->workspace, rel);
 	if (!host)
@@ -422,7 +92,7 @@ static int do_gitdir(struct state *st, const char *rest, struct coi_error *err)
 	char rel[4096];
 	struct gitdir_rec *d;
 
-	if (sscanf(rest, "%llu %llu %4095s", &dev, &ino, rel) != 3 || !unescape(rel) ||
+	if (sscanf(rest, "%llu %llu %4095s", &dev, &ino, rel) != 3 || !sweep_unescape(rel) ||
 	    !path_is_safe_relative(rel))
 		return coi_error_set(err, -EINVAL, "a malformed git directory record");
 	d = realloc(st->dirs, sizeof(*d) * (st->n_dirs + 1));
@@ -447,7 +117,7 @@ static int do_record(struct state *st, char *line, struct coi_error *err)
 	if (strcmp(kind, "workspace") == 0 || strcmp(kind, "name") == 0) {
 		char **dst = kind[0] == 'w' ? &st->workspace : &st->name;
 
-		if (*dst || !unescape(rest) || (kind[0] == 'w' && rest[0] != '/'))
+		if (*dst || !sweep_unescape(rest) || (kind[0] == 'w' && rest[0] != '/'))
 			return coi_error_set(err, -EINVAL, "a malformed %s record", kind);
 		*dst = strdup(rest);
 		return *dst ? 0 : coi_error_oom(err);
@@ -455,7 +125,7 @@ static int do_record(struct state *st, char *line, struct coi_error *err)
 	if (strcmp(kind, "placeholder") == 0)
 		return do_placeholder(st, rest, err);
 	if (strcmp(kind, "created-dir") == 0) {
-		if (!unescape(rest) || !path_is_safe_relative(rest))
+		if (!sweep_unescape(rest) || !path_is_safe_relative(rest))
 			return coi_error_set(err, -EINVAL, "a malformed directory record");
 		return strv_push(&st->created_dirs, rest) < 0 ? coi_error_oom(err) : 0;
 	}
@@ -480,7 +150,7 @@ static bool in_base(const struct state *st, const char *kind, const char *a, con
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(STATE_MAX);
 
-	if (put_rec(&b, kind, a, c, sha) < 0)
+	if (sweep_put_rec(&b, kind, a, c, sha) < 0)
 		return false;
 	b.data[--b.len] = '\0'; /* no newline: strtok took it */
 	return strv_contains(st->base, b.data);
@@ -513,9 +183,9 @@ static int sweep_hook(int dirfd, const char *name, const struct stat *st, void *
 	_cleanup_free_ char *rel = NULL;
 	char sha[SHA256_HEX_LEN + 1];
 
-	if (is_sample(name) || S_ISDIR(st->st_mode))
+	if (sweep_is_sample(name) || S_ISDIR(st->st_mode))
 		return 0; /* git runs neither */
-	if (entry_sha(dirfd, name, st, sha) < 0)
+	if (sweep_entry_sha(dirfd, name, st, sha) < 0)
 		strcpy(sha, "unreadable");
 	if (w->known && in_base(w->st, "hook", w->rel, name, sha))
 		return 0;
@@ -534,7 +204,7 @@ static int sweep_hooks(struct sweep *w, int gitfd)
 
 	if (!rel)
 		return -ENOMEM;
-	fd = open_hooks(w->root, gitfd, w->rel, &link);
+	fd = sweep_open_hooks(w->root, gitfd, w->rel, &link);
 	if (link && (!w->known || sha256_hex(link, strlen(link), sha) < 0 ||
 	             !in_base(w->st, "hooklink", w->rel, NULL, sha))) {
 		closep(&fd);
@@ -545,7 +215,7 @@ static int sweep_hooks(struct sweep *w, int gitfd)
 	if (fd < 0)
 		return 0;
 	w->hooks_rel = rel;
-	return each_entry(fd, sweep_hook, w);
+	return sweep_each_entry(fd, sweep_hook, w);
 }
 
 /* core.worktree naming the very directory whose .git file names this git directory: what git
@@ -808,7 +478,7 @@ static char **names_of(const struct state *st)
 		if (strncmp(*b, "find ", 5) != 0)
 			continue;
 		n = strdup(*b + 5);
-		if (!n || !unescape(n) || !path_is_safe_relative(n) || strv_push(&l, n) < 0) {
+		if (!n || !sweep_unescape(n) || !path_is_safe_relative(n) || strv_push(&l, n) < 0) {
 			strv_free(l);
 			return NULL;
 		}
