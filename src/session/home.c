@@ -41,23 +41,33 @@ static int make_home_dir(struct session *s, const char *rel, struct coi_error *e
 	return forward_mkdirs(s, path, err);
 }
 
+/* The directory that holds rel (a path under the code user's home), made when rel has one. */
+static int make_parent_dir(struct session *s, const char *rel, struct coi_error *err)
+{
+	_cleanup_free_ char *dir = strdup(rel);
+	char *slash;
+
+	if (!dir)
+		return coi_error_oom(err);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	return make_home_dir(s, dir, err);
+}
+
 static int inject_tool_context(struct session *s, const struct tool *t, const char *context,
                                struct coi_error *err)
 {
 	_cleanup_buf_ struct buf old = BUF_INIT(1u << 20), merged = BUF_INIT(2u << 20);
-	_cleanup_free_ char *path = NULL, *dir = strdup(t->context_file);
-	char *slash;
+	_cleanup_free_ char *path = NULL;
 	int r;
 
-	if (!dir || asprintf(&path, "/home/%s/%s", s->opts->code_user, t->context_file) < 0)
+	if (asprintf(&path, "/home/%s/%s", s->opts->code_user, t->context_file) < 0)
 		return coi_error_oom(err);
-	slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		r = make_home_dir(s, dir, err);
-		if (r < 0)
-			return r;
-	}
+	r = make_parent_dir(s, t->context_file, err);
+	if (r < 0)
+		return r;
 	r = incus_file_read(s->client, s->name, path, &old, err);
 	if (r < 0 && r != -ENOENT)
 		return r;
@@ -101,8 +111,6 @@ static int forward(struct session *s, struct coi_error *err)
 static int copy_credentials(struct session *s, const struct tool *t, struct coi_error *err)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(1u << 20);
-	_cleanup_free_ char *dir = NULL;
-	char *slash;
 	int r;
 
 	if (!s->opts->credentials || !t || !t->credential_file)
@@ -110,16 +118,9 @@ static int copy_credentials(struct session *s, const struct tool *t, struct coi_
 	r = read_file(s->opts->credentials, &b, err);
 	if (r < 0)
 		return coi_error_prefix(err, "[tool] copy_credentials");
-	dir = strdup(t->credential_file);
-	if (!dir)
-		return coi_error_oom(err);
-	slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		r = make_home_dir(s, dir, err);
-		if (r < 0)
-			return r;
-	}
+	r = make_parent_dir(s, t->credential_file, err);
+	if (r < 0)
+		return r;
 	return write_home_file(s, t->credential_file, buf_str(&b), 0600, err);
 }
 
