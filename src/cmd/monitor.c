@@ -351,7 +351,6 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		OPT_NFLOG,
 		OPT_SCAN,
 		OPT_SETTING,
-		OPT_MAXP,
 		OPT_MAXDUR,
 		OPT_WARN,
 		OPT_STOPT,
@@ -383,7 +382,8 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	        {"sigma-dir", required_argument, NULL, OPT_SETTING},
 	        {"nflog-group", required_argument, NULL, OPT_NFLOG},
 	        {"scan", no_argument, NULL, OPT_SCAN},
-	        {"max-processes", required_argument, NULL, OPT_MAXP},
+	        {"max-processes", required_argument, NULL, OPT_SETTING},
+	        {"spawn-threshold", required_argument, NULL, OPT_SETTING},
 	        /* limits.runtime of a session that may outlive its coi (monitor/deadline.h) */
 	        {"max-duration", required_argument, NULL, OPT_MAXDUR},
 	        {"duration-warn-only", no_argument, NULL, OPT_WARN},
@@ -437,9 +437,6 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 			break;
 		case OPT_SCAN:
 			a->mo.force_scan = true;
-			break;
-		case OPT_MAXP:
-			a->mo.rules.max_processes = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case OPT_MAXDUR:
 		case OPT_STOPT: {
@@ -546,7 +543,6 @@ const struct verb verb_monitor = {
                 "  --scan            scan /proc instead of using the proc connector\n"
                 "  --nflog-group N   NFLOG group of the policy's log rules (default: the container's\n"
                 "                    own, coi_nflog_group(); 0: none)\n"
-                "  --max-processes N live processes that are a finding (default 1000)\n"
                 "\n"
                 "limits.runtime of a session that may outlive its coi process (a detached shell):\n"
                 "  --max-duration S  end the session S seconds from now, once no coi process of\n"
@@ -569,6 +565,11 @@ const struct verb verb_monitor = {
                 "  --read-threshold-mb N     MB read (or written) in a window (default 50)\n"
                 "  --read-rate-mb N          and at least this many MB/s (default 10)\n"
                 "  --audit-retention-days N  drop audit lines and logs older (default 30; 0 keeps all)\n"
+                "  --max-processes N         live processes that are a WARNING (default 1000; 0: off)\n"
+                "  --spawn-threshold N       processes started and still running within a poll\n"
+                "                            interval that are a WARNING (default 200; 0: off);\n"
+                "                            over both, with processes that copy themselves, a\n"
+                "                            fork bomb: HIGH\n"
                 "  --dns-threshold N         DNS queries a minute that are a HIGH finding, when\n"
                 "                            [monitoring.nft] logs them (default 100)\n"
                 "  --export-level L          the lowest level sent to on_finding and syslog\n"

@@ -153,8 +153,10 @@ static const struct config_key keys[] = {
 	K("monitoring.forensics_on_kill", CONFIG_BOOL, monitoring.forensics_on_kill, "false", IW, "before a CRITICAL kill deletes the container, copy it (stopped) to coi-forensics-NAME-TIME for examination", .weak = "false", PROOF("54-monitor-session.t")),
 	K("monitoring.reverse_shell_one_liners", CONFIG_ENUM, monitoring.reverse_shell_one_liners, "\"critical\"", IW, "severity of interpreter one-liners with a network indicator", .allowed = "critical|warn|off", .weak = ">", PROOF("54-monitor-session.t")),
 	K("monitoring.poll_interval_sec", CONFIG_INT, monitoring.poll_interval_sec, "2", IW, "seconds between samples of I/O, sockets, process count and /tmp (1..3600; process starts and refused packets are events, seen at once)", .weak = ">", PROOF("54-monitor-session.t")),
-	K("monitoring.file_read_threshold_mb", CONFIG_FLOAT, monitoring.file_read_threshold_mb, "50.0", IW, "MB read (or written) within the last 5 samples that is a finding", .weak = ">"),
-	K("monitoring.file_read_rate_mb_per_sec", CONFIG_FLOAT, monitoring.file_read_rate_mb_per_sec, "10.0", IW, "and at least this rate in MB/s", .weak = ">"),
+	K("monitoring.file_read_threshold_mb", CONFIG_FLOAT, monitoring.file_read_threshold_mb, "50.0", IW, "MB leaving the container (counted by the kernel) beyond which it is a HIGH finding at the rate below, and one connection's total that is a WARNING; block I/O of that much within 5 samples is a record", .weak = ">", PROOF("57-monitor-corpus.t")),
+	K("monitoring.file_read_rate_mb_per_sec", CONFIG_FLOAT, monitoring.file_read_rate_mb_per_sec, "10.0", IW, "the rate in MB/s at which leaving data (and block I/O) is held to the threshold", .weak = ">", PROOF("57-monitor-corpus.t")),
+	K("monitoring.process_count_threshold", CONFIG_INT, monitoring.process_count_threshold, "1000", IW, "live processes in the container above which it is a WARNING (a runaway build); a fork bomb, over both thresholds with processes copying themselves generation after generation, is HIGH (0: off)", .weak = ">0", .max = 4194304, PROOF("57-monitor-corpus.t")),
+	K("monitoring.process_spawn_rate_threshold", CONFIG_INT, monitoring.process_spawn_rate_threshold, "200", IW, "processes started and still running within one poll interval above which it is a WARNING, HIGH for a fork bomb (0: off)", .weak = ">0", .max = 4194304, PROOF("57-monitor-corpus.t")),
 	K("monitoring.audit_log_retention_days", CONFIG_INT, monitoring.audit_log_retention_days, "30", IW, "days audit logs are kept (0: keep all)", .weak = "changed", PROOF("54-monitor-session.t")),
 	K("monitoring.export_level", CONFIG_ENUM, monitoring.export_level, "\"warning\"", IW, "the lowest level of finding sent to on_finding, on_finding_url and syslog (repeats never are)", .allowed = "info|warning|high|critical", .weak = ">", PROOF("78-monitor-export.t")),
 	K("monitoring.on_finding", CONFIG_STRING, monitoring.on_finding, NULL, TO, "a command run on the host (sh -c) for each finding as it happens, the finding as JSON on stdin; at most 4 at a time, each killed after 10 s", .why = "a repository's command would run on your host", PROOF("78-monitor-export.t")),
@@ -163,7 +165,7 @@ static const struct config_key keys[] = {
 	K("monitoring.metrics_dir", CONFIG_STRING, monitoring.metrics_dir, NULL, TO, "a directory for a Prometheus text-format file per session, NAME.prom (for node_exporter's textfile collector), rewritten at most once a second and removed when the session ends", .why = "a repository could make coi write files where it chose", PROOF("78-monitor-export.t")),
 	K("monitoring.nft.enabled", CONFIG_BOOL, monitoring.nft.enabled, "false", IW, "with [monitoring] enabled: nftables logs every new outbound connection (and DNS query) of the container to the monitor over NFLOG, so connections too short for the socket samples are recorded too", .weak = "false", PROOF("55-monitor-nft.t")),
 	K("monitoring.nft.rate_limit_per_second", CONFIG_INT, monitoring.nft.rate_limit_per_second, "100", IW, "packets logged per second at most, for connections and for DNS queries each (1..10000)", .weak = "changed", .max = 10000, PROOF("55-monitor-nft.t")),
-	K("monitoring.nft.dns_query_threshold", CONFIG_INT, monitoring.nft.dns_query_threshold, "100", IW, "DNS queries within a minute that are a HIGH finding (DNS tunnelling or exfiltration; 1..1000000)", .weak = ">", .max = 1000000, PROOF("55-monitor-nft.t")),
+	K("monitoring.nft.dns_query_threshold", CONFIG_INT, monitoring.nft.dns_query_threshold, "100", IW, "DNS queries within a minute that are a HIGH finding (DNS tunnelling or exfiltration; 1..1000000): counted by the kernel whenever [monitoring] is enabled, and by the monitor from the queries [monitoring.nft] logs", .weak = ">", .max = 1000000, PROOF("55-monitor-nft.t")),
 	K("monitoring.nft.log_dns_queries", CONFIG_BOOL, monitoring.nft.log_dns_queries, "true", IW, "log each DNS query (UDP port 53) as well, with the name asked for", .weak = "false", PROOF("55-monitor-nft.t")),
 
 	K("detection.gtfobins_source", CONFIG_STRING, detection.gtfobins_source, "\"https://github.com/GTFOBins/GTFOBins.github.io.git\"", TO, "git URL 'coi rules update' clones the GTFOBins database from into gtfobins_dir", PROOF("79-monitor-rules.t")),
@@ -682,6 +684,9 @@ static bool limit_weakens(const struct coi_config *c, const struct coi_config *s
 static bool weakens_field(const struct coi_config *c, const struct coi_config *s,
                           const struct config_key *k, const struct key_ctx *x)
 {
+	if (strcmp(k->weak, ">0") == 0) /* a larger threshold, or 0 (off), where one was on */
+		return *FIELD(c, k, int) != 0 &&
+		       (*FIELD(s, k, int) == 0 || *FIELD(s, k, int) > *FIELD(c, k, int));
 	if (strcmp(k->weak, ">") == 0) {
 		if (k->type == CONFIG_FLOAT)
 			return *FIELD(s, k, double) > *FIELD(c, k, double);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* check-monitor.c: whether the sources the security monitor reads are open to this process: the
  * netlink proc connector (exec/fork events), NFLOG (denied packets), sock_diag in a container's
- * network namespace (connections), /proc (the fallback scan), the cgroup I/O counters, and the
- * audit log directory. Missing sources are warnings: the monitor degrades, it does not stop. */
+ * network namespace (connections), fanotify (credential and startup files), /proc (the fallback
+ * scan), the cgroup I/O counters, and the audit log directory. Missing sources are warnings: the
+ * monitor degrades, it does not stop. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fanotify.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -119,6 +122,26 @@ HEALTH_CHECK_FN(sock_diag)
 		return;
 	}
 	health_set(res, HEALTH_OK, "connections are visible (sock_diag in the container's netns)");
+}
+
+/* fanotify with permission events on another user's files: the container's credential and
+ * persistence files. */
+HEALTH_CHECK_FN(file_watch)
+{
+	int fd =
+	        fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		health_set(res, HEALTH_WARNING,
+		           "no file watch (fanotify: %s): keys and tokens opened by a program, and "
+		           "reverse shells planted in startup files, are not seen; only command "
+		           "lines that name them are",
+		           strerror(errno));
+		health_fix(res, "run coi as root (fanotify needs CAP_SYS_ADMIN)");
+		return;
+	}
+	close(fd);
+	health_set(res, HEALTH_OK, "credential and startup files are watched (fanotify)");
 }
 
 HEALTH_CHECK_FN(cgroup_io)

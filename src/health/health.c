@@ -45,6 +45,7 @@ static const struct health_check checks[] = {
 	{ "proc_connector",      HEALTH_CAT_MONITORING, health_check_proc_connector },
 	{ "nflog",               HEALTH_CAT_MONITORING, health_check_nflog },
 	{ "sock_diag",           HEALTH_CAT_MONITORING, health_check_sock_diag },
+	{ "file_watch",          HEALTH_CAT_MONITORING, health_check_file_watch },
 	{ "proc_scan",           HEALTH_CAT_MONITORING, health_check_proc_scan },
 	{ "cgroup_io",           HEALTH_CAT_MONITORING, health_check_cgroup_io },
 	{ "audit_log_directory", HEALTH_CAT_MONITORING, health_check_audit_log_directory },

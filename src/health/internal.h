@@ -99,6 +99,7 @@ HEALTH_CHECK_FN(orphan_rules);
 HEALTH_CHECK_FN(proc_connector);
 HEALTH_CHECK_FN(nflog);
 HEALTH_CHECK_FN(sock_diag);
+HEALTH_CHECK_FN(file_watch);
 HEALTH_CHECK_FN(proc_scan);
 HEALTH_CHECK_FN(cgroup_io);
 HEALTH_CHECK_FN(audit_log_directory);

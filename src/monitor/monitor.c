@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "monitor/deadline.h"
 #include "monitor/export.h"
 #include "monitor/loop.h"
+#include "monitor/progid.h"
 #include "monitor/proxyrec.h"
 #include "monitor/responder.h"
 #include "monitor/ruleset.h"
@@ -31,12 +33,17 @@
 #include "util/log.h"
 #include "util/strv.h"
 
-#define IO_WINDOW    5 /* samples summed for the I/O rules */
-#define SPAWN_WINDOW 2.0
-#define SEEN_CONNS   1024
-#define FORK_RING    256
-#define DISK_EVERY   2
-#define DNS_WINDOW   60 /* seconds; one counter each */
+#define IO_WINDOW      5    /* samples summed for the I/O rules */
+#define GEN_SLOTS      4096 /* fork generations of live processes, direct-mapped by pid */
+#define BUCKET_NS      100000000ull
+#define WINDOW_BUCKETS 600 /* up to a 60 s poll interval */
+#define SEEN_CONNS     1024
+#define FORK_RING      256
+#define DISK_EVERY     2
+#define RESCAN_EVERY   10 /* samples between looks for new credential files */
+#define CPU_EVERY      10 /* samples between looks at each process's CPU use */
+#define CPU_PIDS       2048
+#define DNS_WINDOW     60 /* seconds; one counter each */
 
 struct monitor {
 	const struct monitor_opts *o;
@@ -47,14 +54,27 @@ struct monitor {
 	struct ruleset *ruleset;
 	struct responder *resp;
 	pid_t init_pid;
+	uint64_t init_userns; /* the container's user namespace */
 	struct cgroup_ref cg;
 	uint64_t *pids; /* bitmap over pid_max */
 	uint64_t *scan; /* the /proc scan: pids seen this round */
 	size_t pid_max;
 	unsigned live;
-	/* spawn window */
-	uint64_t win_start_ns;
+	/* the spawn window, one poll interval sliding in 100 ms buckets: forks, exits and the
+	 * deepest fork-without-exec chain of each bucket; forks and exits are their sums */
 	unsigned forks, exits;
+	unsigned n_buckets;
+	struct {
+		uint64_t id; /* clock_mono_ns() / BUCKET_NS */
+		unsigned forks, exits, gen;
+	} bucket[WINDOW_BUCKETS];
+	uint64_t pids_refused;    /* the pids controller's count of refused forks, a baseline */
+	uint64_t pids_checked_ns; /* the last look at it */
+	bool pids_refusing;
+	struct {
+		pid_t pid;
+		uint8_t gen;
+	} gen[GEN_SLOTS];
 	/* recent forks: child -> parent, for processes gone before we read them */
 	pid_t ring_child[FORK_RING], ring_parent[FORK_RING];
 	unsigned ring_pos;
@@ -64,8 +84,12 @@ struct monitor {
 	uint64_t io_drd[IO_WINDOW], io_dwr[IO_WINDOW];
 	unsigned io_pos, tick;
 	/* sockets */
+	struct progid *progid; /* the container's shells and interpreters, by binary */
+	struct file_watch *fw; /* its credential and persistence files (fanotify), or NULL */
 	int diag_fd;
 	uint64_t seen[SEEN_CONNS];
+	uint64_t bytes_told[64]; /* connections already reported for their bytes */
+	unsigned bytes_pos;
 	unsigned lost;
 	/* DNS queries per second over the last minute ([monitoring.nft]) */
 	unsigned dns_count[DNS_WINDOW];
@@ -153,6 +177,65 @@ static void threat_from_hit(struct threat *t, const struct rule_hit *h, char *de
 	t->description = desc;
 }
 
+/* Whether pid runs under the package manager: dpkg or apt among its ancestors (maintainer
+ * scripts, debconf, triggers). */
+static bool under_package_manager(pid_t pid)
+{
+	static const char *const pm[] = {"dpkg", "apt", "apt-get", "aptitude", "unattended-upgr",
+	                                 NULL};
+
+	for (int depth = 0; depth < 12 && pid > 1; depth++) {
+		char comm[17] = "";
+		pid_t ppid = 0;
+
+		if (proc_parent(pid, &ppid, comm) < 0)
+			return false;
+		if (strv_contains((char *const *)pm, comm))
+			return true;
+		pid = ppid;
+	}
+	return false;
+}
+
+static bool parent_own_code(pid_t ppid)
+{
+	_cleanup_strv_free_ char **argv = NULL;
+	char path[64], cwd[PATH_MAX] = "";
+	ssize_t n;
+
+	if (proc_argv(ppid, &argv) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)ppid);
+	n = readlink(path, cwd, sizeof(cwd) - 1);
+	cwd[n > 0 ? n : 0] = 0;
+	return rules_own_code(argv, cwd);
+}
+
+/* What the binary of the process is (a renamed shell is a shell) and, for a shell or an
+ * interpreter, or a program whose output is a connection, the sockets of the process that
+ * started it: facts for the rules that judge behaviour, read while both still run. */
+static void judge_binary(struct monitor *m, struct proc_obs *o, char *ident, size_t size,
+                         struct sock_facts *pfacts, char pcomm[17])
+{
+	enum prog_class cls;
+
+	o->cls = m->progid ? progid_of_pid(m->progid, o->pid, ident, size) : PROG_UNKNOWN;
+	o->identity = o->cls != PROG_UNKNOWN ? ident : NULL;
+	cls = o->cls != PROG_UNKNOWN ? o->cls : prog_class_of_name(o->argv[0]);
+	if (((cls != PROG_SHELL && cls != PROG_INTERP) && o->socks.stdio[1] != PEER_REMOTE &&
+	     o->socks.stdio[2] != PEER_REMOTE) ||
+	    o->ppid <= 1)
+		return;
+	if (proc_socks_read(o->ppid, pfacts) < 0)
+		return;
+	o->parent_obs.socks = *pfacts;
+	o->parent_obs.comm = proc_comm(o->ppid, pcomm) == 0 ? pcomm : NULL;
+	if (pfacts->remote && m->progid)
+		o->parent_obs.cls = progid_of_pid(m->progid, o->ppid, NULL, 0);
+	if (pfacts->remote && o->parent_obs.cls == PROG_INTERP)
+		o->parent_obs.own_code = parent_own_code(o->ppid);
+}
+
 /* known: pid is a container process; otherwise its cgroup is checked after its facts are read
  * (short-lived processes: the command line first, while it is still there). */
 static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_ns)
@@ -160,7 +243,9 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 	struct proc_facts f = {0};
 	struct rule_hit hits[RULES_MAX_HITS];
 	_cleanup_free_ char *cmd = NULL;
-	char user[16];
+	char user[16], ident[320], pcomm[17] = "";
+	struct sock_facts pfacts;
+	struct proc_obs obs;
 	bool from_parent = false;
 	size_t n;
 
@@ -187,13 +272,19 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 			return;
 		from_parent = true;
 	}
-	n = rules_match_process(&(struct proc_obs){.pid = pid,
-	                                           .ppid = f.ppid,
-	                                           .uid = f.uid,
-	                                           .argv = f.argv,
-	                                           .parent = f.parent,
-	                                           .stdio_inet = f.stdio_inet},
-	                        &m->rules, hits, RULES_MAX_HITS);
+	obs = (struct proc_obs){.pid = pid,
+	                        .ppid = f.ppid,
+	                        .uid = f.uid,
+	                        .argv = f.argv,
+	                        .parent = f.parent,
+	                        .socks = f.socks};
+	if (!from_parent) {
+		uint64_t ns = proc_userns(pid);
+
+		obs.own_userns = ns && m->init_userns && ns != m->init_userns;
+		judge_binary(m, &obs, ident, sizeof(ident), &pfacts, pcomm);
+	}
+	n = rules_match_process(&obs, &m->rules, hits, RULES_MAX_HITS);
 	cmd = n ? strv_join(f.argv, " ") : NULL;
 	snprintf(user, sizeof(user), "%u", (unsigned)f.uid);
 	for (size_t i = 0; i < n && m->result != 1; i++) {
@@ -214,13 +305,107 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 	proc_facts_release(&f);
 }
 
+/* The bucket of now, emptied (its old counts leave the sums) when its slot held an older one. */
+static unsigned bucket_at(struct monitor *m, uint64_t now)
+{
+	uint64_t id = now / BUCKET_NS;
+	unsigned slot = (unsigned)(id % m->n_buckets);
+
+	if (m->bucket[slot].id != id) {
+		m->forks -= m->bucket[slot].forks;
+		m->exits -= m->bucket[slot].exits;
+		m->bucket[slot].id = id;
+		m->bucket[slot].forks = m->bucket[slot].exits = m->bucket[slot].gen = 0;
+	}
+	return slot;
+}
+
+/* Buckets older than the window leave the sums even when no event lands in their slot. */
+static void window_expire(struct monitor *m, uint64_t now)
+{
+	uint64_t id = now / BUCKET_NS;
+
+	for (unsigned i = 0; i < m->n_buckets; i++)
+		if (m->bucket[i].id + m->n_buckets <= id &&
+		    (m->bucket[i].forks || m->bucket[i].exits)) {
+			m->forks -= m->bucket[i].forks;
+			m->exits -= m->bucket[i].exits;
+			m->bucket[i].forks = m->bucket[i].exits = m->bucket[i].gen = 0;
+		}
+}
+
+static void count_fork(struct monitor *m, uint64_t now, unsigned gen)
+{
+	unsigned slot = bucket_at(m, now);
+
+	m->bucket[slot].forks++;
+	m->forks++;
+	if (gen > m->bucket[slot].gen)
+		m->bucket[slot].gen = gen;
+}
+
+static void count_exits(struct monitor *m, uint64_t now, unsigned n)
+{
+	m->bucket[bucket_at(m, now)].exits += n;
+	m->exits += n;
+}
+
+/* The deepest fork-without-exec chain within the window. */
+static unsigned window_gen(const struct monitor *m, uint64_t now)
+{
+	uint64_t id = now / BUCKET_NS;
+	unsigned g = 0;
+
+	for (unsigned i = 0; i < m->n_buckets; i++)
+		if (m->bucket[i].id + m->n_buckets > id && m->bucket[i].gen > g)
+			g = m->bucket[i].gen;
+	return g;
+}
+
+static void window_init(struct monitor *m)
+{
+	unsigned ms = m->o->sample_ms < 1000 ? 1000 : m->o->sample_ms;
+
+	m->n_buckets = ms / (BUCKET_NS / 1000000u);
+	if (m->n_buckets > WINDOW_BUCKETS)
+		m->n_buckets = WINDOW_BUCKETS;
+	(void)cgroup_pids_refused(&m->cg, &m->pids_refused);
+}
+
+static bool spawning(const struct monitor *m)
+{
+	return m->rules.spawn_threshold && m->forks > m->exits &&
+	       m->forks - m->exits >= m->rules.spawn_threshold;
+}
+
+/* While processes multiply fast, whether the kernel has started refusing their forks (at most
+ * every 100 ms). */
+static void check_pids_refused(struct monitor *m, uint64_t now)
+{
+	uint64_t refused;
+
+	if (m->pids_refusing || now - m->pids_checked_ns < 100000000u)
+		return;
+	m->pids_checked_ns = now;
+	if (cgroup_pids_refused(&m->cg, &refused) >= 0 && refused > m->pids_refused)
+		m->pids_refusing = true;
+}
+
 static void check_proc_count(struct monitor *m, uint64_t now)
 {
 	struct rule_hit hits[RULES_MAX_HITS];
-	struct proc_count_obs o = {m->live, m->forks, m->exits,
-	                           (double)(now - m->win_start_ns) / 1e9};
-	size_t n = rules_match_proc_count(&o, &m->rules, hits, RULES_MAX_HITS);
+	struct proc_count_obs o;
+	size_t n;
 
+	if (spawning(m))
+		check_pids_refused(m, now);
+	o = (struct proc_count_obs){.live = m->live,
+	                            .forks = m->forks,
+	                            .exits = m->exits,
+	                            .seconds = (double)(m->n_buckets * BUCKET_NS) / 1e9,
+	                            .generations = spawning(m) ? window_gen(m, now) : 0,
+	                            .pids_refused = m->pids_refusing};
+	n = rules_match_proc_count(&o, &m->rules, hits, RULES_MAX_HITS);
 	for (size_t i = 0; i < n && m->result != 1; i++) {
 		struct threat t;
 		char desc[512];
@@ -234,6 +419,19 @@ static void check_proc_count(struct monitor *m, uint64_t now)
 		t.ev.process_count.delta = (int)m->forks - (int)m->exits;
 		respond(m, &t, hits[i].rule->id, now);
 	}
+}
+
+/* Fork generations: a fork is one more than its parent, an exec starts over at 0. */
+static unsigned gen_get(const struct monitor *m, pid_t pid)
+{
+	return m->gen[(unsigned)pid % GEN_SLOTS].pid == pid ? m->gen[(unsigned)pid % GEN_SLOTS].gen
+	                                                    : 0;
+}
+
+static void gen_set(struct monitor *m, pid_t pid, unsigned gen)
+{
+	m->gen[(unsigned)pid % GEN_SLOTS].pid = pid;
+	m->gen[(unsigned)pid % GEN_SLOTS].gen = (uint8_t)(gen > 255 ? 255 : gen);
 }
 
 static void check_conn(struct monitor *m, const struct conn_obs *c, const char *how)
@@ -282,20 +480,18 @@ static void on_proc_event(const struct proccn_event *ev, void *u)
 		m->ring_child[m->ring_pos % FORK_RING] = ev->pid;
 		m->ring_parent[m->ring_pos++ % FORK_RING] = ev->ppid;
 		now = clock_mono_ns();
-		if ((double)(now - m->win_start_ns) / 1e9 > SPAWN_WINDOW) {
-			m->win_start_ns = now;
-			m->forks = m->exits = 0;
-		}
-		m->forks++;
+		gen_set(m, ev->pid, gen_get(m, ev->ppid) + 1);
+		count_fork(m, now, gen_get(m, ev->pid));
 		check_proc_count(m, now);
 		return;
 	case PROCCN_EXEC:
+		gen_set(m, ev->pid, 0);
 		check_process(m, ev->pid, pid_has(m, ev->pid), ev->time_ns);
 		return;
 	case PROCCN_EXIT:
 		if (pid_has(m, ev->pid)) {
 			pid_del(m, ev->pid);
-			m->exits++;
+			count_exits(m, clock_mono_ns(), 1);
 		}
 		return;
 	}
@@ -334,7 +530,7 @@ static int scan_one(pid_t pid, void *u)
 	m->scan[pid / 64] |= 1ull << (pid % 64);
 	if (!pid_has(m, pid)) {
 		pid_add(m, pid);
-		m->forks++;
+		count_fork(m, clock_mono_ns(), 0);
 		check_process(m, pid, true, 0);
 	}
 	return m->result == 1 ? -ECANCELED : 0;
@@ -346,16 +542,14 @@ static int on_scan(struct loop *l, int fd, uint32_t events, void *u)
 	uint64_t now = clock_mono_ns();
 	size_t words = m->pid_max / 64 + 1;
 
-	if ((double)(now - m->win_start_ns) / 1e9 > SPAWN_WINDOW) {
-		m->win_start_ns = now;
-		m->forks = m->exits = 0;
-	}
+	window_expire(m, now);
 	memset(m->scan, 0, words * sizeof(uint64_t));
 	(void)cgroup_pids(&m->cg, scan_one, m);
 	for (size_t w = 0; w < words; w++)
 		if (m->pids[w] & ~m->scan[w]) {
 			m->live -= (unsigned)__builtin_popcountll(m->pids[w] & ~m->scan[w]);
-			m->exits += (unsigned)__builtin_popcountll(m->pids[w] & ~m->scan[w]);
+			count_exits(m, now,
+			            (unsigned)__builtin_popcountll(m->pids[w] & ~m->scan[w]));
 			m->pids[w] &= m->scan[w];
 		}
 	if (m->result != 1)
@@ -449,6 +643,111 @@ static void count_dns(struct monitor *m, const char *name)
 	}
 }
 
+/* The connection that has sent the most, for the evidence of a burst. */
+struct top_sender {
+	struct conn_obs c;
+	bool found;
+};
+
+static void top_sender_fn(const struct conn_obs *c, void *u)
+{
+	struct top_sender *t = u;
+
+	if (!t->found || c->bytes_acked > t->c.bytes_acked) {
+		t->c = *c;
+		t->c.state = NULL;
+		t->found = true;
+	}
+}
+
+static void respond_egress(struct monitor *m, const struct rule_hit *h, const struct conn_obs *c,
+                           const char *how, const char *key)
+{
+	char local[80], remote[80], host[INET6_ADDRSTRLEN] = "", desc[512];
+	struct threat t;
+
+	conn_obs_format(c, false, local, sizeof(local));
+	conn_obs_format(c, true, remote, sizeof(remote));
+	inet_ntop(c->family, &c->daddr, host, sizeof(host));
+	threat_from_hit(&t, h, desc, sizeof(desc));
+	t.kind = EVIDENCE_NETWORK;
+	t.ev.network.protocol = c->proto == IPPROTO_UDP ? "udp" : "tcp";
+	t.ev.network.local_addr = local;
+	t.ev.network.remote_addr = remote;
+	t.ev.network.state = c->state ? c->state : "ESTABLISHED";
+	t.ev.network.suspect_reason = h->reason;
+	t.ev.network.reason = how;
+	t.ev.network.remote_host = host;
+	respond(m, &t, key, clock_mono_ns());
+}
+
+/* The kernel says the container sends faster than the limit: freeze it, naming the connection
+ * that sent the most (or the packet the kernel logged, when sock_diag is not there). */
+static void check_egress(struct monitor *m, const struct conn_obs *pkt)
+{
+	struct rule_hit hits[RULES_MAX_HITS];
+	struct top_sender top = {0};
+	char how[160];
+
+	if (rules_match_egress(&(struct egress_obs){.rate_exceeded = true}, &m->rules, hits,
+	                       RULES_MAX_HITS) != 1)
+		return;
+	if (m->diag_fd >= 0)
+		(void)sockdiag_dump(m->diag_fd, top_sender_fn, &top);
+	if (top.found && top.c.bytes_acked)
+		snprintf(how, sizeof(how), "counted by nftables; %.1f MB sent on this connection",
+		         (double)top.c.bytes_acked / (1024.0 * 1024.0));
+	else
+		snprintf(how, sizeof(how), "counted by nftables");
+	respond_egress(m, &hits[0], top.found ? &top.c : pkt, how, "egress");
+}
+
+/* One connection's running total (sock_diag samples). */
+static bool bytes_reported(const struct monitor *m, uint64_t k)
+{
+	for (size_t i = 0; i < ELEMENTSOF(m->bytes_told); i++)
+		if (m->bytes_told[i] == k)
+			return true;
+	return false;
+}
+
+static void check_conn_bytes(struct monitor *m, const struct conn_obs *c, uint64_t k)
+{
+	struct rule_hit hits[RULES_MAX_HITS];
+	char key[INET6_ADDRSTRLEN + 16] = "bytes:";
+
+	if (rules_match_egress(&(struct egress_obs){.conn_bytes = c->bytes_acked}, &m->rules, hits,
+	                       RULES_MAX_HITS) != 1)
+		return;
+	m->bytes_told[m->bytes_pos++ % ELEMENTSOF(m->bytes_told)] = k; /* once a connection */
+	inet_ntop(c->family, &c->daddr, key + 6, sizeof(key) - 6);
+	respond_egress(m, &hits[0], c, "seen by sock_diag", key);
+}
+
+/* The kernel says DNS queries passed the threshold a minute. */
+static void dns_over(struct monitor *m, const char *name)
+{
+	struct rule_hit hits[RULES_MAX_HITS];
+	struct dns_obs o = {
+	        .queries = m->rules.dns_per_minute + 1, .seconds = 60, .last_name = name};
+	struct threat t;
+	char desc[512];
+
+	if (rules_match_dns(&o, &m->rules, hits, RULES_MAX_HITS) != 1)
+		return;
+	snprintf(hits[0].pattern, sizeof(hits[0].pattern),
+	         "over %u DNS queries a minute (counted by the kernel), one for '%s'",
+	         m->rules.dns_per_minute, name && *name ? name : "?");
+	threat_from_hit(&t, &hits[0], desc, sizeof(desc));
+	t.kind = EVIDENCE_NETWORK;
+	t.ev.network.protocol = "udp";
+	t.ev.network.state = "DNS";
+	t.ev.network.suspect_reason = hits[0].reason;
+	t.ev.network.reason = "counted by nftables";
+	t.ev.network.remote_host = name;
+	respond(m, &t, hits[0].rule->id, clock_mono_ns());
+}
+
 static void on_nflog_packet(const struct nflog_packet *p, void *u)
 {
 	struct monitor *m = u;
@@ -469,6 +768,12 @@ static void on_nflog_packet(const struct nflog_packet *p, void *u)
 	case NFLOG_DNS:
 		log_packet(m, p);
 		count_dns(m, p->qname);
+		return;
+	case NFLOG_BYTES:
+		check_egress(m, &p->conn);
+		return;
+	case NFLOG_DNSX:
+		dns_over(m, p->qname);
 		return;
 	case NFLOG_OTHER:
 		return;
@@ -507,6 +812,10 @@ static void on_conn(const struct conn_obs *c, void *u)
 	uint64_t k = conn_key(c);
 	size_t slot = k % SEEN_CONNS;
 
+	if (m->result == 1)
+		return;
+	if (c->bytes_acked && !bytes_reported(m, k))
+		check_conn_bytes(m, c, k);
 	if (m->result == 1 || m->seen[slot] == k)
 		return;
 	m->seen[slot] = k;
@@ -590,15 +899,230 @@ static void sample_disk(struct monitor *m)
 	}
 }
 
+/* Each process's CPU over its life; one that keeps a core busy past a minute is asked for its
+ * connections (a miner's pool). */
+static void sample_cpu(struct monitor *m)
+{
+	size_t words = m->pid_max / 64 + 1;
+	unsigned looked = 0;
+
+	for (size_t w = 0; w < words && looked < CPU_PIDS && m->result != 1; w++)
+		for (uint64_t bits = m->pids[w]; bits && looked < CPU_PIDS; bits &= bits - 1) {
+			pid_t pid = (pid_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+			struct rule_hit hits[RULES_MAX_HITS];
+			struct sock_facts sf;
+			struct cpu_obs o = {.pid = pid};
+			char comm[17] = "";
+
+			looked++;
+			if (proc_cpu(pid, &o.share, &o.seconds) < 0 || o.share < MINER_SHARE ||
+			    o.seconds < MINER_SECONDS || proc_socks_read(pid, &sf) < 0)
+				continue;
+			o.remote = sf.remote;
+			o.peer = sf.peer;
+			o.comm = proc_comm(pid, comm) == 0 ? comm : NULL;
+			if (rules_match_cpu(&o, &m->rules, hits, RULES_MAX_HITS) == 1) {
+				struct threat t;
+				char desc[512], key[32];
+
+				threat_from_hit(&t, &hits[0], desc, sizeof(desc));
+				t.kind = EVIDENCE_PROCESS;
+				t.ev.process.pid = pid;
+				t.ev.process.command = comm;
+				t.ev.process.user = "";
+				t.ev.process.pattern = hits[0].pattern;
+				t.ev.process.indicators[0] = hits[0].reason;
+				snprintf(key, sizeof(key), "cpu:%d", (int)pid);
+				respond(m, &t, key, clock_mono_ns());
+			}
+		}
+}
+
+/* ---- credential files (fanotify) ----------------------------------------------------------- */
+
+/* Who opens a file, as the file rules judge it: the binary as progid knows it (a copy of ssh is
+ * ssh: the name before ", copied"), else a binary in a system directory by its name; for an
+ * interpreter, the installed program it runs (python3 /usr/bin/aws: "aws"; -m azure.cli; a
+ * title it gave itself, "npm install": "npm"). The rules take the latter only for programs
+ * that are scripts (a node script calling itself ssh is not ssh). */
+static void opener_facts(struct monitor *m, pid_t pid, struct open_obs *o, char *prog,
+                         size_t prog_size, char *script, size_t script_size)
+{
+	char exe[PATH_MAX] = "", path[64];
+	enum prog_class cls =
+	        m->progid ? progid_of_pid(m->progid, pid, prog, prog_size) : PROG_UNKNOWN;
+	_cleanup_strv_free_ char **argv = NULL;
+	ssize_t n;
+
+	if (cls != PROG_UNKNOWN) {
+		prog[strcspn(prog, ",")] = 0;
+		o->program = prog;
+	} else {
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+		n = readlink(path, exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = 0;
+		if (strncmp(exe, "/usr/", 5) == 0 || strncmp(exe, "/bin/", 5) == 0 ||
+		    strncmp(exe, "/sbin/", 6) == 0 || strncmp(exe, "/opt/", 5) == 0) {
+			snprintf(prog, prog_size, "%s", strrchr(exe, '/') + 1);
+			o->program = prog;
+		}
+	}
+	if (cls != PROG_INTERP || proc_argv(pid, &argv) < 0)
+		return;
+	for (size_t i = 1; argv[i]; i++) {
+		const char *w = argv[i];
+
+		if (strcmp(w, "-m") == 0 && argv[i + 1]) {
+			snprintf(script, script_size, "%s", argv[i + 1]);
+			o->script = script;
+			return;
+		}
+		if (!*w || w[0] == '-')
+			continue;
+		if (strncmp(w, "/usr/", 5) == 0 || strncmp(w, "/opt/", 5) == 0) {
+			snprintf(script, script_size, "%s", strrchr(w, '/') + 1);
+			o->script = script;
+			o->installed = true;
+			return;
+		}
+		break;
+	}
+	/* A title the program set itself (npm's "npm install", padded with blanks): its first
+	 * word. */
+	if (prog_class_of_name(argv[0]) == PROG_OTHER) {
+		const char *t = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
+		snprintf(script, script_size, "%.*s", (int)strcspn(t, " "), t);
+		o->script = script;
+	}
+}
+
+/* A credential file opened: judged by what it is and which program opened it. Returns whether
+ * the open may go on (a permission event waits for this). */
+static bool on_open(struct monitor *m, const struct file_event *ev)
+{
+	struct rule_hit hits[RULES_MAX_HITS];
+	char prog[320] = "", script[256] = "", comm[17] = "";
+	struct open_obs o = {.pid = ev->pid, .path = ev->path};
+	_cleanup_strv_free_ char **argv = NULL;
+	_cleanup_free_ char *cmd = NULL;
+	bool allow = true;
+	size_t n;
+
+	opener_facts(m, ev->pid, &o, prog, sizeof(prog), script, sizeof(script));
+	o.comm = proc_comm(ev->pid, comm) == 0 ? comm : NULL;
+	o.packaging = under_package_manager(ev->pid);
+	n = rules_match_open(&o, &m->rules, hits, RULES_MAX_HITS);
+	if (n && proc_argv(ev->pid, &argv) >= 0)
+		cmd = strv_join(argv, " ");
+	for (size_t i = 0; i < n && m->result != 1; i++) {
+		struct threat t;
+		char desc[512];
+
+		threat_from_hit(&t, &hits[i], desc, sizeof(desc));
+		t.kind = EVIDENCE_PROCESS;
+		t.ev.process.pid = ev->pid;
+		t.ev.process.command = cmd ? cmd : comm;
+		t.ev.process.user = "";
+		t.ev.process.pattern = ev->path;
+		t.ev.process.indicators[0] = hits[i].reason;
+		t.ev.process.indicators[1] =
+		        ev->perm ? "opened (fanotify, held for the verdict)" : "opened (fanotify)";
+		t.ev.process.indicators[2] = strstr(ev->opened, ev->path) ? NULL : ev->opened;
+		respond(m, &t, ev->path, clock_mono_ns());
+		if ((hits[i].level == THREAT_HIGH && m->o->auto_pause_on_high) ||
+		    (hits[i].level == THREAT_CRITICAL && m->o->auto_kill_on_critical))
+			allow = false; /* refused, as the container is frozen or gone */
+	}
+	return allow;
+}
+
+/* A file that runs later was written: judged by what it gained. */
+static void on_write(struct monitor *m, const struct file_event *ev)
+{
+	struct rule_hit hits[RULES_MAX_HITS];
+	char prog[320] = "", script[256] = "", comm[17] = "";
+	struct open_obs who = {.pid = ev->pid};
+	_cleanup_strv_free_ char **argv = NULL;
+	_cleanup_free_ char *cmd = NULL;
+	size_t n;
+
+	if (ev->pid > 0) {
+		opener_facts(m, ev->pid, &who, prog, sizeof(prog), script, sizeof(script));
+		if (proc_argv(ev->pid, &argv) >= 0)
+			cmd = strv_join(argv, " ");
+		(void)proc_comm(ev->pid, comm);
+	}
+	n = rules_match_write(
+	        &(struct write_obs){.pid = ev->pid,
+	                            .path = ev->path,
+	                            .added = ev->added,
+	                            .program = who.program,
+	                            .packaging = ev->pid > 0 && under_package_manager(ev->pid)},
+	        &m->rules, hits, RULES_MAX_HITS);
+	for (size_t i = 0; i < n && m->result != 1; i++) {
+		struct threat t;
+		char desc[512];
+
+		threat_from_hit(&t, &hits[i], desc, sizeof(desc));
+		t.kind = EVIDENCE_PROCESS;
+		t.ev.process.pid = ev->pid;
+		t.ev.process.command = cmd ? cmd : comm[0] ? comm : "?";
+		t.ev.process.user = "";
+		t.ev.process.pattern = ev->path;
+		t.ev.process.indicators[0] = hits[i].reason;
+		t.ev.process.indicators[1] =
+		        ev->pid ? "written (fanotify)"
+		                : "found changed by a rescan (replaced by a rename)";
+		t.ev.process.indicators[2] = ev->added;
+		respond(m, &t, ev->path, clock_mono_ns());
+	}
+}
+
+static bool on_file_event(const struct file_event *ev, void *u)
+{
+	struct monitor *m = u;
+
+	if (m->result == 1)
+		return true;
+	if (ev->pid > 0 && !pid_has(m, ev->pid) && cgroup_has_pid(&m->cg, ev->pid) != 1)
+		return true; /* not the container's (the host's editor on the workspace) */
+	if (ev->written) {
+		on_write(m, ev);
+		return true;
+	}
+	return on_open(m, ev);
+}
+
+static int on_filewatch(struct loop *l, int fd, uint32_t events, void *u)
+{
+	struct monitor *m = u;
+
+	if (filewatch_read(m->fw, on_file_event, m) < 0)
+		log_debug("monitor: reading the file watch failed, ignoring");
+	return 0;
+}
+
 static int on_sample(struct loop *l, int fd, uint32_t events, void *u)
 {
 	struct monitor *m = u;
 
+	window_expire(m, clock_mono_ns());
+	if (!spawning(m)) { /* a new baseline of forks the kernel refused */
+		m->pids_refusing = false;
+		(void)cgroup_pids_refused(&m->cg, &m->pids_refused);
+	}
+
 	sample_io(m);
 	if (m->result != 1 && m->diag_fd >= 0 && sockdiag_dump(m->diag_fd, on_conn, m) < 0)
 		log_debug("monitor: sock_diag dump failed, ignoring");
-	if (m->result != 1 && m->tick++ % DISK_EVERY == 0)
+	if (m->result != 1 && m->tick % DISK_EVERY == 0)
 		sample_disk(m);
+	if (m->result != 1 && m->tick % CPU_EVERY == CPU_EVERY / 2)
+		sample_cpu(m);
+	if (m->fw && m->tick % RESCAN_EVERY == RESCAN_EVERY - 1)
+		(void)filewatch_rescan(m->fw, on_file_event, m);
+	m->tick++;
 	return 0;
 }
 
@@ -655,6 +1179,7 @@ static int attach(struct monitor *m, struct coi_error *err)
 	if (st->status != INCUS_STATUS_RUNNING && st->status != INCUS_STATUS_FROZEN)
 		return coi_error_set(err, -ESRCH, "container '%s' is not running", m->o->container);
 	m->init_pid = (pid_t)st->pid;
+	m->init_userns = proc_userns(m->init_pid);
 	nic = incus_state_nic(st, "eth0");
 	if (m->rules.self4.s_addr == INADDR_ANY && nic && nic->ipv4)
 		(void)inet_pton(AF_INET, nic->ipv4, &m->rules.self4);
@@ -674,7 +1199,32 @@ static int attach(struct monitor *m, struct coi_error *err)
 	if (!m->pids)
 		return coi_error_oom(err);
 	pids_reseed(m);
+	if (progid_new(m->init_pid, &m->progid) < 0)
+		log_debug("monitor: cannot scan the container's programs, judging them by name");
+	else
+		log_debug("monitor: %zu shells and interpreters known by their binary",
+		          progid_known_count(m->progid));
 	return 0;
+}
+
+/* The file watch needs CAP_SYS_ADMIN (fanotify on another user's files); without it the
+ * command-line rules still see `cat ~/.ssh/id_rsa`, not a program that opens the key itself. */
+static void add_filewatch(struct monitor *m)
+{
+	char root[64];
+	bool perm = m->o->auto_pause_on_high || m->o->auto_kill_on_critical;
+	int r;
+
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)m->init_pid);
+	r = filewatch_open(root, "/workspace", perm, &m->fw);
+	if (r >= 0)
+		r = loop_add_fd(m->loop, filewatch_fd(m->fw), false, on_filewatch, m);
+	if (r < 0) {
+		log_debug("monitor: no file watch (%s), ignoring", strerror(-r));
+		m->fw = filewatch_free(m->fw);
+		return;
+	}
+	log_debug("monitor: %u file watch marks", filewatch_marks(m->fw));
 }
 
 static int add_sources(struct monitor *m, struct coi_error *err)
@@ -697,6 +1247,7 @@ static int add_sources(struct monitor *m, struct coi_error *err)
 		r = loop_add_fd(m->loop, fd, true, on_nflog, m);
 	if (r < 0)
 		log_debug("monitor: nflog group %u: %s, ignoring", o->nflog_group, strerror(-r));
+	add_filewatch(m);
 	if (sockdiag_open(m->init_pid, &m->diag_fd, &fd) < 0)
 		log_debug("monitor: sock_diag unavailable, ignoring");
 	else if (fd >= 0 && loop_add_fd(m->loop, fd, true, on_sock_destroy, m) < 0)
@@ -775,8 +1326,7 @@ static void raise_priority(void)
 
 int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 {
-	struct monitor m = {
-	        .o = o, .rules = o->rules, .diag_fd = -EBADF, .win_start_ns = clock_mono_ns()};
+	struct monitor m = {.o = o, .rules = o->rules, .diag_fd = -EBADF};
 	struct deadline *deadline = NULL;
 	struct proxyrec *proxy = NULL;
 	const struct proxyrec_opts po = {o->egress_fd, o->egress_pidfd, o->egress_read, o->alert,
@@ -796,6 +1346,8 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 		r = responder_new(o, m.audit, &m.cg, &m.resp) < 0 ? coi_error_oom(err) : 0;
 	if (r >= 0)
 		r = add_sources(&m, err);
+	if (r >= 0)
+		window_init(&m);
 	if (r >= 0 && o->max_duration_s)
 		r = deadline_new(o, m.audit, m.loop, false, &deadline, err);
 	if (r >= 0 && (r = proxyrec_new(&po, m.audit, respond_proxy, &m, m.loop, &proxy)) < 0)
@@ -821,5 +1373,7 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 		close(m.diag_fd);
 	free(m.pids);
 	free(m.scan);
+	progid_free(m.progid);
+	filewatch_free(m.fw);
 	return r;
 }

@@ -12,6 +12,7 @@
 #include <linux/netfilter/nfnetlink_log.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
 #include <sched.h>
@@ -252,15 +253,14 @@ static int nflog_attr(const struct nlattr *a, void *data)
 }
 
 static const char *const kind_prefixes[] = {
-        [NFLOG_DENY] = NFLOG_PREFIX,
-        [NFLOG_NEW] = NFLOG_PREFIX_NEW,
-        [NFLOG_DNS] = NFLOG_PREFIX_DNS,
+        [NFLOG_DENY] = NFLOG_PREFIX,      [NFLOG_NEW] = NFLOG_PREFIX_NEW,
+        [NFLOG_DNS] = NFLOG_PREFIX_DNS,   [NFLOG_BYTES] = NFLOG_PREFIX_BYTES,
+        [NFLOG_DNSX] = NFLOG_PREFIX_DNSX,
 };
 static const char *const kind_states[] = {
         [NFLOG_OTHER] = "REFUSED", /* the prefix of a policy that predates the kinds */
-        [NFLOG_DENY] = "REFUSED",
-        [NFLOG_NEW] = "NEW",
-        [NFLOG_DNS] = "DNS",
+        [NFLOG_DENY] = "REFUSED",  [NFLOG_NEW] = "NEW",  [NFLOG_DNS] = "DNS",
+        [NFLOG_BYTES] = "EGRESS",  [NFLOG_DNSX] = "DNS",
 };
 
 enum nflog_kind nflog_prefix_parse(const char *prefix, char *out, size_t size)
@@ -431,6 +431,21 @@ int sockdiag_parse(const void *buf, size_t len, int proto,
 			memcpy(&c.saddr.v4, &s6.s6_addr[12], 4);
 			memcpy(&c.daddr.v4, &d6.s6_addr[12], 4);
 		}
+		if (proto == IPPROTO_TCP) {
+			const struct nlattr *a;
+
+			/* tcp_info grows with kernels: take bytes_acked only when it is there */
+			mnl_attr_for_each(a, nlh,
+			                  sizeof(*m)) if (mnl_attr_get_type(a) == INET_DIAG_INFO &&
+			                                  mnl_attr_get_payload_len(a) >=
+			                                          offsetof(struct tcp_info,
+			                                                   tcpi_bytes_acked) +
+			                                                  8)
+			        memcpy(&c.bytes_acked,
+			               (const char *)mnl_attr_get_payload(a) +
+			                       offsetof(struct tcp_info, tcpi_bytes_acked),
+			               8);
+		}
 		if (proto == 0) {
 			const struct nlattr *a;
 
@@ -460,6 +475,7 @@ static int dump_one(int fd, int family, int proto,
 	                .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
 	        .req = {.sdiag_family = (uint8_t)family,
 	                .sdiag_protocol = (uint8_t)proto,
+	                .idiag_ext = proto == IPPROTO_TCP ? 1u << (INET_DIAG_INFO - 1) : 0,
 	                .idiag_states = ~(1u << 10)},
 	};
 	char buf[16384];

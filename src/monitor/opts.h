@@ -52,7 +52,8 @@ struct monitor_opts {
 	const char *sigma_dir;
 
 	/* Hooks; all may be NULL. remove_network runs before a CRITICAL stop. alert sees every
-	 * finding that is not a repeat (after its action); it is how the user hears of it. periodic
+	 * finding of WARNING or above that is not a repeat (after its action); it is how the user
+	 * hears of it (INFO records go to the audit log only). periodic
 	 * runs every periodic_s seconds (the allowlist refresh). */
 	int (*remove_network)(const char *container, void *userdata);
 	void (*alert)(const struct threat *t, void *userdata);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* procfs.c: facts from /proc/<pid> and the container's cgroup, read from the host. Every read is
  * capped; a process that vanished reads as -ENOENT, which callers expect all the time. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -86,40 +87,207 @@ static int read_status(pid_t pid, pid_t *ppid, uid_t *uid, char comm[17])
 	return 0;
 }
 
-/* Is the socket with this inode a TCP/UDP socket in pid's network namespace? */
-static bool inode_is_inet(pid_t pid, unsigned long inode)
+int proc_cpu(pid_t pid, double *ret_share, double *ret_seconds)
 {
-	static const char *const tables[] = {"tcp", "tcp6", "udp", "udp6"};
-	char needle[32];
+	char path[64], text[1024], up[64];
+	unsigned long long utime, stime, start;
+	const char *p;
+	double uptime, hz = (double)sysconf(_SC_CLK_TCK), age;
 
-	snprintf(needle, sizeof(needle), " %lu ", inode);
-	for (size_t i = 0; i < ELEMENTSOF(tables); i++) {
-		_cleanup_buf_ struct buf b = BUF_INIT(4u << 20);
-		char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small(path, text, sizeof(text)) < 0 ||
+	    read_small("/proc/uptime", up, sizeof(up)) < 0)
+		return -ENOENT;
+	p = strrchr(text, ')'); /* comm may hold spaces and parentheses */
+	if (!p ||
+	    sscanf(p + 2,
+	           "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d "
+	           "%*d %llu",
+	           &utime, &stime, &start) != 3 ||
+	    sscanf(up, "%lf", &uptime) != 1 || hz <= 0)
+		return -EBADMSG;
+	age = uptime - (double)start / hz;
+	*ret_seconds = age > 0 ? age : 0;
+	*ret_share = age > 0 ? ((double)(utime + stime) / hz) / age : 0;
+	return 0;
+}
 
-		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, tables[i]);
-		if (read_capped(path, &b) == 0 && b.len && strstr(buf_str(&b), needle))
-			return true;
+uint64_t proc_userns(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+int proc_parent(pid_t pid, pid_t *ret_ppid, char comm[17])
+{
+	return read_status(pid, ret_ppid, NULL, comm);
+}
+
+int proc_comm(pid_t pid, char comm[17])
+{
+	return read_status(pid, NULL, NULL, comm);
+}
+
+/* ---- sockets ------------------------------------------------------------------------------- */
+
+#define FDS_MAX   1024 /* descriptors looked at per process */
+#define SOCKS_MAX 64   /* socket inodes followed per process */
+
+static bool hex_addr(const char *hex, bool v6, uint8_t out[16])
+{
+	size_t words = v6 ? 4 : 1;
+
+	if (strlen(hex) != words * 8)
+		return false;
+	for (size_t w = 0; w < words; w++) {
+		char part[9];
+		uint32_t v;
+
+		memcpy(part, hex + w * 8, 8);
+		part[8] = 0;
+		v = (uint32_t)strtoul(part, NULL, 16);
+		memcpy(out + w * 4, &v, 4); /* the kernel prints each word in host order */
+	}
+	return true;
+}
+
+int proc_net_parse(const char *text, bool v6, bool (*cb)(const struct net_sock *s, void *userdata),
+                   void *userdata)
+{
+	int count = 0;
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		char la[33], ra[33];
+		unsigned lport, rport, state;
+		unsigned long inode;
+		struct net_sock s = {.v6 = v6};
+
+		if (sscanf(l,
+		           " %*u: %32[0-9A-Fa-f]:%x %32[0-9A-Fa-f]:%x %x %*s %*s %*s %*u %*u %lu",
+		           la, &lport, ra, &rport, &state, &inode) != 6)
+			continue; /* the header, or a line cut short */
+		if (!hex_addr(la, v6, s.laddr) || !hex_addr(ra, v6, s.raddr) || lport > 65535 ||
+		    rport > 65535)
+			continue;
+		s.lport = (uint16_t)lport;
+		s.rport = (uint16_t)rport;
+		s.state = state;
+		s.inode = inode;
+		count++;
+		if (cb(&s, userdata))
+			break;
+	}
+	return count;
+}
+
+bool net_sock_loopback(const struct net_sock *s)
+{
+	static const uint8_t v6lo[16] = {[15] = 1}, mapped[12] = {[10] = 0xff, [11] = 0xff};
+
+	if (!s->v6)
+		return s->raddr[0] == 127;
+	if (memcmp(s->raddr, v6lo, 16) == 0)
+		return true;
+	return memcmp(s->raddr, mapped, 12) == 0 && s->raddr[12] == 127;
+}
+
+void net_sock_peer(const struct net_sock *s, char *out, size_t size)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+
+	if (s->v6 && memcmp(s->raddr, mapped, 12) == 0)
+		inet_ntop(AF_INET, s->raddr + 12, a, sizeof(a));
+	else
+		inet_ntop(s->v6 ? AF_INET6 : AF_INET, s->raddr, a, sizeof(a));
+	snprintf(out, size, strchr(a, ':') ? "[%s]:%u" : "%s:%u", a, s->rport);
+}
+
+struct sock_find {
+	unsigned long inodes[SOCKS_MAX];
+	int fds[SOCKS_MAX];
+	bool done[SOCKS_MAX];
+	size_t n;
+	struct sock_facts *f;
+};
+
+static bool sock_found(const struct net_sock *s, void *u)
+{
+	struct sock_find *sf = u;
+
+	for (size_t i = 0; i < sf->n; i++) {
+		enum peer_kind k;
+
+		if (sf->done[i] || s->inode == 0 || sf->inodes[i] != s->inode)
+			continue; /* inode 0: a socket no longer open (TIME_WAIT) */
+		/* connected (a peer port) to an address off the loopback */
+		k = s->rport && !net_sock_loopback(s) ? PEER_REMOTE : PEER_LOCAL;
+		if (sf->fds[i] < 3)
+			sf->f->stdio[sf->fds[i]] = k;
+		if (k == PEER_REMOTE) {
+			sf->f->remote++;
+			if (!sf->f->peer[0] || sf->fds[i] < 3)
+				net_sock_peer(s, sf->f->peer, sizeof(sf->f->peer));
+		}
+		sf->done[i] = true; /* each once, whichever table lists it */
 	}
 	return false;
 }
 
-static bool stdio_inet(pid_t pid)
+/* The socket inodes among pid's descriptors. */
+static int socket_fds(pid_t pid, struct sock_find *sf)
 {
-	for (int fd = 0; fd <= 1; fd++) {
-		char path[64], link[64];
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	for (int i = 0; i < FDS_MAX && sf->n < SOCKS_MAX && (e = readdir(d)); i++) {
+		char link[64];
 		unsigned long inode;
 		ssize_t n;
 
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
-		n = readlink(path, link, sizeof(link) - 1);
+		if (e->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(d), e->d_name, link, sizeof(link) - 1);
 		if (n <= 0)
 			continue;
 		link[n] = 0;
-		if (sscanf(link, "socket:[%lu]", &inode) == 1 && inode_is_inet(pid, inode))
-			return true;
+		if (sscanf(link, "socket:[%lu]", &inode) == 1) {
+			sf->inodes[sf->n] = inode;
+			sf->fds[sf->n++] = atoi(e->d_name);
+		}
 	}
-	return false;
+	closedir(d);
+	return 0;
+}
+
+int proc_socks_read(pid_t pid, struct sock_facts *ret)
+{
+	static const char *const tables[] = {"tcp", "tcp6", "udp", "udp6"};
+	struct sock_facts f = {0};
+	struct sock_find sf = {.f = &f};
+	int r;
+
+	r = socket_fds(pid, &sf);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; sf.n && i < ELEMENTSOF(tables); i++) {
+		_cleanup_buf_ struct buf b = BUF_INIT(4u << 20);
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, tables[i]);
+		if (read_capped(path, &b) == 0 && b.len)
+			(void)proc_net_parse(buf_str(&b), i % 2 == 1, sock_found, &sf);
+	}
+	*ret = f;
+	return 0;
 }
 
 /* The uid as the container sees it, through the process's user namespace map. */
@@ -156,7 +324,7 @@ int proc_facts_read(pid_t pid, struct proc_facts *ret)
 	if (read_status(pid, &f.ppid, &f.uid, f.comm) < 0 && !f.argv)
 		return -ENOENT;
 	f.uid = uid_inside(pid, f.uid);
-	f.stdio_inet = stdio_inet(pid);
+	(void)proc_socks_read(pid, &f.socks);
 	p = f.ppid;
 	for (int depth = 0; depth < 3 && p > 1; depth++) {
 		char comm[17] = "";
@@ -364,6 +532,22 @@ int cgroup_pids(const struct cgroup_ref *cg, int (*cb)(pid_t pid, void *userdata
 	snprintf(dir, sizeof(dir), cg->v1 ? "/sys/fs/cgroup/pids%s" : "/sys/fs/cgroup%s", cg->root);
 	r = walk_procs(dir, 0, cb, userdata, &count);
 	return r < 0 ? r : count;
+}
+
+int cgroup_pids_refused(const struct cgroup_ref *cg, uint64_t *ret)
+{
+	char path[512], text[256], *p;
+
+	snprintf(path, sizeof(path),
+	         cg->v1 ? "/sys/fs/cgroup/pids%s/pids.events" : "/sys/fs/cgroup%s/pids.events",
+	         cg->root);
+	if (read_small(path, text, sizeof(text)) < 0)
+		return -ENOENT;
+	p = strstr(text, "max ");
+	if (!p)
+		return -EBADMSG;
+	*ret = strtoull(p + 4, NULL, 10);
+	return 0;
 }
 
 int cgroup_freeze(const struct cgroup_ref *cg)

@@ -227,7 +227,9 @@ int responder_handle(struct responder *r, struct threat *t, const char *key, uin
 	}
 	if (r->audit && audit_write(r->audit, t, &err) < 0)
 		log_debug("monitor: %s, ignoring", coi_error_message(&err));
-	if (o->alert && t->action != ACTION_DEDUPLICATED)
+	/* a record (INFO: a project's .env opened, a PATH line added to .bashrc) is for the
+	 * audit log, not the user's screen */
+	if (o->alert && t->action != ACTION_DEDUPLICATED && t->level >= THREAT_WARNING)
 		o->alert(t, o->userdata);
 	return t->action == ACTION_KILLED;
 }

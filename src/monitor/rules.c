@@ -316,16 +316,225 @@ static bool r_oneliner(const struct cmdline *cl, const struct rules_config *cfg,
 	return false;
 }
 
+/* ---- what the kernel says: sockets where a shell reads and writes ------------------------ */
+
+/* The class of p's program: by its binary when known, else by the name it was started as. */
+enum prog_class prog_class_of_name(const char *name)
+{
+	const char *base;
+
+	if (!name)
+		return PROG_OTHER;
+	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	base += base[0] == '-'; /* a login shell: "-bash" */
+	if (in_list(base, shells))
+		return PROG_SHELL;
+	return interp_of(base) != INTERP_NONE ? PROG_INTERP : PROG_OTHER;
+}
+
+static enum prog_class class_of(const struct proc_obs *p)
+{
+	if (p->cls != PROG_UNKNOWN)
+		return p->cls;
+	return prog_class_of_name(p->argv ? p->argv[0] : NULL);
+}
+
+static bool is_commander(enum prog_class c)
+{
+	return c == PROG_SHELL || c == PROG_INTERP;
+}
+
+static const char *prog_name(const struct proc_obs *p, const struct cmdline *cl)
+{
+	if (p->identity && *p->identity)
+		return p->identity;
+	return cl->n ? cmd_prog(&cl->cmds[0]) : "?";
+}
+
+/* Options of shells and interpreters that take the next word as their value. */
+static bool takes_value(const char *w, enum prog_class c)
+{
+	static const char *const shell_opts[] = {"-o",       "+o",          "-O", "+O",
+	                                         "--rcfile", "--init-file", NULL};
+	static const char *const interp_opts[] = {"-W",       "-X",       "-r", "--require",
+	                                          "--import", "--loader", NULL};
+
+	return in_list(w, c == PROG_SHELL ? shell_opts : interp_opts);
+}
+
+/* Does the program read its commands from standard input, as a shell or a REPL does (`sh`,
+ * `sh -i`, `bash -s`, `python3 -`), rather than from -c/-e code or a script file? */
+static bool reads_commands(const struct proc_obs *p, enum prog_class c)
+{
+	if (!p->argv || !p->argv[0])
+		return false;
+	for (size_t i = 1; p->argv[i]; i++) {
+		const char *w = p->argv[i];
+
+		if (strcmp(w, "-") == 0 || strcmp(w, "-s") == 0 || strcmp(w, "--") == 0)
+			return strcmp(w, "--") != 0 || !p->argv[i + 1];
+		if (w[0] != '-' && w[0] != '+')
+			return false; /* a script file, or a command word */
+		if (w[1] != '-' && strpbrk(w + 1, c == PROG_SHELL ? "c" : "cemEp"))
+			return false; /* -c CODE, perl -e, node -e/-p, python -m (below) */
+		if (strcmp(w, "-m") == 0 || strncmp(w, "--eval", 6) == 0 ||
+		    strncmp(w, "--print", 7) == 0)
+			return false;
+		if (takes_value(w, c) && p->argv[i + 1])
+			i++;
+	}
+	return true;
+}
+
+bool rules_own_code(char *const *argv, const char *cwd)
+{
+	static const char *const writable[] = {"/tmp/",  "/var/tmp/", "/dev/shm/",  "/workspace",
+	                                       "/home/", "/root/",    "/run/user/", NULL};
+	const char *script = NULL;
+
+	if (!argv || !argv[0])
+		return false;
+	for (size_t i = 1; argv[i] && !script; i++) {
+		const char *w = argv[i];
+
+		if (strcmp(w, "-m") == 0)
+			return false; /* an installed module */
+		if (strcmp(w, "-") == 0 || (w[0] == '-' && w[1] != '-' && strpbrk(w + 1, "ceE")))
+			return true; /* inline code, or its input */
+		if (w[0] == '-') {
+			if (takes_value(w, PROG_INTERP) && argv[i + 1])
+				i++;
+			continue;
+		}
+		script = w;
+	}
+	if (!script)
+		return true; /* a REPL reading its input */
+	if (script[0] != '/')
+		script = cwd ? cwd : "/";
+	for (size_t i = 0; writable[i]; i++)
+		if (strncmp(script, writable[i], strlen(writable[i])) == 0)
+			return true;
+	return false;
+}
+
+static const char *const stdio_names[] = {"stdin", "stdout", "stderr"};
+
+/* A program that reads its standard input from a connection to another machine is a reverse
+ * (or bind) shell, or an implant's, whatever its name: nothing an agent runs takes its input
+ * from the network through its standard streams. A shell or interpreter with a socket on any of
+ * them is one too (on the loopback, the attacker's relay may run inside). */
 static bool r_stdio(const struct proc_obs *p, const struct cmdline *cl, struct rule_hit *h)
 {
-	const char *prog;
+	enum prog_class c = class_of(p);
 
-	if (!p->stdio_inet || cl->n == 0)
-		return false;
-	prog = cmd_prog(&cl->cmds[0]);
-	if (in_list(prog, shells) || interp_of(prog) != INTERP_NONE)
-		return hitf(h, "standard input/output is a network socket", "%s <socket>", prog);
+	for (int fd = 0; fd < 3; fd++) {
+		enum peer_kind k = p->socks.stdio[fd];
+
+		if ((fd == 0 && k == PEER_REMOTE) || (k != PEER_NONE && is_commander(c)))
+			return hitf(
+			        h,
+			        is_commander(c)
+			                ? "a shell's standard input/output is a network socket"
+			                : "its standard input is a connection to another machine",
+			        "%s %s=%s", prog_name(p, cl), stdio_names[fd],
+			        p->socks.peer[0] ? p->socks.peer : "<socket>");
+	}
 	return false;
+}
+
+/* The process that started p is a shell or an interpreter holding a connection. */
+static bool parent_commander_connected(const struct proc_obs *p)
+{
+	enum prog_class pc = p->parent_obs.cls;
+
+	if (pc == PROG_UNKNOWN)
+		pc = prog_class_of_name(p->parent_obs.comm);
+	return p->parent_obs.socks.remote > 0 && is_commander(pc);
+}
+
+/* A shell that holds a connection and runs each command with its output sent into it (`exec
+ * 5<>/dev/tcp/...; while read l <&5; do $l >&5; done`): a reverse shell whose commands come
+ * one at a time. */
+static bool r_fdloop(const struct proc_obs *p, const struct cmdline *cl, struct rule_hit *h)
+{
+	if ((p->socks.stdio[1] != PEER_REMOTE && p->socks.stdio[2] != PEER_REMOTE) ||
+	    !parent_commander_connected(p))
+		return false;
+	return hitf(h, "a shell holding a connection runs commands whose output goes into it",
+	            "%s<%s stdout=%s", prog_name(p, cl),
+	            p->parent_obs.comm ? p->parent_obs.comm : "?", p->socks.peer);
+}
+
+/* Output written straight into a connection (`cat file >/dev/tcp/host/port`): data leaving
+ * outside any client program. git's pack-objects does the same for a push over git://. */
+static bool r_stdout(const struct proc_obs *p, const struct cmdline *cl, struct rule_hit *h)
+{
+	const char *id = p->identity ? p->identity : "";
+
+	if (p->socks.stdio[1] != PEER_REMOTE && p->socks.stdio[2] != PEER_REMOTE)
+		return false;
+	if (is_commander(class_of(p)) || p->socks.stdio[0] == PEER_REMOTE ||
+	    parent_commander_connected(p) ||
+	    (strncmp(id, "git", 3) == 0 && (!id[3] || id[3] == ',')))
+		return false; /* the rule above, or git's own push */
+	return hitf(h, "its output goes straight into a connection to another machine",
+	            "%s stdout=%s", prog_name(p, cl), p->socks.peer);
+}
+
+/* A shell or interpreter that starts out holding a connection (`exec 3<>/dev/tcp/...; exec
+ * sh`, or an implant that connects, then execs a shell on another descriptor). */
+static bool r_sockfd(const struct proc_obs *p, const struct cmdline *cl, struct rule_hit *h)
+{
+	if (!is_commander(class_of(p)) || p->socks.remote == 0)
+		return false;
+	return hitf(h, "a shell starts holding a network connection", "%s fd=%s", prog_name(p, cl),
+	            p->socks.peer);
+}
+
+/* A shell started by a process whose standard streams are a connection (python's
+ * `os.dup2(s.fileno(), 0..2); pty.spawn("sh")`). */
+static bool r_parent_stdio(const struct proc_obs *p, const struct cmdline *cl, struct rule_hit *h)
+{
+	const struct sock_facts *ps = &p->parent_obs.socks;
+
+	if (!is_commander(class_of(p)) ||
+	    (ps->stdio[0] != PEER_REMOTE && ps->stdio[1] != PEER_REMOTE))
+		return false;
+	return hitf(h, "its parent's standard input/output is a connection to another machine",
+	            "%s<%s %s", prog_name(p, cl), p->parent_obs.comm ? p->parent_obs.comm : "?",
+	            ps->peer);
+}
+
+/* Connect, then exec: a shell or interpreter that reads commands from its input, started by a
+ * process that holds a connection to another machine, is that process relaying commands from
+ * the network (python's socket + subprocess.Popen(["sh"], stdin=PIPE, ...)). HIGH, not
+ * CRITICAL: an agent that keeps one shell fed through a pipe while it talks to its model looks
+ * the same (the agents coi ships run each command with -c). */
+static bool r_relay(const struct proc_obs *p, const struct cmdline *cl, struct rule_hit *h)
+{
+	enum prog_class c = class_of(p);
+
+	if (!is_commander(c) || p->parent_obs.socks.remote == 0 || !reads_commands(p, c))
+		return false;
+	return hitf(h, "a process connected to another machine starts a shell that reads its input",
+	            "%s<%s %s", prog_name(p, cl), p->parent_obs.comm ? p->parent_obs.comm : "?",
+	            p->parent_obs.socks.peer);
+}
+
+/* The same, one command at a time: a script of the session's own (in /tmp, the workspace, a
+ * home, or -c code) that holds a connection to another machine runs `sh -c CMD` (python's
+ * subprocess.run(cmd, shell=True) on what the socket said). The agent itself, an installed
+ * program, does the same with its model's connection and is not judged by this. */
+static bool r_cmdrelay(const struct proc_obs *p, const struct cmdline *cl, struct rule_hit *h)
+{
+	if (class_of(p) != PROG_SHELL || p->parent_obs.socks.remote == 0 ||
+	    p->parent_obs.cls != PROG_INTERP || !p->parent_obs.own_code ||
+	    reads_commands(p, PROG_SHELL))
+		return false;
+	return hitf(h, "a script connected to another machine runs shell commands", "%s<%s %s",
+	            prog_name(p, cl), p->parent_obs.comm ? p->parent_obs.comm : "?",
+	            p->parent_obs.socks.peer);
 }
 
 static bool r_powershell(const struct cmdline *cl, struct rule_hit *h)
@@ -341,6 +550,40 @@ static bool r_powershell(const struct cmdline *cl, struct rule_hit *h)
 				return hit(h, "powershell System.Net.Sockets",
 				           "powershell opens a raw socket");
 	}
+	return false;
+}
+
+/* ---- escape probes ------------------------------------------------------------------------ */
+
+/* Programs that reach for the kernel past the container: mounts, namespaces, modules, devices,
+ * capabilities. Coi's seccomp filter and Incus' refuse what matters; the attempt is the sign. */
+static bool r_escape(const struct proc_obs *p, const struct cmdline *cl, struct rule_hit *h)
+{
+	static const char *const always[] = {"umount",     "unshare",     "nsenter",  "chroot",
+	                                     "pivot_root", "switch_root", "insmod",   "rmmod",
+	                                     "kexec",      "debugfs",     "capsh",    "setcap",
+	                                     "bpftool",    "losetup",     "modprobe", NULL};
+
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct simple_cmd *c = &cl->cmds[i];
+		const char *prog = cmd_prog(c);
+		size_t n = strv_length(c->argv);
+
+		/* `mount` alone lists the mounts; `mknod NAME p` makes a fifo */
+		if ((in_list(prog, always) && n > 1 &&
+		     !(strcmp(prog, "modprobe") == 0 && strcmp(c->argv[1], "--help") == 0)) ||
+		    (strcmp(prog, "mount") == 0 && n > 1 && strcmp(c->argv[1], "-l") != 0 &&
+		     strcmp(c->argv[1], "--help") != 0) ||
+		    (strcmp(prog, "mknod") == 0 && n > 2 && strcmp(c->argv[n - 1], "p") != 0 &&
+		     strcmp(c->argv[2], "p") != 0))
+			return hitf(h,
+			            "a program reaches past the container (mounts, namespaces, "
+			            "modules, devices)",
+			            "%s %s", prog, c->argv[1]);
+	}
+	if (p->own_userns)
+		return hitf(h, "a process runs in a user namespace of its own", "%s <userns>",
+		            prog_name(p, cl));
 	return false;
 }
 
@@ -626,6 +869,345 @@ static bool r_cred_search(const struct cmdline *cl, struct rule_hit *h)
 	return false;
 }
 
+/* ---- credential files opened (fanotify) -------------------------------------------------- */
+
+/* Which files hold secrets, and which programs are theirs: ssh reads a private key, git's
+ * credential helper .git-credentials, sudo /etc/shadow. Anything else opening them is reading
+ * what it has no business reading, whatever its name or command line (a copy of cat named ssh
+ * is not ssh: progid knows the owners by their binaries). */
+struct cred_spec {
+	const char *where; /* a substring of the path, or with a leading '=' the basename's start */
+	const char
+	        *names; /* with a directory pattern: the basenames that count ("a|b"); NULL: all */
+	enum cred_file kind;
+	const char *owners; /* "a|b|c" */
+};
+
+#define SSH_OWNERS "ssh|scp|sftp|ssh-add|ssh-keygen|ssh-agent|sshd|ssh-keysign"
+#define GIT_OWNERS "git|git-credential-store|git-credential-cache|git-remote-http|git-remote-https"
+#define SHADOW_OWNERS                                                                 \
+	"sudo|su|login|passwd|chpasswd|chage|unix_chkpwd|usermod|useradd|userdel|"    \
+	"groupadd|groupmod|groupdel|gpasswd|newgrp|pwck|grpck|pwconv|vipw|sshd|cron|" \
+	"systemd-sysusers"
+/* The owners that are scripts run by an interpreter: known by the script, or the title it sets
+ * itself. Every other owner must be its binary. */
+#define SCRIPT_OWNERS                                                              \
+	"aws|aws_completer|gcloud|gcloud.py|gsutil|bq|az|azure.cli|npm|npx|"       \
+	"npm-cli.js|npx-cli.js|yarn|pnpm|corepack|claude|gemini|codex|twine|flit|" \
+	"poetry|hatch"
+#define FIREFOX      "firefox|firefox-esr|firefox-bin"
+#define CHROME       "chrome|google-chrome|chromium|chromium-browser|brave|brave-browser"
+#define CHROME_FILES "Login Data|Cookies|Web Data|Local State"
+
+/* clang-format off */
+static const struct cred_spec cred_specs[] = {
+	{ "/.ssh/",                      NULL, CRED_FILE_NONE, NULL }, /* resolved below */
+	{ "/etc/ssh/ssh_host_",          NULL, CRED_FILE_STRONG, "sshd|ssh-keygen|ssh-keysign" },
+	{ "/.git-credentials",           NULL, CRED_FILE_STRONG, GIT_OWNERS },
+	{ "/.config/git/credentials",    NULL, CRED_FILE_STRONG, GIT_OWNERS },
+	{ "/.aws/credentials",           NULL, CRED_FILE_STRONG, "aws|aws_completer" },
+	{ "/.aws/sso/cache/",            NULL, CRED_FILE_STRONG, "aws" },
+	{ "/.config/gcloud/",            NULL, CRED_FILE_STRONG, "gcloud|gcloud.py|gsutil|bq" },
+	{ "/.azure/",                    NULL, CRED_FILE_STRONG, "az|azure.cli" },
+	{ "/.kube/config",               NULL, CRED_FILE_STRONG, "kubectl|helm|k9s|kubectx|kubens|minikube|kind" },
+	{ "/.docker/config.json",        NULL, CRED_FILE_STRONG, "docker|docker-credential-pass|docker-credential-secretservice|podman|skopeo|crane|buildah" },
+	{ "/.gnupg/private-keys-v1.d/",  NULL, CRED_FILE_STRONG, "gpg|gpg2|gpg-agent|gpgsm" },
+	{ "/.gnupg/secring.gpg",         NULL, CRED_FILE_STRONG, "gpg|gpg2|gpg-agent" },
+	{ "/.config/gh/hosts.yml",       NULL, CRED_FILE_STRONG, "gh" },
+	{ "/.claude/.credentials.json",  NULL, CRED_FILE_STRONG, "claude" },
+	{ "/.codex/auth.json",           NULL, CRED_FILE_STRONG, "codex" },
+	{ "/.local/share/opencode/auth.json", NULL, CRED_FILE_STRONG, "opencode" },
+	{ "/.gemini/oauth_creds.json",   NULL, CRED_FILE_STRONG, "gemini" },
+	{ "/.vault-token",               NULL, CRED_FILE_STRONG, "vault" },
+	{ "/.netrc",                     NULL, CRED_FILE_STRONG, "curl|wget|git-remote-http|git-remote-https|ftp|lftp" },
+	{ "/.password-store/",           NULL, CRED_FILE_STRONG, "pass|gpg|gpg2" },
+	{ "/.local/share/keyrings/",     NULL, CRED_FILE_STRONG, "gnome-keyring-daemon|secret-tool" },
+	{ "/etc/shadow",                 NULL, CRED_FILE_STRONG, SHADOW_OWNERS },
+	{ "/etc/gshadow",                NULL, CRED_FILE_STRONG, SHADOW_OWNERS },
+	{ "/.mozilla/firefox/",          "logins.json|key4.db|key3.db|cookies.sqlite|signons.sqlite|cert9.db", CRED_FILE_STRONG, FIREFOX },
+	{ "/.config/google-chrome/",     CHROME_FILES, CRED_FILE_STRONG, CHROME },
+	{ "/.config/chromium/",          CHROME_FILES, CRED_FILE_STRONG, CHROME },
+	{ "/.config/BraveSoftware/",     CHROME_FILES, CRED_FILE_STRONG, CHROME },
+	{ "=id_rsa",                     NULL, CRED_FILE_STRONG, SSH_OWNERS },
+	{ "=id_dsa",                     NULL, CRED_FILE_STRONG, SSH_OWNERS },
+	{ "=id_ecdsa",                   NULL, CRED_FILE_STRONG, SSH_OWNERS },
+	{ "=id_ed25519",                 NULL, CRED_FILE_STRONG, SSH_OWNERS },
+	{ "/.npmrc",                     NULL, CRED_FILE_WEAK, "npm|npx|yarn|pnpm|npm-cli.js|npx-cli.js|corepack" },
+	{ "/.pypirc",                    NULL, CRED_FILE_WEAK, "twine|flit|poetry|hatch" },
+	{ "/.pgpass",                    NULL, CRED_FILE_WEAK, "psql|pg_dump|pg_dumpall|pg_restore" },
+};
+/* clang-format on */
+
+static bool in_bars(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && (p[n] == '|' || p[n] == 0))
+			return true;
+	return false;
+}
+
+static bool is_pub(const char *base)
+{
+	size_t n = strlen(base);
+
+	return n > 4 && strcmp(base + n - 4, ".pub") == 0;
+}
+
+/* The spec path falls under, or NULL. In ~/.ssh, everything but the public parts (config,
+ * known_hosts, authorized_keys, *.pub) is a private key, whatever it is called. */
+static const struct cred_spec *cred_spec_of(const char *path, enum cred_file *ret_kind)
+{
+	static const struct cred_spec ssh_dir = {"/.ssh/", NULL, CRED_FILE_STRONG, SSH_OWNERS};
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	for (size_t i = 0; i < ELEMENTSOF(cred_specs); i++) {
+		const struct cred_spec *c = &cred_specs[i];
+		bool at = c->where[0] == '='
+		                  ? strncmp(base, c->where + 1, strlen(c->where + 1)) == 0
+		                  : strstr(path, c->where) != NULL;
+
+		if (!at || (c->names && !in_bars(c->names, base)))
+			continue;
+		if (i == 0) { /* ~/.ssh */
+			static const char *const public[] = {"config",
+			                                     "known_hosts",
+			                                     "known_hosts.old",
+			                                     "authorized_keys",
+			                                     "authorized_keys2",
+			                                     "environment",
+			                                     NULL};
+
+			if (strchr(strstr(path, "/.ssh/") + 6, '/') || in_list(base, public) ||
+			    is_pub(base) || !*base)
+				return NULL;
+			*ret_kind = CRED_FILE_STRONG;
+			return &ssh_dir;
+		}
+		if (c->where[0] == '=' && is_pub(base))
+			return NULL;
+		*ret_kind = c->kind;
+		return c;
+	}
+	return NULL;
+}
+
+enum cred_file rules_cred_file(const char *path)
+{
+	const char *base = path && strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	enum cred_file k = CRED_FILE_NONE;
+
+	if (!path)
+		return k;
+	if (cred_spec_of(path, &k))
+		return k;
+	if (strcmp(base, ".env") == 0 || strcmp(base, ".envrc") == 0 ||
+	    (strncmp(base, ".env.", 5) == 0 &&
+	     !contains(base + 4,
+	               (const char *const[]){".example", ".sample", ".template", ".dist",
+	                                     ".defaults", NULL},
+	               false, NULL)))
+		return CRED_FILE_ENV;
+	return CRED_FILE_NONE;
+}
+
+bool rules_cred_owner_name(const char *name)
+{
+	for (size_t i = 0; name && *name && i < ELEMENTSOF(cred_specs); i++)
+		if (cred_specs[i].owners && in_bars(cred_specs[i].owners, name))
+			return true;
+	return name && in_bars(SSH_OWNERS, name);
+}
+
+/* Keys, tokens and cloud credentials opened by a program they do not belong to: HIGH (with
+ * pausing on, the open itself is refused: the watch holds it until this decides). Token files of
+ * package managers: WARNING. A project's .env opened by anything: a record (INFO), as tools
+ * read whole project trees and an app reads its own .env all day. */
+size_t rules_match_open(const struct open_obs *o, const struct rules_config *cfg,
+                        struct rule_hit *hits, size_t max)
+{
+	enum cred_file kind = CRED_FILE_NONE;
+	const struct cred_spec *c;
+	const char *who = o->program ? o->program : o->comm ? o->comm : "?";
+
+	(void)cfg;
+	if (max == 0 || !o->path)
+		return 0;
+	c = cred_spec_of(o->path, &kind);
+	if (!c) {
+		if (rules_cred_file(o->path) != CRED_FILE_ENV)
+			return 0;
+		hits[0] = (struct rule_hit){.rule = rules_find("cred-open-env"),
+		                            .level = THREAT_INFO};
+		hitf(&hits[0], "a project's secrets file is opened", "%s by %s", o->path, who);
+		return 1;
+	}
+	if ((o->program && in_bars(c->owners, o->program)) ||
+	    (o->script && in_bars(c->owners, o->script) && in_bars(SCRIPT_OWNERS, o->script)))
+		return 0;
+	/* /etc/shadow: libc's getspnam() reads it for root's perl, PAM and the package
+	 * manager's scripts (debconf asks getpwnam as root) */
+	if (c->owners && strcmp(c->owners, SHADOW_OWNERS) == 0 && (o->packaging || o->installed))
+		return 0;
+	hits[0] = (struct rule_hit){
+	        .rule = rules_find(kind == CRED_FILE_STRONG ? "cred-open" : "cred-open-secrets")};
+	hits[0].level = hits[0].rule->level;
+	hitf(&hits[0], "a credential file is opened by a program it does not belong to",
+	     "%s by %s%s%s", o->path, who, o->script ? " " : "", o->script ? o->script : "");
+	return 1;
+}
+
+/* ---- persistence (fanotify writes) ------------------------------------------------------- */
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Does path lie directly in dir ("/etc/cron.d" holds "/etc/cron.d/x", not deeper)? */
+static bool directly_in(const char *path, const char *dir)
+{
+	const char *p = strstr(path, dir);
+
+	return p && p[strlen(dir)] == '/' && p[strlen(dir) + 1] &&
+	       !strchr(p + strlen(dir) + 1, '/');
+}
+
+enum persist_kind rules_persist_file(const char *path)
+{
+	static const char *const startup[] = {
+	        ".bashrc", ".profile",  ".bash_profile", ".bash_login", ".bash_logout",
+	        ".zshrc",  ".zprofile", ".zshenv",       ".zlogin",     NULL};
+	static const char *const schedule_dirs[] = {
+	        "/etc/cron.d",         "/etc/cron.hourly",
+	        "/etc/cron.daily",     "/var/spool/cron/crontabs",
+	        "/etc/systemd/system", "/.config/systemd/user",
+	        "/.config/autostart",  NULL};
+	const char *base;
+
+	if (!path || !(base = strrchr(path, '/')))
+		return PERSIST_NONE;
+	base++;
+	if (strcmp(path, "/etc/ld.so.preload") == 0 || directly_in(path, "/etc/ld.so.conf.d"))
+		return PERSIST_LOADER;
+	if (ends_with(path, "/.ssh/authorized_keys") || ends_with(path, "/.ssh/authorized_keys2") ||
+	    strcmp(path, "/etc/sudoers") == 0 || directly_in(path, "/etc/sudoers.d"))
+		return PERSIST_ACCESS;
+	if (strcmp(path, "/etc/crontab") == 0 || strcmp(path, "/etc/rc.local") == 0)
+		return PERSIST_SCHEDULE;
+	for (size_t i = 0; schedule_dirs[i]; i++)
+		if (directly_in(path, schedule_dirs[i]))
+			return PERSIST_SCHEDULE;
+	if (strcmp(path, "/etc/profile") == 0 || strcmp(path, "/etc/bash.bashrc") == 0 ||
+	    strcmp(path, "/etc/environment") == 0 || directly_in(path, "/etc/profile.d") ||
+	    ends_with(path, "/.config/fish/config.fish") || ends_with(path, "/.ssh/rc"))
+		return PERSIST_STARTUP;
+	/* a home's own startup files: /root/.bashrc, /home/<user>/.profile */
+	if (in_list(base, startup) &&
+	    (strncmp(path, "/root/", 6) == 0 ||
+	     (strncmp(path, "/home/", 6) == 0 && strchr(path + 6, '/') == base - 1)))
+		return PERSIST_STARTUP;
+	return PERSIST_NONE;
+}
+
+/* A line judged as the shell will run it. */
+static bool line_attacks(const char *line, struct rule_hit *h)
+{
+	char *argv[] = {"sh", "-c", (char *)line, NULL};
+	struct rule_hit hits[RULES_MAX_HITS];
+	struct rules_config cfg;
+	size_t k;
+
+	rules_config_default(&cfg);
+	k = rules_match_process(&(struct proc_obs){.argv = argv}, &cfg, hits, RULES_MAX_HITS);
+	for (size_t i = 0; i < k; i++)
+		if (hits[i].level >= THREAT_HIGH) {
+			hitf(h, "a line added to a file that runs later attacks", "%s (%s)", line,
+			     hits[i].rule->id);
+			return true;
+		}
+	return false;
+}
+
+/* Each added line judged as it will run: as a shell line, as a unit's Exec*= command, and
+ * without a cron schedule in front ("m h dom mon dow [user] cmd", "@reboot cmd"). */
+static bool planted(const char *added, struct rule_hit *h)
+{
+	const char *l = added;
+
+	for (int lines = 0; l && *l && lines < 64; lines++, l = strchrnul(l, '\n'), l += !!*l) {
+		size_t n = strcspn(l, "\n");
+		char line[RULE_TEXT_MAX * 4];
+		const char *p = line;
+
+		if (n == 0 || l[strspn(l, " \t")] == '#')
+			continue;
+		snprintf(line, sizeof(line), "%.*s", (int)n, l);
+		if (line_attacks(line, h))
+			return true;
+		if (strncmp(line, "Exec", 4) == 0 && strchr(line, '='))
+			if (line_attacks(strchr(line, '=') + 1 + (strchr(line, '=')[1] == '-'), h))
+				return true;
+		for (int field = 1; field <= 6 && *p; field++) {
+			p += strcspn(p, " \t");
+			p += strspn(p, " \t");
+			if ((field == 1 && line[0] == '@') || field >= 5)
+				if (*p && line_attacks(p, h))
+					return true;
+		}
+	}
+	return false;
+}
+
+/* Package managers write the system's own cron jobs and units. */
+static bool is_packager(const char *program)
+{
+	static const char *const pm[] = {"dpkg",
+	                                 "apt",
+	                                 "apt-get",
+	                                 "aptitude",
+	                                 "ucf",
+	                                 "update-alternatives",
+	                                 "deb-systemd-helper",
+	                                 NULL};
+
+	return program && in_list(program, pm);
+}
+
+size_t rules_match_write(const struct write_obs *o, const struct rules_config *cfg,
+                         struct rule_hit *hits, size_t max)
+{
+	enum persist_kind k = rules_persist_file(o->path);
+	static const char *const ids[] = {[PERSIST_STARTUP] = "persist-startup",
+	                                  [PERSIST_SCHEDULE] = "persist-schedule",
+	                                  [PERSIST_ACCESS] = "persist-access",
+	                                  [PERSIST_LOADER] = "persist-preload"};
+	char first[RULE_TEXT_MAX];
+
+	(void)cfg;
+	if (max == 0 || k == PERSIST_NONE || !o->added || !*o->added)
+		return 0;
+	hits[0] = (struct rule_hit){.rule = rules_find("persist-backdoor")};
+	if (planted(o->added, &hits[0])) {
+		hits[0].level = THREAT_HIGH;
+		return 1;
+	}
+	hits[0] = (struct rule_hit){.rule = rules_find(ids[k])};
+	hits[0].level = is_packager(o->program) || o->packaging ? THREAT_INFO : hits[0].rule->level;
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(o->added, "\n"), o->added);
+	hitf(&hits[0],
+	     k == PERSIST_STARTUP    ? "a shell startup file changed"
+	     : k == PERSIST_SCHEDULE ? "a scheduled task or service was added"
+	     : k == PERSIST_ACCESS   ? "who may log in or use sudo changed"
+	                             : "a library is preloaded into every program",
+	     "%s: %s%s", o->path, first,
+	     strchr(o->added, '\n') && strchr(o->added, '\n')[1] ? " ..." : "");
+	return 1;
+}
+
 /* ---- the table ----------------------------------------------------------------------------- */
 
 #define ADAPT(name, call)                                                    \
@@ -642,7 +1224,14 @@ ADAPT(m_pipe, r_pipe(cl, h))
 ADAPT(m_socat, r_socat(cl, h))
 ADAPT(m_oneliner, r_oneliner(cl, cfg, h))
 ADAPT(m_stdio, r_stdio(p, cl, h))
+ADAPT(m_stdout, r_stdout(p, cl, h))
+ADAPT(m_fdloop, r_fdloop(p, cl, h))
+ADAPT(m_sockfd, r_sockfd(p, cl, h))
+ADAPT(m_parent_stdio, r_parent_stdio(p, cl, h))
+ADAPT(m_relay, r_relay(p, cl, h))
+ADAPT(m_cmdrelay, r_cmdrelay(p, cl, h))
 ADAPT(m_powershell, r_powershell(cl, h))
+ADAPT(m_escape, r_escape(p, cl, h))
 ADAPT(m_proc_environ, r_proc_environ(cl, h))
 ADAPT(m_env_dump_grep, r_env_dump_grep(cl, h))
 ADAPT(m_env_secret_read, r_env_secret_read(cl, h))
@@ -658,22 +1247,41 @@ static const struct rule table[] = {
 	{ "revshell-socat",      THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_socat },
 	{ "revshell-oneliner",   THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_oneliner },
 	{ "revshell-stdio",      THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_stdio },
+	{ "net-stdout",          THREAT_WARNING,  "network",     "Data written straight into a connection", RULE_PROCESS, m_stdout },
+	{ "revshell-fdloop",     THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_fdloop },
+	{ "revshell-sockfd",     THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_sockfd },
+	{ "revshell-parent",     THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_parent_stdio },
+	{ "revshell-relay",      THREAT_HIGH,     "process",     "Reverse shell detected", RULE_PROCESS, m_relay },
+	{ "revshell-cmdrelay",   THREAT_HIGH,     "process",     "Reverse shell detected", RULE_PROCESS, m_cmdrelay },
 	{ "revshell-powershell", THREAT_CRITICAL, "process",     "Reverse shell detected", RULE_PROCESS, m_powershell },
+	{ "escape-probe",        THREAT_WARNING,  "escape",      "Container escape probe", RULE_PROCESS, m_escape },
 	{ "env-proc-environ",    THREAT_HIGH,     "environment", "Process environment read detected", RULE_PROCESS, m_proc_environ },
 	{ "env-dump-grep",       THREAT_WARNING,  "environment", "Environment variable scanning detected", RULE_PROCESS, m_env_dump_grep },
 	{ "env-secret-read",     THREAT_WARNING,  "environment", "Environment variable scanning detected", RULE_PROCESS, m_env_secret_read },
 	{ "cred-file-read",      THREAT_HIGH,     "credential_access", "Credential file access detected", RULE_PROCESS, m_cred_strong },
 	{ "cred-secrets-read",   THREAT_WARNING,  "credential_access", "Secrets file access detected", RULE_PROCESS, m_cred_weak },
+	{ "cred-open",           THREAT_HIGH,     "credential_access", "Credential file access detected", RULE_FILE, NULL },
+	{ "cred-open-secrets",   THREAT_WARNING,  "credential_access", "Secrets file access detected", RULE_FILE, NULL },
+	{ "cred-open-env",       THREAT_INFO,     "credential_access", "Secrets file opened", RULE_FILE, NULL },
+	{ "persist-backdoor",    THREAT_HIGH,     "persistence", "Backdoor planted in a file that runs later", RULE_FILE, NULL },
+	{ "persist-preload",     THREAT_HIGH,     "persistence", "Library preload configured", RULE_FILE, NULL },
+	{ "persist-schedule",    THREAT_WARNING,  "persistence", "Scheduled task or service added", RULE_FILE, NULL },
+	{ "persist-access",      THREAT_WARNING,  "persistence", "Login access changed", RULE_FILE, NULL },
+	{ "persist-startup",     THREAT_INFO,     "persistence", "Shell startup file changed", RULE_FILE, NULL },
 	{ "cred-search",         THREAT_WARNING,  "credential_access", "Credential search detected", RULE_PROCESS, m_cred_search },
 	{ "net-metadata",        THREAT_CRITICAL, "network",     "Unexpected network connection", RULE_CONNECTION, NULL },
 	{ "net-c2-port",         THREAT_CRITICAL, "network",     "Unexpected network connection", RULE_CONNECTION, NULL },
 	{ "net-private",         THREAT_HIGH,     "network",     "Unexpected network connection", RULE_CONNECTION, NULL },
 	{ "net-refused",         THREAT_WARNING,  "network",     "Connection to a refused destination", RULE_CONNECTION, NULL },
-	{ "io-read",             THREAT_HIGH,     "filesystem",  "Large workspace read detected", RULE_IO, NULL },
-	{ "io-write",            THREAT_HIGH,     "filesystem",  "Large workspace write detected", RULE_IO, NULL },
-	{ "proc-count",          THREAT_CRITICAL, "process",     "Process count spike detected", RULE_PROC_COUNT, NULL },
-	{ "proc-spawn",          THREAT_CRITICAL, "process",     "Process spawn rate spike detected", RULE_PROC_COUNT, NULL },
+	{ "io-read",             THREAT_INFO,     "filesystem",  "Large workspace read detected", RULE_IO, NULL },
+	{ "io-write",            THREAT_INFO,     "filesystem",  "Large workspace write detected", RULE_IO, NULL },
+	{ "proc-count",          THREAT_WARNING,  "process",     "Process count spike detected", RULE_PROC_COUNT, NULL },
+	{ "proc-spawn",          THREAT_WARNING,  "process",     "Process spawn rate spike detected", RULE_PROC_COUNT, NULL },
+	{ "proc-forkbomb",       THREAT_HIGH,     "process",     "Fork bomb detected", RULE_PROC_COUNT, NULL },
+	{ "cpu-miner",           THREAT_WARNING,  "process",     "Crypto-miner-like CPU use detected", RULE_PROC_COUNT, NULL },
 	{ "disk-tmp",            THREAT_WARNING,  "filesystem",  "Low disk space on /tmp", RULE_DISK, NULL },
+	{ "net-egress",          THREAT_HIGH,     "network",     "Data exfiltration suspected", RULE_CONNECTION, NULL },
+	{ "net-conn-bytes",      THREAT_WARNING,  "network",     "Large upload detected", RULE_CONNECTION, NULL },
 	{ "dns-rate",            THREAT_HIGH,     "network",     "DNS query rate spike detected", RULE_DNS, NULL },
 };
 /* clang-format on */
@@ -802,6 +1410,9 @@ size_t rules_match_connection(const struct conn_obs *c, const struct rules_confi
 
 /* ---- samples ------------------------------------------------------------------------------- */
 
+/* Block I/O of the container's cgroup: a record, not a finding. Builds, package installs and
+ * clones read and write hundreds of megabytes; what matters is what leaves, which the kernel
+ * counts on the network (net-egress). */
 static size_t io_rule(const char *id, uint64_t bytes, double secs, double thr, double rate,
                       struct rule_hit *h)
 {
@@ -809,7 +1420,8 @@ static size_t io_rule(const char *id, uint64_t bytes, double secs, double thr, d
 
 	if (thr <= 0 || mb < thr || r < rate)
 		return 0;
-	*h = (struct rule_hit){.rule = rules_find(id), .level = THREAT_HIGH};
+	*h = (struct rule_hit){.rule = rules_find(id)};
+	h->level = h->rule->level;
 	snprintf(h->pattern, sizeof(h->pattern), "%.1f MB in %.1f s", mb, secs);
 	snprintf(h->reason, sizeof(h->reason), "%.1f MB/s, threshold %.0f MB at %.0f MB/s", r, thr,
 	         rate);
@@ -830,23 +1442,38 @@ size_t rules_match_io(const struct io_obs *o, const struct rules_config *cfg, st
 	return n;
 }
 
+/* A runaway build passes one threshold or both: WARNING. A fork bomb is more: its processes
+ * multiply past the spawn threshold and copy themselves generation after generation (or the
+ * kernel's process limit already refuses their forks): HIGH, which freezes it. */
 size_t rules_match_proc_count(const struct proc_count_obs *o, const struct rules_config *cfg,
                               struct rule_hit *hits, size_t max)
 {
+	bool many = cfg->max_processes && o->live > cfg->max_processes;
+	bool fast = cfg->spawn_threshold && o->forks > o->exits &&
+	            o->forks - o->exits >= cfg->spawn_threshold;
 	size_t n = 0;
 
-	if (n < max && cfg->max_processes && o->live > cfg->max_processes) {
+	if (n < max && fast && (o->generations >= FORKBOMB_GENERATIONS || o->pids_refused)) {
+		hits[n] = (struct rule_hit){.rule = rules_find("proc-forkbomb"),
+		                            .level = THREAT_HIGH};
+		hitf(&hits[n++],
+		     o->pids_refused ? "processes multiply until the process limit refuses them"
+		                     : "processes copy themselves generation after generation",
+		     "+%u processes in %.1f s, %u generations, %u live", o->forks - o->exits,
+		     o->seconds, o->generations, o->live);
+		return n; /* the bomb says it all */
+	}
+	if (n < max && many) {
 		hits[n] = (struct rule_hit){.rule = rules_find("proc-count"),
-		                            .level = THREAT_CRITICAL};
-		hitf(&hits[n++], "too many processes", "%u processes (limit %u)", o->live,
+		                            .level = THREAT_WARNING};
+		hitf(&hits[n++], "too many processes", "%u processes (threshold %u)", o->live,
 		     cfg->max_processes);
 	}
-	if (n < max && cfg->spawn_threshold && o->forks > o->exits &&
-	    o->forks - o->exits >= cfg->spawn_threshold) {
+	if (n < max && fast) {
 		hits[n] = (struct rule_hit){.rule = rules_find("proc-spawn"),
-		                            .level = THREAT_CRITICAL};
-		hitf(&hits[n++], "processes multiply (fork bomb)", "+%u processes in %.1f s",
-		     o->forks - o->exits, o->seconds);
+		                            .level = THREAT_WARNING};
+		hitf(&hits[n++], "processes multiply", "+%u processes in %.1f s (threshold %u)",
+		     o->forks - o->exits, o->seconds, cfg->spawn_threshold);
 	}
 	return n;
 }
@@ -863,6 +1490,44 @@ size_t rules_match_disk(const struct disk_obs *o, const struct rules_config *cfg
 		return 0;
 	hits[0] = (struct rule_hit){.rule = rules_find("disk-tmp"), .level = THREAT_WARNING};
 	hitf(&hits[0], "the container's /tmp is nearly full", "%s %.0f%% used", o->path, pct);
+	return 1;
+}
+
+/* Data leaving: faster than the read rate beyond a burst of the read threshold (what is too
+ * much of the workspace at once, the original's thresholds) is HIGH, and freezes the container
+ * a burst after it began; one connection that has sent the threshold in all is a WARNING
+ * (a long upload, a large git push). */
+size_t rules_match_egress(const struct egress_obs *o, const struct rules_config *cfg,
+                          struct rule_hit *hits, size_t max)
+{
+	double mb = (double)o->conn_bytes / (1024.0 * 1024.0);
+
+	if (max == 0)
+		return 0;
+	if (o->rate_exceeded) {
+		hits[0] = (struct rule_hit){.rule = rules_find("net-egress"), .level = THREAT_HIGH};
+		hitf(&hits[0], "data leaves the container faster than the threshold",
+		     "over %.0f MB at %.1f MB/s (counted by the kernel)", cfg->read_threshold_mb,
+		     cfg->read_rate_mb_s);
+		return 1;
+	}
+	if (cfg->read_threshold_mb <= 0 || mb < cfg->read_threshold_mb)
+		return 0;
+	hits[0] = (struct rule_hit){.rule = rules_find("net-conn-bytes"), .level = THREAT_WARNING};
+	hitf(&hits[0], "one connection has sent more than the threshold", "%.1f MB sent", mb);
+	return 1;
+}
+
+size_t rules_match_cpu(const struct cpu_obs *o, const struct rules_config *cfg,
+                       struct rule_hit *hits, size_t max)
+{
+	(void)cfg;
+	if (max == 0 || o->share < MINER_SHARE || o->seconds < MINER_SECONDS || o->remote == 0)
+		return 0;
+	hits[0] = (struct rule_hit){.rule = rules_find("cpu-miner"), .level = THREAT_WARNING};
+	hitf(&hits[0], "a process keeps a core busy while it holds a connection (a miner's pool)",
+	     "%s: %.0f%% of a core for %.0f s, connected to %s", o->comm ? o->comm : "?",
+	     o->share * 100, o->seconds, o->peer ? o->peer : "?");
 	return 1;
 }
 

@@ -34,18 +34,47 @@ enum rule_kind {
 	RULE_PROC_COUNT,
 	RULE_DISK,
 	RULE_DNS,
+	RULE_FILE,
+};
+
+/* What a program is, judged by its binary (progid.h), not by the name it runs under: a renamed
+ * copy of bash is a shell. PROG_UNKNOWN falls back to the name in its command line. */
+enum prog_class { PROG_UNKNOWN, PROG_OTHER, PROG_SHELL, PROG_INTERP };
+
+/* A TCP/UDP socket as the rules see it: none, on the container's own loopback (or not
+ * connected: listening, or UDP without a peer), or connected to a peer elsewhere. */
+enum peer_kind { PEER_NONE, PEER_LOCAL, PEER_REMOTE };
+
+/* A process's sockets, read from /proc/<pid>/fd and its network namespace's tables. */
+struct sock_facts {
+	enum peer_kind stdio[3]; /* fds 0, 1, 2 */
+	unsigned remote;         /* sockets connected to a remote peer, on any fd */
+	char peer[64];           /* one remote peer ("a.b.c.d:p"), those on fds 0-2 first */
 };
 
 /* A process that just exec'd, as read from the host's /proc. */
 struct proc_obs {
 	pid_t pid;
 	pid_t ppid;
-	uid_t uid;          /* as seen inside the container */
-	char *const *argv;  /* NULL-terminated */
-	const char *exe;    /* may be NULL */
-	const char *cwd;    /* may be NULL */
-	const char *parent; /* parent chain summary, e.g. "sh<node<tmux"; may be NULL */
-	bool stdio_inet;    /* fd 0 or 1 is a TCP/UDP socket */
+	uid_t uid;           /* as seen inside the container */
+	char *const *argv;   /* NULL-terminated */
+	const char *exe;     /* may be NULL */
+	const char *cwd;     /* may be NULL */
+	const char *parent;  /* parent chain summary, e.g. "sh<node<tmux"; may be NULL */
+	enum prog_class cls; /* by its binary; PROG_UNKNOWN: judge by name */
+	bool own_userns;     /* it runs in a user namespace of its own, not the container's */
+	const char
+	        *identity; /* what the binary is, "bash" or "bash, copied to /tmp/x"; may be NULL */
+	struct sock_facts socks;
+	/* The process that started it (read at the exec, while it still runs). */
+	struct {
+		enum prog_class cls;
+		const char *comm;
+		struct sock_facts socks;
+		/* an interpreter running code the session wrote: a script under /tmp, /workspace
+		 * or a home, or -c/-e code, or code from its input; not an installed program */
+		bool own_code;
+	} parent_obs;
 };
 
 /* A connection (or an attempt) from the container. */
@@ -59,6 +88,8 @@ struct conn_obs {
 	uint16_t sport, dport; /* host order */
 	const char *state;     /* "ESTABLISHED", "SYN_SENT", ...; "REFUSED" for NFLOG */
 	bool refused;          /* dropped by the network policy (NFLOG) */
+	uint64_t bytes_acked;  /* TCP: bytes sent and acknowledged by the peer (sock_diag; 0:
+	                          unknown) */
 };
 
 /* Bytes moved by the container's cgroup in an interval. */
@@ -74,6 +105,27 @@ struct proc_count_obs {
 	unsigned forks;
 	unsigned exits;
 	double seconds;
+	/* the longest chain of processes that forked without an exec in between (a process
+	 * copying itself: 1 for a fork of a program, n for its copies' copies) */
+	unsigned generations;
+	bool pids_refused; /* the pids controller refused a fork within the window */
+};
+
+/* Bytes leaving the container: the kernel's count passed its limit ([monitoring]'s nft rule,
+ * over read_rate_mb_s beyond a burst of read_threshold_mb), or one connection's total so far. */
+struct egress_obs {
+	bool rate_exceeded;
+	uint64_t conn_bytes;
+};
+
+/* One process's CPU use over its life, and its connections. */
+struct cpu_obs {
+	pid_t pid;
+	double share;    /* of one core, averaged over its life */
+	double seconds;  /* its age */
+	unsigned remote; /* connections to another machine it holds */
+	const char *peer;
+	const char *comm;
 };
 
 /* DNS queries the container sent within a window (logged by [monitoring.nft]'s rules). */
@@ -82,6 +134,46 @@ struct dns_obs {
 	double seconds;
 	const char *last_name; /* the last name asked for; may be NULL */
 };
+
+/* A file opened in the container (fanotify), and what opened it. */
+struct open_obs {
+	pid_t pid;
+	const char *path;    /* as the container sees it */
+	const char *program; /* the binary, when it is one progid knows or one in a system path
+	                        ("ssh", "git-credential-store"); NULL otherwise */
+	const char *script;  /* an interpreter's installed program ("aws" for python3
+	                        /usr/bin/aws, "azure.cli" for -m azure.cli); NULL otherwise */
+	const char *comm;    /* for the evidence */
+	bool installed;      /* script is an installed program's path (/usr/..., /opt/...), not a
+	                        title the process gave itself */
+	bool packaging;      /* it runs under the package manager (dpkg or apt above it) */
+};
+
+/* Files that run later (persistence), by what they do. */
+enum persist_kind {
+	PERSIST_NONE,
+	PERSIST_STARTUP,  /* shell startup files: ~/.bashrc, /etc/profile.d/... */
+	PERSIST_SCHEDULE, /* cron, systemd units, autostart, rc.local */
+	PERSIST_ACCESS,   /* authorized_keys, sudoers */
+	PERSIST_LOADER,   /* /etc/ld.so.preload, ld.so.conf.d */
+};
+enum persist_kind rules_persist_file(const char *path);
+
+/* A persistence file written in the container: the lines it added. */
+struct write_obs {
+	pid_t pid; /* 0: a rescan found the change */
+	const char *path;
+	const char *added;   /* lines, '\n'-separated */
+	const char *program; /* the writer's binary, as open_obs; NULL when unknown */
+	bool packaging;      /* the writer runs under the package manager */
+};
+
+/* What kind of secret a path holds, for the file watch and its rules. */
+enum cred_file { CRED_FILE_NONE, CRED_FILE_ENV, CRED_FILE_WEAK, CRED_FILE_STRONG };
+enum cred_file rules_cred_file(const char *path);
+/* Is name a program that owns some credential file (ssh for ~/.ssh/id_*, ...)? progid learns
+ * these binaries so that a copy of cat named ssh is not taken for ssh. */
+bool rules_cred_owner_name(const char *name);
 
 struct disk_obs {
 	const char *path; /* "/tmp" */
@@ -100,8 +192,10 @@ struct rules_config {
 	double read_rate_mb_s;     /* and at least this rate */
 	double write_threshold_mb; /* same for writes */
 	double write_rate_mb_s;
-	unsigned max_processes;    /* live processes */
-	unsigned spawn_threshold;  /* net new processes (forks - exits) within the window */
+	unsigned max_processes;    /* live processes: WARNING above (0: off) */
+	unsigned spawn_threshold;  /* net new processes (forks - exits) within the window:
+	                              WARNING above (0: off); with max_processes too and
+	                              FORKBOMB_GENERATIONS, HIGH */
 	unsigned tmp_warn_percent; /* /tmp used */
 	enum oneliner_mode oneliners;
 	unsigned dns_per_minute; /* DNS queries a minute; more is a finding (0: no limit) */
@@ -114,6 +208,18 @@ struct rules_config {
 	const void *extra_set;
 };
 void rules_config_default(struct rules_config *c);
+
+/* A crypto miner: a process that has kept most of a core busy for a minute or more while it
+ * holds a connection to another machine (its pool). A build's compilers hold none. */
+#define MINER_SHARE   0.8
+#define MINER_SECONDS 60
+
+/* Generations of fork-without-exec that, with the spawn rate over its threshold, make a fork
+ * bomb: builds fork and exec (make, sh, cc: 1 or 2 generations), a bomb copies itself. */
+#define FORKBOMB_GENERATIONS 6
+
+struct cmdline;
+struct rule_hit;
 
 struct rule {
 	const char *id;
@@ -152,6 +258,23 @@ size_t rules_match_disk(const struct disk_obs *o, const struct rules_config *cfg
                         struct rule_hit *hits, size_t max);
 size_t rules_match_dns(const struct dns_obs *o, const struct rules_config *cfg,
                        struct rule_hit *hits, size_t max);
+size_t rules_match_egress(const struct egress_obs *o, const struct rules_config *cfg,
+                          struct rule_hit *hits, size_t max);
+size_t rules_match_write(const struct write_obs *o, const struct rules_config *cfg,
+                         struct rule_hit *hits, size_t max);
+size_t rules_match_cpu(const struct cpu_obs *o, const struct rules_config *cfg,
+                       struct rule_hit *hits, size_t max);
+size_t rules_match_open(const struct open_obs *o, const struct rules_config *cfg,
+                        struct rule_hit *hits, size_t max);
+
+/* The class a program name stands for ("bash", "/bin/sh", "-bash", "python3.11"), for a binary
+ * whose class is not known otherwise (progid.h). */
+enum prog_class prog_class_of_name(const char *name);
+
+/* Does an interpreter started with argv (in cwd) run code the session wrote: -c/-e code, code
+ * from its input, or a script under /tmp, /var/tmp, /dev/shm, /workspace, /home or /root,
+ * rather than an installed program (/usr/..., -m module)? */
+bool rules_own_code(char *const *argv, const char *cwd);
 
 /* The whole table, for `coi monitor --rules` and tests. */
 const struct rule *rules_table(size_t *ret_n);

@@ -123,6 +123,16 @@ int monitor_opts_set(struct monitor_opts *o, const char *opt, const char *value,
 			o->rules.dns_per_minute = (unsigned)d;
 		return r;
 	}
+	if (strcmp(opt, "max-processes") == 0 || strcmp(opt, "spawn-threshold") == 0) {
+		r = parse_number(opt, value, 0, MONITOR_PROCESSES_MAX, &d, err);
+		if (r >= 0 && d != floor(d))
+			r = coi_error_set(err, -EINVAL, "--%s takes a whole number", opt);
+		if (r >= 0 && opt[0] == 'm')
+			o->rules.max_processes = (unsigned)d;
+		else if (r >= 0)
+			o->rules.spawn_threshold = (unsigned)d;
+		return r;
+	}
 	if (strcmp(opt, "audit-retention-days") == 0) {
 		r = parse_number(opt, value, 0, MONITOR_RETENTION_MAX_DAY, &d, err);
 		if (r >= 0 && d != floor(d))
@@ -174,13 +184,20 @@ static int check_keys(const struct coi_config *cfg, struct coi_error *err)
 		        err, -EINVAL,
 		        "'monitoring.file_read_rate_mb_per_sec' must be 0 or more, not %g",
 		        m->file_read_rate_mb_per_sec);
+	if (m->process_count_threshold < 0 || m->process_count_threshold > MONITOR_PROCESSES_MAX ||
+	    m->process_spawn_rate_threshold < 0 ||
+	    m->process_spawn_rate_threshold > MONITOR_PROCESSES_MAX)
+		return coi_error_set(err, -EINVAL,
+		                     "'monitoring.process_count_threshold' and "
+		                     "'process_spawn_rate_threshold' must be 0..%d (0: off)",
+		                     MONITOR_PROCESSES_MAX);
 	if (m->nft.enabled &&
 	    (m->nft.rate_limit_per_second < 1 || m->nft.rate_limit_per_second > NET_WATCH_RATE_MAX))
 		return coi_error_set(err, -EINVAL,
 		                     "'monitoring.nft.rate_limit_per_second' must be 1..%d, not %d",
 		                     NET_WATCH_RATE_MAX, m->nft.rate_limit_per_second);
-	if (m->nft.enabled && (m->nft.dns_query_threshold < 1 ||
-	                       m->nft.dns_query_threshold > MONITOR_DNS_THRESHOLD_MAX))
+	if (m->nft.dns_query_threshold < 1 ||
+	    m->nft.dns_query_threshold > MONITOR_DNS_THRESHOLD_MAX)
 		return coi_error_set(err, -EINVAL,
 		                     "'monitoring.nft.dns_query_threshold' must be 1..%d, not %d",
 		                     MONITOR_DNS_THRESHOLD_MAX, m->nft.dns_query_threshold);
@@ -257,8 +274,9 @@ int monitor_config_argv(const struct coi_config *cfg, char ***ret, struct coi_er
 	    push_opt(&argv, "--read-threshold-mb", "%.17g", m->file_read_threshold_mb) < 0 ||
 	    push_opt(&argv, "--read-rate-mb", "%.17g", m->file_read_rate_mb_per_sec) < 0 ||
 	    push_opt(&argv, "--audit-retention-days", "%d", m->audit_log_retention_days) < 0 ||
-	    (m->nft.enabled &&
-	     push_opt(&argv, "--dns-threshold", "%d", m->nft.dns_query_threshold) < 0) ||
+	    push_opt(&argv, "--max-processes", "%d", m->process_count_threshold) < 0 ||
+	    push_opt(&argv, "--spawn-threshold", "%d", m->process_spawn_rate_threshold) < 0 ||
+	    push_opt(&argv, "--dns-threshold", "%d", m->nft.dns_query_threshold) < 0 ||
 	    push_opt(&argv, "--export-level", "%s", threat_level_to_string(m->export_level)) < 0 ||
 	    (m->syslog && push_opt(&argv, "--syslog", NULL) < 0) ||
 	    (m->metrics_dir && push_opt(&argv, "--metrics-dir", "%s", m->metrics_dir) < 0) ||

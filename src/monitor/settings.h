@@ -14,8 +14,11 @@
  *   file_read_threshold_mb      --read-threshold-mb N     rules.read/write_threshold_mb
  *   file_read_rate_mb_per_sec   --read-rate-mb N          rules.read/write_rate_mb_s
  *   audit_log_retention_days    --audit-retention-days N  audit_retention_days
+ *   process_count_threshold     --max-processes N         rules.max_processes
+ *   process_spawn_rate_threshold --spawn-threshold N      rules.spawn_threshold
  *   nft.dns_query_threshold     --dns-threshold N         rules.dns_per_minute
- *     (only with [monitoring.nft] enabled; its other keys shape the nft rules, netpolicy.h)
+ *     (the kernel counts DNS queries against it too; [monitoring.nft]'s other keys shape the
+ *     nft log rules, netpolicy.h)
  *   export_level                --export-level L          export_level
  *   syslog = true               --syslog                  syslog_socket (/dev/log, or
  *                                                           $COI_SYSLOG_SOCKET)
@@ -38,6 +41,7 @@ struct monitor_opts;
 #define MONITOR_POLL_MAX_S        3600
 #define MONITOR_RETENTION_MAX_DAY 36500
 #define MONITOR_DNS_THRESHOLD_MAX 1000000
+#define MONITOR_PROCESSES_MAX     4194304 /* the kernel's largest pid_max */
 
 /* The options for cfg's [monitoring] (every value spelled out, so the supervisor does not depend
  * on its own defaults); NULL when monitoring is off. A value out of range is an error naming the

@@ -42,8 +42,12 @@ int proccn_parse(const void *buf, size_t len,
 #define NFLOG_PREFIX     "coi-deny:"
 #define NFLOG_PREFIX_NEW "coi-new:"
 #define NFLOG_PREFIX_DNS "coi-dns:"
+/* [monitoring]'s counting rules: a packet while the container's egress byte rate, or its DNS
+ * query rate, is over its limit (at most one a second each) */
+#define NFLOG_PREFIX_BYTES "coi-bytes:"
+#define NFLOG_PREFIX_DNSX  "coi-dnsx:"
 
-enum nflog_kind { NFLOG_OTHER, NFLOG_DENY, NFLOG_NEW, NFLOG_DNS };
+enum nflog_kind { NFLOG_OTHER, NFLOG_DENY, NFLOG_NEW, NFLOG_DNS, NFLOG_BYTES, NFLOG_DNSX };
 
 struct nflog_packet {
 	char prefix[128];
@@ -81,6 +85,40 @@ int sockdiag_dump(int fd, void (*cb)(const struct conn_obs *c, void *userdata), 
 int sockdiag_parse(const void *buf, size_t len, int proto,
                    void (*cb)(const struct conn_obs *c, void *userdata), void *userdata);
 
+/* ---- fanotify: credential and persistence files -------------------------------------------- */
+
+/* Watches the container whose root is root ("/proc/<init>/root"): opens of the homes' keys,
+ * tokens and cloud credentials, of /etc/shadow and of the .env files and private keys of the
+ * project at workspace (inside the container; NULL: none); and writes of shell startup files,
+ * cron, systemd units, authorized_keys, sudoers and ld.so.preload. With perm, keys and tokens
+ * are watched with permission events: each open waits for the callback's verdict. Needs
+ * CAP_SYS_ADMIN (-EPERM otherwise: a non-root monitor has no file watch). */
+struct file_watch;
+
+struct file_event {
+	pid_t pid;          /* the opener or writer; 0 when a rescan found the change */
+	const char *path;   /* in the container; for a hard link, the file it was marked as */
+	const char *opened; /* the path it was opened by */
+	bool perm;          /* the open waits for the verdict */
+	bool written;       /* a write: added holds the lines it added */
+	const char *added;
+};
+
+int filewatch_open(const char *root, const char *workspace, bool perm, struct file_watch **ret);
+struct file_watch *filewatch_free(struct file_watch *w);
+int filewatch_fd(const struct file_watch *w);
+unsigned filewatch_marks(const struct file_watch *w);
+/* Marks credential files and directories that appeared since, and compares the persistence
+ * files with what they held (a file replaced by a rename has no write event of its own): cb
+ * gets those changes. Returns how many marks it added. */
+int filewatch_rescan(struct file_watch *w, bool (*cb)(const struct file_event *ev, void *userdata),
+                     void *userdata);
+/* Reads the pending events; cb returns whether to allow a permission event. Returns how many.
+ * The process that reads the watch must not open watched files itself: it would wait for its
+ * own verdict. */
+int filewatch_read(struct file_watch *w, bool (*cb)(const struct file_event *ev, void *userdata),
+                   void *userdata);
+
 /* ---- /proc and cgroups --------------------------------------------------------------------- */
 
 /* The container's cgroup as the host sees it: "/lxc.payload.NAME" (perhaps with a -N suffix). */
@@ -97,6 +135,9 @@ int cgroup_has_pid(const struct cgroup_ref *cg, pid_t pid);
 int cgroup_io(const struct cgroup_ref *cg, uint64_t *ret_read, uint64_t *ret_write);
 /* Parses blkio.throttle.io_service_bytes(_recursive) or io.stat text. */
 void cgroup_io_parse(const char *text, bool v1, uint64_t *ret_read, uint64_t *ret_write);
+/* How many forks the pids controller has refused the container (pids.events "max"): its
+ * limits.processes was reached. */
+int cgroup_pids_refused(const struct cgroup_ref *cg, uint64_t *ret);
 /* Freezes every process of the container now (freezer.state on v1, cgroup.freeze on v2): the
  * kernel stops them within milliseconds, before the Incus API call that records the freeze
  * returns (on v1, LXC's freeze loop sleeps a whole second when the state still reads
@@ -112,10 +153,37 @@ struct proc_facts {
 	uid_t uid;
 	char comm[17];
 	char parent[64]; /* "sh<node<tmux" */
-	bool stdio_inet;
+	struct sock_facts socks;
 };
 int proc_facts_read(pid_t pid, struct proc_facts *ret);
 void proc_facts_release(struct proc_facts *f);
+/* A socket in /proc/<pid>/net/{tcp,tcp6,udp,udp6}. */
+struct net_sock {
+	unsigned long inode;
+	bool v6;
+	uint8_t laddr[16], raddr[16]; /* 4 bytes for IPv4 */
+	uint16_t lport, rport;
+	unsigned state; /* TCP_ESTABLISHED (1), TCP_LISTEN (10), ...; 7 (CLOSE) for unconnected UDP
+	                 */
+};
+/* Calls cb for each socket line of such a table (cb returns true to stop); returns how many. */
+int proc_net_parse(const char *text, bool v6, bool (*cb)(const struct net_sock *s, void *userdata),
+                   void *userdata);
+/* Its peer is on the loopback (127/8, ::1, ::ffff:127.x). */
+bool net_sock_loopback(const struct net_sock *s);
+/* Its peer as "a.b.c.d:p" or "[v6]:p". */
+void net_sock_peer(const struct net_sock *s, char *out, size_t size);
+/* The TCP/UDP sockets among pid's descriptors: which of fds 0-2 are sockets, and how many are
+ * connected to another machine. -ENOENT when pid is gone. */
+int proc_socks_read(pid_t pid, struct sock_facts *ret);
+/* pid's CPU use over its life, as a share of one core, and its age in seconds. */
+int proc_cpu(pid_t pid, double *ret_share, double *ret_seconds);
+/* The inode of pid's user namespace (0 when it is gone). */
+uint64_t proc_userns(pid_t pid);
+/* The name of pid and its parent's pid. */
+int proc_parent(pid_t pid, pid_t *ret_ppid, char comm[17]);
+/* The name of pid (its comm, as in /proc/<pid>/status). */
+int proc_comm(pid_t pid, char comm[17]);
 /* The command line of pid as argv; -ENOENT when gone or empty. */
 int proc_argv(pid_t pid, char ***ret);
 /* Usage of the container's /tmp, resolved inside its root (openat2 RESOLVE_IN_ROOT). */

@@ -42,7 +42,12 @@
  *     final one covers it); accept each entry's addresses (tcp/udp, its ports, else
  *     allowed_ports); ICMP echo to them, 10/s; refuse everything else.
  *   open: accept (and no bridge chain: IPv6 passes).
- * With watch.enabled ([monitoring.nft]), ct-<name> starts with two rules that log and decide
+ * With watch.count ([monitoring] enabled), ct-<name> starts with two rules that count and decide
+ * nothing: the bytes the container sends (`limit rate over <egress_kbytes_s> kbytes/second burst
+ * <egress_burst_kbytes> kbytes`) and its DNS queries (tcp/udp to port 53, `limit rate over
+ * <dns_per_minute>/minute burst <dns_per_minute> packets`), each logging at most one packet a
+ * second as `coi-bytes:<name> ` / `coi-dnsx:<name> ` while its limit is exceeded.
+ * With watch.enabled ([monitoring.nft]), ct-<name> then has two rules that log and decide
  * nothing: every UDP packet to port 53 (a DNS query) as `log prefix "coi-dns:<name> "`, and every
  * other new connection as `log prefix "coi-new:<name> "`, both to the same NFLOG group and each
  * `limit rate <watch.rate>/second` before it logs. Being first, they see what the policy then
@@ -126,8 +131,16 @@ struct net_watch {
 	bool enabled;  /* default false */
 	unsigned rate; /* packets logged per second, per rule: 1..NET_WATCH_RATE_MAX (100) */
 	bool dns;      /* log each DNS query (UDP port 53) apart from the connections (true) */
+	/* [monitoring] enabled: the kernel counts the container's outgoing bytes and DNS queries
+	 * against these limits and logs one packet a second while one is exceeded (coi-bytes:,
+	 * coi-dnsx:), so the monitor hears of a burst at once, however fast, without sampling */
+	bool count;
+	unsigned egress_kbytes_s;     /* 1..NET_COUNT_MAX */
+	unsigned egress_burst_kbytes; /* 1..NET_COUNT_MAX */
+	unsigned dns_per_minute;      /* 1..NET_COUNT_MAX */
 };
 #define NET_WATCH_RATE_MAX 10000
+#define NET_COUNT_MAX      (1u << 30)
 
 struct net_policy {
 	enum net_mode mode;

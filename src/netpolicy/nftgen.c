@@ -121,6 +121,28 @@ static void watch_rules(struct gen *g, const struct net_watch *w)
 	        g->name, g->log_group);
 }
 
+/* [monitoring]: the kernel counts what leaves (a rule each: bytes, DNS queries) and tells the
+ * monitor while a limit is exceeded, at most a packet a second. First in ct-<name>, so every
+ * packet counts, whatever the policy then does with it. */
+static void count_rules(struct gen *g, const struct net_watch *w)
+{
+	ip_rule(g,
+	        "limit rate over %u kbytes/second burst %u kbytes limit rate 1/second log prefix "
+	        "\"coi-bytes:%s \" group %d",
+	        w->egress_kbytes_s, w->egress_burst_kbytes, g->name, g->log_group);
+	ip_rule(g,
+	        "meta l4proto { tcp, udp } th dport 53 limit rate over %u/minute burst %u packets "
+	        "limit rate 1/second log prefix \"coi-dnsx:%s \" group %d",
+	        w->dns_per_minute, w->dns_per_minute, g->name, g->log_group);
+}
+
+static bool count_ok(const struct net_watch *w)
+{
+	return w->egress_kbytes_s >= 1 && w->egress_kbytes_s <= NET_COUNT_MAX &&
+	       w->egress_burst_kbytes >= 1 && w->egress_burst_kbytes <= NET_COUNT_MAX &&
+	       w->dns_per_minute >= 1 && w->dns_per_minute <= NET_COUNT_MAX;
+}
+
 /* nat: the dstnat chain, only when a rule needs it (the nat hook loads the kernel's NAT). */
 static void setup_tables(struct gen *g, bool nat)
 {
@@ -547,12 +569,17 @@ int net_nft_apply(const struct net_target *t, const struct net_policy *p,
 	if (p->watch.enabled && (p->watch.rate < 1 || p->watch.rate > NET_WATCH_RATE_MAX))
 		return coi_error_set(err, -EINVAL, "log rate %u is not 1..%d per second",
 		                     p->watch.rate, NET_WATCH_RATE_MAX);
+	if (p->watch.count && !count_ok(&p->watch))
+		return coi_error_set(err, -EINVAL, "egress or DNS limits are not 1..%u",
+		                     NET_COUNT_MAX);
 	g = gen_for(t, out);
 	ip4(t->ipv4, a);
 	setup_tables(&g, t->proxy_port != 0);
 	remove_stale(&g, st, a, t->veth);
 	remove_base_rules(&g, st, g.name);
 	chain_reset(&g, NET_FAMILY_IP);
+	if (p->watch.count && t->log_group >= 0)
+		count_rules(&g, &p->watch);
 	if (t->proxy_port)
 		proxy_rules(&g, t, a);
 	if (p->watch.enabled && t->log_group >= 0)

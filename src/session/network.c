@@ -37,11 +37,13 @@ static bool filtered(const struct session *s)
 	return s->opts->net && s->opts->net->mode != NET_MODE_OPEN;
 }
 
-/* Rules are installed when filtered, and in open mode for the log rules of [monitoring.nft] and
- * for the credential proxy's redirect. */
+/* Rules are installed when filtered, and in open mode for the monitor's counting rules
+ * ([monitoring]), its log rules ([monitoring.nft]) and the credential proxy's redirect. */
 static bool has_rules(const struct session *s)
 {
-	return filtered(s) || (s->opts->net && s->opts->net->watch.enabled) || s->egress.port;
+	return filtered(s) ||
+	       (s->opts->net && (s->opts->net->watch.enabled || s->opts->net->watch.count)) ||
+	       s->egress.port;
 }
 
 /* The bridge the profile's NIC is on: its address and prefix (the gateway). */

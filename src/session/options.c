@@ -170,6 +170,14 @@ static int add_mounts(struct session_opts *o, const struct coi_config *cfg)
 	return 0;
 }
 
+/* MB (a float) as whole KiB for nft, within 1..NET_COUNT_MAX. */
+static unsigned kbytes(double mb)
+{
+	double k = mb * 1024.0;
+
+	return k < 1 ? 1 : k > NET_COUNT_MAX ? NET_COUNT_MAX : (unsigned)k;
+}
+
 /* The network policy from [network]; a bad entry is an error naming it. */
 static int net_from_config(struct session_opts *o, const struct coi_config *cfg,
                            struct coi_error *err)
@@ -190,6 +198,12 @@ static int net_from_config(struct session_opts *o, const struct coi_config *cfg,
 	p->watch.enabled = cfg->monitoring.enabled && cfg->monitoring.nft.enabled;
 	p->watch.rate = (unsigned)cfg->monitoring.nft.rate_limit_per_second;
 	p->watch.dns = cfg->monitoring.nft.log_dns_queries;
+	/* [monitoring]: the kernel counts bytes leaving (the read thresholds: what is too much
+	 * of the workspace at once) and DNS queries, and tells the monitor */
+	p->watch.count = cfg->monitoring.enabled;
+	p->watch.egress_kbytes_s = kbytes(cfg->monitoring.file_read_rate_mb_per_sec);
+	p->watch.egress_burst_kbytes = kbytes(cfg->monitoring.file_read_threshold_mb);
+	p->watch.dns_per_minute = (unsigned)cfg->monitoring.nft.dns_query_threshold;
 	strv_foreach(d, cfg->network.allowed_domains)
 		if (r >= 0)
 			r = net_policy_add_dest(p, *d, err);

@@ -37,7 +37,7 @@ static void fuzz_cmdline(const uint8_t *data, size_t size)
 	char *s = malloc(size + 1), *argv[64];
 	struct rules_config cfg;
 	struct rule_hit hits[RULES_MAX_HITS];
-	struct proc_obs p = {.argv = argv, .stdio_inet = size & 1};
+	struct proc_obs p = {.argv = argv, .socks.stdio[0] = size & 1 ? PEER_REMOTE : PEER_NONE};
 	size_t n = 0;
 
 	if (!s)

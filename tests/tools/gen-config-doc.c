@@ -102,6 +102,8 @@ static void md_trust(const struct config_key *k)
 			fputs("approval when weakening", stdout);
 		else if (strcmp(k->weak, ">") == 0)
 			fputs("approval for a larger value", stdout);
+		else if (strcmp(k->weak, ">0") == 0)
+			fputs("approval for a larger value or 0", stdout);
 		else if (strcmp(k->weak, "-") == 0)
 			fputs("approval to drop an entry", stdout);
 		else if (strcmp(k->weak, "outside") == 0)

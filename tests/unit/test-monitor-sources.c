@@ -194,6 +194,15 @@ static void test_nflog_kinds(void)
 	CHECK_STREQ(name, "c1");
 	CHECK(nflog_prefix_parse("coi-dns:c1 ", name, 2) == NFLOG_OTHER); /* does not fit */
 	CHECK(nflog_prefix_parse("", name, sizeof(name)) == NFLOG_OTHER);
+	/* [monitoring]'s counting rules */
+	CHECK(nflog_prefix_parse("coi-bytes:c2 ", name, sizeof(name)) == NFLOG_BYTES);
+	CHECK_STREQ(name, "c2");
+	CHECK(nflog_prefix_parse("coi-dnsx:c3 ", name, sizeof(name)) == NFLOG_DNSX);
+	CHECK_STREQ(name, "c3");
+	len = put_nflog(buf, "coi-bytes:coi-abc-2 ", tcp, sizeof(tcp));
+	CHECK(nflog_parse(buf, len, on_pkt, NULL) == 1);
+	CHECK(pkt.kind == NFLOG_BYTES && !pkt.conn.refused &&
+	      strcmp(pkt.conn.state, "EGRESS") == 0);
 
 	/* the question parser alone */
 	len = dns_packet(ip, "a.b") - 28;

@@ -576,6 +576,51 @@ static void test_gen_watch(void)
 	net_policy_release(&p);
 }
 
+/* [monitoring]: two counting rules first in ct-<name>, before [monitoring.nft]'s log rules and
+ * the policy; open mode gets them too; none without an NFLOG group; limits checked. */
+#define COUNT                                                                                      \
+	T "limit rate over 10240 kbytes/second burst 51200 kbytes limit rate 1/second log prefix " \
+	  "\"coi-bytes:c1 \" group 5" C T                                                          \
+	  "meta l4proto { tcp, udp } th dport 53 limit rate over 100/minute burst 100 packets "    \
+	  "limit rate 1/second log prefix \"coi-dnsx:c1 \" group 5" C
+static void test_gen_count(void)
+{
+	struct net_target t = target();
+	struct net_policy p;
+	struct buf b = BUF_INIT(1 << 16);
+	struct coi_error err = {0};
+	_cleanup_free_ char *s1 = NULL, *s2 = NULL, *s3 = NULL;
+
+	net_policy_init(&p);
+	CHECK(!p.watch.count);
+	p.watch.count = true;
+	p.watch.egress_kbytes_s = 10240;
+	p.watch.egress_burst_kbytes = 51200;
+	p.watch.dns_per_minute = 100;
+	p.mode = NET_MODE_OPEN;
+	s1 = gen(&t, &p, NULL, NULL, NULL);
+	CHECK_STREQ(s1, SETUP CT_RESET COUNT T "accept" C JUMPS BR_RESET
+	                                       "delete chain bridge coi br-c1\n");
+	p.watch.enabled = true;
+	p.watch.rate = 7;
+	s2 = gen(&t, &p, NULL, NULL, NULL);
+	CHECK(strstr(s2, COUNT WATCH_DNS) != NULL); /* counting first */
+	t.log_group = -1;
+	s3 = gen(&t, &p, NULL, NULL, NULL);
+	CHECK(!strstr(s3, "coi-bytes:") && !strstr(s3, "log"));
+	t = target();
+	p.watch.dns_per_minute = 0;
+	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	p.watch.dns_per_minute = 100;
+	p.watch.egress_burst_kbytes = NET_COUNT_MAX + 1;
+	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(b.len == 0);
+	p.watch.count = false; /* the limits do not matter then */
+	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == 0);
+	buf_release(&b);
+	net_policy_release(&p);
+}
+
 static void test_gen_boot(void)
 {
 	struct net_target t = target();
@@ -1091,6 +1136,7 @@ int main(void)
 	RUN(test_gen_allowlist_large);
 	RUN(test_gen_open);
 	RUN(test_gen_watch);
+	RUN(test_gen_count);
 	RUN(test_gen_boot);
 	RUN(test_gen_bad_target);
 	RUN(test_state_parse);

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/* progid.c: the container's shells and interpreters, known by file and by ELF build-id, and the
+ * class of a process's binary (progid.h). Everything is read through /proc/<init>/root with
+ * openat2(RESOLVE_IN_ROOT), so a symlink the agent plants cannot lead the scan outside the
+ * container. */
+#include "monitor/progid.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+
+#define KNOWN_MAX  128
+#define CACHE_SIZE 512   /* files seen, by (dev, ino) hash */
+#define HEAD_MAX   65536 /* the build-id note lies in the first pages of a binary */
+#define DIR_MAX    4096  /* entries read per directory */
+
+struct known {
+	uint8_t id[PROGID_BUILD_ID_MAX];
+	int id_len; /* 0: no build-id, matched by file only */
+	dev_t dev;
+	ino_t ino;
+	enum prog_class cls;
+	char name[32];
+};
+
+struct cached {
+	dev_t dev;
+	ino_t ino;
+	int64_t mtime_ns;
+	off_t size;
+	int known; /* index into known[], -1: not one of them */
+	bool used;
+};
+
+struct progid {
+	struct known known[KNOWN_MAX];
+	size_t n;
+	struct cached cache[CACHE_SIZE];
+};
+
+/* ---- ELF ----------------------------------------------------------------------------------- */
+
+/* The build-id among the notes in img[off, off + size). */
+static int notes_build_id(const uint8_t *img, size_t off, size_t size, size_t align,
+                          uint8_t *out)
+{
+	size_t end = off + size;
+
+	while (off + sizeof(Elf64_Nhdr) <= end) {
+		Elf64_Nhdr nh;
+		size_t name_at, desc_at, next;
+
+		memcpy(&nh, img + off, sizeof(nh));
+		name_at = off + sizeof(nh);
+		desc_at = name_at + ((nh.n_namesz + align - 1) & ~(align - 1));
+		next = desc_at + ((nh.n_descsz + align - 1) & ~(align - 1));
+		if (nh.n_namesz > end || nh.n_descsz > end || desc_at > end || next > end ||
+		    desc_at < name_at || next < desc_at)
+			return -ENOENT;
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+		    memcmp(img + name_at, "GNU", 4) == 0 && nh.n_descsz > 0 &&
+		    nh.n_descsz <= PROGID_BUILD_ID_MAX) {
+			memcpy(out, img + desc_at, nh.n_descsz);
+			return (int)nh.n_descsz;
+		}
+		off = next;
+	}
+	return -ENOENT;
+}
+
+int elf_build_id(const uint8_t *img, size_t len, uint8_t out[static PROGID_BUILD_ID_MAX])
+{
+	bool is64;
+	uint64_t phoff;
+	size_t phentsize, phnum;
+
+	if (len < EI_NIDENT || memcmp(img, ELFMAG, SELFMAG) != 0)
+		return -ENOEXEC;
+	if (img[EI_DATA] != ELFDATA2LSB || (img[EI_CLASS] != ELFCLASS64 && img[EI_CLASS] != ELFCLASS32))
+		return -ENOENT; /* only the little-endian ones this host runs */
+	is64 = img[EI_CLASS] == ELFCLASS64;
+	if (is64) {
+		Elf64_Ehdr eh;
+
+		if (len < sizeof(eh))
+			return -ENOEXEC;
+		memcpy(&eh, img, sizeof(eh));
+		phoff = eh.e_phoff, phentsize = eh.e_phentsize, phnum = eh.e_phnum;
+	} else {
+		Elf32_Ehdr eh;
+
+		if (len < sizeof(eh))
+			return -ENOEXEC;
+		memcpy(&eh, img, sizeof(eh));
+		phoff = eh.e_phoff, phentsize = eh.e_phentsize, phnum = eh.e_phnum;
+	}
+	if (phentsize < (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) || phnum > 256 ||
+	    phoff > len || phnum * phentsize > len - phoff)
+		return -ENOENT;
+	for (size_t i = 0; i < phnum; i++) {
+		const uint8_t *ph = img + phoff + i * phentsize;
+		uint64_t off, size, align;
+		uint32_t type;
+		int r;
+
+		if (is64) {
+			Elf64_Phdr p;
+
+			memcpy(&p, ph, sizeof(p));
+			type = p.p_type, off = p.p_offset, size = p.p_filesz, align = p.p_align;
+		} else {
+			Elf32_Phdr p;
+
+			memcpy(&p, ph, sizeof(p));
+			type = p.p_type, off = p.p_offset, size = p.p_filesz, align = p.p_align;
+		}
+		if (type != PT_NOTE || off > len || size > len - off)
+			continue;
+		r = notes_build_id(img, (size_t)off, (size_t)size, align == 8 ? 8 : 4, out);
+		if (r > 0)
+			return r;
+	}
+	return -ENOENT;
+}
+
+/* ---- the container's binaries -------------------------------------------------------------- */
+
+static int file_build_id(int fd, uint8_t *out)
+{
+	_cleanup_free_ uint8_t *head = malloc(HEAD_MAX);
+	ssize_t n;
+
+	if (!head)
+		return -ENOMEM;
+	n = pread(fd, head, HEAD_MAX, 0);
+	if (n < 0)
+		return -errno;
+	return elf_build_id(head, (size_t)n, out);
+}
+
+static int find_known(const struct progid *p, dev_t dev, ino_t ino, const uint8_t *id, int id_len)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->known[i].dev == dev && p->known[i].ino == ino)
+			return (int)i;
+	for (size_t i = 0; id_len > 0 && i < p->n; i++)
+		if (p->known[i].id_len == id_len && memcmp(p->known[i].id, id, (size_t)id_len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Adds the binary open on fd as a program of class cls named name (unless known already). */
+static void learn(struct progid *p, int fd, enum prog_class cls, const char *name)
+{
+	struct stat st;
+	struct known k = {.cls = cls};
+
+	if (p->n >= KNOWN_MAX || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	k.dev = st.st_dev;
+	k.ino = st.st_ino;
+	k.id_len = file_build_id(fd, k.id);
+	if (k.id_len < 0)
+		k.id_len = 0;
+	if (find_known(p, k.dev, k.ino, k.id, k.id_len) >= 0)
+		return;
+	snprintf(k.name, sizeof(k.name), "%s", name);
+	p->known[p->n++] = k;
+}
+
+static bool multi_call(const char *name)
+{
+	return strcmp(name, "busybox") == 0 || strcmp(name, "toybox") == 0;
+}
+
+static void scan_dir(struct progid *p, int root, const char *dir)
+{
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_DIRECTORY,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int dfd = (int)syscall(SYS_openat2, root, dir, &how, sizeof(how));
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	for (int i = 0; i < DIR_MAX && (e = readdir(d)); i++) {
+		enum prog_class cls = prog_class_of_name(e->d_name);
+		char path[512];
+		int fd;
+
+		if (e->d_name[0] == '.' ||
+		    (cls == PROG_OTHER && !multi_call(e->d_name) && !rules_cred_owner_name(e->d_name)))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+			continue;
+		how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+		fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+		if (fd < 0)
+			continue;
+		/* a multi-call binary is every program: its name decides (PROG_UNKNOWN) */
+		learn(p, fd, multi_call(e->d_name) ? PROG_UNKNOWN : cls, e->d_name);
+		close(fd);
+	}
+	closedir(d);
+}
+
+int progid_new(pid_t init_pid, struct progid **ret)
+{
+	static const char *const dirs[] = {"/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin",
+	                                   "/sbin"};
+	_cleanup_close_ int root = -EBADF;
+	struct progid *p;
+	char path[64];
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)init_pid);
+	root = open(path, O_PATH | O_CLOEXEC | O_DIRECTORY);
+	for (size_t i = 0; root >= 0 && i < ELEMENTSOF(dirs); i++)
+		scan_dir(p, root, dirs[i]);
+	*ret = p;
+	return 0;
+}
+
+struct progid *progid_free(struct progid *p)
+{
+	free(p);
+	return NULL;
+}
+
+size_t progid_known_count(const struct progid *p)
+{
+	return p ? p->n : 0;
+}
+
+/* ---- a process ----------------------------------------------------------------------------- */
+
+static struct cached *cache_slot(struct progid *p, const struct stat *st)
+{
+	uint64_t h = ((uint64_t)st->st_dev * 1000003u) ^ (uint64_t)st->st_ino;
+
+	return &p->cache[h % CACHE_SIZE];
+}
+
+/* The known binary (index) of the file open on fd, through the cache. */
+static int lookup(struct progid *p, int fd, const struct stat *st)
+{
+	struct cached *c = cache_slot(p, st);
+	int64_t mtime = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	uint8_t id[PROGID_BUILD_ID_MAX];
+	int id_len;
+
+	if (c->used && c->dev == st->st_dev && c->ino == st->st_ino && c->mtime_ns == mtime &&
+	    c->size == st->st_size)
+		return c->known;
+	id_len = file_build_id(fd, id);
+	*c = (struct cached){.dev = st->st_dev,
+	                     .ino = st->st_ino,
+	                     .mtime_ns = mtime,
+	                     .size = st->st_size,
+	                     .known = find_known(p, st->st_dev, st->st_ino, id, id_len),
+	                     .used = true};
+	return c->known;
+}
+
+enum prog_class progid_of_pid(struct progid *p, pid_t pid, char *name, size_t size)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char path[64], exe[256] = "";
+	const struct known *k;
+	struct stat st;
+	ssize_t n;
+	int i;
+
+	if (size)
+		name[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return PROG_UNKNOWN;
+	i = lookup(p, fd, &st);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	if (i < 0) {
+		const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+		enum prog_class cls = prog_class_of_name(base);
+
+		/* A shell or interpreter installed after the scan (an apt install): learn it from
+		 * its system path, so that later copies of it are known too. */
+		if (cls != PROG_OTHER && (strncmp(exe, "/usr/", 5) == 0 || strncmp(exe, "/bin/", 5) == 0)) {
+			learn(p, fd, cls, base);
+			cache_slot(p, &st)->used = false;
+			i = lookup(p, fd, &st);
+		}
+		if (i < 0)
+			return PROG_UNKNOWN;
+	}
+	k = &p->known[i];
+	if (k->dev == st.st_dev && k->ino == st.st_ino)
+		snprintf(name, size, "%s", k->name);
+	else
+		snprintf(name, size, "%s, copied to %s", k->name, exe[0] ? exe : "?");
+	return k->cls;
+}

