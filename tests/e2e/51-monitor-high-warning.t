@@ -23,8 +23,6 @@ high=(
     "environ^cat /proc/1/environ^env-proc-environ"
     "ssh key^mkdir -p /root/.ssh; echo k >/root/.ssh/id_rsa; cat /root/.ssh/id_rsa^cred-file-read"
     "private net^ip addr add 192.168.77.7/32 dev lo; (sleep 4 | nc -l -p 8080 >/dev/null &); usleep 300000; sleep 3 | nc 192.168.77.7 8080^net-private"
-    "big write^dd if=/dev/zero of=/root/big bs=1M count=40 2>/dev/null; sync; sleep 3^io-write"
-    "big read^dd if=/root/big of=/dev/null bs=1M iflag=direct 2>/dev/null; sleep 3^io-read"
 )
 for case in "${high[@]}"; do
     IFS='^' read -r what script rule <<<"$case"
@@ -36,6 +34,20 @@ for case in "${high[@]}"; do
     t_like "$what: coi unfreeze resumes it" "$("$COI" unfreeze "$c" 2>&1)" "resumed"
     t_is "$what: running again" "$(m_state "$c")" RUNNING
     wait
+done
+
+# Block I/O is a record: reading or writing a lot is what builds do (what leaves is counted on
+# the network, 57-monitor-corpus.t).
+records=(
+    "big write^dd if=/dev/zero of=/root/big bs=1M count=40 2>/dev/null; sync; sleep 3^io-write"
+    "big read^dd if=/root/big of=/dev/null bs=1M iflag=direct 2>/dev/null; sleep 3^io-read"
+)
+for case in "${records[@]}"; do
+    IFS='^' read -r what script rule <<<"$case"
+    m_run "$c" "$script"
+    line=$(m_wait_rule "$c" "$rule")
+    t_like "$what: audit line $rule, a record" "$line" '"level":"info".*"action":"logged"'
+    t_is "$what: the container keeps running" "$(m_state "$c")" RUNNING
 done
 
 warning=(

@@ -80,7 +80,7 @@ audit_log_retention_days = 1' || t_bail "the monitored session did not come up (
 t_ok "critical: the session runs its supervisor" test -n "$spid"
 cmd=$(tr '\0' ' ' <"/proc/$spid/cmdline")
 t_like "critical: every key is on its command line" "$cmd" \
-    "^coi monitor $name --daemon --forensics --one-liners critical --poll-interval 1 --read-threshold-mb 50 --read-rate-mb 10 --audit-retention-days 1 --export-level warning --gtfobins-dir $COI_HOME/gtfobins --sigma-dir $COI_HOME/sigma $"
+    "^coi monitor $name --daemon --forensics --one-liners critical --poll-interval 1 --read-threshold-mb 50 --read-rate-mb 10 --audit-retention-days 1 --max-processes 1000 --spawn-threshold 200 --dns-threshold 100 --export-level warning --gtfobins-dir $COI_HOME/gtfobins --sigma-dir $COI_HOME/sigma $"
 t_fails "retention: a log last written 3 days ago is removed" test -e "$COI_HOME/audit/coi-t-monkeys-old.jsonl"
 t_ok "retention: a recent one is kept" test -e "$COI_HOME/audit/coi-t-monkeys-fresh.jsonl"
 t_ok "critical: the session has network rules" test "$(rules "$name")" -gt 0

@@ -1,0 +1,6 @@
+# SPDX-License-Identifier: MIT
+# technique: cp -r ~/.ssh elsewhere
+# level: high
+# quick: no
+t0
+cp -r ~/.ssh /tmp/.bk
