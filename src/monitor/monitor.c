@@ -230,6 +230,8 @@ static void judge_binary(struct monitor *m, struct proc_obs *o, char *ident, siz
 		return;
 	o->parent_obs.socks = *pfacts;
 	o->parent_obs.comm = proc_comm(o->ppid, pcomm) == 0 ? pcomm : NULL;
+	log_debug("monitor: pid %d (%s) under %d (%s): %u connections to other machines",
+	          (int)o->pid, o->argv[0], (int)o->ppid, pcomm, pfacts->remote);
 	if (pfacts->remote && m->progid)
 		o->parent_obs.cls = progid_of_pid(m->progid, o->ppid, NULL, 0);
 	if (pfacts->remote && o->parent_obs.cls == PROG_INTERP)

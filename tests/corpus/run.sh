@@ -40,7 +40,7 @@ seed_creds() {
     printf '//registry.corpus.test/:_authToken=npm_corpusnotarealtoken\n' >"$c/npmrc"
 }
 
-# config FILE PAUSE(true|false)
+# config FILE PAUSE(true|false) [KEY = VALUE lines for [monitoring]]
 config() {
     local c=$out/creds h=/home/code
     cat >"$1" <<X
@@ -49,6 +49,7 @@ enabled = true
 auto_pause_on_high = $2
 auto_kill_on_critical = $2
 poll_interval_sec = 1
+${3:-}
 
 [[credentials]]
 host = "$c/id_rsa"
@@ -135,7 +136,11 @@ case $mode in
 quick)
     ws=$out/ws-quick
     mapfile -t names < <(techniques "$@")
-    workspace "$ws" "${names[@]}" && config "$ws.toml" false
+    # thresholds of its own, so that e2e 57 sees them reach the session: the 300 processes of
+    # res-runaway-build pass both, the 200 MB upload passes the egress limit
+    workspace "$ws" "${names[@]}" && config "$ws.toml" false "$(printf '%s\n' \
+        'process_count_threshold = 250' 'process_spawn_rate_threshold = 150' \
+        'file_read_threshold_mb = 40' 'file_read_rate_mb_per_sec = 8')"
     session "$ws" $((${#names[@]} * 40 + 60)) bash /workspace/.corpus/driver.sh "${names[@]}"
     python3 "$here/score.py" quick "$here" "$ws/.corpus-out" \
         "$COI_HOME/audit/$(container_of "$ws").jsonl" >"$out/results.jsonl"

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz-monitor: the monitor's decoders of untrusted bytes. The first byte picks one: the proc
- * connector, NFLOG and sock_diag datagrams (kernel input, but parsed with no trust), and command
- * lines (written by the agent: the shell lexer and every process rule). */
+ * connector, NFLOG and sock_diag datagrams (kernel input, but parsed with no trust), command
+ * lines (written by the agent: the shell lexer and every process rule), ELF headers (binaries
+ * in the container), /proc/net tables, lines added to startup files and paths of opened files. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/progid.h"
 #include "monitor/rules.h"
 #include "monitor/sources.h"
 
@@ -56,15 +58,61 @@ static void fuzz_cmdline(const uint8_t *data, size_t size)
 	free(s);
 }
 
+static bool on_sock(const struct net_sock *s, void *u)
+{
+	char peer[64];
+
+	(void)u;
+	net_sock_peer(s, peer, sizeof(peer));
+	return net_sock_loopback(s) && s->inode == 1;
+}
+
+/* Text from outside: /proc/<pid>/net tables, a file a write added lines to (each judged as the
+ * shell would run it), paths a file watch reports. */
+static void fuzz_text(const uint8_t *data, size_t size, uint8_t how)
+{
+	char *s = malloc(size + 1);
+	struct rules_config cfg;
+	struct rule_hit hits[RULES_MAX_HITS];
+
+	if (!s)
+		return;
+	memcpy(s, data, size);
+	s[size] = 0;
+	rules_config_default(&cfg);
+	switch (how % 3) {
+	case 0:
+		(void)proc_net_parse(s, how & 8, on_sock, NULL);
+		break;
+	case 1:
+		(void)rules_match_write(&(struct write_obs){.path = how & 8 ? "/etc/cron.d/x"
+		                                                            : "/home/code/.bashrc",
+		                                            .added = s},
+		                        &cfg, hits, RULES_MAX_HITS);
+		break;
+	case 2:
+		(void)rules_match_open(&(struct open_obs){.path = s, .program = "cat"}, &cfg, hits,
+		                       RULES_MAX_HITS);
+		(void)rules_persist_file(s);
+		break;
+	}
+	free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t *copy;
+	uint8_t *copy, id[PROGID_BUILD_ID_MAX];
 
 	if (size < 1 || size > 65536)
 		return 0;
 	if (data[0] % 4 == 3) {
-		fuzz_cmdline(data + 1, size - 1);
+		if (data[0] & 0x80) /* an ELF header and its notes: a binary in the container */
+			(void)elf_build_id(data + 1, size - 1, id);
+		else if (data[0] & 0x40)
+			fuzz_text(data + 1, size - 1, data[0] >> 2);
+		else
+			fuzz_cmdline(data + 1, size - 1);
 		return 0;
 	}
 	/* netlink parsers read aligned headers: give them an aligned copy */

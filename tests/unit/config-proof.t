@@ -44,8 +44,6 @@ git.protected_branches gitdirs
 security.writable_paths open
 monitoring.auto_pause_on_high open
 monitoring.auto_kill_on_critical open
-monitoring.file_read_threshold_mb open
-monitoring.file_read_rate_mb_per_sec open
 EOF
 )
 is_pending() { grep -q "^$1 " <<<"$pending"; }
