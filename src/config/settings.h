@@ -339,8 +339,8 @@ struct coi_config {
 		char *on_finding_url;
 		bool syslog;
 		char *metrics_dir;
-		int process_count_threshold;                    /* 1000; 0: off */
-		int process_spawn_rate_threshold;               /* 200 a poll interval; 0: off */
+		int process_count_threshold;      /* 1000; 0: off */
+		int process_spawn_rate_threshold; /* 200 a poll interval; 0: off */
 		struct {
 			bool enabled;
 			int rate_limit_per_second; /* 100 */

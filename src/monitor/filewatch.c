@@ -32,10 +32,10 @@
 #define WS_ENTRIES  8000 /* workspace entries looked at per scan */
 #define WS_DEPTH    4
 #define EVENT_BUF   16384
-#define MARKED_MAX  1024    /* files remembered by inode, so a hard link is judged as the file */
-#define SNAP_MAX    64      /* persistence files whose content is kept */
+#define MARKED_MAX  1024 /* files remembered by inode, so a hard link is judged as the file */
+#define SNAP_MAX    64   /* persistence files whose content is kept */
 #define SNAP_BYTES  (64u << 10)
-#define ADDED_BYTES 4096    /* what a write added, as reported */
+#define ADDED_BYTES 4096 /* what a write added, as reported */
 
 struct marked {
 	dev_t dev;
@@ -53,7 +53,7 @@ struct file_watch {
 	int fan;
 	int root; /* O_PATH of the container's root */
 	bool perm;
-	char *workspace; /* inside the container, e.g. "/workspace"; NULL: none */
+	char *workspace;       /* inside the container, e.g. "/workspace"; NULL: none */
 	char prefix[PATH_MAX]; /* the root as the kernel prints it for us ("" for "/") */
 	unsigned marks;
 	struct marked marked[MARKED_MAX];
@@ -322,9 +322,10 @@ static void persist_new(struct file_watch *w, const char *path, event_fn cb, voi
 		return;
 	fd = open_in_root(w, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
 	if (fd >= 0 && snap_update(w, path, fd, added, sizeof(added)))
-		(void)cb(&(struct file_event){.path = path, .opened = path, .written = true,
-		                              .added = added},
-		         userdata);
+		(void)cb(
+		        &(struct file_event){
+		                .path = path, .opened = path, .written = true, .added = added},
+		        userdata);
 }
 
 /* A persistence directory: FAN_CLOSE_WRITE of its files; the content of those whose name
@@ -360,8 +361,8 @@ static void mark_spec(struct file_watch *w, const struct spec *s, const char *ho
 	char path[PATH_MAX];
 
 	if (s->path[0] == '~') {
-		if (!home || snprintf(path, sizeof(path), "%s%s", home, s->path + 1) >=
-		                     (int)sizeof(path))
+		if (!home ||
+		    snprintf(path, sizeof(path), "%s%s", home, s->path + 1) >= (int)sizeof(path))
 			return;
 	} else {
 		snprintf(path, sizeof(path), "%s", s->path);
@@ -401,9 +402,9 @@ static void each_home(struct file_watch *w, event_fn cb, void *userdata)
 
 static bool skip_dir(const char *name)
 {
-	static const char *const heavy[] = {"node_modules", ".git",  "target", "vendor", "dist",
-	                                    "build",        ".venv", "venv",   "__pycache__",
-	                                    ".cache",       ".next", NULL};
+	static const char *const heavy[] = {"node_modules", ".git",   "target", "vendor",
+	                                    "dist",         "build",  ".venv",  "venv",
+	                                    "__pycache__",  ".cache", ".next",  NULL};
 
 	for (size_t i = 0; heavy[i]; i++)
 		if (strcmp(name, heavy[i]) == 0)
@@ -469,8 +470,8 @@ static void compare_snaps(struct file_watch *w, event_fn cb, void *userdata)
 	}
 }
 
-int filewatch_rescan(struct file_watch *w,
-                     bool (*cb)(const struct file_event *ev, void *userdata), void *userdata)
+int filewatch_rescan(struct file_watch *w, bool (*cb)(const struct file_event *ev, void *userdata),
+                     void *userdata)
 {
 	unsigned before = w->marks;
 
@@ -492,7 +493,8 @@ int filewatch_open(const char *root, const char *workspace, bool perm, struct fi
 		return -ENOMEM;
 	w->perm = perm;
 	w->root = open(root, O_PATH | O_CLOEXEC | O_DIRECTORY);
-	w->fan = fanotify_init(cls | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	w->fan =
+	        fanotify_init(cls | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	if (w->root < 0 || w->fan < 0) {
 		r = -errno;
 		filewatch_free(w);
@@ -563,7 +565,8 @@ static void one_event(struct file_watch *w, const struct fanotify_event_metadata
 	if ((m->mask & (FAN_OPEN | FAN_OPEN_PERM)) && !mine)
 		allow = cb(&ev, userdata);
 	if (ev.perm) {
-		struct fanotify_response r = {.fd = m->fd, .response = allow ? FAN_ALLOW : FAN_DENY};
+		struct fanotify_response r = {.fd = m->fd,
+		                              .response = allow ? FAN_ALLOW : FAN_DENY};
 
 		/* if this fails the open stays blocked until our fd closes */
 		(void)!write(w->fan, &r, sizeof(r));
@@ -578,8 +581,8 @@ static void one_event(struct file_watch *w, const struct fanotify_event_metadata
 	}
 }
 
-int filewatch_read(struct file_watch *w,
-                   bool (*cb)(const struct file_event *ev, void *userdata), void *userdata)
+int filewatch_read(struct file_watch *w, bool (*cb)(const struct file_event *ev, void *userdata),
+                   void *userdata)
 {
 	char buf[EVENT_BUF] __attribute__((aligned(8)));
 	int count = 0;

@@ -609,6 +609,23 @@ static void log_packet(struct monitor *m, const struct nflog_packet *p)
 		log_debug("monitor: cannot write the audit log, ignoring");
 }
 
+/* A DNS finding: one for the container, whichever count saw it first (the key is the rule). */
+static void respond_dns(struct monitor *m, const struct rule_hit *h, const char *name,
+                        const char *how)
+{
+	struct threat t;
+	char desc[512];
+
+	threat_from_hit(&t, h, desc, sizeof(desc));
+	t.kind = EVIDENCE_NETWORK;
+	t.ev.network.protocol = "udp";
+	t.ev.network.state = "DNS";
+	t.ev.network.suspect_reason = h->reason;
+	t.ev.network.reason = how;
+	t.ev.network.remote_host = name;
+	respond(m, &t, h->rule->id, clock_mono_ns());
+}
+
 /* Counts a DNS query in the one-minute window; over the threshold, a finding (and the count
  * starts over, so one burst is one finding). */
 static void count_dns(struct monitor *m, const char *name)
@@ -630,18 +647,8 @@ static void count_dns(struct monitor *m, const char *name)
 				o.seconds = (double)(now - m->dns_second[i] + 1);
 		}
 	if (rules_match_dns(&o, &m->rules, hits, RULES_MAX_HITS) == 1) {
-		struct threat t;
-		char desc[512];
-
 		memset(m->dns_count, 0, sizeof(m->dns_count));
-		threat_from_hit(&t, &hits[0], desc, sizeof(desc));
-		t.kind = EVIDENCE_NETWORK;
-		t.ev.network.protocol = "udp";
-		t.ev.network.state = "DNS";
-		t.ev.network.suspect_reason = hits[0].reason;
-		t.ev.network.reason = "logged by nftables (nflog)";
-		t.ev.network.remote_host = name;
-		respond(m, &t, hits[0].rule->id, clock_mono_ns());
+		respond_dns(m, &hits[0], name, "logged by nftables (nflog)");
 	}
 }
 
@@ -732,22 +739,13 @@ static void dns_over(struct monitor *m, const char *name)
 	struct rule_hit hits[RULES_MAX_HITS];
 	struct dns_obs o = {
 	        .queries = m->rules.dns_per_minute + 1, .seconds = 60, .last_name = name};
-	struct threat t;
-	char desc[512];
 
 	if (rules_match_dns(&o, &m->rules, hits, RULES_MAX_HITS) != 1)
 		return;
 	snprintf(hits[0].pattern, sizeof(hits[0].pattern),
 	         "over %u DNS queries a minute (counted by the kernel), one for '%s'",
 	         m->rules.dns_per_minute, name && *name ? name : "?");
-	threat_from_hit(&t, &hits[0], desc, sizeof(desc));
-	t.kind = EVIDENCE_NETWORK;
-	t.ev.network.protocol = "udp";
-	t.ev.network.state = "DNS";
-	t.ev.network.suspect_reason = hits[0].reason;
-	t.ev.network.reason = "counted by nftables";
-	t.ev.network.remote_host = name;
-	respond(m, &t, hits[0].rule->id, clock_mono_ns());
+	respond_dns(m, &hits[0], name, "counted by nftables");
 }
 
 static void on_nflog_packet(const struct nflog_packet *p, void *u)
@@ -999,6 +997,25 @@ static void opener_facts(struct monitor *m, pid_t pid, struct open_obs *o, char 
 	}
 }
 
+/* A finding about a file: the process, the file, how it was seen. */
+static void respond_file(struct monitor *m, const struct rule_hit *h, const struct file_event *ev,
+                         const char *cmd, const char *how, const char *more)
+{
+	struct threat t;
+	char desc[512];
+
+	threat_from_hit(&t, h, desc, sizeof(desc));
+	t.kind = EVIDENCE_PROCESS;
+	t.ev.process.pid = ev->pid;
+	t.ev.process.command = cmd;
+	t.ev.process.user = "";
+	t.ev.process.pattern = ev->path;
+	t.ev.process.indicators[0] = h->reason;
+	t.ev.process.indicators[1] = how;
+	t.ev.process.indicators[2] = more;
+	respond(m, &t, ev->path, clock_mono_ns());
+}
+
 /* A credential file opened: judged by what it is and which program opened it. Returns whether
  * the open may go on (a permission event waits for this). */
 static bool on_open(struct monitor *m, const struct file_event *ev)
@@ -1018,20 +1035,10 @@ static bool on_open(struct monitor *m, const struct file_event *ev)
 	if (n && proc_argv(ev->pid, &argv) >= 0)
 		cmd = strv_join(argv, " ");
 	for (size_t i = 0; i < n && m->result != 1; i++) {
-		struct threat t;
-		char desc[512];
-
-		threat_from_hit(&t, &hits[i], desc, sizeof(desc));
-		t.kind = EVIDENCE_PROCESS;
-		t.ev.process.pid = ev->pid;
-		t.ev.process.command = cmd ? cmd : comm;
-		t.ev.process.user = "";
-		t.ev.process.pattern = ev->path;
-		t.ev.process.indicators[0] = hits[i].reason;
-		t.ev.process.indicators[1] =
-		        ev->perm ? "opened (fanotify, held for the verdict)" : "opened (fanotify)";
-		t.ev.process.indicators[2] = strstr(ev->opened, ev->path) ? NULL : ev->opened;
-		respond(m, &t, ev->path, clock_mono_ns());
+		respond_file(m, &hits[i], ev, cmd ? cmd : comm,
+		             ev->perm ? "opened (fanotify, held for the verdict)"
+		                      : "opened (fanotify)",
+		             strstr(ev->opened, ev->path) ? NULL : ev->opened);
 		if ((hits[i].level == THREAT_HIGH && m->o->auto_pause_on_high) ||
 		    (hits[i].level == THREAT_CRITICAL && m->o->auto_kill_on_critical))
 			allow = false; /* refused, as the container is frozen or gone */
@@ -1062,23 +1069,14 @@ static void on_write(struct monitor *m, const struct file_event *ev)
 	                            .program = who.program,
 	                            .packaging = ev->pid > 0 && under_package_manager(ev->pid)},
 	        &m->rules, hits, RULES_MAX_HITS);
-	for (size_t i = 0; i < n && m->result != 1; i++) {
-		struct threat t;
-		char desc[512];
-
-		threat_from_hit(&t, &hits[i], desc, sizeof(desc));
-		t.kind = EVIDENCE_PROCESS;
-		t.ev.process.pid = ev->pid;
-		t.ev.process.command = cmd ? cmd : comm[0] ? comm : "?";
-		t.ev.process.user = "";
-		t.ev.process.pattern = ev->path;
-		t.ev.process.indicators[0] = hits[i].reason;
-		t.ev.process.indicators[1] =
-		        ev->pid ? "written (fanotify)"
-		                : "found changed by a rescan (replaced by a rename)";
-		t.ev.process.indicators[2] = ev->added;
-		respond(m, &t, ev->path, clock_mono_ns());
-	}
+	for (size_t i = 0; i < n && m->result != 1; i++)
+		respond_file(m, &hits[i], ev,
+		             cmd       ? cmd
+		             : comm[0] ? comm
+		                       : "?",
+		             ev->pid ? "written (fanotify)"
+		                     : "found changed by a rescan (replaced by a rename)",
+		             ev->added);
 }
 
 static bool on_file_event(const struct file_event *ev, void *u)

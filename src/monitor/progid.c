@@ -51,8 +51,7 @@ struct progid {
 /* ---- ELF ----------------------------------------------------------------------------------- */
 
 /* The build-id among the notes in img[off, off + size). */
-static int notes_build_id(const uint8_t *img, size_t off, size_t size, size_t align,
-                          uint8_t *out)
+static int notes_build_id(const uint8_t *img, size_t off, size_t size, size_t align, uint8_t *out)
 {
 	size_t end = off + size;
 
@@ -86,7 +85,8 @@ int elf_build_id(const uint8_t *img, size_t len, uint8_t out[static PROGID_BUILD
 
 	if (len < EI_NIDENT || memcmp(img, ELFMAG, SELFMAG) != 0)
 		return -ENOEXEC;
-	if (img[EI_DATA] != ELFDATA2LSB || (img[EI_CLASS] != ELFCLASS64 && img[EI_CLASS] != ELFCLASS32))
+	if (img[EI_DATA] != ELFDATA2LSB ||
+	    (img[EI_CLASS] != ELFCLASS64 && img[EI_CLASS] != ELFCLASS32))
 		return -ENOENT; /* only the little-endian ones this host runs */
 	is64 = img[EI_CLASS] == ELFCLASS64;
 	if (is64) {
@@ -201,8 +201,8 @@ static void scan_dir(struct progid *p, int root, const char *dir)
 		char path[512];
 		int fd;
 
-		if (e->d_name[0] == '.' ||
-		    (cls == PROG_OTHER && !multi_call(e->d_name) && !rules_cred_owner_name(e->d_name)))
+		if (e->d_name[0] == '.' || (cls == PROG_OTHER && !multi_call(e->d_name) &&
+		                            !rules_cred_owner_name(e->d_name)))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
 			continue;
@@ -301,7 +301,8 @@ enum prog_class progid_of_pid(struct progid *p, pid_t pid, char *name, size_t si
 
 		/* A shell or interpreter installed after the scan (an apt install): learn it from
 		 * its system path, so that later copies of it are known too. */
-		if (cls != PROG_OTHER && (strncmp(exe, "/usr/", 5) == 0 || strncmp(exe, "/bin/", 5) == 0)) {
+		if (cls != PROG_OTHER &&
+		    (strncmp(exe, "/usr/", 5) == 0 || strncmp(exe, "/bin/", 5) == 0)) {
 			learn(p, fd, cls, base);
 			cache_slot(p, &st)->used = false;
 			i = lookup(p, fd, &st);

@@ -13,6 +13,7 @@ DEVNET_NS=coit-dev
 DEVNET_HOST=198.18.24.1
 DEVNET_SRV=198.18.24.2
 DEVNET_PIDS=()
+. "$(dirname "${BASH_SOURCE[0]}")/testnet.sh" # netns_host
 
 devnet_apt() {
     local cache=${COI_CORPUS_CACHE:-/var/cache/coi-corpus}/apt dir=$1
@@ -31,15 +32,7 @@ devnet_up() {
     mkdir -p "$dir/www" || return 1
     python3 "$here/mkfixtures.py" "$dir/www" "http://$DEVNET_SRV:8081" >/dev/null || return 1
     devnet_apt "$dir/www/apt" || return 1
-    ip netns del "$DEVNET_NS" 2>/dev/null
-    ip link del "$DEVNET_NS-h" 2>/dev/null
-    ip netns add "$DEVNET_NS" || return 1
-    ip link add "$DEVNET_NS-h" type veth peer name "$DEVNET_NS-n" &&
-        ip link set "$DEVNET_NS-n" netns "$DEVNET_NS" &&
-        ip addr add "$DEVNET_HOST/24" dev "$DEVNET_NS-h" && ip link set "$DEVNET_NS-h" up &&
-        ip -n "$DEVNET_NS" addr add "$DEVNET_SRV/24" dev "$DEVNET_NS-n" &&
-        ip -n "$DEVNET_NS" link set "$DEVNET_NS-n" up && ip -n "$DEVNET_NS" link set lo up &&
-        ip -n "$DEVNET_NS" route add default via "$DEVNET_HOST" || return 1
+    netns_host "$DEVNET_NS" "$DEVNET_HOST" "$DEVNET_SRV" || return 1
     # (http.server's own server_bind would look its name up in DNS, and wait for it)
     (cd "$dir/www" && exec timeout "$secs" ip netns exec "$DEVNET_NS" python3 -c '
 import http.server, socketserver, sys
@@ -68,6 +61,7 @@ devnet_down() {
     for p in "${DEVNET_PIDS[@]}"; do kill "$p" 2>/dev/null; done
     for p in "${DEVNET_PIDS[@]}"; do wait "$p" 2>/dev/null; done
     DEVNET_PIDS=()
+. "$(dirname "${BASH_SOURCE[0]}")/testnet.sh" # netns_host
     ip netns del "$DEVNET_NS" 2>/dev/null
     ip link del "$DEVNET_NS-h" 2>/dev/null
     return 0

@@ -16,6 +16,14 @@ def log(*words):
         f.write("%.6f %s\n" % (time.time(), " ".join(str(w) for w in words)))
 
 
+def listening(port, backlog=16):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(backlog)
+    return s
+
+
 def shell_session(conn, port, peer):
     """Send one command; a shell answers with the marker."""
     conn.settimeout(3)
@@ -38,10 +46,7 @@ def shell_session(conn, port, peer):
 
 
 def catcher(port, tls=False):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port))
-    s.listen(16)
+    s = listening(port)
     ctx = None
     if tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -113,10 +118,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 def raw_sink(port):
     """Bytes sent on a plain TCP connection, counted until EOF (bounded 60 s)."""
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port))
-    s.listen(16)
+    s = listening(port)
 
     def one(c, peer):
         c.settimeout(60)
@@ -139,10 +141,7 @@ def raw_sink(port):
 
 def pool(port):
     """A mining pool: a job line every 5 s for as long as the miner stays (bounded 10 min)."""
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port))
-    s.listen(8)
+    s = listening(port)
 
     def one(c, peer):
         log("pool", peer[0])
@@ -182,10 +181,7 @@ def dns():
 
 def control(port):
     """'bind IP PORT': connect to a bind shell in the container, as its attacker would."""
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port))
-    s.listen(4)
+    s = listening(port)
     while True:
         c, peer = s.accept()
         c.settimeout(5)

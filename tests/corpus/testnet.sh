@@ -12,19 +12,23 @@ TESTNET_HOST=198.18.23.1
 TESTNET_ATK=198.18.23.2
 TESTNET_PID=
 
+# netns_host NS HOST_ADDR NS_ADDR: a namespace behind a veth (NS-h on the host, NS-n inside),
+# /24 addresses, its default route through the host; one of an earlier run is replaced
+netns_host() {
+    ip netns del "$1" 2>/dev/null
+    ip link del "$1-h" 2>/dev/null
+    ip netns add "$1" || return 1
+    ip link add "$1-h" type veth peer name "$1-n" && ip link set "$1-n" netns "$1" &&
+        ip addr add "$2/24" dev "$1-h" && ip link set "$1-h" up &&
+        ip -n "$1" addr add "$3/24" dev "$1-n" && ip -n "$1" link set "$1-n" up &&
+        ip -n "$1" link set lo up && ip -n "$1" route add default via "$2"
+}
+
 testnet_up() {
     local dir=$1 secs=${2:-900} here
     here=$(dirname "${BASH_SOURCE[0]}")
     mkdir -p "$dir" || return 1
-    ip netns del "$TESTNET_NS" 2>/dev/null
-    ip link del "$TESTNET_NS-h" 2>/dev/null
-    ip netns add "$TESTNET_NS" || return 1
-    ip link add "$TESTNET_NS-h" type veth peer name "$TESTNET_NS-n" &&
-        ip link set "$TESTNET_NS-n" netns "$TESTNET_NS" &&
-        ip addr add "$TESTNET_HOST/24" dev "$TESTNET_NS-h" && ip link set "$TESTNET_NS-h" up &&
-        ip -n "$TESTNET_NS" addr add "$TESTNET_ATK/24" dev "$TESTNET_NS-n" &&
-        ip -n "$TESTNET_NS" link set "$TESTNET_NS-n" up && ip -n "$TESTNET_NS" link set lo up &&
-        ip -n "$TESTNET_NS" route add default via "$TESTNET_HOST" || return 1
+    netns_host "$TESTNET_NS" "$TESTNET_HOST" "$TESTNET_ATK" || return 1
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=corpus.test \
         -keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1 || return 1
     : >"$dir/sink.log"

