@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fanotify.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -60,6 +61,7 @@ struct file_watch {
 	size_t n_marked;
 	struct snap snaps[SNAP_MAX];
 	size_t n_snaps;
+	int ino; /* inotify on the directories above the watched ones (-EBADF: none) */
 };
 
 enum spec_kind { SPEC_CRED, SPEC_PERSIST };
@@ -375,6 +377,48 @@ static void mark_spec(struct file_watch *w, const struct spec *s, const char *ho
 		(void)mark_cred_file(w, path);
 }
 
+/* The directories a watched one may appear in: for "~/.config/gcloud/legacy_credentials", the
+ * home, ~/.config and ~/.config/gcloud. inotify tells when anything is created or moved into
+ * them, and the watch is rescanned, so credentials written after the session began (copied in by
+ * coi, or a login) are marked before their first use. */
+static void watch_parents(struct file_watch *w, const char *home)
+{
+	for (size_t i = 0; w->ino >= 0 && i < ELEMENTSOF(specs); i++) {
+		char path[PATH_MAX];
+		const char *rel = specs[i].path;
+
+		if ((rel[0] == '~') != (home != NULL))
+			continue;
+		if (snprintf(path, sizeof(path), "%s%s", home ? home : "", home ? rel + 1 : rel) >=
+		    (int)sizeof(path))
+			continue;
+		/* each ancestor below the home (or /), and the directory itself */
+		for (char *slash = path + (home ? strlen(home) : 0); slash;
+		     slash = *slash ? strchr(slash + 1, '/') : NULL) {
+			char saved = *slash;
+			_cleanup_close_ int fd = -EBADF;
+			char self[64];
+
+			*slash = 0;
+			fd = open_in_root(w, *path ? path : "/", O_PATH | O_DIRECTORY);
+			*slash = saved;
+			if (fd < 0)
+				break;
+			snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+			(void)inotify_add_watch(w->ino, self, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+		}
+		if (specs[i].dir) {
+			_cleanup_close_ int fd = open_in_root(w, path, O_PATH | O_DIRECTORY);
+			char self[64];
+
+			snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+			if (fd >= 0)
+				(void)inotify_add_watch(w->ino, self,
+				                        IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+		}
+	}
+}
+
 /* The homes: /root and /home/<each>. */
 static void each_home(struct file_watch *w, event_fn cb, void *userdata)
 {
@@ -385,6 +429,7 @@ static void each_home(struct file_watch *w, event_fn cb, void *userdata)
 	for (size_t i = 0; i < ELEMENTSOF(specs); i++)
 		if (specs[i].path[0] == '~')
 			mark_spec(w, &specs[i], "/root", cb, userdata);
+	watch_parents(w, "/root");
 	for (int n = 0; d && n < HOMES_MAX && (e = readdir(d));) {
 		char home[300];
 
@@ -394,6 +439,7 @@ static void each_home(struct file_watch *w, event_fn cb, void *userdata)
 		for (size_t i = 0; i < ELEMENTSOF(specs); i++)
 			if (specs[i].path[0] == '~')
 				mark_spec(w, &specs[i], home, cb, userdata);
+		watch_parents(w, home);
 		n++;
 	}
 	if (d)
@@ -446,6 +492,7 @@ static void scan(struct file_watch *w, event_fn cb, void *userdata)
 	for (size_t i = 0; i < ELEMENTSOF(specs); i++)
 		if (specs[i].path[0] == '/')
 			mark_spec(w, &specs[i], NULL, cb, userdata);
+	watch_parents(w, NULL);
 	if (w->workspace)
 		scan_workspace(w, w->workspace, 0, &budget);
 }
@@ -492,6 +539,9 @@ int filewatch_open(const char *root, const char *workspace, bool perm, struct fi
 	if (!w)
 		return -ENOMEM;
 	w->perm = perm;
+	w->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->ino < 0)
+		w->ino = -EBADF; /* then rescans alone find new files */
 	w->root = open(root, O_PATH | O_CLOEXEC | O_DIRECTORY);
 	w->fan =
 	        fanotify_init(cls | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
@@ -520,6 +570,8 @@ struct file_watch *filewatch_free(struct file_watch *w)
 		return NULL;
 	if (w->fan >= 0)
 		close(w->fan);
+	if (w->ino >= 0)
+		close(w->ino);
 	if (w->root >= 0)
 		close(w->root);
 	free(w->workspace);
@@ -536,6 +588,21 @@ struct file_watch *filewatch_free(struct file_watch *w)
 int filewatch_fd(const struct file_watch *w)
 {
 	return w->fan;
+}
+
+int filewatch_inotify_fd(const struct file_watch *w)
+{
+	return w->ino;
+}
+
+int filewatch_changed(struct file_watch *w)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	int n = 0;
+
+	for (int i = 0; i < 64 && read(w->ino, buf, sizeof(buf)) > 0; i++)
+		n++;
+	return n;
 }
 
 unsigned filewatch_marks(const struct file_watch *w)

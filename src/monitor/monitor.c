@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "incus/incus.h"
@@ -86,6 +87,9 @@ struct monitor {
 	/* sockets */
 	struct progid *progid; /* the container's shells and interpreters, by binary */
 	struct file_watch *fw; /* its credential and persistence files (fanotify), or NULL */
+	uint64_t rescan_ns;    /* the file watch's last rescan */
+	int rescan_timer;      /* one-shot: a rescan that waited */
+	bool rescan_pending;
 	int diag_fd;
 	uint64_t seen[SEEN_CONNS];
 	uint64_t bytes_told[64]; /* connections already reported for their bytes */
@@ -1094,6 +1098,44 @@ static bool on_file_event(const struct file_event *ev, void *u)
 	return on_open(m, ev);
 }
 
+static void rescan_files(struct monitor *m)
+{
+	m->rescan_ns = clock_mono_ns();
+	m->rescan_pending = false;
+	(void)filewatch_rescan(m->fw, on_file_event, m);
+}
+
+/* Something was created where credential or persistence files live: look again, so a key
+ * copied in after the session began is marked before its first use; at most every 50 ms (a
+ * flood of new files in a home is one rescan a tick), the one that had to wait on a one-shot
+ * timer. */
+static int on_filewatch_dirs(struct loop *l, int fd, uint32_t events, void *u)
+{
+	struct monitor *m = u;
+	struct itimerspec its = {.it_value = {0, 50000000}};
+
+	if (filewatch_changed(m->fw) <= 0)
+		return 0;
+	if (clock_mono_ns() - m->rescan_ns >= 50000000u) {
+		rescan_files(m);
+		return 0;
+	}
+	if (!m->rescan_pending && m->rescan_timer >= 0 &&
+	    timerfd_settime(m->rescan_timer, 0, &its, NULL) == 0)
+		m->rescan_pending = true;
+	return 0;
+}
+
+static int on_rescan_timer(struct loop *l, int fd, uint32_t events, void *u)
+{
+	struct monitor *m = u;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) == sizeof(n) && m->rescan_pending)
+		rescan_files(m);
+	return 0;
+}
+
 static int on_filewatch(struct loop *l, int fd, uint32_t events, void *u)
 {
 	struct monitor *m = u;
@@ -1121,7 +1163,7 @@ static int on_sample(struct loop *l, int fd, uint32_t events, void *u)
 	if (m->result != 1 && m->tick % CPU_EVERY == CPU_EVERY / 2)
 		sample_cpu(m);
 	if (m->fw && m->tick % RESCAN_EVERY == RESCAN_EVERY - 1)
-		(void)filewatch_rescan(m->fw, on_file_event, m);
+		rescan_files(m);
 	m->tick++;
 	return 0;
 }
@@ -1219,6 +1261,15 @@ static void add_filewatch(struct monitor *m)
 	r = filewatch_open(root, "/workspace", perm, &m->fw);
 	if (r >= 0)
 		r = loop_add_fd(m->loop, filewatch_fd(m->fw), false, on_filewatch, m);
+	if (r >= 0 && filewatch_inotify_fd(m->fw) >= 0) {
+		r = loop_add_fd(m->loop, filewatch_inotify_fd(m->fw), false, on_filewatch_dirs, m);
+		m->rescan_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (r >= 0 && m->rescan_timer >= 0 &&
+		    loop_add_fd(m->loop, m->rescan_timer, true, on_rescan_timer, m) < 0) {
+			close(m->rescan_timer);
+			m->rescan_timer = -EBADF;
+		}
+	}
 	if (r < 0) {
 		log_debug("monitor: no file watch (%s), ignoring", strerror(-r));
 		m->fw = filewatch_free(m->fw);

@@ -915,8 +915,8 @@ static const struct cred_spec cred_specs[] = {
 	{ "/.gnupg/secring.gpg",         NULL, CRED_FILE_STRONG, "gpg|gpg2|gpg-agent" },
 	{ "/.config/gh/hosts.yml",       NULL, CRED_FILE_STRONG, "gh" },
 	{ "/.claude/.credentials.json",  NULL, CRED_FILE_STRONG, "claude" },
-	{ "/.codex/auth.json",           NULL, CRED_FILE_STRONG, "codex" },
-	{ "/.local/share/opencode/auth.json", NULL, CRED_FILE_STRONG, "opencode" },
+	{ "/.codex/auth.json",           NULL, CRED_FILE_STRONG, "codex|codex-*" }, /* its native binary: codex-<target> */
+	{ "/.local/share/opencode/auth.json", NULL, CRED_FILE_STRONG, "opencode|opencode-*" },
 	{ "/.gemini/oauth_creds.json",   NULL, CRED_FILE_STRONG, "gemini" },
 	{ "/.vault-token",               NULL, CRED_FILE_STRONG, "vault" },
 	{ "/.netrc",                     NULL, CRED_FILE_STRONG, "curl|wget|git-remote-http|git-remote-https|ftp|lftp" },
@@ -938,13 +938,19 @@ static const struct cred_spec cred_specs[] = {
 };
 /* clang-format on */
 
+/* Is name one of "a|b|c*" (c*: any name starting with c)? */
 static bool in_bars(const char *list, const char *name)
 {
 	size_t n = strlen(name);
 
-	for (const char *p = list; p && *p; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL)
+	for (const char *p = list; p && *p; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL) {
+		size_t len = strcspn(p, "|");
+
+		if (len > 1 && p[len - 1] == '*' && n >= len - 1 && strncmp(p, name, len - 1) == 0)
+			return true;
 		if (strncmp(p, name, n) == 0 && (p[n] == '|' || p[n] == 0))
 			return true;
+	}
 	return false;
 }
 

@@ -107,6 +107,10 @@ struct file_event {
 int filewatch_open(const char *root, const char *workspace, bool perm, struct file_watch **ret);
 struct file_watch *filewatch_free(struct file_watch *w);
 int filewatch_fd(const struct file_watch *w);
+/* The inotify fd on the directories watched files may appear in (-EBADF when there is none),
+ * and, when it is readable, filewatch_changed() drains it: > 0 means call filewatch_rescan(). */
+int filewatch_inotify_fd(const struct file_watch *w);
+int filewatch_changed(struct file_watch *w);
 unsigned filewatch_marks(const struct file_watch *w);
 /* Marks credential files and directories that appeared since, and compares the persistence
  * files with what they held (a file replaced by a rename has no write event of its own): cb

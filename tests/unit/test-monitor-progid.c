@@ -318,7 +318,17 @@ static void test_filewatch(void)
 	s.n = 0;
 	write_file(root, "/home/code/.git-credentials", "https://u:p@h"); /* not watched yet */
 	CHECK(s.n == 0);
+	/* the home is watched for new files: its creation says "rescan" */
+	CHECK(filewatch_inotify_fd(w) >= 0 && filewatch_changed(w) > 0);
 	CHECK(filewatch_rescan(w, judge, &s) >= 1);
+	/* so is a directory that does not exist yet: a browser profile copied in later */
+	write_file(root, "/home/code/.mozilla/firefox/p.default/logins.json", "{}");
+	CHECK(filewatch_changed(w) > 0);
+	(void)filewatch_rescan(w, judge, &s);
+	(void)filewatch_changed(w);
+	(void)filewatch_rescan(w, judge, &s); /* one level a rescan: firefox, then its profile */
+	snprintf(p, sizeof(p), "%s/home/code/.mozilla/firefox/p.default/logins.json", root);
+	CHECK(child_open(w, p, &s) == EPERM);
 	snprintf(p, sizeof(p), "%s/home/code/.git-credentials", root);
 	CHECK(child_open(w, p, &s) == EPERM);
 

@@ -492,6 +492,10 @@ static void test_file_opens(void)
 	CHECK_STREQ(open_rule("/home/code/.aws/credentials", "python3", "aws"), "");
 	CHECK_STREQ(open_rule("/home/code/.claude/.credentials.json", "claude", NULL), "");
 	CHECK_STREQ(open_rule("/home/code/.claude/.credentials.json", "node", "claude"), "");
+	CHECK_STREQ(
+	        open_rule("/home/code/.codex/auth.json", "codex-x86_64-unknown-linux-musl", NULL),
+	        "");
+	CHECK_STREQ(open_rule("/home/code/.codex/auth.json", "cat", NULL), "cred-open");
 	CHECK_STREQ(open_rule("/etc/shadow", "sudo", NULL), "");
 	/* root's perl asks getpwnam, which reads shadow: an installed script, or the package
 	 * manager's, is not an attack */
