@@ -95,7 +95,14 @@ static void test_progid_copy(void)
 	snprintf(path, sizeof(path), "%s/kworker", tmpdir);
 	pid = start_copy(path, &wr);
 	CHECK(pid > 0);
-	usleep(200000);
+	for (int i = 0; i < 250; i++) { /* until the child has exec'd the copy (5 s at most) */
+		char exe[64], link[512] = "";
+
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+		if (readlink(exe, link, sizeof(link) - 1) > 0 && strcmp(link, path) == 0)
+			break;
+		usleep(20000);
+	}
 	CHECK(progid_of_pid(pg, pid, name, sizeof(name)) == PROG_SHELL);
 	CHECK(strstr(name, "bash, copied to ") == name);
 	/* the cache answers the second time the same */
