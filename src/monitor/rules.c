@@ -412,6 +412,12 @@ bool rules_own_code(char *const *argv, const char *cwd)
 		return true; /* a REPL reading its input */
 	if (script[0] != '/')
 		script = cwd ? cwd : "/";
+	/* an installed dependency's script (an npm install script fetching a prebuilt binary,
+	 * then running tar with sh -c, its keep-alive connection still open) is not the
+	 * session's own code */
+	if (strstr(script, "/node_modules/") || strstr(script, "/site-packages/") ||
+	    strstr(script, "/dist-packages/"))
+		return false;
 	for (size_t i = 0; writable[i]; i++)
 		if (strncmp(script, writable[i], strlen(writable[i])) == 0)
 			return true;

@@ -40,7 +40,11 @@ class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     def server_bind(self):
         socketserver.TCPServer.server_bind(self)
-S((sys.argv[1], 8081), http.server.SimpleHTTPRequestHandler).serve_forever()' "$DEVNET_SRV" \
+class H(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1" # keep-alive, as registries do
+    def log_message(self, *a):
+        pass
+S((sys.argv[1], 8081), H).serve_forever()' "$DEVNET_SRV" \
         </dev/null >>"$dir/http.log" 2>&1 9>&-) &
     DEVNET_PIDS+=($!)
     timeout "$secs" ip netns exec "$DEVNET_NS" git daemon --base-path="$dir/www/git" --export-all \

@@ -680,6 +680,7 @@ static void test_own_code(void)
 	CHECK(!rules_own_code(usr, "/tmp"));
 	CHECK(!rules_own_code(opt, "/workspace"));
 	CHECK(rules_own_code(u, "/"));
+	CHECK(!rules_own_code(rel, "/workspace/app/node_modules/prebuilt")); /* a dependency */
 	CHECK(!rules_own_code(NULL, NULL));
 }
 
