@@ -394,9 +394,14 @@ bool rules_own_code(char *const *argv, const char *cwd)
 
 	if (!argv || !argv[0])
 		return false;
+	/* a title the program set itself (npm's "npm install ..."): an installed program's */
+	if (prog_class_of_name(argv[0]) != PROG_INTERP || strchr(argv[0], ' '))
+		return false;
 	for (size_t i = 1; argv[i] && !script; i++) {
 		const char *w = argv[i];
 
+		if (!*w)
+			continue;
 		if (strcmp(w, "-m") == 0)
 			return false; /* an installed module */
 		if (strcmp(w, "-") == 0 || (w[0] == '-' && w[1] != '-' && strpbrk(w + 1, "ceE")))

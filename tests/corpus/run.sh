@@ -139,7 +139,7 @@ quick)
     # thresholds of its own, so that e2e 57 sees them reach the session: the 300 processes of
     # res-runaway-build pass both, the 200 MB upload passes the egress limit
     workspace "$ws" "${names[@]}" && config "$ws.toml" false "$(printf '%s\n' \
-        'process_count_threshold = 250' 'process_spawn_rate_threshold = 150' \
+        'process_count_threshold = 250' 'process_spawn_rate_threshold = 100' \
         'file_read_threshold_mb = 40' 'file_read_rate_mb_per_sec = 8')"
     session "$ws" $((${#names[@]} * 40 + 60)) bash /workspace/.corpus/driver.sh "${names[@]}"
     python3 "$here/score.py" quick "$here" "$ws/.corpus-out" \

@@ -108,6 +108,8 @@ wait
 t_is "every line has the original's fields" \
     "$(m_audit "$c" | jq -c 'select(has("id") and has("timestamp") and has("level") and has("category") and has("title") and has("description") and has("action") and (.evidence | length == 1)) | 1' | wc -l)" \
     "$(m_lines "$c")"
+m_audit "$c" | jq -c 'select((has("id") and has("timestamp") and has("level") and has("category") and has("title") and has("description") and has("action") and (.evidence | length == 1)) | not)' |
+    while read -r odd; do t_diag "without them: $odd"; done
 t_is "the log is private (0600)" "$(stat -c %a "$COI_HOME/audit/$c.jsonl")" 600
 t_like "coi audit prints it" "$("$COI" audit "$c")" "high +paused +process +Process environment read detected"
 t_like "coi monitor shows a snapshot" "$("$COI" monitor "$c")" "recent threats \([0-9]+\)"

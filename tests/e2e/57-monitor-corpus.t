@@ -25,14 +25,14 @@ t_is "every quick technique ran" "$(wc -l <"$out/q/results.jsonl")" \
     "$(grep -l '^# quick: yes' "$T_ROOT"/tests/corpus/attack/*.sh | wc -l)"
 # The session's own thresholds reached its monitor and the kernel's counting rule (run.sh quick
 # sets them): monitoring.process_count_threshold = 250 and
-# monitoring.process_spawn_rate_threshold = 150 (300 processes pass both), and
+# monitoring.process_spawn_rate_threshold = 100 (300 processes pass both), and
 # monitoring.file_read_threshold_mb = 40 with monitoring.file_read_rate_mb_per_sec = 8 (the 200 MB
 # upload leaves past them).
 audit=$(ls "$out"/q/home/audit/*.jsonl | head -1)
 t_like "process_count_threshold reached the session" \
     "$(jq -r 'select(.rule == "proc-count") | .description' "$audit" | head -1)" "\(threshold 250\)"
 t_like "process_spawn_rate_threshold reached the session" \
-    "$(jq -r 'select(.rule == "proc-spawn") | .description' "$audit" | head -1)" "\(threshold 150\)"
+    "$(jq -r 'select(.rule == "proc-spawn") | .description' "$audit" | head -1)" "\(threshold 100\)"
 t_like "file_read_threshold_mb and file_read_rate_mb_per_sec reached it" \
     "$(jq -r 'select(.rule == "net-egress") | .description' "$audit" | head -1)" "over 40 MB at 8.0 MB/s"
 [ "$_t_failed" = 0 ] || t_diag "$(tail -20 "$out/run.log")" "$(tail -5 "$out/q/ws-quick.out")"

@@ -682,6 +682,13 @@ static void test_own_code(void)
 	CHECK(rules_own_code(u, "/"));
 	CHECK(!rules_own_code(rel, "/workspace/app/node_modules/prebuilt")); /* a dependency */
 	CHECK(!rules_own_code(NULL, NULL));
+	{
+		char *npm[] = {"npm install corpus-utils     ", "", "", NULL}; /* its own title */
+		char *title[] = {"npm", NULL};
+
+		CHECK(!rules_own_code(npm, "/workspace/app"));
+		CHECK(!rules_own_code(title, "/workspace/app"));
+	}
 }
 
 static void test_prog_class_of_name(void)
