@@ -629,8 +629,15 @@ static void one_event(struct file_watch *w, const struct fanotify_event_metadata
 	ev.path = ev.opened = path;
 	if (fstat(m->fd, &st) == 0 && remembered(w, st.st_dev, st.st_ino))
 		ev.path = remembered(w, st.st_dev, st.st_ino); /* a hard link is the file */
-	if ((m->mask & (FAN_OPEN | FAN_OPEN_PERM)) && !mine)
+	if ((m->mask & (FAN_OPEN | FAN_OPEN_PERM)) && !mine) {
+		char head[256];
+		ssize_t k = pread(m->fd, head, sizeof(head) - 1, 0);
+
+		/* what a file in ~/.ssh is: a key says so in its first line */
+		head[k > 0 ? k : 0] = 0;
+		ev.private_key = k > 0 && strstr(head, "PRIVATE KEY");
 		allow = cb(&ev, userdata);
+	}
 	if (ev.perm) {
 		struct fanotify_response r = {.fd = m->fd,
 		                              .response = allow ? FAN_ALLOW : FAN_DENY};

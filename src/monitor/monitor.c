@@ -1026,7 +1026,7 @@ static bool on_open(struct monitor *m, const struct file_event *ev)
 {
 	struct rule_hit hits[RULES_MAX_HITS];
 	char prog[320] = "", script[256] = "", comm[17] = "";
-	struct open_obs o = {.pid = ev->pid, .path = ev->path};
+	struct open_obs o = {.pid = ev->pid, .path = ev->path, .private_key = ev->private_key};
 	_cleanup_strv_free_ char **argv = NULL;
 	_cleanup_free_ char *cmd = NULL;
 	bool allow = true;

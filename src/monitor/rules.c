@@ -973,8 +973,11 @@ static bool is_pub(const char *base)
 }
 
 /* The spec path falls under, or NULL. In ~/.ssh, everything but the public parts (config,
- * known_hosts, authorized_keys, *.pub) is a private key, whatever it is called. */
-static const struct cred_spec *cred_spec_of(const char *path, enum cred_file *ret_kind)
+ * known_hosts, authorized_keys, *.pub) may be a private key, whatever it is called: the watch
+ * marks it; an open is judged a key's when it is named id_* or its content says so (key is -1:
+ * not known, for marking). */
+static const struct cred_spec *cred_spec_of_key(const char *path, int key,
+                                                enum cred_file *ret_kind)
 {
 	static const struct cred_spec ssh_dir = {"/.ssh/", NULL, CRED_FILE_STRONG, SSH_OWNERS};
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -997,7 +1000,8 @@ static const struct cred_spec *cred_spec_of(const char *path, enum cred_file *re
 			                                     NULL};
 
 			if (strchr(strstr(path, "/.ssh/") + 6, '/') || in_list(base, public) ||
-			    is_pub(base) || !*base)
+			    is_pub(base) || !*base ||
+			    (key == 0 && strncmp(base, "id_", 3) != 0))
 				return NULL;
 			*ret_kind = CRED_FILE_STRONG;
 			return &ssh_dir;
@@ -1008,6 +1012,11 @@ static const struct cred_spec *cred_spec_of(const char *path, enum cred_file *re
 		return c;
 	}
 	return NULL;
+}
+
+static const struct cred_spec *cred_spec_of(const char *path, enum cred_file *ret_kind)
+{
+	return cred_spec_of_key(path, -1, ret_kind);
 }
 
 enum cred_file rules_cred_file(const char *path)
@@ -1051,7 +1060,7 @@ size_t rules_match_open(const struct open_obs *o, const struct rules_config *cfg
 	(void)cfg;
 	if (max == 0 || !o->path)
 		return 0;
-	c = cred_spec_of(o->path, &kind);
+	c = cred_spec_of_key(o->path, o->private_key, &kind);
 	if (!c) {
 		if (rules_cred_file(o->path) != CRED_FILE_ENV)
 			return 0;

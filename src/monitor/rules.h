@@ -147,6 +147,8 @@ struct open_obs {
 	bool installed;      /* script is an installed program's path (/usr/..., /opt/...), not a
 	                        title the process gave itself */
 	bool packaging;      /* it runs under the package manager (dpkg or apt above it) */
+	bool private_key;    /* its first bytes say "PRIVATE KEY" (a key in ~/.ssh whatever its
+	                        name; a temporary file of sed -i there is none) */
 };
 
 /* Files that run later (persistence), by what they do. */

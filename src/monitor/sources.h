@@ -100,6 +100,7 @@ struct file_event {
 	const char *path;   /* in the container; for a hard link, the file it was marked as */
 	const char *opened; /* the path it was opened by */
 	bool perm;          /* the open waits for the verdict */
+	bool private_key;   /* its first bytes say PRIVATE KEY */
 	bool written;       /* a write: added holds the lines it added */
 	const char *added;
 };
