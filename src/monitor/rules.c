@@ -972,6 +972,18 @@ static bool is_pub(const char *base)
 	return n > 4 && strcmp(base + n - 4, ".pub") == 0;
 }
 
+/* A file directly in a home: /root/x, /home/<user>/x. */
+static bool home_file(const char *path)
+{
+	const char *rest = strncmp(path, "/root/", 6) == 0   ? path + 6
+	                   : strncmp(path, "/home/", 6) == 0 ? strchr(path + 6, '/')
+	                                                     : NULL;
+
+	if (rest && *rest == '/')
+		rest++;
+	return rest && *rest && !strchr(rest, '/');
+}
+
 /* The spec path falls under, or NULL. In ~/.ssh, everything but the public parts (config,
  * known_hosts, authorized_keys, *.pub) may be a private key, whatever it is called: the watch
  * marks it; an open is judged a key's when it is named id_* or its content says so (key is -1:
@@ -1007,6 +1019,10 @@ static const struct cred_spec *cred_spec_of_key(const char *path, int key,
 			return &ssh_dir;
 		}
 		if (c->where[0] == '=' && is_pub(base))
+			return NULL;
+		/* a package manager's token file is a home's: a project's .npmrc or .pypirc names
+		 * its registry, and git add reads it like any other file */
+		if (c->kind == CRED_FILE_WEAK && !home_file(path))
 			return NULL;
 		*ret_kind = c->kind;
 		return c;

@@ -211,9 +211,9 @@ struct rules_config {
 };
 void rules_config_default(struct rules_config *c);
 
-/* A crypto miner: a process that has kept most of a core busy for a minute or more while it
+/* A crypto miner: a process that has kept half a core or more busy for a minute while it
  * holds a connection to another machine (its pool). A build's compilers hold none. */
-#define MINER_SHARE   0.8
+#define MINER_SHARE   0.5
 #define MINER_SECONDS 60
 
 /* Generations of fork-without-exec that, with the spawn rate over its threshold, make a fork

