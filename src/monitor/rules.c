@@ -988,8 +988,7 @@ static bool home_file(const char *path)
  * known_hosts, authorized_keys, *.pub) may be a private key, whatever it is called: the watch
  * marks it; an open is judged a key's when it is named id_* or its content says so (key is -1:
  * not known, for marking). */
-static const struct cred_spec *cred_spec_of_key(const char *path, int key,
-                                                enum cred_file *ret_kind)
+static const struct cred_spec *cred_spec_of_key(const char *path, int key, enum cred_file *ret_kind)
 {
 	static const struct cred_spec ssh_dir = {"/.ssh/", NULL, CRED_FILE_STRONG, SSH_OWNERS};
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -1012,8 +1011,7 @@ static const struct cred_spec *cred_spec_of_key(const char *path, int key,
 			                                     NULL};
 
 			if (strchr(strstr(path, "/.ssh/") + 6, '/') || in_list(base, public) ||
-			    is_pub(base) || !*base ||
-			    (key == 0 && strncmp(base, "id_", 3) != 0))
+			    is_pub(base) || !*base || (key == 0 && strncmp(base, "id_", 3) != 0))
 				return NULL;
 			*ret_kind = CRED_FILE_STRONG;
 			return &ssh_dir;

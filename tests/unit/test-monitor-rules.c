@@ -471,11 +471,12 @@ static void test_file_opens(void)
 	CHECK(hits[0].level == THREAT_HIGH && strstr(hits[0].pattern, "id_rsa by base64"));
 	CHECK_STREQ(open_rule("/home/code/.ssh/id_rsa", NULL, NULL), "cred-open");
 	CHECK_STREQ(open_rule("/home/code/.ssh/id_rsa", "python3", NULL), "cred-open");
-	CHECK(rules_match_open(&(struct open_obs){.path = "/home/code/.ssh/mykey", .program = "cat",
+	CHECK(rules_match_open(&(struct open_obs){.path = "/home/code/.ssh/mykey",
+	                                          .program = "cat",
 	                                          .private_key = true},
 	                       &cfg, hits, RULES_MAX_HITS) == 1); /* a key by its content */
 	CHECK_STREQ(open_rule("/home/code/.ssh/sedAb12Cd", "sed", NULL), ""); /* sed -i's file */
-	CHECK(rules_cred_file("/home/code/.ssh/mykey") == CRED_FILE_STRONG); /* marked, though */
+	CHECK(rules_cred_file("/home/code/.ssh/mykey") == CRED_FILE_STRONG);  /* marked, though */
 	CHECK_STREQ(open_rule("/root/.ssh/id_ed25519", "tar", NULL), "cred-open");
 	CHECK_STREQ(open_rule("/workspace/deploy/id_ed25519", "cp", NULL), "cred-open");
 	CHECK_STREQ(open_rule("/home/code/.aws/credentials", "python3", NULL), "cred-open");
