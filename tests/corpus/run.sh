@@ -136,7 +136,7 @@ case $mode in
 quick)
     ws=$out/ws-quick
     mapfile -t names < <(techniques "$@")
-    # thresholds of its own, so that e2e 57 sees them reach the session: the 300 processes of
+    # thresholds of its own, so that e2e 80 sees them reach the session: the 300 processes of
     # res-runaway-build pass both, the 200 MB upload passes the egress limit
     workspace "$ws" "${names[@]}" && config "$ws.toml" false "$(printf '%s\n' \
         'process_count_threshold = 250' 'process_spawn_rate_threshold = 100' \

@@ -37,7 +37,7 @@ for case in "${high[@]}"; do
 done
 
 # Block I/O is a record: reading or writing a lot is what builds do (what leaves is counted on
-# the network, 57-monitor-corpus.t).
+# the network, 80-monitor-corpus.t).
 records=(
     "big write^dd if=/dev/zero of=/root/big bs=1M count=40 oflag=direct 2>/dev/null; sleep 3^io-write"
     "big read^dd if=/root/big of=/dev/null bs=1M iflag=direct 2>/dev/null; sleep 3^io-read"
