@@ -149,18 +149,20 @@ HEALTH_CHECK_FN(cgroup_io)
 	_cleanup_strv_free_ char **controllers = NULL;
 	_cleanup_buf_ struct buf b = BUF_INIT(4096);
 
-	if (access("/sys/fs/cgroup/blkio/blkio.throttle.io_service_bytes", R_OK) == 0) {
-		health_set(res, HEALTH_OK, "I/O counters from the v1 blkio controller");
-		return;
-	}
+	/* the monitor's choice (monitor/procfs.c, cgroup_io): v1 blkio misses writeback */
 	if (read_file("/sys/fs/cgroup/cgroup.controllers", &b, NULL) >= 0)
 		controllers = strv_split(buf_str(&b), " \n");
 	if (strv_contains(controllers, "io")) {
 		health_set(res, HEALTH_OK, "I/O counters from the cgroup2 io controller");
 		return;
 	}
-	health_set(res, HEALTH_WARNING, "no cgroup I/O counters: bulk reads are not detected");
-	health_fix(res, "enable the io (cgroup2) or blkio (v1) controller");
+	if (access("/proc/self/io", R_OK) < 0) {
+		health_set(res, HEALTH_WARNING,
+		           "no I/O counters: bulk reads and writes are not recorded");
+		health_fix(res, "enable the io controller (cgroup2) or task I/O accounting");
+		return;
+	}
+	health_set(res, HEALTH_OK, "I/O counters from the container's processes (/proc/PID/io)");
 }
 
 HEALTH_CHECK_FN(audit_log_directory)

@@ -844,7 +844,7 @@ static void sample_io(struct monitor *m)
 {
 	struct rule_hit hits[RULES_MAX_HITS];
 	uint64_t rd, wr, srd = 0, swr = 0;
-	unsigned active = 0;
+	unsigned ard = 0, awr = 0;
 	struct io_obs o;
 	size_t n;
 
@@ -857,25 +857,28 @@ static void sample_io(struct monitor *m)
 	m->io_rd = rd;
 	m->io_wr = wr;
 	m->io_base = true;
-	/* The rate is over the samples that saw I/O: 40 MB in one second of a five-second
-	 * window is 40 MB/s, not 8. */
+	/* Each rate is over the samples that saw that I/O: 40 MB written in one second of a
+	 * five-second window is 40 MB/s, not 8, however much is read meanwhile. */
 	for (size_t i = 0; i < IO_WINDOW; i++) {
 		srd += m->io_drd[i], swr += m->io_dwr[i];
-		active += (m->io_drd[i] || m->io_dwr[i]);
+		ard += m->io_drd[i] != 0, awr += m->io_dwr[i] != 0;
 	}
-	o = (struct io_obs){srd, swr, (double)(active ? active : 1) * m->o->sample_ms / 1000.0};
+	o = (struct io_obs){srd, swr, (double)(ard ? ard : 1) * m->o->sample_ms / 1000.0,
+	                    (double)(awr ? awr : 1) * m->o->sample_ms / 1000.0};
 	n = rules_match_io(&o, &m->rules, hits, RULES_MAX_HITS);
 	for (size_t i = 0; i < n && m->result != 1; i++) {
 		struct threat t;
 		char desc[512];
 		bool w = strcmp(hits[i].rule->id, "io-write") == 0;
+		double secs;
 
 		threat_from_hit(&t, &hits[i], desc, sizeof(desc));
 		t.kind = w ? EVIDENCE_FILE_WRITE : EVIDENCE_FILESYSTEM;
 		t.ev.io.mb = (double)(w ? swr : srd) / (1024.0 * 1024.0);
-		t.ev.io.rate_mb_s = o.seconds > 0 ? t.ev.io.mb / o.seconds : 0;
+		secs = w ? o.write_seconds : o.seconds;
+		t.ev.io.rate_mb_s = secs > 0 ? t.ev.io.mb / secs : 0;
 		t.ev.io.threshold_mb = w ? m->rules.write_threshold_mb : m->rules.read_threshold_mb;
-		t.ev.io.duration_ns = (int64_t)(o.seconds * 1e9);
+		t.ev.io.duration_ns = (int64_t)(secs * 1e9);
 		respond(m, &t, hits[i].rule->id, clock_mono_ns());
 		/* Start over, so one burst is one finding. */
 		memset(w ? m->io_dwr : m->io_drd, 0, sizeof(m->io_drd));

@@ -464,18 +464,18 @@ int cgroup_io(const struct cgroup_ref *cg, uint64_t *ret_read, uint64_t *ret_wri
 	char path[512];
 	uint64_t rd = 0, wr = 0;
 
-	if (cg->v1)
-		snprintf(path, sizeof(path),
-		         "/sys/fs/cgroup/blkio%s/blkio.throttle.io_service_bytes_recursive",
-		         cg->root);
-	else
+	/* v1 blkio sees I/O submitted by the container's own tasks only: a write that reaches a
+	 * loop device or btrfs through the kernel's writeback workers (buffered writes, and on
+	 * btrfs direct writes that fall back to them) is never charged, while a direct read is,
+	 * so the cgroup read a 40 MB dd's reads and none of its writes. There the processes' own
+	 * storage I/O counters are the source, charged to the writer as it dirties the pages. */
+	if (!cg->v1) {
 		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/io.stat", cg->root);
-	if (read_capped(path, &b) == 0)
-		cgroup_io_parse(buf_str(&b), cg->v1, &rd, &wr);
+		if (read_capped(path, &b) == 0)
+			cgroup_io_parse(buf_str(&b), false, &rd, &wr);
+	}
 	if (rd == 0 && wr == 0) {
-		/* v1 blkio misses I/O that reaches the disk through a loop device or a filesystem
-		 * worker (btrfs): sum the processes' own storage I/O counters instead. A reaped
-		 * child's counts move to its parent, so the sum only drops when a process
+		/* A reaped child's counts move to its parent, so the sum only drops when a process
 		 * whose parent lives outside the container exits; deltas are clamped at 0. */
 		if (cgroup_pids(cg, add_proc_io, &sum) < 0)
 			return -ENOENT;

@@ -1477,8 +1477,9 @@ size_t rules_match_io(const struct io_obs *o, const struct rules_config *cfg, st
 		n += io_rule("io-read", o->read_bytes, o->seconds, cfg->read_threshold_mb,
 		             cfg->read_rate_mb_s, &hits[n]);
 	if (max > n)
-		n += io_rule("io-write", o->write_bytes, o->seconds, cfg->write_threshold_mb,
-		             cfg->write_rate_mb_s, &hits[n]);
+		n += io_rule("io-write", o->write_bytes,
+		             o->write_seconds > 0 ? o->write_seconds : o->seconds,
+		             cfg->write_threshold_mb, cfg->write_rate_mb_s, &hits[n]);
 	return n;
 }
 

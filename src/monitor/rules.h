@@ -96,7 +96,8 @@ struct conn_obs {
 struct io_obs {
 	uint64_t read_bytes;
 	uint64_t write_bytes;
-	double seconds;
+	double seconds;       /* over which read_bytes were read */
+	double write_seconds; /* over which write_bytes were written (0: seconds) */
 };
 
 /* Live processes, and those created and ended within the last window. */

@@ -824,6 +824,13 @@ static void test_samples(void)
 	      strcmp(hits[0].rule->id, "io-write") == 0);
 	io.write_bytes = 10u << 20;
 	CHECK(rules_match_io(&io, &cfg, hits, RULES_MAX_HITS) == 0);
+	/* 60 MB written in one 2 s sample, reads in all five: the write rate is 30 MB/s */
+	io = (struct io_obs){.read_bytes = 1u << 20,
+	                     .write_bytes = 60u << 20,
+	                     .seconds = 10,
+	                     .write_seconds = 2};
+	CHECK(rules_match_io(&io, &cfg, hits, RULES_MAX_HITS) == 1 &&
+	      strcmp(hits[0].rule->id, "io-write") == 0);
 
 	CHECK(rules_match_proc_count(&pc, &cfg, hits, RULES_MAX_HITS) == 0); /* a busy build */
 	pc = (struct proc_count_obs){.live = 400, .forks = 390, .exits = 5, .seconds = 1};
