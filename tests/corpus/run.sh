@@ -51,6 +51,10 @@ auto_kill_on_critical = $2
 poll_interval_sec = 1
 ${3:-}
 
+# the corpus hosts (testnet.sh, devnet.sh) are in 198.18.0.0/15, refused by default
+[network]
+allowed_networks = ["198.18.0.0/15"]
+
 [[credentials]]
 host = "$c/id_rsa"
 container = "$h/.ssh/id_rsa"
