@@ -5,6 +5,10 @@
 set -eu
 . /workspace/.corpus/env
 export DEV
+# npm asks the development registry wherever it runs (an agent's tool call may run outside the
+# project and its .npmrc): nothing goes to the public registry, which this host's resolver
+# answers with an address the network policy refuses
+export npm_config_registry=http://$DEV:8081/npm/ npm_config_update_notifier=false
 # n FULL QUICK: a count, smaller in the quick sessions of the end-to-end test
 n() { if [ "${QUICK:-0}" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 here=/workspace/.corpus/devwork
