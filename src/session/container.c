@@ -11,6 +11,7 @@
 #include "incus/incus.h"
 #include "session/devices.h"
 #include "session/fleet.h"
+#include "session/githooks.h"
 #include "session/idmount.h"
 #include "session/naming.h"
 #include "session/saved.h"
@@ -387,21 +388,13 @@ int container_wait_ready(struct session *s, struct coi_error *err)
 	}
 }
 
-/* [limits.disk] tmpfs_size: /tmp in memory, of that size, mounted by container root before the
- * agent starts (the mount policy lets a new tmpfs through, and refuses its unmounting). Its
- * pages count against the container's memory limit. */
-int container_mount_tmpfs(struct session *s, struct coi_error *err)
+/* argv as container root; a non-zero exit is an error with what it said on stderr. */
+static int exec_root(struct session *s, char *const *argv, struct coi_error *err)
 {
-	char opts[96];
-	char *argv[] = {"mount", "-t", "tmpfs", "-o", opts, "tmpfs", "/tmp", NULL};
 	struct incus_exec_result res = {0};
 	struct incus_exec_opts o;
 	int r;
 
-	if (!s->opts->limits.tmpfs_size)
-		return 0;
-	(void)snprintf(opts, sizeof(opts), "size=%llu,mode=1777,nosuid,nodev",
-	               (unsigned long long)s->opts->limits.tmpfs_size);
 	incus_exec_opts_init(&o);
 	o.argv = argv;
 	o.capture_max = 4096;
@@ -410,7 +403,24 @@ int container_mount_tmpfs(struct session *s, struct coi_error *err)
 		r = coi_error_set(err, -EIO, "exit %d: %s", res.exit_status,
 		                  res.err && *res.err ? res.err : "no message");
 	incus_exec_result_release(&res);
-	return r < 0 ? coi_error_prefix(err, "[limits.disk] tmpfs_size: cannot mount /tmp") : 0;
+	return r;
+}
+
+/* [limits.disk] tmpfs_size: /tmp in memory, of that size, mounted by container root before the
+ * agent starts (the mount policy lets a new tmpfs through, and refuses its unmounting). Its
+ * pages count against the container's memory limit. */
+int container_mount_tmpfs(struct session *s, struct coi_error *err)
+{
+	char opts[96];
+	char *argv[] = {"mount", "-t", "tmpfs", "-o", opts, "tmpfs", "/tmp", NULL};
+
+	if (!s->opts->limits.tmpfs_size)
+		return 0;
+	(void)snprintf(opts, sizeof(opts), "size=%llu,mode=1777,nosuid,nodev",
+	               (unsigned long long)s->opts->limits.tmpfs_size);
+	return exec_root(s, argv, err) < 0
+	               ? coi_error_prefix(err, "[limits.disk] tmpfs_size: cannot mount /tmp")
+	               : 0;
 }
 
 /* A persistent container started again gets today's [limits]. */
@@ -515,4 +525,19 @@ int container_verify_workspace(struct session *s, struct coi_error *err)
 		        s->container_workspace, st.type, (long long)st.uid,
 		        (long long)s->opts->code_uid);
 	return 0;
+}
+
+void container_git_hooks(struct session *s)
+{
+	_cleanup_strv_free_ char **argv = NULL;
+	struct coi_error e = {0};
+
+	if (!s->opts->git.strip_attribution)
+		return;
+	argv = githooks_setup_argv(s->opts->git.strip_patterns);
+	if (!argv || exec_root(s, argv, &e) < 0)
+		(void)strv_pushf(&s->warnings,
+		                 "[git] strip_attribution: cannot set up the commit-msg hook (%s): "
+		                 "commits made inside keep their trailers",
+		                 argv ? coi_error_message(&e) : "out of memory");
 }

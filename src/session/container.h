@@ -41,6 +41,10 @@ int container_sync_disks(struct session *s, struct coi_error *err);
  * workspace is a directory of the container user inside. */
 int container_wait_ready(struct session *s, struct coi_error *err);
 int container_mount_tmpfs(struct session *s, struct coi_error *err);
+/* [git] strip_attribution: the hooks of githooks.h, set up as root. A failure is a warning in
+ * s->warnings, and the session goes on (the hooks are a courtesy to the user's history, no
+ * protection). */
+void container_git_hooks(struct session *s);
 int container_verify_workspace(struct session *s, struct coi_error *err);
 
 /* Undo steps session.c tells apart at the end (what may finish in the background). */

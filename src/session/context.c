@@ -62,6 +62,28 @@ static int render_amount(struct buf *b, const char *what, const char *v)
 	return buf_printf(b, "%s %.1f GiB", what, strtod(v, NULL) / (1024.0 * 1024 * 1024));
 }
 
+/* [git] protected_branches: why a commit there fails, and what to do instead */
+static int render_branches(struct buf *b, const struct session *s)
+{
+	const char *top = s->plan ? s->plan->gitdir_rel : NULL;
+	size_t n = top ? strlen(top) : 0;
+	int r = 0, k = 0;
+
+	for (size_t i = 0; top && r >= 0 && i < s->plan->n_entries; i++) {
+		const char *rel = s->plan->entries[i].rel;
+
+		if (strncmp(rel, top, n) != 0 || strncmp(rel + n, "/refs/heads/", 12) != 0)
+			continue;
+		r = buf_printf(b, "%s %s",
+		               k++ ? ","
+		                   : "- Protected branches (read-only: commit, "
+		                     "reset or delete there fails; work on a "
+		                     "branch of your own):",
+		               rel + n + 12);
+	}
+	return r < 0 || !k ? r : buf_puts(b, ".\n");
+}
+
 /* [limits]: what the agent will run into, so it can tell a limit from a bug. */
 static int render_limits(struct buf *b, const struct session_limits *l)
 {
@@ -191,6 +213,8 @@ int context_render(const struct session *s, struct buf *out)
 		             "credentials and host environment, unless the user configured them.\n"
 		             "- Git works as usual, but hooks and git config are read-only for "
 		             "the user's safety.\n");
+	if (r >= 0)
+		r = render_branches(out, s);
 	return r;
 }
 

@@ -327,9 +327,10 @@ int session_build_disks(const struct session_opts *o, const struct protect_plan 
 		_cleanup_free_ char *src = path_join(src_root, *m);
 		_cleanup_free_ char *dst = path_join(cws, *m);
 
+		/* [git] readonly: the git directories read-only as a whole */
 		if (!name || !src || !dst ||
-		    incus_devices_add(d, name, "type", "disk", "source", src, "path", dst, NULL) <
-		            0)
+		    incus_devices_add(d, name, "type", "disk", "source", src, "path", dst,
+		                      o->git.readonly ? "readonly" : NULL, "true", NULL) < 0)
 			return -ENOMEM;
 	}
 	for (size_t i = 0; plan && i < plan->n_entries; i++) {

@@ -11,6 +11,7 @@
 #include "incus/incus.h"
 #include "session/context.h"
 #include "session/forward.h"
+#include "session/gitident.h"
 #include "session/saved.h"
 #include "session/state.h"
 #include "session/tool.h"
@@ -124,6 +125,17 @@ static int copy_credentials(struct session *s, const struct tool *t, struct coi_
 	return write_home_file(s, t->credential_file, buf_str(&b), 0600, err);
 }
 
+/* [git] name, email, seed_host_identity: the code user's ~/.gitconfig (gitident.h). */
+static int write_git_identity(struct session *s, struct coi_error *err)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(64u << 10);
+	const struct session_git *g = &s->opts->git;
+
+	if (gitident_text(g->name, g->email, g->seed_host, home_dir(), &b) < 0)
+		return coi_error_oom(err);
+	return b.len ? write_home_file(s, ".gitconfig", buf_str(&b), 0644, err) : 0;
+}
+
 /* ~/SANDBOX_CONTEXT.md: rendered, or [tool] context_file's text. */
 static int sandbox_context(struct session *s, struct buf *out, struct coi_error *err)
 {
@@ -185,6 +197,8 @@ int home_prepare_user(struct session *s, struct coi_error *err)
 		r = write_home_file(s, "SANDBOX_CONTEXT.md", buf_str(&ctx), 0644, err);
 	if (r >= 0)
 		r = write_context_json(s, err);
+	if (r >= 0)
+		r = write_git_identity(s, err);
 	if (r >= 0 && t && s->opts->auto_context && t->context_file)
 		r = inject_tool_context(s, t, buf_str(&ctx), err);
 	if (r >= 0 && t && s->opts->bypass && strcmp(t->name, "opencode") == 0)

@@ -432,6 +432,27 @@ static int limits_from_config(struct session_limits *l, const struct coi_config 
 	return 0;
 }
 
+static int git_from_config(struct session_git *g, const struct coi_config *cfg)
+{
+	g->seed_host = cfg->git.seed_host_identity;
+	g->readonly = cfg->git.readonly;
+	g->strip_attribution = cfg->git.strip_attribution;
+	strv_free(g->strip_patterns);
+	g->strip_patterns = NULL; /* unset: the built-in patterns (not an empty list: none) */
+	if (cfg->git.strip_attribution_patterns &&
+	    !(g->strip_patterns = strv_copy(cfg->git.strip_attribution_patterns)))
+		return -ENOMEM;
+	strv_free(g->protected_branches);
+	g->protected_branches = NULL;
+	/* [security] disable_protection: no path of the workspace is protected, refs neither */
+	if (!cfg->security.disable_protection && cfg->git.protected_branches &&
+	    !(g->protected_branches = strv_copy(cfg->git.protected_branches)))
+		return -ENOMEM;
+	return replace(&g->name, cfg->git.name) < 0 || replace(&g->email, cfg->git.email) < 0
+	               ? -ENOMEM
+	               : 0;
+}
+
 static int scalars_from_config(struct session_opts *o, const struct coi_config *cfg,
                                char ***warnings)
 {
@@ -468,7 +489,8 @@ static int scalars_from_config(struct session_opts *o, const struct coi_config *
 	    replace(&o->context_file, cfg->tool.context_file) < 0 ||
 	    replace(&o->context_json_file, cfg->tool.context_json_file) < 0 ||
 	    replace(&o->session_name, cfg->container.session_name) < 0 ||
-	    limits_from_config(&o->limits, cfg) < 0 || codex_options(o, cfg) < 0)
+	    limits_from_config(&o->limits, cfg) < 0 || codex_options(o, cfg) < 0 ||
+	    git_from_config(&o->git, cfg) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -525,6 +547,10 @@ void session_opts_release(struct session_opts *o)
 	free(o->code_user);
 	strv_free(o->protected_paths);
 	strv_free(o->secret_paths);
+	free(o->git.name);
+	free(o->git.email);
+	strv_free(o->git.protected_branches);
+	strv_free(o->git.strip_patterns);
 	for (size_t i = 0; i < o->n_mounts; i++) {
 		free(o->mounts[i].host);
 		free(o->mounts[i].container);

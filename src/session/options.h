@@ -93,6 +93,17 @@ struct session_opts {
 	char **secret_paths;    /* patterns of what to hide (secrets.h) */
 	bool host_immutable;    /* chattr +i the protected paths while the session runs */
 	bool docker;            /* nesting for Docker inside, with a weaker mount stance */
+	/* [git]: the identity of commits made inside (name, email; what is unset is the host's
+	 * own when seed_host), the workspace's git directories read-only as a whole, the top
+	 * repository's branches the agent may not move, the commit-msg hook of githooks.h */
+	struct session_git {
+		char *name, *email;
+		bool seed_host;
+		bool readonly;
+		char **protected_branches;
+		bool strip_attribution;
+		char **strip_patterns; /* extended regular expressions; NULL: the built-in ones */
+	} git;
 	/* [security] reduce_kernel_surface: the system calls behind most kernel escapes fail with
 	 * EPERM, for container root too */
 	enum kernel_surface {

@@ -510,6 +510,124 @@ static int note_walk(struct protect_plan *p, struct coi_error *err)
 	               : 0;
 }
 
+/* ---- protected branches --------------------------------------------------------------------- */
+
+#define PACKED_REFS_MAX ((size_t)64 << 20)
+
+/* What git's check-ref-format refuses, for the names coi puts into a path. */
+static bool branch_name_ok(const char *b)
+{
+	size_t n = strlen(b);
+
+	if (!path_is_safe_relative(b) || b[0] == '-' || strstr(b, "..") || strstr(b, "/.") ||
+	    b[0] == '.' || strstr(b, "@{") || (n >= 5 && strcmp(b + n - 5, ".lock") == 0) ||
+	    b[n - 1] == '.' || b[n - 1] == '/')
+		return false;
+	for (const unsigned char *c = (const unsigned char *)b; *c; c++)
+		if (*c < 0x20 || *c == 0x7f || strchr(" ~^:?*[\\", *c))
+			return false;
+	return true;
+}
+
+/* The object name of refs/heads/<branch> in the git directory's packed-refs, or NULL. */
+static char *packed_ref(const struct protect_plan *p, const char *branch)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(PACKED_REFS_MAX);
+	_cleanup_free_ char *rel = path_join(p->gitdir_rel, "packed-refs"), *host = NULL;
+	_cleanup_free_ char *ref = NULL;
+	struct stat st;
+
+	if (!rel || asprintf(&ref, "refs/heads/%s", branch) < 0 ||
+	    lstat_chain(p->workspace, rel, &st, NULL) < 0 || !S_ISREG(st.st_mode) ||
+	    !(host = path_join(p->workspace, rel)) || read_file(host, &b, NULL) < 0)
+		return NULL;
+	for (char *save = NULL, *l = strtok_r(b.data, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(l, ' ');
+		size_t hex = sp ? (size_t)(sp - l) : 0;
+
+		if (l[0] == '#' || l[0] == '^' || (hex != 40 && hex != 64) ||
+		    strspn(l, "0123456789abcdef") != hex || strcmp(sp + 1, ref) != 0)
+			continue;
+		return strndup(l, hex);
+	}
+	return NULL;
+}
+
+/* A branch only in packed-refs gets the loose file git itself would write (the same object):
+ * a read-only loose ref cannot be replaced, and it wins over packed-refs. */
+static int loosen_ref(struct protect_plan *p, const char *rel, const char *branch, struct stat *st)
+{
+	_cleanup_free_ char *oid = packed_ref(p, branch), *host = path_join(p->workspace, rel);
+	int fd, r = 0;
+
+	if (!host)
+		return -ENOMEM;
+	if (!oid)
+		return -ENOENT;
+	fd = open(host, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (dprintf(fd, "%s\n", oid) < 0)
+		r = -EIO;
+	(void)close(fd);
+	if (r < 0) {
+		(void)unlink(host);
+		return r;
+	}
+	own_like_parent(host);
+	return lstat(host, st) < 0 ? -errno : 0;
+}
+
+int protect_plan_branches(struct protect_plan *p, char *const *branches, struct coi_error *err)
+{
+	const struct gitscan_dir *top =
+	        p->gitdir_rel ? gitscan_find(&p->scan, p->gitdir_rel) : NULL;
+
+	if (!branches || !p->gitdir_rel)
+		return 0;
+	if (!top || top->linked)
+		return strv_pushf(
+		               &p->notes,
+		               "[git] protected_branches: the workspace's git directory is a "
+		               "worktree's, whose branches are another repository's: not protected") <
+		                       0
+		               ? coi_error_oom(err)
+		               : 0;
+	strv_foreach(b, (char **)branches) {
+		_cleanup_free_ char *rel = NULL, *sub = NULL;
+		struct stat st;
+		int r;
+
+		if (!branch_name_ok(*b)) {
+			if (strv_pushf(&p->notes,
+			               "[git] protected_branches: '%s' is no branch name", *b) < 0)
+				return coi_error_oom(err);
+			continue;
+		}
+		if (asprintf(&sub, "refs/heads/%s", *b) < 0 ||
+		    !(rel = path_join(p->gitdir_rel, sub)))
+			return coi_error_oom(err);
+		r = lstat_chain(p->workspace, rel, &st, NULL);
+		if (r == -ENOENT)
+			r = loosen_ref(p, rel, *b, &st);
+		if (r == -ENOENT)
+			continue; /* no such branch: nothing of the host's to keep */
+		if (r < 0 || !S_ISREG(st.st_mode)) {
+			if (strv_pushf(
+			            &p->notes,
+			            "[git] protected_branches: '%s' is not a plain file: not protected",
+			            rel) < 0)
+				return coi_error_oom(err);
+			continue;
+		}
+		if (mount_between(p, p->gitdir_rel, sub) < 0 ||
+		    plan_add(p, rel, &st, false, false) < 0)
+			return coi_error_oom(err);
+	}
+	return 0;
+}
+
 int protect_plan_build(const char *workspace, char *const *paths, bool create_missing,
                        struct protect_plan **ret, struct coi_error *err)
 {

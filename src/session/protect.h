@@ -62,6 +62,11 @@ struct protect_plan {
 int protect_plan_build(const char *workspace, char *const *paths, bool create_missing,
                        struct protect_plan **ret, struct coi_error *err);
 struct protect_plan *protect_plan_free(struct protect_plan *p);
+/* [git] protected_branches: refs/heads/<branch> of the workspace's own git directory read-only,
+ * with refs/ and refs/heads/ as mount points (a branch cannot be moved, deleted or renamed away
+ * by any route inside). A branch only in packed-refs first gets its loose file, as git writes
+ * it (the same object). A branch that does not exist is left alone. */
+int protect_plan_branches(struct protect_plan *p, char *const *branches, struct coi_error *err);
 
 /* Remove the placeholders the plan created that are still as coi made them (an empty file, an
  * empty directory, the same inode), and the directories made for them when empty. */

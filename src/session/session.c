@@ -295,6 +295,8 @@ static int plan(struct session *s, struct coi_error *err)
 	if (r >= 0 && session_undo_push(s, "finish protection", undo_protection) < 0)
 		r = coi_error_oom(err);
 	if (r >= 0)
+		r = protect_plan_branches(s->plan, s->opts->git.protected_branches, err);
+	if (r >= 0)
 		r = plan_secrets(s, err);
 	if (r >= 0)
 		r = container_resolve_mounts(s->opts, err);
@@ -385,6 +387,8 @@ static int ready(struct session *s, struct coi_error *err)
 		r = container_verify_workspace(s, err);
 	if (r >= 0)
 		r = container_mount_tmpfs(s, err);
+	if (r >= 0)
+		container_git_hooks(s);
 	return r;
 }
 

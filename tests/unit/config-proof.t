@@ -34,13 +34,6 @@ network.refresh_interval_minutes open
 network.dns_servers open
 network.hosts open
 limits.runtime.stop_graceful open
-git.name gitdirs
-git.email gitdirs
-git.seed_host_identity gitdirs
-git.readonly gitdirs
-git.strip_attribution gitdirs
-git.strip_attribution_patterns gitdirs
-git.protected_branches gitdirs
 security.writable_paths open
 monitoring.auto_pause_on_high open
 monitoring.auto_kill_on_critical open

@@ -329,6 +329,38 @@ static void test_plan_gitdirs_cap(void)
 	protect_plan_free(p);
 }
 
+/* [git] protected_branches: a loose branch and one only in packed-refs (which gets the loose file
+ * git would write) are read-only entries, refs/ and refs/heads/ mount points; a branch that does
+ * not exist, or a name git refuses, is not. */
+static void test_plan_branches(void)
+{
+	_cleanup_strv_free_ char **paths = defaults();
+	_cleanup_strv_free_ char **branches = strv_split("main master gone ../x", " ");
+	struct protect_plan *p = NULL;
+	struct coi_error err = {0};
+	char path[256];
+
+	CHECK(tap_sh("rm -rf %s && mkdir -p %s && cd %s && G='git -c user.email=t@e -c user.name=t' "
+	             "&& $G init -q -b main . && $G commit -q --allow-empty -m a && $G branch master "
+	             "&& $G pack-refs --all && $G commit -q --allow-empty -m b",
+	             ws) == 0);
+	CHECK(protect_plan_build(ws, paths, false, &p, &err) == 0);
+	CHECK(p && protect_plan_branches(p, branches, &err) == 0);
+	if (!p)
+		return;
+	CHECK(has_entry(p, ".git/refs/heads/main", NULL));
+	CHECK(has_entry(p, ".git/refs/heads/master", NULL));
+	CHECK(!has_entry(p, ".git/refs/heads/gone", NULL));
+	CHECK(strv_contains(p->mounts, ".git/refs") && strv_contains(p->mounts, ".git/refs/heads"));
+	CHECK(strv_find_substr(p->notes, "'../x' is no branch name"));
+	(void)snprintf(path, sizeof(path), "%s/.git/refs/heads/master", ws);
+	CHECK(access(path, F_OK) == 0);
+	CHECK(tap_sh("cd %s && test \"$(cat .git/refs/heads/master)\" = \"$(git rev-parse "
+	             "main~1)\"",
+	             ws) == 0);
+	protect_plan_free(p);
+}
+
 /* The host NIC names coi gives (session.c: "vcoi%.8s%d"), and nothing else. */
 static void test_veth_names(void)
 {
@@ -363,6 +395,7 @@ int main(void)
 	RUN(test_immutable_and_compare);
 	RUN(test_plan_nested);
 	RUN(test_plan_gitdirs_cap);
+	RUN(test_plan_branches);
 	RUN(test_veth_names);
 	tap_sh("rm -rf %s %s/../coi-immutable-state", ws);
 	return tap_done();
