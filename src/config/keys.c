@@ -48,7 +48,7 @@ static const struct config_key keys[] = {
 	K("prompts", CONFIG_PROMPTS, prompts, NULL, TO, "[prompts]: named prompts for 'coi run --prompt-name NAME': NAME = \"text\" or NAME = { file = \"path\" }, a path relative to the file that sets it (from a project file, it must lead to a file inside the project)", .offset_n = F(n_prompts), .why = "a repository's prompts would run unattended as if they were yours", PROOF("43-prompt.t")),
 
 	K("container.image", CONFIG_STRING, container.image, "\"coi-default\"", AW, "Incus image alias to launch", PROOF("65-health-checks.t")),
-	K("container.persistent", CONFIG_BOOL, container.persistent, "false", AW, "keep the container after the session and reuse it next time"),
+	K("container.persistent", CONFIG_BOOL, container.persistent, "false", AW, "keep the container after the session and reuse it next time", PROOF("64-session-keys.t")),
 	K("container.storage_pool", CONFIG_STRING, container.storage_pool, NULL, AW, "storage pool for containers and builds (unset: Incus' default)", PROOF("62-progress.t")),
 	K("container.session_name", CONFIG_STRING, container.session_name, NULL, TO, "another identity for this workspace: its containers (coi-<hash of the path and the name>-<slot>), slots and persistent container are its own", PROOF("64-session-keys.t")),
 	K("container.shutdown_timeout", CONFIG_INT, container.shutdown_timeout, "60", AW, "seconds of grace before a shutdown is forced", PROOF("56-detach-limits.t")),
@@ -65,7 +65,7 @@ static const struct config_key keys[] = {
 	K("tool.binary", CONFIG_STRING, tool.binary, NULL, AW, "executable that replaces the tool's binary", PROOF("63-tool-keys.t")),
 	K("tool.permission_mode", CONFIG_ENUM, tool.permission_mode, "\"bypass\"", IW, "bypass the tool's permission prompts, or keep them", .allowed = "bypass|interactive", .weak = "\"bypass\"", PROOF("43-prompt.t")),
 	K("tool.pre_launch", CONFIG_STRV, tool.pre_launch, NULL, TO, "shell commands run in the container before the agent (or coi run's command), in order, as code in the workspace with the session's environment; output on stderr, 5 minutes each; a failure is reported and the session goes on", PROOF("63-tool-keys.t")),
-	K("tool.auto_context", CONFIG_BOOL, tool.auto_context, "true", AW, "tell the tool about its sandbox in its context file"),
+	K("tool.auto_context", CONFIG_BOOL, tool.auto_context, "true", AW, "tell the tool about its sandbox in its context file", PROOF("63-tool-keys.t")),
 	K("tool.copy_credentials", CONFIG_BOOL, tool.copy_credentials, "false", TO, "copy the tool's own credential file from your home into the container (coi addition)", PROOF("44-shell.t")),
 	K("tool.context_file", CONFIG_STRING, tool.context_file, NULL, TO, "a host file (up to 64 KiB) whose text replaces the generated ~/SANDBOX_CONTEXT.md (and what auto_context puts in the tool's own file)", PROOF("63-tool-keys.t")),
 	K("tool.context_json", CONFIG_BOOL, tool.context_json, "false", AW, "also write ~/SANDBOX_CONTEXT.json, the same facts for programs (schema_version 1)", PROOF("63-tool-keys.t")),

@@ -4,12 +4,13 @@
 # the workspace (tool.binary) prints its command line and environment, so the test sees what
 # Claude Code or Codex would: the model and effort in Claude Code's environment, -m and the effort
 # override on Codex's command line; pre_launch commands run first, as code, without taking the
-# command's input; the context files, generated or the user's; coi shell without tmux. Each
+# command's input; the context files, generated or the user's, and the copy in the agent's own
+# (auto_context); coi shell without tmux. Each
 # with its pair: without the key, none of it.
 # Keys whose effect this file shows (src/config/keys.c names it as their proof):
 # tool.claude.model, tool.claude.effort_level, tool.codex.model, tool.codex.reasoning_effort,
 # tool.pre_launch, tool.context_file, tool.context_json, tool.context_json_file, shell.use_tmux,
-# tool.binary (the stand-in replaces each agent's executable, its flags kept).
+# tool.binary (the stand-in replaces each agent's executable, its flags kept), tool.auto_context.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 
@@ -71,6 +72,10 @@ t_is "  ... the network mode" "$(jq -r .network.mode "$tmp/ctx.json")" restricte
 t_is "  ... what is hidden" "$(jq -c .hidden_paths "$tmp/ctx.json")" '["agent"]'
 t_is "  ... the limits" "$(jq -r .limits.processes "$tmp/ctx.json")" 4096
 t_is "  ... and empty lists as []" "$(jq -c .extra_mounts "$tmp/ctx.json")" '[]'
+out=$(run '[tool]\nname = "dummy"\n' -- sh -c 'grep -c "coi:begin" ~/.dummy/CONTEXT.md 2>/dev/null || echo none')
+t_is "tool.auto_context (on by default): the sandbox context in the agent's own context file" "$out" 1
+out=$(run '[tool]\nname = "dummy"\nauto_context = false\n' -- sh -c 'cat ~/.dummy/CONTEXT.md 2>/dev/null || echo none')
+t_is "tool.auto_context = false: the agent's own context file is left alone" "$out" none
 printf '# Our own context\nrules here\n' >"$tmp/ctx.md"
 printf '{"ours": [1, 2]}\n' >"$tmp/own.json"
 out=$(run "[tool]\ncontext_file = \"$tmp/ctx.md\"\ncontext_json_file = \"$tmp/own.json\"\n" -- cat /home/code/SANDBOX_CONTEXT.md /home/code/SANDBOX_CONTEXT.json)

@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Session keys on real sessions, each with its pair: session_name gives a workspace a second
-# identity (its own container name and slot 1); stale_base_check warns about, refuses or ignores
-# an image coi built from an older recipe (a copy of the tiny image carrying such properties) and
-# says nothing for a current one; use_sudo = false refuses a policy it cannot apply without root,
-# where use_sudo = true applies it through sudo; [timezone] sets TZ; env_commands run on the host and their
-# output reaches the session, a failing or slow one stops the start.
+# identity (its own container name and slot 1); persistent keeps the container for the next
+# session; stale_base_check warns about, refuses or ignores an image coi built from an older
+# recipe (a copy of the tiny image carrying such properties) and says nothing for a current one;
+# use_sudo = false refuses a policy it cannot apply without root, where use_sudo = true applies it
+# through sudo; [timezone] sets TZ; env_commands run on the host and their output reaches the
+# session, a failing or slow one stops the start.
 # Keys whose effect this file shows (src/config/keys.c names it as their proof):
-# container.session_name, container.stale_base_check, network.use_sudo, timezone.mode,
-# timezone.name, defaults.env_commands, defaults.env_command_timeout.
+# container.session_name, container.persistent, container.stale_base_check, network.use_sudo,
+# timezone.mode, timezone.name, defaults.env_commands, defaults.env_command_timeout.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 
@@ -47,6 +48,15 @@ t_is "  ... the container names its session name" "$(incus config get "$named" u
 kill -TERM "$npid" "$ppid"
 wait "$npid" "$ppid" 2>/dev/null
 t_ok "both end" sh -c "$(declare -f t_wait_gone); t_wait_gone '$named' && t_wait_gone '$plain'"
+
+# ---- container.persistent ----
+run '[container]\npersistent = true\n' -- sh -c 'echo kept >/home/code/marker'
+t_is "container.persistent = true: the container is kept, stopped" "$(incus list "$plain" -c s -f csv)" STOPPED
+run '[container]\npersistent = true\n' -- cat /home/code/marker
+t_is "  ... and the next session reuses it" "$(out)" kept
+incus delete -f "$plain" >/dev/null 2>&1
+run '' -- true
+t_ok "without it, the container goes" t_wait_gone "$plain"
 
 # ---- container.stale_base_check ----
 cache=$(ls -d /var/cache/coi/tiny-* 2>/dev/null | head -n 1)

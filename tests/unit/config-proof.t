@@ -14,14 +14,12 @@ ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok 
 
 # KEY WHO
 pending=$(sed -e 's/#.*//' -e '/^ *$/d' <<'EOF'
-container.persistent open
 container.ready_timeout open
 container.build.base open
 container.build.script open
 container.build.commands open
 container.build.compression open
 container.build.agents open
-tool.auto_context open
 incus.group open
 incus.code_uid open
 incus.code_user open
