@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "monitor/cmdline.h"
+#include "monitor/rules-internal.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
 
@@ -44,14 +45,14 @@ void rules_config_default(struct rules_config *c)
 	};
 }
 
-static bool hit(struct rule_hit *h, const char *pattern, const char *reason)
+bool rules_hit(struct rule_hit *h, const char *pattern, const char *reason)
 {
 	snprintf(h->pattern, sizeof(h->pattern), "%s", pattern ? pattern : "");
 	snprintf(h->reason, sizeof(h->reason), "%s", reason ? reason : "");
 	return true;
 }
 
-COI_PRINTF(3, 4) static bool hitf(struct rule_hit *h, const char *reason, const char *fmt, ...)
+bool rules_hitf(struct rule_hit *h, const char *reason, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -64,7 +65,7 @@ COI_PRINTF(3, 4) static bool hitf(struct rule_hit *h, const char *reason, const 
 
 /* ---- program classes ----------------------------------------------------------------------- */
 
-static bool in_list(const char *prog, const char *const *list)
+bool rules_in_list(const char *prog, const char *const *list)
 {
 	return strv_contains((char *const *)list, prog);
 }
@@ -173,8 +174,7 @@ static const char *interp_code(const struct simple_cmd *c, enum interp k)
 	return NULL;
 }
 
-/* The first of needles in s (ignoring case when icase), in *ret_found when wanted. */
-static bool contains(const char *s, const char *const *needles, bool icase, const char **ret_found)
+bool rules_contains(const char *s, const char *const *needles, bool icase, const char **ret_found)
 {
 	for (size_t i = 0; s && needles[i]; i++)
 		if (icase ? strcasestr(s, needles[i]) : strstr(s, needles[i])) {
@@ -208,7 +208,7 @@ static bool r_devtcp(const struct cmdline *cl, struct rule_hit *h)
 			host = t + 9;
 			end = strchrnul(host, '/');
 			if (!is_local_host(host, (size_t)(end - host)))
-				return hitf(h, "redirection to a network socket", "%s", *r);
+				return rules_hitf(h, "redirection to a network socket", "%s", *r);
 		}
 	return false;
 }
@@ -218,7 +218,7 @@ static bool r_netcat(const struct cmdline *cl, struct rule_hit *h)
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct simple_cmd *c = &cl->cmds[i];
 
-		if (!in_list(cmd_prog(c), netcats))
+		if (!rules_in_list(cmd_prog(c), netcats))
 			continue;
 		for (size_t j = 1; c->argv[j]; j++) {
 			const char *w = c->argv[j];
@@ -226,8 +226,8 @@ static bool r_netcat(const struct cmdline *cl, struct rule_hit *h)
 			if (strcmp(w, "--exec") == 0 || strcmp(w, "--sh-exec") == 0 ||
 			    strcmp(w, "--lua-exec") == 0 ||
 			    (w[0] == '-' && w[1] != '-' && strpbrk(w + 1, "ec")))
-				return hitf(h, "netcat runs a program on the connection", "%s %s",
-				            cmd_prog(c), w);
+				return rules_hitf(h, "netcat runs a program on the connection",
+				                  "%s %s", cmd_prog(c), w);
 		}
 	}
 	return false;
@@ -237,7 +237,7 @@ static bool is_net_client(const struct simple_cmd *c)
 {
 	const char *p = cmd_prog(c);
 
-	if (in_list(p, netcats) || strcmp(p, "telnet") == 0 || strcmp(p, "socat") == 0)
+	if (rules_in_list(p, netcats) || strcmp(p, "telnet") == 0 || strcmp(p, "socat") == 0)
 		return true;
 	return strcmp(p, "openssl") == 0 && c->argv[1] && strcmp(c->argv[1], "s_client") == 0;
 }
@@ -247,14 +247,14 @@ static bool r_pipe(const struct cmdline *cl, struct rule_hit *h)
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct simple_cmd *a = &cl->cmds[i];
 
-		if (!in_list(cmd_prog(a), shells) || (!a->piped_in && !a->piped_out))
+		if (!rules_in_list(cmd_prog(a), shells) || (!a->piped_in && !a->piped_out))
 			continue;
 		for (size_t j = 0; j < cl->n; j++) {
 			const struct simple_cmd *b = &cl->cmds[j];
 
 			if (j != i && b->pipeline == a->pipeline && is_net_client(b))
-				return hitf(h, "a shell is piped to a network client", "%s | %s",
-				            cmd_prog(a), cmd_prog(b));
+				return rules_hitf(h, "a shell is piped to a network client",
+				                  "%s | %s", cmd_prog(a), cmd_prog(b));
 		}
 	}
 	return false;
@@ -271,8 +271,8 @@ static bool r_socat(const struct cmdline *cl, struct rule_hit *h)
 			const char *w = c->argv[j] + strspn(c->argv[j], "'\"");
 
 			if (strncasecmp(w, "exec:", 5) == 0 || strncasecmp(w, "system:", 7) == 0)
-				return hitf(h, "socat connects a program to a socket", "socat %.*s",
-				            (int)strcspn(w, ":") + 1, w);
+				return rules_hitf(h, "socat connects a program to a socket",
+				                  "socat %.*s", (int)strcspn(w, ":") + 1, w);
 		}
 	}
 	return false;
@@ -304,13 +304,14 @@ static bool r_oneliner(const struct cmdline *cl, const struct rules_config *cfg,
 		for (size_t j = 1; c->argv[j]; j++) /* ruby -rsocket, perl -MIO::Socket */
 			if (strncmp(c->argv[j], "-rsocket", 8) == 0 || strstr(c->argv[j], "Socket"))
 				mod = true;
-		if (k == INTERP_AWK ? contains(code, sock + 7, false, &s)
-		                    : ((mod || contains(code, sock, false, &s)) &&
-		                       contains(code, spawn, false, &x))) {
+		if (k == INTERP_AWK ? rules_contains(code, sock + 7, false, &s)
+		                    : ((mod || rules_contains(code, sock, false, &s)) &&
+		                       rules_contains(code, spawn, false, &x))) {
 			h->level = cfg->oneliners == ONELINER_WARN ? THREAT_WARNING : h->level;
-			return hitf(h, "an interpreter one-liner connects a shell to a socket",
-			            "%s %s%s%s", cmd_prog(c), s ? s : "socket", x ? " + " : "",
-			            x ? x : "");
+			return rules_hitf(h,
+			                  "an interpreter one-liner connects a shell to a socket",
+			                  "%s %s%s%s", cmd_prog(c), s ? s : "socket",
+			                  x ? " + " : "", x ? x : "");
 		}
 	}
 	return false;
@@ -327,7 +328,7 @@ enum prog_class prog_class_of_name(const char *name)
 		return PROG_OTHER;
 	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
 	base += base[0] == '-'; /* a login shell: "-bash" */
-	if (in_list(base, shells))
+	if (rules_in_list(base, shells))
 		return PROG_SHELL;
 	return interp_of(base) != INTERP_NONE ? PROG_INTERP : PROG_OTHER;
 }
@@ -359,7 +360,7 @@ static bool takes_value(const char *w, enum prog_class c)
 	static const char *const interp_opts[] = {"-W",       "-X",       "-r", "--require",
 	                                          "--import", "--loader", NULL};
 
-	return in_list(w, c == PROG_SHELL ? shell_opts : interp_opts);
+	return rules_in_list(w, c == PROG_SHELL ? shell_opts : interp_opts);
 }
 
 /* Does the program read its commands from standard input, as a shell or a REPL does (`sh`,
@@ -443,7 +444,7 @@ static bool r_stdio(const struct proc_obs *p, const struct cmdline *cl, struct r
 		enum peer_kind k = p->socks.stdio[fd];
 
 		if ((fd == 0 && k == PEER_REMOTE) || (k != PEER_NONE && is_commander(c)))
-			return hitf(
+			return rules_hitf(
 			        h,
 			        is_commander(c)
 			                ? "a shell's standard input/output is a network socket"
@@ -472,9 +473,9 @@ static bool r_fdloop(const struct proc_obs *p, const struct cmdline *cl, struct 
 	if ((p->socks.stdio[1] != PEER_REMOTE && p->socks.stdio[2] != PEER_REMOTE) ||
 	    !parent_commander_connected(p))
 		return false;
-	return hitf(h, "a shell holding a connection runs commands whose output goes into it",
-	            "%s<%s stdout=%s", prog_name(p, cl),
-	            p->parent_obs.comm ? p->parent_obs.comm : "?", p->socks.peer);
+	return rules_hitf(h, "a shell holding a connection runs commands whose output goes into it",
+	                  "%s<%s stdout=%s", prog_name(p, cl),
+	                  p->parent_obs.comm ? p->parent_obs.comm : "?", p->socks.peer);
 }
 
 /* Output written straight into a connection (`cat file >/dev/tcp/host/port`): data leaving
@@ -489,8 +490,8 @@ static bool r_stdout(const struct proc_obs *p, const struct cmdline *cl, struct 
 	    parent_commander_connected(p) ||
 	    (strncmp(id, "git", 3) == 0 && (!id[3] || id[3] == ',')))
 		return false; /* the rule above, or git's own push */
-	return hitf(h, "its output goes straight into a connection to another machine",
-	            "%s stdout=%s", prog_name(p, cl), p->socks.peer);
+	return rules_hitf(h, "its output goes straight into a connection to another machine",
+	                  "%s stdout=%s", prog_name(p, cl), p->socks.peer);
 }
 
 /* A shell or interpreter that starts out holding a connection (`exec 3<>/dev/tcp/...; exec
@@ -499,8 +500,8 @@ static bool r_sockfd(const struct proc_obs *p, const struct cmdline *cl, struct 
 {
 	if (!is_commander(class_of(p)) || p->socks.remote == 0)
 		return false;
-	return hitf(h, "a shell starts holding a network connection", "%s fd=%s", prog_name(p, cl),
-	            p->socks.peer);
+	return rules_hitf(h, "a shell starts holding a network connection", "%s fd=%s",
+	                  prog_name(p, cl), p->socks.peer);
 }
 
 /* A shell started by a process whose standard streams are a connection (python's
@@ -512,9 +513,10 @@ static bool r_parent_stdio(const struct proc_obs *p, const struct cmdline *cl, s
 	if (!is_commander(class_of(p)) ||
 	    (ps->stdio[0] != PEER_REMOTE && ps->stdio[1] != PEER_REMOTE))
 		return false;
-	return hitf(h, "its parent's standard input/output is a connection to another machine",
-	            "%s<%s %s", prog_name(p, cl), p->parent_obs.comm ? p->parent_obs.comm : "?",
-	            ps->peer);
+	return rules_hitf(h,
+	                  "its parent's standard input/output is a connection to another machine",
+	                  "%s<%s %s", prog_name(p, cl),
+	                  p->parent_obs.comm ? p->parent_obs.comm : "?", ps->peer);
 }
 
 /* Connect, then exec: a shell or interpreter that reads commands from its input, started by a
@@ -528,9 +530,10 @@ static bool r_relay(const struct proc_obs *p, const struct cmdline *cl, struct r
 
 	if (!is_commander(c) || p->parent_obs.socks.remote == 0 || !reads_commands(p, c))
 		return false;
-	return hitf(h, "a process connected to another machine starts a shell that reads its input",
-	            "%s<%s %s", prog_name(p, cl), p->parent_obs.comm ? p->parent_obs.comm : "?",
-	            p->parent_obs.socks.peer);
+	return rules_hitf(
+	        h, "a process connected to another machine starts a shell that reads its input",
+	        "%s<%s %s", prog_name(p, cl), p->parent_obs.comm ? p->parent_obs.comm : "?",
+	        p->parent_obs.socks.peer);
 }
 
 /* The same, one command at a time: a script of the session's own (in /tmp, the workspace, a
@@ -543,9 +546,9 @@ static bool r_cmdrelay(const struct proc_obs *p, const struct cmdline *cl, struc
 	    p->parent_obs.cls != PROG_INTERP || !p->parent_obs.own_code ||
 	    reads_commands(p, PROG_SHELL))
 		return false;
-	return hitf(h, "a script connected to another machine runs shell commands", "%s<%s %s",
-	            prog_name(p, cl), p->parent_obs.comm ? p->parent_obs.comm : "?",
-	            p->parent_obs.socks.peer);
+	return rules_hitf(h, "a script connected to another machine runs shell commands",
+	                  "%s<%s %s", prog_name(p, cl),
+	                  p->parent_obs.comm ? p->parent_obs.comm : "?", p->parent_obs.socks.peer);
 }
 
 static bool r_powershell(const struct cmdline *cl, struct rule_hit *h)
@@ -558,8 +561,8 @@ static bool r_powershell(const struct cmdline *cl, struct rule_hit *h)
 			continue;
 		strv_foreach(w, c->argv)
 			if (strcasestr(*w, "Net.Sockets"))
-				return hit(h, "powershell System.Net.Sockets",
-				           "powershell opens a raw socket");
+				return rules_hit(h, "powershell System.Net.Sockets",
+				                 "powershell opens a raw socket");
 	}
 	return false;
 }
@@ -581,20 +584,21 @@ static bool r_escape(const struct proc_obs *p, const struct cmdline *cl, struct 
 		size_t n = strv_length(c->argv);
 
 		/* `mount` alone lists the mounts; `mknod NAME p` makes a fifo */
-		if ((in_list(prog, always) && n > 1 &&
+		if ((rules_in_list(prog, always) && n > 1 &&
 		     !(strcmp(prog, "modprobe") == 0 && strcmp(c->argv[1], "--help") == 0)) ||
 		    (strcmp(prog, "mount") == 0 && n > 1 && strcmp(c->argv[1], "-l") != 0 &&
 		     strcmp(c->argv[1], "--help") != 0) ||
 		    (strcmp(prog, "mknod") == 0 && n > 2 && strcmp(c->argv[n - 1], "p") != 0 &&
 		     strcmp(c->argv[2], "p") != 0))
-			return hitf(h,
-			            "a program reaches past the container (mounts, namespaces, "
-			            "modules, devices)",
-			            "%s %s", prog, c->argv[1]);
+			return rules_hitf(
+			        h,
+			        "a program reaches past the container (mounts, namespaces, "
+			        "modules, devices)",
+			        "%s %s", prog, c->argv[1]);
 	}
 	if (p->own_userns)
-		return hitf(h, "a process runs in a user namespace of its own", "%s <userns>",
-		            prog_name(p, cl));
+		return rules_hitf(h, "a process runs in a user namespace of its own", "%s <userns>",
+		                  prog_name(p, cl));
 	return false;
 }
 
@@ -607,8 +611,8 @@ static const char *const secret_words[] = {"key",  "token", "secret",  "passw", 
 static size_t program_arg(const struct simple_cmd *c)
 {
 	const char *p = cmd_prog(c);
-	bool search = in_list(p, searchers) || strcmp(p, "sed") == 0 || strcmp(p, "jq") == 0 ||
-	              interp_of(p) == INTERP_AWK;
+	bool search = rules_in_list(p, searchers) || strcmp(p, "sed") == 0 ||
+	              strcmp(p, "jq") == 0 || interp_of(p) == INTERP_AWK;
 
 	if (!search)
 		return 0;
@@ -666,9 +670,10 @@ static bool r_env_dump_grep(const struct cmdline *cl, struct rule_hit *h)
 		if (!a->piped_out || !b->piped_in || !is_env_dump(a))
 			continue;
 		for (size_t j = 1; b->argv[j]; j++)
-			if (contains(b->argv[j], secret_words, true, &word))
-				return hitf(h, "the environment is filtered for secrets",
-				            "%s | %s %s", cmd_prog(a), cmd_prog(b), b->argv[j]);
+			if (rules_contains(b->argv[j], secret_words, true, &word))
+				return rules_hitf(h, "the environment is filtered for secrets",
+				                  "%s | %s %s", cmd_prog(a), cmd_prog(b),
+				                  b->argv[j]);
 	}
 	return false;
 }
@@ -684,9 +689,10 @@ static bool r_env_secret_read(const struct cmdline *cl, struct rule_hit *h)
 		for (size_t j = 1; (pe || echo) && c->argv[j]; j++) {
 			const char *w = c->argv[j], *v = echo ? strchr(w, '$') : w;
 
-			if (v && !(pe && w[0] == '-') && contains(v, secret_words, true, NULL))
-				return hitf(h, "a secret-looking variable is printed", "%s %s", p,
-				            w);
+			if (v && !(pe && w[0] == '-') &&
+			    rules_contains(v, secret_words, true, NULL))
+				return rules_hitf(h, "a secret-looking variable is printed",
+				                  "%s %s", p, w);
 		}
 		if (interp_of(p) != INTERP_NONE) {
 			static const char *const envapi[] = {
@@ -694,10 +700,10 @@ static bool r_env_secret_read(const struct cmdline *cl, struct rule_hit *h)
 			        "ENV[",       "getenv(",   "ENVIRON[",    NULL};
 			const char *code = interp_code(c, interp_of(p)), *api = NULL, *word = NULL;
 
-			if (code && contains(code, envapi, false, &api) &&
-			    contains(code, secret_words, true, &word))
-				return hitf(h, "code reads secret-looking variables", "%s %s %s", p,
-				            api, word);
+			if (code && rules_contains(code, envapi, false, &api) &&
+			    rules_contains(code, secret_words, true, &word))
+				return rules_hitf(h, "code reads secret-looking variables",
+				                  "%s %s %s", p, api, word);
 		}
 	}
 	return false;
@@ -743,12 +749,12 @@ static bool each_read(const struct cmdline *cl, bool (*fn)(const char *w, bool c
 			    fn(*r + 1 + ((*r)[1] == '>'), false, u))
 				return true;
 		/* A shell's -c script was parsed into commands of its own. */
-		if (in_list(p, non_readers) || in_list(p, shells))
+		if (rules_in_list(p, non_readers) || rules_in_list(p, shells))
 			continue;
 		for (size_t j = 1; c->argv[j]; j++) {
 			const char *w = c->argv[j] == code ? c->argv[j] : arg_path(c->argv[j]);
 
-			if (j == last && j > 1 && in_list(p, copiers))
+			if (j == last && j > 1 && rules_in_list(p, copiers))
 				break; /* the destination is written, not read */
 			if (j != skip && w && fn(w, c->argv[j] == code, u))
 				return true;
@@ -797,7 +803,7 @@ static enum cred cred_class(const char *path, bool code)
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	size_t len = strlen(path);
 
-	if (contains(path, strong, false, NULL) || (strncmp(path, ".ssh/id_", 8) == 0) ||
+	if (rules_contains(path, strong, false, NULL) || (strncmp(path, ".ssh/id_", 8) == 0) ||
 	    ((strstr(path, "/.ssh/") || strncmp(path, ".ssh/", 5) == 0) && strchr(base, '*')))
 		return (len > 4 && strcmp(path + len - 4, ".pub") == 0) ? CRED_NONE : CRED_STRONG;
 	if (code)
@@ -809,7 +815,7 @@ static enum cred cred_class(const char *path, bool code)
 	    strcmp(base, ".npmrc") == 0 || strcmp(base, ".pypirc") == 0 ||
 	    strcmp(base, ".pgpass") == 0)
 		return CRED_WEAK;
-	if (strncmp(base, ".env.", 5) == 0 && !contains(base + 4, weak_ok, false, NULL))
+	if (strncmp(base, ".env.", 5) == 0 && !rules_contains(base + 4, weak_ok, false, NULL))
 		return CRED_WEAK;
 	return CRED_NONE;
 }
@@ -845,7 +851,7 @@ static bool is_home_root(const char *w)
 	static const char *const roots[] = {"/",          "~",           "~/",     "$HOME",
 	                                    "${HOME}",    "/home",       "/root",  "/etc",
 	                                    "/home/code", "/home/code/", "$HOME/", NULL};
-	return in_list(w, roots);
+	return rules_in_list(w, roots);
 }
 
 static bool r_cred_search(const struct cmdline *cl, struct rule_hit *h)
@@ -863,389 +869,21 @@ static bool r_cred_search(const struct cmdline *cl, struct rule_hit *h)
 
 		if (strcmp(p, "find") == 0 || strcmp(p, "fd") == 0 || strcmp(p, "locate") == 0) {
 			for (size_t j = 1; c->argv[j]; j++)
-				if (contains(c->argv[j], names, true, &what))
-					return hitf(h,
-					            "files named like credentials are searched for",
-					            "%s %s", p, c->argv[j]);
+				if (rules_contains(c->argv[j], names, true, &what))
+					return rules_hitf(
+					        h, "files named like credentials are searched for",
+					        "%s %s", p, c->argv[j]);
 			continue;
 		}
-		if (!pat || !in_list(p, searchers) || !c->argv[pat])
+		if (!pat || !rules_in_list(p, searchers) || !c->argv[pat])
 			continue;
 		for (size_t j = pat + 1; c->argv[j]; j++)
 			rooted |= is_home_root(c->argv[j]);
-		if (rooted && contains(c->argv[pat], secret_words, true, &what))
-			return hitf(h, "home or system directories are searched for secrets",
-			            "%s %s", p, c->argv[pat]);
+		if (rooted && rules_contains(c->argv[pat], secret_words, true, &what))
+			return rules_hitf(h, "home or system directories are searched for secrets",
+			                  "%s %s", p, c->argv[pat]);
 	}
 	return false;
-}
-
-/* ---- credential files opened (fanotify) -------------------------------------------------- */
-
-/* Which files hold secrets, and which programs are theirs: ssh reads a private key, git's
- * credential helper .git-credentials, sudo /etc/shadow. Anything else opening them is reading
- * what it has no business reading, whatever its name or command line (a copy of cat named ssh
- * is not ssh: progid knows the owners by their binaries). */
-struct cred_spec {
-	const char *where; /* a substring of the path, or with a leading '=' the basename's start */
-	const char
-	        *names; /* with a directory pattern: the basenames that count ("a|b"); NULL: all */
-	enum cred_file kind;
-	const char *owners; /* "a|b|c" */
-};
-
-#define SSH_OWNERS "ssh|scp|sftp|ssh-add|ssh-keygen|ssh-agent|sshd|ssh-keysign"
-#define GIT_OWNERS "git|git-credential-store|git-credential-cache|git-remote-http|git-remote-https"
-#define SHADOW_OWNERS                                                                 \
-	"sudo|su|login|passwd|chpasswd|chage|unix_chkpwd|usermod|useradd|userdel|"    \
-	"groupadd|groupmod|groupdel|gpasswd|newgrp|pwck|grpck|pwconv|vipw|sshd|cron|" \
-	"systemd-sysusers"
-/* The owners that are scripts run by an interpreter: known by the script, or the title it sets
- * itself. Every other owner must be its binary. */
-#define SCRIPT_OWNERS                                                              \
-	"aws|aws_completer|gcloud|gcloud.py|gsutil|bq|az|azure.cli|npm|npx|"       \
-	"npm-cli.js|npx-cli.js|yarn|pnpm|corepack|claude|gemini|codex|twine|flit|" \
-	"poetry|hatch"
-#define FIREFOX      "firefox|firefox-esr|firefox-bin"
-#define CHROME       "chrome|google-chrome|chromium|chromium-browser|brave|brave-browser"
-#define CHROME_FILES "Login Data|Cookies|Web Data|Local State"
-
-/* clang-format off */
-static const struct cred_spec cred_specs[] = {
-	{ "/.ssh/",                      NULL, CRED_FILE_NONE, NULL }, /* resolved below */
-	{ "/etc/ssh/ssh_host_",          NULL, CRED_FILE_STRONG, "sshd|ssh-keygen|ssh-keysign" },
-	{ "/.git-credentials",           NULL, CRED_FILE_STRONG, GIT_OWNERS },
-	{ "/.config/git/credentials",    NULL, CRED_FILE_STRONG, GIT_OWNERS },
-	{ "/.aws/credentials",           NULL, CRED_FILE_STRONG, "aws|aws_completer" },
-	{ "/.aws/sso/cache/",            NULL, CRED_FILE_STRONG, "aws" },
-	{ "/.config/gcloud/",            NULL, CRED_FILE_STRONG, "gcloud|gcloud.py|gsutil|bq" },
-	{ "/.azure/",                    NULL, CRED_FILE_STRONG, "az|azure.cli" },
-	{ "/.kube/config",               NULL, CRED_FILE_STRONG, "kubectl|helm|k9s|kubectx|kubens|minikube|kind" },
-	{ "/.docker/config.json",        NULL, CRED_FILE_STRONG, "docker|docker-credential-pass|docker-credential-secretservice|podman|skopeo|crane|buildah" },
-	{ "/.gnupg/private-keys-v1.d/",  NULL, CRED_FILE_STRONG, "gpg|gpg2|gpg-agent|gpgsm" },
-	{ "/.gnupg/secring.gpg",         NULL, CRED_FILE_STRONG, "gpg|gpg2|gpg-agent" },
-	{ "/.config/gh/hosts.yml",       NULL, CRED_FILE_STRONG, "gh" },
-	{ "/.claude/.credentials.json",  NULL, CRED_FILE_STRONG, "claude" },
-	{ "/.codex/auth.json",           NULL, CRED_FILE_STRONG, "codex|codex-*" }, /* its native binary: codex-<target> */
-	{ "/.local/share/opencode/auth.json", NULL, CRED_FILE_STRONG, "opencode|opencode-*" },
-	{ "/.gemini/oauth_creds.json",   NULL, CRED_FILE_STRONG, "gemini" },
-	{ "/.vault-token",               NULL, CRED_FILE_STRONG, "vault" },
-	{ "/.netrc",                     NULL, CRED_FILE_STRONG, "curl|wget|git-remote-http|git-remote-https|ftp|lftp" },
-	{ "/.password-store/",           NULL, CRED_FILE_STRONG, "pass|gpg|gpg2" },
-	{ "/.local/share/keyrings/",     NULL, CRED_FILE_STRONG, "gnome-keyring-daemon|secret-tool" },
-	{ "/etc/shadow",                 NULL, CRED_FILE_STRONG, SHADOW_OWNERS },
-	{ "/etc/gshadow",                NULL, CRED_FILE_STRONG, SHADOW_OWNERS },
-	{ "/.mozilla/firefox/",          "logins.json|key4.db|key3.db|cookies.sqlite|signons.sqlite|cert9.db", CRED_FILE_STRONG, FIREFOX },
-	{ "/.config/google-chrome/",     CHROME_FILES, CRED_FILE_STRONG, CHROME },
-	{ "/.config/chromium/",          CHROME_FILES, CRED_FILE_STRONG, CHROME },
-	{ "/.config/BraveSoftware/",     CHROME_FILES, CRED_FILE_STRONG, CHROME },
-	{ "=id_rsa",                     NULL, CRED_FILE_STRONG, SSH_OWNERS },
-	{ "=id_dsa",                     NULL, CRED_FILE_STRONG, SSH_OWNERS },
-	{ "=id_ecdsa",                   NULL, CRED_FILE_STRONG, SSH_OWNERS },
-	{ "=id_ed25519",                 NULL, CRED_FILE_STRONG, SSH_OWNERS },
-	{ "/.npmrc",                     NULL, CRED_FILE_WEAK, "npm|npx|yarn|pnpm|npm-cli.js|npx-cli.js|corepack" },
-	{ "/.pypirc",                    NULL, CRED_FILE_WEAK, "twine|flit|poetry|hatch" },
-	{ "/.pgpass",                    NULL, CRED_FILE_WEAK, "psql|pg_dump|pg_dumpall|pg_restore" },
-};
-/* clang-format on */
-
-/* Is name one of "a|b|c*" (c*: any name starting with c)? */
-static bool in_bars(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = list; p && *p; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL) {
-		size_t len = strcspn(p, "|");
-
-		if (len > 1 && p[len - 1] == '*' && n >= len - 1 && strncmp(p, name, len - 1) == 0)
-			return true;
-		if (strncmp(p, name, n) == 0 && (p[n] == '|' || p[n] == 0))
-			return true;
-	}
-	return false;
-}
-
-static bool is_pub(const char *base)
-{
-	size_t n = strlen(base);
-
-	return n > 4 && strcmp(base + n - 4, ".pub") == 0;
-}
-
-/* A file directly in a home: /root/x, /home/<user>/x. */
-static bool home_file(const char *path)
-{
-	const char *rest = strncmp(path, "/root/", 6) == 0   ? path + 6
-	                   : strncmp(path, "/home/", 6) == 0 ? strchr(path + 6, '/')
-	                                                     : NULL;
-
-	if (rest && *rest == '/')
-		rest++;
-	return rest && *rest && !strchr(rest, '/');
-}
-
-/* The spec path falls under, or NULL. In ~/.ssh, everything but the public parts (config,
- * known_hosts, authorized_keys, *.pub) may be a private key, whatever it is called: the watch
- * marks it; an open is judged a key's when it is named id_* or its content says so (key is -1:
- * not known, for marking). */
-static const struct cred_spec *cred_spec_of_key(const char *path, int key, enum cred_file *ret_kind)
-{
-	static const struct cred_spec ssh_dir = {"/.ssh/", NULL, CRED_FILE_STRONG, SSH_OWNERS};
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-
-	for (size_t i = 0; i < ELEMENTSOF(cred_specs); i++) {
-		const struct cred_spec *c = &cred_specs[i];
-		bool at = c->where[0] == '='
-		                  ? strncmp(base, c->where + 1, strlen(c->where + 1)) == 0
-		                  : strstr(path, c->where) != NULL;
-
-		if (!at || (c->names && !in_bars(c->names, base)))
-			continue;
-		if (i == 0) { /* ~/.ssh */
-			static const char *const public[] = {"config",
-			                                     "known_hosts",
-			                                     "known_hosts.old",
-			                                     "authorized_keys",
-			                                     "authorized_keys2",
-			                                     "environment",
-			                                     NULL};
-
-			if (strchr(strstr(path, "/.ssh/") + 6, '/') || in_list(base, public) ||
-			    is_pub(base) || !*base || (key == 0 && strncmp(base, "id_", 3) != 0))
-				return NULL;
-			*ret_kind = CRED_FILE_STRONG;
-			return &ssh_dir;
-		}
-		if (c->where[0] == '=' && is_pub(base))
-			return NULL;
-		/* a package manager's token file is a home's: a project's .npmrc or .pypirc names
-		 * its registry, and git add reads it like any other file */
-		if (c->kind == CRED_FILE_WEAK && !home_file(path))
-			return NULL;
-		*ret_kind = c->kind;
-		return c;
-	}
-	return NULL;
-}
-
-static const struct cred_spec *cred_spec_of(const char *path, enum cred_file *ret_kind)
-{
-	return cred_spec_of_key(path, -1, ret_kind);
-}
-
-enum cred_file rules_cred_file(const char *path)
-{
-	const char *base = path && strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	enum cred_file k = CRED_FILE_NONE;
-
-	if (!path)
-		return k;
-	if (cred_spec_of(path, &k))
-		return k;
-	if (strcmp(base, ".env") == 0 || strcmp(base, ".envrc") == 0 ||
-	    (strncmp(base, ".env.", 5) == 0 &&
-	     !contains(base + 4,
-	               (const char *const[]){".example", ".sample", ".template", ".dist",
-	                                     ".defaults", NULL},
-	               false, NULL)))
-		return CRED_FILE_ENV;
-	return CRED_FILE_NONE;
-}
-
-bool rules_cred_owner_name(const char *name)
-{
-	for (size_t i = 0; name && *name && i < ELEMENTSOF(cred_specs); i++)
-		if (cred_specs[i].owners && in_bars(cred_specs[i].owners, name))
-			return true;
-	return name && in_bars(SSH_OWNERS, name);
-}
-
-/* Keys, tokens and cloud credentials opened by a program they do not belong to: HIGH (with
- * pausing on, the open itself is refused: the watch holds it until this decides). Token files of
- * package managers: WARNING. A project's .env opened by anything: a record (INFO), as tools
- * read whole project trees and an app reads its own .env all day. */
-size_t rules_match_open(const struct open_obs *o, const struct rules_config *cfg,
-                        struct rule_hit *hits, size_t max)
-{
-	enum cred_file kind = CRED_FILE_NONE;
-	const struct cred_spec *c;
-	const char *who = o->program ? o->program : o->comm ? o->comm : "?";
-
-	(void)cfg;
-	if (max == 0 || !o->path)
-		return 0;
-	c = cred_spec_of_key(o->path, o->private_key, &kind);
-	if (!c) {
-		if (rules_cred_file(o->path) != CRED_FILE_ENV)
-			return 0;
-		hits[0] = (struct rule_hit){.rule = rules_find("cred-open-env"),
-		                            .level = THREAT_INFO};
-		hitf(&hits[0], "a project's secrets file is opened", "%s by %s", o->path, who);
-		return 1;
-	}
-	if ((o->program && in_bars(c->owners, o->program)) ||
-	    (o->script && in_bars(c->owners, o->script) && in_bars(SCRIPT_OWNERS, o->script)))
-		return 0;
-	/* /etc/shadow: libc's getspnam() reads it for root's perl, PAM and the package
-	 * manager's scripts (debconf asks getpwnam as root) */
-	if (c->owners && strcmp(c->owners, SHADOW_OWNERS) == 0 && (o->packaging || o->installed))
-		return 0;
-	hits[0] = (struct rule_hit){
-	        .rule = rules_find(kind == CRED_FILE_STRONG ? "cred-open" : "cred-open-secrets")};
-	hits[0].level = hits[0].rule->level;
-	hitf(&hits[0], "a credential file is opened by a program it does not belong to",
-	     "%s by %s%s%s", o->path, who, o->script ? " " : "", o->script ? o->script : "");
-	return 1;
-}
-
-/* ---- persistence (fanotify writes) ------------------------------------------------------- */
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* Does path lie directly in dir ("/etc/cron.d" holds "/etc/cron.d/x", not deeper)? */
-static bool directly_in(const char *path, const char *dir)
-{
-	const char *p = strstr(path, dir);
-
-	return p && p[strlen(dir)] == '/' && p[strlen(dir) + 1] &&
-	       !strchr(p + strlen(dir) + 1, '/');
-}
-
-enum persist_kind rules_persist_file(const char *path)
-{
-	static const char *const startup[] = {
-	        ".bashrc", ".profile",  ".bash_profile", ".bash_login", ".bash_logout",
-	        ".zshrc",  ".zprofile", ".zshenv",       ".zlogin",     NULL};
-	static const char *const schedule_dirs[] = {
-	        "/etc/cron.d",         "/etc/cron.hourly",
-	        "/etc/cron.daily",     "/var/spool/cron/crontabs",
-	        "/etc/systemd/system", "/.config/systemd/user",
-	        "/.config/autostart",  NULL};
-	const char *base;
-
-	if (!path || !(base = strrchr(path, '/')))
-		return PERSIST_NONE;
-	base++;
-	if (strcmp(path, "/etc/ld.so.preload") == 0 || directly_in(path, "/etc/ld.so.conf.d"))
-		return PERSIST_LOADER;
-	if (ends_with(path, "/.ssh/authorized_keys") || ends_with(path, "/.ssh/authorized_keys2") ||
-	    strcmp(path, "/etc/sudoers") == 0 || directly_in(path, "/etc/sudoers.d"))
-		return PERSIST_ACCESS;
-	if (strcmp(path, "/etc/crontab") == 0 || strcmp(path, "/etc/rc.local") == 0)
-		return PERSIST_SCHEDULE;
-	for (size_t i = 0; schedule_dirs[i]; i++)
-		if (directly_in(path, schedule_dirs[i]))
-			return PERSIST_SCHEDULE;
-	if (strcmp(path, "/etc/profile") == 0 || strcmp(path, "/etc/bash.bashrc") == 0 ||
-	    strcmp(path, "/etc/environment") == 0 || directly_in(path, "/etc/profile.d") ||
-	    ends_with(path, "/.config/fish/config.fish") || ends_with(path, "/.ssh/rc"))
-		return PERSIST_STARTUP;
-	/* a home's own startup files: /root/.bashrc, /home/<user>/.profile */
-	if (in_list(base, startup) &&
-	    (strncmp(path, "/root/", 6) == 0 ||
-	     (strncmp(path, "/home/", 6) == 0 && strchr(path + 6, '/') == base - 1)))
-		return PERSIST_STARTUP;
-	return PERSIST_NONE;
-}
-
-/* A line judged as the shell will run it. */
-static bool line_attacks(const char *line, struct rule_hit *h)
-{
-	char *argv[] = {"sh", "-c", (char *)line, NULL};
-	struct rule_hit hits[RULES_MAX_HITS];
-	struct rules_config cfg;
-	size_t k;
-
-	rules_config_default(&cfg);
-	k = rules_match_process(&(struct proc_obs){.argv = argv}, &cfg, hits, RULES_MAX_HITS);
-	for (size_t i = 0; i < k; i++)
-		if (hits[i].level >= THREAT_HIGH) {
-			hitf(h, "a line added to a file that runs later attacks", "%s (%s)", line,
-			     hits[i].rule->id);
-			return true;
-		}
-	return false;
-}
-
-/* Each added line judged as it will run: as a shell line, as a unit's Exec*= command, and
- * without a cron schedule in front ("m h dom mon dow [user] cmd", "@reboot cmd"). */
-static bool planted(const char *added, struct rule_hit *h)
-{
-	const char *l = added;
-
-	for (int lines = 0; l && *l && lines < 64; lines++, l = strchrnul(l, '\n'), l += !!*l) {
-		size_t n = strcspn(l, "\n");
-		char line[RULE_TEXT_MAX * 4];
-		const char *p = line;
-
-		if (n == 0 || l[strspn(l, " \t")] == '#')
-			continue;
-		snprintf(line, sizeof(line), "%.*s", (int)n, l);
-		if (line_attacks(line, h))
-			return true;
-		if (strncmp(line, "Exec", 4) == 0 && strchr(line, '='))
-			if (line_attacks(strchr(line, '=') + 1 + (strchr(line, '=')[1] == '-'), h))
-				return true;
-		for (int field = 1; field <= 6 && *p; field++) {
-			p += strcspn(p, " \t");
-			p += strspn(p, " \t");
-			if ((field == 1 && line[0] == '@') || field >= 5)
-				if (*p && line_attacks(p, h))
-					return true;
-		}
-	}
-	return false;
-}
-
-/* Package managers write the system's own cron jobs and units. */
-static bool is_packager(const char *program)
-{
-	static const char *const pm[] = {"dpkg",
-	                                 "apt",
-	                                 "apt-get",
-	                                 "aptitude",
-	                                 "ucf",
-	                                 "update-alternatives",
-	                                 "deb-systemd-helper",
-	                                 NULL};
-
-	return program && in_list(program, pm);
-}
-
-size_t rules_match_write(const struct write_obs *o, const struct rules_config *cfg,
-                         struct rule_hit *hits, size_t max)
-{
-	enum persist_kind k = rules_persist_file(o->path);
-	static const char *const ids[] = {[PERSIST_STARTUP] = "persist-startup",
-	                                  [PERSIST_SCHEDULE] = "persist-schedule",
-	                                  [PERSIST_ACCESS] = "persist-access",
-	                                  [PERSIST_LOADER] = "persist-preload"};
-	char first[RULE_TEXT_MAX];
-
-	(void)cfg;
-	if (max == 0 || k == PERSIST_NONE || !o->added || !*o->added)
-		return 0;
-	hits[0] = (struct rule_hit){.rule = rules_find("persist-backdoor")};
-	if (planted(o->added, &hits[0])) {
-		hits[0].level = THREAT_HIGH;
-		return 1;
-	}
-	hits[0] = (struct rule_hit){.rule = rules_find(ids[k])};
-	hits[0].level = is_packager(o->program) || o->packaging ? THREAT_INFO : hits[0].rule->level;
-	snprintf(first, sizeof(first), "%.*s", (int)strcspn(o->added, "\n"), o->added);
-	hitf(&hits[0],
-	     k == PERSIST_STARTUP    ? "a shell startup file changed"
-	     : k == PERSIST_SCHEDULE ? "a scheduled task or service was added"
-	     : k == PERSIST_ACCESS   ? "who may log in or use sudo changed"
-	                             : "a library is preloaded into every program",
-	     "%s: %s%s", o->path, first,
-	     strchr(o->added, '\n') && strchr(o->added, '\n')[1] ? " ..." : "");
-	return 1;
 }
 
 /* ---- the table ----------------------------------------------------------------------------- */
@@ -1363,225 +1001,4 @@ size_t rules_match_process(const struct proc_obs *p, const struct rules_config *
 		n += cfg->extra(cfg->extra_set, p, &cl, hits + n, max - n);
 	cmdline_release(&cl);
 	return n;
-}
-
-/* ---- network ------------------------------------------------------------------------------- */
-
-static bool v4_in(struct in_addr a, const char *net, unsigned bits)
-{
-	struct in_addr n;
-	uint32_t mask = bits ? htonl(~0u << (32 - bits)) : 0;
-
-	inet_pton(AF_INET, net, &n);
-	return (a.s_addr & mask) == (n.s_addr & mask);
-}
-
-static bool is_loopback(const struct conn_obs *c)
-{
-	if (c->family == AF_INET)
-		return v4_in(c->daddr.v4, "127.0.0.0", 8) || c->daddr.v4.s_addr == 0;
-	return IN6_IS_ADDR_LOOPBACK(&c->daddr.v6) || IN6_IS_ADDR_UNSPECIFIED(&c->daddr.v6);
-}
-
-static bool is_metadata(const struct conn_obs *c)
-{
-	struct in6_addr md6;
-
-	if (c->family == AF_INET)
-		return v4_in(c->daddr.v4, "169.254.169.254", 32);
-	inet_pton(AF_INET6, "fd00:ec2::254", &md6);
-	return memcmp(&c->daddr.v6, &md6, sizeof(md6)) == 0;
-}
-
-static bool is_private(const struct conn_obs *c, const struct rules_config *cfg)
-{
-	struct in_addr a = c->daddr.v4;
-
-	if (c->family == AF_INET6)
-		return (c->daddr.v6.s6_addr[0] & 0xfe) == 0xfc;
-	if (a.s_addr == cfg->gateway4.s_addr || a.s_addr == cfg->self4.s_addr)
-		return false;
-	return v4_in(a, "10.0.0.0", 8) || v4_in(a, "172.16.0.0", 12) ||
-	       v4_in(a, "192.168.0.0", 16) || v4_in(a, "100.64.0.0", 10) ||
-	       v4_in(a, "169.254.0.0", 16);
-}
-
-void conn_obs_format(const struct conn_obs *c, bool remote, char *out, size_t size)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-	const void *addr = remote ? (const void *)&c->daddr : (const void *)&c->saddr;
-
-	inet_ntop(c->family, addr, a, sizeof(a));
-	snprintf(out, size, c->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
-	         remote ? c->dport : c->sport);
-}
-
-size_t rules_match_connection(const struct conn_obs *c, const struct rules_config *cfg,
-                              struct rule_hit *hits, size_t max)
-{
-	static const uint16_t c2_ports[] = {4444, 5555, 1234, 31337, 12345};
-	char remote[INET6_ADDRSTRLEN + 8];
-	size_t n = 0;
-
-	if (max == 0 || is_loopback(c))
-		return 0;
-	conn_obs_format(c, true, remote, sizeof(remote));
-	if (is_metadata(c)) {
-		hits[n] = (struct rule_hit){.rule = rules_find("net-metadata")};
-		hit(&hits[n++], remote, "the cloud metadata address");
-	}
-	for (size_t i = 0; i < ELEMENTSOF(c2_ports) && n < max; i++)
-		if (c->dport == c2_ports[i]) {
-			hits[n] = (struct rule_hit){.rule = rules_find("net-c2-port")};
-			hit(&hits[n++], remote, "a port used by attack tools");
-		}
-	if (n < max && !is_metadata(c) && is_private(c, cfg)) {
-		hits[n] = (struct rule_hit){.rule = rules_find("net-private")};
-		hit(&hits[n++], remote, "a private network address");
-	}
-	if (n == 0 && c->refused) {
-		hits[n] = (struct rule_hit){.rule = rules_find("net-refused")};
-		hit(&hits[n++], remote, "refused by the network policy");
-	}
-	for (size_t i = 0; i < n; i++)
-		hits[i].level = hits[i].rule->level;
-	return n;
-}
-
-/* ---- samples ------------------------------------------------------------------------------- */
-
-/* Block I/O of the container's cgroup: a record, not a finding. Builds, package installs and
- * clones read and write hundreds of megabytes; what matters is what leaves, which the kernel
- * counts on the network (net-egress). */
-static size_t io_rule(const char *id, uint64_t bytes, double secs, double thr, double rate,
-                      struct rule_hit *h)
-{
-	double mb = (double)bytes / (1024.0 * 1024.0), r = secs > 0 ? mb / secs : mb;
-
-	if (thr <= 0 || mb < thr || r < rate)
-		return 0;
-	*h = (struct rule_hit){.rule = rules_find(id)};
-	h->level = h->rule->level;
-	snprintf(h->pattern, sizeof(h->pattern), "%.1f MB in %.1f s", mb, secs);
-	snprintf(h->reason, sizeof(h->reason), "%.1f MB/s, threshold %.0f MB at %.0f MB/s", r, thr,
-	         rate);
-	return 1;
-}
-
-size_t rules_match_io(const struct io_obs *o, const struct rules_config *cfg, struct rule_hit *hits,
-                      size_t max)
-{
-	size_t n = 0;
-
-	if (max > n)
-		n += io_rule("io-read", o->read_bytes, o->seconds, cfg->read_threshold_mb,
-		             cfg->read_rate_mb_s, &hits[n]);
-	if (max > n)
-		n += io_rule("io-write", o->write_bytes,
-		             o->write_seconds > 0 ? o->write_seconds : o->seconds,
-		             cfg->write_threshold_mb, cfg->write_rate_mb_s, &hits[n]);
-	return n;
-}
-
-/* A runaway build passes one threshold or both: WARNING. A fork bomb is more: its processes
- * multiply past the spawn threshold and copy themselves generation after generation (or the
- * kernel's process limit already refuses their forks): HIGH, which freezes it. */
-size_t rules_match_proc_count(const struct proc_count_obs *o, const struct rules_config *cfg,
-                              struct rule_hit *hits, size_t max)
-{
-	bool many = cfg->max_processes && o->live > cfg->max_processes;
-	bool fast = cfg->spawn_threshold && o->forks > o->exits &&
-	            o->forks - o->exits >= cfg->spawn_threshold;
-	size_t n = 0;
-
-	if (n < max && fast && (o->generations >= FORKBOMB_GENERATIONS || o->pids_refused)) {
-		hits[n] = (struct rule_hit){.rule = rules_find("proc-forkbomb"),
-		                            .level = THREAT_HIGH};
-		hitf(&hits[n++],
-		     o->pids_refused ? "processes multiply until the process limit refuses them"
-		                     : "processes copy themselves generation after generation",
-		     "+%u processes in %.1f s, %u generations, %u live", o->forks - o->exits,
-		     o->seconds, o->generations, o->live);
-		return n; /* the bomb says it all */
-	}
-	if (n < max && many) {
-		hits[n] = (struct rule_hit){.rule = rules_find("proc-count"),
-		                            .level = THREAT_WARNING};
-		hitf(&hits[n++], "too many processes", "%u processes (threshold %u)", o->live,
-		     cfg->max_processes);
-	}
-	if (n < max && fast) {
-		hits[n] = (struct rule_hit){.rule = rules_find("proc-spawn"),
-		                            .level = THREAT_WARNING};
-		hitf(&hits[n++], "processes multiply", "+%u processes in %.1f s (threshold %u)",
-		     o->forks - o->exits, o->seconds, cfg->spawn_threshold);
-	}
-	return n;
-}
-
-size_t rules_match_disk(const struct disk_obs *o, const struct rules_config *cfg,
-                        struct rule_hit *hits, size_t max)
-{
-	double pct;
-
-	if (max == 0 || o->total_bytes == 0 || !cfg->tmp_warn_percent)
-		return 0;
-	pct = 100.0 * (double)o->used_bytes / (double)o->total_bytes;
-	if (pct < cfg->tmp_warn_percent)
-		return 0;
-	hits[0] = (struct rule_hit){.rule = rules_find("disk-tmp"), .level = THREAT_WARNING};
-	hitf(&hits[0], "the container's /tmp is nearly full", "%s %.0f%% used", o->path, pct);
-	return 1;
-}
-
-/* Data leaving: faster than the read rate beyond a burst of the read threshold (what is too
- * much of the workspace at once, the original's thresholds) is HIGH, and freezes the container
- * a burst after it began; one connection that has sent the threshold in all is a WARNING
- * (a long upload, a large git push). */
-size_t rules_match_egress(const struct egress_obs *o, const struct rules_config *cfg,
-                          struct rule_hit *hits, size_t max)
-{
-	double mb = (double)o->conn_bytes / (1024.0 * 1024.0);
-
-	if (max == 0)
-		return 0;
-	if (o->rate_exceeded) {
-		hits[0] = (struct rule_hit){.rule = rules_find("net-egress"), .level = THREAT_HIGH};
-		hitf(&hits[0], "data leaves the container faster than the threshold",
-		     "over %.0f MB at %.1f MB/s (counted by the kernel)", cfg->read_threshold_mb,
-		     cfg->read_rate_mb_s);
-		return 1;
-	}
-	if (cfg->read_threshold_mb <= 0 || mb < cfg->read_threshold_mb)
-		return 0;
-	hits[0] = (struct rule_hit){.rule = rules_find("net-conn-bytes"), .level = THREAT_WARNING};
-	hitf(&hits[0], "one connection has sent more than the threshold", "%.1f MB sent", mb);
-	return 1;
-}
-
-size_t rules_match_cpu(const struct cpu_obs *o, const struct rules_config *cfg,
-                       struct rule_hit *hits, size_t max)
-{
-	(void)cfg;
-	if (max == 0 || o->share < MINER_SHARE || o->seconds < MINER_SECONDS || o->remote == 0)
-		return 0;
-	hits[0] = (struct rule_hit){.rule = rules_find("cpu-miner"), .level = THREAT_WARNING};
-	hitf(&hits[0], "a process keeps a core busy while it holds a connection (a miner's pool)",
-	     "%s: %.0f%% of a core for %.0f s, connected to %s", o->comm ? o->comm : "?",
-	     o->share * 100, o->seconds, o->peer ? o->peer : "?");
-	return 1;
-}
-
-/* Many queries in a minute is how data leaves through DNS (each query carries a chunk in its
- * name) or a tunnel talks; a resolver's cache keeps ordinary work far below. */
-size_t rules_match_dns(const struct dns_obs *o, const struct rules_config *cfg,
-                       struct rule_hit *hits, size_t max)
-{
-	if (max == 0 || !cfg->dns_per_minute || o->queries <= cfg->dns_per_minute)
-		return 0;
-	hits[0] = (struct rule_hit){.rule = rules_find("dns-rate"), .level = THREAT_HIGH};
-	hitf(&hits[0], "DNS tunnelling or exfiltration suspected",
-	     "%u DNS queries in %.0f s (threshold %u a minute), last '%s'", o->queries, o->seconds,
-	     cfg->dns_per_minute, o->last_name ? o->last_name : "");
-	return 1;
 }
