@@ -70,25 +70,10 @@ bool rules_in_list(const char *prog, const char *const *list)
 	return strv_contains((char *const *)list, prog);
 }
 
-static const char *const shells[] = {"sh",   "bash", "dash", "ash",  "zsh", "ksh",
-                                     "mksh", "fish", "csh",  "tcsh", NULL};
+const char *const rules_shells[] = {"sh",   "bash", "dash", "ash",  "zsh", "ksh",
+                                    "mksh", "fish", "csh",  "tcsh", NULL};
 static const char *const netcats[] = {"nc",         "ncat",   "netcat", "nc.traditional",
                                       "nc.openbsd", "pwncat", NULL};
-static const char *const searchers[] = {"grep", "egrep", "fgrep", "zgrep", "rg",
-                                        "ag",   "ack",   "ugrep", NULL};
-/* Programs whose arguments are text or names, not file contents they read. */
-static const char *const non_readers[] = {
-        "echo",      "printf",  "git",      "gh",       "man",        "info",    "which",
-        "type",      "whereis", "whatis",   "apropos",  "ls",         "stat",    "test",
-        "[",         "[[",      "mkdir",    "touch",    "chmod",      "chown",   "chgrp",
-        "rm",        "rmdir",   "ln",       "file",     "du",         "df",      "find",
-        "fd",        "fdfind",  "ssh",      "ssh-add",  "ssh-keygen", "apt",     "apt-get",
-        "apt-cache", "dpkg",    "pip",      "pip3",     "npm",        "npx",     "yarn",
-        "pnpm",      "cargo",   "go",       "make",     "cmake",      "docker",  "podman",
-        "kubectl",   "code",    "realpath", "readlink", "basename",   "dirname", "export",
-        "unset",     "alias",   "trap",     "declare",  "local",      "claude",  "opencode",
-        "codex",     "gemini",  "mkfifo",   "mktemp",   "true",       "false",   ":",
-        NULL};
 
 static bool is_prefix_num(const char *prog, const char *stem)
 {
@@ -97,18 +82,7 @@ static bool is_prefix_num(const char *prog, const char *stem)
 	return strncmp(prog, stem, n) == 0 && strspn(prog + n, "0123456789.") == strlen(prog + n);
 }
 
-enum interp {
-	INTERP_NONE,
-	INTERP_PYTHON,
-	INTERP_PERL,
-	INTERP_RUBY,
-	INTERP_PHP,
-	INTERP_NODE,
-	INTERP_LUA,
-	INTERP_AWK
-};
-
-static enum interp interp_of(const char *prog)
+enum interp rules_interp_of(const char *prog)
 {
 	if (is_prefix_num(prog, "python") || strcmp(prog, "pypy3") == 0)
 		return INTERP_PYTHON;
@@ -131,7 +105,7 @@ static enum interp interp_of(const char *prog)
 
 /* The inline program of an interpreter (`python -c CODE`, `perl -e CODE`, `awk 'PROG' f`), or
  * NULL. */
-static const char *interp_code(const struct simple_cmd *c, enum interp k)
+const char *rules_interp_code(const struct simple_cmd *c, enum interp k)
 {
 	static const char *const flags[] = {
 	        [INTERP_PYTHON] = "c", [INTERP_PERL] = "eE", [INTERP_RUBY] = "e",
@@ -247,7 +221,7 @@ static bool r_pipe(const struct cmdline *cl, struct rule_hit *h)
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct simple_cmd *a = &cl->cmds[i];
 
-		if (!rules_in_list(cmd_prog(a), shells) || (!a->piped_in && !a->piped_out))
+		if (!rules_in_list(cmd_prog(a), rules_shells) || (!a->piped_in && !a->piped_out))
 			continue;
 		for (size_t j = 0; j < cl->n; j++) {
 			const struct simple_cmd *b = &cl->cmds[j];
@@ -295,11 +269,11 @@ static bool r_oneliner(const struct cmdline *cl, const struct rules_config *cfg,
 		return false;
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct simple_cmd *c = &cl->cmds[i];
-		enum interp k = interp_of(cmd_prog(c));
+		enum interp k = rules_interp_of(cmd_prog(c));
 		const char *code, *s = NULL, *x = NULL;
 		bool mod = false;
 
-		if (k == INTERP_NONE || !(code = interp_code(c, k)))
+		if (k == INTERP_NONE || !(code = rules_interp_code(c, k)))
 			continue;
 		for (size_t j = 1; c->argv[j]; j++) /* ruby -rsocket, perl -MIO::Socket */
 			if (strncmp(c->argv[j], "-rsocket", 8) == 0 || strstr(c->argv[j], "Socket"))
@@ -328,9 +302,9 @@ enum prog_class prog_class_of_name(const char *name)
 		return PROG_OTHER;
 	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
 	base += base[0] == '-'; /* a login shell: "-bash" */
-	if (rules_in_list(base, shells))
+	if (rules_in_list(base, rules_shells))
 		return PROG_SHELL;
-	return interp_of(base) != INTERP_NONE ? PROG_INTERP : PROG_OTHER;
+	return rules_interp_of(base) != INTERP_NONE ? PROG_INTERP : PROG_OTHER;
 }
 
 static enum prog_class class_of(const struct proc_obs *p)
@@ -602,290 +576,6 @@ static bool r_escape(const struct proc_obs *p, const struct cmdline *cl, struct 
 	return false;
 }
 
-/* ---- environment and credentials ----------------------------------------------------------- */
-
-static const char *const secret_words[] = {"key",  "token", "secret",  "passw",  "credential",
-                                           "auth", "api",   "private", "cookie", NULL};
-
-/* The word index that is a program text rather than a file (grep's pattern, sed's script), or 0. */
-static size_t program_arg(const struct simple_cmd *c)
-{
-	const char *p = cmd_prog(c);
-	bool search = rules_in_list(p, searchers) || strcmp(p, "sed") == 0 ||
-	              strcmp(p, "jq") == 0 || interp_of(p) == INTERP_AWK;
-
-	if (!search)
-		return 0;
-	for (size_t i = 1; c->argv[i]; i++) {
-		const char *w = c->argv[i];
-
-		if (strcmp(w, "-e") == 0 || strcmp(w, "-f") == 0 || strcmp(w, "--regexp") == 0)
-			return i + 1;
-		if (w[0] != '-')
-			return i;
-	}
-	return 0;
-}
-
-/* The path an argument names, if it names one: "x", "--file=x", "if=x", "@x", "-d@x". */
-static const char *arg_path(const char *w)
-{
-	const char *at = strstr(w, "=@");
-
-	if (at)
-		return at + 2;
-	if (w[0] == '@')
-		return w + 1;
-	if (w[0] == '-' && strchr(w, '='))
-		return strchr(w, '=') + 1;
-	if (strncmp(w, "if=", 3) == 0)
-		return w + 3;
-	return w[0] == '-' ? NULL : w;
-}
-
-static bool is_env_dump(const struct simple_cmd *c)
-{
-	const char *p = cmd_prog(c);
-	size_t n = strv_length(c->argv);
-
-	if (strcmp(p, "env") == 0 || strcmp(p, "printenv") == 0) {
-		for (size_t i = 1; i < n; i++)
-			if (c->argv[i][0] != '-' && !strchr(c->argv[i], '='))
-				return false;
-		return true;
-	}
-	if (strcmp(p, "set") == 0 || strcmp(p, "export") == 0)
-		return n == 1 || (n == 2 && strcmp(c->argv[1], "-p") == 0);
-	if (strcmp(p, "declare") == 0 || strcmp(p, "typeset") == 0)
-		return n == 2 && (strcmp(c->argv[1], "-x") == 0 || strcmp(c->argv[1], "-p") == 0);
-	return strcmp(p, "compgen") == 0 && n == 2 && strcmp(c->argv[1], "-v") == 0;
-}
-
-static bool r_env_dump_grep(const struct cmdline *cl, struct rule_hit *h)
-{
-	for (size_t i = 0; i + 1 < cl->n; i++) {
-		const struct simple_cmd *a = &cl->cmds[i], *b = &cl->cmds[i + 1];
-		const char *word = NULL;
-
-		if (!a->piped_out || !b->piped_in || !is_env_dump(a))
-			continue;
-		for (size_t j = 1; b->argv[j]; j++)
-			if (rules_contains(b->argv[j], secret_words, true, &word))
-				return rules_hitf(h, "the environment is filtered for secrets",
-				                  "%s | %s %s", cmd_prog(a), cmd_prog(b),
-				                  b->argv[j]);
-	}
-	return false;
-}
-
-static bool r_env_secret_read(const struct cmdline *cl, struct rule_hit *h)
-{
-	for (size_t i = 0; i < cl->n; i++) {
-		const struct simple_cmd *c = &cl->cmds[i];
-		const char *p = cmd_prog(c);
-		bool pe = strcmp(p, "printenv") == 0,
-		     echo = !pe && (strcmp(p, "echo") == 0 || strcmp(p, "printf") == 0);
-
-		for (size_t j = 1; (pe || echo) && c->argv[j]; j++) {
-			const char *w = c->argv[j], *v = echo ? strchr(w, '$') : w;
-
-			if (v && !(pe && w[0] == '-') &&
-			    rules_contains(v, secret_words, true, NULL))
-				return rules_hitf(h, "a secret-looking variable is printed",
-				                  "%s %s", p, w);
-		}
-		if (interp_of(p) != INTERP_NONE) {
-			static const char *const envapi[] = {
-			        "os.environ", "os.getenv", "process.env", "%ENV",
-			        "ENV[",       "getenv(",   "ENVIRON[",    NULL};
-			const char *code = interp_code(c, interp_of(p)), *api = NULL, *word = NULL;
-
-			if (code && rules_contains(code, envapi, false, &api) &&
-			    rules_contains(code, secret_words, true, &word))
-				return rules_hitf(h, "code reads secret-looking variables",
-				                  "%s %s %s", p, api, word);
-		}
-	}
-	return false;
-}
-
-/* "/proc/<pid or glob>/environ" in s, for another process than the reader itself. */
-static bool find_foreign_environ(const char *s, char *out, size_t size)
-{
-	for (const char *p = strstr(s, "/proc/"); p; p = strstr(p + 1, "/proc/")) {
-		const char *seg = p + 6, *end = strchrnul(seg, '/');
-		size_t len = (size_t)(end - seg);
-
-		if (*end != '/' || len == 0)
-			continue;
-		if ((len == 4 && strncmp(seg, "self", 4) == 0) ||
-		    (len == 11 && strncmp(seg, "thread-self", 11) == 0) ||
-		    (len == 2 && strncmp(seg, "$$", 2) == 0))
-			continue;
-		if (strncmp(end, "/environ", 8) == 0 ||
-		    (strncmp(end, "/task/", 6) == 0 && strstr(end, "/environ"))) {
-			snprintf(out, size, "%.*s", (int)strcspn(p, " '\")"), p);
-			return true;
-		}
-	}
-	return false;
-}
-
-static const char *const copiers[] = {"cp", "mv", "install", "rsync", "scp", NULL};
-
-/* Calls fn on every word that a command reads as a file (or, for interpreters, its code). */
-static bool each_read(const struct cmdline *cl, bool (*fn)(const char *w, bool code, void *u),
-                      void *u)
-{
-	for (size_t i = 0; i < cl->n; i++) {
-		const struct simple_cmd *c = &cl->cmds[i];
-		const char *p = cmd_prog(c);
-		size_t skip = program_arg(c);
-		const char *code = interp_of(p) != INTERP_AWK ? interp_code(c, interp_of(p)) : NULL;
-		size_t last = strv_length(c->argv) - 1;
-
-		strv_foreach(r, c->redirs)
-			if ((*r)[0] == '<' && (*r)[1] != '<' &&
-			    fn(*r + 1 + ((*r)[1] == '>'), false, u))
-				return true;
-		/* A shell's -c script was parsed into commands of its own. */
-		if (rules_in_list(p, non_readers) || rules_in_list(p, shells))
-			continue;
-		for (size_t j = 1; c->argv[j]; j++) {
-			const char *w = c->argv[j] == code ? c->argv[j] : arg_path(c->argv[j]);
-
-			if (j == last && j > 1 && rules_in_list(p, copiers))
-				break; /* the destination is written, not read */
-			if (j != skip && w && fn(w, c->argv[j] == code, u))
-				return true;
-		}
-	}
-	return false;
-}
-
-static bool environ_fn(const char *w, bool code, void *u)
-{
-	return find_foreign_environ(w, ((struct rule_hit *)u)->pattern,
-	                            sizeof(((struct rule_hit *)u)->pattern));
-}
-
-static bool r_proc_environ(const struct cmdline *cl, struct rule_hit *h)
-{
-	if (!each_read(cl, environ_fn, h))
-		return false;
-	snprintf(h->reason, sizeof(h->reason), "another process's environment is read");
-	return true;
-}
-
-enum cred { CRED_NONE, CRED_WEAK, CRED_STRONG };
-
-static enum cred cred_class(const char *path, bool code)
-{
-	static const char *const strong[] = {"/.ssh/id_",
-	                                     ".aws/credentials",
-	                                     ".git-credentials",
-	                                     ".docker/config.json",
-	                                     ".kube/config",
-	                                     ".config/gcloud/",
-	                                     ".azure/",
-	                                     ".gnupg/private-keys",
-	                                     ".gnupg/secring",
-	                                     "/etc/shadow",
-	                                     "/etc/gshadow",
-	                                     ".credentials.json",
-	                                     ".config/gh/hosts.yml",
-	                                     ".vault-token",
-	                                     ".netrc",
-	                                     NULL};
-	static const char *const keys[] = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", NULL};
-	static const char *const weak_ok[] = {".example", ".sample",   ".template",
-	                                      ".dist",    ".defaults", NULL};
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	size_t len = strlen(path);
-
-	if (rules_contains(path, strong, false, NULL) || (strncmp(path, ".ssh/id_", 8) == 0) ||
-	    ((strstr(path, "/.ssh/") || strncmp(path, ".ssh/", 5) == 0) && strchr(base, '*')))
-		return (len > 4 && strcmp(path + len - 4, ".pub") == 0) ? CRED_NONE : CRED_STRONG;
-	if (code)
-		return CRED_NONE;
-	for (size_t i = 0; keys[i]; i++)
-		if (strncmp(base, keys[i], strlen(keys[i])) == 0 && !strstr(base, ".pub"))
-			return CRED_STRONG;
-	if (strcmp(base, ".env") == 0 || strcmp(base, ".envrc") == 0 ||
-	    strcmp(base, ".npmrc") == 0 || strcmp(base, ".pypirc") == 0 ||
-	    strcmp(base, ".pgpass") == 0)
-		return CRED_WEAK;
-	if (strncmp(base, ".env.", 5) == 0 && !rules_contains(base + 4, weak_ok, false, NULL))
-		return CRED_WEAK;
-	return CRED_NONE;
-}
-
-struct cred_find {
-	enum cred want;
-	struct rule_hit *h;
-};
-
-static bool cred_fn(const char *w, bool code, void *u)
-{
-	struct cred_find *f = u;
-
-	if (cred_class(w, code) != f->want)
-		return false;
-	snprintf(f->h->pattern, sizeof(f->h->pattern), "%s", w);
-	return true;
-}
-
-static bool r_cred(const struct cmdline *cl, enum cred want, struct rule_hit *h)
-{
-	struct cred_find f = {want, h};
-
-	if (!each_read(cl, cred_fn, &f))
-		return false;
-	snprintf(h->reason, sizeof(h->reason), "%s",
-	         want == CRED_STRONG ? "a credential file is read" : "a secrets file is read");
-	return true;
-}
-
-static bool is_home_root(const char *w)
-{
-	static const char *const roots[] = {"/",          "~",           "~/",     "$HOME",
-	                                    "${HOME}",    "/home",       "/root",  "/etc",
-	                                    "/home/code", "/home/code/", "$HOME/", NULL};
-	return rules_in_list(w, roots);
-}
-
-static bool r_cred_search(const struct cmdline *cl, struct rule_hit *h)
-{
-	static const char *const names[] = {"id_rsa",  "id_ed25519",       "id_*",   "*.pem",
-	                                    "*.key",   "credentials",      ".env",   "*secret*",
-	                                    "*token*", ".git-credentials", ".netrc", "*.kdbx",
-	                                    NULL};
-
-	for (size_t i = 0; i < cl->n; i++) {
-		const struct simple_cmd *c = &cl->cmds[i];
-		const char *p = cmd_prog(c), *what = NULL;
-		size_t pat = program_arg(c);
-		bool rooted = false;
-
-		if (strcmp(p, "find") == 0 || strcmp(p, "fd") == 0 || strcmp(p, "locate") == 0) {
-			for (size_t j = 1; c->argv[j]; j++)
-				if (rules_contains(c->argv[j], names, true, &what))
-					return rules_hitf(
-					        h, "files named like credentials are searched for",
-					        "%s %s", p, c->argv[j]);
-			continue;
-		}
-		if (!pat || !rules_in_list(p, searchers) || !c->argv[pat])
-			continue;
-		for (size_t j = pat + 1; c->argv[j]; j++)
-			rooted |= is_home_root(c->argv[j]);
-		if (rooted && rules_contains(c->argv[pat], secret_words, true, &what))
-			return rules_hitf(h, "home or system directories are searched for secrets",
-			                  "%s %s", p, c->argv[pat]);
-	}
-	return false;
-}
-
 /* ---- the table ----------------------------------------------------------------------------- */
 
 #define ADAPT(name, call)                                                    \
@@ -910,12 +600,12 @@ ADAPT(m_relay, r_relay(p, cl, h))
 ADAPT(m_cmdrelay, r_cmdrelay(p, cl, h))
 ADAPT(m_powershell, r_powershell(cl, h))
 ADAPT(m_escape, r_escape(p, cl, h))
-ADAPT(m_proc_environ, r_proc_environ(cl, h))
-ADAPT(m_env_dump_grep, r_env_dump_grep(cl, h))
-ADAPT(m_env_secret_read, r_env_secret_read(cl, h))
-ADAPT(m_cred_strong, r_cred(cl, CRED_STRONG, h))
-ADAPT(m_cred_weak, r_cred(cl, CRED_WEAK, h))
-ADAPT(m_cred_search, r_cred_search(cl, h))
+ADAPT(m_proc_environ, rules_proc_environ(cl, h))
+ADAPT(m_env_dump_grep, rules_env_dump_grep(cl, h))
+ADAPT(m_env_secret_read, rules_env_secret_read(cl, h))
+ADAPT(m_cred_strong, rules_cred(cl, CRED_STRONG, h))
+ADAPT(m_cred_weak, rules_cred(cl, CRED_WEAK, h))
+ADAPT(m_cred_search, rules_cred_search(cl, h))
 
 /* clang-format off */
 static const struct rule table[] = {
