@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -21,9 +20,9 @@
 
 #include "incus/incus.h"
 #include "monitor/audit.h"
-#include "monitor/deadline.h"
 #include "monitor/export.h"
 #include "monitor/loop.h"
+#include "monitor/monitor-internal.h"
 #include "monitor/progid.h"
 #include "monitor/proxyrec.h"
 #include "monitor/responder.h"
@@ -33,73 +32,6 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strv.h"
-
-#define IO_WINDOW      5    /* samples summed for the I/O rules */
-#define GEN_SLOTS      4096 /* fork generations of live processes, direct-mapped by pid */
-#define BUCKET_NS      100000000ull
-#define WINDOW_BUCKETS 600 /* up to a 60 s poll interval */
-#define SEEN_CONNS     1024
-#define FORK_RING      256
-#define DISK_EVERY     2
-#define RESCAN_EVERY   10 /* samples between looks for new credential files */
-#define CPU_EVERY      10 /* samples between looks at each process's CPU use */
-#define CPU_PIDS       2048
-#define DNS_WINDOW     60 /* seconds; one counter each */
-
-struct monitor {
-	const struct monitor_opts *o;
-	struct rules_config rules; /* o's, with the container's own and its gateway's address */
-	struct loop *loop;
-	struct audit *audit;
-	struct exporter *exporter;
-	struct ruleset *ruleset;
-	struct responder *resp;
-	pid_t init_pid;
-	uint64_t init_userns; /* the container's user namespace */
-	struct cgroup_ref cg;
-	uint64_t *pids; /* bitmap over pid_max */
-	uint64_t *scan; /* the /proc scan: pids seen this round */
-	size_t pid_max;
-	unsigned live;
-	/* the spawn window, one poll interval sliding in 100 ms buckets: forks, exits and the
-	 * deepest fork-without-exec chain of each bucket; forks and exits are their sums */
-	unsigned forks, exits;
-	unsigned n_buckets;
-	struct {
-		uint64_t id; /* clock_mono_ns() / BUCKET_NS */
-		unsigned forks, exits, gen;
-	} bucket[WINDOW_BUCKETS];
-	uint64_t pids_refused;    /* the pids controller's count of refused forks, a baseline */
-	uint64_t pids_checked_ns; /* the last look at it */
-	bool pids_refusing;
-	struct {
-		pid_t pid;
-		uint8_t gen;
-	} gen[GEN_SLOTS];
-	/* recent forks: child -> parent, for processes gone before we read them */
-	pid_t ring_child[FORK_RING], ring_parent[FORK_RING];
-	unsigned ring_pos;
-	/* I/O */
-	uint64_t io_rd, io_wr;
-	bool io_base;
-	uint64_t io_drd[IO_WINDOW], io_dwr[IO_WINDOW];
-	unsigned io_pos, tick;
-	/* sockets */
-	struct progid *progid; /* the container's shells and interpreters, by binary */
-	struct file_watch *fw; /* its credential and persistence files (fanotify), or NULL */
-	uint64_t rescan_ns;    /* the file watch's last rescan */
-	int rescan_timer;      /* one-shot: a rescan that waited */
-	bool rescan_pending;
-	int diag_fd;
-	uint64_t seen[SEEN_CONNS];
-	uint64_t bytes_told[64]; /* connections already reported for their bytes */
-	unsigned bytes_pos;
-	unsigned lost;
-	/* DNS queries per second over the last minute ([monitoring.nft]) */
-	unsigned dns_count[DNS_WINDOW];
-	uint64_t dns_second[DNS_WINDOW];
-	int result;
-};
 
 void monitor_opts_default(struct monitor_opts *o)
 {
@@ -118,14 +50,14 @@ void monitor_opts_default(struct monitor_opts *o)
 
 /* ---- the pid set --------------------------------------------------------------------------- */
 
-static bool pid_has(const struct monitor *m, pid_t p)
+bool monitor_pid_has(const struct monitor *m, pid_t p)
 {
 	return p > 0 && (size_t)p < m->pid_max && (m->pids[p / 64] >> (p % 64)) & 1;
 }
 
 static void pid_add(struct monitor *m, pid_t p)
 {
-	if (p > 0 && (size_t)p < m->pid_max && !pid_has(m, p)) {
+	if (p > 0 && (size_t)p < m->pid_max && !monitor_pid_has(m, p)) {
 		m->pids[p / 64] |= 1ull << (p % 64);
 		m->live++;
 	}
@@ -133,7 +65,7 @@ static void pid_add(struct monitor *m, pid_t p)
 
 static void pid_del(struct monitor *m, pid_t p)
 {
-	if (pid_has(m, p)) {
+	if (monitor_pid_has(m, p)) {
 		m->pids[p / 64] &= ~(1ull << (p % 64));
 		m->live--;
 	}
@@ -154,7 +86,7 @@ static void pids_reseed(struct monitor *m)
 
 /* ---- findings ------------------------------------------------------------------------------ */
 
-static void respond(struct monitor *m, struct threat *t, const char *key, uint64_t ev_ns)
+void monitor_respond(struct monitor *m, struct threat *t, const char *key, uint64_t ev_ns)
 {
 	if (responder_handle(m->resp, t, key, ev_ns) == 1) {
 		m->result = 1;
@@ -165,10 +97,10 @@ static void respond(struct monitor *m, struct threat *t, const char *key, uint64
 /* A refusal of the credential proxy (proxyrec.h). */
 static void respond_proxy(struct threat *t, const char *key, void *u)
 {
-	respond(u, t, key, 0);
+	monitor_respond(u, t, key, 0);
 }
 
-static void threat_from_hit(struct threat *t, const struct rule_hit *h, char *desc, size_t size)
+void monitor_threat_from_hit(struct threat *t, const struct rule_hit *h, char *desc, size_t size)
 {
 	*t = (struct threat){.level = h->level,
 	                     .category = h->rule->category,
@@ -183,7 +115,7 @@ static void threat_from_hit(struct threat *t, const struct rule_hit *h, char *de
 
 /* Whether pid runs under the package manager: dpkg or apt among its ancestors (maintainer
  * scripts, debconf, triggers). */
-static bool under_package_manager(pid_t pid)
+bool monitor_under_package_manager(pid_t pid)
 {
 	static const char *const pm[] = {"dpkg", "apt", "apt-get", "aptitude", "unattended-upgr",
 	                                 NULL};
@@ -297,7 +229,7 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 		struct threat t;
 		char desc[512];
 
-		threat_from_hit(&t, &hits[i], desc, sizeof(desc));
+		monitor_threat_from_hit(&t, &hits[i], desc, sizeof(desc));
 		t.kind = EVIDENCE_PROCESS;
 		t.ev.process.pid = pid;
 		t.ev.process.command = cmd;
@@ -306,7 +238,7 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 		t.ev.process.indicators[0] = hits[i].reason;
 		t.ev.process.indicators[1] = f.parent[0] ? f.parent : NULL;
 		t.ev.process.indicators[2] = from_parent ? "read from the parent process" : NULL;
-		respond(m, &t, hits[i].pattern, ev_ns);
+		monitor_respond(m, &t, hits[i].pattern, ev_ns);
 	}
 	proc_facts_release(&f);
 }
@@ -416,14 +348,14 @@ static void check_proc_count(struct monitor *m, uint64_t now)
 		struct threat t;
 		char desc[512];
 
-		threat_from_hit(&t, &hits[i], desc, sizeof(desc));
+		monitor_threat_from_hit(&t, &hits[i], desc, sizeof(desc));
 		t.kind = EVIDENCE_PROCESS_COUNT;
 		t.ev.process_count.count = m->live;
 		t.ev.process_count.threshold = strcmp(hits[i].rule->id, "proc-count") == 0
 		                                       ? m->rules.max_processes
 		                                       : m->rules.spawn_threshold;
 		t.ev.process_count.delta = (int)m->forks - (int)m->exits;
-		respond(m, &t, hits[i].rule->id, now);
+		monitor_respond(m, &t, hits[i].rule->id, now);
 	}
 }
 
@@ -440,7 +372,7 @@ static void gen_set(struct monitor *m, pid_t pid, unsigned gen)
 	m->gen[(unsigned)pid % GEN_SLOTS].gen = (uint8_t)(gen > 255 ? 255 : gen);
 }
 
-static void check_conn(struct monitor *m, const struct conn_obs *c, const char *how)
+void monitor_check_conn(struct monitor *m, const struct conn_obs *c, const char *how)
 {
 	struct rule_hit hits[RULES_MAX_HITS];
 	size_t n = rules_match_connection(c, &m->rules, hits, RULES_MAX_HITS);
@@ -455,7 +387,7 @@ static void check_conn(struct monitor *m, const struct conn_obs *c, const char *
 		struct threat t;
 		char desc[512];
 
-		threat_from_hit(&t, &hits[i], desc, sizeof(desc));
+		monitor_threat_from_hit(&t, &hits[i], desc, sizeof(desc));
 		t.kind = EVIDENCE_NETWORK;
 		t.ev.network.protocol = c->proto == IPPROTO_UDP ? "udp" : "tcp";
 		t.ev.network.local_addr = local;
@@ -464,8 +396,8 @@ static void check_conn(struct monitor *m, const struct conn_obs *c, const char *
 		t.ev.network.suspect_reason = hits[i].reason;
 		t.ev.network.reason = how;
 		t.ev.network.remote_host = host;
-		respond(m, &t, host,
-		        clock_mono_ns()); /* one finding per address, whatever the ports */
+		monitor_respond(m, &t, host,
+		                clock_mono_ns()); /* one finding per address, whatever the ports */
 	}
 }
 
@@ -480,7 +412,7 @@ static void on_proc_event(const struct proccn_event *ev, void *u)
 		return;
 	switch (ev->what) {
 	case PROCCN_FORK:
-		if (!pid_has(m, ev->ppid))
+		if (!monitor_pid_has(m, ev->ppid))
 			return;
 		pid_add(m, ev->pid);
 		m->ring_child[m->ring_pos % FORK_RING] = ev->pid;
@@ -492,10 +424,10 @@ static void on_proc_event(const struct proccn_event *ev, void *u)
 		return;
 	case PROCCN_EXEC:
 		gen_set(m, ev->pid, 0);
-		check_process(m, ev->pid, pid_has(m, ev->pid), ev->time_ns);
+		check_process(m, ev->pid, monitor_pid_has(m, ev->pid), ev->time_ns);
 		return;
 	case PROCCN_EXIT:
-		if (pid_has(m, ev->pid)) {
+		if (monitor_pid_has(m, ev->pid)) {
 			pid_del(m, ev->pid);
 			count_exits(m, clock_mono_ns(), 1);
 		}
@@ -534,7 +466,7 @@ static int scan_one(pid_t pid, void *u)
 	if ((size_t)pid >= m->pid_max)
 		return 0;
 	m->scan[pid / 64] |= 1ull << (pid % 64);
-	if (!pid_has(m, pid)) {
+	if (!monitor_pid_has(m, pid)) {
 		pid_add(m, pid);
 		count_fork(m, clock_mono_ns(), 0);
 		check_process(m, pid, true, 0);
@@ -563,591 +495,6 @@ static int on_scan(struct loop *l, int fd, uint32_t events, void *u)
 	return 0;
 }
 
-/* ---- NFLOG, sockets, samples ----------------------------------------------------------------- */
-
-/* [monitoring.nft]: a packet its rules logged, as an audit line of its own (level info, action
- * logged). Written directly, not through the responder: these are records, not findings, and
- * must neither be deduplicated nor alert anyone. */
-static void log_packet(struct monitor *m, const struct nflog_packet *p)
-{
-	char local[80], remote[80], host[INET6_ADDRSTRLEN] = "", desc[512];
-	const char *proto = p->conn.proto == IPPROTO_TCP      ? "tcp"
-	                    : p->conn.proto == IPPROTO_UDP    ? "udp"
-	                    : p->conn.proto == IPPROTO_ICMP   ? "icmp"
-	                    : p->conn.proto == IPPROTO_ICMPV6 ? "icmpv6"
-	                                                      : "ip";
-	bool dns = p->kind == NFLOG_DNS;
-	struct threat t = {.level = THREAT_INFO,
-	                   .category = "network",
-	                   .title = dns ? "DNS query" : "Outbound connection",
-	                   .rule = dns ? "nft-dns" : "nft-new",
-	                   .action = ACTION_LOGGED,
-	                   .kind = EVIDENCE_NETWORK};
-	int n;
-
-	inet_ntop(p->conn.family, &p->conn.daddr, host, sizeof(host));
-	if (p->conn.proto == IPPROTO_TCP || p->conn.proto == IPPROTO_UDP) {
-		conn_obs_format(&p->conn, false, local, sizeof(local));
-		conn_obs_format(&p->conn, true, remote, sizeof(remote));
-	} else { /* no ports */
-		inet_ntop(p->conn.family, &p->conn.saddr, local, sizeof(local));
-		(void)snprintf(remote, sizeof(remote), "%s", host);
-	}
-	if (dns)
-		n = snprintf(desc, sizeof(desc), "DNS query for '%s' (type %u) to %s", p->qname,
-		             p->qtype, remote);
-	else
-		n = snprintf(desc, sizeof(desc), "new %s connection %s -> %s", proto, local,
-		             remote);
-	if (n < 0 || (size_t)n >= sizeof(desc))
-		desc[sizeof(desc) - 1] = 0;
-	threat_init(&t);
-	t.description = desc;
-	t.ev.network.protocol = proto;
-	t.ev.network.local_addr = local;
-	t.ev.network.remote_addr = remote;
-	t.ev.network.state = p->conn.state;
-	t.ev.network.reason = "logged by nftables (nflog)";
-	t.ev.network.remote_host = dns && p->qname[0] ? p->qname : host;
-	if (audit_write(m->audit, &t, NULL) < 0)
-		log_debug("monitor: cannot write the audit log, ignoring");
-}
-
-/* A DNS finding: one for the container, whichever count saw it first (the key is the rule). */
-static void respond_dns(struct monitor *m, const struct rule_hit *h, const char *name,
-                        const char *how)
-{
-	struct threat t;
-	char desc[512];
-
-	threat_from_hit(&t, h, desc, sizeof(desc));
-	t.kind = EVIDENCE_NETWORK;
-	t.ev.network.protocol = "udp";
-	t.ev.network.state = "DNS";
-	t.ev.network.suspect_reason = h->reason;
-	t.ev.network.reason = how;
-	t.ev.network.remote_host = name;
-	respond(m, &t, h->rule->id, clock_mono_ns());
-}
-
-/* Counts a DNS query in the one-minute window; over the threshold, a finding (and the count
- * starts over, so one burst is one finding). */
-static void count_dns(struct monitor *m, const char *name)
-{
-	struct rule_hit hits[RULES_MAX_HITS];
-	uint64_t now = clock_mono_ns() / 1000000000u;
-	size_t slot = now % DNS_WINDOW;
-	struct dns_obs o = {.seconds = 0, .last_name = name};
-
-	if (m->dns_second[slot] != now) {
-		m->dns_second[slot] = now;
-		m->dns_count[slot] = 0;
-	}
-	m->dns_count[slot]++;
-	for (size_t i = 0; i < DNS_WINDOW; i++)
-		if (m->dns_second[i] + DNS_WINDOW > now && m->dns_count[i]) {
-			o.queries += m->dns_count[i];
-			if ((double)(now - m->dns_second[i] + 1) > o.seconds)
-				o.seconds = (double)(now - m->dns_second[i] + 1);
-		}
-	if (rules_match_dns(&o, &m->rules, hits, RULES_MAX_HITS) == 1) {
-		memset(m->dns_count, 0, sizeof(m->dns_count));
-		respond_dns(m, &hits[0], name, "logged by nftables (nflog)");
-	}
-}
-
-/* The connection that has sent the most, for the evidence of a burst. */
-struct top_sender {
-	struct conn_obs c;
-	bool found;
-};
-
-static void top_sender_fn(const struct conn_obs *c, void *u)
-{
-	struct top_sender *t = u;
-
-	if (!t->found || c->bytes_acked > t->c.bytes_acked) {
-		t->c = *c;
-		t->c.state = NULL;
-		t->found = true;
-	}
-}
-
-static void respond_egress(struct monitor *m, const struct rule_hit *h, const struct conn_obs *c,
-                           const char *how, const char *key)
-{
-	char local[80], remote[80], host[INET6_ADDRSTRLEN] = "", desc[512];
-	struct threat t;
-
-	conn_obs_format(c, false, local, sizeof(local));
-	conn_obs_format(c, true, remote, sizeof(remote));
-	inet_ntop(c->family, &c->daddr, host, sizeof(host));
-	threat_from_hit(&t, h, desc, sizeof(desc));
-	t.kind = EVIDENCE_NETWORK;
-	t.ev.network.protocol = c->proto == IPPROTO_UDP ? "udp" : "tcp";
-	t.ev.network.local_addr = local;
-	t.ev.network.remote_addr = remote;
-	t.ev.network.state = c->state ? c->state : "ESTABLISHED";
-	t.ev.network.suspect_reason = h->reason;
-	t.ev.network.reason = how;
-	t.ev.network.remote_host = host;
-	respond(m, &t, key, clock_mono_ns());
-}
-
-/* The kernel says the container sends faster than the limit: freeze it, naming the connection
- * that sent the most (or the packet the kernel logged, when sock_diag is not there). */
-static void check_egress(struct monitor *m, const struct conn_obs *pkt)
-{
-	struct rule_hit hits[RULES_MAX_HITS];
-	struct top_sender top = {0};
-	char how[160];
-
-	if (rules_match_egress(&(struct egress_obs){.rate_exceeded = true}, &m->rules, hits,
-	                       RULES_MAX_HITS) != 1)
-		return;
-	if (m->diag_fd >= 0)
-		(void)sockdiag_dump(m->diag_fd, top_sender_fn, &top);
-	if (top.found && top.c.bytes_acked)
-		snprintf(how, sizeof(how), "counted by nftables; %.1f MB sent on this connection",
-		         (double)top.c.bytes_acked / (1024.0 * 1024.0));
-	else
-		snprintf(how, sizeof(how), "counted by nftables");
-	respond_egress(m, &hits[0], top.found ? &top.c : pkt, how, "egress");
-}
-
-/* One connection's running total (sock_diag samples). */
-static bool bytes_reported(const struct monitor *m, uint64_t k)
-{
-	for (size_t i = 0; i < ELEMENTSOF(m->bytes_told); i++)
-		if (m->bytes_told[i] == k)
-			return true;
-	return false;
-}
-
-static void check_conn_bytes(struct monitor *m, const struct conn_obs *c, uint64_t k)
-{
-	struct rule_hit hits[RULES_MAX_HITS];
-	char key[INET6_ADDRSTRLEN + 16] = "bytes:";
-
-	if (rules_match_egress(&(struct egress_obs){.conn_bytes = c->bytes_acked}, &m->rules, hits,
-	                       RULES_MAX_HITS) != 1)
-		return;
-	m->bytes_told[m->bytes_pos++ % ELEMENTSOF(m->bytes_told)] = k; /* once a connection */
-	inet_ntop(c->family, &c->daddr, key + 6, sizeof(key) - 6);
-	respond_egress(m, &hits[0], c, "seen by sock_diag", key);
-}
-
-/* The kernel says DNS queries passed the threshold a minute. */
-static void dns_over(struct monitor *m, const char *name)
-{
-	struct rule_hit hits[RULES_MAX_HITS];
-	struct dns_obs o = {
-	        .queries = m->rules.dns_per_minute + 1, .seconds = 60, .last_name = name};
-
-	if (rules_match_dns(&o, &m->rules, hits, RULES_MAX_HITS) != 1)
-		return;
-	snprintf(hits[0].pattern, sizeof(hits[0].pattern),
-	         "over %u DNS queries a minute (counted by the kernel), one for '%s'",
-	         m->rules.dns_per_minute, name && *name ? name : "?");
-	respond_dns(m, &hits[0], name, "counted by nftables");
-}
-
-static void on_nflog_packet(const struct nflog_packet *p, void *u)
-{
-	struct monitor *m = u;
-
-	if (m->result == 1 || strcmp(p->container, m->o->container) != 0)
-		return;
-	switch (p->kind) {
-	case NFLOG_DENY:
-		check_conn(m, &p->conn, "refused by the network policy (nflog)");
-		return;
-	case NFLOG_NEW:
-		log_packet(m, p);
-		/* the rules sock_diag's samples apply, to connections too short for them */
-		check_conn(m, &p->conn, "logged by nftables (nflog)");
-		if (m->result != 1 && p->conn.proto == IPPROTO_TCP && p->conn.dport == 53)
-			count_dns(m, ""); /* DNS over TCP */
-		return;
-	case NFLOG_DNS:
-		log_packet(m, p);
-		count_dns(m, p->qname);
-		return;
-	case NFLOG_BYTES:
-		check_egress(m, &p->conn);
-		return;
-	case NFLOG_DNSX:
-		dns_over(m, p->qname);
-		return;
-	case NFLOG_OTHER:
-		return;
-	}
-}
-
-static int on_nflog(struct loop *l, int fd, uint32_t events, void *u)
-{
-	char buf[16384] __attribute__((aligned(8)));
-
-	for (int i = 0; i < 64; i++) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-
-		if (n <= 0)
-			break;
-		(void)nflog_parse(buf, (size_t)n, on_nflog_packet, u);
-	}
-	return 0;
-}
-
-static uint64_t conn_key(const struct conn_obs *c)
-{
-	const uint8_t *p = (const uint8_t *)&c->daddr;
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < sizeof(c->daddr); i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	h = (h ^ c->dport) * 1099511628211ull;
-	h = (h ^ c->sport) * 1099511628211ull;
-	return (h ^ (uint64_t)c->proto) | 1;
-}
-
-static void on_conn(const struct conn_obs *c, void *u)
-{
-	struct monitor *m = u;
-	uint64_t k = conn_key(c);
-	size_t slot = k % SEEN_CONNS;
-
-	if (m->result == 1)
-		return;
-	if (c->bytes_acked && !bytes_reported(m, k))
-		check_conn_bytes(m, c, k);
-	if (m->result == 1 || m->seen[slot] == k)
-		return;
-	m->seen[slot] = k;
-	check_conn(m, c, "seen by sock_diag");
-}
-
-static int on_sock_destroy(struct loop *l, int fd, uint32_t events, void *u)
-{
-	char buf[16384] __attribute__((aligned(8)));
-
-	for (int i = 0; i < 64; i++) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-
-		if (n <= 0)
-			break;
-		(void)sockdiag_parse(buf, (size_t)n, 0, on_conn, u);
-	}
-	return 0;
-}
-
-static void sample_io(struct monitor *m)
-{
-	struct rule_hit hits[RULES_MAX_HITS];
-	uint64_t rd, wr, srd = 0, swr = 0;
-	unsigned ard = 0, awr = 0;
-	struct io_obs o;
-	size_t n;
-
-	if (cgroup_io(&m->cg, &rd, &wr) < 0)
-		return;
-	if (m->io_base) {
-		m->io_drd[m->io_pos % IO_WINDOW] = rd >= m->io_rd ? rd - m->io_rd : 0;
-		m->io_dwr[m->io_pos++ % IO_WINDOW] = wr >= m->io_wr ? wr - m->io_wr : 0;
-	}
-	m->io_rd = rd;
-	m->io_wr = wr;
-	m->io_base = true;
-	/* Each rate is over the samples that saw that I/O: 40 MB written in one second of a
-	 * five-second window is 40 MB/s, not 8, however much is read meanwhile. */
-	for (size_t i = 0; i < IO_WINDOW; i++) {
-		srd += m->io_drd[i], swr += m->io_dwr[i];
-		ard += m->io_drd[i] != 0, awr += m->io_dwr[i] != 0;
-	}
-	o = (struct io_obs){srd, swr, (double)(ard ? ard : 1) * m->o->sample_ms / 1000.0,
-	                    (double)(awr ? awr : 1) * m->o->sample_ms / 1000.0};
-	n = rules_match_io(&o, &m->rules, hits, RULES_MAX_HITS);
-	for (size_t i = 0; i < n && m->result != 1; i++) {
-		struct threat t;
-		char desc[512];
-		bool w = strcmp(hits[i].rule->id, "io-write") == 0;
-		double secs;
-
-		threat_from_hit(&t, &hits[i], desc, sizeof(desc));
-		t.kind = w ? EVIDENCE_FILE_WRITE : EVIDENCE_FILESYSTEM;
-		t.ev.io.mb = (double)(w ? swr : srd) / (1024.0 * 1024.0);
-		secs = w ? o.write_seconds : o.seconds;
-		t.ev.io.rate_mb_s = secs > 0 ? t.ev.io.mb / secs : 0;
-		t.ev.io.threshold_mb = w ? m->rules.write_threshold_mb : m->rules.read_threshold_mb;
-		t.ev.io.duration_ns = (int64_t)(secs * 1e9);
-		respond(m, &t, hits[i].rule->id, clock_mono_ns());
-		/* Start over, so one burst is one finding. */
-		memset(w ? m->io_dwr : m->io_drd, 0, sizeof(m->io_drd));
-	}
-}
-
-static void sample_disk(struct monitor *m)
-{
-	struct rule_hit hits[RULES_MAX_HITS];
-	struct disk_obs d;
-
-	if (container_disk(m->init_pid, "/tmp", &d) < 0)
-		return;
-	if (rules_match_disk(&d, &m->rules, hits, RULES_MAX_HITS) == 1) {
-		struct threat t;
-		char desc[512];
-
-		threat_from_hit(&t, &hits[0], desc, sizeof(desc));
-		t.kind = EVIDENCE_DISK_SPACE;
-		t.ev.disk.path = "/tmp";
-		t.ev.disk.used_mb = d.used_bytes >> 20;
-		t.ev.disk.total_mb = d.total_bytes >> 20;
-		t.ev.disk.percent = 100.0 * (double)d.used_bytes / (double)d.total_bytes;
-		respond(m, &t, "/tmp", 0);
-	}
-}
-
-/* Each process's CPU over its life; one that keeps a core busy past a minute is asked for its
- * connections (a miner's pool). */
-static void sample_cpu(struct monitor *m)
-{
-	size_t words = m->pid_max / 64 + 1;
-	unsigned looked = 0;
-
-	for (size_t w = 0; w < words && looked < CPU_PIDS && m->result != 1; w++)
-		for (uint64_t bits = m->pids[w]; bits && looked < CPU_PIDS; bits &= bits - 1) {
-			pid_t pid = (pid_t)(w * 64 + (size_t)__builtin_ctzll(bits));
-			struct rule_hit hits[RULES_MAX_HITS];
-			struct sock_facts sf;
-			struct cpu_obs o = {.pid = pid};
-			char comm[17] = "";
-
-			looked++;
-			if (proc_cpu(pid, &o.share, &o.seconds) < 0 || o.share < MINER_SHARE ||
-			    o.seconds < MINER_SECONDS || proc_socks_read(pid, &sf) < 0)
-				continue;
-			o.remote = sf.remote;
-			o.peer = sf.peer;
-			o.comm = proc_comm(pid, comm) == 0 ? comm : NULL;
-			if (rules_match_cpu(&o, &m->rules, hits, RULES_MAX_HITS) == 1) {
-				struct threat t;
-				char desc[512], key[32];
-
-				threat_from_hit(&t, &hits[0], desc, sizeof(desc));
-				t.kind = EVIDENCE_PROCESS;
-				t.ev.process.pid = pid;
-				t.ev.process.command = comm;
-				t.ev.process.user = "";
-				t.ev.process.pattern = hits[0].pattern;
-				t.ev.process.indicators[0] = hits[0].reason;
-				snprintf(key, sizeof(key), "cpu:%d", (int)pid);
-				respond(m, &t, key, clock_mono_ns());
-			}
-		}
-}
-
-/* ---- credential files (fanotify) ----------------------------------------------------------- */
-
-/* Who opens a file, as the file rules judge it: the binary as progid knows it (a copy of ssh is
- * ssh: the name before ", copied"), else a binary in a system directory by its name; for an
- * interpreter, the installed program it runs (python3 /usr/bin/aws: "aws"; -m azure.cli; a
- * title it gave itself, "npm install": "npm"). The rules take the latter only for programs
- * that are scripts (a node script calling itself ssh is not ssh). */
-static void opener_facts(struct monitor *m, pid_t pid, struct open_obs *o, char *prog,
-                         size_t prog_size, char *script, size_t script_size)
-{
-	char exe[PATH_MAX] = "", path[64];
-	enum prog_class cls =
-	        m->progid ? progid_of_pid(m->progid, pid, prog, prog_size) : PROG_UNKNOWN;
-	_cleanup_strv_free_ char **argv = NULL;
-	ssize_t n;
-
-	if (cls != PROG_UNKNOWN) {
-		prog[strcspn(prog, ",")] = 0;
-		o->program = prog;
-	} else {
-		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-		n = readlink(path, exe, sizeof(exe) - 1);
-		exe[n > 0 ? n : 0] = 0;
-		if (strncmp(exe, "/usr/", 5) == 0 || strncmp(exe, "/bin/", 5) == 0 ||
-		    strncmp(exe, "/sbin/", 6) == 0 || strncmp(exe, "/opt/", 5) == 0) {
-			snprintf(prog, prog_size, "%s", strrchr(exe, '/') + 1);
-			o->program = prog;
-		}
-	}
-	if (cls != PROG_INTERP || proc_argv(pid, &argv) < 0)
-		return;
-	for (size_t i = 1; argv[i]; i++) {
-		const char *w = argv[i];
-
-		if (strcmp(w, "-m") == 0 && argv[i + 1]) {
-			snprintf(script, script_size, "%s", argv[i + 1]);
-			o->script = script;
-			return;
-		}
-		if (!*w || w[0] == '-')
-			continue;
-		if (strncmp(w, "/usr/", 5) == 0 || strncmp(w, "/opt/", 5) == 0) {
-			snprintf(script, script_size, "%s", strrchr(w, '/') + 1);
-			o->script = script;
-			o->installed = true;
-			return;
-		}
-		break;
-	}
-	/* A title the program set itself (npm's "npm install", padded with blanks): its first
-	 * word. */
-	if (prog_class_of_name(argv[0]) == PROG_OTHER) {
-		const char *t = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-
-		snprintf(script, script_size, "%.*s", (int)strcspn(t, " "), t);
-		o->script = script;
-	}
-}
-
-/* A finding about a file: the process, the file, how it was seen. */
-static void respond_file(struct monitor *m, const struct rule_hit *h, const struct file_event *ev,
-                         const char *cmd, const char *how, const char *more)
-{
-	struct threat t;
-	char desc[512];
-
-	threat_from_hit(&t, h, desc, sizeof(desc));
-	t.kind = EVIDENCE_PROCESS;
-	t.ev.process.pid = ev->pid;
-	t.ev.process.command = cmd;
-	t.ev.process.user = "";
-	t.ev.process.pattern = ev->path;
-	t.ev.process.indicators[0] = h->reason;
-	t.ev.process.indicators[1] = how;
-	t.ev.process.indicators[2] = more;
-	respond(m, &t, ev->path, clock_mono_ns());
-}
-
-/* A credential file opened: judged by what it is and which program opened it. Returns whether
- * the open may go on (a permission event waits for this). */
-static bool on_open(struct monitor *m, const struct file_event *ev)
-{
-	struct rule_hit hits[RULES_MAX_HITS];
-	char prog[320] = "", script[256] = "", comm[17] = "";
-	struct open_obs o = {.pid = ev->pid, .path = ev->path, .private_key = ev->private_key};
-	_cleanup_strv_free_ char **argv = NULL;
-	_cleanup_free_ char *cmd = NULL;
-	bool allow = true;
-	size_t n;
-
-	opener_facts(m, ev->pid, &o, prog, sizeof(prog), script, sizeof(script));
-	o.comm = proc_comm(ev->pid, comm) == 0 ? comm : NULL;
-	o.packaging = under_package_manager(ev->pid);
-	n = rules_match_open(&o, &m->rules, hits, RULES_MAX_HITS);
-	if (n && proc_argv(ev->pid, &argv) >= 0)
-		cmd = strv_join(argv, " ");
-	for (size_t i = 0; i < n && m->result != 1; i++) {
-		respond_file(m, &hits[i], ev, cmd ? cmd : comm,
-		             ev->perm ? "opened (fanotify, held for the verdict)"
-		                      : "opened (fanotify)",
-		             strstr(ev->opened, ev->path) ? NULL : ev->opened);
-		if ((hits[i].level == THREAT_HIGH && m->o->auto_pause_on_high) ||
-		    (hits[i].level == THREAT_CRITICAL && m->o->auto_kill_on_critical))
-			allow = false; /* refused, as the container is frozen or gone */
-	}
-	return allow;
-}
-
-/* A file that runs later was written: judged by what it gained. */
-static void on_write(struct monitor *m, const struct file_event *ev)
-{
-	struct rule_hit hits[RULES_MAX_HITS];
-	char prog[320] = "", script[256] = "", comm[17] = "";
-	struct open_obs who = {.pid = ev->pid};
-	_cleanup_strv_free_ char **argv = NULL;
-	_cleanup_free_ char *cmd = NULL;
-	size_t n;
-
-	if (ev->pid > 0) {
-		opener_facts(m, ev->pid, &who, prog, sizeof(prog), script, sizeof(script));
-		if (proc_argv(ev->pid, &argv) >= 0)
-			cmd = strv_join(argv, " ");
-		(void)proc_comm(ev->pid, comm);
-	}
-	n = rules_match_write(
-	        &(struct write_obs){.pid = ev->pid,
-	                            .path = ev->path,
-	                            .added = ev->added,
-	                            .program = who.program,
-	                            .packaging = ev->pid > 0 && under_package_manager(ev->pid)},
-	        &m->rules, hits, RULES_MAX_HITS);
-	for (size_t i = 0; i < n && m->result != 1; i++)
-		respond_file(m, &hits[i], ev,
-		             cmd       ? cmd
-		             : comm[0] ? comm
-		                       : "?",
-		             ev->pid ? "written (fanotify)"
-		                     : "found changed by a rescan (replaced by a rename)",
-		             ev->added);
-}
-
-static bool on_file_event(const struct file_event *ev, void *u)
-{
-	struct monitor *m = u;
-
-	if (m->result == 1)
-		return true;
-	if (ev->pid > 0 && !pid_has(m, ev->pid) && cgroup_has_pid(&m->cg, ev->pid) != 1)
-		return true; /* not the container's (the host's editor on the workspace) */
-	if (ev->written) {
-		on_write(m, ev);
-		return true;
-	}
-	return on_open(m, ev);
-}
-
-static void rescan_files(struct monitor *m)
-{
-	m->rescan_ns = clock_mono_ns();
-	m->rescan_pending = false;
-	(void)filewatch_rescan(m->fw, on_file_event, m);
-}
-
-/* Something was created where credential or persistence files live: look again, so a key
- * copied in after the session began is marked before its first use; at most every 50 ms (a
- * flood of new files in a home is one rescan a tick), the one that had to wait on a one-shot
- * timer. */
-static int on_filewatch_dirs(struct loop *l, int fd, uint32_t events, void *u)
-{
-	struct monitor *m = u;
-	struct itimerspec its = {.it_value = {0, 50000000}};
-
-	if (filewatch_changed(m->fw) <= 0)
-		return 0;
-	if (clock_mono_ns() - m->rescan_ns >= 50000000u) {
-		rescan_files(m);
-		return 0;
-	}
-	if (!m->rescan_pending && m->rescan_timer >= 0 &&
-	    timerfd_settime(m->rescan_timer, 0, &its, NULL) == 0)
-		m->rescan_pending = true;
-	return 0;
-}
-
-static int on_rescan_timer(struct loop *l, int fd, uint32_t events, void *u)
-{
-	struct monitor *m = u;
-	uint64_t n;
-
-	if (read(fd, &n, sizeof(n)) == sizeof(n) && m->rescan_pending)
-		rescan_files(m);
-	return 0;
-}
-
-static int on_filewatch(struct loop *l, int fd, uint32_t events, void *u)
-{
-	struct monitor *m = u;
-
-	if (filewatch_read(m->fw, on_file_event, m) < 0)
-		log_debug("monitor: reading the file watch failed, ignoring");
-	return 0;
-}
-
 static int on_sample(struct loop *l, int fd, uint32_t events, void *u)
 {
 	struct monitor *m = u;
@@ -1158,15 +505,15 @@ static int on_sample(struct loop *l, int fd, uint32_t events, void *u)
 		(void)cgroup_pids_refused(&m->cg, &m->pids_refused);
 	}
 
-	sample_io(m);
-	if (m->result != 1 && m->diag_fd >= 0 && sockdiag_dump(m->diag_fd, on_conn, m) < 0)
+	monitor_sample_io(m);
+	if (m->result != 1 && m->diag_fd >= 0 && sockdiag_dump(m->diag_fd, monitor_on_conn, m) < 0)
 		log_debug("monitor: sock_diag dump failed, ignoring");
 	if (m->result != 1 && m->tick % DISK_EVERY == 0)
-		sample_disk(m);
+		monitor_sample_disk(m);
 	if (m->result != 1 && m->tick % CPU_EVERY == CPU_EVERY / 2)
-		sample_cpu(m);
+		monitor_sample_cpu(m);
 	if (m->fw && m->tick % RESCAN_EVERY == RESCAN_EVERY - 1)
-		rescan_files(m);
+		monitor_rescan_files(m);
 	m->tick++;
 	return 0;
 }
@@ -1263,12 +610,13 @@ static void add_filewatch(struct monitor *m)
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)m->init_pid);
 	r = filewatch_open(root, "/workspace", perm, &m->fw);
 	if (r >= 0)
-		r = loop_add_fd(m->loop, filewatch_fd(m->fw), false, on_filewatch, m);
+		r = loop_add_fd(m->loop, filewatch_fd(m->fw), false, monitor_on_filewatch, m);
 	if (r >= 0 && filewatch_inotify_fd(m->fw) >= 0) {
-		r = loop_add_fd(m->loop, filewatch_inotify_fd(m->fw), false, on_filewatch_dirs, m);
+		r = loop_add_fd(m->loop, filewatch_inotify_fd(m->fw), false,
+		                monitor_on_filewatch_dirs, m);
 		m->rescan_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 		if (r >= 0 && m->rescan_timer >= 0 &&
-		    loop_add_fd(m->loop, m->rescan_timer, true, on_rescan_timer, m) < 0) {
+		    loop_add_fd(m->loop, m->rescan_timer, true, monitor_on_rescan_timer, m) < 0) {
 			close(m->rescan_timer);
 			m->rescan_timer = -EBADF;
 		}
@@ -1298,13 +646,13 @@ static int add_sources(struct monitor *m, struct coi_error *err)
 	if (r < 0)
 		return coi_error_errno(err, r, "cannot watch processes");
 	if (o->nflog_group && (r = nflog_open(o->nflog_group, &fd)) >= 0)
-		r = loop_add_fd(m->loop, fd, true, on_nflog, m);
+		r = loop_add_fd(m->loop, fd, true, monitor_on_nflog, m);
 	if (r < 0)
 		log_debug("monitor: nflog group %u: %s, ignoring", o->nflog_group, strerror(-r));
 	add_filewatch(m);
 	if (sockdiag_open(m->init_pid, &m->diag_fd, &fd) < 0)
 		log_debug("monitor: sock_diag unavailable, ignoring");
-	else if (fd >= 0 && loop_add_fd(m->loop, fd, true, on_sock_destroy, m) < 0)
+	else if (fd >= 0 && loop_add_fd(m->loop, fd, true, monitor_on_sock_destroy, m) < 0)
 		close(fd);
 	r = loop_add_timer(m->loop, o->sample_ms, on_sample, m);
 	if (r >= 0 && o->periodic && o->periodic_s)
