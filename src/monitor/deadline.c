@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 #include "monitor/proxyrec.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/proc.h"
 
 /* While the session's own coi process is there, look again this often. */
 #define DEADLINE_RECHECK_S 2
@@ -167,8 +167,8 @@ int deadline_new(const struct monitor_opts *o, struct audit *audit, struct loop 
 	            : 0;
 	if (r >= 0)
 		r = identity(o->client, o->container, d->uuid, sizeof(d->uuid), &pid, err);
-	if (r >= 0 && (d->pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
-		r = coi_error_errno(err, errno, "cannot hold the init of '%s'", o->container);
+	if (r >= 0 && (d->pidfd = proc_pidfd_open(pid)) < 0)
+		r = coi_error_errno(err, d->pidfd, "cannot hold the init of '%s'", o->container);
 	if (r >= 0)
 		r = identity(o->client, o->container, uuid2, sizeof(uuid2), &again, err);
 	if (r >= 0 && (again != pid || strcmp(uuid2, d->uuid) != 0 || !init_alive(d->pidfd)))
@@ -218,8 +218,8 @@ static int init_pidfd(const struct monitor_opts *o, int *ret, struct coi_error *
 	pid_t pid;
 	int r = identity(o->client, o->container, uuid, sizeof(uuid), &pid, err);
 
-	if (r >= 0 && (*ret = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
-		r = coi_error_errno(err, errno, "cannot hold the init of '%s'", o->container);
+	if (r >= 0 && (*ret = proc_pidfd_open(pid)) < 0)
+		r = coi_error_errno(err, *ret, "cannot hold the init of '%s'", o->container);
 	return r;
 }
 

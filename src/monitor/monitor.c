@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -31,6 +30,7 @@
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/proc.h"
 #include "util/strv.h"
 
 void monitor_opts_default(struct monitor_opts *o)
@@ -657,7 +657,7 @@ static int add_sources(struct monitor *m, struct coi_error *err)
 	r = loop_add_timer(m->loop, o->sample_ms, on_sample, m);
 	if (r >= 0 && o->periodic && o->periodic_s)
 		r = loop_add_timer(m->loop, (uint64_t)o->periodic_s * 1000, on_periodic, m);
-	if (r >= 0 && (fd = (int)syscall(SYS_pidfd_open, m->init_pid, 0)) >= 0)
+	if (r >= 0 && (fd = proc_pidfd_open(m->init_pid)) >= 0)
 		r = loop_add_fd(m->loop, fd, true, on_init_exit, m);
 	if (r >= 0)
 		r = loop_add_exit_signals(m->loop);

@@ -3,7 +3,7 @@
 # Shell completion: 'coi __complete' reads verbs, subcommands, options and their values from the
 # verb table and usage texts; profile names come from the profile directories; the scripts for
 # bash, zsh and fish load, and the bash one completes through the real readline-free entry point.
-# Container names need a daemon: tests/e2e/60-ux.t covers them.
+# Container names need a daemon: the e2e tests do not complete them yet.
 set -u
 build=$(cd "${COI_BUILD:-build/dev}" && pwd)
 coi=$build/coi
