@@ -69,7 +69,8 @@ struct layer {
 	const char *dir;       /* absolute directory of the file (NULL: built-in text) */
 	bool project;          /* a project file, approved or not */
 	bool untrusted;        /* a project file that is not approved */
-	bool profile; /* profile files also take inherits, forward_env, [environment], ... */
+	bool profile;      /* profile files also take inherits, forward_env, [environment], ... */
+	bool tighten_only; /* the built-in hardened profile: a limit only where it is tighter */
 	char ***warnings;
 	char **inherits; /* set from a profile's 'inherits' */
 };
@@ -191,6 +192,12 @@ static int apply_key(struct coi_config *c, size_t i, const struct toml_value *v,
 	char *origin;
 	int r;
 
+	if (l->tighten_only && k->weak && strcmp(k->weak, "limit") == 0) {
+		/* "hardened" means at least this strict: a tighter limit the user set stays */
+		r = key_weakens(c, i, v, &x, err);
+		if (r != 0)
+			return r < 0 ? r : 0;
+	}
 	if (l->untrusted) {
 		r = key_weakens(c, i, v, &x, err);
 		if (r < 0)
@@ -493,8 +500,10 @@ static int apply_profile(struct coi_config *c, const char *name, const struct la
 		l.untrusted = untrusted && !trust_all;
 		if (path)
 			r = apply_file(c, path, NULL, &l, err);
-		else if (strcmp(chain[i], "hardened") == 0)
+		else if (strcmp(chain[i], "hardened") == 0) {
+			l.tighten_only = true;
 			r = apply_file(c, "<built-in profile hardened>", hardened_profile, &l, err);
+		}
 		if (r < 0)
 			return r;
 	}

@@ -267,6 +267,7 @@ static void test_inherits(void)
 		CHECK(c->security.reduce_kernel_surface);
 		CHECK(strv_contains(c->security.secret_paths, ".env"));
 		CHECK_STREQ(c->container.image, "s");
+		CHECK_STREQ(c->limits.runtime.max_duration, "4h"); /* where none was set */
 		config_free(c);
 	}
 }
@@ -815,8 +816,9 @@ static void test_upstream_example(void)
 		CHECK(strv_contains(c->network.allowed_domains, "example.org:8000-8100"));
 		CHECK(c->network.n_hosts == 1);
 		CHECK_STREQ(c->limits.memory.limit, "4GiB");
-		/* the profile layer comes last: hardened's cap wins over the user file's */
-		CHECK_STREQ(c->limits.runtime.max_duration, "4h");
+		/* the profile layer comes last, but hardened only tightens: the user's shorter cap
+		 * stays (it had raised it to 4h) */
+		CHECK_STREQ(c->limits.runtime.max_duration, "2h30m");
 		CHECK(c->timezone.mode == TZ_MODE_UTC);
 		CHECK(c->tool.permission_mode == PERMISSION_MODE_INTERACTIVE);
 		CHECK(strv_length(c->defaults.forward_env) == 1);
