@@ -9,40 +9,6 @@
 #include "cmd/cmd.h"
 #include "util/log.h"
 
-static void print_main_help(FILE *f)
-{
-	fprintf(f,
-	        "Usage: coi [-v|-q] VERB [ARGS...]\n"
-	        "\n"
-	        "coi runs AI coding agents in unprivileged Incus system containers, with the current\n"
-	        "project mounted at /workspace and the host protected.\n"
-	        "\n"
-	        "Verbs:\n");
-	for (size_t i = 0; coi_verbs[i]; i++)
-		if (coi_verbs[i]->name[0] != '_') /* hidden helpers such as __complete */
-			fprintf(f, "  %-12s %s\n", coi_verbs[i]->name, coi_verbs[i]->summary);
-	fprintf(f, "\n"
-	           "Global options:\n"
-	           "  -v, --verbose   more detail on stderr (twice for debug)\n"
-	           "  -q, --quiet     errors only\n"
-	           "      --version   print the version\n"
-	           "  -h, --help      this text; 'coi help VERB' for a verb\n");
-}
-
-static int run_help(int argc, char **argv)
-{
-	const struct verb *v;
-
-	if (argc < 2) {
-		print_main_help(stdout);
-		return EXIT_OK;
-	}
-	v = verb_find(argv[1]);
-	if (!v)
-		return cmd_usage_error(NULL, "unknown verb '%s'", argv[1]);
-	return cmd_help(v);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -60,6 +26,7 @@ int main(int argc, char **argv)
 	 * with EPIPE instead, and the session ends as on any other signal (exec-ws.c). Programs coi
 	 * starts get the default back. */
 	signal(SIGPIPE, SIG_IGN);
+	opterr = 0; /* an option error is said once, on one line, by cmd_bad_option() */
 	log_level_from_env();
 	while ((c = getopt_long(argc, argv, "+vqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -73,10 +40,14 @@ int main(int argc, char **argv)
 			printf("coi %s\n", coi_version);
 			return EXIT_OK;
 		case 'h':
-			print_main_help(stdout);
+			cmd_print_main_help(stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error(NULL, "invalid global option");
+			return cmd_usage_error(
+			        NULL,
+			        "unknown global option '%s' (a verb's options go after "
+			        "the verb)",
+			        argv[optind - 1]);
 		}
 	}
 	if (verbosity < 0)
@@ -91,15 +62,19 @@ int main(int argc, char **argv)
 		v = verb_find("shell");
 		if (v)
 			return v->run(1, (char *[]){(char *)"shell", NULL});
-		print_main_help(stderr);
+		cmd_print_main_help(stderr);
 		return EXIT_USAGE;
 	}
 	argc -= optind;
 	argv += optind;
-	if (strcmp(argv[0], "help") == 0)
-		return run_help(argc, argv);
 	v = verb_find(argv[0]);
-	if (!v)
-		return cmd_usage_error(NULL, "unknown verb '%s'", argv[0]);
+	if (!v) {
+		const char *near = verb_suggest(argv[0]);
+
+		return cmd_usage_error(NULL, "unknown verb '%s'%s%s%s", argv[0],
+		                       near ? "; did you mean '" : "", near ? near : "",
+		                       near ? "'?" : "");
+	}
+	optind = 0; /* each verb parses its own options from the start */
 	return v->run(argc, argv);
 }

@@ -219,10 +219,20 @@ static int verify_one(const char *name, void *userdata)
 	return v.problem == AUDIT_INTACT ? EXIT_OK : EXIT_FAIL;
 }
 
+/* --format text|json into a bool; non-zero (EXIT_USAGE, said) when neither. */
+static int format_json(const char *arg, bool *json)
+{
+	int j = 0, r = cmd_parse_format(&verb_audit, arg, &j);
+
+	*json = j;
+	return r;
+}
+
 static int run_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'F'},
 	        {"anchor", required_argument, NULL, 'a'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
@@ -237,6 +247,10 @@ static int run_verify(int argc, char **argv)
 		case 'j':
 			o.json = true;
 			break;
+		case 'F':
+			if (format_json(optarg, &o.json))
+				return EXIT_USAGE;
+			break;
 		case 'a':
 			if (audit_link_parse(optarg, &o.anchor) < 0)
 				return cmd_usage_error(
@@ -249,7 +263,7 @@ static int run_verify(int argc, char **argv)
 		case 'h':
 			return cmd_help(&verb_audit);
 		default:
-			return cmd_usage_error(&verb_audit, "invalid option");
+			return cmd_bad_option(&verb_audit, argv);
 		}
 	}
 	name = optind < argc ? NULL : secure_getenv("COI_CONTAINER");
@@ -273,6 +287,7 @@ static int run(int argc, char **argv)
 	static const struct option opts[] = {
 	        {"follow", no_argument, NULL, 'f'},
 	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'F'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -291,10 +306,14 @@ static int run(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'F':
+			if (format_json(optarg, &json))
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			return cmd_help(&verb_audit);
 		default:
-			return cmd_usage_error(&verb_audit, "invalid option");
+			return cmd_bad_option(&verb_audit, argv);
 		}
 	}
 	name = optind < argc ? argv[optind++] : secure_getenv("COI_CONTAINER");
@@ -313,8 +332,8 @@ const struct verb verb_audit = {
         .run = run,
         .summary = "print a container's security audit log",
         .usage =
-                "Usage: coi audit [NAME] [--follow] [--json]\n"
-                "       coi audit verify [NAME...] [--anchor SEQ:HASH] [--json]\n"
+                "Usage: coi audit [NAME] [--follow] [--json | --format text|json]\n"
+                "       coi audit verify [NAME...] [--anchor SEQ:HASH] [--json | --format text|json]\n"
                 "\n"
                 "Print the monitor's findings for NAME (default $COI_CONTAINER; without either,\n"
                 "every container's), from ~/.coi/audit/NAME.jsonl.\n"

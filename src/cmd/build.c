@@ -31,6 +31,7 @@ struct build_args {
 	struct coi_config *cfg; /* the options point into it */
 	bool quiet;
 	bool print_hash;
+	bool all; /* --all: every profile with a [container.build] */
 	int last_percent;
 	int last_phase;
 	char last_text[256];
@@ -167,6 +168,7 @@ static int from_config(struct build_args *a, const struct coi_config *cfg, struc
 
 /* A usage error for parse_args(): printed, and negative as parse_args() returns it. */
 #define USAGE_ERROR(...) (cmd_usage_error(&verb_build, __VA_ARGS__), -EINVAL)
+#define BAD_OPTION(argv) (cmd_bad_option(&verb_build, argv), -EINVAL)
 
 static int parse_args(int argc, char **argv, struct build_args *a)
 {
@@ -182,6 +184,7 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"recipe-hash", no_argument, NULL, 'R'},
 	        {"profile", required_argument, NULL, 'P'},
+	        {"all", no_argument, NULL, 'L'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -229,15 +232,21 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 		case 'P':
 			a->profile = optarg;
 			break;
+		case 'L':
+			a->all = true;
+			break;
 		case 'h':
 			cmd_help(&verb_build);
 			return 0;
 		default:
-			return USAGE_ERROR("invalid option");
+			return BAD_OPTION(argv);
 		}
 	}
 	if (optind < argc)
 		return USAGE_ERROR("unexpected argument '%s'", argv[optind]);
+	if (a->all && (a->profile || a->script_path || a->o.alias || a->print_hash))
+		return USAGE_ERROR("--all builds each profile's own image: no --profile, --script, "
+		                   "--alias or --recipe-hash with it");
 	if (a->script_path && (!a->o.alias || strcmp(a->o.alias, IMAGE_DEFAULT_ALIAS) == 0))
 		return USAGE_ERROR("a custom image (--script) needs its own --alias");
 	return 1;
@@ -285,44 +294,36 @@ static int load_settings(struct build_args *a, struct coi_error *err)
 	return from_config(a, a->cfg, err);
 }
 
-static int run(int argc, char **argv)
+static int build_one(struct build_args *a)
 {
-	struct build_args a = {
-	        .o = {.log_fd = STDOUT_FILENO},
-	        .script = BUF_INIT(1u << 20),
-	        .last_phase = -1,
-	};
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
 	struct image_build_result res = {0};
 	struct coi_error err = {0};
 	int r;
 
-	r = parse_args(argc, argv, &a);
-	if (r <= 0)
-		return r < 0 ? EXIT_USAGE : EXIT_OK;
-	r = load_settings(&a, &err);
+	r = load_settings(a, &err);
 	if (r < 0) {
-		build_args_release(&a);
+		build_args_release(a);
 		return cmd_fail(&err);
 	}
-	if (a.print_hash) {
+	if (a->print_hash) {
 		char hash[IMAGE_HASH_LEN + 1];
 
-		r = image_recipe_hash(a.o.agents, a.o.script, hash);
+		r = image_recipe_hash(a->o.agents, a->o.script, hash);
 		if (r == 0)
 			printf("%s\n", hash);
-		build_args_release(&a);
+		build_args_release(a);
 		return r < 0 ? cmd_failf("cannot hash the recipe") : EXIT_OK;
 	}
-	a.o.progress = on_progress;
-	a.o.userdata = &a;
+	a->o.progress = on_progress;
+	a->o.userdata = a;
 	fflush(stdout);
-	if (cmd_open_client_with(a.cfg, &c) != 0) {
-		build_args_release(&a);
+	if (cmd_open_client_with(a->cfg, &c) != 0) {
+		build_args_release(a);
 		return EXIT_FAIL;
 	}
 	incus_interrupt_on_signals();
-	r = image_build(c, &a.o, &res, &err);
+	r = image_build(c, &a->o, &res, &err);
 	if (res.leftover)
 		cmd_warnf("%s", res.leftover);
 	if (r < 0) {
@@ -331,13 +332,70 @@ static int run(int argc, char **argv)
 			        "coi: build interrupted; the build container was deleted and the "
 			        "previous image kept\n");
 		image_build_result_release(&res);
-		build_args_release(&a);
+		build_args_release(a);
 		return cmd_fail(&err);
 	}
-	print_result(&a, &res);
+	print_result(a, &res);
 	image_build_result_release(&res);
-	build_args_release(&a);
+	build_args_release(a);
 	return EXIT_OK;
+}
+
+/* Whether profile name has a [container.build] script or commands: a custom image of its own. */
+static bool builds_image(const char *name)
+{
+	_cleanup_strv_free_ char **w = NULL;
+	struct coi_config *cfg = NULL;
+	bool yes;
+
+	if (config_load(&(struct config_load_opts){.profile = name}, &cfg, &w, NULL) < 0)
+		return false;
+	yes = cfg->container.build.script || cfg->container.build.commands;
+	config_free(cfg);
+	return yes;
+}
+
+/* --all: each profile's image, as --profile NAME would build it, one after the other. */
+static int build_all(const struct build_args *tmpl)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	_cleanup_free_ char *ws = NULL;
+	int status = EXIT_OK, n = 0;
+
+	if (path_absolute(".", &ws, NULL) < 0 || config_profile_names(ws, &names) < 0)
+		return cmd_failf("out of memory");
+	strv_foreach(p, names) {
+		struct build_args a = *tmpl;
+
+		if (!builds_image(*p))
+			continue;
+		n++;
+		printf("==> profile %s\n", *p);
+		a.profile = *p;
+		a.script = (struct buf)BUF_INIT(1u << 20);
+		if (build_one(&a) != EXIT_OK)
+			status = EXIT_FAIL;
+	}
+	if (n == 0)
+		fprintf(stderr, "coi: no profile has a [container.build] script or commands\n");
+	return status;
+}
+
+static int run(int argc, char **argv)
+{
+	struct build_args a = {
+	        .o = {.log_fd = STDOUT_FILENO},
+	        .script = BUF_INIT(1u << 20),
+	        .last_phase = -1,
+	};
+	int r;
+
+	r = parse_args(argc, argv, &a);
+	if (r <= 0)
+		return r < 0 ? EXIT_USAGE : EXIT_OK;
+	if (a.all)
+		return build_all(&a);
+	return build_one(&a);
 }
 
 const struct verb verb_build = {
@@ -346,7 +404,8 @@ const struct verb verb_build = {
         .summary = "build the sandbox image coi-default",
         .usage =
                 "Usage: coi build [--force] [--keep N] [--alias NAME] [--base BASE] [--agents LIST]\n"
-                "                 [--script FILE] [--storage-pool POOL] [--compression ALGO] [--profile P]\n"
+                "                 [--script FILE] [--storage-pool POOL] [--compression ALGO]\n"
+                "                 [--profile P | --all]\n"
                 "\n"
                 "Build the sandbox image coi-default: a Debian system container with systemd, the\n"
                 "user 'code' (uid 1000, passwordless sudo), tmux, git, build tools, Node.js and the\n"
@@ -368,6 +427,8 @@ const struct verb verb_build = {
                 "      --compression A    publish compression (default zstd; none, gzip, xz)\n"
                 "      --profile NAME     settings from this profile (its [container.build] script\n"
                 "                         or commands make a custom image named container.image)\n"
+                "      --all              build the image of every profile that has a\n"
+                "                         [container.build] script or commands, in turn\n"
                 "  -q, --quiet            no progress lines on stderr\n"
                 "      --recipe-hash      print the recipe hash (what decides a rebuild) and exit\n"
                 "\n"

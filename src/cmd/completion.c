@@ -305,10 +305,13 @@ static bool hidden(const struct verb *v)
 
 static void emit_verbs(const char *cur)
 {
-	for (size_t i = 0; coi_verbs[i]; i++)
-		if (!hidden(coi_verbs[i]))
-			emit(cur, "", coi_verbs[i]->name, coi_verbs[i]->summary);
-	emit(cur, "", "help", "help on a verb");
+	for (size_t i = 0; coi_verbs[i]; i++) {
+		if (hidden(coi_verbs[i]))
+			continue;
+		emit(cur, "", coi_verbs[i]->name, coi_verbs[i]->summary);
+		if (coi_verbs[i]->alias)
+			emit(cur, "", coi_verbs[i]->alias, coi_verbs[i]->summary);
+	}
 }
 
 static int run_complete(int argc, char **argv)

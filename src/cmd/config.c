@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "session/tool.h"
 #include "util/error.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -23,6 +24,7 @@ static int show(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'F'},
 	        {"workspace", required_argument, NULL, 'w'},
 	        {"profile", required_argument, NULL, 'p'},
 	        {"help", no_argument, NULL, 'h'},
@@ -41,6 +43,10 @@ static int show(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'F':
+			if (cmd_parse_format(&verb_config, optarg, &json))
+				return EXIT_USAGE;
+			break;
 		case 'w':
 			o.workspace = optarg;
 			break;
@@ -50,7 +56,7 @@ static int show(int argc, char **argv)
 		case 'h':
 			return cmd_help(&verb_config);
 		default:
-			return cmd_usage_error(&verb_config, "invalid option");
+			return cmd_bad_option(&verb_config, argv);
 		}
 	}
 	if (optind < argc)
@@ -65,6 +71,40 @@ static int show(int argc, char **argv)
 	fputs(text, stdout);
 	if (json)
 		putchar('\n');
+	return EXIT_OK;
+}
+
+/* What only the whole configuration tells: the file as the user layer of this directory's
+ * configuration, so a [defaults] profile that does not exist fails, and [tool] name as coi shell
+ * reads it. */
+static int check_as_used(const char *file)
+{
+	_cleanup_strv_free_ char **warnings = NULL;
+	struct coi_config *cfg = NULL;
+	struct coi_error err = {0};
+	const char *name, *near;
+
+	if (config_load(&(struct config_load_opts){.user_file = file}, &cfg, &warnings, &err) < 0) {
+		fprintf(stderr, "coi: %s: %s\n", file, coi_error_message(&err));
+		return EXIT_FAIL;
+	}
+	name = cfg->tool.name;
+	near = name && !tool_find(name) ? tool_suggest(name) : NULL;
+	if (name && !tool_find(name) && !cfg->tool.binary && !tool_command_ok(name)) {
+		fprintf(stderr,
+		        "coi: %s: [tool] name '%s' is neither one of coi's agents (%s) nor a "
+		        "command name\n",
+		        file, name, tool_names());
+		config_free(cfg);
+		return EXIT_FAIL;
+	}
+	if (name && !tool_find(name))
+		fprintf(stderr,
+		        "coi: warning: %s: [tool] name '%s' is not one of coi's agents (%s)%s%s%s: "
+		        "coi shell runs the command '%s'\n",
+		        file, name, tool_names(), near ? "; did you mean '" : "", near ? near : "",
+		        near ? "'?" : "", cfg->tool.binary ? cfg->tool.binary : name);
+	config_free(cfg);
 	return EXIT_OK;
 }
 
@@ -89,6 +129,8 @@ static int validate(int argc, char **argv)
 	if (config_validate_file(file, &warnings, &err) < 0)
 		return cmd_fail(&err);
 	print_warnings(warnings);
+	if (check_as_used(file) != EXIT_OK)
+		return EXIT_FAIL;
 	printf("%s: valid\n", file);
 	return EXIT_OK;
 }
@@ -109,7 +151,7 @@ const struct verb verb_config = {
         .name = "config",
         .run = run,
         .summary = "show the effective configuration, or check a config file",
-        .usage = "Usage: coi config show [--json] [-w DIR] [--profile NAME]\n"
+        .usage = "Usage: coi config show [--json | --format text|json] [-w DIR] [--profile NAME]\n"
                  "       coi config validate [FILE]\n"
                  "\n"
                  "show      print the configuration in effect for the workspace (default: the\n"

@@ -19,6 +19,7 @@
 const struct verb verb_container;
 
 #define USAGE_ERROR(...) cmd_usage_error(&verb_container, __VA_ARGS__)
+#define BAD_OPTION(argv) cmd_bad_option(&verb_container, argv)
 
 /* getopt_long over a table; returns the option or -1 at the end, and '?' on errors. */
 static int next_opt(int argc, char **argv, const char *shortopts, const struct option *opts)
@@ -69,7 +70,7 @@ static int cmd_launch(struct incus_client *c, const void *args, int argc, char *
 			break;
 		default:
 			incus_map_clear(&cfg);
-			return USAGE_ERROR("invalid option");
+			return BAD_OPTION(argv);
 		}
 	}
 	if (argc - optind != 2) {
@@ -106,7 +107,7 @@ static int cmd_state(struct incus_client *c, const void *args, int argc, char **
 		else if (o == 't')
 			timeout = atoi(optarg);
 		else
-			return USAGE_ERROR("invalid option");
+			return BAD_OPTION(argv);
 	}
 	if (argc - optind != 1)
 		return USAGE_ERROR("%s wants one container name", argv[0]);
@@ -167,7 +168,7 @@ static int parse_exec(int argc, char **argv, struct exec_args *a)
 			a->format = optarg;
 			break;
 		default:
-			return USAGE_ERROR("invalid option");
+			return BAD_OPTION(argv);
 		}
 	}
 	if (a->tty && a->capture)
@@ -288,7 +289,7 @@ static int cmd_list(struct incus_client *c, const void *args, int argc, char **a
 		else if (o == 'p')
 			prefix = optarg;
 		else if (o != 'F')
-			return USAGE_ERROR("invalid option");
+			return BAD_OPTION(argv);
 	}
 	n = incus_instance_list(c, prefix, INCUS_LIST_STATE, &l, &err);
 	if (n < 0)
@@ -415,7 +416,7 @@ static int cmd_mount(struct incus_client *c, const void *args, int argc, char **
 		else if (o == 'r')
 			ro = true;
 		else
-			return USAGE_ERROR("invalid option");
+			return BAD_OPTION(argv);
 	}
 	if (argc - optind != 4)
 		return USAGE_ERROR("usage: coi container mount NAME DEVICE SOURCE PATH [--shift]");

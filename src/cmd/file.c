@@ -70,7 +70,7 @@ static int run(int argc, char **argv)
 		else if (o == 'h')
 			return cmd_help(&verb_file);
 		else
-			return cmd_usage_error(&verb_file, "invalid option");
+			return cmd_bad_option(&verb_file, argv);
 		if (r)
 			return r;
 	}

@@ -45,7 +45,7 @@ static int run(int argc, char **argv)
 		case 'h':
 			return cmd_help(&verb_image_cleanup);
 		default:
-			return cmd_usage_error(&verb_image_cleanup, "invalid option");
+			return cmd_bad_option(&verb_image_cleanup, argv);
 		}
 	}
 	if (optind < argc)

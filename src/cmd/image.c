@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "cmd/output.h"
 #include "cmd/subcmd.h"
+#include "cmd/table.h"
 #include "incus/incus.h"
 #include "util/error.h"
 #include "util/strv.h"
@@ -16,6 +17,7 @@
 const struct verb verb_image;
 
 #define USAGE_ERROR(...) cmd_usage_error(&verb_image, __VA_ARGS__)
+#define BAD_OPTION(argv) cmd_bad_option(&verb_image, argv)
 
 struct image_args {
 	bool json, all;
@@ -65,7 +67,7 @@ static int parse(int argc, char **argv, void *args)
 			a->alias = optarg;
 			break;
 		default:
-			return USAGE_ERROR("invalid option");
+			return BAD_OPTION(argv);
 		}
 	}
 	return 0;
@@ -105,6 +107,43 @@ static bool alias_matches(const struct incus_image *i, const char *prefix)
 	return false;
 }
 
+/* Every alias of an image, not only its first: the build names an image by its date and
+ * coi-default, and the one sessions use must show. */
+static int print_table(struct incus_image **l, int n, const struct image_args *a)
+{
+	static const char *const headers[] = {"ALIASES", "FINGERPRINT", "SIZE",
+	                                      "CREATED", "DESCRIPTION", NULL};
+	struct table *t = table_new(headers);
+
+	if (!t)
+		return cmd_failf("out of memory");
+	for (int i = 0; i < n; i++) {
+		_cleanup_free_ char *aliases = strv_join(l[i]->aliases, ", ");
+		char fp[13], size[32], created[11];
+		const char *row[] = {aliases && *aliases ? aliases : NULL,
+		                     fp,
+		                     size,
+		                     created,
+		                     l[i]->description,
+		                     NULL};
+
+		if ((a->prefix && !alias_matches(l[i], a->prefix)) ||
+		    (!a->all && !l[i]->aliases[0]))
+			continue;
+		(void)snprintf(fp, sizeof(fp), "%.12s", l[i]->fingerprint);
+		(void)snprintf(size, sizeof(size), "%.1f MiB", (double)l[i]->size / 1048576.0);
+		(void)snprintf(created, sizeof(created), "%.10s",
+		               l[i]->created_at ? l[i]->created_at : "");
+		if (table_add(t, row) < 0) {
+			table_free(t);
+			return cmd_failf("out of memory");
+		}
+	}
+	table_print(t, stdout);
+	table_free(t);
+	return EXIT_OK;
+}
+
 static int cmd_list(struct incus_client *c, const void *args, int argc, char **argv)
 {
 	const struct image_args *a = args;
@@ -118,22 +157,13 @@ static int cmd_list(struct incus_client *c, const void *args, int argc, char **a
 	n = incus_image_list(c, &l, &err);
 	if (n < 0)
 		return cmd_fail(&err);
-	arr = a->json ? json_array() : NULL;
 	if (!a->json)
-		printf("%-24s %-12s %10s  %s\n", "ALIAS", "FINGERPRINT", "SIZE", "DESCRIPTION");
-	for (int i = 0; i < n; i++) {
-		if ((a->prefix && !alias_matches(l[i], a->prefix)) ||
-		    (!a->all && !l[i]->aliases[0]))
-			continue;
-		if (arr)
+		return print_table(l, n, a);
+	arr = json_array();
+	for (int i = 0; arr && i < n; i++)
+		if ((!a->prefix || alias_matches(l[i], a->prefix)) && (a->all || l[i]->aliases[0]))
 			json_array_append_new(arr, image_json(l[i]));
-		else
-			printf("%-24s %-12.12s %9.1fM  %s\n",
-			       l[i]->aliases[0] ? l[i]->aliases[0] : "-", l[i]->fingerprint,
-			       (double)l[i]->size / (1024.0 * 1024.0),
-			       output_safe(l[i]->description ? l[i]->description : ""));
-	}
-	return a->json ? print_json(arr) : EXIT_OK;
+	return print_json(arr);
 }
 
 static int cmd_info(struct incus_client *c, const void *args, int argc, char **argv)

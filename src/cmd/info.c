@@ -18,6 +18,7 @@ static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'F'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -31,10 +32,14 @@ static int run(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		if (o == 'j')
 			json = 1;
+		else if (o == 'F' && cmd_parse_format(&verb_info, optarg, &json))
+			return EXIT_USAGE;
+		else if (o == 'F')
+			continue;
 		else if (o == 'h')
 			return cmd_help(&verb_info);
 		else
-			return cmd_usage_error(&verb_info, "invalid option");
+			return cmd_bad_option(&verb_info, argv);
 	}
 	if (argc - optind > 1)
 		return cmd_usage_error(&verb_info, "info takes at most one session id");
@@ -76,7 +81,7 @@ const struct verb verb_info = {
         .name = "info",
         .run = run,
         .summary = "show a saved session",
-        .usage = "Usage: coi info [ID] [--json]\n"
+        .usage = "Usage: coi info [ID] [--json | --format text|json]\n"
                  "\n"
                  "Show the metadata of saved session ID (default: the newest one saved for the\n"
                  "current workspace): tool, workspace, when it was saved, and how to resume it.\n"

@@ -47,28 +47,29 @@ static int run(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
-	bool all = false;
+	struct cmd_each e = {.confirm = "Kill"};
 	int o;
 
 	optind = 0;
 	while ((o = getopt_long(argc, argv, "+afh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'a':
-			all = true;
+			e.all = true;
 			break;
 		case 'f':
-			break; /* no confirmation is asked: accepted for compatibility */
+			e.force = true;
+			break;
 		case 'h':
 			return cmd_help(&verb_kill);
 		default:
-			return cmd_usage_error(&verb_kill, "invalid option");
+			return cmd_bad_option(&verb_kill, argv);
 		}
 	}
-	if (!all && optind >= argc)
+	if (!e.all && optind >= argc)
 		return cmd_usage_error(&verb_kill, "name the sessions to kill, or use --all");
-	if (all && optind < argc)
+	if (e.all && optind < argc)
 		return cmd_usage_error(&verb_kill, "--all takes no names");
-	return cmd_each_session(&verb_kill, all, argv + optind, argc - optind, kill_one, &all);
+	return cmd_each_session(&verb_kill, &e, argv + optind, argc - optind, kill_one, &e.all);
 }
 
 const struct verb verb_kill = {
@@ -81,6 +82,6 @@ const struct verb verb_kill = {
                  "remove what they left on the host: network rules, immutable flags on protected\n"
                  "paths, the idmapped workspace mount.\n"
                  "\n"
-                 "  -a, --all     every coi session on this daemon\n"
-                 "  -f, --force   accepted for compatibility (coi kill never asks)",
+                 "  -a, --all     every coi session on this daemon (on a terminal, asks first)\n"
+                 "  -f, --force   do not ask",
 };

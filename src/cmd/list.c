@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
@@ -31,12 +32,19 @@ static json_t *network_json(const char *mode)
 	return json_pack("{s:s, s:s}", "mode", *mode ? mode : "unknown", "blocks", blocks);
 }
 
+/* The STATUS column's word: a running session without its coi is Orphaned. */
+static const char *entry_status(const struct fleet_entry *e)
+{
+	return e->orphan ? "Orphaned" : e->status;
+}
+
 static json_t *entry_json(const struct fleet_entry *e)
 {
-	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s?, s:s, s:b}", "name", e->name,
-	                      "workspace", e->workspace, "slot", e->slot, "mode",
+	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s?, s:s, s:b, s:s, s:s}", "name",
+	                      e->name, "workspace", e->workspace, "slot", e->slot, "mode",
 	                      e->persistent ? "persistent" : "ephemeral", "status", e->status,
-	                      "ipv4", e->ipv4, "image", e->image, "orphan", e->orphan);
+	                      "ipv4", e->ipv4, "image", e->image, "orphan", e->orphan, "tool",
+	                      e->tool, "created_at", e->created_at);
 
 	json_t *ports = json_array();
 
@@ -115,30 +123,39 @@ static int print_json(const struct fleet *f, int all)
 
 static int print_table(const struct fleet *f)
 {
-	static const char *const headers[] = {"NAME", "WORKSPACE", "SLOT",  "MODE", "STATUS",
-	                                      "IPV4", "IMAGE",     "PORTS", NULL};
+	static const char *const headers[] = {"NAME",   "WORKSPACE", "SLOT", "MODE",
+	                                      "STATUS", "TOOL",      "AGE",  "IPV4",
+	                                      "IMAGE",  "PORTS",     NULL};
 	struct table *t;
 	bool any_ports = false;
 
 	/* the PORTS column only when a session publishes one */
 	for (size_t i = 0; i < f->n; i++)
 		any_ports = any_ports || f->items[i].ports;
-	t = table_new(any_ports ? headers
-	                        : (const char *const[]){"NAME", "WORKSPACE", "SLOT", "MODE",
-	                                                "STATUS", "IPV4", "IMAGE", NULL});
+	t = table_new(any_ports
+	                      ? headers
+	                      : (const char *const[]){"NAME", "WORKSPACE", "SLOT", "MODE", "STATUS",
+	                                              "TOOL", "AGE", "IPV4", "IMAGE", NULL});
 
 	if (!t)
 		return cmd_failf("out of memory");
 	for (size_t i = 0; i < f->n; i++) {
 		const struct fleet_entry *e = &f->items[i];
 		_cleanup_free_ char *ports = e->ports ? strv_join(e->ports, ",") : NULL;
-		char slot[16], status[64];
-		const char *st = e->orphan ? "Orphaned" : e->status;
+		char slot[16], status[64], age[16];
+		const char *st = entry_status(e);
 		enum output_color sc = output_status_color(st);
-		const char *row[] = {
-		        e->name, e->workspace, slot,     e->persistent ? "persistent" : "ephemeral",
-		        status,  e->ipv4,      e->image, any_ports ? (ports ? ports : "") : NULL,
-		        NULL};
+		const char *row[] = {e->name,
+		                     e->workspace,
+		                     slot,
+		                     e->persistent ? "persistent" : "ephemeral",
+		                     status,
+		                     *e->tool ? e->tool : NULL,
+		                     output_age(e->created_at, age, sizeof(age)),
+		                     e->ipv4,
+		                     e->image,
+		                     any_ports ? (ports ? ports : "") : NULL,
+		                     NULL};
 
 		(void)snprintf(slot, sizeof(slot), "%d", e->slot);
 		/* colour only on a terminal without NO_COLOR (output_color() is "" otherwise) */
@@ -158,22 +175,40 @@ static int print_table(const struct fleet *f)
 	return EXIT_OK;
 }
 
+/* --status STATE (--running, --stopped): keep the sessions in that state, as the STATUS column
+ * shows it (Orphaned included), whatever the case. */
+static void filter_status(struct fleet *f, const char *want)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		if (strcasecmp(entry_status(&f->items[i]), want) == 0) {
+			f->items[kept++] = f->items[i];
+			continue;
+		}
+		fleet_entry_release(&f->items[i]);
+	}
+	f->n = kept;
+}
+
+static const char *const statuses[] = {"running", "stopped", "frozen", "orphaned", "error", NULL};
+
 static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	        {"json", no_argument, NULL, 'j'},
-	        {"format", required_argument, NULL, 'f'},
-	        {"all", no_argument, NULL, 'a'},
-	        {"help", no_argument, NULL, 'h'},
-	        {0},
+	        {"json", no_argument, NULL, 'j'},    {"format", required_argument, NULL, 'f'},
+	        {"all", no_argument, NULL, 'a'},     {"status", required_argument, NULL, 's'},
+	        {"running", no_argument, NULL, 'R'}, {"stopped", no_argument, NULL, 'S'},
+	        {"help", no_argument, NULL, 'h'},    {0},
 	};
 	_cleanup_(incus_client_freep) struct incus_client *c = NULL;
 	struct coi_error err = {0};
 	struct fleet f = {0};
+	const char *status = NULL;
 	int o, json = 0, all = 0, r;
 
 	optind = 0;
-	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
 		switch (o) {
 		case 'j':
 			json = 1;
@@ -182,15 +217,28 @@ static int run(int argc, char **argv)
 			all = 1;
 			break;
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = 1;
-			else if (strcmp(optarg, "text") != 0)
-				return cmd_usage_error(&verb_list, "--format takes text or json");
+			r = cmd_parse_format(&verb_list, optarg, &json);
+			if (r)
+				return r;
+			break;
+		case 's':
+		case 'R':
+		case 'S':
+			if (status)
+				return cmd_usage_error(&verb_list,
+				                       "give one of --status, --running "
+				                       "and --stopped");
+			status = o == 'R' ? "running" : o == 'S' ? "stopped" : optarg;
+			if (!strv_contains((char **)statuses, status))
+				return cmd_usage_error(&verb_list,
+				                       "--status takes running, stopped, frozen, "
+				                       "orphaned or error, not '%s'",
+				                       status);
 			break;
 		case 'h':
 			return cmd_help(&verb_list);
 		default:
-			return cmd_usage_error(&verb_list, "invalid option");
+			return cmd_bad_option(&verb_list, argv);
 		}
 	}
 	if (optind < argc)
@@ -200,6 +248,8 @@ static int run(int argc, char **argv)
 	r = fleet_list(c, true, &f, &err);
 	if (r < 0)
 		return cmd_fail(&err);
+	if (status)
+		filter_status(&f, status);
 	r = json ? print_json(&f, all) : print_table(&f);
 	if (!json && all && r == EXIT_OK)
 		r = print_saved_table();
@@ -212,12 +262,15 @@ const struct verb verb_list = {
         .run = run,
         .summary = "list sessions (containers) on this daemon",
         .usage =
-                "Usage: coi list [--all] [--json]\n"
+                "Usage: coi list [--all] [--status STATE | --running | --stopped] [--json]\n"
                 "\n"
                 "List coi's containers: name, workspace, slot, mode (ephemeral or persistent),\n"
-                "status, IPv4 and image. A running ephemeral session whose coi process is gone is\n"
-                "shown as Orphaned ('coi clean --orphans' removes it).\n"
+                "status, tool, age, IPv4 and image. A running ephemeral session whose coi process\n"
+                "is gone is shown as Orphaned ('coi clean --orphans' removes it).\n"
                 "\n"
                 "  -a, --all               the saved sessions too (coi shell --resume=ID)\n"
+                "  --status running|stopped|frozen|orphaned|error\n"
+                "                          only the sessions in that state\n"
+                "  --running, --stopped    the same as --status running, --status stopped\n"
                 "  --json, --format json   JSON: {\"active_containers\": [...]}",
 };

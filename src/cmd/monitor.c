@@ -19,6 +19,7 @@
 #include "cmd/cmd.h"
 #include "cmd/monitor-egress.h"
 #include "cmd/output.h"
+#include "cmd/pick.h"
 #include "incus/incus.h"
 #include "monitor/audit.h"
 #include "monitor/settings.h"
@@ -302,14 +303,20 @@ static void snapshot_text(const struct monitor_snapshot *s, const char *name)
 		       output_safe(json_get_str(t, "title")));
 }
 
-static int show_snapshot(const struct monitor_args *a)
+static int show_snapshot(struct monitor_args *a)
 {
 	_cleanup_incus_client_ struct incus_client *c = NULL;
+	_cleanup_free_ char *picked = NULL;
 	struct coi_error err = {0};
 	_cleanup_close_ int tfd = -EBADF;
 
 	if (cmd_client_new(&c, &err) < 0)
 		return cmd_fail(&err);
+	if (!a->name || !*a->name) {
+		if (cmd_pick_session(c, &(struct cmd_pick){0}, &picked, &err) < 0)
+			return cmd_fail(&err);
+		a->name = picked;
+	}
 	if (a->watch) {
 		struct itimerspec its = {{(time_t)a->watch, 0}, {0, 1}};
 
@@ -360,6 +367,7 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	};
 	static const struct option opts[] = {
 	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'F'},
 	        {"watch", required_argument, NULL, 'w'},
 	        {"daemon", no_argument, NULL, 'd'},
 	        {"foreground", no_argument, NULL, 'f'},
@@ -408,6 +416,14 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		case 'j':
 			a->json = true;
 			break;
+		case 'F': {
+			int j = 0;
+
+			if (cmd_parse_format(&verb_monitor, optarg, &j))
+				return -EXIT_USAGE;
+			a->json = j;
+			break;
+		}
 		case 'w':
 			a->watch = (unsigned)strtoul(optarg, NULL, 10);
 			if (a->watch == 0 || a->watch > 3600)
@@ -473,7 +489,7 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 			cmd_help(&verb_monitor);
 			return 0;
 		default:
-			return -cmd_usage_error(&verb_monitor, "invalid option");
+			return -cmd_bad_option(&verb_monitor, argv);
 		}
 	}
 	if (optind < argc)
@@ -482,9 +498,13 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		a->name = secure_getenv("COI_CONTAINER");
 	if (optind < argc)
 		return -cmd_usage_error(&verb_monitor, "unexpected argument '%s'", argv[optind]);
-	if (!a->name || !*a->name)
+	if (!a->name || !*a->name) {
+		/* a snapshot finds this workspace's session (show_snapshot); the rest need NAME */
+		if (!a->daemon && !a->foreground && !a->stop)
+			return 1;
 		return -cmd_usage_error(&verb_monitor,
 		                        "which container? give NAME or set COI_CONTAINER");
+	}
 	if (!a->nflog_set)
 		a->mo.nflog_group = coi_nflog_group(a->name);
 	if (a->timer_only && (!(a->mo.max_duration_s || a->egress_fd >= 0) || !a->daemon))
@@ -526,13 +546,14 @@ const struct verb verb_monitor = {
         .run = run,
         .summary = "show a security snapshot of a container, or run its monitor",
         .usage =
-                "Usage: coi monitor [NAME] [--json] [--watch N]\n"
+                "Usage: coi monitor [NAME] [--json | --format text|json] [--watch N]\n"
                 "       coi monitor NAME --stop\n"
                 "       coi monitor NAME --foreground|--daemon [--tty PATH] [--scan]\n"
                 "                   [--nflog-group N] [SETTINGS]\n"
                 "\n"
                 "Show the container's processes, connections, I/O and recent threats, read on\n"
-                "the host. NAME defaults to $COI_CONTAINER.\n"
+                "the host. NAME defaults to $COI_CONTAINER, else the one session of the current\n"
+                "workspace.\n"
                 "\n"
                 "  --json            print JSON\n"
                 "  --watch N         refresh every N seconds\n"

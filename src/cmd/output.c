@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "incus/incus.h"
@@ -28,6 +30,41 @@ static const char *const sequences[_OUTPUT_COLOR_MAX] = {
 bool output_is_tty(FILE *f)
 {
 	return f && isatty(fileno(f)) == 1;
+}
+
+bool output_confirm(const char *question)
+{
+	char line[64];
+
+	if (!output_is_tty(stdin) || !output_is_tty(stderr))
+		return true;
+	fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	return strcmp(line, "y\n") == 0 || strcmp(line, "Y\n") == 0 ||
+	       strcasecmp(line, "yes\n") == 0;
+}
+
+const char *output_age(const char *rfc3339, char *buf, size_t size)
+{
+	struct tm tm = {0};
+	const char *end = rfc3339 ? strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	time_t then, now = time(NULL);
+	long long s;
+
+	if (!end || (then = timegm(&tm)) == (time_t)-1 || then > now + 60)
+		return NULL;
+	s = (long long)(now > then ? now - then : 0);
+	if (s < 60)
+		(void)snprintf(buf, size, "%llds", s);
+	else if (s < 3600)
+		(void)snprintf(buf, size, "%lldm", s / 60);
+	else if (s < 2 * 86400)
+		(void)snprintf(buf, size, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+	else
+		(void)snprintf(buf, size, "%lldd", s / 86400);
+	return buf;
 }
 
 bool output_use_color(FILE *f)

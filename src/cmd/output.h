@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -21,6 +22,13 @@ enum output_color {
 
 /* True when f is a terminal. */
 bool output_is_tty(FILE *f);
+/* Ask question (without "[y/N]") on the terminal and read the answer: true for y or yes. Without
+ * a terminal on stdin and stderr (a script, a pipe) nobody can answer, and the answer is yes: a
+ * script says what it wants by running the command. */
+bool output_confirm(const char *question);
+/* How long ago an RFC 3339 UTC time was, for a column: "42s", "5m", "3h07m", "12d"; NULL (a cell
+ * shown as "-") when it cannot be read or lies in the future. */
+const char *output_age(const char *rfc3339, char *buf, size_t size);
 /* True when colour may be written to f: a terminal, NO_COLOR unset or empty, TERM not "dumb". */
 bool output_use_color(FILE *f);
 /* The escape sequence for c on f, or "" when f gets no colour. */

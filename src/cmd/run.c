@@ -55,7 +55,7 @@ static int run(int argc, char **argv)
 		return session_cmd_finish(&sc, session_cmd_fail(&err));
 	if (sc.agent_argv)
 		cmd = sc.agent_argv;
-	status = session_exec(sc.session, cmd, false, &err);
+	status = session_exec(sc.session, cmd, sc.tty, &err);
 	if (status < 0)
 		status = session_cmd_fail(&err);
 	else
@@ -75,6 +75,9 @@ const struct verb verb_run = {
                 "tear the sandbox down (unless persistent). Output is streamed, stdin is passed\n"
                 "through when it is not a terminal, and COMMAND's exit status becomes coi's.\n"
                 "Without COMMAND, runs the project's executable ./coi-run.\n"
+                "\n"
+                "  -t, --tty            give COMMAND a terminal (interactive programs: a shell,\n"
+                "                       an editor); its output then comes through that terminal\n"
                 "\n"
                 "With a prompt, the configured agent ([tool] name) answers it headless, without\n"
                 "asking permission (needs tool.permission_mode = \"bypass\"), and exits:\n"

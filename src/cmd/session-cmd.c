@@ -26,6 +26,7 @@
 #include "session/tool.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/path.h"
 #include "util/run.h"
 #include "util/strv.h"
@@ -44,15 +45,23 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 	        {"prompt-file", required_argument, NULL, 'F'},
 	        {"prompt-name", required_argument, NULL, 'N'},
 	        {"unsafe-workspace", no_argument, NULL, 'U'},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"tty", no_argument, NULL, 't'},
+	        {"debug", no_argument, NULL, 'D'},
+	        {"background", no_argument, NULL, 'B'},
+	        {"container", required_argument, NULL, 'C'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
+	bool run = strcmp(v->name, "run") == 0;
 	int c;
 
 	sc->persistent = -1;
 	sc->detachable = strcmp(v->name, "shell") == 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+w:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv,
+	                        run ? "+w:qth" : "w:qh" /* shell: options after ALIAS too */, opts,
+	                        NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -87,7 +96,7 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 		case 'F':
 		case 'N':
 			/* headless agent runs are coi run's; one prompt, from one place */
-			if (strcmp(v->name, "run") != 0) {
+			if (!run) {
 				cmd_usage_error(v,
 				                "--prompt, --prompt-file and --prompt-name are for "
 				                "'coi run'");
@@ -102,11 +111,29 @@ int session_cmd_parse(const struct verb *v, int argc, char **argv, struct sessio
 			  : c == 'F' ? &sc->prompt_file
 			             : &sc->prompt_name) = optarg;
 			break;
+		case 'q':
+			log_set_level(LOG_LEVEL_ERROR); /* as coi -q */
+			break;
+		case 't':
+			if (!run)
+				return -cmd_bad_option(v, argv);
+			sc->tty = true;
+			break;
+		case 'D':
+		case 'B':
+		case 'C':
+			if (run) /* coi shell's */
+				return -cmd_bad_option(v, argv);
+			sc->debug |= c == 'D';
+			sc->background |= c == 'B';
+			if (c == 'C')
+				sc->container = optarg;
+			break;
 		case 'h':
 			cmd_help(v);
 			return 0;
 		default:
-			cmd_usage_error(v, "invalid option");
+			cmd_bad_option(v, argv);
 			return -EXIT_USAGE;
 		}
 	}
@@ -239,7 +266,7 @@ static bool env_is_1(const char *name)
 	return v && strcmp(v, "1") == 0;
 }
 
-static int resolve_opts(struct session_cmd *sc, struct coi_error *err)
+int session_cmd_config(struct session_cmd *sc, struct coi_error *err)
 {
 	_cleanup_free_ char *ws = NULL;
 	_cleanup_strv_free_ char **warnings = NULL;
@@ -312,6 +339,9 @@ static void print_report(const struct session *s)
 {
 	_cleanup_free_ char *list = NULL, *nested = NULL;
 	_cleanup_strv_free_ char **rels = NULL;
+
+	if (cmd_quiet())
+		return;
 
 	for (size_t i = 0; s->plan && i < s->plan->n_entries; i++)
 		if (!s->plan->entries[i].nested)
@@ -484,7 +514,7 @@ int session_cmd_start(struct session_cmd *sc, struct coi_error *err)
 	int r;
 
 	warn_old_kernel();
-	r = resolve_opts(sc, err);
+	r = sc->config ? 0 : session_cmd_config(sc, err); /* coi shell read it already */
 	if (r < 0)
 		return r;
 	if (session_cmd_has_prompt(sc)) {

@@ -20,6 +20,10 @@ struct session_cmd {
 	bool resume;               /* --resume[=ID] */
 	bool detachable;           /* coi shell: the session may outlive this process */
 	bool unsafe_workspace;     /* --unsafe-workspace */
+	bool tty;                  /* coi run -t: the command gets a terminal */
+	bool debug;                /* coi shell --debug: bash instead of the agent */
+	bool background;           /* coi shell --background: no terminal, detached at once */
+	const char *container;     /* coi shell --container NAME: that container, as it is */
 	const char *resume_id;
 	const char *prompt;      /* run --prompt TEXT */
 	const char *prompt_file; /* run --prompt-file PATH */
@@ -43,11 +47,14 @@ struct session_cmd {
 	"      --unsafe-workspace  allow a workspace coi refuses as no project: /, a system\n"   \
 	"                       directory, your home itself (not coi's state directory;\n"       \
 	"                       COI_UNSAFE_WORKSPACE=1 too)\n"                                   \
+	"  -q, --quiet          no startup report or notes (errors and warnings only)\n"         \
 	"  -h, --help           this text"
 
 /* Parse the shared options (getopt stops at the first non-option, so the command follows).
  * Returns 1 to go on, 0 after --help (exit 0), or -2 for a usage error already reported. */
 int session_cmd_parse(const struct verb *v, int argc, char **argv, struct session_cmd *sc);
+/* The configuration, as session options in sc->opts (no daemon is asked). */
+int session_cmd_config(struct session_cmd *sc, struct coi_error *err);
 /* Resolve options, connect, start the session, print the startup report on stderr. With a
  * prompt, sc->agent_argv is the agent's headless command, checked before anything starts. */
 int session_cmd_start(struct session_cmd *sc, struct coi_error *err);

@@ -2,6 +2,7 @@
 /* coi shutdown: stop sessions gracefully (the agent and its processes get the shutdown signal
  * and a grace period), force them after it, then delete them, persistent ones too, and remove
  * their host state. coi persist: keep running ephemeral sessions after all. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +21,12 @@ const struct verb verb_persist;
 
 /* The names after the options; "--all" among them (persist parses no options) means every
  * session. */
-static int for_each(const struct verb *v, int argc, char **argv, bool all, cmd_each_fn fn,
+static int for_each(const struct verb *v, int argc, char **argv, struct cmd_each *e, cmd_each_fn fn,
                     void *userdata)
 {
 	for (int i = optind; i < argc; i++)
-		all = all || strcmp(argv[i], "--all") == 0;
-	return cmd_each_session(v, all, argv + optind, argc - optind, fn, userdata);
+		e->all = e->all || strcmp(argv[i], "--all") == 0;
+	return cmd_each_session(v, e, argv + optind, argc - optind, fn, userdata);
 }
 
 static int shutdown_one(struct incus_client *c, const char *name, void *userdata)
@@ -96,53 +97,74 @@ static int run_shutdown(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
+	struct cmd_each e = {.confirm = "Shut down"};
 	int o, timeout = -1;
-	bool all = false;
+	char *end;
 
 	optind = 0;
 	while ((o = getopt_long(argc, argv, "+t:fah", opts, NULL)) != -1) {
 		switch (o) {
 		case 't':
-			timeout = atoi(optarg);
+			errno = 0;
+			timeout = (int)strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || timeout < 0 || timeout > 86400)
+				return cmd_usage_error(
+				        &verb_shutdown,
+				        "--timeout takes seconds, 0 to 86400, not '%s'", optarg);
 			break;
 		case 'f':
-			timeout = 0;
+			e.force = true;
 			break;
 		case 'a':
-			all = true;
+			e.all = true;
 			break;
 		case 'h':
 			return cmd_help(&verb_shutdown);
 		default:
-			return cmd_usage_error(&verb_shutdown, "invalid option");
+			return cmd_bad_option(&verb_shutdown, argv);
 		}
 	}
 	if (timeout < 0)
 		timeout = config_timeout();
-	return for_each(&verb_shutdown, argc, argv, all, shutdown_one, &timeout);
+	return for_each(&verb_shutdown, argc, argv, &e, shutdown_one, &timeout);
 }
 
 static int run_persist(int argc, char **argv)
 {
-	if (cmd_wants_help(argc, argv))
-		return cmd_help(&verb_persist);
-	optind = 1;
-	return for_each(&verb_persist, argc, argv, false, persist_one, NULL);
+	static const struct option opts[] = {
+	        {"all", no_argument, NULL, 'a'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
+	};
+	struct cmd_each e = {0};
+	int o;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
+		if (o == 'a')
+			e.all = true;
+		else if (o == 'h')
+			return cmd_help(&verb_persist);
+		else
+			return cmd_bad_option(&verb_persist, argv);
+	}
+	return for_each(&verb_persist, argc, argv, &e, persist_one, NULL);
 }
 
 const struct verb verb_shutdown = {
         .name = "shutdown",
+        .alias = "close",
         .run = run_shutdown,
         .summary = "stop sessions gracefully, then delete them",
         .usage = "Usage: coi shutdown NAME... | --all [--timeout N] [--force]\n"
                  "\n"
                  "Stop the named sessions gracefully (N seconds of grace, default [container]\n"
                  "shutdown_timeout, 60), force them after that, then delete them (persistent\n"
-                 "ones too) and remove their host state.\n"
+                 "ones too) and remove their host state. 'coi close' is the same verb.\n"
                  "\n"
-                 "  -t, --timeout N  seconds of grace\n"
-                 "  -f, --force      no grace\n"
-                 "  -a, --all        every coi session",
+                 "  -t, --timeout N  seconds of grace (0: force at once)\n"
+                 "  -a, --all        every coi session (on a terminal, asks first)\n"
+                 "  -f, --force      do not ask",
 };
 
 const struct verb verb_persist = {
@@ -150,7 +172,7 @@ const struct verb verb_persist = {
         .run = run_persist,
         .summary = "keep running ephemeral sessions when they end",
         .usage =
-                "Usage: coi persist NAME... | --all\n"
+                "Usage: coi persist NAME... | -a|--all\n"
                 "\n"
                 "Mark running ephemeral sessions persistent: when their session ends the container\n"
                 "is stopped and kept, and the next session of that workspace reuses it.",

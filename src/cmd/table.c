@@ -7,9 +7,11 @@
 #include "cmd/table.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/cmd.h"
 #include "cmd/output.h"
 #include "util/strv.h"
 #include "util/term.h"
@@ -202,4 +204,20 @@ struct table *table_free(struct table *t)
 	free(t->cells);
 	free(t);
 	return NULL;
+}
+
+int table_or_json_print(struct table *t, json_t *arr)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (t) {
+		table_print(t, stdout);
+		table_free(t);
+		return EXIT_OK;
+	}
+	text = arr ? json_dumps(arr, JSON_INDENT(2)) : NULL;
+	if (!text)
+		return cmd_failf("out of memory");
+	printf("%s\n", text);
+	return EXIT_OK;
 }

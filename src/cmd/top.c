@@ -357,6 +357,7 @@ static int run(int argc, char **argv)
 	static const struct option opts[] = {
 	        {"once", no_argument, NULL, '1'},
 	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'F'},
 	        {"interval", required_argument, NULL, 'i'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
@@ -364,7 +365,7 @@ static int run(int argc, char **argv)
 	struct top_args a = {.interval = 2};
 	_cleanup_incus_client_ struct incus_client *c = NULL;
 	char *end;
-	int ch, rc;
+	int ch, rc, json;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "i:h", opts, NULL)) != -1) {
@@ -374,6 +375,11 @@ static int run(int argc, char **argv)
 			break;
 		case 'j':
 			a.json = true;
+			break;
+		case 'F':
+			if (cmd_parse_format(&verb_top, optarg, &json))
+				return EXIT_USAGE;
+			a.json = json;
 			break;
 		case 'i':
 			a.interval = strtod(optarg, &end);
@@ -386,7 +392,7 @@ static int run(int argc, char **argv)
 		case 'h':
 			return cmd_help(&verb_top);
 		default:
-			return cmd_usage_error(&verb_top, "invalid option");
+			return cmd_bad_option(&verb_top, argv);
 		}
 	}
 	if (optind < argc)
@@ -401,7 +407,7 @@ const struct verb verb_top = {
         .name = "top",
         .run = run,
         .summary = "show the running sessions' CPU, memory, I/O, connections and last finding",
-        .usage = "Usage: coi top [--once] [--json] [--interval S]\n"
+        .usage = "Usage: coi top [--once] [--json | --format text|json] [--interval S]\n"
                  "\n"
                  "A live view of coi's running sessions, read on the host: CPU (100% is one\n"
                  "core), memory, disk and network bytes a second, established TCP connections,\n"

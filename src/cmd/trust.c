@@ -96,6 +96,7 @@ static int run_trust(int argc, char **argv)
 	static const struct option opts[] = {
 	        {"list", no_argument, NULL, 'l'},
 	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'F'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -113,10 +114,14 @@ static int run_trust(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'F':
+			if (cmd_parse_format(&verb_trust, optarg, &json))
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			return cmd_help(&verb_trust);
 		default:
-			return cmd_usage_error(&verb_trust, "invalid option");
+			return cmd_bad_option(&verb_trust, argv);
 		}
 	}
 	if (argc - optind > 1)
@@ -141,11 +146,12 @@ static int run_untrust(int argc, char **argv)
 	struct coi_error err = {0};
 	int r;
 
-	if (cmd_wants_help(argc, argv))
-		return cmd_help(&verb_untrust);
-	if (argc > 2)
-		return cmd_usage_error(&verb_untrust, "unexpected argument '%s'", argv[2]);
-	file = target(argc == 2 ? argv[1] : NULL);
+	r = cmd_parse_plain(&verb_untrust, argc, argv);
+	if (r >= 0)
+		return r;
+	if (argc - optind > 1)
+		return cmd_usage_error(&verb_untrust, "unexpected argument '%s'", argv[optind + 1]);
+	file = target(optind < argc ? argv[optind] : NULL);
 	if (!file)
 		return cmd_failf("out of memory");
 	r = trust_revoke(file, &err);
@@ -160,7 +166,7 @@ const struct verb verb_trust = {
         .run = run_trust,
         .summary = "approve a project's .coi/config.toml",
         .usage = "Usage: coi trust [DIR|FILE]\n"
-                 "       coi trust --list [--json]\n"
+                 "       coi trust --list [--json | --format text|json]\n"
                  "\n"
                  "A project's .coi/config.toml comes with the repository, so settings in it that\n"
                  "would weaken isolation (network mode open, block_* off, writable hooks, mounts\n"

@@ -32,6 +32,9 @@ extern const struct verb verb_audit;
 extern const struct verb verb_top;
 extern const struct verb verb_rules;
 extern const struct verb verb_unfreeze;
+extern const struct verb verb_help;
+extern const struct verb verb_tmux;
+extern const struct verb verb_profile;
 
 const struct verb *const coi_verbs[] = {
 	&verb_shell,
@@ -45,6 +48,7 @@ const struct verb *const coi_verbs[] = {
 	&verb_clean,
 	&verb_info,
 	&verb_logs,
+	&verb_tmux,
 	&verb_monitor,
 	&verb_audit,
 	&verb_top,
@@ -52,6 +56,7 @@ const struct verb *const coi_verbs[] = {
 	&verb_unfreeze,
 	&verb_selftest,
 	&verb_config,
+	&verb_profile,
 	&verb_trust,
 	&verb_untrust,
 	&verb_container,
@@ -61,6 +66,7 @@ const struct verb *const coi_verbs[] = {
 	&verb_health,
 	&verb_version,
 	&verb_completion,
+	&verb_help,
 	&verb___complete,
 	&verb___idmount,
 	NULL,

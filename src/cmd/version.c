@@ -11,6 +11,7 @@ static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'F'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -22,10 +23,14 @@ static int run(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'F':
+			if (cmd_parse_format(&verb_version, optarg, &json))
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			return cmd_help(&verb_version);
 		default:
-			return cmd_usage_error(&verb_version, "invalid option");
+			return cmd_bad_option(&verb_version, argv);
 		}
 	}
 	if (optind < argc)
@@ -41,9 +46,9 @@ const struct verb verb_version = {
         .name = "version",
         .run = run,
         .summary = "print the version",
-        .usage = "Usage: coi version [--json]\n"
+        .usage = "Usage: coi version [--json | --format text|json]\n"
                  "\n"
                  "Print coi's version.\n"
                  "\n"
-                 "  --json    print {\"version\": \"...\"}",
+                 "  --json, --format json   print {\"version\": \"...\"}",
 };

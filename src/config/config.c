@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "util/hostname.h"
 #include "util/path.h"
 #include "util/strv.h"
+#include "util/suggest.h"
 
 #define CONFIG_FILE_MAX   (1 << 20)
 #define PROFILE_DEPTH_MAX 10
@@ -427,6 +429,86 @@ static int profile_find(const char *name, const char *workspace, char **ret_path
 	*ret_untrusted = p;
 	*ret_path = u ? TAKE_PTR(user) : p ? TAKE_PTR(proj) : NULL;
 	return 0;
+}
+
+int config_profile_find(const char *name, const char *workspace, char **ret_path, bool *ret_project,
+                        struct coi_error *err)
+{
+	return profile_find(name, workspace, ret_path, ret_project, err);
+}
+
+int config_profile_path(const char *name, const char *workspace, bool project, char **ret,
+                        struct coi_error *err)
+{
+	_cleanup_free_ char *dir = coi_dir();
+	int r;
+
+	if (!profile_name_ok(name))
+		return coi_error_set(err, -EINVAL,
+		                     "invalid profile name '%s' (letters, digits, '_', '.', '-')",
+		                     name);
+	if (project)
+		r = asprintf(ret, "%s/.coi/profiles/%s/config.toml", workspace, name);
+	else
+		r = dir ? asprintf(ret, "%s/profiles/%s/config.toml", dir, name) : -1;
+	return r < 0 ? coi_error_oom(err) : 0;
+}
+
+const char *const config_builtin_profiles[] = {"default", "hardened", NULL};
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of the profiles in dir (a directory per profile, with its config.toml), sorted. */
+static int profile_dir_names(const char *dir, char ***names)
+{
+	_cleanup_strv_free_ char **found = NULL;
+	DIR *d = opendir(dir);
+
+	for (struct dirent *e; d && (e = readdir(d));) {
+		_cleanup_free_ char *p = NULL;
+
+		if (!profile_name_ok(e->d_name) ||
+		    asprintf(&p, "%s/%s/config.toml", dir, e->d_name) < 0 || !file_exists(p))
+			continue;
+		if (strv_push(&found, e->d_name) < 0) {
+			closedir(d);
+			return -ENOMEM;
+		}
+	}
+	if (d)
+		closedir(d);
+	if (found)
+		qsort(found, strv_length(found), sizeof(*found), cmp_names);
+	strv_foreach(n, found)
+		if (!strv_contains(*names, *n) && strv_push(names, *n) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int config_profile_names(const char *workspace, char ***ret)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	_cleanup_free_ char *dir = coi_dir(), *user = NULL, *proj = NULL;
+
+	for (size_t i = 0; config_builtin_profiles[i]; i++)
+		if (strv_push(&names, config_builtin_profiles[i]) < 0)
+			return -ENOMEM;
+	if (!dir || asprintf(&user, "%s/profiles", dir) < 0 ||
+	    asprintf(&proj, "%s/.coi/profiles", workspace) < 0 ||
+	    profile_dir_names(user, &names) < 0 || profile_dir_names(proj, &names) < 0)
+		return -ENOMEM;
+	*ret = TAKE_PTR(names);
+	return 0;
+}
+
+const char *config_builtin_profile(const char *name)
+{
+	if (strcmp(name, "default") == 0)
+		return "";
+	return strcmp(name, "hardened") == 0 ? hardened_profile : NULL;
 }
 
 /* The profile and its ancestors (inherits), nearest first, at most PROFILE_DEPTH_MAX. */

@@ -41,6 +41,23 @@ int config_load(const struct config_load_opts *o, struct coi_config **ret, char 
 int config_new_default(struct coi_config **ret, struct coi_error *err);
 struct coi_config *config_free(struct coi_config *c);
 
+/* Profile NAME for workspace: its file (*ret_path, NULL for a built-in one: default, hardened)
+ * and whether it is the project's (*ret_project). -ENOENT when there is none, -EINVAL for a name
+ * that is not one, -EEXIST when both the user and the project define it. */
+int config_profile_find(const char *name, const char *workspace, char **ret_path, bool *ret_project,
+                        struct coi_error *err);
+/* Where NAME's file goes: coi_dir()/profiles/NAME/config.toml, or in the workspace's
+ * .coi/profiles/ when project. -EINVAL for a name that is not one. */
+int config_profile_path(const char *name, const char *workspace, bool project, char **ret,
+                        struct coi_error *err);
+/* Every profile there is for workspace: the built-in ones, then the user's and the project's,
+ * each sorted. 0 or -ENOMEM. */
+int config_profile_names(const char *workspace, char ***ret);
+/* The names of the built-in profiles, NULL-terminated, and the text of one (NULL: not built in;
+ * "" for default, which adds nothing). */
+extern const char *const config_builtin_profiles[];
+const char *config_builtin_profile(const char *name);
+
 /* Check one file as a trusted layer over the defaults (coi config validate). Warnings as above. */
 int config_validate_file(const char *path, char ***ret_warnings, struct coi_error *err);
 

@@ -61,7 +61,7 @@ static const struct config_key keys[] = {
 	K("container.build.compression", CONFIG_STRING, container.build.compression, NULL, AW, "image compression: none, gzip, xz, ..."),
 	K("container.build.agents", CONFIG_STRV, container.build.agents, "[\"claude\", \"opencode\", \"codex\", \"gemini\"]", AW, "agents installed into the image"),
 
-	K("tool.name", CONFIG_STRING, tool.name, "\"claude\"", AW, "the agent: claude, opencode, pi, codex, omp, ...", PROOF("44-shell.t")),
+	K("tool.name", CONFIG_STRING, tool.name, "\"claude\"", AW, "the agent: claude, opencode, pi, codex, omp, ..., or any other command", PROOF("44-shell.t")),
 	K("tool.binary", CONFIG_STRING, tool.binary, NULL, AW, "executable that replaces the tool's binary", PROOF("63-tool-keys.t")),
 	K("tool.permission_mode", CONFIG_ENUM, tool.permission_mode, "\"bypass\"", IW, "bypass the tool's permission prompts, or keep them", .allowed = "bypass|interactive", .weak = "\"bypass\"", PROOF("43-prompt.t")),
 	K("tool.pre_launch", CONFIG_STRV, tool.pre_launch, NULL, TO, "shell commands run in the container before the agent (or coi run's command), in order, as code in the workspace with the session's environment; output on stderr, 5 minutes each; a failure is reported and the session goes on", PROOF("63-tool-keys.t")),

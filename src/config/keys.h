@@ -78,9 +78,6 @@ char *key_expand_path(const char *p, const char *base);
  * for every key that holds a host path. 0 or -ENOMEM. */
 int key_expand_home(char **p);
 
-/* config.c: the edit distance of two names (99 when either is long), for suggestions. */
-unsigned key_edit_distance(const char *a, const char *b);
-
 /* forward.c: the entries of an array of tables ([[sockets]], [[ports.map]], [[credentials]],
  * [[secrets]]), each read by its type's reader. */
 struct key_entry {

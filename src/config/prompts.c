@@ -21,6 +21,7 @@
 #include "util/error.h"
 #include "util/path.h"
 #include "util/strv.h"
+#include "util/suggest.h"
 
 #define PROMPT_NAME_MAX 64
 
@@ -270,7 +271,7 @@ static int unknown_name(const struct coi_config *c, const char *name, struct coi
 		return coi_error_set(err, -ENOENT,
 		                     "no prompt named '%s': no [prompts] are configured", name);
 	for (size_t i = 0; i < c->n_prompts; i++) {
-		unsigned d = key_edit_distance(name, c->prompts[i].name);
+		unsigned d = suggest_distance(name, c->prompts[i].name);
 
 		names[i] = c->prompts[i].name;
 		if (d < best_d)

@@ -21,6 +21,7 @@
 #include "util/hostname.h"
 #include "util/path.h"
 #include "util/strv.h"
+#include "util/suggest.h"
 #include "util/units.h"
 
 /* "N%" with N from 1 to max. */
@@ -378,33 +379,6 @@ int key_expand_home(char **p)
 	return 0;
 }
 
-unsigned key_edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned row[64];
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
-	for (size_t i = 1; i <= la; i++) {
-		unsigned diag = row[0];
-
-		row[0] = (unsigned)i;
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
 const char *key_suggest(const char *name)
 {
 	const struct config_key *keys;
@@ -414,7 +388,7 @@ const char *key_suggest(const char *name)
 
 	keys = config_keys(&n);
 	for (size_t i = 0; i < n; i++) {
-		unsigned d = key_edit_distance(name, keys[i].name);
+		unsigned d = suggest_distance(name, keys[i].name);
 
 		if (d < best_d)
 			best = keys[i].name, best_d = d;

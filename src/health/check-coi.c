@@ -82,8 +82,20 @@ HEALTH_CHECK_FN(tool)
 		           ctx->cfg->tool.binary ?: "");
 		return;
 	}
-	health_set(res, HEALTH_FAILED, "unknown tool '%s': sessions will not start", name ?: "");
-	health_fix(res, "set [tool] name to one of %s", tool_names());
+	if (ctx->cfg->tool.binary || tool_command_ok(name)) {
+		const char *near = name ? tool_suggest(name) : NULL;
+
+		/* any other name is a command (docs/tools.md): fine, unless it is a typo */
+		health_set(res, near ? HEALTH_WARNING : HEALTH_OK,
+		           "'%s' is not one of coi's agents: coi shell runs the command '%s'",
+		           name ?: "", ctx->cfg->tool.binary ?: name);
+		if (near)
+			health_fix(res, "did you mean [tool] name = \"%s\"?", near);
+		return;
+	}
+	health_set(res, HEALTH_FAILED, "[tool] name '%s' is neither an agent nor a command name",
+	           name ?: "");
+	health_fix(res, "set [tool] name to one of %s, or to a command", tool_names());
 }
 
 /* ---- status ---- */

@@ -15,6 +15,7 @@
 #include "health/internal.h"
 #include "incus/incus.h"
 #include "util/json.h"
+#include "util/path.h"
 
 #define GIB (1024ull * 1024 * 1024)
 
@@ -45,6 +46,8 @@ static bool socket_denied(const struct health_ctx *ctx)
 
 HEALTH_CHECK_FN(incus)
 {
+	_cleanup_free_ char *setup = NULL;
+
 	if (ctx->incus_r >= 0) {
 		health_eval_incus_version(ctx->server->server_version, res);
 		if (res->status == HEALTH_OK && ctx->socket)
@@ -62,14 +65,17 @@ HEALTH_CHECK_FN(incus)
 		return;
 	}
 	health_set(res, HEALTH_FAILED, "%s", coi_error_message(&ctx->incus_err));
+	/* the tree's script where coi runs from its source tree; an installed coi has none */
+	setup = source_tree_file("scripts/setup-host");
 	if (ctx->incus_r == -ETIMEDOUT)
-		health_fix(res, "restart incusd (it accepts connections but does not answer): "
-		                "scripts/setup-host");
+		health_fix(res, "restart incusd (it accepts connections but does not answer): %s",
+		           setup ? setup : "systemctl restart incus");
 	else if (ctx->socket)
-		health_fix(res,
-		           "start incusd: scripts/setup-host (coi expects its socket at '%s'; "
-		           "set [incus] socket or INCUS_SOCKET otherwise)",
-		           ctx->socket);
+		health_fix(
+		        res,
+		        "start incusd: %s (coi expects its socket at '%s'; set [incus] socket or "
+		        "INCUS_SOCKET otherwise)",
+		        setup ? setup : "systemctl start incus", ctx->socket);
 	else
 		health_fix(res, "check [incus] remote_url and that the server is up");
 }

@@ -6,15 +6,18 @@
  * layout: rules in the base chains carry the comment "coi:<container>", per-container chains are
  * ct-<container> (ip) and br-<container> (bridge). */
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config.h"
 #include "health/health.h"
 #include "health/internal.h"
 #include "incus/incus.h"
 #include "netpolicy/netpolicy.h"
+#include "session/tool.h"
 #include "util/buf.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -188,4 +191,68 @@ HEALTH_CHECK_FN(orphan_rules)
 			return;
 		}
 	health_eval_orphan_rules(st, names, res);
+}
+
+/* Does allowlist entry host let name through: the same name, or "*.suffix" of it. */
+static bool domain_covers(const char *host, const char *name)
+{
+	size_t hl = strlen(host), nl = strlen(name);
+
+	if (strcasecmp(host, name) == 0)
+		return true;
+	return hl > 2 && host[0] == '*' && host[1] == '.' && nl > hl - 1 &&
+	       strcasecmp(name + nl - (hl - 1), host + 1) == 0;
+}
+
+static bool allowlisted(const struct coi_config *cfg, const char *name)
+{
+	strv_foreach(e, cfg->network.allowed_domains) {
+		struct config_domain d = {0};
+		bool yes = config_domain_parse(*e, &d, NULL) >= 0 && domain_covers(d.host, name);
+
+		config_domain_release(&d);
+		if (yes)
+			return true;
+	}
+	return false;
+}
+
+/* The agent's service: allowed by the network mode, and known to this host's resolver (a host
+ * without DNS, or without the internet, has agents that start and then cannot work). */
+HEALTH_CHECK_FN(agent_service)
+{
+	const struct tool *t = tool_find(ctx->cfg->tool.name);
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+	const char *host = t ? t->service_host : NULL;
+	int r;
+
+	if (!host) {
+		health_set(res, HEALTH_OK, "%s needs no service coi knows of",
+		           ctx->cfg->tool.name ?: "the agent");
+		return;
+	}
+	if (ctx->cfg->network.mode == NET_MODE_ALLOWLIST && !allowlisted(ctx->cfg, host)) {
+		health_set(res, HEALTH_WARNING,
+		           "allowlist mode does not let %s reach its service, %s", t->name, host);
+		health_fix(res, "add \"%s\" to [network] allowed_domains", host);
+		return;
+	}
+	/* the test suites set it: their traffic stays on this machine */
+	if (secure_getenv("COI_HEALTH_OFFLINE")) {
+		health_set(res, HEALTH_OK, "%s allowed; not looked up (COI_HEALTH_OFFLINE)", host);
+		return;
+	}
+	r = getaddrinfo(host, "443", &hints, &ai);
+	if (ai)
+		freeaddrinfo(ai);
+	if (r != 0) {
+		health_set(res, HEALTH_WARNING,
+		           "%s's service, %s, does not resolve on this host (%s): the agent will "
+		           "start but cannot work",
+		           t->name, host, gai_strerror(r));
+		health_fix(res, "check this host's DNS and internet access (getent hosts %s)",
+		           host);
+		return;
+	}
+	health_set(res, HEALTH_OK, "%s resolves (%s's service)", host, t->name);
 }

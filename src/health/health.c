@@ -40,6 +40,7 @@ static const struct health_check checks[] = {
 	{ "image_age",           HEALTH_CAT_IMAGE,      health_check_image_age },
 	{ "nft",                 HEALTH_CAT_NETWORK,    health_check_nft },
 	{ "ip_forwarding",       HEALTH_CAT_NETWORK,    health_check_ip_forwarding },
+	{ "agent_service",       HEALTH_CAT_NETWORK,    health_check_agent_service },
 	{ "nft_tables",          HEALTH_CAT_NETWORK,    health_check_nft_tables },
 	{ "orphan_rules",        HEALTH_CAT_NETWORK,    health_check_orphan_rules },
 	{ "proc_connector",      HEALTH_CAT_MONITORING, health_check_proc_connector },
@@ -204,7 +205,8 @@ const struct incus_profile *health_default_profile(struct health_ctx *ctx,
 		return ctx->profile;
 	health_set(res, HEALTH_FAILED, "cannot read the default profile: %s",
 	           coi_error_message(&ctx->profile_err));
-	health_fix(res, "create it: incus profile create default (then scripts/setup-host)");
+	health_fix(res, "create it: incus profile create default, then give it a root disk and a "
+	                "NIC ('incus admin init' does both)");
 	return NULL;
 }
 
@@ -284,23 +286,39 @@ static void ctx_release(struct health_ctx *ctx)
 	free(ctx->socket);
 }
 
+int health_ctx_open(const struct health_opts *o, struct health_ctx *ctx, struct coi_error *err)
+{
+	static const struct health_opts none = {0};
+
+	*ctx = (struct health_ctx){.opts = o ? o : &none};
+	ctx_load_config(ctx);
+	if (!ctx->cfg) {
+		ctx_release(ctx);
+		return coi_error_oom(err);
+	}
+	ctx_open_incus(ctx);
+	return 0;
+}
+
+void health_ctx_close(struct health_ctx *ctx)
+{
+	ctx_release(ctx);
+	*ctx = (struct health_ctx){0};
+}
+
 int health_run_table(const struct health_check *table, size_t n, const struct health_opts *o,
                      struct health_report *ret, struct coi_error *err)
 {
-	static const struct health_opts none = {0};
-	struct health_ctx ctx = {.opts = o ? o : &none};
+	struct health_ctx ctx;
 	struct health_result *results;
 
 	results = calloc(n ?: 1, sizeof(*results));
 	if (!results)
 		return coi_error_oom(err);
-	ctx_load_config(&ctx);
-	if (!ctx.cfg) {
+	if (health_ctx_open(o, &ctx, err) < 0) {
 		free(results);
-		ctx_release(&ctx);
-		return coi_error_oom(err);
+		return err ? err->code : -ENOMEM;
 	}
-	ctx_open_incus(&ctx);
 	for (size_t i = 0; i < n; i++) {
 		results[i].id = table[i].id;
 		results[i].category = table[i].category;

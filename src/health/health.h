@@ -51,6 +51,14 @@ int health_exit_code(enum health_status s);
 /* Counts of results with status s. */
 size_t health_report_count(const struct health_report *r, enum health_status s);
 
+/* coi health --fix: for each check of rep that is not ok and has a remedy coi may apply itself
+ * (safe, reversible, nothing a session relies on: IPv4 forwarding on until the next boot, the
+ * rules of containers that are gone removed, coi's own directories made, the sudoers drop-in for
+ * nft when run through sudo), apply it, or with dry_run only say it. One line per remedy goes to
+ * *ret_lines. Returns how many were applied (or would be), or a negative errno (OOM). */
+int health_repair(const struct health_opts *o, const struct health_report *rep, bool dry_run,
+                  char ***ret_lines, struct coi_error *err);
+
 /* {"status": "healthy|degraded|unhealthy", "checks": [{"id", "category", "status", "message",
  * "fix"(, "detail" when verbose and not empty)}], "summary": {"total", "ok", "warnings",
  * "failed"}}. NULL on OOM. */

@@ -50,6 +50,10 @@ struct health_ctx {
 	struct coi_error nft_err;
 };
 
+/* The context health_run() builds (configuration, the client) and its release. */
+int health_ctx_open(const struct health_opts *o, struct health_ctx *ctx, struct coi_error *err);
+void health_ctx_close(struct health_ctx *ctx);
+
 /* Setters: the status and message, the fix, a line of detail (for -v). */
 void health_set(struct health_result *res, enum health_status s, const char *fmt, ...)
         COI_PRINTF(3, 4);
@@ -94,6 +98,7 @@ HEALTH_CHECK_FN(image);
 HEALTH_CHECK_FN(image_age);
 HEALTH_CHECK_FN(nft);
 HEALTH_CHECK_FN(ip_forwarding);
+HEALTH_CHECK_FN(agent_service);
 HEALTH_CHECK_FN(nft_tables);
 HEALTH_CHECK_FN(orphan_rules);
 HEALTH_CHECK_FN(proc_connector);

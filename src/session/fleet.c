@@ -27,17 +27,24 @@
 #include "util/proc.h"
 #include "util/strv.h"
 
+void fleet_entry_release(struct fleet_entry *e)
+{
+	free(e->name);
+	free(e->workspace);
+	free(e->status);
+	free(e->ipv4);
+	free(e->image);
+	free(e->network_mode);
+	free(e->tool);
+	free(e->created_at);
+	strv_free(e->ports);
+	*e = (struct fleet_entry){0};
+}
+
 void fleet_release(struct fleet *f)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		free(f->items[i].name);
-		free(f->items[i].workspace);
-		free(f->items[i].status);
-		free(f->items[i].ipv4);
-		free(f->items[i].image);
-		free(f->items[i].network_mode);
-		strv_free(f->items[i].ports);
-	}
+	for (size_t i = 0; i < f->n; i++)
+		fleet_entry_release(&f->items[i]);
 	free(f->items);
 	*f = (struct fleet){0};
 }
@@ -126,6 +133,7 @@ static int entry_from_instance(const struct incus_instance *in, struct fleet_ent
 	const char *ws = incus_map_get(&in->config, "user.coi.workspace");
 	const char *pers = incus_map_get(&in->config, "user.coi.persistent");
 	const char *img = incus_map_get(&in->config, "user.coi.image");
+	const char *tool = incus_map_get(&in->config, "user.coi.tool");
 	const struct incus_nic *nic = in->state ? incus_state_nic(in->state, "eth0") : NULL;
 
 	*e = (struct fleet_entry){
@@ -139,9 +147,11 @@ static int entry_from_instance(const struct incus_instance *in, struct fleet_ent
 	e->network_mode = strdup(incus_map_get(&in->config, "user.coi.network_mode")
 	                                 ? incus_map_get(&in->config, "user.coi.network_mode")
 	                                 : "");
+	e->tool = strdup(tool ? tool : "");
+	e->created_at = strdup(in->created_at ? in->created_at : "");
 	if (nic && nic->ipv4)
 		e->ipv4 = strdup(nic->ipv4);
-	if (!e->name || !e->workspace || !e->status || !e->image ||
+	if (!e->name || !e->workspace || !e->status || !e->image || !e->tool || !e->created_at ||
 	    (nic && nic->ipv4 && !e->ipv4) || published_ports(&in->devices, &e->ports) < 0)
 		return -ENOMEM;
 	/* frozen too: an ephemeral session whose background teardown died */

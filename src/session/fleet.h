@@ -27,6 +27,8 @@ struct fleet_entry {
 	char *ipv4;         /* NULL when unknown */
 	char *image;        /* user.coi.image */
 	char *network_mode; /* user.coi.network_mode */
+	char *tool;         /* user.coi.tool, "" when unknown */
+	char *created_at;   /* RFC 3339, as the daemon says it, "" when unknown */
 	bool orphan;        /* running without a live coi process (ephemeral sessions only) */
 	char **ports;       /* published ports, "127.0.0.1:20100->8080"; NULL when none */
 };
@@ -39,6 +41,7 @@ struct fleet {
 /* coi's containers (prefix "coi-" or $COI_CONTAINER_PREFIX), with state when with_state. */
 int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struct coi_error *err);
 void fleet_release(struct fleet *f);
+void fleet_entry_release(struct fleet_entry *e);
 
 /* Record that process pid (this one, or a child it hands the session to) owns container name;
  * fleet_owner_clear() at the end. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/strv.h"
+#include "util/suggest.h"
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
@@ -18,7 +19,7 @@ static const struct tool tools[] = {
 		.state_dir = ".claude", .context_file = ".claude/CLAUDE.md",
 		.credential_file = ".claude/.credentials.json",
 		.resume_args = ARGS("--resume", "%s"), .continue_args = ARGS("--continue"),
-		.prompt_flag = "-p",
+		.prompt_flag = "-p", .service_host = "api.anthropic.com",
 	},
 	{
 		/* opencode takes its permissions from its config file (written by the session) */
@@ -36,7 +37,7 @@ static const struct tool tools[] = {
 		.state_dir = ".codex", .context_file = ".codex/AGENTS.md",
 		.credential_file = ".codex/auth.json",
 		.resume_args = ARGS("resume", "%s"), .continue_args = ARGS("resume", "--last"),
-		.prompt_cmd = "exec",
+		.prompt_cmd = "exec", .service_host = "api.openai.com",
 	},
 	{
 		.name = "gemini", .binary = "gemini",
@@ -44,7 +45,7 @@ static const struct tool tools[] = {
 		.state_dir = ".gemini", .context_file = ".gemini/GEMINI.md",
 		.credential_file = ".gemini/oauth_creds.json",
 		.resume_args = ARGS("--resume", "%s"), .continue_args = ARGS("--resume", "latest"),
-		.prompt_flag = "-p",
+		.prompt_flag = "-p", .service_host = "generativelanguage.googleapis.com",
 	},
 	{
 		/* coi's fake agent, for tests (src/image/dummy documents its interface) */
@@ -67,7 +68,24 @@ const struct tool *tool_find(const char *name)
 
 const char *tool_names(void)
 {
-	return "claude, opencode, codex, gemini, dummy";
+	return "claude, opencode, codex, gemini"; /* dummy is the tests' */
+}
+
+bool tool_command_ok(const char *name)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	                         "._:/@+-";
+
+	return name && *name && *name != '-' && strspn(name, ok) == strlen(name);
+}
+
+const char *tool_suggest(const char *name)
+{
+	const char *names[sizeof(tools) / sizeof(tools[0]) + 1] = {0};
+
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		names[i] = tools[i].name;
+	return suggest_closest(name, names);
 }
 
 static int push_all(char ***argv, const char *const *args, const char *id)

@@ -20,12 +20,20 @@ struct tool {
 	 * binary; the prompt goes last, after prompt_flag when the tool takes it as an option. */
 	const char *prompt_cmd;
 	const char *prompt_flag;
+	/* The host the agent must reach to work (its API), NULL when none: coi health checks that
+	 * the network mode lets it and that it resolves here. */
+	const char *service_host;
 };
 
 /* The tool named name, or NULL. */
 const struct tool *tool_find(const char *name);
 /* A comma-separated list of the names, for messages. */
 const char *tool_names(void);
+/* Whether name can be run as a command: [tool] name of no agent coi knows is that command (or
+ * tool.binary), as docs/tools.md says; letters, digits and ._:/@+- only, not an option. */
+bool tool_command_ok(const char *name);
+/* The agent a misspelt name most likely meant ("claud": "claude"), or NULL. */
+const char *tool_suggest(const char *name);
 
 /* How to launch the tool this time. */
 struct tool_launch {

@@ -230,3 +230,23 @@ char *coi_dir(void)
 		return strdup(e);
 	return path_join(home_dir(), ".coi");
 }
+
+char *source_tree_file(const char *rel)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *p = NULL, *slash;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	/* <tree>/build/<BUILD>/coi */
+	for (int up = 0; up < 3 && (slash = strrchr(exe, '/')); up++)
+		*slash = '\0';
+	if (asprintf(&p, "%s/%s", exe, rel) < 0)
+		return NULL;
+	if (access(p, F_OK) == 0)
+		return p;
+	free(p);
+	return NULL;
+}

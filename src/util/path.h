@@ -35,3 +35,6 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 const char *home_dir(void);
 /* ~/.coi, or $COI_HOME when set (tests); newly allocated. */
 char *coi_dir(void);
+/* rel in the source tree this coi was built in (build/<BUILD>/coi), when it is one and the file
+ * is there; NULL for an installed coi. For hints that name a script of the tree. */
+char *source_tree_file(const char *rel);

@@ -44,8 +44,9 @@ t_ok "snapshot delete s1" "$COI" snapshot delete s1 -c "$c"
 t_fails "snapshot delete: no such snapshot" "$COI" snapshot delete s1 -c "$c"
 t_ok "snapshot delete --all" "$COI" snapshot delete --all -c "$c"
 t_is "none left" "$(incus snapshot list "$c" -f csv -c n)" ""
-rc=0; env -u COI_CONTAINER "$COI" snapshot list 2>/dev/null || rc=$?
-t_is "no container named: usage error" "$rc" 2
+rc=0; out=$(cd / && env -u COI_CONTAINER "$COI" snapshot list 2>&1) || rc=$?
+t_is "no container named, no session in this directory: fails" "$rc" 1
+t_like "and says so" "$out" "no session on /: name one"
 
 # publish (stopped), then the published image launches
 pub=coi-t-incus-pub-$$

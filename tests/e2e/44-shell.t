@@ -31,14 +31,15 @@ wait_screen() { # REGEX: wait (bounded, ~40 s) until the screen matches
     done
     return 1
 }
-term() { # start CMD in a fresh 120x30 terminal
+term() { # start CMD in a fresh 120x30 terminal (not inside tmux as coi sees it: Ctrl-b is coi's)
     $T kill-session -t t1 2>/dev/null
-    $T new-session -d -s t1 -x 120 -y 30 "cd '$ws' && $*; echo COI-EXIT=\$?; sleep 60"
+    $T new-session -d -s t1 -x 120 -y 30 "unset TMUX; cd '$ws' && $*; echo COI-EXIT=\$?; sleep 60"
 }
 
 term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$cfg $COI shell"
 t_ok "coi shell shows the agent's banner" wait_screen "dummy agent ready \(session "
-t_like "it runs in tmux in the container" "$(screen)" "\[coi\].*\"$name\""
+t_like "it runs in tmux in the container, the detach key on its status line" "$(screen)" \
+    "\[coi\].*coi: detach with Ctrl-b d \| $name"
 $T send-keys -t t1 "hello from the test" Enter
 t_ok "the agent answers what is typed" wait_screen "dummy: hello from the test"
 $T send-keys -t t1 C-b d

@@ -34,9 +34,9 @@ wait_screen() { # REGEX: wait (bounded, ~40 s) until the screen matches
     done
     return 1
 }
-term() {
+term() { # (unset TMUX: coi in this terminal is not in the user's own tmux; Ctrl-b is coi's)
     $T kill-session -t t1 2>/dev/null
-    $T new-session -d -s t1 -x 120 -y 30 "cd '$ws' && $*; echo COI-EXIT=\$?; sleep 120"
+    $T new-session -d -s t1 -x 120 -y 30 "unset TMUX; cd '$ws' && $*; echo COI-EXIT=\$?; sleep 120"
 }
 sup_pid() { pgrep -f "^coi monitor $1 --daemon"; }
 # the processes coi left for NAME: supervisors, refreshers, background teardowns

@@ -28,9 +28,11 @@ has "a verb from its prefix" '^list :' li
 has "hidden verbs are not offered" '^:' __
 has "help VERB" '^config container completion :' help co
 has "global options" '^--verbose --quiet --version --help :' -
-has "options come from the usage text" '--orphans --sessions --forensics --all --dry-run -a --help' clean -
-has "an option line's spellings" '--workspace -w --slot --persistent --image --profile --resume --unsafe-workspace --help -h' run -
-has "--help for every verb" '--json --help :' version --
+has "options come from the usage text" '--orphans --sessions --forensics --pools --all -a --dry-run --force -f --help' clean -
+has "an option line's spellings" '--workspace -w --slot --persistent --image --profile --resume --unsafe-workspace --quiet -q --help -h' run -
+has "--help for every verb" '--json --format --help :' version --
+has "an alias of a verb" '^close :' clo
+has "the subcommands of a new verb" '^list show create edit delete :' profile ""
 has "subcommands" '^launch start stop delete exec list info exists running mount :' container ""
 has "subcommands of Usage lines" '^show validate :' config ""
 has "options of one subcommand" '^--force --timeout --help :' container stop x --

@@ -23,7 +23,7 @@ if command -v groff >/dev/null && [ -f "$build/coi.1" ]; then
     [ -z "$warnings" ] || echo "# $warnings" | head -5
     text=$(groff -man -Tutf8 "$build/coi.1" 2>/dev/null | col -b 2>/dev/null || true)
     missing=0
-    for v in $("$build/coi" --help | awk '/^Verbs:/{f=1;next} /^$/{f=0} f{print $1}'); do
+    for v in $("$build/coi" --help | awk '/^Verbs:/{f=1;next} /^$/{f=0} f{sub(",", "", $1); print $1}'); do
         grep -q "^ *coi $v\$" <<<"$text" || { missing=1; echo "# man page has no section for $v"; }
     done
     ok $missing "coi.1 has a section for every verb"

@@ -18,6 +18,7 @@ trap 'rm -rf "$home"' EXIT
 export COI_HOME=$home/.coi COI_CONFIG=$home/config.toml INCUS_SOCKET=$home/none/unix.socket
 unset NO_COLOR
 : >"$COI_CONFIG"
+export COI_HEALTH_OFFLINE=1 # no DNS query leaves this machine (agent_service below)
 
 out=$("$coi" health 2>&1) && rc=0 || rc=$?
 ok "daemon down: exit 2" "$([ "$rc" = 2 ]; echo $?)"
@@ -25,7 +26,13 @@ ok "text: starts with the first category" "$([ "$(head -n1 <<<"$out")" = system 
 ok "text: categories in order" "$([ "$(grep -E '^[a-z]+$' <<<"$out" | tr '\n' ' ')" = \
     "system incus security image network monitoring storage configuration status " ]; echo $?)"
 ok "text: the failed incus check and its fix" \
-    "$(grep -A1 -E '^  \[FAILED\] +incus ' <<<"$out" | grep -q "fix: start incusd: scripts/setup-host.*$INCUS_SOCKET"; echo $?)"
+    "$(grep -A1 -E '^  \[FAILED\] +incus ' <<<"$out" | grep -q "fix: start incusd: .*scripts/setup-host.*$INCUS_SOCKET"; echo $?)"
+# an installed coi (outside its source tree) has no scripts/setup-host to point at
+mkdir -p "$home/bin" && cp "$coi" "$home/bin/coi"
+inst=$("$home/bin/coi" health 2>&1)
+ok "installed: the fix names the service, not the source tree's script" \
+    "$(grep -A1 -E '^  \[FAILED\] +incus ' <<<"$inst" | grep -q "fix: start incusd: systemctl start incus"; echo $?)"
+ok "installed: no scripts/setup-host anywhere" "$(grep -q setup-host <<<"$inst"; [ $? = 1 ]; echo $?)"
 ok "text: final status line" "$(tail -n1 <<<"$out" | grep -qE '^unhealthy: [0-9]+ checks, [0-9]+ ok, [0-9]+ warnings?, [0-9]+ failed$'; echo $?)"
 ok "text: no colour off a terminal" "$(grep -q $'\033' <<<"$out"; [ $? = 1 ]; echo $?)"
 tty=$(script -qc "$coi health" /dev/null 2>&1)
@@ -50,6 +57,32 @@ ok "--format json is --json" "$([ "$("$coi" health --format json 2>/dev/null | j
 ok "--format text is the text" "$("$coi" health --format text 2>/dev/null | tail -n1 | grep -q '^unhealthy:'; echo $?)"
 "$coi" health --format yaml >/dev/null 2>&1
 ok "--format yaml: usage error" "$([ $? = 2 ]; echo $?)"
+
+# agent_service: the agent's API must be let through and known to this host's resolver.
+check_of() { jq -r --arg id "$1" '.checks[] | select(.id==$id) | .status + ": " + .message'; }
+printf '[network]\nmode = "allowlist"\nallowed_domains = ["example.test"]\n' >"$COI_CONFIG"
+ok "agent_service: an allowlist without the agent's API warns" \
+    "$("$coi" health --json 2>/dev/null | check_of agent_service | grep -q '^warning: allowlist mode does not let claude reach its service, api.anthropic.com'; echo $?)"
+printf '[network]\nmode = "allowlist"\nallowed_domains = ["*.anthropic.com"]\n' >"$COI_CONFIG"
+ok "agent_service: a wildcard that covers it does not" \
+    "$("$coi" health --json 2>/dev/null | check_of agent_service | grep -q '^ok: '; echo $?)"
+# The lookup itself, in a mount namespace of its own whose resolver is this machine's loopback
+# (nothing answers there) and whose /etc/hosts knows the name or not: no query leaves the machine.
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+    : >"$COI_CONFIG"
+    printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$home/resolv.conf"
+    printf '127.0.0.1 localhost\n' >"$home/hosts"
+    lookup() { unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/hosts &&
+        env -u COI_HEALTH_OFFLINE "$3" health --json' sh "$home/resolv.conf" "$home/hosts" "$coi" 2>/dev/null |
+        check_of agent_service; }
+    ok "agent_service: a host whose DNS does not know the agent's API warns" \
+        "$(lookup | grep -q "^warning: claude's service, api.anthropic.com, does not resolve on this host"; echo $?)"
+    printf '127.0.0.1 localhost\n192.0.2.1 api.anthropic.com\n' >"$home/hosts"
+    ok "agent_service: one that knows it is fine" "$(lookup | grep -q '^ok: api.anthropic.com resolves'; echo $?)"
+else
+    echo "ok $((n += 1)) - # SKIP agent_service lookup: needs root and unshare"
+    echo "ok $((n += 1)) - # SKIP agent_service lookup: needs root and unshare"
+fi
 
 printf '[network]\nmode = "sideways"\n' >"$COI_CONFIG"
 json=$("$coi" health --json 2>/dev/null)

@@ -124,7 +124,28 @@ static void test_override_and_id(void)
 	CHECK_STREQ(joined, "codex exec --dangerously-bypass-approvals-and-sandbox -m gpt-x -c "
 	                    "model_reasoning_effort=\"high\" resume --last go");
 	CHECK(tool_find(NULL) == NULL);
-	CHECK_STREQ(tool_names(), "claude, opencode, codex, gemini, dummy");
+	/* dummy is the tests': accepted, never offered */
+	CHECK_STREQ(tool_names(), "claude, opencode, codex, gemini");
+}
+
+/* Any other [tool] name is a command of that name (docs/tools.md); a near miss is a typo. */
+static void test_other_names(void)
+{
+	CHECK(tool_command_ok("bash"));
+	CHECK(tool_command_ok("/usr/local/bin/aider"));
+	CHECK(tool_command_ok("node@22"));
+	CHECK(!tool_command_ok(""));
+	CHECK(!tool_command_ok("-rf"));
+	CHECK(!tool_command_ok("two words"));
+	CHECK(!tool_command_ok("x;rm"));
+	CHECK(!tool_command_ok(NULL));
+	CHECK_STREQ(tool_suggest("claud"), "claude");
+	CHECK_STREQ(tool_suggest("gemnii"), "gemini");
+	CHECK_STREQ(tool_suggest("opencod"), "opencode");
+	CHECK(tool_suggest("bash") == NULL);
+	CHECK(tool_suggest("aider") == NULL);
+	CHECK(tool_find("claude")->service_host != NULL);
+	CHECK(tool_find("dummy")->service_host == NULL);
 }
 
 int main(void)
@@ -135,5 +156,6 @@ int main(void)
 	RUN(test_gemini);
 	RUN(test_dummy);
 	RUN(test_override_and_id);
+	RUN(test_other_names);
 	return tap_done();
 }

@@ -12,6 +12,7 @@
 #include "util/json.h"
 #include "util/path.h"
 #include "util/strv.h"
+#include "util/suggest.h"
 #include "util/term.h"
 #include "util/units.h"
 
@@ -229,9 +230,29 @@ static void test_term(void)
 	CHECK_STREQ(term_escape("aé", false, out, 3), "a");
 }
 
+/* "did you mean": a swap, a letter too many or too few, one wrong; never itself, nothing far. */
+static void test_suggest(void)
+{
+	const char *verbs[] = {"list", "kill", "shell", "shutdown", "close", "snapshot", NULL};
+	const char *opts[] = {"--json", "--format", "--all", NULL};
+
+	CHECK(suggest_distance("lsit", "list") == 1);
+	CHECK(suggest_distance("kitten", "sitting") == 3);
+	CHECK(suggest_distance("", "abc") == 3);
+	CHECK_STREQ(suggest_closest("lsit", verbs), "list");
+	CHECK_STREQ(suggest_closest("shel", verbs), "shell");
+	CHECK_STREQ(suggest_closest("snapshto", verbs), "snapshot");
+	CHECK_STREQ(suggest_closest("--jsno", opts), "--json");
+	CHECK_STREQ(suggest_closest("--al", opts), "--all");
+	CHECK(suggest_closest("list", verbs) == NULL);
+	CHECK(suggest_closest("frobnicate", verbs) == NULL);
+	CHECK(suggest_closest("x", NULL) == NULL);
+}
+
 int main(void)
 {
 	RUN(test_units);
+	RUN(test_suggest);
 	RUN(test_buf_ceiling);
 	RUN(test_buf_steal);
 	RUN(test_error_chain);
