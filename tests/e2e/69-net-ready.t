@@ -3,13 +3,13 @@
 # The command starts with the network ready, in every mode: its very first instruction connects
 # to a host and gets the page (open mode once started it before the container had an address:
 # "Network is unreachable"). With the real image, whose DHCP client is the one users have. The host
-# is a network namespace on this machine, in the benchmarking range (public to coi's policy).
+# is a network namespace on this machine, at an ordinary unicast address (public to coi's policy).
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
 command -v python3 >/dev/null || t_bail "python3 is needed for the test host"
 
-HOST=198.18.2.2 HOST_NAME=coit-rdy.test NS=coit-rdy
+HOST=100.128.2.2 HOST_NAME=coit-rdy.test NS=coit-rdy
 tmp=$(mktemp -d /tmp/coi-t-rdy-XXXX)
 t_defer "rm -rf '$tmp'"
 mkdir -p "$tmp/ws" "$tmp/www" && git -C "$tmp/ws" init -q
@@ -19,9 +19,9 @@ cd "$tmp/ws" || t_bail "no workspace"
 ip netns add "$NS" || t_bail "cannot create $NS (left by an earlier run? ip netns del $NS)"
 t_defer "ip netns del $NS; ip link del $NS-h"
 { ip link add "$NS-h" type veth peer name "$NS-n" && ip link set "$NS-n" netns "$NS" &&
-    ip addr add 198.18.2.1/24 dev "$NS-h" && ip link set "$NS-h" up &&
+    ip addr add 100.128.2.1/24 dev "$NS-h" && ip link set "$NS-h" up &&
     ip -n "$NS" addr add "$HOST/24" dev "$NS-n" && ip -n "$NS" link set "$NS-n" up &&
-    ip -n "$NS" link set lo up && ip -n "$NS" route add default via 198.18.2.1; } ||
+    ip -n "$NS" link set lo up && ip -n "$NS" route add default via 100.128.2.1; } ||
     t_bail "cannot set up $NS"
 timeout 300 ip netns exec "$NS" python3 -m http.server 8080 --bind "$HOST" \
     --directory "$tmp/www" >/dev/null 2>&1 &
