@@ -157,23 +157,26 @@ static int run_list(int argc, char **argv)
 	static const struct option opts[] = {
 	        {"all", no_argument, NULL, 'a'},
 	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'F'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
 	_cleanup_(ruleset_freep) struct ruleset *rs = NULL;
-	bool all = false, json = false;
-	int c, rc;
+	bool all = false;
+	int c, rc, json = 0;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "ajh", opts, NULL)) != -1) {
 		if (c == 'a')
 			all = true;
 		else if (c == 'j')
-			json = true;
+			json = 1;
+		else if (c == 'F' && cmd_parse_format(&verb_rules, optarg, &json))
+			return EXIT_USAGE;
 		else if (c == 'h')
 			return cmd_help(&verb_rules);
-		else
-			return cmd_usage_error(&verb_rules, "invalid option");
+		else if (c != 'F')
+			return cmd_bad_option(&verb_rules, argv);
 	}
 	if (optind < argc)
 		return cmd_usage_error(&verb_rules, "unexpected argument '%s'", argv[optind]);
@@ -337,25 +340,28 @@ static int run_test(int argc, char **argv)
 	static const struct option opts[] = {
 	        {"cmdline", required_argument, NULL, 'c'},
 	        {"json", no_argument, NULL, 'j'},
+	        {"format", required_argument, NULL, 'F'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
 	_cleanup_(ruleset_freep) struct ruleset *rs = NULL;
 	_cleanup_strv_free_ char **cmds = NULL;
 	struct rules_config rc_cfg;
-	bool json = false, any = false;
-	int c, rc;
+	bool any = false;
+	int c, rc, json = 0;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
 		if (c == 'c' && strv_push(&cmds, optarg) < 0)
 			return cmd_failf("out of memory");
 		else if (c == 'j')
-			json = true;
+			json = 1;
+		else if (c == 'F' && cmd_parse_format(&verb_rules, optarg, &json))
+			return EXIT_USAGE;
 		else if (c == 'h')
 			return cmd_help(&verb_rules);
-		else if (c != 'c')
-			return cmd_usage_error(&verb_rules, "invalid option");
+		else if (c != 'c' && c != 'F')
+			return cmd_bad_option(&verb_rules, argv);
 	}
 	if (optind == argc && !cmds)
 		return cmd_usage_error(&verb_rules, "test needs a rule FILE or --cmdline CMD");
@@ -450,7 +456,7 @@ static int run_update(int argc, char **argv)
 		else if (c == 'h')
 			return cmd_help(&verb_rules);
 		else
-			return cmd_usage_error(&verb_rules, "invalid option");
+			return cmd_bad_option(&verb_rules, argv);
 	}
 	if (optind < argc)
 		return cmd_usage_error(&verb_rules, "unexpected argument '%s'", argv[optind]);
@@ -491,8 +497,8 @@ const struct verb verb_rules = {
         .name = "rules",
         .run = run,
         .summary = "list the monitor's detection rules, try them on a command line, update them",
-        .usage = "Usage: coi rules list [--all] [--json]\n"
-                 "       coi rules test [FILE...] [--cmdline CMD]... [--json]\n"
+        .usage = "Usage: coi rules list [--all] [--json | --format text|json]\n"
+                 "       coi rules test [FILE...] [--cmdline CMD]... [--json | --format F]\n"
                  "       coi rules update [--dry-run]\n"
                  "\n"
                  "The monitor's rules: its own table, coi's GTFOBins and Sigma rule files, and\n"
