@@ -263,10 +263,18 @@ static int referenced_pools(struct incus_client *c, char ***ret)
 	return 0;
 }
 
+/* An ephemeral session's background teardown stops its container, then deletes it (the delete
+ * takes a while, longer on a busy machine): a stopped container whose coi process still runs is
+ * on its way out, and not this command's to report or remove. */
+static bool being_removed(const struct fleet_entry *e)
+{
+	return !e->persistent && fleet_owner_alive(e->name) && !fleet_owner_is_detached(e->name);
+}
+
 /* The stopped ones go anyway (clean_pass). */
 static bool removed_anyway(const struct fleet_entry *e, const struct clean_opts *o)
 {
-	return strcmp(e->status, "Stopped") == 0 && (!e->persistent || o->all);
+	return strcmp(e->status, "Stopped") == 0 && (!e->persistent || o->all) && !being_removed(e);
 }
 
 /* --pools: coi's containers whose root disk is in a pool none of that names. Pools are never
@@ -290,7 +298,8 @@ static int clean_pools(struct incus_client *c, const struct fleet *f, struct cle
 			_cleanup_free_ char *why = NULL;
 
 			if (strcmp(l[j]->name, f->items[i].name) != 0 || !pool ||
-			    strv_contains(pools, pool) || removed_anyway(&f->items[i], o))
+			    strv_contains(pools, pool) || removed_anyway(&f->items[i], o) ||
+			    being_removed(&f->items[i]))
 				continue;
 			if (asprintf(&why, "in pool '%s', which no configuration or profile names",
 			             pool) < 0 ||
