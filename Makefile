@@ -13,7 +13,8 @@ DESTDIR	?=
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
-PKGS	:= libcurl jansson libssl libcrypto libnftables libseccomp libmnl libevent libevent_openssl yaml-0.1
+PKGS	:= libcurl jansson libssl libcrypto libnftables libseccomp libmnl libevent libevent_openssl yaml-0.1 \
+	   ldns libunbound
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -25,7 +25,8 @@ static json_t *network_json(const char *mode)
 {
 	const char *blocks = strcmp(mode, "open") == 0 ? "nothing"
 	                     : strcmp(mode, "allowlist") == 0
-	                             ? "everything but the allowed destinations, DNS included"
+	                             ? "everything but the allowed destinations; names not "
+	                               "allowed do not resolve"
 	                             : "private networks, link-local and cloud metadata, other "
 	                               "containers, IPv6";
 

@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "cmd/monitor-dns.h"
 #include "cmd/monitor-egress.h"
 #include "cmd/output.h"
 #include "cmd/pick.h"
@@ -36,6 +38,7 @@
 const struct verb verb_monitor;
 
 struct monitor_args {
+	struct monitor_dns_args dns; /* first: the DNS hooks get the args as their userdata */
 	const char *name;
 	bool json;
 	unsigned watch;
@@ -51,6 +54,8 @@ struct monitor_args {
 	const char *tty;
 	struct monitor_opts mo;
 };
+
+_Static_assert(offsetof(struct monitor_args, dns) == 0, "monitor-dns.c reads it at the start");
 
 /* ---- alerts: the user's terminal, outside the agent's tmux pane ---------------------------- */
 
@@ -208,7 +213,9 @@ static int run_daemon(struct monitor_args *a)
 	/* Out of the session and of the workspace: the supervisor must not keep either busy. */
 	if (setsid() < 0 || chdir("/") < 0 || redirect_to_log(a->name) < 0)
 		_exit(EXIT_FAIL);
+	/* the DNS filter first: the proxy's child then has none of its sockets */
 	if (monitor_supervisor_claim(a->name, &lock, &err) < 0 ||
+	    monitor_dns_start(&a->dns, a->name, &a->mo, &err) < 0 ||
 	    (a->egress_fd >= 0 &&
 	     monitor_egress_start(a->name, a->egress_fd, a->egress_listen_fd, &a->mo, &err) < 0)) {
 		fprintf(stderr, "coi: %s\n", coi_error_message(&err));
@@ -364,6 +371,7 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		OPT_TIMER,
 		OPT_EGRESS,
 		OPT_EGRESS_LISTEN,
+		OPT_DNS,
 	};
 	static const struct option opts[] = {
 	        {"json", no_argument, NULL, 'j'},
@@ -400,6 +408,19 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	        /* the credential proxy (session/credproxy.h): fds the session hands over */
 	        {"egress-fd", required_argument, NULL, OPT_EGRESS},
 	        {"egress-listen-fd", required_argument, NULL, OPT_EGRESS_LISTEN},
+	        /* the session's DNS filter (cmd/monitor-dns.h) */
+	        {"dns-fds", required_argument, NULL, OPT_DNS},
+	        {"dns-client", required_argument, NULL, OPT_DNS},
+	        {"dns-mode", required_argument, NULL, OPT_DNS},
+	        {"dns-min-ttl", required_argument, NULL, OPT_DNS},
+	        {"dns-admit-private", no_argument, NULL, OPT_DNS},
+	        {"dns-admit-metadata", no_argument, NULL, OPT_DNS},
+	        {"dns-allow", required_argument, NULL, OPT_DNS},
+	        {"dns-port", required_argument, NULL, OPT_DNS},
+	        {"dns-host", required_argument, NULL, OPT_DNS},
+	        {"dns-network", required_argument, NULL, OPT_DNS},
+	        {"dns-upstream", required_argument, NULL, OPT_DNS},
+	        {"dns-count-all", no_argument, NULL, OPT_SETTING},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
@@ -485,6 +506,12 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 			*(c == OPT_EGRESS ? &a->egress_fd : &a->egress_listen_fd) = (int)fd;
 			break;
 		}
+		case OPT_DNS:
+			if (monitor_dns_args_set(&a->dns, opts[idx].name, optarg, &err) < 0)
+				return -cmd_usage_error(&verb_monitor, "%s",
+				                        coi_error_message(&err));
+			break;
+
 		case 'h':
 			cmd_help(&verb_monitor);
 			return 0;
@@ -507,38 +534,50 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	}
 	if (!a->nflog_set)
 		a->mo.nflog_group = coi_nflog_group(a->name);
-	if (a->timer_only && (!(a->mo.max_duration_s || a->egress_fd >= 0) || !a->daemon))
+	if (a->timer_only &&
+	    (!(a->mo.max_duration_s || a->egress_fd >= 0 || a->dns.on) || !a->daemon))
 		return -cmd_usage_error(&verb_monitor, "--timer-only needs --daemon and "
-		                                       "--max-duration or --egress-fd");
+		                                       "--max-duration, --egress-fd or --dns-fds");
 	if ((a->egress_fd >= 0) != (a->egress_listen_fd >= 0) || (a->egress_fd >= 0 && !a->daemon))
 		return -cmd_usage_error(
 		        &verb_monitor,
 		        "--egress-fd and --egress-listen-fd go together, with --daemon");
+	if (a->dns.on && !a->daemon)
+		return -cmd_usage_error(&verb_monitor, "--dns-fds goes with --daemon");
+	if (monitor_dns_args_check(&a->dns, &err) < 0)
+		return -cmd_usage_error(&verb_monitor, "%s", coi_error_message(&err));
 	return 1;
+}
+
+static int dispatch(struct monitor_args *a)
+{
+	if (a->stop) {
+		struct coi_error err = {0};
+		int r = monitor_supervisor_stop(a->name, &err);
+
+		if (r < 0)
+			return cmd_fail(&err);
+		printf("%s\n", r ? "stopped" : "not running");
+		return EXIT_OK;
+	}
+	if (a->daemon)
+		return run_daemon(a);
+	if (a->foreground)
+		return run_monitor(a);
+	return show_snapshot(a);
 }
 
 static int run(int argc, char **argv)
 {
 	struct monitor_args a = {
 	        .ready_fd = -EBADF, .egress_fd = -EBADF, .egress_listen_fd = -EBADF};
-	int r = parse_args(argc, argv, &a);
+	int r;
 
-	if (r <= 0)
-		return r < 0 ? -r : EXIT_OK;
-	if (a.stop) {
-		struct coi_error err = {0};
-
-		r = monitor_supervisor_stop(a.name, &err);
-		if (r < 0)
-			return cmd_fail(&err);
-		printf("%s\n", r ? "stopped" : "not running");
-		return EXIT_OK;
-	}
-	if (a.daemon)
-		return run_daemon(&a);
-	if (a.foreground)
-		return run_monitor(&a);
-	return show_snapshot(&a);
+	monitor_dns_args_init(&a.dns);
+	r = parse_args(argc, argv, &a);
+	r = r < 0 ? -r : r == 0 ? EXIT_OK : dispatch(&a);
+	monitor_dns_args_release(&a.dns);
+	return r;
 }
 
 const struct verb verb_monitor = {
@@ -572,9 +611,21 @@ const struct verb verb_monitor = {
                 "  --stop-timeout N  then stop it gracefully with N seconds of grace before\n"
                 "                    forcing it (default 0: force at once)\n"
                 "  --duration-warn-only  only record it (audit log, alert)\n"
-                "  --timer-only      no monitoring, only the above (monitoring is off)\n"
+                "  --timer-only      no monitoring, only the above, the DNS filter and the\n"
+                "                    credential proxy (monitoring is off)\n"
                 "  --egress-fd N --egress-listen-fd N  run the session's credential proxy with\n"
                 "                    the secrets and socket the session passes (coi does this)\n"
+                "\n"
+                "The session's DNS filter, run by the supervisor (coi shell and coi run set these;\n"
+                "docs/network.md):\n"
+                "  --dns-fds U,T     its UDP and TCP sockets (inherited descriptors)\n"
+                "  --dns-client IP   the container's address: the only one answered\n"
+                "  --dns-upstream A  a resolver it asks (ADDR or ADDR@PORT; repeated)\n"
+                "  --dns-mode M, --dns-allow ENTRY, --dns-port N, --dns-host IP=NAME[,NAME],\n"
+                "  --dns-network CIDR, --dns-admit-private, --dns-admit-metadata,\n"
+                "  --dns-min-ttl S   the policy\n"
+                "  --dns-count-all   every query counts towards --dns-threshold, not only the\n"
+                "                    refused ones\n"
                 "\n"
                 "SETTINGS, the [monitoring] keys a session passes on (docs/monitoring.md):\n"
                 "  --no-pause        do not freeze the container on HIGH findings\n"
@@ -591,8 +642,8 @@ const struct verb verb_monitor = {
                 "                            interval that are a WARNING (default 200; 0: off);\n"
                 "                            over both, with processes that copy themselves, a\n"
                 "                            fork bomb: HIGH\n"
-                "  --dns-threshold N         DNS queries a minute that are a HIGH finding, when\n"
-                "                            [monitoring.nft] logs them (default 100)\n"
+                "  --dns-threshold N         refused DNS queries a minute (with --dns-count-all,\n"
+                "                            any) that are a HIGH finding (default 100)\n"
                 "  --export-level L          the lowest level sent to on_finding and syslog\n"
                 "                            (info, warning, high, critical; default warning)\n"
                 "  --syslog                  send findings to syslog as JSON ($COI_SYSLOG_SOCKET,\n"

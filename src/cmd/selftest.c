@@ -173,6 +173,28 @@ static bool host_drops_non_ipv4(const char *name)
 	return strstr(buf_str(&out), "ether type arp accept") && strstr(buf_str(&out), "drop");
 }
 
+/* Allowlist: a name outside it does not resolve, at once (coi's DNS filter answers NXDOMAIN and
+ * asks no one), whichever server the container asks: a name that exists, so that an answer from
+ * anywhere else would show. */
+static void check_dns(struct selftest *t)
+{
+	const struct net_policy *p = t->sc.session->opts->net;
+	static const char name[] = "www.example.com";
+	char script[512];
+
+	for (size_t i = 0; p && i < p->n_allowlist; i++)
+		if (net_dest_match(&p->allowlist[i], name))
+			return (void)report(t, SKIP, "allowlist-dns", "www.example.com is allowed");
+	(void)snprintf(
+	        script, sizeof(script),
+	        "a=$(cut -d' ' -f1 /proc/uptime); getent ahostsv4 %s >/dev/null 2>&1; r=$?; "
+	        "b=$(cut -d' ' -f1 /proc/uptime); "
+	        "awk -v a=$a -v b=$b -v r=$r 'BEGIN{print (r!=0 && b-a<1.6)?\"none\":\"x\"}'",
+	        name);
+	report(t, said(t, false, script, "none") ? PASS : FAIL, "allowlist-dns",
+	       "a name outside the allowlist does not resolve (coi's DNS filter asks no one)");
+}
+
 /* Only destinations the policy must refuse are probed, and only ones whose packets stay on this
  * machine when refused: when the configuration lets them through, the line fails unprobed. */
 static void check_network(struct selftest *t)
@@ -202,10 +224,12 @@ static void check_network(struct selftest *t)
 	else
 		report(t, refused(t, addr) ? PASS : FAIL, "private-networks",
 		       "private addresses and other containers are refused at once");
-	if (c->network.mode == NET_MODE_ALLOWLIST)
+	if (c->network.mode == NET_MODE_ALLOWLIST) {
 		/* TEST-NET-1, never routed: in no allowlist, refused here before it leaves */
 		report(t, refused(t, "192.0.2.1") ? PASS : FAIL, "allowlist",
 		       "an address outside the allowlist is refused at once");
+		check_dns(t);
+	}
 	/* container root can turn IPv6 back on inside; what holds is the host's bridge chain,
 	 * which lets only ARP and the container's own IPv4 through */
 	report(t,

@@ -63,6 +63,9 @@ static const struct config_unsupported unsupported[] = {
         {"paths.storage_dir", "coi keeps its files under ~/.coi ($COI_HOME moves it)"},
         {"paths.logs_dir", "coi keeps its files under ~/.coi ($COI_HOME moves it)"},
         {"network.logging", "network events go to the monitor's audit log ([monitoring])"},
+        {"network.refresh_interval_minutes",
+         "coi resolves allowed names when the container asks for them: there is nothing to "
+         "refresh"},
 };
 
 struct layer {

@@ -237,12 +237,12 @@ struct coi_config {
 		bool block_private_networks;  /* true */
 		bool block_metadata_endpoint; /* true */
 		bool allow_local_network_access;
-		char **allowed_domains;       /* raw entries; see config_domain_parse() */
-		int refresh_interval_minutes; /* 30; 0 disables */
-		bool use_sudo;                /* true */
-		char **dns_servers;           /* IPv4 addresses */
-		char **allowed_networks;      /* IPv4 CIDRs opened despite the refusals */
-		uint16_t *allowed_ports;      /* NULL: no global port cap */
+		char **allowed_domains;  /* raw entries; see config_domain_parse() */
+		int dns_min_ttl;         /* 60: seconds an answer's addresses stay at least */
+		bool use_sudo;           /* true */
+		char **dns_servers;      /* IPv4 addresses */
+		char **allowed_networks; /* IPv4 CIDRs opened despite the refusals */
+		uint16_t *allowed_ports; /* NULL: no global port cap */
 		size_t n_allowed_ports;
 		struct config_host *hosts;
 		size_t n_hosts;

@@ -339,8 +339,8 @@ const char *key_list_what(const struct config_key *k)
 {
 	enum config_type t = k->type;
 
-	return t == CONFIG_DOMAINS     ? "a host, IPv4 address or CIDR with optional :port, "
-	                                 ":port,port or :low-high"
+	return t == CONFIG_DOMAINS     ? "a host (or *.name), IPv4 address or CIDR with optional "
+	                                 ":port, :port,port or :low-high"
 	       : t == CONFIG_CIDR_LIST ? "an IPv4 network like \"100.64.0.0/10\""
 	                               : "an IPv4 address";
 }
@@ -456,7 +456,9 @@ int config_domain_parse(const char *entry, struct config_domain *ret, struct coi
 		struct in_addr a;
 
 		d.is_ip = inet_pton(AF_INET, d.host, &a) == 1;
-		if (!d.is_ip && !hostname_valid(d.host))
+		/* "*.name": every name below name (the DNS filter matches it) */
+		if (!d.is_ip &&
+		    !hostname_valid(strncmp(d.host, "*.", 2) == 0 ? d.host + 2 : d.host))
 			r = -EINVAL;
 	}
 	if (r == 0 && colon)
@@ -467,8 +469,9 @@ int config_domain_parse(const char *entry, struct config_domain *ret, struct coi
 			return coi_error_oom(err);
 		return coi_error_set(
 		        err, r,
-		        "invalid allowlist entry '%s': expected a host name, IPv4 address "
-		        "or CIDR with optional :port, :port,port or :low-high",
+		        "invalid allowlist entry '%s': expected a host name (or *.name for the "
+		        "names below it), IPv4 address or CIDR with optional :port, :port,port "
+		        "or :low-high",
 		        entry);
 	}
 	*ret = d;

@@ -13,6 +13,7 @@
 
 #include "incus/incus.h"
 #include "monitor/audit.h"
+#include "monitor/dnsrec.h"
 #include "monitor/loop.h"
 #include "monitor/opts.h"
 #include "monitor/proxyrec.h"
@@ -230,15 +231,19 @@ int monitor_deadline_run(const struct monitor_opts *o, struct coi_error *err)
 	struct proxyrec *proxy = NULL;
 	const struct proxyrec_opts po = {o->egress_fd, o->egress_pidfd, o->egress_read, o->alert,
 	                                 o->userdata};
+	struct dnsrec *dr = NULL;
+	struct dnsrec_opts dro = monitor_dnsrec_opts(o, NULL, NULL);
 	struct loop *l = NULL;
+	/* with the credential proxy or the DNS filter, the loop goes on after a deadline that only
+	 * warned */
+	bool more = o->egress_fd >= 0 || o->dns_fd >= 0 || o->dns_pidfd >= 0;
 	int r, init = -EBADF;
 
 	r = audit_open(o->container, o->audit_retention_days, &audit, err);
 	if (r >= 0)
 		r = loop_new(&l) < 0 ? coi_error_oom(err) : 0;
-	/* with the credential proxy, the loop goes on after a deadline that only warned */
 	if (r >= 0 && o->max_duration_s)
-		r = deadline_new(o, audit, l, o->egress_fd < 0, &d, err);
+		r = deadline_new(o, audit, l, !more, &d, err);
 	if (r >= 0)
 		r = d ? (init = d->pidfd, 0) : init_pidfd(o, &init, err);
 	if (r >= 0)
@@ -246,18 +251,21 @@ int monitor_deadline_run(const struct monitor_opts *o, struct coi_error *err)
 	if (r >= 0)
 		r = proxyrec_new(&po, audit, NULL, NULL, l, &proxy);
 	if (r >= 0)
+		r = dnsrec_new(&dro, audit, l, &dr);
+	if (r >= 0)
 		r = loop_add_exit_signals(l);
 	if (r < 0 && err && !err->code)
-		coi_error_errno(err, r, "cannot set up the max_duration timer");
+		coi_error_errno(err, r, "cannot set up the supervisor's loop");
 	if (r >= 0) {
 		if (o->ready)
 			o->ready(o->userdata);
 		r = loop_run(l);
 		if (r < 0 && r != -EINTR)
-			coi_error_errno(err, r, "the max_duration timer failed");
+			coi_error_errno(err, r, "the supervisor's loop failed");
 	}
 	loop_free(l);
 	proxyrec_free(proxy);
+	dnsrec_free(dr);
 	deadline_free(d);
 	return r;
 }

@@ -25,6 +25,8 @@
 #define CPU_PIDS       2048
 #define DNS_WINDOW     60 /* seconds; one counter each */
 
+struct dnsrec;
+
 struct monitor {
 	const struct monitor_opts *o;
 	struct rules_config rules; /* o's, with the container's own and its gateway's address */
@@ -74,7 +76,8 @@ struct monitor {
 	uint64_t bytes_told[64]; /* connections already reported for their bytes */
 	unsigned bytes_pos;
 	unsigned lost;
-	/* DNS queries per second over the last minute ([monitoring.nft]) */
+	struct dnsrec *dnsrec; /* the DNS filter's records */
+	/* DNS queries per second over the last minute (DNS filter, [monitoring.nft]) */
 	unsigned dns_count[DNS_WINDOW];
 	uint64_t dns_second[DNS_WINDOW];
 	int result;
@@ -96,6 +99,8 @@ void monitor_check_conn(struct monitor *m, const struct conn_obs *c, const char 
 void monitor_on_conn(const struct conn_obs *c, void *u);
 int monitor_on_nflog(struct loop *l, int fd, uint32_t events, void *u);
 int monitor_on_sock_destroy(struct loop *l, int fd, uint32_t events, void *u);
+/* The session's DNS filter: its records (and a refused name counts, as a logged query does). */
+int monitor_watch_dns_filter(struct monitor *m);
 void monitor_sample_io(struct monitor *m);
 void monitor_sample_disk(struct monitor *m);
 /* Each process's CPU over its life; one that keeps a core busy past a minute is asked for its

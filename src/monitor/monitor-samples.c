@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "monitor/audit.h"
+#include "monitor/dnsrec.h"
 #include "monitor/monitor-internal.h"
 #include "monitor/sources.h"
 #include "util/clock.h"
@@ -105,6 +106,21 @@ static void count_dns(struct monitor *m, const char *name)
 		memset(m->dns_count, 0, sizeof(m->dns_count));
 		respond_dns(m, &hits[0], name, "logged by nftables (nflog)");
 	}
+}
+
+static void dns_counted(void *u, const char *name)
+{
+	struct monitor *m = u;
+
+	if (m->result != 1)
+		count_dns(m, name);
+}
+
+int monitor_watch_dns_filter(struct monitor *m)
+{
+	struct dnsrec_opts o = monitor_dnsrec_opts(m->o, dns_counted, m);
+
+	return dnsrec_new(&o, m->audit, m->loop, &m->dnsrec);
 }
 
 /* The connection that has sent the most, for the evidence of a burst. */

@@ -19,6 +19,7 @@
 
 #include "incus/incus.h"
 #include "monitor/audit.h"
+#include "monitor/dnsrec.h"
 #include "monitor/export.h"
 #include "monitor/loop.h"
 #include "monitor/monitor-internal.h"
@@ -44,8 +45,25 @@ void monitor_opts_default(struct monitor_opts *o)
 	        .scan_ms = 500,
 	        .egress_fd = -1,
 	        .egress_pidfd = -1,
+	        .dns_fd = -1,
+	        .dns_pidfd = -1,
 	};
 	rules_config_default(&o->rules);
+}
+
+struct dnsrec_opts monitor_dnsrec_opts(const struct monitor_opts *o,
+                                       void (*count)(void *u, const char *name), void *u)
+{
+	return (struct dnsrec_opts){.container = o->container,
+	                            .fd = o->dns_fd,
+	                            .pidfd = o->dns_pidfd,
+	                            .read = o->dns_read,
+	                            .ended = o->dns_ended,
+	                            .alert = o->alert,
+	                            .userdata = o->userdata,
+	                            .count_all = o->dns_count_all,
+	                            .count = count,
+	                            .count_userdata = u};
 }
 
 /* ---- the pid set --------------------------------------------------------------------------- */
@@ -650,6 +668,9 @@ static int add_sources(struct monitor *m, struct coi_error *err)
 	if (r < 0)
 		log_debug("monitor: nflog group %u: %s, ignoring", o->nflog_group, strerror(-r));
 	add_filewatch(m);
+	r = monitor_watch_dns_filter(m);
+	if (r < 0)
+		return coi_error_errno(err, r, "cannot watch the DNS filter");
 	if (sockdiag_open(m->init_pid, &m->diag_fd, &fd) < 0)
 		log_debug("monitor: sock_diag unavailable, ignoring");
 	else if (fd >= 0 && loop_add_fd(m->loop, fd, true, monitor_on_sock_destroy, m) < 0)
@@ -776,6 +797,7 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 	free(m.pids);
 	free(m.scan);
 	progid_free(m.progid);
+	dnsrec_free(m.dnsrec);
 	filewatch_free(m.fw);
 	return r;
 }

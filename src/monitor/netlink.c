@@ -313,7 +313,9 @@ static bool nflog_packet_read(const struct nlattr *const *tb, struct nflog_packe
 	payload = mnl_attr_get_payload(tb[NFULA_PAYLOAD]);
 	len = mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]);
 	hl = parse_ip(payload, len, &pkt->conn);
-	if (hl && pkt->conn.proto == IPPROTO_UDP && pkt->conn.dport == 53 && len >= hl + 8 &&
+	/* a counted query went through dstnat to the DNS filter's port: DNS by its prefix */
+	if (hl && pkt->conn.proto == IPPROTO_UDP &&
+	    (pkt->conn.dport == 53 || pkt->kind == NFLOG_DNSX) && len >= hl + 8 &&
 	    nflog_dns_question(payload + hl + 8, len - hl - 8, pkt->qname, sizeof(pkt->qname),
 	                       &pkt->qtype) < 0)
 		pkt->qname[0] = 0;

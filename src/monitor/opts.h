@@ -9,10 +9,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "monitor/dnsrec.h"
 #include "monitor/rules.h"
 
 struct coi_error;
 struct incus_client;
+struct monitor_dns;
 struct threat;
 
 #define MONITOR_DEDUP_SECONDS 30
@@ -68,6 +70,14 @@ struct monitor_opts {
 	 * egress_pidfd is readable once it ended. -1: none. */
 	int egress_fd, egress_pidfd;
 	int (*egress_read)(int fd, struct threat *t, char *key, size_t key_size, void *userdata);
+	/* The session's DNS filter, a child of the supervisor: dns_fd is readable when it has
+	 * records, which dns_read hands over (1 with one, 0 when none is left, < 0 when the filter
+	 * is gone); dns_pidfd is readable once the filter ended, and dns_ended says how: the user
+	 * is told (a warning and an alert: the container resolves no new names). -1: none. */
+	int dns_fd, dns_pidfd;
+	int (*dns_read)(int fd, struct monitor_dns *ret, void *userdata);
+	void (*dns_ended)(char *text, size_t size, void *userdata);
+	bool dns_count_all; /* every query counts towards dns-rate ([monitoring.nft]) */
 
 	/* limits.runtime.max_duration of a session that may outlive its coi process (deadline.h):
 	 * seconds from the start of the supervisor, 0: none. handed_over says whether the session
@@ -81,3 +91,7 @@ struct monitor_opts {
 	void *userdata;
 };
 void monitor_opts_default(struct monitor_opts *o);
+
+/* The DNS filter's part of o, for dnsrec_new() (count: the dns-rate counter, or NULL). */
+struct dnsrec_opts monitor_dnsrec_opts(const struct monitor_opts *o,
+                                       void (*count)(void *u, const char *name), void *u);

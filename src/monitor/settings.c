@@ -66,6 +66,10 @@ int monitor_opts_set(struct monitor_opts *o, const char *opt, const char *value,
 		o->forensics_on_kill = true;
 		return 0;
 	}
+	if (strcmp(opt, "dns-count-all") == 0) {
+		o->dns_count_all = true;
+		return 0;
+	}
 	if (strcmp(opt, "one-liners") == 0)
 		return set_oneliners(o, value, err);
 	if (strcmp(opt, "export-level") == 0) {
@@ -276,7 +280,10 @@ int monitor_config_argv(const struct coi_config *cfg, char ***ret, struct coi_er
 	    push_opt(&argv, "--audit-retention-days", "%d", m->audit_log_retention_days) < 0 ||
 	    push_opt(&argv, "--max-processes", "%d", m->process_count_threshold) < 0 ||
 	    push_opt(&argv, "--spawn-threshold", "%d", m->process_spawn_rate_threshold) < 0 ||
+	    /* the DNS filter counts refused queries; [monitoring.nft]'s DNS records, every one */
 	    push_opt(&argv, "--dns-threshold", "%d", m->nft.dns_query_threshold) < 0 ||
+	    (m->nft.enabled && m->nft.log_dns_queries &&
+	     push_opt(&argv, "--dns-count-all", NULL) < 0) ||
 	    push_opt(&argv, "--export-level", "%s", threat_level_to_string(m->export_level)) < 0 ||
 	    (m->syslog && push_opt(&argv, "--syslog", NULL) < 0) ||
 	    (m->metrics_dir && push_opt(&argv, "--metrics-dir", "%s", m->metrics_dir) < 0) ||

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* describe.c: the policy as the container and the user see it: the /etc/hosts lines coi writes
- * into the container, a short text for the sandbox context file, and JSON for `coi list --json`
- * and SANDBOX_CONTEXT.json. The hosts lines use the same address filter as the firewall rules,
- * so a name never resolves to an address the firewall refuses. */
+ * into the container ([[network.hosts]]), a short text for the sandbox context file, and JSON
+ * for `coi list --json` and SANDBOX_CONTEXT.json; and reading a hosts file (the DNS filter
+ * answers an allowed name the host's /etc/hosts has from it). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "netpolicy/netpolicy.h"
 #include "util/buf.h"
@@ -18,20 +19,43 @@ static const char *ip4(struct in_addr a, char buf[static INET_ADDRSTRLEN])
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-int net_hosts_render(const struct net_policy *p, const struct net_resolution *r, struct buf *out)
+int net_hosts_lookup(const char *text, const char *name, struct net_addrs *ret)
+{
+	struct net_addrs s = {0};
+
+	for (const char *line = text, *end; line && *line; line = end ? end + 1 : NULL) {
+		size_t len;
+		char copy[1024], *save = NULL, *tok;
+		struct in_addr a;
+
+		end = strchr(line, '\n');
+		len = end ? (size_t)(end - line) : strlen(line);
+		if (len >= sizeof(copy))
+			continue; /* longer than any line coi would use */
+		memcpy(copy, line, len);
+		copy[len] = '\0';
+		copy[strcspn(copy, "#")] = '\0';
+		tok = strtok_r(copy, " \t\r", &save);
+		if (!tok || inet_pton(AF_INET, tok, &a) != 1)
+			continue;
+		while ((tok = strtok_r(NULL, " \t\r", &save)))
+			if (strcasecmp(tok, name) == 0) {
+				if (s.n < NET_ADDRS_MAX)
+					s.a[s.n++] = a;
+				break;
+			}
+	}
+	if (s.n == 0)
+		return -ENOENT;
+	*ret = s;
+	return 0;
+}
+
+int net_hosts_render(const struct net_policy *p, struct buf *out)
 {
 	char a[INET_ADDRSTRLEN];
 	int ret = buf_puts(out, NET_HOSTS_BEGIN "\n");
 
-	for (size_t i = 0; p->mode == NET_MODE_ALLOWLIST && i < p->n_allowlist && ret >= 0; i++) {
-		const struct net_dest *d = &p->allowlist[i];
-
-		if (d->kind != NET_DEST_NAME || !r || i >= r->n)
-			continue;
-		for (size_t k = 0; k < r->sets[i].n && ret >= 0; k++)
-			if (net_policy_name_addr_ok(p, r->sets[i].a[k]))
-				ret = buf_printf(out, "%s\t%s\n", ip4(r->sets[i].a[k], a), d->name);
-	}
 	for (size_t i = 0; i < p->n_hosts && ret >= 0; i++) {
 		_cleanup_free_ char *names = strv_join(p->hosts[i].hostnames, " ");
 
@@ -158,8 +182,7 @@ static int describe_restricted(const struct net_policy *p, struct buf *out)
 	return r;
 }
 
-int net_policy_describe(const struct net_policy *p, const struct net_resolution *res,
-                        struct buf *out)
+int net_policy_describe(const struct net_policy *p, struct buf *out)
 {
 	int r;
 
@@ -171,8 +194,11 @@ int net_policy_describe(const struct net_policy *p, const struct net_resolution 
 		r = buf_puts(out, "Network: allowlist. Only these destinations are reachable: ");
 		r = r < 0 ? r : describe_dests(p, out);
 		r = r < 0 ? r
-		          : buf_puts(out, ". DNS is blocked; the allowed names resolve through "
-		                          "/etc/hosts. Everything else is refused.");
+		          : buf_puts(out,
+		                     ". A name resolves only when an entry allows it (*.name: "
+		                     "every name below name), and its addresses are reachable "
+		                     "once resolved; other names do not resolve. Everything else "
+		                     "is refused.");
 		break;
 	case NET_MODE_OPEN:
 		return buf_puts(out,
@@ -199,20 +225,7 @@ static json_t *ports_json(const struct net_ports *ports)
 	return net_ports_format(ports, &b) < 0 ? NULL : json_string(buf_str(&b));
 }
 
-static json_t *addrs_json(const struct in_addr *a, size_t n)
-{
-	json_t *arr = json_array();
-	char s[INET_ADDRSTRLEN];
-
-	for (size_t i = 0; arr && i < n; i++)
-		if (json_array_append_new(arr, json_string(ip4(a[i], s))) < 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	return arr;
-}
-
-static json_t *allowed_json(const struct net_policy *p, const struct net_resolution *res)
+static json_t *allowed_json(const struct net_policy *p)
 {
 	json_t *arr = json_array();
 
@@ -225,9 +238,6 @@ static json_t *allowed_json(const struct net_policy *p, const struct net_resolut
 			goto fail;
 		o = json_pack("{s:s, s:o*}", "destination", buf_str(&b), "ports",
 		              ports_json(&d->ports));
-		if (o && d->kind == NET_DEST_NAME && res && i < res->n)
-			json_object_set_new(o, "addresses",
-			                    addrs_json(res->sets[i].a, res->sets[i].n));
 		if (!o || json_array_append_new(arr, o) < 0)
 			goto fail;
 	}
@@ -287,12 +297,12 @@ static json_t *blocked_json(const struct net_policy *p)
 		json_array_append_new(arr, json_string("the host's own addresses"));
 	}
 	if (p->mode == NET_MODE_ALLOWLIST)
-		json_array_append_new(arr, json_string("dns"));
+		json_array_append_new(arr, json_string("names not allowed"));
 	json_array_append_new(arr, json_string("ipv6"));
 	return arr;
 }
 
-json_t *net_policy_to_json(const struct net_policy *p, const struct net_resolution *res)
+json_t *net_policy_to_json(const struct net_policy *p)
 {
 	json_t *ports = json_array(), *dns = json_array();
 
@@ -303,9 +313,8 @@ json_t *net_policy_to_json(const struct net_policy *p, const struct net_resoluti
 
 		json_array_append_new(dns, json_string(ip4(p->dns_servers[i], s)));
 	}
-	return json_pack("{s:s?, s:o*, s:o*, s:o*, s:o*, s:o*, s:b, s:i}", "mode",
+	return json_pack("{s:s?, s:o*, s:o*, s:o*, s:o*, s:o*, s:b}", "mode",
 	                 net_mode_to_string(p->mode), "blocked", blocked_json(p), "allowed",
-	                 allowed_json(p, res), "allowed_ports", ports, "dns_servers", dns, "hosts",
-	                 hosts_json(p), "ipv6_allowed", p->mode == NET_MODE_OPEN, "refresh_seconds",
-	                 (json_int_t)net_refresh_seconds(p, res));
+	                 allowed_json(p), "allowed_ports", ports, "dns_servers", dns, "hosts",
+	                 hosts_json(p), "ipv6_allowed", p->mode == NET_MODE_OPEN);
 }

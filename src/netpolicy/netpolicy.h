@@ -2,10 +2,11 @@
 /* netpolicy.h: a container's network egress policy and how it becomes host nftables rules.
  *
  * The model (struct net_policy) is what the session fills from the config; the allowlist entries
- * are parsed and validated here. Names in the allowlist are resolved on the host (struct
- * net_resolver, injectable for tests) into a struct net_resolution. A pure generator turns
- * (target, policy, resolution, observed state) into one nftables batch; the applier runs it
- * atomically through libnftables (with CAP_NET_ADMIN) or `sudo -n nft -f -`.
+ * are parsed and validated here. Names in the allowlist are never resolved here: the session's
+ * DNS filter (egress/) resolves them when the container asks, and puts their addresses into the
+ * container's sets (net_nft_set_elems). A pure generator turns (target, policy, observed state)
+ * into one nftables batch; the applier runs it atomically through libnftables (with
+ * CAP_NET_ADMIN) or `sudo -n nft -f -`.
  *
  * Objects coi owns, in table T ("coi" unless a test picks another):
  *   ip T      chains forward (hook forward, priority 10) and input (hook input, priority 10),
@@ -18,6 +19,9 @@
  *   ip T      with a credential proxy (target proxy_port): chain dstnat (hook prerouting,
  *             priority dstnat) holding `ip saddr <IPv4> ip daddr <gateway> tcp dport 443 dnat
  *             to <gateway>:<proxy_port>`; ct-<name> then accepts <gateway>:<proxy_port> first.
+ *   ip T      with a DNS filter (target dns_port): chain dstnat (hook prerouting, priority
+ *             dstnat) holding `ip saddr <IPv4> ... th dport 53 dnat to <gateway>:<dns_port>`, and
+ *             in allowlist mode the sets d<k>-<name> (ipv4_addr, flags timeout) the filter fills.
  * Every rule carries the comment "coi:<name>", so stale rules are found by name.
  *
  * Why two families: with br_netfilter, the ip family's forward and input hooks see the *bridge*
@@ -36,11 +40,15 @@
  *     or refuse (block_private_networks); refuse 169.254/16 (block_metadata_endpoint); refuse
  *     the special-purpose ranges (net_special_ranges); allowed_ports: accept those tcp/udp
  *     ports and ICMP echo, refuse the rest; else accept.
+ * With a DNS filter, ct-<name> starts with the accept of its port on the gateway (so its traffic
+ * is neither logged as a connection nor refused: DNS to any server arrives there, redirected).
  *   allowlist: established/related accept; refuse :53 (DNS, to anyone); bridge address, DHCP,
  *     other containers, [[network.hosts]], allowed_networks, the host's own addresses, RFC1918
  *     accept and the metadata refusal as in restricted (no dns_servers, no RFC1918 refusal: the
  *     final one covers it); accept each entry's addresses (tcp/udp, its ports, else
- *     allowed_ports); ICMP echo to them, 10/s; refuse everything else.
+ *     allowed_ports: an IP or CIDR entry's as written, a name entry's those of its set, filled
+ *     by the DNS filter as names are resolved, so without a filter a name reaches nothing);
+ *     ICMP echo to them, 10/s; refuse everything else.
  *   open: accept (and no bridge chain: IPv6 passes).
  * With watch.count ([monitoring] enabled), ct-<name> starts with two rules that count and decide
  * nothing: the bytes the container sends (`limit rate over <egress_kbytes_s> kbytes/second burst
@@ -54,7 +62,7 @@
  * refuses as well.
  *
  * Lifecycle: net_nft_boot before the container starts (the NIC's host_name fixes the veth name
- * in advance), net_nft_apply once the IPv4 is known and again on each allowlist refresh,
+ * in advance), net_nft_apply once the IPv4 is known (the DNS filter's port with it),
  * net_nft_remove on every exit path, net_nft_purge for `coi clean --orphans`. */
 #pragma once
 
@@ -75,10 +83,9 @@ struct coi_error;
 #define NET_IFNAME_MAX    15  /* IFNAMSIZ - 1 */
 #define NET_TABLE_MAX     32
 #define NET_PORTS_MAX     64  /* port items in one entry or in allowed_ports */
-#define NET_ADDRS_MAX     64  /* addresses kept per resolved name */
+#define NET_ADDRS_MAX     64  /* addresses kept per name */
 #define NET_ALLOWLIST_MAX 512 /* allowlist entries */
 #define NET_LIST_MAX      64  /* dns_servers, hosts, hostnames per host */
-#define NET_REFRESH_FLOOR 60  /* seconds: never re-resolve more often */
 
 struct net_port_range {
 	uint16_t lo, hi; /* lo == hi for a single port */
@@ -92,12 +99,14 @@ struct net_ports {
 
 enum net_dest_kind { NET_DEST_NAME, NET_DEST_CIDR };
 
-/* One allowlist entry: "host", "host:443", "host:80,443", "1.2.3.4:8000-8100", "10.0.0.0/8". */
+/* One allowlist entry: "host", "*.host", "host:443", "host:80,443", "1.2.3.4:8000-8100",
+ * "10.0.0.0/8". */
 struct net_dest {
 	enum net_dest_kind kind;
 	char name[NET_NAME_MAX + 1]; /* NET_DEST_NAME: lower case, no trailing dot */
-	struct in_addr addr;         /* NET_DEST_CIDR: network address (host bits cleared) */
-	unsigned prefix;             /* NET_DEST_CIDR: 0..32; a plain address is /32 */
+	bool wildcard;       /* NET_DEST_NAME "*.name": every name below name (not name itself) */
+	struct in_addr addr; /* NET_DEST_CIDR: network address (host bits cleared) */
+	unsigned prefix;     /* NET_DEST_CIDR: 0..32; a plain address is /32 */
 	struct net_ports ports;
 };
 
@@ -144,12 +153,12 @@ struct net_watch {
 
 struct net_policy {
 	enum net_mode mode;
-	bool block_private_networks;       /* default true: reject RFC1918 (restricted) */
-	bool block_metadata_endpoint;      /* default true: reject 169.254.0.0/16 */
-	bool allow_local_network_access;   /* default false: accept RFC1918 and the bridge subnet */
-	unsigned refresh_interval_minutes; /* default 30; 0 disables allowlist refresh */
-	struct net_ports allowed_ports;    /* global egress port cap; n == 0: none */
-	struct in_addr *dns_servers;       /* restricted: port 53 only to these (and the bridge) */
+	bool block_private_networks;     /* default true: reject RFC1918 (restricted) */
+	bool block_metadata_endpoint;    /* default true: reject 169.254.0.0/16 */
+	bool allow_local_network_access; /* default false: accept RFC1918 and the bridge subnet */
+	unsigned dns_min_ttl; /* seconds an allowed name's addresses stay at least (default 60) */
+	struct net_ports allowed_ports; /* global egress port cap; n == 0: none */
+	struct in_addr *dns_servers;    /* restricted: port 53 only to these (and the bridge) */
 	size_t n_dns_servers;
 	struct net_dest *allowlist; /* allowlist mode: the only reachable destinations */
 	size_t n_allowlist;
@@ -163,13 +172,16 @@ struct net_policy {
 	struct net_watch watch;
 };
 
-/* Defaults as the original's: restricted, block private and metadata, refresh 30 min. */
+/* Defaults as the original's: restricted, block private and metadata. */
 void net_policy_init(struct net_policy *p);
 void net_policy_release(struct net_policy *p);
 
-/* Parse one allowlist entry. Wildcards, URLs, IPv6 and malformed ports are refused with a reason.
- */
+/* Parse one allowlist entry. A wildcard is a whole first label ("*.example.com"); other
+ * wildcards, URLs, IPv6 and malformed ports are refused with a reason. */
 int net_dest_parse(const char *s, struct net_dest *ret, struct coi_error *err);
+/* Whether name entry d allows qname (lower case, no trailing dot): the name itself, or for a
+ * wildcard any name below it. */
+bool net_dest_match(const struct net_dest *d, const char *qname);
 /* "name:80,443" / "10.0.0.0/8" / "1.2.3.4:8000-8100" (a /32 is written as the bare address). */
 int net_dest_format(const struct net_dest *d, struct buf *out);
 /* Parse "443" / "80,443" / "8000-8100" into ret. */
@@ -194,6 +206,9 @@ bool net_cidr_contains(const struct net_cidr *nets, size_t n, struct in_addr a);
 int net_policy_add_allowed_port(struct net_policy *p, long port, struct coi_error *err);
 int net_policy_add_host(struct net_policy *p, const char *ipv4, char *const *hostnames,
                         const long *ports, size_t n_ports, struct coi_error *err);
+/* "IP=NAME[,NAME...]": a [[network.hosts]] entry without ports, as the DNS filter's options
+ * carry it. */
+int net_policy_add_host_text(struct net_policy *p, const char *text, struct coi_error *err);
 
 /* Whether an address a name resolved to may be installed: never 0/8, 127/8, multicast or
  * reserved; an address of allowed_networks always; not another special-purpose range; not
@@ -202,77 +217,38 @@ int net_policy_add_host(struct net_policy *p, const char *ipv4, char *const *hos
  * explicitly). */
 bool net_policy_name_addr_ok(const struct net_policy *p, struct in_addr a);
 
-/* ---- resolution ---- */
+/* The DNS filter's nft sets (allowlist mode): the addresses a name entry's names resolve to go
+ * into set "d<k>-<container>" of the ip table, k = set_of[entry]; name entries with the same
+ * ports (their own, else allowed_ports) share a set. set_of has n_allowlist slots; CIDR entries
+ * get NET_SET_NONE. Returns the number of sets. */
+#define NET_SET_NONE UINT32_MAX
+size_t net_policy_dns_sets(const struct net_policy *p, uint32_t *set_of);
+
+/* ---- addresses ---- */
 
 struct net_addrs {
 	size_t n;
-	bool cached; /* resolving failed; these are the previous answers */
 	struct in_addr a[NET_ADDRS_MAX];
 };
 
-struct net_resolution {
-	size_t n;               /* == policy n_allowlist */
-	struct net_addrs *sets; /* sets[i] for allowlist[i]; empty for CIDR entries */
-	uint32_t min_ttl;       /* seconds; 0 when unknown (getaddrinfo gives none) */
-	size_t n_failed;        /* names that have no address at all */
-};
-
-void net_resolution_release(struct net_resolution *r);
-bool net_resolution_equal(const struct net_resolution *a, const struct net_resolution *b);
-
-/* Resolve one name to IPv4 addresses (sorted, unique, at most NET_ADDRS_MAX). *ret_ttl is the
- * smallest TTL in seconds, or 0 when the resolver does not know it. */
-typedef int (*net_resolve_fn)(void *userdata, const char *name, struct net_addrs *ret,
-                              uint32_t *ret_ttl, struct coi_error *err);
-
-struct net_resolver {
-	net_resolve_fn resolve;
-	void *userdata;
-};
-
-/* getaddrinfo(AF_INET): /etc/hosts and DNS as the host sees them; no TTL. */
-extern const struct net_resolver net_resolver_system;
-/* /etc/hosts first (as nsswitch "files dns"), then the host's DNS servers asked directly
- * (res_nsearch) for A records, so TTLs are known; falls back to net_resolver_system when that
- * fails. The one to use. */
-extern const struct net_resolver net_resolver_dns;
 /* The IPv4 addresses hosts-file text gives name (canonical name or alias, any case; comments and
  * IPv6 lines skipped), in file order. 0, or -ENOENT when it has none. */
 int net_hosts_lookup(const char *text, const char *name, struct net_addrs *ret);
-
-/* Read a DNS response to an A query: the A records of the question's name and of the CNAME
- * chain it starts (other owners are ignored), and their smallest TTL. -ENOENT when the answer
- * has none (or an error rcode), -EBADMSG when malformed. */
-int net_dns_parse_answer(const uint8_t *msg, size_t len, struct net_addrs *ret, uint32_t *ret_ttl);
-
-/* Resolve every name of the allowlist. A name that fails keeps its addresses from prev (marked
- * cached) when prev has them; otherwise it stays empty and counts in n_failed. Returns n_failed
- * (>= 0), or a negative errno for out of memory only. */
-int net_resolve(const struct net_policy *p, const struct net_resolver *r,
-                const struct net_resolution *prev, struct net_resolution *ret,
-                struct coi_error *err);
-
-/* Seconds until the allowlist should be resolved again: the smallest TTL when known, floored at
- * NET_REFRESH_FLOOR and capped at refresh_interval_minutes; 0 = never (disabled, or not
- * allowlist mode). */
-unsigned net_refresh_seconds(const struct net_policy *p, const struct net_resolution *r);
 
 /* ---- /etc/hosts and descriptions ---- */
 
 #define NET_HOSTS_BEGIN "# coi:begin network"
 #define NET_HOSTS_END   "# coi:end network"
 
-/* The block of /etc/hosts lines coi writes: allowlist names (allowlist mode; exactly the
- * addresses installed in the firewall) and [[network.hosts]] (every mode), between markers. */
-int net_hosts_render(const struct net_policy *p, const struct net_resolution *r, struct buf *out);
+/* The block of /etc/hosts lines coi writes: [[network.hosts]] (every mode), between markers. */
+int net_hosts_render(const struct net_policy *p, struct buf *out);
 /* existing /etc/hosts text with its coi block replaced by block (or block appended). */
 int net_hosts_merge(const char *existing, const char *block, struct buf *out);
 
 /* A short human text for the sandbox context file. */
-int net_policy_describe(const struct net_policy *p, const struct net_resolution *r,
-                        struct buf *out);
+int net_policy_describe(const struct net_policy *p, struct buf *out);
 /* The same as JSON (for `coi list --json` and SANDBOX_CONTEXT.json); NULL on OOM. */
-json_t *net_policy_to_json(const struct net_policy *p, const struct net_resolution *r);
+json_t *net_policy_to_json(const struct net_policy *p);
 
 /* ---- nftables: target, observed state, batch generation ---- */
 
@@ -285,6 +261,9 @@ struct net_target {
 	unsigned prefix;        /* the bridge subnet's prefix length */
 	int log_group;          /* NFLOG group for denials; -1: no logging */
 	uint16_t proxy_port;    /* the credential proxy's port on the gateway; 0: none */
+	uint16_t dns_port;      /* the session's DNS filter listens on gateway:dns_port, and the
+	                           container's DNS (any server, udp and tcp 53) is redirected to it;
+	                           0: none */
 };
 
 enum net_family { NET_FAMILY_IP, NET_FAMILY_BRIDGE };
@@ -298,10 +277,11 @@ struct net_state_rule {
 	char key[INET_ADDRSTRLEN + NET_IFNAME_MAX]; /* the ip saddr or iifname it matches; "" */
 };
 
-/* A per-container chain coi found (ct-<name>, br-<name>). */
+/* A per-container chain (ct-<name>, br-<name>) or set (d<k>-<name>, ip only) coi found. */
 struct net_state_chain {
 	enum net_family family;
-	char name[NET_CONTAINER_MAX + 4];
+	bool set;
+	char name[NET_CONTAINER_MAX + 16];
 	char owner[NET_CONTAINER_MAX + 1];
 };
 
@@ -325,19 +305,32 @@ char **net_state_owners(const struct net_state *st);
  * boot:   drop everything from the veth but ARP and DHCP to the bridge; removes whatever the
  *         container (or another owner of the same veth) left before. Needs container and veth.
  * apply:  the real rules for the mode; replaces the boot block, the container's previous rules
- *         (refresh) and any other container's rules keyed on the same IPv4 or veth, in one
+ *         (a second apply) and any other container's rules keyed on the same IPv4 or veth, in one
  *         transaction. Needs container, veth, ipv4, gateway and prefix.
  * remove: everything of one container.
  * purge:  everything of every container not in live (a strv). */
 int net_nft_boot(const struct net_target *t, const struct net_state *st, struct buf *out,
                  struct coi_error *err);
 int net_nft_apply(const struct net_target *t, const struct net_policy *p,
-                  const struct net_resolution *r, const struct net_state *st, struct buf *out,
-                  struct coi_error *err);
+                  const struct net_state *st, struct buf *out, struct coi_error *err);
 int net_nft_remove(const char *table, const char *container, const struct net_state *st,
                    struct buf *out, struct coi_error *err);
 int net_nft_purge(const char *table, char *const *live, const struct net_state *st, struct buf *out,
                   struct coi_error *err);
+
+/* One entry of a DNS filter's set (d<set>-<container>): an address a name resolved to, for
+ * timeout seconds. renew: it is in the set already; it is deleted and added again in the same
+ * transaction, as a kernel before 6.10 keeps the old timeout when an element is added again. */
+struct net_set_elem {
+	uint32_t set;
+	struct in_addr addr;
+	uint32_t timeout;
+	bool renew;
+};
+/* "add element ip T d<k>-<container> { A timeout Ns }" lines (each renew after a "delete
+ * element"), appended to out; with adds_only, no deletes. */
+int net_nft_set_elems(const char *table, const char *container, const struct net_set_elem *e,
+                      size_t n, bool adds_only, struct buf *out, struct coi_error *err);
 
 /* ---- applying ---- */
 
@@ -372,16 +365,13 @@ int net_nft_read_state(const struct net_nft *n, const char *table, struct net_st
 int netpolicy_boot_block(const struct net_nft *n, const struct net_target *t,
                          struct coi_error *err);
 int netpolicy_apply(const struct net_nft *n, const struct net_target *t, const struct net_policy *p,
-                    const struct net_resolution *r, struct coi_error *err);
+                    struct coi_error *err);
 int netpolicy_remove(const struct net_nft *n, const char *table, const char *container,
                      struct coi_error *err);
-/* Allowlist refresh: resolve again (keeping earlier answers for names that fail) and, when an
- * answer changed, replace the container's rules in one transaction and update *res. Returns 1
- * when the rules changed (write /etc/hosts again: net_hosts_render), 0 when nothing changed.
- * The next refresh is due in net_refresh_seconds(p, res). */
-int netpolicy_refresh(const struct net_nft *n, const struct net_target *t,
-                      const struct net_policy *p, const struct net_resolver *rv,
-                      struct net_resolution *res, struct coi_error *err);
+/* Writes set entries in one transaction; when that fails (an entry to renew ended meanwhile),
+ * once more with adds only. */
+int netpolicy_set_elems(const struct net_nft *n, const char *table, const char *container,
+                        const struct net_set_elem *e, size_t n_elems, struct coi_error *err);
 /* Returns the number of containers whose rules were removed. */
 int netpolicy_purge_orphans(const struct net_nft *n, const char *table, char *const *live,
                             struct coi_error *err);

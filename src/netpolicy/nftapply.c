@@ -186,7 +186,6 @@ struct op {
 	           struct coi_error *err);
 	const struct net_target *t;
 	const struct net_policy *p;
-	const struct net_resolution *res;
 	const char *container;
 	char *const *live;
 };
@@ -228,7 +227,7 @@ static int gen_boot(const struct op *op, const struct net_state *st, struct buf 
 static int gen_apply(const struct op *op, const struct net_state *st, struct buf *out,
                      struct coi_error *err)
 {
-	return net_nft_apply(op->t, op->p, op->res, st, out, err);
+	return net_nft_apply(op->t, op->p, st, out, err);
 }
 
 static int gen_remove(const struct op *op, const struct net_state *st, struct buf *out,
@@ -257,9 +256,9 @@ int netpolicy_boot_block(const struct net_nft *n, const struct net_target *t, st
 }
 
 int netpolicy_apply(const struct net_nft *n, const struct net_target *t, const struct net_policy *p,
-                    const struct net_resolution *res, struct coi_error *err)
+                    struct coi_error *err)
 {
-	struct op op = {.table = table_of(t->table), .gen = gen_apply, .t = t, .p = p, .res = res};
+	struct op op = {.table = table_of(t->table), .gen = gen_apply, .t = t, .p = p};
 	int r = run_op(n, &op, err);
 
 	return r < 0 ? coi_error_prefix(err, "cannot apply the network policy of '%s'",
@@ -286,26 +285,23 @@ int netpolicy_purge_orphans(const struct net_nft *n, const char *table, char *co
 	return r < 0 ? coi_error_prefix(err, "cannot purge orphaned network rules") : r;
 }
 
-int netpolicy_refresh(const struct net_nft *n, const struct net_target *t,
-                      const struct net_policy *p, const struct net_resolver *rv,
-                      struct net_resolution *res, struct coi_error *err)
+int netpolicy_set_elems(const struct net_nft *n, const char *table, const char *container,
+                        const struct net_set_elem *e, size_t n_elems, struct coi_error *err)
 {
-	struct net_resolution fresh = {0};
-	int r = net_resolve(p, rv, res, &fresh, err);
+	int r = -EINVAL;
 
-	if (r < 0)
-		return r;
-	if (net_resolution_equal(res, &fresh)) {
-		res->min_ttl = fresh.min_ttl;
-		net_resolution_release(&fresh);
-		return 0;
+	for (int adds_only = 0; adds_only < 2 && r < 0; adds_only++) {
+		_cleanup_buf_ struct buf script = BUF_INIT(NFT_OUTPUT_MAX);
+
+		if (err)
+			coi_error_clear(err);
+		r = net_nft_set_elems(table, container, e, n_elems, adds_only, &script, err);
+		if (r < 0)
+			return r;
+		if (script.len == 0)
+			return 0;
+		r = net_nft_run(n, buf_str(&script), false, NULL, err);
 	}
-	r = netpolicy_apply(n, t, p, &fresh, err);
-	if (r < 0) {
-		net_resolution_release(&fresh);
-		return r; /* the old rules stay in force, and *res still describes them */
-	}
-	net_resolution_release(res);
-	*res = fresh;
-	return 1;
+	return r < 0 ? coi_error_prefix(err, "cannot add to the address sets of '%s'", container)
+	             : 0;
 }

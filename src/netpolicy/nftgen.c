@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* nftgen.c: the pure generator, (target, policy, resolution, observed state) -> one nft batch.
+/* nftgen.c: the pure generator, (target, policy, observed state) -> one nft batch.
  * No I/O here. Every string printed into the batch is either a constant, an address printed by
  * inet_ntop, a number, or a name that passed the validators in policy.c (which admit no quotes,
  * spaces, braces or semicolons), so nothing from config or from the network can inject syntax.
@@ -21,8 +21,8 @@
 #include "util/strv.h"
 
 #define REJECT "reject with icmp type admin-prohibited"
-/* One rule's text: the largest is the ICMP rule naming every allowlist address. */
-#define RULE_MAX ((size_t)NET_ALLOWLIST_MAX * NET_ADDRS_MAX * 24 + 4096)
+/* One rule's text: the largest is the ICMP rule naming every allowlist CIDR. */
+#define RULE_MAX ((size_t)NET_ALLOWLIST_MAX * 24 + 4096)
 
 static const char *const family_names[] = {[NET_FAMILY_IP] = "ip", [NET_FAMILY_BRIDGE] = "bridge"};
 
@@ -102,13 +102,27 @@ static void proxy_rules(struct gen *g, const struct net_target *t, const char *a
 	ip_rule(g, "ip daddr %s tcp dport %u accept", gw, t->proxy_port);
 }
 
+/* The DNS filter: every DNS query (udp and tcp 53, to any server) is redirected to its port on
+ * the gateway, where ct-<name> accepts it first (the filter records each query itself). */
+static void dns_filter_rules(struct gen *g, const struct net_target *t, const char *a)
+{
+	char gw[INET_ADDRSTRLEN];
+
+	ip4(t->gateway, gw);
+	emit(g,
+	     "add rule ip %s dstnat ip saddr %s meta l4proto { tcp, udp } th dport 53 dnat to "
+	     "%s:%u comment \"coi:%s\"\n",
+	     g->table, a, gw, t->dns_port, g->name);
+	ip_rule(g, "ip daddr %s meta l4proto { tcp, udp } th dport %u accept", gw, t->dns_port);
+}
+
 /* [monitoring.nft]: the log lines of the monitor, first in ct-<name>, deciding nothing. A DNS
  * query (each UDP packet to port 53: a resolver reuses its socket, so most queries are not new
  * connections) is logged as such and only as such; every other new connection (TCP, UDP, ICMP)
  * once, at its first packet. Each rule has its own rate limit, checked before it logs. */
-static void watch_rules(struct gen *g, const struct net_watch *w)
+static void watch_rules(struct gen *g, const struct net_watch *w, bool dns)
 {
-	if (w->dns) {
+	if (w->dns && dns) {
 		ip_rule(g, "udp dport 53 limit rate %u/second log prefix \"coi-dns:%s \" group %d",
 		        w->rate, g->name, g->log_group);
 		ip_rule(g,
@@ -123,7 +137,8 @@ static void watch_rules(struct gen *g, const struct net_watch *w)
 
 /* [monitoring]: the kernel counts what leaves (a rule each: bytes, DNS queries) and tells the
  * monitor while a limit is exceeded, at most a packet a second. First in ct-<name>, so every
- * packet counts, whatever the policy then does with it. */
+ * packet counts, whatever the policy then does with it. DNS by the port the container sent to:
+ * dstnat has already sent the packet on to the DNS filter's port. */
 static void count_rules(struct gen *g, const struct net_watch *w)
 {
 	ip_rule(g,
@@ -131,7 +146,8 @@ static void count_rules(struct gen *g, const struct net_watch *w)
 	        "\"coi-bytes:%s \" group %d",
 	        w->egress_kbytes_s, w->egress_burst_kbytes, g->name, g->log_group);
 	ip_rule(g,
-	        "meta l4proto { tcp, udp } th dport 53 limit rate over %u/minute burst %u packets "
+	        "meta l4proto { tcp, udp } ct original proto-dst 53 limit rate over %u/minute burst "
+	        "%u packets "
 	        "limit rate 1/second log prefix \"coi-dnsx:%s \" group %d",
 	        w->dns_per_minute, w->dns_per_minute, g->name, g->log_group);
 }
@@ -349,54 +365,65 @@ static void rules_restricted(struct gen *g, const struct net_target *t, const st
 	ip_rule(g, "accept");
 }
 
-/* Names contribute only the addresses net_policy_name_addr_ok() admits (a DNS answer must not
- * open the LAN or the metadata service); explicit addresses and CIDRs are taken as written. */
-static size_t dest_addrs(const struct net_policy *p, const struct net_resolution *r, size_t i,
-                         struct in_addr *a, unsigned *prefix)
+/* With a DNS filter: each name entry's addresses are its set's, filled by the filter as the
+ * names are resolved (with a timeout from the answer's TTL). */
+static void rules_sets(struct gen *g, const struct net_policy *p)
 {
-	const struct net_dest *d = &p->allowlist[i];
-	size_t n = 0;
+	_cleanup_free_ uint32_t *set_of = calloc(p->n_allowlist + 1, sizeof(*set_of));
+	size_t n;
 
-	if (d->kind == NET_DEST_CIDR) {
-		a[0] = d->addr;
-		prefix[0] = d->prefix;
-		return 1;
+	if (!set_of) {
+		g->r = -ENOMEM;
+		return;
 	}
-	for (size_t k = 0; r && i < r->n && k < r->sets[i].n; k++)
-		if (net_policy_name_addr_ok(p, r->sets[i].a[k])) {
-			a[n] = r->sets[i].a[k];
-			prefix[n++] = 32;
-		}
-	return n;
+	n = net_policy_dns_sets(p, set_of);
+	for (uint32_t k = 0; k < n; k++) {
+		_cleanup_buf_ struct buf b = BUF_INIT(4096);
+		size_t i = 0;
+
+		while (set_of[i] != k)
+			i++;
+		emit(g, "add set ip %s d%u-%s { type ipv4_addr; flags timeout; }\n", g->table, k,
+		     g->name);
+		if (port_match(&b, ports_or_cap(&p->allowlist[i].ports, p)) < 0)
+			g->r = g->r < 0 ? g->r : -E2BIG;
+		ip_rule(g, "ip daddr @d%u-%s %s accept", k, g->name, buf_str(&b));
+		ip_rule(g, "ip daddr @d%u-%s icmp type echo-request limit rate 10/second accept", k,
+		        g->name);
+	}
 }
 
-static void rules_allowlist(struct gen *g, const struct net_target *t, const struct net_policy *p,
-                            const struct net_resolution *r)
+static void rules_allowlist(struct gen *g, const struct net_target *t, const struct net_policy *p)
 {
 	_cleanup_free_ struct in_addr *all = NULL;
 	_cleanup_free_ unsigned *all_prefix = NULL;
 	size_t n_all = 0;
 
-	all = calloc(p->n_allowlist * NET_ADDRS_MAX + 1, sizeof(*all));
-	all_prefix = calloc(p->n_allowlist * NET_ADDRS_MAX + 1, sizeof(*all_prefix));
+	all = calloc(p->n_allowlist + 1, sizeof(*all));
+	all_prefix = calloc(p->n_allowlist + 1, sizeof(*all_prefix));
 	if (!all || !all_prefix) {
 		g->r = -ENOMEM;
 		return;
 	}
 	ip_rule(g, "ct state established,related accept");
-	/* names resolve only through the /etc/hosts lines coi writes: no DNS, to anyone */
+	/* DNS goes to the filter (redirected before this chain sees it): to anyone else, never */
 	deny(g, "meta l4proto { tcp, udp } th dport 53");
 	rules_bridge_subnet(g, t, p);
 	rules_hosts(g, p);
 	rules_allowed_networks(g, p);
 	rules_host_itself(g, p);
 	rules_private(g, p);
+	if (t->dns_port)
+		rules_sets(g, p);
 	for (size_t i = 0; i < p->n_allowlist; i++) {
-		size_t n = dest_addrs(p, r, i, all + n_all, all_prefix + n_all);
+		const struct net_dest *d = &p->allowlist[i];
 
-		accept_dest(g, all + n_all, all_prefix + n_all, n,
-		            ports_or_cap(&p->allowlist[i].ports, p));
-		n_all += n;
+		if (d->kind != NET_DEST_CIDR)
+			continue; /* its set's */
+		all[n_all] = d->addr;
+		all_prefix[n_all] = d->prefix;
+		accept_dest(g, all + n_all, all_prefix + n_all, 1, ports_or_cap(&d->ports, p));
+		n_all++;
 	}
 	if (n_all > 0) {
 		_cleanup_buf_ struct buf b = BUF_INIT(RULE_MAX);
@@ -431,6 +458,7 @@ static void remove_base_rules(struct gen *g, const struct net_state *st, const c
 	}
 }
 
+/* The chains, then the sets (their rules are gone with the chains). */
 static void remove_chains(struct gen *g, const struct net_state *st, const char *owner, bool ip,
                           bool bridge)
 {
@@ -439,11 +467,15 @@ static void remove_chains(struct gen *g, const struct net_state *st, const char 
 		const char *fam = family_names[sc->family];
 		const char *prefix = sc->family == NET_FAMILY_IP ? "ct" : "br";
 
-		if (strcmp(sc->owner, owner) != 0 || !(sc->family == NET_FAMILY_IP ? ip : bridge))
+		if (sc->set || strcmp(sc->owner, owner) != 0 ||
+		    !(sc->family == NET_FAMILY_IP ? ip : bridge))
 			continue;
 		emit(g, "flush chain %s %s %s-%s\n", fam, g->table, prefix, owner);
 		emit(g, "delete chain %s %s %s-%s\n", fam, g->table, prefix, owner);
 	}
+	for (size_t i = 0; ip && st && i < st->n_chains; i++)
+		if (st->chains[i].set && strcmp(st->chains[i].owner, owner) == 0)
+			emit(g, "delete set ip %s %s\n", g->table, st->chains[i].name);
 }
 
 static void remove_owner(struct gen *g, const struct net_state *st, const char *owner)
@@ -555,8 +587,7 @@ int net_nft_boot(const struct net_target *t, const struct net_state *st, struct 
 }
 
 int net_nft_apply(const struct net_target *t, const struct net_policy *p,
-                  const struct net_resolution *res, const struct net_state *st, struct buf *out,
-                  struct coi_error *err)
+                  const struct net_state *st, struct buf *out, struct coi_error *err)
 {
 	char a[INET_ADDRSTRLEN];
 	struct gen g;
@@ -574,7 +605,7 @@ int net_nft_apply(const struct net_target *t, const struct net_policy *p,
 		                     NET_COUNT_MAX);
 	g = gen_for(t, out);
 	ip4(t->ipv4, a);
-	setup_tables(&g, t->proxy_port != 0);
+	setup_tables(&g, t->proxy_port || t->dns_port);
 	remove_stale(&g, st, a, t->veth);
 	remove_base_rules(&g, st, g.name);
 	chain_reset(&g, NET_FAMILY_IP);
@@ -582,12 +613,14 @@ int net_nft_apply(const struct net_target *t, const struct net_policy *p,
 		count_rules(&g, &p->watch);
 	if (t->proxy_port)
 		proxy_rules(&g, t, a);
+	if (t->dns_port)
+		dns_filter_rules(&g, t, a);
 	if (p->watch.enabled && t->log_group >= 0)
-		watch_rules(&g, &p->watch);
+		watch_rules(&g, &p->watch, t->dns_port == 0);
 	if (p->mode == NET_MODE_RESTRICTED)
 		rules_restricted(&g, t, p);
 	else if (p->mode == NET_MODE_ALLOWLIST)
-		rules_allowlist(&g, t, p, res);
+		rules_allowlist(&g, t, p);
 	else /* open: an explicit accept, and the container is visible in coi's table */
 		ip_rule(&g, "accept");
 	emit(&g, "add rule ip %s forward ip saddr %s jump ct-%s comment \"coi:%s\"\n", g.table, a,
@@ -621,6 +654,28 @@ int net_nft_remove(const char *table, const char *container, const struct net_st
 		return coi_error_set(err, -EINVAL, "'%s' is not a valid container name",
 		                     container ? container : "");
 	remove_owner(&g, st, container);
+	return gen_done(&g, err);
+}
+
+int net_nft_set_elems(const char *table, const char *container, const struct net_set_elem *e,
+                      size_t n, bool adds_only, struct buf *out, struct coi_error *err)
+{
+	struct gen g = {.out = out, .table = table ? table : NET_TABLE_DEFAULT, .name = container};
+	char a[INET_ADDRSTRLEN];
+
+	if (!net_table_name_valid(g.table))
+		return coi_error_set(err, -EINVAL, "'%s' is not a valid nft table name", g.table);
+	if (!container || !net_container_name_valid(container))
+		return coi_error_set(err, -EINVAL, "'%s' is not a valid container name",
+		                     container ? container : "");
+	for (size_t i = 0; i < n; i++) {
+		ip4(e[i].addr, a);
+		if (e[i].renew && !adds_only)
+			emit(&g, "delete element ip %s d%u-%s { %s }\n", g.table, e[i].set, g.name,
+			     a);
+		emit(&g, "add element ip %s d%u-%s { %s timeout %us }\n", g.table, e[i].set, g.name,
+		     a, e[i].timeout ? e[i].timeout : 1);
+	}
 	return gen_done(&g, err);
 }
 

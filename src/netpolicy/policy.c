@@ -20,7 +20,7 @@ void net_policy_init(struct net_policy *p)
 	        .mode = NET_MODE_RESTRICTED,
 	        .block_private_networks = true,
 	        .block_metadata_endpoint = true,
-	        .refresh_interval_minutes = 30,
+	        .dns_min_ttl = 60,
 	        .watch = {.rate = 100, .dns = true},
 	};
 }
@@ -175,9 +175,10 @@ static int dest_check_host(const char *host, const char *entry, struct coi_error
 {
 	if (*host == '\0')
 		return coi_error_set(err, -EINVAL, "'%s' has no host", entry);
-	if (strchr(host, '*'))
-		return coi_error_set(err, -EINVAL,
-		                     "'%s': wildcards are not supported, list each name", entry);
+	if (strchr(host, '*') && (strncmp(host, "*.", 2) != 0 || strchr(host + 1, '*')))
+		return coi_error_set(
+		        err, -EINVAL,
+		        "'%s': a wildcard is a whole first label, as in '*.example.com'", entry);
 	return 0;
 }
 
@@ -223,6 +224,11 @@ int net_dest_parse(const char *s, struct net_dest *ret, struct coi_error *err)
 	}
 	if (hlen > 1 && host[hlen - 1] == '.')
 		host[--hlen] = '\0';
+	d.wildcard = host[0] == '*';
+	if (d.wildcard) { /* "*.example.com": kept as "example.com" */
+		memmove(host, host + 2, hlen - 1);
+		hlen -= 2;
+	}
 	if (!net_hostname_valid(host))
 		return coi_error_set(err, -EINVAL, "'%s' is not a host name, IPv4 address or CIDR",
 		                     s);
@@ -231,6 +237,46 @@ int net_dest_parse(const char *s, struct net_dest *ret, struct coi_error *err)
 	d.kind = NET_DEST_NAME;
 	*ret = d;
 	return 0;
+}
+
+bool net_dest_match(const struct net_dest *d, const char *qname)
+{
+	size_t n = strlen(d->name), q = strlen(qname);
+
+	if (d->kind != NET_DEST_NAME)
+		return false;
+	if (!d->wildcard)
+		return strcmp(d->name, qname) == 0;
+	return q > n + 1 && qname[q - n - 1] == '.' && strcmp(qname + q - n, d->name) == 0;
+}
+
+static bool ports_equal(const struct net_ports *a, const struct net_ports *b)
+{
+	return a->n == b->n && memcmp(a->r, b->r, a->n * sizeof(a->r[0])) == 0;
+}
+
+size_t net_policy_dns_sets(const struct net_policy *p, uint32_t *set_of)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < p->n_allowlist; i++) {
+		const struct net_dest *d = &p->allowlist[i];
+		const struct net_ports *own = d->ports.n ? &d->ports : &p->allowed_ports;
+
+		set_of[i] = NET_SET_NONE;
+		if (d->kind != NET_DEST_NAME)
+			continue;
+		for (size_t j = 0; j < i && set_of[i] == NET_SET_NONE; j++) {
+			const struct net_dest *e = &p->allowlist[j];
+
+			if (set_of[j] != NET_SET_NONE &&
+			    ports_equal(own, e->ports.n ? &e->ports : &p->allowed_ports))
+				set_of[i] = set_of[j];
+		}
+		if (set_of[i] == NET_SET_NONE)
+			set_of[i] = n++;
+	}
+	return n;
 }
 
 int net_ports_format(const struct net_ports *ports, struct buf *out)
@@ -254,7 +300,7 @@ int net_dest_format(const struct net_dest *d, struct buf *out)
 	int r;
 
 	if (d->kind == NET_DEST_NAME)
-		r = buf_puts(out, d->name);
+		r = buf_printf(out, "%s%s", d->wildcard ? "*." : "", d->name);
 	else if (d->prefix == 32)
 		r = buf_puts(out, inet_ntop(AF_INET, &d->addr, a, sizeof(a)));
 	else
@@ -354,6 +400,23 @@ int net_policy_add_host(struct net_policy *p, const char *ipv4, char *const *hos
 		return coi_error_oom(err);
 	p->hosts[p->n_hosts++] = h;
 	return 0;
+}
+
+int net_policy_add_host_text(struct net_policy *p, const char *text, struct coi_error *err)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	_cleanup_strv_free_ char **names = NULL;
+	char *eq = copy ? strchr(copy, '=') : NULL, *save = NULL;
+
+	if (!copy)
+		return coi_error_oom(err);
+	if (!eq)
+		return coi_error_set(err, -EINVAL, "'%s' is not IP=NAME[,NAME...]", text);
+	*eq = '\0';
+	for (char *n = strtok_r(eq + 1, ",", &save); n; n = strtok_r(NULL, ",", &save))
+		if (strv_push(&names, n) < 0)
+			return coi_error_oom(err);
+	return net_policy_add_host(p, copy, names, NULL, 0, err);
 }
 
 static bool in_net(struct in_addr a, uint32_t net, unsigned prefix)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* state.c: what already exists in coi's nft tables, read from `nft -j list table` output. Only
  * what removal needs is kept: the rules of the base chains (handle, owner from the comment
- * "coi:<name>", the ip saddr or iifname they key on) and the per-container chains. Names that
- * are not valid container names are ignored, so nothing read here can put foreign text into a
+ * "coi:<name>", the ip saddr or iifname they key on) and the per-container chains and sets. Names
+ * that are not valid container names are ignored, so nothing read here can put foreign text into a
  * later batch. */
 #include <errno.h>
 #include <stdlib.h>
@@ -95,14 +95,33 @@ static int add_rule(struct net_state *st, const json_t *rule, enum net_family f,
 	return 0;
 }
 
-static int add_chain(struct net_state *st, const json_t *chain, enum net_family f,
+/* The container a set's name "d<k>-<container>" names (k: 1..3 digits), or NULL. */
+static const char *set_owner(const char *name)
+{
+	size_t k = strspn(name + 1, "0123456789");
+
+	if (name[0] != 'd' || k == 0 || k > 3 || name[1 + k] != '-' ||
+	    !net_container_name_valid(name + 2 + k))
+		return NULL;
+	return name + 2 + k;
+}
+
+static int add_chain(struct net_state *st, const json_t *chain, enum net_family f, bool set,
                      struct coi_error *err)
 {
 	const char *name = json_get_str(chain, "name");
-	const char *prefix = f == NET_FAMILY_IP ? "ct-" : "br-";
+	const char *prefix = f == NET_FAMILY_IP ? "ct-" : "br-", *owner;
 	struct net_state_chain *arr;
 
-	if (!name || strncmp(name, prefix, 3) != 0 || !net_container_name_valid(name + 3))
+	if (!name)
+		return 0;
+	if (set)
+		owner = f == NET_FAMILY_IP ? set_owner(name) : NULL;
+	else
+		owner = strncmp(name, prefix, 3) == 0 && net_container_name_valid(name + 3)
+		                ? name + 3
+		                : NULL;
+	if (!owner)
 		return 0;
 	if (st->n_chains >= STATE_MAX)
 		return coi_error_set(err, -E2BIG, "too many chains in coi's nft tables");
@@ -110,9 +129,9 @@ static int add_chain(struct net_state *st, const json_t *chain, enum net_family 
 	if (!arr)
 		return coi_error_oom(err);
 	st->chains = arr;
-	arr[st->n_chains] = (struct net_state_chain){.family = f};
-	strcpy(arr[st->n_chains].name, name);
-	strcpy(arr[st->n_chains].owner, name + 3);
+	arr[st->n_chains] = (struct net_state_chain){.family = f, .set = set};
+	strcpy(arr[st->n_chains].name, name); /* owner + at most 5 */
+	strcpy(arr[st->n_chains].owner, owner);
 	st->n_chains++;
 	return 0;
 }
@@ -120,7 +139,7 @@ static int add_chain(struct net_state *st, const json_t *chain, enum net_family 
 static int add_object(struct net_state *st, const json_t *item, const char *table,
                       struct coi_error *err)
 {
-	static const char *const kinds[] = {"table", "chain", "rule"};
+	static const char *const kinds[] = {"table", "chain", "rule", "set"};
 	enum net_family f;
 
 	for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
@@ -132,8 +151,8 @@ static int add_object(struct net_state *st, const json_t *item, const char *tabl
 			continue;
 		if (k == 0)
 			*(f == NET_FAMILY_IP ? &st->have_ip : &st->have_bridge) = true;
-		else if (k == 1)
-			return add_chain(st, o, f, err);
+		else if (k == 1 || k == 3)
+			return add_chain(st, o, f, k == 3, err);
 		else
 			return add_rule(st, o, f, err);
 	}

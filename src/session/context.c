@@ -28,9 +28,10 @@ static const char *net_text(enum net_mode m)
 	case NET_MODE_OPEN:
 		return "open: no filtering by coi.";
 	case NET_MODE_ALLOWLIST:
-		return "allowlist: only the destinations the user allowed are reachable; names "
-		       "resolve only through /etc/hosts entries coi writes; all other traffic, "
-		       "DNS included, is refused.";
+		return "allowlist: only the destinations the user allowed are reachable; a name "
+		       "the user allowed (or one below an allowed *.name) resolves, and its "
+		       "addresses are reachable once resolved; other names do not resolve "
+		       "(NXDOMAIN), and all other traffic is refused.";
 	case NET_MODE_RESTRICTED:
 	default:
 		return "restricted: the internet is reachable; private networks (10.0.0.0/8, "

@@ -242,7 +242,6 @@ int fleet_cleanup_host(const char *name, const struct net_nft *n, char ***ret_re
 	if (!imm || !prot)
 		return coi_error_oom(err);
 	keep_first(&first, monitor_supervisor_stop(name, &e) < 0 ? -EIO : 0);
-	(void)session_net_stop_refresh(name);
 	keep_first(&first, protect_restore_immutable(imm, first ? NULL : &e));
 	keep_first(&first, sweep_finish(prot, ret_report, first ? NULL : &e));
 	keep_first(&first, idmount_remove_container(name, first ? NULL : &e));

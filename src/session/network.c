@@ -1,24 +1,33 @@
 /* SPDX-License-Identifier: MIT */
-/* network.c: the session's network policy phases (the policy itself is netpolicy's).
+/* network.c: the session's network policy phases (the policy itself is netpolicy's, the DNS
+ * filter egress's).
  *
  * Fail closed: the boot block (every packet from the container's veth dropped but ARP and DHCP
  * to the bridge) is installed before the container starts, under the veth name coi chose; the
  * real rules replace it in one transaction once the container's IPv4 is known. Any failure in
- * restricted or allowlist mode stops the session. Open mode installs nothing, unless
- * [monitoring.nft] asks for its log rules (then an accepting chain that carries them). */
+ * restricted or allowlist mode stops the session.
+ *
+ * DNS (ARCHITECTURE.md decision 10): the rules redirect every query the container sends, to any
+ * server, to the session's DNS filter, which the session's supervisor runs. The sockets are
+ * bound here (their port goes into the rules) and handed to the supervisor when it starts
+ * (session_net_supervisor_*), so a query sent in between waits in them. In allowlist mode the
+ * filter is what lets an allowed name resolve and its addresses through: when it cannot be set
+ * up, the session does not start. In restricted and open mode it answers and records every
+ * query; when it cannot be set up, DNS goes where the container sends it, and a warning says
+ * so. Open mode has rules only for the filter and [monitoring.nft]; where nftables cannot be
+ * used, it goes on without them. */
 #include "session/network.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "egress/dnsserver.h"
 #include "incus/incus.h"
 #include "monitor/monitor.h"
 #include "netpolicy/netpolicy.h"
@@ -29,6 +38,15 @@
 #include "util/path.h"
 #include "util/proc.h"
 #include "util/strv.h"
+
+#define RESOLV_CONF_MAX (64u << 10)
+#define DNS_FD_MIN      64 /* where the filter's sockets wait for the supervisor */
+
+/* The DNS filter's sockets until the supervisor has them, and its options. */
+struct session_dns {
+	int fd[2]; /* UDP, TCP; -1 once handed over */
+	char **argv;
+};
 
 static const struct net_nft nft = {.backend = NET_BACKEND_AUTO};
 
@@ -134,8 +152,7 @@ int session_net_boot(struct session *s, struct coi_error *err)
 
 int session_net_remove(struct session *s, struct coi_error *err)
 {
-	(void)session_net_stop_refresh(s->name);
-	if (!has_rules(s))
+	if (!has_rules(s) && !s->dns)
 		return 0;
 	return netpolicy_remove(&nft, NULL, s->name, err);
 }
@@ -172,19 +189,18 @@ static int wait_ipv4(struct session *s, bool rules, struct in_addr *ret, struct 
 	}
 }
 
-/* Allowlist names and [[network.hosts]] become /etc/hosts lines (the container's only way to
- * resolve them in allowlist mode). */
-static int write_hosts(struct session *s, const struct net_resolution *res, struct coi_error *err)
+/* [[network.hosts]] become /etc/hosts lines (they resolve in the container without DNS). */
+static int write_hosts(struct session *s, struct coi_error *err)
 {
 	_cleanup_buf_ struct buf block = BUF_INIT(1u << 20), old = BUF_INIT(1u << 20),
 	                         merged = BUF_INIT(2u << 20);
 	struct incus_file_attrs a = {.uid = 0, .gid = 0, .mode = 0644};
 	int r;
 
-	if (net_hosts_render(s->opts->net, res, &block) < 0)
-		return coi_error_oom(err);
-	if (block.len == 0)
+	if (s->opts->net->n_hosts == 0)
 		return 0;
+	if (net_hosts_render(s->opts->net, &block) < 0)
+		return coi_error_oom(err);
 	r = incus_file_read(s->client, s->name, "/etc/hosts", &old, err);
 	if (r < 0 && r != -ENOENT)
 		return r;
@@ -193,105 +209,256 @@ static int write_hosts(struct session *s, const struct net_resolution *res, stru
 	return incus_file_write(s->client, s->name, "/etc/hosts", merged.data, merged.len, &a, err);
 }
 
-/* The allowlist's addresses change (CDNs rotate them): a small process of the session's own
- * re-resolves the names as their TTL runs out (never more often than NET_REFRESH_FLOOR, never
- * less than refresh_interval_minutes), and when the answer changed swaps the rules in one
- * transaction and rewrites /etc/hosts. It outlives a detach and ends with the container. */
-static void refresh_loop(struct session *s, struct net_target *t, struct net_resolution *res)
-{
-	(void)setsid();
-	(void)prctl(PR_SET_NAME, "coi-refresh");
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	if (incus_client_new_like(s->client, &s->client, NULL) < 0)
-		_exit(1);
-	for (;;) {
-		unsigned secs = net_refresh_seconds(s->opts->net, res);
-		struct net_resolution next = {0};
-		struct timespec ts = {.tv_sec = secs};
+/* ---- the DNS filter ------------------------------------------------------------------------- */
 
-		if (secs == 0)
-			_exit(0);
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-		if (incus_instance_exists(s->client, s->name, NULL) != 1)
-			_exit(0); /* the session is over */
-		if (net_resolve(s->opts->net, &net_resolver_dns, res, &next, NULL) < 0)
-			continue;
-		if (!net_resolution_equal(res, &next) &&
-		    netpolicy_apply(&nft, t, s->opts->net, &next, NULL) >= 0)
-			(void)write_hosts(s, &next, NULL);
-		net_resolution_release(res);
-		*res = next;
-	}
+static void dns_free(struct session_dns *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < 2; i++)
+		if (d->fd[i] >= 0)
+			(void)close(d->fd[i]);
+	strv_free(d->argv);
+	free(d);
 }
 
-static int start_refresh(struct session *s, struct net_target *t, struct net_resolution *res,
-                         struct coi_error *err)
+static int push_opt(char ***argv, const char *name, const char *value)
 {
-	_cleanup_free_ char *path = NULL;
-	char text[32];
-	pid_t pid;
+	return strv_push(argv, name) < 0 || strv_push(argv, value) < 0 ? -ENOMEM : 0;
+}
 
-	if (s->opts->net->mode != NET_MODE_ALLOWLIST || net_refresh_seconds(s->opts->net, res) == 0)
+/* Where the filter asks: [network] dns_servers; else in allowlist mode the host's resolvers (as
+ * every lookup on the host), in the other modes the bridge's DNS, which the container would have
+ * asked (it also knows the other containers' names). */
+static int dns_upstream(const struct session *s, char ***argv)
+{
+	const struct net_policy *p = s->opts->net;
+	_cleanup_buf_ struct buf conf = BUF_INIT(RESOLV_CONF_MAX);
+	_cleanup_strv_free_ char **ns = NULL;
+	char a[INET_ADDRSTRLEN];
+
+	for (size_t i = 0; i < p->n_dns_servers; i++)
+		if (push_opt(argv, "--dns-upstream",
+		             inet_ntop(AF_INET, &p->dns_servers[i], a, sizeof(a))) < 0)
+			return -ENOMEM;
+	if (p->n_dns_servers)
 		return 0;
-	path = proc_run_path(s->name, "refresh");
-	if (!path)
-		return coi_error_oom(err);
-	pid = fork();
-	if (pid < 0)
-		return coi_error_errno(err, errno, "cannot start the allowlist refresh");
-	if (pid == 0) {
-		proc_detach_streams();
-		refresh_loop(s, t, res);
-	}
-	(void)snprintf(text, sizeof(text), "%d\n", (int)pid);
-	return write_file_atomic(path, text, strlen(text), 0600, err);
-}
-
-int session_net_stop_refresh(const char *container)
-{
-	_cleanup_free_ char *path = proc_run_path(container, "refresh");
-	_cleanup_buf_ struct buf b = BUF_INIT(64);
-	int pid;
-
-	if (!path)
+	if (p->mode != NET_MODE_ALLOWLIST)
+		return push_opt(argv, "--dns-upstream",
+		                inet_ntop(AF_INET, &s->gateway, a, sizeof(a)));
+	(void)read_file("/etc/resolv.conf", &conf, NULL);
+	ns = egress_dns_resolvconf(buf_str(&conf));
+	if (!ns)
 		return -ENOMEM;
-	if (read_file(path, &b, NULL) < 0)
+	strv_foreach(n, ns)
+		if (push_opt(argv, "--dns-upstream", *n) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/* The policy as the supervisor's options (cmd/monitor-dns.c reads them back). */
+static int dns_policy_args(const struct net_policy *p, struct in_addr client, char ***argv)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(1u << 16);
+	char a[INET_ADDRSTRLEN], num[16];
+	int r;
+
+	(void)snprintf(num, sizeof(num), "%u", p->dns_min_ttl);
+	r = push_opt(argv, "--dns-client", inet_ntop(AF_INET, &client, a, sizeof(a)));
+	if (r >= 0)
+		r = push_opt(argv, "--dns-mode", net_mode_to_string(p->mode));
+	if (r >= 0)
+		r = push_opt(argv, "--dns-min-ttl", num);
+	/* which answered addresses may be installed (net_policy_name_addr_ok) */
+	if (r >= 0 && (!p->block_private_networks || p->allow_local_network_access))
+		r = strv_push(argv, "--dns-admit-private");
+	if (r >= 0 && !p->block_metadata_endpoint)
+		r = strv_push(argv, "--dns-admit-metadata");
+	/* the allowlist and the port cap matter to it in allowlist mode only (its sets) */
+	for (size_t i = 0; r >= 0 && p->mode == NET_MODE_ALLOWLIST && i < p->n_allowlist; i++) {
+		buf_reset(&b);
+		r = net_dest_format(&p->allowlist[i], &b);
+		if (r >= 0)
+			r = push_opt(argv, "--dns-allow", buf_str(&b));
+	}
+	for (size_t i = 0; r >= 0 && p->mode == NET_MODE_ALLOWLIST && i < p->allowed_ports.n; i++) {
+		(void)snprintf(num, sizeof(num), "%u", p->allowed_ports.r[i].lo);
+		r = push_opt(argv, "--dns-port", num);
+	}
+	/* answered addresses in these are admitted too (net_policy_name_addr_ok) */
+	for (size_t i = 0; r >= 0 && p->mode == NET_MODE_ALLOWLIST && i < p->n_allowed_networks;
+	     i++) {
+		buf_reset(&b);
+		r = buf_printf(&b, "%s/%u",
+		               inet_ntop(AF_INET, &p->allowed_networks[i].addr, a, sizeof(a)),
+		               p->allowed_networks[i].prefix);
+		if (r >= 0)
+			r = push_opt(argv, "--dns-network", buf_str(&b));
+	}
+	for (size_t i = 0; r >= 0 && i < p->n_hosts; i++) {
+		_cleanup_free_ char *names = strv_join(p->hosts[i].hostnames, ",");
+
+		buf_reset(&b);
+		r = names ? buf_printf(&b, "%s=%s",
+		                       inet_ntop(AF_INET, &p->hosts[i].addr, a, sizeof(a)), names)
+		          : -ENOMEM;
+		if (r >= 0)
+			r = push_opt(argv, "--dns-host", buf_str(&b));
+	}
+	return r < 0 ? -ENOMEM : 0;
+}
+
+/* Binds the filter's sockets on the bridge address; t->dns_port is their port. */
+static int dns_setup(struct session *s, struct net_target *t, struct coi_error *err)
+{
+	struct session_dns *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d)
+		return coi_error_oom(err);
+	d->fd[0] = d->fd[1] = -1;
+	r = egress_dns_listen(s->gateway, 0, &d->fd[0], &d->fd[1], &t->dns_port, err);
+	for (int i = 0; r >= 0 && i < 2; i++) { /* above every fd the supervisor's child places */
+		int high = fcntl(d->fd[i], F_DUPFD_CLOEXEC, DNS_FD_MIN);
+
+		if (high < 0)
+			r = coi_error_errno(err, errno, "cannot keep the DNS filter's socket");
+		(void)close(d->fd[i]);
+		d->fd[i] = high;
+	}
+	if (r >= 0 &&
+	    (dns_upstream(s, &d->argv) < 0 || dns_policy_args(s->opts->net, t->ipv4, &d->argv) < 0))
+		r = coi_error_oom(err);
+	if (r < 0) {
+		dns_free(d);
+		t->dns_port = 0;
+		return r;
+	}
+	s->dns = d;
+	return 0;
+}
+
+static void dns_drop(struct session *s, struct net_target *t)
+{
+	dns_free(s->dns);
+	s->dns = NULL;
+	t->dns_port = 0;
+}
+
+bool session_net_has_filter(const struct session *s)
+{
+	return s->dns != NULL;
+}
+
+int session_net_supervisor_args(const struct session *s, int first, char ***argv)
+{
+	char fds[32];
+
+	if (!s->dns)
 		return 0;
-	if (sscanf(buf_str(&b), "%d", &pid) == 1 && pid > 1)
-		(void)kill(pid, SIGTERM);
-	(void)unlink(path);
-	return 1;
+	/* monitoring off: the supervisor runs for the filter (and the deadline) only */
+	if (!s->opts->monitor_argv && strv_push(argv, "--timer-only") < 0)
+		return -ENOMEM;
+	(void)snprintf(fds, sizeof(fds), "%d,%d", first, first + 1);
+	if (push_opt(argv, "--dns-fds", fds) < 0)
+		return -ENOMEM;
+	strv_foreach(a, s->dns->argv)
+		if (strv_push(argv, *a) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+void session_net_supervisor_fds(const struct session *s, int first)
+{
+	if (!s->dns || s->dns->fd[0] < 0) {
+		(void)close_range((unsigned)first, ~0U, 0);
+		return;
+	}
+	/* the sockets sit at DNS_FD_MIN or above (dns_setup), out of the way of the fds placed
+	 * below first before; dup2 clears close-on-exec */
+	if (dup2(s->dns->fd[0], first) < 0 || dup2(s->dns->fd[1], first + 1) < 0)
+		_exit(127);
+	(void)close_range((unsigned)first + 2, ~0U, 0);
+}
+
+void session_net_supervisor_started(struct session *s)
+{
+	if (!s->dns)
+		return;
+	for (int i = 0; i < 2; i++) {
+		if (s->dns->fd[i] >= 0)
+			(void)close(s->dns->fd[i]);
+		s->dns->fd[i] = -1;
+	}
+}
+
+void session_net_release(struct session *s)
+{
+	dns_free(s->dns);
+	s->dns = NULL;
+}
+
+/* ---- applying ------------------------------------------------------------------------------ */
+
+/* The filter, when it can be had: required in allowlist mode, else a warning. */
+static int dns_want(struct session *s, struct net_target *t, struct coi_error *err)
+{
+	struct coi_error e = {0};
+	_cleanup_free_ char *w = NULL;
+
+	if (dns_setup(s, t, &e) >= 0)
+		return 0;
+	if (s->opts->net->mode == NET_MODE_ALLOWLIST) {
+		*err = e;
+		return coi_error_prefix(err, "the DNS filter (allowlist mode needs it)");
+	}
+	if (asprintf(&w, "DNS queries are not recorded: %s", coi_error_message(&e)) >= 0)
+		(void)strv_consume(&s->warnings, TAKE_PTR(w));
+	return 0;
+}
+
+/* Open mode: rules only for the filter and [monitoring.nft], and none where nftables cannot be
+ * used (open mode never needed it). */
+static int apply_open(struct session *s, struct net_target *t, struct coi_error *err)
+{
+	struct coi_error e = {0};
+	_cleanup_free_ char *w = NULL;
+
+	if (netpolicy_apply(&nft, t, s->opts->net, &e) >= 0)
+		return 0;
+	if (asprintf(&w, "no DNS records or connection logs in open mode: %s",
+	             coi_error_message(&e)) >= 0)
+		(void)strv_consume(&s->warnings, TAKE_PTR(w));
+	dns_drop(s, t);
+	return 0;
 }
 
 int session_net_apply(struct session *s, struct coi_error *err)
 {
 	struct net_target t;
-	struct net_resolution res = {0};
+	bool bridge = true;
 	int r;
 
 	if (!s->opts->net)
 		return 0;
-	if (has_rules(s) && !filtered(s)) {
-		r = session_net_bridge(s, err); /* open mode had no boot block to find it */
-		if (r < 0)
+	if (!filtered(s)) {
+		/* open mode had no boot block to find the bridge; a profile with no NIC on one has
+		 * nothing to filter (or log, which then fails) */
+		r = session_net_bridge(s, err);
+		if (r < 0 && has_rules(s))
 			return coi_error_prefix(err, "network policy");
+		bridge = r >= 0;
+		coi_error_clear(err);
 	}
 	target_init(s, &t);
 	r = wait_ipv4(s, has_rules(s), &t.ipv4, err);
-	if (r < 0)
-		return r;
-	r = net_resolve(s->opts->net, &net_resolver_dns, NULL, &res, err);
-	if (r > 0 && s->opts->net->mode == NET_MODE_ALLOWLIST)
-		(void)strv_push(&s->warnings, "some allowlist names did not resolve; they are "
-		                              "unreachable until they do");
-	if (r >= 0 && has_rules(s))
-		r = netpolicy_apply(&nft, &t, s->opts->net, &res, err);
+	if (r >= 0 && bridge && t.ipv4.s_addr != INADDR_ANY)
+		r = dns_want(s, &t, err);
+	if (r >= 0 && filtered(s))
+		r = netpolicy_apply(&nft, &t, s->opts->net, err);
+	else if (r >= 0 && (has_rules(s) || t.dns_port))
+		r = apply_open(s, &t, err);
 	if (r >= 0)
-		r = write_hosts(s, &res, err);
-	if (r >= 0)
-		r = start_refresh(s, &t, &res, err);
-	net_resolution_release(&res);
+		r = write_hosts(s, err);
 	return r < 0 ? coi_error_prefix(err, "network policy") : 0;
 }

@@ -193,7 +193,7 @@ static int net_from_config(struct session_opts *o, const struct coi_config *cfg,
 	p->block_private_networks = cfg->network.block_private_networks;
 	p->block_metadata_endpoint = cfg->network.block_metadata_endpoint;
 	p->allow_local_network_access = cfg->network.allow_local_network_access;
-	p->refresh_interval_minutes = (unsigned)cfg->network.refresh_interval_minutes;
+	p->dns_min_ttl = (unsigned)cfg->network.dns_min_ttl;
 	/* [monitoring.nft]: log rules for the monitor, so only with it */
 	p->watch.enabled = cfg->monitoring.enabled && cfg->monitoring.nft.enabled;
 	p->watch.rate = (unsigned)cfg->monitoring.nft.rate_limit_per_second;

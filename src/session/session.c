@@ -59,6 +59,7 @@ struct session *session_free(struct session *s)
 	free(s->protect_state);
 	free(s->idmount);
 	strv_free(s->warnings);
+	session_net_release(s);
 	free(s->undo);
 	credproxy_handoff_close(&s->egress);
 	incus_exec_result_release(&s->captured);
@@ -74,14 +75,15 @@ static int undo_monitor(struct session *s, struct coi_error *err)
 
 /* The security monitor runs on the host in a supervisor process of its own (`coi monitor NAME
  * --daemon`), so it outlives a detach and needs nothing from this one; it returns once every
- * event source is live. */
+ * event source is live. The supervisor also runs the session's DNS filter (network.c), on the
+ * sockets handed to it here, even with monitoring off. */
 static int start_monitor(struct session *s, struct coi_error *err)
 {
 	_cleanup_strv_free_ char **argv = NULL;
-	int status;
+	int status, first = s->egress.memfd >= 0 ? 5 : 3; /* the DNS filter's first fd */
 	pid_t pid;
 
-	if (!s->opts->monitor_argv)
+	if (!s->opts->monitor_argv && !session_net_has_filter(s))
 		return 0;
 	if (strv_push(&argv, "coi") < 0 || strv_push(&argv, "monitor") < 0 ||
 	    strv_push(&argv, s->name) < 0 || strv_push(&argv, "--daemon") < 0 ||
@@ -90,6 +92,11 @@ static int start_monitor(struct session *s, struct coi_error *err)
 	strv_foreach(a, s->opts->monitor_argv)
 		if (strv_push(&argv, *a) < 0)
 			return coi_error_oom(err);
+	if (session_net_supervisor_args(s, first, &argv) < 0)
+		return coi_error_oom(err);
+	/* a session starts only on a stopped or new instance: a supervisor still holding the name
+	 * is a stale one of an earlier instance, and would keep this one's from starting */
+	(void)monitor_supervisor_stop(s->name, NULL);
 	if (s->nflog_group && s->nflog_group != coi_nflog_group(s->name)) {
 		/* the hash's group had a listener already: the one the rules send to */
 		char g[8];
@@ -106,11 +113,11 @@ static int start_monitor(struct session *s, struct coi_error *err)
 
 		if (null >= 0)
 			(void)dup2(null, STDOUT_FILENO);
-		/* the credential proxy's secrets and socket, as fds 3 and 4 */
+		/* the credential proxy's secrets and socket, as fds 3 and 4, then the DNS filter's
+		 * sockets; the supervisor lives on: it must not hold a caller's pipe open */
 		if (credproxy_child_fds(&s->egress) < 0)
 			_exit(127);
-		/* the supervisor lives on: it must not hold a caller's pipe open */
-		(void)close_range(s->egress.memfd >= 0 ? 5 : 3, ~0U, 0);
+		session_net_supervisor_fds(s, first);
 		/* the same daemon and project as this session, whatever its config layers said */
 		(void)incus_client_export_env(s->client);
 		strv_foreach(e, s->opts->monitor_env)
@@ -118,10 +125,11 @@ static int start_monitor(struct session *s, struct coi_error *err)
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
+	session_net_supervisor_started(s);
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return coi_error_set(err, -EIO,
-		                     "the security monitor of '%s' did not start (see "
-		                     "~/.coi/logs/%s.monitor.log)",
+		                     "the supervisor of '%s' (its monitor, DNS filter, credential "
+		                     "proxy) did not start (see ~/.coi/logs/%s.monitor.log)",
 		                     s->name, s->name);
 	return session_undo_push(s, "stop the monitor", undo_monitor) < 0 ? coi_error_oom(err) : 0;
 }

@@ -17,6 +17,8 @@ struct protect_plan;
 struct secret_plan;
 struct undo;
 
+struct session_dns;
+
 struct session {
 	struct session_opts *opts;   /* borrowed */
 	struct incus_client *client; /* borrowed */
@@ -41,6 +43,7 @@ struct session {
 	char *protect_state;        /* coi_dir()/run/<name>.protect (sweep.h) */
 	char *idmount;              /* the idmapped workspace mount (sessions of host root) */
 	char **warnings;            /* for the command to print */
+	struct session_dns *dns;    /* the DNS filter's sockets and options (network.c) */
 	struct ws_lock lock;        /* the workspace's, from picking the name to creating */
 	/* a client without streaming exec: the last command's output, captured, for the command
 	 * to print (session_captured()) */

@@ -114,7 +114,8 @@ serve coit-v6 "$V6" v6 8080
 serve - "$BR_ADDR" br 8083
 serve coit-cg "$CG" cg 8080
 serve - "$SELF" self 8080
-# The allowlist name, in the host's resolver (coi resolves it on the host), restored at exit.
+# The allowlist name, in the host's /etc/hosts (coi's DNS filter answers it from there), restored
+# at exit.
 # (rewritten in place, not replaced: /etc/hosts may be a mount point)
 t_defer "grep -v ' # coi-t-net\$' /etc/hosts > '$tmp/hosts' && cat '$tmp/hosts' > /etc/hosts"
 echo "$PUB $PUB_NAME # coi-t-net" >>/etc/hosts
@@ -166,16 +167,18 @@ refused() { # DESC LABEL
 rules_gone() { t_is "$1: no rule of the session is left" "$(nft list ruleset 2>/dev/null | grep -c "coi:$2")" 0; }
 name1=$(t_session_name "$ws" 1)
 
+# (every DNS query goes to coi's DNS filter, which asks dns_servers: here the LAN host's)
 cfg open '[network]
-mode = "open"'
-session open 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http md "'$MD'" 80; dns dns "'$LAN'"; http br "'"$BR_ADDR"'" 8083
+mode = "open"
+dns_servers = ["'$LAN'"]'
+session open 'http lan "'$LAN'" 8080; http pub "'$PUB'" 8080; http md "'$MD'" 80; dns dns "'$PUB'"; http br "'"$BR_ADDR"'" 8083
   http cg "'$CG'" 8080; http self "'$SELF'" 8080'
 reached "open: the LAN host is reached" lan
 reached "open: the 100.64.0.0/10 host is reached" cg
 reached "open: the listener on the host's own address is reached" self
 reached "open: the public host is reached" pub
 reached "open: the metadata host is reached" md
-reached "open: a DNS server outside any list answers" dns
+reached "open: DNS sent to any server is answered (by coi's filter, through dns_servers)" dns
 reached "open: the bridge address is reached" br
 
 cfg restricted '[network]
@@ -218,28 +221,29 @@ reached "restricted + allowed_ports: the allowed port of the same host is reache
 cfg a_name '[network]
 mode = "allowlist"
 allowed_domains = ["'$PUB_NAME'"]'
-session a_name 'set -- $(grep -w "'$PUB_NAME'" /etc/hosts | head -n1); ip=$1; echo "hosts=$ip"
+session a_name 'ip=$(nslookup "'$PUB_NAME'" 2>/dev/null | sed -n "s/^Address: *\([0-9.]*\)$/\1/p" | head -n1); echo "resolved=$ip"
   http pub "$ip" 8080; http pub2 "$ip" 8081; http lan "'$LAN'" 8080; http md "'$MD'" 80
   dns dns "'$PUB'"; http br "'"$BR_ADDR"'" 8083'
-t_like "allowlist by name: coi put the name into the container's /etc/hosts" "$out" "hosts=$PUB"
+t_like "allowlist by name: the name resolves (the host's /etc/hosts has it, through coi's DNS filter)" "$out" "resolved=$PUB"
 reached "allowlist by name: the named host is reached" pub
 reached "allowlist by name, no port: on every port" pub2
 refused "allowlist by name: the LAN host is refused" lan
 refused "allowlist by name: the metadata host is refused" md
-refused "allowlist: DNS to a resolver outside the list (answering in open mode) is refused" dns
+refused "allowlist: DNS sent to another server (answering in open mode) does not resolve an unlisted name" dns
 refused "allowlist: the host's other services on the bridge address are refused" br
 rules_gone "allowlist" "$name1"
 
 cfg a_port '[network]
 mode = "allowlist"
 allowed_domains = ["'$PUB_NAME':8081", "'$LAN':8080"]'
-session a_port 'http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081; http lan "'$LAN'" 8080; http lan2 "'$LAN'" 8081
+session a_port 'nslookup "'$PUB_NAME'" >/dev/null 2>&1
+  http pub "'$PUB'" 8080; http pub2 "'$PUB'" 8081; http lan "'$LAN'" 8080; http lan2 "'$LAN'" 8081
   dns dns "'$LAN'"'
 reached "allowlist by name with a port: that port is reached" pub2
 refused "allowlist by name with a port: another port of the same host is refused" pub
 reached "allowlist by IP with a port: that port is reached" lan
 refused "allowlist by IP with a port: another port of the same host is refused" lan2
-refused "allowlist: DNS to an allowed host (answering in open mode) is refused" dns
+refused "allowlist: DNS sent to an allowed host (answering in open mode) does not resolve an unlisted name" dns
 
 cfg a_ip '[network]
 mode = "allowlist"

@@ -22,7 +22,7 @@ netcat="(sleep 5 | nc -l -p 4444 >/dev/null &); usleep 300000; nc -e /bin/sh 127
 
 rules() { nft list ruleset 2>/dev/null | grep -c "coi:$1"; }
 # The supervisor of NAME, found by its command line.
-sup_pid() { pgrep -f "^coi monitor $1 --daemon"; }
+sup_pid() { t_supervisor_pid "$1"; }
 # wait_gone PID: up to 10 s for the process to end.
 wait_gone() {
     for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
@@ -80,7 +80,7 @@ audit_log_retention_days = 1' || t_bail "the monitored session did not come up (
 t_ok "critical: the session runs its supervisor" test -n "$spid"
 cmd=$(tr '\0' ' ' <"/proc/$spid/cmdline")
 t_like "critical: every key is on its command line" "$cmd" \
-    "^coi monitor $name --daemon --forensics --one-liners critical --poll-interval 1 --read-threshold-mb 50 --read-rate-mb 10 --audit-retention-days 1 --max-processes 1000 --spawn-threshold 200 --dns-threshold 100 --export-level warning --gtfobins-dir $COI_HOME/gtfobins --sigma-dir $COI_HOME/sigma $"
+    "^coi monitor $name --daemon --forensics --one-liners critical --poll-interval 1 --read-threshold-mb 50 --read-rate-mb 10 --audit-retention-days 1 --max-processes 1000 --spawn-threshold 200 --dns-threshold 100 --export-level warning --gtfobins-dir $COI_HOME/gtfobins --sigma-dir $COI_HOME/sigma --dns-fds 3,4 --dns-upstream [0-9.]+ --dns-client [0-9.]+ --dns-mode restricted --dns-min-ttl 60 $"
 t_fails "retention: a log last written 3 days ago is removed" test -e "$COI_HOME/audit/coi-t-monkeys-old.jsonl"
 t_ok "retention: a recent one is kept" test -e "$COI_HOME/audit/coi-t-monkeys-fresh.jsonl"
 t_ok "critical: the session has network rules" test "$(rules "$name")" -gt 0

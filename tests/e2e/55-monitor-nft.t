@@ -1,14 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # [monitoring.nft] through a real session: `coi run` with [monitoring] and [monitoring.nft]
-# enabled puts two log rules first in the container's ct chain (DNS queries, other new
-# connections) to its NFLOG group; the supervisor writes each logged packet to the audit log and
-# raises a HIGH finding (the container frozen) when DNS queries exceed dns_query_threshold a
-# minute. A connection that lives a few milliseconds, to a listener this test opens on the test
-# bridge's address, is in the audit log; a burst of DNS queries to the bridge's dnsmasq freezes
-# the container. Open mode (no policy, the log rules alone) and restricted mode with
-# log_dns_queries = false. After each session no rule of it is left. Traffic goes only to the
-# bridge address. Containers are coi-t-nftmon-* (COI_CONTAINER_PREFIX).
+# enabled puts a log rule for new connections in the container's ct chain, after the accept of
+# coi's DNS filter (which records the DNS queries itself), to its NFLOG group; the supervisor
+# writes each logged packet and each query to the audit log and raises a HIGH finding (the
+# container frozen) when DNS queries exceed dns_query_threshold a minute. A connection that
+# lives a few milliseconds, to a listener this test opens on the test bridge's address, is in
+# the audit log; a burst of DNS queries freezes the container. The filter asks the test DNS
+# server (tests/tools/dns-test-server) on the host's loopback. Open mode (no policy, the log
+# rules alone) and restricted mode with log_dns_queries = false. After each session no rule of
+# it is left. Traffic goes only to the bridge address and the host's loopback. Containers are
+# coi-t-nftmon-* (COI_CONTAINER_PREFIX).
 # Keys whose effect this file shows (src/config/keys.c names it as their proof):
 # monitoring.nft.enabled, monitoring.nft.rate_limit_per_second, monitoring.nft.dns_query_threshold,
 # monitoring.nft.log_dns_queries.
@@ -21,7 +23,7 @@ t_defer "chattr -R -i '$tmp'" # a session that was cut short leaves its protecte
 
 rules() { nft list ruleset 2>/dev/null | grep -c "coi:$1\""; }
 chain() { nft list chain ip coi "ct-$1" 2>/dev/null; }
-sup_pid() { pgrep -f "^coi monitor $1 --daemon"; }
+sup_pid() { t_supervisor_pid "$1"; }
 # nft_line NAME RULE JQ-FILTER: up to 10 s for an audit line of RULE that matches; prints it.
 nft_line() {
     local line
@@ -78,10 +80,18 @@ c, a = s.accept(); c.close(); print(a[0])" >"$tmp/accepted" 2>&1 &
     return 1
 }
 
+# The internet's DNS, as far as this test goes: every name under exfil.test (bounded: 200 s).
+UPSTREAM=127.0.0.54
+timeout 200 "$COI_BUILD/tools/dns-test-server" -l $UPSTREAM:53 -t 200 -o "$tmp/upstream.log" \
+    "*.exfil.test=198.18.7.7" >"$tmp/upstream.out" 2>&1 &
+t_defer "kill $! 2>/dev/null"
+for _ in $(seq 50); do grep -q ready "$tmp/upstream.out" && break; sleep 0.1; done
+
 # ---- open mode: the log rules alone; a short connection; a DNS burst ----
 
 start open '[network]
 mode = "open"
+dns_servers = ["'$UPSTREAM'"]
 [monitoring]
 enabled = true
 [monitoring.nft]
@@ -91,8 +101,10 @@ dns_query_threshold = 50' || t_bail "the open session did not come up ($(tail -c
 ct=$(chain "$name")
 t_like "open: [monitoring]'s byte count is the first of ct-$name" "$(printf '%s\n' "$ct" | grep -m1 'comment "coi:')" \
     "^[[:space:]]*limit rate over 10 mbytes/second burst 50 mbytes limit rate 1/second log prefix \"coi-bytes:$name \" group [0-9]+ comment"
-t_like "open: then the DNS count, then the DNS log rule" "$(printf '%s\n' "$ct" | grep 'comment "coi:' | sed -n 2,3p | tr '\n' ' ')" \
-    "^[[:space:]]*meta l4proto \{ tcp, udp \} th dport 53 limit rate over 50/minute burst 50 packets limit rate 1/second log prefix \"coi-dnsx:$name \" .*udp dport 53 limit rate 1000/second log prefix \"coi-dns:$name \" group [0-9]+ comment"
+t_like "open: then the DNS count (by the port the container sent to), then the DNS filter's port" \
+    "$(printf '%s\n' "$ct" | grep 'comment "coi:' | sed -n 2,3p | tr '\n' ' ')" \
+    "^[[:space:]]*meta l4proto \{ tcp, udp \} ct original proto-dst (53|0x35 \[invalid type\]) limit rate over 50/minute burst 50 packets limit rate 1/second log prefix \"coi-dnsx:$name \" .*ip daddr $GW meta l4proto \{ tcp, udp \} th dport [0-9]+ accept comment"
+t_is "open: no DNS log rule (the filter records the queries)" "$(printf '%s\n' "$ct" | grep -c 'coi-dns:')" 0
 t_is "open: one new-connection log rule" \
     "$(printf '%s\n' "$ct" | grep -c "ct state new .*limit rate 1000/second log prefix \"coi-new:$name \" group")" 1
 t_like "open: the supervisor has the DNS threshold" "$(tr '\0' ' ' <"/proc/$spid/cmdline")" \
@@ -112,8 +124,8 @@ t_like "open: as nftables logged it: tcp, new, from the container, no suspicion"
 t_is "open: no finding for it" "$(m_audit "$name" | jq -r 'select(.level != "info") | .rule' | sort -u)" ""
 
 # 200 queries, each its own nslookup (a new socket), ten at a time (one after the other, a
-# loaded machine sent only 48 in 10 s), to the bridge's dnsmasq; bounded by m_run's 10 s. The
-# container is frozen on the way, so not all of them are sent.
+# loaded machine sent only 48 in 10 s), to the bridge's address (the filter answers them);
+# bounded by m_run's 10 s. The container is frozen on the way, so not all of them are sent.
 (m_run "$name" "i=0; while [ \$i -lt 200 ]; do for j in 0 1 2 3 4 5 6 7 8 9; do i=\$((i+1)); nslookup -type=a q\$i.exfil.test $GW >/dev/null 2>&1 & done; wait; done") 2>/dev/null
 line=$(m_wait_rule "$name" dns-rate)
 t_like "open: the DNS burst is a HIGH finding, paused" "$line" \
@@ -121,9 +133,9 @@ t_like "open: the DNS burst is a HIGH finding, paused" "$line" \
 t_like "open: its description" "$line" "DNS tunnelling or exfiltration suspected: ([0-9]+ DNS queries in [0-9]+ s \\(threshold 50 a minute\\)|over 50 DNS queries a minute \\(counted by the kernel\\))"
 t_ok "open: the container is frozen" m_wait_state "$name" FROZEN
 t_like "open: each query is in the audit log with its name" \
-    "$(nft_line "$name" nft-dns '.evidence.network.remote_host == "q7.exfil.test"')" \
-    "\"title\":\"DNS query\",\"description\":\"DNS query for 'q7.exfil.test' \\(type 1\\) to $GW:53\".*\"action\":\"logged\""
-n=$(m_audit "$name" | jq -r 'select(.rule == "nft-dns") | .evidence.network.remote_host' | grep -c '^q[0-9]*\.exfil\.test$')
+    "$(nft_line "$name" dns-query '.evidence.network.remote_host == "q7.exfil.test"')" \
+    "\"title\":\"DNS query\",\"description\":\"DNS query for 'q7.exfil.test' \\(A\\): forwarded, NOERROR: 198.18.7.7.*\"action\":\"logged\""
+n=$(m_audit "$name" | jq -r 'select(.rule == "dns-query") | .evidence.network.remote_host' | grep -c '^q[0-9]*\.exfil\.test$')
 t_ok "open: more than the threshold of them ($n)" test "$n" -gt 50
 t_is "open: and only one finding" "$(m_audit "$name" | jq -c 'select(.rule == "dns-rate" and .action != "deduplicated")' | wc -l)" 1
 t_ok "open: coi unfreeze" "$COI" unfreeze "$name"
@@ -156,7 +168,9 @@ t_defer "kill $hpid 2>/dev/null"
 for _ in $(seq 50); do [ -e "$tmp/held" ] && break; sleep 0.1; done
 t_ok "restricted: group $hash has a listener" test -e "$tmp/held"
 
-start restricted '[monitoring]
+start restricted '[network]
+dns_servers = ["'$UPSTREAM'"]
+[monitoring]
 enabled = true
 [monitoring.nft]
 enabled = true
@@ -174,8 +188,9 @@ m_run "$name" "nc $GW $port </dev/null"
 t_ok "restricted: the refused connection is logged as new" \
     nft_line "$name" nft-new ".evidence.network.connection.remote_addr == \"$GW:$port\" and (.evidence.network.connection.local_addr | startswith(\"$ip:\"))"
 m_run "$name" "nslookup -type=a one.exfil.test $GW; nslookup -type=a two.exfil.test $GW"
-sleep 1
-t_is "restricted: DNS queries are not logged" "$(m_audit "$name" | grep -c '"rule":"nft-dns"')" 0
+t_ok "restricted: the DNS filter records the queries" \
+    nft_line "$name" dns-query '.evidence.network.remote_host == "two.exfil.test"'
+t_is "restricted: nftables logs none of them" "$(m_audit "$name" | grep -c '"rule":"nft-dns"')" 0
 t_is "restricted: the container runs" "$(m_state "$name")" RUNNING
 stop
 t_ok "restricted: the container is gone" m_wait_state "$name" ""

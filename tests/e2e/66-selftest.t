@@ -34,6 +34,7 @@ printf '[network]\nmode = "allowlist"\nallowed_domains = ["registry.npmjs.org"]\
 out=$(selftest) && rc=0 || rc=$?
 t_is "allowlist mode: exit 0" "$rc" 0
 t_like "an address outside the allowlist is probed and refused" "$out" "\[PASS\] allowlist "
+t_like "a name outside the allowlist does not resolve (coi's DNS filter)" "$out" "\[PASS\] allowlist-dns "
 t_like "IPv6 checked on the host too" "$out" "\[PASS\] ipv6 "
 
 # secrets on the host: the key forward_env names is searched for inside, as root, and not found;

@@ -115,6 +115,15 @@ t_launch() {
 # The container name coi gives slot N of workspace WS.
 t_session_name() { printf 'coi-%s-%s' "$(printf '%s' "$1" | sha256sum | cut -c1-8)" "$2"; }
 
+# The pid of the supervisor of container NAME (`coi monitor NAME --daemon`), if one runs. Its DNS
+# filter is a fork of it, with the same command line: told apart by its name, coi-dns.
+t_supervisor_pid() {
+    local p
+    for p in $(pgrep -f "^coi monitor $1 --daemon"); do
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" != coi-dns ] && echo "$p"
+    done
+}
+
 # Wait (bounded, ~15 s) until instance NAME is RUNNING.
 t_wait_running() {
     local i

@@ -48,11 +48,14 @@ static void network(const struct net_policy *p)
 
 	(void)inet_pton(AF_INET, "10.9.8.7", &t.ipv4);
 	(void)inet_pton(AF_INET, "10.9.8.1", &t.gateway);
-	(void)net_nft_apply(&t, p, NULL, NULL, &b, &err);
+	(void)net_nft_apply(&t, p, NULL, &b, &err);
 	buf_reset(&b);
-	(void)net_policy_describe(p, NULL, &b);
+	t.dns_port = 5353; /* with the DNS filter: its redirect and sets */
+	(void)net_nft_apply(&t, p, NULL, &b, &err);
+	buf_reset(&b);
+	(void)net_policy_describe(p, &b);
 	buf_release(&b);
-	json_decref(net_policy_to_json(p, NULL));
+	json_decref(net_policy_to_json(p));
 }
 
 /* What `coi run` and `coi shell` make of the config before they touch a container. */

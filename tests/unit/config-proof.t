@@ -28,8 +28,6 @@ incus.client_cert open
 incus.client_key open
 incus.server_cert open
 network.block_private_networks open
-network.refresh_interval_minutes open
-network.dns_servers open
 network.hosts open
 limits.runtime.stop_graceful open
 security.writable_paths open

@@ -327,7 +327,8 @@ static void test_unknown_keys(void)
 	write_text(at("home/.coi/config.toml"), "[container]\nimgae = \"x\"\n"
 	                                        "[netwrok]\nmode = \"open\"\n"
 	                                        "[tool]\ncompletely_unrelated_thing = 1\n"
-	                                        "[defaults]\nmodel = \"opus\"\n");
+	                                        "[defaults]\nmodel = \"opus\"\n"
+	                                        "[network]\nrefresh_interval_minutes = 5\n");
 	CHECK(load(NULL, &c, &w, &err) == 0);
 	if (c) {
 		CHECK_STREQ(c->container.image, "coi-default");
@@ -345,7 +346,11 @@ static void test_unknown_keys(void)
 	CHECK(!warned(w, "completely_unrelated_thing", "did you mean"));
 	CHECK(warned(w, "~/.coi/config.toml:8: 'defaults.model' is not supported by coi yet",
 	             NULL));
-	CHECK(strv_length(w) == 4);
+	/* the original's allowlist refresh: coi resolves names when asked, so nothing to do */
+	CHECK(warned(w,
+	             "~/.coi/config.toml:10: 'network.refresh_interval_minutes' is not supported",
+	             "when the container asks for them"));
+	CHECK(strv_length(w) == 5);
 	w = strv_free(w);
 
 	/* the original's keys coi does not act on: named with their place and why, and not in
@@ -379,6 +384,34 @@ static void test_unknown_keys(void)
 	     *k; k++)
 		CHECK(config_key_find(*k) == NULL);
 	strv_free(w);
+}
+
+/* The DNS filter's keys: wildcard entries and the least time an answer's addresses stay. */
+static void test_dns_keys(void)
+{
+	struct coi_config *c = NULL;
+	struct coi_error err = {0};
+	char **w = NULL;
+
+	clean_files();
+	write_text(at("home/.coi/config.toml"),
+	           "[network]\nmode = \"allowlist\"\n"
+	           "allowed_domains = [\"*.githubusercontent.com:443\", \"github.com\"]\n"
+	           "dns_min_ttl = 5\n");
+	CHECK(load(NULL, &c, &w, &err) == 0);
+	if (c) {
+		CHECK(strv_contains(c->network.allowed_domains, "*.githubusercontent.com:443"));
+		CHECK(c->network.dns_min_ttl == 5);
+		config_free(c);
+	}
+	CHECK(strv_length(w) == 0);
+	strv_free(w);
+	clean_files();
+	CHECK(load(NULL, &c, NULL, &err) == 0);
+	if (c) {
+		CHECK(c->network.dns_min_ttl == 60);
+		config_free(c);
+	}
 }
 
 /* [monitoring.nft]: its keys are read; lima_host (the original's macOS VM) is warned about. */
@@ -425,8 +458,10 @@ static void test_bad_values(void)
 	             "(not \"wide\")"));
 	CHECK(strstr(user_error("[container]\nshutdown_timeout = -1\n"),
 	             "config.toml:2:20: 'container.shutdown_timeout' must be a whole number"));
-	CHECK(strstr(user_error("[network]\nallowed_domains = [\"ok.example\", \"*.bad\"]\n"),
-	             "config.toml:2:34: 'network.allowed_domains' has an invalid entry \"*.bad\""));
+	CHECK(strstr(
+	        user_error("[network]\nallowed_domains = [\"ok.example\", \"a.*.bad\"]\n"),
+	        "config.toml:2:34: 'network.allowed_domains' has an invalid entry \"a.*.bad\""));
+	CHECK(strstr(user_error("[network]\ndns_min_ttl = 86401\n"), "'network.dns_min_ttl'"));
 	CHECK(strstr(user_error("[network]\ndns_servers = [\"1.1.1\"]\n"),
 	             "config.toml:2:16: 'network.dns_servers' has an invalid entry"));
 	CHECK(strstr(user_error("[network]\nallowed_networks = [\"100.64.0.0/10:22\"]\n"),
@@ -833,11 +868,13 @@ static void test_upstream_example(void)
 		      strcmp(c->prompts[1].file, at("home/.coi/prompts/fix.md")) == 0);
 		config_free(c);
 	}
-	CHECK(strv_length(w) == 0);
+	/* one warning: the allowlist refresh has nothing to do in coi */
+	CHECK(strv_length(w) == 1 &&
+	      warned(w, "'network.refresh_interval_minutes' is not supported by coi", NULL));
 	w = strv_free(w);
 	/* and it validates as a file on its own */
 	CHECK(config_validate_file(at("home/.coi/config.toml"), &w, &err) == 0);
-	CHECK(strv_length(w) == 0);
+	CHECK(strv_length(w) == 1);
 	strv_free(w);
 }
 
@@ -881,6 +918,7 @@ int main(void)
 	RUN(test_inherits_refused);
 	RUN(test_unknown_keys);
 	RUN(test_monitoring_nft);
+	RUN(test_dns_keys);
 	RUN(test_bad_values);
 	RUN(test_legacy_file);
 	RUN(test_trust_network);

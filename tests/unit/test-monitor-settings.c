@@ -113,9 +113,9 @@ static void test_every_key(void)
 	config_free(cfg);
 }
 
-/* [monitoring.nft]: only its threshold reaches the supervisor, whether or not the log rules are
- * on (the kernel counts DNS queries against it whenever monitoring is; the other keys shape the
- * nft rules). */
+/* The DNS threshold always reaches the supervisor (the DNS filter counts refused queries);
+ * [monitoring.nft] with log_dns_queries makes every query count. Its other keys shape the nft
+ * rules. */
 static void test_nft(void)
 {
 	struct coi_config *cfg = NULL;
@@ -126,14 +126,20 @@ static void test_nft(void)
 	CHECK(config_new_default(&cfg, &err) == 0);
 	cfg->monitoring.enabled = true;
 	CHECK(round_trip(cfg, &o, &argv) == 0);
-	CHECK(strv_contains(argv, "--dns-threshold") && o.rules.dns_per_minute == 100);
+	CHECK(strv_contains(argv, "--dns-threshold") && !strv_contains(argv, "--dns-count-all"));
+	CHECK(o.rules.dns_per_minute == 100 && !o.dns_count_all);
 	strv_free(argv);
 	argv = NULL;
 	cfg->monitoring.nft.enabled = true;
 	cfg->monitoring.nft.dns_query_threshold = 7;
 	CHECK(round_trip(cfg, &o, &argv) == 0);
 	CHECK(strv_contains(argv, "--dns-threshold") && strv_contains(argv, "7"));
-	CHECK(o.rules.dns_per_minute == 7);
+	CHECK(o.rules.dns_per_minute == 7 && o.dns_count_all);
+	strv_free(argv);
+	argv = NULL;
+	cfg->monitoring.nft.log_dns_queries = false;
+	CHECK(round_trip(cfg, &o, &argv) == 0);
+	CHECK(!o.dns_count_all);
 	strv_free(argv);
 	argv = NULL;
 	cfg->monitoring.nft.dns_query_threshold = 0;

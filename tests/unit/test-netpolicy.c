@@ -75,13 +75,13 @@ target(void)
 	                           .log_group = 5};
 }
 
-/* The batch for p (and res) as a string; "" and the error in err on failure. */
-static char *gen(const struct net_target *t, const struct net_policy *p,
-                 const struct net_resolution *res, const struct net_state *st, int *ret)
+/* The batch for p as a string; "" and the error in err on failure. */
+static char *gen(const struct net_target *t, const struct net_policy *p, const struct net_state *st,
+                 int *ret)
 {
 	struct buf b = BUF_INIT(1 << 20);
 	struct coi_error err = {0};
-	int r = net_nft_apply(t, p, res, st, &b, &err);
+	int r = net_nft_apply(t, p, st, &b, &err);
 
 	if (ret)
 		*ret = r;
@@ -116,7 +116,7 @@ static void test_defaults(void)
 	CHECK(p.mode == NET_MODE_RESTRICTED);
 	CHECK(p.block_private_networks && p.block_metadata_endpoint);
 	CHECK(!p.allow_local_network_access);
-	CHECK(p.refresh_interval_minutes == 30);
+	CHECK(p.dns_min_ttl == 60);
 	net_policy_release(&p);
 }
 
@@ -166,6 +166,11 @@ static void test_allowlist_good(void)
 	check_dest("_dmarc.example.com", "_dmarc.example.com");
 	check_dest("localhost", "localhost");
 	check_dest("host:1,65535", "host:1,65535");
+	check_dest("*.Example.com", "*.example.com");
+	check_dest("*.githubusercontent.com:443", "*.githubusercontent.com:443");
+	check_dest("*.test.", "*.test");
+	CHECK(net_dest_parse("*.example.com:443", &d, NULL) == 0);
+	CHECK(d.kind == NET_DEST_NAME && d.wildcard && strcmp(d.name, "example.com") == 0);
 	CHECK(net_dest_parse("x.example.com:443", &d, NULL) == 0);
 	CHECK(d.kind == NET_DEST_NAME && d.ports.n == 1 && d.ports.r[0].lo == 443);
 	CHECK(net_dest_parse("192.168.1.0/24", &d, NULL) == 0);
@@ -177,8 +182,14 @@ static void test_allowlist_bad(void)
 {
 	static const char *const bad[] = {
 	        "",
-	        "*.example.com",
 	        "*",
+	        "*.",
+	        "*.*.com",
+	        "**.com",
+	        "*com",
+	        "*.1.2.3.4",
+	        "*.10.0.0.0/8",
+	        "a*.example.com",
 	        "api.*.com",
 	        "https://example.com",
 	        "http://x:80",
@@ -243,8 +254,53 @@ static void test_allowlist_bad(void)
 		memcpy(longname + i, "a.", 2);
 	memcpy(longname + 254, "com", 4);
 	CHECK(net_dest_parse(longname, &d, NULL) < 0);
-	CHECK(net_dest_parse("*.example.com", &d, &err) == -EINVAL);
+	CHECK(net_dest_parse("api.*.example.com", &d, &err) == -EINVAL);
 	CHECK(strstr(err.msg, "wildcard") != NULL);
+}
+
+static void test_dest_match(void)
+{
+	struct net_dest exact, wild, cidr;
+
+	CHECK(net_dest_parse("api.example.com:443", &exact, NULL) == 0);
+	CHECK(net_dest_parse("*.example.com", &wild, NULL) == 0);
+	CHECK(net_dest_parse("10.0.0.0/8", &cidr, NULL) == 0);
+	CHECK(net_dest_match(&exact, "api.example.com"));
+	CHECK(!net_dest_match(&exact, "x.api.example.com"));
+	CHECK(!net_dest_match(&exact, "pi.example.com"));
+	CHECK(!net_dest_match(&exact, "api.example.co"));
+	CHECK(net_dest_match(&wild, "api.example.com"));
+	CHECK(net_dest_match(&wild, "a.b.c.example.com"));
+	CHECK(!net_dest_match(&wild, "example.com")); /* the wildcard is below the name only */
+	CHECK(!net_dest_match(&wild, "badexample.com"));
+	CHECK(!net_dest_match(&wild, ".example.com"));
+	CHECK(!net_dest_match(&wild, "example.com.evil.org"));
+	CHECK(!net_dest_match(&wild, ""));
+	CHECK(!net_dest_match(&cidr, "10.0.0.1"));
+}
+
+static void test_dns_sets(void)
+{
+	struct net_policy p;
+	uint32_t set_of[8];
+
+	net_policy_init(&p);
+	p.mode = NET_MODE_ALLOWLIST;
+	CHECK(net_policy_add_dest(&p, "a.example.com:443", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "1.2.3.4:443", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "*.b.example.com", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "c.example.com:443", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "d.example.com:80,443", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "e.example.com", NULL) == 0);
+	CHECK(net_policy_dns_sets(&p, set_of) == 3);
+	CHECK(set_of[0] == 0 && set_of[1] == NET_SET_NONE && set_of[2] == 1 && set_of[3] == 0 &&
+	      set_of[4] == 2 && set_of[5] == 1);
+	/* allowed_ports is what entries without ports get: now the same as a's */
+	CHECK(net_policy_add_allowed_port(&p, 443, NULL) == 0);
+	CHECK(net_policy_dns_sets(&p, set_of) == 2);
+	CHECK(set_of[0] == 0 && set_of[2] == 0 && set_of[3] == 0 && set_of[4] == 1 &&
+	      set_of[5] == 0);
+	net_policy_release(&p);
 }
 
 static void test_ports_limit(void)
@@ -298,7 +354,17 @@ static void test_builders(void)
 
 	net_policy_init(&p);
 	CHECK(net_policy_add_dest(&p, "example.com:443", &err) == 0);
-	CHECK(net_policy_add_dest(&p, "*.x.com", &err) == -EINVAL);
+	CHECK(net_policy_add_dest(&p, "x.*.com", &err) == -EINVAL);
+	/* [[network.hosts]] as the DNS filter's options carry it */
+	CHECK(net_policy_add_host_text(&p, "10.9.8.7=a.lan,b.lan", &err) == 0);
+	CHECK(p.n_hosts == 1 && strv_length(p.hosts[0].hostnames) == 2 && p.hosts[0].ports.n == 0);
+	CHECK(net_policy_add_host_text(&p, "10.9.8.7", &err) == -EINVAL);
+	CHECK(net_policy_add_host_text(&p, "10.9.8=a.lan", &err) == -EINVAL);
+	CHECK(net_policy_add_host_text(&p, "10.9.8.7=a lan", &err) == -EINVAL);
+	CHECK(p.n_hosts == 1);
+	net_policy_release(&p);
+	net_policy_init(&p);
+	CHECK(net_policy_add_dest(&p, "example.com:443", &err) == 0);
 	CHECK(p.n_allowlist == 1);
 	CHECK(net_policy_add_dns_server(&p, "1.1.1.1", &err) == 0);
 	CHECK(net_policy_add_dns_server(&p, "1.1.1", &err) == -EINVAL);
@@ -357,7 +423,7 @@ static void test_gen_restricted_default(void)
 	int r;
 
 	net_policy_init(&p);
-	s = gen(&t, &p, NULL, NULL, &r);
+	s = gen(&t, &p, NULL, &r);
 	CHECK(r == 0);
 	CHECK_STREQ(s, SETUP CT_RESET T "ct state established,related accept" C GW BCAST SELF DENY(
 	                       "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }")
@@ -377,14 +443,14 @@ static void test_gen_restricted_knobs(void)
 	net_policy_init(&p);
 	p.block_private_networks = false;
 	p.block_metadata_endpoint = false;
-	s1 = gen(&t, &p, NULL, NULL, NULL);
+	s1 = gen(&t, &p, NULL, NULL);
 	CHECK(strstr(s1, "10.0.0.0/8") == NULL);
 	CHECK(strstr(s1, "169.254") == NULL);
 	CHECK(strstr(s1, DENY(SIBLINGS)) != NULL); /* siblings still blocked */
 
 	p.allow_local_network_access = true;
 	p.block_private_networks = true;
-	s2 = gen(&t, &p, NULL, NULL, NULL);
+	s2 = gen(&t, &p, NULL, NULL);
 	CHECK(strstr(s2, T "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 } accept" C));
 	CHECK(strstr(s2, "10.0.3.0/24") == NULL);
 	CHECK(strstr(s2, "fib") == NULL); /* the host itself is local too */
@@ -394,7 +460,7 @@ static void test_gen_restricted_knobs(void)
 	net_policy_init(&p);
 	CHECK(net_policy_add_allowed_port(&p, 443, NULL) == 0);
 	CHECK(net_policy_add_allowed_port(&p, 80, NULL) == 0);
-	s3 = gen(&t, &p, NULL, NULL, NULL);
+	s3 = gen(&t, &p, NULL, NULL);
 	CHECK(strstr(s3, DENY("ip daddr 169.254.0.0/16") SPECIAL T
 	             "meta l4proto { tcp, udp } th dport { 443, 80 } accept" C T
 	             "icmp type echo-request accept" C DENY_ALL "add rule ip coi forward") != NULL);
@@ -404,7 +470,7 @@ static void test_gen_restricted_knobs(void)
 	CHECK(net_policy_add_dns_server(&p, "9.9.9.9", NULL) == 0);
 	CHECK(net_policy_add_host(&p, "192.168.1.10", names, hp, 1, NULL) == 0);
 	CHECK(net_policy_add_host(&p, "192.168.1.11", names, NULL, 0, NULL) == 0);
-	s4 = gen(&t, &p, NULL, NULL, NULL);
+	s4 = gen(&t, &p, NULL, NULL);
 	CHECK(strstr(s4, GW_DHCP GW_PING BCAST T
 	             "ip daddr { 1.1.1.1, 9.9.9.9 } meta l4proto { tcp, udp } th dport 53 "
 	             "accept" C DENY("meta l4proto { tcp, udp } th dport 53") T
@@ -415,12 +481,12 @@ static void test_gen_restricted_knobs(void)
 	/* allowed_networks: accepted before the host's own addresses and the ranges refused */
 	CHECK(net_policy_add_allowed_network(&p, "100.64.0.0/10", NULL) == 0);
 	CHECK(net_policy_add_allowed_network(&p, "203.0.113.7", NULL) == 0);
-	s6 = gen(&t, &p, NULL, NULL, NULL);
+	s6 = gen(&t, &p, NULL, NULL);
 	CHECK(strstr(s6, "accept" C T "ip daddr { 100.64.0.0/10, 203.0.113.7/32 } meta l4proto { "
 	                 "tcp, udp } th dport { 443, 80 } accept" C SELF) != NULL);
 
 	t.log_group = -1;
-	s5 = gen(&t, &p, NULL, NULL, NULL);
+	s5 = gen(&t, &p, NULL, NULL);
 	CHECK(strstr(s5, "log") == NULL);
 	CHECK(strstr(s5, T "meta l4proto { tcp, udp } th dport 53 meta l4proto tcp reject with "
 	                   "tcp reset" C T "meta l4proto { tcp, udp } th dport 53 reject with icmp "
@@ -428,70 +494,116 @@ static void test_gen_restricted_knobs(void)
 	net_policy_release(&p);
 }
 
-static struct net_resolution resolution(struct net_addrs *sets, size_t n)
-{
-	return (struct net_resolution){.n = n, .sets = sets};
-}
-
+/* Without a DNS filter a name entry reaches nothing (fail closed); IP and CIDR entries as
+ * written, with their ports or allowed_ports. */
 static void test_gen_allowlist(void)
 {
 	struct net_target t = target();
 	struct net_policy p;
-	struct net_addrs sets[4] = {0};
-	struct net_resolution res;
 	_cleanup_free_ char *s = NULL, *s2 = NULL;
 
 	net_policy_init(&p);
 	p.mode = NET_MODE_ALLOWLIST;
 	CHECK(net_policy_add_dest(&p, "registry.npmjs.org", NULL) == 0);
 	CHECK(net_policy_add_dest(&p, "1.2.3.0/24:80,8000-8100", NULL) == 0);
-	CHECK(net_policy_add_dest(&p, "api.example.com:443", NULL) == 0);
-	CHECK(net_policy_add_dest(&p, "gone.example.com", NULL) == 0);
-	sets[0] = (struct net_addrs){.n = 2, .a = {A("104.16.1.34"), A("104.16.1.35")}};
-	/* a DNS answer pointing into the LAN, loopback or metadata is not installed */
-	sets[2] = (struct net_addrs){
-	        .n = 4,
-	        .a = {A("192.168.1.5"), A("127.0.0.1"), A("169.254.169.254"), A("5.6.7.8")}};
-	res = resolution(sets, 4);
-	s = gen(&t, &p, &res, NULL, NULL);
+	CHECK(net_policy_add_dest(&p, "5.6.7.8", NULL) == 0);
+	s = gen(&t, &p, NULL, NULL);
 	CHECK_STREQ(s, SETUP CT_RESET T "ct state established,related accept" C DENY(
 	                       "meta l4proto { tcp, udp } th dport 53")
 	                       GW BCAST SELF DENY("ip daddr 169.254.0.0/16") T
-	            "ip daddr { 104.16.1.34, 104.16.1.35 } meta l4proto { tcp, udp } accept" C T
 	            "ip daddr 1.2.3.0/24 meta l4proto { tcp, udp } th dport { 80, 8000-8100 } "
-	            "accept" C T
-	            "ip daddr 5.6.7.8 meta l4proto { tcp, udp } th dport 443 accept" C T
-	            "ip daddr { 104.16.1.34, 104.16.1.35, 1.2.3.0/24, 5.6.7.8 } icmp type "
-	            "echo-request limit rate 10/second accept" C DENY_ALL JUMPS BR_RESET BR_REAL);
+	            "accept" C T "ip daddr 5.6.7.8 meta l4proto { tcp, udp } accept" C T
+	            "ip daddr { 1.2.3.0/24, 5.6.7.8 } icmp type echo-request limit rate 10/second "
+	            "accept" C DENY_ALL JUMPS BR_RESET BR_REAL);
+	CHECK(!strstr(s, "npmjs") && !strstr(s, "add set"));
 
-	/* allowed_ports caps entries without their own ports; LAN answers allowed when asked */
+	/* allowed_ports caps entries without their own ports; the LAN when asked */
 	CHECK(net_policy_add_allowed_port(&p, 443, NULL) == 0);
 	p.allow_local_network_access = true;
-	s2 = gen(&t, &p, &res, NULL, NULL);
-	CHECK(strstr(s2, T "ip daddr { 104.16.1.34, 104.16.1.35 } meta l4proto { tcp, udp } th "
-	                   "dport 443 accept" C) != NULL);
+	s2 = gen(&t, &p, NULL, NULL);
+	CHECK(strstr(s2, T "ip daddr 5.6.7.8 meta l4proto { tcp, udp } th dport 443 accept" C));
 	CHECK(strstr(s2, T "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 } accept" C));
-	CHECK(strstr(s2, "ip daddr { 192.168.1.5, 5.6.7.8 } meta l4proto") != NULL);
 	CHECK(strstr(s2, "10.0.3.0/24") == NULL);
 	net_policy_release(&p);
 }
 
-/* The largest allowlist: every entry a name with the most addresses. */
-static void big_allowlist(struct net_policy *p, struct net_resolution *res)
+/* With a DNS filter: DNS to any server is redirected to it, its port is accepted first, and
+ * name entries are sets (one per port list) the filter fills; IP and CIDR entries as before. */
+#define SETUP_NAT                                                                              \
+	"add table ip coi\n"                                                                   \
+	"add chain ip coi forward { type filter hook forward priority 10; policy accept; }\n"  \
+	"add chain ip coi input { type filter hook input priority 10; policy accept; }\n"      \
+	"add chain ip coi dstnat { type nat hook prerouting priority dstnat; policy accept; "  \
+	"}\n"                                                                                  \
+	"add table bridge coi\n"                                                               \
+	"add chain bridge coi prerouting { type filter hook prerouting priority -200; policy " \
+	"accept; }\n"
+#define REDIRECT                                                                               \
+	"add rule ip coi dstnat ip saddr 10.0.3.7 meta l4proto { tcp, udp } th dport 53 dnat " \
+	"to 10.0.3.1:5399" C T "ip daddr 10.0.3.1 meta l4proto { tcp, udp } th dport 5399 "    \
+	"accept" C
+static void test_gen_dns_filter(void)
 {
-	char name[32];
+	struct net_target t = target();
+	struct net_policy p;
+	_cleanup_free_ char *s = NULL, *s2 = NULL, *s3 = NULL;
+
+	t.dns_port = 5399;
+	net_policy_init(&p);
+	p.mode = NET_MODE_ALLOWLIST;
+	CHECK(net_policy_add_dest(&p, "registry.npmjs.org", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "1.2.3.0/24:80", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "*.example.com:443", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "api.example.org:443", NULL) == 0);
+	s = gen(&t, &p, NULL, NULL);
+	/* clang-format off */
+	CHECK_STREQ(s, SETUP_NAT CT_RESET REDIRECT
+	            T "ct state established,related accept" C
+	            DENY("meta l4proto { tcp, udp } th dport 53") GW BCAST SELF
+	            DENY("ip daddr 169.254.0.0/16")
+	            "add set ip coi d0-c1 { type ipv4_addr; flags timeout; }\n"
+	            T "ip daddr @d0-c1 meta l4proto { tcp, udp } accept" C
+	            T "ip daddr @d0-c1 icmp type echo-request limit rate 10/second accept" C
+	            "add set ip coi d1-c1 { type ipv4_addr; flags timeout; }\n"
+	            T "ip daddr @d1-c1 meta l4proto { tcp, udp } th dport 443 accept" C
+	            T "ip daddr @d1-c1 icmp type echo-request limit rate 10/second accept" C
+	            T "ip daddr 1.2.3.0/24 meta l4proto { tcp, udp } th dport 80 accept" C
+	            T "ip daddr 1.2.3.0/24 icmp type echo-request limit rate 10/second accept" C
+	            DENY_ALL JUMPS BR_RESET BR_REAL);
+	/* clang-format on */
+	/* restricted: the redirect and its accept, no sets; [monitoring.nft] logs connections only
+	 * (the filter records the queries), after the filter's accept */
+	p.mode = NET_MODE_RESTRICTED;
+	p.watch = (struct net_watch){.enabled = true, .rate = 7, .dns = true};
+	s2 = gen(&t, &p, NULL, NULL);
+	CHECK(strstr(s2, SETUP_NAT CT_RESET REDIRECT T
+	             "ct state new limit rate 7/second log prefix \"coi-new:c1 \" group 5" C T
+	             "ct state established,related accept" C) == s2);
+	CHECK(!strstr(s2, "add set") && !strstr(s2, "coi-dns"));
+	/* open mode too: every query reaches the filter */
+	p.mode = NET_MODE_OPEN;
+	p.watch.enabled = false;
+	s3 = gen(&t, &p, NULL, NULL);
+	CHECK_STREQ(s3, SETUP_NAT CT_RESET REDIRECT T "accept" C JUMPS BR_RESET
+	                                              "delete chain bridge coi br-c1\n");
+	net_policy_release(&p);
+}
+
+/* The largest allowlist: every entry a CIDR with ports, and one name entry per port list
+ * (each a set). */
+static void big_allowlist(struct net_policy *p)
+{
+	char entry[48];
 
 	net_policy_init(p);
 	p->mode = NET_MODE_ALLOWLIST;
-	res->n = NET_ALLOWLIST_MAX;
-	res->sets = calloc(NET_ALLOWLIST_MAX, sizeof(res->sets[0]));
 	for (size_t i = 0; i < NET_ALLOWLIST_MAX; i++) {
-		(void)snprintf(name, sizeof(name), "h%zu.example.com:443,8000-8100", i);
-		CHECK(net_policy_add_dest(p, name, NULL) == 0);
-		res->sets[i].n = NET_ADDRS_MAX;
-		for (size_t k = 0; k < NET_ADDRS_MAX; k++)
-			res->sets[i].a[k].s_addr =
-			        htonl(0x5d000000u + (uint32_t)(i * NET_ADDRS_MAX + k));
+		if (i % 8 == 0)
+			(void)snprintf(entry, sizeof(entry), "h%zu.example.com:%zu", i, 1000 + i);
+		else
+			(void)snprintf(entry, sizeof(entry), "93.%zu.%zu.0/24:443,8000-8100",
+			               i / 256, i % 256);
+		CHECK(net_policy_add_dest(p, entry, NULL) == 0);
 	}
 	CHECK(net_policy_add_dest(p, "one-too-many.example.com", NULL) == -E2BIG);
 }
@@ -500,18 +612,20 @@ static void test_gen_allowlist_large(void)
 {
 	struct net_target t = target();
 	struct net_policy p;
-	struct net_resolution res = {0};
-	_cleanup_free_ char *s = NULL;
+	_cleanup_free_ char *s = NULL, *s2 = NULL;
 	int r;
 
-	big_allowlist(&p, &res);
-	s = gen(&t, &p, &res, NULL, &r);
+	big_allowlist(&p);
+	s = gen(&t, &p, NULL, &r);
 	CHECK(r == 0);
-	/* 512 accepts and 32 others (five refusals of two rules each, the bridge address three) */
-	CHECK(count_lines(s) == 32 + NET_ALLOWLIST_MAX);
-	CHECK(strstr(
-	        s, "93.0.127.255 } meta l4proto { tcp, udp } th dport { 443, 8000-8100 } accept"));
-	net_resolution_release(&res);
+	/* 448 CIDR accepts and 32 others (five refusals of two rules each, the bridge address
+	 * three, the ICMP rule naming every CIDR) */
+	CHECK(count_lines(s) == 32 + NET_ALLOWLIST_MAX - NET_ALLOWLIST_MAX / 8);
+	CHECK(strstr(s, "93.1.255.0/24 } icmp type echo-request"));
+	/* with the filter: 64 sets of two rules each besides */
+	t.dns_port = 5399;
+	s2 = gen(&t, &p, NULL, &r);
+	CHECK(r == 0 && strstr(s2, "add set ip coi d63-c1 {") && !strstr(s2, "d64-c1"));
 	net_policy_release(&p);
 }
 
@@ -523,7 +637,7 @@ static void test_gen_open(void)
 
 	net_policy_init(&p);
 	p.mode = NET_MODE_OPEN;
-	s = gen(&t, &p, NULL, NULL, NULL);
+	s = gen(&t, &p, NULL, NULL);
 	CHECK_STREQ(s,
 	            SETUP CT_RESET T "accept" C JUMPS BR_RESET "delete chain bridge coi br-c1\n");
 	net_policy_release(&p);
@@ -546,32 +660,32 @@ static void test_gen_watch(void)
 	net_policy_init(&p);
 	CHECK(!p.watch.enabled && p.watch.rate == 100 && p.watch.dns);
 	p.watch = (struct net_watch){.enabled = true, .rate = 7, .dns = true};
-	s1 = gen(&t, &p, NULL, NULL, NULL);
+	s1 = gen(&t, &p, NULL, NULL);
 	CHECK_STREQ(s1, SETUP CT_RESET WATCH_DNS T
 	            "ct state established,related accept" C GW BCAST SELF DENY(
 	                    "ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }")
 	                    DENY("ip daddr 169.254.0.0/16") SPECIAL T
 	            "accept" C JUMPS BR_RESET BR_REAL);
 	p.mode = NET_MODE_OPEN;
-	s2 = gen(&t, &p, NULL, NULL, NULL);
+	s2 = gen(&t, &p, NULL, NULL);
 	CHECK_STREQ(s2, SETUP CT_RESET WATCH_DNS T "accept" C JUMPS BR_RESET
 	                                           "delete chain bridge coi br-c1\n");
 	p.watch.dns = false;
-	s3 = gen(&t, &p, NULL, NULL, NULL);
+	s3 = gen(&t, &p, NULL, NULL);
 	CHECK_STREQ(s3, SETUP CT_RESET T
 	            "ct state new limit rate 7/second log prefix \"coi-new:c1 \" group 5" C T
 	            "accept" C JUMPS BR_RESET "delete chain bridge coi br-c1\n");
 	t.log_group = -1; /* nowhere to send them */
-	s4 = gen(&t, &p, NULL, NULL, NULL);
+	s4 = gen(&t, &p, NULL, NULL);
 	CHECK(!strstr(s4, "coi-new:") && !strstr(s4, "log"));
 	t = target();
 	p.watch.rate = 0;
-	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_apply(&t, &p, NULL, &b, &err) == -EINVAL);
 	p.watch.rate = NET_WATCH_RATE_MAX + 1;
-	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_apply(&t, &p, NULL, &b, &err) == -EINVAL);
 	CHECK(b.len == 0);
 	p.watch.enabled = false; /* the rate does not matter then */
-	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == 0);
+	CHECK(net_nft_apply(&t, &p, NULL, &b, &err) == 0);
 	buf_release(&b);
 	net_policy_release(&p);
 }
@@ -581,8 +695,8 @@ static void test_gen_watch(void)
 #define COUNT                                                                                      \
 	T "limit rate over 10240 kbytes/second burst 51200 kbytes limit rate 1/second log prefix " \
 	  "\"coi-bytes:c1 \" group 5" C T                                                          \
-	  "meta l4proto { tcp, udp } th dport 53 limit rate over 100/minute burst 100 packets "    \
-	  "limit rate 1/second log prefix \"coi-dnsx:c1 \" group 5" C
+	  "meta l4proto { tcp, udp } ct original proto-dst 53 limit rate over 100/minute burst "   \
+	  "100 packets limit rate 1/second log prefix \"coi-dnsx:c1 \" group 5" C
 static void test_gen_count(void)
 {
 	struct net_target t = target();
@@ -598,25 +712,25 @@ static void test_gen_count(void)
 	p.watch.egress_burst_kbytes = 51200;
 	p.watch.dns_per_minute = 100;
 	p.mode = NET_MODE_OPEN;
-	s1 = gen(&t, &p, NULL, NULL, NULL);
+	s1 = gen(&t, &p, NULL, NULL);
 	CHECK_STREQ(s1, SETUP CT_RESET COUNT T "accept" C JUMPS BR_RESET
 	                                       "delete chain bridge coi br-c1\n");
 	p.watch.enabled = true;
 	p.watch.rate = 7;
-	s2 = gen(&t, &p, NULL, NULL, NULL);
+	s2 = gen(&t, &p, NULL, NULL);
 	CHECK(strstr(s2, COUNT WATCH_DNS) != NULL); /* counting first */
 	t.log_group = -1;
-	s3 = gen(&t, &p, NULL, NULL, NULL);
+	s3 = gen(&t, &p, NULL, NULL);
 	CHECK(!strstr(s3, "coi-bytes:") && !strstr(s3, "log"));
 	t = target();
 	p.watch.dns_per_minute = 0;
-	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_apply(&t, &p, NULL, &b, &err) == -EINVAL);
 	p.watch.dns_per_minute = 100;
 	p.watch.egress_burst_kbytes = NET_COUNT_MAX + 1;
-	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_apply(&t, &p, NULL, &b, &err) == -EINVAL);
 	CHECK(b.len == 0);
 	p.watch.count = false; /* the limits do not matter then */
-	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == 0);
+	CHECK(net_nft_apply(&t, &p, NULL, &b, &err) == 0);
 	buf_release(&b);
 	net_policy_release(&p);
 }
@@ -648,27 +762,27 @@ static void test_gen_bad_target(void)
 	net_policy_init(&p);
 	t = target();
 	t.container = "c1\" accept comment \"";
-	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_apply(&t, &p, NULL, &b, &err) == -EINVAL);
 	t = target();
 	t.veth = "veth\" accept";
-	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_apply(&t, &p, NULL, &b, &err) == -EINVAL);
 	CHECK(net_nft_boot(&t, NULL, &b, &err) == -EINVAL);
 	t = target();
 	t.table = "coi; flush ruleset";
-	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_apply(&t, &p, NULL, &b, &err) == -EINVAL);
 	t = target();
 	t.ipv4.s_addr = 0;
-	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_apply(&t, &p, NULL, &b, &err) == -EINVAL);
 	CHECK(strstr(err.msg, "IPv4") != NULL);
 	t = target();
 	t.prefix = 0;
-	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_apply(&t, &p, NULL, &b, &err) == -EINVAL);
 	t = target();
 	t.log_group = 70000;
-	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_apply(&t, &p, NULL, &b, &err) == -EINVAL);
 	t = target();
 	p.mode = (enum net_mode)7;
-	CHECK(net_nft_apply(&t, &p, NULL, NULL, &b, &err) == -EINVAL);
+	CHECK(net_nft_apply(&t, &p, NULL, &b, &err) == -EINVAL);
 	CHECK(b.len == 0); /* nothing was generated for any of them */
 	CHECK(net_nft_remove("coi", "c1\"", NULL, &b, &err) == -EINVAL);
 	CHECK(net_nft_remove("bad table", "c1", NULL, &b, &err) == -EINVAL);
@@ -704,7 +818,15 @@ static const char state_json_ip[] =
         "{\"rule\": {\"family\": \"ip\", \"table\": \"coi\", \"chain\": \"forward\", \"handle\": 14,"
         " \"comment\": \"coi:x\\\" drop\", \"expr\": []}},"
         "{\"rule\": {\"family\": \"ip\", \"table\": \"coi\", \"chain\": \"ct-c1\", \"handle\": 15,"
-        " \"comment\": \"coi:c1\", \"expr\": []}}"
+        " \"comment\": \"coi:c1\", \"expr\": []}},"
+        "{\"set\": {\"family\": \"ip\", \"table\": \"coi\", \"name\": \"d0-c1\"}},"
+        "{\"set\": {\"family\": \"ip\", \"table\": \"coi\", \"name\": \"d12-old\"}},"
+        "{\"set\": {\"family\": \"ip\", \"table\": \"coi\", \"name\": \"d1234-old\"}},"
+        "{\"set\": {\"family\": \"ip\", \"table\": \"coi\", \"name\": \"x0-old\"}},"
+        "{\"set\": {\"family\": \"ip\", \"table\": \"coi\", \"name\": \"d1-x;drop\"}},"
+        "{\"rule\": {\"family\": \"ip\", \"table\": \"coi\", \"chain\": \"dstnat\", \"handle\": 16,"
+        " \"comment\": \"coi:c1\", \"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"payload\":"
+        " {\"protocol\": \"ip\", \"field\": \"saddr\"}}, \"right\": \"10.0.3.99\"}}]}}"
         "]}";
 
 static const char state_json_bridge[] =
@@ -731,13 +853,19 @@ static void test_state_parse(void)
 
 	load_state(&st);
 	CHECK(st.have_ip && st.have_bridge);
-	CHECK(st.n_chains == 4); /* ct-old, ct-c1, ct-other, br-veth-owner; not the evil ones */
-	CHECK(st.n_rules == 6);  /* base-chain rules only; the one in ct-c1 is not kept */
+	/* ct-old, ct-c1, ct-other, br-veth-owner, sets d0-c1 and d12-old; not the evil ones */
+	CHECK(st.n_chains == 6);
+	CHECK(st.n_rules ==
+	      7); /* base-chain rules only (dstnat too); the one in ct-c1 is not kept */
 	CHECK(st.rules[0].handle == 10 && st.rules[0].family == NET_FAMILY_IP);
 	CHECK_STREQ(st.rules[0].owner, "old");
 	CHECK_STREQ(st.rules[0].key, "10.0.3.7");
 	CHECK_STREQ(st.rules[4].owner, ""); /* comment "coi:x\" drop" is not a name */
-	CHECK_STREQ(st.rules[5].key, "vethc1");
+	CHECK_STREQ(st.rules[5].key, "10.0.3.99");
+	CHECK_STREQ(st.rules[5].chain, "dstnat");
+	CHECK_STREQ(st.rules[6].key, "vethc1");
+	CHECK(st.chains[3].set && strcmp(st.chains[3].owner, "c1") == 0);
+	CHECK(st.chains[4].set && strcmp(st.chains[4].name, "d12-old") == 0);
 	owners = net_state_owners(&st);
 	CHECK(owners && strv_length(owners) == 4);
 	CHECK_STREQ(owners[0], "c1");
@@ -765,16 +893,19 @@ static void test_gen_apply_with_state(void)
 
 	net_policy_init(&p);
 	load_state(&st);
-	s = gen(&t, &p, NULL, &st, NULL);
+	s = gen(&t, &p, &st, NULL);
 	/* stale: "old" keyed on our IPv4, "veth-owner" on our veth; then our own old jump; all
 	 * before the new rules, in the same batch */
 	CHECK(strstr(s, SETUP "delete rule ip coi forward handle 10\n"
 	                      "delete rule ip coi input handle 11\n"
 	                      "flush chain ip coi ct-old\ndelete chain ip coi ct-old\n"
+	                      "delete set ip coi d12-old\n"
 	                      "delete rule bridge coi prerouting handle 7\n"
 	                      "flush chain bridge coi br-veth-owner\n"
 	                      "delete chain bridge coi br-veth-owner\n"
-	                      "delete rule ip coi forward handle 12\n" CT_RESET) == s);
+	                      "delete rule ip coi forward handle 12\n"
+	                      "delete rule ip coi dstnat handle 16\n" CT_RESET) == s);
+	CHECK(strstr(s, "delete set ip coi d0-c1") == NULL); /* its own sets live on */
 	CHECK(strstr(s, "handle 13") == NULL); /* another live container is left alone */
 	CHECK(strstr(s, "ct-other") == NULL);
 	CHECK(strstr(s, "flush ruleset") == NULL);
@@ -794,7 +925,9 @@ static void test_gen_remove_purge(void)
 	CHECK(net_nft_remove(NULL, "c1", &st, &b, NULL) == 0);
 	s = buf_steal(&b);
 	CHECK_STREQ(s, "delete rule ip coi forward handle 12\n"
-	               "flush chain ip coi ct-c1\ndelete chain ip coi ct-c1\n");
+	               "delete rule ip coi dstnat handle 16\n"
+	               "flush chain ip coi ct-c1\ndelete chain ip coi ct-c1\n"
+	               "delete set ip coi d0-c1\n");
 	CHECK(net_nft_remove(NULL, "nobody", &st, &b, NULL) == 0);
 	CHECK(b.len == 0);
 	CHECK(net_nft_purge(NULL, live, &st, &b, NULL) == 2);
@@ -802,6 +935,7 @@ static void test_gen_remove_purge(void)
 	CHECK_STREQ(s2, "delete rule ip coi forward handle 10\n"
 	                "delete rule ip coi input handle 11\n"
 	                "flush chain ip coi ct-old\ndelete chain ip coi ct-old\n"
+	                "delete set ip coi d12-old\n"
 	                "delete rule bridge coi prerouting handle 7\n"
 	                "flush chain bridge coi br-veth-owner\n"
 	                "delete chain bridge coi br-veth-owner\n");
@@ -826,197 +960,15 @@ static void test_gen_boot_with_state(void)
 	s = buf_steal(&b);
 	/* the veth's stale owner and everything c1 had in the ip table go; not "old" (keyed on an
 	 * IPv4 the boot block does not know yet: apply handles that) */
-	CHECK(strstr(s,
-	             SETUP "delete rule bridge coi prerouting handle 7\n"
-	                   "flush chain bridge coi br-veth-owner\n"
-	                   "delete chain bridge coi br-veth-owner\n"
-	                   "delete rule ip coi forward handle 12\n"
-	                   "flush chain ip coi ct-c1\ndelete chain ip coi ct-c1\n" BR_RESET) == s);
+	CHECK(strstr(s, SETUP "delete rule bridge coi prerouting handle 7\n"
+	                      "flush chain bridge coi br-veth-owner\n"
+	                      "delete chain bridge coi br-veth-owner\n"
+	                      "delete rule ip coi forward handle 12\n"
+	                      "delete rule ip coi dstnat handle 16\n"
+	                      "flush chain ip coi ct-c1\ndelete chain ip coi ct-c1\n"
+	                      "delete set ip coi d0-c1\n" BR_RESET) == s);
 	CHECK(strstr(s, "handle 10") == NULL);
 	net_state_release(&st);
-}
-
-struct fake_dns {
-	int calls;
-	bool fail;
-};
-
-static int fake_resolve(void *userdata, const char *name, struct net_addrs *ret, uint32_t *ret_ttl,
-                        struct coi_error *err)
-{
-	struct fake_dns *f = userdata;
-
-	f->calls++;
-	if (f->fail || strcmp(name, "nx.example.com") == 0)
-		return coi_error_set(err, -EHOSTUNREACH, "no such name '%s'", name);
-	if (strcmp(name, "a.example.com") == 0) {
-		*ret = (struct net_addrs){.n = 3, .a = {A("5.6.7.9"), A("5.6.7.8"), A("5.6.7.9")}};
-		*ret_ttl = 300;
-	} else {
-		*ret = (struct net_addrs){.n = 1, .a = {A("9.9.9.9")}};
-		*ret_ttl = 30;
-	}
-	return 0;
-}
-
-static void test_resolve(void)
-{
-	struct fake_dns f = {0};
-	struct net_resolver r = {.resolve = fake_resolve, .userdata = &f};
-	struct net_policy p;
-	struct net_resolution res = {0}, res2 = {0};
-
-	net_policy_init(&p);
-	p.mode = NET_MODE_ALLOWLIST;
-	CHECK(net_policy_add_dest(&p, "a.example.com", NULL) == 0);
-	CHECK(net_policy_add_dest(&p, "1.2.3.4", NULL) == 0);
-	CHECK(net_policy_add_dest(&p, "nx.example.com", NULL) == 0);
-	CHECK(net_policy_add_dest(&p, "b.example.com:443", NULL) == 0);
-	CHECK(net_resolve(&p, &r, NULL, &res, NULL) == 1);
-	CHECK(f.calls == 3); /* names only */
-	CHECK(res.n == 4 && res.n_failed == 1);
-	CHECK(res.sets[0].n == 2); /* sorted, unique */
-	CHECK(res.sets[0].a[0].s_addr == A("5.6.7.8").s_addr);
-	CHECK(res.sets[1].n == 0 && res.sets[2].n == 0);
-	CHECK(res.min_ttl == 30);
-	CHECK(net_refresh_seconds(&p, &res) == NET_REFRESH_FLOOR); /* 30 s floored to 60 */
-	/* DNS down: the previous answers stay, marked cached */
-	f.fail = true;
-	CHECK(net_resolve(&p, &r, &res, &res2, NULL) == 1);
-	CHECK(res2.sets[0].n == 2 && res2.sets[0].cached);
-	CHECK(res2.sets[3].n == 1 && res2.sets[3].cached);
-	CHECK(net_resolution_equal(&res, &res2));
-	res2.sets[3].a[0] = A("9.9.9.8");
-	CHECK(!net_resolution_equal(&res, &res2));
-	/* without a previous answer, nothing */
-	CHECK(net_resolve(&p, &r, NULL, &res2, NULL) == 3);
-	CHECK(res2.min_ttl == 0);
-	CHECK(net_refresh_seconds(&p, &res2) == 30 * 60);
-	p.refresh_interval_minutes = 0;
-	CHECK(net_refresh_seconds(&p, &res) == 0);
-	p.refresh_interval_minutes = 2;
-	res.min_ttl = 3600;
-	CHECK(net_refresh_seconds(&p, &res) == 120);
-	p.mode = NET_MODE_RESTRICTED;
-	CHECK(net_refresh_seconds(&p, &res) == 0);
-	net_resolution_release(&res);
-	net_resolution_release(&res2);
-	net_policy_release(&p);
-}
-
-struct pkt {
-	uint8_t b[1024];
-	size_t n;
-};
-
-static void put16(struct pkt *p, unsigned v)
-{
-	p->b[p->n++] = (uint8_t)(v >> 8);
-	p->b[p->n++] = (uint8_t)v;
-}
-
-static void put32(struct pkt *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p, v & 0xffff);
-}
-
-static void putname(struct pkt *p, const char *name)
-{
-	while (*name) {
-		size_t l = strcspn(name, ".");
-
-		p->b[p->n++] = (uint8_t)l;
-		memcpy(p->b + p->n, name, l);
-		p->n += l;
-		name += l + (name[l] == '.');
-	}
-	p->b[p->n++] = 0;
-}
-
-/* A response header and question for qname (type A, class IN). */
-static void header(struct pkt *p, unsigned rcode, unsigned ancount, const char *qname)
-{
-	p->n = 0;
-	put16(p, 0x1234);
-	put16(p, 0x8180 | rcode);
-	put16(p, 1);
-	put16(p, ancount);
-	put16(p, 0);
-	put16(p, 0);
-	putname(p, qname);
-	put16(p, 1);
-	put16(p, 1);
-}
-
-static void rr_a(struct pkt *p, const char *owner, unsigned cls, uint32_t ttl, const char *ip,
-                 unsigned rdlen)
-{
-	struct in_addr a = A(ip);
-
-	if (owner)
-		putname(p, owner);
-	else
-		put16(p, 0xc000 | 12); /* a pointer to the question's name */
-	put16(p, 1);
-	put16(p, cls);
-	put32(p, ttl);
-	put16(p, rdlen);
-	memcpy(p->b + p->n, &a, 4);
-	p->n += rdlen;
-}
-
-static void rr_cname(struct pkt *p, const char *owner, uint32_t ttl, const char *target)
-{
-	size_t len_at;
-
-	putname(p, owner);
-	put16(p, 5);
-	put16(p, 1);
-	put32(p, ttl);
-	len_at = p->n;
-	put16(p, 0);
-	putname(p, target);
-	p->b[len_at + 1] = (uint8_t)(p->n - len_at - 2);
-}
-
-static void test_dns_answer(void)
-{
-	struct pkt p;
-	struct net_addrs s;
-	uint32_t ttl;
-
-	header(&p, 0, 3, "a.example.com");
-	rr_a(&p, NULL, 1, 300, "5.6.7.8", 4);
-	rr_a(&p, "A.Example.COM", 1, 120, "5.6.7.9", 4);
-	rr_a(&p, "a.example.com", 3, 5, "6.6.6.6", 4); /* class CH: ignored */
-	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == 0);
-	CHECK(s.n == 2 && s.a[1].s_addr == A("5.6.7.9").s_addr && ttl == 120);
-
-	/* a CNAME chain; an A record for a name nobody asked about is ignored */
-	header(&p, 0, 4, "www.example.com");
-	rr_cname(&p, "www.example.com", 600, "cdn.example.net");
-	rr_a(&p, "evil.example.org", 1, 10, "6.6.6.6", 4);
-	rr_cname(&p, "cdn.example.net", 900, "edge.example.net");
-	rr_a(&p, "edge.example.net", 1, 3600, "1.2.3.4", 4);
-	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == 0);
-	CHECK(s.n == 1 && s.a[0].s_addr == A("1.2.3.4").s_addr && ttl == 600);
-
-	header(&p, 3, 0, "nx.example.com"); /* NXDOMAIN */
-	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == -ENOENT);
-	header(&p, 0, 1, "a.example.com");
-	rr_a(&p, NULL, 1, 300, "5.6.7.8", 4);
-	CHECK(net_dns_parse_answer(p.b, p.n - 1, &s, &ttl) == -EBADMSG); /* truncated */
-	header(&p, 0, 2, "a.example.com");
-	rr_a(&p, NULL, 1, 300, "5.6.7.8", 4);
-	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == -EBADMSG); /* a record missing */
-	header(&p, 0, 1, "a.example.com");
-	rr_a(&p, NULL, 1, 300, "5.6.7.8", 3);
-	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == -ENOENT); /* A of 3 bytes */
-	header(&p, 0, 1, "a.example.com");
-	put16(&p, 0xc000 | (uint16_t)p.n); /* a pointer to itself */
-	CHECK(net_dns_parse_answer(p.b, p.n, &s, &ttl) == -EBADMSG);
-	CHECK(net_dns_parse_answer(p.b, 5, &s, &ttl) == -EBADMSG);
 }
 
 static void test_hosts_lookup(void)
@@ -1046,8 +998,6 @@ static void test_hosts_lookup(void)
 static void test_hosts(void)
 {
 	struct net_policy p;
-	struct net_addrs sets[2] = {0};
-	struct net_resolution res = resolution(sets, 2);
 	char *names[] = {"nas", "nas.lan", NULL};
 	_cleanup_buf_ struct buf b = BUF_INIT(4096), m = BUF_INIT(4096), m2 = BUF_INIT(4096);
 	const char *etc = "127.0.0.1 localhost\n" NET_HOSTS_BEGIN "\n1.1.1.1\told\n" NET_HOSTS_END
@@ -1058,23 +1008,21 @@ static void test_hosts(void)
 	CHECK(net_policy_add_dest(&p, "a.example.com", NULL) == 0);
 	CHECK(net_policy_add_dest(&p, "10.0.0.0/8", NULL) == 0);
 	CHECK(net_policy_add_host(&p, "192.168.1.10", names, NULL, 0, NULL) == 0);
-	sets[0] = (struct net_addrs){.n = 3, .a = {A("5.6.7.8"), A("10.1.1.1"), A("5.6.7.9")}};
-	CHECK(net_hosts_render(&p, &res, &b) == 0);
+	/* only [[network.hosts]]: allowed names resolve through the DNS filter */
+	CHECK(net_hosts_render(&p, &b) == 0);
 	CHECK_STREQ(buf_str(&b),
-	            NET_HOSTS_BEGIN "\n5.6.7.8\ta.example.com\n5.6.7.9\ta.example.com\n"
-	                            "192.168.1.10\tnas nas.lan\n" NET_HOSTS_END "\n");
+	            NET_HOSTS_BEGIN "\n192.168.1.10\tnas nas.lan\n" NET_HOSTS_END "\n");
 	CHECK(net_hosts_merge(etc, buf_str(&b), &m) == 0);
 	CHECK_STREQ(buf_str(&m),
 	            "127.0.0.1 localhost\n" NET_HOSTS_BEGIN
-	            "\n5.6.7.8\ta.example.com\n5.6.7.9\ta.example.com\n"
-	            "192.168.1.10\tnas nas.lan\n" NET_HOSTS_END "\n::1 ip6-localhost\n");
+	            "\n192.168.1.10\tnas nas.lan\n" NET_HOSTS_END "\n::1 ip6-localhost\n");
 	CHECK(net_hosts_merge("127.0.0.1 localhost", NET_HOSTS_BEGIN "\n" NET_HOSTS_END "\n",
 	                      &m2) == 0);
 	CHECK_STREQ(buf_str(&m2), "127.0.0.1 localhost\n" NET_HOSTS_BEGIN "\n" NET_HOSTS_END "\n");
-	/* restricted: only [[network.hosts]] */
+	/* restricted: the same */
 	p.mode = NET_MODE_RESTRICTED;
 	buf_reset(&b);
-	CHECK(net_hosts_render(&p, &res, &b) == 0);
+	CHECK(net_hosts_render(&p, &b) == 0);
 	CHECK_STREQ(buf_str(&b),
 	            NET_HOSTS_BEGIN "\n192.168.1.10\tnas nas.lan\n" NET_HOSTS_END "\n");
 	net_policy_release(&p);
@@ -1083,17 +1031,15 @@ static void test_hosts(void)
 static void test_describe(void)
 {
 	struct net_policy p;
-	struct net_addrs sets[1] = {{.n = 1, .a = {A("5.6.7.8")}}};
-	struct net_resolution res = resolution(sets, 1);
 	_cleanup_buf_ struct buf b = BUF_INIT(4096);
 	_cleanup_json_ json_t *j = NULL, *j2 = NULL;
 	_cleanup_free_ char *enc = NULL;
 
 	net_policy_init(&p);
-	CHECK(net_policy_describe(&p, NULL, &b) == 0);
+	CHECK(net_policy_describe(&p, &b) == 0);
 	CHECK(strstr(buf_str(&b), "restricted") && strstr(buf_str(&b), "192.168.0.0/16"));
 	CHECK(strstr(buf_str(&b), "169.254.0.0/16") && strstr(buf_str(&b), "IPv6 is blocked"));
-	j = net_policy_to_json(&p, NULL);
+	j = net_policy_to_json(&p);
 	CHECK(j != NULL);
 	CHECK_STREQ(json_get_str(j, "mode"), "restricted");
 	/* 3 private, metadata, 10 special, other containers, the host itself, IPv6 */
@@ -1103,19 +1049,22 @@ static void test_describe(void)
 
 	p.mode = NET_MODE_ALLOWLIST;
 	CHECK(net_policy_add_dest(&p, "a.example.com:443", NULL) == 0);
+	CHECK(net_policy_add_dest(&p, "*.cdn.example.com", NULL) == 0);
 	buf_reset(&b);
-	CHECK(net_policy_describe(&p, &res, &b) == 0);
+	CHECK(net_policy_describe(&p, &b) == 0);
 	CHECK(strstr(buf_str(&b), "allowlist") && strstr(buf_str(&b), "a.example.com:443"));
-	j2 = net_policy_to_json(&p, &res);
+	CHECK(strstr(buf_str(&b), "*.cdn.example.com") && strstr(buf_str(&b), "do not resolve"));
+	j2 = net_policy_to_json(&p);
 	enc = json_encode(j2);
 	CHECK_STREQ(json_get_str(json_array_get(json_get_arr(j2, "allowed"), 0), "destination"),
 	            "a.example.com:443");
-	CHECK(enc && strstr(enc, "\"addresses\":[\"5.6.7.8\"]") != NULL);
-	CHECK(json_get_int(j2, "refresh_seconds", -1) == 1800);
+	CHECK_STREQ(json_get_str(json_array_get(json_get_arr(j2, "allowed"), 1), "destination"),
+	            "*.cdn.example.com");
+	CHECK(enc && !strstr(enc, "\"addresses\":") && !strstr(enc, "refresh"));
 
 	p.mode = NET_MODE_OPEN;
 	buf_reset(&b);
-	CHECK(net_policy_describe(&p, &res, &b) == 0);
+	CHECK(net_policy_describe(&p, &b) == 0);
 	CHECK(strstr(buf_str(&b), "open") != NULL);
 	net_policy_release(&p);
 }
@@ -1126,6 +1075,8 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_allowlist_good);
 	RUN(test_allowlist_bad);
+	RUN(test_dest_match);
+	RUN(test_dns_sets);
 	RUN(test_ports_limit);
 	RUN(test_validators);
 	RUN(test_builders);
@@ -1134,6 +1085,7 @@ int main(void)
 	RUN(test_gen_restricted_knobs);
 	RUN(test_gen_allowlist);
 	RUN(test_gen_allowlist_large);
+	RUN(test_gen_dns_filter);
 	RUN(test_gen_open);
 	RUN(test_gen_watch);
 	RUN(test_gen_count);
@@ -1143,8 +1095,6 @@ int main(void)
 	RUN(test_gen_apply_with_state);
 	RUN(test_gen_remove_purge);
 	RUN(test_gen_boot_with_state);
-	RUN(test_resolve);
-	RUN(test_dns_answer);
 	RUN(test_hosts_lookup);
 	RUN(test_hosts);
 	RUN(test_describe);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test-nft-apply.c: real nftables. Applies generated batches to scratch tables
  * (ip/bridge coi_t_<pid>) through libnftables and through an exec'd nft, and checks boot block,
- * apply, refresh, stale purge, open mode, remove and purge-orphans by reading the tables back.
+ * apply, the DNS filter's redirect and sets, stale purge, open mode, remove and purge-orphans by
+ * reading the tables back.
  * The veths named here need not exist (an iifname match is by name) and no packet is sent.
  * Skips (77) when not root; deletes its tables at the end. It runs in a network namespace of its
  * own where it can make one: an empty ruleset to read back, not the host's (which other sessions
@@ -103,7 +104,7 @@ static void test_boot_then_apply(void)
 
 	net_policy_init(&p);
 	t.ipv4 = A("10.250.0.2");
-	CHECK(netpolicy_apply(&lib, &t, &p, NULL, &err) == 0);
+	CHECK(netpolicy_apply(&lib, &t, &p, &err) == 0);
 	if (err.code)
 		printf("# %s\n", err.msg);
 	br2 = list("list table bridge %s", table);
@@ -122,70 +123,50 @@ static void test_boot_then_apply(void)
 	net_policy_release(&p);
 }
 
-static void test_refresh_replaces(void)
+/* With the DNS filter: the redirect, the sets the filter fills (and renews), kept across a
+ * second apply. */
+static void test_dns_sets(void)
 {
 	struct net_target t = target(CA, "coitnpa0", "10.250.0.2");
+	struct net_set_elem e[3] = {{0, A("93.184.216.34"), 70, false},
+	                            {0, A("93.184.216.35"), 70, false},
+	                            {1, A("93.184.216.36"), 3600, false}};
 	struct net_policy p;
-	struct net_addrs sets[1] = {{.n = 2, .a = {A("93.184.216.34"), A("93.184.216.35")}}};
-	struct net_resolution res = {.n = 1, .sets = sets};
 	struct coi_error err = {0};
-	_cleanup_free_ char *ip = NULL, *ip2 = NULL, *all = NULL;
+	_cleanup_free_ char *ip = NULL, *set = NULL, *set2 = NULL, *nat = NULL, *set3 = NULL;
 
+	t.dns_port = 5399;
 	net_policy_init(&p);
 	p.mode = NET_MODE_ALLOWLIST;
 	CHECK(net_policy_add_dest(&p, "example.com:443", NULL) == 0);
-	CHECK(netpolicy_apply(&lib, &t, &p, &res, &err) == 0);
+	CHECK(net_policy_add_dest(&p, "*.example.org", NULL) == 0);
+	CHECK(netpolicy_apply(&lib, &t, &p, &err) == 0);
+	if (err.code)
+		printf("# %s\n", err.msg);
 	ip = list("list chain ip %s ct-%s", table, CA);
-	CHECK(strstr(ip, "ip daddr { 93.184.216.34, 93.184.216.35 } meta l4proto { tcp, udp } th "
-	                 "dport 443 accept") != NULL);
-	CHECK(strstr(ip, "10.0.0.0/8") == NULL);
-	/* the refresh: a changed answer replaces the old one, same jumps */
-	sets[0] = (struct net_addrs){.n = 1, .a = {A("93.184.216.36")}};
-	CHECK(netpolicy_apply(&lib, &t, &p, &res, &err) == 0);
-	ip2 = list("list chain ip %s ct-%s", table, CA);
-	CHECK(strstr(ip2, "93.184.216.34") == NULL);
-	CHECK(strstr(ip2, "ip daddr 93.184.216.36 meta l4proto") != NULL);
-	CHECK(count(ip2, "comment \"coi:" CA "\"") == count(ip, "comment \"coi:" CA "\""));
-	all = list("list table ip %s", table);
-	CHECK(count(all, "jump ct-" CA) == 2);
-	net_policy_release(&p);
-}
-
-static int fake_resolve(void *userdata, const char *name, struct net_addrs *ret, uint32_t *ret_ttl,
-                        struct coi_error *err)
-{
-	const char *ip = userdata;
-
-	*ret = (struct net_addrs){.n = 1, .a = {A(ip)}};
-	*ret_ttl = 120;
-	return 0;
-}
-
-static void test_refresh(void)
-{
-	struct net_target t = target(CA, "coitnpa0", "10.250.0.2");
-	struct net_resolver rv = {.resolve = fake_resolve, .userdata = "93.184.216.40"};
-	struct net_resolution res = {0};
-	struct net_policy p;
-	struct coi_error err = {0};
-	_cleanup_free_ char *ip = NULL, *ip2 = NULL;
-
-	net_policy_init(&p);
-	p.mode = NET_MODE_ALLOWLIST;
-	CHECK(net_policy_add_dest(&p, "example.com", NULL) == 0);
-	CHECK(net_resolve(&p, &rv, NULL, &res, &err) == 0);
-	CHECK(netpolicy_apply(&lib, &t, &p, &res, &err) == 0);
-	CHECK(netpolicy_refresh(&lib, &t, &p, &rv, &res, &err) == 0); /* same answer */
-	CHECK(net_refresh_seconds(&p, &res) == 120);
-	ip = list("list chain ip %s ct-%s", table, CA);
-	CHECK(strstr(ip, "ip daddr 93.184.216.40 meta l4proto { tcp, udp } accept") != NULL);
-	rv.userdata = "93.184.216.41";
-	CHECK(netpolicy_refresh(&lib, &t, &p, &rv, &res, &err) == 1);
-	CHECK(res.sets[0].a[0].s_addr == A("93.184.216.41").s_addr);
-	ip2 = list("list chain ip %s ct-%s", table, CA);
-	CHECK(strstr(ip2, "93.184.216.40") == NULL);
-	CHECK(strstr(ip2, "ip daddr 93.184.216.41 meta l4proto { tcp, udp } accept") != NULL);
-	net_resolution_release(&res);
+	CHECK(strstr(ip, "ip daddr @d0-" CA " meta l4proto { tcp, udp } th dport 443 accept"));
+	CHECK(strstr(ip, "ip daddr @d1-" CA " meta l4proto { tcp, udp } accept"));
+	CHECK(strstr(ip, "ip daddr 10.250.0.1 meta l4proto { tcp, udp } th dport 5399 accept"));
+	nat = list("list chain ip %s dstnat", table);
+	CHECK(strstr(nat, "ip saddr 10.250.0.2 meta l4proto { tcp, udp } th dport 53 dnat to "
+	                  "10.250.0.1:5399"));
+	CHECK(netpolicy_set_elems(&lib, table, CA, e, 3, &err) == 0);
+	set = list("list set ip %s d0-%s", table, CA);
+	CHECK(strstr(set, "93.184.216.34 timeout 1m10s") && strstr(set, "93.184.216.35"));
+	/* renewed: deleted and added in one go; an entry to renew that is gone is added */
+	e[0].timeout = 300;
+	e[0].renew = true;
+	CHECK(netpolicy_set_elems(&lib, table, CA, e, 1, &err) == 0);
+	e[2] = (struct net_set_elem){1, A("93.184.216.37"), 60, true};
+	CHECK(netpolicy_set_elems(&lib, table, CA, e + 2, 1, &err) == 0);
+	/* applied again (the same session's rules): what the filter put in stays */
+	CHECK(netpolicy_apply(&lib, &t, &p, &err) == 0);
+	set2 = list("list set ip %s d0-%s", table, CA);
+	CHECK(strstr(set2, "93.184.216.34 timeout 5m") && strstr(set2, "93.184.216.35"));
+	set3 = list("list set ip %s d1-%s", table, CA);
+	CHECK(strstr(set3, "93.184.216.37 timeout 1m"));
+	/* a container name that is not one never reaches nft */
+	CHECK(netpolicy_set_elems(&lib, table, "x\" }", e, 1, &err) == -EINVAL);
 	net_policy_release(&p);
 }
 
@@ -193,30 +174,29 @@ static void test_refresh(void)
 static void test_large_allowlist(void)
 {
 	struct net_target t = target(CA, "coitnpa0", "10.250.0.2");
-	struct net_resolution res = {.n = NET_ALLOWLIST_MAX};
 	struct net_policy p;
 	struct coi_error err = {0};
 	_cleanup_free_ char *ip = NULL;
-	char name[32];
+	char entry[48];
 
+	t.dns_port = 5399;
 	net_policy_init(&p);
 	p.mode = NET_MODE_ALLOWLIST;
-	res.sets = calloc(NET_ALLOWLIST_MAX, sizeof(res.sets[0]));
-	for (size_t i = 0; res.sets && i < NET_ALLOWLIST_MAX; i++) {
-		(void)snprintf(name, sizeof(name), "h%zu.example.com:443", i);
-		CHECK(net_policy_add_dest(&p, name, NULL) == 0);
-		res.sets[i].n = NET_ADDRS_MAX;
-		for (size_t k = 0; k < NET_ADDRS_MAX; k++)
-			res.sets[i].a[k].s_addr =
-			        htonl(0x5d000000u + (uint32_t)(i * NET_ADDRS_MAX + k));
+	for (size_t i = 0; i < NET_ALLOWLIST_MAX; i++) {
+		if (i % 8 == 0) /* 64 names, each with other ports: 64 sets */
+			(void)snprintf(entry, sizeof(entry), "h%zu.example.com:%zu", i, 1000 + i);
+		else
+			(void)snprintf(entry, sizeof(entry), "93.%zu.%zu.0/24:443", i / 256,
+			               i % 256);
+		CHECK(net_policy_add_dest(&p, entry, NULL) == 0);
 	}
-	CHECK(netpolicy_apply(&lib, &t, &p, &res, &err) == 0);
+	CHECK(netpolicy_apply(&lib, &t, &p, &err) == 0);
 	if (err.code)
 		printf("# %s\n", err.msg);
 	ip = list("list chain ip %s ct-%s", table, CA);
-	CHECK(count(ip, "th dport 443 accept") == NET_ALLOWLIST_MAX);
-	CHECK(strstr(ip, "93.0.127.255") != NULL);
-	net_resolution_release(&res);
+	CHECK(count(ip, "th dport 443 accept") == NET_ALLOWLIST_MAX - NET_ALLOWLIST_MAX / 8);
+	CHECK(count(ip, "ip daddr @d") == 2 * NET_ALLOWLIST_MAX / 8);
+	CHECK(strstr(ip, "93.1.255.0/24") != NULL);
 	net_policy_release(&p);
 }
 
@@ -231,7 +211,7 @@ static void test_stale_ip_purged(void)
 
 	net_policy_init(&p);
 	CHECK(netpolicy_boot_block(&lib, &t, &err) == 0);
-	CHECK(netpolicy_apply(&lib, &t, &p, NULL, &err) == 0);
+	CHECK(netpolicy_apply(&lib, &t, &p, &err) == 0);
 	if (err.code)
 		printf("# %s\n", err.msg);
 	o = owners();
@@ -251,7 +231,7 @@ static void test_open_mode(void)
 	net_policy_init(&p);
 	p.mode = NET_MODE_OPEN;
 	CHECK(netpolicy_boot_block(&lib, &t, &err) == 0);
-	CHECK(netpolicy_apply(&lib, &t, &p, NULL, &err) == 0);
+	CHECK(netpolicy_apply(&lib, &t, &p, &err) == 0);
 	br = list("list table bridge %s", table);
 	CHECK(strstr(br, CC) == NULL); /* no L2 filter, the boot block is gone */
 	CHECK(strstr(br, "jump br-" CB) != NULL);
@@ -260,7 +240,7 @@ static void test_open_mode(void)
 	/* [monitoring.nft]: the kernel takes the log rules (test_remove removes them with the rest)
 	 */
 	p.watch.enabled = true;
-	CHECK(netpolicy_apply(&lib, &t, &p, NULL, &err) == 0);
+	CHECK(netpolicy_apply(&lib, &t, &p, &err) == 0);
 	free(ip);
 	ip = list("list chain ip %s ct-%s", table, CC);
 	CHECK(count(ip, "log prefix \"coi-dns:" CC " \" group 3") == 1);
@@ -269,7 +249,7 @@ static void test_open_mode(void)
 	CHECK(count(ip, "accept comment") == 1);
 	/* the credential proxy: the container's HTTPS to the gateway goes to its port, accepted */
 	t.proxy_port = 40123;
-	CHECK(netpolicy_apply(&lib, &t, &p, NULL, &err) == 0);
+	CHECK(netpolicy_apply(&lib, &t, &p, &err) == 0);
 	free(ip);
 	ip = list("list chain ip %s dstnat", table);
 	CHECK(count(ip, "ip saddr 10.250.0.4 ip daddr 10.250.0.1 tcp dport 443 dnat to "
@@ -279,10 +259,17 @@ static void test_open_mode(void)
 	ip = list("list chain ip %s ct-%s", table, CC);
 	CHECK(count(ip, "ip daddr 10.250.0.1 tcp dport 40123 accept") == 1);
 	/* applied again (a refresh): still one redirect */
-	CHECK(netpolicy_apply(&lib, &t, &p, NULL, &err) == 0);
+	CHECK(netpolicy_apply(&lib, &t, &p, &err) == 0);
 	free(ip);
 	ip = list("list chain ip %s dstnat", table);
 	CHECK(count(ip, "dnat to") == 1);
+	/* and with the DNS filter: its redirect too (test_remove removes both) */
+	t.dns_port = 5399;
+	CHECK(netpolicy_apply(&lib, &t, &p, &err) == 0);
+	free(ip);
+	ip = list("list chain ip %s dstnat", table);
+	CHECK(count(ip, "dnat to 10.250.0.1:5399 comment \"coi:" CC "\"") == 1);
+	CHECK(count(ip, "dnat to") == 2);
 	net_policy_release(&p);
 }
 
@@ -311,6 +298,7 @@ static void test_remove(void)
 	all = list("list table ip %s", table);
 	CHECK(strstr(all, "chain forward") != NULL && strstr(all, "coi:") == NULL);
 	CHECK(strstr(all, "dnat to") == NULL); /* the proxy's redirect went with the rest */
+	CHECK(strstr(all, "chain dstnat") != NULL && strstr(all, "set d") == NULL);
 	CHECK(netpolicy_remove(&lib, "coi_t_nonexistent", CC, &err) == 0);
 }
 
@@ -323,7 +311,7 @@ static void test_exec_backend(void)
 
 	net_policy_init(&p);
 	CHECK(netpolicy_boot_block(&ex, &t, &err) == 0);
-	CHECK(netpolicy_apply(&ex, &t, &p, NULL, &err) == 0);
+	CHECK(netpolicy_apply(&ex, &t, &p, &err) == 0);
 	if (err.code)
 		printf("# %s\n", err.msg);
 	CHECK(net_nft_read_state(&ex, table, &st, &err) == 0);
@@ -408,8 +396,7 @@ int main(void)
 	if (unshare(CLONE_NEWNET) < 0)
 		sweep_stale(); /* on the host's ruleset after all */
 	RUN(test_boot_then_apply);
-	RUN(test_refresh_replaces);
-	RUN(test_refresh);
+	RUN(test_dns_sets);
 	RUN(test_large_allowlist);
 	RUN(test_stale_ip_purged);
 	RUN(test_open_mode);
