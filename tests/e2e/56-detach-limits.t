@@ -35,8 +35,15 @@ wait_screen() { # REGEX: wait (bounded, ~40 s) until the screen matches
     return 1
 }
 term() { # (unset TMUX: coi in this terminal is not in the user's own tmux; Ctrl-b is coi's)
+    local i
     $T kill-session -t t1 2>/dev/null
-    $T new-session -d -s t1 -x 120 -y 30 "unset TMUX; cd '$ws' && $*; echo COI-EXIT=\$?; sleep 120"
+    # (the last session killed, the server exits: a new-session racing it fails with "server
+    # exited unexpectedly"; a few tries, bounded)
+    for i in 1 2 3 4 5; do
+        $T new-session -d -s t1 -x 120 -y 30 "unset TMUX; cd '$ws' && $*; echo COI-EXIT=\$?; sleep 120" && return 0
+        sleep 0.3
+    done
+    return 1
 }
 sup_pid() { t_supervisor_pid "$1"; }
 # the processes coi left for NAME: supervisors, refreshers, background teardowns
