@@ -36,9 +36,11 @@
 	"[\".git/hooks\", \".git/config\", \".git/config.worktree\", \".git/info/attributes\", " \
 	"\".husky\", \".vscode\", \".coi\", \".claude/settings.json\", "                         \
 	"\".claude/settings.local.json\", \".codex/config.toml\"]"
-#define DEFAULT_DOMAINS                                                               \
-	"[\"8.8.8.8\", \"1.1.1.1\", \"registry.npmjs.org\", \"npm.pkg.github.com\", " \
-	"\"api.anthropic.com\", \"platform.claude.com\"]"
+/* Names only, no resolver: the container's DNS goes to coi's DNS filter (a resolver's address
+ * would let DNS over TLS or HTTPS past it). */
+#define DEFAULT_DOMAINS                                                            \
+	"[\"registry.npmjs.org\", \"npm.pkg.github.com\", \"api.anthropic.com\", " \
+	"\"platform.claude.com\"]"
 
 /* clang-format off */
 static const struct config_key keys[] = {

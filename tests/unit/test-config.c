@@ -132,6 +132,18 @@ static void test_defaults(void)
 	CHECK(c->network.block_private_networks && c->network.block_metadata_endpoint);
 	CHECK(!c->network.allow_local_network_access);
 	CHECK(strv_contains(c->network.allowed_domains, "api.anthropic.com"));
+	/* names only: an address in the allowlist is reachable on every port without the DNS
+	 * filter, and a public resolver's (DNS over TLS or HTTPS) would carry any name, and data
+	 * in it, past the filter */
+	for (char **d = c->network.allowed_domains; d && *d; d++) {
+		struct config_domain dom = {0};
+
+		CHECK(config_domain_parse(*d, &dom, &err) == 0);
+		if (dom.is_ip)
+			fprintf(stderr, "# the default allowlist names an address: %s\n", *d);
+		CHECK(!dom.is_ip);
+		config_domain_release(&dom);
+	}
 	CHECK_STREQ(c->tool.name, "claude");
 	CHECK(c->tool.permission_mode == PERMISSION_MODE_BYPASS);
 	CHECK(c->incus.code_uid == 1000);
