@@ -27,7 +27,14 @@ _t_n=0
 _t_failed=0
 _t_deferred=()
 
-t_diag() { printf '# %s\n' "$@" | sed '2,$s/^/# /'; }
+# t_diag LINE...: TAP comments. Once a check has failed they go to stderr too: prove shows a
+# file's stderr without -v, so CI's log says why, not only what.
+t_diag() {
+    local text
+    text=$(printf '# %s\n' "$@" | sed '2,$s/^/# /')
+    printf '%s\n' "$text"
+    [ "$_t_failed" = 0 ] || [ -n "${T_DIAG_STDOUT_ONLY:-}" ] || printf '%s\n' "$text" >&2
+}
 
 _t_result() {
     _t_n=$((_t_n + 1))
