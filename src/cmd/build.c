@@ -31,7 +31,8 @@ struct build_args {
 	struct coi_config *cfg; /* the options point into it */
 	bool quiet;
 	bool print_hash;
-	bool all; /* --all: every profile with a [container.build] */
+	bool dry_run; /* --dry-run: print the plan, build nothing */
+	bool all;     /* --all: every profile with a [container.build] */
 	int last_percent;
 	int last_phase;
 	char last_text[256];
@@ -183,6 +184,7 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 	        {"compression", required_argument, NULL, 'c'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"recipe-hash", no_argument, NULL, 'R'},
+	        {"dry-run", no_argument, NULL, 'n'},
 	        {"profile", required_argument, NULL, 'P'},
 	        {"all", no_argument, NULL, 'L'},
 	        {"help", no_argument, NULL, 'h'},
@@ -229,6 +231,9 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 		case 'R':
 			a->print_hash = true;
 			break;
+		case 'n':
+			a->dry_run = true;
+			break;
 		case 'P':
 			a->profile = optarg;
 			break;
@@ -268,6 +273,31 @@ static void print_result(const struct build_args *a, const struct image_build_re
 	if (res->pruned > 0)
 		printf(", %d old version%s deleted", res->pruned, res->pruned == 1 ? "" : "s");
 	printf("\n");
+}
+
+/* --dry-run: what image_build() would be given, once the command line, the environment and the
+ * configuration are merged; the script in full. Each line is "NAME VALUE" for scripts. */
+static int print_plan(const struct build_args *a)
+{
+	const struct image_build_opts *o = &a->o;
+	char hash[IMAGE_HASH_LEN + 1];
+
+	if (image_recipe_hash(o->agents, o->script, hash) < 0)
+		return cmd_failf("cannot hash the recipe");
+	printf("alias %s\n", o->alias ? o->alias : IMAGE_DEFAULT_ALIAS);
+	printf("base %s\n", o->base ? o->base : "auto");
+	printf("agents %s\n", o->agents ? o->agents : IMAGE_DEFAULT_AGENTS);
+	printf("storage_pool %s\n", o->storage_pool ? o->storage_pool : "(the default profile's)");
+	printf("compression %s\n", o->compression ? o->compression : "(zstd for a local daemon)");
+	printf("recipe %s\n", hash);
+	if (!o->script) {
+		printf("script (the coi recipe)\n");
+		return EXIT_OK;
+	}
+	printf("script (custom, run as root on top of the base):\n%s", o->script);
+	if (*o->script && o->script[strlen(o->script) - 1] != '\n')
+		printf("\n");
+	return EXIT_OK;
 }
 
 static void build_args_release(struct build_args *a)
@@ -314,6 +344,11 @@ static int build_one(struct build_args *a)
 			printf("%s\n", hash);
 		build_args_release(a);
 		return r < 0 ? cmd_failf("cannot hash the recipe") : EXIT_OK;
+	}
+	if (a->dry_run) {
+		r = print_plan(a);
+		build_args_release(a);
+		return r;
 	}
 	a->o.progress = on_progress;
 	a->o.userdata = a;
@@ -405,7 +440,7 @@ const struct verb verb_build = {
         .usage =
                 "Usage: coi build [--force] [--keep N] [--alias NAME] [--base BASE] [--agents LIST]\n"
                 "                 [--script FILE] [--storage-pool POOL] [--compression ALGO]\n"
-                "                 [--profile P | --all]\n"
+                "                 [--profile P | --all] [--dry-run]\n"
                 "\n"
                 "Build the sandbox image coi-default: a Debian system container with systemd, the\n"
                 "user 'code' (uid 1000, passwordless sudo), tmux, git, build tools, Node.js and the\n"
@@ -431,6 +466,8 @@ const struct verb verb_build = {
                 "                         [container.build] script or commands, in turn\n"
                 "  -q, --quiet            no progress lines on stderr\n"
                 "      --recipe-hash      print the recipe hash (what decides a rebuild) and exit\n"
+                "      --dry-run          print what would be built (alias, base, agents, pool,\n"
+                "                         compression, recipe hash, the custom script) and exit\n"
                 "\n"
                 "Settings not given as options come from the environment (COI_BUILD_BASE,\n"
                 "COI_AGENTS, COI_BUILD_COMPRESSION, COI_APT_MIRROR, COI_IMAGE_CACHE: the base cache,\n"

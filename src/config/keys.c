@@ -25,7 +25,8 @@
 #define TO       CONFIG_TRUST_TRUSTED_ONLY
 #define IW       CONFIG_TRUST_IF_WEAKENING
 /* the test that shows a key's effect (config.h) */
-#define PROOF(file) .proof = "tests/e2e/" file
+#define PROOF(file)      .proof = "tests/e2e/" file
+#define PROOF_UNIT(file) .proof = "tests/unit/" file
 #define K(n, t, field, d, tr, desc, ...)                                         \
 	{                                                                        \
 		.name = n, .type = t, .offset = F(field), .def = d, .trust = tr, \
@@ -57,11 +58,11 @@ static const struct config_key keys[] = {
 	K("container.ready_timeout", CONFIG_INT, container.ready_timeout, "30", AW, "seconds to wait for the container to be ready"),
 	K("container.docker", CONFIG_BOOL, container.docker, "false", IW, "allow Docker inside the container (nesting, and Incus' default seccomp policy so it can mount): off by default, a weaker stance: container root can then get past the read-only protected paths", .weak = "true", PROOF("57-kernel-surface.t")),
 	K("container.stale_base_check", CONFIG_STRING, container.stale_base_check, "\"warn\"", AW, "when the session's image was built by coi from an older recipe than this coi's (coi build --force makes it anew): warn, error (refuse to start) or off", .allowed = "warn|error|off", PROOF("64-session-keys.t")),
-	K("container.build.base", CONFIG_STRING, container.build.base, "\"coi-default\"", AW, "base image of custom builds"),
-	K("container.build.script", CONFIG_STRING, container.build.script, NULL, TO, "build script, relative to the config file"),
-	K("container.build.commands", CONFIG_STRV, container.build.commands, NULL, TO, "inline build commands (the script wins)"),
-	K("container.build.compression", CONFIG_STRING, container.build.compression, NULL, AW, "image compression: none, gzip, xz, ..."),
-	K("container.build.agents", CONFIG_STRV, container.build.agents, "[\"claude\", \"opencode\", \"codex\", \"gemini\"]", AW, "agents installed into the image"),
+	K("container.build.base", CONFIG_STRING, container.build.base, "\"coi-default\"", AW, "base of custom images (an image alias); for coi-default itself where the OS comes from: auto, debootstrap or REMOTE:NAME", PROOF_UNIT("build-plan.t")),
+	K("container.build.script", CONFIG_STRING, container.build.script, NULL, TO, "build script, relative to the config file: a custom image named container.image, run as root on top of base", PROOF_UNIT("build-plan.t")),
+	K("container.build.commands", CONFIG_STRV, container.build.commands, NULL, TO, "inline build commands (the script wins)", PROOF_UNIT("build-plan.t")),
+	K("container.build.compression", CONFIG_STRING, container.build.compression, NULL, AW, "image compression: none, gzip, xz, ...", PROOF_UNIT("build-plan.t")),
+	K("container.build.agents", CONFIG_STRV, container.build.agents, "[\"claude\", \"opencode\", \"codex\", \"gemini\"]", AW, "agents installed into the image", PROOF_UNIT("build-plan.t")),
 
 	K("tool.name", CONFIG_STRING, tool.name, "\"claude\"", AW, "the agent: claude, opencode, pi, codex, omp, ..., or any other command", PROOF("44-shell.t")),
 	K("tool.binary", CONFIG_STRING, tool.binary, NULL, AW, "executable that replaces the tool's binary", PROOF("63-tool-keys.t")),
@@ -82,14 +83,14 @@ static const struct config_key keys[] = {
 	K("paths.preserve_workspace_path", CONFIG_BOOL, paths.preserve_workspace_path, "false", AW, "mount the workspace at its host path instead of /workspace", PROOF("48-session-more.t")),
 
 	K("incus.project", CONFIG_STRING, incus.project, "\"default\"", TO, "Incus project of every request ($COI_INCUS_PROJECT overrides)", PROOF("26-incus-config.t")),
-	K("incus.group", CONFIG_STRING, incus.group, "\"incus-admin\"", TO, "group that may use Incus"),
+	K("incus.group", CONFIG_STRING, incus.group, "\"incus-admin\"", TO, "the group whose members may use the Incus socket: coi health tells a user who may not to join it", PROOF_UNIT("health-cli.t")),
 	K("incus.code_uid", CONFIG_INT, incus.code_uid, "1000", TO, "uid of the container user"),
 	K("incus.code_user", CONFIG_STRING, incus.code_user, "\"code\"", TO, "name of the container user"),
 	K("incus.socket", CONFIG_STRING, incus.socket, NULL, TO, "the daemon's unix socket (unset: /var/lib/incus/unix.socket); $INCUS_SOCKET or $INCUS_DIR override it", PROOF("26-incus-config.t")),
-	K("incus.remote_url", CONFIG_STRING, incus.remote_url, NULL, TO, "a remote Incus server or cluster, https://host:8443; $COI_INCUS_REMOTE overrides it, $INCUS_SOCKET or $INCUS_DIR choose the local socket instead"),
-	K("incus.client_cert", CONFIG_STRING, incus.client_cert, NULL, TO, "client certificate (PEM) for remote_url ($COI_INCUS_CLIENT_CERT overrides)"),
-	K("incus.client_key", CONFIG_STRING, incus.client_key, NULL, TO, "client key (PEM) for remote_url ($COI_INCUS_CLIENT_KEY overrides)"),
-	K("incus.server_cert", CONFIG_STRING, incus.server_cert, NULL, TO, "server certificate (PEM) to pin for remote_url ($COI_INCUS_SERVER_CERT overrides)"),
+	K("incus.remote_url", CONFIG_STRING, incus.remote_url, NULL, TO, "a remote Incus server or cluster, https://host:8443; $COI_INCUS_REMOTE overrides it, $INCUS_SOCKET or $INCUS_DIR choose the local socket instead", PROOF("25-incus-remote.t")),
+	K("incus.client_cert", CONFIG_STRING, incus.client_cert, NULL, TO, "client certificate (PEM) for remote_url ($COI_INCUS_CLIENT_CERT overrides)", PROOF("25-incus-remote.t")),
+	K("incus.client_key", CONFIG_STRING, incus.client_key, NULL, TO, "client key (PEM) for remote_url ($COI_INCUS_CLIENT_KEY overrides)", PROOF("25-incus-remote.t")),
+	K("incus.server_cert", CONFIG_STRING, incus.server_cert, NULL, TO, "server certificate (PEM) to pin for remote_url ($COI_INCUS_SERVER_CERT overrides)", PROOF("25-incus-remote.t")),
 
 	K("ssh.forward_agent", CONFIG_BOOL, ssh.forward_agent, "false", IW, "forward the host's SSH agent into the container", .weak = "true", PROOF("44-shell.t")),
 

@@ -448,8 +448,9 @@ struct config_key {
 	 * with those of earlier files (0: CONFIG_ENTRIES_MAX), nested lists included */
 	int max;
 	enum config_format format; /* CONFIG_STRING */
-	/* The test that shows the key's effect in a real session ("tests/e2e/NN-name.t"), a file
-	 * that names the key ("section.key"). tests/unit/config-proof.t fails when a key has none
+	/* The test that shows the key's effect in a real session ("tests/e2e/NN-name.t"; a unit
+	 * test, "tests/unit/...", where the effect is a pure translation), a file that names the
+	 * key ("section.key"). tests/unit/config-proof.t fails when a key has none
 	 * (NULL only while it is on that test's list of keys awaiting one) or the file does not
 	 * name it. */
 	const char *proof;

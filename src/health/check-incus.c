@@ -101,7 +101,7 @@ HEALTH_CHECK_FN(permissions)
 	}
 	if (ctx->socket)
 		health_set(res, HEALTH_OK, "trusted (%s)",
-		           geteuid() == 0 ? "root" : "member of incus-admin");
+		           geteuid() == 0 ? "root" : "this user may use the socket");
 	else
 		health_set(res, HEALTH_OK, "trusted by the remote server");
 }

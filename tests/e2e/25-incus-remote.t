@@ -4,7 +4,10 @@
 # made here; coi talks to it only through COI_INCUS_REMOTE (+ client cert, key, pinned server
 # cert), never the unix socket (INCUS_SOCKET points nowhere). Part of the suite runs that way:
 # launch, exec (status, capture, stdin streaming), files, list, snapshots, events, delete. A
-# wrong pinned certificate and an untrusted client are refused.
+# wrong pinned certificate and an untrusted client are refused. The same from [incus] of a config
+# file, with no variable set (a key ignored would leave coi on the default local socket).
+# Keys whose effect this file shows (src/config/keys.c names it as their proof): incus.remote_url,
+# incus.client_cert, incus.client_key, incus.server_cert.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 
@@ -46,6 +49,20 @@ t_ok "file push over HTTPS" remote "$COI" file push "$tmp/big" "$c:/root/big"
 t_ok "file pull over HTTPS" remote "$COI" file pull "$c:/root/big" "$tmp/big.back"
 t_ok "the file round trip is exact" cmp "$tmp/big" "$tmp/big.back"
 t_is "list over HTTPS" "$(remote "$COI" container list --json | jq -r --arg c "$c" '.[] | select(.name == $c) | .status')" "Running"
+# [incus] of a config file alone: remote_url, the client's certificate and key, the pinned one
+cfg_remote() { # CLIENT SERVER-CERT COI-ARGS...
+    printf '[incus]\nremote_url = "https://%s"\nclient_cert = "%s"\nclient_key = "%s"\nserver_cert = "%s"\n' \
+        "$addr" "$tmp/$1.crt" "$tmp/$1.key" "$2" >"$tmp/remote.toml"
+    shift 2
+    env -u INCUS_DIR -u INCUS_SOCKET -u COI_INCUS_REMOTE -u COI_INCUS_CLIENT_CERT -u COI_INCUS_CLIENT_KEY \
+        -u COI_INCUS_SERVER_CERT COI_CONFIG="$tmp/remote.toml" "$COI" "$@"
+}
+t_is "[incus] remote_url + certificates from the config: list over HTTPS" \
+    "$(cfg_remote coi-t-incus-client "$INCUS_DIR/server.crt" container list --json | jq -r --arg c "$c" '.[] | select(.name == $c) | .status')" "Running"
+out=$(cfg_remote coi-t-incus-client "$tmp/coi-t-incus-stranger.crt" container list 2>&1) && rc=0 || rc=$?
+t_like "[incus] server_cert: another server certificate is refused" "$rc:$out" "^1:.*pinned certificate"
+out=$(cfg_remote coi-t-incus-stranger "$INCUS_DIR/server.crt" container list 2>&1) && rc=0 || rc=$?
+t_like "[incus] client_cert, client_key: an untrusted pair is refused" "$rc:$out" "^1:.*([Nn]ot authorized|[Ff]orbidden|untrusted)"
 t_ok "snapshot over HTTPS" remote "$COI" snapshot create s1 -c "$c"
 t_is "snapshot list over HTTPS" "$(remote "$COI" snapshot list -c "$c" --json | jq -r '.[].name')" "s1"
 

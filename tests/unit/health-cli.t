@@ -110,5 +110,16 @@ while time.time() < end:
     ok "hung daemon: the incus check says it does not answer, and to restart it" \
         "$(jq -e '.checks[] | select(.id=="incus") | .status=="failed" and (.message|contains("does not answer")) and (.fix|startswith("restart incusd"))' <<<"$json" >/dev/null; echo $?)"
 fi
+# [incus] group: the group that health tells a user who may not use the socket to join. Shown as
+# nobody (root may use any socket), so only where this test runs as root, as CI does.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    g=$home/group
+    mkdir -m 777 "$g" && chmod 755 "$home" && : >"$g/unix.socket" && chmod 600 "$g/unix.socket"
+    printf '[incus]\ngroup = "coi-t-group"\n' >"$g/config.toml" && chmod 644 "$g/config.toml"
+    json=$(setpriv --reuid 65534 --regid 65534 --clear-groups env HOME="$g" COI_HOME="$g/.coi" \
+        COI_CONFIG="$g/config.toml" INCUS_SOCKET="$g/unix.socket" "$coi" health --json 2>/dev/null)
+    ok "incus.group: a user who may not use the socket is told to join the configured group" \
+        "$(jq -e '.checks[] | select(.id=="permissions") | .status=="failed" and (.fix|startswith("add yourself to the coi-t-group group (usermod -aG coi-t-group"))' <<<"$json" >/dev/null; echo $?)"
+fi
 echo "1..$n"
 exit $failed
