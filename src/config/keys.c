@@ -55,7 +55,7 @@ static const struct config_key keys[] = {
 	K("container.storage_pool", CONFIG_STRING, container.storage_pool, NULL, AW, "storage pool for containers and builds (unset: Incus' default)", PROOF("62-progress.t")),
 	K("container.session_name", CONFIG_STRING, container.session_name, NULL, TO, "another identity for this workspace: its containers (coi-<hash of the path and the name>-<slot>), slots and persistent container are its own", PROOF("64-session-keys.t")),
 	K("container.shutdown_timeout", CONFIG_INT, container.shutdown_timeout, "60", AW, "seconds of grace before a shutdown is forced", PROOF("56-detach-limits.t")),
-	K("container.ready_timeout", CONFIG_INT, container.ready_timeout, "30", AW, "seconds to wait for the container to be ready"),
+	K("container.ready_timeout", CONFIG_INT, container.ready_timeout, "30", AW, "seconds to wait for the container to run commands and to get its address (DHCP); then the start fails", PROOF("64-session-keys.t")),
 	K("container.docker", CONFIG_BOOL, container.docker, "false", IW, "allow Docker inside the container (nesting, and Incus' default seccomp policy so it can mount): off by default, a weaker stance: container root can then get past the read-only protected paths", .weak = "true", PROOF("57-kernel-surface.t")),
 	K("container.stale_base_check", CONFIG_STRING, container.stale_base_check, "\"warn\"", AW, "when the session's image was built by coi from an older recipe than this coi's (coi build --force makes it anew): warn, error (refuse to start) or off", .allowed = "warn|error|off", PROOF("64-session-keys.t")),
 	K("container.build.base", CONFIG_STRING, container.build.base, "\"coi-default\"", AW, "base of custom images (an image alias); for coi-default itself where the OS comes from: auto, debootstrap or REMOTE:NAME", PROOF_UNIT("build-plan.t")),
@@ -84,8 +84,8 @@ static const struct config_key keys[] = {
 
 	K("incus.project", CONFIG_STRING, incus.project, "\"default\"", TO, "Incus project of every request ($COI_INCUS_PROJECT overrides)", PROOF("26-incus-config.t")),
 	K("incus.group", CONFIG_STRING, incus.group, "\"incus-admin\"", TO, "the group whose members may use the Incus socket: coi health tells a user who may not to join it", PROOF_UNIT("health-cli.t")),
-	K("incus.code_uid", CONFIG_INT, incus.code_uid, "1000", TO, "uid of the container user"),
-	K("incus.code_user", CONFIG_STRING, incus.code_user, "\"code\"", TO, "name of the container user"),
+	K("incus.code_uid", CONFIG_INT, incus.code_uid, "1000", TO, "uid the session's commands run as and that owns the workspace inside (the host user is mapped to it); the image's user must have it: coi does not renumber it", PROOF("64-session-keys.t")),
+	K("incus.code_user", CONFIG_STRING, incus.code_user, "\"code\"", TO, "name of the container user: HOME=/home/NAME, USER and LOGNAME", PROOF("64-session-keys.t")),
 	K("incus.socket", CONFIG_STRING, incus.socket, NULL, TO, "the daemon's unix socket (unset: /var/lib/incus/unix.socket); $INCUS_SOCKET or $INCUS_DIR override it", PROOF("26-incus-config.t")),
 	K("incus.remote_url", CONFIG_STRING, incus.remote_url, NULL, TO, "a remote Incus server or cluster, https://host:8443; $COI_INCUS_REMOTE overrides it, $INCUS_SOCKET or $INCUS_DIR choose the local socket instead", PROOF("25-incus-remote.t")),
 	K("incus.client_cert", CONFIG_STRING, incus.client_cert, NULL, TO, "client certificate (PEM) for remote_url ($COI_INCUS_CLIENT_CERT overrides)", PROOF("25-incus-remote.t")),
@@ -95,7 +95,7 @@ static const struct config_key keys[] = {
 	K("ssh.forward_agent", CONFIG_BOOL, ssh.forward_agent, "false", IW, "forward the host's SSH agent into the container", .weak = "true", PROOF("44-shell.t")),
 
 	K("network.mode", CONFIG_ENUM, network.mode, "\"restricted\"", IW, "restricted, allowlist or open", .allowed = "restricted|allowlist|open", .weak = "\"open\"", PROOF("45-network.t")),
-	K("network.block_private_networks", CONFIG_BOOL, network.block_private_networks, "true", IW, "reject private (RFC 1918) addresses", .weak = "false"),
+	K("network.block_private_networks", CONFIG_BOOL, network.block_private_networks, "true", IW, "restricted mode: refuse private (RFC 1918) addresses", .weak = "false", PROOF("45-network.t")),
 	K("network.block_metadata_endpoint", CONFIG_BOOL, network.block_metadata_endpoint, "true", IW, "reject 169.254.0.0/16", .weak = "false", PROOF("45-network.t")),
 	K("network.allow_local_network_access", CONFIG_BOOL, network.allow_local_network_access, "false", IW, "accept every private address", .weak = "true", PROOF("45-network.t")),
 	K("network.allowed_domains", CONFIG_DOMAINS, network.allowed_domains, DEFAULT_DOMAINS, IW, "allowlist: host name, *.name (every name below it), IPv4 or CIDR, with optional :port, :p1,p2 or :lo-hi; a name's addresses are reachable once the container resolved it", .weak = "+", .max = 512, PROOF("45-network.t")),
@@ -104,7 +104,7 @@ static const struct config_key keys[] = {
 	K("network.allowed_networks", CONFIG_CIDR_LIST, network.allowed_networks, NULL, IW, "IPv4 networks (\"100.64.0.0/10\", or an address) the container may reach in restricted and allowlist mode despite the default refusals: the host's own addresses, the special-purpose ranges (100.64.0.0/10, 198.18.0.0/15, ...), private and metadata ranges (within allowed_ports, if set; the bridge subnet stays allow_local_network_access's)", .weak = "+", .max = 64, PROOF("45-network.t")),
 	K("network.dns_servers", CONFIG_IPV4_LIST, network.dns_servers, NULL, TO, "the resolvers coi's DNS filter asks (the container's DNS reaches no other; unset: the host's resolvers in allowlist mode, the bridge's DNS otherwise)", .max = 64, PROOF("84-dns-filter.t")),
 	K("network.allowed_ports", CONFIG_PORTS, network.allowed_ports, NULL, TO, "global cap on egress ports", .offset_n = F(network.n_allowed_ports), .max = 64, PROOF("45-network.t")),
-	K("network.hosts", CONFIG_HOSTS, network.hosts, NULL, TO, "static /etc/hosts entries with reachability", .offset_n = F(network.n_hosts), .max = 64),
+	K("network.hosts", CONFIG_HOSTS, network.hosts, NULL, TO, "static /etc/hosts entries ({ ip, hostnames, ports }), answered by coi's DNS filter and reachable (on ports, else allowed_ports) in every mode", .offset_n = F(network.n_hosts), .max = 64, PROOF("45-network.t")),
 
 	K("mounts.default", CONFIG_MOUNTS, mounts, NULL, IW, "extra bind mounts: {host, container, readonly, shift}", .offset_n = F(n_mounts), .weak = "outside", PROOF("47-mounts.t")),
 
@@ -126,7 +126,7 @@ static const struct config_key keys[] = {
 	K("limits.runtime.max_duration", CONFIG_DURATION, limits.runtime.max_duration, NULL, IW, "wall-clock cap of a session, e.g. \"2h\"; a detached coi shell session is ended by its supervisor, which acts only on the container it was started for", .offset_n = F(limits.runtime.max_duration_sec), .weak = "limit", PROOF("49-limits.t")),
 	K("limits.runtime.max_processes", CONFIG_INT, limits.runtime.max_processes, "4096", IW, "processes and threads the container may hold at once (Incus' limits.processes): a fork bomb stops there; 0 for none", .weak = "limit", PROOF("49-limits.t")),
 	K("limits.runtime.auto_stop", CONFIG_BOOL, limits.runtime.auto_stop, "true", IW, "end the session at max_duration (false: only warn; for a detached session, in its audit log)", .weak = "false", PROOF("49-limits.t")),
-	K("limits.runtime.stop_graceful", CONFIG_BOOL, limits.runtime.stop_graceful, "true", AW, "stop gracefully at max_duration: shutdown_timeout seconds of grace, then forced"),
+	K("limits.runtime.stop_graceful", CONFIG_BOOL, limits.runtime.stop_graceful, "true", AW, "stop gracefully at max_duration: shutdown_timeout seconds of grace, then forced", PROOF("64-session-keys.t")),
 
 	K("git.writable_hooks", CONFIG_BOOL, git.writable_hooks, "false", TO, "let the container write .git/hooks", PROOF("42-protect.t")),
 	K("git.name", CONFIG_STRING, git.name, NULL, TO, "git user.name in the container", PROOF("88-git-keys.t")),
@@ -139,7 +139,7 @@ static const struct config_key keys[] = {
 
 	K("security.protected_paths", CONFIG_STRV, security.protected_paths, DEFAULT_PROTECTED, IW, "workspace paths mounted read-only", .weak = "-", PROOF("42-protect.t")),
 	K("security.additional_protected_paths", CONFIG_STRV, security.additional_protected_paths, NULL, AW, "more read-only paths, added to protected_paths", PROOF("42-protect.t")),
-	K("security.writable_paths", CONFIG_STRV, security.writable_paths, NULL, TO, "default protected paths to leave writable"),
+	K("security.writable_paths", CONFIG_STRV, security.writable_paths, NULL, TO, "paths of protected_paths or additional_protected_paths to leave writable", PROOF("42-protect.t")),
 	K("security.disable_protection", CONFIG_BOOL, security.disable_protection, "false", IW, "protect no paths", .weak = "true", PROOF("42-protect.t")),
 	K("security.secrets_on_host", CONFIG_BOOL, security.secrets_on_host, "true", IW, "API keys named in forward_env (ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY, GH_TOKEN, GITHUB_TOKEN) and a copied agent login stay on the host: the container gets placeholders and the session's proxy puts the values in (false: the values are copied in, as before)", .weak = "false", PROOF("70-secrets.t")),
 	K("security.host_immutable", CONFIG_BOOL, security.host_immutable, "true", IW, "make protected paths immutable on the host during the session", .weak = "false", PROOF("42-protect.t")),
@@ -151,8 +151,8 @@ static const struct config_key keys[] = {
 	K("timezone.name", CONFIG_STRING, timezone.name, NULL, AW, "IANA zone for mode fixed, e.g. \"Europe/Warsaw\"", PROOF("64-session-keys.t")),
 
 	K("monitoring.enabled", CONFIG_BOOL, monitoring.enabled, "false", IW, "watch processes, files and network", .weak = "false", PROOF("54-monitor-session.t")),
-	K("monitoring.auto_pause_on_high", CONFIG_BOOL, monitoring.auto_pause_on_high, "true", IW, "freeze the container on a HIGH finding", .weak = "false"),
-	K("monitoring.auto_kill_on_critical", CONFIG_BOOL, monitoring.auto_kill_on_critical, "true", IW, "stop and delete the container on a CRITICAL finding", .weak = "false"),
+	K("monitoring.auto_pause_on_high", CONFIG_BOOL, monitoring.auto_pause_on_high, "true", IW, "freeze the container on a HIGH finding (false: only alert)", .weak = "false", PROOF("54-monitor-session.t")),
+	K("monitoring.auto_kill_on_critical", CONFIG_BOOL, monitoring.auto_kill_on_critical, "true", IW, "stop and delete the container on a CRITICAL finding (false: only alert)", .weak = "false", PROOF("54-monitor-session.t")),
 	K("monitoring.forensics_on_kill", CONFIG_BOOL, monitoring.forensics_on_kill, "false", IW, "before a CRITICAL kill deletes the container, copy it (stopped) to coi-forensics-NAME-TIME for examination", .weak = "false", PROOF("54-monitor-session.t")),
 	K("monitoring.reverse_shell_one_liners", CONFIG_ENUM, monitoring.reverse_shell_one_liners, "\"critical\"", IW, "severity of interpreter one-liners with a network indicator", .allowed = "critical|warn|off", .weak = ">", PROOF("54-monitor-session.t")),
 	K("monitoring.poll_interval_sec", CONFIG_INT, monitoring.poll_interval_sec, "2", IW, "seconds between samples of I/O, sockets, process count and /tmp (1..3600; process starts and refused packets are events, seen at once)", .weak = ">", PROOF("54-monitor-session.t")),

@@ -7,7 +7,7 @@
 # project's config, before and after 'coi trust'.
 # Keys whose effect this file shows (src/config/keys.c names it as their proof): git.writable_hooks,
 # security.protected_paths, security.additional_protected_paths, security.disable_protection,
-# security.host_immutable.
+# security.host_immutable, security.writable_paths.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 
@@ -225,6 +225,8 @@ printf '[security]\nprotected_paths = [".idea"]\n' >"$cfg"
 t_is "user config protected_paths replaces the list" "$(COI_CONFIG=$cfg probe)" "hooks:rw idea:ro"
 printf '[security]\ndisable_protection = true\n' >"$cfg"
 t_is "user config disable_protection: nothing protected" "$(COI_CONFIG=$cfg probe)" "hooks:rw idea:rw"
+printf '[security]\nwritable_paths = [".git/hooks"]\nadditional_protected_paths = [".idea"]\n' >"$cfg"
+t_is "user config writable_paths: that path left writable, the others kept" "$(COI_CONFIG=$cfg probe)" "hooks:rw idea:ro"
 
 # In the project's config, weakening switches wait for 'coi trust'; tightening ones apply.
 export COI_HOME=$(mktemp -d) # approvals of this test only

@@ -14,7 +14,7 @@
 # timeout) except IPv6's, which the bridge drops. Nothing outside this machine is contacted.
 # Keys whose effect this file shows (src/config/keys.c names it as their proof): network.mode,
 # network.block_metadata_endpoint, network.allow_local_network_access, network.allowed_domains,
-# network.allowed_ports, network.allowed_networks.
+# network.allowed_ports, network.allowed_networks, network.block_private_networks, network.hosts.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 command -v python3 curl >/dev/null || t_bail "python3 and curl are needed for the fake hosts"
@@ -202,6 +202,21 @@ block_metadata_endpoint = false'
 session local 'http lan "'$LAN'" 8080; http md "'$MD'" 80'
 reached "restricted + allow_local_network_access: the LAN host is reached" lan
 reached "restricted + block_metadata_endpoint = false: the metadata host is reached" md
+
+cfg privnet '[network]
+mode = "restricted"
+block_private_networks = false
+[[network.hosts]]
+ip = "'$CG'"
+hostnames = ["coit-cg.test"]
+ports = [8080]'
+session privnet 'http lan "'$LAN'" 8080; http md "'$MD'" 80; http br "'"$BR_ADDR"'" 8083
+  echo "etchosts=$(sed -n "s/^\([0-9.]*\)[[:space:]]*coit-cg\.test$/\1/p" /etc/hosts)"; http cg coit-cg.test 8080'
+reached "restricted + block_private_networks = false: the LAN host (refused by default) is reached" lan
+refused "restricted + block_private_networks = false: the metadata host stays refused" md
+refused "restricted + block_private_networks = false: the host's services on the bridge stay refused" br
+t_like "[[network.hosts]]: its name is in the container's /etc/hosts" "$out" "etchosts=$CG"
+reached "[[network.hosts]]: the 100.64.0.0/10 host it names (refused by default) is reached by name" cg
 
 cfg opened '[network]
 mode = "restricted"

@@ -7,8 +7,10 @@
 # audit log has the finding, forensics_on_kill = true left a stopped copy that coi list and coi
 # clean leave alone until --forensics (false: none). reverse_shell_one_liners = "warn" only warns,
 # "off" ignores. The supervisor ends with coi kill, and with kill -9 of coi + coi clean --orphans.
-# Audit retention removes old logs. Containers are coi-t-monkeys-* (COI_CONTAINER_PREFIX).
+# Audit retention removes old logs. auto_kill_on_critical = false and auto_pause_on_high = false
+# only alert. Containers are coi-t-monkeys-* (COI_CONTAINER_PREFIX).
 # Keys whose effect this file shows (src/config/keys.c names it as their proof): monitoring.enabled,
+# monitoring.auto_pause_on_high, monitoring.auto_kill_on_critical,
 # monitoring.forensics_on_kill, monitoring.reverse_shell_one_liners, monitoring.poll_interval_sec,
 # monitoring.audit_log_retention_days.
 . "$(dirname "$0")/monitor-lib.sh"
@@ -126,6 +128,27 @@ t_like "nocopy: the audit line" "$(m_wait_rule "$name" revshell-netcat)" '"level
 t_is "nocopy: no forensics copy" "$(copies "$name")" ""
 t_is "nocopy: no network rules left" "$(rules "$name")" 0
 t_ok "nocopy: the supervisor ended" wait_gone "$spid"
+wait_exit
+
+# ---- auto_kill_on_critical = false, auto_pause_on_high = false: findings are only alerted ----
+
+start noact '[monitoring]
+enabled = true
+auto_pause_on_high = false
+auto_kill_on_critical = false' || t_bail "the noact session did not come up"
+t_like "noact: --no-pause --no-kill on the supervisor's command line" \
+    "$(tr '\0' ' ' <"/proc/$spid/cmdline")" " --no-pause --no-kill "
+m_run "$name" "$netcat"
+t_like "noact: a reverse shell is CRITICAL, only alerted" "$(m_wait_rule "$name" revshell-netcat)" \
+    '"level":"critical".*"action":"alerted"'
+m_run "$name" "cat /proc/1/environ"
+t_like "noact: reading init's environment is HIGH, only alerted" "$(m_wait_rule "$name" env-proc-environ)" \
+    '"level":"high".*"action":"alerted"'
+sleep 1
+t_is "noact: the container keeps running" "$(m_state "$name")" RUNNING
+t_ok "noact: coi kill" "$COI" kill "$name"
+t_ok "noact: the container is gone" m_wait_state "$name" ""
+t_ok "noact: the supervisor is gone" wait_gone "$spid"
 wait_exit
 
 # ---- reverse_shell_one_liners = "warn"; coi kill ----

@@ -6,10 +6,14 @@
 # recipe (a copy of the tiny image carrying such properties) and says nothing for a current one;
 # use_sudo = false refuses a policy it cannot apply without root, where use_sudo = true applies it
 # through sudo; [timezone] sets TZ; env_commands run on the host and their output reaches the
-# session, a failing or slow one stops the start.
+# session, a failing or slow one stops the start; code_uid and code_user are who the command runs
+# as and who owns the workspace inside; at max_duration, stop_graceful gives the container's
+# processes the shutdown signal first (false: stopped at once); ready_timeout bounds the wait for
+# the container's address (DHCP dropped by this test).
 # Keys whose effect this file shows (src/config/keys.c names it as their proof):
 # container.session_name, container.persistent, container.stale_base_check, network.use_sudo,
-# timezone.mode, timezone.name, defaults.env_commands, defaults.env_command_timeout.
+# timezone.mode, timezone.name, defaults.env_commands, defaults.env_command_timeout,
+# incus.code_uid, incus.code_user, limits.runtime.stop_graceful, container.ready_timeout.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 
@@ -133,4 +137,41 @@ t_isnt "env_command_timeout: a slower command stops the start" "$rc" 0
 t_like "  ... saying so" "$(err)" "env_commands: COI_T_SLOW: 'sleep 20' took more than 1 s"
 t_ok "  ... at the limit, not at the command's end" test $(($(date +%s) - t0)) -lt 15
 t_ok "no container is left" t_wait_ws_clear "$ws"
+
+# ---- incus.code_uid, incus.code_user (an image whose user is another) ----
+run '[incus]\ncode_uid = 1500\ncode_user = "dev"\n' -- sh -c 'echo "$(id -u) $HOME $USER $(stat -c %u /workspace)"; touch /workspace/by-dev'
+t_is "code_uid, code_user: the command runs as 1500 with dev's HOME and USER, the workspace is its" \
+    "$(out)" "1500 /home/dev dev 1500"
+t_is "  ... and what it makes is the host owner's" "$(stat -c %u "$ws/by-dev" 2>&1)" "$(stat -c %u "$ws")"
+rm -f "$ws/by-dev"
+
+# ---- limits.runtime.stop_graceful ----
+# A process of the container outside the command (its own session) writes to the workspace when
+# it gets SIGTERM: the graceful stop sends it; a forced stop (freeze, then delete) does not.
+graceful() { # true|false
+    rm -f "$ws/got-term"
+    run "[limits.runtime]\nmax_duration = \"2s\"\nstop_graceful = $1\n[container]\nshutdown_timeout = 10\n" \
+        -- sh -c 'setsid sh -c "trap \"echo term >/workspace/got-term; exit 0\" TERM; sleep 600 & wait" </dev/null >/dev/null 2>&1 & sleep 600'
+    t_like "stop_graceful = $1: max_duration ends the session" "$(err)" "max_duration \(2s\) reached"
+}
+graceful true
+t_is "  ... its processes got the shutdown signal first" "$(cat "$ws/got-term" 2>&1)" term
+graceful false
+t_is "  ... stopped at once: no process got it" "$(cat "$ws/got-term" 2>/dev/null || echo none)" none
+t_ok "  ... no container is left" t_wait_ws_clear "$ws"
+rm -f "$ws/got-term"
+
+# ---- container.ready_timeout ----
+# DHCP requests from the test bridge dropped (this test holds the daemon): the session waits for
+# its address ready_timeout seconds, then fails and leaves nothing.
+nft add table inet coit_keys_dhcp &&
+    nft add chain inet coit_keys_dhcp in '{ type filter hook input priority -300; }' &&
+    nft add rule inet coit_keys_dhcp in iifname coitestbr0 udp dport 67 drop ||
+    t_bail "cannot drop DHCP"
+t_defer "nft delete table inet coit_keys_dhcp"
+run '[container]\nready_timeout = 2\n' -- true
+nft delete table inet coit_keys_dhcp
+t_isnt "ready_timeout = 2 without DHCP: the start fails" "$rc" 0
+t_like "  ... after 2 s, saying why" "$(err)" "got no IPv4 address within 2 s"
+t_ok "  ... no container is left" t_wait_ws_clear "$ws"
 t_done
