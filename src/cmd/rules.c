@@ -82,37 +82,76 @@ static int load_config(struct coi_config **ret)
 
 /* ---- list ---------------------------------------------------------------------------------- */
 
-static json_t *info_json(const struct rule *r, const char *format, const char *source,
-                         const char *summary, const char *skipped)
+/* One row of 'coi rules list': a built-in rule or one loaded from a rule file. */
+struct rule_row {
+	const struct rule *rule;
+	const char *format, *source, *summary, *skipped;
+};
+
+typedef int (*rule_row_fn)(const struct rule_row *row, void *ud);
+
+/* Every row list shows (skipped rules only with all), built-in rules first; stops at the first
+ * negative return of fn. */
+static int each_row(const struct ruleset *rs, bool all, rule_row_fn fn, void *ud)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "id", r->id, "level",
-	                 threat_level_to_string(r->level), "format", format, "source", source,
-	                 "category", r->category, "title", r->title, "matches", summary, "skipped",
-	                 skipped);
+	size_t n;
+	const struct rule *own = rules_table(&n);
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = fn(&(struct rule_row){&own[i], "coi", "built in", NULL, NULL}, ud);
+	for (size_t i = 0; r >= 0 && i < ruleset_count(rs); i++) {
+		const struct ruleset_info *f = ruleset_get(rs, i);
+
+		if (all || !f->skipped)
+			r = fn(&(struct rule_row){f->rule, ruleset_format_to_string(f->format),
+			                          f->source, f->summary, f->skipped},
+			       ud);
+	}
+	return r;
+}
+
+static int row_json(const struct rule_row *w, void *ud)
+{
+	const struct rule *r = w->rule;
+
+	return json_array_append_new(
+	               ud, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "id", r->id,
+	                             "level", threat_level_to_string(r->level), "format", w->format,
+	                             "source", w->source, "category", r->category, "title",
+	                             r->title, "matches", w->summary, "skipped", w->skipped)) < 0
+	               ? -ENOMEM
+	               : 0;
 }
 
 static int list_json(const struct ruleset *rs, bool all)
 {
 	_cleanup_json_ json_t *arr = json_array();
 	_cleanup_free_ char *s = NULL;
-	size_t n;
-	const struct rule *t = rules_table(&n);
 
-	for (size_t i = 0; arr && i < n; i++)
-		json_array_append_new(arr, info_json(&t[i], "coi", "built in", NULL, NULL));
-	for (size_t i = 0; arr && i < ruleset_count(rs); i++) {
-		const struct ruleset_info *f = ruleset_get(rs, i);
-
-		if (all || !f->skipped)
-			json_array_append_new(arr, info_json(f->rule,
-			                                     ruleset_format_to_string(f->format),
-			                                     f->source, f->summary, f->skipped));
-	}
-	s = arr ? json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (arr && each_row(rs, all, row_json, arr) >= 0)
+		s = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (!s)
 		return cmd_failf("out of memory");
 	printf("%s\n", s);
 	return EXIT_OK;
+}
+
+static int row_text(const struct rule_row *w, void *ud)
+{
+	return table_add(ud,
+	                 (const char *const[]){w->rule->id, threat_level_to_string(w->rule->level),
+	                                       w->format, w->source, w->rule->title,
+	                                       w->skipped ? w->skipped : "", NULL});
+}
+
+static int count_skipped(const struct ruleset *rs)
+{
+	int skipped = 0;
+
+	for (size_t i = 0; i < ruleset_count(rs); i++)
+		skipped += ruleset_get(rs, i)->skipped != NULL;
+	return skipped;
 }
 
 static int list_text(const struct ruleset *rs, bool all)
@@ -121,33 +160,16 @@ static int list_text(const struct ruleset *rs, bool all)
 	static const char *const headers_all[] = {"ID",    "LEVEL",   "FORMAT", "SOURCE",
 	                                          "TITLE", "SKIPPED", NULL};
 	struct table *t = table_new(all ? headers_all : headers);
-	size_t n, skipped = 0;
-	const struct rule *own = rules_table(&n);
-	int r = t ? 0 : -ENOMEM;
+	int skipped = count_skipped(rs);
 
-	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = table_add(t,
-		              (const char *const[]){own[i].id, threat_level_to_string(own[i].level),
-		                                    "coi", "built in", own[i].title, "", NULL});
-	for (size_t i = 0; r >= 0 && i < ruleset_count(rs); i++) {
-		const struct ruleset_info *f = ruleset_get(rs, i);
-
-		skipped += f->skipped != NULL;
-		if (all || !f->skipped)
-			r = table_add(t,
-			              (const char *const[]){
-			                      f->rule->id, threat_level_to_string(f->rule->level),
-			                      ruleset_format_to_string(f->format), f->source,
-			                      f->rule->title, f->skipped ? f->skipped : "", NULL});
-	}
-	if (r < 0) {
+	if (!t || each_row(rs, all, row_text, t) < 0) {
 		table_free(t);
 		return cmd_failf("out of memory");
 	}
 	table_print(t, stdout);
 	table_free(t);
 	if (skipped && !all)
-		printf("(%zu rule%s skipped: 'coi rules list --all' says why)\n", skipped,
+		printf("(%d rule%s skipped: 'coi rules list --all' says why)\n", skipped,
 		       skipped == 1 ? "" : "s");
 	return EXIT_OK;
 }

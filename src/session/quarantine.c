@@ -161,28 +161,8 @@ static int copy_out(struct quarantine *q, int fd, const char *rel, mode_t mode, 
 {
 	_cleanup_close_ int out =
 	        new_file(q, rel, mode & 0644 ? mode & 0666 & ~0111 : 0600, ret_path);
-	char chunk[16384];
-	size_t total = 0;
 
-	if (out < 0)
-		return out;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		int r;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		total += (size_t)n;
-		if (total > KEEP_MAX)
-			return -E2BIG;
-		r = fd_write_all(out, chunk, (size_t)n);
-		if (r < 0)
-			return r;
-	}
+	return out < 0 ? out : fd_copy(fd, out, KEEP_MAX);
 }
 
 /* Keep what dirfd/name is (a copy, or where a symlink pointed) before it is removed. */

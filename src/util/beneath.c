@@ -103,25 +103,50 @@ int beneath_open_parent(int root, const char *rel, const char **ret_name)
 	return fd;
 }
 
+/* One read, retried on EINTR: the byte count, 0 at the end, -errno. */
+static ssize_t read_some(int fd, char *chunk, size_t size)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, chunk, size);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
 int fd_read_all(int fd, struct buf *b)
 {
 	char chunk[16384];
+	ssize_t n;
 
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		int r;
+	while ((n = read_some(fd, chunk, sizeof(chunk))) > 0) {
+		int r = buf_append(b, chunk, (size_t)n);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		r = buf_append(b, chunk, (size_t)n);
 		if (r < 0)
 			return r;
 	}
+	if (n < 0)
+		return (int)n;
 	return b->data ? 0 : buf_append(b, "", 0);
+}
+
+int fd_copy(int in, int out, size_t max)
+{
+	char chunk[16384];
+	size_t total = 0;
+	ssize_t n;
+
+	while ((n = read_some(in, chunk, sizeof(chunk))) > 0) {
+		int r;
+
+		total += (size_t)n;
+		if (total > max)
+			return -E2BIG;
+		r = fd_write_all(out, chunk, (size_t)n);
+		if (r < 0)
+			return r;
+	}
+	return (int)n;
 }
 
 int beneath_read(int root, const char *rel, struct buf *b)

@@ -23,3 +23,6 @@ int beneath_read(int root, const char *rel, struct buf *b);
 int fd_read_all(int fd, struct buf *b);
 /* Write all of data to fd; -errno on failure. */
 int fd_write_all(int fd, const void *data, size_t len);
+/* Copy what is left of in to out, at most max bytes: -E2BIG past max (out then holds a prefix,
+ * which the caller discards), -errno on failure, else 0. */
+int fd_copy(int in, int out, size_t max);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "util/beneath.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/hash.h"
@@ -249,6 +250,33 @@ static void test_suggest(void)
 	CHECK(suggest_closest("x", NULL) == NULL);
 }
 
+/* fd_copy: everything up to the cap, -E2BIG past it; fd_read_all stops at the end. */
+static void test_fd_copy(void)
+{
+	int in[2], out[2];
+	char got[64] = {0};
+	_cleanup_buf_ struct buf b = BUF_INIT(64);
+
+	CHECK(pipe(in) == 0 && pipe(out) == 0);
+	CHECK(fd_write_all(in[1], "0123456789", 10) == 0);
+	close(in[1]);
+	CHECK(fd_copy(in[0], out[1], 10) == 0);
+	close(in[0]);
+	close(out[1]);
+	CHECK(fd_read_all(out[0], &b) == 0);
+	CHECK_STREQ(buf_str(&b), "0123456789");
+	close(out[0]);
+
+	CHECK(pipe(in) == 0 && pipe(out) == 0);
+	CHECK(fd_write_all(in[1], "0123456789", 10) == 0);
+	close(in[1]);
+	CHECK(fd_copy(in[0], out[1], 9) == -E2BIG);
+	close(in[0]);
+	close(out[1]);
+	CHECK(read(out[0], got, sizeof(got)) == 0); /* nothing past the cap was written */
+	close(out[0]);
+}
+
 int main(void)
 {
 	RUN(test_units);
@@ -259,6 +287,7 @@ int main(void)
 	RUN(test_path_clean);
 	RUN(test_path_absolute);
 	RUN(test_file_roundtrip);
+	RUN(test_fd_copy);
 	RUN(test_strv);
 	RUN(test_sha256);
 	RUN(test_json);
