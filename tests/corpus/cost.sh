@@ -1,110 +1,185 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# cost.sh OUT: what the monitor costs, as ratios against the same sessions unmonitored
-# (coi run on coi-default, [monitoring] enabled true or false, interleaved):
-#  - idle: one session doing nothing for 30 s: CPU of the container, of coi and of the
-#    supervisor; memory of the container and the supervisor (3 pairs, medians);
-#  - busy: ten sessions at once, each compiling and running a small C program 60 times (many
-#    execs, the monitor's heaviest work): their wall time, and the CPU of everything.
-# Needs root, $COI, the daemon in $INCUS_DIR.
+# cost.sh OUT: what the monitor costs, as ratios against the same sessions unmonitored (coi run
+# on coi-default, [monitoring] enabled true or false). Every session has a supervisor (an
+# unmonitored one runs only the session's timers and its DNS filter), so the supervisor's own
+# CPU time and RSS are compared, from /proc, with the container's (cgroup) and coi's.
+#  - idle: IDLE_N monitored and IDLE_N unmonitored sessions at once (started alternately),
+#    doing nothing for IDLE_S seconds after they settle;
+#  - busy: BUSY_N sessions at once, each compiling and running a small C program in a loop for
+#    BUSY_S seconds (an exec every few ms: the monitor's heaviest work), unmonitored and
+#    monitored by turns (BUSY_PAIRS pairs): the rounds completed, and the CPU of the containers
+#    and the supervisors.
+# Bounded: every session is a `sleep`/loop with an end, every wait has a count. Needs root,
+# $COI, the daemon in $INCUS_DIR. Prints a summary; OUT/*.txt has the raw samples.
 set -u
 out=${1:?out}
 COI=${COI:-coi}
 IMAGE=${COI_IMAGE:-coi-default}
+IDLE_N=${IDLE_N:-3} IDLE_S=${IDLE_S:-60} BUSY_N=${BUSY_N:-10} BUSY_S=${BUSY_S:-60} BUSY_PAIRS=${BUSY_PAIRS:-1}
 export COI_CONTAINER_PREFIX=coi-t-cost-
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 export COI_HOME=$out/home
 mkdir -p "$COI_HOME"
 hz=$(getconf CLK_TCK)
+runs=()
 
 name_of() { printf '%s%s-1' "$COI_CONTAINER_PREFIX" "$(printf '%s' "$1" | sha256sum | cut -c1-8)"; }
-cg_cpu() { cat "/sys/fs/cgroup/cpuacct/lxc.payload.$1/cpuacct.usage" 2>/dev/null || echo 0; }  # ns
-cg_mem() { cat "/sys/fs/cgroup/memory/lxc.payload.$1/memory.usage_in_bytes" 2>/dev/null || echo 0; }
-pid_cpu() { awk -v hz="$hz" '{sub(/.*\) /, ""); split($0, f, " "); printf "%.0f\n", (f[12] + f[13]) * 1e9 / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-pid_rss() { awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
-sup_pid() { cat "$COI_HOME/run/$1.pid" 2>/dev/null; }
+cg_cpu() { cat "/sys/fs/cgroup/cpuacct/lxc.payload.$1/cpuacct.usage" 2>/dev/null ||
+    awk '/^usage_usec/ {print $2 * 1000}' "/sys/fs/cgroup/lxc.payload.$1/cpu.stat" 2>/dev/null || echo 0; }
+cg_mem() { cat "/sys/fs/cgroup/memory/lxc.payload.$1/memory.usage_in_bytes" 2>/dev/null ||
+    cat "/sys/fs/cgroup/lxc.payload.$1/memory.current" 2>/dev/null || echo 0; }
+# CPU (ns, user + system of the process itself) and RSS (bytes) of the processes in $@
+pids_cpu() {
+    local t=0 p v
+    for p in "$@"; do
+        v=$(awk -v hz="$hz" '{sub(/.*\) /, ""); split($0, f, " "); printf "%.0f", (f[12] + f[13]) * 1e9 / hz}' "/proc/$p/stat" 2>/dev/null) || v=0
+        t=$((t + ${v:-0}))
+    done
+    echo "$t"
+}
+pids_rss() {
+    local t=0 p v
+    for p in "$@"; do
+        v=$(awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$p/status" 2>/dev/null) || v=0
+        t=$((t + ${v:-0}))
+    done
+    echo "$t"
+}
+# the session's supervisor and its DNS filter child (one command line)
+sup_pids() { pgrep -f "^coi monitor $1 --daemon" | tr '\n' ' '; }
 
-# start WS MONITORED CMD...: a session in the background; sets spid_ (coi run's pid)
+cleanup() {
+    local p
+    for p in "${runs[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${runs[@]}"; do
+        for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    runs=()
+    for n in $(incus list -c n -f csv 2>/dev/null | grep "^$COI_CONTAINER_PREFIX"); do
+        incus delete -f "$n" >/dev/null 2>&1
+        "$COI" monitor "$n" --stop >/dev/null 2>&1
+    done
+}
+trap cleanup EXIT
+
+# start WS MONITORED CMD...: a session in the background
 start() {
     local ws=$1 mon=$2
     shift 2
     rm -rf "$ws" && mkdir -p "$ws" && git -C "$ws" init -q
-    printf 'int main(void){volatile long s=0;for(long i=0;i<2000000;i++)s+=i;return 0;}\n' >"$ws/a.c"
+    printf 'int main(void){volatile long s=0;for(long i=0;i<200000;i++)s+=i;return 0;}\n' >"$ws/a.c"
     printf '[monitoring]\nenabled = %s\n' "$mon" >"$ws.toml"
     (cd "$ws" && exec env COI_CONFIG="$ws.toml" "$COI" run --image "$IMAGE" -- "$@" >"$ws.out" 2>&1) &
-    spid_=$!
+    runs+=($!)
 }
 
-wait_running() {
-    for _ in $(seq 300); do
-        [ "$(incus list "$1" -c s -f csv 2>/dev/null)" = RUNNING ] && return 0
-        sleep 0.1
+# wait_all NAME...: each RUNNING with its supervisor up (bounded: 3 min in all)
+wait_all() {
+    local n
+    for n in "$@"; do
+        for _ in $(seq 1800); do
+            [ "$(incus list "$n" -c s -f csv 2>/dev/null)" = RUNNING ] && [ -n "$(sup_pids "$n")" ] && break
+            sleep 0.1
+        done
     done
-    return 1
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# snap NAME: "container_cpu_ns supervisor_cpu_ns"
+snap() { echo "$(cg_cpu "$1") $(pids_cpu $(sup_pids "$1"))"; }
 
-idle_one() { # MONITORED -> "container_cpu_ns coi_cpu_ns sup_cpu_ns container_mem sup_rss"
-    local ws=$out/idle-$1 name c0 k0 s0 c1 k1 s1 sp
-    start "$ws" "$1" sleep 60
-    name=$(name_of "$ws")
-    wait_running "$name" || { echo "0 0 0 0 0"; return; }
-    sleep 8 # boot settles
-    sp=$(sup_pid "$name")
-    c0=$(cg_cpu "$name") k0=$(pid_cpu "$spid_") s0=$( [ -n "$sp" ] && pid_cpu "$sp" || echo 0)
-    sleep 30
-    c1=$(cg_cpu "$name") k1=$(pid_cpu "$spid_") s1=$( [ -n "$sp" ] && pid_cpu "$sp" || echo 0)
-    echo "$((c1 - c0)) $((k1 - k0)) $((s1 - s0)) $(cg_mem "$name") $( [ -n "$sp" ] && pid_rss "$sp" || echo 0)"
-    kill -TERM "$spid_" 2>/dev/null
-    wait "$spid_" 2>/dev/null
-    incus delete -f "$name" >/dev/null 2>&1
-}
-
-busy_round() { # MONITORED -> "wall_s_median cpu_containers_ns cpu_supervisors_ns"
-    local mon=$1 i pids=() names=() c0=0 c1=0 s1=0 t0 walls=()
-    for i in $(seq 10); do
-        start "$out/busy-$mon-$i" "$mon" bash -c 'sleep 20; s=$(date +%s%N); for i in $(seq 60); do gcc -O0 -o /tmp/a a.c && /tmp/a; done; e=$(date +%s%N); echo "WALL $(( (e - s) / 1000000 ))"'
-        pids+=("$spid_")
-        names+=("$(name_of "$out/busy-$mon-$i")")
+idle() {
+    local i mon ws n names=() mons=() a=() b=()
+    for i in $(seq "$IDLE_N"); do
+        for mon in false true; do
+            ws=$out/idle-$mon-$i
+            start "$ws" "$mon" sleep $((IDLE_S + 240))
+            names+=("$(name_of "$ws")")
+            mons+=("$mon")
+        done
     done
-    for n in "${names[@]}"; do wait_running "$n"; done
-    # the supervisors' CPU, sampled each second until they are gone (the last sample counts)
-    : >"$out/sup-$mon.txt"
-    if [ "$mon" = true ]; then
-        (for _ in $(seq 600); do
-            line=""
-            for n in "${names[@]}"; do p=$(sup_pid "$n"); [ -n "$p" ] && line+="$n $(pid_cpu "$p") "; done
-            [ -n "$line" ] || break
-            echo "$line" >>"$out/sup-$mon.txt"
-            sleep 1
-        done) &
-    fi
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    wait
-    for i in $(seq 10); do
-        walls+=("$(sed -n 's/.*WALL \([0-9]*\).*/\1/p' "$out/busy-$mon-$i.out" | tail -1)")
+    wait_all "${names[@]}"
+    sleep 15 # boot settles
+    for i in "${!names[@]}"; do a[i]=$(snap "${names[i]}"); done
+    sleep "$IDLE_S"
+    for i in "${!names[@]}"; do b[i]=$(snap "${names[i]}"); done
+    for i in "${!names[@]}"; do
+        n=${names[i]}
+        read -r c0 s0 <<<"${a[i]}"
+        read -r c1 s1 <<<"${b[i]}"
+        # monitored container_cpu sup_cpu container_mem sup_rss
+        echo "${mons[i]} $((c1 - c0)) $((s1 - s0)) $(cg_mem "$n") $(pids_rss $(sup_pids "$n"))"
+    done >"$out/idle.txt"
+    cleanup
+}
+
+busy() { # MONITORED: appends "MONITORED rounds container_cpu_ns sup_cpu_ns" to busy.txt
+    local mon=$1 i ws names=() wss=() a=() b=() rounds=0 r
+    for i in $(seq "$BUSY_N"); do
+        ws=$out/busy-$mon-$i
+        start "$ws" "$mon" bash -c "for i in \$(seq 1800); do [ -e go ] && break; sleep 0.1; done
+            end=\$((SECONDS + $BUSY_S)); n=0
+            while [ \$SECONDS -lt \$end ]; do gcc -O0 -o /tmp/a a.c && /tmp/a; n=\$((n + 1)); done
+            echo ROUNDS \$n; sleep 30"
+        names+=("$(name_of "$ws")")
+        wss+=("$ws")
     done
-    printf '%s\n' "${walls[@]}" | median
+    wait_all "${names[@]}"
+    sleep 10
+    for i in "${!names[@]}"; do a[i]=$(snap "${names[i]}"); done
+    for ws in "${wss[@]}"; do : >"$ws/go"; done
+    sleep $((BUSY_S + 3))
+    # while they still run (each sleeps 30 s after its count)
+    for i in "${!names[@]}"; do b[i]=$(snap "${names[i]}"); done
+    for ws in "${wss[@]}"; do
+        for _ in $(seq 100); do grep -qs ROUNDS "$ws.out" && break; sleep 0.1; done
+    done
+    local cc=0 ss=0
+    for i in "${!names[@]}"; do
+        read -r c0 s0 <<<"${a[i]}"
+        read -r c1 s1 <<<"${b[i]}"
+        cc=$((cc + c1 - c0)) ss=$((ss + s1 - s0))
+        r=$(sed -n 's/.*ROUNDS \([0-9]*\).*/\1/p' "${wss[i]}.out" | tail -1)
+        rounds=$((rounds + ${r:-0}))
+    done
+    echo "$mon $rounds $cc $ss" >>"$out/busy.txt"
+    cleanup
 }
 
-# the supervisors' CPU of the monitored round, in ms (each one's largest sample)
-sup_total() {
-    tr ' ' '\n' <"$out/sup-true.txt" | paste - - 2>/dev/null | awk 'NF == 2 {if ($2 > m[$1]) m[$1] = $2} END {for (k in m) t += m[k]; printf "%.0f", t / 1e6}'
-}
-
-echo "idle session, 30 s (3 pairs, medians):"
-for i in 1 2 3; do
-    idle_one false >>"$out/idle-off.txt"
-    idle_one true >>"$out/idle-on.txt"
+if [ "${COST_PARTS:-idle busy}" != busy ]; then
+echo "idle: $IDLE_N monitored and $IDLE_N unmonitored sessions at once, ${IDLE_S} s:"
+idle
+awk -v s="$IDLE_S" '
+    { k = $1; n[k]++; c[k] += $2; sc[k] += $3; m[k] += $4; r[k] += $5 }
+    END {
+        for (k in n) { c[k] /= n[k]; sc[k] /= n[k]; m[k] /= n[k]; r[k] /= n[k] }
+        printf "  supervisor CPU: %.1f ms monitored vs %.1f ms unmonitored (%.3f%% vs %.3f%% of a core): ratio %.1f\n",
+            sc["true"] / 1e6, sc["false"] / 1e6, sc["true"] / (s * 1e7), sc["false"] / (s * 1e7), sc["true"] / (sc["false"] ? sc["false"] : 1)
+        printf "  session CPU (container + supervisor): %.1f ms vs %.1f ms: ratio %.3f\n",
+            (c["true"] + sc["true"]) / 1e6, (c["false"] + sc["false"]) / 1e6, (c["true"] + sc["true"]) / (c["false"] + sc["false"])
+        printf "  supervisor RSS: %.1f MiB monitored vs %.1f MiB unmonitored: ratio %.2f\n",
+            r["true"] / 1048576, r["false"] / 1048576, r["true"] / (r["false"] ? r["false"] : 1)
+        printf "  session memory (container + supervisor): %.0f MiB vs %.0f MiB: ratio %.3f\n",
+            (m["true"] + r["true"]) / 1048576, (m["false"] + r["false"]) / 1048576, (m["true"] + r["true"]) / (m["false"] + r["false"])
+    }' "$out/idle.txt"
+fi
+[ "${COST_PARTS:-idle busy}" = idle ] && exit 0
+echo "busy: $BUSY_N sessions at once compiling and running a C program for ${BUSY_S} s, unmonitored and monitored by turns ($BUSY_PAIRS pairs):"
+: >"$out/busy.txt"
+for _ in $(seq "$BUSY_PAIRS"); do
+    busy false
+    busy true
 done
-read -r c_off k_off _ m_off _ < <(awk '{print $1+$2, $2, $3, $4, $5}' "$out/idle-off.txt" | sort -n | sed -n 2p)
-read -r c_on k_on s_on m_on r_on < <(awk '{print $1+$2+$3, $2, $3, $4, $5}' "$out/idle-on.txt" | sort -n | sed -n 2p)
-awk -v a="$c_on" -v b="$c_off" -v s="$s_on" -v ma="$m_on" -v mb="$m_off" -v r="$r_on" 'BEGIN {
-    printf "  CPU: %.1f ms monitored (supervisor %.1f ms) vs %.1f ms unmonitored: ratio %.2f; the supervisor alone %.2f%% of a core\n", a / 1e6, s / 1e6, b / 1e6, a / (b ? b : 1), s / 30e9 * 100
-    printf "  memory: container %.0f MiB + supervisor %.1f MiB vs %.0f MiB: ratio %.2f\n", ma / 1048576, r / 1048576, mb / 1048576, (ma + r) / (mb ? mb : 1) }'
-echo "ten busy sessions at once (60 compile-and-run rounds each):"
-off=$(busy_round false)
-on=$(busy_round true)
-awk -v a="$on" -v b="$off" -v s="$(sup_total)" 'BEGIN { printf "  median wall time: %d ms monitored vs %d ms unmonitored: ratio %.2f; the ten supervisors used %d ms of CPU\n", a, b, a / (b ? b : 1), s }'
+awk -v s="$BUSY_S" '
+    { r[$1] += $2; c[$1] += $3; sc[$1] += $4 }
+    END {
+        printf "  rounds done: %d monitored vs %d unmonitored: ratio %.3f\n", r["true"], r["false"], r["true"] / (r["false"] ? r["false"] : 1)
+        printf "  supervisors CPU: %.0f ms monitored vs %.0f ms unmonitored (%.2f%% vs %.2f%% of the containers'\'' CPU)\n",
+            sc["true"] / 1e6, sc["false"] / 1e6, 100 * sc["true"] / (c["true"] ? c["true"] : 1), 100 * sc["false"] / (c["false"] ? c["false"] : 1)
+        printf "  CPU per round (containers + supervisors): %.2f ms vs %.2f ms: ratio %.3f\n",
+            (c["true"] + sc["true"]) / 1e6 / (r["true"] ? r["true"] : 1), (c["false"] + sc["false"]) / 1e6 / (r["false"] ? r["false"] : 1),
+            ((c["true"] + sc["true"]) / (r["true"] ? r["true"] : 1)) / ((c["false"] + sc["false"]) / (r["false"] ? r["false"] : 1))
+    }' "$out/busy.txt"

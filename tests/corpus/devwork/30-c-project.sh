@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # A C project from a git remote: clone, build and test again and again with edits between
-# (two and a half minutes of compiler runs), fetch and pull, push a branch back.
+# (four minutes of compiler runs), fetch and pull, push a branch back.
 . /workspace/.corpus/devwork/lib.sh
 say start
 cd /workspace
@@ -11,7 +11,7 @@ git config user.email code@corpus.test
 git config user.name code
 make -s -j2 && make -s test
 say edits
-end=$((SECONDS + $(n 150 15)))
+end=$((SECONDS + $(n 240 15)))
 i=0
 while [ $SECONDS -lt $end ] && [ $i -lt 3000 ]; do
     i=$((i + 1))

@@ -45,7 +45,7 @@ cat /etc/os-release | head -2
 ps aux | head -5
 df -h /workspace | tail -1
 X
-for round in $(seq "$(n 10 2)"); do
+for round in $(seq "$(n 15 2)"); do
     agent /tmp/calls
 done
 say done
