@@ -239,12 +239,12 @@ static enum cred cred_class(const char *path, bool code)
 	for (size_t i = 0; keys[i]; i++)
 		if (strncmp(base, keys[i], strlen(keys[i])) == 0 && !strstr(base, ".pub"))
 			return CRED_STRONG;
-	if (strcmp(base, ".env") == 0 || strcmp(base, ".envrc") == 0 ||
-	    strcmp(base, ".npmrc") == 0 || strcmp(base, ".pypirc") == 0 ||
+	if (strcmp(base, ".npmrc") == 0 || strcmp(base, ".pypirc") == 0 ||
 	    strcmp(base, ".pgpass") == 0)
 		return CRED_WEAK;
-	if (strncmp(base, ".env.", 5) == 0 && !rules_contains(base + 4, weak_ok, false, NULL))
-		return CRED_WEAK;
+	if (strcmp(base, ".env") == 0 || strcmp(base, ".envrc") == 0 ||
+	    (strncmp(base, ".env.", 5) == 0 && !rules_contains(base + 4, weak_ok, false, NULL)))
+		return CRED_ENV;
 	return CRED_NONE;
 }
 
@@ -270,7 +270,9 @@ bool rules_cred(const struct cmdline *cl, enum cred want, struct rule_hit *h)
 	if (!each_read(cl, cred_fn, &f))
 		return false;
 	snprintf(h->reason, sizeof(h->reason), "%s",
-	         want == CRED_STRONG ? "a credential file is read" : "a secrets file is read");
+	         want == CRED_STRONG ? "a credential file is read"
+	         : want == CRED_WEAK ? "a secrets file is read"
+	                             : "a project's secrets file is read");
 	return true;
 }
 

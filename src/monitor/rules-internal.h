@@ -23,7 +23,9 @@ enum interp {
 };
 
 /* how strongly a path is a credential */
-enum cred { CRED_NONE, CRED_WEAK, CRED_STRONG };
+/* A file named on a command line: a project's .env (an agent reads its own project's all day: a
+ * record), a token file (.npmrc...), a key or cloud credential. */
+enum cred { CRED_NONE, CRED_ENV, CRED_WEAK, CRED_STRONG };
 
 /* The interpreter a program name is (python3.11: python), and the code it was given inline (-c,
  * -e, the program of awk), or NULL. */

@@ -605,6 +605,7 @@ ADAPT(m_env_dump_grep, rules_env_dump_grep(cl, h))
 ADAPT(m_env_secret_read, rules_env_secret_read(cl, h))
 ADAPT(m_cred_strong, rules_cred(cl, CRED_STRONG, h))
 ADAPT(m_cred_weak, rules_cred(cl, CRED_WEAK, h))
+ADAPT(m_cred_env, rules_cred(cl, CRED_ENV, h))
 ADAPT(m_cred_search, rules_cred_search(cl, h))
 
 /* clang-format off */
@@ -628,6 +629,7 @@ static const struct rule table[] = {
 	{ "env-secret-read",     THREAT_WARNING,  "environment", "Environment variable scanning detected", RULE_PROCESS, m_env_secret_read },
 	{ "cred-file-read",      THREAT_HIGH,     "credential_access", "Credential file access detected", RULE_PROCESS, m_cred_strong },
 	{ "cred-secrets-read",   THREAT_WARNING,  "credential_access", "Secrets file access detected", RULE_PROCESS, m_cred_weak },
+	{ "cred-env-read",       THREAT_INFO,     "credential_access", "Secrets file read", RULE_PROCESS, m_cred_env },
 	{ "cred-open",           THREAT_HIGH,     "credential_access", "Credential file access detected", RULE_FILE, NULL },
 	{ "cred-open-secrets",   THREAT_WARNING,  "credential_access", "Secrets file access detected", RULE_FILE, NULL },
 	{ "cred-open-env",       THREAT_INFO,     "credential_access", "Secrets file opened", RULE_FILE, NULL },

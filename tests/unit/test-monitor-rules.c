@@ -86,10 +86,10 @@ static const struct tp attacks[] = {
 	{ "python3 -c \"print(open('/home/code/.aws/credentials').read())\"", "cred-file-read" },
 	{ "cat ~/.claude/.credentials.json", "cred-file-read" },
 	{ "cd ~/.ssh && cat id_rsa", "cred-file-read" },
-	{ "cat .env", "cred-secrets-read" },
-	{ "cat /workspace/.env.production", "cred-secrets-read" },
-	{ "grep -i token .env", "cred-secrets-read" },
-	{ "head -n3 < .env.local", "cred-secrets-read" },
+	{ "cat .env", "cred-env-read" },
+	{ "cat /workspace/.env.production", "cred-env-read" },
+	{ "grep -i token .env", "cred-env-read" },
+	{ "head -n3 < .env.local", "cred-env-read" },
 	{ "cat ~/.npmrc", "cred-secrets-read" },
 	{ "sudo mount -t tmpfs none /mnt", "escape-probe" },
 	{ "sudo umount /workspace/.git/hooks", "escape-probe" },
@@ -287,6 +287,30 @@ static void test_everyday_quiet(void)
 		CHECK(n == 0);
 	}
 	printf("# %zu attacks, %zu everyday commands\n", ELEMENTSOF(attacks), ELEMENTSOF(quiet));
+}
+
+/* A project's .env read by name (an agent's `cat .env`, the development corpus's Python session)
+ * is a record, as its open by any program is (cred-open-env): never above INFO. A token file of a
+ * package manager in the home stays a WARNING. */
+static void test_project_env_a_record(void)
+{
+	static const char *const env[] = {"cat .env", "grep -i token .env", "cat proj/.envrc",
+	                                  "head -n3 < .env.local"};
+	struct rule_hit hits[RULES_MAX_HITS];
+	size_t n;
+
+	for (size_t i = 0; i < ELEMENTSOF(env); i++) {
+		n = match_script(env[i], hits);
+		CHECK(has_rule(hits, n, "cred-env-read"));
+		for (size_t j = 0; j < n; j++)
+			if (hits[j].level != THREAT_INFO) {
+				printf("# %s: %s is above INFO\n", env[i], hits[j].rule->id);
+				CHECK(0);
+			}
+	}
+	n = match_script("cat ~/.npmrc", hits);
+	CHECK(n == 1 && strcmp(hits[0].rule->id, "cred-secrets-read") == 0 &&
+	      hits[0].level == THREAT_WARNING);
 }
 
 /* `exec -a` and rewritten process titles: a first argv word with blanks is read as a script. */
@@ -915,6 +939,7 @@ int main(void)
 	RUN(test_attacks_fire);
 	RUN(test_attacks_as_argv);
 	RUN(test_everyday_quiet);
+	RUN(test_project_env_a_record);
 	RUN(test_rewritten_title);
 	RUN(test_shebang);
 	RUN(test_stdio_socket);
