@@ -169,7 +169,7 @@ static bool parent_own_code(pid_t ppid)
  * interpreter, or a program whose output is a connection, the sockets of the process that
  * started it: facts for the rules that judge behaviour, read while both still run. */
 static void judge_binary(struct monitor *m, struct proc_obs *o, char *ident, size_t size,
-                         struct sock_facts *pfacts, char pcomm[17])
+                         struct sock_facts *pfacts, char pcomm[17], char *pident)
 {
 	enum prog_class cls;
 
@@ -186,8 +186,10 @@ static void judge_binary(struct monitor *m, struct proc_obs *o, char *ident, siz
 	o->parent_obs.comm = proc_comm(o->ppid, pcomm) == 0 ? pcomm : NULL;
 	log_debug("monitor: pid %d (%s) under %d (%s): %u connections to other machines",
 	          (int)o->pid, o->argv[0], (int)o->ppid, pcomm, pfacts->remote);
-	if (pfacts->remote && m->progid)
-		o->parent_obs.cls = progid_of_pid(m->progid, o->ppid, NULL, 0);
+	if (pfacts->remote && m->progid) {
+		o->parent_obs.cls = progid_of_pid(m->progid, o->ppid, pident, size);
+		o->parent_obs.identity = o->parent_obs.cls != PROG_UNKNOWN ? pident : NULL;
+	}
 	if (pfacts->remote && o->parent_obs.cls == PROG_INTERP)
 		o->parent_obs.own_code = parent_own_code(o->ppid);
 }
@@ -199,7 +201,7 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 	struct proc_facts f = {0};
 	struct rule_hit hits[RULES_MAX_HITS];
 	_cleanup_free_ char *cmd = NULL;
-	char user[16], ident[320], pcomm[17] = "";
+	char user[16], ident[320], pident[320], pcomm[17] = "";
 	struct sock_facts pfacts;
 	struct proc_obs obs;
 	bool from_parent = false;
@@ -238,7 +240,7 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 		uint64_t ns = proc_userns(pid);
 
 		obs.own_userns = ns && m->init_userns && ns != m->init_userns;
-		judge_binary(m, &obs, ident, sizeof(ident), &pfacts, pcomm);
+		judge_binary(m, &obs, ident, sizeof(ident), &pfacts, pcomm, pident);
 	}
 	n = rules_match_process(&obs, &m->rules, hits, RULES_MAX_HITS);
 	cmd = n ? strv_join(f.argv, " ") : NULL;

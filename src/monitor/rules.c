@@ -319,6 +319,13 @@ static bool is_commander(enum prog_class c)
 	return c == PROG_SHELL || c == PROG_INTERP;
 }
 
+/* An identity (progid) that is git itself ("git", or "git, copied to ..." for Debian's second
+ * copy in /usr/lib/git-core). */
+static bool is_git(const char *id)
+{
+	return id && strncmp(id, "git", 3) == 0 && (!id[3] || id[3] == ',');
+}
+
 static const char *prog_name(const struct proc_obs *p, const struct cmdline *cl)
 {
 	if (p->identity && *p->identity)
@@ -461,8 +468,7 @@ static bool r_stdout(const struct proc_obs *p, const struct cmdline *cl, struct 
 	if (p->socks.stdio[1] != PEER_REMOTE && p->socks.stdio[2] != PEER_REMOTE)
 		return false;
 	if (is_commander(class_of(p)) || p->socks.stdio[0] == PEER_REMOTE ||
-	    parent_commander_connected(p) ||
-	    (strncmp(id, "git", 3) == 0 && (!id[3] || id[3] == ',')))
+	    parent_commander_connected(p) || is_git(id))
 		return false; /* the rule above, or git's own push */
 	return rules_hitf(h, "its output goes straight into a connection to another machine",
 	                  "%s stdout=%s", prog_name(p, cl), p->socks.peer);
@@ -472,7 +478,10 @@ static bool r_stdout(const struct proc_obs *p, const struct cmdline *cl, struct 
  * sh`, or an implant that connects, then execs a shell on another descriptor). */
 static bool r_sockfd(const struct proc_obs *p, const struct cmdline *cl, struct rule_hit *h)
 {
-	if (!is_commander(class_of(p)) || p->socks.remote == 0)
+	/* git holds its connection while it runs hooks (a push over git:// runs pre-push, coi's own
+	 * dispatcher among them, with the socket open): a shell git starts inherits it. git by its
+	 * binary, not its name; a hook that makes the connection its streams is revshell-stdio. */
+	if (!is_commander(class_of(p)) || p->socks.remote == 0 || is_git(p->parent_obs.identity))
 		return false;
 	return rules_hitf(h, "a shell starts holding a network connection", "%s fd=%s",
 	                  prog_name(p, cl), p->socks.peer);

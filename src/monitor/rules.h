@@ -70,6 +70,8 @@ struct proc_obs {
 	struct {
 		enum prog_class cls;
 		const char *comm;
+		/* what its binary is, as identity above (read when it holds a connection) */
+		const char *identity;
 		struct sock_facts socks;
 		/* an interpreter running code the session wrote: a script under /tmp, /workspace
 		 * or a home, or -c/-e code, or code from its input; not an installed program */

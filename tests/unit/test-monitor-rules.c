@@ -414,12 +414,26 @@ static void test_connect_then_exec(void)
 	char *lc[] = {"bash", "-lc", "git status", NULL}, *script[] = {"python3", "x.py", NULL};
 	char *login[] = {"-bash", NULL}, *dash[] = {"sh", "-s", "--", "a", NULL};
 	char *k[] = {"/tmp/kworker", NULL}, *ls[] = {"ls", NULL};
+	char *hook[] = {"/bin/sh", "/etc/coi/git-hooks/pre-push", "origin", "git://h/r.git", NULL};
 	struct proc_obs p = {.argv = sh, .socks = {.remote = 1, .peer = "192.0.2.7:443"}};
 
 	/* a shell that starts holding a connection on another descriptor */
 	CHECK(fires(&p, "revshell-sockfd"));
 	p.argv = ls;
 	CHECK(hit_count(&p) == 0);
+	/* ... but not a hook git runs while it holds its connection (a push over git://, coi's
+	 * pre-push dispatcher: the development corpus's C session was killed), git by its binary */
+	p = (struct proc_obs){.argv = hook,
+	                      .socks = {.remote = 2, .peer = "198.18.24.2:9418"},
+	                      .parent_obs = {.cls = PROG_OTHER, .comm = "git", .identity = "git"}};
+	p.parent_obs.socks = p.socks;
+	CHECK(hit_count(&p) == 0);
+	p.parent_obs.identity = "git, copied to /usr/lib/git-core/git";
+	CHECK(hit_count(&p) == 0);
+	p.parent_obs.identity = NULL; /* a program that only calls itself git */
+	CHECK(fires(&p, "revshell-sockfd"));
+	p.parent_obs.identity = "python3";
+	CHECK(fires(&p, "revshell-sockfd"));
 
 	/* the parent's standard streams are the connection (dup2, then pty.spawn) */
 	p = (struct proc_obs){.argv = sh, .parent_obs.comm = "python3"};
