@@ -104,7 +104,7 @@ static const struct config_key keys[] = {
 	K("network.allowed_networks", CONFIG_CIDR_LIST, network.allowed_networks, NULL, IW, "IPv4 networks (\"100.64.0.0/10\", or an address) the container may reach in restricted and allowlist mode despite the default refusals: the host's own addresses, the special-purpose ranges (100.64.0.0/10, 198.18.0.0/15, ...), private and metadata ranges (within allowed_ports, if set; the bridge subnet stays allow_local_network_access's)", .weak = "+", .max = 64, PROOF("45-network.t")),
 	K("network.dns_servers", CONFIG_IPV4_LIST, network.dns_servers, NULL, TO, "the resolvers coi's DNS filter asks (the container's DNS reaches no other; unset: the host's resolvers in allowlist mode, the bridge's DNS otherwise)", .max = 64, PROOF("84-dns-filter.t")),
 	K("network.allowed_ports", CONFIG_PORTS, network.allowed_ports, NULL, TO, "global cap on egress ports", .offset_n = F(network.n_allowed_ports), .max = 64, PROOF("45-network.t")),
-	K("network.hosts", CONFIG_HOSTS, network.hosts, NULL, TO, "static /etc/hosts entries ({ ip, hostnames, ports }), answered by coi's DNS filter and reachable (on ports, else allowed_ports) in every mode", .offset_n = F(network.n_hosts), .max = 64, PROOF("45-network.t")),
+	K("network.hosts", CONFIG_HOSTS, network.hosts, NULL, TO, "static /etc/hosts entries, answered by coi's DNS filter and reachable (on ports, else allowed_ports) in every mode", .offset_n = F(network.n_hosts), .max = 64, PROOF("45-network.t")),
 
 	K("mounts.default", CONFIG_MOUNTS, mounts, NULL, IW, "extra bind mounts: {host, container, readonly, shift}", .offset_n = F(n_mounts), .weak = "outside", PROOF("47-mounts.t")),
 

@@ -7,6 +7,8 @@
 # auto_stop = false only records it; a session that ends first (attached, or through coi attach)
 # takes its timer with it. Also: SIGHUP to coi run cleans up, and coi shutdown forces
 # a container whose init ignores the graceful stop after [container] shutdown_timeout.
+# limits.runtime.stop_graceful = false reaches the detached session's supervisor as no grace
+# (e2e 64 shows its effect on coi run).
 # Keys whose effect this file shows (src/config/keys.c names it as their proof):
 # container.shutdown_timeout.
 . "$(dirname "$0")/lib.sh"
@@ -88,10 +90,12 @@ t_ok "the agent's state was saved" test -n "$(ls -d "$COI_HOME"/sessions-dummy/*
 # is deleted and another instance of the same name is launched (not by coi: a coi session
 # would stop a supervisor left of an earlier instance); let go after its deadline, the timer
 # must not cut it.
-printf '[tool]\nname = "dummy"\n[limits.runtime]\nmax_duration = "6s"\n' >"$cfg"
+printf '[tool]\nname = "dummy"\n[limits.runtime]\nmax_duration = "6s"\nstop_graceful = false\n' >"$cfg"
 t_ok "monitoring off: a detached shell with max_duration" detached_shell
 spid=$(sup_pid "$name")
 t_like "a timer-only supervisor runs" "$(ps -o args= -p "${spid:-1}")" "--timer-only --max-duration 6"
+t_like "stop_graceful = false: its stop at the deadline is forced (no grace; shutdown_timeout is 60)" \
+    "$(ps -o args= -p "${spid:-1}")" "--max-duration 6 --stop-timeout 0( |$)"
 first=$(uuid "$name")
 kill -STOP "$spid"
 t_defer "kill -CONT $spid"
