@@ -207,18 +207,16 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 	bool from_parent = false;
 	size_t n;
 
-	_cleanup_strv_free_ char **early = NULL;
-
+	/* The proc connector is host-wide: every supervisor hears every exec on the host, so a
+	 * process not known to be the container's costs one cgroup read and nothing more (a
+	 * process already gone fails that read too, so nothing is lost by reading argv after). */
 	if (!known) {
-		(void)proc_argv(pid, &early);
 		if (cgroup_has_pid(&m->cg, pid) != 1)
 			return;
 		pid_add(m, pid);
 	}
 	if (proc_facts_read(pid, &f) < 0 && !f.argv)
 		f = (struct proc_facts){0};
-	if (!f.argv)
-		f.argv = TAKE_PTR(early);
 	if (!f.argv) {
 		/* Gone already: its parent (often `sh -c "..."`) holds the command. */
 		pid_t parent = f.ppid;
