@@ -51,10 +51,12 @@ not_contained() {
 }
 
 # Block I/O is a record: reading or writing a lot is what builds do (what leaves is counted on
-# the network, 80-monitor-corpus.t).
+# the network, 80-monitor-corpus.t); so is a project's .env read (agents and apps read their own
+# all day); a token file in the home is a warning.
 records=(
     "big write^dd if=/dev/zero of=/root/big bs=1M count=40 oflag=direct 2>/dev/null; sleep 3^io-write"
     "big read^dd if=/root/big of=/dev/null bs=1M iflag=direct 2>/dev/null; sleep 3^io-read"
+    "dotenv^echo A=1 >/root/.env; cat /root/.env^cred-env-read"
 )
 not_contained "a record" info logged "${records[@]}"
 
@@ -63,7 +65,7 @@ not_contained "a record" info logged "${records[@]}"
 warning=(
     "env grep^env | grep -i token^env-dump-grep"
     "printenv^API_TOKEN=\$(head -c 70000 /dev/zero | tr '\\0' x) printenv API_TOKEN | (usleep 500000; cat >/dev/null)^env-secret-read"
-    "dotenv^echo A=1 >/root/.env; cat /root/.env^cred-secrets-read"
+    "token file^echo //registry/:_authToken=t >/root/.npmrc; cat /root/.npmrc^cred-secrets-read"
     "find keys^find / -maxdepth 3 -name id_rsa^cred-search"
     "tmp full^mount -o remount,size=1m /tmp; dd if=/dev/zero of=/tmp/fill bs=1k count=900 2>/dev/null; sleep 3^disk-tmp"
 )
