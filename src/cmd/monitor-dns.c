@@ -86,6 +86,16 @@ int monitor_dns_args_set(struct monitor_dns_args *a, const char *name, const cha
 	return r < 0 ? coi_error_prefix(err, "--%s", name) : 0;
 }
 
+bool monitor_dns_admits(const void *policy, const struct conn_obs *c)
+{
+	const struct net_policy *p = policy;
+
+	if (p->mode == NET_MODE_OPEN)
+		return true;
+	/* IPv6 leaves the container in open mode only */
+	return c->family == AF_INET && net_policy_name_addr_ok(p, c->daddr.v4);
+}
+
 int monitor_dns_args_check(const struct monitor_dns_args *a, struct coi_error *err)
 {
 	if (!a->on)

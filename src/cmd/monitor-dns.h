@@ -35,6 +35,11 @@ int monitor_dns_args_set(struct monitor_dns_args *a, const char *name, const cha
 /* Whether the options make a filter (the sockets, the client and an upstream). */
 int monitor_dns_args_check(const struct monitor_dns_args *a, struct coi_error *err);
 
+/* Whether the session's policy (the options rebuilt it) lets a connection to c's address
+ * through: rules_config.admits, for the private-address rule. */
+struct conn_obs;
+bool monitor_dns_admits(const void *policy, const struct conn_obs *c);
+
 /* Starts the filter of container and hands its records and end to mo. */
 int monitor_dns_start(struct monitor_dns_args *a, const char *container, struct monitor_opts *mo,
                       struct coi_error *err);

@@ -546,6 +546,10 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		return -cmd_usage_error(&verb_monitor, "--dns-fds goes with --daemon");
 	if (monitor_dns_args_check(&a->dns, &err) < 0)
 		return -cmd_usage_error(&verb_monitor, "%s", coi_error_message(&err));
+	if (a->dns.on) { /* the session's policy is known: it judges private addresses */
+		a->mo.rules.admits = monitor_dns_admits;
+		a->mo.rules.admits_policy = &a->dns.policy;
+	}
 	return 1;
 }
 

@@ -51,6 +51,40 @@ static bool is_private(const struct conn_obs *c, const struct rules_config *cfg)
 	       v4_in(a, "169.254.0.0", 16);
 }
 
+enum private_verdict { PRIVATE_ADMITTED, PRIVATE_ATTEMPT, PRIVATE_CONNECTED };
+
+/* Not (yet) a connection: a packet the policy dropped, a SYN still unanswered, a first packet
+ * nftables logged; UDP only where the policy is known (it drops what it refuses). */
+static bool attempt_only(const struct conn_obs *c, const struct rules_config *cfg)
+{
+	if (c->refused)
+		return true;
+	if (!c->state)
+		return false;
+	if (strcmp(c->state, "SYN_SENT") == 0 || strcmp(c->state, "NEW") == 0)
+		return true;
+	return strcmp(c->state, "UDP") == 0 && cfg->admits;
+}
+
+/* A connection to a private address: one the session's policy lets through is the user's
+ * (a LAN mirror, a tailnet host: e2e 45 froze on it); an attempt that left nothing is a
+ * WARNING; one that is up although the policy refuses it (a way around the firewall), or with
+ * no policy known (a monitor attached by hand), is HIGH. */
+static enum private_verdict private_verdict(const struct conn_obs *c,
+                                            const struct rules_config *cfg)
+{
+	if (cfg->admits && cfg->admits(cfg->admits_policy, c))
+		return PRIVATE_ADMITTED;
+	return attempt_only(c, cfg) ? PRIVATE_ATTEMPT : PRIVATE_CONNECTED;
+}
+
+static size_t finish_hits(struct rule_hit *hits, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		hits[i].level = hits[i].rule->level;
+	return n;
+}
+
 void conn_obs_format(const struct conn_obs *c, bool remote, char *out, size_t size)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
@@ -81,16 +115,26 @@ size_t rules_match_connection(const struct conn_obs *c, const struct rules_confi
 			rules_hit(&hits[n++], remote, "a port used by attack tools");
 		}
 	if (n < max && !is_metadata(c) && is_private(c, cfg)) {
-		hits[n] = (struct rule_hit){.rule = rules_find("net-private")};
-		rules_hit(&hits[n++], remote, "a private network address");
+		switch (private_verdict(c, cfg)) {
+		case PRIVATE_ADMITTED:
+			break;
+		case PRIVATE_ATTEMPT:
+			hits[n] = (struct rule_hit){.rule = rules_find("net-private-refused")};
+			rules_hit(&hits[n++], remote,
+			          "a private network address the network policy refuses");
+			break;
+		case PRIVATE_CONNECTED:
+			hits[n] = (struct rule_hit){.rule = rules_find("net-private")};
+			rules_hit(&hits[n++], remote, "a private network address");
+			break;
+		}
+		return finish_hits(hits, n);
 	}
 	if (n == 0 && c->refused) {
 		hits[n] = (struct rule_hit){.rule = rules_find("net-refused")};
 		rules_hit(&hits[n++], remote, "refused by the network policy");
 	}
-	for (size_t i = 0; i < n; i++)
-		hits[i].level = hits[i].rule->level;
-	return n;
+	return finish_hits(hits, n);
 }
 
 /* ---- samples ------------------------------------------------------------------------------- */

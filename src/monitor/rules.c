@@ -651,6 +651,7 @@ static const struct rule table[] = {
 	{ "net-metadata",        THREAT_CRITICAL, "network",     "Unexpected network connection", RULE_CONNECTION, NULL },
 	{ "net-c2-port",         THREAT_CRITICAL, "network",     "Unexpected network connection", RULE_CONNECTION, NULL },
 	{ "net-private",         THREAT_HIGH,     "network",     "Unexpected network connection", RULE_CONNECTION, NULL },
+	{ "net-private-refused", THREAT_WARNING,  "network",     "Private network address refused", RULE_CONNECTION, NULL },
 	{ "net-refused",         THREAT_WARNING,  "network",     "Connection to a refused destination", RULE_CONNECTION, NULL },
 	{ "io-read",             THREAT_INFO,     "filesystem",  "Large workspace read detected", RULE_IO, NULL },
 	{ "io-write",            THREAT_INFO,     "filesystem",  "Large workspace write detected", RULE_IO, NULL },

@@ -206,6 +206,12 @@ struct rules_config {
 	unsigned dns_per_minute; /* DNS queries a minute; more is a finding (0: no limit) */
 	struct in_addr gateway4; /* the bridge address: DNS and the gateway are expected */
 	struct in_addr self4;    /* the container's own address */
+	/* The session's network policy, when the supervisor knows it: whether it lets a
+	 * connection to this private address through (open mode, block_private_networks = false,
+	 * an allowed network). NULL: no policy known (a monitor attached by hand), every private
+	 * address is unexpected. A function, so this module does not depend on netpolicy. */
+	bool (*admits)(const void *policy, const struct conn_obs *c);
+	const void *admits_policy;
 	/* Rules loaded from files (ruleset.h), asked after the table's own process rules; NULL:
 	 * none. A function, so this module does not depend on the loader. */
 	size_t (*extra)(const void *set, const struct proc_obs *p, const struct cmdline *cl,

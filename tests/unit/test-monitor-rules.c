@@ -795,17 +795,34 @@ static void test_cmdline_parse(void)
 	cmdline_release(&cl);
 }
 
-static struct conn_obs conn4(const char *daddr, uint16_t dport, bool refused)
+/* state: "REFUSED" (a packet the policy dropped, NFLOG), or sock_diag's "ESTABLISHED",
+ * "SYN_SENT", "UDP" */
+static struct conn_obs conn4s(const char *daddr, uint16_t dport, const char *state)
 {
+	bool refused = strcmp(state, "REFUSED") == 0;
 	struct conn_obs c = {.family = AF_INET,
-	                     .proto = IPPROTO_TCP,
+	                     .proto = strcmp(state, "UDP") == 0 ? IPPROTO_UDP : IPPROTO_TCP,
 	                     .dport = dport,
-	                     .state = refused ? "REFUSED" : "SYN_SENT",
+	                     .state = state,
 	                     .refused = refused};
 
 	inet_pton(AF_INET, "10.201.88.5", &c.saddr.v4);
 	inet_pton(AF_INET, daddr, &c.daddr.v4);
 	return c;
+}
+
+static struct conn_obs conn4(const char *daddr, uint16_t dport, bool refused)
+{
+	return conn4s(daddr, dport, refused ? "REFUSED" : "ESTABLISHED");
+}
+
+static const char *conn_rule_s(const char *daddr, uint16_t dport, const char *state)
+{
+	struct conn_obs c = conn4s(daddr, dport, state);
+	struct rule_hit hits[RULES_MAX_HITS];
+	size_t n = rules_match_connection(&c, &cfg, hits, RULES_MAX_HITS);
+
+	return n ? hits[0].rule->id : "";
 }
 
 static const char *conn_rule(const char *daddr, uint16_t dport, bool refused)
@@ -835,7 +852,11 @@ static void test_connections(void)
 	CHECK_STREQ(conn_rule("151.101.1.1", 443, false), ""); /* a public registry */
 	CHECK_STREQ(conn_rule("172.32.0.1", 443, false), "");  /* just outside 172.16/12 */
 	CHECK_STREQ(conn_rule("151.101.1.1", 443, true), "net-refused");
-	CHECK_STREQ(conn_rule("192.168.1.1", 80, true), "net-private");
+	/* no policy known (a monitor attached by hand): a private address that is connected is
+	 * HIGH; one refused, or a SYN not answered, left nothing: a warning */
+	CHECK_STREQ(conn_rule("192.168.1.1", 80, true), "net-private-refused");
+	CHECK_STREQ(conn_rule_s("192.168.1.1", 80, "SYN_SENT"), "net-private-refused");
+	CHECK_STREQ(conn_rule_s("192.168.1.1", 53, "UDP"), "net-private");
 	inet_pton(AF_INET6, "fd12:3456::1", &c6.daddr.v6);
 	CHECK(rules_match_connection(&c6, &cfg, hits, RULES_MAX_HITS) == 1);
 	inet_pton(AF_INET6, "2606:4700::1", &c6.daddr.v6);
@@ -843,6 +864,41 @@ static void test_connections(void)
 	inet_pton(AF_INET6, "fd00:ec2::254", &c6.daddr.v6);
 	CHECK(rules_match_connection(&c6, &cfg, hits, RULES_MAX_HITS) == 1 &&
 	      strcmp(hits[0].rule->id, "net-metadata") == 0);
+}
+
+/* The session's policy: 10.9.0.0/16 is an allowed network, the rest of the private ranges are
+ * refused (restricted mode's default). */
+static bool admits_lan(const void *policy, const struct conn_obs *c)
+{
+	struct in_addr net;
+
+	(void)policy;
+	inet_pton(AF_INET, "10.9.0.0", &net);
+	return c->family == AF_INET && (c->daddr.v4.s_addr & htonl(0xffff0000)) == net.s_addr;
+}
+
+/* e2e 45 with the monitor on froze sessions that reached a LAN host the policy allows, or
+ * tried one it had refused. With the policy known, only a connection up against it is HIGH. */
+static void test_private_policy(void)
+{
+	struct conn_obs c = conn4s("10.9.4.4", 443, "ESTABLISHED");
+	struct rule_hit hits[RULES_MAX_HITS];
+
+	cfg.admits = admits_lan;
+	CHECK(rules_match_connection(&c, &cfg, hits, RULES_MAX_HITS) == 0); /* allowed */
+	CHECK_STREQ(conn_rule_s("10.9.4.4", 443, "SYN_SENT"), "");
+	CHECK_STREQ(conn_rule_s("192.168.1.1", 80, "REFUSED"), "net-private-refused");
+	CHECK_STREQ(conn_rule_s("192.168.1.1", 80, "SYN_SENT"), "net-private-refused");
+	CHECK_STREQ(conn_rule_s("192.168.1.1", 53, "UDP"), "net-private-refused");
+	CHECK_STREQ(conn_rule_s("192.168.1.1", 80, "ESTABLISHED"), "net-private");
+	c = conn4s("192.168.1.1", 80, "REFUSED");
+	CHECK(rules_match_connection(&c, &cfg, hits, RULES_MAX_HITS) == 1 &&
+	      hits[0].level == THREAT_WARNING);
+	c = conn4s("192.168.1.1", 80, "ESTABLISHED");
+	CHECK(rules_match_connection(&c, &cfg, hits, RULES_MAX_HITS) == 1 &&
+	      hits[0].level == THREAT_HIGH);
+	CHECK_STREQ(conn_rule_s("169.254.169.254", 80, "SYN_SENT"), "net-metadata");
+	cfg.admits = NULL;
 }
 
 static void test_samples(void)
@@ -967,6 +1023,7 @@ int main(void)
 	RUN(test_oneliner_modes);
 	RUN(test_cmdline_parse);
 	RUN(test_connections);
+	RUN(test_private_policy);
 	RUN(test_samples);
 	RUN(test_dns_rate);
 	RUN(test_table);
