@@ -47,10 +47,11 @@ m_wait_state() {
 m_audit() { cat "$COI_HOME/audit/$1.jsonl" 2>/dev/null; }
 m_lines() { m_audit "$1" | wc -l; }
 
-# m_wait_rule NAME RULE: up to 10 s for an audit line of RULE (not a repeat); prints it.
+# m_wait_rule NAME RULE [TENTHS]: up to TENTHS/10 s (10 s) for an audit line of RULE (not a
+# repeat); prints it.
 m_wait_rule() {
     local line
-    for _ in $(seq 100); do
+    for _ in $(seq "${3:-100}"); do
         line=$(m_audit "$1" | jq -c "select(.rule == \"$2\" and .action != \"deduplicated\")" 2>/dev/null | tail -1)
         [ -n "$line" ] && { printf '%s' "$line"; return 0; }
         sleep 0.1
