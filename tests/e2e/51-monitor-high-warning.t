@@ -7,9 +7,15 @@
 # rule of this test drops.
 . "$(dirname "$0")/monitor-lib.sh"
 
+# The clients that connect are the compiled implant holding a plain connection, not busybox's
+# nc: busybox is also the shell, and an nc read after it connected is "a shell starting with a
+# connection" (CRITICAL), which removed this container in CI once (monitor-implant.c).
+implant="$COI_HOME/implant"
+cc -static -O1 -o "$implant" "$T_ROOT/tests/e2e/monitor-implant.c" || t_bail "cannot build the implant"
 c=$(t_name monitor)
 t_defer "incus delete -f $c"
 m_launch "$c" || t_bail "cannot launch $c"
+incus file push -q "$implant" "$c/tmp/implant" --mode 0755 || t_bail "cannot push the implant"
 cip=""
 for _ in $(seq 50); do
     cip=$(incus list "$c" -c 4 -f csv | awk '{print $1; exit}')
@@ -22,7 +28,7 @@ t_ok "monitor starts" m_monitor "$c" --read-threshold-mb 24
 high=(
     "environ^cat /proc/1/environ^env-proc-environ"
     "ssh key^mkdir -p /root/.ssh; echo k >/root/.ssh/id_rsa; cat /root/.ssh/id_rsa^cred-file-read"
-    "private net^ip addr add 192.168.77.7/32 dev lo; (sleep 4 | nc -l -p 8080 >/dev/null &); usleep 300000; sleep 3 | nc 192.168.77.7 8080^net-private"
+    "private net^ip addr add 192.168.77.7/32 dev lo; (sleep 4 | nc -l -p 8080 >/dev/null &); usleep 300000; /tmp/implant 8080 192.168.77.7 hold^net-private"
 )
 for case in "${high[@]}"; do
     IFS='^' read -r what script rule <<<"$case"
@@ -98,13 +104,13 @@ table ip $table {
 }
 X
 t_defer "nft delete table ip $table"
-m_run "$c" "nc -w 1 198.51.100.9 80 </dev/null"
+m_run "$c" '/tmp/implant 80 198.51.100.9 hold & p=$!; sleep 2; kill $p'
 line=$(m_wait_rule "$c" net-refused)
 t_like "nflog: a refused public address is a warning" "$line" '"action":"alerted".*"remote_addr":"198.51.100.9:80"'
 # A private address the policy refused is an attempt that left nothing: a warning, not a freeze
 # (a connection that is up to one is HIGH: "private net" above). NFLOG reports the SYN at once;
 # sock_diag may see it unanswered too on its next sample: the same warning, deduplicated.
-m_run "$c" "nc -w 1 192.168.78.9 22 </dev/null"
+m_run "$c" '/tmp/implant 22 192.168.78.9 hold & p=$!; sleep 2; kill $p'
 line=$(m_wait_rule "$c" net-private-refused)
 for _ in $(seq 50); do # the NFLOG record, whichever source came first
     nflog=$(m_audit "$c" | jq -c 'select(.rule == "net-private-refused" and (.evidence.network.reason | test("nflog")))' | head -1)
