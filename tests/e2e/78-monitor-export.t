@@ -46,6 +46,7 @@ t_defer "kill $! 2>/dev/null"
 for _ in $(seq 50); do grep -q ready "$tmp/sink.out" && break; sleep 0.1; done
 
 m_session "$ws" "$tmp/user.toml" || t_bail "the session did not come up ($(tail -c 600 "$ws.out"))"
+m_client "$name" || t_bail "cannot put the test client into $name"
 t_ok "the supervisor runs" test -s "$COI_HOME/run/$name.pid"
 t_like "the project's on_finding is dropped with a warning" "$(cat "$ws.out")" \
     "monitoring.on_finding.*(approv|trust)"
@@ -95,7 +96,7 @@ t_like "an edit of it is found" "$("$COI" audit verify "$name" 2>&1; echo "rc=$?
 cp "$tmp/log.bak" "$COI_HOME/audit/$name.jsonl"
 
 # coi top, with a connection held open meanwhile
-(timeout 8 incus exec "$name" -- sh -c "sleep 6 | nc $GW 53" >/dev/null 2>&1 &)
+(timeout 8 incus exec "$name" -- /tmp/implant 53 "$GW" hold >/dev/null 2>&1 &)
 sleep 1
 top=$("$COI" top --once --json --interval 0.5 2>&1)
 row=$(jq -c ".[] | select(.name == \"$name\")" <<<"$top" 2>/dev/null)

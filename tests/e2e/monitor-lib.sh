@@ -30,6 +30,16 @@ m_monitor() {
     "$COI" monitor "$c" --daemon "$@" >/dev/null
 }
 
+# m_client NAME: puts /tmp/implant into NAME (tests/e2e/monitor-implant.c, built once): a
+# client that connects and holds (`/tmp/implant PORT ADDR hold`). busybox's nc is also the
+# tiny image's shell, and one read after it connected is "a shell starting with a connection"
+# (CRITICAL): a test that means another rule uses this client.
+m_client() {
+    [ -x "$COI_HOME/implant" ] ||
+        cc -static -O1 -o "$COI_HOME/implant" "$T_ROOT/tests/e2e/monitor-implant.c" || return 1
+    incus file push -q "$COI_HOME/implant" "$1/tmp/implant" --mode 0755
+}
+
 # m_run NAME SCRIPT: what an agent does: sh -c SCRIPT, bounded to 10 s.
 m_run() { timeout -k 1 10 incus exec "$1" -- sh -c "$2" >/dev/null 2>&1 || true; }
 
