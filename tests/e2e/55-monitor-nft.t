@@ -55,8 +55,7 @@ start() {
         sleep 0.1
     done
     spid=$(sup_pid "$name")
-    m_client "$name" &&
-        [ -n "$spid" ] && [ "$(echo $spid | wc -w)" = 1 ] && [ -n "$(chain "$name")" ]
+    [ -n "$spid" ] && [ "$(echo $spid | wc -w)" = 1 ] && [ -n "$(chain "$name")" ]
 }
 # stop: end the session as the user would (SIGTERM to coi run), up to 30 s.
 stop() {
@@ -114,7 +113,7 @@ ip=$(incus list "$name" -c 4 -f csv | cut -d' ' -f1)
 
 listen && up=yes || up=no
 t_is "open: a listener on the bridge address" "$up" yes
-m_run "$name" "/tmp/implant $port $GW hold & p=\$!; usleep 300000; kill \$p"
+m_run "$name" "nc $GW $port </dev/null"
 wait "$lpid" 2>/dev/null
 t_is "open: the listener took the container's connection" "$(cat "$tmp/accepted")" "$ip"
 line=$(nft_line "$name" nft-new ".evidence.network.connection.remote_addr == \"$GW:$port\"")
@@ -185,7 +184,7 @@ t_ok "restricted: the rules send to another group ($group)" test -n "$group" -a 
 t_like "restricted: the supervisor listens on it" "$(tr '\0' ' ' <"/proc/$spid/cmdline")" " --nflog-group $group $"
 ip=$(incus list "$name" -c 4 -f csv | cut -d' ' -f1)
 # the bridge's other ports are refused by the policy: logged all the same, and refused
-m_run "$name" "/tmp/implant $port $GW hold & p=\$!; usleep 300000; kill \$p"
+m_run "$name" "nc $GW $port </dev/null"
 t_ok "restricted: the refused connection is logged as new" \
     nft_line "$name" nft-new ".evidence.network.connection.remote_addr == \"$GW:$port\" and (.evidence.network.connection.local_addr | startswith(\"$ip:\"))"
 m_run "$name" "nslookup -type=a one.exfil.test $GW; nslookup -type=a two.exfil.test $GW"
