@@ -32,7 +32,7 @@ for case in "${cases[@]}"; do
     m_launch "$c" || t_bail "cannot launch $c"
     opts=()
     # the connecting client of c2port and metadata too: see monitor-implant.c
-    case $what in implant | c2port | metadata) incus file push -q "$implant" "$c/tmp/implant" --mode 0755 ;; esac
+    case $what in implant | c2port | metadata) m_client "$c" ;; esac
     t_ok "$what: monitor starts" m_monitor "$c" "${opts[@]}"
     m_run "$c" "$script"
     t_ok "$what: the container is gone" m_wait_state "$c" ""

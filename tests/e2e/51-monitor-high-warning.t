@@ -10,12 +10,10 @@
 # The clients that connect are the compiled implant holding a plain connection, not busybox's
 # nc: busybox is also the shell, and an nc read after it connected is "a shell starting with a
 # connection" (CRITICAL), which removed this container in CI once (monitor-implant.c).
-implant="$COI_HOME/implant"
-cc -static -O1 -o "$implant" "$T_ROOT/tests/e2e/monitor-implant.c" || t_bail "cannot build the implant"
 c=$(t_name monitor)
 t_defer "incus delete -f $c"
 m_launch "$c" || t_bail "cannot launch $c"
-incus file push -q "$implant" "$c/tmp/implant" --mode 0755 || t_bail "cannot push the implant"
+m_client "$c" || t_bail "cannot put the implant into $c"
 cip=""
 for _ in $(seq 50); do
     cip=$(incus list "$c" -c 4 -f csv | awk '{print $1; exit}')
