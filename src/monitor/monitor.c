@@ -175,7 +175,7 @@ static void judge_binary(struct monitor *m, struct proc_obs *o, char *ident, siz
 
 	o->cls = m->progid ? progid_of_pid(m->progid, o->pid, ident, size) : PROG_UNKNOWN;
 	o->identity = o->cls != PROG_UNKNOWN ? ident : NULL;
-	cls = o->cls != PROG_UNKNOWN ? o->cls : prog_class_of_name(o->argv[0]);
+	cls = o->cls != PROG_UNKNOWN ? o->cls : prog_class_of_name(prog_run_name(o->argv));
 	if (((cls != PROG_SHELL && cls != PROG_INTERP) && o->socks.stdio[1] != PEER_REMOTE &&
 	     o->socks.stdio[2] != PEER_REMOTE) ||
 	    o->ppid <= 1)

@@ -159,11 +159,15 @@ static int find_known(const struct progid *p, dev_t dev, ino_t ino, const uint8_
 	return -1;
 }
 
-/* Adds the binary open on fd as a program of class cls named name (unless known already). */
+/* Adds the binary open on fd as a program of class cls named name. A file already known under a
+ * name of another class is a multi-call binary (busybox's /bin/ash, /bin/sh and /bin/busybox are
+ * one file): every program, so PROG_UNKNOWN, and the name each process runs as decides. Which of
+ * its names a directory lists first must not matter (a squashfs lists ash before busybox). */
 static void learn(struct progid *p, int fd, enum prog_class cls, const char *name)
 {
 	struct stat st;
 	struct known k = {.cls = cls};
+	int i;
 
 	if (p->n >= KNOWN_MAX || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
@@ -172,15 +176,39 @@ static void learn(struct progid *p, int fd, enum prog_class cls, const char *nam
 	k.id_len = file_build_id(fd, k.id);
 	if (k.id_len < 0)
 		k.id_len = 0;
-	if (find_known(p, k.dev, k.ino, k.id, k.id_len) >= 0)
+	i = find_known(p, k.dev, k.ino, k.id, k.id_len);
+	if (i >= 0) {
+		if (p->known[i].cls != cls)
+			p->known[i].cls = PROG_UNKNOWN;
+		if (cls == PROG_UNKNOWN)
+			snprintf(p->known[i].name, sizeof(p->known[i].name), "%s", name);
 		return;
+	}
 	snprintf(k.name, sizeof(k.name), "%s", name);
 	p->known[p->n++] = k;
 }
 
-static bool multi_call(const char *name)
+/* An entry named as a multi-call binary, or a symbolic link to one (/bin/sh -> busybox where
+ * busybox itself lies outside the directories scanned); name gets the binary's own name. */
+static bool multi_call(int dfd, const struct dirent *e, char name[static 32])
 {
-	return strcmp(name, "busybox") == 0 || strcmp(name, "toybox") == 0;
+	char target[256];
+	ssize_t n;
+
+	if (prog_multi_call_name(e->d_name)) {
+		snprintf(name, 32, "%.31s", e->d_name);
+		return true;
+	}
+	if (e->d_type != DT_LNK && e->d_type != DT_UNKNOWN)
+		return false;
+	n = readlinkat(dfd, e->d_name, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = 0;
+	if (!prog_multi_call_name(target))
+		return false;
+	snprintf(name, 32, "%.31s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+	return true;
 }
 
 static void scan_dir(struct progid *p, int root, const char *dir)
@@ -198,11 +226,14 @@ static void scan_dir(struct progid *p, int root, const char *dir)
 	}
 	for (int i = 0; i < DIR_MAX && (e = readdir(d)); i++) {
 		enum prog_class cls = prog_class_of_name(e->d_name);
-		char path[512];
+		char path[512], multi_name[32];
+		bool multi;
 		int fd;
 
-		if (e->d_name[0] == '.' || (cls == PROG_OTHER && !multi_call(e->d_name) &&
-		                            !rules_cred_owner_name(e->d_name)))
+		if (e->d_name[0] == '.')
+			continue;
+		multi = multi_call(dirfd(d), e, multi_name);
+		if (cls == PROG_OTHER && !multi && !rules_cred_owner_name(e->d_name))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
 			continue;
@@ -211,29 +242,34 @@ static void scan_dir(struct progid *p, int root, const char *dir)
 		if (fd < 0)
 			continue;
 		/* a multi-call binary is every program: its name decides (PROG_UNKNOWN) */
-		learn(p, fd, multi_call(e->d_name) ? PROG_UNKNOWN : cls, e->d_name);
+		learn(p, fd, multi ? PROG_UNKNOWN : cls, multi ? multi_name : e->d_name);
 		close(fd);
 	}
 	closedir(d);
 }
 
-int progid_new(pid_t init_pid, struct progid **ret)
+int progid_new_at(int root, struct progid **ret)
 {
 	static const char *const dirs[] = {"/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin",
 	                                   "/sbin"};
-	_cleanup_close_ int root = -EBADF;
-	struct progid *p;
-	char path[64];
+	struct progid *p = calloc(1, sizeof(*p));
 
-	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	snprintf(path, sizeof(path), "/proc/%d/root", (int)init_pid);
-	root = open(path, O_PATH | O_CLOEXEC | O_DIRECTORY);
 	for (size_t i = 0; root >= 0 && i < ELEMENTSOF(dirs); i++)
 		scan_dir(p, root, dirs[i]);
 	*ret = p;
 	return 0;
+}
+
+int progid_new(pid_t init_pid, struct progid **ret)
+{
+	_cleanup_close_ int root = -EBADF;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)init_pid);
+	root = open(path, O_PATH | O_CLOEXEC | O_DIRECTORY);
+	return progid_new_at(root, ret);
 }
 
 struct progid *progid_free(struct progid *p)

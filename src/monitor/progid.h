@@ -3,10 +3,11 @@
  * name it was started under (ARCHITECTURE.md decision 12). The container's own shells and
  * interpreters are found once, when the monitor attaches; a process is then matched by the file
  * behind /proc/<pid>/exe (the same inode), or by the ELF build-id of that file, which a copy
- * keeps whatever it is called and whatever bytes are appended to it. A binary with neither
- * (a multi-call busybox, a stripped build-id) is PROG_UNKNOWN and the rules fall back to its
- * name. Results are cached per file (device, inode, mtime, size), so a build's thousands of
- * execs of the same compiler cost one fstat each. */
+ * keeps whatever it is called and whatever bytes are appended to it. A binary with neither (a
+ * stripped build-id), or one that is several programs (a multi-call busybox, whichever of its
+ * names the scan meets first), is PROG_UNKNOWN and the rules fall back to the name it runs as.
+ * Results are cached per file (device, inode, mtime, size), so a build's thousands of execs of the
+ * same compiler cost one fstat each. */
 #pragma once
 
 #include <stdbool.h>
@@ -27,6 +28,8 @@ struct progid;
 
 /* Scans the container whose init is init_pid (its root, seen from the host). */
 int progid_new(pid_t init_pid, struct progid **ret);
+/* The same for a root open on the directory fd root (tests: a tree of their own). */
+int progid_new_at(int root, struct progid **ret);
 struct progid *progid_free(struct progid *p);
 
 /* The programs known are the shells and interpreters (rules.h prog_class_of_name) and the

@@ -307,11 +307,29 @@ enum prog_class prog_class_of_name(const char *name)
 	return rules_interp_of(base) != INTERP_NONE ? PROG_INTERP : PROG_OTHER;
 }
 
+bool prog_multi_call_name(const char *name)
+{
+	const char *base;
+
+	if (!name)
+		return false;
+	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	/* busybox runs as itself any name that starts with "busybox" (busybox-x86_64) */
+	return strncmp(base, "busybox", 7) == 0 || strcmp(base, "toybox") == 0;
+}
+
+const char *prog_run_name(char *const *argv)
+{
+	if (!argv || !argv[0])
+		return NULL;
+	return prog_multi_call_name(argv[0]) && argv[1] ? argv[1] : argv[0];
+}
+
 static enum prog_class class_of(const struct proc_obs *p)
 {
 	if (p->cls != PROG_UNKNOWN)
 		return p->cls;
-	return prog_class_of_name(p->argv ? p->argv[0] : NULL);
+	return prog_class_of_name(prog_run_name(p->argv));
 }
 
 static bool is_commander(enum prog_class c)

@@ -282,6 +282,15 @@ size_t rules_match_open(const struct open_obs *o, const struct rules_config *cfg
  * whose class is not known otherwise (progid.h). */
 enum prog_class prog_class_of_name(const char *name);
 
+/* A multi-call binary's own name ("busybox", "toybox"): one file that is every program, told
+ * apart by the name it runs as. */
+bool prog_multi_call_name(const char *name);
+
+/* The name the program started with argv runs as: argv[0], or, for a multi-call binary called by
+ * its own name (`busybox sh -i`), the program it is asked to be (argv[1]), as busybox and toybox
+ * decide it themselves. NULL when argv is empty. */
+const char *prog_run_name(char *const *argv);
+
 /* Does an interpreter started with argv (in cwd) run code the session wrote: -c/-e code, code
  * from its input, or a script under /tmp, /var/tmp, /dev/shm, /workspace, /home or /root,
  * rather than an installed program (/usr/..., -m module)? */

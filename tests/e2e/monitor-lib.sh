@@ -31,9 +31,9 @@ m_monitor() {
 }
 
 # m_client NAME: puts /tmp/implant into NAME (tests/e2e/monitor-implant.c, built once): a
-# client that connects and holds (`/tmp/implant PORT ADDR hold`). busybox's nc is also the
-# tiny image's shell, and one read after it connected is "a shell starting with a connection"
-# (CRITICAL): a test that means another rule uses this client.
+# client that connects and holds (`/tmp/implant PORT ADDR hold`), or connects and execs
+# (`/tmp/implant PORT ADDR exec PROG ARGS...`). (busybox's nc was once taken for a shell holding
+# a connection, busybox being the image's shell too: e2e 50 "busybox" checks it is not.)
 m_client() {
     [ -x "$COI_HOME/implant" ] ||
         cc -static -O1 -o "$COI_HOME/implant" "$T_ROOT/tests/e2e/monitor-implant.c" || return 1

@@ -115,6 +115,92 @@ static void test_progid_copy(void)
 	progid_free(pg);
 }
 
+/* The class progid gives a process running the file root/file under argv0, in a tree scanned as
+ * a container's root (the file itself: the tree's links are absolute, meant for inside it). */
+static enum prog_class class_in_tree(const char *root, const char *file, const char *argv0)
+{
+	_cleanup_close_ int rfd = open(root, O_PATH | O_CLOEXEC | O_DIRECTORY);
+	struct progid *pg = NULL;
+	char path[512], name[320], exe[64], link[512];
+	enum prog_class cls = PROG_OTHER;
+	int p[2];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s", root, file);
+	if (rfd < 0 || progid_new_at(rfd, &pg) < 0 || pipe(p) < 0)
+		return PROG_OTHER;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[0], 0);
+		close(p[1]);
+		execl(path, argv0, "-c", "read x", (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	for (int i = 0; pid > 0 && i < 250; i++) { /* until the child has exec'd (5 s at most) */
+		ssize_t n = readlink(exe, link, sizeof(link) - 1);
+
+		if (n > 0 && (link[n] = 0, strstr(link, root) == link))
+			break;
+		usleep(20000);
+	}
+	if (pid > 0)
+		cls = progid_of_pid(pg, pid, name, sizeof(name));
+	close(p[1]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	progid_free(pg);
+	return cls;
+}
+
+/* A multi-call binary (busybox: /bin/ash, /bin/sh, /bin/nc are links to one file) is no shell by
+ * its binary, whichever of its names the scan lists first: the tests' image lists /bin/ash
+ * before /bin/busybox (a squashfs is sorted), its busybox was learned as the shell "ash", and a
+ * busybox nc or sleep holding a connection was "a shell starting with a connection" (CRITICAL,
+ * the container killed). Trees on a tmpfs, which lists entries in the order they were made (or
+ * its reverse): one with the links made before the binary, one after. bash stands in for
+ * busybox (any ELF does). The layouts are shell commands on the tree $R. */
+static void test_progid_multi_call(void)
+{
+	static const char *const layouts[] = {
+	        /* links first, then the binary */
+	        "mkdir -p $R/bin && for a in ash sh nc; do ln -s /bin/busybox $R/bin/$a; done && "
+	        "cp /bin/bash $R/bin/busybox",
+	        /* the binary first */
+	        "mkdir -p $R/bin && cp /bin/bash $R/bin/busybox && "
+	        "for a in ash sh nc; do ln -s /bin/busybox $R/bin/$a; done",
+	        /* the binary outside the directories scanned, known by its links' target */
+	        "mkdir -p $R/bin $R/lib/bb && cp /bin/bash $R/lib/bb/busybox && "
+	        "for a in ash sh nc; do ln -s /lib/bb/busybox $R/bin/$a; done",
+	};
+	char base[] = "/dev/shm/coi-test-progid-XXXXXX", root[128], cmd[1024];
+
+	if (!mkdtemp(base)) {
+		snprintf(base, sizeof(base), "%s", tmpdir);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(layouts); i++) {
+		const char *file = i == 2 ? "lib/bb/busybox" : "bin/busybox";
+
+		snprintf(root, sizeof(root), "%s/multi%zu", base, i);
+		setenv("R", root, 1);
+		CHECK(system(layouts[i]) == 0);
+		/* an applet running as nc, and as the shell: the name decides (PROG_UNKNOWN) */
+		CHECK(class_in_tree(root, file, "nc") == PROG_UNKNOWN);
+		CHECK(class_in_tree(root, file, "sh") == PROG_UNKNOWN);
+	}
+	/* a shell's own links keep it a shell: sh -> bash */
+	snprintf(root, sizeof(root), "%s/single", base);
+	setenv("R", root, 1);
+	CHECK(system("mkdir -p $R/bin && ln -s /bin/bash $R/bin/sh && cp /bin/bash $R/bin/bash") ==
+	      0);
+	CHECK(class_in_tree(root, "bin/bash", "kworker") == PROG_SHELL);
+	if (strcmp(base, tmpdir) != 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
+		CHECK(system(cmd) == 0);
+	}
+}
+
 static bool collect(const struct net_sock *s, void *u)
 {
 	struct net_sock *out = u;
@@ -381,6 +467,7 @@ int main(void)
 		return 1;
 	RUN(test_elf_build_id);
 	RUN(test_progid_copy);
+	RUN(test_progid_multi_call);
 	RUN(test_proc_net_parse);
 	RUN(test_proc_socks);
 	RUN(test_filewatch);

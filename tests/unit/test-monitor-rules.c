@@ -415,12 +415,26 @@ static void test_connect_then_exec(void)
 	char *login[] = {"-bash", NULL}, *dash[] = {"sh", "-s", "--", "a", NULL};
 	char *k[] = {"/tmp/kworker", NULL}, *ls[] = {"ls", NULL};
 	char *hook[] = {"/bin/sh", "/etc/coi/git-hooks/pre-push", "origin", "git://h/r.git", NULL};
+	char *bbnc[] = {"busybox", "nc", "192.0.2.7", "443", NULL};
+	char *bbsh[] = {"/bin/busybox", "sh", "-i", NULL};
 	struct proc_obs p = {.argv = sh, .socks = {.remote = 1, .peer = "192.0.2.7:443"}};
 
 	/* a shell that starts holding a connection on another descriptor */
 	CHECK(fires(&p, "revshell-sockfd"));
 	p.argv = ls;
 	CHECK(hit_count(&p) == 0);
+	/* a multi-call busybox (its binary PROG_UNKNOWN) is what it runs as: nc and wget that
+	 * connected are clients, `busybox sh` is a shell */
+	p.argv = bbnc;
+	CHECK(hit_count(&p) == 0);
+	p.argv = bbnc + 1;
+	CHECK(hit_count(&p) == 0);
+	p.argv = bbsh;
+	CHECK(fires(&p, "revshell-sockfd"));
+	p.argv = bbnc;
+	p.cls = PROG_SHELL; /* what the scan made of busybox when it met /bin/ash first */
+	CHECK(fires(&p, "revshell-sockfd"));
+	p.cls = PROG_UNKNOWN;
 	/* ... but not a hook git runs while it holds its connection (a push over git://, coi's
 	 * pre-push dispatcher: the development corpus's C session was killed), git by its binary */
 	p = (struct proc_obs){.argv = hook,
