@@ -194,17 +194,79 @@ static void judge_binary(struct monitor *m, struct proc_obs *o, char *ident, siz
 		o->parent_obs.own_code = parent_own_code(o->ppid);
 }
 
+/* What check_process reads about a process: its facts, and the buffers its observation points
+ * into. */
+struct proc_read {
+	struct proc_facts f;
+	struct proc_obs obs;
+	struct sock_facts pfacts;
+	char ident[320], pident[320], pcomm[17];
+	bool from_parent;
+};
+
+/* Gone already: its parent (often `sh -c "..."`) holds the command. */
+static int read_from_parent(struct monitor *m, pid_t pid, struct proc_read *r)
+{
+	pid_t parent = r->f.ppid;
+
+	for (unsigned i = 0; !parent && i < FORK_RING; i++)
+		if (m->ring_child[i] == pid)
+			parent = m->ring_parent[i];
+	if (parent <= 0 || proc_argv(parent, &r->f.argv) < 0)
+		return -ENOENT;
+	r->from_parent = true;
+	return 0;
+}
+
+/* Reads pid's facts and what its binary is. When pid exec'd meanwhile (busybox's `sh -c "nc ..."`
+ * runs nc in the same process), the command line read first may be the shell's and the
+ * descriptors and binary read after it nc's: a shell holding a connection. One judgment never
+ * mixes two programs: the command line is judged alone, and the new program whole at its own
+ * exec event. */
+static int read_process(struct monitor *m, pid_t pid, struct proc_read *r)
+{
+	struct exec_mark before, after;
+	bool marked = proc_exec_mark(pid, &before) == 0;
+	uint64_t ns;
+
+	*r = (struct proc_read){0};
+	if (proc_facts_read(pid, &r->f) < 0 && !r->f.argv)
+		r->f = (struct proc_facts){0};
+	if (!r->f.argv && read_from_parent(m, pid, r) < 0)
+		return -ENOENT;
+	r->obs = (struct proc_obs){.pid = pid,
+	                           .ppid = r->f.ppid,
+	                           .uid = r->f.uid,
+	                           .argv = r->f.argv,
+	                           .parent = r->f.parent,
+	                           .socks = r->f.socks};
+	if (r->from_parent)
+		return 0;
+	ns = proc_userns(pid);
+	r->obs.own_userns = ns && m->init_userns && ns != m->init_userns;
+	judge_binary(m, &r->obs, r->ident, sizeof(r->ident), &r->pfacts, r->pcomm, r->pident);
+	if (marked && proc_exec_mark(pid, &after) == 0 && !exec_mark_same(&before, &after)) {
+		log_debug(
+		        "monitor: pid %d exec'd while it was read (%s, then %s): its command line "
+		        "alone is judged",
+		        (int)pid, before.comm, after.comm);
+		r->obs.socks = (struct sock_facts){0};
+		memset(&r->obs.parent_obs, 0, sizeof(r->obs.parent_obs));
+		r->obs.cls = PROG_UNKNOWN;
+		r->obs.identity = NULL;
+	}
+	return 0;
+}
+
 /* known: pid is a container process; otherwise its cgroup is checked after its facts are read
  * (short-lived processes: the command line first, while it is still there). */
 static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_ns)
 {
-	struct proc_facts f = {0};
 	struct rule_hit hits[RULES_MAX_HITS];
 	_cleanup_free_ char *cmd = NULL;
-	char user[16], ident[320], pident[320], pcomm[17] = "";
-	struct sock_facts pfacts;
-	struct proc_obs obs;
-	bool from_parent = false;
+	char user[16];
+	struct proc_read r;
+	struct proc_facts *f = &r.f;
 	size_t n;
 
 	/* The proc connector is host-wide: every supervisor hears every exec on the host, so a
@@ -215,34 +277,11 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 			return;
 		pid_add(m, pid);
 	}
-	if (proc_facts_read(pid, &f) < 0 && !f.argv)
-		f = (struct proc_facts){0};
-	if (!f.argv) {
-		/* Gone already: its parent (often `sh -c "..."`) holds the command. */
-		pid_t parent = f.ppid;
-
-		for (unsigned i = 0; !parent && i < FORK_RING; i++)
-			if (m->ring_child[i] == pid)
-				parent = m->ring_parent[i];
-		if (parent <= 0 || proc_argv(parent, &f.argv) < 0)
-			return;
-		from_parent = true;
-	}
-	obs = (struct proc_obs){.pid = pid,
-	                        .ppid = f.ppid,
-	                        .uid = f.uid,
-	                        .argv = f.argv,
-	                        .parent = f.parent,
-	                        .socks = f.socks};
-	if (!from_parent) {
-		uint64_t ns = proc_userns(pid);
-
-		obs.own_userns = ns && m->init_userns && ns != m->init_userns;
-		judge_binary(m, &obs, ident, sizeof(ident), &pfacts, pcomm, pident);
-	}
-	n = rules_match_process(&obs, &m->rules, hits, RULES_MAX_HITS);
-	cmd = n ? strv_join(f.argv, " ") : NULL;
-	snprintf(user, sizeof(user), "%u", (unsigned)f.uid);
+	if (read_process(m, pid, &r) < 0)
+		return;
+	n = rules_match_process(&r.obs, &m->rules, hits, RULES_MAX_HITS);
+	cmd = n ? strv_join(f->argv, " ") : NULL;
+	snprintf(user, sizeof(user), "%u", (unsigned)f->uid);
 	for (size_t i = 0; i < n && m->result != 1; i++) {
 		struct threat t;
 		char desc[512];
@@ -254,11 +293,11 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 		t.ev.process.user = user;
 		t.ev.process.pattern = hits[i].pattern;
 		t.ev.process.indicators[0] = hits[i].reason;
-		t.ev.process.indicators[1] = f.parent[0] ? f.parent : NULL;
-		t.ev.process.indicators[2] = from_parent ? "read from the parent process" : NULL;
+		t.ev.process.indicators[1] = f->parent[0] ? f->parent : NULL;
+		t.ev.process.indicators[2] = r.from_parent ? "read from the parent process" : NULL;
 		monitor_respond(m, &t, hits[i].pattern, ev_ns);
 	}
-	proc_facts_release(&f);
+	proc_facts_release(f);
 }
 
 /* The bucket of now, emptied (its old counts leave the sums) when its slot held an older one. */

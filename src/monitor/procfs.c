@@ -121,6 +121,34 @@ uint64_t proc_userns(pid_t pid)
 	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
+int proc_exec_mark(pid_t pid, struct exec_mark *ret)
+{
+	char path[64], text[1024];
+	const char *open_p, *close_p;
+	struct exec_mark m = {0};
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small(path, text, sizeof(text)) < 0)
+		return -ENOENT;
+	open_p = strchr(text, '(');
+	close_p = strrchr(text, ')'); /* comm may hold spaces and parentheses */
+	if (!open_p || !close_p || close_p < open_p ||
+	    sscanf(close_p + 2,
+	           "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d "
+	           "%*u %*u %*u %*u %llu %llu %llu",
+	           &m.code, &m.code_end, &m.stack) != 3)
+		return -EBADMSG;
+	snprintf(m.comm, sizeof(m.comm), "%.*s", (int)(close_p - open_p - 1), open_p + 1);
+	*ret = m;
+	return 0;
+}
+
+bool exec_mark_same(const struct exec_mark *a, const struct exec_mark *b)
+{
+	return strcmp(a->comm, b->comm) == 0 && a->code == b->code && a->code_end == b->code_end &&
+	       a->stack == b->stack;
+}
+
 int proc_parent(pid_t pid, pid_t *ret_ppid, char comm[17])
 {
 	return read_status(pid, ret_ppid, NULL, comm);

@@ -185,6 +185,16 @@ int proc_socks_read(pid_t pid, struct sock_facts *ret);
 int proc_cpu(pid_t pid, double *ret_share, double *ret_seconds);
 /* The inode of pid's user namespace (0 when it is gone). */
 uint64_t proc_userns(pid_t pid);
+/* What an exec of pid changes: its name and where its code and stack lie (/proc/<pid>/stat
+ * fields 2 and 26-28; the addresses are randomised per exec, and read as 0 without ptrace access
+ * to pid, the name then alone). The same mark before and after reading facts of pid means they
+ * are one program's: a shell that execs nc in between is not a shell holding nc's connection. */
+struct exec_mark {
+	char comm[17];
+	unsigned long long code, code_end, stack;
+};
+int proc_exec_mark(pid_t pid, struct exec_mark *ret);
+bool exec_mark_same(const struct exec_mark *a, const struct exec_mark *b);
 /* The name of pid and its parent's pid. */
 int proc_parent(pid_t pid, pid_t *ret_ppid, char comm[17]);
 /* The name of pid (its comm, as in /proc/<pid>/status). */

@@ -201,6 +201,47 @@ static void test_progid_multi_call(void)
 	}
 }
 
+/* An exec changes a process's mark even when it runs the same program under the same name (a
+ * shell that execs itself): where its code and stack lie. Facts read across an exec are not
+ * judged together (busybox's `sh -c "nc ..."`: the shell's command line with nc's connection). */
+static void test_exec_mark(void)
+{
+	struct exec_mark a = {0}, b = {0};
+	bool changed = false, shell = false;
+	int p[2];
+	pid_t pid;
+
+	CHECK(pipe(p) == 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[0], 0);
+		close(p[1]);
+		execl("/bin/sh", "sh", "-c", "read x; exec /bin/sh -c 'read y'", (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	for (int i = 0; i < 250 && !shell; i++) { /* until it runs the shell (5 s at most) */
+		shell = proc_exec_mark(pid, &a) == 0 && strcmp(a.comm, "sh") == 0;
+		if (!shell)
+			usleep(20000);
+	}
+	CHECK(shell);
+	CHECK(proc_exec_mark(pid, &b) == 0 && exec_mark_same(&a, &b));
+	CHECK(a.code != 0 && a.stack != 0); /* its own child: this test may read them */
+	CHECK(write(p[1], "\n", 1) == 1);
+	for (int i = 0; i < 250 && !changed; i++) { /* until it exec'd again */
+		changed = proc_exec_mark(pid, &b) == 0 && !exec_mark_same(&a, &b);
+		if (!changed)
+			usleep(20000);
+	}
+	CHECK(changed);
+	CHECK_STREQ(b.comm, "sh");
+	CHECK(proc_exec_mark(999999999, &b) == -ENOENT);
+	CHECK(write(p[1], "\n", 1) == 1);
+	close(p[1]);
+	waitpid(pid, NULL, 0);
+}
+
 static bool collect(const struct net_sock *s, void *u)
 {
 	struct net_sock *out = u;
@@ -468,6 +509,7 @@ int main(void)
 	RUN(test_elf_build_id);
 	RUN(test_progid_copy);
 	RUN(test_progid_multi_call);
+	RUN(test_exec_mark);
 	RUN(test_proc_net_parse);
 	RUN(test_proc_socks);
 	RUN(test_filewatch);
