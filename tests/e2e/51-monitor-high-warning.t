@@ -7,9 +7,10 @@
 # rule of this test drops.
 . "$(dirname "$0")/monitor-lib.sh"
 
-# The clients that connect are the compiled implant holding a plain connection, not busybox's
-# nc: busybox is also the shell, and an nc read after it connected is "a shell starting with a
-# connection" (CRITICAL), which removed this container in CI once (monitor-implant.c).
+# The clients that connect are the compiled implant holding a plain connection. (busybox's nc,
+# read after it connected, was once "a shell starting with a connection", CRITICAL, and removed
+# this container in CI: the monitor took busybox for /bin/ash; e2e 50 "busybox" checks it no
+# longer does.)
 c=$(t_name monitor)
 t_defer "incus delete -f $c"
 m_launch "$c" || t_bail "cannot launch $c"
