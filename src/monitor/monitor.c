@@ -102,6 +102,8 @@ static void pids_reseed(struct monitor *m)
 	(void)cgroup_pids(&m->cg, seed_one, m);
 }
 
+static void rescan(struct monitor *m, uint64_t now);
+
 /* ---- findings ------------------------------------------------------------------------------ */
 
 void monitor_respond(struct monitor *m, struct threat *t, const char *key, uint64_t ev_ns)
@@ -501,10 +503,18 @@ static int on_proccn(struct loop *l, int fd, uint32_t events, void *u)
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 
 		if (n < 0 && errno == ENOBUFS) {
-			/* Events were lost: rebuild the pid set from the cgroup. */
+			/* Events were lost: the cgroup says which processes came and went
+			 * meanwhile, and they count as forks and exits (a burst that overran the
+			 * queue must still pass the spawn threshold) and are judged as their execs
+			 * would be. */
 			m->lost++;
 			log_debug("monitor: proc connector overrun (%u), rescanning", m->lost);
-			pids_reseed(m);
+			if (!m->scan)
+				m->scan = calloc(m->pid_max / 64 + 1, sizeof(uint64_t));
+			if (m->scan)
+				rescan(m, clock_mono_ns());
+			else
+				pids_reseed(m);
 			continue;
 		}
 		if (n <= 0)
@@ -531,10 +541,10 @@ static int scan_one(pid_t pid, void *u)
 	return m->result == 1 ? -ECANCELED : 0;
 }
 
-static int on_scan(struct loop *l, int fd, uint32_t events, void *u)
+/* The pid set made equal to the cgroup's: a pid new to it is a fork (and is judged), one gone
+ * from it an exit. */
+static void rescan(struct monitor *m, uint64_t now)
 {
-	struct monitor *m = u;
-	uint64_t now = clock_mono_ns();
 	size_t words = m->pid_max / 64 + 1;
 
 	window_expire(m, now);
@@ -549,6 +559,11 @@ static int on_scan(struct loop *l, int fd, uint32_t events, void *u)
 		}
 	if (m->result != 1)
 		check_proc_count(m, now);
+}
+
+static int on_scan(struct loop *l, int fd, uint32_t events, void *u)
+{
+	rescan(u, clock_mono_ns());
 	return 0;
 }
 
