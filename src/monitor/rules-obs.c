@@ -190,8 +190,9 @@ size_t rules_match_proc_count(const struct proc_count_obs *o, const struct rules
 		           o->pids_refused
 		                   ? "processes multiply until the process limit refuses them"
 		                   : "processes copy themselves generation after generation",
-		           "+%u processes in %.1f s, %u generations, %u live", o->forks - o->exits,
-		           o->seconds, o->generations, o->live);
+		           "+%u processes in %.1f s (threshold %u), %u generations, %u live",
+		           o->forks - o->exits, o->seconds, cfg->spawn_threshold, o->generations,
+		           o->live);
 		return n; /* the bomb says it all */
 	}
 	if (n < max && many) {

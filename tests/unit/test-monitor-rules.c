@@ -959,6 +959,13 @@ static void test_samples(void)
 	pc.live = 300;
 	CHECK(rules_match_proc_count(&pc, &cfg, hits, RULES_MAX_HITS) == 1 &&
 	      strcmp(hits[0].rule->id, "proc-forkbomb") == 0 && hits[0].level == THREAT_HIGH);
+	/* it names the spawn threshold it passed, as proc-spawn does (e2e 80 looks there) */
+	{
+		char want[32];
+
+		snprintf(want, sizeof(want), "(threshold %u)", cfg.spawn_threshold);
+		CHECK(strstr(hits[0].pattern, want) != NULL);
+	}
 	/* or multiplying until the pids limit refuses them */
 	pc.generations = 1;
 	pc.pids_refused = true;
