@@ -135,8 +135,18 @@ t_ok "open: the container is frozen" m_wait_state "$name" FROZEN
 t_like "open: each query is in the audit log with its name" \
     "$(nft_line "$name" dns-query '.evidence.network.remote_host == "q7.exfil.test"')" \
     "\"title\":\"DNS query\",\"description\":\"DNS query for 'q7.exfil.test' \\(A\\): forwarded, NOERROR: 198.18.7.7.*\"action\":\"logged\""
-n=$(m_audit "$name" | jq -r 'select(.rule == "dns-query") | .evidence.network.remote_host' | grep -c '^q[0-9]*\.exfil\.test$')
-t_ok "open: more than the threshold of them ($n)" test "$n" -gt 50
+# Every query that left the host is in the audit log, none lost to a rate limit: as many as the
+# upstream server answered (the freeze stops the burst near the threshold, so the count itself
+# is about 50 and says little; what the upstream saw is the measure). Up to 10 s for the lines.
+up=$(awk '$2 ~ /^q[0-9]+\.exfil\.test\.?$/ { print $2 }' "$tmp/upstream.log" | sort -u | wc -l)
+for _ in $(seq 100); do
+    n=$(m_audit "$name" | jq -r 'select(.rule == "dns-query") | .evidence.network.remote_host' |
+        grep '^q[0-9]*\.exfil\.test$' | sort -u | wc -l)
+    [ "$n" -ge "$up" ] && break
+    sleep 0.1
+done
+t_ok "open: the upstream answered queries of the burst ($up)" test "$up" -gt 0
+t_is "open: each of them is in the audit log" "$n" "$up"
 t_is "open: and only one finding" "$(m_audit "$name" | jq -c 'select(.rule == "dns-rate" and .action != "deduplicated")' | wc -l)" 1
 t_ok "open: coi unfreeze" "$COI" unfreeze "$name"
 stop
