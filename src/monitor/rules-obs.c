@@ -120,8 +120,11 @@ size_t rules_match_connection(const struct conn_obs *c, const struct rules_confi
 			break;
 		case PRIVATE_ATTEMPT:
 			hits[n] = (struct rule_hit){.rule = rules_find("net-private-refused")};
-			rules_hit(&hits[n++], remote,
-			          "a private network address the network policy refuses");
+			rules_hit(
+			        &hits[n++], remote,
+			        cfg->admits
+			                ? "a private network address the network policy refuses"
+			                : "an attempt on a private network address (no policy known)");
 			break;
 		case PRIVATE_CONNECTED:
 			hits[n] = (struct rule_hit){.rule = rules_find("net-private")};

@@ -908,6 +908,12 @@ static void test_private_policy(void)
 	c = conn4s("192.168.1.1", 80, "REFUSED");
 	CHECK(rules_match_connection(&c, &cfg, hits, RULES_MAX_HITS) == 1 &&
 	      hits[0].level == THREAT_WARNING);
+	CHECK(strstr(hits[0].reason, "the network policy refuses") != NULL);
+	cfg.admits = NULL; /* a monitor attached by hand: it cannot say what a policy refuses */
+	c = conn4s("192.168.1.1", 80, "SYN_SENT");
+	CHECK(rules_match_connection(&c, &cfg, hits, RULES_MAX_HITS) == 1 &&
+	      strstr(hits[0].reason, "no policy known") != NULL);
+	cfg.admits = admits_lan;
 	c = conn4s("192.168.1.1", 80, "ESTABLISHED");
 	CHECK(rules_match_connection(&c, &cfg, hits, RULES_MAX_HITS) == 1 &&
 	      hits[0].level == THREAT_HIGH);
