@@ -143,10 +143,14 @@ int proc_exec_mark(pid_t pid, struct exec_mark *ret)
 	return 0;
 }
 
+/* The addresses when they could be read, the name only when not: a process can rename itself
+ * (prctl, /proc/self/comm) without an exec, and one that kept renaming itself from a thread must
+ * not have its facts dropped as "read across an exec" (its descriptors unjudged). */
 bool exec_mark_same(const struct exec_mark *a, const struct exec_mark *b)
 {
-	return strcmp(a->comm, b->comm) == 0 && a->code == b->code && a->code_end == b->code_end &&
-	       a->stack == b->stack;
+	if (a->code || a->stack || b->code || b->stack)
+		return a->code == b->code && a->code_end == b->code_end && a->stack == b->stack;
+	return strcmp(a->comm, b->comm) == 0;
 }
 
 int proc_parent(pid_t pid, pid_t *ret_ppid, char comm[17])

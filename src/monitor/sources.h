@@ -187,8 +187,9 @@ int proc_cpu(pid_t pid, double *ret_share, double *ret_seconds);
 uint64_t proc_userns(pid_t pid);
 /* What an exec of pid changes: its name and where its code and stack lie (/proc/<pid>/stat
  * fields 2 and 26-28; the addresses are randomised per exec, and read as 0 without ptrace access
- * to pid, the name then alone). The same mark before and after reading facts of pid means they
- * are one program's: a shell that execs nc in between is not a shell holding nc's connection. */
+ * to pid: the name then alone, as a name is no proof of an exec when the addresses are known). The
+ * same mark before and after reading facts of pid means they are one program's: a shell that execs
+ * nc in between is not a shell holding nc's connection. */
 struct exec_mark {
 	char comm[17];
 	unsigned long long code, code_end, stack;
