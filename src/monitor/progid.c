@@ -250,8 +250,9 @@ static void scan_dir(struct progid *p, int root, const char *dir)
 
 int progid_new_at(int root, struct progid **ret)
 {
-	static const char *const dirs[] = {"/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin",
-	                                   "/sbin"};
+	/* /usr/lib/git-core: git's own programs (its HTTP transport runs credential helpers) */
+	static const char *const dirs[] = {"/usr/local/bin", "/usr/bin", "/bin",
+	                                   "/usr/sbin",      "/sbin",    "/usr/lib/git-core"};
 	struct progid *p = calloc(1, sizeof(*p));
 
 	if (!p)

@@ -338,10 +338,19 @@ static bool is_commander(enum prog_class c)
 }
 
 /* An identity (progid) that is git itself ("git", or "git, copied to ..." for Debian's second
- * copy in /usr/lib/git-core). */
+ * copy in /usr/lib/git-core), or its HTTP transport: git-remote-https runs the credential
+ * helper, a shell (coi's own for a [[secrets]] github token), while curl's connection is open. */
 static bool is_git(const char *id)
 {
-	return id && strncmp(id, "git", 3) == 0 && (!id[3] || id[3] == ',');
+	static const char *const names[] = {"git", "git-remote-http", "git-remote-https"};
+
+	for (size_t i = 0; id && i < ELEMENTSOF(names); i++) {
+		size_t n = strlen(names[i]);
+
+		if (strncmp(id, names[i], n) == 0 && (!id[n] || id[n] == ','))
+			return true;
+	}
+	return false;
 }
 
 static const char *prog_name(const struct proc_obs *p, const struct cmdline *cl)

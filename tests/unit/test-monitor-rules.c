@@ -444,6 +444,12 @@ static void test_connect_then_exec(void)
 	CHECK(hit_count(&p) == 0);
 	p.parent_obs.identity = "git, copied to /usr/lib/git-core/git";
 	CHECK(hit_count(&p) == 0);
+	/* nor the credential helper git's HTTP transport runs with curl's connection open (coi's
+	 * own helper for a github secret: e2e 70's session was killed) */
+	p.parent_obs.identity = "git-remote-https";
+	CHECK(hit_count(&p) == 0);
+	p.parent_obs.identity = "git-remote-httpsx"; /* another program */
+	CHECK(fires(&p, "revshell-sockfd"));
 	p.parent_obs.identity = NULL; /* a program that only calls itself git */
 	CHECK(fires(&p, "revshell-sockfd"));
 	p.parent_obs.identity = "python3";
