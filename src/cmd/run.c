@@ -85,5 +85,5 @@ const struct verb verb_run = {
                 "  --prompt-file PATH    the prompt, read from a host file (up to 1 MiB)\n"
                 "  --prompt-name NAME    the prompt NAME of [prompts] in the configuration\n"
                 "                        (a project file's only once approved: coi trust)\n"
-                "\n" SESSION_CMD_OPTIONS_HELP,
+                "\n" SESSION_CMD_MONITOR_HELP "\n" SESSION_CMD_OPTIONS_HELP,
 };

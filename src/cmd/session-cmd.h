@@ -35,6 +35,13 @@ struct session_cmd {
 	struct session *session;
 };
 
+/* What a session's monitor does, in the help of the verbs that start one (on by default). */
+#define SESSION_CMD_MONITOR_HELP                                                                 \
+	"The host watches the session ([monitoring], on by default): a HIGH finding (a key\n"    \
+	"read, data leaving in a burst) freezes it and says why on this terminal; 'coi audit\n"  \
+	"NAME' shows the evidence, 'coi unfreeze NAME' resumes it, 'coi kill NAME' ends it. A\n" \
+	"CRITICAL one (a reverse shell) stops and deletes it.\n"
+
 #define SESSION_CMD_OPTIONS_HELP                                                                 \
 	"Options:\n"                                                                             \
 	"  -w, --workspace DIR  the project (default: the current directory)\n"                  \

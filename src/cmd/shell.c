@@ -224,7 +224,7 @@ const struct verb verb_shell = {
                 "\n"
                 "ALIAS: a workspace (and profile) named in ~/.coi/aliases.json, the original's\n"
                 "file, from any directory.\n"
-                "\n"
+                "\n" SESSION_CMD_MONITOR_HELP "\n"
                 "  --debug              open bash instead of the agent\n"
                 "  --background         start the agent detached and return at once (no\n"
                 "                       terminal needed): 'coi attach' or 'coi tmux' reach it\n"

@@ -150,7 +150,7 @@ static const struct config_key keys[] = {
 	K("timezone.mode", CONFIG_ENUM, timezone.mode, "\"host\"", AW, "the session's TZ: the host's zone (from /etc/timezone or /etc/localtime), a fixed one (name), or UTC", .allowed = "host|fixed|utc", PROOF("64-session-keys.t")),
 	K("timezone.name", CONFIG_STRING, timezone.name, NULL, AW, "IANA zone for mode fixed, e.g. \"Europe/Warsaw\"", PROOF("64-session-keys.t")),
 
-	K("monitoring.enabled", CONFIG_BOOL, monitoring.enabled, "false", IW, "watch processes, files and network", .weak = "false", PROOF("54-monitor-session.t")),
+	K("monitoring.enabled", CONFIG_BOOL, monitoring.enabled, "true", IW, "watch processes, files and network from the host; a HIGH finding freezes the session (coi unfreeze resumes it), a CRITICAL one stops and deletes it (false: only the session timers and the DNS filter run)", .weak = "false", PROOF("54-monitor-session.t")),
 	K("monitoring.auto_pause_on_high", CONFIG_BOOL, monitoring.auto_pause_on_high, "true", IW, "freeze the container on a HIGH finding (false: only alert)", .weak = "false", PROOF("54-monitor-session.t")),
 	K("monitoring.auto_kill_on_critical", CONFIG_BOOL, monitoring.auto_kill_on_critical, "true", IW, "stop and delete the container on a CRITICAL finding (false: only alert)", .weak = "false", PROOF("54-monitor-session.t")),
 	K("monitoring.forensics_on_kill", CONFIG_BOOL, monitoring.forensics_on_kill, "false", IW, "before a CRITICAL kill deletes the container, copy it (stopped) to coi-forensics-NAME-TIME for examination", .weak = "false", PROOF("54-monitor-session.t")),

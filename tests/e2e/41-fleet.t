@@ -21,6 +21,10 @@ json=$("$COI" list --json)
 t_is "coi list --json: name" "$(jq -r ".active_containers[] | select(.name==\"$name\") | .workspace" <<<"$json")" "$ws"
 t_is "coi list --json: not an orphan while coi lives" \
     "$(jq -r ".active_containers[] | select(.name==\"$name\") | .orphan" <<<"$json")" "false"
+# the address once the session's command runs (coi starts it after the network is up; RUNNING
+# alone comes before DHCP: under load the address was not there yet, once)
+t_wait_cmd "$name" sleep
+json=$("$COI" list --json)
 t_like "coi list --json: an IPv4 on the test bridge" \
     "$(jq -r ".active_containers[] | select(.name==\"$name\") | .ipv4" <<<"$json")" '^10\.171\.92\.'
 t_like "the git hooks are immutable on the host meanwhile" "$(lsattr -d .git/hooks)" '^----i'

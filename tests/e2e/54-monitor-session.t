@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The monitor through a real session: `coi run` with [monitoring] enabled = true starts the
-# supervisor with every [monitoring] key on its command line; a reverse shell played inside is
+# The monitor through a real session: `coi run` (with no configuration at all: the monitor is on
+# by default) starts the supervisor with every [monitoring] key on its command line; a reverse shell played inside is
 # the monitor's own detection. CRITICAL: the container is gone, its network rules removed by the
 # monitor (coi itself is stopped meanwhile, so its own teardown cannot be what removed them), the
 # audit log has the finding, forensics_on_kill = true left a stopped copy that coi list and coi
@@ -115,11 +115,12 @@ t_like "coi clean --forensics --dry-run names it" "$("$COI" clean --forensics --
 t_ok "coi clean --forensics removes it" "$COI" clean --forensics
 t_is "the copy is gone" "$(copies "$name")" ""
 
-# ---- CRITICAL, forensics_on_kill = false ----
+# ---- CRITICAL, no configuration at all: the monitor is on by default, and kills ----
 
-start nocopy '[monitoring]
-enabled = true' || t_bail "the second monitored session did not come up ($(tail -c 600 "$tmp/nocopy.out"))"
+start nocopy '' || t_bail "the second monitored session did not come up ($(tail -c 600 "$tmp/nocopy.out"))"
 cmd=$(tr '\0' ' ' <"/proc/$spid/cmdline")
+t_unlike "default: the supervisor monitors (no --timer-only)" "$cmd" "--timer-only"
+t_unlike "default: HIGH pauses, CRITICAL kills" "$cmd" "--no-pause|--no-kill"
 t_unlike "nocopy: no --forensics on the supervisor's command line" "$cmd" "--forensics"
 t_like "nocopy: the default poll interval, 2 s" "$cmd" "--poll-interval 2 "
 m_run "$name" "$netcat"

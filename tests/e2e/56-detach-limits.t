@@ -90,7 +90,7 @@ t_ok "the agent's state was saved" test -n "$(ls -d "$COI_HOME"/sessions-dummy/*
 # is deleted and another instance of the same name is launched (not by coi: a coi session
 # would stop a supervisor left of an earlier instance); let go after its deadline, the timer
 # must not cut it.
-printf '[tool]\nname = "dummy"\n[limits.runtime]\nmax_duration = "6s"\nstop_graceful = false\n' >"$cfg"
+printf '[tool]\nname = "dummy"\n[limits.runtime]\nmax_duration = "6s"\nstop_graceful = false\n[monitoring]\nenabled = false\n' >"$cfg"
 t_ok "monitoring off: a detached shell with max_duration" detached_shell
 spid=$(sup_pid "$name")
 t_like "a timer-only supervisor runs" "$(ps -o args= -p "${spid:-1}")" "--timer-only --max-duration 6"

@@ -214,7 +214,9 @@ kill $hold 2>/dev/null
 # filter alone)
 : >"$tmp/upstream.log"
 start restricted "[network]
-dns_servers = [\"$DNS\"]" || t_bail "the restricted session did not come up: $(tail -c 800 "$tmp/restricted.out")"
+dns_servers = [\"$DNS\"]
+[monitoring]
+enabled = false" || t_bail "the restricted session did not come up: $(tail -c 800 "$tmp/restricted.out")"
 probe "look r evil.test; http evil '$EVIL' 8080"
 t_is "restricted: any name resolves" "$(got r)" "r=$EVIL"
 reached "restricted: and is reachable" evil

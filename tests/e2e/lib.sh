@@ -218,10 +218,12 @@ t_bg_end() {
     wait "$pid" 2>/dev/null
     t_ok "the session ends" t_wait_gone "$name"
 }
+# (bounded: an exec into a container the monitor froze would wait for ever; incus forwards a plain
+# TERM to the frozen command, hence KILL)
 t_in_as() {
     if [ "$1" = root ]; then
-        incus exec "$name" --cwd /workspace -- sh -c "exec 2>/dev/null; $2" </dev/null
+        timeout -s KILL 180 incus exec "$name" --cwd /workspace -- sh -c "exec 2>/dev/null; $2" </dev/null
     else
-        incus exec "$name" --cwd /workspace --user 1000 --group 1000 -- sh -c "exec 2>/dev/null; $2" </dev/null
+        timeout -s KILL 180 incus exec "$name" --cwd /workspace --user 1000 --group 1000 -- sh -c "exec 2>/dev/null; $2" </dev/null
     fi
 }

@@ -16,6 +16,11 @@ cd "$tmp/ws" || exit 1
 printf '[container]\nimage = "from-user"\n[tool]\nname = "opencode"\n' >"$COI_HOME/config.toml"
 check "show: a user value with its origin" 0 'image = "from-user"  # ~/\.coi/config\.toml:2' "$coi" config show
 check "show: a default is marked default" 0 'persistent = false  # default' "$coi" config show
+check "show: the monitor is on by default, HIGH pausing and CRITICAL killing" 0 \
+    '\[monitoring\]
+enabled = true  # default
+auto_pause_on_high = true  # default
+auto_kill_on_critical = true  # default' "$coi" config show
 check "show --json: value and origin" 0 '"tool.name": \{[^}]*"value": "opencode",[^}]*"origin": "~/\.coi/config\.toml:4"' "$coi" config show --json
 json=$("$coi" config show --json 2>/dev/null)
 check "show --json is valid JSON" 0 '^restricted$' jq -r '."network.mode".value' <<<"$json"

@@ -160,6 +160,9 @@ static void test_defaults(void)
 	CHECK_STREQ(c->limits.disk.size, "10GiB");
 	CHECK_STREQ(c->limits.cpu.allowance, "50%");
 	CHECK(c->limits.cpu.priority == -1 && c->limits.disk.priority == -1);
+	/* the monitor on by default (issue 23): HIGH freezes, CRITICAL stops and deletes */
+	CHECK(c->monitoring.enabled);
+	CHECK(c->monitoring.auto_pause_on_high && c->monitoring.auto_kill_on_critical);
 	config_free(c);
 	strv_free(w);
 }

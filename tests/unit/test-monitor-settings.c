@@ -35,6 +35,8 @@ static int round_trip(const struct coi_config *cfg, struct monitor_opts *o, char
 	return 0;
 }
 
+/* On by default (issue 23: its corpora allow it): a session with no configuration is watched,
+ * HIGH pausing and CRITICAL killing; `enabled = false` gives no monitor arguments at all. */
 static void test_off(void)
 {
 	struct coi_config *cfg = NULL;
@@ -42,7 +44,14 @@ static void test_off(void)
 	char **argv = (char **)1;
 
 	CHECK(config_new_default(&cfg, &err) == 0);
-	CHECK(!cfg->monitoring.enabled);
+	CHECK(cfg->monitoring.enabled);
+	CHECK(cfg->monitoring.auto_pause_on_high && cfg->monitoring.auto_kill_on_critical);
+	CHECK(monitor_config_argv(cfg, &argv, &err) == 0);
+	CHECK(argv != NULL && !strv_contains(argv, "--no-pause") &&
+	      !strv_contains(argv, "--no-kill"));
+	strv_free(argv);
+	argv = (char **)1;
+	cfg->monitoring.enabled = false;
 	CHECK(monitor_config_argv(cfg, &argv, &err) == 0);
 	CHECK(argv == NULL);
 	config_free(cfg);
