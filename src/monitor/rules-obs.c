@@ -105,6 +105,13 @@ size_t rules_match_connection(const struct conn_obs *c, const struct rules_confi
 	if (max == 0 || is_loopback(c))
 		return 0;
 	conn_obs_format(c, true, remote, sizeof(remote));
+	if (is_metadata(c) && attempt_only(c, cfg)) {
+		/* cloud SDKs probe it by themselves when they find no credentials; the policy
+		 * dropped it, nothing was read */
+		hits[n] = (struct rule_hit){.rule = rules_find("net-metadata-refused")};
+		rules_hit(&hits[n++], remote, "the cloud metadata address, not reached");
+		return finish_hits(hits, n);
+	}
 	if (is_metadata(c)) {
 		hits[n] = (struct rule_hit){.rule = rules_find("net-metadata")};
 		rules_hit(&hits[n++], remote, "the cloud metadata address");

@@ -676,6 +676,7 @@ static const struct rule table[] = {
 	{ "persist-startup",     THREAT_INFO,     "persistence", "Shell startup file changed", RULE_FILE, NULL },
 	{ "cred-search",         THREAT_WARNING,  "credential_access", "Credential search detected", RULE_PROCESS, m_cred_search },
 	{ "net-metadata",        THREAT_CRITICAL, "network",     "Unexpected network connection", RULE_CONNECTION, NULL },
+	{ "net-metadata-refused", THREAT_WARNING, "network",     "Metadata address refused", RULE_CONNECTION, NULL },
 	{ "net-c2-port",         THREAT_CRITICAL, "network",     "Unexpected network connection", RULE_CONNECTION, NULL },
 	{ "net-private",         THREAT_HIGH,     "network",     "Unexpected network connection", RULE_CONNECTION, NULL },
 	{ "net-private-refused", THREAT_WARNING,  "network",     "Private network address refused", RULE_CONNECTION, NULL },

@@ -923,7 +923,10 @@ static void test_private_policy(void)
 	c = conn4s("192.168.1.1", 80, "ESTABLISHED");
 	CHECK(rules_match_connection(&c, &cfg, hits, RULES_MAX_HITS) == 1 &&
 	      hits[0].level == THREAT_HIGH);
-	CHECK_STREQ(conn_rule_s("169.254.169.254", 80, "SYN_SENT"), "net-metadata");
+	/* an SDK's probe the policy dropped: a warning; a connection that is up: CRITICAL */
+	CHECK_STREQ(conn_rule_s("169.254.169.254", 80, "SYN_SENT"), "net-metadata-refused");
+	CHECK_STREQ(conn_rule_s("169.254.169.254", 80, "REFUSED"), "net-metadata-refused");
+	CHECK_STREQ(conn_rule_s("169.254.169.254", 80, "ESTABLISHED"), "net-metadata");
 	cfg.admits = NULL;
 }
 
