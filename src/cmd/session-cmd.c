@@ -282,6 +282,8 @@ int session_cmd_config(struct session_cmd *sc, struct coi_error *err)
 		return r;
 	strv_free(warnings);
 	warnings = NULL;
+	if (sc->no_pause)
+		sc->config->monitoring.auto_pause_on_high = false;
 	r = session_opts_default(ws, &sc->opts, err);
 	if (r < 0)
 		return r;

@@ -23,6 +23,7 @@ struct session_cmd {
 	bool tty;                  /* coi run -t: the command gets a terminal */
 	bool debug;                /* coi shell --debug: bash instead of the agent */
 	bool background;           /* coi shell --background: no terminal, detached at once */
+	bool no_pause;             /* coi selftest: its probes are HIGH findings by design */
 	const char *container;     /* coi shell --container NAME: that container, as it is */
 	const char *resume_id;
 	const char *prompt;      /* run --prompt TEXT */

@@ -8,7 +8,8 @@ t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
 cfg=$(mktemp)
 t_defer "rm -f '$cfg'"
-selftest() { (cd /tmp && COI_CONFIG=$cfg "$COI" selftest --image coi-default 2>/dev/null); }
+# bounded: with the monitor on (the default), a probe that froze the session made it wait for ever
+selftest() { (cd /tmp && COI_CONFIG=$cfg timeout -s KILL 300 "$COI" selftest --image coi-default 2>/dev/null); }
 
 : >"$cfg"
 out=$(selftest) && rc=0 || rc=$?
@@ -47,6 +48,7 @@ printf '[defaults]\nforward_env = ["ANTHROPIC_API_KEY"]\n[defaults.environment]\
     "$ANTHROPIC_API_KEY" >"$cfg"
 out=$(selftest) && rc=0 || rc=$?
 t_like "the same value put inside by hand fails it" "$out" "\[FAIL\] secrets "
+t_is "the secrets search (grep of /etc as root, a HIGH finding) does not freeze the selftest" "$rc" 1
 unset ANTHROPIC_API_KEY
 
 printf '[monitoring]\nenabled = true\n' >"$cfg"

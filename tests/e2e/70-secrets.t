@@ -40,7 +40,13 @@ mkdir -p "$tmp/home/.claude"
 printf '{"claudeAiOauth": {"accessToken": "%s", "refreshToken": "%s", "expiresAt": %s, "scopes": ["user:inference"]}}\n' \
     "$ACCESS" "$REFRESH" $((($(date +%s) - 600) * 1000)) >"$tmp/home/.claude/.credentials.json"
 chmod 600 "$tmp/home/.claude/.credentials.json"
+# The monitor runs, as by default, but does not freeze the session: the script inside reads the
+# agent's login file with jq and greps the whole filesystem for the real values as root, which
+# are HIGH findings (a credential file opened by a program it does not belong to).
 cat >"$tmp/user.toml" <<X
+[monitoring]
+auto_pause_on_high = false
+
 [[secrets]]
 name = "apikey"
 env = "COI_T_KEY"
