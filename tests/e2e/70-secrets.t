@@ -136,6 +136,7 @@ t_like "inside, as root: the environment was read" "$out" "env_lines=[1-9][0-9]*
 t_like "inside, as root: no value in any environment or file" "$out" "found=\[\]"
 t_fails "no proxy or CA file is left on the host" ls "$COI_HOME/run/$name.egress-ca.pem"
 t_diag "$(tail -5 "$tmp/err")"
+[ "$_t_failed" = 0 ] || t_diag "the audit log's findings: $(jq -c 'select(.level != "info") | [.rule, .action, .description]' "$audit" 2>&1 | head -20)"
 
 # --- a secret of one's own whose value cannot be read stops the start, naming why ---
 unset COI_T_OTHER
