@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "monitor/opts.h"
+#include "monitor/pidset.h"
 #include "monitor/rules.h"
 #include "monitor/sources.h"
 
@@ -38,10 +39,8 @@ struct monitor {
 	pid_t init_pid;
 	uint64_t init_userns; /* the container's user namespace */
 	struct cgroup_ref cg;
-	uint64_t *pids; /* bitmap over pid_max */
-	uint64_t *scan; /* the /proc scan: pids seen this round */
-	size_t pid_max;
-	unsigned live;
+	struct pidset ps; /* the container's processes, and other containers' */
+	uint64_t *scan;   /* the /proc scan: pids seen this round, a bitmap over ps.max */
 	/* the spawn window, one poll interval sliding in 100 ms buckets: forks, exits and the
 	 * deepest fork-without-exec chain of each bucket; forks and exits are their sums */
 	unsigned forks, exits;

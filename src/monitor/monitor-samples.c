@@ -377,11 +377,11 @@ void monitor_sample_disk(struct monitor *m)
  * connections (a miner's pool). */
 void monitor_sample_cpu(struct monitor *m)
 {
-	size_t words = m->pid_max / 64 + 1;
+	size_t words = m->ps.max / 64 + 1;
 	unsigned looked = 0;
 
 	for (size_t w = 0; w < words && looked < CPU_PIDS && m->result != 1; w++)
-		for (uint64_t bits = m->pids[w]; bits && looked < CPU_PIDS; bits &= bits - 1) {
+		for (uint64_t bits = m->ps.mine[w]; bits && looked < CPU_PIDS; bits &= bits - 1) {
 			pid_t pid = (pid_t)(w * 64 + (size_t)__builtin_ctzll(bits));
 			struct rule_hit hits[RULES_MAX_HITS];
 			struct sock_facts sf;

@@ -70,36 +70,19 @@ struct dnsrec_opts monitor_dnsrec_opts(const struct monitor_opts *o,
 
 bool monitor_pid_has(const struct monitor *m, pid_t p)
 {
-	return p > 0 && (size_t)p < m->pid_max && (m->pids[p / 64] >> (p % 64)) & 1;
-}
-
-static void pid_add(struct monitor *m, pid_t p)
-{
-	if (p > 0 && (size_t)p < m->pid_max && !monitor_pid_has(m, p)) {
-		m->pids[p / 64] |= 1ull << (p % 64);
-		m->live++;
-	}
-}
-
-static void pid_del(struct monitor *m, pid_t p)
-{
-	if (monitor_pid_has(m, p)) {
-		m->pids[p / 64] &= ~(1ull << (p % 64));
-		m->live--;
-	}
+	return pidset_has(&m->ps, p);
 }
 
 static int seed_one(pid_t pid, void *u)
 {
-	pid_add(u, pid);
+	pidset_add(u, pid);
 	return 0;
 }
 
 static void pids_reseed(struct monitor *m)
 {
-	memset(m->pids, 0, (m->pid_max / 64 + 1) * sizeof(uint64_t));
-	m->live = 0;
-	(void)cgroup_pids(&m->cg, seed_one, m);
+	pidset_clear(&m->ps);
+	(void)cgroup_pids(&m->cg, seed_one, &m->ps);
 }
 
 static void rescan(struct monitor *m, uint64_t now);
@@ -273,11 +256,16 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 
 	/* The proc connector is host-wide: every supervisor hears every exec on the host, so a
 	 * process not known to be the container's costs one cgroup read and nothing more (a
-	 * process already gone fails that read too, so nothing is lost by reading argv after). */
+	 * process already gone fails that read too, so nothing is lost by reading argv after);
+	 * one in another container's is remembered, with its children, and costs nothing again. */
 	if (!known) {
-		if (cgroup_has_pid(&m->cg, pid) != 1)
+		int place = cgroup_place_of_pid(&m->cg, pid);
+
+		if (place == CGROUP_FOREIGN)
+			pidset_set_foreign(&m->ps, pid);
+		if (place != CGROUP_OURS)
 			return;
-		pid_add(m, pid);
+		pidset_add(&m->ps, pid);
 	}
 	if (read_process(m, pid, &r) < 0)
 		return;
@@ -396,7 +384,7 @@ static void check_proc_count(struct monitor *m, uint64_t now)
 
 	if (spawning(m))
 		check_pids_refused(m, now);
-	o = (struct proc_count_obs){.live = m->live,
+	o = (struct proc_count_obs){.live = m->ps.live,
 	                            .forks = m->forks,
 	                            .exits = m->exits,
 	                            .seconds = (double)(m->n_buckets * BUCKET_NS) / 1e9,
@@ -409,7 +397,7 @@ static void check_proc_count(struct monitor *m, uint64_t now)
 
 		monitor_threat_from_hit(&t, &hits[i], desc, sizeof(desc));
 		t.kind = EVIDENCE_PROCESS_COUNT;
-		t.ev.process_count.count = m->live;
+		t.ev.process_count.count = m->ps.live;
 		t.ev.process_count.threshold = strcmp(hits[i].rule->id, "proc-count") == 0
 		                                       ? m->rules.max_processes
 		                                       : m->rules.spawn_threshold;
@@ -471,9 +459,8 @@ static void on_proc_event(const struct proccn_event *ev, void *u)
 		return;
 	switch (ev->what) {
 	case PROCCN_FORK:
-		if (!monitor_pid_has(m, ev->ppid))
+		if (!pidset_fork(&m->ps, ev->ppid, ev->pid))
 			return;
-		pid_add(m, ev->pid);
 		m->ring_child[m->ring_pos % FORK_RING] = ev->pid;
 		m->ring_parent[m->ring_pos++ % FORK_RING] = ev->ppid;
 		now = clock_mono_ns();
@@ -482,14 +469,14 @@ static void on_proc_event(const struct proccn_event *ev, void *u)
 		check_proc_count(m, now);
 		return;
 	case PROCCN_EXEC:
+		if (pidset_is_foreign(&m->ps, ev->pid))
+			return;
 		gen_set(m, ev->pid, 0);
 		check_process(m, ev->pid, monitor_pid_has(m, ev->pid), ev->time_ns);
 		return;
 	case PROCCN_EXIT:
-		if (monitor_pid_has(m, ev->pid)) {
-			pid_del(m, ev->pid);
+		if (pidset_exit(&m->ps, ev->pid))
 			count_exits(m, clock_mono_ns(), 1);
-		}
 		return;
 	}
 }
@@ -506,11 +493,13 @@ static int on_proccn(struct loop *l, int fd, uint32_t events, void *u)
 			/* Events were lost: the cgroup says which processes came and went
 			 * meanwhile, and they count as forks and exits (a burst that overran the
 			 * queue must still pass the spawn threshold) and are judged as their execs
-			 * would be. */
+			 * would be. The foreign set is forgotten (a missed fork could leave a
+			 * reused pid in it). */
 			m->lost++;
 			log_debug("monitor: proc connector overrun (%u), rescanning", m->lost);
+			pidset_forget_foreign(&m->ps);
 			if (!m->scan)
-				m->scan = calloc(m->pid_max / 64 + 1, sizeof(uint64_t));
+				m->scan = calloc(m->ps.max / 64 + 1, sizeof(uint64_t));
 			if (m->scan)
 				rescan(m, clock_mono_ns());
 			else
@@ -530,11 +519,11 @@ static int scan_one(pid_t pid, void *u)
 {
 	struct monitor *m = u;
 
-	if ((size_t)pid >= m->pid_max)
+	if ((size_t)pid >= m->ps.max)
 		return 0;
 	m->scan[pid / 64] |= 1ull << (pid % 64);
 	if (!monitor_pid_has(m, pid)) {
-		pid_add(m, pid);
+		pidset_add(&m->ps, pid);
 		count_fork(m, clock_mono_ns(), 0);
 		check_process(m, pid, true, 0);
 	}
@@ -545,18 +534,10 @@ static int scan_one(pid_t pid, void *u)
  * from it an exit. */
 static void rescan(struct monitor *m, uint64_t now)
 {
-	size_t words = m->pid_max / 64 + 1;
-
 	window_expire(m, now);
-	memset(m->scan, 0, words * sizeof(uint64_t));
+	memset(m->scan, 0, (m->ps.max / 64 + 1) * sizeof(uint64_t));
 	(void)cgroup_pids(&m->cg, scan_one, m);
-	for (size_t w = 0; w < words; w++)
-		if (m->pids[w] & ~m->scan[w]) {
-			m->live -= (unsigned)__builtin_popcountll(m->pids[w] & ~m->scan[w]);
-			count_exits(m, now,
-			            (unsigned)__builtin_popcountll(m->pids[w] & ~m->scan[w]));
-			m->pids[w] &= m->scan[w];
-		}
+	count_exits(m, now, pidset_keep(&m->ps, m->scan));
 	if (m->result != 1)
 		check_proc_count(m, now);
 }
@@ -630,6 +611,7 @@ static int attach(struct monitor *m, struct coi_error *err)
 	_cleanup_(incus_instance_state_freep) struct incus_instance_state *st = NULL;
 	const struct incus_nic *nic;
 	char buf[32] = "";
+	size_t pid_max;
 	FILE *f;
 	int r;
 
@@ -653,14 +635,13 @@ static int attach(struct monitor *m, struct coi_error *err)
 	if (r < 0)
 		return coi_error_errno(err, r, "cannot find the cgroup of '%s' (init pid %d)",
 		                       m->o->container, (int)m->init_pid);
-	m->pid_max = 4194304;
+	pid_max = 4194304;
 	if ((f = fopen("/proc/sys/kernel/pid_max", "re"))) {
 		if (fgets(buf, sizeof(buf), f))
-			m->pid_max = (size_t)strtoul(buf, NULL, 10) + 1;
+			pid_max = (size_t)strtoul(buf, NULL, 10) + 1;
 		fclose(f);
 	}
-	m->pids = calloc(m->pid_max / 64 + 1, sizeof(uint64_t));
-	if (!m->pids)
+	if (pidset_init(&m->ps, pid_max) < 0)
 		return coi_error_oom(err);
 	pids_reseed(m);
 	if (progid_new(m->init_pid, &m->progid) < 0)
@@ -712,7 +693,7 @@ static int add_sources(struct monitor *m, struct coi_error *err)
 	} else {
 		log_debug("monitor: proc connector unavailable (%s), scanning /proc every %u ms",
 		          strerror(-r), o->scan_ms);
-		m->scan = calloc(m->pid_max / 64 + 1, sizeof(uint64_t));
+		m->scan = calloc(m->ps.max / 64 + 1, sizeof(uint64_t));
 		r = m->scan ? loop_add_timer(m->loop, o->scan_ms, on_scan, m) : -ENOMEM;
 	}
 	if (r < 0)
@@ -831,7 +812,7 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 		coi_error_errno(err, r, "cannot watch the credential proxy");
 	if (r >= 0) {
 		log_debug("monitor: watching '%s' (init %d, cgroup %s, %u processes)", o->container,
-		          (int)m.init_pid, m.cg.root, m.live);
+		          (int)m.init_pid, m.cg.root, m.ps.live);
 		raise_priority();
 		if (o->ready)
 			o->ready(o->userdata);
@@ -848,7 +829,7 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 	ruleset_free(m.ruleset);
 	if (m.diag_fd >= 0)
 		close(m.diag_fd);
-	free(m.pids);
+	pidset_done(&m.ps);
 	free(m.scan);
 	progid_free(m.progid);
 	dnsrec_free(m.dnsrec);

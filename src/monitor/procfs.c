@@ -428,15 +428,47 @@ int cgroup_of_init(pid_t pid, struct cgroup_ref *ret)
 	return 0;
 }
 
-int cgroup_has_pid(const struct cgroup_ref *cg, pid_t pid)
+/* Another instance's payload, "/lxc.payload.OTHER" and below: the processes of another
+ * container. None of them can ever move into our cgroup: moving a process (cgroup.procs, tasks,
+ * or CLONE_INTO_CGROUP) needs write access to the cgroup where both meet, here the host's root,
+ * with the destination inside the mover's cgroup namespace, and a container's namespace is its
+ * own payload; Incus never moves a process between instances. A child starts in its parent's
+ * cgroup, so a foreign process's children are foreign too. Everything else may join ours: the
+ * host's own cgroups above all (`incus exec` forks in incusd's and moves its child into the
+ * container before the exec), and the instances' monitors (lxc.monitor.*, host processes that
+ * run hooks) are left to that rule too, they seldom exec. */
+static bool other_payload(const char *path)
+{
+	static const char payload[] = "/lxc.payload.";
+
+	return strncmp(path, payload, strlen(payload)) == 0 && path[strlen(payload)] &&
+	       path[strlen(payload)] != '/';
+}
+
+enum cgroup_place cgroup_place(const struct cgroup_ref *cg, const char *path)
+{
+	size_t n = strlen(cg->root);
+
+	if (n && strncmp(path, cg->root, n) == 0 && (path[n] == 0 || path[n] == '/'))
+		return CGROUP_OURS;
+	return other_payload(path) ? CGROUP_FOREIGN : CGROUP_ELSEWHERE;
+}
+
+int cgroup_place_of_pid(const struct cgroup_ref *cg, pid_t pid)
 {
 	char path[256];
-	size_t n = strlen(cg->root);
 	bool v1;
 
 	if (pid_cgroup(pid, path, sizeof(path), &v1) < 0)
 		return -ENOENT;
-	return strncmp(path, cg->root, n) == 0 && (path[n] == 0 || path[n] == '/');
+	return (int)cgroup_place(cg, path);
+}
+
+int cgroup_has_pid(const struct cgroup_ref *cg, pid_t pid)
+{
+	int r = cgroup_place_of_pid(cg, pid);
+
+	return r < 0 ? r : r == CGROUP_OURS;
 }
 
 void cgroup_io_parse(const char *text, bool v1, uint64_t *ret_read, uint64_t *ret_write)

@@ -136,6 +136,13 @@ struct cgroup_ref {
 int cgroup_of_init(pid_t pid, struct cgroup_ref *ret);
 /* 1 if pid lives in (or below) the container's cgroup, 0 if not, negative if gone. */
 int cgroup_has_pid(const struct cgroup_ref *cg, pid_t pid);
+/* Where a cgroup path is, seen from the container's: its own (or below), another instance's
+ * (foreign: nothing in it can ever join ours, see procfs.c), or elsewhere (the host's, which
+ * may). */
+enum cgroup_place { CGROUP_ELSEWHERE, CGROUP_OURS, CGROUP_FOREIGN };
+enum cgroup_place cgroup_place(const struct cgroup_ref *cg, const char *path);
+/* The place of pid's cgroup, negative if it is gone. */
+int cgroup_place_of_pid(const struct cgroup_ref *cg, pid_t pid);
 /* Bytes read and written by the cgroup so far (blkio on v1, io.stat on v2). */
 int cgroup_io(const struct cgroup_ref *cg, uint64_t *ret_read, uint64_t *ret_write);
 /* Parses blkio.throttle.io_service_bytes(_recursive) or io.stat text. */
