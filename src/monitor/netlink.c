@@ -7,6 +7,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
+#include <linux/filter.h>
 #include <linux/inet_diag.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
@@ -36,6 +37,40 @@
 
 /* ---- proc connector ------------------------------------------------------------------------ */
 
+/* Where the proc connector's fields are in a datagram: one message, the event after the
+ * connector's header. */
+#define PE_OFF(field)                                             \
+	(uint32_t)(NLMSG_HDRLEN + offsetof(struct cn_msg, data) + \
+	           offsetof(struct proc_event, field))
+
+int proccn_filter_attach(int fd)
+{
+	/* A classic BPF load reads big-endian, the connector writes host order: each constant is
+	 * in the load's order (htonl), and a pid is compared only with a pid loaded the same way.
+	 * Jumps count the instructions skipped. */
+	struct sock_filter code[] = {
+	        /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, PE_OFF(what)),
+	        /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXEC), 11, 0),
+	        /* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_FORK), 1, 0),
+	        /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXIT), 4, 8),
+	        /* 4: a fork of a process, not of a thread */
+	        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, PE_OFF(event_data.fork.child_pid)),
+	        /* 5 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
+	        /* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, PE_OFF(event_data.fork.child_tgid)),
+	        /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, 5, 4),
+	        /* 8: the exit of a process, not of one of its threads */
+	        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, PE_OFF(event_data.exit.process_pid)),
+	        /* 9 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
+	        /* 10 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, PE_OFF(event_data.exit.process_tgid)),
+	        /* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, 1, 0),
+	        /* 12: drop */ BPF_STMT(BPF_RET | BPF_K, 0),
+	        /* 13: keep */ BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	};
+	struct sock_fprog prog = {.len = ELEMENTSOF(code), .filter = code};
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
+}
+
 int proccn_open(int *ret_fd)
 {
 	_cleanup_close_ int fd = -EBADF;
@@ -54,6 +89,9 @@ int proccn_open(int *ret_fd)
 	/* A burst (a build, a fork bomb) must not overflow the queue before we read it. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	/* Only what the monitor reads wakes it: a busy host forks threads and changes names all
+	 * the time. Without the filter (never seen) it only works harder. */
+	(void)proccn_filter_attach(fd);
 	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(*cn) + sizeof(op));
 	nlh->nlmsg_type = NLMSG_DONE;
 	nlh->nlmsg_pid = (uint32_t)getpid();

@@ -31,6 +31,9 @@ struct proccn_event {
 };
 
 int proccn_open(int *ret_fd);
+/* A socket filter that passes only the events proccn_parse() reports and the monitor uses:
+ * exec, and fork and exit of processes (not threads). proccn_open() attaches it. */
+int proccn_filter_attach(int fd);
 /* Calls cb for each event in one datagram; returns the number of events, -EBADMSG if garbled. */
 int proccn_parse(const void *buf, size_t len,
                  void (*cb)(const struct proccn_event *ev, void *userdata), void *userdata);

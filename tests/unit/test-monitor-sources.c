@@ -21,6 +21,7 @@
 #include "monitor/monitor.h"
 #include "monitor/sources.h"
 #include "tap.h"
+#include "util/cleanup.h"
 #include "util/error.h"
 
 static struct proccn_event got[8];
@@ -75,6 +76,58 @@ static void test_proccn_parse(void)
 	/* truncated: nothing, no crash */
 	n_got = 0;
 	CHECK(proccn_parse(buf, 20, on_event, NULL) <= 0 && n_got == 0);
+}
+
+/* The socket filter on real sockets: a datagram socket runs it on the bytes the proc connector
+ * would send (the filter sees a netlink message from its header on). */
+static void test_proccn_filter(void)
+{
+	struct {
+		uint32_t what;
+		pid_t pid, tgid;
+		bool pass;
+	} cases[] = {
+	        {PROC_EVENT_FORK, 11, 11, true},    {PROC_EVENT_FORK, 12, 11, false}, /* thread */
+	        {PROC_EVENT_EXEC, 11, 11, true},    {PROC_EVENT_EXIT, 11, 11, true},
+	        {PROC_EVENT_EXIT, 12, 11, false},   {PROC_EVENT_COMM, 11, 11, false},
+	        {PROC_EVENT_UID, 11, 11, false},    {PROC_EVENT_SID, 11, 11, false},
+	        {PROC_EVENT_PTRACE, 11, 11, false}, {PROC_EVENT_COREDUMP, 11, 11, false},
+	        {PROC_EVENT_NONE, 0, 0, false}, /* the ack of our listen request */
+	};
+	int sv[2];
+
+	CHECK(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv) == 0);
+	CHECK(proccn_filter_attach(sv[1]) == 0);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		char buf[256] __attribute__((aligned(8))) = {0};
+		struct proc_event pe = {.what = cases[i].what};
+		size_t len;
+		ssize_t n;
+
+		if (cases[i].what == PROC_EVENT_FORK) {
+			pe.event_data.fork.parent_pid = pe.event_data.fork.parent_tgid = 10;
+			pe.event_data.fork.child_pid = cases[i].pid;
+			pe.event_data.fork.child_tgid = cases[i].tgid;
+		} else { /* exec and exit (and the others) begin with the pid and the tgid */
+			pe.event_data.exit.process_pid = cases[i].pid;
+			pe.event_data.exit.process_tgid = cases[i].tgid;
+		}
+		len = put_proc_event(buf, &pe);
+		CHECK(send(sv[0], buf, len, 0) == (ssize_t)len);
+		n_got = 0;
+		n = recv(sv[1], buf, sizeof(buf), 0);
+		CHECK((n > 0) == cases[i].pass);
+		if ((n > 0) != cases[i].pass)
+			printf("# case %zu: what %#x pid %d tgid %d: %s\n", i, cases[i].what,
+			       (int)cases[i].pid, (int)cases[i].tgid, n > 0 ? "passed" : "dropped");
+		/* what passes is whole and parses as before */
+		if (n > 0)
+			CHECK(n == (ssize_t)len &&
+			      proccn_parse(buf, (size_t)n, on_event, NULL) == 1 &&
+			      got[0].pid == cases[i].tgid && !got[0].thread);
+	}
+	close(sv[0]);
+	close(sv[1]);
 }
 
 static struct nflog_packet pkt;
@@ -349,6 +402,7 @@ int main(void)
 		return 1;
 	setenv("COI_HOME", home, 1);
 	RUN(test_proccn_parse);
+	RUN(test_proccn_filter);
 	RUN(test_nflog_parse);
 	RUN(test_nflog_kinds);
 	RUN(test_sockdiag_parse);
