@@ -9,7 +9,8 @@
 #  - busy: BUSY_N sessions at once, each compiling and running a small C program in a loop for
 #    BUSY_S seconds (an exec every few ms: the monitor's heaviest work), unmonitored and
 #    monitored by turns (BUSY_PAIRS pairs): the rounds completed, and the CPU of the containers
-#    and the supervisors.
+#    and the supervisors. With COST_AB=OTHER_COI, monitored sessions by turns of $COI ("a") and
+#    OTHER_COI ("b", an older build, say) instead: a before/after of the monitor itself.
 # Bounded: every session is a `sleep`/loop with an end, every wait has a count. Needs root,
 # $COI, the daemon in $INCUS_DIR. Prints a summary; OUT/*.txt has the raw samples.
 set -u
@@ -116,8 +117,8 @@ idle() {
     cleanup
 }
 
-busy() { # MONITORED: appends "MONITORED rounds container_cpu_ns sup_cpu_ns" to busy.txt
-    local mon=$1 i ws names=() wss=() a=() b=() rounds=0 r
+busy() { # MONITORED [LABEL]: appends "LABEL rounds container_cpu_ns sup_cpu_ns" to busy.txt
+    local mon=$1 label=${2:-$1} i ws names=() wss=() a=() b=() rounds=0 r
     for i in $(seq "$BUSY_N"); do
         ws=$out/busy-$mon-$i
         start "$ws" "$mon" bash -c "for i in \$(seq 1800); do [ -e go ] && break; sleep 0.1; done
@@ -145,7 +146,7 @@ busy() { # MONITORED: appends "MONITORED rounds container_cpu_ns sup_cpu_ns" to 
         r=$(sed -n 's/.*ROUNDS \([0-9]*\).*/\1/p' "${wss[i]}.out" | tail -1)
         rounds=$((rounds + ${r:-0}))
     done
-    echo "$mon $rounds $cc $ss" >>"$out/busy.txt"
+    echo "$label $rounds $cc $ss" >>"$out/busy.txt"
     cleanup
 }
 
@@ -167,6 +168,23 @@ awk -v s="$IDLE_S" '
     }' "$out/idle.txt"
 fi
 [ "${COST_PARTS:-idle busy}" = idle ] && exit 0
+if [ -n "${COST_AB:-}" ]; then
+    echo "busy, monitored: $BUSY_N sessions at once for ${BUSY_S} s, $COI (a) and $COST_AB (b) by turns ($BUSY_PAIRS pairs):"
+    : >"$out/busy.txt"
+    for _ in $(seq "$BUSY_PAIRS"); do
+        COI=$COST_AB busy true b
+        busy true a
+    done
+    awk '
+        { r[$1] += $2; c[$1] += $3; sc[$1] += $4 }
+        END {
+            for (k in r) printf "  %s: %d rounds, supervisors %.0f ms (%.2f%% of the containers'\'' CPU, %.2f ms a round)\n",
+                k, r[k], sc[k] / 1e6, 100 * sc[k] / (c[k] ? c[k] : 1), sc[k] / 1e6 / (r[k] ? r[k] : 1)
+            printf "  a against b: rounds %.3f, supervisors'\'' CPU %.3f, their CPU a round %.3f\n", r["a"] / (r["b"] ? r["b"] : 1),
+                sc["a"] / (sc["b"] ? sc["b"] : 1), (sc["a"] / (r["a"] ? r["a"] : 1)) / (sc["b"] / (r["b"] ? r["b"] : 1))
+        }' "$out/busy.txt"
+    exit 0
+fi
 echo "busy: $BUSY_N sessions at once compiling and running a C program for ${BUSY_S} s, unmonitored and monitored by turns ($BUSY_PAIRS pairs):"
 : >"$out/busy.txt"
 for _ in $(seq "$BUSY_PAIRS"); do
