@@ -689,6 +689,13 @@ static int add_sources(struct monitor *m, struct coi_error *err)
 
 	r = o->force_scan ? -EPERM : proccn_open(&fd);
 	if (r >= 0) {
+		uint64_t *words;
+		size_t bytes;
+
+		if (proccn_filter_foreign(fd, m->ps.max, &words, &bytes) >= 0)
+			pidset_share_foreign(&m->ps, words, bytes);
+		else /* only the kinds are filtered: foreign processes wake us too */
+			log_debug("monitor: no eBPF filter on process events, ignoring");
 		r = loop_add_fd(m->loop, fd, true, on_proccn, m);
 	} else {
 		log_debug("monitor: proc connector unavailable (%s), scanning /proc every %u ms",

@@ -5,15 +5,18 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static size_t words(const struct pidset *s)
 {
 	return s->max / 64 + 1;
 }
 
+/* Atomic, as the foreign set may be shared with the kernel (relaxed: each bit stands alone). */
 static bool bit(const uint64_t *set, size_t max, pid_t p)
 {
-	return p > 0 && (size_t)p < max && (set[p / 64] >> (p % 64)) & 1;
+	return p > 0 && (size_t)p < max &&
+	       (__atomic_load_n(&set[p / 64], __ATOMIC_RELAXED) >> (p % 64)) & 1;
 }
 
 static void put(uint64_t *set, size_t max, pid_t p, bool on)
@@ -21,9 +24,9 @@ static void put(uint64_t *set, size_t max, pid_t p, bool on)
 	if (p <= 0 || (size_t)p >= max)
 		return;
 	if (on)
-		set[p / 64] |= 1ull << (p % 64);
+		__atomic_fetch_or(&set[p / 64], 1ull << (p % 64), __ATOMIC_RELAXED);
 	else
-		set[p / 64] &= ~(1ull << (p % 64));
+		__atomic_fetch_and(&set[p / 64], ~(1ull << (p % 64)), __ATOMIC_RELAXED);
 }
 
 int pidset_init(struct pidset *s, size_t max)
@@ -38,16 +41,29 @@ int pidset_init(struct pidset *s, size_t max)
 	return 0;
 }
 
+void pidset_share_foreign(struct pidset *s, uint64_t *shared, size_t bytes)
+{
+	for (size_t w = 0; w < words(s); w++)
+		__atomic_store_n(&shared[w], s->foreign[w], __ATOMIC_RELAXED);
+	free(s->foreign);
+	s->foreign = shared;
+	s->shared = bytes;
+}
+
 void pidset_done(struct pidset *s)
 {
 	free(s->mine);
-	free(s->foreign);
+	if (s->shared)
+		munmap(s->foreign, s->shared);
+	else
+		free(s->foreign);
 	*s = (struct pidset){0};
 }
 
 void pidset_forget_foreign(struct pidset *s)
 {
-	memset(s->foreign, 0, words(s) * sizeof(uint64_t));
+	for (size_t w = 0; w < words(s); w++)
+		__atomic_store_n(&s->foreign[w], 0, __ATOMIC_RELAXED);
 }
 
 void pidset_clear(struct pidset *s)

@@ -13,12 +13,18 @@
 struct pidset {
 	uint64_t *mine;    /* bitmap over [0, max) */
 	uint64_t *foreign; /* bitmap over [0, max) */
+	size_t shared;     /* foreign is a mapping this long, shared with the kernel */
 	size_t max;        /* pid_max + 1 */
 	unsigned live;     /* bits set in mine */
 };
 
 /* Both sets empty, for pids below max; -ENOMEM. */
 int pidset_init(struct pidset *s, size_t max);
+/* The foreign set moves to words (max bits at least, bytes long, mapped: pidset_done unmaps
+ * it), which the kernel's filter shares (sources.h, proccn_filter_foreign): it marks the
+ * children of foreign processes and forgets those that end, concurrently, so every access to
+ * the foreign set is atomic. */
+void pidset_share_foreign(struct pidset *s, uint64_t *words, size_t bytes);
 void pidset_done(struct pidset *s);
 /* Empty both (events were lost: what we knew may be stale). */
 void pidset_clear(struct pidset *s);

@@ -34,6 +34,11 @@ int proccn_open(int *ret_fd);
 /* A socket filter that passes only the events proccn_parse() reports and the monitor uses:
  * exec, and fork and exit of processes (not threads). proccn_open() attaches it. */
 int proccn_filter_attach(int fd);
+/* The filter above with the foreign set in the kernel (proccn-bpf.c): an eBPF program that also
+ * drops every event of a foreign process and marks the children of foreign processes in a
+ * bitmap of pid_max bits shared with the caller, mapped at *ret_words (*ret_bytes long, to
+ * munmap). Replaces the classic filter; needs CAP_BPF, else an error and the classic one stays. */
+int proccn_filter_foreign(int fd, size_t pid_max, uint64_t **ret_words, size_t *ret_bytes);
 /* Calls cb for each event in one datagram; returns the number of events, -EBADMSG if garbled. */
 int proccn_parse(const void *buf, size_t len,
                  void (*cb)(const struct proccn_event *ev, void *userdata), void *userdata);

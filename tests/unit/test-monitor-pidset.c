@@ -3,6 +3,7 @@
  * a supervisor may stop looking at because they live in another container, and which it must
  * keep checking (the host's, which `incus exec` moves into the container). */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "monitor/pidset.h"
 #include "monitor/sources.h"
@@ -75,9 +76,31 @@ static void test_pidset(void)
 	pidset_done(&s);
 }
 
+/* The foreign set moved into a mapping (as the kernel's filter shares it): what it held goes
+ * along, and pidset_done unmaps it. */
+static void test_pidset_shared(void)
+{
+	struct pidset s;
+	size_t bytes = 4096;
+	uint64_t *words =
+	        mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	CHECK(words != MAP_FAILED && pidset_init(&s, 1000) == 0);
+	pidset_set_foreign(&s, 70);
+	pidset_share_foreign(&s, words, bytes);
+	CHECK(pidset_is_foreign(&s, 70) && (words[1] >> 6) & 1);
+	words[2] |= 1ull << 3; /* the kernel marks a child, 131 */
+	CHECK(pidset_is_foreign(&s, 131));
+	CHECK(!pidset_fork(&s, 131, 132) && (words[2] >> 4) & 1);
+	pidset_clear(&s);
+	CHECK(words[1] == 0 && words[2] == 0);
+	pidset_done(&s);
+}
+
 int main(void)
 {
 	RUN(test_cgroup_place);
 	RUN(test_pidset);
+	RUN(test_pidset_shared);
 	return tap_done();
 }
