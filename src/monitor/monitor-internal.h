@@ -94,6 +94,17 @@ bool monitor_pid_has(const struct monitor *m, pid_t p);
  * scripts, debconf, triggers). */
 bool monitor_under_package_manager(pid_t pid);
 void monitor_check_conn(struct monitor *m, const struct conn_obs *c, const char *how);
+/* The process count and the spawn window (monitor-count.c): a fork (gen: its chain of forks
+ * without an exec), exits, the window's old buckets let go, the rules asked. */
+void monitor_window_init(struct monitor *m);
+void monitor_window_expire(struct monitor *m, uint64_t now);
+bool monitor_spawning(const struct monitor *m);
+void monitor_count_fork(struct monitor *m, uint64_t now, unsigned gen);
+void monitor_count_exits(struct monitor *m, uint64_t now, unsigned n);
+void monitor_check_proc_count(struct monitor *m, uint64_t now);
+/* Fork generations: a fork is one more than its parent, an exec starts over at 0. */
+unsigned monitor_gen_get(const struct monitor *m, pid_t pid);
+void monitor_gen_set(struct monitor *m, pid_t pid, unsigned gen);
 /* The sources (monitor-samples.c, monitor-files.c) the loop wires up and samples. */
 void monitor_on_conn(const struct conn_obs *c, void *u);
 int monitor_on_nflog(struct loop *l, int fd, uint32_t events, void *u);

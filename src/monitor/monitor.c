@@ -290,135 +290,6 @@ static void check_process(struct monitor *m, pid_t pid, bool known, uint64_t ev_
 	proc_facts_release(f);
 }
 
-/* The bucket of now, emptied (its old counts leave the sums) when its slot held an older one. */
-static unsigned bucket_at(struct monitor *m, uint64_t now)
-{
-	uint64_t id = now / BUCKET_NS;
-	unsigned slot = (unsigned)(id % m->n_buckets);
-
-	if (m->bucket[slot].id != id) {
-		m->forks -= m->bucket[slot].forks;
-		m->exits -= m->bucket[slot].exits;
-		m->bucket[slot].id = id;
-		m->bucket[slot].forks = m->bucket[slot].exits = m->bucket[slot].gen = 0;
-	}
-	return slot;
-}
-
-/* Buckets older than the window leave the sums even when no event lands in their slot. */
-static void window_expire(struct monitor *m, uint64_t now)
-{
-	uint64_t id = now / BUCKET_NS;
-
-	for (unsigned i = 0; i < m->n_buckets; i++)
-		if (m->bucket[i].id + m->n_buckets <= id &&
-		    (m->bucket[i].forks || m->bucket[i].exits)) {
-			m->forks -= m->bucket[i].forks;
-			m->exits -= m->bucket[i].exits;
-			m->bucket[i].forks = m->bucket[i].exits = m->bucket[i].gen = 0;
-		}
-}
-
-static void count_fork(struct monitor *m, uint64_t now, unsigned gen)
-{
-	unsigned slot = bucket_at(m, now);
-
-	m->bucket[slot].forks++;
-	m->forks++;
-	if (gen > m->bucket[slot].gen)
-		m->bucket[slot].gen = gen;
-}
-
-static void count_exits(struct monitor *m, uint64_t now, unsigned n)
-{
-	m->bucket[bucket_at(m, now)].exits += n;
-	m->exits += n;
-}
-
-/* The deepest fork-without-exec chain within the window. */
-static unsigned window_gen(const struct monitor *m, uint64_t now)
-{
-	uint64_t id = now / BUCKET_NS;
-	unsigned g = 0;
-
-	for (unsigned i = 0; i < m->n_buckets; i++)
-		if (m->bucket[i].id + m->n_buckets > id && m->bucket[i].gen > g)
-			g = m->bucket[i].gen;
-	return g;
-}
-
-static void window_init(struct monitor *m)
-{
-	unsigned ms = m->o->sample_ms < 1000 ? 1000 : m->o->sample_ms;
-
-	m->n_buckets = ms / (BUCKET_NS / 1000000u);
-	if (m->n_buckets > WINDOW_BUCKETS)
-		m->n_buckets = WINDOW_BUCKETS;
-	(void)cgroup_pids_refused(&m->cg, &m->pids_refused);
-}
-
-static bool spawning(const struct monitor *m)
-{
-	return m->rules.spawn_threshold && m->forks > m->exits &&
-	       m->forks - m->exits >= m->rules.spawn_threshold;
-}
-
-/* While processes multiply fast, whether the kernel has started refusing their forks (at most
- * every 100 ms). */
-static void check_pids_refused(struct monitor *m, uint64_t now)
-{
-	uint64_t refused;
-
-	if (m->pids_refusing || now - m->pids_checked_ns < 100000000u)
-		return;
-	m->pids_checked_ns = now;
-	if (cgroup_pids_refused(&m->cg, &refused) >= 0 && refused > m->pids_refused)
-		m->pids_refusing = true;
-}
-
-static void check_proc_count(struct monitor *m, uint64_t now)
-{
-	struct rule_hit hits[RULES_MAX_HITS];
-	struct proc_count_obs o;
-	size_t n;
-
-	if (spawning(m))
-		check_pids_refused(m, now);
-	o = (struct proc_count_obs){.live = m->ps.live,
-	                            .forks = m->forks,
-	                            .exits = m->exits,
-	                            .seconds = (double)(m->n_buckets * BUCKET_NS) / 1e9,
-	                            .generations = spawning(m) ? window_gen(m, now) : 0,
-	                            .pids_refused = m->pids_refusing};
-	n = rules_match_proc_count(&o, &m->rules, hits, RULES_MAX_HITS);
-	for (size_t i = 0; i < n && m->result != 1; i++) {
-		struct threat t;
-		char desc[512];
-
-		monitor_threat_from_hit(&t, &hits[i], desc, sizeof(desc));
-		t.kind = EVIDENCE_PROCESS_COUNT;
-		t.ev.process_count.count = m->ps.live;
-		t.ev.process_count.threshold = strcmp(hits[i].rule->id, "proc-count") == 0
-		                                       ? m->rules.max_processes
-		                                       : m->rules.spawn_threshold;
-		t.ev.process_count.delta = (int)m->forks - (int)m->exits;
-		monitor_respond(m, &t, hits[i].rule->id, now);
-	}
-}
-
-/* Fork generations: a fork is one more than its parent, an exec starts over at 0. */
-static unsigned gen_get(const struct monitor *m, pid_t pid)
-{
-	return m->gen[(unsigned)pid % GEN_SLOTS].pid == pid ? m->gen[(unsigned)pid % GEN_SLOTS].gen
-	                                                    : 0;
-}
-
-static void gen_set(struct monitor *m, pid_t pid, unsigned gen)
-{
-	m->gen[(unsigned)pid % GEN_SLOTS].pid = pid;
-	m->gen[(unsigned)pid % GEN_SLOTS].gen = (uint8_t)(gen > 255 ? 255 : gen);
-}
-
 void monitor_check_conn(struct monitor *m, const struct conn_obs *c, const char *how)
 {
 	struct rule_hit hits[RULES_MAX_HITS];
@@ -464,19 +335,19 @@ static void on_proc_event(const struct proccn_event *ev, void *u)
 		m->ring_child[m->ring_pos % FORK_RING] = ev->pid;
 		m->ring_parent[m->ring_pos++ % FORK_RING] = ev->ppid;
 		now = clock_mono_ns();
-		gen_set(m, ev->pid, gen_get(m, ev->ppid) + 1);
-		count_fork(m, now, gen_get(m, ev->pid));
-		check_proc_count(m, now);
+		monitor_gen_set(m, ev->pid, monitor_gen_get(m, ev->ppid) + 1);
+		monitor_count_fork(m, now, monitor_gen_get(m, ev->pid));
+		monitor_check_proc_count(m, now);
 		return;
 	case PROCCN_EXEC:
 		if (pidset_is_foreign(&m->ps, ev->pid))
 			return;
-		gen_set(m, ev->pid, 0);
+		monitor_gen_set(m, ev->pid, 0);
 		check_process(m, ev->pid, monitor_pid_has(m, ev->pid), ev->time_ns);
 		return;
 	case PROCCN_EXIT:
 		if (pidset_exit(&m->ps, ev->pid))
-			count_exits(m, clock_mono_ns(), 1);
+			monitor_count_exits(m, clock_mono_ns(), 1);
 		return;
 	}
 }
@@ -524,7 +395,7 @@ static int scan_one(pid_t pid, void *u)
 	m->scan[pid / 64] |= 1ull << (pid % 64);
 	if (!monitor_pid_has(m, pid)) {
 		pidset_add(&m->ps, pid);
-		count_fork(m, clock_mono_ns(), 0);
+		monitor_count_fork(m, clock_mono_ns(), 0);
 		check_process(m, pid, true, 0);
 	}
 	return m->result == 1 ? -ECANCELED : 0;
@@ -534,12 +405,12 @@ static int scan_one(pid_t pid, void *u)
  * from it an exit. */
 static void rescan(struct monitor *m, uint64_t now)
 {
-	window_expire(m, now);
+	monitor_window_expire(m, now);
 	memset(m->scan, 0, (m->ps.max / 64 + 1) * sizeof(uint64_t));
 	(void)cgroup_pids(&m->cg, scan_one, m);
-	count_exits(m, now, pidset_keep(&m->ps, m->scan));
+	monitor_count_exits(m, now, pidset_keep(&m->ps, m->scan));
 	if (m->result != 1)
-		check_proc_count(m, now);
+		monitor_check_proc_count(m, now);
 }
 
 static int on_scan(struct loop *l, int fd, uint32_t events, void *u)
@@ -552,8 +423,8 @@ static int on_sample(struct loop *l, int fd, uint32_t events, void *u)
 {
 	struct monitor *m = u;
 
-	window_expire(m, clock_mono_ns());
-	if (!spawning(m)) { /* a new baseline of forks the kernel refused */
+	monitor_window_expire(m, clock_mono_ns());
+	if (!monitor_spawning(m)) { /* a new baseline of forks the kernel refused */
 		m->pids_refusing = false;
 		(void)cgroup_pids_refused(&m->cg, &m->pids_refused);
 	}
@@ -812,7 +683,7 @@ int monitor_run(const struct monitor_opts *o, struct coi_error *err)
 	if (r >= 0)
 		r = add_sources(&m, err);
 	if (r >= 0)
-		window_init(&m);
+		monitor_window_init(&m);
 	if (r >= 0 && o->max_duration_s)
 		r = deadline_new(o, m.audit, m.loop, false, &deadline, err);
 	if (r >= 0 && (r = proxyrec_new(&po, m.audit, respond_proxy, &m, m.loop, &proxy)) < 0)
