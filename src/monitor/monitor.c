@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* monitor.c: one container's monitor: sources wired to the rules and the responder in one epoll
- * loop. Container processes are tracked in a pid bitmap: seeded from the cgroup, grown by fork
- * events of known pids and by exec events of pids whose /proc/<pid>/cgroup is the container's
- * (incus exec joins the cgroup before it execs). */
+ * loop. Container processes are tracked in a pid bitmap (pidset.h): seeded from the cgroup,
+ * grown by fork events of known pids and by exec events of pids whose /proc/<pid>/cgroup is the
+ * container's (incus exec joins the cgroup before it execs). Other containers' processes are
+ * marked foreign, and the kernel's filter drops their events (proccn-bpf.c). */
 #include "monitor/monitor.h"
 
 #include <arpa/inet.h>
