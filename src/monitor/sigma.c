@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "monitor/rulefile.h"
+#include "util/ere.h"
 #include "util/error.h"
 #include "util/strv.h"
 #include "util/yaml.h"
@@ -69,10 +70,13 @@ static int add_value(struct rs_check *c, const char *v, enum wrap wrap, bool re,
 	if (re) {
 		regex_t *x = reallocarray(c->re, c->n + 1, sizeof(*x));
 		bool icase = strncmp(v, "(?i)", 4) == 0;
+		const char *why;
 
 		if (!x)
 			return -ENOMEM;
 		c->re = x;
+		if (ere_cost_check(v + (icase ? 4 : 0), ERE_COST_MAX, &why) < 0)
+			return nope(w, "the expression '%.60s' has %s", v, why);
 		if (regcomp(&x[c->n], v + (icase ? 4 : 0),
 		            REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0)) != 0)
 			return nope(w, "the expression '%.60s' is not POSIX extended syntax", v);

@@ -8,6 +8,7 @@
 #include "tap.h"
 #include "util/beneath.h"
 #include "util/buf.h"
+#include "util/ere.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/json.h"
@@ -211,6 +212,37 @@ static void test_units(void)
 }
 
 /* What a terminal would act on becomes visible text; text, UTF-8 included, stays. */
+/* ere_cost_check: what glibc's regcomp would build too big is refused before it is built. */
+static void test_ere_cost(void)
+{
+	static const char *const fine[] = {"^x+.*y$",
+	                                   "(?:a|b)*",
+	                                   "([0-9]{1,3}\\.){3}[0-9]{1,3}",
+	                                   "[a-z0-9]{32,64}",
+	                                   "\\b(curl|wget)\\b.*\\|[[:space:]]*(ba)?sh",
+	                                   "[]a]+[^]b]*",
+	                                   "a{2,}",
+	                                   "x{",
+	                                   "(((a)))"};
+	char bomb[256] = "^x";
+	const char *why;
+
+	for (size_t i = 0; i < ELEMENTSOF(fine); i++)
+		CHECK(ere_cost_check(fine[i], ERE_COST_MAX, &why) == 0);
+	/* fuzz-rulefile's out-of-memory: one x, a hundred +, each doubling the tree */
+	for (int i = 0; i < 100; i++)
+		strcat(bomb, "+");
+	CHECK(ere_cost_check(bomb, ERE_COST_MAX, &why) == -E2BIG);
+	CHECK(ere_cost_check("(a{200}){200}", ERE_COST_MAX, &why) == -E2BIG);
+	CHECK(ere_cost_check("a{65535}", ERE_COST_MAX, &why) == -E2BIG);
+	CHECK(ere_cost_check("((((((((((((x*)*)*)*)*)*)*)*)*)*)*)*)*)*", ERE_COST_MAX, &why) ==
+	      -E2BIG);
+	CHECK(ere_cost_check("(a)\\1", ERE_COST_MAX, &why) == -EINVAL);
+	CHECK(strstr(why, "back-reference") != NULL);
+	/* a bracket's contents are no quantifiers */
+	CHECK(ere_cost_check("[+*?{}]+", ERE_COST_MAX, &why) == 0);
+}
+
 static void test_term(void)
 {
 	char out[256];
@@ -292,5 +324,6 @@ int main(void)
 	RUN(test_sha256);
 	RUN(test_json);
 	RUN(test_term);
+	RUN(test_ere_cost);
 	return tap_done();
 }
