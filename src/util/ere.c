@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* ere.c: an upper bound on the tree glibc's regcomp builds, computed in one pass (ere.h). */
+#include "util/ere.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
-
-#include "util/ere.h"
 
 #define DEPTH_MAX 64 /* open groups; deeper is refused */
 
