@@ -103,6 +103,16 @@ void monitor_check_proc_count(struct monitor *m, uint64_t now)
 
 	if (monitor_spawning(m))
 		check_pids_refused(m, now);
+	/* Past the count threshold, the set is compared with the cgroup first (at most every
+	 * 250 ms): after an overrun, the queue's older forks of processes whose exits were lost
+	 * put them back in the set for ever, and "too many processes" would stay true for the
+	 * rest of the session. */
+	if (m->rules.max_processes && m->ps.live > m->rules.max_processes &&
+	    now - m->live_checked_ns >= LIVE_CHECK_NS) {
+		monitor_resync_pids(m, now);
+		if (m->result == 1)
+			return;
+	}
 	o = (struct proc_count_obs){.live = m->ps.live,
 	                            .forks = m->forks,
 	                            .exits = m->exits,

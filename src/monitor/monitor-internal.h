@@ -24,7 +24,8 @@
 #define RESCAN_EVERY   10 /* samples between looks for new credential files */
 #define CPU_EVERY      10 /* samples between looks at each process's CPU use */
 #define CPU_PIDS       2048
-#define DNS_WINDOW     60 /* seconds; one counter each */
+#define DNS_WINDOW     60           /* seconds; one counter each */
+#define LIVE_CHECK_NS  250000000ull /* the pid set against the cgroup, past the count threshold */
 
 struct dnsrec;
 
@@ -52,6 +53,7 @@ struct monitor {
 	uint64_t pids_refused;    /* the pids controller's count of refused forks, a baseline */
 	uint64_t pids_checked_ns; /* the last look at it */
 	bool pids_refusing;
+	uint64_t live_checked_ns; /* the pid set's last comparison with the cgroup */
 	struct {
 		pid_t pid;
 		uint8_t gen;
@@ -102,6 +104,9 @@ bool monitor_spawning(const struct monitor *m);
 void monitor_count_fork(struct monitor *m, uint64_t now, unsigned gen);
 void monitor_count_exits(struct monitor *m, uint64_t now, unsigned n);
 void monitor_check_proc_count(struct monitor *m, uint64_t now);
+/* The pid set made equal to the cgroup's: a pid new to it is a fork (and is judged), one gone
+ * from it an exit. No-op when the scan's bitmap cannot be had. */
+void monitor_resync_pids(struct monitor *m, uint64_t now);
 /* Fork generations: a fork is one more than its parent, an exec starts over at 0. */
 unsigned monitor_gen_get(const struct monitor *m, pid_t pid);
 void monitor_gen_set(struct monitor *m, pid_t pid, unsigned gen);

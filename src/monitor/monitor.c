@@ -402,14 +402,22 @@ static int scan_one(pid_t pid, void *u)
 	return m->result == 1 ? -ECANCELED : 0;
 }
 
-/* The pid set made equal to the cgroup's: a pid new to it is a fork (and is judged), one gone
- * from it an exit. */
-static void rescan(struct monitor *m, uint64_t now)
+void monitor_resync_pids(struct monitor *m, uint64_t now)
 {
+	m->live_checked_ns = now;
+	if (!m->scan)
+		m->scan = calloc(m->ps.max / 64 + 1, sizeof(uint64_t));
+	if (!m->scan)
+		return;
 	monitor_window_expire(m, now);
 	memset(m->scan, 0, (m->ps.max / 64 + 1) * sizeof(uint64_t));
 	(void)cgroup_pids(&m->cg, scan_one, m);
 	monitor_count_exits(m, now, pidset_keep(&m->ps, m->scan));
+}
+
+static void rescan(struct monitor *m, uint64_t now)
+{
+	monitor_resync_pids(m, now);
 	if (m->result != 1)
 		monitor_check_proc_count(m, now);
 }

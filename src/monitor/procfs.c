@@ -134,9 +134,9 @@ int proc_exec_mark(pid_t pid, struct exec_mark *ret)
 	close_p = strrchr(text, ')'); /* comm may hold spaces and parentheses */
 	if (!open_p || !close_p || close_p < open_p ||
 	    sscanf(close_p + 2,
-	           "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d "
+	           "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d "
 	           "%*u %*u %*u %*u %llu %llu %llu",
-	           &m.code, &m.code_end, &m.stack) != 3)
+	           &m.state, &m.code, &m.code_end, &m.stack) != 4)
 		return -EBADMSG;
 	snprintf(m.comm, sizeof(m.comm), "%.*s", (int)(close_p - open_p - 1), open_p + 1);
 	*ret = m;
@@ -145,9 +145,17 @@ int proc_exec_mark(pid_t pid, struct exec_mark *ret)
 
 /* The addresses when they could be read, the name only when not: a process can rename itself
  * (prctl, /proc/self/comm) without an exec, and one that kept renaming itself from a thread must
- * not have its facts dropped as "read across an exec" (its descriptors unjudged). */
+ * not have its facts dropped as "read across an exec" (its descriptors unjudged). A process that
+ * ended between the two reads is the same program: a short `sh -c "id; echo"` that exits while it
+ * is read must be judged (its addresses read as 0 once its memory is gone, before it is a
+ * zombie; an exec never leaves a process without memory). */
 bool exec_mark_same(const struct exec_mark *a, const struct exec_mark *b)
 {
+	bool b_ended = b->state == 'Z' || b->state == 'X' ||
+	               ((a->code || a->stack) && !b->code && !b->code_end && !b->stack);
+
+	if (b_ended)
+		return true;
 	if (a->code || a->stack || b->code || b->stack)
 		return a->code == b->code && a->code_end == b->code_end && a->stack == b->stack;
 	return strcmp(a->comm, b->comm) == 0;

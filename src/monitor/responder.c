@@ -17,10 +17,15 @@
 #include "util/log.h"
 
 #define DEDUP_SLOTS 128
+/* A repeat is written at most once a second per finding: a fork bomb repeats its finding at every
+ * fork, thousands a second, and each would be a line of the chain (and of every export). */
+#define REPEAT_LINE_NS 1000000000ull
 
 struct seen {
 	char key[320];
 	uint64_t at_ns;
+	uint64_t said_ns; /* the last repeat written */
+	unsigned held;    /* repeats not written since */
 };
 
 struct responder {
@@ -54,11 +59,13 @@ struct responder *responder_free(struct responder *r)
 	return NULL;
 }
 
-/* True when the same finding was handled within the window; records it otherwise. */
-static bool is_repeat(struct responder *r, const struct threat *t, const char *key)
+/* The slot of the same finding when it was handled within the window (a repeat); records it and
+ * returns NULL otherwise. */
+static struct seen *find_repeat(struct responder *r, const struct threat *t, const char *key,
+                                uint64_t now)
 {
 	char k[320];
-	uint64_t now = clock_mono_ns(), window = (uint64_t)MONITOR_DEDUP_SECONDS * 1000000000u;
+	uint64_t window = (uint64_t)MONITOR_DEDUP_SECONDS * 1000000000u;
 	struct seen *oldest = &r->seen[0];
 
 	snprintf(k, sizeof(k), "%s:%s:%s", t->category, t->title, key ? key : "");
@@ -67,16 +74,29 @@ static bool is_repeat(struct responder *r, const struct threat *t, const char *k
 
 		if (s->at_ns && strcmp(s->key, k) == 0) {
 			if (now - s->at_ns < window)
-				return true;
-			s->at_ns = now;
-			return false;
+				return s;
+			*s = (struct seen){.at_ns = now};
+			snprintf(s->key, sizeof(s->key), "%s", k);
+			return NULL;
 		}
 		if (s->at_ns < oldest->at_ns)
 			oldest = s;
 	}
+	*oldest = (struct seen){.at_ns = now};
 	snprintf(oldest->key, sizeof(oldest->key), "%s", k);
-	oldest->at_ns = now;
-	return false;
+	return NULL;
+}
+
+/* Whether a repeat gets its line: the first at once, then one a second saying how many were not
+ * written. */
+static bool repeat_written(struct seen *s, uint64_t now)
+{
+	if (s->said_ns && now - s->said_ns < REPEAT_LINE_NS) {
+		s->held++;
+		return false;
+	}
+	s->said_ns = now;
+	return true;
 }
 
 static int freeze(struct responder *r, struct coi_error *err)
@@ -193,11 +213,17 @@ int responder_handle(struct responder *r, struct threat *t, const char *key, uin
 {
 	const struct monitor_opts *o = r->o;
 	struct coi_error err = {0};
+	struct seen *seen;
 	char desc[1024];
+	uint64_t now;
 	int q = 0;
 
 	threat_init(t);
-	if (r->killed || is_repeat(r, t, key)) {
+	now = clock_mono_ns();
+	seen = r->killed ? NULL : find_repeat(r, t, key, now);
+	if (seen && !repeat_written(seen, now))
+		return 0;
+	if (r->killed || seen) {
 		t->action = ACTION_DEDUPLICATED;
 	} else if (t->level == THREAT_CRITICAL && o->auto_kill_on_critical) {
 		q = kill_container(r, &err);
@@ -217,6 +243,11 @@ int responder_handle(struct responder *r, struct threat *t, const char *key, uin
 		snprintf(desc, sizeof(desc), "%s (response failed: %s)", t->description,
 		         coi_error_message(&err));
 		t->description = desc;
+	} else if (seen && seen->held) {
+		snprintf(desc, sizeof(desc), "%s (%u more repeats not written)", t->description,
+		         seen->held);
+		t->description = desc;
+		seen->held = 0;
 	} else if (t->action == ACTION_KILLED && o->forensics_on_kill) {
 		if (r->kept[0])
 			snprintf(desc, sizeof(desc), "%s (kept as '%s')", t->description, r->kept);

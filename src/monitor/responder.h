@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* responder.h: what happens to a finding. Repeats of the same finding (category, title and
- * pattern) within MONITOR_DEDUP_SECONDS are logged as "deduplicated" and nothing else; otherwise
+ * pattern) within MONITOR_DEDUP_SECONDS are logged as "deduplicated" and nothing else (the first
+ * at once, then at most one a second, which says how many were not written); otherwise
  * WARNING alerts, HIGH freezes (auto_pause_on_high), CRITICAL removes the network rules, stops
  * and deletes the container (auto_kill_on_critical). The action is taken first, then the audit
  * line is written and the alert hook called. */

@@ -204,9 +204,11 @@ uint64_t proc_userns(pid_t pid);
  * fields 2 and 26-28; the addresses are randomised per exec, and read as 0 without ptrace access
  * to pid: the name then alone, as a name is no proof of an exec when the addresses are known). The
  * same mark before and after reading facts of pid means they are one program's: a shell that execs
- * nc in between is not a shell holding nc's connection. */
+ * nc in between is not a shell holding nc's connection. A process that ended meanwhile (its state
+ * Z or X, or its memory already released: the addresses read as 0) did not exec: the same. */
 struct exec_mark {
 	char comm[17];
+	char state;
 	unsigned long long code, code_end, stack;
 };
 int proc_exec_mark(pid_t pid, struct exec_mark *ret);

@@ -24,10 +24,12 @@ for name in "$@"; do
     pid=$!
     wait "$pid"
     rc=$?
-    # the technique's whole group, again until none is left (bounded): a process that was
-    # forking when the group was killed is born after the kill and lives on (a fork bomb's
-    # survivors kept forking through the next techniques and made a runaway build a bomb)
-    for _ in $(seq 100); do kill -9 -- -"$pid" 2>/dev/null || break; sleep 0.05; done
+    # the technique's whole session (setsid: its id is $pid), again until none is left
+    # (bounded): a process that was forking when it was killed is born after the kill and lives
+    # on. The session, not the process group: timeout(1) puts its command in a group of its own,
+    # and a bomb started under timeout outlived its group's kill and forked on, 400 processes,
+    # through every technique after it
+    for _ in $(seq 100); do pkill -9 -s "$pid" || break; sleep 0.05; done
     printf 'end %s %s %s\n' "$name" "$(date +%s%N)" "$rc" >>"$out/log"
     sleep "${CORPUS_GAP:-2}" # findings from samples land before the next technique begins
 done

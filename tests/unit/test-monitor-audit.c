@@ -11,6 +11,8 @@
 
 #include "monitor/audit-chain.h"
 #include "monitor/audit.h"
+#include "monitor/opts.h"
+#include "monitor/responder.h"
 #include "tap.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -449,6 +451,54 @@ static void test_last_finding(void)
 	CHECK(audit_last_finding("coi-t-lf", THREAT_CRITICAL, &f) == 0);
 }
 
+static void count_line(const struct threat *t, const char *line, const struct audit_link *link,
+                       void *u)
+{
+	(void)t, (void)link;
+	((unsigned *)u)[0]++;
+	if (strstr(line, "more repeats not written"))
+		((unsigned *)u)[1]++;
+}
+
+/* A finding repeated at every fork (a fork bomb: thousands a second) is one line, then its first
+ * repeat, then at most one repeat a second: the chain and its exports are not flooded. */
+static void test_repeats_rate_limited(void)
+{
+	struct monitor_opts o = {.container = "coi-t-rep"};
+	struct responder *r = NULL;
+	struct audit *a = NULL;
+	unsigned lines[2] = {0, 0};
+
+	CHECK(audit_open("coi-t-rep", 0, &a, NULL) == 0);
+	audit_set_sink(a, count_line, lines);
+	CHECK(responder_new(&o, a, NULL, &r) == 0);
+	for (int i = 0; i < 5000; i++) {
+		struct threat t = {.level = THREAT_WARNING,
+		                   .category = "process",
+		                   .title = "Process count spike detected",
+		                   .rule = "proc-count",
+		                   .description = "too many processes"};
+
+		CHECK(responder_handle(r, &t, "proc-count", 0) == 0);
+	}
+	CHECK(lines[0] >= 2 &&
+	      lines[0] <= 4); /* the finding, its first repeat (a slow run: more) */
+	usleep(1100000);
+	{
+		struct threat t = {.level = THREAT_WARNING,
+		                   .category = "process",
+		                   .title = "Process count spike detected",
+		                   .rule = "proc-count",
+		                   .description = "too many processes"};
+		unsigned before = lines[0];
+
+		CHECK(responder_handle(r, &t, "proc-count", 0) == 0);
+		CHECK(lines[0] == before + 1 && lines[1] >= 1); /* and how many were not */
+	}
+	responder_free(r);
+	audit_close(a);
+}
+
 static void test_link_parse(void)
 {
 	struct audit_link l;
@@ -482,6 +532,7 @@ int main(void)
 	RUN(test_chain_prune_keeps_evidence);
 	RUN(test_chain_legacy_and_torn);
 	RUN(test_last_finding);
+	RUN(test_repeats_rate_limited);
 	RUN(test_link_parse);
 	{
 		char cmd[128];

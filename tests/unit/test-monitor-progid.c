@@ -246,8 +246,15 @@ static void test_exec_mark(void)
 	        0; /* unreadable: the name */
 	CHECK(!exec_mark_same(&a, &b));
 	CHECK(proc_exec_mark(999999999, &b) == -ENOENT);
+	CHECK(proc_exec_mark(pid, &a) == 0 && a.code);
 	CHECK(write(p[1], "\n", 1) == 1);
 	close(p[1]);
+	/* ended while it was read (a zombie until reaped): no exec, the same program; the
+	 * judgment of a short `sh -c` that exits while its facts are read must stand */
+	for (int i = 0; i < 250 && !(proc_exec_mark(pid, &b) == 0 && b.state == 'Z'); i++)
+		usleep(20000);
+	CHECK(b.state == 'Z');
+	CHECK(exec_mark_same(&a, &b));
 	waitpid(pid, NULL, 0);
 }
 
