@@ -26,6 +26,7 @@
 #define CPU_PIDS       2048
 #define DNS_WINDOW     60           /* seconds; one counter each */
 #define LIVE_CHECK_NS  250000000ull /* the pid set against the cgroup, past the count threshold */
+#define IDENT_SLOTS    1024         /* programs of live processes, direct-mapped by pid */
 
 struct dnsrec;
 
@@ -58,6 +59,13 @@ struct monitor {
 		pid_t pid;
 		uint8_t gen;
 	} gen[GEN_SLOTS];
+	/* what each process runs, as its exec was judged (a fork runs its parent's): the parent of
+	 * a short helper may end before the helper is read, and what it ran still counts */
+	struct {
+		pid_t pid;
+		uint8_t cls;
+		char name[43];
+	} ident[IDENT_SLOTS];
 	/* recent forks: child -> parent, for processes gone before we read them */
 	pid_t ring_child[FORK_RING], ring_parent[FORK_RING];
 	unsigned ring_pos;

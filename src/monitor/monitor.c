@@ -151,9 +151,47 @@ static bool parent_own_code(pid_t ppid)
 	return rules_own_code(argv, cwd);
 }
 
+static void ident_remember(struct monitor *m, pid_t pid, enum prog_class cls, const char *name)
+{
+	unsigned i = (unsigned)pid % IDENT_SLOTS;
+
+	m->ident[i].pid = pid;
+	m->ident[i].cls = (uint8_t)cls;
+	/* a long name is cut: "git, copied to /a/long/path" still starts as git's */
+	snprintf(m->ident[i].name, sizeof(m->ident[i].name), "%.*s",
+	         (int)sizeof(m->ident[i].name) - 1, name ? name : "");
+}
+
+/* A fork runs its parent's program until it execs (and a reused pid forgets the old one's). */
+static void ident_fork(struct monitor *m, pid_t parent, pid_t child)
+{
+	unsigned p = (unsigned)parent % IDENT_SLOTS, c = (unsigned)child % IDENT_SLOTS;
+
+	if (m->ident[p].pid == parent) {
+		if (c != p)
+			m->ident[c] = m->ident[p];
+	} else {
+		m->ident[c].cls = PROG_UNKNOWN;
+	}
+	m->ident[c].pid = child;
+}
+
+static enum prog_class ident_recall(const struct monitor *m, pid_t pid, char *name, size_t size)
+{
+	unsigned i = (unsigned)pid % IDENT_SLOTS;
+
+	if (m->ident[i].pid != pid || m->ident[i].cls == PROG_UNKNOWN)
+		return PROG_UNKNOWN;
+	snprintf(name, size, "%s", m->ident[i].name);
+	return m->ident[i].cls;
+}
+
 /* What the binary of the process is (a renamed shell is a shell) and, for a shell or an
  * interpreter, or a program whose output is a connection, the sockets of the process that
- * started it: facts for the rules that judge behaviour, read while both still run. */
+ * started it and what that one runs: facts for the rules that judge behaviour, read while both
+ * still run. A parent that ended first is known by what it ran when its exec was judged (git's
+ * HTTP transport, which runs the credential helper, is often gone by the time the helper is
+ * read). */
 static void judge_binary(struct monitor *m, struct proc_obs *o, char *ident, size_t size,
                          struct sock_facts *pfacts, char pcomm[17], char *pident)
 {
@@ -161,19 +199,26 @@ static void judge_binary(struct monitor *m, struct proc_obs *o, char *ident, siz
 
 	o->cls = m->progid ? progid_of_pid(m->progid, o->pid, ident, size) : PROG_UNKNOWN;
 	o->identity = o->cls != PROG_UNKNOWN ? ident : NULL;
+	if (o->identity)
+		ident_remember(m, o->pid, o->cls, o->identity);
 	cls = o->cls != PROG_UNKNOWN ? o->cls : prog_class_of_name(prog_run_name(o->argv));
 	if (((cls != PROG_SHELL && cls != PROG_INTERP) && o->socks.stdio[1] != PEER_REMOTE &&
 	     o->socks.stdio[2] != PEER_REMOTE) ||
 	    o->ppid <= 1)
 		return;
-	if (proc_socks_read(o->ppid, pfacts) < 0)
+	if (proc_socks_read(o->ppid, pfacts) < 0) {
+		o->parent_obs.cls = ident_recall(m, o->ppid, pident, size);
+		o->parent_obs.identity = o->parent_obs.cls != PROG_UNKNOWN ? pident : NULL;
 		return;
+	}
 	o->parent_obs.socks = *pfacts;
 	o->parent_obs.comm = proc_comm(o->ppid, pcomm) == 0 ? pcomm : NULL;
 	log_debug("monitor: pid %d (%s) under %d (%s): %u connections to other machines",
 	          (int)o->pid, o->argv[0], (int)o->ppid, pcomm, pfacts->remote);
-	if (pfacts->remote && m->progid) {
+	if ((pfacts->remote || o->socks.remote) && m->progid) {
 		o->parent_obs.cls = progid_of_pid(m->progid, o->ppid, pident, size);
+		if (o->parent_obs.cls == PROG_UNKNOWN)
+			o->parent_obs.cls = ident_recall(m, o->ppid, pident, size);
 		o->parent_obs.identity = o->parent_obs.cls != PROG_UNKNOWN ? pident : NULL;
 	}
 	if (pfacts->remote && o->parent_obs.cls == PROG_INTERP)
@@ -333,6 +378,7 @@ static void on_proc_event(const struct proccn_event *ev, void *u)
 	case PROCCN_FORK:
 		if (!pidset_fork(&m->ps, ev->ppid, ev->pid))
 			return;
+		ident_fork(m, ev->ppid, ev->pid);
 		m->ring_child[m->ring_pos % FORK_RING] = ev->pid;
 		m->ring_parent[m->ring_pos++ % FORK_RING] = ev->ppid;
 		now = clock_mono_ns();

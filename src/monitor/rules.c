@@ -353,18 +353,6 @@ static bool is_git(const char *id)
 	return false;
 }
 
-/* git's HTTP transport known only by its name: e2e 70 in CI saw its credential helper judged
- * although the transport runs from /usr/lib/git-core, which progid scans (cause not found yet).
- * A name alone is weak, so only where the binary is not known as something else; a shell that
- * holds such a parent's connection on its standard streams is still revshell-stdio. */
-static bool git_transport_by_name(const struct proc_obs *p)
-{
-	const char *comm = p->parent_obs.comm;
-
-	return !p->parent_obs.identity && comm &&
-	       (strcmp(comm, "git-remote-http") == 0 || strcmp(comm, "git-remote-https") == 0);
-}
-
 static const char *prog_name(const struct proc_obs *p, const struct cmdline *cl)
 {
 	if (p->identity && *p->identity)
@@ -520,8 +508,7 @@ static bool r_sockfd(const struct proc_obs *p, const struct cmdline *cl, struct 
 	/* git holds its connection while it runs hooks (a push over git:// runs pre-push, coi's own
 	 * dispatcher among them, with the socket open): a shell git starts inherits it. git by its
 	 * binary, not its name; a hook that makes the connection its streams is revshell-stdio. */
-	if (!is_commander(class_of(p)) || p->socks.remote == 0 || is_git(p->parent_obs.identity) ||
-	    git_transport_by_name(p))
+	if (!is_commander(class_of(p)) || p->socks.remote == 0 || is_git(p->parent_obs.identity))
 		return false;
 	return rules_hitf(h, "a shell starts holding a network connection", "%s fd=%s",
 	                  prog_name(p, cl), p->socks.peer);

@@ -25,7 +25,9 @@ def listening(port, backlog=16):
 
 
 def shell_session(conn, port, peer):
-    """Send one command; a shell answers with the marker."""
+    """Send one command; a shell answers with the marker. Then, as an operator would, two more
+    commands 300 ms apart before hanging up: a relay that runs each command in a short shell
+    is then seen more than once (its first shell may end before the monitor reads it)."""
     conn.settimeout(3)
     got = b""
     try:
@@ -36,6 +38,11 @@ def shell_session(conn, port, peer):
             if not chunk:
                 break
             got += chunk
+        for _ in range(2):
+            if b"CORPUS-SHELL-42" not in got:
+                break
+            time.sleep(0.3)
+            conn.sendall(b"id -u\n")
     except (OSError, ssl.SSLError):
         pass
     log("shell", port, peer[0], "answered" if b"CORPUS-SHELL-42" in got else "silent")
