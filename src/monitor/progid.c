@@ -19,10 +19,12 @@
 
 #include "util/cleanup.h"
 
-#define KNOWN_MAX  128
-#define CACHE_SIZE 512   /* files seen, by (dev, ino) hash */
-#define HEAD_MAX   65536 /* the build-id note lies in the first pages of a binary */
-#define DIR_MAX    4096  /* entries read per directory */
+#define KNOWN_MAX      128
+#define CACHE_SIZE     512   /* files seen, by (dev, ino) hash */
+#define HEAD_MAX       65536 /* the build-id note lies in the first pages of a binary */
+#define DIR_MAX        4096  /* entries read per directory */
+#define MULTI_CHUNK    (64 * 1024)
+#define MULTI_SCAN_MAX (16 * 1024 * 1024)
 
 struct known {
 	uint8_t id[PROGID_BUILD_ID_MAX];
@@ -45,6 +47,11 @@ struct cached {
 struct progid {
 	struct known known[KNOWN_MAX];
 	size_t n;
+	struct {
+		dev_t dev;
+		ino_t ino;
+		bool set, is;
+	} multi_seen; /* the last file read for a banner: busybox's hundreds of links are one */
 	struct cached cache[CACHE_SIZE];
 };
 
@@ -188,6 +195,50 @@ static void learn(struct progid *p, int fd, enum prog_class cls, const char *nam
 	p->known[p->n++] = k;
 }
 
+/* Whether the file is busybox or toybox by its contents: their version banner, within the first
+ * MULTI_SCAN_MAX bytes (busybox is 2 MB; both banners sit in its read-only data). */
+static bool multi_call_file(int fd)
+{
+	static const char *const banners[] = {"BusyBox v", "Toybox "};
+	_cleanup_free_ char *buf = malloc(MULTI_CHUNK + 16);
+	size_t keep = 0;
+
+	if (!buf)
+		return false;
+	for (off_t off = 0; off < MULTI_SCAN_MAX;) {
+		ssize_t n = pread(fd, buf + keep, MULTI_CHUNK, off);
+
+		if (n <= 0)
+			return false;
+		size_t total = keep + (size_t)n;
+
+		for (size_t i = 0; i < ELEMENTSOF(banners); i++)
+			if (memmem(buf, total, banners[i], strlen(banners[i])))
+				return true;
+		off += n;
+		/* a banner across two chunks: the last bytes of this one lead the next */
+		keep = total < 15 ? total : 15;
+		memmove(buf, buf + total - keep, keep);
+	}
+	return false;
+}
+
+static bool multi_call_cached(struct progid *p, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	if (!p->multi_seen.set || p->multi_seen.dev != st.st_dev ||
+	    p->multi_seen.ino != st.st_ino) {
+		p->multi_seen.dev = st.st_dev;
+		p->multi_seen.ino = st.st_ino;
+		p->multi_seen.is = multi_call_file(fd);
+		p->multi_seen.set = true;
+	}
+	return p->multi_seen.is;
+}
+
 /* An entry named as a multi-call binary, or a symbolic link to one (/bin/sh -> busybox where
  * busybox itself lies outside the directories scanned); name gets the binary's own name. */
 static bool multi_call(int dfd, const struct dirent *e, char name[static 32])
@@ -241,8 +292,14 @@ static void scan_dir(struct progid *p, int root, const char *dir)
 		fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
 		if (fd < 0)
 			continue;
+		/* a name is no proof: /usr/local/bin/busybox -> /bin/bash, planted by the agent in
+		 * a persistent container, would make bash a multi-call binary judged by the name it
+		 * runs as (a renamed bash, no shell); the file must say it is one */
+		if (multi && !multi_call_cached(p, fd))
+			multi = false;
 		/* a multi-call binary is every program: its name decides (PROG_UNKNOWN) */
-		learn(p, fd, multi ? PROG_UNKNOWN : cls, multi ? multi_name : e->d_name);
+		if (multi || cls != PROG_OTHER || rules_cred_owner_name(e->d_name))
+			learn(p, fd, multi ? PROG_UNKNOWN : cls, multi ? multi_name : e->d_name);
 		close(fd);
 	}
 	closedir(d);

@@ -166,12 +166,14 @@ static void test_progid_multi_call(void)
 	static const char *const layouts[] = {
 	        /* links first, then the binary */
 	        "mkdir -p $R/bin && for a in ash sh nc; do ln -s /bin/busybox $R/bin/$a; done && "
-	        "cp /bin/bash $R/bin/busybox",
+	        "cp /bin/bash $R/bin/busybox && printf 'BusyBox v1.36.1' >>$R/bin/busybox",
 	        /* the binary first */
 	        "mkdir -p $R/bin && cp /bin/bash $R/bin/busybox && "
+	        "printf 'BusyBox v1.36.1' >>$R/bin/busybox && "
 	        "for a in ash sh nc; do ln -s /bin/busybox $R/bin/$a; done",
 	        /* the binary outside the directories scanned, known by its links' target */
 	        "mkdir -p $R/bin $R/lib/bb && cp /bin/bash $R/lib/bb/busybox && "
+	        "printf 'BusyBox v1.36.1' >>$R/lib/bb/busybox && "
 	        "for a in ash sh nc; do ln -s /lib/bb/busybox $R/bin/$a; done",
 	};
 	char base[] = "/dev/shm/coi-test-progid-XXXXXX", root[128], cmd[1024];
@@ -194,6 +196,13 @@ static void test_progid_multi_call(void)
 	setenv("R", root, 1);
 	CHECK(system("mkdir -p $R/bin && ln -s /bin/bash $R/bin/sh && cp /bin/bash $R/bin/bash") ==
 	      0);
+	CHECK(class_in_tree(root, "bin/bash", "kworker") == PROG_SHELL);
+	/* a link named busybox to bash (planted by the agent in a persistent container, in a
+	 * directory scanned before bash's): bash is no multi-call binary, its copy is a shell */
+	snprintf(root, sizeof(root), "%s/planted", base);
+	setenv("R", root, 1);
+	CHECK(system("mkdir -p $R/usr/local/bin $R/bin && ln -s /bin/bash $R/usr/local/bin/busybox "
+	             "&& cp /bin/bash $R/bin/bash") == 0);
 	CHECK(class_in_tree(root, "bin/bash", "kworker") == PROG_SHELL);
 	if (strcmp(base, tmpdir) != 0) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
