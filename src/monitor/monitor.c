@@ -193,7 +193,7 @@ static enum prog_class ident_recall(const struct monitor *m, pid_t pid, char *na
  * HTTP transport, which runs the credential helper, is often gone by the time the helper is
  * read). */
 static void judge_binary(struct monitor *m, struct proc_obs *o, char *ident, size_t size,
-                         struct sock_facts *pfacts, char pcomm[17], char *pident)
+                         struct sock_facts *pfacts, char pcomm[17], char *pident, size_t psize)
 {
 	enum prog_class cls;
 
@@ -207,7 +207,7 @@ static void judge_binary(struct monitor *m, struct proc_obs *o, char *ident, siz
 	    o->ppid <= 1)
 		return;
 	if (proc_socks_read(o->ppid, pfacts) < 0) {
-		o->parent_obs.cls = ident_recall(m, o->ppid, pident, size);
+		o->parent_obs.cls = ident_recall(m, o->ppid, pident, psize);
 		o->parent_obs.identity = o->parent_obs.cls != PROG_UNKNOWN ? pident : NULL;
 		return;
 	}
@@ -216,9 +216,9 @@ static void judge_binary(struct monitor *m, struct proc_obs *o, char *ident, siz
 	log_debug("monitor: pid %d (%s) under %d (%s): %u connections to other machines",
 	          (int)o->pid, o->argv[0], (int)o->ppid, pcomm, pfacts->remote);
 	if ((pfacts->remote || o->socks.remote) && m->progid) {
-		o->parent_obs.cls = progid_of_pid(m->progid, o->ppid, pident, size);
+		o->parent_obs.cls = progid_of_pid(m->progid, o->ppid, pident, psize);
 		if (o->parent_obs.cls == PROG_UNKNOWN)
-			o->parent_obs.cls = ident_recall(m, o->ppid, pident, size);
+			o->parent_obs.cls = ident_recall(m, o->ppid, pident, psize);
 		o->parent_obs.identity = o->parent_obs.cls != PROG_UNKNOWN ? pident : NULL;
 	}
 	if (pfacts->remote && o->parent_obs.cls == PROG_INTERP)
@@ -275,7 +275,8 @@ static int read_process(struct monitor *m, pid_t pid, struct proc_read *r)
 		return 0;
 	ns = proc_userns(pid);
 	r->obs.own_userns = ns && m->init_userns && ns != m->init_userns;
-	judge_binary(m, &r->obs, r->ident, sizeof(r->ident), &r->pfacts, r->pcomm, r->pident);
+	judge_binary(m, &r->obs, r->ident, sizeof(r->ident), &r->pfacts, r->pcomm, r->pident,
+	             sizeof(r->pident));
 	if (marked && proc_exec_mark(pid, &after) == 0 && !exec_mark_same(&before, &after)) {
 		log_debug(
 		        "monitor: pid %d exec'd while it was read (%s, then %s): its command line "
