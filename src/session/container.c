@@ -3,6 +3,7 @@
 #include "session/container.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,59 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "util/path.h"
+#include "util/proc.h"
 #include "util/strv.h"
 
 int container_undo_delete(struct session *s, struct coi_error *err)
 {
 	/* already gone (the monitor removed it, or coi kill did) counts as done */
 	return fleet_delete(s->client, s->name, err);
+}
+
+/* The init's pid, when the container runs with it: the caller opened a pidfd on pid between two
+ * looks, so a pid recycled meanwhile is not taken for the init. */
+static int running_init(struct session *s, pid_t *pid, struct coi_error *err)
+{
+	_cleanup_(incus_instance_state_freep) struct incus_instance_state *st = NULL;
+	int r = incus_instance_state(s->client, s->name, &st, err);
+
+	if (r < 0)
+		return r;
+	if (st->status != INCUS_STATUS_RUNNING || st->pid <= 1 || st->pid > INT32_MAX ||
+	    (*pid && *pid != (pid_t)st->pid))
+		return coi_error_set(err, -ESRCH, "'%s' is %s, its init not known", s->name,
+		                     incus_status_to_string(st->status));
+	*pid = (pid_t)st->pid;
+	return 0;
+}
+
+/* SIGKILL to the container's init, through a pidfd: the kernel then kills every process of the
+ * init's pid namespace, and the pidfd turns readable only once they are all gone (an init's exit
+ * waits for them), so nothing of the session acts afterwards. LXC sees its init gone and the
+ * daemon stops the container. Unlike a freeze, this takes milliseconds while the guest still
+ * boots (LXC's cgroup v1 freezer loop sleeps a whole second then). */
+int container_kill_init(struct session *s, int timeout_ms, struct coi_error *err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	pid_t pid = 0;
+	int r;
+
+	if (incus_client_is_remote(s->client))
+		return coi_error_set(err, -EOPNOTSUPP, "its processes are not on this host");
+	r = running_init(s, &pid, err);
+	if (r < 0)
+		return r;
+	fd = proc_pidfd_open(pid);
+	if (fd < 0)
+		return coi_error_errno(err, -fd, "cannot open the init of '%s'", s->name);
+	r = running_init(s, &pid, err);
+	if (r < 0)
+		return r;
+	r = proc_pidfd_signal(fd, SIGKILL);
+	if (r < 0) /* -EPERM: a user who may not signal the container's root */
+		return coi_error_errno(err, -r, "cannot kill the init of '%s'", s->name);
+	r = proc_pidfd_wait(fd, timeout_ms);
+	return r < 0 ? coi_error_errno(err, -r, "the processes of '%s' did not end", s->name) : 0;
 }
 
 int container_undo_stop(struct session *s, struct coi_error *err)

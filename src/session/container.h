@@ -48,6 +48,10 @@ void container_git_hooks(struct session *s);
 int container_verify_workspace(struct session *s, struct coi_error *err);
 
 /* Undo steps session.c tells apart at the end (what may finish in the background). */
+/* An ephemeral session's end: every process of the container killed and gone within timeout_ms
+ * (SIGKILL to its init through a pidfd). -EOPNOTSUPP for a remote server, -EPERM for a user who
+ * may not signal the container's root, -ESRCH when it does not run: the caller freezes it. */
+int container_kill_init(struct session *s, int timeout_ms, struct coi_error *err);
 int container_undo_delete(struct session *s, struct coi_error *err);
 int container_undo_stop(struct session *s, struct coi_error *err);
 int container_undo_save(struct session *s, struct coi_error *err);

@@ -605,9 +605,10 @@ static bool is_save(undo_fn fn)
 	return fn == container_undo_save;
 }
 
-/* What may finish after coi has returned: the container is frozen by then, so nothing in it can
- * act, and a background process that dies leaves an orphan `coi clean --orphans` removes. The
- * network rules go at once (a few ms): when coi returns, nothing of the session is in them. */
+/* What may finish after coi has returned: the container's processes are gone (or it is frozen)
+ * by then, so nothing in it can act, and a background process that dies leaves a stopped (or
+ * orphaned) container `coi clean` removes. The network rules go at once (a few ms): when coi
+ * returns, nothing of the session is in them. */
 static bool is_background(undo_fn fn)
 {
 	return fn == container_undo_delete || fn == undo_owner;
@@ -618,8 +619,8 @@ static bool is_foreground(undo_fn fn)
 	return !is_background(fn);
 }
 
-/* Delete the frozen container and its rules in a detached child, which owns the container
- * meanwhile. */
+/* Delete the stopped (or frozen) container and its rules in a detached child, which owns the
+ * container meanwhile. */
 static void finish_in_background(struct session *s)
 {
 	int go[2];
@@ -691,14 +692,20 @@ int session_stop(struct session *s, struct coi_error *err)
 		log_timing("teardown");
 		return r;
 	}
-	/* An ephemeral session ends fast: save the agent's state, freeze the container (7 ms),
-	 * restore the host's protected paths, and leave the slow force-delete to a detached child.
-	 */
+	/* An ephemeral session ends fast: save the agent's state, end every process of the
+	 * container (its init killed: milliseconds, container_kill_init), or where coi may not
+	 * (another user's container root, a remote server) freeze it (7 ms, but a second on a
+	 * cgroup v1 host while the guest still boots), restore the host's protected paths, and
+	 * leave the slow force-delete to a detached child. */
 	r = session_undo_some(s, is_save, err);
-	if (incus_instance_set_state(s->client, s->name, INCUS_ACTION_FREEZE, false, -1, &e) < 0) {
-		return session_undo_all(s, r < 0 ? NULL : err);
+	if (container_kill_init(s, 10000, &e) < 0) {
+		log_debug("teardown: %s; freezing instead", coi_error_message(&e));
+		coi_error_clear(&e);
+		if (incus_instance_set_state(s->client, s->name, INCUS_ACTION_FREEZE, false, -1,
+		                             &e) < 0)
+			return session_undo_all(s, r < 0 ? NULL : err);
 	}
-	log_timing("freeze");
+	log_timing("processes ended");
 	if (session_undo_some(s, is_foreground, r < 0 ? NULL : err) < 0 && r == 0)
 		r = err ? err->code : -EIO;
 	finish_in_background(s);

@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/path.h"
 
 int proc_starttime(pid_t pid, unsigned long long *ret)
@@ -48,6 +51,26 @@ int proc_pidfd_open(pid_t pid)
 int proc_pidfd_signal(int pidfd, int sig)
 {
 	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+int proc_pidfd_wait(int pidfd, int timeout_ms)
+{
+	int64_t end = clock_mono_ms() + timeout_ms;
+
+	for (;;) {
+		int64_t left = end - clock_mono_ms();
+		int r;
+
+		if (left < 0)
+			left = 0;
+		r = poll(&(struct pollfd){.fd = pidfd, .events = POLLIN}, 1, (int)left);
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
 }
 
 void proc_detach_streams(void)

@@ -14,6 +14,9 @@ int proc_starttime(pid_t pid, unsigned long long *ret);
 int proc_pidfd_open(pid_t pid);
 /* Send sig to the process of pidfd: 0 or a negative errno (-ESRCH: it is gone). */
 int proc_pidfd_signal(int pidfd, int sig);
+/* Wait until the process of pidfd has exited (its pidfd readable), at most timeout_ms
+ * milliseconds, a signal's interruption included: 0, -ETIMEDOUT, or a negative errno. */
+int proc_pidfd_wait(int pidfd, int timeout_ms);
 
 /* In a child that outlives coi: stdin, stdout and stderr on /dev/null, every other descriptor
  * closed (it must hold no caller's pipe open), SIGTERM back to its default. */

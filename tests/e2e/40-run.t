@@ -16,6 +16,18 @@ cd "$ws"
 rc=0; run -- true || rc=$?; t_is "exit status 0 passes through" "$rc" 0
 rc=0; run -- false || rc=$?; t_is "exit status 1 passes through" "$rc" 1
 rc=0; run -- sh -c 'exit 42' || rc=$?; t_is "exit status 42 passes through" "$rc" 42
+# The end of an ephemeral session: when coi returns, no process of the container is left (its
+# init killed through a pidfd, the kernel ends the rest; a freeze kept them), and what the
+# command left running writes no more.
+procs() { find "/sys/fs/cgroup/pids/lxc.payload.$1" -name cgroup.procs -exec cat {} + 2>/dev/null | wc -l; }
+tick='while :; do date >>/workspace/tick; sleep 0.02; done'
+t_ok "a session leaves a writer running" run -- sh -c "setsid sh -c '$tick' </dev/null >/dev/null 2>&1 & sleep 0.2"
+t_is "no process of the container is left when coi returns" "$(procs "$(t_session_name "$ws" 1)")" 0
+a=$(wc -c <tick)
+sleep 0.5
+t_is "what it left running writes no more" "$(wc -c <tick)" "$a"
+t_ok "the container is gone" t_wait_ws_clear "$ws"
+rm -f tick
 out=$(run -- sh -c 'id -u; id -g; pwd' 2>/dev/null)
 t_is "runs as code (1000:1000) in /workspace" "$(echo $out)" "1000 1000 /workspace"
 t_is "stdout is the command's only (diagnostics on stderr)" \

@@ -70,7 +70,11 @@ static void test_pidfd(void)
 		_cleanup_close_ int child = proc_pidfd_open(pid);
 
 		CHECK(child >= 0);
+		/* alive: the wait ends at its bound */
+		CHECK(proc_pidfd_wait(child, 20) == -ETIMEDOUT);
 		CHECK(proc_pidfd_signal(child, SIGKILL) == 0);
+		/* readable once it has exited, even before its parent reaps it */
+		CHECK(proc_pidfd_wait(child, 5000) == 0);
 		CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
 		      WTERMSIG(status) == SIGKILL);
 		CHECK(proc_pidfd_signal(child, SIGKILL) == -ESRCH);
