@@ -15,12 +15,7 @@ for i in $(seq "$BENCH_N"); do
     (cd "$ws" && time_ms "$COI" run --image "$IMAGE" -- true) >>"$a"
     ws_clear
     (cd "$ws" && time_ms env COI_SYNC_TEARDOWN=1 "$COI" run --image "$IMAGE" -- true) >>"$d"
-    n=coi-bench-cli-$i
-    t0=$(now_ms)
-    incus launch "$IMAGE" "$n" -c boot.autostart=false >/dev/null
-    until incus exec "$n" -- true 2>/dev/null; do sleep 0.02; done
-    incus delete -f "$n" >/dev/null
-    echo $(($(now_ms) - t0)) >>"$b"
+    cli_session_ms coi-bench-cli-$i >>"$b"
     "$COI_BUILD/tools/bench-rest" "$IMAGE" "coi-bench-rest-$i" >>"$c"
 done
 report "coi run -- true" ms "$a" "coi run" "$b" "incus launch+exec+delete" 0.65

@@ -19,6 +19,17 @@ time_ms() {
     echo $(((t1 - t0) / 1000000))
 }
 
+# cli_session_ms NAME: the incus CLI's sequence for one command in a fresh container of $IMAGE
+# (launch, exec once it works, delete -f), its wall time in ms
+cli_session_ms() {
+    local t0
+    t0=$(now_ms)
+    incus launch "$IMAGE" "$1" -c boot.autostart=false >/dev/null
+    until incus exec "$1" -- true 2>/dev/null; do sleep 0.02; done
+    incus delete -f "$1" >/dev/null
+    echo $(($(now_ms) - t0))
+}
+
 # stats FILE: "median min max" of the numbers in FILE (one per line)
 stats() {
     sort -n "$1" | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2;
