@@ -304,7 +304,16 @@ static int quiesce(struct incus_client *c, const char *name, struct coi_error *e
 	return incus_instance_set_state(c, name, INCUS_ACTION_FREEZE, false, -1, err);
 }
 
-static int restore_one(struct incus_client *c, const char *name, char ***notes)
+/* A detached session lives as long as its container: one deleted from outside coi (incus delete)
+ * has no coi process left to end it, and its protected paths would stay immutable. */
+static bool detached_and_gone(struct incus_client *c, const char *name)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+
+	return incus_instance_get(c, name, &in, NULL) == -ENOENT;
+}
+
+static int restore_one(struct incus_client *c, const char *name, bool gone, char ***notes)
 {
 	_cleanup_free_ char *imm = proc_run_path(name, "immutable"), *note = NULL;
 	struct coi_error e = {0};
@@ -320,6 +329,12 @@ static int restore_one(struct incus_client *c, const char *name, char ***notes)
 		             "the coi process of session %s is gone, and its host protection "
 		             "could not be undone: %s",
 		             name, coi_error_message(&e));
+	else if (gone)
+		r = asprintf(&note,
+		             "the container of detached session %s was deleted outside coi: the "
+		             "protected paths of its workspace are writable again ('coi clean "
+		             "--orphans' removes what is left)",
+		             name);
 	else
 		r = asprintf(&note,
 		             "the coi process of session %s is gone: its container is stopped or "
@@ -340,12 +355,16 @@ int fleet_restore_dead(struct incus_client *c, char ***notes)
 	for (struct dirent *de; dh && (de = readdir(dh));) {
 		_cleanup_free_ char *name = strdup(de->d_name);
 		char *dot = name ? strrchr(name, '.') : NULL;
+		bool gone;
 
 		if (!dot || strcmp(dot, ".immutable") != 0 || de->d_name[0] == '.')
 			continue;
 		*dot = '\0';
-		if (fleet_owner_alive(name) || restore_one(c, name, notes) < 0)
+		gone = fleet_owner_is_detached(name) && detached_and_gone(c, name);
+		if ((!gone && fleet_owner_alive(name)) || restore_one(c, name, gone, notes) < 0)
 			continue;
+		if (gone) /* nothing is left to attach to */
+			fleet_owner_clear(name);
 		n++;
 	}
 	if (dh)

@@ -54,11 +54,11 @@ bool fleet_owner_is_detached(const char *name);
 /* 1 when a live coi process owns name, 0 when none does (or its record is stale). */
 int fleet_owner_alive(const char *name);
 
-/* Sessions whose coi process died without ending them (SIGKILL, a crash) leave the host's
- * protected paths immutable. For each one, its container is first made still (frozen when
- * ephemeral, stopped when persistent), then the flags are restored; a line for the user is added
- * to notes. Called by the commands that talk to the daemon, so the next coi run mends it. Returns
- * how many sessions it found. */
+/* Sessions whose coi process died without ending them (SIGKILL, a crash), and detached sessions
+ * whose container was deleted outside coi, leave the host's protected paths immutable. For each
+ * one, its container is first made still (frozen when ephemeral, stopped when persistent), then the
+ * flags are restored; a line for the user is added to notes. Called by the commands that talk to
+ * the daemon, so the next coi run mends it. Returns how many sessions it found. */
 int fleet_restore_dead(struct incus_client *c, char ***notes);
 
 /* Force-delete container name; gone already counts as done. Retries a few times (about 3 s)

@@ -131,6 +131,23 @@ t_ok "coi kill ends the session" "$COI" kill "$name"
 t_ok "gone" t_wait_gone "$name"
 t_is "no process is left" "$(leftovers "$name")" ""
 
+# 3b. a detached session whose container is deleted outside coi (incus delete -f): no coi process
+# is left to end it, so the next coi command that talks to the daemon makes the workspace's
+# protected paths writable again and says so; coi clean --orphans removes the rest.
+printf '[tool]\nname = "dummy"\n' >"$cfg"
+immutable() { lsattr -d "$ws/.git/config" 2>/dev/null | awk '{print $1}' | grep -q i; }
+t_ok "a detached shell" detached_shell
+t_ok "its .git/config is immutable on the host" immutable
+incus delete -f "$name" >/dev/null 2>&1
+t_ok "its container is deleted outside coi" t_wait_gone "$name"
+out=$("$COI" list 2>&1)
+t_like "the next coi command says so" "$out" "detached session $name was deleted outside coi"
+t_fails "and .git/config is no longer immutable" immutable
+t_ok "coi clean --orphans" "$COI" clean --orphans
+t_is "no network rules are left" "$(rules "$name")" 0
+t_fails "nor the owner record" test -e "$COI_HOME/run/$name.owner"
+t_is "nor any process" "$(leftovers "$name")" ""
+
 # 4. a session that ends before its max_duration takes its timer with it: attached (the agent
 # exits), and detached then ended through coi attach.
 printf '[tool]\nname = "dummy"\n[limits.runtime]\nmax_duration = "1h"\n' >"$cfg"
