@@ -113,7 +113,7 @@ void monitor_count_fork(struct monitor *m, uint64_t now, unsigned gen);
 void monitor_count_exits(struct monitor *m, uint64_t now, unsigned n);
 void monitor_check_proc_count(struct monitor *m, uint64_t now);
 /* The pid set made equal to the cgroup's: a pid new to it is a fork (and is judged), one gone
- * from it an exit. No-op when the scan's bitmap cannot be had. */
+ * from it an exit. Without memory for the scan's bitmap, the set is seeded from the cgroup. */
 void monitor_resync_pids(struct monitor *m, uint64_t now);
 /* Fork generations: a fork is one more than its parent, an exec starts over at 0. */
 unsigned monitor_gen_get(const struct monitor *m, pid_t pid);

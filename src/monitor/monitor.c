@@ -417,12 +417,7 @@ static int on_proccn(struct loop *l, int fd, uint32_t events, void *u)
 			m->lost++;
 			log_debug("monitor: proc connector overrun (%u), rescanning", m->lost);
 			pidset_forget_foreign(&m->ps);
-			if (!m->scan)
-				m->scan = calloc(m->ps.max / 64 + 1, sizeof(uint64_t));
-			if (m->scan)
-				rescan(m, clock_mono_ns());
-			else
-				pids_reseed(m);
+			rescan(m, clock_mono_ns());
 			continue;
 		}
 		if (n <= 0)
@@ -454,8 +449,10 @@ void monitor_resync_pids(struct monitor *m, uint64_t now)
 	m->live_checked_ns = now;
 	if (!m->scan)
 		m->scan = calloc(m->ps.max / 64 + 1, sizeof(uint64_t));
-	if (!m->scan)
+	if (!m->scan) { /* no bitmap: the set is seeded again, without counting */
+		pids_reseed(m);
 		return;
+	}
 	monitor_window_expire(m, now);
 	memset(m->scan, 0, (m->ps.max / 64 + 1) * sizeof(uint64_t));
 	(void)cgroup_pids(&m->cg, scan_one, m);

@@ -262,6 +262,12 @@ static bool multi_call(int dfd, const struct dirent *e, char name[static 32])
 	return true;
 }
 
+/* A shell, an interpreter, a credential file's owner, or a multi-call binary (all of them). */
+static bool worth_learning(enum prog_class cls, bool multi, const char *name)
+{
+	return multi || cls != PROG_OTHER || rules_cred_owner_name(name);
+}
+
 static void scan_dir(struct progid *p, int root, const char *dir)
 {
 	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_DIRECTORY,
@@ -284,7 +290,7 @@ static void scan_dir(struct progid *p, int root, const char *dir)
 		if (e->d_name[0] == '.')
 			continue;
 		multi = multi_call(dirfd(d), e, multi_name);
-		if (cls == PROG_OTHER && !multi && !rules_cred_owner_name(e->d_name))
+		if (!worth_learning(cls, multi, e->d_name))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
 			continue;
@@ -298,7 +304,7 @@ static void scan_dir(struct progid *p, int root, const char *dir)
 		if (multi && !multi_call_cached(p, fd))
 			multi = false;
 		/* a multi-call binary is every program: its name decides (PROG_UNKNOWN) */
-		if (multi || cls != PROG_OTHER || rules_cred_owner_name(e->d_name))
+		if (worth_learning(cls, multi, e->d_name))
 			learn(p, fd, multi ? PROG_UNKNOWN : cls, multi ? multi_name : e->d_name);
 		close(fd);
 	}

@@ -306,7 +306,7 @@ static int quiesce(struct incus_client *c, const char *name, struct coi_error *e
 
 /* A detached session lives as long as its container: one deleted from outside coi (incus delete)
  * has no coi process left to end it, and its protected paths would stay immutable. */
-static bool detached_and_gone(struct incus_client *c, const char *name)
+static bool container_gone(struct incus_client *c, const char *name)
 {
 	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
 
@@ -360,7 +360,7 @@ int fleet_restore_dead(struct incus_client *c, char ***notes)
 		if (!dot || strcmp(dot, ".immutable") != 0 || de->d_name[0] == '.')
 			continue;
 		*dot = '\0';
-		gone = fleet_owner_is_detached(name) && detached_and_gone(c, name);
+		gone = fleet_owner_is_detached(name) && container_gone(c, name);
 		if ((!gone && fleet_owner_alive(name)) || restore_one(c, name, gone, notes) < 0)
 			continue;
 		if (gone) /* nothing is left to attach to */
