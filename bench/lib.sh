@@ -48,3 +48,24 @@ report() {
     printf '{"name":"%s","unit":"%s","a":{"label":"%s","median":%s,"min":%s,"max":%s},"b":{"label":"%s","median":%s,"min":%s,"max":%s},"ratio":%s,"target":%s}\n' \
         "$name" "$unit" "$la" "${sa[0]}" "${sa[1]}" "${sa[2]}" "$lb" "${sb[0]}" "${sb[1]}" "${sb[2]}" "$ratio" "${target:-null}" >>"$BENCH_JSON.lines"
 }
+
+# phases LOG: "phase<TAB>ms" of each COI_TIMING_DEBUG=1 line of coi's stderr in LOG
+phases() {
+    sed -n 's/^coi: timing: \(.*[^ ]\) *+ *\([0-9.]*\) ms.*/\1\t\2/p' "$1"
+}
+
+# phase_table LABEL_A FILE_A [LABEL_B FILE_B]: the median of each phase (lines of `phases`) in
+# each file, the phases in the order they first come
+phase_table() {
+    awk -F'\t' -v la="$1" -v lb="${3:-}" 'FNR == 1 { f++ }
+        { k = $1; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+          v[f, k, ++c[f, k]] = $2 }
+        function med(f, k,   m, i, j, t, a) {
+            m = c[f, k]; if (!m) return "-"
+            for (i = 1; i <= m; i++) a[i] = v[f, k, i]
+            for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+            return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
+        END { printf "  %-44s %12s %12s\n", "phase (COI_TIMING_DEBUG=1), median ms", la, lb
+            for (i = 1; i <= n; i++) printf "  %-44s %12s %12s\n", order[i], med(1, order[i]), (f > 1) ? med(2, order[i]) : "" }' \
+        "$2" ${4:+"$4"}
+}
