@@ -224,6 +224,15 @@ bool net_policy_name_addr_ok(const struct net_policy *p, struct in_addr a);
 #define NET_SET_NONE UINT32_MAX
 size_t net_policy_dns_sets(const struct net_policy *p, uint32_t *set_of);
 
+/* A free address for a container on the bridge whose address is gateway/prefix (8..30): the
+ * seed's hash (the container name) picks where to start, then the first address that is neither
+ * the network's, its broadcast, the gateway nor one of taken; attempt skips that many free ones
+ * (another try after the first proved taken). -ENOSPC when none is left, -EINVAL
+ * for a prefix out of range. */
+int net_pick_address(struct in_addr gateway, unsigned prefix, const char *seed,
+                     const struct in_addr *taken, size_t n_taken, unsigned attempt,
+                     struct in_addr *ret);
+
 /* ---- addresses ---- */
 
 struct net_addrs {

@@ -2,6 +2,7 @@
 /* container.c: see container.h. */
 #include "session/container.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "session/githooks.h"
 #include "session/idmount.h"
 #include "session/naming.h"
+#include "session/network.h"
 #include "session/saved.h"
 #include "session/secrets.h"
 #include "session/state.h"
@@ -336,6 +338,7 @@ int container_create(struct session *s, struct coi_error *err)
 	struct incus_map cfg = {0};
 	struct incus_devices dev = {0};
 	char *profiles[] = {(char *)profile, NULL};
+	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
 	struct session_layout l = {
 	        .slot = s->slot,
 	        .veth = s->veth,
@@ -349,6 +352,7 @@ int container_create(struct session *s, struct coi_error *err)
 	};
 	int r;
 
+	session_net_layout(s, ip, gw, &l);
 	if (!root) {
 		r = container_mount_user_workspace(s, err);
 		if (r < 0)
@@ -406,14 +410,24 @@ int container_create(struct session *s, struct coi_error *err)
 	return 0;
 }
 
-/* Exec works a few hundred ms after start returns; poll it, bounded by ready_timeout. */
+/* Exec works a few hundred ms after start returns; poll it, bounded by ready_timeout. When the
+ * guest's address was decided before start, the exec also waits for its network (network.c). */
 int container_wait_ready(struct session *s, struct coi_error *err)
 {
-	char *argv[] = {"true", NULL};
+	char checks[16];
+	char *argv[] = {"true", NULL, NULL, NULL, NULL, NULL};
 	struct timespec step = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
 	struct timespec t0, now;
 	struct incus_exec_opts o;
 
+	if (session_net_ready_script(s)) {
+		(void)snprintf(checks, sizeof(checks), "%d", s->opts->ready_timeout * 20);
+		argv[0] = "sh";
+		argv[1] = "-c";
+		argv[2] = (char *)session_net_ready_script(s);
+		argv[3] = "coi";
+		argv[4] = checks;
+	}
 	incus_exec_opts_init(&o);
 	o.argv = argv;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -425,13 +439,19 @@ int container_wait_ready(struct session *s, struct coi_error *err)
 		incus_exec_result_release(&res);
 		if (r >= 0 && res.exit_status == 0)
 			return 0;
+		if (r == -ENOENT) /* coi kill, or the monitor, removed it meanwhile */
+			return coi_error_set(
+			        err, r, "'%s' is gone: it was removed while it started", s->name);
 		if (session_interrupted())
 			return coi_error_set(err, -ECANCELED, "interrupted");
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec >= s->opts->ready_timeout)
 			return coi_error_set(err, -ETIMEDOUT,
 			                     "'%s' did not become ready within %d s: %s", s->name,
-			                     s->opts->ready_timeout, coi_error_message(&e));
+			                     s->opts->ready_timeout,
+			                     r >= 0 ? "its network is not up (no default route or "
+			                              "no resolver)"
+			                            : coi_error_message(&e));
 		(void)nanosleep(&step, NULL);
 	}
 }

@@ -5,6 +5,7 @@
  * function of its inputs, so unit tests check exactly what is asked of Incus. */
 #include "session/devices.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -362,7 +363,7 @@ int session_build_disks(const struct session_opts *o, const struct protect_plan 
  * host-side name coi chooses, so the network policy can drop its traffic before the first packet
  * (the name is known before the container starts). */
 static int add_nic(struct incus_devices *d, const struct incus_devices *profile_devices,
-                   const char *veth)
+                   const struct session_layout *l)
 {
 	static const char *const hardening[][2] = {
 	        {"security.ipv4_filtering", "true"},
@@ -392,9 +393,85 @@ static int add_nic(struct incus_devices *d, const struct incus_devices *profile_
 	for (size_t i = 0; i < ELEMENTSOF(hardening); i++)
 		if (incus_map_set(&mine->props, hardening[i][0], hardening[i][1]) < 0)
 			return -ENOMEM;
-	if (incus_map_set(&mine->props, "host_name", veth) < 0)
+	if (incus_map_set(&mine->props, "host_name", l->veth) < 0)
+		return -ENOMEM;
+	/* decided before start: the bridge's DHCP server reserves it (its leases list it) */
+	if (l->ipv4 && incus_map_set(&mine->props, "ipv4.address", l->ipv4) < 0)
 		return -ENOMEM;
 	return 0;
+}
+
+/* The only raw.lxc coi gives (and accepts on a container it made): the guest's address and
+ * gateway, which LXC sets up in its network namespace before the guest's init runs, so the
+ * network is up at the command's first instruction without waiting for the guest's DHCP. */
+#define RAW_LXC_ADDRESS "lxc.net.0.ipv4.address = "
+#define RAW_LXC_GATEWAY "lxc.net.0.ipv4.gateway = "
+
+static int add_address(struct incus_map *cfg, struct incus_devices *d,
+                       const struct session_layout *l)
+{
+	char raw[128];
+	int n;
+
+	if (!l->ipv4)
+		return 0;
+	n = snprintf(raw, sizeof(raw), RAW_LXC_ADDRESS "%s/%u\n" RAW_LXC_GATEWAY "%s", l->ipv4,
+	             l->prefix, l->gateway);
+	if (n < 0 || (size_t)n >= sizeof(raw))
+		return -EINVAL;
+	if (set(cfg, "raw.lxc", raw) < 0)
+		return -ENOMEM;
+	/* networkd is told the same address, so it keeps it instead of asking DHCP */
+	if (l->net_file &&
+	    incus_devices_add(d, "coi-net", "type", "disk", "source", l->net_file, "path",
+	                      SESSION_NET_FILE_PATH, "readonly", "true", NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* An IPv4 address in dotted form, then optionally "/prefix", and nothing else. */
+static bool is_ipv4(const char *v, size_t len, bool with_prefix)
+{
+	char ip[INET_ADDRSTRLEN + 4], *slash;
+	struct in_addr a;
+	unsigned prefix;
+	char end;
+
+	if (len == 0 || len >= sizeof(ip))
+		return false;
+	memcpy(ip, v, len);
+	ip[len] = '\0';
+	slash = strchr(ip, '/');
+	if (with_prefix) {
+		if (!slash || sscanf(slash + 1, "%u%c", &prefix, &end) != 1 || prefix > 32)
+			return false;
+		*slash = '\0';
+	} else if (slash) {
+		return false;
+	}
+	return inet_pton(AF_INET, ip, &a) == 1;
+}
+
+bool session_raw_lxc_is_ours(const char *raw)
+{
+	bool addr = false, gw = false;
+
+	for (const char *p = raw; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		if (!addr && strncmp(p, RAW_LXC_ADDRESS, strlen(RAW_LXC_ADDRESS)) == 0 &&
+		    is_ipv4(p + strlen(RAW_LXC_ADDRESS), len - strlen(RAW_LXC_ADDRESS), true))
+			addr = true;
+		else if (!gw && strncmp(p, RAW_LXC_GATEWAY, strlen(RAW_LXC_GATEWAY)) == 0 &&
+		         is_ipv4(p + strlen(RAW_LXC_GATEWAY), len - strlen(RAW_LXC_GATEWAY), false))
+			gw = true;
+		else
+			return false;
+		p += len;
+		if (*p)
+			p++;
+	}
+	return addr && gw;
 }
 
 int session_build_create(const struct session_opts *o, const struct protect_plan *plan,
@@ -419,7 +496,9 @@ int session_build_create(const struct session_opts *o, const struct protect_plan
 	if (r >= 0 && l->with_disks)
 		r = session_build_disks(o, plan, l, &dev);
 	if (r >= 0)
-		r = add_nic(&dev, profile_devices, l->veth);
+		r = add_nic(&dev, profile_devices, l);
+	if (r >= 0)
+		r = add_address(&cfg, &dev, l);
 	if (r >= 0)
 		r = add_root_disk(&dev, profile_devices, o);
 	if (r < 0) {
@@ -489,7 +568,7 @@ int session_check_instance(const struct session_opts *o, const struct session_la
 		        "start. Fix: incus config unset %s security.privileged",
 		        name, name);
 	for (size_t i = 0; i < ELEMENTSOF(raw); i++)
-		if (incus_map_get(config, raw[i]))
+		if ((v = incus_map_get(config, raw[i])) && !(i == 0 && session_raw_lxc_is_ours(v)))
 			return coi_error_set(err, -EPERM,
 			                     "the container '%s' sets %s, which can undo its "
 			                     "confinement; coi refuses to start. Fix: incus config "

@@ -14,7 +14,12 @@ struct session_opts;
 /* How a session container is laid out. */
 struct session_layout {
 	int slot;
-	const char *veth;                /* host-side NIC name coi chooses */
+	const char *veth; /* host-side NIC name coi chooses */
+	/* the guest's address decided before start (NULL: DHCP decides): pinned on the NIC, set
+	 * by LXC before the guest's init, and told to its networkd by net_file */
+	const char *ipv4, *gateway;
+	unsigned prefix;
+	const char *net_file;
 	const char *container_workspace; /* "/workspace" */
 	const char *source_root;         /* where the workspace is taken from: NULL for the
 	                                    workspace itself, or an idmapped mount of it */
@@ -46,14 +51,22 @@ bool session_is_secret_disk(const char *name);
 int session_build_limits(const struct session_opts *o, const struct incus_devices *profile_devices,
                          struct incus_map *cfg, struct incus_devices *d);
 
+/* Whether a raw.lxc value is exactly what coi gives: its address and gateway lines, nothing
+ * else (session_check_instance accepts that one on a container). */
+bool session_raw_lxc_is_ours(const char *raw);
+
 /* Refuse a profile that would defeat the isolation (security.privileged, raw.idmap). */
 int session_check_profile(const struct incus_map *profile_config, const char *profile,
                           struct coi_error *err);
 
+/* Where the guest's networkd finds net_file: sorted before the image's own 10-eth0.network. */
+#define SESSION_NET_FILE_PATH "/etc/systemd/network/05-coi-eth0.network"
+
 /* Before a persistent container is started again: refuse what would defeat the isolation when
- * it is set on the container itself (security.privileged, raw.lxc, raw.apparmor, a raw.idmap
- * other than coi's), and put in ret_fix what must be set again (raw.seccomp when it was removed
- * or changed). l says which identity and policy the session uses, as at creation. */
+ * it is set on the container itself (security.privileged, raw.lxc other than coi's own address
+ * lines, raw.apparmor, a raw.idmap other than coi's), and put in ret_fix what must be set again
+ * (raw.seccomp when it was removed or changed). l says which identity and policy the session uses,
+ * as at creation. */
 int session_check_instance(const struct session_opts *o, const struct session_layout *l,
                            const struct incus_map *config, const char *name,
                            struct incus_map *ret_fix, struct coi_error *err);

@@ -235,12 +235,14 @@ int fleet_cleanup_host(const char *name, const struct net_nft *n, char ***ret_re
                        struct coi_error *err)
 {
 	_cleanup_free_ char *imm = proc_run_path(name, "immutable"),
-	                    *prot = proc_run_path(name, "protect");
+	                    *prot = proc_run_path(name, "protect"),
+	                    *net = proc_run_path(name, "network");
 	struct coi_error e = {0};
 	int first = 0;
 
-	if (!imm || !prot)
+	if (!imm || !prot || !net)
 		return coi_error_oom(err);
+	(void)unlink(net); /* the guest's networkd file (session/network.c) */
 	keep_first(&first, monitor_supervisor_stop(name, &e) < 0 ? -EIO : 0);
 	keep_first(&first, protect_restore_immutable(imm, first ? NULL : &e));
 	keep_first(&first, sweep_finish(prot, ret_report, first ? NULL : &e));

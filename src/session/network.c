@@ -19,11 +19,13 @@
 #include "session/network.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,10 +33,12 @@
 #include "incus/incus.h"
 #include "monitor/monitor.h"
 #include "netpolicy/netpolicy.h"
+#include "session/devices.h"
 #include "session/state.h"
 #include "session/undo.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/path.h"
 #include "util/proc.h"
 #include "util/strv.h"
@@ -71,17 +75,26 @@ static int bridge_of(struct session *s, struct coi_error *err)
 	_cleanup_(incus_network_freep) struct incus_network *net = NULL;
 	const char *profile = s->opts->profile ? s->opts->profile : "default", *name = NULL, *addr;
 	char ip[INET_ADDRSTRLEN];
+	unsigned nics = 0;
 	int r;
 
 	r = incus_profile_get(s->client, profile, &prof, err);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; !name && i < prof->devices.n; i++) {
-		const char *type = incus_map_get(&prof->devices.items[i].props, "type");
+	for (size_t i = 0; i < prof->devices.n; i++) {
+		const struct incus_device *d = &prof->devices.items[i];
+		const char *type = incus_map_get(&d->props, "type"),
+		           *in = incus_map_get(&d->props, "name");
 
-		if (type && strcmp(type, "nic") == 0)
-			name = incus_map_get(&prof->devices.items[i].props, "network");
+		if (!type || strcmp(type, "nic") != 0)
+			continue;
+		/* the address can be set before start on the guest's one NIC, eth0, only (raw.lxc
+		 * names it lxc.net.0, the networkd file eth0) */
+		s->one_eth0 = !nics++ && strcmp(in ? in : d->name, "eth0") == 0;
+		if (!name)
+			name = incus_map_get(&d->props, "network");
 	}
+	s->one_eth0 = s->one_eth0 && nics == 1;
 	if (!name)
 		return coi_error_set(err, -ENOENT,
 		                     "the profile '%s' has no NIC on an Incus network; coi needs a "
@@ -90,6 +103,12 @@ static int bridge_of(struct session *s, struct coi_error *err)
 	r = incus_network_get(s->client, name, &net, err);
 	if (r < 0)
 		return r;
+	/* a managed bridge hands out (and reserves) the addresses; another kind does not */
+	s->managed_bridge = net->managed && net->type && strcmp(net->type, "bridge") == 0;
+	free(s->bridge);
+	s->bridge = strdup(name);
+	if (!s->bridge)
+		return coi_error_oom(err);
 	addr = incus_map_get(&net->config, "ipv4.address");
 	if (!addr || sscanf(addr, "%15[0-9.]/%u", ip, &s->prefix) != 2 ||
 	    inet_pton(AF_INET, ip, &s->gateway) != 1)
@@ -117,6 +136,21 @@ static void target_init(struct session *s, struct net_target *t)
 	};
 }
 
+/* A failure of nft (r) says what would make it work, when coi lacks the right to use it. */
+static int nft_hint(int r, struct coi_error *err)
+{
+	char old[COI_ERROR_MAX];
+
+	if (r >= 0 || net_have_cap_net_admin())
+		return r;
+	memcpy(old, err->msg, sizeof(old));
+	return coi_error_set(err, r,
+	                     "%s (coi enforces its network policy with nftables: run it as root, "
+	                     "give it CAP_NET_ADMIN, or allow it 'sudo -n nft'; or set [network] "
+	                     "mode = \"open\")",
+	                     old);
+}
+
 int session_net_boot(struct session *s, struct coi_error *err)
 {
 	struct net_target t;
@@ -132,22 +166,10 @@ int session_net_boot(struct session *s, struct coi_error *err)
 		        "set use_sudo = true (with 'sudo -n nft' allowed), or set "
 		        "[network] mode = \"open\"");
 	r = session_net_bridge(s, err);
-	if (r < 0)
+	if (r < 0 || s->ipv4.s_addr) /* decided: the real rules go in before the create */
 		return r;
 	target_init(s, &t);
-	r = netpolicy_boot_block(&nft, &t, err);
-	if (r < 0 && !net_have_cap_net_admin()) {
-		char old[COI_ERROR_MAX];
-
-		memcpy(old, err->msg, sizeof(old));
-		return coi_error_set(
-		        err, r,
-		        "%s (coi enforces its network policy with nftables: run it as "
-		        "root, give it CAP_NET_ADMIN, or allow it 'sudo -n nft'; or set "
-		        "[network] mode = \"open\")",
-		        old);
-	}
-	return r;
+	return nft_hint(netpolicy_boot_block(&nft, &t, err), err);
 }
 
 int session_net_remove(struct session *s, struct coi_error *err)
@@ -396,6 +418,10 @@ void session_net_release(struct session *s)
 {
 	dns_free(s->dns);
 	s->dns = NULL;
+	free(s->bridge);
+	s->bridge = NULL;
+	free(s->net_file);
+	s->net_file = NULL;
 }
 
 /* ---- applying ------------------------------------------------------------------------------ */
@@ -433,32 +459,259 @@ static int apply_open(struct session *s, struct net_target *t, struct coi_error 
 	return 0;
 }
 
-int session_net_apply(struct session *s, struct coi_error *err)
+/* The DNS filter and the rules for the container's address: once DHCP has given it, or before
+ * the start for the address decided then (session_net_pin). */
+static int apply(struct session *s, struct coi_error *err)
 {
 	struct net_target t;
 	bool bridge = true;
 	int r;
 
-	if (!s->opts->net)
-		return 0;
 	if (!filtered(s)) {
 		/* open mode had no boot block to find the bridge; a profile with no NIC on one has
 		 * nothing to filter (or log, which then fails) */
 		r = session_net_bridge(s, err);
 		if (r < 0 && has_rules(s))
-			return coi_error_prefix(err, "network policy");
+			return r;
 		bridge = r >= 0;
 		coi_error_clear(err);
 	}
 	target_init(s, &t);
-	r = wait_ipv4(s, has_rules(s), &t.ipv4, err);
+	t.ipv4 = s->ipv4;
+	r = s->ipv4.s_addr ? 0 : wait_ipv4(s, has_rules(s), &t.ipv4, err);
 	if (r >= 0 && bridge && t.ipv4.s_addr != INADDR_ANY)
 		r = dns_want(s, &t, err);
 	if (r >= 0 && filtered(s))
-		r = netpolicy_apply(&nft, &t, s->opts->net, err);
+		r = nft_hint(netpolicy_apply(&nft, &t, s->opts->net, err), err);
 	else if (r >= 0 && (has_rules(s) || t.dns_port))
 		r = apply_open(s, &t, err);
+	return r;
+}
+
+int session_net_apply_early(struct session *s, struct coi_error *err)
+{
+	if (!s->opts->net || !s->ipv4.s_addr)
+		return 0;
+	return apply(s, err) < 0 ? coi_error_prefix(err, "network policy") : 0;
+}
+
+int session_net_apply(struct session *s, struct coi_error *err)
+{
+	int r;
+
+	if (!s->opts->net)
+		return 0;
+	r = s->ipv4.s_addr ? 0 : apply(s, err);
 	if (r >= 0)
 		r = write_hosts(s, err);
 	return r < 0 ? coi_error_prefix(err, "network policy") : 0;
+}
+
+/* ---- the address decided before start -------------------------------------------------------
+ *
+ * A free address on the bridge (neither in its leases, which list the addresses pinned on every
+ * instance's NIC, running or stopped, nor claimed by another session of this user starting at
+ * the same moment: the networkd files under coi_dir()/run, written under a lock) goes on the
+ * NIC (the bridge's DHCP server reserves it), into raw.lxc (LXC sets it up before the guest's
+ * init) and into a networkd file the guest sees read-only (so networkd keeps it instead of
+ * asking DHCP), all in the one create request; the rules keyed on it go in before that. Incus
+ * itself does not refuse an address another NIC has. */
+
+#define NET_FILE_MAX 4096
+
+static int undo_net_file(struct session *s, struct coi_error *err)
+{
+	(void)err;
+	if (s->net_file)
+		(void)unlink(s->net_file);
+	return 0;
+}
+
+/* The address a networkd file of ours asks for ("Address=A/P"), or 0. */
+static struct in_addr file_address(const char *path)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(NET_FILE_MAX);
+	struct in_addr a = {0};
+	char ip[INET_ADDRSTRLEN];
+	const char *p;
+
+	if (read_file(path, &b, NULL) < 0 || !(p = strstr(buf_str(&b), "\nAddress=")) ||
+	    sscanf(p, "\nAddress=%15[0-9.]/", ip) != 1 || inet_pton(AF_INET, ip, &a) != 1)
+		a.s_addr = 0;
+	return a;
+}
+
+/* One more address into *a (n used of *cap). */
+static int push_addr(struct in_addr **a, size_t *n, size_t *cap, struct in_addr x)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		struct in_addr *g = reallocarray(*a, c, sizeof(**a));
+
+		if (!g)
+			return -ENOMEM;
+		*a = g;
+		*cap = c;
+	}
+	(*a)[(*n)++] = x;
+	return 0;
+}
+
+/* Every address in use: the bridge's leases (but this container's own) and the files of this
+ * user's other sessions. */
+static int addresses_in_use(struct session *s, struct in_addr **ret, size_t *ret_n,
+                            struct coi_error *err)
+{
+	_cleanup_free_ char *dir = coi_dir(), *run = dir ? path_join(dir, "run") : NULL;
+	_cleanup_free_ struct in_addr *a = NULL;
+	struct incus_lease *l = NULL;
+	size_t n = 0, k = 0, cap = 0;
+	DIR *dh;
+	int r;
+
+	if (!run)
+		return coi_error_oom(err);
+	r = incus_network_leases(s->client, s->bridge, &l, &n, err);
+	if (r < 0)
+		return coi_error_prefix(err, "the addresses in use on '%s'", s->bridge);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct in_addr x;
+
+		if (strcmp(l[i].hostname, s->name) != 0 &&
+		    inet_pton(AF_INET, l[i].address, &x) == 1)
+			r = push_addr(&a, &k, &cap, x);
+	}
+	incus_leases_free(l, n);
+	dh = r >= 0 ? opendir(run) : NULL;
+	for (struct dirent *de; r >= 0 && dh && (de = readdir(dh));) {
+		const char *dot = strrchr(de->d_name, '.');
+		_cleanup_free_ char *path = NULL;
+		struct in_addr claimed;
+
+		if (!dot || strcmp(dot, ".network") != 0 || de->d_name[0] == '.' ||
+		    !(path = path_join(run, de->d_name)) || strcmp(path, s->net_file) == 0 ||
+		    !(claimed = file_address(path)).s_addr)
+			continue;
+		r = push_addr(&a, &k, &cap, claimed);
+	}
+	if (dh)
+		closedir(dh);
+	if (r < 0)
+		return coi_error_oom(err);
+	*ret = TAKE_PTR(a);
+	*ret_n = k;
+	return 0;
+}
+
+static int write_net_file(struct session *s, struct coi_error *err)
+{
+	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+	_cleanup_free_ char *text = NULL;
+	int n;
+
+	inet_ntop(AF_INET, &s->ipv4, ip, sizeof(ip));
+	inet_ntop(AF_INET, &s->gateway, gw, sizeof(gw));
+	/* the bridge as gateway and DNS server, as its DHCP would say; no IPv6 (as the image's own
+	 * file); KeepConfiguration: what LXC set before init stays while networkd starts */
+	n = asprintf(&text,
+	             "# coi: the address of %s, decided before its start (no DHCP exchange)\n"
+	             "[Match]\nName=eth0\n\n[Network]\nAddress=%s/%u\nGateway=%s\nDNS=%s\n"
+	             "KeepConfiguration=static\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n",
+	             s->name, ip, s->prefix, gw, gw);
+	if (n < 0)
+		return coi_error_oom(err);
+	return write_file_atomic(s->net_file, text, (size_t)n, 0644, err);
+}
+
+/* A persistent container started again keeps the address on its NIC (its raw.lxc has it too). */
+static int reused_address(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+	const char *a = NULL;
+	int r = incus_instance_get(s->client, s->name, &in, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; !a && i < in->devices.n; i++) {
+		const char *type = incus_map_get(&in->devices.items[i].props, "type");
+
+		if (type && strcmp(type, "nic") == 0)
+			a = incus_map_get(&in->devices.items[i].props, "ipv4.address");
+	}
+	if (!a || !incus_map_get(&in->config, "raw.lxc") || inet_pton(AF_INET, a, &s->ipv4) != 1)
+		s->ipv4.s_addr = 0; /* made by an earlier coi: DHCP, as then */
+	return 0;
+}
+
+static int pick(struct session *s, struct coi_error *err)
+{
+	_cleanup_free_ struct in_addr *used = NULL;
+	size_t n_used = 0;
+	int r = addresses_in_use(s, &used, &n_used, err);
+
+	if (r < 0)
+		return r;
+	r = net_pick_address(s->gateway, s->prefix, s->name, used, n_used, 0, &s->ipv4);
+	if (r < 0)
+		return coi_error_set(err, r, "no free IPv4 address on '%s'", s->bridge);
+	return 0;
+}
+
+int session_net_pin(struct session *s, struct coi_error *err)
+{
+	_cleanup_free_ char *lock = proc_run_path("address", "lock");
+	_cleanup_close_ int fd = -EBADF;
+	char ip[INET_ADDRSTRLEN];
+	int r;
+
+	if (!s->opts->net || session_net_bridge(s, NULL) < 0 || !s->managed_bridge || !s->one_eth0)
+		return 0; /* the old way: the rules once DHCP has given the address */
+	s->net_file = proc_run_path(s->name, "network");
+	if (!s->net_file || !lock)
+		return coi_error_oom(err);
+	(void)proc_run_dir_make();
+	/* the pick and the claim (the file) together, apart from this user's other sessions */
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		return coi_error_errno(err, errno, "cannot lock '%s'", lock);
+	r = s->reused ? reused_address(s, err) : pick(s, err);
+	if (r < 0 || !s->ipv4.s_addr)
+		return r < 0 ? coi_error_prefix(err, "network policy") : 0;
+	if (session_undo_push(s, "remove the network file", undo_net_file) < 0)
+		return coi_error_oom(err);
+	r = write_net_file(s, err);
+	if (r < 0)
+		return coi_error_prefix(err, "network policy");
+	log_debug("'%s': %s on '%s', set before start", s->name,
+	          inet_ntop(AF_INET, &s->ipv4, ip, sizeof(ip)), s->bridge);
+	return 0;
+}
+
+void session_net_layout(const struct session *s, char *ip, char *gw, struct session_layout *l)
+{
+	if (!s->ipv4.s_addr)
+		return;
+	l->ipv4 = inet_ntop(AF_INET, &s->ipv4, ip, INET_ADDRSTRLEN);
+	l->gateway = inet_ntop(AF_INET, &s->gateway, gw, INET_ADDRSTRLEN);
+	l->prefix = s->prefix;
+	l->net_file = s->net_file;
+}
+
+/* Until the guest's network is up: its default route (LXC sets it before init when the address
+ * was decided before start), and a resolver: when /etc/resolv.conf is systemd-resolved's,
+ * resolved running and knowing a server. The guest waits for it itself, in one exec ($1 checks,
+ * 50 ms apart): polling with an exec each time costs the daemon and the booting guest far more. */
+const char *session_net_ready_script(const struct session *s)
+{
+	static const char script[] =
+	        "up() { [ -e /etc/resolv.conf ] || return 1; r=/run/systemd/resolve/resolv.conf; "
+	        "if [ -L /etc/resolv.conf ] && [ -e $r ]; then ok=; "
+	        "while read -r k v; do [ \"$k\" = nameserver ] && ok=1; done <$r; "
+	        "[ -n \"$ok\" ] || return 1; fi; "
+	        "while read -r i d x; do [ \"$d\" = 00000000 ] && return 0; done </proc/net/route; "
+	        "return 1; }; "
+	        "i=0; while [ $i -lt \"$1\" ]; do up && exit 0; "
+	        "sleep 0.05 2>/dev/null || sleep 1; i=$((i + 1)); done; exit 1";
+
+	return s->ipv4.s_addr ? script : NULL;
 }

@@ -6,14 +6,29 @@
 
 struct coi_error;
 struct session;
+struct session_layout;
 
 /* The bridge's address and prefix into s->gateway and s->prefix (once). */
 int session_net_bridge(struct session *s, struct coi_error *err);
-/* Before start: drop the container's traffic until the real rules are in. */
+/* Before create, on a managed bridge (the profile's one NIC): the guest's address, decided now
+ * into s->ipv4 (a persistent container started again: the one it has), and the host file that
+ * tells the guest's networkd (s->net_file, removed by an undo step). Else nothing (0): DHCP
+ * decides, after the start. */
+int session_net_pin(struct session *s, struct coi_error *err);
+/* What the create request needs of it (ip and gw: INET_ADDRSTRLEN each, for the texts). */
+void session_net_layout(const struct session *s, char *ip, char *gw, struct session_layout *l);
+/* Before start: drop the container's traffic until the real rules are in (not needed when the
+ * address is decided before: the real rules go in before the create). */
 int session_net_boot(struct session *s, struct coi_error *err);
-/* After start: wait for the IPv4, bind the DNS filter's sockets, install the rules (the
- * redirect to the filter with them), write [[network.hosts]] into /etc/hosts. */
+/* Before create, for the address decided then: bind the DNS filter's sockets and install the
+ * rules (the redirect to the filter with them). */
+int session_net_apply_early(struct session *s, struct coi_error *err);
+/* After start: unless done early, wait for the IPv4, bind the DNS filter's sockets, install the
+ * rules; then write [[network.hosts]] into /etc/hosts. */
 int session_net_apply(struct session *s, struct coi_error *err);
+/* When the address was decided before start: a sh script the guest runs before the command
+ * starts, which exits 0 once its network is up ($1: how many checks, 50 ms apart); else NULL. */
+const char *session_net_ready_script(const struct session *s);
 /* Remove every rule of the session. */
 int session_net_remove(struct session *s, struct coi_error *err);
 

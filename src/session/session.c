@@ -430,10 +430,14 @@ static const struct phase {
         {"plan", plan, NULL, NULL},
         {"pick name", pick_name, NULL, NULL},
         {"image and forwards", check_needs, NULL, NULL},
+        /* before anything of the session's is on the host: 'coi clean --orphans' leaves it */
+        {"owner", record_owner, undo_owner, "forget the owner"},
+        {"network address", session_net_pin, NULL, NULL},
         /* fail closed: the container's traffic is dropped before its first packet */
         {"network boot block", session_net_boot, undo_net, "remove network rules"},
-        {"owner", record_owner, undo_owner, "forget the owner"},
         {"secrets", prepare_secrets, NULL, NULL},
+        /* the address decided: the real rules before its first packet */
+        {"network policy before start", session_net_apply_early, NULL, NULL},
         {"container created and started", start_container, NULL, NULL},
         {"host protection", protect, NULL, NULL},
         {"ready", ready, NULL, NULL},

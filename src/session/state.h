@@ -29,6 +29,13 @@ struct session {
 	uint16_t nflog_group;   /* of its log rules and monitor; 0 until picked */
 	char id[37];            /* the session id (saved sessions are stored under it) */
 	struct in_addr gateway; /* the bridge's address and prefix */
+	/* the guest's address, decided before it starts (network.c; 0: DHCP decides, after), and
+	 * the host file that tells the guest's networkd (coi_dir()/run/<name>.network) */
+	struct in_addr ipv4;
+	char *net_file;
+	char *bridge;        /* the Incus network of the profile's NIC */
+	bool managed_bridge; /* it is a bridge Incus manages (its DHCP server, its leases) */
+	bool one_eth0;       /* the profile's only NIC, eth0 in the guest */
 	/* the credential proxy (credproxy.h): its memfd and socket until the supervisor has them,
 	 * and the port the network rules send the container's connections to */
 	struct credproxy_handoff egress;

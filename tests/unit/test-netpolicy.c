@@ -1069,6 +1069,40 @@ static void test_describe(void)
 	net_policy_release(&p);
 }
 
+/* The pinned address: stable for a name, inside the subnet, never the network, broadcast or
+ * gateway address, never one in use; attempt N is the N+1th free one; a full subnet is ENOSPC. */
+static void test_pick_address(void)
+{
+	struct in_addr gw, a, b, taken[3];
+	char s[INET_ADDRSTRLEN];
+
+	inet_pton(AF_INET, "10.171.92.1", &gw);
+	CHECK(net_pick_address(gw, 24, "coi-abcdef12-1", NULL, 0, 0, &a) == 0);
+	CHECK(net_pick_address(gw, 24, "coi-abcdef12-1", NULL, 0, 0, &b) == 0);
+	CHECK(a.s_addr == b.s_addr);
+	CHECK((ntohl(a.s_addr) & 0xffffff00u) == 0x0aab5c00u);
+	CHECK((ntohl(a.s_addr) & 0xffu) != 0 && (ntohl(a.s_addr) & 0xffu) != 255 &&
+	      a.s_addr != gw.s_addr);
+	CHECK(net_pick_address(gw, 24, "coi-abcdef12-2", NULL, 0, 0, &b) == 0);
+	CHECK(a.s_addr != b.s_addr);
+	/* taken: the next free one; attempt 1: the one after that */
+	taken[0] = a;
+	CHECK(net_pick_address(gw, 24, "coi-abcdef12-1", taken, 1, 0, &b) == 0);
+	CHECK(b.s_addr != a.s_addr);
+	CHECK(net_pick_address(gw, 24, "coi-abcdef12-1", NULL, 0, 1, &taken[1]) == 0);
+	CHECK(taken[1].s_addr == b.s_addr);
+	/* a /30 has two hosts, one the gateway */
+	inet_pton(AF_INET, "192.168.5.1", &gw);
+	CHECK(net_pick_address(gw, 30, "x", NULL, 0, 0, &a) == 0);
+	inet_ntop(AF_INET, &a, s, sizeof(s));
+	CHECK_STREQ(s, "192.168.5.2");
+	CHECK(net_pick_address(gw, 30, "x", NULL, 0, 1, &a) == -ENOSPC);
+	taken[2] = a;
+	CHECK(net_pick_address(gw, 30, "y", &taken[2], 1, 0, &a) == -ENOSPC);
+	CHECK(net_pick_address(gw, 31, "x", NULL, 0, 0, &a) == -EINVAL);
+	CHECK(net_pick_address(gw, 4, "x", NULL, 0, 0, &a) == -EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_mode_strings);
@@ -1098,5 +1132,6 @@ int main(void)
 	RUN(test_hosts_lookup);
 	RUN(test_hosts);
 	RUN(test_describe);
+	RUN(test_pick_address);
 	return tap_done();
 }

@@ -256,6 +256,71 @@ static void test_reused_instance(void)
 	session_opts_release(&o);
 }
 
+/* The address decided before start: on the NIC, in raw.lxc (address and gateway only), and the
+ * networkd file read-only at its place; a container with that raw.lxc is coi's own when reused,
+ * any other raw.lxc (another key, a line more, a value that is not an address) is refused. */
+static void test_pinned_address(void)
+{
+	struct session_opts o = {0};
+	struct session_layout l = {.raw_idmap = true,
+	                           .veth = "v",
+	                           .container_workspace = "/workspace",
+	                           .ipv4 = "10.0.3.17",
+	                           .gateway = "10.0.3.1",
+	                           .prefix = 24,
+	                           .net_file = "/home/u/.coi/run/coi-x-1.network"};
+	struct incus_map cfg = {0}, fix = {0};
+	struct incus_devices prof = profile_nic(), dev = {0};
+	const struct incus_device *d;
+	struct coi_error err = {0};
+	static const char *const refused[] = {
+	        "lxc.net.0.ipv4.address = 10.0.3.17/24\nlxc.net.0.ipv4.gateway = 10.0.3.1\n"
+	        "lxc.seccomp.profile=",
+	        "lxc.net.0.ipv4.address = 10.0.3.17/24\nlxc.apparmor.profile = unconfined",
+	        "lxc.net.0.ipv4.address = 10.0.3.17/24",
+	        "lxc.net.0.ipv4.address = 10.0.3.17/24\nlxc.net.0.ipv4.address = 10.0.3.17/24",
+	        "lxc.net.0.ipv4.address = 10.0.3.17/24\nlxc.net.0.ipv4.gateway = auto",
+	        "lxc.net.0.ipv4.address = 10.0.3.17/24 x\nlxc.net.0.ipv4.gateway = 10.0.3.1",
+	        "lxc.net.0.ipv4.address = 10.0.3.17\nlxc.net.0.ipv4.gateway = 10.0.3.1",
+	        "lxc.net.0.ipv4.address = 10.0.3.17/24\nlxc.net.0.ipv4.gateway = 10.0.3.1/24",
+	        "lxc.net.0.ipv4.address=10.0.3.17/24\nlxc.net.0.ipv4.gateway=10.0.3.1",
+	        "",
+	};
+
+	CHECK(session_opts_default("/home/u/proj", &o, &err) == 0);
+	o.host_uid = 1234;
+	o.host_gid = 100;
+	CHECK(session_build_create(&o, NULL, &prof, &l, &cfg, &dev, &err) == 0);
+	CHECK_STREQ(incus_map_get(&cfg, "raw.lxc"),
+	            "lxc.net.0.ipv4.address = 10.0.3.17/24\nlxc.net.0.ipv4.gateway = 10.0.3.1");
+	d = incus_devices_get(&dev, "eth0");
+	CHECK(d && incus_map_get(&d->props, "ipv4.address") &&
+	      strcmp(incus_map_get(&d->props, "ipv4.address"), "10.0.3.17") == 0);
+	d = incus_devices_get(&dev, "coi-net");
+	CHECK(d != NULL);
+	CHECK_STREQ(incus_map_get(&d->props, "source"), l.net_file);
+	CHECK_STREQ(incus_map_get(&d->props, "path"), SESSION_NET_FILE_PATH);
+	CHECK_STREQ(incus_map_get(&d->props, "readonly"), "true");
+	CHECK(session_check_instance(&o, &l, &cfg, "coi-x-1", &fix, &err) == 0);
+	CHECK(fix.n == 0);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		incus_map_set(&cfg, "raw.lxc", refused[i]);
+		CHECK(session_check_instance(&o, &l, &cfg, "coi-x-1", &fix, &err) == -EPERM);
+	}
+	incus_map_clear(&cfg);
+	incus_devices_clear(&dev);
+	/* not decided (DHCP): none of it */
+	l.ipv4 = NULL;
+	CHECK(session_build_create(&o, NULL, &prof, &l, &cfg, &dev, &err) == 0);
+	CHECK(!incus_map_get(&cfg, "raw.lxc") && !incus_devices_get(&dev, "coi-net"));
+	d = incus_devices_get(&dev, "eth0");
+	CHECK(d && !incus_map_get(&d->props, "ipv4.address"));
+	incus_map_clear(&cfg);
+	incus_devices_clear(&dev);
+	incus_devices_clear(&prof);
+	session_opts_release(&o);
+}
+
 /* reduce_kernel_surface: each call of the families refused with EPERM, in one policy with the
  * mount rules (for host root's sessions too, where io_uring was refused as unimplemented) */
 static void test_kernel_surface(void)
@@ -305,5 +370,6 @@ int main(void)
 	RUN(test_kernel_surface);
 	RUN(test_privileged_profile_refused);
 	RUN(test_reused_instance);
+	RUN(test_pinned_address);
 	return tap_done();
 }

@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The container's address is decided before it starts (issue 24), in every mode: free on the
+# bridge (an address another instance holds is skipped), pinned on its NIC, set by LXC before the
+# guest's init (raw.lxc, coi's own two lines) and told to the real image's networkd (a read-only
+# file), so at the command's first instruction the address is there as a static one (not a DHCP
+# lease), with its default route, and the rules keyed on it are in place; nothing of it (the
+# rules, the file, the reservation) outlives the session, even after kill -9 and coi clean.
+. "$(dirname "$0")/lib.sh"
+t_require_daemon
+incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
+
+tmp=$(mktemp -d /tmp/coi-t-pin-XXXX)
+t_defer "rm -rf '$tmp'"
+ws=$tmp/ws
+mkdir -p "$ws" && git -C "$ws" init -q
+cd "$ws" || t_bail "no workspace"
+export COI_HOME=$tmp/coi
+name=$(t_session_name "$ws" 1)
+t_defer "incus delete -f $name"
+br=$(incus profile device get default eth0 network)
+gw=$(incus network get "$br" ipv4.address)
+net=${gw%.*}.
+file=$COI_HOME/run/$name.network
+leases() { incus network list-leases "$br" -f csv | grep -c "^$1," || true; }
+rules() { nft list ruleset 2>/dev/null | grep -c "coi:$1\"" || true; }
+first='ip -4 -o addr show dev eth0; ip -4 route show default; cat /etc/systemd/network/05-coi-eth0.network'
+
+# ---- every mode, the real image: the address static from the first instruction ----
+for mode in restricted allowlist open; do
+    printf '[network]\nmode = "%s"\nallowed_domains = ["coit-pin.test"]\n' "$mode" >"$tmp/$mode.toml"
+    out=$(COI_CONFIG="$tmp/$mode.toml" "$COI" run --image coi-default -- sh -c "$first" 2>&1)
+    addr=$(printf '%s\n' "$out" | sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' | head -1)
+    t_like "$mode: the guest has an address on the bridge at the first instruction" "$addr" "^${net//./\\.}[0-9]+$"
+    t_like "$mode: a static one (set before init), not a DHCP lease" \
+        "$(printf '%s\n' "$out" | grep ' inet ')" "valid_lft forever"
+    t_like "$mode: the default route is there" "$out" "default via ${gw%/*} dev eth0"
+    t_like "$mode: networkd is told the same address" "$out" "Address=$addr/"
+    t_ok "$mode: the container is gone" t_wait_ws_clear "$ws"
+    t_fails "$mode: its networkd file is gone from the host" test -e "$file"
+    t_is "$mode: no rule of it left" "$(rules "$name")" 0
+done
+t_is "no reservation of it left" "$(leases "$name")" 0
+
+# ---- the same slot again: the same address (decided by the name) ----
+again=$("$COI" run --image coi-default -- sh -c 'ip -4 -o addr show dev eth0' 2>&1 |
+    sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p')
+t_is "the same slot gets the same address" "$again" "$addr"
+t_ok "the container is gone" t_wait_ws_clear "$ws"
+
+# ---- taken by another instance (stopped, its address pinned): the next free one ----
+blk=$(t_name pin)
+t_defer "incus delete -f $blk"
+t_ok "an instance holds that address" incus init "$T_IMAGE" "$blk" -d "eth0,ipv4.address=$addr"
+t_is "the bridge lists it" "$(leases "$blk")" 1
+other=$("$COI" run --image coi-default -- sh -c 'ip -4 -o addr show dev eth0' 2>&1 |
+    sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p')
+t_like "the session got another address" "$other" "^${net//./\\.}[0-9]+$"
+t_fails "not the taken one" test "$other" = "$addr"
+t_ok "the container is gone" t_wait_ws_clear "$ws"
+incus delete -f "$blk" >/dev/null 2>&1
+
+# ---- while it runs: the rules keyed on it; after kill -9 and coi clean --orphans: nothing ----
+(exec "$COI" run --image coi-default -- sleep 120 >/dev/null 2>"$tmp/bg.err") &
+pid=$!
+t_defer "kill -9 $pid 2>/dev/null"
+t_ok "a session comes up" t_wait_cmd "$name" sleep
+pinned=$(incus config device get "$name" eth0 ipv4.address 2>/dev/null)
+t_is "its NIC has the address pinned" "$pinned" "$addr"
+t_like "its raw.lxc is coi's two lines" "$(incus config get "$name" raw.lxc)" \
+    "^lxc\.net\.0\.ipv4\.address = ${addr//./\\.}/[0-9]+
+lxc\.net\.0\.ipv4\.gateway = ${gw%/*}$"
+t_ok "the rules are keyed on it" sh -c "nft list ruleset | grep -q 'ip saddr $addr .*coi:$name\"'"
+t_ok "its networkd file is on the host" test -s "$file"
+t_fails "the guest cannot change the file (read-only)" \
+    incus exec "$name" -- sh -c 'echo x >>/etc/systemd/network/05-coi-eth0.network'
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+t_ok "coi clean --orphans" "$COI" clean --orphans
+t_ok "the container is gone" t_wait_gone "$name"
+t_fails "the networkd file is gone" test -e "$file"
+t_is "no rule of it left" "$(rules "$name")" 0
+t_is "no reservation of it left" "$(leases "$name")" 0
+t_done
