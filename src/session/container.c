@@ -414,8 +414,8 @@ int container_create(struct session *s, struct coi_error *err)
  * guest's address was decided before start, the exec also waits for its network (network.c). */
 int container_wait_ready(struct session *s, struct coi_error *err)
 {
-	char checks[16];
-	char *argv[] = {"true", NULL, NULL, NULL, NULL, NULL};
+	char checks[16], gw[INET_ADDRSTRLEN];
+	char *argv[] = {"true", NULL, NULL, NULL, NULL, NULL, NULL};
 	struct timespec step = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
 	struct timespec t0, now;
 	struct incus_exec_opts o;
@@ -427,6 +427,7 @@ int container_wait_ready(struct session *s, struct coi_error *err)
 		argv[2] = (char *)session_net_ready_script(s);
 		argv[3] = "coi";
 		argv[4] = checks;
+		argv[5] = (char *)inet_ntop(AF_INET, &s->gateway, gw, sizeof(gw));
 	}
 	incus_exec_opts_init(&o);
 	o.argv = argv;

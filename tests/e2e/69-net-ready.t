@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The command starts with the network ready, in every mode: its very first instruction connects
 # to a host and gets the page (open mode once started it before the container had an address:
-# "Network is unreachable"). With the real image, whose DHCP client is the one users have. The host
-# is a network namespace on this machine, at an ordinary unicast address (public to coi's policy).
+# "Network is unreachable"), by address and by name. With the real image, whose DHCP client is
+# the one users have. The host is a network namespace on this machine, at an ordinary unicast
+# address (public to coi's policy).
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
@@ -38,7 +39,9 @@ first() { # MODE EXTRA_TOML URL: the command's first instruction fetches URL
     t_ok "$1 mode: the container is gone" t_wait_ws_clear "$tmp/ws"
 }
 first open "" "http://$HOST:8080/"
-first open "" "http://$HOST:8080/"
-first restricted "" "http://$HOST:8080/"
+# by name: the first lookup works too (the guest's resolver is set before the command, not
+# when systemd-resolved has started: the DNS filter answers from the host's /etc/hosts)
+first open "" "http://$HOST_NAME:8080/"
+first restricted "" "http://$HOST_NAME:8080/"
 first allowlist "allowed_domains = [\"$HOST_NAME\"]" "http://$HOST_NAME:8080/"
 t_done

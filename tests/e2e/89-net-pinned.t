@@ -4,8 +4,9 @@
 # bridge (an address another instance holds is skipped), pinned on its NIC, set by LXC before the
 # guest's init (raw.lxc, coi's own two lines) and told to the real image's networkd (a read-only
 # file), so at the command's first instruction the address is there as a static one (not a DHCP
-# lease), with its default route, and the rules keyed on it are in place; nothing of it (the
-# rules, the file, the reservation) outlives the session, even after kill -9 and coi clean.
+# lease), with its default route and a resolver (the bridge, until systemd-resolved knows it:
+# the command does not wait for resolved), and the rules keyed on it are in place; nothing of it
+# (the rules, the file, the reservation) outlives the session, even after kill -9 and coi clean.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
@@ -24,7 +25,10 @@ net=${gw%.*}.
 file=$COI_HOME/run/$name.network
 leases() { incus network list-leases "$br" -f csv | grep -c "^$1," || true; }
 rules() { nft list ruleset 2>/dev/null | grep -c "coi:$1\"" || true; }
-first='ip -4 -o addr show dev eth0; ip -4 route show default; cat /etc/systemd/network/05-coi-eth0.network'
+first='ip -4 -o addr show dev eth0; ip -4 route show default; cat /etc/systemd/network/05-coi-eth0.network
+g=0; for i in $(seq 150); do grep -q "^eth0.00000000" /proc/net/route || g=$((g + 1)); sleep 0.01; done
+echo "gaps=$g"
+for i in $(seq 100); do [ -L /etc/resolv.conf ] && break; sleep 0.1; done; echo "later: $(readlink /etc/resolv.conf)"'
 
 # ---- every mode, the real image: the address static from the first instruction ----
 for mode in restricted allowlist open; do
@@ -34,8 +38,14 @@ for mode in restricted allowlist open; do
     t_like "$mode: the guest has an address on the bridge at the first instruction" "$addr" "^${net//./\\.}[0-9]+$"
     t_like "$mode: a static one (set before init), not a DHCP lease" \
         "$(printf '%s\n' "$out" | grep ' inet ')" "valid_lft forever"
-    t_like "$mode: the default route is there" "$out" "default via ${gw%/*} dev eth0"
+    # networkd, starting while the command runs, keeps a static route; LXC's ("boot") it
+    # replaced, gone for a moment
+    t_like "$mode: the default route is there, a static one" "$out" \
+        "default via ${gw%/*} dev eth0 proto static"
+    t_like "$mode: it never went away while networkd started (1.5 s watched)" "$out" "gaps=0"
     t_like "$mode: networkd is told the same address" "$out" "Address=$addr/"
+    t_like "$mode: resolved's stub is the resolver again once it knows the bridge" "$out" \
+        "later: \.\./run/systemd/resolve/stub-resolv\.conf$"
     t_ok "$mode: the container is gone" t_wait_ws_clear "$ws"
     t_fails "$mode: its networkd file is gone from the host" test -e "$file"
     t_is "$mode: no rule of it left" "$(rules "$name")" 0
@@ -59,6 +69,20 @@ t_like "the session got another address" "$other" "^${net//./\\.}[0-9]+$"
 t_fails "not the taken one" test "$other" = "$addr"
 t_ok "the container is gone" t_wait_ws_clear "$ws"
 incus delete -f "$blk" >/dev/null 2>&1
+
+# ---- the wait is not for systemd-resolved (it knows a server ~0.5 s after the route is there):
+# with it masked, the command still starts, the bridge as its resolver (it used to wait for
+# resolved until ready_timeout and fail) ----
+printf '[container]\nready_timeout = 8\n' >"$tmp/rt.toml"
+t_ok "a persistent session masks systemd-resolved" env COI_CONFIG="$tmp/rt.toml" \
+    "$COI" run --persistent --image coi-default -- sudo systemctl mask -q systemd-resolved
+out=$(COI_CONFIG="$tmp/rt.toml" "$COI" run --persistent --image coi-default -- \
+    sh -c 'ls -l /etc/resolv.conf; cat /etc/resolv.conf' 2>&1)
+t_like "without resolved the command starts, the bridge its resolver" "$out" "-[rwx-]{9} .*resolv.conf
+# coi: .*
+nameserver ${gw%/*}$"
+incus delete -f "$name" >/dev/null 2>&1
+t_ok "the persistent container is gone" t_wait_ws_clear "$ws"
 
 # ---- while it runs: the rules keyed on it; after kill -9 and coi clean --orphans: nothing ----
 (exec "$COI" run --image coi-default -- sleep 120 >/dev/null 2>"$tmp/bg.err") &
