@@ -161,8 +161,7 @@ static void report_progress(const json_t *op, const struct incus_wait *w)
 	}
 }
 
-/* 0 for success, 1 while running, a negative errno for failure or cancellation. */
-static int operation_result(const json_t *op, struct coi_error *err)
+int incus_operation_result(const json_t *op, struct coi_error *err)
 {
 	long code = (long)json_get_int(op, "status_code", 0);
 	const char *msg = json_get_str(op, "err");
@@ -219,7 +218,7 @@ int incus_operation_poll(struct incus_client *c, const char *op_path, const stru
 			r = 0;
 		if (r < 0)
 			return r;
-		if (operation_result(e.metadata, NULL) <= 0) {
+		if (incus_operation_result(e.metadata, NULL) <= 0) {
 			*ret_op = TAKE_PTR(e.metadata);
 			incus_envelope_release(&e);
 			return 0;
@@ -242,7 +241,7 @@ int incus_operation_wait(struct incus_client *c, const char *op_path, const stru
 	r = incus_operation_poll(c, op_path, w, &op, err);
 	if (r < 0)
 		return r;
-	r = operation_result(op, err);
+	r = incus_operation_result(op, err);
 	if (r == 0 && ret_op)
 		*ret_op = TAKE_PTR(op);
 	json_decref(op);

@@ -287,6 +287,10 @@ const char *incus_action_to_string(enum incus_action a);
  * period in seconds (-1: the daemon's default, none). */
 int incus_instance_set_state(struct incus_client *c, const char *name, enum incus_action action,
                              bool force, int timeout, struct coi_error *err);
+/* Freezes a running instance: returns once its state says Frozen (not when the daemon's freeze
+ * operation ends, up to a second later on a cgroup v1 host), or -ETIMEDOUT after timeout_ms. */
+int incus_instance_freeze(struct incus_client *c, const char *name, int timeout_ms,
+                          struct coi_error *err);
 /* Deletes an instance; with force, stops it first (forced) when it is running. */
 int incus_instance_delete(struct incus_client *c, const char *name, bool force,
                           struct coi_error *err);

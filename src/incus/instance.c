@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "incus/internal.h"
 #include "util/error.h"
@@ -368,6 +369,50 @@ int incus_instance_set_state(struct incus_client *c, const char *name, enum incu
 		return coi_error_prefix(err, "cannot %s '%s'", incus_action_to_string(action),
 		                        name);
 	return 0;
+}
+
+/* The freeze operation returns when LXC's freezer loop does: on a cgroup v1 host that reads the
+ * freezer's state and sleeps a whole second whenever it still says FREEZING (it does under
+ * load). The instance's state says Frozen as soon as the kernel has frozen it: poll that. */
+int incus_instance_freeze(struct incus_client *c, const char *name, int timeout_ms,
+                          struct coi_error *err)
+{
+	_cleanup_free_ char *path = incus_pathf(c, "/1.0/instances/%s/state", name);
+	_cleanup_json_ json_t *body = NULL;
+	struct timespec step = {.tv_nsec = 5 * 1000 * 1000};
+	struct incus_envelope e;
+	int r;
+
+	body = json_pack("{s:s, s:i, s:b}", "action", "freeze", "timeout", -1, "force", false);
+	if (!path || !body)
+		return coi_error_oom(err);
+	r = incus_call_nowait(c, "PUT", path, body, &e, err);
+	if (r < 0)
+		return coi_error_prefix(err, "cannot freeze '%s'", name);
+	for (int waited = 0; e.type == INCUS_RESP_ASYNC; waited += 5) {
+		_cleanup_(incus_instance_state_freep) struct incus_instance_state *st = NULL;
+		struct incus_envelope op;
+
+		r = incus_instance_state(c, name, &st, err);
+		if (r >= 0 && st->status == INCUS_STATUS_FROZEN)
+			break;
+		/* done (the freeze failed, or it succeeded between the two looks) */
+		if (r >= 0 && incus_call_nowait(c, "GET", e.operation, NULL, &op, NULL) == 0) {
+			r = incus_operation_result(op.metadata, err);
+			incus_envelope_release(&op);
+			if (r <= 0)
+				break;
+		}
+		if (r < 0 || waited >= timeout_ms) {
+			r = r < 0 ? r
+			          : coi_error_set(err, -ETIMEDOUT, "not frozen within %d ms",
+			                          timeout_ms);
+			break;
+		}
+		(void)nanosleep(&step, NULL);
+	}
+	incus_envelope_release(&e);
+	return r < 0 ? coi_error_prefix(err, "cannot freeze '%s'", name) : 0;
 }
 
 int incus_instance_delete(struct incus_client *c, const char *name, bool force,

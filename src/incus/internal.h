@@ -114,6 +114,9 @@ int incus_simple(struct incus_client *c, const char *method, const char *path, c
  * its outcome: exec reads "return" from a failed operation ("Command not found" is exit 127). */
 int incus_operation_poll(struct incus_client *c, const char *op_path, const struct incus_wait *wait,
                          json_t **ret_op, struct coi_error *err);
+/* An operation object's outcome: 0 for success, 1 while running, a negative errno for failure or
+ * cancellation. */
+int incus_operation_result(const json_t *op, struct coi_error *err);
 /* Waits for an operation; *ret_op (may be NULL) gets the final operation object. */
 int incus_operation_wait(struct incus_client *c, const char *op_path, const struct incus_wait *wait,
                          json_t **ret_op, struct coi_error *err);

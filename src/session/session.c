@@ -698,15 +698,15 @@ int session_stop(struct session *s, struct coi_error *err)
 	}
 	/* An ephemeral session ends fast: save the agent's state, end every process of the
 	 * container (its init killed: milliseconds, container_kill_init), or where coi may not
-	 * (another user's container root, a remote server) freeze it (7 ms, but a second on a
-	 * cgroup v1 host while the guest still boots), restore the host's protected paths, and
-	 * leave the slow force-delete to a detached child. */
+	 * (another user's container root, a remote server) freeze it (done when its state says
+	 * Frozen, incus_instance_freeze; up to a second on a cgroup v1 host while the guest still
+	 * boots), restore the host's protected paths, and leave the slow force-delete to a
+	 * detached child. */
 	r = session_undo_some(s, is_save, err);
 	if (container_kill_init(s, 10000, &e) < 0) {
 		log_debug("teardown: %s; freezing instead", coi_error_message(&e));
 		coi_error_clear(&e);
-		if (incus_instance_set_state(s->client, s->name, INCUS_ACTION_FREEZE, false, -1,
-		                             &e) < 0)
+		if (incus_instance_freeze(s->client, s->name, 10000, &e) < 0)
 			return session_undo_all(s, r < 0 ? NULL : err);
 	}
 	log_timing("processes ended");
