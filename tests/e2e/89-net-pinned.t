@@ -6,7 +6,8 @@
 # file), so at the command's first instruction the address is there as a static one (not a DHCP
 # lease), with its default route and a resolver (the bridge, until systemd-resolved knows it:
 # the command does not wait for resolved), and the rules keyed on it are in place; nothing of it
-# (the rules, the file, the reservation) outlives the session, even after kill -9 and coi clean.
+# (the rules, the file, the reservation) outlives the session, even after kill -9 and coi clean;
+# and when coi returns, no process of the container is left, though its guest still boots.
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
@@ -57,6 +58,21 @@ again=$("$COI" run --image coi-default -- sh -c 'ip -4 -o addr show dev eth0' 2>
     sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p')
 t_is "the same slot gets the same address" "$again" "$addr"
 t_ok "the container is gone" t_wait_ws_clear "$ws"
+
+# ---- the end, the guest still booting: when coi returns no process of the container is left
+# (its init killed, the kernel ends the rest; a freeze kept them, and took a second on cgroup
+# v1), what the command left running writes no more, and the container goes away ----
+procs() { find "/sys/fs/cgroup/pids/lxc.payload.$1" -name cgroup.procs -exec cat {} + 2>/dev/null | wc -l; }
+tick='while :; do date +%s%N >>/workspace/tick; sleep 0.02; done'
+t_ok "a session leaves a writer running" "$COI" run --image coi-default -- \
+    sh -c "setsid sh -c '$tick' </dev/null >/dev/null 2>&1 & sleep 0.2"
+t_is "no process of the container is left when coi returns" "$(procs "$name")" 0
+a=$(wc -c <"$ws/tick")
+sleep 0.5
+t_is "what it left running writes no more" "$(wc -c <"$ws/tick")" "$a"
+t_ok "the container is gone" t_wait_ws_clear "$ws"
+t_is "no rule of it left" "$(rules "$name")" 0
+rm -f "$ws/tick"
 
 # ---- taken by another instance (stopped, its address pinned): the next free one ----
 blk=$(t_name pin)
