@@ -167,8 +167,10 @@ t_as_user() {
 t_wait_cmd() {
     local i
     for i in $(seq 150); do
-        # procps (coi-default) lists only the terminal's processes without -e; busybox has no -e
-        incus exec "$1" -- sh -c 'ps -eo args 2>/dev/null || ps -o args' 2>/dev/null | grep -q "^$2" && return 0
+        # procps (coi-default) lists only the terminal's processes without -e; busybox has no -e;
+        # coi's own wait for the guest's network (session_net_ready_script) is not the command
+        incus exec "$1" -- sh -c 'ps -eo args 2>/dev/null || ps -o args' 2>/dev/null |
+            grep -v '^sleep 0\.05$' | grep -q "^$2" && return 0
         sleep 0.1
     done
     return 1
