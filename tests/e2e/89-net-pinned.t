@@ -59,6 +59,13 @@ again=$("$COI" run --image coi-default -- sh -c 'ip -4 -o addr show dev eth0' 2>
 t_is "the same slot gets the same address" "$again" "$addr"
 t_ok "the container is gone" t_wait_ws_clear "$ws"
 
+# ---- what the command puts in /tmp at its first instruction stays: the image's systemd cleans
+# /tmp at boot (systemd-tmpfiles-setup, "D /tmp"), 0.1 s after such a command started, and took
+# tmux's socket with it (coi shell lost its agent) ----
+out=$("$COI" run --image coi-default -- sh -c 'mkdir /tmp/coi-t && touch /tmp/coi-t/f; sleep 1.5; ls /tmp/coi-t' 2>/dev/null)
+t_like "a file put in /tmp at the first instruction is still there 1.5 s later" "$out" "^f$"
+t_ok "the container is gone" t_wait_ws_clear "$ws"
+
 # ---- the end, the guest still booting: when coi returns no process of the container is left
 # (its init killed, the kernel ends the rest; a freeze kept them, and took a second on cgroup
 # v1), what the command left running writes no more, and the container goes away ----
