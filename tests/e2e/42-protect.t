@@ -132,14 +132,6 @@ done
 # A workspace without .git: nothing git-side to protect at the start. The agent runs 'git init'
 # and plants a hook and core.hooksPath; at the end coi moves the hook to the quarantine and takes
 # the key out of the config (the host's git would run them), and says so. The real image has git.
-t_wait_sleep() { # NAME: bounded (~30 s): its command runs (procps ps needs -e without a tty)
-    local i
-    for i in $(seq 60); do
-        incus exec "$1" -- ps -eo args 2>/dev/null | grep -q "^sleep" && return 0
-        sleep 0.5
-    done
-    return 1
-}
 if incus image info coi-default >/dev/null 2>&1; then
     gws=$(mktemp -d /tmp/coi-t-protect-g-XXXX)
     t_defer "rm -rf '$gws' '$gws.stderr'"
@@ -149,7 +141,7 @@ if incus image info coi-default >/dev/null 2>&1; then
     gpid=$!
     t_defer "kill $gpid 2>/dev/null"
     t_ok "no .git: a session comes up" t_wait_running "$gname"
-    t_ok "no .git: its command runs" t_wait_sleep "$gname"
+    t_ok "no .git: its command runs" t_wait_cmd "$gname" "sleep 90"
     # as code: container root cannot create files in this workspace at all (the idmapped mount
     # maps no host uid to it: EOVERFLOW), so code is the one who can plant anything
     out=$(incus exec "$gname" --cwd /workspace --user 1000 --group 1000 --env HOME=/home/code -- sh -c 'git init -q . &&

@@ -293,10 +293,7 @@ long_session() { # CONFIG
     t_wait_running "$name1" || return 1
     # "Running" comes before coi has finished setting the session up; its command running
     # inside is the sign that it has (an exec during the setup can fail in the daemon).
-    for _ in $(seq 100); do
-        incus exec "$name1" -- pgrep -x sleep >/dev/null 2>&1 && break
-        sleep 0.1
-    done
+    t_wait_cmd "$name1" "sleep 90" || return 1
     [ "$1" = open ] && return 0
     for _ in $(seq 100); do
         nft list chain ip coi "ct-$name1" >/dev/null 2>&1 && return 0

@@ -81,7 +81,7 @@ t_wait_ws_clear "$proj"
 pid=$!
 t_defer "kill $pid 2>/dev/null"
 t_ok "a session to look at" t_wait_running "$name"
-for _ in $(seq 100); do incus exec "$name" -- pgrep -x sleep >/dev/null 2>&1 && break; sleep 0.1; done
+t_ok "its command runs" t_wait_cmd "$name" "sleep 120"
 while IFS= read -r cmd; do
     case "$cmd" in
     "make deb" | "sudo apt-get install ./build/coi_"*)
