@@ -657,9 +657,24 @@ static int pick(struct session *s, struct coi_error *err)
 	return 0;
 }
 
+/* The pick and the claim (the file) together, apart from this user's other sessions: a lock on
+ * the directory of the claims itself (a lock file would stay there for ever). */
+static int lock_addresses(struct coi_error *err)
+{
+	_cleanup_free_ char *dir = coi_dir(), *run = dir ? path_join(dir, "run") : NULL;
+	_cleanup_close_ int fd = -EBADF;
+
+	if (!run)
+		return coi_error_oom(err);
+	(void)proc_run_dir_make();
+	fd = open(run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		return coi_error_errno(err, errno, "cannot lock '%s'", run);
+	return TAKE_FD(fd);
+}
+
 int session_net_pin(struct session *s, struct coi_error *err)
 {
-	_cleanup_free_ char *lock = proc_run_path("address", "lock");
 	_cleanup_close_ int fd = -EBADF;
 	char ip[INET_ADDRSTRLEN];
 	int r;
@@ -667,13 +682,11 @@ int session_net_pin(struct session *s, struct coi_error *err)
 	if (!s->opts->net || session_net_bridge(s, NULL) < 0 || !s->managed_bridge || !s->one_eth0)
 		return 0; /* the old way: the rules once DHCP has given the address */
 	s->net_file = proc_run_path(s->name, "network");
-	if (!s->net_file || !lock)
+	if (!s->net_file)
 		return coi_error_oom(err);
-	(void)proc_run_dir_make();
-	/* the pick and the claim (the file) together, apart from this user's other sessions */
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0)
-		return coi_error_errno(err, errno, "cannot lock '%s'", lock);
+	fd = lock_addresses(err);
+	if (fd < 0)
+		return fd;
 	r = s->reused ? reused_address(s, err) : pick(s, err);
 	if (r < 0 || !s->ipv4.s_addr)
 		return r < 0 ? coi_error_prefix(err, "network policy") : 0;
