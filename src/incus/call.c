@@ -27,6 +27,14 @@ int incus_error_to_errno(long code)
 	}
 }
 
+/* A NIC's pinned IPv4 address already on another instance's NIC, told by the daemon's words
+ * only (a start's operation says nothing more; an update says 409, as for any conflict):
+ * -EADDRINUSE, so that the caller can pick another address; else fallback. */
+static int address_taken_or(const char *msg, int fallback)
+{
+	return msg && strstr(msg, "already defined on another NIC") ? -EADDRINUSE : fallback;
+}
+
 void incus_envelope_release(struct incus_envelope *e)
 {
 	free(e->error);
@@ -86,7 +94,8 @@ int incus_envelope_parse(long http_status, const char *body, size_t len, struct 
 	if (e.type == INCUS_RESP_ERROR || http_status >= 400) {
 		long code = e.type == INCUS_RESP_ERROR ? e.status_code : http_status;
 
-		return coi_error_set(err, incus_error_to_errno(code), "%s",
+		return coi_error_set(err, address_taken_or(e.error, incus_error_to_errno(code)),
+		                     "%s",
 		                     e.error && *e.error ? e.error : "incus reported an error");
 	}
 	return 0;
@@ -171,7 +180,8 @@ int incus_operation_result(const json_t *op, struct coi_error *err)
 	if (code == 401)
 		return coi_error_set(err, -ECANCELED, "operation was cancelled");
 	if (code >= 400)
-		return coi_error_set(err, -EPROTO, "%s", msg && *msg ? msg : "operation failed");
+		return coi_error_set(err, address_taken_or(msg, -EPROTO), "%s",
+		                     msg && *msg ? msg : "operation failed");
 	return 1; /* still running */
 }
 

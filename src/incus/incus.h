@@ -250,7 +250,9 @@ struct incus_instance_spec {
 	const char *type;         /* NULL: "container" */
 };
 
-/* Creates (and with spec->start, starts) an instance. */
+/* Creates (and with spec->start, starts) an instance. A start refused because a NIC's pinned
+ * ipv4.address is already on another instance's NIC fails with -EADDRINUSE (the instance is then
+ * created, stopped); so do incus_instance_set_state's start and incus_instance_patch. */
 int incus_instance_create(struct incus_client *c, const struct incus_instance_spec *spec,
                           const struct incus_wait *wait, struct coi_error *err);
 /* Copies src (or src/snapshot) to a new instance dst (instance_only: no snapshots). */

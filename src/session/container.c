@@ -330,6 +330,40 @@ static int attach_idmapped_workspace(struct session *s, struct session_layout *l
 	return incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false, -1, err);
 }
 
+/* How many other addresses a session tries when its start is refused (session_net_repin). */
+#define PIN_ATTEMPTS 8
+
+/* The start was refused, the container's pinned address on another instance's NIC too: move
+ * it to another address (its NIC, raw.lxc; the file and the rules follow) and start it again. */
+static int start_elsewhere(struct session *s, const struct session_layout *l,
+                           const struct incus_devices *profile_devices, struct coi_error *err)
+{
+	int r = -EADDRINUSE;
+
+	for (unsigned attempt = 1; r == -EADDRINUSE && attempt <= PIN_ATTEMPTS; attempt++) {
+		char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+		struct session_layout moved = *l;
+		struct incus_map cfg = {0};
+		struct incus_devices dev = {0};
+
+		coi_error_clear(err);
+		r = session_net_repin(s, attempt, err);
+		if (r < 0)
+			return r;
+		session_net_layout(s, ip, gw, &moved);
+		r = session_build_nic(profile_devices, &moved, &cfg, &dev);
+		if (r < 0)
+			return coi_error_set(err, r, "cannot describe the container's NIC");
+		r = incus_instance_patch(s->client, s->name, &cfg, &dev, err);
+		incus_map_clear(&cfg);
+		incus_devices_clear(&dev);
+		if (r >= 0)
+			r = incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false,
+			                             -1, err);
+	}
+	return r;
+}
+
 int container_create(struct session *s, struct coi_error *err)
 {
 	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
@@ -379,6 +413,8 @@ int container_create(struct session *s, struct coi_error *err)
 	                                  .storage_pool = s->opts->storage_pool,
 	                          },
 	                          &s->opts->create_wait, err);
+	if (r == -EADDRINUSE) /* created, its start refused */
+		r = start_elsewhere(s, &l, &prof->devices, err);
 	/* the daemon's words ("Storage pool not found") name neither the pool nor the setting */
 	if (r < 0 && s->opts->storage_pool &&
 	    incus_storage_pool_exists(s->client, s->opts->storage_pool, NULL) == 0)
@@ -399,6 +435,8 @@ int container_create(struct session *s, struct coi_error *err)
 		r = coi_error_oom(err);
 	if (r >= 0 && root)
 		r = attach_idmapped_workspace(s, &l, err);
+	if (r == -EADDRINUSE)
+		r = start_elsewhere(s, &l, &prof->devices, err);
 	if (r < 0) {
 		struct coi_error ignore = {0};
 

@@ -429,6 +429,31 @@ static int add_address(struct incus_map *cfg, struct incus_devices *d,
 	return 0;
 }
 
+static int build_nic(const struct incus_devices *profile_devices, const struct session_layout *l,
+                     struct incus_map *cfg, struct incus_devices *d)
+{
+	int r = add_nic(d, profile_devices, l);
+
+	return r < 0 ? r : add_address(cfg, d, l);
+}
+
+int session_build_nic(const struct incus_devices *profile_devices, const struct session_layout *l,
+                      struct incus_map *ret_config, struct incus_devices *ret_devices)
+{
+	struct incus_map cfg = {0};
+	struct incus_devices dev = {0};
+	int r = build_nic(profile_devices, l, &cfg, &dev);
+
+	if (r < 0) {
+		incus_map_clear(&cfg);
+		incus_devices_clear(&dev);
+		return r;
+	}
+	*ret_config = cfg;
+	*ret_devices = dev;
+	return 0;
+}
+
 /* An IPv4 address in dotted form, then optionally "/prefix", and nothing else. */
 static bool is_ipv4(const char *v, size_t len, bool with_prefix)
 {
@@ -496,9 +521,7 @@ int session_build_create(const struct session_opts *o, const struct protect_plan
 	if (r >= 0 && l->with_disks)
 		r = session_build_disks(o, plan, l, &dev);
 	if (r >= 0)
-		r = add_nic(&dev, profile_devices, l);
-	if (r >= 0)
-		r = add_address(&cfg, &dev, l);
+		r = build_nic(profile_devices, l, &cfg, &dev);
 	if (r >= 0)
 		r = add_root_disk(&dev, profile_devices, o);
 	if (r < 0) {

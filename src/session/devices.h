@@ -51,6 +51,12 @@ bool session_is_secret_disk(const char *name);
 int session_build_limits(const struct session_opts *o, const struct incus_devices *profile_devices,
                          struct incus_map *cfg, struct incus_devices *d);
 
+/* The NIC alone, as session_build_create makes it (the profile's, hardened, host_name, the
+ * address pinned) with, when l has an address, its raw.lxc and the networkd file: to move a
+ * created container to another address. -ENOENT: the profile has no NIC. */
+int session_build_nic(const struct incus_devices *profile_devices, const struct session_layout *l,
+                      struct incus_map *ret_config, struct incus_devices *ret_devices);
+
 /* Whether a raw.lxc value is exactly what coi gives: its address and gateway lines, nothing
  * else (session_check_instance accepts that one on a container). */
 bool session_raw_lxc_is_ours(const char *raw);

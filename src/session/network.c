@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -643,15 +644,22 @@ static int reused_address(struct session *s, struct coi_error *err)
 	return 0;
 }
 
-static int pick(struct session *s, struct coi_error *err)
+/* A free address: the attempt-th free one from where the name says (0: the first), never
+ * refused (an address another instance's NIC has too, unknown to the leases when asked). */
+static int pick(struct session *s, struct in_addr refused, unsigned attempt, struct coi_error *err)
 {
 	_cleanup_free_ struct in_addr *used = NULL;
-	size_t n_used = 0;
+	size_t n_used = 0, cap;
 	int r = addresses_in_use(s, &used, &n_used, err);
 
 	if (r < 0)
 		return r;
-	r = net_pick_address(s->gateway, s->prefix, s->name, used, n_used, 0, &s->ipv4);
+	cap = n_used;
+	if (refused.s_addr && push_addr(&used, &n_used, &cap, refused) < 0)
+		return coi_error_oom(err);
+	r = net_pick_address(s->gateway, s->prefix, s->name, used, n_used, attempt, &s->ipv4);
+	if (r == -ENOSPC && attempt) /* fewer free ones than the step: the first */
+		r = net_pick_address(s->gateway, s->prefix, s->name, used, n_used, 0, &s->ipv4);
 	if (r < 0)
 		return coi_error_set(err, r, "no free IPv4 address on '%s'", s->bridge);
 	return 0;
@@ -687,7 +695,7 @@ int session_net_pin(struct session *s, struct coi_error *err)
 	fd = lock_addresses(err);
 	if (fd < 0)
 		return fd;
-	r = s->reused ? reused_address(s, err) : pick(s, err);
+	r = s->reused ? reused_address(s, err) : pick(s, (struct in_addr){0}, 0, err);
 	if (r < 0 || !s->ipv4.s_addr)
 		return r < 0 ? coi_error_prefix(err, "network policy") : 0;
 	if (session_undo_push(s, "remove the network file", undo_net_file) < 0)
@@ -698,6 +706,45 @@ int session_net_pin(struct session *s, struct coi_error *err)
 	log_debug("'%s': %s on '%s', set before start", s->name,
 	          inet_ntop(AF_INET, &s->ipv4, ip, sizeof(ip)), s->bridge);
 	return 0;
+}
+
+/* Another user's session, starting at the same moment, can pick the same address: its claim is
+ * under its own ~/.coi, and the leases list neither until its container exists. Incus refuses
+ * the second start (the address pinned on another NIC), so the refused session moves: another
+ * free address, a random number of free ones further on, so that sessions refused alike do
+ * not all pick the same one again (the wider, the more attempts it took); then the networkd
+ * file and the rules (and the DNS filter, which knows the address) follow it. */
+static int repick(struct session *s, struct in_addr refused, unsigned step, struct coi_error *err)
+{
+	_cleanup_close_ int fd = lock_addresses(err);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = pick(s, refused, step, err);
+	return r < 0 ? r : write_net_file(s, err);
+}
+
+int session_net_repin(struct session *s, unsigned attempt, struct coi_error *err)
+{
+	struct in_addr refused = s->ipv4;
+	char was[INET_ADDRSTRLEN], ip[INET_ADDRSTRLEN];
+	unsigned step = 0;
+
+	inet_ntop(AF_INET, &refused, was, sizeof(was));
+	if (!refused.s_addr || s->reused) /* a persistent container keeps its address */
+		return coi_error_set(err, -EADDRINUSE,
+		                     "its address %s is pinned on another instance's NIC too", was);
+	if (getrandom(&step, sizeof(step), 0) != sizeof(step))
+		step = (unsigned)getpid();
+	step = 1 + step % (4u << (attempt < 6 ? attempt : 6));
+	if (repick(s, refused, step, err) < 0)
+		return coi_error_prefix(err, "network policy");
+	log_debug("'%s': %s is taken, %s instead", s->name, was,
+	          inet_ntop(AF_INET, &s->ipv4, ip, sizeof(ip)));
+	dns_free(s->dns);
+	s->dns = NULL;
+	return session_net_apply_early(s, err);
 }
 
 void session_net_layout(const struct session *s, char *ip, char *gw, struct session_layout *l)

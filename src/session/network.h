@@ -15,6 +15,11 @@ int session_net_bridge(struct session *s, struct coi_error *err);
  * tells the guest's networkd (s->net_file, removed by an undo step). Else nothing (0): DHCP
  * decides, after the start. */
 int session_net_pin(struct session *s, struct coi_error *err);
+/* The start was refused, the address pinned on another instance's NIC too (another user's
+ * session, starting at the same moment, picked it): another one into s->ipv4 (attempt 1, 2...:
+ * further on by a random step, wider each time), the networkd file and the rules moved to it.
+ * A persistent container started again keeps its address: -EADDRINUSE. */
+int session_net_repin(struct session *s, unsigned attempt, struct coi_error *err);
 /* What the create request needs of it (ip and gw: INET_ADDRSTRLEN each, for the texts). */
 void session_net_layout(const struct session *s, char *ip, char *gw, struct session_layout *l);
 /* Before start: drop the container's traffic until the real rules are in (not needed when the

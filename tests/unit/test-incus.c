@@ -104,6 +104,10 @@ static void test_create(void)
 	CHECK(strstr(err.msg, "Image not found") != NULL);
 	spec = (struct incus_instance_spec){.name = "c1", .image_alias = "x"};
 	CHECK(incus_instance_create(c, &spec, NULL, &err) == -EEXIST);
+	/* created, its start refused: the address pinned on its NIC is on another's too */
+	spec = (struct incus_instance_spec){.name = "c4", .image_alias = "x", .start = true};
+	CHECK(incus_instance_create(c, &spec, NULL, &err) == -EADDRINUSE);
+	CHECK(strstr(err.msg, "already defined on another NIC") != NULL);
 	spec.image_alias = NULL;
 	CHECK(incus_instance_create(c, &spec, NULL, &err) == -EINVAL);
 	incus_map_clear(&cfg);

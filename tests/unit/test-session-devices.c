@@ -309,6 +309,20 @@ static void test_pinned_address(void)
 	}
 	incus_map_clear(&cfg);
 	incus_devices_clear(&dev);
+	/* moved to another address (its start refused): the NIC, raw.lxc and the file, no more */
+	l.ipv4 = "10.0.3.18";
+	CHECK(session_build_nic(&prof, &l, &cfg, &dev) == 0);
+	CHECK(cfg.n == 1 && dev.n == 2);
+	CHECK_STREQ(incus_map_get(&cfg, "raw.lxc"),
+	            "lxc.net.0.ipv4.address = 10.0.3.18/24\nlxc.net.0.ipv4.gateway = 10.0.3.1");
+	d = incus_devices_get(&dev, "eth0");
+	CHECK(d && incus_map_get(&d->props, "ipv4.address") &&
+	      strcmp(incus_map_get(&d->props, "ipv4.address"), "10.0.3.18") == 0 &&
+	      incus_map_get(&d->props, "host_name") &&
+	      incus_map_get(&d->props, "security.ipv4_filtering"));
+	CHECK(incus_devices_get(&dev, "coi-net") != NULL);
+	incus_map_clear(&cfg);
+	incus_devices_clear(&dev);
 	/* not decided (DHCP): none of it */
 	l.ipv4 = NULL;
 	CHECK(session_build_create(&o, NULL, &prof, &l, &cfg, &dev, &err) == 0);

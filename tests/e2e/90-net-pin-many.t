@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Ten `coi run` started at once all come up, each with its own address decided before its start
+# (issue 24), and leave nothing behind. Made to collide: the ten workspaces are chosen so that
+# their containers' names start the address search at the same place (net_pick_address: the
+# name's FNV-1a hash), and they belong to several coi homes and to two host users, whose claims
+# on addresses (the files under ~/.coi/run) do not see each other's: only Incus sees every
+# instance, and it refuses the start of a second NIC with an address already pinned on another
+# (it used to fail the session: "IP address ... already defined on another NIC").
+. "$(dirname "$0")/lib.sh"
+t_require_daemon
+command -v python3 >/dev/null || t_bail "python3 is needed to choose the workspaces"
+
+tmp=$(mktemp -d /tmp/coi-t-many-XXXX)
+chmod 755 "$tmp"
+t_defer "rm -rf '$tmp'"
+br=$(incus profile device get default eth0 network)
+gw=$(incus network get "$br" ipv4.address)
+net=${gw%.*}.
+
+# ten workspace paths whose slot-1 containers start the search at the same address
+mapfile -t wss < <(python3 - "$tmp" "${gw#*/}" <<'EOF'
+import collections, hashlib, sys
+base, prefix = sys.argv[1], int(sys.argv[2])
+hosts = (1 << (32 - prefix)) - 2
+def fnv(s):
+    h = 2166136261
+    for b in s.encode():
+        h = ((h ^ b) * 16777619) & 0xffffffff
+    return h
+by = collections.defaultdict(list)
+for i in range(50000):
+    p = f"{base}/w{i}"
+    start = fnv("coi-" + hashlib.sha256(p.encode()).hexdigest()[:8] + "-1") % hosts
+    by[start].append(p)
+    if len(by[start]) == 10:
+        print("\n".join(by[start]))
+        break
+EOF
+)
+t_is "ten workspaces whose containers start at the same address" "${#wss[@]}" 10
+
+# who runs each: 0-4 root with one coi home (its claims serialize them), 5-7 root each with a
+# home of its own, 8-9 the ordinary user coitest (t_as_user: its own home)
+names=()
+for i in "${!wss[@]}"; do
+    ws=${wss[$i]}
+    mkdir -p "$ws" && git -C "$ws" init -q
+    [ "$i" -lt 8 ] || chown -R 1234:1234 "$ws"
+    names+=("$(t_session_name "$ws" 1)")
+    t_defer "incus delete -f '${names[$i]}'"
+done
+cmd='ip -4 -o addr show dev eth0; sleep 3'
+for i in "${!wss[@]}"; do
+    ws=${wss[$i]}
+    case $i in
+    [0-4]) (cd "$ws" && COI_HOME=$tmp/home COI_CONFIG=/dev/null exec timeout 180 "$COI" run --image "$T_IMAGE" -- sh -c "$cmd") ;;
+    [5-7]) (cd "$ws" && COI_HOME=$tmp/home$i COI_CONFIG=/dev/null exec timeout 180 "$COI" run --image "$T_IMAGE" -- sh -c "$cmd") ;;
+    *) (cd "$ws" && t_as_user env COI_CONFIG=/dev/null timeout 180 "$COI" run --image "$T_IMAGE" -- sh -c "$cmd") ;;
+    esac >"$tmp/out$i" 2>"$tmp/err$i" &
+done
+fails=0
+for job in $(jobs -p); do wait "$job" || fails=$((fails + 1)); done
+for i in "${!wss[@]}"; do
+    e=$(grep -v '^Protected paths\|^coi: session' "$tmp/err$i")
+    [ -z "$e" ] || t_diag "session $i: $e"
+done
+t_is "all ten sessions succeed" "$fails" 0
+addrs=$(sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' "$tmp"/out* | sort)
+t_is "each had an address at its first instruction" "$(printf '%s\n' "$addrs" | grep -c "^${net//./\\.}")" 10
+t_is "ten different ones (they ran at the same time)" "$(printf '%s\n' "$addrs" | sort -u | grep -c .)" 10
+
+# ---- nothing left: containers, rules, reservations, networkd files ----
+for i in "${!wss[@]}"; do
+    t_wait_ws_clear "${wss[$i]}" || t_diag "session $i: its container is still there"
+done
+left=$(incus list -c n -f csv | grep -cFf <(printf '%s\n' "${names[@]}") || true)
+t_is "no container left" "$left" 0
+t_is "no rule left" "$(nft list ruleset 2>/dev/null | grep -cFf <(printf 'coi:%s"\n' "${names[@]}") || true)" 0
+t_is "no reservation left" "$(incus network list-leases "$br" -f csv | grep -cFf <(printf '%s,\n' "${names[@]}") || true)" 0
+t_is "no networkd file left" "$(find "$tmp" /tmp/coi-t-home-1234/.coi/run -name 'coi-*.network' 2>/dev/null | grep -c . || true)" 0
+t_done
