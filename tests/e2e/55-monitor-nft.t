@@ -50,10 +50,7 @@ start() {
     t_defer "kill -CONT $pid; kill -TERM $pid && for _ in \$(seq 100); do kill -0 $pid || break; sleep 0.1; done"
     t_wait_running "$name" || return 1
     # coi runs the command once the monitor is live (its NFLOG group bound)
-    for _ in $(seq 100); do
-        incus exec "$name" -- pidof sleep >/dev/null 2>&1 && break
-        sleep 0.1
-    done
+    t_wait_cmd "$name" "sleep 60"
     spid=$(sup_pid "$name")
     [ -n "$spid" ] && [ "$(echo $spid | wc -w)" = 1 ] && [ -n "$(chain "$name")" ]
 }

@@ -76,11 +76,7 @@ start() {
     pid=$!
     t_defer "kill -TERM $pid 2>/dev/null && for _ in \$(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done"
     t_wait_running "$name" || return 1
-    for _ in $(seq 100); do
-        incus exec "$name" -- pidof sleep >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
+    t_wait_cmd "$name" "sleep 120"
 }
 stop() {
     kill -TERM "$pid" 2>/dev/null
