@@ -422,11 +422,15 @@ static int add_address(struct incus_map *cfg, struct incus_devices *d,
 	if (set(cfg, "raw.lxc", raw) < 0)
 		return -ENOMEM;
 	/* networkd is told the same address, so it keeps it instead of asking DHCP */
-	if (l->net_file &&
-	    incus_devices_add(d, "coi-net", "type", "disk", "source", l->net_file, "path",
-	                      SESSION_NET_FILE_PATH, "readonly", "true", NULL) < 0)
-		return -ENOMEM;
-	return 0;
+	return l->net_file ? session_build_net_device(l->net_file, d) : 0;
+}
+
+int session_build_net_device(const char *net_file, struct incus_devices *d)
+{
+	return incus_devices_add(d, SESSION_NET_DEVICE, "type", "disk", "source", net_file, "path",
+	                         SESSION_NET_FILE_PATH, "readonly", "true", NULL) < 0
+	               ? -ENOMEM
+	               : 0;
 }
 
 static int build_nic(const struct incus_devices *profile_devices, const struct session_layout *l,

@@ -65,8 +65,12 @@ bool session_raw_lxc_is_ours(const char *raw);
 int session_check_profile(const struct incus_map *profile_config, const char *profile,
                           struct coi_error *err);
 
-/* Where the guest's networkd finds net_file: sorted before the image's own 10-eth0.network. */
+/* Where the guest's networkd finds net_file: sorted before the image's own 10-eth0.network;
+ * the disk device that puts it there. */
 #define SESSION_NET_FILE_PATH "/etc/systemd/network/05-coi-eth0.network"
+#define SESSION_NET_DEVICE    "coi-net"
+/* That device, read-only, for the host file net_file. */
+int session_build_net_device(const char *net_file, struct incus_devices *d);
 
 /* Before a persistent container is started again: refuse what would defeat the isolation when
  * it is set on the container itself (security.privileged, raw.lxc other than coi's own address

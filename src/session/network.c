@@ -528,6 +528,26 @@ static int undo_net_file(struct session *s, struct coi_error *err)
 	return 0;
 }
 
+/* A persistent container must not keep the device of the file (the file goes with the session:
+ * the container would not start without it); its next session puts it back. */
+static int undo_net_device(struct session *s, struct coi_error *err)
+{
+	int r = incus_instance_remove_device(s->client, s->name, SESSION_NET_DEVICE, err);
+
+	return r == -ENOENT ? 0 : r;
+}
+
+/* A persistent container started again: the device of the file its last session took away. */
+static int put_net_device(struct session *s, struct coi_error *err)
+{
+	struct incus_devices d = {0};
+	int r = session_build_net_device(s->net_file, &d);
+
+	r = r < 0 ? coi_error_oom(err) : incus_instance_patch(s->client, s->name, NULL, &d, err);
+	incus_devices_clear(&d);
+	return r;
+}
+
 /* The address a networkd file of ours asks for ("Address=A/P"), or 0. */
 static struct in_addr file_address(const char *path)
 {
@@ -698,9 +718,13 @@ int session_net_pin(struct session *s, struct coi_error *err)
 	r = s->reused ? reused_address(s, err) : pick(s, (struct in_addr){0}, 0, err);
 	if (r < 0 || !s->ipv4.s_addr)
 		return r < 0 ? coi_error_prefix(err, "network policy") : 0;
-	if (session_undo_push(s, "remove the network file", undo_net_file) < 0)
+	if (session_undo_push(s, "remove the network file", undo_net_file) < 0 ||
+	    (s->opts->persistent &&
+	     session_undo_push(s, "remove the network file's device", undo_net_device) < 0))
 		return coi_error_oom(err);
 	r = write_net_file(s, err);
+	if (r >= 0 && s->reused)
+		r = put_net_device(s, err);
 	if (r < 0)
 		return coi_error_prefix(err, "network policy");
 	log_debug("'%s': %s on '%s', set before start", s->name,
