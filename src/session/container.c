@@ -452,8 +452,8 @@ int container_create(struct session *s, struct coi_error *err)
  * guest's address was decided before start, the exec also waits for its network (network.c). */
 int container_wait_ready(struct session *s, struct coi_error *err)
 {
-	char checks[16], gw[INET_ADDRSTRLEN];
-	char *argv[] = {"true", NULL, NULL, NULL, NULL, NULL, NULL};
+	char checks[16], gw[INET_ADDRSTRLEN], ip[INET_ADDRSTRLEN], addr[INET_ADDRSTRLEN + 4];
+	char *argv[] = {"true", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 	struct timespec step = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
 	struct timespec t0, now;
 	struct incus_exec_opts o;
@@ -466,6 +466,9 @@ int container_wait_ready(struct session *s, struct coi_error *err)
 		argv[3] = "coi";
 		argv[4] = checks;
 		argv[5] = (char *)inet_ntop(AF_INET, &s->gateway, gw, sizeof(gw));
+		(void)snprintf(addr, sizeof(addr), "%s/%u",
+		               inet_ntop(AF_INET, &s->ipv4, ip, sizeof(ip)), s->prefix);
+		argv[6] = addr;
 	}
 	incus_exec_opts_init(&o);
 	o.argv = argv;

@@ -795,7 +795,12 @@ void session_net_layout(const struct session *s, char *ip, char *gw, struct sess
  * LXC's default route has the protocol "boot": networkd, starting after the command may have,
  * drops it as foreign and adds its own (gone for a moment, measured at 0.53 s uptime with the
  * command running since 0.39 s); replaced in place by the same route as "static", it is one that
- * KeepConfiguration=static keeps. The command also waits for systemd-tmpfiles-setup (when systemd
+ * KeepConfiguration=static keeps. A DHCP client in the guest (an image without networkd, such as
+ * the tests' busybox one) can be given another address: the bridge's dnsmasq does not give the
+ * pinned one while an old lease of another MAC holds it (a lease Incus does not list: a deleted
+ * container's, a foreign client's), and the NIC's filtering, and coi's rules, let only the pinned
+ * one out (the command's traffic vanished); the guest's eth0 must have the pinned address alone,
+ * else it is put back. The command also waits for systemd-tmpfiles-setup (when systemd
  * runs it): its boot-time clean of /tmp ("D /tmp") ran at 0.55 s uptime with the command running
  * since 0.45 s, and took what the command had put there, tmux's socket included (coi shell lost
  * its agent). The guest waits itself, in one exec ($1 checks, 50 ms apart): an exec each time
@@ -803,7 +808,7 @@ void session_net_layout(const struct session *s, char *ip, char *gw, struct sess
 const char *session_net_ready_script(const struct session *s)
 {
 	static const char script[] =
-	        "c=/etc/resolv.conf; s=/run/systemd/resolve; m='# coi: the bridge, until "
+	        "g=$2; a=$3; c=/etc/resolv.conf; s=/run/systemd/resolve; m='# coi: the bridge, until "
 	        "systemd-resolved knows it'; t=$(readlink $c 2>/dev/null); "
 	        "ours() { case $t in */run/systemd/resolve/*) return 0;; esac; "
 	        "t=../run/systemd/resolve/stub-resolv.conf; "
@@ -824,7 +829,11 @@ const char *session_net_ready_script(const struct session *s)
 	        "case $o in *ActiveState=active*|*ActiveState=failed*) return 0;; "
 	        "*ActiveState=inactive*) case $o in *ConditionTimestampMonotonic=0*) return 1;; esac; "
 	        "return 0;; esac; return 1; }; "
-	        "up() { [ -n \"$td\" ] || { tmpd || return 1; td=1; }; "
+	        "own() { o=$(ip -4 addr show dev eth0 2>/dev/null) || return 0; case $o in "
+	        "*\"inet $a \"*) [ \"$(printf '%s\\n' \"$o\" | grep -c 'inet ')\" = 1 ] && return 0;; "
+	        "esac; ip -4 addr flush dev eth0; ip -4 addr add \"$a\" dev eth0 && "
+	        "ip -4 route replace default via \"$g\" dev eth0 proto static; return 1; }; "
+	        "up() { own 2>/dev/null || return 1; [ -n \"$td\" ] || { tmpd || return 1; td=1; }; "
 	        "[ -e $c ] || return 1; case $(readlink $c) in */run/systemd/resolve/*) "
 	        "t=$(readlink $c); served || return 1;; esac; "
 	        "while read -r i d x; do [ \"$d\" = 00000000 ] && return 0; done </proc/net/route; "

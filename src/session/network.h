@@ -32,7 +32,8 @@ int session_net_apply_early(struct session *s, struct coi_error *err);
  * rules; then write [[network.hosts]] into /etc/hosts. */
 int session_net_apply(struct session *s, struct coi_error *err);
 /* When the address was decided before start: a sh script the guest runs before the command
- * starts, which exits 0 once its network is up ($1: how many checks, 50 ms apart); else NULL. */
+ * starts, which exits 0 once its network is up ($1: how many checks, 50 ms apart; $2: the
+ * bridge's address; $3: the guest's, "A/prefix"); else NULL. */
 const char *session_net_ready_script(const struct session *s);
 /* Remove every rule of the session. */
 int session_net_remove(struct session *s, struct coi_error *err);
