@@ -22,6 +22,8 @@ int incus_error_to_errno(long code)
 		return -EEXIST;
 	case 403:
 		return -EACCES;
+	case 412: /* If-Match: the object changed since its ETag was read */
+		return -ESTALE;
 	default:
 		return -EPROTO;
 	}
@@ -103,8 +105,9 @@ int incus_envelope_parse(long http_status, const char *body, size_t len, struct 
 
 /* ---- calls and operations ---- */
 
-int incus_call_nowait(struct incus_client *c, const char *method, const char *path,
-                      const json_t *body, struct incus_envelope *ret, struct coi_error *err)
+static int call_nowait(struct incus_client *c, const char *method, const char *path,
+                       const json_t *body, char *const *headers, char *etag, size_t size,
+                       struct incus_envelope *ret, struct coi_error *err)
 {
 	_cleanup_free_ char *text = NULL;
 	struct incus_http req;
@@ -113,6 +116,7 @@ int incus_call_nowait(struct incus_client *c, const char *method, const char *pa
 	int r;
 
 	incus_http_init(&req, method, path);
+	req.headers = headers;
 	if (body) {
 		text = json_encode(body);
 		if (!text)
@@ -124,6 +128,8 @@ int incus_call_nowait(struct incus_client *c, const char *method, const char *pa
 	r = incus_http(c, &req, &resp, err);
 	if (r < 0)
 		return r;
+	if (etag && incus_http_header(&resp, "ETag", etag, size) < 0)
+		*etag = '\0';
 	r = incus_envelope_parse(resp.status, resp.body.data, resp.body.len, &e, err);
 	incus_http_resp_release(&resp);
 	if (r < 0) {
@@ -133,6 +139,12 @@ int incus_call_nowait(struct incus_client *c, const char *method, const char *pa
 	}
 	*ret = e;
 	return 0;
+}
+
+int incus_call_nowait(struct incus_client *c, const char *method, const char *path,
+                      const json_t *body, struct incus_envelope *ret, struct coi_error *err)
+{
+	return call_nowait(c, method, path, body, NULL, NULL, 0, ret, err);
 }
 
 /* Progress text from an operation's metadata: a "*_progress" string ("Unpack: 45%"), or the newer
@@ -258,14 +270,15 @@ int incus_operation_wait(struct incus_client *c, const char *op_path, const stru
 	return r;
 }
 
-int incus_call(struct incus_client *c, const char *method, const char *path, const json_t *body,
-               const struct incus_wait *wait, struct incus_envelope *ret, struct coi_error *err)
+int incus_call_ex(struct incus_client *c, const char *method, const char *path, const json_t *body,
+                  char *const *headers, char *etag, size_t size, const struct incus_wait *wait,
+                  struct incus_envelope *ret, struct coi_error *err)
 {
 	struct incus_envelope e;
 	json_t *op = NULL;
 	int r;
 
-	r = incus_call_nowait(c, method, path, body, &e, err);
+	r = call_nowait(c, method, path, body, headers, etag, size, &e, err);
 	if (r < 0)
 		return r;
 	if (e.type == INCUS_RESP_ASYNC) {
@@ -280,6 +293,12 @@ int incus_call(struct incus_client *c, const char *method, const char *path, con
 	}
 	*ret = e;
 	return 0;
+}
+
+int incus_call(struct incus_client *c, const char *method, const char *path, const json_t *body,
+               const struct incus_wait *wait, struct incus_envelope *ret, struct coi_error *err)
+{
+	return incus_call_ex(c, method, path, body, NULL, NULL, 0, wait, ret, err);
 }
 
 int incus_request(struct incus_client *c, const char *method, const char *path, const json_t *body,

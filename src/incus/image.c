@@ -135,6 +135,14 @@ int incus_image_alias_exists(struct incus_client *c, const char *alias, struct c
 	return r == -ENOENT ? 0 : r < 0 ? r : 1;
 }
 
+int incus_image_alias_target(struct incus_client *c, const char *alias, char **ret,
+                             struct coi_error *err)
+{
+	int r = alias_target(c, alias, ret, err);
+
+	return r == -ENOENT ? coi_error_set(err, r, "no image alias '%s'", alias) : r;
+}
+
 int incus_image_get(struct incus_client *c, const char *alias_or_fp, struct incus_image **ret,
                     struct coi_error *err)
 {

@@ -301,6 +301,15 @@ int incus_instance_delete(struct incus_client *c, const char *name, bool force,
  * may be NULL. PATCH cannot remove anything: see the calls below. */
 int incus_instance_patch(struct incus_client *c, const char *name, const struct incus_map *config,
                          const struct incus_devices *devices, struct coi_error *err);
+/* GET with the instance's ETag (etag of size bytes; "" when the daemon sent none), for
+ * incus_instance_patch_if(). */
+int incus_instance_get_etag(struct incus_client *c, const char *name, struct incus_instance **ret,
+                            char *etag, size_t size, struct coi_error *err);
+/* PATCH of config keys only while the instance is as etag says (If-Match): -ESTALE when another
+ * client changed it since (HTTP 412), so of two that race, one wins. */
+int incus_instance_patch_if(struct incus_client *c, const char *name,
+                            const struct incus_map *config, const char *etag,
+                            struct coi_error *err);
 /* Removes one device (GET + PUT of the instance with the device gone). -ENOENT if absent. */
 int incus_instance_remove_device(struct incus_client *c, const char *name, const char *device,
                                  struct coi_error *err);
@@ -489,6 +498,9 @@ int incus_image_get(struct incus_client *c, const char *alias_or_fp, struct incu
                     struct coi_error *err);
 /* 1 if an image with this alias exists, 0 if not. */
 int incus_image_alias_exists(struct incus_client *c, const char *alias, struct coi_error *err);
+/* The fingerprint alias points to (*ret, caller frees); -ENOENT when there is no such alias. */
+int incus_image_alias_target(struct incus_client *c, const char *alias, char **ret,
+                             struct coi_error *err);
 int incus_image_alias_create(struct incus_client *c, const char *alias, const char *fingerprint,
                              const char *description, struct coi_error *err);
 /* Points an existing alias at another image. */

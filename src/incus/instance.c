@@ -2,6 +2,7 @@
 /* instance.c: instances: create, copy, get, state, list, state changes, delete, config updates.
  * JSON from the daemon becomes struct incus_instance here. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -460,6 +461,52 @@ int incus_instance_patch(struct incus_client *c, const char *name, const struct 
 	if (r < 0)
 		return coi_error_prefix(err, "cannot update '%s'", name);
 	return 0;
+}
+
+/* One call with extra headers and the answer's ETag kept (etag may be NULL). */
+static int call_etag(struct incus_client *c, const char *method, const char *path,
+                     const json_t *body, char *const *headers, char *etag, size_t size,
+                     json_t **ret_md, struct coi_error *err)
+{
+	struct incus_envelope e;
+	int r;
+
+	if (!path)
+		return coi_error_oom(err);
+	r = incus_call_ex(c, method, path, body, headers, etag, size, NULL, &e, err);
+	if (r < 0)
+		return r;
+	if (ret_md)
+		*ret_md = TAKE_PTR(e.metadata);
+	incus_envelope_release(&e);
+	return 0;
+}
+
+int incus_instance_get_etag(struct incus_client *c, const char *name, struct incus_instance **ret,
+                            char *etag, size_t size, struct coi_error *err)
+{
+	_cleanup_free_ char *path = incus_pathf(c, "/1.0/instances/%s", name);
+	_cleanup_json_ json_t *md = NULL;
+	int r = call_etag(c, "GET", path, NULL, NULL, etag, size, &md, err);
+
+	if (r < 0)
+		return r;
+	r = incus_instance_from_json(md, ret);
+	return r < 0 ? coi_error_set(err, r, "cannot decode instance '%s'", name) : 0;
+}
+
+int incus_instance_patch_if(struct incus_client *c, const char *name,
+                            const struct incus_map *config, const char *etag, struct coi_error *err)
+{
+	_cleanup_free_ char *path = incus_pathf(c, "/1.0/instances/%s", name), *h = NULL;
+	_cleanup_json_ json_t *body = json_object();
+	char *headers[] = {NULL, NULL};
+
+	if (!body || json_object_set_new(body, "config", incus_map_to_json(config)) < 0 ||
+	    asprintf(&h, "If-Match: %s", etag) < 0)
+		return coi_error_oom(err);
+	headers[0] = h;
+	return call_etag(c, "PATCH", path, body, headers, NULL, 0, NULL, err);
 }
 
 /* GET the instance, let edit() change its JSON, PUT it back. */

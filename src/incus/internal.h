@@ -39,7 +39,7 @@ struct incus_envelope {
 int incus_envelope_parse(long http_status, const char *body, size_t len, struct incus_envelope *ret,
                          struct coi_error *err);
 void incus_envelope_release(struct incus_envelope *e);
-/* 404 -> -ENOENT, 409 -> -EEXIST, 403 -> -EACCES, else -EPROTO. */
+/* 404 -> -ENOENT, 409 -> -EEXIST, 403 -> -EACCES, 412 -> -ESTALE, else -EPROTO. */
 int incus_error_to_errno(long code);
 
 /* ---- raw HTTP ---- */
@@ -103,6 +103,11 @@ int incus_http_header(const struct incus_http_resp *r, const char *name, char *o
  * then the finished operation's metadata.metadata, e.g. {"return": 0} for exec). */
 int incus_call(struct incus_client *c, const char *method, const char *path, const json_t *body,
                const struct incus_wait *wait, struct incus_envelope *ret, struct coi_error *err);
+/* incus_call() with extra request headers ("If-Match: ..."), the answer's ETag copied into etag
+ * (size bytes; "" when it has none) when etag is not NULL. */
+int incus_call_ex(struct incus_client *c, const char *method, const char *path, const json_t *body,
+                  char *const *headers, char *etag, size_t size, const struct incus_wait *wait,
+                  struct incus_envelope *ret, struct coi_error *err);
 /* Same, but returns as soon as the operation is created: ret->metadata is the operation object,
  * ret->operation its path. Used by exec (which needs the fds before waiting). */
 int incus_call_nowait(struct incus_client *c, const char *method, const char *path,

@@ -57,7 +57,8 @@ static void test_envelope(void)
 	CHECK(incus_envelope_parse(403, "nope", 4, &e, &err) == -EACCES);
 	CHECK(incus_envelope_parse(409, "", 0, &e, &err) == -EEXIST);
 	CHECK(incus_envelope_parse(500, "{\"type\":\"weird\"}", 16, &e, &err) == -EPROTO);
-	CHECK(incus_error_to_errno(412) == -EPROTO);
+	CHECK(incus_error_to_errno(412) == -ESTALE); /* If-Match failed */
+	CHECK(incus_error_to_errno(418) == -EPROTO);
 }
 
 static void test_server(void)
@@ -192,6 +193,26 @@ static void test_state(void)
 	CHECK(incus_instance_unset_config(c, "c1", (char *[]){"user.none", NULL}, &err) == 0);
 	incus_map_clear(&cfg);
 	incus_devices_clear(&devs);
+	CHECK(fake_stop(&fake) == 0);
+}
+
+/* The ETag of a GET, and a PATCH under If-Match: a changed instance (412) is -ESTALE, so that of
+ * two claimers of a warm container one wins (session/warm.h). */
+static void test_etag(void)
+{
+	_cleanup_incus_client_ struct incus_client *c = client_for("etag", NULL, 0);
+	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+	struct incus_map cfg = {0};
+	struct coi_error err = {0};
+	char etag[64];
+
+	CHECK(c && incus_instance_get_etag(c, "c1", &in, etag, sizeof(etag), &err) == 0);
+	CHECK(strcmp(etag, "\"e1\"") == 0);
+	CHECK(in && strcmp(incus_map_get(&in->config, "user.coi.warm"), "f") == 0);
+	CHECK(incus_map_set(&cfg, "user.coi.warm", "") == 0);
+	CHECK(incus_instance_patch_if(c, "c1", &cfg, etag, &err) == 0);
+	CHECK(incus_instance_patch_if(c, "c1", &cfg, etag, &err) == -ESTALE);
+	incus_map_clear(&cfg);
 	CHECK(fake_stop(&fake) == 0);
 }
 
@@ -488,6 +509,7 @@ int main(void)
 	RUN(test_get);
 	RUN(test_list);
 	RUN(test_state);
+	RUN(test_etag);
 	RUN(test_exec);
 	RUN(test_transport);
 	RUN(test_refused);
