@@ -324,6 +324,9 @@ static int clean_pass(struct incus_client *c, struct clean_opts *co)
 		if (removed_anyway(e, co)) {
 			if (act(c, e->name, "stopped", true, co) < 0)
 				status = EXIT_FAIL;
+		} else if (e->warm) {
+			if (act(c, e->name, "warm, no session's ([container] warm)", true, co) < 0)
+				status = EXIT_FAIL;
 		} else if (co->orphans && e->orphan) {
 			if (act(c, e->name, "running, its coi process is gone", true, co) < 0)
 				status = EXIT_FAIL;
@@ -431,7 +434,8 @@ const struct verb verb_clean = {
         .usage = "Usage: coi clean [--orphans] [--sessions] [--forensics] [--pools] [--all]\n"
                  "                 [--dry-run] [--force]\n"
                  "\n"
-                 "Remove stopped ephemeral session containers. With --orphans, also running\n"
+                 "Remove stopped ephemeral session containers and the warm pool's containers\n"
+                 "([container] warm). With --orphans, also running\n"
                  "ephemeral sessions whose coi process is gone (coi was killed), and host state\n"
                  "left by sessions whose container no longer exists: immutable flags on protected\n"
                  "paths, idmapped workspace mounts, network rules, host network interfaces\n"

@@ -33,19 +33,20 @@ static json_t *network_json(const char *mode)
 	return json_pack("{s:s, s:s}", "mode", *mode ? mode : "unknown", "blocks", blocks);
 }
 
-/* The STATUS column's word: a running session without its coi is Orphaned. */
+/* The STATUS column's word: a running session without its coi is Orphaned; a container of the
+ * warm pool, no session yet, is Warm. */
 static const char *entry_status(const struct fleet_entry *e)
 {
-	return e->orphan ? "Orphaned" : e->status;
+	return e->warm ? "Warm" : e->orphan ? "Orphaned" : e->status;
 }
 
 static json_t *entry_json(const struct fleet_entry *e)
 {
-	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s?, s:s, s:b, s:s, s:s}", "name",
+	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s?, s:s, s:b, s:b, s:s, s:s}", "name",
 	                      e->name, "workspace", e->workspace, "slot", e->slot, "mode",
 	                      e->persistent ? "persistent" : "ephemeral", "status", e->status,
-	                      "ipv4", e->ipv4, "image", e->image, "orphan", e->orphan, "tool",
-	                      e->tool, "created_at", e->created_at);
+	                      "ipv4", e->ipv4, "image", e->image, "orphan", e->orphan, "warm",
+	                      e->warm, "tool", e->tool, "created_at", e->created_at);
 
 	json_t *ports = json_array();
 
@@ -192,7 +193,8 @@ static void filter_status(struct fleet *f, const char *want)
 	f->n = kept;
 }
 
-static const char *const statuses[] = {"running", "stopped", "frozen", "orphaned", "error", NULL};
+static const char *const statuses[] = {"running", "stopped", "frozen", "orphaned",
+                                       "warm",    "error",   NULL};
 
 static int run(int argc, char **argv)
 {
@@ -233,7 +235,7 @@ static int run(int argc, char **argv)
 			if (!strv_contains((char **)statuses, status))
 				return cmd_usage_error(&verb_list,
 				                       "--status takes running, stopped, frozen, "
-				                       "orphaned or error, not '%s'",
+				                       "orphaned, warm or error, not '%s'",
 				                       status);
 			break;
 		case 'h':
@@ -267,10 +269,11 @@ const struct verb verb_list = {
                 "\n"
                 "List coi's containers: name, workspace, slot, mode (ephemeral or persistent),\n"
                 "status, tool, age, IPv4 and image. A running ephemeral session whose coi process\n"
-                "is gone is shown as Orphaned ('coi clean --orphans' removes it).\n"
+                "is gone is shown as Orphaned ('coi clean --orphans' removes it); a container of\n"
+                "the warm pool ([container] warm), booted for the next session, as Warm.\n"
                 "\n"
                 "  -a, --all               the saved sessions too (coi shell --resume=ID)\n"
-                "  --status running|stopped|frozen|orphaned|error\n"
+                "  --status running|stopped|frozen|orphaned|warm|error\n"
                 "                          only the sessions in that state\n"
                 "  --running, --stopped    the same as --status running, --status stopped\n"
                 "  --json, --format json   JSON: {\"active_containers\": [...]}",

@@ -93,7 +93,7 @@ enum output_color output_status_color(const char *status)
 		return OUTPUT_GREEN;
 	if (strcmp(status, "Stopped") == 0)
 		return OUTPUT_DIM;
-	if (strcmp(status, "Frozen") == 0)
+	if (strcmp(status, "Frozen") == 0 || strcmp(status, "Warm") == 0)
 		return OUTPUT_BLUE;
 	if (strcmp(status, "Orphaned") == 0 || strcmp(status, "Error") == 0)
 		return OUTPUT_RED;

@@ -176,6 +176,7 @@ struct coi_config {
 		char *session_name;
 		int shutdown_timeout;   /* seconds, 60 */
 		int ready_timeout;      /* seconds, 30 */
+		int warm;               /* warm containers kept for the workspace, 0 */
 		bool docker;            /* true */
 		char *stale_base_check; /* "warn", "error" or "off" */
 		struct {

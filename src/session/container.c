@@ -22,7 +22,9 @@
 #include "session/state.h"
 #include "session/undo.h"
 #include "session/workspace.h"
+#include "util/buf.h"
 #include "util/error.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/path.h"
 #include "util/proc.h"
@@ -364,16 +366,13 @@ static int start_elsewhere(struct session *s, const struct session_layout *l,
 	return r;
 }
 
-int container_create(struct session *s, struct coi_error *err)
+/* What the container of this session is made of (its create request's layout); the caller adds
+ * the address (session_net_layout) and the workspace's source. */
+static struct session_layout create_layout(const struct session *s)
 {
-	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
-	const char *profile = s->opts->profile ? s->opts->profile : "default";
 	bool root = s->opts->host_uid == 0;
-	struct incus_map cfg = {0};
-	struct incus_devices dev = {0};
-	char *profiles[] = {(char *)profile, NULL};
-	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
-	struct session_layout l = {
+
+	return (struct session_layout){
 	        .slot = s->slot,
 	        .veth = s->veth,
 	        .container_workspace = s->container_workspace,
@@ -384,6 +383,88 @@ int container_create(struct session *s, struct coi_error *err)
 	        .mask_file = s->mask_file,
 	        .mask_dir = s->mask_dir,
 	};
+}
+
+static const char *profile_name(const struct session *s)
+{
+	return s->opts->profile ? s->opts->profile : "default";
+}
+
+static int hash_map(struct buf *b, const struct incus_map *m)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < m->n; i++)
+		r = buf_printf(b, "%s=%s\n", m->items[i].key, m->items[i].value);
+	return r;
+}
+
+/* sha256 of the create request container_create() makes for s's name, slot and address, with
+ * the workspace disks a host root's session adds after it, and of the image the alias names
+ * now: a warm container (warm.h) made for other settings, another set of git directories or an
+ * older image has another one. */
+int container_fingerprint(struct session *s, char out[SHA256_HEX_LEN + 1], struct coi_error *err)
+{
+	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
+	_cleanup_buf_ struct buf b = BUF_INIT(1u << 20);
+	_cleanup_free_ char *image = NULL, *source = idmount_target(s->name);
+	struct session_layout l = create_layout(s);
+	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+	struct incus_map cfg = {0};
+	struct incus_devices dev = {0};
+	int r;
+
+	if (!source)
+		return coi_error_oom(err);
+	session_net_layout(s, ip, gw, &l);
+	l.with_disks = true;
+	l.source_root = source;
+	r = incus_profile_get(s->client, profile_name(s), &prof, err);
+	if (r >= 0)
+		r = incus_image_alias_target(s->client, s->opts->image, &image, err);
+	if (r >= 0)
+		r = session_build_create(s->opts, s->plan, &prof->devices, &l, &cfg, &dev, err);
+	if (r < 0)
+		return r;
+	r = buf_printf(&b, "image=%s\nprofile=%s\npool=%s\n", image, profile_name(s),
+	               s->opts->storage_pool ? s->opts->storage_pool : "");
+	if (r >= 0)
+		r = hash_map(&b, &cfg);
+	for (size_t i = 0; r >= 0 && i < dev.n; i++) {
+		r = buf_printf(&b, "device %s\n", dev.items[i].name);
+		if (r >= 0)
+			r = hash_map(&b, &dev.items[i].props);
+	}
+	incus_map_clear(&cfg);
+	incus_devices_clear(&dev);
+	if (r < 0 || sha256_hex(b.data, b.len, out) < 0)
+		return coi_error_oom(err);
+	return 0;
+}
+
+/* A warm container claimed (warm.h) is this session's as if it had made it: the same undo
+ * steps as container_create() pushes, the idmapped mount of the workspace included. */
+int container_take_warm(struct session *s, struct coi_error *err)
+{
+	s->idmount = idmount_target(s->name);
+	if (!s->idmount ||
+	    session_undo_push(s, "remove the idmapped workspace mount", undo_idmount) < 0 ||
+	    session_undo_push(s, "delete the container", container_undo_delete) < 0 ||
+	    session_undo_push(s, "save the agent's session", container_undo_save) < 0)
+		return coi_error_oom(err);
+	return 0;
+}
+
+int container_create(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
+	const char *profile = profile_name(s);
+	bool root = s->opts->host_uid == 0;
+	struct incus_map cfg = {0};
+	struct incus_devices dev = {0};
+	char *profiles[] = {(char *)profile, NULL};
+	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+	struct session_layout l = create_layout(s);
 	int r;
 
 	session_net_layout(s, ip, gw, &l);

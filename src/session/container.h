@@ -30,6 +30,11 @@ int container_check_image(struct session *s, struct coi_error *err);
  * container's range (host root; the container must exist). */
 int container_mount_user_workspace(struct session *s, struct coi_error *err);
 int container_mount_idmapped_workspace(struct session *s, struct coi_error *err);
+/* sha256 (hex) of the create request container_create() makes for s->name, s->slot and
+ * s->ipv4, and of the image the alias names now (warm.h: a warm container's mark). */
+int container_fingerprint(struct session *s, char out[65], struct coi_error *err);
+/* A warm container claimed (warm.h): the undo steps container_create() would have pushed. */
+int container_take_warm(struct session *s, struct coi_error *err);
 /* Create and start the container with its devices; pushes its undo steps. */
 int container_create(struct session *s, struct coi_error *err);
 /* A persistent container started again gets today's [limits] and secret_paths masks. */

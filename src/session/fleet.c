@@ -128,6 +128,16 @@ static int published_ports(const struct incus_devices *d, char ***ret)
 	return 0;
 }
 
+bool fleet_is_warm_mark(const char *v)
+{
+	if (!v || strlen(v) != 64)
+		return false;
+	for (const char *p = v; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
 static int entry_from_instance(const struct incus_instance *in, struct fleet_entry *e)
 {
 	const char *ws = incus_map_get(&in->config, "user.coi.workspace");
@@ -154,8 +164,10 @@ static int entry_from_instance(const struct incus_instance *in, struct fleet_ent
 	if (!e->name || !e->workspace || !e->status || !e->image || !e->tool || !e->created_at ||
 	    (nic && nic->ipv4 && !e->ipv4) || published_ports(&in->devices, &e->ports) < 0)
 		return -ENOMEM;
+	e->warm = in->status == INCUS_STATUS_RUNNING &&
+	          fleet_is_warm_mark(incus_map_get(&in->config, FLEET_WARM_KEY));
 	/* frozen too: an ephemeral session whose background teardown died */
-	e->orphan = !e->persistent &&
+	e->orphan = !e->persistent && !e->warm &&
 	            (in->status == INCUS_STATUS_RUNNING || in->status == INCUS_STATUS_FROZEN) &&
 	            ws && !fleet_owner_alive(in->name);
 	return 0;

@@ -30,6 +30,7 @@ struct fleet_entry {
 	char *tool;         /* user.coi.tool, "" when unknown */
 	char *created_at;   /* RFC 3339, as the daemon says it, "" when unknown */
 	bool orphan;        /* running without a live coi process (ephemeral sessions only) */
+	bool warm;          /* a container of the warm pool, nobody's session yet (warm.h) */
 	char **ports;       /* published ports, "127.0.0.1:20100->8080"; NULL when none */
 };
 
@@ -37,6 +38,11 @@ struct fleet {
 	struct fleet_entry *items;
 	size_t n;
 };
+
+/* The instance key that marks a container of the warm pool (session/warm.h), and whether a value
+ * of it is a mark (a fingerprint: the container is ready to claim; "" once claimed). */
+#define FLEET_WARM_KEY "user.coi.warm"
+bool fleet_is_warm_mark(const char *value);
 
 /* coi's containers (prefix "coi-" or $COI_CONTAINER_PREFIX), with state when with_state. */
 int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struct coi_error *err);

@@ -167,7 +167,9 @@ int session_net_boot(struct session *s, struct coi_error *err)
 		        "set use_sudo = true (with 'sudo -n nft' allowed), or set "
 		        "[network] mode = \"open\"");
 	r = session_net_bridge(s, err);
-	if (r < 0 || s->ipv4.s_addr) /* decided: the real rules go in before the create */
+	/* decided: the real rules go in before the create; a warm container's wait for its claim
+	 * (warm.h) behind the block */
+	if (r < 0 || (s->ipv4.s_addr && !s->opts->warm_fill))
 		return r;
 	target_init(s, &t);
 	return nft_hint(netpolicy_boot_block(&nft, &t, err), err);
@@ -715,7 +717,7 @@ int session_net_pin(struct session *s, struct coi_error *err)
 	fd = lock_addresses(err);
 	if (fd < 0)
 		return fd;
-	r = s->reused ? reused_address(s, err) : pick(s, (struct in_addr){0}, 0, err);
+	r = s->reused || s->claimed ? reused_address(s, err) : pick(s, (struct in_addr){0}, 0, err);
 	if (r < 0 || !s->ipv4.s_addr)
 		return r < 0 ? coi_error_prefix(err, "network policy") : 0;
 	if (session_undo_push(s, "remove the network file", undo_net_file) < 0 ||

@@ -458,6 +458,7 @@ static int scalars_from_config(struct session_opts *o, const struct coi_config *
 {
 	o->persistent = cfg->container.persistent;
 	o->ready_timeout = cfg->container.ready_timeout > 0 ? cfg->container.ready_timeout : 30;
+	o->warm = cfg->container.warm > 0 ? cfg->container.warm : 0;
 	/* as in the original: a reduced kernel surface wins over Docker, whose daemon needs bpf and
 	 * nesting */
 	o->kernel_surface = cfg->security.reduce_kernel_surface_strict ? KERNEL_SURFACE_STRICT

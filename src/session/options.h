@@ -84,6 +84,10 @@ struct session_opts {
 	int64_t host_uid;             /* the invoking user, whose files the workspace holds */
 	int64_t host_gid;
 	int ready_timeout; /* seconds to wait for the container to run commands */
+	/* [container] warm: containers kept booted for this workspace, claimed by the next
+	 * ephemeral session (warm.h); warm_fill: this start makes one of them (warm.c's filler) */
+	int warm;
+	bool warm_fill;
 	/* how to wait for the container's creation: a progress callback shows the image unpack
 	 * on a slow pool (the daemon reports it once the wait passes a second); zero: plain */
 	struct incus_wait create_wait;

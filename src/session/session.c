@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +38,7 @@
 #include "session/secrets.h"
 #include "session/sweep.h"
 #include "session/tool.h"
+#include "session/warm.h"
 #include "session/workspace.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -195,7 +198,14 @@ static int save_protection(struct session *s, struct coi_error *err)
 	if (!s->protect_state)
 		return coi_error_oom(err);
 	(void)proc_run_dir_make();
-	return sweep_save(s->plan, s->name, s->protect_state, err);
+	/* a warm container's placeholders are the claimer's to remove; in one no agent ran,
+	 * nothing is to be swept (warm.h) */
+	return sweep_save_with(s->plan, s->name, s->protect_state,
+	                       &(struct sweep_save_opts){
+	                               .baseline = !s->opts->warm_fill,
+	                               .inherit = s->claimed ? s->protect_state : NULL,
+	                       },
+	                       err);
 }
 
 static int protect_host(struct session *s, struct coi_error *err)
@@ -318,19 +328,26 @@ static int pick_name(struct session *s, struct coi_error *err)
 {
 	int r = session_lock_workspace(s->hash, 60000, &s->lock, err);
 
+	if (r >= 0 && s->opts->warm_fill)
+		r = warm_fill_check(s, err);
 	if (r >= 0)
+		r = warm_claim(s, err);
+	/* claimed: the container is this session's to remove from now on */
+	if (r > 0)
+		r = container_take_warm(s, err);
+	if (r >= 0 && !s->claimed)
 		r = container_pick_name(s, err);
 	if (r < 0)
 		return r;
 	(void)snprintf(s->veth, sizeof(s->veth), "vcoi%.8s%d", s->hash, s->slot);
-	r = container_handle_existing(s, err);
+	r = s->claimed ? 0 : container_handle_existing(s, err);
 	return r < 0 ? r : save_protection(s, err);
 }
 
 /* The image, and the sockets and ports to forward (a reused container's old ones removed). */
 static int check_needs(struct session *s, struct coi_error *err)
 {
-	int r = s->reused ? 0 : container_check_image(s, err);
+	int r = s->reused || s->claimed ? 0 : container_check_image(s, err);
 
 	if (r >= 0)
 		r = forward_prepare(s, err);
@@ -369,6 +386,8 @@ static int start_container(struct session *s, struct coi_error *err)
 
 	if (s->reused) {
 		r = restart_container(s, err);
+	} else if (s->claimed) {
+		r = 0; /* made and started by the filler (warm.h) */
 	} else {
 		/* no signal may abort the creation (undo.c says why) */
 		session_set_abortable(false);
@@ -391,6 +410,8 @@ static int ready(struct session *s, struct coi_error *err)
 {
 	int r = container_wait_ready(s, err);
 
+	if (s->opts->warm_fill) /* the rest is the claimer's, for its session */
+		return r;
 	if (r >= 0)
 		r = container_verify_workspace(s, err);
 	if (r >= 0)
@@ -425,25 +446,30 @@ static const struct phase {
 	int (*run)(struct session *s, struct coi_error *err);
 	undo_fn undo;
 	const char *undo_name;
+	/* who runs it: every start, a session's only, or a warm container's filler's only
+	 * (warm.h: the container, and no session on the host) */
+	enum { ALL, SESSION, FILL } who;
 } phases[] = {
-        {"start", check_start, NULL, NULL},
-        {"plan", plan, NULL, NULL},
-        {"pick name", pick_name, NULL, NULL},
-        {"image and forwards", check_needs, NULL, NULL},
+        {"start", check_start, NULL, NULL, ALL},
+        {"plan", plan, NULL, NULL, ALL},
+        {"pick name", pick_name, NULL, NULL, ALL},
+        {"image and forwards", check_needs, NULL, NULL, ALL},
         /* before anything of the session's is on the host: 'coi clean --orphans' leaves it */
-        {"owner", record_owner, undo_owner, "forget the owner"},
-        {"network address", session_net_pin, NULL, NULL},
-        /* fail closed: the container's traffic is dropped before its first packet */
-        {"network boot block", session_net_boot, undo_net, "remove network rules"},
-        {"secrets", prepare_secrets, NULL, NULL},
+        {"owner", record_owner, undo_owner, "forget the owner", ALL},
+        {"network address", session_net_pin, NULL, NULL, ALL},
+        /* fail closed: the container's traffic is dropped before its first packet (a warm
+         * container's until it is claimed) */
+        {"network boot block", session_net_boot, undo_net, "remove network rules", ALL},
+        {"secrets", prepare_secrets, NULL, NULL, SESSION},
         /* the address decided: the real rules before its first packet */
-        {"network policy before start", session_net_apply_early, NULL, NULL},
-        {"container created and started", start_container, NULL, NULL},
-        {"host protection", protect, NULL, NULL},
-        {"ready", ready, NULL, NULL},
-        {"network policy", session_net_apply, NULL, NULL},
-        {"supervisor", supervise, NULL, NULL},
-        {"user environment", home_prepare_user, NULL, NULL},
+        {"network policy before start", session_net_apply_early, NULL, NULL, SESSION},
+        {"container created and started", start_container, NULL, NULL, ALL},
+        {"host protection", protect, NULL, NULL, SESSION},
+        {"ready", ready, NULL, NULL, ALL},
+        {"network policy", session_net_apply, NULL, NULL, SESSION},
+        {"supervisor", supervise, NULL, NULL, SESSION},
+        {"user environment", home_prepare_user, NULL, NULL, SESSION},
+        {"marked warm", warm_mark, NULL, NULL, FILL},
 };
 
 static int start_phases(struct session *s, struct coi_error *err)
@@ -453,6 +479,8 @@ static int start_phases(struct session *s, struct coi_error *err)
 	for (size_t i = 0; r >= 0 && i < sizeof(phases) / sizeof(phases[0]); i++) {
 		const struct phase *p = &phases[i];
 
+		if (p->who != ALL && (p->who == FILL) != s->opts->warm_fill)
+			continue;
 		r = p->run(s, err);
 		if (r >= 0 && p->undo && session_undo_push(s, p->undo_name, p->undo) < 0)
 			r = coi_error_oom(err);
@@ -460,6 +488,79 @@ static int start_phases(struct session *s, struct coi_error *err)
 	}
 	session_unlock_workspace(&s->lock);
 	return r;
+}
+
+/* The filler's work: one warm container after the other until the workspace has opts->warm
+ * that match (warm_fill_check says -EEXIST), one filler per workspace at a time. What a start
+ * leaves is its container and boot block, its network file and placeholders, nobody's session:
+ * its undo steps are dropped (session_free() does not run them). */
+static int fill_pool(struct session_opts *o, const char *hash, struct incus_client *c)
+{
+	_cleanup_free_ char *lock = proc_run_path(hash, "warm");
+	_cleanup_close_ int fd = -EBADF;
+	int r = 0;
+
+	if (!lock || proc_run_dir_make() < 0)
+		return -ENOMEM;
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return 0; /* another filler is at it */
+	o->warm_fill = true;
+	o->slot = 0;
+	for (int made = 0, failed = 0; made < o->warm && failed < 3;) {
+		struct session *w = NULL;
+		struct coi_error e = {0};
+
+		r = session_start(o, c, &w, &e);
+		if (r == -EEXIST)
+			return 0;
+		session_free(w);
+		if (r >= 0) {
+			made++;
+			continue;
+		}
+		/* a session of this workspace that ended meanwhile took away a placeholder this
+		 * start's plan found (a disk's source is gone): the next plan makes its own */
+		log_error("warm pool of %s: %s", o->workspace, coi_error_message(&e));
+		failed++;
+		(void)nanosleep(&(struct timespec){.tv_sec = 1}, NULL);
+	}
+	return r;
+}
+
+/* [container] warm: the pool topped up behind this session by a detached grandchild (setsid,
+ * niced, its streams on ~/.coi/logs/warm.log, no fd of this process, its own connection), so
+ * that neither the session's command nor its end waits for it. */
+static void spawn_filler(struct session *s)
+{
+	_cleanup_free_ char *dir = NULL, *logf = NULL;
+	struct incus_client *c = NULL;
+	pid_t pid;
+	int fd;
+
+	if (s->opts->warm <= 0 || s->opts->persistent || s->opts->warm_fill || s->opts->slot > 0)
+		return;
+	pid = fork();
+	if (pid > 0) {
+		(void)waitpid(pid, NULL, 0);
+		return;
+	}
+	if (pid < 0 || fork() != 0)
+		_exit(0);
+	(void)setsid();
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	proc_detach_streams();
+	(void)setpriority(PRIO_PROCESS, 0, 10);
+	dir = coi_dir();
+	logf = dir ? path_join(dir, "logs/warm.log") : NULL;
+	fd = logf ? open(logf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+	if (fd >= 0)
+		(void)dup2(fd, STDERR_FILENO);
+	if (incus_client_new_like(s->client, &c, NULL) < 0)
+		_exit(1);
+	_exit(fill_pool(s->opts, s->hash, c) < 0 ? 1 : 0);
 }
 
 int session_start(struct session_opts *opts, struct incus_client *c, struct session **ret,
@@ -482,9 +583,14 @@ int session_start(struct session_opts *opts, struct incus_client *c, struct sess
 	session_set_abortable(true);
 	r = start_phases(s, err);
 	if (r < 0) {
+		/* fail closed: a claimed container ran before this session's rules were in; nothing
+		 * in it may act while they go */
+		if (s->claimed)
+			(void)container_kill_init(s, 10000, NULL);
 		(void)session_undo_all(s, NULL);
 		return r;
 	}
+	spawn_filler(s);
 	*ret = TAKE_PTR(s);
 	return 0;
 }

@@ -42,6 +42,7 @@ struct session {
 	unsigned prefix;
 	char *container_workspace; /* where the workspace is inside */
 	bool reused;               /* an existing persistent container was started again */
+	bool claimed;              /* a warm container of the workspace was claimed (warm.h) */
 	struct protect_plan *plan;
 	struct secret_plan *hidden; /* what [security] secret_paths hides */
 	char *mask_file, *mask_dir; /* the empty file and directory it hides them with */

@@ -177,8 +177,33 @@ static int save_baseline(struct buf *b, const struct protect_plan *p)
 	return r;
 }
 
+/* The placeholder and created-dir records of another state file (a warm container's). */
+static int inherit(struct buf *b, const char *from)
+{
+	_cleanup_buf_ struct buf old = BUF_INIT(STATE_MAX);
+	int r = from ? read_file(from, &old, NULL) : -ENOENT;
+
+	if (r == -ENOENT || strncmp(buf_str(&old), "coi-protect 1\n", 14) != 0)
+		return 0;
+	if (r < 0)
+		return r;
+	for (char *save = NULL, *line = strtok_r(old.data + 14, "\n", &save); r >= 0 && line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "placeholder ", 12) == 0 ||
+		    strncmp(line, "created-dir ", 12) == 0)
+			r = buf_printf(b, "%s\n", line);
+	return r;
+}
+
 int sweep_save(const struct protect_plan *p, const char *name, const char *state_file,
                struct coi_error *err)
+{
+	return sweep_save_with(p, name, state_file, &(struct sweep_save_opts){.baseline = true},
+	                       err);
+}
+
+int sweep_save_with(const struct protect_plan *p, const char *name, const char *state_file,
+                    const struct sweep_save_opts *o, struct coi_error *err)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(STATE_MAX);
 	int r;
@@ -205,6 +230,8 @@ int sweep_save(const struct protect_plan *p, const char *name, const char *state
 			r = sweep_put_rec(&b, "created-dir", *d, NULL, NULL);
 	}
 	if (r >= 0)
+		r = inherit(&b, o->inherit);
+	if (r >= 0 && o->baseline)
 		r = save_baseline(&b, p);
 	if (r < 0)
 		return r == -ENOMEM ? coi_error_oom(err)

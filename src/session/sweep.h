@@ -9,6 +9,8 @@
  * container can no longer act (stopped, frozen or gone). */
 #pragma once
 
+#include <stdbool.h>
+
 struct coi_error;
 struct protect_plan;
 
@@ -17,6 +19,17 @@ struct protect_plan;
  * configuration that run programs) and of the files at protected names in every folder. */
 int sweep_save(const struct protect_plan *p, const char *name, const char *state_file,
                struct coi_error *err);
+
+struct sweep_save_opts {
+	/* the baseline of the git directories and protected names: off for a warm container
+	 * (warm.h), in which no agent ran, so that its removal quarantines nothing */
+	bool baseline;
+	/* a state file whose placeholders (a warm container's, claimed) this one takes over, or
+	 * NULL */
+	const char *inherit;
+};
+int sweep_save_with(const struct protect_plan *p, const char *name, const char *state_file,
+                    const struct sweep_save_opts *o, struct coi_error *err);
 
 /* The end: remove the placeholders, quarantine what was planted, remove state_file. *ret_report
  * (when not NULL) gets lines for the user; it stays NULL when there is nothing to say. A missing

@@ -1,0 +1,145 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# [container] warm = 1 (container.warm; issue 24, ARCHITECTURE.md decision 13): after a session a detached filler
+# boots a container of this workspace (the real image) and marks it warm: its network dropped,
+# nobody's session, not an orphan, shown as Warm; the next session claims it (the debug log says
+# so) and is attacked from inside, as code and as root, exactly as a cold session of the same
+# config is: the same answers to every probe (identity map, seccomp, capabilities, the protected
+# paths, the limits, the network policy). A changed config matches no warm container (the new
+# limit is in effect, the stale one goes); a filler killed halfway and a claimed session cut short
+# leave nothing that coi clean --orphans does not remove; coi clean removes the pool.
+. "$(dirname "$0")/lib.sh"
+t_require_daemon
+incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
+
+tmp=$(mktemp -d /tmp/coi-t-warm-XXXX)
+t_defer "rm -rf '$tmp'"
+ws=$tmp/ws
+mkdir -p "$ws" && git -C "$ws" init -q
+cd "$ws" || t_bail "no workspace"
+export COI_HOME=$tmp/coi
+prefix="coi-$(printf '%s' "$ws" | sha256sum | cut -c1-8)-"
+for s in 1 2 3 4; do t_defer "incus delete -f $prefix$s 2>/dev/null"; done
+br=$(incus profile device get default eth0 network)
+gw=$(incus network get "$br" ipv4.address)
+gw=${gw%/*}
+cfg() { printf '[container]\nwarm = 1\n%b' "${1:-}" >"$tmp/c.toml"; }
+export COI_CONFIG=$tmp/c.toml
+cfg
+
+# a listener on the host itself, which restricted mode refuses (so "refused" is the firewall's)
+port=$((20000 + RANDOM % 20000))
+python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$gw', $port)); s.listen(8); s.settimeout(1); end = time.time() + 300
+while time.time() < end:
+    try: s.accept()[0].close()
+    except OSError: pass
+" &
+t_defer "kill $! 2>/dev/null"
+
+warm_names() { incus list "$prefix" -f json | python3 -c '
+import json, re, sys
+for i in json.load(sys.stdin):
+    if i["status"] == "Running" and re.fullmatch("[0-9a-f]{64}", i["config"].get("user.coi.warm", "")):
+        print(i["name"])'; }
+wait_warm() { # until N warm containers (bounded, ~90 s)
+    local i
+    for i in $(seq 180); do [ "$(warm_names | wc -l)" -ge "$1" ] && return 0; sleep 0.5; done
+    return 1
+}
+rules() { nft list ruleset 2>/dev/null | grep -c "coi:$1\"" || true; }
+
+probe='id -u; tr -s " " </proc/self/uid_map; grep -E "^(Seccomp|NoNewPrivs|CapEff):" /proc/self/status
+sudo -n grep -E "^(Seccomp|CapEff):" /proc/self/status | sed "s/^/root /"
+for u in code root; do S=; [ $u = root ] && S="sudo -n"
+  $S sh -c "echo x >>/workspace/.git/config" 2>/dev/null && echo "$u config: written" || echo "$u config: refused"
+  $S sh -c "echo x >/workspace/.git/hooks/pre-commit" 2>/dev/null && echo "$u hook: written" || echo "$u hook: refused"
+  $S sh -c "echo x >/workspace/ok-$u" 2>/dev/null && echo "$u workspace: written" || echo "$u workspace: refused"
+done
+sudo -n umount /workspace/.git/hooks 2>/dev/null && echo "umount: done" || echo "umount: refused"
+echo "pids.max $(cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max 2>/dev/null)"
+curl -s -m 3 -o /dev/null http://'"$gw:$port"'/; r=$?; [ $r = 7 ] || [ $r = 28 ] && echo "host: refused" || echo "host: reached ($r)"'
+
+# ---- a cold session, and the filler behind it ----
+cold=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- sh -c "$probe" 2>"$tmp/cold.err")
+t_is "a cold session runs" "$?" 0 || t_diag "$(tail -30 "$tmp/cold.err")"
+t_fails "it claimed nothing (the pool was empty)" grep -q "claimed warm" "$tmp/cold.err"
+t_ok "a warm container of this workspace is ready behind it" wait_warm 1
+warm=$(warm_names | head -1)
+t_like "it is one of this workspace's" "$warm" "^$prefix[0-9]+$"
+t_fails "it is nobody's session (no owner record)" test -e "$COI_HOME/run/$warm.owner"
+t_like "coi list shows it as Warm" "$("$COI" list)" "$warm .*Warm"
+t_fails "it is not taken for an orphan" sh -c "'$COI' list --status orphaned | grep -q '$warm'"
+t_ok "its network is blocked until claimed (rules in place)" test "$(rules "$warm")" -gt 0
+t_like "from inside it, the host cannot be reached" \
+    "$(incus exec "$warm" -- sh -c "$(grep '^curl' <<<"$probe")" 2>&1)" "host: refused"
+t_ok "the workspace is mounted in it" incus exec "$warm" -- test -d /workspace/.git
+
+# ---- the next session claims it, and is the cold one's equal under attack ----
+hot=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- sh -c "$probe" 2>"$tmp/hot.err")
+t_is "the warm session runs" "$?" 0 || t_diag "$(tail -30 "$tmp/hot.err")"
+t_like "it claimed the warm container" "$(cat "$tmp/hot.err")" "'$warm': claimed warm"
+t_is "every probe answers as in the cold session" "$hot" "$cold"
+t_like "code cannot write .git/config" "$hot" "code config: refused"
+t_like "root cannot write .git/config" "$hot" "root config: refused"
+t_like "code cannot plant a hook" "$hot" "code hook: refused"
+t_like "root cannot plant a hook" "$hot" "root hook: refused"
+t_like "root cannot unmount the protection" "$hot" "umount: refused"
+t_like "the workspace is writable" "$hot" "code workspace: written"
+t_like "seccomp filters it" "$hot" "Seccomp:.2"
+t_like "the host itself is refused (restricted)" "$hot" "host: refused"
+t_like "the default process limit holds" "$hot" "pids.max 4096"
+t_fails "the hook was not planted on the host" test -e "$ws/.git/hooks/pre-commit"
+t_ok "a new warm container boots behind it" wait_warm 1
+
+# ---- a changed config matches none: cold, its limit in effect; the stale one goes ----
+stale=$(incus config get "$(warm_names | head -1)" user.coi.warm)
+cfg '[limits.runtime]\nmax_processes = 777\n'
+out=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- sh -c "$probe" 2>"$tmp/new.err")
+t_fails "a changed config claims no warm container" grep -q "claimed warm" "$tmp/new.err"
+t_like "the new limit is in effect" "$out" "pids.max 777"
+marks() { for n in $(warm_names); do incus config get "$n" user.coi.warm; done; }
+renewed() { # until the pool holds a warm container of the new config and none of the old (~90 s)
+    local i m
+    for i in $(seq 180); do
+        m=$(marks)
+        [ -n "$m" ] && ! grep -qx "$stale" <<<"$m" && return 0
+        sleep 0.5
+    done
+    return 1
+}
+t_ok "the stale one goes, a warm container of the new config boots behind it" renewed
+out=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- sh -c "$probe" 2>"$tmp/new2.err")
+t_like "the next session claims the new one, with the new limit" \
+    "$(grep -o "claimed warm" "$tmp/new2.err")/$(echo "$out" | grep pids.max)" "claimed warm/pids.max 777"
+
+# ---- a claimed session cut short, a filler killed halfway: coi clean --orphans leaves nothing ----
+t_ok "warm again" wait_warm 1
+claimed=$(warm_names | head -1)
+"$COI" run --image coi-default -- sleep 60 >/dev/null 2>&1 &
+cpid=$!
+filler() { ps -eo pid=,sid=,args= | awk -v p="$cpid" '$1 == $2 && $1 != p && /coi run --image coi-default -- sleep 60/ { print $1; exit }'; }
+for i in $(seq 300); do f=$(filler); [ -n "$f" ] && break; sleep 0.05; done
+t_ok "the claimed session started a filler" test -n "$f"
+sleep 0.7
+kill -9 "$f" 2>/dev/null # halfway through making the next one
+sleep 1
+kill -INT "$cpid"
+wait "$cpid" 2>/dev/null
+t_ok "the session cut short removed the container it claimed" t_wait_gone "$claimed"
+"$COI" clean --orphans >/dev/null 2>&1
+t_is "coi clean --orphans removed what the killed filler left: only warm ones remain" \
+    "$(incus list "$prefix" -c n -f csv | sort)" "$(warm_names | sort)"
+"$COI" clean >/dev/null 2>&1
+t_ok "coi clean removed the pool: no container of the workspace" t_wait_ws_clear "$ws"
+t_is "no rules of it" "$(nft list ruleset 2>/dev/null | grep -c "coi:$prefix" || true)" 0
+t_is "no run file of it" "$(ls "$COI_HOME/run" | grep -c "^$prefix" || true)" 0
+t_is "no placeholder left in the workspace" "$(git -C "$ws" status --porcelain --ignored | grep -v ok- || true)" ""
+t_fails "no empty placeholder .git/info/attributes" test -e "$ws/.git/info/attributes"
+if [ "$_t_failed" != 0 ]; then
+    for f in "$tmp"/*.err; do t_diag "$(basename "$f"): $(grep -v 'debug: incus:' "$f" | tail -25)"; done
+    t_diag "warm.log: $(grep -v 'debug: incus:\|^add \|^flush \|^$' "$COI_HOME/logs/warm.log" | tail -30)"
+fi
+t_done
