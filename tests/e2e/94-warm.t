@@ -51,7 +51,8 @@ wait_warm() { # until N warm containers (bounded, ~90 s)
 }
 rules() { nft list ruleset 2>/dev/null | grep -c "coi:$1\"" || true; }
 
-probe='id -u; tr -s " " </proc/self/uid_map; grep -E "^(Seccomp|NoNewPrivs|CapEff):" /proc/self/status
+# (each container has its own id range: its base is told apart from the host's ids only)
+probe='id -u; awk "{ print \$1, (\$2 >= 65536 ? \"above the host ids\" : \$2), \$3 }" /proc/self/uid_map; grep -E "^(Seccomp|NoNewPrivs|CapEff):" /proc/self/status
 sudo -n grep -E "^(Seccomp|CapEff):" /proc/self/status | sed "s/^/root /"
 for u in code root; do S=; [ $u = root ] && S="sudo -n"
   $S sh -c "echo x >>/workspace/.git/config" 2>/dev/null && echo "$u config: written" || echo "$u config: refused"
@@ -89,6 +90,7 @@ t_like "root cannot plant a hook" "$hot" "root hook: refused"
 t_like "root cannot unmount the protection" "$hot" "umount: refused"
 t_like "the workspace is writable" "$hot" "code workspace: written"
 t_like "seccomp filters it" "$hot" "Seccomp:.2"
+t_like "root inside is an unprivileged id range of its own" "$hot" "0 above the host ids 65536"
 t_like "the host itself is refused (restricted)" "$hot" "host: refused"
 t_like "the default process limit holds" "$hot" "pids.max 4096"
 t_fails "the hook was not planted on the host" test -e "$ws/.git/hooks/pre-commit"
