@@ -73,14 +73,23 @@ int proc_pidfd_wait(int pidfd, int timeout_ms)
 	}
 }
 
-void proc_detach_streams(void)
+int proc_detach_streams_keep(int keep)
 {
+	int high = keep >= 0 ? fcntl(keep, F_DUPFD_CLOEXEC, 3) : -1;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	for (int fd = 0; null >= 0 && fd < 3; fd++)
 		(void)dup2(null, fd);
-	(void)close_range(3, ~0U, 0);
+	if (high > 3)
+		high = dup2(high, 3);
+	(void)close_range(high == 3 ? 4 : 3, ~0U, 0);
 	signal(SIGTERM, SIG_DFL);
+	return high == 3 ? 3 : -EBADF;
+}
+
+void proc_detach_streams(void)
+{
+	(void)proc_detach_streams_keep(-1);
 }
 
 char *proc_run_path(const char *name, const char *suffix)

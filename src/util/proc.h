@@ -21,6 +21,8 @@ int proc_pidfd_wait(int pidfd, int timeout_ms);
 /* In a child that outlives coi: stdin, stdout and stderr on /dev/null, every other descriptor
  * closed (it must hold no caller's pipe open), SIGTERM back to its default. */
 void proc_detach_streams(void);
+/* The same, keeping fd keep as fd 3: 3, or -EBADF when it could not be kept (closed too). */
+int proc_detach_streams_keep(int keep);
 
 /* coi_dir()/run/NAME.SUFFIX, newly allocated; NULL when name is empty, has a '/' or starts with
  * '.', or memory runs out. The directory is not created (proc_run_dir_make()). */
