@@ -117,6 +117,20 @@ out=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- sh -c "$probe" 2>"$t
 t_like "the next session claims the new one, with the new limit" \
     "$(grep -o "claimed warm" "$tmp/new2.err")/$(echo "$out" | grep pids.max)" "claimed warm/pids.max 777"
 
+# ---- a start that fails after its claim: the container it claimed goes, with its rules ----
+t_ok "warm again" wait_warm 1
+claimed=$(warm_names | head -1)
+cp "$tmp/c.toml" "$tmp/ok.toml"
+printf '[[sockets]]\nhost = "%s/missing.sock"\ncontainer = "/run/coi-t/x.sock"\n' "$tmp" >>"$tmp/c.toml"
+out=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- true 2>&1) && rc=0 || rc=$?
+t_is "a start that fails after the claim: coi fails (exit 1)" "$rc" 1
+t_like "it had claimed the warm container, then failed" "$out" "'$claimed': claimed warm.*cannot use '$tmp/missing.sock'"
+t_ok "the claimed container is gone" t_wait_gone "$claimed"
+t_is "and its rules" "$(rules "$claimed")" 0
+t_fails "and its network file" test -e "$COI_HOME/run/$claimed.network"
+cp "$tmp/ok.toml" "$tmp/c.toml"
+"$COI" run --image coi-default -- true >/dev/null 2>&1 # the pool comes back
+
 # ---- a claimed session cut short, a filler killed halfway: coi clean --orphans leaves nothing ----
 t_ok "warm again" wait_warm 1
 claimed=$(warm_names | head -1)
