@@ -439,6 +439,7 @@ int container_fingerprint(struct session *s, char out[SHA256_HEX_LEN + 1], struc
 	incus_devices_clear(&dev);
 	if (r < 0 || sha256_hex(b.data, b.len, out) < 0)
 		return coi_error_oom(err);
+	log_debug("'%s': fingerprint %s of:\n%s", s->name, out, buf_str(&b));
 	return 0;
 }
 
@@ -447,7 +448,10 @@ int container_fingerprint(struct session *s, char out[SHA256_HEX_LEN + 1], struc
 int container_take_warm(struct session *s, struct coi_error *err)
 {
 	s->idmount = idmount_target(s->name);
+	/* pushed first, so that they go once the container is gone */
 	if (!s->idmount ||
+	    session_undo_push(s, "remove the warm container's block", session_net_remove_claimed) <
+	            0 ||
 	    session_undo_push(s, "remove the idmapped workspace mount", undo_idmount) < 0 ||
 	    session_undo_push(s, "delete the container", container_undo_delete) < 0 ||
 	    session_undo_push(s, "save the agent's session", container_undo_save) < 0)

@@ -175,6 +175,15 @@ int session_net_boot(struct session *s, struct coi_error *err)
 	return nft_hint(netpolicy_boot_block(&nft, &t, err), err);
 }
 
+int session_net_remove_claimed(struct session *s, struct coi_error *err)
+{
+	_cleanup_free_ char *file = proc_run_path(s->name, "network");
+
+	if (file)
+		(void)unlink(file);
+	return netpolicy_remove(&nft, NULL, s->name, err);
+}
+
 int session_net_remove(struct session *s, struct coi_error *err)
 {
 	if (!has_rules(s) && !s->dns)

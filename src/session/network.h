@@ -36,6 +36,9 @@ int session_net_apply(struct session *s, struct coi_error *err);
  * bridge's address; $3: the guest's, "A/prefix"); else NULL. */
 const char *session_net_ready_script(const struct session *s);
 /* Remove every rule of the session. */
+/* A claimed warm container's block and network file (warm.h), removed whatever phase of the
+ * session that claimed it fails; an undo step. */
+int session_net_remove_claimed(struct session *s, struct coi_error *err);
 int session_net_remove(struct session *s, struct coi_error *err);
 
 /* The supervisor runs the DNS filter: whether there is one to run, the supervisor's options for
