@@ -265,7 +265,10 @@ struct net_target {
 	const char *table;     /* NULL: NET_TABLE_DEFAULT */
 	const char *container; /* the coi container name */
 	const char *veth; /* host-side veth (set the NIC's host_name so it is known before boot) */
-	struct in_addr ipv4;    /* the container's address; INADDR_ANY while unknown */
+	struct in_addr ipv4; /* the container's address; INADDR_ANY while unknown */
+	bool pinned; /* ipv4 was decided by this session before its start, not leased by DHCP:
+	                another session's rules keyed on it make net_nft_apply fail with
+	                -EADDRINUSE (a session that picked it too) instead of being removed */
 	struct in_addr gateway; /* the bridge's address */
 	unsigned prefix;        /* the bridge subnet's prefix length */
 	int log_group;          /* NFLOG group for denials; -1: no logging */

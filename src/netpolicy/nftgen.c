@@ -509,6 +509,25 @@ static void remove_stale(struct gen *g, const struct net_state *st, const char *
 		remove_owner(g, st, *o);
 }
 
+/* Another session's rules keyed on an address coi decided before the start are not stale: that
+ * session, of another user (each user's picks are apart from another's), picked the same
+ * address at the same moment and may already run with it. Removing its rules, as a leased
+ * address's stale owner's are, would leave its container with none (the base chains accept),
+ * so the address is refused instead and the caller picks another. */
+static int pinned_address_free(const struct net_target *t, const struct net_state *st,
+                               const char *ipv4, struct coi_error *err)
+{
+	for (size_t i = 0; t->pinned && st && i < st->n_rules; i++) {
+		const struct net_state_rule *sr = &st->rules[i];
+
+		if (sr->family == NET_FAMILY_IP && sr->owner[0] &&
+		    strcmp(sr->owner, t->container) != 0 && strcmp(sr->key, ipv4) == 0)
+			return coi_error_set(err, -EADDRINUSE, "%s has the rules of '%s'", ipv4,
+			                     sr->owner);
+	}
+	return 0;
+}
+
 /* ---- entry points ---- */
 
 static int target_check(const struct net_target *t, bool need_ip, struct coi_error *err)
@@ -603,8 +622,11 @@ int net_nft_apply(const struct net_target *t, const struct net_policy *p,
 	if (p->watch.count && !count_ok(&p->watch))
 		return coi_error_set(err, -EINVAL, "egress or DNS limits are not 1..%u",
 		                     NET_COUNT_MAX);
-	g = gen_for(t, out);
 	ip4(t->ipv4, a);
+	r = pinned_address_free(t, st, a, err);
+	if (r < 0)
+		return r;
+	g = gen_for(t, out);
 	setup_tables(&g, t->proxy_port || t->dns_port);
 	remove_stale(&g, st, a, t->veth);
 	remove_base_rules(&g, st, g.name);

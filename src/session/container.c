@@ -332,9 +332,6 @@ static int attach_idmapped_workspace(struct session *s, struct session_layout *l
 	return incus_instance_set_state(s->client, s->name, INCUS_ACTION_START, false, -1, err);
 }
 
-/* How many other addresses a session tries when its start is refused (session_net_repin). */
-#define PIN_ATTEMPTS 8
-
 /* The start was refused, the container's pinned address on another instance's NIC too: move
  * it to another address (its NIC, raw.lxc; the file and the rules follow) and start it again. */
 static int start_elsewhere(struct session *s, const struct session_layout *l,
@@ -342,7 +339,7 @@ static int start_elsewhere(struct session *s, const struct session_layout *l,
 {
 	int r = -EADDRINUSE;
 
-	for (unsigned attempt = 1; r == -EADDRINUSE && attempt <= PIN_ATTEMPTS; attempt++) {
+	for (unsigned attempt = 1; r == -EADDRINUSE && attempt <= SESSION_PIN_ATTEMPTS; attempt++) {
 		char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
 		struct session_layout moved = *l;
 		struct incus_map cfg = {0};

@@ -462,8 +462,15 @@ static int apply_open(struct session *s, struct net_target *t, struct coi_error 
 	struct coi_error e = {0};
 	_cleanup_free_ char *w = NULL;
 
-	if (netpolicy_apply(&nft, t, s->opts->net, &e) >= 0)
+	int r = netpolicy_apply(&nft, t, s->opts->net, &e);
+
+	if (r >= 0)
 		return 0;
+	if (r == -EADDRINUSE) { /* the address is another session's: take another */
+		if (err)
+			*err = e;
+		return r;
+	}
 	if (asprintf(&w, "no DNS records or connection logs in open mode: %s",
 	             coi_error_message(&e)) >= 0)
 		(void)strv_consume(&s->warnings, TAKE_PTR(w));
@@ -490,6 +497,7 @@ static int apply(struct session *s, struct coi_error *err)
 	}
 	target_init(s, &t);
 	t.ipv4 = s->ipv4;
+	t.pinned = s->ipv4.s_addr && !s->reused; /* a persistent container's is its own */
 	r = s->ipv4.s_addr ? 0 : wait_ipv4(s, has_rules(s), &t.ipv4, err);
 	if (r >= 0 && bridge && t.ipv4.s_addr != INADDR_ANY)
 		r = dns_want(s, &t, err);
@@ -500,11 +508,24 @@ static int apply(struct session *s, struct coi_error *err)
 	return r;
 }
 
+static int move(struct session *s, unsigned attempt, struct coi_error *err);
+
+/* The rules before the start, for the address decided then; another session's rules on it (a
+ * session of another user that picked it at the same moment) move this one elsewhere. */
 int session_net_apply_early(struct session *s, struct coi_error *err)
 {
+	int r;
+
 	if (!s->opts->net || !s->ipv4.s_addr)
 		return 0;
-	return apply(s, err) < 0 ? coi_error_prefix(err, "network policy") : 0;
+	r = apply(s, err);
+	for (unsigned attempt = 1; r == -EADDRINUSE && attempt <= SESSION_PIN_ATTEMPTS; attempt++) {
+		coi_error_clear(err);
+		r = move(s, attempt, err);
+		if (r >= 0)
+			r = apply(s, err);
+	}
+	return r < 0 ? coi_error_prefix(err, "network policy") : 0;
 }
 
 int session_net_apply(struct session *s, struct coi_error *err)
@@ -760,7 +781,9 @@ static int repick(struct session *s, struct in_addr refused, unsigned step, stru
 	return r < 0 ? r : write_net_file(s, err);
 }
 
-int session_net_repin(struct session *s, unsigned attempt, struct coi_error *err)
+/* To another address, the networkd file with it; the rules and the DNS filter (which knows the
+ * address) are the caller's to redo. */
+static int move(struct session *s, unsigned attempt, struct coi_error *err)
 {
 	struct in_addr refused = s->ipv4;
 	char was[INET_ADDRSTRLEN], ip[INET_ADDRSTRLEN];
@@ -768,8 +791,8 @@ int session_net_repin(struct session *s, unsigned attempt, struct coi_error *err
 
 	inet_ntop(AF_INET, &refused, was, sizeof(was));
 	if (!refused.s_addr || s->reused) /* a persistent container keeps its address */
-		return coi_error_set(err, -EADDRINUSE,
-		                     "its address %s is pinned on another instance's NIC too", was);
+		return coi_error_set(err, -EADDRINUSE, "its address %s is another instance's too",
+		                     was);
 	if (getrandom(&step, sizeof(step), 0) != sizeof(step))
 		step = (unsigned)getpid();
 	step = 1 + step % (4u << (attempt < 6 ? attempt : 6));
@@ -779,7 +802,14 @@ int session_net_repin(struct session *s, unsigned attempt, struct coi_error *err
 	          inet_ntop(AF_INET, &s->ipv4, ip, sizeof(ip)));
 	dns_free(s->dns);
 	s->dns = NULL;
-	return session_net_apply_early(s, err);
+	return 0;
+}
+
+int session_net_repin(struct session *s, unsigned attempt, struct coi_error *err)
+{
+	int r = move(s, attempt, err);
+
+	return r < 0 ? r : session_net_apply_early(s, err);
 }
 
 void session_net_layout(const struct session *s, char *ip, char *gw, struct session_layout *l)

@@ -20,13 +20,18 @@ int session_net_pin(struct session *s, struct coi_error *err);
  * further on by a random step, wider each time), the networkd file and the rules moved to it.
  * A persistent container started again keeps its address: -EADDRINUSE. */
 int session_net_repin(struct session *s, unsigned attempt, struct coi_error *err);
+/* How many other addresses a session tries, when its start is refused or its rules would meet
+ * another session's on its address. */
+#define SESSION_PIN_ATTEMPTS 8
 /* What the create request needs of it (ip and gw: INET_ADDRSTRLEN each, for the texts). */
 void session_net_layout(const struct session *s, char *ip, char *gw, struct session_layout *l);
 /* Before start: drop the container's traffic until the real rules are in (not needed when the
  * address is decided before: the real rules go in before the create). */
 int session_net_boot(struct session *s, struct coi_error *err);
 /* Before create, for the address decided then: bind the DNS filter's sockets and install the
- * rules (the redirect to the filter with them). */
+ * rules (the redirect to the filter with them). Another session's rules already keyed on that
+ * address (another user's session picked it at the same moment) are left alone: this one moves
+ * to another address (session_net_repin's way), at most SESSION_PIN_ATTEMPTS times. */
 int session_net_apply_early(struct session *s, struct coi_error *err);
 /* After start: unless done early, wait for the IPv4, bind the DNS filter's sockets, install the
  * rules; then write [[network.hosts]] into /etc/hosts. */

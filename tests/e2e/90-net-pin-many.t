@@ -123,4 +123,34 @@ t_is "and no other" "$(printf '%s\n' "$out" | grep -c 'inet ')" 1
 t_like "its first packet gets through (its first DNS query is answered)" "$out" "NXDOMAIN"
 t_ok "the container is gone" t_wait_ws_clear "$ws"
 lease -R # the foreign client gives the lease back
+
+# ---- another session's rules on the address: left alone, this one moves ----
+# A session of another user that picked the same address at the same moment has its rules keyed
+# on it before its container exists. A session applying its own rules there used to remove them
+# as a dead session's (as for a leased address), and left that container with no rules at all
+# (the base chains accept): whichever of the two started, one ran unfiltered.
+ws=${wss[0]}
+first=$(cd "$ws" && COI_HOME=$tmp/home COI_CONFIG=/dev/null timeout 120 "$COI" run --image "$T_IMAGE" -- ip -4 -o addr show dev eth0 2>/dev/null |
+    sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p')
+t_like "the slot's address, alone" "$first" "^${net//./\\.}"
+t_wait_ws_clear "$ws" || t_diag "its container is still there"
+owner=coi-0badcafe-1
+unown() {
+    nft -a list chain ip coi forward 2>/dev/null | sed -n "s/.*\"coi:$owner\".*# handle \([0-9]*\)$/\1/p" |
+        while read -r h; do nft delete rule ip coi forward handle "$h"; done
+    nft flush chain ip coi "ct-$owner" 2>/dev/null
+    nft delete chain ip coi "ct-$owner" 2>/dev/null
+}
+t_defer unown
+nft add chain ip coi "ct-$owner"
+nft add rule ip coi "ct-$owner" drop comment "\"coi:$owner\""
+nft add rule ip coi forward ip saddr "$first" jump "ct-$owner" comment "\"coi:$owner\""
+second=$(cd "$ws" && COI_HOME=$tmp/home COI_CONFIG=/dev/null timeout 120 "$COI" run --image "$T_IMAGE" -- ip -4 -o addr show dev eth0 2>"$tmp/err-own" |
+    sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p')
+t_like "with another's rules on it: the session still starts" "$second" "^${net//./\\.}"
+t_ok "... at another address" test "$second" != "$first"
+t_is "... and the other's rules are still there" \
+    "$(nft list chain ip coi forward 2>/dev/null | grep -c "ip saddr $first jump ct-$owner")" 1
+t_wait_ws_clear "$ws" || t_diag "its container is still there"
+unown
 t_done

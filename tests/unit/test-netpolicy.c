@@ -914,6 +914,32 @@ static void test_gen_apply_with_state(void)
 	net_policy_release(&p);
 }
 
+/* An address coi decided before the start: another session's rules keyed on it are a session
+ * that picked it at the same moment, not stale ones. Removing them (as for a leased address)
+ * left that session's container with no rules at all: the base chains accept. */
+static void test_gen_apply_pinned_refuses_another(void)
+{
+	struct net_target t = target();
+	struct net_policy p;
+	struct net_state st = {0};
+	_cleanup_free_ char *s = NULL, *s2 = NULL;
+	int r = 0;
+
+	net_policy_init(&p);
+	load_state(&st);
+	t.pinned = true;
+	s = gen(&t, &p, &st, &r);
+	CHECK(r == -EADDRINUSE);
+	CHECK(strstr(s, "ct-old") == NULL);
+	t.ipv4 = A("10.0.3.9"); /* an address nobody else's rules name: as before */
+	s2 = gen(&t, &p, &st, &r);
+	CHECK(r == 0);
+	CHECK(strstr(s2, "delete chain ip coi ct-old") == NULL);
+	CHECK(strstr(s2, "delete chain bridge coi br-veth-owner") != NULL); /* keyed on our veth */
+	net_state_release(&st);
+	net_policy_release(&p);
+}
+
 static void test_gen_remove_purge(void)
 {
 	struct net_state st = {0};
@@ -1127,6 +1153,7 @@ int main(void)
 	RUN(test_gen_bad_target);
 	RUN(test_state_parse);
 	RUN(test_gen_apply_with_state);
+	RUN(test_gen_apply_pinned_refuses_another);
 	RUN(test_gen_remove_purge);
 	RUN(test_gen_boot_with_state);
 	RUN(test_hosts_lookup);
