@@ -243,6 +243,51 @@ static void keep_first(int *first, int r)
 		*first = r;
 }
 
+/* Another session of name's workspace (the same hash) whose coi still lives: its protection
+ * state file, or NULL. */
+static char *heir_state(const char *name)
+{
+	_cleanup_free_ char *dir = coi_dir(), *run = dir ? path_join(dir, "run") : NULL;
+	char hash[WORKSPACE_HASH_LEN + 1], other_hash[WORKSPACE_HASH_LEN + 1];
+	DIR *dh = run && session_parse_name(name, hash) > 0 ? opendir(run) : NULL;
+	char *heir = NULL;
+
+	for (struct dirent *de; dh && !heir && (de = readdir(dh));) {
+		_cleanup_free_ char *other = strdup(de->d_name);
+		char *dot = other ? strrchr(other, '.') : NULL;
+
+		if (!dot || strcmp(dot, ".protect") != 0)
+			continue;
+		*dot = '\0';
+		if (strcmp(other, name) != 0 && session_parse_name(other, other_hash) > 0 &&
+		    strcmp(other_hash, hash) == 0 && fleet_owner_alive(other))
+			heir = proc_run_path(other, "protect");
+	}
+	if (dh)
+		closedir(dh);
+	return heir;
+}
+
+int fleet_finish_protection(const char *name, const char *state_file, bool locked,
+                            char ***ret_report, struct coi_error *err)
+{
+	char hash[WORKSPACE_HASH_LEN + 1];
+	struct ws_lock l = WS_LOCK_INIT;
+	_cleanup_free_ char *heir = NULL;
+	int r;
+
+	/* a starting session makes and mounts placeholders under the lock: it is either done (and
+	 * an heir) or not begun (and makes its own) */
+	if (!locked && session_parse_name(name, hash) > 0)
+		(void)session_lock_workspace(hash, 60000, &l, NULL);
+	heir = heir_state(name);
+	r = heir ? sweep_hand_over(state_file, heir, err) : 0;
+	if (r >= 0)
+		r = sweep_finish(state_file, ret_report, err);
+	session_unlock_workspace(&l);
+	return r;
+}
+
 int fleet_cleanup_host(const char *name, const struct net_nft *n, char ***ret_report,
                        struct coi_error *err)
 {
@@ -257,7 +302,8 @@ int fleet_cleanup_host(const char *name, const struct net_nft *n, char ***ret_re
 	(void)unlink(net); /* the guest's networkd file (session/network.c) */
 	keep_first(&first, monitor_supervisor_stop(name, &e) < 0 ? -EIO : 0);
 	keep_first(&first, protect_restore_immutable(imm, first ? NULL : &e));
-	keep_first(&first, sweep_finish(prot, ret_report, first ? NULL : &e));
+	keep_first(&first,
+	           fleet_finish_protection(name, prot, false, ret_report, first ? NULL : &e));
 	keep_first(&first, idmount_remove_container(name, first ? NULL : &e));
 	keep_first(&first, netpolicy_remove(n ? n : &default_nft, NULL, name, first ? NULL : &e));
 	fleet_owner_clear(name);

@@ -71,6 +71,13 @@ int fleet_restore_dead(struct incus_client *c, char ***notes);
  * while the daemon trips over a container another process is stopping or deleting. */
 int fleet_delete(struct incus_client *c, const char *name, struct coi_error *err);
 
+/* The end of the protection of session name (sweep_finish of its state_file), under its
+ * workspace's lock (unless the caller holds it: locked): while another session of the workspace
+ * lives, its placeholders are handed over to that one (sweep_hand_over), not removed under its
+ * read-only mounts. */
+int fleet_finish_protection(const char *name, const char *state_file, bool locked,
+                            char ***ret_report, struct coi_error *err);
+
 /* Remove what a session left on the host: immutable flags, the idmapped mount, the owner record,
  * the placeholders of its protected paths, and (when n is not NULL) its network rules; and
  * quarantine what its agent planted in the workspace's git directories (sweep.h). *ret_report

@@ -184,7 +184,7 @@ static int undo_protection(struct session *s, struct coi_error *err)
 	compare_protected(s);
 	if (!s->protect_state)
 		return protect_remove_placeholders(s->plan, err);
-	r = sweep_finish(s->protect_state, &report, err);
+	r = fleet_finish_protection(s->name, s->protect_state, s->lock.fd >= 0, &report, err);
 	strv_foreach(l, report)
 		(void)strv_push(&s->warnings, *l);
 	return r;
@@ -304,11 +304,16 @@ static int check_start(struct session *s, struct coi_error *err)
 	return s->container_workspace ? 0 : coi_error_oom(err);
 }
 
-/* What to protect and hide, and the extra mounts' sources, found before anything exists. */
+/* What to protect and hide, and the extra mounts' sources, found before anything exists; under
+ * the workspace's lock (held until the container exists), so that a session of the workspace
+ * ending meanwhile sees this one's placeholders in use (fleet_finish_protection). */
 static int plan(struct session *s, struct coi_error *err)
 {
-	int r = protect_plan_build(s->opts->workspace, s->opts->protected_paths, true, &s->plan,
-	                           err);
+	int r = session_lock_workspace(s->hash, 60000, &s->lock, err);
+
+	if (r >= 0)
+		r = protect_plan_build(s->opts->workspace, s->opts->protected_paths, true, &s->plan,
+		                       err);
 
 	if (r >= 0 && session_undo_push(s, "finish protection", undo_protection) < 0)
 		r = coi_error_oom(err);
@@ -321,15 +326,13 @@ static int plan(struct session *s, struct coi_error *err)
 	return r;
 }
 
-/* The slot, under the workspace's lock (held until the container exists, so concurrent starts
- * never share a slot), what is already there under its name, and what the end of the session
- * needs of the protection. */
+/* The slot, under the workspace's lock (taken by plan, held until the container exists, so
+ * concurrent starts never share a slot), what is already there under its name, and what the
+ * end of the session needs of the protection. */
 static int pick_name(struct session *s, struct coi_error *err)
 {
-	int r = session_lock_workspace(s->hash, 60000, &s->lock, err);
+	int r = s->opts->warm_fill ? warm_fill_check(s, err) : 0;
 
-	if (r >= 0 && s->opts->warm_fill)
-		r = warm_fill_check(s, err);
 	if (r >= 0)
 		r = warm_claim(s, err);
 	/* claimed: the container is this session's to remove from now on */

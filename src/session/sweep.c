@@ -486,6 +486,41 @@ static char **names_of(const struct state *st)
 	return l;
 }
 
+/* Whether a record is one of the placeholders (or a directory made to hold one). */
+static bool is_placeholder_rec(const char *line)
+{
+	return strncmp(line, "placeholder ", 12) == 0 || strncmp(line, "created-dir ", 12) == 0;
+}
+
+int sweep_hand_over(const char *state_file, const char *heir, struct coi_error *err)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(STATE_MAX), keep = BUF_INIT(STATE_MAX),
+	                         to = BUF_INIT(STATE_MAX);
+	size_t given = 0;
+	int r = read_file(state_file, &b, NULL);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return coi_error_errno(err, r, "cannot read '%s'", state_file);
+	r = read_file(heir, &to, NULL);
+	if (r < 0)
+		return coi_error_errno(err, r, "cannot read '%s'", heir);
+	for (char *save = NULL, *line = strtok_r(b.data, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		bool give = is_placeholder_rec(line);
+
+		if (buf_printf(give ? &to : &keep, "%s\n", line) < 0)
+			return coi_error_oom(err);
+		given += give;
+	}
+	if (!given)
+		return 0;
+	/* the heir's end removes them; its own records come first (the workspace line) */
+	r = write_file_atomic(heir, to.data, to.len, 0600, err);
+	return r < 0 ? r : write_file_atomic(state_file, keep.data, keep.len, 0600, err);
+}
+
 int sweep_finish(const char *state_file, char ***ret_report, struct coi_error *err)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(STATE_MAX);

@@ -31,6 +31,11 @@ struct sweep_save_opts {
 int sweep_save_with(const struct protect_plan *p, const char *name, const char *state_file,
                     const struct sweep_save_opts *o, struct coi_error *err);
 
+/* Another session of the workspace still runs, its read-only mounts on the same placeholders:
+ * move state_file's placeholder records into heir (that session's state file), whose end removes
+ * them instead. Call under the workspace's lock (naming.h), before sweep_finish. */
+int sweep_hand_over(const char *state_file, const char *heir, struct coi_error *err);
+
 /* The end: remove the placeholders, quarantine what was planted, remove state_file. *ret_report
  * (when not NULL) gets lines for the user; it stays NULL when there is nothing to say. A missing
  * state file is nothing to do. */

@@ -201,6 +201,38 @@ static void test_new_top(void)
 	CHECK(exists(".git/hooks/pre-push") && report == NULL);
 }
 
+/* Two sessions of one workspace: the first made the placeholders (.git/hooks, info/attributes
+ * with the info/ directory to hold it), the second protects them as they are. The first's end
+ * hands them over: they stay, its state file goes; the second's end removes them. */
+static void test_hand_over(void)
+{
+	_cleanup_strv_free_ char **paths = defaults();
+	_cleanup_free_ char *a = path_join(dir, "a.protect"), *b = path_join(dir, "b.protect");
+	struct protect_plan *p = NULL;
+	struct coi_error err = {0};
+	char ws[128];
+
+	(void)snprintf(ws, sizeof(ws), "%s/ws", dir);
+	CHECK(tap_sh("rm -rf %s/ws && mkdir %s/ws && cd %s/ws && git init -q . && rm -rf .git/hooks .git/info",
+	             dir) == 0);
+	CHECK(protect_plan_build(ws, paths, true, &p, &err) == 0);
+	CHECK(p && sweep_save(p, "coi-t-4", a, &err) == 0);
+	protect_plan_free(p);
+	CHECK(exists(".git/hooks") && exists(".git/info/attributes"));
+	CHECK(protect_plan_build(ws, paths, true, &p, &err) == 0);
+	CHECK(p && sweep_save(p, "coi-t-5", b, &err) == 0);
+	protect_plan_free(p);
+
+	CHECK(sweep_hand_over(a, b, &err) == 0);
+	CHECK(tap_sh("! grep -q '^placeholder\\|^created-dir' %s/a.protect && grep -c '^placeholder' "
+	             "%s/b.protect | grep -qx 3",
+	             dir) == 0); /* hooks, config.worktree, info/attributes */
+	CHECK(sweep_finish(a, NULL, &err) == 0);
+	CHECK(exists(".git/hooks") && exists(".git/info/attributes") && access(a, F_OK) < 0);
+	CHECK(sweep_finish(b, NULL, &err) == 0);
+	CHECK(!exists(".git/hooks") && !exists(".git/info") && !exists(".git/config.worktree"));
+}
+
 /* A state file that is missing is nothing to do; one that is not coi's is refused. */
 static void test_state_files(void)
 {
@@ -227,6 +259,7 @@ int main(void)
 		return 1;
 	RUN(test_sweep);
 	RUN(test_new_top);
+	RUN(test_hand_over);
 	RUN(test_state_files);
 	r = tap_done();
 	if (!getenv("COI_T_KEEP"))
