@@ -4,8 +4,9 @@
 #    alone, interleaved (one, ten, one, ten, ... SCALE_ROUNDS times): the ten's total wall time as
 #    a ratio of one's, each one's own time, and that every one succeeds and leaves nothing behind
 #    once its container is gone (no container, nft rule, chain or set, host veth, idmapped mount,
-#    workspace lock, owner record or supervisor); a failure or a leftover is printed and counted
-#    (SCALE_SAME_WS=1: the ten in one workspace instead, slots 1-10, its lock shared).
+#    workspace lock, owner record, supervisor or placeholder in the workspace); a failure or a
+#    leftover is printed and counted (SCALE_SAME_WS=1: the ten in one workspace instead, slots
+#    1-10, sharing its lock and placeholders).
 #  - idle: 1, 5 and 10 (SCALE_IDLE_COUNTS) sessions of `coi run -- sleep` at once, left idle for
 #    SCALE_IDLE_S (30) seconds after they settle: per session, the host's MemAvailable drop, the
 #    container's memory cgroup, the RSS and CPU time of coi run (the client waiting on the
@@ -87,6 +88,9 @@ if [ "${BENCH_SCALE:-0}" = 1 ]; then (
             ip -o link show 2>/dev/null | grep -o "vcoi${h}[0-9]*" | sed 's/^/veth /'
             grep -o "[^ ]*/coi-$h-[0-9]*[^ ]*" /proc/mounts | sed 's/^/mount /'
             pgrep -af "^coi monitor coi-$h-" | sed 's/^/supervisor /'
+            for n in config.worktree info/attributes; do # placeholders (git init makes the rest)
+                [ -e "$ws/.git/$n" ] && echo "placeholder $ws/.git/$n"
+            done
         done
         # locks, owner records, pid files (address.lock stays); the detached child that deleted
         # a container forgets its owner a moment after (bounded: 10 s)
