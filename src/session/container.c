@@ -396,10 +396,28 @@ static int hash_map(struct buf *b, const struct incus_map *m)
 	return r;
 }
 
+/* What container_git_hooks() sets up inside, which a warm container has before it is marked. */
+static int hash_hooks(struct buf *b, const struct session_opts *o)
+{
+	_cleanup_strv_free_ char **argv = NULL;
+	int r;
+
+	if (!o->git.strip_attribution)
+		return buf_puts(b, "hooks none\n");
+	argv = githooks_setup_argv(o->git.strip_patterns);
+	if (!argv)
+		return -ENOMEM;
+	r = buf_puts(b, "hooks");
+	strv_foreach(a, argv)
+		if (r >= 0)
+			r = buf_printf(b, " %zu:%s", strlen(*a), *a);
+	return r < 0 ? r : buf_putc(b, '\n');
+}
+
 /* sha256 of the create request container_create() makes for s's name, slot and address, with
  * the workspace disks a host root's session adds after it, and of the image the alias names
- * now: a warm container (warm.h) made for other settings, another set of git directories or an
- * older image has another one. */
+ * now, and of the hooks set up inside: a warm container (warm.h) made for other settings,
+ * another set of git directories or an older image has another one. */
 int container_fingerprint(struct session *s, char out[SHA256_HEX_LEN + 1], struct coi_error *err)
 {
 	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
@@ -425,6 +443,8 @@ int container_fingerprint(struct session *s, char out[SHA256_HEX_LEN + 1], struc
 		return r;
 	r = buf_printf(&b, "image=%s\nprofile=%s\npool=%s\n", image, profile_name(s),
 	               s->opts->storage_pool ? s->opts->storage_pool : "");
+	if (r >= 0)
+		r = hash_hooks(&b, s->opts);
 	if (r >= 0)
 		r = hash_map(&b, &cfg);
 	for (size_t i = 0; r >= 0 && i < dev.n; i++) {

@@ -414,15 +414,20 @@ static int ready(struct session *s, struct coi_error *err)
 	/* a claimed container was ready before it was marked (warm.h): its guest has booted, its
 	 * network is up; the wait (250-310 ms on it, measured) would find nothing to wait for */
 	int r = s->claimed ? 0 : container_wait_ready(s, err);
+	size_t warned = strv_length(s->warnings);
 
+	/* [git] strip_attribution's hooks are the container's own (the fingerprint covers them):
+	 * a warm one has them before it is marked, or it is not marked */
+	if (r >= 0 && !s->claimed)
+		container_git_hooks(s);
 	if (s->opts->warm_fill) /* the rest is the claimer's, for its session */
-		return r;
+		return r >= 0 && strv_length(s->warnings) > warned
+		               ? coi_error_set(err, -EIO, "%s", s->warnings[warned])
+		               : r;
 	if (r >= 0)
 		r = container_verify_workspace(s, err);
 	if (r >= 0)
 		r = container_mount_tmpfs(s, err);
-	if (r >= 0)
-		container_git_hooks(s);
 	return r;
 }
 
