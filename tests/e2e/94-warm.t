@@ -60,6 +60,7 @@ for u in code root; do S=; [ $u = root ] && S="sudo -n"
   $S sh -c "echo x >/workspace/ok-$u" 2>/dev/null && echo "$u workspace: written" || echo "$u workspace: refused"
 done
 sudo -n umount /workspace/.git/hooks 2>/dev/null && echo "umount: done" || echo "umount: refused"
+echo "hooksPath $(git config --system core.hooksPath) $(test -x /etc/coi/git-hooks/commit-msg && echo set)"
 echo "pids.max $(cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max 2>/dev/null)"
 curl -s -m 3 -o /dev/null http://'"$gw:$port"'/; r=$?; [ $r = 7 ] || [ $r = 28 ] && echo "host: refused" || echo "host: reached ($r)"'
 
@@ -93,6 +94,7 @@ t_like "seccomp filters it" "$hot" "Seccomp:.2"
 t_like "root inside is an unprivileged id range of its own" "$hot" "0 above the host ids 65536"
 t_like "the host itself is refused (restricted)" "$hot" "host: refused"
 t_like "the default process limit holds" "$hot" "pids.max 4096"
+t_like "[git] strip_attribution's hook is in place" "$hot" "hooksPath /etc/coi/git-hooks set"
 t_fails "the hook was not planted on the host" test -e "$ws/.git/hooks/pre-commit"
 t_ok "a new warm container boots behind it" wait_warm 1
 
