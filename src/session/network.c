@@ -497,7 +497,8 @@ static int apply(struct session *s, struct coi_error *err)
 	}
 	target_init(s, &t);
 	t.ipv4 = s->ipv4;
-	t.pinned = s->ipv4.s_addr && !s->reused; /* a persistent container's is its own */
+	/* a persistent container's address is its own, a claimed warm one's too (warm.h) */
+	t.pinned = s->ipv4.s_addr && !s->reused && !s->claimed;
 	r = s->ipv4.s_addr ? 0 : wait_ipv4(s, has_rules(s), &t.ipv4, err);
 	if (r >= 0 && bridge && t.ipv4.s_addr != INADDR_ANY)
 		r = dns_want(s, &t, err);
