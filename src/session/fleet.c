@@ -73,6 +73,15 @@ int fleet_owner_detached(const char *name, struct coi_error *err)
 	return write_file_atomic(path, "detached\n", 9, 0600, err);
 }
 
+int fleet_owner_warm(const char *name, struct coi_error *err)
+{
+	_cleanup_free_ char *path = proc_run_path(name, "owner");
+
+	if (!path)
+		return coi_error_oom(err);
+	return write_file_atomic(path, "warm\n", 5, 0600, err);
+}
+
 void fleet_owner_clear(const char *name)
 {
 	_cleanup_free_ char *path = proc_run_path(name, "owner");
@@ -100,6 +109,10 @@ int fleet_owner_alive(const char *name)
 		return 0;
 	/* a detached interactive session: the user comes back with coi attach */
 	if (strncmp(buf_str(&b), "detached", 8) == 0)
+		return 1;
+	/* a warm container (session/warm.h): alive while it exists; its placeholders are handed
+	 * to it as to a live session's (fleet_finish_protection) */
+	if (strncmp(buf_str(&b), "warm", 4) == 0)
 		return 1;
 	if (sscanf(buf_str(&b), "%d %llu", &pid, &want) != 2 || pid <= 0)
 		return 0;

@@ -55,6 +55,9 @@ int fleet_owner_record(const char *name, pid_t pid, struct coi_error *err);
 void fleet_owner_clear(const char *name);
 /* Record that name's session is detached (coi shell left it running for coi attach). */
 int fleet_owner_detached(const char *name, struct coi_error *err);
+/* Record that name is a warm container (session/warm.h): nobody's session, but alive, so that a
+ * session of its workspace that ends hands it the placeholders it mounts. */
+int fleet_owner_warm(const char *name, struct coi_error *err);
 /* True when name's session is detached: no coi process of its own is left. */
 bool fleet_owner_is_detached(const char *name);
 /* 1 when a live coi process owns name, 0 when none does (or its record is stale). */

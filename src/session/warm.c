@@ -96,8 +96,8 @@ static int take(struct session *s, const char *name, struct coi_error *err)
 	else
 		r = incus_instance_patch_if(s->client, name, &unmark, etag, err);
 	incus_map_clear(&unmark);
-	if (r < 0)
-		fleet_owner_clear(name);
+	if (r < 0) /* still warm, or another claimer's now */
+		(void)fleet_owner_warm(name, NULL);
 	if (r == -ESTALE) {
 		coi_error_clear(err);
 		return 0;
@@ -223,7 +223,9 @@ int warm_mark(struct session *s, struct coi_error *err)
 	incus_map_clear(&mark);
 	if (r < 0)
 		return r;
-	fleet_owner_clear(s->name);
+	r = fleet_owner_warm(s->name, err);
+	if (r < 0)
+		return r;
 	log_debug("'%s': warm", s->name);
 	return 0;
 }

@@ -32,7 +32,8 @@ int warm_claim(struct session *s, struct coi_error *err);
 int warm_fill_check(struct session *s, struct coi_error *err);
 
 /* The filler's end: the container booted and answers, so it is marked warm and its owner record
- * forgotten (the container is nobody's session). */
+ * says warm (nobody's session, alive: a session of the workspace that ends hands it the
+ * placeholders it mounts, fleet.h). */
 int warm_mark(struct session *s, struct coi_error *err);
 
 /* A claimed container's undo steps, as a cold start's creation pushes them. */

@@ -71,7 +71,7 @@ t_fails "it claimed nothing (the pool was empty)" grep -q "claimed warm" "$tmp/c
 t_ok "a warm container of this workspace is ready behind it" wait_warm 1
 warm=$(warm_names | head -1)
 t_like "it is one of this workspace's" "$warm" "^$prefix[0-9]+$"
-t_fails "it is nobody's session (no owner record)" test -e "$COI_HOME/run/$warm.owner"
+t_is "it is nobody's session (its owner record says warm)" "$(cat "$COI_HOME/run/$warm.owner")" warm
 t_like "coi list shows it as Warm" "$("$COI" list)" "$warm .*Warm"
 t_fails "it is not taken for an orphan" sh -c "'$COI' list --status orphaned | grep -q '$warm'"
 t_ok "its network is blocked until claimed (rules in place)" test "$(rules "$warm")" -gt 0
@@ -96,6 +96,24 @@ t_like "the host itself is refused (restricted)" "$hot" "host: refused"
 t_like "the default process limit holds" "$hot" "pids.max 4096"
 t_like "[git] strip_attribution's hook is in place" "$hot" "hooksPath /etc/coi/git-hooks set"
 t_fails "the hook was not planted on the host" test -e "$ws/.git/hooks/pre-commit"
+t_ok "a new warm container boots behind it" wait_warm 1
+
+# ---- a session that ends while a warm container lives hands it the placeholders it mounts ----
+# (removed, the warm container's read-only mounts on them would go with them, and its claimer's
+# agent could write .git/config.worktree, which the host's git reads)
+w1=$(warm_names | head -1)
+"$COI" run --image coi-default -- sleep 25 >/dev/null 2>&1 &
+lp=$!
+for i in $(seq 100); do warm_names | grep -qx "$w1" || break; sleep 0.1; done
+t_ok "a warm container boots beside the live session (its filler starts after 10 s)" wait_warm 1
+w2=$(warm_names | head -1)
+wait "$lp"
+t_ok "the session's end left the placeholder the warm container mounts" test -e "$ws/.git/config.worktree"
+out=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- sh -c 'for S in "" "sudo -n"; do
+  $S sh -c "echo x >>/workspace/.git/config.worktree" 2>/dev/null && echo written || echo refused; done' 2>&1)
+t_like "its claimer, as code and as root, cannot write .git/config.worktree" "$out" \
+    "'$w2': claimed warm.*refused.refused"
+t_is "the host's .git/config.worktree is still empty" "$(cat "$ws/.git/config.worktree" 2>&1)" ""
 t_ok "a new warm container boots behind it" wait_warm 1
 
 # ---- a changed config matches none: cold, its limit in effect; the stale one goes ----
