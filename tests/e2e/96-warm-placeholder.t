@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The warm pool ([container] warm = 1) and the placeholders coi makes to protect git paths that
+# do not exist yet (.git/hooks here). A warm container of the workspace has its read-only mounts
+# on them, but no coi process: a session that made them and ends while the warm container waits
+# must leave them (removed, the warm container's mount of .git/hooks goes with them, and the
+# session that claims it next could plant hooks the host then runs). Fails before: the end took
+# .git/hooks, and the claiming session's code user wrote pre-commit onto the host.
+. "$(dirname "$0")/lib.sh"
+t_require_daemon
+
+tmp=$(mktemp -d /tmp/coi-t-wph-XXXX)
+t_defer "rm -rf '$tmp'"
+ws=$tmp/ws
+mkdir -p "$ws" && git -C "$ws" init -q
+rm -rf "$ws/.git/hooks"
+export COI_HOME=$tmp/coi COI_CONFIG=$tmp/c.toml
+printf '[container]\nwarm = 1\n' >"$COI_CONFIG"
+prefix="coi-$(printf '%s' "$ws" | sha256sum | cut -c1-8)-"
+for s in 1 2 3; do t_defer "incus delete -f $prefix$s 2>/dev/null"; done
+t_defer "COI_HOME='$COI_HOME' '$COI' clean >/dev/null 2>&1"
+warm_names() { incus list "$prefix" -f json | python3 -c '
+import json, re, sys
+for i in json.load(sys.stdin):
+    if i["status"] == "Running" and re.fullmatch("[0-9a-f]{64}", i["config"].get("user.coi.warm", "")):
+        print(i["name"])'; }
+wait_warm() { for _ in $(seq 180); do [ -n "$(warm_names)" ] && return 0; sleep 0.5; done; return 1; }
+
+# the first session makes the placeholder; its filler boots a warm container behind it
+(cd "$ws" && exec "$COI" run --image "$T_IMAGE" -- sleep 30 >/dev/null 2>"$tmp/a.err") &
+a_pid=$!
+t_defer "kill $a_pid 2>/dev/null"
+name=${prefix}1
+t_ok "the first session comes up" eval 't_wait_running "$name" && t_wait_cmd "$name" "sleep 30"'
+t_ok "it made the placeholder .git/hooks" test -d "$ws/.git/hooks"
+t_ok "a warm container of the workspace is ready beside it" wait_warm
+warm=$(warm_names | head -1)
+kill -TERM "$a_pid"
+wait "$a_pid" 2>/dev/null
+t_ok "the first session ends" t_wait_gone "$name"
+t_ok "the placeholder stays while the warm container waits" test -d "$ws/.git/hooks"
+
+# the next session claims it and tries to plant hooks, as code and as root
+(cd "$ws" && COI_LOG_LEVEL=debug exec "$COI" run --image "$T_IMAGE" -- sleep 60 >/dev/null 2>"$tmp/b.err") &
+b_pid=$!
+t_defer "kill $b_pid 2>/dev/null"
+name=$warm
+t_ok "the next session claims it" eval 't_wait_cmd "$name" "sleep 60"'
+t_like "(the debug log says so)" "$(cat "$tmp/b.err")" "claimed warm"
+t_in_as 1000 'mkdir -p /workspace/.git/hooks; echo "#!/bin/sh" >/workspace/.git/hooks/pre-commit'
+t_in_as root 'mkdir -p /workspace/.git/hooks; echo "#!/bin/sh" >/workspace/.git/hooks/post-checkout'
+t_fails "its code cannot plant a hook" test -e "$ws/.git/hooks/pre-commit"
+t_fails "nor its root" test -e "$ws/.git/hooks/post-checkout"
+kill -TERM "$b_pid"
+wait "$b_pid" 2>/dev/null
+t_ok "that session ends" t_wait_gone "$warm"
+"$COI" clean >/dev/null 2>&1
+for s in 1 2 3; do t_wait_gone "$prefix$s"; done
+t_fails "once the pool is gone too, the placeholder is removed" test -e "$ws/.git/hooks"
+t_done
