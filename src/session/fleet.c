@@ -256,19 +256,8 @@ static void keep_first(int *first, int r)
 		*first = r;
 }
 
-/* Whether name has an owner record at all: a warm container has none (session/warm.c forgets
- * its filler's at the mark) yet lives, with its protected-path mounts in use. */
-static bool owner_recorded(const char *name)
-{
-	_cleanup_free_ char *path = proc_run_path(name, "owner");
-
-	return path && access(path, F_OK) == 0;
-}
-
-/* Another session of name's workspace (the same hash) whose coi still lives, or a warm container
- * of it (a protection state and no owner record): its protection state file, or NULL. Handing
- * placeholders to a container that is in fact gone only leaves them in the workspace until
- * 'coi clean --orphans'; removing them under a live one's mounts detaches those mounts. */
+/* Another session of name's workspace (the same hash) whose coi still lives: its protection
+ * state file, or NULL. */
 static char *heir_state(const char *name)
 {
 	_cleanup_free_ char *dir = coi_dir(), *run = dir ? path_join(dir, "run") : NULL;
@@ -284,8 +273,7 @@ static char *heir_state(const char *name)
 			continue;
 		*dot = '\0';
 		if (strcmp(other, name) != 0 && session_parse_name(other, other_hash) > 0 &&
-		    strcmp(other_hash, hash) == 0 &&
-		    (fleet_owner_alive(other) || !owner_recorded(other)))
+		    strcmp(other_hash, hash) == 0 && fleet_owner_alive(other))
 			heir = proc_run_path(other, "protect");
 	}
 	if (dh)
