@@ -38,6 +38,7 @@
 #include "session/secrets.h"
 #include "session/sweep.h"
 #include "session/tool.h"
+#include "session/veth.h"
 #include "session/warm.h"
 #include "session/workspace.h"
 #include "util/buf.h"
@@ -342,7 +343,7 @@ static int pick_name(struct session *s, struct coi_error *err)
 		r = container_pick_name(s, err);
 	if (r < 0)
 		return r;
-	(void)snprintf(s->veth, sizeof(s->veth), "vcoi%.8s%d", s->hash, s->slot);
+	veth_name(s->veth, sizeof(s->veth), s->hash, s->slot);
 	r = s->claimed ? 0 : container_handle_existing(s, err);
 	return r < 0 ? r : save_protection(s, err);
 }

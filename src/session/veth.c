@@ -8,6 +8,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +21,11 @@
 #define REQ_MAX 1024 /* one request: a header, an ifinfomsg, a name */
 
 DEFINE_CLEANUP(struct mnl_socket *, mnl_socket_close)
+
+void veth_name(char *buf, size_t size, const char *hash, int slot)
+{
+	(void)snprintf(buf, size, VETH_PREFIX "%.8s%d", hash, slot);
+}
 
 int veth_parse_name(const char *ifname, char ret_hash[WORKSPACE_HASH_LEN + 1])
 {

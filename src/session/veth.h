@@ -5,11 +5,17 @@
  * no container, whichever Incus daemon or project made it. Speaks rtnetlink through libmnl. */
 #pragma once
 
+#include <stddef.h>
+
 #include "session/naming.h"
 
 struct coi_error;
 
 #define VETH_PREFIX "vcoi"
+
+/* coi's name for the host end of the NIC of slot in the workspace of hash, into buf (IFNAMSIZ
+ * is enough). */
+void veth_name(char *buf, size_t size, const char *hash, int slot);
 
 /* If ifname is coi's name for a session NIC, its slot (and the hash copied to ret_hash if not
  * NULL); else 0. */

@@ -14,6 +14,7 @@
 #include "session/naming.h"
 #include "session/network.h"
 #include "session/state.h"
+#include "session/veth.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -44,7 +45,7 @@ static int become(struct session *s, const struct incus_instance *in, struct coi
 	if (!s->name || !s->net_file)
 		return coi_error_oom(err);
 	s->slot = session_parse_name(in->name, NULL);
-	(void)snprintf(s->veth, sizeof(s->veth), "vcoi%.8s%d", s->hash, s->slot);
+	veth_name(s->veth, sizeof(s->veth), s->hash, s->slot);
 	s->ipv4 = nic_address(in);
 	return 0;
 }
