@@ -92,7 +92,7 @@ if [ "${BENCH_SCALE:-0}" = 1 ]; then (
                 [ -e "$ws/.git/$n" ] && echo "placeholder $ws/.git/$n"
             done
         done
-        # locks, owner records, pid files (address.lock stays); the detached child that deleted
+        # locks, owner records, pid files; the detached child that deleted
         # a container forgets its owner a moment after (bounded: 10 s)
         for _ in $(seq 100); do
             [ -z "$(sc_files)" ] && break
@@ -103,7 +103,7 @@ if [ "${BENCH_SCALE:-0}" = 1 ]; then (
     sc_files() {
         local n
         for n in "$COI_HOME"/run/*; do
-            [ -e "$n" ] && [ "${n##*/}" != address.lock ] && echo "file $n"
+            [ -e "$n" ] && echo "file $n"
         done
         return 0
     }
