@@ -113,7 +113,9 @@ out=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- sh -c 'for S in "" "
   $S sh -c "echo x >>/workspace/.git/config.worktree" 2>/dev/null && echo written || echo refused; done' 2>&1)
 t_like "its claimer, as code and as root, cannot write .git/config.worktree" "$out" \
     "'$w2': claimed warm.*refused.refused"
-t_is "the host's .git/config.worktree is still empty" "$(cat "$ws/.git/config.worktree" 2>&1)" ""
+# (the placeholder itself may be gone by now, or made anew: the claimer's end removes it when no
+# other session of the workspace lives, and its filler makes one for the next warm container)
+t_fails "the host's .git/config.worktree holds nothing (absent or empty)" test -s "$ws/.git/config.worktree"
 t_ok "a new warm container boots behind it" wait_warm 1
 
 # ---- a changed config matches none: cold, its limit in effect; the stale one goes ----
