@@ -17,7 +17,7 @@ struct cmd_pick {
 
 /* The name given (a project's alias names its workspace's session); else $COI_CONTAINER; else, in
  * the workspace, the session at the slot asked for, or the only session (running one, when
- * running). Several: they are listed on stderr and the user is asked to name one (-EEXIST); none:
- * -ENOENT. *ret is the caller's to free. */
+ * running); a warm container is no session (session/warm.h). Several: they are listed on stderr and
+ * the user is asked to name one (-EEXIST); none: -ENOENT. *ret is the caller's to free. */
 int cmd_pick_session(struct incus_client *c, const struct cmd_pick *p, char **ret,
                      struct coi_error *err);
