@@ -30,6 +30,36 @@ cli_session_ms() {
     echo $(($(now_ms) - t0))
 }
 
+# ws_prefix DIR: the prefix of the names of workspace DIR's containers (coi-<hash>-, naming.h)
+ws_prefix() { printf 'coi-%s-' "$(printf '%s' "$1" | sha256sum | cut -c1-8)"; }
+
+# ws_clear PREFIX: wait (bounded: 10 s) until no container's name starts with PREFIX (an
+# ephemeral session's delete runs in a detached child after coi has returned)
+ws_clear() {
+    for _ in $(seq 200); do [ -z "$(incus list "$1" -c n -f csv)" ] && return; sleep 0.05; done
+}
+
+# warm_settled PREFIX: wait (bounded: 60 s) until the workspace of PREFIX has exactly one
+# container, running and marked warm ([container] warm = 1, session/warm.h): its filler is done
+# and the last session's container gone, so neither runs during the next measurement
+warm_settled() {
+    for _ in $(seq 600); do
+        incus list "$1" -f json | python3 -c '
+import json, re, sys
+l = json.load(sys.stdin)
+sys.exit(0 if len(l) == 1 and l[0]["status"] == "Running" and
+         re.fullmatch("[0-9a-f]{64}", l[0]["config"].get("user.coi.warm", "")) else 1)' && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# warm_name PREFIX: the name of the workspace's (settled) warm container
+warm_name() { incus list "$1" -c n -f csv | head -1; }
+
+# load_note WHEN: the load average, said (the machine is shared: it explains absolute times)
+load_note() { echo "load average $1: $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
 # stats FILE: "median min max" of the numbers in FILE (one per line)
 stats() {
     sort -n "$1" | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2;
