@@ -22,47 +22,33 @@ name=$(t_session_name "$ws" 1)
 T="tmux -L coi-t-shell-$$" # a server of this run only
 t_defer "$T kill-server; incus delete -f $name"
 
-screen() { $T capture-pane -p -t t1 2>/dev/null; }
-wait_screen() { # REGEX: wait (bounded, ~40 s) until the screen matches
-    local i
-    for i in $(seq 200); do
-        [[ "$(screen)" =~ $1 ]] && return 0
-        sleep 0.2
-    done
-    return 1
-}
-term() { # start CMD in a fresh 120x30 terminal (not inside tmux as coi sees it: Ctrl-b is coi's)
-    $T kill-session -t t1 2>/dev/null
-    $T new-session -d -s t1 -x 120 -y 30 "unset TMUX; cd '$ws' && $*; echo COI-EXIT=\$?; sleep 60"
-}
-
-term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$cfg $COI shell"
-t_ok "coi shell shows the agent's banner" wait_screen "dummy agent ready \(session "
-t_like "it runs in tmux in the container, the detach key on its status line" "$(screen)" \
+t_term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$cfg $COI shell"
+t_ok "coi shell shows the agent's banner" t_wait_screen "dummy agent ready \(session "
+t_like "it runs in tmux in the container, the detach key on its status line" "$(t_screen)" \
     "\[coi\].*coi: detach with Ctrl-b d \| $name"
 $T send-keys -t t1 "hello from the test" Enter
-t_ok "the agent answers what is typed" wait_screen "dummy: hello from the test"
+t_ok "the agent answers what is typed" t_wait_screen "dummy: hello from the test"
 $T send-keys -t t1 C-b d
-t_ok "Ctrl-b d detaches" wait_screen "coi: detached; the agent keeps running in $name"
-t_ok "and coi exits 0" wait_screen "COI-EXIT=0"
+t_ok "Ctrl-b d detaches" t_wait_screen "coi: detached; the agent keeps running in $name"
+t_ok "and coi exits 0" t_wait_screen "COI-EXIT=0"
 t_like "the session keeps running" "$("$COI" list)" "$name .* Running"
 t_like "coi logs shows the agent's terminal" "$("$COI" logs "$name" 2>&1)" "dummy: hello from the test"
 t_like "detached is not orphaned" "$("$COI" list --json | jq -r ".active_containers[] | select(.name==\"$name\") | .orphan")" "false"
 
-term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME $COI attach"
-t_ok "coi attach returns to the agent" wait_screen "dummy: hello from the test"
+t_term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME $COI attach"
+t_ok "coi attach returns to the agent" t_wait_screen "dummy: hello from the test"
 $T send-keys -t t1 "exit" Enter
-t_ok "when the agent exits, the session ends" wait_screen "coi: session $name ended"
+t_ok "when the agent exits, the session ends" t_wait_screen "coi: session $name ended"
 t_ok "the container is deleted" t_wait_gone "$name"
 saved=$(ls -d "$COI_HOME"/sessions-dummy/*/ 2>/dev/null | head -1)
 t_ok "the agent's state was saved" test -f "$saved/metadata.json"
 t_is "with the workspace in its metadata" "$(jq -r .workspace "$saved/metadata.json" 2>/dev/null)" "$ws"
 
-term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$cfg $COI shell --resume"
-t_ok "coi shell --resume: the agent resumes its session" wait_screen "dummy: resumed session .* \(1 turns\)"
-t_ok "with what was said before" wait_screen "dummy: last input: hello from the test"
+t_term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$cfg $COI shell --resume"
+t_ok "coi shell --resume: the agent resumes its session" t_wait_screen "dummy: resumed session .* \(1 turns\)"
+t_ok "with what was said before" t_wait_screen "dummy: last input: hello from the test"
 $T send-keys -t t1 "exit" Enter
-t_ok "and exits" wait_screen "COI-EXIT=0"
+t_ok "and exits" t_wait_screen "COI-EXIT=0"
 t_ok "the container is deleted" t_wait_gone "$name"
 
 t_like "coi list --all shows the saved session" "$("$COI" list --all)" "dummy +$ws"

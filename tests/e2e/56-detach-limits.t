@@ -27,26 +27,6 @@ hash=$(printf '%s' "$ws" | sha256sum | cut -c1-8)
 T="tmux -L coi-t-detach-$$"
 t_defer "$T kill-server; incus list 'coi-$hash-' -c n -f csv | xargs -r incus delete -f"
 
-screen() { $T capture-pane -p -t t1 2>/dev/null; }
-wait_screen() { # REGEX: wait (bounded, ~40 s) until the screen matches
-    local i
-    for i in $(seq 200); do
-        [[ "$(screen)" =~ $1 ]] && return 0
-        sleep 0.2
-    done
-    return 1
-}
-term() { # (unset TMUX: coi in this terminal is not in the user's own tmux; Ctrl-b is coi's)
-    local i
-    $T kill-session -t t1 2>/dev/null
-    # (the last session killed, the server exits: a new-session racing it fails with "server
-    # exited unexpectedly"; a few tries, bounded)
-    for i in 1 2 3 4 5; do
-        $T new-session -d -s t1 -x 120 -y 30 "unset TMUX; cd '$ws' && $*; echo COI-EXIT=\$?; sleep 120" && return 0
-        sleep 0.3
-    done
-    return 1
-}
 sup_pid() { t_supervisor_pid "$1"; }
 # the processes coi left for NAME: supervisors, refreshers, background teardowns
 leftovers() { pgrep -af "coi.* $1( |$)" | grep -v pgrep; }
@@ -65,10 +45,10 @@ wait_gone_long() { # NAME: up to 40 s
 uuid() { incus config get "$1" volatile.uuid 2>/dev/null; }
 # detached_shell: coi shell in the host tmux, the agent up, then Ctrl-b d
 detached_shell() {
-    term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$cfg $COI shell"
-    wait_screen "dummy agent ready \(session " || return 1
+    t_term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$cfg $COI shell"
+    t_wait_screen "dummy agent ready \(session " || return 1
     $T send-keys -t t1 C-b d
-    wait_screen "coi: detached; the agent keeps running in $name" && wait_screen "COI-EXIT=0"
+    t_wait_screen "coi: detached; the agent keeps running in $name" && t_wait_screen "COI-EXIT=0"
 }
 
 # 1. monitoring on: the monitor's supervisor ends the detached session at max_duration.
@@ -151,22 +131,22 @@ t_is "nor any process" "$(leftovers "$name")" ""
 # 4. a session that ends before its max_duration takes its timer with it: attached (the agent
 # exits), and detached then ended through coi attach.
 printf '[tool]\nname = "dummy"\n[limits.runtime]\nmax_duration = "1h"\n' >"$cfg"
-term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$cfg $COI shell"
-t_ok "an attached shell with max_duration = 1h" wait_screen "dummy agent ready \(session "
+t_term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$cfg $COI shell"
+t_ok "an attached shell with max_duration = 1h" t_wait_screen "dummy agent ready \(session "
 spid=$(sup_pid "$name")
 t_ok "has its timer" test -n "$spid"
 $T send-keys -t t1 "exit" Enter
-t_ok "the agent exits: coi ends" wait_screen "COI-EXIT=0"
+t_ok "the agent exits: coi ends" t_wait_screen "COI-EXIT=0"
 t_ok "the timer ends with the session" wait_pid_gone "${spid:-1}"
 t_ok "the container goes" t_wait_ws_clear "$ws"
 t_is "no process is left" "$(leftovers "$name")" ""
 t_ok "detached, the same" detached_shell
 spid=$(sup_pid "$name")
 t_ok "has its timer" test -n "$spid"
-term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME $COI attach"
-t_ok "coi attach returns to the agent" wait_screen "dummy agent ready"
+t_term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME $COI attach"
+t_ok "coi attach returns to the agent" t_wait_screen "dummy agent ready"
 $T send-keys -t t1 "exit" Enter
-t_ok "the agent exits: the session ends" wait_screen "coi: session $name ended"
+t_ok "the agent exits: the session ends" t_wait_screen "coi: session $name ended"
 t_ok "the timer ends with it" wait_pid_gone "${spid:-1}"
 t_ok "the container is gone" t_wait_gone "$name"
 t_is "no process is left" "$(leftovers "$name")" ""

@@ -46,54 +46,36 @@ only_next_warm() {
     return 1
 }
 rules() { nft list ruleset 2>/dev/null | grep -c "coi:$1\"" || true; }
-screen() { $T capture-pane -p -t t1 2>/dev/null; }
-wait_screen() { # REGEX: wait (bounded, ~40 s) until the screen matches
-    local i
-    for i in $(seq 200); do
-        [[ "$(screen)" =~ $1 ]] && return 0
-        sleep 0.2
-    done
-    return 1
-}
-term() { # CMD in a fresh 120x30 terminal (unset TMUX: Ctrl-b is coi's); a few tries, bounded
-    local i
-    $T kill-session -t t1 2>/dev/null
-    for i in 1 2 3 4 5; do
-        $T new-session -d -s t1 -x 120 -y 30 "unset TMUX; cd '$ws' && $*; echo COI-EXIT=\$?; sleep 120" && return 0
-        sleep 0.3
-    done
-    return 1
-}
 env="INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$COI_CONFIG COI_LOG_LEVEL=debug"
 
 # ---- a cold coi run fills the pool; coi shell claims its warm container ----
 (cd "$ws" && "$COI" run -- true >/dev/null 2>&1)
 t_ok "a coi run leaves a warm container behind it" wait_warm
 w1=$(warm_names | head -1)
-term "$env $COI shell 2>$tmp/shell1.err"
-t_ok "coi shell shows the agent's first screen" wait_screen "dummy agent ready \(session "
+t_term "$env $COI shell 2>$tmp/shell1.err"
+t_ok "coi shell shows the agent's first screen" t_wait_screen "dummy agent ready \(session "
 t_like "coi shell claimed the warm container" "$(cat "$tmp/shell1.err")" "'$w1': claimed warm"
-t_like "the agent runs in it, in tmux, the detach key on its status line" "$(screen)" \
+t_like "the agent runs in it, in tmux, the detach key on its status line" "$(t_screen)" \
     "coi: detach with Ctrl-b d \| $w1"
 t_is "it is no longer marked warm" "$(incus config get "$w1" user.coi.warm)" ""
 t_like "coi list shows it as a running session" "$("$COI" list)" "$w1 .*Running"
 t_ok "a filler tops the pool up behind the shell while it runs" wait_warm "$w1"
 w2=$(warm_names | head -1)
-t_like "the agent is still there" "$(screen)" "dummy agent ready"
+t_like "the agent is still there" "$(t_screen)" "dummy agent ready"
 
 # ---- detached: the warm container beside it is nobody's session ----
 $T send-keys -t t1 C-b d
-t_ok "Ctrl-b d detaches, coi exits 0" wait_screen "COI-EXIT=0"
+t_ok "Ctrl-b d detaches, coi exits 0" t_wait_screen "COI-EXIT=0"
 t_like "and says where the agent keeps running" "$(cat "$tmp/shell1.err")" "detached; the agent keeps running in $w1"
 t_like "coi tmux capture without a name reads the detached agent's pane" \
     "$(cd "$ws" && "$COI" tmux capture 2>&1)" "dummy agent ready"
-term "$env $COI attach 2>$tmp/attach.err"
+t_term "$env $COI attach 2>$tmp/attach.err"
 t_ok "a bare coi attach returns to the detached agent, not the warm container" \
-    wait_screen "dummy agent ready \(session "
-t_like "the agent's own screen" "$(screen)" "coi: detach with Ctrl-b d \| $w1"
+    t_wait_screen "dummy agent ready \(session "
+t_like "the agent's own screen" "$(t_screen)" "coi: detach with Ctrl-b d \| $w1"
 t_is "the warm container is still warm" "$(warm_names)" "$w2"
 $T send-keys -t t1 exit Enter
-t_ok "the agent's exit ends the session" wait_screen "COI-EXIT="
+t_ok "the agent's exit ends the session" t_wait_screen "COI-EXIT="
 t_like "through coi attach" "$(cat "$tmp/attach.err")" "session $w1 ended"
 t_ok "its container is gone" t_wait_gone "$w1"
 t_ok "what is left of the workspace is the next warm container alone" only_next_warm "$w1"
@@ -101,11 +83,11 @@ t_is "no rules of the ended session" "$(rules "$w1")" 0
 t_is "no run file of it" "$(ls "$COI_HOME/run" | grep -c "^$w1\." || true)" 0
 
 # ---- a shell that ends attached: coi shell itself ends the session ----
-term "$env $COI shell 2>$tmp/shell2.err"
-t_ok "a second coi shell shows the agent's first screen" wait_screen "dummy agent ready \(session "
+t_term "$env $COI shell 2>$tmp/shell2.err"
+t_ok "a second coi shell shows the agent's first screen" t_wait_screen "dummy agent ready \(session "
 t_like "it claimed the next warm container" "$(cat "$tmp/shell2.err")" "'$w2': claimed warm"
 $T send-keys -t t1 exit Enter
-t_ok "the agent exits, coi shell ends" wait_screen "COI-EXIT=0"
+t_ok "the agent exits, coi shell ends" t_wait_screen "COI-EXIT=0"
 t_ok "its container is gone" t_wait_gone "$w2"
 t_ok "what is left is the next warm container alone" only_next_warm "$w2"
 t_is "no rules of the ended session" "$(rules "$w2")" 0
@@ -114,7 +96,7 @@ t_is "no run file of it" "$(ls "$COI_HOME/run" | grep -c "^$w2\." || true)" 0
 t_ok "coi clean removes the pool" t_wait_ws_clear "$ws"
 if [ "$_t_failed" != 0 ]; then
     for f in "$tmp"/*.err; do t_diag "$(basename "$f"): $(grep -v 'debug: incus:\|^add \|^flush \|^delete \|^#\|errno' "$f" | tail -25)"; done
-    t_diag "screen: $(screen)"
+    t_diag "screen: $(t_screen)"
     t_diag "warm.log: $(grep -v 'debug: incus:\|^add \|^flush \|^$' "$COI_HOME/logs/warm.log" 2>/dev/null | tail -30)"
 fi
 t_done

@@ -229,3 +229,30 @@ t_in_as() {
         timeout -s KILL 180 incus exec "$name" --cwd /workspace --user 1000 --group 1000 -- sh -c "exec 2>/dev/null; $2" </dev/null
     fi
 }
+
+# A terminal on the host for the interactive path (coi shell, coi attach): window t1 of the tmux
+# server $T (the test's own: T="tmux -L coi-t-NAME-$$").
+#   t_screen          what t1 shows
+#   t_wait_screen RE  wait (bounded, ~40 s) until t1 shows a match of the extended regex RE
+#   t_term CMD        CMD in a fresh 120x30 t1 in $ws, then COI-EXIT=<its status>, the window kept
+#                     (unset TMUX: coi there is not in the user's own tmux, Ctrl-b is coi's)
+t_screen() { $T capture-pane -p -t t1 2>/dev/null; }
+t_wait_screen() {
+    local i
+    for i in $(seq 200); do
+        [[ "$(t_screen)" =~ $1 ]] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+t_term() {
+    local i
+    $T kill-session -t t1 2>/dev/null
+    # (the last session killed, the server exits: a new-session racing it fails with "server
+    # exited unexpectedly"; a few tries, bounded)
+    for i in 1 2 3 4 5; do
+        $T new-session -d -s t1 -x 120 -y 30 "unset TMUX; cd '$ws' && $*; echo COI-EXIT=\$?; sleep 120" && return 0
+        sleep 0.3
+    done
+    return 1
+}
