@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "image/image.h"
 #include "incus/incus.h"
+#include "session/warm.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/path.h"
@@ -275,6 +276,29 @@ static void print_result(const struct build_args *a, const struct image_build_re
 	printf("\n");
 }
 
+/* The warm pool's containers made from an image the alias no longer names (warm.h): only after a
+ * build that succeeded (a failed or interrupted one kept the image they are of); and after one
+ * found up to date too, for what an earlier build that was cut short here left. */
+static void remove_old_warm(struct incus_client *c, const struct build_args *a,
+                            const struct image_build_result *res)
+{
+	const char *alias = a->o.alias ? a->o.alias : IMAGE_DEFAULT_ALIAS;
+	_cleanup_strv_free_ char **removed = NULL;
+	struct coi_error err = {0};
+	int r = warm_remove_old_image(c, alias, res->fingerprint, &removed, &err);
+	size_t n = strv_length(removed);
+
+	if (n > 0) {
+		printf("removed %zu warm container%s of the old image ([container] warm):", n,
+		       n == 1 ? "" : "s");
+		strv_foreach(name, removed)
+			printf(" %s", output_safe(*name));
+		printf("\n");
+	}
+	if (r < 0)
+		cmd_warnf("%s", coi_error_message(&err));
+}
+
 /* --dry-run: what image_build() would be given, once the command line, the environment and the
  * configuration are merged; the script in full. Each line is "NAME VALUE" for scripts. */
 static int print_plan(const struct build_args *a)
@@ -371,6 +395,7 @@ static int build_one(struct build_args *a)
 		return cmd_fail(&err);
 	}
 	print_result(a, &res);
+	remove_old_warm(c, a, &res);
 	image_build_result_release(&res);
 	build_args_release(a);
 	return EXIT_OK;
@@ -447,6 +472,8 @@ const struct verb verb_build = {
                 "agents Claude Code, opencode, Codex and Gemini CLI. Skipped when the image already\n"
                 "carries the current recipe. Each build is kept as NAME-YYYYMMDD-HHMMSS and NAME\n"
                 "points at the newest; a failed or interrupted build keeps the previous image.\n"
+                "Warm containers ([container] warm) of an older image of NAME, every user's, are\n"
+                "removed (none could be claimed any more; a claimed one is never touched).\n"
                 "\n"
                 "  -f, --force            rebuild even when the image is up to date\n"
                 "  -k, --keep N           versions to keep (default 3)\n"

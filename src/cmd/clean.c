@@ -169,8 +169,11 @@ static int clean_dangling(struct incus_client *c, char *const *existing, struct 
 				continue;
 			if (d == 0)
 				*dot = '\0';
-			/* a session being started records its owner before its container exists */
-			live = strv_contains(existing, name) || fleet_owner_alive(name);
+			/* a session being started records its owner before its container exists;
+			 * a warm container's record is made once it exists, and stays when another
+			 * user's coi clean or coi build removes it (fleet.h) */
+			live = strv_contains(existing, name) ||
+			       (fleet_owner_alive(name) && !fleet_owner_is_warm(name));
 			if (live || strv_contains(seen, name))
 				continue;
 			(void)strv_push(&seen, name);

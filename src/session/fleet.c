@@ -90,12 +90,24 @@ void fleet_owner_clear(const char *name)
 		(void)unlink(path);
 }
 
-bool fleet_owner_is_detached(const char *name)
+/* Whether name's owner record starts with word. */
+static bool owner_says(const char *name, const char *word)
 {
 	_cleanup_free_ char *path = proc_run_path(name, "owner");
 	_cleanup_buf_ struct buf b = BUF_INIT(256);
 
-	return path && read_file(path, &b, NULL) >= 0 && strncmp(buf_str(&b), "detached", 8) == 0;
+	return path && read_file(path, &b, NULL) >= 0 &&
+	       strncmp(buf_str(&b), word, strlen(word)) == 0;
+}
+
+bool fleet_owner_is_detached(const char *name)
+{
+	return owner_says(name, "detached");
+}
+
+bool fleet_owner_is_warm(const char *name)
+{
+	return owner_says(name, "warm");
 }
 
 int fleet_owner_alive(const char *name)
@@ -179,10 +191,12 @@ static int entry_from_instance(const struct incus_instance *in, struct fleet_ent
 		return -ENOMEM;
 	e->warm = in->status == INCUS_STATUS_RUNNING &&
 	          fleet_is_warm_mark(incus_map_get(&in->config, FLEET_WARM_KEY));
-	/* frozen too: an ephemeral session whose background teardown died */
+	/* frozen too: an ephemeral session whose background teardown died; and a warm one whose
+	 * mark was taken away by a coi build that was cut short before it deleted it (warm.h): a
+	 * claim records its own owner before it takes the mark */
 	e->orphan = !e->persistent && !e->warm &&
 	            (in->status == INCUS_STATUS_RUNNING || in->status == INCUS_STATUS_FROZEN) &&
-	            ws && !fleet_owner_alive(in->name);
+	            ws && (!fleet_owner_alive(in->name) || fleet_owner_is_warm(in->name));
 	return 0;
 }
 

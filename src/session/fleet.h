@@ -60,6 +60,9 @@ int fleet_owner_detached(const char *name, struct coi_error *err);
 int fleet_owner_warm(const char *name, struct coi_error *err);
 /* True when name's session is detached: no coi process of its own is left. */
 bool fleet_owner_is_detached(const char *name);
+/* True when name's owner record says warm: alive only while its container exists and is marked
+ * (another user's coi clean or coi build may remove it: their records here are then stale). */
+bool fleet_owner_is_warm(const char *name);
 /* 1 when a live coi process owns name, 0 when none does (or its record is stale). */
 int fleet_owner_alive(const char *name);
 

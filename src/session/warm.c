@@ -205,6 +205,29 @@ int warm_fill_check(struct session *s, struct coi_error *err)
 	return 0;
 }
 
+/* The fingerprint covers the image the alias names now, the container is of the one it named
+ * when it was made: when 'coi build' moved the alias in between, marking it would let a session
+ * of the new image claim a container of the old one. */
+static int of_current_image(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+	_cleanup_free_ char *image = NULL;
+	const char *base;
+	int r = incus_instance_get(s->client, s->name, &in, err);
+
+	if (r >= 0)
+		r = incus_image_alias_target(s->client, s->opts->image, &image, err);
+	if (r < 0)
+		return r;
+	base = incus_map_get(&in->config, "volatile.base_image");
+	if (!base || strcmp(base, image) != 0)
+		return coi_error_set(
+		        err, -ESTALE,
+		        "'%s' was made from %.12s, and '%s' names %.12s now (coi build)", s->name,
+		        base ? base : "another image", s->opts->image, image);
+	return 0;
+}
+
 int warm_mark(struct session *s, struct coi_error *err)
 {
 	char fp[SHA256_HEX_LEN + 1];
@@ -216,6 +239,8 @@ int warm_mark(struct session *s, struct coi_error *err)
 		                     "a warm container needs its address decided before start (a "
 		                     "managed bridge, one NIC)");
 	r = container_fingerprint(s, fp, err);
+	if (r >= 0)
+		r = of_current_image(s, err);
 	if (r < 0)
 		return r;
 	if (incus_map_set(&mark, FLEET_WARM_KEY, fp) < 0)

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 struct coi_error;
+struct incus_client;
 struct session;
 
 /* Under the workspace lock, for an ephemeral session with [container] warm on: a running warm
@@ -43,3 +44,10 @@ int warm_take(struct session *s, struct coi_error *err);
  * of this process's) tops the workspace's pool up, one container at a time; this returns at
  * once. One filler per workspace at a time. */
 void warm_spawn(struct session *s);
+
+/* After 'coi build' pointed image alias at fingerprint: removes every warm container of alias made
+ * from an older image (none can be claimed any more: warm-image.c), whoever's, each only once its
+ * mark is taken away under its ETag (a claimed one stays), with what it left on this user's host.
+ * *ret_removed (may be NULL) gets their names. Keeps going after a failure; returns the first. */
+int warm_remove_old_image(struct incus_client *c, const char *alias, const char *fingerprint,
+                          char ***ret_removed, struct coi_error *err);
