@@ -170,14 +170,22 @@ struct fill_count {
 	int matching;
 };
 
-/* A stale one (another config, git directory or image) goes; a matching one counts. */
+/* A stale one (another config, git directory or image) goes; a matching one counts. Another
+ * user's of a workspace at the same path (the same names: naming.h) is neither: it matches no
+ * fingerprint of this user's, and its owner record is in that user's ~/.coi/run, which this
+ * process could not clean. */
 static int count_one(struct session *s, const struct incus_instance *in, void *ud,
                      struct coi_error *err)
 {
 	struct fill_count *c = ud;
 	struct coi_error e = {0};
-	int r = matches(s, in, err);
+	int r;
 
+	if (!fleet_owner_is_warm(in->name)) {
+		log_debug("warm '%s': not this user's", in->name);
+		return 0;
+	}
+	r = matches(s, in, err);
 	forget(s);
 	if (r < 0)
 		return r;
