@@ -240,6 +240,7 @@ int warm_mark(struct session *s, struct coi_error *err)
 {
 	char fp[SHA256_HEX_LEN + 1];
 	struct incus_map mark = {0};
+	struct ws_lock l = WS_LOCK_INIT;
 	int r;
 
 	if (!s->ipv4.s_addr)
@@ -253,11 +254,16 @@ int warm_mark(struct session *s, struct coi_error *err)
 		return r;
 	if (incus_map_set(&mark, FLEET_WARM_KEY, fp) < 0)
 		return coi_error_oom(err);
-	r = incus_instance_patch(s->client, s->name, &mark, NULL, err);
+	/* the mark and the owner record 'warm' as one step for this user's claimers, who claim
+	 * under the workspace's lock: one between the two would have its own record overwritten
+	 * with 'warm', and its session, running and unmarked, taken for an orphan (fleet.c) */
+	r = session_lock_workspace(s->hash, 60000, &l, err);
+	if (r >= 0)
+		r = incus_instance_patch(s->client, s->name, &mark, NULL, err);
 	incus_map_clear(&mark);
-	if (r < 0)
-		return r;
-	r = fleet_owner_warm(s->name, err);
+	if (r >= 0)
+		r = fleet_owner_warm(s->name, err);
+	session_unlock_workspace(&l);
 	if (r < 0)
 		return r;
 	log_debug("'%s': warm", s->name);

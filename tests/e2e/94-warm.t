@@ -68,6 +68,25 @@ curl -s -m 3 -o /dev/null http://'"$gw:$port"'/; r=$?; [ $r = 7 ] || [ $r = 28 ]
 cold=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- sh -c "$probe" 2>"$tmp/cold.err")
 t_is "a cold session runs" "$?" 0 || t_diag "$(tail -30 "$tmp/cold.err")"
 t_fails "it claimed nothing (the pool was empty)" grep -q "claimed warm" "$tmp/cold.err"
+# (the filler marks its container and records it warm under the workspace's lock, which a claim
+# holds: a claim between the two had its own owner record overwritten with 'warm', and its running
+# session taken for an orphan by coi clean --orphans)
+lockf=${prefix#coi-}
+lockf=$COI_HOME/run/${lockf%-}.lock
+booted() { # its container running, and the filler's start done with the lock (it removes the file)
+    local i
+    for i in $(seq 600); do
+        incus list "$prefix" -c s -f csv | grep -q RUNNING && [ ! -e "$lockf" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+t_ok "the filler's container runs, not yet marked" booted
+flock "$lockf" sleep 6 &
+lk=$!
+sleep 4
+t_is "while a start holds the workspace's lock, the filler marks nothing" "$(warm_names | wc -l)" 0
+wait "$lk"
 t_ok "a warm container of this workspace is ready behind it" wait_warm 1
 warm=$(warm_names | head -1)
 t_like "it is one of this workspace's" "$warm" "^$prefix[0-9]+$"
