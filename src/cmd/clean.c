@@ -327,7 +327,7 @@ static int clean_pass(struct incus_client *c, struct clean_opts *co)
 		if (removed_anyway(e, co)) {
 			if (act(c, e->name, "stopped", true, co) < 0)
 				status = EXIT_FAIL;
-		} else if (e->warm) {
+		} else if (e->warm && e->mine) {
 			if (act(c, e->name, "warm, no session's ([container] warm)", true, co) < 0)
 				status = EXIT_FAIL;
 		} else if (co->orphans && e->orphan) {
@@ -442,7 +442,8 @@ const struct verb verb_clean = {
                  "ephemeral sessions whose coi process is gone (coi was killed), and host state\n"
                  "left by sessions whose container no longer exists: immutable flags on protected\n"
                  "paths, idmapped workspace mounts, network rules, host network interfaces\n"
-                 "(vcoi*) whose container is gone.\n"
+                 "(vcoi*) whose container is gone. Running sessions and warm containers of\n"
+                 "another coi home (another user's, or another COI_HOME) are left alone.\n"
                  "\n"
                  "  --orphans   also what a killed coi left behind\n"
                  "  --sessions  also every saved agent session (what --resume restores)\n"

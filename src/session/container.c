@@ -379,6 +379,7 @@ static struct session_layout create_layout(const struct session *s)
 	        .secrets = s->hidden,
 	        .mask_file = s->mask_file,
 	        .mask_dir = s->mask_dir,
+	        .home = s->home[0] ? s->home : NULL,
 	};
 }
 

@@ -260,11 +260,15 @@ static int add_root_disk(struct incus_devices *d, const struct incus_devices *pr
 	return 0;
 }
 
-static int add_metadata(struct incus_map *cfg, const struct session_opts *o, int slot)
+static int add_metadata(struct incus_map *cfg, const struct session_opts *o,
+                        const struct session_layout *l)
 {
 	char s[16];
 
-	(void)snprintf(s, sizeof(s), "%d", slot);
+	(void)snprintf(s, sizeof(s), "%d", l->slot);
+	/* whose owner record it has (fleet.h): another home's coi never takes it for an orphan */
+	if (l->home && set(cfg, "user.coi.home", l->home) < 0)
+		return -ENOMEM;
 	if (set(cfg, "user.coi.workspace", o->workspace) < 0 || set(cfg, "user.coi.slot", s) < 0 ||
 	    set(cfg, "user.coi.persistent", o->persistent ? "true" : "false") < 0 ||
 	    set(cfg, "user.coi.image", o->image) < 0 ||
@@ -521,7 +525,7 @@ int session_build_create(const struct session_opts *o, const struct protect_plan
 	if (r >= 0)
 		r = add_limits(&cfg, &o->limits, false);
 	if (r >= 0)
-		r = add_metadata(&cfg, o, l->slot);
+		r = add_metadata(&cfg, o, l);
 	if (r >= 0 && l->with_disks)
 		r = session_build_disks(o, plan, l, &dev);
 	if (r >= 0)

@@ -29,6 +29,7 @@ struct session_layout {
 	/* secret_paths: what to hide, and the empty file and directory to hide it with */
 	const struct secret_plan *secrets;
 	const char *mask_file, *mask_dir;
+	const char *home; /* the coi home that keeps its owner record (fleet.h FLEET_HOME_KEY) */
 };
 
 /* Fill the instance config and devices for a session container. profile_devices are the

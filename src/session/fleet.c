@@ -23,6 +23,7 @@
 #include "session/sweep.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/hash.h"
 #include "util/path.h"
 #include "util/proc.h"
 #include "util/strv.h"
@@ -163,8 +164,22 @@ bool fleet_is_warm_mark(const char *v)
 	return true;
 }
 
-static int entry_from_instance(const struct incus_instance *in, struct fleet_entry *e)
+int fleet_home_id(char out[FLEET_HOME_LEN + 1])
 {
+	_cleanup_free_ char *dir = coi_dir();
+	char hex[SHA256_HEX_LEN + 1];
+
+	if (!dir || sha256_hex(dir, strlen(dir), hex) < 0)
+		return -ENOMEM;
+	memcpy(out, hex, FLEET_HOME_LEN);
+	out[FLEET_HOME_LEN] = '\0';
+	return 0;
+}
+
+static int entry_from_instance(const struct incus_instance *in, const char *home,
+                               struct fleet_entry *e)
+{
+	const char *its_home = incus_map_get(&in->config, FLEET_HOME_KEY);
 	const char *ws = incus_map_get(&in->config, "user.coi.workspace");
 	const char *pers = incus_map_get(&in->config, "user.coi.persistent");
 	const char *img = incus_map_get(&in->config, "user.coi.image");
@@ -194,7 +209,8 @@ static int entry_from_instance(const struct incus_instance *in, struct fleet_ent
 	/* frozen too: an ephemeral session whose background teardown died; and a warm one whose
 	 * mark was taken away by a coi build that was cut short before it deleted it (warm.h): a
 	 * claim records its own owner before it takes the mark */
-	e->orphan = !e->persistent && !e->warm &&
+	e->mine = !its_home || strcmp(its_home, home) == 0;
+	e->orphan = e->mine && !e->persistent && !e->warm &&
 	            (in->status == INCUS_STATUS_RUNNING || in->status == INCUS_STATUS_FROZEN) &&
 	            ws && (!fleet_owner_alive(in->name) || fleet_owner_is_warm(in->name));
 	return 0;
@@ -232,8 +248,11 @@ int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struc
 {
 	_cleanup_(incus_instance_list_freep) struct incus_instance **list = NULL;
 	struct fleet f = {0};
+	char home[FLEET_HOME_LEN + 1];
 	int n;
 
+	if (fleet_home_id(home) < 0)
+		return coi_error_oom(err);
 	n = incus_instance_list(c, session_name_prefix(), 0, &list, err);
 	if (n < 0)
 		return n;
@@ -249,7 +268,7 @@ int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struc
 		    strncmp(list[i]->name, MONITOR_FORENSICS_PREFIX,
 		            strlen(MONITOR_FORENSICS_PREFIX)) == 0)
 			continue;
-		if (entry_from_instance(list[i], &f.items[f.n++]) < 0) {
+		if (entry_from_instance(list[i], home, &f.items[f.n++]) < 0) {
 			fleet_release(&f);
 			return coi_error_oom(err);
 		}

@@ -31,6 +31,8 @@ struct fleet_entry {
 	char *created_at;   /* RFC 3339, as the daemon says it, "" when unknown */
 	bool orphan;        /* running without a live coi process (ephemeral sessions only) */
 	bool warm;          /* a container of the warm pool, nobody's session yet (warm.h) */
+	bool mine;          /* made by a coi of this coi home (FLEET_HOME_KEY), or by one before
+	                       coi said whose: only such can be this home's orphans */
 	char **ports;       /* published ports, "127.0.0.1:20100->8080"; NULL when none */
 };
 
@@ -43,6 +45,15 @@ struct fleet {
  * of it is a mark (a fingerprint: the container is ready to claim; "" once claimed). */
 #define FLEET_WARM_KEY "user.coi.warm"
 bool fleet_is_warm_mark(const char *value);
+
+/* The coi home whose ~/.coi/run keeps a container's owner record (~/.coi, or $COI_HOME): the
+ * first FLEET_HOME_LEN hex digits of the SHA-256 of its path, in the container's FLEET_HOME_KEY
+ * (not the path itself: the guest can read its user.* keys). A session of another home, another
+ * user's or the same user's with another COI_HOME, has no owner record here: without this it
+ * was this home's orphan, which 'coi clean --orphans' removed while it ran. */
+#define FLEET_HOME_KEY "user.coi.home"
+#define FLEET_HOME_LEN 16
+int fleet_home_id(char out[FLEET_HOME_LEN + 1]);
 
 /* coi's containers (prefix "coi-" or $COI_CONTAINER_PREFIX), with state when with_state. */
 int fleet_list(struct incus_client *c, bool with_state, struct fleet *ret, struct coi_error *err);

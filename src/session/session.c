@@ -600,6 +600,9 @@ int session_start(struct session_opts *opts, struct incus_client *c, struct sess
 	s->client = c;
 	if (saved_new_id(s->id) < 0)
 		return coi_error_set(err, -EIO, "cannot make a session id");
+	_Static_assert(sizeof(s->home) == FLEET_HOME_LEN + 1, "struct session's home");
+	if (fleet_home_id(s->home) < 0)
+		return coi_error_oom(err);
 	session_set_abortable(true);
 	r = start_phases(s, err);
 	if (r < 0) {

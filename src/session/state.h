@@ -23,6 +23,7 @@ struct session {
 	struct session_opts *opts;   /* borrowed */
 	struct incus_client *client; /* borrowed */
 	char hash[WORKSPACE_HASH_LEN + 1];
+	char home[17]; /* fleet_home_id: the coi home whose run directory has its records */
 	int slot;
 	char *name;             /* container name */
 	char veth[16];          /* host-side NIC name coi chose */

@@ -21,6 +21,13 @@ json=$("$COI" list --json)
 t_is "coi list --json: name" "$(jq -r ".active_containers[] | select(.name==\"$name\") | .workspace" <<<"$json")" "$ws"
 t_is "coi list --json: not an orphan while coi lives" \
     "$(jq -r ".active_containers[] | select(.name==\"$name\") | .orphan" <<<"$json")" "false"
+# another coi home (another user's, or another COI_HOME) has no owner record of it: not its orphan
+other=$(mktemp -d /tmp/coi-t-home2-XXXX)
+t_defer "rm -rf '$other'"
+t_like "another coi home's coi list shows it running, not orphaned" \
+    "$(COI_HOME=$other "$COI" list 2>/dev/null)" "$name .* Running"
+COI_HOME=$other "$COI" clean --orphans >/dev/null 2>&1
+t_is "another coi home's clean --orphans leaves it running" "$(incus list "$name" -c s -f csv)" "RUNNING"
 # the address once the session's command runs (coi starts it after the network is up; RUNNING
 # alone comes before DHCP: under load the address was not there yet, once)
 t_wait_cmd "$name" sleep

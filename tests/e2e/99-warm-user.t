@@ -6,8 +6,8 @@
 # as code and as root: refused; the host in restricted mode: refused). Another user (root) in the
 # same workspace path, whose containers have the same names, neither claims coitest's warm
 # container nor removes it (its filler boots its own beside it; before, it removed coitest's as
-# stale, leaving coitest's records of it behind); coitest's coi clean removes the pool, root's
-# warm container too, and root's record of it, stale then, goes with root's coi clean --orphans.
+# stale, leaving coitest's records of it behind); each user's coi clean removes that user's pool
+# and leaves the other's (another coi home: user.coi.home).
 . "$(dirname "$0")/lib.sh"
 t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
@@ -97,14 +97,15 @@ out=$(as_user again run -- true) && rc=0 || rc=$?
 t_like "coitest's next session claims its own, not root's" "$(cat "$tmp/again.err")" "'$w': claimed warm"
 t_ok "and a new one boots behind it" wait_warm 2
 
-# ---- coitest's coi clean removes the pool; root's stale record goes with root's clean --orphans ----
+# ---- each user's coi clean removes that user's pool and leaves the other's (another coi home) ----
 out=$(as_user clean clean; cat "$tmp/clean.err")
-t_like "coitest: coi clean removes the warm containers" "$out" "removing $prefix[0-9]+ \(warm"
-t_ok "no container of the workspace is left" t_wait_ws_clear "$ws"
+t_like "coitest: coi clean removes its warm containers" "$out" "removing $prefix[0-9]+ \(warm"
+t_is "... and not root's" "$(grep -c "removing $r " <<<"$out" || true)" 0
+t_like "root's is still there, warm" "$(warm_names)" "$r"
 t_is "no run file of coitest's is left" "$(ls "$home/run" | grep -c "^$prefix" || true)" 0
-t_is "root's record of its warm container is left (coitest cannot remove it)" "$(cat "$COI_HOME/run/$r.owner" 2>&1)" warm
-out=$(as_root clean-root clean --orphans; cat "$tmp/clean-root.err")
-t_like "root's coi clean --orphans removes what it left" "$out" "removing $r \(container gone, host state left\)"
+out=$(as_root clean-root clean; cat "$tmp/clean-root.err")
+t_like "root: coi clean removes root's" "$out" "removing $r \(warm"
+t_ok "no container of the workspace is left" t_wait_ws_clear "$ws"
 t_is "no run file of root's is left" "$(ls "$COI_HOME/run" | grep -c "^$prefix" || true)" 0
 t_is "no placeholder left in the workspace" "$(setpriv --reuid 1234 --regid 1234 --init-groups env HOME=/tmp/coi-t-home-1234 git -C "$ws" status --porcelain --ignored 2>&1)" ""
 t_fails "no empty placeholder .git/info/attributes" test -e "$ws/.git/info/attributes"

@@ -95,7 +95,8 @@ static void test_create_request(void)
 	                           .veth = "vcoiabcd3",
 	                           .container_workspace = "/workspace",
 	                           .raw_idmap = true,
-	                           .with_disks = true};
+	                           .with_disks = true,
+	                           .home = "0123456789abcdef"};
 
 	CHECK(session_build_create(&o, plan, &prof, &l, &cfg, &dev, &err) == 0);
 	/* every session: nothing that removes, copies, moves or unlocks the read-only overlays;
@@ -127,6 +128,8 @@ static void test_create_request(void)
 	CHECK(incus_devices_prop(&dev, "root", "limits.read") == NULL);
 	CHECK_STREQ(incus_map_get(&cfg, "user.coi.workspace"), "/home/u/proj");
 	CHECK_STREQ(incus_map_get(&cfg, "user.coi.slot"), "3");
+	/* whose owner record it has: another coi home never takes it for an orphan (fleet.h) */
+	CHECK_STREQ(incus_map_get(&cfg, "user.coi.home"), "0123456789abcdef");
 	/* workspace without shift (shift maps container root to host root) */
 	CHECK_STREQ(incus_devices_prop(&dev, "workspace", "source"), "/home/u/proj");
 	CHECK_STREQ(incus_devices_prop(&dev, "workspace", "path"), "/workspace");
