@@ -20,35 +20,15 @@ cd "$ws" || t_bail "no workspace"
 export COI_HOME=$tmp/coi
 prefix="coi-$(printf '%s' "$ws" | sha256sum | cut -c1-8)-"
 for s in 1 2 3 4; do t_defer "incus delete -f $prefix$s 2>/dev/null"; done
-br=$(incus profile device get default eth0 network)
-gw=$(incus network get "$br" ipv4.address)
-gw=${gw%/*}
 cfg() { printf '[container]\nwarm = 1\n%b' "${1:-}" >"$tmp/c.toml"; }
 export COI_CONFIG=$tmp/c.toml
 cfg
 
 # a listener on the host itself, which restricted mode refuses (so "refused" is the firewall's)
-port=$((20000 + RANDOM % 20000))
-python3 -c "
-import socket, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('$gw', $port)); s.listen(8); s.settimeout(1); end = time.time() + 300
-while time.time() < end:
-    try: s.accept()[0].close()
-    except OSError: pass
-" &
-t_defer "kill $! 2>/dev/null"
+t_gw_listener 300
 
-warm_names() { incus list "$prefix" -f json | python3 -c '
-import json, re, sys
-for i in json.load(sys.stdin):
-    if i["status"] == "Running" and re.fullmatch("[0-9a-f]{64}", i["config"].get("user.coi.warm", "")):
-        print(i["name"])'; }
-wait_warm() { # until N warm containers (bounded, ~90 s)
-    local i
-    for i in $(seq 180); do [ "$(warm_names | wc -l)" -ge "$1" ] && return 0; sleep 0.5; done
-    return 1
-}
+warm_names() { t_warm_names "$prefix"; }
+wait_warm() { t_wait_warm "$prefix" "$1" 90; }
 rules() { nft list ruleset 2>/dev/null | grep -c "coi:$1\"" || true; }
 
 # (each container has its own id range: its base is told apart from the host's ids only)

@@ -19,11 +19,7 @@ printf '[container]\nwarm = 1\n' >"$COI_CONFIG"
 prefix="coi-$(printf '%s' "$ws" | sha256sum | cut -c1-8)-"
 for s in 1 2 3; do t_defer "incus delete -f $prefix$s 2>/dev/null"; done
 t_defer "COI_HOME='$COI_HOME' '$COI' clean >/dev/null 2>&1"
-warm_names() { incus list "$prefix" -f json | python3 -c '
-import json, re, sys
-for i in json.load(sys.stdin):
-    if i["status"] == "Running" and re.fullmatch("[0-9a-f]{64}", i["config"].get("user.coi.warm", "")):
-        print(i["name"])'; }
+warm_names() { t_warm_names "$prefix"; }
 wait_warm() { for _ in $(seq 180); do [ -n "$(warm_names)" ] && return 0; sleep 0.5; done; return 1; }
 
 # the first session makes the placeholder; its filler boots a warm container behind it

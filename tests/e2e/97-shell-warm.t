@@ -25,11 +25,7 @@ t_defer "rm -rf '$tmp'"
 t_defer "$T kill-server 2>/dev/null; incus list '$prefix' -c n -f csv | xargs -r '$COI' kill --force >/dev/null 2>&1"
 t_defer "cd '$ws' && '$COI' clean --force >/dev/null 2>&1"
 
-warm_names() { incus list "$prefix" -f json | python3 -c '
-import json, re, sys
-for i in json.load(sys.stdin):
-    if i["status"] == "Running" and re.fullmatch("[0-9a-f]{64}", i["config"].get("user.coi.warm", "")):
-        print(i["name"])'; }
+warm_names() { t_warm_names "$prefix"; }
 wait_warm() { # until a warm container other than $1 (if given) is marked (bounded, ~90 s)
     local i
     for i in $(seq 180); do warm_names | grep -vqx "${1:-}" && return 0; sleep 0.5; done

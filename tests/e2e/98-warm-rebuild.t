@@ -54,11 +54,7 @@ as2() { (cd "$ws2" && t_as_user env COI_CONFIG="$ws2.toml" "$COI" "$@"); }
 home2=/tmp/coi-t-home-1234/.coi
 t_defer "(cd '$ws2' && t_as_user env COI_CONFIG='$ws2.toml' '$COI' clean --orphans >/dev/null 2>&1)"
 
-warm_names() { incus list "$1" -f json | python3 -c '
-import json, re, sys
-for i in json.load(sys.stdin):
-    if i["status"] == "Running" and re.fullmatch("[0-9a-f]{64}", i["config"].get("user.coi.warm", "")):
-        print(i["name"], i["config"].get("volatile.base_image", ""))'; }
+warm_names() { t_warm_names "$1" base; }
 wait_warm() { # PREFIX NAME-NOT: until a warm container other than NAME-NOT (bounded, ~60 s)
     local i
     for i in $(seq 120); do

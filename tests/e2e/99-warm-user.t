@@ -31,30 +31,10 @@ as_root() { local tag=$1; shift; (cd "$ws" && COI_CONFIG=$tmp/c.toml COI_LOG_LEV
     exec timeout -s KILL 120 "$COI" "$@" 2>"$tmp/$tag.err"); }
 t_defer "(cd '$ws' && t_as_user '$COI' clean >/dev/null 2>&1); '$COI' clean --orphans >/dev/null 2>&1"
 
-br=$(incus profile device get default eth0 network)
-gw=$(incus network get "$br" ipv4.address)
-gw=${gw%/*}
-port=$((20000 + RANDOM % 20000))
-python3 -c "
-import socket, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('$gw', $port)); s.listen(8); s.settimeout(1); end = time.time() + 240
-while time.time() < end:
-    try: s.accept()[0].close()
-    except OSError: pass
-" &
-t_defer "kill $! 2>/dev/null"
+t_gw_listener 240
 
-warm_names() { incus list "$prefix" -f json | python3 -c '
-import json, re, sys
-for i in json.load(sys.stdin):
-    if i["status"] == "Running" and re.fullmatch("[0-9a-f]{64}", i["config"].get("user.coi.warm", "")):
-        print(i["name"])'; }
-wait_warm() { # until N warm containers (bounded, ~60 s)
-    local i
-    for i in $(seq 120); do [ "$(warm_names | wc -l)" -ge "$1" ] && return 0; sleep 0.5; done
-    return 1
-}
+warm_names() { t_warm_names "$prefix"; }
+wait_warm() { t_wait_warm "$prefix" "$1" 60; }
 probe='id -u
 for u in code root; do S=; [ $u = root ] && S="sudo -n"
   $S sh -c "echo x >/workspace/.git/hooks/pre-commit" 2>/dev/null && echo "$u hook: written" || echo "$u hook: refused"

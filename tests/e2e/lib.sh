@@ -256,3 +256,44 @@ t_term() {
     done
     return 1
 }
+
+# The warm pool (session/warm.h) from outside.
+#   t_warm_names PREFIX [base]   the running containers named PREFIX* that carry a warm mark (a
+#                                claim takes it away), one per line; with "base", each followed by
+#                                its volatile.base_image (the image it was made from)
+#   t_wait_warm PREFIX N SECS    wait (bounded) until at least N of them
+t_warm_names() {
+    incus list "$1" -f json | python3 -c '
+import json, re, sys
+for i in json.load(sys.stdin):
+    if i["status"] == "Running" and re.fullmatch("[0-9a-f]{64}", i["config"].get("user.coi.warm", "")):
+        print(i["name"], i["config"].get("volatile.base_image", "")) if sys.argv[1] else print(i["name"])' "${2:-}"
+}
+t_wait_warm() {
+    local i
+    for i in $(seq $(($3 * 2))); do
+        [ "$(t_warm_names "$1" | wc -l)" -ge "$2" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+# t_gw_listener SECS: a TCP listener on the Incus bridge's own address, the host itself, which
+# restricted mode refuses (so a "refused" from inside is the firewall's, not a closed port), for
+# SECS seconds; sets gw and port.
+t_gw_listener() {
+    local br
+    br=$(incus profile device get default eth0 network)
+    gw=$(incus network get "$br" ipv4.address)
+    gw=${gw%/*}
+    port=$((20000 + RANDOM % 20000))
+    python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$gw', $port)); s.listen(8); s.settimeout(1); end = time.time() + $1
+while time.time() < end:
+    try: s.accept()[0].close()
+    except OSError: pass
+" &
+    t_defer "kill $! 2>/dev/null"
+}
