@@ -55,16 +55,14 @@ static int shutdown_one(struct incus_client *c, const char *name, void *userdata
 	return EXIT_FAIL;
 }
 
+/* userdata: true with --all, which passes over the warm pool's containers */
 static int persist_one(struct incus_client *c, const char *name, void *userdata)
 {
-	struct incus_map cfg = {0};
 	struct coi_error err = {0};
-	int r;
+	int r = fleet_persist(c, name, &err);
 
-	if (incus_map_set(&cfg, "user.coi.persistent", "true") < 0)
-		return cmd_failf("out of memory");
-	r = incus_instance_patch(c, name, &cfg, NULL, &err);
-	incus_map_clear(&cfg);
+	if (r == -EBUSY && *(const bool *)userdata)
+		return EXIT_OK;
 	if (r < 0) {
 		fprintf(stderr, "coi: cannot persist '%s': %s\n", name, coi_error_message(&err));
 		return EXIT_FAIL;
@@ -148,7 +146,7 @@ static int run_persist(int argc, char **argv)
 		else
 			return cmd_bad_option(&verb_persist, argv);
 	}
-	return for_each(&verb_persist, argc, argv, &e, persist_one, NULL);
+	return for_each(&verb_persist, argc, argv, &e, persist_one, &e.all);
 }
 
 const struct verb verb_shutdown = {
@@ -175,5 +173,7 @@ const struct verb verb_persist = {
                 "Usage: coi persist NAME... | -a|--all\n"
                 "\n"
                 "Mark running ephemeral sessions persistent: when their session ends the container\n"
-                "is stopped and kept, and the next session of that workspace reuses it.",
+                "is stopped and kept, and the next session of that workspace reuses it. A container\n"
+                "of the warm pool ([container] warm) is no session yet: named, it is refused; --all\n"
+                "passes over it.",
 };

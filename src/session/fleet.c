@@ -164,6 +164,27 @@ bool fleet_is_warm_mark(const char *v)
 	return true;
 }
 
+int fleet_persist(struct incus_client *c, const char *name, struct coi_error *err)
+{
+	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+	struct incus_map cfg = {0};
+	int r = incus_instance_get(c, name, &in, err);
+
+	if (r < 0)
+		return r;
+	if (fleet_is_warm_mark(incus_map_get(&in->config, FLEET_WARM_KEY)))
+		return coi_error_set(err, -EBUSY,
+		                     "'%s' is a warm container: no session has it yet, there is "
+		                     "nothing to persist",
+		                     name);
+	if (incus_map_set(&cfg, "user.coi.persistent", "true") < 0)
+		r = coi_error_oom(err);
+	else
+		r = incus_instance_patch(c, name, &cfg, NULL, err);
+	incus_map_clear(&cfg);
+	return r;
+}
+
 int fleet_home_id(char out[FLEET_HOME_LEN + 1])
 {
 	_cleanup_free_ char *dir = coi_dir();

@@ -109,6 +109,11 @@ int fleet_cleanup_host(const char *name, const struct net_nft *n, char ***ret_re
  * removed. */
 int fleet_purge_rules(char *const *existing, struct coi_error *err);
 
+/* `coi persist`: the session is kept (stopped) when it ends. -EBUSY for a container of the warm
+ * pool: it is no session yet, and its claimer is an ephemeral session (the claim takes the key
+ * away again, warm.c). */
+int fleet_persist(struct incus_client *c, const char *name, struct coi_error *err);
+
 /* Force-stop and delete a session container, then fleet_cleanup_host(). */
 int fleet_kill(struct incus_client *c, const char *name, const struct net_nft *n,
                char ***ret_report, struct coi_error *err);

@@ -92,7 +92,10 @@ static int take(struct session *s, const char *name, struct coi_error *err)
 	r = fleet_owner_record(name, getpid(), err);
 	if (r < 0)
 		return r;
-	if (incus_map_set(&unmark, FLEET_WARM_KEY, "") < 0)
+	/* a claim is an ephemeral session's (persistent ones never claim): a `coi persist` that
+	 * reached the container before any session had it does not make this one persistent */
+	if (incus_map_set(&unmark, FLEET_WARM_KEY, "") < 0 ||
+	    incus_map_set(&unmark, "user.coi.persistent", "false") < 0)
 		r = coi_error_oom(err);
 	else
 		r = incus_instance_patch_if(s->client, name, &unmark, etag, err);

@@ -97,6 +97,20 @@ t_like "[git] strip_attribution's hook is in place" "$hot" "hooksPath /etc/coi/g
 t_fails "the hook was not planted on the host" test -e "$ws/.git/hooks/pre-commit"
 t_ok "a new warm container boots behind it" wait_warm 1
 
+# ---- a warm container is no session: coi persist refuses it, and a claim is never persistent ----
+warm=$(warm_names | head -1)
+out=$("$COI" persist "$warm" 2>&1) && rc=0 || rc=$?
+t_is "coi persist refuses a warm container by name (exit 1)" "$rc" 1
+t_like "and says why" "$out" "'$warm' is a warm container"
+t_is "coi persist --all passes over it" \
+    "$("$COI" persist --all >/dev/null 2>&1; incus config get "$warm" user.coi.persistent)" false
+# (what a coi persist that read the container just before the filler marked it leaves)
+incus config set "$warm" user.coi.persistent true
+COI_LOG_LEVEL=debug "$COI" run --image coi-default -- true 2>"$tmp/p.err"
+t_like "the next session claims it" "$(cat "$tmp/p.err")" "'$warm': claimed warm"
+t_ok "its session, ephemeral, is deleted at the end, not kept" t_wait_gone "$warm"
+t_ok "a new warm container boots behind it" wait_warm 1
+
 # ---- a session that ends while a warm container lives hands it the placeholders it mounts ----
 # (removed, the warm container's read-only mounts on them would go with them, and its claimer's
 # agent could write .git/config.worktree, which the host's git reads)
