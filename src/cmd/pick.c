@@ -14,12 +14,13 @@
 #include "util/error.h"
 #include "util/path.h"
 
-/* A warm container ([container] warm) is nobody's session: beside a detached coi shell it would
- * make a bare 'coi attach' ask which one, and alone it would be attached to (its missing tmux
- * ending it) or acted on as if it were the user's. */
+/* A warm container ([container] warm), or one its filler is still making, is nobody's session:
+ * beside a detached coi shell it would make a bare 'coi attach' ask which one, and alone it
+ * would be attached to (its missing tmux ending it) or acted on as if it were the user's. */
 static bool wanted(const struct fleet_entry *e, const char *ws, const struct cmd_pick *p)
 {
-	return !e->warm && strcmp(e->workspace, ws) == 0 && (!p->slot || e->slot == p->slot) &&
+	return !e->warm && !e->filling && strcmp(e->workspace, ws) == 0 &&
+	       (!p->slot || e->slot == p->slot) &&
 	       (!p->running || strcmp(e->status, "Running") == 0);
 }
 

@@ -380,6 +380,7 @@ static struct session_layout create_layout(const struct session *s)
 	        .mask_file = s->mask_file,
 	        .mask_dir = s->mask_dir,
 	        .home = s->home[0] ? s->home : NULL,
+	        .warm_note = s->opts->warm_fill ? FLEET_WARM_FILLING : NULL,
 	};
 }
 
@@ -435,6 +436,7 @@ int container_fingerprint(struct session *s, char out[SHA256_HEX_LEN + 1], struc
 	session_net_layout(s, ip, gw, &l);
 	l.with_disks = true;
 	l.source_root = source;
+	l.warm_note = NULL; /* the filler's, until its mark: the claimer's make has none */
 	r = incus_profile_get(s->client, profile_name(s), &prof, err);
 	if (r >= 0)
 		r = incus_image_alias_target(s->client, s->opts->image, &image, err);

@@ -266,6 +266,9 @@ static int add_metadata(struct incus_map *cfg, const struct session_opts *o,
 	char s[16];
 
 	(void)snprintf(s, sizeof(s), "%d", l->slot);
+	/* a container the filler is still making is nobody's session either (fleet.h) */
+	if (l->warm_note && set(cfg, "user.coi.warm", l->warm_note) < 0)
+		return -ENOMEM;
 	/* whose owner record it has (fleet.h): another home's coi never takes it for an orphan */
 	if (l->home && set(cfg, "user.coi.home", l->home) < 0)
 		return -ENOMEM;

@@ -30,6 +30,8 @@ struct session_layout {
 	const struct secret_plan *secrets;
 	const char *mask_file, *mask_dir;
 	const char *home; /* the coi home that keeps its owner record (fleet.h FLEET_HOME_KEY) */
+	const char *warm_note; /* user.coi.warm of a container the warm pool's filler makes, until
+	                          its mark (fleet.h FLEET_WARM_FILLING); NULL for a session's */
 };
 
 /* Fill the instance config and devices for a session container. profile_devices are the

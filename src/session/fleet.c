@@ -205,6 +205,7 @@ static int entry_from_instance(const struct incus_instance *in, const char *home
 	const char *pers = incus_map_get(&in->config, "user.coi.persistent");
 	const char *img = incus_map_get(&in->config, "user.coi.image");
 	const char *tool = incus_map_get(&in->config, "user.coi.tool");
+	const char *mark;
 	const struct incus_nic *nic = in->state ? incus_state_nic(in->state, "eth0") : NULL;
 
 	*e = (struct fleet_entry){
@@ -225,8 +226,10 @@ static int entry_from_instance(const struct incus_instance *in, const char *home
 	if (!e->name || !e->workspace || !e->status || !e->image || !e->tool || !e->created_at ||
 	    (nic && nic->ipv4 && !e->ipv4) || published_ports(&in->devices, &e->ports) < 0)
 		return -ENOMEM;
-	e->warm = in->status == INCUS_STATUS_RUNNING &&
-	          fleet_is_warm_mark(incus_map_get(&in->config, FLEET_WARM_KEY));
+	mark = incus_map_get(&in->config, FLEET_WARM_KEY);
+	e->warm = in->status == INCUS_STATUS_RUNNING && fleet_is_warm_mark(mark);
+	e->filling =
+	        in->status == INCUS_STATUS_RUNNING && mark && strcmp(mark, FLEET_WARM_FILLING) == 0;
 	/* frozen too: an ephemeral session whose background teardown died; and a warm one whose
 	 * mark was taken away by a coi build that was cut short before it deleted it (warm.h): a
 	 * claim records its own owner before it takes the mark */

@@ -31,6 +31,8 @@ struct fleet_entry {
 	char *created_at;   /* RFC 3339, as the daemon says it, "" when unknown */
 	bool orphan;        /* running without a live coi process (ephemeral sessions only) */
 	bool warm;          /* a container of the warm pool, nobody's session yet (warm.h) */
+	bool filling;       /* one the pool's filler is still making (not yet warm): no session
+	                       either; its filler's owner record makes it an orphan if that dies */
 	bool mine;          /* made by a coi of this coi home (FLEET_HOME_KEY), or by one before
 	                       coi said whose: only such can be this home's orphans */
 	char **ports;       /* published ports, "127.0.0.1:20100->8080"; NULL when none */
@@ -44,6 +46,8 @@ struct fleet {
 /* The instance key that marks a container of the warm pool (session/warm.h), and whether a value
  * of it is a mark (a fingerprint: the container is ready to claim; "" once claimed). */
 #define FLEET_WARM_KEY "user.coi.warm"
+/* FLEET_WARM_KEY of a container its filler is still making: no mark, nobody's session */
+#define FLEET_WARM_FILLING "filling"
 bool fleet_is_warm_mark(const char *value);
 
 /* The coi home whose ~/.coi/run keeps a container's owner record (~/.coi, or $COI_HOME): the

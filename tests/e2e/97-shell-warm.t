@@ -65,6 +65,34 @@ t_ok "Ctrl-b d detaches, coi exits 0" t_wait_screen "COI-EXIT=0"
 t_like "and says where the agent keeps running" "$(cat "$tmp/shell1.err")" "detached; the agent keeps running in $w1"
 t_like "coi tmux capture without a name reads the detached agent's pane" \
     "$(cd "$ws" && "$COI" tmux capture 2>&1)" "dummy agent ready"
+
+# ---- and so is a container its filler is still making, before its mark ----
+# (a coi run claims the warm one; its filler, 10 s later as a session lives, makes the next; the
+# workspace's lock held, it cannot mark it: before, a bare coi tmux capture or attach then said
+# "several sessions", 1-3 s after each detach while the pool refilled)
+(cd "$ws" && "$COI" run -- true >/dev/null 2>&1)
+lockf=${prefix#coi-}
+lockf=$COI_HOME/run/${lockf%-}.lock
+making() { # a container other than $1 and $2 runs, none is marked, the filler's start is done
+    local i
+    for i in $(seq 600); do
+        incus list "$prefix" -c ns -f csv | grep -v "^$1,\|^$2," | grep -q RUNNING &&
+            [ -z "$(warm_names)" ] && [ ! -e "$lockf" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+t_ok "the filler's next container runs, not yet marked" making "$w1" "$w2"
+flock "$lockf" sleep 8 &
+lk=$!
+sleep 1
+t_is "(held by the lock, it is not marked)" "$(warm_names)" ""
+t_like "a bare coi tmux capture still reads the detached agent's pane" \
+    "$(cd "$ws" && "$COI" tmux capture 2>&1)" "dummy agent ready"
+t_like "coi list shows the detached session and the one being made" "$("$COI" list)" "$w1 .*Running"
+wait "$lk"
+t_ok "then it is marked warm" wait_warm "$w1"
+w2=$(warm_names | head -1)
 t_term "$env $COI attach 2>$tmp/attach.err"
 t_ok "a bare coi attach returns to the detached agent, not the warm container" \
     t_wait_screen "dummy agent ready \(session "
