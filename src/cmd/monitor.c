@@ -364,6 +364,7 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		OPT_TTY = 256,
 		OPT_NFLOG,
 		OPT_SCAN,
+		OPT_PRESCAN,
 		OPT_SETTING,
 		OPT_MAXDUR,
 		OPT_WARN,
@@ -398,6 +399,7 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 	        {"sigma-dir", required_argument, NULL, OPT_SETTING},
 	        {"nflog-group", required_argument, NULL, OPT_NFLOG},
 	        {"scan", no_argument, NULL, OPT_SCAN},
+	        {"prescan", no_argument, NULL, OPT_PRESCAN},
 	        {"max-processes", required_argument, NULL, OPT_SETTING},
 	        {"spawn-threshold", required_argument, NULL, OPT_SETTING},
 	        /* limits.runtime of a session that may outlive its coi (monitor/deadline.h) */
@@ -475,6 +477,9 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		case OPT_SCAN:
 			a->mo.force_scan = true;
 			break;
+		case OPT_PRESCAN:
+			a->mo.prescan = true;
+			break;
 		case OPT_MAXDUR:
 		case OPT_STOPT: {
 			char *end;
@@ -544,6 +549,8 @@ static int parse_args(int argc, char **argv, struct monitor_args *a)
 		        "--egress-fd and --egress-listen-fd go together, with --daemon");
 	if (a->dns.on && !a->daemon)
 		return -cmd_usage_error(&verb_monitor, "--dns-fds goes with --daemon");
+	if (a->mo.prescan && !a->daemon)
+		return -cmd_usage_error(&verb_monitor, "--prescan goes with --daemon");
 	if (monitor_dns_args_check(&a->dns, &err) < 0)
 		return -cmd_usage_error(&verb_monitor, "%s", coi_error_message(&err));
 	if (a->dns.on) { /* the session's policy is known: it judges private addresses */
@@ -607,6 +614,9 @@ const struct verb verb_monitor = {
                 "  --scan            scan /proc instead of using the proc connector\n"
                 "  --nflog-group N   NFLOG group of the policy's log rules (default: the container's\n"
                 "                    own, coi_nflog_group(); 0: none)\n"
+                "  --prescan         a claimed warm container: take the init and the programs its\n"
+                "                    filler read ahead (~/.coi/run/NAME.prescan), while the same\n"
+                "                    init runs; otherwise read them as usual (coi does this)\n"
                 "\n"
                 "limits.runtime of a session that may outlive its coi process (a detached shell):\n"
                 "  --max-duration S  end the session S seconds from now, once no coi process of\n"

@@ -24,6 +24,7 @@
 #include "monitor/export.h"
 #include "monitor/loop.h"
 #include "monitor/monitor-internal.h"
+#include "monitor/prescan.h"
 #include "monitor/progid.h"
 #include "monitor/proxyrec.h"
 #include "monitor/responder.h"
@@ -530,10 +531,50 @@ static void read_gateway(pid_t pid, struct in_addr *ret)
 		}
 }
 
-static int attach(struct monitor *m, struct coi_error *err)
+/* The init's pid and the container's address, from the daemon. */
+static int find_init(struct monitor *m, struct coi_error *err)
 {
 	_cleanup_(incus_instance_state_freep) struct incus_instance_state *st = NULL;
 	const struct incus_nic *nic;
+	int r;
+
+	r = incus_instance_state(m->o->client, m->o->container, &st, err);
+	if (r < 0)
+		return r;
+	if (st->status != INCUS_STATUS_RUNNING && st->status != INCUS_STATUS_FROZEN)
+		return coi_error_set(err, -ESRCH, "container '%s' is not running", m->o->container);
+	m->init_pid = (pid_t)st->pid;
+	nic = incus_state_nic(st, "eth0");
+	if (m->rules.self4.s_addr == INADDR_ANY && nic && nic->ipv4)
+		(void)inet_pton(AF_INET, nic->ipv4, &m->rules.self4);
+	return 0;
+}
+
+/* A claimed warm container's: what its filler read ahead (prescan.h), while the same init runs;
+ * 0 when there is none to use, and the monitor reads the container itself. */
+static int take_prescan(struct monitor *m)
+{
+	struct monitor_prescan ps = {0};
+	int r = m->o->prescan ? monitor_prescan_take(m->o->container, &ps) : -ENOENT;
+
+	if (r < 0) {
+		if (m->o->prescan)
+			log_debug("monitor: no scan of the filler's to use (%s): scanning",
+			          strerror(-r));
+		return 0;
+	}
+	m->init_pid = ps.init_pid;
+	if (m->rules.self4.s_addr == INADDR_ANY)
+		m->rules.self4 = ps.self4;
+	m->progid = ps.progid;
+	log_debug("monitor: %zu shells and interpreters known by their binary, from the filler's "
+	          "scan (init %d)",
+	          progid_known_count(m->progid), (int)m->init_pid);
+	return 1;
+}
+
+static int attach(struct monitor *m, struct coi_error *err)
+{
 	char buf[32] = "";
 	size_t pid_max;
 	FILE *f;
@@ -543,16 +584,10 @@ static int attach(struct monitor *m, struct coi_error *err)
 		return coi_error_set(err, -EOPNOTSUPP,
 		                     "the monitor watches the host's processes; it cannot watch a "
 		                     "container on a remote Incus server");
-	r = incus_instance_state(m->o->client, m->o->container, &st, err);
+	r = take_prescan(m) ? 0 : find_init(m, err);
 	if (r < 0)
 		return r;
-	if (st->status != INCUS_STATUS_RUNNING && st->status != INCUS_STATUS_FROZEN)
-		return coi_error_set(err, -ESRCH, "container '%s' is not running", m->o->container);
-	m->init_pid = (pid_t)st->pid;
 	m->init_userns = proc_userns(m->init_pid);
-	nic = incus_state_nic(st, "eth0");
-	if (m->rules.self4.s_addr == INADDR_ANY && nic && nic->ipv4)
-		(void)inet_pton(AF_INET, nic->ipv4, &m->rules.self4);
 	if (m->rules.gateway4.s_addr == INADDR_ANY)
 		read_gateway(m->init_pid, &m->rules.gateway4);
 	r = cgroup_of_init(m->init_pid, &m->cg);
@@ -568,6 +603,8 @@ static int attach(struct monitor *m, struct coi_error *err)
 	if (pidset_init(&m->ps, pid_max) < 0)
 		return coi_error_oom(err);
 	pids_reseed(m);
+	if (m->progid)
+		return 0;
 	if (progid_new(m->init_pid, &m->progid) < 0)
 		log_debug("monitor: cannot scan the container's programs, judging them by name");
 	else

@@ -40,6 +40,7 @@ struct monitor_opts {
 	unsigned scan_ms;     /* the /proc scan when the proc connector is not available; 500 */
 	uint16_t nflog_group; /* 0: no NFLOG listener; the session sets coi_nflog_group() */
 	bool force_scan;      /* use the /proc scan even when the proc connector works */
+	bool prescan;         /* a claimed warm container: its filler's first read (prescan.h) */
 
 	/* export.h: where findings go as they happen. on_finding and on_finding_url may hold
 	 * tokens, so the supervisor reads them from its environment (settings.h), not from its

@@ -342,6 +342,40 @@ struct progid *progid_free(struct progid *p)
 	return NULL;
 }
 
+const void *progid_bytes(const struct progid *p, size_t *ret_len)
+{
+	*ret_len = sizeof(*p); /* flat: no pointer in it */
+	return p;
+}
+
+static bool known_valid(const struct known *k)
+{
+	return k->id_len >= 0 && k->id_len <= PROGID_BUILD_ID_MAX &&
+	       (unsigned)k->cls <= PROG_INTERP && memchr(k->name, 0, sizeof(k->name));
+}
+
+int progid_from_bytes(const void *data, size_t len, struct progid **ret)
+{
+	_cleanup_free_ struct progid *p = NULL;
+
+	if (len != sizeof(*p))
+		return -EBADMSG;
+	p = malloc(sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, data, sizeof(*p));
+	if (p->n > KNOWN_MAX)
+		return -EBADMSG;
+	for (size_t i = 0; i < p->n; i++)
+		if (!known_valid(&p->known[i]))
+			return -EBADMSG;
+	/* the lookups are this monitor's own to make */
+	memset(&p->multi_seen, 0, sizeof(p->multi_seen));
+	memset(p->cache, 0, sizeof(p->cache));
+	*ret = TAKE_PTR(p);
+	return 0;
+}
+
 size_t progid_known_count(const struct progid *p)
 {
 	return p ? p->n : 0;

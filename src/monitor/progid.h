@@ -41,5 +41,12 @@ struct progid *progid_free(struct progid *p);
  * binary is not a known one or pid is gone. */
 enum prog_class progid_of_pid(struct progid *p, pid_t pid, char *name, size_t size);
 
+/* The scan as bytes, kept for a later monitor of the same container (monitor/prescan.h), and
+ * back: progid_from_bytes() takes only what this build's progid_bytes() gave, whole (-EBADMSG
+ * otherwise: another length, a count, a build-id length or a class out of range, a name not
+ * ended). What processes were looked up is not kept. */
+const void *progid_bytes(const struct progid *p, size_t *ret_len);
+int progid_from_bytes(const void *data, size_t len, struct progid **ret);
+
 /* How many known binaries the scan found (tests, debug logs). */
 size_t progid_known_count(const struct progid *p);

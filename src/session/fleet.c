@@ -14,6 +14,7 @@
 
 #include "incus/incus.h"
 #include "monitor/monitor.h"
+#include "monitor/prescan.h"
 #include "netpolicy/netpolicy.h"
 #include "session/idmount.h"
 #include "session/immutable.h"
@@ -369,7 +370,9 @@ int fleet_cleanup_host(const char *name, const struct net_nft *n, char ***ret_re
 
 	if (!imm || !prot || !net)
 		return coi_error_oom(err);
-	(void)unlink(net); /* the guest's networkd file (session/network.c) */
+	/* the guest's networkd file (session/network.c); a warm container's read-ahead (warm.h) */
+	(void)unlink(net);
+	monitor_prescan_remove(name);
 	keep_first(&first, monitor_supervisor_stop(name, &e) < 0 ? -EIO : 0);
 	keep_first(&first, protect_restore_immutable(imm, first ? NULL : &e));
 	keep_first(&first,

@@ -21,6 +21,7 @@
 #include "egress/secret.h"
 #include "incus/incus.h"
 #include "monitor/monitor.h"
+#include "monitor/prescan.h"
 #include "netpolicy/netpolicy.h"
 #include "session/container.h"
 #include "session/context.h"
@@ -97,6 +98,9 @@ static int start_monitor(struct session *s, struct coi_error *err)
 		if (strv_push(&argv, *a) < 0)
 			return coi_error_oom(err);
 	if (session_net_supervisor_args(s, first, &argv) < 0)
+		return coi_error_oom(err);
+	/* a claimed container's init and programs, read by its filler (monitor/prescan.h) */
+	if (s->claimed && strv_push(&argv, "--prescan") < 0)
 		return coi_error_oom(err);
 	/* a session starts only on a stopped or new instance: a supervisor still holding the name
 	 * is a stale one of an earlier instance, and would keep this one's from starting */
@@ -439,6 +443,9 @@ static int supervise(struct session *s, struct coi_error *err)
 
 	/* the supervisor holds the proxy's secrets and socket now */
 	credproxy_handoff_close(&s->egress);
+	/* its filler's read-ahead serves this supervisor or none (one without a monitor) */
+	if (s->claimed)
+		monitor_prescan_remove(s->name);
 	if (r < 0)
 		return r;
 	return credproxy_inside(&(struct credproxy_target){.client = s->client,
@@ -480,6 +487,7 @@ static const struct phase {
         {"network policy", session_net_apply, NULL, NULL, SESSION},
         {"supervisor", supervise, NULL, NULL, SESSION},
         {"user environment", home_prepare_user, NULL, NULL, SESSION},
+        {"programs read ahead", warm_prescan, warm_unprescan, "forget the read-ahead", FILL},
         {"marked warm", warm_mark, NULL, NULL, FILL},
 };
 

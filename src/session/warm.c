@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "incus/incus.h"
+#include "monitor/prescan.h"
 #include "session/container.h"
 #include "session/fleet.h"
 #include "session/naming.h"
@@ -19,6 +20,7 @@
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/proc.h"
+#include "util/strv.h"
 
 /* The address pinned on the instance's NIC (network.c decided it before its start). */
 static struct in_addr nic_address(const struct incus_instance *in)
@@ -236,6 +238,28 @@ static int of_current_image(struct session *s, struct coi_error *err)
 		        err, -ESTALE,
 		        "'%s' was made from %.12s, and '%s' names %.12s now (coi build)", s->name,
 		        base ? base : "another image", s->opts->image, image);
+	return 0;
+}
+
+int warm_prescan(struct session *s, struct coi_error *err)
+{
+	_cleanup_(incus_instance_state_freep) struct incus_instance_state *st = NULL;
+	struct coi_error e = {0};
+
+	(void)err;
+	if (!s->opts->monitor_argv || strv_contains(s->opts->monitor_argv, "--timer-only"))
+		return 0;
+	if (incus_instance_state(s->client, s->name, &st, &e) < 0 || st->pid <= 1 ||
+	    monitor_prescan_write(s->name, (pid_t)st->pid, s->ipv4, &e) < 0)
+		log_debug("'%s': its supervisor will read it itself: %s", s->name,
+		          st && st->pid <= 1 ? "no init" : coi_error_message(&e));
+	return 0;
+}
+
+int warm_unprescan(struct session *s, struct coi_error *err)
+{
+	(void)err;
+	monitor_prescan_remove(s->name);
 	return 0;
 }
 

@@ -32,6 +32,12 @@ int warm_claim(struct session *s, struct coi_error *err);
  * mark no longer matches; -EEXIST when N match already (the pool is full). */
 int warm_fill_check(struct session *s, struct coi_error *err);
 
+/* The filler, before the mark, with monitoring on: what the claimer's supervisor would read
+ * first about the container, read ahead (monitor/prescan.h). Never fails the fill: without it
+ * the supervisor reads the container itself. warm_unprescan() removes it (the fill failed). */
+int warm_prescan(struct session *s, struct coi_error *err);
+int warm_unprescan(struct session *s, struct coi_error *err);
+
 /* The filler's end: the container booted and answers, so it is marked warm and its owner record
  * says warm (nobody's session, alive: a session of the workspace that ends hands it the
  * placeholders it mounts, fleet.h). */

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "monitor/prescan.h"
 #include "monitor/progid.h"
 #include "monitor/sources.h"
 #include "tap.h"
@@ -113,6 +114,78 @@ static void test_progid_copy(void)
 	close(wr);
 	waitpid(pid, NULL, 0);
 	progid_free(pg);
+}
+
+/* The filler's read-ahead (prescan.h): taken once, whole, by this user, while the init it was
+ * made for runs; anything else is refused and the supervisor scans itself. A child stands in for
+ * the container's init (it can be ended); this host's root for its programs. */
+static void write_raw(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	CHECK(fd >= 0 && write(fd, data, len) == (ssize_t)len);
+	if (fd >= 0)
+		close(fd);
+	CHECK(chmod(path, mode) == 0);
+}
+
+static void test_prescan(void)
+{
+	struct monitor_prescan ps = {0};
+	struct in_addr a = {.s_addr = htonl(0x0a000005)};
+	char path[512], name[320], *data = NULL;
+	size_t len = 0;
+	FILE *f;
+	pid_t init = fork();
+
+	if (init == 0) {
+		pause();
+		_exit(0);
+	}
+	CHECK(init > 0);
+	setenv("COI_HOME", tmpdir, 1);
+	snprintf(path, sizeof(path), "%s/run/c1.prescan", tmpdir);
+	CHECK(monitor_prescan_take("c1", &ps) == -ENOENT);
+	CHECK(monitor_prescan_write("c1", init, a, NULL) == 0);
+	f = fopen(path, "re");
+	CHECK(f != NULL);
+	if (f) {
+		data = malloc(1u << 20);
+		len = data ? fread(data, 1, 1u << 20, f) : 0;
+		fclose(f);
+	}
+	CHECK(len > 0);
+	CHECK(monitor_prescan_take("c1", &ps) == 0);
+	CHECK(ps.init_pid == init && ps.self4.s_addr == a.s_addr);
+	CHECK(progid_known_count(ps.progid) >= 2);
+	/* it judges as a scan of its own would: this test program is no shell */
+	CHECK(progid_of_pid(ps.progid, getpid(), name, sizeof(name)) == PROG_UNKNOWN);
+	ps.progid = progid_free(ps.progid);
+	CHECK(access(path, F_OK) < 0); /* one supervisor's */
+	CHECK(monitor_prescan_take("c1", &ps) == -ENOENT);
+	/* not whole, another build's, writable by others */
+	write_raw(path, data, len - 1, 0600);
+	CHECK(monitor_prescan_take("c1", &ps) == -EBADMSG);
+	data[0] ^= 1;
+	write_raw(path, data, len, 0600);
+	CHECK(monitor_prescan_take("c1", &ps) == -EBADMSG);
+	data[0] ^= 1;
+	write_raw(path, data, len, 0622);
+	CHECK(monitor_prescan_take("c1", &ps) == -EBADMSG);
+	CHECK(access(path, F_OK) < 0);
+	/* another container's, whose init runs */
+	snprintf(name, sizeof(name), "%s/run/c2.prescan", tmpdir);
+	write_raw(name, data, len, 0600);
+	CHECK(monitor_prescan_take("c2", &ps) == -EBADMSG);
+	/* its init gone: another instance of the name, or none */
+	write_raw(path, data, len, 0600);
+	kill(init, SIGKILL);
+	waitpid(init, NULL, 0);
+	CHECK(monitor_prescan_take("c1", &ps) == -ESTALE);
+	CHECK(ps.progid == NULL);
+	monitor_prescan_remove("c1");
+	free(data);
+	unsetenv("COI_HOME");
 }
 
 /* The class progid gives a process running the file root/file under argv0, in a tree scanned as
@@ -534,6 +607,7 @@ int main(void)
 	RUN(test_elf_build_id);
 	RUN(test_progid_copy);
 	RUN(test_progid_multi_call);
+	RUN(test_prescan);
 	RUN(test_exec_mark);
 	RUN(test_proc_net_parse);
 	RUN(test_proc_socks);
