@@ -5,9 +5,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "incus/incus.h"
@@ -416,10 +418,31 @@ static int hash_hooks(struct buf *b, const struct session_opts *o)
 	return r < 0 ? r : buf_putc(b, '\n');
 }
 
+/* Which file of the host a disk device's source under the workspace (at root, where the
+ * fingerprint puts it) stands for, by device and inode: a workspace or git directory removed and
+ * made again at the same path (a fresh clone, rm -rf .git && git init) is another one. A warm
+ * container's disks hold what was there when it was made: claimed, its /workspace would be the
+ * deleted directory, and the new .git/hooks would not be the read-only one it mounts. */
+static int hash_identity(struct buf *b, const char *workspace, const char *root, const char *source)
+{
+	_cleanup_free_ char *host = NULL;
+	size_t n = strlen(root);
+	struct stat st;
+
+	if (!source || strncmp(source, root, n) != 0 || (source[n] && source[n] != '/'))
+		return 0;
+	if (asprintf(&host, "%s%s", workspace, source + n) < 0)
+		return -ENOMEM;
+	if (lstat(host, &st) < 0)
+		return buf_printf(b, "identity none\n");
+	return buf_printf(b, "identity %ju:%ju\n", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+}
+
 /* sha256 of the create request container_create() makes for s's name, slot and address, with
  * the workspace disks a host root's session adds after it, and of the image the alias names
- * now, and of the hooks set up inside: a warm container (warm.h) made for other settings,
- * another set of git directories or an older image has another one. */
+ * now, and of the hooks set up inside, and of which files of the host its workspace disks are:
+ * a warm container (warm.h) made for other settings, another set of git directories, a
+ * workspace made again or an older image has another one. */
 int container_fingerprint(struct session *s, char out[SHA256_HEX_LEN + 1], struct coi_error *err)
 {
 	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
@@ -454,6 +477,9 @@ int container_fingerprint(struct session *s, char out[SHA256_HEX_LEN + 1], struc
 		r = buf_printf(&b, "device %s\n", dev.items[i].name);
 		if (r >= 0)
 			r = hash_map(&b, &dev.items[i].props);
+		if (r >= 0)
+			r = hash_identity(&b, s->opts->workspace, source,
+			                  incus_map_get(&dev.items[i].props, "source"));
 	}
 	incus_map_clear(&cfg);
 	incus_devices_clear(&dev);

@@ -111,6 +111,21 @@ t_like "the next session claims it" "$(cat "$tmp/p.err")" "'$warm': claimed warm
 t_ok "its session, ephemeral, is deleted at the end, not kept" t_wait_gone "$warm"
 t_ok "a new warm container boots behind it" wait_warm 1
 
+# ---- the git directory made again (rm -rf .git && git init; a fresh clone): no claim ----
+# (a warm container's read-only mounts hold the old, deleted .git/hooks and .git/config: claimed,
+# the new ones at the same paths were open to it, and the host runs the new hooks)
+old=$(warm_names | head -1)
+rm -rf "$ws/.git" && git -C "$ws" init -q
+out=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- sh -c "$probe" 2>"$tmp/re.err")
+t_fails "a git directory made again claims no warm container" grep -q "claimed warm" "$tmp/re.err"
+t_like "code cannot plant a hook in the new one" "$out" "code hook: refused"
+t_like "root cannot plant a hook in the new one" "$out" "root hook: refused"
+t_like "root cannot write the new .git/config" "$out" "root config: refused"
+t_fails "no hook on the host" test -e "$ws/.git/hooks/pre-commit"
+gone_old() { local i; for i in $(seq 180); do incus info "$old" >/dev/null 2>&1 || return 0; sleep 0.5; done; return 1; }
+t_ok "the stale warm container goes" gone_old
+t_ok "a new warm container boots behind it" wait_warm 1
+
 # ---- a session that ends while a warm container lives hands it the placeholders it mounts ----
 # (removed, the warm container's read-only mounts on them would go with them, and its claimer's
 # agent could write .git/config.worktree, which the host's git reads)
