@@ -18,20 +18,23 @@ static int cmp_str_desc(const void *a, const void *b)
 	return -strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Incus has no typed wrapper for image properties yet: read them with the generic call. */
+/* Incus has no typed wrapper for image properties yet: read them with the generic call, the
+ * image's one GET (an alias resolved first, as incus_image_get does; reading the image through
+ * incus_image_get and then its properties was the same GET twice, on every session's start). */
 static int image_properties(struct incus_client *c, const char *alias_or_fp, json_t **ret,
                             struct coi_error *err)
 {
-	_cleanup_(incus_image_freep) struct incus_image *img = NULL;
-	_cleanup_free_ char *path = NULL;
-	int r;
+	_cleanup_free_ char *fp = NULL, *path = NULL;
+	int r = incus_image_alias_target(c, alias_or_fp, &fp, err);
 
-	r = incus_image_get(c, alias_or_fp, &img, err);
-	if (r < 0)
+	if (r == -ENOENT) /* no such alias: a fingerprint */
+		coi_error_clear(err);
+	else if (r < 0)
 		return r;
-	if (asprintf(&path, "/1.0/images/%s", img->fingerprint) < 0)
+	if (asprintf(&path, "/1.0/images/%s", fp ? fp : alias_or_fp) < 0)
 		return coi_error_oom(err);
-	return incus_request(c, "GET", path, NULL, NULL, ret, err);
+	r = incus_request(c, "GET", path, NULL, NULL, ret, err);
+	return r == -ENOENT ? coi_error_set(err, r, "no image '%s'", alias_or_fp) : r;
 }
 
 int image_property(struct incus_client *c, const char *alias_or_fp, const char *key, char **ret,
