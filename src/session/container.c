@@ -445,7 +445,7 @@ static int hash_identity(struct buf *b, const char *workspace, const char *root,
  * workspace made again or an older image has another one. */
 int container_fingerprint(struct session *s, char out[SHA256_HEX_LEN + 1], struct coi_error *err)
 {
-	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
+	const struct incus_profile *prof;
 	_cleanup_buf_ struct buf b = BUF_INIT(1u << 20);
 	_cleanup_free_ char *image = NULL, *source = idmount_target(s->name);
 	struct session_layout l = create_layout(s);
@@ -460,7 +460,7 @@ int container_fingerprint(struct session *s, char out[SHA256_HEX_LEN + 1], struc
 	l.with_disks = true;
 	l.source_root = source;
 	l.warm_note = NULL; /* the filler's, until its mark: the claimer's make has none */
-	r = incus_profile_get(s->client, profile_name(s), &prof, err);
+	r = session_profile(s, &prof, err);
 	if (r >= 0)
 		r = incus_image_alias_target(s->client, s->opts->image, &image, err);
 	if (r >= 0)
@@ -507,7 +507,7 @@ int container_take_warm(struct session *s, struct coi_error *err)
 
 int container_create(struct session *s, struct coi_error *err)
 {
-	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
+	const struct incus_profile *prof;
 	const char *profile = profile_name(s);
 	bool root = s->opts->host_uid == 0;
 	struct incus_map cfg = {0};
@@ -524,7 +524,7 @@ int container_create(struct session *s, struct coi_error *err)
 			return r;
 		l.source_root = s->idmount;
 	}
-	r = incus_profile_get(s->client, profile, &prof, err);
+	r = session_profile(s, &prof, err);
 	if (r < 0)
 		return r;
 	r = session_check_profile(&prof->config, profile, err);

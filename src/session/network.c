@@ -69,17 +69,28 @@ static bool has_rules(const struct session *s)
 	       s->egress.port;
 }
 
+int session_profile(struct session *s, const struct incus_profile **ret, struct coi_error *err)
+{
+	int r = s->profile ? 0
+	                   : incus_profile_get(s->client,
+	                                       s->opts->profile ? s->opts->profile : "default",
+	                                       &s->profile, err);
+
+	*ret = s->profile;
+	return r;
+}
+
 /* The bridge the profile's NIC is on: its address and prefix (the gateway). */
 static int bridge_of(struct session *s, struct coi_error *err)
 {
-	_cleanup_(incus_profile_freep) struct incus_profile *prof = NULL;
 	_cleanup_(incus_network_freep) struct incus_network *net = NULL;
+	const struct incus_profile *prof;
 	const char *profile = s->opts->profile ? s->opts->profile : "default", *name = NULL, *addr;
 	char ip[INET_ADDRSTRLEN];
 	unsigned nics = 0;
 	int r;
 
-	r = incus_profile_get(s->client, profile, &prof, err);
+	r = session_profile(s, &prof, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < prof->devices.n; i++) {
@@ -434,6 +445,7 @@ void session_net_release(struct session *s)
 	s->bridge = NULL;
 	free(s->net_file);
 	s->net_file = NULL;
+	s->profile = incus_profile_free(s->profile);
 }
 
 /* ---- applying ------------------------------------------------------------------------------ */
@@ -748,7 +760,11 @@ int session_net_pin(struct session *s, struct coi_error *err)
 	fd = lock_addresses(err);
 	if (fd < 0)
 		return fd;
-	r = s->reused || s->claimed ? reused_address(s, err) : pick(s, (struct in_addr){0}, 0, err);
+	/* a claimed warm container's is the one the claim saw under the ETag it took the mark with
+	 * (warm.c): reading the instance again here was the same GET a few ms later */
+	r = s->claimed  ? 0
+	    : s->reused ? reused_address(s, err)
+	                : pick(s, (struct in_addr){0}, 0, err);
 	if (r < 0 || !s->ipv4.s_addr)
 		return r < 0 ? coi_error_prefix(err, "network policy") : 0;
 	if (session_undo_push(s, "remove the network file", undo_net_file) < 0 ||

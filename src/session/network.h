@@ -5,8 +5,13 @@
 #include <stdbool.h>
 
 struct coi_error;
+struct incus_profile;
 struct session;
 struct session_layout;
+
+/* The session's profile ([container] profile, or "default"), read from Incus once per start: the
+ * bridge, the warm pool's fingerprints (one per candidate) and the create read the same one. */
+int session_profile(struct session *s, const struct incus_profile **ret, struct coi_error *err);
 
 /* The bridge's address and prefix into s->gateway and s->prefix (once). */
 int session_net_bridge(struct session *s, struct coi_error *err);

@@ -13,6 +13,7 @@
 #include "session/options.h"
 
 struct incus_client;
+struct incus_profile;
 struct protect_plan;
 struct secret_plan;
 struct undo;
@@ -37,6 +38,9 @@ struct session {
 	char *bridge;        /* the Incus network of the profile's NIC */
 	bool managed_bridge; /* it is a bridge Incus manages (its DHCP server, its leases) */
 	bool one_eth0;       /* the profile's only NIC, eth0 in the guest */
+	/* the session's Incus profile, read once (session_profile): the bridge, a warm
+	 * container's fingerprint and the create each read it */
+	struct incus_profile *profile;
 	/* the credential proxy (credproxy.h): its memfd and socket until the supervisor has them,
 	 * and the port the network rules send the container's connections to */
 	struct credproxy_handoff egress;

@@ -78,17 +78,23 @@ static int matches(struct session *s, const struct incus_instance *in, struct co
 
 /* The mark taken away while the instance is as this process saw it, its owner recorded first
  * (so that no moment shows it unowned and unmarked: 'coi clean --orphans' would take it). 1 when
- * this session has it, 0 when another claimer won. */
-static int take(struct session *s, const char *name, struct coi_error *err)
+ * this session has it, 0 when another claimer won. listed is the instance as the list showed it,
+ * whose mark matched: the one under the ETag must carry the same mark and the same pinned address
+ * (the session goes on with that address, network.c, without reading the instance again). */
+static int take(struct session *s, const struct incus_instance *listed, struct coi_error *err)
 {
 	_cleanup_(incus_instance_freep) struct incus_instance *in = NULL;
+	const char *name = listed->name, *mark;
 	struct incus_map unmark = {0};
 	char etag[128];
 	int r = incus_instance_get_etag(s->client, name, &in, etag, sizeof(etag), err);
 
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
-	if (!fleet_is_warm_mark(incus_map_get(&in->config, FLEET_WARM_KEY)) ||
+	mark = incus_map_get(&in->config, FLEET_WARM_KEY);
+	if (!fleet_is_warm_mark(mark) ||
+	    strcmp(mark, incus_map_get(&listed->config, FLEET_WARM_KEY)) ||
+	    nic_address(in).s_addr != s->ipv4.s_addr || !incus_map_get(&in->config, "raw.lxc") ||
 	    in->status != INCUS_STATUS_RUNNING || !*etag)
 		return 0;
 	r = fleet_owner_record(name, getpid(), err);
@@ -144,7 +150,7 @@ static int claim_one(struct session *s, const struct incus_instance *in, void *u
 
 	(void)ud;
 	if (r > 0)
-		r = take(s, in->name, err);
+		r = take(s, in, err);
 	if (r <= 0) {
 		if (r == 0)
 			log_debug("warm '%s': not this session's (another config, git directory or "
