@@ -355,6 +355,7 @@ struct pull {
 	const char *name;
 	int dropped;
 	unsigned counter;
+	const char *unless_only; /* a top directory holding just this entry is pulled empty */
 };
 
 static bool safe_entry_name(const char *n)
@@ -387,6 +388,10 @@ static int pull_dir(struct pull *p, const char *remote, const struct incus_http_
 	fd = openat(dirfd, entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return coi_error_errno(err, errno, "cannot open directory '%s'", entry);
+	if (depth == 0 && p->unless_only && json_array_size(list) == 1 &&
+	    json_string_value(json_array_get(list, 0)) &&
+	    strcmp(json_string_value(json_array_get(list, 0)), p->unless_only) == 0)
+		return 0;
 	json_array_foreach(list, i, v) {
 		const char *n = json_string_value(v);
 		_cleanup_free_ char *child = NULL;
@@ -477,10 +482,9 @@ static int pull_into(struct pull *p, const char *remote, int dirfd, const char *
 	return r < 0 ? r : 0;
 }
 
-int incus_file_pull(struct incus_client *c, const char *name, const char *remote, const char *local,
-                    bool recursive, struct coi_error *err)
+static int pull(struct pull *p, const char *remote, const char *local, bool recursive,
+                struct coi_error *err)
 {
-	struct pull p = {.c = c, .name = name};
 	_cleanup_free_ char *dir = strdup(local), *base = NULL;
 	_cleanup_close_ int dfd = -EBADF;
 	struct stat st;
@@ -506,6 +510,19 @@ int incus_file_pull(struct incus_client *c, const char *name, const char *remote
 		return coi_error_oom(err);
 	if (!safe_entry_name(base))
 		return coi_error_set(err, -EINVAL, "cannot pull to '%s'", local);
-	r = pull_into(&p, remote, dfd, base, 0, recursive, err);
-	return r < 0 ? r : p.dropped;
+	r = pull_into(p, remote, dfd, base, 0, recursive, err);
+	return r < 0 ? r : p->dropped;
+}
+
+int incus_file_pull(struct incus_client *c, const char *name, const char *remote, const char *local,
+                    bool recursive, struct coi_error *err)
+{
+	return pull(&(struct pull){.c = c, .name = name}, remote, local, recursive, err);
+}
+
+int incus_file_pull_unless(struct incus_client *c, const char *name, const char *remote,
+                           const char *local, const char *only, struct coi_error *err)
+{
+	return pull(&(struct pull){.c = c, .name = name, .unless_only = only}, remote, local, true,
+	            err);
 }

@@ -472,6 +472,10 @@ int incus_file_push(struct incus_client *c, const char *name, const char *local,
  * dropped. */
 int incus_file_pull(struct incus_client *c, const char *name, const char *remote, const char *local,
                     bool recursive, struct coi_error *err);
+/* incus_file_pull() of directory remote, recursive, except that a directory holding nothing but
+ * an entry named only is pulled empty (only's GET saved: a file its caller would not keep). */
+int incus_file_pull_unless(struct incus_client *c, const char *name, const char *remote,
+                           const char *local, const char *only, struct coi_error *err);
 
 /* ---- images --------------------------------------------------------------------------------- */
 

@@ -122,7 +122,9 @@ int saved_session_save_from(struct incus_client *c, const struct saved_source *s
 	r = mkdir_p(tmp, 0700);
 	if (r < 0)
 		return coi_error_errno(err, r, "cannot create '%s'", tmp);
-	r = incus_file_pull(c, src->container, from, dst, true, err);
+	/* (a directory with only the context file: not pulled, the same nothing to save) */
+	r = incus_file_pull_unless(c, src->container, from, dst,
+	                           t->context_file ? path_basename(t->context_file) : NULL, err);
 	/* the agent never ran or kept no state (only the context coi itself wrote): nothing to
 	 * save, so a plain 'coi run' does not fill ~/.coi with empty sessions */
 	if (r == -ENOENT ||

@@ -417,6 +417,17 @@ static void test_files(void)
 	CHECK(lstat(path, &st) < 0);
 	snprintf(path, sizeof(path), "%s/tree/d/g", dir);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == 1);
+	/* a directory of only the entry named: pulled empty, without that entry's GET; of
+	 * another: pulled whole */
+	snprintf(path, sizeof(path), "%s/only", dir);
+	CHECK(incus_file_pull_unless(c, "c1", "/tree/d", path, "g", &err) == 0);
+	CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+	snprintf(path, sizeof(path), "%s/only/g", dir);
+	CHECK(lstat(path, &st) < 0);
+	snprintf(path, sizeof(path), "%s/other", dir);
+	CHECK(incus_file_pull_unless(c, "c1", "/tree/d", path, "x", &err) == 0);
+	snprintf(path, sizeof(path), "%s/other/g", dir);
+	CHECK(stat(path, &st) == 0 && st.st_size == 1);
 	CHECK(incus_file_delete(c, "c1", "/tree", &err) == 0);
 	CHECK(fake_stop(&fake) == 0);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
