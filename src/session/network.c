@@ -192,14 +192,20 @@ int session_net_remove_claimed(struct session *s, struct coi_error *err)
 
 	if (file)
 		(void)unlink(file);
-	return netpolicy_remove(&nft, NULL, s->name, err);
+	/* the block is the container's too: gone with its rules when they went (one read of the
+	 * tables and one batch fewer) */
+	return s->rules_removed ? 0 : netpolicy_remove(&nft, NULL, s->name, err);
 }
 
 int session_net_remove(struct session *s, struct coi_error *err)
 {
+	int r;
+
 	if (!has_rules(s) && !s->dns)
 		return 0;
-	return netpolicy_remove(&nft, NULL, s->name, err);
+	r = netpolicy_remove(&nft, NULL, s->name, err);
+	s->rules_removed = r >= 0;
+	return r;
 }
 
 /* DHCP gives the address a moment after start; poll the state, bounded by ready_timeout. Without

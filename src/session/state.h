@@ -38,6 +38,7 @@ struct session {
 	char *bridge;        /* the Incus network of the profile's NIC */
 	bool managed_bridge; /* it is a bridge Incus manages (its DHCP server, its leases) */
 	bool one_eth0;       /* the profile's only NIC, eth0 in the guest */
+	bool rules_removed;  /* every nft rule of the container's is gone (session_net_remove) */
 	/* the session's Incus profile, read once (session_profile): the bridge, a warm
 	 * container's fingerprint and the create each read it */
 	struct incus_profile *profile;
