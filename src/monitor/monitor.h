@@ -90,6 +90,9 @@ struct monitor_snapshot *monitor_snapshot_free(struct monitor_snapshot *s);
 int monitor_supervisor_pidfile(const char *container, char **ret, struct coi_error *err);
 /* The pid of the live supervisor for container (its pid file is locked), 0 when none. */
 int monitor_supervisor_find(const char *container, pid_t *ret_pid, struct coi_error *err);
+/* Tells it to stop (SIGTERM) and returns at once: a session's end lets it wind down while the
+ * kernel ends the container's processes, and monitor_supervisor_stop() then waits for it. */
+void monitor_supervisor_signal(const char *container);
 /* Stops it (SIGTERM, then SIGKILL after 3 s) and removes the pid file; 0 when none ran. Returns
  * 1 when one was stopped. */
 int monitor_supervisor_stop(const char *container, struct coi_error *err);

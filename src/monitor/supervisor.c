@@ -91,15 +91,14 @@ int monitor_supervisor_find(const char *container, pid_t *ret_pid, struct coi_er
 	return 0;
 }
 
-int monitor_supervisor_stop(const char *container, struct coi_error *err)
+/* SIGTERM to container's supervisor, its pidfd into *ret_fd: 1, or 0 when none runs (or this
+ * process is it: the supervisor ending its own session, max_duration, cleans up after itself). */
+static int terminate(const char *container, int *ret_fd, struct coi_error *err)
 {
 	_cleanup_close_ int pfd = -EBADF;
-	_cleanup_free_ char *path = NULL;
 	pid_t pid;
-	int r;
+	int r = monitor_supervisor_find(container, &pid, err);
 
-	r = monitor_supervisor_find(container, &pid, err);
-	/* the supervisor ending its own session (max_duration) cleans up after itself */
 	if (r < 0 || pid == 0 || pid == getpid())
 		return r;
 	pfd = proc_pidfd_open(pid);
@@ -108,6 +107,27 @@ int monitor_supervisor_stop(const char *container, struct coi_error *err)
 	r = proc_pidfd_signal(pfd, SIGTERM);
 	if (r < 0 && r != -ESRCH)
 		return coi_error_errno(err, r, "cannot stop the monitor (pid %d)", pid);
+	*ret_fd = TAKE_FD(pfd);
+	return 1;
+}
+
+void monitor_supervisor_signal(const char *container)
+{
+	_cleanup_close_ int pfd = -EBADF;
+
+	(void)terminate(container, &pfd, NULL);
+}
+
+int monitor_supervisor_stop(const char *container, struct coi_error *err)
+{
+	_cleanup_close_ int pfd = -EBADF;
+	_cleanup_free_ char *path = NULL;
+	int r = terminate(container, &pfd, err);
+
+	if (r <= 0)
+		return r;
+	/* (a second SIGTERM after monitor_supervisor_signal is one more of a signal it blocks and
+	 * reads through a signalfd: nothing) */
 	if (poll(&(struct pollfd){.fd = pfd, .events = POLLIN}, 1, 3000) == 0)
 		(void)proc_pidfd_signal(pfd, SIGKILL);
 	if (monitor_supervisor_pidfile(container, &path, NULL) >= 0)

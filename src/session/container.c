@@ -38,8 +38,7 @@ int container_undo_delete(struct session *s, struct coi_error *err)
 	return fleet_delete(s->client, s->name, err);
 }
 
-/* The init's pid, when the container runs with it: the caller opened a pidfd on pid between two
- * looks, so a pid recycled meanwhile is not taken for the init. */
+/* The init's pid, when the container runs with it (*pid nonzero: and it is still *pid). */
 static int running_init(struct session *s, pid_t *pid, struct coi_error *err)
 {
 	_cleanup_(incus_instance_state_freep) struct incus_instance_state *st = NULL;
@@ -55,12 +54,56 @@ static int running_init(struct session *s, pid_t *pid, struct coi_error *err)
 	return 0;
 }
 
-/* SIGKILL to the container's init, through a pidfd: the kernel then kills every process of the
- * init's pid namespace, and the pidfd turns readable only once they are all gone (an init's exit
- * waits for them), so nothing of the session acts afterwards. LXC sees its init gone and the
- * daemon stops the container. Unlike a freeze, this takes milliseconds while the guest still
- * boots (LXC's cgroup v1 freezer loop sleeps a whole second then). */
-int container_kill_init(struct session *s, int timeout_ms, struct coi_error *err)
+/* Each line of text (a /proc/PID/cgroup: "ID:CONTROLLERS:PATH") has its PATH at or under
+ * /lxc.payload.<name>. */
+static bool all_under(char *text, const char *name)
+{
+	char root[128];
+	int k = snprintf(root, sizeof(root), ":/lxc.payload.%s", name), n = 0;
+	char *save = NULL;
+
+	if (k < 0 || (size_t)k >= sizeof(root))
+		return false;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save), n++) {
+		char *c = strchr(l, ':'), *path = c ? strchr(c + 1, ':') : NULL;
+
+		if (!path || strncmp(path, root, (size_t)k) != 0 || (path[k] && path[k] != '/'))
+			return false;
+	}
+	return n > 0;
+}
+
+/* status (a /proc/PID/status) is of a pid namespace's init: NSpid has the host's pid, then 1. */
+static bool is_ns_init(const char *status)
+{
+	const char *l = strstr(status, "\nNSpid:");
+	char pids[128], *last;
+
+	if (!l || sscanf(l + 1, "NSpid:%127[^\n]", pids) != 1)
+		return false;
+	last = strrchr(pids, '\t');
+	return last && last != strchr(pids, '\t') && strcmp(last + 1, "1") == 0;
+}
+
+/* Whether the process of pidfd fd, opened on pid, is a pid namespace's init in container name's
+ * cgroups: the init Incus named a moment before is; a pid recycled meanwhile (a process of the
+ * host, or of another container) is not. /proc/PID is read first and the pidfd found alive after:
+ * what was read was its process's. false also when it cannot tell (another cgroup layout, a
+ * project's container: lxc.payload.<project>_<name>): the caller asks Incus again. */
+static bool is_init_of(int fd, pid_t pid, const char *name)
+{
+	_cleanup_buf_ struct buf st = BUF_INIT(64u << 10), cg = BUF_INIT(64u << 10);
+	char path[64];
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_file(path, &st, NULL) < 0 || !is_ns_init(buf_str(&st)))
+		return false;
+	(void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	return read_file(path, &cg, NULL) >= 0 && cg.data && all_under(cg.data, name) &&
+	       proc_pidfd_signal(fd, 0) == 0;
+}
+
+int container_signal_init(struct session *s, int *ret_fd, struct coi_error *err)
 {
 	_cleanup_close_ int fd = -EBADF;
 	pid_t pid = 0;
@@ -74,14 +117,36 @@ int container_kill_init(struct session *s, int timeout_ms, struct coi_error *err
 	fd = proc_pidfd_open(pid);
 	if (fd < 0)
 		return coi_error_errno(err, -fd, "cannot open the init of '%s'", s->name);
-	r = running_init(s, &pid, err);
+	/* the pidfd is the init's when its process is one (seen on the host), or when Incus still
+	 * names pid as the init after it was opened (a second state GET, ~20 ms) */
+	r = is_init_of(fd, pid, s->name) ? 0 : running_init(s, &pid, err);
 	if (r < 0)
 		return r;
 	r = proc_pidfd_signal(fd, SIGKILL);
 	if (r < 0) /* -EPERM: a user who may not signal the container's root */
 		return coi_error_errno(err, -r, "cannot kill the init of '%s'", s->name);
-	r = proc_pidfd_wait(fd, timeout_ms);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int container_wait_init(struct session *s, int fd, int timeout_ms, struct coi_error *err)
+{
+	int r = proc_pidfd_wait(fd, timeout_ms);
+
 	return r < 0 ? coi_error_errno(err, -r, "the processes of '%s' did not end", s->name) : 0;
+}
+
+/* SIGKILL to the container's init, through a pidfd: the kernel then kills every process of the
+ * init's pid namespace, and the pidfd turns readable only once they are all gone (an init's exit
+ * waits for them), so nothing of the session acts afterwards. LXC sees its init gone and the
+ * daemon stops the container. Unlike a freeze, this takes milliseconds while the guest still
+ * boots (LXC's cgroup v1 freezer loop sleeps a whole second then). */
+int container_kill_init(struct session *s, int timeout_ms, struct coi_error *err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r = container_signal_init(s, &fd, err);
+
+	return r < 0 ? r : container_wait_init(s, fd, timeout_ms, err);
 }
 
 int container_undo_stop(struct session *s, struct coi_error *err)

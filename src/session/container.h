@@ -57,6 +57,10 @@ int container_verify_workspace(struct session *s, struct coi_error *err);
  * (SIGKILL to its init through a pidfd). -EOPNOTSUPP for a remote server, -EPERM for a user who
  * may not signal the container's root, -ESRCH when it does not run: the caller freezes it. */
 int container_kill_init(struct session *s, int timeout_ms, struct coi_error *err);
+/* container_kill_init() in two halves: the SIGKILL (the init's pidfd into *ret_fd), so that the
+ * caller can start something else meanwhile, and the wait for every process to be gone. */
+int container_signal_init(struct session *s, int *ret_fd, struct coi_error *err);
+int container_wait_init(struct session *s, int fd, int timeout_ms, struct coi_error *err);
 int container_undo_delete(struct session *s, struct coi_error *err);
 int container_undo_stop(struct session *s, struct coi_error *err);
 int container_undo_save(struct session *s, struct coi_error *err);
