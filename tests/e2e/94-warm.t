@@ -94,6 +94,14 @@ t_like "root inside is an unprivileged id range of its own" "$hot" "0 above the 
 t_like "the host itself is refused (restricted)" "$hot" "host: refused"
 t_like "the default process limit holds" "$hot" "pids.max 4096"
 t_like "[git] strip_attribution's hook is in place" "$hot" "hooksPath /etc/coi/git-hooks set"
+# no request made twice (COI_LOG_LEVEL=debug names each): before the command, the claim's ETag GET
+# is the instance's one read, the bridge's the profile's, the stale-recipe check's the image's;
+# after it, the init is looked up once. (The alias is read twice: for the stale-recipe check, and
+# for the claim's fingerprint, which must be of the image it names at the claim: warm.h.)
+twice() { sed -n 's/^coi: debug: incus: GET //p' | grep -v '/images/aliases/' | sort | uniq -d; }
+t_is "a claimed run GETs nothing twice before its command" \
+    "$(sed '/incus: POST .*\/exec?/,$d' "$tmp/hot.err" | twice)" ""
+t_is "nor after it (its end)" "$(sed '1,/incus: POST .*\/exec?/d' "$tmp/hot.err" | twice)" ""
 t_fails "the hook was not planted on the host" test -e "$ws/.git/hooks/pre-commit"
 t_ok "a new warm container boots behind it" wait_warm 1
 
