@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,6 +313,16 @@ static int clean_pools(struct incus_client *c, const struct fleet *f, struct cle
 	return status;
 }
 
+/* The warm pool's filler that is making name (its owner): SIGTERM, on which its start undoes
+ * itself and it makes no other (session.c fill_pool). */
+static void stop_filler(const char *name, const struct clean_opts *co)
+{
+	pid_t pid = co->dry_run ? 0 : fleet_owner_pid(name);
+
+	if (pid > 0)
+		(void)kill(pid, SIGTERM);
+}
+
 static int clean_pass(struct incus_client *c, struct clean_opts *co)
 {
 	_cleanup_strv_free_ char **existing = NULL;
@@ -329,6 +340,11 @@ static int clean_pass(struct incus_client *c, struct clean_opts *co)
 				status = EXIT_FAIL;
 		} else if (e->warm && e->mine) {
 			if (act(c, e->name, "warm, no session's ([container] warm)", true, co) < 0)
+				status = EXIT_FAIL;
+		} else if (e->filling && e->mine) {
+			/* its filler stops first: else it would mark it, or make another */
+			stop_filler(e->name, co);
+			if (act(c, e->name, "being made for the warm pool", true, co) < 0)
 				status = EXIT_FAIL;
 		} else if (co->orphans && e->orphan) {
 			if (act(c, e->name, "running, its coi process is gone", true, co) < 0)

@@ -116,8 +116,6 @@ int fleet_owner_alive(const char *name)
 {
 	_cleanup_free_ char *path = proc_run_path(name, "owner");
 	_cleanup_buf_ struct buf b = BUF_INIT(256);
-	unsigned long long want, now;
-	int pid;
 
 	if (!path || read_file(path, &b, NULL) < 0)
 		return 0;
@@ -128,11 +126,20 @@ int fleet_owner_alive(const char *name)
 	 * to it as to a live session's (fleet_finish_protection) */
 	if (strncmp(buf_str(&b), "warm", 4) == 0)
 		return 1;
-	if (sscanf(buf_str(&b), "%d %llu", &pid, &want) != 2 || pid <= 0)
+	return fleet_owner_pid(name) > 0;
+}
+
+pid_t fleet_owner_pid(const char *name)
+{
+	_cleanup_free_ char *path = proc_run_path(name, "owner");
+	_cleanup_buf_ struct buf b = BUF_INIT(256);
+	unsigned long long want, now;
+	int pid;
+
+	if (!path || read_file(path, &b, NULL) < 0 ||
+	    sscanf(buf_str(&b), "%d %llu", &pid, &want) != 2 || pid <= 0)
 		return 0;
-	if (proc_starttime(pid, &now) < 0 || now != want)
-		return 0;
-	return 1;
+	return proc_starttime(pid, &now) < 0 || now != want ? 0 : pid;
 }
 
 /* The ports a session publishes: its proxy devices "coi-port-*" (session/forward.c), as

@@ -80,6 +80,9 @@ bool fleet_owner_is_detached(const char *name);
 bool fleet_owner_is_warm(const char *name);
 /* 1 when a live coi process owns name, 0 when none does (or its record is stale). */
 int fleet_owner_alive(const char *name);
+/* The live coi process that owns name (a session's, or the warm pool's filler making it); 0 when
+ * none does, or the record says detached or warm. */
+pid_t fleet_owner_pid(const char *name);
 
 /* Sessions whose coi process died without ending them (SIGKILL, a crash), and detached sessions
  * whose container was deleted outside coi, leave the host's protected paths immutable. For each

@@ -534,6 +534,8 @@ static int fill_pool(struct session_opts *o, const char *hash, struct incus_clie
 		if (r == -EEXIST)
 			return 0;
 		session_free(w);
+		if (session_interrupted()) /* coi clean stops a filler at work */
+			return 0;
 		if (r >= 0) {
 			made++;
 			continue;

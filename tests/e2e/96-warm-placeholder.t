@@ -50,7 +50,33 @@ t_fails "nor its root" test -e "$ws/.git/hooks/post-checkout"
 kill -TERM "$b_pid"
 wait "$b_pid" 2>/dev/null
 t_ok "that session ends" t_wait_gone "$warm"
+
+# ---- coi clean while the filler makes the next container: it stops the filler, removes it ----
+# (before, coi clean left a container being made, and its filler marked it: the pool came back,
+# with the placeholder; the workspace's lock held here keeps the filler from marking meanwhile)
+lockf=${prefix#coi-}
+lockf=$COI_HOME/run/${lockf%-}.lock
+making() { # a container of the workspace being made (not yet marked), its filler's start done
+    local i
+    for i in $(seq 600); do
+        incus list "$prefix" -f csv -c n | while read -r n; do
+            [ "$(incus config get "$n" user.coi.warm 2>/dev/null)" = filling ] && echo "$n"
+        done | grep -q . && [ ! -e "$lockf" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+# (the session's own filler filled the pool while it ran: a short one claims that, and its filler
+# makes the next once it ends)
+t_ok "a warm container is ready" wait_warm
+(cd "$ws" && "$COI" run --image "$T_IMAGE" -- true >/dev/null 2>&1)
+t_ok "a filler makes the next container" making
+flock "$lockf" sleep 5 &
+lk=$!
 "$COI" clean >/dev/null 2>&1
-for s in 1 2 3; do t_wait_gone "$prefix$s"; done
+wait "$lk"
+sleep 3
+t_is "coi clean removed the container being made, and its filler made no other" \
+    "$(incus list "$prefix" -c n -f csv)" ""
 t_fails "once the pool is gone too, the placeholder is removed" test -e "$ws/.git/hooks"
 t_done
