@@ -111,16 +111,16 @@ int incus_file_mkdir(struct incus_client *c, const char *name, const char *path,
 	return file_post(c, name, path, &req, err);
 }
 
-int incus_file_mkdir_p(struct incus_client *c, const char *name, const char *path,
-                       const struct incus_file_attrs *attrs, struct coi_error *err)
+int incus_file_mkdir_below(struct incus_client *c, const char *name, const char *path, size_t there,
+                           const struct incus_file_attrs *attrs, struct coi_error *err)
 {
 	_cleanup_free_ char *p = strdup(path);
 
 	if (!p)
 		return coi_error_oom(err);
-	if (p[0] != '/' || !p[1])
+	if (p[0] != '/' || !p[1] || there >= strlen(p))
 		return 0;
-	for (char *q = p + 1;; q++) {
+	for (char *q = p + there + 1;; q++) {
 		char ch = *q;
 		int r;
 
@@ -135,6 +135,12 @@ int incus_file_mkdir_p(struct incus_client *c, const char *name, const char *pat
 		if (!ch)
 			return 0;
 	}
+}
+
+int incus_file_mkdir_p(struct incus_client *c, const char *name, const char *path,
+                       const struct incus_file_attrs *attrs, struct coi_error *err)
+{
+	return incus_file_mkdir_below(c, name, path, 0, attrs, err);
 }
 
 static int push_symlink(struct incus_client *c, const char *name, const char *path,

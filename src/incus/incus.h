@@ -459,6 +459,10 @@ int incus_file_mkdir(struct incus_client *c, const char *name, const char *path,
 /* mkdir -p of an absolute path: what it creates gets attrs, what exists is left alone. */
 int incus_file_mkdir_p(struct incus_client *c, const char *name, const char *path,
                        const struct incus_file_attrs *attrs, struct coi_error *err);
+/* The same for what follows path's first there bytes (a directory known to exist, without its
+ * last '/'): one request fewer per component of it. */
+int incus_file_mkdir_below(struct incus_client *c, const char *name, const char *path, size_t there,
+                           const struct incus_file_attrs *attrs, struct coi_error *err);
 int incus_file_delete(struct incus_client *c, const char *name, const char *path,
                       struct coi_error *err);
 

@@ -428,6 +428,10 @@ static void test_files(void)
 	CHECK(incus_file_pull_unless(c, "c1", "/tree/d", path, "x", &err) == 0);
 	snprintf(path, sizeof(path), "%s/other/g", dir);
 	CHECK(stat(path, &st) == 0 && st.st_size == 1);
+	/* below a directory known to exist: no request for it or above it */
+	CHECK(incus_file_mkdir_below(c, "c1", "/home/code/.a/b", strlen("/home/code"), NULL,
+	                             &err) == 0);
+	CHECK(incus_file_mkdir_below(c, "c1", "/home/code", strlen("/home/code"), NULL, &err) == 0);
 	CHECK(incus_file_delete(c, "c1", "/tree", &err) == 0);
 	CHECK(fake_stop(&fake) == 0);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
