@@ -16,6 +16,7 @@
 #include "session/devices.h"
 #include "session/fleet.h"
 #include "session/githooks.h"
+#include "session/home.h"
 #include "session/idmount.h"
 #include "session/naming.h"
 #include "session/network.h"
@@ -505,9 +506,10 @@ static int hash_identity(struct buf *b, const char *workspace, const char *root,
 
 /* sha256 of the create request container_create() makes for s's name, slot and address, with
  * the workspace disks a host root's session adds after it, and of the image the alias names
- * now, and of the hooks set up inside, and of which files of the host its workspace disks are:
- * a warm container (warm.h) made for other settings, another set of git directories, a
- * workspace made again or an older image has another one. */
+ * now, of the hooks set up inside, of which files of the host its workspace disks are and of the
+ * code user's files the filler writes (home_fingerprint): a warm container (warm.h) made for other
+ * settings, another set of git directories, a workspace made again, an older image or another
+ * text of those files has another one. */
 int container_fingerprint(struct session *s, char out[SHA256_HEX_LEN + 1], struct coi_error *err)
 {
 	const struct incus_profile *prof;
@@ -536,6 +538,8 @@ int container_fingerprint(struct session *s, char out[SHA256_HEX_LEN + 1], struc
 	               s->opts->storage_pool ? s->opts->storage_pool : "");
 	if (r >= 0)
 		r = hash_hooks(&b, s->opts);
+	if (r >= 0)
+		r = home_fingerprint(s, &b);
 	if (r >= 0)
 		r = hash_map(&b, &cfg);
 	for (size_t i = 0; r >= 0 && i < dev.n; i++) {

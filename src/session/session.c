@@ -425,13 +425,15 @@ static int ready(struct session *s, struct coi_error *err)
 	 * a warm one has them before it is marked, or it is not marked */
 	if (r >= 0 && !s->claimed)
 		container_git_hooks(s);
-	if (s->opts->warm_fill) /* the rest is the claimer's, for its session */
-		return r >= 0 && strv_length(s->warnings) > warned
-		               ? coi_error_set(err, -EIO, "%s", s->warnings[warned])
-		               : r;
-	if (r >= 0)
+	if (r >= 0 && s->opts->warm_fill && strv_length(s->warnings) > warned)
+		r = coi_error_set(err, -EIO, "%s", s->warnings[warned]);
+	/* a claimed container's workspace was verified by its filler, before the mark: what the
+	 * answer depends on is in the mark (the workspace disk, the identity map, the image), and
+	 * nothing the claim adds (host protection, rules, the supervisor, files in the home) mounts
+	 * over it or maps it */
+	if (r >= 0 && !s->claimed)
 		r = container_verify_workspace(s, err);
-	if (r >= 0)
+	if (r >= 0 && !s->opts->warm_fill) /* the session's: a tmpfs of its own */
 		r = container_mount_tmpfs(s, err);
 	return r;
 }
@@ -487,6 +489,8 @@ static const struct phase {
         {"network policy", session_net_apply, NULL, NULL, SESSION},
         {"supervisor", supervise, NULL, NULL, SESSION},
         {"user environment", home_prepare_user, NULL, NULL, SESSION},
+        /* what follows from the config: the claimer writes only its own (home.h) */
+        {"user environment of the config", home_prepare_warm, NULL, NULL, FILL},
         {"programs read ahead", warm_prescan, warm_unprescan, "forget the read-ahead", FILL},
         {"marked warm", warm_mark, NULL, NULL, FILL},
 };

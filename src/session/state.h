@@ -49,6 +49,7 @@ struct session {
 	char *container_workspace; /* where the workspace is inside */
 	bool reused;               /* an existing persistent container was started again */
 	bool claimed;              /* a warm container of the workspace was claimed (warm.h) */
+	bool home_made;            /* the code user's home is there: later mkdirs start below it */
 	struct protect_plan *plan;
 	struct secret_plan *hidden; /* what [security] secret_paths hides */
 	char *mask_file, *mask_dir; /* the empty file and directory it hides them with */

@@ -12,6 +12,7 @@
 #include "monitor/prescan.h"
 #include "session/container.h"
 #include "session/fleet.h"
+#include "session/home.h"
 #include "session/naming.h"
 #include "session/network.h"
 #include "session/state.h"
@@ -149,6 +150,14 @@ static int claim_one(struct session *s, const struct incus_instance *in, void *u
 	int r = matches(s, in, err);
 
 	(void)ud;
+	/* a saved session restored over the tool's context file its filler wrote would leave
+	 * another file (its mode, its text) than a cold start, which restores first (home.h) */
+	if (r > 0 && s->opts->resume_dir && home_by_filler(s)) {
+		log_debug("warm '%s': not for a resumed session (its filler wrote the home)",
+		          in->name);
+		forget(s);
+		return 0;
+	}
 	if (r > 0)
 		r = take(s, in, err);
 	if (r <= 0) {
