@@ -112,6 +112,17 @@ bool fleet_owner_is_warm(const char *name)
 	return owner_says(name, "warm");
 }
 
+/* The pid an owner record ("PID STARTTIME") names, while that very process lives; else 0. */
+static pid_t owner_pid(const char *record)
+{
+	unsigned long long want, now;
+	int pid;
+
+	if (sscanf(record, "%d %llu", &pid, &want) != 2 || pid <= 0)
+		return 0;
+	return proc_starttime(pid, &now) < 0 || now != want ? 0 : pid;
+}
+
 int fleet_owner_alive(const char *name)
 {
 	_cleanup_free_ char *path = proc_run_path(name, "owner");
@@ -126,20 +137,15 @@ int fleet_owner_alive(const char *name)
 	 * to it as to a live session's (fleet_finish_protection) */
 	if (strncmp(buf_str(&b), "warm", 4) == 0)
 		return 1;
-	return fleet_owner_pid(name) > 0;
+	return owner_pid(buf_str(&b)) > 0;
 }
 
 pid_t fleet_owner_pid(const char *name)
 {
 	_cleanup_free_ char *path = proc_run_path(name, "owner");
 	_cleanup_buf_ struct buf b = BUF_INIT(256);
-	unsigned long long want, now;
-	int pid;
 
-	if (!path || read_file(path, &b, NULL) < 0 ||
-	    sscanf(buf_str(&b), "%d %llu", &pid, &want) != 2 || pid <= 0)
-		return 0;
-	return proc_starttime(pid, &now) < 0 || now != want ? 0 : pid;
+	return path && read_file(path, &b, NULL) >= 0 ? owner_pid(buf_str(&b)) : 0;
 }
 
 /* The ports a session publishes: its proxy devices "coi-port-*" (session/forward.c), as
