@@ -118,8 +118,8 @@ static int take(struct session *s, const struct incus_instance *listed, struct c
 	return r < 0 ? r : 1;
 }
 
-/* Each running, marked container of this workspace, in slot order: fn(s, in) says go on (0),
- * stop (> 0) or fails. */
+/* Each marked container of this workspace, running or not (fn looks), in slot order: fn(s, in) says
+ * go on (0), stop (> 0) or fails. */
 static int each_warm(struct session *s,
                      int (*fn)(struct session *s, const struct incus_instance *in, void *ud,
                                struct coi_error *err),
@@ -134,8 +134,7 @@ static int each_warm(struct session *s,
 	r = incus_instance_list(s->client, prefix, 0, &list, err);
 	for (size_t i = 0; r >= 0 && list[i]; i++) {
 		r = 0;
-		if (list[i]->status == INCUS_STATUS_RUNNING &&
-		    session_parse_name(list[i]->name, NULL) > 0 &&
+		if (session_parse_name(list[i]->name, NULL) > 0 &&
 		    fleet_is_warm_mark(incus_map_get(&list[i]->config, FLEET_WARM_KEY)))
 			r = fn(s, list[i], ud, err);
 		if (r > 0)
@@ -147,9 +146,12 @@ static int each_warm(struct session *s,
 static int claim_one(struct session *s, const struct incus_instance *in, void *ud,
                      struct coi_error *err)
 {
-	int r = matches(s, in, err);
+	int r;
 
 	(void)ud;
+	if (in->status != INCUS_STATUS_RUNNING)
+		return 0;
+	r = matches(s, in, err);
 	/* a saved session restored over the tool's context file its filler wrote would leave
 	 * another file (its mode, its text) than a cold start, which restores first (home.h) */
 	if (r > 0 && s->opts->resume_dir && home_by_filler(s)) {
@@ -203,6 +205,14 @@ static int count_one(struct session *s, const struct incus_instance *in, void *u
 
 	if (!fleet_owner_is_warm(in->name)) {
 		log_debug("warm '%s': not this user's", in->name);
+		return 0;
+	}
+	/* stopped (a host reboot: boot.autostart is off; its guest crashed; incus stop): never
+	 * claimed, only a running one is, so it would hold its slot and disk for good */
+	if (in->status != INCUS_STATUS_RUNNING) {
+		log_debug("warm '%s': %s, removing", in->name, incus_status_to_string(in->status));
+		if (fleet_kill(s->client, in->name, NULL, NULL, &e) < 0)
+			log_debug("warm '%s': %s", in->name, coi_error_message(&e));
 		return 0;
 	}
 	r = matches(s, in, err);

@@ -79,4 +79,25 @@ sleep 3
 t_is "coi clean removed the container being made, and its filler made no other" \
     "$(incus list "$prefix" -c n -f csv)" ""
 t_fails "once the pool is gone too, the placeholder is removed" test -e "$ws/.git/hooks"
+# ---- a warm container that stopped (a host reboot: boot.autostart is off; its guest crashed) ----
+# can never be claimed; before, its record ("warm") read as a live owner's, so neither the next
+# fill nor coi clean (even --orphans) removed it: it held its slot and disk for good
+(cd "$ws" && "$COI" run --image "$T_IMAGE" -- true >/dev/null 2>&1)
+t_ok "a warm container is ready again" wait_warm
+stopped=$(warm_names | head -1)
+incus stop -f "$stopped" >/dev/null 2>&1
+(cd "$ws" && "$COI" run --image "$T_IMAGE" -- true >/dev/null 2>&1)
+gone_and_warm() {
+    for _ in $(seq 240); do
+        ! incus info "$stopped" >/dev/null 2>&1 && [ -n "$(warm_names)" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+t_ok "the next fill removes the stopped warm container and makes a running one" gone_and_warm
+stopped=$(warm_names | head -1)
+incus stop -f "$stopped" >/dev/null 2>&1
+"$COI" clean >/dev/null 2>&1
+t_fails "coi clean removes a stopped warm container" incus info "$stopped"
+t_is "and what it left on the host" "$(ls "$COI_HOME/run" | grep -c "^$stopped\.")" 0
 t_done
