@@ -12,14 +12,8 @@
 t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
 
-tmp=$(mktemp -d /tmp/coi-t-pin-XXXX)
-t_defer "rm -rf '$tmp'"
-ws=$tmp/ws
-mkdir -p "$ws" && git -C "$ws" init -q
-cd "$ws" || t_bail "no workspace"
-export COI_HOME=$tmp/coi
-name=$(t_session_name "$ws" 1)
-t_defer "incus delete -f $name"
+t_workspace pin
+name=${prefix}1
 br=$(incus profile device get default eth0 network)
 gw=$(incus network get "$br" ipv4.address)
 net=${gw%.*}.

@@ -13,18 +13,12 @@
 t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
 
-tmp=$(mktemp -d /tmp/coi-t-warmhome-XXXX)
-t_defer "rm -rf '$tmp'"
-ws=$tmp/ws
-mkdir -p "$ws" "$tmp/h" && git -C "$ws" init -q
-cd "$ws" || t_bail "no workspace"
-export COI_HOME=$tmp/coi
+t_workspace warmhome
+mkdir -p "$tmp/h"
 # the host identity the container's ~/.gitconfig is seeded from ([git] seed_host_identity)
 export HOME=$tmp/h
 git config -f "$HOME/.gitconfig" user.email "first@example.test"
 printf 'per-session secret\n' >"$tmp/cred"
-prefix="coi-$(printf '%s' "$ws" | sha256sum | cut -c1-8)-"
-for s in 1 2 3 4; do t_defer "incus delete -f $prefix$s 2>/dev/null"; done
 cfg() {
     printf '[container]\nwarm = 1\n[tool]\ncontext_json = true\n[git]\nname = "%s"\n' "$1" >"$tmp/c.toml"
     printf '[defaults.environment]\nCOI_T_VAR = "a value"\n' >>"$tmp/c.toml"
@@ -32,17 +26,6 @@ cfg() {
 }
 export COI_CONFIG=$tmp/c.toml
 cfg "First Name"
-
-marks() { for n in $(t_warm_names "$prefix"); do incus config get "$n" user.coi.warm; done; }
-renewed() { # until the pool holds a warm container whose mark is not $1 (~90 s)
-    local i m
-    for i in $(seq 180); do
-        m=$(marks)
-        [ -n "$m" ] && ! grep -qx "$1" <<<"$m" && return 0
-        sleep 0.5
-    done
-    return 1
-}
 
 # The home as the container's root sees it: every path under /home (type, mode, owner), then every
 # file's text; the container's own name and slot (in the context files) said alike.
@@ -90,12 +73,13 @@ changed() {
     local what=$1 want=$2 stale out
     shift 2
     t_ok "warm again" t_wait_warm "$prefix" 1 90
-    stale=$(marks | head -1)
+    stale=$(t_warm_marks "$prefix" | head -1)
     "$@"
     out=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- cat /home/code/.gitconfig 2>"$tmp/$what.err")
     t_fails "a changed $what claims no warm container" grep -q "claimed warm" "$tmp/$what.err"
     t_like "its ~/.gitconfig has the new $what" "$out" "$want"
-    t_ok "the stale one goes, a warm container of the new $what boots behind it" renewed "$stale"
+    t_ok "the stale one goes, a warm container of the new $what boots behind it" \
+        t_warm_renewed "$prefix" "$stale" 90
     out=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- cat /home/code/.gitconfig 2>"$tmp/$what-2.err")
     t_like "the next session claims it, with the new $what" \
         "$(grep -o "claimed warm" "$tmp/$what-2.err")/$out" "claimed warm/.*$want"

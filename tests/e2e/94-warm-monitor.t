@@ -12,14 +12,7 @@ t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
 [ "$(id -u)" = 0 ] || t_bail "the monitor needs root (proc connector, sock_diag, nflog)"
 
-tmp=$(mktemp -d /tmp/coi-t-warmmon-XXXX)
-t_defer "rm -rf '$tmp'"
-ws=$tmp/ws
-mkdir -p "$ws" && git -C "$ws" init -q
-cd "$ws" || t_bail "no workspace"
-export COI_HOME=$tmp/coi
-prefix="coi-$(printf '%s' "$ws" | sha256sum | cut -c1-8)-"
-for s in 1 2 3 4; do t_defer "incus delete -f $prefix$s 2>/dev/null"; done
+t_workspace warmmon
 printf '[container]\nwarm = 1\n' >"$tmp/c.toml"
 export COI_CONFIG=$tmp/c.toml
 t_defer "(cd '$ws' && '$COI' clean >/dev/null 2>&1)"

@@ -12,14 +12,7 @@
 t_require_daemon
 incus image info coi-default >/dev/null 2>&1 || t_bail "coi-default missing (run: tests/e2e/setup)"
 
-tmp=$(mktemp -d /tmp/coi-t-warm-XXXX)
-t_defer "rm -rf '$tmp'"
-ws=$tmp/ws
-mkdir -p "$ws" && git -C "$ws" init -q
-cd "$ws" || t_bail "no workspace"
-export COI_HOME=$tmp/coi
-prefix="coi-$(printf '%s' "$ws" | sha256sum | cut -c1-8)-"
-for s in 1 2 3 4; do t_defer "incus delete -f $prefix$s 2>/dev/null"; done
+t_workspace warm
 cfg() { printf '[container]\nwarm = 1\n%b' "${1:-}" >"$tmp/c.toml"; }
 export COI_CONFIG=$tmp/c.toml
 cfg
@@ -161,17 +154,8 @@ cfg '[limits.runtime]\nmax_processes = 777\n'
 out=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- sh -c "$probe" 2>"$tmp/new.err")
 t_fails "a changed config claims no warm container" grep -q "claimed warm" "$tmp/new.err"
 t_like "the new limit is in effect" "$out" "pids.max 777"
-marks() { for n in $(warm_names); do incus config get "$n" user.coi.warm; done; }
-renewed() { # until the pool holds a warm container of the new config and none of the old (~90 s)
-    local i m
-    for i in $(seq 180); do
-        m=$(marks)
-        [ -n "$m" ] && ! grep -qx "$stale" <<<"$m" && return 0
-        sleep 0.5
-    done
-    return 1
-}
-t_ok "the stale one goes, a warm container of the new config boots behind it" renewed
+t_ok "the stale one goes, a warm container of the new config boots behind it" \
+    t_warm_renewed "$prefix" "$stale" 90
 out=$(COI_LOG_LEVEL=debug "$COI" run --image coi-default -- sh -c "$probe" 2>"$tmp/new2.err")
 t_like "the next session claims the new one, with the new limit" \
     "$(grep -o "claimed warm" "$tmp/new2.err")/$(echo "$out" | grep pids.max)" "claimed warm/pids.max 777"

@@ -257,11 +257,31 @@ t_term() {
     return 1
 }
 
+# t_workspace TAG: a fresh workspace of the test's own, made in the test's shell (not a subshell:
+# it cds and exports). Sets tmp (/tmp/coi-t-TAG-XXXX, removed at exit), ws ($tmp/ws, a git
+# repository and the current directory), COI_HOME ($tmp/coi, exported) and prefix (the names of
+# the workspace's containers, coi-<hash>-: slots 1 to 4, a session's and the warm pool's, are
+# deleted at exit).
+t_workspace() {
+    local s
+    tmp=$(mktemp -d "/tmp/coi-t-$1-XXXX") || t_bail "no temporary directory"
+    t_defer "rm -rf '$tmp'"
+    ws=$tmp/ws
+    mkdir -p "$ws" && git -C "$ws" init -q
+    cd "$ws" || t_bail "no workspace"
+    export COI_HOME=$tmp/coi
+    prefix=$(t_session_name "$ws" "")
+    for s in 1 2 3 4; do t_defer "incus delete -f $prefix$s 2>/dev/null"; done
+}
+
 # The warm pool (session/warm.h) from outside.
 #   t_warm_names PREFIX [base]   the running containers named PREFIX* that carry a warm mark (a
 #                                claim takes it away), one per line; with "base", each followed by
 #                                its volatile.base_image (the image it was made from)
 #   t_wait_warm PREFIX N SECS    wait (bounded) until at least N of them
+#   t_warm_marks PREFIX          their warm marks (the hash of what they were made for), one a line
+#   t_warm_renewed PREFIX MARK SECS  wait (bounded) until there is one and none has MARK: a stale
+#                                container went and one of the new config booted behind it
 t_warm_names() {
     incus list "$1" -f json | python3 -c '
 import json, re, sys
@@ -273,6 +293,19 @@ t_wait_warm() {
     local i
     for i in $(seq $(($3 * 2))); do
         [ "$(t_warm_names "$1" | wc -l)" -ge "$2" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+t_warm_marks() {
+    local n
+    for n in $(t_warm_names "$1"); do incus config get "$n" user.coi.warm; done
+}
+t_warm_renewed() {
+    local i m
+    for i in $(seq $(($3 * 2))); do
+        m=$(t_warm_marks "$1")
+        [ -n "$m" ] && ! grep -qx "$2" <<<"$m" && return 0
         sleep 0.5
     done
     return 1
