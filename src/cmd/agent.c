@@ -63,7 +63,7 @@ static void print_tail(const char *screen)
 }
 
 int cmd_agent_ended(struct incus_client *c, const char *container, const char *code_user,
-                    int64_t ran_ms)
+                    int64_t ran_ms, int tmux_status)
 {
 	_cleanup_buf_ struct buf screen = BUF_INIT(SCREEN_MAX);
 	_cleanup_free_ char *home = NULL, *file = tmux_screen_file(container), *dir = NULL;
@@ -81,6 +81,14 @@ int cmd_agent_ended(struct incus_client *c, const char *container, const char *c
 		(void)mkdir_p(dir, 0700);
 		(void)write_file_atomic(file, screen.data, screen.len, 0600, NULL);
 	}
+	if (status < 0 && tmux_status != 0) {
+		/* tmux said why on the terminal (seen once: its socket's directory in /tmp gone) */
+		fprintf(stderr,
+		        "coi: tmux in %s failed (status %d) and the agent did not run; "
+		        "tmux's message is above\n",
+		        container, tmux_status);
+		return tmux_status;
+	}
 	if (status < 0 || (status == 0 && (ran_ms < 0 || ran_ms >= AGENT_AT_ONCE_MS)))
 		return status < 0 ? 0 : status;
 	print_tail(buf_str(&screen));
@@ -91,4 +99,15 @@ int cmd_agent_ended(struct incus_client *c, const char *container, const char *c
 	else
 		fprintf(stderr, "coi: %s\n", why);
 	return status;
+}
+
+int cmd_agent_detached(const char *container, int tmux_status)
+{
+	if (tmux_status == 0)
+		return 0;
+	fprintf(stderr,
+	        "coi: tmux in %s failed (status %d); the agent keeps running there ('coi attach "
+	        "%s' to return, 'coi kill %s' to end it)\n",
+	        container, tmux_status, container, container);
+	return tmux_status;
 }

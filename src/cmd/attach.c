@@ -27,12 +27,12 @@ const struct verb verb_attach;
 #define CODE_UID 1000 /* the image's user 'code' */
 
 static int end_session(struct incus_client *c, const struct incus_instance *in, bool persistent,
-                       int64_t ran_ms)
+                       int64_t ran_ms, int tmux_status)
 {
 	const char *name = in->name;
 	struct coi_error err = {0};
 	char **report = NULL;
-	int r, status = cmd_agent_ended(c, name, "code", ran_ms);
+	int r, status = cmd_agent_ended(c, name, "code", ran_ms, tmux_status);
 
 	if (!persistent) {
 		/* the agent's state outlives the container, as at the end of coi shell */
@@ -111,10 +111,13 @@ static int attach_tmux(struct incus_client *c, const struct incus_instance *in)
 		return cmd_fail(&err);
 	incus_exec_result_release(&res);
 	if (tmux_alive(c, in->name, CODE_UID, &err) > 0) {
+		if (res.exit_status != 0)
+			return cmd_agent_detached(in->name, res.exit_status);
 		fprintf(stderr, "coi: detached from %s\n", in->name);
 		return EXIT_OK;
 	}
-	return end_session(c, in, pers && strcmp(pers, "true") == 0, clock_mono_ms() - t0);
+	return end_session(c, in, pers && strcmp(pers, "true") == 0, clock_mono_ms() - t0,
+	                   res.exit_status);
 }
 
 /* Options into p and *bash; -1 to go on, else the exit status. */
@@ -194,7 +197,8 @@ const struct verb verb_attach = {
                 "of the workspace). Detach again with Ctrl-b d (Ctrl-a d inside your own tmux).\n"
                 "If the agent has exited when you leave, the session ends: the container is\n"
                 "deleted (stopped if persistent) and its host state removed, and coi exits with\n"
-                "the agent's status.\n"
+                "the agent's status. When tmux in the container fails (it cannot use this\n"
+                "terminal, say), coi exits with tmux's status.\n"
                 "\n"
                 "  -w, --workspace DIR  the project whose session to attach (default: the\n"
                 "                       current directory)\n"

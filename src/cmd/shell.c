@@ -192,6 +192,8 @@ static int run(int argc, char **argv)
 	if (tmux_alive(sc.client, sc.session->name, sc.opts.code_uid, &err) > 0) {
 		if (session_detach(sc.session, &err) < 0)
 			return session_cmd_finish(&sc, session_cmd_fail(&err));
+		if (status != 0)
+			return cmd_agent_detached(sc.session->name, status);
 		fprintf(stderr,
 		        "coi: %s; the agent keeps running in %s ('coi attach %s' to "
 		        "return, 'coi kill %s' to end it)\n",
@@ -200,7 +202,7 @@ static int run(int argc, char **argv)
 		return EXIT_OK;
 	}
 	status = cmd_agent_ended(sc.client, sc.session->name, sc.opts.code_user,
-	                         clock_mono_ms() - t0);
+	                         clock_mono_ms() - t0, status);
 	return session_cmd_finish(&sc, status);
 }
 
@@ -219,8 +221,10 @@ const struct verb verb_shell = {
                 "attach' returns to it), as it does when the terminal closes. When the agent\n"
                 "exits, the session ends and the container is deleted (unless persistent); coi\n"
                 "exits with the agent's status, and when the agent failed or quit at once, shows\n"
-                "its last screen and why ('coi logs NAME' shows the screen again). With [shell]\n"
-                "use_tmux = false the agent runs on this terminal directly: no detaching.\n"
+                "its last screen and why ('coi logs NAME' shows the screen again). When tmux in\n"
+                "the container fails (it cannot start, or use this terminal), coi exits with\n"
+                "tmux's status, not 0. With [shell] use_tmux = false the agent runs on this\n"
+                "terminal directly: no detaching.\n"
                 "\n"
                 "ALIAS: a workspace (and profile) named in ~/.coi/aliases.json, the original's\n"
                 "file, from any directory.\n"

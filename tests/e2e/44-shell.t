@@ -34,6 +34,12 @@ t_ok "and coi exits 0" t_wait_screen "COI-EXIT=0"
 t_like "the session keeps running" "$("$COI" list)" "$name .* Running"
 t_like "coi logs shows the agent's terminal" "$("$COI" logs "$name" 2>&1)" "dummy: hello from the test"
 t_like "detached is not orphaned" "$("$COI" list --json | jq -r ".active_containers[] | select(.name==\"$name\") | .orphan")" "false"
+# a tmux in the container that cannot take this terminal (a type it does not know) did not
+# attach: coi attach passes its failure on (before: "detached", 0), and the agent keeps running
+t_term "TERM=coi-t-unknown INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME $COI attach"
+t_ok "coi attach whose tmux fails exits with tmux's status" t_wait_screen "COI-EXIT=1"
+t_like "and says so" "$(t_screen)" "coi: tmux in $name failed \(status 1\); the agent keeps running"
+t_like "the agent still runs" "$("$COI" tmux capture "$name" 2>&1)" "dummy: hello from the test"
 
 t_term "INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME $COI attach"
 t_ok "coi attach returns to the agent" t_wait_screen "dummy: hello from the test"
@@ -55,6 +61,14 @@ t_like "coi list --all shows the saved session" "$("$COI" list --all)" "dummy +$
 t_like "coi info shows it with how to resume" "$(cd "$ws" && "$COI" info)" "coi shell --resume="
 t_ok "coi clean --sessions" "$COI" clean --sessions
 t_is "removes the saved sessions" "$(ls "$COI_HOME"/sessions-dummy 2>/dev/null | wc -l)" 0
+
+# a tmux that cannot start in the container (here: a terminal type it does not know; seen once
+# under load: its socket's directory gone from /tmp) leaves no agent: coi shell exits with
+# tmux's status, not 0 as if the agent had ended well, and the session ends
+t_term "TERM=coi-t-unknown INCUS_DIR=$INCUS_DIR COI_HOME=$COI_HOME COI_CONFIG=$cfg $COI shell"
+t_ok "coi shell whose tmux cannot start exits with tmux's status" t_wait_screen "COI-EXIT=1"
+t_like "and says why" "$(t_screen)" "coi: tmux in $name failed \(status 1\) and the agent did not run"
+t_ok "the container is deleted" t_wait_gone "$name"
 
 # The tool's credential file: copied in (as code's, 0600) only when configured.
 mkdir -p /root/.dummy
