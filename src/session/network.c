@@ -867,8 +867,14 @@ void session_net_layout(const struct session *s, char *ip, char *gw, struct sess
  * else it is put back. The command also waits for systemd-tmpfiles-setup (when systemd
  * runs it): its boot-time clean of /tmp ("D /tmp") ran at 0.55 s uptime with the command running
  * since 0.45 s, and took what the command had put there, tmux's socket included (coi shell lost
- * its agent). The guest waits itself, in one exec ($1 checks, 50 ms apart): an exec each time
- * costs the booting guest and the daemon far more. */
+ * its agent). Whether systemd is the init is told by PID 1's binary (where it cannot be read,
+ * by what /sbin/init is): its /run/systemd/system
+ * (sd_booted's sign) is not there yet for the first 0.2-0.3 s of the boot (measured), when an
+ * exec already runs, the route already set and the resolver file written: a wait keyed on it
+ * alone passed at once (likely why, once under load, a claimed warm container's tmux found its
+ * socket's directory gone: its filler had marked it before the clean). The guest waits itself, in
+ * one exec ($1 checks, 50 ms apart): an exec each time costs the booting guest and the daemon far
+ * more. */
 const char *session_net_ready_script(const struct session *s)
 {
 	static const char script[] =
@@ -886,7 +892,9 @@ const char *session_net_ready_script(const struct session *s)
 	        "ln -sfn \"$t\" $c.coi && mv -f $c.coi $c; exit; fi; "
 	        "sleep 0.05 || sleep 1; j=$((j + 1)); done ) </dev/null >/dev/null 2>&1 & fi; fi; "
 	        "ip -4 route replace default via \"$2\" dev eth0 proto static 2>/dev/null; "
-	        "tmpd() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null || return 0; "
+	        "tmpd() { case $(readlink /proc/1/exe 2>/dev/null || readlink -f /sbin/init) in "
+	        "*/systemd) ;; *) return 0;; esac; command -v systemctl >/dev/null || return 0; "
+	        "[ -d /run/systemd/system ] || return 1; "
 	        "o=$(systemctl show -p LoadState -p ActiveState -p ConditionTimestampMonotonic "
 	        "systemd-tmpfiles-setup.service 2>/dev/null) || return 1; "
 	        "case $o in *LoadState=loaded*) ;; *) return 0;; esac; "

@@ -59,6 +59,31 @@ t_ok "the container is gone" t_wait_ws_clear "$ws"
 out=$("$COI" run --image coi-default -- sh -c 'mkdir /tmp/coi-t && touch /tmp/coi-t/f; sleep 1.5; ls /tmp/coi-t' 2>/dev/null)
 t_like "a file put in /tmp at the first instruction is still there 1.5 s later" "$out" "^f$"
 t_ok "the container is gone" t_wait_ws_clear "$ws"
+# ... also when the wait starts before systemd has made /run/systemd/system (its first 0.2-0.3 s:
+# systemd is told by PID 1's binary, not by that directory). A busybox image dressed as systemd
+# (its init the binary /lib/systemd/systemd, a systemctl that answers as a booting one does)
+# makes that moment 4 s long, then cleans /tmp as systemd-tmpfiles-setup does (before: the wait
+# took it for an init without systemd and passed at once; the command's file went at 4 s)
+fake=$tmp/fakesd r=$tmp/fakesd/rootfs
+"$T_ROOT/tests/e2e/tiny-image.sh" "$fake" >/dev/null || t_bail "cannot build the fake-systemd image"
+mkdir -p "$r/lib/systemd" && cp "$r/bin/busybox" "$r/lib/systemd/systemd" &&
+    ln -sf /lib/systemd/systemd "$r/sbin/init" || t_bail "fake-systemd image"
+cat >"$r/bin/systemctl" <<'X'
+#!/bin/sh
+[ -e /run/coi-t-tmpfiles ] && s='active\nConditionTimestampMonotonic=1' || s='inactive\nConditionTimestampMonotonic=0'
+printf "LoadState=loaded\nActiveState=$s\n"
+X
+echo '(sleep 4; mkdir -p /run/systemd/system; rm -rf /tmp/*; touch /run/coi-t-tmpfiles) &' >>"$r/etc/init.d/rcS"
+chmod 0755 "$r/bin/systemctl"
+mksquashfs "$r" "$fake/rootfs.squashfs" -noappend -comp zstd -quiet -no-progress >/dev/null || t_bail "mksquashfs"
+fakeimg=$(t_name fakesd)
+t_defer "incus image delete $fakeimg"
+incus image import "$fake/meta.tar.gz" "$fake/rootfs.squashfs" --alias "$fakeimg" >/dev/null ||
+    t_bail "cannot import the fake-systemd image"
+out=$("$COI" run --image "$fakeimg" -- sh -c 'echo kept >/tmp/coi-t-f; sleep 6; cat /tmp/coi-t-f' 2>"$tmp/fakesd.err")
+t_like "a file put in /tmp at the first instruction outlives the boot's clean of /tmp" "$out" "^kept$" ||
+    t_diag "$(tail -5 "$tmp/fakesd.err")"
+t_ok "the container is gone" t_wait_ws_clear "$ws"
 
 # ---- the end, the guest still booting: when coi returns no process of the container is left
 # (its init killed, the kernel ends the rest; a freeze kept them, and took a second on cgroup
