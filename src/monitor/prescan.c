@@ -64,23 +64,62 @@ int monitor_prescan_write(const char *container, pid_t init_pid, struct in_addr 
 	return write_file_atomic(path, b.data, b.len, 0600, err);
 }
 
-/* The file as written by this user and nobody else (its directory is 0700: belt and braces). */
-static int read_own(const char *path, struct buf *b)
+/* The file opened, as written by this user and nobody else (its directory is 0700: belt and
+ * braces). */
+static int open_own(const char *path)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	char chunk[16384];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
-	ssize_t n;
 
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077))
+	    (st.st_mode & 077)) {
+		close(fd);
 		return -EBADMSG;
+	}
+	return fd;
+}
+
+static int read_own(const char *path, struct buf *b)
+{
+	_cleanup_close_ int fd = open_own(path);
+	char chunk[16384];
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		if (buf_append(b, chunk, (size_t)n) < 0)
 			return -EBADMSG; /* past the ceiling: not one of ours */
 	return n < 0 ? -errno : 0;
+}
+
+/* This build's header, of container's init. */
+static bool header_ok(const struct header *h, const char *container)
+{
+	return memcmp(h->magic, PRESCAN_MAGIC, sizeof(h->magic)) == 0 && h->init_pid > 1 &&
+	       memchr(h->container, 0, sizeof(h->container)) &&
+	       strcmp(h->container, container) == 0;
+}
+
+int monitor_prescan_init(const char *container, pid_t *ret_pid, unsigned long long *ret_start)
+{
+	_cleanup_free_ char *path = proc_run_path(container, "prescan");
+	_cleanup_close_ int fd = path ? open_own(path) : -ENOMEM;
+	struct header h;
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	n = read(fd, &h, sizeof(h));
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != sizeof(h) || !header_ok(&h, container))
+		return -EBADMSG;
+	*ret_pid = h.init_pid;
+	*ret_start = h.init_start;
+	return 0;
 }
 
 int monitor_prescan_take(const char *container, struct monitor_prescan *ret)
@@ -100,9 +139,7 @@ int monitor_prescan_take(const char *container, struct monitor_prescan *ret)
 	if (b.len < sizeof(h))
 		return -EBADMSG;
 	memcpy(&h, b.data, sizeof(h));
-	if (memcmp(h.magic, PRESCAN_MAGIC, sizeof(h.magic)) != 0 || h.init_pid <= 1 ||
-	    h.progid_len != b.len - sizeof(h) || !memchr(h.container, 0, sizeof(h.container)) ||
-	    strcmp(h.container, container) != 0)
+	if (!header_ok(&h, container) || h.progid_len != b.len - sizeof(h))
 		return -EBADMSG;
 	/* the same process as when the filler scanned: a pid reused since starts later */
 	if (proc_starttime(h.init_pid, &start) < 0 || start != h.init_start)

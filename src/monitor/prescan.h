@@ -31,5 +31,9 @@ int monitor_prescan_write(const char *container, pid_t init_pid, struct in_addr 
  * is none, -ESTALE when its init no longer runs, -EBADMSG when it is not whole, not this
  * build's or another container's. */
 int monitor_prescan_take(const char *container, struct monitor_prescan *ret);
+/* The init the file was written for (its pid and start time, proc_starttime), the file left for
+ * the supervisor: 0, -ENOENT when there is none, -EBADMSG when it is not whole, not this build's
+ * or another container's. Whether that init still runs is the caller's to tell. */
+int monitor_prescan_init(const char *container, pid_t *ret_pid, unsigned long long *ret_start);
 /* The file gone (the container is). */
 void monitor_prescan_remove(const char *container);

@@ -87,10 +87,10 @@ static bool is_ns_init(const char *status)
 }
 
 /* Whether the process of pidfd fd, opened on pid, is a pid namespace's init in container name's
- * cgroups: the init Incus named a moment before is; a pid recycled meanwhile (a process of the
- * host, or of another container) is not. /proc/PID is read first and the pidfd found alive after:
- * what was read was its process's. false also when it cannot tell (another cgroup layout, a
- * project's container: lxc.payload.<project>_<name>): the caller asks Incus again. */
+ * cgroups: the init Incus named is; a pid recycled meanwhile (a process of the host, or of
+ * another container) is not. /proc/PID is read first and the pidfd found alive after: what was
+ * read was its process's. false also when it cannot tell (another cgroup layout, a project's
+ * container: lxc.payload.<project>_<name>): the caller asks Incus again. */
 static bool is_init_of(int fd, pid_t pid, const char *name)
 {
 	_cleanup_buf_ struct buf st = BUF_INIT(64u << 10), cg = BUF_INIT(64u << 10);
@@ -104,15 +104,28 @@ static bool is_init_of(int fd, pid_t pid, const char *name)
 	       proc_pidfd_signal(fd, 0) == 0;
 }
 
-int container_signal_init(struct session *s, int *ret_fd, struct coi_error *err)
+/* A pidfd of the init Incus named to this session before (a claimed container's filler read it:
+ * s->init_pid), when that process still runs (the same start time: a pid used again since
+ * started later) and is still the container's init (is_init_of); -1 when it cannot be told, and
+ * the caller asks Incus (a state GET, ~13 ms). */
+static int known_init(struct session *s)
+{
+	_cleanup_close_ int fd = s->init_pid > 1 ? proc_pidfd_open(s->init_pid) : -EBADF;
+	unsigned long long start;
+
+	if (fd < 0 || proc_starttime(s->init_pid, &start) < 0 || start != s->init_start ||
+	    !is_init_of(fd, s->init_pid, s->name))
+		return -1;
+	return TAKE_FD(fd);
+}
+
+/* A pidfd of the init Incus names now (its state GET). */
+static int asked_init(struct session *s, struct coi_error *err)
 {
 	_cleanup_close_ int fd = -EBADF;
 	pid_t pid = 0;
-	int r;
+	int r = running_init(s, &pid, err);
 
-	if (incus_client_is_remote(s->client))
-		return coi_error_set(err, -EOPNOTSUPP, "its processes are not on this host");
-	r = running_init(s, &pid, err);
 	if (r < 0)
 		return r;
 	fd = proc_pidfd_open(pid);
@@ -121,8 +134,21 @@ int container_signal_init(struct session *s, int *ret_fd, struct coi_error *err)
 	/* the pidfd is the init's when its process is one (seen on the host), or when Incus still
 	 * names pid as the init after it was opened (a second state GET, ~20 ms) */
 	r = is_init_of(fd, pid, s->name) ? 0 : running_init(s, &pid, err);
-	if (r < 0)
-		return r;
+	return r < 0 ? r : TAKE_FD(fd);
+}
+
+int container_signal_init(struct session *s, int *ret_fd, struct coi_error *err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	if (incus_client_is_remote(s->client))
+		return coi_error_set(err, -EOPNOTSUPP, "its processes are not on this host");
+	fd = known_init(s);
+	if (fd < 0)
+		fd = asked_init(s, err);
+	if (fd < 0)
+		return fd;
 	r = proc_pidfd_signal(fd, SIGKILL);
 	if (r < 0) /* -EPERM: a user who may not signal the container's root */
 		return coi_error_errno(err, -r, "cannot kill the init of '%s'", s->name);

@@ -49,7 +49,11 @@ struct session {
 	char *container_workspace; /* where the workspace is inside */
 	bool reused;               /* an existing persistent container was started again */
 	bool claimed;              /* a warm container of the workspace was claimed (warm.h) */
-	bool home_made;            /* the code user's home is there: later mkdirs start below it */
+	/* its init as its filler read it from Incus (the prescan, monitor/prescan.h): the pid and
+	 * start time the end kills, once seen to be still that process (0: not known, ask) */
+	pid_t init_pid;
+	unsigned long long init_start;
+	bool home_made; /* the code user's home is there: later mkdirs start below it */
 	struct protect_plan *plan;
 	struct secret_plan *hidden; /* what [security] secret_paths hides */
 	char *mask_file, *mask_dir; /* the empty file and directory it hides them with */

@@ -184,6 +184,10 @@ int warm_claim(struct session *s, struct coi_error *err)
 	if (r <= 0)
 		return r < 0 ? coi_error_prefix(err, "warm pool") : 0;
 	s->claimed = true;
+	/* the end then kills the init its filler read from Incus, without asking again
+	 * (container_signal_init); read before the supervisor takes the file */
+	if (monitor_prescan_init(s->name, &s->init_pid, &s->init_start) < 0)
+		s->init_pid = 0;
 	log_debug("'%s': claimed warm (pool of %d)", s->name, s->opts->warm);
 	return 1;
 }

@@ -89,12 +89,17 @@ t_like "the default process limit holds" "$hot" "pids.max 4096"
 t_like "[git] strip_attribution's hook is in place" "$hot" "hooksPath /etc/coi/git-hooks set"
 # no request made twice (COI_LOG_LEVEL=debug names each): before the command, the claim's ETag GET
 # is the instance's one read, the bridge's the profile's, the stale-recipe check's the image's;
-# after it, the init is looked up once. (The alias is read twice: for the stale-recipe check, and
-# for the claim's fingerprint, which must be of the image it names at the claim: warm.h.)
+# after it, the init is not looked up at all: its filler read it from Incus (the prescan), and
+# the end kills that process once it sees it is still the container's init. (The alias is read
+# twice: for the stale-recipe check, and for the claim's fingerprint, which must be of the image
+# it names at the claim: warm.h.)
 twice() { sed -n 's/^coi: debug: incus: GET //p' | grep -v '/images/aliases/' | sort | uniq -d; }
-t_is "a claimed run GETs nothing twice before its command" \
-    "$(sed '/incus: POST .*\/exec?/,$d' "$tmp/hot.err" | twice)" ""
-t_is "nor after it (its end)" "$(sed '1,/incus: POST .*\/exec?/d' "$tmp/hot.err" | twice)" ""
+before() { sed '/incus: POST .*\/exec?/,$d' "$1"; }
+after() { sed '1,/incus: POST .*\/exec?/d' "$1"; }
+t_is "a claimed run GETs nothing twice before its command" "$(before "$tmp/hot.err" | twice)" ""
+t_is "nor after it (its end)" "$(after "$tmp/hot.err" | twice)" ""
+t_is "its end asks Incus for no state (the init is the one its filler read)" \
+    "$(after "$tmp/hot.err" | grep -c 'incus: GET .*/state?')" 0
 t_fails "the hook was not planted on the host" test -e "$ws/.git/hooks/pre-commit"
 t_ok "a new warm container boots behind it" wait_warm 1
 
@@ -107,8 +112,16 @@ t_is "coi persist --all passes over it" \
     "$("$COI" persist --all >/dev/null 2>&1; incus config get "$warm" user.coi.persistent)" false
 # (what a coi persist that read the container just before the filler marked it leaves)
 incus config set "$warm" user.coi.persistent true
+# the init its filler read is not that process any more (its start time another): the end asks
+# Incus, and still kills every process of the container
+t_ok "its filler read its init ahead (the prescan)" test -s "$COI_HOME/run/$warm.prescan"
+printf '\377\377\377\377\377\377\377\177' |
+    dd of="$COI_HOME/run/$warm.prescan" bs=1 seek=80 conv=notrunc status=none
 COI_LOG_LEVEL=debug "$COI" run --image coi-default -- true 2>"$tmp/p.err"
 t_like "the next session claims it" "$(cat "$tmp/p.err")" "'$warm': claimed warm"
+t_is "with its init's start time another, the end asks Incus for it" \
+    "$(after "$tmp/p.err" | grep -c 'incus: GET .*/state?')" 1
+t_fails "and kills it (no freeze instead)" grep -q "freezing instead" "$tmp/p.err"
 t_ok "its session, ephemeral, is deleted at the end, not kept" t_wait_gone "$warm"
 t_ok "a new warm container boots behind it" wait_warm 1
 
