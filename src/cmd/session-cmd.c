@@ -493,7 +493,7 @@ static int check_stale_image(struct session_cmd *sc, struct coi_error *err)
 
 	if (!mode || strcmp(mode, "off") == 0)
 		return 0;
-	r = image_recipe_stale(sc->client, sc->opts.image, &built, &ignore);
+	r = image_recipe_stale(sc->client, sc->opts.image, &built, &sc->opts.image_target, &ignore);
 	if (r <= 0)
 		return 0;
 	if (strcmp(mode, "error") == 0)

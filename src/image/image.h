@@ -135,9 +135,10 @@ int image_property(struct incus_client *c, const char *alias_or_fp, const char *
 
 /* 1 when the image alias names was built by coi from a recipe other than the one this coi builds
  * for the same agents (*ret_built: when, from its coi.built), 0 when it is current, not coi's, or
- * a custom build (its script is not known here); -ENOENT when there is no such image. */
+ * a custom build (its script is not known here); -ENOENT when there is no such image.
+ * *ret_target (may be NULL): the fingerprint alias named as read, NULL when alias is none. */
 int image_recipe_stale(struct incus_client *c, const char *alias, char **ret_built,
-                       struct coi_error *err);
+                       char **ret_target, struct coi_error *err);
 
 /* True when s is "ALIAS-YYYYMMDD-HHMMSS" for this alias. */
 bool image_is_version_alias(const char *alias, const char *s);

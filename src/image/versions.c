@@ -22,7 +22,7 @@ static int cmp_str_desc(const void *a, const void *b)
  * image's one GET (an alias resolved first, as incus_image_get does; reading the image through
  * incus_image_get and then its properties was the same GET twice, on every session's start). */
 static int image_properties(struct incus_client *c, const char *alias_or_fp, json_t **ret,
-                            struct coi_error *err)
+                            char **ret_fp, struct coi_error *err)
 {
 	_cleanup_free_ char *fp = NULL, *path = NULL;
 	int r = incus_image_alias_target(c, alias_or_fp, &fp, err);
@@ -34,7 +34,11 @@ static int image_properties(struct incus_client *c, const char *alias_or_fp, jso
 	if (asprintf(&path, "/1.0/images/%s", fp ? fp : alias_or_fp) < 0)
 		return coi_error_oom(err);
 	r = incus_request(c, "GET", path, NULL, NULL, ret, err);
-	return r == -ENOENT ? coi_error_set(err, r, "no image '%s'", alias_or_fp) : r;
+	if (r == -ENOENT)
+		return coi_error_set(err, r, "no image '%s'", alias_or_fp);
+	if (r >= 0 && ret_fp)
+		*ret_fp = TAKE_PTR(fp);
+	return r;
 }
 
 int image_property(struct incus_client *c, const char *alias_or_fp, const char *key, char **ret,
@@ -44,7 +48,7 @@ int image_property(struct incus_client *c, const char *alias_or_fp, const char *
 	const char *v;
 	int r;
 
-	r = image_properties(c, alias_or_fp, &meta, err);
+	r = image_properties(c, alias_or_fp, &meta, NULL, err);
 	if (r < 0)
 		return r;
 	v = json_get_str(json_get_obj(meta, "properties"), key);
@@ -57,7 +61,7 @@ int image_property(struct incus_client *c, const char *alias_or_fp, const char *
 }
 
 int image_recipe_stale(struct incus_client *c, const char *alias, char **ret_built,
-                       struct coi_error *err)
+                       char **ret_target, struct coi_error *err)
 {
 	_cleanup_json_ json_t *meta = NULL;
 	const json_t *p;
@@ -65,7 +69,7 @@ int image_recipe_stale(struct incus_client *c, const char *alias, char **ret_bui
 	char want[IMAGE_HASH_LEN + 1];
 	int r;
 
-	r = image_properties(c, alias, &meta, err);
+	r = image_properties(c, alias, &meta, ret_target, err);
 	if (r < 0)
 		return r;
 	p = json_get_obj(meta, "properties");

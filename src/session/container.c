@@ -530,6 +530,25 @@ static int hash_identity(struct buf *b, const char *workspace, const char *root,
 	return buf_printf(b, "identity %ju:%ju\n", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
 }
 
+/* The image the fingerprint covers. A claimer takes the one its command read tens of ms before
+ * (the stale-recipe check, s->opts->image_target) instead of reading the alias again: a session
+ * is then of the image the alias named when it started, which is what a cold start is whose
+ * create reached Incus just before a 'coi build' moved the alias. A build that moves it between
+ * that read and the claim cannot leave a container of the old image unclaimed and claimable
+ * by a later session: that one reads the new target, and warm_remove_old_image takes the old
+ * ones' marks under their ETags, so this claim either took the mark first (the container is
+ * this session's, as a cold session's made from the old image stays) or finds it gone (its
+ * ETag PATCH fails: no claim, a cold start). The stale-recipe check and the claim then judge
+ * one image, where two reads could judge two. The filler's marks (warm_mark, its count) always
+ * read the alias at the mark: what the container was made from is checked against that. */
+static int fingerprint_image(struct session *s, char **ret, struct coi_error *err)
+{
+	if (s->opts->warm_fill || !s->opts->image_target)
+		return incus_image_alias_target(s->client, s->opts->image, ret, err);
+	*ret = strdup(s->opts->image_target);
+	return *ret ? 0 : coi_error_oom(err);
+}
+
 /* sha256 of the create request container_create() makes for s's name, slot and address, with
  * the workspace disks a host root's session adds after it, and of the image the alias names
  * now, of the hooks set up inside, of which files of the host its workspace disks are and of the
@@ -555,7 +574,7 @@ int container_fingerprint(struct session *s, char out[SHA256_HEX_LEN + 1], struc
 	l.warm_note = NULL; /* the filler's, until its mark: the claimer's make has none */
 	r = session_profile(s, &prof, err);
 	if (r >= 0)
-		r = incus_image_alias_target(s->client, s->opts->image, &image, err);
+		r = fingerprint_image(s, &image, err);
 	if (r >= 0)
 		r = session_build_create(s->opts, s->plan, &prof->devices, &l, &cfg, &dev, err);
 	if (r < 0)

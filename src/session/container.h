@@ -31,7 +31,8 @@ int container_check_image(struct session *s, struct coi_error *err);
 int container_mount_user_workspace(struct session *s, struct coi_error *err);
 int container_mount_idmapped_workspace(struct session *s, struct coi_error *err);
 /* sha256 (hex) of the create request container_create() makes for s->name, s->slot and
- * s->ipv4, and of the image the alias names now (warm.h: a warm container's mark). */
+ * s->ipv4, and of the image the alias names now (warm.h: a warm container's mark); a claimer's
+ * "now" is when its command read the alias (s->opts->image_target, when read: container.c). */
 int container_fingerprint(struct session *s, char out[65], struct coi_error *err);
 /* A warm container claimed (warm.h): the undo steps container_create() would have pushed. */
 int container_take_warm(struct session *s, struct coi_error *err);

@@ -542,6 +542,7 @@ void session_opts_release(struct session_opts *o)
 {
 	free(o->workspace);
 	free(o->image);
+	free(o->image_target);
 	free(o->storage_pool);
 	free(o->profile);
 	free(o->session_name);

@@ -73,6 +73,8 @@ struct session_opts {
 	bool unsafe_workspace;        /* --unsafe-workspace: a system directory or home allowed
 	                                 (workspace.h) */
 	char *image;                  /* image alias, "coi-default" */
+	char *image_target;           /* the image it named when the command read it (its
+	                                 stale-recipe check); NULL: not read (container.h) */
 	char *storage_pool;           /* NULL: the profile's */
 	char *profile;                /* Incus profile, NULL: "default" */
 	char *session_name;           /* [container] session_name: another identity, or NULL */

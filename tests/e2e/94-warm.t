@@ -88,12 +88,11 @@ t_like "the host itself is refused (restricted)" "$hot" "host: refused"
 t_like "the default process limit holds" "$hot" "pids.max 4096"
 t_like "[git] strip_attribution's hook is in place" "$hot" "hooksPath /etc/coi/git-hooks set"
 # no request made twice (COI_LOG_LEVEL=debug names each): before the command, the claim's ETag GET
-# is the instance's one read, the bridge's the profile's, the stale-recipe check's the image's;
+# is the instance's one read, the bridge's the profile's, the stale-recipe check's the image's and
+# its alias's (the claim's fingerprint takes the image the alias named then: container.c);
 # after it, the init is not looked up at all: its filler read it from Incus (the prescan), and
-# the end kills that process once it sees it is still the container's init. (The alias is read
-# twice: for the stale-recipe check, and for the claim's fingerprint, which must be of the image
-# it names at the claim: warm.h.)
-twice() { sed -n 's/^coi: debug: incus: GET //p' | grep -v '/images/aliases/' | sort | uniq -d; }
+# the end kills that process once it sees it is still the container's init.
+twice() { sed -n 's/^coi: debug: incus: GET //p' | sort | uniq -d; }
 before() { sed '/incus: POST .*\/exec?/,$d' "$1"; }
 after() { sed '1,/incus: POST .*\/exec?/d' "$1"; }
 t_is "a claimed run GETs nothing twice before its command" "$(before "$tmp/hot.err" | twice)" ""
