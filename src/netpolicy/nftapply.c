@@ -141,38 +141,54 @@ int net_nft_probe(const struct net_nft *n, struct coi_error *err)
 	return nft_list(n, words, &out, err);
 }
 
+/* The ip and bridge tables named, as far as ip and bridge say, listed into st. */
+static int list_tables_into(const struct net_nft *n, const char *table, bool ip, bool bridge,
+                            struct net_state *st, struct coi_error *err)
+{
+	static const char *const fams[] = {"ip", "bridge"};
+	int r;
+
+	for (size_t i = 0; i < ELEMENTSOF(fams); i++) {
+		_cleanup_buf_ struct buf out = BUF_INIT(NFT_OUTPUT_MAX);
+		char *words[] = {"list", "table", (char *)fams[i], (char *)table, NULL};
+
+		if (!(i == 0 ? ip : bridge))
+			continue;
+		r = nft_list(n, words, &out, err);
+		if (r >= 0)
+			r = net_state_parse(buf_str(&out), out.len, table, st, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int net_nft_read_state(const struct net_nft *n, const char *table, struct net_state *ret,
                        struct coi_error *err)
 {
-	static const char *const fams[] = {"ip", "bridge"};
 	char *list_tables[] = {"list", "tables", NULL};
+	_cleanup_buf_ struct buf out = BUF_INIT(NFT_OUTPUT_MAX);
 	struct net_state st = {0};
 	int r;
 
 	if (!net_table_name_valid(table))
 		return coi_error_set(err, -EINVAL, "'%s' is not a valid nft table name", table);
-	{
-		_cleanup_buf_ struct buf out = BUF_INIT(NFT_OUTPUT_MAX);
-
+	/* Both tables straight away: they exist on any host where a session has run. Where a
+	 * listing fails (a table is missing, or nft cannot be used), `list tables` says which
+	 * exist; it is the slow way, as libnftables fetches every table's chains, sets and rules
+	 * for it, Incus' too. */
+	r = list_tables_into(n, table, true, true, &st, NULL);
+	if (r < 0) {
+		net_state_release(&st);
 		r = nft_list(n, list_tables, &out, err);
 		if (r >= 0)
 			r = net_state_parse(buf_str(&out), out.len, table, &st, err);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < ELEMENTSOF(fams); i++) {
-		_cleanup_buf_ struct buf out = BUF_INIT(NFT_OUTPUT_MAX);
-		char *words[] = {"list", "table", (char *)fams[i], (char *)table, NULL};
-
-		if (!(i == 0 ? st.have_ip : st.have_bridge))
-			continue;
-		r = nft_list(n, words, &out, err);
 		if (r >= 0)
-			r = net_state_parse(buf_str(&out), out.len, table, &st, err);
-		if (r < 0) {
-			net_state_release(&st);
-			return r;
-		}
+			r = list_tables_into(n, table, st.have_ip, st.have_bridge, &st, err);
+	}
+	if (r < 0) {
+		net_state_release(&st);
+		return r;
 	}
 	net_state_release(ret);
 	*ret = st;

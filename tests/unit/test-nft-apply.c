@@ -75,6 +75,18 @@ static size_t count(const char *text, const char *needle)
 	return n;
 }
 
+/* A file's text ("" when it cannot be read). */
+static char *list_file(const char *path)
+{
+	struct buf out = BUF_INIT(1 << 20);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	char line[512];
+
+	while (f && fgets(line, sizeof(line), f))
+		(void)buf_puts(&out, line);
+	return buf_steal(&out);
+}
+
 static char **owners(void)
 {
 	struct net_state st = {0};
@@ -324,6 +336,43 @@ static void test_exec_backend(void)
 	net_policy_release(&p);
 }
 
+/* The state is read with one listing per table where both exist, not with `list tables` (which
+ * makes nft fetch every table's chains, sets and rules, the host's others too); a missing table
+ * still reads as absent. Seen through an exec'd nft that logs its arguments. */
+static void test_read_state_listings(void)
+{
+	char logf[] = "/tmp/coi-t-nft-log-XXXXXX";
+	char *argv[] = {"sh", "-c", "echo \"$*\" >>\"$0\"; exec nft \"$@\"", logf, NULL};
+	struct net_nft logged = {.backend = NET_BACKEND_EXEC, .argv = argv};
+	struct net_target t = target(CB, "coitnpb0", "10.250.0.12");
+	struct net_policy p;
+	struct net_state st = {0};
+	struct coi_error err = {0};
+	_cleanup_free_ char *calls = NULL;
+	int fd = mkstemp(logf);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	close(fd);
+	net_policy_init(&p);
+	CHECK(netpolicy_apply(&lib, &t, &p, &err) == 0);
+	CHECK(net_nft_read_state(&logged, table, &st, &err) == 0);
+	CHECK(st.have_ip && st.have_bridge && st.n_rules == 3 && st.n_chains == 2);
+	net_state_release(&st);
+	calls = list_file(logf);
+	CHECK(count(calls, "\n") == 2 && strstr(calls, "list tables") == NULL);
+	CHECK(strstr(calls, "list table ip ") && strstr(calls, "list table bridge "));
+	CHECK(net_nft_read_state(&logged, "coi_t_nonexistent", &st, &err) == 0);
+	CHECK(!st.have_ip && !st.have_bridge && st.n_rules == 0 && st.n_chains == 0);
+	free(calls);
+	calls = list_file(logf);
+	CHECK(strstr(calls, "list tables") != NULL);
+	CHECK(netpolicy_remove(&lib, table, CB, &err) == 0);
+	(void)unlink(logf);
+	net_policy_release(&p);
+}
+
 static void test_errors_carry_nft_text(void)
 {
 	char *missing_argv[] = {"/nonexistent/nft", NULL};
@@ -403,6 +452,7 @@ int main(void)
 	RUN(test_purge_orphans);
 	RUN(test_remove);
 	RUN(test_exec_backend);
+	RUN(test_read_state_listings);
 	RUN(test_errors_carry_nft_text);
 	cleanup();
 	tables = list("list tables");
