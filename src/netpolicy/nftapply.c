@@ -5,13 +5,24 @@
  * carries nft's own error text. The operations at the bottom read the current state, generate
  * and apply, and retry with fresh state when the batch fails, because another coi process may
  * have changed the tables between the read and the apply (the batch then names a handle that
- * is gone, and the kernel refuses it whole). */
+ * is gone, and the kernel refuses it whole).
+ *
+ * The operations' libnftables contexts are kept for the process's life (struct kept): the
+ * kernel's nft_rcv_nl_event() makes the close of a netfilter netlink socket wait until the
+ * kernel has released the last transaction's objects, which takes an RCU grace period (10-15
+ * ms on a busy 2-core host), so a context made and freed per batch put that wait into every
+ * operation. A kept one closes at the process's exit, long after. */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "netpolicy/netpolicy.h"
 #include "util/buf.h"
@@ -46,10 +57,114 @@ static int nft_error(struct coi_error *err, const char *text)
 	return coi_error_set(err, -EPROTO, "nft failed: %.*s", (int)n, n ? text : "no error text");
 }
 
+/* A libnftables context kept for the operations: one for the listings, one for the batches, so
+ * that a batch never starts from the partial cache a filtered listing leaves (libnftables has
+ * reused one in some versions). */
+struct kept {
+	struct nft_ctx *ctx;
+	pid_t pid; /* the process that made it: a forked child makes its own */
+	int fd;    /* its netlink socket, made close-on-exec; -1: not found, so not kept */
+	ino_t ino;
+};
+
+static struct kept kept_list = {.fd = -1}, kept_batch = {.fd = -1};
+
+static bool is_nft_socket(int fd, ino_t *ret_ino)
+{
+	struct stat st;
+	int v[2];
+	socklen_t len = sizeof(v[0]);
+
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v[0], &len) < 0 || v[0] != AF_NETLINK ||
+	    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v[1], &len) < 0 || v[1] != NETLINK_NETFILTER)
+		return false;
+	*ret_ino = st.st_ino;
+	return true;
+}
+
+/* A context inherited from the parent: freed where its socket is still the parent's (closing
+ * this process's copy) or already closed; left where the number is another file's now. */
+static void kept_drop_inherited(struct kept *k)
+{
+	ino_t ino;
+
+	if (k->fd < 0 || (fcntl(k->fd, F_GETFD) < 0 && errno == EBADF) ||
+	    (is_nft_socket(k->fd, &ino) && ino == k->ino))
+		nft_ctx_free(k->ctx);
+	*k = (struct kept){.fd = -1};
+}
+
+/* nft_ctx_new() opens its socket; with nothing else opened meanwhile (one thread), it takes the
+ * lowest free number, found just before. libnftables does not make it close-on-exec: kept, it
+ * would pass to every program this process starts. Not found there: the context is not kept. */
+static struct nft_ctx *kept_get(struct kept *k, unsigned flags)
+{
+	int lowest;
+
+	if (k->ctx && k->pid != getpid())
+		kept_drop_inherited(k);
+	if (!k->ctx) {
+		lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (lowest >= 0)
+			close(lowest);
+		k->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+		if (!k->ctx)
+			return NULL;
+		if (nft_ctx_buffer_output(k->ctx) != 0 || nft_ctx_buffer_error(k->ctx) != 0) {
+			nft_ctx_free(k->ctx);
+			*k = (struct kept){.fd = -1};
+			return NULL;
+		}
+		k->pid = getpid();
+		k->fd = lowest >= 0 && is_nft_socket(lowest, &k->ino) &&
+		                        fcntl(lowest, F_SETFD, FD_CLOEXEC) == 0
+		                ? lowest
+		                : -1;
+	}
+	nft_ctx_output_set_flags(k->ctx, flags);
+	return k->ctx;
+}
+
+/* After each command: both buffers read, so the next starts empty; an unkept context freed. */
+static void kept_put(struct kept *k)
+{
+	(void)nft_ctx_get_output_buffer(k->ctx);
+	(void)nft_ctx_get_error_buffer(k->ctx);
+	if (k->fd < 0) {
+		nft_ctx_free(k->ctx);
+		*k = (struct kept){.fd = -1};
+	}
+}
+
+static int run_ctx(struct nft_ctx *ctx, const char *script, struct buf *out, struct coi_error *err)
+{
+	if (nft_run_cmd_from_buffer(ctx, script) != 0)
+		return nft_error(err, nft_ctx_get_error_buffer(ctx));
+	if (out && buf_puts(out, nft_ctx_get_output_buffer(ctx)) < 0)
+		return coi_error_set(err, -E2BIG, "nft output is larger than %u bytes",
+		                     NFT_OUTPUT_MAX);
+	return 0;
+}
+
+static int run_kept(struct kept *k, const char *script, bool json, struct buf *out,
+                    struct coi_error *err)
+{
+	struct nft_ctx *ctx = kept_get(k, json ? NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE : 0);
+	int r;
+
+	if (!ctx)
+		return coi_error_oom(err);
+	r = run_ctx(ctx, script, out, err);
+	kept_put(k);
+	return r;
+}
+
+/* A script of a caller's: a context of its own, as before. */
 static int run_lib(const char *script, bool json, struct buf *out, struct coi_error *err)
 {
 	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-	int r = 0;
+	int r;
 
 	if (!ctx)
 		return coi_error_oom(err);
@@ -59,11 +174,7 @@ static int run_lib(const char *script, bool json, struct buf *out, struct coi_er
 	}
 	if (json)
 		nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
-	if (nft_run_cmd_from_buffer(ctx, script) != 0)
-		r = nft_error(err, nft_ctx_get_error_buffer(ctx));
-	else if (out && buf_puts(out, nft_ctx_get_output_buffer(ctx)) < 0)
-		r = coi_error_set(err, -E2BIG, "nft output is larger than %u bytes",
-		                  NFT_OUTPUT_MAX);
+	r = run_ctx(ctx, script, out, err);
 	nft_ctx_free(ctx);
 	return r;
 }
@@ -114,6 +225,13 @@ int net_nft_run(const struct net_nft *n, const char *script, bool json, struct b
 	return run_exec(n, batch_args, script, out, err);
 }
 
+/* An operation's batch: through the kept context, or the exec'd nft. */
+static int nft_batch(const struct net_nft *n, const char *script, struct coi_error *err)
+{
+	return use_lib(n) ? run_kept(&kept_batch, script, false, NULL, err)
+	                  : net_nft_run(n, script, false, NULL, err);
+}
+
 /* `nft -j list ...`: through libnftables, or as arguments to the exec'd nft. */
 static int nft_list(const struct net_nft *n, char *const *words, struct buf *out,
                     struct coi_error *err)
@@ -123,7 +241,7 @@ static int nft_list(const struct net_nft *n, char *const *words, struct buf *out
 
 	if (use_lib(n)) {
 		cmd = strv_join(words, " ");
-		return cmd ? run_lib(cmd, true, out, err) : coi_error_oom(err);
+		return cmd ? run_kept(&kept_list, cmd, true, out, err) : coi_error_oom(err);
 	}
 	if (strv_push(&args, "-j") < 0 || strv_push(&args, "-a") < 0)
 		return coi_error_oom(err);
@@ -225,7 +343,7 @@ static int run_op(const struct net_nft *n, const struct op *op, struct coi_error
 		if (script.len == 0)
 			return count;
 		log_debug("nft batch:\n%s", buf_str(&script));
-		r = net_nft_run(n, buf_str(&script), false, NULL, err);
+		r = nft_batch(n, buf_str(&script), err);
 		if (r >= 0)
 			return count;
 		log_debug("nft batch failed (attempt %d): %s", attempt + 1,
@@ -316,7 +434,7 @@ int netpolicy_set_elems(const struct net_nft *n, const char *table, const char *
 			return r;
 		if (script.len == 0)
 			return 0;
-		r = net_nft_run(n, buf_str(&script), false, NULL, err);
+		r = nft_batch(n, buf_str(&script), err);
 	}
 	return r < 0 ? coi_error_prefix(err, "cannot add to the address sets of '%s'", container)
 	             : 0;

@@ -8,13 +8,18 @@
  * own where it can make one: an empty ruleset to read back, not the host's (which other sessions
  * and tests fill: listing it took seconds per step), and nothing left on the host if it dies. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "netpolicy/netpolicy.h"
@@ -373,6 +378,67 @@ static void test_read_state_listings(void)
 	net_policy_release(&p);
 }
 
+/* This process's netfilter netlink sockets: how many, and how many close-on-exec. */
+static unsigned nft_sockets(unsigned *cloexec)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	unsigned n = 0;
+
+	*cloexec = 0;
+	while (d && (de = readdir(d))) {
+		int fd = atoi(de->d_name), proto = 0;
+		socklen_t len = sizeof(proto);
+
+		if (de->d_name[0] == '.' || fd == dirfd(d) ||
+		    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0 ||
+		    proto != NETLINK_NETFILTER)
+			continue;
+		n++;
+		*cloexec += (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The operations keep their two libnftables contexts (closing a socket after a batch waits an
+ * RCU grace period in the kernel), close-on-exec; a forked child makes its own and leaves the
+ * parent's working. */
+static void test_kept_contexts(void)
+{
+	struct net_target t = target(CB, "coitnpb0", "0.0.0.0");
+	struct net_state st = {0};
+	struct coi_error err = {0};
+	unsigned cloexec, n;
+	int status = -1;
+	pid_t pid;
+
+	CHECK(netpolicy_boot_block(&lib, &t, &err) == 0);
+	CHECK(net_nft_read_state(&lib, table, &st, &err) == 0);
+	net_state_release(&st);
+	n = nft_sockets(&cloexec);
+	CHECK(n == 2 && cloexec == 2);
+	CHECK(netpolicy_remove(&lib, table, CB, &err) == 0);
+	CHECK(netpolicy_boot_block(&lib, &t, &err) == 0);
+	CHECK(nft_sockets(&cloexec) == n); /* the same two, not one more per operation */
+	pid = fork();
+	if (pid == 0) {
+		struct net_state cst = {0};
+		bool ok = net_nft_read_state(&lib, table, &cst, NULL) == 0 && cst.n_chains == 1 &&
+		          netpolicy_remove(&lib, table, CB, NULL) == 0 &&
+		          netpolicy_boot_block(&lib, &t, NULL) == 0;
+
+		_exit(ok ? 0 : 1);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0);
+	CHECK(net_nft_read_state(&lib, table, &st, &err) == 0 && st.n_chains == 1);
+	net_state_release(&st);
+	CHECK(netpolicy_remove(&lib, table, CB, &err) == 0);
+	CHECK(nft_sockets(&cloexec) == n && cloexec == n);
+}
+
 static void test_errors_carry_nft_text(void)
 {
 	char *missing_argv[] = {"/nonexistent/nft", NULL};
@@ -453,6 +519,7 @@ int main(void)
 	RUN(test_remove);
 	RUN(test_exec_backend);
 	RUN(test_read_state_listings);
+	RUN(test_kept_contexts);
 	RUN(test_errors_carry_nft_text);
 	cleanup();
 	tables = list("list tables");
