@@ -24,8 +24,11 @@ ws=$(mktemp -d /tmp/coi-t-progress-XXXX)
 t_defer "rm -rf '$ws'"
 git -C "$ws" init -q
 name=$(t_session_name "$ws" 1)
+# a dir pool's delete removes the whole unpacked image: 11-23 s in earlier runs here, 93 s once
+# (CI 2026-12-08, the disk busy), where the btrfs pool's takes a fraction of a second
+clear_secs=180
 # deferred in reverse: the container goes before its pool
-t_defer "incus delete -f $name >/dev/null 2>&1; t_wait_ws_clear '$ws'"
+t_defer "incus delete -f $name >/dev/null 2>&1; t_wait_ws_clear '$ws' $clear_secs"
 
 sock=coi-t-progress-$$
 tm() { tmux -L "$sock" "$@"; }
@@ -48,14 +51,14 @@ out=$(pane)
 pane >"$screens/progress-done.txt"
 t_like "with the command's output and status" "$out" $'made-it\nrc=0'
 t_fails "and the bar's line cleared" grep -q 'creating the container' <<<"$out"
-t_ok "the container is deleted" t_wait_ws_clear "$ws"
+t_ok "the container is deleted" t_wait_ws_clear "$ws" "$clear_secs"
 
 err=$(cd "$ws" && COI_HOME=$home "$COI" run -- true 2>&1 >/dev/null)
 t_is "through a pipe the run succeeds" "$?" 0
 t_fails "and shows no bar" grep -q 'creating the container' <<<"$err"
 
 # a pool that is not there: the error names it and the setting, and nothing is left
-t_ok "the piped run's container is deleted" t_wait_ws_clear "$ws"
+t_ok "the piped run's container is deleted" t_wait_ws_clear "$ws" "$clear_secs"
 printf '[container]\nstorage_pool = "coi-t-no-such-pool"\n' >"$home/config.toml"
 err=$(cd "$ws" && COI_HOME=$home "$COI" run -- true 2>&1 >/dev/null)
 t_is "a missing pool fails the run" "$?" 1

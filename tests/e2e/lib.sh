@@ -176,13 +176,14 @@ t_wait_cmd() {
     return 1
 }
 
-# Wait (bounded, ~20 s) until workspace WS has no container left: an ephemeral session's
-# container is deleted by a detached child after coi returns, and a session started meanwhile
-# would take the next slot.
+# Wait (bounded: SECS, default 20) until workspace WS has no container left: an ephemeral
+# session's container is deleted by a detached child after coi returns, and a session started
+# meanwhile would take the next slot.
+#   t_wait_ws_clear WS [SECS]
 t_wait_ws_clear() {
     local prefix i
     prefix="coi-$(printf '%s' "$1" | sha256sum | cut -c1-8)-"
-    for i in $(seq 200); do
+    for i in $(seq $((${2:-20} * 10))); do
         [ -z "$(incus list "$prefix" -c n -f csv 2>/dev/null)" ] && return 0
         sleep 0.1
     done
