@@ -272,10 +272,10 @@ static int referenced_pools(struct incus_client *c, char ***ret)
  * on its way out, and not this command's to report or remove. */
 static bool being_removed(const struct fleet_entry *e)
 {
-	/* a warm one's record says "warm" for as long as it exists: stopped (a host reboot, its
-	 * guest crashed, incus stop), nobody is removing it, and it can never be claimed */
-	return !e->persistent && fleet_owner_alive(e->name) && !fleet_owner_is_detached(e->name) &&
-	       !fleet_owner_is_warm(e->name);
+	/* a live coi process's record, one read: a detached session's or a warm container's
+	 * ("warm" for as long as it exists: stopped by a host reboot, a crashed guest or incus
+	 * stop, nobody is removing it, and it can never be claimed) names no process */
+	return !e->persistent && fleet_owner_pid(e->name) > 0;
 }
 
 /* The stopped ones go anyway (clean_pass). */
